@@ -1,0 +1,294 @@
+/**
+ * The headless command line (bin/localdls): the service without Electron, the read-only views of a
+ * data directory, and the phone simulator.
+ */
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { Device, DeviceItem, ExchangeSummary } from '../shared/model';
+import { maskItemValue } from '../shared/secrets';
+import { phoneMain } from '../phone/cli';
+import { DEFAULT_PORT, Service } from './service';
+import { isLegacyProtocol, TLS_PROFILES, type TlsProfile } from './net/tls-profile';
+import { Store } from './store';
+
+type Out = (line: string) => void;
+
+export class UsageError extends Error {}
+
+const COMMANDS: Record<string, { summary: string; usage: string; run: (args: string[], out: Out) => Promise<number> }> = {
+  serve: {
+    summary: 'run the provisioning service without the desktop app',
+    usage: `localdls serve [--data-dir D] [--host H] [--port N] [--tls modern|legacy]
+
+Runs the WPI service (Default Mode, HTTPS). When ready it prints one JSON line
+  {"event":"listening","host":…,"port":…}
+with the port actually bound (--port 0 picks a free one), then one JSON line per exchange.
+Ctrl-C (SIGINT) or SIGTERM stops it cleanly.
+
+Options:
+  --data-dir D   where the database and the TLS identity live (default: $LOCALDLS_DATA_DIR or ~/.localdls)
+  --host H       address to listen on (default 0.0.0.0, every interface)
+  --port N       Default-Mode port (default ${DEFAULT_PORT})
+  --tls P        TLS compatibility of the Default-Mode port:
+                   modern  TLS 1.2 and newer (default)
+                   legacy  also TLS 1.0/1.1 with RSA key exchange and CBC ciphers, for old
+                           OpenStage firmware. Weaker: anyone on the LAN who records the
+                           traffic has a better chance of decrypting it. Use it only while
+                           such phones need it; failed handshakes say when they do.
+
+Example:
+  localdls serve --data-dir ./site-a --port 18443`,
+    run: serve,
+  },
+  devices: {
+    summary: 'list the devices that have contacted the service',
+    usage: `localdls devices [--data-dir D] [--json]
+
+Example:
+  localdls devices --data-dir ./site-a --json`,
+    run: devices,
+  },
+  items: {
+    summary: "show a device's current items (secrets masked unless --reveal)",
+    usage: `localdls items --mac M [--data-dir D] [--json] [--reveal]
+
+Example:
+  localdls items --data-dir ./site-a --mac 00:1A:E8:00:00:01`,
+    run: items,
+  },
+  traffic: {
+    summary: 'list the recorded exchanges, or follow them live',
+    usage: `localdls traffic [--data-dir D] [--mac M] [--limit N] [--follow] [--json]
+
+Lists the newest exchanges (default 50), oldest first. --follow keeps printing new ones
+while \`serve\` runs, until Ctrl-C.
+
+Example:
+  localdls traffic --data-dir ./site-a --follow`,
+    run: traffic,
+  },
+  phone: {
+    summary: 'simulate one or many phones against a service',
+    usage: 'localdls phone --help',
+    run: (args, out) => phoneMain(args, out),
+  },
+};
+
+export async function main(argv: string[], out: Out = (l) => console.log(l), err: Out = (l) => console.error(l)): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    out(topHelp());
+    return command === undefined ? 2 : 0;
+  }
+  const entry = COMMANDS[command];
+  if (!entry) {
+    err(`localdls: unknown command "${command}"\n\n${topHelp()}`);
+    return 2;
+  }
+  if (command !== 'phone' && (rest.includes('--help') || rest.includes('-h'))) {
+    out(entry.usage);
+    return 0;
+  }
+  try {
+    return await entry.run(rest, out);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`localdls ${command}: ${e.message}\n\n${entry.usage}`);
+      return 2;
+    }
+    err(`localdls ${command}: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+}
+
+function topHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return `LocalDLS: a provisioning service for Unify OpenStage / OpenScape Desk Phone IP phones (WPI).
+
+Usage: localdls <command> [options]   (localdls <command> --help for details)
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
+  .join('\n')}`;
+}
+
+const DATA_DIR = { 'data-dir': { type: 'string' } } as const;
+
+function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e));
+  }
+}
+
+function dataDirOf(value: string | undefined): string {
+  return resolve(value ?? process.env.LOCALDLS_DATA_DIR ?? join(homedir(), '.localdls'));
+}
+
+function portOf(raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!/^\d{1,5}$/.test(raw) || n > 65535) throw new UsageError(`--port must be a number from 0 to 65535, not "${raw}"`);
+  return n;
+}
+
+async function serve(args: string[], out: Out): Promise<number> {
+  const v = parse(args, { ...DATA_DIR, host: { type: 'string' }, port: { type: 'string' }, tls: { type: 'string' } });
+  const tls = (v.tls ?? 'modern') as TlsProfile;
+  if (!TLS_PROFILES.includes(tls)) throw new UsageError(`--tls must be one of ${TLS_PROFILES.join(', ')}, not "${v.tls}"`);
+  const service = new Service({
+    dataDir: dataDirOf(v['data-dir']),
+    host: v.host ?? '0.0.0.0',
+    port: portOf(v.port, DEFAULT_PORT),
+    tls,
+    onError: (e) => console.error(JSON.stringify({ event: 'error', message: e.message })),
+  });
+  let listening;
+  try {
+    listening = await service.start();
+  } catch (e) {
+    await service.stop();
+    throw e;
+  }
+  service.onExchange((x) => out(JSON.stringify(exchangeLine(x))));
+  out(JSON.stringify({ event: 'listening', host: listening.host, port: listening.port, tls: listening.tls, dataDir: dataDirOf(v['data-dir']) }));
+  await new Promise<void>((done) => {
+    const stop = () => done();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await service.stop();
+  out(JSON.stringify({ event: 'stopped' }));
+  return 0;
+}
+
+function exchangeLine(x: ExchangeSummary) {
+  return {
+    event: x.kind === 'tls-failure' ? 'tls-failure' : 'exchange',
+    id: x.id,
+    time: new Date(x.started).toISOString(),
+    peer: `${x.peerAddress}:${x.peerPort}`,
+    mac: x.mac,
+    reason: x.reason,
+    replyAction: x.replyAction,
+    replyStatus: x.replyStatus,
+    fragment: x.fragment,
+    items: x.itemCount,
+    action: x.action,
+    http: x.httpStatus,
+    ms: x.ended - x.started,
+    tls: x.tlsProtocol,
+    cipher: x.tlsCipher,
+    ...(x.error ? { error: x.error } : {}),
+    ...(x.warning ? { warning: x.warning } : {}),
+  };
+}
+
+/** Opens a data directory for reading while `serve` may be writing it (WAL allows both). */
+function openReadOnly(dataDirArg: string | undefined): Store {
+  const dir = dataDirOf(dataDirArg);
+  if (!existsSync(join(dir, 'localdls.sqlite'))) {
+    throw new Error(`no LocalDLS data in ${dir}: start \`localdls serve --data-dir ${dir}\` first, or pass the right --data-dir`);
+  }
+  return new Store(dir, { readonly: true });
+}
+
+async function devices(args: string[], out: Out): Promise<number> {
+  const v = parse(args, { ...DATA_DIR, json: { type: 'boolean' } });
+  const store = openReadOnly(v['data-dir']);
+  try {
+    const list = store.devices();
+    if (v.json) out(JSON.stringify(list));
+    else if (list.length === 0) out('no devices yet');
+    else out(table(['MAC', 'MODE', 'STATE', 'MODEL', 'FIRMWARE', 'E164', 'ADDRESS', 'TLS', 'LAST CONTACT'], list.map(deviceRow)));
+  } finally {
+    store.close();
+  }
+  return 0;
+}
+
+function deviceRow(d: Device): string[] {
+  const tls = d.tlsProtocol ? `${d.tlsProtocol}${isLegacyProtocol(d.tlsProtocol) ? ' (legacy)' : ''}` : '';
+  return [d.mac, d.mode, d.state, d.deviceType ?? '', d.softwareVersion ?? '', d.e164 ?? '', d.lastAddress ?? '', tls, new Date(d.lastContact).toISOString()];
+}
+
+async function items(args: string[], out: Out): Promise<number> {
+  const v = parse(args, { ...DATA_DIR, mac: { type: 'string' }, json: { type: 'boolean' }, reveal: { type: 'boolean' } });
+  if (!v.mac) throw new UsageError('--mac is required');
+  const { normalizeMac } = await import('./provisioning');
+  const mac = normalizeMac(v.mac);
+  if (!mac) throw new UsageError(`--mac "${v.mac}" is not a MAC address (e.g. 00:1A:E8:00:00:01)`);
+  const store = openReadOnly(v['data-dir']);
+  try {
+    if (!store.device(mac)) throw new Error(`no device ${mac} in this data directory (see \`localdls devices\`)`);
+    const list = store.items(mac).map((i): DeviceItem => (v.reveal ? i : { ...i, value: maskItemValue(i.name, i.value) }));
+    if (v.json) out(JSON.stringify(list));
+    else out(table(['NAME', 'INDEX', 'VALUE', 'STATUS'], list.map((i) => [i.name, i.index === null ? '' : String(i.index), oneLine(i.value), i.status ?? ''])));
+  } finally {
+    store.close();
+  }
+  return 0;
+}
+
+async function traffic(args: string[], out: Out): Promise<number> {
+  const v = parse(args, { ...DATA_DIR, mac: { type: 'string' }, limit: { type: 'string' }, follow: { type: 'boolean' }, json: { type: 'boolean' } });
+  const limit = v.limit === undefined ? 50 : Number(v.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError(`--limit must be a whole number from 1 to 10000, not "${v.limit}"`);
+  let mac: string | undefined;
+  if (v.mac !== undefined) {
+    const { normalizeMac } = await import('./provisioning');
+    mac = normalizeMac(v.mac) ?? undefined;
+    if (!mac) throw new UsageError(`--mac "${v.mac}" is not a MAC address`);
+  }
+  const store = openReadOnly(v['data-dir']);
+  const print = (x: ExchangeSummary) => out(v.json ? JSON.stringify(x) : trafficLine(x));
+  try {
+    const rows = store.exchanges({ mac, limit }).reverse();
+    rows.forEach(print);
+    if (!v.follow) return 0;
+    let last = rows.at(-1)?.id ?? store.exchanges({ limit: 1 })[0]?.id ?? 0;
+    await new Promise<void>((done) => {
+      const timer = setInterval(() => {
+        for (const x of store.exchanges({ mac, afterId: last, newestFirst: false, limit: 1000 })) {
+          print(x);
+          last = x.id;
+        }
+      }, 300);
+      const stop = () => {
+        clearInterval(timer);
+        done();
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+  } finally {
+    store.close();
+  }
+  return 0;
+}
+
+function trafficLine(x: ExchangeSummary): string {
+  const time = new Date(x.started).toISOString().slice(11, 23);
+  if (x.kind === 'tls-failure') {
+    return `${String(x.id).padStart(6)} ${time} ${'-'.padEnd(17)} ${x.peerAddress.padEnd(15)} ${x.error}${x.warning ? `  hint: ${x.warning}` : ''}`;
+  }
+  const what = x.reason ? `${x.reason}${x.replyAction ? ` ${x.replyAction}/${x.replyStatus ?? ''}` : ''}${x.fragment === 'next' ? ' (fragment)' : ''}` : `${x.method} ${x.path}`;
+  const answer = x.action ?? `HTTP ${x.httpStatus}`;
+  const note = x.error ? `  ! ${x.error}` : x.warning ? `  ⚠ ${x.warning}` : '';
+  return `${String(x.id).padStart(6)} ${time} ${(x.mac ?? '-').padEnd(17)} ${x.peerAddress.padEnd(15)} ${what} -> ${answer} [${x.itemCount} items, ${x.requestBytes}/${x.responseBytes} B, ${x.ended - x.started} ms, ${x.tlsProtocol ?? 'no TLS'}]${note}`;
+}
+
+function oneLine(s: string): string {
+  const flat = s.replace(/\s+/g, ' ');
+  return flat.length > 80 ? `${flat.slice(0, 79)}…` : flat;
+}
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(head), ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,148 @@
+/**
+ * One WPI exchange end to end: bytes -> WorkpointMessage -> engine decision -> one store
+ * transaction -> DLSMessage bytes. Invalid requests get HTTP 400 with a one-line plain-text reason
+ * (never XML a phone could act on) and are recorded like every other exchange.
+ */
+import { EventEmitter } from 'node:events';
+import type { ExchangeSummary } from '../shared/model';
+import type { HandshakeFailure, RequestHandler, WpiRequest, WpiResponse } from './net/wpi-listener';
+import { InteractionEngine, ProtocolError, sessionIdFromCookies } from './provisioning';
+import type { Changes, ExchangeRecord, Store } from './store';
+import { buildDLSMessage, parseWorkpointMessage, WpiError, type WorkpointMessage } from './wpi';
+
+export interface ExchangeEvents {
+  exchange: [ExchangeSummary];
+}
+
+export class ExchangeHandler implements RequestHandler {
+  readonly events = new EventEmitter<ExchangeEvents>();
+  readonly engine: InteractionEngine;
+
+  constructor(private readonly store: Store) {
+    this.engine = new InteractionEngine((mac) => store.device(mac));
+  }
+
+  exchange(request: WpiRequest): WpiResponse {
+    let message: WorkpointMessage;
+    try {
+      message = parseWorkpointMessage(request.body);
+    } catch (err) {
+      if (err instanceof WpiError) return this.refused(request, 400, err.message);
+      throw err;
+    }
+    const cookies = request.headers.filter(([name]) => name.toLowerCase() === 'cookie').map(([, v]) => v);
+    let out;
+    try {
+      out = this.engine.handle({
+        message,
+        cookieSessionId: sessionIdFromCookies(cookies),
+        peerAddress: request.peerAddress,
+        listener: request.listener,
+        now: request.started,
+      });
+    } catch (err) {
+      if (err instanceof ProtocolError) return this.refused(request, 400, err.message, message);
+      throw err;
+    }
+    const body = Buffer.from(buildDLSMessage(out.answer), 'utf8');
+    const headers: [string, string][] = [['Content-Type', 'text/xml; charset=utf-8']];
+    if (out.setCookie) headers.push(['Set-Cookie', out.setCookie]);
+    const response: WpiResponse = { status: 200, headers, body };
+    const result = this.record(request, response, out.changes, out.interactionId, {
+      mac: out.mac,
+      ...summaryOf(message),
+      action: out.answer.action,
+      error: null,
+      warning: out.warning ?? null,
+    });
+    out.session.interactionId = result.interactionId;
+    return response;
+  }
+
+  refused(request: WpiRequest, status: number, reason: string, message?: WorkpointMessage): WpiResponse {
+    const line = reason.replace(/[\r\n]+/g, ' ');
+    const response: WpiResponse = {
+      status,
+      headers: [['Content-Type', 'text/plain; charset=utf-8']],
+      body: Buffer.from(`${line}\n`, 'utf8'),
+    };
+    this.record(request, response, {}, null, {
+      mac: null,
+      ...(message ? summaryOf(message) : EMPTY_SUMMARY),
+      action: null,
+      error: line,
+      warning: null,
+    });
+    return response;
+  }
+
+  handshakeFailed(f: HandshakeFailure): void {
+    const note = [f.hint, f.suppressed > 0 ? `${f.suppressed} similar failures not recorded (rate limit)` : null].filter(Boolean).join('; ');
+    this.commitAndEmit(
+      {
+        kind: 'tls-failure', started: f.time, ended: f.time, listener: f.listener, localPort: f.localPort,
+        peerAddress: f.peerAddress, peerPort: f.peerPort, tlsProtocol: null, tlsCipher: null, method: null, path: null,
+        httpStatus: 0, requestHeaders: [], requestBody: Buffer.alloc(0), responseHeaders: [], responseBody: Buffer.alloc(0),
+        mac: null, reason: null, replyAction: null, replyStatus: null, nonce: null, fragment: null, itemCount: 0, action: null,
+        error: `TLS handshake failed: ${f.reason}`, warning: note || null,
+      },
+      {},
+      null,
+    );
+  }
+
+  private record(
+    request: WpiRequest,
+    response: WpiResponse,
+    changes: Changes,
+    interactionId: number | null,
+    parsed: Pick<ExchangeRecord, 'mac' | 'reason' | 'replyAction' | 'replyStatus' | 'nonce' | 'fragment' | 'itemCount' | 'action' | 'error' | 'warning'>,
+  ) {
+    return this.commitAndEmit({
+      kind: 'wpi',
+      started: request.started,
+      ended: Date.now(),
+      listener: request.listener,
+      localPort: request.localPort,
+      peerAddress: request.peerAddress,
+      peerPort: request.peerPort,
+      tlsProtocol: request.tlsProtocol,
+      tlsCipher: request.tlsCipher,
+      method: request.method,
+      path: request.path,
+      httpStatus: response.status,
+      requestHeaders: request.headers,
+      requestBody: request.body,
+      responseHeaders: response.headers,
+      responseBody: response.body,
+      ...parsed,
+    }, changes, interactionId);
+  }
+
+  private commitAndEmit(record: ExchangeRecord, changes: Changes, interactionId: number | null) {
+    const result = this.store.commit(record, changes, interactionId);
+    const { requestHeaders: _rh, requestBody, responseHeaders: _sh, responseBody, ...summary } = record;
+    this.events.emit('exchange', {
+      ...summary,
+      id: result.exchangeId,
+      mac: changes.device?.mac ?? record.mac,
+      interactionId: result.interactionId,
+      requestBytes: requestBody.length,
+      responseBytes: responseBody.length,
+    });
+    return result;
+  }
+}
+
+const EMPTY_SUMMARY = { reason: null, replyAction: null, replyStatus: null, nonce: null, fragment: null, itemCount: 0 };
+
+function summaryOf(m: WorkpointMessage) {
+  return {
+    reason: m.reason,
+    replyAction: m.action ?? null,
+    replyStatus: m.status ?? null,
+    nonce: m.nonce,
+    fragment: m.fragment ?? null,
+    itemCount: m.items.length,
+  };
+}

@@ -1,0 +1,253 @@
+/**
+ * The HTTPS listener for WPI messages (Default Mode, port 18443). HTTP concerns only: routing,
+ * limits, timeouts, and answering with an explicit Content-Length (never chunked, manual p.12).
+ * What to answer is decided by the handler.
+ */
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { ListenerKind } from '../../shared/model';
+import { RowLimiter } from './rate-limit';
+import { handshakeHint, handshakeReason, tlsOptionsFor, type TlsProfile } from './tls-profile';
+
+export interface WpiRequest {
+  started: number;
+  listener: ListenerKind;
+  localPort: number;
+  peerAddress: string;
+  peerPort: number;
+  tlsProtocol: string | null;
+  tlsCipher: string | null;
+  method: string;
+  path: string;
+  /** Header pairs as received (rawHeaders), names in their original case. */
+  headers: [string, string][];
+  body: Buffer;
+}
+
+export interface WpiResponse {
+  status: number;
+  headers: [string, string][];
+  body: Buffer;
+}
+
+/** A connection whose TLS handshake failed: it never became an HTTP request. */
+export interface HandshakeFailure {
+  time: number;
+  listener: ListenerKind;
+  localPort: number;
+  peerAddress: string;
+  peerPort: number;
+  /** OpenSSL's reason, e.g. "unsupported protocol", "no shared cipher". */
+  reason: string;
+  hint: string | null;
+  /** Similar failures not recorded since the last recorded one (rate limit). */
+  suppressed: number;
+}
+
+export interface RequestHandler {
+  /** A well-formed HTTP request for the WPI path: parse, decide, record, answer. */
+  exchange(request: WpiRequest): WpiResponse;
+  /** A request refused at the HTTP level (404, 405, 413): record it and say why. */
+  refused(request: WpiRequest, status: number, reason: string): WpiResponse;
+  /** A failed TLS handshake, already rate-limited: record it so a phone that cannot connect is seen. */
+  handshakeFailed(failure: HandshakeFailure): void;
+}
+
+export interface ListenerLimits {
+  maxBodyBytes: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  handshakeTimeoutMs: number;
+  maxConnections: number;
+}
+
+/** Phone messages stay under 50 kB (manual p.69); anything far larger is not a phone. */
+export const DEFAULT_LIMITS: ListenerLimits = {
+  maxBodyBytes: 256 * 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  // The manual asks for a keep-alive timeout of 10 (seconds, presumably), p.12.
+  keepAliveTimeoutMs: 10_000,
+  handshakeTimeoutMs: 10_000,
+  maxConnections: 1024,
+};
+
+export interface ListenerOptions {
+  kind: ListenerKind;
+  host: string;
+  port: number;
+  tls: https.ServerOptions;
+  /** `modern` (TLS 1.2+, the default) or `legacy` (adds TLS 1.0/1.1 and RSA/CBC suites). */
+  tlsProfile?: TlsProfile;
+  handler: RequestHandler;
+  limits?: Partial<ListenerLimits>;
+  /** Errors that did not reach a phone's answer (e.g. the store failed), for the service log. */
+  onError?: (err: Error) => void;
+}
+
+export const WPI_PATH_PREFIX = '/DeploymentService/';
+
+export class WpiListener {
+  readonly server: https.Server;
+  private readonly limits: ListenerLimits;
+  private readonly failures = new RowLimiter();
+  readonly tlsProfile: TlsProfile;
+
+  constructor(private readonly options: ListenerOptions) {
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.tlsProfile = options.tlsProfile ?? 'modern';
+    this.server = https.createServer(
+      {
+        ...options.tls,
+        ...tlsOptionsFor(this.tlsProfile),
+        maxHeaderSize: 16 * 1024,
+        handshakeTimeout: this.limits.handshakeTimeoutMs,
+        requestTimeout: this.limits.requestTimeoutMs,
+        headersTimeout: this.limits.headersTimeoutMs,
+        keepAliveTimeout: this.limits.keepAliveTimeoutMs,
+        // Node checks the header/request timeouts on this interval (default 30 s): keep it tight.
+        connectionsCheckingInterval: Math.min(1000, this.limits.headersTimeoutMs),
+      },
+      (req, res) => this.onRequest(req, res),
+    );
+    this.server.maxConnections = this.limits.maxConnections;
+    this.server.maxHeadersCount = 100;
+    // Failed handshakes (old TLS stacks, TLS garbage, plain HTTP on the TLS port) end here: the
+    // socket is closed, nothing else is disturbed, and a rate-limited row makes the failure visible.
+    this.server.on('tlsClientError', (err, socket) => {
+      const peerAddress = socket.remoteAddress ?? '';
+      const peerPort = socket.remotePort ?? 0;
+      const localPort = socket.localPort ?? 0;
+      socket.destroy();
+      const reason = handshakeReason(err);
+      const now = Date.now();
+      const suppressed = this.failures.admit(`${peerAddress}|${reason}`, now);
+      if (suppressed === null) return;
+      const failure: HandshakeFailure = {
+        time: now, listener: options.kind, localPort, peerAddress, peerPort, reason, hint: handshakeHint(reason, this.tlsProfile), suppressed,
+      };
+      try {
+        options.handler.handshakeFailed(failure);
+      } catch (e) {
+        options.onError?.(e instanceof Error ? e : new Error(String(e)));
+      }
+    });
+  }
+
+  /** Binds; resolves with the port actually bound (0 picks a free one). */
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => reject(bindError(err, this.options));
+      this.server.once('error', onError);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', onError);
+        resolve((this.server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const socket = req.socket as TLSSocket;
+    const request: WpiRequest = {
+      started: Date.now(),
+      listener: this.options.kind,
+      localPort: socket.localPort ?? 0,
+      peerAddress: socket.remoteAddress ?? '',
+      peerPort: socket.remotePort ?? 0,
+      tlsProtocol: socket.getProtocol?.() ?? null,
+      tlsCipher: socket.getCipher?.()?.name ?? null,
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: pairs(req.rawHeaders),
+      body: Buffer.alloc(0),
+    };
+    const path = request.path.split('?')[0] ?? '';
+    if (!path.startsWith(WPI_PATH_PREFIX)) {
+      return this.refuse(req, res, request, 404, `no WPI service at ${path.slice(0, 80)}; phones POST to ${WPI_PATH_PREFIX}LoginService`);
+    }
+    if (request.method !== 'POST') {
+      return this.refuse(req, res, request, 405, `method ${request.method} not allowed; WPI messages are POSTed`, [['Allow', 'POST']]);
+    }
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > this.limits.maxBodyBytes) {
+      return this.refuse(req, res, request, 413, `body of ${declared} bytes exceeds the limit of ${this.limits.maxBodyBytes}`);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      if (over) return;
+      size += chunk.length;
+      if (size > this.limits.maxBodyBytes) {
+        over = true;
+        chunks.length = 0;
+        this.refuse(req, res, request, 413, `body exceeds the limit of ${this.limits.maxBodyBytes} bytes`);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (over) return;
+      request.body = Buffer.concat(chunks, size);
+      this.send(res, this.guarded(() => this.options.handler.exchange(request)));
+    });
+    req.on('error', () => req.destroy());
+  }
+
+  private refuse(req: IncomingMessage, res: ServerResponse, request: WpiRequest, status: number, reason: string, extra: [string, string][] = []): void {
+    const response = this.guarded(() => this.options.handler.refused(request, status, reason));
+    response.headers.push(...extra);
+    // Do not read a refused body; close so the client cannot keep streaming into this socket.
+    response.headers.push(['Connection', 'close']);
+    this.send(res, response);
+    req.resume();
+  }
+
+  /** Not recorded means not answered: the phone retries later rather than act on a lost exchange. */
+  private guarded(answer: () => WpiResponse): WpiResponse {
+    try {
+      return answer();
+    } catch (err) {
+      const reason = `internal error, exchange not recorded: ${err instanceof Error ? err.message : String(err)}`;
+      this.options.onError?.(new Error(reason));
+      return { status: 500, headers: [['Content-Type', 'text/plain; charset=utf-8']], body: Buffer.from(`${reason}\n`) };
+    }
+  }
+
+  private send(res: ServerResponse, response: WpiResponse): void {
+    if (res.headersSent || res.destroyed) return;
+    const headers = [...response.headers, ['Content-Length', String(response.body.length)]];
+    res.writeHead(response.status, headers.flat());
+    res.end(response.body);
+  }
+}
+
+function pairs(raw: string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i] as string, raw[i + 1] as string]);
+  return out;
+}
+
+function bindError(err: NodeJS.ErrnoException, o: ListenerOptions): Error {
+  const what = `${o.kind === 'default' ? 'Default-Mode' : 'Secure-Mode'} port ${o.port} on ${o.host}`;
+  if (err.code === 'EADDRINUSE') {
+    return new Error(`${what} is in use by another program: choose another port (--port) or stop that program`);
+  }
+  if (err.code === 'EACCES') return new Error(`${what} needs privileges this user does not have: choose a port above 1023`);
+  if (err.code === 'EADDRNOTAVAIL') return new Error(`${o.host} is not an address of this machine: choose another --host`);
+  return new Error(`cannot listen on ${what}: ${err.message}`);
+}

@@ -1,0 +1,72 @@
+/**
+ * The Default-Mode listener's TLS identity: a self-signed certificate made on first run and kept in
+ * the data directory. Phones in Default Mode do not check it (manual p.12), so self-signed is fine;
+ * the Secure-Mode listener gets a CA-signed one of its own.
+ */
+import { generateKeyPair, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import forge from 'node-forge';
+
+export interface TlsIdentity {
+  key: string;
+  cert: string;
+}
+
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+export async function loadOrCreateDefaultIdentity(dataDir: string): Promise<TlsIdentity> {
+  const dir = join(dataDir, 'tls');
+  const keyPath = join(dir, 'default-server.key');
+  const certPath = join(dir, 'default-server.crt');
+  if (existsSync(keyPath) && existsSync(certPath)) {
+    return { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8') };
+  }
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const identity = await createSelfSigned(`LocalDLS ${hostname()}`);
+  writeAtomic(keyPath, identity.key, 0o600);
+  writeAtomic(certPath, identity.cert, 0o644);
+  return identity;
+}
+
+/** RSA 2048 key from node:crypto (off the event loop), certificate built with node-forge. */
+export async function createSelfSigned(commonName: string, years = 10): Promise<TlsIdentity> {
+  const { publicKey, privateKey } = await generateKeyPairAsync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.publicKeyFromPem(publicKey);
+  cert.serialNumber = randomSerial();
+  const now = new Date();
+  cert.validity.notBefore = new Date(now.getTime() - 24 * 3600 * 1000);
+  cert.validity.notAfter = new Date(now.getTime() + years * 365 * 24 * 3600 * 1000);
+  const subject = [{ name: 'commonName', value: commonName }, { name: 'organizationName', value: 'LocalDLS' }];
+  cert.setSubject(subject);
+  cert.setIssuer(subject);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+    { name: 'extKeyUsage', serverAuth: true },
+    { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }, { type: 7, ip: '::1' }] },
+  ]);
+  cert.sign(forge.pki.privateKeyFromPem(privateKey), forge.md.sha256.create());
+  return { key: privateKey, cert: forge.pki.certificateToPem(cert) };
+}
+
+/** 16 random bytes with the top bit clear, so the DER integer stays positive. */
+export function randomSerial(): string {
+  const bytes = randomBytes(16);
+  bytes[0] = (bytes[0] as number) & 0x7f;
+  return bytes.toString('hex');
+}
+
+function writeAtomic(path: string, content: string, mode: number): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, content, { mode });
+  chmodSync(tmp, mode);
+  renameSync(tmp, path);
+}

@@ -1,0 +1,116 @@
+/**
+ * HTTP sessions of running interactions (manual p.13, p.28, p.34). Phones open a new TLS connection
+ * per message, so the interaction is held together by the JSESSIONID cookie; reply-to messages carry
+ * no mac-addr, so a session can also be found by the phone's address (field practice, see
+ * wpi-protocol.md §2.4). In memory only: an interaction does not survive a restart of the service.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Item, WorkpointMessage } from '../wpi';
+import type { ListenerKind } from '../../shared/model';
+
+export const SESSION_COOKIE = 'JSESSIONID';
+
+export interface Session {
+  id: string;
+  mac: string | null;
+  peerAddress: string;
+  listener: ListenerKind;
+  interactionId: number | null;
+  /** Phone message being assembled from fragments (manual p.69–70). */
+  assembling: { first: WorkpointMessage; items: Item[] } | null;
+  lastSeen: number;
+}
+
+export interface SessionLimits {
+  /** A phone that goes silent this long has abandoned the interaction. */
+  idleMs: number;
+  /** Bound on memory: the oldest session is dropped beyond this. */
+  maxSessions: number;
+}
+
+export class SessionTable {
+  private readonly byId = new Map<string, Session>();
+  private readonly byPeer = new Map<string, Session>();
+  constructor(private readonly limits: SessionLimits = { idleMs: 120_000, maxSessions: 10_000 }) {}
+
+  create(peerAddress: string, listener: ListenerKind, now: number): Session {
+    while (this.byId.size >= this.limits.maxSessions) {
+      const oldest = this.byId.values().next().value as Session;
+      this.remove(oldest);
+    }
+    const session: Session = {
+      id: randomBytes(16).toString('hex').toUpperCase(),
+      mac: null,
+      peerAddress,
+      listener,
+      interactionId: null,
+      assembling: null,
+      lastSeen: now,
+    };
+    this.byId.set(session.id, session);
+    this.byPeer.set(`${listener}|${peerAddress}`, session);
+    return session;
+  }
+
+  /** The cookie's session if it is still open, else the latest open session of that address. */
+  find(cookieId: string | null, peerAddress: string, listener: ListenerKind): { session: Session; by: 'cookie' | 'peer' } | null {
+    if (cookieId) {
+      const s = this.byId.get(cookieId);
+      if (s && s.listener === listener) return { session: s, by: 'cookie' };
+    }
+    const s = this.byPeer.get(`${listener}|${peerAddress}`);
+    return s ? { session: s, by: 'peer' } : null;
+  }
+
+  forMac(mac: string): Session | undefined {
+    for (const s of this.byId.values()) if (s.mac === mac) return s;
+    return undefined;
+  }
+
+  touch(session: Session, now: number): void {
+    session.lastSeen = now;
+    // Keep insertion order = idle order, so expiry and eviction look at the front only.
+    this.byId.delete(session.id);
+    this.byId.set(session.id, session);
+  }
+
+  remove(session: Session): void {
+    this.byId.delete(session.id);
+    const key = `${session.listener}|${session.peerAddress}`;
+    if (this.byPeer.get(key) === session) this.byPeer.delete(key);
+  }
+
+  /** Removes and returns sessions idle for longer than the limit. */
+  expire(now: number): Session[] {
+    const gone: Session[] = [];
+    for (const s of this.byId.values()) {
+      if (now - s.lastSeen < this.limits.idleMs) break;
+      gone.push(s);
+    }
+    for (const s of gone) this.remove(s);
+    return gone;
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+}
+
+/** Finds JSESSIONID in Cookie headers; phones send it back with attributes attached. */
+export function sessionIdFromCookies(headers: readonly string[]): string | null {
+  for (const header of headers) {
+    for (const part of header.split(/[;,]/)) {
+      const eq = part.indexOf('=');
+      if (eq < 0) continue;
+      if (part.slice(0, eq).trim().toUpperCase() === SESSION_COOKIE) {
+        const value = part.slice(eq + 1).trim().replace(/^"|"$/g, '');
+        if (/^[0-9A-Za-z]{1,64}$/.test(value)) return value.toUpperCase();
+      }
+    }
+  }
+  return null;
+}
+
+export function sessionCookie(session: Session): string {
+  return `${SESSION_COOKIE}=${session.id}; Path=/DeploymentService; Secure`;
+}

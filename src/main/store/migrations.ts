@@ -1,0 +1,96 @@
+/**
+ * Numbered migrations, applied in one transaction each and tracked by PRAGMA user_version.
+ * Never edit a shipped migration: add the next number.
+ */
+import type { Database } from 'better-sqlite3';
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: devices, their current items, exchanges and interactions.
+  `
+  CREATE TABLE devices (
+    mac             TEXT PRIMARY KEY,
+    e164            TEXT,
+    device_type     TEXT,
+    software_version TEXT,
+    part_number     TEXT,
+    contact_me_uri  TEXT,
+    last_address    TEXT,
+    mode            TEXT NOT NULL DEFAULT 'default' CHECK (mode IN ('default', 'secure')),
+    state           TEXT NOT NULL DEFAULT 'idle',
+    tls_protocol    TEXT,                -- last negotiated, e.g. TLSv1 marks an old firmware
+    first_contact   INTEGER NOT NULL,
+    last_contact    INTEGER NOT NULL
+  );
+
+  CREATE TABLE items (
+    mac     TEXT NOT NULL REFERENCES devices(mac) ON DELETE CASCADE,
+    name    TEXT NOT NULL,
+    idx     INTEGER,            -- NULL = item without index; 0 is a real index
+    value   TEXT NOT NULL,
+    status  TEXT,
+    updated INTEGER NOT NULL
+  );
+  CREATE UNIQUE INDEX items_key ON items (mac, name, ifnull(idx, -1));
+
+  CREATE TABLE interactions (
+    id          INTEGER PRIMARY KEY,
+    mac         TEXT,
+    peer        TEXT NOT NULL,
+    listener    TEXT NOT NULL,
+    reason      TEXT,            -- ReasonForContact of the first message
+    started     INTEGER NOT NULL,
+    ended       INTEGER,
+    end_reason  TEXT             -- 'CleanUp', 'Restart', 'phone clean-up', 'expired', …
+  );
+  CREATE INDEX interactions_mac ON interactions (mac, id);
+
+  CREATE TABLE exchanges (
+    id               INTEGER PRIMARY KEY,
+    kind             TEXT NOT NULL DEFAULT 'wpi',   -- 'wpi' | 'tls-failure'
+    started          INTEGER NOT NULL,    -- ms since epoch
+    ended            INTEGER NOT NULL,
+    listener         TEXT NOT NULL,       -- 'default' | 'secure' | …
+    local_port       INTEGER NOT NULL,
+    peer_address     TEXT NOT NULL,
+    peer_port        INTEGER NOT NULL,
+    tls_protocol     TEXT,
+    tls_cipher       TEXT,
+    method           TEXT,
+    path             TEXT,
+    http_status      INTEGER NOT NULL,
+    request_headers  TEXT NOT NULL,       -- JSON [[name, value], …] as received
+    request_body     BLOB NOT NULL,
+    response_headers TEXT NOT NULL,
+    response_body    BLOB NOT NULL,
+    mac              TEXT,
+    interaction_id   INTEGER REFERENCES interactions(id),
+    reason           TEXT,
+    reply_action     TEXT,
+    reply_status     TEXT,
+    nonce            TEXT,
+    fragment         TEXT,
+    item_count       INTEGER NOT NULL DEFAULT 0,
+    action           TEXT,                -- Action of our answer
+    error            TEXT,                -- why the request was refused
+    warning          TEXT                 -- answered, but worth a person's attention
+  );
+  CREATE INDEX exchanges_mac ON exchanges (mac, id);
+  CREATE INDEX exchanges_interaction ON exchanges (interaction_id, id);
+  `,
+];
+
+export function migrate(db: Database): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(
+      `database schema version ${current} is newer than this LocalDLS understands (${MIGRATIONS.length}); use a newer LocalDLS or another --data-dir`,
+    );
+  }
+  for (let version = current + 1; version <= MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version - 1] as string);
+      db.pragma(`user_version = ${version}`);
+    })();
+  }
+  return MIGRATIONS.length;
+}

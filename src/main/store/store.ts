@@ -1,0 +1,275 @@
+/**
+ * The SQLite store (better-sqlite3, WAL). The only module that writes SQL. Each phone exchange is
+ * committed together with the device changes it caused, in one transaction.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
+import type { Device, DeviceItem, Exchange, ExchangeKind, ExchangeSummary, Interaction, ListenerKind } from '../../shared/model';
+import type { Item } from '../wpi';
+import { migrate } from './migrations';
+
+export interface StoreOptions {
+  /** Path to a better_sqlite3.node built for the running runtime (the Electron app passes its own). */
+  nativeBinding?: string;
+  readonly?: boolean;
+}
+
+/** An exchange as the listener saw it, before it gets an id. */
+export type ExchangeRecord = Omit<Exchange, 'id' | 'interactionId' | 'requestBytes' | 'responseBytes'>;
+
+/** What one exchange changes besides being recorded; produced by the provisioning engine. */
+export interface Changes {
+  device?: DeviceUpsert;
+  /** ReadAllItems answer: the phone's complete item set replaces what was stored. */
+  replaceItems?: Item[];
+  /** Items reported in start-up, local-changes, status, …: merged into the current set. */
+  mergeItems?: Item[];
+  /** Open a new interaction for this exchange (first message of a chain). */
+  openInteraction?: { reason: string | null };
+  /** The interaction ends with this exchange. */
+  endInteraction?: string;
+  state?: Device['state'];
+}
+
+export interface DeviceUpsert {
+  mac: string;
+  e164?: string;
+  deviceType?: string;
+  softwareVersion?: string;
+  partNumber?: string;
+  contactMeUri?: string;
+  lastAddress: string;
+}
+
+export interface CommitResult {
+  exchangeId: number;
+  interactionId: number | null;
+}
+
+export interface ExchangeQuery {
+  mac?: string;
+  interactionId?: number;
+  /** Only rows with id greater than this (for following). */
+  afterId?: number;
+  /** Newest first when true (default), oldest first otherwise. */
+  newestFirst?: boolean;
+  limit?: number;
+}
+
+export class Store {
+  readonly db: Database;
+  private readonly st: Record<string, Statement>;
+
+  constructor(dataDir: string, options: StoreOptions = {}) {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    this.db = new BetterSqlite3(join(dataDir, 'localdls.sqlite'), {
+      nativeBinding: options.nativeBinding,
+      readonly: options.readonly ?? false,
+      fileMustExist: options.readonly ?? false,
+    });
+    this.db.pragma('busy_timeout = 5000');
+    if (!options.readonly) {
+      this.db.pragma('journal_mode = WAL');
+      // FULL: an exchange whose answer went out is on disk even if the machine loses power.
+      this.db.pragma('synchronous = FULL');
+      this.db.pragma('foreign_keys = ON');
+      migrate(this.db);
+    }
+    this.st = this.prepare();
+  }
+
+  private prepare(): Record<string, Statement> {
+    const p = (sql: string) => this.db.prepare(sql);
+    return {
+      insertDevice: p(`INSERT INTO devices (mac, e164, device_type, software_version, part_number, contact_me_uri, last_address, first_contact, last_contact)
+        VALUES (@mac, @e164, @deviceType, @softwareVersion, @partNumber, @contactMeUri, @lastAddress, @at, @at)
+        ON CONFLICT (mac) DO UPDATE SET
+          e164 = coalesce(excluded.e164, e164), device_type = coalesce(excluded.device_type, device_type),
+          software_version = coalesce(excluded.software_version, software_version),
+          part_number = coalesce(excluded.part_number, part_number),
+          contact_me_uri = coalesce(excluded.contact_me_uri, contact_me_uri),
+          last_address = excluded.last_address, last_contact = excluded.last_contact`),
+      touchDevice: p(`UPDATE devices SET last_contact = @at, last_address = @lastAddress WHERE mac = @mac`),
+      setTls: p(`UPDATE devices SET tls_protocol = @protocol WHERE mac = @mac`),
+      setState: p(`UPDATE devices SET state = @state WHERE mac = @mac`),
+      deleteItems: p(`DELETE FROM items WHERE mac = ?`),
+      deleteItem: p(`DELETE FROM items WHERE mac = @mac AND name = @name AND idx IS @idx`),
+      insertItem: p(`INSERT INTO items (mac, name, idx, value, status, updated) VALUES (@mac, @name, @idx, @value, @status, @at)`),
+      openInteraction: p(`INSERT INTO interactions (mac, peer, listener, reason, started) VALUES (@mac, @peer, @listener, @reason, @at)`),
+      endInteraction: p(`UPDATE interactions SET ended = @at, end_reason = @why, mac = coalesce(mac, @mac) WHERE id = @id AND ended IS NULL`),
+      insertExchange: p(`INSERT INTO exchanges (kind, started, ended, listener, local_port, peer_address, peer_port, tls_protocol, tls_cipher,
+          method, path, http_status, request_headers, request_body, response_headers, response_body, mac, interaction_id,
+          reason, reply_action, reply_status, nonce, fragment, item_count, action, error, warning)
+        VALUES (@kind, @started, @ended, @listener, @localPort, @peerAddress, @peerPort, @tlsProtocol, @tlsCipher,
+          @method, @path, @httpStatus, @requestHeaders, @requestBody, @responseHeaders, @responseBody, @mac, @interactionId,
+          @reason, @replyAction, @replyStatus, @nonce, @fragment, @itemCount, @action, @error, @warning)`),
+      device: p(`SELECT * FROM devices WHERE mac = ?`),
+      devices: p(`SELECT * FROM devices ORDER BY mac`),
+      items: p(`SELECT name, idx, value, status, updated FROM items WHERE mac = ? ORDER BY name, idx`),
+      exchange: p(`SELECT * FROM exchanges WHERE id = ?`),
+      interaction: p(`SELECT * FROM interactions WHERE id = ?`),
+      expireInteractions: p(`UPDATE interactions SET ended = @at, end_reason = 'expired' WHERE ended IS NULL AND id IN (SELECT value FROM json_each(@ids))`),
+    };
+  }
+
+  /** Records one exchange and everything it changed, atomically. */
+  commit(record: ExchangeRecord, changes: Changes, interactionId: number | null): CommitResult {
+    return this.db.transaction((): CommitResult => {
+      const at = record.ended;
+      const mac = changes.device?.mac ?? record.mac;
+      if (changes.device) {
+        const d = changes.device;
+        this.st.insertDevice!.run({
+          mac: d.mac, e164: d.e164 ?? null, deviceType: d.deviceType ?? null, softwareVersion: d.softwareVersion ?? null,
+          partNumber: d.partNumber ?? null, contactMeUri: d.contactMeUri ?? null, lastAddress: d.lastAddress, at,
+        });
+      } else if (mac) {
+        this.st.touchDevice!.run({ mac, at, lastAddress: record.peerAddress });
+      }
+      if (mac && changes.replaceItems) {
+        this.st.deleteItems!.run(mac);
+        this.writeItems(mac, changes.replaceItems, at);
+      }
+      if (mac && changes.mergeItems) this.writeItems(mac, changes.mergeItems, at);
+      if (mac && changes.state) this.st.setState!.run({ mac, state: changes.state });
+      if (mac && record.tlsProtocol) this.st.setTls!.run({ mac, protocol: record.tlsProtocol });
+
+      let interaction = interactionId;
+      if (changes.openInteraction) {
+        interaction = Number(
+          this.st.openInteraction!.run({
+            mac: mac ?? null, peer: record.peerAddress, listener: record.listener, reason: changes.openInteraction.reason, at: record.started,
+          }).lastInsertRowid,
+        );
+      }
+      const exchangeId = Number(
+        this.st.insertExchange!.run({
+          ...record,
+          mac: mac ?? null,
+          interactionId: interaction,
+          requestHeaders: JSON.stringify(record.requestHeaders),
+          responseHeaders: JSON.stringify(record.responseHeaders),
+          requestBody: Buffer.from(record.requestBody),
+          responseBody: Buffer.from(record.responseBody),
+        }).lastInsertRowid,
+      );
+      if (interaction !== null && changes.endInteraction) {
+        this.st.endInteraction!.run({ id: interaction, at, why: changes.endInteraction, mac: mac ?? null });
+      }
+      return { exchangeId, interactionId: interaction };
+    })();
+  }
+
+  private writeItems(mac: string, items: readonly Item[], at: number): void {
+    for (const item of items) {
+      const row = { mac, name: item.name, idx: item.index ?? null, value: item.value, status: item.status ?? null, at };
+      this.st.deleteItem!.run(row);
+      this.st.insertItem!.run(row);
+    }
+  }
+
+  /** Ends interactions whose sessions expired without CleanUp, and sets their devices idle. */
+  expireInteractions(ids: readonly number[], macs: readonly string[], at: number): void {
+    if (ids.length === 0 && macs.length === 0) return;
+    this.db.transaction(() => {
+      this.st.expireInteractions!.run({ ids: JSON.stringify(ids), at });
+      for (const mac of macs) this.st.setState!.run({ mac, state: 'idle' });
+    })();
+  }
+
+  device(mac: string): Device | undefined {
+    const row = this.st.device!.get(mac) as DeviceRow | undefined;
+    return row && toDevice(row);
+  }
+
+  devices(): Device[] {
+    return (this.st.devices!.all() as DeviceRow[]).map(toDevice);
+  }
+
+  items(mac: string): DeviceItem[] {
+    return (this.st.items!.all(mac) as ItemRow[]).map((r) => ({
+      name: r.name, index: r.idx, value: r.value, status: r.status, updated: r.updated,
+    }));
+  }
+
+  exchange(id: number): Exchange | undefined {
+    const row = this.st.exchange!.get(id) as ExchangeRow | undefined;
+    return row && toExchange(row);
+  }
+
+  interaction(id: number): Interaction | undefined {
+    const r = this.st.interaction!.get(id) as InteractionRow | undefined;
+    return r && { id: r.id, mac: r.mac, peer: r.peer, listener: r.listener, reason: r.reason, started: r.started, ended: r.ended, endReason: r.end_reason };
+  }
+
+  exchanges(query: ExchangeQuery = {}): ExchangeSummary[] {
+    const where: string[] = [];
+    const params: Record<string, unknown> = {};
+    if (query.mac !== undefined) { where.push('mac = @mac'); params.mac = query.mac; }
+    if (query.interactionId !== undefined) { where.push('interaction_id = @interactionId'); params.interactionId = query.interactionId; }
+    if (query.afterId !== undefined) { where.push('id > @afterId'); params.afterId = query.afterId; }
+    const order = query.newestFirst === false ? 'ASC' : 'DESC';
+    params.limit = Math.min(Math.max(query.limit ?? 100, 1), 10_000);
+    const sql = `SELECT ${SUMMARY_COLUMNS} FROM exchanges ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${order} LIMIT @limit`;
+    return (this.db.prepare(sql).all(params) as ExchangeRow[]).map(toSummary);
+  }
+
+  exchangeCount(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM exchanges').get() as { n: number }).n;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+const SUMMARY_COLUMNS = `id, kind, started, ended, listener, local_port, peer_address, peer_port, tls_protocol, tls_cipher, method, path,
+  http_status, mac, interaction_id, reason, reply_action, reply_status, nonce, fragment, item_count, action, error, warning,
+  length(request_body) AS request_bytes, length(response_body) AS response_bytes`;
+
+interface DeviceRow {
+  mac: string; e164: string | null; device_type: string | null; software_version: string | null; part_number: string | null;
+  contact_me_uri: string | null; last_address: string | null; mode: Device['mode']; state: Device['state']; tls_protocol: string | null;
+  first_contact: number; last_contact: number;
+}
+interface ItemRow { name: string; idx: number | null; value: string; status: string | null; updated: number }
+interface InteractionRow {
+  id: number; mac: string | null; peer: string; listener: ListenerKind; reason: string | null; started: number; ended: number | null; end_reason: string | null;
+}
+interface ExchangeRow {
+  id: number; kind: ExchangeKind; started: number; ended: number; listener: ListenerKind; local_port: number; peer_address: string; peer_port: number;
+  tls_protocol: string | null; tls_cipher: string | null; method: string | null; path: string | null; http_status: number;
+  mac: string | null; interaction_id: number | null; reason: string | null; reply_action: string | null; reply_status: string | null;
+  nonce: string | null; fragment: string | null; item_count: number; action: string | null; error: string | null; warning: string | null;
+  request_bytes?: number; response_bytes?: number;
+  request_headers?: string; request_body?: Buffer; response_headers?: string; response_body?: Buffer;
+}
+
+function toDevice(r: DeviceRow): Device {
+  return {
+    mac: r.mac, e164: r.e164, deviceType: r.device_type, softwareVersion: r.software_version, partNumber: r.part_number,
+    contactMeUri: r.contact_me_uri, lastAddress: r.last_address, mode: r.mode, state: r.state, tlsProtocol: r.tls_protocol,
+    firstContact: r.first_contact, lastContact: r.last_contact,
+  };
+}
+
+function toSummary(r: ExchangeRow): ExchangeSummary {
+  return {
+    id: r.id, kind: r.kind, started: r.started, ended: r.ended, listener: r.listener, localPort: r.local_port, peerAddress: r.peer_address,
+    peerPort: r.peer_port, tlsProtocol: r.tls_protocol, tlsCipher: r.tls_cipher, method: r.method, path: r.path,
+    httpStatus: r.http_status, mac: r.mac, interactionId: r.interaction_id, reason: r.reason, replyAction: r.reply_action,
+    replyStatus: r.reply_status, nonce: r.nonce, fragment: r.fragment, itemCount: r.item_count, action: r.action, error: r.error, warning: r.warning,
+    requestBytes: r.request_bytes ?? r.request_body?.length ?? 0, responseBytes: r.response_bytes ?? r.response_body?.length ?? 0,
+  };
+}
+
+function toExchange(r: ExchangeRow): Exchange {
+  return {
+    ...toSummary(r),
+    requestHeaders: JSON.parse(r.request_headers ?? '[]') as [string, string][],
+    requestBody: new Uint8Array(r.request_body ?? Buffer.alloc(0)),
+    responseHeaders: JSON.parse(r.response_headers ?? '[]') as [string, string][],
+    responseBody: new Uint8Array(r.response_body ?? Buffer.alloc(0)),
+  };
+}

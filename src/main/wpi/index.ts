@@ -1,0 +1,5 @@
+export * from './types';
+export { WpiError, type WpiErrorCode } from './errors';
+export { parseWorkpointMessage, parseDLSMessage } from './parse';
+export { buildDLSMessage, buildWorkpointMessage } from './build';
+export { splitItems, type SplitLimits } from './fragment';

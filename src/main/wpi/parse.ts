@@ -1,0 +1,140 @@
+/**
+ * Lenient parsing of WorkpointMessage (phone -> service) and DLSMessage (service -> phone):
+ * namespace-agnostic, attributes in any order, whitespace trimmed, `fragment` read from Message
+ * or ReasonForContact, ItemList optional. Everything else is refused with a WpiError.
+ */
+import { WpiError } from './errors';
+import {
+  ACTIONS,
+  REASONS_FOR_CONTACT,
+  type Action,
+  type DLSMessage,
+  type Fragment,
+  type Item,
+  type ReasonForContact,
+  type WorkpointMessage,
+} from './types';
+import { decodeUtf8, parseXml, unescapeXml, type XmlNode } from './xml';
+
+/** Printable ASCII without XML specials, so the nonce can be echoed byte for byte. */
+const NONCE = /^[\x21-\x7e]{1,256}$/;
+const NONCE_FORBIDDEN = /[<>&"']/;
+
+export function parseWorkpointMessage(input: Uint8Array | string): WorkpointMessage {
+  const message = rootMessage(input, 'WorkpointMessage');
+  const rfc = single(message, 'ReasonForContact');
+  if (rfc === undefined) throw new WpiError('no-reason', 'Message has no ReasonForContact');
+  const reasonText = text(rfc);
+  if (reasonText === '') throw new WpiError('no-reason', 'ReasonForContact is empty');
+  if (!(REASONS_FOR_CONTACT as readonly string[]).includes(reasonText)) {
+    throw new WpiError('unknown-reason', `unknown ReasonForContact "${clip(reasonText)}"`);
+  }
+  const mAttrs = attrs(message);
+  const rAttrs = attrs(rfc);
+  const result: WorkpointMessage = {
+    nonce: nonceOf(mAttrs),
+    reason: reasonText as ReasonForContact,
+    items: itemsOf(message),
+  };
+  const maxItems = mAttrs.maxItems;
+  if (maxItems !== undefined) result.maxItems = integerAttr('maxItems', maxItems, -1);
+  const fragment = fragmentOf(mAttrs.fragment ?? rAttrs.fragment);
+  if (fragment) result.fragment = fragment;
+  if (rAttrs.action !== undefined) result.action = rAttrs.action.trim();
+  if (rAttrs.status !== undefined) result.status = rAttrs.status.trim();
+  return result;
+}
+
+export function parseDLSMessage(input: Uint8Array | string): DLSMessage {
+  const message = rootMessage(input, 'DLSMessage');
+  const actionNode = single(message, 'Action');
+  const action = actionNode === undefined ? '' : text(actionNode);
+  if (action === '') throw new WpiError('no-action', 'Message has no Action');
+  if (!(ACTIONS as readonly string[]).includes(action)) {
+    throw new WpiError('unknown-action', `unknown Action "${clip(action)}"`);
+  }
+  return { nonce: nonceOf(attrs(message)), action: action as Action, items: itemsOf(message) };
+}
+
+function rootMessage(input: Uint8Array | string, rootName: string): XmlNode {
+  const source = typeof input === 'string' ? input : decodeUtf8(input);
+  if (source.trim() === '') throw new WpiError('empty', 'empty body: expected a WPI XML message');
+  const doc = parseXml(source);
+  const roots = Object.keys(doc);
+  if (roots.length !== 1 || roots[0] !== rootName) {
+    throw new WpiError('wrong-root', `root element is ${clip(roots.join(', ') || 'none')}, expected ${rootName}`);
+  }
+  const root = doc[rootName];
+  const message = isNode(root) ? single(root, 'Message') : undefined;
+  if (message === undefined) throw new WpiError('no-message', `${rootName} has no Message element`);
+  return message;
+}
+
+function nonceOf(a: Record<string, string>): string {
+  const nonce = a.nonce;
+  if (nonce === undefined || nonce === '') throw new WpiError('no-nonce', 'Message has no nonce');
+  if (!NONCE.test(nonce) || NONCE_FORBIDDEN.test(nonce)) {
+    throw new WpiError('bad-nonce', 'nonce must be 1-256 printable ASCII characters without XML specials');
+  }
+  return nonce;
+}
+
+function itemsOf(message: XmlNode): Item[] {
+  const list = single(message, 'ItemList');
+  if (list === undefined) return [];
+  const raw = list.Item;
+  if (raw === undefined) return [];
+  return (raw as unknown[]).map((node, position) => {
+    const n = isNode(node) ? node : {};
+    const a = attrs(n);
+    const name = a.name?.trim();
+    if (!name) throw new WpiError('item-without-name', `Item ${position + 1} has no name`);
+    const item: Item = { name, value: text(n) };
+    if (a.index !== undefined && a.index.trim() !== '') item.index = integerAttr(`index of ${name}`, a.index, 0);
+    if (a.status !== undefined) item.status = a.status.trim();
+    return item;
+  });
+}
+
+function fragmentOf(raw: string | undefined): Fragment | undefined {
+  if (raw === undefined) return undefined;
+  const v = raw.trim();
+  if (v === 'next' || v === 'final') return v;
+  throw new WpiError('bad-attribute', `fragment must be "next" or "final", not "${clip(v)}"`);
+}
+
+function integerAttr(what: string, raw: string, min: number): number {
+  const v = raw.trim();
+  const n = /^-?\d{1,9}$/.test(v) ? Number(v) : NaN;
+  if (!Number.isInteger(n) || n < min) {
+    throw new WpiError(what.startsWith('index') ? 'bad-index' : 'bad-attribute', `${what} must be an integer >= ${min}, not "${clip(v)}"`);
+  }
+  return n;
+}
+
+function single(parent: XmlNode, name: string): XmlNode | undefined {
+  const v = parent[name];
+  if (v === undefined) return undefined;
+  if (Array.isArray(v)) throw new WpiError('duplicate-element', `${name} appears more than once`);
+  return isNode(v) ? v : { '#text': String(v) };
+}
+
+function isNode(v: unknown): v is XmlNode {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Attribute values with entities resolved; the nonce stays as sent so it is echoed byte for byte. */
+function attrs(node: XmlNode): Record<string, string> {
+  const raw = node['@'] ?? {};
+  return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, k === 'nonce' ? v : unescapeXml(v)]));
+}
+
+function text(node: XmlNode): string {
+  const t = node['#text'];
+  return typeof t === 'string' ? unescapeXml(t).trim() : '';
+}
+
+function clip(s: string): string {
+  const oneLine = s.replace(/\s+/g, ' ');
+  return oneLine.length > 40 ? `${oneLine.slice(0, 40)}…` : oneLine;
+}

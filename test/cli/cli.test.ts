@@ -1,0 +1,150 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Device, DeviceItem, ExchangeSummary } from '../../src/shared/model';
+import { CliProcess, runCli, startServe } from '../support/cli';
+import { tempDirs } from '../support/tmp';
+
+const newDir = tempDirs();
+const processes: CliProcess[] = [];
+afterEach(async () => {
+  for (const p of processes.splice(0)) await p.stop('SIGKILL');
+});
+
+async function serve(dataDir: string, ...args: string[]) {
+  const s = await startServe(['--data-dir', dataDir, ...args]);
+  processes.push(s.serve);
+  return s;
+}
+
+describe('bin/localdls', () => {
+  it('serve + phone --count 50 takes every phone from start-up to CleanUp, all stored, visible while serving', async () => {
+    const dataDir = newDir();
+    const { serve: server, port, listening } = await serve(dataDir);
+    expect(listening).toMatchObject({ event: 'listening', host: '127.0.0.1', tls: 'modern' });
+    expect(port).toBeGreaterThan(0);
+
+    const phones = await runCli(['phone', '--server', `https://127.0.0.1:${port}`, '--count', '50', '--max-items', '250', '--json']);
+    expect(phones.code).toBe(0);
+    const lines = phones.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.at(-1)).toMatchObject({ event: 'summary', phones: 50, ok: 50, failed: 0 });
+    // Several hundred items at maxItems 250: every reply comes in fragments (manual p.69–70).
+    const perPhone = lines.slice(0, -1) as { actions: string[]; exchanges: number }[];
+    for (const p of perPhone) {
+      expect(p.actions[0]).toBe('ReadAllItems');
+      expect(p.actions.at(-1)).toBe('CleanUp');
+      expect(p.actions.filter((a) => a === 'GetNextFragment').length).toBeGreaterThanOrEqual(1);
+    }
+    const total = lines.at(-1)!.exchanges as number;
+    expect(total).toBe(perPhone.reduce((n, p) => n + p.exchanges, 0));
+
+    const devices = await runCli(['devices', '--data-dir', dataDir, '--json']);
+    expect(devices.code).toBe(0);
+    const list = JSON.parse(devices.stdout) as Device[];
+    expect(list).toHaveLength(50);
+    expect(list.every((d) => d.state === 'idle' && d.mode === 'default' && d.deviceType)).toBe(true);
+
+    const traffic = await runCli(['traffic', '--data-dir', dataDir, '--json', '--limit', '1000']);
+    const rows = traffic.stdout.trim().split('\n').map((l) => JSON.parse(l) as ExchangeSummary);
+    expect(rows).toHaveLength(total);
+    expect(rows.filter((r) => r.action === 'CleanUp')).toHaveLength(50);
+    expect(rows.filter((r) => r.action === 'ReadAllItems')).toHaveLength(50);
+    expect(rows.filter((r) => r.action === 'GetNextFragment')).toHaveLength(total - 100);
+    // serve printed one line per exchange after its listening line.
+    await server.waitFor(() => server.lines.length >= total + 1);
+    expect(server.lines.slice(1).every((l) => JSON.parse(l).event === 'exchange')).toBe(true);
+
+    expect(await server.stop('SIGTERM')).toBe(0);
+    expect(server.lines.at(-1)).toBe('{"event":"stopped"}');
+  });
+
+  it('traffic --follow prints exchanges as they happen', async () => {
+    const dataDir = newDir();
+    const { port } = await serve(dataDir);
+    await runCli(['phone', '--server', `https://127.0.0.1:${port}`, '--count', '1']);
+    const follow = new CliProcess(['traffic', '--data-dir', dataDir, '--follow', '--json']);
+    processes.push(follow);
+    await follow.waitFor((l) => l.includes('"CleanUp"'));
+    const before = follow.lines.length;
+    await runCli(['phone', '--server', `https://127.0.0.1:${port}`, '--count', '1', '--mac-base', '00:1A:E8:00:00:99']);
+    await follow.waitFor((l) => l.includes('00:1A:E8:00:00:99') && l.includes('"CleanUp"'));
+    expect(follow.lines.length).toBe(before + 2);
+    expect(await follow.stop('SIGINT')).toBe(0);
+  });
+
+  it('items masks secrets unless --reveal', async () => {
+    const dataDir = newDir();
+    const { port } = await serve(dataDir);
+    await runCli(['phone', '--server', `https://127.0.0.1:${port}`, '--count', '1']);
+    const masked = JSON.parse((await runCli(['items', '--data-dir', dataDir, '--mac', '00:1a:e8:00:00:01', '--json'])).stdout) as DeviceItem[];
+    const pwd = masked.find((i) => i.name === 'user-pwd')!;
+    expect(pwd.value).toBe('••••••');
+    const revealed = JSON.parse((await runCli(['items', '--data-dir', dataDir, '--mac', '00:1A:E8:00:00:01', '--json', '--reveal'])).stdout) as DeviceItem[];
+    expect(revealed.find((i) => i.name === 'user-pwd')!.value).not.toBe('••••••');
+    expect(revealed.length).toBeGreaterThan(300);
+    const human = await runCli(['items', '--data-dir', dataDir, '--mac', '00:1A:E8:00:00:01']);
+    expect(human.stdout).toMatch(/^NAME\s+INDEX\s+VALUE\s+STATUS/);
+    expect(human.stdout).not.toContain(revealed.find((i) => i.name === 'user-pwd')!.value);
+  });
+
+  it('legacy TLS: old-firmware phones fail against modern with reason and hint, and are provisioned against legacy', async () => {
+    const modernDir = newDir();
+    const modern = await serve(modernDir);
+    const failed = await runCli(['phone', '--server', `https://127.0.0.1:${modern.port}`, '--tls1.0', '--count', '5', '--ip-base', '127.0.1.1', '--json']);
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(/TLS handshake with 127\.0\.0\.1:\d+ failed/);
+    const failures = (await runCli(['traffic', '--data-dir', modernDir, '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as ExchangeSummary);
+    expect(failures.map((f) => f.peerAddress).sort()).toEqual(['127.0.1.1', '127.0.1.2', '127.0.1.3', '127.0.1.4', '127.0.1.5']);
+    expect(failures.every((f) => f.kind === 'tls-failure' && f.error === 'TLS handshake failed: unsupported protocol' && /--tls legacy/.test(f.warning ?? ''))).toBe(true);
+
+    const legacyDir = newDir();
+    const legacy = await serve(legacyDir, '--tls', 'legacy');
+    expect(legacy.listening.tls).toBe('legacy');
+    const ok = await runCli(['phone', '--server', `https://127.0.0.1:${legacy.port}`, '--tls1.0', '--count', '5', '--ip-base', '127.0.2.1']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout.match(/ok 2 exchanges ReadAllItems,CleanUp TLSv1 /g)).toHaveLength(5);
+    const devices = JSON.parse((await runCli(['devices', '--data-dir', legacyDir, '--json'])).stdout) as Device[];
+    expect(devices.map((d) => [d.tlsProtocol, d.lastAddress])).toEqual([1, 2, 3, 4, 5].map((i) => ['TLSv1', `127.0.2.${i}`]));
+    const human = await runCli(['devices', '--data-dir', legacyDir]);
+    expect(human.stdout.match(/TLSv1 \(legacy\)/g)).toHaveLength(5);
+    const rows = (await runCli(['traffic', '--data-dir', legacyDir, '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as ExchangeSummary);
+    expect(rows.every((r) => r.tlsProtocol === 'TLSv1' && r.tlsCipher === 'AES128-SHA')).toBe(true);
+  });
+
+  it('says clearly what is wrong and exits non-zero', async () => {
+    const dataDir = newDir();
+    const { port } = await serve(dataDir);
+    const clash = await runCli(['serve', '--data-dir', newDir(), '--host', '127.0.0.1', '--port', String(port)]);
+    expect(clash.code).toBe(1);
+    expect(clash.stderr).toMatch(new RegExp(`port ${port} on 127.0.0.1 is in use by another program`));
+
+    const missing = await runCli(['devices', '--data-dir', `${newDir()}/nothing-here`]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no LocalDLS data in .*nothing-here: start `localdls serve/);
+
+    for (const [args, message] of [
+      [['serve', '--port', '99999'], /--port must be a number from 0 to 65535/],
+      [['serve', '--tls', 'ancient'], /--tls must be one of modern, legacy/],
+      [['items', '--data-dir', dataDir], /--mac is required/],
+      [['items', '--data-dir', dataDir, '--mac', 'xyz'], /not a MAC address/],
+      [['traffic', '--data-dir', dataDir, '--limit', '0'], /--limit must be a whole number/],
+      [['devices', '--bogus'], /Unknown option '--bogus'/],
+      [['frobnicate'], /unknown command "frobnicate"/],
+    ] as const) {
+      const r = await runCli([...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
+    const unknownMac = await runCli(['items', '--data-dir', dataDir, '--mac', '00:00:00:00:00:01']);
+    expect(unknownMac.code).toBe(1);
+    expect(unknownMac.stderr).toMatch(/no device 00:00:00:00:00:01/);
+  });
+
+  it('--help works for every command', async () => {
+    for (const cmd of ['serve', 'devices', 'items', 'traffic', 'phone']) {
+      const r = await runCli([cmd, '--help']);
+      expect(r.code, cmd).toBe(0);
+      expect(r.stdout).toMatch(/Example/);
+    }
+    const top = await runCli(['--help']);
+    expect(top.stdout).toMatch(/serve\s+run the provisioning service/);
+  });
+});

@@ -1,0 +1,185 @@
+import { describe, expect, it } from 'vitest';
+import { InteractionEngine, ProtocolError, decide, normalizeMac, sessionIdFromCookies } from '../../src/main/provisioning';
+import type { Device } from '../../src/shared/model';
+import type { Item, WorkpointMessage } from '../../src/main/wpi';
+import { startUpItems } from '../support/messages';
+
+const MAC = '00:1A:E8:00:00:01';
+const known: Device = {
+  mac: MAC, e164: '1', deviceType: 'OpenStage 60', softwareVersion: 'V3', partNumber: null, contactMeUri: null,
+  lastAddress: '127.0.0.1', mode: 'default', state: 'idle', tlsProtocol: 'TLSv1.3', firstContact: 1, lastContact: 1,
+};
+
+function msg(reason: WorkpointMessage['reason'], extra: Partial<WorkpointMessage> = {}): WorkpointMessage {
+  return { nonce: `N${Math.random().toString(16).slice(2)}`, reason, items: [], ...extra };
+}
+
+describe('decide: phone-driven first messages', () => {
+  for (const reason of ['start-up', 'solicited', 'local-changes', 'inventory-changes'] as const) {
+    it(`${reason} from a new device registers it and answers ReadAllItems`, () => {
+      const d = decide({ message: msg(reason, { items: startUpItems(MAC) }), mac: MAC, device: undefined, peerAddress: '10.0.0.9' });
+      expect(d.answer.action).toBe('ReadAllItems');
+      expect(d.ends).toBeNull();
+      expect(d.changes.device).toMatchObject({ mac: MAC, e164: '49897223290', deviceType: 'OpenStage 60', softwareVersion: 'V3 R5.12.0', lastAddress: '10.0.0.9' });
+      expect(d.changes.mergeItems?.map((i) => i.name)).toContain('contact-me-uri');
+      expect(d.changes.openInteraction).toEqual({ reason });
+    });
+  }
+
+  it('a known device with configuration-changed-flag=false gets CleanUp (manual p.34)', () => {
+    const items = startUpItems(MAC, { 'configuration-changed-flag': 'false' });
+    const d = decide({ message: msg('start-up', { items }), mac: MAC, device: known, peerAddress: 'x' });
+    expect(d.answer.action).toBe('CleanUp');
+    expect(d.ends).toBe('CleanUp');
+  });
+
+  it('a known device reporting configuration-changed-flag=true is read again', () => {
+    const d = decide({ message: msg('local-changes', { items: startUpItems(MAC) }), mac: MAC, device: known, peerAddress: 'x' });
+    expect(d.answer.action).toBe('ReadAllItems');
+  });
+
+  it('refuses a first message without mac-addr or with a malformed one', () => {
+    expect(() => decide({ message: msg('start-up'), mac: null, device: undefined, peerAddress: 'x' })).toThrow(ProtocolError);
+    const bad = startUpItems('not-a-mac');
+    expect(() => decide({ message: msg('start-up', { items: bad }), mac: null, device: undefined, peerAddress: 'x' })).toThrow(/not a MAC/);
+  });
+});
+
+describe('decide: replies, status and clean-up', () => {
+  const all: Item[] = [{ name: 'a', value: '1' }, { name: 'b', index: 0, value: '2' }];
+  it('reply-to ReadAllItems accepted replaces the item set and ends with CleanUp', () => {
+    const d = decide({ message: msg('reply-to', { action: 'ReadAllItems', status: 'accepted', items: all }), mac: MAC, device: known, peerAddress: 'x' });
+    expect(d.answer).toEqual({ action: 'CleanUp', items: [] });
+    expect(d.changes.replaceItems).toEqual(all);
+    expect(d.ends).toBe('CleanUp');
+  });
+  it('reply-to failed is recorded with a warning and ends with CleanUp', () => {
+    const d = decide({ message: msg('reply-to', { action: 'WriteItems', status: 'failed' }), mac: MAC, device: known, peerAddress: 'x' });
+    expect(d.answer.action).toBe('CleanUp');
+    expect(d.warning).toMatch(/refused WriteItems/);
+  });
+  it('per-item error statuses in an accepted reply become a warning, values untouched', () => {
+    const items = [{ name: 'device-type', value: '', status: 'read only' }, { name: 'foo', value: '', status: 'unknown item' }];
+    const d = decide({ message: msg('reply-to', { action: 'WriteItems', status: 'accepted', items }), mac: MAC, device: known, peerAddress: 'x' });
+    expect(d.warning).toBe('device-type: read only, foo: unknown item');
+    expect(d.changes.mergeItems).toBeUndefined();
+  });
+  it('status records the file-deployment items and ends with CleanUp', () => {
+    const items = [{ name: 'file-deployment-status', index: 1, value: 'ok' }];
+    const d = decide({ message: msg('status', { items }), mac: MAC, device: known, peerAddress: 'x' });
+    expect(d.changes.mergeItems).toEqual(items);
+    expect(d.answer.action).toBe('CleanUp');
+  });
+  it('phone clean-up is answered with CleanUp and ends the interaction with its reason', () => {
+    const d = decide({ message: msg('clean-up', { items: [{ name: 'cleanup-reason', value: 'password retries exceeded' }] }), mac: MAC, device: known, peerAddress: 'x' });
+    expect(d.answer.action).toBe('CleanUp');
+    expect(d.ends).toBe('phone clean-up: password retries exceeded');
+  });
+});
+
+describe('InteractionEngine', () => {
+  const newEngine = (devices: Record<string, Device> = {}) => new InteractionEngine((mac) => devices[mac]);
+
+  it('runs start-up -> ReadAllItems -> fragmented reply -> CleanUp on one session, echoing every nonce', () => {
+    const e = newEngine();
+    const first = e.handle({ message: msg('start-up', { items: startUpItems(MAC) }), cookieSessionId: null, peerAddress: 'p', listener: 'default', now: 0 });
+    expect(first.answer.action).toBe('ReadAllItems');
+    expect(first.setCookie).toMatch(/^JSESSIONID=[0-9A-F]{32}; Path=\/DeploymentService; Secure$/);
+    const cookie = sessionIdFromCookies([`${first.setCookie!.split(';')[0]}; path=/DeploymentService; secure`]);
+    first.session.interactionId = 7;
+
+    const part1 = msg('reply-to', { action: 'ReadAllItems', status: 'accepted', fragment: 'next', items: [{ name: 'a', value: '1' }] });
+    const r1 = e.handle({ message: part1, cookieSessionId: cookie, peerAddress: 'p', listener: 'default', now: 1 });
+    expect(r1.answer).toEqual({ nonce: part1.nonce, action: 'GetNextFragment', items: [] });
+    expect(r1.interactionId).toBe(7);
+    expect(r1.setCookie).toBeNull();
+
+    const part2 = msg('reply-to', { action: 'ReadAllItems', status: 'accepted', fragment: 'final', items: [{ name: 'b', index: 0, value: '2' }] });
+    const r2 = e.handle({ message: part2, cookieSessionId: cookie, peerAddress: 'p', listener: 'default', now: 2 });
+    expect(r2.answer.nonce).toBe(part2.nonce);
+    expect(r2.answer.action).toBe('CleanUp');
+    expect(r2.changes.replaceItems).toEqual([{ name: 'a', value: '1' }, { name: 'b', index: 0, value: '2' }]);
+    expect(r2.changes.endInteraction).toBe('CleanUp');
+    expect(r2.mac).toBe(MAC);
+    expect(e.sessions.size).toBe(0);
+  });
+
+  it('correlates a reply-to without cookie by peer address and warns', () => {
+    const e = newEngine();
+    e.handle({ message: msg('start-up', { items: startUpItems(MAC) }), cookieSessionId: null, peerAddress: '10.1.1.1', listener: 'default', now: 0 });
+    const r = e.handle({ message: msg('reply-to', { action: 'ReadAllItems', status: 'accepted' }), cookieSessionId: null, peerAddress: '10.1.1.1', listener: 'default', now: 1 });
+    expect(r.mac).toBe(MAC);
+    expect(r.warning).toMatch(/matched by address/);
+  });
+
+  it('keeps two phones behind one address apart by cookie', () => {
+    const e = newEngine();
+    const a = e.handle({ message: msg('start-up', { items: startUpItems('00:1A:E8:00:00:0A') }), cookieSessionId: null, peerAddress: 'nat', listener: 'default', now: 0 });
+    e.handle({ message: msg('start-up', { items: startUpItems('00:1A:E8:00:00:0B') }), cookieSessionId: null, peerAddress: 'nat', listener: 'default', now: 0 });
+    const r = e.handle({ message: msg('reply-to', { action: 'ReadAllItems', status: 'accepted' }), cookieSessionId: a.session.id, peerAddress: 'nat', listener: 'default', now: 1 });
+    expect(r.mac).toBe('00:1A:E8:00:00:0A');
+  });
+
+  it('does not mistake a new phone behind the same address for another phone\'s fragments', () => {
+    const e = newEngine();
+    const a = e.handle({ message: msg('start-up', { items: startUpItems('00:1A:E8:00:00:0A') }), cookieSessionId: null, peerAddress: 'nat', listener: 'default', now: 0 });
+    const frag = e.handle({ message: msg('reply-to', { action: 'ReadAllItems', status: 'accepted', fragment: 'next', items: [{ name: 'x', value: '1' }] }), cookieSessionId: a.session.id, peerAddress: 'nat', listener: 'default', now: 1 });
+    expect(frag.answer.action).toBe('GetNextFragment');
+    const b = e.handle({ message: msg('start-up', { items: startUpItems('00:1A:E8:00:00:0B') }), cookieSessionId: null, peerAddress: 'nat', listener: 'default', now: 2 });
+    expect(b.answer.action).toBe('ReadAllItems');
+    expect(b.mac).toBe('00:1A:E8:00:00:0B');
+    expect(b.session).not.toBe(a.session);
+    const last = e.handle({ message: msg('reply-to', { action: 'ReadAllItems', status: 'accepted', fragment: 'final', items: [{ name: 'y', value: '2' }] }), cookieSessionId: a.session.id, peerAddress: 'nat', listener: 'default', now: 3 });
+    expect(last.mac).toBe('00:1A:E8:00:00:0A');
+    expect(last.changes.replaceItems?.map((i) => i.name)).toEqual(['x', 'y']);
+  });
+
+  it('answers a reply-to outside any interaction with CleanUp and a warning', () => {
+    const r = newEngine().handle({ message: msg('reply-to', { action: 'ReadAllItems', status: 'accepted' }), cookieSessionId: null, peerAddress: 'q', listener: 'default', now: 0 });
+    expect(r.answer.action).toBe('CleanUp');
+    expect(r.mac).toBeNull();
+    expect(r.warning).toMatch(/outside any known interaction/);
+  });
+
+  it('a fragmented start-up is assembled before the device is registered', () => {
+    const e = newEngine();
+    const items = startUpItems(MAC);
+    const r1 = e.handle({ message: msg('start-up', { fragment: 'next', items: items.slice(0, 3) }), cookieSessionId: null, peerAddress: 'p', listener: 'default', now: 0 });
+    expect(r1.answer.action).toBe('GetNextFragment');
+    const r2 = e.handle({ message: msg('start-up', { fragment: 'final', items: items.slice(3) }), cookieSessionId: r1.session.id, peerAddress: 'p', listener: 'default', now: 1 });
+    expect(r2.answer.action).toBe('ReadAllItems');
+    expect(r2.changes.device?.mac).toBe(MAC);
+    expect(r2.changes.mergeItems).toHaveLength(items.length);
+  });
+
+  it('expires silent sessions', () => {
+    const e = new InteractionEngine(() => undefined, { idleMs: 1000, maxSessions: 10 });
+    e.handle({ message: msg('start-up', { items: startUpItems(MAC) }), cookieSessionId: null, peerAddress: 'p', listener: 'default', now: 0 });
+    expect(e.sessions.expire(500)).toHaveLength(0);
+    expect(e.sessions.expire(1000).map((s) => s.mac)).toEqual([MAC]);
+  });
+
+  it('bounds the number of sessions', () => {
+    const e = new InteractionEngine(() => undefined, { idleMs: 1e9, maxSessions: 3 });
+    for (let i = 0; i < 10; i++) {
+      e.handle({ message: msg('start-up', { items: startUpItems(`00:1A:E8:00:00:${String(i).padStart(2, '0')}`) }), cookieSessionId: null, peerAddress: `p${i}`, listener: 'default', now: i });
+    }
+    expect(e.sessions.size).toBe(3);
+  });
+});
+
+describe('identifiers', () => {
+  it('normalizes MAC spellings', () => {
+    expect(normalizeMac('00:01:e3:25:ea:13')).toBe('00:01:E3:25:EA:13');
+    expect(normalizeMac('0001E325EA13')).toBe('00:01:E3:25:EA:13');
+    expect(normalizeMac('00-01-E3-25-EA-13')).toBe('00:01:E3:25:EA:13');
+    expect(normalizeMac('00:01:E3:25:EA')).toBeNull();
+    expect(normalizeMac('zz:01:E3:25:EA:13')).toBeNull();
+  });
+  it('parses cookies leniently, attributes attached', () => {
+    expect(sessionIdFromCookies(['JSESSIONID=abc123; path=/DeploymentService; secure'])).toBe('ABC123');
+    expect(sessionIdFromCookies(['other=1', 'jsessionid="DEF"'])).toBe('DEF');
+    expect(sessionIdFromCookies(['JSESSIONID=<script>'])).toBeNull();
+    expect(sessionIdFromCookies([])).toBeNull();
+  });
+});

@@ -1,0 +1,71 @@
+/** Runs bin/localdls as a real process, the way a user does. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const BIN = resolve(__dirname, '../../bin/localdls');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, stdout, stderr };
+}
+
+/** A long-running command (serve, traffic --follow) with its output as lines. */
+export class CliProcess {
+  readonly child: ChildProcess;
+  readonly lines: string[] = [];
+  stderr = '';
+  private waiters: (() => void)[] = [];
+
+  constructor(args: string[]) {
+    this.child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    createInterface({ input: this.child.stdout! }).on('line', (line) => {
+      this.lines.push(line);
+      for (const w of this.waiters.splice(0)) w();
+    });
+    this.child.stderr!.on('data', (d) => (this.stderr += d));
+  }
+
+  /** Resolves with the first line (from the start) that satisfies `test`. */
+  async waitFor(test: (line: string) => boolean, timeoutMs = 20_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.lines.find(test);
+      if (found !== undefined) return found;
+      if (this.child.exitCode !== null) throw new Error(`process exited (${this.child.exitCode}) before the line appeared: ${this.stderr}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting; got: ${this.lines.slice(-5).join('\n')}`);
+      await new Promise<void>((r) => {
+        this.waiters.push(r);
+        setTimeout(r, 200);
+      });
+    }
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGINT'): Promise<number | null> {
+    if (this.child.exitCode !== null) return this.child.exitCode;
+    const exited = once(this.child, 'exit');
+    this.child.kill(signal);
+    const [code] = (await exited) as [number | null];
+    return code;
+  }
+}
+
+/** Starts `serve` on a free port; resolves with the process and its listening line. */
+export async function startServe(args: string[]): Promise<{ serve: CliProcess; port: number; listening: Record<string, unknown> }> {
+  const serve = new CliProcess(['serve', '--host', '127.0.0.1', '--port', '0', ...args]);
+  const line = await serve.waitFor((l) => l.includes('"listening"'));
+  const listening = JSON.parse(line) as Record<string, unknown>;
+  return { serve, port: listening.port as number, listening };
+}
