@@ -9,18 +9,18 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Device, DeviceItem, ExchangeSummary } from '../shared/model';
 import { maskItemValue } from '../shared/secrets';
 import { phoneMain } from '../phone/cli';
+import { table, UsageError, type Out } from './cli-format';
+import { CONTACT_USAGE, contactCommand, JOB_USAGE, jobCommand, PROFILE_USAGE, profileCommand, type CliContext } from './cli-jobs';
 import { DEFAULT_PORT, Service } from './service';
 import { isLegacyProtocol, TLS_PROFILES, type TlsProfile } from './net/tls-profile';
 import { Store } from './store';
 
-type Out = (line: string) => void;
-
-export class UsageError extends Error {}
 
 const COMMANDS: Record<string, { summary: string; usage: string; run: (args: string[], out: Out) => Promise<number> }> = {
   serve: {
     summary: 'run the provisioning service without the desktop app',
-    usage: `localdls serve [--data-dir D] [--host H] [--port N] [--tls modern|legacy]
+    usage: `localdls serve [--data-dir D] [--host H] [--port N] [--tls modern|legacy] [--dcmp-port N]
+               [--contact-gap S] [--no-auto-contact] [--contact-me-announce]
 
 Runs the WPI service (Default Mode, HTTPS). When ready it prints one JSON line
   {"event":"listening","host":…,"port":…}
@@ -37,6 +37,14 @@ Options:
                            OpenStage firmware. Weaker: anyone on the LAN who records the
                            traffic has a better chance of decrypting it. Use it only while
                            such phones need it; failed handshakes say when they do.
+  --dcmp-port N  also answer DCMP polling (plain HTTP GET /dcmp/contact-me?device-id=MAC) on
+                 this port: 202 when jobs wait for the phone, 200 otherwise. Off by default;
+                 0 picks a free port (reported as dcmpPort).
+  --contact-gap S       the phones' contact gap in seconds (default 300, at least 60): at most
+                        one contact-me per phone within it
+  --no-auto-contact     do not send contact-me by itself when jobs wait (use \`localdls contact\`)
+  --contact-me-announce put this machine's address and port into contact-me (dls_ip_addr,
+                        dls_ip_port), so phones call back here whatever DLS address they have
 
 Example:
   localdls serve --data-dir ./site-a --port 18443`,
@@ -68,6 +76,21 @@ while \`serve\` runs, until Ctrl-C.
 Example:
   localdls traffic --data-dir ./site-a --follow`,
     run: traffic,
+  },
+  job: {
+    summary: 'queue, list and cancel provisioning jobs (write, read, restart, files, firmware)',
+    usage: JOB_USAGE,
+    run: (args, out) => jobCommand(args, cliContext(out)),
+  },
+  profile: {
+    summary: 'named item sets: set, show, apply (writes only what differs), plug & play',
+    usage: PROFILE_USAGE,
+    run: (args, out) => profileCommand(args, cliContext(out)),
+  },
+  contact: {
+    summary: 'send contact-me so phones call back now (respects their contact gap)',
+    usage: CONTACT_USAGE,
+    run: (args, out) => contactCommand(args, cliContext(out)),
   },
   phone: {
     summary: 'simulate one or many phones against a service',
@@ -129,15 +152,20 @@ function dataDirOf(value: string | undefined): string {
   return resolve(value ?? process.env.LOCALDLS_DATA_DIR ?? join(homedir(), '.localdls'));
 }
 
-function portOf(raw: string | undefined, fallback: number): number {
+function portOf(raw: string | undefined, fallback: number, flag = '--port'): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!/^\d{1,5}$/.test(raw) || n > 65535) throw new UsageError(`--port must be a number from 0 to 65535, not "${raw}"`);
+  if (!/^\d{1,5}$/.test(raw) || n > 65535) throw new UsageError(`${flag} must be a number from 0 to 65535, not "${raw}"`);
   return n;
 }
 
 async function serve(args: string[], out: Out): Promise<number> {
-  const v = parse(args, { ...DATA_DIR, host: { type: 'string' }, port: { type: 'string' }, tls: { type: 'string' } });
+  const v = parse(args, {
+    ...DATA_DIR, host: { type: 'string' }, port: { type: 'string' }, tls: { type: 'string' }, 'dcmp-port': { type: 'string' },
+    'contact-gap': { type: 'string' }, 'no-auto-contact': { type: 'boolean' }, 'contact-me-announce': { type: 'boolean' },
+  });
+  const gapS = v['contact-gap'] === undefined ? 300 : Number(v['contact-gap']);
+  if (!Number.isFinite(gapS) || gapS < 60 || gapS > 86_400) throw new UsageError(`--contact-gap must be seconds from 60 to 86400, not "${v['contact-gap']}"`);
   const tls = (v.tls ?? 'modern') as TlsProfile;
   if (!TLS_PROFILES.includes(tls)) throw new UsageError(`--tls must be one of ${TLS_PROFILES.join(', ')}, not "${v.tls}"`);
   const service = new Service({
@@ -145,6 +173,10 @@ async function serve(args: string[], out: Out): Promise<number> {
     host: v.host ?? '0.0.0.0',
     port: portOf(v.port, DEFAULT_PORT),
     tls,
+    ...(v['dcmp-port'] !== undefined ? { dcmpPort: portOf(v['dcmp-port'], 0, '--dcmp-port') } : {}),
+    contact: { gapMs: gapS * 1000 },
+    autoContact: !v['no-auto-contact'],
+    announceInContactMe: v['contact-me-announce'] === true,
     onError: (e) => console.error(JSON.stringify({ event: 'error', message: e.message })),
   });
   let listening;
@@ -155,7 +187,7 @@ async function serve(args: string[], out: Out): Promise<number> {
     throw e;
   }
   service.onExchange((x) => out(JSON.stringify(exchangeLine(x))));
-  out(JSON.stringify({ event: 'listening', host: listening.host, port: listening.port, tls: listening.tls, dataDir: dataDirOf(v['data-dir']) }));
+  out(JSON.stringify({ event: 'listening', ...listening, dataDir: dataDirOf(v['data-dir']) }));
   await new Promise<void>((done) => {
     const stop = () => done();
     process.once('SIGINT', stop);
@@ -188,13 +220,21 @@ function exchangeLine(x: ExchangeSummary) {
   };
 }
 
-/** Opens a data directory for reading while `serve` may be writing it (WAL allows both). */
-function openReadOnly(dataDirArg: string | undefined): Store {
+/** Opens a data directory while `serve` may be using it (WAL allows readers and a writer). */
+function openStore(dataDirArg: string | undefined, mode: 'read' | 'write'): Store {
   const dir = dataDirOf(dataDirArg);
   if (!existsSync(join(dir, 'localdls.sqlite'))) {
     throw new Error(`no LocalDLS data in ${dir}: start \`localdls serve --data-dir ${dir}\` first, or pass the right --data-dir`);
   }
-  return new Store(dir, { readonly: true });
+  return new Store(dir, { readonly: mode === 'read' });
+}
+
+function openReadOnly(dataDirArg: string | undefined): Store {
+  return openStore(dataDirArg, 'read');
+}
+
+function cliContext(out: Out): CliContext {
+  return { out, err: (line) => console.error(line), openStore };
 }
 
 async function devices(args: string[], out: Out): Promise<number> {
@@ -285,10 +325,4 @@ function trafficLine(x: ExchangeSummary): string {
 function oneLine(s: string): string {
   const flat = s.replace(/\s+/g, ' ');
   return flat.length > 80 ? `${flat.slice(0, 79)}…` : flat;
-}
-
-function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-  return [line(head), ...rows.map(line)].join('\n');
 }

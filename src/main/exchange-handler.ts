@@ -18,8 +18,16 @@ export class ExchangeHandler implements RequestHandler {
   readonly events = new EventEmitter<ExchangeEvents>();
   readonly engine: InteractionEngine;
 
-  constructor(private readonly store: Store) {
-    this.engine = new InteractionEngine((mac) => store.device(mac));
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.engine = new InteractionEngine({
+      device: (mac) => store.device(mac),
+      pendingJobs: (mac) => store.jobs.pending(mac),
+      profiles: () => store.jobs.profiles(),
+      overrides: (mac) => store.jobs.overrides(mac),
+    });
   }
 
   exchange(request: WpiRequest): WpiResponse {
@@ -56,6 +64,9 @@ export class ExchangeHandler implements RequestHandler {
       warning: out.warning ?? null,
     });
     out.session.interactionId = result.interactionId;
+    // A job created by this exchange (plug & play) is the one now in flight.
+    const current = out.session.interaction.current;
+    if (current && current.id === null && result.newJobIds[0] !== undefined) current.id = result.newJobIds[0];
     return response;
   }
 
@@ -101,7 +112,7 @@ export class ExchangeHandler implements RequestHandler {
     return this.commitAndEmit({
       kind: 'wpi',
       started: request.started,
-      ended: Date.now(),
+      ended: Math.max(this.now(), request.started),
       listener: request.listener,
       localPort: request.localPort,
       peerAddress: request.peerAddress,
@@ -117,6 +128,11 @@ export class ExchangeHandler implements RequestHandler {
       responseBody: response.body,
       ...parsed,
     }, changes, interactionId);
+  }
+
+  /** Records an exchange the service made itself (contact-me) or answered outside WPI (DCMP). */
+  recordExchange(record: ExchangeRecord): number {
+    return this.commitAndEmit(record, {}, null).exchangeId;
   }
 
   private commitAndEmit(record: ExchangeRecord, changes: Changes, interactionId: number | null) {

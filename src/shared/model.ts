@@ -18,6 +18,10 @@ export interface Device {
   state: DeviceState;
   /** TLS protocol of the device's last exchange; TLSv1/TLSv1.1 mean old firmware on legacy TLS. */
   tlsProtocol: string | null;
+  /** Profile assigned to the device (plug & play or by hand). */
+  profile: string | null;
+  /** When the service last sent a contact-me (the phone's contact gap counts from it). */
+  lastContactMe: number | null;
   firstContact: number;
   lastContact: number;
 }
@@ -30,10 +34,15 @@ export interface DeviceItem {
   updated: number;
 }
 
-export type ListenerKind = 'default' | 'secure';
+/** Where an exchange happened: a WPI listener, the DCMP polling listener, or our own outgoing contact-me. */
+export type ListenerKind = 'default' | 'secure' | 'dcmp' | 'contact-me';
 
-/** `wpi`: an HTTP exchange; `tls-failure`: a connection whose TLS handshake failed (no HTTP at all). */
-export type ExchangeKind = 'wpi' | 'tls-failure';
+/**
+ * `wpi`: a phone's WPI request and our answer; `tls-failure`: a connection whose TLS handshake failed
+ * (no HTTP at all); `contact-me`: our request to a phone's port 8085 and its answer; `dcmp`: a
+ * phone's polling request (manual p.15).
+ */
+export type ExchangeKind = 'wpi' | 'tls-failure' | 'contact-me' | 'dcmp';
 
 /** One HTTP exchange: what the list views show. */
 export interface ExchangeSummary {
@@ -86,4 +95,59 @@ export interface Interaction {
   started: number;
   ended: number | null;
   endReason: string | null;
+}
+
+/** An item to send: name, optional index (0 is a real index), value. */
+export interface ItemValue {
+  name: string;
+  index?: number;
+  value: string;
+}
+
+/** Job kinds; the set stays open (the secure-mode bootstrap adds its own). */
+export const JOB_KINDS = ['WriteItems', 'ReadItems', 'ReadAllItems', 'Restart', 'FactoryReset', 'FileDeployment', 'SoftwareDeployment'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
+export const JOB_STATES = ['queued', 'sent', 'done', 'failed', 'waiting-busy', 'cancelled'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+/** What the phone said about one item of a job (manual p.26: `read only`, `unknown item`, …). */
+export interface ItemResult {
+  name: string;
+  index?: number;
+  status: string;
+}
+
+export interface Job {
+  id: number;
+  mac: string;
+  kind: JobKind;
+  /** Items the job sends (WriteItems values, ReadItems names, file-* items, …). */
+  items: ItemValue[];
+  /** What the phone must report when it comes back, e.g. {"software-version": "V3 R5.12.0"}. */
+  expect: Record<string, string> | null;
+  state: JobState;
+  attempts: number;
+  /** WriteItems split into several messages: how many parts the phone has accepted. */
+  partsDone: number;
+  created: number;
+  updated: number;
+  sent: number | null;
+  finished: number | null;
+  results: ItemResult[];
+  /** Why it failed or waits, in words a person can act on. */
+  error: string | null;
+  source: string | null;
+}
+
+export interface Profile {
+  name: string;
+  /** Only for devices of this type (e.g. "OpenStage 60"); null = site-wide. */
+  deviceType: string | null;
+  /** Plug & play: new devices whose MAC / E.164 match this glob (`*`, `?`) get the profile. */
+  matchMac: string | null;
+  matchE164: string | null;
+  items: ItemValue[];
+  created: number;
+  updated: number;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InteractionEngine, ProtocolError, decide, normalizeMac, sessionIdFromCookies } from '../../src/main/provisioning';
+import { InteractionEngine, ProtocolError, decide as decideWith, newInteraction, normalizeMac, sessionIdFromCookies, type EngineLookups } from '../../src/main/provisioning';
 import type { Device } from '../../src/shared/model';
 import type { Item, WorkpointMessage } from '../../src/main/wpi';
 import { startUpItems } from '../support/messages';
@@ -7,8 +7,15 @@ import { startUpItems } from '../support/messages';
 const MAC = '00:1A:E8:00:00:01';
 const known: Device = {
   mac: MAC, e164: '1', deviceType: 'OpenStage 60', softwareVersion: 'V3', partNumber: null, contactMeUri: null,
-  lastAddress: '127.0.0.1', mode: 'default', state: 'idle', tlsProtocol: 'TLSv1.3', firstContact: 1, lastContact: 1,
+  lastAddress: '127.0.0.1', mode: 'default', state: 'idle', tlsProtocol: 'TLSv1.3', profile: null, lastContactMe: null, firstContact: 1, lastContact: 1,
 };
+
+/** decide() for a device without jobs, in a fresh interaction. */
+const decide = (x: Omit<Parameters<typeof decideWith>[0], 'jobs' | 'interaction' | 'now'>) => decideWith({ jobs: [], interaction: newInteraction(), now: 0, ...x });
+
+export function lookups(devices: Record<string, Device> = {}): EngineLookups {
+  return { device: (mac) => devices[mac], pendingJobs: () => [], profiles: () => [], overrides: () => [] };
+}
 
 function msg(reason: WorkpointMessage['reason'], extra: Partial<WorkpointMessage> = {}): WorkpointMessage {
   return { nonce: `N${Math.random().toString(16).slice(2)}`, reason, items: [], ...extra };
@@ -58,12 +65,6 @@ describe('decide: replies, status and clean-up', () => {
     expect(d.answer.action).toBe('CleanUp');
     expect(d.warning).toMatch(/refused WriteItems/);
   });
-  it('per-item error statuses in an accepted reply become a warning, values untouched', () => {
-    const items = [{ name: 'device-type', value: '', status: 'read only' }, { name: 'foo', value: '', status: 'unknown item' }];
-    const d = decide({ message: msg('reply-to', { action: 'WriteItems', status: 'accepted', items }), mac: MAC, device: known, peerAddress: 'x' });
-    expect(d.warning).toBe('device-type: read only, foo: unknown item');
-    expect(d.changes.mergeItems).toBeUndefined();
-  });
   it('status records the file-deployment items and ends with CleanUp', () => {
     const items = [{ name: 'file-deployment-status', index: 1, value: 'ok' }];
     const d = decide({ message: msg('status', { items }), mac: MAC, device: known, peerAddress: 'x' });
@@ -78,7 +79,7 @@ describe('decide: replies, status and clean-up', () => {
 });
 
 describe('InteractionEngine', () => {
-  const newEngine = (devices: Record<string, Device> = {}) => new InteractionEngine((mac) => devices[mac]);
+  const newEngine = (devices: Record<string, Device> = {}) => new InteractionEngine(lookups(devices));
 
   it('runs start-up -> ReadAllItems -> fragmented reply -> CleanUp on one session, echoing every nonce', () => {
     const e = newEngine();
@@ -153,14 +154,14 @@ describe('InteractionEngine', () => {
   });
 
   it('expires silent sessions', () => {
-    const e = new InteractionEngine(() => undefined, { idleMs: 1000, maxSessions: 10 });
+    const e = new InteractionEngine(lookups(), { idleMs: 1000, maxSessions: 10 });
     e.handle({ message: msg('start-up', { items: startUpItems(MAC) }), cookieSessionId: null, peerAddress: 'p', listener: 'default', now: 0 });
     expect(e.sessions.expire(500)).toHaveLength(0);
     expect(e.sessions.expire(1000).map((s) => s.mac)).toEqual([MAC]);
   });
 
   it('bounds the number of sessions', () => {
-    const e = new InteractionEngine(() => undefined, { idleMs: 1e9, maxSessions: 3 });
+    const e = new InteractionEngine(lookups(), { idleMs: 1e9, maxSessions: 3 });
     for (let i = 0; i < 10; i++) {
       e.handle({ message: msg('start-up', { items: startUpItems(`00:1A:E8:00:00:${String(i).padStart(2, '0')}`) }), cookieSessionId: null, peerAddress: `p${i}`, listener: 'default', now: i });
     }

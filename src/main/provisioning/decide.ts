@@ -1,18 +1,43 @@
 /**
  * What the service answers to one complete phone message, and what that message changes.
- * Pure: (message, device state) -> decision. Flows from the manual: start-up p.32–35, local
- * changes p.37–38, read p.42–45, error handling p.77–83, busy p.72–76.
+ * Pure: (message, device, its pending jobs, the interaction so far) -> decision. Flows from the
+ * manual: start-up p.32–35, local changes p.37–38, read p.42–45, write p.46–48, restart and
+ * factory reset p.50–51, files p.52–55, firmware p.56–58, errors p.77–83, busy p.72–76.
  */
 import type { Action, Item, WorkpointMessage } from '../wpi';
-import type { Device } from '../../shared/model';
-import type { Changes, DeviceUpsert } from '../store';
+import type { Device, ItemResult, Job, Profile } from '../../shared/model';
+import type { Changes, DeviceUpsert, JobChange, NewJob } from '../store';
+import { profileDiff } from './profiles';
+import { supportsSendSolicited } from './firmware';
+import { jobMessage, jobMessages, REBOOTING_KINDS } from './job-messages';
+
+/** The job being carried out in this interaction. */
+export interface ActiveJob {
+  /** null until the store has given a job created by this very exchange its id. */
+  id: number | null;
+  kind: Job['kind'];
+  /** The WriteItems part being answered (0-based). */
+  part: number;
+  parts: number;
+}
+
+/** What the engine remembers about the interaction between messages. */
+export interface InteractionState {
+  current: ActiveJob | null;
+  /** Jobs finished in this interaction. */
+  finished: number;
+  /** The phone accepted a WriteItems in this interaction, so it is not (any more) in a call. */
+  acceptedWrite: boolean;
+  /** The phone's maxItems from its latest message (manual p.28). */
+  maxItems: number | undefined;
+}
 
 export interface Decision {
   answer: { action: Action; items: Item[] };
   changes: Changes;
-  /** Set when this answer ends the interaction (CleanUp, Restart, …). */
+  /** Set when this answer ends the interaction (CleanUp, Restart, SoftwareDeployment, …). */
   ends: string | null;
-  /** Something a person should notice (shown in the traffic view), the exchange still succeeds. */
+  /** Something a person should notice (shown in the traffic view); the exchange still succeeds. */
   warning?: string;
 }
 
@@ -30,12 +55,26 @@ export interface DecisionInput {
   mac: string | null;
   device: Device | undefined;
   peerAddress: string;
+  /** The device's jobs still waiting (queued, waiting-busy, sent), in queue order. */
+  jobs: readonly Job[];
+  /** Mutable: the engine's memory of this interaction. */
+  interaction: InteractionState;
+  /** Plug & play: a profile whose MAC/E.164 pattern matches a device that has none yet. */
+  matchingProfile?: Profile;
+  /** The device's overrides, laid over its profile. */
+  overrides?: readonly { name: string; index?: number; value: string }[];
+  now: number;
 }
 
 const cleanUp = (items: Item[] = []) => ({ action: 'CleanUp' as const, items });
 
+export function newInteraction(): InteractionState {
+  return { current: null, finished: 0, acceptedWrite: false, maxItems: undefined };
+}
+
 export function decide(input: DecisionInput): Decision {
-  const { message, mac } = input;
+  const { message } = input;
+  if (message.maxItems !== undefined) input.interaction.maxItems = message.maxItems;
   switch (message.reason) {
     case 'start-up':
     case 'solicited':
@@ -43,22 +82,16 @@ export function decide(input: DecisionInput): Decision {
     case 'inventory-changes':
       return firstMessage(input);
     case 'reply-to':
-      return replyTo(message, mac);
+      return replyTo(input);
     case 'status':
-      // File deployment result (manual p.52–54): keep the file-deployment-* items.
-      return { answer: cleanUp(), changes: { mergeItems: message.items, state: 'idle' }, ends: 'CleanUp' };
-    case 'clean-up': {
-      const why = itemValue(message.items, 'cleanup-reason');
-      return {
-        answer: cleanUp(),
-        changes: { state: 'idle' },
-        ends: why ? `phone clean-up: ${why}` : 'phone clean-up',
-      };
-    }
+      return status(input);
+    case 'clean-up':
+      return phoneCleanUp(input);
   }
 }
 
-function firstMessage({ message, device, peerAddress }: DecisionInput): Decision {
+function firstMessage(input: DecisionInput): Decision {
+  const { message, device, peerAddress, now } = input;
   const rawMac = itemValue(message.items, 'mac-addr');
   if (rawMac === undefined || rawMac === '') {
     throw new ProtocolError(`${message.reason} without a mac-addr item: the phone cannot be identified`);
@@ -75,52 +108,230 @@ function firstMessage({ message, device, peerAddress }: DecisionInput): Decision
   set('softwareVersion', 'software-version');
   set('partNumber', 'part-number');
   set('contactMeUri', 'contact-me-uri');
+
+  const changes: Changes = { device: upsert, mergeItems: message.items, openInteraction: { reason: message.reason } };
+  const jobChanges: JobChange[] = [];
+  let jobs = [...input.jobs];
+  // A phone that reboots sends start-up: that confirms Restart, factory reset and firmware (manual p.50–57).
+  if (message.reason === 'start-up') {
+    for (const job of jobs.filter((j) => j.state === 'sent' && REBOOTING_KINDS.has(j.kind))) {
+      jobChanges.push(confirmReboot(job, message.items, now));
+    }
+    jobs = jobs.filter((j) => !(j.state === 'sent' && REBOOTING_KINDS.has(j.kind)));
+  }
+  if (jobChanges.length) changes.jobs = jobChanges;
+
   const changed = itemValue(message.items, 'configuration-changed-flag') === 'true';
   // A known phone whose configuration is unchanged need not be read again (manual p.34).
-  const read = device === undefined || changed;
-  return {
-    answer: read ? { action: 'ReadAllItems', items: [] } : cleanUp(),
-    changes: {
-      device: upsert,
-      mergeItems: message.items,
-      openInteraction: { reason: message.reason },
-      state: read ? 'in-interaction' : 'idle',
-    },
-    ends: read ? null : 'CleanUp',
-  };
-}
-
-function replyTo(message: WorkpointMessage, mac: string | null): Decision {
-  const done = (changes: Changes, warning?: string): Decision => ({
-    answer: cleanUp(),
-    changes: { ...changes, state: 'idle' },
-    ends: 'CleanUp',
-    ...(warning ? { warning } : {}),
-  });
-  if (mac === null) return done({}, 'reply-to outside any known interaction (no session cookie or address match)');
-  const action = message.action ?? '';
-  switch (message.status) {
-    case 'accepted':
-      if (action === 'ReadAllItems') return done({ replaceItems: message.items });
-      if (action === 'ReadItems') return done({ mergeItems: message.items });
-      return done({}, itemErrors(message.items));
-    case 'failed':
-      return done({}, `the phone refused ${action || 'the action'} (status failed)`);
-    case 'busy':
-      return done({}, `the phone is busy and did not accept ${action || 'the action'}`);
-    default:
-      return done({}, `reply-to with unexpected status "${message.status ?? ''}"`);
+  if (device === undefined || changed) {
+    return { answer: { action: 'ReadAllItems', items: [] }, changes: { ...changes, state: 'in-interaction' }, ends: null };
   }
+  return next({ ...input, jobs, device: { ...device, softwareVersion: upsert.softwareVersion ?? device.softwareVersion } }, changes);
 }
 
-/** Per-item error statuses inside an accepted reply (manual p.77–83). */
-function itemErrors(items: readonly Item[]): string | undefined {
-  const failed = items.filter((i) => i.status !== undefined);
-  if (failed.length === 0) return undefined;
-  return failed
-    .slice(0, 5)
-    .map((i) => `${i.name}${i.index !== undefined ? `[${i.index}]` : ''}: ${i.status}`)
-    .join(', ') + (failed.length > 5 ? ` (+${failed.length - 5} more)` : '');
+function confirmReboot(job: Job, items: readonly Item[], now: number): JobChange {
+  if (job.kind === 'SoftwareDeployment' && job.expect) {
+    const wrong = Object.entries(job.expect).filter(([name, want]) => itemValue(items, name) !== want);
+    if (wrong.length) {
+      const [name, want] = wrong[0]!;
+      return { id: job.id, state: 'failed', finished: now, error: `the phone came back with ${name} "${itemValue(items, name) ?? ''}", expected "${want}"` };
+    }
+  }
+  return { id: job.id, state: 'done', finished: now, error: null };
+}
+
+function replyTo(input: DecisionInput): Decision {
+  const { message, mac, interaction, now } = input;
+  if (mac === null) return end({}, 'reply-to outside any known interaction (no session cookie or address match)');
+  const action = message.action ?? '';
+  const current = interaction.current;
+  const changes: Changes = {};
+
+  if (message.status === 'busy') {
+    // The phone is in a call (manual p.46): keep the job, ask the phone to call back when idle.
+    if (current?.id != null) {
+      const sendSolicited = supportsSendSolicited(input.device?.softwareVersion);
+      changes.jobs = [{
+        id: current.id, state: 'waiting-busy', partsDone: current.part,
+        error: sendSolicited ? 'the phone is busy (in a call); it calls back when the call ends' : 'the phone is busy (in a call); LocalDLS retries with contact-me',
+      }];
+      interaction.current = null;
+      const items = sendSolicited ? [{ name: 'send-solicited', value: 'true' }] : [];
+      return { answer: cleanUp(items), changes: { ...changes, state: 'idle' }, ends: 'CleanUp' };
+    }
+    return end(changes, `the phone is busy and did not accept ${action || 'the action'}`);
+  }
+
+  if (current === null) {
+    // Our own ReadAllItems after start-up (no job), or a reply we did not ask for.
+    if (action === 'ReadAllItems' && message.status === 'accepted') {
+      changes.replaceItems = message.items;
+      return afterRead(input, changes);
+    }
+    if (message.status === 'failed') return end(changes, `the phone refused ${action || 'the action'} (status failed)`);
+    return next(input, changes, `reply-to ${action} without a job waiting for it`);
+  }
+
+  if (action !== '' && action !== expectedAction(current.kind)) {
+    changes.jobs = [{ id: current.id!, state: 'failed', finished: now, error: `the phone answered ${action} to a ${current.kind} job` }];
+    interaction.current = null;
+    return end(changes, `reply-to action ${action} does not match the job's ${expectedAction(current.kind)}`);
+  }
+  if (message.status === 'failed') {
+    changes.jobs = [{ id: current.id!, state: 'failed', finished: now, error: `the phone refused ${current.kind} (status failed)` }];
+    interaction.current = null;
+    interaction.finished++;
+    return next(input, changes);
+  }
+  if (message.status !== 'accepted') {
+    return end(changes, `reply-to with unexpected status "${message.status ?? ''}"`);
+  }
+  return accepted(input, current, changes);
+}
+
+function accepted(input: DecisionInput, current: ActiveJob, changes: Changes): Decision {
+  const { message, interaction, now } = input;
+  const job = input.jobs.find((j) => j.id === current.id);
+  const results: ItemResult[] = message.items
+    .filter((i) => i.status !== undefined)
+    .map((i) => (i.index === undefined ? { name: i.name, status: i.status! } : { name: i.name, index: i.index, status: i.status! }));
+  const jobChange: JobChange = { id: current.id!, ...(results.length ? { results } : {}) };
+  switch (current.kind) {
+    case 'WriteItems': {
+      // What the phone accepted is now its configuration.
+      const parts = job ? jobMessages(job, interaction.maxItems) : [];
+      const sent = parts[current.part]?.items ?? [];
+      const refused = new Set(results.map((r) => `${r.name}#${r.index ?? ''}`));
+      changes.mergeItems = sent.filter((i) => !refused.has(`${i.name}#${i.index ?? ''}`));
+      const partsDone = current.part + 1;
+      if (job && partsDone < parts.length) {
+        // Service-side split (manual p.71): the next part as a new WriteItems in the same interaction.
+        interaction.current = { ...current, part: partsDone };
+        changes.jobs = [{ ...jobChange, partsDone, attempt: true }];
+        return { answer: parts[partsDone]!, changes: { ...changes, state: 'in-interaction' }, ends: null };
+      }
+      const allResults = [...(job?.results ?? []), ...results];
+      Object.assign(jobChange, { partsDone, ...finish(allResults, now) });
+      interaction.acceptedWrite = true;
+      break;
+    }
+    case 'ReadItems':
+      changes.mergeItems = message.items;
+      Object.assign(jobChange, { state: 'done', finished: now, error: null });
+      break;
+    case 'ReadAllItems':
+      changes.replaceItems = message.items;
+      Object.assign(jobChange, { state: 'done', finished: now, error: null });
+      break;
+    case 'FileDeployment':
+      // Several files: the phone sends no status (manual p.55); a read shows what arrived.
+      Object.assign(jobChange, { state: 'done', finished: now, error: null });
+      break;
+    default:
+      Object.assign(jobChange, { state: 'done', finished: now, error: null });
+  }
+  changes.jobs = [jobChange];
+  interaction.current = null;
+  interaction.finished++;
+  return next(input, changes);
+}
+
+/** A job whose items all went through is done; item errors make it failed, with the details kept. */
+function finish(results: readonly ItemResult[], now: number): Partial<JobChange> {
+  if (results.length === 0) return { state: 'done', finished: now, error: null };
+  const shown = results.slice(0, 5).map((r) => `${r.name}${r.index !== undefined ? `[${r.index}]` : ''}: ${r.status}`).join(', ');
+  return { state: 'failed', finished: now, error: `the phone refused ${results.length} item${results.length > 1 ? 's' : ''}: ${shown}${results.length > 5 ? ', …' : ''}` };
+}
+
+function status(input: DecisionInput): Decision {
+  const { message, interaction, now } = input;
+  // File deployment result (manual p.52–54): keep the file-deployment-* items.
+  const changes: Changes = { mergeItems: message.items };
+  const current = interaction.current;
+  if (current?.kind === 'FileDeployment' && current.id !== null) {
+    const statuses = message.items.filter((i) => i.name === 'file-deployment-status');
+    const failed = statuses.filter((i) => i.value !== 'ok');
+    const name = itemValue(message.items, 'file-deployment-name') ?? 'the file';
+    changes.jobs = [
+      failed.length || statuses.length === 0
+        ? { id: current.id, state: 'failed', finished: now, error: statuses.length ? `the phone could not deploy ${name}` : 'status without file-deployment-status' }
+        : { id: current.id, state: 'done', finished: now, error: null },
+    ];
+    interaction.current = null;
+    interaction.finished++;
+    return next(input, changes);
+  }
+  return end(changes);
+}
+
+function phoneCleanUp(input: DecisionInput): Decision {
+  const { message, interaction, now } = input;
+  const why = itemValue(message.items, 'cleanup-reason');
+  const changes: Changes = { state: 'idle' };
+  if (interaction.current?.id != null) {
+    changes.jobs = [{ id: interaction.current.id, state: 'failed', finished: now, error: `the phone ended the interaction${why ? `: ${why}` : ''}` }];
+    interaction.current = null;
+  }
+  return { answer: cleanUp(), changes, ends: why ? `phone clean-up: ${why}` : 'phone clean-up' };
+}
+
+/** After the phone's complete item set arrived: plug & play, then the queue. */
+function afterRead(input: DecisionInput, changes: Changes): Decision {
+  const { device, matchingProfile, message } = input;
+  if (matchingProfile && device?.profile == null && input.mac) {
+    const items = profileDiff(matchingProfile.items, input.overrides ?? [], message.items);
+    changes.assignProfile = matchingProfile.name;
+    if (items.length) {
+      const job: NewJob = { mac: input.mac, kind: 'WriteItems', items, source: `profile:${matchingProfile.name}` };
+      changes.newJobs = [job];
+      const pseudo: Job = { ...job, id: -1, expect: null, state: 'queued', attempts: 0, partsDone: 0, created: input.now, updated: input.now, sent: null, finished: null, results: [], error: null, source: job.source ?? null };
+      return next({ ...input, jobs: [pseudo, ...input.jobs] }, changes);
+    }
+  }
+  return next(input, changes);
+}
+
+/**
+ * Sends the next job, or ends the interaction. Jobs never tried go first; jobs the phone was busy
+ * for wait for its callback. The manual's busy chain (p.74–75): after a job, when only such jobs
+ * remain, CleanUp — with send-solicited if the phone has just shown it is out of its call (it
+ * accepted a WriteItems), so it calls straight back for the next one; plain otherwise, since it
+ * still holds the callback it was asked for.
+ */
+function next(input: DecisionInput, changes: Changes, warning?: string): Decision {
+  const { interaction, now } = input;
+  const done = new Set((changes.jobs ?? []).filter((c) => c.state && c.state !== 'sent').map((c) => c.id));
+  const open = input.jobs.filter((j) => !done.has(j.id) && (j.state !== 'sent' || !REBOOTING_KINDS.has(j.kind)));
+  const sendable = [...open.filter((j) => j.state !== 'waiting-busy'), ...open.filter((j) => j.state === 'waiting-busy')];
+  const supports = supportsSendSolicited(input.device?.softwareVersion);
+  if (interaction.finished > 0 && sendable[0]?.state === 'waiting-busy') {
+    const items = interaction.acceptedWrite && supports ? [{ name: 'send-solicited', value: 'true' }] : [];
+    return { answer: cleanUp(items), changes: { ...changes, state: 'idle' }, ends: 'CleanUp', ...(warning ? { warning } : {}) };
+  }
+  const job = sendable[0];
+  if (!job) return end(changes, warning);
+  const parts = jobMessages(job, interaction.maxItems);
+  const part = job.kind === 'WriteItems' ? Math.min(job.partsDone, parts.length - 1) : 0;
+  const answer = job.kind === 'WriteItems' ? parts[part]! : jobMessage(job);
+  const isNew = job.id < 0;
+  interaction.current = { id: isNew ? null : job.id, kind: job.kind, part, parts: parts.length };
+  const jobChange: JobChange = { id: job.id, state: 'sent', attempt: true, sent: now, error: null };
+  if (!isNew) changes.jobs = [...(changes.jobs ?? []), jobChange];
+  else if (changes.newJobs?.[0]) changes.newJobs = [{ ...changes.newJobs[0], sentAt: now }, ...changes.newJobs.slice(1)];
+  if (REBOOTING_KINDS.has(job.kind)) {
+    // The phone reboots: no reply, no CleanUp (manual p.50, p.56); done when it starts up again.
+    interaction.current = null;
+    return { answer, changes: { ...changes, state: 'idle' }, ends: job.kind, ...(warning ? { warning } : {}) };
+  }
+  return { answer, changes: { ...changes, state: 'in-interaction' }, ends: null, ...(warning ? { warning } : {}) };
+}
+
+function end(changes: Changes, warning?: string): Decision {
+  return { answer: cleanUp(), changes: { ...changes, state: 'idle' }, ends: 'CleanUp', ...(warning ? { warning } : {}) };
+}
+
+function expectedAction(kind: Job['kind']): string {
+  return kind === 'FactoryReset' ? 'Restart' : kind;
 }
 
 export function itemValue(items: readonly Item[], name: string): string | undefined {

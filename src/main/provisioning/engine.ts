@@ -4,9 +4,10 @@
  * the caller commits `changes` to the store and sends `answer`.
  */
 import type { Action, Item, WorkpointMessage } from '../wpi';
-import type { Device, ListenerKind } from '../../shared/model';
+import type { Device, ItemValue, Job, ListenerKind, Profile } from '../../shared/model';
 import type { Changes } from '../store';
 import { decide, FIRST_MESSAGE_REASONS, normalizeMac, itemValue } from './decide';
+import { matchProfile } from './profiles';
 import { SessionTable, sessionCookie, type Session, type SessionLimits } from './session';
 
 export interface EngineInput {
@@ -29,11 +30,20 @@ export interface EngineOutput {
   warning?: string;
 }
 
+/** What the engine reads from the store to decide (the store itself stays out of provisioning). */
+export interface EngineLookups {
+  device(mac: string): Device | undefined;
+  /** Jobs still waiting for the phone (queued, waiting-busy, sent), in queue order. */
+  pendingJobs(mac: string): Job[];
+  profiles(): Profile[];
+  overrides(mac: string): ItemValue[];
+}
+
 export class InteractionEngine {
   readonly sessions: SessionTable;
 
   constructor(
-    private readonly deviceOf: (mac: string) => Device | undefined,
+    private readonly lookups: EngineLookups,
     limits?: SessionLimits,
   ) {
     this.sessions = new SessionTable(limits);
@@ -92,7 +102,18 @@ export class InteractionEngine {
     const mac = FIRST_MESSAGE_REASONS.has(whole.reason) ? normalizeMac(itemValue(whole.items, 'mac-addr') ?? '') : session.mac;
     let decision;
     try {
-      decision = decide({ message: whole, mac, device: mac ? this.deviceOf(mac) : undefined, peerAddress: input.peerAddress });
+      const device = mac ? this.lookups.device(mac) : undefined;
+      const matchingProfile = device && device.profile === null ? matchProfile(this.lookups.profiles(), device) : undefined;
+      decision = decide({
+        message: whole,
+        mac,
+        device,
+        peerAddress: input.peerAddress,
+        jobs: mac && device ? this.lookups.pendingJobs(mac) : [],
+        interaction: session.interaction,
+        ...(matchingProfile ? { matchingProfile, overrides: this.lookups.overrides(mac!) } : {}),
+        now,
+      });
     } catch (err) {
       if (isNew) this.sessions.remove(session);
       throw err;

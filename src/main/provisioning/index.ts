@@ -1,3 +1,6 @@
-export { InteractionEngine, type EngineInput, type EngineOutput } from './engine';
-export { decide, ProtocolError, normalizeMac, type Decision } from './decide';
+export { InteractionEngine, type EngineInput, type EngineOutput, type EngineLookups } from './engine';
+export { decide, newInteraction, ProtocolError, normalizeMac, type Decision, type InteractionState, type ActiveJob } from './decide';
 export { SessionTable, sessionIdFromCookies, sessionCookie, SESSION_COOKIE, type Session } from './session';
+export { profileDiff, effectiveItems, matchProfile, globMatch } from './profiles';
+export { jobMessage, jobMessages, REBOOTING_KINDS, FACTORY_RESET_PASSWORD } from './job-messages';
+export { supportsSendSolicited, phoneVersionOf, parseSoftwareVersion } from './firmware';

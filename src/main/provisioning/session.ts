@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Item, WorkpointMessage } from '../wpi';
 import type { ListenerKind } from '../../shared/model';
+import { newInteraction, type InteractionState } from './decide';
 
 export const SESSION_COOKIE = 'JSESSIONID';
 
@@ -18,6 +19,8 @@ export interface Session {
   interactionId: number | null;
   /** Phone message being assembled from fragments (manual p.69–70). */
   assembling: { first: WorkpointMessage; items: Item[] } | null;
+  /** The job in flight and the busy chain (see decide.ts). */
+  interaction: InteractionState;
   lastSeen: number;
 }
 
@@ -45,6 +48,7 @@ export class SessionTable {
       listener,
       interactionId: null,
       assembling: null,
+      interaction: newInteraction(),
       lastSeen: now,
     };
     this.byId.set(session.id, session);

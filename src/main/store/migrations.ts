@@ -77,6 +77,49 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX exchanges_mac ON exchanges (mac, id);
   CREATE INDEX exchanges_interaction ON exchanges (interaction_id, id);
   `,
+  // 2: provisioning jobs, profiles and per-device overrides, contact-me bookkeeping.
+  `
+  CREATE TABLE jobs (
+    id          INTEGER PRIMARY KEY,
+    mac         TEXT NOT NULL REFERENCES devices(mac) ON DELETE CASCADE,
+    kind        TEXT NOT NULL,       -- open set: WriteItems, ReadItems, …, later Bootstrap
+    items       TEXT NOT NULL,       -- JSON ItemValue[]
+    expect      TEXT,                -- JSON {item: value} the phone must report when it comes back
+    state       TEXT NOT NULL DEFAULT 'queued'
+                CHECK (state IN ('queued', 'sent', 'done', 'failed', 'waiting-busy', 'cancelled')),
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    parts_done  INTEGER NOT NULL DEFAULT 0,
+    created     INTEGER NOT NULL,
+    updated     INTEGER NOT NULL,
+    sent        INTEGER,
+    finished    INTEGER,
+    results     TEXT NOT NULL DEFAULT '[]',   -- JSON ItemResult[]
+    error       TEXT,
+    source      TEXT
+  );
+  CREATE INDEX jobs_queue ON jobs (mac, state, id);
+
+  CREATE TABLE profiles (
+    name        TEXT PRIMARY KEY,
+    device_type TEXT,
+    match_mac   TEXT,
+    match_e164  TEXT,
+    items       TEXT NOT NULL,       -- JSON ItemValue[]
+    created     INTEGER NOT NULL,
+    updated     INTEGER NOT NULL
+  );
+
+  CREATE TABLE overrides (
+    mac   TEXT NOT NULL REFERENCES devices(mac) ON DELETE CASCADE,
+    name  TEXT NOT NULL,
+    idx   INTEGER,
+    value TEXT NOT NULL
+  );
+  CREATE UNIQUE INDEX overrides_key ON overrides (mac, name, ifnull(idx, -1));
+
+  ALTER TABLE devices ADD COLUMN profile TEXT;
+  ALTER TABLE devices ADD COLUMN last_contact_me INTEGER;
+  `,
 ];
 
 export function migrate(db: Database): number {

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import type { Device, DeviceItem, Exchange, ExchangeKind, ExchangeSummary, Interaction, ListenerKind } from '../../shared/model';
 import type { Item } from '../wpi';
-import { migrate } from './migrations';
+import { MIGRATIONS, migrate } from './migrations';
+import { JobTables, type JobChange, type NewJob } from './jobs';
 
 export interface StoreOptions {
   /** Path to a better_sqlite3.node built for the running runtime (the Electron app passes its own). */
@@ -30,6 +31,12 @@ export interface Changes {
   /** The interaction ends with this exchange. */
   endInteraction?: string;
   state?: Device['state'];
+  /** Changes to existing jobs (sent, done, failed, waiting-busy, …). */
+  jobs?: JobChange[];
+  /** Jobs created by this exchange (plug & play profile); their ids come back in CommitResult. */
+  newJobs?: NewJob[];
+  /** Profile assigned to the device (plug & play). */
+  assignProfile?: string;
 }
 
 export interface DeviceUpsert {
@@ -45,6 +52,7 @@ export interface DeviceUpsert {
 export interface CommitResult {
   exchangeId: number;
   interactionId: number | null;
+  newJobIds: number[];
 }
 
 export interface ExchangeQuery {
@@ -59,6 +67,8 @@ export interface ExchangeQuery {
 
 export class Store {
   readonly db: Database;
+  /** Jobs, profiles, overrides. Undefined on a read-only store opened before migration 2. */
+  readonly jobs: JobTables;
   private readonly st: Record<string, Statement>;
 
   constructor(dataDir: string, options: StoreOptions = {}) {
@@ -75,8 +85,15 @@ export class Store {
       this.db.pragma('synchronous = FULL');
       this.db.pragma('foreign_keys = ON');
       migrate(this.db);
+    } else {
+      const version = this.db.pragma('user_version', { simple: true }) as number;
+      if (version !== MIGRATIONS.length) {
+        this.db.close();
+        throw new Error(`the data in ${dataDir} has schema version ${version}, this LocalDLS reads ${MIGRATIONS.length}: run \`localdls serve\` once with this version to upgrade it`);
+      }
     }
     this.st = this.prepare();
+    this.jobs = new JobTables(this.db);
   }
 
   private prepare(): Record<string, Statement> {
@@ -134,6 +151,9 @@ export class Store {
       if (mac && changes.mergeItems) this.writeItems(mac, changes.mergeItems, at);
       if (mac && changes.state) this.st.setState!.run({ mac, state: changes.state });
       if (mac && record.tlsProtocol) this.st.setTls!.run({ mac, protocol: record.tlsProtocol });
+      if (mac && changes.assignProfile) this.jobs.assignProfile(mac, changes.assignProfile);
+      for (const change of changes.jobs ?? []) this.jobs.apply(change, at);
+      const newJobIds = (changes.newJobs ?? []).map((j) => this.jobs.add(j, at).id);
 
       let interaction = interactionId;
       if (changes.openInteraction) {
@@ -157,7 +177,7 @@ export class Store {
       if (interaction !== null && changes.endInteraction) {
         this.st.endInteraction!.run({ id: interaction, at, why: changes.endInteraction, mac: mac ?? null });
       }
-      return { exchangeId, interactionId: interaction };
+      return { exchangeId, interactionId: interaction, newJobIds };
     })();
   }
 
@@ -169,13 +189,24 @@ export class Store {
     }
   }
 
-  /** Ends interactions whose sessions expired without CleanUp, and sets their devices idle. */
+  /**
+   * Ends interactions whose sessions expired without CleanUp, sets their devices idle, and queues
+   * again what was sent to them without an answer.
+   */
   expireInteractions(ids: readonly number[], macs: readonly string[], at: number): void {
     if (ids.length === 0 && macs.length === 0) return;
     this.db.transaction(() => {
       this.st.expireInteractions!.run({ ids: JSON.stringify(ids), at });
-      for (const mac of macs) this.st.setState!.run({ mac, state: 'idle' });
+      for (const mac of macs) {
+        this.st.setState!.run({ mac, state: 'idle' });
+        this.jobs.requeueSent(mac, at);
+      }
     })();
+  }
+
+  /** Records an exchange that changes nothing else (contact-me, DCMP). */
+  recordExchange(record: ExchangeRecord): number {
+    return this.commit(record, {}, null).exchangeId;
   }
 
   device(mac: string): Device | undefined {
@@ -231,7 +262,7 @@ const SUMMARY_COLUMNS = `id, kind, started, ended, listener, local_port, peer_ad
 interface DeviceRow {
   mac: string; e164: string | null; device_type: string | null; software_version: string | null; part_number: string | null;
   contact_me_uri: string | null; last_address: string | null; mode: Device['mode']; state: Device['state']; tls_protocol: string | null;
-  first_contact: number; last_contact: number;
+  first_contact: number; last_contact: number; profile: string | null; last_contact_me: number | null;
 }
 interface ItemRow { name: string; idx: number | null; value: string; status: string | null; updated: number }
 interface InteractionRow {
@@ -250,7 +281,7 @@ function toDevice(r: DeviceRow): Device {
   return {
     mac: r.mac, e164: r.e164, deviceType: r.device_type, softwareVersion: r.software_version, partNumber: r.part_number,
     contactMeUri: r.contact_me_uri, lastAddress: r.last_address, mode: r.mode, state: r.state, tlsProtocol: r.tls_protocol,
-    firstContact: r.first_contact, lastContact: r.last_contact,
+    firstContact: r.first_contact, lastContact: r.last_contact, profile: r.profile, lastContactMe: r.last_contact_me,
   };
 }
 

@@ -3,3 +3,4 @@ export { WpiError, type WpiErrorCode } from './errors';
 export { parseWorkpointMessage, parseDLSMessage } from './parse';
 export { buildDLSMessage, buildWorkpointMessage } from './build';
 export { splitItems, type SplitLimits } from './fragment';
+export { itemGroup } from './groups';

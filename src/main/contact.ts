@@ -1,0 +1,152 @@
+/**
+ * When and whom to send contact-me. The phone ignores a contact-me within its contact gap (default
+ * 300 s, wpi-protocol.md §2.6) and field reports say more than one a minute can crash it, so every
+ * contact-me — automatic or "contact now" — passes one gate: at most one per device per gap, never
+ * two within a minute. Each attempt is recorded as an exchange of its own kind.
+ */
+import type { Device } from '../shared/model';
+import { sendContactMe, type ContactMeResult } from './net/contact-me';
+import { supportsSendSolicited } from './provisioning';
+import type { ExchangeRecord, Store } from './store';
+
+export interface ContactPolicy {
+  /** The phone's contact gap; never below one minute. */
+  gapMs: number;
+  timeoutMs: number;
+  /** Put dls_ip_addr/dls_ip_port (this port) into the request, so the phone answers here. */
+  announcePort?: number;
+  /** A phone that was busy and supports send-solicited calls back itself; ask again after this long. */
+  busyRetryMs: number;
+  /** Contact-me requests in flight at once. */
+  concurrency: number;
+}
+
+export const MIN_GAP_MS = 60_000;
+export const DEFAULT_POLICY: ContactPolicy = { gapMs: 300_000, timeoutMs: 5000, busyRetryMs: 600_000, concurrency: 10 };
+
+export interface ContactOutcome {
+  mac: string;
+  /** The phone answered 204 and will call back. */
+  ok: boolean;
+  /** Not sent at all (gap, no URI, …): why, and when it may be tried again. */
+  skipped?: string;
+  nextAt?: number;
+  error?: string | null;
+  exchangeId?: number;
+}
+
+export class Contacts {
+  private readonly inFlight = new Set<string>();
+  private readonly policy: ContactPolicy;
+  /** The Default-Mode port to announce in contact-me (dls_ip_port), once the service knows it. */
+  announcePort: number | undefined;
+
+  constructor(
+    private readonly store: Store,
+    policy: Partial<ContactPolicy>,
+    private readonly record: (record: ExchangeRecord) => number = (r) => store.recordExchange(r),
+    private readonly now: () => number = Date.now,
+  ) {
+    this.policy = { ...DEFAULT_POLICY, ...policy };
+    this.policy.gapMs = Math.max(this.policy.gapMs, MIN_GAP_MS);
+    this.announcePort = this.policy.announcePort;
+  }
+
+  /** Whether a contact-me may go to this device now, and if not why. */
+  gate(device: Device): { ok: true } | { ok: false; why: string; nextAt?: number } {
+    if (!device.contactMeUri) return { ok: false, why: 'the phone has not reported a contact-me-uri' };
+    const uri = checkUri(device);
+    if (uri) return { ok: false, why: uri };
+    if (this.inFlight.has(device.mac)) return { ok: false, why: 'a contact-me to this phone is under way' };
+    const last = device.lastContactMe;
+    if (last !== null && this.now() - last < this.policy.gapMs) {
+      const nextAt = last + this.policy.gapMs;
+      return { ok: false, why: `contact gap: the phone ignores another contact-me until ${new Date(nextAt).toISOString()}`, nextAt };
+    }
+    return { ok: true };
+  }
+
+  async contact(mac: string): Promise<ContactOutcome> {
+    const device = this.store.device(mac);
+    if (!device) return { mac, ok: false, skipped: `no device ${mac}` };
+    const gate = this.gate(device);
+    if (!gate.ok) return { mac, ok: false, skipped: gate.why, ...(gate.nextAt ? { nextAt: gate.nextAt } : {}) };
+    this.inFlight.add(mac);
+    // Counted from the moment it is sent, whatever the answer: that is what the phone's gap does.
+    this.store.jobs.contactMeSent(mac, this.now());
+    try {
+      const result = await sendContactMe({
+        uri: device.contactMeUri!,
+        timeoutMs: this.policy.timeoutMs,
+        ...(this.announcePort !== undefined && device.mode === 'default' ? { announcePort: this.announcePort } : {}),
+      });
+      const exchangeId = this.record(toRecord(mac, result));
+      return { mac, ok: result.error === null, error: result.error, exchangeId };
+    } finally {
+      this.inFlight.delete(mac);
+    }
+  }
+
+  /** Contacts many devices, `concurrency` at a time, reporting each outcome as it comes. */
+  async contactMany(macs: readonly string[], onOutcome?: (o: ContactOutcome) => void): Promise<ContactOutcome[]> {
+    const outcomes: ContactOutcome[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < macs.length) {
+        const o = await this.contact(macs[next++]!);
+        outcomes.push(o);
+        onOutcome?.(o);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.policy.concurrency, macs.length) }, worker));
+    return outcomes;
+  }
+
+  /**
+   * Contacts devices whose jobs wait. Queued jobs: as soon as the gap allows. Jobs the phone was
+   * busy for: a phone with send-solicited calls back by itself, so ask again only after
+   * busyRetryMs; older firmware gets a contact-me at every gap (manual p.46, p.72).
+   */
+  due(isInInteraction: (mac: string) => boolean): string[] {
+    const now = this.now();
+    const due: string[] = [];
+    for (const p of this.store.jobs.pendingDevices()) {
+      if (isInInteraction(p.mac) || this.inFlight.has(p.mac) || !p.contactMeUri) continue;
+      if (p.queued === 0) {
+        const device = this.store.device(p.mac);
+        const waitMs = supportsSendSolicited(device?.softwareVersion) ? this.policy.busyRetryMs : this.policy.gapMs;
+        if (now - Math.max(p.oldestUpdate, p.lastContactMe ?? 0) < waitMs) continue;
+      }
+      if (p.lastContactMe !== null && now - p.lastContactMe < this.policy.gapMs) continue;
+      due.push(p.mac);
+    }
+    return due.slice(0, Math.max(0, this.policy.concurrency - this.inFlight.size));
+  }
+}
+
+/**
+ * A phone reports its own contact-me-uri; only ever send it to the address the phone talks from,
+ * so a rogue device cannot make the service POST to another host.
+ */
+function checkUri(device: Device): string | null {
+  let url: URL;
+  try {
+    url = new URL(device.contactMeUri!);
+  } catch {
+    return `contact-me-uri "${device.contactMeUri}" is not a URL`;
+  }
+  if (url.protocol !== 'http:') return `contact-me-uri must be http:// (manual p.14), not ${url.protocol}`;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const peer = (device.lastAddress ?? '').replace(/^::ffff:/, '');
+  if (host !== peer) return `contact-me-uri points to ${host}, but the phone talks from ${peer || 'an unknown address'}: not contacted`;
+  return null;
+}
+
+function toRecord(mac: string, r: ContactMeResult): ExchangeRecord {
+  return {
+    kind: 'contact-me', started: r.started, ended: r.ended, listener: 'contact-me', localPort: 0, peerAddress: r.peerAddress, peerPort: r.peerPort,
+    tlsProtocol: null, tlsCipher: null, method: 'POST', path: r.path, httpStatus: r.status, requestHeaders: r.requestHeaders,
+    requestBody: r.requestBody, responseHeaders: r.responseHeaders, responseBody: r.responseBody, mac, reason: null, replyAction: null,
+    replyStatus: null, nonce: null, fragment: null, itemCount: 0, action: null, error: r.error, warning: null,
+  };
+}

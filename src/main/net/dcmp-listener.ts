@@ -1,0 +1,85 @@
+/**
+ * The DCMP polling endpoint (manual p.15, p.24; Unify wiki "DCMP"): a phone behind a firewall or
+ * NAT asks `GET /dcmp/contact-me?device-id=<MAC>` over plain HTTP; 202 Accepted means "connect
+ * with solicited", 200 OK means nothing is pending. HTTP only; the answer comes from the handler.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface DcmpRequest {
+  started: number;
+  localPort: number;
+  peerAddress: string;
+  peerPort: number;
+  method: string;
+  path: string;
+  headers: [string, string][];
+}
+
+export interface DcmpAnswer {
+  status: number;
+  /** One line of plain text for a person reading the traffic. */
+  text: string;
+}
+
+/** Called for every request: `refused` is set when the listener already knows the answer (404, 405). */
+export type DcmpHandler = (request: DcmpRequest, poll: { deviceId: string | null } | { refused: DcmpAnswer }) => DcmpAnswer;
+
+export const DCMP_PATH = '/dcmp/contact-me';
+
+export class DcmpListener {
+  readonly server: http.Server;
+
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+    handler: DcmpHandler,
+    onError: (err: Error) => void = () => {},
+  ) {
+    this.server = http.createServer({ maxHeaderSize: 8 * 1024, requestTimeout: 10_000, headersTimeout: 5_000, connectionsCheckingInterval: 1000 }, (req, res) => {
+      const socket = req.socket;
+      const request: DcmpRequest = {
+        started: Date.now(), localPort: socket.localPort ?? 0, peerAddress: socket.remoteAddress ?? '', peerPort: socket.remotePort ?? 0,
+        method: req.method ?? '', path: req.url ?? '', headers: [],
+      };
+      for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) request.headers.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]);
+      const url = new URL(request.path, 'http://dcmp');
+      let answer: DcmpAnswer;
+      try {
+        if (url.pathname !== DCMP_PATH) {
+          answer = handler(request, { refused: { status: 404, text: `no DCMP service at ${url.pathname.slice(0, 80)}; phones poll ${DCMP_PATH}?device-id=<MAC>` } });
+        } else if (request.method !== 'GET') {
+          answer = handler(request, { refused: { status: 405, text: `method ${request.method} not allowed; DCMP polls with GET` } });
+        } else {
+          answer = handler(request, { deviceId: url.searchParams.get('device-id') });
+        }
+      } catch (e) {
+        onError(e instanceof Error ? e : new Error(String(e)));
+        answer = { status: 500, text: 'internal error' };
+      }
+      const body = Buffer.from(`${answer.text}\n`);
+      res.writeHead(answer.status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': body.length, ...(answer.status === 405 ? { Allow: 'GET' } : {}) });
+      res.end(body);
+      req.resume();
+    });
+  }
+
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) =>
+        reject(err.code === 'EADDRINUSE' ? new Error(`DCMP port ${this.port} on ${this.host} is in use by another program: choose another --dcmp-port or stop that program`) : err);
+      this.server.once('error', onError);
+      this.server.listen(this.port, this.host, () => {
+        this.server.off('error', onError);
+        resolve((this.server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Profiles: named item sets (site-wide or per device type) with per-device overrides. Applying
+ * one writes only what differs from what the phone last reported.
+ */
+import type { Device, ItemValue, Profile } from '../../shared/model';
+
+const key = (i: { name: string; index?: number | null }) => `${i.name}#${i.index ?? ''}`;
+
+/** The profile's items with the device's overrides laid over them. */
+export function effectiveItems(profile: readonly ItemValue[], overrides: readonly ItemValue[]): ItemValue[] {
+  const byKey = new Map(profile.map((i) => [key(i), i]));
+  for (const o of overrides) byKey.set(key(o), o);
+  return [...byKey.values()];
+}
+
+/** What a WriteItems must carry so the phone matches the profile; empty when nothing differs. */
+export function profileDiff(
+  profile: readonly ItemValue[],
+  overrides: readonly ItemValue[],
+  current: readonly { name: string; index?: number | null; value: string; status?: string | null }[],
+): ItemValue[] {
+  const now = new Map(current.map((i) => [key(i), i]));
+  return effectiveItems(profile, overrides).filter((want) => {
+    const have = now.get(key(want));
+    return have === undefined || have.value !== want.value;
+  });
+}
+
+/** `*` any run of characters, `?` one character; case-insensitive, whole string. */
+export function globMatch(pattern: string, value: string): boolean {
+  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${re}$`, 'i').test(value);
+}
+
+/** The plug & play profile for a device: the first (by name) whose patterns and device type match. */
+export function matchProfile(profiles: readonly Profile[], device: Pick<Device, 'mac' | 'e164' | 'deviceType'>): Profile | undefined {
+  return profiles.find((p) => {
+    if (p.matchMac === null && p.matchE164 === null) return false;
+    if (p.deviceType !== null && p.deviceType !== device.deviceType) return false;
+    if (p.matchMac !== null && !globMatch(p.matchMac, device.mac)) return false;
+    if (p.matchE164 !== null && !globMatch(p.matchE164, device.e164 ?? '')) return false;
+    return true;
+  });
+}

@@ -1,0 +1,194 @@
+/**
+ * Jobs, profiles and overrides: the store's provisioning tables. SQL stays in src/main/store.
+ */
+import type { Database, Statement } from 'better-sqlite3';
+import type { ItemResult, ItemValue, Job, JobKind, JobState, Profile } from '../../shared/model';
+
+export interface NewJob {
+  mac: string;
+  kind: JobKind;
+  items: ItemValue[];
+  expect?: Record<string, string> | null;
+  source?: string | null;
+  /** Created already on its way to the phone (plug & play in the middle of an interaction). */
+  sentAt?: number;
+}
+
+/** A change to an existing job, produced by the engine and applied in the exchange's transaction. */
+export interface JobChange {
+  id: number;
+  state?: JobState;
+  partsDone?: number;
+  /** Count one more attempt (a message carrying the job went out). */
+  attempt?: boolean;
+  sent?: number;
+  finished?: number;
+  /** Appended to the job's per-item results. */
+  results?: ItemResult[];
+  error?: string | null;
+}
+
+/** States in which a job still waits for the phone. */
+export const PENDING_STATES: readonly JobState[] = ['queued', 'waiting-busy', 'sent'];
+
+export interface JobQuery {
+  mac?: string;
+  states?: readonly JobState[];
+  limit?: number;
+}
+
+export interface PendingDevice {
+  mac: string;
+  contactMeUri: string | null;
+  lastContactMe: number | null;
+  lastAddress: string | null;
+  mode: string;
+  state: string;
+  queued: number;
+  waitingBusy: number;
+  /** Oldest change among its pending jobs (for back-off). */
+  oldestUpdate: number;
+}
+
+interface JobRow {
+  id: number; mac: string; kind: JobKind; items: string; expect: string | null; state: JobState; attempts: number; parts_done: number;
+  created: number; updated: number; sent: number | null; finished: number | null; results: string; error: string | null; source: string | null;
+}
+interface ProfileRow { name: string; device_type: string | null; match_mac: string | null; match_e164: string | null; items: string; created: number; updated: number }
+
+export function toJob(r: JobRow): Job {
+  return {
+    id: r.id, mac: r.mac, kind: r.kind, items: JSON.parse(r.items) as ItemValue[], expect: r.expect ? (JSON.parse(r.expect) as Record<string, string>) : null,
+    state: r.state, attempts: r.attempts, partsDone: r.parts_done, created: r.created, updated: r.updated, sent: r.sent, finished: r.finished,
+    results: JSON.parse(r.results) as ItemResult[], error: r.error, source: r.source,
+  };
+}
+
+function toProfile(r: ProfileRow): Profile {
+  return { name: r.name, deviceType: r.device_type, matchMac: r.match_mac, matchE164: r.match_e164, items: JSON.parse(r.items) as ItemValue[], created: r.created, updated: r.updated };
+}
+
+export class JobTables {
+  private readonly st: Record<string, Statement>;
+
+  constructor(private readonly db: Database) {
+    const p = (sql: string) => db.prepare(sql);
+    this.st = {
+      insert: p(`INSERT INTO jobs (mac, kind, items, expect, created, updated, source, state, attempts, sent)
+        VALUES (@mac, @kind, @items, @expect, @at, @at, @source, CASE WHEN @sent IS NULL THEN 'queued' ELSE 'sent' END, CASE WHEN @sent IS NULL THEN 0 ELSE 1 END, @sent)`),
+      get: p(`SELECT * FROM jobs WHERE id = ?`),
+      pending: p(`SELECT * FROM jobs WHERE mac = ? AND state IN ('queued', 'waiting-busy', 'sent') ORDER BY id`),
+      update: p(`UPDATE jobs SET state = coalesce(@state, state), parts_done = coalesce(@partsDone, parts_done),
+        attempts = attempts + @attempt, sent = coalesce(@sent, sent), finished = coalesce(@finished, finished),
+        results = coalesce(@results, results),
+        error = CASE WHEN @setError THEN @error ELSE error END, updated = @at WHERE id = @id`),
+      requeueSent: p(`UPDATE jobs SET state = CASE WHEN attempts >= @maxAttempts THEN 'failed' ELSE 'queued' END,
+        error = CASE WHEN attempts >= @maxAttempts THEN 'no answer from the phone after ' || attempts || ' attempts' ELSE 'the phone did not answer; will send again' END,
+        finished = CASE WHEN attempts >= @maxAttempts THEN @at ELSE finished END, updated = @at
+        WHERE mac = @mac AND state = 'sent' AND kind NOT IN ('Restart', 'FactoryReset', 'SoftwareDeployment')`),
+      cancel: p(`UPDATE jobs SET state = 'cancelled', finished = @at, updated = @at, error = 'cancelled by the user' WHERE id = @id AND state IN ('queued', 'waiting-busy', 'sent')`),
+      pendingDevices: p(`SELECT d.mac, d.contact_me_uri AS contactMeUri, d.last_contact_me AS lastContactMe, d.last_address AS lastAddress, d.mode, d.state,
+          sum(j.state = 'queued') AS queued, sum(j.state = 'waiting-busy') AS waitingBusy, min(j.updated) AS oldestUpdate
+        FROM jobs j JOIN devices d ON d.mac = j.mac WHERE j.state IN ('queued', 'waiting-busy') GROUP BY d.mac ORDER BY d.mac`),
+      setContactMe: p(`UPDATE devices SET last_contact_me = @at WHERE mac = @mac`),
+      setProfile: p(`INSERT INTO profiles (name, device_type, match_mac, match_e164, items, created, updated) VALUES (@name, @deviceType, @matchMac, @matchE164, @items, @at, @at)
+        ON CONFLICT (name) DO UPDATE SET device_type = excluded.device_type, match_mac = excluded.match_mac, match_e164 = excluded.match_e164, items = excluded.items, updated = excluded.updated`),
+      profile: p(`SELECT * FROM profiles WHERE name = ?`),
+      profiles: p(`SELECT * FROM profiles ORDER BY name`),
+      deleteProfile: p(`DELETE FROM profiles WHERE name = ?`),
+      assign: p(`UPDATE devices SET profile = @profile WHERE mac = @mac`),
+      overrides: p(`SELECT name, idx, value FROM overrides WHERE mac = ? ORDER BY name, idx`),
+      deleteOverride: p(`DELETE FROM overrides WHERE mac = @mac AND name = @name AND idx IS @idx`),
+      insertOverride: p(`INSERT INTO overrides (mac, name, idx, value) VALUES (@mac, @name, @idx, @value)`),
+    };
+  }
+
+  add(job: NewJob, at: number): Job {
+    const id = Number(
+      this.st.insert!.run({ mac: job.mac, kind: job.kind, items: JSON.stringify(job.items), expect: job.expect ? JSON.stringify(job.expect) : null, at, source: job.source ?? null, sent: job.sentAt ?? null })
+        .lastInsertRowid,
+    );
+    return this.get(id)!;
+  }
+
+  get(id: number): Job | undefined {
+    const r = this.st.get!.get(id) as JobRow | undefined;
+    return r && toJob(r);
+  }
+
+  /** Jobs still waiting for the phone, in queue order. */
+  pending(mac: string): Job[] {
+    return (this.st.pending!.all(mac) as JobRow[]).map(toJob);
+  }
+
+  list(query: JobQuery = {}): Job[] {
+    const where: string[] = [];
+    const params: Record<string, unknown> = { limit: Math.min(Math.max(query.limit ?? 1000, 1), 100_000) };
+    if (query.mac) { where.push('mac = @mac'); params.mac = query.mac; }
+    if (query.states?.length) { where.push(`state IN (SELECT value FROM json_each(@states))`); params.states = JSON.stringify(query.states); }
+    const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT @limit`;
+    return (this.db.prepare(sql).all(params) as JobRow[]).map(toJob);
+  }
+
+  apply(change: JobChange, at: number): void {
+    const results = change.results ? [...(this.get(change.id)?.results ?? []), ...change.results] : null;
+    this.st.update!.run({
+      id: change.id, state: change.state ?? null, partsDone: change.partsDone ?? null, attempt: change.attempt ? 1 : 0,
+      sent: change.sent ?? null, finished: change.finished ?? null, results: results ? JSON.stringify(results) : null,
+      setError: change.error !== undefined ? 1 : 0, error: change.error ?? null, at,
+    });
+  }
+
+  /** A phone went silent after a job was sent: send it again next time, up to `maxAttempts`. */
+  requeueSent(mac: string, at: number, maxAttempts = 5): void {
+    this.st.requeueSent!.run({ mac, at, maxAttempts });
+  }
+
+  cancel(id: number, at: number): boolean {
+    return this.st.cancel!.run({ id, at }).changes === 1;
+  }
+
+  pendingDevices(): PendingDevice[] {
+    return this.st.pendingDevices!.all() as PendingDevice[];
+  }
+
+  contactMeSent(mac: string, at: number): void {
+    this.st.setContactMe!.run({ mac, at });
+  }
+
+  setProfile(p: Omit<Profile, 'created' | 'updated'>, at: number): Profile {
+    this.st.setProfile!.run({ name: p.name, deviceType: p.deviceType, matchMac: p.matchMac, matchE164: p.matchE164, items: JSON.stringify(p.items), at });
+    return this.profile(p.name)!;
+  }
+
+  profile(name: string): Profile | undefined {
+    const r = this.st.profile!.get(name) as ProfileRow | undefined;
+    return r && toProfile(r);
+  }
+
+  profiles(): Profile[] {
+    return (this.st.profiles!.all() as ProfileRow[]).map(toProfile);
+  }
+
+  deleteProfile(name: string): boolean {
+    return this.st.deleteProfile!.run(name).changes === 1;
+  }
+
+  assignProfile(mac: string, profile: string | null): void {
+    this.st.assign!.run({ mac, profile });
+  }
+
+  overrides(mac: string): ItemValue[] {
+    return (this.st.overrides!.all(mac) as { name: string; idx: number | null; value: string }[]).map((r) =>
+      r.idx === null ? { name: r.name, value: r.value } : { name: r.name, index: r.idx, value: r.value },
+    );
+  }
+
+  setOverrides(mac: string, items: readonly ItemValue[]): void {
+    for (const i of items) {
+      const row = { mac, name: i.name, idx: i.index ?? null, value: i.value };
+      this.st.deleteOverride!.run(row);
+      this.st.insertOverride!.run(row);
+    }
+  }
+}

@@ -1,0 +1,223 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Item } from '../../src/main/wpi';
+import { FlowHarness } from '../support/handler';
+import { startUpItems } from '../support/messages';
+import { tempDirs } from '../support/tmp';
+
+const newDir = tempDirs();
+const harnesses: FlowHarness[] = [];
+afterEach(() => harnesses.splice(0).forEach((h) => h.close()));
+
+const MAC = '00:1A:E8:00:00:01';
+const PEER = '10.0.0.5';
+
+/** A known phone (already read once) that calls back with `solicited`. */
+function knownPhone(softwareVersion = 'V3 R5.12.0') {
+  const h = new FlowHarness(newDir());
+  harnesses.push(h);
+  expect(h.say(PEER, { reason: 'start-up', items: startUpItems(MAC, { 'software-version': softwareVersion }) }).action).toBe('ReadAllItems');
+  expect(h.say(PEER, { reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', fragment: 'final', items: [{ name: 'sntp-addr', value: 'old' }, { name: 'device-type', value: 'OpenStage 60' }] }).action).toBe('CleanUp');
+  const solicited = (extra: Record<string, string> = {}) =>
+    h.say(PEER, { reason: 'solicited', items: startUpItems(MAC, { 'configuration-changed-flag': 'false', 'software-version': softwareVersion, ...extra }) });
+  const reply = (action: string, status: string, items: Item[] = [], maxItems?: number) =>
+    h.say(PEER, { reason: 'reply-to', action, status, items, ...(maxItems !== undefined ? { maxItems } : {}) });
+  return { h, solicited, reply, job: (id: number) => h.store.jobs.get(id)! };
+}
+
+describe('jobs run by the engine (real store, no sockets)', () => {
+  it('WriteItems: sent on contact, done on accepted, and the written values become the device\'s items', () => {
+    const { h, solicited, reply, job } = knownPhone();
+    const j = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'pool.ntp.org' }, { name: 'ldap-server-address', index: 0, value: 'ldap' }] }, 1);
+    const w = solicited();
+    expect(w.action).toBe('WriteItems');
+    expect(w.items).toEqual([{ name: 'sntp-addr', value: 'pool.ntp.org' }, { name: 'ldap-server-address', index: 0, value: 'ldap' }]);
+    expect(job(j.id)).toMatchObject({ state: 'sent', attempts: 1 });
+    expect(reply('WriteItems', 'accepted').action).toBe('CleanUp');
+    expect(job(j.id)).toMatchObject({ state: 'done', error: null });
+    expect(h.store.items(MAC).find((i) => i.name === 'sntp-addr')?.value).toBe('pool.ntp.org');
+  });
+
+  it('per-item statuses reach the job: failed with a readable error, accepted items still applied', () => {
+    const { h, solicited, reply, job } = knownPhone();
+    const j = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'device-type', value: 'X' }, { name: 'bogus-item', value: '1' }, { name: 'sntp-addr', value: 'ntp' }] }, 1);
+    solicited();
+    reply('WriteItems', 'accepted', [{ name: 'device-type', value: '', status: 'read only' }, { name: 'bogus-item', value: '', status: 'unknown item' }]);
+    expect(job(j.id)).toMatchObject({
+      state: 'failed',
+      error: 'the phone refused 2 items: device-type: read only, bogus-item: unknown item',
+      results: [{ name: 'device-type', status: 'read only' }, { name: 'bogus-item', status: 'unknown item' }],
+    });
+    expect(h.store.items(MAC).find((i) => i.name === 'sntp-addr')?.value).toBe('ntp');
+    expect(h.store.items(MAC).find((i) => i.name === 'device-type')?.value).toBe('OpenStage 60');
+  });
+
+  it('splits a WriteItems by the phone\'s maxItems without breaking an index group (manual p.71)', () => {
+    const { h, reply, job } = knownPhone();
+    const items = [
+      { name: 'sntp-addr', value: 'a' },
+      { name: 'function-key-def', index: 1, value: '3' },
+      { name: 'key-label-unicode', index: 1, value: 'Call' },
+      { name: 'function-key-def', index: 2, value: '6' },
+      { name: 'key-label-unicode', index: 2, value: 'Fwd' },
+      { name: 'file-server', index: 1, value: 'ftp' },
+      { name: 'file-name', index: 1, value: 'logo.png' },
+      { name: 'file-type', index: 1, value: 'LOGO' },
+      { name: 'e164', value: '100' },
+    ];
+    const j = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items }, 1);
+    const first = h.say(PEER, { reason: 'solicited', maxItems: 5, items: startUpItems(MAC, { 'configuration-changed-flag': 'false' }) });
+    const parts = [first.items];
+    let answer = reply('WriteItems', 'accepted', [], 5);
+    while (answer.action === 'WriteItems') {
+      parts.push(answer.items);
+      answer = reply('WriteItems', 'accepted', [], 5);
+    }
+    expect(answer.action).toBe('CleanUp');
+    expect(parts.length).toBeGreaterThan(1);
+    for (const p of parts) expect(p.length).toBeLessThanOrEqual(5);
+    expect(parts.flat()).toHaveLength(items.length);
+    const partOf = (name: string, index?: number) => parts.findIndex((p) => p.some((i) => i.name === name && i.index === index));
+    expect(partOf('function-key-def', 1)).toBe(partOf('key-label-unicode', 1));
+    expect(partOf('function-key-def', 2)).toBe(partOf('key-label-unicode', 2));
+    expect(new Set([partOf('file-server', 1), partOf('file-name', 1), partOf('file-type', 1)]).size).toBe(1);
+    expect(job(j.id)).toMatchObject({ state: 'done', partsDone: parts.length, attempts: parts.length });
+  });
+
+  it('busy: keeps the job and answers CleanUp with send-solicited; firmware before V3R3 gets a plain CleanUp', () => {
+    const { h, solicited, reply, job } = knownPhone();
+    const j = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'x' }] }, 1);
+    solicited();
+    const busy = reply('WriteItems', 'busy');
+    expect(busy.action).toBe('CleanUp');
+    expect(busy.items).toEqual([{ name: 'send-solicited', value: 'true' }]);
+    expect(job(j.id)).toMatchObject({ state: 'waiting-busy', error: expect.stringMatching(/calls back when the call ends/) });
+
+    const old = knownPhone('V2 R2.30.0');
+    const j2 = old.h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'x' }] }, 1);
+    old.solicited();
+    expect(old.reply('WriteItems', 'busy').items).toEqual([]);
+    expect(old.job(j2.id)).toMatchObject({ state: 'waiting-busy', error: expect.stringMatching(/retries with contact-me/) });
+  });
+
+  it('follows the manual\'s three-job busy chain (p.74–75)', () => {
+    const { h, solicited, reply, job } = knownPhone();
+    const w = (v: string) => h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: v }] }, 1).id;
+    const j1 = w('one');
+    // 3–6: job 1 WriteItems -> busy -> CleanUp + send-solicited
+    solicited();
+    expect(reply('WriteItems', 'busy').items).toEqual([{ name: 'send-solicited', value: 'true' }]);
+    // 7–10: contact-me; job 2 contains no WriteItems and ends with a normal CleanUp (job 1 still waits)
+    const j2 = h.store.jobs.add({ mac: MAC, kind: 'ReadItems', items: [{ name: 'sntp-addr', value: '' }] }, 1).id;
+    expect(solicited().action).toBe('ReadItems');
+    expect(reply('ReadItems', 'accepted', [{ name: 'sntp-addr', value: 'old' }])).toMatchObject({ action: 'CleanUp', items: [] });
+    expect([job(j1).state, job(j2).state]).toEqual(['waiting-busy', 'done']);
+    // 11–16: contact-me; job 3 WriteItems -> busy -> CleanUp + send-solicited
+    const j3 = w('three');
+    expect(solicited()).toMatchObject({ action: 'WriteItems', items: [{ name: 'sntp-addr', value: 'three' }] });
+    expect(reply('WriteItems', 'busy').items).toEqual([{ name: 'send-solicited', value: 'true' }]);
+    // 17: the call ends, the phone's one solicited connection; 18–20: job 1 succeeds,
+    // CleanUp + send-solicited because another job waits
+    expect(solicited()).toMatchObject({ action: 'WriteItems', items: [{ name: 'sntp-addr', value: 'one' }] });
+    expect(reply('WriteItems', 'accepted').items).toEqual([{ name: 'send-solicited', value: 'true' }]);
+    expect(job(j1).state).toBe('done');
+    // 21: the phone reconnects immediately; 22–24: job 3 succeeds, plain CleanUp after the last
+    expect(solicited()).toMatchObject({ action: 'WriteItems', items: [{ name: 'sntp-addr', value: 'three' }] });
+    expect(reply('WriteItems', 'accepted')).toMatchObject({ action: 'CleanUp', items: [] });
+    expect([job(j1).state, job(j2).state, job(j3).state]).toEqual(['done', 'done', 'done']);
+  });
+
+  it('Restart and factory reset end the interaction; done when the phone starts up again', () => {
+    const { h, solicited, job } = knownPhone();
+    const r = h.store.jobs.add({ mac: MAC, kind: 'Restart', items: [] }, 1).id;
+    const f = h.store.jobs.add({ mac: MAC, kind: 'FactoryReset', items: [] }, 1).id;
+    expect(solicited()).toMatchObject({ action: 'Restart', items: [] });
+    expect(job(r).state).toBe('sent');
+    const back = h.say(PEER, { reason: 'start-up', items: startUpItems(MAC, { 'configuration-changed-flag': 'false' }) });
+    expect(job(r).state).toBe('done');
+    expect(back).toMatchObject({ action: 'Restart', items: [{ name: 'restart-password', value: '124816' }, { name: 'restart-type', value: 'FactoryReset' }] });
+    expect(job(f).state).toBe('sent');
+    // After a factory reset the phone reports changed configuration: it is read again.
+    expect(h.say(PEER, { reason: 'start-up', items: startUpItems(MAC) }).action).toBe('ReadAllItems');
+    expect(job(f).state).toBe('done');
+  });
+
+  it('SoftwareDeployment is done only when the phone comes back with the expected version', () => {
+    const { h, solicited, job } = knownPhone('V3 R5.11.0');
+    const items = [{ name: 'file-https-base-url', value: 'https://files.example/fw.img' }, { name: 'file-type', value: 'APP' }, { name: 'file-sw-type', value: 'Siemens SIP' }, { name: 'file-sw-version', value: '3.5.12.0' }, { name: 'file-priority', value: 'normal' }];
+    const ok = h.store.jobs.add({ mac: MAC, kind: 'SoftwareDeployment', items, expect: { 'software-version': 'V3 R5.12.0' } }, 1).id;
+    expect(solicited().action).toBe('SoftwareDeployment');
+    h.say(PEER, { reason: 'start-up', items: startUpItems(MAC, { 'configuration-changed-flag': 'false', 'software-version': 'V3 R5.12.0' }) });
+    expect(job(ok)).toMatchObject({ state: 'done' });
+    const bad = h.store.jobs.add({ mac: MAC, kind: 'SoftwareDeployment', items, expect: { 'software-version': 'V3 R6.0.0' } }, 1).id;
+    solicited({ 'software-version': 'V3 R5.12.0' });
+    h.say(PEER, { reason: 'start-up', items: startUpItems(MAC, { 'configuration-changed-flag': 'false', 'software-version': 'V3 R5.12.0' }) });
+    expect(job(bad)).toMatchObject({ state: 'failed', error: 'the phone came back with software-version "V3 R5.12.0", expected "V3 R6.0.0"' });
+  });
+
+  it('FileDeployment is finished by the phone\'s status message', () => {
+    const { h, solicited, job } = knownPhone();
+    const items = [{ name: 'file-https-base-url', value: 'https://files.example/logo.png' }, { name: 'file-type', value: 'LOGO' }];
+    const j = h.store.jobs.add({ mac: MAC, kind: 'FileDeployment', items }, 1).id;
+    expect(solicited()).toMatchObject({ action: 'FileDeployment', items });
+    const st = h.say(PEER, { reason: 'status', items: [...startUpItems(MAC), { name: 'file-deployment-status', index: 1, value: 'ok' }, { name: 'file-deployment-name', index: 1, value: 'logo.png' }] });
+    expect(st.action).toBe('CleanUp');
+    expect(job(j).state).toBe('done');
+    const j2 = h.store.jobs.add({ mac: MAC, kind: 'FileDeployment', items }, 1).id;
+    solicited();
+    h.say(PEER, { reason: 'status', items: [{ name: 'file-deployment-status', index: 1, value: 'failed' }, { name: 'file-deployment-name', index: 1, value: 'logo.png' }] });
+    expect(job(j2)).toMatchObject({ state: 'failed', error: 'the phone could not deploy logo.png' });
+  });
+
+  it('runs several jobs in one interaction, and a refused one does not stop the next', () => {
+    const { h, solicited, reply, job } = knownPhone();
+    const a = h.store.jobs.add({ mac: MAC, kind: 'ReadItems', items: [{ name: 'sntp-addr', value: '' }] }, 1).id;
+    const b = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'e164', value: '200' }] }, 1).id;
+    const c = h.store.jobs.add({ mac: MAC, kind: 'ReadAllItems', items: [] }, 1).id;
+    expect(solicited()).toMatchObject({ action: 'ReadItems', items: [{ name: 'sntp-addr', value: '' }] });
+    expect(reply('ReadItems', 'accepted', [{ name: 'sntp-addr', value: 'read-value' }]).action).toBe('WriteItems');
+    expect(reply('WriteItems', 'failed').action).toBe('ReadAllItems');
+    expect(reply('ReadAllItems', 'accepted', [{ name: 'only', value: '1' }]).action).toBe('CleanUp');
+    expect([job(a).state, job(b).state, job(c).state]).toEqual(['done', 'failed', 'done']);
+    expect(job(b).error).toBe('the phone refused WriteItems (status failed)');
+    expect(h.store.items(MAC).map((i) => i.name)).toEqual(['only']);
+  });
+
+  it('a phone clean-up in the middle of a job fails the job with the phone\'s reason', () => {
+    const { h, solicited, job } = knownPhone();
+    const j = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'e164', value: '1' }] }, 1).id;
+    solicited();
+    h.say(PEER, { reason: 'clean-up', items: [{ name: 'cleanup-reason', value: 'invalid XML received' }] });
+    expect(job(j)).toMatchObject({ state: 'failed', error: 'the phone ended the interaction: invalid XML received' });
+  });
+
+  it('an unanswered job is queued again when the session expires, and failed after five attempts', () => {
+    const { h, solicited, job } = knownPhone();
+    const j = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'e164', value: '1' }] }, 1).id;
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      expect(solicited().action).toBe('WriteItems');
+      h.store.expireInteractions([], [MAC], h.clock);
+    }
+    expect(job(j)).toMatchObject({ state: 'failed', attempts: 5, error: 'no answer from the phone after 5 attempts' });
+  });
+
+  it('plug & play: a new phone matching a profile gets a WriteItems of only what differs, in its first interaction', () => {
+    const h = new FlowHarness(newDir());
+    harnesses.push(h);
+    h.store.jobs.setProfile({ name: 'site', deviceType: null, matchMac: '00:1A:E8:*', matchE164: null, items: [{ name: 'sntp-addr', value: 'ntp.site' }, { name: 'e164', value: '498972231001' }] }, 1);
+    h.say(PEER, { reason: 'start-up', items: startUpItems(MAC) });
+    const w = h.say(PEER, { reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', items: [{ name: 'sntp-addr', value: 'old' }, { name: 'e164', value: '498972231001' }] });
+    expect(w).toMatchObject({ action: 'WriteItems', items: [{ name: 'sntp-addr', value: 'ntp.site' }] });
+    expect(h.store.device(MAC)?.profile).toBe('site');
+    const [job] = h.store.jobs.list({ mac: MAC });
+    expect(job).toMatchObject({ state: 'sent', source: 'profile:site', attempts: 1 });
+    expect(h.say(PEER, { reason: 'reply-to', action: 'WriteItems', status: 'accepted' }).action).toBe('CleanUp');
+    expect(h.store.jobs.get(job!.id)?.state).toBe('done');
+
+    // A second phone whose items already match: profile assigned, nothing queued.
+    const mac2 = '00:1A:E8:00:00:02';
+    h.say('10.0.0.6', { reason: 'start-up', items: startUpItems(mac2) });
+    expect(h.say('10.0.0.6', { reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', items: [{ name: 'sntp-addr', value: 'ntp.site' }, { name: 'e164', value: '498972231001' }] }).action).toBe('CleanUp');
+    expect(h.store.device(mac2)?.profile).toBe('site');
+    expect(h.store.jobs.list({ mac: mac2 })).toEqual([]);
+  });
+});
