@@ -298,7 +298,7 @@ export async function profileCommand(args: string[], ctx: CliContext): Promise<n
             store.jobs.assignProfile(mac, profile.name);
             if (diff.length) {
               const job = store.jobs.add({ mac, kind: 'WriteItems', items: diff, source: `profile:${profile.name}` }, Date.now());
-              ctx.out(`${mac}: queued job ${job.id}, ${diff.length} item${diff.length > 1 ? 's' : ''} differ`);
+              ctx.out(`${mac}: queued job ${job.id}, ${diff.length === 1 ? '1 item differs' : `${diff.length} items differ`}`);
             } else ctx.out(`${mac}: nothing differs, nothing queued`);
           })();
         }

@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { Store } from '../../src/main/store';
+import type { Job, Profile } from '../../src/shared/model';
+import { runCli } from '../support/cli';
+import { tempDirs } from '../support/tmp';
+
+const newDir = tempDirs();
+const A = '00:1A:E8:00:00:01';
+const B = '00:1A:E8:00:00:02';
+
+/** A data directory with two phones that have been read once. */
+function site(): string {
+  const dir = newDir();
+  const store = new Store(dir);
+  for (const [mac, type] of [[A, 'OpenStage 60'], [B, 'OpenStage 40']] as const) {
+    store.commit(
+      {
+        kind: 'wpi', started: 1, ended: 1, listener: 'default', localPort: 18443, peerAddress: '127.0.0.1', peerPort: 1, tlsProtocol: null, tlsCipher: null,
+        method: 'POST', path: '/', httpStatus: 200, requestHeaders: [], requestBody: Buffer.alloc(0), responseHeaders: [], responseBody: Buffer.alloc(0),
+        mac: null, reason: 'start-up', replyAction: null, replyStatus: null, nonce: 'n', fragment: null, itemCount: 0, action: 'CleanUp', error: null, warning: null,
+      },
+      { device: { mac, deviceType: type, lastAddress: '127.0.0.1', contactMeUri: 'http://127.0.0.1:1/contact_dls.html/ContactDLS' }, replaceItems: [{ name: 'sntp-addr', value: 'old' }, { name: 'e164', value: '100' }] },
+      null,
+    );
+  }
+  store.close();
+  return dir;
+}
+
+const jobs = async (dir: string, ...args: string[]) => JSON.parse((await runCli(['job', 'list', '--data-dir', dir, '--json', ...args])).stdout) as Job[];
+
+describe('localdls job / profile / contact', () => {
+  it('queues each job kind with the items the manual asks for', async () => {
+    const dir = site();
+    const add = (...args: string[]) => runCli(['job', 'add', '--data-dir', dir, '--mac', A, ...args]);
+    expect((await add('write', 'sntp-addr=pool.ntp.org', 'function-key-def[0]=3')).stdout).toMatch(/^queued job 1: WriteItems for 00:1A:E8:00:00:01 \(sntp-addr=pool.ntp.org function-key-def\[0\]=3\)/);
+    await add('read', 'sntp-addr', 'ldap-server-address[1]');
+    await add('restart');
+    await add('factory-reset');
+    await add('file', '--type', 'LOGO', '--ftp', 'ftp://user:secret@files.example:2121/media/Logo%20A.png');
+    await add('file', '--type', 'RINGTONE', '--url', 'https://files.example/a.mp3', '--url', 'https://files.example/b.mp3', '--delete', 'old.mp3:RINGTONE');
+    await add('firmware', '--version', '3.5.12.0', '--url', 'https://files.example/fw.img');
+    const list = await jobs(dir);
+    expect(list.map((j) => j.kind)).toEqual(['WriteItems', 'ReadItems', 'Restart', 'FactoryReset', 'FileDeployment', 'FileDeployment', 'SoftwareDeployment']);
+    expect(list.every((j) => j.state === 'queued' && j.source === 'cli')).toBe(true);
+    expect(list[0]!.items).toEqual([{ name: 'sntp-addr', value: 'pool.ntp.org' }, { name: 'function-key-def', index: 0, value: '3' }]);
+    expect(list[1]!.items).toEqual([{ name: 'sntp-addr', value: '' }, { name: 'ldap-server-address', index: 1, value: '' }]);
+    // The FTP password is a secret: masked in every listing.
+    expect(list[4]!.items).toEqual([
+      { name: 'file-server', value: 'files.example' }, { name: 'file-port', value: '2121' }, { name: 'file-username', value: 'user' },
+      { name: 'file-pwd', value: '••••••' }, { name: 'file-path', value: '/media/' }, { name: 'file-name', value: 'Logo A.png' }, { name: 'file-type', value: 'LOGO' },
+    ]);
+    expect(list[5]!.items.filter((i) => i.name === 'file-action')).toEqual([
+      { name: 'file-action', index: 1, value: 'deploy' }, { name: 'file-action', index: 2, value: 'deploy' }, { name: 'file-action', index: 3, value: 'delete' },
+    ]);
+    expect(list[6]).toMatchObject({ expect: { 'software-version': 'V3 R5.12.0' } });
+    expect(list[6]!.items.find((i) => i.name === 'file-type')?.value).toBe('APP');
+    const human = await runCli(['job', 'list', '--data-dir', dir]);
+    expect(human.stdout).toMatch(/^ID\s+MAC\s+KIND\s+STATE/);
+    expect(human.stdout).not.toContain('secret');
+  });
+
+  it('--all queues for every device; list filters; cancel works once', async () => {
+    const dir = site();
+    const r = await runCli(['job', 'add', '--data-dir', dir, '--all', 'read-all', '--json']);
+    expect(r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as Job).mac)).toEqual([A, B]);
+    expect(await jobs(dir, '--mac', B)).toHaveLength(1);
+    expect((await runCli(['job', 'cancel', '--data-dir', dir, '1'])).stdout).toBe('cancelled job 1\n');
+    expect(await jobs(dir, '--state', 'cancelled')).toHaveLength(1);
+    const again = await runCli(['job', 'cancel', '--data-dir', dir, '1', '99']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe('job 1 is cancelled: only queued, sent or waiting-busy jobs can be cancelled\nno job 99\n');
+  });
+
+  it('refuses bad input with a clear message and queues nothing', async () => {
+    const dir = site();
+    const cases: [string[], number, RegExp][] = [
+      [['job', 'add', '--data-dir', dir, '--mac', A, 'write', 'sntp-addr'], 2, /has no value/],
+      [['job', 'add', '--data-dir', dir, '--mac', A, 'write', '=x'], 2, /is not an item/],
+      [['job', 'add', '--data-dir', dir, '--mac', A, 'read', 'a=b'], 2, /a read names items without values/],
+      [['job', 'add', '--data-dir', dir, '--mac', A, 'launch'], 2, /unknown job kind "launch"/],
+      [['job', 'add', '--data-dir', dir, 'restart'], 2, /--mac M or --all is required/],
+      [['job', 'add', '--data-dir', dir, '--mac', '00:00:00:00:00:09', 'restart'], 1, /no device 00:00:00:00:00:09: a phone must contact the service once/],
+      [['job', 'add', '--data-dir', dir, '--mac', A, 'firmware', '--version', 'new', '--url', 'https://x/fw'], 2, /not a firmware version/],
+      [['job', 'add', '--data-dir', dir, '--mac', A, 'file', '--url', 'http://x/a.png', '--type', 'LOGO'], 2, /https:\/\/ or ftp:\/\//],
+      [['job', 'list', '--data-dir', dir, '--state', 'stuck'], 2, /--state must be one of/],
+      [['profile', 'apply', 'nope', '--data-dir', dir, '--all'], 1, /no profile "nope"/],
+      [['profile', 'set', 'bad name!', '--data-dir', dir, 'a=b'], 2, /a profile name/],
+    ];
+    for (const [args, code, message] of cases) {
+      const r = await runCli(args);
+      expect(r.code, args.join(' ')).toBe(code);
+      expect(r.stderr).toMatch(message);
+    }
+    expect(await jobs(dir)).toEqual([]);
+  });
+
+  it('profiles: apply writes only what differs, respects the device type, and overrides win', async () => {
+    const dir = site();
+    expect((await runCli(['profile', 'set', 'site', '--data-dir', dir, 'sntp-addr=ntp.site', 'e164=100'])).stdout).toBe('profile site: 2 items (site-wide)\n');
+    await runCli(['profile', 'set', 'os60', '--data-dir', dir, '--device-type', 'OpenStage 60', '--match-mac', '00:1A:E8:*', 'sntp-addr=ntp.60']);
+    const shown = JSON.parse((await runCli(['profile', 'show', '--data-dir', dir, '--json'])).stdout) as Profile[];
+    expect(shown.map((p) => [p.name, p.deviceType, p.matchMac])).toEqual([['os60', 'OpenStage 60', '00:1A:E8:*'], ['site', null, null]]);
+
+    await runCli(['profile', 'override', '--data-dir', dir, '--mac', B, 'e164=222']);
+    const applied = await runCli(['profile', 'apply', 'site', '--data-dir', dir, '--all']);
+    expect(applied.stdout).toBe(`${A}: queued job 1, 1 item differs\n${B}: queued job 2, 2 items differ\n`);
+    const list = await jobs(dir);
+    expect(list.map((j) => [j.mac, j.items, j.source])).toEqual([
+      [A, [{ name: 'sntp-addr', value: 'ntp.site' }], 'profile:site'],
+      [B, [{ name: 'sntp-addr', value: 'ntp.site' }, { name: 'e164', value: '222' }], 'profile:site'],
+    ]);
+    const typed = await runCli(['profile', 'apply', 'os60', '--data-dir', dir, '--all']);
+    expect(typed.stdout).toContain(`${B}: skipped, profile os60 is for OpenStage 60, the phone is OpenStage 40`);
+  });
+
+  it('contact respects the phone\'s gap and says when the next one may go', async () => {
+    const dir = site();
+    await runCli(['job', 'add', '--data-dir', dir, '--mac', A, 'read-all']);
+    const first = await runCli(['contact', '--data-dir', dir, '--mac', A]);
+    expect(first.code).toBe(1);
+    expect(first.stdout).toMatch(/\[1\/1\] 00:1A:E8:00:00:01: failed: connection refused by 127\.0\.0\.1:1/);
+    const second = await runCli(['contact', '--data-dir', dir, '--all']);
+    expect(second.stdout).toMatch(/not sent: contact gap: the phone ignores another contact-me until \d{4}-/);
+    const rows = (await runCli(['traffic', '--data-dir', dir, '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows.filter((r) => r.kind === 'contact-me')).toHaveLength(1);
+  });
+});

@@ -1,0 +1,111 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Contacts } from '../../src/main/contact';
+import { Store } from '../../src/main/store';
+import { tempDirs } from '../support/tmp';
+
+const newDir = tempDirs();
+const cleanup: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0)) await c();
+});
+
+/** The phone's own web listener on port 8085 (manual p.14–15), here on a free loopback port. */
+async function phoneListener(answer: (req: http.IncomingMessage, body: string) => [number, Record<string, string>?]) {
+  const seen: { method: string; url: string; headers: http.IncomingHttpHeaders; body: string }[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      seen.push({ method: req.method!, url: req.url!, headers: req.headers, body });
+      const [status, headers] = answer(req, body);
+      res.writeHead(status, { Server: 'DlsClient', 'Content-Length': '0', 'Content-Type': 'text/html', ...headers });
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanup.push(() => new Promise((r) => server.close(r)));
+  return { port: (server.address() as AddressInfo).port, seen };
+}
+
+function storeWithPhone(contactMeUri: string, lastAddress = '127.0.0.1') {
+  const store = new Store(newDir());
+  cleanup.push(() => store.close());
+  store.commit(
+    {
+      kind: 'wpi', started: 1, ended: 1, listener: 'default', localPort: 18443, peerAddress: lastAddress, peerPort: 1, tlsProtocol: null, tlsCipher: null,
+      method: 'POST', path: '/', httpStatus: 200, requestHeaders: [], requestBody: Buffer.alloc(0), responseHeaders: [], responseBody: Buffer.alloc(0),
+      mac: null, reason: 'start-up', replyAction: null, replyStatus: null, nonce: 'n', fragment: null, itemCount: 0, action: 'CleanUp', error: null, warning: null,
+    },
+    { device: { mac: '00:1A:E8:00:00:01', contactMeUri, lastAddress } },
+    null,
+  );
+  return store;
+}
+
+describe('contact-me (service -> phone, plain HTTP)', () => {
+  it('POSTs ContactMe=true as a form, expects 204, records the exchange and starts the gap', async () => {
+    const phone = await phoneListener(() => [204]);
+    const store = storeWithPhone(`http://127.0.0.1:${phone.port}/contact_dls.html/ContactDLS`);
+    const contacts = new Contacts(store, {});
+    const r = await contacts.contact('00:1A:E8:00:00:01');
+    expect(r).toMatchObject({ ok: true, error: null });
+    expect(phone.seen).toEqual([expect.objectContaining({ method: 'POST', url: '/contact_dls.html/ContactDLS', body: 'ContactMe=true' })]);
+    expect(phone.seen[0]!.headers['content-type']).toBe('application/x-www-form-urlencoded; charset=utf-8');
+    expect(phone.seen[0]!.headers['content-length']).toBe('14');
+    const x = store.exchange(r.exchangeId!)!;
+    expect(x).toMatchObject({ kind: 'contact-me', listener: 'contact-me', httpStatus: 204, mac: '00:1A:E8:00:00:01', error: null });
+    expect(Buffer.from(x.requestBody).toString()).toBe('ContactMe=true');
+    expect(store.device('00:1A:E8:00:00:01')?.lastContactMe).toBeGreaterThan(0);
+
+    // Within the gap: not sent at all, and the reason says when it may go.
+    const again = await contacts.contact('00:1A:E8:00:00:01');
+    expect(again.ok).toBe(false);
+    expect(again.skipped).toMatch(/^contact gap: the phone ignores another contact-me until /);
+    expect(phone.seen).toHaveLength(1);
+  });
+
+  it('announces the local address and port that reach the phone when asked (dls_ip_addr / dls_ip_port)', async () => {
+    const phone = await phoneListener(() => [204]);
+    const store = storeWithPhone(`http://127.0.0.1:${phone.port}/contact_dls.html/ContactDLS`);
+    const contacts = new Contacts(store, {});
+    contacts.announcePort = 18443;
+    await contacts.contact('00:1A:E8:00:00:01');
+    expect(Object.fromEntries(new URLSearchParams(phone.seen[0]!.body))).toEqual({ ContactMe: 'true', dls_ip_addr: '127.0.0.1', dls_ip_port: '18443' });
+  });
+
+  it('records a phone that does not answer 204, and one that is not listening', async () => {
+    const phone = await phoneListener(() => [500]);
+    const store = storeWithPhone(`http://127.0.0.1:${phone.port}/contact_dls.html/ContactDLS`);
+    const r = await new Contacts(store, {}).contact('00:1A:E8:00:00:01');
+    expect(r).toMatchObject({ ok: false, error: 'the phone answered HTTP 500, expected 204 No Content' });
+
+    const closed = storeWithPhone('http://127.0.0.1:1/contact_dls.html/ContactDLS');
+    const r2 = await new Contacts(closed, {}).contact('00:1A:E8:00:00:01');
+    expect(r2.error).toMatch(/connection refused by 127\.0\.0\.1:1/);
+    expect(closed.exchange(r2.exchangeId!)).toMatchObject({ kind: 'contact-me', httpStatus: 0 });
+  });
+
+  it('never sends to a host other than the one the phone talks from', async () => {
+    const phone = await phoneListener(() => [204]);
+    const store = storeWithPhone(`http://127.0.0.2:${phone.port}/contact_dls.html/ContactDLS`, '127.0.0.1');
+    const r = await new Contacts(store, {}).contact('00:1A:E8:00:00:01');
+    expect(r.skipped).toBe('contact-me-uri points to 127.0.0.2, but the phone talks from 127.0.0.1: not contacted');
+    expect(phone.seen).toHaveLength(0);
+    const https = storeWithPhone('https://127.0.0.1:8085/contact_dls.html/ContactDLS');
+    expect((await new Contacts(https, {}).contact('00:1A:E8:00:00:01')).skipped).toMatch(/must be http:\/\//);
+  });
+
+  it('keeps the gap at one minute at least, whatever is configured', async () => {
+    const phone = await phoneListener(() => [204]);
+    const store = storeWithPhone(`http://127.0.0.1:${phone.port}/contact_dls.html/ContactDLS`);
+    let now = 1_000_000;
+    const contacts = new Contacts(store, { gapMs: 1000 }, undefined, () => now);
+    expect((await contacts.contact('00:1A:E8:00:00:01')).ok).toBe(true);
+    now += 30_000;
+    expect((await contacts.contact('00:1A:E8:00:00:01')).skipped).toMatch(/contact gap/);
+    now += 31_000;
+    expect((await contacts.contact('00:1A:E8:00:00:01')).ok).toBe(true);
+  });
+});
