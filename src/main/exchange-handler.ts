@@ -5,13 +5,24 @@
  */
 import { EventEmitter } from 'node:events';
 import type { ExchangeSummary } from '../shared/model';
+import { redactForStorage } from '../shared/secrets';
 import type { HandshakeFailure, RequestHandler, WpiRequest, WpiResponse } from './net/wpi-listener';
-import { InteractionEngine, ProtocolError, sessionIdFromCookies } from './provisioning';
+import { InteractionEngine, ProtocolError, sessionIdFromCookies, type JobSecret } from './provisioning';
 import type { Changes, ExchangeRecord, Store } from './store';
 import { buildDLSMessage, parseWorkpointMessage, WpiError, type WorkpointMessage } from './wpi';
 
 export interface ExchangeEvents {
   exchange: [ExchangeSummary];
+}
+
+/** What Secure Mode adds to an exchange; all optional so Default Mode works without a PKI. */
+export interface ExchangeSecurity {
+  /** Opens a job's sealed secret (bootstrap credentials, TAN). */
+  openSecret?: (sealed: Buffer) => JobSecret | undefined;
+  /** Whether a client certificate serial was revoked. */
+  isRevoked?: (serial: string) => boolean;
+  /** Revokes a certificate (wrong TAN, back to Default Mode). */
+  revoke?: (serial: string) => void;
 }
 
 export class ExchangeHandler implements RequestHandler {
@@ -21,12 +32,17 @@ export class ExchangeHandler implements RequestHandler {
   constructor(
     private readonly store: Store,
     private readonly now: () => number = Date.now,
+    private readonly security: ExchangeSecurity = {},
   ) {
     this.engine = new InteractionEngine({
       device: (mac) => store.device(mac),
       pendingJobs: (mac) => store.jobs.pending(mac),
       profiles: () => store.jobs.profiles(),
       overrides: (mac) => store.jobs.overrides(mac),
+      secretOf: (job) => {
+        const sealed = store.jobs.secret(job.id);
+        return sealed && security.openSecret ? security.openSecret(sealed) : undefined;
+      },
     });
   }
 
@@ -39,6 +55,10 @@ export class ExchangeHandler implements RequestHandler {
       throw err;
     }
     const cookies = request.headers.filter(([name]) => name.toLowerCase() === 'cookie').map(([, v]) => v);
+    const identity = request.clientIdentity ?? null;
+    if (request.listener === 'secure' && (!identity || this.security.isRevoked?.(identity.serial))) {
+      return this.refused(request, 403, identity ? `the client certificate of ${identity.mac} (serial ${identity.serial}) is revoked` : 'no LocalDLS client certificate', message);
+    }
     let out;
     try {
       out = this.engine.handle({
@@ -46,10 +66,11 @@ export class ExchangeHandler implements RequestHandler {
         cookieSessionId: sessionIdFromCookies(cookies),
         peerAddress: request.peerAddress,
         listener: request.listener,
+        clientIdentity: identity,
         now: request.started,
       });
     } catch (err) {
-      if (err instanceof ProtocolError) return this.refused(request, 400, err.message, message);
+      if (err instanceof ProtocolError) return this.refused(request, err.status, err.message, message);
       throw err;
     }
     const body = Buffer.from(buildDLSMessage(out.answer), 'utf8');
@@ -67,6 +88,7 @@ export class ExchangeHandler implements RequestHandler {
     // A job created by this exchange (plug & play) is the one now in flight.
     const current = out.session.interaction.current;
     if (current && current.id === null && result.newJobIds[0] !== undefined) current.id = result.newJobIds[0];
+    if (out.revoke) this.security.revoke?.(out.revoke);
     return response;
   }
 
@@ -123,9 +145,9 @@ export class ExchangeHandler implements RequestHandler {
       path: request.path,
       httpStatus: response.status,
       requestHeaders: request.headers,
-      requestBody: request.body,
+      requestBody: redactForStorage(request.body),
       responseHeaders: response.headers,
-      responseBody: response.body,
+      responseBody: redactForStorage(response.body),
       ...parsed,
     }, changes, interactionId);
   }

@@ -1,18 +1,24 @@
 /**
  * `localdls phone`: runs simulated phones against a provisioning service and reports each phone's
- * interaction. Exit code 0 = every phone finished ok, 1 = some failed, 2 = bad arguments.
+ * interaction. One-shot (default): exit code 0 = every phone finished ok, 1 = some failed.
+ * --stay: the phones keep running (contact-me, calls, reboots, polling) until SIGINT/SIGTERM,
+ * then exit 0. Bad arguments: exit 2.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_CONCURRENCY, DEFAULT_E164_BASE, DEFAULT_MAC_BASE, e164At, ipAt, macAt, runFleet } from './fleet';
+import { CONTACT_ME_PORT } from './contact-me-listener';
+import { DEFAULT_BUSY_FOR_MS, DEFAULT_CONCURRENCY, DEFAULT_E164_BASE, DEFAULT_MAC_BASE, e164At, ipAt, macAt, runFleet, startFleet, type FleetOptions, type RunningFleet } from './fleet';
 import { normalizeMac } from './items';
-import { CONTACT_REASONS, type ContactReason, type InteractionResult } from './phone';
+import { CONTACT_REASONS, type ContactReason, type InteractionResult, type SimulatedPhone } from './phone';
+import { DEFAULT_CONTACT_GAP_MS, DEFAULT_POLL_INTERVAL_MS, DEFAULT_REBOOT_MS } from './phone-runtime';
 import { OLD_FIRMWARE_TLS } from './transport';
 
 export const PHONE_HELP = `Usage: localdls phone --server https://HOST:PORT [options]
 
 Simulates OpenStage phones talking WPI to a provisioning service: each phone opens one
-interaction (start-up by default), answers ReadAllItems/ReadItems/WriteItems/Restart and stops
-at CleanUp.
+interaction (start-up by default), answers ReadAllItems/ReadItems/WriteItems/Restart/
+FileDeployment/SoftwareDeployment and stops at CleanUp. With --stay the phones keep running:
+each answers contact-me on its own listener, reconnects after a call when the service asked for
+send-solicited, reboots and sends start-up again after Restart or firmware, and polls a DCMP.
 
 Options:
   --server URL          service address, must be https:// (required)
@@ -28,11 +34,28 @@ Options:
   --no-config-change    phones report configuration-changed-flag=false
   --tls1.0              act as old firmware: TLS 1.0 only, RSA key exchange, AES128-SHA
                         (the service needs \`serve --tls legacy\` for these phones)
-  --json                one JSON line per phone, then a summary line
+  --busy K              the first K phones are in a call from the start: WriteItems and
+                        normal-priority firmware get status="busy" (default 0)
+  --busy-for S          length of that call in seconds (default ${DEFAULT_BUSY_FOR_MS / 1000})
+  --no-send-solicited   old firmware (before V3R3): ignore send-solicited in CleanUp
+  --json                one JSON line per phone (with --stay: per event), then a summary line
   --help                show this text
 
-Example:
-  localdls phone --server https://127.0.0.1:18443 --count 50 --max-items 100 --json`;
+Running phones (--stay):
+  --stay                keep the phones running until Ctrl-C / SIGTERM, one line per event
+  --contact-me-port N   port of each phone's contact-me listener; 0 = any free port (default
+                        ${CONTACT_ME_PORT} with --ip-base, each phone on its own address, else 0)
+  --contact-gap S       contact gap: contact-me within S seconds of the last accepted one is
+                        answered 204 but not called back (default ${DEFAULT_CONTACT_GAP_MS / 1000})
+  --reboot-delay S      seconds from Restart/firmware to the new start-up (default ${DEFAULT_REBOOT_MS / 1000})
+  --dcmp URL            poll this DCMP URL (http://…/dcmp/): GET URL contact-me?device-id=MAC
+  --poll-interval S     seconds between polls (default ${DEFAULT_POLL_INTERVAL_MS / 1000}; needs --dcmp)
+
+Examples:
+  localdls phone --server https://127.0.0.1:18443 --count 50 --max-items 100 --json
+  # a busy fleet: 20 phones on 127.0.1.1-20:8085, the first 10 in a call for 20 s, running
+  # until Ctrl-C (after CleanUp send-solicited they call back once their call is over)
+  localdls phone --server https://127.0.0.1:18443 --count 20 --ip-base 127.0.1.1 --busy 10 --busy-for 20 --stay`;
 
 const OPTIONS = {
   server: { type: 'string' },
@@ -45,14 +68,33 @@ const OPTIONS = {
   reason: { type: 'string' },
   'no-config-change': { type: 'boolean' },
   'tls1.0': { type: 'boolean' },
+  busy: { type: 'string' },
+  'busy-for': { type: 'string' },
+  'no-send-solicited': { type: 'boolean' },
+  stay: { type: 'boolean' },
+  'contact-me-port': { type: 'string' },
+  'contact-gap': { type: 'string' },
+  'reboot-delay': { type: 'string' },
+  dcmp: { type: 'string' },
+  'poll-interval': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 class UsageError extends Error {}
 
-export async function phoneMain(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): Promise<number> {
-  let args: ReturnType<typeof parse>;
+export interface PhoneMainOptions {
+  /** --stay: stop when this aborts (in-process use); SIGINT/SIGTERM always stop it too. */
+  stop?: AbortSignal;
+}
+
+export async function phoneMain(
+  argv: string[],
+  out: (line: string) => void = console.log,
+  err: (line: string) => void = console.error,
+  options: PhoneMainOptions = {},
+): Promise<number> {
+  let args: Args;
   try {
     args = parse(argv);
   } catch (e) {
@@ -64,7 +106,7 @@ export async function phoneMain(argv: string[], out: (line: string) => void = co
     out(PHONE_HELP);
     return 0;
   }
-  const summary = await runFleet({
+  const fleet: FleetOptions = {
     server: args.server,
     count: args.count,
     macBase: args.macBase,
@@ -73,14 +115,79 @@ export async function phoneMain(argv: string[], out: (line: string) => void = co
     maxItems: args.maxItems,
     reason: args.reason,
     configurationChanged: args.configurationChanged,
+    busyCount: args.busy,
+    busyForMs: args.busyForMs,
+    sendSolicitedSupported: args.sendSolicited,
     ...(args.oldTls ? { tls: OLD_FIRMWARE_TLS } : {}),
     ...(args.ipBase ? { ipBase: args.ipBase } : {}),
-    onResult: (r) => out(args.json ? JSON.stringify({ event: 'phone', ...r }) : humanLine(r)),
-  });
+  };
+  if (args.stay) return stay(args, fleet, out, err, options.stop);
+  const summary = await runFleet({ ...fleet, onResult: (r) => out(args.json ? JSON.stringify({ event: 'phone', ...r }) : humanLine(r)) });
   if (args.json) out(JSON.stringify({ event: 'summary', ...summary }));
   else out(`summary: ${summary.phones} phones, ${summary.ok} ok, ${summary.failed} failed, ${summary.exchanges} exchanges, ${summary.durationMs} ms`);
   return summary.failed === 0 ? 0 : 1;
 }
+
+/** --stay: start the phones, print their events until a signal, stop them, print the summary. */
+async function stay(args: StayArgs, fleetOptions: FleetOptions, out: (line: string) => void, err: (line: string) => void, abort: AbortSignal | undefined): Promise<number> {
+  let release = (): void => undefined;
+  const stopRequested = new Promise<string>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => resolve(signal);
+    const onAbort = (): void => resolve('abort');
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    abort?.addEventListener('abort', onAbort, { once: true });
+    release = () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      abort?.removeEventListener('abort', onAbort);
+    };
+  });
+  // Signal handlers do not keep Node alive; the phones' sockets might not either (no listener).
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  const print = (event: string, data: object, human: string): void => out(args.json ? JSON.stringify({ event, ...data }) : human);
+  let fleet: RunningFleet | undefined;
+  try {
+    fleet = await startFleet({
+      ...fleetOptions,
+      contactMePort: args.contactMePort,
+      contactGapMs: args.contactGapMs,
+      rebootMs: args.rebootMs,
+      ...(args.dcmp ? { dcmpUrl: args.dcmp, pollIntervalMs: args.pollIntervalMs } : {}),
+      onPhone: (phone) => attach(phone, print),
+    });
+    print('ready', { phones: fleet.phones.length }, `ready: ${fleet.phones.length} phone(s) running; Ctrl-C stops them`);
+    await stopRequested;
+    const stats = await fleet.stop();
+    const c = stats.contactMe;
+    print('summary', stats, `summary: ${stats.phones} phones, ${stats.interactions} interactions (${stats.ok} ok, ${stats.failed} failed), contact-me ${c.accepted} accepted / ${c.ignored} ignored / ${c.refused} refused, ${stats.reboots} reboots, ${stats.polls} polls, ${stats.durationMs} ms`);
+    return 0;
+  } catch (e) {
+    err(`localdls phone: ${(e as Error).message}`);
+    return 1;
+  } finally {
+    clearInterval(keepAlive);
+    release();
+  }
+}
+
+/** One line per event of a running phone. */
+function attach(phone: SimulatedPhone, print: (event: string, data: object, human: string) => void): void {
+  phone.on('listening', (e) => print('listening', e, `${e.mac} listening for contact-me on ${e.contactMeUri}`));
+  phone.on('interaction', (r) => print('interaction', r, humanLine(r)));
+  phone.on('contact-me', (c) =>
+    print('contact-me', { mac: phone.mac, ...c }, `${phone.mac} contact-me ${c.method || '-'} from ${c.from}: ${c.outcome}${c.status ? ` (${c.status})` : ''}${c.reason ? `: ${c.reason}` : ''}`),
+  );
+  phone.on('busy-ended', (e) => print('busy-ended', e, `${e.mac} call ended${e.solicited ? '; send-solicited connection' : ''}`));
+  phone.on('rebooting', (e) => print('rebooting', e, `${e.mac} rebooting after ${e.cause} (${e.delayMs} ms)`));
+  // Quiet polls (200, nothing pending) are counted, not printed.
+  phone.on('poll', (p) => {
+    if (p.outcome !== 'nothing') print('poll', { mac: phone.mac, ...p }, `${phone.mac} DCMP poll: ${p.outcome}${p.status ? ` (HTTP ${p.status})` : ''}${p.error ? `: ${p.error}` : ''}${p.solicited ? '; solicited connection' : ''}`);
+  });
+}
+
+type Args = ReturnType<typeof parse>;
+type StayArgs = Exclude<Args, 'help'>;
 
 function parse(argv: string[]) {
   let values;
@@ -124,6 +231,28 @@ function parse(argv: string[]) {
   if (maxItems === 0) throw new UsageError('--max-items must be -1 (unlimited) or at least 1');
   const reason = values.reason ?? 'start-up';
   if (!(CONTACT_REASONS as readonly string[]).includes(reason)) throw new UsageError(`--reason must be one of ${CONTACT_REASONS.join(', ')}, not "${reason}"`);
+  const busy = integer('--busy', values.busy, 0, 0, count);
+  if (values['busy-for'] !== undefined && busy === 0) throw new UsageError('--busy-for needs --busy K (how many phones are in a call)');
+  const busyForMs = seconds('--busy-for', values['busy-for'], DEFAULT_BUSY_FOR_MS / 1000, 0.001, 31_536_000);
+  const stay = values.stay === true;
+  for (const flag of ['contact-me-port', 'contact-gap', 'reboot-delay', 'dcmp', 'poll-interval'] as const) {
+    if (values[flag] !== undefined && !stay) throw new UsageError(`--${flag} only applies to running phones: add --stay`);
+  }
+  const contactMePort = integer('--contact-me-port', values['contact-me-port'], ipBase !== undefined ? CONTACT_ME_PORT : 0, 0, 65535);
+  if (contactMePort !== 0 && ipBase === undefined && count > 1) {
+    throw new UsageError(`--contact-me-port ${contactMePort} for ${count} phones on one address: give --ip-base (one address per phone) or use 0 (any free port)`);
+  }
+  const dcmp = values.dcmp;
+  if (dcmp !== undefined) {
+    let dcmpUrl: URL;
+    try {
+      dcmpUrl = new URL(dcmp);
+    } catch {
+      throw new UsageError(`--dcmp "${dcmp}" is not a URL, e.g. http://127.0.0.1:8080/dcmp/`);
+    }
+    if (dcmpUrl.protocol !== 'http:') throw new UsageError(`--dcmp must be http:// (DCMP polling is plain HTTP), not ${dcmpUrl.protocol}//`);
+  }
+  if (values['poll-interval'] !== undefined && dcmp === undefined) throw new UsageError('--poll-interval needs --dcmp URL');
   return {
     server: url.href,
     count,
@@ -136,7 +265,24 @@ function parse(argv: string[]) {
     oldTls: values['tls1.0'] === true,
     ipBase,
     json: values.json === true,
+    busy,
+    busyForMs,
+    sendSolicited: !values['no-send-solicited'],
+    stay,
+    contactMePort,
+    contactGapMs: seconds('--contact-gap', values['contact-gap'], DEFAULT_CONTACT_GAP_MS / 1000, 0, 86_400),
+    rebootMs: seconds('--reboot-delay', values['reboot-delay'], DEFAULT_REBOOT_MS / 1000, 0, 3600),
+    dcmp,
+    pollIntervalMs: seconds('--poll-interval', values['poll-interval'], DEFAULT_POLL_INTERVAL_MS / 1000, 0.01, 86_400),
   };
+}
+
+/** A number of seconds (decimals allowed) → milliseconds. */
+function seconds(flag: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined) return Math.round(fallback * 1000);
+  const n = /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : NaN;
+  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`${flag} must be a number of seconds from ${min} to ${max}, not "${raw}"`);
+  return Math.round(n * 1000);
 }
 
 function integer(flag: string, raw: string | undefined, fallback: number, min: number, max: number): number {
@@ -164,6 +310,7 @@ function joinNegativeValues(argv: string[]): string[] {
 function humanLine(r: InteractionResult): string {
   const tls = r.tls?.protocol ? ` ${r.tls.protocol}` : '';
   const actions = r.actions.length > 0 ? r.actions.join(',') : '-';
-  const head = `${r.mac} ${r.reason} ${r.ok ? 'ok' : 'FAILED'} ${r.exchanges} exchanges ${actions}${tls} ${Math.round(r.durations.totalMs)} ms`;
+  const trigger = r.trigger && r.trigger !== 'call' ? ` (${r.trigger})` : '';
+  const head = `${r.mac} ${r.reason}${trigger} ${r.ok ? 'ok' : 'FAILED'} ${r.exchanges} exchanges ${actions}${tls} ${Math.round(r.durations.totalMs)} ms`;
   return r.ok ? head : `${head}: ${r.error}`;
 }

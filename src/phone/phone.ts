@@ -1,10 +1,13 @@
 /**
  * One simulated phone and its interaction loop: it opens an interaction (start-up, solicited, …),
- * answers every Action of the service the way the manual's phones do, and stops at CleanUp or
- * Restart (manual p.32–35, p.41–51, p.69–83). It trusts nothing the service sends: a wrong nonce,
- * an unparseable body or a non-200 answer ends the interaction with an error.
+ * answers every Action of the service the way the manual's phones do (reads, writes, file and
+ * firmware deployment, restart), and stops at CleanUp, Restart or SoftwareDeployment (manual
+ * p.32–35, p.41–58, p.69–83). It trusts nothing the service sends: a wrong nonce, an unparseable
+ * body or a non-200 answer ends the interaction with an error. start()/stop() make it a running
+ * phone (phone-runtime.ts); every interaction is also emitted as an 'interaction' event.
  */
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import {
   buildWorkpointMessage,
   MAX_MESSAGE_BYTES,
@@ -29,7 +32,19 @@ import {
   startUpItems,
   type PhoneConfig,
 } from './items';
-import { CookieJar, Transport, TransportError, type ExchangeResult, type TlsClientOptions, type TlsInfo } from './transport';
+import type { ContactMeRecord } from './contact-me-listener';
+import type { DcmpPollRecord } from './dcmp-poller';
+import {
+  deleteFile,
+  deploymentItems,
+  downloadFails,
+  parseFileDeployment,
+  parseSoftwareDeployment,
+  recordFile,
+  type DeployedFile,
+} from './deployment';
+import { DEFAULT_CONTACT_GAP_MS, PhoneRuntime } from './phone-runtime';
+import { CookieJar, Transport, TransportError, type ExchangeResult, type TlsClientOptions, type TlsInfo, type TransportOptions } from './transport';
 
 /** Reasons a phone opens an interaction with (manual p.28). */
 export const CONTACT_REASONS = ['start-up', 'solicited', 'local-changes', 'inventory-changes'] as const;
@@ -68,30 +83,93 @@ export interface PhoneOptions {
   now?: () => number;
   /** Injected transport (tests, Secure Mode later); default: a Transport to `server`. */
   transport?: Pick<Transport, 'post'>;
+  // --- a running phone (start/stop) ---
+  /** Run the contact-me listener while started (default true; manual p.14). */
+  contactMe?: boolean;
+  /** Contact gap (WBM "Contact gap", item dls-contact-interval): default 300 s (wpi-protocol.md §2.6). */
+  contactGapMs?: number;
+  /** Firmware ≥ V3R3 honours CleanUp send-solicited (manual p.31); false = the item is ignored. */
+  sendSolicitedSupported?: boolean;
+  /** File names whose simulated download fails (also any name containing "missing"). */
+  failFiles?: Iterable<string>;
+  /** Reboot time after Restart, factory reset or firmware, before the new start-up (default 2000 ms). */
+  rebootMs?: number;
+  /** DCMP URL the phone polls, e.g. http://127.0.0.1:8080/dcmp/ (manual p.15, p.24). */
+  dcmpUrl?: string;
+  /** Poll interval (default 60 s). */
+  pollIntervalMs?: number;
   /** Sees every message sent and the answer received (logging, debugging). */
   onExchange?: (sentXml: string, answer: ExchangeResult) => void;
+}
+
+/** What made the phone open an interaction. `call` = runInteraction() called directly. */
+export type InteractionTrigger = 'call' | 'start' | 'contact-me' | 'dcmp' | 'send-solicited' | 'reboot';
+
+export interface RunInteractionOptions {
+  /** Connect here instead of the configured service (contact-me dls_ip_addr / dls_ip_port, p.14). */
+  server?: string;
+  trigger?: InteractionTrigger;
+  /** Aborts the exchange in flight (the phone is stopped). */
+  signal?: AbortSignal;
+}
+
+/** One file of a FileDeployment as the phone handled it. */
+export interface FileOutcome {
+  action: 'deploy' | 'delete';
+  name: string;
+  type: string;
+  /** deploy: the simulated download; delete: whether the file was there. */
+  status: 'ok' | 'failed';
+  /** Index of its file-deployment-* items (deploy only). */
+  index?: number;
 }
 
 export interface InteractionResult {
   mac: string;
   reason: ContactReason;
+  trigger?: InteractionTrigger;
+  /** Set when the phone connected somewhere other than its configured service. */
+  server?: string;
   ok: boolean;
   /** HTTPS request/response pairs. */
   exchanges: number;
   /** Actions of the service's answers, in order. */
   actions: Action[];
   error?: string;
-  /** How the service ended it. */
-  end?: 'CleanUp' | 'Restart';
+  /** How the service ended it; after Restart and SoftwareDeployment the phone reboots (p.50, p.56). */
+  end?: 'CleanUp' | 'Restart' | 'SoftwareDeployment';
   cleanupReason?: string;
   sendSolicited?: boolean;
   factoryReset?: boolean;
+  /** FileDeployment outcomes (p.52–55). */
+  files?: FileOutcome[];
+  /** software-version after a SoftwareDeployment, e.g. V1 R4.9.0 (p.54, p.57). */
+  softwareVersion?: string;
   durations: { totalMs: number; exchangesMs: number[] };
   tls?: TlsInfo;
 }
 
+/** Events of a phone; 'interaction' fires for every interaction, the others only while started. */
+export interface PhoneEvents {
+  interaction: [InteractionResult];
+  /** start(): the contact-me listener is bound. */
+  listening: [{ mac: string; contactMeUri: string }];
+  'contact-me': [ContactMeRecord];
+  /** The call ended; `solicited` = the phone opened its send-solicited connection now (p.72). */
+  'busy-ended': [{ mac: string; solicited: boolean }];
+  poll: [DcmpPollRecord];
+  rebooting: [{ mac: string; cause: 'Restart' | 'FactoryReset' | 'SoftwareDeployment'; delayMs: number }];
+}
+
 /** Ends the loop with an error result. */
 class InteractionError extends Error {}
+
+/** Where one interaction's messages go. */
+interface Link {
+  transport: Pick<Transport, 'post'>;
+  jar: CookieJar;
+  signal: AbortSignal | undefined;
+}
 
 /** A phone message waiting to be sent; the nonce is added at send time. */
 interface Outgoing {
@@ -100,8 +178,11 @@ interface Outgoing {
   omitItemList?: boolean;
 }
 
-export class SimulatedPhone {
+export class SimulatedPhone extends EventEmitter<PhoneEvents> {
   readonly mac: string;
+  /** The configured service (the phone's "DLS address"). */
+  readonly server: string;
+  readonly options: Readonly<PhoneOptions>;
   readonly config: PhoneConfig;
   readonly maxItems: number;
   readonly fragmentBytes: number;
@@ -111,17 +192,31 @@ export class SimulatedPhone {
   factoryResets = 0;
   /** CleanUp carried send-solicited: the phone owes the service one solicited connection (manual p.72). */
   solicitedPending = false;
+  readonly sendSolicitedSupported: boolean;
+  /** Contact gap in ms; a WriteItems of dls-contact-interval (seconds) changes it [FIELD]. */
+  contactGapMs: number;
+  /** Every contact-me the listener received (accepted, ignored or refused), oldest first. */
+  readonly contactMes: ContactMeRecord[] = [];
+  /** The last 100 DCMP polls, oldest first. */
+  readonly polls: DcmpPollRecord[] = [];
   private needsStartUp = false;
   /** A phone runs one interaction at a time. */
   private running = false;
+  private readonly failFiles: ReadonlySet<string>;
+  private readonly initialGapMs: number;
+  private readonly transportOptions: TransportOptions;
+  private runtime: PhoneRuntime | undefined;
   /** Items changed on the phone itself, sent with the next local-changes message (V2R2+, manual p.37). */
   private localChanges = new Map<string, Item>();
   private readonly transport: Pick<Transport, 'post'>;
   private readonly maxExchanges: number;
-  private readonly now: () => number;
+  private readonly nowFn: () => number;
   private readonly onExchange: PhoneOptions['onExchange'];
 
   constructor(options: PhoneOptions) {
+    super();
+    this.options = options;
+    this.server = options.server;
     const identity = phoneIdentity(options);
     this.mac = identity.mac;
     this.config = createPhoneConfig(identity, options);
@@ -129,14 +224,92 @@ export class SimulatedPhone {
     this.fragmentBytes = options.fragmentBytes ?? MAX_MESSAGE_BYTES;
     this.busyUntil = options.busyUntil;
     this.maxExchanges = options.maxExchanges ?? 1000;
-    this.now = options.now ?? Date.now;
+    this.nowFn = options.now ?? Date.now;
     this.onExchange = options.onExchange;
-    this.transport = options.transport ?? new Transport({
-        server: options.server,
-        tls: options.tls,
-        timeoutMs: options.timeoutMs,
-        ...(options.bindIpAddress && options.ipAddress ? { localAddress: options.ipAddress } : {}),
-      });
+    this.sendSolicitedSupported = options.sendSolicitedSupported ?? true;
+    this.failFiles = new Set(options.failFiles ?? []);
+    this.initialGapMs = options.contactGapMs ?? DEFAULT_CONTACT_GAP_MS;
+    this.contactGapMs = this.initialGapMs;
+    this.setGapItem();
+    this.transportOptions = {
+      server: options.server,
+      tls: options.tls,
+      timeoutMs: options.timeoutMs,
+      ...(options.bindIpAddress && options.ipAddress ? { localAddress: options.ipAddress } : {}),
+    };
+    this.transport = options.transport ?? new Transport(this.transportOptions);
+  }
+
+  /** The phone is started: listener, timers and polling run until stop(). */
+  get started(): boolean {
+    return this.runtime?.started === true;
+  }
+
+  get inInteraction(): boolean {
+    return this.running;
+  }
+
+  /** Between a Restart / firmware deployment and the new start-up (while started). */
+  get rebooting(): boolean {
+    return this.runtime?.rebooting === true;
+  }
+
+  /**
+   * Starts the phone (§1.4.4 of the manual: a phone on the network): the contact-me listener on
+   * ipAddress:contactMePort (0 = a free port; contact-me-uri then carries the bound port), the
+   * first interaction (start-up), then contact-me call-backs, send-solicited reconnects, reboots
+   * and DCMP polling until stop(). Resolves with the first interaction's result.
+   */
+  async start(reason: ContactReason = 'start-up'): Promise<InteractionResult> {
+    if (this.runtime?.started) throw new Error(`phone ${this.mac} is already started`);
+    this.runtime = new PhoneRuntime(this);
+    return this.runtime.start(reason);
+  }
+
+  /** Closes the listener, every timer and the exchange in flight. */
+  async stop(): Promise<void> {
+    await this.runtime?.stop();
+  }
+
+  /** A call starts now for `durationMs` (manual p.46: WriteItems are then refused as busy). */
+  startCall(durationMs: number): void {
+    this.busyUntil = this.now() + durationMs;
+    this.runtime?.callChanged();
+  }
+
+  /** The call ends now; a started phone then makes its pending send-solicited connection (p.72). */
+  endCall(): void {
+    if (this.busyUntil === undefined) return;
+    this.busyUntil = this.now();
+    this.runtime?.callChanged();
+  }
+
+  /** Resolves with the next `event` whose arguments satisfy `predicate`. */
+  next<E extends keyof PhoneEvents>(event: E, predicate: (...args: PhoneEvents[E]) => boolean = () => true): Promise<PhoneEvents[E]> {
+    return new Promise((resolve) => {
+      const listener = (...args: PhoneEvents[E]): void => {
+        if (!predicate(...args)) return;
+        this.off(event, listener as never);
+        resolve(args);
+      };
+      this.on(event, listener as never);
+    });
+  }
+
+  /** The contact-me listener is bound: contact-me-uri (and ipaddress) must say where (p.27, p.35). */
+  setContactMeAddress(ipAddress: string, port: number): void {
+    const id = this.config.identity;
+    id.ipAddress = ipAddress;
+    id.contactMePort = port;
+    for (const [name, value] of [['contact-me-uri', contactMeUri(id)], ['ipaddress', ipAddress]] as const) {
+      const item = this.config.items.get(name);
+      if (item) item.value = value;
+    }
+  }
+
+  /** The clock the phone uses (busy, contact gap, file dates). */
+  now(): number {
+    return this.nowFn();
   }
 
   get contactMeUri(): string {
@@ -159,25 +332,35 @@ export class SimulatedPhone {
   }
 
   /**
-   * Runs one interaction: sends the first message, then answers the service until CleanUp or
-   * Restart. After a Restart the next interaction is a start-up whatever `reason` says.
+   * Runs one interaction: sends the first message, then answers the service until CleanUp,
+   * Restart or SoftwareDeployment. After a reboot the next interaction is a start-up whatever
+   * `reason` says. Emits 'interaction' with the result.
    */
-  async runInteraction(reason: ContactReason = 'start-up'): Promise<InteractionResult> {
-    if (this.needsStartUp) reason = 'start-up';
+  async runInteraction(reason: ContactReason = 'start-up', options: RunInteractionOptions = {}): Promise<InteractionResult> {
+    const result = await this.interact(reason, options);
+    this.emit('interaction', result);
+    return result;
+  }
+
+  private async interact(reason: ContactReason, options: RunInteractionOptions): Promise<InteractionResult> {
+    if (this.needsStartUp && !this.running) reason = 'start-up';
     const started = performance.now();
     const result: InteractionResult = { mac: this.mac, reason, ok: false, exchanges: 0, actions: [], durations: { totalMs: 0, exchangesMs: [] } };
+    if (options.trigger) result.trigger = options.trigger;
+    if (options.server) result.server = options.server;
     if (this.running) return { ...result, error: 'the phone is already in an interaction' };
     this.running = true;
     this.needsStartUp = false;
     // A new interaction is a new HTTPS session (CleanUp closed the last one, manual p.35).
     const jar = new CookieJar();
-    if (reason === 'solicited') this.solicitedPending = false;
+    const transport = options.server && !this.options.transport ? new Transport({ ...this.transportOptions, server: options.server }) : this.transport;
+    const link: Link = { transport, jar, signal: options.signal };
     try {
       let outgoing: Outgoing = this.firstMessage(reason);
       let queued: Outgoing[] = [];
       for (;;) {
         if (result.exchanges >= this.maxExchanges) throw new InteractionError(`service did not end the interaction within ${this.maxExchanges} exchanges`);
-        const answer = await this.exchange(outgoing, jar, result);
+        const answer = await this.exchange(outgoing, link, result);
         result.actions.push(answer.action);
         if (queued.length > 0 && answer.action !== 'GetNextFragment') {
           throw new InteractionError(`service answered ${answer.action} while ${queued.length} fragment(s) of the phone's reply were still pending (expected GetNextFragment, manual p.70)`);
@@ -194,18 +377,27 @@ export class SimulatedPhone {
             if (reasonItem) result.cleanupReason = reasonItem.value;
             if (answer.items.some((i) => i.name === 'send-solicited' && i.value.trim().toLowerCase() === 'true')) {
               result.sendSolicited = true;
-              this.solicitedPending = true;
+              // Firmware before V3R3 does not know the item and ignores it (manual p.31).
+              if (this.sendSolicitedSupported) this.solicitedPending = true;
             }
             return this.finish(result, 'CleanUp', started);
           }
           case 'Restart':
             this.restart(answer, result);
             return this.finish(result, 'Restart', started);
+          case 'SoftwareDeployment': {
+            const reply = this.deploySoftware(answer, result);
+            if (reply === 'reboot') return this.finish(result, 'SoftwareDeployment', started);
+            [outgoing, ...queued] = reply;
+            break;
+          }
           default:
-            [outgoing, ...queued] = this.answer(answer);
+            [outgoing, ...queued] = this.answer(answer, result);
         }
       }
     } catch (err) {
+      // A start-up that reached no service is still owed: the next interaction is a start-up again.
+      if (reason === 'start-up' && result.exchanges === 0) this.needsStartUp = true;
       result.error = err instanceof InteractionError || err instanceof TransportError ? err.message : `unexpected: ${String(err)}`;
       result.durations.totalMs = performance.now() - started;
       return result;
@@ -215,7 +407,7 @@ export class SimulatedPhone {
   }
 
   /** The phone's messages for one service Action; more than one when the reply is fragmented. */
-  private answer(message: DLSMessage): Outgoing[] {
+  private answer(message: DLSMessage, result: InteractionResult): Outgoing[] {
     switch (message.action) {
       case 'ReadAllItems':
         return this.reply('ReadAllItems', 'accepted', allItems(this.config));
@@ -223,14 +415,71 @@ export class SimulatedPhone {
         return this.reply('ReadItems', 'accepted', readItems(this.config, message.items));
       case 'WriteItems': {
         if (this.busy) return this.reply('WriteItems', 'busy', []).map((o) => ({ ...o, omitItemList: true }));
-        const { failed } = applyWriteItems(this.config, message.items);
+        const { failed, statuses } = applyWriteItems(this.config, message.items);
+        const gap = message.items.find((i) => i.name === 'dls-contact-interval');
+        if (gap && statuses.some((s) => s.name === 'dls-contact-interval' && s.status === 'accepted') && /^\d+$/.test(gap.value.trim())) {
+          this.contactGapMs = Number(gap.value.trim()) * 1000;
+        }
         return this.reply('WriteItems', 'accepted', failed);
       }
+      case 'FileDeployment':
+        return this.deployFiles(message, result);
       default:
-        // FileDeployment / SoftwareDeployment: not simulated yet; "failed" = not accepted or
-        // unsupported (manual p.29).
+        // Nothing else reaches here (CleanUp, Restart, SoftwareDeployment, GetNextFragment are
+        // handled by the loop); "failed" = not accepted or unsupported (manual p.29).
         return this.reply(message.action, 'failed', []);
     }
+  }
+
+  /**
+   * FileDeployment (manual p.52–55). Single file: the phone downloads it and sends RFC `status`
+   * with the basic items and the file-deployment-* items of that file, in the same session.
+   * Multiple files (index + file-action): all applied, and "the phone sends no status
+   * information" (p.55). The manual shows no message at all for that case, but HTTP needs a next
+   * request to go on, so the phone answers reply-to accepted with <ItemList/> [INF].
+   * Unusable items (no file-type, no source) are not accepted: reply-to failed (p.29).
+   */
+  private deployFiles(message: DLSMessage, result: InteractionResult): Outgoing[] {
+    const request = parseFileDeployment(message.items);
+    if ('error' in request) return this.reply('FileDeployment', 'failed', []);
+    const at = new Date(this.now());
+    const outcomes: FileOutcome[] = (result.files ??= []);
+    const records: DeployedFile[] = [];
+    for (const file of request.files) {
+      if (file.action === 'delete') {
+        outcomes.push({ action: 'delete', name: file.name, type: file.type, status: deleteFile(this.config, file.name, file.type) ? 'ok' : 'failed' });
+        continue;
+      }
+      const status = downloadFails(file.name, this.failFiles) ? 'failed' : 'ok';
+      // Failed transfers are listed too (file-deployment-status ok/failed, p.245).
+      const record = recordFile(this.config, { name: file.name, type: file.type, status }, at);
+      records.push(record);
+      outcomes.push({ action: 'deploy', name: file.name, type: file.type, status, index: record.index });
+    }
+    if (request.multiple) return this.reply('FileDeployment', 'accepted', []);
+    return [{ message: { maxItems: this.maxItems, reason: 'status', items: [...startUpItems(this.config), ...records.flatMap(deploymentItems)] } }];
+  }
+
+  /**
+   * SoftwareDeployment (manual p.56–57): the phone fetches the image, ends the interaction without
+   * a reply, reboots and reports the new software-version in its next start-up.
+   * - file-priority normal during a call: "the deployment will be rejected" (p.56 note); the form is
+   *   not shown, the phone answers reply-to status="busy" without ItemList, like WriteItems [INF].
+   * - unusable items or a failed download: reply-to status="failed" (p.29) [INF].
+   */
+  private deploySoftware(message: DLSMessage, result: InteractionResult): Outgoing[] | 'reboot' {
+    const request = parseSoftwareDeployment(message.items);
+    if ('error' in request) return this.reply('SoftwareDeployment', 'failed', []);
+    if (this.busy && request.priority === 'normal') return this.reply('SoftwareDeployment', 'busy', []).map((o) => ({ ...o, omitItemList: true }));
+    if (downloadFails(request.name, this.failFiles)) return this.reply('SoftwareDeployment', 'failed', []);
+    this.config.identity.softwareVersion = request.label;
+    for (const name of ['software-version', 'related-software-version']) {
+      const item = this.config.items.get(name);
+      if (item) item.value = request.label;
+    }
+    result.softwareVersion = request.label;
+    this.reboot();
+    return 'reboot';
   }
 
   /** reply-to message(s), split by the phone's own maxItems and 50 kB rule (manual p.69–70). */
@@ -261,12 +510,15 @@ export class SimulatedPhone {
   }
 
   /** One HTTPS round trip; returns the service's answer only if it is a valid reply to `message`. */
-  private async exchange(outgoing: Outgoing, jar: CookieJar, result: InteractionResult): Promise<DLSMessage> {
+  private async exchange(outgoing: Outgoing, link: Link, result: InteractionResult): Promise<DLSMessage> {
     // Every phone message carries a fresh nonce (wpi-protocol.md §3.6, p.48, p.60).
     const sent: WorkpointMessage = { ...outgoing.message, nonce: newNonce() };
     const xml = buildWorkpointMessage(sent, { omitItemList: outgoing.omitItemList === true });
-    const res = await this.transport.post(xml, jar);
+    const res = await link.transport.post(xml, link.jar, link.signal);
     this.onExchange?.(xml, res);
+    // The service got the idle phone's solicited connection: the cached send-solicited indication
+    // is used up. A failed attempt keeps it (p.72); a call-back during a call does not count [INF].
+    if (result.exchanges === 0 && result.reason === 'solicited' && !this.busy) this.solicitedPending = false;
     result.exchanges++;
     result.durations.exchangesMs.push(res.durationMs);
     result.tls = res.tls;
@@ -283,19 +535,35 @@ export class SimulatedPhone {
   private restart(message: DLSMessage, result: InteractionResult): void {
     const value = (name: string): string | undefined => message.items.find((i) => i.name === name)?.value;
     if (value('restart-type') === 'FactoryReset' && value('restart-password') === FACTORY_RESET_PASSWORD) {
-      factoryReset(this.config);
-      this.factoryResets++;
-      this.localChanges.clear();
+      this.factoryReset();
       result.factoryReset = true;
     }
+    this.reboot();
+  }
+
+  /** Delivery state (manual p.51): initial items (the firmware stays), configuration-changed-flag true. */
+  factoryReset(): void {
+    factoryReset(this.config);
+    this.factoryResets++;
+    this.localChanges.clear();
+    this.contactGapMs = this.initialGapMs;
+    this.setGapItem();
+  }
+
+  /** Any reboot: the next interaction is a start-up; the call and send-solicited are gone (p.72). */
+  private reboot(): void {
     this.reboots++;
     this.needsStartUp = true;
-    // The cached send-solicited indication does not survive a restart (manual p.72).
     this.solicitedPending = false;
     this.busyUntil = undefined;
   }
 
-  private finish(result: InteractionResult, end: 'CleanUp' | 'Restart', started: number): InteractionResult {
+  private setGapItem(): void {
+    const item = this.config.items.get('dls-contact-interval');
+    if (item) item.value = String(Math.round(this.contactGapMs / 1000));
+  }
+
+  private finish(result: InteractionResult, end: NonNullable<InteractionResult['end']>, started: number): InteractionResult {
     result.ok = true;
     result.end = end;
     result.durations.totalMs = performance.now() - started;

@@ -55,7 +55,7 @@ export interface ExchangeResult {
   durationMs: number;
 }
 
-export type TransportErrorCode = 'timeout' | 'network' | 'too-large';
+export type TransportErrorCode = 'timeout' | 'network' | 'too-large' | 'aborted';
 
 /** The request did not produce an HTTP answer; `message` is one line. */
 export class TransportError extends Error {
@@ -119,8 +119,8 @@ export class Transport {
     this.tls = { rejectUnauthorized: false, ...options.tls };
   }
 
-  /** Sends one WorkpointMessage and returns the service's HTTP answer. */
-  post(xml: string, jar?: CookieJar): Promise<ExchangeResult> {
+  /** Sends one WorkpointMessage and returns the service's HTTP answer; `signal` aborts it (phone stopped). */
+  post(xml: string, jar?: CookieJar, signal?: AbortSignal): Promise<ExchangeResult> {
     const body = Buffer.from(xml, 'utf8');
     const headers: Record<string, string> = {
       'Content-Type': 'text/xml',
@@ -133,10 +133,12 @@ export class Transport {
 
     return new Promise<ExchangeResult>((resolve, reject) => {
       let settled = false;
+      const onAbort = (): void => fail(new TransportError('aborted', 'the phone was stopped'));
       const fail = (err: TransportError): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         req.destroy();
         reject(err);
       };
@@ -158,6 +160,7 @@ export class Transport {
             if (settled) return;
             settled = true;
             clearTimeout(timer);
+            signal?.removeEventListener('abort', onAbort);
             jar?.store(res.headers['set-cookie']);
             const text = Buffer.concat(chunks).toString('utf8');
             const result: ExchangeResult = { status: res.statusCode ?? 0, headers: res.headers, body: text, tls, durationMs: performance.now() - started };
@@ -172,6 +175,8 @@ export class Transport {
       );
       const timer = setTimeout(() => fail(new TransportError('timeout', `no answer from ${this.url.host} within ${this.timeoutMs} ms`)), this.timeoutMs);
       req.on('error', (err: NodeJS.ErrnoException) => fail(new TransportError('network', describe(err, this.url))));
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
       req.end(body);
     });
   }

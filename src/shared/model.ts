@@ -5,6 +5,7 @@
 
 export type DeviceMode = 'default' | 'secure';
 export type DeviceState = 'idle' | 'in-interaction';
+export type BootstrapState = 'pending' | 'failed' | 'done';
 
 export interface Device {
   mac: string;
@@ -22,6 +23,10 @@ export interface Device {
   profile: string | null;
   /** When the service last sent a contact-me (the phone's contact gap counts from it). */
   lastContactMe: number | null;
+  /** Where its move to Secure Mode stands: pending (job under way), failed (see the job's error), done. */
+  bootstrap: BootstrapState | null;
+  /** Serial of the client certificate the device holds (Secure Mode). */
+  certSerial: string | null;
   firstContact: number;
   lastContact: number;
 }
@@ -105,7 +110,7 @@ export interface ItemValue {
 }
 
 /** Job kinds; the set stays open (the secure-mode bootstrap adds its own). */
-export const JOB_KINDS = ['WriteItems', 'ReadItems', 'ReadAllItems', 'Restart', 'FactoryReset', 'FileDeployment', 'SoftwareDeployment'] as const;
+export const JOB_KINDS = ['WriteItems', 'ReadItems', 'ReadAllItems', 'Restart', 'FactoryReset', 'FileDeployment', 'SoftwareDeployment', 'Bootstrap'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export const JOB_STATES = ['queued', 'sent', 'done', 'failed', 'waiting-busy', 'cancelled'] as const;

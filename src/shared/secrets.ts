@@ -20,8 +20,21 @@ export function maskItemValue(name: string, value: string): string {
  * Masks secret item values inside WPI XML text, leaving everything else byte for byte. Used for
  * raw message views and exports.
  */
-export function maskSecretsInXml(xml: string): string {
+export function maskSecretsInXml(xml: string, isSecret: (name: string) => boolean = isSecretItem): string {
   return xml.replace(/(<(?:\w+:)?Item\b[^>]*\bname\s*=\s*(["'])([^"']*)\2[^>]*>)([\s\S]*?)(<\/(?:\w+:)?Item\s*>)/g, (whole, open: string, _q, name: string, value: string, close: string) =>
-    isSecretItem(name) && value.trim() !== '' ? `${open}${MASK}${close}` : whole,
+    isSecret(name) && value.trim() !== '' ? `${open}${MASK}${close}` : whole,
   );
+}
+
+/**
+ * Items whose values never reach the store, not even in raw exchanges: a device's private key
+ * (inside dls-client-certificate / secure-mode-data) and the PIN's TAN. Other secrets are stored
+ * for protocol use and masked on the way out.
+ */
+const NEVER_STORED = new Set(['dls-client-certificate', 'secure-mode-data', 'bootstrapping-tan']);
+
+export function redactForStorage(body: Uint8Array): Uint8Array {
+  const text = Buffer.from(body).toString('utf8');
+  if (![...NEVER_STORED].some((n) => text.includes(n))) return body;
+  return Buffer.from(maskSecretsInXml(text, (name) => NEVER_STORED.has(name)), 'utf8');
 }

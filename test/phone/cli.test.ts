@@ -30,6 +30,22 @@ describe('localdls phone arguments', () => {
     [['--server', 'https://127.0.0.1:18443', '--max-items', '0'], /--max-items must be -1/],
     [['--server', 'https://127.0.0.1:18443', '--reason', 'status'], /--reason must be one of start-up, solicited, local-changes, inventory-changes/],
     [['--server', 'https://127.0.0.1:18443', '--concurrency', '-3'], /--concurrency must be an integer from 1 to 1000/],
+    [['--server', 'https://127.0.0.1:18443', '--busy', 'x'], /--busy must be an integer from 0 to 1, not "x"/],
+    [['--server', 'https://127.0.0.1:18443', '--count', '3', '--busy', '4'], /--busy must be an integer from 0 to 3, not "4"/],
+    [['--server', 'https://127.0.0.1:18443', '--busy-for', '5'], /--busy-for needs --busy K/],
+    [['--server', 'https://127.0.0.1:18443', '--busy', '1', '--busy-for', '0'], /--busy-for must be a number of seconds from 0.001 to 31536000, not "0"/],
+    [['--server', 'https://127.0.0.1:18443', '--busy', '1', '--busy-for', '2m'], /--busy-for must be a number of seconds/],
+    [['--server', 'https://127.0.0.1:18443', '--contact-me-port', '8085'], /--contact-me-port only applies to running phones: add --stay/],
+    [['--server', 'https://127.0.0.1:18443', '--dcmp', 'http://127.0.0.1:8080/dcmp/'], /--dcmp only applies to running phones: add --stay/],
+    [['--server', 'https://127.0.0.1:18443', '--reboot-delay', '1'], /--reboot-delay only applies to running phones/],
+    [['--server', 'https://127.0.0.1:18443', '--stay', '--contact-me-port', '70000'], /--contact-me-port must be an integer from 0 to 65535, not "70000"/],
+    [['--server', 'https://127.0.0.1:18443', '--stay', '--count', '2', '--contact-me-port', '8085'], /--contact-me-port 8085 for 2 phones on one address: give --ip-base/],
+    [['--server', 'https://127.0.0.1:18443', '--stay', '--contact-gap', '-1'], /--contact-gap must be a number of seconds from 0 to 86400, not "-1"/],
+    [['--server', 'https://127.0.0.1:18443', '--stay', '--dcmp', 'https://127.0.0.1/dcmp/'], /--dcmp must be http:\/\/ \(DCMP polling is plain HTTP\), not https:\/\//],
+    [['--server', 'https://127.0.0.1:18443', '--stay', '--dcmp', 'dcmp'], /--dcmp "dcmp" is not a URL/],
+    [['--server', 'https://127.0.0.1:18443', '--stay', '--poll-interval', '5'], /--poll-interval needs --dcmp URL/],
+    [['--server', 'https://127.0.0.1:18443', '--stay', '--dcmp', 'http://127.0.0.1:1/dcmp/', '--poll-interval', '0'], /--poll-interval must be a number of seconds from 0.01/],
+    [['--server', 'https://127.0.0.1:18443', '--stay', '--reboot-delay', 'soon'], /--reboot-delay must be a number of seconds from 0 to 3600, not "soon"/],
   ])('refuses %j with exit 2 and one line', async (argv, message) => {
     const { code, out, err } = await run(argv);
     expect(code).toBe(2);
@@ -43,7 +59,9 @@ describe('localdls phone arguments', () => {
     const { code, out } = await run(['--help']);
     expect(code).toBe(0);
     expect(out.join('\n')).toMatch(/Usage: localdls phone --server/);
-    expect(out.join('\n')).toMatch(/Example:\n\s+localdls phone --server https:\/\/127\.0\.0\.1:18443/);
+    expect(out.join('\n')).toMatch(/Examples:\n\s+localdls phone --server https:\/\/127\.0\.0\.1:18443/);
+    expect(out.join('\n')).toContain('localdls phone --server https://127.0.0.1:18443 --count 20 --ip-base 127.0.1.1 --busy 10 --busy-for 20 --stay');
+    for (const flag of ['--stay', '--contact-me-port', '--contact-gap', '--busy', '--busy-for', '--no-send-solicited', '--dcmp', '--poll-interval', '--reboot-delay']) expect(out.join('\n')).toContain(`  ${flag} `);
   });
 });
 

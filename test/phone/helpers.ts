@@ -1,10 +1,11 @@
 /**
- * Test doubles for the phone simulator: a scripted in-memory transport and a real HTTPS service
- * stand-in on 127.0.0.1 with a throw-away self-signed certificate.
+ * Test doubles for the phone simulator: a scripted in-memory transport, a real HTTPS service
+ * stand-in on 127.0.0.1 with a throw-away self-signed certificate, a DCMP endpoint and a
+ * contact-me client. Loopback only.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import forge from 'node-forge';
 import { buildDLSMessage, parseDLSMessage, parseWorkpointMessage, type Action, type Item, type WorkpointMessage } from '../../src/main/wpi';
@@ -12,7 +13,7 @@ import type { CookieJar, ExchangeResult } from '../../src/phone';
 
 /** What a scripted service does with one phone message. */
 export type Answer = { action: Action; items?: Item[]; nonce?: string } | { status: number; body: string };
-export type Script = (message: WorkpointMessage, index: number) => Answer;
+export type Script = (message: WorkpointMessage, index: number) => Answer | Promise<Answer>;
 
 export function answerBody(message: WorkpointMessage, answer: Answer): { status: number; body: string } {
   if ('status' in answer) return answer;
@@ -30,7 +31,7 @@ export function scriptedTransport(script: Script) {
       sent.push(xml);
       const message = parseWorkpointMessage(xml);
       messages.push(message);
-      const { status, body } = answerBody(message, script(message, messages.length - 1));
+      const { status, body } = answerBody(message, await script(message, messages.length - 1));
       const result: ExchangeResult = { status, headers: {}, body, tls: { protocol: null, cipher: null }, durationMs: 0 };
       try {
         result.message = parseDLSMessage(body);
@@ -73,6 +74,8 @@ export interface RecordedRequest {
   body: string;
   message: WorkpointMessage;
   socket: Socket;
+  /** The phone's address, kept while the socket was open. */
+  remoteAddress: string;
 }
 
 export interface TestService {
@@ -80,6 +83,8 @@ export interface TestService {
   requests: RecordedRequest[];
   /** TLS connections accepted. */
   connections: number;
+  /** Resolves with the first request (already received or future) that matches. */
+  request(match: (r: RecordedRequest) => boolean): Promise<RecordedRequest>;
   close(): Promise<void>;
 }
 
@@ -90,16 +95,25 @@ export async function startService(script: Script, setCookie = 'JSESSIONID=ABC12
   certificate ??= selfSignedCertificate();
   const requests: RecordedRequest[] = [];
   const state = { connections: 0 };
+  const waiters = new Set<{ match: (r: RecordedRequest) => boolean; resolve: (r: RecordedRequest) => void }>();
   const server = https.createServer({ ...certificate }, (req: IncomingMessage, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', async () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const message = parseWorkpointMessage(body);
-      requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, message, socket: req.socket });
-      const answer = answerBody(message, script(message, requests.length - 1));
+      const recorded: RecordedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, message, socket: req.socket, remoteAddress: req.socket.remoteAddress ?? '' };
+      requests.push(recorded);
+      for (const w of waiters) {
+        if (w.match(recorded)) {
+          waiters.delete(w);
+          w.resolve(recorded);
+        }
+      }
+      const answer = answerBody(message, await script(message, requests.length - 1));
+      if (res.destroyed) return;
       const headers: Record<string, string> = { 'Content-Type': 'text/xml', 'Content-Length': String(Buffer.byteLength(answer.body)) };
-      if (requests.length === 1 && setCookie) headers['Set-Cookie'] = setCookie;
+      if (message.reason !== 'reply-to' && message.reason !== 'status' && setCookie) headers['Set-Cookie'] = setCookie;
       res.writeHead(answer.status, headers);
       res.end(answer.body);
     });
@@ -113,6 +127,66 @@ export async function startService(script: Script, setCookie = 'JSESSIONID=ABC12
     get connections() {
       return state.connections;
     },
+    request: (match) => {
+      const seen = requests.find(match);
+      return seen ? Promise.resolve(seen) : new Promise((resolve) => waiters.add({ match, resolve }));
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export interface HttpAnswer {
+  status: number;
+  /** Raw header lines as sent, e.g. ['Server', 'DlsClient', …]. */
+  rawHeaders: string[];
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** A plain-HTTP request as a provisioning service sends contact-me (manual p.14–15). */
+export function httpRequest(url: string, options: { method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const body = options.body === undefined ? undefined : Buffer.from(options.body, 'utf8');
+    const headers: Record<string, string> = { ...options.headers };
+    if (body !== undefined) headers['Content-Length'] = String(body.length);
+    const req = http.request(url, { method: options.method ?? 'POST', headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, rawHeaders: res.rawHeaders, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** The manual's contact-me: POST, form body, `Content-type: application/x-www-form-urlencoded; charset=utf-8`. */
+export function contactMe(uri: string, body = 'ContactMe=true'): Promise<HttpAnswer> {
+  return httpRequest(uri, { method: 'POST', body, headers: { 'Content-type': 'application/x-www-form-urlencoded; charset=utf-8', 'User-Agent': 'Jakarta Commons-HttpClient/2.0final' } });
+}
+
+export interface DcmpServer {
+  url: string;
+  requests: { method: string; url: string; remoteAddress: string }[];
+  close(): Promise<void>;
+}
+
+/** A DCMP endpoint on 127.0.0.1: answers each poll with the status `answer` returns (200/202). */
+export async function startDcmp(answer: (index: number) => number): Promise<DcmpServer> {
+  const requests: DcmpServer['requests'] = [];
+  const server = http.createServer((req, res) => {
+    requests.push({ method: req.method ?? '', url: req.url ?? '', remoteAddress: req.socket.remoteAddress ?? '' });
+    res.writeHead(answer(requests.length - 1), { 'Content-Length': '0' });
+    res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/dcmp/`,
+    requests,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_MESSAGE_BYTES, parseWorkpointMessage, type Item } from '../../src/main/wpi';
-import { allItems, SimulatedPhone, type PhoneOptions } from '../../src/phone';
+import { allItems, SimulatedPhone, TransportError, type PhoneOptions } from '../../src/phone';
 import { readAllScript, scriptedTransport, type Script } from './helpers';
 
 const MAC = '00:1A:E8:00:00:2A';
@@ -160,6 +160,20 @@ describe('the interaction loop', () => {
     expect(transport.messages[1].reason).toBe('start-up');
   });
 
+  it('still owes its start-up when the start-up reached no service', async () => {
+    let down = true;
+    const { phone, transport } = phoneWith(() => {
+      if (down) throw new TransportError('network', 'connection refused by 127.0.0.1:1: is the service running on that port?');
+      return { action: 'CleanUp' };
+    });
+    const failed = await phone.runInteraction('start-up');
+    expect(failed).toMatchObject({ ok: false, exchanges: 0 });
+    down = false;
+    expect((await phone.runInteraction('solicited')).reason).toBe('start-up');
+    expect((await phone.runInteraction('solicited')).reason).toBe('solicited');
+    expect(transport.messages.map((m) => m.reason)).toEqual(['start-up', 'start-up', 'solicited']);
+  });
+
   it('factory-resets only with restart-type=FactoryReset and the password 124816 (manual p.51)', async () => {
     const reset = (password: string): Script => (m) =>
       m.reason === 'solicited'
@@ -197,7 +211,7 @@ describe('the interaction loop', () => {
     expect(valueOf(m.items, 'language-iso')).toBe('fr');
   });
 
-  it('answers unsupported deployments with status="failed" (manual p.29)', async () => {
+  it('answers a FileDeployment without a file source with status="failed" (manual p.29)', async () => {
     const { phone, transport } = phoneWith((m) => (m.reason === 'reply-to' ? { action: 'CleanUp' } : { action: 'FileDeployment', items: [{ name: 'file-type', value: 'LOGO' }] }));
     expect((await phone.runInteraction('solicited')).ok).toBe(true);
     expect(transport.messages[1]).toMatchObject({ reason: 'reply-to', action: 'FileDeployment', status: 'failed' });

@@ -6,7 +6,7 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 import type { ListenerKind } from '../../shared/model';
 import { RowLimiter } from './rate-limit';
 import { handshakeHint, handshakeReason, tlsOptionsFor, type TlsProfile } from './tls-profile';
@@ -24,6 +24,8 @@ export interface WpiRequest {
   /** Header pairs as received (rawHeaders), names in their original case. */
   headers: [string, string][];
   body: Buffer;
+  /** Secure listener: the device its verified client certificate names (null: none of ours). */
+  clientIdentity?: { mac: string; serial: string } | null;
 }
 
 export interface WpiResponse {
@@ -86,6 +88,8 @@ export interface ListenerOptions {
   limits?: Partial<ListenerLimits>;
   /** Errors that did not reach a phone's answer (e.g. the store failed), for the service log. */
   onError?: (err: Error) => void;
+  /** Mutual TLS: maps a verified client certificate to the device it names. */
+  identify?: (cert: PeerCertificate) => { mac: string; serial: string } | null;
 }
 
 export const WPI_PATH_PREFIX = '/DeploymentService/';
@@ -175,6 +179,10 @@ export class WpiListener {
       headers: pairs(req.rawHeaders),
       body: Buffer.alloc(0),
     };
+    if (this.options.identify) {
+      const cert = socket.authorized ? socket.getPeerCertificate() : null;
+      request.clientIdentity = cert && Object.keys(cert).length ? this.options.identify(cert) : null;
+    }
     const path = request.path.split('?')[0] ?? '';
     if (!path.startsWith(WPI_PATH_PREFIX)) {
       return this.refuse(req, res, request, 404, `no WPI service at ${path.slice(0, 80)}; phones POST to ${WPI_PATH_PREFIX}LoginService`);

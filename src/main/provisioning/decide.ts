@@ -9,7 +9,8 @@ import type { Device, ItemResult, Job, Profile } from '../../shared/model';
 import type { Changes, DeviceUpsert, JobChange, NewJob } from '../store';
 import { profileDiff } from './profiles';
 import { supportsSendSolicited } from './firmware';
-import { jobMessage, jobMessages, REBOOTING_KINDS } from './job-messages';
+import { AWAITING_RETURN, bootstrapMessage, jobMessage, jobMessages, REBOOTING_KINDS, type JobSecret } from './job-messages';
+import type { ListenerKind } from '../../shared/model';
 
 /** The job being carried out in this interaction. */
 export interface ActiveJob {
@@ -19,6 +20,8 @@ export interface ActiveJob {
   /** The WriteItems part being answered (0-based). */
   part: number;
   parts: number;
+  /** A PIN bootstrap asks for bootstrapping-tan on the first secure contact (manual p.68). */
+  stage?: 'tan';
 }
 
 /** What the engine remembers about the interaction between messages. */
@@ -39,11 +42,16 @@ export interface Decision {
   ends: string | null;
   /** Something a person should notice (shown in the traffic view); the exchange still succeeds. */
   warning?: string;
+  /** A client certificate serial to revoke once the exchange is recorded. */
+  revoke?: string;
 }
 
-/** A message that is valid XML but that the service cannot act on: answered with HTTP 400. */
+/** A message the service cannot act on: answered with HTTP 400 (or 403 when refused by policy). */
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';
+  constructor(message: string, readonly status = 400) {
+    super(message);
+  }
 }
 
 /** Reasons that open an interaction and carry the phone's identity items (manual p.27). */
@@ -63,6 +71,11 @@ export interface DecisionInput {
   matchingProfile?: Profile;
   /** The device's overrides, laid over its profile. */
   overrides?: readonly { name: string; index?: number; value: string }[];
+  /** Which listener the message came in on, and (secure) who the client certificate names. */
+  listener?: ListenerKind;
+  clientIdentity?: { mac: string; serial: string } | null;
+  /** Opens a job's sealed secret (bootstrap); undefined when it cannot be opened. */
+  secretOf?: (job: Job) => JobSecret | undefined;
   now: number;
 }
 
@@ -112,6 +125,37 @@ function firstMessage(input: DecisionInput): Decision {
   const changes: Changes = { device: upsert, mergeItems: message.items, openInteraction: { reason: message.reason } };
   const jobChanges: JobChange[] = [];
   let jobs = [...input.jobs];
+  let revoke: string | undefined;
+  const secure = input.listener === 'secure';
+  if (secure && input.clientIdentity?.mac !== mac) {
+    throw new ProtocolError(`the client certificate is for ${input.clientIdentity?.mac ?? 'no device'}, but the message claims mac-addr ${mac}: refused`, 403);
+  }
+  if (!secure && device?.mode === 'secure') {
+    // Back to Default Mode only through a factory reset sent over the secure channel (§5.7).
+    const reset = jobs.find((j) => j.kind === 'FactoryReset' && j.state === 'sent');
+    if (!reset || message.reason !== 'start-up') {
+      throw new ProtocolError(`${mac} is in Secure Mode: its requests on the Default-Mode port are refused (manual p.65); a phone that was reset by hand needs \`localdls bootstrap --mac ${mac} --undo\``, 403);
+    }
+    Object.assign(changes, { mode: 'default', bootstrap: null, certSerial: null });
+    revoke = device.certSerial ?? undefined;
+  }
+  if (secure) {
+    const boot = jobs.find((j) => j.kind === 'Bootstrap' && j.state === 'sent');
+    if (boot) {
+      const secret = input.secretOf?.(boot);
+      if (secret?.tan !== undefined) {
+        // PIN variant: prove the user typed the PIN we issued (manual p.68).
+        input.interaction.current = { id: boot.id, kind: 'Bootstrap', part: 0, parts: 1, stage: 'tan' };
+        return { answer: { action: 'ReadItems', items: [{ name: 'bootstrapping-tan', value: '' }] }, changes: { ...changes, state: 'in-interaction' }, ends: null };
+      }
+      jobChanges.push({ id: boot.id, state: 'done', finished: now, error: null });
+      Object.assign(changes, { mode: 'secure', bootstrap: 'done', certSerial: input.clientIdentity!.serial });
+      jobs = jobs.filter((j) => j.id !== boot.id);
+    } else if (device?.mode !== 'secure') {
+      // A certificate from our CA is proof enough; the store may have lost the bootstrap.
+      Object.assign(changes, { mode: 'secure', certSerial: input.clientIdentity!.serial });
+    }
+  }
   // A phone that reboots sends start-up: that confirms Restart, factory reset and firmware (manual p.50–57).
   if (message.reason === 'start-up') {
     for (const job of jobs.filter((j) => j.state === 'sent' && REBOOTING_KINDS.has(j.kind))) {
@@ -120,13 +164,14 @@ function firstMessage(input: DecisionInput): Decision {
     jobs = jobs.filter((j) => !(j.state === 'sent' && REBOOTING_KINDS.has(j.kind)));
   }
   if (jobChanges.length) changes.jobs = jobChanges;
+  const withRevoke = (d: Decision): Decision => (revoke ? { ...d, revoke } : d);
 
   const changed = itemValue(message.items, 'configuration-changed-flag') === 'true';
   // A known phone whose configuration is unchanged need not be read again (manual p.34).
   if (device === undefined || changed) {
-    return { answer: { action: 'ReadAllItems', items: [] }, changes: { ...changes, state: 'in-interaction' }, ends: null };
+    return withRevoke({ answer: { action: 'ReadAllItems', items: [] }, changes: { ...changes, state: 'in-interaction' }, ends: null });
   }
-  return next({ ...input, jobs, device: { ...device, softwareVersion: upsert.softwareVersion ?? device.softwareVersion } }, changes);
+  return withRevoke(next({ ...input, jobs, device: { ...device, softwareVersion: upsert.softwareVersion ?? device.softwareVersion } }, changes));
 }
 
 function confirmReboot(job: Job, items: readonly Item[], now: number): JobChange {
@@ -172,10 +217,10 @@ function replyTo(input: DecisionInput): Decision {
     return next(input, changes, `reply-to ${action} without a job waiting for it`);
   }
 
-  if (action !== '' && action !== expectedAction(current.kind)) {
+  if (action !== '' && action !== expectedAction(current.kind, current.stage)) {
     changes.jobs = [{ id: current.id!, state: 'failed', finished: now, error: `the phone answered ${action} to a ${current.kind} job` }];
     interaction.current = null;
-    return end(changes, `reply-to action ${action} does not match the job's ${expectedAction(current.kind)}`);
+    return end(changes, `reply-to action ${action} does not match the job's ${expectedAction(current.kind, current.stage)}`);
   }
   if (message.status === 'failed') {
     changes.jobs = [{ id: current.id!, state: 'failed', finished: now, error: `the phone refused ${current.kind} (status failed)` }];
@@ -223,6 +268,30 @@ function accepted(input: DecisionInput, current: ActiveJob, changes: Changes): D
       changes.replaceItems = message.items;
       Object.assign(jobChange, { state: 'done', finished: now, error: null });
       break;
+    case 'Bootstrap': {
+      if (current.stage === 'tan') {
+        const secret = job ? input.secretOf?.(job) : undefined;
+        const tan = itemValue(message.items, 'bootstrapping-tan');
+        if (secret?.tan === undefined || tan !== secret.tan) {
+          // Manual p.31: end with the reason; the certificate the phone holds is no longer trusted.
+          changes.jobs = [{ id: current.id!, state: 'failed', finished: now, error: 'wrong TAN from device: the PIN typed on the phone is not the one issued' }];
+          interaction.current = null;
+          return {
+            answer: cleanUp([{ name: 'cleanup-reason', value: 'wrong TAN from device' }]),
+            changes: { ...changes, state: 'idle', bootstrap: 'failed' },
+            ends: 'CleanUp',
+            ...(input.clientIdentity ? { revoke: input.clientIdentity.serial } : {}),
+          };
+        }
+        Object.assign(jobChange, { state: 'done', finished: now, error: null });
+        Object.assign(changes, { mode: 'secure', bootstrap: 'done', certSerial: input.clientIdentity?.serial ?? null });
+        break;
+      }
+      // The phone took the credentials; it now moves to the secure port (manual p.64–65).
+      changes.jobs = [{ ...jobChange, error: 'waiting for the phone on the secure port' }];
+      interaction.current = null;
+      return end({ ...changes, bootstrap: 'pending' });
+    }
     case 'FileDeployment':
       // Several files: the phone sends no status (manual p.55); a read shows what arrived.
       Object.assign(jobChange, { state: 'done', finished: now, error: null });
@@ -272,6 +341,12 @@ function phoneCleanUp(input: DecisionInput): Decision {
     changes.jobs = [{ id: interaction.current.id, state: 'failed', finished: now, error: `the phone ended the interaction${why ? `: ${why}` : ''}` }];
     interaction.current = null;
   }
+  // PIN typed wrong too often (manual p.83): the phone gives up the bootstrap it was given.
+  const boot = input.jobs.find((j) => j.kind === 'Bootstrap' && j.state === 'sent');
+  if (boot && why === 'password retries exceeded') {
+    changes.jobs = [...(changes.jobs ?? []), { id: boot.id, state: 'failed', finished: now, error: 'password retries exceeded: the PIN was typed wrong too often on the phone' }];
+    changes.bootstrap = 'failed';
+  }
   return { answer: cleanUp(), changes, ends: why ? `phone clean-up: ${why}` : 'phone clean-up' };
 }
 
@@ -301,7 +376,7 @@ function afterRead(input: DecisionInput, changes: Changes): Decision {
 function next(input: DecisionInput, changes: Changes, warning?: string): Decision {
   const { interaction, now } = input;
   const done = new Set((changes.jobs ?? []).filter((c) => c.state && c.state !== 'sent').map((c) => c.id));
-  const open = input.jobs.filter((j) => !done.has(j.id) && (j.state !== 'sent' || !REBOOTING_KINDS.has(j.kind)));
+  const open = input.jobs.filter((j) => !done.has(j.id) && (j.state !== 'sent' || !AWAITING_RETURN.has(j.kind)));
   const sendable = [...open.filter((j) => j.state !== 'waiting-busy'), ...open.filter((j) => j.state === 'waiting-busy')];
   const supports = supportsSendSolicited(input.device?.softwareVersion);
   if (interaction.finished > 0 && sendable[0]?.state === 'waiting-busy') {
@@ -310,6 +385,16 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
   }
   const job = sendable[0];
   if (!job) return end(changes, warning);
+  if (job.kind === 'Bootstrap') {
+    const secret = input.secretOf?.(job);
+    if (!secret) {
+      changes.jobs = [...(changes.jobs ?? []), { id: job.id, state: 'failed', finished: now, error: 'the bootstrap credentials cannot be opened: start the service with the key passphrase they were made with' }];
+      return next({ ...input, jobs: input.jobs.filter((j) => j.id !== job.id) }, { ...changes, bootstrap: 'failed' }, warning);
+    }
+    interaction.current = { id: job.id, kind: job.kind, part: 0, parts: 1 };
+    changes.jobs = [...(changes.jobs ?? []), { id: job.id, state: 'sent', attempt: true, sent: now, error: null }];
+    return { answer: bootstrapMessage(job, secret), changes: { ...changes, state: 'in-interaction', bootstrap: 'pending' }, ends: null, ...(warning ? { warning } : {}) };
+  }
   const parts = jobMessages(job, interaction.maxItems);
   const part = job.kind === 'WriteItems' ? Math.min(job.partsDone, parts.length - 1) : 0;
   const answer = job.kind === 'WriteItems' ? parts[part]! : jobMessage(job);
@@ -330,8 +415,10 @@ function end(changes: Changes, warning?: string): Decision {
   return { answer: cleanUp(), changes: { ...changes, state: 'idle' }, ends: 'CleanUp', ...(warning ? { warning } : {}) };
 }
 
-function expectedAction(kind: Job['kind']): string {
-  return kind === 'FactoryReset' ? 'Restart' : kind;
+function expectedAction(kind: Job['kind'], stage?: ActiveJob['stage']): string {
+  if (kind === 'FactoryReset') return 'Restart';
+  if (kind === 'Bootstrap') return stage === 'tan' ? 'ReadItems' : 'WriteItems';
+  return kind;
 }
 
 export function itemValue(items: readonly Item[], name: string): string | undefined {

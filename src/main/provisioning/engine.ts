@@ -6,8 +6,9 @@
 import type { Action, Item, WorkpointMessage } from '../wpi';
 import type { Device, ItemValue, Job, ListenerKind, Profile } from '../../shared/model';
 import type { Changes } from '../store';
-import { decide, FIRST_MESSAGE_REASONS, normalizeMac, itemValue } from './decide';
+import { decide, FIRST_MESSAGE_REASONS, normalizeMac, itemValue, ProtocolError } from './decide';
 import { matchProfile } from './profiles';
+import type { JobSecret } from './job-messages';
 import { SessionTable, sessionCookie, type Session, type SessionLimits } from './session';
 
 export interface EngineInput {
@@ -15,6 +16,8 @@ export interface EngineInput {
   cookieSessionId: string | null;
   peerAddress: string;
   listener: ListenerKind;
+  /** The device named by the client certificate (secure listener only). */
+  clientIdentity?: { mac: string; serial: string } | null;
   now: number;
 }
 
@@ -28,6 +31,8 @@ export interface EngineOutput {
   setCookie: string | null;
   session: Session;
   warning?: string;
+  /** A client certificate serial to revoke once the exchange is recorded. */
+  revoke?: string;
 }
 
 /** What the engine reads from the store to decide (the store itself stays out of provisioning). */
@@ -37,6 +42,8 @@ export interface EngineLookups {
   pendingJobs(mac: string): Job[];
   profiles(): Profile[];
   overrides(mac: string): ItemValue[];
+  /** Opens a job's sealed secret (bootstrap). */
+  secretOf?(job: Job): JobSecret | undefined;
 }
 
 export class InteractionEngine {
@@ -99,7 +106,11 @@ export class InteractionEngine {
       session.assembling = null;
     }
 
-    const mac = FIRST_MESSAGE_REASONS.has(whole.reason) ? normalizeMac(itemValue(whole.items, 'mac-addr') ?? '') : session.mac;
+    const claimed = normalizeMac(itemValue(whole.items, 'mac-addr') ?? '');
+    const mac = FIRST_MESSAGE_REASONS.has(whole.reason) ? claimed : (session.mac ?? claimed);
+    if (input.listener === 'secure' && session.mac !== null && input.clientIdentity?.mac !== session.mac) {
+      throw new ProtocolError(`the client certificate is for ${input.clientIdentity?.mac ?? 'no device'}, but this interaction belongs to ${session.mac}: refused`, 403);
+    }
     let decision;
     try {
       const device = mac ? this.lookups.device(mac) : undefined;
@@ -112,6 +123,9 @@ export class InteractionEngine {
         jobs: mac && device ? this.lookups.pendingJobs(mac) : [],
         interaction: session.interaction,
         ...(matchingProfile ? { matchingProfile, overrides: this.lookups.overrides(mac!) } : {}),
+        listener: input.listener,
+        clientIdentity: input.clientIdentity ?? null,
+        ...(this.lookups.secretOf ? { secretOf: (job: Job) => this.lookups.secretOf!(job) } : {}),
         now,
       });
     } catch (err) {
@@ -137,6 +151,7 @@ export class InteractionEngine {
       setCookie: isNew && !decision.ends ? sessionCookie(session) : null,
       session,
       ...(warnings ? { warning: warnings } : {}),
+      ...(decision.revoke ? { revoke: decision.revoke } : {}),
     };
   }
 }

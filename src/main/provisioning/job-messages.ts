@@ -11,6 +11,26 @@ export const FACTORY_RESET_PASSWORD = '124816';
 /** Jobs after which the phone reboots instead of replying; done when it starts up again. */
 export const REBOOTING_KINDS: ReadonlySet<JobKind> = new Set<JobKind>(['Restart', 'FactoryReset', 'SoftwareDeployment']);
 
+/** Jobs that, once sent, wait for the phone to come back (reboot, or its first secure contact). */
+export const AWAITING_RETURN: ReadonlySet<JobKind> = new Set<JobKind>([...REBOOTING_KINDS, 'Bootstrap']);
+
+/** What a bootstrap job keeps sealed: the client credential or secure-mode-data, and the TAN. */
+export interface JobSecret {
+  items: { name: string; index?: number; value: string }[];
+  /** Last 3 characters of the PIN (manual p.67–68); absent for a bootstrap without PIN. */
+  tan?: string;
+}
+
+/** The manual's order for the bootstrap WriteItems (p.64, p.67). */
+const BOOTSTRAP_ORDER = ['goto-secure-mode', 'dls-client-certificate', 'secure-mode-data', 'max-pin-retries', 'dls-server-ca', 'dls-secure-port'];
+
+/** The bootstrap WriteItems: public items with the sealed ones put back, never split (manual p.62). */
+export function bootstrapMessage(job: Pick<Job, 'items'>, secret: JobSecret): JobAnswer {
+  const all = [...job.items, ...secret.items].map((i): Item => (i.index === undefined ? { name: i.name, value: i.value } : { name: i.name, index: i.index, value: i.value }));
+  const rank = (i: Item) => (BOOTSTRAP_ORDER.indexOf(i.name) + 1 || BOOTSTRAP_ORDER.length + 1) * 1000 + (i.index ?? 0);
+  return { action: 'WriteItems', items: all.sort((a, b) => rank(a) - rank(b)) };
+}
+
 export interface JobAnswer {
   action: Action;
   items: Item[];
@@ -34,6 +54,9 @@ export function jobMessage(job: Pick<Job, 'kind' | 'items'>): JobAnswer {
           { name: 'restart-type', value: 'FactoryReset' },
         ],
       };
+    case 'Bootstrap':
+      // Needs its sealed secret: see bootstrapMessage.
+      return { action: 'WriteItems', items };
     default:
       return { action: job.kind as Action, items };
   }
@@ -42,6 +65,6 @@ export function jobMessage(job: Pick<Job, 'kind' | 'items'>): JobAnswer {
 /** The messages a job needs: one, or for a large WriteItems one per part. */
 export function jobMessages(job: Pick<Job, 'kind' | 'items'>, maxItems: number | undefined): JobAnswer[] {
   const whole = jobMessage(job);
-  if (job.kind !== 'WriteItems') return [whole];
+  if (job.kind !== 'WriteItems') return [whole];  // Bootstrap too: all its items travel together
   return splitItems(whole.items, { maxItems, groupOf: itemGroup }).map((items) => ({ action: 'WriteItems' as const, items }));
 }

@@ -12,6 +12,8 @@ export interface NewJob {
   source?: string | null;
   /** Created already on its way to the phone (plug & play in the middle of an interaction). */
   sentAt?: number;
+  /** Sealed secrets the job sends (client key, PIN): kept apart from `items`, never shown. */
+  secret?: Buffer;
 }
 
 /** A change to an existing job, produced by the engine and applied in the exchange's transaction. */
@@ -51,7 +53,7 @@ export interface PendingDevice {
 }
 
 interface JobRow {
-  id: number; mac: string; kind: JobKind; items: string; expect: string | null; state: JobState; attempts: number; parts_done: number;
+  id: number; mac: string; kind: JobKind; items: string; secret?: Buffer | null; expect: string | null; state: JobState; attempts: number; parts_done: number;
   created: number; updated: number; sent: number | null; finished: number | null; results: string; error: string | null; source: string | null;
 }
 interface ProfileRow { name: string; device_type: string | null; match_mac: string | null; match_e164: string | null; items: string; created: number; updated: number }
@@ -74,9 +76,10 @@ export class JobTables {
   constructor(private readonly db: Database) {
     const p = (sql: string) => db.prepare(sql);
     this.st = {
-      insert: p(`INSERT INTO jobs (mac, kind, items, expect, created, updated, source, state, attempts, sent)
-        VALUES (@mac, @kind, @items, @expect, @at, @at, @source, CASE WHEN @sent IS NULL THEN 'queued' ELSE 'sent' END, CASE WHEN @sent IS NULL THEN 0 ELSE 1 END, @sent)`),
+      insert: p(`INSERT INTO jobs (mac, kind, items, expect, created, updated, source, secret, state, attempts, sent)
+        VALUES (@mac, @kind, @items, @expect, @at, @at, @source, @secret, CASE WHEN @sent IS NULL THEN 'queued' ELSE 'sent' END, CASE WHEN @sent IS NULL THEN 0 ELSE 1 END, @sent)`),
       get: p(`SELECT * FROM jobs WHERE id = ?`),
+      secret: p(`SELECT secret FROM jobs WHERE id = ?`),
       pending: p(`SELECT * FROM jobs WHERE mac = ? AND state IN ('queued', 'waiting-busy', 'sent') ORDER BY id`),
       update: p(`UPDATE jobs SET state = coalesce(@state, state), parts_done = coalesce(@partsDone, parts_done),
         attempts = attempts + @attempt, sent = coalesce(@sent, sent), finished = coalesce(@finished, finished),
@@ -85,7 +88,7 @@ export class JobTables {
       requeueSent: p(`UPDATE jobs SET state = CASE WHEN attempts >= @maxAttempts THEN 'failed' ELSE 'queued' END,
         error = CASE WHEN attempts >= @maxAttempts THEN 'no answer from the phone after ' || attempts || ' attempts' ELSE 'the phone did not answer; will send again' END,
         finished = CASE WHEN attempts >= @maxAttempts THEN @at ELSE finished END, updated = @at
-        WHERE mac = @mac AND state = 'sent' AND kind NOT IN ('Restart', 'FactoryReset', 'SoftwareDeployment')`),
+        WHERE mac = @mac AND state = 'sent' AND kind NOT IN ('Restart', 'FactoryReset', 'SoftwareDeployment', 'Bootstrap')`),
       cancel: p(`UPDATE jobs SET state = 'cancelled', finished = @at, updated = @at, error = 'cancelled by the user' WHERE id = @id AND state IN ('queued', 'waiting-busy', 'sent')`),
       pendingDevices: p(`SELECT d.mac, d.contact_me_uri AS contactMeUri, d.last_contact_me AS lastContactMe, d.last_address AS lastAddress, d.mode, d.state,
           sum(j.state = 'queued') AS queued, sum(j.state = 'waiting-busy') AS waitingBusy, min(j.updated) AS oldestUpdate
@@ -105,7 +108,7 @@ export class JobTables {
 
   add(job: NewJob, at: number): Job {
     const id = Number(
-      this.st.insert!.run({ mac: job.mac, kind: job.kind, items: JSON.stringify(job.items), expect: job.expect ? JSON.stringify(job.expect) : null, at, source: job.source ?? null, sent: job.sentAt ?? null })
+      this.st.insert!.run({ mac: job.mac, kind: job.kind, items: JSON.stringify(job.items), expect: job.expect ? JSON.stringify(job.expect) : null, at, source: job.source ?? null, sent: job.sentAt ?? null, secret: job.secret ?? null })
         .lastInsertRowid,
     );
     return this.get(id)!;
@@ -114,6 +117,11 @@ export class JobTables {
   get(id: number): Job | undefined {
     const r = this.st.get!.get(id) as JobRow | undefined;
     return r && toJob(r);
+  }
+
+  /** The sealed secret of a job (bootstrap), or undefined. */
+  secret(id: number): Buffer | undefined {
+    return (this.st.secret!.get(id) as { secret: Buffer | null } | undefined)?.secret ?? undefined;
   }
 
   /** Jobs still waiting for the phone, in queue order. */

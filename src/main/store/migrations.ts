@@ -120,6 +120,16 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE devices ADD COLUMN profile TEXT;
   ALTER TABLE devices ADD COLUMN last_contact_me INTEGER;
   `,
+  // 3: Secure Mode: sealed job secrets (client keys, PINs), bootstrap state, certificates, settings.
+  `
+  ALTER TABLE jobs ADD COLUMN secret BLOB;          -- sealed with the key protector, never plain
+  ALTER TABLE devices ADD COLUMN bootstrap TEXT CHECK (bootstrap IN ('pending', 'failed', 'done'));
+  ALTER TABLE devices ADD COLUMN cert_serial TEXT;
+  CREATE TABLE settings (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
 ];
 
 export function migrate(db: Database): number {

@@ -37,6 +37,10 @@ export interface Changes {
   newJobs?: NewJob[];
   /** Profile assigned to the device (plug & play). */
   assignProfile?: string;
+  /** Secure Mode: the device's mode, bootstrap state and certificate serial. */
+  mode?: Device['mode'];
+  bootstrap?: Device['bootstrap'];
+  certSerial?: string | null;
 }
 
 export interface DeviceUpsert {
@@ -109,6 +113,10 @@ export class Store {
           last_address = excluded.last_address, last_contact = excluded.last_contact`),
       touchDevice: p(`UPDATE devices SET last_contact = @at, last_address = @lastAddress WHERE mac = @mac`),
       setTls: p(`UPDATE devices SET tls_protocol = @protocol WHERE mac = @mac`),
+      setSecure: p(`UPDATE devices SET mode = coalesce(@mode, mode), bootstrap = CASE WHEN @setBootstrap THEN @bootstrap ELSE bootstrap END,
+        cert_serial = CASE WHEN @setSerial THEN @serial ELSE cert_serial END WHERE mac = @mac`),
+      getSetting: p(`SELECT value FROM settings WHERE name = ?`),
+      setSetting: p(`INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`),
       setState: p(`UPDATE devices SET state = @state WHERE mac = @mac`),
       deleteItems: p(`DELETE FROM items WHERE mac = ?`),
       deleteItem: p(`DELETE FROM items WHERE mac = @mac AND name = @name AND idx IS @idx`),
@@ -152,6 +160,12 @@ export class Store {
       if (mac && changes.state) this.st.setState!.run({ mac, state: changes.state });
       if (mac && record.tlsProtocol) this.st.setTls!.run({ mac, protocol: record.tlsProtocol });
       if (mac && changes.assignProfile) this.jobs.assignProfile(mac, changes.assignProfile);
+      if (mac && (changes.mode !== undefined || changes.bootstrap !== undefined || changes.certSerial !== undefined)) {
+        this.st.setSecure!.run({
+          mac, mode: changes.mode ?? null, setBootstrap: changes.bootstrap !== undefined ? 1 : 0, bootstrap: changes.bootstrap ?? null,
+          setSerial: changes.certSerial !== undefined ? 1 : 0, serial: changes.certSerial ?? null,
+        });
+      }
       for (const change of changes.jobs ?? []) this.jobs.apply(change, at);
       const newJobIds = (changes.newJobs ?? []).map((j) => this.jobs.add(j, at).id);
 
@@ -250,6 +264,23 @@ export class Store {
     return (this.db.prepare('SELECT count(*) AS n FROM exchanges').get() as { n: number }).n;
   }
 
+  /** Small facts the service shares with CLI processes (e.g. the secure port actually bound). */
+  setting(name: string): string | undefined {
+    return (this.st.getSetting!.get(name) as { value: string } | undefined)?.value;
+  }
+
+  setSetting(name: string, value: string): void {
+    this.st.setSetting!.run(name, value);
+  }
+
+  /** Changes a device outside any exchange (bootstrap queued, certificate revoked, …). */
+  updateDevice(mac: string, changes: Pick<Changes, 'mode' | 'bootstrap' | 'certSerial'>): void {
+    this.st.setSecure!.run({
+      mac, mode: changes.mode ?? null, setBootstrap: changes.bootstrap !== undefined ? 1 : 0, bootstrap: changes.bootstrap ?? null,
+      setSerial: changes.certSerial !== undefined ? 1 : 0, serial: changes.certSerial ?? null,
+    });
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }
@@ -263,6 +294,7 @@ interface DeviceRow {
   mac: string; e164: string | null; device_type: string | null; software_version: string | null; part_number: string | null;
   contact_me_uri: string | null; last_address: string | null; mode: Device['mode']; state: Device['state']; tls_protocol: string | null;
   first_contact: number; last_contact: number; profile: string | null; last_contact_me: number | null;
+  bootstrap: Device['bootstrap']; cert_serial: string | null;
 }
 interface ItemRow { name: string; idx: number | null; value: string; status: string | null; updated: number }
 interface InteractionRow {
@@ -282,6 +314,7 @@ function toDevice(r: DeviceRow): Device {
     mac: r.mac, e164: r.e164, deviceType: r.device_type, softwareVersion: r.software_version, partNumber: r.part_number,
     contactMeUri: r.contact_me_uri, lastAddress: r.last_address, mode: r.mode, state: r.state, tlsProtocol: r.tls_protocol,
     firstContact: r.first_contact, lastContact: r.last_contact, profile: r.profile, lastContactMe: r.last_contact_me,
+    bootstrap: r.bootstrap, certSerial: r.cert_serial,
   };
 }
 
