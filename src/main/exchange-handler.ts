@@ -32,7 +32,8 @@ export class ExchangeHandler implements RequestHandler {
   constructor(
     private readonly store: Store,
     private readonly now: () => number = Date.now,
-    private readonly security: ExchangeSecurity = {},
+    /** Set by the service once its PKI is open; empty means Default Mode only. */
+    public security: ExchangeSecurity = {},
   ) {
     this.engine = new InteractionEngine({
       device: (mac) => store.device(mac),
@@ -41,7 +42,7 @@ export class ExchangeHandler implements RequestHandler {
       overrides: (mac) => store.jobs.overrides(mac),
       secretOf: (job) => {
         const sealed = store.jobs.secret(job.id);
-        return sealed && security.openSecret ? security.openSecret(sealed) : undefined;
+        return sealed && this.security.openSecret ? this.security.openSecret(sealed) : undefined;
       },
     });
   }

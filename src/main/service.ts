@@ -9,7 +9,9 @@ import { ExchangeHandler } from './exchange-handler';
 import { DcmpListener } from './net/dcmp-listener';
 import { WpiListener, type ListenerLimits } from './net/wpi-listener';
 import type { TlsProfile } from './net/tls-profile';
-import { loadOrCreateDefaultIdentity } from './pki/server-identity';
+import { networkInterfaces, hostname } from 'node:os';
+import { openJobSecret } from './bootstrap';
+import { Pki, loadOrCreateDefaultIdentity, type KeyProtector } from './pki';
 import { Store, type StoreOptions } from './store';
 
 export interface ServiceConfig {
@@ -33,6 +35,12 @@ export interface ServiceConfig {
   autoContact?: boolean;
   /** Put this service's address and port into contact-me requests (dls_ip_addr / dls_ip_port). */
   announceInContactMe?: boolean;
+  /** Opens the sealed keys; without it Secure Mode is off (no CA, no mutual-TLS listener). */
+  keyProtector?: KeyProtector;
+  /** Mutual-TLS port for phones in Secure Mode (default 18444, 0 = any free port). */
+  securePort?: number;
+  /** TLS compatibility of the secure listener. */
+  secureTls?: TlsProfile;
 }
 
 export interface ListeningInfo {
@@ -40,15 +48,21 @@ export interface ListeningInfo {
   port: number;
   tls: TlsProfile;
   dcmpPort?: number;
+  /** Bound Secure-Mode port; absent when Secure Mode is off. */
+  securePort?: number;
 }
 
 export const DEFAULT_PORT = 18443;
+export const DEFAULT_SECURE_PORT = 18444;
 
 export class Service {
   readonly store: Store;
   readonly handler: ExchangeHandler;
   readonly contacts: Contacts;
   private listener: WpiListener | null = null;
+  private secureListener: WpiListener | null = null;
+  /** The CA and certificates, once Secure Mode is on. */
+  pki: Pki | null = null;
   private dcmp: DcmpListener | null = null;
   private sweeper: NodeJS.Timeout | null = null;
   private scheduler: NodeJS.Timeout | null = null;
@@ -61,7 +75,8 @@ export class Service {
 
   async start(): Promise<ListeningInfo> {
     const host = this.config.host ?? '0.0.0.0';
-    const identity = await loadOrCreateDefaultIdentity(this.config.dataDir);
+    const protector = this.config.keyProtector;
+    const identity = await loadOrCreateDefaultIdentity(this.config.dataDir, protector);
     this.listener = new WpiListener({
       kind: 'default',
       host,
@@ -75,6 +90,7 @@ export class Service {
     const port = await this.listener.listen();
     if (this.config.announceInContactMe) this.contacts.announcePort = port;
     const info: ListeningInfo = { host, port, tls: this.config.tls ?? 'modern' };
+    if (protector) info.securePort = await this.startSecure(host, protector);
     if (this.config.dcmpPort !== undefined) {
       this.dcmp = new DcmpListener(host, this.config.dcmpPort, dcmpHandler(this.store, (r) => this.handler.recordExchange(r)), this.config.onError);
       info.dcmpPort = await this.dcmp.listen();
@@ -86,6 +102,36 @@ export class Service {
       this.scheduler.unref();
     }
     return info;
+  }
+
+  /**
+   * Secure Mode (manual p.62–68): the CA, a server certificate signed by it, and the mutual-TLS
+   * listener that only lets in phones presenting a client certificate from that CA.
+   */
+  private async startSecure(host: string, protector: KeyProtector): Promise<number> {
+    const pki = await Pki.open(this.config.dataDir, protector);
+    this.pki = pki;
+    const server = await pki.secureServerIdentity(serverNames(host));
+    this.handler.security = {
+      openSecret: (sealed) => openJobSecret(protector, sealed),
+      isRevoked: (serial) => pki.isRevoked(serial),
+      revoke: (serial) => void pki.revoke(serial),
+    };
+    this.secureListener = new WpiListener({
+      kind: 'secure',
+      host,
+      port: this.config.securePort ?? DEFAULT_SECURE_PORT,
+      tls: { key: server.key, cert: server.cert, ca: server.ca, requestCert: true, rejectUnauthorized: true },
+      tlsProfile: this.config.secureTls ?? 'modern',
+      handler: this.handler,
+      limits: this.config.limits,
+      onError: this.config.onError,
+      identify: (cert) => pki.deviceIdentity(cert),
+    });
+    const port = await this.secureListener.listen();
+    // CLI processes (bootstrap) need the port the phones must use.
+    this.store.setSetting('secure_port', String(port));
+    return port;
   }
 
   /** Ends interactions whose phone went silent, so their devices show idle again. */
@@ -113,9 +159,19 @@ export class Service {
     if (this.sweeper) clearInterval(this.sweeper);
     if (this.scheduler) clearInterval(this.scheduler);
     await this.listener?.close();
+    await this.secureListener?.close();
     await this.dcmp?.close();
     this.listener = null;
+    this.secureListener = null;
     this.dcmp = null;
     this.store.close();
   }
+}
+
+/** Names for the secure certificate: this machine's, and the addresses phones may connect to. */
+function serverNames(host: string): { dns: string[]; ips: string[] } {
+  const ips = new Set<string>(['127.0.0.1', '::1']);
+  if (host !== '0.0.0.0' && host !== '::') ips.add(host);
+  else for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) ips.add(a.address.split('%')[0]!);
+  return { dns: [...new Set([hostname(), 'localhost'])], ips: [...ips] };
 }

@@ -1,14 +1,15 @@
 /**
  * The Default-Mode listener's TLS identity: a self-signed certificate made on first run and kept in
  * the data directory. Phones in Default Mode do not check it (manual p.12), so self-signed is fine;
- * the Secure-Mode listener gets a CA-signed one of its own.
+ * the Secure-Mode listener gets a CA-signed one of its own (Pki.secureServerIdentity).
  */
 import { generateKeyPair, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import forge from 'node-forge';
+import type { KeyProtector } from './key-protector';
 
 export interface TlsIdentity {
   key: string;
@@ -17,16 +18,32 @@ export interface TlsIdentity {
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
-export async function loadOrCreateDefaultIdentity(dataDir: string): Promise<TlsIdentity> {
+/**
+ * Without `protector` the key is kept in clear in `<dataDir>/tls/default-server.key` (0600), as
+ * before. With one it is kept sealed in `default-server.key.sealed`, and a clear key left by an
+ * earlier run is sealed and removed (docs/pki.md).
+ */
+export async function loadOrCreateDefaultIdentity(dataDir: string, protector?: KeyProtector): Promise<TlsIdentity> {
   const dir = join(dataDir, 'tls');
   const keyPath = join(dir, 'default-server.key');
+  const sealedPath = join(dir, 'default-server.key.sealed');
   const certPath = join(dir, 'default-server.crt');
-  if (existsSync(keyPath) && existsSync(certPath)) {
+  if (protector !== undefined && existsSync(certPath)) {
+    if (existsSync(sealedPath)) return { key: protector.open(readFileSync(sealedPath)).toString('utf8'), cert: readFileSync(certPath, 'utf8') };
+    if (existsSync(keyPath)) {
+      const key = readFileSync(keyPath, 'utf8');
+      writeAtomic(sealedPath, protector.seal(Buffer.from(key, 'utf8')), 0o600);
+      rmSync(keyPath);
+      return { key, cert: readFileSync(certPath, 'utf8') };
+    }
+  }
+  if (protector === undefined && existsSync(keyPath) && existsSync(certPath)) {
     return { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8') };
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const identity = await createSelfSigned(`LocalDLS ${hostname()}`);
-  writeAtomic(keyPath, identity.key, 0o600);
+  if (protector !== undefined) writeAtomic(sealedPath, protector.seal(Buffer.from(identity.key, 'utf8')), 0o600);
+  else writeAtomic(keyPath, identity.key, 0o600);
   writeAtomic(certPath, identity.cert, 0o644);
   return identity;
 }
@@ -57,14 +74,14 @@ export async function createSelfSigned(commonName: string, years = 10): Promise<
   return { key: privateKey, cert: forge.pki.certificateToPem(cert) };
 }
 
-/** 16 random bytes with the top bit clear, so the DER integer stays positive. */
+/** 16 random bytes with the top bit clear (positive DER integer) and a non-zero first byte (minimal DER). */
 export function randomSerial(): string {
   const bytes = randomBytes(16);
-  bytes[0] = (bytes[0] as number) & 0x7f;
+  bytes[0] = ((bytes[0] as number) & 0x7f) || 0x01;
   return bytes.toString('hex');
 }
 
-function writeAtomic(path: string, content: string, mode: number): void {
+function writeAtomic(path: string, content: string | Buffer, mode: number): void {
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, content, { mode });
   chmodSync(tmp, mode);

@@ -85,8 +85,11 @@ export class InteractionEngine {
 
     // Fragments: answer GetNextFragment with the same nonce until fragment="final".
     if (message.fragment === 'next') {
-      if (session.assembling) session.assembling.items.push(...message.items);
-      else session.assembling = { first: message, items: [...message.items] };
+      const refused = this.sessions.addFragment(session, message);
+      if (refused) {
+        if (isNew) this.sessions.remove(session);
+        throw new ProtocolError(refused.reason, refused.status);
+      }
       const opening = isNew && FIRST_MESSAGE_REASONS.has(message.reason);
       const mac = opening ? normalizeMac(itemValue(message.items, 'mac-addr') ?? '') : session.mac;
       if (opening && mac) session.mac = mac;
@@ -103,7 +106,7 @@ export class InteractionEngine {
     let whole = message;
     if (session.assembling) {
       whole = { ...session.assembling.first, nonce: message.nonce, fragment: 'final', items: [...session.assembling.items, ...message.items] };
-      session.assembling = null;
+      this.sessions.dropAssembly(session);
     }
 
     const claimed = normalizeMac(itemValue(whole.items, 'mac-addr') ?? '');
@@ -133,6 +136,7 @@ export class InteractionEngine {
       throw err;
     }
     if (decision.changes.device) session.mac = decision.changes.device.mac;
+    else if (session.mac === null && mac !== null && this.lookups.device(mac)) session.mac = mac;
     const changes = { ...decision.changes };
     // Only the first exchange of a session opens an interaction.
     if (!isNew && session.interactionId !== null) delete changes.openInteraction;

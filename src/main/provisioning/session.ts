@@ -17,8 +17,8 @@ export interface Session {
   peerAddress: string;
   listener: ListenerKind;
   interactionId: number | null;
-  /** Phone message being assembled from fragments (manual p.69–70). */
-  assembling: { first: WorkpointMessage; items: Item[] } | null;
+  /** Phone message being assembled from fragments (manual p.69–70); `bytes` is what it holds (estimate). */
+  assembling: { first: WorkpointMessage; items: Item[]; bytes: number } | null;
   /** The job in flight and the busy chain (see decide.ts). */
   interaction: InteractionState;
   lastSeen: number;
@@ -29,11 +29,21 @@ export interface SessionLimits {
   idleMs: number;
   /** Bound on memory: the oldest session is dropped beyond this. */
   maxSessions: number;
+  /** Bound on one phone message held as fragments until its final part (default 4 MiB). */
+  maxAssemblyBytes?: number;
+  /** Bound on the fragments all sessions hold together (default 64 MiB). */
+  maxAssemblingBytes?: number;
 }
+
+/** A phone's whole ReadAllItems reply is tens of kB; these bounds only stop a peer that never sends the final fragment. */
+export const DEFAULT_MAX_ASSEMBLY_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_MAX_ASSEMBLING_BYTES = 64 * 1024 * 1024;
 
 export class SessionTable {
   private readonly byId = new Map<string, Session>();
   private readonly byPeer = new Map<string, Session>();
+  /** What all assemblies hold together. */
+  private assemblingBytes = 0;
   constructor(private readonly limits: SessionLimits = { idleMs: 120_000, maxSessions: 10_000 }) {}
 
   create(peerAddress: string, listener: ListenerKind, now: number): Session {
@@ -78,7 +88,41 @@ export class SessionTable {
     this.byId.set(session.id, session);
   }
 
+  /**
+   * Holds a fragment's items until the final fragment. Beyond a bound nothing is added, the
+   * session's assembly is dropped and the reason (one line) is returned; null when held.
+   */
+  addFragment(session: Session, message: WorkpointMessage): { status: 413 | 503; reason: string } | null {
+    const bytes = message.items.reduce((sum, i) => sum + 64 + i.name.length + i.value.length + (i.status?.length ?? 0), 0);
+    const perMessage = this.limits.maxAssemblyBytes ?? DEFAULT_MAX_ASSEMBLY_BYTES;
+    const overall = this.limits.maxAssemblingBytes ?? DEFAULT_MAX_ASSEMBLING_BYTES;
+    if ((session.assembling?.bytes ?? 0) + bytes > perMessage) {
+      this.dropAssembly(session);
+      return { status: 413, reason: `fragmented message larger than ${perMessage} bytes: its fragments are dropped` };
+    }
+    if (this.assemblingBytes + bytes > overall) {
+      this.dropAssembly(session);
+      return { status: 503, reason: 'too many fragmented messages in progress: try again later' };
+    }
+    if (session.assembling) {
+      for (const item of message.items) session.assembling.items.push(item);
+      session.assembling.bytes += bytes;
+    } else {
+      session.assembling = { first: message, items: [...message.items], bytes };
+    }
+    this.assemblingBytes += bytes;
+    return null;
+  }
+
+  /** The final fragment arrived (or the assembly is given up): the session holds none any more. */
+  dropAssembly(session: Session): void {
+    if (!session.assembling) return;
+    this.assemblingBytes -= session.assembling.bytes;
+    session.assembling = null;
+  }
+
   remove(session: Session): void {
+    this.dropAssembly(session);
     this.byId.delete(session.id);
     const key = `${session.listener}|${session.peerAddress}`;
     if (this.byPeer.get(key) === session) this.byPeer.delete(key);

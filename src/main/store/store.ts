@@ -75,7 +75,10 @@ export class Store {
   readonly jobs: JobTables;
   private readonly st: Record<string, Statement>;
 
-  constructor(dataDir: string, options: StoreOptions = {}) {
+  constructor(
+    readonly dataDir: string,
+    options: StoreOptions = {},
+  ) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     this.db = new BetterSqlite3(join(dataDir, 'localdls.sqlite'), {
       nativeBinding: options.nativeBinding,

@@ -1,0 +1,101 @@
+/**
+ * Preparing Secure-Mode bootstraps (manual §3.6.10, p.62–68): a client certificate per phone,
+ * the items of the bootstrap WriteItems, and for the PIN variant the PIN whose first part opens
+ * secure-mode-data and whose last 3 characters come back as the TAN. Everything that holds a key
+ * or the PIN is sealed with the key protector before it reaches the store.
+ */
+import type { ItemValue } from '../shared/model';
+import { buildSecureModeData, dlsClientCertificate, generatePin, tanOf, validatePin, type KeyProtector, type Pki } from './pki';
+import type { JobSecret } from './provisioning';
+import type { Store } from './store';
+
+export type PinChoice = { kind: 'none' } | { kind: 'auto'; digits?: number } | { kind: 'given'; pin: string };
+
+export interface BootstrapOptions {
+  pin: PinChoice;
+  /** The Secure-Mode port the phones must use afterwards (dls-secure-port). */
+  securePort: number;
+  /** How often the user may mistype the PIN on the phone (manual p.67: e.g. 3). */
+  maxPinRetries?: number;
+  onProgress?: (done: number, total: number, mac: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface PreparedBootstrap {
+  mac: string;
+  e164: string | null;
+  jobId: number;
+  /** The PIN to type on the phone (PIN variant only): show it only on the PIN sheet. */
+  pin?: string;
+}
+
+/** The sealed part of a bootstrap job; the PIN is kept for reprinting the sheet. */
+interface SealedBootstrap extends JobSecret {
+  pin?: string;
+}
+
+export async function prepareBootstraps(store: Store, pki: Pki, protector: KeyProtector, macs: readonly string[], options: BootstrapOptions): Promise<PreparedBootstrap[]> {
+  if (options.pin.kind === 'given') validatePin(options.pin.pin);
+  if (options.pin.kind === 'given' && macs.length > 1) throw new Error('one given PIN for several phones would let any of them take any credential: use --pin auto');
+  const caPems = pki.caChainPems();
+  const prepared: PreparedBootstrap[] = [];
+  for (const [n, mac] of macs.entries()) {
+    if (options.signal?.aborted) throw new Error('bootstrap cancelled');
+    const device = store.device(mac);
+    if (!device) throw new Error(`no device ${mac}: a phone must contact the service once before it can be bootstrapped`);
+    if (device.mode === 'secure') throw new Error(`${mac} is already in Secure Mode`);
+    // Key generation runs off the event loop (node:crypto, async).
+    const credential = await pki.issueDeviceCertificate(mac);
+    const items: ItemValue[] = [];
+    const secret: SealedBootstrap = { items: [] };
+    if (options.pin.kind === 'none') {
+      items.push({ name: 'goto-secure-mode', value: 'nopin' });
+      caPems.forEach((pem, index) => items.push({ name: 'dls-server-ca', index, value: pem }));
+      items.push({ name: 'dls-secure-port', value: String(options.securePort) });
+      secret.items.push({ name: 'dls-client-certificate', value: dlsClientCertificate(credential, caPems) });
+    } else {
+      const pin = options.pin.kind === 'given' ? options.pin.pin : generatePin(options.pin.digits);
+      items.push({ name: 'goto-secure-mode', value: 'pin' }, { name: 'max-pin-retries', value: String(options.maxPinRetries ?? 3) });
+      secret.items.push({ name: 'secure-mode-data', value: buildSecureModeData(credential, caPems, options.securePort, pin) });
+      secret.tan = tanOf(pin);
+      secret.pin = pin;
+    }
+    const sealed = protector.seal(Buffer.from(JSON.stringify(secret), 'utf8'));
+    const job = store.db.transaction(() => {
+      const j = store.jobs.add({ mac, kind: 'Bootstrap', items, secret: sealed, source: `bootstrap:${options.pin.kind === 'none' ? 'nopin' : 'pin'}` }, Date.now());
+      store.updateDevice(mac, { bootstrap: 'pending' });
+      return j;
+    })();
+    prepared.push({ mac, e164: device.e164, jobId: job.id, ...(secret.pin ? { pin: secret.pin } : {}) });
+    options.onProgress?.(n + 1, macs.length, mac);
+  }
+  return prepared;
+}
+
+/** Opens a bootstrap job's sealed part for the engine. */
+export function openJobSecret(protector: KeyProtector, sealed: Buffer): JobSecret | undefined {
+  try {
+    const s = JSON.parse(protector.open(sealed).toString('utf8')) as SealedBootstrap;
+    return { items: s.items, ...(s.tan !== undefined ? { tan: s.tan } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A PIN sheet to print or hand out: CSV (for tools, and the simulator's --pins) or HTML. */
+export function pinSheet(rows: readonly PreparedBootstrap[], format: 'csv' | 'html', site = 'LocalDLS'): string {
+  const withPin = rows.filter((r) => r.pin);
+  if (format === 'csv') return ['mac,e164,pin', ...withPin.map((r) => `${r.mac},${r.e164 ?? ''},${r.pin}`)].join('\n') + '\n';
+  const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot' }[c]};`);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(site)} PIN sheet</title>
+<style>body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #999;padding:.4em .8em;text-align:left}td.pin{font:1.2em monospace;letter-spacing:.15em}</style>
+</head><body>
+<h1>${esc(site)}: Secure Mode PINs</h1>
+<p>Type the PIN on the phone when it asks. The last three digits are checked by the service (TAN). Keep this sheet private; destroy it when the phones are secure.</p>
+<table><thead><tr><th>MAC</th><th>E.164</th><th>PIN</th></tr></thead><tbody>
+${withPin.map((r) => `<tr><td>${esc(r.mac)}</td><td>${esc(r.e164 ?? '')}</td><td class="pin">${esc(r.pin!)}</td></tr>`).join('\n')}
+</tbody></table>
+</body></html>
+`;
+}

@@ -1,0 +1,53 @@
+/** Public API of the PKI module (docs/pki.md, docs/secure-mode-data.md). */
+export {
+  type KeyProtector,
+  type KdfFile,
+  type PassphraseProtectorOptions,
+  type ProtectorSource,
+  KEY_PASSPHRASE_ENV,
+  KEY_PASSPHRASE_FILE_ENV,
+  passphraseProtector,
+  protectorFromEnvironment,
+  readPassphraseFile,
+} from './key-protector';
+export {
+  Pki,
+  type PkiOptions,
+  type DeviceCredential,
+  type DeviceIdentity,
+  type ServerNames,
+  type SecureServerIdentity,
+  type CaSummary,
+  type BulkIssueOptions,
+  normalizeNames,
+  listPkiFiles,
+} from './pki';
+export { type CaMaterial, checkCa, readCaImport } from './ca';
+export { type RevokedEntry } from './revocation';
+export { canonicalMac, parseMac, macFileStem, macUrn, normalizeSerial } from './identifiers';
+export {
+  DLS_CLIENT_CERTIFICATE_PASSWORD,
+  type Pkcs12KeyAlgorithm,
+  type Pkcs12Options,
+  toPkcs12Der,
+  toPkcs12Base64,
+  dlsClientCertificate,
+  fromPkcs12Der,
+} from './pkcs12';
+export {
+  type SecureModeDataContents,
+  type SecureModeDataFormat,
+  type SecureModeDataErrorCode,
+  type PackOptions,
+  SecureModeDataError,
+  DEFAULT_SECURE_MODE_DATA_FORMAT,
+  LOCALDLS_1_DEFAULT_ITERATIONS,
+  packSecureModeData,
+  unpackSecureModeData,
+  buildSecureModeData,
+  registerSecureModeDataFormat,
+  secureModeDataFormats,
+  localDls1Keys,
+} from './secure-mode-data';
+export { PIN_MIN_DIGITS, PIN_MAX_DIGITS, TAN_LENGTH, DEFAULT_PIN_DIGITS, generatePin, validatePin, isValidPin, tanOf, pinPassword } from './pin';
+export { type TlsIdentity, loadOrCreateDefaultIdentity, createSelfSigned, randomSerial } from './server-identity';
