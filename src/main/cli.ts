@@ -11,7 +11,8 @@ import { maskItemValue } from '../shared/secrets';
 import { phoneMain } from '../phone/cli';
 import { table, UsageError, type Out } from './cli-format';
 import { CONTACT_USAGE, contactCommand, JOB_USAGE, jobCommand, PROFILE_USAGE, profileCommand, type CliContext } from './cli-jobs';
-import { DEFAULT_PORT, Service } from './service';
+import { DEFAULT_PORT, DEFAULT_SECURE_PORT, Service } from './service';
+import { BOOTSTRAP_USAGE, bootstrapCommand, CA_USAGE, caCommand, protectorFor } from './cli-secure';
 import { isLegacyProtocol, TLS_PROFILES, type TlsProfile } from './net/tls-profile';
 import { Store } from './store';
 
@@ -20,7 +21,7 @@ const COMMANDS: Record<string, { summary: string; usage: string; run: (args: str
   serve: {
     summary: 'run the provisioning service without the desktop app',
     usage: `localdls serve [--data-dir D] [--host H] [--port N] [--tls modern|legacy] [--dcmp-port N]
-               [--contact-gap S] [--no-auto-contact] [--contact-me-announce]
+               [--contact-gap S] [--no-auto-contact] [--contact-me-announce] [--ui [--ui-port N]]
 
 Runs the WPI service (Default Mode, HTTPS). When ready it prints one JSON line
   {"event":"listening","host":…,"port":…}
@@ -37,6 +38,11 @@ Options:
                            OpenStage firmware. Weaker: anyone on the LAN who records the
                            traffic has a better chance of decrypting it. Use it only while
                            such phones need it; failed handshakes say when they do.
+  --secure-port N   Secure-Mode (mutual TLS) port, default 18444; 0 picks a free one (securePort)
+  --secure-tls P    TLS compatibility of the secure port (modern | legacy)
+  --key-passphrase-file F
+                    file whose first line opens the keys (else $LOCALDLS_KEY_PASSPHRASE or
+                    $LOCALDLS_KEY_PASSPHRASE_FILE). Without a passphrase Secure Mode is off.
   --dcmp-port N  also answer DCMP polling (plain HTTP GET /dcmp/contact-me?device-id=MAC) on
                  this port: 202 when jobs wait for the phone, 200 otherwise. Off by default;
                  0 picks a free port (reported as dcmpPort).
@@ -45,6 +51,10 @@ Options:
   --no-auto-contact     do not send contact-me by itself when jobs wait (use \`localdls contact\`)
   --contact-me-announce put this machine's address and port into contact-me (dls_ip_addr,
                         dls_ip_port), so phones call back here whatever DLS address they have
+  --ui           also serve the traffic inspector to a browser, on 127.0.0.1 only, with a
+                 random token per run: open the address printed on stderr (also reported
+                 as "ui" in the listening line). Needs the built UI (\`npm run build\`).
+  --ui-port N    port of the web UI (default 0: any free port)
 
 Example:
   localdls serve --data-dir ./site-a --port 18443`,
@@ -91,6 +101,16 @@ Example:
     summary: 'send contact-me so phones call back now (respects their contact gap)',
     usage: CONTACT_USAGE,
     run: (args, out) => contactCommand(args, cliContext(out)),
+  },
+  bootstrap: {
+    summary: 'move phones to Secure Mode (with or without PIN), print the PIN sheet',
+    usage: BOOTSTRAP_USAGE,
+    run: (args, out) => bootstrapCommand(args, cliContext(out)),
+  },
+  ca: {
+    summary: "show, import or export the site's certificate authority",
+    usage: CA_USAGE,
+    run: (args, out) => caCommand(args, cliContext(out)),
   },
   phone: {
     summary: 'simulate one or many phones against a service',
@@ -163,7 +183,15 @@ async function serve(args: string[], out: Out): Promise<number> {
   const v = parse(args, {
     ...DATA_DIR, host: { type: 'string' }, port: { type: 'string' }, tls: { type: 'string' }, 'dcmp-port': { type: 'string' },
     'contact-gap': { type: 'string' }, 'no-auto-contact': { type: 'boolean' }, 'contact-me-announce': { type: 'boolean' },
+    ui: { type: 'boolean' }, 'ui-port': { type: 'string' },
+    'secure-port': { type: 'string' }, 'secure-tls': { type: 'string' }, 'key-passphrase-file': { type: 'string' },
   });
+  const secureTls = (v['secure-tls'] ?? 'modern') as TlsProfile;
+  if (!TLS_PROFILES.includes(secureTls)) throw new UsageError(`--secure-tls must be one of ${TLS_PROFILES.join(', ')}, not "${v['secure-tls']}"`);
+  const securePort = portOf(v['secure-port'], DEFAULT_SECURE_PORT, '--secure-port');
+  const keyProtector = protectorOrWarning(dataDirOf(v['data-dir']), v['key-passphrase-file']);
+  if (v['ui-port'] !== undefined && !v.ui) throw new UsageError('--ui-port needs --ui');
+  const uiPort = portOf(v['ui-port'], 0, '--ui-port');
   const gapS = v['contact-gap'] === undefined ? 300 : Number(v['contact-gap']);
   if (!Number.isFinite(gapS) || gapS < 60 || gapS > 86_400) throw new UsageError(`--contact-gap must be seconds from 60 to 86400, not "${v['contact-gap']}"`);
   const tls = (v.tls ?? 'modern') as TlsProfile;
@@ -177,25 +205,44 @@ async function serve(args: string[], out: Out): Promise<number> {
     contact: { gapMs: gapS * 1000 },
     autoContact: !v['no-auto-contact'],
     announceInContactMe: v['contact-me-announce'] === true,
+    ...(keyProtector ? { keyProtector, securePort, secureTls } : {}),
     onError: (e) => console.error(JSON.stringify({ event: 'error', message: e.message })),
   });
   let listening;
+  let webUi: import('./web/serve-ui').WebUi | null = null;
   try {
     listening = await service.start();
+    if (v.ui) {
+      const { startWebUi } = await import('./web/serve-ui');
+      webUi = await startWebUi(service, listening, { dataDir: dataDirOf(v['data-dir']), port: uiPort });
+    }
   } catch (e) {
     await service.stop();
     throw e;
   }
   service.onExchange((x) => out(JSON.stringify(exchangeLine(x))));
-  out(JSON.stringify({ event: 'listening', ...listening, dataDir: dataDirOf(v['data-dir']) }));
+  out(JSON.stringify({ event: 'listening', ...listening, dataDir: dataDirOf(v['data-dir']), ...(webUi ? { ui: webUi.url } : {}) }));
+  if (webUi) console.error(`LocalDLS web UI: ${webUi.url}`);
   await new Promise<void>((done) => {
     const stop = () => done();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  await webUi?.close();
   await service.stop();
   out(JSON.stringify({ event: 'stopped' }));
   return 0;
+}
+
+/** Secure Mode needs the key passphrase; without it the service runs Default Mode only and says why. */
+function protectorOrWarning(dataDir: string, passphraseFile: string | undefined) {
+  try {
+    return protectorFor(dataDir, passphraseFile);
+  } catch (e) {
+    if (passphraseFile !== undefined) throw e;
+    console.error(JSON.stringify({ event: 'warning', message: `Secure Mode is off: ${(e as Error).message}` }));
+    return undefined;
+  }
 }
 
 function exchangeLine(x: ExchangeSummary) {
@@ -204,6 +251,7 @@ function exchangeLine(x: ExchangeSummary) {
     id: x.id,
     time: new Date(x.started).toISOString(),
     peer: `${x.peerAddress}:${x.peerPort}`,
+    listener: x.listener,
     mac: x.mac,
     reason: x.reason,
     replyAction: x.replyAction,
@@ -253,7 +301,8 @@ async function devices(args: string[], out: Out): Promise<number> {
 
 function deviceRow(d: Device): string[] {
   const tls = d.tlsProtocol ? `${d.tlsProtocol}${isLegacyProtocol(d.tlsProtocol) ? ' (legacy)' : ''}` : '';
-  return [d.mac, d.mode, d.state, d.deviceType ?? '', d.softwareVersion ?? '', d.e164 ?? '', d.lastAddress ?? '', tls, new Date(d.lastContact).toISOString()];
+  const mode = d.bootstrap === 'pending' || d.bootstrap === 'failed' ? `${d.mode} (bootstrap ${d.bootstrap})` : d.mode;
+  return [d.mac, mode, d.state, d.deviceType ?? '', d.softwareVersion ?? '', d.e164 ?? '', d.lastAddress ?? '', tls, new Date(d.lastContact).toISOString()];
 }
 
 async function items(args: string[], out: Out): Promise<number> {
@@ -314,12 +363,12 @@ async function traffic(args: string[], out: Out): Promise<number> {
 function trafficLine(x: ExchangeSummary): string {
   const time = new Date(x.started).toISOString().slice(11, 23);
   if (x.kind === 'tls-failure') {
-    return `${String(x.id).padStart(6)} ${time} ${'-'.padEnd(17)} ${x.peerAddress.padEnd(15)} ${x.error}${x.warning ? `  hint: ${x.warning}` : ''}`;
+    return `${String(x.id).padStart(6)} ${time} ${x.listener.padEnd(10)} ${'-'.padEnd(17)} ${x.peerAddress.padEnd(15)} ${x.error}${x.warning ? `  hint: ${x.warning}` : ''}`;
   }
   const what = x.reason ? `${x.reason}${x.replyAction ? ` ${x.replyAction}/${x.replyStatus ?? ''}` : ''}${x.fragment === 'next' ? ' (fragment)' : ''}` : `${x.method} ${x.path}`;
   const answer = x.action ?? `HTTP ${x.httpStatus}`;
   const note = x.error ? `  ! ${x.error}` : x.warning ? `  ⚠ ${x.warning}` : '';
-  return `${String(x.id).padStart(6)} ${time} ${(x.mac ?? '-').padEnd(17)} ${x.peerAddress.padEnd(15)} ${what} -> ${answer} [${x.itemCount} items, ${x.requestBytes}/${x.responseBytes} B, ${x.ended - x.started} ms, ${x.tlsProtocol ?? 'no TLS'}]${note}`;
+  return `${String(x.id).padStart(6)} ${time} ${x.listener.padEnd(10)} ${(x.mac ?? '-').padEnd(17)} ${x.peerAddress.padEnd(15)} ${what} -> ${answer} [${x.itemCount} items, ${x.requestBytes}/${x.responseBytes} B, ${x.ended - x.started} ms, ${x.tlsProtocol ?? 'no TLS'}]${note}`;
 }
 
 function oneLine(s: string): string {

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { ExchangeSummary } from '../shared/model';
-import { redactForStorage } from '../shared/secrets';
+import { redactForStorage } from './redact';
 import type { HandshakeFailure, RequestHandler, WpiRequest, WpiResponse } from './net/wpi-listener';
 import { InteractionEngine, ProtocolError, sessionIdFromCookies, type JobSecret } from './provisioning';
 import type { Changes, ExchangeRecord, Store } from './store';

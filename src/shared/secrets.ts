@@ -7,9 +7,14 @@ const SECRET_NAMES = new Set(['restart-password', 'dls-client-certificate', 'sec
 
 export const MASK = '••••••';
 
+/** Password-family items whose values are not secrets themselves (flags and counters). */
+const NOT_SECRET = /(-status|-retries|-on-logoff|-policy|-length|-expiry|-change)$/;
+
 export function isSecretItem(name: string): boolean {
   const n = name.toLowerCase();
-  return SECRET_NAMES.has(n) || n.includes('pwd') || n.includes('password') || n.includes('pin-value') || n.includes('private-key');
+  if (SECRET_NAMES.has(n)) return true;
+  if (NOT_SECRET.test(n)) return false;
+  return n.includes('pwd') || n.includes('password') || n.includes('pin-value') || n.includes('private-key');
 }
 
 export function maskItemValue(name: string, value: string): string {
@@ -21,20 +26,9 @@ export function maskItemValue(name: string, value: string): string {
  * raw message views and exports.
  */
 export function maskSecretsInXml(xml: string, isSecret: (name: string) => boolean = isSecretItem): string {
-  return xml.replace(/(<(?:\w+:)?Item\b[^>]*\bname\s*=\s*(["'])([^"']*)\2[^>]*>)([\s\S]*?)(<\/(?:\w+:)?Item\s*>)/g, (whole, open: string, _q, name: string, value: string, close: string) =>
-    isSecret(name) && value.trim() !== '' ? `${open}${MASK}${close}` : whole,
+  // One Item element at a time; a self-closing <Item …/> has no value and is left alone.
+  return xml.replace(
+    /(<(?:\w+:)?Item\b[^>]*?\bname\s*=\s*(["'])([^"']*)\2[^>]*?(?<!\/)>)([^<]*)(<\/(?:\w+:)?Item\s*>)/g,
+    (whole, open: string, _q, name: string, value: string, close: string) => (isSecret(name) && value.trim() !== '' ? `${open}${MASK}${close}` : whole),
   );
-}
-
-/**
- * Items whose values never reach the store, not even in raw exchanges: a device's private key
- * (inside dls-client-certificate / secure-mode-data) and the PIN's TAN. Other secrets are stored
- * for protocol use and masked on the way out.
- */
-const NEVER_STORED = new Set(['dls-client-certificate', 'secure-mode-data', 'bootstrapping-tan']);
-
-export function redactForStorage(body: Uint8Array): Uint8Array {
-  const text = Buffer.from(body).toString('utf8');
-  if (![...NEVER_STORED].some((n) => text.includes(n))) return body;
-  return Buffer.from(maskSecretsInXml(text, (name) => NEVER_STORED.has(name)), 'utf8');
 }

@@ -55,5 +55,5 @@ describe('a WriteItems for a fleet of which half is in a call (issue "Provisioni
     const items = JSON.parse((await runCli(['items', '--data-dir', dataDir, '--mac', '00:1A:E8:00:00:02', '--json'])).stdout) as { name: string; index: number | null; value: string }[];
     expect(items.find((i) => i.name === 'sntp-addr')?.value).toBe('pool.ntp.org');
     expect(await phones.stop('SIGINT')).toBe(0);
-  });
+  }, 120_000);
 });
