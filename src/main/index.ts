@@ -1,12 +1,14 @@
 /**
  * The Electron shell: one window, hardened, and the service started with the app. The only module
- * (with its IPC file, later) that imports electron. The UI itself is its own issue; this shell
- * already applies the security settings the UI will rely on.
+ * (with ipc.ts) that imports electron. The UI is served from app://localdls/ (not file://) and
+ * talks to the service only through the LocalDlsApi exposed by the preload.
  */
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
-import { app, BrowserWindow, dialog, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, net, protocol, session, shell } from 'electron';
+import { LocalDlsApiHost } from './api';
+import { forwardEvents, registerIpc } from './ipc';
 import { Service } from './service';
 
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
@@ -19,6 +21,27 @@ function electronBinding(): string | undefined {
 
 const here = dirname(fileURLToPath(import.meta.url));
 let service: Service | null = null;
+let api: LocalDlsApiHost | null = null;
+
+/** The UI's origin; ipc.ts accepts calls only from frames on it (or the dev server in development). */
+const APP_URL = 'app://localdls/';
+protocol.registerSchemesAsPrivileged([{ scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+
+/** Serves out/renderer under app://localdls/, with the CSP, and nothing outside that folder. */
+function serveAppProtocol(): void {
+  const root = resolve(here, '../renderer');
+  protocol.handle('app', async (request) => {
+    const url = new URL(request.url);
+    const file = resolve(root, `.${decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname)}`);
+    const rel = relative(root, file);
+    if (url.host !== 'localdls' || rel.startsWith('..') || isAbsolute(rel) || !existsSync(file)) return new Response('not found', { status: 404 });
+    const res = await net.fetch(pathToFileURL(file).toString());
+    const headers = new Headers(res.headers);
+    headers.set('Content-Security-Policy', CSP);
+    headers.set('X-Content-Type-Options', 'nosniff');
+    return new Response(res.body, { status: res.status, headers });
+  });
+}
 
 async function createWindow(): Promise<void> {
   const win = new BrowserWindow({
@@ -36,20 +59,29 @@ async function createWindow(): Promise<void> {
   win.on('ready-to-show', () => win.show());
   win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
   win.webContents.on('will-navigate', (event) => event.preventDefault());
+  if (api) forwardEvents(api, win.webContents);
   if (process.env.ELECTRON_RENDERER_URL) await win.loadURL(process.env.ELECTRON_RENDERER_URL);
-  else await win.loadFile(join(here, '../renderer/index.html'));
+  else await win.loadURL(`${APP_URL}index.html`);
 }
 
 app.whenReady().then(async () => {
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  session.defaultSession.setPermissionCheckHandler(() => false);
+  serveAppProtocol();
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
   });
-  service = new Service({ dataDir: join(app.getPath('userData'), 'data'), store: { nativeBinding: electronBinding() } });
+  const dataDir = join(app.getPath('userData'), 'data');
+  service = new Service({ dataDir, store: { nativeBinding: electronBinding() } });
+  api = new LocalDlsApiHost(service, { dataDir });
+  registerIpc(api, [APP_URL, ...(process.env.ELECTRON_RENDERER_URL ? [process.env.ELECTRON_RENDERER_URL] : [])]);
   try {
-    await service.start();
+    const listening = await service.start();
+    api.setListeners([{ kind: 'default', host: listening.host, port: listening.port, tlsProfile: listening.tls, state: 'listening', error: null }]);
   } catch (e) {
-    dialog.showErrorBox('LocalDLS could not start its service', e instanceof Error ? e.message : String(e));
+    const message = e instanceof Error ? e.message : String(e);
+    api.setListeners([{ kind: 'default', host: '0.0.0.0', port: 0, tlsProfile: 'modern', state: 'failed', error: message }]);
+    dialog.showErrorBox('LocalDLS could not start its service', message);
   }
   await createWindow();
 });
@@ -63,5 +95,6 @@ app.on('web-contents-created', (_event, contents) => {
 });
 
 app.on('window-all-closed', () => {
+  api?.close();
   void service?.stop().finally(() => app.quit());
 });

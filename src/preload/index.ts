@@ -1,7 +1,56 @@
 /**
- * Preload: will expose the one typed API object from src/shared (issue "Desktop app"). Nothing of
- * ipcRenderer is exposed to the page.
+ * Preload: exposes exactly the typed LocalDlsApi as `window.localdls`, one narrow function per
+ * operation. Nothing of ipcRenderer reaches the page, and event listeners never see Electron's
+ * event object. Sandboxed: the bundle needs nothing at run time but `electron`.
  */
-import { contextBridge } from 'electron';
+import { contextBridge, ipcRenderer } from 'electron';
+import {
+  ApiError,
+  fromWireError,
+  ipcChannel,
+  ipcEventChannel,
+  type ApiEvent,
+  type ApiEventPayloads,
+  type ApiMethod,
+  type IpcEnvelope,
+  type LocalDlsApi,
+  type LocalDlsCommands,
+  type Unsubscribe,
+} from '../shared/api';
 
-contextBridge.exposeInMainWorld('localdls', Object.freeze({ version: '0.1.0' }));
+function invoke<M extends ApiMethod>(method: M) {
+  return async (...args: Parameters<LocalDlsCommands[M]>): Promise<Awaited<ReturnType<LocalDlsCommands[M]>>> => {
+    const envelope = (await ipcRenderer.invoke(ipcChannel(method), ...args)) as IpcEnvelope;
+    if (!envelope || typeof envelope !== 'object') throw new ApiError('internal', `${method}: no answer from the service`);
+    if (!envelope.ok) throw fromWireError(envelope.error);
+    return envelope.result as Awaited<ReturnType<LocalDlsCommands[M]>>;
+  };
+}
+
+function subscribe<E extends ApiEvent>(event: E) {
+  return (listener: (payload: ApiEventPayloads[E]) => void): Unsubscribe => {
+    if (typeof listener !== 'function') throw new ApiError('bad-argument', 'listener must be a function');
+    const wrapped = (_event: Electron.IpcRendererEvent, payload: ApiEventPayloads[E]) => listener(payload);
+    ipcRenderer.on(ipcEventChannel(event), wrapped);
+    return () => {
+      ipcRenderer.removeListener(ipcEventChannel(event), wrapped);
+    };
+  };
+}
+
+const api: LocalDlsApi = {
+  getStatus: invoke('getStatus'),
+  listExchanges: invoke('listExchanges'),
+  getExchange: invoke('getExchange'),
+  revealExchangeItem: invoke('revealExchangeItem'),
+  exportExchanges: invoke('exportExchanges'),
+  clearView: invoke('clearView'),
+  listDevices: invoke('listDevices'),
+  getDevice: invoke('getDevice'),
+  revealDeviceItem: invoke('revealDeviceItem'),
+  onExchanges: subscribe('exchanges'),
+  onDevicesChanged: subscribe('devicesChanged'),
+  onStatus: subscribe('status'),
+};
+
+contextBridge.exposeInMainWorld('localdls', Object.freeze(api));

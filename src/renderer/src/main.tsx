@@ -1,9 +1,13 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
+import { connect } from './api/connect';
+import './styles.css';
+
+const connection = connect(window);
 
 createRoot(document.getElementById('root') as HTMLElement).render(
   <StrictMode>
-    <App />
+    <App api={connection.api} onConnection={connection.onConnection} />
   </StrictMode>,
 );

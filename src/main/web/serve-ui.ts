@@ -1,0 +1,44 @@
+/**
+ * `serve --ui`: the LocalDlsApi over a started Service, and the web UI server in front of it.
+ * Kept apart from cli.ts so the CLI only decides whether to call it.
+ */
+import type { ListenerStatus } from '../../shared/api';
+import { LocalDlsApiHost } from '../api';
+import type { ListeningInfo, Service } from '../service';
+import { startUiServer, type UiServer } from './ui-server';
+
+/** The listener list the status bar shows, from what Service.start() reported. */
+export function listenersOf(info: ListeningInfo): ListenerStatus[] {
+  const list: ListenerStatus[] = [{ kind: 'default', host: info.host, port: info.port, tlsProfile: info.tls, state: 'listening', error: null }];
+  // ListeningInfo does not say the secure port's profile (--secure-tls); it always asks for a client certificate.
+  if (info.securePort !== undefined) list.push({ kind: 'secure', host: info.host, port: info.securePort, tlsProfile: 'mutual TLS', state: 'listening', error: null });
+  if (info.dcmpPort !== undefined) list.push({ kind: 'dcmp', host: info.host, port: info.dcmpPort, tlsProfile: 'none (plain HTTP)', state: 'listening', error: null });
+  return list;
+}
+
+export interface WebUi {
+  url: string;
+  api: LocalDlsApiHost;
+  server: UiServer;
+  close(): Promise<void>;
+}
+
+export async function startWebUi(service: Service, listening: ListeningInfo, options: { dataDir: string; port: number; rendererDir?: string }): Promise<WebUi> {
+  const api = new LocalDlsApiHost(service, { dataDir: options.dataDir, listeners: listenersOf(listening) });
+  let server: UiServer;
+  try {
+    server = await startUiServer({ api, port: options.port, rendererDir: options.rendererDir });
+  } catch (e) {
+    api.close();
+    throw e;
+  }
+  return {
+    url: server.url,
+    api,
+    server,
+    close: async () => {
+      await server.close();
+      api.close();
+    },
+  };
+}

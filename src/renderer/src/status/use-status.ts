@@ -1,0 +1,22 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { LocalDlsApi, ServiceStatus } from '../../../shared/api';
+
+/** The service status, loaded once and then kept current by `onStatus` events. */
+export function useStatus(api: LocalDlsApi): { value: ServiceStatus | null; error: string | null; refresh: () => void } {
+  const [value, setValue] = useState<ServiceStatus | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const refresh = useCallback(() => {
+    api.getStatus().then(
+      (s) => {
+        setValue(s);
+        setError(null);
+      },
+      (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
+    );
+  }, [api]);
+  useEffect(() => {
+    refresh();
+    return api.onStatus((s) => setValue(s));
+  }, [api, refresh]);
+  return useMemo(() => ({ value, error, refresh }), [value, error, refresh]);
+}

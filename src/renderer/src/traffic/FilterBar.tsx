@@ -1,0 +1,109 @@
+/**
+ * The traffic filter: device, reason, action, status, mode, errors only and free text, applied by
+ * the service. Text fields wait 250 ms after the last key so typing does not query per letter.
+ */
+import { useEffect, useRef, useState, type ChangeEvent } from 'react';
+import type { ExchangeFilter } from '../../../shared/api';
+import type { ListenerKind } from '../../../shared/model';
+import { count } from '../lib/format';
+
+// The manual's vocabulary (the service accepts any value; these are the suggestions).
+const REASONS = ['start-up', 'local-changes', 'inventory-changes', 'status', 'solicited', 'reply-to', 'clean-up'];
+const ACTIONS = ['ReadAllItems', 'ReadItems', 'WriteItems', 'Restart', 'FileDeployment', 'SoftwareDeployment', 'CleanUp', 'GetNextFragment'];
+const STATUSES = ['200', '4xx', '400', '5xx', 'accepted', 'failed', 'busy', 'tls'];
+const MODES: { value: ListenerKind; label: string }[] = [
+  { value: 'default', label: 'Default Mode' },
+  { value: 'secure', label: 'Secure Mode' },
+  { value: 'dcmp', label: 'DCMP' },
+  { value: 'contact-me', label: 'Contact-me' },
+];
+
+export interface FilterBarProps {
+  filter: ExchangeFilter;
+  onChange: (filter: ExchangeFilter) => void;
+  matched: number;
+  total: number;
+  loading: boolean;
+}
+
+type Draft = Required<Pick<ExchangeFilter, 'device' | 'reason' | 'action' | 'status' | 'text'>> & { listener: ListenerKind | ''; errorsOnly: boolean };
+
+function draftOf(f: ExchangeFilter): Draft {
+  return { device: f.device ?? '', reason: f.reason ?? '', action: f.action ?? '', status: f.status ?? '', text: f.text ?? '', listener: f.listener ?? '', errorsOnly: f.errorsOnly ?? false };
+}
+
+function filterOf(d: Draft): ExchangeFilter {
+  const f: ExchangeFilter = {};
+  if (d.device.trim()) f.device = d.device.trim();
+  if (d.reason.trim()) f.reason = d.reason.trim();
+  if (d.action.trim()) f.action = d.action.trim();
+  if (d.status.trim()) f.status = d.status.trim();
+  if (d.text.trim()) f.text = d.text.trim();
+  if (d.listener) f.listener = d.listener;
+  if (d.errorsOnly) f.errorsOnly = true;
+  return f;
+}
+
+const same = (a: ExchangeFilter, b: ExchangeFilter) => JSON.stringify(filterOf(draftOf(a))) === JSON.stringify(filterOf(draftOf(b)));
+
+export function FilterBar({ filter, onChange, matched, total, loading }: FilterBarProps) {
+  const [draft, setDraft] = useState<Draft>(() => draftOf(filter));
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const applied = useRef(filter);
+
+  // A filter set from outside (a link from a device page) replaces the draft.
+  useEffect(() => {
+    if (!same(filter, applied.current)) setDraft(draftOf(filter));
+    applied.current = filter;
+  }, [filter]);
+
+  const apply = (next: Draft, debounce: boolean) => {
+    setDraft(next);
+    if (timer.current) clearTimeout(timer.current);
+    const run = () => {
+      const f = filterOf(next);
+      applied.current = f;
+      onChange(f);
+    };
+    if (debounce) timer.current = setTimeout(run, 250);
+    else run();
+  };
+  useEffect(() => () => {
+    if (timer.current) clearTimeout(timer.current);
+  }, []);
+
+  const active = Object.keys(filterOf(draft)).length > 0;
+  const text = (key: 'device' | 'text' | 'status' | 'reason' | 'action') => ({
+    value: draft[key],
+    onChange: (e: ChangeEvent<HTMLInputElement>) => apply({ ...draft, [key]: e.target.value }, true),
+  });
+
+  return (
+    <div className="filterbar" role="search" aria-label="Filter exchanges">
+      <input className="input f-text" type="search" placeholder="Search bodies, MAC, errors…" aria-label="Free text" maxLength={200} {...text('text')} />
+      <input className="input f-device" placeholder="Device / MAC / IP" aria-label="Device" maxLength={64} {...text('device')} />
+      <input className="input f-reason" placeholder="Reason" aria-label="Reason" list="f-reasons" maxLength={64} {...text('reason')} />
+      <input className="input f-action" placeholder="Action" aria-label="Action" list="f-actions" maxLength={64} {...text('action')} />
+      <input className="input f-status" placeholder="Status" aria-label="Status" list="f-statuses" maxLength={64} {...text('status')} />
+      <select className="input f-mode" aria-label="Mode" value={draft.listener} onChange={(e) => apply({ ...draft, listener: e.target.value as ListenerKind | '' }, false)}>
+        <option value="">Any mode</option>
+        {MODES.map((m) => (
+          <option key={m.value} value={m.value}>{m.label}</option>
+        ))}
+      </select>
+      <label className="check">
+        <input type="checkbox" checked={draft.errorsOnly} onChange={(e) => apply({ ...draft, errorsOnly: e.target.checked }, false)} /> Errors only
+      </label>
+      {active ? (
+        <button type="button" className="btn btn-link" onClick={() => apply(draftOf({}), false)}>Reset</button>
+      ) : null}
+      <span className="count" aria-live="polite" data-testid="shown-count">
+        {loading ? 'Loading… ' : ''}
+        {active ? `${count(matched)} of ${count(total)}` : `${count(total)}`} exchanges
+      </span>
+      <datalist id="f-reasons">{REASONS.map((r) => <option key={r} value={r} />)}</datalist>
+      <datalist id="f-actions">{ACTIONS.map((r) => <option key={r} value={r} />)}</datalist>
+      <datalist id="f-statuses">{STATUSES.map((r) => <option key={r} value={r} />)}</datalist>
+    </div>
+  );
+}

@@ -1,0 +1,153 @@
+/** The traffic page: filter bar and toolbar, the live list, and the detail of the focused exchange. */
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore, type MouseEvent as ReactMouseEvent } from 'react';
+import type { ExchangeFilter } from '../../../shared/api';
+import { useApi } from '../api/ApiContext';
+import { downloadText } from '../lib/download';
+import type { Route } from '../lib/route';
+import { DetailPane } from './DetailPane';
+import { ExchangeList } from './ExchangeList';
+import { FilterBar } from './FilterBar';
+import { isUnfiltered, type TrafficFeed } from './traffic-feed';
+
+export function TrafficView({ feed, route }: { feed: TrafficFeed; route: Route }) {
+  const api = useApi();
+  const state = useSyncExternalStore(feed.subscribe, feed.getState);
+  const [focusId, setFocusId] = useState<number | null>(null);
+  const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
+  const anchor = useRef<number | null>(null);
+  const [listHeight, setListHeight] = useState<number | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+
+  // Links from other views: #/traffic?device=…&focus=…
+  const deviceParam = route.params.get('device');
+  const focusParam = route.params.get('focus');
+  useEffect(() => {
+    if (deviceParam !== null) feed.setFilter({ device: deviceParam });
+    if (focusParam !== null && /^\d+$/.test(focusParam)) {
+      setFocusId(Number(focusParam));
+      setSelected(new Set([Number(focusParam)]));
+    }
+  }, [feed, deviceParam, focusParam]);
+
+  const onActivate = useCallback(
+    (id: number, how: 'single' | 'range' | 'toggle') => {
+      const rows = feed.getState().rows;
+      if (how === 'toggle') {
+        setSelected((s) => {
+          const n = new Set(s);
+          if (n.has(id)) n.delete(id);
+          else n.add(id);
+          return n;
+        });
+      } else if (how === 'range' && anchor.current !== null) {
+        const a = rows.findIndex((r) => r.id === anchor.current);
+        const b = rows.findIndex((r) => r.id === id);
+        if (a >= 0 && b >= 0) setSelected(new Set(rows.slice(Math.min(a, b), Math.max(a, b) + 1).map((r) => r.id)));
+      } else {
+        setSelected(new Set([id]));
+        anchor.current = id;
+      }
+      if (how !== 'range') anchor.current = id;
+      setFocusId(id);
+    },
+    [feed],
+  );
+
+  const exportIds = selected.size > 0 ? [...selected] : focusId !== null ? [focusId] : [];
+  const doExport = async (format: 'json' | 'har', ids: number[]) => {
+    if (ids.length === 0) return;
+    try {
+      const file = await api.exportExchanges(ids.slice(0, 5000), format);
+      downloadText(file.filename, file.mimeType, file.content);
+      setNotice(`Exported ${file.count} exchange${file.count === 1 ? '' : 's'} as ${file.filename} (secrets masked)`);
+    } catch (e) {
+      setNotice(`Export failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+
+  const startDrag = (e: ReactMouseEvent) => {
+    e.preventDefault();
+    const startY = e.clientY;
+    const startH = (e.currentTarget.previousElementSibling as HTMLElement | null)?.getBoundingClientRect().height ?? 300;
+    const move = (m: MouseEvent) => setListHeight(Math.max(120, startH + m.clientY - startY));
+    const up = () => {
+      window.removeEventListener('mousemove', move);
+      window.removeEventListener('mouseup', up);
+    };
+    window.addEventListener('mousemove', move);
+    window.addEventListener('mouseup', up);
+  };
+
+  const filtered = !isUnfiltered(state.filter);
+  const emptyText = state.loading
+    ? 'Loading…'
+    : filtered
+      ? 'No exchanges match the filter.'
+      : state.paused
+        ? 'Paused.'
+        : 'No traffic yet. Point a phone at this machine (see Setup) and its messages appear here live.';
+
+  return (
+    <div className="traffic">
+      <div className="toolbar">
+        <FilterBar filter={state.filter} onChange={(f: ExchangeFilter) => feed.setFilter(f)} matched={state.matched} total={state.total} loading={state.loading} />
+        <div className="toolbar-buttons">
+          {state.paused ? (
+            <button type="button" className="btn btn-primary" onClick={() => feed.resume()}>
+              ▶ Resume{state.waiting ? ` (${state.waiting} new)` : ''}
+            </button>
+          ) : (
+            <button type="button" className="btn" onClick={() => feed.pause()} title="Hold the list still; nothing is lost">❚❚ Pause</button>
+          )}
+          <button
+            type="button"
+            className="btn"
+            onClick={() => {
+              setSelected(new Set());
+              setFocusId(null);
+              void feed.clear();
+            }}
+            title="Start the list afresh; the store keeps everything"
+          >
+            Clear
+          </button>
+          <button type="button" className="btn" disabled={state.rows.length === 0} onClick={() => void doExport('har', selected.size > 0 ? [...selected] : state.rows.map((r) => r.id))}
+            title="Export the selected exchanges, or all shown, as HAR (secrets masked)">
+            Export {selected.size > 1 ? `${selected.size} selected` : 'shown'}
+          </button>
+        </div>
+      </div>
+      {state.error ? <div className="note note-error">{state.error}</div> : null}
+      {notice ? (
+        <div className="note note-info" role="status">
+          {notice} <button type="button" className="btn btn-link btn-small" onClick={() => setNotice(null)}>Dismiss</button>
+        </div>
+      ) : null}
+      <div className="split">
+        <div className="split-top" style={listHeight ? { flex: `0 0 ${listHeight}px` } : undefined}>
+          <ExchangeList
+            rows={state.rows}
+            focusId={focusId}
+            selected={selected}
+            onActivate={onActivate}
+            onClearSelection={() => {
+              setSelected(new Set());
+              setFocusId(null);
+            }}
+            emptyText={emptyText}
+            hasOlder={state.hasOlder}
+            onLoadOlder={() => void feed.loadOlder()}
+          />
+        </div>
+        <div className="splitter" role="separator" aria-orientation="horizontal" onMouseDown={startDrag} />
+        <div className="split-bottom">
+          {focusId !== null ? (
+            <DetailPane id={focusId} onJump={(id) => onActivate(id, 'single')} onExport={(f) => void doExport(f, exportIds)} exportCount={exportIds.length} />
+          ) : (
+            <div className="detail"><div className="empty">Select an exchange to see its messages, items, headers, TLS and interaction. Keys: ↑/↓ or j/k.</div></div>
+          )}
+        </div>
+      </div>
+    </div>
+  );
+}

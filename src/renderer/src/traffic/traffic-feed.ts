@@ -1,0 +1,240 @@
+/**
+ * The traffic list's state: the rows shown, kept in step with the service. Live batches are
+ * queued and applied once per animation frame (with a timer as a floor, for hidden windows), so a
+ * burst of phones costs one render, not hundreds. With a filter, new rows are fetched from the
+ * service (it owns the filter, including free text over bodies) instead of re-filtered here.
+ * Pausing holds the list still; resuming catches up from the store, so nothing is lost.
+ */
+import type { ExchangeFilter, LocalDlsApi } from '../../../shared/api';
+import type { ExchangeSummary } from '../../../shared/model';
+
+export interface FeedState {
+  /** Oldest first. */
+  rows: ExchangeSummary[];
+  filter: ExchangeFilter;
+  /** Exchanges matching the filter (since the view was cleared). */
+  matched: number;
+  /** All exchanges since the view was cleared. */
+  total: number;
+  paused: boolean;
+  /** Exchanges that arrived while paused. */
+  waiting: number;
+  loading: boolean;
+  hasOlder: boolean;
+  error: string | null;
+}
+
+export interface FeedOptions {
+  pageSize?: number;
+  /** Oldest rows are let go past this many (loadOlder brings them back). */
+  maxRows?: number;
+  /** Schedules a flush; returns a cancel function. Default: next animation frame or 500 ms. */
+  schedule?: (run: () => void) => () => void;
+}
+
+function frameOrTimer(run: () => void): () => void {
+  let done = false;
+  const once = () => {
+    if (done) return;
+    done = true;
+    cancelAnimationFrame(raf);
+    clearTimeout(timer);
+    run();
+  };
+  // Whichever comes first: frames are fast when visible; the timer keeps a floor when they are throttled.
+  const raf = requestAnimationFrame(once);
+  const timer = setTimeout(once, 500);
+  return () => {
+    done = true;
+    cancelAnimationFrame(raf);
+    clearTimeout(timer);
+  };
+}
+
+/** True when the filter selects everything (then live rows need no trip to the service). */
+export function isUnfiltered(f: ExchangeFilter): boolean {
+  return Object.entries(f).every(([k, v]) => k === 'sinceId' || v === undefined || v === '' || v === false);
+}
+
+export class TrafficFeed {
+  private state: FeedState = { rows: [], filter: {}, matched: 0, total: 0, paused: false, waiting: 0, loading: false, hasOlder: false, error: null };
+  private readonly subscribers = new Set<() => void>();
+  private queue: ExchangeSummary[] = [];
+  private cancelFlush: (() => void) | null = null;
+  private off: (() => void) | null = null;
+  /** Newest id counted in `total`. */
+  private countedThrough = 0;
+  private generation = 0;
+  private catchingUp: Promise<void> | null = null;
+  private catchUpAgain = false;
+  private readonly pageSize: number;
+  private readonly maxRows: number;
+  private readonly schedule: (run: () => void) => () => void;
+
+  constructor(
+    private readonly api: LocalDlsApi,
+    options: FeedOptions = {},
+  ) {
+    this.pageSize = options.pageSize ?? 2000;
+    this.maxRows = options.maxRows ?? 20_000;
+    this.schedule = options.schedule ?? frameOrTimer;
+  }
+
+  getState = (): FeedState => this.state;
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.subscribers.add(listener);
+    return () => this.subscribers.delete(listener);
+  };
+
+  private set(patch: Partial<FeedState>): void {
+    this.state = { ...this.state, ...patch };
+    for (const s of this.subscribers) s();
+  }
+
+  start(): void {
+    if (this.off) return;
+    this.off = this.api.onExchanges((batch) => this.receive(batch));
+    void this.reload();
+  }
+
+  stop(): void {
+    this.off?.();
+    this.off = null;
+    this.cancelFlush?.();
+    this.cancelFlush = null;
+  }
+
+  setFilter(filter: ExchangeFilter): void {
+    const sinceId = this.state.filter.sinceId;
+    this.set({ filter: { ...filter, ...(sinceId !== undefined ? { sinceId } : {}) } });
+    void this.reload();
+  }
+
+  pause(): void {
+    this.set({ paused: true, waiting: 0 });
+  }
+
+  resume(): void {
+    this.set({ paused: false, waiting: 0 });
+    void this.catchUp();
+  }
+
+  /** Starts the view afresh from now on; the store keeps everything. */
+  async clear(): Promise<void> {
+    try {
+      const { throughId } = await this.api.clearView();
+      this.set({ filter: { ...this.state.filter, sinceId: throughId }, rows: [], matched: 0, total: 0, hasOlder: false });
+      await this.reload();
+    } catch (e) {
+      this.set({ error: message(e) });
+    }
+  }
+
+  /** Reloads everything shown, e.g. after the connection came back. */
+  async reload(): Promise<void> {
+    const generation = ++this.generation;
+    this.set({ loading: true, error: null });
+    try {
+      const page = await this.api.listExchanges(this.state.filter, { limit: this.pageSize, counts: true });
+      if (generation !== this.generation) return;
+      // Everything up to `newestId` is counted in page.total; later arrivals are counted live.
+      this.countedThrough = Math.max(page.newestId ?? 0, page.exchanges.at(-1)?.id ?? 0);
+      this.set({ rows: page.exchanges, matched: page.matched ?? page.exchanges.length, total: page.total ?? 0, hasOlder: page.hasOlder, loading: false });
+      this.queue = this.queue.filter((x) => x.id > this.lastId());
+      await this.catchUp();
+    } catch (e) {
+      if (generation === this.generation) this.set({ loading: false, error: message(e) });
+    }
+  }
+
+  async loadOlder(): Promise<void> {
+    const first = this.state.rows[0];
+    if (!first || !this.state.hasOlder) return;
+    const generation = this.generation;
+    try {
+      const page = await this.api.listExchanges(this.state.filter, { limit: this.pageSize, beforeId: first.id, counts: false });
+      if (generation !== this.generation) return;
+      this.set({ rows: [...page.exchanges, ...this.state.rows], hasOlder: page.hasOlder });
+    } catch (e) {
+      this.set({ error: message(e) });
+    }
+  }
+
+  private lastId(): number {
+    return this.state.rows.at(-1)?.id ?? this.state.filter.sinceId ?? 0;
+  }
+
+  private receive(batch: ExchangeSummary[]): void {
+    const floor = this.state.filter.sinceId ?? 0;
+    const fresh = batch.filter((x) => x.id > Math.max(this.countedThrough, floor));
+    if (fresh.length === 0) return;
+    this.countedThrough = Math.max(this.countedThrough, ...fresh.map((x) => x.id));
+    if (this.state.paused) {
+      this.set({ waiting: this.state.waiting + fresh.length, total: this.state.total + fresh.length });
+      return;
+    }
+    this.state = { ...this.state, total: this.state.total + fresh.length };
+    this.queue.push(...fresh);
+    this.cancelFlush ??= this.schedule(() => {
+      this.cancelFlush = null;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (this.state.loading) return; // reload() catches up when it lands
+    if (!isUnfiltered(this.state.filter)) {
+      this.queue = [];
+      void this.catchUp();
+      for (const s of this.subscribers) s(); // total changed
+      return;
+    }
+    const last = this.lastId();
+    const add = this.queue.filter((x) => x.id > last);
+    this.queue = [];
+    this.append(add);
+  }
+
+  private append(add: ExchangeSummary[]): void {
+    if (add.length === 0) {
+      for (const s of this.subscribers) s();
+      return;
+    }
+    let rows = [...this.state.rows, ...add];
+    let hasOlder = this.state.hasOlder;
+    if (rows.length > this.maxRows) {
+      rows = rows.slice(rows.length - this.maxRows);
+      hasOlder = true;
+    }
+    this.set({ rows, hasOlder, matched: this.state.matched + add.length });
+  }
+
+  /** Fetches rows newer than the last one shown (single flight; a request during one runs once after). */
+  private catchUp(): Promise<void> {
+    if (this.catchingUp) {
+      this.catchUpAgain = true;
+      return this.catchingUp;
+    }
+    const generation = this.generation;
+    const run = async () => {
+      for (;;) {
+        this.catchUpAgain = false;
+        const page = await this.api.listExchanges(this.state.filter, { limit: this.pageSize, afterId: this.lastId(), counts: false });
+        if (generation !== this.generation || this.state.paused) return;
+        this.append(page.exchanges);
+        if (!page.hasNewer && !this.catchUpAgain) return;
+      }
+    };
+    this.catchingUp = run()
+      .catch((e: unknown) => this.set({ error: message(e) }))
+      .finally(() => {
+        this.catchingUp = null;
+      });
+    return this.catchingUp;
+  }
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,54 @@
+/** What the browser tests need: a current renderer build and Debian's Chromium driven by playwright-core. */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+
+export const ROOT = resolve(__dirname, '../..');
+const BUILT = join(ROOT, 'out/renderer/index.html');
+
+function newestMtime(path: string): number {
+  const s = statSync(path);
+  if (!s.isDirectory()) return s.mtimeMs;
+  return Math.max(s.mtimeMs, ...readdirSync(path).map((f) => newestMtime(join(path, f))));
+}
+
+/**
+ * Builds out/renderer with electron-vite when it is missing or older than its sources, so
+ * `npm test` works on a fresh clone and never tests a stale UI.
+ */
+export function ensureRendererBuilt(): void {
+  const sources = ['src/renderer', 'src/shared', 'src/preload', 'electron.vite.config.ts', 'package-lock.json'].map((p) => join(ROOT, p));
+  if (existsSync(BUILT) && statSync(BUILT).mtimeMs >= Math.max(...sources.filter(existsSync).map(newestMtime))) return;
+  const cli = join(ROOT, 'node_modules/electron-vite/bin/electron-vite.js');
+  const run = spawnSync(process.execPath, [cli, 'build'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' } });
+  if (run.status !== 0) throw new Error(`electron-vite build failed (${run.status}):\n${run.stdout}\n${run.stderr}`);
+}
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Headless Chromium with a fresh profile; close() also removes the profile. */
+export async function launchChromium(): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
+  const profile = mkdtempSync(join(tmpdir(), 'localdls-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1440, height: 900 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Where screenshots go: docs/screenshots with LOCALDLS_SCREENSHOTS=1 (npm run screenshots), else a temp folder. */
+export function screenshotDir(): string {
+  if (process.env.LOCALDLS_SCREENSHOTS) return join(ROOT, 'docs/screenshots');
+  return mkdtempSync(join(tmpdir(), 'localdls-shots-'));
+}

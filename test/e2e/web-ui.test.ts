@@ -1,0 +1,158 @@
+/**
+ * End to end in a real browser: `localdls serve --ui` as a child process, the phone simulator
+ * producing traffic, Debian's Chromium showing it. The page is loaded before any phone talks, so
+ * every row it shows arrived live over the WebSocket.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MASK } from '../../src/shared/secrets';
+import { CliProcess, runCli } from '../support/cli';
+import { post } from '../support/https-client';
+import { tempDirs } from '../support/tmp';
+import { ensureRendererBuilt, launchChromium, screenshotDir } from './support';
+
+const newDir = tempDirs();
+const PHONES = 16;
+let serve: CliProcess;
+let port: number;
+let ui: string;
+let page: Page;
+let browser: Awaited<ReturnType<typeof launchChromium>>;
+let shots: string;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  ensureRendererBuilt();
+  // Screenshots for the docs show the usual port; tests take any free one.
+  const dlsPort = process.env.LOCALDLS_SCREENSHOTS ? '18443' : '0';
+  serve = new CliProcess(['serve', '--data-dir', newDir(), '--port', dlsPort, '--ui', '--ui-port', '0']);
+  const listening = JSON.parse(await serve.waitFor((l) => l.includes('"listening"'))) as { port: number; ui: string };
+  port = listening.port;
+  ui = listening.ui;
+  browser = await launchChromium();
+  page = browser.context.pages()[0] ?? (await browser.context.newPage());
+  page.setDefaultTimeout(10_000);
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  shots = screenshotDir();
+  mkdirSync(shots, { recursive: true });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (serve) expect(await serve.stop('SIGTERM')).toBe(0);
+});
+
+const rows = () => page.locator('.xrow[data-id]');
+const shownCount = () => page.getByTestId('shown-count').textContent();
+
+describe('web UI in Chromium', () => {
+  it('serve --ui reports the address with its token; the page loads and connects', async () => {
+    expect(ui).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{43}$/);
+    expect(serve.stderr).toContain(`LocalDLS web UI: ${ui}`);
+    await page.goto(ui);
+    await page.getByText('No traffic yet.', { exact: false }).waitFor();
+    // The token left the address bar (it stays in this tab's session storage).
+    expect(page.url()).not.toContain('token=');
+    await page.getByText(/Default Mode 0\.0\.0\.0:\d+/).waitFor();
+  });
+
+  it('fills the list live while phones talk: exchanges, failed handshakes, a refused request', async () => {
+    const phones = runCli(['phone', '--server', `https://127.0.0.1:${port}`, '--count', String(PHONES), '--max-items', '200', '--ip-base', '127.0.1.10', '--concurrency', '4', '--json']);
+    await rows().first().waitFor({ timeout: 20_000 });
+    const result = await phones;
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { exchanges: number };
+    // Old firmware against the modern TLS profile, and one request no phone would send.
+    const old = await runCli(['phone', '--server', `https://127.0.0.1:${port}`, '--count', '2', '--tls1.0', '--mac-base', '00:1A:E8:00:01:00', '--ip-base', '127.0.2.10']);
+    expect(old.code).toBe(1);
+    expect((await post(port, '<hello/>')).status).toBe(400);
+    const total = summary.exchanges + 3;
+    await expect.poll(shownCount, { timeout: 15_000 }).toBe(`${total} exchanges`);
+    await expect.poll(() => page.locator('.row-tls').count()).toBeGreaterThanOrEqual(1);
+    expect(await page.locator('.row-error').count()).toBeGreaterThanOrEqual(1);
+    // Tail mode: the newest row is in view.
+    await page.locator('.row-error').last().waitFor({ state: 'visible' });
+
+    // Keyboard: ↑ takes the newest row, k goes up; the detail follows.
+    await page.getByRole('grid', { name: 'Exchanges' }).focus();
+    await page.keyboard.press('ArrowUp');
+    await expect.poll(() => page.locator('.xrow.focused').getAttribute('class')).toContain('row-error');
+    for (let i = 0; i < 5; i++) await page.keyboard.press('k');
+    await page.getByTestId('detail').getByTestId('xml-pretty').first().waitFor();
+    await page.screenshot({ path: join(shots, 'traffic.png') });
+  });
+
+  it('shows an exchange: pretty XML, raw text as stored, the item table with masked secrets, the chain', async () => {
+    await page.getByLabel('Device').fill('00:1A:E8:00:00:03');
+    await expect.poll(() => rows().count(), { timeout: 10_000 }).toBeLessThan(10);
+    const count = await rows().count();
+    expect(await shownCount()).toMatch(new RegExp(`^${count} of \\d+ exchanges$`));
+    // The last exchange of the phone's interaction: its final reply with the rest of the items.
+    await rows().last().click();
+    const detail = page.getByTestId('detail');
+    await detail.getByTestId('xml-pretty').first().waitFor();
+    const pretty = (await detail.getByTestId('xml-pretty').first().textContent()) ?? '';
+    expect(pretty).toContain('<ReasonForContact action="ReadAllItems" status="accepted">reply-to</ReasonForContact>');
+    // Password items are masked in the view (the simulator's passwords are 123456).
+    expect(pretty).toMatch(new RegExp(`<Item name="[\\w-]*pwd">${MASK}</Item>`));
+    expect(pretty).not.toContain('123456');
+    await page.screenshot({ path: join(shots, 'traffic-filter.png') });
+
+    await detail.getByRole('tab', { name: 'Raw' }).first().click();
+    expect(await detail.getByTestId('xml-raw').textContent()).toContain('<?xml version="1.0" encoding="UTF-8"?>');
+
+    await detail.getByRole('tab', { name: /^Items/ }).click();
+    await detail.getByLabel('Filter items').fill('pwd');
+    const table = detail.locator('table.itable');
+    await expect.poll(() => table.locator('tbody tr').count()).toBeGreaterThan(0);
+    const name = (await table.locator('tr', { has: page.getByRole('button', { name: 'Reveal' }) }).first().locator('td.name').textContent()) ?? '';
+    const secret = table.locator('tr', { has: page.getByText(name, { exact: true }) });
+    expect(await secret.textContent()).toContain(MASK);
+    await secret.getByRole('button', { name: 'Reveal' }).click();
+    await secret.getByText('Hide').waitFor();
+    // The service hands over the stored value (not the mask) only on this explicit request.
+    expect(await secret.locator('.revealed').textContent()).not.toMatch(new RegExp(`^(${MASK})?$`));
+    await page.screenshot({ path: join(shots, 'traffic-items.png') });
+
+    await detail.getByRole('tab', { name: /^Interaction/ }).click();
+    const steps = detail.locator('.chain-step');
+    expect(await steps.first().textContent()).toContain('start-up');
+    expect(await steps.last().textContent()).toContain('CleanUp');
+    await steps.first().click();
+    await expect.poll(() => page.locator('.xrow.focused').textContent()).toContain('start-up');
+    await page.screenshot({ path: join(shots, 'traffic-interaction.png') });
+
+    await page.getByRole('button', { name: 'Reset' }).click();
+    await page.getByLabel('Errors only').check();
+    await expect.poll(() => rows().count()).toBe(3);
+    await page.getByLabel('Errors only').uncheck();
+    await expect.poll(() => rows().count()).toBeGreaterThan(3);
+  });
+
+  it('lists the phones in the devices view and opens one', async () => {
+    await page.getByRole('link', { name: /Devices/ }).click();
+    await expect.poll(() => page.getByTestId('device-count').textContent()).toBe(`${PHONES} devices`);
+    expect(await page.locator('table.dtable tbody tr').count()).toBe(PHONES);
+    expect(await page.locator('table.dtable tbody tr').first().textContent()).toContain('OpenStage');
+    await page.screenshot({ path: join(shots, 'devices.png') });
+
+    await page.getByRole('link', { name: '00:1A:E8:00:00:03' }).click();
+    await page.getByText(/indexed values/).first().waitFor();
+    await page.getByRole('heading', { name: '00:1A:E8:00:00:03' }).waitFor();
+    await page.screenshot({ path: join(shots, 'device.png') });
+  });
+
+  it('shows the setup help with the DHCP option 43 bytes', async () => {
+    await page.getByRole('link', { name: 'Setup', exact: true }).click();
+    const hex = (await page.getByTestId('option43-hex').textContent()) ?? '';
+    expect(hex.startsWith(`0107${Buffer.from('Siemens').toString('hex')}03`)).toBe(true);
+    expect(Buffer.from(hex.slice(22), 'hex').toString()).toMatch(/^sdlp:\/\/.+:\d+$/);
+    // The page scrolls inside the app frame: a taller window shows all of it.
+    await page.setViewportSize({ width: 1440, height: 1180 });
+    await page.screenshot({ path: join(shots, 'setup.png') });
+    await page.setViewportSize({ width: 1440, height: 900 });
+    expect(pageErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,146 @@
+/** The UI against a fake LocalDlsApi: what a person sees and does, without Electron or a service. */
+import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { App } from '../../src/renderer/src/App';
+import { FakeApi, hex, summary } from './fake-api';
+
+let api: FakeApi;
+
+beforeEach(() => {
+  window.location.hash = '#/traffic';
+  api = new FakeApi();
+  api.rows = [
+    summary(1),
+    summary(2, { reason: 'reply-to', replyAction: 'ReadAllItems', replyStatus: 'accepted', action: 'CleanUp', fragment: null }),
+    summary(3, { kind: 'tls-failure', mac: null, reason: null, action: null, httpStatus: 0, error: 'TLS handshake failed: unsupported protocol', warning: 'an old phone firmware may need legacy TLS', tlsProtocol: null, interactionId: null }),
+    summary(4, { httpStatus: 400, reason: null, action: null, error: 'unknown ReasonForContact "hello"', mac: null, interactionId: null }),
+  ];
+});
+
+afterEach(() => cleanup());
+
+const rowsShown = () => [...document.querySelectorAll<HTMLElement>('.xrow[data-id]')].map((r) => Number(r.dataset.id));
+
+describe('traffic view', () => {
+  it('lists the exchanges, marks TLS failures and refusals, and adds live rows', async () => {
+    render(<App api={api} />);
+    await waitFor(() => expect(rowsShown()).toEqual([1, 2, 3, 4]));
+    const tls = document.querySelector('[data-id="3"]')!;
+    expect(tls.className).toContain('row-tls');
+    expect(tls.textContent).toContain('TLS failure');
+    const refused = document.querySelector('[data-id="4"]')!;
+    expect(refused.className).toContain('row-error');
+    expect(refused.textContent).toContain('400');
+    expect(screen.getByTestId('shown-count').textContent).toBe('4 exchanges');
+
+    act(() => api.push(summary(5, { action: 'CleanUp' }), summary(6)));
+    await waitFor(() => expect(rowsShown()).toEqual([1, 2, 3, 4, 5, 6]));
+    expect(screen.getByTestId('shown-count').textContent).toBe('6 exchanges');
+  });
+
+  it('filters through the service and shows shown/total', async () => {
+    render(<App api={api} />);
+    await waitFor(() => expect(rowsShown()).toHaveLength(4));
+    fireEvent.change(screen.getByLabelText('Reason'), { target: { value: 'reply-to' } });
+    await waitFor(() => expect(rowsShown()).toEqual([2]));
+    expect(screen.getByTestId('shown-count').textContent).toBe('1 of 4 exchanges');
+    expect(api.calls.some((c) => c.method === 'listExchanges' && (c.args[0] as { reason?: string }).reason === 'reply-to')).toBe(true);
+
+    fireEvent.click(screen.getByLabelText(/Errors only/));
+    await waitFor(() => expect(rowsShown()).toEqual([]));
+    expect(screen.getByText('No exchanges match the filter.')).toBeTruthy();
+    fireEvent.click(screen.getByText('Reset'));
+    await waitFor(() => expect(rowsShown()).toHaveLength(4));
+  });
+
+  it('moves the selection with j/k and arrows, and shows the detail: pretty XML, items with reveal, chain', async () => {
+    render(<App api={api} />);
+    await waitFor(() => expect(rowsShown()).toHaveLength(4));
+    const grid = screen.getByRole('grid', { name: 'Exchanges' });
+    fireEvent.keyDown(grid, { key: 'j' });
+    await waitFor(() => expect(document.querySelector('.xrow.focused')?.getAttribute('data-id')).toBe('1'));
+    fireEvent.keyDown(grid, { key: 'ArrowDown' });
+    fireEvent.keyDown(grid, { key: 'j' });
+    fireEvent.keyDown(grid, { key: 'k' });
+    await waitFor(() => expect(document.querySelector('.xrow.focused')?.getAttribute('data-id')).toBe('2'));
+
+    const detail = await screen.findByTestId('detail');
+    await waitFor(() => expect(within(detail).getAllByTestId('xml-pretty')).toHaveLength(2));
+    const pretty = within(detail).getAllByTestId('xml-pretty')[0]!;
+    expect(pretty.textContent).toContain('<Item name="e164">498972231001</Item>');
+    expect(pretty.querySelector('.x-mask')?.textContent).toBe('••••••');
+
+    fireEvent.click(within(detail).getAllByRole('tab', { name: 'Raw' })[0]!);
+    expect(within(detail).getByTestId('xml-raw').textContent).toContain('<WorkpointMessage xmlns="http://www.siemens.com/DLS"><Message');
+
+    fireEvent.click(within(detail).getByRole('tab', { name: /Items/ }));
+    const table = detail.querySelector('table.itable')!;
+    expect(table.textContent).toContain('function-key-def');
+    expect(table.textContent).toContain('••••••');
+    fireEvent.click(within(detail).getByRole('button', { name: 'Reveal' }));
+    await waitFor(() => expect(table.textContent).toContain('secret-123456'));
+    expect(api.calls.find((c) => c.method === 'revealExchangeItem')?.args).toEqual([2, 'request', 1]);
+
+    fireEvent.click(within(detail).getByRole('tab', { name: /Interaction/ }));
+    fireEvent.click(within(detail).getAllByRole('button', { name: /start-up/ })[0]!);
+    await waitFor(() => expect(document.querySelector('.xrow.focused')?.getAttribute('data-id')).toBe('1'));
+  });
+
+  it('exports the selection with secrets masked by the service', async () => {
+    render(<App api={api} />);
+    await waitFor(() => expect(rowsShown()).toHaveLength(4));
+    const scroll = screen.getByTestId('exchange-scroll');
+    fireEvent.mouseDown(scroll.querySelector('[data-id="1"]')!);
+    fireEvent.mouseDown(scroll.querySelector('[data-id="2"]')!, { ctrlKey: true });
+    const detail = await screen.findByTestId('detail');
+    fireEvent.click(await within(detail).findByRole('button', { name: /Export HAR \(2\)/ }));
+    await waitFor(() => expect(api.calls.find((c) => c.method === 'exportExchanges')?.args).toEqual([[1, 2], 'har']));
+  });
+
+  it('pauses and resumes without losing rows', async () => {
+    render(<App api={api} />);
+    await waitFor(() => expect(rowsShown()).toHaveLength(4));
+    fireEvent.click(screen.getByRole('button', { name: /Pause/ }));
+    act(() => api.push(summary(5)));
+    await waitFor(() => expect(screen.getByRole('button', { name: /Resume \(1 new\)/ })).toBeTruthy());
+    expect(rowsShown()).toHaveLength(4);
+    fireEvent.click(screen.getByRole('button', { name: /Resume/ }));
+    await waitFor(() => expect(rowsShown()).toHaveLength(5));
+  });
+});
+
+describe('devices view', () => {
+  it('lists devices with the legacy TLS marker and opens a device page with grouped items', async () => {
+    window.location.hash = '#/devices';
+    render(<App api={api} />);
+    const row = await screen.findByText('00:1A:E8:00:00:01');
+    const tr = row.closest('tr')!;
+    expect(tr.textContent).toContain('OpenStage 60');
+    expect(tr.textContent).toContain('TLSv1');
+    expect(within(tr).getByText('legacy')).toBeTruthy();
+
+    act(() => {
+      window.location.hash = '#/devices/00:1A:E8:00:00:01';
+      window.dispatchEvent(new HashChangeEvent('hashchange'));
+    });
+    await screen.findByText('2 indexed values');
+    fireEvent.click(screen.getByText('2 indexed values'));
+    expect(screen.getByText('forward')).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Reveal' }));
+    await screen.findByText('sip-secret');
+    expect(api.calls.find((c) => c.method === 'revealDeviceItem')?.args).toEqual(['00:1A:E8:00:00:01', 'sip-pwd', null]);
+  });
+});
+
+describe('setup and status bar', () => {
+  it('shows listeners, the DLS address to enter and the option 43 hex', async () => {
+    window.location.hash = '#/setup';
+    render(<App api={api} />);
+    expect(await screen.findByTestId('option43-hex')).toBeTruthy();
+    expect(screen.getByTestId('option43-hex').textContent).toBe(
+      `0107${hex('Siemens')}0319${hex('sdlp://192.168.2.19:18443')}`,
+    );
+    expect(document.querySelector('.statusbar')!.textContent).toContain('Default Mode 0.0.0.0:18443');
+    expect(document.querySelector('.statusbar')!.textContent).toContain('TLS modern');
+  });
+});

@@ -1,0 +1,191 @@
+/** The web UI bridge over real sockets: who may connect, what may be sent, and that a valid call works. */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { LocalDlsApiHost } from '../../src/main/api';
+import { startUiServer, UiNotBuiltError, type UiServer } from '../../src/main/web/ui-server';
+import type { WireEvent, WireResponse } from '../../src/shared/api';
+import { FlowHarness } from '../support/handler';
+import { tempDirs } from '../support/tmp';
+import { apiOver, interaction } from './api-harness';
+
+const newDir = tempDirs();
+let renderer: string;
+beforeAll(() => {
+  renderer = mkdtempSync(join(tmpdir(), 'localdls-ui-'));
+  mkdirSync(join(renderer, 'assets'));
+  writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>LocalDLS</title>');
+  writeFileSync(join(renderer, 'assets', 'app.js'), 'console.log(1)');
+});
+afterAll(() => rmSync(renderer, { recursive: true, force: true }));
+
+const running: { server: UiServer; api: LocalDlsApiHost; h: FlowHarness }[] = [];
+afterEach(async () => {
+  for (const r of running.splice(0)) {
+    await r.server.close();
+    r.api.close();
+    r.h.close();
+  }
+});
+
+async function start(options: { maxConnections?: number } = {}) {
+  const h = new FlowHarness(newDir());
+  const api = apiOver(h);
+  const server = await startUiServer({ api, port: 0, rendererDir: renderer, token: 'test-token-1234567890', ...options });
+  running.push({ server, api, h });
+  return { h, api, server, origin: `http://127.0.0.1:${server.port}`, ws: `ws://127.0.0.1:${server.port}/api` };
+}
+
+/** Opens a socket; resolves with it once open, or with the HTTP status the handshake was refused with. */
+function connect(url: string, origin: string | undefined, headers: Record<string, string> = {}): Promise<WebSocket | number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { ...(origin ? { origin } : {}), headers });
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.once('error', reject);
+  });
+}
+
+function nextMessage(ws: WebSocket, pick: (m: WireResponse | WireEvent) => boolean = () => true): Promise<WireResponse | WireEvent> {
+  return new Promise((resolve) => {
+    const on = (data: WebSocket.RawData) => {
+      const m = JSON.parse(data.toString()) as WireResponse | WireEvent;
+      if (pick(m)) {
+        ws.off('message', on);
+        resolve(m);
+      }
+    };
+    ws.on('message', on);
+  });
+}
+
+const closed = (ws: WebSocket) => new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+
+function get(port: number, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('web UI server', () => {
+  it('listens on 127.0.0.1 only and prints the page address with its token', async () => {
+    const { server } = await start();
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}/?token=test-token-1234567890`);
+    const random = await startUiServer({ api: running[0]!.api, port: 0, rendererDir: renderer });
+    expect(random.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    await random.close();
+  });
+
+  it('refuses a socket without the token or with a wrong one', async () => {
+    const { ws, origin } = await start();
+    expect(await connect(ws, origin)).toBe(401);
+    expect(await connect(`${ws}?token=wrong`, origin)).toBe(401);
+    expect(await connect(`${ws}?token=test-token-123456789`, origin)).toBe(401);
+  });
+
+  it('refuses another origin, a missing origin and a foreign Host (DNS rebinding)', async () => {
+    const { ws, origin, server } = await start();
+    const url = `${ws}?token=test-token-1234567890`;
+    expect(await connect(url, 'http://evil.example')).toBe(403);
+    expect(await connect(url, `http://127.0.0.1:${server.port + 1}`)).toBe(403);
+    expect(await connect(url, undefined)).toBe(403);
+    expect(await connect(url, 'http://evil.example', { Host: `evil.example:${server.port}` })).toBe(421);
+    const ok = await connect(url, origin);
+    expect(ok).toBeInstanceOf(WebSocket);
+    (ok as WebSocket).close();
+  });
+
+  it('answers a valid call and pushes live events', async () => {
+    const { ws, origin, h } = await start();
+    const socket = (await connect(`${ws}?token=test-token-1234567890`, origin)) as WebSocket;
+    socket.send(JSON.stringify({ id: 1, method: 'getStatus', args: [] }));
+    const answer = (await nextMessage(socket)) as WireResponse;
+    expect(answer).toMatchObject({ id: 1, ok: true, result: { dataDir: '/data', exchangeCount: 0 } });
+
+    const event = nextMessage(socket, (m) => 'event' in m && m.event === 'exchanges');
+    interaction(h);
+    const e = (await event) as { event: string; data: { action: string }[] };
+    expect(e.data.map((x) => x.action)).toEqual(['ReadAllItems', 'CleanUp']);
+
+    socket.send(JSON.stringify({ id: 2, method: 'listExchanges', args: [{ reason: 'reply-to' }, { limit: 10 }] }));
+    expect(await nextMessage(socket, (m) => 'id' in m && m.id === 2)).toMatchObject({ ok: true, result: { matched: 1, total: 2 } });
+    socket.close();
+  });
+
+  it('answers bad arguments and unknown methods with an error, and closes on malformed messages', async () => {
+    const { ws, origin } = await start();
+    const url = `${ws}?token=test-token-1234567890`;
+    const socket = (await connect(url, origin)) as WebSocket;
+    socket.send(JSON.stringify({ id: 1, method: 'getExchange', args: ['1; DROP TABLE exchanges'] }));
+    expect(await nextMessage(socket)).toEqual({ id: 1, ok: false, error: { code: 'bad-argument', message: 'getExchange: id must be a whole number ≥ 0' } });
+    socket.send(JSON.stringify({ id: 2, method: 'constructor', args: [] }));
+    expect(await nextMessage(socket)).toMatchObject({ id: 2, ok: false, error: { code: 'bad-argument', message: 'unknown method "constructor"' } });
+    socket.send(JSON.stringify({ id: 3, method: 'getExchange', args: [12345] }));
+    expect(await nextMessage(socket)).toMatchObject({ id: 3, ok: false, error: { code: 'not-found' } });
+    socket.send('not json');
+    expect(await closed(socket)).toBe(1007);
+
+    const binary = (await connect(url, origin)) as WebSocket;
+    binary.send(Buffer.from([1, 2, 3]));
+    expect(await closed(binary)).toBe(1003);
+  });
+
+  it('closes a socket that sends an oversized message (1009) before parsing it', async () => {
+    const { ws, origin } = await start();
+    const socket = (await connect(`${ws}?token=test-token-1234567890`, origin)) as WebSocket;
+    const done = closed(socket);
+    socket.send(JSON.stringify({ id: 1, method: 'listExchanges', args: [{ text: 'x'.repeat(70_000) }, { limit: 1 }] }));
+    expect(await done).toBe(1009);
+  });
+
+  it('limits connections', async () => {
+    const { ws, origin } = await start({ maxConnections: 2 });
+    const url = `${ws}?token=test-token-1234567890`;
+    const a = (await connect(url, origin)) as WebSocket;
+    const b = (await connect(url, origin)) as WebSocket;
+    expect(await connect(url, origin)).toBe(503);
+    a.close();
+    b.close();
+  });
+
+  it('serves the built UI with security headers, nothing outside it, GET/HEAD only', async () => {
+    const { server } = await start();
+    const page = await get(server.port, '/?token=test-token-1234567890');
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('<title>LocalDLS</title>');
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(page.headers['content-security-policy']).toContain(`connect-src 'self' ws://127.0.0.1:${server.port}`);
+    expect(page.headers['referrer-policy']).toBe('no-referrer');
+    expect(page.headers['x-frame-options']).toBe('DENY');
+    expect((await get(server.port, '/assets/app.js')).headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect((await get(server.port, '/../../../../etc/passwd')).status).toBe(404);
+    expect((await get(server.port, '/%2e%2e/%2e%2e/etc/passwd')).status).toBe(404);
+    expect((await get(server.port, '/assets/%00x')).status).toBe(400);
+    expect((await get(server.port, '/missing.js')).status).toBe(404);
+    expect((await get(server.port, '/', {}, 'POST')).status).toBe(405);
+    expect((await get(server.port, '/', { Host: 'attacker.example' })).status).toBe(421);
+    expect((await get(server.port, '/api')).status).toBe(426);
+  });
+
+  it('says how to build the UI when it is missing', async () => {
+    const h = new FlowHarness(newDir());
+    const api = apiOver(h);
+    await expect(startUiServer({ api, rendererDir: join(renderer, 'nope') })).rejects.toThrow(UiNotBuiltError);
+    await expect(startUiServer({ api, rendererDir: join(renderer, 'nope') })).rejects.toThrow(/run `npm run build`/);
+    api.close();
+    h.close();
+  });
+});
