@@ -142,6 +142,11 @@ export class Service {
     this.store.expireInteractions(ids, macs, now);
   }
 
+  /** The key protector when Secure Mode is on (bootstraps seal their secrets with it). */
+  get keyProtector(): KeyProtector | undefined {
+    return this.config.keyProtector;
+  }
+
   /** Sends contact-me to devices whose jobs wait and whose contact gap allows it. */
   contactDue(): void {
     const busy = (mac: string) => this.handler.engine.sessions.forMac(mac) !== undefined;
