@@ -6,17 +6,40 @@
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
-import { app, BrowserWindow, dialog, net, protocol, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, net, protocol, safeStorage, session, shell } from 'electron';
 import { LocalDlsApiHost } from './api';
 import { forwardEvents, registerIpc } from './ipc';
+import { protectorFromEnvironment, type KeyProtector } from './pki';
 import { Service } from './service';
 
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 /** better-sqlite3 built for Electron's ABI, kept apart from the Node build that `npm test` uses. */
 function electronBinding(): string | undefined {
-  const candidate = join(app.getAppPath(), 'native', `electron-${process.versions.electron}`, 'better_sqlite3.node');
+  // Packaged, native files live beside the archive (asarUnpack): dlopen needs a real path.
+  const base = app.getAppPath().replace(/app\.asar$/, 'app.asar.unpacked');
+  const candidate = join(base, 'native', `electron-${process.versions.electron}`, 'better_sqlite3.node');
   return existsSync(candidate) ? candidate : undefined;
+}
+
+/**
+ * Keys at rest are sealed with the OS keychain (Electron safeStorage). Without a real keychain
+ * (Linux 'basic_text' backend uses a fixed key) Secure Mode stays off unless a passphrase is set.
+ */
+function keyProtector(dataDir: string): KeyProtector | undefined {
+  const linuxFixedKey = process.platform === 'linux' && safeStorage.getSelectedStorageBackend?.() === 'basic_text';
+  if (safeStorage.isEncryptionAvailable() && !linuxFixedKey) {
+    return {
+      kind: 'safeStorage',
+      seal: (plain) => safeStorage.encryptString(plain.toString('base64')),
+      open: (sealed) => Buffer.from(safeStorage.decryptString(sealed), 'base64'),
+    };
+  }
+  try {
+    return protectorFromEnvironment({ env: process.env, dataDir });
+  } catch {
+    return undefined;
+  }
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -72,7 +95,8 @@ app.whenReady().then(async () => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
   });
   const dataDir = join(app.getPath('userData'), 'data');
-  service = new Service({ dataDir, store: { nativeBinding: electronBinding() } });
+  const protector = keyProtector(dataDir);
+  service = new Service({ dataDir, store: { nativeBinding: electronBinding() }, ...(protector ? { keyProtector: protector } : {}) });
   api = new LocalDlsApiHost(service, { dataDir });
   registerIpc(api, [APP_URL, ...(process.env.ELECTRON_RENDERER_URL ? [process.env.ELECTRON_RENDERER_URL] : [])]);
   try {
