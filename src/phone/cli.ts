@@ -4,12 +4,14 @@
  * --stay: the phones keep running (contact-me, calls, reboots, polling) until SIGINT/SIGTERM,
  * then exit 0. Bad arguments: exit 2.
  */
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CONTACT_ME_PORT } from './contact-me-listener';
 import { DEFAULT_BUSY_FOR_MS, DEFAULT_CONCURRENCY, DEFAULT_E164_BASE, DEFAULT_MAC_BASE, e164At, ipAt, macAt, runFleet, startFleet, type FleetOptions, type RunningFleet } from './fleet';
 import { normalizeMac } from './items';
-import { CONTACT_REASONS, type ContactReason, type InteractionResult, type SimulatedPhone } from './phone';
+import { CONTACT_REASONS, type ContactReason, type InteractionResult, type SecureModeChange, type SimulatedPhone } from './phone';
 import { DEFAULT_CONTACT_GAP_MS, DEFAULT_POLL_INTERVAL_MS, DEFAULT_REBOOT_MS } from './phone-runtime';
+import { parsePinSheet, pinProblem } from './pin-sheet';
 import { OLD_FIRMWARE_TLS } from './transport';
 
 export const PHONE_HELP = `Usage: localdls phone --server https://HOST:PORT [options]
@@ -51,11 +53,25 @@ Running phones (--stay):
   --dcmp URL            poll this DCMP URL (http://…/dcmp/): GET URL contact-me?device-id=MAC
   --poll-interval S     seconds between polls (default ${DEFAULT_POLL_INTERVAL_MS / 1000}; needs --dcmp)
 
+Secure Mode (the service sends WriteItems goto-secure-mode; the phones then talk only to the
+secure port of the --server host, with their client certificate):
+  --pin DIGITS          every phone types this PIN when it asks for one (PIN bootstrapping)
+  --pins FILE           each phone types its own PIN from this CSV (header mac,e164,pin, as
+                        \`localdls bootstrap --sheet pins.csv\` writes it); phones not in it have none
+  --wrong-pins N        each phone with a PIN first types N wrong ones (more than max-pin-retries:
+                        the phone sends clean-up "password retries exceeded")
+  --wrong-tan           each phone with a PIN answers a wrong bootstrapping-tan
+  --state-dir D         keep each phone's Secure-Mode credential in D (one file per MAC, mode 0600),
+                        so the phones are still in Secure Mode the next time they are run
+
 Examples:
   localdls phone --server https://127.0.0.1:18443 --count 50 --max-items 100 --json
   # a busy fleet: 20 phones on 127.0.1.1-20:8085, the first 10 in a call for 20 s, running
   # until Ctrl-C (after CleanUp send-solicited they call back once their call is over)
-  localdls phone --server https://127.0.0.1:18443 --count 20 --ip-base 127.0.1.1 --busy 10 --busy-for 20 --stay`;
+  localdls phone --server https://127.0.0.1:18443 --count 20 --ip-base 127.0.1.1 --busy 10 --busy-for 20 --stay
+  # after \`localdls bootstrap --all --pin auto --sheet pins.csv\`: each phone types its PIN and
+  # stays in Secure Mode across runs
+  localdls phone --server https://127.0.0.1:18443 --count 5 --pins pins.csv --state-dir phones --stay`;
 
 const OPTIONS = {
   server: { type: 'string' },
@@ -77,6 +93,11 @@ const OPTIONS = {
   'reboot-delay': { type: 'string' },
   dcmp: { type: 'string' },
   'poll-interval': { type: 'string' },
+  pin: { type: 'string' },
+  pins: { type: 'string' },
+  'wrong-pins': { type: 'string' },
+  'wrong-tan': { type: 'boolean' },
+  'state-dir': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -120,9 +141,25 @@ export async function phoneMain(
     sendSolicitedSupported: args.sendSolicited,
     ...(args.oldTls ? { tls: OLD_FIRMWARE_TLS } : {}),
     ...(args.ipBase ? { ipBase: args.ipBase } : {}),
+    ...(args.pin !== undefined ? { pin: args.pin } : {}),
+    ...(args.pins ? { pins: args.pins } : {}),
+    wrongPins: args.wrongPins,
+    wrongTan: args.wrongTan,
+    ...(args.stateDir !== undefined ? { stateDir: args.stateDir } : {}),
   };
   if (args.stay) return stay(args, fleet, out, err, options.stop);
-  const summary = await runFleet({ ...fleet, onResult: (r) => out(args.json ? JSON.stringify({ event: 'phone', ...r }) : humanLine(r)) });
+  const print = (event: string, data: object, human: string): void => out(args.json ? JSON.stringify({ event, ...data }) : human);
+  let summary;
+  try {
+    summary = await runFleet({
+      ...fleet,
+      onPhone: (phone) => phone.on('secure-mode', (c) => print('secure-mode', c, secureModeLine(c))),
+      onResult: (r) => out(args.json ? JSON.stringify({ event: 'phone', ...r }) : humanLine(r)),
+    });
+  } catch (e) {
+    err(`localdls phone: ${(e as Error).message}`);
+    return 1;
+  }
   if (args.json) out(JSON.stringify({ event: 'summary', ...summary }));
   else out(`summary: ${summary.phones} phones, ${summary.ok} ok, ${summary.failed} failed, ${summary.exchanges} exchanges, ${summary.durationMs} ms`);
   return summary.failed === 0 ? 0 : 1;
@@ -180,6 +217,7 @@ function attach(phone: SimulatedPhone, print: (event: string, data: object, huma
   );
   phone.on('busy-ended', (e) => print('busy-ended', e, `${e.mac} call ended${e.solicited ? '; send-solicited connection' : ''}`));
   phone.on('rebooting', (e) => print('rebooting', e, `${e.mac} rebooting after ${e.cause} (${e.delayMs} ms)`));
+  phone.on('secure-mode', (c) => print('secure-mode', c, secureModeLine(c)));
   // Quiet polls (200, nothing pending) are counted, not printed.
   phone.on('poll', (p) => {
     if (p.outcome !== 'nothing') print('poll', { mac: phone.mac, ...p }, `${phone.mac} DCMP poll: ${p.outcome}${p.status ? ` (HTTP ${p.status})` : ''}${p.error ? `: ${p.error}` : ''}${p.solicited ? '; solicited connection' : ''}`);
@@ -253,6 +291,15 @@ function parse(argv: string[]) {
     if (dcmpUrl.protocol !== 'http:') throw new UsageError(`--dcmp must be http:// (DCMP polling is plain HTTP), not ${dcmpUrl.protocol}//`);
   }
   if (values['poll-interval'] !== undefined && dcmp === undefined) throw new UsageError('--poll-interval needs --dcmp URL');
+  const pin = values.pin;
+  if (pin !== undefined && pinProblem(pin) !== undefined) throw new UsageError(`--pin: ${pinProblem(pin)}`);
+  if (pin !== undefined && values.pins !== undefined) throw new UsageError('--pin (one PIN for every phone) and --pins (a PIN per phone) exclude each other');
+  const pins = values.pins === undefined ? undefined : pinSheet(values.pins);
+  const hasPins = pin !== undefined || pins !== undefined;
+  if (values['wrong-pins'] !== undefined && !hasPins) throw new UsageError('--wrong-pins needs --pin or --pins (the right PIN the wrong ones differ from)');
+  if (values['wrong-tan'] && !hasPins) throw new UsageError('--wrong-tan needs --pin or --pins (the TAN is the last 3 digits of the PIN)');
+  const stateDir = values['state-dir'];
+  if (stateDir !== undefined) usableDirectory('--state-dir', stateDir);
   return {
     server: url.href,
     count,
@@ -274,7 +321,44 @@ function parse(argv: string[]) {
     rebootMs: seconds('--reboot-delay', values['reboot-delay'], DEFAULT_REBOOT_MS / 1000, 0, 3600),
     dcmp,
     pollIntervalMs: seconds('--poll-interval', values['poll-interval'], DEFAULT_POLL_INTERVAL_MS / 1000, 0.01, 86_400),
+    pin,
+    pins,
+    wrongPins: integer('--wrong-pins', values['wrong-pins'], 0, 0, 1000),
+    wrongTan: values['wrong-tan'] === true,
+    stateDir,
   };
+}
+
+/** --pins FILE: the PIN sheet, MAC → PIN. */
+function pinSheet(file: string): Map<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--pins: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    return parsePinSheet(text);
+  } catch (e) {
+    throw new UsageError(`--pins ${file}: ${(e as Error).message}`);
+  }
+}
+
+/** A directory that exists or can be made (0700). */
+function usableDirectory(flag: string, dir: string): void {
+  if (dir === '') throw new UsageError(`${flag} needs a directory`);
+  try {
+    if (!statSync(dir).isDirectory()) throw new UsageError(`${flag} ${dir} is not a directory`);
+    return;
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new UsageError(`${flag} ${dir}: cannot use it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new UsageError(`${flag}: cannot create ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
 }
 
 /** A number of seconds (decimals allowed) → milliseconds. */
@@ -311,6 +395,28 @@ function humanLine(r: InteractionResult): string {
   const tls = r.tls?.protocol ? ` ${r.tls.protocol}` : '';
   const actions = r.actions.length > 0 ? r.actions.join(',') : '-';
   const trigger = r.trigger && r.trigger !== 'call' ? ` (${r.trigger})` : '';
-  const head = `${r.mac} ${r.reason}${trigger} ${r.ok ? 'ok' : 'FAILED'} ${r.exchanges} exchanges ${actions}${tls} ${Math.round(r.durations.totalMs)} ms`;
+  const mode = r.mode === 'secure' ? ' [secure]' : '';
+  const head = `${r.mac} ${r.reason}${trigger}${mode} ${r.ok ? 'ok' : 'FAILED'} ${r.exchanges} exchanges ${actions}${tls} ${Math.round(r.durations.totalMs)} ms`;
   return r.ok ? head : `${head}: ${r.error}`;
+}
+
+function secureModeLine(c: SecureModeChange): string {
+  const origin = c.server ? new URL(c.server).origin : '';
+  const problems = c.problems?.length ? `: ${c.problems.join('; ')}` : '';
+  switch (c.change) {
+    case 'switched':
+      return `${c.mac} switched to Secure Mode on ${origin}`;
+    case 'pin-dialog':
+      return `${c.mac} PIN dialog open: waiting for a PIN (${c.wrongPins ?? 0} wrong of at most ${c.maxPinRetries ?? '?'})`;
+    case 'pin-retries-exceeded':
+      return `${c.mac} PIN retries exceeded (${c.wrongPins ?? '?'} wrong PINs, max-pin-retries ${c.maxPinRetries ?? '?'}): clean-up to the Default-Mode service`;
+    case 'invalid-data':
+      return `${c.mac} bootstrap refused, invalid data${problems}`;
+    case 'unusable':
+      return `${c.mac} bootstrap failed${problems}`;
+    case 'wrong-tan':
+      return `${c.mac} wrong TAN: the service refused the bootstrap; back in Default Mode`;
+    case 'factory-reset':
+      return `${c.mac} factory reset: back in Default Mode`;
+  }
 }

@@ -5,6 +5,7 @@
  */
 import { normalizeMac } from './items';
 import { SimulatedPhone, type ContactReason, type InteractionResult, type PhoneOptions } from './phone';
+import { tanOfPin, wrongPins, wrongTan } from './secure-mode';
 
 /** 00:1A:E8 is the Siemens Enterprise Communications (Unify) OUI. */
 export const DEFAULT_MAC_BASE = '00:1A:E8:00:00:01';
@@ -27,9 +28,20 @@ export interface FleetOptions extends Omit<PhoneOptions, 'mac' | 'e164' | 'trans
   busyCount?: number;
   /** Default 30 s. */
   busyForMs?: number;
-  /** Called as each phone finishes (in completion order). */
+  /** Called as each phone finishes an interaction (in completion order). */
   onResult?: (result: InteractionResult) => void;
+  /** Sees each phone before its first interaction (to attach listeners). */
+  onPhone?: (phone: SimulatedPhone) => void;
+  /** Each phone's own PIN by MAC (upper case, colons), e.g. from a PIN sheet; wins over `pin`. */
+  pins?: ReadonlyMap<string, string>;
+  /** Each phone with a PIN first types this many wrong ones (p.83: more than max-pin-retries ends the bootstrap). */
+  wrongPins?: number;
+  /** Each phone with a PIN answers a wrong bootstrapping-tan (p.68, p.31). */
+  wrongTan?: boolean;
 }
+
+/** Contacts a one-shot phone makes right after an interaction (bootstrapping follow-ups), at most. */
+const MAX_FOLLOW_UPS = 4;
 
 export interface FleetSummary {
   phones: number;
@@ -65,21 +77,36 @@ export function ipAt(base: string, offset: number): string {
 
 export function createFleet(options: FleetOptions): SimulatedPhone[] {
   const { count, macBase = DEFAULT_MAC_BASE, e164Base = DEFAULT_E164_BASE, ipBase, busyCount = 0, busyForMs = DEFAULT_BUSY_FOR_MS } = options;
+  const { pins, wrongPins: wrong = 0, wrongTan: badTan = false, onPhone: _onPhone, onResult: _onResult, ...phoneOptions } = options;
   const now = (options.now ?? Date.now)();
-  return Array.from(
-    { length: count },
-    (_, i) =>
-      new SimulatedPhone({
-        ...options,
-        mac: macAt(macBase, i),
-        e164: e164At(e164Base, i),
-        ...(ipBase ? { ipAddress: ipAt(ipBase, i), bindIpAddress: true } : {}),
-        ...(i < busyCount ? { busyUntil: now + busyForMs } : {}),
-      }),
-  );
+  return Array.from({ length: count }, (_, i) => {
+    const mac = macAt(macBase, i);
+    return new SimulatedPhone({
+      ...phoneOptions,
+      mac,
+      e164: e164At(e164Base, i),
+      ...(ipBase ? { ipAddress: ipAt(ipBase, i), bindIpAddress: true } : {}),
+      ...(i < busyCount ? { busyUntil: now + busyForMs } : {}),
+      ...pinOptions(pins?.get(mac) ?? options.pin, wrong, badTan, options),
+    });
+  });
 }
 
-/** Runs one interaction on every phone, at most `concurrency` at a time. */
+/** The PIN dialog of one phone: `wrong` wrong PINs, then the right one; the TAN maybe wrong. */
+function pinOptions(pin: string | undefined, wrong: number, badTan: boolean, options: FleetOptions): Partial<PhoneOptions> {
+  if (pin === undefined) return { pin: undefined, pinAttempts: options.pinAttempts };
+  return {
+    pin,
+    pinAttempts: [...wrongPins(pin, wrong), pin],
+    ...(badTan ? { tanOverride: wrongTan(tanOfPin(pin)) } : {}),
+  };
+}
+
+/**
+ * Runs one interaction on every phone, at most `concurrency` at a time, plus the contacts a phone
+ * makes at once after bootstrapping (start-up on the secure port, clean-up after wrong PINs).
+ * A phone counts as ok when all its interactions were.
+ */
 export async function runPhones(
   phones: readonly SimulatedPhone[],
   options: { reason?: ContactReason; concurrency?: number; onResult?: (result: InteractionResult) => void } = {},
@@ -90,14 +117,18 @@ export async function runPhones(
   const worker = async (): Promise<void> => {
     while (next < phones.length) {
       const phone = phones[next++];
-      const result = await phone.runInteraction(options.reason ?? 'start-up');
-      summary.exchanges += result.exchanges;
-      if (result.ok) summary.ok++;
+      let error: string | undefined;
+      for (let n = 0; n === 0 || (phone.contactDue && n <= MAX_FOLLOW_UPS); n++) {
+        const result = await phone.runInteraction(n === 0 ? (options.reason ?? 'start-up') : 'start-up', n === 0 ? {} : { trigger: 'bootstrap' });
+        summary.exchanges += result.exchanges;
+        if (!result.ok) error ??= result.error ?? 'unknown error';
+        options.onResult?.(result);
+      }
+      if (error === undefined) summary.ok++;
       else {
         summary.failed++;
-        summary.failures.push({ mac: result.mac, error: result.error ?? 'unknown error' });
+        summary.failures.push({ mac: phone.mac, error });
       }
-      options.onResult?.(result);
     }
   };
   const workers = Math.max(1, Math.min(options.concurrency ?? DEFAULT_CONCURRENCY, phones.length));
@@ -107,7 +138,9 @@ export async function runPhones(
 }
 
 export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
-  return runPhones(createFleet(options), options);
+  const phones = createFleet(options);
+  for (const phone of phones) options.onPhone?.(phone);
+  return runPhones(phones, options);
 }
 
 /** What a running fleet has done so far. */
@@ -194,7 +227,7 @@ export async function startPhones(phones: readonly SimulatedPhone[], options: { 
 }
 
 /** createFleet + startPhones; `onPhone` sees each phone before it starts (to attach listeners). */
-export async function startFleet(options: FleetOptions & { onPhone?: (phone: SimulatedPhone) => void }): Promise<RunningFleet> {
+export async function startFleet(options: FleetOptions): Promise<RunningFleet> {
   const phones = createFleet(options);
   for (const phone of phones) options.onPhone?.(phone);
   return startPhones(phones, options);

@@ -1,7 +1,7 @@
 /**
  * The phone simulator: items (state), transport (HTTPS client), phone (interaction loop),
- * deployment (file/firmware), contact-me listener, DCMP poller, phone runtime (a started phone),
- * fleet, CLI.
+ * deployment (file/firmware), contact-me listener, DCMP poller, Secure Mode (bootstrapping,
+ * secure-mode-data, state files, PIN sheets), phone runtime (a started phone), fleet, CLI.
  */
 export * from './items';
 export * from './transport';
@@ -9,6 +9,9 @@ export * from './phone';
 export * from './deployment';
 export * from './contact-me-listener';
 export * from './dcmp-poller';
+export * from './secure-mode';
+export { loadSecureState, saveSecureState, clearSecureState, stateFilePath } from './secure-state';
+export { parsePinSheet, pinProblem, PIN_PATTERN } from './pin-sheet';
 export { DEFAULT_CONTACT_GAP_MS, DEFAULT_POLL_INTERVAL_MS, DEFAULT_REBOOT_MS } from './phone-runtime';
 export * from './fleet';
 export { phoneMain, PHONE_HELP, type PhoneMainOptions } from './cli';

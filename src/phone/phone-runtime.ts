@@ -2,7 +2,8 @@
  * What keeps a started phone alive between interactions: its contact-me listener (manual p.14–15),
  * the end of its call and the send-solicited reconnect (p.72–76), reboots after Restart, factory
  * reset and firmware (p.50–51, p.56), and DCMP polling (p.15, p.24). SimulatedPhone.start()
- * creates one; stop() closes every socket and timer. A failed start-up is not retried (the
+ * creates one; stop() closes every socket and timer. After bootstrapping (p.65 step 5, p.83) it
+ * makes the phone's owed contact at once. A failed start-up is not retried (the
  * firmware's retry schedule is not documented); the next contact-me or 202 poll makes the phone
  * send its owed start-up instead of solicited.
  */
@@ -80,6 +81,11 @@ export class PhoneRuntime {
     await Promise.all(this.inFlight);
   }
 
+  /** The phone owes the service a contact now (a PIN typed outside an interaction, enterPin()). */
+  contactDue(): void {
+    if (this.started && !this.rebooting && !this.phone.inInteraction && !this.callbackPending) void this.launch('start-up', 'bootstrap');
+  }
+
   /** busyUntil changed: re-arm the end-of-call timer. */
   callChanged(): void {
     clearTimeout(this.busyTimer);
@@ -111,6 +117,12 @@ export class PhoneRuntime {
   private afterInteraction(result: InteractionResult): void {
     if (!this.started) return;
     if (result.end === 'Restart' || result.end === 'SoftwareDeployment') return this.reboot(result);
+    // Bootstrapped: start-up on the secure port at once (p.65 step 5); or the clean-up after too
+    // many wrong PINs (p.83). The phone picks the reason itself.
+    if (this.phone.contactDue && !this.phone.inInteraction) {
+      void this.launch('start-up', 'bootstrap');
+      return;
+    }
     // "Any contact with the DLS … should restart the poll timer" (wiki DCMP).
     this.poller?.restart();
     // Idle with a cached send-solicited: reconnect at once (p.75 step 21). Not after a failed

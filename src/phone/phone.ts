@@ -5,6 +5,15 @@
  * p.32–35, p.41–58, p.69–83). It trusts nothing the service sends: a wrong nonce, an unparseable
  * body or a non-200 answer ends the interaction with an error. start()/stop() make it a running
  * phone (phone-runtime.ts); every interaction is also emitted as an 'interaction' event.
+ *
+ * Secure Mode (manual p.62–68): a WriteItems with goto-secure-mode is checked and accepted; at the
+ * CleanUp the phone takes the credential (nopin) or shows its PIN dialog and opens secure-mode-data
+ * with the PINs it is given (pin); from then on it talks only to the secure port of its service's
+ * host, with its client certificate and the server certificate verified against dls-server-ca, and
+ * sends start-up there at once (p.65 step 5). Too many wrong PINs: RFC clean-up "password retries
+ * exceeded" to the Default-Mode service (p.83). CleanUp "wrong TAN from device" (p.31): the phone
+ * drops the credential and is back in Default Mode [INF]. Restarts and firmware keep Secure Mode; a
+ * factory reset ends it (p.51, wpi-protocol.md §5.7).
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -44,7 +53,22 @@ import {
   type DeployedFile,
 } from './deployment';
 import { DEFAULT_CONTACT_GAP_MS, PhoneRuntime } from './phone-runtime';
-import { CookieJar, Transport, TransportError, type ExchangeResult, type TlsClientOptions, type TlsInfo, type TransportOptions } from './transport';
+import {
+  BOOTSTRAP_ITEM_NAMES,
+  contentsProblem,
+  openSecureModeData,
+  parseBootstrap,
+  PASSWORD_RETRIES_EXCEEDED,
+  PKCS12_PASSWORD,
+  pinPasswordOf,
+  SecureModeDataError,
+  tanOfPin,
+  WRONG_TAN_FROM_DEVICE,
+  type BootstrapRequest,
+  type SecureCredential,
+} from './secure-mode';
+import { clearSecureState, loadSecureState, saveSecureState } from './secure-state';
+import { CookieJar, serverUrl, Transport, TransportError, type ExchangeResult, type TlsClientOptions, type TlsInfo, type TransportOptions } from './transport';
 
 /** Reasons a phone opens an interaction with (manual p.28). */
 export const CONTACT_REASONS = ['start-up', 'solicited', 'local-changes', 'inventory-changes'] as const;
@@ -52,6 +76,12 @@ export type ContactReason = (typeof CONTACT_REASONS)[number];
 
 /** Factory reset needs this fixed password (manual p.51). */
 export const FACTORY_RESET_PASSWORD = '124816';
+
+/** Default Mode: no authentication, default port; Secure Mode: mutual TLS on the secure port (manual p.12, p.62). */
+export type PhoneMode = 'default' | 'secure';
+
+/** The first message of an interaction: a contact reason, or the phone's own RFC clean-up (manual p.83). */
+export type FirstMessageReason = ContactReason | 'clean-up';
 
 export interface PhoneOptions {
   /** https://host:port of the provisioning service (the phone's "DLS address", manual p.12). */
@@ -81,7 +111,7 @@ export interface PhoneOptions {
   /** Guard against a service that never ends the interaction. */
   maxExchanges?: number;
   now?: () => number;
-  /** Injected transport (tests, Secure Mode later); default: a Transport to `server`. */
+  /** Injected transport (tests), used in both modes; default: a Transport to `server` (Secure Mode: to its secure port, mutual TLS). */
   transport?: Pick<Transport, 'post'>;
   // --- a running phone (start/stop) ---
   /** Run the contact-me listener while started (default true; manual p.14). */
@@ -100,10 +130,19 @@ export interface PhoneOptions {
   pollIntervalMs?: number;
   /** Sees every message sent and the answer received (logging, debugging). */
   onExchange?: (sentXml: string, answer: ExchangeResult) => void;
+  // --- Secure Mode (manual p.62–68) ---
+  /** The PIN the user types when the phone shows its PIN dialog (PIN bootstrapping, p.67). */
+  pin?: string;
+  /** The PINs the user types, in order (e.g. wrong ones first); replaces `pin`. */
+  pinAttempts?: readonly string[];
+  /** Answer this as bootstrapping-tan instead of the last 3 characters of the PIN typed (p.68). */
+  tanOverride?: string;
+  /** Keep the Secure-Mode credential in this directory (one JSON file per MAC, mode 0600). */
+  stateDir?: string;
 }
 
 /** What made the phone open an interaction. `call` = runInteraction() called directly. */
-export type InteractionTrigger = 'call' | 'start' | 'contact-me' | 'dcmp' | 'send-solicited' | 'reboot';
+export type InteractionTrigger = 'call' | 'start' | 'contact-me' | 'dcmp' | 'send-solicited' | 'reboot' | 'bootstrap';
 
 export interface RunInteractionOptions {
   /** Connect here instead of the configured service (contact-me dls_ip_addr / dls_ip_port, p.14). */
@@ -124,11 +163,58 @@ export interface FileOutcome {
   index?: number;
 }
 
+/** What became of a bootstrapping WriteItems (goto-secure-mode, manual p.62–68) or of the bootstrap. */
+export interface BootstrapOutcome {
+  /** goto-secure-mode as sent (nopin or pin; anything else is invalid data). */
+  variant: string;
+  /**
+   * - secure: the phone switched; its next message goes to `server` (p.65 step 5);
+   * - invalid-data: unusable items, answered with "invalid data" (p.26); still the previous mode;
+   * - busy: in a call, refused with status busy (p.62);
+   * - not-completed: accepted, but the interaction did not end with CleanUp: nothing taken;
+   * - waiting-for-pin: the PIN dialog is open and nobody typed the right PIN yet (enterPin());
+   * - pin-retries-exceeded: more than max-pin-retries wrong PINs (p.83): clean-up sent next;
+   * - unusable: the PIN opened secure-mode-data but its contents are unusable;
+   * - wrong-tan: the service ended with "wrong TAN from device" (p.31): back in Default Mode.
+   */
+  outcome: 'secure' | 'invalid-data' | 'busy' | 'not-completed' | 'waiting-for-pin' | 'pin-retries-exceeded' | 'unusable' | 'wrong-tan';
+  server?: string;
+  pinsTyped?: number;
+  wrongPins?: number;
+  maxPinRetries?: number;
+  /** invalid-data, unusable: why, one line each. */
+  problems?: string[];
+}
+
+/** A Secure-Mode event of the phone ('secure-mode' event, also kept in phone.modeChanges). */
+export interface SecureModeChange {
+  mac: string;
+  /**
+   * switched: now in Secure Mode on `server`; pin-dialog: waiting for a PIN; pin-retries-exceeded,
+   * invalid-data, unusable: the bootstrap failed, mode unchanged; wrong-tan, factory-reset: back in
+   * Default Mode.
+   */
+  change: 'switched' | 'pin-dialog' | 'pin-retries-exceeded' | 'invalid-data' | 'unusable' | 'wrong-tan' | 'factory-reset';
+  /** The phone's mode after the change. */
+  mode: PhoneMode;
+  variant?: 'nopin' | 'pin';
+  server?: string;
+  pinsTyped?: number;
+  wrongPins?: number;
+  maxPinRetries?: number;
+  problems?: string[];
+}
+
+/** What enterPin() did with one PIN. */
+export type PinResult = 'secure' | 'wrong-pin' | 'pin-retries-exceeded' | 'unusable' | 'no-pin-dialog';
+
 export interface InteractionResult {
   mac: string;
-  reason: ContactReason;
+  reason: FirstMessageReason;
   trigger?: InteractionTrigger;
-  /** Set when the phone connected somewhere other than its configured service. */
+  /** The mode the interaction ran in. */
+  mode: PhoneMode;
+  /** Set when the phone connected somewhere other than its configured service (Secure Mode: always, the secure port). */
   server?: string;
   ok: boolean;
   /** HTTPS request/response pairs. */
@@ -145,6 +231,8 @@ export interface InteractionResult {
   files?: FileOutcome[];
   /** software-version after a SoftwareDeployment, e.g. V1 R4.9.0 (p.54, p.57). */
   softwareVersion?: string;
+  /** A bootstrapping WriteItems in this interaction, or a wrong TAN at its end (p.62–68, p.31). */
+  bootstrap?: BootstrapOutcome;
   durations: { totalMs: number; exchangesMs: number[] };
   tls?: TlsInfo;
 }
@@ -159,6 +247,18 @@ export interface PhoneEvents {
   'busy-ended': [{ mac: string; solicited: boolean }];
   poll: [DcmpPollRecord];
   rebooting: [{ mac: string; cause: 'Restart' | 'FactoryReset' | 'SoftwareDeployment'; delayMs: number }];
+  /** Secure Mode: switched, PIN dialog, bootstrap failed, back in Default Mode (p.62–68). */
+  'secure-mode': [SecureModeChange];
+}
+
+/** The PIN dialog the phone shows after a PIN bootstrap (p.67). */
+interface PinDialog {
+  data: Buffer;
+  maxPinRetries: number;
+  typed: number;
+  wrong: number;
+  /** A PIN is being checked (PBKDF2 runs). */
+  checking: boolean;
 }
 
 /** Ends the loop with an error result. */
@@ -199,7 +299,19 @@ export class SimulatedPhone extends EventEmitter<PhoneEvents> {
   readonly contactMes: ContactMeRecord[] = [];
   /** The last 100 DCMP polls, oldest first. */
   readonly polls: DcmpPollRecord[] = [];
+  /** Every Secure-Mode event, oldest first (also emitted as 'secure-mode'). */
+  readonly modeChanges: SecureModeChange[] = [];
   private needsStartUp = false;
+  /** Secure Mode: the credential the phone keeps (p.65 step 7); undefined in Default Mode. */
+  private credential: SecureCredential | undefined;
+  private secureTransport: Pick<Transport, 'post'> | undefined;
+  /** The accepted bootstrapping WriteItems of this interaction, taken at its CleanUp (p.64–67). */
+  private pendingBootstrap: BootstrapRequest | undefined;
+  private pinDialog: PinDialog | undefined;
+  /** The cleanup-reason of an RFC clean-up the phone owes the service (p.83). */
+  private cleanUpOwed: string | undefined;
+  /** Contact the service right away, without a trigger (after bootstrapping, p.65 step 5). */
+  private contactNow = false;
   /** A phone runs one interaction at a time. */
   private running = false;
   private readonly failFiles: ReadonlySet<string>;
@@ -238,6 +350,76 @@ export class SimulatedPhone extends EventEmitter<PhoneEvents> {
       ...(options.bindIpAddress && options.ipAddress ? { localAddress: options.ipAddress } : {}),
     };
     this.transport = options.transport ?? new Transport(this.transportOptions);
+    if (options.stateDir !== undefined) {
+      this.credential = loadSecureState(options.stateDir, this.mac);
+      if (this.credential) this.setItem('bootstrapping-tan', this.credential.tan ?? '');
+    }
+  }
+
+  /** Default or Secure Mode (manual p.62). */
+  get mode(): PhoneMode {
+    return this.credential ? 'secure' : 'default';
+  }
+
+  /** Secure Mode: the URL the phone talks to (host of its service, the secure port). */
+  get secureServer(): string | undefined {
+    return this.credential ? this.secureUrl().href : undefined;
+  }
+
+  /** Secure Mode: the client credential and CA(s) the phone keeps. */
+  get secureCredential(): Readonly<SecureCredential> | undefined {
+    return this.credential;
+  }
+
+  /** A PIN bootstrap waits for the user (enterPin()). */
+  get pinDialogOpen(): boolean {
+    return this.pinDialog !== undefined;
+  }
+
+  /** The phone will contact the service at once (start-up on the secure port, or clean-up, after bootstrapping). */
+  get contactDue(): boolean {
+    return this.contactNow;
+  }
+
+  /**
+   * The user types `pin` into the open PIN dialog (p.67): the PIN without its last 3 characters
+   * opens secure-mode-data; a wrong one counts against max-pin-retries (p.83). On success the phone
+   * switches to Secure Mode and (if started) sends start-up on the secure port at once.
+   */
+  async enterPin(pin: string): Promise<PinResult> {
+    const dialog = this.pinDialog;
+    if (!dialog) return 'no-pin-dialog';
+    if (dialog.checking) throw new Error(`phone ${this.mac} is still checking the previous PIN`);
+    dialog.checking = true;
+    dialog.typed++;
+    let data;
+    try {
+      data = await openSecureModeData(dialog.data, pinPasswordOf(pin));
+    } catch (e) {
+      if (this.pinDialog !== dialog) return 'no-pin-dialog'; // closed meanwhile (reset, reboot)
+      dialog.checking = false;
+      if (e instanceof SecureModeDataError && e.code === 'wrong-password') {
+        dialog.wrong++;
+        if (dialog.wrong <= dialog.maxPinRetries) return 'wrong-pin';
+        this.pinDialog = undefined;
+        this.cleanUpOwed = PASSWORD_RETRIES_EXCEEDED;
+        this.dueNow();
+        this.changeMode({ change: 'pin-retries-exceeded', variant: 'pin', ...dialogCounts(dialog) });
+        return 'pin-retries-exceeded';
+      }
+      this.pinDialog = undefined;
+      this.changeMode({ change: 'unusable', variant: 'pin', ...dialogCounts(dialog), problems: [(e as Error).message] });
+      return 'unusable';
+    }
+    if (this.pinDialog !== dialog) return 'no-pin-dialog';
+    this.pinDialog = undefined;
+    const problem = contentsProblem(data);
+    if (problem !== undefined) {
+      this.changeMode({ change: 'unusable', variant: 'pin', ...dialogCounts(dialog), problems: [problem] });
+      return 'unusable';
+    }
+    this.enterSecureMode({ variant: 'pin', securePort: data.securePort, pkcs12: data.pkcs12, caPems: data.caPems, tan: this.options.tanOverride ?? tanOfPin(pin), since: this.now() }, dialogCounts(dialog));
+    return 'secure';
   }
 
   /** The phone is started: listener, timers and polling run until stop(). */
@@ -342,21 +524,27 @@ export class SimulatedPhone extends EventEmitter<PhoneEvents> {
     return result;
   }
 
-  private async interact(reason: ContactReason, options: RunInteractionOptions): Promise<InteractionResult> {
-    if (this.needsStartUp && !this.running) reason = 'start-up';
+  private async interact(requested: ContactReason, options: RunInteractionOptions): Promise<InteractionResult> {
+    let reason: FirstMessageReason = requested;
+    // An owed clean-up (p.83) or start-up (after a reboot or a bootstrap) goes first.
+    if (!this.running) reason = this.cleanUpOwed !== undefined ? 'clean-up' : this.needsStartUp ? 'start-up' : requested;
     const started = performance.now();
-    const result: InteractionResult = { mac: this.mac, reason, ok: false, exchanges: 0, actions: [], durations: { totalMs: 0, exchangesMs: [] } };
+    const result: InteractionResult = { mac: this.mac, reason, mode: this.mode, ok: false, exchanges: 0, actions: [], durations: { totalMs: 0, exchangesMs: [] } };
     if (options.trigger) result.trigger = options.trigger;
-    if (options.server) result.server = options.server;
     if (this.running) return { ...result, error: 'the phone is already in an interaction' };
+    const { transport, server } = this.route(options.server);
+    if (server) result.server = server;
     this.running = true;
-    this.needsStartUp = false;
+    if (reason === 'start-up') this.needsStartUp = false;
+    const cleanupReason = this.cleanUpOwed;
+    this.cleanUpOwed = undefined;
+    this.contactNow = false;
+    this.pendingBootstrap = undefined;
     // A new interaction is a new HTTPS session (CleanUp closed the last one, manual p.35).
     const jar = new CookieJar();
-    const transport = options.server && !this.options.transport ? new Transport({ ...this.transportOptions, server: options.server }) : this.transport;
     const link: Link = { transport, jar, signal: options.signal };
     try {
-      let outgoing: Outgoing = this.firstMessage(reason);
+      let outgoing: Outgoing = this.firstMessage(reason, cleanupReason);
       let queued: Outgoing[] = [];
       for (;;) {
         if (result.exchanges >= this.maxExchanges) throw new InteractionError(`service did not end the interaction within ${this.maxExchanges} exchanges`);
@@ -380,6 +568,7 @@ export class SimulatedPhone extends EventEmitter<PhoneEvents> {
               // Firmware before V3R3 does not know the item and ignores it (manual p.31).
               if (this.sendSolicitedSupported) this.solicitedPending = true;
             }
+            await this.afterCleanUp(result);
             return this.finish(result, 'CleanUp', started);
           }
           case 'Restart':
@@ -396,14 +585,138 @@ export class SimulatedPhone extends EventEmitter<PhoneEvents> {
         }
       }
     } catch (err) {
-      // A start-up that reached no service is still owed: the next interaction is a start-up again.
+      // A start-up (or clean-up) that reached no service is still owed: the next interaction sends it.
       if (reason === 'start-up' && result.exchanges === 0) this.needsStartUp = true;
+      if (reason === 'clean-up' && result.exchanges === 0) this.cleanUpOwed = cleanupReason;
       result.error = err instanceof InteractionError || err instanceof TransportError ? err.message : `unexpected: ${String(err)}`;
       result.durations.totalMs = performance.now() - started;
       return result;
     } finally {
+      // A bootstrap the interaction did not end with CleanUp is dropped (its outcome says not-completed).
+      this.pendingBootstrap = undefined;
       this.running = false;
     }
+  }
+
+  /** Where this interaction goes: Default Mode the service (or contact-me's address), Secure Mode its secure port. */
+  private route(override: string | undefined): { transport: Pick<Transport, 'post'>; server?: string } {
+    if (!this.credential) {
+      if (!override) return { transport: this.transport };
+      return { transport: this.options.transport ?? new Transport({ ...this.transportOptions, server: override }), server: override };
+    }
+    // Secure Mode: only the secure port, with the client certificate (p.65 steps 5–8). A
+    // contact-me's dls_ip_addr still moves the host; its dls_ip_port is the default port [INF].
+    const url = this.secureUrl(override);
+    if (this.options.transport) return { transport: this.options.transport, server: url.href };
+    if (override) return { transport: new Transport({ ...this.transportOptions, server: url, tls: this.secureTls() }), server: url.href };
+    this.secureTransport ??= new Transport({ ...this.transportOptions, server: url, tls: this.secureTls() });
+    return { transport: this.secureTransport, server: url.href };
+  }
+
+  private secureUrl(base?: string): URL {
+    const url = serverUrl(base ?? this.server);
+    url.port = String(this.credential!.securePort);
+    return url;
+  }
+
+  /**
+   * Mutual TLS: the client certificate from the PKCS#12 (empty password), the server certificate
+   * verified against dls-server-ca, host name / IP checked against its SAN (p.62, p.64–65).
+   * Protocol limits of old firmware (--tls1.0) still apply.
+   */
+  private secureTls(): TlsClientOptions {
+    const base = this.options.tls ?? {};
+    const cred = this.credential!;
+    return {
+      ...(base.minVersion ? { minVersion: base.minVersion } : {}),
+      ...(base.maxVersion ? { maxVersion: base.maxVersion } : {}),
+      ...(base.ciphers ? { ciphers: base.ciphers } : {}),
+      pfx: cred.pkcs12,
+      passphrase: PKCS12_PASSWORD,
+      ca: cred.caPems,
+      rejectUnauthorized: true,
+    };
+  }
+
+  /**
+   * The interaction ended with CleanUp (p.64–68): a wrong TAN ends Secure Mode [INF]; an accepted
+   * bootstrap is taken now — nopin: the credential; pin: the PIN dialog, fed with the PINs the
+   * user types.
+   */
+  private async afterCleanUp(result: InteractionResult): Promise<void> {
+    if (result.cleanupReason === WRONG_TAN_FROM_DEVICE && this.credential) {
+      const variant = this.credential.variant;
+      // The service refused the TAN and no longer trusts the credential (LocalDLS revokes it);
+      // kept, it would only get the phone refused on the secure port. Back to Default Mode, where
+      // the service can bootstrap it again.
+      this.leaveSecureMode('wrong-tan');
+      result.bootstrap = { variant, outcome: 'wrong-tan' };
+    }
+    const boot = this.pendingBootstrap;
+    this.pendingBootstrap = undefined;
+    if (!boot) return;
+    if (boot.variant === 'nopin') {
+      this.enterSecureMode({ variant: 'nopin', securePort: boot.securePort, pkcs12: boot.pkcs12, caPems: boot.caPems, since: this.now() });
+      result.bootstrap = { variant: 'nopin', outcome: 'secure', server: this.secureServer! };
+      return;
+    }
+    const dialog: PinDialog = { data: boot.data, maxPinRetries: boot.maxPinRetries, typed: 0, wrong: 0, checking: false };
+    this.pinDialog = dialog;
+    let last: PinResult | undefined;
+    for (const pin of this.options.pinAttempts ?? (this.options.pin !== undefined ? [this.options.pin] : [])) {
+      last = await this.enterPin(pin);
+      if (last !== 'wrong-pin') break;
+    }
+    const counts = dialogCounts(dialog);
+    if (this.pinDialog === dialog) {
+      result.bootstrap = { variant: 'pin', outcome: 'waiting-for-pin', ...counts };
+      this.changeMode({ change: 'pin-dialog', variant: 'pin', ...counts });
+    } else if (last === 'secure') result.bootstrap = { variant: 'pin', outcome: 'secure', server: this.secureServer!, ...counts };
+    else if (last === 'pin-retries-exceeded') result.bootstrap = { variant: 'pin', outcome: 'pin-retries-exceeded', ...counts };
+    else result.bootstrap = { variant: 'pin', outcome: 'unusable', ...counts, problems: this.modeChanges.at(-1)?.problems ?? [] };
+  }
+
+  private enterSecureMode(credential: SecureCredential, counts: { pinsTyped?: number; wrongPins?: number; maxPinRetries?: number } = {}): void {
+    this.credential = credential;
+    this.secureTransport = undefined;
+    this.setItem('bootstrapping-tan', credential.tan ?? '');
+    // Right away: start-up on the secure port (p.65 step 5, p.67 step 7).
+    this.needsStartUp = true;
+    this.dueNow();
+    this.changeMode({ change: 'switched', variant: credential.variant, server: this.secureServer!, ...counts });
+    if (this.options.stateDir !== undefined) {
+      try {
+        saveSecureState(this.options.stateDir, this.mac, credential);
+      } catch (e) {
+        throw new InteractionError(`switched to Secure Mode, but cannot keep it in ${this.options.stateDir}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  private leaveSecureMode(change: 'wrong-tan' | 'factory-reset'): void {
+    const server = this.secureServer;
+    this.credential = undefined;
+    this.secureTransport = undefined;
+    this.setItem('bootstrapping-tan', '');
+    if (this.options.stateDir !== undefined) clearSecureState(this.options.stateDir, this.mac);
+    this.changeMode({ change, ...(server ? { server } : {}) });
+  }
+
+  private changeMode(change: Omit<SecureModeChange, 'mac' | 'mode'>): void {
+    const event: SecureModeChange = { mac: this.mac, ...change, mode: this.mode };
+    this.modeChanges.push(event);
+    this.emit('secure-mode', event);
+  }
+
+  /** Contact the service at once; a started phone outside an interaction does it now. */
+  private dueNow(): void {
+    this.contactNow = true;
+    if (!this.running) this.runtime?.contactDue();
+  }
+
+  private setItem(name: string, value: string): void {
+    const item = this.config.items.get(name);
+    if (item) item.value = value;
   }
 
   /** The phone's messages for one service Action; more than one when the reply is fragmented. */
@@ -414,7 +727,13 @@ export class SimulatedPhone extends EventEmitter<PhoneEvents> {
       case 'ReadItems':
         return this.reply('ReadItems', 'accepted', readItems(this.config, message.items));
       case 'WriteItems': {
-        if (this.busy) return this.reply('WriteItems', 'busy', []).map((o) => ({ ...o, omitItemList: true }));
+        const bootstrap = message.items.some((i) => i.name === 'goto-secure-mode') && !this.config.unknown.has('goto-secure-mode');
+        if (this.busy) {
+          // Bootstrapping too is refused during a call (p.62).
+          if (bootstrap) result.bootstrap = { variant: message.items.find((i) => i.name === 'goto-secure-mode')!.value.trim(), outcome: 'busy' };
+          return this.reply('WriteItems', 'busy', []).map((o) => ({ ...o, omitItemList: true }));
+        }
+        if (bootstrap) return this.bootstrapWrite(message, result);
         const { failed, statuses } = applyWriteItems(this.config, message.items);
         const gap = message.items.find((i) => i.name === 'dls-contact-interval');
         if (gap && statuses.some((s) => s.name === 'dls-contact-interval' && s.status === 'accepted') && /^\d+$/.test(gap.value.trim())) {
@@ -429,6 +748,26 @@ export class SimulatedPhone extends EventEmitter<PhoneEvents> {
         // handled by the loop); "failed" = not accepted or unsupported (manual p.29).
         return this.reply(message.action, 'failed', []);
     }
+  }
+
+  /**
+   * The bootstrapping WriteItems (p.64, p.67): the phone checks it can use the items and answers
+   * accepted; unusable ones get "invalid data" (p.26) and nothing is taken. The credential is
+   * taken only at the CleanUp (p.64–65 steps 3–5). Other items in the same message are written
+   * as usual; the bootstrapping items are never stored as settings (ReadAllItems excludes
+   * certificates, p.30).
+   */
+  private bootstrapWrite(message: DLSMessage, result: InteractionResult): Outgoing[] {
+    const others = applyWriteItems(this.config, message.items.filter((i) => !BOOTSTRAP_ITEM_NAMES.has(i.name)));
+    const request = parseBootstrap(message.items);
+    if ('invalid' in request) {
+      result.bootstrap = { variant: request.variant, outcome: 'invalid-data', problems: request.problems };
+      this.changeMode({ change: 'invalid-data', ...(request.variant === 'pin' || request.variant === 'nopin' ? { variant: request.variant } : {}), problems: request.problems });
+      return this.reply('WriteItems', 'accepted', [...request.invalid, ...others.failed]);
+    }
+    this.pendingBootstrap = request;
+    result.bootstrap = { variant: request.variant, outcome: 'not-completed', ...(request.variant === 'pin' ? { maxPinRetries: request.maxPinRetries } : {}) };
+    return this.reply('WriteItems', 'accepted', others.failed);
   }
 
   /**
@@ -497,8 +836,10 @@ export class SimulatedPhone extends EventEmitter<PhoneEvents> {
     }));
   }
 
-  private firstMessage(reason: ContactReason): Outgoing {
+  private firstMessage(reason: FirstMessageReason, cleanupReason?: string): Outgoing {
     const items = startUpItems(this.config);
+    // The phone's clean-up carries its basic items and the reason (p.83).
+    if (reason === 'clean-up') items.push({ name: 'cleanup-reason', value: cleanupReason ?? '' });
     if (reason === 'local-changes') {
       items.push(...this.localChanges.values());
       this.localChanges.clear();
@@ -541,8 +882,15 @@ export class SimulatedPhone extends EventEmitter<PhoneEvents> {
     this.reboot();
   }
 
-  /** Delivery state (manual p.51): initial items (the firmware stays), configuration-changed-flag true. */
+  /**
+   * Delivery state (manual p.51): initial items (the firmware stays), configuration-changed-flag
+   * true, and Default Mode: the client credential and CA(s) are gone (wpi-protocol.md §5.7).
+   */
   factoryReset(): void {
+    this.pinDialog = undefined;
+    this.cleanUpOwed = undefined;
+    this.contactNow = false;
+    if (this.credential) this.leaveSecureMode('factory-reset');
     factoryReset(this.config);
     this.factoryResets++;
     this.localChanges.clear();
@@ -554,6 +902,8 @@ export class SimulatedPhone extends EventEmitter<PhoneEvents> {
   private reboot(): void {
     this.reboots++;
     this.needsStartUp = true;
+    // An open PIN dialog does not survive it; Secure Mode does (p.65 step 7).
+    this.pinDialog = undefined;
     this.solicitedPending = false;
     this.busyUntil = undefined;
   }
@@ -571,6 +921,10 @@ export class SimulatedPhone extends EventEmitter<PhoneEvents> {
     if (!result.factoryReset) this.config.configurationChanged = false;
     return result;
   }
+}
+
+function dialogCounts(dialog: PinDialog): { pinsTyped: number; wrongPins: number; maxPinRetries: number } {
+  return { pinsTyped: dialog.typed, wrongPins: dialog.wrong, maxPinRetries: dialog.maxPinRetries };
 }
 
 export function newNonce(): string {

@@ -1,8 +1,8 @@
 /**
  * The phone's HTTPS client: one POST per WorkpointMessage on a fresh TLS connection, as real
  * phones do (`Connection: close`, field capture in wpi-protocol.md §2.3), session continuity by
- * cookie only (manual p.13, p.28). TLS options are injectable so Secure Mode (client certificate +
- * CA, manual p.64–65) and legacy TLS can be layered on without touching the phone logic.
+ * cookie only (manual p.13, p.28). TLS options are injectable: Secure Mode (client certificate +
+ * CA, manual p.64–65) and legacy TLS are layered on without touching the phone logic.
  */
 import https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -190,6 +190,19 @@ function describe(err: NodeJS.ErrnoException, url: URL): string {
       return `host ${url.hostname} not found`;
     case 'ECONNRESET':
       return `connection reset by ${url.host}`;
+    // Secure Mode: the phone verifies the server certificate against dls-server-ca (manual p.62, p.64).
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'CERT_SIGNATURE_FAILURE':
+    case 'CERT_HAS_EXPIRED':
+    case 'CERT_NOT_YET_VALID':
+    case 'CERT_UNTRUSTED':
+    case 'CERT_REJECTED':
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return `the server certificate of ${url.host} is not trusted: ${err.message.split('\n')[0]} (${err.code})`;
     default: {
       // OpenSSL's messages carry a trace; its reason is the part a person needs.
       const openssl = /SSL routines:[^:]*:([^:]+)/.exec(err.message)?.[1]?.trim();

@@ -7,6 +7,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import forge from 'node-forge';
 import { buildDLSMessage, parseDLSMessage, parseWorkpointMessage, type Action, type Item, type WorkpointMessage } from '../../src/main/wpi';
 import type { CookieJar, ExchangeResult } from '../../src/phone';
@@ -76,6 +77,8 @@ export interface RecordedRequest {
   socket: Socket;
   /** The phone's address, kept while the socket was open. */
   remoteAddress: string;
+  /** The client certificate the phone presented (mutual TLS), if any. */
+  peer?: { subjectCN: string; serialNumber: string; fingerprint256: string; authorized: boolean };
 }
 
 export interface TestService {
@@ -83,6 +86,9 @@ export interface TestService {
   requests: RecordedRequest[];
   /** TLS connections accepted. */
   connections: number;
+  /** Handshakes the server refused or that failed (tlsClientError), with the reason. */
+  tlsErrors: string[];
+  port: number;
   /** Resolves with the first request (already received or future) that matches. */
   request(match: (r: RecordedRequest) => boolean): Promise<RecordedRequest>;
   close(): Promise<void>;
@@ -90,19 +96,28 @@ export interface TestService {
 
 let certificate: { key: string; cert: string } | undefined;
 
-/** A scripted WPI service on 127.0.0.1 (loopback only), sets a JSESSIONID cookie on its first answer. */
-export async function startService(script: Script, setCookie = 'JSESSIONID=ABC123; path=/DeploymentService; secure'): Promise<TestService> {
-  certificate ??= selfSignedCertificate();
+/**
+ * A scripted WPI service on 127.0.0.1 (loopback only), sets a JSESSIONID cookie on its first answer.
+ * `tls` replaces the throw-away certificate, e.g. a Secure-Mode listener with `requestCert`.
+ */
+export async function startService(script: Script, setCookie = 'JSESSIONID=ABC123; path=/DeploymentService; secure', tls?: https.ServerOptions): Promise<TestService> {
   const requests: RecordedRequest[] = [];
   const state = { connections: 0 };
+  const tlsErrors: string[] = [];
   const waiters = new Set<{ match: (r: RecordedRequest) => boolean; resolve: (r: RecordedRequest) => void }>();
-  const server = https.createServer({ ...certificate }, (req: IncomingMessage, res) => {
+  const server = https.createServer(tls ?? (certificate ??= selfSignedCertificate()), (req: IncomingMessage, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const message = parseWorkpointMessage(body);
       const recorded: RecordedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, message, socket: req.socket, remoteAddress: req.socket.remoteAddress ?? '' };
+      const tlsSocket = req.socket as TLSSocket;
+      const peer = tlsSocket.getPeerCertificate?.();
+      if (peer && Object.keys(peer).length > 0) {
+        const cn = peer.subject?.CN;
+        recorded.peer = { subjectCN: Array.isArray(cn) ? cn.join(',') : (cn ?? ''), serialNumber: peer.serialNumber, fingerprint256: peer.fingerprint256, authorized: tlsSocket.authorized };
+      }
       requests.push(recorded);
       for (const w of waiters) {
         if (w.match(recorded)) {
@@ -119,11 +134,14 @@ export async function startService(script: Script, setCookie = 'JSESSIONID=ABC12
     });
   });
   server.on('secureConnection', () => state.connections++);
+  server.on('tlsClientError', (e) => tlsErrors.push(e.message));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `https://127.0.0.1:${port}`,
+    port,
     requests,
+    tlsErrors,
     get connections() {
       return state.connections;
     },

@@ -134,7 +134,7 @@ function firstMessage(input: DecisionInput): Decision {
     // Back to Default Mode only through a factory reset sent over the secure channel (§5.7).
     const reset = jobs.find((j) => j.kind === 'FactoryReset' && j.state === 'sent');
     if (!reset || message.reason !== 'start-up') {
-      throw new ProtocolError(`${mac} is in Secure Mode: its requests on the Default-Mode port are refused (manual p.65); a phone that was reset by hand needs \`localdls bootstrap --mac ${mac} --undo\``, 403);
+      throw new ProtocolError(`${mac} is in Secure Mode: its requests on the Default-Mode port are refused (manual p.65); if the phone was reset by hand, run \`localdls bootstrap --mac ${mac} --forget\``, 403);
     }
     Object.assign(changes, { mode: 'default', bootstrap: null, certSerial: null });
     revoke = device.certSerial ?? undefined;
@@ -286,6 +286,12 @@ function accepted(input: DecisionInput, current: ActiveJob, changes: Changes): D
         Object.assign(jobChange, { state: 'done', finished: now, error: null });
         Object.assign(changes, { mode: 'secure', bootstrap: 'done', certSerial: input.clientIdentity?.serial ?? null });
         break;
+      }
+      if (results.length) {
+        // The phone could not use what it was given (e.g. `invalid data`): it stays in Default Mode.
+        changes.jobs = [{ ...jobChange, ...finish(results, now) }];
+        interaction.current = null;
+        return end({ ...changes, bootstrap: 'failed' });
       }
       // The phone took the credentials; it now moves to the secure port (manual p.64–65).
       changes.jobs = [{ ...jobChange, error: 'waiting for the phone on the secure port' }];

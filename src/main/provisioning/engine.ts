@@ -104,6 +104,11 @@ export class InteractionEngine {
       };
     }
     let whole = message;
+    const refused = session.assembling?.refused;
+    if (refused) {
+      this.sessions.dropAssembly(session);
+      throw new ProtocolError(refused.reason, refused.status);
+    }
     if (session.assembling) {
       whole = { ...session.assembling.first, nonce: message.nonce, fragment: 'final', items: [...session.assembling.items, ...message.items] };
       this.sessions.dropAssembly(session);

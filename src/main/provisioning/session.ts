@@ -17,8 +17,11 @@ export interface Session {
   peerAddress: string;
   listener: ListenerKind;
   interactionId: number | null;
-  /** Phone message being assembled from fragments (manual p.69–70); `bytes` is what it holds (estimate). */
-  assembling: { first: WorkpointMessage; items: Item[]; bytes: number } | null;
+  /**
+   * Phone message being assembled from fragments (manual p.69–70); `bytes` is what it holds
+   * (estimate). `refused`: its fragments were dropped at a bound, so its rest is refused too.
+   */
+  assembling: { first: WorkpointMessage; items: Item[]; bytes: number; refused?: { status: 413 | 503; reason: string } } | null;
   /** The job in flight and the busy chain (see decide.ts). */
   interaction: InteractionState;
   lastSeen: number;
@@ -93,16 +96,21 @@ export class SessionTable {
    * session's assembly is dropped and the reason (one line) is returned; null when held.
    */
   addFragment(session: Session, message: WorkpointMessage): { status: 413 | 503; reason: string } | null {
+    if (session.assembling?.refused) return session.assembling.refused;
     const bytes = message.items.reduce((sum, i) => sum + 64 + i.name.length + i.value.length + (i.status?.length ?? 0), 0);
     const perMessage = this.limits.maxAssemblyBytes ?? DEFAULT_MAX_ASSEMBLY_BYTES;
     const overall = this.limits.maxAssemblingBytes ?? DEFAULT_MAX_ASSEMBLING_BYTES;
+    let refused: { status: 413 | 503; reason: string } | null = null;
     if ((session.assembling?.bytes ?? 0) + bytes > perMessage) {
-      this.dropAssembly(session);
-      return { status: 413, reason: `fragmented message larger than ${perMessage} bytes: its fragments are dropped` };
+      refused = { status: 413, reason: `fragmented message larger than ${perMessage} bytes: its fragments are dropped` };
+    } else if (this.assemblingBytes + bytes > overall) {
+      refused = { status: 503, reason: 'too many fragmented messages in progress: try again later' };
     }
-    if (this.assemblingBytes + bytes > overall) {
+    if (refused) {
+      // Nothing is held any more, but the message stays refused: its final fragment must not pass for the whole.
       this.dropAssembly(session);
-      return { status: 503, reason: 'too many fragmented messages in progress: try again later' };
+      session.assembling = { first: message, items: [], bytes: 0, refused };
+      return refused;
     }
     if (session.assembling) {
       for (const item of message.items) session.assembling.items.push(item);
