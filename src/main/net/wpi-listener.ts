@@ -5,7 +5,7 @@
  */
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import type { ListenerKind } from '../../shared/model';
 import { RowLimiter } from './rate-limit';
@@ -98,6 +98,10 @@ export class WpiListener {
   readonly server: https.Server;
   private readonly limits: ListenerLimits;
   private readonly failures = new RowLimiter();
+  /** Requests whose body is still being read, by socket: a timeout then says what it cut. */
+  private readonly reading = new WeakMap<Socket, WpiRequest>();
+  /** Timed-out clients recorded (rate-limited like failed handshakes). */
+  private readonly timeouts = new RowLimiter();
   readonly tlsProfile: TlsProfile;
 
   constructor(private readonly options: ListenerOptions) {
@@ -114,6 +118,8 @@ export class WpiListener {
         keepAliveTimeout: this.limits.keepAliveTimeoutMs,
         // Node checks the header/request timeouts on this interval (default 30 s): keep it tight.
         connectionsCheckingInterval: Math.min(1000, this.limits.headersTimeoutMs),
+        // Old phone firmware may omit Host; Node would answer 400 before we ever see the request.
+        requireHostHeader: false,
       },
       (req, res) => this.onRequest(req, res),
     );
@@ -139,6 +145,7 @@ export class WpiListener {
         options.onError?.(e instanceof Error ? e : new Error(String(e)));
       }
     });
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.onClientError(err, socket));
   }
 
   /** Binds; resolves with the port actually bound (0 picks a free one). */
@@ -197,23 +204,67 @@ export class WpiListener {
     const chunks: Buffer[] = [];
     let size = 0;
     let over = false;
+    this.reading.set(socket, request);
     req.on('data', (chunk: Buffer) => {
       if (over) return;
       size += chunk.length;
       if (size > this.limits.maxBodyBytes) {
         over = true;
         chunks.length = 0;
+        this.reading.delete(socket);
         this.refuse(req, res, request, 413, `body exceeds the limit of ${this.limits.maxBodyBytes} bytes`);
         return;
       }
       chunks.push(chunk);
     });
     req.on('end', () => {
+      this.reading.delete(socket);
       if (over) return;
       request.body = Buffer.concat(chunks, size);
       this.send(res, this.guarded(() => this.options.handler.exchange(request)));
     });
     req.on('error', () => req.destroy());
+  }
+
+  /**
+   * A client Node's HTTP parser gave up on: headers or body not complete within the limits
+   * (Slowloris, a trickled body), headers too large, or bytes that are not HTTP. It gets one
+   * line saying why, then the connection is closed. Timeouts are recorded, rate-limited, so a slow
+   * client is visible without the store filling up with it; malformed HTTP is not recorded.
+   */
+  private onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const pending = this.reading.get(socket);
+    this.reading.delete(socket);
+    const reason =
+      status === 408
+        ? pending
+          ? `request body not complete within ${this.limits.requestTimeoutMs} ms`
+          : `request headers not complete within ${this.limits.headersTimeoutMs} ms`
+        : status === 431
+          ? 'request headers too large'
+          : `not an HTTP request (${err.code ?? 'parse error'})`;
+    let response: WpiResponse = { status, headers: [['Content-Type', 'text/plain; charset=utf-8']], body: Buffer.from(`${reason}\n`) };
+    if (status === 408) {
+      const tls = socket as TLSSocket;
+      const request: WpiRequest = pending ?? {
+        started: Date.now(), listener: this.options.kind, localPort: socket.localPort ?? 0, peerAddress: socket.remoteAddress ?? '', peerPort: socket.remotePort ?? 0,
+        tlsProtocol: tls.getProtocol?.() ?? null, tlsCipher: tls.getCipher?.()?.name ?? null, method: '', path: '', headers: [], body: Buffer.alloc(0),
+      };
+      const suppressed = this.timeouts.admit(`${request.peerAddress}|${reason}`, Date.now());
+      if (suppressed !== null) {
+        const recorded = this.guarded(() => this.options.handler.refused(request, status, suppressed > 0 ? `${reason} (${suppressed} similar not recorded)` : reason));
+        if (recorded.status === status) response = recorded;
+      }
+    }
+    const head = [`HTTP/1.1 ${status} ${STATUS_TEXT[status]}`, ...response.headers.map(([n, v]) => `${n}: ${v}`), `Content-Length: ${response.body.length}`, 'Connection: close'];
+    socket.end(Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), response.body]));
+    // A client that does not read its answer does not keep the socket.
+    setTimeout(() => socket.destroy(), 1000).unref();
   }
 
   private refuse(req: IncomingMessage, res: ServerResponse, request: WpiRequest, status: number, reason: string, extra: [string, string][] = []): void {
@@ -243,6 +294,8 @@ export class WpiListener {
     res.end(response.body);
   }
 }
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
 
 function pairs(raw: string[]): [string, string][] {
   const out: [string, string][] = [];

@@ -90,7 +90,7 @@ function itemsOf(message: XmlNode): Item[] {
     const name = a.name?.trim();
     if (!name) throw new WpiError('item-without-name', `Item ${position + 1} has no name`);
     const item: Item = { name, value: text(n) };
-    if (a.index !== undefined && a.index.trim() !== '') item.index = integerAttr(`index of ${name}`, a.index, 0);
+    if (a.index !== undefined && a.index.trim() !== '') item.index = integerAttr(`index of ${clip(name)}`, a.index, 0);
     if (a.status !== undefined) item.status = a.status.trim();
     return item;
   });
@@ -136,5 +136,6 @@ function text(node: XmlNode): string {
 
 function clip(s: string): string {
   const oneLine = s.replace(/\s+/g, ' ');
-  return oneLine.length > 40 ? `${oneLine.slice(0, 40)}…` : oneLine;
+  // Never cut a surrogate pair in half: the reason is sent and stored as UTF-8.
+  return oneLine.length > 40 ? `${oneLine.slice(0, /[\ud800-\udbff]/.test(oneLine[39]!) ? 39 : 40)}…` : oneLine;
 }
