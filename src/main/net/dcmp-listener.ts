@@ -4,7 +4,7 @@
  * with solicited", 200 OK means nothing is pending. HTTP only; the answer comes from the handler.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { bind, closeServer } from './bind';
 
 export interface DcmpRequest {
   started: number;
@@ -65,21 +65,10 @@ export class DcmpListener {
   }
 
   listen(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) =>
-        reject(err.code === 'EADDRINUSE' ? new Error(`DCMP port ${this.port} on ${this.host} is in use by another program: choose another --dcmp-port or stop that program`) : err);
-      this.server.once('error', onError);
-      this.server.listen(this.port, this.host, () => {
-        this.server.off('error', onError);
-        resolve((this.server.address() as AddressInfo).port);
-      });
-    });
+    return bind(this.server, this.port, this.host, 'DCMP', '--dcmp-port');
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    return closeServer(this.server);
   }
 }

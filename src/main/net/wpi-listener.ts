@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import type { ListenerKind } from '../../shared/model';
+import { bind, closeServer } from './bind';
 import { RowLimiter } from './rate-limit';
 import { handshakeHint, handshakeReason, tlsOptionsFor, type TlsProfile } from './tls-profile';
 
@@ -150,21 +151,12 @@ export class WpiListener {
 
   /** Binds; resolves with the port actually bound (0 picks a free one). */
   listen(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) => reject(bindError(err, this.options));
-      this.server.once('error', onError);
-      this.server.listen(this.options.port, this.options.host, () => {
-        this.server.off('error', onError);
-        resolve((this.server.address() as AddressInfo).port);
-      });
-    });
+    const o = this.options;
+    return bind(this.server, o.port, o.host, o.kind === 'default' ? 'Default-Mode' : 'Secure-Mode', o.kind === 'default' ? '--port' : '--secure-port');
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    return closeServer(this.server);
   }
 
   get port(): number {
@@ -303,12 +295,3 @@ function pairs(raw: string[]): [string, string][] {
   return out;
 }
 
-function bindError(err: NodeJS.ErrnoException, o: ListenerOptions): Error {
-  const what = `${o.kind === 'default' ? 'Default-Mode' : 'Secure-Mode'} port ${o.port} on ${o.host}`;
-  if (err.code === 'EADDRINUSE') {
-    return new Error(`${what} is in use by another program: choose another port (--port) or stop that program`);
-  }
-  if (err.code === 'EACCES') return new Error(`${what} needs privileges this user does not have: choose a port above 1023`);
-  if (err.code === 'EADDRNOTAVAIL') return new Error(`${o.host} is not an address of this machine: choose another --host`);
-  return new Error(`cannot listen on ${what}: ${err.message}`);
-}

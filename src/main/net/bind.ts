@@ -1,0 +1,32 @@
+/** Binding and closing a listener, with errors that say what to do. Shared by every listener. */
+import type { Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * Binds; resolves with the port actually bound (0 picks a free one). `what` names the port for a
+ * person ("Secure-Mode port 18444 on 0.0.0.0"), `flag` the option that changes it.
+ */
+export function bind(server: Server, port: number, host: string, what: string, flag: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => reject(bindError(err, `${what} port ${port} on ${host}`, host, flag));
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+export function closeServer(server: Server & { closeAllConnections?: () => void }): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections?.();
+  });
+}
+
+function bindError(err: NodeJS.ErrnoException, what: string, host: string, flag: string): Error {
+  if (err.code === 'EADDRINUSE') return new Error(`${what} is in use by another program: choose another port (${flag}) or stop that program`);
+  if (err.code === 'EACCES') return new Error(`${what} needs privileges this user does not have: choose a port above 1023`);
+  if (err.code === 'EADDRNOTAVAIL') return new Error(`${host} is not an address of this machine: choose another --host`);
+  return new Error(`cannot listen on ${what}: ${err.message}`);
+}
