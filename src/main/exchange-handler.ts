@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { ExchangeSummary } from '../shared/model';
-import { redactForStorage } from './redact';
+import { redactForStorage, redactItemsForStorage } from './redact';
 import type { HandshakeFailure, RequestHandler, WpiRequest, WpiResponse } from './net/wpi-listener';
 import { InteractionEngine, ProtocolError, sessionIdFromCookies, type JobSecret } from './provisioning';
 import type { Changes, ExchangeRecord, Store } from './store';
@@ -159,7 +159,7 @@ export class ExchangeHandler implements RequestHandler {
   }
 
   private commitAndEmit(record: ExchangeRecord, changes: Changes, interactionId: number | null) {
-    const result = this.store.commit(record, changes, interactionId);
+    const result = this.store.commit(record, storable(changes), interactionId);
     const { requestHeaders: _rh, requestBody, responseHeaders: _sh, responseBody, ...summary } = record;
     this.events.emit('exchange', {
       ...summary,
@@ -171,6 +171,14 @@ export class ExchangeHandler implements RequestHandler {
     });
     return result;
   }
+}
+
+/** Key material and TANs a phone reports (or a job wrote) do not reach the items table either. */
+function storable(changes: Changes): Changes {
+  const mergeItems = redactItemsForStorage(changes.mergeItems);
+  const replaceItems = redactItemsForStorage(changes.replaceItems);
+  if (mergeItems === changes.mergeItems && replaceItems === changes.replaceItems) return changes;
+  return { ...changes, ...(mergeItems ? { mergeItems } : {}), ...(replaceItems ? { replaceItems } : {}) };
 }
 
 const EMPTY_SUMMARY = { reason: null, replyAction: null, replyStatus: null, nonce: null, fragment: null, itemCount: 0 };

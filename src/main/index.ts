@@ -6,7 +6,7 @@
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
-import { app, BrowserWindow, dialog, net, protocol, safeStorage, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, net, protocol, safeStorage, session } from 'electron';
 import { LocalDlsApiHost } from './api';
 import { forwardEvents, registerIpc } from './ipc';
 import { protectorFromEnvironment, type KeyProtector } from './pki';
@@ -110,12 +110,13 @@ app.whenReady().then(async () => {
   await createWindow();
 });
 
+// Every web contents, whichever window or frame: no webviews, no navigation away from the app, no
+// new windows. Nothing is opened externally either: the UI has no external links, and URLs in
+// provisioning traffic come from phones (untrusted).
 app.on('web-contents-created', (_event, contents) => {
   contents.on('will-attach-webview', (event) => event.preventDefault());
-  contents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https://')) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
+  contents.on('will-navigate', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
 });
 
 app.on('window-all-closed', () => {

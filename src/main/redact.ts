@@ -2,7 +2,7 @@
  * What never reaches the store. Raw bytes are the truth everywhere else; key material and the
  * PIN's TAN are the exception.
  */
-import { maskSecretsInXml } from '../shared/secrets';
+import { MASK, maskSecretsInXml } from '../shared/secrets';
 
 /**
  * Items whose values never reach the store, not even in raw exchanges: a device's private key
@@ -11,8 +11,25 @@ import { maskSecretsInXml } from '../shared/secrets';
  */
 const NEVER_STORED = new Set(['dls-client-certificate', 'secure-mode-data', 'bootstrapping-tan']);
 
+export function isNeverStored(name: string): boolean {
+  return NEVER_STORED.has(name.trim().toLowerCase());
+}
+
+/** Cheap test first: one of the names (any case), or a character reference that could spell one. */
+const MAYBE = /dls-client-certificate|secure-mode-data|bootstrapping-tan|&#/i;
+
 export function redactForStorage(body: Uint8Array): Uint8Array {
   const text = Buffer.from(body).toString('utf8');
-  if (![...NEVER_STORED].some((n) => text.includes(n))) return body;
-  return Buffer.from(maskSecretsInXml(text, (name) => NEVER_STORED.has(name)), 'utf8');
+  if (!MAYBE.test(text)) return body;
+  const masked = maskSecretsInXml(text, isNeverStored, { urlPasswords: false });
+  return masked === text ? body : Buffer.from(masked, 'utf8');
+}
+
+/**
+ * The same rule for items kept as a device's current configuration: a phone that reports its own
+ * key or TAN (or a job that wrote one) leaves the mask in the items table, not the value.
+ */
+export function redactItemsForStorage<T extends { name: string; value: string }>(items: readonly T[] | undefined): T[] | undefined {
+  if (!items || !items.some((i) => i.value !== '' && isNeverStored(i.name))) return items as T[] | undefined;
+  return items.map((i) => (i.value !== '' && isNeverStored(i.name) ? { ...i, value: MASK } : i));
 }

@@ -11,24 +11,106 @@ export const MASK = '••••••';
 const NOT_SECRET = /(-status|-retries|-on-logoff|-policy|-length|-expiry|-change)$/;
 
 export function isSecretItem(name: string): boolean {
-  const n = name.toLowerCase();
+  const n = name.trim().toLowerCase();
   if (SECRET_NAMES.has(n)) return true;
   if (NOT_SECRET.test(n)) return false;
-  return n.includes('pwd') || n.includes('password') || n.includes('pin-value') || n.includes('private-key');
+  // `passwd`: send-url-passwd (the password of a send-URL key).
+  return n.includes('pwd') || n.includes('password') || n.includes('passwd') || n.includes('pin-value') || n.includes('private-key');
 }
 
 export function maskItemValue(name: string, value: string): string {
-  return value !== '' && isSecretItem(name) ? MASK : value;
+  if (value !== '' && isSecretItem(name)) return MASK;
+  // A file server's URL may carry credentials (https://user:password@host/…). Only for the file
+  // items of jobs: profile values are edited and sent back, and must come back whole.
+  return FILE_URL.test(name) && value.includes('://') ? maskUrlPasswords(value) : value;
+}
+
+const FILE_URL = /^file-.*url$/i;
+
+/** The password part of `scheme://user:password@host` (file-https-base-url may carry one). */
+const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/?#@:<>"']*:)([^\s/?#@<>"']+)(@)/gi;
+
+/** Masks the passwords of URLs with credentials in any text: `https://user:••••••@host/…`. */
+export function maskUrlPasswords(text: string): string {
+  return text.replace(URL_PASSWORD, (_whole, before: string, _password: string, at: string) => `${before}${MASK}${at}`);
+}
+
+/** An Item start tag whose attributes are all well formed (quoted values may hold `>`). */
+const ITEM_START = /<((?:[\w.-]+:)?Item)((?:\s+[^\s=<>/"']+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>/y;
+/** Any other Item start tag (broken XML is shown as text too, and must not show a secret). */
+const LOOSE_START = /<((?:[\w.-]+:)?Item)\b([^>]*?)(\/?)>/y;
+const ATTRIBUTE = /([^\s=<>/"']+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/g;
+/** An Item's content up to its end tag: text, CDATA sections, comments and processing instructions. */
+const CONTENT = /((?:[^<]|<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->|<\?[\s\S]*?\?>)*)<\/(?:[\w.-]+:)?Item\s*>/y;
+const END_TAG = /<\/(?:[\w.-]+:)?Item\s*>/g;
+
+/** The five predefined entities and character references, as an XML parser reads an attribute. */
+function unescapeName(raw: string): string {
+  const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+  return raw.replace(/&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|amp|lt|gt|quot|apos);/g, (whole, ref: string) => {
+    if (!ref.startsWith('#')) return named[ref] ?? whole;
+    const code = ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
+    return code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+  });
+}
+
+/** The `name` attribute (namespace prefix ignored, as the codec ignores it), decoded; null if none. */
+function nameOf(attributes: string): string | null {
+  for (const m of attributes.matchAll(ATTRIBUTE)) {
+    if (m[1]!.replace(/^[\w.-]+:/, '') === 'name') return unescapeName(m[2] ?? m[3] ?? m[4] ?? '').trim();
+  }
+  return null;
+}
+
+/** Whether an Item's raw content holds a value (comments and PIs are not part of it). */
+function hasValue(content: string): boolean {
+  return content.replace(/<!--[\s\S]*?-->|<\?[\s\S]*?\?>/g, '').replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, '$1').trim() !== '';
 }
 
 /**
  * Masks secret item values inside WPI XML text, leaving everything else byte for byte. Used for
- * raw message views and exports.
+ * raw message views, exports and (with another predicate) what is stored. Whatever an XML parser
+ * would read as the value is masked: plain text, CDATA sections, text split by comments; names
+ * written with character references or a namespace prefix are recognised; an Item without an end
+ * tag (broken XML) is masked to the end of the text. The passwords of URLs with credentials are
+ * masked too, unless `urlPasswords` is false.
  */
-export function maskSecretsInXml(xml: string, isSecret: (name: string) => boolean = isSecretItem): string {
-  // One Item element at a time; a self-closing <Item …/> has no value and is left alone.
-  return xml.replace(
-    /(<(?:\w+:)?Item\b[^>]*?\bname\s*=\s*(["'])([^"']*)\2[^>]*?(?<!\/)>)([^<]*)(<\/(?:\w+:)?Item\s*>)/g,
-    (whole, open: string, _q, name: string, value: string, close: string) => (isSecret(name) && value.trim() !== '' ? `${open}${MASK}${close}` : whole),
-  );
+export function maskSecretsInXml(xml: string, isSecret: (name: string) => boolean = isSecretItem, options: { urlPasswords?: boolean } = {}): string {
+  const masked = maskItems(xml, isSecret);
+  return options.urlPasswords === false || !masked.includes('://') ? masked : maskUrlPasswords(masked);
+}
+
+function maskItems(xml: string, isSecret: (name: string) => boolean): string {
+  if (!/Item/.test(xml)) return xml;
+  let out = '';
+  let copied = 0;
+  const starts = /<(?:[\w.-]+:)?Item\b/g;
+  for (let s = starts.exec(xml); s !== null; s = starts.exec(xml)) {
+    ITEM_START.lastIndex = s.index;
+    LOOSE_START.lastIndex = s.index;
+    const tag = ITEM_START.exec(xml) ?? LOOSE_START.exec(xml);
+    if (!tag || tag[3] === '/') continue;
+    const name = nameOf(tag[2] ?? '');
+    const open = s.index + tag[0].length;
+    if (name === null || !isSecret(name)) continue;
+    CONTENT.lastIndex = open;
+    const whole = CONTENT.exec(xml);
+    let end: number;
+    let content: string;
+    if (whole) {
+      content = whole[1]!;
+      end = open + content.length;
+    } else {
+      // Not well formed (an element inside, no end tag): mask up to the next end tag, or to the end.
+      END_TAG.lastIndex = open;
+      const close = END_TAG.exec(xml);
+      end = close ? close.index : xml.length;
+      content = xml.slice(open, end);
+    }
+    if (!hasValue(content)) continue;
+    out += `${xml.slice(copied, open)}${MASK}`;
+    copied = end;
+    starts.lastIndex = end;
+  }
+  return copied === 0 ? xml : out + xml.slice(copied);
 }

@@ -24,7 +24,7 @@ describe('a WriteItems for a fleet of which half is in a call (issue "Provisioni
     const dataDir = newDir();
     const { serve, port } = await startServe(['--data-dir', dataDir]);
     processes.push(serve);
-    const phones = new CliProcess(['phone', '--server', `https://127.0.0.1:${port}`, '--count', '6', '--ip-base', '127.0.3.1', '--busy', '3', '--busy-for', '4', '--stay', '--json']);
+    const phones = new CliProcess(['phone', '--server', `https://127.0.0.1:${port}`, '--count', '6', '--ip-base', '127.0.13.1', '--busy', '3', '--busy-for', '4', '--stay', '--json']);
     processes.push(phones);
     await phones.waitFor((l) => l.includes('"ready"'));
 

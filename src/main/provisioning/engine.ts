@@ -9,7 +9,7 @@ import type { Changes } from '../store';
 import { decide, FIRST_MESSAGE_REASONS, normalizeMac, itemValue, ProtocolError } from './decide';
 import { matchProfile } from './profiles';
 import type { JobSecret } from './job-messages';
-import { SessionTable, sessionCookie, type Session, type SessionLimits } from './session';
+import { messageDigest, nonceKey, RecentNonces, rememberInSession, SessionTable, sessionCookie, type Session, type SessionLimits } from './session';
 
 export interface EngineInput {
   message: WorkpointMessage;
@@ -48,6 +48,8 @@ export interface EngineLookups {
 
 export class InteractionEngine {
   readonly sessions: SessionTable;
+  /** Nonces each device used lately (replay defence, see docs/security.md). */
+  readonly nonces = new RecentNonces();
 
   constructor(
     private readonly lookups: EngineLookups,
@@ -68,6 +70,14 @@ export class InteractionEngine {
       found !== null &&
       (message.reason === 'reply-to' ||
         (found.by === 'cookie' && (found.session.assembling !== null || !FIRST_MESSAGE_REASONS.has(message.reason))));
+    // Identity and replay checks come before anything changes: a refused message leaves the
+    // interaction it tried to join, and any open one of the phone it names, as they were.
+    const ongoing = found && continues ? found.session : null;
+    if (ongoing) sameDevice(ongoing, found!.by, input);
+    const key = nonceKey(message.nonce);
+    const digest = messageDigest(message);
+    const replayMac = ongoing ? ongoing.mac : FIRST_MESSAGE_REASONS.has(message.reason) ? normalizeMac(itemValue(message.items, 'mac-addr') ?? '') : null;
+    this.notReplayed(ongoing, replayMac, key, digest, message.nonce);
     if (found && continues) {
       session = found.session;
       if (found.by === 'peer' && input.cookieSessionId === null && message.reason === 'reply-to') {
@@ -93,6 +103,7 @@ export class InteractionEngine {
       const opening = isNew && FIRST_MESSAGE_REASONS.has(message.reason);
       const mac = opening ? normalizeMac(itemValue(message.items, 'mac-addr') ?? '') : session.mac;
       if (opening && mac) session.mac = mac;
+      this.remember(session, replayMac, key, digest);
       return {
         answer: { nonce: message.nonce, action: 'GetNextFragment', items: [] },
         changes: isNew ? { openInteraction: { reason: message.reason }, ...(mac ? { state: 'in-interaction' as const } : {}) } : {},
@@ -151,6 +162,7 @@ export class InteractionEngine {
       this.sessions.remove(session);
     }
     const warnings = [warning, decision.warning].filter(Boolean).join('; ');
+    this.remember(session, replayMac, key, digest);
     return {
       answer: { nonce: message.nonce, ...decision.answer },
       changes,
@@ -162,5 +174,48 @@ export class InteractionEngine {
       ...(warnings ? { warning: warnings } : {}),
       ...(decision.revoke ? { revoke: decision.revoke } : {}),
     };
+  }
+
+  /**
+   * Refuses a replayed message (403): the very same message a second time in one interaction; a
+   * nonce the device used in an earlier interaction; a nonce used earlier in this interaction but
+   * not by the message just before (a phone may keep one nonce for a whole flow, manual p.34, or
+   * send a fresh one each time, p.48/p.60; going back to an older one is neither).
+   */
+  private notReplayed(ongoing: Session | null, mac: string | null, key: string, digest: string, nonce: string): void {
+    const shown = nonce.length > 40 ? `${nonce.slice(0, 40)}…` : nonce;
+    if (ongoing?.replay.digests.includes(digest)) {
+      throw new ProtocolError(`replayed message: this interaction already had this very message (nonce ${shown}): refused`, 403);
+    }
+    if (!mac) return;
+    const owner = this.nonces.owner(mac, key);
+    if (owner === undefined) return;
+    if (!ongoing || owner !== ongoing.id) {
+      throw new ProtocolError(`replayed nonce: ${mac} already used nonce ${shown} in an earlier interaction: refused`, 403);
+    }
+    if (ongoing.replay.lastNonce !== key) {
+      throw new ProtocolError(`replayed nonce: nonce ${shown} was used earlier in this interaction, before the phone's last message: refused`, 403);
+    }
+  }
+
+  private remember(session: Session, mac: string | null, key: string, digest: string): void {
+    rememberInSession(session, key, digest);
+    const owner = session.mac ?? mac;
+    if (owner) this.nonces.add(owner, key, session.id);
+  }
+}
+
+/**
+ * A message that continues an interaction must come from the phone that opened it (403
+ * otherwise): from the same address when it presents the session cookie on the Default-Mode port
+ * (on the secure port the client certificate decides), and never naming another MAC.
+ */
+function sameDevice(session: Session, by: 'cookie' | 'peer', input: EngineInput): void {
+  if (by === 'cookie' && input.listener === 'default' && session.peerAddress !== input.peerAddress) {
+    throw new ProtocolError(`the session cookie belongs to the interaction of ${session.mac ?? 'another phone'} at ${session.peerAddress}, but this message came from ${input.peerAddress}: refused`, 403);
+  }
+  const claimed = normalizeMac(itemValue(input.message.items, 'mac-addr') ?? '');
+  if (claimed && session.mac && claimed !== session.mac) {
+    throw new ProtocolError(`the message claims mac-addr ${claimed}, but the interaction it continues (${by === 'cookie' ? 'by its session cookie' : 'by its address'}) belongs to ${session.mac}: refused`, 403);
   }
 }

@@ -4,7 +4,7 @@
  * no mac-addr, so a session can also be found by the phone's address (field practice, see
  * wpi-protocol.md §2.4). In memory only: an interaction does not survive a restart of the service.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Item, WorkpointMessage } from '../wpi';
 import type { ListenerKind } from '../../shared/model';
 import { newInteraction, type InteractionState } from './decide';
@@ -25,6 +25,8 @@ export interface Session {
   /** The job in flight and the busy chain (see decide.ts). */
   interaction: InteractionState;
   lastSeen: number;
+  /** Replay defence (see RecentNonces): digests of the messages answered, the last nonce. */
+  replay: { digests: string[]; lastNonce: string | null };
 }
 
 export interface SessionLimits {
@@ -63,6 +65,7 @@ export class SessionTable {
       assembling: null,
       interaction: newInteraction(),
       lastSeen: now,
+      replay: { digests: [], lastNonce: null },
     };
     this.byId.set(session.id, session);
     this.byPeer.set(`${listener}|${peerAddress}`, session);
@@ -169,4 +172,62 @@ export function sessionIdFromCookies(headers: readonly string[]): string | null 
 
 export function sessionCookie(session: Session): string {
   return `${SESSION_COOKIE}=${session.id}; Path=/DeploymentService; Secure`;
+}
+
+/** Messages remembered per interaction, and nonces per device, for the replay checks. */
+export const REPLAY_DIGESTS_PER_SESSION = 32;
+export const RECENT_NONCES_PER_DEVICE = 32;
+export const RECENT_NONCE_DEVICES = 10_000;
+
+/** A short fixed-size key for a nonce (nonces may be 256 characters long). */
+export function nonceKey(nonce: string): string {
+  return createHash('sha256').update(nonce, 'utf8').digest('base64url').slice(0, 22);
+}
+
+/** What makes two phone messages the same message: everything the codec read from it. */
+export function messageDigest(message: WorkpointMessage): string {
+  return createHash('sha256').update(JSON.stringify(message), 'utf8').digest('base64url').slice(0, 22);
+}
+
+/** Remembers an answered message in its session (bounded). */
+export function rememberInSession(session: Session, key: string, digest: string): void {
+  const d = session.replay.digests;
+  d.push(digest);
+  if (d.length > REPLAY_DIGESTS_PER_SESSION) d.shift();
+  session.replay.lastNonce = key;
+}
+
+/**
+ * The nonces each device used lately and the interaction (session id) that used them, in memory
+ * only: bounded per device and in the number of devices (least recently seen forgotten first).
+ * The manual's nonce exists to stop replays (p.28); this is what lets the service notice one.
+ */
+export class RecentNonces {
+  private readonly byMac = new Map<string, Map<string, string>>();
+  constructor(
+    private readonly perDevice = RECENT_NONCES_PER_DEVICE,
+    private readonly maxDevices = RECENT_NONCE_DEVICES,
+  ) {}
+
+  /** The session that used this nonce of this device, if it is still remembered. */
+  owner(mac: string, key: string): string | undefined {
+    return this.byMac.get(mac)?.get(key);
+  }
+
+  add(mac: string, key: string, sessionId: string): void {
+    let nonces = this.byMac.get(mac);
+    if (nonces) this.byMac.delete(mac);
+    else {
+      nonces = new Map();
+      if (this.byMac.size >= this.maxDevices) this.byMac.delete(this.byMac.keys().next().value as string);
+    }
+    this.byMac.set(mac, nonces);
+    nonces.delete(key);
+    nonces.set(key, sessionId);
+    if (nonces.size > this.perDevice) nonces.delete(nonces.keys().next().value as string);
+  }
+
+  get devices(): number {
+    return this.byMac.size;
+  }
 }

@@ -1,0 +1,125 @@
+/**
+ * The one masking rule (src/shared/secrets.ts) against every way XML can carry a value, and the
+ * storage rule (src/main/redact.ts) that keeps key material and TANs out of the database. Each
+ * case is checked against the codec: what the parser reads as a secret value must be masked.
+ */
+import { describe, expect, it } from 'vitest';
+import { isNeverStored, redactForStorage, redactItemsForStorage } from '../../src/main/redact';
+import { parseWorkpointMessage } from '../../src/main/wpi';
+import { isSecretItem, MASK, maskItemValue, maskSecretsInXml, maskUrlPasswords } from '../../src/shared/secrets';
+import { FlowHarness } from '../support/handler';
+import { startUpItems } from '../support/messages';
+import { tempDirs } from '../support/tmp';
+
+const newDir = tempDirs();
+const SECRET = 'S3cr3t-Value';
+const wrap = (items: string) =>
+  `<?xml version="1.0" encoding="UTF-8"?>\n<WorkpointMessage xmlns="http://www.siemens.com/DLS"><Message nonce="4E4F4E4345" maxItems="-1"><ReasonForContact>start-up</ReasonForContact><ItemList>${items}<Item name="sntp-addr">pool.ntp.org</Item></ItemList></Message></WorkpointMessage>`;
+
+/** Item spellings a parser reads as a secret item with value SECRET. */
+const SPELLINGS: [string, string][] = [
+  ['plain', `<Item name="user-pwd">${SECRET}</Item>`],
+  ['single quotes', `<Item name='user-pwd'>${SECRET}</Item>`],
+  ['index before name', `<Item index="1" name="sip-pwd">${SECRET}</Item>`],
+  ['spaces around =', `<Item  name = "user-pwd" >${SECRET}</Item>`],
+  ['CDATA section', `<Item name="user-pwd"><![CDATA[${SECRET}]]></Item>`],
+  ['CDATA holding an end tag', `<Item name="user-pwd"><![CDATA[x</Item>${SECRET}]]></Item>`],
+  ['comment inside the value', `<Item name="user-pwd">S3cr<!-- -->3t-Value</Item>`],
+  ['comment before the value', `<Item name="user-pwd"><!-- note -->${SECRET}</Item>`],
+  ['name as character references', `<Item name="user-&#x70;&#119;d">${SECRET}</Item>`],
+  ['name with surrounding blanks', `<Item name=" restart-password ">${SECRET}</Item>`],
+  ['name in upper case', `<Item name="USER-PWD">${SECRET}</Item>`],
+  ['">" inside another attribute', `<Item status="a>b" name="user-pwd">${SECRET}</Item>`],
+  ['namespace prefix on the element', `<d:Item xmlns:d="http://www.siemens.com/DLS" name="user-pwd">${SECRET}</d:Item>`],
+  ['value with entities', `<Item name="user-pwd">S3cr3t&#45;Value</Item>`],
+  ['send-url-passwd', `<Item name="send-url-passwd" index="2">${SECRET}</Item>`],
+  ['key container', `<Item name="dls-client-certificate">${SECRET}</Item>`],
+  ['PIN status value', `<Item name="cloud-pin-value">${SECRET}</Item>`],
+];
+
+describe('maskSecretsInXml', () => {
+  for (const [what, item] of SPELLINGS) {
+    it(`masks a secret written with ${what}`, () => {
+      const xml = wrap(item);
+      // The codec reads a secret item here (so a leak would be a real one) …
+      const parsed = parseWorkpointMessage(xml).items.filter((i) => isSecretItem(i.name));
+      expect(parsed.length).toBe(1);
+      expect(parsed[0]!.value).toContain(SECRET);
+      // … and the masked text holds nothing of its value, parses, and keeps everything else.
+      const masked = maskSecretsInXml(xml);
+      expect(masked).not.toContain('S3cr');
+      expect(masked).not.toContain('Value');
+      const again = parseWorkpointMessage(masked);
+      expect(again.items.find((i) => isSecretItem(i.name))?.value).toBe(MASK);
+      expect(again.items.find((i) => i.name === 'sntp-addr')?.value).toBe('pool.ntp.org');
+    });
+  }
+
+  it('masks broken XML too: an element inside the value, a missing end tag, an unquoted name', () => {
+    expect(maskSecretsInXml(`<Item name="user-pwd">a<b>${SECRET}</b>c</Item><Item name="x">keep</Item>`)).toBe(`<Item name="user-pwd">${MASK}</Item><Item name="x">keep</Item>`);
+    expect(maskSecretsInXml(`<Item name="user-pwd">${SECRET} and the rest`)).toBe(`<Item name="user-pwd">${MASK}`);
+    expect(maskSecretsInXml(`<Item name=user-pwd>${SECRET}</Item>`)).toBe(`<Item name=user-pwd>${MASK}</Item>`);
+  });
+
+  it('leaves empty and self-closing secret items, other items and the rest of the text byte for byte', () => {
+    const xml = wrap('<Item name="user-pwd"/><Item name="sip-pwd"></Item><Item name="ldap-pwd">  </Item><Item name="user-pwd-status">ok</Item><Items>x</Items>');
+    expect(maskSecretsInXml(xml)).toBe(xml);
+    expect(maskItemValue('user-pwd-status', 'suspended')).toBe('suspended');
+    expect(maskItemValue('max-pin-retries', '3')).toBe('3');
+  });
+});
+
+describe('passwords inside URLs', () => {
+  it('are masked in raw XML and in the file items of jobs; stored as they are', () => {
+    const xml = wrap(`<Item name="file-https-base-url">https://user:${SECRET}@files.example/logo.png</Item>`);
+    expect(maskSecretsInXml(xml)).toContain(`https://user:${MASK}@files.example/logo.png`);
+    expect(maskSecretsInXml(xml)).not.toContain(SECRET);
+    expect(maskItemValue('file-https-base-url', `https://user:${SECRET}@files.example/x`)).toBe(`https://user:${MASK}@files.example/x`);
+    expect(maskUrlPasswords(`ftp://u:${SECRET}@h/x https://h/x https://only-user@h/`)).toBe(`ftp://u:${MASK}@h/x https://h/x https://only-user@h/`);
+    expect(Buffer.from(redactForStorage(Buffer.from(xml))).toString()).toBe(xml);
+  });
+});
+
+describe('what is stored', () => {
+  it('redactForStorage masks keys and TANs (however the name is written) and nothing else', () => {
+    const body = Buffer.from(wrap(`<Item name="dls-&#x63;lient-certificate">MIIKEY</Item><Item name="BOOTSTRAPPING-TAN"><![CDATA[678]]></Item><Item name="user-pwd">${SECRET}</Item>`));
+    const stored = Buffer.from(redactForStorage(body)).toString('utf8');
+    expect(stored).not.toContain('MIIKEY');
+    expect(stored).not.toContain('678');
+    // Passwords are kept for protocol use; they are masked on the way out.
+    expect(stored).toContain(SECRET);
+    const plain = Buffer.from(wrap('<Item name="user-pwd">x</Item>'));
+    expect(redactForStorage(plain)).toBe(plain);
+  });
+
+  it('redactItemsForStorage masks the values of never-stored items only', () => {
+    const items = [{ name: 'secure-mode-data', value: 'TERTTQ==' }, { name: 'user-pwd', value: SECRET }, { name: 'bootstrapping-tan', value: '' }];
+    expect(redactItemsForStorage(items)).toEqual([{ name: 'secure-mode-data', value: MASK }, { name: 'user-pwd', value: SECRET }, { name: 'bootstrapping-tan', value: '' }]);
+    const none = [{ name: 'sntp-addr', value: 'x' }];
+    expect(redactItemsForStorage(none)).toBe(none);
+    expect(isNeverStored(' Secure-Mode-Data ')).toBe(true);
+  });
+
+  it('a phone that reports its own key or TAN leaves only the mask in its items and exchanges', () => {
+    const h = new FlowHarness(newDir());
+    try {
+      const mac = '00:1A:E8:00:5E:01';
+      expect(h.say('192.0.2.50', { reason: 'start-up', items: startUpItems(mac) }).action).toBe('ReadAllItems');
+      const r = h.say('192.0.2.50', {
+        reason: 'reply-to', action: 'ReadAllItems', status: 'accepted',
+        items: [...startUpItems(mac), { name: 'dls-client-certificate', value: 'MIIPRIVATEKEYMATERIAL' }, { name: 'bootstrapping-tan', value: '417' }, { name: 'user-pwd', value: SECRET }],
+      });
+      expect(r.action).toBe('CleanUp');
+      const items = h.store.items(mac);
+      expect(items.find((i) => i.name === 'dls-client-certificate')?.value).toBe(MASK);
+      expect(items.find((i) => i.name === 'bootstrapping-tan')?.value).toBe(MASK);
+      expect(items.find((i) => i.name === 'user-pwd')?.value).toBe(SECRET);
+      const raw = h.store.exchanges({ limit: 10 }).map((x) => Buffer.from(h.store.exchange(x.id)!.requestBody).toString('utf8')).join('\n');
+      expect(raw).not.toContain('MIIPRIVATEKEYMATERIAL');
+      expect(raw).not.toMatch(/bootstrapping-tan">417</);
+      expect(raw).toContain(SECRET);
+    } finally {
+      h.close();
+    }
+  });
+});
