@@ -2,17 +2,33 @@
  * The LocalDlsApi (src/shared/api.ts), implemented once over the Service. The Electron IPC
  * handlers and the web UI's WebSocket bridge both call this object; it validates every argument
  * itself, so no transport can skip the checks. Reads go through the store (and its
- * exchange-filter module); nothing here writes.
+ * exchange-filter and job-queries modules). Writes are the user's actions: jobs (built by
+ * job-builder.ts, as the CLI builds them), profiles, contact-me and bootstraps (bootstrap-runs.ts).
  */
 import { networkInterfaces as osNetworkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { STATUS_CODES } from 'node:http';
 import { XMLValidator } from 'fast-xml-parser';
 import packageJson from '../../package.json';
+import catalogue from '../shared/item-catalogue.json';
 import {
   ApiArgumentError,
   ApiError,
   isApiMethod,
   validateArgs,
+  type AddJobsResult,
+  type BootstrapOptions,
+  type BootstrapRun,
+  type CatalogueEntry,
+  type ContactResult,
+  type DeviceView,
+  type FileResult,
+  type JobFilter,
+  type JobList,
+  type JobSpec,
+  type PendingJobCounts,
+  type ProfileApplyResult,
+  type ProfileInput,
+  type SecureStatus,
   type ApiEvent,
   type ApiEventPayloads,
   type ApiMethod,
@@ -32,12 +48,17 @@ import {
   type ServiceStatus,
   type Unsubscribe,
 } from '../shared/api';
-import type { Device, Exchange, ExchangeSummary } from '../shared/model';
-import { isSecretItem, maskItemValue, maskSecretsInXml } from '../shared/secrets';
+import type { Device, Exchange, ExchangeSummary, Job, Profile } from '../shared/model';
+import { isSecretItem, MASK, maskItemValue, maskSecretsInXml, maskUrlPasswords } from '../shared/secrets';
+import { BootstrapRuns } from './bootstrap-runs';
+import { API_WORDS, buildJob, JobSpecError } from './job-builder';
 import { isLegacyProtocol } from './net/tls-profile';
-import type { Service } from './service';
+import { KEY_PASSPHRASE_ENV, KEY_PASSPHRASE_FILE_ENV, protectorFromEnvironment } from './pki';
+import { applyProfileTo } from './profile-apply';
+import { DEFAULT_SECURE_PORT, type Service } from './service';
 import type { Store } from './store';
 import { countExchanges, deviceCount, listExchanges, newestExchangeId } from './store/exchange-filter';
+import { jobsChangedSince, listJobsNewest, NO_PENDING_JOBS, pendingJobCounts } from './store/job-queries';
 import { parseDLSMessage, parseWorkpointMessage, type Item } from './wpi';
 
 export interface ApiOptions {
@@ -50,8 +71,18 @@ export interface ApiOptions {
   batchMax?: number;
   /** How often device records are compared for changes no exchange announces (expired interactions). */
   devicePollMs?: number;
+  /** How often the jobs table is read for changes (jobs added by the CLI, moved by phones). */
+  jobPollMs?: number;
   networkInterfaces?: () => NodeJS.Dict<NetworkInterfaceInfo[]>;
+  /** Why Secure Mode is off, when the shell knows better than "no key passphrase". */
+  secureOffReason?: string;
 }
+
+/** What the API needs of the Service: the store and its exchanges; contact-me and Secure Mode when present. */
+export type ApiService = Pick<Service, 'store' | 'onExchange'> & Partial<Pick<Service, 'contacts' | 'pki' | 'keyProtector'>>;
+
+/** Job changes are read back this far, so a change committed a little late by another process is not missed. */
+const JOB_LOOKBACK_MS = 5000;
 
 /** Longest body text a view gets; exports carry everything. */
 export const VIEW_TEXT_LIMIT = 512 * 1024;
@@ -65,7 +96,7 @@ type Listeners = { [E in ApiEvent]: Set<(payload: ApiEventPayloads[E]) => void> 
 export class LocalDlsApiHost implements LocalDlsApi {
   private readonly store: Store;
   private listeners: ListenerStatus[];
-  private readonly subscribers: Listeners = { exchanges: new Set(), devicesChanged: new Set(), status: new Set() };
+  private readonly subscribers: Listeners = { exchanges: new Set(), devicesChanged: new Set(), status: new Set(), jobsChanged: new Set(), bootstrap: new Set() };
   private queue: ExchangeSummary[] = [];
   private batchTimer: NodeJS.Timeout | null = null;
   private statusTimer: NodeJS.Timeout | null = null;
@@ -74,9 +105,15 @@ export class LocalDlsApiHost implements LocalDlsApi {
   private deviceKeys: Map<string, string> | null = null;
   private readonly offExchange: () => void;
   private closed = false;
+  private readonly jobPoll: NodeJS.Timeout;
+  /** When the jobs table was last read, and the version of each job seen since (id → key). */
+  private jobsReadAt = Date.now();
+  private readonly jobKeys = new Map<number, { key: string; updated: number }>();
+  private jobPollSoon: NodeJS.Immediate | null = null;
+  private readonly runs: BootstrapRuns;
 
   constructor(
-    service: Pick<Service, 'store' | 'onExchange'>,
+    private readonly service: ApiService,
     private readonly options: ApiOptions,
   ) {
     this.store = service.store;
@@ -84,6 +121,18 @@ export class LocalDlsApiHost implements LocalDlsApi {
     this.offExchange = service.onExchange((x) => this.enqueue(x));
     this.devicePoll = setInterval(() => this.pollDevices(), options.devicePollMs ?? 5000);
     this.devicePoll.unref();
+    this.jobPoll = setInterval(() => this.pollJobsIfWatched(), options.jobPollMs ?? 500);
+    this.jobPoll.unref();
+    this.runs = new BootstrapRuns({
+      store: this.store,
+      secure: () => {
+        const pki = this.service.pki;
+        const protector = this.service.keyProtector;
+        return pki && protector ? { pki, protector, securePort: this.securePort() ?? DEFAULT_SECURE_PORT } : null;
+      },
+      offReason: () => this.secureOffReason(),
+      emit: (run) => this.emit('bootstrap', run),
+    });
   }
 
   /** Dispatches a transport's call by name; the method validates its own arguments. */
@@ -109,6 +158,9 @@ export class LocalDlsApiHost implements LocalDlsApi {
     this.closed = true;
     this.offExchange();
     clearInterval(this.devicePoll);
+    clearInterval(this.jobPoll);
+    if (this.jobPollSoon) clearImmediate(this.jobPollSoon);
+    this.runs.close();
     if (this.batchTimer) clearTimeout(this.batchTimer);
     if (this.statusTimer) clearTimeout(this.statusTimer);
     for (const set of Object.values(this.subscribers)) set.clear();
@@ -175,13 +227,14 @@ export class LocalDlsApiHost implements LocalDlsApi {
     return { throughId: newestExchangeId(this.store.db) };
   }
 
-  async listDevices(): Promise<Device[]> {
-    return this.store.devices();
+  async listDevices(): Promise<DeviceView[]> {
+    const counts = pendingJobCounts(this.store.db);
+    return this.store.devices().map((d) => deviceView(d, counts.get(d.mac)));
   }
 
   async getDevice(mac: string): Promise<DeviceDetail> {
     const [m] = validateArgs('getDevice', [mac]);
-    const device = this.deviceOrThrow(m);
+    const device = deviceView(this.deviceOrThrow(m), pendingJobCounts(this.store.db, m).get(m));
     const items: DeviceItemView[] = this.store.items(m).map((i) => ({ ...itemView(i.name, i.index, i.value, i.status), updated: i.updated }));
     const traffic = this.store.exchanges({ mac: m, limit: DEVICE_TRAFFIC_LIMIT }).reverse();
     return { device, items, traffic, trafficTotal: countExchanges(this.store.db, { device: m }) };
@@ -195,18 +248,139 @@ export class LocalDlsApiHost implements LocalDlsApi {
     return item.value;
   }
 
+  async listJobs(filter: JobFilter): Promise<JobList> {
+    const [f] = validateArgs('listJobs', [filter]);
+    const { jobs, matched } = listJobsNewest(this.store.db, f);
+    return { jobs: jobs.map(maskJob), matched };
+  }
+
+  async addJob(macs: string[], spec: JobSpec): Promise<AddJobsResult> {
+    const [list, s] = validateArgs('addJob', [macs, spec]);
+    let built;
+    try {
+      built = buildJob(s, API_WORDS);
+    } catch (e) {
+      // A refused file URL is quoted in the reason: not its password.
+      if (e instanceof JobSpecError) throw new ApiArgumentError(`addJob: ${maskUrlPasswords(e.message)}`);
+      throw e;
+    }
+    for (const m of list) this.deviceOrThrow(m, 'a phone must contact the service once before it can get jobs');
+    const { notes, ...job } = built;
+    const now = Date.now();
+    const jobs = this.store.db.transaction(() => list.map((mac) => this.store.jobs.add({ mac, ...job, source: 'ui' }, now)))();
+    this.pollJobsSoon();
+    return { jobs: jobs.map(maskJob), notes };
+  }
+
+  async cancelJob(id: number): Promise<Job> {
+    const [jobId] = validateArgs('cancelJob', [id]);
+    const job = this.store.jobs.get(jobId);
+    if (!job) throw new ApiError('not-found', `no job ${jobId}`);
+    if (!this.store.jobs.cancel(jobId, Date.now())) throw new ApiError('conflict', `job ${jobId} is ${job.state}: only queued, sent or waiting-busy jobs can be cancelled`);
+    // A cancelled bootstrap leaves the phone in Default Mode: no longer "pending".
+    if (job.kind === 'Bootstrap' && this.store.device(job.mac)?.bootstrap === 'pending') this.store.updateDevice(job.mac, { bootstrap: 'failed' });
+    this.pollJobsSoon();
+    return maskJob(this.store.jobs.get(jobId)!);
+  }
+
+  async contactNow(macs: string[]): Promise<ContactResult[]> {
+    const [list] = validateArgs('contactNow', [macs]);
+    const contacts = this.service.contacts;
+    if (!contacts) throw new ApiError('unavailable', 'contact-me is not available here: the service is not running');
+    const outcomes = new Map((await contacts.contactMany(list)).map((o) => [o.mac, o]));
+    return list.map((mac) => {
+      const o = outcomes.get(mac)!;
+      const r: ContactResult = { mac, ok: o.ok };
+      if (o.skipped) r.skipped = o.skipped;
+      if (o.nextAt) r.nextAt = o.nextAt;
+      if (o.error) r.error = o.error;
+      return r;
+    });
+  }
+
+  async listProfiles(): Promise<Profile[]> {
+    return this.store.jobs.profiles().map(maskProfile);
+  }
+
+  async setProfile(profile: ProfileInput): Promise<Profile> {
+    const [p] = validateArgs('setProfile', [profile]);
+    const before = this.store.jobs.profile(p.name);
+    const key = (i: { name: string; index?: number | null }) => `${i.name}#${i.index ?? ''}`;
+    const stored = new Map((before?.items ?? []).map((i) => [key(i), i.value]));
+    // A masked secret sent back unchanged keeps the stored value.
+    const items = p.items.map((i) => {
+      if (i.value !== MASK) return i;
+      const value = stored.get(key(i));
+      if (value === undefined) throw new ApiArgumentError(`setProfile: ${i.name} has the mask (${MASK}) as its value: type the real value`);
+      return { ...i, value };
+    });
+    return maskProfile(this.store.jobs.setProfile({ ...p, items }, Date.now()));
+  }
+
+  async applyProfile(name: string, macs: string[]): Promise<ProfileApplyResult[]> {
+    const [n, list] = validateArgs('applyProfile', [name, macs]);
+    const profile = this.store.jobs.profile(n);
+    if (!profile) throw new ApiError('not-found', `no profile "${n}"`);
+    const results = applyProfileTo(this.store, profile, list);
+    this.pollJobsSoon();
+    return results;
+  }
+
+  async itemCatalogue(): Promise<CatalogueEntry[]> {
+    return catalogue as CatalogueEntry[];
+  }
+
+  async getSecureStatus(): Promise<SecureStatus> {
+    const pki = this.service.pki ?? null;
+    const protector = this.service.keyProtector;
+    if (!pki || !protector) return { on: false, reason: this.secureOffReason(), securePort: null, ca: null, protector: protector?.kind ?? null };
+    const ca = pki.caSummary();
+    return {
+      on: true,
+      reason: null,
+      securePort: this.securePort(),
+      ca: { subject: ca.subject, fingerprint: ca.fingerprint, notAfter: ca.notAfter, imported: ca.imported },
+      protector: protector.kind,
+    };
+  }
+
+  async startBootstrap(macs: string[], options: BootstrapOptions): Promise<BootstrapRun> {
+    const [list, o] = validateArgs('startBootstrap', [macs, options]);
+    const run = this.runs.start(list, o);
+    this.pollJobsSoon();
+    return run;
+  }
+
+  async getBootstrapRun(runId: string): Promise<BootstrapRun> {
+    const [id] = validateArgs('getBootstrapRun', [runId]);
+    return this.runs.get(id);
+  }
+
+  async bootstrapPinSheet(runId: string, format: 'csv' | 'html'): Promise<FileResult> {
+    const [id, f] = validateArgs('bootstrapPinSheet', [runId, format]);
+    return this.runs.pinSheet(id, f);
+  }
+
   // --- events ----------------------------------------------------------------------------------
 
   onExchanges(listener: (batch: ExchangeSummary[]) => void): Unsubscribe {
     return this.subscribe('exchanges', listener);
   }
 
-  onDevicesChanged(listener: (devices: Device[]) => void): Unsubscribe {
+  onDevicesChanged(listener: (devices: DeviceView[]) => void): Unsubscribe {
     return this.subscribe('devicesChanged', listener);
   }
 
   onStatus(listener: (status: ServiceStatus) => void): Unsubscribe {
     return this.subscribe('status', listener);
+  }
+
+  onJobsChanged(listener: (jobs: Job[]) => void): Unsubscribe {
+    return this.subscribe('jobsChanged', listener);
+  }
+
+  onBootstrap(listener: (run: BootstrapRun) => void): Unsubscribe {
+    return this.subscribe('bootstrap', listener);
   }
 
   private subscribe<E extends ApiEvent>(event: E, listener: (payload: ApiEventPayloads[E]) => void): Unsubscribe {
@@ -241,27 +415,76 @@ export class LocalDlsApiHost implements LocalDlsApi {
     this.queue = [];
     if (batch.length === 0 || this.closed) return;
     this.emit('exchanges', batch);
-    const macs = [...new Set(batch.flatMap((x) => (x.mac ? [x.mac] : [])))];
-    const devices = macs.flatMap((m) => {
-      const d = this.store.device(m);
-      return d ? [d] : [];
-    });
-    if (this.deviceKeys) for (const d of devices) this.deviceKeys.set(d.mac, deviceKey(d));
-    if (devices.length > 0) this.emit('devicesChanged', devices);
+    // The exchanges' jobs changed in the same commit: announce them with the devices.
+    const jobMacs = this.pollJobs(false);
+    const macs = new Set([...batch.flatMap((x) => (x.mac ? [x.mac] : [])), ...jobMacs]);
+    this.emitDevices([...macs]);
     this.statusTimer ??= setTimeout(() => {
       this.statusTimer = null;
       if (!this.closed && this.subscribers.status.size > 0) this.emit('status', this.status());
     }, 1000);
   }
 
+  /** Announces these devices as they are now (with their waiting jobs). */
+  private emitDevices(macs: readonly string[]): void {
+    if (macs.length === 0 || this.closed) return;
+    const counts = pendingJobCounts(this.store.db);
+    const devices = macs.flatMap((m) => {
+      const d = this.store.device(m);
+      return d ? [deviceView(d, counts.get(m))] : [];
+    });
+    if (this.deviceKeys) for (const d of devices) this.deviceKeys.set(d.mac, deviceKey(d));
+    if (devices.length > 0) this.emit('devicesChanged', devices);
+  }
+
   private pollDevices(): void {
     if (this.closed || this.subscribers.devicesChanged.size === 0) return;
-    const devices = this.store.devices();
+    const counts = pendingJobCounts(this.store.db);
+    const devices = this.store.devices().map((d) => deviceView(d, counts.get(d.mac)));
     const known = this.deviceKeys;
     this.deviceKeys = new Map(devices.map((d) => [d.mac, deviceKey(d)]));
     if (!known) return;
     const changed = devices.filter((d) => known.get(d.mac) !== this.deviceKeys!.get(d.mac));
     if (changed.length > 0) this.emit('devicesChanged', changed);
+  }
+
+  private pollJobsIfWatched(): void {
+    const s = this.subscribers;
+    if (s.jobsChanged.size + s.devicesChanged.size + s.bootstrap.size > 0 || this.runs.active > 0) this.pollJobs(true);
+  }
+
+  /** Reads jobs again right after an action, so its effect is shown at once. */
+  private pollJobsSoon(): void {
+    this.jobPollSoon ??= setImmediate(() => {
+      this.jobPollSoon = null;
+      this.pollJobs(true);
+    });
+  }
+
+  /**
+   * Reads the jobs changed lately and announces those not announced in this version yet (jobs
+   * are changed by phones' exchanges, by the CLI in another process, by the user). Returns the
+   * devices they belong to; with `announceDevices` also sends those devices.
+   */
+  private pollJobs(announceDevices: boolean): string[] {
+    if (this.closed) return [];
+    const now = Date.now();
+    const since = Math.min(this.jobsReadAt, now) - JOB_LOOKBACK_MS;
+    this.jobsReadAt = now;
+    const changed: Job[] = [];
+    for (const job of jobsChangedSince(this.store.db, since)) {
+      const key = jobKey(job);
+      if (this.jobKeys.get(job.id)?.key === key) continue;
+      this.jobKeys.set(job.id, { key, updated: job.updated });
+      changed.push(job);
+    }
+    for (const [id, seen] of this.jobKeys) if (seen.updated < since) this.jobKeys.delete(id);
+    if (changed.length === 0) return [];
+    this.runs.onJobs(changed);
+    this.emit('jobsChanged', changed.map(maskJob));
+    const macs = [...new Set(changed.map((j) => j.mac))];
+    if (announceDevices) this.emitDevices(macs);
+    return macs;
   }
 
   // --- helpers ---------------------------------------------------------------------------------
@@ -284,15 +507,56 @@ export class LocalDlsApiHost implements LocalDlsApi {
     return x;
   }
 
-  private deviceOrThrow(mac: string): Device {
+  private deviceOrThrow(mac: string, hint?: string): Device {
     const d = this.store.device(mac);
-    if (!d) throw new ApiError('not-found', `no device ${mac}`);
+    if (!d) throw new ApiError('not-found', `no device ${mac}${hint ? `: ${hint}` : ''}`);
     return d;
+  }
+
+  /** The bound Secure-Mode port: as the shell reported it, else as the service recorded it. */
+  private securePort(): number | null {
+    const listener = this.listeners.find((l) => l.kind === 'secure');
+    if (listener) return listener.port;
+    const stored = Number(this.store.setting('secure_port'));
+    return Number.isInteger(stored) && stored > 0 ? stored : null;
+  }
+
+  private secureOffReason(): string {
+    if (this.options.secureOffReason) return this.options.secureOffReason;
+    if (this.service.keyProtector && !this.service.pki) return 'the service has not opened its CA: it is still starting, or starting Secure Mode failed (see its log)';
+    const restart = ' Then start the service again (`localdls serve` reads it at start-up).';
+    if (process.env[KEY_PASSPHRASE_ENV] || process.env[KEY_PASSPHRASE_FILE_ENV]) {
+      return `a key passphrase is set, but Secure Mode did not start with it (a wrong passphrase, or an unreadable passphrase file: see the warning in the service's log).${restart}`;
+    }
+    try {
+      // Only to word the reason: with no passphrase in the environment this throws at once.
+      protectorFromEnvironment({ env: {}, dataDir: this.options.dataDir });
+    } catch (e) {
+      return `${(e as Error).message}${restart}`;
+    }
+    return `no key passphrase.${restart}`;
   }
 }
 
-function deviceKey(d: Device): string {
-  return [d.state, d.mode, d.lastContact, d.tlsProtocol, d.softwareVersion, d.e164].join('|');
+function deviceKey(d: DeviceView): string {
+  return [d.state, d.mode, d.bootstrap, d.lastContact, d.tlsProtocol, d.softwareVersion, d.e164, d.profile, d.jobs.queued, d.jobs.sent, d.jobs.waitingBusy].join('|');
+}
+
+function deviceView(d: Device, jobs: PendingJobCounts | undefined): DeviceView {
+  return { ...d, jobs: jobs ?? { ...NO_PENDING_JOBS } };
+}
+
+function jobKey(j: Job): string {
+  return [j.state, j.updated, j.attempts, j.partsDone, j.results.length, j.error].join('|');
+}
+
+/** A job as the UIs get it: secret item values masked. */
+export function maskJob(j: Job): Job {
+  return { ...j, items: j.items.map((i) => ({ ...i, value: maskItemValue(i.name, i.value) })) };
+}
+
+function maskProfile(p: Profile): Profile {
+  return { ...p, items: p.items.map((i) => ({ ...i, value: maskItemValue(i.name, i.value) })) };
 }
 
 /** This machine's addresses a phone could be pointed at: not loopback, IPv4 first. */

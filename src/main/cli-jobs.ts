@@ -3,12 +3,14 @@
  * jobs up within a second and sends contact-me), inspect it, and contact phones by hand.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { JOB_STATES, type ItemValue, type Job, type JobKind, type JobState } from '../shared/model';
-import { maskItemValue } from '../shared/secrets';
-import catalogue from '../shared/item-catalogue.json';
+import { JOB_STATES, type ItemValue, type Job, type JobState } from '../shared/model';
+import { maskItemValue, maskUrlPasswords } from '../shared/secrets';
 import { Contacts, MIN_GAP_MS } from './contact';
-import { fileLocationItems, formatItem, parseItemSpec } from './item-spec';
-import { normalizeMac, phoneVersionOf, profileDiff } from './provisioning';
+import type { JobSpec } from '../shared/api';
+import { buildJob, CLI_WORDS, JobSpecError, unknownItemsNote, type BuiltJob } from './job-builder';
+import { formatItem, parseItemSpec } from './item-spec';
+import { normalizeMac, phoneVersionOf } from './provisioning';
+import { applyProfileTo } from './profile-apply';
 import { Store } from './store';
 
 import { table, UsageError, type Out } from './cli-format';
@@ -73,8 +75,6 @@ the next one may go. --all contacts every phone with waiting jobs, 10 at a time.
 Example:
   localdls contact --mac 00:1A:E8:00:00:01`;
 
-const KNOWN_ITEMS = new Set((catalogue as { name: string }[]).map((c) => c.name));
-
 function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>) {
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: true });
@@ -99,17 +99,21 @@ function targets(store: Store, mac: string | undefined, all: boolean | undefined
   return [m];
 }
 
-function items(specs: string[], needValue: boolean, err: Out): ItemValue[] {
+function parseItems(specs: string[], needValue: boolean): ItemValue[] {
   if (specs.length === 0) throw new UsageError(needValue ? 'no items: write name=value …' : 'no items: name the items to read');
-  const list = specs.map((s) => {
+  return specs.map((s) => {
     try {
       return parseItemSpec(s, needValue);
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
   });
-  const unknown = [...new Set(list.filter((i) => !KNOWN_ITEMS.has(i.name)).map((i) => i.name))];
-  if (unknown.length) err(`note: not in LocalDLS's item catalogue (the phone may answer "unknown item"): ${unknown.join(', ')}`);
+}
+
+function items(specs: string[], needValue: boolean, err: Out): ItemValue[] {
+  const list = parseItems(specs, needValue);
+  const note = unknownItemsNote(list);
+  if (note) err(`note: ${note}`);
   return list;
 }
 
@@ -177,55 +181,47 @@ export async function jobCommand(args: string[], ctx: CliContext): Promise<numbe
   throw new UsageError(sub ? `unknown job command "${sub}"` : 'job needs a command: add, list or cancel');
 }
 
-function jobOf(kindWord: string, specs: string[], o: Record<string, string | boolean | string[] | undefined>, err: Out): { kind: JobKind; items: ItemValue[]; expect?: Record<string, string> } {
+function jobOf(kindWord: string, specs: string[], o: Record<string, string | boolean | string[] | undefined>, err: Out): Omit<BuiltJob, 'notes'> {
   const none = () => { if (specs.length) throw new UsageError(`${kindWord} takes no items`); };
+  const sources = [...((o.url as string[]) ?? []), ...((o.ftp as string[]) ?? [])];
+  let spec: JobSpec;
   switch (kindWord) {
-    case 'write': return { kind: 'WriteItems', items: items(specs, true, err) };
-    case 'read': return { kind: 'ReadItems', items: items(specs, false, err) };
-    case 'read-all': none(); return { kind: 'ReadAllItems', items: [] };
-    case 'restart': none(); return { kind: 'Restart', items: [] };
-    case 'factory-reset': none(); return { kind: 'FactoryReset', items: [] };
+    case 'write': spec = { kind: 'write', items: parseItems(specs, true) }; break;
+    case 'read': spec = { kind: 'read', items: parseItems(specs, false) }; break;
+    case 'read-all': none(); spec = { kind: 'read-all' }; break;
+    case 'restart': none(); spec = { kind: 'restart' }; break;
+    case 'factory-reset': none(); spec = { kind: 'factory-reset' }; break;
     case 'file': {
       none();
-      const type = o.type as string | undefined;
-      const sources = [...((o.url as string[]) ?? []), ...((o.ftp as string[]) ?? [])];
-      const deletes = (o.delete as string[]) ?? [];
-      if (sources.length + deletes.length === 0) throw new UsageError('file needs --url or --ftp (or --delete NAME:TYPE)');
-      if (sources.length && !type) throw new UsageError('file needs --type (RINGTONE, LOGO, MOH, PIC, LDAP, SCREENSAVER)');
-      const located = sources.map((s) => { try { return fileLocationItems(s); } catch (e) { throw new UsageError((e as Error).message); } });
-      if (located.length === 1 && deletes.length === 0) return { kind: 'FileDeployment', items: [...located[0]!, { name: 'file-type', value: type! }] };
-      // Several files: one index per file, each with file-action (manual p.55).
-      const all: ItemValue[] = [];
-      located.forEach((loc, i) => all.push(...[...loc, { name: 'file-type', value: type! }, { name: 'file-action', value: 'deploy' }].map((it) => ({ ...it, index: i + 1 }))));
-      deletes.forEach((d, i) => {
-        const [name, dtype] = d.split(':');
-        if (!name || !dtype) throw new UsageError(`--delete "${d}": write NAME:TYPE, e.g. logo.png:LOGO`);
-        const index = located.length + i + 1;
-        all.push({ name: 'file-name', index, value: name }, { name: 'file-type', index, value: dtype }, { name: 'file-action', index, value: 'delete' });
+      const deletes = ((o.delete as string[]) ?? []).map((d) => {
+        const [name, type] = d.split(':');
+        if (!name || !type) throw new UsageError(`--delete "${d}": write NAME:TYPE, e.g. logo.png:LOGO`);
+        return { name, type };
       });
-      return { kind: 'FileDeployment', items: all };
+      spec = { kind: 'file', urls: sources, deletes, ...(o.type !== undefined ? { fileType: o.type as string } : {}) };
+      break;
     }
     case 'firmware': {
       none();
       const version = o.version as string | undefined;
-      const sources = [...((o.url as string[]) ?? []), ...((o.ftp as string[]) ?? [])];
       if (!version) throw new UsageError('firmware needs --version, e.g. --version 3.5.12.0');
-      const phoneVersion = phoneVersionOf(version);
-      if (!phoneVersion) throw new UsageError(`--version "${version}" is not a firmware version like 3.5.12.0`);
-      if (sources.length !== 1) throw new UsageError('firmware needs exactly one --url or --ftp');
+      if (phoneVersionOf(version) && sources.length !== 1) throw new UsageError('firmware needs exactly one --url or --ftp');
       const priority = (o.priority as string | undefined) ?? 'normal';
       if (priority !== 'normal' && priority !== 'immediate') throw new UsageError('--priority must be normal (only when the phone is idle) or immediate');
-      let location: ItemValue[];
-      try { location = fileLocationItems(sources[0]!); } catch (e) { throw new UsageError((e as Error).message); }
-      // The manual's example sends file-type APP as well as file-sw-type (p.57).
-      return {
-        kind: 'SoftwareDeployment',
-        items: [...location, { name: 'file-type', value: 'APP' }, { name: 'file-sw-type', value: (o['sw-type'] as string | undefined) ?? 'Siemens SIP' }, { name: 'file-sw-version', value: version }, { name: 'file-priority', value: priority }],
-        expect: { 'software-version': phoneVersion },
-      };
+      spec = { kind: 'firmware', version, url: sources[0] ?? '', priority, ...(o['sw-type'] !== undefined ? { swType: o['sw-type'] as string } : {}) };
+      break;
     }
     default:
       throw new UsageError(`unknown job kind "${kindWord}": write, read, read-all, restart, factory-reset, file or firmware`);
+  }
+  try {
+    const { notes, ...built } = buildJob(spec, CLI_WORDS);
+    for (const note of notes) err(`note: ${note}`);
+    return built;
+  } catch (e) {
+    // A refused file URL is quoted in the reason: not its password.
+    if (e instanceof JobSpecError) throw new UsageError(maskUrlPasswords(e.message));
+    throw e;
   }
 }
 
@@ -287,20 +283,10 @@ export async function profileCommand(args: string[], ctx: CliContext): Promise<n
       try {
         const profile = store.jobs.profile(profileName);
         if (!profile) throw new Error(`no profile "${profileName}" (see \`localdls profile show\`)`);
-        for (const mac of targets(store, o.mac as string | undefined, o.all as boolean | undefined)) {
-          const device = store.device(mac)!;
-          if (profile.deviceType && device.deviceType !== profile.deviceType) {
-            ctx.out(`${mac}: skipped, profile ${profile.name} is for ${profile.deviceType}, the phone is ${device.deviceType ?? 'of unknown type'}`);
-            continue;
-          }
-          const diff = profileDiff(profile.items, store.jobs.overrides(mac), store.items(mac));
-          store.db.transaction(() => {
-            store.jobs.assignProfile(mac, profile.name);
-            if (diff.length) {
-              const job = store.jobs.add({ mac, kind: 'WriteItems', items: diff, source: `profile:${profile.name}` }, Date.now());
-              ctx.out(`${mac}: queued job ${job.id}, ${diff.length === 1 ? '1 item differs' : `${diff.length} items differ`}`);
-            } else ctx.out(`${mac}: nothing differs, nothing queued`);
-          })();
+        for (const r of applyProfileTo(store, profile, targets(store, o.mac as string | undefined, o.all as boolean | undefined))) {
+          if (r.skipped) ctx.out(`${r.mac}: skipped, ${r.skipped}`);
+          else if (r.jobId !== null) ctx.out(`${r.mac}: queued job ${r.jobId}, ${r.differs === 1 ? '1 item differs' : `${r.differs} items differ`}`);
+          else ctx.out(`${r.mac}: nothing differs, nothing queued`);
         }
       } finally {
         store.close();

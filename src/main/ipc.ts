@@ -5,7 +5,7 @@
  * the preload can rethrow the API's error code and message intact.
  */
 import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
-import { API_EVENTS, API_METHODS, ApiError, ipcChannel, ipcEventChannel, toWireError, type ApiEvent, type IpcEnvelope, type Unsubscribe } from '../shared/api';
+import { API_EVENTS, API_METHODS, ApiError, ipcChannel, ipcEventChannel, subscribeEvent, toWireError, type ApiEvent, type IpcEnvelope, type Unsubscribe } from '../shared/api';
 import type { LocalDlsApiHost } from './api';
 
 /** Whether a frame URL belongs to our UI (app://localdls/… or, in development, the dev server). */
@@ -50,9 +50,7 @@ export function forwardEvents(api: LocalDlsApiHost, contents: WebContents): Unsu
   const send = (event: ApiEvent) => (payload: unknown) => {
     if (!contents.isDestroyed()) contents.send(ipcEventChannel(event), payload);
   };
-  const offs: Unsubscribe[] = API_EVENTS.map((event) =>
-    event === 'exchanges' ? api.onExchanges(send(event)) : event === 'devicesChanged' ? api.onDevicesChanged(send(event)) : api.onStatus(send(event)),
-  );
+  const offs: Unsubscribe[] = API_EVENTS.map((event) => subscribeEvent(api, event, send(event)));
   const off = () => offs.forEach((f) => f());
   contents.once('destroyed', off);
   return off;

@@ -48,9 +48,23 @@ const api: LocalDlsApi = {
   listDevices: invoke('listDevices'),
   getDevice: invoke('getDevice'),
   revealDeviceItem: invoke('revealDeviceItem'),
+  listJobs: invoke('listJobs'),
+  addJob: invoke('addJob'),
+  cancelJob: invoke('cancelJob'),
+  contactNow: invoke('contactNow'),
+  listProfiles: invoke('listProfiles'),
+  setProfile: invoke('setProfile'),
+  applyProfile: invoke('applyProfile'),
+  itemCatalogue: invoke('itemCatalogue'),
+  getSecureStatus: invoke('getSecureStatus'),
+  startBootstrap: invoke('startBootstrap'),
+  getBootstrapRun: invoke('getBootstrapRun'),
+  bootstrapPinSheet: invoke('bootstrapPinSheet'),
   onExchanges: subscribe('exchanges'),
   onDevicesChanged: subscribe('devicesChanged'),
   onStatus: subscribe('status'),
+  onJobsChanged: subscribe('jobsChanged'),
+  onBootstrap: subscribe('bootstrap'),
 };
 
 contextBridge.exposeInMainWorld('localdls', Object.freeze(api));

@@ -3,8 +3,31 @@
  * bridge, with helpers to push live events. Filtering mirrors the service loosely (enough for
  * the views); the real SQL is tested in test/web/exchange-filter.test.ts.
  */
-import type { DeviceDetail, ExchangeDetail, ExchangeFilter, ExchangeList, ExchangePage, LocalDlsApi, ServiceStatus } from '../../src/shared/api';
-import type { Device, ExchangeSummary } from '../../src/shared/model';
+import {
+  validateArgs,
+  type AddJobsResult,
+  type BootstrapOptions,
+  type BootstrapRun,
+  type CatalogueEntry,
+  type ContactResult,
+  type DeviceDetail,
+  type DeviceView,
+  type ExchangeDetail,
+  type ExchangeFilter,
+  type ExchangeList,
+  type ExchangePage,
+  type FileResult,
+  type JobFilter,
+  type JobList,
+  type JobSpec,
+  type LocalDlsApi,
+  type ProfileApplyResult,
+  type ProfileInput,
+  type SecureStatus,
+  type ServiceStatus,
+} from '../../src/shared/api';
+import catalogue from '../../src/shared/item-catalogue.json';
+import type { ExchangeSummary, ItemValue, Job, JobKind, Profile } from '../../src/shared/model';
 import { MASK } from '../../src/shared/secrets';
 
 /** Hex of a string's UTF-8 bytes (the web project has no Buffer). */
@@ -20,11 +43,28 @@ export function summary(id: number, over: Partial<ExchangeSummary> = {}): Exchan
   };
 }
 
-export const DEVICE: Device = {
+export const DEVICE: DeviceView = {
   mac: '00:1A:E8:00:00:01', e164: '498972231001', deviceType: 'OpenStage 60', softwareVersion: 'V3 R5.12.0', partNumber: 'S30817-S7403-A101',
   contactMeUri: 'http://192.0.2.10:8085/contact_dls.html/ContactDLS', lastAddress: '192.0.2.10', mode: 'default', state: 'idle',
-  tlsProtocol: 'TLSv1', firstContact: 1_764_151_200_000, lastContact: 1_764_151_260_000,
-} as Device;
+  tlsProtocol: 'TLSv1', profile: null, lastContactMe: null, bootstrap: null, certSerial: null,
+  firstContact: 1_764_151_200_000, lastContact: 1_764_151_260_000, jobs: { queued: 0, sent: 0, waitingBusy: 0 },
+};
+
+export function device(n: number, over: Partial<DeviceView> = {}): DeviceView {
+  const hex = n.toString(16).toUpperCase().padStart(2, '0');
+  return { ...DEVICE, mac: `00:1A:E8:00:00:${hex}`, e164: `4989722310${String(n).padStart(2, '0')}`, lastAddress: `192.0.2.${n + 9}`, ...over };
+}
+
+export function job(id: number, over: Partial<Job> = {}): Job {
+  return {
+    id, mac: DEVICE.mac, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'pool.ntp.org' }], expect: null, state: 'queued', attempts: 0, partsDone: 0,
+    created: 1_764_151_300_000 + id, updated: 1_764_151_300_000 + id, sent: null, finished: null, results: [], error: null, source: 'ui', ...over,
+  };
+}
+
+const SPEC_KINDS: Record<JobSpec['kind'], JobKind> = {
+  write: 'WriteItems', read: 'ReadItems', 'read-all': 'ReadAllItems', restart: 'Restart', 'factory-reset': 'FactoryReset', file: 'FileDeployment', firmware: 'SoftwareDeployment',
+};
 
 export const REQUEST_XML =
   '<?xml version="1.0" encoding="UTF-8"?>\n<WorkpointMessage xmlns="http://www.siemens.com/DLS"><Message nonce="N1" maxItems="-1">' +
@@ -33,11 +73,23 @@ export const REQUEST_XML =
 
 export class FakeApi implements LocalDlsApi {
   rows: ExchangeSummary[] = [];
-  devices: Device[] = [DEVICE];
+  devices: DeviceView[] = [DEVICE];
+  jobs: Job[] = [];
+  profiles: Profile[] = [];
+  secure: SecureStatus = {
+    on: true, reason: null, securePort: 18444, protector: 'passphrase',
+    ca: { subject: 'CN=LocalDLS CA testhost, O=LocalDLS', fingerprint: 'AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89', notAfter: 2_000_000_000_000, imported: false },
+  };
+  runs = new Map<string, BootstrapRun>();
+  contactResults: ContactResult[] | null = null;
+  /** The next command fails with this (as the service words it). */
+  failNext: Error | null = null;
   calls: { method: string; args: unknown[] }[] = [];
   private exchangeListeners = new Set<(b: ExchangeSummary[]) => void>();
-  private deviceListeners = new Set<(d: Device[]) => void>();
+  private deviceListeners = new Set<(d: DeviceView[]) => void>();
   private statusListeners = new Set<(s: ServiceStatus) => void>();
+  private jobListeners = new Set<(j: Job[]) => void>();
+  private bootstrapListeners = new Set<(r: BootstrapRun) => void>();
 
   status: ServiceStatus = {
     version: '0.1.0', dataDir: '/home/me/.localdls',
@@ -119,6 +171,98 @@ export class FakeApi implements LocalDlsApi {
     return this.devices;
   }
 
+  private command(method: string, args: unknown[]): void {
+    this.calls.push({ method, args });
+    const fail = this.failNext;
+    this.failNext = null;
+    if (fail) throw fail;
+  }
+
+  async listJobs(filter: JobFilter): Promise<JobList> {
+    this.command('listJobs', [filter]);
+    const all = this.jobs
+      .filter((j) => (!filter.mac || j.mac === filter.mac) && (!filter.states?.length || filter.states.includes(j.state)) && (!filter.kinds?.length || filter.kinds.includes(j.kind)))
+      .sort((a, b) => b.id - a.id);
+    return { jobs: all.slice(0, filter.limit ?? 500), matched: all.length };
+  }
+
+  async addJob(macs: string[], spec: JobSpec): Promise<AddJobsResult> {
+    this.command('addJob', [macs, spec]);
+    // The same argument checks as every transport.
+    const [list, checked] = validateArgs('addJob', [macs, spec]);
+    const items: ItemValue[] = checked.kind === 'write' ? checked.items : checked.kind === 'read' ? checked.items.map((i) => ({ ...i, value: '' })) : [];
+    const made = list.map((mac) => job(this.jobs.length + 1 + list.indexOf(mac), { mac, kind: SPEC_KINDS[checked.kind], items }));
+    this.jobs.push(...made);
+    this.pushJobs(...made);
+    const unknown = items.filter((i) => !(catalogue as CatalogueEntry[]).some((c) => c.name === i.name)).map((i) => i.name);
+    return { jobs: made, notes: unknown.length ? [`not in LocalDLS's item catalogue (the phone may answer "unknown item"): ${unknown.join(', ')}`] : [] };
+  }
+
+  async cancelJob(id: number): Promise<Job> {
+    this.command('cancelJob', [id]);
+    const j = this.jobs.find((x) => x.id === id);
+    if (!j) throw new Error(`no job ${id}`);
+    if (!['queued', 'sent', 'waiting-busy'].includes(j.state)) throw new Error(`job ${id} is ${j.state}: only queued, sent or waiting-busy jobs can be cancelled`);
+    Object.assign(j, { state: 'cancelled', error: 'cancelled by the user' });
+    this.pushJobs({ ...j });
+    return { ...j };
+  }
+
+  async contactNow(macs: string[]): Promise<ContactResult[]> {
+    this.command('contactNow', [macs]);
+    return this.contactResults ?? macs.map((mac) => ({ mac, ok: true }));
+  }
+
+  async listProfiles(): Promise<Profile[]> {
+    this.command('listProfiles', []);
+    return this.profiles;
+  }
+
+  async setProfile(p: ProfileInput): Promise<Profile> {
+    this.command('setProfile', [p]);
+    const saved = { ...p, created: 1, updated: 1 };
+    this.profiles = [...this.profiles.filter((x) => x.name !== p.name), saved];
+    return saved;
+  }
+
+  async applyProfile(name: string, macs: string[]): Promise<ProfileApplyResult[]> {
+    this.command('applyProfile', [name, macs]);
+    return macs.map((mac, i) => ({ mac, jobId: 100 + i, differs: 1 }));
+  }
+
+  async itemCatalogue(): Promise<CatalogueEntry[]> {
+    return catalogue as CatalogueEntry[];
+  }
+
+  async getSecureStatus(): Promise<SecureStatus> {
+    return this.secure;
+  }
+
+  async startBootstrap(macs: string[], options: BootstrapOptions): Promise<BootstrapRun> {
+    this.command('startBootstrap', [macs, options]);
+    validateArgs('startBootstrap', [macs, options]);
+    const run: BootstrapRun = {
+      id: `run${this.runs.size + 1}`, started: 1_764_151_400_000, pin: options.pin === 'none' ? 'none' : options.pin === 'auto' ? 'auto' : 'given',
+      total: macs.length, prepared: 0, error: null, finished: false, pinsAvailable: false,
+      devices: macs.map((mac) => ({ mac, e164: this.devices.find((d) => d.mac === mac)?.e164 ?? null, jobId: null, state: 'preparing', jobState: null, error: null, hasPin: false })),
+    };
+    this.runs.set(run.id, run);
+    return run;
+  }
+
+  async getBootstrapRun(runId: string): Promise<BootstrapRun> {
+    const r = this.runs.get(runId);
+    if (!r) throw new Error(`no bootstrap run ${runId}`);
+    return r;
+  }
+
+  async bootstrapPinSheet(runId: string, format: 'csv' | 'html'): Promise<FileResult> {
+    this.command('bootstrapPinSheet', [runId, format]);
+    const r = this.runs.get(runId)!;
+    const csv = ['mac,e164,pin', ...r.devices.filter((d) => d.hasPin).map((d, i) => `${d.mac},${d.e164 ?? ''},1234567${i}`)].join('\n') + '\n';
+    return { filename: `localdls-pins.${format}`, mimeType: format === 'csv' ? 'text/csv' : 'text/html', content: csv };
+  }
+
   async getDevice(mac: string): Promise<DeviceDetail> {
     const device = this.devices.find((d) => d.mac === mac);
     if (!device) throw new Error(`no device ${mac}`);
@@ -145,7 +289,7 @@ export class FakeApi implements LocalDlsApi {
     return () => this.exchangeListeners.delete(l);
   }
 
-  onDevicesChanged(l: (d: Device[]) => void) {
+  onDevicesChanged(l: (d: DeviceView[]) => void) {
     this.deviceListeners.add(l);
     return () => this.deviceListeners.delete(l);
   }
@@ -155,13 +299,37 @@ export class FakeApi implements LocalDlsApi {
     return () => this.statusListeners.delete(l);
   }
 
+  onJobsChanged(l: (j: Job[]) => void) {
+    this.jobListeners.add(l);
+    return () => this.jobListeners.delete(l);
+  }
+
+  onBootstrap(l: (r: BootstrapRun) => void) {
+    this.bootstrapListeners.add(l);
+    return () => this.bootstrapListeners.delete(l);
+  }
+
+  pushJobs(...jobs: Job[]): void {
+    for (const j of jobs) {
+      const i = this.jobs.findIndex((x) => x.id === j.id);
+      if (i >= 0) this.jobs[i] = j;
+      else this.jobs.push(j);
+    }
+    for (const l of this.jobListeners) l(jobs);
+  }
+
+  pushBootstrap(run: BootstrapRun): void {
+    this.runs.set(run.id, run);
+    for (const l of this.bootstrapListeners) l(run);
+  }
+
   /** The service recorded these: store them and announce them, as the real one does. */
   push(...batch: ExchangeSummary[]): void {
     this.rows.push(...batch);
     for (const l of this.exchangeListeners) l(batch);
   }
 
-  pushDevices(...devices: Device[]): void {
+  pushDevices(...devices: DeviceView[]): void {
     for (const l of this.deviceListeners) l(devices);
   }
 }

@@ -124,6 +124,38 @@ describe('web UI server', () => {
     socket.close();
   });
 
+  it('bridges the actions: a queued job comes back with its id, its change arrives as an event, bad specs are refused with the validator\'s words', async () => {
+    const { ws, origin, h } = await start();
+    interaction(h);
+    const socket = (await connect(`${ws}?token=test-token-1234567890`, origin)) as WebSocket;
+    const event = nextMessage(socket, (m) => 'event' in m && m.event === 'jobsChanged');
+    socket.send(JSON.stringify({ id: 1, method: 'addJob', args: [['00:1a:e8:00:00:01'], { kind: 'write', items: [{ name: 'sntp-addr', index: 0, value: 'ntp.example' }] }] }));
+    const answer = (await nextMessage(socket, (m) => 'id' in m && m.id === 1)) as WireResponse & { result: { jobs: { id: number; mac: string }[] } };
+    expect(answer).toMatchObject({ ok: true, result: { jobs: [{ mac: '00:1A:E8:00:00:01', kind: 'WriteItems', state: 'queued' }], notes: [] } });
+    const e = (await event) as { event: string; data: { id: number }[] };
+    expect(e.data.map((j) => j.id)).toEqual([answer.result.jobs[0]!.id]);
+
+    const cases: [string, unknown[], string][] = [
+      ['addJob', [['00:1A:E8:00:00:01'], { kind: 'write', items: [{ name: 'a b', value: '1' }] }], 'addJob: spec.items[0].name "a b" is not an item name (a letter, then letters, digits, - _ .)'],
+      ['addJob', [['00:1A:E8:00:00:01'], { kind: 'firmware', version: '1', url: 'https://x/fw' }], 'addJob: version "1" is not a firmware version like 3.5.12.0'],
+      ['listJobs', [{ mac: 'x' }], 'listJobs: filter.mac "x" is not a MAC address (e.g. 00:1A:E8:00:00:01)'],
+      ['cancelJob', ['1'], 'cancelJob: id must be a whole number ≥ 0'],
+      ['contactNow', [[]], 'contactNow: macs must name at least one device'],
+      ['applyProfile', ['../x', ['00:1A:E8:00:00:01']], 'applyProfile: name is not a profile name (letters, digits, . _ -, up to 64)'],
+      ['startBootstrap', [['00:1A:E8:00:00:01'], { pin: 'auto' }], 'startBootstrap: options.maxPinRetries must be a whole number ≥ 0'],
+      ['bootstrapPinSheet', ['r1', 'xml'], 'bootstrapPinSheet: format must be one of csv, html'],
+      ['itemCatalogue', [1], 'itemCatalogue: this call takes no arguments'],
+    ];
+    let id = 10;
+    for (const [method, args, message] of cases) {
+      socket.send(JSON.stringify({ id: ++id, method, args }));
+      expect(await nextMessage(socket, (m) => 'id' in m && m.id === id)).toEqual({ id, ok: false, error: { code: 'bad-argument', message } });
+    }
+    socket.send(JSON.stringify({ id: 99, method: 'cancelJob', args: [answer.result.jobs[0]!.id] }));
+    expect(await nextMessage(socket, (m) => 'id' in m && m.id === 99)).toMatchObject({ ok: true, result: { state: 'cancelled' } });
+    socket.close();
+  });
+
   it('answers bad arguments and unknown methods with an error, and closes on malformed messages', async () => {
     const { ws, origin } = await start();
     const url = `${ws}?token=test-token-1234567890`;

@@ -4,10 +4,10 @@
  * Origin before a socket gets here; this module checks every message.
  */
 import type { WebSocket } from 'ws';
-import { API_EVENTS, ApiError, toWireError, type ApiEvent, type ApiEventPayloads, type Unsubscribe, type WireEvent, type WireResponse } from '../../shared/api';
+import { API_EVENTS, ApiError, subscribeEvent, toWireError, type ApiEvent, type ApiEventPayloads, type LocalDlsEvents, type Unsubscribe, type WireEvent, type WireResponse } from '../../shared/api';
 import type { LocalDlsApiHost } from '../api';
 
-export type BridgedApi = Pick<LocalDlsApiHost, 'call' | 'onExchanges' | 'onDevicesChanged' | 'onStatus'>;
+export type BridgedApi = Pick<LocalDlsApiHost, 'call'> & LocalDlsEvents;
 
 export interface BridgeLimits {
   /** Calls one client may have running at once. */
@@ -40,11 +40,7 @@ export function bridgeSocket(ws: WebSocket, api: BridgedApi, limits: BridgeLimit
   };
 
   const subscriptions: Unsubscribe[] = [];
-  for (const event of API_EVENTS) {
-    if (event === 'exchanges') subscriptions.push(api.onExchanges(forward('exchanges')));
-    else if (event === 'devicesChanged') subscriptions.push(api.onDevicesChanged(forward('devicesChanged')));
-    else subscriptions.push(api.onStatus(forward('status')));
-  }
+  for (const event of API_EVENTS) subscriptions.push(subscribeEvent(api, event, forward(event)));
   // ws reports protocol violations (oversized frames: 1009, bad UTF-8: 1007) here and closes the
   // socket itself; without a listener the error would end the whole service.
   ws.on('error', () => undefined);

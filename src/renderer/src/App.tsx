@@ -6,8 +6,11 @@ import { useEffect, useMemo, useState } from 'react';
 import type { LocalDlsApi, Unsubscribe } from '../../shared/api';
 import { ApiContext } from './api/ApiContext';
 import type { ConnectionState } from './api/ws-client';
+import { BootstrapWizard } from './bootstrap/BootstrapWizard';
+import { ToastProvider } from './common/Toasts';
 import { DevicePage } from './devices/DevicePage';
 import { DevicesView } from './devices/DevicesView';
+import { JobsView } from './jobs/JobsView';
 import { href, useRoute } from './lib/route';
 import { SetupView } from './status/SetupView';
 import { StatusBar } from './status/StatusBar';
@@ -25,6 +28,7 @@ export function App({ api, onConnection }: AppProps) {
   const route = useRoute();
   const [connection, setConnection] = useState<{ state: ConnectionState; detail: string | null }>({ state: 'open', detail: null });
   const status = useStatus(api);
+  const [reloads, setReloads] = useState(0);
   const refreshStatus = status.refresh;
 
   useEffect(() => {
@@ -41,6 +45,8 @@ export function App({ api, onConnection }: AppProps) {
       if (state === 'open' && (wasClosed || detail === 'resync')) {
         void feed.reload();
         refreshStatus();
+        // The other views load afresh (devices, jobs, a bootstrap run's states).
+        setReloads((n) => n + 1);
       }
       if (state === 'closed') wasClosed = true;
     });
@@ -48,6 +54,7 @@ export function App({ api, onConnection }: AppProps) {
 
   return (
     <ApiContext.Provider value={api}>
+      <ToastProvider>
       <div className="app">
         <header className="topbar">
           <div className="brand">
@@ -58,6 +65,8 @@ export function App({ api, onConnection }: AppProps) {
             <a href={href('devices')} className={route.view === 'devices' || route.view === 'device' ? 'active' : ''}>
               Devices{status.value ? <span className="pill">{status.value.deviceCount}</span> : null}
             </a>
+            <a href={href('jobs')} className={route.view === 'jobs' ? 'active' : ''}>Jobs</a>
+            <a href={href('bootstrap')} className={route.view === 'bootstrap' ? 'active' : ''}>Secure Mode</a>
             <a href={href('setup')} className={route.view === 'setup' ? 'active' : ''}>Setup</a>
           </nav>
           <div className="topbar-right">
@@ -68,14 +77,17 @@ export function App({ api, onConnection }: AppProps) {
             ) : null}
           </div>
         </header>
-        <main className="view">
+        <main className="view" key={route.view === 'traffic' ? 'traffic' : reloads}>
           {route.view === 'traffic' ? <TrafficView feed={feed} route={route} /> : null}
           {route.view === 'devices' ? <DevicesView /> : null}
           {route.view === 'device' && route.mac ? <DevicePage mac={route.mac} /> : null}
+          {route.view === 'jobs' ? <JobsView key={route.params.toString()} route={route} /> : null}
+          {route.view === 'bootstrap' ? <BootstrapWizard route={route} /> : null}
           {route.view === 'setup' ? <SetupView status={status.value} /> : null}
         </main>
         <StatusBar status={status.value} error={status.error} />
       </div>
+      </ToastProvider>
     </ApiContext.Provider>
   );
 }

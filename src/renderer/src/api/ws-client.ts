@@ -40,6 +40,8 @@ export class WsApiClient implements LocalDlsApi {
     exchanges: new Set(),
     devicesChanged: new Set(),
     status: new Set(),
+    jobsChanged: new Set(),
+    bootstrap: new Set(),
   };
   private readonly connectionListeners = new Set<(state: ConnectionState, detail: string | null) => void>();
   private state: ConnectionState = 'connecting';
@@ -170,9 +172,23 @@ export class WsApiClient implements LocalDlsApi {
   listDevices: LocalDlsApi['listDevices'] = () => this.call('listDevices', []);
   getDevice: LocalDlsApi['getDevice'] = (mac) => this.call('getDevice', [mac]);
   revealDeviceItem: LocalDlsApi['revealDeviceItem'] = (mac, name, index) => this.call('revealDeviceItem', [mac, name, index]);
+  listJobs: LocalDlsApi['listJobs'] = (filter) => this.call('listJobs', [filter]);
+  addJob: LocalDlsApi['addJob'] = (macs, spec) => this.call('addJob', [macs, spec]);
+  cancelJob: LocalDlsApi['cancelJob'] = (id) => this.call('cancelJob', [id]);
+  contactNow: LocalDlsApi['contactNow'] = (macs) => this.call('contactNow', [macs]);
+  listProfiles: LocalDlsApi['listProfiles'] = () => this.call('listProfiles', []);
+  setProfile: LocalDlsApi['setProfile'] = (profile) => this.call('setProfile', [profile]);
+  applyProfile: LocalDlsApi['applyProfile'] = (name, macs) => this.call('applyProfile', [name, macs]);
+  itemCatalogue: LocalDlsApi['itemCatalogue'] = () => this.call('itemCatalogue', []);
+  getSecureStatus: LocalDlsApi['getSecureStatus'] = () => this.call('getSecureStatus', []);
+  startBootstrap: LocalDlsApi['startBootstrap'] = (macs, options) => this.call('startBootstrap', [macs, options]);
+  getBootstrapRun: LocalDlsApi['getBootstrapRun'] = (runId) => this.call('getBootstrapRun', [runId]);
+  bootstrapPinSheet: LocalDlsApi['bootstrapPinSheet'] = (runId, format) => this.call('bootstrapPinSheet', [runId, format]);
   onExchanges: LocalDlsApi['onExchanges'] = (l) => this.on('exchanges', l);
   onDevicesChanged: LocalDlsApi['onDevicesChanged'] = (l) => this.on('devicesChanged', l);
   onStatus: LocalDlsApi['onStatus'] = (l) => this.on('status', l);
+  onJobsChanged: LocalDlsApi['onJobsChanged'] = (l) => this.on('jobsChanged', l);
+  onBootstrap: LocalDlsApi['onBootstrap'] = (l) => this.on('bootstrap', l);
 }
 
 /** The WebSocket address for the page this script was served with. */

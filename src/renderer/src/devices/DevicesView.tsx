@@ -1,9 +1,15 @@
-/** Every device that has contacted the service, kept current by `onDevicesChanged`. */
+/**
+ * Every device that has contacted the service, kept current by `onDevicesChanged`: mode, what it
+ * is doing (idle, in interaction, busy, bootstrap pending/failed), waiting jobs. Devices can be
+ * selected (one by one, or all shown) and acted on with the action bar.
+ */
 import { useEffect, useMemo, useState } from 'react';
-import type { Device } from '../../../shared/model';
+import type { DeviceView } from '../../../shared/api';
+import { ActionBar } from '../actions/ActionBar';
 import { useApi } from '../api/ApiContext';
+import { deviceStates, waitingJobs, waitingTitle } from '../lib/device-state';
 import { ago, dateTime } from '../lib/format';
-import { deviceHref } from '../lib/route';
+import { deviceHref, href } from '../lib/route';
 
 export function TlsBadge({ protocol }: { protocol: string | null }) {
   if (!protocol) return <span className="muted">—</span>;
@@ -16,13 +22,25 @@ export function TlsBadge({ protocol }: { protocol: string | null }) {
   );
 }
 
-export function DevicesView() {
-  const api = useApi();
-  const [devices, setDevices] = useState<Map<string, Device>>(new Map());
-  const [error, setError] = useState<string | null>(null);
-  const [query, setQuery] = useState('');
-  const [now, setNow] = useState(() => Date.now());
+export function DeviceStateBadges({ device }: { device: DeviceView }) {
+  return (
+    <span className="states">
+      {deviceStates(device).map((s) => (
+        <span key={s.label} className={`state state-${s.tone}`} title={s.title}>{s.label}</span>
+      ))}
+    </span>
+  );
+}
 
+export function ModeBadge({ device }: { device: DeviceView }) {
+  return <span className={`mode mode-${device.mode}`} title={device.mode === 'secure' ? `Secure Mode${device.certSerial ? `: certificate ${device.certSerial}` : ''}` : 'Default Mode'}>{device.mode}</span>;
+}
+
+/** The devices, live: a map by MAC filled by listDevices and kept current by onDevicesChanged. */
+export function useDevices(): { devices: Map<string, DeviceView>; error: string | null } {
+  const api = useApi();
+  const [devices, setDevices] = useState<Map<string, DeviceView>>(new Map());
+  const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     let live = true;
     const off = api.onDevicesChanged((changed) =>
@@ -36,41 +54,68 @@ export function DevicesView() {
       (list) => live && setDevices((m) => new Map([...list.map((d) => [d.mac, d] as const), ...m])),
       (e: unknown) => live && setError(e instanceof Error ? e.message : String(e)),
     );
-    const tick = setInterval(() => setNow(Date.now()), 10_000);
     return () => {
       live = false;
       off();
-      clearInterval(tick);
     };
   }, [api]);
+  return { devices, error };
+}
+
+export function DevicesView() {
+  const { devices, error } = useDevices();
+  const [query, setQuery] = useState('');
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [now, setNow] = useState(() => Date.now());
+
+  useEffect(() => {
+    const tick = setInterval(() => setNow(Date.now()), 10_000);
+    return () => clearInterval(tick);
+  }, []);
 
   const q = query.trim().toLowerCase();
   const list = useMemo(
     () =>
       [...devices.values()]
-        .filter((d) => !q || [d.mac, d.e164, d.deviceType, d.softwareVersion, d.lastAddress].some((v) => (v ?? '').toLowerCase().includes(q)))
+        .filter((d) => !q || [d.mac, d.e164, d.deviceType, d.softwareVersion, d.lastAddress, d.mode, d.profile].some((v) => (v ?? '').toLowerCase().includes(q)))
         .sort((a, b) => a.mac.localeCompare(b.mac)),
     [devices, q],
   );
   const busy = list.filter((d) => d.state === 'in-interaction').length;
+  const shownSelected = list.filter((d) => selected.has(d.mac));
+  const allShown = list.length > 0 && shownSelected.length === list.length;
+  // Act on the selected devices that are shown: a filter narrows the selection.
+  const targets = shownSelected.map((d) => d.mac);
+  const toggle = (mac: string) => setSelected((s) => { const n = new Set(s); if (n.has(mac)) n.delete(mac); else n.add(mac); return n; });
 
   return (
     <div className="page devices">
       <div className="page-head">
         <h1>Devices</h1>
-        <input className="input" type="search" placeholder="Filter by MAC, number, model, firmware, address" aria-label="Filter devices" value={query} maxLength={100} onChange={(e) => setQuery(e.target.value)} />
+        <input className="input" type="search" placeholder="Filter: MAC, number, model, address…" aria-label="Filter devices" value={query} maxLength={100} onChange={(e) => setQuery(e.target.value)} />
         <span className="muted" data-testid="device-count">
           {q ? `${list.length} of ${devices.size}` : devices.size} devices{busy ? ` · ${busy} in interaction` : ''}
         </span>
+        <a className="h-link" href={href('jobs')}>Jobs →</a>
+      </div>
+      <div className="selection-bar">
+        <span className="sel-count" data-testid="selected-count">{targets.length ? `${targets.length} selected` : 'Select devices to act on them'}</span>
+        {targets.length ? <button type="button" className="btn btn-small btn-link" onClick={() => setSelected(new Set())}>Clear</button> : null}
+        <ActionBar macs={targets} devices={devices} />
       </div>
       {error ? <div className="note note-error">{error}</div> : null}
       <div className="table-wrap">
         <table className="dtable">
           <thead>
             <tr>
+              <th className="col-check">
+                <input type="checkbox" aria-label="Select all shown devices" checked={allShown} disabled={list.length === 0}
+                  onChange={() => setSelected((s) => { const n = new Set(s); for (const d of list) { if (allShown) n.delete(d.mac); else n.add(d.mac); } return n; })} />
+              </th>
               <th>MAC</th>
               <th>Mode</th>
               <th>State</th>
+              <th className="num">Jobs</th>
               <th>Model</th>
               <th>Firmware</th>
               <th>E.164</th>
@@ -80,19 +125,28 @@ export function DevicesView() {
             </tr>
           </thead>
           <tbody>
-            {list.map((d) => (
-              <tr key={d.mac} onClick={() => (window.location.hash = deviceHref(d.mac))} className="clickable">
-                <td className="mono"><a href={deviceHref(d.mac)}>{d.mac}</a></td>
-                <td><span className={`mode mode-${d.mode}`}>{d.mode}</span></td>
-                <td><span className={`state state-${d.state}`}>{d.state === 'in-interaction' ? 'in interaction' : d.state}</span></td>
-                <td>{d.deviceType ?? '—'}</td>
-                <td className="mono">{d.softwareVersion ?? '—'}</td>
-                <td className="mono">{d.e164 ?? '—'}</td>
-                <td className="mono">{d.lastAddress ?? '—'}</td>
-                <td><TlsBadge protocol={d.tlsProtocol} /></td>
-                <td title={dateTime(d.lastContact)}>{ago(d.lastContact, now)}</td>
-              </tr>
-            ))}
+            {list.map((d) => {
+              const waiting = waitingJobs(d);
+              return (
+                <tr key={d.mac} onClick={() => (window.location.hash = deviceHref(d.mac))} className={`clickable ${selected.has(d.mac) ? 'selected' : ''}`} data-mac={d.mac}>
+                  <td className="col-check" onClick={(e) => e.stopPropagation()}>
+                    <input type="checkbox" aria-label={`Select ${d.mac}`} checked={selected.has(d.mac)} onChange={() => toggle(d.mac)} />
+                  </td>
+                  <td className="mono"><a href={deviceHref(d.mac)}>{d.mac}</a></td>
+                  <td><ModeBadge device={d} /></td>
+                  <td><DeviceStateBadges device={d} /></td>
+                  <td className="num" title={waitingTitle(d)}>
+                    {waiting ? <a href={href('jobs', { device: d.mac, state: 'waiting' })} onClick={(e) => e.stopPropagation()} className="jobs-waiting">{waiting} waiting</a> : <span className="muted">—</span>}
+                  </td>
+                  <td>{d.deviceType ?? '—'}</td>
+                  <td className="mono">{d.softwareVersion ?? '—'}</td>
+                  <td className="mono">{d.e164 ?? '—'}</td>
+                  <td className="mono">{d.lastAddress ?? '—'}</td>
+                  <td><TlsBadge protocol={d.tlsProtocol} /></td>
+                  <td title={dateTime(d.lastContact)}>{ago(d.lastContact, now)}</td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
         {devices.size === 0 && !error ? <div className="empty">No device has contacted the service yet.</div> : null}

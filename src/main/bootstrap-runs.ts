@@ -1,0 +1,208 @@
+/**
+ * Bootstraps started from the UI ("runs"): certificates and jobs are prepared one phone at a time
+ * (prepareBootstraps, as `localdls bootstrap` does), progress is announced, and each phone's state
+ * follows its bootstrap job until it is secure or failed.
+ *
+ * The PINs of a run live only here, in this process's memory, while the run is under way: the
+ * store keeps them sealed inside the job (bootstrap.ts), events never carry them, and they are
+ * forgotten as soon as every phone of the run is secure or failed. Only the PIN sheet shows them.
+ */
+import { randomBytes } from 'node:crypto';
+import { ApiError, type BootstrapDevice, type BootstrapOptions, type BootstrapRun, type FileResult } from '../shared/api';
+import type { Job } from '../shared/model';
+import { pinSheet, prepareBootstraps, type PinChoice } from './bootstrap';
+import type { KeyProtector, Pki } from './pki';
+import type { Store } from './store';
+import { PENDING_STATES } from './store';
+
+export interface BootstrapRunsDeps {
+  store: Store;
+  /** The open PKI and key protector; both present only when Secure Mode is on. */
+  secure: () => { pki: Pki; protector: KeyProtector; securePort: number } | null;
+  /** Why Secure Mode is off (for the error when a run cannot start). */
+  offReason: () => string;
+  emit: (run: BootstrapRun) => void;
+  now?: () => number;
+}
+
+interface RunState {
+  run: BootstrapRun;
+  /** MAC → PIN, in memory only, for the PIN sheet. */
+  pins: Map<string, string>;
+  finishedAt: number | null;
+}
+
+/** Finished runs are kept this long (their states, not their PINs) for a reloaded page. */
+const KEEP_FINISHED_MS = 60 * 60_000;
+/** A run nobody finishes still forgets its PINs after this long. */
+const MAX_RUN_MS = 24 * 60 * 60_000;
+
+export class BootstrapRuns {
+  private readonly runs = new Map<string, RunState>();
+  private readonly now: () => number;
+  private closed = false;
+
+  constructor(private readonly deps: BootstrapRunsDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** Runs whose phones are not all secure or failed yet. */
+  get active(): number {
+    return [...this.runs.values()].filter((r) => !r.run.finished).length;
+  }
+
+  /** Checks everything that can be checked at once, then prepares in the background. */
+  start(macs: readonly string[], options: BootstrapOptions): BootstrapRun {
+    this.sweep();
+    const secure = this.deps.secure();
+    if (!secure) throw new ApiError('unavailable', `Secure Mode is off: ${this.deps.offReason()}`);
+    const { store } = this.deps;
+    const given = options.pin !== 'none' && options.pin !== 'auto';
+    if (given && macs.length > 1) throw new ApiError('bad-argument', 'one PIN for several phones would let any of them take any credential: choose generated PINs (auto) for several phones');
+    const devices: BootstrapDevice[] = macs.map((mac) => {
+      const d = store.device(mac);
+      if (!d) throw new ApiError('not-found', `no device ${mac}: a phone must contact the service once before it can be bootstrapped`);
+      if (d.mode === 'secure') throw new ApiError('conflict', `${mac} is already in Secure Mode`);
+      const pending = store.jobs.list({ mac, states: PENDING_STATES }).find((j) => j.kind === 'Bootstrap');
+      if (pending) throw new ApiError('conflict', `${mac} has a bootstrap under way (job ${pending.id}, ${pending.state}): cancel that job first to start again`);
+      return { mac, e164: d.e164, jobId: null, state: 'preparing', jobState: null, error: null, hasPin: false };
+    });
+    const run: BootstrapRun = {
+      id: randomBytes(9).toString('base64url'),
+      started: this.now(),
+      pin: options.pin === 'none' ? 'none' : options.pin === 'auto' ? 'auto' : 'given',
+      total: devices.length,
+      prepared: 0,
+      error: null,
+      finished: false,
+      pinsAvailable: false,
+      devices,
+    };
+    const state: RunState = { run, pins: new Map(), finishedAt: null };
+    this.runs.set(run.id, state);
+    const choice: PinChoice = options.pin === 'none' ? { kind: 'none' } : options.pin === 'auto' ? { kind: 'auto', ...(options.pinDigits ? { digits: options.pinDigits } : {}) } : { kind: 'given', pin: options.pin };
+    void this.prepare(state, secure, choice, options.maxPinRetries);
+    return snapshot(run);
+  }
+
+  get(id: string): BootstrapRun {
+    this.sweep();
+    const state = this.runs.get(id);
+    if (!state) throw new ApiError('not-found', `no bootstrap run ${id} (runs are kept while the service runs, and for an hour after they finish)`);
+    return snapshot(state.run);
+  }
+
+  pinSheet(id: string, format: 'csv' | 'html'): FileResult {
+    this.sweep();
+    const state = this.runs.get(id);
+    if (!state) throw new ApiError('not-found', `no bootstrap run ${id}`);
+    const { run } = state;
+    if (run.pin === 'none') throw new ApiError('not-found', 'this bootstrap uses no PINs: there is no PIN sheet');
+    if (state.pins.size === 0) {
+      throw new ApiError('not-found', run.finished
+        ? 'the PINs of this run are gone: they are kept only while its phones are being bootstrapped'
+        : 'no PIN is ready yet: wait until the phones are prepared');
+    }
+    const rows = run.devices.filter((d) => state.pins.has(d.mac)).map((d) => ({ mac: d.mac, e164: d.e164, jobId: d.jobId ?? 0, pin: state.pins.get(d.mac)! }));
+    const stamp = new Date(run.started).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+    return {
+      filename: `localdls-pins-${stamp}.${format}`,
+      mimeType: format === 'csv' ? 'text/csv' : 'text/html',
+      content: pinSheet(rows, format),
+    };
+  }
+
+  /** Follows the runs' jobs (called with every batch of changed jobs). */
+  onJobs(jobs: readonly Job[]): void {
+    if (this.closed || jobs.length === 0) return;
+    const byId = new Map(jobs.map((j) => [j.id, j]));
+    for (const state of this.runs.values()) {
+      if (state.run.finished) continue;
+      let changed = false;
+      for (const d of state.run.devices) {
+        const job = d.jobId === null ? undefined : byId.get(d.jobId);
+        if (!job || d.state === 'preparing') continue;
+        const next = deviceStateOf(job);
+        if (next.state !== d.state || next.jobState !== d.jobState || next.error !== d.error) {
+          Object.assign(d, next);
+          changed = true;
+        }
+      }
+      if (changed) {
+        this.maybeFinish(state);
+        this.deps.emit(snapshot(state.run));
+      }
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const state of this.runs.values()) state.pins.clear();
+    this.runs.clear();
+  }
+
+  private async prepare(state: RunState, secure: { pki: Pki; protector: KeyProtector; securePort: number }, pin: PinChoice, maxPinRetries: number): Promise<void> {
+    const { run } = state;
+    for (const d of run.devices) {
+      if (this.closed) return;
+      try {
+        const [p] = await prepareBootstraps(this.deps.store, secure.pki, secure.protector, [d.mac], { pin, securePort: secure.securePort, maxPinRetries });
+        if (this.closed) return;
+        d.jobId = p!.jobId;
+        d.state = 'pending';
+        d.jobState = 'queued';
+        if (p!.pin) {
+          d.hasPin = true;
+          state.pins.set(d.mac, p!.pin);
+        }
+        // The phone may have taken its job while the next certificate was made.
+        const job = this.deps.store.jobs.get(p!.jobId);
+        if (job) Object.assign(d, deviceStateOf(job));
+      } catch (e) {
+        d.state = 'failed';
+        d.error = e instanceof Error ? e.message : String(e);
+      }
+      run.prepared++;
+      run.pinsAvailable = state.pins.size > 0;
+      this.maybeFinish(state);
+      this.deps.emit(snapshot(run));
+    }
+  }
+
+  private maybeFinish(state: RunState): void {
+    const { run } = state;
+    if (run.finished || run.prepared < run.total) return;
+    if (!run.devices.every((d) => d.state === 'secure' || d.state === 'failed')) return;
+    run.finished = true;
+    state.finishedAt = this.now();
+    state.pins.clear();
+    run.pinsAvailable = false;
+  }
+
+  private sweep(): void {
+    const now = this.now();
+    for (const [id, state] of this.runs) {
+      if (state.finishedAt !== null && now - state.finishedAt > KEEP_FINISHED_MS) this.runs.delete(id);
+      else if (now - state.run.started > MAX_RUN_MS) {
+        state.pins.clear();
+        state.run.pinsAvailable = false;
+      }
+    }
+  }
+}
+
+function deviceStateOf(job: Job): Pick<BootstrapDevice, 'state' | 'jobState' | 'error'> {
+  switch (job.state) {
+    case 'done':
+      return { state: 'secure', jobState: job.state, error: null };
+    case 'failed':
+    case 'cancelled':
+      return { state: 'failed', jobState: job.state, error: job.error ?? (job.state === 'cancelled' ? 'cancelled' : 'failed') };
+    default:
+      return { state: 'pending', jobState: job.state, error: job.state === 'waiting-busy' ? job.error : null };
+  }
+}
+
+function snapshot(run: BootstrapRun): BootstrapRun {
+  return { ...run, devices: run.devices.map((d) => ({ ...d })) };
+}

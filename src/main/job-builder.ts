@@ -1,0 +1,116 @@
+/**
+ * From "what to do" to the job the store keeps: the items of each job kind (write, read, read-all,
+ * restart, factory reset, file and firmware deployment), checked the same way for `localdls job
+ * add` and the UI's `addJob`. Only the words naming the inputs differ (CLI flags or API fields).
+ */
+import type { JobSpec } from '../shared/api';
+import { ITEM_NAME_PATTERN, MAX_ITEM_INDEX } from '../shared/api';
+import catalogue from '../shared/item-catalogue.json';
+import type { ItemValue, JobKind } from '../shared/model';
+import { fileLocationItems } from './item-spec';
+import { phoneVersionOf } from './provisioning';
+
+/** A job spec that cannot become a job; the message says why in the caller's words. */
+export class JobSpecError extends Error {
+  override readonly name = 'JobSpecError';
+}
+
+export interface BuiltJob {
+  kind: JobKind;
+  items: ItemValue[];
+  expect?: Record<string, string>;
+  /** Not wrong, but worth saying (items the catalogue does not know). */
+  notes: string[];
+}
+
+/** How the inputs are called where the spec came from. */
+export interface SpecWords {
+  fileType: string;
+  sources: string;
+  version: string;
+}
+
+export const CLI_WORDS: SpecWords = { fileType: '--type', sources: '--url or --ftp', version: '--version' };
+export const API_WORDS: SpecWords = { fileType: 'a file type', sources: 'a URL (https:// or ftp://)', version: 'a version' };
+
+const KNOWN_ITEMS = new Set((catalogue as { name: string }[]).map((c) => c.name));
+export const FILE_TYPE_LIST = 'RINGTONE, LOGO, MOH, PIC, LDAP, SCREENSAVER';
+
+/** The note for items the catalogue does not list, or null. */
+export function unknownItemsNote(items: readonly { name: string }[]): string | null {
+  const unknown = [...new Set(items.filter((i) => !KNOWN_ITEMS.has(i.name)).map((i) => i.name))];
+  return unknown.length ? `not in LocalDLS's item catalogue (the phone may answer "unknown item"): ${unknown.join(', ')}` : null;
+}
+
+function checkItems(items: readonly { name: string; index?: number }[], needValue: boolean): void {
+  if (items.length === 0) throw new JobSpecError(needValue ? 'no items: write name=value …' : 'no items: name the items to read');
+  for (const i of items) {
+    if (!ITEM_NAME_PATTERN.test(i.name)) throw new JobSpecError(`"${i.name}" is not an item name`);
+    if (i.index !== undefined && !(Number.isInteger(i.index) && i.index >= 0 && i.index <= MAX_ITEM_INDEX)) throw new JobSpecError(`${i.name}: index ${i.index} is not from 0 to ${MAX_ITEM_INDEX}`);
+  }
+}
+
+function located(source: string): ItemValue[] {
+  try {
+    return fileLocationItems(source);
+  } catch (e) {
+    throw new JobSpecError((e as Error).message);
+  }
+}
+
+function withNotes(job: Omit<BuiltJob, 'notes'>, noteItems: readonly { name: string }[] = []): BuiltJob {
+  const note = unknownItemsNote(noteItems);
+  return { ...job, notes: note ? [note] : [] };
+}
+
+/** The job for one spec; throws JobSpecError with a message naming the inputs in `words`. */
+export function buildJob(spec: JobSpec, words: SpecWords = API_WORDS): BuiltJob {
+  switch (spec.kind) {
+    case 'write': {
+      checkItems(spec.items, true);
+      const items = spec.items.map((i) => (i.index === undefined ? { name: i.name, value: i.value } : { name: i.name, index: i.index, value: i.value }));
+      return withNotes({ kind: 'WriteItems', items }, items);
+    }
+    case 'read': {
+      checkItems(spec.items, false);
+      const items = spec.items.map((i) => (i.index === undefined ? { name: i.name, value: '' } : { name: i.name, index: i.index, value: '' }));
+      return withNotes({ kind: 'ReadItems', items }, items);
+    }
+    case 'read-all':
+      return withNotes({ kind: 'ReadAllItems', items: [] });
+    case 'restart':
+      return withNotes({ kind: 'Restart', items: [] });
+    case 'factory-reset':
+      return withNotes({ kind: 'FactoryReset', items: [] });
+    case 'file': {
+      const sources = spec.urls.filter((u) => u !== '');
+      const deletes = spec.deletes ?? [];
+      const type = spec.fileType;
+      if (sources.length + deletes.length === 0) throw new JobSpecError(`file needs ${words.sources} (or a file to delete)`);
+      if (sources.length && !type) throw new JobSpecError(`file needs ${words.fileType} (${FILE_TYPE_LIST})`);
+      const locations = sources.map(located);
+      if (locations.length === 1 && deletes.length === 0) return withNotes({ kind: 'FileDeployment', items: [...locations[0]!, { name: 'file-type', value: type! }] });
+      // Several files: one index per file, each with file-action (manual p.55).
+      const all: ItemValue[] = [];
+      locations.forEach((loc, i) => all.push(...[...loc, { name: 'file-type', value: type! }, { name: 'file-action', value: 'deploy' }].map((it) => ({ ...it, index: i + 1 }))));
+      deletes.forEach((d, i) => {
+        const index = locations.length + i + 1;
+        all.push({ name: 'file-name', index, value: d.name }, { name: 'file-type', index, value: d.type }, { name: 'file-action', index, value: 'delete' });
+      });
+      return withNotes({ kind: 'FileDeployment', items: all });
+    }
+    case 'firmware': {
+      if (!spec.version) throw new JobSpecError(`firmware needs ${words.version}, e.g. 3.5.12.0`);
+      const phoneVersion = phoneVersionOf(spec.version);
+      if (!phoneVersion) throw new JobSpecError(`${words.version === '--version' ? '--version' : 'version'} "${spec.version}" is not a firmware version like 3.5.12.0`);
+      if (!spec.url) throw new JobSpecError(`firmware needs ${words.sources}`);
+      const priority = spec.priority ?? 'normal';
+      // The manual's example sends file-type APP as well as file-sw-type (p.57).
+      return withNotes({
+        kind: 'SoftwareDeployment',
+        items: [...located(spec.url), { name: 'file-type', value: 'APP' }, { name: 'file-sw-type', value: spec.swType ?? 'Siemens SIP' }, { name: 'file-sw-version', value: spec.version }, { name: 'file-priority', value: priority }],
+        expect: { 'software-version': phoneVersion },
+      });
+    }
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * Applying a profile to devices: the profile's items with each device's overrides, compared to
+ * what the phone last reported; a WriteItems of only what differs. Shared by `localdls profile
+ * apply` and the UI's `applyProfile`.
+ */
+import type { Profile } from '../shared/model';
+import { profileDiff } from './provisioning';
+import type { Store } from './store';
+
+export interface ProfileApplyOutcome {
+  mac: string;
+  /** The WriteItems queued; null when nothing differs or the device was skipped. */
+  jobId: number | null;
+  differs: number;
+  /** Why the device was skipped (another device type, unknown device). */
+  skipped?: string;
+}
+
+export function applyProfileTo(store: Store, profile: Profile, macs: readonly string[], source = `profile:${profile.name}`, now = Date.now()): ProfileApplyOutcome[] {
+  return macs.map((mac) => {
+    const device = store.device(mac);
+    if (!device) return { mac, jobId: null, differs: 0, skipped: `no device ${mac}` };
+    if (profile.deviceType && device.deviceType !== profile.deviceType) {
+      return { mac, jobId: null, differs: 0, skipped: `profile ${profile.name} is for ${profile.deviceType}, the phone is ${device.deviceType ?? 'of unknown type'}` };
+    }
+    const diff = profileDiff(profile.items, store.jobs.overrides(mac), store.items(mac));
+    return store.db.transaction((): ProfileApplyOutcome => {
+      store.jobs.assignProfile(mac, profile.name);
+      if (diff.length === 0) return { mac, jobId: null, differs: 0 };
+      const job = store.jobs.add({ mac, kind: 'WriteItems', items: diff, source }, now);
+      return { mac, jobId: job.id, differs: diff.length };
+    })();
+  });
+}

@@ -1,0 +1,146 @@
+/**
+ * Jobs as a table: id, device, kind, state (coloured), attempts, when, and what it carries or why
+ * it failed. A row opens to show every item with the phone's per-item status.
+ */
+import { Fragment, useState } from 'react';
+import type { Job } from '../../../shared/model';
+import { useApi } from '../api/ApiContext';
+import { errorText, useToast } from '../common/Toasts';
+import { ago, dateTime } from '../lib/format';
+import { isPending, itemText, jobSummary, KIND_LABELS, STATE_HELP } from '../lib/jobs';
+import { deviceHref } from '../lib/route';
+
+export function JobState({ job }: { job: Job }) {
+  return (
+    <span className={`jstate jstate-${job.state}`} title={STATE_HELP[job.state]}>
+      {job.state === 'waiting-busy' ? 'waiting (busy)' : job.state}
+    </span>
+  );
+}
+
+function sameItem(a: { name: string; index?: number | null }, b: { name: string; index?: number | null }): boolean {
+  return a.name === b.name && (a.index ?? null) === (b.index ?? null);
+}
+
+function JobDetail({ job }: { job: Job }) {
+  const withValues = job.kind !== 'ReadItems';
+  // A phone names only the items it has a problem with (manual p.26): the rest of a done job went through.
+  const acceptedSilently = job.state === 'done';
+  // Items the phone reported on that the job did not list (rare) are shown too.
+  const extra = job.results.filter((r) => !job.items.some((i) => sameItem(i, r)));
+  return (
+    <div className="job-detail">
+      <dl className="kv">
+        <dt>Created</dt><dd>{dateTime(job.created)}{job.source ? <span className="muted"> · by {job.source}</span> : null}</dd>
+        {job.sent ? <><dt>Sent</dt><dd>{dateTime(job.sent)}</dd></> : null}
+        {job.finished ? <><dt>Finished</dt><dd>{dateTime(job.finished)}</dd></> : null}
+        {job.kind === 'WriteItems' && job.partsDone > 0 ? <><dt>Parts accepted</dt><dd>{job.partsDone}</dd></> : null}
+        {job.expect ? <><dt>Expects</dt><dd className="mono">{Object.entries(job.expect).map(([k, v]) => `${k}=${v}`).join(', ')}</dd></> : null}
+        {job.error ? <><dt>{job.state === 'failed' ? 'Why' : 'Note'}</dt><dd className={job.state === 'failed' ? 'err-text' : ''}>{job.error}</dd></> : null}
+      </dl>
+      {job.items.length || extra.length ? (
+        <table className="itable job-items">
+          <thead>
+            <tr><th>Item</th>{withValues ? <th>Value</th> : null}<th>Phone's status</th></tr>
+          </thead>
+          <tbody>
+            {[...job.items, ...extra.map((r) => ({ name: r.name, index: r.index, value: '' }))].map((i, n) => {
+              const result = job.results.find((r) => sameItem(r, i));
+              return (
+                <tr key={n}>
+                  <td className="mono name">{itemText(i, false)}</td>
+                  {withValues ? <td className="mono value">{i.value.length > 200 ? `${i.value.slice(0, 200)}…` : i.value}</td> : null}
+                  <td>
+                    {result ? <span className={`badge ${/accepted|ok|done/i.test(result.status) ? 'badge-ok' : 'badge-error'}`}>{result.status}</span>
+                      : acceptedSilently ? <span className="badge badge-ok" title="The phone accepted the message and named no problem with this item">accepted</span>
+                        : <span className="muted">—</span>}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      ) : null}
+    </div>
+  );
+}
+
+export interface JobsTableProps {
+  jobs: Job[];
+  showDevice?: boolean;
+  emptyText?: string;
+  now?: number;
+  onChanged?: (jobs: Job[]) => void;
+}
+
+export function JobsTable({ jobs, showDevice = true, emptyText = 'No jobs.', now = Date.now(), onChanged }: JobsTableProps) {
+  const api = useApi();
+  const toast = useToast();
+  const [open, setOpen] = useState<Set<number>>(new Set());
+  const [cancelling, setCancelling] = useState<Set<number>>(new Set());
+  const toggle = (id: number) => setOpen((s) => { const n = new Set(s); if (n.has(id)) n.delete(id); else n.add(id); return n; });
+
+  const cancel = (job: Job) => {
+    setCancelling((s) => new Set(s).add(job.id));
+    api.cancelJob(job.id).then(
+      (j) => {
+        toast.push('ok', `Job ${j.id} cancelled`, [`${KIND_LABELS[j.kind]} for ${j.mac}`]);
+        onChanged?.([j]);
+      },
+      (e: unknown) => toast.push('error', `Job ${job.id} not cancelled`, [errorText(e)]),
+    ).finally(() => setCancelling((s) => { const n = new Set(s); n.delete(job.id); return n; }));
+  };
+
+  if (jobs.length === 0) return <div className="empty">{emptyText}</div>;
+  const cols = showDevice ? 8 : 7;
+  return (
+    <table className="dtable jobs-table" data-testid="jobs-table">
+      <thead>
+        <tr>
+          <th className="num">ID</th>
+          {showDevice ? <th>Device</th> : null}
+          <th>Kind</th>
+          <th>State</th>
+          <th className="num" title="Messages that carried the job">Tries</th>
+          <th>Updated</th>
+          <th className="wide">Details</th>
+          <th />
+        </tr>
+      </thead>
+      <tbody>
+        {jobs.map((j) => {
+          const isOpen = open.has(j.id);
+          const failedItems = j.results.filter((r) => !/accepted|ok|done/i.test(r.status)).length;
+          return (
+            <Fragment key={j.id}>
+              <tr className={`clickable job-row job-${j.state} ${isOpen ? 'open' : ''}`} data-job={j.id} onClick={() => toggle(j.id)} aria-expanded={isOpen}>
+                <td className="num muted"><span className="caret">{isOpen ? '▾' : '▸'}</span> {j.id}</td>
+                {showDevice ? <td className="mono"><a href={deviceHref(j.mac)} onClick={(e) => e.stopPropagation()}>{j.mac}</a></td> : null}
+                <td>{KIND_LABELS[j.kind] ?? j.kind}</td>
+                <td><JobState job={j} /></td>
+                <td className="num">{j.attempts}</td>
+                <td title={dateTime(j.updated)} className="nowrap">{ago(j.updated, now)}</td>
+                <td className="details">
+                  {j.error ? <span className={j.state === 'failed' ? 'err-text' : 'muted'}>{j.error}</span> : <span className="mono">{jobSummary(j)}</span>}
+                  {failedItems ? <span className="badge badge-error">{failedItems} item{failedItems > 1 ? 's' : ''} refused</span> : null}
+                </td>
+                <td className="actions">
+                  {isPending(j) ? (
+                    <button type="button" className="btn btn-small" disabled={cancelling.has(j.id)} onClick={(e) => { e.stopPropagation(); cancel(j); }}>
+                      Cancel
+                    </button>
+                  ) : null}
+                </td>
+              </tr>
+              {isOpen ? (
+                <tr className="job-open">
+                  <td colSpan={cols}><JobDetail job={j} /></td>
+                </tr>
+              ) : null}
+            </Fragment>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
