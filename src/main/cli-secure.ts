@@ -18,6 +18,8 @@ localdls bootstrap --mac M --undo      take the phone back to Default Mode (fact
                                        the secure channel; its certificate is revoked)
 localdls bootstrap --mac M --forget    the phone was reset by hand: revoke its certificate and
                                        accept it on the Default-Mode port again
+localdls bootstrap --mac M --renew     give a secure phone a new client certificate (sent over
+                                       the secure channel; the old one is revoked once replaced)
 localdls bootstrap --status [--json]   which phones are secure, pending or failed, and why
 (all take --data-dir D and --key-passphrase-file F)
 
@@ -68,7 +70,7 @@ export async function bootstrapCommand(args: string[], ctx: CliContext): Promise
   const { values: v, positionals } = parse(args, {
     ...COMMON, mac: { type: 'string' }, all: { type: 'boolean' }, pin: { type: 'string' }, nopin: { type: 'boolean' }, 'pin-digits': { type: 'string' },
     'max-pin-retries': { type: 'string' }, sheet: { type: 'string' }, 'show-pins': { type: 'boolean' }, undo: { type: 'boolean' },
-    forget: { type: 'boolean' }, status: { type: 'boolean' },
+    forget: { type: 'boolean' }, status: { type: 'boolean' }, renew: { type: 'boolean' },
   });
   if (positionals.length) throw new UsageError(`unexpected "${positionals[0]}"`);
   const store = ctx.openStore(v['data-dir'], v.status ? 'read' : 'write');
@@ -95,9 +97,10 @@ export async function bootstrapCommand(args: string[], ctx: CliContext): Promise
       return 0;
     }
     if (v.nopin && v.pin !== undefined) throw new UsageError('give --pin or --nopin, not both');
+    if (v.renew && (v.all || !v.mac || v.pin !== undefined)) throw new UsageError('--renew takes one --mac and no --pin');
     const digits = v['pin-digits'] === undefined ? undefined : Number(v['pin-digits']);
     if (digits !== undefined && !(Number.isInteger(digits) && digits >= 6 && digits <= 16)) throw new UsageError('--pin-digits must be 6 to 16');
-    const pin: PinChoice = v.nopin ? { kind: 'none' } : v.pin === undefined || v.pin === 'auto' ? { kind: 'auto', ...(digits ? { digits } : {}) } : { kind: 'given', pin: v.pin };
+    const pin: PinChoice = v.nopin || v.renew ? { kind: 'none' } : v.pin === undefined || v.pin === 'auto' ? { kind: 'auto', ...(digits ? { digits } : {}) } : { kind: 'given', pin: v.pin };
     if (pin.kind === 'given' && !/^\d{6,16}$/.test(pin.pin)) throw new UsageError('--pin must be "auto" or 6 to 16 digits');
     const retries = v['max-pin-retries'] === undefined ? 3 : Number(v['max-pin-retries']);
     if (!(Number.isInteger(retries) && retries >= 1 && retries <= 10)) throw new UsageError('--max-pin-retries must be 1 to 10');
@@ -120,7 +123,7 @@ export async function bootstrapCommand(args: string[], ctx: CliContext): Promise
     const pki = await Pki.open(dataDir, protector);
     const securePort = Number(store.setting('secure_port') ?? DEFAULT_SECURE_PORT);
     const prepared = await prepareBootstraps(store, pki, protector, macs, {
-      pin, securePort, maxPinRetries: retries,
+      pin, securePort, maxPinRetries: retries, ...(v.renew ? { renew: true } : {}),
       onProgress: (done, total, mac) => ctx.err(`[${done}/${total}] ${mac}: certificate issued, bootstrap queued`),
     });
     for (const p of prepared) ctx.out(v.json ? JSON.stringify(shown(p, v['show-pins'] === true)) : line(p, v['show-pins'] === true, securePort));

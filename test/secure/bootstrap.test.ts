@@ -101,6 +101,34 @@ describe('Secure Mode bootstrap over real sockets', () => {
     expect(raw).not.toMatch(/PRIVATE KEY/);
   });
 
+  it('renews a secure phone\'s certificate over the secure channel and revokes the old one', async () => {
+    const { service, protector, port, securePort } = await secureService();
+    await prepareBootstraps(service.store, service.pki!, protector, [MAC], { pin: { kind: 'none' }, securePort });
+    const w = await takeBootstrap(port, MAC);
+    const oldClient = { pfx: Buffer.from(item(w, 'dls-client-certificate')!, 'base64'), passphrase: '', ca: [item(w, 'dls-server-ca', 0)!], servername: 'localhost' };
+    expect((await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), oldClient)).status).toBe(200);
+    const oldSerial = service.store.device(MAC)!.certSerial!;
+
+    await expect(prepareBootstraps(service.store, service.pki!, protector, [MAC], { pin: { kind: 'none' }, securePort })).rejects.toThrow(/already in Secure Mode \(to give it a new certificate: --renew\)/);
+    await prepareBootstraps(service.store, service.pki!, protector, [MAC], { pin: { kind: 'none' }, securePort, renew: true });
+    const s1 = await securePost(securePort, message({ reason: 'solicited', items: known(MAC) }), oldClient);
+    const renewal = parseDLSMessage(s1.body);
+    expect(renewal.action).toBe('WriteItems');
+    expect(item(renewal, 'goto-secure-mode')).toBe('nopin');
+    expect(item(renewal, 'dls-client-certificate')).not.toBe(item(w, 'dls-client-certificate'));
+    const s2 = await securePost(securePort, message({ reason: 'reply-to', action: 'WriteItems', status: 'accepted' }), oldClient, s1.cookie);
+    expect(parseDLSMessage(s2.body).action).toBe('CleanUp');
+    const newClient = { ...oldClient, pfx: Buffer.from(item(renewal, 'dls-client-certificate')!, 'base64') };
+    expect((await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), newClient)).status).toBe(200);
+    const device = service.store.device(MAC)!;
+    expect(device).toMatchObject({ mode: 'secure', bootstrap: 'done' });
+    expect(device.certSerial).not.toBe(oldSerial);
+    expect(service.pki!.isRevoked(oldSerial)).toBe(true);
+    const stale = await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), oldClient);
+    expect(stale.status).toBe(403);
+    expect(stale.body).toMatch(/revoked/);
+  });
+
   it('with PIN: secure-mode-data opens with the PIN minus its TAN, and the TAN completes the bootstrap', async () => {
     const { service, protector, port, securePort } = await secureService();
     const [prepared] = await prepareBootstraps(service.store, service.pki!, protector, [MAC], { pin: { kind: 'auto' }, securePort, maxPinRetries: 3 });

@@ -148,8 +148,17 @@ function firstMessage(input: DecisionInput): Decision {
         input.interaction.current = { id: boot.id, kind: 'Bootstrap', part: 0, parts: 1, stage: 'tan' };
         return { answer: { action: 'ReadItems', items: [{ name: 'bootstrapping-tan', value: '' }] }, changes: { ...changes, state: 'in-interaction' }, ends: null };
       }
-      jobChanges.push({ id: boot.id, state: 'done', finished: now, error: null });
-      Object.assign(changes, { mode: 'secure', bootstrap: 'done', certSerial: input.clientIdentity!.serial });
+      const serial = input.clientIdentity!.serial;
+      if (device?.mode === 'secure' && device.certSerial === serial) {
+        // A renewal the phone did not take: it still presents the certificate it had.
+        jobChanges.push({ id: boot.id, state: 'failed', finished: now, error: 'the phone still presents its old certificate: the renewal was not taken' });
+        changes.bootstrap = 'failed';
+      } else {
+        jobChanges.push({ id: boot.id, state: 'done', finished: now, error: null });
+        Object.assign(changes, { mode: 'secure', bootstrap: 'done', certSerial: serial });
+        // Renewed: the certificate it had is no longer trusted.
+        if (device?.mode === 'secure' && device.certSerial) revoke = device.certSerial;
+      }
       jobs = jobs.filter((j) => j.id !== boot.id);
     } else if (device?.mode !== 'secure') {
       // A certificate from our CA is proof enough; the store may have lost the bootstrap.
