@@ -46,6 +46,8 @@ import {
   type LocalDlsApi,
   type MessageView,
   type ServiceStatus,
+  type TlsListener,
+  type TlsProfileName,
   type Unsubscribe,
 } from '../shared/api';
 import type { Device, Exchange, ExchangeSummary, Job, Profile } from '../shared/model';
@@ -79,7 +81,7 @@ export interface ApiOptions {
 }
 
 /** What the API needs of the Service: the store and its exchanges; contact-me and Secure Mode when present. */
-export type ApiService = Pick<Service, 'store' | 'onExchange'> & Partial<Pick<Service, 'contacts' | 'pki' | 'keyProtector'>>;
+export type ApiService = Pick<Service, 'store' | 'onExchange'> & Partial<Pick<Service, 'contacts' | 'pki' | 'keyProtector' | 'setTlsProfile'>>;
 
 /** Job changes are read back this far, so a change committed a little late by another process is not missed. */
 const JOB_LOOKBACK_MS = 5000;
@@ -342,6 +344,14 @@ export class LocalDlsApiHost implements LocalDlsApi {
       ca: { subject: ca.subject, fingerprint: ca.fingerprint, notAfter: ca.notAfter, imported: ca.imported },
       protector: protector.kind,
     };
+  }
+
+  async setTlsProfile(listener: TlsListener, profile: TlsProfileName): Promise<void> {
+    const [which, chosen] = validateArgs('setTlsProfile', [listener, profile]);
+    if (!this.service.setTlsProfile) throw new ApiError('unavailable', 'the TLS profile cannot be changed here: the service is not running');
+    await this.service.setTlsProfile(which, chosen);
+    this.listeners = this.listeners.map((l) => (l.kind === which ? { ...l, tlsProfile: chosen } : l));
+    this.emit('status', this.status());
   }
 
   async startBootstrap(macs: string[], options: BootstrapOptions): Promise<BootstrapRun> {

@@ -5,7 +5,7 @@
  * or the PIN is sealed with the key protector before it reaches the store.
  */
 import type { ItemValue } from '../shared/model';
-import { buildSecureModeData, dlsClientCertificate, generatePin, tanOf, validatePin, type KeyProtector, type Pki } from './pki';
+import { buildSecureModeDataAsync, dlsClientCertificate, generatePin, tanOf, validatePin, type KeyProtector, type Pki } from './pki';
 import type { JobSecret } from './provisioning';
 import type { Store } from './store';
 
@@ -17,6 +17,11 @@ export interface BootstrapOptions {
   securePort: number;
   /** How often the user may mistype the PIN on the phone (manual p.67: e.g. 3). */
   maxPinRetries?: number;
+  /**
+   * Renew the certificate of a phone already in Secure Mode: a new bootstrap without PIN sent over
+   * the secure channel; the old certificate is revoked once the phone presents the new one.
+   */
+  renew?: boolean;
   onProgress?: (done: number, total: number, mac: string) => void;
   signal?: AbortSignal;
 }
@@ -43,7 +48,9 @@ export async function prepareBootstraps(store: Store, pki: Pki, protector: KeyPr
     if (options.signal?.aborted) throw new Error('bootstrap cancelled');
     const device = store.device(mac);
     if (!device) throw new Error(`no device ${mac}: a phone must contact the service once before it can be bootstrapped`);
-    if (device.mode === 'secure') throw new Error(`${mac} is already in Secure Mode`);
+    if (device.mode === 'secure' && !options.renew) throw new Error(`${mac} is already in Secure Mode (to give it a new certificate: --renew)`);
+    if (device.mode !== 'secure' && options.renew) throw new Error(`${mac} is not in Secure Mode: bootstrap it first`);
+    if (options.renew && options.pin.kind !== 'none') throw new Error('a renewal travels over the secure channel and needs no PIN: use --nopin');
     // Key generation runs off the event loop (node:crypto, async).
     const credential = await pki.issueDeviceCertificate(mac);
     const items: ItemValue[] = [];
@@ -56,13 +63,14 @@ export async function prepareBootstraps(store: Store, pki: Pki, protector: KeyPr
     } else {
       const pin = options.pin.kind === 'given' ? options.pin.pin : generatePin(options.pin.digits);
       items.push({ name: 'goto-secure-mode', value: 'pin' }, { name: 'max-pin-retries', value: String(options.maxPinRetries ?? 3) });
-      secret.items.push({ name: 'secure-mode-data', value: buildSecureModeData(credential, caPems, options.securePort, pin) });
+      // PBKDF2 off the event loop too: the service keeps answering phones meanwhile.
+      secret.items.push({ name: 'secure-mode-data', value: await buildSecureModeDataAsync(credential, caPems, options.securePort, pin) });
       secret.tan = tanOf(pin);
       secret.pin = pin;
     }
     const sealed = protector.seal(Buffer.from(JSON.stringify(secret), 'utf8'));
     const job = store.db.transaction(() => {
-      const j = store.jobs.add({ mac, kind: 'Bootstrap', items, secret: sealed, source: `bootstrap:${options.pin.kind === 'none' ? 'nopin' : 'pin'}` }, Date.now());
+      const j = store.jobs.add({ mac, kind: 'Bootstrap', items, secret: sealed, source: options.renew ? 'bootstrap:renew' : `bootstrap:${options.pin.kind === 'none' ? 'nopin' : 'pin'}` }, Date.now());
       store.updateDevice(mac, { bootstrap: 'pending' });
       return j;
     })();

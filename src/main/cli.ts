@@ -33,13 +33,13 @@ Options:
   --host H       address to listen on (default 0.0.0.0, every interface)
   --port N       Default-Mode port (default ${DEFAULT_PORT})
   --tls P        TLS compatibility of the Default-Mode port:
-                   modern  TLS 1.2 and newer (default)
+                   modern  TLS 1.2 and newer (default, unless the desktop app set legacy)
                    legacy  also TLS 1.0/1.1 with RSA key exchange and CBC ciphers, for old
                            OpenStage firmware. Weaker: anyone on the LAN who records the
                            traffic has a better chance of decrypting it. Use it only while
                            such phones need it; failed handshakes say when they do.
   --secure-port N   Secure-Mode (mutual TLS) port, default 18444; 0 picks a free one (securePort)
-  --secure-tls P    TLS compatibility of the secure port (modern | legacy)
+  --secure-tls P    TLS compatibility of the secure port (modern | legacy; default as set in the app)
   --key-passphrase-file F
                     file whose first line opens the keys (else $LOCALDLS_KEY_PASSPHRASE or
                     $LOCALDLS_KEY_PASSPHRASE_FILE). Without a passphrase Secure Mode is off.
@@ -79,12 +79,18 @@ Example:
   traffic: {
     summary: 'list the recorded exchanges, or follow them live',
     usage: `localdls traffic [--data-dir D] [--mac M] [--limit N] [--follow] [--json]
+       localdls traffic purge --older-than <N>d|<N>h [--data-dir D] [--json]
 
 Lists the newest exchanges (default 50), oldest first. --follow keeps printing new ones
 while \`serve\` runs, until Ctrl-C.
 
-Example:
-  localdls traffic --data-dir ./site-a --follow`,
+purge deletes the exchanges older than the given age (days or hours), and the finished
+interactions nothing refers to any more, in small batches: \`serve\` may keep running.
+It prints how many rows were removed and how much space was freed.
+
+Examples:
+  localdls traffic --data-dir ./site-a --follow
+  localdls traffic purge --data-dir ./site-a --older-than 30d`,
     run: traffic,
   },
   job: {
@@ -186,26 +192,27 @@ async function serve(args: string[], out: Out): Promise<number> {
     ui: { type: 'boolean' }, 'ui-port': { type: 'string' },
     'secure-port': { type: 'string' }, 'secure-tls': { type: 'string' }, 'key-passphrase-file': { type: 'string' },
   });
-  const secureTls = (v['secure-tls'] ?? 'modern') as TlsProfile;
-  if (!TLS_PROFILES.includes(secureTls)) throw new UsageError(`--secure-tls must be one of ${TLS_PROFILES.join(', ')}, not "${v['secure-tls']}"`);
+  // Without --tls / --secure-tls the profile chosen in the app (stored setting) applies, else modern.
+  const secureTls = v['secure-tls'] as TlsProfile | undefined;
+  if (secureTls !== undefined && !TLS_PROFILES.includes(secureTls)) throw new UsageError(`--secure-tls must be one of ${TLS_PROFILES.join(', ')}, not "${v['secure-tls']}"`);
   const securePort = portOf(v['secure-port'], DEFAULT_SECURE_PORT, '--secure-port');
   const keyProtector = protectorOrWarning(dataDirOf(v['data-dir']), v['key-passphrase-file']);
   if (v['ui-port'] !== undefined && !v.ui) throw new UsageError('--ui-port needs --ui');
   const uiPort = portOf(v['ui-port'], 0, '--ui-port');
   const gapS = v['contact-gap'] === undefined ? 300 : Number(v['contact-gap']);
   if (!Number.isFinite(gapS) || gapS < 60 || gapS > 86_400) throw new UsageError(`--contact-gap must be seconds from 60 to 86400, not "${v['contact-gap']}"`);
-  const tls = (v.tls ?? 'modern') as TlsProfile;
-  if (!TLS_PROFILES.includes(tls)) throw new UsageError(`--tls must be one of ${TLS_PROFILES.join(', ')}, not "${v.tls}"`);
+  const tls = v.tls as TlsProfile | undefined;
+  if (tls !== undefined && !TLS_PROFILES.includes(tls)) throw new UsageError(`--tls must be one of ${TLS_PROFILES.join(', ')}, not "${v.tls}"`);
   const service = new Service({
     dataDir: dataDirOf(v['data-dir']),
     host: v.host ?? '0.0.0.0',
     port: portOf(v.port, DEFAULT_PORT),
-    tls,
+    ...(tls ? { tls } : {}),
     ...(v['dcmp-port'] !== undefined ? { dcmpPort: portOf(v['dcmp-port'], 0, '--dcmp-port') } : {}),
     contact: { gapMs: gapS * 1000 },
     autoContact: !v['no-auto-contact'],
     announceInContactMe: v['contact-me-announce'] === true,
-    ...(keyProtector ? { keyProtector, securePort, secureTls } : {}),
+    ...(keyProtector ? { keyProtector, securePort, ...(secureTls ? { secureTls } : {}) } : {}),
     onError: (e) => console.error(JSON.stringify({ event: 'error', message: e.message })),
   });
   let listening;
@@ -324,6 +331,7 @@ async function items(args: string[], out: Out): Promise<number> {
 }
 
 async function traffic(args: string[], out: Out): Promise<number> {
+  if (args[0] === 'purge') return trafficPurge(args.slice(1), out);
   const v = parse(args, { ...DATA_DIR, mac: { type: 'string' }, limit: { type: 'string' }, follow: { type: 'boolean' }, json: { type: 'boolean' } });
   const limit = v.limit === undefined ? 50 : Number(v.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError(`--limit must be a whole number from 1 to 10000, not "${v.limit}"`);
@@ -358,6 +366,39 @@ async function traffic(args: string[], out: Out): Promise<number> {
     store.close();
   }
   return 0;
+}
+
+async function trafficPurge(args: string[], out: Out): Promise<number> {
+  const v = parse(args, { ...DATA_DIR, 'older-than': { type: 'string' }, json: { type: 'boolean' } });
+  if (v['older-than'] === undefined) throw new UsageError('--older-than is required, e.g. --older-than 30d');
+  const age = ageMs(v['older-than']);
+  const before = Date.now() - age;
+  const store = openStore(v['data-dir'], 'write');
+  const started = performance.now();
+  try {
+    const r = await store.purgeOlderThan(before);
+    const seconds = (performance.now() - started) / 1000;
+    const mb = (pages: number) => ((pages * r.pageSize) / 1024 / 1024).toFixed(1);
+    if (v.json) {
+      out(JSON.stringify({
+        event: 'purged', exchanges: r.exchanges, interactions: r.interactions, before: new Date(before).toISOString(), seconds: Math.round(seconds * 10) / 10,
+        returnedBytes: r.vacuumedPages * r.pageSize, freeBytes: r.freePages * r.pageSize,
+      }));
+    } else {
+      const space = r.vacuumedPages > 0 ? `; ${mb(r.vacuumedPages)} MB given back to the file system` : r.freePages > 0 ? `; ${mb(r.freePages)} MB free inside the database for new traffic` : '';
+      out(`removed ${r.exchanges} exchanges and ${r.interactions} interactions older than ${v['older-than']} (before ${new Date(before).toISOString()}) in ${seconds.toFixed(1)} s${space}`);
+    }
+  } finally {
+    store.close();
+  }
+  return 0;
+}
+
+/** `30d` or `12h` in ms. */
+function ageMs(raw: string): number {
+  const m = /^(\d{1,5})([dh])$/.exec(raw.trim());
+  if (!m || Number(m[1]) === 0) throw new UsageError(`--older-than must be a number of days or hours, e.g. 30d or 12h, not "${raw}"`);
+  return Number(m[1]) * (m[2] === 'd' ? 86_400_000 : 3_600_000);
 }
 
 function trafficLine(x: ExchangeSummary): string {

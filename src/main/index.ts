@@ -101,7 +101,10 @@ app.whenReady().then(async () => {
   registerIpc(api, [APP_URL, ...(process.env.ELECTRON_RENDERER_URL ? [process.env.ELECTRON_RENDERER_URL] : [])]);
   try {
     const listening = await service.start();
-    api.setListeners([{ kind: 'default', host: listening.host, port: listening.port, tlsProfile: listening.tls, state: 'listening', error: null }]);
+    api.setListeners([
+      { kind: 'default', host: listening.host, port: listening.port, tlsProfile: listening.tls, state: 'listening', error: null },
+      ...(listening.securePort !== undefined ? [{ kind: 'secure' as const, host: listening.host, port: listening.securePort, tlsProfile: listening.secureTls ?? 'modern', state: 'listening' as const, error: null }] : []),
+    ]);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     api.setListeners([{ kind: 'default', host: '0.0.0.0', port: 0, tlsProfile: 'modern', state: 'failed', error: message }]);

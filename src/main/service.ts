@@ -8,7 +8,7 @@ import { dcmpHandler } from './dcmp';
 import { ExchangeHandler } from './exchange-handler';
 import { DcmpListener } from './net/dcmp-listener';
 import { WpiListener, type ListenerLimits } from './net/wpi-listener';
-import type { TlsProfile } from './net/tls-profile';
+import { TLS_PROFILES, type TlsProfile } from './net/tls-profile';
 import { networkInterfaces, hostname } from 'node:os';
 import { openJobSecret } from './bootstrap';
 import { Pki, loadOrCreateDefaultIdentity, type KeyProtector } from './pki';
@@ -50,7 +50,15 @@ export interface ListeningInfo {
   dcmpPort?: number;
   /** Bound Secure-Mode port; absent when Secure Mode is off. */
   securePort?: number;
+  /** TLS profile of the secure listener; present with securePort. */
+  secureTls?: TlsProfile;
 }
+
+/** The two WPI listeners whose TLS profile can be chosen. */
+export type TlsListener = 'default' | 'secure';
+
+/** Store setting holding a listener's TLS profile (set from the desktop app). */
+export const TLS_SETTING: Record<TlsListener, string> = { default: 'tls_default', secure: 'tls_secure' };
 
 export const DEFAULT_PORT = 18443;
 export const DEFAULT_SECURE_PORT = 18444;
@@ -82,15 +90,18 @@ export class Service {
       host,
       port: this.config.port ?? DEFAULT_PORT,
       tls: { key: identity.key, cert: identity.cert },
-      tlsProfile: this.config.tls ?? 'modern',
+      tlsProfile: this.startProfile('default'),
       handler: this.handler,
       limits: this.config.limits,
       onError: this.config.onError,
     });
     const port = await this.listener.listen();
     if (this.config.announceInContactMe) this.contacts.announcePort = port;
-    const info: ListeningInfo = { host, port, tls: this.config.tls ?? 'modern' };
-    if (protector) info.securePort = await this.startSecure(host, protector);
+    const info: ListeningInfo = { host, port, tls: this.listener.tlsProfile };
+    if (protector) {
+      info.securePort = await this.startSecure(host, protector);
+      info.secureTls = this.secureListener!.tlsProfile;
+    }
     if (this.config.dcmpPort !== undefined) {
       this.dcmp = new DcmpListener(host, this.config.dcmpPort, dcmpHandler(this.store, (r) => this.handler.recordExchange(r)), this.config.onError);
       info.dcmpPort = await this.dcmp.listen();
@@ -122,7 +133,7 @@ export class Service {
       host,
       port: this.config.securePort ?? DEFAULT_SECURE_PORT,
       tls: { key: server.key, cert: server.cert, ca: server.ca, requestCert: true, rejectUnauthorized: true },
-      tlsProfile: this.config.secureTls ?? 'modern',
+      tlsProfile: this.startProfile('secure'),
       handler: this.handler,
       limits: this.config.limits,
       onError: this.config.onError,
@@ -132,6 +143,35 @@ export class Service {
     // CLI processes (bootstrap) need the port the phones must use.
     this.store.setSetting('secure_port', String(port));
     return port;
+  }
+
+  /** A profile the config names explicitly (CLI flags) wins; else the stored setting; else modern. */
+  private startProfile(listener: TlsListener): TlsProfile {
+    const explicit = listener === 'default' ? this.config.tls : this.config.secureTls;
+    return explicit ?? this.storedTlsProfile(listener) ?? 'modern';
+  }
+
+  /** The profile last chosen in the app for a listener, if any (an unknown value counts as none). */
+  storedTlsProfile(listener: TlsListener): TlsProfile | undefined {
+    const v = this.store.setting(TLS_SETTING[listener]);
+    return TLS_PROFILES.includes(v as TlsProfile) ? (v as TlsProfile) : undefined;
+  }
+
+  /** The profile in force on a running listener (null: that listener does not run). */
+  tlsProfile(listener: TlsListener): TlsProfile | null {
+    return (listener === 'default' ? this.listener : this.secureListener)?.tlsProfile ?? null;
+  }
+
+  /**
+   * Stores a listener's TLS profile and applies it to the running listener without closing its
+   * port. A listener not running (Secure Mode off) gets it at its next start.
+   */
+  async setTlsProfile(listener: TlsListener, profile: TlsProfile): Promise<void> {
+    if (listener !== 'default' && listener !== 'secure') throw new Error(`unknown listener "${String(listener)}"`);
+    if (!TLS_PROFILES.includes(profile)) throw new Error(`TLS profile must be one of ${TLS_PROFILES.join(', ')}`);
+    const running = listener === 'default' ? this.listener : this.secureListener;
+    running?.setTlsProfile(profile);
+    this.store.setSetting(TLS_SETTING[listener], profile);
   }
 
   /** Ends interactions whose phone went silent, so their devices show idle again. */

@@ -60,6 +60,7 @@ const api: LocalDlsApi = {
   startBootstrap: invoke('startBootstrap'),
   getBootstrapRun: invoke('getBootstrapRun'),
   bootstrapPinSheet: invoke('bootstrapPinSheet'),
+  setTlsProfile: invoke('setTlsProfile'),
   onExchanges: subscribe('exchanges'),
   onDevicesChanged: subscribe('devicesChanged'),
   onStatus: subscribe('status'),

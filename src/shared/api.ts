@@ -140,6 +140,12 @@ export interface DeviceDetail {
 
 export type ListenerState = 'listening' | 'stopped' | 'failed';
 
+/** The WPI listeners whose TLS profile can be chosen, and the profiles (net/tls-profile.ts). */
+export const TLS_LISTENERS = ['default', 'secure'] as const;
+export type TlsListener = (typeof TLS_LISTENERS)[number];
+export const TLS_PROFILE_NAMES = ['modern', 'legacy'] as const;
+export type TlsProfileName = (typeof TLS_PROFILE_NAMES)[number];
+
 export interface ListenerStatus {
   kind: ListenerKind;
   host: string;
@@ -376,6 +382,12 @@ export interface LocalDlsCommands {
   getBootstrapRun(runId: string): Promise<BootstrapRun>;
   /** The PINs of a run as CSV or printable HTML, while the run is under way. */
   bootstrapPinSheet(runId: string, format: 'csv' | 'html'): Promise<FileResult>;
+  /**
+   * TLS compatibility of a WPI listener: `legacy` adds TLS 1.0/1.1 with RSA key exchange and CBC
+   * ciphers for old firmware. Stored, and applied to the running listener without closing its port;
+   * the status then shows it.
+   */
+  setTlsProfile(listener: TlsListener, profile: TlsProfileName): Promise<void>;
 }
 
 /** Events: each returns its unsubscribe function. */
@@ -418,6 +430,7 @@ export const API_METHODS = [
   'startBootstrap',
   'getBootstrapRun',
   'bootstrapPinSheet',
+  'setTlsProfile',
 ] as const satisfies readonly ApiMethod[];
 
 // Compile-time check that API_METHODS names every command.
@@ -842,6 +855,10 @@ const VALIDATORS: { [M in ApiMethod]: (args: unknown[]) => Parameters<LocalDlsCo
   bootstrapPinSheet: (a) => {
     arity(a, 2);
     return [runId(a[0]), oneOf(a[1], 'format', ['csv', 'html'] as const)];
+  },
+  setTlsProfile: (a) => {
+    arity(a, 2);
+    return [oneOf(a[0], 'listener', TLS_LISTENERS), oneOf(a[1], 'profile', TLS_PROFILE_NAMES)];
   },
 };
 

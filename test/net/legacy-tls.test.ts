@@ -102,3 +102,61 @@ describe('TLS compatibility of the Default-Mode listener', () => {
     expect(rows).toHaveLength(1);
   });
 });
+
+describe('changing the TLS profile of a running service (the app setting)', () => {
+  it('switches the Default-Mode listener to legacy on the same port, and the setting survives a restart', async () => {
+    const dataDir = newDir();
+    const first = new Service({ dataDir, host: '127.0.0.1', port: 0 });
+    running.push(first);
+    const info = await first.start();
+    expect(info.tls).toBe('modern');
+    expect(await handshake(info.port, OLD_FIRMWARE)).toMatch(/^error /);
+
+    await first.setTlsProfile('default', 'legacy');
+    expect(first.tlsProfile('default')).toBe('legacy');
+    // Same port, no restart: the old-firmware client now completes the handshake.
+    expect(await handshake(info.port, OLD_FIRMWARE)).toBe('ok TLSv1');
+    const r = await oldPhonePost(info.port, message({ reason: 'start-up', items: startUpItems('00:1A:E8:00:00:03') }));
+    expect(r.status).toBe(200);
+    // A current client still gets TLS 1.2+.
+    expect(await handshake(info.port, {})).toMatch(/^ok TLSv1\.[23]$/);
+    expect(first.store.setting('tls_default')).toBe('legacy');
+    await first.stop();
+    running.splice(running.indexOf(first), 1);
+
+    // Restart: the stored setting applies when the config names no profile…
+    const second = new Service({ dataDir, host: '127.0.0.1', port: 0 });
+    running.push(second);
+    const again = await second.start();
+    expect(again.tls).toBe('legacy');
+    expect(await handshake(again.port, OLD_FIRMWARE)).toBe('ok TLSv1');
+    // …and back to modern refuses the old client again, still without closing the port.
+    await second.setTlsProfile('default', 'modern');
+    expect(await handshake(again.port, OLD_FIRMWARE)).toMatch(/^error /);
+    await second.stop();
+    running.splice(running.indexOf(second), 1);
+
+    // An explicit profile (the CLI's --tls) wins over the stored one.
+    const third = new Service({ dataDir, host: '127.0.0.1', port: 0, tls: 'legacy' });
+    running.push(third);
+    expect((await third.start()).tls).toBe('legacy');
+    await third.stop();
+    running.splice(running.indexOf(third), 1);
+    const fourth = new Service({ dataDir, host: '127.0.0.1', port: 0 });
+    running.push(fourth);
+    expect((await fourth.start()).tls).toBe('modern');
+  });
+
+  it('stores the secure listener\'s profile separately, for its next start when Secure Mode is off', async () => {
+    const dataDir = newDir();
+    const service = new Service({ dataDir, host: '127.0.0.1', port: 0 });
+    running.push(service);
+    await service.start();
+    await service.setTlsProfile('secure', 'legacy');
+    expect(service.tlsProfile('secure')).toBeNull();
+    expect(service.storedTlsProfile('secure')).toBe('legacy');
+    expect(service.storedTlsProfile('default')).toBeUndefined();
+    expect(service.tlsProfile('default')).toBe('modern');
+    await expect(service.setTlsProfile('default', 'weak' as TlsProfile)).rejects.toThrow(/modern, legacy/);
+  });
+});

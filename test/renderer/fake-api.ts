@@ -263,6 +263,12 @@ export class FakeApi implements LocalDlsApi {
     return { filename: `localdls-pins.${format}`, mimeType: format === 'csv' ? 'text/csv' : 'text/html', content: csv };
   }
 
+  async setTlsProfile(listener: 'default' | 'secure', profile: 'modern' | 'legacy'): Promise<void> {
+    this.command('setTlsProfile', [listener, profile]);
+    this.status = { ...this.status, listeners: this.status.listeners.map((l) => (l.kind === listener ? { ...l, tlsProfile: profile } : l)) };
+    for (const l of this.statusListeners) l(this.status);
+  }
+
   async getDevice(mac: string): Promise<DeviceDetail> {
     const device = this.devices.find((d) => d.mac === mac);
     if (!device) throw new Error(`no device ${mac}`);

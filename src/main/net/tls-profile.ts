@@ -35,7 +35,7 @@ export function handshakeReason(err: Error & { code?: string }): string {
 export function handshakeHint(reason: string, profile: TlsProfile): string | null {
   const oldStack = /unsupported protocol|no shared cipher|version too low|no suitable signature|no ciphers available|protocol version/i.test(reason);
   if (oldStack && profile === 'modern') {
-    return 'an old phone firmware may need legacy TLS: start the service with --tls legacy (TLS 1.0/1.1, RSA key exchange, CBC ciphers)';
+    return 'an old phone firmware may need legacy TLS: choose Legacy on the Setup page, or start the service with --tls legacy (TLS 1.0/1.1, RSA key exchange, CBC ciphers)';
   }
   if (/wrong version number|http request/i.test(reason)) return 'the client did not speak TLS (plain HTTP on the HTTPS port?)';
   return null;

@@ -103,7 +103,8 @@ export class WpiListener {
   private readonly reading = new WeakMap<Socket, WpiRequest>();
   /** Timed-out clients recorded (rate-limited like failed handshakes). */
   private readonly timeouts = new RowLimiter();
-  readonly tlsProfile: TlsProfile;
+  /** The profile in force; setTlsProfile() changes it on the running server. */
+  tlsProfile: TlsProfile;
 
   constructor(private readonly options: ListenerOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -157,6 +158,15 @@ export class WpiListener {
 
   close(): Promise<void> {
     return closeServer(this.server);
+  }
+
+  /**
+   * Swaps the TLS context (same identity, another profile) without closing the port: new
+   * handshakes use it, connections already open keep theirs.
+   */
+  setTlsProfile(profile: TlsProfile): void {
+    this.server.setSecureContext({ ...this.options.tls, ...tlsOptionsFor(profile) });
+    this.tlsProfile = profile;
   }
 
   get port(): number {

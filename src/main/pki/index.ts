@@ -45,6 +45,7 @@ export {
   packSecureModeData,
   unpackSecureModeData,
   buildSecureModeData,
+  buildSecureModeDataAsync,
   registerSecureModeDataFormat,
   secureModeDataFormats,
   localDls1Keys,

@@ -5,7 +5,7 @@
  * is "PKCS#12 data, base64 encoded" (p.60), so LocalDLS sends base64 PKCS#12 here too
  * (wpi-protocol §5.6). Its password is not public either: the default is the empty password.
  */
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, pbkdf2Sync } from 'node:crypto';
 import forge from 'node-forge';
 import { readPkcs12 } from './ca';
 import { errorMessage } from './fs-util';
@@ -50,8 +50,31 @@ export function toPkcs12Der(keyPem: string, certPem: string, caPems: string[], p
     saltSize: 16,
     ...(options.friendlyName !== undefined ? { friendlyName: options.friendlyName } : {}),
   };
-  const asn1 = forge.pkcs12.toPkcs12Asn1(key, certs, password, p12Options);
+  const asn1 = withNativePbkdf2(() => forge.pkcs12.toPkcs12Asn1(key, certs, password, p12Options));
   return Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary');
+}
+
+type ForgePbkdf2 = (p: string, s: string, c: number, dkLen: number, md?: unknown, callback?: unknown) => string;
+
+/**
+ * node-forge's PBES2 code hands PBKDF2 a digest object, which makes forge compute it in JavaScript:
+ * 20–80 ms and much garbage per PKCS#12, on the event loop of a service that answers phones
+ * meanwhile (docs/benchmarks.md). While `build` runs (synchronously, so nothing else can see it),
+ * forge's pbkdf2 is node:crypto's, which computes the same function natively.
+ */
+function withNativePbkdf2<T>(build: () => T): T {
+  const pkcs5 = forge.pkcs5 as unknown as { pbkdf2: ForgePbkdf2 };
+  const inJs = pkcs5.pbkdf2;
+  pkcs5.pbkdf2 = (p, s, c, dkLen, md, callback) => {
+    const name = typeof md === 'string' ? md : (md as { algorithm?: unknown } | null | undefined)?.algorithm ?? 'sha1';
+    if (callback !== undefined || typeof name !== 'string' || !['sha1', 'sha256', 'sha384', 'sha512'].includes(name)) return inJs(p, s, c, dkLen, md, callback);
+    return pbkdf2Sync(Buffer.from(p, 'binary'), Buffer.from(s, 'binary'), c, dkLen, name).toString('binary');
+  };
+  try {
+    return build();
+  } finally {
+    pkcs5.pbkdf2 = inJs;
+  }
 }
 
 export function toPkcs12Base64(keyPem: string, certPem: string, caPems: string[], password: string, options: Pkcs12Options = {}): string {

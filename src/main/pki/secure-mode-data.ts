@@ -7,7 +7,8 @@
  * `localdls-1` (docs/secure-mode-data.md), behind a small registry so that the real one can be
  * added as another format once it is known.
  */
-import { createCipheriv, createDecipheriv, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, pbkdf2, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
 import { errorMessage } from './fs-util';
 import { toPkcs12Der } from './pkcs12';
 import { pinPassword } from './pin';
@@ -99,6 +100,30 @@ export function buildSecureModeData(
   return packSecureModeData({ pkcs12, caPems, securePort }, password, options);
 }
 
+/**
+ * buildSecureModeData with the key derivation (PBKDF2, about 100 ms at the default iterations) on
+ * libuv's thread pool instead of the event loop, for the service, which keeps answering phones
+ * while it prepares bootstraps. Same bytes for the same salt and IV. Formats other than localdls-1
+ * are packed synchronously.
+ */
+export async function buildSecureModeDataAsync(
+  credential: { keyPem: string; certPem: string },
+  caPems: string[],
+  securePort: number,
+  pin: string,
+  options: PackOptions = {},
+): Promise<string> {
+  const password = pinPassword(pin);
+  const pkcs12 = toPkcs12Der(credential.keyPem, credential.certPem, caPems, '');
+  const contents = { pkcs12, caPems, securePort };
+  const format = options.format ?? DEFAULT_SECURE_MODE_DATA_FORMAT;
+  if (format !== localDls1.name) return packSecureModeData(contents, password, options);
+  checkContents(contents);
+  const params = localDls1Params(options);
+  const master = await pbkdf2Async(Buffer.from(password, 'utf8'), params.salt, params.iterations, 32, 'sha256');
+  return packLocalDls1(contents, keysOf(master), params).toString('base64');
+}
+
 function formatNamed(name: string): SecureModeDataFormat {
   const f = formats.get(name);
   if (f === undefined) throw new SecureModeDataError('unsupported', `unknown secure-mode-data format "${name}" (known: ${secureModeDataFormats().join(', ')})`);
@@ -133,12 +158,48 @@ const INNER_TYPE = 'localdls-secure-mode-data';
 
 /** The three keys of localdls-1 (exported for the worked example in the docs and for tests). */
 export function localDls1Keys(password: string, salt: Buffer, iterations: number): { master: Buffer; encKey: Buffer; macKey: Buffer } {
-  const master = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, 32, 'sha256');
+  return keysOf(pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, 32, 'sha256'));
+}
+
+const pbkdf2Async = promisify(pbkdf2);
+
+function keysOf(master: Buffer): { master: Buffer; encKey: Buffer; macKey: Buffer } {
   return {
     master,
     encKey: createHmac('sha256', master).update('LocalDLS secure-mode-data encryption', 'latin1').digest(),
     macKey: createHmac('sha256', master).update('LocalDLS secure-mode-data authentication', 'latin1').digest(),
   };
+}
+
+/** Iterations, salt and IV of a new localdls-1 container, checked. */
+function localDls1Params(options: PackOptions): { iterations: number; salt: Buffer; iv: Buffer } {
+  const iterations = options.iterations ?? LOCALDLS_1_DEFAULT_ITERATIONS;
+  if (!Number.isInteger(iterations) || iterations < MIN_ITERATIONS || iterations > MAX_ITERATIONS) {
+    throw new Error(`localdls-1 needs ${MIN_ITERATIONS} to ${MAX_ITERATIONS} PBKDF2 iterations, not ${iterations}`);
+  }
+  const salt = options.salt ?? randomBytes(16);
+  const iv = options.iv ?? randomBytes(16);
+  if (salt.length !== 16 || iv.length !== 16) throw new Error('localdls-1 salt and IV are 16 bytes each');
+  return { iterations, salt, iv };
+}
+
+function packLocalDls1(contents: SecureModeDataContents, keys: { encKey: Buffer; macKey: Buffer }, params: { iterations: number; salt: Buffer; iv: Buffer }): Buffer {
+  const inner = JSON.stringify({
+    type: INNER_TYPE,
+    version: 1,
+    securePort: contents.securePort,
+    caPems: contents.caPems,
+    pkcs12: contents.pkcs12.toString('base64'),
+  });
+  const cipher = createCipheriv('aes-256-cbc', keys.encKey, params.iv);
+  const ciphertext = Buffer.concat([cipher.update(inner, 'utf8'), cipher.final()]);
+  const header = Buffer.alloc(10);
+  MAGIC.copy(header, 0);
+  header[4] = VERSION;
+  header[5] = KDF_PBKDF2_SHA256;
+  header.writeUInt32BE(params.iterations, 6);
+  const body = Buffer.concat([header, params.salt, params.iv, ciphertext]);
+  return Buffer.concat([body, createHmac('sha256', keys.macKey).update(body).digest()]);
 }
 
 function recognizesLocalDls1(b: Buffer): boolean {
@@ -150,30 +211,8 @@ const localDls1: SecureModeDataFormat = {
   description: 'LocalDLS format 1: PBKDF2-HMAC-SHA256, AES-256-CBC, HMAC-SHA256 (encrypt-then-MAC) over UTF-8 JSON',
   recognizes: recognizesLocalDls1,
   pack(contents, password, options) {
-    const iterations = options.iterations ?? LOCALDLS_1_DEFAULT_ITERATIONS;
-    if (!Number.isInteger(iterations) || iterations < MIN_ITERATIONS || iterations > MAX_ITERATIONS) {
-      throw new Error(`localdls-1 needs ${MIN_ITERATIONS} to ${MAX_ITERATIONS} PBKDF2 iterations, not ${iterations}`);
-    }
-    const salt = options.salt ?? randomBytes(16);
-    const iv = options.iv ?? randomBytes(16);
-    if (salt.length !== 16 || iv.length !== 16) throw new Error('localdls-1 salt and IV are 16 bytes each');
-    const inner = JSON.stringify({
-      type: INNER_TYPE,
-      version: 1,
-      securePort: contents.securePort,
-      caPems: contents.caPems,
-      pkcs12: contents.pkcs12.toString('base64'),
-    });
-    const { encKey, macKey } = localDls1Keys(password, salt, iterations);
-    const cipher = createCipheriv('aes-256-cbc', encKey, iv);
-    const ciphertext = Buffer.concat([cipher.update(inner, 'utf8'), cipher.final()]);
-    const header = Buffer.alloc(10);
-    MAGIC.copy(header, 0);
-    header[4] = VERSION;
-    header[5] = KDF_PBKDF2_SHA256;
-    header.writeUInt32BE(iterations, 6);
-    const body = Buffer.concat([header, salt, iv, ciphertext]);
-    return Buffer.concat([body, createHmac('sha256', macKey).update(body).digest()]);
+    const params = localDls1Params(options);
+    return packLocalDls1(contents, localDls1Keys(password, params.salt, params.iterations), params);
   },
   unpack(bytes, password) {
     if (bytes.length < HEADER_BYTES + 16 + MAC_BYTES || (bytes.length - HEADER_BYTES - MAC_BYTES) % 16 !== 0) {

@@ -53,6 +53,25 @@ export interface DeviceUpsert {
   lastAddress: string;
 }
 
+export interface PurgeOptions {
+  /** Rows deleted per transaction; default 2000. */
+  batchSize?: number;
+  /** Pause between batches, ms (default 5): other connections take the write lock meanwhile. */
+  pauseMs?: number;
+  onProgress?: (sofar: PurgeResult) => void;
+}
+
+export interface PurgeResult {
+  exchanges: number;
+  interactions: number;
+  batches: number;
+  /** Pages given back to the file system (databases created with incremental auto-vacuum). */
+  vacuumedPages: number;
+  /** Free pages left inside the file; new traffic reuses them. */
+  freePages: number;
+  pageSize: number;
+}
+
 export interface CommitResult {
   exchangeId: number;
   interactionId: number | null;
@@ -87,6 +106,9 @@ export class Store {
     });
     this.db.pragma('busy_timeout = 5000');
     if (!options.readonly) {
+      // A new database keeps page pointers so that a purge can give freed space back (incremental_vacuum);
+      // this only takes effect before the first table exists.
+      if ((this.db.pragma('user_version', { simple: true }) as number) === 0) this.db.pragma('auto_vacuum = INCREMENTAL');
       this.db.pragma('journal_mode = WAL');
       // FULL: an exchange whose answer went out is on disk even if the machine loses power.
       this.db.pragma('synchronous = FULL');
@@ -265,6 +287,48 @@ export class Store {
 
   exchangeCount(): number {
     return (this.db.prepare('SELECT count(*) AS n FROM exchanges').get() as { n: number }).n;
+  }
+
+  /**
+   * Retention: deletes the exchanges that started before `cutoff` (ms) and the interactions that
+   * ended before it and no exchange refers to any more (open interactions stay). Works in batches
+   * of `batchSize` rows, one transaction each, with a pause between them so that a running service
+   * (another connection) keeps recording meanwhile. Then checkpoints the WAL and, when the database
+   * was created with incremental auto-vacuum, gives the freed pages back to the file system.
+   */
+  async purgeOlderThan(cutoff: number, options: PurgeOptions = {}): Promise<PurgeResult> {
+    const batchSize = Math.max(1, Math.trunc(options.batchSize ?? 2000));
+    const pause = () => new Promise<void>((resolve) => setTimeout(resolve, options.pauseMs ?? 5));
+    const exchanges = this.db.prepare('DELETE FROM exchanges WHERE id IN (SELECT id FROM exchanges WHERE started < @cutoff ORDER BY id LIMIT @limit)');
+    const interactions = this.db.prepare(`DELETE FROM interactions WHERE id IN (SELECT id FROM interactions i WHERE ended IS NOT NULL AND ended < @cutoff
+      AND NOT EXISTS (SELECT 1 FROM exchanges x WHERE x.interaction_id = i.id) ORDER BY id LIMIT @limit)`);
+    const result: PurgeResult = { exchanges: 0, interactions: 0, batches: 0, vacuumedPages: 0, freePages: 0, pageSize: this.db.pragma('page_size', { simple: true }) as number };
+    for (const [statement, key] of [[exchanges, 'exchanges'], [interactions, 'interactions']] as const) {
+      for (;;) {
+        const removed = this.db.transaction(() => statement.run({ cutoff, limit: batchSize }).changes)();
+        result[key] += removed;
+        result.batches++;
+        options.onProgress?.({ ...result });
+        if (removed < batchSize) break;
+        await pause();
+      }
+    }
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    if ((this.db.pragma('auto_vacuum', { simple: true }) as number) === 2) {
+      for (;;) {
+        const before = this.db.pragma('freelist_count', { simple: true }) as number;
+        if (before === 0) break;
+        // 512 pages (2 MB) a step: moving pages is the slowest part, and writers wait meanwhile.
+        this.db.pragma('incremental_vacuum(512)');
+        const freed = before - (this.db.pragma('freelist_count', { simple: true }) as number);
+        result.vacuumedPages += freed;
+        if (freed === 0) break;
+        await pause();
+      }
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    }
+    result.freePages = this.db.pragma('freelist_count', { simple: true }) as number;
+    return result;
   }
 
   /** Small facts the service shares with CLI processes (e.g. the secure port actually bound). */

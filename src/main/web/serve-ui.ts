@@ -10,8 +10,8 @@ import { startUiServer, type UiServer } from './ui-server';
 /** The listener list the status bar shows, from what Service.start() reported. */
 export function listenersOf(info: ListeningInfo): ListenerStatus[] {
   const list: ListenerStatus[] = [{ kind: 'default', host: info.host, port: info.port, tlsProfile: info.tls, state: 'listening', error: null }];
-  // ListeningInfo does not say the secure port's profile (--secure-tls); it always asks for a client certificate.
-  if (info.securePort !== undefined) list.push({ kind: 'secure', host: info.host, port: info.securePort, tlsProfile: 'mutual TLS', state: 'listening', error: null });
+  // The secure listener always asks for a client certificate; its profile is modern or legacy like the default one's.
+  if (info.securePort !== undefined) list.push({ kind: 'secure', host: info.host, port: info.securePort, tlsProfile: info.secureTls ?? 'modern', state: 'listening', error: null });
   if (info.dcmpPort !== undefined) list.push({ kind: 'dcmp', host: info.host, port: info.dcmpPort, tlsProfile: 'none (plain HTTP)', state: 'listening', error: null });
   return list;
 }

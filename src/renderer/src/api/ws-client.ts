@@ -184,6 +184,7 @@ export class WsApiClient implements LocalDlsApi {
   startBootstrap: LocalDlsApi['startBootstrap'] = (macs, options) => this.call('startBootstrap', [macs, options]);
   getBootstrapRun: LocalDlsApi['getBootstrapRun'] = (runId) => this.call('getBootstrapRun', [runId]);
   bootstrapPinSheet: LocalDlsApi['bootstrapPinSheet'] = (runId, format) => this.call('bootstrapPinSheet', [runId, format]);
+  setTlsProfile: LocalDlsApi['setTlsProfile'] = (listener, profile) => this.call('setTlsProfile', [listener, profile]);
   onExchanges: LocalDlsApi['onExchanges'] = (l) => this.on('exchanges', l);
   onDevicesChanged: LocalDlsApi['onDevicesChanged'] = (l) => this.on('devicesChanged', l);
   onStatus: LocalDlsApi['onStatus'] = (l) => this.on('status', l);

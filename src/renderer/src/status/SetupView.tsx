@@ -7,6 +7,7 @@ import type { HostAddress, ListenerStatus, ServiceStatus } from '../../../shared
 import { CopyButton } from '../common/CopyButton';
 import { colonHex, option43, plainHex } from '../lib/option43';
 import { listenerLabel } from './StatusBar';
+import { TlsSettings } from './TlsSetting';
 
 /** Addresses a phone can use for a listener bound to `host`. */
 export function reachableAddresses(listener: ListenerStatus, addresses: HostAddress[]): HostAddress[] {
@@ -53,6 +54,8 @@ export function SetupView({ status }: { status: ServiceStatus | null }) {
           <p className="note note-warn">This listener only accepts connections from this machine ({listener?.host}). Phones cannot reach it: start the service with <code>--host 0.0.0.0</code>.</p>
         ) : null}
       </section>
+
+      <TlsSettings listeners={status.listeners} />
 
       <section className="card">
         <h2>This machine's addresses</h2>

@@ -1,0 +1,250 @@
+/**
+ * The traffic view in Chromium (playwright-core) against `localdls serve --ui`, with a large store
+ * and, in the same run, a small one as the baseline: time to the first rows, filter latency (from
+ * the listExchanges request leaving the page to the answer painted, so the 250 ms typing debounce
+ * is not counted), scrolling through the list and loading older pages, and the renderer's JS heap.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { Store } from '../src/main/store';
+import { BIN, Child, ROOT } from './lib/child';
+import { percentile } from './lib/stats';
+import { fillExchanges } from './lib/traffic';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+export interface UiRun {
+  rows: number;
+  firstRowsMs: number;
+  countShownMs: number;
+  filters: { name: string; ms: number }[];
+  filterP50Ms: number;
+  filterP95Ms: number;
+  scroll: { steps: number; p50Ms: number; p95Ms: number; longTasks: number; longestTaskMs: number };
+  loadOlder: { pages: number; p50Ms: number; maxMs: number; rowsAfter: number };
+  heapMb: { afterLoad: number; peak: number; afterGc: number };
+}
+
+export interface UiBenchResult {
+  build: { ms: number; rebuilt: boolean };
+  baseline: UiRun;
+  large: UiRun;
+}
+
+/** Builds out/renderer when missing or older than its sources (as test/e2e does). */
+export function ensureRendererBuilt(): { ms: number; rebuilt: boolean } {
+  const built = join(ROOT, 'out/renderer/index.html');
+  const newest = (p: string): number => {
+    const s = statSync(p);
+    return s.isDirectory() ? Math.max(s.mtimeMs, ...readdirSync(p).map((f) => newest(join(p, f)))) : s.mtimeMs;
+  };
+  const sources = ['src/renderer', 'src/shared', 'src/preload', 'electron.vite.config.ts', 'package-lock.json'].map((p) => join(ROOT, p)).filter(existsSync);
+  if (existsSync(built) && statSync(built).mtimeMs >= Math.max(...sources.map(newest))) return { ms: 0, rebuilt: false };
+  const t0 = performance.now();
+  const run = spawnSync(process.execPath, [join(ROOT, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' },
+    timeout: 300_000,
+  });
+  if (run.status !== 0) throw new Error(`electron-vite build failed (${run.status}):\n${run.stdout}\n${run.stderr}`);
+  return { ms: performance.now() - t0, rebuilt: true };
+}
+
+export async function runUiBench(options: { rows: number; baselineRows: number; sampleDir: string; workDir: string; log: (line: string) => void }): Promise<UiBenchResult> {
+  const build = ensureRendererBuilt();
+  if (build.rebuilt) options.log(`  built the renderer in ${(build.ms / 1000).toFixed(1)} s`);
+  const baseline = await runOne(options.baselineRows, options);
+  const large = await runOne(options.rows, options);
+  return { build, baseline, large };
+}
+
+async function runOne(rows: number, options: { sampleDir: string; workDir: string; log: (line: string) => void }): Promise<UiRun> {
+  const dir = join(options.workDir, `ui-${rows}`);
+  const store = new Store(dir);
+  const sample = new BetterSqlite3(join(options.sampleDir, 'localdls.sqlite'), { readonly: true });
+  fillExchanges(store.db, sample, rows, { spanDays: 30, devices: 500, now: Date.now() });
+  sample.close();
+  store.db.pragma('wal_checkpoint(TRUNCATE)');
+  store.close();
+
+  const serve = new Child(BIN, ['serve', '--data-dir', dir, '--host', '127.0.0.1', '--port', '0', '--no-auto-contact', '--ui', '--ui-port', '0'], {
+    env: { ...process.env, LOCALDLS_KEY_PASSPHRASE: '', LOCALDLS_KEY_PASSPHRASE_FILE: '' },
+  });
+  const profile = mkdtempSync(join(tmpdir(), 'localdls-bench-chromium-'));
+  let context: BrowserContext | undefined;
+  try {
+    const listening = await serve.waitFor('listening', 60_000);
+    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, viewport: { width: 1440, height: 900 }, args: CHROMIUM_ARGS });
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(60_000);
+    const run = await measure(page, context, listening.ui as string, rows);
+    options.log(
+      `  UI with ${rows} exchanges: first rows ${run.firstRowsMs.toFixed(0)} ms, filter p95 ${run.filterP95Ms.toFixed(0)} ms, ` +
+        `scroll step p95 ${run.scroll.p95Ms.toFixed(0)} ms, load older p50 ${run.loadOlder.p50Ms.toFixed(0)} ms, heap peak ${run.heapMb.peak.toFixed(0)} MB`,
+    );
+    return run;
+  } finally {
+    await context?.close();
+    rmSync(profile, { recursive: true, force: true });
+    await serve.stop();
+  }
+}
+
+/**
+ * Runs in the page before the app: timestamps (page clock) of listExchanges requests and of every
+ * answer, long tasks, and the helpers the measurements call (plain JavaScript: this file is
+ * type-checked without the DOM library).
+ */
+const PROBE = `
+  const b = (window.__bench = { sent: new Map(), answered: new Map(), longTasks: [] });
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (e) => {
+        if (typeof e.data !== 'string') return;
+        const m = /^\\{"id":(\\d+),/.exec(e.data);
+        if (m) b.answered.set(Number(m[1]), performance.now());
+      });
+    }
+    send(data) {
+      if (typeof data === 'string' && data.includes('"method":"listExchanges"')) {
+        const m = /"id":(\\d+)/.exec(data);
+        if (m) b.sent.set(Number(m[1]), performance.now());
+      }
+      return super.send(data);
+    }
+  };
+  try {
+    new PerformanceObserver((list) => { for (const e of list.getEntries()) b.longTasks.push(e.duration); }).observe({ type: 'longtask', buffered: true });
+  } catch {}
+  b.frames = (n) => new Promise((resolve) => { const step = () => (n-- <= 0 ? resolve(performance.now()) : requestAnimationFrame(step)); step(); });
+  b.lastSent = () => Math.max(0, ...b.sent.keys());
+  /** ms from the first listExchanges request after request id \`after\` to its answer painted; -1 on timeout. */
+  b.answerAfter = async (after) => {
+    const deadline = performance.now() + 60000;
+    while (performance.now() < deadline) {
+      const id = [...b.sent.keys()].find((k) => k > after);
+      if (id !== undefined && b.answered.has(id)) return (await b.frames(2)) - b.sent.get(id);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    return -1;
+  };
+  const scroller = () => document.querySelector('[data-testid="exchange-scroll"]');
+  /** Up through the list a screen at a time from the bottom, two frames per step: each step's ms. */
+  b.scrollUp = async (maxSteps) => {
+    const el = scroller();
+    const times = [];
+    el.scrollTop = el.scrollHeight;
+    await b.frames(2);
+    for (let i = 0; i < maxSteps && el.scrollTop > 0; i++) {
+      const t = performance.now();
+      el.scrollTop = Math.max(0, el.scrollTop - el.clientHeight);
+      times.push((await b.frames(2)) - t);
+    }
+    return times;
+  };
+  b.toTop = () => { scroller().scrollTop = 0; };
+  /** Rows in the list: the virtual list's inner box is rows × 26 px high. */
+  b.rowsShown = () => Math.round((document.querySelector('[data-testid="exchange-scroll"] > div[style*="height"]')?.offsetHeight ?? 0) / 26);
+  b.countText = () => document.querySelector('[data-testid="shown-count"]')?.textContent ?? '';
+`;
+
+async function measure(page: Page, context: BrowserContext, url: string, rows: number): Promise<UiRun> {
+  await page.addInitScript(PROBE);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const heap = async (): Promise<number> => {
+    const { metrics } = (await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] };
+    return (metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? 0) / 1024 / 1024;
+  };
+  let peak = 0;
+  const sampleHeap = async () => {
+    const h = await heap();
+    peak = Math.max(peak, h);
+    return h;
+  };
+  const inPage = <T>(expression: string) => page.evaluate(expression) as Promise<T>;
+
+  // 1. First rows: navigation start to the first row painted, then the count.
+  const t0 = Date.now();
+  await page.goto(url);
+  await page.locator('.xrow[data-id]').first().waitFor({ state: 'visible' });
+  const firstRowsMs = Date.now() - t0;
+  const digits = String(rows);
+  await page.waitForFunction(`window.__bench.countText().replace(/[^0-9]/g, '').includes('${digits}')`);
+  const countShownMs = Date.now() - t0;
+  const afterLoad = await sampleHeap();
+
+  // 2. Filters: request sent → answer received → two frames painted.
+  const filters: { name: string; ms: number }[] = [];
+  const device = await page.locator('.xrow[data-id] .c-mac').first().textContent();
+  const label = (name: string) => page.getByLabel(name, { exact: true });
+  const steps: { name: string; apply: () => Promise<unknown> }[] = [
+    { name: 'device (whole MAC)', apply: () => label('Device').fill(device ?? '00:1A:E8:40:00:07') },
+    { name: 'clear device', apply: () => label('Device').fill('') },
+    { name: 'action ReadAllItems', apply: () => label('Action').fill('ReadAllItems') },
+    { name: 'action CleanUp', apply: () => label('Action').fill('CleanUp') },
+    { name: 'clear action', apply: () => label('Action').fill('') },
+    { name: 'reason start-up', apply: () => label('Reason').fill('start-up') },
+    { name: 'clear reason', apply: () => label('Reason').fill('') },
+    { name: 'status accepted', apply: () => label('Status').fill('accepted') },
+    { name: 'status 200', apply: () => label('Status').fill('200') },
+    { name: 'clear status', apply: () => label('Status').fill('') },
+    { name: 'mode Default', apply: () => label('Mode').selectOption('default') },
+    { name: 'mode any', apply: () => label('Mode').selectOption('') },
+    { name: 'errors only', apply: () => label('Errors only').check() },
+    { name: 'all again', apply: () => label('Errors only').uncheck() },
+    { name: 'free text', apply: () => label('Free text').fill('sntp-addr') },
+    { name: 'clear text', apply: () => label('Free text').fill('') },
+  ];
+  for (const step of steps) {
+    const before = await inPage<number>('window.__bench.lastSent()');
+    await step.apply();
+    filters.push({ name: step.name, ms: await inPage<number>(`window.__bench.answerAfter(${before})`) });
+    await sampleHeap();
+  }
+  const measured = filters.map((f) => f.ms).filter((ms) => ms >= 0);
+
+  // 3. Scrolling: up through the rows shown, a screen at a time, two frames per step; then older pages.
+  await inPage('window.__bench.longTasks.length = 0');
+  const scrollSteps = await inPage<number[]>('window.__bench.scrollUp(150)');
+  const longTasks = await inPage<number[]>('window.__bench.longTasks');
+  const older: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const button = page.getByRole('button', { name: 'Load older exchanges' });
+    if (!(await button.isVisible())) break;
+    const before = await inPage<number>('window.__bench.lastSent()');
+    await button.click();
+    older.push(await inPage<number>(`window.__bench.answerAfter(${before})`));
+    await inPage('window.__bench.toTop()');
+    await sampleHeap();
+  }
+  const rowsAfter = await inPage<number>('window.__bench.rowsShown()');
+  await sampleHeap();
+  await cdp.send('HeapProfiler.collectGarbage');
+  const afterGc = await heap();
+  return {
+    rows,
+    firstRowsMs,
+    countShownMs,
+    filters,
+    filterP50Ms: percentile(measured, 50),
+    filterP95Ms: percentile(measured, 95),
+    scroll: {
+      steps: scrollSteps.length,
+      p50Ms: percentile(scrollSteps, 50),
+      p95Ms: percentile(scrollSteps, 95),
+      longTasks: longTasks.length,
+      longestTaskMs: longTasks.length ? Math.max(...longTasks) : 0,
+    },
+    loadOlder: { pages: older.length, p50Ms: percentile(older, 50), maxMs: older.length ? Math.max(...older) : 0, rowsAfter },
+    heapMb: { afterLoad, peak, afterGc },
+  };
+}
