@@ -3,21 +3,10 @@
  * so a fleet is reproducible, plus the rules a real phone applies when the service reads or writes
  * items (manual p.26, p.30, p.77–83). No I/O.
  */
-import catalogue from '../shared/item-catalogue.json';
+import { CATALOGUE, type CatalogueEntry } from '../shared/catalogue';
 import type { Item, ItemStatus } from '../main/wpi';
 
-export interface CatalogueEntry {
-  name: string;
-  indexed: boolean;
-  type: string;
-  values: string;
-  default: string;
-  group: string;
-  readonly: 'yes' | 'no' | 'unknown';
-  description: string;
-}
-
-export const CATALOGUE: readonly CatalogueEntry[] = catalogue as CatalogueEntry[];
+export { CATALOGUE, type CatalogueEntry };
 const BY_NAME = new Map(CATALOGUE.map((e) => [e.name, e]));
 
 /** What makes one phone this phone; everything else is derived from it. */

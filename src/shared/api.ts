@@ -273,18 +273,8 @@ export interface ProfileApplyResult {
   skipped?: string;
 }
 
-/** One entry of the WPI item catalogue (src/shared/item-catalogue.json). */
-export interface CatalogueEntry {
-  name: string;
-  indexed: boolean;
-  type: string;
-  /** Allowed values or range, in the manual's words. */
-  values: string;
-  default: string;
-  group: string;
-  readonly: 'yes' | 'no' | 'unknown';
-  description: string;
-}
+export type { CatalogueEntry } from './catalogue';
+import type { CatalogueEntry } from './catalogue';
 
 export interface SecureStatus {
   /** Secure Mode is on: the CA is open and the mutual-TLS listener runs. */
