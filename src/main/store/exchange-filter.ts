@@ -5,30 +5,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import type { ExchangeFilter, ExchangeList, ExchangePage } from '../../shared/api';
-import type { ExchangeKind, ExchangeSummary, ListenerKind } from '../../shared/model';
-
-// Same columns and mapping as Store.exchanges(); kept in step by test/web/exchange-filter.test.ts.
-const SUMMARY_COLUMNS = `id, kind, started, ended, listener, local_port, peer_address, peer_port, tls_protocol, tls_cipher, method, path,
-  http_status, mac, interaction_id, reason, reply_action, reply_status, nonce, fragment, item_count, action, error, warning,
-  length(request_body) AS request_bytes, length(response_body) AS response_bytes`;
-
-interface SummaryRow {
-  id: number; kind: ExchangeKind; started: number; ended: number; listener: ListenerKind; local_port: number; peer_address: string; peer_port: number;
-  tls_protocol: string | null; tls_cipher: string | null; method: string | null; path: string | null; http_status: number;
-  mac: string | null; interaction_id: number | null; reason: string | null; reply_action: string | null; reply_status: string | null;
-  nonce: string | null; fragment: string | null; item_count: number; action: string | null; error: string | null; warning: string | null;
-  request_bytes: number; response_bytes: number;
-}
-
-function toSummary(r: SummaryRow): ExchangeSummary {
-  return {
-    id: r.id, kind: r.kind, started: r.started, ended: r.ended, listener: r.listener, localPort: r.local_port, peerAddress: r.peer_address,
-    peerPort: r.peer_port, tlsProtocol: r.tls_protocol, tlsCipher: r.tls_cipher, method: r.method, path: r.path,
-    httpStatus: r.http_status, mac: r.mac, interactionId: r.interaction_id, reason: r.reason, replyAction: r.reply_action,
-    replyStatus: r.reply_status, nonce: r.nonce, fragment: r.fragment, itemCount: r.item_count, action: r.action, error: r.error,
-    warning: r.warning, requestBytes: r.request_bytes, responseBytes: r.response_bytes,
-  };
-}
+import { SUMMARY_COLUMNS, toSummary, type ExchangeRow } from './exchange-rows';
 
 interface Where {
   clauses: string[];
@@ -126,13 +103,13 @@ export function listExchanges(db: Database, filter: ExchangeFilter, page: Exchan
   const limit = Math.min(Math.max(Math.trunc(page.limit), 1), 5000);
   const pageClauses = [...clauses];
   const pageParams: Record<string, unknown> = { ...params, limitPlusOne: limit + 1 };
-  let rows: SummaryRow[];
+  let rows: ExchangeRow[];
   let hasOlder = false;
   let hasNewer = false;
   if (page.afterId !== undefined) {
     pageClauses.push('id > @afterId');
     pageParams.afterId = page.afterId;
-    rows = db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM exchanges ${whereSql(pageClauses)} ORDER BY id ASC LIMIT @limitPlusOne`).all(pageParams) as SummaryRow[];
+    rows = db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM exchanges ${whereSql(pageClauses)} ORDER BY id ASC LIMIT @limitPlusOne`).all(pageParams) as ExchangeRow[];
     hasNewer = rows.length > limit;
     if (hasNewer) rows = rows.slice(0, limit);
   } else {
@@ -140,7 +117,7 @@ export function listExchanges(db: Database, filter: ExchangeFilter, page: Exchan
       pageClauses.push('id < @beforeId');
       pageParams.beforeId = page.beforeId;
     }
-    rows = db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM exchanges ${whereSql(pageClauses)} ORDER BY id DESC LIMIT @limitPlusOne`).all(pageParams) as SummaryRow[];
+    rows = db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM exchanges ${whereSql(pageClauses)} ORDER BY id DESC LIMIT @limitPlusOne`).all(pageParams) as ExchangeRow[];
     hasOlder = rows.length > limit;
     rows = rows.slice(0, limit).reverse();
   }

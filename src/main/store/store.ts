@@ -5,9 +5,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
-import type { Device, DeviceItem, Exchange, ExchangeKind, ExchangeSummary, Interaction, ListenerKind } from '../../shared/model';
+import type { Device, DeviceItem, Exchange, ExchangeSummary, Interaction, ListenerKind } from '../../shared/model';
 import type { Item } from '../wpi';
 import { MIGRATIONS, migrate } from './migrations';
+import { SUMMARY_COLUMNS, toExchange, toSummary, type ExchangeRow } from './exchange-rows';
 import { JobTables, type JobChange, type NewJob } from './jobs';
 
 export interface StoreOptions {
@@ -353,10 +354,6 @@ export class Store {
   }
 }
 
-const SUMMARY_COLUMNS = `id, kind, started, ended, listener, local_port, peer_address, peer_port, tls_protocol, tls_cipher, method, path,
-  http_status, mac, interaction_id, reason, reply_action, reply_status, nonce, fragment, item_count, action, error, warning,
-  length(request_body) AS request_bytes, length(response_body) AS response_bytes`;
-
 interface DeviceRow {
   mac: string; e164: string | null; device_type: string | null; software_version: string | null; part_number: string | null;
   contact_me_uri: string | null; last_address: string | null; mode: Device['mode']; state: Device['state']; tls_protocol: string | null;
@@ -367,40 +364,11 @@ interface ItemRow { name: string; idx: number | null; value: string; status: str
 interface InteractionRow {
   id: number; mac: string | null; peer: string; listener: ListenerKind; reason: string | null; started: number; ended: number | null; end_reason: string | null;
 }
-interface ExchangeRow {
-  id: number; kind: ExchangeKind; started: number; ended: number; listener: ListenerKind; local_port: number; peer_address: string; peer_port: number;
-  tls_protocol: string | null; tls_cipher: string | null; method: string | null; path: string | null; http_status: number;
-  mac: string | null; interaction_id: number | null; reason: string | null; reply_action: string | null; reply_status: string | null;
-  nonce: string | null; fragment: string | null; item_count: number; action: string | null; error: string | null; warning: string | null;
-  request_bytes?: number; response_bytes?: number;
-  request_headers?: string; request_body?: Buffer; response_headers?: string; response_body?: Buffer;
-}
-
 function toDevice(r: DeviceRow): Device {
   return {
     mac: r.mac, e164: r.e164, deviceType: r.device_type, softwareVersion: r.software_version, partNumber: r.part_number,
     contactMeUri: r.contact_me_uri, lastAddress: r.last_address, mode: r.mode, state: r.state, tlsProtocol: r.tls_protocol,
     firstContact: r.first_contact, lastContact: r.last_contact, profile: r.profile, lastContactMe: r.last_contact_me,
     bootstrap: r.bootstrap, certSerial: r.cert_serial,
-  };
-}
-
-function toSummary(r: ExchangeRow): ExchangeSummary {
-  return {
-    id: r.id, kind: r.kind, started: r.started, ended: r.ended, listener: r.listener, localPort: r.local_port, peerAddress: r.peer_address,
-    peerPort: r.peer_port, tlsProtocol: r.tls_protocol, tlsCipher: r.tls_cipher, method: r.method, path: r.path,
-    httpStatus: r.http_status, mac: r.mac, interactionId: r.interaction_id, reason: r.reason, replyAction: r.reply_action,
-    replyStatus: r.reply_status, nonce: r.nonce, fragment: r.fragment, itemCount: r.item_count, action: r.action, error: r.error, warning: r.warning,
-    requestBytes: r.request_bytes ?? r.request_body?.length ?? 0, responseBytes: r.response_bytes ?? r.response_body?.length ?? 0,
-  };
-}
-
-function toExchange(r: ExchangeRow): Exchange {
-  return {
-    ...toSummary(r),
-    requestHeaders: JSON.parse(r.request_headers ?? '[]') as [string, string][],
-    requestBody: new Uint8Array(r.request_body ?? Buffer.alloc(0)),
-    responseHeaders: JSON.parse(r.response_headers ?? '[]') as [string, string][],
-    responseBody: new Uint8Array(r.response_body ?? Buffer.alloc(0)),
   };
 }

@@ -1,0 +1,36 @@
+/** How an exchanges row becomes an ExchangeSummary / Exchange: one mapping for every read. */
+import type { Exchange, ExchangeKind, ExchangeSummary, ListenerKind } from '../../shared/model';
+
+/** The list columns; the byte counts come from the bodies without reading them out. */
+export const SUMMARY_COLUMNS = `id, kind, started, ended, listener, local_port, peer_address, peer_port, tls_protocol, tls_cipher, method, path,
+  http_status, mac, interaction_id, reason, reply_action, reply_status, nonce, fragment, item_count, action, error, warning,
+  length(request_body) AS request_bytes, length(response_body) AS response_bytes`;
+
+export interface ExchangeRow {
+  id: number; kind: ExchangeKind; started: number; ended: number; listener: ListenerKind; local_port: number; peer_address: string; peer_port: number;
+  tls_protocol: string | null; tls_cipher: string | null; method: string | null; path: string | null; http_status: number;
+  mac: string | null; interaction_id: number | null; reason: string | null; reply_action: string | null; reply_status: string | null;
+  nonce: string | null; fragment: string | null; item_count: number; action: string | null; error: string | null; warning: string | null;
+  request_bytes?: number; response_bytes?: number;
+  request_headers?: string; request_body?: Buffer; response_headers?: string; response_body?: Buffer;
+}
+
+export function toSummary(r: ExchangeRow): ExchangeSummary {
+  return {
+    id: r.id, kind: r.kind, started: r.started, ended: r.ended, listener: r.listener, localPort: r.local_port, peerAddress: r.peer_address,
+    peerPort: r.peer_port, tlsProtocol: r.tls_protocol, tlsCipher: r.tls_cipher, method: r.method, path: r.path,
+    httpStatus: r.http_status, mac: r.mac, interactionId: r.interaction_id, reason: r.reason, replyAction: r.reply_action,
+    replyStatus: r.reply_status, nonce: r.nonce, fragment: r.fragment, itemCount: r.item_count, action: r.action, error: r.error, warning: r.warning,
+    requestBytes: r.request_bytes ?? r.request_body?.length ?? 0, responseBytes: r.response_bytes ?? r.response_body?.length ?? 0,
+  };
+}
+
+export function toExchange(r: ExchangeRow): Exchange {
+  return {
+    ...toSummary(r),
+    requestHeaders: JSON.parse(r.request_headers ?? '[]') as [string, string][],
+    requestBody: new Uint8Array(r.request_body ?? Buffer.alloc(0)),
+    responseHeaders: JSON.parse(r.response_headers ?? '[]') as [string, string][],
+    responseBody: new Uint8Array(r.response_body ?? Buffer.alloc(0)),
+  };
+}
