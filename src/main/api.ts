@@ -9,7 +9,7 @@ import { networkInterfaces as osNetworkInterfaces, type NetworkInterfaceInfo } f
 import { STATUS_CODES } from 'node:http';
 import { XMLValidator } from 'fast-xml-parser';
 import packageJson from '../../package.json';
-import catalogue from '../shared/item-catalogue.json';
+import { CATALOGUE } from '../shared/catalogue';
 import {
   ApiArgumentError,
   ApiError,
@@ -329,7 +329,7 @@ export class LocalDlsApiHost implements LocalDlsApi {
   }
 
   async itemCatalogue(): Promise<CatalogueEntry[]> {
-    return catalogue as CatalogueEntry[];
+    return [...CATALOGUE];
   }
 
   async getSecureStatus(): Promise<SecureStatus> {

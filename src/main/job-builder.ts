@@ -5,7 +5,7 @@
  */
 import type { JobSpec } from '../shared/api';
 import { ITEM_NAME_PATTERN, MAX_ITEM_INDEX } from '../shared/api';
-import catalogue from '../shared/item-catalogue.json';
+import { CATALOGUE } from '../shared/catalogue';
 import type { ItemValue, JobKind } from '../shared/model';
 import { fileLocationItems } from './item-spec';
 import { phoneVersionOf } from './provisioning';
@@ -33,7 +33,7 @@ export interface SpecWords {
 export const CLI_WORDS: SpecWords = { fileType: '--type', sources: '--url or --ftp', version: '--version' };
 export const API_WORDS: SpecWords = { fileType: 'a file type', sources: 'a URL (https:// or ftp://)', version: 'a version' };
 
-const KNOWN_ITEMS = new Set((catalogue as { name: string }[]).map((c) => c.name));
+const KNOWN_ITEMS = new Set(CATALOGUE.map((c) => c.name));
 export const FILE_TYPE_LIST = 'RINGTONE, LOGO, MOH, PIC, LDAP, SCREENSAVER';
 
 /** The note for items the catalogue does not list, or null. */
