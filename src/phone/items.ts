@@ -4,7 +4,7 @@
  * items (manual p.26, p.30, p.77–83). No I/O.
  */
 import { CATALOGUE, type CatalogueEntry } from '../shared/catalogue';
-import type { Item, ItemStatus } from '../main/wpi';
+import { normalizeMac as canonicalMac, type Item, type ItemStatus } from '../main/wpi';
 
 export { CATALOGUE, type CatalogueEntry };
 const BY_NAME = new Map(CATALOGUE.map((e) => [e.name, e]));
@@ -112,9 +112,9 @@ export const DEFAULT_SOFTWARE_VERSION = 'V3 R5.12.0';
 // Identity
 
 export function normalizeMac(mac: string): string {
-  const hex = mac.replace(/[:-]/g, '');
-  if (!/^[0-9a-fA-F]{12}$/.test(hex)) throw new Error(`"${mac}" is not a MAC address (expected 6 hex bytes, e.g. 00:1A:E8:00:00:01)`);
-  return hex.toUpperCase().match(/../g)!.join(':');
+  const canonical = canonicalMac(mac);
+  if (canonical === null) throw new Error(`"${mac}" is not a MAC address (expected 6 hex bytes, e.g. 00:1A:E8:00:00:01)`);
+  return canonical;
 }
 
 export function phoneIdentity(options: IdentityOptions): PhoneIdentity {

@@ -1,21 +1,16 @@
 /** MAC addresses and certificate serial numbers in the one form the PKI stores and compares. */
 import { randomBytes } from 'node:crypto';
+import { normalizeMac } from '../wpi';
 
 /** `00:1A:E8:00:00:01` from `001ae8000001`, `00-1a-e8-00-00-01`, `001A.E800.0001`, …; throws otherwise. */
 export function canonicalMac(raw: string): string {
-  const hex = raw.trim().replace(/[:\-.]/g, '');
-  if (!/^[0-9a-fA-F]{12}$/.test(hex)) throw new Error(`"${raw}" is not a MAC address (e.g. 00:1A:E8:00:00:01)`);
-  return (hex.toUpperCase().match(/../g) as string[]).join(':');
+  const mac = normalizeMac(raw);
+  if (mac === null) throw new Error(`"${raw}" is not a MAC address (e.g. 00:1A:E8:00:00:01)`);
+  return mac;
 }
 
 /** Like canonicalMac, null instead of throwing. */
-export function parseMac(raw: string): string | null {
-  try {
-    return canonicalMac(raw);
-  } catch {
-    return null;
-  }
-}
+export const parseMac = normalizeMac;
 
 /** File-name stem for a device: `00-1A-E8-00-00-01`. */
 export function macFileStem(mac: string): string {

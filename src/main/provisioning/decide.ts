@@ -4,7 +4,9 @@
  * manual: start-up p.32–35, local changes p.37–38, read p.42–45, write p.46–48, restart and
  * factory reset p.50–51, files p.52–55, firmware p.56–58, errors p.77–83, busy p.72–76.
  */
-import type { Action, Item, WorkpointMessage } from '../wpi';
+import { normalizeMac, type Action, type Item, type WorkpointMessage } from '../wpi';
+
+export { normalizeMac };
 import type { Device, ItemResult, Job, Profile } from '../../shared/model';
 import type { Changes, DeviceUpsert, JobChange, NewJob } from '../store';
 import { profileDiff } from './profiles';
@@ -438,11 +440,4 @@ function expectedAction(kind: Job['kind'], stage?: ActiveJob['stage']): string {
 
 export function itemValue(items: readonly Item[], name: string): string | undefined {
   return items.find((i) => i.name === name)?.value;
-}
-
-/** Canonical MAC form: upper-case hex pairs joined by colons (manual example 00:01:E3:25:EA:13). */
-export function normalizeMac(raw: string): string | null {
-  const hex = raw.trim().replace(/[:\-.]/g, '');
-  if (!/^[0-9a-fA-F]{12}$/.test(hex)) return null;
-  return hex.toUpperCase().match(/../g)!.join(':');
 }

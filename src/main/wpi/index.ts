@@ -4,3 +4,4 @@ export { parseWorkpointMessage, parseDLSMessage } from './parse';
 export { buildDLSMessage, buildWorkpointMessage } from './build';
 export { splitItems, type SplitLimits } from './fragment';
 export { itemGroup } from './groups';
+export { normalizeMac } from './mac';
