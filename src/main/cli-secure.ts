@@ -4,6 +4,7 @@
  * --key-passphrase-file) and never printed.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { writePrivateFile } from './private-files';
 import { parseArgs } from 'node:util';
 import { pinSheet, prepareBootstraps, type PinChoice, type PreparedBootstrap } from './bootstrap';
 import { table, UsageError } from './cli-format';
@@ -128,7 +129,7 @@ export async function bootstrapCommand(args: string[], ctx: CliContext): Promise
     });
     for (const p of prepared) ctx.out(v.json ? JSON.stringify(shown(p, v['show-pins'] === true)) : line(p, v['show-pins'] === true, securePort));
     if (v.sheet && sheetFormat) {
-      writeFileSync(v.sheet, pinSheet(prepared, sheetFormat), { mode: 0o600 });
+      writePrivateFile(v.sheet, pinSheet(prepared, sheetFormat));
       ctx.err(`PIN sheet written to ${v.sheet} (keep it private)`);
     }
     return 0;

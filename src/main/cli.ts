@@ -215,6 +215,7 @@ async function serve(args: string[], out: Out): Promise<number> {
     ...(keyProtector ? { keyProtector, securePort, ...(secureTls ? { secureTls } : {}) } : {}),
     onError: (e) => console.error(JSON.stringify({ event: 'error', message: e.message })),
   });
+  for (const message of service.store.notices) console.error(JSON.stringify({ event: 'warning', message }));
   let listening;
   let webUi: import('./web/serve-ui').WebUi | null = null;
   try {

@@ -76,7 +76,7 @@ export class Service {
   private scheduler: NodeJS.Timeout | null = null;
 
   constructor(private readonly config: ServiceConfig) {
-    this.store = new Store(config.dataDir, config.store);
+    this.store = new Store(config.dataDir, { integrityCheck: true, ...config.store });
     this.handler = new ExchangeHandler(this.store);
     this.contacts = new Contacts(this.store, config.contact ?? {}, (r) => this.handler.recordExchange(r));
   }

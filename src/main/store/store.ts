@@ -2,12 +2,10 @@
  * The SQLite store (better-sqlite3, WAL). The only module that writes SQL. Each phone exchange is
  * committed together with the device changes it caused, in one transaction.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import type { Device, DeviceItem, Exchange, ExchangeSummary, Interaction, ListenerKind } from '../../shared/model';
 import type { Item } from '../wpi';
-import { MIGRATIONS, migrate } from './migrations';
+import { openDatabase } from './data-dir';
 import { SUMMARY_COLUMNS, toExchange, toSummary, type ExchangeRow } from './exchange-rows';
 import { JobTables, type JobChange, type NewJob } from './jobs';
 
@@ -15,6 +13,8 @@ export interface StoreOptions {
   /** Path to a better_sqlite3.node built for the running runtime (the Electron app passes its own). */
   nativeBinding?: string;
   readonly?: boolean;
+  /** Run PRAGMA quick_check before using the database and refuse a damaged one (the service's start). */
+  integrityCheck?: boolean;
 }
 
 /** An exchange as the listener saw it, before it gets an id. */
@@ -93,35 +93,17 @@ export class Store {
   readonly db: Database;
   /** Jobs, profiles, overrides. Undefined on a read-only store opened before migration 2. */
   readonly jobs: JobTables;
+  /** What opening the data folder changed or wants said (modes narrowed, a read-only copy); `serve` prints it. */
+  readonly notices: string[];
   private readonly st: Record<string, Statement>;
 
   constructor(
     readonly dataDir: string,
     options: StoreOptions = {},
   ) {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    this.db = new BetterSqlite3(join(dataDir, 'localdls.sqlite'), {
-      nativeBinding: options.nativeBinding,
-      readonly: options.readonly ?? false,
-      fileMustExist: options.readonly ?? false,
-    });
-    this.db.pragma('busy_timeout = 5000');
-    if (!options.readonly) {
-      // A new database keeps page pointers so that a purge can give freed space back (incremental_vacuum);
-      // this only takes effect before the first table exists.
-      if ((this.db.pragma('user_version', { simple: true }) as number) === 0) this.db.pragma('auto_vacuum = INCREMENTAL');
-      this.db.pragma('journal_mode = WAL');
-      // FULL: an exchange whose answer went out is on disk even if the machine loses power.
-      this.db.pragma('synchronous = FULL');
-      this.db.pragma('foreign_keys = ON');
-      migrate(this.db);
-    } else {
-      const version = this.db.pragma('user_version', { simple: true }) as number;
-      if (version !== MIGRATIONS.length) {
-        this.db.close();
-        throw new Error(`the data in ${dataDir} has schema version ${version}, this LocalDLS reads ${MIGRATIONS.length}: run \`localdls serve\` once with this version to upgrade it`);
-      }
-    }
+    const opened = openDatabase(dataDir, options);
+    this.db = opened.db;
+    this.notices = opened.notices;
     this.st = this.prepare();
     this.jobs = new JobTables(this.db);
   }
