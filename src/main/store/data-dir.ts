@@ -141,10 +141,14 @@ function checkVersion(db: Database, dataDir: string): void {
  */
 export function checkIntegrity(db: Database, path: string): void {
   const rows = db.pragma('quick_check(20)') as { quick_check: string }[];
-  const problems = rows.map((r) => r.quick_check.replace('*** in database main ***', '').replace(/\s+/g, ' ').trim()).filter((m) => m !== 'ok');
+  // One row can hold several lines ("*** in database main ***" then one problem per line).
+  const problems = rows
+    .flatMap((r) => r.quick_check.split('\n'))
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && l !== 'ok' && !l.startsWith('*** in database'));
   if (problems.length === 0) return;
-  const shown = problems.slice(0, 3).join('; ');
-  throw damaged(path, `quick_check: ${shown}${problems.length > 3 ? ` (and ${problems.length >= 20 ? 'more' : `${problems.length - 3} more`})` : ''}`);
+  const more = problems.length > 3 ? `; and ${problems.length >= 20 ? 'at least ' : ''}${problems.length - 3} more` : '';
+  throw damaged(path, `quick_check: ${problems.slice(0, 3).join('; ')}${more}`);
 }
 
 /** A thrown SQLite error as a DatabaseOpenError naming the file and what to do; other errors pass through. */
