@@ -4,7 +4,7 @@
  * for each case (the CLI tests do the same through a shell's umask).
  */
 import BetterSqlite3 from 'better-sqlite3';
-import { chmodSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadOrCreateDefaultIdentity } from '../../src/main/pki';
@@ -206,6 +206,15 @@ describe('files at rest: damaged and foreign databases', () => {
         `${db} is not a LocalDLS database (SQLite: file is not a database): pass the right --data-dir, or move the file aside and start again to begin with a new, empty database`,
       );
     }
+  });
+
+  it('a folder where the database should be is named', () => {
+    const dir = newDir();
+    const db = join(dir, 'localdls.sqlite');
+    mkdirSync(db);
+    chmodSync(db, 0o755);
+    expect(() => new Store(dir)).toThrow(`${db} is not a database file (it is a folder or a special file): move it aside, or pass another --data-dir`);
+    expect(modeOf(db)).toBe(0o755);
   });
 
   it('maps SQLite codes it does not own to itself, and leaves other errors alone', () => {

@@ -49,6 +49,7 @@ function openForWriting(dataDir: string, path: string, options: StoreOptions): O
   if (!writable(dataDir)) throw readOnly(dataDir, path, 'folder');
   // Made here with 0600 rather than by SQLite (0644 & ~umask); SQLite then gives -wal and -shm the database's mode.
   if (!createPrivateFile(path)) {
+    if (!isFile(path)) throw new DatabaseOpenError(`${path} is not a database file (it is a folder or a special file): move it aside, or pass another --data-dir`, path, 'not-a-database');
     for (const f of [path, ...SIDE_FILES.map((s) => path + s)]) {
       const narrowed = narrow(f, 'database file');
       if (narrowed) notices.push(narrowed);
@@ -205,6 +206,14 @@ function writable(path: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return true; // a dangling link or a race: SQLite's own error says more
   }
 }
 
