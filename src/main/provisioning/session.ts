@@ -13,9 +13,12 @@ export const SESSION_COOKIE = 'JSESSIONID';
 
 export interface Session {
   id: string;
+  /** The device this interaction belongs to: bound by its opening message, never changed after. */
   mac: string | null;
   peerAddress: string;
   listener: ListenerKind;
+  /** Secure listener: serial of the client certificate that opened it; every message must present the same. */
+  certSerial: string | null;
   interactionId: number | null;
   /**
    * Phone message being assembled from fragments (manual p.69–70); `bytes` is what it holds
@@ -51,24 +54,38 @@ export class SessionTable {
   private assemblingBytes = 0;
   constructor(private readonly limits: SessionLimits = { idleMs: 120_000, maxSessions: 10_000 }) {}
 
-  create(peerAddress: string, listener: ListenerKind, now: number): Session {
-    while (this.byId.size >= this.limits.maxSessions) {
-      const oldest = this.byId.values().next().value as Session;
-      this.remove(oldest);
-    }
-    const session: Session = {
+  /**
+   * A new session, not yet in the table: the engine inserts it only once the exchange that opens
+   * it has been committed (a failed write leaves the table as it was).
+   */
+  open(peerAddress: string, listener: ListenerKind, certSerial: string | null, now: number): Session {
+    return {
       id: randomBytes(16).toString('hex').toUpperCase(),
       mac: null,
       peerAddress,
       listener,
+      certSerial,
       interactionId: null,
       assembling: null,
       interaction: newInteraction(),
       lastSeen: now,
       replay: { digests: [], lastNonce: null },
     };
+  }
+
+  insert(session: Session): void {
+    while (this.byId.size >= this.limits.maxSessions) {
+      const oldest = this.byId.values().next().value as Session;
+      this.remove(oldest);
+    }
     this.byId.set(session.id, session);
-    this.byPeer.set(`${listener}|${peerAddress}`, session);
+    this.byPeer.set(`${session.listener}|${session.peerAddress}`, session);
+  }
+
+  /** open() and insert() at once (tests, and callers with nothing to commit). */
+  create(peerAddress: string, listener: ListenerKind, now: number, certSerial: string | null = null): Session {
+    const session = this.open(peerAddress, listener, certSerial, now);
+    this.insert(session);
     return session;
   }
 
@@ -95,26 +112,34 @@ export class SessionTable {
   }
 
   /**
+   * Whether a fragment would be refused (a bound reached), without changing anything: the engine
+   * asks before the exchange is committed and holds the fragment only after.
+   */
+  fragmentRefusal(session: Session, message: WorkpointMessage): { status: 413 | 503; reason: string } | null {
+    if (session.assembling?.refused) return session.assembling.refused;
+    const bytes = fragmentBytes(message);
+    const perMessage = this.limits.maxAssemblyBytes ?? DEFAULT_MAX_ASSEMBLY_BYTES;
+    const overall = this.limits.maxAssemblingBytes ?? DEFAULT_MAX_ASSEMBLING_BYTES;
+    if ((session.assembling?.bytes ?? 0) + bytes > perMessage) {
+      return { status: 413, reason: `fragmented message larger than ${perMessage} bytes: its fragments are dropped` };
+    }
+    if (this.assemblingBytes + bytes > overall) return { status: 503, reason: 'too many fragmented messages in progress: try again later' };
+    return null;
+  }
+
+  /**
    * Holds a fragment's items until the final fragment. Beyond a bound nothing is added, the
    * session's assembly is dropped and the reason (one line) is returned; null when held.
    */
   addFragment(session: Session, message: WorkpointMessage): { status: 413 | 503; reason: string } | null {
-    if (session.assembling?.refused) return session.assembling.refused;
-    const bytes = message.items.reduce((sum, i) => sum + 64 + i.name.length + i.value.length + (i.status?.length ?? 0), 0);
-    const perMessage = this.limits.maxAssemblyBytes ?? DEFAULT_MAX_ASSEMBLY_BYTES;
-    const overall = this.limits.maxAssemblingBytes ?? DEFAULT_MAX_ASSEMBLING_BYTES;
-    let refused: { status: 413 | 503; reason: string } | null = null;
-    if ((session.assembling?.bytes ?? 0) + bytes > perMessage) {
-      refused = { status: 413, reason: `fragmented message larger than ${perMessage} bytes: its fragments are dropped` };
-    } else if (this.assemblingBytes + bytes > overall) {
-      refused = { status: 503, reason: 'too many fragmented messages in progress: try again later' };
-    }
+    const refused = this.fragmentRefusal(session, message);
     if (refused) {
       // Nothing is held any more, but the message stays refused: its final fragment must not pass for the whole.
       this.dropAssembly(session);
       session.assembling = { first: message, items: [], bytes: 0, refused };
       return refused;
     }
+    const bytes = fragmentBytes(message);
     if (session.assembling) {
       for (const item of message.items) session.assembling.items.push(item);
       session.assembling.bytes += bytes;
@@ -153,6 +178,11 @@ export class SessionTable {
   get size(): number {
     return this.byId.size;
   }
+}
+
+/** What a fragment's items hold in memory (estimate). */
+function fragmentBytes(message: WorkpointMessage): number {
+  return message.items.reduce((sum, i) => sum + 64 + i.name.length + i.value.length + (i.status?.length ?? 0), 0);
 }
 
 /** Finds JSESSIONID in Cookie headers; phones send it back with attributes attached. */
