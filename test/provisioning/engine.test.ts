@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InteractionEngine, ProtocolError, type EngineInput, type EngineOutput, decide as decideWith, newInteraction, normalizeMac, sessionIdFromCookies, type EngineLookups } from '../../src/main/provisioning';
+import { InteractionEngine, ProtocolError, SessionTable, type EngineInput, type EngineOutput, decide as decideWith, newInteraction, normalizeMac, sessionIdFromCookies, type EngineLookups } from '../../src/main/provisioning';
 import type { Device } from '../../src/shared/model';
 import type { Item, WorkpointMessage } from '../../src/main/wpi';
 import { startUpItems } from '../support/messages';
@@ -193,6 +193,22 @@ describe('InteractionEngine', () => {
       run(e, { message: msg('start-up', { items: startUpItems(`00:1A:E8:00:00:${String(i).padStart(2, '0')}`) }), cookieSessionId: null, peerAddress: `p${i}`, listener: 'default', now: i });
     }
     expect(e.sessions.size).toBe(3);
+  });
+});
+
+describe('SessionTable bounds', () => {
+  it('one address filling the table evicts its own oldest sessions, never another address’s', () => {
+    const t = new SessionTable({ idleMs: 1e9, maxSessions: 50, maxSessionsPerAddress: 10 });
+    const phone = t.create('127.0.0.10', 'default', 0);
+    for (let i = 0; i < 100; i++) t.create('127.0.0.2', 'default', i + 1);
+    expect(t.size).toBe(11);
+    expect(t.find(phone.id, '127.0.0.10', 'default')?.session).toBe(phone);
+    // At the global bound, the address holding the most gives way first.
+    const u = new SessionTable({ idleMs: 1e9, maxSessions: 6, maxSessionsPerAddress: 100 });
+    const others = ['127.0.0.11', '127.0.0.12'].map((a) => u.create(a, 'default', 0));
+    for (let i = 0; i < 20; i++) u.create('127.0.0.2', 'default', i + 1);
+    expect(u.size).toBe(6);
+    for (const o of others) expect(u.find(o.id, o.peerAddress, 'default')?.session).toBe(o);
   });
 });
 

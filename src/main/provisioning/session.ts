@@ -35,8 +35,13 @@ export interface Session {
 export interface SessionLimits {
   /** A phone that goes silent this long has abandoned the interaction. */
   idleMs: number;
-  /** Bound on memory: the oldest session is dropped beyond this. */
+  /** Bound on memory: beyond it, the oldest session of the address holding the most is dropped. */
   maxSessions: number;
+  /**
+   * Open sessions one address may hold (default 2,000: hundreds of phones behind one NAT address
+   * fit); beyond it that address's own oldest session is dropped, never another address's.
+   */
+  maxSessionsPerAddress?: number;
   /** Bound on one phone message held as fragments until its final part (default 4 MiB). */
   maxAssemblyBytes?: number;
   /** Bound on the fragments all sessions hold together (default 64 MiB). */
@@ -47,9 +52,13 @@ export interface SessionLimits {
 export const DEFAULT_MAX_ASSEMBLY_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_MAX_ASSEMBLING_BYTES = 64 * 1024 * 1024;
 
+export const DEFAULT_MAX_SESSIONS_PER_ADDRESS = 2000;
+
 export class SessionTable {
   private readonly byId = new Map<string, Session>();
   private readonly byPeer = new Map<string, Session>();
+  /** Open sessions per peer address (both listeners). */
+  private readonly perAddress = new Map<string, number>();
   /** What all assemblies hold together. */
   private assemblingBytes = 0;
   constructor(private readonly limits: SessionLimits = { idleMs: 120_000, maxSessions: 10_000 }) {}
@@ -74,12 +83,25 @@ export class SessionTable {
   }
 
   insert(session: Session): void {
-    while (this.byId.size >= this.limits.maxSessions) {
-      const oldest = this.byId.values().next().value as Session;
-      this.remove(oldest);
-    }
+    const own = this.limits.maxSessionsPerAddress ?? DEFAULT_MAX_SESSIONS_PER_ADDRESS;
+    // One address filling the table evicts its own sessions, not the other addresses' phones.
+    while ((this.perAddress.get(session.peerAddress) ?? 0) >= own) this.remove(this.oldestOf(session.peerAddress)!);
+    while (this.byId.size >= this.limits.maxSessions) this.remove(this.oldestOf(this.busiestAddress())!);
     this.byId.set(session.id, session);
     this.byPeer.set(`${session.listener}|${session.peerAddress}`, session);
+    this.perAddress.set(session.peerAddress, (this.perAddress.get(session.peerAddress) ?? 0) + 1);
+  }
+
+  private oldestOf(address: string): Session | undefined {
+    for (const s of this.byId.values()) if (s.peerAddress === address) return s;
+    return undefined;
+  }
+
+  private busiestAddress(): string {
+    let busiest = '';
+    let most = -1;
+    for (const [address, n] of this.perAddress) if (n > most) [busiest, most] = [address, n];
+    return busiest;
   }
 
   /** open() and insert() at once (tests, and callers with nothing to commit). */
@@ -159,7 +181,10 @@ export class SessionTable {
 
   remove(session: Session): void {
     this.dropAssembly(session);
-    this.byId.delete(session.id);
+    if (!this.byId.delete(session.id)) return;
+    const n = (this.perAddress.get(session.peerAddress) ?? 1) - 1;
+    if (n > 0) this.perAddress.set(session.peerAddress, n);
+    else this.perAddress.delete(session.peerAddress);
     const key = `${session.listener}|${session.peerAddress}`;
     if (this.byPeer.get(key) === session) this.byPeer.delete(key);
   }
