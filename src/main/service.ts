@@ -12,7 +12,7 @@ import { TLS_PROFILES, type TlsProfile } from './net/tls-profile';
 import { networkInterfaces, hostname } from 'node:os';
 import { openJobSecret } from './bootstrap';
 import { Pki, loadOrCreateDefaultIdentity, type KeyProtector } from './pki';
-import { Store, type RecoveryReport, type StoreOptions } from './store';
+import { Store, type RecoveryReport, type ReturnLimits, type StoreOptions } from './store';
 import { acquireServiceLock, type ServiceLock } from './service-lock';
 
 export interface ServiceConfig {
@@ -36,6 +36,8 @@ export interface ServiceConfig {
   autoContact?: boolean;
   /** Put this service's address and port into contact-me requests (dls_ip_addr / dls_ip_port). */
   announceInContactMe?: boolean;
+  /** How long a Restart, factory reset or firmware job waits for its phone's start-up (defaults: 15, 15, 60 min). */
+  returnLimits?: ReturnLimits;
   /** Opens the sealed keys; without it Secure Mode is off (no CA, no mutual-TLS listener). */
   keyProtector?: KeyProtector;
   /** Mutual-TLS port for phones in Secure Mode (default 18444, 0 = any free port). */
@@ -200,7 +202,7 @@ export class Service {
     const gone = this.handler.engine.sessions.expire(now);
     const ids = gone.flatMap((s) => (s.interactionId === null ? [] : [s.interactionId]));
     const macs = gone.flatMap((s) => (s.mac === null ? [] : [s.mac]));
-    this.store.expireInteractions(ids, macs, now);
+    this.store.expireInteractions(ids, macs, now, this.config.returnLimits);
   }
 
   /** The key protector when Secure Mode is on (bootstraps seal their secrets with it). */

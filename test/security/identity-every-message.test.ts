@@ -342,6 +342,23 @@ describe('recovery at start', () => {
     expect((await service({ dataDir: first.dataDir })).info.recovered).toBeUndefined();
   });
 
+  it('a job waiting for its phone to reboot does not wait for ever: it fails once the phone is clearly not coming back', async () => {
+    const { service: s, port } = await service();
+    const a = new HandPhone(A, port, '127.0.0.72');
+    await a.acceptAll(await a.say({ reason: 'start-up', items: startUpItems(A) }), () => startUpItems(A));
+    const restart = s.store.jobs.add({ mac: A, kind: 'Restart', items: [] }, Date.now()).id;
+    expect((await a.say({ reason: 'solicited', items: known(A) })).dls?.action).toBe('Restart');
+    const firmware = s.store.jobs.add({ mac: A, kind: 'SoftwareDeployment', items: [{ name: 'file-https-base-url', value: 'https://files.example/fw.img' }] }, Date.now()).id;
+    expect((await a.say({ reason: 'solicited', items: known(A) })).dls?.action).toBe('SoftwareDeployment');
+    s.sweep(Date.now() + 14 * 60_000);
+    expect(s.store.jobs.get(restart)?.state).toBe('sent');
+    s.sweep(Date.now() + 16 * 60_000);
+    expect(s.store.jobs.get(restart)).toMatchObject({ state: 'failed', error: 'the phone did not come back within 15 minutes after the Restart was sent' });
+    expect(s.store.jobs.get(firmware)?.state).toBe('sent');
+    s.sweep(Date.now() + 61 * 60_000);
+    expect(s.store.jobs.get(firmware)).toMatchObject({ state: 'failed', error: 'the phone did not come back within 60 minutes after the SoftwareDeployment was sent' });
+  });
+
   it('one service per data folder: a second `serve` on it is refused with the owner’s pid; a dead owner’s lock is taken over', async () => {
     const dir = newDir();
     const serve = (port = '0') => spawn(process.execPath, [BIN, 'serve', '--data-dir', dir, '--host', '127.0.0.1', '--port', port, '--no-auto-contact'], { stdio: ['ignore', 'pipe', 'pipe'] });

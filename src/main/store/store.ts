@@ -9,7 +9,7 @@ import type { Device, DeviceItem, Exchange, ExchangeSummary, Interaction, Listen
 import type { Item } from '../wpi';
 import { MIGRATIONS, migrate } from './migrations';
 import { SUMMARY_COLUMNS, toExchange, toSummary, type ExchangeRow } from './exchange-rows';
-import { JobTables, type JobChange, type NewJob } from './jobs';
+import { JobTables, type JobChange, type NewJob, type ReturnLimits } from './jobs';
 
 export interface StoreOptions {
   /** Path to a better_sqlite3.node built for the running runtime (the Electron app passes its own). */
@@ -249,9 +249,10 @@ export class Store {
    * Ends interactions whose sessions expired without CleanUp, sets their devices idle, and queues
    * again what was sent to them without an answer.
    */
-  expireInteractions(ids: readonly number[], macs: readonly string[], at: number): void {
-    if (ids.length === 0 && macs.length === 0) return;
+  expireInteractions(ids: readonly number[], macs: readonly string[], at: number, returnLimits?: ReturnLimits): void {
     this.db.transaction(() => {
+      this.jobs.failOverdueReturns(at, returnLimits);
+      if (ids.length === 0 && macs.length === 0) return;
       this.st.expireInteractions!.run({ ids: JSON.stringify(ids), at });
       for (const mac of macs) {
         this.st.setState!.run({ mac, state: 'idle' });
