@@ -7,6 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Item, WorkpointMessage } from '../wpi';
 import type { ListenerKind } from '../../shared/model';
+import { peerKey } from '../net/peer-address';
 import { newInteraction, type InteractionState } from './decide';
 
 export const SESSION_COOKIE = 'JSESSIONID';
@@ -38,17 +39,25 @@ export interface SessionLimits {
   maxAssemblyBytes?: number;
   /** Bound on the fragments all sessions hold together (default 64 MiB). */
   maxAssemblingBytes?: number;
+  /** Bound on the fragments the sessions of one client address hold together (default 16 MiB). */
+  maxAssemblingBytesPerAddress?: number;
 }
 
 /** A phone's whole ReadAllItems reply is tens of kB; these bounds only stop a peer that never sends the final fragment. */
 export const DEFAULT_MAX_ASSEMBLY_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_MAX_ASSEMBLING_BYTES = 64 * 1024 * 1024;
+/** A quarter of the pool: one address cannot hold it all, yet hundreds of phones behind one NAT fit. */
+export const DEFAULT_MAX_ASSEMBLING_BYTES_PER_ADDRESS = 16 * 1024 * 1024;
 
 export class SessionTable {
   private readonly byId = new Map<string, Session>();
   private readonly byPeer = new Map<string, Session>();
   /** What all assemblies hold together. */
   private assemblingBytes = 0;
+  /** What the assemblies of each client address hold (addresses holding nothing are not kept). */
+  private readonly assemblingByAddress = new Map<string, number>();
+  /** The address each held assembly was counted under (the session's may be updated meanwhile). */
+  private readonly assemblyAddress = new WeakMap<Session, string>();
   constructor(private readonly limits: SessionLimits = { idleMs: 120_000, maxSessions: 10_000 }) {}
 
   create(peerAddress: string, listener: ListenerKind, now: number): Session {
@@ -103,9 +112,14 @@ export class SessionTable {
     const bytes = message.items.reduce((sum, i) => sum + 64 + i.name.length + i.value.length + (i.status?.length ?? 0), 0);
     const perMessage = this.limits.maxAssemblyBytes ?? DEFAULT_MAX_ASSEMBLY_BYTES;
     const overall = this.limits.maxAssemblingBytes ?? DEFAULT_MAX_ASSEMBLING_BYTES;
+    const perAddress = this.limits.maxAssemblingBytesPerAddress ?? DEFAULT_MAX_ASSEMBLING_BYTES_PER_ADDRESS;
+    const address = (session.assembling && this.assemblyAddress.get(session)) ?? peerKey(session.peerAddress);
     let refused: { status: 413 | 503; reason: string } | null = null;
     if ((session.assembling?.bytes ?? 0) + bytes > perMessage) {
       refused = { status: 413, reason: `fragmented message larger than ${perMessage} bytes: its fragments are dropped` };
+    } else if ((this.assemblingByAddress.get(address) ?? 0) + bytes > perAddress) {
+      // Checked before the pool: an address beyond its share is told so, whatever the others hold.
+      refused = { status: 503, reason: `fragmented messages from ${address} hold ${perAddress} bytes, the limit per address: finish or abandon them, then try again` };
     } else if (this.assemblingBytes + bytes > overall) {
       refused = { status: 503, reason: 'too many fragmented messages in progress: try again later' };
     }
@@ -120,8 +134,10 @@ export class SessionTable {
       session.assembling.bytes += bytes;
     } else {
       session.assembling = { first: message, items: [...message.items], bytes };
+      this.assemblyAddress.set(session, address);
     }
     this.assemblingBytes += bytes;
+    this.assemblingByAddress.set(address, (this.assemblingByAddress.get(address) ?? 0) + bytes);
     return null;
   }
 
@@ -129,7 +145,19 @@ export class SessionTable {
   dropAssembly(session: Session): void {
     if (!session.assembling) return;
     this.assemblingBytes -= session.assembling.bytes;
+    const address = this.assemblyAddress.get(session);
+    if (address !== undefined) {
+      const left = (this.assemblingByAddress.get(address) ?? 0) - session.assembling.bytes;
+      if (left > 0) this.assemblingByAddress.set(address, left);
+      else this.assemblingByAddress.delete(address);
+      this.assemblyAddress.delete(session);
+    }
     session.assembling = null;
+  }
+
+  /** Bytes held in fragments by the sessions of one address (any spelling of it). */
+  assemblingBytesOf(peerAddress: string): number {
+    return this.assemblingByAddress.get(peerKey(peerAddress)) ?? 0;
   }
 
   remove(session: Session): void {
