@@ -138,11 +138,7 @@ export class WpiListener {
     this.requireClientCert = options.tls.requestCert === true && options.tls.rejectUnauthorized !== false;
     this.server = https.createServer(
       {
-        ...options.tls,
-        // Node would close a socket with a bad client certificate without a word; we check it
-        // ourselves (gate below) so the refusal is recorded with its reason.
-        ...(this.requireClientCert ? { rejectUnauthorized: false } : {}),
-        ...tlsOptionsFor(this.tlsProfile),
+        ...this.serverTls(this.tlsProfile),
         maxHeaderSize: 16 * 1024,
         handshakeTimeout: this.limits.handshakeTimeoutMs,
         requestTimeout: this.limits.requestTimeoutMs,
@@ -184,8 +180,18 @@ export class WpiListener {
    * handshakes use it, connections already open keep theirs.
    */
   setTlsProfile(profile: TlsProfile): void {
-    this.server.setSecureContext({ ...this.options.tls, ...tlsOptionsFor(profile) });
+    this.server.setSecureContext(this.serverTls(profile));
     this.tlsProfile = profile;
+  }
+
+  private serverTls(profile: TlsProfile): https.ServerOptions {
+    return {
+      ...this.options.tls,
+      // Node would close a socket with a bad client certificate without a word; we check it
+      // ourselves (the secureConnection gate) so the refusal is recorded with its reason.
+      ...(this.requireClientCert ? { rejectUnauthorized: false } : {}),
+      ...tlsOptionsFor(profile),
+    };
   }
 
   get port(): number {
