@@ -7,6 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Item, WorkpointMessage } from '../wpi';
 import type { ListenerKind } from '../../shared/model';
+import { peerKey } from '../net/peer-address';
 import { newInteraction, type InteractionState } from './decide';
 
 export const SESSION_COOKIE = 'JSESSIONID';
@@ -46,11 +47,15 @@ export interface SessionLimits {
   maxAssemblyBytes?: number;
   /** Bound on the fragments all sessions hold together (default 64 MiB). */
   maxAssemblingBytes?: number;
+  /** Bound on the fragments the sessions of one client address hold together (default 16 MiB). */
+  maxAssemblingBytesPerAddress?: number;
 }
 
 /** A phone's whole ReadAllItems reply is tens of kB; these bounds only stop a peer that never sends the final fragment. */
 export const DEFAULT_MAX_ASSEMBLY_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_MAX_ASSEMBLING_BYTES = 64 * 1024 * 1024;
+/** A quarter of the pool: one address cannot hold it all, yet hundreds of phones behind one NAT fit. */
+export const DEFAULT_MAX_ASSEMBLING_BYTES_PER_ADDRESS = 16 * 1024 * 1024;
 
 export const DEFAULT_MAX_SESSIONS_PER_ADDRESS = 2000;
 
@@ -61,6 +66,10 @@ export class SessionTable {
   private readonly perAddress = new Map<string, number>();
   /** What all assemblies hold together. */
   private assemblingBytes = 0;
+  /** What the assemblies of each client address hold (addresses holding nothing are not kept). */
+  private readonly assemblingByAddress = new Map<string, number>();
+  /** The address each held assembly was counted under (the session's may be updated meanwhile). */
+  private readonly assemblyAddress = new WeakMap<Session, string>();
   constructor(private readonly limits: SessionLimits = { idleMs: 120_000, maxSessions: 10_000 }) {}
 
   /**
@@ -142,11 +151,22 @@ export class SessionTable {
     const bytes = fragmentBytes(message);
     const perMessage = this.limits.maxAssemblyBytes ?? DEFAULT_MAX_ASSEMBLY_BYTES;
     const overall = this.limits.maxAssemblingBytes ?? DEFAULT_MAX_ASSEMBLING_BYTES;
+    const perAddress = this.limits.maxAssemblingBytesPerAddress ?? DEFAULT_MAX_ASSEMBLING_BYTES_PER_ADDRESS;
+    const address = this.addressOf(session);
     if ((session.assembling?.bytes ?? 0) + bytes > perMessage) {
       return { status: 413, reason: `fragmented message larger than ${perMessage} bytes: its fragments are dropped` };
     }
+    if ((this.assemblingByAddress.get(address) ?? 0) + bytes > perAddress) {
+      // Checked before the pool: an address beyond its share is told so, whatever the others hold.
+      return { status: 503, reason: `fragmented messages from ${address} hold ${perAddress} bytes, the limit per address: finish or abandon them, then try again` };
+    }
     if (this.assemblingBytes + bytes > overall) return { status: 503, reason: 'too many fragmented messages in progress: try again later' };
     return null;
+  }
+
+  /** The address an assembly is counted under (the one it started under, if it holds one). */
+  private addressOf(session: Session): string {
+    return (session.assembling && this.assemblyAddress.get(session)) ?? peerKey(session.peerAddress);
   }
 
   /**
@@ -155,6 +175,7 @@ export class SessionTable {
    */
   addFragment(session: Session, message: WorkpointMessage): { status: 413 | 503; reason: string } | null {
     const refused = this.fragmentRefusal(session, message);
+    const address = this.addressOf(session);
     if (refused) {
       // Nothing is held any more, but the message stays refused: its final fragment must not pass for the whole.
       this.dropAssembly(session);
@@ -167,8 +188,10 @@ export class SessionTable {
       session.assembling.bytes += bytes;
     } else {
       session.assembling = { first: message, items: [...message.items], bytes };
+      this.assemblyAddress.set(session, address);
     }
     this.assemblingBytes += bytes;
+    this.assemblingByAddress.set(address, (this.assemblingByAddress.get(address) ?? 0) + bytes);
     return null;
   }
 
@@ -176,7 +199,19 @@ export class SessionTable {
   dropAssembly(session: Session): void {
     if (!session.assembling) return;
     this.assemblingBytes -= session.assembling.bytes;
+    const address = this.assemblyAddress.get(session);
+    if (address !== undefined) {
+      const left = (this.assemblingByAddress.get(address) ?? 0) - session.assembling.bytes;
+      if (left > 0) this.assemblingByAddress.set(address, left);
+      else this.assemblingByAddress.delete(address);
+      this.assemblyAddress.delete(session);
+    }
     session.assembling = null;
+  }
+
+  /** Bytes held in fragments by the sessions of one address (any spelling of it). */
+  assemblingBytesOf(peerAddress: string): number {
+    return this.assemblingByAddress.get(peerKey(peerAddress)) ?? 0;
   }
 
   remove(session: Session): void {
