@@ -71,7 +71,7 @@ export function narrow(path: string, what: string): string | null {
   if ((mode & 0o077) === 0) return null;
   const to = mode & 0o700;
   chmodOrExplain(path, to, 'narrow the mode of');
-  return `the ${what} ${path} was readable by others (mode ${octal(mode)}): narrowed to ${octal(to)}`;
+  return `the ${what} ${path} was open to group or others (mode ${octal(mode)}): narrowed to ${octal(to)}`;
 }
 
 /**

@@ -139,7 +139,7 @@ describe.skipIf(!posix)('serve: modes of everything in the data folder', () => {
       for (const f of files) expect(modeOf(f), f).toBe(0o600);
       for (const d of dirs) expect(modeOf(d), d).toBe(0o700);
       const warnings = stderr().trim().split('\n').map((l) => JSON.parse(l) as { event: string; message: string });
-      expect(warnings).toContainEqual({ event: 'warning', message: `the folder ${dir} was readable by others (mode 0777): narrowed to 0700` });
+      expect(warnings).toContainEqual({ event: 'warning', message: `the folder ${dir} was open to group or others (mode 0777): narrowed to 0700` });
     });
   });
 

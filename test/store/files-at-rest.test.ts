@@ -99,10 +99,10 @@ describe.skipIf(!posix)('files at rest: what is already there', () => {
     expect(modeOf(dir)).toBe(0o700);
     for (const f of [db, `${db}-wal`, `${db}-shm`]) expect(modeOf(f), f).toBe(0o600);
     expect(store.notices).toEqual([
-      `the folder ${dir} was readable by others (mode 0755): narrowed to 0700`,
-      `the database file ${db} was readable by others (mode 0644): narrowed to 0600`,
-      `the database file ${db}-wal was readable by others (mode 0644): narrowed to 0600`,
-      `the database file ${db}-shm was readable by others (mode 0644): narrowed to 0600`,
+      `the folder ${dir} was open to group or others (mode 0755): narrowed to 0700`,
+      `the database file ${db} was open to group or others (mode 0644): narrowed to 0600`,
+      `the database file ${db}-wal was open to group or others (mode 0644): narrowed to 0600`,
+      `the database file ${db}-shm was open to group or others (mode 0644): narrowed to 0600`,
     ]);
     store.close();
     raw.close();
@@ -111,7 +111,7 @@ describe.skipIf(!posix)('files at rest: what is already there', () => {
   it("takes group and other bits away but leaves the owner's alone (a folder made read-only stays so)", () => {
     const dir = newDir();
     chmodSync(dir, 0o555);
-    expect(ensurePrivateDir(dir)).toBe(`the folder ${dir} was readable by others (mode 0555): narrowed to 0500`);
+    expect(ensurePrivateDir(dir)).toBe(`the folder ${dir} was open to group or others (mode 0555): narrowed to 0500`);
     expect(modeOf(dir)).toBe(0o500);
     chmodSync(dir, 0o700);
     expect(ensurePrivateDir(dir)).toBeNull();
