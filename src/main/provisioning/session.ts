@@ -14,9 +14,12 @@ export const SESSION_COOKIE = 'JSESSIONID';
 
 export interface Session {
   id: string;
+  /** The device this interaction belongs to: bound by its opening message, never changed after. */
   mac: string | null;
   peerAddress: string;
   listener: ListenerKind;
+  /** Secure listener: serial of the client certificate that opened it; every message must present the same. */
+  certSerial: string | null;
   interactionId: number | null;
   /**
    * Phone message being assembled from fragments (manual p.69–70); `bytes` is what it holds
@@ -33,8 +36,13 @@ export interface Session {
 export interface SessionLimits {
   /** A phone that goes silent this long has abandoned the interaction. */
   idleMs: number;
-  /** Bound on memory: the oldest session is dropped beyond this. */
+  /** Bound on memory: beyond it, the oldest session of the address holding the most is dropped. */
   maxSessions: number;
+  /**
+   * Open sessions one address may hold (default 2,000: hundreds of phones behind one NAT address
+   * fit); beyond it that address's own oldest session is dropped, never another address's.
+   */
+  maxSessionsPerAddress?: number;
   /** Bound on one phone message held as fragments until its final part (default 4 MiB). */
   maxAssemblyBytes?: number;
   /** Bound on the fragments all sessions hold together (default 64 MiB). */
@@ -49,9 +57,13 @@ export const DEFAULT_MAX_ASSEMBLING_BYTES = 64 * 1024 * 1024;
 /** A quarter of the pool: one address cannot hold it all, yet hundreds of phones behind one NAT fit. */
 export const DEFAULT_MAX_ASSEMBLING_BYTES_PER_ADDRESS = 16 * 1024 * 1024;
 
+export const DEFAULT_MAX_SESSIONS_PER_ADDRESS = 2000;
+
 export class SessionTable {
   private readonly byId = new Map<string, Session>();
   private readonly byPeer = new Map<string, Session>();
+  /** Open sessions per peer address (both listeners). */
+  private readonly perAddress = new Map<string, number>();
   /** What all assemblies hold together. */
   private assemblingBytes = 0;
   /** What the assemblies of each client address hold (addresses holding nothing are not kept). */
@@ -60,24 +72,51 @@ export class SessionTable {
   private readonly assemblyAddress = new WeakMap<Session, string>();
   constructor(private readonly limits: SessionLimits = { idleMs: 120_000, maxSessions: 10_000 }) {}
 
-  create(peerAddress: string, listener: ListenerKind, now: number): Session {
-    while (this.byId.size >= this.limits.maxSessions) {
-      const oldest = this.byId.values().next().value as Session;
-      this.remove(oldest);
-    }
-    const session: Session = {
+  /**
+   * A new session, not yet in the table: the engine inserts it only once the exchange that opens
+   * it has been committed (a failed write leaves the table as it was).
+   */
+  open(peerAddress: string, listener: ListenerKind, certSerial: string | null, now: number): Session {
+    return {
       id: randomBytes(16).toString('hex').toUpperCase(),
       mac: null,
       peerAddress,
       listener,
+      certSerial,
       interactionId: null,
       assembling: null,
       interaction: newInteraction(),
       lastSeen: now,
       replay: { digests: [], lastNonce: null },
     };
+  }
+
+  insert(session: Session): void {
+    const own = this.limits.maxSessionsPerAddress ?? DEFAULT_MAX_SESSIONS_PER_ADDRESS;
+    // One address filling the table evicts its own sessions, not the other addresses' phones.
+    while ((this.perAddress.get(session.peerAddress) ?? 0) >= own) this.remove(this.oldestOf(session.peerAddress)!);
+    while (this.byId.size >= this.limits.maxSessions) this.remove(this.oldestOf(this.busiestAddress())!);
     this.byId.set(session.id, session);
-    this.byPeer.set(`${listener}|${peerAddress}`, session);
+    this.byPeer.set(`${session.listener}|${session.peerAddress}`, session);
+    this.perAddress.set(session.peerAddress, (this.perAddress.get(session.peerAddress) ?? 0) + 1);
+  }
+
+  private oldestOf(address: string): Session | undefined {
+    for (const s of this.byId.values()) if (s.peerAddress === address) return s;
+    return undefined;
+  }
+
+  private busiestAddress(): string {
+    let busiest = '';
+    let most = -1;
+    for (const [address, n] of this.perAddress) if (n > most) [busiest, most] = [address, n];
+    return busiest;
+  }
+
+  /** open() and insert() at once (tests, and callers with nothing to commit). */
+  create(peerAddress: string, listener: ListenerKind, now: number, certSerial: string | null = null): Session {
+    const session = this.open(peerAddress, listener, certSerial, now);
+    this.insert(session);
     return session;
   }
 
@@ -104,31 +143,46 @@ export class SessionTable {
   }
 
   /**
+   * Whether a fragment would be refused (a bound reached), without changing anything: the engine
+   * asks before the exchange is committed and holds the fragment only after.
+   */
+  fragmentRefusal(session: Session, message: WorkpointMessage): { status: 413 | 503; reason: string } | null {
+    if (session.assembling?.refused) return session.assembling.refused;
+    const bytes = fragmentBytes(message);
+    const perMessage = this.limits.maxAssemblyBytes ?? DEFAULT_MAX_ASSEMBLY_BYTES;
+    const overall = this.limits.maxAssemblingBytes ?? DEFAULT_MAX_ASSEMBLING_BYTES;
+    const perAddress = this.limits.maxAssemblingBytesPerAddress ?? DEFAULT_MAX_ASSEMBLING_BYTES_PER_ADDRESS;
+    const address = this.addressOf(session);
+    if ((session.assembling?.bytes ?? 0) + bytes > perMessage) {
+      return { status: 413, reason: `fragmented message larger than ${perMessage} bytes: its fragments are dropped` };
+    }
+    if ((this.assemblingByAddress.get(address) ?? 0) + bytes > perAddress) {
+      // Checked before the pool: an address beyond its share is told so, whatever the others hold.
+      return { status: 503, reason: `fragmented messages from ${address} hold ${perAddress} bytes, the limit per address: finish or abandon them, then try again` };
+    }
+    if (this.assemblingBytes + bytes > overall) return { status: 503, reason: 'too many fragmented messages in progress: try again later' };
+    return null;
+  }
+
+  /** The address an assembly is counted under (the one it started under, if it holds one). */
+  private addressOf(session: Session): string {
+    return (session.assembling && this.assemblyAddress.get(session)) ?? peerKey(session.peerAddress);
+  }
+
+  /**
    * Holds a fragment's items until the final fragment. Beyond a bound nothing is added, the
    * session's assembly is dropped and the reason (one line) is returned; null when held.
    */
   addFragment(session: Session, message: WorkpointMessage): { status: 413 | 503; reason: string } | null {
-    if (session.assembling?.refused) return session.assembling.refused;
-    const bytes = message.items.reduce((sum, i) => sum + 64 + i.name.length + i.value.length + (i.status?.length ?? 0), 0);
-    const perMessage = this.limits.maxAssemblyBytes ?? DEFAULT_MAX_ASSEMBLY_BYTES;
-    const overall = this.limits.maxAssemblingBytes ?? DEFAULT_MAX_ASSEMBLING_BYTES;
-    const perAddress = this.limits.maxAssemblingBytesPerAddress ?? DEFAULT_MAX_ASSEMBLING_BYTES_PER_ADDRESS;
-    const address = (session.assembling && this.assemblyAddress.get(session)) ?? peerKey(session.peerAddress);
-    let refused: { status: 413 | 503; reason: string } | null = null;
-    if ((session.assembling?.bytes ?? 0) + bytes > perMessage) {
-      refused = { status: 413, reason: `fragmented message larger than ${perMessage} bytes: its fragments are dropped` };
-    } else if ((this.assemblingByAddress.get(address) ?? 0) + bytes > perAddress) {
-      // Checked before the pool: an address beyond its share is told so, whatever the others hold.
-      refused = { status: 503, reason: `fragmented messages from ${address} hold ${perAddress} bytes, the limit per address: finish or abandon them, then try again` };
-    } else if (this.assemblingBytes + bytes > overall) {
-      refused = { status: 503, reason: 'too many fragmented messages in progress: try again later' };
-    }
+    const refused = this.fragmentRefusal(session, message);
+    const address = this.addressOf(session);
     if (refused) {
       // Nothing is held any more, but the message stays refused: its final fragment must not pass for the whole.
       this.dropAssembly(session);
       session.assembling = { first: message, items: [], bytes: 0, refused };
       return refused;
     }
+    const bytes = fragmentBytes(message);
     if (session.assembling) {
       for (const item of message.items) session.assembling.items.push(item);
       session.assembling.bytes += bytes;
@@ -162,7 +216,10 @@ export class SessionTable {
 
   remove(session: Session): void {
     this.dropAssembly(session);
-    this.byId.delete(session.id);
+    if (!this.byId.delete(session.id)) return;
+    const n = (this.perAddress.get(session.peerAddress) ?? 1) - 1;
+    if (n > 0) this.perAddress.set(session.peerAddress, n);
+    else this.perAddress.delete(session.peerAddress);
     const key = `${session.listener}|${session.peerAddress}`;
     if (this.byPeer.get(key) === session) this.byPeer.delete(key);
   }
@@ -181,6 +238,11 @@ export class SessionTable {
   get size(): number {
     return this.byId.size;
   }
+}
+
+/** What a fragment's items hold in memory (estimate). */
+function fragmentBytes(message: WorkpointMessage): number {
+  return message.items.reduce((sum, i) => sum + 64 + i.name.length + i.value.length + (i.status?.length ?? 0), 0);
 }
 
 /** Finds JSESSIONID in Cookie headers; phones send it back with attributes attached. */

@@ -9,7 +9,7 @@ import type { Device, DeviceItem, Exchange, ExchangeSummary, Interaction, Listen
 import type { Item } from '../wpi';
 import { MIGRATIONS, migrate } from './migrations';
 import { SUMMARY_COLUMNS, toExchange, toSummary, type ExchangeRow } from './exchange-rows';
-import { JobTables, type JobChange, type NewJob } from './jobs';
+import { JobTables, type JobChange, type NewJob, type ReturnLimits } from './jobs';
 
 export interface StoreOptions {
   /** Path to a better_sqlite3.node built for the running runtime (the Electron app passes its own). */
@@ -71,6 +71,22 @@ export interface PurgeResult {
   /** Free pages left inside the file; new traffic reuses them. */
   freePages: number;
   pageSize: number;
+}
+
+/** What recoverInterrupted() found and did. */
+export interface RecoveryReport {
+  /** Interactions that were open and are now closed. */
+  interactions: number;
+  /** Devices that were "in interaction" and are idle again. */
+  devices: number;
+  /** Jobs that were sent without an answer… */
+  jobs: number;
+  /** …of which queued again… */
+  requeued: number;
+  /** …and failed, their attempts used up. */
+  failed: number;
+  /** Jobs sent that wait for their phone's return (reboot, secure port): left as they are. */
+  awaitingReturn: number;
 }
 
 export interface CommitResult {
@@ -233,14 +249,32 @@ export class Store {
    * Ends interactions whose sessions expired without CleanUp, sets their devices idle, and queues
    * again what was sent to them without an answer.
    */
-  expireInteractions(ids: readonly number[], macs: readonly string[], at: number): void {
-    if (ids.length === 0 && macs.length === 0) return;
+  expireInteractions(ids: readonly number[], macs: readonly string[], at: number, returnLimits?: ReturnLimits): void {
     this.db.transaction(() => {
+      this.jobs.failOverdueReturns(at, returnLimits);
+      if (ids.length === 0 && macs.length === 0) return;
       this.st.expireInteractions!.run({ ids: JSON.stringify(ids), at });
       for (const mac of macs) {
         this.st.setState!.run({ mac, state: 'idle' });
         this.jobs.requeueSent(mac, at);
       }
+    })();
+  }
+
+  /**
+   * After an unclean stop (crash, kill, power cut): closes the interactions that were open, sets
+   * their devices idle, and queues again (or fails, once their attempts are used up) the jobs that
+   * were sent in them and never answered. Jobs waiting for their phone to come back stay `sent`.
+   * One transaction; returns what it did so the start can say so.
+   */
+  recoverInterrupted(at: number): RecoveryReport {
+    return this.db.transaction((): RecoveryReport => {
+      const interactions = this.db.prepare(`UPDATE interactions SET ended = @at, end_reason = 'closed at start: the service stopped during this interaction' WHERE ended IS NULL`).run({ at }).changes;
+      const devices = this.db.prepare(`UPDATE devices SET state = 'idle' WHERE state = 'in-interaction'`).run().changes;
+      const { n: jobs, failing: failed } = this.jobs.inFlight();
+      this.jobs.requeueSent(null, at);
+      const requeued = jobs - failed;
+      return { interactions, devices, jobs, requeued, failed, awaitingReturn: this.jobs.awaitingReturn() };
     })();
   }
 
