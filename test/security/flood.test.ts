@@ -73,13 +73,15 @@ function connect(port: number, from: string, secure = false): Promise<{ socket: 
 }
 
 describe('(a) Slowloris from one address', () => {
-  it('default limits: the attacker holds at most 256 connections that have not completed a request; phones from other addresses are served', async () => {
+  // Generous timeouts: the attacker shares this process (and its two cores) with the service.
+  it('default limits: the attacker holds at most 256 connections that have not completed a request; phones from other addresses are served', { timeout: 90_000 }, async () => {
     const { service, port, listener } = await start();
-    const a = attack(port, 400);
+    const a = attack(port, 300);
     await a.start();
     await until(() => listener.connections.of(ATTACKER).pending === 256, 'the attacker at its pending limit');
     const phones = await runPhones(port, 20, 5, (i) => `127.0.51.${1 + i}`);
-    expect(listener.connections.of(ATTACKER).pending).toBe(256);
+    // (Fewer once the service closes some at the handshake / headers timeout, before they are reopened.)
+    expect(listener.connections.of(ATTACKER).pending).toBeLessThanOrEqual(256);
     a.stop();
     expect(phones.failures).toEqual([]);
     expect(phones.served / 20).toBeGreaterThanOrEqual(0.95);
@@ -89,10 +91,10 @@ describe('(a) Slowloris from one address', () => {
     expect(listener.connections.addresses).toBe(0);
   });
 
-  it('per-address limits raised: at the overall cap the attacker, holding the most, gives up connections to the phones', async () => {
+  it('per-address limits raised: at the overall cap the attacker, holding the most, gives up connections to the phones', { timeout: 90_000 }, async () => {
     const limits = { maxConnections: 200, maxConnectionsPerAddress: 10_000, maxPendingPerAddress: 10_000 };
     const { service, port, listener } = await start({ limits });
-    const a = attack(port, 400);
+    const a = attack(port, 300);
     await a.start();
     await until(() => listener.connections.size === 200, 'the listener full');
     expect(listener.connections.of(ATTACKER).open).toBe(200);
@@ -201,7 +203,7 @@ describe('(c) per-address limits', () => {
     expect(row).toMatchObject({ peerAddress: `::ffff:${ATTACKER}`, error: `TLS handshake failed: connection refused: ${ATTACKER} already has 2 connections that have not completed a request (limit 2 per address)` });
   });
 
-  it('serves 40 phones behind one NAT address at once with the default limits', async () => {
+  it('serves 40 phones behind one NAT address at once with the default limits', { timeout: 90_000 }, async () => {
     const { port, listener } = await start();
     const phones = await runPhones(port, 40, 40, () => '127.0.0.12');
     expect(phones.failures).toEqual([]);
