@@ -364,14 +364,13 @@ function status(input: DecisionInput): Decision {
   return end(changes, current ? undefined : 'status report for no deployment waiting for one');
 }
 
-/** A FileDeployment of this device that was sent and is still open, preferring the file named. */
+/** The FileDeployment of this device, sent and still open, that deploys the file the report names. */
 function lateDeployment(input: DecisionInput): number | null {
-  const sent = input.jobs.filter((j) => j.kind === 'FileDeployment' && j.sent !== null);
-  if (sent.length === 0) return null;
   const name = itemValue(input.message.items, 'file-deployment-name');
+  if (!name) return null;
   const names = (j: Job) => j.items.filter((i) => i.name === 'file-name' || i.name === 'file-https-base-url').map((i) => i.value);
-  const named = name ? sent.find((j) => names(j).some((v) => v === name || v.endsWith(`/${name}`))) : undefined;
-  return (named ?? sent[0]!).id;
+  const job = input.jobs.find((j) => j.kind === 'FileDeployment' && j.sent !== null && names(j).some((v) => v === name || v.endsWith(`/${name}`)));
+  return job?.id ?? null;
 }
 
 function phoneCleanUp(input: DecisionInput): Decision {

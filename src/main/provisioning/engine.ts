@@ -116,12 +116,22 @@ export class InteractionEngine {
     const session = ongoing ?? this.sessions.open(input.peerAddress, listener, cert?.serial ?? null, now);
     // A first message starts a new flow (manual p.33); an older open session of that phone is abandoned.
     const stale = isNew && mac ? this.sessions.forMac(mac) : undefined;
+    if (stale && !FIRST_MESSAGE_REASONS.has(message.reason)) {
+      // A status or clean-up belongs to the interaction that is open: it must continue it, not replace it.
+      throw new ProtocolError(`${message.reason} for ${mac}, which has an interaction open: it must continue that interaction (its session cookie), not start another: refused`, 403);
+    }
+    const evicted = isNew ? this.sessions.evictionsFor(input.peerAddress, stale) : [];
+    const abandon = [
+      ...(stale ? [{ interactionId: stale.interactionId, mac: stale.mac, why: 'abandoned: the phone started a new interaction' }] : []),
+      ...evicted.map((e) => ({ interactionId: e.interactionId, mac: e.mac, why: `abandoned: too many interactions open (${e.peerAddress === input.peerAddress ? 'this address holds its share' : 'the table is full'})` })),
+    ];
     let warning: string | undefined;
     if (ongoing && found!.by === 'peer' && input.cookieSessionId === null && message.reason === 'reply-to') {
       warning = 'reply-to without session cookie: matched by address';
     }
     const enter = () => {
       if (stale) this.sessions.remove(stale);
+      for (const e of evicted) this.sessions.remove(e);
       if (isNew) this.sessions.insert(session);
       this.sessions.touch(session, now);
     };
@@ -135,7 +145,7 @@ export class InteractionEngine {
       }
       return {
         answer: { nonce: message.nonce, action: 'GetNextFragment', items: [] },
-        changes: isNew ? { openInteraction: { reason: message.reason }, ...(mac ? { state: 'in-interaction' as const } : {}) } : {},
+        changes: isNew ? { openInteraction: { reason: message.reason }, ...(mac ? { state: 'in-interaction' as const } : {}), ...(abandon.length ? { abandon } : {}) } : {},
         interactionId: session.interactionId,
         mac,
         setCookie: isNew ? sessionCookie(session) : null,
@@ -197,6 +207,7 @@ export class InteractionEngine {
     if (!isNew && session.interactionId !== null) delete changes.openInteraction;
     else if (isNew && !changes.openInteraction) changes.openInteraction = { reason: whole.reason };
     if (decision.ends) changes.endInteraction = decision.ends;
+    if (abandon.length) changes.abandon = abandon;
     const warnings = [warning, decision.warning].filter(Boolean).join('; ');
     return {
       answer: { nonce: message.nonce, ...decision.answer },
