@@ -153,6 +153,40 @@ describe('a Secure-Mode phone’s job reaches that phone alone', () => {
     expect((await bSecure.say({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', fragment: 'final', items: startUpItems(B) })).dls?.action).toBe('CleanUp');
   }, 60_000);
 
+  it('secure port: only the certificate the device holds, or the one issued for its bootstrap in progress, is let in', async () => {
+    const { service: s, port, securePort, keyProtector } = await service({ secure: true });
+    const b = new HandPhone(B, port, '127.0.0.62');
+    await b.acceptAll(await b.say({ reason: 'start-up', items: startUpItems(B) }), () => startUpItems(B));
+    const bootstrapOf = async (reply: (boot: { items: { name: string; index?: number; value: string }[] }) => { status?: string; name: string; value: string }[]) => {
+      const [prepared] = await prepareBootstraps(s.store, s.pki!, keyProtector!, [B], { pin: { kind: 'none' }, securePort });
+      const boot = (await b.say({ reason: 'solicited', items: known(B) })).dls!;
+      expect(boot.action).toBe('WriteItems');
+      const end = await b.say({ reason: 'reply-to', action: 'WriteItems', status: 'accepted', items: reply(boot) });
+      expect(end.dls?.action).toBe('CleanUp');
+      const tls = { pfx: Buffer.from(itemOf(boot, 'dls-client-certificate')!, 'base64'), passphrase: '', ca: [itemOf(boot, 'dls-server-ca', 0)!], rejectUnauthorized: true, servername: 'localhost' };
+      return { job: prepared!.jobId, phone: new HandPhone(B, securePort, ATTACKER, tls) };
+    };
+    const refusedCert = /the client certificate \(serial [0-9A-F]+\) is not the one LocalDLS holds for 00:1A:E8:12:00:0B, nor one issued for a bootstrap in progress/;
+    // 1. Taken by an outsider claiming B on the Default-Mode port, who reports it unusable: the job fails, its certificate opens nothing.
+    const failed = await bootstrapOf(() => [{ name: 'dls-client-certificate', value: '', status: 'invalid data' }]);
+    expect(s.store.jobs.get(failed.job)?.state).toBe('failed');
+    expectRefused(await failed.phone.say({ reason: 'start-up', items: known(B) }), refusedCert);
+    expect(s.store.device(B)).toMatchObject({ mode: 'default' });
+    // 2. Delivered, then cancelled by the admin: its certificate opens nothing either.
+    const cancelled = await bootstrapOf(() => []);
+    s.store.jobs.cancel(cancelled.job, Date.now());
+    expectRefused(await cancelled.phone.say({ reason: 'start-up', items: known(B) }), refusedCert);
+    // 3. A third bootstrap the phone completes: its certificate works; the earlier ones still do not.
+    const done = await bootstrapOf(() => []);
+    expect((await done.phone.say({ reason: 'start-up', items: known(B) })).dls?.action).toBe('CleanUp');
+    expect(s.store.jobs.get(done.job)?.state).toBe('done');
+    const job = s.store.jobs.add({ mac: B, kind: 'WriteItems', items: [{ name: 'sip-pwd', value: SECRET }] }, Date.now()).id;
+    for (const stale of [failed, cancelled]) expectRefused(await stale.phone.say({ reason: 'solicited', items: known(B) }), refusedCert);
+    expect(s.store.jobs.get(job)).toMatchObject({ state: 'queued', attempts: 0 });
+    const seen = await done.phone.acceptAll(await done.phone.say({ reason: 'solicited', items: known(B) }));
+    expect(itemOf(seen[0]!, 'sip-pwd')).toBe(SECRET);
+  }, 60_000);
+
   it('leaving Secure Mode: the factory reset sent over the secure channel makes A a Default-Mode device at once, its certificate refused from then on', async () => {
     const ctx = await securePhones();
     const s = ctx.service;

@@ -149,10 +149,9 @@ function firstMessage(input: DecisionInput): Decision {
     throw new ProtocolError(`${mac} is in Secure Mode: its requests on the Default-Mode port are refused (manual p.65)`, 403);
   }
   if (secure) {
-    // The bootstrap this certificate comes from: the one sent, or one queued again after its
-    // interaction was cut (expiry, restart) although the phone had taken it.
     const presented = input.clientIdentity!.serial;
-    const boot = jobs.find((j) => j.kind === 'Bootstrap' && (j.state === 'sent' || (j.attempts > 0 && presented !== device?.certSerial)));
+    // The bootstrap this certificate was issued for (the engine lets in no other certificate).
+    const boot = jobs.find((j) => j.kind === 'Bootstrap' && issuedFor(j, presented, device, input.secretOf));
     if (boot) {
       const secret = input.secretOf?.(boot);
       if (secret?.tan !== undefined) {
@@ -160,21 +159,19 @@ function firstMessage(input: DecisionInput): Decision {
         input.interaction.current = { id: boot.id, kind: 'Bootstrap', part: 0, parts: 1, stage: 'tan' };
         return { answer: { action: 'ReadItems', items: [{ name: 'bootstrapping-tan', value: '' }] }, changes: { ...changes, state: 'in-interaction' }, ends: null };
       }
-      const serial = input.clientIdentity!.serial;
-      if (device?.mode === 'secure' && device.certSerial === serial) {
-        // A renewal the phone did not take: it still presents the certificate it had.
-        jobChanges.push({ id: boot.id, state: 'failed', finished: now, error: 'the phone still presents its old certificate: the renewal was not taken' });
-        changes.bootstrap = 'failed';
-      } else {
-        jobChanges.push({ id: boot.id, state: 'done', finished: now, error: null });
-        Object.assign(changes, { mode: 'secure', bootstrap: 'done', certSerial: serial });
-        // Renewed: the certificate it had is no longer trusted.
-        if (device?.mode === 'secure' && device.certSerial) revoke = device.certSerial;
-      }
+      jobChanges.push({ id: boot.id, state: 'done', finished: now, error: null });
+      Object.assign(changes, { mode: 'secure', bootstrap: 'done', certSerial: presented });
+      // Renewed: the certificate it had is no longer trusted.
+      if (device?.mode === 'secure' && device.certSerial) revoke = device.certSerial;
       jobs = jobs.filter((j) => j.id !== boot.id);
-    } else if (device?.mode !== 'secure') {
-      // A certificate from our CA is proof enough; the store may have lost the bootstrap.
-      Object.assign(changes, { mode: 'secure', certSerial: input.clientIdentity!.serial });
+    } else {
+      const renewal = jobs.find((j) => j.kind === 'Bootstrap' && j.state === 'sent');
+      if (renewal) {
+        // A renewal the phone did not take: it still presents the certificate it had.
+        jobChanges.push({ id: renewal.id, state: 'failed', finished: now, error: 'the phone still presents its old certificate: the renewal was not taken' });
+        changes.bootstrap = 'failed';
+        jobs = jobs.filter((j) => j.id !== renewal.id);
+      }
     }
   }
   // A phone that reboots sends start-up: that confirms Restart, factory reset and firmware (manual p.50–57).
@@ -193,6 +190,17 @@ function firstMessage(input: DecisionInput): Decision {
     return withRevoke({ answer: { action: 'ReadAllItems', items: [] }, changes: { ...changes, state: 'in-interaction' }, ends: null });
   }
   return withRevoke(next({ ...input, jobs, device: { ...device, softwareVersion: upsert.softwareVersion ?? device.softwareVersion } }, changes));
+}
+
+/**
+ * Whether a client certificate is the one issued for this bootstrap job: its serial is sealed with
+ * the job. A job sealed before serials were kept is matched as before: sent at least once, to a
+ * device not yet in Secure Mode.
+ */
+export function issuedFor(job: Job, serial: string, device: Device | undefined, secretOf: DecisionInput['secretOf']): boolean {
+  if (job.kind !== 'Bootstrap' || job.attempts === 0 || !['sent', 'queued', 'waiting-busy'].includes(job.state)) return false;
+  const issued = secretOf?.(job)?.serial;
+  return issued === undefined ? device?.mode !== 'secure' : issued === serial;
 }
 
 function confirmReboot(job: Job, items: readonly Item[], now: number): JobChange {

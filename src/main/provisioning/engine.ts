@@ -6,7 +6,7 @@
 import type { Action, Item, WorkpointMessage } from '../wpi';
 import type { Device, ItemValue, Job, ListenerKind, Profile } from '../../shared/model';
 import type { Changes } from '../store';
-import { decide, FIRST_MESSAGE_REASONS, OPENING_REASONS, normalizeMac, itemValue, ProtocolError } from './decide';
+import { decide, FIRST_MESSAGE_REASONS, issuedFor, OPENING_REASONS, normalizeMac, itemValue, ProtocolError } from './decide';
 import { matchProfile } from './profiles';
 import type { JobSecret } from './job-messages';
 import { messageDigest, nonceKey, RecentNonces, rememberInSession, SessionTable, sessionCookie, type Session, type SessionLimits } from './session';
@@ -80,6 +80,16 @@ export class InteractionEngine {
     // On the secure port the certificate names the device, whatever the body says.
     if (cert && claimed !== null && claimed !== cert.mac) {
       throw new ProtocolError(`the client certificate is for ${cert.mac}, but the message claims mac-addr ${claimed || '(not a MAC address)'}: refused`, 403);
+    }
+    // On the secure port a certificate from our CA is not enough: it must be the one the device
+    // holds, or the one issued for its bootstrap in progress (a failed, cancelled or replaced
+    // bootstrap's certificate opens nothing).
+    if (cert) {
+      const device = this.lookups.device(cert.mac);
+      const holds = device?.mode === 'secure' && device.certSerial === cert.serial;
+      if (!holds && !this.lookups.pendingJobs(cert.mac).some((j) => issuedFor(j, cert.serial, device, this.lookups.secretOf?.bind(this.lookups)))) {
+        throw new ProtocolError(`the client certificate (serial ${cert.serial}) is not the one LocalDLS holds for ${cert.mac}, nor one issued for a bootstrap in progress (failed, cancelled or replaced): refused`, 403);
+      }
     }
     const found = this.sessions.find(input.cookieSessionId, input.peerAddress, listener);
     // reply-to always continues (by cookie, else by address). Anything else continues only on its

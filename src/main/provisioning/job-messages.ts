@@ -22,6 +22,8 @@ export interface JobSecret {
   items: { name: string; index?: number; value: string }[];
   /** Last 3 characters of the PIN (manual p.67–68); absent for a bootstrap without PIN. */
   tan?: string;
+  /** Serial of the client certificate issued for this bootstrap: the only one it lets in. */
+  serial?: string;
 }
 
 /** The manual's order for the bootstrap WriteItems (p.64, p.67). */
