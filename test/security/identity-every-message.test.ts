@@ -191,14 +191,16 @@ describe('a Secure-Mode phone’s job reaches that phone alone', () => {
     const ctx = await securePhones();
     const s = ctx.service;
     const serial = s.store.device(A)!.certSerial!;
-    s.store.jobs.cancel(ctx.job, Date.now());
     const reset = s.store.jobs.add({ mac: A, kind: 'FactoryReset', items: [], source: 'bootstrap:undo' }, Date.now()).id;
+    s.store.db.prepare('UPDATE jobs SET id = id + 1000 WHERE id = ?').run(ctx.job);
     // Before it is sent, the Default-Mode port still refuses A.
     expectRefused(await new HandPhone(A, ctx.port, ATTACKER).say({ reason: 'start-up', items: startUpItems(A) }), /is in Secure Mode/);
     const sent = await ctx.aSecure.say({ reason: 'solicited', items: known(A) });
     expect(sent.dls?.action).toBe('Restart');
     expect(s.store.device(A)).toMatchObject({ mode: 'default', bootstrap: null, certSerial: null });
     expect(s.pki!.isRevoked(serial)).toBe(true);
+    // The password job queued while A was secure is not left for whoever claims A in clear text.
+    expect(s.store.jobs.get(ctx.job + 1000)).toMatchObject({ state: 'cancelled', error: expect.stringContaining('the phone left Secure Mode') as unknown });
     // The old certificate opens nothing any more.
     const withOld = await ctx.aSecure.say({ reason: 'start-up', items: known(A) }).catch((e: Error) => ({ status: 0, body: e.message }) as Reply);
     expect(withOld.status).toBe(403);

@@ -459,6 +459,9 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
       // A factory reset returns the phone to Default Mode (§5.7): from now on it is a Default-Mode
       // device, so its start-up on the Default-Mode port is served, and its certificate is revoked.
       Object.assign(changes, { mode: 'default', bootstrap: null, certSerial: null });
+      // Jobs queued for the secure phone would now travel in clear to whoever claims its MAC first.
+      const held = input.jobs.filter((j) => j.id !== job.id && (j.state === 'queued' || j.state === 'waiting-busy'));
+      changes.jobs = [...(changes.jobs ?? []), ...held.map((j): JobChange => ({ id: j.id, state: 'cancelled', finished: now, error: 'cancelled: the phone left Secure Mode (factory reset), so this job would travel in clear text; add it again if it should' }))];
     }
     const revoke = leaving && input.device?.certSerial ? { revoke: input.device.certSerial } : {};
     return { answer, changes: { ...changes, state: 'idle' }, ends: job.kind, ...(warning ? { warning } : {}), ...revoke };
