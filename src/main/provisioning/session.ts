@@ -94,27 +94,28 @@ export class SessionTable {
   insert(session: Session): void {
     const own = this.limits.maxSessionsPerAddress ?? DEFAULT_MAX_SESSIONS_PER_ADDRESS;
     // One address filling the table evicts its own sessions, not the other addresses' phones.
-    while ((this.perAddress.get(session.peerAddress) ?? 0) >= own) this.remove(this.oldestOf(session.peerAddress)!);
+    while ((this.perAddress.get(peerKey(session.peerAddress)) ?? 0) >= own) this.remove(this.oldestOf(peerKey(session.peerAddress))!);
     while (this.byId.size >= this.limits.maxSessions) this.remove(this.oldestOf(this.busiestAddress())!);
     this.byId.set(session.id, session);
     this.byPeer.set(`${session.listener}|${session.peerAddress}`, session);
-    this.perAddress.set(session.peerAddress, (this.perAddress.get(session.peerAddress) ?? 0) + 1);
+    this.perAddress.set(peerKey(session.peerAddress), (this.perAddress.get(peerKey(session.peerAddress)) ?? 0) + 1);
   }
 
   /**
    * The sessions insert() would drop to make room for a session of this address, without dropping
    * them: the engine closes their interactions in the same commit that opens the new one.
    */
-  evictionsFor(peerAddress: string, leaving: Session | undefined): Session[] {
+  evictionsFor(address: string, leaving: Session | undefined): Session[] {
+    const peerAddress = peerKey(address);
     const gone = new Set<Session>(leaving ? [leaving] : []);
     const perAddress = new Map(this.perAddress);
     const drop = (s: Session) => {
       gone.add(s);
-      perAddress.set(s.peerAddress, (perAddress.get(s.peerAddress) ?? 1) - 1);
+      perAddress.set(peerKey(s.peerAddress), (perAddress.get(peerKey(s.peerAddress)) ?? 1) - 1);
     };
-    if (leaving) perAddress.set(leaving.peerAddress, (perAddress.get(leaving.peerAddress) ?? 1) - 1);
+    if (leaving) perAddress.set(peerKey(leaving.peerAddress), (perAddress.get(peerKey(leaving.peerAddress)) ?? 1) - 1);
     const oldest = (address: string) => {
-      for (const s of this.byId.values()) if (s.peerAddress === address && !gone.has(s)) return s;
+      for (const s of this.byId.values()) if (peerKey(s.peerAddress) === address && !gone.has(s)) return s;
       return undefined;
     };
     const own = this.limits.maxSessionsPerAddress ?? DEFAULT_MAX_SESSIONS_PER_ADDRESS;
@@ -130,7 +131,7 @@ export class SessionTable {
   }
 
   private oldestOf(address: string): Session | undefined {
-    for (const s of this.byId.values()) if (s.peerAddress === address) return s;
+    for (const s of this.byId.values()) if (peerKey(s.peerAddress) === address) return s;
     return undefined;
   }
 
@@ -247,9 +248,10 @@ export class SessionTable {
   remove(session: Session): void {
     this.dropAssembly(session);
     if (!this.byId.delete(session.id)) return;
-    const n = (this.perAddress.get(session.peerAddress) ?? 1) - 1;
-    if (n > 0) this.perAddress.set(session.peerAddress, n);
-    else this.perAddress.delete(session.peerAddress);
+    const address = peerKey(session.peerAddress);
+    const n = (this.perAddress.get(address) ?? 1) - 1;
+    if (n > 0) this.perAddress.set(address, n);
+    else this.perAddress.delete(address);
     const key = `${session.listener}|${session.peerAddress}`;
     if (this.byPeer.get(key) === session) this.byPeer.delete(key);
   }
