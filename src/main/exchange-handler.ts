@@ -121,7 +121,7 @@ export class ExchangeHandler implements RequestHandler {
         peerAddress: f.peerAddress, peerPort: f.peerPort, tlsProtocol: null, tlsCipher: null, method: null, path: null,
         httpStatus: 0, requestHeaders: [], requestBody: Buffer.alloc(0), responseHeaders: [], responseBody: Buffer.alloc(0),
         mac: null, reason: null, replyAction: null, replyStatus: null, nonce: null, fragment: null, itemCount: 0, action: null,
-        error: `TLS handshake failed: ${f.reason}`, warning: note || null,
+        error: f.reason.startsWith('connection ') ? f.reason : `TLS handshake failed: ${f.reason}`, warning: note || null,
       },
       {},
       null,

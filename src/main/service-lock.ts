@@ -1,64 +1,54 @@
 /**
- * One running service per data folder. The lock is a file holding the owner's pid, created with
- * O_EXCL; a lock whose process is gone (a crash, kill -9) is taken over. Read-only commands
- * (devices, traffic, job add …) do not take it: SQLite's WAL lets them work beside the service.
+ * One running service per data folder. The lock is an exclusive SQLite lock (an OS file lock
+ * underneath) held by an open connection for the service's lifetime: the OS drops it when the
+ * process ends, however it ends, so a crashed owner never blocks a start, and two services
+ * starting at once cannot both get it. The owner's pid goes into a side file, only to name it.
+ * Read-only commands (devices, traffic, job add …) do not take it: SQLite's WAL lets them work
+ * beside the service.
  */
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 
 export interface ServiceLock {
   release(): void;
 }
 
 export const LOCK_FILE = 'service.lock';
+export const PID_FILE = 'service.pid';
 
-export function acquireServiceLock(dataDir: string): ServiceLock {
+export function acquireServiceLock(dataDir: string, nativeBinding?: string): ServiceLock {
   const path = join(dataDir, LOCK_FILE);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, 'wx', 0o600);
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      let held = true;
-      return {
-        release() {
-          if (!held) return;
-          held = false;
-          // Only our own lock: a later owner's file is left alone.
-          if (ownerOf(path) === process.pid) unlinkSync(path);
-        },
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = ownerOf(path);
-      if (owner !== null && owner !== process.pid && alive(owner)) {
-        throw new Error(`another LocalDLS service (process ${owner}) is running on the data folder ${dataDir}: stop it first, or give this one another --data-dir (if no LocalDLS service runs, delete ${path})`);
-      }
-      // Left by a process that is gone: take it over.
-      try {
-        unlinkSync(path);
-      } catch {
-        /* another starter took it over first: the next attempt says so */
-      }
+  const db = new BetterSqlite3(path, { timeout: 0, ...(nativeBinding ? { nativeBinding } : {}) });
+  try {
+    // EXCLUSIVE locking mode keeps the write lock after the first transaction until close.
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.exec('BEGIN EXCLUSIVE');
+    db.exec('CREATE TABLE IF NOT EXISTS owner (pid INTEGER NOT NULL, since INTEGER NOT NULL)');
+    db.prepare('DELETE FROM owner').run();
+    db.prepare('INSERT INTO owner (pid, since) VALUES (?, ?)').run(process.pid, Date.now());
+    db.exec('COMMIT');
+  } catch (err) {
+    db.close();
+    if ((err as { code?: string }).code === 'SQLITE_BUSY') {
+      const owner = ownerPid(dataDir);
+      throw new Error(`another LocalDLS service${owner ? ` (process ${owner})` : ''} is running on the data folder ${dataDir}: stop it first, or give this one another --data-dir`);
     }
+    throw err;
   }
-  throw new Error(`could not lock the data folder ${dataDir} (${path}): another LocalDLS service may be starting on it`);
+  writeFileSync(join(dataDir, PID_FILE), `${process.pid}\n`, { mode: 0o600 });
+  return {
+    release() {
+      if (db.open) db.close();
+    },
+  };
 }
 
-function ownerOf(path: string): number | null {
+function ownerPid(dataDir: string): number | null {
   try {
-    const pid = Number(readFileSync(path, 'utf8').trim());
+    const pid = Number(readFileSync(join(dataDir, PID_FILE), 'utf8').trim());
     return Number.isInteger(pid) && pid > 0 ? pid : null;
   } catch {
     return null;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -92,7 +92,7 @@ export class Service {
     const protector = this.config.keyProtector;
     // One service per data folder: the recovery below closes every interaction left open, which
     // must never be another running service's.
-    this.lock = acquireServiceLock(this.config.dataDir);
+    this.lock = acquireServiceLock(this.config.dataDir, this.config.store?.nativeBinding);
     const recovered = this.recover(Date.now());
     const identity = await loadOrCreateDefaultIdentity(this.config.dataDir, protector);
     this.listener = new WpiListener({

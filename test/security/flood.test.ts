@@ -73,26 +73,28 @@ function connect(port: number, from: string, secure = false): Promise<{ socket: 
 }
 
 describe('(a) Slowloris from one address', () => {
-  it('default limits: the attacker holds at most 256 connections that have not completed a request; phones from other addresses are served', async () => {
+  // Generous timeouts: the attacker shares this process (and its two cores) with the service.
+  it('default limits: the attacker holds at most 256 connections that have not completed a request; phones from other addresses are served', { timeout: 90_000 }, async () => {
     const { service, port, listener } = await start();
-    const a = attack(port, 400);
+    const a = attack(port, 300);
     await a.start();
     await until(() => listener.connections.of(ATTACKER).pending === 256, 'the attacker at its pending limit');
     const phones = await runPhones(port, 20, 5, (i) => `127.0.51.${1 + i}`);
-    expect(listener.connections.of(ATTACKER).pending).toBe(256);
+    // (Fewer once the service closes some at the handshake / headers timeout, before they are reopened.)
+    expect(listener.connections.of(ATTACKER).pending).toBeLessThanOrEqual(256);
     a.stop();
     expect(phones.failures).toEqual([]);
     expect(phones.served / 20).toBeGreaterThanOrEqual(0.95);
-    expect(errors(service)).toContain(`TLS handshake failed: connection refused: ${ATTACKER} already has 256 connections that have not completed a request (limit 256 per address)`);
+    expect(errors(service)).toContain(`connection refused: ${ATTACKER} already has 256 connections that have not completed a request (limit 256 per address)`);
     // The bookkeeping lets go of the attacker once its connections are closed.
     await until(() => listener.connections.of(ATTACKER).open === 0, 'the attacker forgotten');
     expect(listener.connections.addresses).toBe(0);
   });
 
-  it('per-address limits raised: at the overall cap the attacker, holding the most, gives up connections to the phones', async () => {
+  it('per-address limits raised: at the overall cap the attacker, holding the most, gives up connections to the phones', { timeout: 90_000 }, async () => {
     const limits = { maxConnections: 200, maxConnectionsPerAddress: 10_000, maxPendingPerAddress: 10_000 };
     const { service, port, listener } = await start({ limits });
-    const a = attack(port, 400);
+    const a = attack(port, 300);
     await a.start();
     await until(() => listener.connections.size === 200, 'the listener full');
     expect(listener.connections.of(ATTACKER).open).toBe(200);
@@ -101,8 +103,8 @@ describe('(a) Slowloris from one address', () => {
     expect(phones.failures).toEqual([]);
     expect(phones.served / 20).toBeGreaterThanOrEqual(0.95);
     const rows = errors(service);
-    expect(rows).toContain(`TLS handshake failed: connection refused: listener at its limit of 200 connections, and ${ATTACKER} already holds 200 of them`);
-    expect(rows.some((e) => /^TLS handshake failed: connection dropped: listener at its limit of 200 connections: 127\.0\.0\.2 held the most \(200\), one dropped for 127\.0\.52\.\d+$/.test(e))).toBe(true);
+    expect(rows).toContain(`connection refused: listener at its limit of 200 connections, and ${ATTACKER} already holds 200 of them`);
+    expect(rows.some((e) => /^connection dropped: listener at its limit of 200 connections: 127\.0\.0\.2 held the most \(200\), one dropped for 127\.0\.52\.\d+$/.test(e))).toBe(true);
   });
 });
 
@@ -166,7 +168,7 @@ describe('(c) per-address limits', () => {
     const row = service.store.exchanges({ limit: 10 }).find((x) => x.peerAddress === '127.0.0.9');
     expect(row).toMatchObject({
       kind: 'tls-failure', listener: 'default', localPort: port, httpStatus: 0,
-      error: 'TLS handshake failed: connection refused: 127.0.0.9 already has 3 connections that have not completed a request (limit 3 per address)',
+      error: 'connection refused: 127.0.0.9 already has 3 connections that have not completed a request (limit 3 per address)',
     });
     expect(row?.peerPort).toBe(fourth.localPort);
     expect(row?.warning).toMatch(/NAT.*maxPendingPerAddress/);
@@ -187,7 +189,7 @@ describe('(c) per-address limits', () => {
     await until(() => listener.connections.of('127.0.0.11').open === 6, 'six open');
     const seventh = await connect(port, '127.0.0.11');
     expect((await seventh.closed).length).toBe(0);
-    expect(errors(service)).toContain('TLS handshake failed: connection refused: 127.0.0.11 already has 6 open connections (limit 6 per address)');
+    expect(errors(service)).toContain('connection refused: 127.0.0.11 already has 6 open connections (limit 6 per address)');
   });
 
   it('counts an IPv4 client of an IPv6 socket (::ffff:127.0.0.2) under its IPv4 address', async () => {
@@ -198,10 +200,10 @@ describe('(c) per-address limits', () => {
     const third = await connect(port, ATTACKER);
     expect((await third.closed).length).toBe(0);
     const row = service.store.exchanges({ limit: 1 })[0];
-    expect(row).toMatchObject({ peerAddress: `::ffff:${ATTACKER}`, error: `TLS handshake failed: connection refused: ${ATTACKER} already has 2 connections that have not completed a request (limit 2 per address)` });
+    expect(row).toMatchObject({ peerAddress: `::ffff:${ATTACKER}`, error: `connection refused: ${ATTACKER} already has 2 connections that have not completed a request (limit 2 per address)` });
   });
 
-  it('serves 40 phones behind one NAT address at once with the default limits', async () => {
+  it('serves 40 phones behind one NAT address at once with the default limits', { timeout: 90_000 }, async () => {
     const { port, listener } = await start();
     const phones = await runPhones(port, 40, 40, () => '127.0.0.12');
     expect(phones.failures).toEqual([]);

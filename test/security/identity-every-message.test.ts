@@ -15,6 +15,9 @@ import BetterSqlite3 from 'better-sqlite3';
 import { prepareBootstraps } from '../../src/main/bootstrap';
 import { passphraseProtector } from '../../src/main/pki';
 import { Service } from '../../src/main/service';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { acquireServiceLock } from '../../src/main/service-lock';
 import { BIN } from '../support/cli';
 import { startUpItems } from '../support/messages';
 import { tempDirs } from '../support/tmp';
@@ -150,18 +153,54 @@ describe('a Secure-Mode phone’s job reaches that phone alone', () => {
     expect((await bSecure.say({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', fragment: 'final', items: startUpItems(B) })).dls?.action).toBe('CleanUp');
   }, 60_000);
 
+  it('secure port: only the certificate the device holds, or the one issued for its bootstrap in progress, is let in', async () => {
+    const { service: s, port, securePort, keyProtector } = await service({ secure: true });
+    const b = new HandPhone(B, port, '127.0.0.62');
+    await b.acceptAll(await b.say({ reason: 'start-up', items: startUpItems(B) }), () => startUpItems(B));
+    const bootstrapOf = async (reply: (boot: { items: { name: string; index?: number; value: string }[] }) => { status?: string; name: string; value: string }[]) => {
+      const [prepared] = await prepareBootstraps(s.store, s.pki!, keyProtector!, [B], { pin: { kind: 'none' }, securePort });
+      const boot = (await b.say({ reason: 'solicited', items: known(B) })).dls!;
+      expect(boot.action).toBe('WriteItems');
+      const end = await b.say({ reason: 'reply-to', action: 'WriteItems', status: 'accepted', items: reply(boot) });
+      expect(end.dls?.action).toBe('CleanUp');
+      const tls = { pfx: Buffer.from(itemOf(boot, 'dls-client-certificate')!, 'base64'), passphrase: '', ca: [itemOf(boot, 'dls-server-ca', 0)!], rejectUnauthorized: true, servername: 'localhost' };
+      return { job: prepared!.jobId, phone: new HandPhone(B, securePort, ATTACKER, tls) };
+    };
+    const refusedCert = /the client certificate \(serial [0-9A-F]+\) is not the one LocalDLS holds for 00:1A:E8:12:00:0B, nor one issued for a bootstrap in progress/;
+    // 1. Taken by an outsider claiming B on the Default-Mode port, who reports it unusable: the job fails, its certificate opens nothing.
+    const failed = await bootstrapOf(() => [{ name: 'dls-client-certificate', value: '', status: 'invalid data' }]);
+    expect(s.store.jobs.get(failed.job)?.state).toBe('failed');
+    expectRefused(await failed.phone.say({ reason: 'start-up', items: known(B) }), refusedCert);
+    expect(s.store.device(B)).toMatchObject({ mode: 'default' });
+    // 2. Delivered, then cancelled by the admin: its certificate opens nothing either.
+    const cancelled = await bootstrapOf(() => []);
+    s.store.jobs.cancel(cancelled.job, Date.now());
+    expectRefused(await cancelled.phone.say({ reason: 'start-up', items: known(B) }), refusedCert);
+    // 3. A third bootstrap the phone completes: its certificate works; the earlier ones still do not.
+    const done = await bootstrapOf(() => []);
+    expect((await done.phone.say({ reason: 'start-up', items: known(B) })).dls?.action).toBe('CleanUp');
+    expect(s.store.jobs.get(done.job)?.state).toBe('done');
+    const job = s.store.jobs.add({ mac: B, kind: 'WriteItems', items: [{ name: 'sip-pwd', value: SECRET }] }, Date.now()).id;
+    for (const stale of [failed, cancelled]) expectRefused(await stale.phone.say({ reason: 'solicited', items: known(B) }), refusedCert);
+    expect(s.store.jobs.get(job)).toMatchObject({ state: 'queued', attempts: 0 });
+    const seen = await done.phone.acceptAll(await done.phone.say({ reason: 'solicited', items: known(B) }));
+    expect(itemOf(seen[0]!, 'sip-pwd')).toBe(SECRET);
+  }, 60_000);
+
   it('leaving Secure Mode: the factory reset sent over the secure channel makes A a Default-Mode device at once, its certificate refused from then on', async () => {
     const ctx = await securePhones();
     const s = ctx.service;
     const serial = s.store.device(A)!.certSerial!;
-    s.store.jobs.cancel(ctx.job, Date.now());
     const reset = s.store.jobs.add({ mac: A, kind: 'FactoryReset', items: [], source: 'bootstrap:undo' }, Date.now()).id;
+    s.store.db.prepare('UPDATE jobs SET id = id + 1000 WHERE id = ?').run(ctx.job);
     // Before it is sent, the Default-Mode port still refuses A.
     expectRefused(await new HandPhone(A, ctx.port, ATTACKER).say({ reason: 'start-up', items: startUpItems(A) }), /is in Secure Mode/);
     const sent = await ctx.aSecure.say({ reason: 'solicited', items: known(A) });
     expect(sent.dls?.action).toBe('Restart');
     expect(s.store.device(A)).toMatchObject({ mode: 'default', bootstrap: null, certSerial: null });
     expect(s.pki!.isRevoked(serial)).toBe(true);
+    // The password job queued while A was secure is not left for whoever claims A in clear text.
+    expect(s.store.jobs.get(ctx.job + 1000)).toMatchObject({ state: 'cancelled', error: expect.stringContaining('the phone left Secure Mode') as unknown });
     // The old certificate opens nothing any more.
     const withOld = await ctx.aSecure.say({ reason: 'start-up', items: known(A) }).catch((e: Error) => ({ status: 0, body: e.message }) as Reply);
     expect(withOld.status).toBe(403);
@@ -187,6 +226,53 @@ describe('a Secure-Mode phone’s job reaches that phone alone', () => {
     expect(twoMacs.body).toBe('the message names more than one MAC in its mac-addr items: refused\n');
     expect(s.store.items(A).find((i) => i.name === 'sip-pwd')?.value).toBe('a');
     expect(s.store.device(B)?.state).toBe('in-interaction');
+  });
+
+  it('a forged or other-port cookie is not matched by address: the phone behind the same NAT address keeps its interaction', async () => {
+    const { service: s, port } = await service();
+    const nat = '127.0.0.80';
+    const p1 = new HandPhone(A, port, nat);
+    await p1.acceptAll(await p1.say({ reason: 'start-up', items: startUpItems(A) }), () => startUpItems(A));
+    const job = s.store.jobs.add({ mac: A, kind: 'WriteItems', items: [{ name: 'e164', value: '7' }] }, Date.now()).id;
+    expect((await p1.say({ reason: 'solicited', items: known(A) })).dls?.action).toBe('WriteItems');
+    // Another device behind the same address, with a made-up cookie and no mac-addr.
+    const forged = await send(port, p1.xml({ reason: 'reply-to', action: 'WriteItems', status: 'accepted', items: [] }), { from: nat, cookie: 'JSESSIONID=00112233445566778899AABBCCDDEEFF' });
+    expectRefused(forged, /its session cookie names no open interaction/);
+    expect(s.store.jobs.get(job)?.state).toBe('sent');
+    expect((await p1.say({ reason: 'reply-to', action: 'WriteItems', status: 'accepted', items: [] })).dls?.action).toBe('CleanUp');
+    expect(s.store.jobs.get(job)?.state).toBe('done');
+  });
+
+  it('an interaction replaced or squeezed out is closed in the store and its job queued again, never stranded; a status or clean-up cannot replace one', async () => {
+    const { service: s, port } = await service();
+    const a = new HandPhone(A, port, '127.0.0.81');
+    await a.acceptAll(await a.say({ reason: 'start-up', items: startUpItems(A) }), () => startUpItems(A));
+    const job = s.store.jobs.add({ mac: A, kind: 'WriteItems', items: [{ name: 'e164', value: '8' }] }, Date.now()).id;
+    expect((await a.say({ reason: 'solicited', items: known(A) })).dls?.action).toBe('WriteItems');
+    const outsider = new HandPhone(A, port, ATTACKER);
+    expectRefused(await outsider.say({ reason: 'clean-up', items: [...startUpItems(A), { name: 'cleanup-reason', value: 'x' }] }), /which has an interaction open: it must continue that interaction/);
+    expectRefused(await outsider.say({ reason: 'status', items: startUpItems(A) }), /which has an interaction open/);
+    expect(s.store.jobs.get(job)?.state).toBe('sent');
+    // A start-up naming A starts a new flow (a rebooted phone does that): the old one is closed now.
+    const interactionBefore = s.store.exchanges({ mac: A, limit: 1 })[0]!.interactionId!;
+    expect((await outsider.say({ reason: 'start-up', items: known(A) })).status).toBe(200);
+    expect(s.store.interaction(interactionBefore)).toMatchObject({ endReason: 'abandoned: the phone started a new interaction' });
+    // The job went out again in the new interaction (counted), not stranded as `sent` of a dead one.
+    expect(s.store.jobs.get(job)).toMatchObject({ state: 'sent', attempts: 2 });
+    expectRefused(await a.say({ reason: 'reply-to', action: 'WriteItems', status: 'accepted', items: [] }), /its session cookie names no open interaction/);
+    // Squeezed out: sessions evicted to make room are closed in the store too.
+    const t = new Service({ dataDir: newDir(), host: '127.0.0.1', port: 0, autoContact: false });
+    running.push(t);
+    const tPort = (await t.start()).port;
+    (t.handler.engine.sessions as unknown as { limits: { maxSessionsPerAddress: number } }).limits.maxSessionsPerAddress = 2;
+    for (const [i, mac] of ['00:1A:E8:12:01:01', '00:1A:E8:12:01:02', '00:1A:E8:12:01:03'].entries()) {
+      expect((await new HandPhone(mac, tPort, ATTACKER).say({ reason: 'start-up', items: startUpItems(mac), nonce: `SQUEEZE-${i}` })).dls?.action).toBe('ReadAllItems');
+    }
+    expect(t.handler.engine.sessions.size).toBe(2);
+    const open = t.store.db.prepare('SELECT count(*) AS n FROM interactions WHERE ended IS NULL').get() as { n: number };
+    expect(open.n).toBe(2);
+    expect(t.store.device('00:1A:E8:12:01:01')?.state).toBe('idle');
+    expect(t.store.db.prepare(`SELECT end_reason AS r FROM interactions WHERE ended IS NOT NULL`).all()).toEqual([{ r: 'abandoned: too many interactions open (this address holds its share)' }]);
   });
 
   it('a late reply-to, after the interaction ended, gets no job and is recorded as refused', async () => {
@@ -265,10 +351,12 @@ describe('late deployment status reports', () => {
     await a.acceptAll(await a.say({ reason: 'start-up', items: startUpItems(A) }), () => startUpItems(A));
     const job = s.store.jobs.add({ mac: A, kind: 'FileDeployment', items: fileJob }, Date.now()).id;
     expect((await a.say({ reason: 'solicited', items: known(A) })).dls?.action).toBe('FileDeployment');
-    // The download takes longer than the session lives: swept, the job queued again.
+    // The download takes longer than the session lives: swept; the job waits for its report, and
+    // the phone's next contact (before the report) does not get the file again.
     s.sweep(Date.now() + 10 * 60_000);
-    expect(s.store.jobs.get(job)).toMatchObject({ state: 'queued', attempts: 1 });
+    expect(s.store.jobs.get(job)).toMatchObject({ state: 'sent', attempts: 1 });
     expect(s.store.device(A)?.state).toBe('idle');
+    expect((await a.say({ reason: 'local-changes', items: known(A) }, { cookie: null })).dls?.action).toBe('CleanUp');
     // The phone's report arrives on a new connection, without a cookie.
     const late = await a.say({ reason: 'status', items: report(A) }, { cookie: null });
     expect(late.dls?.action).toBe('CleanUp');
@@ -281,6 +369,21 @@ describe('late deployment status reports', () => {
     expect(s.store.exchanges({ limit: 1 })[0]!.warning).toBe('status report for no deployment waiting for one');
   });
 
+  it('a report is matched by the file it names: one about another file finishes nothing; no report at all fails the job in time', async () => {
+    const { service: s, port } = await service();
+    const a = new HandPhone(A, port, '127.0.0.69');
+    await a.acceptAll(await a.say({ reason: 'start-up', items: startUpItems(A) }), () => startUpItems(A));
+    const job = s.store.jobs.add({ mac: A, kind: 'FileDeployment', items: fileJob }, Date.now()).id;
+    expect((await a.say({ reason: 'solicited', items: known(A) })).dls?.action).toBe('FileDeployment');
+    s.sweep(Date.now() + 10 * 60_000);
+    const other = [...startUpItems(A), { name: 'file-deployment-status', index: 1, value: 'failed' }, { name: 'file-deployment-name', index: 1, value: 'ringer.wav' }];
+    expect((await a.say({ reason: 'status', items: other }, { cookie: null })).dls?.action).toBe('CleanUp');
+    expect(s.store.jobs.get(job)).toMatchObject({ state: 'sent' });
+    expect(s.store.exchanges({ limit: 1 })[0]!.warning).toBe('status report for no deployment waiting for one');
+    s.sweep(Date.now() + 31 * 60_000);
+    expect(s.store.jobs.get(job)).toMatchObject({ state: 'failed', error: 'the phone sent no status report within 30 minutes after the FileDeployment was sent' });
+  });
+
   it('after a restart: a status finishes the deployment, a start-up confirms the firmware, neither is sent again', async () => {
     const first = await service();
     const a = new HandPhone(A, first.port, '127.0.0.68');
@@ -290,7 +393,8 @@ describe('late deployment status reports', () => {
     expect((await a.say({ reason: 'solicited', items: known(A) })).dls?.action).toBe('FileDeployment');
     await stop(first.service);
     const second = await service({ dataDir: first.dataDir });
-    expect(second.info.recovered).toMatchObject({ interactions: 1, devices: 1, jobs: 1, requeued: 1, failed: 0 });
+    // The deployment waits for its report (not queued again: the file would be deployed twice).
+    expect(second.info.recovered).toMatchObject({ interactions: 1, devices: 1, jobs: 0, requeued: 0, failed: 0, awaitingReturn: 1 });
     const late = await a.say({ reason: 'status', items: report(A) }, { port: second.port, cookie: null });
     // Finished, and the interaction the report opened goes on with the next job.
     expect(late.dls?.action).toBe('SoftwareDeployment');
@@ -359,7 +463,7 @@ describe('recovery at start', () => {
     expect(s.store.jobs.get(firmware)).toMatchObject({ state: 'failed', error: 'the phone did not come back within 60 minutes after the SoftwareDeployment was sent' });
   });
 
-  it('one service per data folder: a second `serve` on it is refused with the owner’s pid; a dead owner’s lock is taken over', async () => {
+  it('one service per data folder: a second `serve` on it is refused with the owner’s pid; a killed owner blocks nothing', async () => {
     const dir = newDir();
     const serve = (port = '0') => spawn(process.execPath, [BIN, 'serve', '--data-dir', dir, '--host', '127.0.0.1', '--port', port, '--no-auto-contact'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const first = serve();
@@ -375,8 +479,12 @@ describe('recovery at start', () => {
     const [code] = (await once(second, 'exit')) as [number];
     expect(code).not.toBe(0);
     expect(err).toContain(`another LocalDLS service (process ${first.pid}) is running on the data folder ${dir}: stop it first`);
+    // Two at once in one process are refused as well (the lock is SQLite's, on the file).
+    expect(() => acquireServiceLock(dir)).toThrow(/another LocalDLS service \(process \d+\) is running on the data folder/);
     first.kill('SIGKILL');
     await once(first, 'exit');
+    // A pid file naming a live process (pid 1) blocks nothing: the OS lock is the truth.
+    writeFileSync(join(dir, 'service.pid'), '1\n');
     // The killed service's lock is left behind; the next start takes it over.
     const third = serve();
     let out3 = '';

@@ -168,7 +168,9 @@ export class WpiListener {
   /** Binds; resolves with the port actually bound (0 picks a free one). */
   listen(): Promise<number> {
     const o = this.options;
-    return bind(this.server, o.port, o.host, o.kind === 'default' ? 'Default-Mode' : 'Secure-Mode', o.kind === 'default' ? '--port' : '--secure-port');
+    // A deep accept queue: a host that opens connections in bursts (and is refused at once) must
+    // not overflow it, or the kernel drops the phones' connection attempts before we see them.
+    return bind(this.server, o.port, o.host, o.kind === 'default' ? 'Default-Mode' : 'Secure-Mode', o.kind === 'default' ? '--port' : '--secure-port', ACCEPT_BACKLOG);
   }
 
   close(): Promise<void> {
@@ -368,6 +370,8 @@ export class WpiListener {
     res.end(response.body);
   }
 }
+
+const ACCEPT_BACKLOG = 4096;
 
 const NAT_HINT = 'if many phones share this address (NAT), raise limits.maxConnectionsPerAddress / maxPendingPerAddress (docs/security.md, "Fairness under flood")';
 

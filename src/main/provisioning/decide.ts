@@ -149,10 +149,9 @@ function firstMessage(input: DecisionInput): Decision {
     throw new ProtocolError(`${mac} is in Secure Mode: its requests on the Default-Mode port are refused (manual p.65)`, 403);
   }
   if (secure) {
-    // The bootstrap this certificate comes from: the one sent, or one queued again after its
-    // interaction was cut (expiry, restart) although the phone had taken it.
     const presented = input.clientIdentity!.serial;
-    const boot = jobs.find((j) => j.kind === 'Bootstrap' && (j.state === 'sent' || (j.attempts > 0 && presented !== device?.certSerial)));
+    // The bootstrap this certificate was issued for (the engine lets in no other certificate).
+    const boot = jobs.find((j) => j.kind === 'Bootstrap' && issuedFor(j, presented, device, input.secretOf));
     if (boot) {
       const secret = input.secretOf?.(boot);
       if (secret?.tan !== undefined) {
@@ -160,21 +159,19 @@ function firstMessage(input: DecisionInput): Decision {
         input.interaction.current = { id: boot.id, kind: 'Bootstrap', part: 0, parts: 1, stage: 'tan' };
         return { answer: { action: 'ReadItems', items: [{ name: 'bootstrapping-tan', value: '' }] }, changes: { ...changes, state: 'in-interaction' }, ends: null };
       }
-      const serial = input.clientIdentity!.serial;
-      if (device?.mode === 'secure' && device.certSerial === serial) {
-        // A renewal the phone did not take: it still presents the certificate it had.
-        jobChanges.push({ id: boot.id, state: 'failed', finished: now, error: 'the phone still presents its old certificate: the renewal was not taken' });
-        changes.bootstrap = 'failed';
-      } else {
-        jobChanges.push({ id: boot.id, state: 'done', finished: now, error: null });
-        Object.assign(changes, { mode: 'secure', bootstrap: 'done', certSerial: serial });
-        // Renewed: the certificate it had is no longer trusted.
-        if (device?.mode === 'secure' && device.certSerial) revoke = device.certSerial;
-      }
+      jobChanges.push({ id: boot.id, state: 'done', finished: now, error: null });
+      Object.assign(changes, { mode: 'secure', bootstrap: 'done', certSerial: presented });
+      // Renewed: the certificate it had is no longer trusted.
+      if (device?.mode === 'secure' && device.certSerial) revoke = device.certSerial;
       jobs = jobs.filter((j) => j.id !== boot.id);
-    } else if (device?.mode !== 'secure') {
-      // A certificate from our CA is proof enough; the store may have lost the bootstrap.
-      Object.assign(changes, { mode: 'secure', certSerial: input.clientIdentity!.serial });
+    } else {
+      const renewal = jobs.find((j) => j.kind === 'Bootstrap' && j.state === 'sent');
+      if (renewal) {
+        // A renewal the phone did not take: it still presents the certificate it had.
+        jobChanges.push({ id: renewal.id, state: 'failed', finished: now, error: 'the phone still presents its old certificate: the renewal was not taken' });
+        changes.bootstrap = 'failed';
+        jobs = jobs.filter((j) => j.id !== renewal.id);
+      }
     }
   }
   // A phone that reboots sends start-up: that confirms Restart, factory reset and firmware (manual p.50–57).
@@ -193,6 +190,17 @@ function firstMessage(input: DecisionInput): Decision {
     return withRevoke({ answer: { action: 'ReadAllItems', items: [] }, changes: { ...changes, state: 'in-interaction' }, ends: null });
   }
   return withRevoke(next({ ...input, jobs, device: { ...device, softwareVersion: upsert.softwareVersion ?? device.softwareVersion } }, changes));
+}
+
+/**
+ * Whether a client certificate is the one issued for this bootstrap job: its serial is sealed with
+ * the job. A job sealed before serials were kept is matched as before: sent at least once, to a
+ * device not yet in Secure Mode.
+ */
+export function issuedFor(job: Job, serial: string, device: Device | undefined, secretOf: DecisionInput['secretOf']): boolean {
+  if (job.kind !== 'Bootstrap' || job.attempts === 0 || !['sent', 'queued', 'waiting-busy'].includes(job.state)) return false;
+  const issued = secretOf?.(job)?.serial;
+  return issued === undefined ? device?.mode !== 'secure' : issued === serial;
 }
 
 function confirmReboot(job: Job, items: readonly Item[], now: number): JobChange {
@@ -364,14 +372,13 @@ function status(input: DecisionInput): Decision {
   return end(changes, current ? undefined : 'status report for no deployment waiting for one');
 }
 
-/** A FileDeployment of this device that was sent and is still open, preferring the file named. */
+/** The FileDeployment of this device, sent and still open, that deploys the file the report names. */
 function lateDeployment(input: DecisionInput): number | null {
-  const sent = input.jobs.filter((j) => j.kind === 'FileDeployment' && j.sent !== null);
-  if (sent.length === 0) return null;
   const name = itemValue(input.message.items, 'file-deployment-name');
+  if (!name) return null;
   const names = (j: Job) => j.items.filter((i) => i.name === 'file-name' || i.name === 'file-https-base-url').map((i) => i.value);
-  const named = name ? sent.find((j) => names(j).some((v) => v === name || v.endsWith(`/${name}`))) : undefined;
-  return (named ?? sent[0]!).id;
+  const job = input.jobs.find((j) => j.kind === 'FileDeployment' && j.sent !== null && names(j).some((v) => v === name || v.endsWith(`/${name}`)));
+  return job?.id ?? null;
 }
 
 function phoneCleanUp(input: DecisionInput): Decision {
@@ -452,6 +459,9 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
       // A factory reset returns the phone to Default Mode (§5.7): from now on it is a Default-Mode
       // device, so its start-up on the Default-Mode port is served, and its certificate is revoked.
       Object.assign(changes, { mode: 'default', bootstrap: null, certSerial: null });
+      // Jobs queued for the secure phone would now travel in clear to whoever claims its MAC first.
+      const held = input.jobs.filter((j) => j.id !== job.id && (j.state === 'queued' || j.state === 'waiting-busy'));
+      changes.jobs = [...(changes.jobs ?? []), ...held.map((j): JobChange => ({ id: j.id, state: 'cancelled', finished: now, error: 'cancelled: the phone left Secure Mode (factory reset), so this job would travel in clear text; add it again if it should' }))];
     }
     const revoke = leaving && input.device?.certSerial ? { revoke: input.device.certSerial } : {};
     return { answer, changes: { ...changes, state: 'idle' }, ends: job.kind, ...(warning ? { warning } : {}), ...revoke };

@@ -6,7 +6,7 @@
 import type { Action, Item, WorkpointMessage } from '../wpi';
 import type { Device, ItemValue, Job, ListenerKind, Profile } from '../../shared/model';
 import type { Changes } from '../store';
-import { decide, FIRST_MESSAGE_REASONS, OPENING_REASONS, normalizeMac, itemValue, ProtocolError } from './decide';
+import { decide, FIRST_MESSAGE_REASONS, issuedFor, OPENING_REASONS, normalizeMac, itemValue, ProtocolError } from './decide';
 import { matchProfile } from './profiles';
 import type { JobSecret } from './job-messages';
 import { messageDigest, nonceKey, RecentNonces, rememberInSession, SessionTable, sessionCookie, type Session, type SessionLimits } from './session';
@@ -81,6 +81,16 @@ export class InteractionEngine {
     if (cert && claimed !== null && claimed !== cert.mac) {
       throw new ProtocolError(`the client certificate is for ${cert.mac}, but the message claims mac-addr ${claimed || '(not a MAC address)'}: refused`, 403);
     }
+    // On the secure port a certificate from our CA is not enough: it must be the one the device
+    // holds, or the one issued for its bootstrap in progress (a failed, cancelled or replaced
+    // bootstrap's certificate opens nothing).
+    if (cert) {
+      const device = this.lookups.device(cert.mac);
+      const holds = device?.mode === 'secure' && device.certSerial === cert.serial;
+      if (!holds && !this.lookups.pendingJobs(cert.mac).some((j) => issuedFor(j, cert.serial, device, this.lookups.secretOf?.bind(this.lookups)))) {
+        throw new ProtocolError(`the client certificate (serial ${cert.serial}) is not the one LocalDLS holds for ${cert.mac}, nor one issued for a bootstrap in progress (failed, cancelled or replaced): refused`, 403);
+      }
+    }
     const found = this.sessions.find(input.cookieSessionId, input.peerAddress, listener);
     // reply-to always continues (by cookie, else by address). Anything else continues only on its
     // own cookie: a start-up from a phone behind the same address as another is a new interaction.
@@ -116,12 +126,22 @@ export class InteractionEngine {
     const session = ongoing ?? this.sessions.open(input.peerAddress, listener, cert?.serial ?? null, now);
     // A first message starts a new flow (manual p.33); an older open session of that phone is abandoned.
     const stale = isNew && mac ? this.sessions.forMac(mac) : undefined;
+    if (stale && !FIRST_MESSAGE_REASONS.has(message.reason)) {
+      // A status or clean-up belongs to the interaction that is open: it must continue it, not replace it.
+      throw new ProtocolError(`${message.reason} for ${mac}, which has an interaction open: it must continue that interaction (its session cookie), not start another: refused`, 403);
+    }
+    const evicted = isNew ? this.sessions.evictionsFor(input.peerAddress, stale) : [];
+    const abandon = [
+      ...(stale ? [{ interactionId: stale.interactionId, mac: stale.mac, why: 'abandoned: the phone started a new interaction' }] : []),
+      ...evicted.map((e) => ({ interactionId: e.interactionId, mac: e.mac, why: `abandoned: too many interactions open (${e.peerAddress === input.peerAddress ? 'this address holds its share' : 'the table is full'})` })),
+    ];
     let warning: string | undefined;
     if (ongoing && found!.by === 'peer' && input.cookieSessionId === null && message.reason === 'reply-to') {
       warning = 'reply-to without session cookie: matched by address';
     }
     const enter = () => {
       if (stale) this.sessions.remove(stale);
+      for (const e of evicted) this.sessions.remove(e);
       if (isNew) this.sessions.insert(session);
       this.sessions.touch(session, now);
     };
@@ -135,7 +155,7 @@ export class InteractionEngine {
       }
       return {
         answer: { nonce: message.nonce, action: 'GetNextFragment', items: [] },
-        changes: isNew ? { openInteraction: { reason: message.reason }, ...(mac ? { state: 'in-interaction' as const } : {}) } : {},
+        changes: isNew ? { openInteraction: { reason: message.reason }, ...(mac ? { state: 'in-interaction' as const } : {}), ...(abandon.length ? { abandon } : {}) } : {},
         interactionId: session.interactionId,
         mac,
         setCookie: isNew ? sessionCookie(session) : null,
@@ -197,6 +217,7 @@ export class InteractionEngine {
     if (!isNew && session.interactionId !== null) delete changes.openInteraction;
     else if (isNew && !changes.openInteraction) changes.openInteraction = { reason: whole.reason };
     if (decision.ends) changes.endInteraction = decision.ends;
+    if (abandon.length) changes.abandon = abandon;
     const warnings = [warning, decision.warning].filter(Boolean).join('; ');
     return {
       answer: { nonce: message.nonce, ...decision.answer },

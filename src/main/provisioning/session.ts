@@ -94,15 +94,44 @@ export class SessionTable {
   insert(session: Session): void {
     const own = this.limits.maxSessionsPerAddress ?? DEFAULT_MAX_SESSIONS_PER_ADDRESS;
     // One address filling the table evicts its own sessions, not the other addresses' phones.
-    while ((this.perAddress.get(session.peerAddress) ?? 0) >= own) this.remove(this.oldestOf(session.peerAddress)!);
+    while ((this.perAddress.get(peerKey(session.peerAddress)) ?? 0) >= own) this.remove(this.oldestOf(peerKey(session.peerAddress))!);
     while (this.byId.size >= this.limits.maxSessions) this.remove(this.oldestOf(this.busiestAddress())!);
     this.byId.set(session.id, session);
     this.byPeer.set(`${session.listener}|${session.peerAddress}`, session);
-    this.perAddress.set(session.peerAddress, (this.perAddress.get(session.peerAddress) ?? 0) + 1);
+    this.perAddress.set(peerKey(session.peerAddress), (this.perAddress.get(peerKey(session.peerAddress)) ?? 0) + 1);
+  }
+
+  /**
+   * The sessions insert() would drop to make room for a session of this address, without dropping
+   * them: the engine closes their interactions in the same commit that opens the new one.
+   */
+  evictionsFor(address: string, leaving: Session | undefined): Session[] {
+    const peerAddress = peerKey(address);
+    const gone = new Set<Session>(leaving ? [leaving] : []);
+    const perAddress = new Map(this.perAddress);
+    const drop = (s: Session) => {
+      gone.add(s);
+      perAddress.set(peerKey(s.peerAddress), (perAddress.get(peerKey(s.peerAddress)) ?? 1) - 1);
+    };
+    if (leaving) perAddress.set(peerKey(leaving.peerAddress), (perAddress.get(peerKey(leaving.peerAddress)) ?? 1) - 1);
+    const oldest = (address: string) => {
+      for (const s of this.byId.values()) if (peerKey(s.peerAddress) === address && !gone.has(s)) return s;
+      return undefined;
+    };
+    const own = this.limits.maxSessionsPerAddress ?? DEFAULT_MAX_SESSIONS_PER_ADDRESS;
+    while ((perAddress.get(peerAddress) ?? 0) >= own) drop(oldest(peerAddress)!);
+    while (this.byId.size - gone.size >= this.limits.maxSessions) {
+      let busiest = '';
+      let most = -1;
+      for (const [address, n] of perAddress) if (n > most) [busiest, most] = [address, n];
+      drop(oldest(busiest)!);
+    }
+    if (leaving) gone.delete(leaving);
+    return [...gone];
   }
 
   private oldestOf(address: string): Session | undefined {
-    for (const s of this.byId.values()) if (s.peerAddress === address) return s;
+    for (const s of this.byId.values()) if (peerKey(s.peerAddress) === address) return s;
     return undefined;
   }
 
@@ -120,11 +149,13 @@ export class SessionTable {
     return session;
   }
 
-  /** The cookie's session if it is still open, else the latest open session of that address. */
+  /** The cookie's session if it is still open; without a cookie, the latest open session of that address. */
   find(cookieId: string | null, peerAddress: string, listener: ListenerKind): { session: Session; by: 'cookie' | 'peer' } | null {
     if (cookieId) {
+      // A cookie that names no open session of this listener (ended, expired, made up, the other
+      // port's) matches nothing: falling back to the address would hand it another phone's interaction.
       const s = this.byId.get(cookieId);
-      if (s && s.listener === listener) return { session: s, by: 'cookie' };
+      return s && s.listener === listener ? { session: s, by: 'cookie' } : null;
     }
     const s = this.byPeer.get(`${listener}|${peerAddress}`);
     return s ? { session: s, by: 'peer' } : null;
@@ -217,9 +248,10 @@ export class SessionTable {
   remove(session: Session): void {
     this.dropAssembly(session);
     if (!this.byId.delete(session.id)) return;
-    const n = (this.perAddress.get(session.peerAddress) ?? 1) - 1;
-    if (n > 0) this.perAddress.set(session.peerAddress, n);
-    else this.perAddress.delete(session.peerAddress);
+    const address = peerKey(session.peerAddress);
+    const n = (this.perAddress.get(address) ?? 1) - 1;
+    if (n > 0) this.perAddress.set(address, n);
+    else this.perAddress.delete(address);
     const key = `${session.listener}|${session.peerAddress}`;
     if (this.byPeer.get(key) === session) this.byPeer.delete(key);
   }

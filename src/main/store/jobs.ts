@@ -34,13 +34,14 @@ export interface JobChange {
  * A `sent` job still waiting for the phone's reply within the interaction that sent it. The rest
  * of the `sent` jobs wait for the phone to come back: Restart, factory reset and firmware (the
  * phone reboots, its start-up confirms them) and a bootstrap the phone accepted (parts_done 1: it
- * moves to the secure port). An interaction cut short (expiry, crash) can only strand the first kind.
+ * moves to the secure port) and a file deployment (its status report may come on a later
+ * connection). An interaction cut short (expiry, crash) can only strand the first kind.
  */
-const IN_FLIGHT = `(kind NOT IN ('Restart', 'FactoryReset', 'SoftwareDeployment', 'Bootstrap') OR (kind = 'Bootstrap' AND parts_done = 0))`;
+const IN_FLIGHT = `(kind NOT IN ('Restart', 'FactoryReset', 'SoftwareDeployment', 'FileDeployment', 'Bootstrap') OR (kind = 'Bootstrap' AND parts_done = 0))`;
 
-/** How long a job that reboots the phone waits for its start-up, by kind. */
-export type ReturnLimits = Partial<Record<'Restart' | 'FactoryReset' | 'SoftwareDeployment', number>>;
-export const RETURN_LIMITS: ReturnLimits = { Restart: 15 * 60_000, FactoryReset: 15 * 60_000, SoftwareDeployment: 60 * 60_000 };
+/** How long a job that reboots the phone waits for its start-up (a file deployment, for its status), by kind. */
+export type ReturnLimits = Partial<Record<'Restart' | 'FactoryReset' | 'SoftwareDeployment' | 'FileDeployment', number>>;
+export const RETURN_LIMITS: ReturnLimits = { Restart: 15 * 60_000, FactoryReset: 15 * 60_000, SoftwareDeployment: 60 * 60_000, FileDeployment: 30 * 60_000 };
 
 /** How often a job is sent before it fails for want of an answer. */
 export const MAX_ATTEMPTS = 5;
@@ -107,7 +108,8 @@ export class JobTables {
       inFlight: p(`SELECT count(*) AS n, coalesce(sum(attempts >= @maxAttempts), 0) AS failing FROM jobs WHERE state = 'sent' AND ${IN_FLIGHT}`),
       awaitingReturn: p(`SELECT count(*) AS n FROM jobs WHERE state = 'sent' AND NOT (${IN_FLIGHT})`),
       overdue: p(`UPDATE jobs SET state = 'failed', finished = @at, updated = @at,
-        error = 'the phone did not come back within ' || @minutes || ' minutes after the ' || kind || ' was sent'
+        error = CASE WHEN kind = 'FileDeployment' THEN 'the phone sent no status report within ' || @minutes || ' minutes after the FileDeployment was sent'
+          ELSE 'the phone did not come back within ' || @minutes || ' minutes after the ' || kind || ' was sent' END
         WHERE state = 'sent' AND kind = @kind AND sent < @before`),
       cancel: p(`UPDATE jobs SET state = 'cancelled', finished = @at, updated = @at, error = 'cancelled by the user' WHERE id = @id AND state IN ('queued', 'waiting-busy', 'sent')`),
       pendingDevices: p(`SELECT d.mac, d.contact_me_uri AS contactMeUri, d.last_contact_me AS lastContactMe, d.last_address AS lastAddress, d.mode, d.state,

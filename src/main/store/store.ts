@@ -38,6 +38,11 @@ export interface Changes {
   newJobs?: NewJob[];
   /** Profile assigned to the device (plug & play). */
   assignProfile?: string;
+  /**
+   * Interactions whose sessions this exchange drops (the phone started over, or room was needed):
+   * closed with the reason, their devices' unanswered jobs queued again, as on expiry.
+   */
+  abandon?: { interactionId: number | null; mac: string | null; why: string }[];
   /** Secure Mode: the device's mode, bootstrap state and certificate serial. */
   mode?: Device['mode'];
   bootstrap?: Device['bootstrap'];
@@ -167,6 +172,13 @@ export class Store {
     return this.db.transaction((): CommitResult => {
       const at = record.ended;
       const mac = changes.device?.mac ?? record.mac;
+      for (const gone of changes.abandon ?? []) {
+        if (gone.interactionId !== null) this.st.endInteraction!.run({ id: gone.interactionId, at, why: gone.why, mac: gone.mac });
+        if (gone.mac) {
+          this.st.setState!.run({ mac: gone.mac, state: 'idle' });
+          this.jobs.requeueSent(gone.mac, at);
+        }
+      }
       if (changes.device) {
         const d = changes.device;
         this.st.insertDevice!.run({
