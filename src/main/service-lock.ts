@@ -6,9 +6,10 @@
  * Read-only commands (devices, traffic, job add …) do not take it: SQLite's WAL lets them work
  * beside the service.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { createPrivateFile, narrow, writePrivateFile } from './private-files';
 
 export interface ServiceLock {
   release(): void;
@@ -19,6 +20,8 @@ export const PID_FILE = 'service.pid';
 
 export function acquireServiceLock(dataDir: string, nativeBinding?: string): ServiceLock {
   const path = join(dataDir, LOCK_FILE);
+  // 0600 like every file in the data folder; SQLite would make it 0644 (and its journal the same).
+  if (!createPrivateFile(path)) narrow(path, 'lock file');
   const db = new BetterSqlite3(path, { timeout: 0, ...(nativeBinding ? { nativeBinding } : {}) });
   try {
     // EXCLUSIVE locking mode keeps the write lock after the first transaction until close.
@@ -36,7 +39,7 @@ export function acquireServiceLock(dataDir: string, nativeBinding?: string): Ser
     }
     throw err;
   }
-  writeFileSync(join(dataDir, PID_FILE), `${process.pid}\n`, { mode: 0o600 });
+  writePrivateFile(join(dataDir, PID_FILE), `${process.pid}\n`);
   return {
     release() {
       if (db.open) db.close();
