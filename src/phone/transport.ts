@@ -7,7 +7,7 @@
 import https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { parseDLSMessage, WpiError, type DLSMessage } from '../main/wpi';
+import { parseDLSMessage, PhoneCodecError, type DLSMessage } from './codec';
 
 /** Path every field implementation serves; the manual only gives an example (wpi-protocol.md §2.2). */
 export const DEFAULT_PATH = '/DeploymentService/LoginService';
@@ -167,7 +167,7 @@ export class Transport {
             try {
               result.message = parseDLSMessage(text);
             } catch (err) {
-              result.parseError = err instanceof WpiError ? err.message : String(err);
+              result.parseError = err instanceof PhoneCodecError ? err.message : String(err);
             }
             resolve(result);
           });
