@@ -277,6 +277,9 @@ export function parseDLSMessage(input: Uint8Array | string): DLSMessage {
   if (source.trim() === '') throw new PhoneCodecError('empty', 'the answer is empty, expected a DLSMessage');
   // A phone has no business with DTDs: no entity declarations, no external references.
   if (/<!DOCTYPE|<!ENTITY/i.test(source)) throw new PhoneCodecError('doctype', 'the answer carries a DOCTYPE or entity declaration');
+  // fast-xml-parser lets these through; a conforming parser refuses the document (XML 1.0 §2.2).
+  const bad = NOT_XML.exec(source);
+  if (bad) throw new PhoneCodecError('not-xml', `the answer is not well-formed XML: U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at offset ${bad.index} is not an XML character`);
   const valid = XMLValidator.validate(source);
   if (valid !== true) throw new PhoneCodecError('not-xml', `the answer is not well-formed XML: ${oneLine(valid.err.msg)} (line ${valid.err.line})`);
   let tree: Node[];
