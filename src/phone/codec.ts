@@ -185,10 +185,11 @@ const NOT_XML = /[\0-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|[\ud800-\udbff](?![\udc0
 
 function checkChars(value: string, where: string): void {
   const bad = NOT_XML.exec(value);
-  if (bad) {
-    const code = bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
-    throw new PhoneCodecError('not-xml-char', `${where}: U+${code} cannot be sent in XML`);
-  }
+  if (bad) throw new PhoneCodecError('not-xml-char', `${where}: ${codePoint(bad[0])} cannot be sent in XML`);
+}
+
+function codePoint(c: string): string {
+  return `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -279,7 +280,7 @@ export function parseDLSMessage(input: Uint8Array | string): DLSMessage {
   if (/<!DOCTYPE|<!ENTITY/i.test(source)) throw new PhoneCodecError('doctype', 'the answer carries a DOCTYPE or entity declaration');
   // fast-xml-parser lets these through; a conforming parser refuses the document (XML 1.0 §2.2).
   const bad = NOT_XML.exec(source);
-  if (bad) throw new PhoneCodecError('not-xml', `the answer is not well-formed XML: U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at offset ${bad.index} is not an XML character`);
+  if (bad) throw new PhoneCodecError('not-xml', `the answer is not well-formed XML: ${codePoint(bad[0])} at offset ${bad.index} is not an XML character`);
   const valid = XMLValidator.validate(source);
   if (valid !== true) throw new PhoneCodecError('not-xml', `the answer is not well-formed XML: ${oneLine(valid.err.msg)} (line ${valid.err.line})`);
   let tree: Node[];
