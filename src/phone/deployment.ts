@@ -4,7 +4,7 @@
  * simulated download (no network: it succeeds unless told to fail), and the file-deployment-*
  * records the phone keeps and reports. No I/O.
  */
-import type { Item } from '../main/wpi';
+import type { Item } from './codec';
 import { itemKey, type PhoneConfig } from './items';
 
 /** File types of manual §4.5.3 (p.53–55) plus DONGLE (field); APP is firmware (p.57). */

@@ -1,8 +1,10 @@
 /**
- * The phone simulator: items (state), transport (HTTPS client), phone (interaction loop),
- * deployment (file/firmware), contact-me listener, DCMP poller, Secure Mode (bootstrapping,
- * secure-mode-data, state files, PIN sheets), phone runtime (a started phone), fleet, CLI.
+ * The phone simulator: its own WPI codec, items (state), transport (HTTPS client), phone
+ * (interaction loop), deployment (file/firmware), contact-me listener, DCMP poller, Secure Mode
+ * (bootstrapping, secure-mode-data, state files, PIN sheets), phone runtime (a started phone),
+ * fleet, CLI.
  */
+export * from './codec';
 export * from './items';
 export * from './transport';
 export * from './phone';

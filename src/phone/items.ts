@@ -4,7 +4,7 @@
  * items (manual p.26, p.30, p.77–83). No I/O.
  */
 import { CATALOGUE, type CatalogueEntry } from '../shared/catalogue';
-import { normalizeMac as canonicalMac, type Item, type ItemStatus } from '../main/wpi';
+import { formatMac, type Item, type ItemStatus } from './codec';
 
 export { CATALOGUE, type CatalogueEntry };
 const BY_NAME = new Map(CATALOGUE.map((e) => [e.name, e]));
@@ -112,7 +112,7 @@ export const DEFAULT_SOFTWARE_VERSION = 'V3 R5.12.0';
 // Identity
 
 export function normalizeMac(mac: string): string {
-  const canonical = canonicalMac(mac);
+  const canonical = formatMac(mac);
   if (canonical === null) throw new Error(`"${mac}" is not a MAC address (expected 6 hex bytes, e.g. 00:1A:E8:00:00:01)`);
   return canonical;
 }

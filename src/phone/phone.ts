@@ -19,15 +19,15 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import {
   buildWorkpointMessage,
+  fragmentItems,
   MAX_MESSAGE_BYTES,
-  splitItems,
   type Action,
   type DLSMessage,
   type Item,
   type ItemStatus,
   type ReplyStatus,
   type WorkpointMessage,
-} from '../main/wpi';
+} from './codec';
 import {
   allItems,
   applyWriteItems,
@@ -823,16 +823,11 @@ export class SimulatedPhone extends EventEmitter<PhoneEvents> {
 
   /** reply-to message(s), split by the phone's own maxItems and 50 kB rule (manual p.69–70). */
   private reply(action: Action, status: ReplyStatus, items: Item[]): Outgoing[] {
-    const parts = splitItems(items, { maxItems: this.maxItems, maxBytes: this.fragmentBytes });
+    const envelope = { maxItems: this.maxItems, reason: 'reply-to', action, status } as const;
+    // Measured with a nonce of the length exchange() gives every message.
+    const parts = fragmentItems({ ...envelope, nonce: newNonce() }, items, { maxItems: this.maxItems, maxBytes: this.fragmentBytes });
     return parts.map((part, i) => ({
-      message: {
-        maxItems: this.maxItems,
-        fragment: i < parts.length - 1 ? 'next' : 'final',
-        reason: 'reply-to',
-        action,
-        status,
-        items: part,
-      },
+      message: { ...envelope, fragment: i < parts.length - 1 ? 'next' : 'final', items: part },
     }));
   }
 

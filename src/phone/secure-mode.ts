@@ -10,7 +10,7 @@
  */
 import { createDecipheriv, createHmac, pbkdf2, timingSafeEqual, X509Certificate } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
-import type { Item } from '../main/wpi';
+import type { Item } from './codec';
 
 /** Password of every PKCS#12 LocalDLS sends (docs/pki.md): the empty string. */
 export const PKCS12_PASSWORD = '';

@@ -7,7 +7,7 @@
 import https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { parseDLSMessage, WpiError, type DLSMessage } from '../main/wpi';
+import { parseDLSMessage, PhoneCodecError, type DLSMessage } from './codec';
 
 /** Path every field implementation serves; the manual only gives an example (wpi-protocol.md §2.2). */
 export const DEFAULT_PATH = '/DeploymentService/LoginService';
@@ -162,12 +162,13 @@ export class Transport {
             clearTimeout(timer);
             signal?.removeEventListener('abort', onAbort);
             jar?.store(res.headers['set-cookie']);
-            const text = Buffer.concat(chunks).toString('utf8');
-            const result: ExchangeResult = { status: res.statusCode ?? 0, headers: res.headers, body: text, tls, durationMs: performance.now() - started };
+            const bytes = Buffer.concat(chunks);
+            const result: ExchangeResult = { status: res.statusCode ?? 0, headers: res.headers, body: bytes.toString('utf8'), tls, durationMs: performance.now() - started };
             try {
-              result.message = parseDLSMessage(text);
+              // The bytes, not the decoded text: a body that is not UTF-8 is refused, not patched up.
+              result.message = parseDLSMessage(bytes);
             } catch (err) {
-              result.parseError = err instanceof WpiError ? err.message : String(err);
+              result.parseError = err instanceof PhoneCodecError ? err.message : String(err);
             }
             resolve(result);
           });

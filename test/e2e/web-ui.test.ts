@@ -94,14 +94,16 @@ describe('web UI in Chromium', () => {
     const detail = page.getByTestId('detail');
     await detail.getByTestId('xml-pretty').first().waitFor();
     const pretty = (await detail.getByTestId('xml-pretty').first().textContent()) ?? '';
-    expect(pretty).toContain('<ReasonForContact action="ReadAllItems" status="accepted">reply-to</ReasonForContact>');
+    // The simulator writes status before action, as the manual's phones do (p.46, p.76–83).
+    expect(pretty).toContain('<ReasonForContact status="accepted" action="ReadAllItems">reply-to</ReasonForContact>');
     // Password items are masked in the view (the simulator's passwords are 123456).
     expect(pretty).toMatch(new RegExp(`<Item name="[\\w-]*pwd">${MASK}</Item>`));
     expect(pretty).not.toContain('123456');
     await page.screenshot({ path: join(shots, 'traffic-filter.png') });
 
     await detail.getByRole('tab', { name: 'Raw' }).first().click();
-    expect(await detail.getByTestId('xml-raw').textContent()).toContain('<?xml version="1.0" encoding="UTF-8"?>');
+    // As the phone sent it: the declaration real phones send (wpi-protocol.md §2.3).
+    expect(await detail.getByTestId('xml-raw').textContent()).toContain('<?xml version="1.0" encoding="utf-8"?>');
 
     await detail.getByRole('tab', { name: /^Items/ }).click();
     await detail.getByLabel('Filter items').fill('pwd');
