@@ -1,4 +1,9 @@
-/** Runs bin/localdls as a real process, the way a user does. */
+/**
+ * The CLI in tests: `runCli` runs its main() in this process with the output captured (fast, and
+ * what most tests need: the command's words and exit code); `runCliProcess`, `CliProcess` and
+ * `startServe` run bin/localdls as a real process, the way a user does (signals, stdout lines,
+ * a second process on the same data directory).
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
@@ -12,7 +17,26 @@ export interface CliResult {
   stderr: string;
 }
 
+/** The CLI's main() in this process; `env` is set for the call and restored after it. */
 export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  const { main } = await import('../../src/main/cli/main');
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  let stdout = '';
+  let stderr = '';
+  try {
+    const code = await main(args, (l) => (stdout += `${l}\n`), (l) => (stderr += `${l}\n`));
+    return { code, stdout, stderr };
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+/** bin/localdls as a real process. */
+export async function runCliProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

@@ -141,7 +141,7 @@ describe('web UI server', () => {
       ['listJobs', [{ mac: 'x' }], 'listJobs: filter.mac "x" is not a MAC address (e.g. 00:1A:E8:00:00:01)'],
       ['cancelJob', ['1'], 'cancelJob: id must be a whole number ≥ 0'],
       ['contactNow', [[]], 'contactNow: macs must name at least one device'],
-      ['applyProfile', ['../x', ['00:1A:E8:00:00:01']], 'applyProfile: name is not a profile name (letters, digits, . _ -, up to 64)'],
+      ['applyProfile', ['../x', ['00:1A:E8:00:00:01']], 'applyProfile: name must be letters, digits, . _ - (up to 64)'],
       ['startBootstrap', [['00:1A:E8:00:00:01'], { pin: 'auto' }], 'startBootstrap: options.maxPinRetries must be a whole number ≥ 0'],
       ['bootstrapPinSheet', ['r1', 'xml'], 'bootstrapPinSheet: format must be one of csv, html'],
       ['itemCatalogue', [1], 'itemCatalogue: this call takes no arguments'],
