@@ -5,7 +5,7 @@
  * one command, and these tests hold them to it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { LocalDlsApiHost } from '../../src/main/api';
+import { LocalDlsApiHost } from '../../src/main/bridge/api-host';
 import type { Pki } from '../../src/main/pki';
 import { ApiError } from '../../src/shared/api';
 import type { ExchangeSummary, Job } from '../../src/shared/model';

@@ -5,8 +5,8 @@
  * events (exchange batches, device and job changes, bootstrap runs) and the service status.
  */
 import { networkInterfaces as osNetworkInterfaces, type NetworkInterfaceInfo } from 'node:os';
-import packageJson from '../../package.json';
-import { CATALOGUE } from '../shared/catalogue';
+import packageJson from '../../../package.json';
+import { CATALOGUE } from '../../shared/catalogue';
 import {
   API_ARGS,
   ApiArgumentError,
@@ -42,19 +42,19 @@ import {
   type TlsListener,
   type TlsProfileName,
   type Unsubscribe,
-} from '../shared/api';
-import type { ExchangeSummary, Job, Profile } from '../shared/model';
-import * as commands from './commands';
-import { deviceView } from './commands/devices';
-import { KEY_PASSPHRASE_ENV, KEY_PASSPHRASE_FILE_ENV, protectorFromEnvironment } from './pki';
-import { DEFAULT_SECURE_PORT, type Service } from './service';
-import type { Store } from './store';
-import { deviceCount } from './store/exchange-filter';
-import { jobsChangedSince, pendingJobCounts } from './store/job-queries';
+} from '../../shared/api';
+import type { ExchangeSummary, Job, Profile } from '../../shared/model';
+import * as commands from '../commands';
+import { deviceView } from '../commands/devices';
+import { KEY_PASSPHRASE_ENV, KEY_PASSPHRASE_FILE_ENV, protectorFromEnvironment } from '../pki';
+import { DEFAULT_SECURE_PORT, type Service } from '../service';
+import type { Store } from '../store';
+import { deviceCount } from '../store/exchange-filter';
+import { jobsChangedSince, pendingJobCounts } from '../store/job-queries';
 
-export { EXPORT_LIMIT, VIEW_TEXT_LIMIT } from './commands';
-export { maskJob } from './commands';
-export { maskXml } from './commands/traffic-views';
+export { EXPORT_LIMIT, VIEW_TEXT_LIMIT } from '../commands';
+export { maskJob } from '../commands';
+export { maskXml } from '../commands/traffic-views';
 
 export interface ApiOptions {
   dataDir: string;

@@ -84,11 +84,11 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     onError: (e) => io.err(JSON.stringify({ event: 'error', message: e.message })),
   });
   let listening;
-  let webUi: import('../web/serve-ui').WebUi | null = null;
+  let webUi: import('../bridge/serve-ui').WebUi | null = null;
   try {
     listening = await service.start();
     if (v.ui) {
-      const { startWebUi } = await import('../web/serve-ui');
+      const { startWebUi } = await import('../bridge/serve-ui');
       webUi = await startWebUi(service, listening, { dataDir: dataDirOf(v['data-dir']), port: uiPort });
     }
   } catch (e) {
