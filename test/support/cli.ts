@@ -9,7 +9,12 @@ import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
-export const BIN = resolve(__dirname, '../../bin/localdls');
+/**
+ * How tests start the CLI as a process: its entry from the sources under tsx, so `npm test` needs
+ * no build. test/cli/built-cli.test.ts runs the built one through bin/localdls.
+ */
+export const CLI_ENTRY = resolve(__dirname, '../../src/main/cli/run.ts');
+export const CLI_NODE_ARGS = ['--import', 'tsx', CLI_ENTRY];
 
 export interface CliResult {
   code: number | null;
@@ -35,9 +40,9 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promi
   }
 }
 
-/** bin/localdls as a real process. */
+/** The CLI as a real process. */
 export async function runCliProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...CLI_NODE_ARGS, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -54,7 +59,7 @@ export class CliProcess {
   private waiters: (() => void)[] = [];
 
   constructor(args: string[]) {
-    this.child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [...CLI_NODE_ARGS, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       this.lines.push(line);
       for (const w of this.waiters.splice(0)) w();
