@@ -39,7 +39,6 @@ export async function contactCommand(args: string[], io: CliIo): Promise<number>
         io.out(o.json ? JSON.stringify({ event: 'contact', ...r, done: sent, total: macs.length }) : `[${sent}/${macs.length}] ${line}`);
       },
     });
-    if (mac && !store.device(mac)) throw new Error(`no device ${mac}: a phone must contact the service once before it can be contacted (see \`localdls devices\`)`);
     const results = await commands.contactNow(ctx, macs);
     return results.every((r) => r.ok) ? 0 : 1;
   } finally {
