@@ -7,42 +7,8 @@
 import { networkInterfaces as osNetworkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import packageJson from '../../../package.json';
 import { CATALOGUE } from '../../shared/catalogue';
-import {
-  API_ARGS,
-  ApiArgumentError,
-  ApiError,
-  isApiMethod,
-  type AddJobsResult,
-  type BootstrapOptions,
-  type BootstrapRun,
-  type CatalogueEntry,
-  type ContactResult,
-  type DeviceView,
-  type FileResult,
-  type JobFilter,
-  type JobList,
-  type JobSpec,
-  type ProfileApplyResult,
-  type ProfileInput,
-  type SecureStatus,
-  type ApiEvent,
-  type ApiEventPayloads,
-  type ApiMethod,
-  type DeviceDetail,
-  type ExchangeDetail,
-  type ExchangeFilter,
-  type ExchangeList,
-  type ExchangePage,
-  type ExportFormat,
-  type ExportResult,
-  type HostAddress,
-  type ListenerStatus,
-  type LocalDlsApi,
-  type ServiceStatus,
-  type TlsListener,
-  type TlsProfileName,
-  type Unsubscribe,
-} from '../../shared/api';
+import { ApiArgumentError, ApiError, isApiMethod, type AddJobsResult, type BootstrapOptions, type BootstrapRun, type CatalogueEntry, type ContactResult, type DeviceView, type FileResult, type JobFilter, type JobList, type JobSpec, type ProfileApplyResult, type ProfileInput, type SecureStatus, type ApiEvent, type ApiEventPayloads, type ApiMethod, type DeviceDetail, type ExchangeDetail, type ExchangeFilter, type ExchangeList, type ExchangePage, type ExportFormat, type ExportResult, type HostAddress, type ListenerStatus, type LocalDlsApi, type ServiceStatus, type TlsListener, type TlsProfileName, type Unsubscribe } from '../../shared/api';
+import { API_ARGS } from '../../shared/api-args';
 import type { ExchangeSummary, Job, Profile } from '../../shared/model';
 import * as commands from '../commands';
 import { deviceView } from '../commands/devices';

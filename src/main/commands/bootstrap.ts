@@ -7,7 +7,8 @@
  * sent or waiting, from any front end; once it is done, failed or cancelled a new one may start.
  */
 import * as v from 'valibot';
-import { API_ARGS, ApiArgumentError, ApiError, type BootstrapRun, type FileResult } from '../../shared/api';
+import { ApiArgumentError, ApiError, type BootstrapRun, type FileResult } from '../../shared/api';
+import { API_ARGS } from '../../shared/api-args';
 import type { Device } from '../../shared/model';
 import { BootstrapOptionsSchema, Mac, MacList } from '../../shared/schemas';
 import { prepareBootstraps, type PinChoice, type PreparedBootstrap } from '../bootstrap';

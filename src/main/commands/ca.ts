@@ -1,6 +1,7 @@
 /** The site's certificate authority: show it, import one (PEM or PKCS#12), export its certificate. */
 import * as v from 'valibot';
-import { API_ARGS, ApiError, type SecureStatus } from '../../shared/api';
+import { ApiError, type SecureStatus } from '../../shared/api';
+import { API_ARGS } from '../../shared/api-args';
 import type { CaSummary } from '../pki';
 import { defineCommand } from './define';
 

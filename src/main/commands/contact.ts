@@ -1,5 +1,6 @@
 /** Contact-me now: the phone calls back at once, within its contact gap (contact.ts keeps the gap). */
-import { API_ARGS, ApiError, type ContactResult } from '../../shared/api';
+import { ApiError, type ContactResult } from '../../shared/api';
+import { API_ARGS } from '../../shared/api-args';
 import { defineCommand } from './define';
 
 export const contactNow = defineCommand('contactNow', API_ARGS.contactNow, async (ctx, macs): Promise<ContactResult[]> => {

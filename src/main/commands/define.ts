@@ -1,10 +1,10 @@
 /**
- * A command: a name, its arguments' schemas (the same as the API contract's, src/shared/api.ts
+ * A command: a name, its arguments' schemas (the same as the API contract's, src/shared/api-args.ts
  * API_ARGS, for the calls the UI makes), and the rules. Every call validates its arguments first,
  * whichever front end made it, so none can skip a check.
  */
 import type * as v from 'valibot';
-import { parseArgument } from '../../shared/api';
+import { parseArgument } from '../../shared/api-args';
 import type { CommandContext } from './context';
 
 export type ArgSpec = readonly (readonly [string, v.GenericSchema])[];

@@ -1,6 +1,7 @@
 /** Devices: the list with their waiting jobs, one device's items and traffic, revealing one item. */
 import * as v from 'valibot';
-import { API_ARGS, ApiError, type DeviceDetail, type DeviceItemView, type DeviceView, type PendingJobCounts } from '../../shared/api';
+import { ApiError, type DeviceDetail, type DeviceItemView, type DeviceView, type PendingJobCounts } from '../../shared/api';
+import { API_ARGS } from '../../shared/api-args';
 import type { Device, DeviceItem } from '../../shared/model';
 import { Mac } from '../../shared/schemas';
 import { countExchanges } from '../store/exchange-filter';

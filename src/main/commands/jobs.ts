@@ -2,7 +2,8 @@
  * Jobs: queue (one per device, built from a JobSpec), list and cancel. A cancelled bootstrap takes
  * the device out of "bootstrap pending", whoever cancels it, so a later bootstrap includes it.
  */
-import { API_ARGS, ApiArgumentError, ApiError, type AddJobsResult, type JobList } from '../../shared/api';
+import { ApiArgumentError, ApiError, type AddJobsResult, type JobList } from '../../shared/api';
+import { API_ARGS } from '../../shared/api-args';
 import type { Job } from '../../shared/model';
 import { maskUrlPasswords } from '../../shared/secrets';
 import { listJobsNewest } from '../store/job-queries';

@@ -3,7 +3,8 @@
  * differs (profile-apply.ts), and per-device overrides. Secret values leave masked; a masked value
  * sent back unchanged keeps the stored one.
  */
-import { API_ARGS, ApiArgumentError, ApiError, type ProfileApplyResult } from '../../shared/api';
+import { ApiArgumentError, ApiError, type ProfileApplyResult } from '../../shared/api';
+import { API_ARGS } from '../../shared/api-args';
 import type { Profile } from '../../shared/model';
 import { Mac, ProfileName, WriteItems } from '../../shared/schemas';
 import { MASK } from '../../shared/secrets';

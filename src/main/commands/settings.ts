@@ -1,5 +1,6 @@
 /** Settings of the running service: the TLS compatibility profile of each WPI listener. */
-import { API_ARGS, ApiError } from '../../shared/api';
+import { ApiError } from '../../shared/api';
+import { API_ARGS } from '../../shared/api-args';
 import { defineCommand } from './define';
 
 export const setTlsProfile = defineCommand('setTlsProfile', API_ARGS.setTlsProfile, async (ctx, listener, profile): Promise<void> => {

@@ -4,7 +4,8 @@
  * old exchanges.
  */
 import * as v from 'valibot';
-import { API_ARGS, ApiError, type ExchangeDetail, type ExchangeList, type ExportResult } from '../../shared/api';
+import { ApiError, type ExchangeDetail, type ExchangeList, type ExportResult } from '../../shared/api';
+import { API_ARGS } from '../../shared/api-args';
 import type { Exchange, ExchangeSummary } from '../../shared/model';
 import { Id, Mac } from '../../shared/schemas';
 import { isLegacyProtocol } from '../net/tls-profile';
