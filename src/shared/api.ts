@@ -2,9 +2,9 @@
  * The one API contract between the service and every UI: the Electron preload (IPC), the web UI
  * bridge (WebSocket) and the renderer's test fake all implement or consume `LocalDlsApi`.
  * Only plain serialisable values cross it. The arguments' types come from the schemas in
- * schemas.ts; API_ARGS names each call's arguments and their schema, and the command layer
- * (src/main/commands) validates with the same schemas, so every front end refuses the same inputs
- * with the same words.
+ * schemas.ts; API_ARGS (api-args.ts) names each call's arguments and their schema, and the command
+ * layer (src/main/commands) validates with them, so every front end refuses the same inputs with
+ * the same words. This module imports no schema library at run time (the sandboxed preload uses it).
  */
 import type { Device, ExchangeSummary, Interaction, Job, JobState, ListenerKind, Profile } from './model';
 import type {
