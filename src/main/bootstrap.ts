@@ -54,7 +54,8 @@ export async function prepareBootstraps(store: Store, pki: Pki, protector: KeyPr
     // Key generation runs off the event loop (node:crypto, async).
     const credential = await pki.issueDeviceCertificate(mac);
     const items: ItemValue[] = [];
-    const secret: SealedBootstrap = { items: [] };
+    // The certificate's serial is sealed with the job: on the secure port it is the only one this bootstrap lets in.
+    const secret: SealedBootstrap = { items: [], serial: credential.serial };
     if (options.pin.kind === 'none') {
       items.push({ name: 'goto-secure-mode', value: 'nopin' });
       caPems.forEach((pem, index) => items.push({ name: 'dls-server-ca', index, value: pem }));
@@ -84,7 +85,7 @@ export async function prepareBootstraps(store: Store, pki: Pki, protector: KeyPr
 export function openJobSecret(protector: KeyProtector, sealed: Buffer): JobSecret | undefined {
   try {
     const s = JSON.parse(protector.open(sealed).toString('utf8')) as SealedBootstrap;
-    return { items: s.items, ...(s.tan !== undefined ? { tan: s.tan } : {}) };
+    return { items: s.items, ...(s.tan !== undefined ? { tan: s.tan } : {}), ...(s.serial !== undefined ? { serial: s.serial } : {}) };
   } catch {
     return undefined;
   }

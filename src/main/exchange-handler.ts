@@ -8,7 +8,7 @@ import type { ExchangeSummary } from '../shared/model';
 import { redactForStorage, redactItemsForStorage } from './redact';
 import type { HandshakeFailure, RequestHandler, WpiRequest, WpiResponse } from './net/wpi-listener';
 import { InteractionEngine, ProtocolError, sessionIdFromCookies, type JobSecret } from './provisioning';
-import type { Changes, ExchangeRecord, Store } from './store';
+import type { Changes, CommitResult, ExchangeRecord, Store } from './store';
 import { buildDLSMessage, parseWorkpointMessage, WpiError, type WorkpointMessage } from './wpi';
 
 export interface ExchangeEvents {
@@ -71,25 +71,28 @@ export class ExchangeHandler implements RequestHandler {
         now: request.started,
       });
     } catch (err) {
-      if (err instanceof ProtocolError) return this.refused(request, err.status, err.message, message);
-      throw err;
+      if (!(err instanceof ProtocolError)) throw err;
+      const response = this.refused(request, err.status, err.message, message);
+      err.afterRecord?.();
+      return response;
     }
     const body = Buffer.from(buildDLSMessage(out.answer), 'utf8');
     const headers: [string, string][] = [['Content-Type', 'text/xml; charset=utf-8']];
     if (out.setCookie) headers.push(['Set-Cookie', out.setCookie]);
     const response: WpiResponse = { status: 200, headers, body };
-    const result = this.record(request, response, out.changes, out.interactionId, {
+    // If this write fails the engine stays as it was (apply is not reached) and the phone gets
+    // HTTP 500: its retry of the same message is answered as this one would have been.
+    const record = this.exchangeRecord(request, response, {
       mac: out.mac,
       ...summaryOf(message),
       action: out.answer.action,
       error: null,
       warning: out.warning ?? null,
     });
-    out.session.interactionId = result.interactionId;
-    // A job created by this exchange (plug & play) is the one now in flight.
-    const current = out.session.interaction.current;
-    if (current && current.id === null && result.newJobIds[0] !== undefined) current.id = result.newJobIds[0];
+    const result = this.store.commit(record, storable(out.changes), out.interactionId);
+    out.apply(result);
     if (out.revoke) this.security.revoke?.(out.revoke);
+    this.emit(record, out.changes, result);
     return response;
   }
 
@@ -118,7 +121,7 @@ export class ExchangeHandler implements RequestHandler {
         peerAddress: f.peerAddress, peerPort: f.peerPort, tlsProtocol: null, tlsCipher: null, method: null, path: null,
         httpStatus: 0, requestHeaders: [], requestBody: Buffer.alloc(0), responseHeaders: [], responseBody: Buffer.alloc(0),
         mac: null, reason: null, replyAction: null, replyStatus: null, nonce: null, fragment: null, itemCount: 0, action: null,
-        error: `TLS handshake failed: ${f.reason}`, warning: note || null,
+        error: f.reason.startsWith('connection ') ? f.reason : `TLS handshake failed: ${f.reason}`, warning: note || null,
       },
       {},
       null,
@@ -130,9 +133,13 @@ export class ExchangeHandler implements RequestHandler {
     response: WpiResponse,
     changes: Changes,
     interactionId: number | null,
-    parsed: Pick<ExchangeRecord, 'mac' | 'reason' | 'replyAction' | 'replyStatus' | 'nonce' | 'fragment' | 'itemCount' | 'action' | 'error' | 'warning'>,
+    parsed: Parsed,
   ) {
-    return this.commitAndEmit({
+    return this.commitAndEmit(this.exchangeRecord(request, response, parsed), changes, interactionId);
+  }
+
+  private exchangeRecord(request: WpiRequest, response: WpiResponse, parsed: Parsed): ExchangeRecord {
+    return {
       kind: 'wpi',
       started: request.started,
       ended: Math.max(this.now(), request.started),
@@ -150,7 +157,7 @@ export class ExchangeHandler implements RequestHandler {
       responseHeaders: response.headers,
       responseBody: redactForStorage(response.body),
       ...parsed,
-    }, changes, interactionId);
+    };
   }
 
   /** Records an exchange the service made itself (contact-me) or answered outside WPI (DCMP). */
@@ -160,6 +167,11 @@ export class ExchangeHandler implements RequestHandler {
 
   private commitAndEmit(record: ExchangeRecord, changes: Changes, interactionId: number | null) {
     const result = this.store.commit(record, storable(changes), interactionId);
+    this.emit(record, changes, result);
+    return result;
+  }
+
+  private emit(record: ExchangeRecord, changes: Changes, result: CommitResult): void {
     const { requestHeaders: _rh, requestBody, responseHeaders: _sh, responseBody, ...summary } = record;
     this.events.emit('exchange', {
       ...summary,
@@ -169,9 +181,10 @@ export class ExchangeHandler implements RequestHandler {
       requestBytes: requestBody.length,
       responseBytes: responseBody.length,
     });
-    return result;
   }
 }
+
+type Parsed = Pick<ExchangeRecord, 'mac' | 'reason' | 'replyAction' | 'replyStatus' | 'nonce' | 'fragment' | 'itemCount' | 'action' | 'error' | 'warning'>;
 
 /** Key material and TANs a phone reports (or a job wrote) do not reach the items table either. */
 function storable(changes: Changes): Changes {

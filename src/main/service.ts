@@ -12,7 +12,8 @@ import { TLS_PROFILES, type TlsProfile } from './net/tls-profile';
 import { networkInterfaces, hostname } from 'node:os';
 import { openJobSecret } from './bootstrap';
 import { Pki, loadOrCreateDefaultIdentity, type KeyProtector } from './pki';
-import { Store, type StoreOptions } from './store';
+import { Store, type RecoveryReport, type ReturnLimits, type StoreOptions } from './store';
+import { acquireServiceLock, type ServiceLock } from './service-lock';
 
 export interface ServiceConfig {
   dataDir: string;
@@ -35,6 +36,8 @@ export interface ServiceConfig {
   autoContact?: boolean;
   /** Put this service's address and port into contact-me requests (dls_ip_addr / dls_ip_port). */
   announceInContactMe?: boolean;
+  /** How long a Restart, factory reset or firmware job waits for its phone's start-up (defaults: 15, 15, 60 min). */
+  returnLimits?: ReturnLimits;
   /** Opens the sealed keys; without it Secure Mode is off (no CA, no mutual-TLS listener). */
   keyProtector?: KeyProtector;
   /** Mutual-TLS port for phones in Secure Mode (default 18444, 0 = any free port). */
@@ -52,6 +55,8 @@ export interface ListeningInfo {
   securePort?: number;
   /** TLS profile of the secure listener; present with securePort. */
   secureTls?: TlsProfile;
+  /** Present when the last run stopped uncleanly and its open interactions were closed at this start. */
+  recovered?: RecoveryReport & { message: string };
 }
 
 /** The two WPI listeners whose TLS profile can be chosen. */
@@ -74,9 +79,10 @@ export class Service {
   private dcmp: DcmpListener | null = null;
   private sweeper: NodeJS.Timeout | null = null;
   private scheduler: NodeJS.Timeout | null = null;
+  private lock: ServiceLock | null = null;
 
   constructor(private readonly config: ServiceConfig) {
-    this.store = new Store(config.dataDir, config.store);
+    this.store = new Store(config.dataDir, { integrityCheck: true, ...config.store });
     this.handler = new ExchangeHandler(this.store);
     this.contacts = new Contacts(this.store, config.contact ?? {}, (r) => this.handler.recordExchange(r));
   }
@@ -84,6 +90,10 @@ export class Service {
   async start(): Promise<ListeningInfo> {
     const host = this.config.host ?? '0.0.0.0';
     const protector = this.config.keyProtector;
+    // One service per data folder: the recovery below closes every interaction left open, which
+    // must never be another running service's.
+    this.lock = acquireServiceLock(this.config.dataDir, this.config.store?.nativeBinding);
+    const recovered = this.recover(Date.now());
     const identity = await loadOrCreateDefaultIdentity(this.config.dataDir, protector);
     this.listener = new WpiListener({
       kind: 'default',
@@ -97,7 +107,7 @@ export class Service {
     });
     const port = await this.listener.listen();
     if (this.config.announceInContactMe) this.contacts.announcePort = port;
-    const info: ListeningInfo = { host, port, tls: this.listener.tlsProfile };
+    const info: ListeningInfo = { host, port, tls: this.listener.tlsProfile, ...(recovered ? { recovered } : {}) };
     if (protector) {
       info.securePort = await this.startSecure(host, protector);
       info.secureTls = this.secureListener!.tlsProfile;
@@ -174,12 +184,25 @@ export class Service {
     this.store.setSetting(TLS_SETTING[listener], profile);
   }
 
+  /**
+   * Sessions live in memory, so after a crash the store still shows interactions open, devices
+   * "in interaction" and jobs `sent` whose replies can never be matched: close them, and queue
+   * those jobs again (or fail them once their attempts are used up).
+   */
+  private recover(now: number): (RecoveryReport & { message: string }) | undefined {
+    const r = this.store.recoverInterrupted(now);
+    if (r.interactions === 0 && r.devices === 0 && r.jobs === 0) return undefined;
+    const jobs = r.jobs === 0 ? 'no job was waiting for a reply' : `${r.jobs} job${r.jobs === 1 ? '' : 's'} sent without a reply: ${r.requeued} queued again, ${r.failed} failed (attempts used up)`;
+    const message = `the last run stopped during ${r.interactions} interaction${r.interactions === 1 ? '' : 's'}: closed them, ${r.devices} device${r.devices === 1 ? '' : 's'} idle again; ${jobs}; ${r.awaitingReturn} sent job${r.awaitingReturn === 1 ? '' : 's'} still wait for their phone to come back (reboot, secure port)`;
+    return { ...r, message };
+  }
+
   /** Ends interactions whose phone went silent, so their devices show idle again. */
   sweep(now: number): void {
     const gone = this.handler.engine.sessions.expire(now);
     const ids = gone.flatMap((s) => (s.interactionId === null ? [] : [s.interactionId]));
     const macs = gone.flatMap((s) => (s.mac === null ? [] : [s.mac]));
-    this.store.expireInteractions(ids, macs, now);
+    this.store.expireInteractions(ids, macs, now, this.config.returnLimits);
   }
 
   /** The key protector when Secure Mode is on (bootstraps seal their secrets with it). */
@@ -210,6 +233,8 @@ export class Service {
     this.secureListener = null;
     this.dcmp = null;
     this.store.close();
+    this.lock?.release();
+    this.lock = null;
   }
 }
 

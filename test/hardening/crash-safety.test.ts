@@ -41,6 +41,19 @@ describe('crash safety', () => {
     // The job held in flight at the kill is still pending, as sent.
     expect(r.heldJobAfterCrash).toEqual({ state: 'sent', attempts: 1 });
 
+    // The restart closes what the crash left open and says so; no job stays `sent` (these jobs all
+    // wait for a reply in their interaction: none waits for a reboot or the secure port).
+    const restart = r.afterRestart;
+    expect(restart.recovered).not.toBeNull();
+    expect(restart.recovered!.jobs).toBe(after.sent);
+    expect(restart.recovered!.requeued).toBe(after.sent);
+    expect(restart.recovered!.failed).toBe(0);
+    expect(restart.recovered!.message).toMatch(/^the last run stopped during \d+ interactions?: closed them/);
+    expect(restart.jobs).toMatchObject({ sent: 0, done: after.done, queued: after.queued + after.sent });
+    expect(restart.openInteractions).toBe(0);
+    expect(restart.devicesInInteraction).toBe(0);
+    expect(r.heldJobAfterRestart).toEqual({ state: 'queued', attempts: 1 });
+
     // After the restart the phones come back and every job completes, each confirmed by its phone.
     expect(r.recovery.failures).toEqual([]);
     expect(r.recovery.ok).toBeGreaterThan(0);

@@ -7,7 +7,7 @@
  */
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { InteractionEngine } from '../../src/main/provisioning';
+import { InteractionEngine, type ProtocolError } from '../../src/main/provisioning';
 import { parseDLSMessage } from '../../src/main/wpi';
 import { post, type RawResponse } from '../support/https-client';
 import { message, nonce, startUpItems } from '../support/messages';
@@ -183,8 +183,17 @@ describe('fragments that never end', () => {
   it('bounds what all unfinished fragmented messages hold together (503), and frees it when they end', () => {
     const engine = new InteractionEngine({ device: () => undefined, pendingJobs: () => [], profiles: () => [], overrides: () => [] }, { idleMs: 120_000, maxSessions: 100, maxAssemblyBytes: 10_000, maxAssemblingBytes: 15_000 });
     const items = (mac: string) => [{ name: 'mac-addr', value: mac }, ...Array.from({ length: 40 }, (_, i) => ({ name: 'x', index: i, value: 'v'.repeat(100) }))];
-    const fragment = (mac: string, fragment: 'next' | 'final', peer: string, cookie: string | null = null) =>
-      engine.handle({ message: { nonce: nonce(), reason: 'start-up', fragment, items: items(mac) }, cookieSessionId: cookie, peerAddress: peer, listener: 'default', now: 1 });
+    // As the exchange handler does: apply what was answered, and what a refusal changes, once recorded.
+    const fragment = (mac: string, fragment: 'next' | 'final', peer: string, cookie: string | null = null) => {
+      try {
+        const out = engine.handle({ message: { nonce: nonce(), reason: 'start-up', fragment, items: items(mac) }, cookieSessionId: cookie, peerAddress: peer, listener: 'default', now: 1 });
+        out.apply({ interactionId: 1, newJobIds: [] });
+        return out;
+      } catch (err) {
+        (err as ProtocolError).afterRecord?.();
+        throw err;
+      }
+    };
     // Each of these holds about 6.7 kB: two fit in 15 kB, three do not.
     const a = fragment('00:1A:E8:00:01:01', 'next', '10.0.0.1');
     fragment('00:1A:E8:00:01:02', 'next', '10.0.0.2');

@@ -17,3 +17,23 @@ describe('RowLimiter', () => {
     expect(l.admit('later', 60_100)).toBe(7);
   });
 });
+
+describe('RowLimiter bounds a flood that lasts', () => {
+  it('writes at most perHour rows in an hour however the minutes go, then opens again', () => {
+    const l = new RowLimiter(0, 30, 10_000, 120);
+    let admitted = 0;
+    // One attempt a second for an hour, each from a new key (as from ever new addresses).
+    for (let s = 0; s < 3600; s++) if (l.admit(`k${s}`, s * 1000) !== null) admitted++;
+    expect(admitted).toBe(120);
+    // 30 a minute: the 120th row went through at 3:29; the next hour's first row reports the rest.
+    expect(l.admit('next hour', 3_600_000)).toBe(3600 - 210);
+  });
+  it('remembers a bounded number of keys, forgetting the one admitted longest ago', () => {
+    const l = new RowLimiter(30_000, 1000, 3, 1000);
+    for (const k of ['a', 'b', 'c', 'd']) expect(l.admit(k, 0)).not.toBeNull();
+    expect(l.keys).toBe(3);
+    // 'a' was forgotten, so it is admitted again; 'd' is still remembered.
+    expect(l.admit('a', 1)).toBe(0);
+    expect(l.admit('d', 1)).toBeNull();
+  });
+});

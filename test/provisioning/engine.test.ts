@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InteractionEngine, ProtocolError, decide as decideWith, newInteraction, normalizeMac, sessionIdFromCookies, type EngineLookups } from '../../src/main/provisioning';
+import { InteractionEngine, ProtocolError, SessionTable, type EngineInput, type EngineOutput, decide as decideWith, newInteraction, normalizeMac, sessionIdFromCookies, type EngineLookups } from '../../src/main/provisioning';
 import type { Device } from '../../src/shared/model';
 import type { Item, WorkpointMessage } from '../../src/main/wpi';
 import { startUpItems } from '../support/messages';
@@ -78,25 +78,31 @@ describe('decide: replies, status and clean-up', () => {
   });
 });
 
+/** Handles a message and applies it, as the exchange handler does once the store has committed it. */
+function run(e: InteractionEngine, input: EngineInput, interactionId = 1): EngineOutput {
+  const out = e.handle(input);
+  out.apply({ interactionId: out.interactionId ?? interactionId, newJobIds: [] });
+  return out;
+}
+
 describe('InteractionEngine', () => {
   const newEngine = (devices: Record<string, Device> = {}) => new InteractionEngine(lookups(devices));
 
   it('runs start-up -> ReadAllItems -> fragmented reply -> CleanUp on one session, echoing every nonce', () => {
     const e = newEngine();
-    const first = e.handle({ message: msg('start-up', { items: startUpItems(MAC) }), cookieSessionId: null, peerAddress: 'p', listener: 'default', now: 0 });
+    const first = run(e, { message: msg('start-up', { items: startUpItems(MAC) }), cookieSessionId: null, peerAddress: 'p', listener: 'default', now: 0 }, 7);
     expect(first.answer.action).toBe('ReadAllItems');
     expect(first.setCookie).toMatch(/^JSESSIONID=[0-9A-F]{32}; Path=\/DeploymentService; Secure$/);
     const cookie = sessionIdFromCookies([`${first.setCookie!.split(';')[0]}; path=/DeploymentService; secure`]);
-    first.session.interactionId = 7;
 
     const part1 = msg('reply-to', { action: 'ReadAllItems', status: 'accepted', fragment: 'next', items: [{ name: 'a', value: '1' }] });
-    const r1 = e.handle({ message: part1, cookieSessionId: cookie, peerAddress: 'p', listener: 'default', now: 1 });
+    const r1 = run(e, { message: part1, cookieSessionId: cookie, peerAddress: 'p', listener: 'default', now: 1 });
     expect(r1.answer).toEqual({ nonce: part1.nonce, action: 'GetNextFragment', items: [] });
     expect(r1.interactionId).toBe(7);
     expect(r1.setCookie).toBeNull();
 
     const part2 = msg('reply-to', { action: 'ReadAllItems', status: 'accepted', fragment: 'final', items: [{ name: 'b', index: 0, value: '2' }] });
-    const r2 = e.handle({ message: part2, cookieSessionId: cookie, peerAddress: 'p', listener: 'default', now: 2 });
+    const r2 = run(e, { message: part2, cookieSessionId: cookie, peerAddress: 'p', listener: 'default', now: 2 });
     expect(r2.answer.nonce).toBe(part2.nonce);
     expect(r2.answer.action).toBe('CleanUp');
     expect(r2.changes.replaceItems).toEqual([{ name: 'a', value: '1' }, { name: 'b', index: 0, value: '2' }]);
@@ -107,47 +113,68 @@ describe('InteractionEngine', () => {
 
   it('correlates a reply-to without cookie by peer address and warns', () => {
     const e = newEngine();
-    e.handle({ message: msg('start-up', { items: startUpItems(MAC) }), cookieSessionId: null, peerAddress: '10.1.1.1', listener: 'default', now: 0 });
-    const r = e.handle({ message: msg('reply-to', { action: 'ReadAllItems', status: 'accepted' }), cookieSessionId: null, peerAddress: '10.1.1.1', listener: 'default', now: 1 });
+    run(e, { message: msg('start-up', { items: startUpItems(MAC) }), cookieSessionId: null, peerAddress: '10.1.1.1', listener: 'default', now: 0 });
+    const r = run(e, { message: msg('reply-to', { action: 'ReadAllItems', status: 'accepted' }), cookieSessionId: null, peerAddress: '10.1.1.1', listener: 'default', now: 1 });
     expect(r.mac).toBe(MAC);
     expect(r.warning).toMatch(/matched by address/);
   });
 
   it('keeps two phones behind one address apart by cookie', () => {
     const e = newEngine();
-    const a = e.handle({ message: msg('start-up', { items: startUpItems('00:1A:E8:00:00:0A') }), cookieSessionId: null, peerAddress: 'nat', listener: 'default', now: 0 });
-    e.handle({ message: msg('start-up', { items: startUpItems('00:1A:E8:00:00:0B') }), cookieSessionId: null, peerAddress: 'nat', listener: 'default', now: 0 });
-    const r = e.handle({ message: msg('reply-to', { action: 'ReadAllItems', status: 'accepted' }), cookieSessionId: a.session.id, peerAddress: 'nat', listener: 'default', now: 1 });
+    const a = run(e, { message: msg('start-up', { items: startUpItems('00:1A:E8:00:00:0A') }), cookieSessionId: null, peerAddress: 'nat', listener: 'default', now: 0 });
+    run(e, { message: msg('start-up', { items: startUpItems('00:1A:E8:00:00:0B') }), cookieSessionId: null, peerAddress: 'nat', listener: 'default', now: 0 });
+    const r = run(e, { message: msg('reply-to', { action: 'ReadAllItems', status: 'accepted' }), cookieSessionId: a.session.id, peerAddress: 'nat', listener: 'default', now: 1 });
     expect(r.mac).toBe('00:1A:E8:00:00:0A');
   });
 
   it('does not mistake a new phone behind the same address for another phone\'s fragments', () => {
     const e = newEngine();
-    const a = e.handle({ message: msg('start-up', { items: startUpItems('00:1A:E8:00:00:0A') }), cookieSessionId: null, peerAddress: 'nat', listener: 'default', now: 0 });
-    const frag = e.handle({ message: msg('reply-to', { action: 'ReadAllItems', status: 'accepted', fragment: 'next', items: [{ name: 'x', value: '1' }] }), cookieSessionId: a.session.id, peerAddress: 'nat', listener: 'default', now: 1 });
+    const a = run(e, { message: msg('start-up', { items: startUpItems('00:1A:E8:00:00:0A') }), cookieSessionId: null, peerAddress: 'nat', listener: 'default', now: 0 });
+    const frag = run(e, { message: msg('reply-to', { action: 'ReadAllItems', status: 'accepted', fragment: 'next', items: [{ name: 'x', value: '1' }] }), cookieSessionId: a.session.id, peerAddress: 'nat', listener: 'default', now: 1 });
     expect(frag.answer.action).toBe('GetNextFragment');
-    const b = e.handle({ message: msg('start-up', { items: startUpItems('00:1A:E8:00:00:0B') }), cookieSessionId: null, peerAddress: 'nat', listener: 'default', now: 2 });
+    const b = run(e, { message: msg('start-up', { items: startUpItems('00:1A:E8:00:00:0B') }), cookieSessionId: null, peerAddress: 'nat', listener: 'default', now: 2 });
     expect(b.answer.action).toBe('ReadAllItems');
     expect(b.mac).toBe('00:1A:E8:00:00:0B');
     expect(b.session).not.toBe(a.session);
-    const last = e.handle({ message: msg('reply-to', { action: 'ReadAllItems', status: 'accepted', fragment: 'final', items: [{ name: 'y', value: '2' }] }), cookieSessionId: a.session.id, peerAddress: 'nat', listener: 'default', now: 3 });
+    const last = run(e, { message: msg('reply-to', { action: 'ReadAllItems', status: 'accepted', fragment: 'final', items: [{ name: 'y', value: '2' }] }), cookieSessionId: a.session.id, peerAddress: 'nat', listener: 'default', now: 3 });
     expect(last.mac).toBe('00:1A:E8:00:00:0A');
     expect(last.changes.replaceItems?.map((i) => i.name)).toEqual(['x', 'y']);
   });
 
-  it('answers a reply-to outside any interaction with CleanUp and a warning', () => {
-    const r = newEngine().handle({ message: msg('reply-to', { action: 'ReadAllItems', status: 'accepted' }), cookieSessionId: null, peerAddress: 'q', listener: 'default', now: 0 });
-    expect(r.answer.action).toBe('CleanUp');
-    expect(r.mac).toBeNull();
-    expect(r.warning).toMatch(/outside any known interaction/);
+  it('refuses a reply-to that continues no interaction (403), and remembers nothing of it', () => {
+    const e = newEngine();
+    const input: EngineInput = { message: msg('reply-to', { action: 'ReadAllItems', status: 'accepted', items: startUpItems(MAC) }), cookieSessionId: null, peerAddress: 'q', listener: 'default', now: 0 };
+    expect(() => e.handle(input)).toThrow(/reply-to continues no live interaction \(it has no session cookie and no interaction is open at its address\).*refused/);
+    expect(() => e.handle({ ...input, cookieSessionId: 'DEADBEEF' })).toThrow(/its session cookie names no open interaction/);
+    expect(e.sessions.size).toBe(0);
+    expect(e.nonces.devices).toBe(0);
+  });
+
+  it('changes nothing until the exchange is applied: the same message can be handled again', () => {
+    const e = newEngine();
+    const start: EngineInput = { message: msg('start-up', { items: startUpItems(MAC) }), cookieSessionId: null, peerAddress: 'p', listener: 'default', now: 0 };
+    const lost = e.handle(start);
+    expect(e.sessions.size).toBe(0);
+    expect(e.nonces.devices).toBe(0);
+    // The store failed: nothing was applied, so the phone's retry is not a replay.
+    const retried = run(e, start);
+    expect(retried.answer.action).toBe('ReadAllItems');
+    expect(retried.session.id).not.toBe(lost.session.id);
+    expect(e.sessions.size).toBe(1);
+    const frag = msg('reply-to', { action: 'ReadAllItems', status: 'accepted', fragment: 'next', items: [{ name: 'x', value: '1' }] });
+    const input: EngineInput = { message: frag, cookieSessionId: retried.session.id, peerAddress: 'p', listener: 'default', now: 1 };
+    e.handle(input);
+    expect(retried.session.assembling).toBeNull();
+    expect(run(e, input).answer.action).toBe('GetNextFragment');
+    expect(retried.session.assembling?.items).toHaveLength(1);
   });
 
   it('a fragmented start-up is assembled before the device is registered', () => {
     const e = newEngine();
     const items = startUpItems(MAC);
-    const r1 = e.handle({ message: msg('start-up', { fragment: 'next', items: items.slice(0, 3) }), cookieSessionId: null, peerAddress: 'p', listener: 'default', now: 0 });
+    const r1 = run(e, { message: msg('start-up', { fragment: 'next', items: items.slice(0, 3) }), cookieSessionId: null, peerAddress: 'p', listener: 'default', now: 0 });
     expect(r1.answer.action).toBe('GetNextFragment');
-    const r2 = e.handle({ message: msg('start-up', { fragment: 'final', items: items.slice(3) }), cookieSessionId: r1.session.id, peerAddress: 'p', listener: 'default', now: 1 });
+    const r2 = run(e, { message: msg('start-up', { fragment: 'final', items: items.slice(3) }), cookieSessionId: r1.session.id, peerAddress: 'p', listener: 'default', now: 1 });
     expect(r2.answer.action).toBe('ReadAllItems');
     expect(r2.changes.device?.mac).toBe(MAC);
     expect(r2.changes.mergeItems).toHaveLength(items.length);
@@ -155,7 +182,7 @@ describe('InteractionEngine', () => {
 
   it('expires silent sessions', () => {
     const e = new InteractionEngine(lookups(), { idleMs: 1000, maxSessions: 10 });
-    e.handle({ message: msg('start-up', { items: startUpItems(MAC) }), cookieSessionId: null, peerAddress: 'p', listener: 'default', now: 0 });
+    run(e, { message: msg('start-up', { items: startUpItems(MAC) }), cookieSessionId: null, peerAddress: 'p', listener: 'default', now: 0 });
     expect(e.sessions.expire(500)).toHaveLength(0);
     expect(e.sessions.expire(1000).map((s) => s.mac)).toEqual([MAC]);
   });
@@ -163,9 +190,25 @@ describe('InteractionEngine', () => {
   it('bounds the number of sessions', () => {
     const e = new InteractionEngine(lookups(), { idleMs: 1e9, maxSessions: 3 });
     for (let i = 0; i < 10; i++) {
-      e.handle({ message: msg('start-up', { items: startUpItems(`00:1A:E8:00:00:${String(i).padStart(2, '0')}`) }), cookieSessionId: null, peerAddress: `p${i}`, listener: 'default', now: i });
+      run(e, { message: msg('start-up', { items: startUpItems(`00:1A:E8:00:00:${String(i).padStart(2, '0')}`) }), cookieSessionId: null, peerAddress: `p${i}`, listener: 'default', now: i });
     }
     expect(e.sessions.size).toBe(3);
+  });
+});
+
+describe('SessionTable bounds', () => {
+  it('one address filling the table evicts its own oldest sessions, never another address’s', () => {
+    const t = new SessionTable({ idleMs: 1e9, maxSessions: 50, maxSessionsPerAddress: 10 });
+    const phone = t.create('127.0.0.10', 'default', 0);
+    for (let i = 0; i < 100; i++) t.create('127.0.0.2', 'default', i + 1);
+    expect(t.size).toBe(11);
+    expect(t.find(phone.id, '127.0.0.10', 'default')?.session).toBe(phone);
+    // At the global bound, the address holding the most gives way first.
+    const u = new SessionTable({ idleMs: 1e9, maxSessions: 6, maxSessionsPerAddress: 100 });
+    const others = ['127.0.0.11', '127.0.0.12'].map((a) => u.create(a, 'default', 0));
+    for (let i = 0; i < 20; i++) u.create('127.0.0.2', 'default', i + 1);
+    expect(u.size).toBe(6);
+    for (const o of others) expect(u.find(o.id, o.peerAddress, 'default')?.session).toBe(o);
   });
 });
 

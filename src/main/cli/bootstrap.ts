@@ -3,9 +3,9 @@
  * ($LOCALDLS_KEY_PASSPHRASE, $LOCALDLS_KEY_PASSPHRASE_FILE or --key-passphrase-file) and never
  * printed. The rules (which phones, one bootstrap at a time) are the commands' (commands/bootstrap.ts).
  */
-import { writeFileSync } from 'node:fs';
 import { pinSheet, type PreparedBootstrap } from '../bootstrap';
 import * as commands from '../commands';
+import { writePrivateFile } from '../private-files';
 import { withContext, type CliIo } from './context';
 import { macOf, noPositionals, parseCli, table, UsageError } from './format';
 
@@ -96,7 +96,7 @@ export async function bootstrapCommand(args: string[], io: CliIo): Promise<numbe
     for (const p of prepared) io.out(v.json ? JSON.stringify(shown(p, reveal)) : line(p, reveal, securePort));
     if (v.sheet && sheetFormat) {
       try {
-        writeFileSync(v.sheet, pinSheet(prepared, sheetFormat), { mode: 0o600 });
+        writePrivateFile(v.sheet, pinSheet(prepared, sheetFormat));
       } catch (e) {
         throw new Error(`could not write the PIN sheet ${v.sheet}: ${(e as Error).message}. The bootstraps are queued: print the PINs with --show-pins next time, or cancel the jobs and start again`);
       }

@@ -83,6 +83,7 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     ...(keyProtector ? { keyProtector, securePort, ...(secureTls ? { secureTls } : {}) } : {}),
     onError: (e) => io.err(JSON.stringify({ event: 'error', message: e.message })),
   });
+  for (const message of service.store.notices) io.err(JSON.stringify({ event: 'warning', message }));
   let listening;
   let webUi: import('../bridge/serve-ui').WebUi | null = null;
   try {

@@ -4,13 +4,15 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * Binds; resolves with the port actually bound (0 picks a free one). `what` names the port for a
- * person ("Secure-Mode port 18444 on 0.0.0.0"), `flag` the option that changes it.
+ * person ("Secure-Mode port 18444 on 0.0.0.0"), `flag` the option that changes it. `backlog`:
+ * connections the kernel queues before they are accepted (Node's default 511; Linux caps it at
+ * net.core.somaxconn).
  */
-export function bind(server: Server, port: number, host: string, what: string, flag: string): Promise<number> {
+export function bind(server: Server, port: number, host: string, what: string, flag: string, backlog?: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => reject(bindError(err, `${what} port ${port} on ${host}`, host, flag));
     server.once('error', onError);
-    server.listen(port, host, () => {
+    server.listen({ port, host, ...(backlog ? { backlog } : {}) }, () => {
       server.off('error', onError);
       resolve((server.address() as AddressInfo).port);
     });

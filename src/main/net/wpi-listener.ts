@@ -9,6 +9,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import type { ListenerKind } from '../../shared/model';
 import { bind, closeServer } from './bind';
+import { clientCertificateHint, clientCertificateReason } from './client-certificate';
+import { PeerConnections } from './peer-connections';
 import { RowLimiter } from './rate-limit';
 import { handshakeHint, handshakeReason, tlsOptionsFor, type TlsProfile } from './tls-profile';
 
@@ -64,7 +66,12 @@ export interface ListenerLimits {
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
   handshakeTimeoutMs: number;
+  /** Open connections, all addresses together; at this cap the address holding the most gives one up. */
   maxConnections: number;
+  /** Open connections of one client address (all phones behind a NAT gateway share it). */
+  maxConnectionsPerAddress: number;
+  /** Connections of one address still in their TLS handshake, headers or body (Slowloris bound). */
+  maxPendingPerAddress: number;
 }
 
 /** Phone messages stay under 50 kB (manual p.69); anything far larger is not a phone. */
@@ -76,7 +83,19 @@ export const DEFAULT_LIMITS: ListenerLimits = {
   keepAliveTimeoutMs: 10_000,
   handshakeTimeoutMs: 10_000,
   maxConnections: 1024,
+  // A site of several hundred phones behind one NAT address: each phone opens a connection per
+  // message and completes it within milliseconds, so even a boot storm stays far below these.
+  maxConnectionsPerAddress: 512,
+  maxPendingPerAddress: 256,
 };
+
+/** Refuses limits that would disable a bound or make no sense, naming the setting. */
+export function checkLimits(limits: ListenerLimits): ListenerLimits {
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isSafeInteger(value) || value < 1) throw new Error(`limits.${name} must be a whole number of at least 1 (got ${String(value)})`);
+  }
+  return limits;
+}
 
 export interface ListenerOptions {
   kind: ListenerKind;
@@ -98,21 +117,28 @@ export const WPI_PATH_PREFIX = '/DeploymentService/';
 export class WpiListener {
   readonly server: https.Server;
   private readonly limits: ListenerLimits;
-  private readonly failures = new RowLimiter();
+  /**
+   * Every row this listener writes about noise (failed handshakes, refused certificates, refused
+   * or dropped connections, timed-out clients) passes one limiter, so a flood is bounded in rows.
+   */
+  private readonly noise = new RowLimiter();
   /** Requests whose body is still being read, by socket: a timeout then says what it cut. */
   private readonly reading = new WeakMap<Socket, WpiRequest>();
-  /** Timed-out clients recorded (rate-limited like failed handshakes). */
-  private readonly timeouts = new RowLimiter();
+  /** Open connections by client address, keyed by the TCP socket (see peer-connections.ts). */
+  readonly connections: PeerConnections<Socket>;
+  /** Mutual TLS: a connection without a valid client certificate is closed after the handshake. */
+  private readonly requireClientCert: boolean;
   /** The profile in force; setTlsProfile() changes it on the running server. */
   tlsProfile: TlsProfile;
 
   constructor(private readonly options: ListenerOptions) {
-    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.limits = checkLimits({ ...DEFAULT_LIMITS, ...options.limits });
     this.tlsProfile = options.tlsProfile ?? 'modern';
+    this.connections = new PeerConnections(this.limits);
+    this.requireClientCert = options.tls.requestCert === true && options.tls.rejectUnauthorized !== false;
     this.server = https.createServer(
       {
-        ...options.tls,
-        ...tlsOptionsFor(this.tlsProfile),
+        ...this.serverTls(this.tlsProfile),
         maxHeaderSize: 16 * 1024,
         handshakeTimeout: this.limits.handshakeTimeoutMs,
         requestTimeout: this.limits.requestTimeoutMs,
@@ -125,27 +151,16 @@ export class WpiListener {
       },
       (req, res) => this.onRequest(req, res),
     );
-    this.server.maxConnections = this.limits.maxConnections;
     this.server.maxHeadersCount = 100;
+    // The connection cap is ours (Node's maxConnections would refuse whoever comes next, however
+    // few connections their address holds): every TCP connection passes this gate before TLS.
+    gate(this.server, 'connection', (socket: Socket) => this.admit(socket));
+    if (this.requireClientCert) gate(this.server, 'secureConnection', (socket: TLSSocket) => this.checkClientCertificate(socket));
     // Failed handshakes (old TLS stacks, TLS garbage, plain HTTP on the TLS port) end here: the
     // socket is closed, nothing else is disturbed, and a rate-limited row makes the failure visible.
     this.server.on('tlsClientError', (err, socket) => {
-      const peerAddress = socket.remoteAddress ?? '';
-      const peerPort = socket.remotePort ?? 0;
-      const localPort = socket.localPort ?? 0;
-      socket.destroy();
       const reason = handshakeReason(err);
-      const now = Date.now();
-      const suppressed = this.failures.admit(`${peerAddress}|${reason}`, now);
-      if (suppressed === null) return;
-      const failure: HandshakeFailure = {
-        time: now, listener: options.kind, localPort, peerAddress, peerPort, reason, hint: handshakeHint(reason, this.tlsProfile), suppressed,
-      };
-      try {
-        options.handler.handshakeFailed(failure);
-      } catch (e) {
-        options.onError?.(e instanceof Error ? e : new Error(String(e)));
-      }
+      this.recordFailure(socket, reason, handshakeHint(reason, this.tlsProfile));
     });
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.onClientError(err, socket));
   }
@@ -153,7 +168,9 @@ export class WpiListener {
   /** Binds; resolves with the port actually bound (0 picks a free one). */
   listen(): Promise<number> {
     const o = this.options;
-    return bind(this.server, o.port, o.host, o.kind === 'default' ? 'Default-Mode' : 'Secure-Mode', o.kind === 'default' ? '--port' : '--secure-port');
+    // A deep accept queue: a host that opens connections in bursts (and is refused at once) must
+    // not overflow it, or the kernel drops the phones' connection attempts before we see them.
+    return bind(this.server, o.port, o.host, o.kind === 'default' ? 'Default-Mode' : 'Secure-Mode', o.kind === 'default' ? '--port' : '--secure-port', ACCEPT_BACKLOG);
   }
 
   close(): Promise<void> {
@@ -165,16 +182,72 @@ export class WpiListener {
    * handshakes use it, connections already open keep theirs.
    */
   setTlsProfile(profile: TlsProfile): void {
-    this.server.setSecureContext({ ...this.options.tls, ...tlsOptionsFor(profile) });
+    this.server.setSecureContext(this.serverTls(profile));
     this.tlsProfile = profile;
+  }
+
+  private serverTls(profile: TlsProfile): https.ServerOptions {
+    return {
+      ...this.options.tls,
+      // Node would close a socket with a bad client certificate without a word; we check it
+      // ourselves (the secureConnection gate) so the refusal is recorded with its reason.
+      ...(this.requireClientCert ? { rejectUnauthorized: false } : {}),
+      ...tlsOptionsFor(profile),
+    };
   }
 
   get port(): number {
     return (this.server.address() as AddressInfo | null)?.port ?? 0;
   }
 
+  /**
+   * A new TCP connection: counted for its address, or refused (closed at once) when that address
+   * is at one of its limits. At the overall cap, a connection of the address holding the most is
+   * dropped to make room. Both are recorded, rate-limited, as failed handshakes with the reason.
+   */
+  private admit(socket: Socket): boolean {
+    const admission = this.connections.open(socket, socket.remoteAddress);
+    if (!admission.admitted) {
+      this.recordFailure(socket, `connection refused: ${admission.reason}`, NAT_HINT);
+      return false;
+    }
+    socket.once('close', () => this.connections.close(socket));
+    if (admission.evicted) this.recordFailure(admission.evicted.conn, `connection dropped: ${admission.evicted.reason}`, null);
+    return true;
+  }
+
+  /** Secure port: the handshake is done; a client certificate that is not valid for our CA ends it here. */
+  private checkClientCertificate(socket: TLSSocket): boolean {
+    if (socket.authorized) return true;
+    const reason = clientCertificateReason(socket.authorizationError);
+    this.recordFailure(socket, reason, clientCertificateHint(reason));
+    return false;
+  }
+
+  /** Closes the socket and records why, within the noise limiter's bounds. */
+  private recordFailure(socket: Socket, reason: string, hint: string | null): void {
+    const peerAddress = socket.remoteAddress ?? '';
+    const peerPort = socket.remotePort ?? 0;
+    const localPort = socket.localPort ?? 0;
+    socket.destroy();
+    const now = Date.now();
+    const suppressed = this.noise.admit(`${peerAddress}|${reason}`, now);
+    if (suppressed === null) return;
+    const failure: HandshakeFailure = { time: now, listener: this.options.kind, localPort, peerAddress, peerPort, reason, hint, suppressed };
+    try {
+      this.options.handler.handshakeFailed(failure);
+    } catch (e) {
+      this.options.onError?.(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     const socket = req.socket as TLSSocket;
+    // The gate closed such a socket before HTTP saw it; never answer one that slipped through.
+    if (this.requireClientCert && !socket.authorized) {
+      socket.destroy();
+      return;
+    }
     const request: WpiRequest = {
       started: Date.now(),
       listener: this.options.kind,
@@ -221,6 +294,7 @@ export class WpiListener {
     });
     req.on('end', () => {
       this.reading.delete(socket);
+      this.connections.delivered(tcpOf(socket));
       if (over) return;
       request.body = Buffer.concat(chunks, size);
       this.send(res, this.guarded(() => this.options.handler.exchange(request)));
@@ -257,7 +331,7 @@ export class WpiListener {
         started: Date.now(), listener: this.options.kind, localPort: socket.localPort ?? 0, peerAddress: socket.remoteAddress ?? '', peerPort: socket.remotePort ?? 0,
         tlsProtocol: tls.getProtocol?.() ?? null, tlsCipher: tls.getCipher?.()?.name ?? null, method: '', path: '', headers: [], body: Buffer.alloc(0),
       };
-      const suppressed = this.timeouts.admit(`${request.peerAddress}|${reason}`, Date.now());
+      const suppressed = this.noise.admit(`${request.peerAddress}|${reason}`, Date.now());
       if (suppressed !== null) {
         const recorded = this.guarded(() => this.options.handler.refused(request, status, suppressed > 0 ? `${reason} (${suppressed} similar not recorded)` : reason));
         if (recorded.status === status) response = recorded;
@@ -295,6 +369,28 @@ export class WpiListener {
     res.writeHead(response.status, headers.flat());
     res.end(response.body);
   }
+}
+
+const ACCEPT_BACKLOG = 4096;
+
+const NAT_HINT = 'if many phones share this address (NAT), raise limits.maxConnectionsPerAddress / maxPendingPerAddress (docs/security.md, "Fairness under flood")';
+
+/**
+ * Puts `pass` in front of Node's own listeners for `event`: they only see the socket when it
+ * returns true. (A listener merely prepended could not stop the others from running.)
+ */
+function gate<S extends Socket>(server: https.Server, event: 'connection' | 'secureConnection', pass: (socket: S) => boolean): void {
+  const inner = server.listeners(event) as ((socket: S) => void)[];
+  server.removeAllListeners(event);
+  server.on(event, (socket: S) => {
+    if (!pass(socket)) return;
+    for (const listener of inner) listener.call(server, socket);
+  });
+}
+
+/** The TCP socket under a server-side TLS socket (what the connection gate counted). */
+function tcpOf(socket: TLSSocket): Socket {
+  return (socket as TLSSocket & { _parent?: Socket })._parent ?? socket;
 }
 
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };

@@ -5,14 +5,14 @@
  * and the CA certificate(s); afterwards the phone authenticates with it on the secure port (p.65).
  */
 import { type KeyObject, X509Certificate, createPrivateKey } from 'node:crypto';
-import { copyFileSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import type { DetailedPeerCertificate, PeerCertificate } from 'node:tls';
 import forge from 'node-forge';
 import { type CaMaterial, checkCa, createLocalCa, readCaImport } from './ca';
-import { PUBLIC_FILE_MODE, ensurePrivateDir, errorMessage, writeFileAtomic } from './fs-util';
+import { ensurePrivateDir, errorMessage, writeFileAtomic } from './fs-util';
 import { canonicalMac, macFileStem, macUrn, newSerialHex, normalizeSerial, parseMac } from './identifiers';
 import type { KeyProtector } from './key-protector';
 import { type RevokedEntry, RevocationList } from './revocation';
@@ -189,7 +189,7 @@ export class Pki {
     const old = caFiles(this.pkiDir);
     const archive = join(this.pkiDir, 'previous-cas', `${new Date().toISOString().replace(/[:.]/g, '-')}-${this.ca.fingerprint.slice(0, 16)}`);
     ensurePrivateDir(archive);
-    for (const f of [old.cert, old.chain, old.key]) if (exists(f)) copyFileSync(f, join(archive, f.slice(this.pkiDir.length + 1)));
+    for (const f of [old.cert, old.chain, old.key]) if (exists(f)) writeFileAtomic(join(archive, f.slice(this.pkiDir.length + 1)), readFileSync(f));
     writeCa(this.pkiDir, this.protector, material, true);
     this.ca = toLoaded(material, true);
     return this.caSummary();
@@ -241,7 +241,7 @@ export class Pki {
     ensurePrivateDir(dir);
     const stem = join(dir, macFileStem(canonical));
     writeFileAtomic(`${stem}.key.sealed`, this.protector.seal(Buffer.from(privateKeyPem, 'utf8')));
-    writeFileAtomic(`${stem}.crt`, certPem, PUBLIC_FILE_MODE);
+    writeFileAtomic(`${stem}.crt`, certPem);
     return credentialOf(canonical, certPem, privateKeyPem);
   }
 
@@ -360,10 +360,10 @@ export class Pki {
     const certPem = await signCertificate(cert, ca.signer);
     ensurePrivateDir(dir);
     writeFileAtomic(`${base}.key.sealed`, this.protector.seal(Buffer.from(privateKeyPem, 'utf8')));
-    writeFileAtomic(`${base}.crt`, certPem, PUBLIC_FILE_MODE);
+    writeFileAtomic(`${base}.crt`, certPem);
     const x509 = new X509Certificate(certPem);
     const rec: ServerRecord = { version: 1, names, caFingerprint: ca.fingerprint, serial: normalizeSerial(x509.serialNumber), notAfter: Date.parse(x509.validTo) };
-    writeFileAtomic(`${base}.json`, `${JSON.stringify(rec, null, 2)}\n`, PUBLIC_FILE_MODE);
+    writeFileAtomic(`${base}.json`, `${JSON.stringify(rec, null, 2)}\n`);
     return { key: privateKeyPem, cert: [certPem, ...chainForServer].join(''), ca: this.caChainPems() };
   }
 }
@@ -388,9 +388,9 @@ function loadCa(pkiDir: string, protector: KeyProtector): LoadedCa {
 function writeCa(pkiDir: string, protector: KeyProtector, material: CaMaterial, imported: boolean): void {
   const files = caFiles(pkiDir);
   writeFileAtomic(files.key, protector.seal(Buffer.from(material.keyPem, 'utf8')));
-  if (material.chainPems.length > 0) writeFileAtomic(files.chain, material.chainPems.join(''), PUBLIC_FILE_MODE);
+  if (material.chainPems.length > 0) writeFileAtomic(files.chain, material.chainPems.join(''));
   else rmSync(files.chain, { force: true });
-  writeFileAtomic(files.cert, material.certPem, PUBLIC_FILE_MODE);
+  writeFileAtomic(files.cert, material.certPem);
   writeMeta(pkiDir, { ...readMeta(pkiDir), imported });
 }
 
@@ -420,7 +420,7 @@ function readMeta(pkiDir: string): PkiMeta {
 }
 
 function writeMeta(pkiDir: string, meta: PkiMeta): void {
-  writeFileAtomic(join(pkiDir, 'pki.json'), `${JSON.stringify(meta, null, 2)}\n`, PUBLIC_FILE_MODE);
+  writeFileAtomic(join(pkiDir, 'pki.json'), `${JSON.stringify(meta, null, 2)}\n`);
 }
 
 /** A data directory's keys are sealed by one kind of protector; another kind cannot open them. */

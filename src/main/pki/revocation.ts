@@ -33,7 +33,7 @@ export class RevocationList {
     if (this.entries.has(s)) return false;
     this.entries.set(s, { serial: s, revokedAt: now.toISOString() });
     const file: RevokedFile = { version: 1, revoked: [...this.entries.values()] };
-    writeFileAtomic(this.path, `${JSON.stringify(file, null, 2)}\n`, 0o644);
+    writeFileAtomic(this.path, `${JSON.stringify(file, null, 2)}\n`);
     this.seen = stamp(this.path);
     return true;
   }

@@ -4,11 +4,12 @@
  * the Secure-Mode listener gets a CA-signed one of its own (Pki.secureServerIdentity).
  */
 import { generateKeyPair, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import forge from 'node-forge';
+import { ensurePrivateDir, writeFileAtomic } from './fs-util';
 import type { KeyProtector } from './key-protector';
 
 export interface TlsIdentity {
@@ -19,20 +20,21 @@ export interface TlsIdentity {
 const generateKeyPairAsync = promisify(generateKeyPair);
 
 /**
- * Without `protector` the key is kept in clear in `<dataDir>/tls/default-server.key` (0600), as
- * before. With one it is kept sealed in `default-server.key.sealed`, and a clear key left by an
- * earlier run is sealed and removed (docs/pki.md).
+ * Without `protector` the key is kept in clear in `<dataDir>/tls/default-server.key`, as before.
+ * With one it is kept sealed in `default-server.key.sealed`, and a clear key left by an earlier run
+ * is sealed and removed (docs/pki.md). Files here are 0600, the folder 0700 (narrowed if wider).
  */
 export async function loadOrCreateDefaultIdentity(dataDir: string, protector?: KeyProtector): Promise<TlsIdentity> {
   const dir = join(dataDir, 'tls');
   const keyPath = join(dir, 'default-server.key');
   const sealedPath = join(dir, 'default-server.key.sealed');
   const certPath = join(dir, 'default-server.crt');
+  ensurePrivateDir(dir);
   if (protector !== undefined && existsSync(certPath)) {
     if (existsSync(sealedPath)) return { key: protector.open(readFileSync(sealedPath)).toString('utf8'), cert: readFileSync(certPath, 'utf8') };
     if (existsSync(keyPath)) {
       const key = readFileSync(keyPath, 'utf8');
-      writeAtomic(sealedPath, protector.seal(Buffer.from(key, 'utf8')), 0o600);
+      writeFileAtomic(sealedPath, protector.seal(Buffer.from(key, 'utf8')));
       rmSync(keyPath);
       return { key, cert: readFileSync(certPath, 'utf8') };
     }
@@ -40,11 +42,10 @@ export async function loadOrCreateDefaultIdentity(dataDir: string, protector?: K
   if (protector === undefined && existsSync(keyPath) && existsSync(certPath)) {
     return { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8') };
   }
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const identity = await createSelfSigned(`LocalDLS ${hostname()}`);
-  if (protector !== undefined) writeAtomic(sealedPath, protector.seal(Buffer.from(identity.key, 'utf8')), 0o600);
-  else writeAtomic(keyPath, identity.key, 0o600);
-  writeAtomic(certPath, identity.cert, 0o644);
+  if (protector !== undefined) writeFileAtomic(sealedPath, protector.seal(Buffer.from(identity.key, 'utf8')));
+  else writeFileAtomic(keyPath, identity.key);
+  writeFileAtomic(certPath, identity.cert);
   return identity;
 }
 
@@ -79,11 +80,4 @@ export function randomSerial(): string {
   const bytes = randomBytes(16);
   bytes[0] = ((bytes[0] as number) & 0x7f) || 0x01;
   return bytes.toString('hex');
-}
-
-function writeAtomic(path: string, content: string | Buffer, mode: number): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, content, { mode });
-  chmodSync(tmp, mode);
-  renameSync(tmp, path);
 }

@@ -51,13 +51,25 @@ export interface Decision {
 /** A message the service cannot act on: answered with HTTP 400 (or 403 when refused by policy). */
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';
-  constructor(message: string, readonly status = 400) {
+  constructor(
+    message: string,
+    readonly status = 400,
+    /** What the refusal changes in the engine's memory, applied once the refused exchange is recorded. */
+    readonly afterRecord?: () => void,
+  ) {
     super(message);
   }
 }
 
 /** Reasons that open an interaction and carry the phone's identity items (manual p.27). */
 export const FIRST_MESSAGE_REASONS = new Set(['start-up', 'solicited', 'local-changes', 'inventory-changes']);
+
+/**
+ * Reasons a phone may open an interaction with: the first messages, and the phone-driven reports
+ * that carry mac-addr too: the status of a file deployment that arrives after its interaction
+ * ended (manual p.32, p.52) and the phone's own clean-up (p.83). A reply-to never opens one.
+ */
+export const OPENING_REASONS = new Set([...FIRST_MESSAGE_REASONS, 'status', 'clean-up']);
 
 export interface DecisionInput {
   message: WorkpointMessage;
@@ -133,16 +145,13 @@ function firstMessage(input: DecisionInput): Decision {
     throw new ProtocolError(`the client certificate is for ${input.clientIdentity?.mac ?? 'no device'}, but the message claims mac-addr ${mac}: refused`, 403);
   }
   if (!secure && device?.mode === 'secure') {
-    // Back to Default Mode only through a factory reset sent over the secure channel (§5.7).
-    const reset = jobs.find((j) => j.kind === 'FactoryReset' && j.state === 'sent');
-    if (!reset || message.reason !== 'start-up') {
-      throw new ProtocolError(`${mac} is in Secure Mode: its requests on the Default-Mode port are refused (manual p.65); if the phone was reset by hand, run \`localdls bootstrap --mac ${mac} --forget\``, 403);
-    }
-    Object.assign(changes, { mode: 'default', bootstrap: null, certSerial: null });
-    revoke = device.certSerial ?? undefined;
+    // The engine refuses this before deciding; kept here so decide() alone never serves it either.
+    throw new ProtocolError(`${mac} is in Secure Mode: its requests on the Default-Mode port are refused (manual p.65)`, 403);
   }
   if (secure) {
-    const boot = jobs.find((j) => j.kind === 'Bootstrap' && j.state === 'sent');
+    const presented = input.clientIdentity!.serial;
+    // The bootstrap this certificate was issued for (the engine lets in no other certificate).
+    const boot = jobs.find((j) => j.kind === 'Bootstrap' && issuedFor(j, presented, device, input.secretOf));
     if (boot) {
       const secret = input.secretOf?.(boot);
       if (secret?.tan !== undefined) {
@@ -150,21 +159,19 @@ function firstMessage(input: DecisionInput): Decision {
         input.interaction.current = { id: boot.id, kind: 'Bootstrap', part: 0, parts: 1, stage: 'tan' };
         return { answer: { action: 'ReadItems', items: [{ name: 'bootstrapping-tan', value: '' }] }, changes: { ...changes, state: 'in-interaction' }, ends: null };
       }
-      const serial = input.clientIdentity!.serial;
-      if (device?.mode === 'secure' && device.certSerial === serial) {
-        // A renewal the phone did not take: it still presents the certificate it had.
-        jobChanges.push({ id: boot.id, state: 'failed', finished: now, error: 'the phone still presents its old certificate: the renewal was not taken' });
-        changes.bootstrap = 'failed';
-      } else {
-        jobChanges.push({ id: boot.id, state: 'done', finished: now, error: null });
-        Object.assign(changes, { mode: 'secure', bootstrap: 'done', certSerial: serial });
-        // Renewed: the certificate it had is no longer trusted.
-        if (device?.mode === 'secure' && device.certSerial) revoke = device.certSerial;
-      }
+      jobChanges.push({ id: boot.id, state: 'done', finished: now, error: null });
+      Object.assign(changes, { mode: 'secure', bootstrap: 'done', certSerial: presented });
+      // Renewed: the certificate it had is no longer trusted.
+      if (device?.mode === 'secure' && device.certSerial) revoke = device.certSerial;
       jobs = jobs.filter((j) => j.id !== boot.id);
-    } else if (device?.mode !== 'secure') {
-      // A certificate from our CA is proof enough; the store may have lost the bootstrap.
-      Object.assign(changes, { mode: 'secure', certSerial: input.clientIdentity!.serial });
+    } else {
+      const renewal = jobs.find((j) => j.kind === 'Bootstrap' && j.state === 'sent');
+      if (renewal) {
+        // A renewal the phone did not take: it still presents the certificate it had.
+        jobChanges.push({ id: renewal.id, state: 'failed', finished: now, error: 'the phone still presents its old certificate: the renewal was not taken' });
+        changes.bootstrap = 'failed';
+        jobs = jobs.filter((j) => j.id !== renewal.id);
+      }
     }
   }
   // A phone that reboots sends start-up: that confirms Restart, factory reset and firmware (manual p.50–57).
@@ -183,6 +190,17 @@ function firstMessage(input: DecisionInput): Decision {
     return withRevoke({ answer: { action: 'ReadAllItems', items: [] }, changes: { ...changes, state: 'in-interaction' }, ends: null });
   }
   return withRevoke(next({ ...input, jobs, device: { ...device, softwareVersion: upsert.softwareVersion ?? device.softwareVersion } }, changes));
+}
+
+/**
+ * Whether a client certificate is the one issued for this bootstrap job: its serial is sealed with
+ * the job. A job sealed before serials were kept is matched as before: sent at least once, to a
+ * device not yet in Secure Mode.
+ */
+export function issuedFor(job: Job, serial: string, device: Device | undefined, secretOf: DecisionInput['secretOf']): boolean {
+  if (job.kind !== 'Bootstrap' || job.attempts === 0 || !['sent', 'queued', 'waiting-busy'].includes(job.state)) return false;
+  const issued = secretOf?.(job)?.serial;
+  return issued === undefined ? device?.mode !== 'secure' : issued === serial;
 }
 
 function confirmReboot(job: Job, items: readonly Item[], now: number): JobChange {
@@ -305,7 +323,8 @@ function accepted(input: DecisionInput, current: ActiveJob, changes: Changes): D
         return end({ ...changes, bootstrap: 'failed' });
       }
       // The phone took the credentials; it now moves to the secure port (manual p.64–65).
-      changes.jobs = [{ ...jobChange, error: 'waiting for the phone on the secure port' }];
+      // partsDone 1 marks it as delivered: a restart or an expiry no longer sends it again.
+      changes.jobs = [{ ...jobChange, partsDone: 1, error: 'waiting for the phone on the secure port' }];
       interaction.current = null;
       return end({ ...changes, bootstrap: 'pending' });
     }
@@ -334,20 +353,32 @@ function status(input: DecisionInput): Decision {
   // File deployment result (manual p.52–54): keep the file-deployment-* items.
   const changes: Changes = { mergeItems: message.items };
   const current = interaction.current;
-  if (current?.kind === 'FileDeployment' && current.id !== null) {
+  // The job it reports on: the one in flight, else (a report after its interaction expired or the
+  // service restarted) the device's deployment that went out and has not been finished since.
+  const job = current?.kind === 'FileDeployment' && current.id !== null ? current.id : lateDeployment(input);
+  if (job !== null) {
     const statuses = message.items.filter((i) => i.name === 'file-deployment-status');
     const failed = statuses.filter((i) => i.value !== 'ok');
     const name = itemValue(message.items, 'file-deployment-name') ?? 'the file';
     changes.jobs = [
       failed.length || statuses.length === 0
-        ? { id: current.id, state: 'failed', finished: now, error: statuses.length ? `the phone could not deploy ${name}` : 'status without file-deployment-status' }
-        : { id: current.id, state: 'done', finished: now, error: null },
+        ? { id: job, state: 'failed', finished: now, error: statuses.length ? `the phone could not deploy ${name}` : 'status without file-deployment-status' }
+        : { id: job, state: 'done', finished: now, error: null },
     ];
-    interaction.current = null;
+    if (current?.id === job) interaction.current = null;
     interaction.finished++;
-    return next(input, changes);
+    return next({ ...input, jobs: input.jobs.filter((j) => j.id !== job) }, changes, current?.id === job ? undefined : 'late status report: matched to the deployment job it reports on');
   }
-  return end(changes);
+  return end(changes, current ? undefined : 'status report for no deployment waiting for one');
+}
+
+/** The FileDeployment of this device, sent and still open, that deploys the file the report names. */
+function lateDeployment(input: DecisionInput): number | null {
+  const name = itemValue(input.message.items, 'file-deployment-name');
+  if (!name) return null;
+  const names = (j: Job) => j.items.filter((i) => i.name === 'file-name' || i.name === 'file-https-base-url').map((i) => i.value);
+  const job = input.jobs.find((j) => j.kind === 'FileDeployment' && j.sent !== null && names(j).some((v) => v === name || v.endsWith(`/${name}`)));
+  return job?.id ?? null;
 }
 
 function phoneCleanUp(input: DecisionInput): Decision {
@@ -423,7 +454,17 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
   if (REBOOTING_KINDS.has(job.kind)) {
     // The phone reboots: no reply, no CleanUp (manual p.50, p.56); done when it starts up again.
     interaction.current = null;
-    return { answer, changes: { ...changes, state: 'idle' }, ends: job.kind, ...(warning ? { warning } : {}) };
+    const leaving = job.kind === 'FactoryReset' && input.listener === 'secure' && input.device?.mode === 'secure';
+    if (leaving) {
+      // A factory reset returns the phone to Default Mode (§5.7): from now on it is a Default-Mode
+      // device, so its start-up on the Default-Mode port is served, and its certificate is revoked.
+      Object.assign(changes, { mode: 'default', bootstrap: null, certSerial: null });
+      // Jobs queued for the secure phone would now travel in clear to whoever claims its MAC first.
+      const held = input.jobs.filter((j) => j.id !== job.id && (j.state === 'queued' || j.state === 'waiting-busy'));
+      changes.jobs = [...(changes.jobs ?? []), ...held.map((j): JobChange => ({ id: j.id, state: 'cancelled', finished: now, error: 'cancelled: the phone left Secure Mode (factory reset), so this job would travel in clear text; add it again if it should' }))];
+    }
+    const revoke = leaving && input.device?.certSerial ? { revoke: input.device.certSerial } : {};
+    return { answer, changes: { ...changes, state: 'idle' }, ends: job.kind, ...(warning ? { warning } : {}), ...revoke };
   }
   return { answer, changes: { ...changes, state: 'in-interaction' }, ends: null, ...(warning ? { warning } : {}) };
 }

@@ -6,7 +6,7 @@
 import type { Action, Item, WorkpointMessage } from '../wpi';
 import type { Device, ItemValue, Job, ListenerKind, Profile } from '../../shared/model';
 import type { Changes } from '../store';
-import { decide, FIRST_MESSAGE_REASONS, normalizeMac, itemValue, ProtocolError } from './decide';
+import { decide, FIRST_MESSAGE_REASONS, issuedFor, OPENING_REASONS, normalizeMac, itemValue, ProtocolError } from './decide';
 import { matchProfile } from './profiles';
 import type { JobSecret } from './job-messages';
 import { messageDigest, nonceKey, RecentNonces, rememberInSession, SessionTable, sessionCookie, type Session, type SessionLimits } from './session';
@@ -33,6 +33,12 @@ export interface EngineOutput {
   warning?: string;
   /** A client certificate serial to revoke once the exchange is recorded. */
   revoke?: string;
+  /**
+   * Applies the exchange to the engine's memory (session table, the interaction's job state,
+   * fragments held, nonces seen). Call it only once the store has committed the exchange: a
+   * failed write then leaves everything as it was, and the phone's retry is answered normally.
+   */
+  apply(committed: { interactionId: number | null; newJobIds: readonly number[] }): void;
 }
 
 /** What the engine reads from the store to decide (the store itself stays out of provisioning). */
@@ -58,121 +64,182 @@ export class InteractionEngine {
     this.sessions = new SessionTable(limits);
   }
 
+  /**
+   * Decides the answer to one message. Changes nothing itself: identity is checked on every
+   * message (docs/security.md), and what the exchange changes in memory is done by `apply`.
+   */
   handle(input: EngineInput): EngineOutput {
-    const { message, now } = input;
-    const found = this.sessions.find(input.cookieSessionId, input.peerAddress, input.listener);
-    let session: Session;
-    let isNew = false;
-    let warning: string | undefined;
+    const { message, now, listener } = input;
+    const cert = listener === 'secure' ? (input.clientIdentity ?? null) : null;
+    if (listener === 'secure' && !cert) throw new ProtocolError('no LocalDLS client certificate: refused', 403);
+    const claimed = claimedMac(message);
+    if (claimed === '') {
+      const raw = (itemValue(message.items, 'mac-addr') ?? '').slice(0, 40);
+      throw new ProtocolError(normalizeMac(raw) ? `the message names more than one MAC in its mac-addr items: refused` : `mac-addr "${raw}" is not a MAC address`, 400);
+    }
+    // On the secure port the certificate names the device, whatever the body says.
+    if (cert && claimed !== null && claimed !== cert.mac) {
+      throw new ProtocolError(`the client certificate is for ${cert.mac}, but the message claims mac-addr ${claimed || '(not a MAC address)'}: refused`, 403);
+    }
+    // On the secure port a certificate from our CA is not enough: it must be the one the device
+    // holds, or the one issued for its bootstrap in progress (a failed, cancelled or replaced
+    // bootstrap's certificate opens nothing).
+    if (cert) {
+      const device = this.lookups.device(cert.mac);
+      const holds = device?.mode === 'secure' && device.certSerial === cert.serial;
+      if (!holds && !this.lookups.pendingJobs(cert.mac).some((j) => issuedFor(j, cert.serial, device, this.lookups.secretOf?.bind(this.lookups)))) {
+        throw new ProtocolError(`the client certificate (serial ${cert.serial}) is not the one LocalDLS holds for ${cert.mac}, nor one issued for a bootstrap in progress (failed, cancelled or replaced): refused`, 403);
+      }
+    }
+    const found = this.sessions.find(input.cookieSessionId, input.peerAddress, listener);
     // reply-to always continues (by cookie, else by address). Anything else continues only on its
     // own cookie: a start-up from a phone behind the same address as another is a new interaction.
     const continues =
       found !== null &&
       (message.reason === 'reply-to' ||
         (found.by === 'cookie' && (found.session.assembling !== null || !FIRST_MESSAGE_REASONS.has(message.reason))));
-    // Identity and replay checks come before anything changes: a refused message leaves the
-    // interaction it tried to join, and any open one of the phone it names, as they were.
-    const ongoing = found && continues ? found.session : null;
-    if (ongoing) sameDevice(ongoing, found!.by, input);
+    const ongoing = continues ? found!.session : null;
+    let mac: string | null;
+    if (ongoing) {
+      sameDevice(ongoing, found!.by, input, claimed);
+      mac = ongoing.mac ?? claimed ?? null;
+    } else {
+      if (!OPENING_REASONS.has(message.reason)) {
+        const why = input.cookieSessionId ? 'its session cookie names no open interaction' : listener === 'default' ? 'it has no session cookie and no interaction is open at its address' : 'it has no session cookie and this certificate has no open interaction';
+        throw new ProtocolError(`${message.reason} continues no live interaction (${why}); a phone starts over with start-up or solicited: refused`, 403);
+      }
+      mac = cert?.mac ?? claimed ?? null;
+    }
+    // A Secure-Mode device is served on the secure port only (manual p.65 step 8), under any reason.
+    if (listener === 'default' && mac) {
+      const device = this.lookups.device(mac);
+      if (device?.mode === 'secure') {
+        throw new ProtocolError(`${mac} is in Secure Mode: its requests on the Default-Mode port are refused (manual p.65); if the phone was reset by hand, run \`localdls bootstrap --mac ${mac} --forget\``, 403);
+      }
+    }
     const key = nonceKey(message.nonce);
     const digest = messageDigest(message);
-    const replayMac = ongoing ? ongoing.mac : FIRST_MESSAGE_REASONS.has(message.reason) ? normalizeMac(itemValue(message.items, 'mac-addr') ?? '') : null;
+    const replayMac = ongoing ? ongoing.mac : OPENING_REASONS.has(message.reason) ? mac : null;
     this.notReplayed(ongoing, replayMac, key, digest, message.nonce);
-    if (found && continues) {
-      session = found.session;
-      if (found.by === 'peer' && input.cookieSessionId === null && message.reason === 'reply-to') {
-        warning = 'reply-to without session cookie: matched by address';
-      }
-    } else {
-      // A first message starts a new flow (manual p.33); an older open session of that phone is abandoned.
-      const mac = FIRST_MESSAGE_REASONS.has(message.reason) ? normalizeMac(itemValue(message.items, 'mac-addr') ?? '') : null;
-      const stale = mac ? this.sessions.forMac(mac) : undefined;
-      if (stale) this.sessions.remove(stale);
-      session = this.sessions.create(input.peerAddress, input.listener, now);
-      isNew = true;
+
+    const isNew = ongoing === null;
+    const session = ongoing ?? this.sessions.open(input.peerAddress, listener, cert?.serial ?? null, now);
+    // A first message starts a new flow (manual p.33); an older open session of that phone is abandoned.
+    const stale = isNew && mac ? this.sessions.forMac(mac) : undefined;
+    if (stale && !FIRST_MESSAGE_REASONS.has(message.reason)) {
+      // A status or clean-up belongs to the interaction that is open: it must continue it, not replace it.
+      throw new ProtocolError(`${message.reason} for ${mac}, which has an interaction open: it must continue that interaction (its session cookie), not start another: refused`, 403);
     }
-    this.sessions.touch(session, now);
+    const evicted = isNew ? this.sessions.evictionsFor(input.peerAddress, stale) : [];
+    const abandon = [
+      ...(stale ? [{ interactionId: stale.interactionId, mac: stale.mac, why: 'abandoned: the phone started a new interaction' }] : []),
+      ...evicted.map((e) => ({ interactionId: e.interactionId, mac: e.mac, why: `abandoned: too many interactions open (${e.peerAddress === input.peerAddress ? 'this address holds its share' : 'the table is full'})` })),
+    ];
+    let warning: string | undefined;
+    if (ongoing && found!.by === 'peer' && input.cookieSessionId === null && message.reason === 'reply-to') {
+      warning = 'reply-to without session cookie: matched by address';
+    }
+    const enter = () => {
+      if (stale) this.sessions.remove(stale);
+      for (const e of evicted) this.sessions.remove(e);
+      if (isNew) this.sessions.insert(session);
+      this.sessions.touch(session, now);
+    };
 
     // Fragments: answer GetNextFragment with the same nonce until fragment="final".
     if (message.fragment === 'next') {
-      const refused = this.sessions.addFragment(session, message);
+      const refused = this.sessions.fragmentRefusal(session, message);
       if (refused) {
-        if (isNew) this.sessions.remove(session);
-        throw new ProtocolError(refused.reason, refused.status);
+        // Nothing is kept of it; an ongoing interaction remembers that its message was refused.
+        throw new ProtocolError(refused.reason, refused.status, ongoing ? () => void this.sessions.addFragment(ongoing, message) : undefined);
       }
-      const opening = isNew && FIRST_MESSAGE_REASONS.has(message.reason);
-      const mac = opening ? normalizeMac(itemValue(message.items, 'mac-addr') ?? '') : session.mac;
-      if (opening && mac) session.mac = mac;
-      this.remember(session, replayMac, key, digest);
       return {
         answer: { nonce: message.nonce, action: 'GetNextFragment', items: [] },
-        changes: isNew ? { openInteraction: { reason: message.reason }, ...(mac ? { state: 'in-interaction' as const } : {}) } : {},
+        changes: isNew ? { openInteraction: { reason: message.reason }, ...(mac ? { state: 'in-interaction' as const } : {}), ...(abandon.length ? { abandon } : {}) } : {},
         interactionId: session.interactionId,
-        mac: session.mac,
+        mac,
         setCookie: isNew ? sessionCookie(session) : null,
         session,
         ...(warning ? { warning } : {}),
+        apply: (committed) => {
+          enter();
+          if (isNew) session.interactionId = committed.interactionId;
+          if (session.mac === null && mac) session.mac = mac;
+          this.sessions.addFragment(session, message);
+          this.remember(session, mac, key, digest);
+        },
       };
     }
     let whole = message;
     const refused = session.assembling?.refused;
-    if (refused) {
-      this.sessions.dropAssembly(session);
-      throw new ProtocolError(refused.reason, refused.status);
-    }
+    if (refused) throw new ProtocolError(refused.reason, refused.status, () => this.sessions.dropAssembly(session));
     if (session.assembling) {
       whole = { ...session.assembling.first, nonce: message.nonce, fragment: 'final', items: [...session.assembling.items, ...message.items] };
-      this.sessions.dropAssembly(session);
+      // The assembled message names its device too: every part must agree with the session's.
+      const named = claimedMac(whole);
+      if (named === '') throw new ProtocolError('the assembled message names more than one MAC in its mac-addr items: refused', 400);
+      if (named !== null && ((session.mac !== null && named !== session.mac) || (cert && named !== cert.mac))) {
+        throw new ProtocolError(`the assembled message claims mac-addr ${named || '(not a MAC address)'}, but the interaction belongs to ${session.mac ?? cert?.mac}: refused`, 403);
+      }
+      if (session.mac === null && named) {
+        mac = named;
+        if (listener === 'default' && this.lookups.device(mac)?.mode === 'secure') {
+          throw new ProtocolError(`${mac} is in Secure Mode: its requests on the Default-Mode port are refused (manual p.65)`, 403);
+        }
+      }
     }
 
-    const claimed = normalizeMac(itemValue(whole.items, 'mac-addr') ?? '');
-    const mac = FIRST_MESSAGE_REASONS.has(whole.reason) ? claimed : (session.mac ?? claimed);
-    if (input.listener === 'secure' && session.mac !== null && input.clientIdentity?.mac !== session.mac) {
-      throw new ProtocolError(`the client certificate is for ${input.clientIdentity?.mac ?? 'no device'}, but this interaction belongs to ${session.mac}: refused`, 403);
+    // decide() works on a copy of the interaction's memory; the copy replaces it once committed.
+    const interaction = { ...session.interaction, current: session.interaction.current ? { ...session.interaction.current } : null };
+    const device = mac ? this.lookups.device(mac) : undefined;
+    if (isNew && !FIRST_MESSAGE_REASONS.has(whole.reason)) {
+      // status and clean-up open an interaction only for a device that introduced itself before.
+      if (!mac) throw new ProtocolError(`${whole.reason} without a mac-addr item: the phone cannot be identified: refused`, 403);
+      if (!device) throw new ProtocolError(`${whole.reason} from ${mac}, a device LocalDLS has not met (a phone introduces itself with start-up): refused`, 403);
     }
-    let decision;
-    try {
-      const device = mac ? this.lookups.device(mac) : undefined;
-      const matchingProfile = device && device.profile === null ? matchProfile(this.lookups.profiles(), device) : undefined;
-      decision = decide({
-        message: whole,
-        mac,
-        device,
-        peerAddress: input.peerAddress,
-        jobs: mac && device ? this.lookups.pendingJobs(mac) : [],
-        interaction: session.interaction,
-        ...(matchingProfile ? { matchingProfile, overrides: this.lookups.overrides(mac!) } : {}),
-        listener: input.listener,
-        clientIdentity: input.clientIdentity ?? null,
-        ...(this.lookups.secretOf ? { secretOf: (job: Job) => this.lookups.secretOf!(job) } : {}),
-        now,
-      });
-    } catch (err) {
-      if (isNew) this.sessions.remove(session);
-      throw err;
-    }
-    if (decision.changes.device) session.mac = decision.changes.device.mac;
-    else if (session.mac === null && mac !== null && this.lookups.device(mac)) session.mac = mac;
+    const matchingProfile = device && device.profile === null ? matchProfile(this.lookups.profiles(), device) : undefined;
+    const decision = decide({
+      message: whole,
+      mac,
+      device,
+      peerAddress: input.peerAddress,
+      jobs: mac && device ? this.lookups.pendingJobs(mac) : [],
+      interaction,
+      ...(matchingProfile ? { matchingProfile, overrides: this.lookups.overrides(mac!) } : {}),
+      listener,
+      clientIdentity: cert,
+      ...(this.lookups.secretOf ? { secretOf: (job: Job) => this.lookups.secretOf!(job) } : {}),
+      now,
+    });
+    const boundMac = decision.changes.device?.mac ?? session.mac ?? (mac !== null && device ? mac : null);
     const changes = { ...decision.changes };
     // Only the first exchange of a session opens an interaction.
     if (!isNew && session.interactionId !== null) delete changes.openInteraction;
     else if (isNew && !changes.openInteraction) changes.openInteraction = { reason: whole.reason };
-    if (decision.ends) {
-      changes.endInteraction = decision.ends;
-      this.sessions.remove(session);
-    }
+    if (decision.ends) changes.endInteraction = decision.ends;
+    if (abandon.length) changes.abandon = abandon;
     const warnings = [warning, decision.warning].filter(Boolean).join('; ');
-    this.remember(session, replayMac, key, digest);
     return {
       answer: { nonce: message.nonce, ...decision.answer },
       changes,
       interactionId: session.interactionId,
-      mac: session.mac,
+      mac: boundMac,
       // The first answer of an interaction carries the cookie (manual p.34); a one-step one needs none.
       setCookie: isNew && !decision.ends ? sessionCookie(session) : null,
       session,
       ...(warnings ? { warning: warnings } : {}),
       ...(decision.revoke ? { revoke: decision.revoke } : {}),
+      apply: (committed) => {
+        enter();
+        if (committed.interactionId !== null) session.interactionId = committed.interactionId;
+        session.mac = boundMac;
+        // A job created by this exchange (plug & play) is the one now in flight.
+        if (interaction.current && interaction.current.id === null && committed.newJobIds[0] !== undefined) interaction.current.id = committed.newJobIds[0];
+        session.interaction = interaction;
+        this.sessions.dropAssembly(session);
+        this.remember(session, replayMac, key, digest);
+        if (decision.ends) this.sessions.remove(session);
+      },
     };
   }
 
@@ -207,15 +274,32 @@ export class InteractionEngine {
 
 /**
  * A message that continues an interaction must come from the phone that opened it (403
- * otherwise): from the same address when it presents the session cookie on the Default-Mode port
- * (on the secure port the client certificate decides), and never naming another MAC.
+ * otherwise): from the same address when it presents the session cookie on the Default-Mode port,
+ * with the same client certificate on the secure port, and never naming another MAC.
  */
-function sameDevice(session: Session, by: 'cookie' | 'peer', input: EngineInput): void {
+function sameDevice(session: Session, by: 'cookie' | 'peer', input: EngineInput, claimed: string | null): void {
   if (by === 'cookie' && input.listener === 'default' && session.peerAddress !== input.peerAddress) {
     throw new ProtocolError(`the session cookie belongs to the interaction of ${session.mac ?? 'another phone'} at ${session.peerAddress}, but this message came from ${input.peerAddress}: refused`, 403);
   }
-  const claimed = normalizeMac(itemValue(input.message.items, 'mac-addr') ?? '');
-  if (claimed && session.mac && claimed !== session.mac) {
-    throw new ProtocolError(`the message claims mac-addr ${claimed}, but the interaction it continues (${by === 'cookie' ? 'by its session cookie' : 'by its address'}) belongs to ${session.mac}: refused`, 403);
+  if (input.listener === 'secure' && session.certSerial !== (input.clientIdentity?.serial ?? null)) {
+    throw new ProtocolError(`the client certificate is for ${input.clientIdentity?.mac ?? 'no device'}, but this interaction belongs to ${session.mac ?? 'another phone'}: refused`, 403);
   }
+  if (claimed !== null && session.mac && claimed !== session.mac) {
+    throw new ProtocolError(`the message claims mac-addr ${claimed || '(not a MAC address)'}, but the interaction it continues (${by === 'cookie' ? 'by its session cookie' : 'by its address'}) belongs to ${session.mac}: refused`, 403);
+  }
+}
+
+/**
+ * The MAC a message names: null when it has no (non-empty) mac-addr item; '' when one is not a
+ * MAC address or two name different MACs, which the engine refuses.
+ */
+function claimedMac(message: WorkpointMessage): string | null {
+  let named: string | null = null;
+  for (const item of message.items) {
+    if (item.name !== 'mac-addr' || item.value === '') continue;
+    const mac = normalizeMac(item.value) ?? '';
+    if (named === null) named = mac;
+    else if (named !== mac) return '';
+  }
+  return named;
 }

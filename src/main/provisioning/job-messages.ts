@@ -11,14 +11,19 @@ export const FACTORY_RESET_PASSWORD = '124816';
 /** Jobs after which the phone reboots instead of replying; done when it starts up again. */
 export const REBOOTING_KINDS: ReadonlySet<JobKind> = new Set<JobKind>(['Restart', 'FactoryReset', 'SoftwareDeployment']);
 
-/** Jobs that, once sent, wait for the phone to come back (reboot, or its first secure contact). */
-export const AWAITING_RETURN: ReadonlySet<JobKind> = new Set<JobKind>([...REBOOTING_KINDS, 'Bootstrap']);
+/**
+ * Jobs that, once sent, wait for the phone to come back (reboot, its first secure contact) or to
+ * report (a file deployment's status, possibly on a later connection): never sent twice meanwhile.
+ */
+export const AWAITING_RETURN: ReadonlySet<JobKind> = new Set<JobKind>([...REBOOTING_KINDS, 'Bootstrap', 'FileDeployment']);
 
 /** What a bootstrap job keeps sealed: the client credential or secure-mode-data, and the TAN. */
 export interface JobSecret {
   items: { name: string; index?: number; value: string }[];
   /** Last 3 characters of the PIN (manual p.67–68); absent for a bootstrap without PIN. */
   tan?: string;
+  /** Serial of the client certificate issued for this bootstrap: the only one it lets in. */
+  serial?: string;
 }
 
 /** The manual's order for the bootstrap WriteItems (p.64, p.67). */

@@ -7,15 +7,19 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Item, WorkpointMessage } from '../wpi';
 import type { ListenerKind } from '../../shared/model';
+import { peerKey } from '../net/peer-address';
 import { newInteraction, type InteractionState } from './decide';
 
 export const SESSION_COOKIE = 'JSESSIONID';
 
 export interface Session {
   id: string;
+  /** The device this interaction belongs to: bound by its opening message, never changed after. */
   mac: string | null;
   peerAddress: string;
   listener: ListenerKind;
+  /** Secure listener: serial of the client certificate that opened it; every message must present the same. */
+  certSerial: string | null;
   interactionId: number | null;
   /**
    * Phone message being assembled from fragments (manual p.69–70); `bytes` is what it holds
@@ -32,51 +36,126 @@ export interface Session {
 export interface SessionLimits {
   /** A phone that goes silent this long has abandoned the interaction. */
   idleMs: number;
-  /** Bound on memory: the oldest session is dropped beyond this. */
+  /** Bound on memory: beyond it, the oldest session of the address holding the most is dropped. */
   maxSessions: number;
+  /**
+   * Open sessions one address may hold (default 2,000: hundreds of phones behind one NAT address
+   * fit); beyond it that address's own oldest session is dropped, never another address's.
+   */
+  maxSessionsPerAddress?: number;
   /** Bound on one phone message held as fragments until its final part (default 4 MiB). */
   maxAssemblyBytes?: number;
   /** Bound on the fragments all sessions hold together (default 64 MiB). */
   maxAssemblingBytes?: number;
+  /** Bound on the fragments the sessions of one client address hold together (default 16 MiB). */
+  maxAssemblingBytesPerAddress?: number;
 }
 
 /** A phone's whole ReadAllItems reply is tens of kB; these bounds only stop a peer that never sends the final fragment. */
 export const DEFAULT_MAX_ASSEMBLY_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_MAX_ASSEMBLING_BYTES = 64 * 1024 * 1024;
+/** A quarter of the pool: one address cannot hold it all, yet hundreds of phones behind one NAT fit. */
+export const DEFAULT_MAX_ASSEMBLING_BYTES_PER_ADDRESS = 16 * 1024 * 1024;
+
+export const DEFAULT_MAX_SESSIONS_PER_ADDRESS = 2000;
 
 export class SessionTable {
   private readonly byId = new Map<string, Session>();
   private readonly byPeer = new Map<string, Session>();
+  /** Open sessions per peer address (both listeners). */
+  private readonly perAddress = new Map<string, number>();
   /** What all assemblies hold together. */
   private assemblingBytes = 0;
+  /** What the assemblies of each client address hold (addresses holding nothing are not kept). */
+  private readonly assemblingByAddress = new Map<string, number>();
+  /** The address each held assembly was counted under (the session's may be updated meanwhile). */
+  private readonly assemblyAddress = new WeakMap<Session, string>();
   constructor(private readonly limits: SessionLimits = { idleMs: 120_000, maxSessions: 10_000 }) {}
 
-  create(peerAddress: string, listener: ListenerKind, now: number): Session {
-    while (this.byId.size >= this.limits.maxSessions) {
-      const oldest = this.byId.values().next().value as Session;
-      this.remove(oldest);
-    }
-    const session: Session = {
+  /**
+   * A new session, not yet in the table: the engine inserts it only once the exchange that opens
+   * it has been committed (a failed write leaves the table as it was).
+   */
+  open(peerAddress: string, listener: ListenerKind, certSerial: string | null, now: number): Session {
+    return {
       id: randomBytes(16).toString('hex').toUpperCase(),
       mac: null,
       peerAddress,
       listener,
+      certSerial,
       interactionId: null,
       assembling: null,
       interaction: newInteraction(),
       lastSeen: now,
       replay: { digests: [], lastNonce: null },
     };
+  }
+
+  insert(session: Session): void {
+    const own = this.limits.maxSessionsPerAddress ?? DEFAULT_MAX_SESSIONS_PER_ADDRESS;
+    // One address filling the table evicts its own sessions, not the other addresses' phones.
+    while ((this.perAddress.get(peerKey(session.peerAddress)) ?? 0) >= own) this.remove(this.oldestOf(peerKey(session.peerAddress))!);
+    while (this.byId.size >= this.limits.maxSessions) this.remove(this.oldestOf(this.busiestAddress())!);
     this.byId.set(session.id, session);
-    this.byPeer.set(`${listener}|${peerAddress}`, session);
+    this.byPeer.set(`${session.listener}|${session.peerAddress}`, session);
+    this.perAddress.set(peerKey(session.peerAddress), (this.perAddress.get(peerKey(session.peerAddress)) ?? 0) + 1);
+  }
+
+  /**
+   * The sessions insert() would drop to make room for a session of this address, without dropping
+   * them: the engine closes their interactions in the same commit that opens the new one.
+   */
+  evictionsFor(address: string, leaving: Session | undefined): Session[] {
+    const peerAddress = peerKey(address);
+    const gone = new Set<Session>(leaving ? [leaving] : []);
+    const perAddress = new Map(this.perAddress);
+    const drop = (s: Session) => {
+      gone.add(s);
+      perAddress.set(peerKey(s.peerAddress), (perAddress.get(peerKey(s.peerAddress)) ?? 1) - 1);
+    };
+    if (leaving) perAddress.set(peerKey(leaving.peerAddress), (perAddress.get(peerKey(leaving.peerAddress)) ?? 1) - 1);
+    const oldest = (address: string) => {
+      for (const s of this.byId.values()) if (peerKey(s.peerAddress) === address && !gone.has(s)) return s;
+      return undefined;
+    };
+    const own = this.limits.maxSessionsPerAddress ?? DEFAULT_MAX_SESSIONS_PER_ADDRESS;
+    while ((perAddress.get(peerAddress) ?? 0) >= own) drop(oldest(peerAddress)!);
+    while (this.byId.size - gone.size >= this.limits.maxSessions) {
+      let busiest = '';
+      let most = -1;
+      for (const [address, n] of perAddress) if (n > most) [busiest, most] = [address, n];
+      drop(oldest(busiest)!);
+    }
+    if (leaving) gone.delete(leaving);
+    return [...gone];
+  }
+
+  private oldestOf(address: string): Session | undefined {
+    for (const s of this.byId.values()) if (peerKey(s.peerAddress) === address) return s;
+    return undefined;
+  }
+
+  private busiestAddress(): string {
+    let busiest = '';
+    let most = -1;
+    for (const [address, n] of this.perAddress) if (n > most) [busiest, most] = [address, n];
+    return busiest;
+  }
+
+  /** open() and insert() at once (tests, and callers with nothing to commit). */
+  create(peerAddress: string, listener: ListenerKind, now: number, certSerial: string | null = null): Session {
+    const session = this.open(peerAddress, listener, certSerial, now);
+    this.insert(session);
     return session;
   }
 
-  /** The cookie's session if it is still open, else the latest open session of that address. */
+  /** The cookie's session if it is still open; without a cookie, the latest open session of that address. */
   find(cookieId: string | null, peerAddress: string, listener: ListenerKind): { session: Session; by: 'cookie' | 'peer' } | null {
     if (cookieId) {
+      // A cookie that names no open session of this listener (ended, expired, made up, the other
+      // port's) matches nothing: falling back to the address would hand it another phone's interaction.
       const s = this.byId.get(cookieId);
-      if (s && s.listener === listener) return { session: s, by: 'cookie' };
+      return s && s.listener === listener ? { session: s, by: 'cookie' } : null;
     }
     const s = this.byPeer.get(`${listener}|${peerAddress}`);
     return s ? { session: s, by: 'peer' } : null;
@@ -95,33 +174,55 @@ export class SessionTable {
   }
 
   /**
+   * Whether a fragment would be refused (a bound reached), without changing anything: the engine
+   * asks before the exchange is committed and holds the fragment only after.
+   */
+  fragmentRefusal(session: Session, message: WorkpointMessage): { status: 413 | 503; reason: string } | null {
+    if (session.assembling?.refused) return session.assembling.refused;
+    const bytes = fragmentBytes(message);
+    const perMessage = this.limits.maxAssemblyBytes ?? DEFAULT_MAX_ASSEMBLY_BYTES;
+    const overall = this.limits.maxAssemblingBytes ?? DEFAULT_MAX_ASSEMBLING_BYTES;
+    const perAddress = this.limits.maxAssemblingBytesPerAddress ?? DEFAULT_MAX_ASSEMBLING_BYTES_PER_ADDRESS;
+    const address = this.addressOf(session);
+    if ((session.assembling?.bytes ?? 0) + bytes > perMessage) {
+      return { status: 413, reason: `fragmented message larger than ${perMessage} bytes: its fragments are dropped` };
+    }
+    if ((this.assemblingByAddress.get(address) ?? 0) + bytes > perAddress) {
+      // Checked before the pool: an address beyond its share is told so, whatever the others hold.
+      return { status: 503, reason: `fragmented messages from ${address} hold ${perAddress} bytes, the limit per address: finish or abandon them, then try again` };
+    }
+    if (this.assemblingBytes + bytes > overall) return { status: 503, reason: 'too many fragmented messages in progress: try again later' };
+    return null;
+  }
+
+  /** The address an assembly is counted under (the one it started under, if it holds one). */
+  private addressOf(session: Session): string {
+    return (session.assembling && this.assemblyAddress.get(session)) ?? peerKey(session.peerAddress);
+  }
+
+  /**
    * Holds a fragment's items until the final fragment. Beyond a bound nothing is added, the
    * session's assembly is dropped and the reason (one line) is returned; null when held.
    */
   addFragment(session: Session, message: WorkpointMessage): { status: 413 | 503; reason: string } | null {
-    if (session.assembling?.refused) return session.assembling.refused;
-    const bytes = message.items.reduce((sum, i) => sum + 64 + i.name.length + i.value.length + (i.status?.length ?? 0), 0);
-    const perMessage = this.limits.maxAssemblyBytes ?? DEFAULT_MAX_ASSEMBLY_BYTES;
-    const overall = this.limits.maxAssemblingBytes ?? DEFAULT_MAX_ASSEMBLING_BYTES;
-    let refused: { status: 413 | 503; reason: string } | null = null;
-    if ((session.assembling?.bytes ?? 0) + bytes > perMessage) {
-      refused = { status: 413, reason: `fragmented message larger than ${perMessage} bytes: its fragments are dropped` };
-    } else if (this.assemblingBytes + bytes > overall) {
-      refused = { status: 503, reason: 'too many fragmented messages in progress: try again later' };
-    }
+    const refused = this.fragmentRefusal(session, message);
+    const address = this.addressOf(session);
     if (refused) {
       // Nothing is held any more, but the message stays refused: its final fragment must not pass for the whole.
       this.dropAssembly(session);
       session.assembling = { first: message, items: [], bytes: 0, refused };
       return refused;
     }
+    const bytes = fragmentBytes(message);
     if (session.assembling) {
       for (const item of message.items) session.assembling.items.push(item);
       session.assembling.bytes += bytes;
     } else {
       session.assembling = { first: message, items: [...message.items], bytes };
+      this.assemblyAddress.set(session, address);
     }
     this.assemblingBytes += bytes;
+    this.assemblingByAddress.set(address, (this.assemblingByAddress.get(address) ?? 0) + bytes);
     return null;
   }
 
@@ -129,12 +230,28 @@ export class SessionTable {
   dropAssembly(session: Session): void {
     if (!session.assembling) return;
     this.assemblingBytes -= session.assembling.bytes;
+    const address = this.assemblyAddress.get(session);
+    if (address !== undefined) {
+      const left = (this.assemblingByAddress.get(address) ?? 0) - session.assembling.bytes;
+      if (left > 0) this.assemblingByAddress.set(address, left);
+      else this.assemblingByAddress.delete(address);
+      this.assemblyAddress.delete(session);
+    }
     session.assembling = null;
+  }
+
+  /** Bytes held in fragments by the sessions of one address (any spelling of it). */
+  assemblingBytesOf(peerAddress: string): number {
+    return this.assemblingByAddress.get(peerKey(peerAddress)) ?? 0;
   }
 
   remove(session: Session): void {
     this.dropAssembly(session);
-    this.byId.delete(session.id);
+    if (!this.byId.delete(session.id)) return;
+    const address = peerKey(session.peerAddress);
+    const n = (this.perAddress.get(address) ?? 1) - 1;
+    if (n > 0) this.perAddress.set(address, n);
+    else this.perAddress.delete(address);
     const key = `${session.listener}|${session.peerAddress}`;
     if (this.byPeer.get(key) === session) this.byPeer.delete(key);
   }
@@ -153,6 +270,11 @@ export class SessionTable {
   get size(): number {
     return this.byId.size;
   }
+}
+
+/** What a fragment's items hold in memory (estimate). */
+function fragmentBytes(message: WorkpointMessage): number {
+  return message.items.reduce((sum, i) => sum + 64 + i.name.length + i.value.length + (i.status?.length ?? 0), 0);
 }
 
 /** Finds JSESSIONID in Cookie headers; phones send it back with attributes attached. */

@@ -30,6 +30,22 @@ export interface JobChange {
   error?: string | null;
 }
 
+/**
+ * A `sent` job still waiting for the phone's reply within the interaction that sent it. The rest
+ * of the `sent` jobs wait for the phone to come back: Restart, factory reset and firmware (the
+ * phone reboots, its start-up confirms them) and a bootstrap the phone accepted (parts_done 1: it
+ * moves to the secure port) and a file deployment (its status report may come on a later
+ * connection). An interaction cut short (expiry, crash) can only strand the first kind.
+ */
+const IN_FLIGHT = `(kind NOT IN ('Restart', 'FactoryReset', 'SoftwareDeployment', 'FileDeployment', 'Bootstrap') OR (kind = 'Bootstrap' AND parts_done = 0))`;
+
+/** How long a job that reboots the phone waits for its start-up (a file deployment, for its status), by kind. */
+export type ReturnLimits = Partial<Record<'Restart' | 'FactoryReset' | 'SoftwareDeployment' | 'FileDeployment', number>>;
+export const RETURN_LIMITS: ReturnLimits = { Restart: 15 * 60_000, FactoryReset: 15 * 60_000, SoftwareDeployment: 60 * 60_000, FileDeployment: 30 * 60_000 };
+
+/** How often a job is sent before it fails for want of an answer. */
+export const MAX_ATTEMPTS = 5;
+
 /** States in which a job still waits for the phone. */
 export const PENDING_STATES: readonly JobState[] = ['queued', 'waiting-busy', 'sent'];
 
@@ -88,7 +104,13 @@ export class JobTables {
       requeueSent: p(`UPDATE jobs SET state = CASE WHEN attempts >= @maxAttempts THEN 'failed' ELSE 'queued' END,
         error = CASE WHEN attempts >= @maxAttempts THEN 'no answer from the phone after ' || attempts || ' attempts' ELSE 'the phone did not answer; will send again' END,
         finished = CASE WHEN attempts >= @maxAttempts THEN @at ELSE finished END, updated = @at
-        WHERE mac = @mac AND state = 'sent' AND kind NOT IN ('Restart', 'FactoryReset', 'SoftwareDeployment', 'Bootstrap')`),
+        WHERE (@mac IS NULL OR mac = @mac) AND state = 'sent' AND ${IN_FLIGHT}`),
+      inFlight: p(`SELECT count(*) AS n, coalesce(sum(attempts >= @maxAttempts), 0) AS failing FROM jobs WHERE state = 'sent' AND ${IN_FLIGHT}`),
+      awaitingReturn: p(`SELECT count(*) AS n FROM jobs WHERE state = 'sent' AND NOT (${IN_FLIGHT})`),
+      overdue: p(`UPDATE jobs SET state = 'failed', finished = @at, updated = @at,
+        error = CASE WHEN kind = 'FileDeployment' THEN 'the phone sent no status report within ' || @minutes || ' minutes after the FileDeployment was sent'
+          ELSE 'the phone did not come back within ' || @minutes || ' minutes after the ' || kind || ' was sent' END
+        WHERE state = 'sent' AND kind = @kind AND sent < @before`),
       cancel: p(`UPDATE jobs SET state = 'cancelled', finished = @at, updated = @at, error = 'cancelled by the user' WHERE id = @id AND state IN ('queued', 'waiting-busy', 'sent')`),
       pendingDevices: p(`SELECT d.mac, d.contact_me_uri AS contactMeUri, d.last_contact_me AS lastContactMe, d.last_address AS lastAddress, d.mode, d.state,
           sum(j.state = 'queued') AS queued, sum(j.state = 'waiting-busy') AS waitingBusy, min(j.updated) AS oldestUpdate
@@ -147,9 +169,33 @@ export class JobTables {
     });
   }
 
-  /** A phone went silent after a job was sent: send it again next time, up to `maxAttempts`. */
-  requeueSent(mac: string, at: number, maxAttempts = 5): void {
+  /**
+   * A phone went silent after a job was sent (null: every phone, after a crash): send it again
+   * next time, up to `maxAttempts`, then fail it.
+   */
+  requeueSent(mac: string | null, at: number, maxAttempts = MAX_ATTEMPTS): void {
     this.st.requeueSent!.run({ mac, at, maxAttempts });
+  }
+
+  /** Jobs sent in an interaction whose reply was never matched, and how many of them used up their attempts. */
+  inFlight(maxAttempts = MAX_ATTEMPTS): { n: number; failing: number } {
+    return this.st.inFlight!.get({ maxAttempts }) as { n: number; failing: number };
+  }
+
+  /** Jobs sent that wait for their phone to come back (reboot, secure port). */
+  awaitingReturn(): number {
+    return (this.st.awaitingReturn!.get() as { n: number }).n;
+  }
+
+  /**
+   * Jobs that wait for their phone to reboot and come back fail once it is clearly not coming:
+   * nothing stays `sent` for ever (a phone switched off, unplugged, or reset by hand elsewhere).
+   * A bootstrap waits for a person typing a PIN, and has no such limit: it can be cancelled.
+   */
+  failOverdueReturns(at: number, limits: ReturnLimits = RETURN_LIMITS): number {
+    let n = 0;
+    for (const [kind, ms] of Object.entries(limits)) n += this.st.overdue!.run({ at, kind, before: at - ms, minutes: String(Math.round(ms / 60_000)) }).changes;
+    return n;
   }
 
   cancel(id: number, at: number): boolean {

@@ -2,19 +2,19 @@
  * The SQLite store (better-sqlite3, WAL). The only module that writes SQL. Each phone exchange is
  * committed together with the device changes it caused, in one transaction.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import type { Device, DeviceItem, Exchange, ExchangeSummary, Interaction, ListenerKind } from '../../shared/model';
 import type { Item } from '../wpi';
-import { MIGRATIONS, migrate } from './migrations';
+import { openDatabase } from './data-dir';
 import { SUMMARY_COLUMNS, toExchange, toSummary, type ExchangeRow } from './exchange-rows';
-import { JobTables, type JobChange, type NewJob } from './jobs';
+import { JobTables, type JobChange, type NewJob, type ReturnLimits } from './jobs';
 
 export interface StoreOptions {
   /** Path to a better_sqlite3.node built for the running runtime (the Electron app passes its own). */
   nativeBinding?: string;
   readonly?: boolean;
+  /** Run PRAGMA quick_check before using the database and refuse a damaged one (the service's start). */
+  integrityCheck?: boolean;
 }
 
 /** An exchange as the listener saw it, before it gets an id. */
@@ -38,6 +38,11 @@ export interface Changes {
   newJobs?: NewJob[];
   /** Profile assigned to the device (plug & play). */
   assignProfile?: string;
+  /**
+   * Interactions whose sessions this exchange drops (the phone started over, or room was needed):
+   * closed with the reason, their devices' unanswered jobs queued again, as on expiry.
+   */
+  abandon?: { interactionId: number | null; mac: string | null; why: string }[];
   /** Secure Mode: the device's mode, bootstrap state and certificate serial. */
   mode?: Device['mode'];
   bootstrap?: Device['bootstrap'];
@@ -73,6 +78,22 @@ export interface PurgeResult {
   pageSize: number;
 }
 
+/** What recoverInterrupted() found and did. */
+export interface RecoveryReport {
+  /** Interactions that were open and are now closed. */
+  interactions: number;
+  /** Devices that were "in interaction" and are idle again. */
+  devices: number;
+  /** Jobs that were sent without an answer… */
+  jobs: number;
+  /** …of which queued again… */
+  requeued: number;
+  /** …and failed, their attempts used up. */
+  failed: number;
+  /** Jobs sent that wait for their phone's return (reboot, secure port): left as they are. */
+  awaitingReturn: number;
+}
+
 export interface CommitResult {
   exchangeId: number;
   interactionId: number | null;
@@ -93,35 +114,17 @@ export class Store {
   readonly db: Database;
   /** Jobs, profiles, overrides. Undefined on a read-only store opened before migration 2. */
   readonly jobs: JobTables;
+  /** What opening the data folder changed or wants said (modes narrowed, a read-only copy); `serve` prints it. */
+  readonly notices: string[];
   private readonly st: Record<string, Statement>;
 
   constructor(
     readonly dataDir: string,
     options: StoreOptions = {},
   ) {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    this.db = new BetterSqlite3(join(dataDir, 'localdls.sqlite'), {
-      nativeBinding: options.nativeBinding,
-      readonly: options.readonly ?? false,
-      fileMustExist: options.readonly ?? false,
-    });
-    this.db.pragma('busy_timeout = 5000');
-    if (!options.readonly) {
-      // A new database keeps page pointers so that a purge can give freed space back (incremental_vacuum);
-      // this only takes effect before the first table exists.
-      if ((this.db.pragma('user_version', { simple: true }) as number) === 0) this.db.pragma('auto_vacuum = INCREMENTAL');
-      this.db.pragma('journal_mode = WAL');
-      // FULL: an exchange whose answer went out is on disk even if the machine loses power.
-      this.db.pragma('synchronous = FULL');
-      this.db.pragma('foreign_keys = ON');
-      migrate(this.db);
-    } else {
-      const version = this.db.pragma('user_version', { simple: true }) as number;
-      if (version !== MIGRATIONS.length) {
-        this.db.close();
-        throw new Error(`the data in ${dataDir} has schema version ${version}, this LocalDLS reads ${MIGRATIONS.length}: run \`localdls serve\` once with this version to upgrade it`);
-      }
-    }
+    const opened = openDatabase(dataDir, options);
+    this.db = opened.db;
+    this.notices = opened.notices;
     this.st = this.prepare();
     this.jobs = new JobTables(this.db);
   }
@@ -169,6 +172,13 @@ export class Store {
     return this.db.transaction((): CommitResult => {
       const at = record.ended;
       const mac = changes.device?.mac ?? record.mac;
+      for (const gone of changes.abandon ?? []) {
+        if (gone.interactionId !== null) this.st.endInteraction!.run({ id: gone.interactionId, at, why: gone.why, mac: gone.mac });
+        if (gone.mac) {
+          this.st.setState!.run({ mac: gone.mac, state: 'idle' });
+          this.jobs.requeueSent(gone.mac, at);
+        }
+      }
       if (changes.device) {
         const d = changes.device;
         this.st.insertDevice!.run({
@@ -233,14 +243,32 @@ export class Store {
    * Ends interactions whose sessions expired without CleanUp, sets their devices idle, and queues
    * again what was sent to them without an answer.
    */
-  expireInteractions(ids: readonly number[], macs: readonly string[], at: number): void {
-    if (ids.length === 0 && macs.length === 0) return;
+  expireInteractions(ids: readonly number[], macs: readonly string[], at: number, returnLimits?: ReturnLimits): void {
     this.db.transaction(() => {
+      this.jobs.failOverdueReturns(at, returnLimits);
+      if (ids.length === 0 && macs.length === 0) return;
       this.st.expireInteractions!.run({ ids: JSON.stringify(ids), at });
       for (const mac of macs) {
         this.st.setState!.run({ mac, state: 'idle' });
         this.jobs.requeueSent(mac, at);
       }
+    })();
+  }
+
+  /**
+   * After an unclean stop (crash, kill, power cut): closes the interactions that were open, sets
+   * their devices idle, and queues again (or fails, once their attempts are used up) the jobs that
+   * were sent in them and never answered. Jobs waiting for their phone to come back stay `sent`.
+   * One transaction; returns what it did so the start can say so.
+   */
+  recoverInterrupted(at: number): RecoveryReport {
+    return this.db.transaction((): RecoveryReport => {
+      const interactions = this.db.prepare(`UPDATE interactions SET ended = @at, end_reason = 'closed at start: the service stopped during this interaction' WHERE ended IS NULL`).run({ at }).changes;
+      const devices = this.db.prepare(`UPDATE devices SET state = 'idle' WHERE state = 'in-interaction'`).run().changes;
+      const { n: jobs, failing: failed } = this.jobs.inFlight();
+      this.jobs.requeueSent(null, at);
+      const requeued = jobs - failed;
+      return { interactions, devices, jobs, requeued, failed, awaitingReturn: this.jobs.awaitingReturn() };
     })();
   }
 

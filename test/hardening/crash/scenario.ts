@@ -51,6 +51,25 @@ export interface StoreCheck {
   doneWithoutConfirmation: number[];
 }
 
+/** What serve reported recovering at its start (the `recovered` field of its listening line). */
+export interface RecoveryFacts {
+  interactions: number;
+  devices: number;
+  jobs: number;
+  requeued: number;
+  failed: number;
+  awaitingReturn: number;
+  message: string;
+}
+
+/** The store right after the restart, before any phone came back. */
+export interface AfterRestart {
+  recovered: RecoveryFacts | null;
+  jobs: JobCounts;
+  openInteractions: number;
+  devicesInInteraction: number;
+}
+
 export interface CrashReport {
   firstRound: { code: number | null; stderr: string };
   jobsQueued: number;
@@ -58,6 +77,8 @@ export interface CrashReport {
   storm: { sent: number; answered: number; lost: number; ok: number; failed: number; killedAfter: number; expected: number };
   afterCrash: StoreCheck;
   heldJobAfterCrash: { state: string; attempts: number } | null;
+  afterRestart: AfterRestart;
+  heldJobAfterRestart: { state: string; attempts: number } | null;
   recovery: { phones: number; ok: number; failed: number; failures: string[] };
   final: StoreCheck;
   heldJobFinal: { state: string; attempts: number } | null;
@@ -80,10 +101,15 @@ class Serve {
   }
 
   async port(): Promise<number> {
+    return (await this.listening()).port;
+  }
+
+  /** The `listening` line serve printed (with `recovered` after an unclean stop). */
+  async listening(): Promise<{ port: number; recovered?: RecoveryFacts }> {
     const deadline = Date.now() + 30_000;
     for (;;) {
       const line = this.lines.find((l) => l.includes('"listening"'));
-      if (line) return (JSON.parse(line) as { port: number }).port;
+      if (line) return JSON.parse(line) as { port: number; recovered?: RecoveryFacts };
       if (this.child.exitCode !== null) throw new Error(`serve exited (${this.child.exitCode}): ${this.stderr}`);
       if (Date.now() > deadline) throw new Error('serve did not start listening within 30 s');
       await new Promise<void>((r) => {
@@ -163,6 +189,23 @@ function check(dataDir: string, sent: Sent, answered: string[]): StoreCheck {
       })
       .map((j) => j.id);
     return { integrity, foreignKeyViolations, answeredButMissing: answered.filter((n) => !stored.has(n)), answered200: answered.length, jobs: counts, doneWithoutConfirmation };
+  } finally {
+    store.close();
+  }
+}
+
+function restartState(dataDir: string, recovered: RecoveryFacts | null): AfterRestart {
+  const store = new Store(dataDir, { readonly: true });
+  try {
+    const jobs: JobCounts = { done: 0, queued: 0, sent: 0, waitingBusy: 0, failed: 0, cancelled: 0 };
+    for (const j of store.jobs.list({ limit: 100_000 })) jobs[(j.state === 'waiting-busy' ? 'waitingBusy' : j.state) as keyof JobCounts]++;
+    const count = (sql: string) => (store.db.prepare(sql).get() as { n: number }).n;
+    return {
+      recovered,
+      jobs,
+      openInteractions: count('SELECT count(*) AS n FROM interactions WHERE ended IS NULL'),
+      devicesInInteraction: count(`SELECT count(*) AS n FROM devices WHERE state = 'in-interaction'`),
+    };
   } finally {
     store.close();
   }
@@ -268,7 +311,11 @@ export async function crashScenario(o: CrashOptions): Promise<CrashReport> {
 
     // 5. Restart on the same data; the phones with waiting jobs come back (bounded rounds).
     serve2 = new Serve(o.dataDir);
-    const server2 = `https://127.0.0.1:${await serve2.port()}`;
+    const listening2 = await serve2.listening();
+    const server2 = `https://127.0.0.1:${listening2.port}`;
+    const afterRestart = restartState(o.dataDir, listening2.recovered ?? null);
+    const heldJobAfterRestart = heldJob(o.dataDir, heldJobId);
+    log(`after the restart: ${JSON.stringify(afterRestart)}`);
     const recovery = { phones: 0, ok: 0, failed: 0, failures: [] as string[] };
     for (let round = 0; round < 3; round++) {
       const ro = new Store(o.dataDir, { readonly: true });
@@ -295,6 +342,8 @@ export async function crashScenario(o: CrashOptions): Promise<CrashReport> {
       storm: stormFacts,
       afterCrash,
       heldJobAfterCrash,
+      afterRestart,
+      heldJobAfterRestart,
       recovery,
       final,
       heldJobFinal,
