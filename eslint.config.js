@@ -2,6 +2,19 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
+/**
+ * The direction of dependencies (docs/architecture.md): protocol layers never import the command
+ * layer, the front ends (cli, bridge), the composition (app), electron or the renderer; commands
+ * never import the front ends; only the shell (src/main/index.ts) and bridge/ipc.ts import
+ * electron; the renderer imports only src/shared. A test (test/lint/boundaries.test.ts) plants a
+ * wrong-direction import and checks that this fails.
+ */
+const ELECTRON = { name: 'electron', message: 'electron is imported only by the shell (src/main/index.ts), src/main/bridge/ipc.ts and the preload.' };
+const folder = (names) => `(^|/)(${names.join('|')})(/|$)`;
+const restrict = (patterns) => ['error', { paths: [ELECTRON], patterns }];
+
+const PROTOCOL_LAYERS = ['src/main/wpi/**', 'src/main/net/**', 'src/main/provisioning/**', 'src/main/pki/**', 'src/main/store/**'];
+
 export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', 'coverage/**', 'docs/**'] },
   js.configs.recommended,
@@ -10,12 +23,37 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.node } },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
-      // Only the Electron shell (src/main/index.ts, src/main/ipc.ts) and the preload may import electron.
-      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'electron is imported only by the shell (src/main/index.ts, src/main/ipc.ts) and the preload.' }] }],
+      'no-restricted-imports': restrict([]),
     },
   },
   {
-    files: ['src/main/index.ts', 'src/main/ipc.ts', 'src/preload/**/*.ts'],
+    files: PROTOCOL_LAYERS,
+    rules: {
+      'no-restricted-imports': restrict([
+        { caseSensitive: true, regex: folder(['commands', 'cli', 'bridge', 'app']), message: 'a protocol layer (wpi, net, provisioning, pki, store) never imports the commands, the front ends (cli, bridge) or the composition (app): dependencies point downwards.' },
+        { caseSensitive: true, regex: folder(['renderer']), message: 'a protocol layer never imports the renderer.' },
+      ]),
+    },
+  },
+  {
+    files: ['src/main/commands/**'],
+    rules: {
+      'no-restricted-imports': restrict([
+        { caseSensitive: true, regex: folder(['cli', 'bridge']), message: 'commands never import a front end (cli, bridge): the front ends call the commands.' },
+        { caseSensitive: true, regex: folder(['renderer']), message: 'the main process never imports the renderer.' },
+      ]),
+    },
+  },
+  {
+    files: ['src/main/cli/**', 'src/main/bridge/**', 'src/main/app/**'],
+    rules: { 'no-restricted-imports': restrict([{ caseSensitive: true, regex: folder(['renderer']), message: 'the main process never imports the renderer: it talks to it over the API contract (src/shared/api.ts).' }]) },
+  },
+  {
+    files: ['src/shared/**'],
+    rules: { 'no-restricted-imports': restrict([{ caseSensitive: true, regex: folder(['main', 'renderer', 'phone', 'preload']), message: 'src/shared is the bottom layer: it imports nothing of the main process, the renderer or the simulator.' }]) },
+  },
+  {
+    files: ['src/main/index.ts', 'src/main/bridge/ipc.ts', 'src/preload/**/*.ts'],
     rules: { 'no-restricted-imports': 'off' },
   },
   {
@@ -47,5 +85,6 @@ export default tseslint.config(
   {
     files: ['src/renderer/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
+    rules: { 'no-restricted-imports': restrict([{ caseSensitive: true, regex: folder(['main', 'phone', 'preload']), message: 'the renderer imports only src/shared (the API contract and the schemas); it reaches the service through the API.' }]) },
   },
 );

@@ -7,8 +7,8 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
 import { app, BrowserWindow, dialog, net, protocol, safeStorage, session } from 'electron';
-import { LocalDlsApiHost } from './api';
-import { forwardEvents, registerIpc } from './ipc';
+import { LocalDlsApiHost } from './bridge/api-host';
+import { forwardEvents, registerIpc } from './bridge/ipc';
 import { protectorFromEnvironment, type KeyProtector } from './pki';
 import { Service } from './service';
 

@@ -126,7 +126,7 @@ describe('bin/localdls', () => {
       [['items', '--data-dir', dataDir], /--mac is required/],
       [['items', '--data-dir', dataDir, '--mac', 'xyz'], /not a MAC address/],
       [['traffic', '--data-dir', dataDir, '--limit', '0'], /--limit must be a whole number/],
-      [['devices', '--bogus'], /Unknown option '--bogus'/],
+      [['devices', '--bogus'], /unknown option --bogus/],
       [['frobnicate'], /unknown command "frobnicate"/],
     ] as const) {
       const r = await runCli([...args]);

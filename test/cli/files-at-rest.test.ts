@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, runCli, startServe, type CliResult } from '../support/cli';
+import { CLI_NODE_ARGS, runCli, startServe, type CliResult } from '../support/cli';
 import { tempDirs } from '../support/tmp';
 
 const newDir = tempDirs();
@@ -32,7 +32,7 @@ interface RunOptions {
 
 function command(args: string[], o: RunOptions): [string, string[]] {
   let cmd = process.execPath;
-  let argv = [BIN, ...args];
+  let argv = [...CLI_NODE_ARGS, ...args];
   if (o.umask !== undefined) [cmd, argv] = ['/bin/sh', ['-c', `umask ${o.umask.toString(8).padStart(3, '0')} && exec "$0" "$@"`, cmd, ...argv]];
   if (o.unprivileged && ROOT) [cmd, argv] = ['setpriv', [`--reuid=${OTHER}`, `--regid=${OTHER}`, '--clear-groups', '--', cmd, ...argv]];
   return [cmd, argv];

@@ -86,6 +86,14 @@ describe('localdls job / profile / contact', () => {
       [['job', 'list', '--data-dir', dir, '--state', 'stuck'], 2, /--state must be one of/],
       [['profile', 'apply', 'nope', '--data-dir', dir, '--all'], 1, /no profile "nope"/],
       [['profile', 'set', 'bad name!', '--data-dir', dir, 'a=b'], 2, /a profile name/],
+      // The parser's complaints in the CLI's words, with the usage after them.
+      [['job', 'add', '--data-dir', dir, '--mac'], 2, /^localdls job: --mac needs a value\n\nlocaldls job add/],
+      [['job', 'list', '--data-dir', dir, '--json=yes'], 2, /^localdls job: --json takes no value\n/],
+      [['job', 'list', '--data-dir', dir, '--colour'], 2, /^localdls job: unknown option --colour\n/],
+      [['job', 'cancel', '--data-dir', dir, '1e3'], 2, /"1e3" is not a job id/],
+      [['job', 'cancel', '--data-dir', dir, '99999999999999999999'], 2, /is not a job id/],
+      [['job', 'add', '--data-dir', dir, '--mac', '00:1A-E8:00:00:01', 'restart'], 2, /--mac "00:1A-E8:00:00:01" is not a MAC address/],
+      [['job', 'add', '--data-dir', dir, '--mac', A, '--all', 'restart'], 2, /give --mac or --all, not both/],
     ];
     for (const [args, code, message] of cases) {
       const r = await runCli(args);

@@ -105,7 +105,7 @@ describe('localdls phone --stay (in process)', () => {
 
 describe('localdls phone --stay (child process)', () => {
   async function runChild(args: string[], signal: NodeJS.Signals, untilReady: (line: string) => boolean, afterReady: (out: ReturnType<typeof lineLog>) => Promise<void> = async () => undefined) {
-    const child = spawn(process.execPath, ['bin/localdls', 'phone', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/cli/run.ts', 'phone', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = lineLog();
     let stderr = '';
     createInterface({ input: child.stdout }).on('line', (l) => out.push(l));

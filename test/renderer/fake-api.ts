@@ -3,8 +3,8 @@
  * bridge, with helpers to push live events. Filtering mirrors the service loosely (enough for
  * the views); the real SQL is tested in test/web/exchange-filter.test.ts.
  */
+import { validateArgs } from '../../src/shared/api-args';
 import {
-  validateArgs,
   type AddJobsResult,
   type BootstrapOptions,
   type BootstrapRun,

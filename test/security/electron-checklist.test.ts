@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { securityHeaders } from '../../src/main/web/static-files';
+import { securityHeaders } from '../../src/main/bridge/static-files';
 import { API_EVENTS, API_METHODS, EVENT_SUBSCRIBERS, ipcChannel } from '../../src/shared/api';
 import { buildApp, cspDirectives, ROOT } from './build';
 
@@ -225,7 +225,7 @@ describe('options that must never appear (#2 #3 #4 #6 #8 #9 #10 #11 #15 #18)', (
   it('in the shell’s sources and in the built main process and preload', () => {
     const texts: Record<string, string> = {
       'src/main/index.ts': source('src/main/index.ts'),
-      'src/main/ipc.ts': source('src/main/ipc.ts'),
+      'src/main/bridge/ipc.ts': source('src/main/bridge/ipc.ts'),
       'src/preload/index.ts': source('src/preload/index.ts'),
       'built main': readFileSync(join(built.dir, 'main/index.js'), 'utf8'),
       'built preload': readFileSync(join(built.dir, 'preload/index.cjs'), 'utf8'),

@@ -18,7 +18,7 @@ import { Service } from '../../src/main/service';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireServiceLock } from '../../src/main/service-lock';
-import { BIN } from '../support/cli';
+import { CLI_NODE_ARGS } from '../support/cli';
 import { startUpItems } from '../support/messages';
 import { tempDirs } from '../support/tmp';
 import { HandPhone, itemOf, send, type Reply } from './support';
@@ -465,7 +465,7 @@ describe('recovery at start', () => {
 
   it('one service per data folder: a second `serve` on it is refused with the owner’s pid; a killed owner blocks nothing', async () => {
     const dir = newDir();
-    const serve = (port = '0') => spawn(process.execPath, [BIN, 'serve', '--data-dir', dir, '--host', '127.0.0.1', '--port', port, '--no-auto-contact'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const serve = (port = '0') => spawn(process.execPath, [...CLI_NODE_ARGS, 'serve', '--data-dir', dir, '--host', '127.0.0.1', '--port', port, '--no-auto-contact'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const first = serve();
     let out = '';
     first.stdout!.on('data', (d) => (out += d));

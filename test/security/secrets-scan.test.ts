@@ -13,7 +13,7 @@ import { createPrivateKey } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LocalDlsApiHost } from '../../src/main/api';
+import { LocalDlsApiHost } from '../../src/main/bridge/api-host';
 import { fromPkcs12Der, unpackSecureModeData } from '../../src/main/pki';
 import { Store } from '../../src/main/store';
 import { MASK } from '../../src/shared/secrets';

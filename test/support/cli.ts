@@ -1,10 +1,20 @@
-/** Runs bin/localdls as a real process, the way a user does. */
+/**
+ * The CLI in tests: `runCli` runs its main() in this process with the output captured (fast, and
+ * what most tests need: the command's words and exit code); `runCliProcess`, `CliProcess` and
+ * `startServe` run bin/localdls as a real process, the way a user does (signals, stdout lines,
+ * a second process on the same data directory).
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
-export const BIN = resolve(__dirname, '../../bin/localdls');
+/**
+ * How tests start the CLI as a process: its entry from the sources under tsx, so `npm test` needs
+ * no build. test/cli/built-cli.test.ts runs the built one through bin/localdls.
+ */
+export const CLI_ENTRY = resolve(__dirname, '../../src/main/cli/run.ts');
+export const CLI_NODE_ARGS = ['--import', 'tsx', CLI_ENTRY];
 
 export interface CliResult {
   code: number | null;
@@ -12,8 +22,27 @@ export interface CliResult {
   stderr: string;
 }
 
+/** The CLI's main() in this process; `env` is set for the call and restored after it. */
 export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const { main } = await import('../../src/main/cli/main');
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  let stdout = '';
+  let stderr = '';
+  try {
+    const code = await main(args, (l) => (stdout += `${l}\n`), (l) => (stderr += `${l}\n`));
+    return { code, stdout, stderr };
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+/** The CLI as a real process. */
+export async function runCliProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  const child = spawn(process.execPath, [...CLI_NODE_ARGS, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -30,7 +59,7 @@ export class CliProcess {
   private waiters: (() => void)[] = [];
 
   constructor(args: string[]) {
-    this.child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [...CLI_NODE_ARGS, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       this.lines.push(line);
       for (const w of this.waiters.splice(0)) w();

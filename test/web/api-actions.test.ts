@@ -4,7 +4,7 @@
  * checks every transport shares; job and bootstrap events.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { LocalDlsApiHost } from '../../src/main/api';
+import { LocalDlsApiHost } from '../../src/main/bridge/api-host';
 import { Contacts } from '../../src/main/contact';
 import type { Pki } from '../../src/main/pki';
 import { ApiArgumentError, type ApiError, type BootstrapRun } from '../../src/shared/api';

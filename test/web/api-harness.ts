@@ -1,5 +1,5 @@
 /** A LocalDlsApiHost over the real ExchangeHandler + Store (no sockets), with a phone's interaction recorded. */
-import { LocalDlsApiHost, type ApiOptions } from '../../src/main/api';
+import { LocalDlsApiHost, type ApiOptions } from '../../src/main/bridge/api-host';
 import { FlowHarness } from '../support/handler';
 import { startUpItems } from '../support/messages';
 

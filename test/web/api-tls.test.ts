@@ -1,9 +1,10 @@
 /** setTlsProfile through the API: validation, the running service's listener, the status, and a service without it. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { LocalDlsApiHost } from '../../src/main/api';
+import { LocalDlsApiHost } from '../../src/main/bridge/api-host';
 import { Service } from '../../src/main/service';
-import { listenersOf } from '../../src/main/web/serve-ui';
-import { ApiArgumentError, validateArgs, type ServiceStatus } from '../../src/shared/api';
+import { listenersOf } from '../../src/main/bridge/serve-ui';
+import { ApiArgumentError, type ServiceStatus } from '../../src/shared/api';
+import { validateArgs } from '../../src/shared/api-args';
 import { FlowHarness } from '../support/handler';
 import { tempDirs } from '../support/tmp';
 import { apiOver } from './api-harness';

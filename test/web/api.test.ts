@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiArgumentError, ApiError } from '../../src/shared/api';
 import { MASK } from '../../src/shared/secrets';
-import type { LocalDlsApiHost } from '../../src/main/api';
+import type { LocalDlsApiHost } from '../../src/main/bridge/api-host';
 import type { ExchangeSummary } from '../../src/shared/model';
 import { FlowHarness } from '../support/handler';
 import { tempDirs } from '../support/tmp';
@@ -46,7 +46,7 @@ describe('LocalDlsApiHost', () => {
   });
 
   it('masks secrets item by item: an empty self-closing secret item hides nothing after it', async () => {
-    const { maskXml } = await import('../../src/main/api');
+    const { maskXml } = await import('../../src/main/bridge/api-host');
     const xml = '<ItemList><Item name="admin-pwd"/>\n<Item name="e164">4989</Item><Item name="user-pwd">123456</Item><Item name="sip-pwd"></Item></ItemList>';
     expect(maskXml(xml)).toBe(`<ItemList><Item name="admin-pwd"/>\n<Item name="e164">4989</Item><Item name="user-pwd">${MASK}</Item><Item name="sip-pwd"></Item></ItemList>`);
   });

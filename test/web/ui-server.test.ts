@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { LocalDlsApiHost } from '../../src/main/api';
-import { startUiServer, UiNotBuiltError, type UiServer } from '../../src/main/web/ui-server';
+import type { LocalDlsApiHost } from '../../src/main/bridge/api-host';
+import { startUiServer, UiNotBuiltError, type UiServer } from '../../src/main/bridge/ui-server';
 import type { WireEvent, WireResponse } from '../../src/shared/api';
 import { FlowHarness } from '../support/handler';
 import { tempDirs } from '../support/tmp';
@@ -141,7 +141,7 @@ describe('web UI server', () => {
       ['listJobs', [{ mac: 'x' }], 'listJobs: filter.mac "x" is not a MAC address (e.g. 00:1A:E8:00:00:01)'],
       ['cancelJob', ['1'], 'cancelJob: id must be a whole number ≥ 0'],
       ['contactNow', [[]], 'contactNow: macs must name at least one device'],
-      ['applyProfile', ['../x', ['00:1A:E8:00:00:01']], 'applyProfile: name is not a profile name (letters, digits, . _ -, up to 64)'],
+      ['applyProfile', ['../x', ['00:1A:E8:00:00:01']], 'applyProfile: name must be letters, digits, . _ - (up to 64)'],
       ['startBootstrap', [['00:1A:E8:00:00:01'], { pin: 'auto' }], 'startBootstrap: options.maxPinRetries must be a whole number ≥ 0'],
       ['bootstrapPinSheet', ['r1', 'xml'], 'bootstrapPinSheet: format must be one of csv, html'],
       ['itemCatalogue', [1], 'itemCatalogue: this call takes no arguments'],

@@ -15,7 +15,8 @@ import { Store } from '../../../src/main/store';
 import { ipAt, macAt } from '../../../src/phone';
 import type { StormLine } from './storm';
 
-const BIN = fileURLToPath(new URL('../../../bin/localdls', import.meta.url));
+// The CLI from its sources (tsx), as test/support/cli.ts starts it: no build needed.
+const CLI = ['--import', 'tsx', fileURLToPath(new URL('../../../src/main/cli/run.ts', import.meta.url))];
 const STORM = fileURLToPath(new URL('./storm.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -91,7 +92,7 @@ class Serve {
   private waiters: (() => void)[] = [];
 
   constructor(dataDir: string) {
-    this.child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--no-auto-contact'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [...CLI, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--no-auto-contact'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     createInterface({ input: this.child.stdout! }).on('line', (l) => {
       this.lines.push(l);
       for (const w of this.waiters.splice(0)) w();
@@ -128,7 +129,7 @@ class Serve {
 }
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));

@@ -1,5 +1,6 @@
 /** Words and small rules for showing jobs. */
 import type { JobFilter } from '../../../shared/api';
+import { normalizeMac } from '../../../shared/mac';
 import type { ItemValue, Job, JobKind, JobState } from '../../../shared/model';
 
 export const KIND_LABELS: Record<JobKind, string> = {
@@ -55,8 +56,5 @@ export function jobMatches(j: Job, f: JobFilter): boolean {
   return true;
 }
 
-export function normalMac(s: string): string | null {
-  const t = s.trim();
-  if (!/^[0-9A-Fa-f]{2}([:-]?[0-9A-Fa-f]{2}){5}$/.test(t)) return null;
-  return t.replace(/[:-]/g, '').toUpperCase().replace(/(..)(?!$)/g, '$1:');
-}
+/** The one MAC normaliser (src/shared/mac.ts), as the jobs view calls it. */
+export const normalMac = normalizeMac;

@@ -5,8 +5,8 @@
  * the preload can rethrow the API's error code and message intact.
  */
 import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
-import { API_EVENTS, API_METHODS, ApiError, ipcChannel, ipcEventChannel, subscribeEvent, toWireError, type ApiEvent, type IpcEnvelope, type Unsubscribe } from '../shared/api';
-import type { LocalDlsApiHost } from './api';
+import { API_EVENTS, API_METHODS, ApiError, ipcChannel, ipcEventChannel, subscribeEvent, toWireError, type ApiEvent, type IpcEnvelope, type Unsubscribe } from '../../shared/api';
+import type { LocalDlsApiHost } from './api-host';
 
 /** Whether a frame URL belongs to our UI (app://localdls/… or, in development, the dev server). */
 export function isTrustedUrl(raw: string, trusted: readonly string[]): boolean {

@@ -5,7 +5,7 @@
  */
 import type { WebSocket } from 'ws';
 import { API_EVENTS, ApiError, subscribeEvent, toWireError, type ApiEvent, type ApiEventPayloads, type LocalDlsEvents, type Unsubscribe, type WireEvent, type WireResponse } from '../../shared/api';
-import type { LocalDlsApiHost } from '../api';
+import type { LocalDlsApiHost } from './api-host';
 
 export type BridgedApi = Pick<LocalDlsApiHost, 'call'> & LocalDlsEvents;
 

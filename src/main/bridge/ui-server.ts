@@ -18,9 +18,14 @@ import { bridgeSocket, DEFAULT_BRIDGE_LIMITS, type BridgedApi, type BridgeLimits
 
 export const UI_HOST = '127.0.0.1';
 
-/** Where `electron-vite build` puts the renderer. LOCALDLS_UI_DIR overrides it (development, tests). */
+/**
+ * Where `electron-vite build` puts the renderer (out/renderer), seen from this module in the
+ * sources (src/main/bridge) or in a build (out/cli, out/main). LOCALDLS_UI_DIR overrides it.
+ */
 export function defaultRendererDir(): string {
-  return process.env.LOCALDLS_UI_DIR ?? fileURLToPath(new URL('../../../out/renderer', import.meta.url));
+  if (process.env.LOCALDLS_UI_DIR) return process.env.LOCALDLS_UI_DIR;
+  const candidates = ['../../../out/renderer', '../renderer'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
+  return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0]!;
 }
 
 export class UiNotBuiltError extends Error {

@@ -1,6 +1,6 @@
 /**
  * Bootstraps started from the UI ("runs"): certificates and jobs are prepared one phone at a time
- * (prepareBootstraps, as `localdls bootstrap` does), progress is announced, and each phone's state
+ * (prepareBootstraps, as `localdls bootstrap` does, after the same checks: checkBootstrapTargets), progress is announced, and each phone's state
  * follows its bootstrap job until it is secure or failed.
  *
  * The PINs of a run live only here, in this process's memory, while the run is under way: the
@@ -8,12 +8,12 @@
  * forgotten as soon as every phone of the run is secure or failed. Only the PIN sheet shows them.
  */
 import { randomBytes } from 'node:crypto';
-import { ApiError, type BootstrapDevice, type BootstrapOptions, type BootstrapRun, type FileResult } from '../shared/api';
-import type { Job } from '../shared/model';
-import { pinSheet, prepareBootstraps, type PinChoice } from './bootstrap';
-import type { KeyProtector, Pki } from './pki';
-import type { Store } from './store';
-import { PENDING_STATES } from './store';
+import { ApiError, type BootstrapDevice, type BootstrapOptions, type BootstrapRun, type FileResult } from '../../shared/api';
+import type { Job } from '../../shared/model';
+import { pinSheet, prepareBootstraps, type PinChoice } from '../bootstrap';
+import type { KeyProtector, Pki } from '../pki';
+import type { Store } from '../store';
+import { checkBootstrapTargets, pinChoiceOf } from './bootstrap';
 
 export interface BootstrapRunsDeps {
   store: Store;
@@ -57,16 +57,9 @@ export class BootstrapRuns {
     const secure = this.deps.secure();
     if (!secure) throw new ApiError('unavailable', `Secure Mode is off: ${this.deps.offReason()}`);
     const { store } = this.deps;
-    const given = options.pin !== 'none' && options.pin !== 'auto';
-    if (given && macs.length > 1) throw new ApiError('bad-argument', 'one PIN for several phones would let any of them take any credential: choose generated PINs (auto) for several phones');
-    const devices: BootstrapDevice[] = macs.map((mac) => {
-      const d = store.device(mac);
-      if (!d) throw new ApiError('not-found', `no device ${mac}: a phone must contact the service once before it can be bootstrapped`);
-      if (d.mode === 'secure') throw new ApiError('conflict', `${mac} is already in Secure Mode`);
-      const pending = store.jobs.list({ mac, states: PENDING_STATES }).find((j) => j.kind === 'Bootstrap');
-      if (pending) throw new ApiError('conflict', `${mac} has a bootstrap under way (job ${pending.id}, ${pending.state}): cancel that job first to start again`);
-      return { mac, e164: d.e164, jobId: null, state: 'preparing', jobState: null, error: null, hasPin: false };
-    });
+    const devices: BootstrapDevice[] = checkBootstrapTargets(store, macs, options).map((d) => ({
+      mac: d.mac, e164: d.e164, jobId: null, state: 'preparing', jobState: null, error: null, hasPin: false,
+    }));
     const run: BootstrapRun = {
       id: randomBytes(9).toString('base64url'),
       started: this.now(),
@@ -80,7 +73,7 @@ export class BootstrapRuns {
     };
     const state: RunState = { run, pins: new Map(), finishedAt: null };
     this.runs.set(run.id, state);
-    const choice: PinChoice = options.pin === 'none' ? { kind: 'none' } : options.pin === 'auto' ? { kind: 'auto', ...(options.pinDigits ? { digits: options.pinDigits } : {}) } : { kind: 'given', pin: options.pin };
+    const choice: PinChoice = pinChoiceOf(options.pin, options.pinDigits);
     void this.prepare(state, secure, choice, options.maxPinRetries);
     return snapshot(run);
   }

@@ -2,7 +2,7 @@
  * Items written on the command line: `name=value`, `name[index]=value`, or for reads `name` /
  * `name[index]`. Index 0 is a real index.
  */
-import type { ItemValue } from '../shared/model';
+import type { ItemValue } from '../../shared/model';
 
 const SPEC = /^([A-Za-z][A-Za-z0-9_.-]*)(?:\[(\d{1,6})\])?(?:=([\s\S]*))?$/;
 

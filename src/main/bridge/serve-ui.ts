@@ -3,7 +3,7 @@
  * Kept apart from cli.ts so the CLI only decides whether to call it.
  */
 import type { ListenerStatus } from '../../shared/api';
-import { LocalDlsApiHost } from '../api';
+import { LocalDlsApiHost } from './api-host';
 import type { ListeningInfo, Service } from '../service';
 import { startUiServer, type UiServer } from './ui-server';
 

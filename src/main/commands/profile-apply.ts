@@ -3,9 +3,9 @@
  * what the phone last reported; a WriteItems of only what differs. Shared by `localdls profile
  * apply` and the UI's `applyProfile`.
  */
-import type { Profile } from '../shared/model';
-import { profileDiff } from './provisioning';
-import type { Store } from './store';
+import type { Profile } from '../../shared/model';
+import { profileDiff } from '../provisioning';
+import type { Store } from '../store';
 
 export interface ProfileApplyOutcome {
   mac: string;

@@ -1,14 +1,14 @@
 /**
- * From "what to do" to the job the store keeps: the items of each job kind (write, read, read-all,
+ * From "what to do" (a JobSpec) to the job the store keeps: the items of each job kind (write, read, read-all,
  * restart, factory reset, file and firmware deployment), checked the same way for `localdls job
  * add` and the UI's `addJob`. Only the words naming the inputs differ (CLI flags or API fields).
  */
-import type { JobSpec } from '../shared/api';
-import { ITEM_NAME_PATTERN, MAX_ITEM_INDEX } from '../shared/api';
-import { CATALOGUE } from '../shared/catalogue';
-import type { ItemValue, JobKind } from '../shared/model';
+import type { JobSpec } from '../../shared/schemas';
+import { FILE_TYPES, ITEM_NAME_PATTERN, MAX_ITEM_INDEX } from '../../shared/schemas';
+import { CATALOGUE } from '../../shared/catalogue';
+import type { ItemValue, JobKind } from '../../shared/model';
 import { fileLocationItems } from './item-spec';
-import { phoneVersionOf } from './provisioning';
+import { phoneVersionOf } from '../provisioning';
 
 /** A job spec that cannot become a job; the message says why in the caller's words. */
 export class JobSpecError extends Error {
@@ -34,7 +34,7 @@ export const CLI_WORDS: SpecWords = { fileType: '--type', sources: '--url or --f
 export const API_WORDS: SpecWords = { fileType: 'a file type', sources: 'a URL (https:// or ftp://)', version: 'a version' };
 
 const KNOWN_ITEMS = new Set(CATALOGUE.map((c) => c.name));
-export const FILE_TYPE_LIST = 'RINGTONE, LOGO, MOH, PIC, LDAP, SCREENSAVER';
+export const FILE_TYPE_LIST = FILE_TYPES.join(', ');
 
 /** The note for items the catalogue does not list, or null. */
 export function unknownItemsNote(items: readonly { name: string }[]): string | null {
@@ -83,16 +83,20 @@ export function buildJob(spec: JobSpec, words: SpecWords = API_WORDS): BuiltJob 
     case 'factory-reset':
       return withNotes({ kind: 'FactoryReset', items: [] });
     case 'file': {
-      const sources = spec.urls.filter((u) => u !== '');
+      const sources = (spec.urls ?? []).filter((u) => u !== '');
       const deletes = spec.deletes ?? [];
-      const type = spec.fileType;
+      // Each file's own type (fileTypes, same order as urls), else the one fileType for all.
+      if (spec.fileTypes && spec.fileTypes.length !== sources.length) {
+        throw new JobSpecError(`file has ${sources.length} file${sources.length === 1 ? '' : 's'} but ${spec.fileTypes.length} file type${spec.fileTypes.length === 1 ? '' : 's'}: give ${words.fileType} before each file`);
+      }
+      const typeOf = (i: number) => spec.fileTypes?.[i] ?? spec.fileType;
       if (sources.length + deletes.length === 0) throw new JobSpecError(`file needs ${words.sources} (or a file to delete)`);
-      if (sources.length && !type) throw new JobSpecError(`file needs ${words.fileType} (${FILE_TYPE_LIST})`);
+      if (sources.some((_, i) => !typeOf(i))) throw new JobSpecError(`file needs ${words.fileType} (${FILE_TYPE_LIST})`);
       const locations = sources.map(located);
-      if (locations.length === 1 && deletes.length === 0) return withNotes({ kind: 'FileDeployment', items: [...locations[0]!, { name: 'file-type', value: type! }] });
+      if (locations.length === 1 && deletes.length === 0) return withNotes({ kind: 'FileDeployment', items: [...locations[0]!, { name: 'file-type', value: typeOf(0)! }] });
       // Several files: one index per file, each with file-action (manual p.55).
       const all: ItemValue[] = [];
-      locations.forEach((loc, i) => all.push(...[...loc, { name: 'file-type', value: type! }, { name: 'file-action', value: 'deploy' }].map((it) => ({ ...it, index: i + 1 }))));
+      locations.forEach((loc, i) => all.push(...[...loc, { name: 'file-type', value: typeOf(i)! }, { name: 'file-action', value: 'deploy' }].map((it) => ({ ...it, index: i + 1 }))));
       deletes.forEach((d, i) => {
         const index = locations.length + i + 1;
         all.push({ name: 'file-name', index, value: d.name }, { name: 'file-type', index, value: d.type }, { name: 'file-action', index, value: 'delete' });

@@ -1,0 +1,115 @@
+/**
+ * `localdls bootstrap`: Secure Mode from the command line. Keys are opened with the key passphrase
+ * ($LOCALDLS_KEY_PASSPHRASE, $LOCALDLS_KEY_PASSPHRASE_FILE or --key-passphrase-file) and never
+ * printed. The rules (which phones, one bootstrap at a time) are the commands' (commands/bootstrap.ts).
+ */
+import { pinSheet, type PreparedBootstrap } from '../bootstrap';
+import * as commands from '../commands';
+import { writePrivateFile } from '../private-files';
+import { withContext, type CliIo } from './context';
+import { macOf, noPositionals, parseCli, table, UsageError } from './format';
+
+export const BOOTSTRAP_USAGE = `localdls bootstrap (--mac M | --all) [--pin auto | --pin DIGITS | --nopin] [--pin-digits N]
+                   [--max-pin-retries N] [--sheet FILE.csv|FILE.html] [--show-pins] [--json]
+localdls bootstrap --mac M --undo      take the phone back to Default Mode (factory reset over
+                                       the secure channel; its certificate is revoked)
+localdls bootstrap --mac M --forget    the phone was reset by hand: revoke its certificate and
+                                       accept it on the Default-Mode port again
+localdls bootstrap --mac M --renew     give a secure phone a new client certificate (sent over
+                                       the secure channel; the old one is revoked once replaced)
+localdls bootstrap --status [--json]   which phones are secure, pending or failed, and why
+(all take --data-dir D and --key-passphrase-file F)
+
+Moves phones from Default Mode to Secure Mode (manual p.62–68). Each phone gets its own client
+certificate from this site's CA; from then on it talks mutual TLS on the secure port only, and its
+requests on the Default-Mode port are refused. A running \`serve\` sends the job on the phone's
+next contact (it sends contact-me by itself).
+
+  --nopin         the credentials travel in dls-client-certificate (PKCS#12)
+  --pin auto      (default) a random PIN per phone (--pin-digits, default 8); the phone asks for it,
+                  opens secure-mode-data with it, and sends its last 3 digits back as the TAN
+  --pin DIGITS    this PIN, for one phone (6-16 digits)
+  --sheet FILE    write the PIN sheet (MAC, E.164, PIN) as CSV or printable HTML (mode 0600)
+  --show-pins     also print the PINs (they are masked otherwise)
+
+Examples:
+  LOCALDLS_KEY_PASSPHRASE=… localdls bootstrap --all --pin auto --sheet pins.html
+  localdls bootstrap --mac 00:1A:E8:00:00:01 --nopin
+  localdls bootstrap --status`;
+
+const OPTIONS = {
+  'data-dir': { type: 'string' }, 'key-passphrase-file': { type: 'string' }, json: { type: 'boolean' },
+  mac: { type: 'string' }, all: { type: 'boolean' }, pin: { type: 'string' }, nopin: { type: 'boolean' }, 'pin-digits': { type: 'string' },
+  'max-pin-retries': { type: 'string' }, sheet: { type: 'string' }, 'show-pins': { type: 'boolean' }, undo: { type: 'boolean' },
+  forget: { type: 'boolean' }, status: { type: 'boolean' }, renew: { type: 'boolean' },
+} as const;
+
+export async function bootstrapCommand(args: string[], io: CliIo): Promise<number> {
+  const { values: v, positionals } = parseCli(args, OPTIONS);
+  noPositionals(positionals);
+  const passphrase = v['key-passphrase-file'] !== undefined ? { passphraseFile: v['key-passphrase-file'] } : {};
+  if (v.status) {
+    return withContext(v['data-dir'], 'read', passphrase, async (ctx) => {
+      const rows = await commands.bootstrapStatus(ctx);
+      if (v.json) io.out(JSON.stringify(rows));
+      else io.out(table(['MAC', 'E164', 'MODE', 'BOOTSTRAP', 'JOB', 'WHY'], rows.map((r) => [r.mac, r.e164 ?? '', r.mode, r.bootstrap ?? '-', r.job === null ? '' : `${r.job} ${r.state}`, r.why ?? ''])));
+      return 0;
+    });
+  }
+  if (v.undo || v.forget) {
+    if (!v.mac || v.all) throw new UsageError(`--${v.undo ? 'undo' : 'forget'} takes one --mac`);
+    const mac = macOf(v.mac);
+    return withContext(v['data-dir'], 'write', passphrase, async (ctx) => {
+      if (v.undo) {
+        const jobId = await commands.undoBootstrap(ctx, mac);
+        io.out(`queued job ${jobId}: factory reset of ${mac} over the secure channel; when it starts up on the Default-Mode port its certificate is revoked`);
+      } else {
+        const serial = await commands.forgetBootstrap(ctx, mac);
+        io.out(`${mac}: certificate ${serial ?? '(unknown)'} revoked; the phone is accepted on the Default-Mode port again`);
+      }
+      return 0;
+    });
+  }
+  if (v.nopin && v.pin !== undefined) throw new UsageError('give --pin or --nopin, not both');
+  if (v.renew && (v.all || !v.mac || v.pin !== undefined)) throw new UsageError('--renew takes one --mac and no --pin');
+  const digits = v['pin-digits'] === undefined ? undefined : Number(v['pin-digits']);
+  if (digits !== undefined && !(Number.isInteger(digits) && digits >= 6 && digits <= 16)) throw new UsageError('--pin-digits must be 6 to 16');
+  const pin = v.nopin || v.renew ? 'none' : (v.pin ?? 'auto');
+  if (pin !== 'none' && pin !== 'auto' && !/^\d{6,16}$/.test(pin)) throw new UsageError('--pin must be "auto" or 6 to 16 digits');
+  const retries = v['max-pin-retries'] === undefined ? 3 : Number(v['max-pin-retries']);
+  if (!(Number.isInteger(retries) && retries >= 1 && retries <= 10)) throw new UsageError('--max-pin-retries must be 1 to 10');
+  const sheetFormat = v.sheet === undefined ? undefined : v.sheet.endsWith('.csv') ? 'csv' : v.sheet.endsWith('.html') || v.sheet.endsWith('.htm') ? 'html' : null;
+  if (sheetFormat === null) throw new UsageError('--sheet must end in .csv or .html');
+  if (sheetFormat && pin === 'none') throw new UsageError('--sheet is for PINs: not with --nopin');
+  if (v.mac && v.all) throw new UsageError('give --mac or --all, not both');
+  if (!v.mac && !v.all) throw new UsageError('--mac M or --all is required');
+  const mac = v.mac === undefined ? undefined : macOf(v.mac);
+  const progress = (done: number, total: number, m: string) => io.err(`[${done}/${total}] ${m}: certificate issued, bootstrap queued`);
+  return withContext(v['data-dir'], 'write', { ...passphrase, progress }, async (ctx) => {
+    const macs = mac ? [mac] : await commands.bootstrapCandidates(ctx);
+    if (macs.length === 0) {
+      io.out('no phones in Default Mode to bootstrap');
+      return 0;
+    }
+    const { prepared, securePort } = await commands.bootstrap(ctx, macs, { pin, maxPinRetries: retries, ...(digits ? { pinDigits: digits } : {}), renew: v.renew === true });
+    const reveal = v['show-pins'] === true;
+    for (const p of prepared) io.out(v.json ? JSON.stringify(shown(p, reveal)) : line(p, reveal, securePort));
+    if (v.sheet && sheetFormat) {
+      try {
+        writePrivateFile(v.sheet, pinSheet(prepared, sheetFormat));
+      } catch (e) {
+        throw new Error(`could not write the PIN sheet ${v.sheet}: ${(e as Error).message}. The bootstraps are queued: print the PINs with --show-pins next time, or cancel the jobs and start again`);
+      }
+      io.err(`PIN sheet written to ${v.sheet} (keep it private)`);
+    }
+    return 0;
+  });
+}
+
+function shown(p: PreparedBootstrap, reveal: boolean) {
+  return { ...p, ...(p.pin ? { pin: reveal ? p.pin : '••••••' } : {}) };
+}
+
+function line(p: PreparedBootstrap, reveal: boolean, port: number): string {
+  return `queued job ${p.jobId}: bootstrap of ${p.mac} to Secure Mode (port ${port})${p.pin ? `, PIN ${reveal ? p.pin : '•••••• (see the sheet, or --show-pins)'}` : ', no PIN'}`;
+}

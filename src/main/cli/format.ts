@@ -1,0 +1,55 @@
+/**
+ * Shared by the CLI commands: output lines, argument parsing in the CLI's own words, plain tables.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { MAC_EXAMPLE, normalizeMac } from '../../shared/mac';
+
+export type Out = (line: string) => void;
+
+/** Wrong arguments: the command prints its usage and exits with 2. */
+export class UsageError extends Error {}
+
+export function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(head), ...rows.map(line)].join('\n');
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+export type ParsedCli<T extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: true; tokens: true }>>;
+
+/** parseArgs, with its errors said as the CLI says them (the usage follows). */
+export function parseCli<const T extends Options>(args: string[], options: T): ParsedCli<T> {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: true, tokens: true });
+  } catch (e) {
+    throw new UsageError(cliWords(e as Error & { code?: string }, options));
+  }
+}
+
+function cliWords(e: Error & { code?: string }, options: Options): string {
+  const flag = /'(-{1,2}[^' ]+)/.exec(e.message)?.[1];
+  switch (e.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option ${flag ?? ''}`.trimEnd();
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+      const name = flag?.replace(/^-+/, '') ?? '';
+      return options[name]?.type === 'boolean' ? `${flag} takes no value` : `${flag ?? 'an option'} needs a value`;
+    }
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `unexpected "${/'([^']*)'/.exec(e.message)?.[1] ?? ''}"`;
+    default:
+      return e.message;
+  }
+}
+
+/** A MAC in any spelling src/shared/mac.ts accepts, or a usage error naming the flag. */
+export function macOf(raw: string, flag = '--mac'): string {
+  const mac = normalizeMac(raw);
+  if (!mac) throw new UsageError(`${flag} "${raw}" is not a MAC address (e.g. ${MAC_EXAMPLE}, 00-1A-E8-00-00-01 or 001a.e800.0001)`);
+  return mac;
+}
+
+export function noPositionals(positionals: readonly string[]): void {
+  if (positionals.length) throw new UsageError(`unexpected "${positionals[0]}"`);
+}

@@ -1,0 +1,146 @@
+/** `localdls serve`: the provisioning service without the desktop app (and the web UI with --ui). */
+import type { ExchangeSummary } from '../../shared/model';
+import { TLS_PROFILES, type TlsProfile } from '../net/tls-profile';
+import { DEFAULT_PORT, DEFAULT_SECURE_PORT, Service } from '../service';
+import { dataDirOf, protectorFor, type CliIo } from './context';
+import { noPositionals, parseCli, UsageError, type Out } from './format';
+
+export const SERVE_USAGE = `localdls serve [--data-dir D] [--host H] [--port N] [--tls modern|legacy] [--dcmp-port N]
+               [--contact-gap S] [--no-auto-contact] [--contact-me-announce] [--ui [--ui-port N]]
+
+Runs the WPI service (Default Mode, HTTPS). When ready it prints one JSON line
+  {"event":"listening","host":…,"port":…}
+with the port actually bound (--port 0 picks a free one), then one JSON line per exchange.
+Ctrl-C (SIGINT) or SIGTERM stops it cleanly.
+
+Options:
+  --data-dir D   where the database and the TLS identity live (default: $LOCALDLS_DATA_DIR or ~/.localdls)
+  --host H       address to listen on (default 0.0.0.0, every interface)
+  --port N       Default-Mode port (default ${DEFAULT_PORT})
+  --tls P        TLS compatibility of the Default-Mode port:
+                   modern  TLS 1.2 and newer (default, unless the desktop app set legacy)
+                   legacy  also TLS 1.0/1.1 with RSA key exchange and CBC ciphers, for old
+                           OpenStage firmware. Weaker: anyone on the LAN who records the
+                           traffic has a better chance of decrypting it. Use it only while
+                           such phones need it; failed handshakes say when they do.
+  --secure-port N   Secure-Mode (mutual TLS) port, default 18444; 0 picks a free one (securePort)
+  --secure-tls P    TLS compatibility of the secure port (modern | legacy; default as set in the app)
+  --key-passphrase-file F
+                    file whose first line opens the keys (else $LOCALDLS_KEY_PASSPHRASE or
+                    $LOCALDLS_KEY_PASSPHRASE_FILE). Without a passphrase Secure Mode is off.
+  --dcmp-port N  also answer DCMP polling (plain HTTP GET /dcmp/contact-me?device-id=MAC) on
+                 this port: 202 when jobs wait for the phone, 200 otherwise. Off by default;
+                 0 picks a free port (reported as dcmpPort).
+  --contact-gap S       the phones' contact gap in seconds (default 300, at least 60): at most
+                        one contact-me per phone within it
+  --no-auto-contact     do not send contact-me by itself when jobs wait (use \`localdls contact\`)
+  --contact-me-announce put this machine's address and port into contact-me (dls_ip_addr,
+                        dls_ip_port), so phones call back here whatever DLS address they have
+  --ui           also serve the traffic inspector to a browser, on 127.0.0.1 only, with a
+                 random token per run: open the address printed on stderr (also reported
+                 as "ui" in the listening line). Needs the built UI (\`npm run build\`).
+  --ui-port N    port of the web UI (default 0: any free port)
+
+Example:
+  localdls serve --data-dir ./site-a --port 18443`;
+
+function portOf(raw: string | undefined, fallback: number, flag = '--port'): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!/^\d{1,5}$/.test(raw) || n > 65535) throw new UsageError(`${flag} must be a number from 0 to 65535, not "${raw}"`);
+  return n;
+}
+
+export async function serve(args: string[], io: CliIo): Promise<number> {
+  const out: Out = io.out;
+  const { values: v, positionals } = parseCli(args, {
+    'data-dir': { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, tls: { type: 'string' }, 'dcmp-port': { type: 'string' },
+    'contact-gap': { type: 'string' }, 'no-auto-contact': { type: 'boolean' }, 'contact-me-announce': { type: 'boolean' },
+    ui: { type: 'boolean' }, 'ui-port': { type: 'string' },
+    'secure-port': { type: 'string' }, 'secure-tls': { type: 'string' }, 'key-passphrase-file': { type: 'string' },
+  });
+  noPositionals(positionals);
+  // Without --tls / --secure-tls the profile chosen in the app (stored setting) applies, else modern.
+  const secureTls = v['secure-tls'] as TlsProfile | undefined;
+  if (secureTls !== undefined && !TLS_PROFILES.includes(secureTls)) throw new UsageError(`--secure-tls must be one of ${TLS_PROFILES.join(', ')}, not "${v['secure-tls']}"`);
+  const securePort = portOf(v['secure-port'], DEFAULT_SECURE_PORT, '--secure-port');
+  const keyProtector = protectorOrWarning(dataDirOf(v['data-dir']), v['key-passphrase-file'], io);
+  if (v['ui-port'] !== undefined && !v.ui) throw new UsageError('--ui-port needs --ui');
+  const uiPort = portOf(v['ui-port'], 0, '--ui-port');
+  const gapS = v['contact-gap'] === undefined ? 300 : Number(v['contact-gap']);
+  if (!Number.isFinite(gapS) || gapS < 60 || gapS > 86_400) throw new UsageError(`--contact-gap must be seconds from 60 to 86400, not "${v['contact-gap']}"`);
+  const tls = v.tls as TlsProfile | undefined;
+  if (tls !== undefined && !TLS_PROFILES.includes(tls)) throw new UsageError(`--tls must be one of ${TLS_PROFILES.join(', ')}, not "${v.tls}"`);
+  const service = new Service({
+    dataDir: dataDirOf(v['data-dir']),
+    host: v.host ?? '0.0.0.0',
+    port: portOf(v.port, DEFAULT_PORT),
+    ...(tls ? { tls } : {}),
+    ...(v['dcmp-port'] !== undefined ? { dcmpPort: portOf(v['dcmp-port'], 0, '--dcmp-port') } : {}),
+    contact: { gapMs: gapS * 1000 },
+    autoContact: !v['no-auto-contact'],
+    announceInContactMe: v['contact-me-announce'] === true,
+    ...(keyProtector ? { keyProtector, securePort, ...(secureTls ? { secureTls } : {}) } : {}),
+    onError: (e) => io.err(JSON.stringify({ event: 'error', message: e.message })),
+  });
+  for (const message of service.store.notices) io.err(JSON.stringify({ event: 'warning', message }));
+  let listening;
+  let webUi: import('../bridge/serve-ui').WebUi | null = null;
+  try {
+    listening = await service.start();
+    if (v.ui) {
+      const { startWebUi } = await import('../bridge/serve-ui');
+      webUi = await startWebUi(service, listening, { dataDir: dataDirOf(v['data-dir']), port: uiPort });
+    }
+  } catch (e) {
+    await service.stop();
+    throw e;
+  }
+  service.onExchange((x) => out(JSON.stringify(exchangeLine(x))));
+  out(JSON.stringify({ event: 'listening', ...listening, dataDir: dataDirOf(v['data-dir']), ...(webUi ? { ui: webUi.url } : {}) }));
+  if (webUi) io.err(`LocalDLS web UI: ${webUi.url}`);
+  await new Promise<void>((done) => {
+    const stop = () => done();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await webUi?.close();
+  await service.stop();
+  out(JSON.stringify({ event: 'stopped' }));
+  return 0;
+}
+
+/** Secure Mode needs the key passphrase; without it the service runs Default Mode only and says why. */
+function protectorOrWarning(dataDir: string, passphraseFile: string | undefined, io: CliIo) {
+  try {
+    return protectorFor(dataDir, passphraseFile);
+  } catch (e) {
+    if (passphraseFile !== undefined) throw e;
+    io.err(JSON.stringify({ event: 'warning', message: `Secure Mode is off: ${(e as Error).message}` }));
+    return undefined;
+  }
+}
+
+function exchangeLine(x: ExchangeSummary) {
+  return {
+    event: x.kind === 'tls-failure' ? 'tls-failure' : 'exchange',
+    id: x.id,
+    time: new Date(x.started).toISOString(),
+    peer: `${x.peerAddress}:${x.peerPort}`,
+    listener: x.listener,
+    mac: x.mac,
+    reason: x.reason,
+    replyAction: x.replyAction,
+    replyStatus: x.replyStatus,
+    fragment: x.fragment,
+    items: x.itemCount,
+    action: x.action,
+    http: x.httpStatus,
+    ms: x.ended - x.started,
+    tls: x.tlsProtocol,
+    cipher: x.tlsCipher,
+    ...(x.error ? { error: x.error } : {}),
+    ...(x.warning ? { warning: x.warning } : {}),
+  };
+}
+

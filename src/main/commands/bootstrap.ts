@@ -1,0 +1,139 @@
+/**
+ * Secure Mode bootstraps (manual p.62–68): the one rule for which phones may be bootstrapped, the
+ * CLI's bootstrap (prepared at once, PINs returned for the sheet), the UI's runs (prepared in the
+ * background, bootstrap-runs.ts), undo, forget, and the status of every phone.
+ *
+ * A phone gets one bootstrap at a time: a second one is refused while the first job is queued,
+ * sent or waiting, from any front end; once it is done, failed or cancelled a new one may start.
+ */
+import * as v from 'valibot';
+import { ApiArgumentError, ApiError, type BootstrapRun, type FileResult } from '../../shared/api';
+import { API_ARGS } from '../../shared/api-args';
+import type { Device } from '../../shared/model';
+import { BootstrapOptionsSchema, Mac, MacList } from '../../shared/schemas';
+import { prepareBootstraps, type PinChoice, type PreparedBootstrap } from '../bootstrap';
+import { PENDING_STATES, type Store } from '../store';
+import type { BootstrapRuns } from './bootstrap-runs';
+import type { CommandContext } from './context';
+import { defineCommand } from './define';
+
+export const SEVERAL_WITH_ONE_PIN = 'one PIN for several phones would let any of them take any credential: choose generated PINs (auto) for several phones';
+
+/** The rule, once: each phone known, in the right mode, and no bootstrap of it under way. */
+export function checkBootstrapTargets(store: Store, macs: readonly string[], options: { pin: string; renew?: boolean }): Device[] {
+  const given = options.pin !== 'none' && options.pin !== 'auto';
+  if (given && macs.length > 1) throw new ApiArgumentError(SEVERAL_WITH_ONE_PIN);
+  if (options.renew && options.pin !== 'none') throw new ApiArgumentError('a renewal travels over the secure channel and needs no PIN');
+  return macs.map((mac) => {
+    const d = store.device(mac);
+    if (!d) throw new ApiError('not-found', `no device ${mac}: a phone must contact the service once before it can be bootstrapped`);
+    if (d.mode === 'secure' && !options.renew) throw new ApiError('conflict', `${mac} is already in Secure Mode (to give it a new certificate: renew)`);
+    if (d.mode !== 'secure' && options.renew) throw new ApiError('conflict', `${mac} is not in Secure Mode: bootstrap it first`);
+    const pending = pendingBootstrap(store, mac);
+    if (pending) throw new ApiError('conflict', `${mac} has a bootstrap under way (job ${pending.id}, ${pending.state}): cancel that job first to start again`);
+    return d;
+  });
+}
+
+function pendingBootstrap(store: Store, mac: string) {
+  return store.jobs.list({ mac, states: PENDING_STATES }).find((j) => j.kind === 'Bootstrap' || j.source === 'bootstrap:undo');
+}
+
+export function pinChoiceOf(pin: string, pinDigits?: number): PinChoice {
+  return pin === 'none' ? { kind: 'none' } : pin === 'auto' ? { kind: 'auto', ...(pinDigits ? { digits: pinDigits } : {}) } : { kind: 'given', pin };
+}
+
+/** The phones `bootstrap --all` takes: in Default Mode, with no bootstrap under way. */
+export const bootstrapCandidates = defineCommand('bootstrapCandidates', [], (ctx): string[] =>
+  ctx.store.devices().filter((d) => d.mode === 'default' && !pendingBootstrap(ctx.store, d.mac)).map((d) => d.mac),
+);
+
+const CliBootstrapOptions = v.pipe(
+  v.looseObject({ renew: v.optional(v.boolean('must be true or false')) }),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const { renew, ...rest } = dataset.value as Record<string, unknown>;
+    const r = v.safeParse(BootstrapOptionsSchema, rest);
+    if (!r.success) {
+      for (const issue of r.issues) addIssue({ message: issue.message, path: issue.path as never });
+      return NEVER;
+    }
+    return { ...r.output, renew: renew === true };
+  }),
+);
+
+/** Certificates and bootstrap jobs for these phones now (the CLI); returns the PINs for the sheet. */
+export const bootstrap = defineCommand('bootstrap', [['macs', MacList], ['options', CliBootstrapOptions]], async (ctx, macs, options): Promise<{ prepared: PreparedBootstrap[]; securePort: number }> => {
+  checkBootstrapTargets(ctx.store, macs, options);
+  const secure = await ctx.secure();
+  const prepared = await prepareBootstraps(ctx.store, secure.pki, secure.protector, macs, {
+    pin: pinChoiceOf(options.pin, options.pinDigits),
+    securePort: secure.securePort,
+    maxPinRetries: options.maxPinRetries,
+    ...(options.renew ? { renew: true } : {}),
+    ...(ctx.progress ? { onProgress: ctx.progress } : {}),
+  });
+  ctx.changed?.();
+  return { prepared, securePort: secure.securePort };
+});
+
+function runs(ctx: CommandContext): BootstrapRuns {
+  if (!ctx.bootstrapRuns) throw new ApiError('unavailable', 'bootstrap runs are kept by the running service: use `localdls bootstrap` here');
+  return ctx.bootstrapRuns;
+}
+
+/** The UI's bootstrap: checked at once, prepared in the background, followed as a run. */
+export const startBootstrap = defineCommand('startBootstrap', API_ARGS.startBootstrap, (ctx, macs, options): BootstrapRun => {
+  const run = runs(ctx).start(macs, options);
+  ctx.changed?.();
+  return run;
+});
+
+export const getBootstrapRun = defineCommand('getBootstrapRun', API_ARGS.getBootstrapRun, (ctx, id): BootstrapRun => runs(ctx).get(id));
+
+export const bootstrapPinSheet = defineCommand('bootstrapPinSheet', API_ARGS.bootstrapPinSheet, (ctx, id, format): FileResult => runs(ctx).pinSheet(id, format));
+
+function secureDevice(ctx: CommandContext, mac: string): Device {
+  const device = ctx.store.device(mac);
+  if (!device) throw new ApiError('not-found', `no device ${mac}`);
+  if (device.mode !== 'secure') throw new ApiError('conflict', `${mac} is not in Secure Mode`);
+  return device;
+}
+
+/** Back to Default Mode: a factory reset over the secure channel; the certificate is revoked when the phone comes back. */
+export const undoBootstrap = defineCommand('undoBootstrap', [['mac', Mac]], (ctx, mac): number => {
+  secureDevice(ctx, mac);
+  const pending = pendingBootstrap(ctx.store, mac);
+  if (pending) throw new ApiError('conflict', `${mac} has a bootstrap or undo under way (job ${pending.id}, ${pending.state}): cancel that job first`);
+  // A factory reset returns the phone to its delivery state, Default Mode (wpi-protocol.md §5.7).
+  const job = ctx.store.jobs.add({ mac, kind: 'FactoryReset', items: [], source: 'bootstrap:undo' }, Date.now());
+  ctx.changed?.();
+  return job.id;
+});
+
+/** The phone was reset by hand: revoke its certificate and accept it on the Default-Mode port again. */
+export const forgetBootstrap = defineCommand('forgetBootstrap', [['mac', Mac]], async (ctx, mac): Promise<string | null> => {
+  const device = secureDevice(ctx, mac);
+  const { pki } = await ctx.secure();
+  if (device.certSerial) pki.revoke(device.certSerial);
+  ctx.store.updateDevice(mac, { mode: 'default', bootstrap: null, certSerial: null });
+  ctx.changed?.();
+  return device.certSerial;
+});
+
+export interface BootstrapStatusRow {
+  mac: string;
+  e164: string | null;
+  mode: Device['mode'];
+  bootstrap: Device['bootstrap'];
+  job: number | null;
+  state: string | null;
+  why: string | null;
+  certSerial: string | null;
+}
+
+export const bootstrapStatus = defineCommand('bootstrapStatus', [], (ctx): BootstrapStatusRow[] =>
+  ctx.store.devices().map((d) => {
+    const last = ctx.store.jobs.list({ mac: d.mac }).filter((j) => j.kind === 'Bootstrap' || j.source === 'bootstrap:undo').at(-1);
+    return { mac: d.mac, e164: d.e164, mode: d.mode, bootstrap: d.bootstrap, job: last?.id ?? null, state: last?.state ?? null, why: last?.error ?? null, certSerial: d.certSerial };
+  }),
+);

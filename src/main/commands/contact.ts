@@ -1,0 +1,21 @@
+/** Contact-me now: the phone calls back at once, within its contact gap (contact.ts keeps the gap). */
+import { ApiError, type ContactResult } from '../../shared/api';
+import { API_ARGS } from '../../shared/api-args';
+import { defineCommand } from './define';
+
+export const contactNow = defineCommand('contactNow', API_ARGS.contactNow, async (ctx, macs): Promise<ContactResult[]> => {
+  const contacts = ctx.contacts;
+  if (!contacts) throw new ApiError('unavailable', 'contact-me is not available here: the service is not running');
+  const outcomes = new Map((await contacts.contactMany(macs, ctx.contactProgress)).map((o) => [o.mac, o]));
+  return macs.map((mac) => {
+    const o = outcomes.get(mac)!;
+    const r: ContactResult = { mac, ok: o.ok };
+    if (o.skipped) r.skipped = o.skipped;
+    if (o.nextAt) r.nextAt = o.nextAt;
+    if (o.error) r.error = o.error;
+    return r;
+  });
+});
+
+/** The phones with jobs waiting (what `contact --all` contacts). */
+export const devicesWithWaitingJobs = defineCommand('devicesWithWaitingJobs', [], (ctx): string[] => ctx.store.jobs.pendingDevices().map((p) => p.mac));

@@ -1,0 +1,22 @@
+/**
+ * A command: a name, its arguments' schemas (the same as the API contract's, src/shared/api-args.ts
+ * API_ARGS, for the calls the UI makes), and the rules. Every call validates its arguments first,
+ * whichever front end made it, so none can skip a check.
+ */
+import type * as v from 'valibot';
+import { parseArgument } from '../../shared/api-args';
+import type { CommandContext } from './context';
+
+export type ArgSpec = readonly (readonly [string, v.GenericSchema])[];
+type Outputs<A extends ArgSpec> = { -readonly [K in keyof A]: A[K] extends readonly [string, infer S extends v.GenericSchema] ? v.InferOutput<S> : never };
+type Inputs<A extends ArgSpec> = { -readonly [K in keyof A]: A[K] extends readonly [string, infer S extends v.GenericSchema] ? v.InferInput<S> | v.InferOutput<S> : never };
+
+export type Command<A extends ArgSpec, R> = ((ctx: CommandContext, ...args: Inputs<A>) => Promise<R>) & { readonly commandName: string; readonly args: A };
+
+export function defineCommand<const A extends ArgSpec, R>(name: string, args: A, run: (ctx: CommandContext, ...args: Outputs<A>) => R | Promise<R>): Command<A, Awaited<R>> {
+  const fn = async (ctx: CommandContext, ...raw: unknown[]): Promise<Awaited<R>> => {
+    const parsed = args.map(([argName, schema], i) => parseArgument(schema, argName, raw[i], name)) as Outputs<A>;
+    return await run(ctx, ...parsed);
+  };
+  return Object.assign(fn, { commandName: name, args }) as unknown as Command<A, Awaited<R>>;
+}

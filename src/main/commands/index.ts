@@ -1,0 +1,16 @@
+/**
+ * Every user action, once. The CLI (src/main/cli), the Electron IPC bridge and the web UI's
+ * WebSocket bridge (src/main/bridge) only parse and print or serialise; they call these.
+ */
+export type { CommandContext, SecureParts } from './context';
+export { defineCommand, type Command } from './define';
+export { addJob, cancelJob, listJobs } from './jobs';
+export { applyProfile, deleteProfile, getProfile, listProfiles, setOverrides, setProfile } from './profiles';
+export { deviceItems, getDevice, listDevices, revealDeviceItem } from './devices';
+export { clearView, exportExchanges, getExchange, listExchanges, purgeTraffic, recentTraffic, revealExchangeItem, EXPORT_LIMIT, VIEW_TEXT_LIMIT } from './traffic';
+export { bootstrap, bootstrapCandidates, bootstrapPinSheet, bootstrapStatus, forgetBootstrap, getBootstrapRun, startBootstrap, undoBootstrap, type BootstrapStatusRow } from './bootstrap';
+export { contactNow, devicesWithWaitingJobs } from './contact';
+export { exportCaCertificate, getSecureStatus, importCa, showCa } from './ca';
+export { setTlsProfile } from './settings';
+export { maskJob, maskProfile, jobSummary, shortValue } from './masking';
+export { BootstrapRuns } from './bootstrap-runs';

@@ -1,0 +1,57 @@
+/**
+ * Jobs: queue (one per device, built from a JobSpec), list and cancel. A cancelled bootstrap takes
+ * the device out of "bootstrap pending", whoever cancels it, so a later bootstrap includes it.
+ */
+import { ApiArgumentError, ApiError, type AddJobsResult, type JobList } from '../../shared/api';
+import { API_ARGS } from '../../shared/api-args';
+import type { Job } from '../../shared/model';
+import { maskUrlPasswords } from '../../shared/secrets';
+import { listJobsNewest } from '../store/job-queries';
+import type { CommandContext } from './context';
+import { defineCommand } from './define';
+import { API_WORDS, buildJob, CLI_WORDS, JobSpecError } from './job-spec';
+import { maskJob } from './masking';
+
+export const listJobs = defineCommand('listJobs', API_ARGS.listJobs, (ctx, filter): JobList => {
+  const { jobs, matched } = listJobsNewest(ctx.store.db, filter);
+  return { jobs: jobs.map(maskJob), matched };
+});
+
+export const addJob = defineCommand('addJob', API_ARGS.addJob, (ctx, macs, spec): AddJobsResult => {
+  let built;
+  try {
+    built = buildJob(spec, ctx.source === 'cli' ? CLI_WORDS : API_WORDS);
+  } catch (e) {
+    // A refused file URL is quoted in the reason: not its password.
+    if (e instanceof JobSpecError) throw new ApiArgumentError(`addJob: ${maskUrlPasswords(e.message)}`);
+    throw e;
+  }
+  for (const mac of macs) deviceOrThrow(ctx, mac, 'a phone must contact the service once before it can get jobs');
+  const { notes, ...job } = built;
+  const now = Date.now();
+  const { store } = ctx;
+  const jobs = store.db.transaction(() => macs.map((mac) => store.jobs.add({ mac, ...job, source: ctx.source }, now)))();
+  ctx.changed?.();
+  return { jobs: jobs.map(maskJob), notes };
+});
+
+export const cancelJob = defineCommand('cancelJob', API_ARGS.cancelJob, (ctx, id): Job => {
+  const { store } = ctx;
+  const job = store.jobs.get(id);
+  if (!job) throw new ApiError('not-found', `no job ${id}`);
+  const cancelled = store.db.transaction(() => {
+    if (!store.jobs.cancel(id, Date.now())) return false;
+    // A cancelled bootstrap leaves the phone in Default Mode: no longer "pending".
+    if (job.kind === 'Bootstrap' && store.device(job.mac)?.bootstrap === 'pending') store.updateDevice(job.mac, { bootstrap: 'failed' });
+    return true;
+  })();
+  if (!cancelled) throw new ApiError('conflict', `job ${id} is ${job.state}: only queued, sent or waiting-busy jobs can be cancelled`);
+  ctx.changed?.();
+  return maskJob(store.jobs.get(id)!);
+});
+
+export function deviceOrThrow(ctx: CommandContext, mac: string, hint?: string) {
+  const d = ctx.store.device(mac);
+  if (!d) throw new ApiError('not-found', `no device ${mac}${hint ? `: ${hint}` : ''}`);
+  return d;
+}

@@ -1,0 +1,39 @@
+/**
+ * The one masking policy of what commands return: secret item values (passwords, keys, PINs) are
+ * replaced by the mask in jobs, profiles and items, whichever front end shows them; only the
+ * explicit reveal commands return a real value.
+ */
+import type { DeviceItem, ItemValue, Job, Profile } from '../../shared/model';
+import { maskItemValue } from '../../shared/secrets';
+import { formatItem } from './item-spec';
+
+function maskItems<T extends { name: string; value: string }>(items: readonly T[]): T[] {
+  return items.map((i) => ({ ...i, value: maskItemValue(i.name, i.value) }));
+}
+
+/** A job as every front end gets it: secret item values masked. */
+export function maskJob(j: Job): Job {
+  return { ...j, items: maskItems(j.items) };
+}
+
+export function maskProfile(p: Profile): Profile {
+  return { ...p, items: maskItems(p.items) };
+}
+
+export function maskDeviceItems(items: readonly DeviceItem[]): DeviceItem[] {
+  return maskItems(items);
+}
+
+/** A value on one short line: a PEM becomes "(certificate, N bytes)", the rest is cut at `max`. */
+export function shortValue(value: string, max = 40): string {
+  const pem = /^-----BEGIN ([A-Z0-9 ]+)-----/.exec(value.trimStart());
+  if (pem) return `(${pem[1]!.toLowerCase()}, ${value.length} bytes)`;
+  const flat = value.replace(/\s+/g, ' ');
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** A job's items in a line of a table: masked, first three, each value short. */
+export function jobSummary(j: Job): string {
+  const shown = maskItems(j.items).slice(0, 3).map((i: ItemValue) => (j.kind === 'ReadItems' ? formatItem({ ...i, value: '' }).slice(0, -1) : formatItem({ ...i, value: shortValue(i.value) })));
+  return shown.join(' ') + (j.items.length > 3 ? ` …(+${j.items.length - 3})` : '');
+}

@@ -1,0 +1,55 @@
+/**
+ * Profiles: named item sets, site-wide or per device type, applied as a WriteItems of only what
+ * differs (profile-apply.ts), and per-device overrides. Secret values leave masked; a masked value
+ * sent back unchanged keeps the stored one.
+ */
+import { ApiArgumentError, ApiError, type ProfileApplyResult } from '../../shared/api';
+import { API_ARGS } from '../../shared/api-args';
+import type { Profile } from '../../shared/model';
+import { Mac, ProfileName, WriteItems } from '../../shared/schemas';
+import { MASK } from '../../shared/secrets';
+import { defineCommand } from './define';
+import { deviceOrThrow } from './jobs';
+import { maskProfile } from './masking';
+import { applyProfileTo } from './profile-apply';
+
+export const listProfiles = defineCommand('listProfiles', API_ARGS.listProfiles, (ctx): Profile[] => ctx.store.jobs.profiles().map(maskProfile));
+
+export const getProfile = defineCommand('getProfile', [['name', ProfileName]], (ctx, name): Profile => {
+  const p = ctx.store.jobs.profile(name);
+  if (!p) throw new ApiError('not-found', `no profile "${name}"`);
+  return maskProfile(p);
+});
+
+export const setProfile = defineCommand('setProfile', API_ARGS.setProfile, (ctx, p): Profile => {
+  const before = ctx.store.jobs.profile(p.name);
+  const key = (i: { name: string; index?: number | null }) => `${i.name}#${i.index ?? ''}`;
+  const stored = new Map((before?.items ?? []).map((i) => [key(i), i.value]));
+  // A masked secret sent back unchanged keeps the stored value.
+  const items = p.items.map((i) => {
+    if (i.value !== MASK) return i;
+    const value = stored.get(key(i));
+    if (value === undefined) throw new ApiArgumentError(`setProfile: ${i.name} has the mask (${MASK}) as its value: type the real value`);
+    return { ...i, value };
+  });
+  return maskProfile(ctx.store.jobs.setProfile({ ...p, items }, Date.now()));
+});
+
+export const applyProfile = defineCommand('applyProfile', API_ARGS.applyProfile, (ctx, name, macs): ProfileApplyResult[] => {
+  const profile = ctx.store.jobs.profile(name);
+  if (!profile) throw new ApiError('not-found', `no profile "${name}"`);
+  const results = applyProfileTo(ctx.store, profile, macs);
+  ctx.changed?.();
+  return results;
+});
+
+export const deleteProfile = defineCommand('deleteProfile', [['name', ProfileName]], (ctx, name): void => {
+  if (!ctx.store.jobs.deleteProfile(name)) throw new ApiError('not-found', `no profile "${name}"`);
+});
+
+/** A device's own values, laid over every profile applied to it. */
+export const setOverrides = defineCommand('setOverrides', [['mac', Mac], ['items', WriteItems]], (ctx, mac, items): number => {
+  deviceOrThrow(ctx, mac, 'a phone must contact the service once before it can get overrides');
+  ctx.store.jobs.setOverrides(mac, items);
+  return items.length;
+});

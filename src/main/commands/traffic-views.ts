@@ -1,0 +1,174 @@
+/**
+ * What the traffic views and exports show of an exchange: the raw bytes decoded, secret item
+ * values masked (one rule, shared/secrets.ts), the WPI items parsed, and the JSON and HAR exports.
+ */
+import { STATUS_CODES } from 'node:http';
+import { XMLValidator } from 'fast-xml-parser';
+import packageJson from '../../../package.json';
+import type { ItemView, MessageView } from '../../shared/api';
+import type { Exchange } from '../../shared/model';
+import { isSecretItem, maskItemValue, maskSecretsInXml } from '../../shared/secrets';
+import { parseDLSMessage, parseWorkpointMessage, type Item } from '../wpi';
+
+/** Longest body text a view gets; exports carry everything. */
+export const VIEW_TEXT_LIMIT = 512 * 1024;
+
+// --- message views -------------------------------------------------------------------------------
+
+export function itemView(name: string, index: number | null | undefined, value: string, status: string | null | undefined): ItemView {
+  return { name, index: index ?? null, value: maskItemValue(name, value), status: status ?? null, secret: value !== '' && isSecretItem(name) };
+}
+
+function header(headers: [string, string][], name: string): string | null {
+  return headers.find(([n]) => n.toLowerCase() === name)?.[1] ?? null;
+}
+
+function decode(bytes: Uint8Array): { text: string; invalid: boolean } {
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes), invalid: false };
+  } catch {
+    return { text: new TextDecoder('utf-8').decode(bytes), invalid: true };
+  }
+}
+
+/** The shared masking rule for raw message views and exports. */
+export function maskXml(xml: string): string {
+  return maskSecretsInXml(xml);
+}
+
+function looksLikeXml(contentType: string | null, text: string): boolean {
+  return /xml/i.test(contentType ?? '') || text.trimStart().startsWith('<');
+}
+
+/** The WPI items of one side, unmasked (callers mask), or why they could not be read. */
+export function parsedItems(x: Exchange, side: 'request' | 'response'): { items: Item[]; problem: string | null } {
+  const body = side === 'request' ? x.requestBody : x.responseBody;
+  if (x.kind !== 'wpi' || body.length === 0) return { items: [], problem: null };
+  const headers = side === 'request' ? x.requestHeaders : x.responseHeaders;
+  if (!looksLikeXml(header(headers, 'content-type'), decode(body.subarray(0, 256)).text)) return { items: [], problem: null };
+  try {
+    return { items: (side === 'request' ? parseWorkpointMessage(body) : parseDLSMessage(body)).items, problem: null };
+  } catch (e) {
+    return { items: [], problem: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+export function messageView(x: Exchange, side: 'request' | 'response'): MessageView {
+  const headers = side === 'request' ? x.requestHeaders : x.responseHeaders;
+  const body = side === 'request' ? x.requestBody : x.responseBody;
+  const contentType = header(headers, 'content-type');
+  const { text: full, invalid } = decode(body);
+  const isXml = body.length > 0 && looksLikeXml(contentType, full);
+  const masked = isXml ? maskXml(full) : full;
+  let xmlProblem: MessageView['xmlProblem'] = null;
+  if (isXml) {
+    const result = XMLValidator.validate(full);
+    if (result !== true) xmlProblem = { line: result.err.line, column: result.err.col, message: result.err.msg };
+  }
+  const parsed = parsedItems(x, side);
+  let startLine = '';
+  if (x.kind !== 'tls-failure' && x.method) {
+    startLine = side === 'request' ? `${x.method ?? ''} ${x.path ?? ''} HTTP/1.1` : `HTTP/1.1 ${x.httpStatus} ${STATUS_CODES[x.httpStatus] ?? ''}`.trimEnd();
+  }
+  return {
+    startLine,
+    headers,
+    contentType,
+    bytes: body.length,
+    text: masked.length > VIEW_TEXT_LIMIT ? masked.slice(0, VIEW_TEXT_LIMIT) : masked,
+    truncated: masked.length > VIEW_TEXT_LIMIT,
+    invalidUtf8: invalid,
+    isXml,
+    xmlProblem,
+    items: parsed.items.map((i) => itemView(i.name, i.index, i.value, i.status)),
+    wpiProblem: parsed.problem,
+  };
+}
+
+// --- exports -------------------------------------------------------------------------------------
+
+function bodyText(x: Exchange, side: 'request' | 'response'): string {
+  const body = side === 'request' ? x.requestBody : x.responseBody;
+  const headers = side === 'request' ? x.requestHeaders : x.responseHeaders;
+  const { text } = decode(body);
+  return looksLikeXml(header(headers, 'content-type'), text) ? maskXml(text) : text;
+}
+
+function exportedItems(x: Exchange, side: 'request' | 'response'): ItemView[] {
+  return parsedItems(x, side).items.map((i) => itemView(i.name, i.index, i.value, i.status));
+}
+
+export function toJsonExport(exchanges: Exchange[]) {
+  return {
+    generator: `LocalDLS ${packageJson.version}`,
+    exported: new Date().toISOString(),
+    secretsMasked: true,
+    exchanges: exchanges.map((x) => {
+      const { requestHeaders, requestBody, responseHeaders, responseBody, ...summary } = x;
+      return {
+        ...summary,
+        startedIso: new Date(x.started).toISOString(),
+        request: { headers: requestHeaders, bytes: requestBody.length, body: bodyText(x, 'request'), items: exportedItems(x, 'request') },
+        response: { headers: responseHeaders, bytes: responseBody.length, body: bodyText(x, 'response'), items: exportedItems(x, 'response') },
+      };
+    }),
+  };
+}
+
+/** HAR 1.2 with LocalDLS fields prefixed `_`; failed handshakes (no HTTP) go to `_tlsErrors`. */
+export function toHar(exchanges: Exchange[]) {
+  const harHeaders = (h: [string, string][]) => h.map(([name, value]) => ({ name, value }));
+  const entries = exchanges.filter((x) => x.kind !== 'tls-failure').map((x) => {
+    // contact-me is our own request to the phone's plain-HTTP port; everything else came to a listener.
+    const outgoing = x.kind === 'contact-me';
+    const host = header(x.requestHeaders, 'host') ?? (outgoing ? `${x.peerAddress}:${x.peerPort}` : `localhost:${x.localPort}`);
+    const scheme = outgoing || x.kind === 'dcmp' || x.tlsProtocol === null ? 'http' : 'https';
+    return {
+      startedDateTime: new Date(x.started).toISOString(),
+      time: x.ended - x.started,
+      request: {
+        method: x.method ?? 'POST',
+        url: `${scheme}://${host}${x.path ?? '/'}`,
+        httpVersion: 'HTTP/1.1',
+        cookies: [],
+        headers: harHeaders(x.requestHeaders),
+        queryString: [],
+        postData: { mimeType: header(x.requestHeaders, 'content-type') ?? '', text: bodyText(x, 'request') },
+        headersSize: -1,
+        bodySize: x.requestBody.length,
+      },
+      response: {
+        status: x.httpStatus,
+        statusText: STATUS_CODES[x.httpStatus] ?? '',
+        httpVersion: 'HTTP/1.1',
+        cookies: [],
+        headers: harHeaders(x.responseHeaders),
+        content: { size: x.responseBody.length, mimeType: header(x.responseHeaders, 'content-type') ?? '', text: bodyText(x, 'response') },
+        redirectURL: '',
+        headersSize: -1,
+        bodySize: x.responseBody.length,
+      },
+      cache: {},
+      timings: { send: 0, wait: x.ended - x.started, receive: 0 },
+      connection: String(x.peerPort),
+      _localdls: {
+        id: x.id, peer: `${x.peerAddress}:${x.peerPort}`, listener: x.listener, mac: x.mac, interactionId: x.interactionId,
+        reason: x.reason, replyAction: x.replyAction, replyStatus: x.replyStatus, fragment: x.fragment, itemCount: x.itemCount,
+        action: x.action, tlsProtocol: x.tlsProtocol, tlsCipher: x.tlsCipher, error: x.error, warning: x.warning,
+      },
+    };
+  });
+  const tlsErrors = exchanges.filter((x) => x.kind === 'tls-failure').map((x) => ({
+    id: x.id, time: new Date(x.started).toISOString(), peer: `${x.peerAddress}:${x.peerPort}`, localPort: x.localPort,
+    listener: x.listener, error: x.error, hint: x.warning,
+  }));
+  return {
+    log: {
+      version: '1.2',
+      creator: { name: 'LocalDLS', version: packageJson.version },
+      comment: 'Secret item values are masked.',
+      entries,
+      ...(tlsErrors.length ? { _tlsErrors: tlsErrors } : {}),
+    },
+  };
+}

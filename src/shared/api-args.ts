@@ -1,0 +1,77 @@
+/**
+ * The arguments of each call of the API contract (src/shared/api.ts): their names and schemas, in
+ * order. The command layer validates with these, so every front end refuses the same inputs with
+ * the same words. Kept apart from api.ts so the preload, which imports the contract, bundles no
+ * schema library.
+ */
+import * as v from 'valibot';
+import { ApiArgumentError, isApiMethod, type ApiMethod, type LocalDlsCommands } from './api';
+import {
+  BootstrapOptionsSchema,
+  describeIssues,
+  ExchangeFilterSchema,
+  ExchangePageSchema,
+  ExportFormatSchema,
+  ExportIds,
+  Id,
+  JobFilterSchema,
+  JobSpecSchema,
+  LIMITS,
+  Mac,
+  MacList,
+  MessageSide,
+  ProfileInputSchema,
+  ProfileName,
+  RunId,
+  SheetFormat,
+  TlsListenerSchema,
+  TlsProfileSchema,
+} from './schemas';
+
+const NAME = v.pipe(v.string('must be a string'), v.maxLength(LIMITS.itemName, `must be at most ${LIMITS.itemName} characters`));
+const INDEX_OR_NULL = v.nullable(Id);
+
+/** The schemas of each call's arguments, by name; the command layer validates with these. */
+export const API_ARGS = {
+  getStatus: [],
+  listExchanges: [['filter', ExchangeFilterSchema], ['page', ExchangePageSchema]],
+  getExchange: [['id', Id]],
+  revealExchangeItem: [['id', Id], ['side', MessageSide], ['position', Id]],
+  exportExchanges: [['ids', ExportIds], ['format', ExportFormatSchema]],
+  clearView: [],
+  listDevices: [],
+  getDevice: [['mac', Mac]],
+  revealDeviceItem: [['mac', Mac], ['name', NAME], ['index', INDEX_OR_NULL]],
+  listJobs: [['filter', JobFilterSchema]],
+  addJob: [['macs', MacList], ['spec', JobSpecSchema]],
+  cancelJob: [['id', Id]],
+  contactNow: [['macs', MacList]],
+  listProfiles: [],
+  setProfile: [['profile', ProfileInputSchema]],
+  applyProfile: [['name', ProfileName], ['macs', MacList]],
+  itemCatalogue: [],
+  getSecureStatus: [],
+  startBootstrap: [['macs', MacList], ['options', BootstrapOptionsSchema]],
+  getBootstrapRun: [['runId', RunId]],
+  bootstrapPinSheet: [['runId', RunId], ['format', SheetFormat]],
+  setTlsProfile: [['listener', TlsListenerSchema], ['profile', TlsProfileSchema]],
+} as const satisfies { [M in ApiMethod]: readonly (readonly [string, v.GenericSchema])[] };
+
+/** Checks one argument against its schema; throws ApiArgumentError naming the field. */
+export function parseArgument<S extends v.GenericSchema>(schema: S, name: string, value: unknown, where: string): v.InferOutput<S> {
+  const r = v.safeParse(schema, value);
+  if (!r.success) throw new ApiArgumentError(`${where ? `${where}: ` : ''}${describeIssues(name, r.issues)}`);
+  return r.output;
+}
+
+/** Checks and normalises a call's arguments (arity too); throws ApiArgumentError with a clear message. */
+export function validateArgs<M extends ApiMethod>(method: M, args: unknown[]): Parameters<LocalDlsCommands[M]> {
+  if (!isApiMethod(method)) throw new ApiArgumentError(`unknown method "${String(method).slice(0, 40)}"`);
+  const spec = API_ARGS[method] as readonly (readonly [string, v.GenericSchema])[];
+  if (!Array.isArray(args)) throw new ApiArgumentError(`${method}: arguments must be a list`);
+  if (args.length !== spec.length) {
+    throw new ApiArgumentError(`${method}: this call ${spec.length === 0 ? 'takes no arguments' : `takes ${spec.length} argument${spec.length === 1 ? '' : 's'}, not ${args.length}`}`);
+  }
+  return spec.map(([name, schema], i) => parseArgument(schema, name, args[i], method)) as Parameters<LocalDlsCommands[M]>;
+}
+
