@@ -1,0 +1,165 @@
+/**
+ * A site into Secure Mode, end to end (issue #18): `phones` simulated phones on their own loopback
+ * addresses (bench/rollout-phones.ts, own process) register with `localdls serve`; then
+ * `localdls bootstrap --all --pin auto --sheet pins.csv`, `localdls contact --all`, each phone
+ * types its PIN from the sheet and calls back over mutual TLS. The time from the first start-up to
+ * the last phone's first mutual-TLS interaction is compared with the key-generation floor: as many
+ * RSA-2048 key pairs as phones, made with node:crypto's asynchronous generateKeyPair on every core,
+ * measured in the same run right before and right after the rollout (the ratio uses their mean,
+ * so a change of load during the run shows in the two floors).
+ */
+import { spawn } from 'node:child_process';
+import { generateKeyPair } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { BIN, Child, ROOT } from './lib/child';
+import { sampleProc } from './lib/proc';
+
+export interface RolloutResult {
+  phones: number;
+  cores: number;
+  /** Key-generation floor before / after the rollout, seconds. */
+  floorS: { before: number; after: number };
+  /** Seconds of each step, and the total. */
+  steps: { registerS: number; bootstrapS: number; contactS: number; secureS: number; totalS: number };
+  ratio: number;
+  /** `bootstrap --all` progress lines: how many, when the first came, the longest gap between two. */
+  progress: { lines: number; firstAfterS: number; longestGapS: number; p95GapS: number };
+  /** CPU seconds of the service and of the bootstrap command. */
+  cpuS: { serve: number; bootstrap: number };
+  failures: string[];
+}
+
+const keygen = promisify(generateKeyPair);
+const PASSPHRASE = 'rollout benchmark passphrase, not a secret';
+
+/** `count` RSA-2048 key pairs, `availableParallelism()` at a time; seconds. */
+export async function keygenFloor(count: number): Promise<number> {
+  const t0 = performance.now();
+  let next = 0;
+  const worker = async () => {
+    while (next++ < count) await keygen('rsa', { modulusLength: 2048 });
+  };
+  await Promise.all(Array.from({ length: Math.min(availableParallelism(), count) }, worker));
+  return (performance.now() - t0) / 1000;
+}
+
+interface CommandRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** ms since the command started at which each stderr line arrived. */
+  lineTimes: number[];
+  cpuMs: number;
+}
+
+/** Runs `bin/localdls …args` to its end. */
+function localdls(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<CommandRun> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const run: CommandRun = { code: null, stdout: '', stderr: '', lineTimes: [], cpuMs: 0 };
+    child.stdout.on('data', (d: Buffer) => (run.stdout += d.toString()));
+    createInterface({ input: child.stderr }).on('line', (line) => {
+      run.lineTimes.push(performance.now() - t0);
+      run.stderr += `${line}\n`;
+    });
+    // CPU time of the command, sampled until it ends (children's CPU is not in /proc/pid/stat).
+    const sampler = setInterval(() => {
+      const s = child.pid ? sampleProc(child.pid) : null;
+      if (s) run.cpuMs = s.cpuMs;
+    }, 100);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearInterval(sampler);
+      clearTimeout(timer);
+      run.code = code;
+      resolve(run);
+    });
+  });
+}
+
+export async function runRolloutBench(options: { phones: number; workDir: string; log: (line: string) => void }): Promise<RolloutResult> {
+  const { phones, log } = options;
+  const dir = join(options.workDir, 'rollout');
+  const dataDir = join(dir, 'data');
+  const sheet = join(dir, 'pins.csv');
+  mkdirSync(dataDir, { recursive: true });
+  const env: NodeJS.ProcessEnv = { ...process.env, LOCALDLS_KEY_PASSPHRASE: PASSPHRASE };
+  delete env.LOCALDLS_KEY_PASSPHRASE_FILE;
+  const failures: string[] = [];
+
+  const before = await keygenFloor(phones);
+  log(`  key-generation floor: ${phones} keys in ${before.toFixed(1)} s on ${availableParallelism()} cores`);
+
+  const serve = new Child(BIN, ['serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--secure-port', '0', '--no-auto-contact'], { env });
+  let phoneProcess: Child | undefined;
+  try {
+    const listening = await serve.waitFor('listening', 60_000);
+    const server = `https://127.0.0.1:${listening.port as number}`;
+    const serveCpu0 = sampleProc(serve.pid)?.cpuMs ?? 0;
+
+    const t0 = performance.now();
+    const since = () => (performance.now() - t0) / 1000;
+    phoneProcess = new Child(join(ROOT, 'bench/rollout-phones.ts'), [JSON.stringify({ server, count: phones, macBase: '00:1A:E8:70:00:00', ipBase: '127.0.180.1' })]);
+    const registered = await phoneProcess.waitFor('registered', 120_000);
+    if (registered.ok !== phones) throw new Error(`only ${String(registered.ok)} of ${phones} phones registered`);
+    const registerS = since();
+
+    const boot = await localdls(['bootstrap', '--data-dir', dataDir, '--all', '--pin', 'auto', '--sheet', sheet], env, 600_000);
+    if (boot.code !== 0) throw new Error(`bootstrap --all exited ${boot.code}: ${boot.stderr.slice(-1000)}`);
+    const bootstrapS = since() - registerS;
+    const progressTimes = boot.stderr.split('\n').flatMap((l, i) => (/^\[\d+\/\d+\] /.test(l) ? [boot.lineTimes[i]!] : []));
+    if (progressTimes.length !== phones) failures.push(`bootstrap --all printed ${progressTimes.length} progress lines for ${phones} phones`);
+    const gaps = progressTimes.slice(1).map((t, i) => (t - progressTimes[i]!) / 1000).sort((a, b) => a - b);
+    const rows = readFileSync(sheet, 'utf8').trim().split('\n').length - 1;
+    if (rows !== phones) throw new Error(`the PIN sheet has ${rows} rows for ${phones} phones`);
+    phoneProcess.send(`pins ${sheet}`);
+
+    const contact = await localdls(['contact', '--data-dir', dataDir, '--all'], env, 300_000);
+    if (contact.code !== 0) failures.push(`contact --all exited ${contact.code}: ${contact.stdout.slice(-500)}`);
+    const contactS = since() - registerS - bootstrapS;
+
+    await phoneProcess.waitFor('all-secure', 300_000);
+    const totalS = since();
+    const secureS = totalS - registerS - bootstrapS - contactS;
+    const serveCpu = (sampleProc(serve.pid)?.cpuMs ?? 0) - serveCpu0;
+    for (const e of phoneProcess.events.filter((e) => e.event === 'failure')) failures.push(`${String(e.mac)}: ${String(e.error)}`);
+    await phoneProcess.stop();
+    phoneProcess = undefined;
+    await serve.stop();
+
+    const after = await keygenFloor(phones);
+    log(`  rollout ${totalS.toFixed(1)} s (register ${registerS.toFixed(1)}, bootstrap ${bootstrapS.toFixed(1)}, contact ${contactS.toFixed(1)}, PIN to mutual TLS ${secureS.toFixed(1)}); floor after ${after.toFixed(1)} s`);
+    return {
+      phones,
+      cores: availableParallelism(),
+      floorS: { before, after },
+      steps: { registerS, bootstrapS, contactS, secureS, totalS },
+      ratio: totalS / ((before + after) / 2),
+      progress: {
+        lines: progressTimes.length,
+        firstAfterS: (progressTimes[0] ?? 0) / 1000,
+        longestGapS: gaps.at(-1) ?? 0,
+        p95GapS: gaps[Math.floor(gaps.length * 0.95)] ?? 0,
+      },
+      cpuS: { serve: serveCpu / 1000, bootstrap: boot.cpuMs / 1000 },
+      failures: failures.slice(0, 20),
+    };
+  } finally {
+    await phoneProcess?.stop();
+    await serve.stop();
+  }
+}
+
+// Standalone: node --import tsx bench/rollout-bench.ts [phones] [workDir]
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const phones = Number(process.argv[2] ?? 200);
+  const workDir = process.argv[3] ?? mkdtempSync(join(tmpdir(), 'localdls-rollout-'));
+  const r = await runRolloutBench({ phones, workDir, log: (l) => console.error(l) });
+  console.log(JSON.stringify(r, null, 1));
+}
