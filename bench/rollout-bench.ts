@@ -160,6 +160,10 @@ export async function runRolloutBench(options: { phones: number; workDir: string
 if (import.meta.url === `file://${process.argv[1]}`) {
   const phones = Number(process.argv[2] ?? 200);
   const workDir = process.argv[3] ?? mkdtempSync(join(tmpdir(), 'localdls-rollout-'));
-  const r = await runRolloutBench({ phones, workDir, log: (l) => console.error(l) });
-  console.log(JSON.stringify(r, null, 1));
+  try {
+    const r = await runRolloutBench({ phones, workDir, log: (l) => console.error(l) });
+    console.log(JSON.stringify(r, null, 1));
+  } finally {
+    if (process.argv[3] === undefined) rmSync(workDir, { recursive: true, force: true });
+  }
 }
