@@ -2,13 +2,16 @@
 import { writeFileSync } from 'node:fs';
 import type { Machine } from './lib/machine';
 import type { ProfileSummary } from './lib/profile';
+import type { RolloutResult } from './rollout-bench';
 import type { StoreBenchResult } from './store-bench';
 import type { StormRow, StormSetup } from './storm';
 import type { UiBenchResult, UiRun } from './ui-bench';
 
 export interface BootstrapResult {
-  keygen: { keys: number; perS: number; loopMaxMs: number; loopP99Ms: number };
-  sync: { secureModeDataMs: number; pkcs12Ms: number };
+  keygen: { keys: number; concurrency?: number; perS: number; loopMaxMs: number; loopP99Ms: number };
+  sync: { secureModeDataMs: number; pkcs12Ms: number; pkcs12FirstMs?: number };
+  /** Devices prepared at a time (BOOTSTRAP_CONCURRENCY). */
+  concurrency?: number;
   pin: BootstrapRun;
   nopin: BootstrapRun;
   jobs: number;
@@ -25,6 +28,8 @@ interface BootstrapRun {
   busyMsPerDevice: number;
   /** The longest synchronous fsync of a PKI file, SQLite transaction and GC pause during the run. */
   longest?: { fsyncMs: number; transactionMs: number; gcMs: number };
+  /** When onProgress reported the first device, and the gaps between two reports. */
+  progress?: { firstMs: number; gapMedianMs: number; gapP95Ms: number; gapMaxMs: number };
 }
 
 export interface BenchResults {
@@ -39,6 +44,7 @@ export interface BenchResults {
   profile?: { row: StormRow; summary: ProfileSummary };
   secure?: { rows: StormRow[]; setup: StormSetup };
   bootstrap?: BootstrapResult;
+  rollout?: RolloutResult;
   store?: StoreBenchResult;
   ui?: UiBenchResult;
 }
@@ -133,6 +139,10 @@ export function writeReport(path: string, r: BenchResults): void {
   const out: string[] = [];
   const targets: Target[] = [...stormTargets('Boot storm', r.storm?.rows), ...stormTargets('Secure storm', r.secure?.rows)];
   if (r.bootstrap) targets.push({ what: 'Bootstrap: longest event-loop block (PIN, prepareBootstraps)', target: '≤ 50 ms', measured: `${f0(r.bootstrap.pin.loopMaxMs)} ms (no PIN: ${f0(r.bootstrap.nopin.loopMaxMs)} ms)`, met: Math.max(r.bootstrap.pin.loopMaxMs, r.bootstrap.nopin.loopMaxMs) <= 50 });
+  if (r.rollout) {
+    const o = r.rollout;
+    targets.push({ what: `Rollout of ${o.phones} phones into Secure Mode with PINs, end to end, vs the key-generation floor`, target: '≤ 2 ×', measured: `${f2(o.ratio)} × (${f1(o.steps.totalS)} s; floor ${f1(o.floorS.before)} / ${f1(o.floorS.after)} s)`, met: o.ratio <= 2 && o.failures.length === 0 });
+  }
   if (r.ui) {
     const l = r.ui.large;
     targets.push(
@@ -215,24 +225,55 @@ ${table(['function', 'self ms', 'share'], p.functions.slice(0, 12).map((e) => [e
 
   if (r.bootstrap) {
     const b = r.bootstrap;
+    const progress = (x: BootstrapRun) => (x.progress ? `${f0(x.progress.gapMedianMs)} / ${f0(x.progress.gapP95Ms)} / ${f0(x.progress.gapMaxMs)} ms` : '–');
     out.push(`## 3. Bootstrap throughput
 
 prepareBootstraps (src/main/bootstrap.ts) in its own process (bench/bootstrap-bench.ts): per device a
 client certificate (RSA 2048 key generated on the thread pool), the PIN, secure-mode-data (PKCS#12 +
-localdls-1, PBKDF2 200 000) or the dls-client-certificate PKCS#12, sealed and queued as a job. The
+localdls-1, PBKDF2 200 000) or the dls-client-certificate PKCS#12, sealed and queued as a job;
+${b.concurrency ? `${b.concurrency} devices at a time, each reported (onProgress) as soon as its job is queued` : 'one device after the other'}. The
 event loop's delay is monitored (perf_hooks.monitorEventLoopDelay, 10 ms resolution) during the run.
-Baseline: RSA-2048 key pairs generated one after the other in the same process.
+Baseline: RSA-2048 key pairs generated ${b.keygen.concurrency ? `${b.keygen.concurrency} at a time (one per core)` : 'one after the other'} in the same process.
 
-${table(['run', 'devices', 'devices/s', 'vs key generation', 'longest event-loop delay', 'p99 delay', 'delays > 50 ms', 'event loop busy per device'], [
-  ['key generation only (baseline)', b.keygen.keys, f2(b.keygen.perS), '1', `${f0(b.keygen.loopMaxMs)} ms`, `${f0(b.keygen.loopP99Ms)} ms`, '–', '–'],
-  ['with PIN (secure-mode-data)', b.pin.devices, f2(b.pin.perS), f2(b.pin.perS / b.keygen.perS), `**${f0(b.pin.loopMaxMs)} ms**`, `${f0(b.pin.loopP99Ms)} ms`, f0(b.pin.delaysOver50), `${f1(b.pin.busyMsPerDevice)} ms`],
-  ['without PIN (dls-client-certificate)', b.nopin.devices, f2(b.nopin.perS), f2(b.nopin.perS / b.keygen.perS), `**${f0(b.nopin.loopMaxMs)} ms**`, `${f0(b.nopin.loopP99Ms)} ms`, f0(b.nopin.delaysOver50), `${f1(b.nopin.busyMsPerDevice)} ms`],
+${table(['run', 'devices', 'devices/s', 'vs key generation', 'longest event-loop delay', 'p99 delay', 'delays > 50 ms', 'event loop busy per device', 'progress gap median / p95 / max'], [
+  ['key generation only (baseline)', b.keygen.keys, f2(b.keygen.perS), '1', `${f0(b.keygen.loopMaxMs)} ms`, `${f0(b.keygen.loopP99Ms)} ms`, '–', '–', '–'],
+  ['with PIN (secure-mode-data)', b.pin.devices, f2(b.pin.perS), f2(b.pin.perS / b.keygen.perS), `**${f0(b.pin.loopMaxMs)} ms**`, `${f0(b.pin.loopP99Ms)} ms`, f0(b.pin.delaysOver50), `${f1(b.pin.busyMsPerDevice)} ms`, progress(b.pin)],
+  ['without PIN (dls-client-certificate)', b.nopin.devices, f2(b.nopin.perS), f2(b.nopin.perS / b.keygen.perS), `**${f0(b.nopin.loopMaxMs)} ms**`, `${f0(b.nopin.loopP99Ms)} ms`, f0(b.nopin.delaysOver50), `${f1(b.nopin.busyMsPerDevice)} ms`, progress(b.nopin)],
 ])}
 
 ${[b.pin, b.nopin].some((x) => x.longest) ? `Longest single pieces on the event loop during the runs (with PIN / without): fsync of a PKI file ${f0(b.pin.longest?.fsyncMs)} / ${f0(b.nopin.longest?.fsyncMs)} ms, SQLite transaction (job and device, with its fsync) ${f0(b.pin.longest?.transactionMs)} / ${f0(b.nopin.longest?.transactionMs)} ms, garbage collection ${f0(b.pin.longest?.gcMs)} / ${f0(b.nopin.longest?.gcMs)} ms.
 
 ` : ''}Synchronous pieces, one device: buildSecureModeData (the old path, PBKDF2 on the event loop)
-${f0(b.sync.secureModeDataMs)} ms; the PKCS#12 (node-forge, in JavaScript) ${f0(b.sync.pkcs12Ms)} ms. ${b.jobs} bootstrap jobs were queued.
+${f0(b.sync.secureModeDataMs)} ms; the PKCS#12 (node:crypto, ASN.1 by node-forge) ${f1(b.sync.pkcs12Ms)} ms (median of 9${b.sync.pkcs12FirstMs !== undefined ? `; slowest, the first call, ${f1(b.sync.pkcs12FirstMs)} ms` : ''}). ${b.jobs} bootstrap jobs were queued.
+`);
+  }
+
+  if (r.rollout) {
+    const o = r.rollout;
+    const floor = (o.floorS.before + o.floorS.after) / 2;
+    out.push(`## 3b. A site into Secure Mode, end to end
+
+bench/rollout-bench.ts: ${o.phones} simulated phones (bench/rollout-phones.ts, their own process), each on its own
+loopback address with its contact-me listener, start up against \`bin/localdls serve\` (secure port on, sending
+contact-me by itself as it does by default); then \`localdls bootstrap --all --pin auto --sheet pins.csv\`
+runs (its own process) while the service contacts each phone whose job is queued and the phone takes its
+bootstrap and opens its PIN dialog; once the sheet is written, each phone gets its PIN typed, opens
+secure-mode-data (PBKDF2 200 000 on the phone's side too) and calls back over mutual TLS. The clock stops at
+the last phone's first mutual-TLS interaction. The floor is ${o.phones} RSA-2048 key pairs made with node:crypto's
+asynchronous generateKeyPair, one per core at a time (${o.cores} cores), right before and right after the rollout.
+
+${table(['step', 'seconds', 'from start'], [
+  ['key-generation floor before / after (their mean is the baseline)', `${f1(o.floorS.before)} / ${f1(o.floorS.after)}`, '–'],
+  ['phones start up (register)', f1(o.steps.registerS), f1(o.steps.registerS)],
+  ['`bootstrap --all` (certificates, PINs, jobs queued)', f1(o.steps.bootstrapS), f1(o.steps.registerS + o.steps.bootstrapS)],
+  [`then until every PIN dialog is open (contact-me; first dialog at ${f1(o.dialogsS.first)} s, last at ${f1(o.dialogsS.last)} s)`, f1(o.steps.contactS), f1(o.steps.registerS + o.steps.bootstrapS + o.steps.contactS)],
+  ['PINs typed → every phone back over mutual TLS', f1(o.steps.secureS), f1(o.steps.totalS)],
+  ['**total**', `**${f1(o.steps.totalS)}**`, `**${f2(o.steps.totalS / floor)} × the floor**`],
+])}
+
+\`bootstrap --all\` printed ${o.progress.lines} progress lines; the first ${f1(o.progress.firstAfterS)} s after it started (Node start-up, the
+CA, the first key), then one every ${f2(o.steps.bootstrapS / Math.max(1, o.progress.lines))} s on average (p95 gap ${f2(o.progress.p95GapS)} s, longest ${f2(o.progress.longestGapS)} s).
+CPU: the bootstrap command ${f1(o.cpuS.bootstrap)} s, the service ${f1(o.cpuS.serve)} s during the rollout.${o.failures.length ? ` **Failures:** ${o.failures.join('; ')}.` : ' No phone failed.'}
 `);
   }
 

@@ -6,6 +6,7 @@
  * would; a phone that opens its dialog later gets it then. Prints JSON lines:
  *   {"event":"registered"}  every phone has made its first start-up
  *   {"event":"dialogs","n"} progress, {"event":"secure","n"} progress (first mutual-TLS interaction done)
+ *   {"event":"all-dialogs","first","last"} every phone has opened its PIN dialog (Date.now() of the first and last)
  *   {"event":"all-secure"}  every phone has made its first interaction over mutual TLS
  *   {"event":"failure","mac","error"} anything unexpected
  * Argument JSON {server, count, macBase, ipBase}.
@@ -20,7 +21,8 @@ const emit = (o: Record<string, unknown>) => process.stdout.write(`${JSON.string
 let pins: ReadonlyMap<string, string> | undefined;
 const waiting = new Map<string, SimulatedPhone>();
 const secure = new Set<string>();
-let dialogs = 0;
+const dialogs = new Set<string>();
+let firstDialog = 0;
 
 function typePin(phone: SimulatedPhone): void {
   const pin = pins?.get(phone.mac);
@@ -47,7 +49,11 @@ const fleet = await startFleet({
   onPhone: (phone) => {
     phone.on('secure-mode', (c) => {
       if (c.change === 'pin-dialog') {
-        emit({ event: 'dialogs', n: ++dialogs });
+        if (dialogs.size === 0) firstDialog = Date.now();
+        if (dialogs.has(phone.mac)) emit({ event: 'failure', mac: phone.mac, error: 'a second PIN dialog' });
+        dialogs.add(phone.mac);
+        emit({ event: 'dialogs', n: dialogs.size });
+        if (dialogs.size === config.count) emit({ event: 'all-dialogs', first: firstDialog, last: Date.now() });
         waiting.set(phone.mac, phone);
         if (pins !== undefined) typePin(phone);
       } else if (c.change !== 'switched') emit({ event: 'failure', mac: phone.mac, error: `${c.change}: ${(c.problems ?? []).join('; ')}` });
