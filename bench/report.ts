@@ -390,10 +390,10 @@ as far as possible; each "before" is from a run of the code before the change.
   | with PIN: delays over 50 ms | 26–36 | 0–1 |
   | without PIN: busy per device / longest delay | 30–36 ms / 42–63 ms | 12 ms / 19–20 ms |
 
-  What is left on the event loop per device: signing the certificate, the PKCS#12's MAC key
-  (forge, SHA-1 in JavaScript), sealing, and synchronous file writes with fsync (the key and
-  certificate files, the job's transaction). On a loaded machine a preempted slice of that can
-  still pass 50 ms now and then (section 3).
+  What was left on the event loop per device: laying out the certificate, the PKCS#12's MAC key
+  (forge, SHA-1 in JavaScript; native since, see below), sealing, and synchronous file writes with
+  fsync (the key and certificate files, the job's transaction). On a loaded machine a preempted
+  slice of that can still pass 50 ms now and then (section 3).
 - **Retention did not exist.** \`localdls traffic purge --older-than <N>d|h\` (Store.purgeOlderThan):
   deletes exchanges older than the cutoff and the ended interactions nothing refers to any more,
   2 000 rows per transaction with a 5 ms pause between (a running service keeps recording), then

@@ -70,6 +70,14 @@ describe('toPkcs12Der with node:crypto', () => {
     expect(back.caPems).toHaveLength(1);
   });
 
+  it('encodes a non-ASCII password as OpenSSL reads it (UTF-8 for PBES2, BMPString for the MAC)', () => {
+    for (const keyAlgorithm of ['aes256', '3des'] as const) {
+      const pfx = toPkcs12Der(leaf.keyPem, leaf.certPem, [], 'Pässwört €', { keyAlgorithm });
+      expect(() => tls.createSecureContext({ pfx, passphrase: 'Pässwört €' })).not.toThrow();
+      expect(() => tls.createSecureContext({ pfx, passphrase: 'Passwort' })).toThrow();
+    }
+  });
+
   it('refuses what it cannot pack, naming the problem', () => {
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
     expect(() => toPkcs12Der(ec, leaf.certPem, [], '')).toThrow(/cannot build the PKCS#12: the key is ec \(RSA keys and certificates only\)/);
