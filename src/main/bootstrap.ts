@@ -61,6 +61,8 @@ export async function prepareBootstraps(store: Store, pki: Pki, protector: KeyPr
   if (options.pin.kind === 'given') validatePin(options.pin.pin);
   if (options.pin.kind === 'given' && macs.length > 1) throw new Error('one given PIN for several phones would let any of them take any credential: use --pin auto');
   if (options.renew && options.pin.kind !== 'none') throw new Error('a renewal travels over the secure channel and needs no PIN: use --nopin');
+  const concurrency = options.concurrency ?? BOOTSTRAP_CONCURRENCY;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`bootstrap concurrency must be a whole number of at least 1, not ${concurrency}`);
   const seen = new Set<string>();
   const devices = macs.map((mac) => {
     const device = store.device(mac);
@@ -74,7 +76,7 @@ export async function prepareBootstraps(store: Store, pki: Pki, protector: KeyPr
   const caPems = pki.caChainPems();
   const prepared: PreparedBootstrap[] = new Array(devices.length);
   let done = 0;
-  await forEachConcurrently(devices.length, options.concurrency ?? BOOTSTRAP_CONCURRENCY, async (i) => {
+  await forEachConcurrently(devices.length, concurrency, async (i) => {
     if (options.signal?.aborted) throw new Error('bootstrap cancelled');
     const device = devices[i]!;
     prepared[i] = await prepareOne(store, pki, protector, device.mac, device.e164, caPems, options);

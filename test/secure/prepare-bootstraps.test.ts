@@ -113,6 +113,9 @@ describe('prepareBootstraps for many phones', () => {
       await expect(prepareBootstraps(store, pki, protector, list, { pin: { kind: 'auto' }, securePort: 18444 })).rejects.toThrow(message);
     }
     await expect(prepareBootstraps(store, pki, protector, macs, { pin: { kind: 'none' }, securePort: 18444, renew: true })).rejects.toThrow(/is not in Secure Mode: bootstrap it first/);
+    for (const concurrency of [0, -1, 1.5, Number.NaN]) {
+      await expect(prepareBootstraps(store, pki, protector, macs, { pin: { kind: 'auto' }, securePort: 18444, concurrency })).rejects.toThrow(/bootstrap concurrency must be a whole number of at least 1/);
+    }
     await expect(prepareBootstraps(store, pki, protector, macs, { pin: { kind: 'given', pin: '12345678' }, securePort: 18444 })).rejects.toThrow(/one given PIN for several phones/);
     expect(watch.calls).toBe(0);
     expect(deviceKeyFiles(dir)).toEqual([]);
