@@ -91,7 +91,7 @@ function localdls(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Pr
   });
 }
 
-export async function runRolloutBench(options: { phones: number; workDir: string; log: (line: string) => void }): Promise<RolloutResult> {
+export async function runRolloutBench(options: { phones: number; workDir: string; log: (line: string) => void; ipBase?: string }): Promise<RolloutResult> {
   const { phones, log } = options;
   const dir = join(options.workDir, 'rollout');
   const dataDir = join(dir, 'data');
@@ -114,7 +114,7 @@ export async function runRolloutBench(options: { phones: number; workDir: string
     const t0 = performance.now();
     const wallT0 = Date.now(); // the phones' process reports wall-clock times
     const since = () => (performance.now() - t0) / 1000;
-    phoneProcess = new Child(join(ROOT, 'bench/rollout-phones.ts'), [JSON.stringify({ server, count: phones, macBase: '00:1A:E8:70:00:00', ipBase: '127.0.180.1' })]);
+    phoneProcess = new Child(join(ROOT, 'bench/rollout-phones.ts'), [JSON.stringify({ server, count: phones, macBase: '00:1A:E8:70:00:00', ipBase: options.ipBase ?? '127.0.180.1' })]);
     const registered = await phoneProcess.waitFor('registered', 120_000);
     if (registered.ok !== phones) throw new Error(`only ${String(registered.ok)} of ${phones} phones registered`);
     const registerS = since();
