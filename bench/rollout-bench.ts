@@ -91,6 +91,32 @@ function localdls(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Pr
   });
 }
 
+/** How long the phones may go without progress (another PIN dialog, another phone secure) before the run fails. */
+const STALL_MS = 120_000;
+
+/**
+ * Waits for `done` from the phones' process as long as `progress` events keep coming; fails with
+ * the phones' own failure reports when they stop for STALL_MS (a loaded machine is slow, not stuck).
+ */
+async function whileProgressing(phones: Child, progress: string, done: string, count: number): Promise<Record<string, unknown>> {
+  let seen = -1;
+  let since = Date.now();
+  for (;;) {
+    const finished = phones.events.find((e) => e.event === done);
+    if (finished) return finished;
+    const n = phones.events.filter((e) => e.event === progress).length;
+    if (n !== seen) {
+      seen = n;
+      since = Date.now();
+    } else if (Date.now() - since > STALL_MS) {
+      const failures = phones.events.filter((e) => e.event === 'failure').map((e) => `${String(e.mac)}: ${String(e.error)}`);
+      throw new Error(`the phones stopped at ${n} of ${count} "${progress}" for ${STALL_MS / 1000} s; failures: ${failures.slice(0, 10).join('; ') || 'none reported'}; stderr: ${phones.stderr.slice(-1000)}`);
+    }
+    if (phones.process.exitCode !== null) throw new Error(`the phones' process exited (${phones.process.exitCode}): ${phones.stderr.slice(-1000)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 export async function runRolloutBench(options: { phones: number; workDir: string; log: (line: string) => void; ipBase?: string }): Promise<RolloutResult> {
   const { phones, log } = options;
   const dir = join(options.workDir, 'rollout');
@@ -129,10 +155,10 @@ export async function runRolloutBench(options: { phones: number; workDir: string
     if (rows !== phones) throw new Error(`the PIN sheet has ${rows} rows for ${phones} phones`);
     phoneProcess.send(`pins ${sheet}`);
 
-    const dialogs = await phoneProcess.waitFor('all-dialogs', 300_000);
+    const dialogs = await whileProgressing(phoneProcess, 'dialogs', 'all-dialogs', phones);
     const contactS = Math.max(0, since() - registerS - bootstrapS);
 
-    await phoneProcess.waitFor('all-secure', 300_000);
+    await whileProgressing(phoneProcess, 'secure', 'all-secure', phones);
     const totalS = since();
     const secureS = totalS - registerS - bootstrapS - contactS;
     const serveCpu = (sampleProc(serve.pid)?.cpuMs ?? 0) - serveCpu0;
