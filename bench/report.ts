@@ -257,8 +257,9 @@ bench/rollout-bench.ts: ${o.phones} simulated phones (bench/rollout-phones.ts, t
 loopback address with its contact-me listener, start up against \`bin/localdls serve\` (secure port on, sending
 contact-me by itself as it does by default); then \`localdls bootstrap --all --pin auto --sheet pins.csv\`
 runs (its own process) while the service contacts each phone whose job is queued and the phone takes its
-bootstrap and opens its PIN dialog; once the sheet is written, each phone gets its PIN typed, opens
-secure-mode-data (PBKDF2 200 000 on the phone's side too) and calls back over mutual TLS. The clock stops at
+bootstrap and opens its PIN dialog; once the sheet is written, the PINs are typed (ten people at a time,
+in the order the dialogs opened), each phone opens secure-mode-data (PBKDF2 200 000 on the phone's side
+too) and calls back over mutual TLS. The clock stops at
 the last phone's first mutual-TLS interaction. The floor is ${o.phones} RSA-2048 key pairs made with node:crypto's
 asynchronous generateKeyPair, one per core at a time (${o.cores} cores), right before and right after the rollout.
 
@@ -273,7 +274,7 @@ ${table(['step', 'seconds', 'from start'], [
 
 \`bootstrap --all\` printed ${o.progress.lines} progress lines; the first ${f1(o.progress.firstAfterS)} s after it started (Node start-up, the
 CA, the first key), then one every ${f2(o.steps.bootstrapS / Math.max(1, o.progress.lines))} s on average (p95 gap ${f2(o.progress.p95GapS)} s, longest ${f2(o.progress.longestGapS)} s).
-CPU: the bootstrap command ${f1(o.cpuS.bootstrap)} s, the service ${f1(o.cpuS.serve)} s during the rollout.${o.failures.length ? ` **Failures:** ${o.failures.join('; ')}.` : ' No phone failed.'}
+CPU: the bootstrap command ${f1(o.cpuS.bootstrap)} s, the service ${f1(o.cpuS.serve)} s during the rollout.${o.retries ? ` ${o.retries} first mutual-TLS contacts failed under the load and were retried by their phone.` : ''}${o.failures.length ? ` **Failures:** ${o.failures.join('; ')}.` : ' No phone failed.'}
 `);
   }
 
@@ -402,9 +403,47 @@ as far as possible; each "before" is from a run of the code before the change.
   shrinks.
   Databases created before keep the freed pages inside the file for new traffic (the command
   says how much). Tests: test/store/purge.test.ts, test/cli/traffic-purge.test.ts.
+- **A site into Secure Mode took four times the key generation (issue #18).** \`bootstrap --all\`
+  made one phone after the other (one key on one core, the other core idle, the main thread idle
+  about 90 % of the time), and packed each PKCS#12 with node-forge's JavaScript AES, SHA-1 and
+  HMAC. Fix: prepareBootstraps prepares 2 × KEYGEN_SLOTS phones at a time (one key generation per
+  core, at least one thread-pool thread left free), checks the whole list before the first key, and
+  queues and reports each phone as soon as it is ready, so the service's own contact-me reaches the
+  first phones while the last keys are still being made; the UI's bootstrap runs do the same
+  (src/main/bootstrap.ts, src/main/bootstrap-runs.ts, src/main/pki/x509.ts). toPkcs12Der computes
+  everything with node:crypto (PKCS#8 from OpenSSL, PBKDF2, AES-256-CBC / 3DES, the PKCS#12 KDF's
+  SHA-1, HMAC) and uses node-forge only to lay out the ASN.1 — byte for byte what forge wrote for
+  the same salts (src/main/pki/pkcs12.ts; test/pki/pkcs12-native.test.ts,
+  test/secure/prepare-bootstraps.test.ts). The end-to-end rollout of 200 phones (section 3b),
+  old code against new in back-to-back runs on the same (heavily loaded) machine:
+
+  | | before | after |
+  | --- | ---: | ---: |
+  | key-generation floor before / after the rollout | {{B_FLOOR}} | {{A_FLOOR}} |
+  | \`bootstrap --all\` | {{B_BOOT}} | {{A_BOOT}} |
+  | whole rollout | {{B_TOTAL}} | {{A_TOTAL}} |
+  | **rollout / floor** | **{{B_RATIO}}** | **{{A_RATIO}}** |
+  | CPU of \`bootstrap --all\` | {{B_CPU}} | {{A_CPU}} |
+
+  The PKCS#12 itself went from about 11 to 5–9 ms of CPU (process.cpuUsage, median of 30; most of
+  what is left is the 2 048 SHA-1 rounds of the MAC key, each a call into OpenSSL).
 `;
 
 const MISSES = `## Why targets are missed, and by how much
+
+- **Rollout against the key-generation floor (≤ 2×).** With every core busy the rollout can only
+  approach the floor if a phone costs little besides its key, and it does not: per phone, on this
+  machine, the RSA-2048 key takes about 150–200 ms of CPU, while secure-mode-data costs
+  PBKDF2-HMAC-SHA256 with 200 000 iterations twice, about 50 ms each — once in LocalDLS to pack it
+  and once in the (simulated) phone to open it with the PIN, both on the same two cores here — plus
+  TLS handshakes, the WPI exchanges, SQLite and the PKCS#12, some 20–40 ms. That puts the best
+  possible ratio at about 1.7–2×, with perfect overlap; the run also has steps that cannot overlap
+  (the phones' registration, the command's start-up, the PINs typed only once the sheet is
+  written, the last phones' mutual-TLS contact after everything else). Closing the rest needs a
+  decision, not code: fewer iterations (localdls-1 allows 100 000, which takes about a quarter of
+  the per-phone CPU away; docs/secure-mode-data.md "How strong is it?" explains what the iterations
+  buy with a 5-digit password), or keys made before the rollout (issue #18 item 3, a sealed pool
+  filled while the service is idle; not done).
 
 - **Storm throughput against the ceiling.** When the machine is quiet enough, the service's one
   thread is saturated (column "cores used" near 1) at 6–8 ms of CPU per exchange, against 1.2–1.5 ms
