@@ -444,6 +444,13 @@ const MISSES = `## Why targets are missed, and by how much
   the per-phone CPU away; docs/secure-mode-data.md "How strong is it?" explains what the iterations
   buy with a 5-digit password), or keys made before the rollout (issue #18 item 3, a sealed pool
   filled while the service is idle; not done).
+- **Longest event-loop block while bootstrapping, on an overloaded machine.** What prepareBootstraps
+  does on the event loop comes in pieces of a few milliseconds per phone (laying out the
+  certificate, the PKCS#12 and its MAC key, sealing, the fsyncs of the key file and of the job's
+  transaction); PBKDF2, key generation and signing run on the thread pool. When the load average is
+  far above the number of cores, the longest delay is set by the scheduler instead — the thread
+  waits for a core — and the baseline row of section 3 (key generation alone, nothing else on the
+  event loop) shows how long that wait is in the same run; read the other rows against it.
 
 - **Storm throughput against the ceiling.** When the machine is quiet enough, the service's one
   thread is saturated (column "cores used" near 1) at 6–8 ms of CPU per exchange, against 1.2–1.5 ms
