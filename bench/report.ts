@@ -403,7 +403,8 @@ as far as possible; each "before" is from a run of the code before the change.
   shrinks.
   Databases created before keep the freed pages inside the file for new traffic (the command
   says how much). Tests: test/store/purge.test.ts, test/cli/traffic-purge.test.ts.
-- **A site into Secure Mode took four times the key generation (issue #18).** \`bootstrap --all\`
+- **A site into Secure Mode took several times the key generation (issue #18: about 4× on a quiet
+  machine, 62 s against 15 s for 200 phones).** \`bootstrap --all\`
   made one phone after the other (one key on one core, the other core idle, the main thread idle
   about 90 % of the time), and packed each PKCS#12 with node-forge's JavaScript AES, SHA-1 and
   HMAC. Fix: prepareBootstraps prepares 2 × KEYGEN_SLOTS phones at a time (one key generation per
@@ -415,17 +416,20 @@ as far as possible; each "before" is from a run of the code before the change.
   SHA-1, HMAC) and uses node-forge only to lay out the ASN.1 — byte for byte what forge wrote for
   the same salts (src/main/pki/pkcs12.ts; test/pki/pkcs12-native.test.ts,
   test/secure/prepare-bootstraps.test.ts). The end-to-end rollout of 200 phones (section 3b),
-  old code against new in back-to-back runs on the same (heavily loaded) machine:
+  old code (the commit before, its \`serve\` and \`bootstrap\` through BENCH_SERVICE_BIN) against
+  new, one run each, back to back on the same machine while other agents loaded it to a load
+  average of 10–25 on 2 cores. The absolute times cannot be compared between the columns (the
+  floors show how much the load changed from one run to the other); the ratios can, roughly:
 
   | | before | after |
   | --- | ---: | ---: |
-  | key-generation floor before / after the rollout | {{B_FLOOR}} | {{A_FLOOR}} |
-  | \`bootstrap --all\` | {{B_BOOT}} | {{A_BOOT}} |
-  | whole rollout | {{B_TOTAL}} | {{A_TOTAL}} |
-  | **rollout / floor** | **{{B_RATIO}}** | **{{A_RATIO}}** |
-  | CPU of \`bootstrap --all\` | {{B_CPU}} | {{A_CPU}} |
+  | key-generation floor before / after the rollout | 98.8 / 63.0 s | 144.7 / 98.4 s |
+  | \`bootstrap --all\` (and its ratio to the floor) | 136.6 s (1.69 ×) | 181.5 s (1.49 ×) |
+  | whole rollout | 197.9 s | 255.9 s |
+  | **rollout / floor** | **2.45 ×** | **2.11 ×** |
+  | CPU of \`bootstrap --all\` | 47.8 s | 47.6 s |
 
-  The PKCS#12 itself went from about 11 to 5–9 ms of CPU (process.cpuUsage, median of 30; most of
+  The PKCS#12 itself went from about 11 to 5–9 ms of CPU (process.cpuUsage, mean of 30 calls, two runs each; most of
   what is left is the 2 048 SHA-1 rounds of the MAC key, each a call into OpenSSL).
 `;
 
