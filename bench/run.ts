@@ -1,12 +1,12 @@
 /**
  * `npm run bench`: every benchmark of docs/benchmarks.md in one run, then the document itself.
  *
- *   node --import tsx bench/run.ts [--quick] [--only storm,secure,profile,bootstrap,store,ui]
+ *   node --import tsx bench/run.ts [--quick] [--only storm,secure,profile,bootstrap,rollout,store,ui]
  *                                  [--out docs/benchmarks.md] [--work DIR] [--keep]
  *   node --import tsx bench/run.ts --report-only [--out …]   (the report again from bench/results/latest.json)
  *
  * Loopback only; every load is bounded in count and time; the whole run keeps to a budget
- * (15 minutes on 2 cores; configurations that would start after it are skipped and listed).
+ * (17 minutes on 2 cores; configurations that would start after it are skipped and listed).
  * Results also go to bench/results/latest.json.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +18,7 @@ import { machine } from './lib/machine';
 import { summarizeProfile } from './lib/profile';
 import { captureSample } from './lib/traffic';
 import { writeReport, type BenchResults } from './report';
+import { runRolloutBench } from './rollout-bench';
 import { runStoreBench, SAMPLE } from './store-bench';
 import { runStorms } from './storm';
 import { ensureRendererBuilt, runUiBench } from './ui-bench';
@@ -35,13 +36,13 @@ if (values['report-only']) {
   process.exit(0);
 }
 const quick = values.quick === true;
-const ALL = ['storm', 'secure', 'profile', 'bootstrap', 'store', 'ui'];
+const ALL = ['storm', 'secure', 'profile', 'bootstrap', 'rollout', 'store', 'ui'];
 const only = new Set(values.only ? values.only.split(',').map((s) => s.trim()) : ALL);
 for (const o of only) if (!ALL.includes(o)) throw new Error(`--only: unknown benchmark "${o}" (known: ${ALL.join(', ')})`);
 
 const PLAN = quick
-  ? { storm: { counts: [100], concurrencies: [50] }, secure: { counts: [100], concurrencies: [50] }, profile: 100, bootstrap: { devices: 20, nopin: 5 }, store: 100_000, ui: 20_000, budgetMin: 6 }
-  : { storm: { counts: [500, 100, 1000], concurrencies: [50, 200] }, secure: { counts: [500, 100], concurrencies: [50, 200] }, profile: 300, bootstrap: { devices: 200, nopin: 50 }, store: 1_000_000, ui: 100_000, budgetMin: 15 };
+  ? { storm: { counts: [100], concurrencies: [50] }, secure: { counts: [100], concurrencies: [50] }, profile: 100, bootstrap: { devices: 20, nopin: 5 }, rollout: { phones: 20 }, store: 100_000, ui: 20_000, budgetMin: 7 }
+  : { storm: { counts: [500, 100, 1000], concurrencies: [50, 200] }, secure: { counts: [500, 100], concurrencies: [50, 200] }, profile: 300, bootstrap: { devices: 200, nopin: 50 }, rollout: { phones: 200 }, store: 1_000_000, ui: 100_000, budgetMin: 17 };
 const MAX_ITEMS = 320;
 
 const started = Date.now();
@@ -105,6 +106,8 @@ try {
       await child.stop();
     }
   });
+
+  results.rollout = await phase('rollout', () => runRolloutBench({ phones: PLAN.rollout.phones, workDir: work, log }));
 
   let sample: { dir: string; commits: Awaited<ReturnType<typeof captureSample>> } | undefined;
   const getSample = async () => {

@@ -6,6 +6,7 @@
  */
 import type { ItemValue } from '../shared/model';
 import { buildSecureModeDataAsync, dlsClientCertificate, generatePin, tanOf, validatePin, type KeyProtector, type Pki } from './pki';
+import { KEYGEN_SLOTS } from './pki/x509';
 import type { JobSecret } from './provisioning';
 import type { Store } from './store';
 
@@ -22,8 +23,11 @@ export interface BootstrapOptions {
    * the secure channel; the old certificate is revoked once the phone presents the new one.
    */
   renew?: boolean;
+  /** Called as each phone's job is queued, in the order they finish: `done` of `total`. */
   onProgress?: (done: number, total: number, mac: string) => void;
   signal?: AbortSignal;
+  /** Phones prepared at the same time (default BOOTSTRAP_CONCURRENCY). */
+  concurrency?: number;
 }
 
 export interface PreparedBootstrap {
@@ -39,46 +43,95 @@ interface SealedBootstrap extends JobSecret {
   pin?: string;
 }
 
+/**
+ * Phones prepared at the same time: enough that every key-generation slot (one per core, see
+ * x509.ts) stays busy while the phones before it do their PBKDF2, signing and sealing.
+ */
+export const BOOTSTRAP_CONCURRENCY = 2 * KEYGEN_SLOTS;
+
+/**
+ * Issues a client certificate for each phone and queues its bootstrap job. Phones are prepared
+ * BOOTSTRAP_CONCURRENCY at a time, and each is queued and reported (onProgress, in the order they
+ * finish) as soon as it is ready, so the service can contact it while the others are still being
+ * made. The list is checked as a whole before any key is made. The result is in the order of
+ * `macs`. On an error or abort no further phone is started; the phones in progress finish (their
+ * jobs stay queued) and then the error is thrown.
+ */
 export async function prepareBootstraps(store: Store, pki: Pki, protector: KeyProtector, macs: readonly string[], options: BootstrapOptions): Promise<PreparedBootstrap[]> {
   if (options.pin.kind === 'given') validatePin(options.pin.pin);
   if (options.pin.kind === 'given' && macs.length > 1) throw new Error('one given PIN for several phones would let any of them take any credential: use --pin auto');
-  const caPems = pki.caChainPems();
-  const prepared: PreparedBootstrap[] = [];
-  for (const [n, mac] of macs.entries()) {
-    if (options.signal?.aborted) throw new Error('bootstrap cancelled');
+  if (options.renew && options.pin.kind !== 'none') throw new Error('a renewal travels over the secure channel and needs no PIN: use --nopin');
+  const concurrency = options.concurrency ?? BOOTSTRAP_CONCURRENCY;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`bootstrap concurrency must be a whole number of at least 1, not ${concurrency}`);
+  const seen = new Set<string>();
+  const devices = macs.map((mac) => {
     const device = store.device(mac);
     if (!device) throw new Error(`no device ${mac}: a phone must contact the service once before it can be bootstrapped`);
     if (device.mode === 'secure' && !options.renew) throw new Error(`${mac} is already in Secure Mode (to give it a new certificate: --renew)`);
     if (device.mode !== 'secure' && options.renew) throw new Error(`${mac} is not in Secure Mode: bootstrap it first`);
-    if (options.renew && options.pin.kind !== 'none') throw new Error('a renewal travels over the secure channel and needs no PIN: use --nopin');
-    // Key generation runs off the event loop (node:crypto, async).
-    const credential = await pki.issueDeviceCertificate(mac);
-    const items: ItemValue[] = [];
-    // The certificate's serial is sealed with the job: on the secure port it is the only one this bootstrap lets in.
-    const secret: SealedBootstrap = { items: [], serial: credential.serial };
-    if (options.pin.kind === 'none') {
-      items.push({ name: 'goto-secure-mode', value: 'nopin' });
-      caPems.forEach((pem, index) => items.push({ name: 'dls-server-ca', index, value: pem }));
-      items.push({ name: 'dls-secure-port', value: String(options.securePort) });
-      secret.items.push({ name: 'dls-client-certificate', value: dlsClientCertificate(credential, caPems) });
-    } else {
-      const pin = options.pin.kind === 'given' ? options.pin.pin : generatePin(options.pin.digits);
-      items.push({ name: 'goto-secure-mode', value: 'pin' }, { name: 'max-pin-retries', value: String(options.maxPinRetries ?? 3) });
-      // PBKDF2 off the event loop too: the service keeps answering phones meanwhile.
-      secret.items.push({ name: 'secure-mode-data', value: await buildSecureModeDataAsync(credential, caPems, options.securePort, pin) });
-      secret.tan = tanOf(pin);
-      secret.pin = pin;
-    }
-    const sealed = protector.seal(Buffer.from(JSON.stringify(secret), 'utf8'));
-    const job = store.db.transaction(() => {
-      const j = store.jobs.add({ mac, kind: 'Bootstrap', items, secret: sealed, source: options.renew ? 'bootstrap:renew' : `bootstrap:${options.pin.kind === 'none' ? 'nopin' : 'pin'}` }, Date.now());
-      store.updateDevice(mac, { bootstrap: 'pending' });
-      return j;
-    })();
-    prepared.push({ mac, e164: device.e164, jobId: job.id, ...(secret.pin ? { pin: secret.pin } : {}) });
-    options.onProgress?.(n + 1, macs.length, mac);
-  }
+    if (seen.has(device.mac)) throw new Error(`${device.mac} is listed twice: each phone gets one certificate and one job`);
+    seen.add(device.mac);
+    return device;
+  });
+  const caPems = pki.caChainPems();
+  const prepared: PreparedBootstrap[] = new Array(devices.length);
+  let done = 0;
+  await forEachConcurrently(devices.length, concurrency, async (i) => {
+    if (options.signal?.aborted) throw new Error('bootstrap cancelled');
+    const device = devices[i]!;
+    prepared[i] = await prepareOne(store, pki, protector, device.mac, device.e164, caPems, options);
+    options.onProgress?.(++done, devices.length, device.mac);
+  });
   return prepared;
+}
+
+async function prepareOne(store: Store, pki: Pki, protector: KeyProtector, mac: string, e164: string | null, caPems: string[], options: BootstrapOptions): Promise<PreparedBootstrap> {
+  // Key generation and signing run on libuv's thread pool (node:crypto, async).
+  const credential = await pki.issueDeviceCertificate(mac);
+  const items: ItemValue[] = [];
+  // The certificate's serial is sealed with the job: on the secure port it is the only one this bootstrap lets in.
+  const secret: SealedBootstrap = { items: [], serial: credential.serial };
+  if (options.pin.kind === 'none') {
+    items.push({ name: 'goto-secure-mode', value: 'nopin' });
+    caPems.forEach((pem, index) => items.push({ name: 'dls-server-ca', index, value: pem }));
+    items.push({ name: 'dls-secure-port', value: String(options.securePort) });
+    secret.items.push({ name: 'dls-client-certificate', value: dlsClientCertificate(credential, caPems) });
+  } else {
+    const pin = options.pin.kind === 'given' ? options.pin.pin : generatePin(options.pin.digits);
+    items.push({ name: 'goto-secure-mode', value: 'pin' }, { name: 'max-pin-retries', value: String(options.maxPinRetries ?? 3) });
+    // PBKDF2 (the bulk of the packing) on the thread pool too: the service keeps answering phones meanwhile.
+    secret.items.push({ name: 'secure-mode-data', value: await buildSecureModeDataAsync(credential, caPems, options.securePort, pin) });
+    secret.tan = tanOf(pin);
+    secret.pin = pin;
+  }
+  const sealed = protector.seal(Buffer.from(JSON.stringify(secret), 'utf8'));
+  const job = store.db.transaction(() => {
+    const j = store.jobs.add({ mac, kind: 'Bootstrap', items, secret: sealed, source: options.renew ? 'bootstrap:renew' : `bootstrap:${options.pin.kind === 'none' ? 'nopin' : 'pin'}` }, Date.now());
+    store.updateDevice(mac, { bootstrap: 'pending' });
+    return j;
+  })();
+  return { mac, e164, jobId: job.id, ...(secret.pin ? { pin: secret.pin } : {}) };
+}
+
+/**
+ * Runs `task(0…count-1)`, at most `limit` at a time. After the first failure no new task starts;
+ * the running ones settle, then that failure is thrown (nothing is left writing behind the caller).
+ */
+export async function forEachConcurrently(count: number, limit: number, task: (index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (next < count && failure === undefined) {
+      const i = next++;
+      try {
+        await task(i);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, count)) }, worker));
+  if (failure !== undefined) throw failure.error;
 }
 
 /** Opens a bootstrap job's sealed part for the engine. */

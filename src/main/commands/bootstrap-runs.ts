@@ -1,6 +1,6 @@
 /**
- * Bootstraps started from the UI ("runs"): certificates and jobs are prepared one phone at a time
- * (prepareBootstraps, as `localdls bootstrap` does, after the same checks: checkBootstrapTargets), progress is announced, and each phone's state
+ * Bootstraps started from the UI ("runs"): certificates and jobs are prepared several phones at a
+ * time (prepareBootstraps, as `localdls bootstrap` does, after the same checks: checkBootstrapTargets), progress is announced, and each phone's state
  * follows its bootstrap job until it is secure or failed.
  *
  * The PINs of a run live only here, in this process's memory, while the run is under way: the
@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { ApiError, type BootstrapDevice, type BootstrapOptions, type BootstrapRun, type FileResult } from '../../shared/api';
 import type { Job } from '../../shared/model';
-import { pinSheet, prepareBootstraps, type PinChoice } from '../bootstrap';
+import { BOOTSTRAP_CONCURRENCY, forEachConcurrently, pinSheet, prepareBootstraps, type PinChoice } from '../bootstrap';
 import type { KeyProtector, Pki } from '../pki';
 import type { Store } from '../store';
 import { checkBootstrapTargets, pinChoiceOf } from './bootstrap';
@@ -136,7 +136,9 @@ export class BootstrapRuns {
 
   private async prepare(state: RunState, secure: { pki: Pki; protector: KeyProtector; securePort: number }, pin: PinChoice, maxPinRetries: number): Promise<void> {
     const { run } = state;
-    for (const d of run.devices) {
+    // Several phones at a time (keys on every core); each is announced as soon as it is ready.
+    await forEachConcurrently(run.devices.length, BOOTSTRAP_CONCURRENCY, async (i) => {
+      const d = run.devices[i]!;
       if (this.closed) return;
       try {
         const [p] = await prepareBootstraps(this.deps.store, secure.pki, secure.protector, [d.mac], { pin, securePort: secure.securePort, maxPinRetries });
@@ -152,6 +154,7 @@ export class BootstrapRuns {
         const job = this.deps.store.jobs.get(p!.jobId);
         if (job) Object.assign(d, deviceStateOf(job));
       } catch (e) {
+        if (this.closed) return;
         d.state = 'failed';
         d.error = e instanceof Error ? e.message : String(e);
       }
@@ -159,7 +162,7 @@ export class BootstrapRuns {
       run.pinsAvailable = state.pins.size > 0;
       this.maybeFinish(state);
       this.deps.emit(snapshot(run));
-    }
+    });
   }
 
   private maybeFinish(state: RunState): void {

@@ -22,6 +22,7 @@ import {
   authorityKeyIdentifier,
   caCertificateFields,
   fingerprintHex,
+  KEYGEN_SLOTS,
   generateRsaKeyPair,
   isSelfSigned,
   newCertificate,
@@ -246,7 +247,7 @@ export class Pki {
   }
 
   /**
-   * issueDeviceCertificate for many phones (two key generations at a time), reporting progress.
+   * issueDeviceCertificate for many phones (one key generation per core, KEYGEN_SLOTS), reporting progress.
    * Aborting stops before the next phone; credentials issued so far are kept on disk.
    */
   async issueDeviceCertificates(macs: string[], options: BulkIssueOptions = {}): Promise<DeviceCredential[]> {
@@ -263,7 +264,7 @@ export class Pki {
       }
     };
     // Let both workers settle before reporting an abort, so nothing is still writing afterwards.
-    const settled = await Promise.allSettled([worker(), worker()]);
+    const settled = await Promise.allSettled(Array.from({ length: Math.min(KEYGEN_SLOTS, Math.max(1, canonical.length)) }, worker));
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     return out;

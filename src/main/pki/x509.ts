@@ -4,6 +4,7 @@
  * fields of an existing (imported) CA certificate that issuance needs.
  */
 import { type KeyObject, X509Certificate, generateKeyPair, sign } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import forge from 'node-forge';
 
 export const DAY_MS = 24 * 3600 * 1000;
@@ -18,10 +19,16 @@ export interface RsaKeyPair {
 }
 
 /**
- * At most two key generations at a time: they run on libuv's thread pool (4 threads by default),
- * which file and DNS work of the rest of the service share.
+ * Key generations at a time: one per core, so a bulk bootstrap keeps every core busy; but they run
+ * on libuv's thread pool (UV_THREADPOOL_SIZE, 4 threads by default), whose file, DNS and PBKDF2
+ * work must not wait behind them, so at least one pool thread stays free.
  */
-const KEYGEN_SLOTS = 2;
+export const KEYGEN_SLOTS = Math.max(1, Math.min(availableParallelism(), threadPoolSize() - 1));
+
+function threadPoolSize(): number {
+  const n = Number(process.env.UV_THREADPOOL_SIZE);
+  return Number.isInteger(n) && n >= 1 ? Math.min(n, 1024) : 4;
+}
 let keygenRunning = 0;
 const keygenWaiting: Array<() => void> = [];
 

@@ -1,0 +1,209 @@
+/**
+ * A site into Secure Mode, end to end (issue #18): `phones` simulated phones on their own loopback
+ * addresses (bench/rollout-phones.ts, own process) register with `localdls serve`; then
+ * `localdls bootstrap --all --pin auto --sheet pins.csv` runs while the service sends contact-me
+ * by itself (its default) to each phone whose job is queued, the phones take their bootstrap and
+ * open their PIN dialog; once the sheet is written the PINs are typed (bench/rollout-phones.ts:
+ * ten people at a time) and each phone calls back over mutual TLS. The time from the first start-up to
+ * the last phone's first mutual-TLS interaction is compared with the key-generation floor: as many
+ * RSA-2048 key pairs as phones, made with node:crypto's asynchronous generateKeyPair on every core,
+ * measured in the same run right before and right after the rollout (the ratio uses their mean,
+ * so a change of load during the run shows in the two floors).
+ */
+import { spawn } from 'node:child_process';
+import { generateKeyPair } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { BIN, Child, ROOT } from './lib/child';
+import { sampleProc } from './lib/proc';
+
+export interface RolloutResult {
+  phones: number;
+  cores: number;
+  /** Key-generation floor before / after the rollout, seconds. */
+  floorS: { before: number; after: number };
+  /**
+   * Seconds of each step and the total: registration, `bootstrap --all`, then until every PIN
+   * dialog is open (contact-me and the bootstrap WriteItems, mostly while bootstrap still ran),
+   * then until every phone has made its first mutual-TLS interaction.
+   */
+  steps: { registerS: number; bootstrapS: number; contactS: number; secureS: number; totalS: number };
+  /** When the first and the last PIN dialog opened, seconds from the start. */
+  dialogsS: { first: number; last: number };
+  ratio: number;
+  /** `bootstrap --all` progress lines: how many, when the first came, the longest gap between two. */
+  progress: { lines: number; firstAfterS: number; longestGapS: number; p95GapS: number };
+  /** CPU seconds of the service and of the bootstrap command. */
+  cpuS: { serve: number; bootstrap: number };
+  /** First mutual-TLS contacts that failed (overload) and were tried again by the phone. */
+  retries: number;
+  failures: string[];
+}
+
+const keygen = promisify(generateKeyPair);
+const PASSPHRASE = 'rollout benchmark passphrase, not a secret';
+
+/** `count` RSA-2048 key pairs, `availableParallelism()` at a time; seconds. */
+export async function keygenFloor(count: number): Promise<number> {
+  const t0 = performance.now();
+  let next = 0;
+  const worker = async () => {
+    while (next++ < count) await keygen('rsa', { modulusLength: 2048 });
+  };
+  await Promise.all(Array.from({ length: Math.min(availableParallelism(), count) }, worker));
+  return (performance.now() - t0) / 1000;
+}
+
+interface CommandRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** ms since the command started at which each stderr line arrived. */
+  lineTimes: number[];
+  cpuMs: number;
+}
+
+/** Runs `bin/localdls …args` to its end. */
+function localdls(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<CommandRun> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const run: CommandRun = { code: null, stdout: '', stderr: '', lineTimes: [], cpuMs: 0 };
+    child.stdout.on('data', (d: Buffer) => (run.stdout += d.toString()));
+    createInterface({ input: child.stderr }).on('line', (line) => {
+      run.lineTimes.push(performance.now() - t0);
+      run.stderr += `${line}\n`;
+    });
+    // CPU time of the command, sampled until it ends (children's CPU is not in /proc/pid/stat).
+    const sampler = setInterval(() => {
+      const s = child.pid ? sampleProc(child.pid) : null;
+      if (s) run.cpuMs = s.cpuMs;
+    }, 100);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearInterval(sampler);
+      clearTimeout(timer);
+      run.code = code;
+      resolve(run);
+    });
+  });
+}
+
+/** How long the phones may go without progress (another PIN dialog, another phone secure) before the run fails. */
+const STALL_MS = 120_000;
+
+/**
+ * Waits for `done` from the phones' process as long as `progress` events keep coming; fails with
+ * the phones' own failure reports when they stop for STALL_MS (a loaded machine is slow, not stuck).
+ */
+async function whileProgressing(phones: Child, progress: string, done: string, count: number): Promise<Record<string, unknown>> {
+  let seen = -1;
+  let since = Date.now();
+  for (;;) {
+    const finished = phones.events.find((e) => e.event === done);
+    if (finished) return finished;
+    const n = phones.events.filter((e) => e.event === progress).length;
+    if (n !== seen) {
+      seen = n;
+      since = Date.now();
+    } else if (Date.now() - since > STALL_MS) {
+      const failures = phones.events.filter((e) => e.event === 'failure').map((e) => `${String(e.mac)}: ${String(e.error)}`);
+      throw new Error(`the phones stopped at ${n} of ${count} "${progress}" for ${STALL_MS / 1000} s; failures: ${failures.slice(0, 10).join('; ') || 'none reported'}; stderr: ${phones.stderr.slice(-1000)}`);
+    }
+    if (phones.process.exitCode !== null) throw new Error(`the phones' process exited (${phones.process.exitCode}): ${phones.stderr.slice(-1000)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export async function runRolloutBench(options: { phones: number; workDir: string; log: (line: string) => void; ipBase?: string }): Promise<RolloutResult> {
+  const { phones, log } = options;
+  const dir = join(options.workDir, 'rollout');
+  const dataDir = join(dir, 'data');
+  const sheet = join(dir, 'pins.csv');
+  mkdirSync(dataDir, { recursive: true });
+  const env: NodeJS.ProcessEnv = { ...process.env, LOCALDLS_KEY_PASSPHRASE: PASSPHRASE };
+  delete env.LOCALDLS_KEY_PASSPHRASE_FILE;
+  const failures: string[] = [];
+
+  const before = await keygenFloor(phones);
+  log(`  key-generation floor: ${phones} keys in ${before.toFixed(1)} s on ${availableParallelism()} cores`);
+
+  const serve = new Child(BIN, ['serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--secure-port', '0'], { env });
+  let phoneProcess: Child | undefined;
+  try {
+    const listening = await serve.waitFor('listening', 60_000);
+    const server = `https://127.0.0.1:${listening.port as number}`;
+    const serveCpu0 = sampleProc(serve.pid)?.cpuMs ?? 0;
+
+    const t0 = performance.now();
+    const wallT0 = Date.now(); // the phones' process reports wall-clock times
+    const since = () => (performance.now() - t0) / 1000;
+    phoneProcess = new Child(join(ROOT, 'bench/rollout-phones.ts'), [JSON.stringify({ server, count: phones, macBase: '00:1A:E8:70:00:00', ipBase: options.ipBase ?? '127.0.180.1' })]);
+    const registered = await phoneProcess.waitFor('registered', 120_000);
+    if (registered.ok !== phones) throw new Error(`only ${String(registered.ok)} of ${phones} phones registered`);
+    const registerS = since();
+
+    const boot = await localdls(['bootstrap', '--data-dir', dataDir, '--all', '--pin', 'auto', '--sheet', sheet], env, 600_000);
+    if (boot.code !== 0) throw new Error(`bootstrap --all exited ${boot.code}: ${boot.stderr.slice(-1000)}`);
+    const bootstrapS = since() - registerS;
+    const progressTimes = boot.stderr.split('\n').flatMap((l, i) => (/^\[\d+\/\d+\] /.test(l) ? [boot.lineTimes[i]!] : []));
+    if (progressTimes.length !== phones) failures.push(`bootstrap --all printed ${progressTimes.length} progress lines for ${phones} phones`);
+    const gaps = progressTimes.slice(1).map((t, i) => (t - progressTimes[i]!) / 1000).sort((a, b) => a - b);
+    const rows = readFileSync(sheet, 'utf8').trim().split('\n').length - 1;
+    if (rows !== phones) throw new Error(`the PIN sheet has ${rows} rows for ${phones} phones`);
+    phoneProcess.send(`pins ${sheet}`);
+
+    const dialogs = await whileProgressing(phoneProcess, 'dialogs', 'all-dialogs', phones);
+    const contactS = Math.max(0, since() - registerS - bootstrapS);
+
+    await whileProgressing(phoneProcess, 'secure', 'all-secure', phones);
+    const totalS = since();
+    const secureS = totalS - registerS - bootstrapS - contactS;
+    const serveCpu = (sampleProc(serve.pid)?.cpuMs ?? 0) - serveCpu0;
+    // A failed first mutual-TLS contact that a retry made good is counted as a retry, not a failure.
+    for (const e of phoneProcess.events.filter((e) => e.event === 'failure' && !String(e.error).startsWith('secure interaction:'))) failures.push(`${String(e.mac)}: ${String(e.error)}`);
+    const retries = phoneProcess.events.filter((e) => e.event === 'retry').length;
+    await phoneProcess.stop();
+    phoneProcess = undefined;
+    await serve.stop();
+
+    const after = await keygenFloor(phones);
+    log(`  rollout ${totalS.toFixed(1)} s (register ${registerS.toFixed(1)}, bootstrap ${bootstrapS.toFixed(1)}, contact ${contactS.toFixed(1)}, PIN to mutual TLS ${secureS.toFixed(1)}); floor after ${after.toFixed(1)} s`);
+    return {
+      phones,
+      cores: availableParallelism(),
+      floorS: { before, after },
+      steps: { registerS, bootstrapS, contactS, secureS, totalS },
+      dialogsS: { first: ((dialogs.first as number) - wallT0) / 1000, last: ((dialogs.last as number) - wallT0) / 1000 },
+      ratio: totalS / ((before + after) / 2),
+      progress: {
+        lines: progressTimes.length,
+        firstAfterS: (progressTimes[0] ?? 0) / 1000,
+        longestGapS: gaps.at(-1) ?? 0,
+        p95GapS: gaps[Math.floor(gaps.length * 0.95)] ?? 0,
+      },
+      cpuS: { serve: serveCpu / 1000, bootstrap: boot.cpuMs / 1000 },
+      retries,
+      failures: failures.slice(0, 20),
+    };
+  } finally {
+    await phoneProcess?.stop();
+    await serve.stop();
+  }
+}
+
+// Standalone: node --import tsx bench/rollout-bench.ts [phones] [workDir]
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const phones = Number(process.argv[2] ?? 200);
+  const workDir = process.argv[3] ?? mkdtempSync(join(tmpdir(), 'localdls-rollout-'));
+  try {
+    const r = await runRolloutBench({ phones, workDir, log: (l) => console.error(l) });
+    console.log(JSON.stringify(r, null, 1));
+  } finally {
+    if (process.argv[3] === undefined) rmSync(workDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * Smoke test of the rollout benchmark (bench/rollout-bench.ts, `npm run bench`) with 3 phones:
+ * serve, the phones on their own loopback addresses, `bootstrap --all --pin auto --sheet`, the
+ * service's own contact-me, PIN entry from the sheet and the first mutual-TLS contact all work
+ * together. Counts only; the times are the benchmark's business.
+ */
+import { describe, expect, it } from 'vitest';
+import { runRolloutBench } from '../../bench/rollout-bench';
+import { tempDirs } from '../support/tmp';
+
+const newDir = tempDirs();
+
+describe('rollout benchmark, 3 phones', () => {
+  it('takes every phone to Secure Mode with PINs, one progress line per phone', async () => {
+    const r = await runRolloutBench({ phones: 3, workDir: newDir(), log: () => {}, ipBase: '127.0.181.1' });
+    expect(r.failures).toEqual([]);
+    expect(r.phones).toBe(3);
+    expect(r.progress.lines).toBe(3);
+    expect(r.steps.totalS).toBeGreaterThan(0);
+    expect(r.dialogsS.last).toBeGreaterThanOrEqual(r.dialogsS.first);
+    expect(r.ratio).toBeGreaterThan(0);
+  }, 180_000);
+});
