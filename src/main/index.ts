@@ -84,6 +84,8 @@ async function fail(error: unknown, explain: (e: unknown, ctx: StartupContext) =
 }
 
 async function start(): Promise<void> {
+  const dataDir = join(app.getPath('userData'), 'data');
+  shell.context = { dataDir, databaseFile: join(dataDir, 'localdls.sqlite'), packaged: app.isPackaged };
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
   session.defaultSession.setPermissionCheckHandler(() => false);
   const devServer = devRendererUrl(process.env, app.isPackaged);
@@ -96,8 +98,6 @@ async function start(): Promise<void> {
     callback({ responseHeaders: { ...headers, 'Content-Security-Policy': [csp] } });
   });
 
-  const dataDir = join(app.getPath('userData'), 'data');
-  shell.context = { dataDir, databaseFile: join(dataDir, 'localdls.sqlite'), packaged: app.isPackaged };
   const listen = desktopListen(process.env);
   const nativeBinding = electronBindingPath(app.getAppPath(), process.versions.electron ?? '', app.isPackaged);
   shell.context.nativeBinding = nativeBinding;

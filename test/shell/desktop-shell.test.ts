@@ -231,6 +231,8 @@ describe('ELECTRON_RENDERER_URL (the dev server) is honoured only from the sourc
     const { code, report } = await run.finished();
     expect(code).toBe(1);
     expect(report.dialogs[0]!.message).toMatch(/ELECTRON_RENDERER_URL=https:\/\/attacker\.example\/ is not a dev server on this machine/);
+    expect(report.dialogs[0]!.message).toContain(`LocalDLS keeps its data in ${run.dataDir}`);
+    expect(report.windows).toEqual([]);
   });
 });
 
