@@ -19,6 +19,15 @@ describe('start-up dialogs', () => {
     expect(explainStartupError(err('x', { code: 'EADDRINUSE', port: 18444 }), ctx).message).toMatch(/^Port 18444 is in use by another program/);
   });
 
+  it('another service on the same data folder: which process, what to do, in the app’s terms', () => {
+    const lock = `${ctx.dataDir}/service.lock`;
+    const d = explainStartupError(err(`another LocalDLS service (process 777) is running on the data folder ${ctx.dataDir}: stop it first, or give this one another --data-dir (if no LocalDLS service runs, delete ${lock})`), ctx);
+    expect(d.title).toBe('LocalDLS is already running');
+    expect(d.message).toContain('Another LocalDLS service (process 777) is using the data folder');
+    expect(d.message).toContain(`delete ${lock} and start again`);
+    expect(d.message).not.toMatch(/--data-dir/);
+  });
+
   it('damaged or locked database, broken native module, keys, unwritable folder, anything else', () => {
     expect(explainStartupError(err('file is not a database', { code: 'SQLITE_NOTADB' }), ctx)).toEqual({ title: 'LocalDLS cannot open its database', message: expect.stringContaining(`The database ${ctx.databaseFile} is damaged (file is not a database)`) as string });
     expect(explainStartupError(err('database is locked', { code: 'SQLITE_BUSY' }), ctx).message).toMatch(/in use by another process/);
