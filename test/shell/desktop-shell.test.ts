@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Service } from '../../src/main/service';
 import { nativeFolder } from '../../src/main/shell/native-binding';
 import { buildApp, ROOT } from '../security/build';
 import { ShellRun } from '../security/electron/run-shell';
@@ -182,6 +183,23 @@ describe('start-up and fatal errors: a dialog that says what to do, then a clean
     const { code, report } = await run.finished();
     expect(code).toBe(1);
     expect(report.dialogs[0]!.message).toMatch(/better_sqlite3\.node is missing .*install LocalDLS again/s);
+  });
+
+  it('another LocalDLS service on the same data folder (localdls serve): says so, leaves it running', async () => {
+    const userData = mkdtempSync(join(tmpdir(), 'localdls-shell-'));
+    const other = new Service({ dataDir: join(userData, 'data'), host: '127.0.0.1', port: 0 });
+    const { port } = await other.start();
+    try {
+      const run = shell({ userData });
+      const { code, report } = await run.finished();
+      expect(code).toBe(1);
+      expect(report.dialogs).toEqual([{ title: 'LocalDLS is already running', message: expect.stringContaining(`(process ${process.pid}) is using the data folder ${join(userData, 'data')}`) as string }]);
+      expect(await refused(port)).toBe('accepted');
+      // Its lock is still its own.
+      expect(readFileSync(join(userData, 'data', 'service.lock'), 'utf8')).toContain(String(process.pid));
+    } finally {
+      await other.stop();
+    }
   });
 
   it('a fatal error after start-up: dialog, service stopped, database closed, exit 1', async () => {
