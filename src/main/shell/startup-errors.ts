@@ -37,13 +37,13 @@ export function explainStartupError(error: unknown, ctx: StartupContext): ShellD
         'To use other ports instead, start LocalDLS with LOCALDLS_PORT (Default Mode) or LOCALDLS_SECURE_PORT (Secure Mode) set; phones must then be given the new port.',
     };
   }
-  const otherService = /another LocalDLS service \(process (\d+)\) is running on the data folder .*?\(if no LocalDLS service runs, delete (.+)\)$/.exec(text);
+  const otherService = /another LocalDLS service(?: \(process (\d+)\))? is running on the data folder/.exec(text);
   if (otherService) {
     return {
       title: 'LocalDLS is already running',
       message:
-        `Another LocalDLS service (process ${otherService[1]}) is using the data folder ${ctx.dataDir}.\n\n` +
-        `Quit it (another copy of the app, or localdls serve in a terminal) and start again. If no LocalDLS runs any more, delete ${otherService[2]} and start again.`,
+        `Another LocalDLS service${otherService[1] ? ` (process ${otherService[1]})` : ''} is using the data folder ${ctx.dataDir}.\n\n` +
+        'Quit it (another copy of the app, or localdls serve in a terminal) and start LocalDLS again.',
     };
   }
   if (isNativeLoadFailure(err)) {
