@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
+import { devInlineScriptHashes } from './scripts/dev-csp';
 
 export default defineConfig({
   main: {
@@ -19,6 +20,7 @@ export default defineConfig({
   renderer: {
     root: resolve(__dirname, 'src/renderer'),
     build: { rollupOptions: { input: { index: resolve(__dirname, 'src/renderer/index.html') } } },
-    plugins: [react()],
+    // devInlineScriptHashes: dev server only, lets its React-refresh preamble past the page's CSP.
+    plugins: [react(), devInlineScriptHashes()],
   },
 });

@@ -53,7 +53,7 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': restrict([{ caseSensitive: true, regex: folder(['main', 'renderer', 'phone', 'preload']), message: 'src/shared is the bottom layer: it imports nothing of the main process, the renderer or the simulator.' }]) },
   },
   {
-    files: ['src/main/index.ts', 'src/main/bridge/ipc.ts', 'src/preload/**/*.ts'],
+    files: ['src/main/index.ts', 'src/main/bridge/ipc.ts', 'src/main/shell/**/*.ts', 'src/preload/**/*.ts'],
     rules: { 'no-restricted-imports': 'off' },
   },
   {

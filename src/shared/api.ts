@@ -441,7 +441,7 @@ export type WireResponse =
 export type WireEvent = { event: ApiEvent; data: unknown } | { event: 'resync' };
 
 // ---------------------------------------------------------------------------------------------
-// Electron IPC channel names (preload and src/main/ipc.ts)
+// Electron IPC channel names (preload and src/main/bridge/ipc.ts)
 
 export const ipcChannel = (method: ApiMethod) => `localdls:${method}`;
 export const ipcEventChannel = (event: ApiEvent) => `localdls:event:${event}`;

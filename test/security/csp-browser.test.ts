@@ -4,7 +4,7 @@
  *
  * - web UI: `startUiServer` as `serve --ui` runs it (its header policy and the page's meta one);
  * - desktop: the same files served with the Electron shell's header policy (read from
- *   src/main/index.ts), the LocalDlsApi handed to the page the way the preload does (one object
+ *   src/main/shell/csp.ts), the LocalDlsApi handed to the page the way the preload does (one object
  *   of functions, here bridged to the real API over Playwright's binding).
  *
  * In both, the UI must work without a single policy violation of its own (every view opened, the
@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalDlsApiHost } from '../../src/main/bridge/api-host';
+import { APP_CSP } from '../../src/main/shell/csp';
 import { serveStatic } from '../../src/main/bridge/static-files';
 import { startUiServer, type UiServer } from '../../src/main/bridge/ui-server';
 import { API_EVENTS, API_METHODS, EVENT_SUBSCRIBERS } from '../../src/shared/api';
@@ -26,7 +27,7 @@ import { FlowHarness } from '../support/handler';
 import { startUpItems } from '../support/messages';
 import { tempDirs } from '../support/tmp';
 import { apiOver } from '../web/api-harness';
-import { buildApp, ROOT } from './build';
+import { buildApp } from './build';
 
 const newDir = tempDirs();
 const MAC = '00:1A:E8:C5:00:01';
@@ -76,7 +77,7 @@ beforeAll(async () => {
   expect(headerOnly).not.toBe(index);
   writeFileSync(join(renderer, HEADER_ONLY), headerOnly);
   ui = await startUiServer({ api, port: 0, rendererDir: renderer });
-  const electronCsp = /const CSP\s*=\s*"([^"]+)"/.exec(readFileSync(join(ROOT, 'src/main/index.ts'), 'utf8'))![1]!;
+  const electronCsp = APP_CSP;
   desktop = createServer((req, res) => void serveStatic(renderer, req, res, { 'Content-Security-Policy': electronCsp, 'X-Content-Type-Options': 'nosniff' }));
   bare = createServer((req, res) => void serveStatic(renderer, req, res, { 'X-Content-Type-Options': 'nosniff' }));
   for (const server of [desktop, bare]) await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));

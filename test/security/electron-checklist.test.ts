@@ -11,16 +11,15 @@
  * - every Content-Security-Policy in use is parsed and held to the same strict rules.
  * test/security/csp-browser.test.ts runs the policies in Chromium against the real UI.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APP_CSP } from '../../src/main/shell/csp';
 import { securityHeaders } from '../../src/main/bridge/static-files';
 import { API_EVENTS, API_METHODS, EVENT_SUBSCRIBERS, ipcChannel } from '../../src/shared/api';
 import { buildApp, cspDirectives, ROOT } from './build';
+import { ShellRun } from './electron/run-shell';
 
 let built: ReturnType<typeof buildApp>;
 beforeAll(() => {
@@ -36,7 +35,7 @@ interface Probe {
   report: {
     webPreferences: Record<string, unknown>;
     loadedUrl: string;
-    dialogs: string[];
+    dialogs: { title: string; message: string }[];
     privileged: { scheme: string; privileges: Record<string, boolean> }[];
     mainWindow: { navigate: { handlers: number; prevented: boolean }; attachWebview: { handlers: number; prevented: boolean }; open: { action: string } | null };
     otherContents: { navigate: { handlers: number; prevented: boolean }; attachWebview: { handlers: number; prevented: boolean }; open: { action: string } | null; openFile: { action: string } | null };
@@ -49,33 +48,17 @@ interface Probe {
   };
 }
 
-/**
- * Runs the built main process under the stand-in. Its service would listen on 0.0.0.0:18443; this
- * test holds 127.0.0.1:18443 meanwhile, so that bind fails (the shell then reports the error and
- * still opens its window) and nothing listens beyond loopback.
- */
+/** Runs the built main process under the stand-in (on loopback, ports picked by the OS), probes it, quits it. */
 async function runMain(): Promise<Probe> {
-  const userData = mkdtempSync(join(tmpdir(), 'localdls-fake-electron-'));
-  const hold: Server = createServer();
-  await new Promise<void>((done) => {
-    hold.once('error', () => done()); // already taken by someone else: the bind fails all the same
-    hold.listen(18443, '127.0.0.1', () => done());
-  });
+  const run = new ShellRun({ built: built.dir });
   try {
-    const env: NodeJS.ProcessEnv = { ...process.env, FAKE_ELECTRON_USER_DATA: userData };
-    for (const k of ['LOCALDLS_KEY_PASSPHRASE', 'LOCALDLS_KEY_PASSPHRASE_FILE', 'ELECTRON_RENDERER_URL', 'NODE_OPTIONS']) delete env[k];
-    const child = spawn(process.execPath, ['--import', join(__dirname, 'electron/register.mjs'), join(built.dir, 'main/index.js')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const code = await new Promise<number | null>((done) => child.on('exit', done));
-    const line = stdout.trim().split('\n').at(-1) ?? '';
-    if (code !== 0 || !line.startsWith('{')) throw new Error(`the main process under the stand-in exited ${code}:\n${stderr}\n${stdout.slice(-2000)}`);
-    return { code, stderr, report: JSON.parse(line) as Probe['report'] };
+    await run.answer('loaded');
+    const report = await run.ask<Probe['report']>('probe');
+    run.send('quit');
+    const { code } = await run.finished();
+    return { code, stderr: run.stderr, report };
   } finally {
-    hold.close();
-    rmSync(userData, { recursive: true, force: true });
+    run.remove();
   }
 }
 
@@ -103,9 +86,10 @@ describe('the main process, run with a recording electron', () => {
     probe = await runMain();
   }, 120_000);
 
-  it('nothing listened: the service could not take 0.0.0.0:18443 and said so, the window opened anyway', () => {
-    expect(probe.report.dialogs).toEqual([expect.stringMatching(/^LocalDLS could not start its service: .*18443.*in use/)]);
+  it('started on loopback without a dialog, loaded app://localdls/, and quit cleanly', () => {
+    expect(probe.report.dialogs).toEqual([]);
     expect(probe.report.loadedUrl).toBe('app://localdls/index.html');
+    expect(probe.code).toBe(0);
   });
 
   it('#2 #3 #4 #6: no Node in the renderer, context isolation, sandbox, web security', () => {
@@ -122,6 +106,8 @@ describe('the main process, run with a recording electron', () => {
     const h = probe.report.headersReceived!.responseHeaders;
     const csp = h['Content-Security-Policy']!;
     expect(csp).toHaveLength(1);
+    // The response's own policy (lower-case header name) is gone, not kept beside ours.
+    expect(Object.keys(h).filter((k) => k.toLowerCase() === 'content-security-policy')).toEqual(['Content-Security-Policy']);
     expectStrictCsp(csp[0]!, 'header');
     expect(h['X-Other']).toEqual(['1']);
     const app = probe.report.appProtocol!;
@@ -226,6 +212,7 @@ describe('options that must never appear (#2 #3 #4 #6 #8 #9 #10 #11 #15 #18)', (
     const texts: Record<string, string> = {
       'src/main/index.ts': source('src/main/index.ts'),
       'src/main/bridge/ipc.ts': source('src/main/bridge/ipc.ts'),
+      ...Object.fromEntries(readdirSync(join(ROOT, 'src/main/shell')).map((f) => [`src/main/shell/${f}`, source(`src/main/shell/${f}`)])),
       'src/preload/index.ts': source('src/preload/index.ts'),
       'built main': readFileSync(join(built.dir, 'main/index.js'), 'utf8'),
       'built preload': readFileSync(join(built.dir, 'preload/index.cjs'), 'utf8'),
@@ -234,7 +221,7 @@ describe('options that must never appear (#2 #3 #4 #6 #8 #9 #10 #11 #15 #18)', (
       for (const [what, pattern] of FORBIDDEN) expect(pattern.test(text), `${what} in ${where}`).toBe(false);
     }
     // The source's webPreferences say it in so many words (the run above checks what they do).
-    expect(texts['src/main/index.ts']).toMatch(/sandbox: true,\s*contextIsolation: true,\s*nodeIntegration: false,\s*webSecurity: true/);
+    expect(texts['src/main/shell/window.ts']).toMatch(/sandbox: true,\s*contextIsolation: true,\s*nodeIntegration: false,\s*webSecurity: true/);
   });
 
   it('the renderer bundle has no Electron or Node access of its own (weak check; the webPreferences above are the real one)', () => {
@@ -256,8 +243,7 @@ describe('every Content-Security-Policy in use (#7)', () => {
     expect(srcMeta).not.toBe('');
     expect(meta(readFileSync(join(built.dir, 'renderer/index.html'), 'utf8'))).toBe(srcMeta);
     expectStrictCsp(srcMeta, 'meta');
-    const electron = /const CSP\s*=\s*"([^"]+)"/.exec(source('src/main/index.ts'))?.[1] ?? '';
-    expectStrictCsp(electron, 'header');
+    expectStrictCsp(APP_CSP, 'header');
     const web = securityHeaders(45678);
     expectStrictCsp(web['Content-Security-Policy']!, 'header', ["'self'", 'ws://127.0.0.1:45678', 'ws://localhost:45678']);
     expect(web).toMatchObject({ 'X-Content-Type-Options': 'nosniff', 'X-Frame-Options': 'DENY', 'Referrer-Policy': 'no-referrer' });

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
  */
 export function bind(server: Server, port: number, host: string, what: string, flag: string, backlog?: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => reject(bindError(err, `${what} port ${port} on ${host}`, host, flag));
+    const onError = (err: NodeJS.ErrnoException) => reject(bindError(err, `${what} port ${port} on ${host}`, host, flag, port));
     server.once('error', onError);
     server.listen({ port, host, ...(backlog ? { backlog } : {}) }, () => {
       server.off('error', onError);
@@ -26,8 +26,9 @@ export function closeServer(server: Server & { closeAllConnections?: () => void 
   });
 }
 
-function bindError(err: NodeJS.ErrnoException, what: string, host: string, flag: string): Error {
-  if (err.code === 'EADDRINUSE') return new Error(`${what} is in use by another program: choose another port (${flag}) or stop that program`);
+function bindError(err: NodeJS.ErrnoException, what: string, host: string, flag: string, port: number): Error {
+  // code/port/host travel with the message, so the desktop app can say which program holds the port.
+  if (err.code === 'EADDRINUSE') return Object.assign(new Error(`${what} is in use by another program: choose another port (${flag}) or stop that program`), { code: 'EADDRINUSE', port, host });
   if (err.code === 'EACCES') return new Error(`${what} needs privileges this user does not have: choose a port above 1023`);
   if (err.code === 'EADDRNOTAVAIL') return new Error(`${host} is not an address of this machine: choose another --host`);
   return new Error(`cannot listen on ${what}: ${err.message}`);

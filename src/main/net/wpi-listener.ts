@@ -128,6 +128,8 @@ export class WpiListener {
   readonly connections: PeerConnections<Socket>;
   /** Mutual TLS: a connection without a valid client certificate is closed after the handshake. */
   private readonly requireClientCert: boolean;
+  /** Every TCP connection, handshake done or not: close() ends them all (an idle one must not hold a quit). */
+  private readonly sockets = new Set<Socket>();
   /** The profile in force; setTlsProfile() changes it on the running server. */
   tlsProfile: TlsProfile;
 
@@ -151,6 +153,10 @@ export class WpiListener {
       },
       (req, res) => this.onRequest(req, res),
     );
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
     this.server.maxHeadersCount = 100;
     // The connection cap is ours (Node's maxConnections would refuse whoever comes next, however
     // few connections their address holds): every TCP connection passes this gate before TLS.
@@ -173,8 +179,14 @@ export class WpiListener {
     return bind(this.server, o.port, o.host, o.kind === 'default' ? 'Default-Mode' : 'Secure-Mode', o.kind === 'default' ? '--port' : '--secure-port', ACCEPT_BACKLOG);
   }
 
+  /**
+   * Stops listening and ends every connection now: HTTP keep-alive ones and, which the HTTP
+   * server does not track, TCP connections still in (or never starting) their TLS handshake.
+   */
   close(): Promise<void> {
-    return closeServer(this.server);
+    const closed = closeServer(this.server);
+    for (const socket of this.sockets) socket.destroy();
+    return closed;
   }
 
   /**

@@ -4,11 +4,14 @@ export {
   type KdfFile,
   type PassphraseProtectorOptions,
   type ProtectorSource,
+  type OsKeyring,
   KEY_PASSPHRASE_ENV,
   KEY_PASSPHRASE_FILE_ENV,
   passphraseProtector,
   protectorFromEnvironment,
   readPassphraseFile,
+  osKeyringProtector,
+  sealedFormat,
 } from './key-protector';
 export {
   Pki,

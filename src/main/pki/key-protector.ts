@@ -172,6 +172,7 @@ export function sealWith(key: Buffer, plain: Buffer): Buffer {
 }
 
 export function openWith(key: Buffer, sealed: Buffer): Buffer {
+  if (sealedFormat(sealed) === 'os-keyring') throw new Error(SEALED_ELSEWHERE['os-keyring']);
   if (sealed.length < HEADER.length + IV_BYTES + TAG_BYTES || !sealed.subarray(0, MAGIC.length).equals(MAGIC)) {
     throw new Error('not a LocalDLS sealed file (no "LDKS" header)');
   }
@@ -186,4 +187,50 @@ export function openWith(key: Buffer, sealed: Buffer): Buffer {
   } catch {
     throw new Error('the sealed data does not authenticate (wrong key or damaged file)');
   }
+}
+
+/**
+ * Who sealed a file, from its first bytes: "LDKS" is the passphrase protector; Chromium's OS
+ * keyring encryption (Electron safeStorage, on macOS, Windows and Linux) starts "v10" or "v11".
+ */
+export function sealedFormat(sealed: Buffer): 'passphrase' | 'os-keyring' | 'unknown' {
+  if (sealed.subarray(0, MAGIC.length).equals(MAGIC)) return 'passphrase';
+  if (/^v1\d$/.test(sealed.subarray(0, 3).toString('latin1'))) return 'os-keyring';
+  return 'unknown';
+}
+
+/** Why a protector cannot open a file the other kind sealed, and what to do. */
+const SEALED_ELSEWHERE = {
+  'os-keyring':
+    'sealed with the OS keyring by the desktop app, not with a key passphrase: open it from the desktop app in a session ' +
+    'where the OS keyring is available',
+  passphrase:
+    `sealed with a key passphrase (the CLI, or the desktop app without an OS keyring), not with the OS keyring: start the ` +
+    `desktop app with ${KEY_PASSPHRASE_ENV} or ${KEY_PASSPHRASE_FILE_ENV} set`,
+} as const;
+
+/** The subset of Electron's safeStorage the OS-keyring protector needs. */
+export interface OsKeyring {
+  encryptString(plain: string): Buffer;
+  decryptString(sealed: Buffer): string;
+}
+
+/**
+ * The desktop app's protector over the OS keyring (Electron safeStorage; docs/pki.md). safeStorage
+ * seals strings, hence base64. A file the passphrase protector sealed is named as such, rather
+ * than failing inside the keyring with its own words.
+ */
+export function osKeyringProtector(keyring: OsKeyring): KeyProtector {
+  return {
+    kind: 'safeStorage',
+    seal: (plain) => keyring.encryptString(plain.toString('base64')),
+    open: (sealed) => {
+      if (sealedFormat(sealed) === 'passphrase') throw new Error(SEALED_ELSEWHERE.passphrase);
+      try {
+        return Buffer.from(keyring.decryptString(sealed), 'base64');
+      } catch (e) {
+        throw new Error(`the OS keyring cannot open it (${errorMessage(e)}): the keyring was reset, or the file was sealed under another user or machine`);
+      }
+    },
+  };
 }
