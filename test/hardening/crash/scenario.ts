@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { Store } from '../../../src/main/store';
+import { Store, type RecoveryReport } from '../../../src/main/store';
 import { ipAt, macAt } from '../../../src/phone';
 import type { StormLine } from './storm';
 
@@ -52,15 +52,7 @@ export interface StoreCheck {
 }
 
 /** What serve reported recovering at its start (the `recovered` field of its listening line). */
-export interface RecoveryFacts {
-  interactions: number;
-  devices: number;
-  jobs: number;
-  requeued: number;
-  failed: number;
-  awaitingReturn: number;
-  message: string;
-}
+export type RecoveryFacts = RecoveryReport & { message: string };
 
 /** The store right after the restart, before any phone came back. */
 export interface AfterRestart {
