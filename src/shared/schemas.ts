@@ -87,6 +87,7 @@ const ItemName = v.pipe(
 const ItemIndex = absentOr(v.pipe(Id, v.maxValue(MAX_ITEM_INDEX, `must be from 0 to ${MAX_ITEM_INDEX}`)));
 
 /** Characters XML 1.0 cannot carry at all (control characters, lone surrogates, U+FFFE/U+FFFF): a phone could not read the message. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point: XML 1.0 cannot carry them
 const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const xmlText = (max: number) =>
   v.pipe(text(max), v.check((s) => !NOT_XML.test(s), (issue) => `holds a character XML cannot carry (U+${(String(issue.input).match(NOT_XML)?.[0] ?? '').charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}): a phone could not read the message`));
