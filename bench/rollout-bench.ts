@@ -17,7 +17,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import { BIN, Child, ROOT } from './lib/child';
+import { BIN, Child, ROOT, scriptArgs } from './lib/child';
 import { sampleProc } from './lib/proc';
 
 export interface RolloutResult {
@@ -70,7 +70,7 @@ interface CommandRun {
 function localdls(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<CommandRun> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...scriptArgs(BIN), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const run: CommandRun = { code: null, stdout: '', stderr: '', lineTimes: [], cpuMs: 0 };
     child.stdout.on('data', (d: Buffer) => (run.stdout += d.toString()));
     createInterface({ input: child.stderr }).on('line', (line) => {

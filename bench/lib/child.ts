@@ -4,12 +4,22 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-/** The service under test; BENCH_SERVICE_BIN points at another checkout for before/after comparisons. */
-export const BIN = process.env.BENCH_SERVICE_BIN ?? `${ROOT}bin/localdls`;
+/**
+ * The service under test: the built CLI (`npm run bench` builds it first), else its sources under
+ * tsx (the smoke runs inside `npm test`, which needs no build). BENCH_SERVICE_BIN points at another
+ * checkout for before/after comparisons.
+ */
+export const BIN = process.env.BENCH_SERVICE_BIN ?? (existsSync(`${ROOT}out/cli/localdls.mjs`) ? `${ROOT}bin/localdls` : `${ROOT}src/main/cli/run.ts`);
+
+/** Node arguments that run `script` (TypeScript through tsx). */
+export function scriptArgs(script: string): string[] {
+  return script.endsWith('.ts') ? ['--import', 'tsx', script] : [script];
+}
 
 export interface ChildOptions {
   env?: NodeJS.ProcessEnv;

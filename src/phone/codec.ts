@@ -410,7 +410,10 @@ function clip(s: string, max = 40): string {
  * colons, dashes, dots (0001.e325.ea13) or no separators. null when it is not 12 hex digits.
  */
 export function formatMac(raw: string): string | null {
-  const digits = raw.trim().split(/[:.-]/).join('');
-  if (!/^[0-9A-Fa-f]{12}$/.test(digits)) return null;
-  return digits.toUpperCase().replace(/(..)(?!$)/g, '$1:');
+  const s = raw.trim();
+  // One separator throughout: pairs by ':' or '-', groups of four by '.' (switch style), or none.
+  const pairs = /^[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}$/.test(s);
+  const quads = /^[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}$/.test(s);
+  if (!pairs && !quads && !/^[0-9A-Fa-f]{12}$/.test(s)) return null;
+  return s.replace(/[:.-]/g, '').toUpperCase().replace(/(..)(?!$)/g, '$1:');
 }
