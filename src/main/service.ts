@@ -13,7 +13,7 @@ import { networkInterfaces, hostname } from 'node:os';
 import { openJobSecret } from './bootstrap';
 import { Pki, loadOrCreateDefaultIdentity, type KeyProtector } from './pki';
 import { Store, type RecoveryReport, type ReturnLimits, type StoreOptions } from './store';
-import { acquireServiceLock, type ServiceLock } from './service-lock';
+import { acquireServiceLock, type ServiceLock } from './store/service-lock';
 
 export interface ServiceConfig {
   dataDir: string;

@@ -91,7 +91,13 @@ describe('bin/localdls', () => {
     const failed = await runCli(['phone', '--server', `https://127.0.0.1:${modern.port}`, '--tls1.0', '--count', '5', '--ip-base', '127.0.1.1', '--json']);
     expect(failed.code).toBe(1);
     expect(failed.stdout).toMatch(/TLS handshake with 127\.0\.0\.1:\d+ failed/);
-    const failures = (await runCli(['traffic', '--data-dir', modernDir, '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as ExchangeSummary);
+    // The service records a failed handshake after the phone has already seen it fail: wait for the rows (bounded).
+    const read = async () => (await runCli(['traffic', '--data-dir', modernDir, '--json'])).stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as ExchangeSummary);
+    let failures = await read();
+    for (let n = 0; n < 50 && failures.length < 5; n++) {
+      await new Promise((r) => setTimeout(r, 100));
+      failures = await read();
+    }
     expect(failures.map((f) => f.peerAddress).sort()).toEqual(['127.0.1.1', '127.0.1.2', '127.0.1.3', '127.0.1.4', '127.0.1.5']);
     expect(failures.every((f) => f.kind === 'tls-failure' && f.error === 'TLS handshake failed: unsupported protocol' && /--tls legacy/.test(f.warning ?? ''))).toBe(true);
 

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_NODE_ARGS, runCli, startServe, type CliResult } from '../support/cli';
+import { CLI_NODE_ARGS, outcome, runCli, startServe, type CliResult } from '../support/cli';
 import { tempDirs } from '../support/tmp';
 
 const newDir = tempDirs();
@@ -38,15 +38,9 @@ function command(args: string[], o: RunOptions): [string, string[]] {
   return [cmd, argv];
 }
 
-async function run(args: string[], o: RunOptions = {}): Promise<CliResult> {
+function run(args: string[], o: RunOptions = {}): Promise<CliResult> {
   const [cmd, argv] = command(args, o);
-  const child = spawn(cmd, argv, { env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
+  return outcome(spawn(cmd, argv, { env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 /** Runs `serve` until it listens, calls `during`, then stops it with SIGINT. */

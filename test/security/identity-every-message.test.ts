@@ -17,7 +17,7 @@ import { passphraseProtector } from '../../src/main/pki';
 import { Service } from '../../src/main/service';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { acquireServiceLock } from '../../src/main/service-lock';
+import { acquireServiceLock } from '../../src/main/store/service-lock';
 import { CLI_NODE_ARGS } from '../support/cli';
 import { startUpItems } from '../support/messages';
 import { tempDirs } from '../support/tmp';

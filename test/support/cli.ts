@@ -41,12 +41,16 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promi
 }
 
 /** The CLI as a real process. */
-export async function runCliProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  const child = spawn(process.execPath, [...CLI_NODE_ARGS, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function runCliProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return outcome(spawn(process.execPath, [...CLI_NODE_ARGS, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+/** A process's output and exit code, once it has ended. */
+export async function outcome(child: ChildProcess): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
   const [code] = (await once(child, 'exit')) as [number | null];
   return { code, stdout, stderr };
 }

@@ -111,12 +111,7 @@ export class InteractionEngine {
       mac = cert?.mac ?? claimed ?? null;
     }
     // A Secure-Mode device is served on the secure port only (manual p.65 step 8), under any reason.
-    if (listener === 'default' && mac) {
-      const device = this.lookups.device(mac);
-      if (device?.mode === 'secure') {
-        throw new ProtocolError(`${mac} is in Secure Mode: its requests on the Default-Mode port are refused (manual p.65); if the phone was reset by hand, run \`localdls bootstrap --mac ${mac} --forget\``, 403);
-      }
-    }
+    if (listener === 'default' && mac) this.notSecure(mac);
     const key = nonceKey(message.nonce);
     const digest = messageDigest(message);
     const replayMac = ongoing ? ongoing.mac : OPENING_REASONS.has(message.reason) ? mac : null;
@@ -183,9 +178,7 @@ export class InteractionEngine {
       }
       if (session.mac === null && named) {
         mac = named;
-        if (listener === 'default' && this.lookups.device(mac)?.mode === 'secure') {
-          throw new ProtocolError(`${mac} is in Secure Mode: its requests on the Default-Mode port are refused (manual p.65)`, 403);
-        }
+        if (listener === 'default') this.notSecure(mac);
       }
     }
 
@@ -241,6 +234,12 @@ export class InteractionEngine {
         if (decision.ends) this.sessions.remove(session);
       },
     };
+  }
+
+  /** A Secure-Mode device is refused on the Default-Mode port (403). */
+  private notSecure(mac: string): void {
+    if (this.lookups.device(mac)?.mode !== 'secure') return;
+    throw new ProtocolError(`${mac} is in Secure Mode: its requests on the Default-Mode port are refused (manual p.65); if the phone was reset by hand, run \`localdls bootstrap --mac ${mac} --forget\``, 403);
   }
 
   /**

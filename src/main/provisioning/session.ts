@@ -92,18 +92,17 @@ export class SessionTable {
   }
 
   insert(session: Session): void {
-    const own = this.limits.maxSessionsPerAddress ?? DEFAULT_MAX_SESSIONS_PER_ADDRESS;
     // One address filling the table evicts its own sessions, not the other addresses' phones.
-    while ((this.perAddress.get(peerKey(session.peerAddress)) ?? 0) >= own) this.remove(this.oldestOf(peerKey(session.peerAddress))!);
-    while (this.byId.size >= this.limits.maxSessions) this.remove(this.oldestOf(this.busiestAddress())!);
+    for (const gone of this.evictionsFor(session.peerAddress, undefined)) this.remove(gone);
     this.byId.set(session.id, session);
     this.byPeer.set(`${session.listener}|${session.peerAddress}`, session);
     this.perAddress.set(peerKey(session.peerAddress), (this.perAddress.get(peerKey(session.peerAddress)) ?? 0) + 1);
   }
 
   /**
-   * The sessions insert() would drop to make room for a session of this address, without dropping
-   * them: the engine closes their interactions in the same commit that opens the new one.
+   * The sessions insert() drops to make room for a session of this address (its own oldest beyond
+   * its share; at the overall bound, the oldest of the address holding the most), computed without
+   * dropping them: the engine closes their interactions in the same commit that opens the new one.
    */
   evictionsFor(address: string, leaving: Session | undefined): Session[] {
     const peerAddress = peerKey(address);
@@ -128,18 +127,6 @@ export class SessionTable {
     }
     if (leaving) gone.delete(leaving);
     return [...gone];
-  }
-
-  private oldestOf(address: string): Session | undefined {
-    for (const s of this.byId.values()) if (peerKey(s.peerAddress) === address) return s;
-    return undefined;
-  }
-
-  private busiestAddress(): string {
-    let busiest = '';
-    let most = -1;
-    for (const [address, n] of this.perAddress) if (n > most) [busiest, most] = [address, n];
-    return busiest;
   }
 
   /** open() and insert() at once (tests, and callers with nothing to commit). */

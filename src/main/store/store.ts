@@ -174,10 +174,7 @@ export class Store {
       const mac = changes.device?.mac ?? record.mac;
       for (const gone of changes.abandon ?? []) {
         if (gone.interactionId !== null) this.st.endInteraction!.run({ id: gone.interactionId, at, why: gone.why, mac: gone.mac });
-        if (gone.mac) {
-          this.st.setState!.run({ mac: gone.mac, state: 'idle' });
-          this.jobs.requeueSent(gone.mac, at);
-        }
+        if (gone.mac) this.releaseDevice(gone.mac, at);
       }
       if (changes.device) {
         const d = changes.device;
@@ -248,11 +245,14 @@ export class Store {
       this.jobs.failOverdueReturns(at, returnLimits);
       if (ids.length === 0 && macs.length === 0) return;
       this.st.expireInteractions!.run({ ids: JSON.stringify(ids), at });
-      for (const mac of macs) {
-        this.st.setState!.run({ mac, state: 'idle' });
-        this.jobs.requeueSent(mac, at);
-      }
+      for (const mac of macs) this.releaseDevice(mac, at);
     })();
+  }
+
+  /** An interaction of this device ended without CleanUp: idle again, its unanswered jobs queued again. */
+  private releaseDevice(mac: string, at: number): void {
+    this.st.setState!.run({ mac, state: 'idle' });
+    this.jobs.requeueSent(mac, at);
   }
 
   /**
