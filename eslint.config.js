@@ -13,7 +13,7 @@ const ELECTRON = { name: 'electron', message: 'electron is imported only by the 
 const folder = (names) => `(^|/)(${names.join('|')})(/|$)`;
 const restrict = (patterns) => ['error', { paths: [ELECTRON], patterns }];
 
-const PROTOCOL_LAYERS = ['src/main/wpi/**', 'src/main/net/**', 'src/main/provisioning/**', 'src/main/pki/**', 'src/main/store/**'];
+const PROTOCOL_LAYERS = ['src/main/wpi/**', 'src/main/net/**', 'src/main/provisioning/**', 'src/main/pki/**', 'src/main/store/**', 'src/main/files/**'];
 
 export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', 'coverage/**', 'docs/**'] },
@@ -45,7 +45,16 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/main/cli/**', 'src/main/bridge/**', 'src/main/app/**'],
+    files: ['src/main/app/**'],
+    rules: {
+      'no-restricted-imports': restrict([
+        { caseSensitive: true, regex: folder(['commands', 'cli', 'bridge']), message: 'the composition (app) never imports the commands or the front ends (cli, bridge): they are built on top of it.' },
+        { caseSensitive: true, regex: folder(['renderer']), message: 'the main process never imports the renderer.' },
+      ]),
+    },
+  },
+  {
+    files: ['src/main/cli/**', 'src/main/bridge/**'],
     rules: { 'no-restricted-imports': restrict([{ caseSensitive: true, regex: folder(['renderer']), message: 'the main process never imports the renderer: it talks to it over the API contract (src/shared/api.ts).' }]) },
   },
   {

@@ -12,7 +12,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { BOOTSTRAP_CONCURRENCY, prepareBootstraps, type PinChoice } from '../src/main/bootstrap';
+import { BOOTSTRAP_CONCURRENCY, prepareBootstraps, type PinChoice } from '../src/main/app/bootstrap';
 import { buildSecureModeData, dlsClientCertificate, generatePin, passphraseProtector, Pki } from '../src/main/pki';
 import { Store, type ExchangeRecord } from '../src/main/store';
 import { macAt } from '../src/phone';

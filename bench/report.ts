@@ -228,7 +228,7 @@ ${table(['function', 'self ms', 'share'], p.functions.slice(0, 12).map((e) => [e
     const progress = (x: BootstrapRun) => (x.progress ? `${f0(x.progress.gapMedianMs)} / ${f0(x.progress.gapP95Ms)} / ${f0(x.progress.gapMaxMs)} ms` : '–');
     out.push(`## 3. Bootstrap throughput
 
-prepareBootstraps (src/main/bootstrap.ts) in its own process (bench/bootstrap-bench.ts): per device a
+prepareBootstraps (src/main/app/bootstrap.ts) in its own process (bench/bootstrap-bench.ts): per device a
 client certificate (RSA 2048 key generated on the thread pool), the PIN, secure-mode-data (PKCS#12 +
 localdls-1, PBKDF2 200 000) or the dls-client-certificate PKCS#12, sealed and queued as a job;
 ${b.concurrency ? `${b.concurrency} devices at a time, each reported (onProgress) as soon as its job is queued` : 'one device after the other'}. The
@@ -381,7 +381,7 @@ as far as possible; each "before" is from a run of the code before the change.
   buildSecureModeDataAsync derives the key on libuv's thread pool (same format; prepareBootstraps
   uses it), and toPkcs12Der lends forge node:crypto's pbkdf2 while it builds the container (same
   function, computed natively) (src/main/pki/secure-mode-data.ts, src/main/pki/pkcs12.ts,
-  src/main/bootstrap.ts; test/pki/secure-mode-data-async.test.ts). Old code against new, two
+  src/main/app/bootstrap.ts; test/pki/secure-mode-data-async.test.ts). Old code against new, two
   alternating runs each of 20 devices with PIN and 10 without, same load:
 
   | | before | after |
@@ -411,7 +411,7 @@ as far as possible; each "before" is from a run of the code before the change.
   core, at least one thread-pool thread left free), checks the whole list before the first key, and
   queues and reports each phone as soon as it is ready, so the service's own contact-me reaches the
   first phones while the last keys are still being made; the UI's bootstrap runs do the same
-  (src/main/bootstrap.ts, src/main/bootstrap-runs.ts, src/main/pki/x509.ts). toPkcs12Der computes
+  (src/main/app/bootstrap.ts, src/main/commands/bootstrap-runs.ts, src/main/pki/x509.ts). toPkcs12Der computes
   everything with node:crypto (PKCS#8 from OpenSSL, PBKDF2, AES-256-CBC / 3DES, the PKCS#12 KDF's
   SHA-1, HMAC) and uses node-forge only to lay out the ASN.1 — byte for byte what forge wrote for
   the same salts (src/main/pki/pkcs12.ts; test/pki/pkcs12-native.test.ts,

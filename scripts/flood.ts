@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ListenerLimits, WpiListener } from '../src/main/net/wpi-listener';
-import { Service } from '../src/main/service';
+import { Service } from '../src/main/app/service';
 import { runPhones, SlowAttack, sleep } from '../test/security/flood-support';
 
 const ATTACKER = '127.0.0.2';

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Service } from '../src/main/service';
+import { Service } from '../src/main/app/service';
 import { DEFAULT_LIMITS } from '../src/main/net/wpi-listener';
 import type { ChildMessage, ChildTask } from '../test/hardening/fuzz/child';
 import { buildCorpus } from '../test/hardening/fuzz/corpus';

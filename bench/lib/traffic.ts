@@ -4,7 +4,7 @@
  * rows are copied (re-timed, spread over devices) to fill a store to any size quickly.
  */
 import type { Database } from 'better-sqlite3';
-import { ExchangeHandler } from '../../src/main/exchange-handler';
+import { ExchangeHandler } from '../../src/main/app/exchange-handler';
 import { Store, type Changes, type CommitResult, type ExchangeRecord } from '../../src/main/store';
 import { CookieJar, macAt, SimulatedPhone, type ExchangeResult } from '../../src/phone';
 import { parseDLSMessage } from '../../src/main/wpi';

@@ -14,7 +14,7 @@ import { app, dialog, safeStorage, session, type BrowserWindow } from 'electron'
 import { LocalDlsApiHost } from './bridge/api-host';
 import { forwardEvents, registerIpc } from './bridge/ipc';
 import { KEY_PASSPHRASE_ENV, KEY_PASSPHRASE_FILE_ENV, osKeyringProtector, protectorFromEnvironment, type KeyProtector } from './pki';
-import { Service } from './service';
+import { Service } from './app/service';
 import { APP_URL, registerAppScheme, serveAppProtocol } from './shell/app-protocol';
 import { desktopListen, devRendererUrl } from './shell/config';
 import { headerCspFor } from './shell/csp';

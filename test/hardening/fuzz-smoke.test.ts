@@ -5,7 +5,7 @@
  * `npm run fuzz -- --seed 0x5EED0001 --replay <id>`.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Service } from '../../src/main/service';
+import { Service } from '../../src/main/app/service';
 import { DEFAULT_LIMITS } from '../../src/main/net/wpi-listener';
 import { buildWorkpointMessage, parseWorkpointMessage } from '../../src/main/wpi';
 import { tempDirs } from '../support/tmp';

@@ -5,7 +5,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { afterEach } from 'vitest';
-import { Service } from '../../src/main/service';
+import { Service } from '../../src/main/app/service';
 import type { ListenerLimits } from '../../src/main/net/wpi-listener';
 import { SimulatedPhone, type InteractionResult } from '../../src/phone';
 import { tempDirs } from '../support/tmp';

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Contacts } from '../../src/main/contact';
+import { Contacts } from '../../src/main/app/contact';
 import { Store } from '../../src/main/store';
 import { tempDirs } from '../support/tmp';
 

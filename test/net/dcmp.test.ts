@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Service } from '../../src/main/service';
+import { Service } from '../../src/main/app/service';
 import { tempDirs } from '../support/tmp';
 import { message, startUpItems } from '../support/messages';
 import { post } from '../support/https-client';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Service } from '../../src/main/service';
+import { Service } from '../../src/main/app/service';
 import { parseDLSMessage } from '../../src/main/wpi';
 import { tempDirs } from '../support/tmp';
 import { message, startUpItems } from '../support/messages';

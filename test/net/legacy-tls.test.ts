@@ -1,7 +1,7 @@
 import https from 'node:https';
 import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Service } from '../../src/main/service';
+import { Service } from '../../src/main/app/service';
 import type { TlsProfile } from '../../src/main/net/tls-profile';
 import { parseDLSMessage } from '../../src/main/wpi';
 import { tempDirs } from '../support/tmp';

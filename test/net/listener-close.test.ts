@@ -8,7 +8,7 @@ import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Service } from '../../src/main/service';
+import { Service } from '../../src/main/app/service';
 import { tempDirs } from '../support/tmp';
 import { message, startUpItems } from '../support/messages';
 

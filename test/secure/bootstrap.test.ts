@@ -1,8 +1,8 @@
 import https from 'node:https';
 import { afterEach, describe, expect, it } from 'vitest';
-import { prepareBootstraps } from '../../src/main/bootstrap';
+import { prepareBootstraps } from '../../src/main/app/bootstrap';
 import { passphraseProtector, Pki, unpackSecureModeData } from '../../src/main/pki';
-import { Service } from '../../src/main/service';
+import { Service } from '../../src/main/app/service';
 import { parseDLSMessage, type DLSMessage, type Item } from '../../src/main/wpi';
 import { message, startUpItems } from '../support/messages';
 import { post } from '../support/https-client';

@@ -6,7 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BOOTSTRAP_CONCURRENCY, openJobSecret, prepareBootstraps } from '../../src/main/bootstrap';
+import { BOOTSTRAP_CONCURRENCY, openJobSecret, prepareBootstraps } from '../../src/main/app/bootstrap';
 import { type Pki, unpackSecureModeData, pinPassword } from '../../src/main/pki';
 import { KEYGEN_SLOTS } from '../../src/main/pki/x509';
 import { Store, type ExchangeRecord } from '../../src/main/store';

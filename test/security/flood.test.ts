@@ -15,7 +15,7 @@ import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WpiListener } from '../../src/main/net/wpi-listener';
 import { DEFAULT_MAX_ASSEMBLING_BYTES_PER_ADDRESS } from '../../src/main/provisioning/session';
-import { Service, type ServiceConfig } from '../../src/main/service';
+import { Service, type ServiceConfig } from '../../src/main/app/service';
 import { message, startUpItems } from '../support/messages';
 import { tempDirs } from '../support/tmp';
 import { HEAD, runPhones, SlowAttack, sleep } from './flood-support';

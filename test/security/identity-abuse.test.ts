@@ -11,10 +11,10 @@
  * (d) a client certificate for one MAC used for another.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { prepareBootstraps } from '../../src/main/bootstrap';
+import { prepareBootstraps } from '../../src/main/app/bootstrap';
 import { passphraseProtector } from '../../src/main/pki';
 import { RecentNonces } from '../../src/main/provisioning/session';
-import { Service } from '../../src/main/service';
+import { Service } from '../../src/main/app/service';
 import type { ExchangeSummary } from '../../src/shared/model';
 import { runCli } from '../support/cli';
 import { startUpItems } from '../support/messages';

@@ -1,10 +1,10 @@
 /**
  * The one masking rule (src/shared/secrets.ts) against every way XML can carry a value, and the
- * storage rule (src/main/redact.ts) that keeps key material and TANs out of the database. Each
+ * storage rule (src/main/app/redact.ts) that keeps key material and TANs out of the database. Each
  * case is checked against the codec: what the parser reads as a secret value must be masked.
  */
 import { describe, expect, it } from 'vitest';
-import { isNeverStored, redactForStorage, redactItemsForStorage } from '../../src/main/redact';
+import { isNeverStored, redactForStorage, redactItemsForStorage } from '../../src/main/app/redact';
 import { parseWorkpointMessage } from '../../src/main/wpi';
 import { isSecretItem, MASK, maskItemValue, maskSecretsInXml, maskUrlPasswords } from '../../src/shared/secrets';
 import { FlowHarness } from '../support/handler';

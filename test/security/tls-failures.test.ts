@@ -10,7 +10,7 @@ import https from 'node:https';
 import forge from 'node-forge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { passphraseProtector, Pki } from '../../src/main/pki';
-import { Service } from '../../src/main/service';
+import { Service } from '../../src/main/app/service';
 import type { ExchangeSummary } from '../../src/shared/model';
 import { message, startUpItems } from '../support/messages';
 import { tempDirs } from '../support/tmp';

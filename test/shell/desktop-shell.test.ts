@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Service } from '../../src/main/service';
+import { Service } from '../../src/main/app/service';
 import { nativeFolder } from '../../src/main/shell/native-binding';
 import { buildApp, ROOT } from '../security/build';
 import { ShellRun } from '../security/electron/run-shell';

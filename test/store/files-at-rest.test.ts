@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSyn
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadOrCreateDefaultIdentity } from '../../src/main/pki';
-import { createPrivateFile, ensurePrivateDir, writePrivateFile } from '../../src/main/private-files';
+import { createPrivateFile, ensurePrivateDir, writePrivateFile } from '../../src/main/files/private-files';
 import { DatabaseOpenError, explain } from '../../src/main/store/data-dir';
 import { Store, type ExchangeRecord } from '../../src/main/store';
 import { allFiles, fastProtector, forgeCertificate, modeOf, openPki } from '../pki/helpers';

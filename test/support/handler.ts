@@ -2,7 +2,7 @@
  * Drives the real ExchangeHandler + Store without sockets, for flow tests: each call is one
  * phone message, answered exactly as the listener would answer it.
  */
-import { ExchangeHandler } from '../../src/main/exchange-handler';
+import { ExchangeHandler } from '../../src/main/app/exchange-handler';
 import { Store } from '../../src/main/store';
 import { buildWorkpointMessage, parseDLSMessage, type DLSMessage, type WorkpointMessage } from '../../src/main/wpi';
 import { nonce } from './messages';

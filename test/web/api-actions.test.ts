@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalDlsApiHost } from '../../src/main/bridge/api-host';
-import { Contacts } from '../../src/main/contact';
+import { Contacts } from '../../src/main/app/contact';
 import type { Pki } from '../../src/main/pki';
 import { ApiArgumentError, type ApiError, type BootstrapRun } from '../../src/shared/api';
 import type { ExchangeSummary, Job } from '../../src/shared/model';

@@ -1,7 +1,7 @@
 /** setTlsProfile through the API: validation, the running service's listener, the status, and a service without it. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalDlsApiHost } from '../../src/main/bridge/api-host';
-import { Service } from '../../src/main/service';
+import { Service } from '../../src/main/app/service';
 import { listenersOf } from '../../src/main/bridge/serve-ui';
 import { ApiArgumentError, type ServiceStatus } from '../../src/shared/api';
 import { validateArgs } from '../../src/shared/api-args';

@@ -13,7 +13,7 @@ import type { ExchangeSummary, Job, Profile } from '../../shared/model';
 import * as commands from '../commands';
 import { deviceView } from '../commands/devices';
 import { KEY_PASSPHRASE_ENV, KEY_PASSPHRASE_FILE_ENV, protectorFromEnvironment } from '../pki';
-import { DEFAULT_SECURE_PORT, type Service } from '../service';
+import { DEFAULT_SECURE_PORT, type Service } from '../app/service';
 import type { Store } from '../store';
 import { deviceCount } from '../store/exchange-filter';
 import { jobsChangedSince, pendingJobCounts } from '../store/job-queries';

@@ -4,7 +4,7 @@
  */
 import type { ListenerStatus } from '../../shared/api';
 import { LocalDlsApiHost } from './api-host';
-import type { ListeningInfo, Service } from '../service';
+import type { ListeningInfo, Service } from '../app/service';
 import { startUiServer, type UiServer } from './ui-server';
 
 /** The listener list the status bar shows, from what Service.start() reported. */

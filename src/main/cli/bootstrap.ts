@@ -3,9 +3,9 @@
  * ($LOCALDLS_KEY_PASSPHRASE, $LOCALDLS_KEY_PASSPHRASE_FILE or --key-passphrase-file) and never
  * printed. The rules (which phones, one bootstrap at a time) are the commands' (commands/bootstrap.ts).
  */
-import { pinSheet, type PreparedBootstrap } from '../bootstrap';
+import { pinSheet, type PreparedBootstrap } from '../app/bootstrap';
 import * as commands from '../commands';
-import { writePrivateFile } from '../private-files';
+import { writePrivateFile } from '../files/private-files';
 import { withContext, type CliIo } from './context';
 import { macOf, noPositionals, parseCli, table, UsageError } from './format';
 

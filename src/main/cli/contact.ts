@@ -1,6 +1,6 @@
 /** `localdls contact`: contact-me now, so phones call back (within their contact gap). */
 import * as commands from '../commands';
-import { Contacts, MIN_GAP_MS } from '../contact';
+import { Contacts, MIN_GAP_MS } from '../app/contact';
 import { cliContext, openStore, type CliIo } from './context';
 import { macOf, noPositionals, parseCli, UsageError } from './format';
 

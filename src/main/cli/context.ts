@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { ApiError } from '../../shared/api';
 import type { CommandContext, SecureParts } from '../commands';
 import { Pki, protectorFromEnvironment, type KeyProtector } from '../pki';
-import { DEFAULT_SECURE_PORT } from '../service';
+import { DEFAULT_SECURE_PORT } from '../app/service';
 import { Store } from '../store';
 import type { Out } from './format';
 

@@ -1,7 +1,7 @@
 /** `localdls serve`: the provisioning service without the desktop app (and the web UI with --ui). */
 import type { ExchangeSummary } from '../../shared/model';
 import { TLS_PROFILES, type TlsProfile } from '../net/tls-profile';
-import { DEFAULT_PORT, DEFAULT_SECURE_PORT, Service } from '../service';
+import { DEFAULT_PORT, DEFAULT_SECURE_PORT, Service } from '../app/service';
 import { dataDirOf, protectorFor, type CliIo } from './context';
 import { noPositionals, parseCli, UsageError, type Out } from './format';
 

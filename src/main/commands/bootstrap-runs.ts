@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { ApiError, type BootstrapDevice, type BootstrapOptions, type BootstrapRun, type FileResult } from '../../shared/api';
 import type { Job } from '../../shared/model';
-import { BOOTSTRAP_CONCURRENCY, forEachConcurrently, pinSheet, prepareBootstraps, type PinChoice } from '../bootstrap';
+import { BOOTSTRAP_CONCURRENCY, forEachConcurrently, pinSheet, prepareBootstraps, type PinChoice } from '../app/bootstrap';
 import type { KeyProtector, Pki } from '../pki';
 import type { Store } from '../store';
 import { checkBootstrapTargets, pinChoiceOf } from './bootstrap';

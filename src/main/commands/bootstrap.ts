@@ -11,7 +11,7 @@ import { ApiArgumentError, ApiError, type BootstrapRun, type FileResult } from '
 import { API_ARGS } from '../../shared/api-args';
 import type { Device } from '../../shared/model';
 import { BootstrapOptionsSchema, Mac, MacList } from '../../shared/schemas';
-import { prepareBootstraps, type PinChoice, type PreparedBootstrap } from '../bootstrap';
+import { prepareBootstraps, type PinChoice, type PreparedBootstrap } from '../app/bootstrap';
 import { PENDING_STATES, type Store } from '../store';
 import type { BootstrapRuns } from './bootstrap-runs';
 import type { CommandContext } from './context';

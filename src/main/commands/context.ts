@@ -5,7 +5,7 @@
  * for one command.
  */
 import type { TlsListener, TlsProfileName } from '../../shared/schemas';
-import type { ContactOutcome, Contacts } from '../contact';
+import type { ContactOutcome, Contacts } from '../app/contact';
 import type { KeyProtector, Pki } from '../pki';
 import type { Store } from '../store';
 import type { BootstrapRuns } from './bootstrap-runs';

@@ -2,7 +2,7 @@
  * What the desktop app takes from its environment (it has no command line of its own): where to
  * listen, and, in development only, the dev server's URL. Pure, so the rules are tested directly.
  */
-import { DEFAULT_PORT, DEFAULT_SECURE_PORT } from '../service';
+import { DEFAULT_PORT, DEFAULT_SECURE_PORT } from '../app/service';
 
 export interface DesktopListen {
   host: string;

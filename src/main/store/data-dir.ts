@@ -6,7 +6,7 @@
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
-import { createPrivateFile, ensurePrivateDir, narrow } from '../private-files';
+import { createPrivateFile, ensurePrivateDir, narrow } from '../files/private-files';
 import { MIGRATIONS, migrate } from './migrations';
 import type { StoreOptions } from './store';
 

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { createPrivateFile, narrow, writePrivateFile } from '../private-files';
+import { createPrivateFile, narrow, writePrivateFile } from '../files/private-files';
 
 export interface ServiceLock {
   release(): void;

@@ -4,11 +4,11 @@
  * secure-mode-data and whose last 3 characters come back as the TAN. Everything that holds a key
  * or the PIN is sealed with the key protector before it reaches the store.
  */
-import type { ItemValue } from '../shared/model';
-import { buildSecureModeDataAsync, dlsClientCertificate, generatePin, tanOf, validatePin, type KeyProtector, type Pki } from './pki';
-import { KEYGEN_SLOTS } from './pki/x509';
-import type { JobSecret } from './provisioning';
-import type { Store } from './store';
+import type { ItemValue } from '../../shared/model';
+import { buildSecureModeDataAsync, dlsClientCertificate, generatePin, tanOf, validatePin, type KeyProtector, type Pki } from '../pki';
+import { KEYGEN_SLOTS } from '../pki/x509';
+import type { JobSecret } from '../provisioning';
+import type { Store } from '../store';
 
 export type PinChoice = { kind: 'none' } | { kind: 'auto'; digits?: number } | { kind: 'given'; pin: string };
 

@@ -2,7 +2,7 @@
  * What never reaches the store. Raw bytes are the truth everywhere else; key material and the
  * PIN's TAN are the exception.
  */
-import { MASK, maskSecretsInXml } from '../shared/secrets';
+import { MASK, maskSecretsInXml } from '../../shared/secrets';
 
 /**
  * Items whose values never reach the store, not even in raw exchanges: a device's private key

@@ -4,12 +4,12 @@
  * (never XML a phone could act on) and are recorded like every other exchange.
  */
 import { EventEmitter } from 'node:events';
-import type { ExchangeSummary } from '../shared/model';
+import type { ExchangeSummary } from '../../shared/model';
 import { redactForStorage, redactItemsForStorage } from './redact';
-import type { HandshakeFailure, RequestHandler, WpiRequest, WpiResponse } from './net/wpi-listener';
-import { InteractionEngine, ProtocolError, sessionIdFromCookies, type JobSecret } from './provisioning';
-import type { Changes, CommitResult, ExchangeRecord, Store } from './store';
-import { buildDLSMessage, parseWorkpointMessage, WpiError, type WorkpointMessage } from './wpi';
+import type { HandshakeFailure, RequestHandler, WpiRequest, WpiResponse } from '../net/wpi-listener';
+import { InteractionEngine, ProtocolError, sessionIdFromCookies, type JobSecret } from '../provisioning';
+import type { Changes, CommitResult, ExchangeRecord, Store } from '../store';
+import { buildDLSMessage, parseWorkpointMessage, WpiError, type WorkpointMessage } from '../wpi';
 
 export interface ExchangeEvents {
   exchange: [ExchangeSummary];

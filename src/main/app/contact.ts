@@ -4,10 +4,10 @@
  * contact-me — automatic or "contact now" — passes one gate: at most one per device per gap, never
  * two within a minute. Each attempt is recorded as an exchange of its own kind.
  */
-import type { Device } from '../shared/model';
-import { sendContactMe, type ContactMeResult } from './net/contact-me';
-import { supportsSendSolicited } from './provisioning';
-import type { ExchangeRecord, Store } from './store';
+import type { Device } from '../../shared/model';
+import { sendContactMe, type ContactMeResult } from '../net/contact-me';
+import { supportsSendSolicited } from '../provisioning';
+import type { ExchangeRecord, Store } from '../store';
 
 export interface ContactPolicy {
   /** The phone's contact gap; never below one minute. */

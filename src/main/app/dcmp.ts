@@ -2,9 +2,9 @@
  * Answers DCMP polls from the store: 202 when jobs wait for the device (it should connect with
  * `solicited`), 200 when nothing does. Every poll is recorded.
  */
-import type { DcmpHandler } from './net/dcmp-listener';
-import { normalizeMac, supportsSendSolicited } from './provisioning';
-import type { ExchangeRecord, Store } from './store';
+import type { DcmpHandler } from '../net/dcmp-listener';
+import { normalizeMac, supportsSendSolicited } from '../provisioning';
+import type { ExchangeRecord, Store } from '../store';
 
 export function dcmpHandler(store: Store, record: (r: ExchangeRecord) => number): DcmpHandler {
   return (request, poll) => {

@@ -2,18 +2,18 @@
  * Composition root: store + engine + listeners. Used by the headless CLI (`localdls serve`), the
  * Electron shell and, later, the web UI bridge.
  */
-import type { ExchangeSummary } from '../shared/model';
+import type { ExchangeSummary } from '../../shared/model';
 import { Contacts, type ContactPolicy } from './contact';
 import { dcmpHandler } from './dcmp';
 import { ExchangeHandler } from './exchange-handler';
-import { DcmpListener } from './net/dcmp-listener';
-import { WpiListener, type ListenerLimits } from './net/wpi-listener';
-import { TLS_PROFILES, type TlsProfile } from './net/tls-profile';
+import { DcmpListener } from '../net/dcmp-listener';
+import { WpiListener, type ListenerLimits } from '../net/wpi-listener';
+import { TLS_PROFILES, type TlsProfile } from '../net/tls-profile';
 import { networkInterfaces, hostname } from 'node:os';
 import { openJobSecret } from './bootstrap';
-import { Pki, loadOrCreateDefaultIdentity, type KeyProtector } from './pki';
-import { Store, type RecoveryReport, type ReturnLimits, type StoreOptions } from './store';
-import { acquireServiceLock, type ServiceLock } from './store/service-lock';
+import { Pki, loadOrCreateDefaultIdentity, type KeyProtector } from '../pki';
+import { Store, type RecoveryReport, type ReturnLimits, type StoreOptions } from '../store';
+import { acquireServiceLock, type ServiceLock } from '../store/service-lock';
 
 export interface ServiceConfig {
   dataDir: string;
