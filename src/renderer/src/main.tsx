@@ -3,6 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { connect } from './api/connect';
 import './styles.css';
+import './i18n';
 
 const connection = connect(window);
 
