@@ -83,8 +83,23 @@ export interface ExchangeSummary {
   responseBytes: number;
 }
 
+/** A TLS certificate as the traffic view shows it. Times are ms since the epoch. */
+export interface CertificateSummary {
+  /** e.g. `CN=00:1A:E8:00:00:01, O=LocalDLS`. */
+  subject: string;
+  issuer: string;
+  /** Hex, as OpenSSL prints it. */
+  serial: string;
+  validFrom: number;
+  validTo: number;
+  /** SHA-256 fingerprint, colon-separated hex. */
+  fingerprint256: string;
+}
+
 /** An exchange with its raw bytes, as sent and received (the truth every view derives from). */
 export interface Exchange extends ExchangeSummary {
+  /** The certificate the client presented in the TLS handshake (secure port), if any. */
+  clientCertificate?: CertificateSummary | null;
   requestHeaders: [string, string][];
   requestBody: Uint8Array;
   responseHeaders: [string, string][];

@@ -2,7 +2,7 @@
  * Answers DCMP polls from the store: 202 when jobs wait for the device (it should connect with
  * `solicited`), 200 when nothing does. Every poll is recorded.
  */
-import type { DcmpHandler } from '../net/dcmp-listener';
+import { dcmpBody, dcmpResponseHeaders, type DcmpHandler } from '../net/dcmp-listener';
 import { normalizeMac, supportsSendSolicited } from '../provisioning';
 import type { ExchangeRecord, Store } from '../store';
 
@@ -26,11 +26,11 @@ export function dcmpHandler(store: Store, record: (r: ExchangeRecord) => number)
           : { status: 200, text: 'nothing pending' };
       }
     }
-    const body = Buffer.from(`${answer.text}\n`);
+    const body = dcmpBody(answer);
     record({
       kind: 'dcmp', started: request.started, ended: Date.now(), listener: 'dcmp', localPort: request.localPort, peerAddress: request.peerAddress,
       peerPort: request.peerPort, tlsProtocol: null, tlsCipher: null, method: request.method, path: request.path, httpStatus: answer.status,
-      requestHeaders: request.headers, requestBody: Buffer.alloc(0), responseHeaders: [['Content-Type', 'text/plain; charset=utf-8']], responseBody: body,
+      requestHeaders: request.headers, requestBody: Buffer.alloc(0), responseHeaders: dcmpResponseHeaders(answer), responseBody: body,
       mac: mac && store.device(mac) ? mac : null, reason: null, replyAction: null, replyStatus: null, nonce: null, fragment: null, itemCount: 0,
       action: null, error: answer.status >= 400 ? answer.text : null, warning: null,
     });

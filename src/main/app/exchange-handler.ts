@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { ExchangeSummary } from '../../shared/model';
 import { redactForStorage, redactItemsForStorage } from './redact';
-import type { HandshakeFailure, RequestHandler, WpiRequest, WpiResponse } from '../net/wpi-listener';
+import { frameResponse, type HandshakeFailure, type RequestHandler, type WpiRequest, type WpiResponse } from '../net/wpi-listener';
 import { InteractionEngine, ProtocolError, sessionIdFromCookies, type JobSecret } from '../provisioning';
 import type { Changes, CommitResult, ExchangeRecord, Store } from '../store';
 import { buildDLSMessage, parseWorkpointMessage, WpiError, type WorkpointMessage } from '../wpi';
@@ -118,7 +118,8 @@ export class ExchangeHandler implements RequestHandler {
     this.commitAndEmit(
       {
         kind: 'tls-failure', started: f.time, ended: f.time, listener: f.listener, localPort: f.localPort,
-        peerAddress: f.peerAddress, peerPort: f.peerPort, tlsProtocol: null, tlsCipher: null, method: null, path: null,
+        peerAddress: f.peerAddress, peerPort: f.peerPort, tlsProtocol: f.tlsProtocol ?? null, tlsCipher: f.tlsCipher ?? null, method: null, path: null,
+        clientCertificate: f.clientCertificate ?? null,
         httpStatus: 0, requestHeaders: [], requestBody: Buffer.alloc(0), responseHeaders: [], responseBody: Buffer.alloc(0),
         mac: null, reason: null, replyAction: null, replyStatus: null, nonce: null, fragment: null, itemCount: 0, action: null,
         error: f.reason.startsWith('connection ') ? f.reason : `TLS handshake failed: ${f.reason}`, warning: note || null,
@@ -149,12 +150,14 @@ export class ExchangeHandler implements RequestHandler {
       peerPort: request.peerPort,
       tlsProtocol: request.tlsProtocol,
       tlsCipher: request.tlsCipher,
+      clientCertificate: request.clientCertificate ?? null,
       method: request.method,
       path: request.path,
       httpStatus: response.status,
       requestHeaders: request.headers,
       requestBody: redactForStorage(request.body),
-      responseHeaders: response.headers,
+      // Exactly what the listener writes (Date, Content-Length, Connection, … included).
+      responseHeaders: frameResponse(request, response),
       responseBody: redactForStorage(response.body),
       ...parsed,
     };
@@ -172,7 +175,7 @@ export class ExchangeHandler implements RequestHandler {
   }
 
   private emit(record: ExchangeRecord, changes: Changes, result: CommitResult): void {
-    const { requestHeaders: _rh, requestBody, responseHeaders: _sh, responseBody, ...summary } = record;
+    const { requestHeaders: _rh, requestBody, responseHeaders: _sh, responseBody, clientCertificate: _cc, ...summary } = record;
     this.events.emit('exchange', {
       ...summary,
       id: result.exchangeId,

@@ -14,6 +14,7 @@ import { openJobSecret } from './bootstrap';
 import { Pki, loadOrCreateDefaultIdentity, type KeyProtector } from '../pki';
 import { Store, type RecoveryReport, type ReturnLimits, type StoreOptions } from '../store';
 import { acquireServiceLock, type ServiceLock } from '../store/service-lock';
+import { TlsKeyLog } from './tls-keylog';
 
 export interface ServiceConfig {
   dataDir: string;
@@ -44,6 +45,8 @@ export interface ServiceConfig {
   securePort?: number;
   /** TLS compatibility of the secure listener. */
   secureTls?: TlsProfile;
+  /** Append every TLS secret to this file (NSS key-log format); off by default. */
+  tlsKeyLog?: string;
 }
 
 export interface ListeningInfo {
@@ -80,6 +83,10 @@ export class Service {
   private sweeper: NodeJS.Timeout | null = null;
   private scheduler: NodeJS.Timeout | null = null;
   private lock: ServiceLock | null = null;
+  /** The TLS key log in use (serve --tls-keylog, or switched on in the app for this run). */
+  private keyLog: TlsKeyLog | null = null;
+  /** Both listeners write through this, so the key log can be switched while they run. */
+  private readonly writeKeyLog = (line: Buffer) => this.keyLog?.write(line);
 
   constructor(private readonly config: ServiceConfig) {
     this.store = new Store(config.dataDir, { integrityCheck: true, ...config.store });
@@ -94,6 +101,7 @@ export class Service {
     // must never be another running service's.
     this.lock = acquireServiceLock(this.config.dataDir, this.config.store?.nativeBinding);
     const recovered = this.recover(Date.now());
+    if (this.config.tlsKeyLog) this.setTlsKeyLog(this.config.tlsKeyLog);
     const identity = await loadOrCreateDefaultIdentity(this.config.dataDir, protector);
     this.listener = new WpiListener({
       kind: 'default',
@@ -104,6 +112,7 @@ export class Service {
       handler: this.handler,
       limits: this.config.limits,
       onError: this.config.onError,
+      keyLog: this.writeKeyLog,
     });
     const port = await this.listener.listen();
     if (this.config.announceInContactMe) this.contacts.announcePort = port;
@@ -148,6 +157,7 @@ export class Service {
       limits: this.config.limits,
       onError: this.config.onError,
       identify: (cert) => pki.deviceIdentity(cert),
+      keyLog: this.writeKeyLog,
     });
     const port = await this.secureListener.listen();
     // CLI processes (bootstrap) need the port the phones must use.
@@ -182,6 +192,21 @@ export class Service {
     const running = listener === 'default' ? this.listener : this.secureListener;
     running?.setTlsProfile(profile);
     this.store.setSetting(TLS_SETTING[listener], profile);
+  }
+
+  /**
+   * Starts (path) or stops (null) the TLS key log for this run. Never stored: a key log switched on
+   * in the app must not silently reach the next `serve`.
+   */
+  setTlsKeyLog(path: string | null): void {
+    const next = path === null ? null : new TlsKeyLog(path);
+    this.keyLog?.close();
+    this.keyLog = next;
+  }
+
+  /** The TLS key log file in use, or null. */
+  get tlsKeyLogPath(): string | null {
+    return this.keyLog?.path ?? null;
   }
 
   /**
@@ -232,6 +257,8 @@ export class Service {
     this.listener = null;
     this.secureListener = null;
     this.dcmp = null;
+    this.keyLog?.close();
+    this.keyLog = null;
     this.store.close();
     this.lock?.release();
     this.lock = null;

@@ -2,11 +2,13 @@
 import type { ExchangeSummary } from '../../shared/model';
 import { TLS_PROFILES, type TlsProfile } from '../net/tls-profile';
 import { DEFAULT_PORT, DEFAULT_SECURE_PORT, Service } from '../app/service';
+import { KEYLOG_WARNING } from '../app/tls-keylog';
 import { dataDirOf, protectorFor, type CliIo } from './context';
 import { noPositionals, parseCli, UsageError, type Out } from './format';
 
 export const SERVE_USAGE = `localdls serve [--data-dir D] [--host H] [--port N] [--tls modern|legacy] [--dcmp-port N]
                [--contact-gap S] [--no-auto-contact] [--contact-me-announce] [--ui [--ui-port N]]
+               [--tls-keylog FILE]
 
 Runs the WPI service (Default Mode, HTTPS). When ready it prints one JSON line
   {"event":"listening","host":…,"port":…}
@@ -36,6 +38,9 @@ Options:
   --no-auto-contact     do not send contact-me by itself when jobs wait (use \`localdls contact\`)
   --contact-me-announce put this machine's address and port into contact-me (dls_ip_addr,
                         dls_ip_port), so phones call back here whatever DLS address they have
+  --tls-keylog FILE  append the TLS secrets of both WPI ports to FILE (NSS key-log format,
+                 mode 0600), so Wireshark can decrypt a capture of the same session. Off by
+                 default. Whoever reads the file can read every exchange: delete it after use.
   --ui           also serve the traffic inspector to a browser, on 127.0.0.1 only, with a
                  random token per run: open the address printed on stderr (also reported
                  as "ui" in the listening line). Needs the built UI (\`npm run build\`).
@@ -58,6 +63,7 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     'contact-gap': { type: 'string' }, 'no-auto-contact': { type: 'boolean' }, 'contact-me-announce': { type: 'boolean' },
     ui: { type: 'boolean' }, 'ui-port': { type: 'string' },
     'secure-port': { type: 'string' }, 'secure-tls': { type: 'string' }, 'key-passphrase-file': { type: 'string' },
+    'tls-keylog': { type: 'string' },
   });
   noPositionals(positionals);
   // Without --tls / --secure-tls the profile chosen in the app (stored setting) applies, else modern.
@@ -71,6 +77,7 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
   if (!Number.isFinite(gapS) || gapS < 60 || gapS > 86_400) throw new UsageError(`--contact-gap must be seconds from 60 to 86400, not "${v['contact-gap']}"`);
   const tls = v.tls as TlsProfile | undefined;
   if (tls !== undefined && !TLS_PROFILES.includes(tls)) throw new UsageError(`--tls must be one of ${TLS_PROFILES.join(', ')}, not "${v.tls}"`);
+  if (v['tls-keylog'] === '') throw new UsageError('--tls-keylog needs a file name, e.g. --tls-keylog ./keys.log');
   const service = new Service({
     dataDir: dataDirOf(v['data-dir']),
     host: v.host ?? '0.0.0.0',
@@ -81,8 +88,10 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     autoContact: !v['no-auto-contact'],
     announceInContactMe: v['contact-me-announce'] === true,
     ...(keyProtector ? { keyProtector, securePort, ...(secureTls ? { secureTls } : {}) } : {}),
+    ...(v['tls-keylog'] ? { tlsKeyLog: v['tls-keylog'] } : {}),
     onError: (e) => io.err(JSON.stringify({ event: 'error', message: e.message })),
   });
+  if (v['tls-keylog']) io.err(JSON.stringify({ event: 'warning', message: `TLS key log ${v['tls-keylog']}: ${KEYLOG_WARNING}` }));
   for (const message of service.store.notices) io.err(JSON.stringify({ event: 'warning', message }));
   let listening;
   let webUi: import('../bridge/serve-ui').WebUi | null = null;

@@ -1,3 +1,31 @@
+import type { PeerCertificate } from 'node:tls';
+import type { CertificateSummary } from '../../shared/model';
+
+/** Node's subject/issuer object as one RFC 4514-like line, most specific first (CN=…, O=…). */
+function distinguishedName(name: PeerCertificate['subject'] | undefined): string {
+  if (!name) return '';
+  const order = ['CN', 'OU', 'O', 'L', 'ST', 'C', 'serialNumber', 'emailAddress'];
+  const keys = Object.keys(name).sort((a, b) => (order.indexOf(a) + 100) % 100 - (order.indexOf(b) + 100) % 100);
+  return keys
+    .map((k) => {
+      const v = (name as unknown as Record<string, string | string[]>)[k];
+      return (Array.isArray(v) ? v : [v]).map((one) => `${k}=${String(one)}`).join(', ');
+    })
+    .join(', ');
+}
+
+/** What the traffic view shows of a client certificate: who, by whom, valid when. */
+export function certificateSummary(cert: PeerCertificate): CertificateSummary {
+  return {
+    subject: distinguishedName(cert.subject),
+    issuer: distinguishedName(cert.issuer),
+    serial: cert.serialNumber ?? '',
+    validFrom: Date.parse(cert.valid_from),
+    validTo: Date.parse(cert.valid_to),
+    fingerprint256: cert.fingerprint256 ?? '',
+  };
+}
+
 /**
  * Why the secure port refused a client certificate, in words for the traffic view. Node reports
  * the X.509 check as a code on the socket (`authorizationError`) after the handshake; OpenSSL's

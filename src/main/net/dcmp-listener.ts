@@ -27,6 +27,24 @@ export type DcmpHandler = (request: DcmpRequest, poll: { deviceId: string | null
 
 export const DCMP_PATH = '/dcmp/contact-me';
 
+/** The body of an answer: its one line of text. */
+export function dcmpBody(answer: DcmpAnswer): Buffer {
+  return Buffer.from(`${answer.text}\n`);
+}
+
+/**
+ * Every header of an answer, as written: the handler records this list and the listener writes
+ * exactly it (no Date, one poll per connection), so the recorded exchange is the one sent.
+ */
+export function dcmpResponseHeaders(answer: DcmpAnswer): [string, string][] {
+  return [
+    ['Content-Type', 'text/plain; charset=utf-8'],
+    ['Content-Length', String(dcmpBody(answer).length)],
+    ...(answer.status === 405 ? [['Allow', 'GET'] as [string, string]] : []),
+    ['Connection', 'close'],
+  ];
+}
+
 export class DcmpListener {
   readonly server: http.Server;
 
@@ -57,9 +75,9 @@ export class DcmpListener {
         onError(e instanceof Error ? e : new Error(String(e)));
         answer = { status: 500, text: 'internal error' };
       }
-      const body = Buffer.from(`${answer.text}\n`);
-      res.writeHead(answer.status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': body.length, ...(answer.status === 405 ? { Allow: 'GET' } : {}) });
-      res.end(body);
+      res.sendDate = false;
+      res.writeHead(answer.status, dcmpResponseHeaders(answer).flat());
+      res.end(dcmpBody(answer));
       req.resume();
     });
   }

@@ -7,9 +7,9 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
-import type { ListenerKind } from '../../shared/model';
+import type { CertificateSummary, ListenerKind } from '../../shared/model';
 import { bind, closeServer } from './bind';
-import { clientCertificateHint, clientCertificateReason } from './client-certificate';
+import { certificateSummary, clientCertificateHint, clientCertificateReason } from './client-certificate';
 import { PeerConnections } from './peer-connections';
 import { RowLimiter } from './rate-limit';
 import { handshakeHint, handshakeReason, tlsOptionsFor, type TlsProfile } from './tls-profile';
@@ -29,12 +29,48 @@ export interface WpiRequest {
   body: Buffer;
   /** Secure listener: the device its verified client certificate names (null: none of ours). */
   clientIdentity?: { mac: string; serial: string } | null;
+  /** The certificate the client presented in the handshake (null: none). */
+  clientCertificate?: CertificateSummary | null;
+  /**
+   * How the answer is framed, fixed when the request arrives: keep-alive (with its timeout in
+   * seconds) or close. Absent means close. See frameResponse().
+   */
+  framing?: { keepAliveSeconds: number | null; extra: [string, string][] };
 }
 
 export interface WpiResponse {
   status: number;
+  /** What the handler answers with (Content-Type, Set-Cookie, …). */
   headers: [string, string][];
   body: Buffer;
+  /** Every header as written to the socket, once frameResponse() has run: what is recorded. */
+  sentHeaders?: [string, string][];
+}
+
+/** Headers the listener writes itself; a handler's own copies of them are dropped. */
+const FRAMING_HEADERS = new Set(['content-length', 'connection', 'keep-alive', 'transfer-encoding', 'date']);
+
+/**
+ * The complete header list of an answer, in the order written: the handler's headers, the
+ * listener's extra ones (Allow), Date, Content-Length, Connection and Keep-Alive. Computed once
+ * per response and kept on it, so the handler records exactly what send() writes (the README
+ * promises the exchange byte for byte).
+ */
+export function frameResponse(request: Pick<WpiRequest, 'framing'>, response: WpiResponse): [string, string][] {
+  if (response.sentHeaders) return response.sentHeaders;
+  const wantsClose = response.headers.some(([n, v]) => n.toLowerCase() === 'connection' && /\bclose\b/i.test(v));
+  const keepAlive = request.framing?.keepAliveSeconds ?? null;
+  const close = wantsClose || keepAlive === null;
+  const headers: [string, string][] = [
+    ...response.headers.filter(([n]) => !FRAMING_HEADERS.has(n.toLowerCase())),
+    ...(request.framing?.extra ?? []),
+    ['Date', new Date().toUTCString()],
+    ['Content-Length', String(response.body.length)],
+    ['Connection', close ? 'close' : 'keep-alive'],
+  ];
+  if (!close) headers.push(['Keep-Alive', `timeout=${keepAlive}`]);
+  response.sentHeaders = headers;
+  return headers;
 }
 
 /** A connection whose TLS handshake failed: it never became an HTTP request. */
@@ -49,6 +85,11 @@ export interface HandshakeFailure {
   hint: string | null;
   /** Similar failures not recorded since the last recorded one (rate limit). */
   suppressed: number;
+  /** A refused client certificate: what it was (secure port). */
+  clientCertificate?: CertificateSummary;
+  /** Set when the handshake itself completed (a certificate refused afterwards). */
+  tlsProtocol?: string | null;
+  tlsCipher?: string | null;
 }
 
 export interface RequestHandler {
@@ -110,6 +151,8 @@ export interface ListenerOptions {
   onError?: (err: Error) => void;
   /** Mutual TLS: maps a verified client certificate to the device it names. */
   identify?: (cert: PeerCertificate) => { mac: string; serial: string } | null;
+  /** TLS key log (NSS format, one line per secret): only when the user asked for one. */
+  keyLog?: (line: Buffer) => void;
 }
 
 export const WPI_PATH_PREFIX = '/DeploymentService/';
@@ -169,6 +212,8 @@ export class WpiListener {
       this.recordFailure(socket, reason, handshakeHint(reason, this.tlsProfile));
     });
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.onClientError(err, socket));
+    const keyLog = options.keyLog;
+    if (keyLog) this.server.on('keylog', (line: Buffer) => keyLog(line));
   }
 
   /** Binds; resolves with the port actually bound (0 picks a free one). */
@@ -232,12 +277,12 @@ export class WpiListener {
   private checkClientCertificate(socket: TLSSocket): boolean {
     if (socket.authorized) return true;
     const reason = clientCertificateReason(socket.authorizationError);
-    this.recordFailure(socket, reason, clientCertificateHint(reason));
+    this.recordFailure(socket, reason, clientCertificateHint(reason), peerCertificateOf(socket), { protocol: socket.getProtocol?.() ?? null, cipher: socket.getCipher?.()?.name ?? null });
     return false;
   }
 
   /** Closes the socket and records why, within the noise limiter's bounds. */
-  private recordFailure(socket: Socket, reason: string, hint: string | null): void {
+  private recordFailure(socket: Socket, reason: string, hint: string | null, clientCertificate: CertificateSummary | null = null, tls: { protocol: string | null; cipher: string | null } | null = null): void {
     const peerAddress = socket.remoteAddress ?? '';
     const peerPort = socket.remotePort ?? 0;
     const localPort = socket.localPort ?? 0;
@@ -245,7 +290,10 @@ export class WpiListener {
     const now = Date.now();
     const suppressed = this.noise.admit(`${peerAddress}|${reason}`, now);
     if (suppressed === null) return;
-    const failure: HandshakeFailure = { time: now, listener: this.options.kind, localPort, peerAddress, peerPort, reason, hint, suppressed };
+    const failure: HandshakeFailure = {
+      time: now, listener: this.options.kind, localPort, peerAddress, peerPort, reason, hint, suppressed,
+      ...(clientCertificate ? { clientCertificate } : {}), ...(tls ? { tlsProtocol: tls.protocol, tlsCipher: tls.cipher } : {}),
+    };
     try {
       this.options.handler.handshakeFailed(failure);
     } catch (e) {
@@ -272,7 +320,10 @@ export class WpiListener {
       path: req.url ?? '',
       headers: pairs(req.rawHeaders),
       body: Buffer.alloc(0),
+      // Node decided from the request (HTTP/1.0, Connection: close) whether the connection stays.
+      framing: { keepAliveSeconds: res.shouldKeepAlive ? Math.floor(this.limits.keepAliveTimeoutMs / 1000) : null, extra: [] },
     };
+    request.clientCertificate = peerCertificateOf(socket);
     if (this.options.identify) {
       const cert = socket.authorized ? socket.getPeerCertificate() : null;
       request.clientIdentity = cert && Object.keys(cert).length ? this.options.identify(cert) : null;
@@ -309,7 +360,7 @@ export class WpiListener {
       this.connections.delivered(tcpOf(socket));
       if (over) return;
       request.body = Buffer.concat(chunks, size);
-      this.send(res, this.guarded(() => this.options.handler.exchange(request)));
+      this.send(res, request, this.guarded(() => this.options.handler.exchange(request)));
     });
     req.on('error', () => req.destroy());
   }
@@ -343,24 +394,25 @@ export class WpiListener {
         started: Date.now(), listener: this.options.kind, localPort: socket.localPort ?? 0, peerAddress: socket.remoteAddress ?? '', peerPort: socket.remotePort ?? 0,
         tlsProtocol: tls.getProtocol?.() ?? null, tlsCipher: tls.getCipher?.()?.name ?? null, method: '', path: '', headers: [], body: Buffer.alloc(0),
       };
+      request.framing = { keepAliveSeconds: null, extra: [] };
       const suppressed = this.noise.admit(`${request.peerAddress}|${reason}`, Date.now());
       if (suppressed !== null) {
         const recorded = this.guarded(() => this.options.handler.refused(request, status, suppressed > 0 ? `${reason} (${suppressed} similar not recorded)` : reason));
         if (recorded.status === status) response = recorded;
       }
     }
-    const head = [`HTTP/1.1 ${status} ${STATUS_TEXT[status]}`, ...response.headers.map(([n, v]) => `${n}: ${v}`), `Content-Length: ${response.body.length}`, 'Connection: close'];
+    const framed = frameResponse({ framing: { keepAliveSeconds: null, extra: [] } }, response);
+    const head = [`HTTP/1.1 ${status} ${STATUS_TEXT[status]}`, ...framed.map(([n, v]) => `${n}: ${v}`)];
     socket.end(Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), response.body]));
     // A client that does not read its answer does not keep the socket.
     setTimeout(() => socket.destroy(), 1000).unref();
   }
 
   private refuse(req: IncomingMessage, res: ServerResponse, request: WpiRequest, status: number, reason: string, extra: [string, string][] = []): void {
-    const response = this.guarded(() => this.options.handler.refused(request, status, reason));
-    response.headers.push(...extra);
     // Do not read a refused body; close so the client cannot keep streaming into this socket.
-    response.headers.push(['Connection', 'close']);
-    this.send(res, response);
+    request.framing = { keepAliveSeconds: null, extra };
+    const response = this.guarded(() => this.options.handler.refused(request, status, reason));
+    this.send(res, request, response);
     req.resume();
   }
 
@@ -375,9 +427,15 @@ export class WpiListener {
     }
   }
 
-  private send(res: ServerResponse, response: WpiResponse): void {
+  /**
+   * Writes exactly the recorded headers: Date, Connection and Keep-Alive are in the list, so Node
+   * adds none of its own (sendDate off; an explicit Connection header stops the rest).
+   */
+  private send(res: ServerResponse, request: WpiRequest, response: WpiResponse): void {
     if (res.headersSent || res.destroyed) return;
-    const headers = [...response.headers, ['Content-Length', String(response.body.length)]];
+    const headers = frameResponse(request, response);
+    res.sendDate = false;
+    if (headers.some(([n, v]) => n === 'Connection' && v === 'close')) res.shouldKeepAlive = false;
     res.writeHead(response.status, headers.flat());
     res.end(response.body);
   }
@@ -406,6 +464,12 @@ function tcpOf(socket: TLSSocket): Socket {
 }
 
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+
+/** The certificate a TLS client presented, summarised (null: none, or not a TLS socket). */
+function peerCertificateOf(socket: TLSSocket): CertificateSummary | null {
+  const cert = socket.getPeerCertificate?.();
+  return cert && Object.keys(cert).length ? certificateSummary(cert) : null;
+}
 
 function pairs(raw: string[]): [string, string][] {
   const out: [string, string][] = [];

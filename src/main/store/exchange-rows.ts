@@ -1,5 +1,5 @@
 /** How an exchanges row becomes an ExchangeSummary / Exchange: one mapping for every read. */
-import type { Exchange, ExchangeKind, ExchangeSummary, ListenerKind } from '../../shared/model';
+import type { CertificateSummary, Exchange, ExchangeKind, ExchangeSummary, ListenerKind } from '../../shared/model';
 
 /** The list columns; the byte counts come from the bodies without reading them out. */
 export const SUMMARY_COLUMNS = `id, kind, started, ended, listener, local_port, peer_address, peer_port, tls_protocol, tls_cipher, method, path,
@@ -13,6 +13,7 @@ export interface ExchangeRow {
   nonce: string | null; fragment: string | null; item_count: number; action: string | null; error: string | null; warning: string | null;
   request_bytes?: number; response_bytes?: number;
   request_headers?: string; request_body?: Buffer; response_headers?: string; response_body?: Buffer;
+  client_cert?: string | null;
 }
 
 export function toSummary(r: ExchangeRow): ExchangeSummary {
@@ -28,6 +29,7 @@ export function toSummary(r: ExchangeRow): ExchangeSummary {
 export function toExchange(r: ExchangeRow): Exchange {
   return {
     ...toSummary(r),
+    clientCertificate: r.client_cert ? (JSON.parse(r.client_cert) as CertificateSummary) : null,
     requestHeaders: JSON.parse(r.request_headers ?? '[]') as [string, string][],
     requestBody: new Uint8Array(r.request_body ?? Buffer.alloc(0)),
     responseHeaders: JSON.parse(r.response_headers ?? '[]') as [string, string][],

@@ -143,6 +143,23 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX exchanges_errors ON exchanges (id)
     WHERE (kind = 'tls-failure' OR error IS NOT NULL OR http_status >= 400 OR reply_status IN ('failed', 'busy'));
   `,
+  // 5: the inspector's detail: the client certificate of a TLS exchange (JSON CertificateSummary),
+  // and the history of every item value of a device (old -> new per commit, stored as the items table
+  // stores values: key material redacted; views mask secrets as everywhere).
+  `
+  ALTER TABLE exchanges ADD COLUMN client_cert TEXT;
+  CREATE TABLE item_changes (
+    id          INTEGER PRIMARY KEY,
+    mac         TEXT NOT NULL REFERENCES devices(mac) ON DELETE CASCADE,
+    exchange_id INTEGER,               -- the exchange whose commit changed it (no FK: purge keeps history)
+    at          INTEGER NOT NULL,
+    name        TEXT NOT NULL,
+    idx         INTEGER,
+    old_value   TEXT,                  -- NULL: the item was new
+    new_value   TEXT                   -- NULL: the item disappeared (a ReadAllItems without it)
+  );
+  CREATE INDEX item_changes_mac ON item_changes (mac, id);
+  `,
 ];
 
 export function migrate(db: Database): number {

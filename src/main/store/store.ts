@@ -154,10 +154,10 @@ export class Store {
       endInteraction: p(`UPDATE interactions SET ended = @at, end_reason = @why, mac = coalesce(mac, @mac) WHERE id = @id AND ended IS NULL`),
       insertExchange: p(`INSERT INTO exchanges (kind, started, ended, listener, local_port, peer_address, peer_port, tls_protocol, tls_cipher,
           method, path, http_status, request_headers, request_body, response_headers, response_body, mac, interaction_id,
-          reason, reply_action, reply_status, nonce, fragment, item_count, action, error, warning)
+          reason, reply_action, reply_status, nonce, fragment, item_count, action, error, warning, client_cert)
         VALUES (@kind, @started, @ended, @listener, @localPort, @peerAddress, @peerPort, @tlsProtocol, @tlsCipher,
           @method, @path, @httpStatus, @requestHeaders, @requestBody, @responseHeaders, @responseBody, @mac, @interactionId,
-          @reason, @replyAction, @replyStatus, @nonce, @fragment, @itemCount, @action, @error, @warning)`),
+          @reason, @replyAction, @replyStatus, @nonce, @fragment, @itemCount, @action, @error, @warning, @clientCert)`),
       device: p(`SELECT * FROM devices WHERE mac = ?`),
       devices: p(`SELECT * FROM devices ORDER BY mac`),
       items: p(`SELECT name, idx, value, status, updated FROM items WHERE mac = ? ORDER BY name, idx`),
@@ -213,6 +213,7 @@ export class Store {
       const exchangeId = Number(
         this.st.insertExchange!.run({
           ...record,
+          clientCert: record.clientCertificate ? JSON.stringify(record.clientCertificate) : null,
           mac: mac ?? null,
           interactionId: interaction,
           requestHeaders: JSON.stringify(record.requestHeaders),

@@ -1,0 +1,253 @@
+/**
+ * Full HTTP and TLS detail (issue #15, part B, item 3): the response headers recorded are exactly
+ * the ones a raw TLS client receives (Date, Content-Length, Connection and Keep-Alive included),
+ * for answered, refused and keep-alive exchanges; the client certificate of the secure port is
+ * recorded (subject, issuer, validity), also when it is refused; and the optional TLS key log
+ * writes NSS-format lines for a real handshake, matching the client's own secrets, into a 0600 file.
+ */
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import net from 'node:net';
+import tls from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { passphraseProtector, Pki } from '../../src/main/pki';
+import { Service } from '../../src/main/app/service';
+import { TlsKeyLog } from '../../src/main/app/tls-keylog';
+import { message, startUpItems } from '../support/messages';
+import { forgeCertificate } from '../pki/helpers';
+
+const MAC = '00:1A:E8:15:00:01';
+let dir = '';
+let service: Service;
+let port = 0;
+let securePort = 0;
+let dcmpPort = 0;
+let keyLogPath = '';
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'localdls-detail-'));
+  const dataDir = join(dir, 'data');
+  keyLogPath = join(dir, 'keys.log');
+  const keyProtector = passphraseProtector('detail tests', dataDir, { scryptCost: 1024 });
+  await Pki.open(dataDir, keyProtector, { hostname: 'testhost' });
+  service = new Service({ dataDir, host: '127.0.0.1', port: 0, securePort: 0, autoContact: false, keyProtector, tlsKeyLog: keyLogPath, dcmpPort: 0 });
+  const info = await service.start();
+  port = info.port;
+  securePort = info.securePort!;
+  dcmpPort = info.dcmpPort!;
+});
+afterAll(async () => {
+  await service?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface RawAnswer {
+  statusLine: string;
+  headers: [string, string][];
+  body: Buffer;
+  /** The client's own key-log lines (what Wireshark would be given). */
+  clientKeyLog: string[];
+  localPort: number;
+  closedByServer: boolean;
+}
+
+/** Sends `requests` raw on one TLS connection and parses each answer from the bytes received. */
+function rawExchange(to: number, requests: string[], options: tls.ConnectionOptions = {}): Promise<RawAnswer[]> {
+  return new Promise((resolve, reject) => {
+    const clientKeyLog: string[] = [];
+    const answers: RawAnswer[] = [];
+    let buffer = Buffer.alloc(0);
+    let closed = false;
+    const socket = tls.connect({ host: '127.0.0.1', port: to, rejectUnauthorized: false, ...options }, () => socket.write(requests[0]!));
+    socket.on('keylog', (line: Buffer) => clientKeyLog.push(line.toString('latin1').trimEnd()));
+    const parse = () => {
+      for (;;) {
+        const end = buffer.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const lines = buffer.subarray(0, end).toString('latin1').split('\r\n');
+        const headers = lines.slice(1).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()] as [string, string]);
+        const length = Number(headers.find(([n]) => n.toLowerCase() === 'content-length')?.[1] ?? 0);
+        if (buffer.length < end + 4 + length) return;
+        answers.push({ statusLine: lines[0]!, headers, body: buffer.subarray(end + 4, end + 4 + length), clientKeyLog, localPort: socket.localPort ?? 0, closedByServer: false });
+        buffer = buffer.subarray(end + 4 + length);
+        if (answers.length < requests.length) socket.write(requests[answers.length]!);
+        else socket.end();
+      }
+    };
+    socket.on('data', (c: Buffer) => {
+      buffer = Buffer.concat([buffer, c]);
+      parse();
+    });
+    socket.on('end', () => {
+      closed = true;
+    });
+    socket.on('close', () => {
+      const last = answers.at(-1);
+      if (last) last.closedByServer = closed && answers.length === requests.length;
+      resolve(answers);
+    });
+    socket.on('error', reject);
+  });
+}
+
+function request(body: string, options: { path?: string; method?: string; connection?: string } = {}): string {
+  const head = [
+    `${options.method ?? 'POST'} ${options.path ?? '/DeploymentService/LoginService'} HTTP/1.1`,
+    'Host: 127.0.0.1',
+    'Content-Type: text/xml',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    ...(options.connection ? [`Connection: ${options.connection}`] : []),
+  ];
+  return `${head.join('\r\n')}\r\n\r\n${body}`;
+}
+
+/** The newest exchanges of this peer port, oldest first. */
+function recordedFor(localPort: number) {
+  return service.store.exchanges({ limit: 1000, newestFirst: false }).filter((x) => x.peerPort === localPort).map((x) => service.store.exchange(x.id)!);
+}
+
+describe('response headers are recorded exactly as written to the socket', () => {
+  it('keep-alive: two exchanges on one connection, each with Date, Content-Length, Connection and Keep-Alive as sent', async () => {
+    const startUp = () => message({ reason: 'start-up', items: startUpItems(MAC) });
+    const answers = await rawExchange(port, [request(startUp()), request(startUp())]);
+    expect(answers).toHaveLength(2);
+    const recorded = recordedFor(answers[0]!.localPort);
+    expect(recorded).toHaveLength(2);
+    for (const [i, answer] of answers.entries()) {
+      expect(answer.statusLine, answer.body.toString()).toBe('HTTP/1.1 200 OK');
+      expect(recorded[i]!.responseHeaders).toEqual(answer.headers);
+      expect(answer.headers.map(([n]) => n)).toEqual(expect.arrayContaining(['Content-Type', 'Date', 'Content-Length', 'Connection', 'Keep-Alive']));
+      expect(answer.headers).toContainEqual(['Connection', 'keep-alive']);
+      expect(Buffer.from(recorded[i]!.responseBody).equals(answer.body)).toBe(true);
+    }
+  });
+
+  it('Connection: close asked by the client is answered, and recorded, as close', async () => {
+    const [answer] = await rawExchange(port, [request(message({ reason: 'start-up', items: startUpItems(MAC) }), { connection: 'close' })]);
+    const [recorded] = recordedFor(answer!.localPort);
+    expect(recorded!.responseHeaders).toEqual(answer!.headers);
+    expect(answer!.headers).toContainEqual(['Connection', 'close']);
+    expect(answer!.headers.some(([n]) => n === 'Keep-Alive')).toBe(false);
+    expect(answer!.closedByServer).toBe(true);
+  });
+
+  it('refusals (404, 405 with Allow, 400) record what was sent, Connection: close included', async () => {
+    for (const [options, body, status] of [
+      [{ path: '/elsewhere' }, 'x', 404],
+      [{ method: 'PUT' }, 'x', 405],
+      [{}, '<not-wpi/>', 400],
+    ] as const) {
+      const [answer] = await rawExchange(port, [request(body, options)]);
+      expect(answer!.statusLine).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+      const [recorded] = recordedFor(answer!.localPort);
+      expect(recorded!.httpStatus).toBe(status);
+      expect(recorded!.responseHeaders).toEqual(answer!.headers);
+      if (status === 405) expect(answer!.headers).toContainEqual(['Allow', 'POST']);
+      if (status !== 400) expect(answer!.headers).toContainEqual(['Connection', 'close']);
+    }
+  });
+
+  it('HTTP/1.0 without keep-alive is answered close, as recorded', async () => {
+    const body = message({ reason: 'start-up', items: startUpItems(MAC) });
+    const raw = request(body).replace('HTTP/1.1', 'HTTP/1.0');
+    const [answer] = await rawExchange(port, [raw]);
+    const [recorded] = recordedFor(answer!.localPort);
+    expect(recorded!.responseHeaders).toEqual(answer!.headers);
+    expect(answer!.headers).toContainEqual(['Connection', 'close']);
+  });
+
+  it('DCMP polls (plain HTTP) record every header sent, the 405 Allow included', async () => {
+    for (const [method, status] of [['GET', 200], ['POST', 405]] as const) {
+      const raw = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect({ host: '127.0.0.1', port: dcmpPort }, () => socket.write(`${method} /dcmp/contact-me?device-id=001AE8150001 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n`));
+        const chunks: Buffer[] = [];
+        socket.on('data', (c: Buffer) => chunks.push(c));
+        socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+        socket.on('error', reject);
+      });
+      const [head] = raw.split('\r\n\r\n');
+      const lines = head!.split('\r\n');
+      expect(lines[0]).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+      const sent = lines.slice(1).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]);
+      const row = service.store.exchanges({ limit: 1 })[0]!;
+      expect(row.kind).toBe('dcmp');
+      expect(service.store.exchange(row.id)!.responseHeaders).toEqual(sent);
+    }
+  });
+});
+
+describe('TLS detail of the secure port', () => {
+  it('records the client certificate (subject, issuer, validity) of an answered exchange', async () => {
+    const cert = await service.pki!.issueDeviceCertificate(MAC);
+    service.store.updateDevice(MAC, { mode: 'secure', certSerial: cert.serial });
+    const [answer] = await rawExchange(securePort, [request(message({ reason: 'start-up', items: startUpItems(MAC) }), { connection: 'close' })], { cert: cert.certPem, key: cert.keyPem });
+    expect(answer!.statusLine, answer!.body.toString()).toBe('HTTP/1.1 200 OK');
+    const [recorded] = recordedFor(answer!.localPort);
+    expect(recorded!.tlsProtocol).toMatch(/^TLSv1\.[23]$/);
+    expect(recorded!.tlsCipher).toBeTruthy();
+    expect(recorded!.clientCertificate).toMatchObject({ subject: expect.stringContaining(`CN=${MAC}`) });
+    expect(recorded!.clientCertificate!.issuer).not.toBe(recorded!.clientCertificate!.subject);
+    expect(recorded!.clientCertificate!.validFrom).toBeLessThan(Date.now());
+    expect(recorded!.clientCertificate!.validTo).toBeGreaterThan(Date.now());
+    expect(recorded!.clientCertificate!.fingerprint256).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    expect(recorded!.responseHeaders).toEqual(answer!.headers);
+  });
+
+  it('records a refused certificate with the failed handshake, and the reason', async () => {
+    const self = forgeCertificate({ cn: 'Not a phone of ours', ca: false });
+    const answers = await rawExchange(securePort, [request('x')], { cert: self.certPem, key: self.keyPem, localAddress: '127.0.0.151' } as tls.ConnectionOptions).catch(() => []);
+    expect(answers).toHaveLength(0);
+    let row;
+    for (let i = 0; i < 200 && !row; i++) {
+      row = service.store.exchanges({ limit: 1000 }).find((x) => x.kind === 'tls-failure' && x.peerAddress === '127.0.0.151');
+      if (!row) await new Promise((r) => setTimeout(r, 10));
+    }
+    const detail = service.store.exchange(row!.id)!;
+    expect(detail.error).toMatch(/^TLS handshake failed: client certificate self-signed/);
+    expect(detail.clientCertificate!.subject).toContain('CN=Not a phone of ours');
+    // The handshake itself completed: its version is known.
+    expect(detail.tlsProtocol).toMatch(/^TLSv1\.[23]$/);
+  });
+});
+
+describe('TLS key log (NSS format)', () => {
+  const NSS_LINE = /^(CLIENT_RANDOM|CLIENT_HANDSHAKE_TRAFFIC_SECRET|SERVER_HANDSHAKE_TRAFFIC_SECRET|CLIENT_TRAFFIC_SECRET_0|SERVER_TRAFFIC_SECRET_0|EXPORTER_SECRET) [0-9a-f]{64} [0-9a-f]{64,96}$/;
+
+  it('holds the secrets of a real handshake, as the client knows them, in a file only its owner reads', async () => {
+    const [tls13] = await rawExchange(port, [request(message({ reason: 'start-up', items: startUpItems(MAC) }), { connection: 'close' })]);
+    const [tls12] = await rawExchange(port, [request(message({ reason: 'start-up', items: startUpItems(MAC) }), { connection: 'close' })], { maxVersion: 'TLSv1.2' });
+    const lines = readFileSync(keyLogPath, 'latin1').split('\n').filter(Boolean);
+    for (const line of lines) expect(line).toMatch(NSS_LINE);
+    expect(tls13!.clientKeyLog.length).toBe(5);
+    for (const line of [...tls13!.clientKeyLog, ...tls12!.clientKeyLog]) expect(lines).toContain(line);
+    expect(tls12!.clientKeyLog[0]).toMatch(/^CLIENT_RANDOM /);
+    expect(statSync(keyLogPath).mode & 0o777).toBe(0o600);
+    expect(service.tlsKeyLogPath).toBe(keyLogPath);
+  });
+
+  it('stops when switched off, and narrows an existing file to 0600 before writing', async () => {
+    service.setTlsKeyLog(null);
+    const before = readFileSync(keyLogPath, 'latin1');
+    await rawExchange(port, [request(message({ reason: 'start-up', items: startUpItems(MAC) }), { connection: 'close' })]);
+    expect(readFileSync(keyLogPath, 'latin1')).toBe(before);
+
+    const wide = join(dir, 'wide.log');
+    writeFileSync(wide, '');
+    chmodSync(wide, 0o644);
+    service.setTlsKeyLog(wide);
+    expect(statSync(wide).mode & 0o777).toBe(0o600);
+    await rawExchange(port, [request(message({ reason: 'start-up', items: startUpItems(MAC) }), { connection: 'close' })]);
+    expect(readFileSync(wide, 'latin1')).toMatch(/^CLIENT_HANDSHAKE_TRAFFIC_SECRET /m);
+    service.setTlsKeyLog(null);
+  });
+
+  it('refuses a link planted at the path and a folder, naming the path', () => {
+    const target = join(dir, 'target');
+    writeFileSync(target, '');
+    const link = join(dir, 'link.log');
+    symlinkSync(target, link);
+    expect(() => new TlsKeyLog(link)).toThrow(/link\.log/);
+    expect(() => new TlsKeyLog(dir)).toThrow(new RegExp(dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  });
+});
