@@ -30,6 +30,21 @@ import {
 
 const NAME = v.pipe(v.string('must be a string'), v.maxLength(LIMITS.itemName, `must be at most ${LIMITS.itemName} characters`));
 const INDEX_OR_NULL = v.nullable(Id);
+/** `j<created ms>-<JobKind>` (bulk jobs) or `b-<bootstrap run id>`. */
+export const RolloutId = v.pipe(
+  v.string('must be a string'),
+  v.maxLength(80, 'must be at most 80 characters'),
+  v.regex(/^(j\d{1,15}-[A-Za-z]{1,40}|b-[A-Za-z0-9_-]{1,64})$/, 'is not a rollout id (j<time>-<kind> or b-<run>)'),
+);
+/** A file for the TLS key log, or null to stop it. */
+const KeyLogPath = v.nullable(
+  v.pipe(
+    v.string('must be a file name or null'),
+    v.minLength(1, 'must name a file'),
+    v.maxLength(4096, 'must be at most 4096 characters'),
+    v.check((p) => !p.includes('\0'), 'must not contain NUL'),
+  ),
+);
 
 /** The schemas of each call's arguments, by name; the command layer validates with these. */
 export const API_ARGS = {
@@ -55,6 +70,13 @@ export const API_ARGS = {
   getBootstrapRun: [['runId', RunId]],
   bootstrapPinSheet: [['runId', RunId], ['format', SheetFormat]],
   setTlsProfile: [['listener', TlsListenerSchema], ['profile', TlsProfileSchema]],
+  exportTraffic: [['filter', ExchangeFilterSchema], ['format', ExportFormatSchema]],
+  getInteraction: [['id', Id]],
+  getDeviceTimeline: [['mac', Mac]],
+  listRollouts: [],
+  getRollout: [['id', RolloutId]],
+  retryFailed: [['id', RolloutId]],
+  setTlsKeyLog: [['path', KeyLogPath]],
 } as const satisfies { [M in ApiMethod]: readonly (readonly [string, v.GenericSchema])[] };
 
 /** Checks one argument against its schema; throws ApiArgumentError naming the field. */

@@ -6,7 +6,7 @@
  * layer (src/main/commands) validates with them, so every front end refuses the same inputs with
  * the same words. This module imports no schema library at run time (the sandboxed preload uses it).
  */
-import type { Device, ExchangeSummary, Interaction, Job, JobState, ListenerKind, Profile } from './model';
+import type { CertificateSummary, Device, ExchangeSummary, Interaction, Job, JobKind, JobState, ListenerKind, Profile } from './model';
 import type {
   BootstrapOptions,
   ExchangeFilter,
@@ -101,6 +101,8 @@ export interface TlsView {
   cipher: string | null;
   /** TLSv1 / TLSv1.1: only the legacy profile accepts them (old firmware). */
   legacy: boolean;
+  /** The certificate the client presented (secure port), else null. */
+  clientCertificate: CertificateSummary | null;
 }
 
 export interface ExchangeDetail {
@@ -257,6 +259,87 @@ export interface BootstrapRun {
   devices: BootstrapDevice[];
 }
 
+// --- the inspector: ladders, timelines, rollouts ----------------------------------------------
+
+/** One interaction as a sequence of messages (phone <-> LocalDLS), for the ladder view. */
+export interface InteractionLadder {
+  interaction: Interaction;
+  /** Its exchanges, first message to CleanUp (at most 500), oldest first. */
+  exchanges: ExchangeSummary[];
+  /** The device's interactions just before and after this one (null: none), to step through. */
+  previousId: number | null;
+  nextId: number | null;
+}
+
+/** One item value that changed, old -> new; secret values masked. */
+export interface ItemChangeView {
+  name: string;
+  index: number | null;
+  /** null: the item was new. */
+  oldValue: string | null;
+  /** null: the item disappeared (a complete read without it). */
+  newValue: string | null;
+  secret: boolean;
+}
+
+export type TimelineEntry =
+  | { kind: 'interaction'; at: number; interaction: Interaction; exchanges: number; errors: number; changes: ItemChangeView[] }
+  | { kind: 'job'; at: number; event: 'queued' | 'finished'; job: Job }
+  | { kind: 'exchange'; at: number; exchange: ExchangeSummary }
+  | { kind: 'items'; at: number; exchangeId: number | null; changes: ItemChangeView[] };
+
+/** Everything that happened to one phone, newest first. */
+export interface DeviceTimeline {
+  mac: string;
+  entries: TimelineEntry[];
+  /** Entries were left out beyond the limits (older history exists). */
+  truncated: boolean;
+}
+
+export const ROLLOUT_PHASES = ['queued', 'contacted', 'busy', 'done', 'failed', 'unreachable'] as const;
+/**
+ * Where one phone of a rollout stands: queued (nothing sent yet), contacted (contact-me sent, or
+ * the job is on its way), busy (in a call: waits), done, failed, unreachable (contact-me failed).
+ */
+export type RolloutPhase = (typeof ROLLOUT_PHASES)[number];
+
+export interface RolloutDevice {
+  mac: string;
+  e164: string | null;
+  jobId: number | null;
+  jobState: JobState | null;
+  phase: RolloutPhase;
+  /** Why it failed or cannot be reached. */
+  error: string | null;
+  /** The interaction to open its ladder at (the newest since the rollout started), if any. */
+  interactionId: number | null;
+}
+
+export interface RolloutSummary {
+  /** `j<created>-<kind>` for bulk jobs, `b-<run id>` for a bootstrap run. */
+  id: string;
+  kind: 'jobs' | 'bootstrap';
+  /** The job kind (WriteItems, Restart, …, Bootstrap). */
+  jobKind: JobKind;
+  started: number;
+  total: number;
+  counts: Record<RolloutPhase, number>;
+  /** Every phone is done or failed. */
+  finished: boolean;
+}
+
+export interface Rollout extends RolloutSummary {
+  devices: RolloutDevice[];
+}
+
+export interface RetryResult {
+  /** The rollout the retries form (their own, new one), or null when nothing was retried. */
+  rolloutId: string | null;
+  retried: number;
+  /** Failed phones not retried, and why. */
+  skipped: { mac: string; reason: string }[];
+}
+
 export interface FileResult {
   filename: string;
   mimeType: string;
@@ -304,6 +387,20 @@ export interface LocalDlsCommands {
    * the status then shows it.
    */
   setTlsProfile(listener: TlsListener, profile: TlsProfileName): Promise<void>;
+  /** Every exchange a filter selects (the same filter as listExchanges), as HAR or JSON; refused over the export limits. */
+  exportTraffic(filter: ExchangeFilter, format: ExportFormat): Promise<ExportResult>;
+  getInteraction(id: number): Promise<InteractionLadder>;
+  getDeviceTimeline(mac: string): Promise<DeviceTimeline>;
+  /** Bulk jobs and bootstrap runs, newest first. */
+  listRollouts(): Promise<RolloutSummary[]>;
+  getRollout(id: string): Promise<Rollout>;
+  /** Queues the failed jobs of a rollout again (a rollout of their own). */
+  retryFailed(id: string): Promise<RetryResult>;
+  /**
+   * The TLS key log of the running service (NSS format, for Wireshark): a file name starts it, null
+   * stops it. For this run only, never stored.
+   */
+  setTlsKeyLog(path: string | null): Promise<{ path: string | null }>;
 }
 
 /** Events: each returns its unsubscribe function. */
@@ -347,6 +444,13 @@ export const API_METHODS = [
   'getBootstrapRun',
   'bootstrapPinSheet',
   'setTlsProfile',
+  'exportTraffic',
+  'getInteraction',
+  'getDeviceTimeline',
+  'listRollouts',
+  'getRollout',
+  'retryFailed',
+  'setTlsKeyLog',
 ] as const satisfies readonly ApiMethod[];
 
 // Compile-time check that API_METHODS names every command.

@@ -25,6 +25,11 @@ import {
   type ProfileInput,
   type SecureStatus,
   type ServiceStatus,
+  type DeviceTimeline,
+  type InteractionLadder,
+  type RetryResult,
+  type Rollout,
+  type RolloutSummary,
 } from '../../src/shared/api';
 import catalogue from '../../src/shared/item-catalogue.json';
 import type { ExchangeSummary, ItemValue, Job, JobKind, Profile } from '../../src/shared/model';
@@ -146,7 +151,7 @@ export class FakeApi implements LocalDlsApi {
         { name: 'function-key-def', index: 2, value: 'line', status: null, secret: false },
       ]),
       response: message('<DLSMessage><Message nonce="N1"><Action>ReadAllItems</Action></Message></DLSMessage>', []),
-      tls: { protocol: s.tlsProtocol, cipher: s.tlsCipher, legacy: false },
+      tls: { protocol: s.tlsProtocol, cipher: s.tlsCipher, legacy: false, clientCertificate: null },
       interaction: { id: 1, mac: s.mac, peer: s.peerAddress, listener: 'default', reason: 'start-up', started: s.started, ended: s.ended + 100, endReason: 'CleanUp' },
       chain: this.rows.filter((x) => x.interactionId === s.interactionId).slice(0, 5),
     };
@@ -267,6 +272,44 @@ export class FakeApi implements LocalDlsApi {
     this.command('setTlsProfile', [listener, profile]);
     this.status = { ...this.status, listeners: this.status.listeners.map((l) => (l.kind === listener ? { ...l, tlsProfile: profile } : l)) };
     for (const l of this.statusListeners) l(this.status);
+  }
+
+  // The inspector's views are tested against the real service (test/e2e, test/commands); here
+  // they only need to answer.
+  async exportTraffic(filter: ExchangeFilter, format: 'json' | 'har') {
+    this.command('exportTraffic', [filter, format]);
+    return { filename: `localdls-exchanges.${format}`, mimeType: 'application/json', content: '{}', count: 0 };
+  }
+
+  async getInteraction(id: number): Promise<InteractionLadder> {
+    this.command('getInteraction', [id]);
+    const exchanges = this.rows.filter((x) => x.interactionId === id);
+    return { interaction: { id, mac: exchanges[0]?.mac ?? null, peer: '192.0.2.10', listener: 'default', reason: 'start-up', started: 0, ended: null, endReason: null }, exchanges, previousId: null, nextId: null };
+  }
+
+  async getDeviceTimeline(mac: string): Promise<DeviceTimeline> {
+    this.command('getDeviceTimeline', [mac]);
+    return { mac, entries: [], truncated: false };
+  }
+
+  async listRollouts(): Promise<RolloutSummary[]> {
+    this.command('listRollouts', []);
+    return [];
+  }
+
+  async getRollout(id: string): Promise<Rollout> {
+    this.command('getRollout', [id]);
+    throw new Error(`no rollout ${id}`);
+  }
+
+  async retryFailed(id: string): Promise<RetryResult> {
+    this.command('retryFailed', [id]);
+    return { rolloutId: null, retried: 0, skipped: [] };
+  }
+
+  async setTlsKeyLog(path: string | null) {
+    this.command('setTlsKeyLog', [path]);
+    return { path };
   }
 
   async getDevice(mac: string): Promise<DeviceDetail> {

@@ -7,7 +7,7 @@
 import { networkInterfaces as osNetworkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import packageJson from '../../../package.json';
 import { CATALOGUE } from '../../shared/catalogue';
-import { ApiArgumentError, ApiError, isApiMethod, type AddJobsResult, type BootstrapOptions, type BootstrapRun, type CatalogueEntry, type ContactResult, type DeviceView, type FileResult, type JobFilter, type JobList, type JobSpec, type ProfileApplyResult, type ProfileInput, type SecureStatus, type ApiEvent, type ApiEventPayloads, type ApiMethod, type DeviceDetail, type ExchangeDetail, type ExchangeFilter, type ExchangeList, type ExchangePage, type ExportFormat, type ExportResult, type HostAddress, type ListenerStatus, type LocalDlsApi, type ServiceStatus, type TlsListener, type TlsProfileName, type Unsubscribe } from '../../shared/api';
+import { ApiArgumentError, ApiError, isApiMethod, type AddJobsResult, type BootstrapOptions, type BootstrapRun, type CatalogueEntry, type ContactResult, type DeviceView, type FileResult, type JobFilter, type JobList, type JobSpec, type ProfileApplyResult, type ProfileInput, type SecureStatus, type ApiEvent, type ApiEventPayloads, type ApiMethod, type DeviceDetail, type ExchangeDetail, type ExchangeFilter, type ExchangeList, type ExchangePage, type ExportFormat, type ExportResult, type HostAddress, type ListenerStatus, type LocalDlsApi, type ServiceStatus, type TlsListener, type TlsProfileName, type Unsubscribe, type DeviceTimeline, type InteractionLadder, type RetryResult, type Rollout, type RolloutSummary } from '../../shared/api';
 import { API_ARGS } from '../../shared/api-args';
 import type { ExchangeSummary, Job, Profile } from '../../shared/model';
 import * as commands from '../commands';
@@ -40,7 +40,7 @@ export interface ApiOptions {
 }
 
 /** What the API needs of the Service: the store and its exchanges; contact-me and Secure Mode when present. */
-export type ApiService = Pick<Service, 'store' | 'onExchange'> & Partial<Pick<Service, 'contacts' | 'pki' | 'keyProtector' | 'setTlsProfile'>>;
+export type ApiService = Pick<Service, 'store' | 'onExchange'> & Partial<Pick<Service, 'contacts' | 'pki' | 'keyProtector' | 'setTlsProfile' | 'setTlsKeyLog' | 'tlsKeyLogPath'>>;
 
 /** Job changes are read back this far, so a change committed a little late by another process is not missed. */
 const JOB_LOOKBACK_MS = 5000;
@@ -108,6 +108,14 @@ export class LocalDlsApiHost implements LocalDlsApi {
               await setTls(which, chosen);
               this.listeners = this.listeners.map((l) => (l.kind === which ? { ...l, tlsProfile: chosen } : l));
               this.emit('status', this.status());
+            },
+          }
+        : {}),
+      ...(service.setTlsKeyLog
+        ? {
+            setTlsKeyLog: (path: string | null) => {
+              service.setTlsKeyLog!(path);
+              return service.tlsKeyLogPath ?? null;
             },
           }
         : {}),
@@ -231,6 +239,34 @@ export class LocalDlsApiHost implements LocalDlsApi {
 
   bootstrapPinSheet(runId: string, format: 'csv' | 'html'): Promise<FileResult> {
     return commands.bootstrapPinSheet(this.ctx, runId, format);
+  }
+
+  exportTraffic(filter: ExchangeFilter, format: ExportFormat): Promise<ExportResult> {
+    return commands.exportTraffic(this.ctx, filter, format);
+  }
+
+  getInteraction(id: number): Promise<InteractionLadder> {
+    return commands.getInteraction(this.ctx, id);
+  }
+
+  getDeviceTimeline(mac: string): Promise<DeviceTimeline> {
+    return commands.getDeviceTimeline(this.ctx, mac);
+  }
+
+  listRollouts(): Promise<RolloutSummary[]> {
+    return commands.listRollouts(this.ctx);
+  }
+
+  getRollout(id: string): Promise<Rollout> {
+    return commands.getRollout(this.ctx, id);
+  }
+
+  retryFailed(id: string): Promise<RetryResult> {
+    return commands.retryFailed(this.ctx, id);
+  }
+
+  setTlsKeyLog(path: string | null): Promise<{ path: string | null }> {
+    return commands.setTlsKeyLog(this.ctx, path);
   }
 
   // --- events ----------------------------------------------------------------------------------

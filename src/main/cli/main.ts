@@ -15,6 +15,7 @@ import { DEVICES_USAGE, devicesCommand, ITEMS_USAGE, itemsCommand } from './devi
 import { UsageError, type Out } from './format';
 import { JOB_USAGE, jobCommand } from './job';
 import { PROFILE_USAGE, profileCommand } from './profile';
+import { ROLLOUT_USAGE, rolloutCommand } from './rollout';
 import { SERVE_USAGE, serve } from './serve';
 import { TRAFFIC_USAGE, trafficCommand } from './traffic';
 
@@ -28,9 +29,10 @@ const COMMANDS: Record<string, CliCommand> = {
   serve: { summary: 'run the provisioning service without the desktop app', usage: SERVE_USAGE, run: serve },
   devices: { summary: 'list the devices that have contacted the service', usage: DEVICES_USAGE, run: devicesCommand },
   items: { summary: "show a device's current items (secrets masked unless --reveal)", usage: ITEMS_USAGE, run: itemsCommand },
-  traffic: { summary: 'list the recorded exchanges, or follow them live', usage: TRAFFIC_USAGE, run: trafficCommand },
+  traffic: { summary: 'list the recorded exchanges (filtered), follow them live, export them as HAR or JSON', usage: TRAFFIC_USAGE, run: trafficCommand },
   job: { summary: 'queue, list and cancel provisioning jobs (write, read, restart, files, firmware)', usage: JOB_USAGE, run: jobCommand },
   profile: { summary: 'named item sets: set, show, apply (writes only what differs), plug & play', usage: PROFILE_USAGE, run: profileCommand },
+  rollout: { summary: 'bulk jobs as rollouts: where each phone stands, retry the failed ones', usage: ROLLOUT_USAGE, run: rolloutCommand },
   contact: { summary: 'send contact-me so phones call back now (respects their contact gap)', usage: CONTACT_USAGE, run: contactCommand },
   bootstrap: { summary: 'move phones to Secure Mode (with or without PIN), print the PIN sheet', usage: BOOTSTRAP_USAGE, run: bootstrapCommand },
   ca: { summary: "show, import or export the site's certificate authority", usage: CA_USAGE, run: caCommand },

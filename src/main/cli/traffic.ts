@@ -1,14 +1,35 @@
-/** `localdls traffic`: the recorded exchanges, followed live, and purging old ones. */
+/** `localdls traffic`: the recorded exchanges (filtered), followed live, exported, and purging old ones. */
+import { writeFileSync } from 'node:fs';
+import type { ExchangeFilter } from '../../shared/api';
+import { EXCHANGE_KINDS, LISTENER_KINDS } from '../../shared/constants';
 import type { ExchangeSummary } from '../../shared/model';
 import * as commands from '../commands';
+import { accessError } from '../files/private-files';
 import { cliContext, openStore, withContext, type CliIo } from './context';
 import { macOf, noPositionals, parseCli, UsageError } from './format';
 
-export const TRAFFIC_USAGE = `localdls traffic [--data-dir D] [--mac M] [--limit N] [--follow] [--json]
+export const TRAFFIC_USAGE = `localdls traffic [list] [--data-dir D] [FILTERS] [--limit N] [--follow] [--json]
+       localdls traffic export --format har|json --output FILE [--data-dir D] [FILTERS]
        localdls traffic purge --older-than <N>d|<N>h [--data-dir D] [--json]
 
 Lists the newest exchanges (default 50), oldest first. --follow keeps printing new ones
 while \`serve\` runs, until Ctrl-C.
+
+FILTERS, the same as the traffic view's (list and export take them alike):
+  --mac M            one device (any MAC spelling)
+  --device TEXT      part of a MAC or a peer address
+  --reason R         the phone's ReasonForContact (start-up, solicited, reply-to, …)
+  --action A         our answer's Action (WriteItems, CleanUp, …)
+  --status S         200, 4xx, an HTTP status, or a reply status (accepted, failed, busy, tls)
+  --listener L       ${LISTENER_KINDS.join(', ')}
+  --kind K           ${EXCHANGE_KINDS.join(', ')}
+  --errors           only refusals, failed handshakes, HTTP >= 400 and failed/busy replies
+  --interaction N    one interaction
+  --text T           text in the bodies or the summary fields
+
+export writes every exchange the filters select to FILE as HAR 1.2 (opens in browser
+developer tools and most HTTP tools) or as JSON, secret item values masked. Failed TLS
+handshakes, which have no HTTP, go to the HAR's "_tlsErrors".
 
 purge deletes the exchanges older than the given age (days or hours), and the finished
 interactions nothing refers to any more, in small batches: \`serve\` may keep running.
@@ -16,26 +37,64 @@ It prints how many rows were removed and how much space was freed.
 
 Examples:
   localdls traffic --data-dir ./site-a --follow
+  localdls traffic list --data-dir ./site-a --errors --limit 20
+  localdls traffic export --data-dir ./site-a --mac 00:1A:E8:00:00:01 --format har --output phone.har
   localdls traffic purge --data-dir ./site-a --older-than 30d`;
+
+/** The filter flags, shared by list and export. */
+const FILTER_OPTIONS = {
+  mac: { type: 'string' }, device: { type: 'string' }, reason: { type: 'string' }, action: { type: 'string' }, status: { type: 'string' },
+  listener: { type: 'string' }, kind: { type: 'string' }, errors: { type: 'boolean' }, interaction: { type: 'string' }, text: { type: 'string' },
+} as const;
+
+type FilterValues = { [K in keyof typeof FILTER_OPTIONS]?: (typeof FILTER_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+
+/** The ExchangeFilter of the flags; the command checks it (same words as the UI's). */
+function filterOf(v: FilterValues): ExchangeFilter {
+  if (v.mac !== undefined && v.device !== undefined) throw new UsageError('give --mac or --device, not both');
+  if (v.interaction !== undefined && !/^\d{1,15}$/.test(v.interaction)) throw new UsageError(`--interaction must be an interaction id (a whole number), not "${v.interaction}"`);
+  if (v.listener !== undefined && !(LISTENER_KINDS as readonly string[]).includes(v.listener)) throw new UsageError(`--listener must be one of ${LISTENER_KINDS.join(', ')}, not "${v.listener}"`);
+  if (v.kind !== undefined && !(EXCHANGE_KINDS as readonly string[]).includes(v.kind)) throw new UsageError(`--kind must be one of ${EXCHANGE_KINDS.join(', ')}, not "${v.kind}"`);
+  const filter: ExchangeFilter = {};
+  if (v.mac !== undefined) filter.device = macOf(v.mac);
+  if (v.device !== undefined) filter.device = v.device;
+  if (v.reason !== undefined) filter.reason = v.reason;
+  if (v.action !== undefined) filter.action = v.action;
+  if (v.status !== undefined) filter.status = v.status;
+  if (v.listener !== undefined) filter.listener = v.listener as ExchangeFilter['listener'];
+  if (v.kind !== undefined) filter.kind = v.kind as ExchangeFilter['kind'];
+  if (v.errors) filter.errorsOnly = true;
+  if (v.interaction !== undefined) filter.interactionId = Number(v.interaction);
+  if (v.text !== undefined) filter.text = v.text;
+  return filter;
+}
+
+const pick = (v: Record<string, unknown>): FilterValues => Object.fromEntries(Object.keys(FILTER_OPTIONS).filter((k) => v[k] !== undefined).map((k) => [k, v[k]])) as FilterValues;
 
 export async function trafficCommand(args: string[], io: CliIo): Promise<number> {
   if (args[0] === 'purge') return trafficPurge(args.slice(1), io);
-  const { values: v, positionals } = parseCli(args, { 'data-dir': { type: 'string' }, mac: { type: 'string' }, limit: { type: 'string' }, follow: { type: 'boolean' }, json: { type: 'boolean' } });
+  if (args[0] === 'export') return trafficExport(args.slice(1), io);
+  const { values: v, positionals } = parseCli(args[0] === 'list' ? args.slice(1) : args, {
+    'data-dir': { type: 'string' }, ...FILTER_OPTIONS, limit: { type: 'string' }, follow: { type: 'boolean' }, json: { type: 'boolean' },
+  });
   noPositionals(positionals);
   const limit = v.limit === undefined ? 50 : Number(v.limit);
   if (!/^\d{1,5}$/.test(v.limit ?? '50') || limit < 1 || limit > 10_000) throw new UsageError(`--limit must be a whole number from 1 to 10000, not "${v.limit}"`);
-  const mac = v.mac === undefined ? undefined : macOf(v.mac);
+  const filter = filterOf(pick(v));
   const store = openStore(v['data-dir'], 'read');
   const ctx = cliContext(store);
   const print = (x: ExchangeSummary) => io.out(v.json ? JSON.stringify(x) : trafficLine(x));
+  // The newest `limit` matching rows, oldest first; then (follow) the matching rows after the last.
+  const page = async (afterId?: number) =>
+    (await commands.listExchanges(ctx, filter, { limit: afterId === undefined ? limit : 1000, counts: false, ...(afterId === undefined ? {} : { afterId }) })).exchanges;
   try {
-    const rows = await commands.recentTraffic(ctx, { ...(mac ? { mac } : {}), limit });
+    const rows = await page();
     rows.forEach(print);
     if (!v.follow) return 0;
-    let last = rows.at(-1)?.id ?? store.exchanges({ limit: 1 })[0]?.id ?? 0;
+    let last = Math.max(rows.at(-1)?.id ?? 0, store.exchanges({ limit: 1 })[0]?.id ?? 0);
     await new Promise<void>((done) => {
       const timer = setInterval(() => {
-        void commands.recentTraffic(ctx, { ...(mac ? { mac } : {}), afterId: last, limit: 1000 }).then((next) => {
+        void page(last).then((next) => {
           for (const x of next) {
             print(x);
             last = x.id;
@@ -53,6 +112,28 @@ export async function trafficCommand(args: string[], io: CliIo): Promise<number>
     store.close();
   }
   return 0;
+}
+
+async function trafficExport(args: string[], io: CliIo): Promise<number> {
+  const { values: v, positionals } = parseCli(args, { 'data-dir': { type: 'string' }, ...FILTER_OPTIONS, format: { type: 'string' }, output: { type: 'string' }, json: { type: 'boolean' } });
+  noPositionals(positionals);
+  if (v.format !== 'har' && v.format !== 'json') throw new UsageError(v.format === undefined ? '--format is required: har or json' : `--format must be har or json, not "${v.format}"`);
+  if (!v.output) throw new UsageError('--output is required: the file to write, e.g. --output traffic.har');
+  const filter = filterOf(pick(v));
+  const store = openStore(v['data-dir'], 'read');
+  try {
+    const result = await commands.exportTraffic(cliContext(store), filter, v.format);
+    try {
+      writeFileSync(v.output, result.content, { mode: 0o600 });
+    } catch (e) {
+      throw accessError(e, v.output, 'write the export to');
+    }
+    if (v.json) io.out(JSON.stringify({ event: 'exported', format: v.format, count: result.count, output: v.output }));
+    else io.out(`wrote ${result.count} exchange${result.count === 1 ? '' : 's'} as ${v.format.toUpperCase()} to ${v.output} (secret item values masked)`);
+    return 0;
+  } finally {
+    store.close();
+  }
 }
 
 async function trafficPurge(args: string[], io: CliIo): Promise<number> {

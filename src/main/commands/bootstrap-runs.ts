@@ -30,6 +30,8 @@ interface RunState {
   /** MAC → PIN, in memory only, for the PIN sheet. */
   pins: Map<string, string>;
   finishedAt: number | null;
+  /** How to bootstrap its failed phones again ("retry failed"); null when the PIN was given by hand. */
+  retryOptions: BootstrapOptions | null;
 }
 
 /** Finished runs are kept this long (their states, not their PINs) for a reloaded page. */
@@ -71,7 +73,8 @@ export class BootstrapRuns {
       pinsAvailable: false,
       devices,
     };
-    const state: RunState = { run, pins: new Map(), finishedAt: null };
+    const retryOptions = options.pin === 'none' || options.pin === 'auto' ? { ...options } : null;
+    const state: RunState = { run, pins: new Map(), finishedAt: null, retryOptions };
     this.runs.set(run.id, state);
     const choice: PinChoice = pinChoiceOf(options.pin, options.pinDigits);
     void this.prepare(state, secure, choice, options.maxPinRetries);
@@ -83,6 +86,18 @@ export class BootstrapRuns {
     const state = this.runs.get(id);
     if (!state) throw new ApiError('not-found', `no bootstrap run ${id} (runs are kept while the service runs, and for an hour after they finish)`);
     return snapshot(state.run);
+  }
+
+  /** The runs kept (under way, or finished within the hour), newest first. */
+  list(): BootstrapRun[] {
+    this.sweep();
+    return [...this.runs.values()].map((s) => snapshot(s.run)).sort((a, b) => b.started - a.started);
+  }
+
+  /** The options to bootstrap a run's failed phones again with, or null (a PIN given by hand is not kept). */
+  retryOptions(id: string): BootstrapOptions | null {
+    this.get(id);
+    return this.runs.get(id)?.retryOptions ?? null;
   }
 
   pinSheet(id: string, format: 'csv' | 'html'): FileResult {

@@ -30,6 +30,8 @@ export interface CommandContext {
   readonly contacts?: Pick<Contacts, 'contactMany'>;
   /** Applies a TLS profile to a running listener; absent where no service runs. */
   readonly setTlsProfile?: (listener: TlsListener, profile: TlsProfileName) => Promise<void>;
+  /** Starts (file) or stops (null) the running service's TLS key log; returns the file in use. */
+  readonly setTlsKeyLog?: (path: string | null) => string | null;
   /** Told after a command changed jobs or devices, so live views show it at once. */
   readonly changed?: () => void;
   /** The UI's bootstrap runs (kept by the running service, with their PINs in memory). */

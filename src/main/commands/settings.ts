@@ -7,3 +7,13 @@ export const setTlsProfile = defineCommand('setTlsProfile', API_ARGS.setTlsProfi
   if (!ctx.setTlsProfile) throw new ApiError('unavailable', 'the TLS profile cannot be changed here: the service is not running');
   await ctx.setTlsProfile(listener, profile);
 });
+
+/** Starts or stops the running service's TLS key log (for this run only; see app/tls-keylog.ts). */
+export const setTlsKeyLog = defineCommand('setTlsKeyLog', API_ARGS.setTlsKeyLog, (ctx, path): { path: string | null } => {
+  if (!ctx.setTlsKeyLog) throw new ApiError('unavailable', 'the TLS key log can only be switched in a running service (the app, or serve --tls-keylog)');
+  try {
+    return { path: ctx.setTlsKeyLog(path) };
+  } catch (e) {
+    throw new ApiError('bad-argument', e instanceof Error ? e.message : String(e));
+  }
+});

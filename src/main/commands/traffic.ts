@@ -38,7 +38,7 @@ export const getExchange = defineCommand('getExchange', API_ARGS.getExchange, (c
     summary,
     request: messageView(x, 'request'),
     response: messageView(x, 'response'),
-    tls: { protocol: x.tlsProtocol, cipher: x.tlsCipher, legacy: isLegacyProtocol(x.tlsProtocol) },
+    tls: { protocol: x.tlsProtocol, cipher: x.tlsCipher, legacy: isLegacyProtocol(x.tlsProtocol), clientCertificate: x.clientCertificate ?? null },
     interaction,
     chain,
   };
@@ -50,7 +50,23 @@ export const revealExchangeItem = defineCommand('revealExchangeItem', API_ARGS.r
   return item.value;
 });
 
-export const exportExchanges = defineCommand('exportExchanges', API_ARGS.exportExchanges, (ctx, ids, format): ExportResult => {
+export const exportExchanges = defineCommand('exportExchanges', API_ARGS.exportExchanges, (ctx, ids, format): ExportResult => exportOf(ctx, ids, format));
+
+/** Most exchanges one filtered export takes (the newest ones); the body limit applies as well. */
+export const EXPORT_FILTER_LIMIT = 100_000;
+
+/**
+ * Every exchange a filter selects, as HAR or JSON: the same filter as the traffic list (UI) and
+ * `traffic list` (CLI), its `limit` the newest that many. Refuses a selection over the limits
+ * rather than cut it silently.
+ */
+export const exportTraffic = defineCommand('exportTraffic', API_ARGS.exportTraffic, (ctx, filter, format): ExportResult => {
+  const ids = ctx.store.inspector.exchangeIds(filter, EXPORT_FILTER_LIMIT + 1);
+  if (ids.length > EXPORT_FILTER_LIMIT) throw new ApiError('too-large', `the filter selects over ${EXPORT_FILTER_LIMIT} exchanges: narrow it (device, time, status) and export in parts`);
+  return exportOf(ctx, ids, format);
+});
+
+function exportOf(ctx: CommandContext, ids: readonly number[], format: 'har' | 'json'): ExportResult {
   const exchanges: Exchange[] = [];
   let size = 0;
   for (const id of [...new Set(ids)].sort((a, b) => a - b)) {
@@ -62,7 +78,7 @@ export const exportExchanges = defineCommand('exportExchanges', API_ARGS.exportE
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   const content = format === 'har' ? JSON.stringify(toHar(exchanges), null, 2) : JSON.stringify(toJsonExport(exchanges), null, 2);
   return { filename: `localdls-exchanges-${stamp}.${format}`, mimeType: 'application/json', content, count: exchanges.length };
-});
+}
 
 export const clearView = defineCommand('clearView', API_ARGS.clearView, (ctx): { throughId: number } => ({ throughId: newestExchangeId(ctx.store.db) }));
 

@@ -7,7 +7,10 @@ import type { Device, DeviceItem, Exchange, ExchangeSummary, Interaction, Listen
 import type { Item } from '../wpi';
 import { openDatabase } from './data-dir';
 import { SUMMARY_COLUMNS, toExchange, toSummary, type ExchangeRow } from './exchange-rows';
+import { InspectorQueries } from './inspector-queries';
+import { ItemHistory } from './item-history';
 import { JobTables, type JobChange, type NewJob, type ReturnLimits } from './jobs';
+import { RolloutRows } from './rollout-rows';
 
 export interface StoreOptions {
   /** Path to a better_sqlite3.node built for the running runtime (the Electron app passes its own). */
@@ -116,6 +119,12 @@ export class Store {
   readonly jobs: JobTables;
   /** What opening the data folder changed or wants said (modes narrowed, a read-only copy); `serve` prints it. */
   readonly notices: string[];
+  /** Old -> new of every item value, per commit (device timeline). */
+  readonly itemHistory: ItemHistory;
+  /** Read-only queries of the inspector's views (ladder, timeline, rollouts, exports). */
+  readonly inspector: InspectorQueries;
+  /** Bulk jobs as rollouts, and retrying their failed jobs. */
+  readonly rollouts: RolloutRows;
   private readonly st: Record<string, Statement>;
 
   constructor(
@@ -127,6 +136,9 @@ export class Store {
     this.notices = opened.notices;
     this.st = this.prepare();
     this.jobs = new JobTables(this.db);
+    this.itemHistory = new ItemHistory(this.db);
+    this.inspector = new InspectorQueries(this.db);
+    this.rollouts = new RolloutRows(this.db);
   }
 
   private prepare(): Record<string, Statement> {
@@ -185,6 +197,7 @@ export class Store {
       } else if (mac) {
         this.st.touchDevice!.run({ mac, at, lastAddress: record.peerAddress });
       }
+      const itemChanges = mac ? this.itemHistory.diff(mac, changes.replaceItems, changes.mergeItems) : [];
       if (mac && changes.replaceItems) {
         this.st.deleteItems!.run(mac);
         this.writeItems(mac, changes.replaceItems, at);
@@ -222,6 +235,7 @@ export class Store {
           responseBody: Buffer.from(record.responseBody),
         }).lastInsertRowid,
       );
+      if (mac && itemChanges.length) this.itemHistory.record(mac, itemChanges, exchangeId, at);
       if (interaction !== null && changes.endInteraction) {
         this.st.endInteraction!.run({ id: interaction, at, why: changes.endInteraction, mac: mac ?? null });
       }

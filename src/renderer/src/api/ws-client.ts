@@ -185,6 +185,13 @@ export class WsApiClient implements LocalDlsApi {
   getBootstrapRun: LocalDlsApi['getBootstrapRun'] = (runId) => this.call('getBootstrapRun', [runId]);
   bootstrapPinSheet: LocalDlsApi['bootstrapPinSheet'] = (runId, format) => this.call('bootstrapPinSheet', [runId, format]);
   setTlsProfile: LocalDlsApi['setTlsProfile'] = (listener, profile) => this.call('setTlsProfile', [listener, profile]);
+  exportTraffic: LocalDlsApi['exportTraffic'] = (filter, format) => this.call('exportTraffic', [filter, format]);
+  getInteraction: LocalDlsApi['getInteraction'] = (id) => this.call('getInteraction', [id]);
+  getDeviceTimeline: LocalDlsApi['getDeviceTimeline'] = (mac) => this.call('getDeviceTimeline', [mac]);
+  listRollouts: LocalDlsApi['listRollouts'] = () => this.call('listRollouts', []);
+  getRollout: LocalDlsApi['getRollout'] = (id) => this.call('getRollout', [id]);
+  retryFailed: LocalDlsApi['retryFailed'] = (id) => this.call('retryFailed', [id]);
+  setTlsKeyLog: LocalDlsApi['setTlsKeyLog'] = (path) => this.call('setTlsKeyLog', [path]);
   onExchanges: LocalDlsApi['onExchanges'] = (l) => this.on('exchanges', l);
   onDevicesChanged: LocalDlsApi['onDevicesChanged'] = (l) => this.on('devicesChanged', l);
   onStatus: LocalDlsApi['onStatus'] = (l) => this.on('status', l);

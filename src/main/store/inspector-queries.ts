@@ -1,0 +1,82 @@
+/**
+ * Read-only queries of the inspector's views: a device's interactions with their counts, its item
+ * changes with the interaction they belong to, its contact-me attempts, and the ids a traffic
+ * filter selects (for exports). Parameterised SQL only.
+ */
+import type { Database } from 'better-sqlite3';
+import type { ExchangeFilter } from '../../shared/api';
+import type { ExchangeSummary, Interaction, Job, ListenerKind } from '../../shared/model';
+import { filterClauses } from './exchange-filter';
+import { SUMMARY_COLUMNS, toSummary, type ExchangeRow } from './exchange-rows';
+import { listJobsNewest } from './job-queries';
+
+export interface InteractionWithCounts extends Interaction {
+  exchanges: number;
+  errors: number;
+}
+
+export interface ItemChangeInContext {
+  id: number;
+  exchangeId: number | null;
+  interactionId: number | null;
+  at: number;
+  name: string;
+  index: number | null;
+  oldValue: string | null;
+  newValue: string | null;
+}
+
+/** The same expression as the exchanges_errors index (migration 4) and exchange-filter.ts. */
+const IS_ERROR = "(x.kind = 'tls-failure' OR x.error IS NOT NULL OR x.http_status >= 400 OR x.reply_status IN ('failed', 'busy'))";
+
+export class InspectorQueries {
+  constructor(private readonly db: Database) {}
+
+  /** A device's interactions, newest first, with how many exchanges and errors each had. */
+  interactionsOf(mac: string, limit: number): InteractionWithCounts[] {
+    const rows = this.db
+      .prepare(
+        `SELECT i.*, (SELECT count(*) FROM exchanges x WHERE x.interaction_id = i.id) AS n,
+           (SELECT count(*) FROM exchanges x WHERE x.interaction_id = i.id AND ${IS_ERROR}) AS errors
+         FROM interactions i WHERE i.mac = ? ORDER BY i.id DESC LIMIT ?`,
+      )
+      .all(mac, limit) as { id: number; mac: string | null; peer: string; listener: ListenerKind; reason: string | null; started: number; ended: number | null; end_reason: string | null; n: number; errors: number }[];
+    return rows.map((r) => ({
+      id: r.id, mac: r.mac, peer: r.peer, listener: r.listener, reason: r.reason, started: r.started, ended: r.ended, endReason: r.end_reason, exchanges: r.n, errors: r.errors,
+    }));
+  }
+
+  /** A device's item changes, newest first, each with the interaction of the exchange that made it. */
+  itemChangesOf(mac: string, limit: number): ItemChangeInContext[] {
+    const rows = this.db
+      .prepare(
+        `SELECT c.id, c.exchange_id, x.interaction_id, c.at, c.name, c.idx, c.old_value, c.new_value
+         FROM item_changes c LEFT JOIN exchanges x ON x.id = c.exchange_id WHERE c.mac = ? ORDER BY c.id DESC LIMIT ?`,
+      )
+      .all(mac, limit) as { id: number; exchange_id: number | null; interaction_id: number | null; at: number; name: string; idx: number | null; old_value: string | null; new_value: string | null }[];
+    return rows.map((r) => ({ id: r.id, exchangeId: r.exchange_id, interactionId: r.interaction_id, at: r.at, name: r.name, index: r.idx, oldValue: r.old_value, newValue: r.new_value }));
+  }
+
+  /** A device's exchanges outside interactions (contact-me, DCMP, refusals), newest first. */
+  looseExchangesOf(mac: string, limit: number): ExchangeSummary[] {
+    return (this.db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM exchanges WHERE mac = ? AND interaction_id IS NULL ORDER BY id DESC LIMIT ?`).all(mac, limit) as ExchangeRow[]).map(toSummary);
+  }
+
+  /** A device's newest jobs (unmasked: callers mask). */
+  jobsOf(mac: string, limit: number): Job[] {
+    return listJobsNewest(this.db, { mac, limit }).jobs;
+  }
+
+  /** The device's newest interaction that started at or after `since` (a job's ladder). */
+  interactionSince(mac: string, since: number): number | null {
+    const r = this.db.prepare(`SELECT id FROM interactions WHERE mac = ? AND started >= ? ORDER BY id DESC LIMIT 1`).get(mac, since) as { id: number } | undefined;
+    return r?.id ?? null;
+  }
+
+  /** The ids a traffic filter selects, oldest first, at most `limit` (one more tells there are more). */
+  exchangeIds(filter: ExchangeFilter, limit: number): number[] {
+    const w = filterClauses(filter);
+    const sql = `SELECT id FROM exchanges ${w.clauses.length ? `WHERE ${w.clauses.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit`;
+    return (this.db.prepare(sql).all({ ...w.params, limit }) as { id: number }[]).map((r) => r.id).reverse();
+  }
+}

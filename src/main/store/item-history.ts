@@ -1,0 +1,77 @@
+/**
+ * The history of a device's item values: every commit that changes what the phone reported adds
+ * one row per item, old -> new. Values are stored as the items table stores them (key material
+ * already redacted before the commit); the views mask secret items as everywhere else.
+ */
+import type { Database, Statement } from 'better-sqlite3';
+import type { Item } from '../wpi';
+
+export interface ItemChangeRow {
+  name: string;
+  index: number | null;
+  /** null: the item was new. */
+  oldValue: string | null;
+  /** null: the item is gone (a complete read without it). */
+  newValue: string | null;
+}
+
+export interface StoredItemChange extends ItemChangeRow {
+  id: number;
+  mac: string;
+  exchangeId: number | null;
+  at: number;
+}
+
+const key = (name: string, index: number | null | undefined) => `${name}\u0000${index ?? ''}`;
+
+export class ItemHistory {
+  private prepared: Record<'current' | 'insert' | 'forMac', Statement> | null = null;
+
+  constructor(private readonly db: Database) {}
+
+  /** Prepared on first use: a read-only store of an older schema never needs them. */
+  private get st(): Record<'current' | 'insert' | 'forMac', Statement> {
+    const db = this.db;
+    return (this.prepared ??= {
+      current: db.prepare(`SELECT name, idx, value FROM items WHERE mac = ?`),
+      insert: db.prepare(`INSERT INTO item_changes (mac, exchange_id, at, name, idx, old_value, new_value) VALUES (@mac, @exchangeId, @at, @name, @idx, @oldValue, @newValue)`),
+      forMac: db.prepare(`SELECT id, mac, exchange_id, at, name, idx, old_value, new_value FROM item_changes WHERE mac = ? ORDER BY id DESC LIMIT ?`),
+    });
+  }
+
+  /**
+   * What writing `replace` (a complete set) and then `merge` would change, compared with the items
+   * stored now. Call before the items are written.
+   */
+  diff(mac: string, replace: readonly Item[] | undefined, merge: readonly Item[] | undefined): ItemChangeRow[] {
+    if (!replace && !merge) return [];
+    const before = new Map<string, { name: string; index: number | null; value: string }>();
+    for (const r of this.st.current.all(mac) as { name: string; idx: number | null; value: string }[]) before.set(key(r.name, r.idx), { name: r.name, index: r.idx, value: r.value });
+    const after = new Map(before);
+    if (replace) {
+      after.clear();
+      for (const i of replace) after.set(key(i.name, i.index), { name: i.name, index: i.index ?? null, value: i.value });
+    }
+    for (const i of merge ?? []) after.set(key(i.name, i.index), { name: i.name, index: i.index ?? null, value: i.value });
+    const changes: ItemChangeRow[] = [];
+    for (const [k, now] of after) {
+      const was = before.get(k);
+      if (was?.value !== now.value) changes.push({ name: now.name, index: now.index, oldValue: was?.value ?? null, newValue: now.value });
+    }
+    for (const [k, was] of before) if (!after.has(k)) changes.push({ name: was.name, index: was.index, oldValue: was.value, newValue: null });
+    return changes;
+  }
+
+  record(mac: string, changes: readonly ItemChangeRow[], exchangeId: number | null, at: number): void {
+    for (const c of changes) this.st.insert.run({ mac, exchangeId, at, name: c.name, idx: c.index, oldValue: c.oldValue, newValue: c.newValue });
+  }
+
+  /** A device's newest changes first. */
+  forMac(mac: string, limit: number): StoredItemChange[] {
+    return (this.st.forMac.all(mac, limit) as Row[]).map((r) => ({
+      id: r.id, mac: r.mac, exchangeId: r.exchange_id, at: r.at, name: r.name, index: r.idx, oldValue: r.old_value, newValue: r.new_value,
+    }));
+  }
+}
+
+interface Row { id: number; mac: string; exchange_id: number | null; at: number; name: string; idx: number | null; old_value: string | null; new_value: string | null }

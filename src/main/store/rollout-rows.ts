@@ -1,0 +1,51 @@
+/**
+ * Bulk jobs as rollouts: the jobs one `job add` / "Write items" queued for several phones share
+ * their creation time and kind (one transaction, one timestamp), so that pair names the rollout
+ * without a column of its own. Reading groups and their jobs, and queuing again the failed ones.
+ */
+import type { Database } from 'better-sqlite3';
+import type { Job, JobKind } from '../../shared/model';
+import { toJob } from './jobs';
+
+export interface RolloutGroup {
+  created: number;
+  kind: JobKind;
+  source: string | null;
+  total: number;
+}
+
+const COLUMNS = 'id, mac, kind, items, expect, state, attempts, parts_done, created, updated, sent, finished, results, error, source';
+type Row = Parameters<typeof toJob>[0];
+
+export class RolloutRows {
+  constructor(private readonly db: Database) {}
+
+  /** The newest groups of at least two jobs created together. */
+  groups(limit: number): RolloutGroup[] {
+    return this.db
+      .prepare(`SELECT created, kind, min(source) AS source, count(*) AS total FROM jobs GROUP BY created, kind HAVING count(*) > 1 ORDER BY created DESC LIMIT ?`)
+      .all(limit) as RolloutGroup[];
+  }
+
+  /** The jobs of one group, by MAC. */
+  jobs(created: number, kind: string): Job[] {
+    return (this.db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE created = ? AND kind = ? ORDER BY mac, id`).all(created, kind) as Row[]).map(toJob);
+  }
+
+  /**
+   * Queues each failed job of a group again as a new job (same kind, items, expectations; the
+   * sealed secret is not copied: such jobs are refused by the caller). One transaction, one
+   * timestamp, so the retries form a rollout of their own. Returns the new jobs.
+   */
+  retry(jobIds: readonly number[], source: string, at: number): Job[] {
+    const copy = this.db.prepare(`INSERT INTO jobs (mac, kind, items, expect, created, updated, source)
+      SELECT mac, kind, items, expect, @at, @at, @source FROM jobs WHERE id = @id AND state = 'failed' AND secret IS NULL`);
+    const get = this.db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE id = ?`);
+    return this.db.transaction(() =>
+      jobIds.flatMap((id) => {
+        const r = copy.run({ id, at, source });
+        return r.changes ? [toJob(get.get(Number(r.lastInsertRowid)) as Row)] : [];
+      }),
+    )();
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * The inspector's commands over the real handler and store, through the API the UI calls and the
+ * CLI (issue #15, part B): an interaction as a ladder, a device's timeline with the items that
+ * changed (secrets masked), bulk jobs as rollouts with their phases, "retry failed" from either
+ * front end, and filtered exports (HAR 1.2, JSON) from the UI and `traffic export`.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { LocalDlsApiHost } from '../../src/main/bridge/api-host';
+import { phaseOf } from '../../src/main/commands/rollouts';
+import { ApiError } from '../../src/shared/api';
+import type { Device, Job } from '../../src/shared/model';
+import { MASK } from '../../src/shared/secrets';
+import { runCli } from '../support/cli';
+import { FlowHarness } from '../support/handler';
+import { startUpItems } from '../support/messages';
+import { tempDirs } from '../support/tmp';
+import { apiOver, interaction, MAC, PEER } from '../web/api-harness';
+
+const newDir = tempDirs();
+const B = '00:1A:E8:00:00:02';
+const PEER_B = '192.0.2.11';
+const open: { h: FlowHarness; api: LocalDlsApiHost }[] = [];
+afterEach(() => open.splice(0).forEach(({ h, api }) => (api.close(), h.close())));
+
+function site() {
+  const dir = newDir();
+  const h = new FlowHarness(dir);
+  const api = apiOver(h, { dataDir: dir, jobPollMs: 20 });
+  open.push({ h, api });
+  // Jobs are stamped with the wall clock: the phones' exchanges must follow it.
+  h.clock = Date.now();
+  interaction(h);
+  interaction(h, B, PEER_B);
+  const cli = (...args: string[]) => runCli([...args, '--data-dir', dir]);
+  return { dir, h, api, cli };
+}
+
+const apiError = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e as ApiError);
+
+/** The phone at `peer` comes back and answers until CleanUp: a WriteItems with `status` (failed: read only). */
+function answerJobs(h: FlowHarness, peer: string, mac: string, status: 'accepted' | 'failed'): void {
+  h.clock = Math.max(h.clock, Date.now());
+  let answer = h.say(peer, { reason: 'solicited', items: startUpItems(mac) });
+  for (let i = 0; answer.action !== 'CleanUp' && i < 10; i++) {
+    const refuse = status === 'failed' && answer.action === 'WriteItems';
+    answer = h.say(peer, {
+      reason: 'reply-to', action: answer.action, status: refuse ? 'failed' : 'accepted',
+      items:
+        answer.action === 'WriteItems'
+          ? answer.items.map((it) => (refuse ? { ...it, status: 'read only' } : { name: it.name, ...(it.index !== undefined ? { index: it.index } : {}), value: it.value }))
+          : // ReadAllItems: what the phone holds (the store's copy), so the complete read changes nothing.
+            h.store.items(mac).map((it) => ({ name: it.name, ...(it.index !== null ? { index: it.index } : {}), value: it.value })),
+    });
+  }
+}
+
+describe('interaction ladder', () => {
+  it('is every message of one interaction in order, with the device’s previous and next interaction', async () => {
+    const { h, api } = site();
+    interaction(h);
+    const [first, second] = h.store.inspector.interactionsOf(MAC, 10).reverse();
+    const ladder = await api.getInteraction(first!.id);
+    expect(ladder.interaction).toMatchObject({ id: first!.id, mac: MAC, reason: 'start-up', endReason: 'CleanUp' });
+    expect(ladder.exchanges.map((x) => [x.reason, x.action])).toEqual([['start-up', 'ReadAllItems'], ['reply-to', 'CleanUp']]);
+    expect(ladder.exchanges.every((x) => x.interactionId === first!.id)).toBe(true);
+    expect(ladder).toMatchObject({ previousId: null, nextId: second!.id });
+    expect(await api.getInteraction(second!.id)).toMatchObject({ previousId: first!.id, nextId: null });
+    // The other phone's interaction is not a neighbour.
+    expect((await api.getInteraction(second!.id)).exchanges.every((x) => x.mac === MAC)).toBe(true);
+  });
+
+  it('refuses an unknown interaction and a bad id with clear words', async () => {
+    const { api } = site();
+    expect(await apiError(api.getInteraction(999))).toMatchObject({ code: 'not-found', message: expect.stringMatching(/no interaction 999/) });
+    expect(await apiError(api.call('getInteraction', [-1]))).toMatchObject({ code: 'bad-argument' });
+    expect(await apiError(api.call('getInteraction', ['1; DROP TABLE exchanges']))).toMatchObject({ code: 'bad-argument' });
+  });
+});
+
+describe('device timeline', () => {
+  it('shows interactions with the items they changed (old -> new, secrets masked) and jobs queued and finished', async () => {
+    const { h, api } = site();
+    // A second full read in which one value changed and the password changed.
+    const answer = h.say(PEER, { reason: 'local-changes', items: [{ name: 'mac-addr', value: MAC }, { name: 'sntp-addr', value: 'time.example' }, { name: 'user-pwd', value: '654321' }] });
+    expect(answer.status).toBe(200);
+    await api.addJob([MAC], { kind: 'write', items: [{ name: 'sntp-addr', value: 'ntp.site' }] });
+    answerJobs(h, PEER, MAC, 'accepted');
+
+    const t = await api.getDeviceTimeline(MAC);
+    expect(t.mac).toBe(MAC);
+    const at = t.entries.map((e) => e.at);
+    expect([...at].sort((a, b) => b - a)).toEqual(at);
+    const interactions = t.entries.filter((e) => e.kind === 'interaction');
+    expect(interactions.length).toBe(3);
+    const all = interactions.flatMap((e) => e.changes);
+    // The first read: everything new. Then sntp-addr changed twice, the password once.
+    expect(all).toContainEqual({ name: 'sntp-addr', index: null, oldValue: null, newValue: 'pool.ntp.org', secret: false });
+    expect(all).toContainEqual({ name: 'sntp-addr', index: null, oldValue: 'pool.ntp.org', newValue: 'time.example', secret: false });
+    expect(all).toContainEqual({ name: 'sntp-addr', index: null, oldValue: 'time.example', newValue: 'ntp.site', secret: false });
+    expect(all).toContainEqual({ name: 'user-pwd', index: null, oldValue: MASK, newValue: MASK, secret: true });
+    expect(JSON.stringify(t)).not.toMatch(/123456|654321/);
+    const jobs = t.entries.filter((e) => e.kind === 'job');
+    expect(jobs.map((e) => e.event).sort()).toEqual(['finished', 'queued']);
+    // The other phone's history is not in it.
+    expect(JSON.stringify(t)).not.toContain(B);
+    expect(await apiError(api.getDeviceTimeline('00:1A:E8:00:00:99'))).toMatchObject({ code: 'not-found' });
+  });
+
+  it('records nothing when a report changes no value', () => {
+    const { h } = site();
+    // The complete read left mac-addr out; the first report adds it (a change), the second is the same.
+    h.say(PEER, { reason: 'local-changes', items: [{ name: 'mac-addr', value: MAC }] });
+    const before = h.store.itemHistory.forMac(MAC, 1000).length;
+    expect(h.say(PEER, { reason: 'local-changes', items: [{ name: 'mac-addr', value: MAC }, { name: 'sntp-addr', value: 'pool.ntp.org' }] }).status).toBe(200);
+    expect(h.store.itemHistory.forMac(MAC, 1000).length).toBe(before);
+  });
+});
+
+describe('rollouts', () => {
+  it('a bulk job moves from queued to done/failed; the failed phone is one click from its ladder; retry failed from the UI and the CLI', async () => {
+    const { h, api, cli } = site();
+    await api.addJob([MAC, B], { kind: 'write', items: [{ name: 'sntp-addr', value: 'ntp.site' }] });
+    const [listed] = await api.listRollouts();
+    expect(listed).toMatchObject({ kind: 'jobs', jobKind: 'WriteItems', total: 2, finished: false, counts: { queued: 2, done: 0, failed: 0 } });
+
+    answerJobs(h, PEER, MAC, 'accepted');
+    answerJobs(h, PEER_B, B, 'failed');
+    const r = await api.getRollout(listed!.id);
+    expect(r.counts).toMatchObject({ queued: 0, done: 1, failed: 1 });
+    expect(r.finished).toBe(true);
+    const failed = r.devices.find((d) => d.mac === B)!;
+    expect(failed).toMatchObject({ phase: 'failed', jobState: 'failed', error: expect.any(String) });
+    const ladder = await api.getInteraction(failed.interactionId!);
+    expect(ladder.exchanges.some((x) => x.replyStatus === 'failed')).toBe(true);
+
+    // The CLI sees the same rollout and retries it; the retry is a rollout of its own, B only.
+    const shown = await cli('rollout', 'show', r.id, '--json');
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ id: r.id, counts: r.counts });
+    const retried = await cli('rollout', 'retry', r.id);
+    expect(retried.code, retried.stderr).toBe(0);
+    expect(retried.stdout).toMatch(/^queued 1 failed job again as rollout j\d+-WriteItems$/m);
+    const retryId = /rollout (j\d+-WriteItems)/.exec(retried.stdout)![1]!;
+    // Only one phone: not a bulk group, but still a rollout to open by its id.
+    const again = await api.getRollout(retryId);
+    expect(again.devices.map((d) => [d.mac, d.phase])).toEqual([[B, 'queued']]);
+    expect(h.store.jobs.list({}).filter((j) => j.state === 'queued').map((j) => j.mac)).toEqual([B]);
+    // Nothing of the retry has failed (yet): retrying it queues nothing.
+    expect((await api.retryFailed(retryId)).retried).toBe(0);
+
+    const list = await cli('rollout');
+    expect(list.stdout).toContain(r.id);
+    expect(await apiError(api.getRollout('j1-WriteItems'))).toMatchObject({ code: 'not-found' });
+    expect(await apiError(api.call('getRollout', ['../../etc']))).toMatchObject({ code: 'bad-argument' });
+    expect((await cli('rollout', 'show', 'nonsense')).code).not.toBe(0);
+  });
+
+  it('a phone whose contact-me failed is unreachable; busy, sent and done have their own phases', () => {
+    const device = { mac: MAC, lastContactMe: 2000, contactFailures: 2, lastContactError: 'connection refused' } as Device;
+    const job = (state: Job['state']) => ({ id: 1, state, created: 1000, error: null }) as Job;
+    expect(phaseOf(job('queued'), device, 1000)).toEqual({ phase: 'unreachable', error: 'connection refused' });
+    expect(phaseOf(job('queued'), { ...device, contactFailures: 0 }, 1000).phase).toBe('contacted');
+    expect(phaseOf(job('queued'), { ...device, contactFailures: undefined, lastContactMe: 500 }, 1000).phase).toBe('queued');
+    expect(phaseOf(job('waiting-busy'), device, 1000).phase).toBe('busy');
+    expect(phaseOf(job('sent'), device, 1000).phase).toBe('contacted');
+    expect(phaseOf(job('done'), device, 1000).phase).toBe('done');
+    expect(phaseOf(job('cancelled'), device, 1000).phase).toBe('failed');
+  });
+});
+
+describe('filtered export (UI and CLI, one command)', () => {
+  const HAR_ENTRY_FIELDS = ['startedDateTime', 'time', 'request', 'response', 'cache', 'timings'];
+  const HAR_REQUEST_FIELDS = ['method', 'url', 'httpVersion', 'cookies', 'headers', 'queryString', 'headersSize', 'bodySize'];
+  const HAR_RESPONSE_FIELDS = ['status', 'statusText', 'httpVersion', 'cookies', 'headers', 'content', 'redirectURL', 'headersSize', 'bodySize'];
+
+  it('`traffic export --format har` writes valid HAR 1.2 of what the filter selects, secrets masked, as the UI export does', async () => {
+    const { dir, api, cli } = site();
+    const out = join(dir, 'phone.har');
+    const r = await cli('traffic', 'export', '--mac', MAC.toLowerCase().replace(/:/g, '-'), '--format', 'har', '--output', out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^wrote 2 exchanges as HAR to /);
+    const har = JSON.parse(readFileSync(out, 'utf8')) as { log: { version: string; creator: { name: string; version: string }; entries: Record<string, Record<string, unknown>>[] } };
+    expect(har.log.version).toBe('1.2');
+    expect(har.log.creator).toMatchObject({ name: 'LocalDLS', version: expect.any(String) });
+    expect(har.log.entries).toHaveLength(2);
+    for (const e of har.log.entries) {
+      for (const f of HAR_ENTRY_FIELDS) expect(e, f).toHaveProperty(f);
+      for (const f of HAR_REQUEST_FIELDS) expect(e.request, f).toHaveProperty(f);
+      for (const f of HAR_RESPONSE_FIELDS) expect(e.response, f).toHaveProperty(f);
+      expect(e.response!.content).toMatchObject({ size: expect.any(Number), mimeType: expect.any(String) });
+      expect(e.timings).toMatchObject({ send: expect.any(Number), wait: expect.any(Number), receive: expect.any(Number) });
+      expect(Number.isNaN(Date.parse(e.startedDateTime as unknown as string))).toBe(false);
+      expect((e._localdls as unknown as { mac: string }).mac).toBe(MAC);
+    }
+    expect(readFileSync(out, 'utf8')).not.toContain('123456');
+    const ui = await api.exportTraffic({ device: MAC }, 'har');
+    expect(ui.count).toBe(2);
+    expect((JSON.parse(ui.content) as typeof har).log.entries.map((e) => e.startedDateTime)).toEqual(har.log.entries.map((e) => e.startedDateTime));
+  });
+
+  it('JSON export and the same filters as the list (reason, action, errors)', async () => {
+    const { dir, h, cli } = site();
+    h.say(PEER, { reason: 'start-up', items: [] }); // refused: no MAC, 400
+    const out = join(dir, 'x.json');
+    expect((await cli('traffic', 'export', '--reason', 'reply-to', '--format', 'json', '--output', out)).code).toBe(0);
+    const json = JSON.parse(readFileSync(out, 'utf8')) as { secretsMasked: boolean; exchanges: { reason: string; action: string }[] };
+    expect(json.secretsMasked).toBe(true);
+    expect(json.exchanges.map((x) => x.reason)).toEqual(['reply-to', 'reply-to']);
+    const listed = await cli('traffic', 'list', '--errors', '--json');
+    const errors = listed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { httpStatus: number });
+    expect(errors.length).toBe(1);
+    expect(errors[0]!.httpStatus).toBeGreaterThanOrEqual(400);
+    expect((await cli('traffic', 'export', '--errors', '--format', 'json', '--output', out)).stdout).toMatch(/^wrote 1 exchange as JSON/);
+  });
+
+  it('refuses a missing or wrong format, a missing output and contradictory filters, with usage', async () => {
+    const { dir, cli } = site();
+    const out = join(dir, 'y.har');
+    expect(await cli('traffic', 'export', '--output', out)).toMatchObject({ code: 2, stderr: expect.stringMatching(/--format is required/) });
+    expect(await cli('traffic', 'export', '--format', 'xml', '--output', out)).toMatchObject({ code: 2, stderr: expect.stringMatching(/--format must be har or json, not "xml"/) });
+    expect(await cli('traffic', 'export', '--format', 'har')).toMatchObject({ code: 2, stderr: expect.stringMatching(/--output is required/) });
+    expect(await cli('traffic', 'export', '--format', 'har', '--output', out, '--mac', MAC, '--device', '192')).toMatchObject({ code: 2 });
+    expect(await cli('traffic', 'list', '--kind', 'smtp')).toMatchObject({ code: 2, stderr: expect.stringMatching(/--kind must be one of/) });
+    expect(await cli('traffic', 'export', '--format', 'har', '--output', join(dir, 'no', 'such', 'dir', 'f.har'))).toMatchObject({ code: 1, stderr: expect.stringMatching(/f\.har/) });
+  });
+});
