@@ -2,9 +2,11 @@
  * Full HTTP and TLS detail (issue #15, part B, item 3): the response headers recorded are exactly
  * the ones a raw TLS client receives (Date, Content-Length, Connection and Keep-Alive included),
  * for answered, refused and keep-alive exchanges; the client certificate of the secure port is
- * recorded (subject, issuer, validity), also when it is refused; and the optional TLS key log
- * writes NSS-format lines for a real handshake, matching the client's own secrets, into a 0600 file.
+ * recorded (subject, issuer, validity), also when it is refused; the optional TLS key log writes
+ * NSS-format lines for a real handshake, matching the client's own secrets, into a 0600 file; and
+ * "copy as curl" run by a shell reaches the real listener (loopback) and gets the same answer class.
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +16,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { passphraseProtector, Pki } from '../../src/main/pki';
 import { Service } from '../../src/main/app/service';
 import { TlsKeyLog } from '../../src/main/app/tls-keylog';
+import { cliContext } from '../../src/main/cli/context';
+import { getExchange } from '../../src/main/commands';
+import { curlCommand } from '../../src/shared/curl';
 import { message, startUpItems } from '../support/messages';
 import { forgeCertificate } from '../pki/helpers';
 
@@ -249,5 +254,77 @@ describe('TLS key log (NSS format)', () => {
     symlinkSync(target, link);
     expect(() => new TlsKeyLog(link)).toThrow(/link\.log/);
     expect(() => new TlsKeyLog(dir)).toThrow(new RegExp(dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  });
+});
+
+describe('copy as curl', () => {
+  /** Runs the command as a user would (sh -c), loopback only; returns the HTTP status it got. */
+  function runCurl(command: string): Promise<{ status: number; out: string }> {
+    return new Promise((resolve, reject) => {
+      execFile('/bin/sh', ['-c', command], { timeout: 20_000 }, (err, stdout) => {
+        if (err && !stdout) return reject(err);
+        const status = Number(/^HTTP\/1\.1 (\d{3})/m.exec(stdout)?.[1] ?? 0);
+        resolve({ status, out: stdout });
+      });
+    });
+  }
+
+  async function curlOf(id: number): Promise<string> {
+    const detail = await getExchange(cliContext(service.store), id);
+    return curlCommand({ summary: detail.summary, headers: detail.request.headers, body: detail.request.text })!;
+  }
+
+  it('sends the recorded request again to the real listener and gets the same answer class', async () => {
+    // Refused ones (404, 405, 400): the same refusal again.
+    for (const [options, body] of [[{ path: "/it's-elsewhere" }, 'x'], [{ method: 'PUT' }, 'x'], [{}, "<not-wpi a='1'/>"]] as const) {
+      const [answer] = await rawExchange(port, [request(body, options)]);
+      const [recorded] = recordedFor(answer!.localPort);
+      const command = await curlOf(recorded!.id);
+      expect(command).toMatch(/^curl --http1\.1 -sS -i -k -X /);
+      const again = await runCurl(command);
+      expect(again.status, command).toBe(recorded!.httpStatus);
+    }
+    // An answered phone message: reaches the service, which recognises the replay by its nonce.
+    const [answer] = await rawExchange(port, [request(message({ reason: 'start-up', items: startUpItems(MAC) }), { connection: 'close' })]);
+    const [recorded] = recordedFor(answer!.localPort);
+    expect(recorded!.httpStatus).toBe(200);
+    const replay = await runCurl(await curlOf(recorded!.id));
+    expect(replay.out).toMatch(/replayed nonce/);
+  });
+
+  it('a DCMP poll (plain HTTP, idempotent) gets the same answer', async () => {
+    await new Promise<void>((resolve, reject) => {
+      const socket = net.connect({ host: '127.0.0.1', port: dcmpPort }, () => socket.end(`GET /dcmp/contact-me?device-id=${MAC} HTTP/1.1\r\nHost: 127.0.0.1:${dcmpPort}\r\n\r\n`));
+      socket.on('data', () => {});
+      socket.on('close', () => resolve());
+      socket.on('error', reject);
+    });
+    const row = service.store.exchanges({ limit: 1 })[0]!;
+    const command = await curlOf(row.id);
+    expect(command).not.toContain(' -k');
+    expect((await runCurl(command)).status).toBe(row.httpStatus);
+  });
+
+  it('quotes what a hostile request carried so the shell runs nothing of it', () => {
+    const command = curlCommand({
+      summary: { kind: 'wpi', listener: 'default', method: 'POST', path: "/x'; touch /tmp/pwned; '", peerAddress: '127.0.0.1', peerPort: 1, localPort: 18443, tlsProtocol: 'TLSv1.3' },
+      headers: [['X-Evil', "$(touch /tmp/pwned) `id` '\"'"], ['Content-Length', '5']],
+      body: "it's $(id)",
+    })!;
+    expect(command).not.toContain('Content-Length');
+    // Every argument after "curl" parses back to exactly what was recorded.
+    return new Promise<void>((resolve, reject) => {
+      execFile('/bin/sh', ['-c', command.replace(/^curl /, 'printf "%s\\n" ')], (err, stdout) => {
+        if (err) return reject(err);
+        expect(stdout).toContain("https://localhost:18443/x'; touch /tmp/pwned; '\n");
+        expect(stdout).toContain("X-Evil: $(touch /tmp/pwned) `id` '\"'\n");
+        expect(stdout).toContain("it's $(id)\n");
+        resolve();
+      });
+    });
+  });
+
+  it('has nothing to copy for a failed handshake', () => {
+    expect(curlCommand({ summary: { kind: 'tls-failure', listener: 'default', method: null, path: null, peerAddress: '127.0.0.1', peerPort: 1, localPort: 1, tlsProtocol: null }, headers: [], body: '' })).toBeNull();
   });
 });
