@@ -284,8 +284,8 @@ describe('copy as curl', () => {
       const again = await runCurl(command);
       expect(again.status, command).toBe(recorded!.httpStatus);
     }
-    // An answered phone message: reaches the service, which recognises the replay by its nonce.
-    const [answer] = await rawExchange(port, [request(message({ reason: 'start-up', items: startUpItems(MAC) }), { connection: 'close' })]);
+    // An answered phone message (a phone still in Default Mode): reaches the service, which recognises the replay by its nonce.
+    const [answer] = await rawExchange(port, [request(message({ reason: 'start-up', items: startUpItems('00:1A:E8:15:00:02') }), { connection: 'close' })]);
     const [recorded] = recordedFor(answer!.localPort);
     expect(recorded!.httpStatus).toBe(200);
     const replay = await runCurl(await curlOf(recorded!.id));
