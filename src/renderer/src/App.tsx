@@ -11,6 +11,9 @@ import { ToastProvider } from './common/Toasts';
 import { DevicePage } from './devices/DevicePage';
 import { DevicesView } from './devices/DevicesView';
 import { JobsView } from './jobs/JobsView';
+import { LadderView } from './ladder/LadderView';
+import { RolloutView } from './rollout/RolloutView';
+import { TimelineView } from './timeline/TimelineView';
 import { href, useRoute } from './lib/route';
 import { SetupView } from './status/SetupView';
 import { StatusBar } from './status/StatusBar';
@@ -66,6 +69,7 @@ export function App({ api, onConnection }: AppProps) {
               Devices{status.value ? <span className="pill">{status.value.deviceCount}</span> : null}
             </a>
             <a href={href('jobs')} className={route.view === 'jobs' ? 'active' : ''}>Jobs</a>
+            <a href={href('rollouts')} className={route.view === 'rollouts' ? 'active' : ''}>Rollouts</a>
             <a href={href('bootstrap')} className={route.view === 'bootstrap' ? 'active' : ''}>Secure Mode</a>
             <a href={href('setup')} className={route.view === 'setup' ? 'active' : ''}>Setup</a>
           </nav>
@@ -84,6 +88,9 @@ export function App({ api, onConnection }: AppProps) {
           {route.view === 'jobs' ? <JobsView key={route.params.toString()} route={route} /> : null}
           {route.view === 'bootstrap' ? <BootstrapWizard route={route} /> : null}
           {route.view === 'setup' ? <SetupView status={status.value} /> : null}
+          {route.view === 'interaction' && route.id !== undefined ? <LadderView key={route.id} id={route.id} /> : null}
+          {route.view === 'timeline' && route.mac ? <TimelineView key={route.mac} mac={route.mac} /> : null}
+          {route.view === 'rollouts' ? <RolloutView route={route} /> : null}
         </main>
         <StatusBar status={status.value} error={status.error} />
       </div>

@@ -1,13 +1,16 @@
 /**
  * Hash routes (`#/traffic`, `#/traffic?device=…&focus=12`, `#/devices/00:1A:…`, `#/jobs?device=…`,
- * `#/bootstrap?macs=…` / `?run=…`, `#/setup`): they work the same from app://localdls/ and from the
+ * `#/bootstrap?macs=…` / `?run=…`, `#/setup`, `#/interaction/7`, `#/timeline/00:1A:…`,
+ * `#/rollouts?id=…`): they work the same from app://localdls/ and from the
  * web UI, and never trigger a navigation.
  */
 import { useEffect, useState } from 'react';
 
 export interface Route {
-  view: 'traffic' | 'devices' | 'device' | 'jobs' | 'bootstrap' | 'setup';
+  view: 'traffic' | 'devices' | 'device' | 'jobs' | 'bootstrap' | 'setup' | 'interaction' | 'timeline' | 'rollouts';
   mac?: string;
+  /** The interaction of `#/interaction/<id>`. */
+  id?: number;
   params: URLSearchParams;
 }
 
@@ -15,6 +18,9 @@ export function parseRoute(hash: string): Route {
   const [path = '', query = ''] = hash.replace(/^#\/?/, '').split('?');
   const params = new URLSearchParams(query);
   const [head, arg] = path.split('/');
+  if (head === 'interaction' && arg && /^\d{1,15}$/.test(arg)) return { view: 'interaction', id: Number(arg), params };
+  if (head === 'timeline' && arg) return { view: 'timeline', mac: decodeURIComponent(arg), params };
+  if (head === 'rollouts') return { view: 'rollouts', params };
   if (head === 'devices' && arg) return { view: 'device', mac: decodeURIComponent(arg), params };
   if (head === 'devices') return { view: 'devices', params };
   if (head === 'setup') return { view: 'setup', params };
@@ -23,12 +29,17 @@ export function parseRoute(hash: string): Route {
   return { view: 'traffic', params };
 }
 
-export function href(view: 'traffic' | 'devices' | 'jobs' | 'bootstrap' | 'setup', params?: Record<string, string | number>): string {
+export function href(view: 'traffic' | 'devices' | 'jobs' | 'bootstrap' | 'setup' | 'rollouts', params?: Record<string, string | number>): string {
   const q = params ? new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString() : '';
   return `#/${view}${q ? `?${q}` : ''}`;
 }
 
 export const deviceHref = (mac: string) => `#/devices/${encodeURIComponent(mac)}`;
+/** One interaction as a ladder (sequence diagram). */
+export const interactionHref = (id: number) => `#/interaction/${id}`;
+/** Everything that happened to one phone. */
+export const timelineHref = (mac: string) => `#/timeline/${encodeURIComponent(mac)}`;
+export const rolloutHref = (id: string) => href('rollouts', { id });
 
 export function go(to: string): void {
   window.location.hash = to;

@@ -3,12 +3,16 @@
  * the interaction chain it belongs to, from the first message to CleanUp.
  */
 import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { ExchangeDetail, MessageView } from '../../../shared/api';
+import { curlCommand } from '../../../shared/curl';
 import type { ExchangeSummary } from '../../../shared/model';
 import { useApi } from '../api/ApiContext';
 import { ItemTable, type ItemRow } from '../common/ItemTable';
 import { clockTime, dateTime, duration } from '../lib/format';
-import { deviceHref } from '../lib/route';
+import { copyText } from '../lib/download';
+import { deviceHref, interactionHref, timelineHref } from '../lib/route';
+import '../ladder/inspector.css';
 import { MessagePanel } from './MessagePanel';
 
 type Tab = 'messages' | 'items' | 'headers' | 'tls' | 'chain';
@@ -70,8 +74,49 @@ function Chain({ detail, onJump }: { detail: ExchangeDetail; onJump: (id: number
   );
 }
 
+/** The client certificate of a TLS exchange (secure port), or that none was presented. */
+function ClientCertificate({ detail }: { detail: ExchangeDetail }) {
+  const { t } = useTranslation('detail');
+  const c = detail.tls.clientCertificate;
+  if (!c) return (<><dt>{t('clientCert')}</dt><dd>{t('noClientCert')}</dd></>);
+  const expired = c.validTo < Date.now();
+  return (
+    <>
+      <dt>{t('clientCert')}</dt>
+      <dd>
+        <dl className="kv cert" data-testid="client-cert">
+          <dt>{t('subject')}</dt><dd className="mono">{c.subject}</dd>
+          <dt>{t('issuer')}</dt><dd className="mono">{c.issuer}</dd>
+          <dt>{t('validity')}</dt>
+          <dd>{t('validRange', { from: dateTime(c.validFrom), to: dateTime(c.validTo) })}{expired ? <span className="badge badge-error">{t('expired')}</span> : null}</dd>
+          <dt>{t('serial')}</dt><dd className="mono">{c.serial}</dd>
+          <dt>{t('fingerprint')}</dt><dd className="mono">{c.fingerprint256}</dd>
+        </dl>
+      </dd>
+    </>
+  );
+}
+
+function CurlButton({ detail }: { detail: ExchangeDetail }) {
+  const { t } = useTranslation('detail');
+  const [done, setDone] = useState(false);
+  const command = curlCommand({ summary: detail.summary, headers: detail.request.headers, body: detail.request.text });
+  if (!command) return null;
+  return (
+    <button
+      type="button"
+      className="btn btn-small"
+      title={t('curlTitle')}
+      onClick={() => void copyText(command).then(() => (setDone(true), setTimeout(() => setDone(false), 1500)))}
+    >
+      {done ? t('copied') : t('copyCurl')}
+    </button>
+  );
+}
+
 export function DetailPane({ id, onJump, onExport, exportCount }: DetailPaneProps) {
   const api = useApi();
+  const { t } = useTranslation('detail');
   const [detail, setDetail] = useState<ExchangeDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [tab, setTab] = useState<Tab>('messages');
@@ -114,6 +159,9 @@ export function DetailPane({ id, onJump, onExport, exportCount }: DetailPaneProp
           </span>
         </div>
         <div className="detail-actions">
+          {s.interactionId !== null ? <a className="btn btn-small" href={interactionHref(s.interactionId)}>{t('ladder')}</a> : null}
+          {s.mac ? <a className="btn btn-small" href={timelineHref(s.mac)}>{t('timeline')}</a> : null}
+          <CurlButton detail={detail} />
           <button type="button" className="btn btn-small" onClick={() => onExport('json')}>Export JSON{exportCount > 1 ? ` (${exportCount})` : ''}</button>
           <button type="button" className="btn btn-small" onClick={() => onExport('har')}>Export HAR{exportCount > 1 ? ` (${exportCount})` : ''}</button>
         </div>
@@ -174,6 +222,7 @@ export function DetailPane({ id, onJump, onExport, exportCount }: DetailPaneProp
             <dd>{s.listener} on port {s.localPort}</dd>
             <dt>Peer</dt>
             <dd className="mono">{s.peerAddress}:{s.peerPort}</dd>
+            {s.listener === 'secure' || detail.tls.clientCertificate ? <ClientCertificate detail={detail} /> : null}
             {s.kind === 'tls-failure' ? (
               <>
                 <dt>Failure</dt>

@@ -1,0 +1,113 @@
+/**
+ * One interaction as a ladder (sequence diagram): the phone on the left, LocalDLS on the right, one
+ * arrow per message — the phone's request (reason, reply status, fragment, items) and our answer
+ * (action or HTTP status) — with the time since the interaction began and each exchange's
+ * duration. Refusals and failed replies are red. Each arrow opens that exchange in the traffic
+ * view. Live: new exchanges of this interaction appear as they come.
+ */
+import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { InteractionLadder } from '../../../shared/api';
+import type { ExchangeSummary } from '../../../shared/model';
+import { useApi } from '../api/ApiContext';
+import { clockTime, dateTime, duration } from '../lib/format';
+import { deviceHref, href, interactionHref, timelineHref } from '../lib/route';
+import './inspector.css';
+
+/** Refused, failed or busy: drawn red. */
+export function isErrorExchange(x: ExchangeSummary): boolean {
+  return x.kind === 'tls-failure' || x.error !== null || x.httpStatus >= 400 || x.replyStatus === 'failed' || x.replyStatus === 'busy';
+}
+
+function phoneLabel(x: ExchangeSummary): string {
+  if (!x.reason) return `${x.method ?? ''} ${x.path ?? ''}`.trim();
+  return [x.reason, x.replyAction, x.replyStatus ? `/${x.replyStatus}` : null].filter(Boolean).join(' ').replace(' /', '/');
+}
+
+function Rung({ x, start, index }: { x: ExchangeSummary; start: number; index: number }) {
+  const { t } = useTranslation('ladder');
+  const bad = isErrorExchange(x);
+  const open = href('traffic', { focus: x.id });
+  return (
+    <li className={`rung${bad ? ' rung-error' : ''}`} data-testid="rung" data-id={x.id}>
+      <div className="rung-time mono">
+        <span>+{duration(x.started - start)}</span>
+        <span className="muted">{clockTime(x.started)}</span>
+      </div>
+      <a className="arrow arrow-right" href={open} aria-label={t('requestLabel', { n: index + 1, what: phoneLabel(x) })}>
+        <span className="arrow-text">
+          <strong>{phoneLabel(x)}</strong>
+          {x.fragment === 'next' ? <span className="badge">{t('fragment')}</span> : null}
+          <span className="muted">{t('items', { count: x.itemCount })}</span>
+        </span>
+      </a>
+      <a className="arrow arrow-left" href={open} aria-label={t('answerLabel', { n: index + 1, what: x.action ?? `HTTP ${x.httpStatus}` })}>
+        <span className="arrow-text">
+          <strong>{x.action ?? `HTTP ${x.httpStatus}`}</strong>
+          <span className="muted">{x.action ? `HTTP ${x.httpStatus} · ` : ''}{duration(x.ended - x.started)} · #{x.id}</span>
+          {x.error ? <span className="rung-reason">{x.error}</span> : null}
+          {x.warning ? <span className="rung-warning">{x.warning}</span> : null}
+        </span>
+      </a>
+    </li>
+  );
+}
+
+export function LadderView({ id }: { id: number }) {
+  const api = useApi();
+  const { t } = useTranslation('ladder');
+  const [ladder, setLadder] = useState<InteractionLadder | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    const load = () =>
+      api.getInteraction(id).then(
+        (l) => live && (setLadder(l), setError(null)),
+        (e: unknown) => live && setError(e instanceof Error ? e.message : String(e)),
+      );
+    void load();
+    const off = api.onExchanges((batch) => {
+      if (batch.some((x) => x.interactionId === id)) void load();
+    });
+    return () => {
+      live = false;
+      off();
+    };
+  }, [api, id]);
+
+  if (error) return <div className="inspector"><div className="note note-error" role="alert">{error}</div></div>;
+  if (!ladder) return <div className="inspector"><div className="empty">{t('loading', { id })}</div></div>;
+  const { interaction: i, exchanges } = ladder;
+  const errors = exchanges.filter(isErrorExchange).length;
+  return (
+    <div className="inspector ladder-view" data-testid="ladder">
+      <div className="inspector-head">
+        <h1>{t('title', { id: i.id })}</h1>
+        <p className="muted">
+          {i.mac ? <><a className="mono" href={deviceHref(i.mac)}>{i.mac}</a> · <a href={timelineHref(i.mac)}>{t('timeline')}</a> · </> : null}
+          {i.reason ?? t('unknownReason')} · {t('started', { at: dateTime(i.started) })} ·{' '}
+          {i.ended !== null ? t('ended', { why: i.endReason ?? '', took: duration(i.ended - i.started) }) : t('open')}
+          {errors ? <> · <span className="badge badge-error">{t('errors', { count: errors })}</span></> : null}
+        </p>
+        <nav className="inspector-nav" aria-label={t('neighbours')}>
+          {ladder.previousId !== null ? <a className="btn btn-small" href={interactionHref(ladder.previousId)}>{t('previous')}</a> : null}
+          {ladder.nextId !== null ? <a className="btn btn-small" href={interactionHref(ladder.nextId)}>{t('next')}</a> : null}
+          <a className="btn btn-small" href={href('traffic', { focus: exchanges[0]?.id ?? '' })}>{t('inTraffic')}</a>
+        </nav>
+      </div>
+      <div className="ladder" role="figure" aria-label={t('figure', { count: exchanges.length })}>
+        <div className="lanes" aria-hidden>
+          <span />
+          <span className="lane">{t('phone')} <span className="mono muted">{i.peer}</span></span>
+          <span className="lane">LocalDLS <span className="muted">({i.listener})</span></span>
+        </div>
+        {exchanges.length === 0 ? <div className="empty">{t('none')}</div> : (
+          <ol className="rungs">
+            {exchanges.map((x, n) => <Rung key={x.id} x={x} start={i.started} index={n} />)}
+          </ol>
+        )}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,165 @@
+/**
+ * Rollouts: every bulk job and bootstrap run, newest first, each with a bar of where its phones
+ * stand; the selected one live (queued, contacted, busy, done, failed, unreachable), its phones
+ * with their ladder one click away, and "Retry failed".
+ */
+import { useCallback, useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { ROLLOUT_PHASES, type Rollout, type RolloutPhase, type RolloutSummary } from '../../../shared/api';
+import { useApi } from '../api/ApiContext';
+import { dateTime } from '../lib/format';
+import { deviceHref, interactionHref, rolloutHref, type Route } from '../lib/route';
+import '../ladder/inspector.css';
+
+function Bar({ r }: { r: RolloutSummary }) {
+  const { t } = useTranslation('rollout');
+  const label = ROLLOUT_PHASES.filter((p) => r.counts[p]).map((p) => `${t(`phase.${p}`)}: ${r.counts[p]}`).join(', ');
+  return (
+    <span className="rollout-bar" role="img" aria-label={label} title={label}>
+      {ROLLOUT_PHASES.map((p) => (r.counts[p] ? <span key={p} className={`bar-${p}`} style={{ width: `${(100 * r.counts[p]) / Math.max(1, r.total)}%` }} /> : null))}
+    </span>
+  );
+}
+
+/** Reloads `load` when jobs or bootstrap runs move (coalesced). */
+function useLive(load: () => void): void {
+  const api = useApi();
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const later = () => {
+      if (timer) return;
+      timer = setTimeout(() => {
+        timer = null;
+        load();
+      }, 250);
+    };
+    const offJobs = api.onJobsChanged(later);
+    const offRuns = api.onBootstrap(later);
+    const offDevices = api.onDevicesChanged(later);
+    return () => {
+      if (timer) clearTimeout(timer);
+      offJobs();
+      offRuns();
+      offDevices();
+    };
+  }, [api, load]);
+}
+
+function RolloutDetail({ id }: { id: string }) {
+  const api = useApi();
+  const { t } = useTranslation('rollout');
+  const [rollout, setRollout] = useState<Rollout | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const load = useCallback(() => {
+    api.getRollout(id).then(
+      (r) => (setRollout(r), setError(null)),
+      (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
+    );
+  }, [api, id]);
+  useEffect(load, [load]);
+  useLive(load);
+
+  const retry = async () => {
+    setBusy(true);
+    try {
+      const r = await api.retryFailed(id);
+      setNote(r.retried ? t('retried', { count: r.retried }) : t('nothingToRetry'));
+      if (r.skipped.length) setNote((n) => `${n ?? ''} ${r.skipped.map((s) => `${s.mac}: ${s.reason}`).join('; ')}`);
+      if (r.rolloutId) window.location.hash = rolloutHref(r.rolloutId);
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (error) return <div className="note note-error" role="alert">{error}</div>;
+  if (!rollout) return <div className="empty">{t('loading')}</div>;
+  return (
+    <section aria-label={t('detail')} data-testid="rollout-detail">
+      <h2>{t('heading', { kind: rollout.jobKind, count: rollout.total, at: dateTime(rollout.started) })}{rollout.finished ? ` · ${t('finished')}` : ''}</h2>
+      <div className="phase-tiles">
+        {ROLLOUT_PHASES.map((p) => (
+          <div key={p} className={`phase-tile phase-${p}`} data-testid={`phase-${p}`}>
+            <strong>{rollout.counts[p]}</strong>
+            {t(`phase.${p}`)}
+          </div>
+        ))}
+      </div>
+      {rollout.counts.failed > 0 ? (
+        <button type="button" className="btn btn-primary" disabled={busy} onClick={() => void retry()}>{t('retry', { count: rollout.counts.failed })}</button>
+      ) : null}
+      {note ? <div className="note note-info" role="status">{note}</div> : null}
+      <div className="table-wrap">
+        <table className="dtable" data-testid="rollout-devices">
+          <thead>
+            <tr><th>{t('col.mac')}</th><th>{t('col.phase')}</th><th>{t('col.job')}</th><th>{t('col.error')}</th><th>{t('col.ladder')}</th></tr>
+          </thead>
+          <tbody>
+            {rollout.devices.map((d) => (
+              <tr key={d.mac} data-phase={d.phase} className={d.phase === 'failed' || d.phase === 'unreachable' ? 'row-error' : ''}>
+                <td><a className="mono" href={deviceHref(d.mac)}>{d.mac}</a></td>
+                <td>{t(`phase.${d.phase}`)}</td>
+                <td>{d.jobId !== null ? `#${d.jobId} ${d.jobState ?? ''}` : '—'}</td>
+                <td>{d.error ?? ''}</td>
+                <td>{d.interactionId !== null ? <a href={interactionHref(d.interactionId)}>{t('openLadder')}</a> : '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+export function RolloutView({ route }: { route: Route }) {
+  const api = useApi();
+  const { t } = useTranslation('rollout');
+  const [list, setList] = useState<RolloutSummary[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const load = useCallback(() => {
+    api.listRollouts().then(
+      (l) => (setList(l), setError(null)),
+      (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
+    );
+  }, [api]);
+  useEffect(load, [load]);
+  useLive(load);
+  const selected = route.params.get('id') ?? list?.[0]?.id ?? null;
+  const counts = (p: RolloutPhase, r: RolloutSummary) => r.counts[p];
+
+  return (
+    <div className="inspector" data-testid="rollouts">
+      <div className="inspector-head">
+        <h1>{t('title')}</h1>
+        <p className="muted">{t('intro')}</p>
+      </div>
+      {error ? <div className="note note-error" role="alert">{error}</div> : null}
+      {list && list.length === 0 ? <div className="empty">{t('empty')}</div> : null}
+      {list && list.length > 0 ? (
+        <div className="table-wrap">
+          <table className="dtable rollouts-table" data-testid="rollouts-table">
+            <thead>
+              <tr><th>{t('col.started')}</th><th>{t('col.kind')}</th><th>{t('col.phones')}</th><th>{t('col.progress')}</th><th>{t('col.done')}</th><th>{t('col.failed')}</th></tr>
+            </thead>
+            <tbody>
+              {list.map((r) => (
+                <tr key={r.id} className={r.id === selected ? 'on' : ''}>
+                  <td><a href={rolloutHref(r.id)} aria-current={r.id === selected ? 'true' : undefined}>{dateTime(r.started)}</a></td>
+                  <td>{r.kind === 'bootstrap' ? t('bootstrap') : r.jobKind}</td>
+                  <td>{r.total}</td>
+                  <td><Bar r={r} /></td>
+                  <td>{counts('done', r)}</td>
+                  <td>{counts('failed', r) + counts('unreachable', r)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      {selected ? <RolloutDetail key={selected} id={selected} /> : null}
+    </div>
+  );
+}
