@@ -266,6 +266,8 @@ export interface InteractionLadder {
   interaction: Interaction;
   /** Its exchanges, first message to CleanUp (at most 500), oldest first. */
   exchanges: ExchangeSummary[];
+  /** The device's jobs sent or finished during this interaction (items masked): a failed one marks its exchange. */
+  jobs: Job[];
   /** The device's interactions just before and after this one (null: none), to step through. */
   previousId: number | null;
   nextId: number | null;

@@ -284,7 +284,7 @@ export class FakeApi implements LocalDlsApi {
   async getInteraction(id: number): Promise<InteractionLadder> {
     this.command('getInteraction', [id]);
     const exchanges = this.rows.filter((x) => x.interactionId === id);
-    return { interaction: { id, mac: exchanges[0]?.mac ?? null, peer: '192.0.2.10', listener: 'default', reason: 'start-up', started: 0, ended: null, endReason: null }, exchanges, previousId: null, nextId: null };
+    return { interaction: { id, mac: exchanges[0]?.mac ?? null, peer: '192.0.2.10', listener: 'default', reason: 'start-up', started: 0, ended: null, endReason: null }, exchanges, jobs: [], previousId: null, nextId: null };
   }
 
   async getDeviceTimeline(mac: string): Promise<DeviceTimeline> {

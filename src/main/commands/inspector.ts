@@ -6,6 +6,7 @@
 import { ApiError, type DeviceTimeline, type InteractionLadder, type ItemChangeView, type TimelineEntry } from '../../shared/api';
 import { API_ARGS } from '../../shared/api-args';
 import { isSecretItem, maskItemValue } from '../../shared/secrets';
+import type { Job } from '../../shared/model';
 import type { ItemChangeInContext } from '../store/inspector-queries';
 import { defineCommand } from './define';
 import { deviceOrThrow } from './jobs';
@@ -30,13 +31,17 @@ export const getInteraction = defineCommand('getInteraction', API_ARGS.getIntera
   const exchanges = ctx.store.exchanges({ interactionId: id, newestFirst: false, limit: LADDER_LIMIT });
   let previousId: number | null = null;
   let nextId: number | null = null;
+  let jobs: Job[] = [];
   if (interaction.mac) {
+    const until = interaction.ended ?? Number.MAX_SAFE_INTEGER;
+    const within = (t: number | null) => t !== null && t >= interaction.started && t <= until;
+    jobs = ctx.store.inspector.jobsOf(interaction.mac, 1000).filter((j) => within(j.sent) || within(j.finished)).map(maskJob).reverse();
     const around = ctx.store.inspector.interactionsOf(interaction.mac, 10_000).map((i) => i.id);
     const at = around.indexOf(id);
     nextId = at > 0 ? around[at - 1]! : null;
     previousId = at >= 0 && at + 1 < around.length ? around[at + 1]! : null;
   }
-  return { interaction, exchanges, previousId, nextId };
+  return { interaction, exchanges, jobs, previousId, nextId };
 });
 
 export const getDeviceTimeline = defineCommand('getDeviceTimeline', API_ARGS.getDeviceTimeline, (ctx, mac): DeviceTimeline => {

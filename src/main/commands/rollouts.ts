@@ -52,10 +52,10 @@ function countsOf(devices: readonly RolloutDevice[]): Record<RolloutPhase, numbe
 function deviceOf(store: Store, mac: string, e164: string | null, job: Job | null, started: number): RolloutDevice {
   const device = store.device(mac) as (Device & ContactFacts) | undefined;
   const { phase, error } = phaseOf(job, device, started);
-  return {
-    mac, e164: e164 ?? device?.e164 ?? null, jobId: job?.id ?? null, jobState: job?.state ?? null, phase, error,
-    interactionId: store.inspector.interactionSince(mac, started),
-  };
+  // The interaction in which the job was answered (or sent); else the newest since the rollout began.
+  const at = job?.finished ?? job?.sent ?? null;
+  const interactionId = (at !== null ? store.inspector.exchangeAt(mac, at)?.interactionId : null) ?? store.inspector.interactionSince(mac, started);
+  return { mac, e164: e164 ?? device?.e164 ?? null, jobId: job?.id ?? null, jobState: job?.state ?? null, phase, error, interactionId };
 }
 
 function jobRollout(store: Store, created: number, kind: JobKind): Rollout {

@@ -8,7 +8,7 @@
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { InteractionLadder } from '../../../shared/api';
-import type { ExchangeSummary } from '../../../shared/model';
+import type { ExchangeSummary, Job } from '../../../shared/model';
 import { useApi } from '../api/ApiContext';
 import { clockTime, dateTime, duration } from '../lib/format';
 import { deviceHref, href, interactionHref, timelineHref } from '../lib/route';
@@ -24,9 +24,15 @@ function phoneLabel(x: ExchangeSummary): string {
   return [x.reason, x.replyAction, x.replyStatus ? `/${x.replyStatus}` : null].filter(Boolean).join(' ').replace(' /', '/');
 }
 
-function Rung({ x, start, index }: { x: ExchangeSummary; start: number; index: number }) {
+/** Jobs this exchange failed (the phone's answer refused items): the rung is red with their words. */
+function failedJobsOf(x: ExchangeSummary, jobs: readonly Job[]): Job[] {
+  return jobs.filter((j) => j.state === 'failed' && j.finished !== null && j.finished >= x.started && j.finished <= x.ended);
+}
+
+function Rung({ x, start, index, jobs }: { x: ExchangeSummary; start: number; index: number; jobs: readonly Job[] }) {
   const { t } = useTranslation('ladder');
-  const bad = isErrorExchange(x);
+  const failed = failedJobsOf(x, jobs);
+  const bad = isErrorExchange(x) || failed.length > 0;
   const open = href('traffic', { focus: x.id });
   return (
     <li className={`rung${bad ? ' rung-error' : ''}`} data-testid="rung" data-id={x.id}>
@@ -46,6 +52,7 @@ function Rung({ x, start, index }: { x: ExchangeSummary; start: number; index: n
           <strong>{x.action ?? `HTTP ${x.httpStatus}`}</strong>
           <span className="muted">{x.action ? `HTTP ${x.httpStatus} · ` : ''}{duration(x.ended - x.started)} · #{x.id}</span>
           {x.error ? <span className="rung-reason">{x.error}</span> : null}
+          {failed.map((j) => <span key={j.id} className="rung-reason">{t('jobFailed', { id: j.id, kind: j.kind, error: j.error ?? '' })}</span>)}
           {x.warning ? <span className="rung-warning">{x.warning}</span> : null}
         </span>
       </a>
@@ -79,7 +86,7 @@ export function LadderView({ id }: { id: number }) {
   if (error) return <div className="inspector"><div className="note note-error" role="alert">{error}</div></div>;
   if (!ladder) return <div className="inspector"><div className="empty">{t('loading', { id })}</div></div>;
   const { interaction: i, exchanges } = ladder;
-  const errors = exchanges.filter(isErrorExchange).length;
+  const errors = exchanges.filter((x) => isErrorExchange(x) || failedJobsOf(x, ladder.jobs).length > 0).length;
   return (
     <div className="inspector ladder-view" data-testid="ladder">
       <div className="inspector-head">
@@ -104,7 +111,7 @@ export function LadderView({ id }: { id: number }) {
         </div>
         {exchanges.length === 0 ? <div className="empty">{t('none')}</div> : (
           <ol className="rungs">
-            {exchanges.map((x, n) => <Rung key={x.id} x={x} start={i.started} index={n} />)}
+            {exchanges.map((x, n) => <Rung key={x.id} x={x} start={i.started} index={n} jobs={ladder.jobs} />)}
           </ol>
         )}
       </div>

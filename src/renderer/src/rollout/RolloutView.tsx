@@ -45,12 +45,12 @@ function useLive(load: () => void): void {
   }, [api, load]);
 }
 
-function RolloutDetail({ id }: { id: string }) {
+/** `onNote`: what retry did, said by the parent (the page moves on to the retry's own rollout). */
+function RolloutDetail({ id, onNote }: { id: string; onNote: (note: string) => void }) {
   const api = useApi();
   const { t } = useTranslation('rollout');
   const [rollout, setRollout] = useState<Rollout | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [note, setNote] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const load = useCallback(() => {
     api.getRollout(id).then(
@@ -65,8 +65,8 @@ function RolloutDetail({ id }: { id: string }) {
     setBusy(true);
     try {
       const r = await api.retryFailed(id);
-      setNote(r.retried ? t('retried', { count: r.retried }) : t('nothingToRetry'));
-      if (r.skipped.length) setNote((n) => `${n ?? ''} ${r.skipped.map((s) => `${s.mac}: ${s.reason}`).join('; ')}`);
+      const skipped = r.skipped.map((s) => `${s.mac}: ${s.reason}`).join('; ');
+      onNote(`${r.retried ? t('retried', { count: r.retried }) : t('nothingToRetry')}${skipped ? ` ${skipped}` : ''}`);
       if (r.rolloutId) window.location.hash = rolloutHref(r.rolloutId);
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
@@ -91,7 +91,6 @@ function RolloutDetail({ id }: { id: string }) {
       {rollout.counts.failed > 0 ? (
         <button type="button" className="btn btn-primary" disabled={busy} onClick={() => void retry()}>{t('retry', { count: rollout.counts.failed })}</button>
       ) : null}
-      {note ? <div className="note note-info" role="status">{note}</div> : null}
       <div className="table-wrap">
         <table className="dtable" data-testid="rollout-devices">
           <thead>
@@ -119,6 +118,7 @@ export function RolloutView({ route }: { route: Route }) {
   const { t } = useTranslation('rollout');
   const [list, setList] = useState<RolloutSummary[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [note, setNote] = useState<string | null>(null);
   const load = useCallback(() => {
     api.listRollouts().then(
       (l) => (setList(l), setError(null)),
@@ -159,7 +159,8 @@ export function RolloutView({ route }: { route: Route }) {
           </table>
         </div>
       ) : null}
-      {selected ? <RolloutDetail key={selected} id={selected} /> : null}
+      {note ? <div className="note note-info" role="status">{note}</div> : null}
+      {selected ? <RolloutDetail key={selected} id={selected} onNote={setNote} /> : null}
     </div>
   );
 }

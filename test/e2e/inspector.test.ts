@@ -1,0 +1,142 @@
+/**
+ * The inspector's views end to end in Chromium against `localdls serve --ui` and simulated phones
+ * (issue #15, part B): two bulk jobs go to two phones — one done, one refused ("read only") — and
+ * the user follows them in the rollouts view, opens a failed phone's ladder (the refusal red),
+ * retries the failed ones, reads a phone's timeline with the item that changed, and from the
+ * traffic view's detail copies an exchange as curl and opens its ladder.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CliProcess, runCli } from '../support/cli';
+import { tempDirs } from '../support/tmp';
+import { ensureRendererBuilt, launchChromium, screenshotDir } from './support';
+
+const newDir = tempDirs();
+const P1 = '00:1A:E8:00:05:01';
+const PHONES = ['--count', '2', '--mac-base', P1, '--ip-base', '127.0.5.1'];
+
+let serve: CliProcess;
+let phones: CliProcess | null = null;
+let port: number;
+let ui: string;
+let page: Page;
+let browser: Awaited<ReturnType<typeof launchChromium>>;
+let shots: string;
+let site: string;
+const pageErrors: string[] = [];
+const WAIT = { timeout: 60_000 };
+
+beforeAll(async () => {
+  ensureRendererBuilt();
+  site = join(newDir(), 'site');
+  serve = new CliProcess(['serve', '--data-dir', site, '--host', '127.0.0.1', '--port', '0', '--contact-gap', '60', '--ui', '--ui-port', '0']);
+  const listening = JSON.parse(await serve.waitFor((l) => l.includes('"listening"'), 60_000)) as { port: number; ui: string };
+  port = listening.port;
+  ui = listening.ui;
+  browser = await launchChromium();
+  page = browser.context.pages()[0] ?? (await browser.context.newPage());
+  page.setDefaultTimeout(30_000);
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  shots = screenshotDir();
+  mkdirSync(shots, { recursive: true });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await phones?.stop('SIGTERM');
+  if (serve) expect(await serve.stop('SIGTERM')).toBe(0);
+});
+
+const cli = (...args: string[]) => runCli([...args, '--data-dir', site]);
+const rollouts = async () => (await cli('rollout', '--json')).stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id: string; finished: boolean; counts: Record<string, number> });
+
+describe('the inspector in the browser', () => {
+  it('two bulk jobs reach two phones; the rollouts view shows one done, one failed, live', async () => {
+    // The phones register once, the jobs are queued, then the phones come back and stay.
+    const first = await runCli(['phone', '--server', `https://127.0.0.1:${port}`, ...PHONES]);
+    expect(first.code, first.stderr).toBe(0);
+    expect((await cli('job', 'add', '--all', 'write', 'sntp-addr=ntp.inspector.example')).code).toBe(0);
+    expect((await cli('job', 'add', '--all', 'write', 'device-type=Not a phone')).code).toBe(0);
+    await page.goto(`${ui}#/rollouts`);
+    await page.getByTestId('rollouts-table').waitFor();
+    expect(await page.getByTestId('rollouts-table').locator('tbody tr').count()).toBe(2);
+
+    phones = new CliProcess(['phone', '--server', `https://127.0.0.1:${port}`, ...PHONES, '--stay', '--contact-gap', '60', '--json']);
+    await phones.waitFor((l) => l.includes('"ready"'), 60_000);
+    await expect.poll(async () => (await rollouts()).every((r) => r.finished), WAIT).toBe(true);
+    const [failing, done] = await rollouts();
+    expect(done!.counts).toMatchObject({ done: 2, failed: 0 });
+    expect(failing!.counts).toMatchObject({ done: 0, failed: 2 });
+
+    // The newest rollout (the refused one) is shown; the page followed the phones by itself.
+    const detail = page.getByTestId('rollout-detail');
+    await expect.poll(() => detail.getByTestId('phase-failed').locator('strong').textContent(), WAIT).toBe('2');
+    expect(await detail.getByTestId('phase-done').locator('strong').textContent()).toBe('0');
+    await page.screenshot({ path: join(shots, 'rollouts.png') });
+    await page.locator('.rollouts-table a').nth(1).click();
+    await expect.poll(() => detail.getByTestId('phase-done').locator('strong').textContent(), WAIT).toBe('2');
+    await page.locator('.rollouts-table a').nth(0).click();
+    await expect.poll(() => detail.getByTestId('phase-failed').locator('strong').textContent(), WAIT).toBe('2');
+  });
+
+  it('a failed phone is one click from its ladder, the refusal drawn red', async () => {
+    const detail = page.getByTestId('rollout-detail');
+    await detail.locator(`tr[data-phase="failed"]`).first().getByRole('link', { name: 'Open ladder' }).click();
+    const ladder = page.getByTestId('ladder');
+    await ladder.waitFor();
+    const rungs = ladder.getByTestId('rung');
+    expect(await rungs.count()).toBeGreaterThanOrEqual(2);
+    // start-up → … → the WriteItems refused by the phone (reply-to WriteItems/failed), in red.
+    const failed = ladder.locator('.rung-error');
+    expect(await failed.count()).toBeGreaterThanOrEqual(1);
+    expect(await failed.first().textContent()).toMatch(/reply-to WriteItems.*Job #\d+ WriteItems failed: .*read only/);
+    expect(await rungs.first().textContent()).toMatch(/start-up/);
+    await page.screenshot({ path: join(shots, 'ladder.png') });
+    // An arrow opens that exchange in the traffic view.
+    const id = await failed.first().getAttribute('data-id');
+    await failed.first().locator('a.arrow-right').click();
+    await page.getByTestId('detail').waitFor();
+    expect(await page.getByTestId('detail').textContent()).toContain(`#${id}`);
+  });
+
+  it('retry failed queues the failed phones again as a rollout of their own', async () => {
+    await page.goto(`${ui}#/rollouts`);
+    const detail = page.getByTestId('rollout-detail');
+    await page.getByRole('button', { name: 'Retry 2 failed' }).click();
+    await page.getByRole('status').filter({ hasText: 'Queued 2 failed jobs again' }).waitFor();
+    await expect.poll(() => page.getByTestId('rollouts-table').locator('tbody tr').count(), WAIT).toBe(3);
+    // The page moved to the new rollout: both phones, none failed yet.
+    await expect.poll(async () => Number(await detail.getByTestId('phase-failed').locator('strong').textContent()) + Number(await detail.getByTestId('phase-done').locator('strong').textContent()), WAIT).toBe(0);
+    expect(await detail.getByTestId('rollout-devices').locator('tbody tr').count()).toBe(2);
+  });
+
+  it('a phone’s timeline shows its interactions, jobs and the item that changed', async () => {
+    await page.goto(`${ui}#/timeline/${P1}`);
+    const timeline = page.getByTestId('timeline');
+    await timeline.getByTestId('timeline-entry').first().waitFor();
+    await expect.poll(async () => (await timeline.getByTestId('change').allTextContents()).some((t) => /^sntp-addr: .+ → ntp\.inspector\.example$/.test(t)), WAIT).toBe(true);
+    expect(await timeline.locator('[data-kind="job"]').count()).toBeGreaterThanOrEqual(4);
+    expect(await timeline.locator('[data-kind="interaction"]').count()).toBeGreaterThanOrEqual(2);
+    await page.screenshot({ path: join(shots, 'timeline.png') });
+    // Its interactions open as ladders.
+    await timeline.locator('[data-kind="interaction"] a').first().click();
+    await page.getByTestId('ladder').waitFor();
+  });
+
+  it('from the traffic view: copy as curl, open the ladder and the timeline of an exchange', async () => {
+    await page.goto(`${ui}#/traffic`);
+    await page.locator('.xrow[data-id]').first().click();
+    const detail = page.getByTestId('detail');
+    await detail.getByRole('button', { name: 'Copy as curl' }).waitFor();
+    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(ui).origin });
+    await detail.getByRole('button', { name: 'Copy as curl' }).click();
+    await detail.getByRole('button', { name: 'Copied' }).waitFor();
+    const copied = await page.evaluate<string>('navigator.clipboard.readText()');
+    expect(copied).toMatch(/^curl --http1\.1 -sS -i -k -X 'POST' 'https:\/\/127\.0\.0\.1:\d+\/DeploymentService\/LoginService'/);
+    await detail.getByRole('link', { name: 'Ladder' }).click();
+    await page.getByTestId('ladder').waitFor();
+    expect(pageErrors).toEqual([]);
+  });
+});
