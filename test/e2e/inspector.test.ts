@@ -137,6 +137,32 @@ describe('the inspector in the browser', () => {
     expect(copied).toMatch(/^curl --http1\.1 -sS -i -k -X 'POST' 'https:\/\/127\.0\.0\.1:\d+\/DeploymentService\/LoginService'/);
     await detail.getByRole('link', { name: 'Ladder' }).click();
     await page.getByTestId('ladder').waitFor();
+  });
+
+  it('the exchange list sorts by a column and remembers the columns chosen', async () => {
+    await page.goto(`${ui}#/traffic`);
+    const items = () => page.locator('.xrow[data-id] .c-items').allTextContents();
+    await expect.poll(async () => (await items()).length, WAIT).toBeGreaterThan(5);
+    const header = (name: string) => page.getByRole('columnheader', { name: new RegExp(`^${name}`) });
+    await header('Items').getByRole('button').click();
+    const asc = (await items()).map(Number);
+    expect(asc).toEqual([...asc].sort((a, b) => a - b));
+    expect(await header('Items').getAttribute('aria-sort')).toBe('ascending');
+    await header('Items').getByRole('button').click();
+    const desc = (await items()).map(Number);
+    expect(desc).toEqual([...desc].sort((a, b) => b - a));
+    await page.getByRole('button', { name: 'Arrival order (follow live)' }).click();
+    const ids = (await page.locator('.xrow[data-id] .c-id').allTextContents()).map(Number);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+
+    await page.getByText('Columns', { exact: true }).click();
+    await page.getByRole('checkbox', { name: 'Peer' }).uncheck();
+    expect(await page.locator('.xrow[data-id] .c-peer').count()).toBe(0);
+    await page.reload();
+    await page.locator('.xrow[data-id]').first().waitFor();
+    expect(await page.getByRole('columnheader', { name: /^Peer/ }).count()).toBe(0);
+    expect(await page.locator('.xrow[data-id] .c-mac').count()).toBeGreaterThan(0);
+    await page.screenshot({ path: join(shots, 'traffic-sorted-columns.png') });
     expect(pageErrors).toEqual([]);
   });
 });

@@ -5,11 +5,94 @@
  * user scrolls back down or presses "Jump to latest".
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useCallback, useEffect, useLayoutEffect, useRef, useState, type CSSProperties, type KeyboardEvent, type MouseEvent } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type CSSProperties, type KeyboardEvent, type MouseEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { ExchangeSummary } from '../../../shared/model';
 import { bytes, clockTime, duration } from '../lib/format';
+import '../ladder/inspector.css';
 
 export const ROW_HEIGHT = 26;
+
+/** The list's columns: width in the grid, header, and how a click on the header sorts. */
+const COLUMNS = [
+  { key: 'id', width: '54px', label: '#', sort: (x: ExchangeSummary) => x.id },
+  { key: 'time', width: '104px', label: 'Time', sort: (x: ExchangeSummary) => x.started },
+  { key: 'mac', width: '140px', label: 'Device', sort: (x: ExchangeSummary) => x.mac ?? '' },
+  { key: 'peer', width: '150px', label: 'Peer', sort: (x: ExchangeSummary) => x.peerAddress },
+  { key: 'port', width: '120px', label: 'Port · mode', sort: (x: ExchangeSummary) => `${x.listener}:${x.localPort}` },
+  { key: 'what', width: 'minmax(200px, 1fr)', label: 'Reason', sort: (x: ExchangeSummary) => what(x).text },
+  { key: 'action', width: '134px', label: 'Action', sort: (x: ExchangeSummary) => x.action ?? '' },
+  { key: 'status', width: '122px', label: 'Status', sort: (x: ExchangeSummary) => x.httpStatus * 10 + (x.replyStatus === 'accepted' ? 0 : x.replyStatus ? 1 : 0) },
+  { key: 'items', width: '54px', label: 'Items', sort: (x: ExchangeSummary) => x.itemCount },
+  { key: 'size', width: '116px', label: 'Size', sort: (x: ExchangeSummary) => x.requestBytes + x.responseBytes },
+  { key: 'dur', width: '64px', label: 'Time', sort: (x: ExchangeSummary) => x.ended - x.started },
+  { key: 'tls', width: '70px', label: 'TLS', sort: (x: ExchangeSummary) => x.tlsProtocol ?? '' },
+] as const;
+export type ColumnKey = (typeof COLUMNS)[number]['key'];
+const COLUMN_TITLES: Partial<Record<ColumnKey, string>> = { time: 'Started', dur: 'Duration' };
+/** Never hidden: without them a row says nothing. */
+const ALWAYS: ReadonlySet<ColumnKey> = new Set(['id', 'what']);
+const HIDDEN_KEY = 'localdls.traffic.hiddenColumns';
+
+function loadHidden(): Set<ColumnKey> {
+  try {
+    const saved = JSON.parse(globalThis.localStorage?.getItem(HIDDEN_KEY) ?? '[]') as unknown;
+    return new Set((Array.isArray(saved) ? saved : []).filter((k): k is ColumnKey => COLUMNS.some((c) => c.key === k) && !ALWAYS.has(k as ColumnKey)));
+  } catch {
+    return new Set();
+  }
+}
+
+function saveHidden(hidden: ReadonlySet<ColumnKey>): void {
+  try {
+    globalThis.localStorage?.setItem(HIDDEN_KEY, JSON.stringify([...hidden]));
+  } catch {
+    // storage unavailable (privacy mode): the choice lasts for this window
+  }
+}
+
+export interface SortOrder {
+  key: ColumnKey;
+  descending: boolean;
+}
+
+/** The rows in the chosen order (stable; ties keep arrival order), or as they came. */
+export function sortRows(rows: readonly ExchangeSummary[], order: SortOrder | null): readonly ExchangeSummary[] {
+  if (!order) return rows;
+  const value = COLUMNS.find((c) => c.key === order.key)!.sort;
+  const sign = order.descending ? -1 : 1;
+  return rows
+    .map((x, i) => ({ x, i, v: value(x) }))
+    .sort((a, b) => (a.v < b.v ? -sign : a.v > b.v ? sign : a.i - b.i))
+    .map((e) => e.x);
+}
+
+function ColumnChooser({ hidden, onChange }: { hidden: ReadonlySet<ColumnKey>; onChange: (next: Set<ColumnKey>) => void }) {
+  const { t } = useTranslation('detail');
+  return (
+    <details className="column-chooser">
+      <summary>{t('columns')}</summary>
+      <fieldset>
+        <legend className="sr-only">{t('columnsLegend')}</legend>
+        {COLUMNS.filter((c) => !ALWAYS.has(c.key)).map((c) => (
+          <label key={c.key}>
+            <input
+              type="checkbox"
+              checked={!hidden.has(c.key)}
+              onChange={(e) => {
+                const next = new Set(hidden);
+                if (e.target.checked) next.delete(c.key);
+                else next.add(c.key);
+                onChange(next);
+              }}
+            />{' '}
+            {COLUMN_TITLES[c.key] ?? c.label}
+          </label>
+        ))}
+      </fieldset>
+    </details>
+  );
+}
 
 export interface ExchangeListProps {
   rows: ExchangeSummary[];
@@ -60,11 +143,12 @@ function StatusCell({ x }: { x: ExchangeSummary }) {
   );
 }
 
-function Row({ x, index, focused, selected, style }: { x: ExchangeSummary; index: number; focused: boolean; selected: boolean; style: CSSProperties }) {
+function Row({ x, index, focused, selected, style, hidden }: { x: ExchangeSummary; index: number; focused: boolean; selected: boolean; style: CSSProperties; hidden: ReadonlySet<ColumnKey> }) {
   const w = what(x);
   const tls = tlsShort(x.tlsProtocol);
+  const show = (k: ColumnKey) => !hidden.has(k);
   // Failed handshakes and refusals have no answer Action: their message gets that column too.
-  const wide = x.action === null && (x.kind === 'tls-failure' || x.error !== null);
+  const wide = show('action') && x.action === null && (x.kind === 'tls-failure' || x.error !== null);
   return (
     <div
       role="row"
@@ -76,10 +160,10 @@ function Row({ x, index, focused, selected, style }: { x: ExchangeSummary; index
       style={style}
     >
       <span role="gridcell" className="c-id">{x.id}</span>
-      <span role="gridcell" className="c-time">{clockTime(x.started)}</span>
-      <span role="gridcell" className="c-mac mono">{x.mac ?? '—'}</span>
-      <span role="gridcell" className="c-peer mono">{x.peerAddress}:{x.peerPort}</span>
-      <span role="gridcell" className="c-port"><span className="mono">:{x.localPort}</span> <span className={`mode mode-${x.listener}`}>{MODE[x.listener] ?? x.listener}</span></span>
+      {show('time') ? (<span role="gridcell" className="c-time">{clockTime(x.started)}</span>) : null}
+      {show('mac') ? (<span role="gridcell" className="c-mac mono">{x.mac ?? '—'}</span>) : null}
+      {show('peer') ? (<span role="gridcell" className="c-peer mono">{x.peerAddress}:{x.peerPort}</span>) : null}
+      {show('port') ? (<span role="gridcell" className="c-port"><span className="mono">:{x.localPort}</span> <span className={`mode mode-${x.listener}`}>{MODE[x.listener] ?? x.listener}</span></span>) : null}
       <span role="gridcell" className={`c-what ${wide ? 'c-wide' : ''}`} title={w.title ?? w.text}>
         {x.kind === 'tls-failure' ? <span className="tag tag-tls">TLS failure</span> : null}
         {x.kind !== 'tls-failure' && x.error ? <span className="tag tag-error">refused</span> : null}
@@ -87,22 +171,42 @@ function Row({ x, index, focused, selected, style }: { x: ExchangeSummary; index
         {x.fragment === 'next' ? <span className="tag">fragment</span> : null}
         {x.warning && x.kind !== 'tls-failure' ? <span className="tag tag-warn" title={x.warning}>⚠</span> : null}
       </span>
-      {wide ? null : <span role="gridcell" className="c-action">{x.action ?? ''}</span>}
-      <span role="gridcell" className="c-status"><StatusCell x={x} /></span>
-      <span role="gridcell" className="c-items num">{x.kind === 'tls-failure' ? '' : x.itemCount}</span>
-      <span role="gridcell" className="c-size num" title={`request ${x.requestBytes} B, response ${x.responseBytes} B`}>
-        {x.kind === 'tls-failure' ? '' : `${bytes(x.requestBytes)} / ${bytes(x.responseBytes)}`}
-      </span>
-      <span role="gridcell" className="c-dur num">{x.kind === 'tls-failure' ? '' : duration(x.ended - x.started)}</span>
-      <span role="gridcell" className={`c-tls ${tls.legacy ? 'tls-legacy' : ''}`} title={x.tlsCipher ?? undefined}>
-        {tls.text}
-        {tls.legacy ? ' legacy' : ''}
-      </span>
+      {wide || !show('action') ? null : <span role="gridcell" className="c-action">{x.action ?? ''}</span>}
+      {show('status') ? (<span role="gridcell" className="c-status"><StatusCell x={x} /></span>) : null}
+      {show('items') ? (<span role="gridcell" className="c-items num">{x.kind === 'tls-failure' ? '' : x.itemCount}</span>) : null}
+      {show('size') ? (
+        <span role="gridcell" className="c-size num" title={`request ${x.requestBytes} B, response ${x.responseBytes} B`}>
+          {x.kind === 'tls-failure' ? '' : `${bytes(x.requestBytes)} / ${bytes(x.responseBytes)}`}
+        </span>
+      ) : null}
+      {show('dur') ? (<span role="gridcell" className="c-dur num">{x.kind === 'tls-failure' ? '' : duration(x.ended - x.started)}</span>) : null}
+      {show('tls') ? (
+        <span role="gridcell" className={`c-tls ${tls.legacy ? 'tls-legacy' : ''}`} title={x.tlsCipher ?? undefined}>
+          {tls.text}
+          {tls.legacy ? ' legacy' : ''}
+        </span>
+      ) : null}
     </div>
   );
 }
 
-export function ExchangeList({ rows, focusId, selected, onActivate, onClearSelection, emptyText, hasOlder, onLoadOlder }: ExchangeListProps) {
+export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onClearSelection, emptyText, hasOlder, onLoadOlder }: ExchangeListProps) {
+  const { t } = useTranslation('detail');
+  const [hidden, setHidden] = useState<Set<ColumnKey>>(loadHidden);
+  const [order, setOrder] = useState<SortOrder | null>(null);
+  const rows = useMemo(() => sortRows(arrived, order), [arrived, order]);
+  const template = useMemo(() => ({ gridTemplateColumns: COLUMNS.filter((c) => !hidden.has(c.key)).map((c) => c.width).join(' ') }), [hidden]);
+  const chooseColumns = (next: Set<ColumnKey>) => {
+    setHidden(next);
+    saveHidden(next);
+    if (order && next.has(order.key)) setOrder(null);
+  };
+  /** A header click: ascending, then descending, then back to arrival order (which follows live). */
+  const sortBy = (key: ColumnKey) => {
+    const next: SortOrder | null = order?.key !== key ? { key, descending: false } : !order.descending ? { key, descending: true } : null;
+    setOrder(next);
+    if (next) follow(false);
+  };
   const scrollRef = useRef<HTMLDivElement>(null);
   const [following, setFollowing] = useState(true);
   const followingRef = useRef(true);
@@ -120,7 +224,7 @@ export function ExchangeList({ rows, focusId, selected, onActivate, onClearSelec
     setFollowing(on);
   }, []);
 
-  // Tail mode: new rows scroll into view only while following.
+  // Tail mode: new rows scroll into view only while following (never while sorted).
   useLayoutEffect(() => {
     const el = scrollRef.current;
     if (el && followingRef.current && rows.length > 0) el.scrollTop = el.scrollHeight;
@@ -129,7 +233,7 @@ export function ExchangeList({ rows, focusId, selected, onActivate, onClearSelec
   const onScroll = () => {
     const el = scrollRef.current;
     if (!el) return;
-    const atBottom = el.scrollTop + el.clientHeight >= el.scrollHeight - ROW_HEIGHT;
+    const atBottom = order === null && el.scrollTop + el.clientHeight >= el.scrollHeight - ROW_HEIGHT;
     if (atBottom !== followingRef.current) follow(atBottom);
   };
 
@@ -194,19 +298,20 @@ export function ExchangeList({ rows, focusId, selected, onActivate, onClearSelec
         tabIndex={0}
         onKeyDown={onKeyDown}
       >
-        <div role="row" className="xrow xhead" aria-rowindex={1}>
-          <span role="columnheader" className="c-id">#</span>
-          <span role="columnheader" className="c-time">Time</span>
-          <span role="columnheader" className="c-mac">Device</span>
-          <span role="columnheader" className="c-peer">Peer</span>
-          <span role="columnheader" className="c-port">Port · mode</span>
-          <span role="columnheader" className="c-what">Reason</span>
-          <span role="columnheader" className="c-action">Action</span>
-          <span role="columnheader" className="c-status">Status</span>
-          <span role="columnheader" className="c-items num">Items</span>
-          <span role="columnheader" className="c-size num">Size</span>
-          <span role="columnheader" className="c-dur num">Time</span>
-          <span role="columnheader" className="c-tls">TLS</span>
+        <div role="row" className="xrow xhead" aria-rowindex={1} style={template}>
+          {COLUMNS.filter((c) => !hidden.has(c.key)).map((c) => (
+            <span
+              key={c.key}
+              role="columnheader"
+              className={`c-${c.key}${['items', 'size', 'dur'].includes(c.key) ? ' num' : ''}`}
+              aria-sort={order?.key === c.key ? (order.descending ? 'descending' : 'ascending') : 'none'}
+            >
+              <button type="button" className="sort-button" onClick={() => sortBy(c.key)} title={t('sortBy', { column: COLUMN_TITLES[c.key] ?? c.label })}>
+                {c.label}
+                {order?.key === c.key ? (order.descending ? ' ▼' : ' ▲') : ''}
+              </button>
+            </span>
+          ))}
         </div>
         <div className="xscroll" ref={scrollRef} onScroll={onScroll} onMouseDown={onMouseDown} data-testid="exchange-scroll">
           {rows.length === 0 ? <div className="empty">{emptyText}</div> : null}
@@ -220,13 +325,18 @@ export function ExchangeList({ rows, focusId, selected, onActivate, onClearSelec
                   index={v.index}
                   focused={x.id === focusId}
                   selected={selected.has(x.id)}
-                  style={{ position: 'absolute', top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${v.start}px)` }}
+                  hidden={hidden}
+                  style={{ ...template, position: 'absolute', top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${v.start}px)` }}
                 />
               );
             })}
           </div>
         </div>
       </div>
+      <ColumnChooser hidden={hidden} onChange={chooseColumns} />
+      {order ? (
+        <button type="button" className="btn btn-small sort-reset" onClick={() => setOrder(null)}>{t('arrivalOrder')}</button>
+      ) : null}
       {hasOlder && !following ? (
         <button type="button" className="btn older" onClick={onLoadOlder}>Load older exchanges</button>
       ) : null}
