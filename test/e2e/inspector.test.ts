@@ -5,7 +5,7 @@
  * retries the failed ones, reads a phone's timeline with the item that changed, and from the
  * traffic view's detail copies an exchange as curl and opens its ladder.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -110,6 +110,19 @@ describe('the inspector in the browser', () => {
     // The page moved to the new rollout: both phones, none failed yet.
     await expect.poll(async () => Number(await detail.getByTestId('phase-failed').locator('strong').textContent()) + Number(await detail.getByTestId('phase-done').locator('strong').textContent()), WAIT).toBe(0);
     expect(await detail.getByTestId('rollout-devices').locator('tbody tr').count()).toBe(2);
+    // The navigation counts the waiting jobs and the errors, live.
+    await expect.poll(() => page.getByTestId('nav-jobs').textContent(), WAIT).toBe('2');
+    expect(Number(await page.getByTestId('nav-errors').textContent())).toBeGreaterThan(0);
+  });
+
+  it('the device list exports as CSV', async () => {
+    await page.goto(`${ui}#/devices`);
+    await page.locator(`tr[data-mac="${P1}"]`).waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+    const file = await download.path();
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\r\n');
+    expect(lines[0]).toMatch(/^mac,e164,device_type,/);
+    expect(lines.slice(1).map((l) => l.split(',')[0]).sort()).toEqual([P1, '00:1A:E8:00:05:02']);
   });
 
   it('a phone’s timeline shows its interactions, jobs and the item that changed', async () => {

@@ -15,6 +15,7 @@ import { LadderView } from './ladder/LadderView';
 import { RolloutView } from './rollout/RolloutView';
 import { TimelineView } from './timeline/TimelineView';
 import { href, useRoute } from './lib/route';
+import { useNavCounts } from './lib/use-nav-counts';
 import { SetupView } from './status/SetupView';
 import { StatusBar } from './status/StatusBar';
 import { useStatus } from './status/use-status';
@@ -32,6 +33,7 @@ export function App({ api, onConnection }: AppProps) {
   const [connection, setConnection] = useState<{ state: ConnectionState; detail: string | null }>({ state: 'open', detail: null });
   const status = useStatus(api);
   const [reloads, setReloads] = useState(0);
+  const counts = useNavCounts(api, reloads);
   const refreshStatus = status.refresh;
 
   useEffect(() => {
@@ -64,11 +66,15 @@ export function App({ api, onConnection }: AppProps) {
             <span className="brand-mark" aria-hidden>◆</span> LocalDLS
           </div>
           <nav className="tabs" aria-label="Views">
-            <a href={href('traffic')} className={route.view === 'traffic' ? 'active' : ''}>Traffic</a>
+            <a href={href('traffic')} className={route.view === 'traffic' ? 'active' : ''}>
+              Traffic{counts.errors ? <span className="pill pill-error" title={`${counts.errors} errors`} data-testid="nav-errors">{counts.errors}</span> : null}
+            </a>
             <a href={href('devices')} className={route.view === 'devices' || route.view === 'device' ? 'active' : ''}>
               Devices{status.value ? <span className="pill">{status.value.deviceCount}</span> : null}
             </a>
-            <a href={href('jobs')} className={route.view === 'jobs' ? 'active' : ''}>Jobs</a>
+            <a href={href('jobs')} className={route.view === 'jobs' ? 'active' : ''}>
+              Jobs{counts.waitingJobs ? <span className="pill" title={`${counts.waitingJobs} waiting`} data-testid="nav-jobs">{counts.waitingJobs}</span> : null}
+            </a>
             <a href={href('rollouts')} className={route.view === 'rollouts' ? 'active' : ''}>Rollouts</a>
             <a href={href('bootstrap')} className={route.view === 'bootstrap' ? 'active' : ''}>Secure Mode</a>
             <a href={href('setup')} className={route.view === 'setup' ? 'active' : ''}>Setup</a>

@@ -4,6 +4,8 @@
  * selected (one by one, or all shown) and acted on with the action bar.
  */
 import { useEffect, useMemo, useState } from 'react';
+import { devicesCsv } from '../lib/devices-csv';
+import { downloadText } from '../lib/download';
 import type { DeviceView } from '../../../shared/api';
 import { ActionBar } from '../actions/ActionBar';
 import { useApi } from '../api/ApiContext';
@@ -96,6 +98,7 @@ export function DevicesView() {
         <span className="muted" data-testid="device-count">
           {q ? `${list.length} of ${devices.size}` : devices.size} devices{busy ? ` · ${busy} in interaction` : ''}
         </span>
+        <button type="button" className="btn btn-small" onClick={() => downloadText(`localdls-devices-${new Date().toISOString().slice(0, 10)}.csv`, 'text/csv', devicesCsv(list))}>Export CSV</button>
         <a className="h-link" href={href('jobs')}>Jobs →</a>
       </div>
       <div className="selection-bar">

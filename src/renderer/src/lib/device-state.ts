@@ -14,6 +14,8 @@ export function deviceStates(d: DeviceView): StateBadge[] {
   if (d.state === 'in-interaction') out.push({ label: 'in interaction', tone: 'in-interaction' });
   else if (d.jobs.waitingBusy > 0) out.push({ label: 'busy', tone: 'busy', title: `${d.jobs.waitingBusy} job(s) wait until the phone's call ends` });
   else out.push({ label: 'idle', tone: 'idle' });
+  // Contact-me failed (recorded by the service; absent on older records): the phone cannot be reached.
+  if ((d.contactFailures ?? 0) > 0) out.push({ label: 'unreachable', tone: 'error', title: d.lastContactError ?? 'contact-me failed' });
   if (d.bootstrap === 'pending') out.push({ label: 'bootstrap pending', tone: 'warn', title: 'Its move to Secure Mode is under way' });
   if (d.bootstrap === 'failed') out.push({ label: 'bootstrap failed', tone: 'error', title: "See the bootstrap job's error in the jobs view" });
   return out;
