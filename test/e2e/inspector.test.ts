@@ -5,11 +5,13 @@
  * retries the failed ones, reads a phone's timeline with the item that changed, and from the
  * traffic view's detail copies an exchange as curl and opens its ladder.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliProcess, runCli } from '../support/cli';
+import { post } from '../support/https-client';
 import { tempDirs } from '../support/tmp';
 import { ensureRendererBuilt, launchChromium, screenshotDir } from './support';
 
@@ -150,6 +152,32 @@ describe('the inspector in the browser', () => {
     expect(copied).toMatch(/^curl --http1\.1 -sS -i -k -X 'POST' 'https:\/\/127\.0\.0\.1:\d+\/DeploymentService\/LoginService'/);
     await detail.getByRole('link', { name: 'Ladder' }).click();
     await page.getByTestId('ladder').waitFor();
+  });
+
+  it('the TLS key log is switched on from the TLS tab, with its warning, and holds NSS lines of the next handshake', async () => {
+    const keyDir = mkdtempSync(join(tmpdir(), 'localdls-keylog-'));
+    await page.goto(`${ui}#/traffic`);
+    await page.locator('.xrow[data-id]').first().click();
+    const detail = page.getByTestId('detail');
+    await detail.getByRole('tab', { name: 'TLS' }).click();
+    const setting = detail.getByRole('region', { name: 'TLS key log' });
+    expect(await setting.textContent()).toMatch(/decrypt every captured exchange/);
+    // A folder that does not exist: refused with the path and the reason.
+    await setting.getByLabel('Key log file').fill(join(keyDir, 'no-such-folder', 'keys.log'));
+    await setting.getByRole('button', { name: 'Start key log' }).click();
+    await setting.getByRole('alert').filter({ hasText: /no-such-folder.*no such file or directory/ }).waitFor();
+    const file = join(keyDir, 'keys.log');
+    await setting.getByLabel('Key log file').fill(file);
+    await setting.getByRole('button', { name: 'Start key log' }).click();
+    await setting.getByRole('status').filter({ hasText: file }).waitFor();
+    await post(port, '<not-wpi/>');
+    const lines = readFileSync(file, 'latin1').trim().split('\n');
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).toMatch(/^[A-Z_0-9]+ [0-9a-f]{64} [0-9a-f]{64,96}$/);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    await setting.getByRole('button', { name: 'Stop key log' }).click();
+    await setting.getByRole('button', { name: 'Start key log' }).waitFor();
+    rmSync(keyDir, { recursive: true, force: true });
   });
 
   it('the exchange list sorts by a column and remembers the columns chosen', async () => {

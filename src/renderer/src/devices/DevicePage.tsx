@@ -8,7 +8,7 @@ import { JobsTable } from '../jobs/JobsTable';
 import { useJobs } from '../jobs/use-jobs';
 import { waitingJobs, waitingTitle } from '../lib/device-state';
 import { clockTime, dateTime } from '../lib/format';
-import { href } from '../lib/route';
+import { href, timelineHref } from '../lib/route';
 import { rowClass } from '../traffic/ExchangeList';
 import { DeviceStateBadges, ModeBadge, TlsBadge } from './DevicesView';
 
@@ -64,6 +64,7 @@ export function DevicePage({ mac }: { mac: string }) {
         <ModeBadge device={d} />
         <DeviceStateBadges device={d} />
         {waitingJobs(d) ? <span className="muted" title={waitingTitle(d)}>{waitingJobs(d)} job{waitingJobs(d) > 1 ? 's' : ''} waiting</span> : null}
+        <a className="h-link" href={timelineHref(d.mac)}>Timeline →</a>
       </div>
       <ActionBar macs={macs} devices={new Map([[d.mac, d]])} />
       <section className="card">

@@ -97,6 +97,44 @@ function ClientCertificate({ detail }: { detail: ExchangeDetail }) {
   );
 }
 
+/**
+ * The running service's TLS key log (NSS format, for Wireshark), for this run only, with the
+ * warning it needs: whoever reads the file can decrypt every captured exchange.
+ */
+export function KeyLogSetting() {
+  const api = useApi();
+  const { t } = useTranslation('detail');
+  const [path, setPath] = useState('');
+  const [on, setOn] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const apply = (to: string | null) =>
+    api.setTlsKeyLog(to).then(
+      (r) => (setOn(r.path), setError(null)),
+      (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
+    );
+  return (
+    <section className="keylog" aria-label={t('keyLog')}>
+      <h3>{t('keyLog')}</h3>
+      <p className="note note-warn">{t('keyLogWarning')}</p>
+      {on ? (
+        <p role="status">
+          {t('keyLogOn', { path: on })}{' '}
+          <button type="button" className="btn btn-small" onClick={() => void apply(null)}>{t('keyLogStop')}</button>
+        </p>
+      ) : (
+        <form onSubmit={(e) => (e.preventDefault(), void apply(path.trim()))}>
+          <label>
+            {t('keyLogPath')}{' '}
+            <input className="input mono" value={path} onChange={(e) => setPath(e.target.value)} placeholder="/tmp/localdls-keys.log" maxLength={4096} />
+          </label>{' '}
+          <button type="submit" className="btn btn-small" disabled={path.trim() === ''}>{t('keyLogStart')}</button>
+        </form>
+      )}
+      {error ? <div className="note note-error" role="alert">{error}</div> : null}
+    </section>
+  );
+}
+
 function CurlButton({ detail }: { detail: ExchangeDetail }) {
   const { t } = useTranslation('detail');
   const [done, setDone] = useState(false);
@@ -232,6 +270,7 @@ export function DetailPane({ id, onJump, onExport, exportCount }: DetailPaneProp
             ) : null}
           </dl>
         ) : null}
+        {tab === 'tls' ? <KeyLogSetting /> : null}
         {tab === 'chain' ? <Chain detail={detail} onJump={onJump} /> : null}
       </div>
     </div>
