@@ -180,6 +180,30 @@ describe('the inspector in the browser', () => {
     rmSync(keyDir, { recursive: true, force: true });
   });
 
+  it('a filter is saved, applied again after a reload, and everything it selects exports as HAR', async () => {
+    await page.goto(`${ui}#/traffic`);
+    await page.locator('.xrow[data-id]').first().waitFor();
+    await page.getByLabel('Device').fill(P1);
+    await expect.poll(async () => [...new Set(await page.locator('.xrow[data-id] .c-mac').allTextContents())], WAIT).toEqual([P1]);
+    await page.getByRole('button', { name: 'Save filter…' }).click();
+    await page.getByLabel('Name of the filter').fill('phone one');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByRole('button', { name: 'Reset' }).click();
+    await expect.poll(async () => new Set(await page.locator('.xrow[data-id] .c-mac').allTextContents()).size, WAIT).toBeGreaterThan(1);
+    await page.reload();
+    await page.locator('.xrow[data-id]').first().waitFor();
+    await page.getByLabel('Saved filters').selectOption('phone one');
+    await expect.poll(async () => [...new Set(await page.locator('.xrow[data-id] .c-mac').allTextContents())], WAIT).toEqual([P1]);
+    expect(await page.getByLabel('Device').inputValue()).toBe(P1);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export all matching (HAR)' }).click()]);
+    const har = JSON.parse(readFileSync(await download.path(), 'utf8')) as { log: { version: string; entries: { _localdls: { mac: string } }[] } };
+    expect(har.log.version).toBe('1.2');
+    expect(har.log.entries.length).toBeGreaterThan(0);
+    expect(new Set(har.log.entries.map((e) => e._localdls.mac))).toEqual(new Set([P1]));
+    await page.screenshot({ path: join(shots, 'traffic-saved-filter.png') });
+    await page.getByRole('button', { name: 'Reset' }).click();
+  });
+
   it('the exchange list sorts by a column and remembers the columns chosen', async () => {
     await page.goto(`${ui}#/traffic`);
     const items = () => page.locator('.xrow[data-id] .c-items').allTextContents();

@@ -69,9 +69,12 @@ export function sortRows(rows: readonly ExchangeSummary[], order: SortOrder | nu
 
 function ColumnChooser({ hidden, onChange }: { hidden: ReadonlySet<ColumnKey>; onChange: (next: Set<ColumnKey>) => void }) {
   const { t } = useTranslation('detail');
+  // The checkboxes exist only while open: their labels ("Device", …) must not shadow the filter's.
+  const [open, setOpen] = useState(false);
   return (
-    <details className="column-chooser">
+    <details className="column-chooser" onToggle={(e) => setOpen(e.currentTarget.open)}>
       <summary>{t('columns')}</summary>
+      {open ? (
       <fieldset>
         <legend className="sr-only">{t('columnsLegend')}</legend>
         {COLUMNS.filter((c) => !ALWAYS.has(c.key)).map((c) => (
@@ -90,6 +93,7 @@ function ColumnChooser({ hidden, onChange }: { hidden: ReadonlySet<ColumnKey>; o
           </label>
         ))}
       </fieldset>
+      ) : null}
     </details>
   );
 }

@@ -7,6 +7,7 @@ import type { Route } from '../lib/route';
 import { DetailPane } from './DetailPane';
 import { ExchangeList } from './ExchangeList';
 import { FilterBar } from './FilterBar';
+import { SavedFilters } from './SavedFilters';
 import { isUnfiltered, type TrafficFeed } from './traffic-feed';
 
 export function TrafficView({ feed, route }: { feed: TrafficFeed; route: Route }) {
@@ -91,6 +92,7 @@ export function TrafficView({ feed, route }: { feed: TrafficFeed; route: Route }
     <div className="traffic">
       <div className="toolbar">
         <FilterBar filter={state.filter} onChange={(f: ExchangeFilter) => feed.setFilter(f)} matched={state.matched} total={state.total} loading={state.loading} />
+        <SavedFilters filter={state.filter} onApply={(f) => feed.setFilter({ ...f, ...(state.filter.sinceId !== undefined ? { sinceId: state.filter.sinceId } : {}) })} />
         <div className="toolbar-buttons">
           {state.paused ? (
             <button type="button" className="btn btn-primary" onClick={() => feed.resume()}>
