@@ -215,6 +215,10 @@ describe('filtered export (UI and CLI, one command)', () => {
     expect((await cli('traffic', 'export', '--errors', '--format', 'json', '--output', out)).stdout).toMatch(/^wrote 1 exchange as JSON/);
   });
 
+  it('serve refuses an empty --tls-keylog, with usage', async () => {
+    expect(await runCli(['serve', '--data-dir', newDir(), '--port', '0', '--tls-keylog', ''])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--tls-keylog needs a file name/) });
+  });
+
   it('refuses a missing or wrong format, a missing output and contradictory filters, with usage', async () => {
     const { dir, cli } = site();
     const out = join(dir, 'y.har');

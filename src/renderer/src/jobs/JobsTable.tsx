@@ -8,7 +8,7 @@ import { useApi } from '../api/ApiContext';
 import { errorText, useToast } from '../common/Toasts';
 import { ago, dateTime } from '../lib/format';
 import { isPending, itemText, jobSummary, KIND_LABELS, STATE_HELP } from '../lib/jobs';
-import { deviceHref } from '../lib/route';
+import { deviceHref, rolloutHref, timelineHref } from '../lib/route';
 
 export function JobState({ job }: { job: Job }) {
   return (
@@ -37,6 +37,10 @@ function JobDetail({ job }: { job: Job }) {
         {job.kind === 'WriteItems' && job.partsDone > 0 ? <><dt>Parts accepted</dt><dd>{job.partsDone}</dd></> : null}
         {job.expect ? <><dt>Expects</dt><dd className="mono">{Object.entries(job.expect).map(([k, v]) => `${k}=${v}`).join(', ')}</dd></> : null}
         {job.error ? <><dt>{job.state === 'failed' ? 'Why' : 'Note'}</dt><dd className={job.state === 'failed' ? 'err-text' : ''}>{job.error}</dd></> : null}
+        <dt>Inspect</dt>
+        <dd>
+          <a href={rolloutHref(`j${job.created}-${job.kind}`)}>Rollout and ladder</a> · <a href={timelineHref(job.mac)}>Device timeline</a>
+        </dd>
       </dl>
       {job.items.length || extra.length ? (
         <table className="itable job-items">
