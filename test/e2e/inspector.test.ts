@@ -17,7 +17,7 @@ import { ensureRendererBuilt, launchChromium, screenshotDir } from './support';
 
 const newDir = tempDirs();
 const P1 = '00:1A:E8:00:05:01';
-const PHONES = ['--count', '2', '--mac-base', P1, '--ip-base', '127.0.5.1'];
+const PHONES = ['--count', '2', '--mac-base', P1, '--ip-base', '127.0.15.1'];
 
 let serve: CliProcess;
 let phones: CliProcess | null = null;
