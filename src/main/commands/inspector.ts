@@ -36,10 +36,7 @@ export const getInteraction = defineCommand('getInteraction', API_ARGS.getIntera
     const until = interaction.ended ?? Number.MAX_SAFE_INTEGER;
     const within = (t: number | null) => t !== null && t >= interaction.started && t <= until;
     jobs = ctx.store.inspector.jobsOf(interaction.mac, 1000).filter((j) => within(j.sent) || within(j.finished)).map(maskJob).reverse();
-    const around = ctx.store.inspector.interactionsOf(interaction.mac, 10_000).map((i) => i.id);
-    const at = around.indexOf(id);
-    nextId = at > 0 ? around[at - 1]! : null;
-    previousId = at >= 0 && at + 1 < around.length ? around[at + 1]! : null;
+    ({ previousId, nextId } = ctx.store.inspector.neighbours(interaction.mac, id));
   }
   return { interaction, exchanges, jobs, previousId, nextId };
 });

@@ -49,27 +49,28 @@ function countsOf(devices: readonly RolloutDevice[]): Record<RolloutPhase, numbe
   return counts;
 }
 
-function deviceOf(store: Store, mac: string, e164: string | null, job: Job | null, started: number): RolloutDevice {
+/** `ladders`: also find each phone's interaction (the detail view; the list needs only the counts). */
+function deviceOf(store: Store, mac: string, e164: string | null, job: Job | null, started: number, ladders: boolean): RolloutDevice {
   const device = store.device(mac) as (Device & ContactFacts) | undefined;
   const { phase, error } = phaseOf(job, device, started);
   // The interaction in which the job was answered (or sent); else the newest since the rollout began.
   const at = job?.finished ?? job?.sent ?? null;
-  const interactionId = (at !== null ? store.inspector.exchangeAt(mac, at)?.interactionId : null) ?? store.inspector.interactionSince(mac, started);
+  const interactionId = !ladders ? null : ((at !== null ? store.inspector.exchangeAt(mac, at)?.interactionId : null) ?? store.inspector.interactionSince(mac, started));
   return { mac, e164: e164 ?? device?.e164 ?? null, jobId: job?.id ?? null, jobState: job?.state ?? null, phase, error, interactionId };
 }
 
-function jobRollout(store: Store, created: number, kind: JobKind): Rollout {
+function jobRollout(store: Store, created: number, kind: JobKind, ladders = true): Rollout {
   const jobs = store.rollouts.jobs(created, kind);
   if (jobs.length === 0) throw new ApiError('not-found', `no rollout ${jobRolloutId(created, kind)}: its jobs may have been removed`);
-  const devices = jobs.map((j) => deviceOf(store, j.mac, null, j, created));
+  const devices = jobs.map((j) => deviceOf(store, j.mac, null, j, created, ladders));
   const counts = countsOf(devices);
   return { id: jobRolloutId(created, kind), kind: 'jobs', jobKind: kind, started: created, total: devices.length, counts, finished: counts.done + counts.failed === devices.length, devices };
 }
 
-function bootstrapRollout(store: Store, run: BootstrapRun): Rollout {
+function bootstrapRollout(store: Store, run: BootstrapRun, ladders = true): Rollout {
   const devices = run.devices.map((d) => {
     const job = d.jobId === null ? null : (store.jobs.get(d.jobId) ?? null);
-    const r = deviceOf(store, d.mac, d.e164, job, run.started);
+    const r = deviceOf(store, d.mac, d.e164, job, run.started, ladders);
     // A phone whose preparation failed has no job: it failed with the run's words.
     return d.state === 'failed' && !job ? { ...r, phase: 'failed' as const, error: d.error } : r;
   });
@@ -89,8 +90,8 @@ function rolloutOf(ctx: CommandContext, id: string): Rollout {
 const summary = ({ devices: _d, ...s }: Rollout): RolloutSummary => s;
 
 export const listRollouts = defineCommand('listRollouts', API_ARGS.listRollouts, (ctx): RolloutSummary[] => {
-  const jobs = ctx.store.rollouts.groups(ROLLOUT_LIST_LIMIT).map((g) => summary(jobRollout(ctx.store, g.created, g.kind)));
-  const runs = (ctx.bootstrapRuns?.list() ?? []).map((r) => summary(bootstrapRollout(ctx.store, r)));
+  const jobs = ctx.store.rollouts.groups(ROLLOUT_LIST_LIMIT).map((g) => summary(jobRollout(ctx.store, g.created, g.kind, false)));
+  const runs = (ctx.bootstrapRuns?.list() ?? []).map((r) => summary(bootstrapRollout(ctx.store, r, false)));
   return [...jobs, ...runs].sort((a, b) => b.started - a.started);
 });
 

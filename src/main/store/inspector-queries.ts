@@ -46,6 +46,13 @@ export class InspectorQueries {
     }));
   }
 
+  /** The device's interactions just before and after `id`. */
+  neighbours(mac: string, id: number): { previousId: number | null; nextId: number | null } {
+    const prev = this.db.prepare(`SELECT max(id) AS id FROM interactions WHERE mac = ? AND id < ?`).get(mac, id) as { id: number | null };
+    const next = this.db.prepare(`SELECT min(id) AS id FROM interactions WHERE mac = ? AND id > ?`).get(mac, id) as { id: number | null };
+    return { previousId: prev.id, nextId: next.id };
+  }
+
   /** A device's item changes, newest first, each with the interaction of the exchange that made it. */
   itemChangesOf(mac: string, limit: number): ItemChangeInContext[] {
     const rows = this.db
