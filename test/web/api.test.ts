@@ -40,7 +40,7 @@ describe('LocalDlsApiHost', () => {
     expect(await api.revealExchangeItem(second!.id, 'request', 1)).toBe('123456');
     await expect(api.revealExchangeItem(second!.id, 'request', 9)).rejects.toThrow(/no request item at position 9/);
     expect(d.response.items).toEqual([]);
-    expect(d.tls).toEqual({ protocol: 'TLSv1.3', cipher: 'X', legacy: false });
+    expect(d.tls).toEqual({ protocol: 'TLSv1.3', cipher: 'X', legacy: false, clientCertificate: null });
     expect(d.interaction).toMatchObject({ mac: MAC, reason: 'start-up', endReason: 'CleanUp' });
     expect(d.chain.map((x) => x.id)).toEqual([first!.id, second!.id]);
   });

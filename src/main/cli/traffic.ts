@@ -84,11 +84,20 @@ export async function trafficCommand(args: string[], io: CliIo): Promise<number>
   const store = openStore(v['data-dir'], 'read');
   const ctx = cliContext(store);
   const print = (x: ExchangeSummary) => io.out(v.json ? JSON.stringify(x) : trafficLine(x));
-  // The newest `limit` matching rows, oldest first; then (follow) the matching rows after the last.
-  const page = async (afterId?: number) =>
-    (await commands.listExchanges(ctx, filter, { limit: afterId === undefined ? limit : 1000, counts: false, ...(afterId === undefined ? {} : { afterId }) })).exchanges;
+  // The newest `limit` matching rows, oldest first (in pages of at most 5000, further back each
+  // time); then (follow) the matching rows after the last.
+  const newest = async () => {
+    let rows: ExchangeSummary[] = [];
+    for (;;) {
+      const want = Math.min(5000, limit - rows.length);
+      const got = await commands.listExchanges(ctx, filter, { limit: want, counts: false, ...(rows[0] ? { beforeId: rows[0].id } : {}) });
+      rows = [...got.exchanges, ...rows];
+      if (!got.hasOlder || rows.length >= limit) return rows;
+    }
+  };
+  const page = async (afterId: number) => (await commands.listExchanges(ctx, filter, { limit: 1000, counts: false, afterId })).exchanges;
   try {
-    const rows = await page();
+    const rows = await newest();
     rows.forEach(print);
     if (!v.follow) return 0;
     let last = Math.max(rows.at(-1)?.id ?? 0, store.exchanges({ limit: 1 })[0]?.id ?? 0);
