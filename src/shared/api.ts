@@ -103,11 +103,40 @@ export interface TlsView {
   legacy: boolean;
 }
 
+/**
+ * Relay mode: the upstream DLS's side of a relayed exchange, kept apart from the phone's side
+ * (`summary` and `tls` are what the phone saw of LocalDLS).
+ */
+export interface UpstreamView {
+  /** https://host:port the request went to. */
+  url: string;
+  started: number;
+  /** TLS handshake done; null when an open keep-alive connection was reused. */
+  connected: number | null;
+  /** The upstream's answer began (null: none came). */
+  firstByte: number | null;
+  ended: number;
+  /** The upstream's HTTP status; null when it gave no answer (`error` says why). */
+  httpStatus: number | null;
+  reused: boolean;
+  tlsProtocol: string | null;
+  tlsCipher: string | null;
+  /** SHA-256 of the upstream's certificate. */
+  fingerprint: string | null;
+  subject: string | null;
+  /** How its certificate was accepted: the CA given, or an accepted fingerprint. */
+  trustedBy: 'ca' | 'fingerprint' | null;
+  failure: 'unreachable' | 'timeout' | 'certificate' | 'too-large' | 'protocol' | 'not-relayed' | null;
+  error: string | null;
+}
+
 export interface ExchangeDetail {
   summary: ExchangeSummary;
   request: MessageView;
   response: MessageView;
   tls: TlsView;
+  /** Relayed exchanges: the upstream's side (absent or null for LocalDLS's own traffic). */
+  upstream?: UpstreamView | null;
   interaction: Interaction | null;
   /** The interaction's exchanges, first message to CleanUp (at most 500). */
   chain: ExchangeSummary[];
@@ -154,10 +183,21 @@ export interface HostAddress {
   linkLocal: boolean;
 }
 
+/** Relay mode: LocalDLS passes every phone request on to the site's DLS and answers nothing itself. */
+export interface RelayStatus {
+  /** https://host:port of the upstream DLS. */
+  upstream: string;
+  /** How its certificate is checked: a CA file, accepted fingerprints, or both. */
+  ca: boolean;
+  fingerprints: string[];
+}
+
 export interface ServiceStatus {
   version: string;
   dataDir: string;
   listeners: ListenerStatus[];
+  /** Present and not null while the service relays to an upstream DLS. */
+  relay?: RelayStatus | null;
   /** This machine's non-internal addresses: what a phone can be pointed at. */
   addresses: HostAddress[];
   deviceCount: number;

@@ -8,6 +8,8 @@ import type { Item } from '../wpi';
 import { openDatabase } from './data-dir';
 import { SUMMARY_COLUMNS, toExchange, toSummary, type ExchangeRow } from './exchange-rows';
 import { JobTables, type JobChange, type NewJob, type ReturnLimits } from './jobs';
+import { RelayRows } from './relay-rows';
+import type { UpstreamView } from '../../shared/api';
 
 export interface StoreOptions {
   /** Path to a better_sqlite3.node built for the running runtime (the Electron app passes its own). */
@@ -114,6 +116,8 @@ export class Store {
   readonly db: Database;
   /** Jobs, profiles, overrides. Undefined on a read-only store opened before migration 2. */
   readonly jobs: JobTables;
+  /** Relay mode: the upstream's side of relayed exchanges. */
+  readonly relay: RelayRows;
   /** What opening the data folder changed or wants said (modes narrowed, a read-only copy); `serve` prints it. */
   readonly notices: string[];
   private readonly st: Record<string, Statement>;
@@ -127,6 +131,7 @@ export class Store {
     this.notices = opened.notices;
     this.st = this.prepare();
     this.jobs = new JobTables(this.db);
+    this.relay = new RelayRows(this.db);
   }
 
   private prepare(): Record<string, Statement> {
@@ -225,6 +230,15 @@ export class Store {
         this.st.endInteraction!.run({ id: interaction, at, why: changes.endInteraction, mac: mac ?? null });
       }
       return { exchangeId, interactionId: interaction, newJobIds };
+    })();
+  }
+
+  /** A relayed exchange: the phone's side as commit() records it, and the upstream's side, in one transaction. */
+  commitRelayed(record: ExchangeRecord, changes: Changes, interactionId: number | null, upstream: UpstreamView): CommitResult {
+    return this.db.transaction((): CommitResult => {
+      const result = this.commit(record, changes, interactionId);
+      this.relay.insert(result.exchangeId, upstream);
+      return result;
     })();
   }
 
