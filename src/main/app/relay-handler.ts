@@ -86,7 +86,7 @@ export class RelayHandler implements RequestHandler {
       if (!(e instanceof UpstreamError)) throw e;
       return this.failed(request, phone, e);
     }
-    const response: WpiResponse = { status: answer.status, statusText: answer.statusText, headers: answer.headers, body: answer.body };
+    const response: WpiResponse = { status: answer.status, statusText: answer.statusText, exactHeaders: true, headers: answer.headers, body: answer.body };
     const dls = answer.status === 200 ? lenient(() => parseDLSMessage(answer.body)) : { value: null, problem: null };
     const learnt = this.learn(request, phone.value, dls.value, answer.headers);
     const warnings = [

@@ -297,8 +297,9 @@ export class UpstreamClient {
         const verdict = this.verify(socket);
         if (typeof verdict === 'string') {
           empty.ended = Date.now();
+          const seen = this.tlsOf(socket, null);
           socket.destroy();
-          oncreate(new UpstreamError('certificate', verdict, empty, this.tlsOf(socket, null)));
+          oncreate(new UpstreamError('certificate', verdict, empty, seen));
           return;
         }
         this.socketTls.set(socket, verdict);

@@ -35,6 +35,8 @@ export interface WpiResponse {
   status: number;
   /** Reason phrase; absent = Node's standard one for the status (a relay passes the upstream's on). */
   statusText?: string;
+  /** Send exactly these headers (a relay): no Date of our own is added. */
+  exactHeaders?: boolean;
   headers: [string, string][];
   body: Buffer;
 }
@@ -386,6 +388,7 @@ export class WpiListener {
   private send(res: ServerResponse, response: WpiResponse): void {
     if (res.headersSent || res.destroyed) return;
     const headers = [...response.headers, ['Content-Length', String(response.body.length)]];
+    if (response.exactHeaders) res.sendDate = false;
     if (response.statusText !== undefined) res.writeHead(response.status, response.statusText, headers.flat());
     else res.writeHead(response.status, headers.flat());
     res.end(response.body);
