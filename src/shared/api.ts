@@ -17,6 +17,7 @@ import type {
   ProfileInput,
   TlsListener,
   TlsProfileName,
+  UpstreamSettingInput,
 } from './schemas';
 
 export { EXCHANGE_KINDS, FILE_TYPES, ITEM_NAME_PATTERN, JOB_SPEC_KINDS, LIMITS, LISTENER_KINDS, MAX_ITEM_INDEX, PROFILE_NAME_PATTERN, TLS_LISTENERS, TLS_PROFILE_NAMES } from './constants';
@@ -33,6 +34,7 @@ export type {
   ProfileInput,
   TlsListener,
   TlsProfileName,
+  UpstreamSettingInput,
 } from './schemas';
 
 // ---------------------------------------------------------------------------------------------
@@ -192,12 +194,21 @@ export interface RelayStatus {
   fingerprints: string[];
 }
 
+/** The stored relay choice, fingerprints normalised (AB:CD:…). */
+export interface UpstreamSettingView {
+  url: string;
+  caFile: string | null;
+  fingerprints: string[];
+}
+
 export interface ServiceStatus {
   version: string;
   dataDir: string;
   listeners: ListenerStatus[];
   /** Present and not null while the service relays to an upstream DLS. */
   relay?: RelayStatus | null;
+  /** The upstream chosen in the app's settings, used from the next start (null: none). */
+  upstreamSetting?: UpstreamSettingView | null;
   /** This machine's non-internal addresses: what a phone can be pointed at. */
   addresses: HostAddress[];
   deviceCount: number;
@@ -344,6 +355,11 @@ export interface LocalDlsCommands {
    * the status then shows it.
    */
   setTlsProfile(listener: TlsListener, profile: TlsProfileName): Promise<void>;
+  /**
+   * Relay mode (docs/relay.md): the upstream DLS to pass phone requests on to, checked (URL, CA
+   * file, fingerprints) and stored; null turns relay mode off. Applies at the service's next start.
+   */
+  setUpstream(setting: UpstreamSettingInput): Promise<UpstreamSettingView | null>;
 }
 
 /** Events: each returns its unsubscribe function. */
@@ -387,6 +403,7 @@ export const API_METHODS = [
   'getBootstrapRun',
   'bootstrapPinSheet',
   'setTlsProfile',
+  'setUpstream',
 ] as const satisfies readonly ApiMethod[];
 
 // Compile-time check that API_METHODS names every command.

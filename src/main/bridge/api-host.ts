@@ -7,7 +7,7 @@
 import { networkInterfaces as osNetworkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import packageJson from '../../../package.json';
 import { CATALOGUE } from '../../shared/catalogue';
-import { ApiArgumentError, ApiError, isApiMethod, type AddJobsResult, type BootstrapOptions, type BootstrapRun, type CatalogueEntry, type ContactResult, type DeviceView, type FileResult, type JobFilter, type JobList, type JobSpec, type ProfileApplyResult, type ProfileInput, type SecureStatus, type ApiEvent, type ApiEventPayloads, type ApiMethod, type DeviceDetail, type ExchangeDetail, type ExchangeFilter, type ExchangeList, type ExchangePage, type ExportFormat, type ExportResult, type HostAddress, type ListenerStatus, type LocalDlsApi, type ServiceStatus, type TlsListener, type TlsProfileName, type Unsubscribe } from '../../shared/api';
+import { ApiArgumentError, ApiError, isApiMethod, type AddJobsResult, type BootstrapOptions, type BootstrapRun, type CatalogueEntry, type ContactResult, type DeviceView, type FileResult, type JobFilter, type JobList, type JobSpec, type ProfileApplyResult, type ProfileInput, type SecureStatus, type ApiEvent, type ApiEventPayloads, type ApiMethod, type DeviceDetail, type ExchangeDetail, type ExchangeFilter, type ExchangeList, type ExchangePage, type ExportFormat, type ExportResult, type HostAddress, type ListenerStatus, type LocalDlsApi, type ServiceStatus, type TlsListener, type TlsProfileName, type Unsubscribe, type UpstreamSettingInput, type UpstreamSettingView } from '../../shared/api';
 import { API_ARGS } from '../../shared/api-args';
 import type { ExchangeSummary, Job, Profile } from '../../shared/model';
 import * as commands from '../commands';
@@ -40,7 +40,7 @@ export interface ApiOptions {
 }
 
 /** What the API needs of the Service: the store and its exchanges; contact-me and Secure Mode when present. */
-export type ApiService = Pick<Service, 'store' | 'onExchange'> & Partial<Pick<Service, 'contacts' | 'pki' | 'keyProtector' | 'setTlsProfile'>>;
+export type ApiService = Pick<Service, 'store' | 'onExchange'> & Partial<Pick<Service, 'contacts' | 'pki' | 'keyProtector' | 'setTlsProfile' | 'relayStatus'>>;
 
 /** Job changes are read back this far, so a change committed a little late by another process is not missed. */
 const JOB_LOOKBACK_MS = 5000;
@@ -144,6 +144,13 @@ export class LocalDlsApiHost implements LocalDlsApi {
   }
 
   // --- commands: each one of src/main/commands ------------------------------------------------
+
+  /** Stored for the next start; the status shows it at once. */
+  async setUpstream(setting: UpstreamSettingInput): Promise<UpstreamSettingView | null> {
+    const stored = await commands.setUpstream(this.ctx, setting);
+    this.emit('status', this.status());
+    return stored;
+  }
 
   async getStatus(): Promise<ServiceStatus> {
     return this.status();
@@ -366,6 +373,8 @@ export class LocalDlsApiHost implements LocalDlsApi {
       version: packageJson.version,
       dataDir: this.options.dataDir,
       listeners: this.listeners.map((l) => ({ ...l })),
+      relay: this.service.relayStatus ?? null,
+      upstreamSetting: commands.upstreamSetting(this.store),
       addresses: hostAddresses(this.options.networkInterfaces ?? osNetworkInterfaces),
       deviceCount: deviceCount(this.store.db),
       exchangeCount: this.store.exchangeCount(),

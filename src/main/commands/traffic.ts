@@ -39,6 +39,7 @@ export const getExchange = defineCommand('getExchange', API_ARGS.getExchange, (c
     request: messageView(x, 'request'),
     response: messageView(x, 'response'),
     tls: { protocol: x.tlsProtocol, cipher: x.tlsCipher, legacy: isLegacyProtocol(x.tlsProtocol) },
+    upstream: ctx.store.relay.of(id) ?? null,
     interaction,
     chain,
   };

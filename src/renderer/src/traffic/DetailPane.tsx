@@ -10,8 +10,9 @@ import { ItemTable, type ItemRow } from '../common/ItemTable';
 import { clockTime, dateTime, duration } from '../lib/format';
 import { deviceHref } from '../lib/route';
 import { MessagePanel } from './MessagePanel';
+import { UpstreamPanel } from '../relay/UpstreamPanel';
 
-type Tab = 'messages' | 'items' | 'headers' | 'tls' | 'chain';
+type Tab = 'messages' | 'items' | 'headers' | 'tls' | 'upstream' | 'chain';
 
 export interface DetailPaneProps {
   id: number;
@@ -100,6 +101,7 @@ export function DetailPane({ id, onJump, onExport, exportCount }: DetailPaneProp
     ['items', `Items (${detail.request.items.length + detail.response.items.length})`],
     ['headers', 'Headers'],
     ['tls', 'TLS'],
+    ...(detail.upstream ? ([['upstream', 'Upstream']] as [Tab, string][]) : []),
     ['chain', `Interaction${detail.chain.length ? ` (${detail.chain.length})` : ''}`],
   ];
 
@@ -183,6 +185,7 @@ export function DetailPane({ id, onJump, onExport, exportCount }: DetailPaneProp
             ) : null}
           </dl>
         ) : null}
+        {tab === 'upstream' && detail.upstream ? <UpstreamPanel upstream={detail.upstream} /> : null}
         {tab === 'chain' ? <Chain detail={detail} onJump={onJump} /> : null}
       </div>
     </div>
