@@ -61,7 +61,8 @@ export const exportExchanges = defineCommand('exportExchanges', API_ARGS.exportE
     exchanges.push(x);
   }
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  const content = format === 'har' ? JSON.stringify(toHar(exchanges), null, 2) : JSON.stringify(toJsonExport(exchanges), null, 2);
+  const upstreamOf = (id: number) => ctx.store.relay.of(id);
+  const content = format === 'har' ? JSON.stringify(toHar(exchanges, upstreamOf), null, 2) : JSON.stringify(toJsonExport(exchanges, upstreamOf), null, 2);
   return { filename: `localdls-exchanges-${stamp}.${format}`, mimeType: 'application/json', content, count: exchanges.length };
 });
 
