@@ -14,6 +14,7 @@ import * as commands from '../commands';
 import { deviceView } from '../commands/devices';
 import { KEY_PASSPHRASE_ENV, KEY_PASSPHRASE_FILE_ENV, protectorFromEnvironment } from '../pki';
 import { DEFAULT_SECURE_PORT, type Service } from '../app/service';
+import { SECURE_MODE_NOT_RELAYED } from '../app/relay-handler';
 import type { Store } from '../store';
 import { deviceCount } from '../store/exchange-filter';
 import { jobsChangedSince, pendingJobCounts } from '../store/job-queries';
@@ -192,7 +193,8 @@ export class LocalDlsApiHost implements LocalDlsApi {
     return commands.listJobs(this.ctx, filter);
   }
 
-  addJob(macs: string[], spec: JobSpec): Promise<AddJobsResult> {
+  async addJob(macs: string[], spec: JobSpec): Promise<AddJobsResult> {
+    this.refuseWhileRelaying('queue jobs');
     return commands.addJob(this.ctx, macs, spec);
   }
 
@@ -200,7 +202,8 @@ export class LocalDlsApiHost implements LocalDlsApi {
     return commands.cancelJob(this.ctx, id);
   }
 
-  contactNow(macs: string[]): Promise<ContactResult[]> {
+  async contactNow(macs: string[]): Promise<ContactResult[]> {
+    this.refuseWhileRelaying('send contact-me');
     return commands.contactNow(this.ctx, macs);
   }
 
@@ -212,7 +215,8 @@ export class LocalDlsApiHost implements LocalDlsApi {
     return commands.setProfile(this.ctx, profile);
   }
 
-  applyProfile(name: string, macs: string[]): Promise<ProfileApplyResult[]> {
+  async applyProfile(name: string, macs: string[]): Promise<ProfileApplyResult[]> {
+    this.refuseWhileRelaying('apply profiles');
     return commands.applyProfile(this.ctx, name, macs);
   }
 
@@ -228,7 +232,8 @@ export class LocalDlsApiHost implements LocalDlsApi {
     return commands.setTlsProfile(this.ctx, listener, profile);
   }
 
-  startBootstrap(macs: string[], options: BootstrapOptions): Promise<BootstrapRun> {
+  async startBootstrap(macs: string[], options: BootstrapOptions): Promise<BootstrapRun> {
+    this.refuseWhileRelaying('bootstrap phones');
     return commands.startBootstrap(this.ctx, macs, options);
   }
 
@@ -390,7 +395,14 @@ export class LocalDlsApiHost implements LocalDlsApi {
     return Number.isInteger(stored) && stored > 0 ? stored : null;
   }
 
+  /** Relay mode acts on nothing (docs/relay.md): the phones' DLS is the upstream. */
+  private refuseWhileRelaying(what: string): void {
+    const relay = this.service.relayStatus;
+    if (relay) throw new ApiError('unavailable', `LocalDLS relays to ${relay.upstream} and does not ${what}: do it on that DLS, or run LocalDLS without an upstream`);
+  }
+
   private secureOffReason(): string {
+    if (this.service.relayStatus) return `${SECURE_MODE_NOT_RELAYED} (LocalDLS relays to ${this.service.relayStatus.upstream}).`;
     if (this.options.secureOffReason) return this.options.secureOffReason;
     if (this.service.keyProtector && !this.service.pki) return 'the service has not opened its CA: it is still starting, or starting Secure Mode failed (see its log)';
     const restart = ' Then start the service again (`localdls serve` reads it at start-up).';
