@@ -91,7 +91,7 @@ describe('relay through the API', () => {
     const har = JSON.parse((await api.exportExchanges([row!.id], 'har')).content) as { log: { entries: { _localdls: { upstream?: { httpStatus: number } } }[] } };
     expect(har.log.entries[0]!._localdls.upstream?.httpStatus).toBe(200);
     // It acts on nothing: the phones' DLS is the upstream.
-    await expect(api.addJob(['00:1A:E8:00:40:01'], { kind: 'ReadAllItems' })).rejects.toThrow(`LocalDLS relays to ${dls.url} and does not queue jobs`);
+    await expect(api.addJob(['00:1A:E8:00:40:01'], { kind: 'read-all' })).rejects.toThrow(`LocalDLS relays to ${dls.url} and does not queue jobs`);
     await expect(api.call('contactNow', [['00:1A:E8:00:40:01']])).rejects.toThrow(/does not send contact-me/);
     expect((await api.getSecureStatus()).reason).toMatch(/Secure Mode cannot be relayed/);
     expect(service.store.jobs.list({})).toHaveLength(0);

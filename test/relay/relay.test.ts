@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Service, type RelayConfig } from '../../src/main/app/service';
 import { SimulatedPhone, createFleet, runPhones, type ExchangeResult } from '../../src/phone';
 import { selfSignedCertificate } from '../phone/helpers';
-import { startStandInDls, startUpScript, STAND_IN_WRITE, type StandInDls, type StandInScript } from '../support/stand-in-dls';
+import { dlsMessage, startStandInDls, startUpScript, STAND_IN_WRITE, type StandInDls, type StandInScript } from '../support/stand-in-dls';
 import { caSignedServer } from './ca';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -154,6 +154,17 @@ describe('relay: a simulator phone through LocalDLS to a stand-in DLS', () => {
     expect(Buffer.from(service.store.exchange(row!.id)!.responseBody).equals(odd)).toBe(true);
   });
 
+  it('gives a phone a chunked upstream answer with Content-Length (old firmware cannot read chunked), the body unchanged', async () => {
+    const body = dlsMessage('N0NCE1', 'CleanUp');
+    const dls = await standIn(() => ({ status: 200, headers: [['Content-Type', 'text/xml']], body, chunked: true }));
+    const { url } = await relayTo(dls);
+    const answer = await post(url, START_UP('00:1A:E8:00:10:0A'));
+    const headers = pairsOf(answer.rawHeaders).map(([n, v]) => [n.toLowerCase(), v]);
+    expect(headers).toContainEqual(['content-length', String(body.length)]);
+    expect(headers.some(([n]) => n === 'transfer-encoding')).toBe(false);
+    expect(answer.body.equals(body)).toBe(true);
+  });
+
   it('passes an upstream error status on unchanged and marks the exchange as an error', async () => {
     const dls = await standIn(() => ({ status: 500, headers: [['Content-Type', 'text/html']], body: Buffer.from('<h1>DLS broke</h1>') }));
     const { service, url } = await relayTo(dls);
@@ -271,6 +282,17 @@ describe('relay: the upstream certificate', () => {
     const refused = await post(bad.url, START_UP('00:1A:E8:00:10:13'));
     expect(refused.status).toBe(502);
     expect(refused.body.toString()).toMatch(/not valid for the CA given with --upstream-ca.*--upstream-fingerprint [0-9A-F:]{95}/);
+  });
+
+  it('signed by the CA given but for another address: refused (the host name is checked)', async () => {
+    const { ca, server } = caSignedServer('127.0.0.9');
+    const dls = await startStandInDls({ tls: server });
+    cleanups.push(() => dls.close());
+    const { url } = await relayTo(dls.url, { fingerprints: [], ca: { pem: ca, file: 'ca.pem' } });
+    const refused = await post(url, START_UP('00:1A:E8:00:10:14'));
+    expect(refused.status).toBe(502);
+    expect(refused.body.toString()).toMatch(/not valid for the CA given with --upstream-ca: ERR_TLS_CERT_ALTNAME_INVALID/);
+    expect(dls.requests).toHaveLength(0);
   });
 
   it('refuses a bad fingerprint or upstream URL at start, naming it', async () => {

@@ -30,6 +30,8 @@ export interface StandInAnswer {
   /** Header pairs to send as they are (Content-Length is added). */
   headers: [string, string][];
   body: Buffer;
+  /** Send the body chunked (Transfer-Encoding: chunked, no Content-Length), as some servers do. */
+  chunked?: boolean;
 }
 
 /** What to do with one request: an answer, or 'hang' (never answer), or 'drop' (close the connection). */
@@ -115,10 +117,14 @@ export async function startStandInDls(options: { script?: StandInScript; tls?: {
       request.answer = answer;
       // Only the headers the script gives (so what is recorded here is what was sent).
       res.sendDate = false;
-      const flat = [...answer.headers, ['Content-Length', String(answer.body.length)]].flat();
+      const flat = [...answer.headers, ...(answer.chunked ? [] : [['Content-Length', String(answer.body.length)]])].flat();
       if (answer.statusText !== undefined) res.writeHead(answer.status, answer.statusText, flat);
       else res.writeHead(answer.status, flat);
-      res.end(answer.body);
+      if (answer.chunked) {
+        // Two writes, so the body really goes as two chunks.
+        res.write(answer.body.subarray(0, 10));
+        res.end(answer.body.subarray(10));
+      } else res.end(answer.body);
     });
   });
   server.on('secureConnection', () => state.connections++);

@@ -190,6 +190,15 @@ export class UpstreamClient {
     for (const [name, value] of request.headers) if (!HOP_BY_HOP.has(name.toLowerCase())) headers.push(name, value);
     headers.push('Host', this.url.host, 'Content-Length', String(request.body.length));
     return new Promise<UpstreamAnswer>((resolve, reject) => {
+      let req: ReturnType<typeof https.request>;
+      try {
+        req = this.request(request, headers);
+      } catch (e) {
+        // Node refuses to write some headers it accepted on the way in; say so rather than fail silently.
+        timing.ended = Date.now();
+        reject(new UpstreamError('protocol', `the phone's request cannot be passed on: ${(e as Error).message}`, timing));
+        return;
+      }
       let socketTls: UpstreamTls | null = null;
       let settled = false;
       const fail = (err: UpstreamError | StaleConnection) => {
@@ -199,18 +208,6 @@ export class UpstreamClient {
         req.destroy();
         reject(err);
       };
-      const req = https.request({
-        protocol: 'https:',
-        hostname: this.url.hostname.replace(/^\[|\]$/g, ''),
-        port: this.url.port || 443,
-        method: request.method,
-        path: request.path,
-        headers,
-        agent: this.agent,
-        // Node would otherwise lower-case and merge what it sends; the array keeps each pair as the phone wrote it.
-        setHost: false,
-        maxHeaderSize: 16 * 1024,
-      });
       const timer = setTimeout(() => {
         timing.ended = Date.now();
         fail(new UpstreamError('timeout', `the upstream ${this.origin} did not answer within ${this.limits.timeoutMs} ms`, timing, socketTls));
@@ -267,6 +264,21 @@ export class UpstreamClient {
         });
       });
       req.end(request.body);
+    });
+  }
+
+  private request(request: UpstreamRequest, headers: string[]): ReturnType<typeof https.request> {
+    return https.request({
+      protocol: 'https:',
+      hostname: this.url.hostname.replace(/^\[|\]$/g, ''),
+      port: this.url.port || 443,
+      method: request.method,
+      path: request.path,
+      // A flat array: Node would otherwise lower-case and merge what it sends; this keeps each pair as the phone wrote it.
+      headers: headers as unknown as Record<string, string>,
+      agent: this.agent,
+      setHost: false,
+      maxHeaderSize: 16 * 1024,
     });
   }
 

@@ -314,7 +314,7 @@ export class WpiListener {
       if (over) return;
       request.body = Buffer.concat(chunks, size);
       const answer = this.guarded(() => this.options.handler.exchange(request));
-      if (answer instanceof Promise) void answer.then((r) => this.send(res, r), (e: unknown) => this.send(res, this.internalError(e)));
+      if (answer instanceof Promise) void answer.then((r) => this.sendLater(res, r), (e: unknown) => this.sendLater(res, this.internalError(e)));
       else this.send(res, answer);
     });
     req.on('error', () => req.destroy());
@@ -383,6 +383,16 @@ export class WpiListener {
     const reason = `internal error, exchange not recorded: ${err instanceof Error ? err.message : String(err)}`;
     this.options.onError?.(new Error(reason));
     return { status: 500, headers: [['Content-Type', 'text/plain; charset=utf-8']], body: Buffer.from(`${reason}\n`) };
+  }
+
+  /** An answer that came later (a relay): a header Node will not write ends the connection, never the process. */
+  private sendLater(res: ServerResponse, response: WpiResponse): void {
+    try {
+      this.send(res, response);
+    } catch (e) {
+      this.options.onError?.(new Error(`answer not sent: ${e instanceof Error ? e.message : String(e)}`));
+      res.destroy();
+    }
   }
 
   private send(res: ServerResponse, response: WpiResponse): void {
