@@ -145,7 +145,7 @@ export function DetailPane({ id, onJump, onExport, exportCount }: DetailPaneProp
                 Phone's message ({detail.request.items.length})
               </button>
               <button type="button" role="tab" aria-selected={side === 'response'} className={side === 'response' ? 'on' : ''} onClick={() => setSide('response')}>
-                Our answer ({detail.response.items.length})
+                {detail.upstream ? 'The DLS\'s answer' : 'Our answer'} ({detail.response.items.length})
               </button>
             </div>
             <ItemTable
