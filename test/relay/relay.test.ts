@@ -197,6 +197,8 @@ describe('relay: a simulator phone through LocalDLS to a stand-in DLS', () => {
     const [row] = service.store.exchanges({});
     expect(row!.warning).toMatch(/names mac-addr 00:1A:E8:00:10:04, but its interaction belongs to 00:1A:E8:00:10:03/);
     expect(service.store.device('00:1A:E8:00:10:04')).toBeUndefined();
+    // Listed under the interaction's phone, whose inventory the forged items did not reach.
+    expect(row!.mac).toBe('00:1A:E8:00:10:03');
     expect(service.store.items('00:1A:E8:00:10:03').find((i) => i.name === 'display-id')).toBeUndefined();
   });
 });
@@ -328,6 +330,22 @@ describe('relay: many phones and Secure Mode', () => {
     expect(byInteraction.size).toBe(50);
     for (const macs of byInteraction.values()) expect(macs.size).toBe(1);
     expect(service.store.devices()).toHaveLength(50);
+  });
+
+  it('phones behind one address (NAT) interleaving: each interaction keeps its own phone, found by the DLS cookie', async () => {
+    const dls = await standIn();
+    const { service, url } = await relayTo(dls);
+    const phones = createFleet({ server: url, count: 12, macBase: '00:1A:E8:00:50:00', contactMe: false, maxItems: 80 });
+    const summary = await runPhones(phones, { concurrency: 12 });
+    expect(summary.failures).toEqual([]);
+    const rows = service.store.exchanges({ limit: 1000 });
+    expect(new Set(rows.map((r) => r.peerAddress))).toEqual(new Set(['127.0.0.1']));
+    const byInteraction = new Map<number, Set<string | null>>();
+    for (const r of rows) byInteraction.set(r.interactionId!, (byInteraction.get(r.interactionId!) ?? new Set()).add(r.mac));
+    expect(byInteraction.size).toBe(12);
+    for (const macs of byInteraction.values()) expect(macs.size).toBe(1);
+    for (const id of byInteraction.keys()) expect(service.store.interaction(id)!.endReason).toBe('CleanUp');
+    expect(rows.every((r) => r.warning === null)).toBe(true);
   });
 
   it('a phone trying mutual TLS on the relay gets a handshake failure that is recorded with the reason', async () => {

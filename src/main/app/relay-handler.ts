@@ -55,8 +55,14 @@ export interface RelayOptions {
 }
 
 export class RelayHandler implements RequestHandler {
-  private readonly byPeer = new Map<string, Track>();
+  /** Interactions followed, least recently used first (re-added on each message). */
+  private readonly tracks = new Set<Track>();
+  /** By the upstream's session cookie: how a reply-to finds its interaction, also behind NAT. */
   private readonly byCookie = new Map<string, Track>();
+  /** The latest interaction per client address: the fallback for a reply-to without a known cookie. */
+  private readonly byPeer = new Map<string, Track>();
+  /** Per device: a phone that starts over abandons its own earlier interaction, never another phone's. */
+  private readonly byMac = new Map<string, Track>();
   private readonly idleMs: number;
   private readonly maxTracks: number;
 
@@ -95,6 +101,7 @@ export class RelayHandler implements RequestHandler {
       learnt.warning,
     ].filter(Boolean);
     const record = this.record(request, response, phone.value, {
+      mac: learnt.mac,
       action: dls.value?.action ?? null,
       error: answer.status >= 400 ? `the upstream answered HTTP ${answer.status}${answer.statusText ? ` ${answer.statusText}` : ''}` : null,
       warning: warnings.length ? warnings.join('; ') : null,
@@ -119,7 +126,7 @@ export class RelayHandler implements RequestHandler {
 
   /** Closes interactions whose phone went silent (as the engine's session sweep does for own traffic). */
   sweep(now: number): void {
-    const gone = [...new Set(this.byPeer.values())].filter((t) => now - t.lastSeen > this.idleMs);
+    const gone = [...this.tracks].filter((t) => now - t.lastSeen > this.idleMs);
     this.expire(gone, now);
   }
 
@@ -170,6 +177,7 @@ export class RelayHandler implements RequestHandler {
     let warning: string | null = null;
     let track = this.trackOf(request, phone);
     const opens = phone !== null && phone.reason !== 'reply-to';
+    // An opening message's track is the same phone's earlier interaction (found by its MAC).
     if (opens) {
       if (track) {
         changes.abandon = [{ interactionId: track.interactionId, mac: track.mac, why: 'the phone started a new interaction' }];
@@ -202,6 +210,7 @@ export class RelayHandler implements RequestHandler {
     if (ends && (track || opens)) changes.endInteraction = dls.action;
     if (mac !== null && trusted) changes.state = ends || !(track || opens) ? 'idle' : 'in-interaction';
     if (warning !== null) delete changes.device;
+    const recordMac = warning !== null ? (track?.mac ?? null) : mac;
     const cookie = cookieKey(answerHeaders, 'set-cookie');
     const interactionId = track?.interactionId ?? null;
     const existing = track;
@@ -217,11 +226,14 @@ export class RelayHandler implements RequestHandler {
       t.written = dls?.action === 'WriteItems' ? dls.items : dls?.action === 'GetNextFragment' ? t.written : null;
       this.remember(t, cookie);
     };
-    return { changes, interactionId, warning, after };
+    return { changes, interactionId, warning, after, mac: recordMac };
   }
 
   private trackOf(request: WpiRequest, phone: WorkpointMessage | null): Track | null {
-    if (phone !== null && phone.reason !== 'reply-to') return this.byPeer.get(peerKey(request.peerAddress)) ?? null;
+    if (phone !== null && phone.reason !== 'reply-to') {
+      const named = macNamed(phone.items);
+      return named ? (this.byMac.get(named) ?? null) : null;
+    }
     const cookie = cookieKey(request.headers, 'cookie');
     return (cookie ? this.byCookie.get(cookie) : undefined) ?? this.byPeer.get(peerKey(request.peerAddress)) ?? null;
   }
@@ -231,25 +243,26 @@ export class RelayHandler implements RequestHandler {
       if (t.cookie) this.byCookie.delete(t.cookie);
       t.cookie = cookie;
     }
-    // Re-inserted so that the maps stay in order of last use: the oldest goes first when full.
-    this.byPeer.delete(t.peer);
+    // Re-added so that the set stays in order of last use: the oldest goes first when full.
+    this.tracks.delete(t);
+    this.tracks.add(t);
     this.byPeer.set(t.peer, t);
-    if (t.cookie) {
-      this.byCookie.delete(t.cookie);
-      this.byCookie.set(t.cookie, t);
-    }
-    if (this.byPeer.size > this.maxTracks) {
-      const oldest = this.byPeer.values().next().value as Track;
+    if (t.cookie) this.byCookie.set(t.cookie, t);
+    if (t.mac) this.byMac.set(t.mac, t);
+    if (this.tracks.size > this.maxTracks) {
+      const oldest = this.tracks.values().next().value as Track;
       this.expire([oldest], this.now());
     }
   }
 
   private forget(t: Track): void {
+    this.tracks.delete(t);
     if (this.byPeer.get(t.peer) === t) this.byPeer.delete(t.peer);
     if (t.cookie && this.byCookie.get(t.cookie) === t) this.byCookie.delete(t.cookie);
+    if (t.mac && this.byMac.get(t.mac) === t) this.byMac.delete(t.mac);
   }
 
-  private record(request: WpiRequest, response: WpiResponse, phone: WorkpointMessage | null, parsed: { action: string | null; error: string | null; warning: string | null }): ExchangeRecord {
+  private record(request: WpiRequest, response: WpiResponse, phone: WorkpointMessage | null, parsed: { mac?: string | null; action: string | null; error: string | null; warning: string | null }): ExchangeRecord {
     return {
       kind: 'wpi',
       started: request.started,
@@ -267,7 +280,6 @@ export class RelayHandler implements RequestHandler {
       requestBody: redactForStorage(request.body),
       responseHeaders: response.headers,
       responseBody: redactForStorage(response.body),
-      mac: null,
       reason: phone?.reason ?? null,
       replyAction: phone?.action ?? null,
       replyStatus: phone?.status ?? null,
@@ -275,6 +287,7 @@ export class RelayHandler implements RequestHandler {
       fragment: phone?.fragment ?? null,
       itemCount: phone?.items.length ?? 0,
       ...parsed,
+      mac: parsed.mac ?? null,
     };
   }
 
