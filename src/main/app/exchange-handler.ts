@@ -19,10 +19,6 @@ export interface ExchangeEvents {
 export interface ExchangeSecurity {
   /** Opens a job's sealed secret (bootstrap credentials, TAN). */
   openSecret?: (sealed: Buffer) => JobSecret | undefined;
-  /** Whether a client certificate serial was revoked. */
-  isRevoked?: (serial: string) => boolean;
-  /** Revokes a certificate (wrong TAN, back to Default Mode). */
-  revoke?: (serial: string) => void;
 }
 
 export class ExchangeHandler implements RequestHandler {
@@ -57,7 +53,7 @@ export class ExchangeHandler implements RequestHandler {
     }
     const cookies = request.headers.filter(([name]) => name.toLowerCase() === 'cookie').map(([, v]) => v);
     const identity = request.clientIdentity ?? null;
-    if (request.listener === 'secure' && (!identity || this.security.isRevoked?.(identity.serial))) {
+    if (request.listener === 'secure' && (!identity || this.store.isRevoked(identity.serial))) {
       return this.refused(request, 403, identity ? `the client certificate of ${identity.mac} (serial ${identity.serial}) is revoked` : 'no LocalDLS client certificate', message);
     }
     let out;
@@ -91,7 +87,6 @@ export class ExchangeHandler implements RequestHandler {
     });
     const result = this.store.commit(record, storable(out.changes), out.interactionId);
     out.apply(result);
-    if (out.revoke) this.security.revoke?.(out.revoke);
     this.emit(record, out.changes, result);
     return response;
   }

@@ -12,8 +12,7 @@ import { TLS_PROFILES, type TlsProfile } from '../net/tls-profile';
 import { networkInterfaces, hostname } from 'node:os';
 import { openJobSecret } from './bootstrap';
 import { Pki, loadOrCreateDefaultIdentity, type KeyProtector } from '../pki';
-import { Store, type RecoveryReport, type ReturnLimits, type StoreOptions } from '../store';
-import { acquireServiceLock, type ServiceLock } from '../store/service-lock';
+import { acquireServiceLock, Store, type RecoveryReport, type ReturnLimits, type ServiceLock, type StoreOptions } from '../store';
 
 export interface ServiceConfig {
   dataDir: string;
@@ -135,8 +134,6 @@ export class Service {
     const server = await pki.secureServerIdentity(serverNames(host));
     this.handler.security = {
       openSecret: (sealed) => openJobSecret(protector, sealed),
-      isRevoked: (serial) => pki.isRevoked(serial),
-      revoke: (serial) => void pki.revoke(serial),
     };
     this.secureListener = new WpiListener({
       kind: 'secure',
