@@ -8,7 +8,7 @@ import type { ExchangeSummary } from '../../shared/model';
 import { redactForStorage, redactItemsForStorage } from './redact';
 import type { HandshakeFailure, RequestHandler, WpiRequest, WpiResponse } from '../net/wpi-listener';
 import { InteractionEngine, ProtocolError, sessionIdFromCookies, type JobSecret } from '../provisioning';
-import type { Changes, CommitResult, ExchangeRecord, Store } from '../store';
+import type { Changes, CommitResult, ExchangeRecord, ReturnLimits, Store } from '../store';
 import { buildDLSMessage, parseWorkpointMessage, WpiError, type WorkpointMessage } from '../wpi';
 
 export interface ExchangeEvents {
@@ -106,6 +106,22 @@ export class ExchangeHandler implements RequestHandler {
       warning: null,
     });
     return response;
+  }
+
+  /**
+   * Ends the interactions whose phone went silent (their sessions expired): closed in the store,
+   * their devices idle again and their unanswered jobs queued again; overdue returns fail.
+   */
+  expireSilent(now: number, returnLimits?: ReturnLimits): void {
+    const gone = this.engine.sessions.expire(now);
+    const ids = gone.flatMap((s) => (s.interactionId === null ? [] : [s.interactionId]));
+    const macs = gone.flatMap((s) => (s.mac === null ? [] : [s.mac]));
+    this.store.expireInteractions(ids, macs, now, returnLimits);
+  }
+
+  /** Whether this phone is in an interaction now (then contact-me would only disturb it). */
+  inInteraction(mac: string): boolean {
+    return this.engine.sessions.forMac(mac) !== undefined;
   }
 
   handshakeFailed(f: HandshakeFailure): void {

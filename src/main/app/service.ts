@@ -196,10 +196,7 @@ export class Service {
 
   /** Ends interactions whose phone went silent, so their devices show idle again. */
   sweep(now: number): void {
-    const gone = this.handler.engine.sessions.expire(now);
-    const ids = gone.flatMap((s) => (s.interactionId === null ? [] : [s.interactionId]));
-    const macs = gone.flatMap((s) => (s.mac === null ? [] : [s.mac]));
-    this.store.expireInteractions(ids, macs, now, this.config.returnLimits);
+    this.handler.expireSilent(now, this.config.returnLimits);
   }
 
   /** The key protector when Secure Mode is on (bootstraps seal their secrets with it). */
@@ -209,8 +206,7 @@ export class Service {
 
   /** Sends contact-me to devices whose jobs wait and whose contact gap allows it. */
   contactDue(): void {
-    const busy = (mac: string) => this.handler.engine.sessions.forMac(mac) !== undefined;
-    for (const mac of this.contacts.due(busy)) {
+    for (const mac of this.contacts.due((mac) => this.handler.inInteraction(mac))) {
       this.contacts.contact(mac).catch((e: unknown) => this.config.onError?.(e instanceof Error ? e : new Error(String(e))));
     }
   }
