@@ -16,8 +16,7 @@ import { networkInterfaces, hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { openJobSecret } from './bootstrap';
 import { Pki, loadOrCreateDefaultIdentity, type KeyProtector } from '../pki';
-import { Store, type RecoveryReport, type ReturnLimits, type StoreOptions } from '../store';
-import { acquireServiceLock, type ServiceLock } from '../store/service-lock';
+import { acquireServiceLock, Store, type RecoveryReport, type ReturnLimits, type ServiceLock, type StoreOptions } from '../store';
 
 export interface ServiceConfig {
   dataDir: string;
@@ -198,8 +197,6 @@ export class Service {
     const server = await pki.secureServerIdentity(serverNames(host));
     this.handler.security = {
       openSecret: (sealed) => openJobSecret(protector, sealed),
-      isRevoked: (serial) => pki.isRevoked(serial),
-      revoke: (serial) => void pki.revoke(serial),
     };
     this.secureListener = new WpiListener({
       kind: 'secure',
@@ -283,10 +280,7 @@ export class Service {
   /** Ends interactions whose phone went silent, so their devices show idle again. */
   sweep(now: number): void {
     this.relay?.sweep(now);
-    const gone = this.handler.engine.sessions.expire(now);
-    const ids = gone.flatMap((s) => (s.interactionId === null ? [] : [s.interactionId]));
-    const macs = gone.flatMap((s) => (s.mac === null ? [] : [s.mac]));
-    this.store.expireInteractions(ids, macs, now, this.config.returnLimits);
+    this.handler.expireSilent(now, this.config.returnLimits);
   }
 
   /** The key protector when Secure Mode is on (bootstraps seal their secrets with it). */
@@ -296,8 +290,7 @@ export class Service {
 
   /** Sends contact-me to devices whose jobs wait and whose contact gap allows it. */
   contactDue(): void {
-    const busy = (mac: string) => this.handler.engine.sessions.forMac(mac) !== undefined;
-    for (const mac of this.contacts.due(busy)) {
+    for (const mac of this.contacts.due((mac) => this.handler.inInteraction(mac))) {
       this.contacts.contact(mac).catch((e: unknown) => this.config.onError?.(e instanceof Error ? e : new Error(String(e))));
     }
   }

@@ -45,6 +45,12 @@ export function jobsChangedSince(db: Database, since: number, limit = 2000): Job
   return (db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE updated >= ? ORDER BY updated, id LIMIT ?`).all(since, limit) as Row[]).map(toJob);
 }
 
+/** These jobs as they are now. */
+export function jobsById(db: Database, ids: readonly number[]): Job[] {
+  if (ids.length === 0) return [];
+  return (db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`).all(JSON.stringify(ids)) as Row[]).map(toJob);
+}
+
 /** Waiting jobs per device (only devices that have any). */
 export function pendingJobCounts(db: Database, mac?: string): Map<string, PendingJobCounts> {
   const rows = db

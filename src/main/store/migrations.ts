@@ -143,7 +143,17 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX exchanges_errors ON exchanges (id)
     WHERE (kind = 'tls-failure' OR error IS NOT NULL OR http_status >= 400 OR reply_status IN ('failed', 'busy'));
   `,
-  // 5: relay mode (docs/relay.md): the upstream DLS's side of a relayed exchange, apart from the
+  // 5: revoked client certificates live in the database (they were pki/revoked.json), so a
+  // revocation commits together with the device change that causes it.
+  `
+  CREATE TABLE revocations (
+    serial     TEXT PRIMARY KEY,     -- upper-case hex, minimal (normalizeSerial)
+    mac        TEXT,
+    revoked_at INTEGER NOT NULL,
+    reason     TEXT NOT NULL
+  );
+  `,
+  // 6: relay mode (docs/relay.md): the upstream DLS's side of a relayed exchange, apart from the
   // phone's side kept in exchanges (timing, TLS, its status or why it gave none).
   `
   CREATE TABLE upstream_exchanges (

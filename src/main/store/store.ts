@@ -1,13 +1,21 @@
 /**
- * The SQLite store (better-sqlite3, WAL). The only module that writes SQL. Each phone exchange is
- * committed together with the device changes it caused, in one transaction.
+ * The SQLite store (better-sqlite3, WAL). The only module that writes SQL, and the only holder of
+ * the database: callers get operations, each with its own transaction, never the handle. Each
+ * phone exchange is committed together with the device changes it caused, in one transaction; a
+ * user action (queue jobs, cancel, bootstrap, forget) is one operation, checked and written
+ * atomically even when the CLI and the UI act at once. Writes are announced on the change feed.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import type { Device, DeviceItem, Exchange, ExchangeSummary, Interaction, ListenerKind } from '../../shared/model';
+import type { ExchangeFilter, ExchangeList, ExchangePage, JobFilter, PendingJobCounts } from '../../shared/api';
+import type { Device, DeviceItem, Exchange, ExchangeSummary, Interaction, ItemValue, Job, ListenerKind } from '../../shared/model';
 import type { Item } from '../wpi';
+import { ChangeFeed, type ChangeListener } from './change-feed';
 import { openDatabase } from './data-dir';
+import { countExchanges, deviceCount, listExchanges, newestExchangeId } from './exchange-filter';
 import { SUMMARY_COLUMNS, toExchange, toSummary, type ExchangeRow } from './exchange-rows';
-import { JobTables, type JobChange, type NewJob, type ReturnLimits } from './jobs';
+import { jobsById, jobsChangedSince, listJobsNewest, pendingJobCounts } from './job-queries';
+import { JobTables, PENDING_STATES, type JobChange, type NewJob, type ReturnLimits } from './jobs';
+import { importRevocationFile, RevocationTable, type Revocation } from './revocations';
 import { RelayRows } from './relay-rows';
 import type { UpstreamView } from '../../shared/api';
 
@@ -17,6 +25,8 @@ export interface StoreOptions {
   readonly?: boolean;
   /** Run PRAGMA quick_check before using the database and refuse a damaged one (the service's start). */
   integrityCheck?: boolean;
+  /** Durability of commits; FULL unless a benchmark filling test data asks for less. */
+  synchronous?: 'FULL' | 'NORMAL' | 'OFF';
 }
 
 /** An exchange as the listener saw it, before it gets an id. */
@@ -49,6 +59,32 @@ export interface Changes {
   mode?: Device['mode'];
   bootstrap?: Device['bootstrap'];
   certSerial?: string | null;
+  /** A client certificate serial revoked by this exchange (factory reset, renewal), with the device change. */
+  revoke?: { serial: string; reason: string };
+}
+
+/** A second bootstrap (or undo) of a phone while one is under way: refused, whoever asked. */
+export class BootstrapUnderWayError extends Error {
+  constructor(readonly job: Job) {
+    super(`${job.mac} has a bootstrap under way (job ${job.id}, ${job.state}): cancel that job first to start again`);
+  }
+}
+
+/** Pending jobs that make a phone "bootstrap under way": its bootstrap, or the factory reset that undoes one. */
+export function isBootstrapJob(job: Pick<Job, 'kind' | 'source'>): boolean {
+  return job.kind === 'Bootstrap' || job.source === 'bootstrap:undo';
+}
+
+/** What a store's connection runs with (the start checks, the tests). */
+export interface StoreDiagnostics {
+  schemaVersion: number;
+  journalMode: string;
+  synchronous: number;
+  autoVacuum: number;
+  pageCount: number;
+  /** PRAGMA integrity_check ("ok") and foreign_key_check rows, when asked for (slow on big files). */
+  integrity?: string;
+  foreignKeyViolations?: number;
 }
 
 export interface DeviceUpsert {
@@ -113,7 +149,7 @@ export interface ExchangeQuery {
 }
 
 export class Store {
-  readonly db: Database;
+  private readonly db: Database;
   /** Jobs, profiles, overrides. Undefined on a read-only store opened before migration 2. */
   readonly jobs: JobTables;
   /** Relay mode: the upstream's side of relayed exchanges. */
@@ -121,6 +157,9 @@ export class Store {
   /** What opening the data folder changed or wants said (modes narrowed, a read-only copy); `serve` prints it. */
   readonly notices: string[];
   private readonly st: Record<string, Statement>;
+  private readonly feed: ChangeFeed;
+  /** Null on a read-only store opened before migration 5. */
+  private readonly revocations: RevocationTable | null;
 
   constructor(
     readonly dataDir: string,
@@ -130,8 +169,23 @@ export class Store {
     this.db = opened.db;
     this.notices = opened.notices;
     this.st = this.prepare();
-    this.jobs = new JobTables(this.db);
+    this.feed = new ChangeFeed(this.db);
+    this.jobs = new JobTables(this.db, this.feed);
     this.relay = new RelayRows(this.db);
+    const hasRevocations = this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'revocations'`).get() !== undefined;
+    this.revocations = hasRevocations ? new RevocationTable(this.db) : null;
+    if (this.revocations && !options.readonly) {
+      const imported = importRevocationFile(dataDir, this.revocations, this.db);
+      if (imported > 0) this.notices.push(`moved ${imported} revoked certificate serial(s) from pki/revoked.json into the database (the file is kept as revoked.json.imported)`);
+    }
+  }
+
+  /**
+   * Announces the jobs and devices written from now on (coalesced, once per event-loop turn), and
+   * commits made by other processes. Returns the unsubscribe function.
+   */
+  onChange(listener: ChangeListener, externalCheckMs?: number): () => void {
+    return this.feed.subscribe(listener, externalCheckMs);
   }
 
   private prepare(): Record<string, Statement> {
@@ -204,6 +258,8 @@ export class Store {
           setSerial: changes.certSerial !== undefined ? 1 : 0, serial: changes.certSerial ?? null,
         });
       }
+      if (changes.revoke) this.revocationTable().revoke(changes.revoke.serial, mac ?? null, at, changes.revoke.reason);
+      if (mac) this.feed.device(mac);
       for (const change of changes.jobs ?? []) this.jobs.apply(change, at);
       const newJobIds = (changes.newJobs ?? []).map((j) => this.jobs.add(j, at).id);
 
@@ -266,6 +322,7 @@ export class Store {
   /** An interaction of this device ended without CleanUp: idle again, its unanswered jobs queued again. */
   private releaseDevice(mac: string, at: number): void {
     this.st.setState!.run({ mac, state: 'idle' });
+    this.feed.device(mac);
     this.jobs.requeueSent(mac, at);
   }
 
@@ -282,6 +339,7 @@ export class Store {
       const { n: jobs, failing: failed } = this.jobs.inFlight();
       this.jobs.requeueSent(null, at);
       const requeued = jobs - failed;
+      this.feed.everything();
       return { interactions, devices, jobs, requeued, failed, awaitingReturn: this.jobs.awaitingReturn() };
     })();
   }
@@ -330,6 +388,153 @@ export class Store {
 
   exchangeCount(): number {
     return (this.db.prepare('SELECT count(*) AS n FROM exchanges').get() as { n: number }).n;
+  }
+
+  /** One page of the traffic list (the UI, `traffic list`), with counts unless told not to. */
+  listExchanges(filter: ExchangeFilter, page: ExchangePage): ExchangeList {
+    return listExchanges(this.db, filter, page);
+  }
+
+  countExchanges(filter: ExchangeFilter): number {
+    return countExchanges(this.db, filter);
+  }
+
+  /** The id of the newest exchange, 0 when there is none. */
+  newestExchangeId(): number {
+    return newestExchangeId(this.db);
+  }
+
+  deviceCount(): number {
+    return deviceCount(this.db);
+  }
+
+  // --- jobs: the operations of the command layer, each one transaction --------------------------
+
+  /** Matching jobs, newest first, and how many match in all. */
+  listJobs(filter: JobFilter): { jobs: Job[]; matched: number } {
+    return listJobsNewest(this.db, filter);
+  }
+
+  /** Jobs changed at or after `since` (ms), oldest change first. */
+  jobsChangedSince(since: number, limit?: number): Job[] {
+    return jobsChangedSince(this.db, since, limit);
+  }
+
+  /** These jobs as they are now (missing ids are left out). */
+  jobsById(ids: Iterable<number>): Job[] {
+    return jobsById(this.db, [...ids]);
+  }
+
+  /** Waiting jobs per device (only devices that have any), for one device or all. */
+  pendingJobCounts(mac?: string): Map<string, PendingJobCounts> {
+    return pendingJobCounts(this.db, mac);
+  }
+
+  /** Queues the same kind of job for several phones: all of them or none. */
+  addJobs(jobs: readonly NewJob[], at: number): Job[] {
+    return this.db.transaction(() => jobs.map((job) => this.jobs.add(job, at)))();
+  }
+
+  /** The pending bootstrap (or undo) of a phone, if one is under way. */
+  bootstrapUnderWay(mac: string): Job | undefined {
+    return this.jobs.list({ mac, states: PENDING_STATES }).find(isBootstrapJob);
+  }
+
+  /**
+   * Queues a phone's bootstrap (or its undo) and marks the device: refused with
+   * BootstrapUnderWayError when one is already under way. Checked inside the write transaction
+   * (BEGIN IMMEDIATE), so two front ends asking at once get one job, not two. A refused bootstrap's
+   * certificate (`issuedSerial`) is revoked in the same transaction: it was never handed out.
+   */
+  queueBootstrap(job: NewJob, at: number, issuedSerial?: string): Job {
+    const outcome = this.db
+      .transaction((): { job: Job } | { refused: Job } => {
+        const under = this.bootstrapUnderWay(job.mac);
+        if (under) {
+          if (issuedSerial) this.revocationTable().revoke(issuedSerial, job.mac, at, `issued for a bootstrap refused: job ${under.id} was already under way`);
+          return { refused: under };
+        }
+        const added = this.jobs.add(job, at);
+        if (job.kind === 'Bootstrap') this.setSecure(job.mac, { bootstrap: 'pending' });
+        return { job: added };
+      })
+      .immediate();
+    if ('refused' in outcome) throw new BootstrapUnderWayError(outcome.refused);
+    return outcome.job;
+  }
+
+  /**
+   * Cancels a job still waiting for its phone; a cancelled bootstrap leaves the phone in Default
+   * Mode, so it is no longer "pending". Returns the job as it is now, `cancelled: false` when it
+   * had already finished (or undefined when there is no such job).
+   */
+  cancelJob(id: number, at: number): { job: Job; cancelled: boolean } | undefined {
+    return this.db
+      .transaction(() => {
+        const job = this.jobs.get(id);
+        if (!job) return undefined;
+        if (!this.jobs.cancel(id, at)) return { job, cancelled: false };
+        if (job.kind === 'Bootstrap' && this.device(job.mac)?.bootstrap === 'pending') this.setSecure(job.mac, { bootstrap: 'failed' });
+        return { job: this.jobs.get(id)!, cancelled: true };
+      })
+      .immediate();
+  }
+
+  /** Assigns a profile to a device and queues the WriteItems of what differs (none when nothing does). */
+  assignProfile(mac: string, profile: string, diff: readonly ItemValue[], source: string, at: number): Job | null {
+    return this.db.transaction(() => {
+      this.jobs.assignProfile(mac, profile);
+      return diff.length === 0 ? null : this.jobs.add({ mac, kind: 'WriteItems', items: [...diff], source }, at);
+    })();
+  }
+
+  // --- Secure Mode: device certificates and their revocation ---------------------------------
+
+  private revocationTable(): RevocationTable {
+    if (!this.revocations) throw new Error(`the database in ${this.dataDir} predates revocations (schema 5): open it writable once to upgrade it`);
+    return this.revocations;
+  }
+
+  /** Whether a client certificate serial was revoked (by this or any other process). */
+  isRevoked(serial: string): boolean {
+    return this.revocations?.isRevoked(serial) ?? false;
+  }
+
+  revokedCertificates(): Revocation[] {
+    return this.revocations?.list() ?? [];
+  }
+
+  /** Revokes a serial that belongs to no device change (a certificate issued and then abandoned); false when it already was. */
+  revoke(serial: string, mac: string | null, reason: string, at = Date.now()): boolean {
+    return this.revocationTable().revoke(serial, mac, at, reason);
+  }
+
+  /**
+   * The phone was reset by hand: its certificate is revoked and it is accepted on the Default-Mode
+   * port again, in one transaction. Returns the revoked serial (null when it had none).
+   */
+  forgetCertificate(mac: string, at: number): string | null {
+    return this.db
+      .transaction(() => {
+        const serial = this.device(mac)?.certSerial ?? null;
+        if (serial) this.revocationTable().revoke(serial, mac, at, 'forgotten: the phone was reset by hand');
+        this.setSecure(mac, { mode: 'default', bootstrap: null, certSerial: null });
+        return serial;
+      })
+      .immediate();
+  }
+
+  /** The pragmas this connection runs with; with `full`, also the integrity checks. */
+  diagnostics(full = false): StoreDiagnostics {
+    const pragma = (name: string) => this.db.pragma(name, { simple: true });
+    return {
+      schemaVersion: pragma('user_version') as number,
+      journalMode: String(pragma('journal_mode')),
+      synchronous: pragma('synchronous') as number,
+      autoVacuum: pragma('auto_vacuum') as number,
+      pageCount: pragma('page_count') as number,
+      ...(full ? { integrity: String(pragma('integrity_check')), foreignKeyViolations: (this.db.pragma('foreign_key_check') as unknown[]).length } : {}),
+    };
   }
 
   /**
@@ -383,15 +588,16 @@ export class Store {
     this.st.setSetting!.run(name, value);
   }
 
-  /** Changes a device outside any exchange (bootstrap queued, certificate revoked, …). */
-  updateDevice(mac: string, changes: Pick<Changes, 'mode' | 'bootstrap' | 'certSerial'>): void {
+  private setSecure(mac: string, changes: Pick<Changes, 'mode' | 'bootstrap' | 'certSerial'>): void {
     this.st.setSecure!.run({
       mac, mode: changes.mode ?? null, setBootstrap: changes.bootstrap !== undefined ? 1 : 0, bootstrap: changes.bootstrap ?? null,
       setSerial: changes.certSerial !== undefined ? 1 : 0, serial: changes.certSerial ?? null,
     });
+    this.feed.device(mac);
   }
 
   close(): void {
+    this.feed.stop();
     if (this.db.open) this.db.close();
   }
 }
