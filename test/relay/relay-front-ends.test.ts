@@ -68,6 +68,17 @@ describe('serve --upstream', () => {
       expect(r.stderr).toMatch(message);
     }
   });
+
+  it("--forget-upstream forgets the app's choice, so a service whose CA file is gone starts again", async () => {
+    const dir = tempDir();
+    const first = new Service({ dataDir: dir, host: '127.0.0.1', port: 0, store: { integrityCheck: false } });
+    first.store.setSetting('relay_upstream', JSON.stringify({ url: 'https://127.0.0.1:1', caFile: join(dir, 'gone.pem') }));
+    first.store.close();
+    const { serve, listening } = await startServe(['--data-dir', dir, '--forget-upstream']);
+    cleanups.push(() => serve.stop());
+    expect(listening.relay).toBeUndefined();
+    expect(serve.stderr).toContain('forgot the relay upstream chosen in the app');
+  });
 });
 
 describe('relay through the API', () => {
@@ -134,5 +145,15 @@ describe('relay through the API', () => {
     cleanups.push(() => api2.close());
     expect(await api2.setUpstream(null)).toBeNull();
     expect((await api2.getStatus()).upstreamSetting).toBeNull();
+
+    // A choice whose CA file went away: the service does not start as something else, and says the way out.
+    writeFileSync(join(dir, 'ca.pem'), dls.cert);
+    await api2.setUpstream({ url: dls.url, caFile: join(dir, 'ca.pem') });
+    rmSync(join(dir, 'ca.pem'));
+    api2.close();
+    await forced.stop();
+    const broken = new Service({ dataDir: dir, host: '127.0.0.1', port: 0, store: { integrityCheck: false } });
+    await expect(broken.start()).rejects.toThrow(/the relay upstream chosen in the app's settings cannot be used: cannot read the upstream CA file .*ca.pem: ENOENT.*--forget-upstream/);
+    await broken.stop();
   });
 });

@@ -133,15 +133,7 @@ export class Service {
     if (relay && this.config.dcmpPort !== undefined) {
       throw new Error('DCMP polling cannot be relayed (the poll answers come from the DLS\'s own job list): leave out --dcmp-port in relay mode and let the phones poll the DLS directly (docs/relay.md)');
     }
-    if (relay) {
-      const client = new UpstreamClient({
-        url: relay.url,
-        trust: { ...(relay.ca ? { ca: relay.ca.pem } : {}), fingerprints: relay.fingerprints ?? [] },
-        timeoutMs: relay.timeoutMs,
-        connectTimeoutMs: relay.connectTimeoutMs,
-      });
-      this.relay = new RelayHandler(this.store, client, this.handler);
-    }
+    if (relay) this.relay = new RelayHandler(this.store, this.upstreamClient(relay), this.handler);
     this.listener = new WpiListener({
       kind: 'default',
       host,
@@ -216,17 +208,39 @@ export class Service {
   }
 
   /** The upstream to relay to: the config's, else the one stored from the app (its CA file read now). */
-  private relayConfig(): RelayConfig | null {
+  private relayConfig(): (RelayConfig & { fromApp?: boolean }) | null {
     if (this.config.upstream !== undefined) return this.config.upstream;
     const stored = this.store.setting(UPSTREAM_SETTING);
     if (!stored) return null;
-    let setting: UpstreamSetting;
+    return this.fromApp(() => {
+      const setting = JSON.parse(stored) as UpstreamSetting;
+      return { url: setting.url, fingerprints: setting.fingerprints ?? [], ...(setting.caFile ? { ca: { pem: readCaFile(setting.caFile), file: setting.caFile } } : {}), fromApp: true };
+    });
+  }
+
+  private upstreamClient(relay: RelayConfig & { fromApp?: boolean }): UpstreamClient {
+    const make = () =>
+      new UpstreamClient({
+        url: relay.url,
+        trust: { ...(relay.ca ? { ca: relay.ca.pem } : {}), fingerprints: relay.fingerprints ?? [] },
+        timeoutMs: relay.timeoutMs,
+        connectTimeoutMs: relay.connectTimeoutMs,
+      });
+    return relay.fromApp ? this.fromApp(make) : make();
+  }
+
+  /**
+   * The upstream chosen in the app cannot be used (its CA file is gone, …): the service must not
+   * start as something else, and the way out must not need the app, which would not start either.
+   */
+  private fromApp<T>(use: () => T): T {
     try {
-      setting = JSON.parse(stored) as UpstreamSetting;
-    } catch {
-      throw new Error(`the relay upstream stored in the data folder (setting ${UPSTREAM_SETTING}) is not readable: choose it again in the app's settings`);
+      return use();
+    } catch (e) {
+      throw new Error(
+        `the relay upstream chosen in the app's settings cannot be used: ${(e as Error).message}. Fix that, or forget the choice with: localdls serve --data-dir "${this.config.dataDir}" --forget-upstream`,
+      );
     }
-    return { url: setting.url, fingerprints: setting.fingerprints ?? [], ...(setting.caFile ? { ca: { pem: readCaFile(setting.caFile), file: setting.caFile } } : {}) };
   }
 
   /** Where phone requests go in relay mode (null: LocalDLS answers them itself). */

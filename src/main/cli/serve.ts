@@ -1,7 +1,7 @@
 /** `localdls serve`: the provisioning service without the desktop app (and the web UI with --ui). */
 import type { ExchangeSummary } from '../../shared/model';
 import { TLS_PROFILES, type TlsProfile } from '../net/tls-profile';
-import { DEFAULT_PORT, DEFAULT_SECURE_PORT, readCaFile, Service, type RelayConfig } from '../app/service';
+import { DEFAULT_PORT, DEFAULT_SECURE_PORT, readCaFile, Service, UPSTREAM_SETTING, type RelayConfig } from '../app/service';
 import { normalizeFingerprint, parseUpstreamUrl } from '../net/upstream-client';
 import { dataDirOf, protectorFor, type CliIo } from './context';
 import { noPositionals, parseCli, UsageError, type Out } from './format';
@@ -9,7 +9,7 @@ import { noPositionals, parseCli, UsageError, type Out } from './format';
 export const SERVE_USAGE = `localdls serve [--data-dir D] [--host H] [--port N] [--tls modern|legacy] [--dcmp-port N]
                [--contact-gap S] [--no-auto-contact] [--contact-me-announce] [--ui [--ui-port N]]
                [--upstream https://HOST:PORT (--upstream-ca FILE | --upstream-fingerprint SHA256)…
-                [--upstream-timeout S]] [--no-upstream]
+                [--upstream-timeout S]] [--no-upstream] [--forget-upstream]
 
 Runs the WPI service (Default Mode, HTTPS). When ready it prints one JSON line
   {"event":"listening","host":…,"port":…}
@@ -59,6 +59,8 @@ Relay mode (inspect an existing DLS; docs/relay.md):
                  seconds to wait for the DLS's whole answer (default 15); then the phone
                  gets 504 (502 at once when the DLS cannot be reached)
   --no-upstream  answer phones here even if the app's settings name an upstream
+  --forget-upstream
+                 forget the upstream chosen in the app (e.g. when its CA file is gone)
   Secure-Mode phones cannot be relayed (they trust only their DLS's CA); their attempts on the
   secure port are recorded as failed handshakes. DCMP polling is not relayed (no --dcmp-port).
 
@@ -80,7 +82,7 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     ui: { type: 'boolean' }, 'ui-port': { type: 'string' },
     'secure-port': { type: 'string' }, 'secure-tls': { type: 'string' }, 'key-passphrase-file': { type: 'string' },
     upstream: { type: 'string' }, 'upstream-ca': { type: 'string' }, 'upstream-fingerprint': { type: 'string', multiple: true },
-    'upstream-timeout': { type: 'string' }, 'no-upstream': { type: 'boolean' },
+    'upstream-timeout': { type: 'string' }, 'no-upstream': { type: 'boolean' }, 'forget-upstream': { type: 'boolean' },
   });
   noPositionals(positionals);
   // Without --tls / --secure-tls the profile chosen in the app (stored setting) applies, else modern.
@@ -110,6 +112,10 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     onError: (e) => io.err(JSON.stringify({ event: 'error', message: e.message })),
   });
   for (const message of service.store.notices) io.err(JSON.stringify({ event: 'warning', message }));
+  if (v['forget-upstream']) {
+    service.store.setSetting(UPSTREAM_SETTING, '');
+    io.err(JSON.stringify({ event: 'warning', message: 'forgot the relay upstream chosen in the app' }));
+  }
   let listening;
   let webUi: import('../bridge/serve-ui').WebUi | null = null;
   try {
