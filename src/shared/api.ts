@@ -90,7 +90,7 @@ export interface MessageView {
   /** The body is not valid UTF-8; `text` shows replacement characters where bytes were invalid. */
   invalidUtf8: boolean;
   isXml: boolean;
-  /** Where the XML is not well-formed (fast-xml-parser's validator), else null. */
+  /** Where the XML is not well-formed (the service's own parser, saxes), else null. */
   xmlProblem: XmlProblem | null;
   /** Parsed WPI items in document order (empty when the body is not a WPI message). */
   items: ItemView[];

@@ -4,21 +4,15 @@
  * by another connection (the CLI's process) is noticed through PRAGMA data_version.
  */
 import { describe, expect, it } from 'vitest';
-import { Store, type ExchangeRecord, type StoreChange } from '../../src/main/store';
+import { Store, type StoreChange } from '../../src/main/store';
+import { exchangeRecord } from '../support/records';
 import { tempDirs } from '../support/tmp';
 
 const newDir = tempDirs();
 const A = '00:1A:E8:00:00:01';
 const B = '00:1A:E8:00:00:02';
 
-function record(mac: string): ExchangeRecord {
-  return {
-    kind: 'wpi', started: 1000, ended: 1005, listener: 'default', localPort: 18443, peerAddress: '127.0.0.1', peerPort: 5000,
-    tlsProtocol: 'TLSv1.3', tlsCipher: null, method: 'POST', path: '/', httpStatus: 200, requestHeaders: [], requestBody: Buffer.from('<req/>'),
-    responseHeaders: [], responseBody: Buffer.from('<res/>'), mac, reason: 'start-up', replyAction: null, replyStatus: null, nonce: null,
-    fragment: null, itemCount: 0, action: 'CleanUp', error: null, warning: null,
-  };
-}
+const record = (mac: string) => exchangeRecord({ mac });
 
 function collect(store: Store, checkMs?: number) {
   const seen: StoreChange[] = [];

@@ -8,20 +8,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BootstrapUnderWayError, Store, type ExchangeRecord } from '../../src/main/store';
 import { withRawDb } from '../support/raw-db';
+import { exchangeRecord } from '../support/records';
 import { tempDirs } from '../support/tmp';
 
 const newDir = tempDirs();
 const MAC = '00:1A:E8:00:00:01';
 const SERIAL = '4F0A11';
 
-function record(): ExchangeRecord {
-  return {
-    kind: 'wpi', started: 1000, ended: 1005, listener: 'secure', localPort: 18444, peerAddress: '127.0.0.1', peerPort: 5000,
-    tlsProtocol: 'TLSv1.3', tlsCipher: 'TLS_AES_256_GCM_SHA384', method: 'POST', path: '/DeploymentService/LoginService',
-    httpStatus: 200, requestHeaders: [], requestBody: Buffer.from('<req/>'), responseHeaders: [], responseBody: Buffer.from('<res/>'),
-    mac: MAC, reason: 'start-up', replyAction: null, replyStatus: null, nonce: 'N1', fragment: null, itemCount: 0, action: 'CleanUp', error: null, warning: null,
-  };
-}
+const record = (over: Partial<ExchangeRecord> = {}) => exchangeRecord({ listener: 'secure', localPort: 18444, mac: MAC, ...over });
 
 function secureDevice(store: Store): void {
   store.commit(record(), { device: { mac: MAC, lastAddress: '127.0.0.1' }, mode: 'secure', bootstrap: 'done', certSerial: SERIAL }, null);
@@ -74,7 +68,7 @@ describe('revocations in the store', () => {
     const dir = newDir();
     const ui = new Store(dir);
     const cli = new Store(dir);
-    ui.commit({ ...record(), listener: 'default' }, { device: { mac: MAC, lastAddress: '127.0.0.1' } }, null);
+    ui.commit(record({ listener: 'default' }), { device: { mac: MAC, lastAddress: '127.0.0.1' } }, null);
     const first = ui.queueBootstrap({ mac: MAC, kind: 'Bootstrap', items: [] }, 1000, 'AA01');
     expect(cli.device(MAC)?.bootstrap).toBe('pending');
     expect(() => cli.queueBootstrap({ mac: MAC, kind: 'Bootstrap', items: [] }, 1001, 'AA02')).toThrow(BootstrapUnderWayError);

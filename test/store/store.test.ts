@@ -69,6 +69,24 @@ describe('Store', () => {
     store.close();
   });
 
+  it('writes items as a diff: unchanged items keep the time they last changed, a ReadAllItems drops what is gone, the last duplicate wins', () => {
+    const store = new Store(newDir());
+    const at = (ended: number) => record({ started: ended, ended });
+    store.commit(at(1000), { device: { mac: MAC, lastAddress: 'a' }, replaceItems: [{ name: 'a', value: '1' }, { name: 'b', index: 0, value: 'x', status: 'ok' }, { name: 'c', value: 'gone soon' }] }, null);
+    store.commit(at(2000), { replaceItems: [{ name: 'a', value: '1' }, { name: 'b', index: 0, value: 'x', status: 'failed' }, { name: 'd', value: 'new' }, { name: 'd', value: 'newer' }] }, null);
+    const byName = Object.fromEntries(store.items(MAC).map((i) => [i.name, i]));
+    expect(Object.keys(byName)).toEqual(['a', 'b', 'd']);
+    expect(byName.a).toMatchObject({ value: '1', updated: 1000 });
+    expect(byName.b).toMatchObject({ value: 'x', status: 'failed', updated: 2000 });
+    expect(byName.d).toMatchObject({ value: 'newer', updated: 2000 });
+    // A merge touches only what it names; an empty ReadAllItems empties the set.
+    store.commit(at(3000), { mergeItems: [{ name: 'a', value: '2' }] }, null);
+    expect(store.items(MAC).map((i) => [i.name, i.value, i.updated])).toEqual([['a', '2', 3000], ['b', 'x', 2000], ['d', 'newer', 2000]]);
+    store.commit(at(4000), { replaceItems: [] }, null);
+    expect(store.items(MAC)).toEqual([]);
+    store.close();
+  });
+
   it('rolls the whole exchange back when any part fails', () => {
     const store = new Store(newDir());
     const before = store.exchangeCount();

@@ -3,12 +3,11 @@
  * values masked (one rule, shared/secrets.ts), the WPI items parsed, and the JSON and HAR exports.
  */
 import { STATUS_CODES } from 'node:http';
-import { XMLValidator } from 'fast-xml-parser';
 import packageJson from '../../../package.json';
 import type { ItemView, MessageView, UpstreamView } from '../../shared/api';
 import type { Exchange } from '../../shared/model';
 import { isSecretItem, maskItemValue, maskSecretsInXml } from '../../shared/secrets';
-import { parseDLSMessage, parseWorkpointMessage, type Item } from '../wpi';
+import { parseDLSMessage, parseWorkpointMessage, wellFormednessProblem, type Item } from '../wpi';
 
 /** Longest body text a view gets; exports carry everything. */
 export const VIEW_TEXT_LIMIT = 512 * 1024;
@@ -62,8 +61,7 @@ export function messageView(x: Exchange, side: 'request' | 'response'): MessageV
   const masked = isXml ? maskXml(full) : full;
   let xmlProblem: MessageView['xmlProblem'] = null;
   if (isXml) {
-    const result = XMLValidator.validate(full);
-    if (result !== true) xmlProblem = { line: result.err.line, column: result.err.col, message: result.err.msg };
+    xmlProblem = wellFormednessProblem(full);
   }
   const parsed = parsedItems(x, side);
   let startLine = '';

@@ -206,9 +206,16 @@ export class Store {
       getSetting: p(`SELECT value FROM settings WHERE name = ?`),
       setSetting: p(`INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`),
       setState: p(`UPDATE devices SET state = @state WHERE mac = @mac`),
-      deleteItems: p(`DELETE FROM items WHERE mac = ?`),
-      deleteItem: p(`DELETE FROM items WHERE mac = @mac AND name = @name AND idx IS @idx`),
-      insertItem: p(`INSERT INTO items (mac, name, idx, value, status, updated) VALUES (@mac, @name, @idx, @value, @status, @at)`),
+      // Items are written as a diff, one statement per batch: an item whose value and status are
+      // unchanged is not written (its `updated` stays when it last changed). Each batch is a JSON
+      // array of [name, index, value, status].
+      upsertItems: p(`INSERT INTO items (mac, name, idx, value, status, updated)
+          SELECT @mac, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, @at FROM json_each(@items) AS j WHERE true
+        ON CONFLICT (mac, name, ifnull(idx, -1)) DO UPDATE SET value = excluded.value, status = excluded.status, updated = excluded.updated
+          WHERE value IS NOT excluded.value OR status IS NOT excluded.status`),
+      // ReadAllItems: what the phone no longer reports goes. char(31) cannot occur in an XML name.
+      deleteItemsNotIn: p(`DELETE FROM items WHERE mac = @mac AND (name || char(31) || ifnull(idx, -1))
+        NOT IN (SELECT (j.value ->> 0) || char(31) || ifnull(j.value ->> 1, -1) FROM json_each(@items) AS j)`),
       openInteraction: p(`INSERT INTO interactions (mac, peer, listener, reason, started) VALUES (@mac, @peer, @listener, @reason, @at)`),
       endInteraction: p(`UPDATE interactions SET ended = @at, end_reason = @why, mac = coalesce(mac, @mac) WHERE id = @id AND ended IS NULL`),
       insertExchange: p(`INSERT INTO exchanges (kind, started, ended, listener, local_port, peer_address, peer_port, tls_protocol, tls_cipher,
@@ -244,11 +251,8 @@ export class Store {
       } else if (mac) {
         this.st.touchDevice!.run({ mac, at, lastAddress: record.peerAddress });
       }
-      if (mac && changes.replaceItems) {
-        this.st.deleteItems!.run(mac);
-        this.writeItems(mac, changes.replaceItems, at);
-      }
-      if (mac && changes.mergeItems) this.writeItems(mac, changes.mergeItems, at);
+      if (mac && changes.replaceItems) this.writeItems(mac, changes.replaceItems, at, true);
+      if (mac && changes.mergeItems) this.writeItems(mac, changes.mergeItems, at, false);
       if (mac && changes.state) this.st.setState!.run({ mac, state: changes.state });
       if (mac && record.tlsProtocol) this.st.setTls!.run({ mac, protocol: record.tlsProtocol });
       if (mac && changes.assignProfile) this.jobs.assignProfile(mac, changes.assignProfile);
@@ -298,12 +302,11 @@ export class Store {
     })();
   }
 
-  private writeItems(mac: string, items: readonly Item[], at: number): void {
-    for (const item of items) {
-      const row = { mac, name: item.name, idx: item.index ?? null, value: item.value, status: item.status ?? null, at };
-      this.st.deleteItem!.run(row);
-      this.st.insertItem!.run(row);
-    }
+  /** Upserts what changed; with `replace`, also deletes what the set no longer holds. Later duplicates win. */
+  private writeItems(mac: string, items: readonly Item[], at: number, replace: boolean): void {
+    const json = JSON.stringify(items.map((i) => [i.name, i.index ?? null, i.value, i.status ?? null]));
+    if (replace) this.st.deleteItemsNotIn!.run({ mac, items: json });
+    if (items.length > 0) this.st.upsertItems!.run({ mac, items: json, at });
   }
 
   /**
