@@ -116,7 +116,7 @@ export class JobTables {
         error = CASE WHEN kind = 'FileDeployment' THEN 'the phone sent no status report within ' || @minutes || ' minutes after the FileDeployment was sent'
           ELSE 'the phone did not come back within ' || @minutes || ' minutes after the ' || kind || ' was sent' END
         WHERE state = 'sent' AND kind = @kind AND sent < @before RETURNING id, mac`),
-      cancel: p(`UPDATE jobs SET state = 'cancelled', finished = @at, updated = @at, error = 'cancelled by the user' WHERE id = @id AND state IN ('queued', 'waiting-busy', 'sent') RETURNING id, mac`),
+      cancel: p(`UPDATE jobs SET state = 'cancelled', finished = @at, updated = @at, error = @why WHERE id = @id AND state IN ('queued', 'waiting-busy', 'sent') RETURNING id, mac`),
       pendingDevices: p(`SELECT d.mac, d.contact_me_uri AS contactMeUri, d.last_contact_me AS lastContactMe, d.last_address AS lastAddress, d.mode, d.state,
           sum(j.state = 'queued') AS queued, sum(j.state = 'waiting-busy') AS waitingBusy, min(j.updated) AS oldestUpdate
         FROM jobs j JOIN devices d ON d.mac = j.mac WHERE j.state IN ('queued', 'waiting-busy') GROUP BY d.mac ORDER BY d.mac`),
@@ -210,8 +210,8 @@ export class JobTables {
     return n;
   }
 
-  cancel(id: number, at: number): boolean {
-    return this.touched(this.st.cancel!.all({ id, at })) === 1;
+  cancel(id: number, at: number, why = 'cancelled by the user'): boolean {
+    return this.touched(this.st.cancel!.all({ id, at, why })) === 1;
   }
 
   pendingDevices(): PendingDevice[] {

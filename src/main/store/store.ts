@@ -304,7 +304,11 @@ export class Store {
 
   /** Upserts what changed; with `replace`, also deletes what the set no longer holds. Later duplicates win. */
   private writeItems(mac: string, items: readonly Item[], at: number, replace: boolean): void {
-    const json = JSON.stringify(items.map((i) => [i.name, i.index ?? null, i.value, i.status ?? null]));
+    // One row per name and index, the last one named: an item named twice is written once, so an
+    // item that ends as it was keeps its time.
+    const rows = new Map<string, unknown[]>();
+    for (const i of items) rows.set(`${i.name}\u001f${i.index ?? ''}`, [i.name, i.index ?? null, i.value, i.status ?? null]);
+    const json = JSON.stringify([...rows.values()]);
     if (replace) this.st.deleteItemsNotIn!.run({ mac, items: json });
     if (items.length > 0) this.st.upsertItems!.run({ mac, items: json, at });
   }
@@ -418,9 +422,9 @@ export class Store {
     return listJobsNewest(this.db, filter);
   }
 
-  /** Jobs changed at or after `since` (ms), oldest change first. */
-  jobsChangedSince(since: number, limit?: number): Job[] {
-    return jobsChangedSince(this.db, since, limit);
+  /** Every job changed at or after `since` (ms), oldest change first. */
+  jobsChangedSince(since: number): Job[] {
+    return jobsChangedSince(this.db, since);
   }
 
   /** These jobs as they are now (missing ids are left out). */
@@ -522,6 +526,10 @@ export class Store {
         const serial = this.device(mac)?.certSerial ?? null;
         if (serial) this.revocationTable().revoke(serial, mac, at, 'forgotten: the phone was reset by hand');
         this.setSecure(mac, { mode: 'default', bootstrap: null, certSerial: null });
+        // What was queued for the secure phone (an undo, a renewal, passwords) would now go out in
+        // clear text on the Default-Mode port to whoever claims its MAC first: cancelled, as after
+        // a factory reset over the secure channel.
+        for (const job of this.jobs.pending(mac)) this.jobs.cancel(job.id, at, 'cancelled: the phone was forgotten (reset by hand), so this job would travel in clear text; add it again if it should');
         return serial;
       })
       .immediate();

@@ -19,11 +19,9 @@ import { decodeUtf8, parseXml, type XmlNode } from './xml';
 /** Printable ASCII without XML specials, so the nonce can be echoed byte for byte. */
 const NONCE = /^[\x21-\x7e]{1,256}$/;
 const NONCE_FORBIDDEN = /[<>&"']/;
-/** The nonce as written in the Message start tag: one that needs a reference cannot be echoed byte for byte. */
-const RAW_NONCE = /<(?:[\w.-]+:)?Message\b[^>]*?\snonce\s*=\s*(["'])([^"']*)\1/;
 
 export function parseWorkpointMessage(input: Uint8Array | string): WorkpointMessage {
-  const { message, writtenNonce } = rootMessage(input, 'WorkpointMessage');
+  const message = rootMessage(input, 'WorkpointMessage');
   const rfc = single(message, 'ReasonForContact');
   if (rfc === undefined) throw new WpiError('no-reason', 'Message has no ReasonForContact');
   const reasonText = text(rfc);
@@ -34,7 +32,7 @@ export function parseWorkpointMessage(input: Uint8Array | string): WorkpointMess
   const mAttrs = attrs(message);
   const rAttrs = attrs(rfc);
   const result: WorkpointMessage = {
-    nonce: nonceOf(mAttrs, writtenNonce),
+    nonce: nonceOf(mAttrs),
     reason: reasonText as ReasonForContact,
     items: itemsOf(message),
   };
@@ -48,17 +46,17 @@ export function parseWorkpointMessage(input: Uint8Array | string): WorkpointMess
 }
 
 export function parseDLSMessage(input: Uint8Array | string): DLSMessage {
-  const { message, writtenNonce } = rootMessage(input, 'DLSMessage');
+  const message = rootMessage(input, 'DLSMessage');
   const actionNode = single(message, 'Action');
   const action = actionNode === undefined ? '' : text(actionNode);
   if (action === '') throw new WpiError('no-action', 'Message has no Action');
   if (!(ACTIONS as readonly string[]).includes(action)) {
     throw new WpiError('unknown-action', `unknown Action "${clip(action)}"`);
   }
-  return { nonce: nonceOf(attrs(message), writtenNonce), action: action as Action, items: itemsOf(message) };
+  return { nonce: nonceOf(attrs(message)), action: action as Action, items: itemsOf(message) };
 }
 
-function rootMessage(input: Uint8Array | string, rootName: string): { message: XmlNode; writtenNonce: string | undefined } {
+function rootMessage(input: Uint8Array | string, rootName: string): XmlNode {
   const source = typeof input === 'string' ? input : decodeUtf8(input);
   if (source.trim() === '') throw new WpiError('empty', 'empty body: expected a WPI XML message');
   const doc = parseXml(source);
@@ -70,13 +68,18 @@ function rootMessage(input: Uint8Array | string, rootName: string): { message: X
   const root = doc[rootName];
   const message = isNode(root) ? single(root, 'Message') : undefined;
   if (message === undefined) throw new WpiError('no-message', `${rootName} has no Message element`);
-  return { message, writtenNonce: RAW_NONCE.exec(source)?.[2] };
+  return message;
 }
 
-function nonceOf(a: Record<string, string>, written: string | undefined): string {
+/**
+ * The nonce as the XML says it (a reference to an ordinary character is that character, as in the
+ * phone's own parser, which compares the echoed value): printable ASCII without XML specials, so
+ * what we echo needs no escaping and reads back as the same value.
+ */
+function nonceOf(a: Record<string, string>): string {
   const nonce = a.nonce;
   if (nonce === undefined || nonce.trim() === '') throw new WpiError('no-nonce', 'Message has no nonce');
-  if (!NONCE.test(nonce) || NONCE_FORBIDDEN.test(nonce) || written?.includes('&')) {
+  if (!NONCE.test(nonce) || NONCE_FORBIDDEN.test(nonce)) {
     throw new WpiError('bad-nonce', 'nonce must be 1-256 printable ASCII characters without XML specials');
   }
   return nonce;
@@ -126,11 +129,7 @@ function isNode(v: unknown): v is XmlNode {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/**
- * Attribute values, entities resolved by the parser. A nonce is printable ASCII without XML
- * specials (NONCE_FORBIDDEN), so one that needed a reference is refused, and what is echoed is
- * byte for byte what was sent.
- */
+/** Attribute values, references resolved by the parser. */
 function attrs(node: XmlNode): Record<string, string> {
   return node['@'] ?? {};
 }

@@ -42,7 +42,9 @@ export function parseXml(text: string): Record<string, unknown> {
   const doc: XmlNode = {};
   // Open elements, root first, each with the text gathered so far.
   const stack: { node: XmlNode; text: string }[] = [{ node: doc, text: '' }];
-  const parser = new SaxesParser({ xmlns: false, position: true });
+  // XML 1.0 whatever the declaration says: 1.1 would let C0 controls in through references,
+  // and the phones' parsers (and our WriteItems) are 1.0.
+  const parser = new SaxesParser({ xmlns: false, position: true, defaultXMLVersion: '1.0', forceXMLVersion: true });
   let failure: WpiError | null = null;
   parser.on('error', (err) => {
     failure ??= new WpiError('not-xml', `not well-formed XML: ${brief(err.message.replace(/^(?:[^:]*:)?\d+:\d+: /, ''))} (line ${parser.line})`);
@@ -65,9 +67,10 @@ export function parseXml(text: string): Record<string, unknown> {
     const parent = stack[stack.length - 1]!.node;
     const name = localName(tag.name);
     const existing = parent[name];
-    if (name === 'Item') parent[name] = [...((existing as XmlNode[] | undefined) ?? []), node];
-    else if (existing === undefined) parent[name] = node;
-    else parent[name] = Array.isArray(existing) ? [...(existing as XmlNode[]), node] : [existing, node];
+    // Appended in place: a message may hold thousands of Items (a copy per Item would be quadratic).
+    if (Array.isArray(existing)) (existing as XmlNode[]).push(node);
+    else if (name === 'Item') parent[name] = [node];
+    else parent[name] = existing === undefined ? node : [existing, node];
     stack.push({ node, text: '' });
   });
   parser.on('text', (t) => {
@@ -91,7 +94,7 @@ export function parseXml(text: string): Record<string, unknown> {
 
 /** Where a text is not well-formed XML, as the service's parser sees it (the inspector shows it); null when it is. */
 export function wellFormednessProblem(text: string): { line: number; column: number; message: string } | null {
-  const parser = new SaxesParser({ xmlns: false, position: true });
+  const parser = new SaxesParser({ xmlns: false, position: true, defaultXMLVersion: '1.0', forceXMLVersion: true });
   let problem: { line: number; column: number; message: string } | null = null;
   parser.on('error', (err) => {
     problem ??= { line: parser.line, column: parser.column, message: brief(err.message.replace(/^(?:[^:]*:)?\d+:\d+: /, '')) };
