@@ -9,7 +9,7 @@ import { tempDirs } from '../support/tmp';
 
 const newDir = tempDirs();
 
-describe("review: legacy revocation list", () => {
+describe('review: legacy revocation list', () => {
   // FINDING (low): one entry that is not a hex serial (a hand edit, "0x…") makes every open of the
   // data folder fail, the service's and every CLI command's, with only `"0x0A1C" is not a
   // certificate serial number (hex)`: the message names neither pki/revoked.json nor what to do.
