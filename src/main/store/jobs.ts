@@ -102,7 +102,9 @@ export class JobTables {
       get: p(`SELECT * FROM jobs WHERE id = ?`),
       secret: p(`SELECT secret FROM jobs WHERE id = ?`),
       pending: p(`SELECT * FROM jobs WHERE mac = ? AND state IN ('queued', 'waiting-busy', 'sent') ORDER BY id`),
-      update: p(`UPDATE jobs SET state = coalesce(@state, state), parts_done = coalesce(@partsDone, parts_done),
+      // A job the user cancelled stays cancelled: a late answer to a part already sent is recorded
+      // (parts, results) but does not make it done or failed.
+      update: p(`UPDATE jobs SET state = CASE WHEN state = 'cancelled' THEN state ELSE coalesce(@state, state) END, parts_done = coalesce(@partsDone, parts_done),
         attempts = attempts + @attempt, sent = coalesce(@sent, sent), finished = coalesce(@finished, finished),
         results = coalesce(@results, results),
         error = CASE WHEN @setError THEN @error ELSE error END, updated = @at WHERE id = @id RETURNING id, mac`),

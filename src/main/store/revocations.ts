@@ -66,7 +66,8 @@ export function importRevocationFile(dataDir: string, table: RevocationTable, db
   const n = db.transaction(() => {
     let added = 0;
     for (const e of entries) {
-      if (typeof e?.serial !== 'string') continue;
+      // An entry that is no serial revoked nothing before either: skipped, not a reason to stop.
+      if (typeof e?.serial !== 'string' || !/^[\s:0-9a-fA-F]+$/.test(e.serial) || !/[0-9a-fA-F]/.test(e.serial)) continue;
       const at = Date.parse(String(e.revokedAt));
       if (table.revoke(e.serial, null, Number.isFinite(at) ? at : Date.now(), 'imported from pki/revoked.json')) added++;
     }

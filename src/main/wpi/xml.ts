@@ -39,7 +39,8 @@ export function parseXml(text: string): Record<string, unknown> {
   if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) {
     throw new WpiError('doctype', 'DOCTYPE or entity declarations are not allowed');
   }
-  const doc: XmlNode = {};
+  // Nodes without a prototype: an element called __proto__ or constructor is just a name.
+  const doc: XmlNode = Object.create(null) as XmlNode;
   // Open elements, root first, each with the text gathered so far.
   const stack: { node: XmlNode; text: string }[] = [{ node: doc, text: '' }];
   // XML 1.0 whatever the declaration says: 1.1 would let C0 controls in through references,
@@ -55,8 +56,8 @@ export function parseXml(text: string): Record<string, unknown> {
       failure = new WpiError('too-deep', `XML nested deeper than ${MAX_DEPTH} levels`);
       throw failure;
     }
-    const node: XmlNode = {};
-    const attributes: Record<string, string> = {};
+    const node: XmlNode = Object.create(null) as XmlNode;
+    const attributes: Record<string, string> = Object.create(null) as Record<string, string>;
     let any = false;
     for (const [name, value] of Object.entries(tag.attributes)) {
       if (name === 'xmlns' || name.startsWith('xmlns:')) continue;
