@@ -61,6 +61,7 @@ const api: LocalDlsApi = {
   getBootstrapRun: invoke('getBootstrapRun'),
   bootstrapPinSheet: invoke('bootstrapPinSheet'),
   setTlsProfile: invoke('setTlsProfile'),
+  setUpstream: invoke('setUpstream'),
   exportTraffic: invoke('exportTraffic'),
   getInteraction: invoke('getInteraction'),
   getDeviceTimeline: invoke('getDeviceTimeline'),

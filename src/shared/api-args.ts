@@ -26,6 +26,7 @@ import {
   SheetFormat,
   TlsListenerSchema,
   TlsProfileSchema,
+  UpstreamSettingSchema,
 } from './schemas';
 
 const NAME = v.pipe(v.string('must be a string'), v.maxLength(LIMITS.itemName, `must be at most ${LIMITS.itemName} characters`));
@@ -70,6 +71,7 @@ export const API_ARGS = {
   getBootstrapRun: [['runId', RunId]],
   bootstrapPinSheet: [['runId', RunId], ['format', SheetFormat]],
   setTlsProfile: [['listener', TlsListenerSchema], ['profile', TlsProfileSchema]],
+  setUpstream: [['setting', UpstreamSettingSchema]],
   exportTraffic: [['filter', ExchangeFilterSchema], ['format', ExportFormatSchema]],
   getInteraction: [['id', Id]],
   getDeviceTimeline: [['mac', Mac]],

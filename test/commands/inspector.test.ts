@@ -27,7 +27,7 @@ afterEach(() => open.splice(0).forEach(({ h, api }) => (api.close(), h.close()))
 function site() {
   const dir = newDir();
   const h = new FlowHarness(dir);
-  const api = apiOver(h, { dataDir: dir, jobPollMs: 20 });
+  const api = apiOver(h, { dataDir: dir });
   open.push({ h, api });
   // Jobs are stamped with the wall clock: the phones' exchanges must follow it.
   h.clock = Date.now();

@@ -185,7 +185,17 @@ describe('response headers are recorded exactly as written to the socket', () =>
 describe('TLS detail of the secure port', () => {
   it('records the client certificate (subject, issuer, validity) of an answered exchange', async () => {
     const cert = await service.pki!.issueDeviceCertificate(MAC);
-    service.store.updateDevice(MAC, { mode: 'secure', certSerial: cert.serial });
+    // The phone holds this certificate now (as a finished bootstrap leaves it).
+    const now = Date.now();
+    service.store.commit(
+      {
+        kind: 'wpi', started: now, ended: now, listener: 'default', localPort: 0, peerAddress: '127.0.0.1', peerPort: 0, tlsProtocol: null, tlsCipher: null,
+        method: 'POST', path: '/', httpStatus: 200, requestHeaders: [], requestBody: Buffer.alloc(0), responseHeaders: [], responseBody: Buffer.alloc(0),
+        mac: MAC, reason: null, replyAction: null, replyStatus: null, nonce: null, fragment: null, itemCount: 0, action: null, error: null, warning: null,
+      },
+      { mode: 'secure', certSerial: cert.serial },
+      null,
+    );
     const [answer] = await rawExchange(securePort, [request(message({ reason: 'start-up', items: startUpItems(MAC) }), { connection: 'close' })], { cert: cert.certPem, key: cert.keyPem });
     expect(answer!.statusLine, answer!.body.toString()).toBe('HTTP/1.1 200 OK');
     const [recorded] = recordedFor(answer!.localPort);

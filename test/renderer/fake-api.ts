@@ -25,6 +25,8 @@ import {
   type ProfileInput,
   type SecureStatus,
   type ServiceStatus,
+  type UpstreamSettingInput,
+  type UpstreamSettingView,
   type DeviceTimeline,
   type InteractionLadder,
   type RetryResult,
@@ -272,6 +274,14 @@ export class FakeApi implements LocalDlsApi {
     this.command('setTlsProfile', [listener, profile]);
     this.status = { ...this.status, listeners: this.status.listeners.map((l) => (l.kind === listener ? { ...l, tlsProfile: profile } : l)) };
     for (const l of this.statusListeners) l(this.status);
+  }
+
+  async setUpstream(setting: UpstreamSettingInput): Promise<UpstreamSettingView | null> {
+    this.command('setUpstream', [setting]);
+    const stored = setting && { url: setting.url, caFile: setting.caFile ?? null, fingerprints: setting.fingerprints ?? [] };
+    this.status = { ...this.status, upstreamSetting: stored };
+    for (const l of this.statusListeners) l(this.status);
+    return stored;
   }
 
   // The inspector's views are tested against the real service (test/e2e, test/commands); here

@@ -68,7 +68,7 @@ export class Contacts {
 
   async contact(mac: string): Promise<ContactOutcome> {
     const device = this.store.device(mac);
-    if (!device) return { mac, ok: false, skipped: `no device ${mac}` };
+    if (!device) return { mac, ok: false, skipped: `no device ${mac}: this service has not heard from that phone, so it has no address to contact; check the MAC against the device list` };
     const gate = this.gate(device);
     if (!gate.ok) return { mac, ok: false, skipped: gate.why, ...(gate.nextAt ? { nextAt: gate.nextAt } : {}) };
     this.inFlight.add(mac);

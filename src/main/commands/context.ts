@@ -32,8 +32,6 @@ export interface CommandContext {
   readonly setTlsProfile?: (listener: TlsListener, profile: TlsProfileName) => Promise<void>;
   /** Starts (file) or stops (null) the running service's TLS key log; returns the file in use. */
   readonly setTlsKeyLog?: (path: string | null) => string | null;
-  /** Told after a command changed jobs or devices, so live views show it at once. */
-  readonly changed?: () => void;
   /** The UI's bootstrap runs (kept by the running service, with their PINs in memory). */
   readonly bootstrapRuns?: BootstrapRuns;
   /** Progress of long commands (certificates issued: done of total). */

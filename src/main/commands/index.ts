@@ -11,6 +11,8 @@ export { clearView, exportExchanges, exportTraffic, getExchange, listExchanges, 
 export { bootstrap, bootstrapCandidates, bootstrapPinSheet, bootstrapStatus, forgetBootstrap, getBootstrapRun, startBootstrap, undoBootstrap, type BootstrapStatusRow } from './bootstrap';
 export { contactNow, devicesWithWaitingJobs } from './contact';
 export { exportCaCertificate, getSecureStatus, importCa, showCa } from './ca';
+
+export { setUpstream, upstreamSetting } from './relay-setting';
 export { setTlsKeyLog, setTlsProfile } from './settings';
 export { getDeviceTimeline, getInteraction } from './inspector';
 export { getRollout, listRollouts, retryFailed } from './rollouts';

@@ -7,7 +7,7 @@ import { ApiError, type DeviceTimeline, type InteractionLadder, type ItemChangeV
 import { API_ARGS } from '../../shared/api-args';
 import { isSecretItem, maskItemValue } from '../../shared/secrets';
 import type { Job } from '../../shared/model';
-import type { ItemChangeInContext } from '../store/inspector-queries';
+import type { ItemChangeInContext } from '../store';
 import { defineCommand } from './define';
 import { deviceOrThrow } from './jobs';
 import { maskJob } from './masking';

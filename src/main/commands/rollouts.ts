@@ -108,7 +108,6 @@ export const retryFailed = defineCommand('retryFailed', API_ARGS.retryFailed, (c
       return { rolloutId: null, retried: 0, skipped: [...skipped, ...failed.map((d) => ({ mac: d.mac, reason: 'its PIN was given by hand: bootstrap it again with the PIN' }))] };
     }
     const run = ctx.bootstrapRuns!.start(failed.map((d) => d.mac), options);
-    ctx.changed?.();
     return { rolloutId: `b-${run.id}`, retried: failed.length, skipped };
   }
   // The new jobs need a creation time of their own, or they would join the rollout they retry.
@@ -116,6 +115,5 @@ export const retryFailed = defineCommand('retryFailed', API_ARGS.retryFailed, (c
   const jobs = ctx.store.rollouts.retry(failed.flatMap((d) => (d.jobId === null ? [] : [d.jobId])), ctx.source, at);
   const retriedMacs = new Set(jobs.map((j) => j.mac));
   for (const d of failed) if (!retriedMacs.has(d.mac)) skipped.push({ mac: d.mac, reason: 'its job carries sealed credentials: start it again from its own command' });
-  ctx.changed?.();
   return { rolloutId: jobs.length ? jobRolloutId(at, rollout.jobKind) : null, retried: jobs.length, skipped };
 });

@@ -41,6 +41,10 @@ export interface WpiRequest {
 export interface WpiResponse {
   status: number;
   /** What the handler answers with (Content-Type, Set-Cookie, …). */
+  /** Reason phrase; absent = Node's standard one for the status (a relay passes the upstream's on). */
+  statusText?: string;
+  /** Send exactly these headers (a relay): no Date of our own is added. */
+  exactHeaders?: boolean;
   headers: [string, string][];
   body: Buffer;
   /** Every header as written to the socket, once frameResponse() has run: what is recorded. */
@@ -49,6 +53,8 @@ export interface WpiResponse {
 
 /** Headers the listener writes itself; a handler's own copies of them are dropped. */
 const FRAMING_HEADERS = new Set(['content-length', 'connection', 'keep-alive', 'transfer-encoding', 'date']);
+/** A relayed answer keeps the upstream's Date; the framing of our own connection is still ours. */
+const CONNECTION_HEADERS = new Set(['content-length', 'connection', 'keep-alive', 'transfer-encoding']);
 
 /**
  * The complete header list of an answer, in the order written: the handler's headers, the
@@ -61,10 +67,11 @@ export function frameResponse(request: Pick<WpiRequest, 'framing'>, response: Wp
   const wantsClose = response.headers.some(([n, v]) => n.toLowerCase() === 'connection' && /\bclose\b/i.test(v));
   const keepAlive = request.framing?.keepAliveSeconds ?? null;
   const close = wantsClose || keepAlive === null;
+  const own = response.exactHeaders ? CONNECTION_HEADERS : FRAMING_HEADERS;
   const headers: [string, string][] = [
-    ...response.headers.filter(([n]) => !FRAMING_HEADERS.has(n.toLowerCase())),
+    ...response.headers.filter(([n]) => !own.has(n.toLowerCase())),
     ...(request.framing?.extra ?? []),
-    ['Date', new Date().toUTCString()],
+    ...(response.exactHeaders ? [] : [['Date', new Date().toUTCString()] as [string, string]]),
     ['Content-Length', String(response.body.length)],
     ['Connection', close ? 'close' : 'keep-alive'],
   ];
@@ -93,8 +100,8 @@ export interface HandshakeFailure {
 }
 
 export interface RequestHandler {
-  /** A well-formed HTTP request for the WPI path: parse, decide, record, answer. */
-  exchange(request: WpiRequest): WpiResponse;
+  /** A well-formed HTTP request for the WPI path: parse, decide, record, answer (a relay answers later). */
+  exchange(request: WpiRequest): WpiResponse | Promise<WpiResponse>;
   /** A request refused at the HTTP level (404, 405, 413): record it and say why. */
   refused(request: WpiRequest, status: number, reason: string): WpiResponse;
   /** A failed TLS handshake, already rate-limited: record it so a phone that cannot connect is seen. */
@@ -360,7 +367,9 @@ export class WpiListener {
       this.connections.delivered(tcpOf(socket));
       if (over) return;
       request.body = Buffer.concat(chunks, size);
-      this.send(res, request, this.guarded(() => this.options.handler.exchange(request)));
+      const answer = this.guarded(() => this.options.handler.exchange(request));
+      if (answer instanceof Promise) void answer.then((r) => this.sendLater(res, request, r), (e: unknown) => this.sendLater(res, request, this.internalError(e)));
+      else this.send(res, request, answer);
     });
     req.on('error', () => req.destroy());
   }
@@ -417,13 +426,27 @@ export class WpiListener {
   }
 
   /** Not recorded means not answered: the phone retries later rather than act on a lost exchange. */
-  private guarded(answer: () => WpiResponse): WpiResponse {
+  private guarded<R extends WpiResponse | Promise<WpiResponse>>(answer: () => R): R | WpiResponse {
     try {
       return answer();
     } catch (err) {
-      const reason = `internal error, exchange not recorded: ${err instanceof Error ? err.message : String(err)}`;
-      this.options.onError?.(new Error(reason));
-      return { status: 500, headers: [['Content-Type', 'text/plain; charset=utf-8']], body: Buffer.from(`${reason}\n`) };
+      return this.internalError(err);
+    }
+  }
+
+  private internalError(err: unknown): WpiResponse {
+    const reason = `internal error, exchange not recorded: ${err instanceof Error ? err.message : String(err)}`;
+    this.options.onError?.(new Error(reason));
+    return { status: 500, headers: [['Content-Type', 'text/plain; charset=utf-8']], body: Buffer.from(`${reason}\n`) };
+  }
+
+  /** An answer that came later (a relay): a header Node will not write ends the connection, never the process. */
+  private sendLater(res: ServerResponse, request: WpiRequest, response: WpiResponse): void {
+    try {
+      this.send(res, request, response);
+    } catch (e) {
+      this.options.onError?.(new Error(`answer not sent: ${e instanceof Error ? e.message : String(e)}`));
+      res.destroy();
     }
   }
 
@@ -436,7 +459,8 @@ export class WpiListener {
     const headers = frameResponse(request, response);
     res.sendDate = false;
     if (headers.some(([n, v]) => n === 'Connection' && v === 'close')) res.shouldKeepAlive = false;
-    res.writeHead(response.status, headers.flat());
+    if (response.statusText !== undefined) res.writeHead(response.status, response.statusText, headers.flat());
+    else res.writeHead(response.status, headers.flat());
     res.end(response.body);
   }
 }

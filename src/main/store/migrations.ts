@@ -143,7 +143,38 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX exchanges_errors ON exchanges (id)
     WHERE (kind = 'tls-failure' OR error IS NOT NULL OR http_status >= 400 OR reply_status IN ('failed', 'busy'));
   `,
-  // 5: the inspector's detail: the client certificate of a TLS exchange (JSON CertificateSummary),
+  // 5: revoked client certificates live in the database (they were pki/revoked.json), so a
+  // revocation commits together with the device change that causes it.
+  `
+  CREATE TABLE revocations (
+    serial     TEXT PRIMARY KEY,     -- upper-case hex, minimal (normalizeSerial)
+    mac        TEXT,
+    revoked_at INTEGER NOT NULL,
+    reason     TEXT NOT NULL
+  );
+  `,
+  // 6: relay mode (docs/relay.md): the upstream DLS's side of a relayed exchange, apart from the
+  // phone's side kept in exchanges (timing, TLS, its status or why it gave none).
+  `
+  CREATE TABLE upstream_exchanges (
+    exchange_id  INTEGER PRIMARY KEY REFERENCES exchanges(id) ON DELETE CASCADE,
+    url          TEXT NOT NULL,
+    started      INTEGER NOT NULL,
+    connected    INTEGER,              -- TLS handshake done; NULL when a keep-alive connection was reused
+    first_byte   INTEGER,
+    ended        INTEGER NOT NULL,
+    http_status  INTEGER,              -- NULL: no answer (see error)
+    reused       INTEGER NOT NULL DEFAULT 0,
+    tls_protocol TEXT,
+    tls_cipher   TEXT,
+    fingerprint  TEXT,                 -- SHA-256 of the upstream's certificate
+    subject      TEXT,
+    trusted_by   TEXT CHECK (trusted_by IN ('ca', 'fingerprint')),
+    failure      TEXT CHECK (failure IN ('unreachable', 'timeout', 'certificate', 'too-large', 'protocol', 'not-relayed')),
+    error        TEXT
+  );
+  `,
+  // 7: the inspector's detail: the client certificate of a TLS exchange (JSON CertificateSummary),
   // and the history of every item value of a device (old -> new per commit, stored as the items table
   // stores values: key material redacted; views mask secrets as everywhere).
   `

@@ -5,7 +5,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import type { Job, JobKind } from '../../shared/model';
-import { toJob } from './jobs';
+import { toJob, type JobTables } from './jobs';
 
 export interface RolloutGroup {
   created: number;
@@ -18,7 +18,11 @@ const COLUMNS = 'id, mac, kind, items, expect, state, attempts, parts_done, crea
 type Row = Parameters<typeof toJob>[0];
 
 export class RolloutRows {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    /** Retries are added through the job tables, so the change feed announces them. */
+    private readonly jobTables: JobTables,
+  ) {}
 
   /** The newest groups of at least two jobs created together. */
   groups(limit: number): RolloutGroup[] {
@@ -38,13 +42,11 @@ export class RolloutRows {
    * timestamp, so the retries form a rollout of their own. Returns the new jobs.
    */
   retry(jobIds: readonly number[], source: string, at: number): Job[] {
-    const copy = this.db.prepare(`INSERT INTO jobs (mac, kind, items, expect, created, updated, source)
-      SELECT mac, kind, items, expect, @at, @at, @source FROM jobs WHERE id = @id AND state = 'failed' AND secret IS NULL`);
-    const get = this.db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE id = ?`);
     return this.db.transaction(() =>
       jobIds.flatMap((id) => {
-        const r = copy.run({ id, at, source });
-        return r.changes ? [toJob(get.get(Number(r.lastInsertRowid)) as Row)] : [];
+        const job = this.jobTables.get(id);
+        if (!job || job.state !== 'failed' || this.jobTables.secret(id)) return [];
+        return [this.jobTables.add({ mac: job.mac, kind: job.kind, items: job.items, expect: job.expect, source }, at)];
       }),
     )();
   }

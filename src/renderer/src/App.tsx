@@ -11,6 +11,7 @@ import { ToastProvider } from './common/Toasts';
 import { DevicePage } from './devices/DevicePage';
 import { DevicesView } from './devices/DevicesView';
 import { JobsView } from './jobs/JobsView';
+import { RelayBanner } from './relay/RelayBanner';
 import { LadderView } from './ladder/LadderView';
 import { RolloutView } from './rollout/RolloutView';
 import { TimelineView } from './timeline/TimelineView';
@@ -87,6 +88,7 @@ export function App({ api, onConnection }: AppProps) {
             ) : null}
           </div>
         </header>
+        <RelayBanner relay={status.value?.relay} />
         <main className="view" key={route.view === 'traffic' ? 'traffic' : reloads}>
           {route.view === 'traffic' ? <TrafficView feed={feed} route={route} /> : null}
           {route.view === 'devices' ? <DevicesView /> : null}

@@ -185,6 +185,7 @@ export class WsApiClient implements LocalDlsApi {
   getBootstrapRun: LocalDlsApi['getBootstrapRun'] = (runId) => this.call('getBootstrapRun', [runId]);
   bootstrapPinSheet: LocalDlsApi['bootstrapPinSheet'] = (runId, format) => this.call('bootstrapPinSheet', [runId, format]);
   setTlsProfile: LocalDlsApi['setTlsProfile'] = (listener, profile) => this.call('setTlsProfile', [listener, profile]);
+  setUpstream: LocalDlsApi['setUpstream'] = (setting) => this.call('setUpstream', [setting]);
   exportTraffic: LocalDlsApi['exportTraffic'] = (filter, format) => this.call('exportTraffic', [filter, format]);
   getInteraction: LocalDlsApi['getInteraction'] = (id) => this.call('getInteraction', [id]);
   getDeviceTimeline: LocalDlsApi['getDeviceTimeline'] = (mac) => this.call('getDeviceTimeline', [mac]);

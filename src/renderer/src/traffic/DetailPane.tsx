@@ -14,8 +14,9 @@ import { copyText } from '../lib/download';
 import { deviceHref, interactionHref, timelineHref } from '../lib/route';
 import '../ladder/inspector.css';
 import { MessagePanel } from './MessagePanel';
+import { UpstreamPanel } from '../relay/UpstreamPanel';
 
-type Tab = 'messages' | 'items' | 'headers' | 'tls' | 'chain';
+type Tab = 'messages' | 'items' | 'headers' | 'tls' | 'upstream' | 'chain';
 
 export interface DetailPaneProps {
   id: number;
@@ -183,6 +184,7 @@ export function DetailPane({ id, onJump, onExport, exportCount }: DetailPaneProp
     ['items', `Items (${detail.request.items.length + detail.response.items.length})`],
     ['headers', 'Headers'],
     ['tls', 'TLS'],
+    ...(detail.upstream ? ([['upstream', 'Upstream']] as [Tab, string][]) : []),
     ['chain', `Interaction${detail.chain.length ? ` (${detail.chain.length})` : ''}`],
   ];
 
@@ -229,7 +231,7 @@ export function DetailPane({ id, onJump, onExport, exportCount }: DetailPaneProp
                 Phone's message ({detail.request.items.length})
               </button>
               <button type="button" role="tab" aria-selected={side === 'response'} className={side === 'response' ? 'on' : ''} onClick={() => setSide('response')}>
-                Our answer ({detail.response.items.length})
+                {detail.upstream ? 'The DLS\'s answer' : 'Our answer'} ({detail.response.items.length})
               </button>
             </div>
             <ItemTable
@@ -270,6 +272,7 @@ export function DetailPane({ id, onJump, onExport, exportCount }: DetailPaneProp
             ) : null}
           </dl>
         ) : null}
+        {tab === 'upstream' && detail.upstream ? <UpstreamPanel upstream={detail.upstream} /> : null}
         {tab === 'tls' ? <KeyLogSetting /> : null}
         {tab === 'chain' ? <Chain detail={detail} onJump={onJump} /> : null}
       </div>
