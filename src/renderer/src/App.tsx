@@ -17,6 +17,7 @@ import { StatusBar } from './status/StatusBar';
 import { useStatus } from './status/use-status';
 import { TrafficFeed } from './traffic/traffic-feed';
 import { TrafficView } from './traffic/TrafficView';
+import './i18n';
 
 export interface AppProps {
   api: LocalDlsApi;

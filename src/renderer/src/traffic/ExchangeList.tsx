@@ -5,7 +5,9 @@
  * user scrolls back down or presses "Jump to latest".
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
+import type { TFunction } from 'i18next';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type CSSProperties, type KeyboardEvent, type MouseEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { ExchangeSummary } from '../../../shared/model';
 import { bytes, clockTime, duration } from '../lib/format';
 
@@ -29,11 +31,9 @@ function tlsShort(p: string | null): { text: string; legacy: boolean } {
   return { text: p.replace('TLSv', ''), legacy };
 }
 
-const MODE: Record<string, string> = { default: 'default', secure: 'secure', dcmp: 'dcmp', 'contact-me': 'contact-me' };
-
 /** What the row says about the phone's message. */
-function what(x: ExchangeSummary): { text: string; title?: string } {
-  if (x.kind === 'tls-failure') return { text: x.error ?? 'TLS handshake failed', title: x.warning ?? undefined };
+function what(x: ExchangeSummary, t: TFunction<'traffic'>): { text: string; title?: string } {
+  if (x.kind === 'tls-failure') return { text: x.error ?? t('list.handshakeFailed'), title: x.warning ?? undefined };
   if (x.kind === 'contact-me') return { text: `contact-me → ${x.path ?? ''}` };
   if (!x.reason) return { text: x.error ? x.error : `${x.method ?? ''} ${x.path ?? ''}`, title: x.error ?? undefined };
   let text = x.reason;
@@ -50,7 +50,8 @@ export function rowClass(x: ExchangeSummary): string {
 }
 
 function StatusCell({ x }: { x: ExchangeSummary }) {
-  if (x.kind === 'tls-failure') return <span className="st st-error">TLS</span>;
+  const { t } = useTranslation('traffic');
+  if (x.kind === 'tls-failure') return <span className="st st-error">{t('list.tls')}</span>;
   const cls = x.httpStatus >= 500 ? 'st-error' : x.httpStatus >= 400 ? 'st-error' : x.httpStatus >= 200 && x.httpStatus < 300 ? 'st-ok' : 'st-other';
   return (
     <>
@@ -61,7 +62,8 @@ function StatusCell({ x }: { x: ExchangeSummary }) {
 }
 
 function Row({ x, index, focused, selected, style }: { x: ExchangeSummary; index: number; focused: boolean; selected: boolean; style: CSSProperties }) {
-  const w = what(x);
+  const { t } = useTranslation('traffic');
+  const w = what(x, t);
   const tls = tlsShort(x.tlsProtocol);
   // Failed handshakes and refusals have no answer Action: their message gets that column too.
   const wide = x.action === null && (x.kind === 'tls-failure' || x.error !== null);
@@ -79,30 +81,31 @@ function Row({ x, index, focused, selected, style }: { x: ExchangeSummary; index
       <span role="gridcell" className="c-time">{clockTime(x.started)}</span>
       <span role="gridcell" className="c-mac mono">{x.mac ?? '—'}</span>
       <span role="gridcell" className="c-peer mono">{x.peerAddress}:{x.peerPort}</span>
-      <span role="gridcell" className="c-port"><span className="mono">:{x.localPort}</span> <span className={`mode mode-${x.listener}`}>{MODE[x.listener] ?? x.listener}</span></span>
+      <span role="gridcell" className="c-port"><span className="mono">:{x.localPort}</span> <span className={`mode mode-${x.listener}`}>{t(`list.mode.${x.listener}`, { defaultValue: x.listener })}</span></span>
       <span role="gridcell" className={`c-what ${wide ? 'c-wide' : ''}`} title={w.title ?? w.text}>
-        {x.kind === 'tls-failure' ? <span className="tag tag-tls">TLS failure</span> : null}
-        {x.kind !== 'tls-failure' && x.error ? <span className="tag tag-error">refused</span> : null}
+        {x.kind === 'tls-failure' ? <span className="tag tag-tls">{t('list.tlsFailure')}</span> : null}
+        {x.kind !== 'tls-failure' && x.error ? <span className="tag tag-error">{t('list.refused')}</span> : null}
         {w.text}
-        {x.fragment === 'next' ? <span className="tag">fragment</span> : null}
+        {x.fragment === 'next' ? <span className="tag">{t('list.fragment')}</span> : null}
         {x.warning && x.kind !== 'tls-failure' ? <span className="tag tag-warn" title={x.warning}>⚠</span> : null}
       </span>
       {wide ? null : <span role="gridcell" className="c-action">{x.action ?? ''}</span>}
       <span role="gridcell" className="c-status"><StatusCell x={x} /></span>
       <span role="gridcell" className="c-items num">{x.kind === 'tls-failure' ? '' : x.itemCount}</span>
-      <span role="gridcell" className="c-size num" title={`request ${x.requestBytes} B, response ${x.responseBytes} B`}>
+      <span role="gridcell" className="c-size num" title={t('list.sizeTitle', { request: x.requestBytes, response: x.responseBytes })}>
         {x.kind === 'tls-failure' ? '' : `${bytes(x.requestBytes)} / ${bytes(x.responseBytes)}`}
       </span>
       <span role="gridcell" className="c-dur num">{x.kind === 'tls-failure' ? '' : duration(x.ended - x.started)}</span>
       <span role="gridcell" className={`c-tls ${tls.legacy ? 'tls-legacy' : ''}`} title={x.tlsCipher ?? undefined}>
         {tls.text}
-        {tls.legacy ? ' legacy' : ''}
+        {tls.legacy ? ` ${t('list.legacy')}` : ''}
       </span>
     </div>
   );
 }
 
 export function ExchangeList({ rows, focusId, selected, onActivate, onClearSelection, emptyText, hasOlder, onLoadOlder }: ExchangeListProps) {
+  const { t } = useTranslation('traffic');
   const scrollRef = useRef<HTMLDivElement>(null);
   const [following, setFollowing] = useState(true);
   const followingRef = useRef(true);
@@ -188,7 +191,7 @@ export function ExchangeList({ rows, focusId, selected, onActivate, onClearSelec
       <div
         className="xgrid"
         role="grid"
-        aria-label="Exchanges"
+        aria-label={t('list.label')}
         aria-rowcount={rows.length + 1}
         aria-activedescendant={focusId !== null && focusIndex >= 0 ? `x-${focusId}` : undefined}
         tabIndex={0}
@@ -196,17 +199,17 @@ export function ExchangeList({ rows, focusId, selected, onActivate, onClearSelec
       >
         <div role="row" className="xrow xhead" aria-rowindex={1}>
           <span role="columnheader" className="c-id">#</span>
-          <span role="columnheader" className="c-time">Time</span>
-          <span role="columnheader" className="c-mac">Device</span>
-          <span role="columnheader" className="c-peer">Peer</span>
-          <span role="columnheader" className="c-port">Port · mode</span>
-          <span role="columnheader" className="c-what">Reason</span>
-          <span role="columnheader" className="c-action">Action</span>
-          <span role="columnheader" className="c-status">Status</span>
-          <span role="columnheader" className="c-items num">Items</span>
-          <span role="columnheader" className="c-size num">Size</span>
-          <span role="columnheader" className="c-dur num">Time</span>
-          <span role="columnheader" className="c-tls">TLS</span>
+          <span role="columnheader" className="c-time">{t('list.col.time')}</span>
+          <span role="columnheader" className="c-mac">{t('list.col.device')}</span>
+          <span role="columnheader" className="c-peer">{t('list.col.peer')}</span>
+          <span role="columnheader" className="c-port">{t('list.col.port')}</span>
+          <span role="columnheader" className="c-what">{t('list.col.reason')}</span>
+          <span role="columnheader" className="c-action">{t('list.col.action')}</span>
+          <span role="columnheader" className="c-status">{t('list.col.status')}</span>
+          <span role="columnheader" className="c-items num">{t('list.col.items')}</span>
+          <span role="columnheader" className="c-size num">{t('list.col.size')}</span>
+          <span role="columnheader" className="c-dur num">{t('list.col.duration')}</span>
+          <span role="columnheader" className="c-tls">{t('list.col.tls')}</span>
         </div>
         <div className="xscroll" ref={scrollRef} onScroll={onScroll} onMouseDown={onMouseDown} data-testid="exchange-scroll">
           {rows.length === 0 ? <div className="empty">{emptyText}</div> : null}
@@ -228,10 +231,10 @@ export function ExchangeList({ rows, focusId, selected, onActivate, onClearSelec
         </div>
       </div>
       {hasOlder && !following ? (
-        <button type="button" className="btn older" onClick={onLoadOlder}>Load older exchanges</button>
+        <button type="button" className="btn older" onClick={onLoadOlder}>{t('list.loadOlder')}</button>
       ) : null}
       {!following && rows.length > 0 ? (
-        <button type="button" className="btn jump" onClick={jumpToLatest}>↓ Jump to latest</button>
+        <button type="button" className="btn jump" onClick={jumpToLatest}>{t('list.jumpToLatest')}</button>
       ) : null}
     </div>
   );
