@@ -2,12 +2,14 @@
  * UI language: the user's saved choice wins, then the browser's languages, then English; every
  * namespace has the same keys in English and German, so no view shows a raw key in either.
  */
+/// <reference types="node" />
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { i18next, initialLanguage, setLanguage } from '../../src/renderer/src/i18n';
 
-const LOCALES = resolve(__dirname, '../../src/renderer/src/i18n/locales');
+const LOCALES = fileURLToPath(new URL('../../src/renderer/src/i18n/locales', import.meta.url));
 
 function keys(value: unknown, prefix = ''): string[] {
   if (typeof value !== 'object' || value === null) return [prefix];
