@@ -5,11 +5,11 @@
 /// <reference types="node" />
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { i18next, initialLanguage, setLanguage } from '../../src/renderer/src/i18n';
 
-const LOCALES = fileURLToPath(new URL('../../src/renderer/src/i18n/locales', import.meta.url));
+// vitest runs from the repository root (happy-dom gives import.meta.url an http: scheme).
+const LOCALES = join(process.cwd(), 'src/renderer/src/i18n/locales');
 
 function keys(value: unknown, prefix = ''): string[] {
   if (typeof value !== 'object' || value === null) return [prefix];
