@@ -61,6 +61,8 @@ export interface ItemView {
   status: string | null;
   /** The value shown is masked; `reveal…Item` returns the real one. */
   secret: boolean;
+  /** A secret LocalDLS never keeps (a phone's private key, the PIN's TAN): nothing to reveal. */
+  notStored?: true;
 }
 
 export interface DeviceItemView extends ItemView {

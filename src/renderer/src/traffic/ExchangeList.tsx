@@ -9,7 +9,7 @@ import type { TFunction } from 'i18next';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type CSSProperties, type KeyboardEvent, type MouseEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ExchangeSummary } from '../../../shared/model';
-import { bytes, clockTime, duration } from '../lib/format';
+import { bytes, clockTime, dateTime, duration, zoneLabel } from '../lib/format';
 
 export const ROW_HEIGHT = 26;
 
@@ -78,7 +78,7 @@ function Row({ x, index, focused, selected, style }: { x: ExchangeSummary; index
       style={style}
     >
       <span role="gridcell" className="c-id">{x.id}</span>
-      <span role="gridcell" className="c-time">{clockTime(x.started)}</span>
+      <span role="gridcell" className="c-time" title={dateTime(x.started)}>{clockTime(x.started)}</span>
       <span role="gridcell" className="c-mac mono">{x.mac ?? '—'}</span>
       <span role="gridcell" className="c-peer mono">{x.peerAddress}:{x.peerPort}</span>
       <span role="gridcell" className="c-port"><span className="mono">:{x.localPort}</span> <span className={`mode mode-${x.listener}`}>{t(`list.mode.${x.listener}`, { defaultValue: x.listener })}</span></span>
@@ -199,7 +199,7 @@ export function ExchangeList({ rows, focusId, selected, onActivate, onClearSelec
       >
         <div role="row" className="xrow xhead" aria-rowindex={1}>
           <span role="columnheader" className="c-id">#</span>
-          <span role="columnheader" className="c-time">{t('list.col.time')}</span>
+          <span role="columnheader" className="c-time" title={t('list.col.timeTitle', { zone: zoneLabel() })}>{t('list.col.time')}</span>
           <span role="columnheader" className="c-mac">{t('list.col.device')}</span>
           <span role="columnheader" className="c-peer">{t('list.col.peer')}</span>
           <span role="columnheader" className="c-port">{t('list.col.port')}</span>

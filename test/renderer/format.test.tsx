@@ -1,0 +1,54 @@
+/** Times say their zone; an item that is never stored offers no reveal that would show nothing. */
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ItemTable, type ItemRow } from '../../src/renderer/src/common/ItemTable';
+import { ago, dateTime, zoneLabel } from '../../src/renderer/src/lib/format';
+import { setLanguage } from '../../src/renderer/src/i18n';
+
+const zone = process.env.TZ;
+afterEach(() => {
+  process.env.TZ = zone;
+  setLanguage('en');
+  cleanup();
+});
+
+describe('times', () => {
+  it('are local and name their offset from UTC', () => {
+    const noon = Date.UTC(2025, 0, 15, 12, 0, 0);
+    process.env.TZ = 'Europe/Berlin';
+    expect(dateTime(noon)).toBe('2025-01-15 13:00:00 UTC+01:00');
+    expect(dateTime(Date.UTC(2025, 6, 15, 12, 0, 0))).toBe('2025-07-15 14:00:00 UTC+02:00');
+    process.env.TZ = 'America/St_Johns';
+    expect(zoneLabel(noon)).toBe('UTC-03:30');
+    process.env.TZ = 'UTC';
+    expect(dateTime(noon)).toBe('2025-01-15 12:00:00 UTC');
+  });
+
+  it('"ago" follows the language', () => {
+    const now = Date.UTC(2025, 0, 15, 12, 0, 0);
+    expect(ago(now - 3 * 60_000, now)).toBe('3 min ago');
+    setLanguage('de');
+    expect(ago(now - 3 * 60_000, now)).toBe('vor 3 min');
+    expect(ago(now - 3 * 86_400_000, now)).toBe('vor 3 Tagen');
+  });
+});
+
+describe('secret item values', () => {
+  const row = (over: Partial<ItemRow>): ItemRow => ({ key: '0', name: 'sip-pwd', index: null, value: '••••••', status: null, secret: true, ...over });
+
+  it('reveal a stored secret on request, and offer nothing to reveal for key material that is never stored', async () => {
+    const asked: string[] = [];
+    render(
+      <ItemTable
+        rows={[row({}), row({ key: '1', name: 'dls-client-certificate', notStored: true }), row({ key: '2', name: 'fault-report-admin-pwd', value: 'true', secret: false })]}
+        reveal={async (r) => (asked.push(r.name), 'sip-secret-1')}
+      />,
+    );
+    expect(screen.getAllByRole('button', { name: 'Reveal' })).toHaveLength(1);
+    expect(screen.getByText('not kept (key material is never stored)')).toBeTruthy();
+    expect(screen.getByText('true')).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Reveal' }));
+    await waitFor(() => expect(screen.getByText('sip-secret-1')).toBeTruthy());
+    expect(asked).toEqual(['sip-pwd']);
+  });
+});
