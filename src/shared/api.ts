@@ -201,6 +201,10 @@ export interface ContactResult {
   nextAt?: number;
   /** Sent, but the phone did not answer as it should. */
   error?: string;
+  /** Failed contact-me requests to this phone in a row, this one included. */
+  failures?: number;
+  /** Its waiting jobs that failed now because the phone could not be reached. */
+  failedJobs?: number[];
 }
 
 export interface ProfileApplyResult {

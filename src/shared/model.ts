@@ -28,7 +28,12 @@ export interface Device {
   /** Serial of the client certificate the device holds (Secure Mode). */
   certSerial: string | null;
   firstContact: number;
+  /** When the phone was last heard from (its own requests, or an answered contact-me). */
   lastContact: number;
+  /** Contact-me requests in a row that failed since the phone was last heard from (0: reachable). */
+  contactFailures: number;
+  /** The last failed contact-me's error while contactFailures > 0, else null. */
+  lastContactError: string | null;
 }
 
 export interface DeviceItem {

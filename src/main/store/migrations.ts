@@ -143,6 +143,12 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX exchanges_errors ON exchanges (id)
     WHERE (kind = 'tls-failure' OR error IS NOT NULL OR http_status >= 400 OR reply_status IN ('failed', 'busy'));
   `,
+  // 5: failed contact-me requests per device (store/contact-failures.ts): how many in a row, the last error and when.
+  `
+  ALTER TABLE devices ADD COLUMN contact_failures INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE devices ADD COLUMN last_contact_error TEXT;
+  ALTER TABLE devices ADD COLUMN last_contact_error_at INTEGER;
+  `,
 ];
 
 export function migrate(db: Database): number {

@@ -7,6 +7,7 @@ import type { Device, DeviceItem, Exchange, ExchangeSummary, Interaction, Listen
 import type { Item } from '../wpi';
 import { openDatabase } from './data-dir';
 import { SUMMARY_COLUMNS, toExchange, toSummary, type ExchangeRow } from './exchange-rows';
+import { ContactFailures, contactFailureFields, type ContactFailureRow } from './contact-failures';
 import { JobTables, type JobChange, type NewJob, type ReturnLimits } from './jobs';
 
 export interface StoreOptions {
@@ -114,6 +115,7 @@ export class Store {
   readonly db: Database;
   /** Jobs, profiles, overrides. Undefined on a read-only store opened before migration 2. */
   readonly jobs: JobTables;
+  readonly contactFailures: ContactFailures;
   /** What opening the data folder changed or wants said (modes narrowed, a read-only copy); `serve` prints it. */
   readonly notices: string[];
   private readonly st: Record<string, Statement>;
@@ -127,6 +129,7 @@ export class Store {
     this.notices = opened.notices;
     this.st = this.prepare();
     this.jobs = new JobTables(this.db);
+    this.contactFailures = new ContactFailures(this.db);
   }
 
   private prepare(): Record<string, Statement> {
@@ -182,7 +185,8 @@ export class Store {
           mac: d.mac, e164: d.e164 ?? null, deviceType: d.deviceType ?? null, softwareVersion: d.softwareVersion ?? null,
           partNumber: d.partNumber ?? null, contactMeUri: d.contactMeUri ?? null, lastAddress: d.lastAddress, at,
         });
-      } else if (mac) {
+      } else if (mac && !(record.kind === 'contact-me' && record.error !== null)) {
+        // A contact-me that failed is not a contact: the phone was not heard from.
         this.st.touchDevice!.run({ mac, at, lastAddress: record.peerAddress });
       }
       if (mac && changes.replaceItems) {
@@ -382,7 +386,7 @@ export class Store {
   }
 }
 
-interface DeviceRow {
+interface DeviceRow extends ContactFailureRow {
   mac: string; e164: string | null; device_type: string | null; software_version: string | null; part_number: string | null;
   contact_me_uri: string | null; last_address: string | null; mode: Device['mode']; state: Device['state']; tls_protocol: string | null;
   first_contact: number; last_contact: number; profile: string | null; last_contact_me: number | null;
@@ -397,6 +401,6 @@ function toDevice(r: DeviceRow): Device {
     mac: r.mac, e164: r.e164, deviceType: r.device_type, softwareVersion: r.software_version, partNumber: r.part_number,
     contactMeUri: r.contact_me_uri, lastAddress: r.last_address, mode: r.mode, state: r.state, tlsProtocol: r.tls_protocol,
     firstContact: r.first_contact, lastContact: r.last_contact, profile: r.profile, lastContactMe: r.last_contact_me,
-    bootstrap: r.bootstrap, certSerial: r.cert_serial,
+    bootstrap: r.bootstrap, certSerial: r.cert_serial, ...contactFailureFields(r),
   };
 }
