@@ -38,7 +38,7 @@ function what(x: ExchangeSummary, t: TFunction<'traffic'>): { text: string; titl
   if (!x.reason) return { text: x.error ? x.error : `${x.method ?? ''} ${x.path ?? ''}`, title: x.error ?? undefined };
   let text = x.reason;
   if (x.replyAction) text += ` ${x.replyAction}`;
-  return { text };
+  return { text, title: x.error ?? undefined };
 }
 
 export function rowClass(x: ExchangeSummary): string {
@@ -84,7 +84,7 @@ function Row({ x, index, focused, selected, style }: { x: ExchangeSummary; index
       <span role="gridcell" className="c-port"><span className="mono">:{x.localPort}</span> <span className={`mode mode-${x.listener}`}>{t(`list.mode.${x.listener}`, { defaultValue: x.listener })}</span></span>
       <span role="gridcell" className={`c-what ${wide ? 'c-wide' : ''}`} title={w.title ?? w.text}>
         {x.kind === 'tls-failure' ? <span className="tag tag-tls">{t('list.tlsFailure')}</span> : null}
-        {x.kind !== 'tls-failure' && x.error ? <span className="tag tag-error">{t('list.refused')}</span> : null}
+        {x.kind !== 'tls-failure' && x.error ? <span className="tag tag-error">{x.httpStatus >= 400 ? t('list.refused') : t('list.failed')}</span> : null}
         {w.text}
         {x.fragment === 'next' ? <span className="tag">{t('list.fragment')}</span> : null}
         {x.warning && x.kind !== 'tls-failure' ? <span className="tag tag-warn" title={x.warning}>⚠</span> : null}
