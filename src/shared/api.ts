@@ -240,7 +240,7 @@ export interface BootstrapDevice {
   state: BootstrapDeviceState;
   /** The bootstrap job's state while pending (sent = the phone has it, and must come back on the secure port). */
   jobState: JobState | null;
-  /** The job's error when failed. */
+  /** The job's error when failed; while waiting, why (busy, contact-me failed). */
   error: string | null;
   /** This phone has a PIN (on the sheet). */
   hasPin: boolean;
