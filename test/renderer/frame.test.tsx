@@ -61,10 +61,10 @@ describe('Clear in the traffic view', () => {
 describe('status', () => {
   it('the Devices count and the status bar follow device changes', async () => {
     render(<App api={api} />);
-    await waitFor(() => expect(screen.getByTestId('device-count').textContent).toBe('1'));
+    await waitFor(() => expect(screen.getByTestId('nav-device-count').textContent).toBe('1'));
     api.status = { ...api.status, deviceCount: 2, exchangeCount: 3 };
     act(() => api.pushDevices({ ...DEVICE, mac: '00:1A:E8:00:00:02' }));
-    await waitFor(() => expect(screen.getByTestId('device-count').textContent).toBe('2'));
+    await waitFor(() => expect(screen.getByTestId('nav-device-count').textContent).toBe('2'));
     expect(screen.getByTestId('status-counts').textContent).toBe('2 devices · 3 exchanges');
     expect(document.querySelector('.statusbar')!.textContent).toMatch(/Times: local, UTC/);
   });

@@ -108,7 +108,7 @@ export function App({ api, onConnection }: AppProps) {
           <nav className="tabs" aria-label={t('nav.label')}>
             <a href={href('traffic')} className={route.view === 'traffic' ? 'active' : ''}>{t('nav.traffic')}</a>
             <a href={href('devices')} className={route.view === 'devices' || route.view === 'device' ? 'active' : ''}>
-              {t('nav.devices')}{status.value ? <span className="pill" data-testid="device-count">{status.value.deviceCount}</span> : null}
+              {t('nav.devices')}{status.value ? <span className="pill" data-testid="nav-device-count">{status.value.deviceCount}</span> : null}
             </a>
             <a href={href('jobs')} className={route.view === 'jobs' ? 'active' : ''}>{t('nav.jobs')}</a>
             <a href={href('bootstrap')} className={route.view === 'bootstrap' ? 'active' : ''}>{t('nav.secure')}</a>
