@@ -89,6 +89,17 @@ describe('status', () => {
   });
 });
 
+describe('device page', () => {
+  it('says what became of contact-me: failed in a row with the reason, or when it was last answered', async () => {
+    api.devices = [{ ...DEVICE, contactFailures: 3, lastContactError: 'connect ECONNREFUSED 192.0.2.10:8085', lastContactMe: 1_764_151_300_000 }];
+    window.location.hash = `#/devices/${DEVICE.mac}`;
+    render(<App api={api} />);
+    expect((await screen.findByTestId('contact-me-state')).textContent).toBe('failed 3 times in a row, last: connect ECONNREFUSED 192.0.2.10:8085');
+    act(() => api.pushDevices({ ...DEVICE, contactFailures: 0, lastContactError: null, lastContactMe: Date.UTC(2025, 10, 26, 10, 0, 0) }));
+    await waitFor(() => expect(screen.getByTestId('contact-me-state').textContent).toMatch(/^last sent 2025-11-26 \d\d:\d\d:00 UTC.*, answered$/));
+  });
+});
+
 describe('toasts', () => {
   it('successes go, failures and partial failures stay until closed', () => {
     vi.useFakeTimers();
