@@ -5,7 +5,7 @@ import type { Profile } from '../../../shared/model';
 import { useApi } from '../api/ApiContext';
 import { Dialog } from '../common/Dialog';
 import { errorText, useToast } from '../common/Toasts';
-import { itemText, KIND_LABELS } from '../lib/jobs';
+import { itemText, kindLabel } from '../lib/jobs';
 import { useCatalogue } from '../lib/use-catalogue';
 import { emptyRow, ItemRowsEditor, rowOf, rowProblem, usedRows, type ItemRow } from './ItemRowsEditor';
 
@@ -17,7 +17,7 @@ export function targetsText(macs: readonly string[]): string {
 export function useJobsQueued(): (what: string, macs: readonly string[], r: AddJobsResult) => void {
   const toast = useToast();
   return (what, macs, r) => {
-    const lines = r.jobs.map((j) => `job ${j.id}: ${KIND_LABELS[j.kind]} for ${j.mac}`);
+    const lines = r.jobs.map((j) => `job ${j.id}: ${kindLabel(j.kind)} for ${j.mac}`);
     toast.push('ok', `${what} queued for ${targetsText(macs)}`, [...r.notes.map((n) => `Note: ${n}`), ...lines, 'The phones are asked to call (contact-me); see Jobs for progress.']);
   };
 }
