@@ -52,3 +52,18 @@ describe('secret item values', () => {
     expect(asked).toEqual(['sip-pwd']);
   });
 });
+
+describe('catalogue text in the UI', () => {
+  it('carries no research notes (which source said what), only what the item is and takes', async () => {
+    const { CATALOGUE } = await import('../../src/shared/catalogue');
+    const { forDisplay } = await import('../../src/renderer/src/lib/catalogue');
+    const notes = /ext comment|ext code|\bGS\d|simulat|\bseen\b|sources found|written by/i;
+    const leaks = CATALOGUE.flatMap((c) => [c.values, c.description, c.default].map(forDisplay).filter((t) => notes.test(t)).map((t) => `${c.name}: ${t}`));
+    expect(leaks).toEqual([]);
+    expect(forDisplay('seconds; ext comment: = WBM \'Contact gap\', default 300')).toBe('seconds; = WBM \'Contact gap\', default 300');
+    expect(forDisplay('true|false [index: 1..79 seen]')).toBe('true|false');
+    expect(forDisplay('0-7 (GS3 uses 3)')).toBe('0-7');
+    expect(forDisplay('Administrator password (write-only per ext comment)')).toBe('Administrator password');
+    expect(forDisplay('[index: key no.]')).toBe('[index: key no.]');
+  });
+});

@@ -10,6 +10,7 @@ import type { CatalogueEntry } from '../../../shared/api';
 import { isSecretItem } from '../../../shared/secrets';
 import type { Catalogue } from '../lib/use-catalogue';
 import { suggest } from '../lib/use-catalogue';
+import { forDisplay } from '../lib/catalogue';
 
 export interface ItemRow {
   key: number;
@@ -99,7 +100,7 @@ function NameInput({ row, entries, onChange, onFocus, label }: { row: ItemRow; e
             <li key={e.name} role="option" aria-selected={i === active} className={i === active ? 'on' : ''} onMouseDown={(ev) => { ev.preventDefault(); pick(e); }} onMouseEnter={() => setActive(i)}>
               <span className="mono ac-name">{e.name}</span>
               {e.indexed ? <span className="badge">indexed</span> : null}
-              <span className="ac-desc">{e.description}</span>
+              <span className="ac-desc">{forDisplay(e.description)}</span>
             </li>
           ))}
         </ul>
@@ -140,10 +141,10 @@ export function ItemInfo({ row, catalogue, withValues }: { row: ItemRow | undefi
         {e.readonly === 'yes' ? <span className="badge badge-warn">{t('editor.readOnlyBadge')}</span> : null}
         <span className="muted">{e.group}</span>
       </div>
-      <p className="item-desc">{e.description}</p>
+      <p className="item-desc">{forDisplay(e.description)}</p>
       <dl className="kv">
-        <dt>{t('editor.values')}</dt><dd className="mono">{e.values || '—'}</dd>
-        {e.default && e.default !== 'n/a' && e.default !== 'unknown' ? <><dt>{t('editor.default')}</dt><dd className="mono">{e.default}</dd></> : null}
+        <dt>{t('editor.values')}</dt><dd className="mono">{forDisplay(e.values) || '—'}</dd>
+        {forDisplay(e.default) && e.default !== 'n/a' && e.default !== 'unknown' ? <><dt>{t('editor.default')}</dt><dd className="mono">{forDisplay(e.default)}</dd></> : null}
       </dl>
       {warnings.map((w) => <div key={w} className="note note-warn">{w}</div>)}
     </div>
