@@ -69,7 +69,7 @@ const overflow = () =>
 /** Labels whose text does not fit their box (buttons, tabs, headings, table headers, form labels). */
 const cutLabels = () =>
   page.evaluate(() =>
-    [...document.querySelectorAll<HTMLElement>('button, .tabs a, th, label, legend, h1, h2, .sb-item:not(.sb-grow)')]
+    [...document.querySelectorAll<HTMLElement>('button, .tabs a, th, [role="columnheader"], [role="tab"], label, legend, h1, h2, .sb-item:not(.sb-grow)')]
       .filter((el) => el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflow !== 'visible')
       .map((el) => `${el.tagName.toLowerCase()} "${el.textContent?.trim().slice(0, 40)}" ${el.scrollWidth}>${el.clientWidth}`),
   );
