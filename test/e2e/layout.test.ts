@@ -45,12 +45,20 @@ afterAll(async () => {
   if (serve) expect(await serve.stop('SIGTERM')).toBe(0);
 });
 
+// The page's globals, for the functions that run in it: this file compiles without the DOM types
+// (and the page's CSP forbids evaluating source text).
+interface El { tagName: string; className: string; textContent: string | null; offsetParent: unknown; scrollWidth: number; clientWidth: number; getBoundingClientRect(): { right: number } }
+declare const window: { innerWidth: number; location: { hash: string } };
+declare const document: { documentElement: { scrollWidth: number; dataset: Record<string, string | undefined> }; body: { textContent: string | null }; querySelectorAll(selector: string): Iterable<El> };
+declare const localStorage: { setItem(key: string, value: string): void };
+declare function getComputedStyle(el: El): { position: string; overflow: string };
+
 async function show(hash: string): Promise<void> {
   await page.evaluate((h) => {
     window.location.hash = h;
   }, hash);
   // Let the view load its data and lay out.
-  await page.waitForFunction(() => !document.body.textContent?.includes('Loading…') && !document.body.textContent?.includes('Lade…'), undefined, { timeout: 5000 }).catch(() => undefined);
+  await page.waitForFunction(() => !(document.body.textContent ?? '').includes('Loading…') && !(document.body.textContent ?? '').includes('Lade…'), undefined, { timeout: 5000 }).catch(() => undefined);
   await page.waitForTimeout(300);
 }
 
@@ -59,27 +67,27 @@ const overflow = () =>
   page.evaluate(() => {
     const width = window.innerWidth;
     const doc = document.documentElement.scrollWidth;
-    const wide = [...document.querySelectorAll<HTMLElement>('body *')]
+    const wide = [...document.querySelectorAll('body *')]
       .filter((el) => el.getBoundingClientRect().right > width + 1 && getComputedStyle(el).position !== 'fixed')
       .slice(0, 5)
       .map((el) => `${el.tagName.toLowerCase()}.${el.className} → ${Math.round(el.getBoundingClientRect().right)}`);
     return { width, doc, wide };
   });
 
-/** Labels whose text does not fit their box (buttons, tabs, headings, table headers, form labels). */
+/** Labels whose text does not fit their box (buttons, tabs, headings, table and column headers, form labels). */
 const cutLabels = () =>
   page.evaluate(() =>
-    [...document.querySelectorAll<HTMLElement>('button, .tabs a, th, [role="columnheader"], [role="tab"], label, legend, h1, h2, .sb-item:not(.sb-grow)')]
+    [...document.querySelectorAll('button, .tabs a, th, [role="columnheader"], [role="tab"], label, legend, h1, h2, .sb-item:not(.sb-grow)')]
       .filter((el) => el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflow !== 'visible')
-      .map((el) => `${el.tagName.toLowerCase()} "${el.textContent?.trim().slice(0, 40)}" ${el.scrollWidth}>${el.clientWidth}`),
+      .map((el) => `${el.tagName.toLowerCase()} "${(el.textContent ?? '').trim().slice(0, 40)}" ${el.scrollWidth}>${el.clientWidth}`),
   );
 
 async function setPreferences(theme: 'light' | 'dark', language: 'en' | 'de'): Promise<void> {
   await page.evaluate(([th, lang]) => {
-    localStorage.setItem('localdls.theme', th!);
-    localStorage.setItem('localdls.language', lang!);
+    localStorage.setItem('localdls.theme', th);
+    localStorage.setItem('localdls.language', lang);
     window.location.hash = '#/traffic';
-  }, [theme, language]);
+  }, [theme, language] as const);
   await page.reload();
   await page.locator('.xrow[data-id]').first().waitFor();
 }
@@ -107,7 +115,7 @@ describe('layout in Chromium', () => {
         await show('#/devices');
         await page.screenshot({ path: join(shots, 'devices-dark-de.png') });
       }
-      expect(pageErrors).toEqual([]);
+      expect(pageErrors, pageErrors.join('; ')).toEqual([]);
     }, 120_000);
   }
 
