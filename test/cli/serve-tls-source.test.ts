@@ -12,7 +12,8 @@ import { tempDirs } from '../support/tmp';
 const newDir = tempDirs();
 const processes: CliProcess[] = [];
 afterEach(async () => {
-  for (const p of processes.splice(0)) await p.stop('SIGKILL');
+  // Only those still running: a process already gone never emits 'exit' again.
+  for (const p of processes.splice(0)) if (p.child.exitCode === null && p.child.signalCode === null) await p.stop('SIGKILL');
 });
 
 describe('serve and the TLS setting made in the UI', () => {
@@ -25,7 +26,7 @@ describe('serve and the TLS setting made in the UI', () => {
     const stored = await startServe(['--data-dir', dir]);
     processes.push(stored.serve);
     expect(stored.listening).toMatchObject({ tls: 'legacy', tlsFrom: { default: 'stored' } });
-    await expect.poll(() => stored.serve.stderr).toContain('"event":"notice"');
+    await expect.poll(() => stored.serve.stderr, { timeout: 20_000 }).toContain('"event":"notice"');
     expect(stored.serve.stderr).toContain(`the Default-Mode port uses legacy TLS, as chosen in the app or web UI (stored in ${dir}/localdls.sqlite); --tls modern overrides it for this run`);
     await stored.serve.stop();
 
