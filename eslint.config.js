@@ -10,10 +10,17 @@ import globals from 'globals';
  * wrong-direction import and checks that this fails.
  */
 const ELECTRON = { name: 'electron', message: 'electron is imported only by the shell (src/main/index.ts), src/main/bridge/ipc.ts and the preload.' };
+const SQLITE = { name: 'better-sqlite3', message: 'only src/main/store opens the database: use the Store\'s operations.' };
+/** The store owns its database: outside it, only its index (the Store and its operations) is imported. */
+const STORE_INSIDES = { caseSensitive: true, regex: '(^|/)store/[^/]+$', message: 'import the store through its index (../store): its files and its database handle are its own.' };
 const folder = (names) => `(^|/)(${names.join('|')})(/|$)`;
-const restrict = (patterns) => ['error', { paths: [ELECTRON], patterns }];
+const restrict = (patterns) => ['error', { paths: [ELECTRON, SQLITE], patterns: [STORE_INSIDES, ...patterns] }];
 
 const PROTOCOL_LAYERS = ['src/main/wpi/**', 'src/main/net/**', 'src/main/provisioning/**', 'src/main/pki/**', 'src/main/store/**', 'src/main/files/**'];
+const PROTOCOL_RULE = [
+  { caseSensitive: true, regex: folder(['commands', 'cli', 'bridge', 'app']), message: 'a protocol layer (wpi, net, provisioning, pki, store) never imports the commands, the front ends (cli, bridge) or the composition (app): dependencies point downwards.' },
+  { caseSensitive: true, regex: folder(['renderer']), message: 'a protocol layer never imports the renderer.' },
+];
 
 export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', 'coverage/**', 'docs/**'] },
@@ -27,13 +34,19 @@ export default tseslint.config(
     },
   },
   {
+    // Tests, benchmarks and scripts look at the database from outside, as another connection
+    // would (integrity checks, planted faults, bulk fills); they still never import electron.
+    files: ['test/**', 'bench/**', 'scripts/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [ELECTRON] }] },
+  },
+  {
     files: PROTOCOL_LAYERS,
-    rules: {
-      'no-restricted-imports': restrict([
-        { caseSensitive: true, regex: folder(['commands', 'cli', 'bridge', 'app']), message: 'a protocol layer (wpi, net, provisioning, pki, store) never imports the commands, the front ends (cli, bridge) or the composition (app): dependencies point downwards.' },
-        { caseSensitive: true, regex: folder(['renderer']), message: 'a protocol layer never imports the renderer.' },
-      ]),
-    },
+    rules: { 'no-restricted-imports': restrict(PROTOCOL_RULE) },
+  },
+  {
+    // Inside the store its own files and better-sqlite3 are fair game.
+    files: ['src/main/store/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [ELECTRON], patterns: PROTOCOL_RULE }] },
   },
   {
     files: ['src/main/commands/**'],

@@ -7,7 +7,6 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { ExchangeFilter } from '../src/shared/api';
-import { listExchanges } from '../src/main/store/exchange-filter';
 import { Store } from '../src/main/store';
 import { macAt } from '../src/phone';
 import { BIN, Child } from './lib/child';
@@ -68,22 +67,26 @@ export async function runStoreBench(options: StoreBenchOptions): Promise<StoreBe
   // The write path on an empty store, as the service runs it (WAL, synchronous FULL).
   const empty = new Store(join(workDir, 'store-empty'));
   const emptyRun = replayCommits(empty, commits);
-  empty.db.pragma('synchronous = NORMAL');
-  const normalRun = replayCommits(empty, commits);
   empty.close();
+  const normal = new Store(join(workDir, 'store-empty'), { synchronous: 'NORMAL' });
+  const normalRun = replayCommits(normal, commits);
+  normal.close();
   log(`  Store.commit on an empty store: ${perS(emptyRun)}/s (synchronous FULL), ${perS(normalRun)}/s with synchronous NORMAL`);
 
   const bigDir = join(workDir, 'store-1m');
   const big = new Store(bigDir);
   const sampleDb = new BetterSqlite3(join(sampleDir, 'localdls.sqlite'), { readonly: true });
   log(`  filling ${options.rows} exchanges (bulk copies of the sample, ${SPAN_DAYS} days, 500 devices) …`);
-  const fill = fillExchanges(big.db, sampleDb, options.rows, { spanDays: SPAN_DAYS, devices: 500, now: Date.now() });
+  // Bulk fill through a second connection, as test data (the Store offers no raw inserts).
+  const bigDb = new BetterSqlite3(join(bigDir, 'localdls.sqlite'));
+  const fill = fillExchanges(bigDb, sampleDb, options.rows, { spanDays: SPAN_DAYS, devices: 500, now: Date.now() });
   sampleDb.close();
-  big.db.pragma('wal_checkpoint(TRUNCATE)');
+  bigDb.pragma('wal_checkpoint(TRUNCATE)');
   log(`  filled in ${(fill.ms / 1000).toFixed(1)} s (${Math.round(fill.rows / (fill.ms / 1000))} rows/s)`);
   const fullRun = replayCommits(big, commits);
   log(`  Store.commit on the full store: ${perS(fullRun)}/s`);
-  big.db.pragma('wal_checkpoint(TRUNCATE)');
+  bigDb.pragma('wal_checkpoint(TRUNCATE)');
+  bigDb.close();
   const dbFile = join(bigDir, 'localdls.sqlite');
   const size = { bytes: statSync(dbFile).size, walBytes: fileSize(`${dbFile}-wal`), bytesPerRow: 0 };
   size.bytesPerRow = size.bytes / big.exchangeCount();
@@ -136,11 +139,11 @@ function runQueries(store: Store, options: StoreBenchOptions, log: (line: string
     const budget = performance.now() + 30_000;
     for (let r = 0; r < reps && (r === 0 || performance.now() < budget); r++) {
       let t = performance.now();
-      const list = listExchanges(store.db, c.filter, { limit: 2000, counts: true });
+      const list = store.listExchanges(c.filter, { limit: 2000, counts: true });
       withCounts.push(performance.now() - t);
       matched = list.matched ?? 0;
       t = performance.now();
-      listExchanges(store.db, c.filter, { limit: 2000, counts: false });
+      store.listExchanges(c.filter, { limit: 2000, counts: false });
       pageOnly.push(performance.now() - t);
     }
     const row = { name: c.name, filter: c.filter, p50Ms: percentile(withCounts, 50), p95Ms: percentile(withCounts, 95), pageOnlyP50Ms: percentile(pageOnly, 50), matched, reps: withCounts.length };

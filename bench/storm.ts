@@ -14,6 +14,7 @@ import { macAt, saveSecureState } from '../src/phone';
 import { BIN, Child, ROOT } from './lib/child';
 import { ProcMonitor } from './lib/proc';
 import type { StormClientConfig, StormClientResult } from './storm-client';
+import BetterSqlite3 from 'better-sqlite3';
 
 export type StormMode = 'default' | 'secure';
 
@@ -195,8 +196,9 @@ async function runService(options: StormOptions, template: string, count: number
   }
   const row = rowOf(options.mode, 'service', count, concurrency, load);
   const store = new Store(dataDir, { readonly: true });
+  const raw = new BetterSqlite3(join(dataDir, 'localdls.sqlite'), { readonly: true });
   try {
-    const n = (sql: string) => (store.db.prepare(sql).get() as { n: number }).n;
+    const n = (sql: string) => (raw.prepare(sql).get() as { n: number }).n;
     row.stored = {
       exchanges: store.exchangeCount(),
       ok200: n("SELECT count(*) AS n FROM exchanges WHERE kind = 'wpi' AND http_status = 200"),
@@ -206,6 +208,7 @@ async function runService(options: StormOptions, template: string, count: number
       printed: serve.exchangeLines,
     };
   } finally {
+    raw.close();
     store.close();
   }
   return row;

@@ -68,10 +68,12 @@ async function runOne(rows: number, options: { sampleDir: string; workDir: strin
   const dir = join(options.workDir, `ui-${rows}`);
   const store = new Store(dir);
   const sample = new BetterSqlite3(join(options.sampleDir, 'localdls.sqlite'), { readonly: true });
-  fillExchanges(store.db, sample, rows, { spanDays: 30, devices: 500, now: Date.now() });
-  sample.close();
-  store.db.pragma('wal_checkpoint(TRUNCATE)');
   store.close();
+  const db = new BetterSqlite3(join(dir, 'localdls.sqlite'));
+  fillExchanges(db, sample, rows, { spanDays: 30, devices: 500, now: Date.now() });
+  sample.close();
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.close();
 
   const serve = new Child(BIN, ['serve', '--data-dir', dir, '--host', '127.0.0.1', '--port', '0', '--no-auto-contact', '--ui', '--ui-port', '0'], {
     env: { ...process.env, LOCALDLS_KEY_PASSPHRASE: '', LOCALDLS_KEY_PASSPHRASE_FILE: '' },

@@ -26,6 +26,7 @@ import { CaseMaker } from '../test/hardening/fuzz/mutate';
 import { checkAnswer, expectationFor, Violation } from '../test/hardening/fuzz/oracle';
 import { parseSeed, randomSeed } from '../test/hardening/fuzz/rng';
 import { memoryNow, MB, type Failure, type PhonesSummary } from '../test/hardening/fuzz/runner';
+import BetterSqlite3 from 'better-sqlite3';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CHILD = join(ROOT, 'test/hardening/fuzz/child.ts');
@@ -236,10 +237,12 @@ async function socketPhase(o: Options, tally: Tally, count: number): Promise<num
       if (p.interactions < o.phones) tally.global('phones', `only ${p.interactions} phone interactions`);
     }
     // Every fuzz request (all from 127.0.0.1; the phones use 127.0.0.20+) was recorded once.
-    const recorded = (service.store.db.prepare(`SELECT count(*) AS n FROM exchanges WHERE peer_address = '127.0.0.1'`).get() as { n: number }).n;
+    const raw = new BetterSqlite3(join(service.store.dataDir, 'localdls.sqlite'), { readonly: true });
+    const recorded = (raw.prepare(`SELECT count(*) AS n FROM exchanges WHERE peer_address = '127.0.0.1'`).get() as { n: number }).n;
+    raw.close();
     if (recorded !== done) tally.global('recording', `${done} requests sent, ${recorded} recorded`);
     if (errors.length) tally.global('service-error', `${errors.length} errors reported by the service, first: ${errors[0]}`);
-    const integrity = service.store.db.pragma('integrity_check', { simple: true });
+    const integrity = service.store.diagnostics(true).integrity;
     if (integrity !== 'ok') tally.global('store', `integrity_check: ${String(integrity)}`);
   } finally {
     clearInterval(sampler);

@@ -56,8 +56,7 @@ export interface SampleOptions {
  * one boot (start-up → ReadAllItems → fragmented reply → CleanUp), then `shortPerBoot` start-ups.
  */
 export async function captureSample(dir: string, options: SampleOptions): Promise<CapturedCommit[]> {
-  const store = new Store(dir);
-  store.db.pragma('synchronous = OFF');
+  const store = new Store(dir, { synchronous: 'OFF' });
   const captured: CapturedCommit[] = [];
   const commit = store.commit.bind(store);
   store.commit = (record, changes, interactionId) => {

@@ -61,6 +61,7 @@ const api: LocalDlsApi = {
   getBootstrapRun: invoke('getBootstrapRun'),
   bootstrapPinSheet: invoke('bootstrapPinSheet'),
   setTlsProfile: invoke('setTlsProfile'),
+  setUpstream: invoke('setUpstream'),
   onExchanges: subscribe('exchanges'),
   onDevicesChanged: subscribe('devicesChanged'),
   onStatus: subscribe('status'),

@@ -26,6 +26,7 @@ import {
   SheetFormat,
   TlsListenerSchema,
   TlsProfileSchema,
+  UpstreamSettingSchema,
 } from './schemas';
 
 const NAME = v.pipe(v.string('must be a string'), v.maxLength(LIMITS.itemName, `must be at most ${LIMITS.itemName} characters`));
@@ -55,6 +56,7 @@ export const API_ARGS = {
   getBootstrapRun: [['runId', RunId]],
   bootstrapPinSheet: [['runId', RunId], ['format', SheetFormat]],
   setTlsProfile: [['listener', TlsListenerSchema], ['profile', TlsProfileSchema]],
+  setUpstream: [['setting', UpstreamSettingSchema]],
 } as const satisfies { [M in ApiMethod]: readonly (readonly [string, v.GenericSchema])[] };
 
 /** Checks one argument against its schema; throws ApiArgumentError naming the field. */

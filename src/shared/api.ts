@@ -17,6 +17,7 @@ import type {
   ProfileInput,
   TlsListener,
   TlsProfileName,
+  UpstreamSettingInput,
 } from './schemas';
 
 export { EXCHANGE_KINDS, FILE_TYPES, ITEM_NAME_PATTERN, JOB_SPEC_KINDS, LIMITS, LISTENER_KINDS, MAX_ITEM_INDEX, PROFILE_NAME_PATTERN, TLS_LISTENERS, TLS_PROFILE_NAMES } from './constants';
@@ -33,6 +34,7 @@ export type {
   ProfileInput,
   TlsListener,
   TlsProfileName,
+  UpstreamSettingInput,
 } from './schemas';
 
 // ---------------------------------------------------------------------------------------------
@@ -90,7 +92,7 @@ export interface MessageView {
   /** The body is not valid UTF-8; `text` shows replacement characters where bytes were invalid. */
   invalidUtf8: boolean;
   isXml: boolean;
-  /** Where the XML is not well-formed (fast-xml-parser's validator), else null. */
+  /** Where the XML is not well-formed (the service's own parser, saxes), else null. */
   xmlProblem: XmlProblem | null;
   /** Parsed WPI items in document order (empty when the body is not a WPI message). */
   items: ItemView[];
@@ -105,11 +107,40 @@ export interface TlsView {
   legacy: boolean;
 }
 
+/**
+ * Relay mode: the upstream DLS's side of a relayed exchange, kept apart from the phone's side
+ * (`summary` and `tls` are what the phone saw of LocalDLS).
+ */
+export interface UpstreamView {
+  /** https://host:port the request went to. */
+  url: string;
+  started: number;
+  /** TLS handshake done; null when an open keep-alive connection was reused. */
+  connected: number | null;
+  /** The upstream's answer began (null: none came). */
+  firstByte: number | null;
+  ended: number;
+  /** The upstream's HTTP status; null when it gave no answer (`error` says why). */
+  httpStatus: number | null;
+  reused: boolean;
+  tlsProtocol: string | null;
+  tlsCipher: string | null;
+  /** SHA-256 of the upstream's certificate. */
+  fingerprint: string | null;
+  subject: string | null;
+  /** How its certificate was accepted: the CA given, or an accepted fingerprint. */
+  trustedBy: 'ca' | 'fingerprint' | null;
+  failure: 'unreachable' | 'timeout' | 'certificate' | 'too-large' | 'protocol' | 'not-relayed' | null;
+  error: string | null;
+}
+
 export interface ExchangeDetail {
   summary: ExchangeSummary;
   request: MessageView;
   response: MessageView;
   tls: TlsView;
+  /** Relayed exchanges: the upstream's side (absent or null for LocalDLS's own traffic). */
+  upstream?: UpstreamView | null;
   interaction: Interaction | null;
   /** The interaction's exchanges, first message to CleanUp (at most 500). */
   chain: ExchangeSummary[];
@@ -156,10 +187,30 @@ export interface HostAddress {
   linkLocal: boolean;
 }
 
+/** Relay mode: LocalDLS passes every phone request on to the site's DLS and answers nothing itself. */
+export interface RelayStatus {
+  /** https://host:port of the upstream DLS. */
+  upstream: string;
+  /** How its certificate is checked: a CA file, accepted fingerprints, or both. */
+  ca: boolean;
+  fingerprints: string[];
+}
+
+/** The stored relay choice, fingerprints normalised (AB:CD:…). */
+export interface UpstreamSettingView {
+  url: string;
+  caFile: string | null;
+  fingerprints: string[];
+}
+
 export interface ServiceStatus {
   version: string;
   dataDir: string;
   listeners: ListenerStatus[];
+  /** Present and not null while the service relays to an upstream DLS. */
+  relay?: RelayStatus | null;
+  /** The upstream chosen in the app's settings, used from the next start (null: none). */
+  upstreamSetting?: UpstreamSettingView | null;
   /** This machine's non-internal addresses: what a phone can be pointed at. */
   addresses: HostAddress[];
   deviceCount: number;
@@ -310,6 +361,11 @@ export interface LocalDlsCommands {
    * the status then shows it.
    */
   setTlsProfile(listener: TlsListener, profile: TlsProfileName): Promise<void>;
+  /**
+   * Relay mode (docs/relay.md): the upstream DLS to pass phone requests on to, checked (URL, CA
+   * file, fingerprints) and stored; null turns relay mode off. Applies at the service's next start.
+   */
+  setUpstream(setting: UpstreamSettingInput): Promise<UpstreamSettingView | null>;
 }
 
 /** Events: each returns its unsubscribe function. */
@@ -353,6 +409,7 @@ export const API_METHODS = [
   'getBootstrapRun',
   'bootstrapPinSheet',
   'setTlsProfile',
+  'setUpstream',
 ] as const satisfies readonly ApiMethod[];
 
 // Compile-time check that API_METHODS names every command.

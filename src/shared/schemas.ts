@@ -268,6 +268,17 @@ export const RunId = v.pipe(text(LIMITS.field), v.regex(/^[A-Za-z0-9_-]+$/, 'is 
 export const SheetFormat = oneOf(['csv', 'html'] as const);
 export const TlsListenerSchema = oneOf(TLS_LISTENERS);
 export const TlsProfileSchema = oneOf(TLS_PROFILE_NAMES);
+/** Relay mode as chosen in the app: the upstream DLS, its CA file and accepted fingerprints; null = off. */
+export const UpstreamSettingSchema = v.nullable(
+  exact(
+    {
+      url: v.pipe(trimmed(300), v.minLength(1, 'must not be empty (https://HOST:PORT)')),
+      caFile: optionalText(4096),
+      fingerprints: v.optional(v.pipe(v.array(trimmed(200), 'must be a list of fingerprints'), v.maxLength(16, 'must hold at most 16 fingerprints'))),
+    },
+    'must be an object {url, caFile, fingerprints} or null',
+  ),
+);
 
 // --- types -------------------------------------------------------------------------------------------
 
@@ -283,6 +294,7 @@ export type ProfileInput = v.InferOutput<typeof ProfileInputSchema>;
 export type BootstrapOptions = v.InferOutput<typeof BootstrapOptionsSchema>;
 export type TlsListener = v.InferOutput<typeof TlsListenerSchema>;
 export type TlsProfileName = v.InferOutput<typeof TlsProfileSchema>;
+export type UpstreamSettingInput = v.InferOutput<typeof UpstreamSettingSchema>;
 
 // --- messages ------------------------------------------------------------------------------------------
 

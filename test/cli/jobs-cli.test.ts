@@ -69,7 +69,7 @@ describe('localdls job / profile / contact', () => {
     expect(await jobs(dir, '--state', 'cancelled')).toHaveLength(1);
     const again = await runCli(['job', 'cancel', '--data-dir', dir, '1', '99']);
     expect(again.code).toBe(1);
-    expect(again.stderr).toBe('job 1 is cancelled: only queued, sent or waiting-busy jobs can be cancelled\nno job 99\n');
+    expect(again.stderr).toBe('job 1 is cancelled: only queued, sent or waiting-busy jobs can be cancelled\nno job 99: see the job list (localdls job list, or the Jobs view) for the ids there are\n');
   });
 
   it('refuses bad input with a clear message and queues nothing', async () => {

@@ -117,8 +117,8 @@ describe('a phone that cannot be reached', () => {
 
   it('a failed bootstrap by unreachability leaves the phone out of "bootstrap pending"', async () => {
     const store = phoneAt(newDir(), await closedPort());
-    store.jobs.add({ mac: MAC, kind: 'Bootstrap', items: [], source: 'test' }, 2000);
-    store.updateDevice(MAC, { bootstrap: 'pending' });
+    store.queueBootstrap({ mac: MAC, kind: 'Bootstrap', items: [], source: 'test' }, 2000);
+    expect(store.device(MAC)!.bootstrap).toBe('pending');
     await new Contacts(store, { gapMs: 60_000, maxFailures: 1 }, undefined, () => 10_000_000).contact(MAC);
     expect(store.device(MAC)!.bootstrap).toBe('failed');
   });

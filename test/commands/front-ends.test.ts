@@ -36,7 +36,7 @@ async function site(options: { secure?: boolean } = {}) {
       },
       ...(pki ? { pki, keyProtector: fastProtector(dir, PASS) } : {}),
     },
-    { dataDir: dir, batchMs: 5, jobPollMs: 20, networkInterfaces: () => ({}) },
+    { dataDir: dir, batchMs: 5, networkInterfaces: () => ({}) },
   );
   open.push({ h, api });
   interaction(h);
@@ -88,6 +88,30 @@ describe('one command, two front ends', () => {
     await api.cancelJob(first.id);
     expect((await cli('bootstrap', '--mac', MAC, '--nopin')).code).toBe(0);
     expect(jobs().filter((j) => j.kind === 'Bootstrap' && j.state === 'queued')).toHaveLength(1);
+  });
+
+  it('the same bootstrap from the CLI and the UI at the same moment: one job, one refusal', async () => {
+    const { api, cli, jobs, h } = await site({ secure: true });
+    // Both pass the first check before either has queued: the store's transaction decides.
+    const [fromCli, run] = await Promise.all([cli('bootstrap', '--mac', MAC, '--nopin'), api.startBootstrap([MAC], { pin: 'none', maxPinRetries: 3 })]);
+    // The UI's run prepares in the background: wait until it has either queued its job or failed.
+    await expect.poll(async () => {
+      const r = await api.getBootstrapRun(run.id);
+      return r.prepared === 1 || r.error !== null;
+    }, { timeout: 20_000 }).toBe(true);
+    const uiRun = await api.getBootstrapRun(run.id);
+    const boots = jobs().filter((j) => j.kind === 'Bootstrap');
+    expect(boots).toHaveLength(1);
+    const refused = [fromCli.code === 0 ? null : 'cli', uiRun.error === null ? null : 'ui'].filter(Boolean);
+    if (refused[0] === 'ui') expect(uiRun.error).toMatch(/has a bootstrap under way/);
+    expect(refused).toHaveLength(1);
+    if (refused[0] === 'cli') expect(fromCli.stderr).toMatch(new RegExp(`has a bootstrap under way \\(job ${boots[0]!.id}, queued\\)`));
+    // Refused at the first check (no certificate made), or, when both had passed it, by the queueing
+    // transaction, which revokes the certificate made for the loser (test/store/revocations.test.ts
+    // forces that case).
+    const revoked = h.store.revokedCertificates();
+    expect(revoked.length).toBeLessThanOrEqual(1);
+    for (const r of revoked) expect(r).toMatchObject({ mac: MAC, reason: `issued for a bootstrap refused: job ${boots[0]!.id} was already under way` });
   });
 
   it('job add file keeps each file its own type, from the CLI as from the UI', async () => {

@@ -28,7 +28,7 @@ function site() {
         return () => h.handler.events.off('exchange', cb);
       },
     },
-    { dataDir: dir, batchMs: 5, jobPollMs: 20, networkInterfaces: () => ({}) },
+    { dataDir: dir, batchMs: 5, networkInterfaces: () => ({}) },
   );
   open.push({ h, api });
   interaction(h);

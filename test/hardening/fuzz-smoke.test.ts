@@ -14,6 +14,7 @@ import { CaseMaker } from './fuzz/mutate';
 import { checkAnswer, checkParser, Violation } from './fuzz/oracle';
 import { runParserCases, runSocketCases, servePhonesUntil, type Failure } from './fuzz/runner';
 import { serialize } from './fuzz/xml-model';
+import { withRawDb } from '../support/raw-db';
 
 const SEED = 0x5eed0001;
 const newDir = tempDirs();
@@ -91,7 +92,7 @@ describe('fuzzing (smoke run)', () => {
     expect(result.statuses[400]).toBeGreaterThan(100);
     expect(served.failures).toEqual([]);
     expect(served.ok).toBeGreaterThanOrEqual(2);
-    const recorded = service.store.db.prepare(`SELECT count(*) AS n FROM exchanges WHERE peer_address = '127.0.0.1'`).get() as { n: number };
+    const recorded = withRawDb(service.store.dataDir, (db) => db.prepare(`SELECT count(*) AS n FROM exchanges WHERE peer_address = '127.0.0.1'`).get() as { n: number });
     expect(recorded.n).toBe(400);
   });
 });

@@ -97,7 +97,7 @@ describe('size and shape within the body limit', () => {
     const open = '<WorkpointMessage>'.concat('<Message>'.repeat(28_000));
     const inside = wpm(`<ReasonForContact>start-up</ReasonForContact><ItemList><Item name="mac-addr">${'<x>'.repeat(20_000)}${'</x>'.repeat(20_000)}</Item></ItemList>`);
     oneLine(await post(port, closed), 400, /XML nested deeper than 16 levels/);
-    oneLine(await post(port, open), 400, /not well-formed XML/);
+    oneLine(await post(port, open), 400, /XML nested deeper than 16 levels/);
     oneLine(await post(port, inside), 400, /XML nested deeper than 16 levels/);
     // What is stored is as short as what was said.
     for (const x of service.store.exchanges({ limit: 10 }).filter((e) => e.httpStatus === 400)) expect(x.error!.length).toBeLessThan(300);
@@ -114,7 +114,7 @@ describe('size and shape within the body limit', () => {
     oneLine(await post(port, wpm(`<ReasonForContact>${big}</ReasonForContact>`)), 400, /^unknown ReasonForContact "n{40}…"\n$/);
     const manyAttrs = Array.from({ length: 15_000 }, (_, i) => `a${i}="${i}"`).join(' ');
     oneLine(await post(port, wpm('<ReasonForContact>start-up</ReasonForContact>').replace('<Message ', `<Message ${manyAttrs} `)), 400, /without a mac-addr/);
-    oneLine(await post(port, wpm('<ReasonForContact>start-up</ReasonForContact>').replace('<Message ', `<Message ${'a="1" '.repeat(15_000)}`)), 400, /Attribute 'a' is repeated/);
+    oneLine(await post(port, wpm('<ReasonForContact>start-up</ReasonForContact>').replace('<Message ', `<Message ${'a="1" '.repeat(15_000)}`)), 400, /^not well-formed XML: duplicate attribute: a\. \(line 1\)\n$/);
     // Within the limit and well-formed: a phone with a 200 kB value or 6,000 items is a phone.
     const huge = await post(port, startUp(`<Item name="e164">${'9'.repeat(200_000)}</Item>`));
     expect(parseDLSMessage(huge.body).action).toBe('ReadAllItems');
@@ -139,16 +139,19 @@ describe('size and shape within the body limit', () => {
     expect(servedFully(await phoneInteraction(port))).toBe(true);
   });
 
-  it('keeps references to non-characters as written and ignores markup hidden in comments and CDATA', async () => {
+  it('refuses references to non-characters, keeps CDATA as written and ignores markup hidden in comments and CDATA', async () => {
     const { service, port } = await startService();
+    oneLine(await post(port, startUp('<Item name="sntp-addr">a&#0;b&#xD800;c&#x1;d&#xFFFE;e&#65;</Item>')), 400, /^not well-formed XML: .*\(line \d+\)\n$/);
+    expect(service.store.device(MAC)).toBeUndefined();
     const r = await post(port, startUp(
-      '<Item name="sntp-addr">a&#0;b&#xD800;c&#x1;d&#xFFFE;e&#65;</Item>' +
+      '<Item name="sntp-addr">a&amp;b<![CDATA[&amp;<x>]]>e&#65;</Item>' +
         '<!-- <Item name="mac-addr">00:1A:E8:00:00:99</Item> -->' +
         '<Item name="e164"><![CDATA[<Item name="mac-addr">00:1A:E8:00:00:98</Item>]]></Item>' +
         '<?pi <Item name="x">y</Item>?>',
     ));
     expect(parseDLSMessage(r.body).action).toBe('ReadAllItems');
-    expect(service.store.items(MAC).find((i) => i.name === 'sntp-addr')?.value).toBe('a&#0;b&#xD800;c&#x1;d&#xFFFE;eA');
+    // References are resolved; CDATA is taken as written (no entity inside it is decoded).
+    expect(service.store.items(MAC).find((i) => i.name === 'sntp-addr')?.value).toBe('a&b&amp;<x>eA');
     expect(service.store.device('00:1A:E8:00:00:99')).toBeUndefined();
     expect(service.store.device('00:1A:E8:00:00:98')).toBeUndefined();
     // A reason quoting a cut surrogate pair would not be valid UTF-8 text.

@@ -175,7 +175,7 @@ describe('Default-Mode listener over a real socket', () => {
     const errors: Error[] = [];
     const service = new Service({ dataDir: newDir(), host: '127.0.0.1', port: 0, onError: (e) => errors.push(e) });
     const { port } = await service.start();
-    service.store.db.close();
+    service.store.close(); // every write now fails
     const r = await post(port, message({ reason: 'start-up', items: startUpItems(MAC) }));
     expect(r.status).toBe(500);
     expect(r.body).toMatch(/exchange not recorded/);

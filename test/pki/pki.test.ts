@@ -327,32 +327,3 @@ describe('importing a site CA', () => {
     await expect(pki.importCa(Buffer.from(forge.pki.certificateToPem(site.cert) + site.keyPem))).rejects.toThrow(/keyCertSign/);
   });
 });
-
-describe('revocation', () => {
-  it('records serials in revoked.json, normalised, and is seen by other instances', async () => {
-    const dir = newDir();
-    const pki = await openPki(dir);
-    const cred = await pki.issueDeviceCertificate(MAC);
-    expect(pki.isRevoked(cred.serial)).toBe(false);
-    const colons = cred.serial.toLowerCase().match(/../g)?.join(':') as string;
-    expect(pki.revoke(colons)).toBe(true);
-    expect(pki.revoke(cred.serial)).toBe(false);
-    expect(pki.isRevoked(cred.serial)).toBe(true);
-    expect(pki.isRevoked(`00${cred.serial}`)).toBe(true);
-    expect(pki.isRevoked('ABCDEF')).toBe(false);
-    expect(pki.isRevoked('not hex')).toBe(false);
-    const file = JSON.parse(readFileSync(join(dir, 'pki', 'revoked.json'), 'utf8'));
-    expect(file.version).toBe(1);
-    expect(file.revoked).toEqual([{ serial: cred.serial, revokedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) }]);
-    // deviceIdentity does not consult the list: the caller does
-    expect(pki.deviceIdentity(peer(cred.certPem))).toEqual({ mac: MAC, serial: cred.serial });
-
-    const other = await openPki(dir);
-    expect(other.isRevoked(cred.serial)).toBe(true);
-    const second = await pki.issueDeviceCertificate('00:1A:E8:00:00:02');
-    expect(other.revoke(second.serial)).toBe(true);
-    expect(pki.isRevoked(second.serial)).toBe(true); // written by another instance, picked up from disk
-    expect(pki.revokedSerials().map((e) => e.serial)).toEqual([cred.serial, second.serial]);
-    expect(() => pki.revoke('xyz')).toThrow(/not a certificate serial number/);
-  });
-});

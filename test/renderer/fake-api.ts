@@ -25,6 +25,8 @@ import {
   type ProfileInput,
   type SecureStatus,
   type ServiceStatus,
+  type UpstreamSettingInput,
+  type UpstreamSettingView,
 } from '../../src/shared/api';
 import catalogue from '../../src/shared/item-catalogue.json';
 import type { ExchangeSummary, ItemValue, Job, JobKind, Profile } from '../../src/shared/model';
@@ -267,6 +269,14 @@ export class FakeApi implements LocalDlsApi {
     this.command('setTlsProfile', [listener, profile]);
     this.status = { ...this.status, listeners: this.status.listeners.map((l) => (l.kind === listener ? { ...l, tlsProfile: profile } : l)) };
     for (const l of this.statusListeners) l(this.status);
+  }
+
+  async setUpstream(setting: UpstreamSettingInput): Promise<UpstreamSettingView | null> {
+    this.command('setUpstream', [setting]);
+    const stored = setting && { url: setting.url, caFile: setting.caFile ?? null, fingerprints: setting.fingerprints ?? [] };
+    this.status = { ...this.status, upstreamSetting: stored };
+    for (const l of this.statusListeners) l(this.status);
+    return stored;
   }
 
   async getDevice(mac: string): Promise<DeviceDetail> {

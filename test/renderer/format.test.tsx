@@ -5,9 +5,12 @@ import { ItemTable, type ItemRow } from '../../src/renderer/src/common/ItemTable
 import { ago, dateTime, zoneLabel } from '../../src/renderer/src/lib/format';
 import { setLanguage } from '../../src/renderer/src/i18n';
 
-const zone = process.env.TZ;
+// Node's environment (the renderer's tsconfig has no Node types); TZ is read at each Date call.
+const env = (globalThis as unknown as { process: { env: Record<string, string | undefined> } }).process.env;
+const zone = env.TZ;
 afterEach(() => {
-  process.env.TZ = zone;
+  if (zone === undefined) delete env.TZ;
+  else env.TZ = zone;
   setLanguage('en');
   cleanup();
 });
@@ -15,12 +18,12 @@ afterEach(() => {
 describe('times', () => {
   it('are local and name their offset from UTC', () => {
     const noon = Date.UTC(2025, 0, 15, 12, 0, 0);
-    process.env.TZ = 'Europe/Berlin';
+    env.TZ = 'Europe/Berlin';
     expect(dateTime(noon)).toBe('2025-01-15 13:00:00 UTC+01:00');
     expect(dateTime(Date.UTC(2025, 6, 15, 12, 0, 0))).toBe('2025-07-15 14:00:00 UTC+02:00');
-    process.env.TZ = 'America/St_Johns';
+    env.TZ = 'America/St_Johns';
     expect(zoneLabel(noon)).toBe('UTC-03:30');
-    process.env.TZ = 'UTC';
+    env.TZ = 'UTC';
     expect(dateTime(noon)).toBe('2025-01-15 12:00:00 UTC');
   });
 

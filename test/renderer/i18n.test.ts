@@ -2,14 +2,15 @@
  * UI language: the user's saved choice wins, then the browser's languages, then English; every
  * namespace has the same keys in English and German, so no view shows a raw key in either.
  */
-/// <reference types="node" />
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { i18next, initialLanguage, setLanguage } from '../../src/renderer/src/i18n';
 
-// vitest runs from the repository root (happy-dom gives import.meta.url an http: scheme).
-const LOCALES = join(process.cwd(), 'src/renderer/src/i18n/locales');
+/** Every namespace file, by language: { en: { traffic: {...} }, de: {...} }. */
+const LOCALES: Record<string, Record<string, unknown>> = {};
+for (const [path, module] of Object.entries(import.meta.glob<{ default: unknown }>('../../src/renderer/src/i18n/locales/*/*.json', { eager: true }))) {
+  const [, lang, namespace] = /locales\/(\w+)\/([\w-]+)\.json$/.exec(path)!;
+  (LOCALES[lang!] ??= {})[namespace!] = module.default;
+}
 
 function keys(value: unknown, prefix = ''): string[] {
   if (typeof value !== 'object' || value === null) return [prefix];
@@ -33,13 +34,9 @@ describe('UI language', () => {
   });
 
   it('has the same keys in every language, for every namespace', () => {
-    const namespaces = readdirSync(join(LOCALES, 'en'));
+    const namespaces = Object.keys(LOCALES.en ?? {}).sort();
     expect(namespaces.length).toBeGreaterThan(0);
-    expect(readdirSync(join(LOCALES, 'de')).sort()).toEqual([...namespaces].sort());
-    for (const file of namespaces) {
-      const en = keys(JSON.parse(readFileSync(join(LOCALES, 'en', file), 'utf8'))).sort();
-      const de = keys(JSON.parse(readFileSync(join(LOCALES, 'de', file), 'utf8'))).sort();
-      expect(de, `locales/de/${file}`).toEqual(en);
-    }
+    expect(Object.keys(LOCALES.de ?? {}).sort()).toEqual(namespaces);
+    for (const ns of namespaces) expect(keys(LOCALES.de![ns]).sort(), `locales/de/${ns}.json`).toEqual(keys(LOCALES.en![ns]).sort());
   });
 });

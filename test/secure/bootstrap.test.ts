@@ -123,7 +123,8 @@ describe('Secure Mode bootstrap over real sockets', () => {
     const device = service.store.device(MAC)!;
     expect(device).toMatchObject({ mode: 'secure', bootstrap: 'done' });
     expect(device.certSerial).not.toBe(oldSerial);
-    expect(service.pki!.isRevoked(oldSerial)).toBe(true);
+    expect(service.store.isRevoked(oldSerial)).toBe(true);
+    expect(service.store.revokedCertificates()).toEqual([expect.objectContaining({ serial: oldSerial, mac: MAC, reason: expect.stringMatching(/^renewed: replaced by certificate [0-9A-F]+$/) as unknown })]);
     const stale = await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), oldClient);
     expect(stale.status).toBe(403);
     expect(stale.body).toMatch(/revoked/);

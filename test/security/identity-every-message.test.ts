@@ -22,6 +22,7 @@ import { CLI_NODE_ARGS } from '../support/cli';
 import { startUpItems } from '../support/messages';
 import { tempDirs } from '../support/tmp';
 import { HandPhone, itemOf, send, type Reply } from './support';
+import { withRawDb } from '../support/raw-db';
 
 const newDir = tempDirs();
 const running: Service[] = [];
@@ -192,13 +193,14 @@ describe('a Secure-Mode phone’s job reaches that phone alone', () => {
     const s = ctx.service;
     const serial = s.store.device(A)!.certSerial!;
     const reset = s.store.jobs.add({ mac: A, kind: 'FactoryReset', items: [], source: 'bootstrap:undo' }, Date.now()).id;
-    s.store.db.prepare('UPDATE jobs SET id = id + 1000 WHERE id = ?').run(ctx.job);
+    withRawDb(s.store.dataDir, (db) => db.prepare('UPDATE jobs SET id = id + 1000 WHERE id = ?').run(ctx.job));
     // Before it is sent, the Default-Mode port still refuses A.
     expectRefused(await new HandPhone(A, ctx.port, ATTACKER).say({ reason: 'start-up', items: startUpItems(A) }), /is in Secure Mode/);
     const sent = await ctx.aSecure.say({ reason: 'solicited', items: known(A) });
     expect(sent.dls?.action).toBe('Restart');
     expect(s.store.device(A)).toMatchObject({ mode: 'default', bootstrap: null, certSerial: null });
-    expect(s.pki!.isRevoked(serial)).toBe(true);
+    expect(s.store.isRevoked(serial)).toBe(true);
+    expect(s.store.revokedCertificates()).toEqual([expect.objectContaining({ serial, mac: A, reason: 'factory reset: the phone left Secure Mode' })]);
     // The password job queued while A was secure is not left for whoever claims A in clear text.
     expect(s.store.jobs.get(ctx.job + 1000)).toMatchObject({ state: 'cancelled', error: expect.stringContaining('the phone left Secure Mode') as unknown });
     // The old certificate opens nothing any more.
@@ -269,10 +271,10 @@ describe('a Secure-Mode phone’s job reaches that phone alone', () => {
       expect((await new HandPhone(mac, tPort, ATTACKER).say({ reason: 'start-up', items: startUpItems(mac), nonce: `SQUEEZE-${i}` })).dls?.action).toBe('ReadAllItems');
     }
     expect(t.handler.engine.sessions.size).toBe(2);
-    const open = t.store.db.prepare('SELECT count(*) AS n FROM interactions WHERE ended IS NULL').get() as { n: number };
+    const open = withRawDb(t.store.dataDir, (db) => db.prepare('SELECT count(*) AS n FROM interactions WHERE ended IS NULL').get() as { n: number });
     expect(open.n).toBe(2);
     expect(t.store.device('00:1A:E8:12:01:01')?.state).toBe('idle');
-    expect(t.store.db.prepare(`SELECT end_reason AS r FROM interactions WHERE ended IS NOT NULL`).all()).toEqual([{ r: 'abandoned: too many interactions open (this address holds its share)' }]);
+    expect(withRawDb(t.store.dataDir, (db) => db.prepare(`SELECT end_reason AS r FROM interactions WHERE ended IS NOT NULL`).all())).toEqual([{ r: 'abandoned: too many interactions open (this address holds its share)' }]);
   });
 
   it('a late reply-to, after the interaction ended, gets no job and is recorded as refused', async () => {
@@ -419,7 +421,7 @@ describe('recovery at start', () => {
     const a = first.service.store.jobs.add({ mac: A, kind: 'WriteItems', items: [{ name: 'e164', value: '1' }] }, Date.now()).id;
     const b = first.service.store.jobs.add({ mac: B, kind: 'ReadItems', items: [{ name: 'e164', value: '' }] }, Date.now()).id;
     // B's job has been tried four times already: this cut attempt is its fifth and last.
-    first.service.store.db.prepare('UPDATE jobs SET attempts = 4 WHERE id = ?').run(b);
+    withRawDb(first.dataDir, (db) => db.prepare('UPDATE jobs SET attempts = 4 WHERE id = ?').run(b));
     for (const p of phones) expect((await p.say({ reason: 'solicited', items: known(p.mac) })).status).toBe(200);
     expect(first.service.store.device(A)?.state).toBe('in-interaction');
     await stop(first.service);
@@ -433,8 +435,10 @@ describe('recovery at start', () => {
     expect(st.jobs.get(a)).toMatchObject({ state: 'queued', attempts: 1, error: 'the phone did not answer; will send again' });
     expect(st.jobs.get(b)).toMatchObject({ state: 'failed', attempts: 5, error: 'no answer from the phone after 5 attempts' });
     expect(st.devices().map((d) => d.state)).toEqual(['idle', 'idle']);
-    expect((st.db.prepare('SELECT count(*) AS n FROM interactions WHERE ended IS NULL').get() as { n: number }).n).toBe(0);
-    expect((st.db.prepare(`SELECT DISTINCT end_reason AS r FROM interactions WHERE end_reason LIKE 'closed at start%'`).all() as { r: string }[]).map((r) => r.r)).toEqual(['closed at start: the service stopped during this interaction']);
+    withRawDb(st.dataDir, (db) => {
+      expect((db.prepare('SELECT count(*) AS n FROM interactions WHERE ended IS NULL').get() as { n: number }).n).toBe(0);
+      expect((db.prepare(`SELECT DISTINCT end_reason AS r FROM interactions WHERE end_reason LIKE 'closed at start%'`).all() as { r: string }[]).map((r) => r.r)).toEqual(['closed at start: the service stopped during this interaction']);
+    });
     // The phone's late reply to the cut interaction gets nothing; its next contact gets the job again.
     expectRefused(await phones[0]!.say({ reason: 'reply-to', action: 'WriteItems', status: 'accepted', items: [] }, { port: second.port }), /continues no live interaction/);
     expect(st.jobs.get(a)?.state).toBe('queued');

@@ -3,6 +3,7 @@ import type { ExchangeFilter } from '../../src/shared/api';
 import { Store } from '../../src/main/store';
 import { filterClauses } from '../../src/main/store/exchange-filter';
 import { tempDirs } from '../support/tmp';
+import { withRawDb } from '../support/raw-db';
 
 const newDir = tempDirs();
 
@@ -10,7 +11,7 @@ const newDir = tempDirs();
 function plans(store: Store, filter: ExchangeFilter): string[] {
   const { clauses, params } = filterClauses(filter);
   const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
-  const plan = (sql: string) => (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[]).map((r) => r.detail).join('; ');
+  const plan = (sql: string) => withRawDb(store.dataDir, (db) => db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[]).map((r) => r.detail).join('; ');
   return [plan(`SELECT id FROM exchanges ${where} ORDER BY id DESC LIMIT 2001`), plan(`SELECT count(*) FROM exchanges ${where}`)];
 }
 

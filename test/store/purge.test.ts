@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Store, type ExchangeRecord } from '../../src/main/store';
 import { tempDirs } from '../support/tmp';
+import { withRawDb } from '../support/raw-db';
 
 const newDir = tempDirs();
 const MAC = '00:1A:E8:00:00:01';
@@ -43,7 +44,7 @@ describe('Store.purgeOlderThan', () => {
     expect(r.batches).toBeGreaterThanOrEqual(10);
     expect(progress.slice(0, 3)).toEqual([7, 14, 21]);
     expect(store.exchangeCount()).toBe(10);
-    const left = store.db.prepare('SELECT id FROM interactions ORDER BY id').pluck().all() as number[];
+    const left = withRawDb(store.dataDir, (db) => db.prepare('SELECT id FROM interactions ORDER BY id').pluck().all() as number[]);
     expect(left).toEqual([openOld, ...recent]);
     expect(store.exchanges({ limit: 100 }).every((x) => x.started >= now - 30 * DAY)).toBe(true);
     // The next purge finds nothing more.
@@ -53,15 +54,15 @@ describe('Store.purgeOlderThan', () => {
 
   it('gives the freed pages back on a new database (incremental auto-vacuum) and checkpoints the WAL', async () => {
     const store = new Store(newDir());
-    expect(store.db.pragma('auto_vacuum', { simple: true })).toBe(2);
+    expect(store.diagnostics().autoVacuum).toBe(2);
     const now = Date.now();
     for (let i = 0; i < 200; i++) interaction(store, now - 60 * DAY + i);
-    const pagesBefore = store.db.pragma('page_count', { simple: true }) as number;
+    const pagesBefore = store.diagnostics().pageCount;
     const r = await store.purgeOlderThan(now, { pauseMs: 0 });
     expect(r.exchanges).toBe(400);
     expect(r.vacuumedPages).toBeGreaterThan(pagesBefore / 2);
     expect(r.freePages).toBe(0);
-    expect(store.db.pragma('page_count', { simple: true }) as number).toBeLessThan(pagesBefore / 2);
+    expect(store.diagnostics().pageCount).toBeLessThan(pagesBefore / 2);
     store.close();
   });
 

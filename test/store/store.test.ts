@@ -22,13 +22,11 @@ describe('Store', () => {
   it('migrates a new database to the latest user_version, with WAL and FULL sync', () => {
     const dir = newDir();
     const store = new Store(dir);
-    expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
-    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(store.db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(store.diagnostics()).toMatchObject({ schemaVersion: MIGRATIONS.length, journalMode: 'wal', synchronous: 2 });
     store.close();
     // Opening again applies nothing twice.
     const again = new Store(dir);
-    expect(again.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(again.diagnostics().schemaVersion).toBe(MIGRATIONS.length);
     again.close();
   });
 
@@ -68,6 +66,24 @@ describe('Store', () => {
     expect(store.items(MAC)).toHaveLength(3);
     store.commit(record(), { replaceItems: [{ name: 'only', value: 'this' }] }, null);
     expect(store.items(MAC).map((i) => i.name)).toEqual(['only']);
+    store.close();
+  });
+
+  it('writes items as a diff: unchanged items keep the time they last changed, a ReadAllItems drops what is gone, the last duplicate wins', () => {
+    const store = new Store(newDir());
+    const at = (ended: number) => record({ started: ended, ended });
+    store.commit(at(1000), { device: { mac: MAC, lastAddress: 'a' }, replaceItems: [{ name: 'a', value: '1' }, { name: 'b', index: 0, value: 'x', status: 'ok' }, { name: 'c', value: 'gone soon' }] }, null);
+    store.commit(at(2000), { replaceItems: [{ name: 'a', value: '1' }, { name: 'b', index: 0, value: 'x', status: 'failed' }, { name: 'd', value: 'new' }, { name: 'd', value: 'newer' }] }, null);
+    const byName = Object.fromEntries(store.items(MAC).map((i) => [i.name, i]));
+    expect(Object.keys(byName)).toEqual(['a', 'b', 'd']);
+    expect(byName.a).toMatchObject({ value: '1', updated: 1000 });
+    expect(byName.b).toMatchObject({ value: 'x', status: 'failed', updated: 2000 });
+    expect(byName.d).toMatchObject({ value: 'newer', updated: 2000 });
+    // A merge touches only what it names; an empty ReadAllItems empties the set.
+    store.commit(at(3000), { mergeItems: [{ name: 'a', value: '2' }] }, null);
+    expect(store.items(MAC).map((i) => [i.name, i.value, i.updated])).toEqual([['a', '2', 3000], ['b', 'x', 2000], ['d', 'newer', 2000]]);
+    store.commit(at(4000), { replaceItems: [] }, null);
+    expect(store.items(MAC)).toEqual([]);
     store.close();
   });
 

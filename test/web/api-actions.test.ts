@@ -33,7 +33,7 @@ function setup(extra: { pki?: Pki; dir?: string; contacts?: boolean } = {}) {
     ...(extra.contacts ? { contacts: new Contacts(h.store, {}) } : {}),
     ...(extra.pki ? { pki: extra.pki, keyProtector: fastProtector(dir) } : {}),
   };
-  const api = new LocalDlsApiHost(service, { dataDir: dir, batchMs: 5, jobPollMs: 20, networkInterfaces: () => ({}), listeners: [{ kind: 'secure', host: '0.0.0.0', port: 18444, tlsProfile: 'mutual TLS', state: 'listening', error: null }] });
+  const api = new LocalDlsApiHost(service, { dataDir: dir, batchMs: 5, networkInterfaces: () => ({}), listeners: [{ kind: 'secure', host: '0.0.0.0', port: 18444, tlsProfile: 'mutual TLS', state: 'listening', error: null }] });
   open.push({ h, api });
   return { h, api, dir };
 }
@@ -156,7 +156,7 @@ describe('API actions', () => {
     expect(r).toMatchObject({ mac: MAC, ok: false });
     expect(r!.skipped).toMatch(/contact gap: the phone ignores another contact-me until \d{4}-/);
     expect(r!.nextAt).toBeGreaterThan(Date.now());
-    expect(await api.contactNow(['00:1A:E8:00:00:77'])).toEqual([{ mac: '00:1A:E8:00:00:77', ok: false, skipped: 'no device 00:1A:E8:00:00:77' }]);
+    expect(await api.contactNow(['00:1A:E8:00:00:77'])).toEqual([{ mac: '00:1A:E8:00:00:77', ok: false, skipped: expect.stringMatching(/^no device 00:1A:E8:00:00:77: this service has not heard from that phone/) as unknown }]);
     const { api: without } = setup();
     await refused(without.contactNow([MAC]), /contact-me is not available/, 'unavailable');
   });

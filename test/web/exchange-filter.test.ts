@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ExchangeFilter } from '../../src/shared/api';
-import { countExchanges, listExchanges, newestExchangeId } from '../../src/main/store/exchange-filter';
 import { Store, type ExchangeRecord } from '../../src/main/store';
 import { tempDirs } from '../support/tmp';
 
@@ -39,7 +38,7 @@ function fixture(): Store {
   return store;
 }
 
-const ids = (store: Store, f: ExchangeFilter) => listExchanges(store.db, f, { limit: 100 }).exchanges.map((x) => x.id);
+const ids = (store: Store, f: ExchangeFilter) => store.listExchanges(f, { limit: 100 }).exchanges.map((x) => x.id);
 
 describe('exchange filter (parameterised SQL over the store)', () => {
   it('filters by device: MAC with any separators or partial, or peer address', () => {
@@ -85,23 +84,23 @@ describe('exchange filter (parameterised SQL over the store)', () => {
 
   it('pages newest-first from the end, older with beforeId, newer with afterId; counts agree', () => {
     const s = fixture();
-    const last = listExchanges(s.db, {}, { limit: 3 });
+    const last = s.listExchanges({}, { limit: 3 });
     expect(last.exchanges.map((x) => x.id)).toEqual([8, 9, 10]);
     expect(last).toMatchObject({ matched: 10, total: 10, newestId: 10, hasOlder: true, hasNewer: false });
-    const older = listExchanges(s.db, {}, { limit: 3, beforeId: 8, counts: false });
+    const older = s.listExchanges({}, { limit: 3, beforeId: 8, counts: false });
     expect(older.exchanges.map((x) => x.id)).toEqual([5, 6, 7]);
     expect(older).toMatchObject({ matched: null, total: null, newestId: null, hasOlder: true });
-    const newer = listExchanges(s.db, {}, { limit: 3, afterId: 2, counts: false });
+    const newer = s.listExchanges({}, { limit: 3, afterId: 2, counts: false });
     expect(newer.exchanges.map((x) => x.id)).toEqual([3, 4, 5]);
     expect(newer.hasNewer).toBe(true);
-    const filtered = listExchanges(s.db, { reason: 'reply-to', sinceId: 3 }, { limit: 10 });
+    const filtered = s.listExchanges({ reason: 'reply-to', sinceId: 3 }, { limit: 10 });
     expect(filtered).toMatchObject({ matched: 2, total: 7, hasOlder: false });
-    expect(countExchanges(s.db, { errorsOnly: true })).toBe(4);
-    expect(newestExchangeId(s.db)).toBe(10);
+    expect(s.countExchanges({ errorsOnly: true })).toBe(4);
+    expect(s.newestExchangeId()).toBe(10);
   });
 
   it('returns the same summaries as Store.exchanges()', () => {
     const s = fixture();
-    expect(listExchanges(s.db, {}, { limit: 100 }).exchanges).toEqual(s.exchanges({ limit: 100, newestFirst: false }));
+    expect(s.listExchanges({}, { limit: 100 }).exchanges).toEqual(s.exchanges({ limit: 100, newestFirst: false }));
   });
 });

@@ -128,6 +128,15 @@ describe('parseWorkpointMessage: items', () => {
     expect(m.items.map((i) => i.value)).toEqual(['0049897223290', 'false', '1e3']);
   });
 
+  it('takes CDATA as written and normalises attribute whitespace as XML does (both were decoded wrongly before)', () => {
+    const m = parseWorkpointMessage(
+      wpm(`${rfc('start-up')}<ItemList><Item name="a"><![CDATA[x &amp; <y>]]></Item><Item name="b\n" status="\tok">v</Item></ItemList>`),
+    );
+    expect(m.items[0]).toEqual({ name: 'a', value: 'x &amp; <y>' });
+    // A literal newline or tab in an attribute value is a space (XML 1.0 §3.3.3); names and statuses are trimmed.
+    expect(m.items[1]).toEqual({ name: 'b', value: 'v', status: 'ok' });
+  });
+
   it('reads an empty or self-closing Item as the empty value', () => {
     const m = parseWorkpointMessage(
       wpm(`${rfc('start-up')}<ItemList><Item name="gigabit-ethernet" status="failed"></Item><Item name="user-pwd-unicode" status="failed"/></ItemList>`),

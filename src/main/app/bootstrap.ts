@@ -105,11 +105,9 @@ async function prepareOne(store: Store, pki: Pki, protector: KeyProtector, mac: 
     secret.pin = pin;
   }
   const sealed = protector.seal(Buffer.from(JSON.stringify(secret), 'utf8'));
-  const job = store.db.transaction(() => {
-    const j = store.jobs.add({ mac, kind: 'Bootstrap', items, secret: sealed, source: options.renew ? 'bootstrap:renew' : `bootstrap:${options.pin.kind === 'none' ? 'nopin' : 'pin'}` }, Date.now());
-    store.updateDevice(mac, { bootstrap: 'pending' });
-    return j;
-  })();
+  // Checked again as it is queued: another front end may have started this phone meanwhile.
+  const source = options.renew ? 'bootstrap:renew' : `bootstrap:${options.pin.kind === 'none' ? 'nopin' : 'pin'}`;
+  const job = store.queueBootstrap({ mac, kind: 'Bootstrap', items, secret: sealed, source }, Date.now(), credential.serial);
   return { mac, e164, jobId: job.id, ...(secret.pin ? { pin: secret.pin } : {}) };
 }
 

@@ -7,8 +7,7 @@
 import type { Device } from '../../shared/model';
 import { sendContactMe, type ContactMeResult } from '../net/contact-me';
 import { supportsSendSolicited } from '../provisioning';
-import type { ExchangeRecord, Store } from '../store';
-import { MAX_CONTACT_FAILURES } from '../store/contact-failures';
+import { MAX_CONTACT_FAILURES, type ExchangeRecord, type Store } from '../store';
 
 export interface ContactPolicy {
   /** The phone's contact gap; never below one minute. */
@@ -75,7 +74,7 @@ export class Contacts {
 
   async contact(mac: string): Promise<ContactOutcome> {
     const device = this.store.device(mac);
-    if (!device) return { mac, ok: false, skipped: `no device ${mac}` };
+    if (!device) return { mac, ok: false, skipped: `no device ${mac}: this service has not heard from that phone, so it has no address to contact; check the MAC against the device list` };
     const gate = this.gate(device);
     if (!gate.ok) return { mac, ok: false, skipped: gate.why, ...(gate.nextAt ? { nextAt: gate.nextAt } : {}) };
     this.inFlight.add(mac);

@@ -8,7 +8,7 @@ import type { ExchangeSummary } from '../../shared/model';
 import { redactForStorage, redactItemsForStorage } from './redact';
 import type { HandshakeFailure, RequestHandler, WpiRequest, WpiResponse } from '../net/wpi-listener';
 import { InteractionEngine, ProtocolError, sessionIdFromCookies, type JobSecret } from '../provisioning';
-import type { Changes, CommitResult, ExchangeRecord, Store } from '../store';
+import type { Changes, CommitResult, ExchangeRecord, ReturnLimits, Store } from '../store';
 import { buildDLSMessage, parseWorkpointMessage, WpiError, type WorkpointMessage } from '../wpi';
 
 export interface ExchangeEvents {
@@ -19,10 +19,6 @@ export interface ExchangeEvents {
 export interface ExchangeSecurity {
   /** Opens a job's sealed secret (bootstrap credentials, TAN). */
   openSecret?: (sealed: Buffer) => JobSecret | undefined;
-  /** Whether a client certificate serial was revoked. */
-  isRevoked?: (serial: string) => boolean;
-  /** Revokes a certificate (wrong TAN, back to Default Mode). */
-  revoke?: (serial: string) => void;
 }
 
 export class ExchangeHandler implements RequestHandler {
@@ -57,7 +53,7 @@ export class ExchangeHandler implements RequestHandler {
     }
     const cookies = request.headers.filter(([name]) => name.toLowerCase() === 'cookie').map(([, v]) => v);
     const identity = request.clientIdentity ?? null;
-    if (request.listener === 'secure' && (!identity || this.security.isRevoked?.(identity.serial))) {
+    if (request.listener === 'secure' && (!identity || this.store.isRevoked(identity.serial))) {
       return this.refused(request, 403, identity ? `the client certificate of ${identity.mac} (serial ${identity.serial}) is revoked` : 'no LocalDLS client certificate', message);
     }
     let out;
@@ -91,7 +87,6 @@ export class ExchangeHandler implements RequestHandler {
     });
     const result = this.store.commit(record, storable(out.changes), out.interactionId);
     out.apply(result);
-    if (out.revoke) this.security.revoke?.(out.revoke);
     this.emit(record, out.changes, result);
     return response;
   }
@@ -111,6 +106,22 @@ export class ExchangeHandler implements RequestHandler {
       warning: null,
     });
     return response;
+  }
+
+  /**
+   * Ends the interactions whose phone went silent (their sessions expired): closed in the store,
+   * their devices idle again and their unanswered jobs queued again; overdue returns fail.
+   */
+  expireSilent(now: number, returnLimits?: ReturnLimits): void {
+    const gone = this.engine.sessions.expire(now);
+    const ids = gone.flatMap((s) => (s.interactionId === null ? [] : [s.interactionId]));
+    const macs = gone.flatMap((s) => (s.mac === null ? [] : [s.mac]));
+    this.store.expireInteractions(ids, macs, now, returnLimits);
+  }
+
+  /** Whether this phone is in an interaction now (then contact-me would only disturb it). */
+  inInteraction(mac: string): boolean {
+    return this.engine.sessions.forMac(mac) !== undefined;
   }
 
   handshakeFailed(f: HandshakeFailure): void {

@@ -6,14 +6,17 @@ import type { ExchangeSummary } from '../../shared/model';
 import { Contacts, type ContactPolicy } from './contact';
 import { dcmpHandler } from './dcmp';
 import { ExchangeHandler } from './exchange-handler';
+import { RelayHandler } from './relay-handler';
+import { UpstreamClient } from '../net/upstream-client';
+import type { RelayStatus } from '../../shared/api';
 import { DcmpListener } from '../net/dcmp-listener';
 import { WpiListener, type ListenerLimits } from '../net/wpi-listener';
 import { TLS_PROFILES, type TlsProfile } from '../net/tls-profile';
 import { networkInterfaces, hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { openJobSecret } from './bootstrap';
 import { Pki, loadOrCreateDefaultIdentity, type KeyProtector } from '../pki';
-import { Store, type RecoveryReport, type ReturnLimits, type StoreOptions } from '../store';
-import { acquireServiceLock, type ServiceLock } from '../store/service-lock';
+import { acquireServiceLock, Store, type RecoveryReport, type ReturnLimits, type ServiceLock, type StoreOptions } from '../store';
 
 export interface ServiceConfig {
   dataDir: string;
@@ -44,6 +47,33 @@ export interface ServiceConfig {
   securePort?: number;
   /** TLS compatibility of the secure listener. */
   secureTls?: TlsProfile;
+  /**
+   * Relay mode (docs/relay.md): pass every phone request on to this DLS instead of answering.
+   * Undefined: as last chosen in the app (stored setting); null: answer phones ourselves.
+   */
+  upstream?: RelayConfig | null;
+}
+
+export interface RelayConfig {
+  /** https://HOST:PORT of the site's DLS. */
+  url: string;
+  /** PEM of the CA its certificate must chain to, and the file it came from (for messages). */
+  ca?: { pem: string; file: string };
+  /** Accepted SHA-256 fingerprints of its certificate. */
+  fingerprints?: string[];
+  /** Whole exchange with the upstream, ms (default 15 s): beyond it the phone gets 504. */
+  timeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+/** Store setting holding the upstream chosen in the app (JSON UpstreamSetting). */
+export const UPSTREAM_SETTING = 'relay_upstream';
+
+/** What the app stores: the CA by its file name, read again at each start. */
+export interface UpstreamSetting {
+  url: string;
+  caFile?: string;
+  fingerprints?: string[];
 }
 
 export interface ListeningInfo {
@@ -55,6 +85,8 @@ export interface ListeningInfo {
   securePort?: number;
   /** TLS profile of the secure listener; present with securePort. */
   secureTls?: TlsProfile;
+  /** Relay mode: where phone requests go. */
+  relay?: RelayStatus;
   /** Present when the last run stopped uncleanly and its open interactions were closed at this start. */
   recovered?: RecoveryReport & { message: string };
 }
@@ -72,6 +104,8 @@ export class Service {
   readonly store: Store;
   readonly handler: ExchangeHandler;
   readonly contacts: Contacts;
+  /** Relay mode: set by start() when an upstream is configured. */
+  relay: RelayHandler | null = null;
   private listener: WpiListener | null = null;
   private secureListener: WpiListener | null = null;
   /** The CA and certificates, once Secure Mode is on. */
@@ -95,20 +129,40 @@ export class Service {
     this.lock = acquireServiceLock(this.config.dataDir, this.config.store?.nativeBinding);
     const recovered = this.recover(Date.now());
     const identity = await loadOrCreateDefaultIdentity(this.config.dataDir, protector);
+    const relay = this.relayConfig();
+    if (relay && this.config.dcmpPort !== undefined) {
+      throw new Error('DCMP polling cannot be relayed (the poll answers come from the DLS\'s own job list): leave out --dcmp-port in relay mode and let the phones poll the DLS directly (docs/relay.md)');
+    }
+    if (relay) this.relay = new RelayHandler(this.store, this.upstreamClient(relay), this.handler);
     this.listener = new WpiListener({
       kind: 'default',
       host,
       port: this.config.port ?? DEFAULT_PORT,
       tls: { key: identity.key, cert: identity.cert },
       tlsProfile: this.startProfile('default'),
-      handler: this.handler,
+      handler: this.relay ?? this.handler,
       limits: this.config.limits,
       onError: this.config.onError,
     });
     const port = await this.listener.listen();
     if (this.config.announceInContactMe) this.contacts.announcePort = port;
     const info: ListeningInfo = { host, port, tls: this.listener.tlsProfile, ...(recovered ? { recovered } : {}) };
-    if (protector) {
+    if (this.relay) {
+      info.relay = this.relayStatus!;
+      // Secure-Mode phones cannot be relayed; their port still listens so that each attempt is recorded with the reason.
+      this.secureListener = new WpiListener({
+        kind: 'secure',
+        host,
+        port: this.config.securePort ?? DEFAULT_SECURE_PORT,
+        tls: { key: identity.key, cert: identity.cert, requestCert: true, rejectUnauthorized: false },
+        tlsProfile: this.startProfile('secure'),
+        handler: this.relay,
+        limits: this.config.limits,
+        onError: this.config.onError,
+      });
+      info.securePort = await this.secureListener.listen();
+      info.secureTls = this.secureListener.tlsProfile;
+    } else if (protector) {
       info.securePort = await this.startSecure(host, protector);
       info.secureTls = this.secureListener!.tlsProfile;
     }
@@ -118,7 +172,7 @@ export class Service {
     }
     this.sweeper = setInterval(() => this.sweep(Date.now()), this.config.sweepMs ?? 10_000);
     this.sweeper.unref();
-    if (this.config.autoContact !== false) {
+    if (this.config.autoContact !== false && !this.relay) {
       this.scheduler = setInterval(() => this.contactDue(), 1000);
       this.scheduler.unref();
     }
@@ -135,8 +189,6 @@ export class Service {
     const server = await pki.secureServerIdentity(serverNames(host));
     this.handler.security = {
       openSecret: (sealed) => openJobSecret(protector, sealed),
-      isRevoked: (serial) => pki.isRevoked(serial),
-      revoke: (serial) => void pki.revoke(serial),
     };
     this.secureListener = new WpiListener({
       kind: 'secure',
@@ -153,6 +205,48 @@ export class Service {
     // CLI processes (bootstrap) need the port the phones must use.
     this.store.setSetting('secure_port', String(port));
     return port;
+  }
+
+  /** The upstream to relay to: the config's, else the one stored from the app (its CA file read now). */
+  private relayConfig(): (RelayConfig & { fromApp?: boolean }) | null {
+    if (this.config.upstream !== undefined) return this.config.upstream;
+    const stored = this.store.setting(UPSTREAM_SETTING);
+    if (!stored) return null;
+    return this.fromApp(() => {
+      const setting = JSON.parse(stored) as UpstreamSetting;
+      return { url: setting.url, fingerprints: setting.fingerprints ?? [], ...(setting.caFile ? { ca: { pem: readCaFile(setting.caFile), file: setting.caFile } } : {}), fromApp: true };
+    });
+  }
+
+  private upstreamClient(relay: RelayConfig & { fromApp?: boolean }): UpstreamClient {
+    const make = () =>
+      new UpstreamClient({
+        url: relay.url,
+        trust: { ...(relay.ca ? { ca: relay.ca.pem } : {}), fingerprints: relay.fingerprints ?? [] },
+        timeoutMs: relay.timeoutMs,
+        connectTimeoutMs: relay.connectTimeoutMs,
+      });
+    return relay.fromApp ? this.fromApp(make) : make();
+  }
+
+  /**
+   * The upstream chosen in the app cannot be used (its CA file is gone, …): the service must not
+   * start as something else, and the way out must not need the app, which would not start either.
+   */
+  private fromApp<T>(use: () => T): T {
+    try {
+      return use();
+    } catch (e) {
+      throw new Error(
+        `the relay upstream chosen in the app's settings cannot be used: ${(e as Error).message}. Fix that, or forget the choice with: localdls serve --data-dir "${this.config.dataDir}" --forget-upstream`,
+      );
+    }
+  }
+
+  /** Where phone requests go in relay mode (null: LocalDLS answers them itself). */
+  get relayStatus(): RelayStatus | null {
+    const client = this.relay?.upstream;
+    return client ? { upstream: client.origin, ca: client.hasCa, fingerprints: client.acceptedFingerprints } : null;
   }
 
   /** A profile the config names explicitly (CLI flags) wins; else the stored setting; else modern. */
@@ -199,10 +293,8 @@ export class Service {
 
   /** Ends interactions whose phone went silent, so their devices show idle again. */
   sweep(now: number): void {
-    const gone = this.handler.engine.sessions.expire(now);
-    const ids = gone.flatMap((s) => (s.interactionId === null ? [] : [s.interactionId]));
-    const macs = gone.flatMap((s) => (s.mac === null ? [] : [s.mac]));
-    this.store.expireInteractions(ids, macs, now, this.config.returnLimits);
+    this.relay?.sweep(now);
+    this.handler.expireSilent(now, this.config.returnLimits);
   }
 
   /** The key protector when Secure Mode is on (bootstraps seal their secrets with it). */
@@ -212,8 +304,7 @@ export class Service {
 
   /** Sends contact-me to devices whose jobs wait and whose contact gap allows it. */
   contactDue(): void {
-    const busy = (mac: string) => this.handler.engine.sessions.forMac(mac) !== undefined;
-    for (const mac of this.contacts.due(busy)) {
+    for (const mac of this.contacts.due((mac) => this.handler.inInteraction(mac))) {
       this.contacts.contact(mac).catch((e: unknown) => this.config.onError?.(e instanceof Error ? e : new Error(String(e))));
     }
   }
@@ -229,12 +320,23 @@ export class Service {
     await this.listener?.close();
     await this.secureListener?.close();
     await this.dcmp?.close();
+    this.relay?.upstream.close();
+    this.relay = null;
     this.listener = null;
     this.secureListener = null;
     this.dcmp = null;
     this.store.close();
     this.lock?.release();
     this.lock = null;
+  }
+}
+
+/** The upstream's CA file, or an error naming it and what to do. */
+export function readCaFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read the upstream CA file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; give the PEM file of the CA that signed your DLS's certificate`);
   }
 }
 

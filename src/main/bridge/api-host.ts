@@ -7,16 +7,15 @@
 import { networkInterfaces as osNetworkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import packageJson from '../../../package.json';
 import { CATALOGUE } from '../../shared/catalogue';
-import { ApiArgumentError, ApiError, isApiMethod, type AddJobsResult, type BootstrapOptions, type BootstrapRun, type CatalogueEntry, type ContactResult, type DeviceView, type FileResult, type JobFilter, type JobList, type JobSpec, type ProfileApplyResult, type ProfileInput, type SecureStatus, type ApiEvent, type ApiEventPayloads, type ApiMethod, type DeviceDetail, type ExchangeDetail, type ExchangeFilter, type ExchangeList, type ExchangePage, type ExportFormat, type ExportResult, type HostAddress, type ListenerStatus, type LocalDlsApi, type ServiceStatus, type TlsListener, type TlsProfileName, type Unsubscribe } from '../../shared/api';
+import { ApiArgumentError, ApiError, isApiMethod, type AddJobsResult, type BootstrapOptions, type BootstrapRun, type CatalogueEntry, type ContactResult, type DeviceView, type FileResult, type JobFilter, type JobList, type JobSpec, type ProfileApplyResult, type ProfileInput, type SecureStatus, type ApiEvent, type ApiEventPayloads, type ApiMethod, type DeviceDetail, type ExchangeDetail, type ExchangeFilter, type ExchangeList, type ExchangePage, type ExportFormat, type ExportResult, type HostAddress, type ListenerStatus, type LocalDlsApi, type ServiceStatus, type TlsListener, type TlsProfileName, type Unsubscribe, type UpstreamSettingInput, type UpstreamSettingView } from '../../shared/api';
 import { API_ARGS } from '../../shared/api-args';
 import type { ExchangeSummary, Job, Profile } from '../../shared/model';
 import * as commands from '../commands';
 import { deviceView } from '../commands/devices';
 import { KEY_PASSPHRASE_ENV, KEY_PASSPHRASE_FILE_ENV, protectorFromEnvironment } from '../pki';
 import { DEFAULT_SECURE_PORT, type Service } from '../app/service';
-import type { Store } from '../store';
-import { deviceCount } from '../store/exchange-filter';
-import { jobsChangedSince, pendingJobCounts } from '../store/job-queries';
+import { SECURE_MODE_NOT_RELAYED } from '../app/relay-handler';
+import type { Store, StoreChange } from '../store';
 
 export { EXPORT_LIMIT, VIEW_TEXT_LIMIT } from '../commands';
 export { maskJob } from '../commands';
@@ -30,19 +29,20 @@ export interface ApiOptions {
   batchMs?: number;
   /** …or as soon as this many are waiting. */
   batchMax?: number;
-  /** How often device records are compared for changes no exchange announces (expired interactions). */
-  devicePollMs?: number;
-  /** How often the jobs table is read for changes (jobs added by the CLI, moved by phones). */
-  jobPollMs?: number;
+  /** How often the store looks for commits of other processes (the CLI), ms; default EXTERNAL_CHECK_MS. */
+  externalCheckMs?: number;
   networkInterfaces?: () => NodeJS.Dict<NetworkInterfaceInfo[]>;
   /** Why Secure Mode is off, when the shell knows better than "no key passphrase". */
   secureOffReason?: string;
 }
 
 /** What the API needs of the Service: the store and its exchanges; contact-me and Secure Mode when present. */
-export type ApiService = Pick<Service, 'store' | 'onExchange'> & Partial<Pick<Service, 'contacts' | 'pki' | 'keyProtector' | 'setTlsProfile'>>;
+export type ApiService = Pick<Service, 'store' | 'onExchange'> & Partial<Pick<Service, 'contacts' | 'pki' | 'keyProtector' | 'setTlsProfile' | 'relayStatus'>>;
 
-/** Job changes are read back this far, so a change committed a little late by another process is not missed. */
+/**
+ * After another process commits, jobs changed this far back are read again: its `updated` stamp
+ * is taken before its commit lands.
+ */
 const JOB_LOOKBACK_MS = 5000;
 
 
@@ -55,16 +55,17 @@ export class LocalDlsApiHost implements LocalDlsApi {
   private queue: ExchangeSummary[] = [];
   private batchTimer: NodeJS.Timeout | null = null;
   private statusTimer: NodeJS.Timeout | null = null;
-  private readonly devicePoll: NodeJS.Timeout;
-  /** Last known state of each device, to notice changes no exchange reports. */
-  private deviceKeys: Map<string, string> | null = null;
+  /** Last announced state of each device, so a re-read after another process's commit sends only what changed. */
+  private readonly deviceKeys = new Map<string, string>();
   private readonly offExchange: () => void;
+  private readonly offStore: () => void;
   private closed = false;
-  private readonly jobPoll: NodeJS.Timeout;
-  /** When the jobs table was last read, and the version of each job seen since (id → key). */
-  private jobsReadAt = Date.now();
+  /** What the store said changed since the last batch. */
+  private changed = { jobs: new Set<number>(), macs: new Set<string>(), external: false };
+  /** When jobs were last re-read for another process's commit, and the version of each job announced since (id → key). */
+  private externalReadAt = Date.now();
   private readonly jobKeys = new Map<number, { key: string; updated: number }>();
-  private jobPollSoon: NodeJS.Immediate | null = null;
+  private oldestKey: number | null = null;
   private readonly runs: commands.BootstrapRuns;
   /** What every command of this front end runs against. */
   private readonly ctx: commands.CommandContext;
@@ -76,10 +77,8 @@ export class LocalDlsApiHost implements LocalDlsApi {
     this.store = service.store;
     this.listeners = options.listeners ?? [];
     this.offExchange = service.onExchange((x) => this.enqueue(x));
-    this.devicePoll = setInterval(() => this.pollDevices(), options.devicePollMs ?? 5000);
-    this.devicePoll.unref();
-    this.jobPoll = setInterval(() => this.pollJobsIfWatched(), options.jobPollMs ?? 500);
-    this.jobPoll.unref();
+    // Live views follow the store's own change notices, not a timer over its tables.
+    this.offStore = this.store.onChange((c) => this.onStoreChange(c), options.externalCheckMs);
     this.runs = new commands.BootstrapRuns({
       store: this.store,
       secure: () => {
@@ -111,7 +110,6 @@ export class LocalDlsApiHost implements LocalDlsApi {
             },
           }
         : {}),
-      changed: () => this.pollJobsSoon(),
       bootstrapRuns: this.runs,
     };
   }
@@ -134,9 +132,7 @@ export class LocalDlsApiHost implements LocalDlsApi {
   close(): void {
     this.closed = true;
     this.offExchange();
-    clearInterval(this.devicePoll);
-    clearInterval(this.jobPoll);
-    if (this.jobPollSoon) clearImmediate(this.jobPollSoon);
+    this.offStore();
     this.runs.close();
     if (this.batchTimer) clearTimeout(this.batchTimer);
     if (this.statusTimer) clearTimeout(this.statusTimer);
@@ -144,6 +140,13 @@ export class LocalDlsApiHost implements LocalDlsApi {
   }
 
   // --- commands: each one of src/main/commands ------------------------------------------------
+
+  /** Stored for the next start; the status shows it at once. */
+  async setUpstream(setting: UpstreamSettingInput): Promise<UpstreamSettingView | null> {
+    const stored = await commands.setUpstream(this.ctx, setting);
+    this.emit('status', this.status());
+    return stored;
+  }
 
   async getStatus(): Promise<ServiceStatus> {
     return this.status();
@@ -185,7 +188,8 @@ export class LocalDlsApiHost implements LocalDlsApi {
     return commands.listJobs(this.ctx, filter);
   }
 
-  addJob(macs: string[], spec: JobSpec): Promise<AddJobsResult> {
+  async addJob(macs: string[], spec: JobSpec): Promise<AddJobsResult> {
+    this.refuseWhileRelaying('queue jobs');
     return commands.addJob(this.ctx, macs, spec);
   }
 
@@ -193,7 +197,8 @@ export class LocalDlsApiHost implements LocalDlsApi {
     return commands.cancelJob(this.ctx, id);
   }
 
-  contactNow(macs: string[]): Promise<ContactResult[]> {
+  async contactNow(macs: string[]): Promise<ContactResult[]> {
+    this.refuseWhileRelaying('send contact-me');
     return commands.contactNow(this.ctx, macs);
   }
 
@@ -205,7 +210,8 @@ export class LocalDlsApiHost implements LocalDlsApi {
     return commands.setProfile(this.ctx, profile);
   }
 
-  applyProfile(name: string, macs: string[]): Promise<ProfileApplyResult[]> {
+  async applyProfile(name: string, macs: string[]): Promise<ProfileApplyResult[]> {
+    this.refuseWhileRelaying('apply profiles');
     return commands.applyProfile(this.ctx, name, macs);
   }
 
@@ -221,7 +227,8 @@ export class LocalDlsApiHost implements LocalDlsApi {
     return commands.setTlsProfile(this.ctx, listener, profile);
   }
 
-  startBootstrap(macs: string[], options: BootstrapOptions): Promise<BootstrapRun> {
+  async startBootstrap(macs: string[], options: BootstrapOptions): Promise<BootstrapRun> {
+    this.refuseWhileRelaying('bootstrap phones');
     return commands.startBootstrap(this.ctx, macs, options);
   }
 
@@ -276,87 +283,94 @@ export class LocalDlsApiHost implements LocalDlsApi {
     if (this.closed) return;
     this.queue.push(x);
     if (this.queue.length >= (this.options.batchMax ?? 200)) this.flush();
-    else this.batchTimer ??= setTimeout(() => this.flush(), this.options.batchMs ?? 100);
+    else this.scheduleFlush();
   }
 
-  /** Sends the waiting exchanges as one batch, then the devices they touched. */
+  private scheduleFlush(): void {
+    this.batchTimer ??= setTimeout(() => this.flush(), this.options.batchMs ?? 100);
+  }
+
+  private onStoreChange(change: StoreChange): void {
+    if (this.closed) return;
+    for (const [id, mac] of change.jobs) {
+      this.changed.jobs.add(id);
+      this.changed.macs.add(mac);
+    }
+    for (const mac of change.devices) this.changed.macs.add(mac);
+    if (change.external) this.changed.external = true;
+    this.scheduleFlush();
+  }
+
+  /** Sends the waiting exchanges as one batch, then the jobs and devices the store says changed. */
   flush(): void {
     if (this.batchTimer) clearTimeout(this.batchTimer);
     this.batchTimer = null;
+    if (this.closed) return;
     const batch = this.queue;
     this.queue = [];
-    if (batch.length === 0 || this.closed) return;
-    this.emit('exchanges', batch);
-    // The exchanges' jobs changed in the same commit: announce them with the devices.
-    const jobMacs = this.pollJobs(false);
-    const macs = new Set([...batch.flatMap((x) => (x.mac ? [x.mac] : [])), ...jobMacs]);
-    this.emitDevices([...macs]);
+    if (batch.length > 0) this.emit('exchanges', batch);
+    this.announceChanges();
+    if (batch.length === 0) return;
     this.statusTimer ??= setTimeout(() => {
       this.statusTimer = null;
       if (!this.closed && this.subscribers.status.size > 0) this.emit('status', this.status());
     }, 1000);
   }
 
-  /** Announces these devices as they are now (with their waiting jobs). */
-  private emitDevices(macs: readonly string[]): void {
+  /**
+   * Announces the jobs and devices the store reported changed. After another process's commit
+   * (the CLI) it cannot name the rows: then the jobs changed lately and every device are read
+   * again and only what differs from what was announced is sent.
+   */
+  private announceChanges(): void {
+    const { jobs: ids, macs, external } = this.changed;
+    this.changed = { jobs: new Set(), macs: new Set(), external: false };
+    const jobs = this.store.jobsById(ids);
+    if (external) {
+      const now = Date.now();
+      const since = Math.min(this.externalReadAt, now) - JOB_LOOKBACK_MS;
+      this.externalReadAt = now;
+      jobs.push(...this.store.jobsChangedSince(since).filter((j) => !ids.has(j.id)));
+    }
+    // What was announced is remembered only as long as a re-read could bring it back.
+    const forgetBefore = Date.now() - 2 * JOB_LOOKBACK_MS;
+    if (this.jobKeys.size > 0 && (this.oldestKey ?? 0) < forgetBefore) {
+      let oldest = Date.now();
+      for (const [id, seen] of this.jobKeys) {
+        if (seen.updated < forgetBefore) this.jobKeys.delete(id);
+        else oldest = Math.min(oldest, seen.updated);
+      }
+      this.oldestKey = oldest;
+    }
+    const changedJobs = jobs.filter((job) => {
+      const key = jobKey(job);
+      if (this.jobKeys.get(job.id)?.key === key) return false;
+      this.jobKeys.set(job.id, { key, updated: job.updated });
+      return true;
+    });
+    if (changedJobs.length > 0) {
+      this.runs.onJobs(changedJobs);
+      this.emit('jobsChanged', changedJobs.map(commands.maskJob));
+    }
+    for (const job of changedJobs) macs.add(job.mac);
+    if (external) this.emitDevices(this.store.devices().map((d) => d.mac), true);
+    else this.emitDevices([...macs], false);
+  }
+
+  /** Announces these devices as they are now (with their waiting jobs); with `onlyChanged`, those that differ from the last announcement. */
+  private emitDevices(macs: readonly string[], onlyChanged: boolean): void {
     if (macs.length === 0 || this.closed) return;
-    const counts = pendingJobCounts(this.store.db);
+    const counts = this.store.pendingJobCounts();
     const devices = macs.flatMap((m) => {
       const d = this.store.device(m);
-      return d ? [deviceView(d, counts.get(m))] : [];
+      if (!d) return [];
+      const view = deviceView(d, counts.get(m));
+      const key = deviceKey(view);
+      if (onlyChanged && this.deviceKeys.get(m) === key) return [];
+      this.deviceKeys.set(m, key);
+      return [view];
     });
-    if (this.deviceKeys) for (const d of devices) this.deviceKeys.set(d.mac, deviceKey(d));
     if (devices.length > 0) this.emit('devicesChanged', devices);
-  }
-
-  private pollDevices(): void {
-    if (this.closed || this.subscribers.devicesChanged.size === 0) return;
-    const counts = pendingJobCounts(this.store.db);
-    const devices = this.store.devices().map((d) => deviceView(d, counts.get(d.mac)));
-    const known = this.deviceKeys;
-    this.deviceKeys = new Map(devices.map((d) => [d.mac, deviceKey(d)]));
-    if (!known) return;
-    const changed = devices.filter((d) => known.get(d.mac) !== this.deviceKeys!.get(d.mac));
-    if (changed.length > 0) this.emit('devicesChanged', changed);
-  }
-
-  private pollJobsIfWatched(): void {
-    const s = this.subscribers;
-    if (s.jobsChanged.size + s.devicesChanged.size + s.bootstrap.size > 0 || this.runs.active > 0) this.pollJobs(true);
-  }
-
-  /** Reads jobs again right after an action, so its effect is shown at once. */
-  private pollJobsSoon(): void {
-    this.jobPollSoon ??= setImmediate(() => {
-      this.jobPollSoon = null;
-      this.pollJobs(true);
-    });
-  }
-
-  /**
-   * Reads the jobs changed lately and announces those not announced in this version yet (jobs
-   * are changed by phones' exchanges, by the CLI in another process, by the user). Returns the
-   * devices they belong to; with `announceDevices` also sends those devices.
-   */
-  private pollJobs(announceDevices: boolean): string[] {
-    if (this.closed) return [];
-    const now = Date.now();
-    const since = Math.min(this.jobsReadAt, now) - JOB_LOOKBACK_MS;
-    this.jobsReadAt = now;
-    const changed: Job[] = [];
-    for (const job of jobsChangedSince(this.store.db, since)) {
-      const key = jobKey(job);
-      if (this.jobKeys.get(job.id)?.key === key) continue;
-      this.jobKeys.set(job.id, { key, updated: job.updated });
-      changed.push(job);
-    }
-    for (const [id, seen] of this.jobKeys) if (seen.updated < since) this.jobKeys.delete(id);
-    if (changed.length === 0) return [];
-    this.runs.onJobs(changed);
-    this.emit('jobsChanged', changed.map(commands.maskJob));
-    const macs = [...new Set(changed.map((j) => j.mac))];
-    if (announceDevices) this.emitDevices(macs);
-    return macs;
   }
 
   // --- helpers ---------------------------------------------------------------------------------
@@ -366,8 +380,10 @@ export class LocalDlsApiHost implements LocalDlsApi {
       version: packageJson.version,
       dataDir: this.options.dataDir,
       listeners: this.listeners.map((l) => ({ ...l })),
+      relay: this.service.relayStatus ?? null,
+      upstreamSetting: commands.upstreamSetting(this.store),
       addresses: hostAddresses(this.options.networkInterfaces ?? osNetworkInterfaces),
-      deviceCount: deviceCount(this.store.db),
+      deviceCount: this.store.deviceCount(),
       exchangeCount: this.store.exchangeCount(),
       now: Date.now(),
     };
@@ -381,7 +397,14 @@ export class LocalDlsApiHost implements LocalDlsApi {
     return Number.isInteger(stored) && stored > 0 ? stored : null;
   }
 
+  /** Relay mode acts on nothing (docs/relay.md): the phones' DLS is the upstream. */
+  private refuseWhileRelaying(what: string): void {
+    const relay = this.service.relayStatus;
+    if (relay) throw new ApiError('unavailable', `LocalDLS relays to ${relay.upstream} and does not ${what}: do it on that DLS, or run LocalDLS without an upstream`);
+  }
+
   private secureOffReason(): string {
+    if (this.service.relayStatus) return `${SECURE_MODE_NOT_RELAYED} (LocalDLS relays to ${this.service.relayStatus.upstream}).`;
     if (this.options.secureOffReason) return this.options.secureOffReason;
     if (this.service.keyProtector && !this.service.pki) return 'the service has not opened its CA: it is still starting, or starting Secure Mode failed (see its log)';
     const restart = ' Then start the service again (`localdls serve` reads it at start-up).';

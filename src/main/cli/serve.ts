@@ -1,12 +1,15 @@
 /** `localdls serve`: the provisioning service without the desktop app (and the web UI with --ui). */
 import type { ExchangeSummary } from '../../shared/model';
 import { TLS_PROFILES, type TlsProfile } from '../net/tls-profile';
-import { DEFAULT_PORT, DEFAULT_SECURE_PORT, Service } from '../app/service';
+import { DEFAULT_PORT, DEFAULT_SECURE_PORT, readCaFile, Service, UPSTREAM_SETTING, type RelayConfig } from '../app/service';
+import { normalizeFingerprint, parseUpstreamUrl } from '../net/upstream-client';
 import { dataDirOf, protectorFor, type CliIo } from './context';
 import { noPositionals, parseCli, UsageError, type Out } from './format';
 
 export const SERVE_USAGE = `localdls serve [--data-dir D] [--host H] [--port N] [--tls modern|legacy] [--dcmp-port N]
                [--contact-gap S] [--no-auto-contact] [--contact-me-announce] [--ui [--ui-port N]]
+               [--upstream https://HOST:PORT (--upstream-ca FILE | --upstream-fingerprint SHA256)…
+                [--upstream-timeout S]] [--no-upstream] [--forget-upstream]
 
 Runs the WPI service (Default Mode, HTTPS). When ready it prints one JSON line
   {"event":"listening","host":…,"port":…}
@@ -43,6 +46,26 @@ Options:
                  as "ui" in the listening line). Needs the built UI (\`npm run build\`).
   --ui-port N    port of the web UI (default 0: any free port)
 
+Relay mode (inspect an existing DLS; docs/relay.md):
+  --upstream https://HOST:PORT
+                 pass every phone request on to this DLS and its answer back unchanged,
+                 recording both; LocalDLS queues and sends nothing itself. The listening line
+                 says "relay":{"upstream":…}. Without this flag, the upstream chosen in the
+                 app's settings applies, if any.
+  --upstream-ca FILE
+                 PEM of the CA that signed the DLS's certificate (its host name is checked)
+  --upstream-fingerprint SHA256
+                 accept the DLS certificate with this SHA-256 fingerprint (repeatable); an
+                 unknown certificate is refused, and the refusal shows its fingerprint
+  --upstream-timeout S
+                 seconds to wait for the DLS's whole answer (default 15); then the phone
+                 gets 504 (502 at once when the DLS cannot be reached)
+  --no-upstream  answer phones here even if the app's settings name an upstream
+  --forget-upstream
+                 forget the upstream chosen in the app (e.g. when its CA file is gone)
+  Secure-Mode phones cannot be relayed (they trust only their DLS's CA); their attempts on the
+  secure port are recorded as failed handshakes. DCMP polling is not relayed (no --dcmp-port).
+
 Example:
   localdls serve --data-dir ./site-a --port 18443`;
 
@@ -60,6 +83,8 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     'contact-gap': { type: 'string' }, 'no-auto-contact': { type: 'boolean' }, 'contact-me-announce': { type: 'boolean' },
     ui: { type: 'boolean' }, 'ui-port': { type: 'string' },
     'secure-port': { type: 'string' }, 'secure-tls': { type: 'string' }, 'key-passphrase-file': { type: 'string' },
+    upstream: { type: 'string' }, 'upstream-ca': { type: 'string' }, 'upstream-fingerprint': { type: 'string', multiple: true },
+    'upstream-timeout': { type: 'string' }, 'no-upstream': { type: 'boolean' }, 'forget-upstream': { type: 'boolean' },
   });
   noPositionals(positionals);
   // Without --tls / --secure-tls the profile chosen in the app (stored setting) applies, else modern.
@@ -73,6 +98,7 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
   if (!Number.isFinite(gapS) || gapS < 60 || gapS > 86_400) throw new UsageError(`--contact-gap must be seconds from 60 to 86400, not "${v['contact-gap']}"`);
   const tls = v.tls as TlsProfile | undefined;
   if (tls !== undefined && !TLS_PROFILES.includes(tls)) throw new UsageError(`--tls must be one of ${TLS_PROFILES.join(', ')}, not "${v.tls}"`);
+  const upstream = upstreamOf(v);
   const service = new Service({
     dataDir: dataDirOf(v['data-dir']),
     host: v.host ?? '0.0.0.0',
@@ -83,9 +109,15 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     autoContact: !v['no-auto-contact'],
     announceInContactMe: v['contact-me-announce'] === true,
     ...(keyProtector ? { keyProtector, securePort, ...(secureTls ? { secureTls } : {}) } : {}),
+    ...(upstream !== undefined ? { upstream } : {}),
+    securePort,
     onError: (e) => io.err(JSON.stringify({ event: 'error', message: e.message })),
   });
   for (const message of service.store.notices) io.err(JSON.stringify({ event: 'warning', message }));
+  if (v['forget-upstream']) {
+    service.store.setSetting(UPSTREAM_SETTING, '');
+    io.err(JSON.stringify({ event: 'warning', message: 'forgot the relay upstream chosen in the app' }));
+  }
   let listening;
   let webUi: import('../bridge/serve-ui').WebUi | null = null;
   try {
@@ -136,6 +168,54 @@ function tlsSources(service: Service, flags: { default: TlsProfile | undefined; 
     }
   }
   return { sources, notices };
+}
+
+interface UpstreamFlags {
+  upstream?: string;
+  'upstream-ca'?: string;
+  'upstream-fingerprint'?: string[];
+  'upstream-timeout'?: string;
+  'no-upstream'?: boolean;
+  'dcmp-port'?: string;
+}
+
+/** The relay flags: undefined = as set in the app, null = --no-upstream. */
+function upstreamOf(v: UpstreamFlags): RelayConfig | null | undefined {
+  const dependent = (['upstream-ca', 'upstream-fingerprint', 'upstream-timeout'] as const).find((f) => v[f] !== undefined);
+  if (v['no-upstream']) {
+    if (v.upstream !== undefined || dependent) throw new UsageError(`--no-upstream cannot be combined with --${v.upstream !== undefined ? 'upstream' : dependent}`);
+    return null;
+  }
+  if (v.upstream === undefined) {
+    if (dependent) throw new UsageError(`--${dependent} needs --upstream https://HOST:PORT`);
+    return undefined;
+  }
+  try {
+    parseUpstreamUrl(v.upstream);
+  } catch (e) {
+    throw new UsageError(`--upstream: ${(e as Error).message}`);
+  }
+  if (v['dcmp-port'] !== undefined) throw new UsageError('--dcmp-port cannot be combined with --upstream: DCMP polling is not relayed; let the phones poll the DLS directly (docs/relay.md)');
+  const fingerprints = (v['upstream-fingerprint'] ?? []).map((raw) => {
+    const f = normalizeFingerprint(raw);
+    if (!f) throw new UsageError(`--upstream-fingerprint "${raw.slice(0, 100)}" is not a SHA-256 fingerprint (64 hex digits, colons optional)`);
+    return f;
+  });
+  let timeoutMs: number | undefined;
+  if (v['upstream-timeout'] !== undefined) {
+    const s = Number(v['upstream-timeout']);
+    if (!Number.isFinite(s) || s < 0.1 || s > 600) throw new UsageError(`--upstream-timeout must be seconds from 0.1 to 600, not "${v['upstream-timeout']}"`);
+    timeoutMs = Math.round(s * 1000);
+  }
+  let ca: RelayConfig['ca'];
+  if (v['upstream-ca'] !== undefined) {
+    try {
+      ca = { pem: readCaFile(v['upstream-ca']), file: v['upstream-ca'] };
+    } catch (e) {
+      throw new UsageError(`--upstream-ca: ${(e as Error).message}`);
+    }
+  }
+  return { url: v.upstream, fingerprints, ...(ca ? { ca } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
 }
 
 /** Secure Mode needs the key passphrase; without it the service runs Default Mode only and says why. */

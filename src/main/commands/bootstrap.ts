@@ -12,10 +12,11 @@ import { API_ARGS } from '../../shared/api-args';
 import type { Device } from '../../shared/model';
 import { BootstrapOptionsSchema, Mac, MacList } from '../../shared/schemas';
 import { prepareBootstraps, type PinChoice, type PreparedBootstrap } from '../app/bootstrap';
-import { PENDING_STATES, type Store } from '../store';
+import { BootstrapUnderWayError, type Store } from '../store';
 import type { BootstrapRuns } from './bootstrap-runs';
 import type { CommandContext } from './context';
 import { defineCommand } from './define';
+import { NO_DEVICE_HINT } from './jobs';
 
 export const SEVERAL_WITH_ONE_PIN = 'one PIN for several phones would let any of them take any credential: choose generated PINs (auto) for several phones';
 
@@ -29,14 +30,10 @@ export function checkBootstrapTargets(store: Store, macs: readonly string[], opt
     if (!d) throw new ApiError('not-found', `no device ${mac}: a phone must contact the service once before it can be bootstrapped`);
     if (d.mode === 'secure' && !options.renew) throw new ApiError('conflict', `${mac} is already in Secure Mode (to give it a new certificate: renew)`);
     if (d.mode !== 'secure' && options.renew) throw new ApiError('conflict', `${mac} is not in Secure Mode: bootstrap it first`);
-    const pending = pendingBootstrap(store, mac);
-    if (pending) throw new ApiError('conflict', `${mac} has a bootstrap under way (job ${pending.id}, ${pending.state}): cancel that job first to start again`);
+    const pending = store.bootstrapUnderWay(mac);
+    if (pending) throw new ApiError('conflict', new BootstrapUnderWayError(pending).message);
     return d;
   });
-}
-
-function pendingBootstrap(store: Store, mac: string) {
-  return store.jobs.list({ mac, states: PENDING_STATES }).find((j) => j.kind === 'Bootstrap' || j.source === 'bootstrap:undo');
 }
 
 export function pinChoiceOf(pin: string, pinDigits?: number): PinChoice {
@@ -45,7 +42,7 @@ export function pinChoiceOf(pin: string, pinDigits?: number): PinChoice {
 
 /** The phones `bootstrap --all` takes: in Default Mode, with no bootstrap under way. */
 export const bootstrapCandidates = defineCommand('bootstrapCandidates', [], (ctx): string[] =>
-  ctx.store.devices().filter((d) => d.mode === 'default' && !pendingBootstrap(ctx.store, d.mac)).map((d) => d.mac),
+  ctx.store.devices().filter((d) => d.mode === 'default' && !ctx.store.bootstrapUnderWay(d.mac)).map((d) => d.mac),
 );
 
 const CliBootstrapOptions = v.pipe(
@@ -72,7 +69,6 @@ export const bootstrap = defineCommand('bootstrap', [['macs', MacList], ['option
     ...(options.renew ? { renew: true } : {}),
     ...(ctx.progress ? { onProgress: ctx.progress } : {}),
   });
-  ctx.changed?.();
   return { prepared, securePort: secure.securePort };
 });
 
@@ -83,9 +79,7 @@ function runs(ctx: CommandContext): BootstrapRuns {
 
 /** The UI's bootstrap: checked at once, prepared in the background, followed as a run. */
 export const startBootstrap = defineCommand('startBootstrap', API_ARGS.startBootstrap, (ctx, macs, options): BootstrapRun => {
-  const run = runs(ctx).start(macs, options);
-  ctx.changed?.();
-  return run;
+  return runs(ctx).start(macs, options);
 });
 
 export const getBootstrapRun = defineCommand('getBootstrapRun', API_ARGS.getBootstrapRun, (ctx, id): BootstrapRun => runs(ctx).get(id));
@@ -94,7 +88,7 @@ export const bootstrapPinSheet = defineCommand('bootstrapPinSheet', API_ARGS.boo
 
 function secureDevice(ctx: CommandContext, mac: string): Device {
   const device = ctx.store.device(mac);
-  if (!device) throw new ApiError('not-found', `no device ${mac}`);
+  if (!device) throw new ApiError('not-found', `no device ${mac}: ${NO_DEVICE_HINT}`);
   if (device.mode !== 'secure') throw new ApiError('conflict', `${mac} is not in Secure Mode`);
   return device;
 }
@@ -102,22 +96,15 @@ function secureDevice(ctx: CommandContext, mac: string): Device {
 /** Back to Default Mode: a factory reset over the secure channel; the certificate is revoked when the phone comes back. */
 export const undoBootstrap = defineCommand('undoBootstrap', [['mac', Mac]], (ctx, mac): number => {
   secureDevice(ctx, mac);
-  const pending = pendingBootstrap(ctx.store, mac);
-  if (pending) throw new ApiError('conflict', `${mac} has a bootstrap or undo under way (job ${pending.id}, ${pending.state}): cancel that job first`);
   // A factory reset returns the phone to its delivery state, Default Mode (wpi-protocol.md §5.7).
-  const job = ctx.store.jobs.add({ mac, kind: 'FactoryReset', items: [], source: 'bootstrap:undo' }, Date.now());
-  ctx.changed?.();
-  return job.id;
+  // One transaction checks that no bootstrap or undo is under way and queues it.
+  return ctx.store.queueBootstrap({ mac, kind: 'FactoryReset', items: [], source: 'bootstrap:undo' }, Date.now()).id;
 });
 
 /** The phone was reset by hand: revoke its certificate and accept it on the Default-Mode port again. */
 export const forgetBootstrap = defineCommand('forgetBootstrap', [['mac', Mac]], async (ctx, mac): Promise<string | null> => {
-  const device = secureDevice(ctx, mac);
-  const { pki } = await ctx.secure();
-  if (device.certSerial) pki.revoke(device.certSerial);
-  ctx.store.updateDevice(mac, { mode: 'default', bootstrap: null, certSerial: null });
-  ctx.changed?.();
-  return device.certSerial;
+  secureDevice(ctx, mac);
+  return ctx.store.forgetCertificate(mac, Date.now());
 });
 
 export interface BootstrapStatusRow {

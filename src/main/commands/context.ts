@@ -30,8 +30,6 @@ export interface CommandContext {
   readonly contacts?: Pick<Contacts, 'contactMany'>;
   /** Applies a TLS profile to a running listener; absent where no service runs. */
   readonly setTlsProfile?: (listener: TlsListener, profile: TlsProfileName) => Promise<void>;
-  /** Told after a command changed jobs or devices, so live views show it at once. */
-  readonly changed?: () => void;
   /** The UI's bootstrap runs (kept by the running service, with their PINs in memory). */
   readonly bootstrapRuns?: BootstrapRuns;
   /** Progress of long commands (certificates issued: done of total). */

@@ -4,7 +4,9 @@
  * whichever front end made it, so none can skip a check.
  */
 import type * as v from 'valibot';
+import { ApiError } from '../../shared/api';
 import { parseArgument } from '../../shared/api-args';
+import { BootstrapUnderWayError } from '../store';
 import type { CommandContext } from './context';
 
 export type ArgSpec = readonly (readonly [string, v.GenericSchema])[];
@@ -16,7 +18,13 @@ export type Command<A extends ArgSpec, R> = ((ctx: CommandContext, ...args: Inpu
 export function defineCommand<const A extends ArgSpec, R>(name: string, args: A, run: (ctx: CommandContext, ...args: Outputs<A>) => R | Promise<R>): Command<A, Awaited<R>> {
   const fn = async (ctx: CommandContext, ...raw: unknown[]): Promise<Awaited<R>> => {
     const parsed = args.map(([argName, schema], i) => parseArgument(schema, argName, raw[i], name)) as Outputs<A>;
-    return await run(ctx, ...parsed);
+    try {
+      return await run(ctx, ...parsed);
+    } catch (e) {
+      // The store refuses what its transaction finds already done by another front end.
+      if (e instanceof BootstrapUnderWayError) throw new ApiError('conflict', e.message);
+      throw e;
+    }
   };
   return Object.assign(fn, { commandName: name, args }) as unknown as Command<A, Awaited<R>>;
 }

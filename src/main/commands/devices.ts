@@ -4,8 +4,7 @@ import { ApiError, type DeviceDetail, type DeviceItemView, type DeviceView, type
 import { API_ARGS } from '../../shared/api-args';
 import type { Device, DeviceItem } from '../../shared/model';
 import { Mac } from '../../shared/schemas';
-import { countExchanges } from '../store/exchange-filter';
-import { NO_PENDING_JOBS, pendingJobCounts } from '../store/job-queries';
+import { NO_PENDING_JOBS } from '../store';
 import { defineCommand } from './define';
 import { deviceOrThrow } from './jobs';
 import { maskDeviceItems } from './masking';
@@ -18,22 +17,22 @@ export function deviceView(d: Device, jobs: PendingJobCounts | undefined): Devic
 }
 
 export const listDevices = defineCommand('listDevices', API_ARGS.listDevices, (ctx): DeviceView[] => {
-  const counts = pendingJobCounts(ctx.store.db);
+  const counts = ctx.store.pendingJobCounts();
   return ctx.store.devices().map((d) => deviceView(d, counts.get(d.mac)));
 });
 
 export const getDevice = defineCommand('getDevice', API_ARGS.getDevice, (ctx, mac): DeviceDetail => {
   const { store } = ctx;
-  const device = deviceView(deviceOrThrow(ctx, mac), pendingJobCounts(store.db, mac).get(mac));
+  const device = deviceView(deviceOrThrow(ctx, mac), store.pendingJobCounts(mac).get(mac));
   const items: DeviceItemView[] = store.items(mac).map((i) => ({ ...itemView(i.name, i.index, i.value, i.status), updated: i.updated }));
   const traffic = store.exchanges({ mac, limit: DEVICE_TRAFFIC_LIMIT }).reverse();
-  return { device, items, traffic, trafficTotal: countExchanges(store.db, { device: mac }) };
+  return { device, items, traffic, trafficTotal: store.countExchanges({ device: mac }) };
 });
 
 export const revealDeviceItem = defineCommand('revealDeviceItem', API_ARGS.revealDeviceItem, (ctx, mac, name, index): string => {
   deviceOrThrow(ctx, mac);
   const item = ctx.store.items(mac).find((x) => x.name === name && x.index === index);
-  if (!item) throw new ApiError('not-found', `device ${mac} has no item ${name}${index === null ? '' : `[${index}]`}`);
+  if (!item) throw new ApiError('not-found', `device ${mac} has no item ${name}${index === null ? '' : `[${index}]`}: the list shows the items the phone last reported (read them again with a ReadAllItems job)`);
   if (isNotStored(item.name, item.value)) throw notStoredError(`device ${mac}`, item.name);
   return item.value;
 });

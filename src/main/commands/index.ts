@@ -12,5 +12,6 @@ export { bootstrap, bootstrapCandidates, bootstrapPinSheet, bootstrapStatus, for
 export { contactNow, devicesWithWaitingJobs } from './contact';
 export { exportCaCertificate, getSecureStatus, importCa, showCa } from './ca';
 export { setTlsProfile } from './settings';
+export { setUpstream, upstreamSetting } from './relay-setting';
 export { maskJob, maskProfile, jobSummary, shortValue } from './masking';
 export { BootstrapRuns } from './bootstrap-runs';

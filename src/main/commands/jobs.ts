@@ -6,14 +6,13 @@ import { ApiArgumentError, ApiError, type AddJobsResult, type JobList } from '..
 import { API_ARGS } from '../../shared/api-args';
 import type { Job } from '../../shared/model';
 import { maskUrlPasswords } from '../../shared/secrets';
-import { listJobsNewest } from '../store/job-queries';
 import type { CommandContext } from './context';
 import { defineCommand } from './define';
 import { API_WORDS, buildJob, CLI_WORDS, JobSpecError } from './job-spec';
 import { maskJob } from './masking';
 
 export const listJobs = defineCommand('listJobs', API_ARGS.listJobs, (ctx, filter): JobList => {
-  const { jobs, matched } = listJobsNewest(ctx.store.db, filter);
+  const { jobs, matched } = ctx.store.listJobs(filter);
   return { jobs: jobs.map(maskJob), matched };
 });
 
@@ -30,28 +29,23 @@ export const addJob = defineCommand('addJob', API_ARGS.addJob, (ctx, macs, spec)
   const { notes, ...job } = built;
   const now = Date.now();
   const { store } = ctx;
-  const jobs = store.db.transaction(() => macs.map((mac) => store.jobs.add({ mac, ...job, source: ctx.source }, now)))();
-  ctx.changed?.();
+  const jobs = store.addJobs(macs.map((mac) => ({ mac, ...job, source: ctx.source })), now);
   return { jobs: jobs.map(maskJob), notes };
 });
 
 export const cancelJob = defineCommand('cancelJob', API_ARGS.cancelJob, (ctx, id): Job => {
-  const { store } = ctx;
-  const job = store.jobs.get(id);
-  if (!job) throw new ApiError('not-found', `no job ${id}`);
-  const cancelled = store.db.transaction(() => {
-    if (!store.jobs.cancel(id, Date.now())) return false;
-    // A cancelled bootstrap leaves the phone in Default Mode: no longer "pending".
-    if (job.kind === 'Bootstrap' && store.device(job.mac)?.bootstrap === 'pending') store.updateDevice(job.mac, { bootstrap: 'failed' });
-    return true;
-  })();
+  const outcome = ctx.store.cancelJob(id, Date.now());
+  if (!outcome) throw new ApiError('not-found', `no job ${id}: see the job list (localdls job list, or the Jobs view) for the ids there are`);
+  const { job, cancelled } = outcome;
   if (!cancelled) throw new ApiError('conflict', `job ${id} is ${job.state}: only queued, sent or waiting-busy jobs can be cancelled`);
-  ctx.changed?.();
-  return maskJob(store.jobs.get(id)!);
+  return maskJob(job);
 });
+
+/** What to do about a MAC the service does not know. */
+export const NO_DEVICE_HINT = 'this service has not heard from that phone; check the MAC against localdls devices (or the Devices view), or point the phone at this service first';
 
 export function deviceOrThrow(ctx: CommandContext, mac: string, hint?: string) {
   const d = ctx.store.device(mac);
-  if (!d) throw new ApiError('not-found', `no device ${mac}${hint ? `: ${hint}` : ''}`);
+  if (!d) throw new ApiError('not-found', `no device ${mac}: ${hint ?? NO_DEVICE_HINT}`);
   return d;
 }

@@ -24,11 +24,7 @@ export function applyProfileTo(store: Store, profile: Profile, macs: readonly st
       return { mac, jobId: null, differs: 0, skipped: `profile ${profile.name} is for ${profile.deviceType}, the phone is ${device.deviceType ?? 'of unknown type'}` };
     }
     const diff = profileDiff(profile.items, store.jobs.overrides(mac), store.items(mac));
-    return store.db.transaction((): ProfileApplyOutcome => {
-      store.jobs.assignProfile(mac, profile.name);
-      if (diff.length === 0) return { mac, jobId: null, differs: 0 };
-      const job = store.jobs.add({ mac, kind: 'WriteItems', items: diff, source }, now);
-      return { mac, jobId: job.id, differs: diff.length };
-    })();
+    const job = store.assignProfile(mac, profile.name, diff, source, now);
+    return { mac, jobId: job?.id ?? null, differs: diff.length };
   });
 }

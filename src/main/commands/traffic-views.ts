@@ -3,13 +3,12 @@
  * values masked (one rule, shared/secrets.ts), the WPI items parsed, and the JSON and HAR exports.
  */
 import { STATUS_CODES } from 'node:http';
-import { XMLValidator } from 'fast-xml-parser';
 import packageJson from '../../../package.json';
-import { ApiError, type ItemView, type MessageView } from '../../shared/api';
+import { ApiError, type ItemView, type MessageView, type UpstreamView } from '../../shared/api';
 import type { Exchange } from '../../shared/model';
 import { isSecretItem, MASK, maskItemValue, maskSecretsInXml } from '../../shared/secrets';
 import { isNeverStored } from '../app/redact';
-import { parseDLSMessage, parseWorkpointMessage, type Item } from '../wpi';
+import { parseDLSMessage, parseWorkpointMessage, wellFormednessProblem, type Item } from '../wpi';
 
 /** Longest body text a view gets; exports carry everything. */
 export const VIEW_TEXT_LIMIT = 512 * 1024;
@@ -74,8 +73,7 @@ export function messageView(x: Exchange, side: 'request' | 'response'): MessageV
   const masked = isXml ? maskXml(full) : full;
   let xmlProblem: MessageView['xmlProblem'] = null;
   if (isXml) {
-    const result = XMLValidator.validate(full);
-    if (result !== true) xmlProblem = { line: result.err.line, column: result.err.col, message: result.err.msg };
+    xmlProblem = wellFormednessProblem(full);
   }
   const parsed = parsedItems(x, side);
   let startLine = '';
@@ -110,7 +108,10 @@ function exportedItems(x: Exchange, side: 'request' | 'response'): ItemView[] {
   return parsedItems(x, side).items.map((i) => itemView(i.name, i.index, i.value, i.status));
 }
 
-export function toJsonExport(exchanges: Exchange[]) {
+/** Relayed exchanges: the upstream's side (docs/relay.md), exported beside the phone's. */
+export type UpstreamOf = (id: number) => UpstreamView | undefined;
+
+export function toJsonExport(exchanges: Exchange[], upstreamOf: UpstreamOf = () => undefined) {
   return {
     generator: `LocalDLS ${packageJson.version}`,
     exported: new Date().toISOString(),
@@ -122,13 +123,14 @@ export function toJsonExport(exchanges: Exchange[]) {
         startedIso: new Date(x.started).toISOString(),
         request: { headers: requestHeaders, bytes: requestBody.length, body: bodyText(x, 'request'), items: exportedItems(x, 'request') },
         response: { headers: responseHeaders, bytes: responseBody.length, body: bodyText(x, 'response'), items: exportedItems(x, 'response') },
+        ...withUpstream(upstreamOf(x.id)),
       };
     }),
   };
 }
 
 /** HAR 1.2 with LocalDLS fields prefixed `_`; failed handshakes (no HTTP) go to `_tlsErrors`. */
-export function toHar(exchanges: Exchange[]) {
+export function toHar(exchanges: Exchange[], upstreamOf: UpstreamOf = () => undefined) {
   const harHeaders = (h: [string, string][]) => h.map(([name, value]) => ({ name, value }));
   const entries = exchanges.filter((x) => x.kind !== 'tls-failure').map((x) => {
     // contact-me is our own request to the phone's plain-HTTP port; everything else came to a listener.
@@ -167,6 +169,7 @@ export function toHar(exchanges: Exchange[]) {
         id: x.id, peer: `${x.peerAddress}:${x.peerPort}`, listener: x.listener, mac: x.mac, interactionId: x.interactionId,
         reason: x.reason, replyAction: x.replyAction, replyStatus: x.replyStatus, fragment: x.fragment, itemCount: x.itemCount,
         action: x.action, tlsProtocol: x.tlsProtocol, tlsCipher: x.tlsCipher, error: x.error, warning: x.warning,
+        ...withUpstream(upstreamOf(x.id)),
       },
     };
   });
@@ -183,4 +186,8 @@ export function toHar(exchanges: Exchange[]) {
       ...(tlsErrors.length ? { _tlsErrors: tlsErrors } : {}),
     },
   };
+}
+
+function withUpstream(u: UpstreamView | undefined): { upstream?: UpstreamView } {
+  return u ? { upstream: u } : {};
 }

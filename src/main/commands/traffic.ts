@@ -10,7 +10,6 @@ import type { Exchange, ExchangeSummary } from '../../shared/model';
 import { Id, Mac } from '../../shared/schemas';
 import { isLegacyProtocol } from '../net/tls-profile';
 import type { PurgeResult } from '../store';
-import { listExchanges as listFiltered, newestExchangeId } from '../store/exchange-filter';
 import type { CommandContext } from './context';
 import { defineCommand } from './define';
 import { isNotStored, messageView, notStoredError, parsedItems, toHar, toJsonExport } from './traffic-views';
@@ -23,11 +22,11 @@ const CHAIN_LIMIT = 500;
 
 function exchangeOrThrow(ctx: CommandContext, id: number): Exchange {
   const x = ctx.store.exchange(id);
-  if (!x) throw new ApiError('not-found', `no exchange ${id}`);
+  if (!x) throw new ApiError('not-found', `no exchange ${id}: it may have been purged by retention; list the ids there are with localdls traffic list (or the Traffic view)`);
   return x;
 }
 
-export const listExchanges = defineCommand('listExchanges', API_ARGS.listExchanges, (ctx, filter, page): ExchangeList => listFiltered(ctx.store.db, filter, page));
+export const listExchanges = defineCommand('listExchanges', API_ARGS.listExchanges, (ctx, filter, page): ExchangeList => ctx.store.listExchanges(filter, page));
 
 export const getExchange = defineCommand('getExchange', API_ARGS.getExchange, (ctx, id): ExchangeDetail => {
   const x = exchangeOrThrow(ctx, id);
@@ -39,6 +38,7 @@ export const getExchange = defineCommand('getExchange', API_ARGS.getExchange, (c
     request: messageView(x, 'request'),
     response: messageView(x, 'response'),
     tls: { protocol: x.tlsProtocol, cipher: x.tlsCipher, legacy: isLegacyProtocol(x.tlsProtocol) },
+    upstream: ctx.store.relay.of(id) ?? null,
     interaction,
     chain,
   };
@@ -46,7 +46,7 @@ export const getExchange = defineCommand('getExchange', API_ARGS.getExchange, (c
 
 export const revealExchangeItem = defineCommand('revealExchangeItem', API_ARGS.revealExchangeItem, (ctx, id, side, position): string => {
   const item = parsedItems(exchangeOrThrow(ctx, id), side).items[position];
-  if (!item) throw new ApiError('not-found', `exchange ${id} has no ${side} item at position ${position}`);
+  if (!item) throw new ApiError('not-found', `exchange ${id} has no ${side} item at position ${position}: positions count from 0 in the order the message lists its items`);
   if (isNotStored(item.name, item.value)) throw notStoredError(`exchange ${id}`, item.name);
   return item.value;
 });
@@ -61,11 +61,12 @@ export const exportExchanges = defineCommand('exportExchanges', API_ARGS.exportE
     exchanges.push(x);
   }
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  const content = format === 'har' ? JSON.stringify(toHar(exchanges), null, 2) : JSON.stringify(toJsonExport(exchanges), null, 2);
+  const upstreamOf = (id: number) => ctx.store.relay.of(id);
+  const content = format === 'har' ? JSON.stringify(toHar(exchanges, upstreamOf), null, 2) : JSON.stringify(toJsonExport(exchanges, upstreamOf), null, 2);
   return { filename: `localdls-exchanges-${stamp}.${format}`, mimeType: 'application/json', content, count: exchanges.length };
 });
 
-export const clearView = defineCommand('clearView', API_ARGS.clearView, (ctx): { throughId: number } => ({ throughId: newestExchangeId(ctx.store.db) }));
+export const clearView = defineCommand('clearView', API_ARGS.clearView, (ctx): { throughId: number } => ({ throughId: ctx.store.newestExchangeId() }));
 
 const RecentQuery = v.strictObject({
   mac: v.optional(Mac),

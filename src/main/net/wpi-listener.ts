@@ -33,6 +33,10 @@ export interface WpiRequest {
 
 export interface WpiResponse {
   status: number;
+  /** Reason phrase; absent = Node's standard one for the status (a relay passes the upstream's on). */
+  statusText?: string;
+  /** Send exactly these headers (a relay): no Date of our own is added. */
+  exactHeaders?: boolean;
   headers: [string, string][];
   body: Buffer;
 }
@@ -52,8 +56,8 @@ export interface HandshakeFailure {
 }
 
 export interface RequestHandler {
-  /** A well-formed HTTP request for the WPI path: parse, decide, record, answer. */
-  exchange(request: WpiRequest): WpiResponse;
+  /** A well-formed HTTP request for the WPI path: parse, decide, record, answer (a relay answers later). */
+  exchange(request: WpiRequest): WpiResponse | Promise<WpiResponse>;
   /** A request refused at the HTTP level (404, 405, 413): record it and say why. */
   refused(request: WpiRequest, status: number, reason: string): WpiResponse;
   /** A failed TLS handshake, already rate-limited: record it so a phone that cannot connect is seen. */
@@ -309,7 +313,9 @@ export class WpiListener {
       this.connections.delivered(tcpOf(socket));
       if (over) return;
       request.body = Buffer.concat(chunks, size);
-      this.send(res, this.guarded(() => this.options.handler.exchange(request)));
+      const answer = this.guarded(() => this.options.handler.exchange(request));
+      if (answer instanceof Promise) void answer.then((r) => this.sendLater(res, r), (e: unknown) => this.sendLater(res, this.internalError(e)));
+      else this.send(res, answer);
     });
     req.on('error', () => req.destroy());
   }
@@ -365,20 +371,36 @@ export class WpiListener {
   }
 
   /** Not recorded means not answered: the phone retries later rather than act on a lost exchange. */
-  private guarded(answer: () => WpiResponse): WpiResponse {
+  private guarded<R extends WpiResponse | Promise<WpiResponse>>(answer: () => R): R | WpiResponse {
     try {
       return answer();
     } catch (err) {
-      const reason = `internal error, exchange not recorded: ${err instanceof Error ? err.message : String(err)}`;
-      this.options.onError?.(new Error(reason));
-      return { status: 500, headers: [['Content-Type', 'text/plain; charset=utf-8']], body: Buffer.from(`${reason}\n`) };
+      return this.internalError(err);
+    }
+  }
+
+  private internalError(err: unknown): WpiResponse {
+    const reason = `internal error, exchange not recorded: ${err instanceof Error ? err.message : String(err)}`;
+    this.options.onError?.(new Error(reason));
+    return { status: 500, headers: [['Content-Type', 'text/plain; charset=utf-8']], body: Buffer.from(`${reason}\n`) };
+  }
+
+  /** An answer that came later (a relay): a header Node will not write ends the connection, never the process. */
+  private sendLater(res: ServerResponse, response: WpiResponse): void {
+    try {
+      this.send(res, response);
+    } catch (e) {
+      this.options.onError?.(new Error(`answer not sent: ${e instanceof Error ? e.message : String(e)}`));
+      res.destroy();
     }
   }
 
   private send(res: ServerResponse, response: WpiResponse): void {
     if (res.headersSent || res.destroyed) return;
     const headers = [...response.headers, ['Content-Length', String(response.body.length)]];
-    res.writeHead(response.status, headers.flat());
+    if (response.exactHeaders) res.sendDate = false;
+    if (response.statusText !== undefined) res.writeHead(response.status, response.statusText, headers.flat());
+    else res.writeHead(response.status, headers.flat());
     res.end(response.body);
   }
 }

@@ -26,7 +26,6 @@ export {
   listPkiFiles,
 } from './pki';
 export { type CaMaterial, checkCa, readCaImport } from './ca';
-export { type RevokedEntry } from './revocation';
 export { canonicalMac, parseMac, macFileStem, macUrn, normalizeSerial } from './identifiers';
 export {
   DLS_CLIENT_CERTIFICATE_PASSWORD,

@@ -15,7 +15,6 @@ import { type CaMaterial, checkCa, createLocalCa, readCaImport } from './ca';
 import { ensurePrivateDir, errorMessage, writeFileAtomic } from './fs-util';
 import { canonicalMac, macFileStem, macUrn, newSerialHex, normalizeSerial, parseMac } from './identifiers';
 import type { KeyProtector } from './key-protector';
-import { type RevokedEntry, RevocationList } from './revocation';
 import {
   DAY_MS,
   type Signer,
@@ -110,7 +109,6 @@ const SERVER_RENEW_BEFORE_MS = 30 * DAY_MS;
 
 export class Pki {
   private readonly pkiDir: string;
-  private readonly revocations: RevocationList;
   private readonly serverInFlight = new Map<string, Promise<SecureServerIdentity>>();
 
   private constructor(
@@ -120,7 +118,6 @@ export class Pki {
     private ca: LoadedCa,
   ) {
     this.pkiDir = join(dataDir, 'pki');
-    this.revocations = new RevocationList(join(this.pkiDir, 'revoked.json'));
   }
 
   /** Loads the CA of `dataDir`, creating one on first use (key generated off the event loop). */
@@ -282,7 +279,8 @@ export class Pki {
 
   /**
    * MAC and serial of a client certificate presented on the mutual-TLS port, or null when it is not
-   * a device certificate signed by this CA. Does not consult the revocation list (see isRevoked).
+   * a device certificate signed by this CA. Revocations are the store's (Store.isRevoked): they
+   * commit with the device change that causes them.
    */
   deviceIdentity(peer: PeerCertificate | DetailedPeerCertificate | null | undefined): DeviceIdentity | null {
     const raw = peer?.raw;
@@ -298,19 +296,6 @@ export class Pki {
     const cn = x509.subject.split('\n').find((l) => l.startsWith('CN='));
     const mac = cn === undefined ? null : parseMac(cn.slice(3));
     return mac === null ? null : { mac, serial: normalizeSerial(x509.serialNumber) };
-  }
-
-  /** Adds `serial` to pki/revoked.json; false when it was already there. */
-  revoke(serial: string): boolean {
-    return this.revocations.revoke(serial);
-  }
-
-  isRevoked(serial: string): boolean {
-    return this.revocations.isRevoked(serial);
-  }
-
-  revokedSerials(): RevokedEntry[] {
-    return this.revocations.list();
   }
 
   private usableCa(): LoadedCa {

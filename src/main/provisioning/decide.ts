@@ -44,8 +44,6 @@ export interface Decision {
   ends: string | null;
   /** Something a person should notice (shown in the traffic view); the exchange still succeeds. */
   warning?: string;
-  /** A client certificate serial to revoke once the exchange is recorded. */
-  revoke?: string;
 }
 
 /** A message the service cannot act on: answered with HTTP 400 (or 403 when refused by policy). */
@@ -139,7 +137,7 @@ function firstMessage(input: DecisionInput): Decision {
   const changes: Changes = { device: upsert, mergeItems: message.items, openInteraction: { reason: message.reason } };
   const jobChanges: JobChange[] = [];
   let jobs = [...input.jobs];
-  let revoke: string | undefined;
+  let revoke: Changes['revoke'];
   const secure = input.listener === 'secure';
   if (secure && input.clientIdentity?.mac !== mac) {
     throw new ProtocolError(`the client certificate is for ${input.clientIdentity?.mac ?? 'no device'}, but the message claims mac-addr ${mac}: refused`, 403);
@@ -162,7 +160,7 @@ function firstMessage(input: DecisionInput): Decision {
       jobChanges.push({ id: boot.id, state: 'done', finished: now, error: null });
       Object.assign(changes, { mode: 'secure', bootstrap: 'done', certSerial: presented });
       // Renewed: the certificate it had is no longer trusted.
-      if (device?.mode === 'secure' && device.certSerial) revoke = device.certSerial;
+      if (device?.mode === 'secure' && device.certSerial) revoke = { serial: device.certSerial, reason: `renewed: replaced by certificate ${presented}` };
       jobs = jobs.filter((j) => j.id !== boot.id);
     } else {
       const renewal = jobs.find((j) => j.kind === 'Bootstrap' && j.state === 'sent');
@@ -182,7 +180,8 @@ function firstMessage(input: DecisionInput): Decision {
     jobs = jobs.filter((j) => !(j.state === 'sent' && REBOOTING_KINDS.has(j.kind)));
   }
   if (jobChanges.length) changes.jobs = jobChanges;
-  const withRevoke = (d: Decision): Decision => (revoke ? { ...d, revoke } : d);
+  // The revocation commits with the exchange that makes the certificate obsolete.
+  const withRevoke = (d: Decision): Decision => (revoke ? { ...d, changes: { ...d.changes, revoke } } : d);
 
   const changed = itemValue(message.items, 'configuration-changed-flag') === 'true';
   // A known phone whose configuration is unchanged need not be read again (manual p.34).
@@ -307,9 +306,11 @@ function accepted(input: DecisionInput, current: ActiveJob, changes: Changes): D
           interaction.current = null;
           return {
             answer: cleanUp([{ name: 'cleanup-reason', value: 'wrong TAN from device' }]),
-            changes: { ...changes, state: 'idle', bootstrap: 'failed' },
+            changes: {
+              ...changes, state: 'idle', bootstrap: 'failed',
+              ...(input.clientIdentity ? { revoke: { serial: input.clientIdentity.serial, reason: 'wrong TAN: the PIN typed on the phone is not the one issued' } } : {}),
+            },
             ends: 'CleanUp',
-            ...(input.clientIdentity ? { revoke: input.clientIdentity.serial } : {}),
           };
         }
         Object.assign(jobChange, { state: 'done', finished: now, error: null });
@@ -463,8 +464,8 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
       const held = input.jobs.filter((j) => j.id !== job.id && (j.state === 'queued' || j.state === 'waiting-busy'));
       changes.jobs = [...(changes.jobs ?? []), ...held.map((j): JobChange => ({ id: j.id, state: 'cancelled', finished: now, error: 'cancelled: the phone left Secure Mode (factory reset), so this job would travel in clear text; add it again if it should' }))];
     }
-    const revoke = leaving && input.device?.certSerial ? { revoke: input.device.certSerial } : {};
-    return { answer, changes: { ...changes, state: 'idle' }, ends: job.kind, ...(warning ? { warning } : {}), ...revoke };
+    const revoke = leaving && input.device?.certSerial ? { revoke: { serial: input.device.certSerial, reason: 'factory reset: the phone left Secure Mode' } } : {};
+    return { answer, changes: { ...changes, state: 'idle', ...revoke }, ends: job.kind, ...(warning ? { warning } : {}) };
   }
   return { answer, changes: { ...changes, state: 'in-interaction' }, ends: null, ...(warning ? { warning } : {}) };
 }

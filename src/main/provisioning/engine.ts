@@ -31,8 +31,6 @@ export interface EngineOutput {
   setCookie: string | null;
   session: Session;
   warning?: string;
-  /** A client certificate serial to revoke once the exchange is recorded. */
-  revoke?: string;
   /**
    * Applies the exchange to the engine's memory (session table, the interaction's job state,
    * fragments held, nonces seen). Call it only once the store has committed the exchange: a
@@ -221,7 +219,6 @@ export class InteractionEngine {
       setCookie: isNew && !decision.ends ? sessionCookie(session) : null,
       session,
       ...(warnings ? { warning: warnings } : {}),
-      ...(decision.revoke ? { revoke: decision.revoke } : {}),
       apply: (committed) => {
         enter();
         if (committed.interactionId !== null) session.interactionId = committed.interactionId;

@@ -65,8 +65,9 @@ function openForWriting(dataDir: string, path: string, options: StoreOptions): O
     // this only takes effect before the first table exists.
     if ((db.pragma('user_version', { simple: true }) as number) === 0) db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
-    // FULL: an exchange whose answer went out is on disk even if the machine loses power.
-    db.pragma('synchronous = FULL');
+    // FULL: an exchange whose answer went out is on disk even if the machine loses power. Only
+    // benchmarks filling test data ask for less.
+    db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     db.pragma('foreign_keys = ON');
     migrate(db);
     return { db, notices };

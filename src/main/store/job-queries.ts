@@ -40,9 +40,15 @@ export function listJobsNewest(db: Database, filter: JobFilter): { jobs: Job[]; 
   return { jobs: rows.map(toJob), matched };
 }
 
-/** Jobs changed at or after `since` (ms), oldest change first, at most `limit`. */
-export function jobsChangedSince(db: Database, since: number, limit = 2000): Job[] {
-  return (db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE updated >= ? ORDER BY updated, id LIMIT ?`).all(since, limit) as Row[]).map(toJob);
+/** Every job changed at or after `since` (ms), oldest change first; no cap, so none is missed (read after another process commits). */
+export function jobsChangedSince(db: Database, since: number): Job[] {
+  return (db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE updated >= ? ORDER BY updated, id`).all(since) as Row[]).map(toJob);
+}
+
+/** These jobs as they are now. */
+export function jobsById(db: Database, ids: readonly number[]): Job[] {
+  if (ids.length === 0) return [];
+  return (db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`).all(JSON.stringify(ids)) as Row[]).map(toJob);
 }
 
 /** Waiting jobs per device (only devices that have any). */

@@ -3,6 +3,7 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { ItemResult, ItemValue, Job, JobKind, JobState, Profile } from '../../shared/model';
+import type { ChangeFeed } from './change-feed';
 
 export interface NewJob {
   mac: string;
@@ -89,7 +90,11 @@ function toProfile(r: ProfileRow): Profile {
 export class JobTables {
   private readonly st: Record<string, Statement>;
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    /** Told which jobs and devices each write touched (the live views); absent for one-shot readers. */
+    private readonly feed?: ChangeFeed,
+  ) {
     const p = (sql: string) => db.prepare(sql);
     this.st = {
       insert: p(`INSERT INTO jobs (mac, kind, items, expect, created, updated, source, secret, state, attempts, sent)
@@ -97,21 +102,23 @@ export class JobTables {
       get: p(`SELECT * FROM jobs WHERE id = ?`),
       secret: p(`SELECT secret FROM jobs WHERE id = ?`),
       pending: p(`SELECT * FROM jobs WHERE mac = ? AND state IN ('queued', 'waiting-busy', 'sent') ORDER BY id`),
-      update: p(`UPDATE jobs SET state = coalesce(@state, state), parts_done = coalesce(@partsDone, parts_done),
+      // A job the user cancelled stays cancelled: a late answer to a part already sent is recorded
+      // (parts, results) but does not make it done or failed.
+      update: p(`UPDATE jobs SET state = CASE WHEN state = 'cancelled' THEN state ELSE coalesce(@state, state) END, parts_done = coalesce(@partsDone, parts_done),
         attempts = attempts + @attempt, sent = coalesce(@sent, sent), finished = coalesce(@finished, finished),
         results = coalesce(@results, results),
-        error = CASE WHEN @setError THEN @error ELSE error END, updated = @at WHERE id = @id`),
+        error = CASE WHEN @setError THEN @error ELSE error END, updated = @at WHERE id = @id RETURNING id, mac`),
       requeueSent: p(`UPDATE jobs SET state = CASE WHEN attempts >= @maxAttempts THEN 'failed' ELSE 'queued' END,
         error = CASE WHEN attempts >= @maxAttempts THEN 'no answer from the phone after ' || attempts || ' attempts' ELSE 'the phone did not answer; will send again' END,
         finished = CASE WHEN attempts >= @maxAttempts THEN @at ELSE finished END, updated = @at
-        WHERE (@mac IS NULL OR mac = @mac) AND state = 'sent' AND ${IN_FLIGHT}`),
+        WHERE (@mac IS NULL OR mac = @mac) AND state = 'sent' AND ${IN_FLIGHT} RETURNING id, mac`),
       inFlight: p(`SELECT count(*) AS n, coalesce(sum(attempts >= @maxAttempts), 0) AS failing FROM jobs WHERE state = 'sent' AND ${IN_FLIGHT}`),
       awaitingReturn: p(`SELECT count(*) AS n FROM jobs WHERE state = 'sent' AND NOT (${IN_FLIGHT})`),
       overdue: p(`UPDATE jobs SET state = 'failed', finished = @at, updated = @at,
         error = CASE WHEN kind = 'FileDeployment' THEN 'the phone sent no status report within ' || @minutes || ' minutes after the FileDeployment was sent'
           ELSE 'the phone did not come back within ' || @minutes || ' minutes after the ' || kind || ' was sent' END
-        WHERE state = 'sent' AND kind = @kind AND sent < @before`),
-      cancel: p(`UPDATE jobs SET state = 'cancelled', finished = @at, updated = @at, error = 'cancelled by the user' WHERE id = @id AND state IN ('queued', 'waiting-busy', 'sent')`),
+        WHERE state = 'sent' AND kind = @kind AND sent < @before RETURNING id, mac`),
+      cancel: p(`UPDATE jobs SET state = 'cancelled', finished = @at, updated = @at, error = @why WHERE id = @id AND state IN ('queued', 'waiting-busy', 'sent') RETURNING id, mac`),
       pendingDevices: p(`SELECT d.mac, d.contact_me_uri AS contactMeUri, d.last_contact_me AS lastContactMe, d.last_address AS lastAddress, d.mode, d.state,
           sum(j.state = 'queued') AS queued, sum(j.state = 'waiting-busy') AS waitingBusy, min(j.updated) AS oldestUpdate
         FROM jobs j JOIN devices d ON d.mac = j.mac WHERE j.state IN ('queued', 'waiting-busy') GROUP BY d.mac ORDER BY d.mac`),
@@ -133,12 +140,19 @@ export class JobTables {
       this.st.insert!.run({ mac: job.mac, kind: job.kind, items: JSON.stringify(job.items), expect: job.expect ? JSON.stringify(job.expect) : null, at, source: job.source ?? null, sent: job.sentAt ?? null, secret: job.secret ?? null })
         .lastInsertRowid,
     );
+    this.feed?.job(id, job.mac);
     return this.get(id)!;
   }
 
   get(id: number): Job | undefined {
     const r = this.st.get!.get(id) as JobRow | undefined;
     return r && toJob(r);
+  }
+
+  /** Tells the feed which jobs a write changed; returns how many. */
+  private touched(rows: unknown[]): number {
+    for (const r of rows as { id: number; mac: string }[]) this.feed?.job(r.id, r.mac);
+    return rows.length;
   }
 
   /** The sealed secret of a job (bootstrap), or undefined. */
@@ -162,11 +176,11 @@ export class JobTables {
 
   apply(change: JobChange, at: number): void {
     const results = change.results ? [...(this.get(change.id)?.results ?? []), ...change.results] : null;
-    this.st.update!.run({
+    this.touched(this.st.update!.all({
       id: change.id, state: change.state ?? null, partsDone: change.partsDone ?? null, attempt: change.attempt ? 1 : 0,
       sent: change.sent ?? null, finished: change.finished ?? null, results: results ? JSON.stringify(results) : null,
       setError: change.error !== undefined ? 1 : 0, error: change.error ?? null, at,
-    });
+    }));
   }
 
   /**
@@ -174,7 +188,7 @@ export class JobTables {
    * next time, up to `maxAttempts`, then fail it.
    */
   requeueSent(mac: string | null, at: number, maxAttempts = MAX_ATTEMPTS): void {
-    this.st.requeueSent!.run({ mac, at, maxAttempts });
+    this.touched(this.st.requeueSent!.all({ mac, at, maxAttempts }));
   }
 
   /** Jobs sent in an interaction whose reply was never matched, and how many of them used up their attempts. */
@@ -194,12 +208,12 @@ export class JobTables {
    */
   failOverdueReturns(at: number, limits: ReturnLimits = RETURN_LIMITS): number {
     let n = 0;
-    for (const [kind, ms] of Object.entries(limits)) n += this.st.overdue!.run({ at, kind, before: at - ms, minutes: String(Math.round(ms / 60_000)) }).changes;
+    for (const [kind, ms] of Object.entries(limits)) n += this.touched(this.st.overdue!.all({ at, kind, before: at - ms, minutes: String(Math.round(ms / 60_000)) }));
     return n;
   }
 
-  cancel(id: number, at: number): boolean {
-    return this.st.cancel!.run({ id, at }).changes === 1;
+  cancel(id: number, at: number, why = 'cancelled by the user'): boolean {
+    return this.touched(this.st.cancel!.all({ id, at, why })) === 1;
   }
 
   pendingDevices(): PendingDevice[] {
@@ -208,6 +222,7 @@ export class JobTables {
 
   contactMeSent(mac: string, at: number): void {
     this.st.setContactMe!.run({ mac, at });
+    this.feed?.device(mac);
   }
 
   setProfile(p: Omit<Profile, 'created' | 'updated'>, at: number): Profile {
@@ -230,6 +245,7 @@ export class JobTables {
 
   assignProfile(mac: string, profile: string | null): void {
     this.st.assign!.run({ mac, profile });
+    this.feed?.device(mac);
   }
 
   overrides(mac: string): ItemValue[] {

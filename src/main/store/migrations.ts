@@ -143,7 +143,38 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX exchanges_errors ON exchanges (id)
     WHERE (kind = 'tls-failure' OR error IS NOT NULL OR http_status >= 400 OR reply_status IN ('failed', 'busy'));
   `,
-  // 5: failed contact-me requests per device (store/contact-failures.ts): how many in a row, the last error and when.
+  // 5: revoked client certificates live in the database (they were pki/revoked.json), so a
+  // revocation commits together with the device change that causes it.
+  `
+  CREATE TABLE revocations (
+    serial     TEXT PRIMARY KEY,     -- upper-case hex, minimal (normalizeSerial)
+    mac        TEXT,
+    revoked_at INTEGER NOT NULL,
+    reason     TEXT NOT NULL
+  );
+  `,
+  // 6: relay mode (docs/relay.md): the upstream DLS's side of a relayed exchange, apart from the
+  // phone's side kept in exchanges (timing, TLS, its status or why it gave none).
+  `
+  CREATE TABLE upstream_exchanges (
+    exchange_id  INTEGER PRIMARY KEY REFERENCES exchanges(id) ON DELETE CASCADE,
+    url          TEXT NOT NULL,
+    started      INTEGER NOT NULL,
+    connected    INTEGER,              -- TLS handshake done; NULL when a keep-alive connection was reused
+    first_byte   INTEGER,
+    ended        INTEGER NOT NULL,
+    http_status  INTEGER,              -- NULL: no answer (see error)
+    reused       INTEGER NOT NULL DEFAULT 0,
+    tls_protocol TEXT,
+    tls_cipher   TEXT,
+    fingerprint  TEXT,                 -- SHA-256 of the upstream's certificate
+    subject      TEXT,
+    trusted_by   TEXT CHECK (trusted_by IN ('ca', 'fingerprint')),
+    failure      TEXT CHECK (failure IN ('unreachable', 'timeout', 'certificate', 'too-large', 'protocol', 'not-relayed')),
+    error        TEXT
+  );
+  `,
+  // 7: failed contact-me requests per device (store/contact-failures.ts): how many in a row, the last error and when.
   `
   ALTER TABLE devices ADD COLUMN contact_failures INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE devices ADD COLUMN last_contact_error TEXT;

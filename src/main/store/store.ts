@@ -1,14 +1,24 @@
 /**
- * The SQLite store (better-sqlite3, WAL). The only module that writes SQL. Each phone exchange is
- * committed together with the device changes it caused, in one transaction.
+ * The SQLite store (better-sqlite3, WAL). The only module that writes SQL, and the only holder of
+ * the database: callers get operations, each with its own transaction, never the handle. Each
+ * phone exchange is committed together with the device changes it caused, in one transaction; a
+ * user action (queue jobs, cancel, bootstrap, forget) is one operation, checked and written
+ * atomically even when the CLI and the UI act at once. Writes are announced on the change feed.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import type { Device, DeviceItem, Exchange, ExchangeSummary, Interaction, ListenerKind } from '../../shared/model';
+import type { ExchangeFilter, ExchangeList, ExchangePage, JobFilter, PendingJobCounts } from '../../shared/api';
+import type { Device, DeviceItem, Exchange, ExchangeSummary, Interaction, ItemValue, Job, ListenerKind } from '../../shared/model';
 import type { Item } from '../wpi';
+import { ChangeFeed, type ChangeListener } from './change-feed';
 import { openDatabase } from './data-dir';
+import { countExchanges, deviceCount, listExchanges, newestExchangeId } from './exchange-filter';
 import { SUMMARY_COLUMNS, toExchange, toSummary, type ExchangeRow } from './exchange-rows';
 import { ContactFailures, contactFailureFields, type ContactFailureRow } from './contact-failures';
-import { JobTables, type JobChange, type NewJob, type ReturnLimits } from './jobs';
+import { jobsById, jobsChangedSince, listJobsNewest, pendingJobCounts } from './job-queries';
+import { JobTables, PENDING_STATES, type JobChange, type NewJob, type ReturnLimits } from './jobs';
+import { importRevocationFile, RevocationTable, type Revocation } from './revocations';
+import { RelayRows } from './relay-rows';
+import type { UpstreamView } from '../../shared/api';
 
 export interface StoreOptions {
   /** Path to a better_sqlite3.node built for the running runtime (the Electron app passes its own). */
@@ -16,6 +26,8 @@ export interface StoreOptions {
   readonly?: boolean;
   /** Run PRAGMA quick_check before using the database and refuse a damaged one (the service's start). */
   integrityCheck?: boolean;
+  /** Durability of commits; FULL unless a benchmark filling test data asks for less. */
+  synchronous?: 'FULL' | 'NORMAL' | 'OFF';
 }
 
 /** An exchange as the listener saw it, before it gets an id. */
@@ -48,6 +60,32 @@ export interface Changes {
   mode?: Device['mode'];
   bootstrap?: Device['bootstrap'];
   certSerial?: string | null;
+  /** A client certificate serial revoked by this exchange (factory reset, renewal), with the device change. */
+  revoke?: { serial: string; reason: string };
+}
+
+/** A second bootstrap (or undo) of a phone while one is under way: refused, whoever asked. */
+export class BootstrapUnderWayError extends Error {
+  constructor(readonly job: Job) {
+    super(`${job.mac} has a bootstrap under way (job ${job.id}, ${job.state}): cancel that job first to start again`);
+  }
+}
+
+/** Pending jobs that make a phone "bootstrap under way": its bootstrap, or the factory reset that undoes one. */
+export function isBootstrapJob(job: Pick<Job, 'kind' | 'source'>): boolean {
+  return job.kind === 'Bootstrap' || job.source === 'bootstrap:undo';
+}
+
+/** What a store's connection runs with (the start checks, the tests). */
+export interface StoreDiagnostics {
+  schemaVersion: number;
+  journalMode: string;
+  synchronous: number;
+  autoVacuum: number;
+  pageCount: number;
+  /** PRAGMA integrity_check ("ok") and foreign_key_check rows, when asked for (slow on big files). */
+  integrity?: string;
+  foreignKeyViolations?: number;
 }
 
 export interface DeviceUpsert {
@@ -112,13 +150,18 @@ export interface ExchangeQuery {
 }
 
 export class Store {
-  readonly db: Database;
+  private readonly db: Database;
   /** Jobs, profiles, overrides. Undefined on a read-only store opened before migration 2. */
   readonly jobs: JobTables;
   readonly contactFailures: ContactFailures;
+  /** Relay mode: the upstream's side of relayed exchanges. */
+  readonly relay: RelayRows;
   /** What opening the data folder changed or wants said (modes narrowed, a read-only copy); `serve` prints it. */
   readonly notices: string[];
   private readonly st: Record<string, Statement>;
+  private readonly feed: ChangeFeed;
+  /** Null on a read-only store opened before migration 5. */
+  private readonly revocations: RevocationTable | null;
 
   constructor(
     readonly dataDir: string,
@@ -128,8 +171,24 @@ export class Store {
     this.db = opened.db;
     this.notices = opened.notices;
     this.st = this.prepare();
-    this.jobs = new JobTables(this.db);
-    this.contactFailures = new ContactFailures(this.db);
+    this.feed = new ChangeFeed(this.db);
+    this.jobs = new JobTables(this.db, this.feed);
+    this.relay = new RelayRows(this.db);
+    this.contactFailures = new ContactFailures(this.db, this.feed);
+    const hasRevocations = this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'revocations'`).get() !== undefined;
+    this.revocations = hasRevocations ? new RevocationTable(this.db) : null;
+    if (this.revocations && !options.readonly) {
+      const imported = importRevocationFile(dataDir, this.revocations, this.db);
+      if (imported > 0) this.notices.push(`moved ${imported} revoked certificate serial(s) from pki/revoked.json into the database (the file is kept as revoked.json.imported)`);
+    }
+  }
+
+  /**
+   * Announces the jobs and devices written from now on (coalesced, once per event-loop turn), and
+   * commits made by other processes. Returns the unsubscribe function.
+   */
+  onChange(listener: ChangeListener, externalCheckMs?: number): () => void {
+    return this.feed.subscribe(listener, externalCheckMs);
   }
 
   private prepare(): Record<string, Statement> {
@@ -150,9 +209,16 @@ export class Store {
       getSetting: p(`SELECT value FROM settings WHERE name = ?`),
       setSetting: p(`INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`),
       setState: p(`UPDATE devices SET state = @state WHERE mac = @mac`),
-      deleteItems: p(`DELETE FROM items WHERE mac = ?`),
-      deleteItem: p(`DELETE FROM items WHERE mac = @mac AND name = @name AND idx IS @idx`),
-      insertItem: p(`INSERT INTO items (mac, name, idx, value, status, updated) VALUES (@mac, @name, @idx, @value, @status, @at)`),
+      // Items are written as a diff, one statement per batch: an item whose value and status are
+      // unchanged is not written (its `updated` stays when it last changed). Each batch is a JSON
+      // array of [name, index, value, status].
+      upsertItems: p(`INSERT INTO items (mac, name, idx, value, status, updated)
+          SELECT @mac, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, @at FROM json_each(@items) AS j WHERE true
+        ON CONFLICT (mac, name, ifnull(idx, -1)) DO UPDATE SET value = excluded.value, status = excluded.status, updated = excluded.updated
+          WHERE value IS NOT excluded.value OR status IS NOT excluded.status`),
+      // ReadAllItems: what the phone no longer reports goes. char(31) cannot occur in an XML name.
+      deleteItemsNotIn: p(`DELETE FROM items WHERE mac = @mac AND (name || char(31) || ifnull(idx, -1))
+        NOT IN (SELECT (j.value ->> 0) || char(31) || ifnull(j.value ->> 1, -1) FROM json_each(@items) AS j)`),
       openInteraction: p(`INSERT INTO interactions (mac, peer, listener, reason, started) VALUES (@mac, @peer, @listener, @reason, @at)`),
       endInteraction: p(`UPDATE interactions SET ended = @at, end_reason = @why, mac = coalesce(mac, @mac) WHERE id = @id AND ended IS NULL`),
       insertExchange: p(`INSERT INTO exchanges (kind, started, ended, listener, local_port, peer_address, peer_port, tls_protocol, tls_cipher,
@@ -189,11 +255,8 @@ export class Store {
         // A contact-me that failed is not a contact: the phone was not heard from.
         this.st.touchDevice!.run({ mac, at, lastAddress: record.peerAddress });
       }
-      if (mac && changes.replaceItems) {
-        this.st.deleteItems!.run(mac);
-        this.writeItems(mac, changes.replaceItems, at);
-      }
-      if (mac && changes.mergeItems) this.writeItems(mac, changes.mergeItems, at);
+      if (mac && changes.replaceItems) this.writeItems(mac, changes.replaceItems, at, true);
+      if (mac && changes.mergeItems) this.writeItems(mac, changes.mergeItems, at, false);
       if (mac && changes.state) this.st.setState!.run({ mac, state: changes.state });
       if (mac && record.tlsProtocol) this.st.setTls!.run({ mac, protocol: record.tlsProtocol });
       if (mac && changes.assignProfile) this.jobs.assignProfile(mac, changes.assignProfile);
@@ -203,6 +266,8 @@ export class Store {
           setSerial: changes.certSerial !== undefined ? 1 : 0, serial: changes.certSerial ?? null,
         });
       }
+      if (changes.revoke) this.revocationTable().revoke(changes.revoke.serial, mac ?? null, at, changes.revoke.reason);
+      if (mac) this.feed.device(mac);
       for (const change of changes.jobs ?? []) this.jobs.apply(change, at);
       const newJobIds = (changes.newJobs ?? []).map((j) => this.jobs.add(j, at).id);
 
@@ -232,12 +297,24 @@ export class Store {
     })();
   }
 
-  private writeItems(mac: string, items: readonly Item[], at: number): void {
-    for (const item of items) {
-      const row = { mac, name: item.name, idx: item.index ?? null, value: item.value, status: item.status ?? null, at };
-      this.st.deleteItem!.run(row);
-      this.st.insertItem!.run(row);
-    }
+  /** A relayed exchange: the phone's side as commit() records it, and the upstream's side, in one transaction. */
+  commitRelayed(record: ExchangeRecord, changes: Changes, interactionId: number | null, upstream: UpstreamView): CommitResult {
+    return this.db.transaction((): CommitResult => {
+      const result = this.commit(record, changes, interactionId);
+      this.relay.insert(result.exchangeId, upstream);
+      return result;
+    })();
+  }
+
+  /** Upserts what changed; with `replace`, also deletes what the set no longer holds. Later duplicates win. */
+  private writeItems(mac: string, items: readonly Item[], at: number, replace: boolean): void {
+    // One row per name and index, the last one named: an item named twice is written once, so an
+    // item that ends as it was keeps its time.
+    const rows = new Map<string, unknown[]>();
+    for (const i of items) rows.set(`${i.name}\u001f${i.index ?? ''}`, [i.name, i.index ?? null, i.value, i.status ?? null]);
+    const json = JSON.stringify([...rows.values()]);
+    if (replace) this.st.deleteItemsNotIn!.run({ mac, items: json });
+    if (items.length > 0) this.st.upsertItems!.run({ mac, items: json, at });
   }
 
   /**
@@ -256,6 +333,7 @@ export class Store {
   /** An interaction of this device ended without CleanUp: idle again, its unanswered jobs queued again. */
   private releaseDevice(mac: string, at: number): void {
     this.st.setState!.run({ mac, state: 'idle' });
+    this.feed.device(mac);
     this.jobs.requeueSent(mac, at);
   }
 
@@ -272,6 +350,7 @@ export class Store {
       const { n: jobs, failing: failed } = this.jobs.inFlight();
       this.jobs.requeueSent(null, at);
       const requeued = jobs - failed;
+      this.feed.everything();
       return { interactions, devices, jobs, requeued, failed, awaitingReturn: this.jobs.awaitingReturn() };
     })();
   }
@@ -320,6 +399,157 @@ export class Store {
 
   exchangeCount(): number {
     return (this.db.prepare('SELECT count(*) AS n FROM exchanges').get() as { n: number }).n;
+  }
+
+  /** One page of the traffic list (the UI, `traffic list`), with counts unless told not to. */
+  listExchanges(filter: ExchangeFilter, page: ExchangePage): ExchangeList {
+    return listExchanges(this.db, filter, page);
+  }
+
+  countExchanges(filter: ExchangeFilter): number {
+    return countExchanges(this.db, filter);
+  }
+
+  /** The id of the newest exchange, 0 when there is none. */
+  newestExchangeId(): number {
+    return newestExchangeId(this.db);
+  }
+
+  deviceCount(): number {
+    return deviceCount(this.db);
+  }
+
+  // --- jobs: the operations of the command layer, each one transaction --------------------------
+
+  /** Matching jobs, newest first, and how many match in all. */
+  listJobs(filter: JobFilter): { jobs: Job[]; matched: number } {
+    return listJobsNewest(this.db, filter);
+  }
+
+  /** Every job changed at or after `since` (ms), oldest change first. */
+  jobsChangedSince(since: number): Job[] {
+    return jobsChangedSince(this.db, since);
+  }
+
+  /** These jobs as they are now (missing ids are left out). */
+  jobsById(ids: Iterable<number>): Job[] {
+    return jobsById(this.db, [...ids]);
+  }
+
+  /** Waiting jobs per device (only devices that have any), for one device or all. */
+  pendingJobCounts(mac?: string): Map<string, PendingJobCounts> {
+    return pendingJobCounts(this.db, mac);
+  }
+
+  /** Queues the same kind of job for several phones: all of them or none. */
+  addJobs(jobs: readonly NewJob[], at: number): Job[] {
+    return this.db.transaction(() => jobs.map((job) => this.jobs.add(job, at)))();
+  }
+
+  /** The pending bootstrap (or undo) of a phone, if one is under way. */
+  bootstrapUnderWay(mac: string): Job | undefined {
+    return this.jobs.list({ mac, states: PENDING_STATES }).find(isBootstrapJob);
+  }
+
+  /**
+   * Queues a phone's bootstrap (or its undo) and marks the device: refused with
+   * BootstrapUnderWayError when one is already under way. Checked inside the write transaction
+   * (BEGIN IMMEDIATE), so two front ends asking at once get one job, not two. A refused bootstrap's
+   * certificate (`issuedSerial`) is revoked in the same transaction: it was never handed out.
+   */
+  queueBootstrap(job: NewJob, at: number, issuedSerial?: string): Job {
+    const outcome = this.db
+      .transaction((): { job: Job } | { refused: Job } => {
+        const under = this.bootstrapUnderWay(job.mac);
+        if (under) {
+          if (issuedSerial) this.revocationTable().revoke(issuedSerial, job.mac, at, `issued for a bootstrap refused: job ${under.id} was already under way`);
+          return { refused: under };
+        }
+        const added = this.jobs.add(job, at);
+        if (job.kind === 'Bootstrap') this.setSecure(job.mac, { bootstrap: 'pending' });
+        return { job: added };
+      })
+      .immediate();
+    if ('refused' in outcome) throw new BootstrapUnderWayError(outcome.refused);
+    return outcome.job;
+  }
+
+  /**
+   * Cancels a job still waiting for its phone; a cancelled bootstrap leaves the phone in Default
+   * Mode, so it is no longer "pending". Returns the job as it is now, `cancelled: false` when it
+   * had already finished (or undefined when there is no such job).
+   */
+  cancelJob(id: number, at: number): { job: Job; cancelled: boolean } | undefined {
+    return this.db
+      .transaction(() => {
+        const job = this.jobs.get(id);
+        if (!job) return undefined;
+        if (!this.jobs.cancel(id, at)) return { job, cancelled: false };
+        if (job.kind === 'Bootstrap' && this.device(job.mac)?.bootstrap === 'pending') this.setSecure(job.mac, { bootstrap: 'failed' });
+        return { job: this.jobs.get(id)!, cancelled: true };
+      })
+      .immediate();
+  }
+
+  /** Assigns a profile to a device and queues the WriteItems of what differs (none when nothing does). */
+  assignProfile(mac: string, profile: string, diff: readonly ItemValue[], source: string, at: number): Job | null {
+    return this.db.transaction(() => {
+      this.jobs.assignProfile(mac, profile);
+      return diff.length === 0 ? null : this.jobs.add({ mac, kind: 'WriteItems', items: [...diff], source }, at);
+    })();
+  }
+
+  // --- Secure Mode: device certificates and their revocation ---------------------------------
+
+  private revocationTable(): RevocationTable {
+    if (!this.revocations) throw new Error(`the database in ${this.dataDir} predates revocations (schema 5): open it writable once to upgrade it`);
+    return this.revocations;
+  }
+
+  /** Whether a client certificate serial was revoked (by this or any other process). */
+  isRevoked(serial: string): boolean {
+    return this.revocations?.isRevoked(serial) ?? false;
+  }
+
+  revokedCertificates(): Revocation[] {
+    return this.revocations?.list() ?? [];
+  }
+
+  /** Revokes a serial that belongs to no device change (a certificate issued and then abandoned); false when it already was. */
+  revoke(serial: string, mac: string | null, reason: string, at = Date.now()): boolean {
+    return this.revocationTable().revoke(serial, mac, at, reason);
+  }
+
+  /**
+   * The phone was reset by hand: its certificate is revoked and it is accepted on the Default-Mode
+   * port again, in one transaction. Returns the revoked serial (null when it had none).
+   */
+  forgetCertificate(mac: string, at: number): string | null {
+    return this.db
+      .transaction(() => {
+        const serial = this.device(mac)?.certSerial ?? null;
+        if (serial) this.revocationTable().revoke(serial, mac, at, 'forgotten: the phone was reset by hand');
+        this.setSecure(mac, { mode: 'default', bootstrap: null, certSerial: null });
+        // What was queued for the secure phone (an undo, a renewal, passwords) would now go out in
+        // clear text on the Default-Mode port to whoever claims its MAC first: cancelled, as after
+        // a factory reset over the secure channel.
+        for (const job of this.jobs.pending(mac)) this.jobs.cancel(job.id, at, 'cancelled: the phone was forgotten (reset by hand), so this job would travel in clear text; add it again if it should');
+        return serial;
+      })
+      .immediate();
+  }
+
+  /** The pragmas this connection runs with; with `full`, also the integrity checks. */
+  diagnostics(full = false): StoreDiagnostics {
+    const pragma = (name: string) => this.db.pragma(name, { simple: true });
+    return {
+      schemaVersion: pragma('user_version') as number,
+      journalMode: String(pragma('journal_mode')),
+      synchronous: pragma('synchronous') as number,
+      autoVacuum: pragma('auto_vacuum') as number,
+      pageCount: pragma('page_count') as number,
+      ...(full ? { integrity: String(pragma('integrity_check')), foreignKeyViolations: (this.db.pragma('foreign_key_check') as unknown[]).length } : {}),
+    };
   }
 
   /**
@@ -373,15 +603,16 @@ export class Store {
     this.st.setSetting!.run(name, value);
   }
 
-  /** Changes a device outside any exchange (bootstrap queued, certificate revoked, …). */
-  updateDevice(mac: string, changes: Pick<Changes, 'mode' | 'bootstrap' | 'certSerial'>): void {
+  private setSecure(mac: string, changes: Pick<Changes, 'mode' | 'bootstrap' | 'certSerial'>): void {
     this.st.setSecure!.run({
       mac, mode: changes.mode ?? null, setBootstrap: changes.bootstrap !== undefined ? 1 : 0, bootstrap: changes.bootstrap ?? null,
       setSerial: changes.certSerial !== undefined ? 1 : 0, serial: changes.certSerial ?? null,
     });
+    this.feed.device(mac);
   }
 
   close(): void {
+    this.feed.stop();
     if (this.db.open) this.db.close();
   }
 }

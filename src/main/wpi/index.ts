@@ -5,3 +5,4 @@ export { buildDLSMessage, buildWorkpointMessage } from './build';
 export { splitItems, type SplitLimits } from './fragment';
 export { itemGroup } from './groups';
 export { normalizeMac } from './mac';
+export { wellFormednessProblem } from './xml';

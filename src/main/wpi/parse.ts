@@ -14,7 +14,7 @@ import {
   type ReasonForContact,
   type WorkpointMessage,
 } from './types';
-import { decodeUtf8, parseXml, unescapeXml, type XmlNode } from './xml';
+import { decodeUtf8, parseXml, type XmlNode } from './xml';
 
 /** Printable ASCII without XML specials, so the nonce can be echoed byte for byte. */
 const NONCE = /^[\x21-\x7e]{1,256}$/;
@@ -60,6 +60,7 @@ function rootMessage(input: Uint8Array | string, rootName: string): XmlNode {
   const source = typeof input === 'string' ? input : decodeUtf8(input);
   if (source.trim() === '') throw new WpiError('empty', 'empty body: expected a WPI XML message');
   const doc = parseXml(source);
+
   const roots = Object.keys(doc);
   if (roots.length !== 1 || roots[0] !== rootName) {
     throw new WpiError('wrong-root', `root element is ${clip(roots.join(', ') || 'none')}, expected ${rootName}`);
@@ -70,9 +71,14 @@ function rootMessage(input: Uint8Array | string, rootName: string): XmlNode {
   return message;
 }
 
+/**
+ * The nonce as the XML says it (a reference to an ordinary character is that character, as in the
+ * phone's own parser, which compares the echoed value): printable ASCII without XML specials, so
+ * what we echo needs no escaping and reads back as the same value.
+ */
 function nonceOf(a: Record<string, string>): string {
   const nonce = a.nonce;
-  if (nonce === undefined || nonce === '') throw new WpiError('no-nonce', 'Message has no nonce');
+  if (nonce === undefined || nonce.trim() === '') throw new WpiError('no-nonce', 'Message has no nonce');
   if (!NONCE.test(nonce) || NONCE_FORBIDDEN.test(nonce)) {
     throw new WpiError('bad-nonce', 'nonce must be 1-256 printable ASCII characters without XML specials');
   }
@@ -123,15 +129,14 @@ function isNode(v: unknown): v is XmlNode {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Attribute values with entities resolved; the nonce stays as sent so it is echoed byte for byte. */
+/** Attribute values, references resolved by the parser. */
 function attrs(node: XmlNode): Record<string, string> {
-  const raw = node['@'] ?? {};
-  return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, k === 'nonce' ? v : unescapeXml(v)]));
+  return node['@'] ?? {};
 }
 
 function text(node: XmlNode): string {
   const t = node['#text'];
-  return typeof t === 'string' ? unescapeXml(t).trim() : '';
+  return typeof t === 'string' ? t : '';
 }
 
 function clip(s: string): string {

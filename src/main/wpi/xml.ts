@@ -1,31 +1,23 @@
 /**
- * The XML layer shared by both directions: strict pre-checks, fast-xml-parser with entity
- * processing off, and escaping for what we build. No I/O.
+ * The XML layer shared by both directions: strict pre-checks, one strict parse, and escaping for
+ * what we build. No I/O.
+ *
+ * One pass (saxes, a conforming non-validating parser) both checks that a message is well-formed
+ * and builds its tree: there is no separate validation pass. Entities and character references are
+ * resolved by the parser (only the five predefined ones exist: a DTD is refused before parsing, so
+ * nothing is ever expanded); CDATA stays as written; attribute values are normalised as XML says
+ * (a literal newline or tab becomes a space).
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { SaxesParser, type SaxesAttributeNS, type SaxesTagPlain } from 'saxes';
 import { WpiError } from './errors';
 
 /** WPI documents are four levels deep; anything far deeper is hostile. */
 const MAX_DEPTH = 16;
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  attributesGroupName: '@',
-  removeNSPrefix: true,
-  processEntities: false,
-  htmlEntities: false,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: true,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  textNodeName: '#text',
-  alwaysCreateTextNode: true,
-  isArray: (name) => name === 'Item',
-  maxNestedTags: MAX_DEPTH,
-});
-
+/**
+ * An element: its attributes under '@' and its text under '#text' (names without namespace
+ * prefix), its children by name; `Item` is always a list, any other name repeated becomes one.
+ */
 export type XmlNode = { '#text'?: string; '@'?: Record<string, string> } & Record<string, unknown>;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
@@ -40,55 +32,90 @@ export function decodeUtf8(bytes: Uint8Array): string {
   }
 }
 
+const localName = (name: string): string => name.slice(name.indexOf(':') + 1);
+
 /** Parses one XML document into a tree; refuses DTDs (no entity expansion, ever). */
 export function parseXml(text: string): Record<string, unknown> {
   if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) {
     throw new WpiError('doctype', 'DOCTYPE or entity declarations are not allowed');
   }
-  const valid = XMLValidator.validate(text);
-  if (valid !== true) {
-    throw new WpiError('not-xml', `not well-formed XML: ${brief(valid.err.msg)} (line ${valid.err.line})`);
-  }
+  // Nodes without a prototype: an element called __proto__ or constructor is just a name.
+  const doc: XmlNode = Object.create(null) as XmlNode;
+  // Open elements, root first, each with the text gathered so far.
+  const stack: { node: XmlNode; text: string }[] = [{ node: doc, text: '' }];
+  // XML 1.0 whatever the declaration says: 1.1 would let C0 controls in through references,
+  // and the phones' parsers (and our WriteItems) are 1.0.
+  const parser = new SaxesParser({ xmlns: false, position: true, defaultXMLVersion: '1.0', forceXMLVersion: true });
+  let failure: WpiError | null = null;
+  parser.on('error', (err) => {
+    failure ??= new WpiError('not-xml', `not well-formed XML: ${brief(err.message.replace(/^(?:[^:]*:)?\d+:\d+: /, ''))} (line ${parser.line})`);
+    throw failure; // stop at the first error: the rest of a broken message is not worth reading
+  });
+  parser.on('opentag', (tag: SaxesTagPlain | { name: string; attributes: Record<string, string | SaxesAttributeNS> }) => {
+    if (stack.length > MAX_DEPTH) {
+      failure = new WpiError('too-deep', `XML nested deeper than ${MAX_DEPTH} levels`);
+      throw failure;
+    }
+    const node: XmlNode = Object.create(null) as XmlNode;
+    const attributes: Record<string, string> = Object.create(null) as Record<string, string>;
+    let any = false;
+    for (const [name, value] of Object.entries(tag.attributes)) {
+      if (name === 'xmlns' || name.startsWith('xmlns:')) continue;
+      attributes[localName(name)] = typeof value === 'string' ? value : value.value;
+      any = true;
+    }
+    if (any) node['@'] = attributes;
+    const parent = stack[stack.length - 1]!.node;
+    const name = localName(tag.name);
+    const existing = parent[name];
+    // Appended in place: a message may hold thousands of Items (a copy per Item would be quadratic).
+    if (Array.isArray(existing)) (existing as XmlNode[]).push(node);
+    else if (name === 'Item') parent[name] = [node];
+    else parent[name] = existing === undefined ? node : [existing, node];
+    stack.push({ node, text: '' });
+  });
+  parser.on('text', (t) => {
+    if (stack.length > 1) stack[stack.length - 1]!.text += t;
+  });
+  parser.on('cdata', (t) => {
+    if (stack.length > 1) stack[stack.length - 1]!.text += t;
+  });
+  parser.on('closetag', () => {
+    const open = stack.pop()!;
+    open.node['#text'] = open.text.trim();
+  });
   try {
-    return parser.parse(text) as Record<string, unknown>;
+    parser.write(text).close();
   } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
-    if (/nested/i.test(msg)) throw new WpiError('too-deep', `XML nested deeper than ${MAX_DEPTH} levels`);
-    throw new WpiError('not-xml', `not well-formed XML: ${brief(msg)}`);
+    if (failure) throw failure;
+    throw new WpiError('not-xml', `not well-formed XML: ${brief(err instanceof Error ? err.message : String(err))}`);
   }
+  return doc;
+}
+
+/** Where a text is not well-formed XML, as the service's parser sees it (the inspector shows it); null when it is. */
+export function wellFormednessProblem(text: string): { line: number; column: number; message: string } | null {
+  const parser = new SaxesParser({ xmlns: false, position: true, defaultXMLVersion: '1.0', forceXMLVersion: true });
+  let problem: { line: number; column: number; message: string } | null = null;
+  parser.on('error', (err) => {
+    problem ??= { line: parser.line, column: parser.column, message: brief(err.message.replace(/^(?:[^:]*:)?\d+:\d+: /, '')) };
+    throw err;
+  });
+  try {
+    parser.write(text).close();
+  } catch {
+    // the first problem is recorded
+  }
+  return problem;
 }
 
 /**
- * The validator's messages quote the offending input (a tag name, or the whole stack of open tags
+ * The parser's messages quote the offending input (a tag name, or the whole stack of open tags
  * when nesting is hostile): one short line, so a refusal is never larger than what it refuses.
  */
 function brief(msg: string): string {
   const line = msg.replace(/\s+/g, ' ').trim();
   return line.length > 160 ? `${line.slice(0, /[\ud800-\udbff]/.test(line[159]!) ? 159 : 160)}…` : line;
-}
-
-const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-
-/**
- * Resolves the five predefined entities and character references; nothing else is expanded. A
- * reference to something that is not an XML character (NUL and other C0 controls, surrogate
- * halves, U+FFFE/U+FFFF, beyond U+10FFFF) stays as written rather than put a lone surrogate or a
- * control character into a value.
- */
-export function unescapeXml(raw: string): string {
-  if (!raw.includes('&')) return raw;
-  return raw.replace(/&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|amp|lt|gt|quot|apos);/g, (whole, ref: string) => {
-    if (ref.startsWith('#')) {
-      const code = ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
-      return isXmlChar(code) ? String.fromCodePoint(code) : whole;
-    }
-    return NAMED[ref] ?? whole;
-  });
-}
-
-/** The Char production of XML 1.0 (§2.2). */
-function isXmlChar(code: number): boolean {
-  return code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
 }
 
 /** A carriage return is written as a reference: XML parsers turn a literal one into a line feed. */

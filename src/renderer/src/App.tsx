@@ -17,6 +17,7 @@ import { DevicePage } from './devices/DevicePage';
 import { DevicesView } from './devices/DevicesView';
 import { LANGUAGES, setLanguage, type Language } from './i18n';
 import { JobsView } from './jobs/JobsView';
+import { RelayBanner } from './relay/RelayBanner';
 import { href, useRoute } from './lib/route';
 import { SetupView } from './status/SetupView';
 import { StatusBar } from './status/StatusBar';
@@ -125,6 +126,7 @@ export function App({ api, onConnection }: AppProps) {
             <Preferences />
           </div>
         </header>
+        <RelayBanner relay={status.value?.relay} />
         {connection.state === 'refused' ? (
           <div className="note note-error refused" role="alert" data-testid="connection-refused">
             <strong>{t('connection.refusedTitle')}</strong>

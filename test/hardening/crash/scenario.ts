@@ -11,7 +11,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { Store, type RecoveryReport } from '../../../src/main/store';
+import { Store, type RecoveryReport, type StoreDiagnostics } from '../../../src/main/store';
+import { openRawDb, withRawDb } from '../../support/raw-db';
 import { ipAt, macAt } from '../../../src/phone';
 import type { StormLine } from './storm';
 
@@ -157,10 +158,10 @@ type Sent = Map<string, Extract<StormLine, { e: 'sent' }>>;
 function check(dataDir: string, sent: Sent, answered: string[]): StoreCheck {
   // Opening as a writer recovers the WAL the killed process left, as the next `serve` would.
   const store = new Store(dataDir);
+  const db = openRawDb(dataDir);
   try {
-    const integrity = String(store.db.pragma('integrity_check', { simple: true }));
-    const foreignKeyViolations = (store.db.pragma('foreign_key_check') as unknown[]).length;
-    const stored = new Set((store.db.prepare(`SELECT nonce FROM exchanges WHERE kind = 'wpi' AND http_status = 200 AND nonce IS NOT NULL`).all() as { nonce: string }[]).map((r) => r.nonce));
+    const { integrity, foreignKeyViolations } = store.diagnostics(true) as Required<StoreDiagnostics>;
+    const stored = new Set((db.prepare(`SELECT nonce FROM exchanges WHERE kind = 'wpi' AND http_status = 200 AND nonce IS NOT NULL`).all() as { nonce: string }[]).map((r) => r.nonce));
     const jobs = store.jobs.list({ limit: 100_000 });
     const counts: JobCounts = { done: 0, queued: 0, sent: 0, waitingBusy: 0, failed: 0, cancelled: 0 };
     for (const j of jobs) {
@@ -169,7 +170,7 @@ function check(dataDir: string, sent: Sent, answered: string[]): StoreCheck {
     }
     // A job is done only by the phone's accepted reply: the exchange that finished it (same device,
     // same time) must be a reply-to <kind> accepted, and that message must be one a phone sent.
-    const finishing = store.db.prepare(`SELECT nonce, reply_action AS action, reply_status AS status FROM exchanges WHERE kind = 'wpi' AND mac = ? AND started = ?`);
+    const finishing = db.prepare(`SELECT nonce, reply_action AS action, reply_status AS status FROM exchanges WHERE kind = 'wpi' AND mac = ? AND started = ?`);
     const doneWithoutConfirmation = jobs
       .filter((j) => j.state === 'done')
       .filter((j) => {
@@ -182,6 +183,7 @@ function check(dataDir: string, sent: Sent, answered: string[]): StoreCheck {
       .map((j) => j.id);
     return { integrity, foreignKeyViolations, answeredButMissing: answered.filter((n) => !stored.has(n)), answered200: answered.length, jobs: counts, doneWithoutConfirmation };
   } finally {
+    db.close();
     store.close();
   }
 }
@@ -191,7 +193,7 @@ function restartState(dataDir: string, recovered: RecoveryFacts | null): AfterRe
   try {
     const jobs: JobCounts = { done: 0, queued: 0, sent: 0, waitingBusy: 0, failed: 0, cancelled: 0 };
     for (const j of store.jobs.list({ limit: 100_000 })) jobs[(j.state === 'waiting-busy' ? 'waitingBusy' : j.state) as keyof JobCounts]++;
-    const count = (sql: string) => (store.db.prepare(sql).get() as { n: number }).n;
+    const count = (sql: string) => withRawDb(dataDir, (db) => (db.prepare(sql).get() as { n: number }).n);
     return {
       recovered,
       jobs,

@@ -194,6 +194,7 @@ export class WsApiClient implements LocalDlsApi {
   getBootstrapRun: LocalDlsApi['getBootstrapRun'] = (runId) => this.call('getBootstrapRun', [runId]);
   bootstrapPinSheet: LocalDlsApi['bootstrapPinSheet'] = (runId, format) => this.call('bootstrapPinSheet', [runId, format]);
   setTlsProfile: LocalDlsApi['setTlsProfile'] = (listener, profile) => this.call('setTlsProfile', [listener, profile]);
+  setUpstream: LocalDlsApi['setUpstream'] = (setting) => this.call('setUpstream', [setting]);
   onExchanges: LocalDlsApi['onExchanges'] = (l) => this.on('exchanges', l);
   onDevicesChanged: LocalDlsApi['onDevicesChanged'] = (l) => this.on('devicesChanged', l);
   onStatus: LocalDlsApi['onStatus'] = (l) => this.on('status', l);

@@ -9,6 +9,7 @@ import { CopyButton } from '../common/CopyButton';
 import { colonHex, option43, plainHex } from '../lib/option43';
 import { listenerLabel } from './StatusBar';
 import { TlsSettings } from './TlsSetting';
+import { RelaySetting } from '../relay/RelaySetting';
 
 /** Addresses a phone can use for a listener bound to `host`. */
 export function reachableAddresses(listener: ListenerStatus, addresses: HostAddress[]): HostAddress[] {
@@ -58,6 +59,7 @@ export function SetupView({ status }: { status: ServiceStatus | null }) {
       </section>
 
       <TlsSettings listeners={status.listeners} />
+      <RelaySetting status={status} />
 
       <section className="card">
         <h2>{t('setup.addresses')}</h2>

@@ -12,8 +12,9 @@ import { ItemTable, type ItemRow } from '../common/ItemTable';
 import { clockTime, dateTime, duration } from '../lib/format';
 import { deviceHref } from '../lib/route';
 import { MessagePanel } from './MessagePanel';
+import { UpstreamPanel } from '../relay/UpstreamPanel';
 
-type Tab = 'messages' | 'items' | 'headers' | 'tls' | 'chain';
+type Tab = 'messages' | 'items' | 'headers' | 'tls' | 'upstream' | 'chain';
 
 export interface DetailPaneProps {
   id: number;
@@ -107,6 +108,7 @@ export function DetailPane({ id, onJump, onExport, exportCount }: DetailPaneProp
     ['items', t('detail.tabs.items', { count: detail.request.items.length + detail.response.items.length })],
     ['headers', t('detail.tabs.headers')],
     ['tls', t('detail.tabs.tls')],
+    ...(detail.upstream ? ([['upstream', t('detail.tabs.upstream')]] as [Tab, string][]) : []),
     ['chain', detail.chain.length ? t('detail.tabs.chainCount', { count: detail.chain.length }) : t('detail.tabs.chain')],
   ];
 
@@ -150,7 +152,7 @@ export function DetailPane({ id, onJump, onExport, exportCount }: DetailPaneProp
                 {t('detail.phoneMessage', { count: detail.request.items.length })}
               </button>
               <button type="button" role="tab" aria-selected={side === 'response'} className={side === 'response' ? 'on' : ''} onClick={() => setSide('response')}>
-                {t('detail.ourAnswer', { count: detail.response.items.length })}
+                {detail.upstream ? t('detail.dlsAnswer', { count: detail.response.items.length }) : t('detail.ourAnswer', { count: detail.response.items.length })}
               </button>
             </div>
             <ItemTable
@@ -190,6 +192,7 @@ export function DetailPane({ id, onJump, onExport, exportCount }: DetailPaneProp
             ) : null}
           </dl>
         ) : null}
+        {tab === 'upstream' && detail.upstream ? <UpstreamPanel upstream={detail.upstream} /> : null}
         {tab === 'chain' ? <Chain detail={detail} onJump={onJump} /> : null}
       </div>
     </div>

@@ -1,0 +1,355 @@
+/**
+ * Relay mode (docs/relay.md): the counterpart of exchange-handler.ts when LocalDLS stands in front
+ * of a site's existing DLS. Each phone request is passed on to the upstream as it came, and the
+ * upstream's answer goes back to the phone unchanged (status, headers, body byte for byte). Both
+ * are recorded like LocalDLS's own traffic, with the upstream's timing and TLS kept apart.
+ *
+ * What passes is read, never acted on: the bodies are parsed leniently (a body that does not
+ * parse is still relayed, and recorded raw with a warning) to fill the inspector's columns, the
+ * interactions and the device inventory. No job is queued, sent or changed, and no item rewritten.
+ */
+import type { EventEmitter } from 'node:events';
+import type { UpstreamView } from '../../shared/api';
+import { normalizeMac } from '../../shared/mac';
+import type { ExchangeSummary } from '../../shared/model';
+import { peerKey } from '../net/peer-address';
+import { UpstreamError, type UpstreamAnswer, type UpstreamClient } from '../net/upstream-client';
+import type { HandshakeFailure, RequestHandler, WpiRequest, WpiResponse } from '../net/wpi-listener';
+import type { Changes, DeviceUpsert, ExchangeRecord, Store } from '../store';
+import { parseDLSMessage, parseWorkpointMessage, type DLSMessage, type Item, type WorkpointMessage } from '../wpi';
+import type { ExchangeEvents, ExchangeHandler } from './exchange-handler';
+import { redactForStorage, redactItemsForStorage } from './redact';
+
+/** Why a Secure-Mode phone cannot be relayed: said in handshake records, refusals, docs and UI. */
+export const SECURE_MODE_NOT_RELAYED =
+  'Secure Mode cannot be relayed: the phone trusts only its DLS\'s CA and holds a client certificate for that DLS, so LocalDLS can neither pass as the DLS nor present the phone\'s certificate to it. Point Secure-Mode phones at the DLS directly';
+
+/** An interaction seen passing: the phone, its device and what the DLS last asked it to write. */
+interface Track {
+  interactionId: number | null;
+  mac: string | null;
+  peer: string;
+  cookie: string | null;
+  lastSeen: number;
+  /** Items of the DLS's last WriteItems, learnt once the phone accepts them. */
+  written: Item[] | null;
+}
+
+/** Phone-side inventory items copied into the device record (as decide() does for own traffic). */
+const DEVICE_FIELDS: [keyof Omit<DeviceUpsert, 'mac' | 'lastAddress'>, string][] = [
+  ['e164', 'e164'],
+  ['deviceType', 'device-type'],
+  ['softwareVersion', 'software-version'],
+  ['partNumber', 'part-number'],
+  ['contactMeUri', 'contact-me-uri'],
+];
+
+/** Answers after which a phone sends nothing more in this interaction. */
+const ENDING_ACTIONS = new Set(['CleanUp', 'Restart']);
+
+export interface RelayOptions {
+  /** An interaction with no message for this long is closed as expired (ms). */
+  idleMs?: number;
+  /** Interactions followed at once; beyond, the oldest is forgotten (closed as expired). */
+  maxTracks?: number;
+}
+
+export class RelayHandler implements RequestHandler {
+  /** Interactions followed, least recently used first (re-added on each message). */
+  private readonly tracks = new Set<Track>();
+  /** By the upstream's session cookie: how a reply-to finds its interaction, also behind NAT. */
+  private readonly byCookie = new Map<string, Track>();
+  /** The latest interaction per client address: the fallback for a reply-to without a known cookie. */
+  private readonly byPeer = new Map<string, Track>();
+  /** Per device: a phone that starts over abandons its own earlier interaction, never another phone's. */
+  private readonly byMac = new Map<string, Track>();
+  private readonly idleMs: number;
+  private readonly maxTracks: number;
+
+  constructor(
+    private readonly store: Store,
+    readonly upstream: UpstreamClient,
+    /** Records refusals and failed handshakes exactly as for own traffic, and owns the exchange events. */
+    private readonly own: ExchangeHandler,
+    options: RelayOptions = {},
+    private readonly now: () => number = Date.now,
+  ) {
+    this.idleMs = options.idleMs ?? 120_000;
+    this.maxTracks = options.maxTracks ?? 10_000;
+  }
+
+  private get events(): EventEmitter<ExchangeEvents> {
+    return this.own.events;
+  }
+
+  async exchange(request: WpiRequest): Promise<WpiResponse> {
+    if (request.listener === 'secure') return this.notRelayed(request);
+    const phone = lenient(() => parseWorkpointMessage(request.body));
+    let answer: UpstreamAnswer;
+    try {
+      answer = await this.upstream.forward({ method: request.method, path: request.path, headers: request.headers, body: request.body });
+    } catch (e) {
+      if (!(e instanceof UpstreamError)) throw e;
+      return this.failed(request, phone, e);
+    }
+    const response: WpiResponse = { status: answer.status, statusText: answer.statusText, exactHeaders: true, headers: answer.headers, body: answer.body };
+    const dls = answer.status === 200 ? lenient(() => parseDLSMessage(answer.body)) : { value: null, problem: null };
+    const learnt = this.learn(request, phone.value, dls.value, answer.headers);
+    const warnings = [
+      phone.problem && `the phone's message is not WPI as LocalDLS reads it (${phone.problem}); relayed as it was`,
+      dls.problem && `the upstream's answer is not a DLSMessage as LocalDLS reads it (${dls.problem}); relayed as it was`,
+      learnt.warning,
+    ].filter(Boolean);
+    const record = this.record(request, response, phone.value, {
+      mac: learnt.mac,
+      action: dls.value?.action ?? null,
+      error: answer.status >= 400 ? `the upstream answered HTTP ${answer.status}${answer.statusText ? ` ${answer.statusText}` : ''}` : null,
+      warning: warnings.length ? warnings.join('; ') : null,
+    });
+    const upstream: UpstreamView = {
+      url: this.upstream.origin, ...timingOf(answer.timing), httpStatus: answer.status, reused: answer.reused,
+      tlsProtocol: answer.tls.protocol, tlsCipher: answer.tls.cipher, fingerprint: answer.tls.fingerprint, subject: answer.tls.subject,
+      trustedBy: answer.tls.trustedBy, failure: null, error: null,
+    };
+    this.commit(record, learnt.changes, learnt.interactionId, upstream, learnt.after);
+    return response;
+  }
+
+  refused(request: WpiRequest, status: number, reason: string): WpiResponse {
+    return this.own.refused(request, status, reason);
+  }
+
+  /** A phone trying mutual TLS on the relay's secure port ends here, recorded with the reason it cannot work. */
+  handshakeFailed(f: HandshakeFailure): void {
+    this.own.handshakeFailed(f.listener === 'secure' ? { ...f, hint: [f.hint, SECURE_MODE_NOT_RELAYED].filter(Boolean).join('; ') } : f);
+  }
+
+  /** Closes interactions whose phone went silent (as the engine's session sweep does for own traffic). */
+  sweep(now: number): void {
+    const gone = [...this.tracks].filter((t) => now - t.lastSeen > this.idleMs);
+    this.expire(gone, now);
+  }
+
+  private expire(tracks: Track[], now: number): void {
+    if (tracks.length === 0) return;
+    for (const t of tracks) this.forget(t);
+    const ids = tracks.flatMap((t) => (t.interactionId === null ? [] : [t.interactionId]));
+    const macs = tracks.flatMap((t) => (t.mac === null ? [] : [t.mac]));
+    this.store.expireInteractions(ids, macs, now);
+  }
+
+  /** A request on the secure port reached HTTP (the phone took our certificate): refused, and said why. */
+  private notRelayed(request: WpiRequest): WpiResponse {
+    const reason = `${SECURE_MODE_NOT_RELAYED}.`;
+    const response: WpiResponse = { status: 502, headers: [['Content-Type', 'text/plain; charset=utf-8']], body: Buffer.from(`${reason}\n`, 'utf8') };
+    const phone = lenient(() => parseWorkpointMessage(request.body));
+    const at = this.now();
+    const record = this.record(request, response, phone.value, { action: null, error: reason, warning: null });
+    this.commit(record, {}, null, emptyUpstream(this.upstream.origin, at, 'not-relayed', reason));
+    return response;
+  }
+
+  /** The upstream gave no answer: the phone gets 502/504 at once, with the reason in one line. */
+  private failed(request: WpiRequest, phone: Lenient<WorkpointMessage>, e: UpstreamError): WpiResponse {
+    const response: WpiResponse = { status: e.status, headers: [['Content-Type', 'text/plain; charset=utf-8']], body: Buffer.from(`${e.message}\n`, 'utf8') };
+    const track = this.trackOf(request, phone.value);
+    // The interaction cannot go on without its DLS; a new one opens with the phone's next attempt.
+    const changes: Changes = track?.interactionId != null && phone.value?.reason === 'reply-to' ? { endInteraction: `the upstream failed: ${e.failure}`, ...(track.mac ? { state: 'idle' as const } : {}) } : {};
+    if (track && changes.endInteraction) this.forget(track);
+    const record = this.record(request, response, phone.value, { action: null, error: e.message, warning: phone.problem ? `the phone's message is not WPI as LocalDLS reads it (${phone.problem})` : null });
+    if (track?.mac && changes.endInteraction) record.mac = track.mac;
+    const upstream: UpstreamView = {
+      ...emptyUpstream(this.upstream.origin, e.timing.started, e.failure, e.message),
+      ...timingOf({ ...e.timing, ended: e.timing.ended || this.now() }),
+      ...(e.tls ? { tlsProtocol: e.tls.protocol, tlsCipher: e.tls.cipher, fingerprint: e.tls.fingerprint, subject: e.tls.subject, trustedBy: e.tls.trustedBy } : {}),
+    };
+    this.commit(record, changes, changes.endInteraction ? track!.interactionId : null, upstream);
+    return response;
+  }
+
+  /**
+   * What the exchange tells about interactions and devices. A message with a reason other than
+   * reply-to opens an interaction; reply-to continues the one of its session cookie, else of its
+   * address; CleanUp or Restart ends it. The device is the phone's mac-addr, or the interaction's.
+   */
+  private learn(request: WpiRequest, phone: WorkpointMessage | null, dls: DLSMessage | null, answerHeaders: [string, string][]) {
+    const changes: Changes = {};
+    let warning: string | null = null;
+    let track = this.trackOf(request, phone);
+    const opens = phone !== null && phone.reason !== 'reply-to';
+    // An opening message's track is the same phone's earlier interaction (found by its MAC).
+    if (opens) {
+      if (track) {
+        changes.abandon = [{ interactionId: track.interactionId, mac: track.mac, why: 'the phone started a new interaction' }];
+        this.forget(track);
+      }
+      track = null;
+      changes.openInteraction = { reason: phone.reason };
+    }
+    const named = phone ? macNamed(phone.items) : null;
+    let mac = track?.mac ?? null;
+    if (named === '') warning = 'the message names more than one MAC, or one that is not a MAC address: inventory not updated';
+    else if (named && mac && named !== mac) warning = `the message names mac-addr ${named}, but its interaction belongs to ${mac}: inventory not updated`;
+    else if (named) mac = named;
+    const trusted = warning === null && mac !== null && phone !== null;
+    if (trusted) {
+      const device: DeviceUpsert = { mac: mac!, lastAddress: request.peerAddress };
+      for (const [field, item] of DEVICE_FIELDS) {
+        const value = phone.items.find((i) => i.name === item && i.value !== '' && !i.status)?.value;
+        if (value !== undefined) device[field] = value;
+      }
+      changes.device = device;
+      const reported = phone.items.filter((i) => !i.status && !(i.name === 'mac-addr'));
+      const accepted = phone.reason === 'reply-to' && phone.action === 'WriteItems' && phone.status === 'accepted' && track?.written ? acceptedWrites(track.written, phone.items) : [];
+      const merge = [...accepted, ...reported];
+      if (merge.length) changes.mergeItems = merge;
+    } else if (mac !== null) {
+      changes.device = { mac, lastAddress: request.peerAddress };
+    }
+    const ends = dls !== null && ENDING_ACTIONS.has(dls.action);
+    if (ends && (track || opens)) changes.endInteraction = dls.action;
+    if (mac !== null && trusted) changes.state = ends || !(track || opens) ? 'idle' : 'in-interaction';
+    if (warning !== null) delete changes.device;
+    const recordMac = warning !== null ? (track?.mac ?? null) : mac;
+    const cookie = cookieKey(answerHeaders, 'set-cookie');
+    const interactionId = track?.interactionId ?? null;
+    const existing = track;
+    const after = (result: { interactionId: number | null }) => {
+      if (ends) {
+        if (existing) this.forget(existing);
+        return;
+      }
+      const t: Track | null = existing ?? (opens ? { interactionId: result.interactionId, mac, peer: peerKey(request.peerAddress), cookie: null, lastSeen: 0, written: null } : null);
+      if (!t) return;
+      if (t.mac === null && trusted) t.mac = mac;
+      t.lastSeen = this.now();
+      t.written = dls?.action === 'WriteItems' ? dls.items : dls?.action === 'GetNextFragment' ? t.written : null;
+      this.remember(t, cookie);
+    };
+    return { changes, interactionId, warning, after, mac: recordMac };
+  }
+
+  private trackOf(request: WpiRequest, phone: WorkpointMessage | null): Track | null {
+    if (phone !== null && phone.reason !== 'reply-to') {
+      const named = macNamed(phone.items);
+      return named ? (this.byMac.get(named) ?? null) : null;
+    }
+    const cookie = cookieKey(request.headers, 'cookie');
+    return (cookie ? this.byCookie.get(cookie) : undefined) ?? this.byPeer.get(peerKey(request.peerAddress)) ?? null;
+  }
+
+  private remember(t: Track, cookie: string | null): void {
+    if (cookie && t.cookie !== cookie) {
+      if (t.cookie) this.byCookie.delete(t.cookie);
+      t.cookie = cookie;
+    }
+    // Re-added so that the set stays in order of last use: the oldest goes first when full.
+    this.tracks.delete(t);
+    this.tracks.add(t);
+    this.byPeer.set(t.peer, t);
+    if (t.cookie) this.byCookie.set(t.cookie, t);
+    if (t.mac) this.byMac.set(t.mac, t);
+    if (this.tracks.size > this.maxTracks) {
+      const oldest = this.tracks.values().next().value as Track;
+      this.expire([oldest], this.now());
+    }
+  }
+
+  private forget(t: Track): void {
+    this.tracks.delete(t);
+    if (this.byPeer.get(t.peer) === t) this.byPeer.delete(t.peer);
+    if (t.cookie && this.byCookie.get(t.cookie) === t) this.byCookie.delete(t.cookie);
+    if (t.mac && this.byMac.get(t.mac) === t) this.byMac.delete(t.mac);
+  }
+
+  private record(request: WpiRequest, response: WpiResponse, phone: WorkpointMessage | null, parsed: { mac?: string | null; action: string | null; error: string | null; warning: string | null }): ExchangeRecord {
+    return {
+      kind: 'wpi',
+      started: request.started,
+      ended: Math.max(this.now(), request.started),
+      listener: request.listener,
+      localPort: request.localPort,
+      peerAddress: request.peerAddress,
+      peerPort: request.peerPort,
+      tlsProtocol: request.tlsProtocol,
+      tlsCipher: request.tlsCipher,
+      method: request.method,
+      path: request.path,
+      httpStatus: response.status,
+      requestHeaders: request.headers,
+      requestBody: redactForStorage(request.body),
+      responseHeaders: response.headers,
+      responseBody: redactForStorage(response.body),
+      reason: phone?.reason ?? null,
+      replyAction: phone?.action ?? null,
+      replyStatus: phone?.status ?? null,
+      nonce: phone?.nonce ?? null,
+      fragment: phone?.fragment ?? null,
+      itemCount: phone?.items.length ?? 0,
+      ...parsed,
+      mac: parsed.mac ?? null,
+    };
+  }
+
+  private commit(record: ExchangeRecord, changes: Changes, interactionId: number | null, upstream: UpstreamView, after?: (r: { interactionId: number | null }) => void): void {
+    const stored: Changes = { ...changes, ...(changes.mergeItems ? { mergeItems: redactItemsForStorage(changes.mergeItems) } : {}) };
+    const result = this.store.commitRelayed(record, stored, interactionId, upstream);
+    after?.(result);
+    const { requestHeaders: _rh, requestBody, responseHeaders: _sh, responseBody, ...summary } = record;
+    const event: ExchangeSummary = {
+      ...summary,
+      id: result.exchangeId,
+      mac: changes.device?.mac ?? record.mac,
+      interactionId: result.interactionId,
+      requestBytes: requestBody.length,
+      responseBytes: responseBody.length,
+    };
+    this.events.emit('exchange', event);
+  }
+}
+
+type Lenient<T> = { value: T | null; problem: string | null };
+
+function lenient<T>(parse: () => T): Lenient<T> {
+  try {
+    return { value: parse(), problem: null };
+  } catch (e) {
+    return { value: null, problem: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/** The one MAC a message names; null when none, '' when one is not a MAC or two differ. */
+function macNamed(items: readonly Item[]): string | null {
+  let found: string | null = null;
+  for (const item of items) {
+    if (item.name !== 'mac-addr' || item.value === '') continue;
+    const mac = normalizeMac(item.value);
+    if (!mac || (found !== null && found !== mac)) return '';
+    found = mac;
+  }
+  return found;
+}
+
+/** The DLS's written items the phone did not flag with a status in its accepted reply (manual p.26). */
+function acceptedWrites(written: readonly Item[], reply: readonly Item[]): Item[] {
+  const flagged = new Set(reply.filter((i) => i.status).map((i) => `${i.name}|${i.index ?? ''}`));
+  return written.filter((i) => !flagged.has(`${i.name}|${i.index ?? ''}`)).map(({ name, index, value }) => ({ name, value, ...(index !== undefined ? { index } : {}) }));
+}
+
+/** First `name=value` of a Cookie / Set-Cookie header: phones echo the cookie with its attributes attached. */
+function cookieKey(headers: readonly [string, string][], header: 'cookie' | 'set-cookie'): string | null {
+  const value = headers.find(([n]) => n.toLowerCase() === header)?.[1];
+  const first = value?.split(';')[0]?.trim();
+  return first && first.includes('=') ? first : null;
+}
+
+function timingOf(t: { started: number; connected: number | null; firstByte: number | null; ended: number }) {
+  return { started: t.started, connected: t.connected, firstByte: t.firstByte, ended: t.ended };
+}
+
+function emptyUpstream(url: string, at: number, failure: UpstreamView['failure'], error: string): UpstreamView {
+  return {
+    url, started: at, connected: null, firstByte: null, ended: at, httpStatus: null, reused: false,
+    tlsProtocol: null, tlsCipher: null, fingerprint: null, subject: null, trustedBy: null, failure, error,
+  };
+}

@@ -1,0 +1,401 @@
+/**
+ * The relay's HTTPS client to a site's existing DLS ("the upstream"). HTTP concerns only: one
+ * keep-alive agent, the trust rule for the upstream's certificate, timeouts and size limits, and
+ * timing/TLS facts per request. What is forwarded and recorded is decided by the relay handler.
+ *
+ * Trust: the upstream's certificate is accepted only if it chains to the CA the user gave
+ * (`--upstream-ca`, host name checked) or its SHA-256 fingerprint is one the user accepted
+ * (`--upstream-fingerprint`). The system's public CAs are never consulted: a DLS on a LAN
+ * rarely has a public certificate, and a relay that silently trusted whatever a public CA
+ * vouches for would hand every phone's secrets to whoever answers at that address.
+ */
+import { X509Certificate } from 'node:crypto';
+import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import tls, { type ConnectionOptions, type TLSSocket } from 'node:tls';
+import type { Duplex } from 'node:stream';
+
+export interface UpstreamTrust {
+  /** PEM of the CA(s) the upstream's certificate must chain to. */
+  ca?: string;
+  /** Accepted SHA-256 fingerprints of the upstream's own certificate (any spelling; see normalizeFingerprint). */
+  fingerprints?: string[];
+}
+
+export interface UpstreamOptions {
+  /** https://HOST:PORT of the upstream DLS; the phone's path is appended as it was sent. */
+  url: string;
+  trust: UpstreamTrust;
+  /** TCP connect + TLS handshake, ms. */
+  connectTimeoutMs?: number;
+  /** The whole exchange (connect to the last byte of the answer), ms: beyond it the phone gets 504. */
+  timeoutMs?: number;
+  /** Largest upstream answer passed on; a larger one is cut off and the phone gets 502. */
+  maxResponseBytes?: number;
+  /** Connections to the upstream at once (more requests wait for one). */
+  maxSockets?: number;
+}
+
+export const UPSTREAM_DEFAULTS = { connectTimeoutMs: 5_000, timeoutMs: 15_000, maxResponseBytes: 4 * 1024 * 1024, maxSockets: 64 };
+
+/** How the upstream's certificate was accepted, and what it was. */
+export interface UpstreamTls {
+  protocol: string | null;
+  cipher: string | null;
+  /** SHA-256 of the upstream's certificate, upper-case hex pairs joined by ':'. */
+  fingerprint: string | null;
+  subject: string | null;
+  trustedBy: 'ca' | 'fingerprint' | null;
+}
+
+export interface UpstreamTiming {
+  started: number;
+  /** TLS handshake done (null: an open keep-alive connection was reused). */
+  connected: number | null;
+  /** Response headers arrived. */
+  firstByte: number | null;
+  ended: number;
+}
+
+export interface UpstreamRequest {
+  method: string;
+  /** Path and query as the phone sent them. */
+  path: string;
+  /** Header pairs as the phone sent them (hop-by-hop ones are dropped here). */
+  headers: [string, string][];
+  body: Buffer;
+}
+
+export interface UpstreamAnswer {
+  status: number;
+  statusText: string;
+  /** Header pairs as the upstream sent them, names in their case (hop-by-hop ones are dropped). */
+  headers: [string, string][];
+  body: Buffer;
+  timing: UpstreamTiming;
+  tls: UpstreamTls;
+  /** The request went over a connection opened for an earlier one. */
+  reused: boolean;
+}
+
+export type UpstreamFailure = 'unreachable' | 'timeout' | 'certificate' | 'too-large' | 'protocol';
+
+/** The upstream gave no usable answer; `status` is what the phone gets (502 or 504). */
+export class UpstreamError extends Error {
+  override readonly name = 'UpstreamError';
+  constructor(
+    readonly failure: UpstreamFailure,
+    message: string,
+    readonly timing: UpstreamTiming,
+    readonly tls: UpstreamTls | null = null,
+  ) {
+    super(message);
+  }
+
+  get status(): 502 | 504 {
+    return this.failure === 'timeout' ? 504 : 502;
+  }
+}
+
+/**
+ * Headers that belong to one connection, not to the message (RFC 9110 §7.6.1): never forwarded.
+ * Content-Length is set again for the bytes actually sent; Host names the upstream.
+ */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length', 'host']);
+
+/** In an answer the same, except Host (it names nothing of the connection there, so it is passed on). */
+const HOP_BY_HOP_ANSWER = new Set([...HOP_BY_HOP].filter((h) => h !== 'host'));
+
+/** Accepts `AB:CD:…`, `abcd…`, `sha256/AB:CD…` or `SHA256:AB…`; null unless it is 32 bytes of hex. */
+export function normalizeFingerprint(raw: string): string | null {
+  const hex = raw.trim().replace(/^sha-?256[:/=]?/i, '').replace(/[:\s-]/g, '');
+  if (!/^[0-9a-f]{64}$/i.test(hex)) return null;
+  return hex.toUpperCase().match(/../g)!.join(':');
+}
+
+/** Checks the upstream URL: https, a host, a port; no credentials, query or fragment. */
+export function parseUpstreamUrl(raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`the upstream "${raw.slice(0, 100)}" is not a URL; write it as https://HOST:PORT (e.g. https://dls.example.net:18443)`);
+  }
+  if (url.protocol !== 'https:') throw new Error(`the upstream must be an https:// URL (phones talk WPI over TLS), not "${url.protocol}"`);
+  if (url.username || url.password) throw new Error('the upstream URL must not carry a user name or password');
+  if (url.search || url.hash) throw new Error('the upstream URL must not have a query or fragment: phones send their own path');
+  if (url.pathname !== '/' && url.pathname !== '') throw new Error(`the upstream URL must not have a path ("${url.pathname}"): each phone's path is passed on as it was sent`);
+  return url;
+}
+
+export class UpstreamClient {
+  readonly url: URL;
+  private readonly agent: https.Agent;
+  private readonly fingerprints: Set<string>;
+  private readonly ca: string | undefined;
+  private readonly limits: typeof UPSTREAM_DEFAULTS;
+  /** What each connection's handshake established (reused connections keep it). */
+  private readonly socketTls = new WeakMap<Duplex, UpstreamTls>();
+  private readonly connectedAt = new WeakMap<Duplex, number>();
+
+  constructor(options: UpstreamOptions) {
+    this.url = parseUpstreamUrl(options.url);
+    this.limits = { ...UPSTREAM_DEFAULTS, ...definedOnly(options) };
+    this.ca = options.trust.ca;
+    this.fingerprints = new Set();
+    for (const raw of options.trust.fingerprints ?? []) {
+      const f = normalizeFingerprint(raw);
+      if (!f) throw new Error(`upstream fingerprint "${raw.slice(0, 100)}" is not a SHA-256 fingerprint (64 hex digits, colons optional)`);
+      this.fingerprints.add(f);
+    }
+    if (this.ca !== undefined) checkCaPem(this.ca);
+    this.agent = this.createAgent();
+  }
+
+  /** Accepted fingerprints, normalised (for the status line). */
+  get acceptedFingerprints(): string[] {
+    return [...this.fingerprints];
+  }
+
+  get hasCa(): boolean {
+    return this.ca !== undefined;
+  }
+
+  /** The upstream as phones would name it: https://host:port. */
+  get origin(): string {
+    return `https://${this.url.host}`;
+  }
+
+  /**
+   * Sends one phone request on and resolves with the upstream's whole answer, or rejects with an
+   * UpstreamError saying why not. A keep-alive connection the upstream closed just as it was
+   * reused is retried once on a fresh connection (nothing reached the upstream's application).
+   */
+  async forward(request: UpstreamRequest): Promise<UpstreamAnswer> {
+    try {
+      return await this.send(request);
+    } catch (e) {
+      if (e instanceof StaleConnection) return this.send(request);
+      throw e;
+    }
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private send(request: UpstreamRequest): Promise<UpstreamAnswer> {
+    const timing: UpstreamTiming = { started: Date.now(), connected: null, firstByte: null, ended: 0 };
+    const headers: string[] = [];
+    for (const [name, value] of request.headers) if (!HOP_BY_HOP.has(name.toLowerCase())) headers.push(name, value);
+    headers.push('Host', this.url.host, 'Content-Length', String(request.body.length));
+    return new Promise<UpstreamAnswer>((resolve, reject) => {
+      let req: ReturnType<typeof https.request>;
+      try {
+        req = this.request(request, headers);
+      } catch (e) {
+        // Node refuses to write some headers it accepted on the way in; say so rather than fail silently.
+        timing.ended = Date.now();
+        reject(new UpstreamError('protocol', `the phone's request cannot be passed on: ${(e as Error).message}`, timing));
+        return;
+      }
+      let socketTls: UpstreamTls | null = null;
+      let settled = false;
+      const fail = (err: UpstreamError | StaleConnection) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        req.destroy();
+        reject(err);
+      };
+      const timer = setTimeout(() => {
+        timing.ended = Date.now();
+        fail(new UpstreamError('timeout', `the upstream ${this.origin} did not answer within ${this.limits.timeoutMs} ms`, timing, socketTls));
+      }, this.limits.timeoutMs);
+      req.on('socket', (socket) => {
+        socketTls = this.socketTls.get(socket) ?? null;
+        const at = this.connectedAt.get(socket);
+        if (at !== undefined && !req.reusedSocket) timing.connected = at;
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        timing.ended = Date.now();
+        if (err instanceof UpstreamError) return fail(new UpstreamError(err.failure, err.message, timing, err.tls));
+        if (req.reusedSocket && timing.firstByte === null && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) return fail(new StaleConnection());
+        fail(new UpstreamError('unreachable', `the upstream ${this.origin} is unreachable: ${describe(err)}`, timing, socketTls));
+      });
+      req.on('response', (res: IncomingMessage) => {
+        timing.firstByte = Date.now();
+        socketTls = this.socketTls.get(res.socket) ?? socketTls;
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > this.limits.maxResponseBytes) {
+            timing.ended = Date.now();
+            fail(new UpstreamError('too-large', `the upstream's answer exceeds ${this.limits.maxResponseBytes} bytes: not passed on`, timing, socketTls));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('aborted', () => {
+          timing.ended = Date.now();
+          fail(new UpstreamError('protocol', `the upstream ${this.origin} closed the connection before its answer was complete`, timing, socketTls));
+        });
+        res.on('error', () => undefined);
+        res.on('end', () => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          timing.ended = Date.now();
+          const out: [string, string][] = [];
+          for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
+            const name = res.rawHeaders[i] as string;
+            if (!HOP_BY_HOP_ANSWER.has(name.toLowerCase())) out.push([name, res.rawHeaders[i + 1] as string]);
+          }
+          resolve({
+            status: res.statusCode ?? 502,
+            statusText: res.statusMessage ?? '',
+            headers: out,
+            body: Buffer.concat(chunks, size),
+            timing,
+            tls: socketTls ?? { protocol: null, cipher: null, fingerprint: null, subject: null, trustedBy: null },
+            reused: req.reusedSocket,
+          });
+        });
+      });
+      req.end(request.body);
+    });
+  }
+
+  private request(request: UpstreamRequest, headers: string[]): ReturnType<typeof https.request> {
+    return https.request({
+      protocol: 'https:',
+      hostname: this.url.hostname.replace(/^\[|\]$/g, ''),
+      port: this.url.port || 443,
+      method: request.method,
+      path: request.path,
+      // A flat array: Node would otherwise lower-case and merge what it sends; this keeps each pair as the phone wrote it.
+      headers: headers as unknown as Record<string, string>,
+      agent: this.agent,
+      setHost: false,
+      maxHeaderSize: 16 * 1024,
+    });
+  }
+
+  /**
+   * An agent whose connections are handed to HTTP only after the upstream's certificate passed
+   * the trust rule: a refused upstream never sees a byte of the phone's request.
+   */
+  private createAgent(): https.Agent {
+    const agent = new https.Agent({ keepAlive: true, maxSockets: this.limits.maxSockets, maxFreeSockets: 16, scheduling: 'lifo', maxCachedSessions: 0 });
+    type OnCreate = (err: Error | null, socket?: Duplex) => void;
+    const connect = (options: ConnectionOptions, oncreate: OnCreate): undefined => {
+      const started = Date.now();
+      const socket = tls.connect({
+        ...options,
+        // Checked below by our rule (CA or fingerprint), never by the system's public CAs.
+        rejectUnauthorized: false,
+        ...(this.ca !== undefined ? { ca: this.ca } : {}),
+        servername: isIp(this.url.hostname) ? undefined : this.url.hostname,
+      } as ConnectionOptions);
+      const empty: UpstreamTiming = { started, connected: null, firstByte: null, ended: 0 };
+      const timer = setTimeout(() => {
+        empty.ended = Date.now();
+        socket.destroy();
+        oncreate(new UpstreamError('timeout', `the upstream ${this.origin} did not complete its TLS handshake within ${this.limits.connectTimeoutMs} ms`, empty));
+      }, this.limits.connectTimeoutMs);
+      socket.once('secureConnect', () => {
+        clearTimeout(timer);
+        const verdict = this.verify(socket);
+        if (typeof verdict === 'string') {
+          empty.ended = Date.now();
+          const seen = this.tlsOf(socket, null);
+          socket.destroy();
+          oncreate(new UpstreamError('certificate', verdict, empty, seen));
+          return;
+        }
+        this.socketTls.set(socket, verdict);
+        this.connectedAt.set(socket, Date.now());
+        oncreate(null, socket);
+      });
+      socket.once('error', (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        if (socket.listenerCount('error') > 0) return;
+        // Before the handshake: the agent has not got this socket yet, so this is the request's error.
+        oncreate(err);
+      });
+      return undefined;
+    };
+    (agent as unknown as { createConnection: typeof connect }).createConnection = connect;
+    return agent;
+  }
+
+  /** The trust rule; a string is the refusal, in words that say what to accept. */
+  private verify(socket: TLSSocket): UpstreamTls | string {
+    const cert = socket.getPeerCertificate();
+    const fingerprint = cert && cert.raw ? fingerprintOf(cert.raw) : null;
+    if (!fingerprint) return `the upstream ${this.origin} presented no certificate`;
+    if (this.fingerprints.has(fingerprint)) return this.tlsOf(socket, 'fingerprint');
+    if (this.ca !== undefined && socket.authorized) return this.tlsOf(socket, 'ca');
+    const subject = subjectOf(socket);
+    const why =
+      this.ca !== undefined
+        ? `its certificate (${subject}) is not valid for the CA given with --upstream-ca: ${String(socket.authorizationError ?? 'unknown reason')}`
+        : `its certificate (${subject}) is unknown`;
+    return `the upstream ${this.origin} was refused: ${why}. If this is your DLS, accept this certificate with --upstream-fingerprint ${fingerprint} (or give its CA with --upstream-ca FILE)`;
+  }
+
+  private tlsOf(socket: TLSSocket, trustedBy: UpstreamTls['trustedBy']): UpstreamTls {
+    const cert = socket.getPeerCertificate();
+    return {
+      protocol: socket.getProtocol() ?? null,
+      cipher: socket.getCipher()?.name ?? null,
+      fingerprint: cert?.raw ? fingerprintOf(cert.raw) : null,
+      subject: subjectOf(socket),
+      trustedBy,
+    };
+  }
+}
+
+/** A keep-alive connection that was gone when reused (internal: retried once). */
+class StaleConnection extends Error {}
+
+function fingerprintOf(raw: Buffer): string {
+  return new X509Certificate(raw).fingerprint256;
+}
+
+function subjectOf(socket: TLSSocket): string {
+  const cert = socket.getPeerCertificate();
+  const cn = cert?.subject?.CN;
+  return `CN=${Array.isArray(cn) ? cn.join(',') : (cn ?? '?')}`;
+}
+
+function isIp(host: string): boolean {
+  return /^[\d.]+$/.test(host) || host.includes(':') || host.startsWith('[');
+}
+
+function describe(err: NodeJS.ErrnoException): string {
+  return err.code ? `${err.code}${err.message.includes(err.code) ? ` (${err.message})` : `: ${err.message}`}` : err.message;
+}
+
+/** Refuses a CA file that holds no certificate, so the mistake shows at start, not per phone. */
+function checkCaPem(pem: string): void {
+  if (!/-----BEGIN CERTIFICATE-----/.test(pem)) throw new Error('the upstream CA file holds no PEM certificate (-----BEGIN CERTIFICATE-----)');
+  try {
+    new X509Certificate(pem);
+  } catch (e) {
+    throw new Error(`the upstream CA file is not a readable certificate: ${(e as Error).message}`);
+  }
+}
+
+function definedOnly(o: UpstreamOptions): Partial<typeof UPSTREAM_DEFAULTS> {
+  const out: Partial<typeof UPSTREAM_DEFAULTS> = {};
+  for (const key of Object.keys(UPSTREAM_DEFAULTS) as (keyof typeof UPSTREAM_DEFAULTS)[]) {
+    const value = o[key];
+    if (value !== undefined) {
+      if (!Number.isSafeInteger(value) || value < 1) throw new Error(`upstream ${key} must be a whole number of at least 1 (got ${String(value)})`);
+      out[key] = value;
+    }
+  }
+  return out;
+}

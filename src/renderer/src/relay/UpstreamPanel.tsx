@@ -1,0 +1,40 @@
+/** A relayed exchange's upstream side: the DLS's status, timing and TLS, apart from the phone's. */
+import { useTranslation } from 'react-i18next';
+import type { UpstreamView } from '../../../shared/api';
+import { duration } from '../lib/format';
+import '../i18n';
+
+export function UpstreamPanel({ upstream: u }: { upstream: UpstreamView }) {
+  const { t } = useTranslation('relay');
+  return (
+    <dl className="kv upstream" data-testid="upstream-panel">
+      <dt>{t('upstream.url')}</dt>
+      <dd className="mono">{u.url}</dd>
+      <dt>{t('upstream.status')}</dt>
+      <dd>{u.httpStatus ?? t('upstream.noAnswer')}</dd>
+      {u.failure ? (
+        <>
+          <dt>{t('upstream.failure')}</dt>
+          <dd className="relay-warn">{u.failure}: {u.error}</dd>
+        </>
+      ) : null}
+      <dt>{t('upstream.timing')}</dt>
+      <dd>
+        {t('upstream.connect')}: {u.connected === null ? t('upstream.reused') : duration(u.connected - u.started)}
+        {u.firstByte !== null ? ` · ${t('upstream.firstByte')} ${duration(u.firstByte - u.started)}` : ''}
+        {` · ${t('upstream.total')} ${duration(u.ended - u.started)}`}
+      </dd>
+      <dt>{t('upstream.protocol')}</dt>
+      <dd>{u.tlsProtocol ?? '—'}</dd>
+      <dt>{t('upstream.cipher')}</dt>
+      <dd className="mono">{u.tlsCipher ?? '—'}</dd>
+      <dt>{t('upstream.certificate')}</dt>
+      <dd className="mono">{u.subject ?? '—'}</dd>
+      <dt>{t('upstream.fingerprint')}</dt>
+      <dd className="mono selectable">{u.fingerprint ?? '—'}</dd>
+      <dt>{t('upstream.trustedBy')}</dt>
+      <dd>{t(u.trustedBy ? `upstream.trusted_${u.trustedBy}` : 'upstream.trusted_none')}</dd>
+      <dd className="muted wide">{t('upstream.phoneSide')}</dd>
+    </dl>
+  );
+}

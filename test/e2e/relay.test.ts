@@ -1,0 +1,103 @@
+/**
+ * The issue's "done when" for relay mode, in a real browser: `localdls serve --ui --upstream` as a
+ * child process in front of a stand-in DLS (test/support/stand-in-dls.ts, none of LocalDLS's
+ * engine), simulator phones through it (start-up, fragmented ReadAllItems, WriteItems, CleanUp),
+ * and Chromium showing every exchange with WPI understanding. Screenshot: docs/screenshots/relay.png.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CliProcess, runCli } from '../support/cli';
+import { startStandInDls, STAND_IN_WRITE, type StandInDls } from '../support/stand-in-dls';
+import { tempDirs } from '../support/tmp';
+import { ensureRendererBuilt, launchChromium, screenshotDir } from './support';
+
+const newDir = tempDirs();
+const PHONES = 6;
+let dls: StandInDls;
+let serve: CliProcess;
+let port: number;
+let ui: string;
+let page: Page;
+let browser: Awaited<ReturnType<typeof launchChromium>>;
+let shots: string;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  ensureRendererBuilt();
+  dls = await startStandInDls({ host: '127.0.0.2' });
+  serve = new CliProcess(['serve', '--data-dir', newDir(), '--host', '127.0.0.1', '--port', '0', '--secure-port', '0', '--ui', '--ui-port', '0', '--upstream', dls.url, '--upstream-fingerprint', dls.fingerprint]);
+  const listening = JSON.parse(await serve.waitFor((l) => l.includes('"listening"'))) as { port: number; ui: string; relay: { upstream: string } };
+  expect(listening.relay.upstream).toBe(dls.url);
+  port = listening.port;
+  ui = listening.ui;
+  browser = await launchChromium();
+  page = browser.context.pages()[0] ?? (await browser.context.newPage());
+  page.setDefaultTimeout(10_000);
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  shots = screenshotDir();
+  mkdirSync(shots, { recursive: true });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (serve) expect(await serve.stop('SIGTERM')).toBe(0);
+  await dls?.close();
+});
+
+const rows = () => page.locator('.xrow[data-id]');
+
+describe('relay mode in Chromium', () => {
+  it('says it relays and to where, before any phone talks', async () => {
+    await page.goto(ui);
+    const banner = page.getByTestId('relay-banner');
+    await banner.waitFor();
+    expect(await banner.textContent()).toContain(dls.url);
+    expect(await banner.textContent()).toContain('Secure-Mode phones cannot be relayed');
+  });
+
+  it('shows every exchange between the phones and the stand-in DLS, live, with WPI understanding', async () => {
+    const phones = await runCli(['phone', '--server', `https://127.0.0.1:${port}`, '--count', String(PHONES), '--max-items', '60', '--ip-base', '127.0.4.10', '--concurrency', '3', '--json']);
+    expect(phones.code, phones.stderr).toBe(0);
+    const summary = JSON.parse(phones.stdout.trim().split('\n').at(-1)!) as { ok: number; exchanges: number };
+    expect(summary.ok).toBe(PHONES);
+    // Every phone message reached the stand-in and every one of its answers reached a phone.
+    expect(dls.requests).toHaveLength(summary.exchanges);
+    await expect.poll(() => page.getByTestId('shown-count').textContent(), { timeout: 15_000 }).toBe(`${summary.exchanges} exchanges`);
+    // Fragments, the DLS's WriteItems and CleanUp, as the list's columns read them.
+    expect(await page.locator('.xrow', { hasText: 'GetNextFragment' }).count()).toBeGreaterThan(PHONES);
+    expect(await page.locator('.xrow', { hasText: 'WriteItems' }).count()).toBeGreaterThanOrEqual(PHONES);
+    expect(await page.locator('.row-error').count()).toBe(0);
+
+    // One WriteItems answer: pretty XML of what the DLS sent, the raw text byte for byte as the stand-in wrote it.
+    await page.getByLabel('Device').fill('00:1A:E8:00:00:02');
+    await expect.poll(() => rows().count()).toBeLessThan(20);
+    await page.locator('.xrow', { hasText: 'WriteItems' }).first().click();
+    const detail = page.getByTestId('detail');
+    await detail.getByTestId('xml-pretty').first().waitFor();
+    expect(await detail.textContent()).toContain(STAND_IN_WRITE[1]!.name);
+    await page.screenshot({ path: join(shots, 'relay.png') });
+
+    await detail.getByRole('tab', { name: 'Raw' }).last().click();
+    // The raw view shows the stored text line by line (line numbers apart).
+    const raw = (await detail.getByTestId('xml-raw').locator('.lc').allTextContents()).join('\n');
+    const sent = dls.requests.map((r) => r.answer!.body.toString('utf8')).filter((b) => b.includes('<Action>WriteItems</Action>'));
+    expect(sent).toContain(raw);
+
+    await detail.getByRole('tab', { name: 'Upstream' }).click();
+    const panel = detail.getByTestId('upstream-panel');
+    expect(await panel.textContent()).toContain(dls.fingerprint);
+    expect(await panel.textContent()).toContain(dls.url);
+    await page.screenshot({ path: join(shots, 'relay-upstream.png') });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('learns the devices read-only, with the item the DLS wrote', async () => {
+    await page.getByRole('link', { name: /Devices/ }).click();
+    await expect.poll(() => page.getByTestId('device-count').textContent()).toBe(`${PHONES} devices`);
+    await page.getByRole('link', { name: '00:1A:E8:00:00:02' }).click();
+    await page.getByText(STAND_IN_WRITE[0]!.value).first().waitFor();
+    expect(pageErrors).toEqual([]);
+  });
+});

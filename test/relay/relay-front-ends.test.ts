@@ -1,0 +1,159 @@
+/**
+ * Relay mode through the front ends: `serve --upstream` (its listening line and flag errors), the
+ * API (status, the upstream side of an exchange, exports, the stored choice from the app).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Service } from '../../src/main/app/service';
+import { LocalDlsApiHost } from '../../src/main/bridge/api-host';
+import { runCli, startServe } from '../support/cli';
+import { startStandInDls } from '../support/stand-in-dls';
+
+const cleanups: (() => Promise<unknown> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'localdls-relay-fe-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const START_UP = `<WorkpointMessage><Message nonce="AB12"><ReasonForContact>start-up</ReasonForContact><ItemList><Item name="mac-addr">00:1A:E8:00:40:01</Item></ItemList></Message></WorkpointMessage>`;
+
+function post(port: number, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port, path: '/DeploymentService/LoginService', method: 'POST', rejectUnauthorized: false, agent: false, headers: { 'Content-Type': 'text/xml' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('serve --upstream', () => {
+  it('says in the listening line that it relays and to where, and relays', async () => {
+    const dls = await startStandInDls();
+    cleanups.push(() => dls.close());
+    const dir = tempDir();
+    const { serve, port, listening } = await startServe(['--data-dir', dir, '--secure-port', '0', '--upstream', dls.url, '--upstream-fingerprint', dls.fingerprint]);
+    cleanups.push(() => serve.stop());
+    expect(listening.relay).toEqual({ upstream: dls.url, ca: false, fingerprints: [dls.fingerprint] });
+    expect(typeof listening.securePort).toBe('number');
+    expect(await post(port, START_UP)).toBe(200);
+    const line = JSON.parse(await serve.waitFor((l) => l.includes('"exchange"'))) as Record<string, unknown>;
+    expect(line).toMatchObject({ mac: '00:1A:E8:00:40:01', reason: 'start-up', action: 'ReadAllItems', http: 200 });
+    expect(dls.requests).toHaveLength(1);
+  });
+
+  it('refuses flags that make no sense, in its own words', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--upstream-ca', 'x.pem'], /--upstream-ca needs --upstream https:\/\/HOST:PORT/],
+      [['--upstream', 'http://10.0.0.1:18443'], /--upstream: the upstream must be an https:\/\/ URL/],
+      [['--upstream', 'dls.example:18443'], /--upstream: /],
+      [['--upstream', 'https://127.0.0.1:1', '--upstream-fingerprint', 'xyz'], /--upstream-fingerprint "xyz" is not a SHA-256 fingerprint/],
+      [['--upstream', 'https://127.0.0.1:1', '--upstream-ca', '/nonexistent/ca.pem'], /--upstream-ca: cannot read the upstream CA file \/nonexistent\/ca.pem: ENOENT/],
+      [['--upstream', 'https://127.0.0.1:1', '--upstream-timeout', '0'], /--upstream-timeout must be seconds from 0.1 to 600/],
+      [['--upstream', 'https://127.0.0.1:1', '--dcmp-port', '0'], /--dcmp-port cannot be combined with --upstream: DCMP polling is not relayed/],
+      [['--no-upstream', '--upstream', 'https://127.0.0.1:1'], /--no-upstream cannot be combined with --upstream/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runCli(['serve', '--data-dir', tempDir(), ...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
+  });
+
+  it("--forget-upstream forgets the app's choice, so a service whose CA file is gone starts again", async () => {
+    const dir = tempDir();
+    const first = new Service({ dataDir: dir, host: '127.0.0.1', port: 0, store: { integrityCheck: false } });
+    first.store.setSetting('relay_upstream', JSON.stringify({ url: 'https://127.0.0.1:1', caFile: join(dir, 'gone.pem') }));
+    first.store.close();
+    const { serve, listening } = await startServe(['--data-dir', dir, '--forget-upstream']);
+    cleanups.push(() => serve.stop());
+    expect(listening.relay).toBeUndefined();
+    expect(serve.stderr).toContain('forgot the relay upstream chosen in the app');
+  });
+});
+
+describe('relay through the API', () => {
+  it('status, the upstream side of an exchange and the exports show the relay', async () => {
+    const dls = await startStandInDls();
+    cleanups.push(() => dls.close());
+    const dir = tempDir();
+    const service = new Service({ dataDir: dir, host: '127.0.0.1', port: 0, securePort: 0, upstream: { url: dls.url, fingerprints: [dls.fingerprint] }, store: { integrityCheck: false } });
+    const info = await service.start();
+    cleanups.push(() => service.stop());
+    const api = new LocalDlsApiHost(service, { dataDir: dir });
+    cleanups.push(() => api.close());
+    expect((await api.getStatus()).relay).toEqual({ upstream: dls.url, ca: false, fingerprints: [dls.fingerprint] });
+    expect(await post(info.port, START_UP)).toBe(200);
+    const [row] = service.store.exchanges({});
+    const detail = await api.getExchange(row!.id);
+    expect(detail.upstream).toMatchObject({ url: dls.url, httpStatus: 200, trustedBy: 'fingerprint', fingerprint: dls.fingerprint });
+    expect(detail.tls.protocol).toBe(row!.tlsProtocol);
+    const json = JSON.parse((await api.exportExchanges([row!.id], 'json')).content) as { exchanges: { upstream?: { url: string } }[] };
+    expect(json.exchanges[0]!.upstream?.url).toBe(dls.url);
+    const har = JSON.parse((await api.exportExchanges([row!.id], 'har')).content) as { log: { entries: { _localdls: { upstream?: { httpStatus: number } } }[] } };
+    expect(har.log.entries[0]!._localdls.upstream?.httpStatus).toBe(200);
+    // It acts on nothing: the phones' DLS is the upstream.
+    await expect(api.addJob(['00:1A:E8:00:40:01'], { kind: 'read-all' })).rejects.toThrow(`LocalDLS relays to ${dls.url} and does not queue jobs`);
+    await expect(api.call('contactNow', [['00:1A:E8:00:40:01']])).rejects.toThrow(/does not send contact-me/);
+    expect((await api.getSecureStatus()).reason).toMatch(/Secure Mode cannot be relayed/);
+    expect(service.store.jobs.list({})).toHaveLength(0);
+  });
+
+  it('setUpstream checks and stores the choice; the next start relays with it, --no-upstream (null) does not', async () => {
+    const dls = await startStandInDls();
+    cleanups.push(() => dls.close());
+    const dir = tempDir();
+    const own = new Service({ dataDir: dir, host: '127.0.0.1', port: 0, store: { integrityCheck: false } });
+    await own.start();
+    const api = new LocalDlsApiHost(own, { dataDir: dir });
+    expect((await api.getStatus()).relay).toBeNull();
+    await expect(api.setUpstream({ url: 'ftp://x' })).rejects.toThrow(/setting.url: the upstream must be an https:\/\/ URL/);
+    await expect(api.setUpstream({ url: dls.url, fingerprints: ['12:34'] })).rejects.toThrow(/setting.fingerprints\[0\] "12:34" is not a SHA-256 fingerprint/);
+    await expect(api.setUpstream({ url: dls.url, caFile: join(dir, 'missing.pem') })).rejects.toThrow(/setting.caFile: cannot read the upstream CA file .*missing.pem: ENOENT/);
+    writeFileSync(join(dir, 'not.pem'), 'hello');
+    await expect(api.setUpstream({ url: dls.url, caFile: join(dir, 'not.pem') })).rejects.toThrow(/setting.caFile: .*not.pem is not a PEM certificate/);
+    await expect(api.call('setUpstream', [{ url: dls.url, extra: 1 }])).rejects.toThrow(/setting has an unknown field "extra"/);
+    const lower = dls.fingerprint.replace(/:/g, '').toLowerCase();
+    expect(await api.setUpstream({ url: `${dls.url}/`, fingerprints: [lower] })).toEqual({ url: dls.url, caFile: null, fingerprints: [dls.fingerprint] });
+    expect((await api.getStatus()).upstreamSetting).toEqual({ url: dls.url, caFile: null, fingerprints: [dls.fingerprint] });
+    api.close();
+    await own.stop();
+
+    const next = new Service({ dataDir: dir, host: '127.0.0.1', port: 0, securePort: 0, store: { integrityCheck: false } });
+    const info = await next.start();
+    expect(info.relay).toEqual({ upstream: dls.url, ca: false, fingerprints: [dls.fingerprint] });
+    expect(await post(info.port, START_UP)).toBe(200);
+    expect(dls.requests).toHaveLength(1);
+    await next.stop();
+
+    const forced = new Service({ dataDir: dir, host: '127.0.0.1', port: 0, upstream: null, store: { integrityCheck: false } });
+    const ownInfo = await forced.start();
+    cleanups.push(() => forced.stop());
+    expect(ownInfo.relay).toBeUndefined();
+    expect(await post(ownInfo.port, START_UP)).toBe(200);
+    expect(dls.requests).toHaveLength(1);
+    const api2 = new LocalDlsApiHost(forced, { dataDir: dir });
+    cleanups.push(() => api2.close());
+    expect(await api2.setUpstream(null)).toBeNull();
+    expect((await api2.getStatus()).upstreamSetting).toBeNull();
+
+    // A choice whose CA file went away: the service does not start as something else, and says the way out.
+    writeFileSync(join(dir, 'ca.pem'), dls.cert);
+    await api2.setUpstream({ url: dls.url, caFile: join(dir, 'ca.pem') });
+    rmSync(join(dir, 'ca.pem'));
+    api2.close();
+    await forced.stop();
+    const broken = new Service({ dataDir: dir, host: '127.0.0.1', port: 0, store: { integrityCheck: false } });
+    await expect(broken.start()).rejects.toThrow(/the relay upstream chosen in the app's settings cannot be used: cannot read the upstream CA file .*ca.pem: ENOENT.*--forget-upstream/);
+    await broken.stop();
+  });
+});

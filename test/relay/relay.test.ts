@@ -1,0 +1,395 @@
+/**
+ * Relay mode over real sockets (loopback only): simulator phones → LocalDLS (serve with an
+ * upstream) → a stand-in DLS that shares no code with LocalDLS's engine (test/support/stand-in-dls.ts).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Service, type RelayConfig } from '../../src/main/app/service';
+import { SimulatedPhone, createFleet, runPhones, type ExchangeResult } from '../../src/phone';
+import { selfSignedCertificate } from '../phone/helpers';
+import { dlsMessage, startStandInDls, startUpScript, STAND_IN_WRITE, type StandInDls, type StandInScript } from '../support/stand-in-dls';
+import { caSignedServer } from './ca';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function relayTo(upstream: StandInDls | string, relay: Partial<RelayConfig> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'localdls-relay-'));
+  const url = typeof upstream === 'string' ? upstream : upstream.url;
+  const fingerprints = typeof upstream === 'string' ? [] : [upstream.fingerprint];
+  const service = new Service({ dataDir: dir, host: '127.0.0.1', port: 0, securePort: 0, upstream: { url, fingerprints, ...relay }, store: { integrityCheck: false } });
+  const info = await service.start();
+  cleanups.push(async () => {
+    await service.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { service, info, url: `https://127.0.0.1:${info.port}` };
+}
+
+async function standIn(script?: StandInScript) {
+  const dls = await startStandInDls(script ? { script } : {});
+  cleanups.push(() => dls.close());
+  return dls;
+}
+
+/** A phone as the simulator plays it, with what it sent and received kept byte for byte. */
+function phone(server: string, mac: string, options: { maxItems?: number } = {}) {
+  const seen: { sent: string; answer: ExchangeResult }[] = [];
+  const p = new SimulatedPhone({ server, mac, maxItems: options.maxItems ?? 40, contactMe: false, onExchange: (sent, answer) => seen.push({ sent, answer }) });
+  return { phone: p, seen };
+}
+
+/** One raw HTTPS request, as a phone (or something pretending to be one) sends it. */
+function post(url: string, body: Buffer | string, headers: [string, string][] = [['Content-Type', 'text/xml']], path = '/DeploymentService/LoginService') {
+  return new Promise<{ status: number; statusText: string; rawHeaders: string[]; body: Buffer }>((resolve, reject) => {
+    const data = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    const req = https.request(`${url}${path}`, { method: 'POST', rejectUnauthorized: false, agent: false, headers: [...headers, ['Content-Length', String(data.length)]].flat() as unknown as Record<string, string> }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', rawHeaders: res.rawHeaders, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+const START_UP = (mac: string, extra = '') =>
+  `<?xml version="1.0" encoding="utf-8"?>\n<WorkpointMessage xmlns="http://www.siemens.com/DLS"><Message nonce="N0NCE1" maxItems="-1"><ReasonForContact>start-up</ReasonForContact><ItemList><Item name="mac-addr">${mac}</Item><Item name="device-type">OpenStage 60</Item>${extra}</ItemList></Message></WorkpointMessage>`;
+
+const pairsOf = (raw: string[]) => Array.from({ length: raw.length / 2 }, (_, i) => [raw[2 * i], raw[2 * i + 1]] as [string, string]);
+const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'host']);
+const endToEnd = (h: [string, string][]) => h.filter(([n]) => !HOP.has(n.toLowerCase()));
+
+describe('relay: a simulator phone through LocalDLS to a stand-in DLS', () => {
+  it('start-up, fragmented ReadAllItems and a WriteItems pass byte for byte both ways, and are recorded with WPI understanding', async () => {
+    const dls = await standIn();
+    const { service, url } = await relayTo(dls);
+    const mac = '00:1A:E8:00:10:01';
+    const { phone: p, seen } = phone(url, mac, { maxItems: 40 });
+    const result = await p.runInteraction('start-up');
+    expect(result.error).toBeUndefined();
+    expect(result.ok).toBe(true);
+    const fragments = result.actions.filter((a) => a === 'GetNextFragment').length;
+    expect(fragments).toBeGreaterThan(1);
+    expect(result.actions).toEqual(['ReadAllItems', ...Array(fragments).fill('GetNextFragment'), 'WriteItems', 'CleanUp']);
+    // The phone accepted the stand-in's write: it reached the phone unchanged.
+    expect([...p.config.items.values()].find((i) => i.name === 'display-id')?.value).toBe(STAND_IN_WRITE[0]!.value);
+
+    expect(dls.requests).toHaveLength(seen.length);
+    seen.forEach(({ sent, answer }, i) => {
+      const upstream = dls.requests[i]!;
+      // Phone → DLS: the body as the phone sent it, every end-to-end header in order and case.
+      expect(upstream.body.equals(Buffer.from(sent, 'utf8'))).toBe(true);
+      expect(upstream.url).toBe('/DeploymentService/LoginService');
+      // DLS → phone: status, body and headers (both cookies) unchanged.
+      expect(answer.status).toBe(upstream.answer!.status);
+      expect(Buffer.from(answer.body, 'utf8').equals(upstream.answer!.body)).toBe(true);
+      expect(answer.headers['x-stand-in']).toBe('yes');
+      expect(answer.headers['content-type']).toBe('text/xml;charset=UTF-8');
+    });
+    // The cookies the stand-in set on the first answer came back with the phone's next message.
+    const setCookies = dls.requests[0]!.answer!.headers.filter(([n]) => n === 'Set-Cookie').map(([, v]) => v);
+    expect(seen[0]!.answer.headers['set-cookie']).toEqual(setCookies);
+    const cookie = dls.requests[1]!.headers.find(([n]) => n.toLowerCase() === 'cookie')?.[1];
+    expect(cookie).toContain(setCookies[0]!.split(';')[0]);
+
+    // Recorded: every exchange, parsed, in one interaction; the upstream's side apart.
+    const rows = service.store.exchanges({ newestFirst: false, limit: 100 });
+    expect(rows).toHaveLength(seen.length);
+    expect(rows.map((r) => r.action)).toEqual(result.actions);
+    expect(rows[0]).toMatchObject({ kind: 'wpi', reason: 'start-up', mac, httpStatus: 200, listener: 'default', error: null, warning: null });
+    expect(rows.filter((r) => r.fragment === 'next')).toHaveLength(fragments);
+    expect(new Set(rows.map((r) => r.interactionId)).size).toBe(1);
+    const interaction = service.store.interaction(rows[0]!.interactionId!)!;
+    expect(interaction).toMatchObject({ mac, reason: 'start-up', endReason: 'CleanUp' });
+    expect(interaction.ended).not.toBeNull();
+    for (const [i, row] of rows.entries()) {
+      const full = service.store.exchange(row.id)!;
+      expect(Buffer.from(full.requestBody).equals(dls.requests[i]!.body)).toBe(true);
+      expect(Buffer.from(full.responseBody).equals(dls.requests[i]!.answer!.body)).toBe(true);
+      expect(endToEnd(full.responseHeaders)).toEqual(endToEnd(dls.requests[i]!.answer!.headers));
+      // What reached the upstream is what the phone sent, minus the connection's own headers.
+      expect(endToEnd(dls.requests[i]!.headers)).toEqual(endToEnd(full.requestHeaders));
+      const up = service.store.relay.of(row.id)!;
+      expect(up).toMatchObject({ url: dls.url, httpStatus: 200, trustedBy: 'fingerprint', fingerprint: dls.fingerprint, failure: null, error: null });
+      expect(up.tlsProtocol).toMatch(/^TLSv1\.[23]$/);
+      expect(up.ended).toBeGreaterThanOrEqual(up.started);
+    }
+    // Keep-alive to the upstream: fewer TLS connections than requests.
+    expect(dls.connections).toBeLessThan(dls.requests.length);
+
+    // Inventory learnt read-only: the device, the items it reported and the one the DLS wrote.
+    const device = service.store.device(mac)!;
+    expect(device).toMatchObject({ mac, deviceType: p.config.identity.deviceType, state: 'idle' });
+    const items = new Map(service.store.items(mac).map((i) => [i.name, i.value]));
+    expect(items.get('display-id')).toBe(STAND_IN_WRITE[0]!.value);
+    expect(items.get('dls-contact-interval')).toBe('120');
+    expect(items.size).toBeGreaterThan(20);
+    expect(service.store.jobs.list({})).toHaveLength(0);
+  });
+
+  it('relays a request that is not WPI, and an answer that is not XML, byte for byte; both recorded raw with a warning', async () => {
+    const odd = Buffer.from([0x3c, 0x78, 0xff, 0xfe, 0x00, 0x0d, 0x0a, 0x41]);
+    const dls = await standIn(() => ({ status: 299, statusText: 'Odd But Fine', headers: [['x-lower', 'a'], ['X-Twice', '1'], ['X-Twice', '2'], ['Set-Cookie', 'A=1'], ['Set-Cookie', 'B=2; Path=/']], body: odd }));
+    const { service, url } = await relayTo(dls);
+    const sentHeaders: [string, string][] = [['content-TYPE', 'text/xml'], ['Cookie', 'JSESSIONID=X; path=/DeploymentService; secure'], ['X-Phone', 'één']];
+    const answer = await post(url, odd, sentHeaders, '/DeploymentService/LoginService?x=1');
+    expect(answer.status).toBe(299);
+    expect(answer.statusText).toBe('Odd But Fine');
+    expect(answer.body.equals(odd)).toBe(true);
+    expect(endToEnd(pairsOf(answer.rawHeaders))).toEqual([['x-lower', 'a'], ['X-Twice', '1'], ['X-Twice', '2'], ['Set-Cookie', 'A=1'], ['Set-Cookie', 'B=2; Path=/']]);
+    const got = dls.requests[0]!;
+    expect(got.body.equals(odd)).toBe(true);
+    expect(got.url).toBe('/DeploymentService/LoginService?x=1');
+    expect(endToEnd(got.headers)).toEqual(sentHeaders);
+    const [row] = service.store.exchanges({});
+    expect(row).toMatchObject({ httpStatus: 299, reason: null, error: null });
+    expect(row!.warning).toMatch(/phone's message is not WPI.*relayed as it was/);
+    expect(Buffer.from(service.store.exchange(row!.id)!.responseBody).equals(odd)).toBe(true);
+  });
+
+  it('gives a phone a chunked upstream answer with Content-Length (old firmware cannot read chunked), the body unchanged', async () => {
+    const body = dlsMessage('N0NCE1', 'CleanUp');
+    const dls = await standIn(() => ({ status: 200, headers: [['Content-Type', 'text/xml']], body, chunked: true }));
+    const { url } = await relayTo(dls);
+    const answer = await post(url, START_UP('00:1A:E8:00:10:0A'));
+    const headers = pairsOf(answer.rawHeaders).map(([n, v]) => [n.toLowerCase(), v]);
+    expect(headers).toContainEqual(['content-length', String(body.length)]);
+    expect(headers.some(([n]) => n === 'transfer-encoding')).toBe(false);
+    expect(answer.body.equals(body)).toBe(true);
+  });
+
+  it('passes an upstream error status on unchanged and marks the exchange as an error', async () => {
+    const dls = await standIn(() => ({ status: 500, headers: [['Content-Type', 'text/html']], body: Buffer.from('<h1>DLS broke</h1>') }));
+    const { service, url } = await relayTo(dls);
+    const answer = await post(url, START_UP('00:1A:E8:00:10:09'));
+    expect(answer.status).toBe(500);
+    expect(answer.body.toString()).toBe('<h1>DLS broke</h1>');
+    const [row] = service.store.exchanges({});
+    expect(row).toMatchObject({ httpStatus: 500, reason: 'start-up', error: 'the upstream answered HTTP 500 Internal Server Error' });
+  });
+
+  it('stores the secrets LocalDLS never stores masked, while the upstream gets them as sent', async () => {
+    const dls = await standIn();
+    const { service, url } = await relayTo(dls);
+    const secret = 'TAN-4711-SECRET';
+    await post(url, START_UP('00:1A:E8:00:10:02', `<Item name="bootstrapping-tan">${secret}</Item>`));
+    expect(dls.requests[0]!.body.toString()).toContain(secret);
+    const [row] = service.store.exchanges({});
+    expect(Buffer.from(service.store.exchange(row!.id)!.requestBody).toString()).not.toContain(secret);
+    expect(service.store.items('00:1A:E8:00:10:02').find((i) => i.name === 'bootstrapping-tan')?.value).not.toBe(secret);
+  });
+
+  it('does not let a message that claims another MAC in a running interaction change that device', async () => {
+    const dls = await standIn();
+    const { service, url } = await relayTo(dls);
+    const first = await post(url, START_UP('00:1A:E8:00:10:03'));
+    const cookie = pairsOf(first.rawHeaders).find(([n]) => n === 'Set-Cookie')![1];
+    const forged = `<WorkpointMessage><Message nonce="N2" fragment="final"><ReasonForContact action="ReadAllItems" status="accepted">reply-to</ReasonForContact><ItemList><Item name="mac-addr">00:1A:E8:00:10:04</Item><Item name="display-id">forged</Item></ItemList></Message></WorkpointMessage>`;
+    const answer = await post(url, forged, [['Content-Type', 'text/xml'], ['Cookie', cookie]]);
+    expect(answer.status).toBe(200);
+    const [row] = service.store.exchanges({});
+    expect(row!.warning).toMatch(/names mac-addr 00:1A:E8:00:10:04, but its interaction belongs to 00:1A:E8:00:10:03/);
+    expect(service.store.device('00:1A:E8:00:10:04')).toBeUndefined();
+    // Listed under the interaction's phone, whose inventory the forged items did not reach.
+    expect(row!.mac).toBe('00:1A:E8:00:10:03');
+    expect(service.store.items('00:1A:E8:00:10:03').find((i) => i.name === 'display-id')).toBeUndefined();
+  });
+});
+
+describe('relay: an upstream that fails', () => {
+  it('unreachable: the phone gets 502 with the reason, the exchange is recorded', async () => {
+    const gone = await startStandInDls();
+    const url = gone.url;
+    await gone.close();
+    const { service, url: relay } = await relayTo(url, { fingerprints: [gone.fingerprint] });
+    const answer = await post(relay, START_UP('00:1A:E8:00:10:05'));
+    expect(answer.status).toBe(502);
+    expect(answer.body.toString()).toMatch(/upstream https:\/\/127\.0\.0\.1:\d+ is unreachable: ECONNREFUSED/);
+    const [row] = service.store.exchanges({});
+    expect(row).toMatchObject({ httpStatus: 502, reason: 'start-up' });
+    expect(row!.error).toMatch(/unreachable/);
+    expect(service.store.relay.of(row!.id)).toMatchObject({ failure: 'unreachable', httpStatus: null });
+  });
+
+  it('slow: the phone gets 504 once the configured timeout passes, with the reason', async () => {
+    const dls = await standIn(() => 'hang');
+    const { service, url } = await relayTo(dls, { timeoutMs: 300 });
+    const answer = await post(url, START_UP('00:1A:E8:00:10:06'));
+    expect(answer.status).toBe(504);
+    expect(answer.body.toString()).toMatch(/did not answer within 300 ms/);
+    const [row] = service.store.exchanges({});
+    expect(row!.error).toMatch(/did not answer within 300 ms/);
+    expect(service.store.relay.of(row!.id)).toMatchObject({ failure: 'timeout', httpStatus: null });
+  });
+
+  it('while one phone waits for a hanging upstream, other phones are served', async () => {
+    const SLOW = '00:1A:E8:00:10:16';
+    const dls = await standIn((r, i) => (r.body.toString().includes(SLOW) ? 'hang' : startUpScript(r, i)));
+    const { service, url } = await relayTo(dls, { timeoutMs: 120_000 });
+    let slowAnswered = false;
+    const slow = post(url, START_UP(SLOW)).finally(() => (slowAnswered = true));
+    await waitFor(() => dls.requests.some((r) => r.body.toString().includes(SLOW)));
+    const fast = await phone(url, '00:1A:E8:00:10:07').phone.runInteraction('start-up');
+    expect(fast.ok).toBe(true);
+    expect(slowAnswered).toBe(false);
+    expect(service.store.exchanges({ mac: '00:1A:E8:00:10:07' })).toHaveLength(fast.exchanges);
+    await service.stop();
+    await expect(slow).rejects.toThrow();
+  });
+
+  it('a connection the upstream drops mid-answer: 502, and the next phone is served', async () => {
+    const dls = await standIn((r, i) => (i === 0 ? 'drop' : startUpScript(r, i)));
+    const { url } = await relayTo(dls);
+    const first = await post(url, START_UP('00:1A:E8:00:10:08'));
+    expect(first.status).toBe(502);
+    const second = await post(url, START_UP('00:1A:E8:00:10:08'));
+    expect(second.status).toBe(200);
+  });
+});
+
+describe('relay: the upstream certificate', () => {
+  it('unknown: refused before any byte of the request reaches it, with the fingerprint to accept', async () => {
+    const dls = await standIn();
+    const { service, url } = await relayTo(dls.url, { fingerprints: [] });
+    const answer = await post(url, START_UP('00:1A:E8:00:10:11'));
+    expect(answer.status).toBe(502);
+    expect(answer.body.toString()).toContain(`--upstream-fingerprint ${dls.fingerprint}`);
+    expect(dls.requests).toHaveLength(0);
+    const [row] = service.store.exchanges({});
+    expect(service.store.relay.of(row!.id)).toMatchObject({ failure: 'certificate', fingerprint: dls.fingerprint, trustedBy: null });
+  });
+
+  it('a fingerprint given in another spelling (lower case, no colons) is accepted', async () => {
+    const dls = await standIn();
+    const { url } = await relayTo(dls.url, { fingerprints: [dls.fingerprint.replace(/:/g, '').toLowerCase()] });
+    expect((await post(url, START_UP('00:1A:E8:00:10:12'))).status).toBe(200);
+  });
+
+  it('signed by the CA given: accepted; by another CA: refused with the fingerprint', async () => {
+    const { ca, server, otherCa } = caSignedServer('127.0.0.1');
+    const dls = await startStandInDls({ tls: server });
+    cleanups.push(() => dls.close());
+    const good = await relayTo(dls.url, { fingerprints: [], ca: { pem: ca, file: 'ca.pem' } });
+    expect((await post(good.url, START_UP('00:1A:E8:00:10:13'))).status).toBe(200);
+    const [row] = good.service.store.exchanges({});
+    expect(good.service.store.relay.of(row!.id)).toMatchObject({ trustedBy: 'ca' });
+    const bad = await relayTo(dls.url, { fingerprints: [], ca: { pem: otherCa, file: 'other.pem' } });
+    const refused = await post(bad.url, START_UP('00:1A:E8:00:10:13'));
+    expect(refused.status).toBe(502);
+    expect(refused.body.toString()).toMatch(/not valid for the CA given with --upstream-ca.*--upstream-fingerprint [0-9A-F:]{95}/);
+  });
+
+  it('signed by the CA given but for another address: refused (the host name is checked)', async () => {
+    const { ca, server } = caSignedServer('127.0.0.9');
+    const dls = await startStandInDls({ tls: server });
+    cleanups.push(() => dls.close());
+    const { url } = await relayTo(dls.url, { fingerprints: [], ca: { pem: ca, file: 'ca.pem' } });
+    const refused = await post(url, START_UP('00:1A:E8:00:10:14'));
+    expect(refused.status).toBe(502);
+    expect(refused.body.toString()).toMatch(/not valid for the CA given with --upstream-ca: ERR_TLS_CERT_ALTNAME_INVALID/);
+    expect(dls.requests).toHaveLength(0);
+  });
+
+  it('refuses a bad fingerprint or upstream URL at start, naming it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'localdls-relay-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    for (const [upstream, message] of [
+      [{ url: 'https://127.0.0.1:1', fingerprints: ['AB:CD'] }, /fingerprint "AB:CD" is not a SHA-256 fingerprint/],
+      [{ url: 'http://127.0.0.1:1' }, /must be an https:\/\/ URL/],
+      [{ url: 'https://127.0.0.1:1/DeploymentService' }, /must not have a path/],
+      [{ url: 'https://127.0.0.1:1', ca: { pem: 'not a cert', file: 'x.pem' } }, /holds no PEM certificate/],
+    ] as const) {
+      const service = new Service({ dataDir: dir, host: '127.0.0.1', port: 0, securePort: 0, upstream: upstream as RelayConfig, store: { integrityCheck: false } });
+      await expect(service.start()).rejects.toThrow(message);
+      await service.stop();
+    }
+  });
+});
+
+describe('relay: many phones and Secure Mode', () => {
+  it('50 simulated phones at once, each from its own address: all complete, every exchange recorded in its own interaction', async () => {
+    const dls = await standIn();
+    const { service, url } = await relayTo(dls);
+    const phones = createFleet({ server: url, count: 50, macBase: '00:1A:E8:00:20:00', ipBase: '127.0.3.1', bindIpAddress: true, contactMe: false, maxItems: -1 });
+    const summary = await runPhones(phones, { concurrency: 50 });
+    expect(summary.failures).toEqual([]);
+    expect(summary.ok).toBe(50);
+    expect(dls.requests).toHaveLength(summary.exchanges);
+    const rows = service.store.exchanges({ limit: 1000 });
+    expect(rows).toHaveLength(summary.exchanges);
+    expect(rows.every((r) => r.httpStatus === 200 && r.error === null && r.warning === null)).toBe(true);
+    const byInteraction = new Map<number, Set<string | null>>();
+    for (const r of rows) byInteraction.set(r.interactionId!, (byInteraction.get(r.interactionId!) ?? new Set()).add(r.mac));
+    expect(byInteraction.size).toBe(50);
+    for (const macs of byInteraction.values()) expect(macs.size).toBe(1);
+    expect(service.store.devices()).toHaveLength(50);
+  });
+
+  it('phones behind one address (NAT) interleaving: each interaction keeps its own phone, found by the DLS cookie', async () => {
+    const dls = await standIn();
+    const { service, url } = await relayTo(dls);
+    const phones = createFleet({ server: url, count: 12, macBase: '00:1A:E8:00:50:00', contactMe: false, maxItems: 80 });
+    const summary = await runPhones(phones, { concurrency: 12 });
+    expect(summary.failures).toEqual([]);
+    const rows = service.store.exchanges({ limit: 1000 });
+    expect(new Set(rows.map((r) => r.peerAddress))).toEqual(new Set(['127.0.0.1']));
+    const byInteraction = new Map<number, Set<string | null>>();
+    for (const r of rows) byInteraction.set(r.interactionId!, (byInteraction.get(r.interactionId!) ?? new Set()).add(r.mac));
+    expect(byInteraction.size).toBe(12);
+    for (const macs of byInteraction.values()) expect(macs.size).toBe(1);
+    for (const id of byInteraction.keys()) expect(service.store.interaction(id)!.endReason).toBe('CleanUp');
+    expect(rows.every((r) => r.warning === null)).toBe(true);
+  });
+
+  it('a phone trying mutual TLS on the relay gets a handshake failure that is recorded with the reason', async () => {
+    const dls = await standIn();
+    const { service, info } = await relayTo(dls);
+    const client = selfSignedCertificate('00:1A:E8:00:30:01');
+    // A Secure-Mode phone trusts only its DLS's CA (here the stand-in's certificate), so it refuses ours.
+    const error = await new Promise<Error>((resolve) => {
+      const socket = tls.connect({ host: '127.0.0.1', port: info.securePort!, ca: dls.cert, key: client.key, cert: client.cert, servername: 'stand-in-dls' });
+      socket.on('secureConnect', () => resolve(new Error('handshake completed')));
+      socket.on('error', resolve);
+    });
+    expect(error.message).not.toBe('handshake completed');
+    await waitFor(() => service.store.exchanges({}).some((r) => r.kind === 'tls-failure' && r.listener === 'secure'));
+    const row = service.store.exchanges({}).find((r) => r.kind === 'tls-failure')!;
+    // The phone ends the handshake when our certificate is not its DLS's: an alert, or a reset.
+    expect(row.error).toMatch(/TLS handshake failed|connection reset during handshake/);
+    expect(row.warning).toMatch(/Secure Mode cannot be relayed/);
+    expect(dls.requests).toHaveLength(0);
+  });
+
+  it('a request that reaches HTTP on the secure port is refused with 502 and the reason, never relayed', async () => {
+    const dls = await standIn();
+    const { service, info } = await relayTo(dls);
+    const answer = await post(`https://127.0.0.1:${info.securePort}`, START_UP('00:1A:E8:00:30:02'));
+    expect(answer.status).toBe(502);
+    expect(answer.body.toString()).toMatch(/Secure Mode cannot be relayed/);
+    expect(dls.requests).toHaveLength(0);
+    const [row] = service.store.exchanges({});
+    expect(row).toMatchObject({ listener: 'secure', httpStatus: 502, reason: 'start-up' });
+    expect(service.store.relay.of(row!.id)).toMatchObject({ failure: 'not-relayed' });
+  });
+
+  it('keeps the listener limits: an over-size body is refused with 413 and never reaches the upstream', async () => {
+    const dls = await standIn();
+    const { url } = await relayTo(dls);
+    const answer = await post(url, Buffer.alloc(300 * 1024, 0x41));
+    expect(answer.status).toBe(413);
+    expect(dls.requests).toHaveLength(0);
+  });
+});
+
+async function waitFor(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
+  expect(check()).toBe(true);
+}
+

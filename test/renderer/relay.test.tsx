@@ -1,0 +1,79 @@
+/** Relay mode in the UI against the fake API: the banner, the upstream tab, the Setup page's setting. */
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { UpstreamView } from '../../src/shared/api';
+import { App } from '../../src/renderer/src/App';
+import { FakeApi, summary } from './fake-api';
+
+const FP = 'A8:63:25:DD:12:F6:C5:C8:98:6C:FE:90:E3:0E:51:D8:7B:EE:F4:77:6C:CB:59:F9:D4:DB:B2:53:AA:55:62:00';
+const UPSTREAM: UpstreamView = {
+  url: 'https://10.1.2.3:18443', started: 1000, connected: 1012, firstByte: 1030, ended: 1034, httpStatus: 200, reused: false,
+  tlsProtocol: 'TLSv1.2', tlsCipher: 'ECDHE-RSA-AES256-GCM-SHA384', fingerprint: FP, subject: 'CN=dls.site', trustedBy: 'fingerprint', failure: null, error: null,
+};
+
+let api: FakeApi;
+
+beforeEach(() => {
+  api = new FakeApi();
+  api.rows = [summary(1)];
+  const base = api.getExchange.bind(api);
+  api.getExchange = async (id) => ({ ...(await base(id)), upstream: UPSTREAM });
+});
+
+afterEach(() => cleanup());
+
+describe('relay mode in the UI', () => {
+  it('shows no banner when LocalDLS answers phones itself', async () => {
+    window.location.hash = '#/traffic';
+    render(<App api={api} />);
+    await screen.findByRole('grid', { name: 'Exchanges' });
+    expect(screen.queryByTestId('relay-banner')).toBeNull();
+  });
+
+  it('says on every view that it relays, to where, and that Secure-Mode phones cannot be relayed', async () => {
+    window.location.hash = '#/devices';
+    api.status = { ...api.status, relay: { upstream: 'https://10.1.2.3:18443', ca: false, fingerprints: [] } };
+    render(<App api={api} />);
+    const banner = await screen.findByTestId('relay-banner');
+    expect(banner.textContent).toMatch(/Relay mode.*https:\/\/10\.1\.2\.3:18443.*answer comes back unchanged/);
+    expect(banner.textContent).toMatch(/refused until you accept it/);
+    expect(banner.textContent).toMatch(/Secure-Mode phones cannot be relayed/);
+  });
+
+  it('shows the upstream side of a relayed exchange on its own tab', async () => {
+    window.location.hash = '#/traffic';
+    render(<App api={api} />);
+    await waitFor(() => expect(document.querySelector('.xrow[data-id="1"]')).toBeTruthy());
+    fireEvent.keyDown(screen.getByRole('grid', { name: 'Exchanges' }), { key: 'j' });
+    const detail = await screen.findByTestId('detail');
+    fireEvent.click(await within(detail).findByRole('tab', { name: 'Upstream' }));
+    const panel = within(detail).getByTestId('upstream-panel');
+    expect(panel.textContent).toContain('https://10.1.2.3:18443');
+    expect(panel.textContent).toContain(FP);
+    expect(panel.textContent).toContain('its fingerprint');
+    expect(panel.textContent).toContain('TLSv1.2');
+  });
+
+  it('stores the upstream from the Setup page and says it applies at the next start; refusals show', async () => {
+    window.location.hash = '#/setup';
+    render(<App api={api} />);
+    const section = await screen.findByRole('region', { name: 'Relay to an existing DLS' });
+    const box = within(section);
+    fireEvent.change(box.getByLabelText(/Upstream DLS/), { target: { value: 'https://10.1.2.3:18443' } });
+    fireEvent.change(box.getByLabelText(/Accepted certificate fingerprints/), { target: { value: `${FP}\n\n` } });
+    fireEvent.click(box.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(api.calls.filter((c) => c.method === 'setUpstream')).toHaveLength(1));
+    expect(api.calls.find((c) => c.method === 'setUpstream')!.args).toEqual([{ url: 'https://10.1.2.3:18443', fingerprints: [FP] }]);
+    await waitFor(() => expect(section.textContent).toContain('Stored: https://10.1.2.3:18443'));
+    fireEvent.click(box.getByRole('button', { name: 'Turn relay mode off' }));
+    await waitFor(() => expect(api.calls.filter((c) => c.method === 'setUpstream').at(-1)!.args).toEqual([null]));
+    await waitFor(() => expect(section.textContent).toContain('Not set: LocalDLS answers phones itself.'));
+
+    api.setUpstream = async () => {
+      throw new Error('setting.url: the upstream must be an https:// URL (phones talk WPI over TLS), not "http:"');
+    };
+    fireEvent.change(box.getByLabelText(/Upstream DLS/), { target: { value: 'http://x' } });
+    fireEvent.click(box.getByRole('button', { name: 'Save' }));
+    expect((await screen.findByText(/must be an https:\/\/ URL/)).textContent).toMatch(/not "http:"/);
+  });
+});
