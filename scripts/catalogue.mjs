@@ -37,6 +37,17 @@ if (header.join('\t') !== COLUMNS.join('\t')) {
   fail(`unexpected header in ${input}: expected the columns ${COLUMNS.join(', ')}`);
 }
 
+/**
+ * Items whose values are secrets (passwords, SNMP communities, key material, the PIN's TAN): shown
+ * masked everywhere, revealed only on request. By name, from the descriptions, not by "pwd" in
+ * the name: admin-pwd-status, pwd-retries or fault-report-admin-pwd are flags and counters.
+ */
+const SECRETS = new Set([
+  'bootstrapping-tan', 'cloud-pin-value', 'dls-client-certificate', 'secure-mode-data', 'wbm-server-certificate', 'restart-password',
+  'user-pwd', 'user-pwd-unicode', 'user-pwd-hash', 'admin-pwd', 'admin-pwd-unicode', 'sip-pwd', 'file-pwd', 'ldap-pwd',
+  'send-url-passwd', 'line-sip-pwd', 'diagnostic-trap-pwd', 'qdc-trap-pwd', 'snmp-pwd', 'snmp-trap-pwd',
+]);
+
 const seen = new Set();
 const entries = lines.map((line, i) => {
   const cells = line.split('\t').map((c) => c.trim());
@@ -48,8 +59,10 @@ const entries = lines.map((line, i) => {
   seen.add(name);
   if (!READONLY.has(readonly)) fail(`line ${row}: readonly must be yes, no or unknown, not "${readonly}"`);
   // "unknown" (ldap-server-address) counts as not indexed: the phone may send it without an index.
-  return { name, indexed: indexed === 'yes', type, values, default: dflt, group, readonly, description };
+  return { name, indexed: indexed === 'yes', type, values, default: dflt, group, readonly, description, secret: SECRETS.has(name) };
 });
+const missing = [...SECRETS].filter((n) => !seen.has(n));
+if (missing.length) fail(`secret items not in ${input}: ${missing.join(', ')}`);
 
 writeFileSync(output, `${JSON.stringify(entries, null, 2)}\n`);
 console.log(`catalogue: wrote ${entries.length} items to ${output}`);

@@ -63,6 +63,8 @@ export interface ItemView {
   status: string | null;
   /** The value shown is masked; `reveal…Item` returns the real one. */
   secret: boolean;
+  /** A secret LocalDLS never keeps (a phone's private key, the PIN's TAN): nothing to reveal. */
+  notStored?: true;
 }
 
 export interface DeviceItemView extends ItemView {
@@ -252,6 +254,10 @@ export interface ContactResult {
   nextAt?: number;
   /** Sent, but the phone did not answer as it should. */
   error?: string;
+  /** Failed contact-me requests to this phone in a row, this one included. */
+  failures?: number;
+  /** Its waiting jobs that failed now because the phone could not be reached. */
+  failedJobs?: number[];
 }
 
 export interface ProfileApplyResult {
@@ -287,7 +293,7 @@ export interface BootstrapDevice {
   state: BootstrapDeviceState;
   /** The bootstrap job's state while pending (sent = the phone has it, and must come back on the secure port). */
   jobState: JobState | null;
-  /** The job's error when failed. */
+  /** The job's error when failed; while waiting, why (busy, contact-me failed). */
   error: string | null;
   /** This phone has a PIN (on the sheet). */
   hasPin: boolean;

@@ -11,6 +11,8 @@ export interface CatalogueEntry {
   group: string;
   readonly: 'yes' | 'no' | 'unknown';
   description: string;
+  /** A password, community, key or TAN: masked wherever it is shown (shared/secrets.ts). */
+  secret: boolean;
 }
 
 export const CATALOGUE: readonly CatalogueEntry[] = catalogue as CatalogueEntry[];

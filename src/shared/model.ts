@@ -23,16 +23,17 @@ export interface Device {
   profile: string | null;
   /** When the service last sent a contact-me (the phone's contact gap counts from it). */
   lastContactMe: number | null;
-  /** Contact-me attempts that failed in a row since the phone last answered (absent: not recorded). */
-  contactFailures?: number;
-  /** Why the last contact-me failed (absent or null: it did not). */
-  lastContactError?: string | null;
   /** Where its move to Secure Mode stands: pending (job under way), failed (see the job's error), done. */
   bootstrap: BootstrapState | null;
   /** Serial of the client certificate the device holds (Secure Mode). */
   certSerial: string | null;
   firstContact: number;
+  /** When the phone was last heard from (its own requests, or an answered contact-me). */
   lastContact: number;
+  /** Contact-me requests in a row that failed since the phone was last heard from (0: reachable). */
+  contactFailures: number;
+  /** The last failed contact-me's error while contactFailures > 0, else null. */
+  lastContactError: string | null;
 }
 
 export interface DeviceItem {

@@ -2,20 +2,25 @@
  * One rule for what is secret, used by every view, log line and export. Values stay intact in the
  * store (the protocol needs them); only what is shown to a person is masked.
  */
+import { CATALOGUE } from './catalogue';
 
-const SECRET_NAMES = new Set(['restart-password', 'dls-client-certificate', 'secure-mode-data', 'wbm-server-certificate', 'bootstrapping-tan']);
+/** The catalogue's secret items (its `secret` flag, set by scripts/catalogue.mjs). */
+const SECRET_NAMES = new Set(CATALOGUE.filter((c) => c.secret).map((c) => c.name.toLowerCase()));
+const KNOWN_NAMES = new Set(CATALOGUE.map((c) => c.name.toLowerCase()));
 
 export const MASK = '••••••';
 
-/** Password-family items whose values are not secrets themselves (flags and counters). */
-const NOT_SECRET = /(-status|-retries|-on-logoff|-policy|-length|-expiry|-change)$/;
+/**
+ * For names the catalogue does not know (newer firmware, typos): secret when the name ends in a
+ * password word, as the catalogue's secrets do (`x-pwd`, `x-password-unicode`), not when it only
+ * contains one (`x-pwd-enabled` is a flag). Masking an unknown value too much is the safe side.
+ */
+const UNKNOWN_SECRET = /(^|-)(pwd|password|passwd|pin-value|private-key|tan|community)(-unicode|-hash)?$/;
 
 export function isSecretItem(name: string): boolean {
   const n = name.trim().toLowerCase();
-  if (SECRET_NAMES.has(n)) return true;
-  if (NOT_SECRET.test(n)) return false;
-  // `passwd`: send-url-passwd (the password of a send-URL key).
-  return n.includes('pwd') || n.includes('password') || n.includes('passwd') || n.includes('pin-value') || n.includes('private-key');
+  if (KNOWN_NAMES.has(n)) return SECRET_NAMES.has(n);
+  return UNKNOWN_SECRET.test(n);
 }
 
 export function maskItemValue(name: string, value: string): string {

@@ -162,7 +162,7 @@ describe('rollouts', () => {
     const job = (state: Job['state']) => ({ id: 1, state, created: 1000, error: null }) as Job;
     expect(phaseOf(job('queued'), device, 1000)).toEqual({ phase: 'unreachable', error: 'connection refused' });
     expect(phaseOf(job('queued'), { ...device, contactFailures: 0 }, 1000).phase).toBe('contacted');
-    expect(phaseOf(job('queued'), { ...device, contactFailures: undefined, lastContactMe: 500 }, 1000).phase).toBe('queued');
+    expect(phaseOf(job('queued'), { ...device, contactFailures: 0, lastContactMe: 500 }, 1000).phase).toBe('queued');
     expect(phaseOf(job('waiting-busy'), device, 1000).phase).toBe('busy');
     expect(phaseOf(job('sent'), device, 1000).phase).toBe('contacted');
     expect(phaseOf(job('done'), device, 1000).phase).toBe('done');

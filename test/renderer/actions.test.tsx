@@ -366,7 +366,14 @@ describe('bootstrap wizard', () => {
     });
     act(() => api.pushBootstrap(moved([{ state: 'pending', jobState: 'queued', jobId: 7, hasPin: true }, { state: 'pending', jobState: 'sent', jobId: 8, hasPin: true }], { prepared: 2, pinsAvailable: true })));
     await waitFor(() => expect(within(run).getByTestId('run-progress').textContent).toBe('prepared 2/2 · 0 secure'));
-    expect(stateOf(MAC)).toBe('queued: waiting for the phone to call (contact-me is sent)');
+    // What happened to contact-me, as it is: not sent yet, sent and answered, failed.
+    expect(stateOf(MAC)).toBe('queued: waiting for the phone to call (no contact-me sent yet)');
+    act(() => api.pushDevices({ ...DEVICE, lastContactMe: base.started + 1000 }));
+    await waitFor(() => expect(stateOf(MAC)).toMatch(/^queued: contact-me sent at \d\d:\d\d:\d\d, the phone answered; waiting for it to call$/));
+    act(() => api.pushDevices({ ...DEVICE, lastContactMe: base.started + 1000, contactFailures: 2, lastContactError: 'connect ECONNREFUSED 192.0.2.10:8085' }));
+    await waitFor(() => expect(stateOf(MAC)).toBe('queued: contact-me failed 2 times, last: connect ECONNREFUSED 192.0.2.10:8085; the phone gets its job when it calls'));
+    act(() => api.pushBootstrap(moved([{ state: 'pending', jobState: 'queued', jobId: 7, hasPin: true, error: 'contact-me failed 3 of 5 times, last: timed out' }, { state: 'pending', jobState: 'sent', jobId: 8, hasPin: true }], { prepared: 2, pinsAvailable: true })));
+    await waitFor(() => expect(stateOf(MAC)).toBe('queued: contact-me failed 3 of 5 times, last: timed out'));
     expect(stateOf(B)).toBe('the phone has its credentials: type the PIN on the phone');
     expect(run.querySelectorAll('.x-mask')).toHaveLength(2);
 
@@ -387,6 +394,21 @@ describe('bootstrap wizard', () => {
     expect(run.textContent).toContain('1 of 2 phones are secure; 1 failed');
     expect(run.textContent).toContain('The PINs are forgotten');
     expect((within(run).getByRole('button', { name: 'Save CSV' }) as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('a new bootstrap after a run starts with no phones chosen, not the previous run\'s', async () => {
+    api.devices = [DEVICE, device(2)];
+    show('#/bootstrap');
+    await screen.findByTestId('secure-on');
+    fireEvent.click(await screen.findByLabelText(`Choose ${MAC}`));
+    fireEvent.click(screen.getByLabelText(`Choose ${B}`));
+    fireEvent.click(screen.getByRole('button', { name: 'Bootstrap 2 devices' }));
+    const run = await screen.findByTestId('bootstrap-run');
+    fireEvent.click(within(run).getByRole('button', { name: 'New bootstrap…' }));
+    await screen.findByLabelText(`Choose ${MAC}`);
+    expect((screen.getByLabelText(`Choose ${MAC}`) as HTMLInputElement).checked).toBe(false);
+    expect((screen.getByLabelText(`Choose ${B}`) as HTMLInputElement).checked).toBe(false);
+    expect((screen.getByRole('button', { name: 'Bootstrap devices' }) as HTMLButtonElement).disabled).toBe(true);
   });
 
   it('one given PIN is for one phone; without PIN there is no sheet; the service\'s refusal is shown', async () => {

@@ -54,7 +54,7 @@ export const DEVICE: DeviceView = {
   mac: '00:1A:E8:00:00:01', e164: '498972231001', deviceType: 'OpenStage 60', softwareVersion: 'V3 R5.12.0', partNumber: 'S30817-S7403-A101',
   contactMeUri: 'http://192.0.2.10:8085/contact_dls.html/ContactDLS', lastAddress: '192.0.2.10', mode: 'default', state: 'idle',
   tlsProtocol: 'TLSv1', profile: null, lastContactMe: null, bootstrap: null, certSerial: null,
-  firstContact: 1_764_151_200_000, lastContact: 1_764_151_260_000, jobs: { queued: 0, sent: 0, waitingBusy: 0 },
+  firstContact: 1_764_151_200_000, lastContact: 1_764_151_260_000, contactFailures: 0, lastContactError: null, jobs: { queued: 0, sent: 0, waitingBusy: 0 },
 };
 
 export function device(n: number, over: Partial<DeviceView> = {}): DeviceView {

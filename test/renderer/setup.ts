@@ -4,3 +4,7 @@
  */
 Object.defineProperty(HTMLElement.prototype, 'clientHeight', { configurable: true, get: () => 600 });
 Object.defineProperty(HTMLElement.prototype, 'clientWidth', { configurable: true, get: () => 1200 });
+
+// The views' text comes from i18next; tests read the English strings whatever the host's locale.
+import { i18next } from '../../src/renderer/src/i18n';
+void i18next.changeLanguage('en');

@@ -7,7 +7,7 @@
 import type { Device } from '../../shared/model';
 import { sendContactMe, type ContactMeResult } from '../net/contact-me';
 import { supportsSendSolicited } from '../provisioning';
-import type { ExchangeRecord, Store } from '../store';
+import { MAX_CONTACT_FAILURES, type ExchangeRecord, type Store } from '../store';
 
 export interface ContactPolicy {
   /** The phone's contact gap; never below one minute. */
@@ -19,10 +19,12 @@ export interface ContactPolicy {
   busyRetryMs: number;
   /** Contact-me requests in flight at once. */
   concurrency: number;
+  /** Failed contact-me requests in a row after which the device's waiting jobs fail. */
+  maxFailures: number;
 }
 
 export const MIN_GAP_MS = 60_000;
-export const DEFAULT_POLICY: ContactPolicy = { gapMs: 300_000, timeoutMs: 5000, busyRetryMs: 600_000, concurrency: 10 };
+export const DEFAULT_POLICY: ContactPolicy = { gapMs: 300_000, timeoutMs: 5000, busyRetryMs: 600_000, concurrency: 10, maxFailures: MAX_CONTACT_FAILURES };
 
 export interface ContactOutcome {
   mac: string;
@@ -33,6 +35,10 @@ export interface ContactOutcome {
   nextAt?: number;
   error?: string | null;
   exchangeId?: number;
+  /** Failed contact-me requests in a row, this one included (when it failed). */
+  failures?: number;
+  /** Jobs that failed because the phone could not be reached (the bound was reached). */
+  failedJobs?: number[];
 }
 
 export class Contacts {
@@ -81,7 +87,12 @@ export class Contacts {
         ...(this.announcePort !== undefined && device.mode === 'default' ? { announcePort: this.announcePort } : {}),
       });
       const exchangeId = this.record(toRecord(mac, result));
-      return { mac, ok: result.error === null, error: result.error, exchangeId };
+      if (result.error === null) {
+        this.store.contactFailures.answered(mac, this.now());
+        return { mac, ok: true, error: null, exchangeId };
+      }
+      const { failures, failedJobs } = this.store.contactFailures.failed(mac, result.error, this.now(), this.policy.maxFailures);
+      return { mac, ok: false, error: result.error, exchangeId, failures, failedJobs };
     } finally {
       this.inFlight.delete(mac);
     }

@@ -82,7 +82,7 @@ export class ExchangeHandler implements RequestHandler {
       mac: out.mac,
       ...summaryOf(message),
       action: out.answer.action,
-      error: null,
+      error: bootstrapFailure(out.changes),
       warning: out.warning ?? null,
     });
     const result = this.store.commit(record, storable(out.changes), out.interactionId);
@@ -219,4 +219,14 @@ function summaryOf(m: WorkpointMessage) {
     fragment: m.fragment ?? null,
     itemCount: m.items.length,
   };
+}
+
+/**
+ * A bootstrap that failed in this exchange (wrong TAN, PIN retries exceeded) is an error of the
+ * exchange, though the phone's message was well formed: the traffic view and "errors only" show it.
+ */
+function bootstrapFailure(changes: Changes): string | null {
+  if (changes.bootstrap !== 'failed') return null;
+  const failed = changes.jobs?.find((j) => j.state === 'failed' && j.error);
+  return `bootstrap failed${failed?.error ? `: ${failed.error}` : ''}`;
 }

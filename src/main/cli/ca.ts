@@ -7,7 +7,8 @@ import { parseCli, UsageError } from './format';
 export const CA_USAGE = `localdls ca show [--json]
 localdls ca import FILE [--password P]   a site CA as PEM (certificate + key) or PKCS#12
 localdls ca export-public [FILE]         the CA certificate (PEM), to stdout or FILE
-(all take --data-dir D and --key-passphrase-file F)
+(all take --data-dir D; import also --key-passphrase-file F: show and export-public need no
+passphrase, the CA certificate is public)
 
 The CA signs the secure port's certificate and each phone's client certificate. It is made on
 first use; its key is stored encrypted with the key passphrase. After an import, restart \`serve\`;
@@ -24,7 +25,7 @@ export async function caCommand(args: string[], io: CliIo): Promise<number> {
     case 'show':
       return withContext(v['data-dir'], 'read', passphrase, async (ctx) => {
         const s = await commands.showCa(ctx);
-        io.out(v.json ? JSON.stringify(s) : `subject: ${s.subject}\nfingerprint (SHA-256): ${s.fingerprint}\nvalid until: ${new Date(s.notAfter).toISOString()}\nchain: ${s.chainLength} certificate(s)\nimported: ${s.imported ? 'yes' : 'no (made by LocalDLS)'}`);
+        io.out(v.json ? JSON.stringify(s) : `subject: ${s.subject}\nfingerprint (SHA-256): ${s.fingerprint}\nvalid until: ${new Date(s.notAfter).toISOString().replace('T', ' ').slice(0, 19)} UTC\nchain: ${s.chainLength} certificate(s)\nimported: ${s.imported ? 'yes' : 'no (made by LocalDLS)'}`);
         return 0;
       });
     case 'import': {

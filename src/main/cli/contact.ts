@@ -35,7 +35,8 @@ export async function contactCommand(args: string[], io: CliIo): Promise<number>
       contacts: new Contacts(store, gap ? { gapMs: gap } : {}),
       contactProgress: (r) => {
         sent++;
-        const line = r.ok ? `${r.mac}: contact-me answered 204, the phone will call back` : `${r.mac}: ${r.skipped ? `not sent: ${r.skipped}` : `failed: ${r.error}`}`;
+        const failed = r.failedJobs?.length ? `; ${r.failures} failures in a row: job${r.failedJobs.length > 1 ? 's' : ''} ${r.failedJobs.join(', ')} failed (phone unreachable)` : r.failures ? ` (${r.failures} in a row)` : '';
+        const line = r.ok ? `${r.mac}: contact-me answered 204, the phone will call back` : `${r.mac}: ${r.skipped ? `not sent: ${r.skipped}` : `failed: ${r.error}${failed}`}`;
         io.out(o.json ? JSON.stringify({ event: 'contact', ...r, done: sent, total: macs.length }) : `[${sent}/${macs.length}] ${line}`);
       },
     });

@@ -23,7 +23,7 @@ export async function devicesCommand(args: string[], io: CliIo): Promise<number>
     const list: Device[] = (await commands.listDevices(ctx)).map(({ jobs: _jobs, ...d }) => d);
     if (v.json) io.out(JSON.stringify(list));
     else if (list.length === 0) io.out('no devices yet');
-    else io.out(table(['MAC', 'MODE', 'STATE', 'MODEL', 'FIRMWARE', 'E164', 'ADDRESS', 'TLS', 'LAST CONTACT'], list.map(deviceRow)));
+    else io.out(table(['MAC', 'MODE', 'STATE', 'MODEL', 'FIRMWARE', 'E164', 'ADDRESS', 'TLS', 'LAST CONTACT (UTC)'], list.map(deviceRow)));
     return 0;
   });
 }
@@ -31,7 +31,7 @@ export async function devicesCommand(args: string[], io: CliIo): Promise<number>
 function deviceRow(d: Device): string[] {
   const tls = d.tlsProtocol ? `${d.tlsProtocol}${isLegacyProtocol(d.tlsProtocol) ? ' (legacy)' : ''}` : '';
   const mode = d.bootstrap === 'pending' || d.bootstrap === 'failed' ? `${d.mode} (bootstrap ${d.bootstrap})` : d.mode;
-  return [d.mac, mode, d.state, d.deviceType ?? '', d.softwareVersion ?? '', d.e164 ?? '', d.lastAddress ?? '', tls, new Date(d.lastContact).toISOString()];
+  return [d.mac, mode, d.state, d.deviceType ?? '', d.softwareVersion ?? '', d.e164 ?? '', d.lastAddress ?? '', tls, new Date(d.lastContact).toISOString().replace('T', ' ').slice(0, 19)];
 }
 
 export async function itemsCommand(args: string[], io: CliIo): Promise<number> {

@@ -96,7 +96,7 @@ export async function jobCommand(args: string[], io: CliIo): Promise<number> {
       if (o.json) io.out(JSON.stringify(list));
       else if (list.length === 0) io.out('no jobs');
       else {
-        io.out(table(['ID', 'MAC', 'KIND', 'STATE', 'TRIES', 'UPDATED', 'DETAILS'], list.map((j) => [
+        io.out(table(['ID', 'MAC', 'KIND', 'STATE', 'TRIES', 'UPDATED (UTC)', 'DETAILS'], list.map((j) => [
           String(j.id), j.mac, j.kind, j.state, String(j.attempts), new Date(j.updated).toISOString().slice(0, 19).replace('T', ' '), commands.shortValue(j.error ?? '', 120) || commands.jobSummary(j),
         ])));
       }

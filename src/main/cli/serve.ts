@@ -23,7 +23,9 @@ Options:
   --host H       address to listen on (default 0.0.0.0, every interface)
   --port N       Default-Mode port (default ${DEFAULT_PORT})
   --tls P        TLS compatibility of the Default-Mode port:
-                   modern  TLS 1.2 and newer (default, unless the desktop app set legacy)
+                   modern  TLS 1.2 and newer (default, unless the app or web UI stored legacy
+                           for this data directory: serve then says so on stderr, and
+                           reports "tlsFrom" in its listening line)
                    legacy  also TLS 1.0/1.1 with RSA key exchange and CBC ciphers, for old
                            OpenStage firmware. Weaker: anyone on the LAN who records the
                            traffic has a better chance of decrypting it. Use it only while
@@ -138,7 +140,9 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     throw e;
   }
   service.onExchange((x) => out(JSON.stringify(exchangeLine(x))));
-  out(JSON.stringify({ event: 'listening', ...listening, dataDir: dataDirOf(v['data-dir']), ...(webUi ? { ui: webUi.url } : {}) }));
+  const tlsFrom = tlsSources(service, { default: tls, secure: secureTls }, listening.securePort !== undefined);
+  out(JSON.stringify({ event: 'listening', ...listening, dataDir: dataDirOf(v['data-dir']), tlsFrom: tlsFrom.sources, ...(webUi ? { ui: webUi.url } : {}) }));
+  for (const message of tlsFrom.notices) io.err(JSON.stringify({ event: 'notice', message }));
   if (webUi) io.err(`LocalDLS web UI: ${webUi.url}`);
   await new Promise<void>((done) => {
     const stop = () => done();
@@ -149,6 +153,30 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
   await service.stop();
   out(JSON.stringify({ event: 'stopped' }));
   return 0;
+}
+
+type TlsSource = 'flag' | 'stored' | 'default';
+
+/**
+ * Where each listener's TLS profile came from. The desktop app, the web UI and `serve` on one data
+ * directory are one site: a profile chosen in the UI is stored there and used by the next
+ * `serve` too, unless --tls / --secure-tls say otherwise. So that this is never silent, `serve`
+ * reports the source in its listening line and says on stderr when a stored choice applies.
+ */
+function tlsSources(service: Service, flags: { default: TlsProfile | undefined; secure: TlsProfile | undefined }, secureRuns: boolean) {
+  const sources: Partial<Record<'default' | 'secure', TlsSource>> = {};
+  const notices: string[] = [];
+  const file = `${service.store.dataDir}/localdls.sqlite`;
+  for (const [listener, flag, option] of [['default', flags.default, '--tls'], ['secure', flags.secure, '--secure-tls']] as const) {
+    if (listener === 'secure' && !secureRuns) continue;
+    const stored = service.storedTlsProfile(listener);
+    sources[listener] = flag ? 'flag' : stored ? 'stored' : 'default';
+    if (!flag && stored) {
+      const name = listener === 'default' ? 'Default-Mode' : 'Secure-Mode';
+      notices.push(`the ${name} port uses ${stored} TLS, as chosen in the app or web UI (stored in ${file}); ${option} ${stored === 'legacy' ? 'modern' : 'legacy'} overrides it for this run`);
+    }
+  }
+  return { sources, notices };
 }
 
 interface UpstreamFlags {

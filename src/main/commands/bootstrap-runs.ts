@@ -210,7 +210,8 @@ function deviceStateOf(job: Job): Pick<BootstrapDevice, 'state' | 'jobState' | '
     case 'cancelled':
       return { state: 'failed', jobState: job.state, error: job.error ?? (job.state === 'cancelled' ? 'cancelled' : 'failed') };
     default:
-      return { state: 'pending', jobState: job.state, error: job.state === 'waiting-busy' ? job.error : null };
+      // Waiting: the busy note, or what happened to contact-me (failed N of M times, with why).
+      return { state: 'pending', jobState: job.state, error: job.state === 'waiting-busy' || job.state === 'queued' ? job.error : null };
   }
 }
 

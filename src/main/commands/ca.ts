@@ -3,12 +3,20 @@ import * as v from 'valibot';
 import { ApiError, type SecureStatus } from '../../shared/api';
 import { API_ARGS } from '../../shared/api-args';
 import type { CaSummary } from '../pki';
+import { readPublicCa, type PublicCa } from '../pki/public-ca';
 import { defineCommand } from './define';
 
-export const showCa = defineCommand('showCa', [], async (ctx): Promise<CaSummary> => (await ctx.secure()).pki.caSummary());
+/** The CA's certificate is public: read from the data directory, without the key passphrase. */
+function publicCa(dataDir: string): PublicCa {
+  const ca = readPublicCa(dataDir);
+  if (!ca) throw new ApiError('not-found', `no CA in ${dataDir}/pki yet: LocalDLS makes one when Secure Mode is first used (serve with a key passphrase), or import the site's with \`localdls ca import\``);
+  return ca;
+}
+
+export const showCa = defineCommand('showCa', [], (ctx): CaSummary => publicCa(ctx.dataDir).summary);
 
 /** The CA chain as PEM, for phones' and browsers' trust stores. */
-export const exportCaCertificate = defineCommand('exportCaCertificate', [], async (ctx): Promise<string> => (await ctx.secure()).pki.caChainPems().join(''));
+export const exportCaCertificate = defineCommand('exportCaCertificate', [], (ctx): string => publicCa(ctx.dataDir).chainPems.join(''));
 
 export const importCa = defineCommand(
   'importCa',

@@ -13,6 +13,8 @@ export const contactNow = defineCommand('contactNow', API_ARGS.contactNow, async
     if (o.skipped) r.skipped = o.skipped;
     if (o.nextAt) r.nextAt = o.nextAt;
     if (o.error) r.error = o.error;
+    if (o.failures) r.failures = o.failures;
+    if (o.failedJobs?.length) r.failedJobs = o.failedJobs;
     return r;
   });
 });

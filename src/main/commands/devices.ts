@@ -8,7 +8,7 @@ import { NO_PENDING_JOBS } from '../store';
 import { defineCommand } from './define';
 import { deviceOrThrow } from './jobs';
 import { maskDeviceItems } from './masking';
-import { itemView } from './traffic-views';
+import { isNotStored, itemView, notStoredError } from './traffic-views';
 
 const DEVICE_TRAFFIC_LIMIT = 500;
 
@@ -33,6 +33,7 @@ export const revealDeviceItem = defineCommand('revealDeviceItem', API_ARGS.revea
   deviceOrThrow(ctx, mac);
   const item = ctx.store.items(mac).find((x) => x.name === name && x.index === index);
   if (!item) throw new ApiError('not-found', `device ${mac} has no item ${name}${index === null ? '' : `[${index}]`}: the list shows the items the phone last reported (read them again with a ReadAllItems job)`);
+  if (isNotStored(item.name, item.value)) throw notStoredError(`device ${mac}`, item.name);
   return item.value;
 });
 

@@ -4,9 +4,10 @@
  */
 import { STATUS_CODES } from 'node:http';
 import packageJson from '../../../package.json';
-import type { ItemView, MessageView, UpstreamView } from '../../shared/api';
+import { ApiError, type ItemView, type MessageView, type UpstreamView } from '../../shared/api';
 import type { Exchange } from '../../shared/model';
-import { isSecretItem, maskItemValue, maskSecretsInXml } from '../../shared/secrets';
+import { isSecretItem, MASK, maskItemValue, maskSecretsInXml } from '../../shared/secrets';
+import { isNeverStored } from '../app/redact';
 import { parseDLSMessage, parseWorkpointMessage, wellFormednessProblem, type Item } from '../wpi';
 
 /** Longest body text a view gets; exports carry everything. */
@@ -15,7 +16,18 @@ export const VIEW_TEXT_LIMIT = 512 * 1024;
 // --- message views -------------------------------------------------------------------------------
 
 export function itemView(name: string, index: number | null | undefined, value: string, status: string | null | undefined): ItemView {
-  return { name, index: index ?? null, value: maskItemValue(name, value), status: status ?? null, secret: value !== '' && isSecretItem(name) };
+  const view: ItemView = { name, index: index ?? null, value: maskItemValue(name, value), status: status ?? null, secret: value !== '' && isSecretItem(name) };
+  if (isNotStored(name, value)) view.notStored = true;
+  return view;
+}
+
+/** The store holds the mask, not the value (app/redact.ts): revealing it would show the mask. */
+export function isNotStored(name: string, storedValue: string): boolean {
+  return storedValue === MASK && isNeverStored(name);
+}
+
+export function notStoredError(what: string, name: string): ApiError {
+  return new ApiError('not-found', `${what}: ${name} is not kept — LocalDLS never stores a phone's private key or the PIN's TAN, so there is nothing to reveal`);
 }
 
 function header(headers: [string, string][], name: string): string | null {

@@ -12,7 +12,7 @@ import { isLegacyProtocol } from '../net/tls-profile';
 import type { PurgeResult } from '../store';
 import type { CommandContext } from './context';
 import { defineCommand } from './define';
-import { messageView, parsedItems, toHar, toJsonExport } from './traffic-views';
+import { isNotStored, messageView, notStoredError, parsedItems, toHar, toJsonExport } from './traffic-views';
 
 export { VIEW_TEXT_LIMIT } from './traffic-views';
 
@@ -47,6 +47,7 @@ export const getExchange = defineCommand('getExchange', API_ARGS.getExchange, (c
 export const revealExchangeItem = defineCommand('revealExchangeItem', API_ARGS.revealExchangeItem, (ctx, id, side, position): string => {
   const item = parsedItems(exchangeOrThrow(ctx, id), side).items[position];
   if (!item) throw new ApiError('not-found', `exchange ${id} has no ${side} item at position ${position}: positions count from 0 in the order the message lists its items`);
+  if (isNotStored(item.name, item.value)) throw notStoredError(`exchange ${id}`, item.name);
   return item.value;
 });
 

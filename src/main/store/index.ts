@@ -4,5 +4,6 @@ export { JobTables, MAX_ATTEMPTS, PENDING_STATES, RETURN_LIMITS, type ReturnLimi
 export { EXTERNAL_CHECK_MS, type StoreChange, type ChangeListener } from './change-feed';
 export type { Revocation } from './revocations';
 export { NO_PENDING_JOBS } from './job-queries';
+export { MAX_CONTACT_FAILURES, type ContactFailureResult } from './contact-failures';
 export { acquireServiceLock, type ServiceLock } from './service-lock';
 export type { InteractionWithCounts, ItemChangeInContext } from './inspector-queries';

@@ -191,6 +191,12 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX item_changes_mac ON item_changes (mac, id);
   `,
+  // 8: failed contact-me requests per device (store/contact-failures.ts): how many in a row, the last error and when.
+  `
+  ALTER TABLE devices ADD COLUMN contact_failures INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE devices ADD COLUMN last_contact_error TEXT;
+  ALTER TABLE devices ADD COLUMN last_contact_error_at INTEGER;
+  `,
 ];
 
 export function migrate(db: Database): number {

@@ -13,6 +13,7 @@ import { ChangeFeed, type ChangeListener } from './change-feed';
 import { openDatabase } from './data-dir';
 import { countExchanges, deviceCount, listExchanges, newestExchangeId } from './exchange-filter';
 import { SUMMARY_COLUMNS, toExchange, toSummary, type ExchangeRow } from './exchange-rows';
+import { ContactFailures, contactFailureFields, type ContactFailureRow } from './contact-failures';
 import { jobsById, jobsChangedSince, listJobsNewest, pendingJobCounts } from './job-queries';
 import { JobTables, PENDING_STATES, type JobChange, type NewJob, type ReturnLimits } from './jobs';
 import { importRevocationFile, RevocationTable, type Revocation } from './revocations';
@@ -155,6 +156,7 @@ export class Store {
   private readonly db: Database;
   /** Jobs, profiles, overrides. Undefined on a read-only store opened before migration 2. */
   readonly jobs: JobTables;
+  readonly contactFailures: ContactFailures;
   /** Relay mode: the upstream's side of relayed exchanges. */
   readonly relay: RelayRows;
   /** What opening the data folder changed or wants said (modes narrowed, a read-only copy); `serve` prints it. */
@@ -184,6 +186,7 @@ export class Store {
     this.itemHistory = new ItemHistory(this.db);
     this.inspector = new InspectorQueries(this.db);
     this.rollouts = new RolloutRows(this.db, this.jobs);
+    this.contactFailures = new ContactFailures(this.db, this.feed);
     const hasRevocations = this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'revocations'`).get() !== undefined;
     this.revocations = hasRevocations ? new RevocationTable(this.db) : null;
     if (this.revocations && !options.readonly) {
@@ -260,7 +263,8 @@ export class Store {
           mac: d.mac, e164: d.e164 ?? null, deviceType: d.deviceType ?? null, softwareVersion: d.softwareVersion ?? null,
           partNumber: d.partNumber ?? null, contactMeUri: d.contactMeUri ?? null, lastAddress: d.lastAddress, at,
         });
-      } else if (mac) {
+      } else if (mac && !(record.kind === 'contact-me' && record.error !== null)) {
+        // A contact-me that failed is not a contact: the phone was not heard from.
         this.st.touchDevice!.run({ mac, at, lastAddress: record.peerAddress });
       }
       const itemChanges = mac ? this.itemHistory.diff(mac, changes.replaceItems, changes.mergeItems) : [];
@@ -628,7 +632,7 @@ export class Store {
   }
 }
 
-interface DeviceRow {
+interface DeviceRow extends ContactFailureRow {
   mac: string; e164: string | null; device_type: string | null; software_version: string | null; part_number: string | null;
   contact_me_uri: string | null; last_address: string | null; mode: Device['mode']; state: Device['state']; tls_protocol: string | null;
   first_contact: number; last_contact: number; profile: string | null; last_contact_me: number | null;
@@ -643,6 +647,6 @@ function toDevice(r: DeviceRow): Device {
     mac: r.mac, e164: r.e164, deviceType: r.device_type, softwareVersion: r.software_version, partNumber: r.part_number,
     contactMeUri: r.contact_me_uri, lastAddress: r.last_address, mode: r.mode, state: r.state, tlsProtocol: r.tls_protocol,
     firstContact: r.first_contact, lastContact: r.last_contact, profile: r.profile, lastContactMe: r.last_contact_me,
-    bootstrap: r.bootstrap, certSerial: r.cert_serial,
+    bootstrap: r.bootstrap, certSerial: r.cert_serial, ...contactFailureFields(r),
   };
 }

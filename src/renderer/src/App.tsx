@@ -1,15 +1,21 @@
 /**
  * The app frame: navigation, the current view and the status bar. The traffic feed lives here, so
- * the list keeps its rows and position while another view is open.
+ * the list keeps its rows and position while another view is open. Preferences (language, light
+ * or dark) sit in the top bar; `?` lists the keyboard shortcuts.
  */
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { LocalDlsApi, Unsubscribe } from '../../shared/api';
 import { ApiContext } from './api/ApiContext';
+import { NO_TOKEN } from './api/connect';
 import type { ConnectionState } from './api/ws-client';
+import { ShortcutHelp, useShortcuts } from './app/Shortcuts';
+import { THEMES, useTheme, type Theme } from './app/theme';
 import { BootstrapWizard } from './bootstrap/BootstrapWizard';
 import { ToastProvider } from './common/Toasts';
 import { DevicePage } from './devices/DevicePage';
 import { DevicesView } from './devices/DevicesView';
+import { LANGUAGES, setLanguage, type Language } from './i18n';
 import { JobsView } from './jobs/JobsView';
 import { RelayBanner } from './relay/RelayBanner';
 import { LadderView } from './ladder/LadderView';
@@ -28,19 +34,58 @@ export interface AppProps {
   onConnection?: (listener: (state: ConnectionState, detail: string | null) => void) => Unsubscribe;
 }
 
+function Preferences() {
+  const { t, i18n } = useTranslation('common');
+  const [theme, setTheme] = useTheme();
+  return (
+    <div className="prefs">
+      <select className="input input-small" aria-label={t('language')} value={i18n.language} onChange={(e) => setLanguage(e.target.value as Language)}>
+        {LANGUAGES.map((l) => <option key={l} value={l}>{t(`languages.${l}`)}</option>)}
+      </select>
+      <select className="input input-small" aria-label={t('theme.label')} value={theme} onChange={(e) => setTheme(e.target.value as Theme)}>
+        {THEMES.map((th) => <option key={th} value={th}>{t(`theme.${th}`)}</option>)}
+      </select>
+    </div>
+  );
+}
+
 export function App({ api, onConnection }: AppProps) {
+  const { t, i18n } = useTranslation('common');
   const feed = useMemo(() => new TrafficFeed(api), [api]);
   const route = useRoute();
   const [connection, setConnection] = useState<{ state: ConnectionState; detail: string | null }>({ state: 'open', detail: null });
   const status = useStatus(api);
   const [reloads, setReloads] = useState(0);
   const counts = useNavCounts(api, reloads);
+  const [help, setHelp] = useState(false);
   const refreshStatus = status.refresh;
+  useShortcuts(useCallback(() => setHelp(true), []));
+
+  useEffect(() => {
+    document.documentElement.lang = i18n.language;
+  }, [i18n.language]);
 
   useEffect(() => {
     feed.start();
     return () => feed.stop();
   }, [feed]);
+
+  // The counts in the status bar and the navigation follow device changes at once, not only the
+  // service's periodic status (a device added by the CLI, a purge).
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const soon = () => {
+      timer ??= setTimeout(() => {
+        timer = null;
+        refreshStatus();
+      }, 300);
+    };
+    const off = api.onDevicesChanged(soon);
+    return () => {
+      off();
+      if (timer) clearTimeout(timer);
+    };
+  }, [api, refreshStatus]);
 
   useEffect(() => {
     if (!onConnection) return;
@@ -54,10 +99,11 @@ export function App({ api, onConnection }: AppProps) {
         // The other views load afresh (devices, jobs, a bootstrap run's states).
         setReloads((n) => n + 1);
       }
-      if (state === 'closed') wasClosed = true;
+      if (state === 'closed' || state === 'refused') wasClosed = true;
     });
   }, [onConnection, feed, refreshStatus]);
 
+  const connected = connection.state === 'open';
   return (
     <ApiContext.Provider value={api}>
       <ToastProvider>
@@ -66,29 +112,37 @@ export function App({ api, onConnection }: AppProps) {
           <div className="brand">
             <span className="brand-mark" aria-hidden>◆</span> LocalDLS
           </div>
-          <nav className="tabs" aria-label="Views">
+          <nav className="tabs" aria-label={t('nav.label')}>
             <a href={href('traffic')} className={route.view === 'traffic' ? 'active' : ''}>
-              Traffic{counts.errors ? <span className="pill pill-error" title={`${counts.errors} errors`} data-testid="nav-errors">{counts.errors}</span> : null}
+              {t('nav.traffic')}{counts.errors ? <span className="pill pill-error" title={t('nav.errorsTitle', { count: counts.errors })} data-testid="nav-errors">{counts.errors}</span> : null}
             </a>
             <a href={href('devices')} className={route.view === 'devices' || route.view === 'device' ? 'active' : ''}>
-              Devices{status.value ? <span className="pill">{status.value.deviceCount}</span> : null}
+              {t('nav.devices')}{status.value ? <span className="pill" data-testid="nav-device-count">{status.value.deviceCount}</span> : null}
             </a>
             <a href={href('jobs')} className={route.view === 'jobs' ? 'active' : ''}>
-              Jobs{counts.waitingJobs ? <span className="pill" title={`${counts.waitingJobs} waiting`} data-testid="nav-jobs">{counts.waitingJobs}</span> : null}
+              {t('nav.jobs')}{counts.waitingJobs ? <span className="pill" title={t('nav.waitingTitle', { count: counts.waitingJobs })} data-testid="nav-jobs">{counts.waitingJobs}</span> : null}
             </a>
-            <a href={href('rollouts')} className={route.view === 'rollouts' ? 'active' : ''}>Rollouts</a>
-            <a href={href('bootstrap')} className={route.view === 'bootstrap' ? 'active' : ''}>Secure Mode</a>
-            <a href={href('setup')} className={route.view === 'setup' ? 'active' : ''}>Setup</a>
+            <a href={href('rollouts')} className={route.view === 'rollouts' ? 'active' : ''}>{t('nav.rollouts')}</a>
+            <a href={href('bootstrap')} className={route.view === 'bootstrap' ? 'active' : ''}>{t('nav.secure')}</a>
+            <a href={href('setup')} className={route.view === 'setup' ? 'active' : ''}>{t('nav.setup')}</a>
           </nav>
           <div className="topbar-right">
-            {connection.state !== 'open' ? (
+            {connection.state === 'connecting' || connection.state === 'closed' ? (
               <span className={`conn conn-${connection.state}`} role="status">
-                {connection.state === 'refused' ? connection.detail : connection.state === 'connecting' ? 'Connecting…' : 'Connection lost, reconnecting…'}
+                {connection.state === 'connecting' ? t('connection.connecting') : t('connection.lost')}
               </span>
             ) : null}
+            <button type="button" className="btn btn-small btn-icon" aria-label={t('shortcuts.open')} title={t('shortcuts.open')} onClick={() => setHelp(true)}>?</button>
+            <Preferences />
           </div>
         </header>
         <RelayBanner relay={status.value?.relay} />
+        {connection.state === 'refused' ? (
+          <div className="note note-error refused" role="alert" data-testid="connection-refused">
+            <strong>{t('connection.refusedTitle')}</strong>
+            <p>{connection.detail === NO_TOKEN ? t('connection.noToken') : connection.detail}</p>
+          </div>
+        ) : null}
         <main className="view" key={route.view === 'traffic' ? 'traffic' : reloads}>
           {route.view === 'traffic' ? <TrafficView feed={feed} route={route} /> : null}
           {route.view === 'devices' ? <DevicesView /> : null}
@@ -100,7 +154,8 @@ export function App({ api, onConnection }: AppProps) {
           {route.view === 'timeline' && route.mac ? <TimelineView key={route.mac} mac={route.mac} /> : null}
           {route.view === 'rollouts' ? <RolloutView route={route} /> : null}
         </main>
-        <StatusBar status={status.value} error={status.error} />
+        <StatusBar status={status.value} error={status.error} connected={connected} />
+        {help ? <ShortcutHelp onClose={() => setHelp(false)} /> : null}
       </div>
       </ToastProvider>
     </ApiContext.Provider>

@@ -4,6 +4,7 @@
  * deploy a file or firmware, bootstrap into Secure Mode. Every action says what became of it.
  */
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { DeviceView } from '../../../shared/api';
 import { useApi } from '../api/ApiContext';
 import { useToast } from '../common/Toasts';
@@ -20,6 +21,7 @@ export interface ActionBarProps {
 }
 
 export function ActionBar({ macs, devices }: ActionBarProps) {
+  const { t } = useTranslation('actions');
   const api = useApi();
   const toast = useToast();
   const queued = useJobsQueued();
@@ -30,8 +32,8 @@ export function ActionBar({ macs, devices }: ActionBarProps) {
   const readAll = () => {
     setBusy('read-all');
     api.addJob(macs, { kind: 'read-all' }).then(
-      (r) => queued('Read all', macs, r),
-      (e: unknown) => toast.error(`Read all not queued for ${targetsText(macs)}`, e),
+      (r) => queued(t('bar.readAll'), macs, r),
+      (e: unknown) => toast.error(t('bar.readAllFailed', { targets: targetsText(macs) }), e),
     ).finally(() => setBusy(null));
   };
 
@@ -41,29 +43,30 @@ export function ActionBar({ macs, devices }: ActionBarProps) {
       (results) => {
         const sent = results.filter((r) => r.ok).length;
         const lines = results.map((r) =>
-          r.ok ? `${r.mac}: contact-me answered, the phone will call`
-            : r.skipped ? `${r.mac}: not sent: ${r.skipped}${r.nextAt ? ` (next at ${clockTime(r.nextAt).slice(0, 8)})` : ''}`
-              : `${r.mac}: failed: ${r.error ?? 'no answer'}`,
+          r.ok ? t('contact.answered', { mac: r.mac })
+            : r.skipped ? (r.nextAt ? t('contact.skippedNext', { mac: r.mac, why: r.skipped, at: clockTime(r.nextAt).slice(0, 8) }) : t('contact.skipped', { mac: r.mac, why: r.skipped }))
+              : r.failedJobs?.length ? t('contact.failedJobs', { mac: r.mac, error: r.error ?? '', count: r.failures ?? 0, jobs: r.failedJobs.join(', ') })
+                : t('contact.failed', { mac: r.mac, error: r.error ?? t('contact.noAnswer') }),
         );
-        toast.push(sent === results.length ? 'ok' : sent ? 'warn' : 'error', sent ? `Contact-me sent to ${sent} of ${results.length} phone${results.length > 1 ? 's' : ''}` : 'No contact-me sent', lines);
+        toast.push(sent === results.length ? 'ok' : sent ? 'warn' : 'error', sent ? t('contact.sent', { sent, count: results.length }) : t('contact.none'), lines);
       },
-      (e: unknown) => toast.error('Contact-me not sent', e),
+      (e: unknown) => toast.error(t('contact.notSent'), e),
     ).finally(() => setBusy(null));
   };
 
   const close = () => setOpen(null);
   return (
-    <div className="actionbar" role="toolbar" aria-label="Device actions">
-      <button type="button" className="btn" disabled={none || busy !== null} onClick={readAll}>Read all</button>
-      <button type="button" className="btn" disabled={none} onClick={() => setOpen('write')}>Write items…</button>
-      <button type="button" className="btn" disabled={none} onClick={() => setOpen('read')}>Read items…</button>
-      <button type="button" className="btn" disabled={none || busy !== null} onClick={contact} title="Ask the phones to call now (within their contact gap)">Contact now</button>
-      <button type="button" className="btn" disabled={none} onClick={() => setOpen('profile')}>Apply profile…</button>
-      <button type="button" className="btn" disabled={none} onClick={() => setOpen('deploy')}>Deploy…</button>
+    <div className="actionbar" role="toolbar" aria-label={t('bar.label')}>
+      <button type="button" className="btn" disabled={none || busy !== null} onClick={readAll}>{t('bar.readAll')}</button>
+      <button type="button" className="btn" disabled={none} onClick={() => setOpen('write')}>{t('bar.write')}</button>
+      <button type="button" className="btn" disabled={none} onClick={() => setOpen('read')}>{t('bar.read')}</button>
+      <button type="button" className="btn" disabled={none || busy !== null} onClick={contact} title={t('bar.contactTitle')}>{t('bar.contact')}</button>
+      <button type="button" className="btn" disabled={none} onClick={() => setOpen('profile')}>{t('bar.profile')}</button>
+      <button type="button" className="btn" disabled={none} onClick={() => setOpen('deploy')}>{t('bar.deploy')}</button>
       <span className="actionbar-sep" />
-      <button type="button" className="btn" disabled={none} onClick={() => setOpen('restart')}>Restart…</button>
-      <button type="button" className="btn btn-danger-outline" disabled={none} onClick={() => setOpen('factory-reset')}>Factory reset…</button>
-      <button type="button" className="btn btn-secure" disabled={none} onClick={() => go(href('bootstrap', { macs: macs.join(',') }))}>Bootstrap…</button>
+      <button type="button" className="btn" disabled={none} onClick={() => setOpen('restart')}>{t('bar.restart')}</button>
+      <button type="button" className="btn btn-danger-outline" disabled={none} onClick={() => setOpen('factory-reset')}>{t('bar.factoryReset')}</button>
+      <button type="button" className="btn btn-secure" disabled={none} onClick={() => go(href('bootstrap', { macs: macs.join(',') }))}>{t('bar.bootstrap')}</button>
       {open === 'write' || open === 'read' ? <ItemsDialog mode={open} macs={macs} onClose={close} /> : null}
       {open === 'restart' || open === 'factory-reset' ? <ConfirmJobDialog what={open} macs={macs} devices={devices} onClose={close} /> : null}
       {open === 'profile' ? <ProfileDialog macs={macs} onClose={close} /> : null}

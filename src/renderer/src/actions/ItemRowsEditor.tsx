@@ -4,10 +4,13 @@
  * being edited. `name[3]=value` typed or pasted into the name field is split into its parts.
  */
 import { useId, useState, type KeyboardEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { i18next } from '../i18n';
 import type { CatalogueEntry } from '../../../shared/api';
 import { isSecretItem } from '../../../shared/secrets';
 import type { Catalogue } from '../lib/use-catalogue';
 import { suggest } from '../lib/use-catalogue';
+import { forDisplay } from '../lib/catalogue';
 
 export interface ItemRow {
   key: number;
@@ -24,9 +27,10 @@ const NAME = /^[A-Za-z][A-Za-z0-9_.-]*$/;
 
 /** What is wrong with a row, or null (empty rows are ignored, not wrong). */
 export function rowProblem(r: ItemRow): string | null {
-  if (!r.name.trim()) return r.index || r.value ? 'give the item a name' : null;
-  if (!NAME.test(r.name.trim())) return `"${r.name.trim()}" is not an item name`;
-  if (r.index.trim() && !/^\d{1,6}$/.test(r.index.trim())) return 'the index is a number from 0 to 999999';
+  const t = i18next.getFixedT(null, 'actions');
+  if (!r.name.trim()) return r.index || r.value ? t('editor.needName') : null;
+  if (!NAME.test(r.name.trim())) return t('editor.notName', { name: r.name.trim() });
+  if (r.index.trim() && !/^\d{1,6}$/.test(r.index.trim())) return t('editor.badIndex');
   return null;
 }
 
@@ -74,7 +78,7 @@ function NameInput({ row, entries, onChange, onFocus, label }: { row: ItemRow; e
         aria-autocomplete="list"
         autoComplete="off"
         spellCheck={false}
-        placeholder="item name, e.g. sntp-addr"
+        placeholder={i18next.t('actions:editor.namePlaceholder')}
         value={row.name}
         maxLength={128}
         onFocus={() => {
@@ -96,7 +100,7 @@ function NameInput({ row, entries, onChange, onFocus, label }: { row: ItemRow; e
             <li key={e.name} role="option" aria-selected={i === active} className={i === active ? 'on' : ''} onMouseDown={(ev) => { ev.preventDefault(); pick(e); }} onMouseEnter={() => setActive(i)}>
               <span className="mono ac-name">{e.name}</span>
               {e.indexed ? <span className="badge">indexed</span> : null}
-              <span className="ac-desc">{e.description}</span>
+              <span className="ac-desc">{forDisplay(e.description)}</span>
             </li>
           ))}
         </ul>
@@ -107,39 +111,40 @@ function NameInput({ row, entries, onChange, onFocus, label }: { row: ItemRow; e
 
 /** The catalogue's word on one item name, and what looks wrong about the row. */
 export function ItemInfo({ row, catalogue, withValues }: { row: ItemRow | undefined; catalogue: Catalogue | null; withValues: boolean }) {
-  if (!row || !row.name.trim()) return <div className="item-info muted" data-testid="item-info">Type an item name: names from the catalogue are offered as you type.</div>;
+  const t = i18next.getFixedT(null, 'actions');
+  if (!row || !row.name.trim()) return <div className="item-info muted" data-testid="item-info">{t('editor.typeName')}</div>;
   const name = row.name.trim();
   const e = catalogue?.byName.get(name);
-  if (!catalogue) return <div className="item-info muted" data-testid="item-info">Loading the item catalogue…</div>;
+  if (!catalogue) return <div className="item-info muted" data-testid="item-info">{t('editor.loading')}</div>;
   if (!e) {
     const starting = catalogue.entries.filter((x) => x.name.startsWith(name)).length;
     return (
       <div className="item-info" data-testid="item-info">
         {starting ? (
-          <span className="muted">{starting} catalogue item{starting > 1 ? 's start' : ' starts'} with <span className="mono">{name}</span>: choose one from the list.</span>
+          <span className="muted">{t('editor.starting', { count: starting, name })}</span>
         ) : (
-          <div className="note note-warn"><span className="mono">{name}</span> is not in LocalDLS's item catalogue: the phone may answer “unknown item”.</div>
+          <div className="note note-warn">{t('editor.unknown', { name })}</div>
         )}
       </div>
     );
   }
   const warnings: string[] = [];
-  if (e.readonly === 'yes' && withValues) warnings.push('This item is read-only: the phone will refuse to write it.');
-  if (e.indexed && !row.index.trim()) warnings.push('This item is indexed: give an index (e.g. 1).');
-  if (!e.indexed && row.index.trim()) warnings.push('This item takes no index.');
+  if (e.readonly === 'yes' && withValues) warnings.push(t('editor.readOnly'));
+  if (e.indexed && !row.index.trim()) warnings.push(t('editor.indexed'));
+  if (!e.indexed && row.index.trim()) warnings.push(t('editor.noIndex'));
   return (
     <div className="item-info" data-testid="item-info">
       <div className="item-info-head">
         <span className="mono strong">{e.name}</span>
         <span className="badge">{e.type}</span>
-        {e.indexed ? <span className="badge">indexed</span> : null}
-        {e.readonly === 'yes' ? <span className="badge badge-warn">read-only</span> : null}
+        {e.indexed ? <span className="badge">{t('editor.indexedBadge')}</span> : null}
+        {e.readonly === 'yes' ? <span className="badge badge-warn">{t('editor.readOnlyBadge')}</span> : null}
         <span className="muted">{e.group}</span>
       </div>
-      <p className="item-desc">{e.description}</p>
+      <p className="item-desc">{forDisplay(e.description)}</p>
       <dl className="kv">
-        <dt>Values</dt><dd className="mono">{e.values || '—'}</dd>
-        {e.default && e.default !== 'n/a' && e.default !== 'unknown' ? <><dt>Default</dt><dd className="mono">{e.default}</dd></> : null}
+        <dt>{t('editor.values')}</dt><dd className="mono">{forDisplay(e.values) || '—'}</dd>
+        {forDisplay(e.default) && e.default !== 'n/a' && e.default !== 'unknown' ? <><dt>{t('editor.default')}</dt><dd className="mono">{forDisplay(e.default)}</dd></> : null}
       </dl>
       {warnings.map((w) => <div key={w} className="note note-warn">{w}</div>)}
     </div>
@@ -154,6 +159,7 @@ export interface ItemRowsEditorProps {
 }
 
 export function ItemRowsEditor({ rows, onChange, withValues, catalogue }: ItemRowsEditorProps) {
+  const { t } = useTranslation('actions');
   const [focused, setFocused] = useState<number | null>(rows[0]?.key ?? null);
   const entries = catalogue?.entries ?? [];
   const update = (key: number, patch: Partial<ItemRow>) => onChange(rows.map((r) => (r.key === key ? { ...r, ...patch } : r)));
@@ -163,9 +169,9 @@ export function ItemRowsEditor({ rows, onChange, withValues, catalogue }: ItemRo
       <table className="item-rows">
         <thead>
           <tr>
-            <th>Item</th>
-            <th className="col-index">Index</th>
-            {withValues ? <th>Value</th> : null}
+            <th>{t('editor.item')}</th>
+            <th className="col-index">{t('editor.index')}</th>
+            {withValues ? <th>{t('editor.value')}</th> : null}
             <th />
           </tr>
         </thead>
@@ -175,27 +181,27 @@ export function ItemRowsEditor({ rows, onChange, withValues, catalogue }: ItemRo
             return (
               <tr key={r.key} className={r.key === focusedRow?.key ? 'on' : ''}>
                 <td>
-                  <NameInput row={r} entries={entries} label={`Item ${n + 1} name`} onFocus={() => setFocused(r.key)} onChange={(p) => update(r.key, p)} />
+                  <NameInput row={r} entries={entries} label={t('editor.nameLabel', { n: n + 1 })} onFocus={() => setFocused(r.key)} onChange={(p) => update(r.key, p)} />
                   {problem ? <div className="field-problem">{problem}</div> : null}
                 </td>
                 <td className="col-index">
-                  <input className="input mono" aria-label={`Item ${n + 1} index`} inputMode="numeric" placeholder="—" value={r.index} maxLength={6} onFocus={() => setFocused(r.key)} onChange={(e) => update(r.key, { index: e.target.value })} />
+                  <input className="input mono" aria-label={t('editor.indexLabel', { n: n + 1 })} inputMode="numeric" placeholder="—" value={r.index} maxLength={6} onFocus={() => setFocused(r.key)} onChange={(e) => update(r.key, { index: e.target.value })} />
                 </td>
                 {withValues ? (
                   <td>
-                    <input className="input mono" aria-label={`Item ${n + 1} value`} placeholder="value" value={r.value}
+                    <input className="input mono" aria-label={t('editor.valueLabel', { n: n + 1 })} placeholder={t('editor.valuePlaceholder')} value={r.value}
                       type={isSecretItem(r.name.trim()) ? 'password' : 'text'} autoComplete="off" maxLength={16384} onFocus={() => setFocused(r.key)} onChange={(e) => update(r.key, { value: e.target.value })} />
                   </td>
                 ) : null}
                 <td>
-                  <button type="button" className="btn-x" aria-label={`Remove item ${n + 1}`} disabled={rows.length === 1} onClick={() => onChange(rows.filter((x) => x.key !== r.key))}>×</button>
+                  <button type="button" className="btn-x" aria-label={t('editor.remove', { n: n + 1 })} disabled={rows.length === 1} onClick={() => onChange(rows.filter((x) => x.key !== r.key))}>×</button>
                 </td>
               </tr>
             );
           })}
         </tbody>
       </table>
-      <button type="button" className="btn btn-small" onClick={() => { const r = emptyRow(); onChange([...rows, r]); setFocused(r.key); }}>+ Add item</button>
+      <button type="button" className="btn btn-small" onClick={() => { const r = emptyRow(); onChange([...rows, r]); setFocused(r.key); }}>{t('editor.add')}</button>
       <ItemInfo row={focusedRow} catalogue={catalogue} withValues={withValues} />
     </div>
   );

@@ -1,28 +1,32 @@
 /** The dialogs behind the device actions: item editor, confirmation, profiles, file/firmware deployment. */
 import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { i18next } from '../i18n';
 import { FILE_TYPES, type AddJobsResult, type DeviceView, type JobSpec } from '../../../shared/api';
 import type { Profile } from '../../../shared/model';
 import { useApi } from '../api/ApiContext';
 import { Dialog } from '../common/Dialog';
 import { errorText, useToast } from '../common/Toasts';
-import { itemText, KIND_LABELS } from '../lib/jobs';
+import { itemText, kindLabel } from '../lib/jobs';
 import { useCatalogue } from '../lib/use-catalogue';
 import { emptyRow, ItemRowsEditor, rowOf, rowProblem, usedRows, type ItemRow } from './ItemRowsEditor';
 
 export function targetsText(macs: readonly string[]): string {
-  return macs.length === 1 ? macs[0]! : `${macs.length} devices`;
+  return macs.length === 1 ? macs[0]! : i18next.t('actions:targets', { count: macs.length });
 }
 
 /** Reports queued jobs (and the service's notes) as one message. */
 export function useJobsQueued(): (what: string, macs: readonly string[], r: AddJobsResult) => void {
   const toast = useToast();
+  const { t } = useTranslation('actions');
   return (what, macs, r) => {
-    const lines = r.jobs.map((j) => `job ${j.id}: ${KIND_LABELS[j.kind]} for ${j.mac}`);
-    toast.push('ok', `${what} queued for ${targetsText(macs)}`, [...r.notes.map((n) => `Note: ${n}`), ...lines, 'The phones are asked to call (contact-me); see Jobs for progress.']);
+    const lines = r.jobs.map((j) => t('queued.job', { id: j.id, kind: kindLabel(j.kind), mac: j.mac }));
+    toast.push('ok', t('queued.title', { what, targets: targetsText(macs) }), [...r.notes.map((n) => t('queued.note', { note: n })), ...lines, t('queued.next')]);
   };
 }
 
 function DeviceNames({ macs, devices }: { macs: readonly string[]; devices?: ReadonlyMap<string, DeviceView> }) {
+  const { t } = useTranslation('actions');
   return (
     <ul className="device-names" data-testid="dialog-devices">
       {macs.slice(0, 20).map((m) => {
@@ -34,12 +38,13 @@ function DeviceNames({ macs, devices }: { macs: readonly string[]; devices?: Rea
           </li>
         );
       })}
-      {macs.length > 20 ? <li className="muted">…and {macs.length - 20} more</li> : null}
+      {macs.length > 20 ? <li className="muted">{t('more', { count: macs.length - 20 })}</li> : null}
     </ul>
   );
 }
 
 export function ItemsDialog({ mode, macs, onClose }: { mode: 'write' | 'read'; macs: string[]; onClose: () => void }) {
+  const { t } = useTranslation('actions');
   const api = useApi();
   const { catalogue, error: catalogueError } = useCatalogue(api);
   const queued = useJobsQueued();
@@ -56,7 +61,7 @@ export function ItemsDialog({ mode, macs, onClose }: { mode: 'write' | 'read'; m
     setError(null);
     api.addJob(macs, spec).then(
       (r) => {
-        queued(write ? `Write of ${used.length} item${used.length > 1 ? 's' : ''}` : `Read of ${used.length} item${used.length > 1 ? 's' : ''}`, macs, r);
+        queued(write ? t('items.writeOf', { count: used.length }) : t('items.readOf', { count: used.length }), macs, r);
         onClose();
       },
       (e: unknown) => {
@@ -67,52 +72,44 @@ export function ItemsDialog({ mode, macs, onClose }: { mode: 'write' | 'read'; m
   };
   return (
     <Dialog
-      title={`${write ? 'Write items to' : 'Read items from'} ${targetsText(macs)}`}
+      title={write ? t('items.writeTitle', { targets: targetsText(macs) }) : t('items.readTitle', { targets: targetsText(macs) })}
       onClose={onClose}
       wide
       className="items-dialog"
       footer={
         <>
-          {error ? <div className="note note-error grow" role="alert">{error}</div> : <span className="grow muted">{write ? 'Only these items are written; the phone answers each with its status.' : "The phone's answer updates the device's items."}</span>}
-          <button type="button" className="btn" onClick={onClose}>Cancel</button>
+          {error ? <div className="note note-error grow" role="alert">{error}</div> : <span className="grow muted">{write ? t('items.writeHint') : t('items.readHint')}</span>}
+          <button type="button" className="btn" onClick={onClose}>{t('cancel')}</button>
           <button type="button" className="btn btn-primary" disabled={busy || used.length === 0 || problems.length > 0} onClick={submit}>
-            {write ? 'Write' : 'Read'} {used.length || ''} item{used.length === 1 ? '' : 's'}
+            {write ? t('items.write', { count: used.length }) : t('items.read', { count: used.length })}
           </button>
         </>
       }
     >
-      {catalogueError ? <div className="note note-warn">The item catalogue could not be loaded: {catalogueError}</div> : null}
+      {catalogueError ? <div className="note note-warn">{t('items.noCatalogue', { error: catalogueError })}</div> : null}
       <ItemRowsEditor rows={rows} onChange={setRows} withValues={write} catalogue={catalogue} />
     </Dialog>
   );
 }
 
 const CONFIRM = {
-  restart: {
-    title: 'Restart',
-    spec: { kind: 'restart' } as JobSpec,
-    text: 'Each phone restarts when it next calls: a call in progress is ended, the phone is unusable for a minute or two, then it starts up again and reports to LocalDLS. The job is done when it has started up.',
-    button: 'Restart',
-  },
-  'factory-reset': {
-    title: 'Factory reset',
-    spec: { kind: 'factory-reset' } as JobSpec,
-    text: 'A factory reset erases everything on each phone: its settings, numbers, passwords and Secure-Mode certificates. It restarts in its delivery state (Default Mode) and must be provisioned again. This cannot be undone.',
-    button: 'Factory reset',
-  },
+  restart: { key: 'restart', spec: { kind: 'restart' } as JobSpec },
+  'factory-reset': { key: 'factoryReset', spec: { kind: 'factory-reset' } as JobSpec },
 } as const;
 
 export function ConfirmJobDialog({ what, macs, devices, onClose }: { what: 'restart' | 'factory-reset'; macs: string[]; devices?: ReadonlyMap<string, DeviceView>; onClose: () => void }) {
+  const { t } = useTranslation('actions');
   const api = useApi();
   const queued = useJobsQueued();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const c = CONFIRM[what];
+  const title = t(`confirm.${c.key}.title`);
   const go = () => {
     setBusy(true);
     api.addJob(macs, c.spec).then(
       (r) => {
-        queued(c.title, macs, r);
+        queued(title, macs, r);
         onClose();
       },
       (e: unknown) => {
@@ -123,26 +120,27 @@ export function ConfirmJobDialog({ what, macs, devices, onClose }: { what: 'rest
   };
   return (
     <Dialog
-      title={`${c.title} ${macs.length === 1 ? 'this device' : `${macs.length} devices`}?`}
+      title={t(`confirm.${c.key}.question`, { count: macs.length })}
       onClose={onClose}
       className="confirm-dialog"
       footer={
         <>
           {error ? <div className="note note-error grow" role="alert">{error}</div> : <span className="grow" />}
-          <button type="button" className="btn" onClick={onClose}>Cancel</button>
+          <button type="button" className="btn" onClick={onClose}>{t('cancel')}</button>
           <button type="button" className={`btn ${what === 'factory-reset' ? 'btn-danger' : 'btn-primary'}`} disabled={busy} onClick={go}>
-            {c.button} {targetsText(macs)}
+            {title} {targetsText(macs)}
           </button>
         </>
       }
     >
-      <p className={what === 'factory-reset' ? 'warn-text' : ''}>{c.text}</p>
+      <p className={what === 'factory-reset' ? 'warn-text' : ''}>{t(`confirm.${c.key}.text`)}</p>
       <DeviceNames macs={macs} devices={devices} />
     </Dialog>
   );
 }
 
 export function ProfileDialog({ macs, onClose }: { macs: string[]; onClose: () => void }) {
+  const { t } = useTranslation('actions');
   const api = useApi();
   const toast = useToast();
   const { catalogue } = useCatalogue(api);
@@ -178,8 +176,8 @@ export function ProfileDialog({ macs, onClose }: { macs: string[]; onClose: () =
     api.applyProfile(chosen, macs).then(
       (results) => {
         const queued = results.filter((r) => r.jobId !== null).length;
-        toast.push(queued ? 'ok' : 'info', `Profile ${chosen}: ${queued ? `${queued} job${queued > 1 ? 's' : ''} queued` : 'nothing to write'}`,
-          results.map((r) => (r.skipped ? `${r.mac}: skipped, ${r.skipped}` : r.jobId !== null ? `${r.mac}: job ${r.jobId}, ${r.differs} item${r.differs > 1 ? 's' : ''} differ${r.differs > 1 ? '' : 's'}` : `${r.mac}: nothing differs`)));
+        toast.push(queued ? 'ok' : 'info', queued ? t('profile.queued', { name: chosen, count: queued }) : t('profile.nothing', { name: chosen }),
+          results.map((r) => (r.skipped ? t('profile.skipped', { mac: r.mac, why: r.skipped }) : r.jobId !== null ? t('profile.differs', { mac: r.mac, id: r.jobId, count: r.differs }) : t('profile.same', { mac: r.mac }))));
         onClose();
       },
       (e: unknown) => {
@@ -200,7 +198,7 @@ export function ProfileDialog({ macs, onClose }: { macs: string[]; onClose: () =
       })
       .then(
         (p) => {
-          toast.push('ok', `Profile ${p.name} saved`, [`${p.items.length} item${p.items.length > 1 ? 's' : ''}${p.deviceType ? ` for ${p.deviceType}` : ' (site-wide)'}`]);
+          toast.push('ok', t('profile.saved', { name: p.name }), [p.deviceType ? t('profile.savedItemsFor', { count: p.items.length, type: p.deviceType }) : t('profile.savedItems', { count: p.items.length })]);
           setProfiles((list) => [...(list ?? []).filter((x) => x.name !== p.name), p].sort((a, b) => a.name.localeCompare(b.name)));
           setChosen(p.name);
           setTab('apply');
@@ -216,40 +214,40 @@ export function ProfileDialog({ macs, onClose }: { macs: string[]; onClose: () =
   const rowsOk = usedRows(rows).length > 0 && rows.every((r) => rowProblem(r) === null);
   return (
     <Dialog
-      title={`Apply a profile to ${targetsText(macs)}`}
+      title={t('profile.title', { targets: targetsText(macs) })}
       onClose={onClose}
       wide
       footer={
         <>
-          {error ? <div className="note note-error grow" role="alert">{error}</div> : <span className="grow muted">{tab === 'apply' ? 'Only the items that differ from what each phone reported are written.' : 'A masked value (••••••) keeps the stored secret.'}</span>}
-          <button type="button" className="btn" onClick={onClose}>Cancel</button>
+          {error ? <div className="note note-error grow" role="alert">{error}</div> : <span className="grow muted">{tab === 'apply' ? t('profile.applyHint') : t('profile.maskHint')}</span>}
+          <button type="button" className="btn" onClick={onClose}>{t('cancel')}</button>
           {tab === 'apply' ? (
-            <button type="button" className="btn btn-primary" disabled={busy || !profile} onClick={apply}>Apply {chosen || 'profile'}</button>
+            <button type="button" className="btn btn-primary" disabled={busy || !profile} onClick={apply}>{chosen ? t('profile.applyNamed', { name: chosen }) : t('profile.applyProfile')}</button>
           ) : (
-            <button type="button" className="btn btn-primary" disabled={busy || !/^[\w.-]{1,64}$/.test(draft.name.trim()) || !rowsOk} onClick={save}>Save profile</button>
+            <button type="button" className="btn btn-primary" disabled={busy || !/^[\w.-]{1,64}$/.test(draft.name.trim()) || !rowsOk} onClick={save}>{t('profile.save')}</button>
           )}
         </>
       }
     >
       <div className="seg" role="tablist">
-        <button type="button" role="tab" aria-selected={tab === 'apply'} className={tab === 'apply' ? 'on' : ''} disabled={!profiles?.length} onClick={() => setTab('apply')}>Apply</button>
-        <button type="button" role="tab" aria-selected={tab === 'new'} className={tab === 'new' ? 'on' : ''} onClick={() => setTab('new')}>New or edit profile</button>
+        <button type="button" role="tab" aria-selected={tab === 'apply'} className={tab === 'apply' ? 'on' : ''} disabled={!profiles?.length} onClick={() => setTab('apply')}>{t('profile.tabApply')}</button>
+        <button type="button" role="tab" aria-selected={tab === 'new'} className={tab === 'new' ? 'on' : ''} onClick={() => setTab('new')}>{t('profile.tabNew')}</button>
       </div>
       {tab === 'apply' ? (
-        profiles === null ? <p className="muted">Loading profiles…</p> : (
+        profiles === null ? <p className="muted">{t('profile.loading')}</p> : (
           <div className="profile-apply">
             <label className="field">
-              <span>Profile</span>
-              <select className="input" aria-label="Profile" value={chosen} onChange={(e) => setChosen(e.target.value)}>
+              <span>{t('profile.profile')}</span>
+              <select className="input" aria-label={t('profile.profile')} value={chosen} onChange={(e) => setChosen(e.target.value)}>
                 {profiles.map((p) => <option key={p.name} value={p.name}>{p.name}{p.deviceType ? ` (${p.deviceType})` : ''}</option>)}
               </select>
-              {profile ? <button type="button" className="btn btn-small" onClick={() => edit(profile)}>Edit…</button> : null}
+              {profile ? <button type="button" className="btn btn-small" onClick={() => edit(profile)}>{t('profile.edit')}</button> : null}
             </label>
             {profile ? (
               <>
                 <p className="muted">
-                  {profile.deviceType ? `For ${profile.deviceType} only.` : 'Site-wide.'}
-                  {profile.matchMac || profile.matchE164 ? ` Plug & play for ${[profile.matchMac && `MAC ${profile.matchMac}`, profile.matchE164 && `E.164 ${profile.matchE164}`].filter(Boolean).join(' and ')}.` : ''}
+                  {profile.deviceType ? t('profile.forType', { type: profile.deviceType }) : t('profile.siteWide')}
+                  {profile.matchMac || profile.matchE164 ? ` ${t('profile.plugAndPlay', { what: [profile.matchMac && `MAC ${profile.matchMac}`, profile.matchE164 && `E.164 ${profile.matchE164}`].filter(Boolean).join(` ${t('profile.and')} `) })}` : ''}
                 </p>
                 <ul className="mono profile-items">{profile.items.map((i, n) => <li key={n}>{itemText(i)}</li>)}</ul>
               </>
@@ -259,10 +257,10 @@ export function ProfileDialog({ macs, onClose }: { macs: string[]; onClose: () =
       ) : (
         <div className="profile-new">
           <div className="field-row">
-            <label className="field"><span>Name</span><input className="input" aria-label="Profile name" value={draft.name} maxLength={64} placeholder="site" onChange={(e) => setDraft({ ...draft, name: e.target.value })} /></label>
-            <label className="field"><span>Device type</span><input className="input" aria-label="Device type" value={draft.deviceType} maxLength={64} placeholder="any (site-wide)" onChange={(e) => setDraft({ ...draft, deviceType: e.target.value })} /></label>
-            <label className="field"><span>New phones with MAC</span><input className="input mono" aria-label="Match MAC" value={draft.matchMac} maxLength={64} placeholder="00:1A:E8:*" onChange={(e) => setDraft({ ...draft, matchMac: e.target.value })} /></label>
-            <label className="field"><span>or E.164</span><input className="input mono" aria-label="Match E.164" value={draft.matchE164} maxLength={64} placeholder="4989*" onChange={(e) => setDraft({ ...draft, matchE164: e.target.value })} /></label>
+            <label className="field"><span>{t('profile.name')}</span><input className="input" aria-label={t('profile.nameLabel')} value={draft.name} maxLength={64} placeholder="site" onChange={(e) => setDraft({ ...draft, name: e.target.value })} /></label>
+            <label className="field"><span>{t('profile.deviceType')}</span><input className="input" aria-label={t('profile.deviceType')} value={draft.deviceType} maxLength={64} placeholder={t('profile.anyType')} onChange={(e) => setDraft({ ...draft, deviceType: e.target.value })} /></label>
+            <label className="field"><span>{t('profile.matchMac')}</span><input className="input mono" aria-label={t('profile.matchMacLabel')} value={draft.matchMac} maxLength={64} placeholder="00:1A:E8:*" onChange={(e) => setDraft({ ...draft, matchMac: e.target.value })} /></label>
+            <label className="field"><span>{t('profile.matchE164')}</span><input className="input mono" aria-label={t('profile.matchE164Label')} value={draft.matchE164} maxLength={64} placeholder="4989*" onChange={(e) => setDraft({ ...draft, matchE164: e.target.value })} /></label>
           </div>
           <ItemRowsEditor rows={rows} onChange={setRows} withValues catalogue={catalogue} />
         </div>
@@ -272,6 +270,7 @@ export function ProfileDialog({ macs, onClose }: { macs: string[]; onClose: () =
 }
 
 export function DeployDialog({ macs, onClose }: { macs: string[]; onClose: () => void }) {
+  const { t } = useTranslation('actions');
   const api = useApi();
   const queued = useJobsQueued();
   const [tab, setTab] = useState<'file' | 'firmware'>('file');
@@ -290,7 +289,7 @@ export function DeployDialog({ macs, onClose }: { macs: string[]; onClose: () =>
     setError(null);
     api.addJob(macs, spec).then(
       (r) => {
-        queued(tab === 'file' ? 'File deployment' : `Firmware ${version.trim()}`, macs, r);
+        queued(tab === 'file' ? t('deploy.fileWhat') : t('deploy.firmwareWhat', { version: version.trim() }), macs, r);
         onClose();
       },
       (e: unknown) => {
@@ -301,42 +300,42 @@ export function DeployDialog({ macs, onClose }: { macs: string[]; onClose: () =>
   };
   return (
     <Dialog
-      title={`Deploy to ${targetsText(macs)}`}
+      title={t('deploy.title', { targets: targetsText(macs) })}
       onClose={onClose}
       footer={
         <>
           {error ? <div className="note note-error grow" role="alert">{error}</div> : <span className="grow" />}
-          <button type="button" className="btn" onClick={onClose}>Cancel</button>
-          <button type="button" className="btn btn-primary" disabled={busy || (tab === 'file' ? !urls.trim() : !version.trim() || !url.trim())} onClick={submit}>Deploy</button>
+          <button type="button" className="btn" onClick={onClose}>{t('cancel')}</button>
+          <button type="button" className="btn btn-primary" disabled={busy || (tab === 'file' ? !urls.trim() : !version.trim() || !url.trim())} onClick={submit}>{t('deploy.deploy')}</button>
         </>
       }
     >
       <div className="seg" role="tablist">
-        <button type="button" role="tab" aria-selected={tab === 'file'} className={tab === 'file' ? 'on' : ''} onClick={() => setTab('file')}>File</button>
-        <button type="button" role="tab" aria-selected={tab === 'firmware'} className={tab === 'firmware' ? 'on' : ''} onClick={() => setTab('firmware')}>Firmware</button>
+        <button type="button" role="tab" aria-selected={tab === 'file'} className={tab === 'file' ? 'on' : ''} onClick={() => setTab('file')}>{t('deploy.file')}</button>
+        <button type="button" role="tab" aria-selected={tab === 'firmware'} className={tab === 'firmware' ? 'on' : ''} onClick={() => setTab('firmware')}>{t('deploy.firmware')}</button>
       </div>
       {tab === 'file' ? (
         <div className="form">
-          <label className="field"><span>File type</span>
-            <select className="input" aria-label="File type" value={fileType} onChange={(e) => setFileType(e.target.value)}>
-              {FILE_TYPES.map((t) => <option key={t} value={t}>{t}</option>)}
+          <label className="field"><span>{t('deploy.fileType')}</span>
+            <select className="input" aria-label={t('deploy.fileType')} value={fileType} onChange={(e) => setFileType(e.target.value)}>
+              {FILE_TYPES.map((ft) => <option key={ft} value={ft}>{ft}</option>)}
             </select>
           </label>
-          <label className="field field-block"><span>File URLs, one per line (https://server/path/file or ftp://user:password@server/path/file)</span>
-            <textarea className="input textarea mono" aria-label="File URLs" rows={3} value={urls} onChange={(e) => setUrls(e.target.value)} />
+          <label className="field field-block"><span>{t('deploy.fileUrls')}</span>
+            <textarea className="input textarea mono" aria-label={t('deploy.fileUrlsLabel')} rows={3} value={urls} onChange={(e) => setUrls(e.target.value)} />
           </label>
         </div>
       ) : (
         <div className="form">
-          <label className="field"><span>Version</span><input className="input mono" aria-label="Firmware version" placeholder="3.5.12.0" value={version} maxLength={32} onChange={(e) => setVersion(e.target.value)} /></label>
-          <label className="field field-block"><span>Image URL (https:// or ftp://user:password@server/path/file)</span><input className="input mono" aria-label="Firmware URL" value={url} maxLength={2048} onChange={(e) => setUrl(e.target.value)} /></label>
-          <label className="field"><span>Priority</span>
-            <select className="input" aria-label="Priority" value={priority} onChange={(e) => setPriority(e.target.value as 'normal' | 'immediate')}>
-              <option value="normal">normal: only when the phone is idle</option>
-              <option value="immediate">immediate</option>
+          <label className="field"><span>{t('deploy.version')}</span><input className="input mono" aria-label={t('deploy.versionLabel')} placeholder="3.5.12.0" value={version} maxLength={32} onChange={(e) => setVersion(e.target.value)} /></label>
+          <label className="field field-block"><span>{t('deploy.imageUrl')}</span><input className="input mono" aria-label={t('deploy.imageUrlLabel')} value={url} maxLength={2048} onChange={(e) => setUrl(e.target.value)} /></label>
+          <label className="field"><span>{t('deploy.priority')}</span>
+            <select className="input" aria-label={t('deploy.priority')} value={priority} onChange={(e) => setPriority(e.target.value as 'normal' | 'immediate')}>
+              <option value="normal">{t('deploy.normal')}</option>
+              <option value="immediate">{t('deploy.immediate')}</option>
             </select>
           </label>
-          <p className="muted">The job is done when the phone starts up again reporting this version.</p>
+          <p className="muted">{t('deploy.doneWhen')}</p>
         </div>
       )}
     </Dialog>

@@ -34,9 +34,14 @@ export function takeToken(win: Window): string | null {
   }
 }
 
+/** Said when the page was opened without its token (a bookmark, the address typed by hand). */
+export const NO_TOKEN =
+  'This address has no access token. Open the full address that `localdls serve --ui` printed (it ends in ?token=…); ' +
+  'the service makes a new token each time it starts, so after a restart use the new address.';
+
 export function connect(win: Window): Connection {
   if (win.localdls) return { api: win.localdls, onConnection: () => () => undefined };
-  const token = takeToken(win) ?? '';
-  const client = new WsApiClient({ url: wsUrlFor(win.location, token) });
+  const token = takeToken(win);
+  const client = new WsApiClient({ url: wsUrlFor(win.location, token ?? ''), ...(token ? {} : { refuse: NO_TOKEN }) });
   return { api: client, onConnection: (l) => client.onConnection(l) };
 }

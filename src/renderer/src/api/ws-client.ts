@@ -29,6 +29,8 @@ export interface WsClientOptions {
   WebSocketImpl?: typeof WebSocket;
   /** Give up on a call after this long (ms). */
   callTimeoutMs?: number;
+  /** Do not connect at all: refused at once with this explanation (e.g. no token in the address). */
+  refuse?: string;
 }
 
 export class WsApiClient implements LocalDlsApi {
@@ -49,9 +51,13 @@ export class WsApiClient implements LocalDlsApi {
   private closedByUser = false;
   /** Connection attempts in a row that never opened. */
   private failures = 0;
+  private detail: string | null = null;
 
   constructor(private readonly options: WsClientOptions) {
-    this.connect();
+    if (options.refuse) {
+      this.state = 'refused';
+      this.detail = options.refuse;
+    } else this.connect();
   }
 
   get connectionState(): ConnectionState {
@@ -61,6 +67,8 @@ export class WsApiClient implements LocalDlsApi {
   /** Connection changes; after a reconnect (`open` again) the UI reloads its data. */
   onConnection(listener: (state: ConnectionState, detail: string | null) => void): Unsubscribe {
     this.connectionListeners.add(listener);
+    // A refusal that came before anyone listened (no token) is said at once.
+    if (this.state === 'refused') queueMicrotask(() => this.connectionListeners.has(listener) && listener('refused', this.detail));
     return () => this.connectionListeners.delete(listener);
   }
 
@@ -71,6 +79,7 @@ export class WsApiClient implements LocalDlsApi {
 
   private setState(state: ConnectionState, detail: string | null = null): void {
     this.state = state;
+    this.detail = detail;
     for (const l of this.connectionListeners) l(state, detail);
   }
 
@@ -133,7 +142,7 @@ export class WsApiClient implements LocalDlsApi {
 
   private async opened(): Promise<WebSocket> {
     if (this.ws && this.ws.readyState === 1) return this.ws;
-    if (this.state === 'refused') throw new Error('not connected to LocalDLS (the connection was refused)');
+    if (this.state === 'refused') throw new Error(this.detail ?? 'not connected to LocalDLS (the connection was refused)');
     await new Promise<void>((resolve, reject) => this.waitingForOpen.push({ resolve, reject }));
     return this.opened();
   }

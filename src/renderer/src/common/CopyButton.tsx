@@ -1,13 +1,15 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { copyText } from '../lib/download';
 
-export function CopyButton({ text, label = 'Copy', title }: { text: string; label?: string; title?: string }) {
+export function CopyButton({ text, label, title }: { text: string; label?: string; title?: string }) {
+  const { t } = useTranslation('common');
   const [done, setDone] = useState(false);
   return (
     <button
       type="button"
       className="btn btn-small"
-      title={title ?? 'Copy to the clipboard'}
+      title={title ?? t('copy.title')}
       onClick={() => {
         void copyText(text).then(() => {
           setDone(true);
@@ -15,7 +17,7 @@ export function CopyButton({ text, label = 'Copy', title }: { text: string; labe
         });
       }}
     >
-      {done ? 'Copied' : label}
+      {done ? t('copy.copied') : (label ?? t('copy.copy'))}
     </button>
   );
 }

@@ -1,5 +1,6 @@
 /** A modal dialog: title, body, and the page behind it inert to clicks; Escape closes it. */
 import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
 
 export interface DialogProps {
   title: ReactNode;
@@ -11,6 +12,7 @@ export interface DialogProps {
 }
 
 export function Dialog({ title, onClose, children, footer, wide = false, className = '' }: DialogProps) {
+  const { t } = useTranslation('common');
   const titleId = useId();
   const box = useRef<HTMLDivElement>(null);
   // The parent may pass a new onClose on every render (live updates behind the dialog): keep the
@@ -32,7 +34,7 @@ export function Dialog({ title, onClose, children, footer, wide = false, classNa
       <div ref={box} className={`dialog ${wide ? 'dialog-wide' : ''} ${className}`} role="dialog" aria-modal="true" aria-labelledby={titleId} tabIndex={-1}>
         <div className="dialog-head">
           <h3 id={titleId}>{title}</h3>
-          <button type="button" className="btn-x" aria-label="Close" onClick={onClose}>×</button>
+          <button type="button" className="btn-x" aria-label={t('dialog.close')} onClick={onClose}>×</button>
         </div>
         <div className="dialog-body">{children}</div>
         {footer ? <div className="dialog-foot">{footer}</div> : null}

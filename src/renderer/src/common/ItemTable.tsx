@@ -4,6 +4,7 @@
  * mode folds indexed items under their name (e.g. the 12 `function-key-def` entries).
  */
 import { Fragment, useMemo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { ItemView } from '../../../shared/api';
 import { describeItem } from '../lib/catalogue';
 import { ago } from '../lib/format';
@@ -26,12 +27,21 @@ export interface ItemTableProps {
 const BAD_STATUS = /fail|unknown|invalid|read only|not supported|unexpected|undefined/i;
 
 function ValueCell({ row, reveal }: { row: ItemRow; reveal: (row: ItemRow) => Promise<string> }) {
+  const { t } = useTranslation('common');
   const [shown, setShown] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   if (!row.secret) return <span className="v">{row.value}</span>;
+  // Key material and the TAN are never stored: there is no value behind the mask to reveal.
+  if (row.notStored) {
+    return (
+      <span className="v">
+        <span className="x-mask">{row.value}</span> <span className="muted">{t('items.notStored')}</span>
+      </span>
+    );
+  }
   return (
     <span className="v">
-      {shown === null ? <span className="x-mask" title="secret, masked">{row.value}</span> : <span className="revealed">{shown}</span>}{' '}
+      {shown === null ? <span className="x-mask" title={t('items.masked')}>{row.value}</span> : <span className="revealed">{shown}</span>}{' '}
       <button
         type="button"
         className="btn btn-small btn-link"
@@ -46,7 +56,7 @@ function ValueCell({ row, reveal }: { row: ItemRow; reveal: (row: ItemRow) => Pr
           );
         }}
       >
-        {shown === null ? 'Reveal' : 'Hide'}
+        {shown === null ? t('items.reveal') : t('items.hide')}
       </button>
       {error ? <span className="sb-error"> {error}</span> : null}
     </span>
@@ -66,7 +76,8 @@ function Line({ row, reveal, showPosition, child }: { row: ItemRow; reveal: Item
   );
 }
 
-export function ItemTable({ rows, reveal, grouped = false, emptyText = 'No items', showPosition = false }: ItemTableProps) {
+export function ItemTable({ rows, reveal, grouped = false, emptyText, showPosition = false }: ItemTableProps) {
+  const { t } = useTranslation('common');
   const [query, setQuery] = useState('');
   const [open, setOpen] = useState<Set<string>>(new Set());
   const q = query.trim().toLowerCase();
@@ -88,21 +99,21 @@ export function ItemTable({ rows, reveal, grouped = false, emptyText = 'No items
   return (
     <div className="items">
       <div className="items-bar">
-        <input className="input" type="search" placeholder="Filter items by name, value or status" aria-label="Filter items" value={query} maxLength={200} onChange={(e) => setQuery(e.target.value)} />
-        <span className="muted">{q ? `${shown.length} of ${rows.length}` : rows.length} items</span>
+        <input className="input" type="search" placeholder={t('items.filterPlaceholder')} aria-label={t('items.filterLabel')} value={query} maxLength={200} onChange={(e) => setQuery(e.target.value)} />
+        <span className="muted">{q ? t('items.countOf', { shown: shown.length, count: rows.length }) : t('items.count', { count: rows.length })}</span>
       </div>
       {rows.length === 0 ? (
-        <div className="empty">{emptyText}</div>
+        <div className="empty">{emptyText ?? t('items.none')}</div>
       ) : (
         <table className="itable">
           <thead>
             <tr>
               {showPosition ? <th className="num">#</th> : null}
-              <th>Name</th>
-              <th className="num">Index</th>
-              <th>Value</th>
-              <th>Status</th>
-              {hasUpdated ? <th>Updated</th> : null}
+              <th>{t('items.col.name')}</th>
+              <th className="num">{t('items.col.index')}</th>
+              <th>{t('items.col.value')}</th>
+              <th>{t('items.col.status')}</th>
+              {hasUpdated ? <th>{t('items.col.updated')}</th> : null}
             </tr>
           </thead>
           <tbody>
@@ -117,7 +128,7 @@ export function ItemTable({ rows, reveal, grouped = false, emptyText = 'No items
                         <td className="mono name" colSpan={2} title={describeItem(name)}>
                           <span className="caret">{isOpen ? '▾' : '▸'}</span> {name}
                         </td>
-                        <td className="muted" colSpan={hasUpdated ? 3 : 2}>{members.length} indexed values</td>
+                        <td className="muted" colSpan={hasUpdated ? 3 : 2}>{t('items.indexedValues', { count: members.length })}</td>
                       </tr>
                       {isOpen ? members.map((r) => <Line key={r.key} row={r} reveal={reveal} child />) : null}
                     </Fragment>

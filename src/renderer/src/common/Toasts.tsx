@@ -1,8 +1,9 @@
 /**
- * Feedback for actions: short messages in the corner. Successes fade after a while; errors stay
- * until closed, with the service's own words.
+ * Feedback for actions: short messages in the corner. Successes go after a while; failures and
+ * partial failures (warn: "sent to 2 of 3") stay until closed, with the service's own words.
  */
 import { createContext, useCallback, useContext, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
 
 export type ToastKind = 'ok' | 'info' | 'warn' | 'error';
 
@@ -26,17 +27,26 @@ export function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-const LINGER_MS: Record<ToastKind, number | null> = { ok: 6000, info: 8000, warn: 15000, error: null };
+export const LINGER_MS: Record<ToastKind, number | null> = { ok: 6000, info: 8000, warn: null, error: null };
 const MAX_LINES = 12;
 
 export function ToastProvider({ children }: { children: ReactNode }) {
+  const { t: tr } = useTranslation('common');
   const [toasts, setToasts] = useState<Toast[]>([]);
   const next = useRef(1);
   const close = useCallback((id: number) => setToasts((t) => t.filter((x) => x.id !== id)), []);
   const push = useCallback(
     (kind: ToastKind, title: string, lines?: string[]) => {
       const id = next.current++;
-      setToasts((t) => [...t.slice(-4), { id, kind, title, ...(lines?.length ? { lines } : {}) }]);
+      // At most five at once; the oldest success makes room first, so no failure is pushed out unread.
+      setToasts((t) => {
+        const all = [...t, { id, kind, title, ...(lines?.length ? { lines } : {}) }];
+        while (all.length > 5) {
+          const drop = all.findIndex((x) => LINGER_MS[x.kind] !== null);
+          all.splice(drop >= 0 ? drop : 0, 1);
+        }
+        return all;
+      });
       const linger = LINGER_MS[kind];
       if (linger !== null) setTimeout(() => close(id), linger);
     },
@@ -51,12 +61,12 @@ export function ToastProvider({ children }: { children: ReactNode }) {
           <div key={t.id} className={`toast toast-${t.kind}`} role={t.kind === 'error' ? 'alert' : 'status'} data-testid="toast">
             <div className="toast-head">
               <strong>{t.title}</strong>
-              <button type="button" className="btn-x" aria-label="Close message" onClick={() => close(t.id)}>×</button>
+              <button type="button" className="btn-x" aria-label={tr('toast.close')} onClick={() => close(t.id)}>×</button>
             </div>
             {t.lines ? (
               <ul className="toast-lines">
                 {t.lines.slice(0, MAX_LINES).map((l, i) => <li key={i}>{l}</li>)}
-                {t.lines.length > MAX_LINES ? <li className="muted">…and {t.lines.length - MAX_LINES} more</li> : null}
+                {t.lines.length > MAX_LINES ? <li className="muted">{tr('toast.more', { count: t.lines.length - MAX_LINES })}</li> : null}
               </ul>
             ) : null}
           </div>

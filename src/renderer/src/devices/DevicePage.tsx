@@ -1,5 +1,6 @@
 /** One device: its record, actions, its jobs, its current items (searchable, indexed items grouped) and its traffic. */
 import { useEffect, useMemo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { DeviceDetail } from '../../../shared/api';
 import { ActionBar } from '../actions/ActionBar';
 import { useApi } from '../api/ApiContext';
@@ -12,9 +13,8 @@ import { href, timelineHref } from '../lib/route';
 import { rowClass } from '../traffic/ExchangeList';
 import { DeviceStateBadges, ModeBadge, TlsBadge } from './DevicesView';
 
-const LISTENER_NAMES: Record<string, string> = { default: 'default', secure: 'secure', dcmp: 'DCMP', 'contact-me': 'contact-me' };
-
 export function DevicePage({ mac }: { mac: string }) {
+  const { t } = useTranslation('devices');
   const api = useApi();
   const [detail, setDetail] = useState<DeviceDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -51,70 +51,76 @@ export function DevicePage({ mac }: { mac: string }) {
   const jobs = useJobs(jobFilter);
   const macs = useMemo(() => [mac], [mac]);
 
-  if (error) return <div className="page"><a href={href('devices')}>← Devices</a><div className="note note-error">{error}</div></div>;
-  if (!detail) return <div className="page"><p className="muted">Loading {mac}…</p></div>;
+  if (error) return <div className="page"><a href={href('devices')}>{t('page.back')}</a><div className="note note-error">{error}</div></div>;
+  if (!detail) return <div className="page"><p className="muted">{t('page.loading', { mac })}</p></div>;
   const d = detail.device;
   const rows: ItemRow[] = detail.items.map((i) => ({ ...i, key: `${i.name}#${i.index ?? ''}` }));
 
   return (
     <div className="page device">
       <div className="page-head">
-        <a href={href('devices')}>← Devices</a>
+        <a href={href('devices')}>{t('page.back')}</a>
         <h1 className="mono">{d.mac}</h1>
         <ModeBadge device={d} />
         <DeviceStateBadges device={d} />
-        {waitingJobs(d) ? <span className="muted" title={waitingTitle(d)}>{waitingJobs(d)} job{waitingJobs(d) > 1 ? 's' : ''} waiting</span> : null}
-        <a className="h-link" href={timelineHref(d.mac)}>Timeline →</a>
+        {waitingJobs(d) ? <span className="muted" title={waitingTitle(d)}>{t('page.waiting', { count: waitingJobs(d) })}</span> : null}
+        <a className="h-link" href={timelineHref(d.mac)}>{t('page.timeline')}</a>
       </div>
       <ActionBar macs={macs} devices={new Map([[d.mac, d]])} />
       <section className="card">
         <dl className="kv grid">
-          <dt>Model</dt><dd>{d.deviceType ?? '—'}</dd>
-          <dt>Firmware</dt><dd className="mono">{d.softwareVersion ?? '—'}</dd>
-          <dt>Part number</dt><dd className="mono">{d.partNumber ?? '—'}</dd>
-          <dt>E.164</dt><dd className="mono">{d.e164 ?? '—'}</dd>
-          <dt>Address</dt><dd className="mono">{d.lastAddress ?? '—'}</dd>
-          <dt>Contact-me URI</dt><dd className="mono">{d.contactMeUri ?? '—'}</dd>
-          <dt>TLS</dt><dd><TlsBadge protocol={d.tlsProtocol} /></dd>
-          <dt>First contact</dt><dd>{dateTime(d.firstContact)}</dd>
-          <dt>Last contact</dt><dd>{dateTime(d.lastContact)}</dd>
-          <dt>Profile</dt><dd>{d.profile ?? '—'}</dd>
-          <dt>Bootstrap</dt><dd>{d.bootstrap ?? '—'}{d.certSerial ? <span className="muted mono"> · certificate {d.certSerial}</span> : null}</dd>
+          <dt>{t('col.model')}</dt><dd>{d.deviceType ?? '—'}</dd>
+          <dt>{t('col.firmware')}</dt><dd className="mono">{d.softwareVersion ?? '—'}</dd>
+          <dt>{t('page.partNumber')}</dt><dd className="mono">{d.partNumber ?? '—'}</dd>
+          <dt>{t('col.e164')}</dt><dd className="mono">{d.e164 ?? '—'}</dd>
+          <dt>{t('col.address')}</dt><dd className="mono">{d.lastAddress ?? '—'}</dd>
+          <dt>{t('page.contactMeUri')}</dt><dd className="mono">{d.contactMeUri ?? '—'}</dd>
+          <dt>{t('col.tls')}</dt><dd><TlsBadge protocol={d.tlsProtocol} /></dd>
+          <dt>{t('page.firstContact')}</dt><dd>{dateTime(d.firstContact)}</dd>
+          <dt>{t('col.lastContact')}</dt><dd>{dateTime(d.lastContact)}</dd>
+          <dt>{t('page.contactMe')}</dt>
+          <dd data-testid="contact-me-state">
+            {d.contactFailures > 0
+              ? <span className="err-text">{t('page.contactFailed', { count: d.contactFailures, error: d.lastContactError ?? '' })}</span>
+              : d.lastContactMe !== null ? t('page.contactSent', { at: dateTime(d.lastContactMe) }) : t('page.contactNever')}
+          </dd>
+          <dt>{t('page.profile')}</dt><dd>{d.profile ?? '—'}</dd>
+          <dt>{t('col.bootstrap')}</dt><dd>{d.bootstrap ? t(`page.bootstrap.${d.bootstrap}`, { defaultValue: d.bootstrap }) : '—'}{d.certSerial ? <span className="muted mono"> · {t('page.certificate', { serial: d.certSerial })}</span> : null}</dd>
         </dl>
       </section>
       <section className="card">
         <h2>
-          Jobs <span className="muted">{jobs.matched}</span>
-          <a className="h-link" href={href('jobs', { device: mac })}>Open in jobs view →</a>
+          {t('page.jobs')} <span className="muted">{jobs.matched}</span>
+          <a className="h-link" href={href('jobs', { device: mac })}>{t('page.openJobs')}</a>
         </h2>
         {jobs.error ? <div className="note note-error">{jobs.error}</div> : null}
         <div className="jobs-scroll">
-          <JobsTable jobs={jobs.jobs} showDevice={false} onChanged={jobs.upsert} emptyText="No jobs for this device yet: use the actions above." />
+          <JobsTable jobs={jobs.jobs} showDevice={false} onChanged={jobs.upsert} emptyText={t('page.noJobs')} />
         </div>
       </section>
       <div className="device-cols">
         <section className="card">
-          <h2>Items</h2>
-          <ItemTable rows={rows} grouped emptyText="No items stored yet (they arrive with the phone's ReadAllItems answer)." reveal={(r) => api.revealDeviceItem(mac, r.name, r.index)} />
+          <h2>{t('page.items')}</h2>
+          <ItemTable rows={rows} grouped emptyText={t('page.noItems')} reveal={(r) => api.revealDeviceItem(mac, r.name, r.index)} />
         </section>
         <section className="card">
           <h2>
-            Traffic <span className="muted">{detail.trafficTotal > detail.traffic.length ? `newest ${detail.traffic.length} of ${detail.trafficTotal}` : detail.trafficTotal}</span>
-            <a className="h-link" href={href('traffic', { device: mac })}>Open in traffic view →</a>
+            {t('page.traffic')} <span className="muted">{detail.trafficTotal > detail.traffic.length ? t('page.newestOf', { shown: detail.traffic.length, count: detail.trafficTotal }) : detail.trafficTotal}</span>
+            <a className="h-link" href={href('traffic', { device: mac })}>{t('page.openTraffic')}</a>
           </h2>
           <table className="dtable compact">
             <thead>
-              <tr><th>#</th><th>Time</th><th>Listener</th><th>Reason</th><th>Action</th><th>Status</th><th className="num">Items</th></tr>
+              <tr><th>#</th><th>{t('traffic.time')}</th><th>{t('traffic.listener')}</th><th>{t('traffic.reason')}</th><th>{t('traffic.action')}</th><th>{t('traffic.status')}</th><th className="num">{t('traffic.items')}</th></tr>
             </thead>
             <tbody>
               {[...detail.traffic].reverse().map((x) => (
                 <tr key={x.id} className={`clickable ${rowClass(x)}`} onClick={() => (window.location.hash = href('traffic', { device: mac, focus: x.id }))}>
                   <td className="muted">{x.id}</td>
-                  <td className="mono">{clockTime(x.started)}</td>
-                  <td><span className={`listener listener-${x.listener}`}>{LISTENER_NAMES[x.listener] ?? x.listener}</span></td>
-                  <td>{x.reason ?? x.error ?? '—'}{x.replyAction ? ` ${x.replyAction}` : ''}{x.fragment === 'next' ? ' (fragment)' : ''}</td>
+                  <td className="mono" title={dateTime(x.started)}>{clockTime(x.started)}</td>
+                  <td><span className={`listener listener-${x.listener}`}>{t(`traffic.listeners.${x.listener}`, { defaultValue: x.listener })}</span></td>
+                  <td>{x.reason ?? x.error ?? '—'}{x.replyAction ? ` ${x.replyAction}` : ''}{x.fragment === 'next' ? ` ${t('traffic.fragment')}` : ''}</td>
                   <td>{x.action ?? ''}</td>
-                  <td title={x.replyStatus ? `reply status: ${x.replyStatus}` : undefined}>
+                  <td title={x.replyStatus ? t('traffic.replyStatus', { status: x.replyStatus }) : undefined}>
                     {x.httpStatus || 'TLS'}
                     {x.replyStatus && x.replyStatus !== 'accepted' ? <span className="rs rs-bad">{x.replyStatus}</span> : null}
                   </td>

@@ -6,6 +6,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { devicesCsv } from '../lib/devices-csv';
 import { downloadText } from '../lib/download';
+import { useTranslation } from 'react-i18next';
 import type { DeviceView } from '../../../shared/api';
 import { ActionBar } from '../actions/ActionBar';
 import { useApi } from '../api/ApiContext';
@@ -14,12 +15,13 @@ import { ago, dateTime } from '../lib/format';
 import { deviceHref, href } from '../lib/route';
 
 export function TlsBadge({ protocol }: { protocol: string | null }) {
+  const { t } = useTranslation('devices');
   if (!protocol) return <span className="muted">—</span>;
   const legacy = protocol === 'TLSv1' || protocol === 'TLSv1.1';
   return (
-    <span className={legacy ? 'tls-legacy' : ''} title={legacy ? 'Old firmware: this phone only speaks a legacy TLS version' : undefined}>
+    <span className={legacy ? 'tls-legacy' : ''} title={legacy ? t('tls.legacyTitle') : undefined}>
       {protocol}
-      {legacy ? <span className="badge badge-warn">legacy</span> : null}
+      {legacy ? <span className="badge badge-warn">{t('tls.legacy')}</span> : null}
     </span>
   );
 }
@@ -35,7 +37,9 @@ export function DeviceStateBadges({ device }: { device: DeviceView }) {
 }
 
 export function ModeBadge({ device }: { device: DeviceView }) {
-  return <span className={`mode mode-${device.mode}`} title={device.mode === 'secure' ? `Secure Mode${device.certSerial ? `: certificate ${device.certSerial}` : ''}` : 'Default Mode'}>{device.mode}</span>;
+  const { t } = useTranslation('devices');
+  const title = device.mode === 'secure' ? (device.certSerial ? t('mode.secureCert', { serial: device.certSerial }) : t('mode.secure')) : t('mode.default');
+  return <span className={`mode mode-${device.mode}`} title={title}>{t(`mode.short.${device.mode}`, { defaultValue: device.mode })}</span>;
 }
 
 /** The devices, live: a map by MAC filled by listDevices and kept current by onDevicesChanged. */
@@ -65,6 +69,7 @@ export function useDevices(): { devices: Map<string, DeviceView>; error: string 
 }
 
 export function DevicesView() {
+  const { t } = useTranslation('devices');
   const { devices, error } = useDevices();
   const [query, setQuery] = useState('');
   const [selected, setSelected] = useState<Set<string>>(new Set());
@@ -93,17 +98,18 @@ export function DevicesView() {
   return (
     <div className="page devices">
       <div className="page-head">
-        <h1>Devices</h1>
-        <input className="input" type="search" placeholder="Filter: MAC, number, model, address…" aria-label="Filter devices" value={query} maxLength={100} onChange={(e) => setQuery(e.target.value)} />
+        <h1>{t('list.title')}</h1>
+        <input className="input" type="search" placeholder={t('list.filterPlaceholder')} aria-label={t('list.filterLabel')} value={query} maxLength={100} onChange={(e) => setQuery(e.target.value)} />
         <span className="muted" data-testid="device-count">
-          {q ? `${list.length} of ${devices.size}` : devices.size} devices{busy ? ` · ${busy} in interaction` : ''}
+          {q ? t('list.countOf', { shown: list.length, count: devices.size }) : t('list.count', { count: devices.size })}{busy ? ` · ${t('list.busy', { count: busy })}` : ''}
         </span>
         <button type="button" className="btn btn-small" onClick={() => downloadText(`localdls-devices-${new Date().toISOString().slice(0, 10)}.csv`, 'text/csv', devicesCsv(list))}>Export CSV</button>
         <a className="h-link" href={href('jobs')}>Jobs →</a>
+        <a className="h-link" href={href('jobs')}>{t('list.jobsLink')}</a>
       </div>
       <div className="selection-bar">
-        <span className="sel-count" data-testid="selected-count">{targets.length ? `${targets.length} selected` : 'Select devices to act on them'}</span>
-        {targets.length ? <button type="button" className="btn btn-small btn-link" onClick={() => setSelected(new Set())}>Clear</button> : null}
+        <span className="sel-count" data-testid="selected-count">{targets.length ? t('list.selected', { count: targets.length }) : t('list.selectHint')}</span>
+        {targets.length ? <button type="button" className="btn btn-small btn-link" onClick={() => setSelected(new Set())}>{t('list.clearSelection')}</button> : null}
         <ActionBar macs={targets} devices={devices} />
       </div>
       {error ? <div className="note note-error">{error}</div> : null}
@@ -112,19 +118,19 @@ export function DevicesView() {
           <thead>
             <tr>
               <th className="col-check">
-                <input type="checkbox" aria-label="Select all shown devices" checked={allShown} disabled={list.length === 0}
+                <input type="checkbox" aria-label={t('list.selectAll')} checked={allShown} disabled={list.length === 0}
                   onChange={() => setSelected((s) => { const n = new Set(s); for (const d of list) { if (allShown) n.delete(d.mac); else n.add(d.mac); } return n; })} />
               </th>
-              <th>MAC</th>
-              <th>Mode</th>
-              <th>State</th>
-              <th className="num">Jobs</th>
-              <th>Model</th>
-              <th>Firmware</th>
-              <th>E.164</th>
-              <th>Address</th>
-              <th>TLS</th>
-              <th>Last contact</th>
+              <th>{t('col.mac')}</th>
+              <th>{t('col.mode')}</th>
+              <th>{t('col.state')}</th>
+              <th className="num">{t('col.jobs')}</th>
+              <th>{t('col.model')}</th>
+              <th>{t('col.firmware')}</th>
+              <th>{t('col.e164')}</th>
+              <th>{t('col.address')}</th>
+              <th>{t('col.tls')}</th>
+              <th>{t('col.lastContact')}</th>
             </tr>
           </thead>
           <tbody>
@@ -133,13 +139,13 @@ export function DevicesView() {
               return (
                 <tr key={d.mac} onClick={() => (window.location.hash = deviceHref(d.mac))} className={`clickable ${selected.has(d.mac) ? 'selected' : ''}`} data-mac={d.mac}>
                   <td className="col-check" onClick={(e) => e.stopPropagation()}>
-                    <input type="checkbox" aria-label={`Select ${d.mac}`} checked={selected.has(d.mac)} onChange={() => toggle(d.mac)} />
+                    <input type="checkbox" aria-label={t('list.select', { mac: d.mac })} checked={selected.has(d.mac)} onChange={() => toggle(d.mac)} />
                   </td>
                   <td className="mono"><a href={deviceHref(d.mac)}>{d.mac}</a></td>
                   <td><ModeBadge device={d} /></td>
                   <td><DeviceStateBadges device={d} /></td>
                   <td className="num" title={waitingTitle(d)}>
-                    {waiting ? <a href={href('jobs', { device: d.mac, state: 'waiting' })} onClick={(e) => e.stopPropagation()} className="jobs-waiting">{waiting} waiting</a> : <span className="muted">—</span>}
+                    {waiting ? <a href={href('jobs', { device: d.mac, state: 'waiting' })} onClick={(e) => e.stopPropagation()} className="jobs-waiting">{t('list.waiting', { count: waiting })}</a> : <span className="muted">—</span>}
                   </td>
                   <td>{d.deviceType ?? '—'}</td>
                   <td className="mono">{d.softwareVersion ?? '—'}</td>
@@ -152,7 +158,7 @@ export function DevicesView() {
             })}
           </tbody>
         </table>
-        {devices.size === 0 && !error ? <div className="empty">No device has contacted the service yet.</div> : null}
+        {devices.size === 0 && !error ? <div className="empty">{t('list.none')}</div> : null}
       </div>
     </div>
   );

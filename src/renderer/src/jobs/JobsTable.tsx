@@ -3,17 +3,18 @@
  * it failed. A row opens to show every item with the phone's per-item status.
  */
 import { Fragment, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { Job } from '../../../shared/model';
 import { useApi } from '../api/ApiContext';
 import { errorText, useToast } from '../common/Toasts';
 import { ago, dateTime } from '../lib/format';
-import { isPending, itemText, jobSummary, KIND_LABELS, STATE_HELP } from '../lib/jobs';
+import { isPending, itemText, jobSummary, kindLabel, stateHelp, stateLabel } from '../lib/jobs';
 import { deviceHref, rolloutHref, timelineHref } from '../lib/route';
 
 export function JobState({ job }: { job: Job }) {
   return (
-    <span className={`jstate jstate-${job.state}`} title={STATE_HELP[job.state]}>
-      {job.state === 'waiting-busy' ? 'waiting (busy)' : job.state}
+    <span className={`jstate jstate-${job.state}`} title={stateHelp(job.state)}>
+      {stateLabel(job.state)}
     </span>
   );
 }
@@ -23,6 +24,7 @@ function sameItem(a: { name: string; index?: number | null }, b: { name: string;
 }
 
 function JobDetail({ job }: { job: Job }) {
+  const { t } = useTranslation('jobs');
   const withValues = job.kind !== 'ReadItems';
   // A phone names only the items it has a problem with (manual p.26): the rest of a done job went through.
   const acceptedSilently = job.state === 'done';
@@ -31,21 +33,21 @@ function JobDetail({ job }: { job: Job }) {
   return (
     <div className="job-detail">
       <dl className="kv">
-        <dt>Created</dt><dd>{dateTime(job.created)}{job.source ? <span className="muted"> · by {job.source}</span> : null}</dd>
-        {job.sent ? <><dt>Sent</dt><dd>{dateTime(job.sent)}</dd></> : null}
-        {job.finished ? <><dt>Finished</dt><dd>{dateTime(job.finished)}</dd></> : null}
-        {job.kind === 'WriteItems' && job.partsDone > 0 ? <><dt>Parts accepted</dt><dd>{job.partsDone}</dd></> : null}
-        {job.expect ? <><dt>Expects</dt><dd className="mono">{Object.entries(job.expect).map(([k, v]) => `${k}=${v}`).join(', ')}</dd></> : null}
-        {job.error ? <><dt>{job.state === 'failed' ? 'Why' : 'Note'}</dt><dd className={job.state === 'failed' ? 'err-text' : ''}>{job.error}</dd></> : null}
-        <dt>Inspect</dt>
+        <dt>{t('detail.created')}</dt><dd>{dateTime(job.created)}{job.source ? <span className="muted"> · {t('detail.by', { source: job.source })}</span> : null}</dd>
+        {job.sent ? <><dt>{t('detail.sent')}</dt><dd>{dateTime(job.sent)}</dd></> : null}
+        {job.finished ? <><dt>{t('detail.finished')}</dt><dd>{dateTime(job.finished)}</dd></> : null}
+        {job.kind === 'WriteItems' && job.partsDone > 0 ? <><dt>{t('detail.partsAccepted')}</dt><dd>{job.partsDone}</dd></> : null}
+        {job.expect ? <><dt>{t('detail.expects')}</dt><dd className="mono">{Object.entries(job.expect).map(([k, v]) => `${k}=${v}`).join(', ')}</dd></> : null}
+        {job.error ? <><dt>{job.state === 'failed' ? t('detail.why') : t('detail.note')}</dt><dd className={job.state === 'failed' ? 'err-text' : ''}>{job.error}</dd></> : null}
+        <dt>{t('detail.inspect')}</dt>
         <dd>
-          <a href={rolloutHref(`j${job.created}-${job.kind}`)}>Rollout and ladder</a> · <a href={timelineHref(job.mac)}>Device timeline</a>
+          <a href={rolloutHref(`j${job.created}-${job.kind}`)}>{t('detail.rolloutLink')}</a> · <a href={timelineHref(job.mac)}>{t('detail.timelineLink')}</a>
         </dd>
       </dl>
       {job.items.length || extra.length ? (
         <table className="itable job-items">
           <thead>
-            <tr><th>Item</th>{withValues ? <th>Value</th> : null}<th>Phone's status</th></tr>
+            <tr><th>{t('detail.item')}</th>{withValues ? <th>{t('detail.value')}</th> : null}<th>{t('detail.phoneStatus')}</th></tr>
           </thead>
           <tbody>
             {[...job.items, ...extra.map((r) => ({ name: r.name, index: r.index, value: '' }))].map((i, n) => {
@@ -56,7 +58,7 @@ function JobDetail({ job }: { job: Job }) {
                   {withValues ? <td className="mono value">{i.value.length > 200 ? `${i.value.slice(0, 200)}…` : i.value}</td> : null}
                   <td>
                     {result ? <span className={`badge ${/accepted|ok|done/i.test(result.status) ? 'badge-ok' : 'badge-error'}`}>{result.status}</span>
-                      : acceptedSilently ? <span className="badge badge-ok" title="The phone accepted the message and named no problem with this item">accepted</span>
+                      : acceptedSilently ? <span className="badge badge-ok" title={t('detail.acceptedTitle')}>{t('detail.accepted')}</span>
                         : <span className="muted">—</span>}
                   </td>
                 </tr>
@@ -77,7 +79,8 @@ export interface JobsTableProps {
   onChanged?: (jobs: Job[]) => void;
 }
 
-export function JobsTable({ jobs, showDevice = true, emptyText = 'No jobs.', now = Date.now(), onChanged }: JobsTableProps) {
+export function JobsTable({ jobs, showDevice = true, emptyText, now = Date.now(), onChanged }: JobsTableProps) {
+  const { t } = useTranslation('jobs');
   const api = useApi();
   const toast = useToast();
   const [open, setOpen] = useState<Set<number>>(new Set());
@@ -88,26 +91,26 @@ export function JobsTable({ jobs, showDevice = true, emptyText = 'No jobs.', now
     setCancelling((s) => new Set(s).add(job.id));
     api.cancelJob(job.id).then(
       (j) => {
-        toast.push('ok', `Job ${j.id} cancelled`, [`${KIND_LABELS[j.kind]} for ${j.mac}`]);
+        toast.push('ok', t('table.cancelled', { id: j.id }), [t('table.kindFor', { kind: kindLabel(j.kind), mac: j.mac })]);
         onChanged?.([j]);
       },
-      (e: unknown) => toast.push('error', `Job ${job.id} not cancelled`, [errorText(e)]),
+      (e: unknown) => toast.push('error', t('table.notCancelled', { id: job.id }), [errorText(e)]),
     ).finally(() => setCancelling((s) => { const n = new Set(s); n.delete(job.id); return n; }));
   };
 
-  if (jobs.length === 0) return <div className="empty">{emptyText}</div>;
+  if (jobs.length === 0) return <div className="empty">{emptyText ?? t('table.none')}</div>;
   const cols = showDevice ? 8 : 7;
   return (
     <table className="dtable jobs-table" data-testid="jobs-table">
       <thead>
         <tr>
-          <th className="num">ID</th>
-          {showDevice ? <th>Device</th> : null}
-          <th>Kind</th>
-          <th>State</th>
-          <th className="num" title="Messages that carried the job">Tries</th>
-          <th>Updated</th>
-          <th className="wide">Details</th>
+          <th className="num">{t('col.id')}</th>
+          {showDevice ? <th>{t('col.device')}</th> : null}
+          <th>{t('col.kind')}</th>
+          <th>{t('col.state')}</th>
+          <th className="num" title={t('col.triesTitle')}>{t('col.tries')}</th>
+          <th>{t('col.updated')}</th>
+          <th className="wide">{t('col.details')}</th>
           <th />
         </tr>
       </thead>
@@ -120,18 +123,18 @@ export function JobsTable({ jobs, showDevice = true, emptyText = 'No jobs.', now
               <tr className={`clickable job-row job-${j.state} ${isOpen ? 'open' : ''}`} data-job={j.id} onClick={() => toggle(j.id)} aria-expanded={isOpen}>
                 <td className="num muted"><span className="caret">{isOpen ? '▾' : '▸'}</span> {j.id}</td>
                 {showDevice ? <td className="mono"><a href={deviceHref(j.mac)} onClick={(e) => e.stopPropagation()}>{j.mac}</a></td> : null}
-                <td>{KIND_LABELS[j.kind] ?? j.kind}</td>
+                <td>{kindLabel(j.kind)}</td>
                 <td><JobState job={j} /></td>
                 <td className="num">{j.attempts}</td>
                 <td title={dateTime(j.updated)} className="nowrap">{ago(j.updated, now)}</td>
                 <td className="details">
                   {j.error ? <span className={j.state === 'failed' ? 'err-text' : 'muted'}>{j.error}</span> : <span className="mono">{jobSummary(j)}</span>}
-                  {failedItems ? <span className="badge badge-error">{failedItems} item{failedItems > 1 ? 's' : ''} refused</span> : null}
+                  {failedItems ? <span className="badge badge-error">{t('table.refusedItems', { count: failedItems })}</span> : null}
                 </td>
                 <td className="actions">
                   {isPending(j) ? (
                     <button type="button" className="btn btn-small" disabled={cancelling.has(j.id)} onClick={(e) => { e.stopPropagation(); cancel(j); }}>
-                      Cancel
+                      {t('table.cancel')}
                     </button>
                   ) : null}
                 </td>

@@ -1,5 +1,8 @@
 /** What a device is doing, in one badge: the states the devices table and the device page show. */
 import type { DeviceView } from '../../../shared/api';
+import { i18next } from '../i18n';
+
+const t = (key: string, options?: Record<string, unknown>) => i18next.t(`devices:state.${key}`, options ?? {});
 
 export interface StateBadge {
   label: string;
@@ -11,13 +14,13 @@ export interface StateBadge {
 /** The device's activity, then its bootstrap if one is under way or failed. */
 export function deviceStates(d: DeviceView): StateBadge[] {
   const out: StateBadge[] = [];
-  if (d.state === 'in-interaction') out.push({ label: 'in interaction', tone: 'in-interaction' });
-  else if (d.jobs.waitingBusy > 0) out.push({ label: 'busy', tone: 'busy', title: `${d.jobs.waitingBusy} job(s) wait until the phone's call ends` });
-  else out.push({ label: 'idle', tone: 'idle' });
-  // Contact-me failed (recorded by the service; absent on older records): the phone cannot be reached.
-  if ((d.contactFailures ?? 0) > 0) out.push({ label: 'unreachable', tone: 'error', title: d.lastContactError ?? 'contact-me failed' });
-  if (d.bootstrap === 'pending') out.push({ label: 'bootstrap pending', tone: 'warn', title: 'Its move to Secure Mode is under way' });
-  if (d.bootstrap === 'failed') out.push({ label: 'bootstrap failed', tone: 'error', title: "See the bootstrap job's error in the jobs view" });
+  if (d.state === 'in-interaction') out.push({ label: t('inInteraction'), tone: 'in-interaction' });
+  else if (d.jobs.waitingBusy > 0) out.push({ label: t('busy'), tone: 'busy', title: t('busyTitle', { count: d.jobs.waitingBusy }) });
+  else out.push({ label: t('idle'), tone: 'idle' });
+  // Contact-me failed (recorded by the service): the phone cannot be reached.
+  if (d.contactFailures > 0) out.push({ label: t('unreachable'), tone: 'error', title: d.lastContactError ?? t('unreachableTitle') });
+  if (d.bootstrap === 'pending') out.push({ label: t('bootstrapPending'), tone: 'warn', title: t('bootstrapPendingTitle') });
+  if (d.bootstrap === 'failed') out.push({ label: t('bootstrapFailed'), tone: 'error', title: t('bootstrapFailedTitle') });
   return out;
 }
 
@@ -26,5 +29,5 @@ export function waitingJobs(d: DeviceView): number {
 }
 
 export function waitingTitle(d: DeviceView): string {
-  return `${d.jobs.queued} queued, ${d.jobs.sent} sent, ${d.jobs.waitingBusy} waiting for a call to end`;
+  return t('waitingTitle', { queued: d.jobs.queued, sent: d.jobs.sent, busy: d.jobs.waitingBusy });
 }

@@ -1,4 +1,5 @@
-/** Small formatters shared by the views. */
+/** Small formatters shared by the views. Times are local, and say which zone they are in. */
+import { i18next } from '../i18n';
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
@@ -8,21 +9,30 @@ export function clockTime(ms: number): string {
   return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
 }
 
-/** 2025-11-26 14:03:07 */
+/** The local zone's offset from UTC at that moment: "UTC+01:00", "UTC-05:30", or "UTC". */
+export function zoneLabel(ms: number = Date.now()): string {
+  const offset = -new Date(ms).getTimezoneOffset();
+  if (offset === 0) return 'UTC';
+  const abs = Math.abs(offset);
+  return `UTC${offset > 0 ? '+' : '-'}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
+/** 2025-11-26 14:03:07 UTC+01:00 (local time, with its zone: a site's laptop may not be on UTC). */
 export function dateTime(ms: number): string {
   const d = new Date(ms);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${zoneLabel(ms)}`;
 }
 
 export function ago(ms: number, now: number = Date.now()): string {
+  const t = i18next.getFixedT(null, 'common');
   const s = Math.max(0, Math.round((now - ms) / 1000));
-  if (s < 5) return 'just now';
-  if (s < 60) return `${s} s ago`;
+  if (s < 5) return t('time.justNow');
+  if (s < 60) return t('time.secondsAgo', { count: s });
   const m = Math.round(s / 60);
-  if (m < 60) return `${m} min ago`;
+  if (m < 60) return t('time.minutesAgo', { count: m });
   const h = Math.round(m / 60);
-  if (h < 48) return `${h} h ago`;
-  return `${Math.round(h / 24)} days ago`;
+  if (h < 48) return t('time.hoursAgo', { count: h });
+  return t('time.daysAgo', { count: Math.round(h / 24) });
 }
 
 export function bytes(n: number): string {
@@ -37,5 +47,5 @@ export function duration(ms: number): string {
 }
 
 export function count(n: number): string {
-  return n.toLocaleString('en-US');
+  return n.toLocaleString(i18next.language === 'de' ? 'de-DE' : 'en-US');
 }

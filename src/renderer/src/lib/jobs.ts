@@ -2,26 +2,23 @@
 import type { JobFilter } from '../../../shared/api';
 import { normalizeMac } from '../../../shared/mac';
 import type { ItemValue, Job, JobKind, JobState } from '../../../shared/model';
+import { i18next } from '../i18n';
 
-export const KIND_LABELS: Record<JobKind, string> = {
-  WriteItems: 'Write items',
-  ReadItems: 'Read items',
-  ReadAllItems: 'Read all',
-  Restart: 'Restart',
-  FactoryReset: 'Factory reset',
-  FileDeployment: 'File deployment',
-  SoftwareDeployment: 'Firmware',
-  Bootstrap: 'Bootstrap',
-};
+const t = (key: string, options?: Record<string, unknown>) => i18next.t(`jobs:${key}`, options ?? {});
 
-export const STATE_HELP: Record<JobState, string> = {
-  queued: 'waiting for the phone to call (contact-me is sent)',
-  sent: 'sent to the phone, waiting for its answer',
-  done: 'the phone did it',
-  failed: 'the phone refused it, or it could not be done',
-  'waiting-busy': 'the phone is in a call: it goes when the call ends',
-  cancelled: 'cancelled',
-};
+/** A job kind in the user's words and language. */
+export function kindLabel(kind: JobKind): string {
+  return t(`kind.${kind}`, { defaultValue: kind });
+}
+
+/** What a job state means, for its tooltip. */
+export function stateHelp(state: JobState): string {
+  return t(`stateHelp.${state}`, { defaultValue: state });
+}
+
+export function stateLabel(state: JobState): string {
+  return t(`state.${state}`, { defaultValue: state });
+}
 
 export const PENDING: readonly JobState[] = ['queued', 'sent', 'waiting-busy'];
 
@@ -37,9 +34,9 @@ export function jobSummary(j: Job, max = 3): string {
   if (j.kind === 'ReadAllItems' || j.kind === 'Restart' || j.kind === 'FactoryReset') return '';
   if (j.kind === 'Bootstrap') {
     const variant = j.items.find((i) => i.name === 'goto-secure-mode')?.value;
-    return variant === 'pin' ? 'to Secure Mode, with PIN' : 'to Secure Mode, no PIN';
+    return variant === 'pin' ? t('summary.bootstrapPin') : t('summary.bootstrapNoPin');
   }
-  if (j.kind === 'SoftwareDeployment') return `version ${j.items.find((i) => i.name === 'file-sw-version')?.value ?? '?'}`;
+  if (j.kind === 'SoftwareDeployment') return t('summary.version', { version: j.items.find((i) => i.name === 'file-sw-version')?.value ?? '?' });
   if (j.kind === 'FileDeployment') {
     const files = j.items.filter((i) => i.name === 'file-name' || i.name === 'file-https-base-url').map((i) => i.value.split('/').pop());
     return files.join(', ');

@@ -3,6 +3,7 @@
  * 43 bytes that hand the same address to phones automatically (wpi-protocol.md §2.8).
  */
 import { useMemo, useState } from 'react';
+import { Trans, useTranslation } from 'react-i18next';
 import type { HostAddress, ListenerStatus, ServiceStatus } from '../../../shared/api';
 import { CopyButton } from '../common/CopyButton';
 import { colonHex, option43, plainHex } from '../lib/option43';
@@ -18,11 +19,12 @@ export function reachableAddresses(listener: ListenerStatus, addresses: HostAddr
 }
 
 export function SetupView({ status }: { status: ServiceStatus | null }) {
+  const { t } = useTranslation('status');
   const listener = status?.listeners.find((l) => l.kind === 'default') ?? status?.listeners[0];
   const choices = useMemo(() => (status && listener ? reachableAddresses(listener, status.addresses).filter((a) => !a.linkLocal) : []), [status, listener]);
   const [picked, setPicked] = useState<string | null>(null);
   const [custom, setCustom] = useState('');
-  if (!status) return <div className="page"><p className="muted">Loading…</p></div>;
+  if (!status) return <div className="page"><p className="muted">{t('setup.loading')}</p></div>;
   // Default: an address the listener is bound to; else any of this machine's (a loopback-only listener shows a warning).
   const host = custom.trim() || picked || choices[0]?.address || status.addresses.find((a) => !a.linkLocal)?.address || '';
   const port = listener?.port ?? 18443;
@@ -31,28 +33,28 @@ export function SetupView({ status }: { status: ServiceStatus | null }) {
 
   return (
     <div className="page setup">
-      <h1>Phone setup</h1>
+      <h1>{t('setup.title')}</h1>
 
       <section className="card">
-        <h2>Listeners</h2>
+        <h2>{t('setup.listeners')}</h2>
         <table className="kv-table">
           <thead>
-            <tr><th>Listener</th><th>Address</th><th>Port</th><th>TLS profile</th><th>State</th></tr>
+            <tr><th>{t('setup.col.listener')}</th><th>{t('setup.col.address')}</th><th>{t('setup.col.port')}</th><th>{t('setup.col.tls')}</th><th>{t('setup.col.state')}</th></tr>
           </thead>
           <tbody>
             {status.listeners.map((l) => (
               <tr key={`${l.kind}-${l.port}`}>
-                <td>{listenerLabel(l)}</td>
-                <td className="mono">{l.host === '0.0.0.0' ? '0.0.0.0 (every IPv4 interface)' : l.host}</td>
+                <td>{listenerLabel(l, t)}</td>
+                <td className="mono">{l.host === '0.0.0.0' ? t('setup.everyInterface') : l.host}</td>
                 <td className="mono">{l.port}</td>
-                <td>{l.tlsProfile}{l.tlsProfile === 'legacy' ? <span className="badge badge-warn">TLS 1.0/1.1 allowed</span> : null}</td>
+                <td>{l.tlsProfile}{l.tlsProfile === 'legacy' ? <span className="badge badge-warn">{t('setup.legacyAllowed')}</span> : null}</td>
                 <td><span className={`dot dot-${l.state}`} aria-hidden /> {l.state}{l.error ? ` — ${l.error}` : ''}</td>
               </tr>
             ))}
           </tbody>
         </table>
         {loopbackOnly ? (
-          <p className="note note-warn">This listener only accepts connections from this machine ({listener?.host}). Phones cannot reach it: start the service with <code>--host 0.0.0.0</code>.</p>
+          <p className="note note-warn"><Trans t={t} i18nKey="setup.loopbackOnly" values={{ host: listener?.host }} components={{ code: <code /> }} /></p>
         ) : null}
       </section>
 
@@ -60,55 +62,54 @@ export function SetupView({ status }: { status: ServiceStatus | null }) {
       <RelaySetting status={status} />
 
       <section className="card">
-        <h2>This machine's addresses</h2>
-        {status.addresses.length === 0 ? <p className="muted">No network address besides loopback: connect this machine to the phones' network.</p> : null}
-        <div className="addr-list" role="radiogroup" aria-label="Address the phones should use">
+        <h2>{t('setup.addresses')}</h2>
+        {status.addresses.length === 0 ? <p className="muted">{t('setup.noAddress')}</p> : null}
+        <div className="addr-list" role="radiogroup" aria-label={t('setup.addressLabel')}>
           {status.addresses.map((a) => (
             <label key={`${a.interface}-${a.address}`} className={`addr ${host === a.address ? 'addr-picked' : ''}`}>
               <input type="radio" name="addr" checked={host === a.address && !custom} onChange={() => { setPicked(a.address); setCustom(''); }} />
               <span className="mono">{a.address}</span>
-              <span className="muted"> {a.interface} · {a.family}{a.linkLocal ? ' · link-local' : ''}</span>
+              <span className="muted"> {a.interface} · {a.family}{a.linkLocal ? ` · ${t('setup.linkLocal')}` : ''}</span>
             </label>
           ))}
           <label className="addr">
-            <span>Other (host name or address): </span>
-            <input className="input mono" value={custom} placeholder="dls.example.local" maxLength={200} onChange={(e) => setCustom(e.target.value)} />
+            <span>{t('setup.other')} </span>
+            <input className="input mono" aria-label={t('setup.otherLabel')} value={custom} placeholder="dls.example.local" maxLength={200} onChange={(e) => setCustom(e.target.value)} />
           </label>
         </div>
       </section>
 
       <section className="card">
-        <h2>On the phone</h2>
+        <h2>{t('setup.onPhone')}</h2>
         {host ? (
           <dl className="kv">
-            <dt>WBM › Network › Update service (DLS)</dt>
+            <dt>{t('setup.wbmPath')}</dt>
             <dd>
-              DLS address <code className="big">{host}</code> <CopyButton text={host} /> port <code className="big">{port}</code>
+              {t('setup.dlsAddress')} <code className="big">{host}</code> <CopyButton text={host} /> {t('setup.port')} <code className="big">{port}</code>
             </dd>
-            <dt>As a URL</dt>
+            <dt>{t('setup.asUrl')}</dt>
             <dd><code>{opt?.url}</code> <CopyButton text={opt?.url ?? ''} /></dd>
           </dl>
         ) : (
-          <p className="muted">Pick an address above.</p>
+          <p className="muted">{t('setup.pickAddress')}</p>
         )}
       </section>
 
       {opt ? (
         <section className="card">
-          <h2>DHCP option 43 (vendor-encapsulated options)</h2>
+          <h2>{t('setup.option43')}</h2>
           <p className="muted">
-            Phones that get their address by DHCP (vendor class <code>OptiIpPhone</code>) read the DLS address from option 43:
-            sub-option 1 is the vendor name, sub-option 3 the <code>sdlp://</code> address.
+            <Trans t={t} i18nKey="setup.option43Help" components={{ code: <code /> }} />
           </p>
           <table className="kv-table option43">
             <thead>
-              <tr><th>Sub-option</th><th>Meaning</th><th>Value</th><th>Bytes (tag, length, value)</th></tr>
+              <tr><th>{t('setup.col.subOption')}</th><th>{t('setup.col.meaning')}</th><th>{t('setup.col.value')}</th><th>{t('setup.col.bytes')}</th></tr>
             </thead>
             <tbody>
               {opt.subOptions.map((s) => (
                 <tr key={s.tag}>
                   <td className="mono">{s.tag}</td>
-                  <td>{s.label}</td>
+                  <td>{t(`setup.subOption.${s.tag}`, { defaultValue: s.label })}</td>
                   <td className="mono">{s.value}</td>
                   <td className="mono hex">{colonHex(s.bytes)}</td>
                 </tr>
@@ -116,15 +117,15 @@ export function SetupView({ status }: { status: ServiceStatus | null }) {
             </tbody>
           </table>
           <dl className="kv">
-            <dt>ISC dhcpd / Kea (colon hex)</dt>
+            <dt>{t('setup.colonHex')}</dt>
             <dd>
               <code className="hex-block" data-testid="option43-colon">{colonHex(opt.bytes)}</code> <CopyButton text={colonHex(opt.bytes)} />
             </dd>
-            <dt>Plain hex (Windows DHCP, routers)</dt>
+            <dt>{t('setup.plainHex')}</dt>
             <dd>
               <code className="hex-block" data-testid="option43-hex">{plainHex(opt.bytes)}</code> <CopyButton text={plainHex(opt.bytes)} />
             </dd>
-            <dt>dhcpd.conf example</dt>
+            <dt>{t('setup.dhcpdExample')}</dt>
             <dd>
               <pre className="snippet">{`class "OptiIpPhone" {
   match if option vendor-class-identifier = "OptiIpPhone";

@@ -1,33 +1,48 @@
 /** The bottom bar: each listener with its state and TLS profile, the data folder, the counts. */
+import type { TFunction } from 'i18next';
+import { useTranslation } from 'react-i18next';
 import type { ListenerStatus, ServiceStatus } from '../../../shared/api';
-import { count } from '../lib/format';
+import { count, zoneLabel } from '../lib/format';
 import { href } from '../lib/route';
 
-export function listenerLabel(l: ListenerStatus): string {
-  const names: Record<string, string> = { default: 'Default Mode', secure: 'Secure Mode', dcmp: 'DCMP', 'contact-me': 'Contact-me' };
-  return names[l.kind] ?? l.kind;
+export function listenerLabel(l: Pick<ListenerStatus, 'kind'>, t: TFunction<'status'>): string {
+  return t(`listener.${l.kind}`, { defaultValue: l.kind });
 }
 
-export function StatusBar({ status, error }: { status: ServiceStatus | null; error: string | null }) {
+export interface StatusBarProps {
+  status: ServiceStatus | null;
+  error: string | null;
+  /** False while the page has no connection to the service: what is shown may be stale. */
+  connected?: boolean;
+}
+
+export function StatusBar({ status, error, connected = true }: StatusBarProps) {
+  const { t } = useTranslation('status');
   return (
-    <footer className="statusbar" aria-label="Service status">
-      {error ? <span className="sb-item sb-error">Status unavailable: {error}</span> : null}
-      {status?.listeners.length === 0 ? <span className="sb-item muted">No listener started</span> : null}
-      {status?.listeners.map((l) => (
-        <span key={`${l.kind}-${l.port}`} className="sb-item" title={l.error ?? undefined}>
-          <span className={`dot dot-${l.state}`} aria-hidden />
-          {listenerLabel(l)} <span className="mono">{l.host}:{l.port}</span>
-          <span className="muted"> · TLS {l.tlsProfile}</span>
-          {l.state !== 'listening' ? <span className="sb-error"> · {l.state}{l.error ? `: ${l.error}` : ''}</span> : null}
-        </span>
-      ))}
+    <footer className={`statusbar ${connected ? '' : 'statusbar-offline'}`} aria-label={t('bar.label')}>
+      {!connected ? <span className="sb-item sb-error" data-testid="service-unreachable">{t('bar.unreachable')}</span> : null}
+      {error ? <span className="sb-item sb-error">{t('bar.unavailable', { error })}</span> : null}
+      {status?.listeners.length === 0 ? <span className="sb-item muted">{t('bar.noListener')}</span> : null}
+      {status?.listeners.map((l) => {
+        // Not connected: the last known state is unknown now (grey), whatever it was.
+        const dot = !connected ? 'unknown' : l.state;
+        return (
+          <span key={`${l.kind}-${l.port}`} className="sb-item" title={l.error ?? undefined}>
+            <span className={`dot dot-${dot}`} data-testid={`dot-${l.kind}`} aria-hidden />
+            {listenerLabel(l, t)} <span className="mono">{l.host}:{l.port}</span>
+            <span className="muted"> · TLS {l.tlsProfile}</span>
+            {l.state !== 'listening' ? <span className="sb-error"> · {l.state}{l.error ? `: ${l.error}` : ''}</span> : null}
+          </span>
+        );
+      })}
       {status ? (
         <>
-          <span className="sb-item muted">
-            {count(status.deviceCount)} devices · {count(status.exchangeCount)} exchanges
+          <span className="sb-item muted" data-testid="status-counts">
+            {t('bar.counts', { devices: count(status.deviceCount), exchanges: count(status.exchangeCount) })}
           </span>
-          <span className="sb-item muted sb-grow mono" title="Data folder">{status.dataDir}</span>
-          <a className="sb-item" href={href('setup')}>Phone setup: DLS address &amp; DHCP…</a>
+          <span className="sb-item muted sb-grow mono" title={t('bar.dataFolder')}>{status.dataDir}</span>
+          <span className="sb-item muted" title={t('bar.timesTitle')}>{t('bar.times', { zone: zoneLabel() })}</span>
+          <a className="sb-item" href={href('setup')}>{t('bar.setup')}</a>
           <span className="sb-item muted">v{status.version}</span>
         </>
       ) : null}

@@ -2,6 +2,7 @@
  * The selected exchange: request and response (pretty or raw), the item tables, headers, TLS and
  * the interaction chain it belongs to, from the first message to CleanUp.
  */
+import type { TFunction } from 'i18next';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ExchangeDetail, MessageView } from '../../../shared/api';
@@ -25,16 +26,17 @@ export interface DetailPaneProps {
   exportCount: number;
 }
 
-function title(s: ExchangeSummary): string {
-  if (s.kind === 'tls-failure') return 'TLS handshake failed';
+function title(s: ExchangeSummary, t: TFunction<'traffic'>): string {
+  if (s.kind === 'tls-failure') return t('detail.handshakeFailed');
   const phone = s.reason ? `${s.reason}${s.replyAction ? ` ${s.replyAction}${s.replyStatus ? `/${s.replyStatus}` : ''}` : ''}` : `${s.method ?? ''} ${s.path ?? ''}`;
   return `${phone} → ${s.action ?? `HTTP ${s.httpStatus}`}`;
 }
 
-function Headers({ title: t, m }: { title: string; m: MessageView }) {
+function Headers({ title: heading, m }: { title: string; m: MessageView }) {
+  const { t } = useTranslation('traffic');
   return (
     <section className="msg">
-      <div className="msg-head"><strong>{t}</strong></div>
+      <div className="msg-head"><strong>{heading}</strong></div>
       <div className="code raw headers">
         {m.startLine ? <div className="line"><span className="lc x-name">{m.startLine}</span></div> : null}
         {m.headers.map(([k, v], i) => (
@@ -42,20 +44,23 @@ function Headers({ title: t, m }: { title: string; m: MessageView }) {
             <span className="lc"><span className="x-attr">{k}</span>: {v}</span>
           </div>
         ))}
-        {m.headers.length === 0 && !m.startLine ? <div className="empty">No HTTP (the TLS handshake failed before any request)</div> : null}
+        {m.headers.length === 0 && !m.startLine ? <div className="empty">{t('detail.noHttp')}</div> : null}
       </div>
     </section>
   );
 }
 
 function Chain({ detail, onJump }: { detail: ExchangeDetail; onJump: (id: number) => void }) {
+  const { t } = useTranslation('traffic');
   const { interaction, chain, summary } = detail;
-  if (!interaction) return <div className="empty">This exchange belongs to no interaction (refused, or a failed handshake).</div>;
+  if (!interaction) return <div className="empty">{t('detail.noInteraction')}</div>;
   return (
     <div className="chain">
       <p className="muted">
-        Interaction #{interaction.id} · {interaction.reason ?? 'unknown reason'} · started {dateTime(interaction.started)}
-        {interaction.ended ? ` · ended ${clockTime(interaction.ended)} (${interaction.endReason ?? 'ended'}, ${duration(interaction.ended - interaction.started)})` : ' · still open'}
+        {t('detail.interactionLine', { id: interaction.id, reason: interaction.reason ?? t('detail.unknownReason'), started: dateTime(interaction.started) })}
+        {interaction.ended
+          ? t('detail.interactionEnded', { ended: clockTime(interaction.ended), endReason: interaction.endReason ?? t('detail.ended'), duration: duration(interaction.ended - interaction.started) })
+          : t('detail.stillOpen')}
       </p>
       <ol className="chain-list">
         {chain.map((x, i) => (
@@ -63,10 +68,10 @@ function Chain({ detail, onJump }: { detail: ExchangeDetail; onJump: (id: number
             <button type="button" className="chain-step" onClick={() => onJump(x.id)} aria-current={x.id === summary.id ? 'step' : undefined}>
               <span className="chain-n">{i + 1}</span>
               <span className="mono muted">{clockTime(x.started)}</span>
-              <span className="chain-phone">{x.reason}{x.replyAction ? ` ${x.replyAction}` : ''}{x.replyStatus ? `/${x.replyStatus}` : ''}{x.fragment === 'next' ? ' (fragment)' : ''}</span>
+              <span className="chain-phone">{x.reason}{x.replyAction ? ` ${x.replyAction}` : ''}{x.replyStatus ? `/${x.replyStatus}` : ''}{x.fragment === 'next' ? ` ${t('detail.fragmentSuffix')}` : ''}</span>
               <span className="chain-arrow">→</span>
               <span className="chain-answer">{x.action ?? `HTTP ${x.httpStatus}`}</span>
-              <span className="muted">{x.itemCount} items · #{x.id}</span>
+              <span className="muted">{t('detail.chainItems', { count: x.itemCount, id: x.id })}</span>
             </button>
           </li>
         ))}
@@ -154,8 +159,9 @@ function CurlButton({ detail }: { detail: ExchangeDetail }) {
 }
 
 export function DetailPane({ id, onJump, onExport, exportCount }: DetailPaneProps) {
+  const { t } = useTranslation('traffic');
+  const { t: td } = useTranslation('detail');
   const api = useApi();
-  const { t } = useTranslation('detail');
   const [detail, setDetail] = useState<ExchangeDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [tab, setTab] = useState<Tab>('messages');
@@ -174,40 +180,40 @@ export function DetailPane({ id, onJump, onExport, exportCount }: DetailPaneProp
   }, [api, id]);
 
   if (error) return <div className="detail"><div className="note note-error">{error}</div></div>;
-  if (!detail || detail.summary.id !== id) return <div className="detail"><div className="empty">Loading #{id}…</div></div>;
+  if (!detail || detail.summary.id !== id) return <div className="detail"><div className="empty">{t('detail.loading', { id })}</div></div>;
 
   const s = detail.summary;
   const items = side === 'request' ? detail.request.items : detail.response.items;
   const rows: ItemRow[] = items.map((it, i) => ({ ...it, key: String(i) }));
   const tabs: [Tab, string][] = [
-    ['messages', 'Messages'],
-    ['items', `Items (${detail.request.items.length + detail.response.items.length})`],
-    ['headers', 'Headers'],
-    ['tls', 'TLS'],
-    ...(detail.upstream ? ([['upstream', 'Upstream']] as [Tab, string][]) : []),
-    ['chain', `Interaction${detail.chain.length ? ` (${detail.chain.length})` : ''}`],
+    ['messages', t('detail.tabs.messages')],
+    ['items', t('detail.tabs.items', { count: detail.request.items.length + detail.response.items.length })],
+    ['headers', t('detail.tabs.headers')],
+    ['tls', t('detail.tabs.tls')],
+    ...(detail.upstream ? ([['upstream', t('detail.tabs.upstream')]] as [Tab, string][]) : []),
+    ['chain', detail.chain.length ? t('detail.tabs.chainCount', { count: detail.chain.length }) : t('detail.tabs.chain')],
   ];
 
   return (
     <div className="detail" data-testid="detail">
       <div className="detail-head">
         <div className="detail-title">
-          <span className="muted">#{s.id}</span> <strong>{title(s)}</strong>
+          <span className="muted">#{s.id}</span> <strong>{title(s, t)}</strong>
           <span className="muted">
             {' · '}
-            {s.mac ? <a href={deviceHref(s.mac)} className="mono">{s.mac}</a> : 'no MAC'} · <span className="mono">{s.peerAddress}:{s.peerPort}</span> → :{s.localPort} ({s.listener}) · {dateTime(s.started)} · {duration(s.ended - s.started)}
+            {s.mac ? <a href={deviceHref(s.mac)} className="mono">{s.mac}</a> : t('detail.noMac')} · <span className="mono">{s.peerAddress}:{s.peerPort}</span> → :{s.localPort} ({s.listener}) · {dateTime(s.started)} · {duration(s.ended - s.started)}
           </span>
         </div>
         <div className="detail-actions">
-          {s.interactionId !== null ? <a className="btn btn-small" href={interactionHref(s.interactionId)}>{t('ladder')}</a> : null}
-          {s.mac ? <a className="btn btn-small" href={timelineHref(s.mac)}>{t('timeline')}</a> : null}
+          {s.interactionId !== null ? <a className="btn btn-small" href={interactionHref(s.interactionId)}>{td('ladder')}</a> : null}
+          {s.mac ? <a className="btn btn-small" href={timelineHref(s.mac)}>{td('timeline')}</a> : null}
           <CurlButton detail={detail} />
-          <button type="button" className="btn btn-small" onClick={() => onExport('json')}>Export JSON{exportCount > 1 ? ` (${exportCount})` : ''}</button>
-          <button type="button" className="btn btn-small" onClick={() => onExport('har')}>Export HAR{exportCount > 1 ? ` (${exportCount})` : ''}</button>
+          <button type="button" className="btn btn-small" onClick={() => onExport('json')}>{exportCount > 1 ? t('detail.exportJsonCount', { count: exportCount }) : t('detail.exportJson')}</button>
+          <button type="button" className="btn btn-small" onClick={() => onExport('har')}>{exportCount > 1 ? t('detail.exportHarCount', { count: exportCount }) : t('detail.exportHar')}</button>
         </div>
       </div>
-      {s.error ? <div className="note note-error">{s.kind === 'tls-failure' ? '' : 'Refused: '}{s.error}</div> : null}
-      {s.warning ? <div className="note note-warn">{s.kind === 'tls-failure' ? 'Hint: ' : ''}{s.warning}</div> : null}
+      {s.error ? <div className="note note-error">{s.kind === 'tls-failure' || s.httpStatus < 400 ? s.error : t('detail.refused', { error: s.error })}</div> : null}
+      {s.warning ? <div className="note note-warn">{s.kind === 'tls-failure' ? t('detail.hint', { hint: s.warning }) : s.warning}</div> : null}
       <div className="tabs-inline" role="tablist">
         {tabs.map(([t, label]) => (
           <button key={t} type="button" role="tab" aria-selected={tab === t} className={tab === t ? 'on' : ''} onClick={() => setTab(t)}>{label}</button>
@@ -216,58 +222,58 @@ export function DetailPane({ id, onJump, onExport, exportCount }: DetailPaneProp
       <div className="detail-body">
         {tab === 'messages' ? (
           s.kind === 'tls-failure' ? (
-            <div className="empty">No messages: the connection failed during the TLS handshake, before any HTTP.</div>
+            <div className="empty">{t('detail.noMessages')}</div>
           ) : (
             <div className="pair">
-              <MessagePanel title="Request" message={detail.request} />
-              <MessagePanel title="Response" message={detail.response} />
+              <MessagePanel title={t('detail.request')} message={detail.request} />
+              <MessagePanel title={t('detail.response')} message={detail.response} />
             </div>
           )
         ) : null}
         {tab === 'items' ? (
           <div className="items-tab">
-            <div className="seg" role="tablist" aria-label="Whose items">
+            <div className="seg" role="tablist" aria-label={t('detail.whoseItems')}>
               <button type="button" role="tab" aria-selected={side === 'request'} className={side === 'request' ? 'on' : ''} onClick={() => setSide('request')}>
-                Phone's message ({detail.request.items.length})
+                {t('detail.phoneMessage', { count: detail.request.items.length })}
               </button>
               <button type="button" role="tab" aria-selected={side === 'response'} className={side === 'response' ? 'on' : ''} onClick={() => setSide('response')}>
-                {detail.upstream ? 'The DLS\'s answer' : 'Our answer'} ({detail.response.items.length})
+                {detail.upstream ? t('detail.dlsAnswer', { count: detail.response.items.length }) : t('detail.ourAnswer', { count: detail.response.items.length })}
               </button>
             </div>
             <ItemTable
               key={`${id}-${side}`}
               rows={rows}
               showPosition
-              emptyText={side === 'request' ? 'The phone sent no items in this message.' : 'The answer carries no items.'}
+              emptyText={side === 'request' ? t('detail.noRequestItems') : t('detail.noResponseItems')}
               reveal={(row) => api.revealExchangeItem(id, side, Number(row.key))}
             />
           </div>
         ) : null}
         {tab === 'headers' ? (
           <div className="pair">
-            <Headers title="Request" m={detail.request} />
-            <Headers title="Response" m={detail.response} />
+            <Headers title={t('detail.request')} m={detail.request} />
+            <Headers title={t('detail.response')} m={detail.response} />
           </div>
         ) : null}
         {tab === 'tls' ? (
           <dl className="kv tls">
-            <dt>Protocol</dt>
+            <dt>{t('detail.tls.protocol')}</dt>
             <dd>
-              {detail.tls.protocol ?? 'none (handshake failed)'}
-              {detail.tls.legacy ? <span className="badge badge-warn">legacy: old firmware; needs --tls legacy</span> : null}
+              {detail.tls.protocol ?? t('detail.tls.none')}
+              {detail.tls.legacy ? <span className="badge badge-warn">{t('detail.tls.legacy')}</span> : null}
             </dd>
-            <dt>Cipher</dt>
+            <dt>{t('detail.tls.cipher')}</dt>
             <dd className="mono">{detail.tls.cipher ?? '—'}</dd>
-            <dt>Listener</dt>
-            <dd>{s.listener} on port {s.localPort}</dd>
-            <dt>Peer</dt>
+            <dt>{t('detail.tls.listener')}</dt>
+            <dd>{t('detail.tls.listenerOnPort', { listener: s.listener, port: s.localPort })}</dd>
+            <dt>{t('detail.tls.peer')}</dt>
             <dd className="mono">{s.peerAddress}:{s.peerPort}</dd>
             {s.listener === 'secure' || detail.tls.clientCertificate ? <ClientCertificate detail={detail} /> : null}
             {s.kind === 'tls-failure' ? (
               <>
-                <dt>Failure</dt>
+                <dt>{t('detail.tls.failure')}</dt>
                 <dd>{s.error}</dd>
-                {s.warning ? (<><dt>Hint</dt><dd>{s.warning}</dd></>) : null}
+                {s.warning ? (<><dt>{t('detail.tls.hint')}</dt><dd>{s.warning}</dd></>) : null}
               </>
             ) : null}
           </dl>

@@ -5,10 +5,12 @@
  * user scrolls back down or presses "Jump to latest".
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
+import type { TFunction } from 'i18next';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type CSSProperties, type KeyboardEvent, type MouseEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ExchangeSummary } from '../../../shared/model';
-import { bytes, clockTime, duration } from '../lib/format';
+import { i18next } from '../i18n';
+import { bytes, clockTime, dateTime, duration, zoneLabel } from '../lib/format';
 import '../ladder/inspector.css';
 
 export const ROW_HEIGHT = 26;
@@ -20,7 +22,7 @@ const COLUMNS = [
   { key: 'mac', width: '140px', label: 'Device', sort: (x: ExchangeSummary) => x.mac ?? '' },
   { key: 'peer', width: '150px', label: 'Peer', sort: (x: ExchangeSummary) => x.peerAddress },
   { key: 'port', width: '120px', label: 'Port · mode', sort: (x: ExchangeSummary) => `${x.listener}:${x.localPort}` },
-  { key: 'what', width: 'minmax(200px, 1fr)', label: 'Reason', sort: (x: ExchangeSummary) => what(x).text },
+  { key: 'what', width: 'minmax(200px, 1fr)', label: 'Reason', sort: (x: ExchangeSummary) => what(x, i18next.getFixedT(null, 'traffic')).text },
   { key: 'action', width: '134px', label: 'Action', sort: (x: ExchangeSummary) => x.action ?? '' },
   { key: 'status', width: '122px', label: 'Status', sort: (x: ExchangeSummary) => x.httpStatus * 10 + (x.replyStatus === 'accepted' ? 0 : x.replyStatus ? 1 : 0) },
   { key: 'items', width: '54px', label: 'Items', sort: (x: ExchangeSummary) => x.itemCount },
@@ -29,7 +31,16 @@ const COLUMNS = [
   { key: 'tls', width: '70px', label: 'TLS', sort: (x: ExchangeSummary) => x.tlsProtocol ?? '' },
 ] as const;
 export type ColumnKey = (typeof COLUMNS)[number]['key'];
-const COLUMN_TITLES: Partial<Record<ColumnKey, string>> = { time: 'Started', dur: 'Duration' };
+/** Column headings in the UI's language (traffic namespace, list.col.*). */
+const COLUMN_KEYS: Record<ColumnKey, string | null> = { id: null, time: 'time', mac: 'device', peer: 'peer', port: 'port', what: 'reason', action: 'action', status: 'status', items: 'items', size: 'size', dur: 'duration', tls: 'tls' };
+function columnLabel(key: ColumnKey, t: TFunction<'traffic'>): string {
+  const k = COLUMN_KEYS[key];
+  return k === null ? '#' : t(`list.col.${k}` as never);
+}
+/** The longer name, in tooltips and the column chooser: "Time" is both the start and the duration. */
+function columnTitle(key: ColumnKey, t: TFunction<'traffic'>): string {
+  return key === 'time' ? t('list.col.timeTitle', { zone: zoneLabel() }) : columnLabel(key, t);
+}
 /** Never hidden: without them a row says nothing. */
 const ALWAYS: ReadonlySet<ColumnKey> = new Set(['id', 'what']);
 const HIDDEN_KEY = 'localdls.traffic.hiddenColumns';
@@ -69,6 +80,7 @@ export function sortRows(rows: readonly ExchangeSummary[], order: SortOrder | nu
 
 function ColumnChooser({ hidden, onChange }: { hidden: ReadonlySet<ColumnKey>; onChange: (next: Set<ColumnKey>) => void }) {
   const { t } = useTranslation('detail');
+  const { t: tt } = useTranslation('traffic');
   // The checkboxes exist only while open: their labels ("Device", …) must not shadow the filter's.
   const [open, setOpen] = useState(false);
   return (
@@ -89,7 +101,7 @@ function ColumnChooser({ hidden, onChange }: { hidden: ReadonlySet<ColumnKey>; o
                 onChange(next);
               }}
             />{' '}
-            {COLUMN_TITLES[c.key] ?? c.label}
+            {c.key === 'dur' ? tt('list.col.duration') : columnTitle(c.key, tt)}
           </label>
         ))}
       </fieldset>
@@ -116,16 +128,14 @@ function tlsShort(p: string | null): { text: string; legacy: boolean } {
   return { text: p.replace('TLSv', ''), legacy };
 }
 
-const MODE: Record<string, string> = { default: 'default', secure: 'secure', dcmp: 'dcmp', 'contact-me': 'contact-me' };
-
 /** What the row says about the phone's message. */
-function what(x: ExchangeSummary): { text: string; title?: string } {
-  if (x.kind === 'tls-failure') return { text: x.error ?? 'TLS handshake failed', title: x.warning ?? undefined };
+function what(x: ExchangeSummary, t: TFunction<'traffic'>): { text: string; title?: string } {
+  if (x.kind === 'tls-failure') return { text: x.error ?? t('list.handshakeFailed'), title: x.warning ?? undefined };
   if (x.kind === 'contact-me') return { text: `contact-me → ${x.path ?? ''}` };
   if (!x.reason) return { text: x.error ? x.error : `${x.method ?? ''} ${x.path ?? ''}`, title: x.error ?? undefined };
   let text = x.reason;
   if (x.replyAction) text += ` ${x.replyAction}`;
-  return { text };
+  return { text, title: x.error ?? undefined };
 }
 
 export function rowClass(x: ExchangeSummary): string {
@@ -137,7 +147,8 @@ export function rowClass(x: ExchangeSummary): string {
 }
 
 function StatusCell({ x }: { x: ExchangeSummary }) {
-  if (x.kind === 'tls-failure') return <span className="st st-error">TLS</span>;
+  const { t } = useTranslation('traffic');
+  if (x.kind === 'tls-failure') return <span className="st st-error">{t('list.tls')}</span>;
   const cls = x.httpStatus >= 500 ? 'st-error' : x.httpStatus >= 400 ? 'st-error' : x.httpStatus >= 200 && x.httpStatus < 300 ? 'st-ok' : 'st-other';
   return (
     <>
@@ -148,7 +159,8 @@ function StatusCell({ x }: { x: ExchangeSummary }) {
 }
 
 function Row({ x, index, focused, selected, style, hidden }: { x: ExchangeSummary; index: number; focused: boolean; selected: boolean; style: CSSProperties; hidden: ReadonlySet<ColumnKey> }) {
-  const w = what(x);
+  const { t } = useTranslation('traffic');
+  const w = what(x, t);
   const tls = tlsShort(x.tlsProtocol);
   const show = (k: ColumnKey) => !hidden.has(k);
   // Failed handshakes and refusals have no answer Action: their message gets that column too.
@@ -164,22 +176,22 @@ function Row({ x, index, focused, selected, style, hidden }: { x: ExchangeSummar
       style={style}
     >
       <span role="gridcell" className="c-id">{x.id}</span>
-      {show('time') ? (<span role="gridcell" className="c-time">{clockTime(x.started)}</span>) : null}
+      {show('time') ? (<span role="gridcell" className="c-time" title={dateTime(x.started)}>{clockTime(x.started)}</span>) : null}
       {show('mac') ? (<span role="gridcell" className="c-mac mono">{x.mac ?? '—'}</span>) : null}
       {show('peer') ? (<span role="gridcell" className="c-peer mono">{x.peerAddress}:{x.peerPort}</span>) : null}
-      {show('port') ? (<span role="gridcell" className="c-port"><span className="mono">:{x.localPort}</span> <span className={`mode mode-${x.listener}`}>{MODE[x.listener] ?? x.listener}</span></span>) : null}
+      {show('port') ? (<span role="gridcell" className="c-port"><span className="mono">:{x.localPort}</span> <span className={`mode mode-${x.listener}`}>{t(`list.mode.${x.listener}`, { defaultValue: x.listener })}</span></span>) : null}
       <span role="gridcell" className={`c-what ${wide ? 'c-wide' : ''}`} title={w.title ?? w.text}>
-        {x.kind === 'tls-failure' ? <span className="tag tag-tls">TLS failure</span> : null}
-        {x.kind !== 'tls-failure' && x.error ? <span className="tag tag-error">refused</span> : null}
+        {x.kind === 'tls-failure' ? <span className="tag tag-tls">{t('list.tlsFailure')}</span> : null}
+        {x.kind !== 'tls-failure' && x.error ? <span className="tag tag-error">{x.httpStatus >= 400 ? t('list.refused') : t('list.failed')}</span> : null}
         {w.text}
-        {x.fragment === 'next' ? <span className="tag">fragment</span> : null}
+        {x.fragment === 'next' ? <span className="tag">{t('list.fragment')}</span> : null}
         {x.warning && x.kind !== 'tls-failure' ? <span className="tag tag-warn" title={x.warning}>⚠</span> : null}
       </span>
       {wide || !show('action') ? null : <span role="gridcell" className="c-action">{x.action ?? ''}</span>}
       {show('status') ? (<span role="gridcell" className="c-status"><StatusCell x={x} /></span>) : null}
       {show('items') ? (<span role="gridcell" className="c-items num">{x.kind === 'tls-failure' ? '' : x.itemCount}</span>) : null}
       {show('size') ? (
-        <span role="gridcell" className="c-size num" title={`request ${x.requestBytes} B, response ${x.responseBytes} B`}>
+        <span role="gridcell" className="c-size num" title={t('list.sizeTitle', { request: x.requestBytes, response: x.responseBytes })}>
           {x.kind === 'tls-failure' ? '' : `${bytes(x.requestBytes)} / ${bytes(x.responseBytes)}`}
         </span>
       ) : null}
@@ -187,7 +199,7 @@ function Row({ x, index, focused, selected, style, hidden }: { x: ExchangeSummar
       {show('tls') ? (
         <span role="gridcell" className={`c-tls ${tls.legacy ? 'tls-legacy' : ''}`} title={x.tlsCipher ?? undefined}>
           {tls.text}
-          {tls.legacy ? ' legacy' : ''}
+          {tls.legacy ? ` ${t('list.legacy')}` : ''}
         </span>
       ) : null}
     </div>
@@ -195,7 +207,8 @@ function Row({ x, index, focused, selected, style, hidden }: { x: ExchangeSummar
 }
 
 export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onClearSelection, emptyText, hasOlder, onLoadOlder }: ExchangeListProps) {
-  const { t } = useTranslation('detail');
+  const { t } = useTranslation('traffic');
+  const { t: td } = useTranslation('detail');
   const [hidden, setHidden] = useState<Set<ColumnKey>>(loadHidden);
   const [order, setOrder] = useState<SortOrder | null>(null);
   const rows = useMemo(() => sortRows(arrived, order), [arrived, order]);
@@ -296,7 +309,7 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
       <div
         className="xgrid"
         role="grid"
-        aria-label="Exchanges"
+        aria-label={t('list.label')}
         aria-rowcount={rows.length + 1}
         aria-activedescendant={focusId !== null && focusIndex >= 0 ? `x-${focusId}` : undefined}
         tabIndex={0}
@@ -310,8 +323,8 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
               className={`c-${c.key}${['items', 'size', 'dur'].includes(c.key) ? ' num' : ''}`}
               aria-sort={order?.key === c.key ? (order.descending ? 'descending' : 'ascending') : 'none'}
             >
-              <button type="button" className="sort-button" onClick={() => sortBy(c.key)} title={t('sortBy', { column: COLUMN_TITLES[c.key] ?? c.label })}>
-                {c.label}
+              <button type="button" className="sort-button" onClick={() => sortBy(c.key)} title={td('sortBy', { column: columnTitle(c.key, t) })}>
+                {columnLabel(c.key, t)}
                 {order?.key === c.key ? (order.descending ? ' ▼' : ' ▲') : ''}
               </button>
             </span>
@@ -342,10 +355,10 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
         <button type="button" className="btn btn-small sort-reset" onClick={() => setOrder(null)}>{t('arrivalOrder')}</button>
       ) : null}
       {hasOlder && !following ? (
-        <button type="button" className="btn older" onClick={onLoadOlder}>Load older exchanges</button>
+        <button type="button" className="btn older" onClick={onLoadOlder}>{t('list.loadOlder')}</button>
       ) : null}
       {!following && rows.length > 0 ? (
-        <button type="button" className="btn jump" onClick={jumpToLatest}>↓ Jump to latest</button>
+        <button type="button" className="btn jump" onClick={jumpToLatest}>{t('list.jumpToLatest')}</button>
       ) : null}
     </div>
   );

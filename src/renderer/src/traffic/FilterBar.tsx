@@ -3,6 +3,7 @@
  * the service. Text fields wait 250 ms after the last key so typing does not query per letter.
  */
 import { useEffect, useRef, useState, type ChangeEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { ExchangeFilter } from '../../../shared/api';
 import type { ListenerKind } from '../../../shared/model';
 import { count } from '../lib/format';
@@ -11,12 +12,7 @@ import { count } from '../lib/format';
 const REASONS = ['start-up', 'local-changes', 'inventory-changes', 'status', 'solicited', 'reply-to', 'clean-up'];
 const ACTIONS = ['ReadAllItems', 'ReadItems', 'WriteItems', 'Restart', 'FileDeployment', 'SoftwareDeployment', 'CleanUp', 'GetNextFragment'];
 const STATUSES = ['200', '4xx', '400', '5xx', 'accepted', 'failed', 'busy', 'tls'];
-const MODES: { value: ListenerKind; label: string }[] = [
-  { value: 'default', label: 'Default Mode' },
-  { value: 'secure', label: 'Secure Mode' },
-  { value: 'dcmp', label: 'DCMP' },
-  { value: 'contact-me', label: 'Contact-me' },
-];
+const MODES: ListenerKind[] = ['default', 'secure', 'dcmp', 'contact-me'];
 
 export interface FilterBarProps {
   filter: ExchangeFilter;
@@ -47,6 +43,7 @@ function filterOf(d: Draft): ExchangeFilter {
 const same = (a: ExchangeFilter, b: ExchangeFilter) => JSON.stringify(filterOf(draftOf(a))) === JSON.stringify(filterOf(draftOf(b)));
 
 export function FilterBar({ filter, onChange, matched, total, loading }: FilterBarProps) {
+  const { t } = useTranslation('traffic');
   const [draft, setDraft] = useState<Draft>(() => draftOf(filter));
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const applied = useRef(filter);
@@ -79,27 +76,27 @@ export function FilterBar({ filter, onChange, matched, total, loading }: FilterB
   });
 
   return (
-    <div className="filterbar" role="search" aria-label="Filter exchanges">
-      <input className="input f-text" type="search" placeholder="Search bodies, MAC, errors…" aria-label="Free text" maxLength={200} {...text('text')} />
-      <input className="input f-device" placeholder="Device / MAC / IP" aria-label="Device" maxLength={64} {...text('device')} />
-      <input className="input f-reason" placeholder="Reason" aria-label="Reason" list="f-reasons" maxLength={64} {...text('reason')} />
-      <input className="input f-action" placeholder="Action" aria-label="Action" list="f-actions" maxLength={64} {...text('action')} />
-      <input className="input f-status" placeholder="Status" aria-label="Status" list="f-statuses" maxLength={64} {...text('status')} />
-      <select className="input f-mode" aria-label="Mode" value={draft.listener} onChange={(e) => apply({ ...draft, listener: e.target.value as ListenerKind | '' }, false)}>
-        <option value="">Any mode</option>
+    <div className="filterbar" role="search" aria-label={t('filter.label')}>
+      <input className="input f-text" type="search" placeholder={t('filter.textPlaceholder')} aria-label={t('filter.text')} maxLength={200} {...text('text')} />
+      <input className="input f-device" placeholder={t('filter.devicePlaceholder')} aria-label={t('filter.device')} maxLength={64} {...text('device')} />
+      <input className="input f-reason" placeholder={t('filter.reason')} aria-label={t('filter.reason')} list="f-reasons" maxLength={64} {...text('reason')} />
+      <input className="input f-action" placeholder={t('filter.action')} aria-label={t('filter.action')} list="f-actions" maxLength={64} {...text('action')} />
+      <input className="input f-status" placeholder={t('filter.status')} aria-label={t('filter.status')} list="f-statuses" maxLength={64} {...text('status')} />
+      <select className="input f-mode" aria-label={t('filter.mode')} value={draft.listener} onChange={(e) => apply({ ...draft, listener: e.target.value as ListenerKind | '' }, false)}>
+        <option value="">{t('filter.anyMode')}</option>
         {MODES.map((m) => (
-          <option key={m.value} value={m.value}>{m.label}</option>
+          <option key={m} value={m}>{t(`filter.modes.${m}`)}</option>
         ))}
       </select>
       <label className="check">
-        <input type="checkbox" checked={draft.errorsOnly} onChange={(e) => apply({ ...draft, errorsOnly: e.target.checked }, false)} /> Errors only
+        <input type="checkbox" checked={draft.errorsOnly} onChange={(e) => apply({ ...draft, errorsOnly: e.target.checked }, false)} /> {t('filter.errorsOnly')}
       </label>
       {active ? (
-        <button type="button" className="btn btn-link" onClick={() => apply(draftOf({}), false)}>Reset</button>
+        <button type="button" className="btn btn-link" onClick={() => apply(draftOf({}), false)}>{t('filter.reset')}</button>
       ) : null}
       <span className="count" aria-live="polite" data-testid="shown-count">
-        {loading ? 'Loading… ' : ''}
-        {active ? `${count(matched)} of ${count(total)}` : `${count(total)}`} exchanges
+        {loading ? `${t('filter.loading')} ` : ''}
+        {active ? t('filter.countOf', { matched: count(matched), total: count(total), count: total }) : t('filter.count', { total: count(total), count: total })}
       </span>
       <datalist id="f-reasons">{REASONS.map((r) => <option key={r} value={r} />)}</datalist>
       <datalist id="f-actions">{ACTIONS.map((r) => <option key={r} value={r} />)}</datalist>

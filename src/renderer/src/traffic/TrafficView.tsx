@@ -1,8 +1,10 @@
 /** The traffic page: filter bar and toolbar, the live list, and the detail of the focused exchange. */
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore, type MouseEvent as ReactMouseEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { ExchangeFilter } from '../../../shared/api';
 import { useApi } from '../api/ApiContext';
 import { downloadText } from '../lib/download';
+import { clockTime, count } from '../lib/format';
 import type { Route } from '../lib/route';
 import { DetailPane } from './DetailPane';
 import { ExchangeList } from './ExchangeList';
@@ -11,6 +13,7 @@ import { SavedFilters } from './SavedFilters';
 import { isUnfiltered, type TrafficFeed } from './traffic-feed';
 
 export function TrafficView({ feed, route }: { feed: TrafficFeed; route: Route }) {
+  const { t } = useTranslation('traffic');
   const api = useApi();
   const state = useSyncExternalStore(feed.subscribe, feed.getState);
   const [focusId, setFocusId] = useState<number | null>(null);
@@ -23,7 +26,8 @@ export function TrafficView({ feed, route }: { feed: TrafficFeed; route: Route }
   const deviceParam = route.params.get('device');
   const focusParam = route.params.get('focus');
   useEffect(() => {
-    if (deviceParam !== null) feed.setFilter({ device: deviceParam });
+    // A device's traffic, all of it: an earlier "Clear" must not make it look empty.
+    if (deviceParam !== null) feed.setFilter({ device: deviceParam }, { showCleared: true });
     if (focusParam !== null && /^\d+$/.test(focusParam)) {
       setFocusId(Number(focusParam));
       setSelected(new Set([Number(focusParam)]));
@@ -60,9 +64,9 @@ export function TrafficView({ feed, route }: { feed: TrafficFeed; route: Route }
     try {
       const file = await api.exportExchanges(ids.slice(0, 5000), format);
       downloadText(file.filename, file.mimeType, file.content);
-      setNotice(`Exported ${file.count} exchange${file.count === 1 ? '' : 's'} as ${file.filename} (secrets masked)`);
+      setNotice(t('view.exported', { count: file.count, filename: file.filename }));
     } catch (e) {
-      setNotice(`Export failed: ${e instanceof Error ? e.message : String(e)}`);
+      setNotice(t('view.exportFailed', { error: e instanceof Error ? e.message : String(e) }));
     }
   };
 
@@ -81,12 +85,14 @@ export function TrafficView({ feed, route }: { feed: TrafficFeed; route: Route }
 
   const filtered = !isUnfiltered(state.filter);
   const emptyText = state.loading
-    ? 'Loading…'
-    : filtered
-      ? 'No exchanges match the filter.'
-      : state.paused
-        ? 'Paused.'
-        : 'No traffic yet. Point a phone at this machine (see Setup) and its messages appear here live.';
+    ? t('view.loading')
+    : state.cleared
+      ? t('view.emptyCleared', { at: clockTime(state.cleared.at).slice(0, 8) })
+      : filtered
+        ? t('view.noMatch')
+        : state.paused
+          ? t('view.paused')
+          : t('view.noTraffic');
 
   return (
     <div className="traffic">
@@ -96,10 +102,10 @@ export function TrafficView({ feed, route }: { feed: TrafficFeed; route: Route }
         <div className="toolbar-buttons">
           {state.paused ? (
             <button type="button" className="btn btn-primary" onClick={() => feed.resume()}>
-              ▶ Resume{state.waiting ? ` (${state.waiting} new)` : ''}
+              {state.waiting ? t('view.resumeNew', { count: state.waiting }) : t('view.resume')}
             </button>
           ) : (
-            <button type="button" className="btn" onClick={() => feed.pause()} title="Hold the list still; nothing is lost">❚❚ Pause</button>
+            <button type="button" className="btn" onClick={() => feed.pause()} title={t('view.pauseTitle')}>{t('view.pause')}</button>
           )}
           <button
             type="button"
@@ -109,20 +115,26 @@ export function TrafficView({ feed, route }: { feed: TrafficFeed; route: Route }
               setFocusId(null);
               void feed.clear();
             }}
-            title="Start the list afresh; the store keeps everything"
+            title={t('view.clearTitle')}
           >
-            Clear
+            {t('view.clear')}
           </button>
           <button type="button" className="btn" disabled={state.rows.length === 0} onClick={() => void doExport('har', selected.size > 0 ? [...selected] : state.rows.map((r) => r.id))}
-            title="Export the selected exchanges, or all shown, as HAR (secrets masked)">
-            Export {selected.size > 1 ? `${selected.size} selected` : 'shown'}
+            title={t('view.exportTitle')}>
+            {selected.size > 1 ? t('view.exportSelected', { count: selected.size }) : t('view.exportShown')}
           </button>
         </div>
       </div>
       {state.error ? <div className="note note-error">{state.error}</div> : null}
+      {state.cleared ? (
+        <div className="note note-info cleared" role="status" data-testid="cleared-note">
+          {t('view.hidden', { count: state.cleared.hidden, formatted: count(state.cleared.hidden), at: clockTime(state.cleared.at).slice(0, 8) })}{' '}
+          <button type="button" className="btn btn-link btn-small" onClick={() => feed.showCleared()}>{t('view.showHidden')}</button>
+        </div>
+      ) : null}
       {notice ? (
         <div className="note note-info" role="status">
-          {notice} <button type="button" className="btn btn-link btn-small" onClick={() => setNotice(null)}>Dismiss</button>
+          {notice} <button type="button" className="btn btn-link btn-small" onClick={() => setNotice(null)}>{t('view.dismiss')}</button>
         </div>
       ) : null}
       <div className="split">
@@ -141,12 +153,12 @@ export function TrafficView({ feed, route }: { feed: TrafficFeed; route: Route }
             onLoadOlder={() => void feed.loadOlder()}
           />
         </div>
-        <div className="splitter" role="separator" aria-orientation="horizontal" onMouseDown={startDrag} />
+        <div className="splitter" role="separator" aria-orientation="horizontal" aria-label={t('view.splitter')} onMouseDown={startDrag} />
         <div className="split-bottom">
           {focusId !== null ? (
             <DetailPane id={focusId} onJump={(id) => onActivate(id, 'single')} onExport={(f) => void doExport(f, exportIds)} exportCount={exportIds.length} />
           ) : (
-            <div className="detail"><div className="empty">Select an exchange to see its messages, items, headers, TLS and interaction. Keys: ↑/↓ or j/k.</div></div>
+            <div className="detail"><div className="empty">{t('view.selectHint')}</div></div>
           )}
         </div>
       </div>

@@ -4,6 +4,7 @@
  * points at the right place. Rendered as React text nodes only: no HTML from the message is
  * ever interpreted.
  */
+import { i18next } from '../i18n';
 import { memo, useMemo, type ReactNode } from 'react';
 import { MASK } from '../../../shared/secrets';
 import { prettyLines, tagParts, tokenize, type XmlToken } from '../lib/xml-pretty';
@@ -13,7 +14,7 @@ export const PRETTY_LIMIT = 300 * 1024;
 
 function maskAware(text: string, key: string): ReactNode {
   if (!text.includes(MASK)) return text;
-  return text.split(MASK).flatMap((part, i) => (i === 0 ? [part] : [<span key={`${key}-m${i}`} className="x-mask" title="secret, masked">{MASK}</span>, part]));
+  return text.split(MASK).flatMap((part, i) => (i === 0 ? [part] : [<span key={`${key}-m${i}`} className="x-mask" title={i18next.t('traffic:message.masked')}>{MASK}</span>, part]));
 }
 
 function Token({ t, k }: { t: XmlToken; k: string }) {

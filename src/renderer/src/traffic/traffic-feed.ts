@@ -22,6 +22,8 @@ export interface FeedState {
   loading: boolean;
   hasOlder: boolean;
   error: string | null;
+  /** "Clear" hides what came before: when, and how many exchanges it hides (null: nothing hidden). */
+  cleared: { at: number; hidden: number } | null;
 }
 
 export interface FeedOptions {
@@ -57,7 +59,7 @@ export function isUnfiltered(f: ExchangeFilter): boolean {
 }
 
 export class TrafficFeed {
-  private state: FeedState = { rows: [], filter: {}, matched: 0, total: 0, paused: false, waiting: 0, loading: false, hasOlder: false, error: null };
+  private state: FeedState = { rows: [], filter: {}, matched: 0, total: 0, paused: false, waiting: 0, loading: false, hasOlder: false, error: null, cleared: null };
   private readonly subscribers = new Set<() => void>();
   private queue: ExchangeSummary[] = [];
   private cancelFlush: (() => void) | null = null;
@@ -105,9 +107,20 @@ export class TrafficFeed {
     this.cancelFlush = null;
   }
 
-  setFilter(filter: ExchangeFilter): void {
-    const sinceId = this.state.filter.sinceId;
-    this.set({ filter: { ...filter, ...(sinceId !== undefined ? { sinceId } : {}) } });
+  /**
+   * A new filter; the clear mark stays, unless `showCleared` (a link from a device: its whole
+   * traffic, whatever was cleared before).
+   */
+  setFilter(filter: ExchangeFilter, options: { showCleared?: boolean } = {}): void {
+    const sinceId = options.showCleared ? undefined : this.state.filter.sinceId;
+    this.set({ filter: { ...filter, ...(sinceId !== undefined ? { sinceId } : {}) }, ...(options.showCleared ? { cleared: null } : {}) });
+    void this.reload();
+  }
+
+  /** Undoes "Clear": the hidden exchanges are shown again. */
+  showCleared(): void {
+    const { sinceId: _hidden, ...filter } = this.state.filter;
+    this.set({ filter, cleared: null });
     void this.reload();
   }
 
@@ -124,7 +137,9 @@ export class TrafficFeed {
   async clear(): Promise<void> {
     try {
       const { throughId } = await this.api.clearView();
-      this.set({ filter: { ...this.state.filter, sinceId: throughId }, rows: [], matched: 0, total: 0, hasOlder: false });
+      // What was counted so far (since an earlier clear, if any) is now hidden too.
+      const hidden = (this.state.cleared?.hidden ?? 0) + this.state.total;
+      this.set({ filter: { ...this.state.filter, sinceId: throughId }, rows: [], matched: 0, total: 0, hasOlder: false, cleared: { at: Date.now(), hidden } });
       await this.reload();
     } catch (e) {
       this.set({ error: message(e) });

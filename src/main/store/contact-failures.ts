@@ -1,0 +1,91 @@
+/**
+ * Contact-me requests that failed (refused, timed out, no route): counted per device since the
+ * phone was last heard from, with the last error, and reported on the device's waiting jobs. After
+ * `maxFailures` in a row the waiting jobs fail with the reason instead of waiting for a phone that
+ * does not answer; a pending bootstrap becomes failed, so a later bootstrap includes the phone.
+ */
+import type { Database, Statement } from 'better-sqlite3';
+import type { ChangeFeed } from './change-feed';
+
+/** Failed contact-me requests in a row after which a device's waiting jobs fail. */
+export const MAX_CONTACT_FAILURES = 5;
+
+export interface ContactFailureResult {
+  /** Failed contact-me requests in a row, this one included. */
+  failures: number;
+  /** Jobs that failed because of it (the bound was reached). */
+  failedJobs: number[];
+}
+
+/** The row fields this file adds to `devices` (migration 5). */
+export interface ContactFailureRow {
+  last_contact: number;
+  contact_failures: number;
+  last_contact_error: string | null;
+  last_contact_error_at: number | null;
+}
+
+/**
+ * The device record's view: a phone heard from after its last failed contact-me (it called in, or
+ * a later contact-me was answered) is reachable again, whatever was counted before.
+ */
+export function contactFailureFields(r: ContactFailureRow): { contactFailures: number; lastContactError: string | null } {
+  const stale = r.last_contact_error_at === null || r.last_contact > r.last_contact_error_at;
+  return stale ? { contactFailures: 0, lastContactError: null } : { contactFailures: r.contact_failures, lastContactError: r.last_contact_error };
+}
+
+const WAITING = `state IN ('queued', 'waiting-busy')`;
+/** The note left on waiting jobs while the phone cannot be reached (cleared when it answers). */
+const NOTE_PREFIX = 'contact-me failed';
+
+export class ContactFailures {
+  private readonly st: Record<string, Statement>;
+
+  /** `feed`: announces the devices and jobs written here, as the store's other writes do. */
+  constructor(
+    private readonly db: Database,
+    private readonly feed?: ChangeFeed,
+  ) {
+    this.st = {
+      count: db.prepare(`UPDATE devices SET
+          contact_failures = CASE WHEN last_contact_error_at IS NULL OR last_contact > last_contact_error_at THEN 1 ELSE contact_failures + 1 END,
+          last_contact_error = @error, last_contact_error_at = @at
+        WHERE mac = @mac RETURNING contact_failures AS failures`),
+      note: db.prepare(`UPDATE jobs SET error = @note, updated = @at WHERE mac = @mac AND ${WAITING} RETURNING id`),
+      fail: db.prepare(`UPDATE jobs SET state = 'failed', error = @reason, finished = @at, updated = @at WHERE mac = @mac AND ${WAITING} RETURNING id, kind`),
+      bootstrapFailed: db.prepare(`UPDATE devices SET bootstrap = 'failed' WHERE mac = @mac AND bootstrap = 'pending'`),
+      answered: db.prepare(`UPDATE devices SET contact_failures = 0, last_contact_error = NULL, last_contact_error_at = NULL WHERE mac = @mac`),
+      clearNote: db.prepare(`UPDATE jobs SET error = NULL, updated = @at WHERE mac = @mac AND ${WAITING} AND error LIKE '${NOTE_PREFIX}%' RETURNING id`),
+    };
+  }
+
+  /** Counts a failed contact-me and reports it on the device's waiting jobs, failing them at the bound. */
+  failed(mac: string, error: string, at: number, maxFailures = MAX_CONTACT_FAILURES): ContactFailureResult {
+    return this.db.transaction((): ContactFailureResult => {
+      const row = this.st.count!.get({ mac, error, at }) as { failures: number } | undefined;
+      if (!row) return { failures: 0, failedJobs: [] };
+      const { failures } = row;
+      this.feed?.device(mac);
+      if (failures < maxFailures) {
+        const noted = this.st.note!.all({ mac, at, note: `${NOTE_PREFIX} ${failures} of ${maxFailures} times, last: ${error}; trying again at the phone's contact gap` }) as { id: number }[];
+        for (const j of noted) this.feed?.job(j.id, mac);
+        return { failures, failedJobs: [] };
+      }
+      const reason = `the phone could not be reached: ${failures} contact-me requests in a row failed, last: ${error}. Check that it is on and on the network, then queue the job again`;
+      const failed = this.st.fail!.all({ mac, at, reason }) as { id: number; kind: string }[];
+      if (failed.some((j) => j.kind === 'Bootstrap')) this.st.bootstrapFailed!.run({ mac });
+      for (const j of failed) this.feed?.job(j.id, mac);
+      return { failures, failedJobs: failed.map((j) => j.id) };
+    })();
+  }
+
+  /** The phone answered a contact-me: reachable again. */
+  answered(mac: string, at: number): void {
+    this.db.transaction(() => {
+      this.st.answered!.run({ mac });
+      const cleared = this.st.clearNote!.all({ mac, at }) as { id: number }[];
+      this.feed?.device(mac);
+      for (const j of cleared) this.feed?.job(j.id, mac);
+    })();
+  }
+}

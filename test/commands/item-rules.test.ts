@@ -1,0 +1,84 @@
+/**
+ * What a written item must have, by the catalogue: an index when the item is indexed, a value when
+ * its type has no empty value. One rule (commands/job-spec.ts), the same refusal from the CLI's
+ * `job add write` and the UI's addJob, and nothing queued for any of the selected phones.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { LocalDlsApiHost } from '../../src/main/bridge/api-host';
+import { writeItemProblem } from '../../src/main/commands/job-spec';
+import type { ExchangeSummary } from '../../src/shared/model';
+import { runCli } from '../support/cli';
+import { FlowHarness } from '../support/handler';
+import { tempDirs } from '../support/tmp';
+import { interaction, MAC } from '../web/api-harness';
+
+const newDir = tempDirs();
+const B = '00:1A:E8:00:00:02';
+const open: { h: FlowHarness; api: LocalDlsApiHost }[] = [];
+afterEach(() => open.splice(0).forEach(({ h, api }) => (api.close(), h.close())));
+
+function site() {
+  const dir = newDir();
+  const h = new FlowHarness(dir);
+  const api = new LocalDlsApiHost(
+    {
+      store: h.store,
+      onExchange: (cb: (x: ExchangeSummary) => void) => {
+        h.handler.events.on('exchange', cb);
+        return () => h.handler.events.off('exchange', cb);
+      },
+    },
+    { dataDir: dir, batchMs: 5, networkInterfaces: () => ({}) },
+  );
+  open.push({ h, api });
+  interaction(h);
+  interaction(h, B, '192.0.2.11');
+  const cli = (...args: string[]) => runCli([...args, '--data-dir', dir]);
+  return { h, api, cli };
+}
+
+const refusal = (p: Promise<unknown>) => p.then(() => 'accepted', (e: unknown) => (e instanceof Error ? e.message : String(e)));
+
+describe('items a write must have', () => {
+  it('refuses an indexed item without its index, in both front ends, and queues nothing', async () => {
+    const { h, api, cli } = site();
+    const ui = await refusal(api.addJob([MAC, B], { kind: 'write', items: [{ name: 'function-key-def', value: '3' }] }));
+    expect(ui).toContain('function-key-def is indexed (index: key no.): say which one, e.g. function-key-def[1]=3');
+    const run = await cli('job', 'add', '--mac', MAC, '--mac', B, 'write', 'function-key-def=3');
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('function-key-def is indexed (index: key no.): say which one, e.g. function-key-def[1]=3');
+    expect(h.store.jobs.list({})).toEqual([]);
+  });
+
+  it('refuses an empty value where the type needs one (a number, a flag), in both front ends', async () => {
+    const { h, api, cli } = site();
+    const ui = await refusal(api.addJob([MAC], { kind: 'write', items: [{ name: 'function-key-def', index: 1, value: '' }, { name: 'pwd-retries', value: '' }] }));
+    expect(ui).toContain('function-key-def[1] is empty, but it needs a number');
+    expect(ui).toContain('pwd-retries is empty, but it needs a number (0|2|3|4|5)');
+    const run = await cli('job', 'add', '--mac', MAC, 'write', 'function-key-def[1]=', 'pwd-retries=');
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('function-key-def[1] is empty, but it needs a number');
+    expect(run.stderr).toContain('pwd-retries is empty, but it needs a number (0|2|3|4|5)');
+    expect(h.store.jobs.list({})).toEqual([]);
+  });
+
+  it('never quotes a secret value in the refusal', async () => {
+    const { api } = site();
+    const ui = await refusal(api.addJob([MAC], { kind: 'write', items: [{ name: 'line-sip-pwd', value: 'hunter2-sip' }] }));
+    expect(ui).toContain('line-sip-pwd is indexed');
+    expect(ui).not.toContain('hunter2-sip');
+  });
+
+  it('accepts what is right: indexed with an index (0 too), a string cleared with an empty value, items the catalogue does not know', async () => {
+    const { h, api, cli } = site();
+    const r = await api.addJob([MAC], { kind: 'write', items: [{ name: 'function-key-def', index: 0, value: '3' }, { name: 'sntp-addr', value: '' }] });
+    expect(r.jobs).toHaveLength(1);
+    const run = await cli('job', 'add', '--mac', B, 'write', 'key-label[2]=Hold', 'my-own-item=');
+    expect(run.code, run.stderr).toBe(0);
+    expect(h.store.jobs.list({})).toHaveLength(2);
+    expect(writeItemProblem({ name: 'my-own-item', value: '' })).toBeNull();
+    expect(writeItemProblem({ name: 'key-label', index: 2, value: '' })).toBeNull();
+    // One file's deployment items go without an index (several files are indexed).
+    expect(writeItemProblem({ name: 'file-type', value: 'LOGO' })).toBeNull();
+  });
+});

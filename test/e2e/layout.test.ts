@@ -1,0 +1,129 @@
+/**
+ * Layout in Chromium against the real service and simulator: every view fits a 1024×768 window
+ * (a laptop on a site's desk: nothing wider than the window), no label is cut at 1440×900, in
+ * light and dark, English and German. With LOCALDLS_SCREENSHOTS=1 it also takes the dark and
+ * German screenshots for the docs.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CliProcess, runCli } from '../support/cli';
+import { tempDirs } from '../support/tmp';
+import { ensureRendererBuilt, launchChromium, screenshotDir } from './support';
+
+const newDir = tempDirs();
+let serve: CliProcess;
+let ui: string;
+let page: Page;
+let browser: Awaited<ReturnType<typeof launchChromium>>;
+let shots: string;
+const pageErrors: string[] = [];
+const MAC = '00:1A:E8:00:00:02';
+
+const VIEWS = ['#/traffic', '#/devices', `#/devices/${MAC}`, '#/jobs', '#/bootstrap', '#/setup'];
+
+beforeAll(async () => {
+  ensureRendererBuilt();
+  serve = new CliProcess(['serve', '--data-dir', newDir(), '--port', '0', '--ui', '--ui-port', '0', '--no-auto-contact']);
+  const listening = JSON.parse(await serve.waitFor((l) => l.includes('"listening"'))) as { port: number; ui: string };
+  ui = listening.ui;
+  const phones = await runCli(['phone', '--server', `https://127.0.0.1:${listening.port}`, '--count', '4', '--ip-base', '127.0.3.10', '--json']);
+  expect(phones.code).toBe(0);
+  browser = await launchChromium();
+  page = browser.context.pages()[0] ?? (await browser.context.newPage());
+  page.setDefaultTimeout(10_000);
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  shots = screenshotDir();
+  mkdirSync(shots, { recursive: true });
+  await page.goto(ui);
+  await page.locator('.xrow[data-id]').first().waitFor();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (serve) expect(await serve.stop('SIGTERM')).toBe(0);
+});
+
+// The page's globals, for the functions that run in it: this file compiles without the DOM types
+// (and the page's CSP forbids evaluating source text).
+interface El { tagName: string; className: string; textContent: string | null; offsetParent: unknown; scrollWidth: number; clientWidth: number; getBoundingClientRect(): { right: number } }
+declare const window: { innerWidth: number; location: { hash: string } };
+declare const document: { documentElement: { scrollWidth: number; dataset: Record<string, string | undefined> }; body: { textContent: string | null }; querySelectorAll(selector: string): Iterable<El> };
+declare const localStorage: { setItem(key: string, value: string): void };
+declare function getComputedStyle(el: El): { position: string; overflow: string };
+
+async function show(hash: string): Promise<void> {
+  await page.evaluate((h) => {
+    window.location.hash = h;
+  }, hash);
+  // Let the view load its data and lay out.
+  await page.waitForFunction(() => !(document.body.textContent ?? '').includes('Loading…') && !(document.body.textContent ?? '').includes('Lade…'), undefined, { timeout: 5000 }).catch(() => undefined);
+  await page.waitForTimeout(300);
+}
+
+/** What is wider than the window, and which elements stick out (for the failure message). */
+const overflow = () =>
+  page.evaluate(() => {
+    const width = window.innerWidth;
+    const doc = document.documentElement.scrollWidth;
+    const wide = [...document.querySelectorAll('body *')]
+      .filter((el) => el.getBoundingClientRect().right > width + 1 && getComputedStyle(el).position !== 'fixed')
+      .slice(0, 5)
+      .map((el) => `${el.tagName.toLowerCase()}.${el.className} → ${Math.round(el.getBoundingClientRect().right)}`);
+    return { width, doc, wide };
+  });
+
+/** Labels whose text does not fit their box (buttons, tabs, headings, table and column headers, form labels). */
+const cutLabels = () =>
+  page.evaluate(() =>
+    [...document.querySelectorAll('button, .tabs a, th, [role="columnheader"], [role="tab"], label, legend, h1, h2, .sb-item:not(.sb-grow)')]
+      .filter((el) => el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflow !== 'visible')
+      .map((el) => `${el.tagName.toLowerCase()} "${(el.textContent ?? '').trim().slice(0, 40)}" ${el.scrollWidth}>${el.clientWidth}`),
+  );
+
+async function setPreferences(theme: 'light' | 'dark', language: 'en' | 'de'): Promise<void> {
+  await page.evaluate(([th, lang]) => {
+    localStorage.setItem('localdls.theme', th);
+    localStorage.setItem('localdls.language', lang);
+    window.location.hash = '#/traffic';
+  }, [theme, language] as const);
+  await page.reload();
+  await page.locator('.xrow[data-id]').first().waitFor();
+}
+
+describe('layout in Chromium', () => {
+  for (const [theme, language] of [['light', 'en'], ['dark', 'de']] as const) {
+    it(`every view fits 1024×768 and no label is cut at 1440×900 (${theme}, ${language})`, async () => {
+      await setPreferences(theme, language);
+      expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe(theme);
+      for (const view of VIEWS) {
+        await page.setViewportSize({ width: 1024, height: 768 });
+        await show(view);
+        const o = await overflow();
+        expect(o.doc, `${view} at 1024×768: ${o.wide.join('; ')}`).toBeLessThanOrEqual(o.width);
+        await page.setViewportSize({ width: 1440, height: 900 });
+        await show(view);
+        expect(await cutLabels(), `${view} at 1440×900`).toEqual([]);
+      }
+      await page.setViewportSize({ width: 1440, height: 900 });
+      if (theme === 'dark') {
+        await show('#/traffic');
+        await page.locator('.xrow[data-id]').nth(2).click();
+        await page.getByTestId('detail').waitFor();
+        await page.screenshot({ path: join(shots, 'traffic-dark-de.png') });
+        await show('#/devices');
+        await page.screenshot({ path: join(shots, 'devices-dark-de.png') });
+      }
+      expect(pageErrors, pageErrors.join('; ')).toEqual([]);
+    }, 120_000);
+  }
+
+  it('? opens the shortcut list', async () => {
+    await setPreferences('light', 'en');
+    await page.keyboard.press('?');
+    await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
+    await page.screenshot({ path: join(shots, 'shortcuts.png') });
+    await page.keyboard.press('Escape');
+  });
+});
