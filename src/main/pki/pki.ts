@@ -15,6 +15,7 @@ import { type CaMaterial, checkCa, createLocalCa, readCaImport } from './ca';
 import { ensurePrivateDir, errorMessage, writeFileAtomic } from './fs-util';
 import { canonicalMac, macFileStem, macUrn, newSerialHex, normalizeSerial, parseMac } from './identifiers';
 import type { KeyProtector } from './key-protector';
+import { DEFAULT_KEY_POOL_SIZE, KeyPool } from './key-pool';
 import { type RevokedEntry, RevocationList } from './revocation';
 import {
   DAY_MS,
@@ -41,6 +42,8 @@ export interface PkiOptions {
   serverValidityDays?: number;
   /** Host name in the local CA's common name. Default os.hostname(). */
   hostname?: string;
+  /** Pre-generated device keys kept ready (pki/key-pool/, see key-pool.ts); 0 = none made. Default 64. */
+  keyPoolSize?: number;
 }
 
 /** A phone's client credential: what `dls-client-certificate` / `secure-mode-data` carry (p.62). */
@@ -112,6 +115,9 @@ export class Pki {
   private readonly pkiDir: string;
   private readonly revocations: RevocationList;
   private readonly serverInFlight = new Map<string, Promise<SecureServerIdentity>>();
+  /** Device keys made ahead of time; issueDeviceCertificate takes from it first. */
+  readonly keyPool: KeyPool;
+  private issuing = 0;
 
   private constructor(
     readonly dataDir: string,
@@ -121,6 +127,7 @@ export class Pki {
   ) {
     this.pkiDir = join(dataDir, 'pki');
     this.revocations = new RevocationList(join(this.pkiDir, 'revoked.json'));
+    this.keyPool = new KeyPool(join(this.pkiDir, 'key-pool'), protector, options.keyBits, options.keyPoolSize);
   }
 
   /** Loads the CA of `dataDir`, creating one on first use (key generated off the event loop). */
@@ -131,6 +138,7 @@ export class Pki {
       deviceValidityDays: options.deviceValidityDays ?? 3650,
       serverValidityDays: options.serverValidityDays ?? 3650,
       hostname: options.hostname ?? osHostname(),
+      keyPoolSize: options.keyPoolSize ?? DEFAULT_KEY_POOL_SIZE,
     };
     if (!Number.isInteger(opts.keyBits) || opts.keyBits < 1024 || opts.keyBits > 8192) throw new Error(`keyBits ${opts.keyBits} is not between 1024 and 8192`);
     for (const k of ['caValidityDays', 'deviceValidityDays', 'serverValidityDays'] as const) {
@@ -216,9 +224,24 @@ export class Pki {
    * certificate stays valid until revoked.
    */
   async issueDeviceCertificate(mac: string): Promise<DeviceCredential> {
+    this.issuing++;
+    try {
+      return await this.issue(mac);
+    } finally {
+      this.issuing--;
+    }
+  }
+
+  /** Whether device certificates are being issued in this process right now (the key pool waits meanwhile). */
+  get isIssuing(): boolean {
+    return this.issuing > 0;
+  }
+
+  private async issue(mac: string): Promise<DeviceCredential> {
     const canonical = canonicalMac(mac);
     const ca = this.usableCa();
-    const { privateKeyPem, publicKeyPem } = await generateRsaKeyPair(this.options.keyBits);
+    // A pre-generated key if one is ready (it leaves the pool for good), else a new one.
+    const { privateKeyPem, publicKeyPem } = this.keyPool.take() ?? (await generateRsaKeyPair(this.options.keyBits));
     const cert = newCertificate({
       serialHex: newSerialHex(),
       publicKeyPem,
