@@ -12,7 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import { generateKeyPair } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -38,10 +38,49 @@ export interface RolloutResult {
   progress: { lines: number; firstAfterS: number; longestGapS: number; p95GapS: number };
   /** CPU seconds of the service and of the bootstrap command. */
   cpuS: { serve: number; bootstrap: number };
+  /**
+   * Where the CPU went, step by step (register, bootstrap, contact, secure): seconds of CPU of the
+   * service, the bootstrap command and the phones' process, and of the whole machine (/proc/stat,
+   * every process, so other agents' work shows as the difference), against the step's wall time.
+   */
+  phases: PhaseCpu[];
+  /**
+   * The service's key pool (src/main/pki/key-pool.ts): its size (0 = off), how many keys were ready
+   * when the clock started, and how long the idle service took to make them before it (from
+   * `listening`, including the idle wait before it starts). Those keys are not in the rollout's time.
+   */
+  pool: { size: number; readyAtStart: number; fillS: number };
   /** First mutual-TLS contacts that failed (overload) and were tried again by the phone. */
   retries: number;
   failures: string[];
 }
+
+export interface PhaseCpu {
+  step: 'register' | 'bootstrap' | 'contact' | 'secure';
+  wallS: number;
+  serveS: number;
+  bootstrapS: number;
+  phonesS: number;
+  machineS: number;
+}
+
+/** CPU seconds the whole machine has spent busy so far (all cores, /proc/stat). */
+function machineBusyS(): number {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+    return (fields.slice(0, 8).reduce((a, b) => a + b, 0) - idle) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * ROLLOUT_CPU_PROF=DIR: the service and the bootstrap command run under node --cpu-prof and write
+ * their profiles to DIR (for the breakdown in docs/benchmarks.md).
+ */
+const PROFILE_DIR = process.env.ROLLOUT_CPU_PROF;
+const profileArgs = (name: string): string[] => (PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${name}.cpuprofile`] : []);
 
 const keygen = promisify(generateKeyPair);
 const PASSPHRASE = 'rollout benchmark passphrase, not a secret';
@@ -70,7 +109,7 @@ interface CommandRun {
 function localdls(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<CommandRun> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [...scriptArgs(BIN), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...profileArgs('bootstrap'), ...scriptArgs(BIN), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const run: CommandRun = { code: null, stdout: '', stderr: '', lineTimes: [], cpuMs: 0 };
     child.stdout.on('data', (d: Buffer) => (run.stdout += d.toString()));
     createInterface({ input: child.stderr }).on('line', (line) => {
@@ -119,37 +158,72 @@ async function whileProgressing(phones: Child, progress: string, done: string, c
   }
 }
 
-export async function runRolloutBench(options: { phones: number; workDir: string; log: (line: string) => void; ipBase?: string }): Promise<RolloutResult> {
+/** Ready keys in a data directory's key pool (key-pool.ts names them `<32 hex>.key.sealed`). */
+function poolKeys(dataDir: string): number {
+  try {
+    return readdirSync(join(dataDir, 'pki', 'key-pool')).filter((n) => /^[0-9a-f]{32}\.key\.sealed$/.test(n)).length;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * `pool`: the service's key pool size (LOCALDLS_KEY_POOL_SIZE). With a pool the clock starts once
+ * the idle service has filled it, as on a site where the service ran before the rollout; 0 = a
+ * cold start, every key made inside the measured time.
+ */
+export async function runRolloutBench(options: { phones: number; workDir: string; log: (line: string) => void; ipBase?: string; pool?: number }): Promise<RolloutResult> {
   const { phones, log } = options;
-  const dir = join(options.workDir, 'rollout');
+  const pool = options.pool ?? 0;
+  const dir = join(options.workDir, pool > 0 ? 'rollout-pool' : 'rollout');
+  rmSync(dir, { recursive: true, force: true });
   const dataDir = join(dir, 'data');
   const sheet = join(dir, 'pins.csv');
   mkdirSync(dataDir, { recursive: true });
-  const env: NodeJS.ProcessEnv = { ...process.env, LOCALDLS_KEY_PASSPHRASE: PASSPHRASE };
+  const env: NodeJS.ProcessEnv = { ...process.env, LOCALDLS_KEY_PASSPHRASE: PASSPHRASE, LOCALDLS_KEY_POOL_SIZE: String(pool) };
   delete env.LOCALDLS_KEY_PASSPHRASE_FILE;
   const failures: string[] = [];
 
   const before = await keygenFloor(phones);
   log(`  key-generation floor: ${phones} keys in ${before.toFixed(1)} s on ${availableParallelism()} cores`);
 
-  const serve = new Child(BIN, ['serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--secure-port', '0'], { env });
+  const serve = new Child(BIN, ['serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--secure-port', '0'], { env, nodeArgs: profileArgs('serve') });
   let phoneProcess: Child | undefined;
   try {
     const listening = await serve.waitFor('listening', 60_000);
     const server = `https://127.0.0.1:${listening.port as number}`;
+    let fillS = 0;
+    if (pool > 0) {
+      const f0 = performance.now();
+      while (poolKeys(dataDir) < pool) {
+        if (performance.now() - f0 > 600_000) throw new Error(`the idle service made only ${poolKeys(dataDir)} of ${pool} pool keys in 10 minutes`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      fillS = (performance.now() - f0) / 1000;
+      log(`  key pool: ${pool} keys made by the idle service in ${fillS.toFixed(1)} s (before the clock)`);
+    }
+    const readyAtStart = poolKeys(dataDir);
     const serveCpu0 = sampleProc(serve.pid)?.cpuMs ?? 0;
 
     const t0 = performance.now();
     const wallT0 = Date.now(); // the phones' process reports wall-clock times
     const since = () => (performance.now() - t0) / 1000;
     phoneProcess = new Child(join(ROOT, 'bench/rollout-phones.ts'), [JSON.stringify({ server, count: phones, macBase: '00:1A:E8:70:00:00', ipBase: options.ipBase ?? '127.0.180.1' })]);
+    const phonesPid = phoneProcess.pid;
+    // CPU of each process and of the machine at each step's end.
+    const marks: Array<{ at: number; serve: number; phones: number; machine: number }> = [];
+    const mark = () => marks.push({ at: since(), serve: sampleProc(serve.pid)?.cpuMs ?? 0, phones: sampleProc(phonesPid)?.cpuMs ?? 0, machine: machineBusyS() });
+    mark();
+    marks[0]!.serve = serveCpu0;
     const registered = await phoneProcess.waitFor('registered', 120_000);
     if (registered.ok !== phones) throw new Error(`only ${String(registered.ok)} of ${phones} phones registered`);
     const registerS = since();
+    mark();
 
     const boot = await localdls(['bootstrap', '--data-dir', dataDir, '--all', '--pin', 'auto', '--sheet', sheet], env, 600_000);
     if (boot.code !== 0) throw new Error(`bootstrap --all exited ${boot.code}: ${boot.stderr.slice(-1000)}`);
     const bootstrapS = since() - registerS;
+    mark();
     const progressTimes = boot.stderr.split('\n').flatMap((l, i) => (/^\[\d+\/\d+\] /.test(l) ? [boot.lineTimes[i]!] : []));
     if (progressTimes.length !== phones) failures.push(`bootstrap --all printed ${progressTimes.length} progress lines for ${phones} phones`);
     const gaps = progressTimes.slice(1).map((t, i) => (t - progressTimes[i]!) / 1000).sort((a, b) => a - b);
@@ -159,10 +233,21 @@ export async function runRolloutBench(options: { phones: number; workDir: string
 
     const dialogs = await whileProgressing(phoneProcess, 'dialogs', 'all-dialogs', phones);
     const contactS = Math.max(0, since() - registerS - bootstrapS);
+    mark();
 
     await whileProgressing(phoneProcess, 'secure', 'all-secure', phones);
     const totalS = since();
     const secureS = totalS - registerS - bootstrapS - contactS;
+    mark();
+    const steps = ['register', 'bootstrap', 'contact', 'secure'] as const;
+    const phases: PhaseCpu[] = steps.map((step, i) => ({
+      step,
+      wallS: marks[i + 1]!.at - marks[i]!.at,
+      serveS: (marks[i + 1]!.serve - marks[i]!.serve) / 1000,
+      phonesS: (marks[i + 1]!.phones - marks[i]!.phones) / 1000,
+      bootstrapS: step === 'bootstrap' ? boot.cpuMs / 1000 : 0,
+      machineS: marks[i + 1]!.machine - marks[i]!.machine,
+    }));
     const serveCpu = (sampleProc(serve.pid)?.cpuMs ?? 0) - serveCpu0;
     // A failed first mutual-TLS contact that a retry made good is counted as a retry, not a failure.
     for (const e of phoneProcess.events.filter((e) => e.event === 'failure' && !String(e.error).startsWith('secure interaction:'))) failures.push(`${String(e.mac)}: ${String(e.error)}`);
@@ -187,6 +272,8 @@ export async function runRolloutBench(options: { phones: number; workDir: string
         p95GapS: gaps[Math.floor(gaps.length * 0.95)] ?? 0,
       },
       cpuS: { serve: serveCpu / 1000, bootstrap: boot.cpuMs / 1000 },
+      phases,
+      pool: { size: pool, readyAtStart, fillS },
       retries,
       failures: failures.slice(0, 20),
     };
@@ -196,12 +283,12 @@ export async function runRolloutBench(options: { phones: number; workDir: string
   }
 }
 
-// Standalone: node --import tsx bench/rollout-bench.ts [phones] [workDir]
+// Standalone: node --import tsx bench/rollout-bench.ts [phones] [workDir] [pool size]
 if (import.meta.url === `file://${process.argv[1]}`) {
   const phones = Number(process.argv[2] ?? 200);
   const workDir = process.argv[3] ?? mkdtempSync(join(tmpdir(), 'localdls-rollout-'));
   try {
-    const r = await runRolloutBench({ phones, workDir, log: (l) => console.error(l) });
+    const r = await runRolloutBench({ phones, workDir, log: (l) => console.error(l), pool: Number(process.argv[4] ?? 0) });
     console.log(JSON.stringify(r, null, 1));
   } finally {
     if (process.argv[3] === undefined) rmSync(workDir, { recursive: true, force: true });
