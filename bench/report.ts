@@ -14,6 +14,8 @@ export interface BootstrapResult {
   concurrency?: number;
   pin: BootstrapRun;
   nopin: BootstrapRun;
+  /** With PIN, every key taken from the key pool (filled before, not measured). */
+  pooled?: BootstrapRun;
   jobs: number;
 }
 interface BootstrapRun {
@@ -141,7 +143,7 @@ export function writeReport(path: string, r: BenchResults): void {
   const m = r.machine;
   const out: string[] = [];
   const targets: Target[] = [...stormTargets('Boot storm', r.storm?.rows), ...stormTargets('Secure storm', r.secure?.rows)];
-  if (r.bootstrap) targets.push({ what: 'Bootstrap: longest event-loop block (PIN, prepareBootstraps)', target: '≤ 50 ms', measured: `${f0(r.bootstrap.pin.loopMaxMs)} ms (no PIN: ${f0(r.bootstrap.nopin.loopMaxMs)} ms)`, met: Math.max(r.bootstrap.pin.loopMaxMs, r.bootstrap.nopin.loopMaxMs) <= 50 });
+  if (r.bootstrap) targets.push({ what: 'Bootstrap: longest event-loop block (PIN, prepareBootstraps)', target: '≤ 50 ms', measured: `${f0(r.bootstrap.pin.loopMaxMs)} ms (no PIN: ${f0(r.bootstrap.nopin.loopMaxMs)} ms${r.bootstrap.pooled ? `; pool keys: ${f0(r.bootstrap.pooled.loopMaxMs)} ms` : ''})`, met: Math.max(r.bootstrap.pin.loopMaxMs, r.bootstrap.nopin.loopMaxMs, r.bootstrap.pooled?.loopMaxMs ?? 0) <= 50 });
   for (const o of [r.rolloutCold, r.rollout]) {
     if (!o) continue;
     const how = o.pool.size > 0 ? `, ${o.pool.readyAtStart} of the keys made beforehand by the idle service (key pool)` : ', every key made in the measured time';
@@ -243,6 +245,7 @@ ${table(['run', 'devices', 'devices/s', 'vs key generation', 'longest event-loop
   ['key generation only (baseline)', b.keygen.keys, f2(b.keygen.perS), '1', `${f0(b.keygen.loopMaxMs)} ms`, `${f0(b.keygen.loopP99Ms)} ms`, '–', '–', '–'],
   ['with PIN (secure-mode-data)', b.pin.devices, f2(b.pin.perS), f2(b.pin.perS / b.keygen.perS), `**${f0(b.pin.loopMaxMs)} ms**`, `${f0(b.pin.loopP99Ms)} ms`, f0(b.pin.delaysOver50), `${f1(b.pin.busyMsPerDevice)} ms`, progress(b.pin)],
   ['without PIN (dls-client-certificate)', b.nopin.devices, f2(b.nopin.perS), f2(b.nopin.perS / b.keygen.perS), `**${f0(b.nopin.loopMaxMs)} ms**`, `${f0(b.nopin.loopP99Ms)} ms`, f0(b.nopin.delaysOver50), `${f1(b.nopin.busyMsPerDevice)} ms`, progress(b.nopin)],
+  ...(b.pooled ? [['with PIN, keys from the key pool', b.pooled.devices, f2(b.pooled.perS), f2(b.pooled.perS / b.keygen.perS), `**${f0(b.pooled.loopMaxMs)} ms**`, `${f0(b.pooled.loopP99Ms)} ms`, f0(b.pooled.delaysOver50), `${f1(b.pooled.busyMsPerDevice)} ms`, progress(b.pooled)]] : []),
 ])}
 
 ${[b.pin, b.nopin].some((x) => x.longest) ? `Longest single pieces on the event loop during the runs (with PIN / without): fsync of a PKI file ${f0(b.pin.longest?.fsyncMs)} / ${f0(b.nopin.longest?.fsyncMs)} ms, SQLite transaction (job and device, with its fsync) ${f0(b.pin.longest?.transactionMs)} / ${f0(b.nopin.longest?.transactionMs)} ms, garbage collection ${f0(b.pin.longest?.gcMs)} / ${f0(b.nopin.longest?.gcMs)} ms.
