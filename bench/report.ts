@@ -147,6 +147,7 @@ export function writeReport(path: string, r: BenchResults): void {
   for (const o of [r.rolloutCold, r.rollout]) {
     if (!o) continue;
     const how = o.pool.size > 0 ? `, ${o.pool.readyAtStart} of the keys made beforehand by the idle service (key pool)` : ', every key made in the measured time';
+    if (o.serviceLoop) targets.push({ what: `Rollout (${o.pool.size > 0 ? 'key pool' : 'cold'}): the service's longest event-loop delay`, target: '≤ 50 ms', measured: `${f0(o.serviceLoop.maxMs)} ms (p99 ${f0(o.serviceLoop.p99Ms)} ms)`, met: o.serviceLoop.maxMs <= 50 });
     targets.push({ what: `Rollout of ${o.phones} phones into Secure Mode with PINs, end to end, vs the key-generation floor${how}`, target: '≤ 2 ×', measured: `${f2(o.ratio)} × (${f1(o.steps.totalS)} s; floor ${f1(o.floorS.before)} / ${f1(o.floorS.after)} s)`, met: o.ratio <= 2 && o.failures.length === 0 });
   }
   if (r.ui) {
@@ -465,7 +466,7 @@ ${table(['step', 'seconds', 'from start'], [
 
 \`bootstrap --all\` printed ${o.progress.lines} progress lines; the first ${f1(o.progress.firstAfterS)} s after it started (Node start-up, the
 CA, the first key), then one every ${f2(o.steps.bootstrapS / Math.max(1, o.progress.lines))} s on average (p95 gap ${f2(o.progress.p95GapS)} s, longest ${f2(o.progress.longestGapS)} s).
-CPU: the bootstrap command ${f1(o.cpuS.bootstrap)} s, the service ${f1(o.cpuS.serve)} s during the rollout.${o.retries ? ` ${o.retries} first mutual-TLS contacts failed under the load and were retried by their phone.` : ''}${o.failures.length ? ` **Failures:** ${o.failures.join('; ')}.` : ' No phone failed.'}
+CPU: the bootstrap command ${f1(o.cpuS.bootstrap)} s, the service ${f1(o.cpuS.serve)} s during the rollout.${o.serviceLoop ? ` The service's event loop during the rollout (monitorEventLoopDelay, 10 ms resolution): longest delay ${f0(o.serviceLoop.maxMs)} ms, p99 ${f0(o.serviceLoop.p99Ms)} ms, ${f0(o.serviceLoop.over50)} samples over 50 ms.` : ''}${o.retries ? ` ${o.retries} first mutual-TLS contacts failed under the load and were retried by their phone.` : ''}${o.failures.length ? ` **Failures:** ${o.failures.join('; ')}.` : ' No phone failed.'}
 ${cpu}`;
 }
 

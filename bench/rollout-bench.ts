@@ -50,6 +50,12 @@ export interface RolloutResult {
    * `listening`, including the idle wait before it starts). Those keys are not in the rollout's time.
    */
   pool: { size: number; readyAtStart: number; fillS: number };
+  /**
+   * The service's event loop from the first start-up to the last secure contact
+   * (bench/lib/loop-monitor.mjs preloaded into \`serve\`, 10 ms resolution): longest and p99 delay,
+   * and how many samples were over 50 ms. Null when it could not be read.
+   */
+  serviceLoop: { maxMs: number; p99Ms: number; over50: number } | null;
   /** First mutual-TLS contacts that failed (overload) and were tried again by the phone. */
   retries: number;
   failures: string[];
@@ -187,7 +193,11 @@ export async function runRolloutBench(options: { phones: number; workDir: string
   const before = await keygenFloor(phones);
   log(`  key-generation floor: ${phones} keys in ${before.toFixed(1)} s on ${availableParallelism()} cores`);
 
-  const serve = new Child(BIN, ['serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--secure-port', '0'], { env, nodeArgs: profileArgs('serve') });
+  const loopFile = join(dir, 'serve-loop');
+  const serve = new Child(BIN, ['serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--secure-port', '0'], {
+    env: { ...env, BENCH_LOOP_FILE: loopFile },
+    nodeArgs: [...profileArgs('serve'), '--import', join(ROOT, 'bench/lib/loop-monitor.mjs')],
+  });
   let phoneProcess: Child | undefined;
   try {
     const listening = await serve.waitFor('listening', 60_000);
@@ -204,6 +214,7 @@ export async function runRolloutBench(options: { phones: number; workDir: string
     }
     const readyAtStart = poolKeys(dataDir);
     const serveCpu0 = sampleProc(serve.pid)?.cpuMs ?? 0;
+    serve.process.kill('SIGUSR2'); // the event-loop window starts with the clock
 
     const t0 = performance.now();
     const wallT0 = Date.now(); // the phones' process reports wall-clock times
@@ -237,6 +248,7 @@ export async function runRolloutBench(options: { phones: number; workDir: string
 
     await whileProgressing(phoneProcess, 'secure', 'all-secure', phones);
     const totalS = since();
+    serve.process.kill('SIGUSR2');
     const secureS = totalS - registerS - bootstrapS - contactS;
     mark();
     const steps = ['register', 'bootstrap', 'contact', 'secure'] as const;
@@ -252,6 +264,14 @@ export async function runRolloutBench(options: { phones: number; workDir: string
     // A failed first mutual-TLS contact that a retry made good is counted as a retry, not a failure.
     for (const e of phoneProcess.events.filter((e) => e.event === 'failure' && !String(e.error).startsWith('secure interaction:'))) failures.push(`${String(e.mac)}: ${String(e.error)}`);
     const retries = phoneProcess.events.filter((e) => e.event === 'retry').length;
+    let serviceLoop: RolloutResult['serviceLoop'] = null;
+    for (let waited = 0; serviceLoop === null && waited < 5000; waited += 100) {
+      try {
+        serviceLoop = JSON.parse(readFileSync(`${loopFile}.0`, 'utf8')) as NonNullable<RolloutResult['serviceLoop']>;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
     await phoneProcess.stop();
     phoneProcess = undefined;
     await serve.stop();
@@ -274,6 +294,7 @@ export async function runRolloutBench(options: { phones: number; workDir: string
       cpuS: { serve: serveCpu / 1000, bootstrap: boot.cpuMs / 1000 },
       phases,
       pool: { size: pool, readyAtStart, fillS },
+      serviceLoop,
       retries,
       failures: failures.slice(0, 20),
     };
