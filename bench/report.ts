@@ -437,7 +437,7 @@ as far as possible; each "before" is from a run of the code before the change.
   what is left is the 2 048 SHA-1 rounds of the MAC key, each a call into OpenSSL).
 `;
 
-function rolloutRun(o: RolloutResult): string {
+export function rolloutRun(o: RolloutResult): string {
   const floor = (o.floorS.before + o.floorS.after) / 2;
   const title = o.pool.size > 0 ? `With the key pool (${o.pool.readyAtStart} keys ready, made by the idle service in ${f1(o.pool.fillS)} s before the clock)` : 'Cold (no key pool)';
   const phases = o.phases ?? [];
@@ -466,7 +466,7 @@ ${table(['step', 'seconds', 'from start'], [
 
 \`bootstrap --all\` printed ${o.progress.lines} progress lines; the first ${f1(o.progress.firstAfterS)} s after it started (Node start-up, the
 CA, the first key), then one every ${f2(o.steps.bootstrapS / Math.max(1, o.progress.lines))} s on average (p95 gap ${f2(o.progress.p95GapS)} s, longest ${f2(o.progress.longestGapS)} s).
-CPU: the bootstrap command ${f1(o.cpuS.bootstrap)} s, the service ${f1(o.cpuS.serve)} s during the rollout.${o.serviceLoop ? ` The service's event loop during the rollout (monitorEventLoopDelay, 10 ms resolution): longest delay ${f0(o.serviceLoop.maxMs)} ms, p99 ${f0(o.serviceLoop.p99Ms)} ms, ${f0(o.serviceLoop.over50)} samples over 50 ms.` : ''}${o.retries ? ` ${o.retries} first mutual-TLS contacts failed under the load and were retried by their phone.` : ''}${o.failures.length ? ` **Failures:** ${o.failures.join('; ')}.` : ' No phone failed.'}
+CPU: the bootstrap command ${f1(o.cpuS.bootstrap)} s, the service ${f1(o.cpuS.serve)} s during the rollout.${o.cpu ? ` CPU of the whole rollout (service, bootstrap command, phones) ${f1(o.cpu.rolloutS)} s against ${f1(o.cpu.floorBeforeS)} / ${f1(o.cpu.floorAfterS)} s for the floor: **${f2(o.cpu.ratio)} × in CPU**.` : ''}${o.serviceLoop ? ` The service's event loop during the rollout (monitorEventLoopDelay, 10 ms resolution): longest delay ${f0(o.serviceLoop.maxMs)} ms, p99 ${f0(o.serviceLoop.p99Ms)} ms, ${f0(o.serviceLoop.over50)} samples over 50 ms.` : ''}${o.retries ? ` ${o.retries} first mutual-TLS contacts failed under the load and were retried by their phone.` : ''}${o.failures.length ? ` **Failures:** ${o.failures.join('; ')}.` : ' No phone failed.'}
 ${cpu}`;
 }
 

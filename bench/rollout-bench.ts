@@ -26,6 +26,13 @@ export interface RolloutResult {
   /** Key-generation floor before / after the rollout, seconds. */
   floorS: { before: number; after: number };
   /**
+   * The same in CPU seconds, and the CPU the rollout's processes (service, bootstrap command,
+   * phones) used inside the measured time: on a machine that other work keeps busy, wall times
+   * stretch unevenly, CPU seconds much less, so cpuRatio (rollout CPU / mean floor CPU) shows what
+   * the rollout costs even when the wall-clock ratio is spoiled.
+   */
+  cpu: { floorBeforeS: number; floorAfterS: number; rolloutS: number; ratio: number };
+  /**
    * Seconds of each step and the total: registration, `bootstrap --all`, then until every PIN
    * dialog is open (contact-me and the bootstrap WriteItems, mostly while bootstrap still ran),
    * then until every phone has made its first mutual-TLS interaction.
@@ -91,14 +98,20 @@ const profileArgs = (name: string): string[] => (PROFILE_DIR ? ['--cpu-prof', '-
 const keygen = promisify(generateKeyPair);
 const PASSPHRASE = 'rollout benchmark passphrase, not a secret';
 
+/** CPU seconds this process spent in the last keygenFloor (its thread pool included). */
+let lastFloorCpuS = 0;
+
 /** `count` RSA-2048 key pairs, `availableParallelism()` at a time; seconds. */
 export async function keygenFloor(count: number): Promise<number> {
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let next = 0;
   const worker = async () => {
     while (next++ < count) await keygen('rsa', { modulusLength: 2048 });
   };
   await Promise.all(Array.from({ length: Math.min(availableParallelism(), count) }, worker));
+  const cpu = process.cpuUsage(cpu0);
+  lastFloorCpuS = (cpu.user + cpu.system) / 1e6;
   return (performance.now() - t0) / 1000;
 }
 
@@ -191,6 +204,7 @@ export async function runRolloutBench(options: { phones: number; workDir: string
   const failures: string[] = [];
 
   const before = await keygenFloor(phones);
+  const floorBeforeCpuS = lastFloorCpuS;
   log(`  key-generation floor: ${phones} keys in ${before.toFixed(1)} s on ${availableParallelism()} cores`);
 
   const loopFile = join(dir, 'serve-loop');
@@ -277,6 +291,7 @@ export async function runRolloutBench(options: { phones: number; workDir: string
     await serve.stop();
 
     const after = await keygenFloor(phones);
+    const rolloutCpuS = phases.reduce((sum, p) => sum + p.serveS + p.bootstrapS + p.phonesS, 0);
     log(`  rollout ${totalS.toFixed(1)} s (register ${registerS.toFixed(1)}, bootstrap ${bootstrapS.toFixed(1)}, contact ${contactS.toFixed(1)}, PIN to mutual TLS ${secureS.toFixed(1)}); floor after ${after.toFixed(1)} s`);
     return {
       phones,
@@ -285,6 +300,7 @@ export async function runRolloutBench(options: { phones: number; workDir: string
       steps: { registerS, bootstrapS, contactS, secureS, totalS },
       dialogsS: { first: ((dialogs.first as number) - wallT0) / 1000, last: ((dialogs.last as number) - wallT0) / 1000 },
       ratio: totalS / ((before + after) / 2),
+      cpu: { floorBeforeS: floorBeforeCpuS, floorAfterS: lastFloorCpuS, rolloutS: rolloutCpuS, ratio: rolloutCpuS / ((floorBeforeCpuS + lastFloorCpuS) / 2) },
       progress: {
         lines: progressTimes.length,
         firstAfterS: (progressTimes[0] ?? 0) / 1000,
