@@ -177,10 +177,10 @@ async function whileProgressing(phones: Child, progress: string, done: string, c
   }
 }
 
-/** Ready keys in a data directory's key pool (key-pool.ts names them `<32 hex>.key.sealed`). */
+/** Ready keys in a data directory's key pool (key-pool.ts names them `<bits>-<32 hex>.key.sealed`). */
 function poolKeys(dataDir: string): number {
   try {
-    return readdirSync(join(dataDir, 'pki', 'key-pool')).filter((n) => /^[0-9a-f]{32}\.key\.sealed$/.test(n)).length;
+    return readdirSync(join(dataDir, 'pki', 'key-pool')).filter((n) => /^2048-[0-9a-f]{32}\.key\.sealed$/.test(n)).length;
   } catch {
     return 0;
   }

@@ -92,14 +92,18 @@ describe('KeyPool', () => {
     expect(readdirSync(pool.dir)).toEqual([]);
   });
 
-  it('deletes what it cannot use instead of handing it out: another passphrase, another size, garbage', async () => {
+  it('deletes what it cannot use instead of handing it out: another passphrase, garbage, a lie about the size', async () => {
     const dir = newDir();
     const other = passphraseProtector('another passphrase entirely', newDir(), { scryptCost: 1024 });
     await poolOf(dir, 1, other).fillOne(); // sealed with another key
-    await poolOf(dir, 2, fastProtector(dir), 1536).fillOne(); // another size
     const pool = poolOf(dir, 8);
-    writeFileSync(join(pool.dir, `${'ab'.repeat(16)}.key.sealed`), 'not sealed at all');
-    writeFileSync(join(pool.dir, `${'cd'.repeat(16)}.key.sealed`), fastProtector(dir).seal(Buffer.from('{"v":1,"bits":1024,"key":"-----BEGIN PRIVATE KEY-----\\nAAAA\\n-----END PRIVATE KEY-----\\n"}')));
+    writeFileSync(join(pool.dir, `1024-${'ab'.repeat(16)}.key.sealed`), 'not sealed at all');
+    writeFileSync(join(pool.dir, `1024-${'cd'.repeat(16)}.key.sealed`), fastProtector(dir).seal(Buffer.from('{"v":1,"bits":1024,"key":"-----BEGIN PRIVATE KEY-----\\nAAAA\\n-----END PRIVATE KEY-----\\n"}')));
+    // Named and labelled 1024 bits, but the key inside is 1536.
+    const big = poolOf(newDir(), 1, fastProtector(dir), 1536);
+    await big.fillOne();
+    const [bigName] = readdirSync(big.dir);
+    writeFileSync(join(pool.dir, `1024-${'ef'.repeat(16)}.key.sealed`), fastProtector(dir).seal(Buffer.from(JSON.stringify({ ...(JSON.parse(fastProtector(dir).open(readFileSync(join(big.dir, bigName!))).toString('utf8')) as object), bits: 1024 }))));
     expect(pool.count()).toBe(4);
     expect(pool.take()).toBeNull();
     expect(pool.discarded).toBe(4);
@@ -107,17 +111,30 @@ describe('KeyPool', () => {
     // A good key after bad ones still comes out.
     await poolOf(dir, 1, other).fillOne();
     await pool.fillOne();
-    expect(pool.take()).not.toBeNull();
+    expect(pool.take()).not.toBeNull(); // whichever comes first in the folder
+    expect(pool.take()).toBeNull();
     expect(readdirSync(pool.dir)).toEqual([]);
+  });
+
+  it('leaves keys of another size to their own pool', async () => {
+    const dir = newDir();
+    const big = poolOf(dir, 2, fastProtector(dir), 1536);
+    await big.fillOne();
+    const pool = poolOf(dir, 2);
+    expect(pool.count()).toBe(0);
+    expect(pool.take()).toBeNull();
+    expect(pool.discarded).toBe(0);
+    expect(big.count()).toBe(1);
+    expect(createPrivateKey(big.take()!.privateKeyPem).asymmetricKeyDetails?.modulusLength).toBe(1536);
   });
 
   it('sweeps away the claims and temporary files of processes that died, and nothing else', async () => {
     const pool = poolOf(newDir(), 2);
     await pool.fillOne();
     const dead = 2 ** 22 + 12345; // above any pid this machine hands out (pid_max ≤ 2^22)
-    const id = 'ef'.repeat(16);
+    const id = `1024-${'ef'.repeat(16)}`;
     const deadClaim = `${id}.key.sealed.claimed-${dead}`;
-    const liveClaim = `${'01'.repeat(16)}.key.sealed.claimed-${process.ppid}`;
+    const liveClaim = `1024-${'01'.repeat(16)}.key.sealed.claimed-${process.ppid}`;
     const deadTemp = `.${id}.key.sealed.${dead}.0a0b.tmp`;
     for (const n of [deadClaim, liveClaim, deadTemp]) writeFileSync(join(pool.dir, n), 'x');
     expect(pool.count()).toBe(1); // claims and temporary files are never ready keys

@@ -9,9 +9,10 @@
  *   key is used. A claim left behind by a process that died is deleted unread, never used.
  * - The pool is bounded (`size` files at most; filling stops there).
  * - It survives a restart: the keys stay on disk, sealed. A file that does not open with the current
- *   protector, holds a key of another size or is malformed is deleted and a fresh key is made instead.
+ *   protector or is malformed is deleted and a fresh key is made instead. Keys of another size (a
+ *   Pki opened with other keyBits on the same folder) are left alone for their own pool.
  *
- * Layout: `<dataDir>/pki/key-pool/<32 hex>.key.sealed`, each the sealed JSON
+ * Layout: `<dataDir>/pki/key-pool/<bits>-<32 hex>.key.sealed`, each the sealed JSON
  * `{"v":1,"bits":2048,"key":"<PKCS#8 PEM>"}`.
  */
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
@@ -27,10 +28,9 @@ export const DEFAULT_KEY_POOL_SIZE = 64;
 export const MAX_KEY_POOL_SIZE = 1000;
 export const KEY_POOL_SIZE_ENV = 'LOCALDLS_KEY_POOL_SIZE';
 
-const READY = /^[0-9a-f]{32}\.key\.sealed$/;
-const CLAIMED = /^[0-9a-f]{32}\.key\.sealed\.claimed-(\d+)$/;
+const CLAIMED = /^\d+-[0-9a-f]{32}\.key\.sealed\.claimed-(\d+)$/;
 /** writeFileAtomic's temporary files: `.<name>.<pid>.<hex>.tmp`. */
-const TEMP = /^\.[0-9a-f]{32}\.key\.sealed\.(\d+)\.[0-9a-f]+\.tmp$/;
+const TEMP = /^\.\d+-[0-9a-f]{32}\.key\.sealed\.(\d+)\.[0-9a-f]+\.tmp$/;
 
 interface PoolFile {
   v: 1;
@@ -52,6 +52,8 @@ export class KeyPool {
   private making = 0;
   /** Files deleted because they could not be used, since this object was made. */
   discarded = 0;
+  /** Ready keys of this pool's size: `<bits>-<32 hex>.key.sealed`. */
+  private readonly ready: RegExp;
 
   constructor(
     readonly dir: string,
@@ -60,6 +62,8 @@ export class KeyPool {
     readonly size: number = DEFAULT_KEY_POOL_SIZE,
   ) {
     if (!Number.isInteger(size) || size < 0 || size > MAX_KEY_POOL_SIZE) throw new Error(`key pool size ${size} must be a whole number from 0 to ${MAX_KEY_POOL_SIZE}`);
+    if (!Number.isInteger(bits) || bits < 1024) throw new Error(`key pool key size ${bits} must be a whole number of bits, at least 1024`);
+    this.ready = new RegExp(`^${bits}-[0-9a-f]{32}\\.key\\.sealed$`);
   }
 
   /** Keys ready to take. */
@@ -104,7 +108,7 @@ export class KeyPool {
       const { privateKeyPem } = await generateRsaKeyPair(this.bits);
       ensurePrivateDir(this.dir);
       const file: PoolFile = { v: 1, bits: this.bits, key: privateKeyPem };
-      writeFileAtomic(join(this.dir, `${randomBytes(16).toString('hex')}.key.sealed`), this.protector.seal(Buffer.from(JSON.stringify(file), 'utf8')));
+      writeFileAtomic(join(this.dir, `${this.bits}-${randomBytes(16).toString('hex')}.key.sealed`), this.protector.seal(Buffer.from(JSON.stringify(file), 'utf8')));
       return true;
     } finally {
       this.making--;
@@ -159,7 +163,7 @@ export class KeyPool {
   }
 
   private readyNames(): string[] {
-    return this.names().filter((n) => READY.test(n));
+    return this.names().filter((n) => this.ready.test(n));
   }
 }
 
