@@ -435,6 +435,21 @@ as far as possible; each "before" is from a run of the code before the change.
   per second with PINs, the longest event-loop delay staying under 50 ms.
   The PKCS#12 itself went from about 11 to 5–9 ms of CPU (process.cpuUsage, mean of 30 calls, two runs each; most of
   what is left is the 2 048 SHA-1 rounds of the MAC key, each a call into OpenSSL).
+- **Key generation left the rollout (issue #18 item 3); the PKCS#12's SHA-1 rounds got cheap.**
+  The service keeps a pool of up to 64 pre-generated device keys (src/main/pki/key-pool.ts,
+  docs/pki.md "Key pool"): made one at a time after 10 s without an exchange, sealed at rest,
+  claimed by an atomic rename so each goes into exactly one certificate, kept over restarts.
+  \`issueDeviceCertificate\` takes a pool key first, so once the service has been idle for a while
+  \`bootstrap --all\` for 200 phones makes 136 keys instead of 200 (filling 64 keys costs one core
+  about 10 s on a quiet machine, before anything is measured). The PKCS#12 MAC key's 2 048 SHA-1
+  rounds run in JavaScript (one padded block each; the call into OpenSSL per round cost 5–10 × the
+  hash), and the CA certificate is parsed once per rollout instead of once per phone: the PKCS#12
+  went from 5.7 to 2.2 ms (median, bootstrap bench on a loaded machine). Rollout of 200 phones
+  (section 3b, 6 cold and 6 with the pool, alternating, on a machine other agents loaded to a load average of
+  5–12 throughout): cold 1.83–3.80 × the floor (median 2.10 ×), with the key pool
+  1.28–2.29 × (median 1.83 ×); in CPU seconds, steadier under that load, the rollout cost
+  2.11–2.48 × the floor's CPU cold and 1.58–2.00 × with the pool. CPU of \`bootstrap --all\`:
+  40–49 s cold, 31–34 s with the pool.
 `;
 
 export function rolloutRun(o: RolloutResult): string {
@@ -472,19 +487,29 @@ ${cpu}`;
 
 const MISSES = `## Why targets are missed, and by how much
 
-- **Rollout against the key-generation floor (≤ 2×).** With every core busy the rollout can only
-  approach the floor if a phone costs little besides its key, and it does not: per phone, on this
-  machine, the RSA-2048 key takes about 150–200 ms of CPU, while secure-mode-data costs
-  PBKDF2-HMAC-SHA256 with 200 000 iterations twice, about 50 ms each — once in LocalDLS to pack it
-  and once in the (simulated) phone to open it with the PIN, both on the same two cores here — plus
-  TLS handshakes, the WPI exchanges, SQLite and the PKCS#12, some 20–40 ms. That puts the best
-  possible ratio at about 1.7–2×, with perfect overlap; the run also has steps that cannot overlap
-  (the phones' registration, the command's start-up, the PINs typed only once the sheet is
-  written, the last phones' mutual-TLS contact after everything else). Closing the rest needs a
-  decision, not code: fewer iterations (localdls-1 allows 100 000, which takes about a quarter of
-  the per-phone CPU away; docs/secure-mode-data.md "How strong is it?" explains what the iterations
-  buy with a 5-digit password), or keys made before the rollout (issue #18 item 3, a sealed pool
-  filled while the service is idle; not done).
+- **Rollout against the key-generation floor (≤ 2×) without a key pool.** The rollout is CPU-bound
+  from the first start-up to the last secure contact (section 3b, "Where the rollout's time goes"):
+  per phone the RSA-2048 key is about 140–180 ms of CPU, the two PBKDF2 runs of secure-mode-data
+  (in LocalDLS and in the simulated phone, 200 000 iterations each) about 100–120 ms, the exchanges,
+  TLS, SQLite and the rest about 100 ms. Cold, the rollout therefore needs 2.11–2.48 × the floor's
+  CPU, and on two cores it cannot come much under that ratio in wall time however well it overlaps
+  (measured 1.83–3.80, median 2.10 ×). With the key pool — the default — it is met in
+  4 of 6 runs (median 1.83 ×), but narrowly in CPU (1.58–2.00 × the floor's): on a quiet machine
+  expect about 1.8–2 ×; that was not confirmed, the machine was never quiet while this was made. What would close the cold case: fewer PBKDF2 iterations (a security
+  decision, docs/secure-mode-data.md "How strong is it?"; not taken), or cheaper exchanges in the
+  service and the simulator (an fsync per exchange, XML parsing; not bootstrapping's code). All these
+  runs were made with the load average at 5–12; with many runnable threads our three processes
+  get a larger share of the two cores than the floor's two threads, so the wall-clock ratios are
+  flattered by the load — the CPU ratios are the better guide.
+- **The service's event loop during the rollout (≤ 50 ms).** Now measured in the rollout itself
+  (bench/lib/loop-monitor.mjs preloaded into \`serve\`, no product code): longest delay 0.9–3.8 s,
+  p99 150–357 ms — far over, and not understood yet. All of it was measured at a load average of
+  5–12, where a thread waits for a core for hundreds of milliseconds at a time (the floor's
+  wall time doubled between runs), so most of it may be the scheduler; but the service's main thread
+  also runs every SQLite transaction with its fsync synchronously (9.4 of its 41 busy seconds in the
+  profile, waits included), and under disk contention from other agents one fsync can take that
+  long. Bootstrapping itself does not run in \`serve\` during the CLI rollout. Needs a run on a quiet
+  machine, and then the store's write path (group commit, or a worker) if the fsync is it.
 - **Longest event-loop block while bootstrapping, on an overloaded machine.** What prepareBootstraps
   does on the event loop comes in pieces of a few milliseconds per phone (laying out the
   certificate, the PKCS#12 and its MAC key, sealing, the fsyncs of the key file and of the job's
