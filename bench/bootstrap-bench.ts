@@ -17,7 +17,9 @@ import { buildSecureModeData, dlsClientCertificate, generatePin, passphraseProte
 import { Store, type ExchangeRecord } from '../src/main/store';
 import { macAt } from '../src/phone';
 
-const config = JSON.parse(process.argv[2] ?? '{}') as { devices: number; nopinDevices: number; workDir: string };
+const config = JSON.parse(process.argv[2] ?? '{}') as { devices: number; nopinDevices: number; poolDevices?: number; workDir: string };
+/** Phones prepared with keys from the key pool (filled first, not measured): the take path on the event loop. */
+const poolDevices = config.poolDevices ?? Math.min(20, config.devices);
 const dir = join(config.workDir, 'bootstrap');
 const protector = passphraseProtector('benchmark passphrase, not a secret', dir);
 const pki = await Pki.open(dir, protector);
@@ -56,7 +58,7 @@ new PerformanceObserver((list) => {
   for (const e of list.getEntries()) longest.gcMs = Math.max(longest.gcMs, e.duration);
 }).observe({ entryTypes: ['gc'] });
 
-const total = config.devices + config.nopinDevices;
+const total = config.devices + config.nopinDevices + poolDevices;
 const macs = Array.from({ length: total }, (_, i) => macAt('00:1A:E8:50:00:00', i));
 for (const [i, mac] of macs.entries()) store.commit(record(mac), { device: { mac, e164: String(4989700000 + i), lastAddress: '127.0.0.1' } }, null);
 
@@ -122,7 +124,9 @@ async function run(list: string[], pin: PinChoice) {
   };
 }
 const pin = await run(macs.slice(0, config.devices), { kind: 'auto' });
-const nopin = await run(macs.slice(config.devices), { kind: 'none' });
+const nopin = await run(macs.slice(config.devices, config.devices + config.nopinDevices), { kind: 'none' });
+while (pki.keyPool.count() < poolDevices && (await pki.keyPool.fillOne()));
+const pooled = poolDevices > 0 ? await run(macs.slice(config.devices + config.nopinDevices), { kind: 'auto' }) : undefined;
 const jobs = store.jobs.list({ limit: 100_000 }).filter((j) => j.kind === 'Bootstrap').length;
 store.close();
 console.log(
@@ -133,6 +137,7 @@ console.log(
     concurrency: BOOTSTRAP_CONCURRENCY,
     pin,
     nopin,
+    ...(pooled ? { pooled } : {}),
     jobs,
   }),
 );

@@ -12,7 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import { generateKeyPair } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -26,6 +26,13 @@ export interface RolloutResult {
   /** Key-generation floor before / after the rollout, seconds. */
   floorS: { before: number; after: number };
   /**
+   * The same in CPU seconds, and the CPU the rollout's processes (service, bootstrap command,
+   * phones) used inside the measured time: on a machine that other work keeps busy, wall times
+   * stretch unevenly, CPU seconds much less, so cpuRatio (rollout CPU / mean floor CPU) shows what
+   * the rollout costs even when the wall-clock ratio is spoiled.
+   */
+  cpu: { floorBeforeS: number; floorAfterS: number; rolloutS: number; ratio: number };
+  /**
    * Seconds of each step and the total: registration, `bootstrap --all`, then until every PIN
    * dialog is open (contact-me and the bootstrap WriteItems, mostly while bootstrap still ran),
    * then until every phone has made its first mutual-TLS interaction.
@@ -38,22 +45,73 @@ export interface RolloutResult {
   progress: { lines: number; firstAfterS: number; longestGapS: number; p95GapS: number };
   /** CPU seconds of the service and of the bootstrap command. */
   cpuS: { serve: number; bootstrap: number };
+  /**
+   * Where the CPU went, step by step (register, bootstrap, contact, secure): seconds of CPU of the
+   * service, the bootstrap command and the phones' process, and of the whole machine (/proc/stat,
+   * every process, so other agents' work shows as the difference), against the step's wall time.
+   */
+  phases: PhaseCpu[];
+  /**
+   * The service's key pool (src/main/pki/key-pool.ts): its size (0 = off), how many keys were ready
+   * when the clock started, and how long the idle service took to make them before it (from
+   * `listening`, including the idle wait before it starts). Those keys are not in the rollout's time.
+   */
+  pool: { size: number; readyAtStart: number; fillS: number };
+  /**
+   * The service's event loop from the first start-up to the last secure contact
+   * (bench/lib/loop-monitor.mjs preloaded into \`serve\`, 10 ms resolution): longest and p99 delay,
+   * and how many samples were over 50 ms. Null when it could not be read.
+   */
+  serviceLoop: { maxMs: number; p99Ms: number; over50: number } | null;
   /** First mutual-TLS contacts that failed (overload) and were tried again by the phone. */
   retries: number;
   failures: string[];
 }
 
+export interface PhaseCpu {
+  step: 'register' | 'bootstrap' | 'contact' | 'secure';
+  wallS: number;
+  serveS: number;
+  bootstrapS: number;
+  phonesS: number;
+  machineS: number;
+}
+
+/** CPU seconds the whole machine has spent busy so far (all cores, /proc/stat). */
+function machineBusyS(): number {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+    return (fields.slice(0, 8).reduce((a, b) => a + b, 0) - idle) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * ROLLOUT_CPU_PROF=DIR: the service and the bootstrap command run under node --cpu-prof and write
+ * their profiles to DIR (for the breakdown in docs/benchmarks.md).
+ */
+const PROFILE_DIR = process.env.ROLLOUT_CPU_PROF;
+const profileArgs = (name: string): string[] => (PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${name}.cpuprofile`] : []);
+
 const keygen = promisify(generateKeyPair);
 const PASSPHRASE = 'rollout benchmark passphrase, not a secret';
 
+/** CPU seconds this process spent in the last keygenFloor (its thread pool included). */
+let lastFloorCpuS = 0;
+
 /** `count` RSA-2048 key pairs, `availableParallelism()` at a time; seconds. */
 export async function keygenFloor(count: number): Promise<number> {
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let next = 0;
   const worker = async () => {
     while (next++ < count) await keygen('rsa', { modulusLength: 2048 });
   };
   await Promise.all(Array.from({ length: Math.min(availableParallelism(), count) }, worker));
+  const cpu = process.cpuUsage(cpu0);
+  lastFloorCpuS = (cpu.user + cpu.system) / 1e6;
   return (performance.now() - t0) / 1000;
 }
 
@@ -70,7 +128,7 @@ interface CommandRun {
 function localdls(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<CommandRun> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [...scriptArgs(BIN), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...profileArgs('bootstrap'), ...scriptArgs(BIN), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const run: CommandRun = { code: null, stdout: '', stderr: '', lineTimes: [], cpuMs: 0 };
     child.stdout.on('data', (d: Buffer) => (run.stdout += d.toString()));
     createInterface({ input: child.stderr }).on('line', (line) => {
@@ -119,37 +177,78 @@ async function whileProgressing(phones: Child, progress: string, done: string, c
   }
 }
 
-export async function runRolloutBench(options: { phones: number; workDir: string; log: (line: string) => void; ipBase?: string }): Promise<RolloutResult> {
+/** Ready keys in a data directory's key pool (key-pool.ts names them `<bits>-<32 hex>.key.sealed`). */
+function poolKeys(dataDir: string): number {
+  try {
+    return readdirSync(join(dataDir, 'pki', 'key-pool')).filter((n) => /^2048-[0-9a-f]{32}\.key\.sealed$/.test(n)).length;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * `pool`: the service's key pool size (LOCALDLS_KEY_POOL_SIZE). With a pool the clock starts once
+ * the idle service has filled it, as on a site where the service ran before the rollout; 0 = a
+ * cold start, every key made inside the measured time.
+ */
+export async function runRolloutBench(options: { phones: number; workDir: string; log: (line: string) => void; ipBase?: string; pool?: number }): Promise<RolloutResult> {
   const { phones, log } = options;
-  const dir = join(options.workDir, 'rollout');
+  const pool = options.pool ?? 0;
+  const dir = join(options.workDir, pool > 0 ? 'rollout-pool' : 'rollout');
+  rmSync(dir, { recursive: true, force: true });
   const dataDir = join(dir, 'data');
   const sheet = join(dir, 'pins.csv');
   mkdirSync(dataDir, { recursive: true });
-  const env: NodeJS.ProcessEnv = { ...process.env, LOCALDLS_KEY_PASSPHRASE: PASSPHRASE };
+  const env: NodeJS.ProcessEnv = { ...process.env, LOCALDLS_KEY_PASSPHRASE: PASSPHRASE, LOCALDLS_KEY_POOL_SIZE: String(pool) };
   delete env.LOCALDLS_KEY_PASSPHRASE_FILE;
   const failures: string[] = [];
 
   const before = await keygenFloor(phones);
+  const floorBeforeCpuS = lastFloorCpuS;
   log(`  key-generation floor: ${phones} keys in ${before.toFixed(1)} s on ${availableParallelism()} cores`);
 
-  const serve = new Child(BIN, ['serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--secure-port', '0'], { env });
+  const loopFile = join(dir, 'serve-loop');
+  const serve = new Child(BIN, ['serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--secure-port', '0'], {
+    env: { ...env, BENCH_LOOP_FILE: loopFile },
+    nodeArgs: [...profileArgs('serve'), '--import', join(ROOT, 'bench/lib/loop-monitor.mjs')],
+  });
   let phoneProcess: Child | undefined;
   try {
     const listening = await serve.waitFor('listening', 60_000);
     const server = `https://127.0.0.1:${listening.port as number}`;
+    let fillS = 0;
+    if (pool > 0) {
+      const f0 = performance.now();
+      while (poolKeys(dataDir) < pool) {
+        if (performance.now() - f0 > 600_000) throw new Error(`the idle service made only ${poolKeys(dataDir)} of ${pool} pool keys in 10 minutes`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      fillS = (performance.now() - f0) / 1000;
+      log(`  key pool: ${pool} keys made by the idle service in ${fillS.toFixed(1)} s (before the clock)`);
+    }
+    const readyAtStart = poolKeys(dataDir);
     const serveCpu0 = sampleProc(serve.pid)?.cpuMs ?? 0;
+    serve.process.kill('SIGUSR2'); // the event-loop window starts with the clock
 
     const t0 = performance.now();
     const wallT0 = Date.now(); // the phones' process reports wall-clock times
     const since = () => (performance.now() - t0) / 1000;
     phoneProcess = new Child(join(ROOT, 'bench/rollout-phones.ts'), [JSON.stringify({ server, count: phones, macBase: '00:1A:E8:70:00:00', ipBase: options.ipBase ?? '127.0.180.1' })]);
+    const phonesPid = phoneProcess.pid;
+    // CPU of each process and of the machine at each step's end.
+    const marks: Array<{ at: number; serve: number; phones: number; machine: number }> = [];
+    const mark = () => marks.push({ at: since(), serve: sampleProc(serve.pid)?.cpuMs ?? 0, phones: sampleProc(phonesPid)?.cpuMs ?? 0, machine: machineBusyS() });
+    mark();
+    marks[0]!.serve = serveCpu0;
     const registered = await phoneProcess.waitFor('registered', 120_000);
     if (registered.ok !== phones) throw new Error(`only ${String(registered.ok)} of ${phones} phones registered`);
     const registerS = since();
+    mark();
 
     const boot = await localdls(['bootstrap', '--data-dir', dataDir, '--all', '--pin', 'auto', '--sheet', sheet], env, 600_000);
     if (boot.code !== 0) throw new Error(`bootstrap --all exited ${boot.code}: ${boot.stderr.slice(-1000)}`);
     const bootstrapS = since() - registerS;
+    mark();
     const progressTimes = boot.stderr.split('\n').flatMap((l, i) => (/^\[\d+\/\d+\] /.test(l) ? [boot.lineTimes[i]!] : []));
     if (progressTimes.length !== phones) failures.push(`bootstrap --all printed ${progressTimes.length} progress lines for ${phones} phones`);
     const gaps = progressTimes.slice(1).map((t, i) => (t - progressTimes[i]!) / 1000).sort((a, b) => a - b);
@@ -159,19 +258,40 @@ export async function runRolloutBench(options: { phones: number; workDir: string
 
     const dialogs = await whileProgressing(phoneProcess, 'dialogs', 'all-dialogs', phones);
     const contactS = Math.max(0, since() - registerS - bootstrapS);
+    mark();
 
     await whileProgressing(phoneProcess, 'secure', 'all-secure', phones);
     const totalS = since();
+    serve.process.kill('SIGUSR2');
     const secureS = totalS - registerS - bootstrapS - contactS;
+    mark();
+    const steps = ['register', 'bootstrap', 'contact', 'secure'] as const;
+    const phases: PhaseCpu[] = steps.map((step, i) => ({
+      step,
+      wallS: marks[i + 1]!.at - marks[i]!.at,
+      serveS: (marks[i + 1]!.serve - marks[i]!.serve) / 1000,
+      phonesS: (marks[i + 1]!.phones - marks[i]!.phones) / 1000,
+      bootstrapS: step === 'bootstrap' ? boot.cpuMs / 1000 : 0,
+      machineS: marks[i + 1]!.machine - marks[i]!.machine,
+    }));
     const serveCpu = (sampleProc(serve.pid)?.cpuMs ?? 0) - serveCpu0;
     // A failed first mutual-TLS contact that a retry made good is counted as a retry, not a failure.
     for (const e of phoneProcess.events.filter((e) => e.event === 'failure' && !String(e.error).startsWith('secure interaction:'))) failures.push(`${String(e.mac)}: ${String(e.error)}`);
     const retries = phoneProcess.events.filter((e) => e.event === 'retry').length;
+    let serviceLoop: RolloutResult['serviceLoop'] = null;
+    for (let waited = 0; serviceLoop === null && waited < 5000; waited += 100) {
+      try {
+        serviceLoop = JSON.parse(readFileSync(`${loopFile}.0`, 'utf8')) as NonNullable<RolloutResult['serviceLoop']>;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
     await phoneProcess.stop();
     phoneProcess = undefined;
     await serve.stop();
 
     const after = await keygenFloor(phones);
+    const rolloutCpuS = phases.reduce((sum, p) => sum + p.serveS + p.bootstrapS + p.phonesS, 0);
     log(`  rollout ${totalS.toFixed(1)} s (register ${registerS.toFixed(1)}, bootstrap ${bootstrapS.toFixed(1)}, contact ${contactS.toFixed(1)}, PIN to mutual TLS ${secureS.toFixed(1)}); floor after ${after.toFixed(1)} s`);
     return {
       phones,
@@ -180,6 +300,7 @@ export async function runRolloutBench(options: { phones: number; workDir: string
       steps: { registerS, bootstrapS, contactS, secureS, totalS },
       dialogsS: { first: ((dialogs.first as number) - wallT0) / 1000, last: ((dialogs.last as number) - wallT0) / 1000 },
       ratio: totalS / ((before + after) / 2),
+      cpu: { floorBeforeS: floorBeforeCpuS, floorAfterS: lastFloorCpuS, rolloutS: rolloutCpuS, ratio: rolloutCpuS / ((floorBeforeCpuS + lastFloorCpuS) / 2) },
       progress: {
         lines: progressTimes.length,
         firstAfterS: (progressTimes[0] ?? 0) / 1000,
@@ -187,6 +308,9 @@ export async function runRolloutBench(options: { phones: number; workDir: string
         p95GapS: gaps[Math.floor(gaps.length * 0.95)] ?? 0,
       },
       cpuS: { serve: serveCpu / 1000, bootstrap: boot.cpuMs / 1000 },
+      phases,
+      pool: { size: pool, readyAtStart, fillS },
+      serviceLoop,
       retries,
       failures: failures.slice(0, 20),
     };
@@ -196,12 +320,12 @@ export async function runRolloutBench(options: { phones: number; workDir: string
   }
 }
 
-// Standalone: node --import tsx bench/rollout-bench.ts [phones] [workDir]
+// Standalone: node --import tsx bench/rollout-bench.ts [phones] [workDir] [pool size]
 if (import.meta.url === `file://${process.argv[1]}`) {
   const phones = Number(process.argv[2] ?? 200);
   const workDir = process.argv[3] ?? mkdtempSync(join(tmpdir(), 'localdls-rollout-'));
   try {
-    const r = await runRolloutBench({ phones, workDir, log: (l) => console.error(l) });
+    const r = await runRolloutBench({ phones, workDir, log: (l) => console.error(l), pool: Number(process.argv[4] ?? 0) });
     console.log(JSON.stringify(r, null, 1));
   } finally {
     if (process.argv[3] === undefined) rmSync(workDir, { recursive: true, force: true });

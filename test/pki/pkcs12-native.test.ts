@@ -4,12 +4,12 @@
  * toPkcs12Asn1 gives (the containers phones were sent before), and OpenSSL (Node's `pfx`) must
  * open them.
  */
-import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, hash, randomBytes } from 'node:crypto';
 import tls from 'node:tls';
 import forge from 'node-forge';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fromPkcs12Der, toPkcs12Der } from '../../src/main/pki';
-import { pkcs12Kdf } from '../../src/main/pki/pkcs12';
+import { pkcs12Kdf, sha1Repeat } from '../../src/main/pki/pkcs12';
 import { forgeCertificate } from './helpers';
 
 const ca = forgeCertificate({ cn: 'Native PKCS#12 test CA', ca: true });
@@ -106,5 +106,24 @@ describe('pkcs12Kdf (RFC 7292 B.2, SHA-1)', () => {
     // From the PKCS#12 key-derivation test vectors used by OpenSSL and Bouncy Castle.
     const key = pkcs12Kdf('smeg', Buffer.from('0a58cf64530d823f', 'hex'), 1, 1, 24);
     expect(key.toString('hex').toUpperCase()).toBe('8AAAE6297B6CB04642AB5B077851284EB7128F1A2A7FBCA3');
+  });
+});
+
+describe('sha1Repeat (the KDF\'s inner rounds in JavaScript)', () => {
+  it('equals node:crypto\'s SHA-1 applied as often, from 0 to 2 048 rounds', () => {
+    for (const times of [0, 1, 2, 3, 63, 64, 65, 1000, 2047, 2048]) {
+      const start = randomBytes(20);
+      let theirs = start;
+      for (let n = 0; n < times; n++) theirs = hash('sha1', theirs, 'buffer');
+      expect(sha1Repeat(start, times).toString('hex'), `${times} rounds`).toBe(theirs.toString('hex'));
+    }
+    // Digests with the high bits set (sign of the 32-bit words) and all zeros.
+    for (const start of [Buffer.alloc(20, 0xff), Buffer.alloc(20, 0), Buffer.alloc(20, 0x80)]) {
+      expect(sha1Repeat(start, 5).toString('hex')).toBe(hash('sha1', hash('sha1', hash('sha1', hash('sha1', hash('sha1', start, 'buffer'), 'buffer'), 'buffer'), 'buffer'), 'buffer').toString('hex'));
+    }
+  });
+
+  it('refuses what is not a SHA-1 digest', () => {
+    expect(() => sha1Repeat(Buffer.alloc(32), 1)).toThrow(/20-byte/);
   });
 });

@@ -4,6 +4,8 @@
  * service's own contact-me, PIN entry from the sheet and the first mutual-TLS contact all work
  * together. Counts only; the times are the benchmark's business.
  */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runRolloutBench } from '../../bench/rollout-bench';
 import { tempDirs } from '../support/tmp';
@@ -19,5 +21,18 @@ describe('rollout benchmark, 3 phones', () => {
     expect(r.steps.totalS).toBeGreaterThan(0);
     expect(r.dialogsS.last).toBeGreaterThanOrEqual(r.dialogsS.first);
     expect(r.ratio).toBeGreaterThan(0);
+    expect(r.pool).toEqual({ size: 0, readyAtStart: 0, fillS: 0 });
+    expect(r.serviceLoop?.maxMs).toBeGreaterThan(0);
+    expect(r.cpu.rolloutS).toBeGreaterThan(0);
+  }, 180_000);
+
+  it('with a key pool: the idle service fills it first, bootstrap --all takes those keys, the phones go secure with them', async () => {
+    const workDir = newDir();
+    const r = await runRolloutBench({ phones: 3, workDir, log: () => {}, ipBase: '127.0.182.1', pool: 2 });
+    expect(r.failures).toEqual([]);
+    expect(r.progress.lines).toBe(3);
+    expect(r.pool.readyAtStart).toBe(2);
+    // Both pool keys went into certificates (the third phone's key was made on the spot); none is left.
+    expect(readdirSync(join(workDir, 'rollout-pool', 'data', 'pki', 'key-pool')).filter((n) => n.endsWith('.key.sealed'))).toEqual([]);
   }, 180_000);
 });

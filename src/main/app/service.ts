@@ -15,7 +15,7 @@ import { TLS_PROFILES, type TlsProfile } from '../net/tls-profile';
 import { networkInterfaces, hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { openJobSecret } from './bootstrap';
-import { Pki, loadOrCreateDefaultIdentity, type KeyProtector } from '../pki';
+import { Pki, loadOrCreateDefaultIdentity, keyPoolSizeFromEnvironment, startKeyPoolFiller, type KeyPoolFiller, type KeyProtector } from '../pki';
 import { acquireServiceLock, Store, type RecoveryReport, type ReturnLimits, type ServiceLock, type StoreOptions } from '../store';
 import { TlsKeyLog } from './tls-keylog';
 
@@ -48,6 +48,10 @@ export interface ServiceConfig {
   securePort?: number;
   /** TLS compatibility of the secure listener. */
   secureTls?: TlsProfile;
+  /** Device keys made ahead while idle (pki/key-pool/); 0 = none. Default $LOCALDLS_KEY_POOL_SIZE, else 64. */
+  keyPoolSize?: number;
+  /** How long without an exchange before the pool is filled (default KEY_POOL_IDLE_MS). */
+  keyPoolIdleMs?: number;
   /** Append every TLS secret to this file (NSS key-log format); off by default. */
   tlsKeyLog?: string;
   /**
@@ -78,6 +82,9 @@ export interface UpstreamSetting {
   caFile?: string;
   fingerprints?: string[];
 }
+
+/** The key pool is filled only after this long without an exchange (and no bootstrap being prepared here). */
+export const KEY_POOL_IDLE_MS = 10_000;
 
 export interface ListeningInfo {
   host: string;
@@ -121,11 +128,14 @@ export class Service {
   private keyLog: TlsKeyLog | null = null;
   /** Both listeners write through this, so the key log can be switched while they run. */
   private readonly writeKeyLog = (line: Buffer) => this.keyLog?.write(line);
+  private keyPoolFiller: KeyPoolFiller | null = null;
+  private lastExchangeAt = Date.now();
 
   constructor(private readonly config: ServiceConfig) {
     this.store = new Store(config.dataDir, { integrityCheck: true, ...config.store });
     this.handler = new ExchangeHandler(this.store);
     this.contacts = new Contacts(this.store, config.contact ?? {}, (r) => this.handler.recordExchange(r));
+    this.handler.events.on('exchange', () => (this.lastExchangeAt = Date.now()));
   }
 
   async start(): Promise<ListeningInfo> {
@@ -193,8 +203,16 @@ export class Service {
    * listener that only lets in phones presenting a client certificate from that CA.
    */
   private async startSecure(host: string, protector: KeyProtector): Promise<number> {
-    const pki = await Pki.open(this.config.dataDir, protector);
+    const keyPoolSize = this.config.keyPoolSize ?? keyPoolSizeFromEnvironment();
+    const pki = await Pki.open(this.config.dataDir, protector, { keyPoolSize });
     this.pki = pki;
+    if (keyPoolSize > 0) {
+      const idleMs = this.config.keyPoolIdleMs ?? KEY_POOL_IDLE_MS;
+      this.keyPoolFiller = startKeyPoolFiller(pki.keyPool, {
+        isIdle: () => Date.now() - this.lastExchangeAt >= idleMs && !pki.isIssuing,
+        onError: this.config.onError,
+      });
+    }
     const server = await pki.secureServerIdentity(serverNames(host));
     this.handler.security = {
       openSecret: (sealed) => openJobSecret(protector, sealed),
@@ -342,6 +360,8 @@ export class Service {
   async stop(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
     if (this.scheduler) clearInterval(this.scheduler);
+    await this.keyPoolFiller?.stop();
+    this.keyPoolFiller = null;
     await this.listener?.close();
     await this.secureListener?.close();
     await this.dcmp?.close();

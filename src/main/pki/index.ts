@@ -25,6 +25,16 @@ export {
   normalizeNames,
   listPkiFiles,
 } from './pki';
+export {
+  DEFAULT_KEY_POOL_SIZE,
+  KEY_POOL_SIZE_ENV,
+  MAX_KEY_POOL_SIZE,
+  KeyPool,
+  type KeyPoolFiller,
+  type KeyPoolFillerOptions,
+  keyPoolSizeFromEnvironment,
+  startKeyPoolFiller,
+} from './key-pool';
 export { type CaMaterial, checkCa, readCaImport } from './ca';
 export { canonicalMac, parseMac, macFileStem, macUrn, normalizeSerial } from './identifiers';
 export {

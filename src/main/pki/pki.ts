@@ -15,6 +15,7 @@ import { type CaMaterial, checkCa, createLocalCa, readCaImport } from './ca';
 import { ensurePrivateDir, errorMessage, writeFileAtomic } from './fs-util';
 import { canonicalMac, macFileStem, macUrn, newSerialHex, normalizeSerial, parseMac } from './identifiers';
 import type { KeyProtector } from './key-protector';
+import { DEFAULT_KEY_POOL_SIZE, KeyPool } from './key-pool';
 import {
   DAY_MS,
   type Signer,
@@ -40,6 +41,8 @@ export interface PkiOptions {
   serverValidityDays?: number;
   /** Host name in the local CA's common name. Default os.hostname(). */
   hostname?: string;
+  /** Pre-generated device keys kept ready (pki/key-pool/, see key-pool.ts); 0 = none made. Default 64. */
+  keyPoolSize?: number;
 }
 
 /** A phone's client credential: what `dls-client-certificate` / `secure-mode-data` carry (p.62). */
@@ -110,6 +113,9 @@ const SERVER_RENEW_BEFORE_MS = 30 * DAY_MS;
 export class Pki {
   private readonly pkiDir: string;
   private readonly serverInFlight = new Map<string, Promise<SecureServerIdentity>>();
+  /** Device keys made ahead of time; issueDeviceCertificate takes from it first. */
+  readonly keyPool: KeyPool;
+  private issuing = 0;
 
   private constructor(
     readonly dataDir: string,
@@ -118,6 +124,7 @@ export class Pki {
     private ca: LoadedCa,
   ) {
     this.pkiDir = join(dataDir, 'pki');
+    this.keyPool = new KeyPool(join(this.pkiDir, 'key-pool'), protector, options.keyBits, options.keyPoolSize);
   }
 
   /** Loads the CA of `dataDir`, creating one on first use (key generated off the event loop). */
@@ -128,6 +135,7 @@ export class Pki {
       deviceValidityDays: options.deviceValidityDays ?? 3650,
       serverValidityDays: options.serverValidityDays ?? 3650,
       hostname: options.hostname ?? osHostname(),
+      keyPoolSize: options.keyPoolSize ?? DEFAULT_KEY_POOL_SIZE,
     };
     if (!Number.isInteger(opts.keyBits) || opts.keyBits < 1024 || opts.keyBits > 8192) throw new Error(`keyBits ${opts.keyBits} is not between 1024 and 8192`);
     for (const k of ['caValidityDays', 'deviceValidityDays', 'serverValidityDays'] as const) {
@@ -213,9 +221,24 @@ export class Pki {
    * certificate stays valid until revoked.
    */
   async issueDeviceCertificate(mac: string): Promise<DeviceCredential> {
+    this.issuing++;
+    try {
+      return await this.issue(mac);
+    } finally {
+      this.issuing--;
+    }
+  }
+
+  /** Whether device certificates are being issued in this process right now (the key pool waits meanwhile). */
+  get isIssuing(): boolean {
+    return this.issuing > 0;
+  }
+
+  private async issue(mac: string): Promise<DeviceCredential> {
     const canonical = canonicalMac(mac);
     const ca = this.usableCa();
-    const { privateKeyPem, publicKeyPem } = await generateRsaKeyPair(this.options.keyBits);
+    // A pre-generated key if one is ready (it leaves the pool for good), else a new one.
+    const { privateKeyPem, publicKeyPem } = this.keyPool.take() ?? (await generateRsaKeyPair(this.options.keyBits));
     const cert = newCertificate({
       serialHex: newSerialHex(),
       publicKeyPem,
