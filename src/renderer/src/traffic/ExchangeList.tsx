@@ -16,19 +16,20 @@ import '../ladder/inspector.css';
 export const ROW_HEIGHT = 26;
 
 /** The list's columns: width in the grid, header, and how a click on the header sorts. */
+// `narrow`: the width under 1280 px (a laptop at 1024×768), where peer and size are dropped.
 const COLUMNS = [
-  { key: 'id', width: '54px', label: '#', sort: (x: ExchangeSummary) => x.id },
-  { key: 'time', width: '104px', label: 'Time', sort: (x: ExchangeSummary) => x.started },
-  { key: 'mac', width: '140px', label: 'Device', sort: (x: ExchangeSummary) => x.mac ?? '' },
-  { key: 'peer', width: '150px', label: 'Peer', sort: (x: ExchangeSummary) => x.peerAddress },
-  { key: 'port', width: '120px', label: 'Port · mode', sort: (x: ExchangeSummary) => `${x.listener}:${x.localPort}` },
-  { key: 'what', width: 'minmax(200px, 1fr)', label: 'Reason', sort: (x: ExchangeSummary) => what(x, i18next.getFixedT(null, 'traffic')).text },
-  { key: 'action', width: '134px', label: 'Action', sort: (x: ExchangeSummary) => x.action ?? '' },
-  { key: 'status', width: '122px', label: 'Status', sort: (x: ExchangeSummary) => x.httpStatus * 10 + (x.replyStatus === 'accepted' ? 0 : x.replyStatus ? 1 : 0) },
-  { key: 'items', width: '54px', label: 'Items', sort: (x: ExchangeSummary) => x.itemCount },
-  { key: 'size', width: '116px', label: 'Size', sort: (x: ExchangeSummary) => x.requestBytes + x.responseBytes },
-  { key: 'dur', width: '64px', label: 'Time', sort: (x: ExchangeSummary) => x.ended - x.started },
-  { key: 'tls', width: '70px', label: 'TLS', sort: (x: ExchangeSummary) => x.tlsProtocol ?? '' },
+  { key: 'id', width: '54px', narrow: '44px', label: '#', sort: (x: ExchangeSummary) => x.id },
+  { key: 'time', width: '104px', narrow: '100px', label: 'Time', sort: (x: ExchangeSummary) => x.started },
+  { key: 'mac', width: '140px', narrow: '128px', label: 'Device', sort: (x: ExchangeSummary) => x.mac ?? '' },
+  { key: 'peer', width: '150px', narrow: '150px', label: 'Peer', sort: (x: ExchangeSummary) => x.peerAddress },
+  { key: 'port', width: '120px', narrow: '104px', label: 'Port · mode', sort: (x: ExchangeSummary) => `${x.listener}:${x.localPort}` },
+  { key: 'what', width: 'minmax(200px, 1fr)', narrow: 'minmax(160px, 1fr)', label: 'Reason', sort: (x: ExchangeSummary) => what(x, i18next.getFixedT(null, 'traffic')).text },
+  { key: 'action', width: '134px', narrow: '118px', label: 'Action', sort: (x: ExchangeSummary) => x.action ?? '' },
+  { key: 'status', width: '122px', narrow: '104px', label: 'Status', sort: (x: ExchangeSummary) => x.httpStatus * 10 + (x.replyStatus === 'accepted' ? 0 : x.replyStatus ? 1 : 0) },
+  { key: 'items', width: '66px', narrow: '60px', label: 'Items', sort: (x: ExchangeSummary) => x.itemCount },
+  { key: 'size', width: '116px', narrow: '116px', label: 'Size', sort: (x: ExchangeSummary) => x.requestBytes + x.responseBytes },
+  { key: 'dur', width: '90px', narrow: '80px', label: 'Time', sort: (x: ExchangeSummary) => x.ended - x.started },
+  { key: 'tls', width: '70px', narrow: '56px', label: 'TLS', sort: (x: ExchangeSummary) => x.tlsProtocol ?? '' },
 ] as const;
 export type ColumnKey = (typeof COLUMNS)[number]['key'];
 /** Column headings in the UI's language (traffic namespace, list.col.*). */
@@ -76,6 +77,20 @@ export function sortRows(rows: readonly ExchangeSummary[], order: SortOrder | nu
     .map((x, i) => ({ x, i, v: value(x) }))
     .sort((a, b) => (a.v < b.v ? -sign : a.v > b.v ? sign : a.i - b.i))
     .map((e) => e.x);
+}
+
+const NARROW = '(max-width: 1279px)';
+
+function useNarrowWindow(): boolean {
+  const [narrow, setNarrow] = useState(() => globalThis.matchMedia?.(NARROW).matches ?? false);
+  useEffect(() => {
+    const query = globalThis.matchMedia?.(NARROW);
+    if (!query) return undefined;
+    const changed = () => setNarrow(query.matches);
+    query.addEventListener('change', changed);
+    return () => query.removeEventListener('change', changed);
+  }, []);
+  return narrow;
 }
 
 function ColumnChooser({ hidden, onChange }: { hidden: ReadonlySet<ColumnKey>; onChange: (next: Set<ColumnKey>) => void }) {
@@ -209,10 +224,13 @@ function Row({ x, index, focused, selected, style, hidden }: { x: ExchangeSummar
 export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onClearSelection, emptyText, hasOlder, onLoadOlder }: ExchangeListProps) {
   const { t } = useTranslation('traffic');
   const { t: td } = useTranslation('detail');
-  const [hidden, setHidden] = useState<Set<ColumnKey>>(loadHidden);
+  const [chosenHidden, setHidden] = useState<Set<ColumnKey>>(loadHidden);
+  // A window narrower than 1280 px (a laptop at 1024×768) drops peer and size too: both are in the detail pane.
+  const narrow = useNarrowWindow();
+  const hidden = useMemo(() => (narrow ? new Set<ColumnKey>([...chosenHidden, 'peer', 'size']) : chosenHidden), [chosenHidden, narrow]);
   const [order, setOrder] = useState<SortOrder | null>(null);
   const rows = useMemo(() => sortRows(arrived, order), [arrived, order]);
-  const template = useMemo(() => ({ gridTemplateColumns: COLUMNS.filter((c) => !hidden.has(c.key)).map((c) => c.width).join(' ') }), [hidden]);
+  const template = useMemo(() => ({ gridTemplateColumns: COLUMNS.filter((c) => !hidden.has(c.key)).map((c) => (narrow ? c.narrow : c.width)).join(' ') }), [hidden, narrow]);
   const chooseColumns = (next: Set<ColumnKey>) => {
     setHidden(next);
     saveHidden(next);
@@ -350,9 +368,9 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
           </div>
         </div>
       </div>
-      <ColumnChooser hidden={hidden} onChange={chooseColumns} />
+      <ColumnChooser hidden={chosenHidden} onChange={chooseColumns} />
       {order ? (
-        <button type="button" className="btn btn-small sort-reset" onClick={() => setOrder(null)}>{t('arrivalOrder')}</button>
+        <button type="button" className="btn btn-small sort-reset" onClick={() => setOrder(null)}>{td('arrivalOrder')}</button>
       ) : null}
       {hasOlder && !following ? (
         <button type="button" className="btn older" onClick={onLoadOlder}>{t('list.loadOlder')}</button>
