@@ -5,8 +5,9 @@
  */
 import { EventEmitter } from 'node:events';
 import type { ExchangeSummary } from '../../shared/model';
-import { redactForStorage, redactItemsForStorage } from './redact';
-import { frameResponse, type HandshakeFailure, type RequestHandler, type WpiRequest, type WpiResponse } from '../net/wpi-listener';
+import { httpFacts } from './exchange-record';
+import { redactItemsForStorage } from './redact';
+import type { HandshakeFailure, RequestHandler, WpiRequest, WpiResponse } from '../net/wpi-listener';
 import { InteractionEngine, ProtocolError, sessionIdFromCookies, type JobSecret } from '../provisioning';
 import type { Changes, CommitResult, ExchangeRecord, ReturnLimits, Store } from '../store';
 import { buildDLSMessage, parseWorkpointMessage, WpiError, type WorkpointMessage } from '../wpi';
@@ -151,27 +152,7 @@ export class ExchangeHandler implements RequestHandler {
   }
 
   private exchangeRecord(request: WpiRequest, response: WpiResponse, parsed: Parsed): ExchangeRecord {
-    return {
-      kind: 'wpi',
-      started: request.started,
-      ended: Math.max(this.now(), request.started),
-      listener: request.listener,
-      localPort: request.localPort,
-      peerAddress: request.peerAddress,
-      peerPort: request.peerPort,
-      tlsProtocol: request.tlsProtocol,
-      tlsCipher: request.tlsCipher,
-      clientCertificate: request.clientCertificate ?? null,
-      method: request.method,
-      path: request.path,
-      httpStatus: response.status,
-      requestHeaders: request.headers,
-      requestBody: redactForStorage(request.body),
-      // Exactly what the listener writes (Date, Content-Length, Connection, … included).
-      responseHeaders: frameResponse(request, response),
-      responseBody: redactForStorage(response.body),
-      ...parsed,
-    };
+    return { ...httpFacts(request, response, this.now()), clientCertificate: request.clientCertificate ?? null, ...parsed };
   }
 
   /** Records an exchange the service made itself (contact-me) or answered outside WPI (DCMP). */

@@ -14,11 +14,12 @@ import { normalizeMac } from '../../shared/mac';
 import type { ExchangeSummary } from '../../shared/model';
 import { peerKey } from '../net/peer-address';
 import { UpstreamError, type UpstreamAnswer, type UpstreamClient } from '../net/upstream-client';
-import { frameResponse, type HandshakeFailure, type RequestHandler, type WpiRequest, type WpiResponse } from '../net/wpi-listener';
+import type { HandshakeFailure, RequestHandler, WpiRequest, WpiResponse } from '../net/wpi-listener';
 import type { Changes, DeviceUpsert, ExchangeRecord, Store } from '../store';
 import { parseDLSMessage, parseWorkpointMessage, type DLSMessage, type Item, type WorkpointMessage } from '../wpi';
 import type { ExchangeEvents, ExchangeHandler } from './exchange-handler';
-import { redactForStorage, redactItemsForStorage } from './redact';
+import { httpFacts } from './exchange-record';
+import { redactItemsForStorage } from './redact';
 
 /** Why a Secure-Mode phone cannot be relayed: said in handshake records, refusals, docs and UI. */
 export const SECURE_MODE_NOT_RELAYED =
@@ -264,23 +265,7 @@ export class RelayHandler implements RequestHandler {
 
   private record(request: WpiRequest, response: WpiResponse, phone: WorkpointMessage | null, parsed: { mac?: string | null; action: string | null; error: string | null; warning: string | null }): ExchangeRecord {
     return {
-      kind: 'wpi',
-      started: request.started,
-      ended: Math.max(this.now(), request.started),
-      listener: request.listener,
-      localPort: request.localPort,
-      peerAddress: request.peerAddress,
-      peerPort: request.peerPort,
-      tlsProtocol: request.tlsProtocol,
-      tlsCipher: request.tlsCipher,
-      method: request.method,
-      path: request.path,
-      httpStatus: response.status,
-      requestHeaders: request.headers,
-      requestBody: redactForStorage(request.body),
-      // Exactly what the listener writes (the upstream's headers, our connection's framing).
-      responseHeaders: frameResponse(request, response),
-      responseBody: redactForStorage(response.body),
+      ...httpFacts(request, response, this.now()),
       reason: phone?.reason ?? null,
       replyAction: phone?.action ?? null,
       replyStatus: phone?.status ?? null,

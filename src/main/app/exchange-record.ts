@@ -1,0 +1,35 @@
+/**
+ * The HTTP side of a recorded WPI exchange, the same for the exchanges the service answers and the
+ * ones it relays: when, where, TLS, the request as received and the response exactly as the
+ * listener writes it, key material redacted before it reaches the database.
+ */
+import { frameResponse, type WpiRequest, type WpiResponse } from '../net/wpi-listener';
+import type { ExchangeRecord } from '../store';
+import { redactForStorage } from './redact';
+
+export type HttpFacts = Pick<
+  ExchangeRecord,
+  'kind' | 'started' | 'ended' | 'listener' | 'localPort' | 'peerAddress' | 'peerPort' | 'tlsProtocol' | 'tlsCipher' | 'method' | 'path' | 'httpStatus' | 'requestHeaders' | 'requestBody' | 'responseHeaders' | 'responseBody'
+>;
+
+export function httpFacts(request: WpiRequest, response: WpiResponse, now: number): HttpFacts {
+  return {
+    kind: 'wpi',
+    started: request.started,
+    ended: Math.max(now, request.started),
+    listener: request.listener,
+    localPort: request.localPort,
+    peerAddress: request.peerAddress,
+    peerPort: request.peerPort,
+    tlsProtocol: request.tlsProtocol,
+    tlsCipher: request.tlsCipher,
+    method: request.method,
+    path: request.path,
+    httpStatus: response.status,
+    requestHeaders: request.headers,
+    requestBody: redactForStorage(request.body),
+    // Exactly what the listener writes (Date, Content-Length, Connection, … included).
+    responseHeaders: frameResponse(request, response),
+    responseBody: redactForStorage(response.body),
+  };
+}
