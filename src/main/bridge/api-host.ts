@@ -65,7 +65,6 @@ export class LocalDlsApiHost implements LocalDlsApi {
   /** When jobs were last re-read for another process's commit, and the version of each job announced since (id → key). */
   private externalReadAt = Date.now();
   private readonly jobKeys = new Map<number, { key: string; updated: number }>();
-  private oldestKey: number | null = null;
   private readonly runs: commands.BootstrapRuns;
   /** What every command of this front end runs against. */
   private readonly ctx: commands.CommandContext;
@@ -370,14 +369,7 @@ export class LocalDlsApiHost implements LocalDlsApi {
     }
     // What was announced is remembered only as long as a re-read could bring it back.
     const forgetBefore = Date.now() - 2 * JOB_LOOKBACK_MS;
-    if (this.jobKeys.size > 0 && (this.oldestKey ?? 0) < forgetBefore) {
-      let oldest = Date.now();
-      for (const [id, seen] of this.jobKeys) {
-        if (seen.updated < forgetBefore) this.jobKeys.delete(id);
-        else oldest = Math.min(oldest, seen.updated);
-      }
-      this.oldestKey = oldest;
-    }
+    for (const [id, seen] of this.jobKeys) if (seen.updated < forgetBefore) this.jobKeys.delete(id);
     const changedJobs = jobs.filter((job) => {
       const key = jobKey(job);
       if (this.jobKeys.get(job.id)?.key === key) return false;
