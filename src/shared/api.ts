@@ -339,6 +339,8 @@ export interface ItemChangeView {
   /** null: the item disappeared (a complete read without it). */
   newValue: string | null;
   secret: boolean;
+  /** Set on the row that stands for the phone's first complete read: how many items it brought (not listed one by one). */
+  firstRead?: number;
 }
 
 export type TimelineEntry =

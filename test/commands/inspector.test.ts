@@ -95,8 +95,10 @@ describe('device timeline', () => {
     const interactions = t.entries.filter((e) => e.kind === 'interaction');
     expect(interactions.length).toBe(3);
     const all = interactions.flatMap((e) => e.changes);
-    // The first read: everything new. Then sntp-addr changed twice, the password once.
-    expect(all).toContainEqual({ name: 'sntp-addr', index: null, oldValue: null, newValue: 'pool.ntp.org', secret: false });
+    // The first complete read is one row with its count (four items the start-up had not named),
+    // not one row per item. Then sntp-addr changed twice, the password once.
+    expect(all.filter((c) => c.firstRead !== undefined)).toEqual([{ name: '', index: null, oldValue: null, newValue: null, secret: false, firstRead: 4 }]);
+    expect(all).not.toContainEqual(expect.objectContaining({ name: 'sntp-addr', oldValue: null }));
     expect(all).toContainEqual({ name: 'sntp-addr', index: null, oldValue: 'pool.ntp.org', newValue: 'time.example', secret: false });
     expect(all).toContainEqual({ name: 'sntp-addr', index: null, oldValue: 'time.example', newValue: 'ntp.site', secret: false });
     expect(all).toContainEqual({ name: 'user-pwd', index: null, oldValue: MASK, newValue: MASK, secret: true });

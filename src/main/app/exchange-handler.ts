@@ -16,6 +16,22 @@ export interface ExchangeEvents {
   exchange: [ExchangeSummary];
 }
 
+/** One exchange decided and not yet committed (see ExchangeHandler.prepare). */
+export interface PreparedExchange {
+  record: ExchangeRecord;
+  /** What the commit changes besides recording the exchange (key material already redacted). */
+  changes: Changes;
+  interactionId: number | null;
+  response: WpiResponse;
+  /** What the exchange changes in the engine's memory, run once it is committed. */
+  after?: (committed: CommitResult) => void;
+  /**
+   * The state the decision read (the phone's session, its device): a second exchange naming one
+   * of these must be decided after this one is committed, not beside it.
+   */
+  keys: string[];
+}
+
 /** What Secure Mode adds to an exchange; all optional so Default Mode works without a PKI. */
 export interface ExchangeSecurity {
   /** Opens a job's sealed secret (bootstrap credentials, TAN). */
@@ -44,18 +60,28 @@ export class ExchangeHandler implements RequestHandler {
     });
   }
 
+  /** Decides, commits and answers one exchange now (one transaction); GroupCommit batches instead. */
   exchange(request: WpiRequest): WpiResponse {
+    const p = this.prepare(request);
+    return this.finish(p, this.store.commit(p.record, p.changes, p.interactionId));
+  }
+
+  /**
+   * Decides one exchange without changing anything: the record to commit, what it changes, the
+   * answer, and what to do in memory once it is committed. Throws only on a bug.
+   */
+  prepare(request: WpiRequest): PreparedExchange {
     let message: WorkpointMessage;
     try {
       message = parseWorkpointMessage(request.body);
     } catch (err) {
-      if (err instanceof WpiError) return this.refused(request, 400, err.message);
+      if (err instanceof WpiError) return this.refusal(request, 400, err.message);
       throw err;
     }
     const cookies = request.headers.filter(([name]) => name.toLowerCase() === 'cookie').map(([, v]) => v);
     const identity = request.clientIdentity ?? null;
     if (request.listener === 'secure' && (!identity || this.store.isRevoked(identity.serial))) {
-      return this.refused(request, 403, identity ? `the client certificate of ${identity.mac} (serial ${identity.serial}) is revoked` : 'no LocalDLS client certificate', message);
+      return this.refusal(request, 403, identity ? `the client certificate of ${identity.mac} (serial ${identity.serial}) is revoked` : 'no LocalDLS client certificate', message);
     }
     let out;
     try {
@@ -69,16 +95,13 @@ export class ExchangeHandler implements RequestHandler {
       });
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
-      const response = this.refused(request, err.status, err.message, message);
-      err.afterRecord?.();
-      return response;
+      const refused = this.refusal(request, err.status, err.message, message);
+      return err.afterRecord ? { ...refused, after: err.afterRecord } : refused;
     }
     const body = Buffer.from(buildDLSMessage(out.answer), 'utf8');
     const headers: [string, string][] = [['Content-Type', 'text/xml; charset=utf-8']];
     if (out.setCookie) headers.push(['Set-Cookie', out.setCookie]);
     const response: WpiResponse = { status: 200, headers, body };
-    // If this write fails the engine stays as it was (apply is not reached) and the phone gets
-    // HTTP 500: its retry of the same message is answered as this one would have been.
     const record = this.exchangeRecord(request, response, {
       mac: out.mac,
       ...summaryOf(message),
@@ -86,27 +109,41 @@ export class ExchangeHandler implements RequestHandler {
       error: bootstrapFailure(out.changes),
       warning: out.warning ?? null,
     });
-    const result = this.store.commit(record, storable(out.changes), out.interactionId);
-    out.apply(result);
-    this.emit(record, out.changes, result);
-    return response;
+    // If the commit fails the engine stays as it was (`after` is not reached) and the phone gets
+    // HTTP 500: its retry of the same message is answered as this one would have been.
+    return {
+      record, changes: storable(out.changes), interactionId: out.interactionId, response, after: out.apply,
+      keys: [`session ${out.session.id}`, ...(out.mac ? [`mac ${out.mac}`] : [])],
+    };
+  }
+
+  /** Applies a committed exchange to the engine's memory, announces it, and gives its answer. */
+  finish(p: PreparedExchange, result: CommitResult): WpiResponse {
+    p.after?.(result);
+    this.emit(p.record, p.changes, result);
+    return p.response;
   }
 
   refused(request: WpiRequest, status: number, reason: string, message?: WorkpointMessage): WpiResponse {
+    const p = this.refusal(request, status, reason, message);
+    return this.finish(p, this.store.commit(p.record, p.changes, p.interactionId));
+  }
+
+  private refusal(request: WpiRequest, status: number, reason: string, message?: WorkpointMessage): PreparedExchange {
     const line = reason.replace(/[\r\n]+/g, ' ');
     const response: WpiResponse = {
       status,
       headers: [['Content-Type', 'text/plain; charset=utf-8']],
       body: Buffer.from(`${line}\n`, 'utf8'),
     };
-    this.record(request, response, {}, null, {
+    const record = this.exchangeRecord(request, response, {
       mac: null,
       ...(message ? summaryOf(message) : EMPTY_SUMMARY),
       action: null,
       error: line,
       warning: null,
     });
-    return response;
+    return { record, changes: {}, interactionId: null, response, keys: [] };
   }
 
   /**
@@ -139,16 +176,6 @@ export class ExchangeHandler implements RequestHandler {
       {},
       null,
     );
-  }
-
-  private record(
-    request: WpiRequest,
-    response: WpiResponse,
-    changes: Changes,
-    interactionId: number | null,
-    parsed: Parsed,
-  ) {
-    return this.commitAndEmit(this.exchangeRecord(request, response, parsed), changes, interactionId);
   }
 
   private exchangeRecord(request: WpiRequest, response: WpiResponse, parsed: Parsed): ExchangeRecord {

@@ -6,6 +6,7 @@ import type { ExchangeSummary } from '../../shared/model';
 import { Contacts, type ContactPolicy } from './contact';
 import { dcmpHandler } from './dcmp';
 import { ExchangeHandler } from './exchange-handler';
+import { GroupCommit } from './group-commit';
 import { RelayHandler } from './relay-handler';
 import { UpstreamClient } from '../net/upstream-client';
 import type { RelayStatus } from '../../shared/api';
@@ -28,6 +29,11 @@ export interface ServiceConfig {
   tls?: TlsProfile;
   limits?: Partial<ListenerLimits>;
   store?: StoreOptions;
+  /**
+   * Commit the exchanges of one event-loop turn together (app/group-commit.ts); on unless a
+   * benchmark compares it with one transaction per exchange.
+   */
+  groupCommit?: boolean;
   /** How often abandoned interactions are swept, in ms. */
   sweepMs?: number;
   /** Failures that could not be answered normally (e.g. the store failed). */
@@ -113,6 +119,8 @@ export const DEFAULT_SECURE_PORT = 18444;
 export class Service {
   readonly store: Store;
   readonly handler: ExchangeHandler;
+  /** What the listeners call: the handler, behind group commit unless that is off. */
+  private readonly phones: ExchangeHandler | GroupCommit;
   readonly contacts: Contacts;
   /** Relay mode: set by start() when an upstream is configured. */
   relay: RelayHandler | null = null;
@@ -134,6 +142,7 @@ export class Service {
   constructor(private readonly config: ServiceConfig) {
     this.store = new Store(config.dataDir, { integrityCheck: true, ...config.store });
     this.handler = new ExchangeHandler(this.store);
+    this.phones = config.groupCommit === false ? this.handler : new GroupCommit(this.handler, this.store);
     this.contacts = new Contacts(this.store, config.contact ?? {}, (r) => this.handler.recordExchange(r));
     this.handler.events.on('exchange', () => (this.lastExchangeAt = Date.now()));
   }
@@ -158,7 +167,7 @@ export class Service {
       port: this.config.port ?? DEFAULT_PORT,
       tls: { key: identity.key, cert: identity.cert },
       tlsProfile: this.startProfile('default'),
-      handler: this.relay ?? this.handler,
+      handler: this.relay ?? this.phones,
       limits: this.config.limits,
       onError: this.config.onError,
       keyLog: this.writeKeyLog,
@@ -223,7 +232,7 @@ export class Service {
       port: this.config.securePort ?? DEFAULT_SECURE_PORT,
       tls: { key: server.key, cert: server.cert, ca: server.ca, requestCert: true, rejectUnauthorized: true },
       tlsProfile: this.startProfile('secure'),
-      handler: this.handler,
+      handler: this.phones,
       limits: this.config.limits,
       onError: this.config.onError,
       identify: (cert) => pki.deviceIdentity(cert),
@@ -372,6 +381,7 @@ export class Service {
     this.dcmp = null;
     this.keyLog?.close();
     this.keyLog = null;
+    if (this.phones instanceof GroupCommit) this.phones.flush();
     this.store.close();
     this.lock?.release();
     this.lock = null;

@@ -7,7 +7,7 @@ import { ApiError, type DeviceTimeline, type InteractionLadder, type ItemChangeV
 import { API_ARGS } from '../../shared/api-args';
 import { isSecretItem, maskItemValue } from '../../shared/secrets';
 import type { Job } from '../../shared/model';
-import type { ItemChangeInContext } from '../store';
+import { FIRST_READ, type ItemChangeInContext } from '../store';
 import { defineCommand } from './define';
 import { deviceOrThrow } from './jobs';
 import { maskJob } from './masking';
@@ -18,6 +18,7 @@ const TIMELINE_LIMIT = 300;
 const CHANGE_LIMIT = 2000;
 
 export function changeView(c: Pick<ItemChangeInContext, 'name' | 'index' | 'oldValue' | 'newValue'>): ItemChangeView {
+  if (c.name === FIRST_READ) return { name: '', index: null, oldValue: null, newValue: null, secret: false, firstRead: Number(c.newValue) };
   const mask = (value: string | null) => (value === null ? null : maskItemValue(c.name, value));
   return {
     name: c.name, index: c.index, oldValue: mask(c.oldValue), newValue: mask(c.newValue),

@@ -7,3 +7,4 @@ export { NO_PENDING_JOBS } from './job-queries';
 export { MAX_CONTACT_FAILURES, type ContactFailureResult } from './contact-failures';
 export { acquireServiceLock, type ServiceLock } from './service-lock';
 export type { InteractionWithCounts, ItemChangeInContext } from './inspector-queries';
+export { FIRST_READ } from './item-history';

@@ -2,6 +2,11 @@
  * The history of a device's item values: every commit that changes what the phone reported adds
  * one row per item, old -> new. Values are stored as the items table stores them (key material
  * already redacted before the commit); the views mask secret items as everywhere else.
+ *
+ * A phone's first complete read (ReadAllItems) is not a list of changes: the hundreds of items it
+ * brings are one FIRST_READ row holding their count (the exchange itself keeps every value), and
+ * only the values it changes of what start-up reported before are listed. Writing one history row
+ * per item of every new phone cost a third of a boot storm's CPU (docs/benchmarks.md).
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { Item } from '../wpi';
@@ -24,6 +29,9 @@ export interface StoredItemChange extends ItemChangeRow {
 
 const key = (name: string, index: number | null | undefined) => `${name}\u0000${index ?? ''}`;
 
+/** The name of the row that stands for a first complete read: no XML name is empty. */
+export const FIRST_READ = '';
+
 export class ItemHistory {
   private prepared: Record<'current' | 'insert' | 'forMac', Statement> | null = null;
 
@@ -33,7 +41,7 @@ export class ItemHistory {
   private get st(): Record<'current' | 'insert' | 'forMac', Statement> {
     const db = this.db;
     return (this.prepared ??= {
-      current: db.prepare(`SELECT name, idx, value FROM items WHERE mac = ?`),
+      current: db.prepare(`SELECT name, nullif(idx, -1) AS idx, value FROM items WHERE mac = ?`),
       insert: db.prepare(`INSERT INTO item_changes (mac, exchange_id, at, name, idx, old_value, new_value) VALUES (@mac, @exchangeId, @at, @name, @idx, @oldValue, @newValue)`),
       forMac: db.prepare(`SELECT id, mac, exchange_id, at, name, idx, old_value, new_value FROM item_changes WHERE mac = ? ORDER BY id DESC LIMIT ?`),
     });
@@ -43,7 +51,7 @@ export class ItemHistory {
    * What writing `replace` (a complete set) and then `merge` would change, compared with the items
    * stored now. Call before the items are written.
    */
-  diff(mac: string, replace: readonly Item[] | undefined, merge: readonly Item[] | undefined): ItemChangeRow[] {
+  diff(mac: string, replace: readonly Item[] | undefined, merge: readonly Item[] | undefined, firstRead = false): ItemChangeRow[] {
     if (!replace && !merge) return [];
     const before = new Map<string, { name: string; index: number | null; value: string }>();
     for (const r of this.st.current.all(mac) as { name: string; idx: number | null; value: string }[]) before.set(key(r.name, r.idx), { name: r.name, index: r.idx, value: r.value });
@@ -54,10 +62,13 @@ export class ItemHistory {
     }
     for (const i of merge ?? []) after.set(key(i.name, i.index), { name: i.name, index: i.index ?? null, value: i.value });
     const changes: ItemChangeRow[] = [];
+    let added = 0;
     for (const [k, now] of after) {
       const was = before.get(k);
-      if (was?.value !== now.value) changes.push({ name: now.name, index: now.index, oldValue: was?.value ?? null, newValue: now.value });
+      if (firstRead && was === undefined) added++;
+      else if (was?.value !== now.value) changes.push({ name: now.name, index: now.index, oldValue: was?.value ?? null, newValue: now.value });
     }
+    if (added > 0) changes.unshift({ name: FIRST_READ, index: null, oldValue: null, newValue: String(added) });
     for (const [k, was] of before) if (!after.has(k)) changes.push({ name: was.name, index: was.index, oldValue: was.value, newValue: null });
     return changes;
   }

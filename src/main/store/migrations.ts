@@ -197,6 +197,27 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE devices ADD COLUMN last_contact_error TEXT;
   ALTER TABLE devices ADD COLUMN last_contact_error_at INTEGER;
   `,
+  // 9: the boot storm's write path (issue #14). Items keyed by (mac, name, idx) in the table itself
+  // (WITHOUT ROWID; idx -1 = no index, phones' indexes are >= 0) instead of a table plus a unique
+  // index holding the same columns again. devices.inventoried: when the phone's first complete read
+  // was stored (store/item-history.ts lists it as one row, not item by item); devices with items
+  // already count as read.
+  `
+  CREATE TABLE items_keyed (
+    mac     TEXT NOT NULL REFERENCES devices(mac) ON DELETE CASCADE,
+    name    TEXT NOT NULL,
+    idx     INTEGER NOT NULL,   -- -1 = item without index; 0 is a real index
+    value   TEXT NOT NULL,
+    status  TEXT,
+    updated INTEGER NOT NULL,
+    PRIMARY KEY (mac, name, idx)
+  ) WITHOUT ROWID;
+  INSERT INTO items_keyed (mac, name, idx, value, status, updated) SELECT mac, name, ifnull(idx, -1), value, status, updated FROM items;
+  DROP TABLE items;
+  ALTER TABLE items_keyed RENAME TO items;
+  ALTER TABLE devices ADD COLUMN inventoried INTEGER;
+  UPDATE devices SET inventoried = last_contact WHERE mac IN (SELECT DISTINCT mac FROM items);
+  `,
 ];
 
 export function migrate(db: Database): number {
@@ -212,5 +233,7 @@ export function migrate(db: Database): number {
       db.pragma(`user_version = ${version}`);
     })();
   }
+  // A migration that rebuilt a table left its old pages free: give them back (incremental auto-vacuum).
+  if (current < MIGRATIONS.length && (db.pragma('freelist_count', { simple: true }) as number) > 0) db.pragma('incremental_vacuum');
   return MIGRATIONS.length;
 }

@@ -224,13 +224,16 @@ export class Store {
       // Items are written as a diff, one statement per batch: an item whose value and status are
       // unchanged is not written (its `updated` stays when it last changed). Each batch is a JSON
       // array of [name, index, value, status].
+      // idx -1 stands for "no index" in the key (migration 9).
       upsertItems: p(`INSERT INTO items (mac, name, idx, value, status, updated)
-          SELECT @mac, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, @at FROM json_each(@items) AS j WHERE true
-        ON CONFLICT (mac, name, ifnull(idx, -1)) DO UPDATE SET value = excluded.value, status = excluded.status, updated = excluded.updated
+          SELECT @mac, j.value ->> 0, ifnull(j.value ->> 1, -1), j.value ->> 2, j.value ->> 3, @at FROM json_each(@items) AS j WHERE true
+        ON CONFLICT (mac, name, idx) DO UPDATE SET value = excluded.value, status = excluded.status, updated = excluded.updated
           WHERE value IS NOT excluded.value OR status IS NOT excluded.status`),
       // ReadAllItems: what the phone no longer reports goes. char(31) cannot occur in an XML name.
-      deleteItemsNotIn: p(`DELETE FROM items WHERE mac = @mac AND (name || char(31) || ifnull(idx, -1))
+      deleteItemsNotIn: p(`DELETE FROM items WHERE mac = @mac AND (name || char(31) || idx)
         NOT IN (SELECT (j.value ->> 0) || char(31) || ifnull(j.value ->> 1, -1) FROM json_each(@items) AS j)`),
+      inventoried: p(`SELECT inventoried IS NOT NULL AS done FROM devices WHERE mac = ?`),
+      setInventoried: p(`UPDATE devices SET inventoried = @at WHERE mac = @mac AND inventoried IS NULL`),
       openInteraction: p(`INSERT INTO interactions (mac, peer, listener, reason, started) VALUES (@mac, @peer, @listener, @reason, @at)`),
       endInteraction: p(`UPDATE interactions SET ended = @at, end_reason = @why, mac = coalesce(mac, @mac) WHERE id = @id AND ended IS NULL`),
       insertExchange: p(`INSERT INTO exchanges (kind, started, ended, listener, local_port, peer_address, peer_port, tls_protocol, tls_cipher,
@@ -241,7 +244,7 @@ export class Store {
           @reason, @replyAction, @replyStatus, @nonce, @fragment, @itemCount, @action, @error, @warning, @clientCert)`),
       device: p(`SELECT * FROM devices WHERE mac = ?`),
       devices: p(`SELECT * FROM devices ORDER BY mac`),
-      items: p(`SELECT name, idx, value, status, updated FROM items WHERE mac = ? ORDER BY name, idx`),
+      items: p(`SELECT name, nullif(idx, -1) AS idx, value, status, updated FROM items WHERE mac = ? ORDER BY name, idx`),
       exchange: p(`SELECT * FROM exchanges WHERE id = ?`),
       interaction: p(`SELECT * FROM interactions WHERE id = ?`),
       expireInteractions: p(`UPDATE interactions SET ended = @at, end_reason = 'expired' WHERE ended IS NULL AND id IN (SELECT value FROM json_each(@ids))`),
@@ -267,7 +270,10 @@ export class Store {
         // A contact-me that failed is not a contact: the phone was not heard from.
         this.st.touchDevice!.run({ mac, at, lastAddress: record.peerAddress });
       }
-      const itemChanges = mac ? this.itemHistory.diff(mac, changes.replaceItems, changes.mergeItems) : [];
+      // The phone's first complete read is one history row, not hundreds (store/item-history.ts).
+      const firstRead = mac !== null && changes.replaceItems !== undefined && !(this.st.inventoried!.get(mac) as { done: number } | undefined)?.done;
+      if (firstRead) this.st.setInventoried!.run({ mac, at });
+      const itemChanges = mac ? this.itemHistory.diff(mac, changes.replaceItems, changes.mergeItems, firstRead) : [];
       if (mac && changes.replaceItems) this.writeItems(mac, changes.replaceItems, at, true);
       if (mac && changes.mergeItems) this.writeItems(mac, changes.mergeItems, at, false);
       if (mac && changes.state) this.st.setState!.run({ mac, state: changes.state });
@@ -310,6 +316,31 @@ export class Store {
       }
       return { exchangeId, interactionId: interaction, newJobIds };
     })();
+  }
+
+  /**
+   * Group commit: several exchanges in one transaction (one fsync), each in its own savepoint so
+   * that one failing write costs only its own exchange. Returns each one's result or error; when the
+   * transaction itself fails (commit, disk full, a rollback of the whole), every one gets the error.
+   */
+  commitGroup(group: readonly { record: ExchangeRecord; changes: Changes; interactionId: number | null }[]): (CommitResult | Error)[] {
+    const asError = (e: unknown) => (e instanceof Error ? e : new Error(String(e)));
+    try {
+      return this.db.transaction(() =>
+        group.map((g): CommitResult | Error => {
+          try {
+            return this.commit(g.record, g.changes, g.interactionId);
+          } catch (e) {
+            // SQLite ends the whole transaction on some errors (I/O, full disk): then nothing
+            // before this one is committed either, and none of them may be answered.
+            if (!this.db.inTransaction) throw e;
+            return asError(e);
+          }
+        }),
+      )();
+    } catch (e) {
+      return group.map(() => asError(e));
+    }
   }
 
   /** A relayed exchange: the phone's side as commit() records it, and the upstream's side, in one transaction. */

@@ -16,13 +16,17 @@ function Changes({ changes }: { changes: ItemChangeView[] }) {
   if (changes.length === 0) return null;
   return (
     <ul className="changes" aria-label={t('changes', { count: changes.length })}>
-      {changes.map((c, i) => (
-        <li key={i} data-testid="change">
-          <span className="mono">{c.name}{c.index !== null ? `[${c.index}]` : ''}</span>:{' '}
-          {c.oldValue === null ? <em>{t('new')}</em> : <span className="old mono">{c.oldValue}</span>} →{' '}
-          {c.newValue === null ? <em>{t('gone')}</em> : <span className="mono">{c.newValue}</span>}
-        </li>
-      ))}
+      {changes.map((c, i) =>
+        c.firstRead !== undefined ? (
+          <li key={i} data-testid="change-first-read"><em>{t('firstRead', { count: c.firstRead })}</em></li>
+        ) : (
+          <li key={i} data-testid="change">
+            <span className="mono">{c.name}{c.index !== null ? `[${c.index}]` : ''}</span>:{' '}
+            {c.oldValue === null ? <em>{t('new')}</em> : <span className="old mono">{c.oldValue}</span>} →{' '}
+            {c.newValue === null ? <em>{t('gone')}</em> : <span className="mono">{c.newValue}</span>}
+          </li>
+        ),
+      )}
     </ul>
   );
 }

@@ -1,0 +1,97 @@
+/**
+ * Group commit (issue #14): the exchanges decided in one turn of the event loop are committed in one
+ * SQLite transaction (one fsync) at its end, and each answer is sent only once its exchange is
+ * durable, as with one transaction per exchange. Under a boot storm many requests arrive in the
+ * same turn; on a quiet line a batch is one exchange and waits for nothing.
+ *
+ * The engine decides from its memory and the store, and an exchange changes both only once it is
+ * committed. So two exchanges that read the same state (one phone's session or device) are never
+ * decided side by side: the second waits for the first's commit and is decided afresh after it.
+ */
+import type { Store } from '../store';
+import type { HandshakeFailure, RequestHandler, WpiRequest, WpiResponse } from '../net/wpi-listener';
+import type { WorkpointMessage } from '../wpi';
+import type { ExchangeHandler, PreparedExchange } from './exchange-handler';
+
+interface Waiter {
+  resolve: (response: WpiResponse) => void;
+  reject: (err: unknown) => void;
+}
+
+export class GroupCommit implements RequestHandler {
+  private batch: { prepared: PreparedExchange; waiter: Waiter }[] = [];
+  /** The keys (session, device) of the exchanges in `batch`. */
+  private readonly busy = new Set<string>();
+  /** Requests that named a busy key: decided again after the batch is committed. */
+  private deferred: { request: WpiRequest; waiter: Waiter }[] = [];
+  private scheduled: NodeJS.Immediate | null = null;
+  /** Largest batch so far (diagnostics, benchmarks). */
+  largestBatch = 0;
+
+  constructor(
+    private readonly handler: ExchangeHandler,
+    private readonly store: Store,
+  ) {}
+
+  exchange(request: WpiRequest): Promise<WpiResponse> {
+    return new Promise((resolve, reject) => this.take(request, { resolve, reject }));
+  }
+
+  /** Refusals by the listener (too large, too slow) are rare: committed at once. */
+  refused(request: WpiRequest, status: number, reason: string, message?: WorkpointMessage): WpiResponse {
+    return this.handler.refused(request, status, reason, message);
+  }
+
+  handshakeFailed(failure: HandshakeFailure): void {
+    this.handler.handshakeFailed(failure);
+  }
+
+  /** Commits what is waiting now (the service's stop, before the store closes). */
+  flush(): void {
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = null;
+    while (this.batch.length > 0 || this.deferred.length > 0) this.commitBatch();
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = null;
+  }
+
+  private take(request: WpiRequest, waiter: Waiter): void {
+    let prepared: PreparedExchange;
+    try {
+      prepared = this.handler.prepare(request);
+    } catch (err) {
+      waiter.reject(err);
+      return;
+    }
+    if (prepared.keys.some((k) => this.busy.has(k))) {
+      this.deferred.push({ request, waiter });
+    } else {
+      for (const k of prepared.keys) this.busy.add(k);
+      this.batch.push({ prepared, waiter });
+    }
+    this.scheduled ??= setImmediate(() => {
+      this.scheduled = null;
+      this.commitBatch();
+    });
+  }
+
+  private commitBatch(): void {
+    const batch = this.batch;
+    this.batch = [];
+    this.busy.clear();
+    this.largestBatch = Math.max(this.largestBatch, batch.length);
+    const results = batch.length > 0 ? this.store.commitGroup(batch.map((b) => b.prepared)) : [];
+    batch.forEach(({ prepared, waiter }, i) => {
+      const result = results[i]!;
+      if (result instanceof Error) return waiter.reject(result);
+      try {
+        waiter.resolve(this.handler.finish(prepared, result));
+      } catch (err) {
+        waiter.reject(err);
+      }
+    });
+    const deferred = this.deferred;
+    this.deferred = [];
+    for (const d of deferred) this.take(d.request, d.waiter);
+  }
+}

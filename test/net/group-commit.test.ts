@@ -1,0 +1,151 @@
+/**
+ * Group commit (issue #14, app/group-commit.ts): the exchanges of one event-loop turn share one
+ * transaction, each answer waits for its commit, one failing write costs only its own exchange,
+ * and two messages about the same phone are never decided side by side. First over the real
+ * handler and store in one process (so that the batch is certain), then over real sockets.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { ExchangeHandler } from '../../src/main/app/exchange-handler';
+import { GroupCommit } from '../../src/main/app/group-commit';
+import { Service } from '../../src/main/app/service';
+import type { WpiRequest } from '../../src/main/net/wpi-listener';
+import { Store } from '../../src/main/store';
+import { parseDLSMessage } from '../../src/main/wpi';
+import { post } from '../support/https-client';
+import { message, startUpItems } from '../support/messages';
+import { withRawDb } from '../support/raw-db';
+import { tempDirs } from '../support/tmp';
+
+const newDir = tempDirs();
+const macOf = (i: number) => `00:1A:E8:20:00:${i.toString(16).padStart(2, '0').toUpperCase()}`;
+const closers: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+function request(body: string, peer: string, cookie?: string): WpiRequest {
+  return {
+    started: Date.now(), listener: 'default', localPort: 18443, peerAddress: peer, peerPort: 40000, tlsProtocol: 'TLSv1.3', tlsCipher: 'X',
+    method: 'POST', path: '/DeploymentService/LoginService', headers: cookie ? [['Cookie', cookie]] : [], body: Buffer.from(body),
+  };
+}
+
+function inProcess() {
+  const dir = newDir();
+  const store = new Store(dir);
+  const handler = new ExchangeHandler(store);
+  const group = new GroupCommit(handler, store);
+  closers.push(() => store.close());
+  return { dir, store, handler, group };
+}
+
+const openInteractions = (dir: string, mac: string) =>
+  withRawDb(dir, (db) => (db.prepare(`SELECT count(*) AS n FROM interactions WHERE mac = ? AND ended IS NULL`).get(mac) as { n: number }).n);
+
+describe('group commit, in one process', () => {
+  it('commits the exchanges of one turn together and answers each only after the commit', async () => {
+    const { store, group } = inProcess();
+    const answers = Array.from({ length: 20 }, (_, i) => group.exchange(request(message({ reason: 'start-up', items: startUpItems(macOf(i)) }), `127.0.5.${i + 1}`)));
+    // Nothing is committed or answered within the turn that decided them.
+    expect(store.exchangeCount()).toBe(0);
+    let answered = 0;
+    for (const a of answers) void a.then(() => answered++);
+    await Promise.resolve();
+    expect(answered).toBe(0);
+    const responses = await Promise.all(answers);
+    expect(responses.map((r) => r.status)).toEqual(Array(20).fill(200));
+    expect(responses.every((r) => parseDLSMessage(r.body.toString()).action === 'ReadAllItems')).toBe(true);
+    expect(group.largestBatch).toBe(20);
+    expect(store.exchangeCount()).toBe(20);
+    expect(store.devices()).toHaveLength(20);
+  });
+
+  it('decides a second message of the same phone only after the first is committed', async () => {
+    const { dir, store, handler, group } = inProcess();
+    const mac = macOf(1);
+    // The same phone starts up from two connections in one turn (a confused or hostile client).
+    const [a, b] = await Promise.all([
+      group.exchange(request(message({ reason: 'start-up', items: startUpItems(mac) }), '127.0.5.1')),
+      group.exchange(request(message({ reason: 'start-up', items: startUpItems(mac) }), '127.0.5.2')),
+    ]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    // As without group commit: the second start-up abandoned the first interaction.
+    expect(openInteractions(dir, mac)).toBe(1);
+    expect(store.inspector.interactionsOf(mac, 10).map((i) => i.endReason)).toEqual([null, expect.stringMatching(/./)]);
+    expect(handler.inInteraction(mac)).toBe(true);
+    expect(group.largestBatch).toBe(1);
+  });
+
+  it('the same message sent twice in one turn (a replay) is refused the second time, as one at a time', async () => {
+    const { store, group } = inProcess();
+    const body = message({ reason: 'start-up', items: startUpItems(macOf(2)) });
+    const [first, second] = await Promise.all([group.exchange(request(body, '127.0.5.1')), group.exchange(request(body, '127.0.5.1'))]);
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(403);
+    expect(second.body.toString()).toMatch(/replay|nonce/i);
+    expect(store.exchangeCount()).toBe(2);
+  });
+
+  it('a write that fails costs only its own exchange: HTTP 500 for it, the others answered, its retry answered', async () => {
+    const { dir, store, handler, group } = inProcess();
+    const victim = macOf(3);
+    withRawDb(dir, (db) => db.exec(`CREATE TRIGGER fail_one BEFORE INSERT ON exchanges WHEN NEW.mac = '${victim}' BEGIN SELECT RAISE(ABORT, 'disk trouble'); END`));
+    const bodies = [macOf(4), victim, macOf(5)].map((mac) => message({ reason: 'start-up', items: startUpItems(mac) }));
+    const results = await Promise.allSettled(bodies.map((b, i) => group.exchange(request(b, `127.0.5.${i + 1}`))));
+    expect(group.largestBatch).toBe(3);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/disk trouble/);
+    // Nothing of the failed one is kept: no exchange, no device, no session.
+    expect(store.device(victim)).toBeUndefined();
+    expect(handler.inInteraction(victim)).toBe(false);
+    expect(store.devices().map((d) => d.mac).sort()).toEqual([macOf(4), macOf(5)]);
+    withRawDb(dir, (db) => db.exec(`DROP TRIGGER fail_one`));
+    const retry = await group.exchange(request(bodies[1]!, '127.0.5.2'));
+    expect(retry.status).toBe(200);
+    expect(handler.inInteraction(victim)).toBe(true);
+  });
+
+  it('when SQLite rolls back the whole transaction, none of its exchanges is answered or kept', async () => {
+    const { dir, store, handler, group } = inProcess();
+    const victim = macOf(6);
+    // RAISE(ROLLBACK) ends the whole transaction, as a full disk or an I/O error can.
+    withRawDb(dir, (db) => db.exec(`CREATE TRIGGER fail_all BEFORE INSERT ON exchanges WHEN NEW.mac = '${victim}' BEGIN SELECT RAISE(ROLLBACK, 'disk gone'); END`));
+    const macs = [macOf(7), victim, macOf(8)];
+    const results = await Promise.allSettled(macs.map((mac, i) => group.exchange(request(message({ reason: 'start-up', items: startUpItems(mac) }), `127.0.5.${i + 1}`))));
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(store.exchangeCount()).toBe(0);
+    expect(store.devices()).toEqual([]);
+    for (const mac of macs) expect(handler.inInteraction(mac)).toBe(false);
+  });
+});
+
+describe('group commit over real sockets', () => {
+  it('fifty phones at once: every exchange answered and stored, each phone in its own interaction', async () => {
+    const dataDir = newDir();
+    const service = new Service({ dataDir, host: '127.0.0.1', port: 0 });
+    closers.push(() => service.stop());
+    const { port } = await service.start();
+    const macs = Array.from({ length: 50 }, (_, i) => macOf(i + 16));
+    const answers = await Promise.all(macs.map((mac) => post(port, message({ reason: 'start-up', items: startUpItems(mac) }))));
+    expect(answers.map((a) => a.status)).toEqual(Array(50).fill(200));
+    // Each answer carries its own phone's session; the store has one open interaction per phone.
+    expect(new Set(answers.map((a) => String(a.headers['set-cookie']))).size).toBe(50);
+    for (const mac of macs) expect(openInteractions(dataDir, mac)).toBe(1);
+    expect(service.store.exchangeCount()).toBe(50);
+  });
+
+  it('stop commits what is decided before the store closes', async () => {
+    const dataDir = newDir();
+    const service = new Service({ dataDir, host: '127.0.0.1', port: 0 });
+    const { port } = await service.start();
+    const pending = Promise.all([macOf(80), macOf(81)].map((mac) => post(port, message({ reason: 'start-up', items: startUpItems(mac) })).catch((e: Error) => e)));
+    await new Promise((r) => setTimeout(r, 50));
+    await service.stop();
+    const outcomes = await pending;
+    const store = new Store(dataDir);
+    closers.push(() => store.close());
+    // What a phone was answered is stored; what was not answered may be missing, never the reverse.
+    const answered = outcomes.filter((o) => !(o instanceof Error) && o.status === 200).length;
+    expect(store.exchangeCount()).toBeGreaterThanOrEqual(answered);
+  });
+});

@@ -1,0 +1,115 @@
+/**
+ * The boot storm's write path (issue #14): items keyed by (mac, name, idx) in a WITHOUT ROWID
+ * table (migration 9), and a phone's first complete read kept in the item history as one row with
+ * its count instead of one row per item. Real databases, read back through a second connection.
+ */
+import BetterSqlite3 from 'better-sqlite3';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FIRST_READ, MIGRATIONS, migrate, Store, type Changes } from '../../src/main/store';
+import type { Item } from '../../src/main/wpi';
+import { exchangeRecord } from '../support/records';
+import { withRawDb } from '../support/raw-db';
+import { tempDirs } from '../support/tmp';
+
+const newDir = tempDirs();
+const MAC = '00:1A:E8:00:00:01';
+const OTHER = '00:1A:E8:00:00:02';
+
+const inventory = (n: number, changed: Record<string, string> = {}): Item[] =>
+  Array.from({ length: n }, (_, i) => {
+    const name = `item-${String(i).padStart(4, '0')}`;
+    return { name, ...(i % 3 === 0 ? { index: i % 7 } : {}), value: changed[name] ?? `value ${i}` };
+  });
+
+function commitRead(store: Store, mac: string, items: Item[], at: number, kind: 'replace' | 'merge' = 'replace') {
+  const changes: Changes = { device: { mac, lastAddress: '127.0.0.1' }, ...(kind === 'replace' ? { replaceItems: items } : { mergeItems: items }) };
+  return store.commit(exchangeRecord({ mac, started: at, ended: at }), changes, null);
+}
+
+const historyOf = (dir: string, mac: string) =>
+  withRawDb(dir, (db) => db.prepare(`SELECT name, idx, old_value, new_value FROM item_changes WHERE mac = ? ORDER BY id`).all(mac) as { name: string; idx: number | null; old_value: string | null; new_value: string | null }[]);
+
+describe('item history of a boot storm', () => {
+  it('writes a first complete read as one row with its count, and later reads item by item', () => {
+    const dir = newDir();
+    const store = new Store(dir);
+    // start-up names two items first; the complete read brings 600, one of start-up's with a new value.
+    commitRead(store, MAC, [{ name: 'item-0001', value: 'from start-up' }, { name: 'e164', value: '100' }], 1000, 'merge');
+    expect(historyOf(dir, MAC)).toHaveLength(2);
+    commitRead(store, MAC, inventory(600), 2000);
+    const afterFirst = historyOf(dir, MAC).slice(2);
+    expect(afterFirst).toEqual([
+      { name: FIRST_READ, idx: null, old_value: null, new_value: '599' },
+      { name: 'item-0001', idx: null, old_value: 'from start-up', new_value: 'value 1' },
+      { name: 'e164', idx: null, old_value: '100', new_value: null },
+    ]);
+    expect(store.items(MAC)).toHaveLength(600);
+
+    // The second complete read lists what changed, and an item new to it, one by one.
+    commitRead(store, MAC, [...inventory(600, { 'item-0005': 'changed' }), { name: 'added-later', value: 'x' }], 3000);
+    expect(historyOf(dir, MAC).slice(5)).toEqual([
+      { name: 'item-0005', idx: null, old_value: 'value 5', new_value: 'changed' },
+      { name: 'added-later', idx: null, old_value: null, new_value: 'x' },
+    ]);
+    // Another phone's first read is its own.
+    commitRead(store, OTHER, inventory(10), 4000);
+    expect(historyOf(dir, OTHER)).toEqual([{ name: FIRST_READ, idx: null, old_value: null, new_value: '10' }]);
+    store.close();
+  });
+
+  it('a first read that brings nothing new writes no count row', () => {
+    const dir = newDir();
+    const store = new Store(dir);
+    commitRead(store, MAC, [{ name: 'a', value: '1' }], 1000, 'merge');
+    commitRead(store, MAC, [{ name: 'a', value: '1' }], 2000);
+    expect(historyOf(dir, MAC)).toEqual([{ name: 'a', idx: null, old_value: null, new_value: '1' }]);
+    store.close();
+  });
+});
+
+describe('items keyed in their own table (migration 9)', () => {
+  it('stores no index and index 0 apart, and a phone repeating an item keeps the last value', () => {
+    const dir = newDir();
+    const store = new Store(dir);
+    commitRead(store, MAC, [{ name: 'k', value: 'none' }, { name: 'k', index: 0, value: 'zero' }, { name: 'k', index: 0, value: 'zero again' }, { name: 'k', index: 2, value: 'two' }], 1000);
+    expect(store.items(MAC).map((i) => [i.name, i.index, i.value])).toEqual([['k', null, 'none'], ['k', 0, 'zero again'], ['k', 2, 'two']]);
+    // A complete read without index 2 removes it, and only it.
+    commitRead(store, MAC, [{ name: 'k', value: 'none' }, { name: 'k', index: 0, value: 'zero again' }], 2000);
+    expect(store.items(MAC).map((i) => [i.index, i.value, i.updated])).toEqual([[null, 'none', 1000], [0, 'zero again', 1000]]);
+    withRawDb(dir, (db) => {
+      expect((db.prepare(`SELECT sql FROM sqlite_master WHERE name = 'items'`).get() as { sql: string }).sql).toMatch(/WITHOUT ROWID/);
+      expect(db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE type = 'index' AND tbl_name = 'items'`).get()).toEqual({ n: 0 });
+    });
+    store.close();
+  });
+
+  it('migrates a version-8 database: every item kept, devices with items count as read, no free pages left', () => {
+    const dir = newDir();
+    const db = new BetterSqlite3(join(dir, 'localdls.sqlite'));
+    db.pragma('auto_vacuum = INCREMENTAL');
+    db.pragma('journal_mode = WAL');
+    for (const sql of MIGRATIONS.slice(0, 8)) db.exec(sql);
+    db.pragma('user_version = 8');
+    const device = db.prepare(`INSERT INTO devices (mac, first_contact, last_contact) VALUES (?, 1, ?)`);
+    device.run(MAC, 500);
+    device.run(OTHER, 600);
+    const item = db.prepare(`INSERT INTO items (mac, name, idx, value, status, updated) VALUES (?, ?, ?, ?, ?, ?)`);
+    for (let i = 0; i < 300; i++) item.run(MAC, `n${i}`, i % 2 ? null : i, `v${i}`, i === 7 ? 'failed' : null, 100 + i);
+    db.close();
+
+    expect(migrate(new BetterSqlite3(join(dir, 'localdls.sqlite')))).toBe(MIGRATIONS.length);
+    const store = new Store(dir);
+    const items = store.items(MAC);
+    expect(items).toHaveLength(300);
+    expect(items.find((i) => i.name === 'n7')).toEqual({ name: 'n7', index: null, value: 'v7', status: 'failed', updated: 107 });
+    expect(items.find((i) => i.name === 'n0')).toMatchObject({ index: 0, value: 'v0' });
+    // MAC had items before: its next complete read is listed item by item. OTHER had none.
+    commitRead(store, MAC, [{ name: 'n0', index: 0, value: 'new' }], 2000);
+    expect(historyOf(dir, MAC).some((c) => c.name === FIRST_READ)).toBe(false);
+    commitRead(store, OTHER, inventory(5), 2000);
+    expect(historyOf(dir, OTHER)).toEqual([{ name: FIRST_READ, idx: null, old_value: null, new_value: '5' }]);
+    store.close();
+    withRawDb(dir, (raw) => expect(raw.pragma('freelist_count', { simple: true })).toBe(0));
+  });
+});
