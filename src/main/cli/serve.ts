@@ -139,7 +139,16 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     await service.stop();
     throw e;
   }
-  service.onExchange((x) => out(JSON.stringify(exchangeLine(x))));
+  // One write per event-loop turn, not per exchange: under a boot storm the writes to a pipe
+  // (synchronous in Node) cost about as much as parsing the messages. Lines stay in order.
+  let lines: string[] = [];
+  const printLines = () => {
+    if (lines.length > 0) out(lines.join('\n'));
+    lines = [];
+  };
+  service.onExchange((x) => {
+    if (lines.push(JSON.stringify(exchangeLine(x))) === 1) setImmediate(printLines);
+  });
   const tlsFrom = tlsSources(service, { default: tls, secure: secureTls }, listening.securePort !== undefined);
   out(JSON.stringify({ event: 'listening', ...listening, dataDir: dataDirOf(v['data-dir']), tlsFrom: tlsFrom.sources, ...(webUi ? { ui: webUi.url } : {}) }));
   for (const message of tlsFrom.notices) io.err(JSON.stringify({ event: 'notice', message }));
@@ -151,6 +160,7 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
   });
   await webUi?.close();
   await service.stop();
+  printLines();
   out(JSON.stringify({ event: 'stopped' }));
   return 0;
 }
