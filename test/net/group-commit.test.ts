@@ -64,10 +64,18 @@ describe('group commit, in one process', () => {
     const { dir, store, handler, group } = inProcess();
     const mac = macOf(1);
     // The same phone starts up from two connections in one turn (a confused or hostile client).
-    const [a, b] = await Promise.all([
+    const both = [
       group.exchange(request(message({ reason: 'start-up', items: startUpItems(mac) }), '127.0.5.1')),
       group.exchange(request(message({ reason: 'start-up', items: startUpItems(mac) }), '127.0.5.2')),
-    ]);
+    ];
+    let settled = 0;
+    for (const p of both) void p.then(() => settled++);
+    // The second is decided and committed in the same turn as the first, not left for a later one
+    // (where a timer such as the session sweep could run between its decision and its commit).
+    await new Promise((r) => setImmediate(r));
+    await Promise.resolve();
+    expect(settled).toBe(2);
+    const [a, b] = await Promise.all(both);
     expect([a.status, b.status]).toEqual([200, 200]);
     // As without group commit: the second start-up abandoned the first interaction.
     expect(openInteractions(dir, mac)).toBe(1);

@@ -25,6 +25,7 @@ export class GroupCommit implements RequestHandler {
   /** Requests that named a busy key: decided again after the batch is committed. */
   private deferred: { request: WpiRequest; waiter: Waiter }[] = [];
   private scheduled: NodeJS.Immediate | null = null;
+  private committing = false;
   /** Largest batch so far (diagnostics, benchmarks). */
   largestBatch = 0;
 
@@ -50,9 +51,7 @@ export class GroupCommit implements RequestHandler {
   flush(): void {
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = null;
-    while (this.batch.length > 0 || this.deferred.length > 0) this.commitBatch();
-    if (this.scheduled) clearImmediate(this.scheduled);
-    this.scheduled = null;
+    this.commitBatches();
   }
 
   private take(request: WpiRequest, waiter: Waiter): void {
@@ -69,29 +68,43 @@ export class GroupCommit implements RequestHandler {
       for (const k of prepared.keys) this.busy.add(k);
       this.batch.push({ prepared, waiter });
     }
-    this.scheduled ??= setImmediate(() => {
-      this.scheduled = null;
-      this.commitBatch();
-    });
+    if (!this.committing) {
+      this.scheduled ??= setImmediate(() => {
+        this.scheduled = null;
+        this.commitBatches();
+      });
+    }
   }
 
-  private commitBatch(): void {
-    const batch = this.batch;
-    this.batch = [];
-    this.busy.clear();
-    this.largestBatch = Math.max(this.largestBatch, batch.length);
-    const results = batch.length > 0 ? this.store.commitGroup(batch.map((b) => b.prepared)) : [];
-    batch.forEach(({ prepared, waiter }, i) => {
-      const result = results[i]!;
-      if (result instanceof Error) return waiter.reject(result);
-      try {
-        waiter.resolve(this.handler.finish(prepared, result));
-      } catch (err) {
-        waiter.reject(err);
+  /**
+   * Commits the batch, then decides the deferred requests and commits them too, until none is
+   * left: a request is never left decided but uncommitted across a turn of the event loop (a
+   * timer, such as the session sweep, could otherwise change what it was decided from).
+   */
+  private commitBatches(): void {
+    this.committing = true;
+    try {
+      while (this.batch.length > 0) {
+        const batch = this.batch;
+        this.batch = [];
+        this.busy.clear();
+        this.largestBatch = Math.max(this.largestBatch, batch.length);
+        const results = this.store.commitGroup(batch.map((b) => b.prepared));
+        batch.forEach(({ prepared, waiter }, i) => {
+          const result = results[i]!;
+          if (result instanceof Error) return waiter.reject(result);
+          try {
+            waiter.resolve(this.handler.finish(prepared, result));
+          } catch (err) {
+            waiter.reject(err);
+          }
+        });
+        const deferred = this.deferred;
+        this.deferred = [];
+        for (const d of deferred) this.take(d.request, d.waiter);
       }
-    });
-    const deferred = this.deferred;
-    this.deferred = [];
-    for (const d of deferred) this.take(d.request, d.waiter);
+    } finally {
+      this.committing = false;
+    }
   }
 }
