@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExchangeHandler } from '../../src/main/app/exchange-handler';
-import { GroupCommit } from '../../src/main/app/group-commit';
+import { GroupCommit, MAX_BATCH } from '../../src/main/app/group-commit';
 import { Service } from '../../src/main/app/service';
 import type { WpiRequest } from '../../src/main/net/wpi-listener';
 import { Store } from '../../src/main/store';
@@ -58,6 +58,16 @@ describe('group commit, in one process', () => {
     expect(group.largestBatch).toBe(20);
     expect(store.exchangeCount()).toBe(20);
     expect(store.devices()).toHaveLength(20);
+  });
+
+  it('commits at once when a batch is full, so a storm never holds more than MAX_BATCH decided exchanges', async () => {
+    const { store, group } = inProcess();
+    const n = MAX_BATCH + 8;
+    const answers = Array.from({ length: n }, (_, i) => group.exchange(request(message({ reason: 'start-up', items: startUpItems(macOf(100 + i)) }), `127.0.6.${i + 1}`)));
+    expect(store.exchangeCount()).toBe(MAX_BATCH);
+    expect((await Promise.all(answers)).every((r) => r.status === 200)).toBe(true);
+    expect(group.largestBatch).toBe(MAX_BATCH);
+    expect(store.exchangeCount()).toBe(n);
   });
 
   it('decides a second message of the same phone only after the first is committed', async () => {
