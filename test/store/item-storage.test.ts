@@ -77,6 +77,9 @@ describe('items keyed in their own table (migration 9)', () => {
     // A complete read without index 2 removes it, and only it.
     commitRead(store, MAC, [{ name: 'k', value: 'none' }, { name: 'k', index: 0, value: 'zero again' }], 2000);
     expect(store.items(MAC).map((i) => [i.index, i.value, i.updated])).toEqual([[null, 'none', 1000], [0, 'zero again', 1000]]);
+    // Only what changed is written: a new status on the same value is, the rest keeps its time.
+    commitRead(store, MAC, [{ name: 'k', value: 'none', status: 'read only' }, { name: 'k', index: 0, value: 'zero again' }], 3000);
+    expect(store.items(MAC).map((i) => [i.index, i.status, i.updated])).toEqual([[null, 'read only', 3000], [0, null, 1000]]);
     withRawDb(dir, (db) => {
       expect((db.prepare(`SELECT sql FROM sqlite_master WHERE name = 'items'`).get() as { sql: string }).sql).toMatch(/WITHOUT ROWID/);
       expect(db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE type = 'index' AND tbl_name = 'items'`).get()).toEqual({ n: 0 });

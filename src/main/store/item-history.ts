@@ -20,6 +20,20 @@ export interface ItemChangeRow {
   newValue: string | null;
 }
 
+interface Current {
+  name: string;
+  index: number | null;
+  value: string;
+  status: string | null;
+}
+
+/** What one commit writes to a device's items, and the history rows it adds (ItemHistory.plan). */
+export interface ItemPlan {
+  write: Current[];
+  remove: Pick<Current, 'name' | 'index'>[];
+  history: ItemChangeRow[];
+}
+
 export interface StoredItemChange extends ItemChangeRow {
   id: number;
   mac: string;
@@ -41,36 +55,41 @@ export class ItemHistory {
   private get st(): Record<'current' | 'insert' | 'forMac', Statement> {
     const db = this.db;
     return (this.prepared ??= {
-      current: db.prepare(`SELECT name, nullif(idx, -1) AS idx, value FROM items WHERE mac = ?`),
+      current: db.prepare(`SELECT name, nullif(idx, -1) AS idx, value, status FROM items WHERE mac = ?`),
       insert: db.prepare(`INSERT INTO item_changes (mac, exchange_id, at, name, idx, old_value, new_value) VALUES (@mac, @exchangeId, @at, @name, @idx, @oldValue, @newValue)`),
       forMac: db.prepare(`SELECT id, mac, exchange_id, at, name, idx, old_value, new_value FROM item_changes WHERE mac = ? ORDER BY id DESC LIMIT ?`),
     });
   }
 
   /**
-   * What writing `replace` (a complete set) and then `merge` would change, compared with the items
-   * stored now. Call before the items are written.
+   * What writing `replace` (a complete set) and then `merge` changes, against the items stored
+   * now: the rows to write (new, or value or status changed; a name and index named twice counts
+   * once, the last one), the rows to delete (a complete set without them), and the history rows.
+   * Call before the items are written. Unchanged items are not written, so they keep their time.
    */
-  diff(mac: string, replace: readonly Item[] | undefined, merge: readonly Item[] | undefined, firstRead = false): ItemChangeRow[] {
-    if (!replace && !merge) return [];
-    const before = new Map<string, { name: string; index: number | null; value: string }>();
-    for (const r of this.st.current.all(mac) as { name: string; idx: number | null; value: string }[]) before.set(key(r.name, r.idx), { name: r.name, index: r.idx, value: r.value });
-    const after = new Map(before);
-    if (replace) {
-      after.clear();
-      for (const i of replace) after.set(key(i.name, i.index), { name: i.name, index: i.index ?? null, value: i.value });
+  plan(mac: string, replace: readonly Item[] | undefined, merge: readonly Item[] | undefined, firstRead = false): ItemPlan {
+    const plan: ItemPlan = { write: [], remove: [], history: [] };
+    if (!replace && !merge) return plan;
+    const before = new Map<string, Current>();
+    for (const r of this.st.current.all(mac) as { name: string; idx: number | null; value: string; status: string | null }[]) {
+      before.set(key(r.name, r.idx), { name: r.name, index: r.idx, value: r.value, status: r.status });
     }
-    for (const i of merge ?? []) after.set(key(i.name, i.index), { name: i.name, index: i.index ?? null, value: i.value });
-    const changes: ItemChangeRow[] = [];
+    const after = new Map(replace ? [] : before);
+    for (const i of [...(replace ?? []), ...(merge ?? [])]) after.set(key(i.name, i.index), { name: i.name, index: i.index ?? null, value: i.value, status: i.status ?? null });
     let added = 0;
     for (const [k, now] of after) {
       const was = before.get(k);
+      if (was?.value !== now.value || was.status !== now.status) plan.write.push(now);
       if (firstRead && was === undefined) added++;
-      else if (was?.value !== now.value) changes.push({ name: now.name, index: now.index, oldValue: was?.value ?? null, newValue: now.value });
+      else if (was?.value !== now.value) plan.history.push({ name: now.name, index: now.index, oldValue: was?.value ?? null, newValue: now.value });
     }
-    if (added > 0) changes.unshift({ name: FIRST_READ, index: null, oldValue: null, newValue: String(added) });
-    for (const [k, was] of before) if (!after.has(k)) changes.push({ name: was.name, index: was.index, oldValue: was.value, newValue: null });
-    return changes;
+    if (added > 0) plan.history.unshift({ name: FIRST_READ, index: null, oldValue: null, newValue: String(added) });
+    for (const [k, was] of before) {
+      if (after.has(k)) continue;
+      plan.remove.push(was);
+      plan.history.push({ name: was.name, index: was.index, oldValue: was.value, newValue: null });
+    }
+    return plan;
   }
 
   record(mac: string, changes: readonly ItemChangeRow[], exchangeId: number | null, at: number): void {

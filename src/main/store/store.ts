@@ -20,7 +20,7 @@ import { importRevocationFile, RevocationTable, type Revocation } from './revoca
 import { RelayRows } from './relay-rows';
 import type { UpstreamView } from '../../shared/api';
 import { InspectorQueries } from './inspector-queries';
-import { ItemHistory } from './item-history';
+import { ItemHistory, type ItemPlan } from './item-history';
 import { RolloutRows } from './rollout-rows';
 
 export interface StoreOptions {
@@ -221,17 +221,13 @@ export class Store {
       getSetting: p(`SELECT value FROM settings WHERE name = ?`),
       setSetting: p(`INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`),
       setState: p(`UPDATE devices SET state = @state WHERE mac = @mac`),
-      // Items are written as a diff, one statement per batch: an item whose value and status are
-      // unchanged is not written (its `updated` stays when it last changed). Each batch is a JSON
-      // array of [name, index, value, status].
-      // idx -1 stands for "no index" in the key (migration 9).
+      // Items are written as a diff (ItemHistory.plan): only new or changed rows, one statement
+      // per batch, each a JSON array of [name, index, value, status]; idx -1 stands for "no index"
+      // (migration 9). What a complete read no longer holds is deleted row by row (a few at most).
       upsertItems: p(`INSERT INTO items (mac, name, idx, value, status, updated)
           SELECT @mac, j.value ->> 0, ifnull(j.value ->> 1, -1), j.value ->> 2, j.value ->> 3, @at FROM json_each(@items) AS j WHERE true
-        ON CONFLICT (mac, name, idx) DO UPDATE SET value = excluded.value, status = excluded.status, updated = excluded.updated
-          WHERE value IS NOT excluded.value OR status IS NOT excluded.status`),
-      // ReadAllItems: what the phone no longer reports goes. char(31) cannot occur in an XML name.
-      deleteItemsNotIn: p(`DELETE FROM items WHERE mac = @mac AND (name || char(31) || idx)
-        NOT IN (SELECT (j.value ->> 0) || char(31) || ifnull(j.value ->> 1, -1) FROM json_each(@items) AS j)`),
+        ON CONFLICT (mac, name, idx) DO UPDATE SET value = excluded.value, status = excluded.status, updated = excluded.updated`),
+      deleteItem: p(`DELETE FROM items WHERE mac = @mac AND name = @name AND idx = ifnull(@idx, -1)`),
       inventoried: p(`SELECT inventoried IS NOT NULL AS done FROM devices WHERE mac = ?`),
       setInventoried: p(`UPDATE devices SET inventoried = @at WHERE mac = @mac AND inventoried IS NULL`),
       openInteraction: p(`INSERT INTO interactions (mac, peer, listener, reason, started) VALUES (@mac, @peer, @listener, @reason, @at)`),
@@ -273,9 +269,8 @@ export class Store {
       // The phone's first complete read is one history row, not hundreds (store/item-history.ts).
       const firstRead = mac !== null && changes.replaceItems !== undefined && !(this.st.inventoried!.get(mac) as { done: number } | undefined)?.done;
       if (firstRead) this.st.setInventoried!.run({ mac, at });
-      const itemChanges = mac ? this.itemHistory.diff(mac, changes.replaceItems, changes.mergeItems, firstRead) : [];
-      if (mac && changes.replaceItems) this.writeItems(mac, changes.replaceItems, at, true);
-      if (mac && changes.mergeItems) this.writeItems(mac, changes.mergeItems, at, false);
+      const items = mac ? this.itemHistory.plan(mac, changes.replaceItems, changes.mergeItems, firstRead) : null;
+      if (mac && items) this.writeItems(mac, items, at);
       if (mac && changes.state) this.st.setState!.run({ mac, state: changes.state });
       if (mac && record.tlsProtocol) this.st.setTls!.run({ mac, protocol: record.tlsProtocol });
       if (mac && changes.assignProfile) this.jobs.assignProfile(mac, changes.assignProfile);
@@ -310,7 +305,7 @@ export class Store {
           responseBody: Buffer.from(record.responseBody),
         }).lastInsertRowid,
       );
-      if (mac && itemChanges.length) this.itemHistory.record(mac, itemChanges, exchangeId, at);
+      if (mac && items?.history.length) this.itemHistory.record(mac, items.history, exchangeId, at);
       if (interaction !== null && changes.endInteraction) {
         this.st.endInteraction!.run({ id: interaction, at, why: changes.endInteraction, mac: mac ?? null });
       }
@@ -352,15 +347,9 @@ export class Store {
     })();
   }
 
-  /** Upserts what changed; with `replace`, also deletes what the set no longer holds. Later duplicates win. */
-  private writeItems(mac: string, items: readonly Item[], at: number, replace: boolean): void {
-    // One row per name and index, the last one named: an item named twice is written once, so an
-    // item that ends as it was keeps its time.
-    const rows = new Map<string, unknown[]>();
-    for (const i of items) rows.set(`${i.name}\u001f${i.index ?? ''}`, [i.name, i.index ?? null, i.value, i.status ?? null]);
-    const json = JSON.stringify([...rows.values()]);
-    if (replace) this.st.deleteItemsNotIn!.run({ mac, items: json });
-    if (items.length > 0) this.st.upsertItems!.run({ mac, items: json, at });
+  private writeItems(mac: string, plan: ItemPlan, at: number): void {
+    for (const r of plan.remove) this.st.deleteItem!.run({ mac, name: r.name, idx: r.index });
+    if (plan.write.length > 0) this.st.upsertItems!.run({ mac, items: JSON.stringify(plan.write.map((r) => [r.name, r.index, r.value, r.status])), at });
   }
 
   /**
