@@ -25,6 +25,7 @@ import { href, useRoute } from './lib/route';
 import { useNavCounts } from './lib/use-nav-counts';
 import { SetupView } from './status/SetupView';
 import { StatusBar } from './status/StatusBar';
+import { StatusContext } from './status/StatusContext';
 import { useStatus } from './status/use-status';
 import { TrafficFeed } from './traffic/traffic-feed';
 import { TrafficView } from './traffic/TrafficView';
@@ -106,6 +107,7 @@ export function App({ api, onConnection }: AppProps) {
   const connected = connection.state === 'open';
   return (
     <ApiContext.Provider value={api}>
+      <StatusContext.Provider value={status.value}>
       <ToastProvider>
       <div className="app">
         <header className="topbar">
@@ -158,6 +160,7 @@ export function App({ api, onConnection }: AppProps) {
         {help ? <ShortcutHelp onClose={() => setHelp(false)} /> : null}
       </div>
       </ToastProvider>
+      </StatusContext.Provider>
     </ApiContext.Provider>
   );
 }

@@ -52,7 +52,7 @@ export function ItemsDialog({ mode, macs, onClose }: { mode: 'write' | 'read'; m
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const used = usedRows(rows);
-  const problems = rows.map(rowProblem).filter(Boolean);
+  const problems = rows.map((r) => rowProblem(r, mode === 'write')).filter(Boolean);
   const write = mode === 'write';
   const submit = () => {
     const items = used.map((r) => ({ name: r.name.trim(), ...(r.index.trim() ? { index: Number(r.index.trim()) } : {}), ...(write ? { value: r.value } : {}) }));

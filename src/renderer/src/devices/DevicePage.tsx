@@ -12,6 +12,7 @@ import { clockTime, dateTime } from '../lib/format';
 import { href, timelineHref } from '../lib/route';
 import { rowClass } from '../traffic/ExchangeList';
 import { DeviceStateBadges, ModeBadge, TlsBadge } from './DevicesView';
+import { errorText } from '../lib/api-error';
 
 export function DevicePage({ mac }: { mac: string }) {
   const { t } = useTranslation('devices');
@@ -24,7 +25,7 @@ export function DevicePage({ mac }: { mac: string }) {
     const load = () =>
       api.getDevice(mac).then(
         (d) => live && (setDetail(d), setError(null)),
-        (e: unknown) => live && setError(e instanceof Error ? e.message : String(e)),
+        (e: unknown) => live && setError(errorText(e)),
       );
     void load();
     // Reload when this device changes (a new interaction, new items).

@@ -13,6 +13,7 @@ import { useApi } from '../api/ApiContext';
 import { deviceStates, waitingJobs, waitingTitle } from '../lib/device-state';
 import { ago, dateTime } from '../lib/format';
 import { deviceHref, href } from '../lib/route';
+import { errorText } from '../lib/api-error';
 
 export function TlsBadge({ protocol }: { protocol: string | null }) {
   const { t } = useTranslation('devices');
@@ -58,7 +59,7 @@ export function useDevices(): { devices: Map<string, DeviceView>; error: string 
     );
     api.listDevices().then(
       (list) => live && setDevices((m) => new Map([...list.map((d) => [d.mac, d] as const), ...m])),
-      (e: unknown) => live && setError(e instanceof Error ? e.message : String(e)),
+      (e: unknown) => live && setError(errorText(e)),
     );
     return () => {
       live = false;

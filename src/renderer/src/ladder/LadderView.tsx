@@ -13,6 +13,7 @@ import { useApi } from '../api/ApiContext';
 import { clockTime, dateTime, duration } from '../lib/format';
 import { deviceHref, href, interactionHref, timelineHref } from '../lib/route';
 import './inspector.css';
+import { errorText } from '../lib/api-error';
 
 /** Refused, failed or busy: drawn red. */
 export function isErrorExchange(x: ExchangeSummary): boolean {
@@ -71,7 +72,7 @@ export function LadderView({ id }: { id: number }) {
     const load = () =>
       api.getInteraction(id).then(
         (l) => live && (setLadder(l), setError(null)),
-        (e: unknown) => live && setError(e instanceof Error ? e.message : String(e)),
+        (e: unknown) => live && setError(errorText(e)),
       );
     void load();
     const off = api.onExchanges((batch) => {

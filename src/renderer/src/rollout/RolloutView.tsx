@@ -10,6 +10,7 @@ import { useApi } from '../api/ApiContext';
 import { dateTime } from '../lib/format';
 import { deviceHref, interactionHref, rolloutHref, type Route } from '../lib/route';
 import '../ladder/inspector.css';
+import { errorText } from '../lib/api-error';
 
 function Bar({ r }: { r: RolloutSummary }) {
   const { t } = useTranslation('rollout');
@@ -55,7 +56,7 @@ function RolloutDetail({ id, onNote }: { id: string; onNote: (note: string) => v
   const load = useCallback(() => {
     api.getRollout(id).then(
       (r) => (setRollout(r), setError(null)),
-      (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
+      (e: unknown) => setError(errorText(e)),
     );
   }, [api, id]);
   useEffect(load, [load]);
@@ -69,7 +70,7 @@ function RolloutDetail({ id, onNote }: { id: string; onNote: (note: string) => v
       onNote(`${r.retried ? t('retried', { count: r.retried }) : t('nothingToRetry')}${skipped ? ` ${skipped}` : ''}`);
       if (r.rolloutId) window.location.hash = rolloutHref(r.rolloutId);
     } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
+      setError(errorText(e));
     } finally {
       setBusy(false);
     }
@@ -122,7 +123,7 @@ export function RolloutView({ route }: { route: Route }) {
   const load = useCallback(() => {
     api.listRollouts().then(
       (l) => (setList(l), setError(null)),
-      (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
+      (e: unknown) => setError(errorText(e)),
     );
   }, [api]);
   useEffect(load, [load]);

@@ -37,6 +37,9 @@ export function StatusBar({ status, error, connected = true }: StatusBarProps) {
       })}
       {status ? (
         <>
+          {status.tlsKeyLog ? (
+            <span className="sb-item sb-warn" data-testid="status-keylog" title={t('bar.keyLogTitle', { path: status.tlsKeyLog.path })}>{t('bar.keyLog')}</span>
+          ) : null}
           <span className="sb-item muted" data-testid="status-counts">
             {t('bar.counts', { devices: count(status.deviceCount), exchanges: count(status.exchangeCount) })}
           </span>

@@ -10,6 +10,7 @@ import { useApi } from '../api/ApiContext';
 import { dateTime, duration } from '../lib/format';
 import { deviceHref, href, interactionHref } from '../lib/route';
 import '../ladder/inspector.css';
+import { errorText } from '../lib/api-error';
 
 function Changes({ changes }: { changes: ItemChangeView[] }) {
   const { t } = useTranslation('timeline');
@@ -89,7 +90,7 @@ export function TimelineView({ mac }: { mac: string }) {
     const load = () =>
       api.getDeviceTimeline(mac).then(
         (d) => live && (setTimeline(d), setError(null)),
-        (e: unknown) => live && setError(e instanceof Error ? e.message : String(e)),
+        (e: unknown) => live && setError(errorText(e)),
       );
     void load();
     const later = () => {

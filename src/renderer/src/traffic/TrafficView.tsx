@@ -11,6 +11,7 @@ import { ExchangeList } from './ExchangeList';
 import { FilterBar } from './FilterBar';
 import { SavedFilters } from './SavedFilters';
 import { isUnfiltered, type TrafficFeed } from './traffic-feed';
+import { errorText } from '../lib/api-error';
 
 export function TrafficView({ feed, route }: { feed: TrafficFeed; route: Route }) {
   const { t } = useTranslation('traffic');
@@ -66,7 +67,7 @@ export function TrafficView({ feed, route }: { feed: TrafficFeed; route: Route }
       downloadText(file.filename, file.mimeType, file.content);
       setNotice(t('view.exported', { count: file.count, filename: file.filename }));
     } catch (e) {
-      setNotice(t('view.exportFailed', { error: e instanceof Error ? e.message : String(e) }));
+      setNotice(t('view.exportFailed', { error: errorText(e) }));
     }
   };
 
