@@ -4,8 +4,6 @@
  * renderer translates known keys and falls back to the message for unknown ones, and every key
  * the service sends has an English and a German text.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError, fromWireError, toWireError } from '../../src/shared/api';
 import { CATALOGUE } from '../../src/shared/catalogue';
@@ -68,18 +66,12 @@ describe('errorText', () => {
 });
 
 describe('every text the service sends', () => {
-  /** The keys written in the service's sources: `key: 'name'`. */
-  function sourceKeys(dir: string): string[] {
-    return readdirSync(dir).flatMap((f) => {
-      const path = join(dir, f);
-      if (statSync(path).isDirectory()) return sourceKeys(path);
-      if (!f.endsWith('.ts')) return [];
-      return [...readFileSync(path, 'utf8').matchAll(/\[\{ key: '(\w+)', params:/g)].map((m) => m[1]!);
-    });
-  }
+  /** The service's sources, as text: the keys written there as `[{ key: 'name', params:`. */
+  const SOURCES = import.meta.glob<string>(['../../src/main/**/*.ts', '../../src/shared/**/*.ts'], { query: '?raw', import: 'default', eager: true });
 
   it('has an English and a German translation', () => {
-    const keys = new Set([...sourceKeys('src/main'), ...sourceKeys('src/shared')]);
+    const keys = new Set(Object.values(SOURCES).flatMap((text) => [...text.matchAll(/\[\{ key: '(\w+)', params:/g)].map((m) => m[1]!)));
+    expect(keys).toContain('bootstrapUnderWay');
     for (const entry of CATALOGUE) {
       for (const probe of [{ name: entry.name, value: '' }, { name: entry.name, index: 1, value: '' }]) {
         const p = writeItemProblem(probe);

@@ -8,6 +8,7 @@ import { useTranslation } from 'react-i18next';
 import type { LocalDlsApi, Unsubscribe } from '../../shared/api';
 import { ApiContext } from './api/ApiContext';
 import { NO_TOKEN } from './api/connect';
+import { NOT_REACHABLE } from './api/ws-client';
 import type { ConnectionState } from './api/ws-client';
 import { ShortcutHelp, useShortcuts } from './app/Shortcuts';
 import { THEMES, useTheme, type Theme } from './app/theme';
@@ -142,7 +143,7 @@ export function App({ api, onConnection }: AppProps) {
         {connection.state === 'refused' ? (
           <div className="note note-error refused" role="alert" data-testid="connection-refused">
             <strong>{t('connection.refusedTitle')}</strong>
-            <p>{connection.detail === NO_TOKEN ? t('connection.noToken') : connection.detail}</p>
+            <p>{connection.detail === NO_TOKEN ? t('connection.noToken') : connection.detail === NOT_REACHABLE ? t('connection.notReachable') : connection.detail}</p>
           </div>
         ) : null}
         <main className="view" key={route.view === 'traffic' ? 'traffic' : reloads}>

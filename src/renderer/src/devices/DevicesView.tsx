@@ -104,8 +104,7 @@ export function DevicesView() {
         <span className="muted" data-testid="device-count">
           {q ? t('list.countOf', { shown: list.length, count: devices.size }) : t('list.count', { count: devices.size })}{busy ? ` · ${t('list.busy', { count: busy })}` : ''}
         </span>
-        <button type="button" className="btn btn-small" onClick={() => downloadText(`localdls-devices-${new Date().toISOString().slice(0, 10)}.csv`, 'text/csv', devicesCsv(list))}>Export CSV</button>
-        <a className="h-link" href={href('jobs')}>Jobs →</a>
+        <button type="button" className="btn btn-small" onClick={() => downloadText(`localdls-devices-${new Date().toISOString().slice(0, 10)}.csv`, 'text/csv', devicesCsv(list))}>{t('list.exportCsv')}</button>
         <a className="h-link" href={href('jobs')}>{t('list.jobsLink')}</a>
       </div>
       <div className="selection-bar">

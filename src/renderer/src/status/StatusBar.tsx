@@ -30,8 +30,8 @@ export function StatusBar({ status, error, connected = true }: StatusBarProps) {
           <span key={`${l.kind}-${l.port}`} className="sb-item" title={l.error ?? undefined}>
             <span className={`dot dot-${dot}`} data-testid={`dot-${l.kind}`} aria-hidden />
             {listenerLabel(l, t)} <span className="mono">{l.host}:{l.port}</span>
-            <span className="muted"> · TLS {l.tlsProfile}</span>
-            {l.state !== 'listening' ? <span className="sb-error"> · {l.state}{l.error ? `: ${l.error}` : ''}</span> : null}
+            <span className="muted"> · TLS {t(`tls.${l.tlsProfile}`, { defaultValue: l.tlsProfile })}</span>
+            {l.state !== 'listening' ? <span className="sb-error"> · {t(`listenerState.${l.state}`)}{l.error ? `: ${l.error}` : ''}</span> : null}
           </span>
         );
       })}
