@@ -52,7 +52,7 @@ export function DevicePage({ mac }: { mac: string }) {
   const jobs = useJobs(jobFilter);
   const macs = useMemo(() => [mac], [mac]);
 
-  if (error) return <div className="page"><a href={href('devices')}>{t('page.back')}</a><div className="note note-error">{error}</div></div>;
+  if (error) return <div className="page"><a href={href('devices')}>{t('page.back')}</a><div className="note note-error" role="alert">{error}</div></div>;
   if (!detail) return <div className="page"><p className="muted">{t('page.loading', { mac })}</p></div>;
   const d = detail.device;
   const rows: ItemRow[] = detail.items.map((i) => ({ ...i, key: `${i.name}#${i.index ?? ''}` }));
@@ -94,7 +94,7 @@ export function DevicePage({ mac }: { mac: string }) {
           {t('page.jobs')} <span className="muted">{jobs.matched}</span>
           <a className="h-link" href={href('jobs', { device: mac })}>{t('page.openJobs')}</a>
         </h2>
-        {jobs.error ? <div className="note note-error">{jobs.error}</div> : null}
+        {jobs.error ? <div className="note note-error" role="alert">{jobs.error}</div> : null}
         <div className="jobs-scroll">
           <JobsTable jobs={jobs.jobs} showDevice={false} onChanged={jobs.upsert} emptyText={t('page.noJobs')} />
         </div>

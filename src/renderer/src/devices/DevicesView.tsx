@@ -112,7 +112,7 @@ export function DevicesView() {
         {targets.length ? <button type="button" className="btn btn-small btn-link" onClick={() => setSelected(new Set())}>{t('list.clearSelection')}</button> : null}
         <ActionBar macs={targets} devices={devices} />
       </div>
-      {error ? <div className="note note-error">{error}</div> : null}
+      {error ? <div className="note note-error" role="alert">{error}</div> : null}
       <div className="table-wrap">
         <table className="dtable">
           <thead>

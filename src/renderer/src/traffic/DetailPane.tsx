@@ -191,7 +191,7 @@ export function DetailPane({ id, onJump, onExport, exportCount }: DetailPaneProp
     };
   }, [api, id]);
 
-  if (error) return <div className="detail"><div className="note note-error">{error}</div></div>;
+  if (error) return <div className="detail"><div className="note note-error" role="alert">{error}</div></div>;
   if (!detail || detail.summary.id !== id) return <div className="detail"><div className="empty">{t('detail.loading', { id })}</div></div>;
 
   const s = detail.summary;

@@ -126,7 +126,7 @@ export function TrafficView({ feed, route }: { feed: TrafficFeed; route: Route }
           </button>
         </div>
       </div>
-      {state.error ? <div className="note note-error">{state.error}</div> : null}
+      {state.error ? <div className="note note-error" role="alert">{state.error}</div> : null}
       {state.cleared ? (
         <div className="note note-info cleared" role="status" data-testid="cleared-note">
           {t('view.hidden', { count: state.cleared.hidden, formatted: count(state.cleared.hidden), at: clockTime(state.cleared.at).slice(0, 8) })}{' '}
