@@ -10,10 +10,9 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliProcess, runCli } from '../support/cli';
-import { tempDirs } from '../support/tmp';
-import { ensureRendererBuilt, launchChromium, screenshotDir, seriousA11yViolations, withAxe } from './support';
+import { ensureRendererBuilt, launchChromium, screenshotDir, seriousA11yViolations, withAxe, suiteDirs } from './support';
 
-const newDir = tempDirs();
+const newDir = suiteDirs();
 let serve: CliProcess;
 let dataDir: string;
 let ui: string;

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll } from 'vitest';
 
 export const ROOT = resolve(__dirname, '../..');
 const BUILT = join(ROOT, 'out/renderer/index.html');
@@ -71,4 +72,20 @@ export async function seriousA11yViolations(page: Page): Promise<string[]> {
       .filter((v) => v.impact === 'serious' || v.impact === 'critical')
       .map((v) => `${v.impact} ${v.id} (${v.help}): ${v.nodes.slice(0, 4).map((n) => n.target.join(' ')).join(', ')}`);
   });
+}
+
+/**
+ * A folder that lives as long as the test file (removed after all its tests): a service started in
+ * beforeAll keeps its data directory through every test (tempDirs() removes its folders after each).
+ */
+export function suiteDirs(): () => string {
+  const made: string[] = [];
+  afterAll(() => {
+    for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  return () => {
+    const d = mkdtempSync(join(tmpdir(), 'localdls-e2e-'));
+    made.push(d);
+    return d;
+  };
 }

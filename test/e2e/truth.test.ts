@@ -6,16 +6,14 @@
  * refused key log, a device or interaction not found) come in the UI's language; and no view of
  * the German UI shows English text from the translations.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliProcess, runCli } from '../support/cli';
-import { tempDirs } from '../support/tmp';
-import { ensureRendererBuilt, launchChromium, ROOT, screenshotDir, seriousA11yViolations, withAxe } from './support';
+import { ensureRendererBuilt, launchChromium, ROOT, screenshotDir, seriousA11yViolations, suiteDirs, withAxe } from './support';
 
-const newDir = tempDirs();
+const newDir = suiteDirs();
 const MAC = '00:1A:E8:00:07:01';
 let serve: CliProcess;
 let site: string;
@@ -36,8 +34,8 @@ declare const localStorage: { setItem(key: string, value: string): void };
 
 beforeAll(async () => {
   ensureRendererBuilt();
-  site = join(newDir(), 'site');
-  keyDir = mkdtempSync(join(tmpdir(), 'localdls-keylog-'));
+  site = newDir();
+  keyDir = newDir();
   keyLog = join(keyDir, 'serve-keys.log');
   serve = new CliProcess(['serve', '--data-dir', site, '--host', '127.0.0.1', '--port', '0', '--ui', '--ui-port', '0', '--no-auto-contact', '--tls-keylog', keyLog]);
   const listening = JSON.parse(await serve.waitFor((l) => l.includes('"listening"'), 60_000)) as { port: number; ui: string };
@@ -59,7 +57,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   if (serve) expect(await serve.stop('SIGTERM')).toBe(0);
-  rmSync(keyDir, { recursive: true, force: true });
 });
 
 async function language(lang: 'en' | 'de', hash: string): Promise<void> {

@@ -11,6 +11,7 @@ import { dateTime } from '../lib/format';
 import { deviceHref, interactionHref, rolloutHref, type Route } from '../lib/route';
 import '../ladder/inspector.css';
 import { errorText } from '../lib/api-error';
+import { kindLabel } from '../lib/jobs';
 
 function Bar({ r }: { r: RolloutSummary }) {
   const { t } = useTranslation('rollout');
@@ -80,7 +81,7 @@ function RolloutDetail({ id, onNote }: { id: string; onNote: (note: string) => v
   if (!rollout) return <div className="empty">{t('loading')}</div>;
   return (
     <section aria-label={t('detail')} data-testid="rollout-detail">
-      <h2>{t('heading', { kind: rollout.jobKind, count: rollout.total, at: dateTime(rollout.started) })}{rollout.finished ? ` · ${t('finished')}` : ''}</h2>
+      <h2>{t('heading', { kind: kindLabel(rollout.jobKind), count: rollout.total, at: dateTime(rollout.started) })}{rollout.finished ? ` · ${t('finished')}` : ''}</h2>
       <div className="phase-tiles">
         {ROLLOUT_PHASES.map((p) => (
           <div key={p} className={`phase-tile phase-${p}`} data-testid={`phase-${p}`}>
@@ -149,7 +150,7 @@ export function RolloutView({ route }: { route: Route }) {
               {list.map((r) => (
                 <tr key={r.id} className={r.id === selected ? 'on' : ''}>
                   <td><a href={rolloutHref(r.id)} aria-current={r.id === selected ? 'true' : undefined}>{dateTime(r.started)}</a></td>
-                  <td>{r.kind === 'bootstrap' ? t('bootstrap') : r.jobKind}</td>
+                  <td>{r.kind === 'bootstrap' ? t('bootstrap') : kindLabel(r.jobKind)}</td>
                   <td>{r.total}</td>
                   <td><Bar r={r} /></td>
                   <td>{counts('done', r)}</td>
