@@ -50,16 +50,14 @@ afterAll(async () => {
   if (serve) expect(await serve.stop('SIGTERM')).toBe(0);
 });
 
-// The page's globals, for the functions that run in it (this file compiles without the DOM types).
-declare const document: { documentElement: { dataset: Record<string, string | undefined> } };
-
-/** The view as it is, in light and in dark (the docs show both): `name.png` and `name-dark.png`. */
+/** The view as it is, in light and in dark (the docs show both): `name.png` and `name-dark.png`, chosen in the top bar. */
 async function shoot(name: string): Promise<void> {
   await page.screenshot({ path: join(shots, `${name}.png`) });
-  const theme = await page.evaluate(() => document.documentElement.dataset.theme ?? 'light');
-  await page.evaluate(() => void (document.documentElement.dataset.theme = 'dark'));
+  const theme = page.locator('.prefs select').nth(1);
+  const before = await theme.inputValue();
+  await theme.selectOption('dark');
   await page.screenshot({ path: join(shots, `${name}-dark.png`) });
-  await page.evaluate((t) => void (document.documentElement.dataset.theme = t), theme);
+  await theme.selectOption(before);
 }
 
 const cli = (...args: string[]) => runCli([...args, '--data-dir', site]);
