@@ -213,7 +213,7 @@ export function DetailPane({ id, onJump, onExport, exportCount }: DetailPaneProp
           <span className="muted">#{s.id}</span> <strong>{title(s, t)}</strong>
           <span className="muted">
             {' · '}
-            {s.mac ? <a href={deviceHref(s.mac)} className="mono">{s.mac}</a> : t('detail.noMac')} · <span className="mono">{s.peerAddress}:{s.peerPort}</span> → :{s.localPort} ({s.listener}) · {dateTime(s.started)} · {duration(s.ended - s.started)}
+            {s.mac ? <a href={deviceHref(s.mac)} className="mono">{s.mac}</a> : t('detail.noMac')} · <span className="mono">{s.peerAddress}:{s.peerPort}</span> → :{s.localPort} ({t(`list.mode.${s.listener}`, { defaultValue: s.listener })}) · {dateTime(s.started)} · {duration(s.ended - s.started)}
           </span>
         </div>
         <div className="detail-actions">
@@ -277,7 +277,7 @@ export function DetailPane({ id, onJump, onExport, exportCount }: DetailPaneProp
             <dt>{t('detail.tls.cipher')}</dt>
             <dd className="mono">{detail.tls.cipher ?? '—'}</dd>
             <dt>{t('detail.tls.listener')}</dt>
-            <dd>{t('detail.tls.listenerOnPort', { listener: s.listener, port: s.localPort })}</dd>
+            <dd>{t('detail.tls.listenerOnPort', { listener: t(`list.mode.${s.listener}`, { defaultValue: s.listener }), port: s.localPort })}</dd>
             <dt>{t('detail.tls.peer')}</dt>
             <dd className="mono">{s.peerAddress}:{s.peerPort}</dd>
             {s.listener === 'secure' || detail.tls.clientCertificate ? <ClientCertificate detail={detail} /> : null}
