@@ -11,6 +11,7 @@ import { dateTime, duration } from '../lib/format';
 import { deviceHref, href, interactionHref } from '../lib/route';
 import '../ladder/inspector.css';
 import { errorText } from '../lib/api-error';
+import { kindLabel, stateLabel } from '../lib/jobs';
 
 function Changes({ changes }: { changes: ItemChangeView[] }) {
   const { t } = useTranslation('timeline');
@@ -53,7 +54,7 @@ function Entry({ e }: { e: TimelineEntry }) {
         <>
           <span className="badge">{t('kind.job')}</span>
           <div className={e.event === 'finished' && e.job.state === 'failed' ? 't-error' : ''}>
-            <a href={href('jobs', { device: e.job.mac })}>{t(e.event === 'queued' ? 'jobQueued' : 'jobFinished', { id: e.job.id, kind: e.job.kind, state: e.job.state })}</a>
+            <a href={href('jobs', { device: e.job.mac })}>{t(e.event === 'queued' ? 'jobQueued' : 'jobFinished', { id: e.job.id, kind: kindLabel(e.job.kind), state: stateLabel(e.job.state) })}</a>
             {e.event === 'finished' && e.job.error ? <div className="muted">{e.job.error}</div> : null}
           </div>
         </>
