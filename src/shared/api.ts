@@ -218,6 +218,15 @@ export interface ServiceStatus {
   deviceCount: number;
   exchangeCount: number;
   now: number;
+  /** The TLS key log the service writes now (null: off; absent: a front end without one). */
+  tlsKeyLog?: TlsKeyLogStatus | null;
+}
+
+export interface TlsKeyLogStatus {
+  /** The file the TLS secrets are appended to. */
+  path: string;
+  /** 'start': with the service (serve --tls-keylog); 'ui': switched on from a UI in this run. */
+  startedBy: 'start' | 'ui';
 }
 
 export interface ExportResult {
@@ -559,12 +568,24 @@ export function isApiMethod(name: unknown): name is ApiMethod {
 
 export type ApiErrorCode = 'bad-argument' | 'not-found' | 'conflict' | 'too-large' | 'unavailable' | 'internal';
 
-/** An error every transport carries across as {code, message}, so the UI can say what happened. */
+/**
+ * A service message the UI can show in its own language: a stable key (the `errors` namespace of
+ * the renderer's translations) and the values it names. The English `message` stays the truth for
+ * the CLI, the logs and any key a UI does not know.
+ */
+export interface ApiText {
+  key: string;
+  params: Record<string, string | number>;
+}
+
+/** An error every transport carries across as {code, message, texts}, so the UI can say what happened. */
 export class ApiError extends Error {
   override readonly name: string = 'ApiError';
   constructor(
     readonly code: ApiErrorCode,
     message: string,
+    /** The same message as translatable parts (one, or one per problem found), when there is one. */
+    readonly texts?: readonly ApiText[],
   ) {
     super(message);
   }
@@ -573,22 +594,43 @@ export class ApiError extends Error {
 /** A call the API refuses because of its arguments; the message says which and why. */
 export class ApiArgumentError extends ApiError {
   override readonly name = 'ApiArgumentError';
-  constructor(message: string) {
-    super('bad-argument', message);
+  constructor(message: string, texts?: readonly ApiText[]) {
+    super('bad-argument', message, texts);
   }
 }
 
 /** How an error crosses a transport. Internal errors keep their message (a local, trusted user). */
-export function toWireError(e: unknown): { code: ApiErrorCode; message: string } {
-  if (e instanceof ApiError) return { code: e.code, message: e.message };
+export function toWireError(e: unknown): { code: ApiErrorCode; message: string; texts?: ApiText[] } {
+  if (e instanceof ApiError) return { code: e.code, message: e.message, ...(e.texts?.length ? { texts: e.texts.map((x) => ({ key: x.key, params: { ...x.params } })) } : {}) };
   return { code: 'internal', message: e instanceof Error ? e.message : String(e) };
 }
 
+const TEXT_KEY = /^[a-zA-Z][a-zA-Z0-9]{0,63}$/;
+
+/** The texts of a wire error that are well-formed (a key, flat string or number values), else none. */
+function wireTexts(raw: unknown): ApiText[] | undefined {
+  if (!Array.isArray(raw) || raw.length === 0 || raw.length > 50) return undefined;
+  const texts: ApiText[] = [];
+  for (const x of raw as unknown[]) {
+    const r = (typeof x === 'object' && x !== null ? x : {}) as { key?: unknown; params?: unknown };
+    if (typeof r.key !== 'string' || !TEXT_KEY.test(r.key)) return undefined;
+    const params: Record<string, string | number> = {};
+    if (typeof r.params === 'object' && r.params !== null) {
+      for (const [k, val] of Object.entries(r.params as Record<string, unknown>)) {
+        if (!TEXT_KEY.test(k) || (typeof val !== 'string' && typeof val !== 'number')) return undefined;
+        params[k] = typeof val === 'string' ? val.slice(0, 2000) : val;
+      }
+    }
+    texts.push({ key: r.key, params });
+  }
+  return texts;
+}
+
 export function fromWireError(w: unknown): ApiError {
-  const r = (typeof w === 'object' && w !== null ? w : {}) as { code?: unknown; message?: unknown };
+  const r = (typeof w === 'object' && w !== null ? w : {}) as { code?: unknown; message?: unknown; texts?: unknown };
   const codes: ApiErrorCode[] = ['bad-argument', 'not-found', 'conflict', 'too-large', 'unavailable', 'internal'];
   const code = codes.includes(r.code as ApiErrorCode) ? (r.code as ApiErrorCode) : 'internal';
-  return new ApiError(code, typeof r.message === 'string' ? r.message : 'the call failed');
+  return new ApiError(code, typeof r.message === 'string' ? r.message : 'the call failed', wireTexts(r.texts));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -606,7 +648,7 @@ export interface WireRequest {
 
 export type WireResponse =
   | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; error: { code: ApiErrorCode; message: string } };
+  | { id: number; ok: false; error: { code: ApiErrorCode; message: string; texts?: ApiText[] } };
 
 /** `resync`: events were dropped for a slow client; reload what is shown. */
 export type WireEvent = { event: ApiEvent; data: unknown } | { event: 'resync' };
@@ -618,4 +660,4 @@ export const ipcChannel = (method: ApiMethod) => `localdls:${method}`;
 export const ipcEventChannel = (event: ApiEvent) => `localdls:event:${event}`;
 
 /** How a result crosses IPC: an envelope, so the API's error code and message arrive intact. */
-export type IpcEnvelope = { ok: true; result: unknown } | { ok: false; error: { code: ApiErrorCode; message: string } };
+export type IpcEnvelope = { ok: true; result: unknown } | { ok: false; error: { code: ApiErrorCode; message: string; texts?: ApiText[] } };

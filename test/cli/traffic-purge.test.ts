@@ -34,7 +34,7 @@ describe('localdls traffic purge', () => {
     const r = await runCli(['traffic', 'purge', '--data-dir', dir, '--older-than', '30d']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^removed 12 exchanges and 12 interactions older than 30d \(before \d{4}-\d\d-\d\dT[\d:.]+Z\) in \d+\.\d s/);
+    expect(r.stdout).toMatch(/^removed 12 exchanges, 12 interactions and 0 item history rows older than 30d \(before \d{4}-\d\d-\d\dT[\d:.]+Z\) in \d+\.\d s/);
     const left = await runCli(['traffic', '--data-dir', dir, '--json']);
     expect(left.stdout.trim().split('\n')).toHaveLength(7);
 

@@ -1,11 +1,12 @@
 /**
  * What a written item must have, by the catalogue: an index when the item is indexed, a value when
- * its type has no empty value. One rule (commands/job-spec.ts), the same refusal from the CLI's
+ * its type has no empty value. One rule (src/shared/item-rules.ts, also the UI dialog's pre-check), the same refusal from the CLI's
  * `job add write` and the UI's addJob, and nothing queued for any of the selected phones.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalDlsApiHost } from '../../src/main/bridge/api-host';
 import { writeItemProblem } from '../../src/main/commands/job-spec';
+import type { ApiError } from '../../src/shared/api';
 import type { ExchangeSummary } from '../../src/shared/model';
 import { runCli } from '../support/cli';
 import { FlowHarness } from '../support/handler';
@@ -48,6 +49,19 @@ describe('items a write must have', () => {
     expect(run.code).not.toBe(0);
     expect(run.stderr).toContain('function-key-def is indexed (index: key no.): say which one, e.g. function-key-def[1]=3');
     expect(h.store.jobs.list({})).toEqual([]);
+  });
+
+  it('gives the UI each problem as a text to translate (key and values), a secret value never echoed', async () => {
+    const { api } = site();
+    const e = (await api.addJob([MAC], { kind: 'write', items: [{ name: 'function-key-def', value: '3' }, { name: 'pwd-retries', value: '' }] }).catch((x: unknown) => x)) as ApiError;
+    expect(e.texts).toEqual([
+      { key: 'itemNeedsIndexOf', params: { item: 'function-key-def', which: 'key no.', example: 'function-key-def[1]=3' } },
+      { key: 'itemNeedsNumber', params: { item: 'pwd-retries', type: 'int', values: '0|2|3|4|5' } },
+    ]);
+    // A URL's password in a value is masked in the texts as in the message.
+    const url = (await api.addJob([MAC], { kind: 'write', items: [{ name: 'function-key-def', value: 'ftp://u:hunter2@h/x' }] }).catch((x: unknown) => x)) as ApiError;
+    expect(JSON.stringify(url.texts)).not.toContain('hunter2');
+    expect(url.message).not.toContain('hunter2');
   });
 
   it('refuses an empty value where the type needs one (a number, a flag), in both front ends', async () => {

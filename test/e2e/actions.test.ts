@@ -13,10 +13,9 @@ import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliProcess, runCli } from '../support/cli';
-import { tempDirs } from '../support/tmp';
-import { ensureRendererBuilt, launchChromium, screenshotDir } from './support';
+import { ensureRendererBuilt, launchChromium, screenshotDir, suiteDirs } from './support';
 
-const newDir = tempDirs();
+const newDir = suiteDirs();
 const PASSPHRASE = 'e2e key passphrase, not a real one';
 // Four phones that stay up (127.0.4.1–4), and a fifth that is switched on later.
 const [A1, A2, A3, A4] = ['00:1A:E8:00:04:01', '00:1A:E8:00:04:02', '00:1A:E8:00:04:03', '00:1A:E8:00:04:04'] as const;

@@ -12,10 +12,9 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliProcess, runCli } from '../support/cli';
 import { post } from '../support/https-client';
-import { tempDirs } from '../support/tmp';
-import { ensureRendererBuilt, launchChromium, screenshotDir } from './support';
+import { ensureRendererBuilt, launchChromium, screenshotDir, suiteDirs } from './support';
 
-const newDir = tempDirs();
+const newDir = suiteDirs();
 const P1 = '00:1A:E8:00:05:01';
 const PHONES = ['--count', '2', '--mac-base', P1, '--ip-base', '127.0.15.1'];
 
@@ -51,6 +50,16 @@ afterAll(async () => {
   if (serve) expect(await serve.stop('SIGTERM')).toBe(0);
 });
 
+/** The view as it is, in light and in dark (the docs show both): `name.png` and `name-dark.png`, chosen in the top bar. */
+async function shoot(name: string): Promise<void> {
+  await page.screenshot({ path: join(shots, `${name}.png`) });
+  const theme = page.locator('.prefs select').nth(1);
+  const before = await theme.inputValue();
+  await theme.selectOption('dark');
+  await page.screenshot({ path: join(shots, `${name}-dark.png`) });
+  await theme.selectOption(before);
+}
+
 const cli = (...args: string[]) => runCli([...args, '--data-dir', site]);
 const rollouts = async () => (await cli('rollout', '--json')).stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id: string; finished: boolean; counts: Record<string, number> });
 
@@ -76,7 +85,7 @@ describe('the inspector in the browser', () => {
     const detail = page.getByTestId('rollout-detail');
     await expect.poll(() => detail.getByTestId('phase-failed').locator('strong').textContent(), WAIT).toBe('2');
     expect(await detail.getByTestId('phase-done').locator('strong').textContent()).toBe('0');
-    await page.screenshot({ path: join(shots, 'rollouts.png') });
+    await shoot('rollouts');
     await page.locator('.rollouts-table a').nth(1).click();
     await expect.poll(() => detail.getByTestId('phase-done').locator('strong').textContent(), WAIT).toBe('2');
     await page.locator('.rollouts-table a').nth(0).click();
@@ -95,7 +104,7 @@ describe('the inspector in the browser', () => {
     expect(await failed.count()).toBeGreaterThanOrEqual(1);
     expect(await failed.first().textContent()).toMatch(/reply-to WriteItems.*Job #\d+ WriteItems failed: .*read only/);
     expect(await rungs.first().textContent()).toMatch(/start-up/);
-    await page.screenshot({ path: join(shots, 'ladder.png') });
+    await shoot('ladder');
     // An arrow opens that exchange in the traffic view.
     const id = await failed.first().getAttribute('data-id');
     await failed.first().locator('a.arrow-right').click();
@@ -134,7 +143,7 @@ describe('the inspector in the browser', () => {
     await expect.poll(async () => (await timeline.getByTestId('change').allTextContents()).some((t) => /^sntp-addr: .+ → ntp\.inspector\.example$/.test(t)), WAIT).toBe(true);
     expect(await timeline.locator('[data-kind="job"]').count()).toBeGreaterThanOrEqual(4);
     expect(await timeline.locator('[data-kind="interaction"]').count()).toBeGreaterThanOrEqual(2);
-    await page.screenshot({ path: join(shots, 'timeline.png') });
+    await shoot('timeline');
     // Its interactions open as ladders.
     await timeline.locator('[data-kind="interaction"] a').first().click();
     await page.getByTestId('ladder').waitFor();

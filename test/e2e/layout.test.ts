@@ -1,19 +1,20 @@
 /**
- * Layout in Chromium against the real service and simulator: every view fits a 1024×768 window
- * (a laptop on a site's desk: nothing wider than the window), no label is cut at 1440×900, in
- * light and dark, English and German. With LOCALDLS_SCREENSHOTS=1 it also takes the dark and
- * German screenshots for the docs.
+ * Layout and accessibility in Chromium against the real service and simulator: every view fits a
+ * 1024×768 window (a laptop on a site's desk: nothing wider than the window), no label is cut at
+ * 1440×900, and axe-core finds no serious or critical violation, in light and dark, English and
+ * German — the ladder, a phone's timeline and a rollout with queued phones included. With
+ * LOCALDLS_SCREENSHOTS=1 it also takes the dark screenshots for the docs.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliProcess, runCli } from '../support/cli';
-import { tempDirs } from '../support/tmp';
-import { ensureRendererBuilt, launchChromium, screenshotDir } from './support';
+import { ensureRendererBuilt, launchChromium, screenshotDir, seriousA11yViolations, withAxe, suiteDirs } from './support';
 
-const newDir = tempDirs();
+const newDir = suiteDirs();
 let serve: CliProcess;
+let dataDir: string;
 let ui: string;
 let page: Page;
 let browser: Awaited<ReturnType<typeof launchChromium>>;
@@ -21,16 +22,24 @@ let shots: string;
 const pageErrors: string[] = [];
 const MAC = '00:1A:E8:00:00:02';
 
-const VIEWS = ['#/traffic', '#/devices', `#/devices/${MAC}`, '#/jobs', '#/bootstrap', '#/setup'];
+/** Every view; the interaction is set once the phones have made one. */
+const VIEWS = ['#/traffic', '#/devices', `#/devices/${MAC}`, '#/jobs', '#/bootstrap', '#/setup', '#/rollouts', `#/timeline/${MAC}`];
 
 beforeAll(async () => {
   ensureRendererBuilt();
-  serve = new CliProcess(['serve', '--data-dir', newDir(), '--port', '0', '--ui', '--ui-port', '0', '--no-auto-contact']);
+  dataDir = newDir();
+  serve = new CliProcess(['serve', '--data-dir', dataDir, '--port', '0', '--ui', '--ui-port', '0', '--no-auto-contact']);
   const listening = JSON.parse(await serve.waitFor((l) => l.includes('"listening"'))) as { port: number; ui: string };
   ui = listening.ui;
   const phones = await runCli(['phone', '--server', `https://127.0.0.1:${listening.port}`, '--count', '4', '--ip-base', '127.0.3.10', '--json']);
   expect(phones.code).toBe(0);
+  // A rollout for the rollouts view (the phones are gone: its phones stay queued) and a ladder.
+  expect((await runCli(['job', 'add', '--data-dir', dataDir, '--all', 'write', 'sntp-addr=ntp.layout.example'])).code).toBe(0);
+  const list = await runCli(['traffic', 'list', '--data-dir', dataDir, '--device', MAC, '--json']);
+  const interaction = (JSON.parse(list.stdout.trim().split('\n')[0]!) as { interactionId: number }).interactionId;
+  VIEWS.push(`#/interaction/${interaction}`);
   browser = await launchChromium();
+  await withAxe(browser.context);
   page = browser.context.pages()[0] ?? (await browser.context.newPage());
   page.setDefaultTimeout(10_000);
   page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -97,6 +106,7 @@ describe('layout in Chromium', () => {
     it(`every view fits 1024×768 and no label is cut at 1440×900 (${theme}, ${language})`, async () => {
       await setPreferences(theme, language);
       expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe(theme);
+      const a11y: string[] = [];
       for (const view of VIEWS) {
         await page.setViewportSize({ width: 1024, height: 768 });
         await show(view);
@@ -105,7 +115,9 @@ describe('layout in Chromium', () => {
         await page.setViewportSize({ width: 1440, height: 900 });
         await show(view);
         expect(await cutLabels(), `${view} at 1440×900`).toEqual([]);
+        a11y.push(...(await seriousA11yViolations(page)).map((v) => `${view}: ${v}`));
       }
+      expect(a11y, `axe-core (${theme}, ${language})`).toEqual([]);
       await page.setViewportSize({ width: 1440, height: 900 });
       if (theme === 'dark') {
         await show('#/traffic');

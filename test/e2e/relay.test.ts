@@ -10,10 +10,9 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliProcess, runCli } from '../support/cli';
 import { startStandInDls, STAND_IN_WRITE, type StandInDls } from '../support/stand-in-dls';
-import { tempDirs } from '../support/tmp';
-import { ensureRendererBuilt, launchChromium, screenshotDir } from './support';
+import { ensureRendererBuilt, launchChromium, screenshotDir, suiteDirs } from './support';
 
-const newDir = tempDirs();
+const newDir = suiteDirs();
 const PHONES = 6;
 let dls: StandInDls;
 let serve: CliProcess;

@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll } from 'vitest';
 
 export const ROOT = resolve(__dirname, '../..');
 const BUILT = join(ROOT, 'out/renderer/index.html');
@@ -51,4 +52,40 @@ export async function launchChromium(): Promise<{ context: BrowserContext; close
 export function screenshotDir(): string {
   if (process.env.LOCALDLS_SCREENSHOTS) return join(ROOT, 'docs/screenshots');
   return mkdtempSync(join(tmpdir(), 'localdls-shots-'));
+}
+
+/**
+ * axe-core in every page of the context: added as an init script (the DevTools protocol's, which
+ * the page's CSP does not apply to), so the page itself keeps its CSP.
+ */
+export async function withAxe(context: BrowserContext): Promise<void> {
+  await context.addInitScript({ path: join(ROOT, 'node_modules/axe-core/axe.min.js') });
+}
+
+/** axe-core's serious and critical violations on what the page shows now, one line each (empty: none). */
+export async function seriousA11yViolations(page: Page): Promise<string[]> {
+  return page.evaluate(async () => {
+    interface Result { violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }
+    const axe = (globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<Result> } }).axe;
+    const r = await axe.run((globalThis as unknown as { document: unknown }).document, { resultTypes: ['violations'] });
+    return r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.impact} ${v.id} (${v.help}): ${v.nodes.slice(0, 4).map((n) => n.target.join(' ')).join(', ')}`);
+  });
+}
+
+/**
+ * A folder that lives as long as the test file (removed after all its tests): a service started in
+ * beforeAll keeps its data directory through every test (tempDirs() removes its folders after each).
+ */
+export function suiteDirs(): () => string {
+  const made: string[] = [];
+  afterAll(() => {
+    for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  return () => {
+    const d = mkdtempSync(join(tmpdir(), 'localdls-e2e-'));
+    made.push(d);
+    return d;
+  };
 }

@@ -10,10 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSecretItem, MASK } from '../../src/shared/secrets';
 import { CliProcess, runCli } from '../support/cli';
 import { post } from '../support/https-client';
-import { tempDirs } from '../support/tmp';
-import { ensureRendererBuilt, launchChromium, screenshotDir } from './support';
+import { ensureRendererBuilt, launchChromium, screenshotDir, suiteDirs } from './support';
 
-const newDir = tempDirs();
+const newDir = suiteDirs();
 const PHONES = 16;
 let serve: CliProcess;
 let port: number;

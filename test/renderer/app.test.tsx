@@ -141,6 +141,6 @@ describe('setup and status bar', () => {
       `0107${hex('Siemens')}0319${hex('sdlp://192.168.2.19:18443')}`,
     );
     expect(document.querySelector('.statusbar')!.textContent).toContain('Default Mode 0.0.0.0:18443');
-    expect(document.querySelector('.statusbar')!.textContent).toContain('TLS modern');
+    expect(document.querySelector('.statusbar')!.textContent).toContain('TLS Modern');
   });
 });

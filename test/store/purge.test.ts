@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Store, type ExchangeRecord } from '../../src/main/store';
 import { tempDirs } from '../support/tmp';
 import { withRawDb } from '../support/raw-db';
+import { getDeviceTimeline } from '../../src/main/commands/inspector';
 
 const newDir = tempDirs();
 const MAC = '00:1A:E8:00:00:01';
@@ -84,6 +85,69 @@ describe('Store.purgeOlderThan', () => {
     expect(r.exchanges).toBe(200);
     expect(written).toBeGreaterThan(0);
     expect(other.exchangeCount()).toBe(written);
+    other.close();
+    store.close();
+  });
+});
+
+describe('Store.purgeOlderThan and the item history', () => {
+  it('deletes the item changes of the purged exchanges, also one that ended after the cutoff, and the timeline shows what is left', async () => {
+    const dir = newDir();
+    const store = new Store(dir);
+    const now = Date.now();
+    const cutoff = now - 30 * DAY;
+    const read = (started: number, ended: number, value: string) =>
+      store.commit(record(started, { ended }), { device: { mac: MAC, lastAddress: '127.0.0.1' }, openInteraction: { reason: 'start-up' }, replaceItems: [{ name: 'sntp-addr', value }], endInteraction: 'CleanUp' }, null);
+    read(now - 40 * DAY, now - 40 * DAY + 5, 'old.example');
+    // Started before the cutoff, ended after it: the exchange goes, so its history row must too.
+    const straddling = read(cutoff - 60_000, cutoff + 60_000, 'straddling.example');
+    const fresh = read(now - DAY, now - DAY + 5, 'fresh.example');
+    const rows = () => withRawDb(dir, (db) => db.prepare('SELECT exchange_id AS exchangeId, new_value AS value FROM item_changes ORDER BY id').all());
+    expect(rows()).toHaveLength(3);
+
+    const r = await store.purgeOlderThan(cutoff, { pauseMs: 0 });
+    // The straddling interaction ended after the cutoff: it stays (as before), without exchanges or changes.
+    expect(r).toMatchObject({ exchanges: 2, interactions: 1, itemChanges: 2 });
+    expect(rows()).toEqual([{ exchangeId: fresh.exchangeId, value: 'fresh.example' }]);
+    expect(store.exchange(straddling.exchangeId)).toBeUndefined();
+    // The device keeps its current items: only the history of purged traffic goes.
+    expect(store.items(MAC).map((i) => i.value)).toEqual(['fresh.example']);
+
+    // The timeline points only at exchanges and interactions that exist.
+    const timeline = await getDeviceTimeline({ store, dataDir: dir, source: 'cli', secure: () => Promise.reject(new Error('not used')) }, MAC);
+    const interactions = timeline.entries.filter((e) => e.kind === 'interaction');
+    expect(interactions.map((e) => [e.interaction.id, e.exchanges, e.changes.length])).toEqual([[fresh.interactionId, 1, 1], [straddling.interactionId, 0, 0]]);
+    expect(interactions[0]!.changes).toEqual([{ name: 'sntp-addr', index: null, oldValue: 'straddling.example', newValue: 'fresh.example', secret: false }]);
+    expect(timeline.entries.filter((e) => e.kind === 'items')).toEqual([]);
+    expect(await store.purgeOlderThan(cutoff, { pauseMs: 0 })).toMatchObject({ exchanges: 0, interactions: 0, itemChanges: 0 });
+    store.close();
+  });
+
+  it('leaves a change recorded meanwhile by the running service, and one without an exchange that is newer than the cutoff', async () => {
+    const dir = newDir();
+    const store = new Store(dir);
+    const now = Date.now();
+    for (let i = 0; i < 20; i++) {
+      store.commit(record(now - 40 * DAY + i), { device: { mac: MAC, lastAddress: '127.0.0.1' }, replaceItems: [{ name: 'sntp-addr', value: `v${i}` }] }, null);
+    }
+    const other = new Store(dir);
+    let written = 0;
+    const purge = store.purgeOlderThan(now - 30 * DAY, { batchSize: 3, pauseMs: 2 });
+    const timer = setInterval(() => {
+      other.commit(record(now, { ended: now }), { mergeItems: [{ name: 'sntp-addr', value: `live${written}` }] }, null);
+      written++;
+    }, 1);
+    const r = await purge;
+    clearInterval(timer);
+    expect(r).toMatchObject({ exchanges: 20, itemChanges: 20 });
+    withRawDb(dir, (db) => {
+      db.prepare('INSERT INTO item_changes (mac, exchange_id, at, name, idx, old_value, new_value) VALUES (?, NULL, ?, ?, NULL, NULL, ?)').run(MAC, now, 'e164', '100');
+      db.prepare('INSERT INTO item_changes (mac, exchange_id, at, name, idx, old_value, new_value) VALUES (?, NULL, ?, ?, NULL, NULL, ?)').run(MAC, now - 40 * DAY, 'e164', '99');
+    });
+    expect(written).toBeGreaterThan(0);
+    expect(await store.purgeOlderThan(now - 30 * DAY, { pauseMs: 0 })).toMatchObject({ itemChanges: 1 });
+    const left = withRawDb(dir, (db) => db.prepare('SELECT new_value FROM item_changes ORDER BY id').pluck().all());
+    expect(left).toEqual([...Array.from({ length: written }, (_, i) => `live${i}`), '100']);
     other.close();
     store.close();
   });

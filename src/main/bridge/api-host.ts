@@ -7,7 +7,7 @@
 import { networkInterfaces as osNetworkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import packageJson from '../../../package.json';
 import { CATALOGUE } from '../../shared/catalogue';
-import { ApiArgumentError, ApiError, isApiMethod, type AddJobsResult, type BootstrapOptions, type BootstrapRun, type CatalogueEntry, type ContactResult, type DeviceView, type FileResult, type JobFilter, type JobList, type JobSpec, type ProfileApplyResult, type ProfileInput, type SecureStatus, type ApiEvent, type ApiEventPayloads, type ApiMethod, type DeviceDetail, type ExchangeDetail, type ExchangeFilter, type ExchangeList, type ExchangePage, type ExportFormat, type ExportResult, type HostAddress, type ListenerStatus, type LocalDlsApi, type ServiceStatus, type TlsListener, type TlsProfileName, type Unsubscribe, type UpstreamSettingInput, type UpstreamSettingView, type DeviceTimeline, type InteractionLadder, type RetryResult, type Rollout, type RolloutSummary } from '../../shared/api';
+import { ApiArgumentError, ApiError, isApiMethod, type AddJobsResult, type BootstrapOptions, type BootstrapRun, type CatalogueEntry, type ContactResult, type DeviceView, type FileResult, type JobFilter, type JobList, type JobSpec, type ProfileApplyResult, type ProfileInput, type SecureStatus, type ApiEvent, type ApiEventPayloads, type ApiMethod, type DeviceDetail, type ExchangeDetail, type ExchangeFilter, type ExchangeList, type ExchangePage, type ExportFormat, type ExportResult, type HostAddress, type ListenerStatus, type LocalDlsApi, type ServiceStatus, type TlsKeyLogStatus, type TlsListener, type TlsProfileName, type Unsubscribe, type UpstreamSettingInput, type UpstreamSettingView, type DeviceTimeline, type InteractionLadder, type RetryResult, type Rollout, type RolloutSummary } from '../../shared/api';
 import { API_ARGS } from '../../shared/api-args';
 import type { ExchangeSummary, Job, Profile } from '../../shared/model';
 import * as commands from '../commands';
@@ -60,6 +60,8 @@ export class LocalDlsApiHost implements LocalDlsApi {
   private readonly offExchange: () => void;
   private readonly offStore: () => void;
   private closed = false;
+  /** The key log a UI switched on (else the one in use came with the service's start). */
+  private uiKeyLog: string | null = null;
   /** What the store said changed since the last batch. */
   private changed = { jobs: new Set<number>(), macs: new Set<string>(), external: false };
   /** When jobs were last re-read for another process's commit, and the version of each job announced since (id → key). */
@@ -113,7 +115,10 @@ export class LocalDlsApiHost implements LocalDlsApi {
         ? {
             setTlsKeyLog: (path: string | null) => {
               service.setTlsKeyLog!(path);
-              return service.tlsKeyLogPath ?? null;
+              this.uiKeyLog = service.tlsKeyLogPath ?? null;
+              // Every open UI (and one reloaded later) shows the key log the service really writes.
+              this.emit('status', this.status());
+              return this.uiKeyLog;
             },
           }
         : {}),
@@ -414,7 +419,13 @@ export class LocalDlsApiHost implements LocalDlsApi {
       deviceCount: this.store.deviceCount(),
       exchangeCount: this.store.exchangeCount(),
       now: Date.now(),
+      ...(this.service.setTlsKeyLog ? { tlsKeyLog: this.keyLogStatus() } : {}),
     };
+  }
+
+  private keyLogStatus(): TlsKeyLogStatus | null {
+    const path = this.service.tlsKeyLogPath ?? null;
+    return path === null ? null : { path, startedBy: path === this.uiKeyLog ? 'ui' : 'start' };
   }
 
   /** The bound Secure-Mode port: as the shell reported it, else as the service recorded it. */
@@ -428,7 +439,7 @@ export class LocalDlsApiHost implements LocalDlsApi {
   /** Relay mode acts on nothing (docs/relay.md): the phones' DLS is the upstream. */
   private refuseWhileRelaying(what: string): void {
     const relay = this.service.relayStatus;
-    if (relay) throw new ApiError('unavailable', `LocalDLS relays to ${relay.upstream} and does not ${what}: do it on that DLS, or run LocalDLS without an upstream`);
+    if (relay) throw new ApiError('unavailable', `LocalDLS relays to ${relay.upstream} and does not ${what}: do it on that DLS, or run LocalDLS without an upstream`, [{ key: 'relayRefuses', params: { upstream: relay.upstream } }]);
   }
 
   private secureOffReason(): string {

@@ -31,8 +31,9 @@ export writes every exchange the filters select to FILE as HAR 1.2 (opens in bro
 developer tools and most HTTP tools) or as JSON, secret item values masked. Failed TLS
 handshakes, which have no HTTP, go to the HAR's "_tlsErrors".
 
-purge deletes the exchanges older than the given age (days or hours), and the finished
-interactions nothing refers to any more, in small batches: \`serve\` may keep running.
+purge deletes the exchanges older than the given age (days or hours), the finished
+interactions nothing refers to any more, and the item history those exchanges recorded
+(a device's current items stay), in small batches: \`serve\` may keep running.
 It prints how many rows were removed and how much space was freed.
 
 Examples:
@@ -159,12 +160,12 @@ async function trafficPurge(args: string[], io: CliIo): Promise<number> {
     const mb = (pages: number) => ((pages * r.pageSize) / 1024 / 1024).toFixed(1);
     if (v.json) {
       out(JSON.stringify({
-        event: 'purged', exchanges: r.exchanges, interactions: r.interactions, before: new Date(before).toISOString(), seconds: Math.round(seconds * 10) / 10,
+        event: 'purged', exchanges: r.exchanges, interactions: r.interactions, itemChanges: r.itemChanges, before: new Date(before).toISOString(), seconds: Math.round(seconds * 10) / 10,
         returnedBytes: r.vacuumedPages * r.pageSize, freeBytes: r.freePages * r.pageSize,
       }));
     } else {
       const space = r.vacuumedPages > 0 ? `; ${mb(r.vacuumedPages)} MB given back to the file system` : r.freePages > 0 ? `; ${mb(r.freePages)} MB free inside the database for new traffic` : '';
-      out(`removed ${r.exchanges} exchanges and ${r.interactions} interactions older than ${v['older-than']} (before ${new Date(before).toISOString()}) in ${seconds.toFixed(1)} s${space}`);
+      out(`removed ${r.exchanges} exchanges, ${r.interactions} interactions and ${r.itemChanges} item history rows older than ${v['older-than']} (before ${new Date(before).toISOString()}) in ${seconds.toFixed(1)} s${space}`);
     }
     return 0;
   });

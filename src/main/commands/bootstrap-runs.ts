@@ -84,7 +84,7 @@ export class BootstrapRuns {
   get(id: string): BootstrapRun {
     this.sweep();
     const state = this.runs.get(id);
-    if (!state) throw new ApiError('not-found', `no bootstrap run ${id} (runs are kept while the service runs, and for an hour after they finish)`);
+    if (!state) throw new ApiError('not-found', `no bootstrap run ${id} (runs are kept while the service runs, and for an hour after they finish)`, [{ key: 'noBootstrapRun', params: { id } }]);
     return snapshot(state.run);
   }
 
@@ -103,7 +103,7 @@ export class BootstrapRuns {
   pinSheet(id: string, format: 'csv' | 'html'): FileResult {
     this.sweep();
     const state = this.runs.get(id);
-    if (!state) throw new ApiError('not-found', `no bootstrap run ${id}: runs are kept while the service runs, and for an hour after they finish; start a new one`);
+    if (!state) throw new ApiError('not-found', `no bootstrap run ${id}: runs are kept while the service runs, and for an hour after they finish; start a new one`, [{ key: 'noBootstrapRun', params: { id } }]);
     const { run } = state;
     if (run.pin === 'none') throw new ApiError('not-found', 'this bootstrap uses no PINs: there is no PIN sheet');
     if (state.pins.size === 0) {

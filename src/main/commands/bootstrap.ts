@@ -15,7 +15,7 @@ import { prepareBootstraps, type PinChoice, type PreparedBootstrap } from '../ap
 import { BootstrapUnderWayError, type Store } from '../store';
 import type { BootstrapRuns } from './bootstrap-runs';
 import type { CommandContext } from './context';
-import { defineCommand } from './define';
+import { bootstrapUnderWay, defineCommand } from './define';
 import { NO_DEVICE_HINT } from './jobs';
 
 export const SEVERAL_WITH_ONE_PIN = 'one PIN for several phones would let any of them take any credential: choose generated PINs (auto) for several phones';
@@ -27,11 +27,11 @@ export function checkBootstrapTargets(store: Store, macs: readonly string[], opt
   if (options.renew && options.pin !== 'none') throw new ApiArgumentError('a renewal travels over the secure channel and needs no PIN');
   return macs.map((mac) => {
     const d = store.device(mac);
-    if (!d) throw new ApiError('not-found', `no device ${mac}: a phone must contact the service once before it can be bootstrapped`);
-    if (d.mode === 'secure' && !options.renew) throw new ApiError('conflict', `${mac} is already in Secure Mode (to give it a new certificate: renew)`);
-    if (d.mode !== 'secure' && options.renew) throw new ApiError('conflict', `${mac} is not in Secure Mode: bootstrap it first`);
+    if (!d) throw new ApiError('not-found', `no device ${mac}: a phone must contact the service once before it can be bootstrapped`, [{ key: 'noDevice', params: { mac } }]);
+    if (d.mode === 'secure' && !options.renew) throw new ApiError('conflict', `${mac} is already in Secure Mode (to give it a new certificate: renew)`, [{ key: 'alreadySecure', params: { mac } }]);
+    if (d.mode !== 'secure' && options.renew) throw new ApiError('conflict', `${mac} is not in Secure Mode: bootstrap it first`, [{ key: 'notSecure', params: { mac } }]);
     const pending = store.bootstrapUnderWay(mac);
-    if (pending) throw new ApiError('conflict', new BootstrapUnderWayError(pending).message);
+    if (pending) throw bootstrapUnderWay(new BootstrapUnderWayError(pending));
     return d;
   });
 }
@@ -88,8 +88,8 @@ export const bootstrapPinSheet = defineCommand('bootstrapPinSheet', API_ARGS.boo
 
 function secureDevice(ctx: CommandContext, mac: string): Device {
   const device = ctx.store.device(mac);
-  if (!device) throw new ApiError('not-found', `no device ${mac}: ${NO_DEVICE_HINT}`);
-  if (device.mode !== 'secure') throw new ApiError('conflict', `${mac} is not in Secure Mode`);
+  if (!device) throw new ApiError('not-found', `no device ${mac}: ${NO_DEVICE_HINT}`, [{ key: 'noDevice', params: { mac } }]);
+  if (device.mode !== 'secure') throw new ApiError('conflict', `${mac} is not in Secure Mode`, [{ key: 'notSecure', params: { mac } }]);
   return device;
 }
 

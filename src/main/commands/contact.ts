@@ -5,7 +5,7 @@ import { defineCommand } from './define';
 
 export const contactNow = defineCommand('contactNow', API_ARGS.contactNow, async (ctx, macs): Promise<ContactResult[]> => {
   const contacts = ctx.contacts;
-  if (!contacts) throw new ApiError('unavailable', 'contact-me is not available here: the service is not running');
+  if (!contacts) throw new ApiError('unavailable', 'contact-me is not available here: the service is not running', [{ key: 'serviceNotRunning', params: {} }]);
   const outcomes = new Map((await contacts.contactMany(macs, ctx.contactProgress)).map((o) => [o.mac, o]));
   return macs.map((mac) => {
     const o = outcomes.get(mac)!;

@@ -15,6 +15,11 @@ type Inputs<A extends ArgSpec> = { -readonly [K in keyof A]: A[K] extends readon
 
 export type Command<A extends ArgSpec, R> = ((ctx: CommandContext, ...args: Inputs<A>) => Promise<R>) & { readonly commandName: string; readonly args: A };
 
+/** A bootstrap (or its undo) already waits for the phone: refused with the job to cancel. */
+export function bootstrapUnderWay(e: BootstrapUnderWayError): ApiError {
+  return new ApiError('conflict', e.message, [{ key: 'bootstrapUnderWay', params: { mac: e.job.mac, job: e.job.id, state: e.job.state } }]);
+}
+
 export function defineCommand<const A extends ArgSpec, R>(name: string, args: A, run: (ctx: CommandContext, ...args: Outputs<A>) => R | Promise<R>): Command<A, Awaited<R>> {
   const fn = async (ctx: CommandContext, ...raw: unknown[]): Promise<Awaited<R>> => {
     const parsed = args.map(([argName, schema], i) => parseArgument(schema, argName, raw[i], name)) as Outputs<A>;
@@ -22,7 +27,7 @@ export function defineCommand<const A extends ArgSpec, R>(name: string, args: A,
       return await run(ctx, ...parsed);
     } catch (e) {
       // The store refuses what its transaction finds already done by another front end.
-      if (e instanceof BootstrapUnderWayError) throw new ApiError('conflict', e.message);
+      if (e instanceof BootstrapUnderWayError) throw bootstrapUnderWay(e);
       throw e;
     }
   };

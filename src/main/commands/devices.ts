@@ -32,7 +32,7 @@ export const getDevice = defineCommand('getDevice', API_ARGS.getDevice, (ctx, ma
 export const revealDeviceItem = defineCommand('revealDeviceItem', API_ARGS.revealDeviceItem, (ctx, mac, name, index): string => {
   deviceOrThrow(ctx, mac);
   const item = ctx.store.items(mac).find((x) => x.name === name && x.index === index);
-  if (!item) throw new ApiError('not-found', `device ${mac} has no item ${name}${index === null ? '' : `[${index}]`}: the list shows the items the phone last reported (read them again with a ReadAllItems job)`);
+  if (!item) throw new ApiError('not-found', `device ${mac} has no item ${name}${index === null ? '' : `[${index}]`}: the list shows the items the phone last reported (read them again with a ReadAllItems job)`, [{ key: 'noDeviceItem', params: { mac, item: `${name}${index === null ? '' : `[${index}]`}` } }]);
   if (isNotStored(item.name, item.value)) throw notStoredError(`device ${mac}`, item.name);
   return item.value;
 });

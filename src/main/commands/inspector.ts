@@ -28,7 +28,7 @@ export function changeView(c: Pick<ItemChangeInContext, 'name' | 'index' | 'oldV
 
 export const getInteraction = defineCommand('getInteraction', API_ARGS.getInteraction, (ctx, id): InteractionLadder => {
   const interaction = ctx.store.interaction(id);
-  if (!interaction) throw new ApiError('not-found', `no interaction ${id}: it may have been purged`);
+  if (!interaction) throw new ApiError('not-found', `no interaction ${id}: it may have been purged`, [{ key: 'noInteraction', params: { id } }]);
   const exchanges = ctx.store.exchanges({ interactionId: id, newestFirst: false, limit: LADDER_LIMIT });
   let previousId: number | null = null;
   let nextId: number | null = null;

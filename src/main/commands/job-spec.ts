@@ -9,11 +9,21 @@ import { CATALOGUE } from '../../shared/catalogue';
 import type { ItemValue, JobKind } from '../../shared/model';
 import { fileLocationItems } from './item-spec';
 import { phoneVersionOf } from '../provisioning';
-import { isSecretItem } from '../../shared/secrets';
+import type { ApiText } from '../../shared/api';
+import { writeItemProblem } from '../../shared/item-rules';
+
+export { writeItemProblem };
 
 /** A job spec that cannot become a job; the message says why in the caller's words. */
 export class JobSpecError extends Error {
   override readonly name = 'JobSpecError';
+  constructor(
+    message: string,
+    /** The same as translatable texts, where the UI can meet it (the item rules). */
+    readonly texts?: readonly ApiText[],
+  ) {
+    super(message);
+  }
 }
 
 export interface BuiltJob {
@@ -35,39 +45,7 @@ export const CLI_WORDS: SpecWords = { fileType: '--type', sources: '--url or --f
 export const API_WORDS: SpecWords = { fileType: 'a file type', sources: 'a URL (https:// or ftp://)', version: 'a version' };
 
 const KNOWN_ITEMS = new Set(CATALOGUE.map((c) => c.name));
-const BY_NAME = new Map(CATALOGUE.map((c) => [c.name, c]));
 
-/**
- * Catalogue types whose empty value is no value (a flag, a number, a choice, key material): the
- * phone can only answer "failed". Strings, hosts and URIs may be written empty to clear them.
- */
-const NEEDS_VALUE = new Set(['bool', 'int', 'enum', 'mac', 'datetime', 'ip', 'base64', 'pem', 'pem/base64', 'base64 (PKCS#12)']);
-
-/**
- * What the catalogue says a written item must have: an index when the item is indexed (without
- * one the phone cannot tell which key or line is meant, and every selected phone would get the
- * same broken write), a value when its type has no empty value. Items the catalogue does not
- * know pass (with the unknown-items note).
- */
-export function writeItemProblem(item: { name: string; index?: number | null; value: string }): string | null {
-  const entry = BY_NAME.get(item.name);
-  if (!entry) return null;
-  // The file-* items are indexed only in a deployment of several files (manual p.55).
-  const indexOptional = item.name.startsWith('file-') || entry.values.includes('index optional');
-  if (entry.indexed && !indexOptional && (item.index === undefined || item.index === null)) {
-    // The value is echoed only when it is not a secret (the error is shown and logged).
-    const example = item.value !== '' && !isSecretItem(item.name) ? item.value : 'VALUE';
-    const which = /\[index: ([^\]]+)\]/.exec(entry.values)?.[1];
-    return `${item.name} is indexed${which ? ` (index: ${which})` : ''}: say which one, e.g. ${item.name}[1]=${example}`;
-  }
-  if (item.value === '' && NEEDS_VALUE.has(entry.type)) {
-    const at = item.index === undefined || item.index === null ? '' : `[${item.index}]`;
-    const kind = entry.type === 'int' ? 'a number' : entry.type === 'bool' ? 'true or false' : entry.type === 'enum' ? 'one of its values' : `a ${entry.type} value`;
-    const values = entry.values && entry.values !== 'unknown' ? ` (${entry.values.length > 60 ? `${entry.values.slice(0, 59)}…` : entry.values})` : '';
-    return `${item.name}${at} is empty, but it needs ${kind}${values}`;
-  }
-  return null;
-}
 export const FILE_TYPE_LIST = FILE_TYPES.join(', ');
 
 /** The note for items the catalogue does not list, or null. */
@@ -102,8 +80,8 @@ export function buildJob(spec: JobSpec, words: SpecWords = API_WORDS): BuiltJob 
   switch (spec.kind) {
     case 'write': {
       checkItems(spec.items, true);
-      const problems = spec.items.map(writeItemProblem).filter((p): p is string => p !== null);
-      if (problems.length) throw new JobSpecError(problems.join('; '));
+      const problems = spec.items.map(writeItemProblem).filter((p) => p !== null);
+      if (problems.length) throw new JobSpecError(problems.map((p) => p.message).join('; '), problems.map(({ key, params }) => ({ key, params })));
       const items = spec.items.map((i) => (i.index === undefined ? { name: i.name, value: i.value } : { name: i.name, index: i.index, value: i.value }));
       return withNotes({ kind: 'WriteItems', items }, items);
     }

@@ -22,7 +22,7 @@ export const addJob = defineCommand('addJob', API_ARGS.addJob, (ctx, macs, spec)
     built = buildJob(spec, ctx.source === 'cli' ? CLI_WORDS : API_WORDS);
   } catch (e) {
     // A refused file URL is quoted in the reason: not its password.
-    if (e instanceof JobSpecError) throw new ApiArgumentError(`addJob: ${maskUrlPasswords(e.message)}`);
+    if (e instanceof JobSpecError) throw new ApiArgumentError(`addJob: ${maskUrlPasswords(e.message)}`, e.texts?.map((x) => ({ key: x.key, params: Object.fromEntries(Object.entries(x.params).map(([k, v]) => [k, typeof v === 'string' ? maskUrlPasswords(v) : v])) })));
     throw e;
   }
   for (const mac of macs) deviceOrThrow(ctx, mac, 'a phone must contact the service once before it can get jobs');
@@ -35,9 +35,9 @@ export const addJob = defineCommand('addJob', API_ARGS.addJob, (ctx, macs, spec)
 
 export const cancelJob = defineCommand('cancelJob', API_ARGS.cancelJob, (ctx, id): Job => {
   const outcome = ctx.store.cancelJob(id, Date.now());
-  if (!outcome) throw new ApiError('not-found', `no job ${id}: see the job list (localdls job list, or the Jobs view) for the ids there are`);
+  if (!outcome) throw new ApiError('not-found', `no job ${id}: see the job list (localdls job list, or the Jobs view) for the ids there are`, [{ key: 'noJob', params: { id } }]);
   const { job, cancelled } = outcome;
-  if (!cancelled) throw new ApiError('conflict', `job ${id} is ${job.state}: only queued, sent or waiting-busy jobs can be cancelled`);
+  if (!cancelled) throw new ApiError('conflict', `job ${id} is ${job.state}: only queued, sent or waiting-busy jobs can be cancelled`, [{ key: 'jobNotCancellable', params: { id, state: job.state } }]);
   return maskJob(job);
 });
 
@@ -46,6 +46,6 @@ export const NO_DEVICE_HINT = 'this service has not heard from that phone; check
 
 export function deviceOrThrow(ctx: CommandContext, mac: string, hint?: string) {
   const d = ctx.store.device(mac);
-  if (!d) throw new ApiError('not-found', `no device ${mac}: ${hint ?? NO_DEVICE_HINT}`);
+  if (!d) throw new ApiError('not-found', `no device ${mac}: ${hint ?? NO_DEVICE_HINT}`, [{ key: 'noDevice', params: { mac } }]);
   return d;
 }

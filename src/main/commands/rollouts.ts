@@ -61,7 +61,7 @@ function deviceOf(store: Store, mac: string, e164: string | null, job: Job | nul
 
 function jobRollout(store: Store, created: number, kind: JobKind, ladders = true): Rollout {
   const jobs = store.rollouts.jobs(created, kind);
-  if (jobs.length === 0) throw new ApiError('not-found', `no rollout ${jobRolloutId(created, kind)}: its jobs may have been removed`);
+  if (jobs.length === 0) throw new ApiError('not-found', `no rollout ${jobRolloutId(created, kind)}: its jobs may have been removed`, [{ key: 'noRollout', params: { id: jobRolloutId(created, kind) } }]);
   const devices = jobs.map((j) => deviceOf(store, j.mac, null, j, created, ladders));
   const counts = countsOf(devices);
   return { id: jobRolloutId(created, kind), kind: 'jobs', jobKind: kind, started: created, total: devices.length, counts, finished: counts.done + counts.failed === devices.length, devices };

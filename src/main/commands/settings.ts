@@ -4,16 +4,17 @@ import { API_ARGS } from '../../shared/api-args';
 import { defineCommand } from './define';
 
 export const setTlsProfile = defineCommand('setTlsProfile', API_ARGS.setTlsProfile, async (ctx, listener, profile): Promise<void> => {
-  if (!ctx.setTlsProfile) throw new ApiError('unavailable', 'the TLS profile cannot be changed here: the service is not running');
+  if (!ctx.setTlsProfile) throw new ApiError('unavailable', 'the TLS profile cannot be changed here: the service is not running', [{ key: 'serviceNotRunning', params: {} }]);
   await ctx.setTlsProfile(listener, profile);
 });
 
 /** Starts or stops the running service's TLS key log (for this run only; see app/tls-keylog.ts). */
 export const setTlsKeyLog = defineCommand('setTlsKeyLog', API_ARGS.setTlsKeyLog, (ctx, path): { path: string | null } => {
-  if (!ctx.setTlsKeyLog) throw new ApiError('unavailable', 'the TLS key log can only be switched in a running service (the app, or serve --tls-keylog)');
+  if (!ctx.setTlsKeyLog) throw new ApiError('unavailable', 'the TLS key log can only be switched in a running service (the app, or serve --tls-keylog)', [{ key: 'serviceNotRunning', params: {} }]);
   try {
     return { path: ctx.setTlsKeyLog(path) };
   } catch (e) {
-    throw new ApiError('bad-argument', e instanceof Error ? e.message : String(e));
+    const reason = e instanceof Error ? e.message : String(e);
+    throw new ApiError('bad-argument', reason, [{ key: 'keyLogRefused', params: { path: path ?? '', reason } }]);
   }
 });

@@ -27,7 +27,7 @@ export function isNotStored(name: string, storedValue: string): boolean {
 }
 
 export function notStoredError(what: string, name: string): ApiError {
-  return new ApiError('not-found', `${what}: ${name} is not kept — LocalDLS never stores a phone's private key or the PIN's TAN, so there is nothing to reveal`);
+  return new ApiError('not-found', `${what}: ${name} is not kept — LocalDLS never stores a phone's private key or the PIN's TAN, so there is nothing to reveal`, [{ key: 'notKept', params: { name } }]);
 }
 
 function header(headers: [string, string][], name: string): string | null {

@@ -22,7 +22,7 @@ const CHAIN_LIMIT = 500;
 
 function exchangeOrThrow(ctx: CommandContext, id: number): Exchange {
   const x = ctx.store.exchange(id);
-  if (!x) throw new ApiError('not-found', `no exchange ${id}: it may have been purged by retention; list the ids there are with localdls traffic list (or the Traffic view)`);
+  if (!x) throw new ApiError('not-found', `no exchange ${id}: it may have been purged by retention; list the ids there are with localdls traffic list (or the Traffic view)`, [{ key: 'noExchange', params: { id } }]);
   return x;
 }
 

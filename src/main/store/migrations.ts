@@ -182,7 +182,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE item_changes (
     id          INTEGER PRIMARY KEY,
     mac         TEXT NOT NULL REFERENCES devices(mac) ON DELETE CASCADE,
-    exchange_id INTEGER,               -- the exchange whose commit changed it (no FK: purge keeps history)
+    exchange_id INTEGER,               -- the exchange whose commit changed it (no FK; a purge removes the rows with their exchanges, store/history-purge.ts)
     at          INTEGER NOT NULL,
     name        TEXT NOT NULL,
     idx         INTEGER,

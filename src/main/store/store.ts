@@ -21,6 +21,7 @@ import { RelayRows } from './relay-rows';
 import type { UpstreamView } from '../../shared/api';
 import { InspectorQueries } from './inspector-queries';
 import { ItemHistory, type ItemPlan } from './item-history';
+import { historyPurge } from './history-purge';
 import { RolloutRows } from './rollout-rows';
 
 export interface StoreOptions {
@@ -112,6 +113,8 @@ export interface PurgeOptions {
 export interface PurgeResult {
   exchanges: number;
   interactions: number;
+  /** Item history rows of the purged exchanges (store/history-purge.ts). */
+  itemChanges: number;
   batches: number;
   /** Pages given back to the file system (databases created with incremental auto-vacuum). */
   vacuumedPages: number;
@@ -596,12 +599,13 @@ export class Store {
    */
   async purgeOlderThan(cutoff: number, options: PurgeOptions = {}): Promise<PurgeResult> {
     const batchSize = Math.max(1, Math.trunc(options.batchSize ?? 2000));
+    const history = historyPurge(this.db, newestExchangeId(this.db));
     const pause = () => new Promise<void>((resolve) => setTimeout(resolve, options.pauseMs ?? 5));
     const exchanges = this.db.prepare('DELETE FROM exchanges WHERE id IN (SELECT id FROM exchanges WHERE started < @cutoff ORDER BY id LIMIT @limit)');
     const interactions = this.db.prepare(`DELETE FROM interactions WHERE id IN (SELECT id FROM interactions i WHERE ended IS NOT NULL AND ended < @cutoff
       AND NOT EXISTS (SELECT 1 FROM exchanges x WHERE x.interaction_id = i.id) ORDER BY id LIMIT @limit)`);
-    const result: PurgeResult = { exchanges: 0, interactions: 0, batches: 0, vacuumedPages: 0, freePages: 0, pageSize: this.db.pragma('page_size', { simple: true }) as number };
-    for (const [statement, key] of [[exchanges, 'exchanges'], [interactions, 'interactions']] as const) {
+    const result: PurgeResult = { exchanges: 0, interactions: 0, itemChanges: 0, batches: 0, vacuumedPages: 0, freePages: 0, pageSize: this.db.pragma('page_size', { simple: true }) as number };
+    for (const [statement, key] of [[exchanges, 'exchanges'], [interactions, 'interactions'], [history, 'itemChanges']] as const) {
       for (;;) {
         const removed = this.db.transaction(() => statement.run({ cutoff, limit: batchSize }).changes)();
         result[key] += removed;

@@ -8,6 +8,7 @@ import { useTranslation } from 'react-i18next';
 import type { LocalDlsApi, Unsubscribe } from '../../shared/api';
 import { ApiContext } from './api/ApiContext';
 import { NO_TOKEN } from './api/connect';
+import { NOT_REACHABLE } from './api/ws-client';
 import type { ConnectionState } from './api/ws-client';
 import { ShortcutHelp, useShortcuts } from './app/Shortcuts';
 import { THEMES, useTheme, type Theme } from './app/theme';
@@ -25,6 +26,7 @@ import { href, useRoute } from './lib/route';
 import { useNavCounts } from './lib/use-nav-counts';
 import { SetupView } from './status/SetupView';
 import { StatusBar } from './status/StatusBar';
+import { StatusContext } from './status/StatusContext';
 import { useStatus } from './status/use-status';
 import { TrafficFeed } from './traffic/traffic-feed';
 import { TrafficView } from './traffic/TrafficView';
@@ -106,6 +108,7 @@ export function App({ api, onConnection }: AppProps) {
   const connected = connection.state === 'open';
   return (
     <ApiContext.Provider value={api}>
+      <StatusContext.Provider value={status.value}>
       <ToastProvider>
       <div className="app">
         <header className="topbar">
@@ -140,7 +143,7 @@ export function App({ api, onConnection }: AppProps) {
         {connection.state === 'refused' ? (
           <div className="note note-error refused" role="alert" data-testid="connection-refused">
             <strong>{t('connection.refusedTitle')}</strong>
-            <p>{connection.detail === NO_TOKEN ? t('connection.noToken') : connection.detail}</p>
+            <p>{connection.detail === NO_TOKEN ? t('connection.noToken') : connection.detail === NOT_REACHABLE ? t('connection.notReachable') : connection.detail}</p>
           </div>
         ) : null}
         <main className="view" key={route.view === 'traffic' ? 'traffic' : reloads}>
@@ -158,6 +161,7 @@ export function App({ api, onConnection }: AppProps) {
         {help ? <ShortcutHelp onClose={() => setHelp(false)} /> : null}
       </div>
       </ToastProvider>
+      </StatusContext.Provider>
     </ApiContext.Provider>
   );
 }

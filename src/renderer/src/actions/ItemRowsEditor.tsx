@@ -7,6 +7,7 @@ import { useId, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { i18next } from '../i18n';
 import type { CatalogueEntry } from '../../../shared/api';
+import { writeItemProblem } from '../../../shared/item-rules';
 import { isSecretItem } from '../../../shared/secrets';
 import type { Catalogue } from '../lib/use-catalogue';
 import { suggest } from '../lib/use-catalogue';
@@ -25,12 +26,20 @@ export const rowOf = (name: string, index: number | null | undefined, value: str
 
 const NAME = /^[A-Za-z][A-Za-z0-9_.-]*$/;
 
-/** What is wrong with a row, or null (empty rows are ignored, not wrong). */
-export function rowProblem(r: ItemRow): string | null {
+/**
+ * What is wrong with a row, or null (empty rows are ignored, not wrong). A row to write is also
+ * checked against the item catalogue with the rule the service applies (src/shared/item-rules.ts),
+ * so the dialog says why before sending; the service still refuses on its own.
+ */
+export function rowProblem(r: ItemRow, write = false): string | null {
   const t = i18next.getFixedT(null, 'actions');
   if (!r.name.trim()) return r.index || r.value ? t('editor.needName') : null;
   if (!NAME.test(r.name.trim())) return t('editor.notName', { name: r.name.trim() });
   if (r.index.trim() && !/^\d{1,6}$/.test(r.index.trim())) return t('editor.badIndex');
+  if (write) {
+    const problem = writeItemProblem({ name: r.name.trim(), index: r.index.trim() ? Number(r.index.trim()) : null, value: r.value });
+    if (problem) return i18next.t(`errors:${problem.key}`, { ...problem.params, defaultValue: problem.message });
+  }
   return null;
 }
 
@@ -99,7 +108,7 @@ function NameInput({ row, entries, onChange, onFocus, label }: { row: ItemRow; e
           {list.map((e, i) => (
             <li key={e.name} role="option" aria-selected={i === active} className={i === active ? 'on' : ''} onMouseDown={(ev) => { ev.preventDefault(); pick(e); }} onMouseEnter={() => setActive(i)}>
               <span className="mono ac-name">{e.name}</span>
-              {e.indexed ? <span className="badge">indexed</span> : null}
+              {e.indexed ? <span className="badge">{i18next.t('actions:editor.indexedBadge')}</span> : null}
               <span className="ac-desc">{forDisplay(e.description)}</span>
             </li>
           ))}
@@ -177,15 +186,15 @@ export function ItemRowsEditor({ rows, onChange, withValues, catalogue }: ItemRo
         </thead>
         <tbody>
           {rows.map((r, n) => {
-            const problem = rowProblem(r);
+            const problem = rowProblem(r, withValues);
             return (
               <tr key={r.key} className={r.key === focusedRow?.key ? 'on' : ''}>
                 <td>
                   <NameInput row={r} entries={entries} label={t('editor.nameLabel', { n: n + 1 })} onFocus={() => setFocused(r.key)} onChange={(p) => update(r.key, p)} />
-                  {problem ? <div className="field-problem">{problem}</div> : null}
+                  {problem ? <div className="field-problem" role="alert" data-testid="row-problem">{problem}</div> : null}
                 </td>
                 <td className="col-index">
-                  <input className="input mono" aria-label={t('editor.indexLabel', { n: n + 1 })} inputMode="numeric" placeholder="—" value={r.index} maxLength={6} onFocus={() => setFocused(r.key)} onChange={(e) => update(r.key, { index: e.target.value })} />
+                  <input className="input mono" aria-label={t('editor.indexLabel', { n: n + 1 })} inputMode="numeric" placeholder={t('editor.noIndexPlaceholder')} value={r.index} maxLength={6} onFocus={() => setFocused(r.key)} onChange={(e) => update(r.key, { index: e.target.value })} />
                 </td>
                 {withValues ? (
                   <td>

@@ -52,7 +52,7 @@ export function ItemsDialog({ mode, macs, onClose }: { mode: 'write' | 'read'; m
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const used = usedRows(rows);
-  const problems = rows.map(rowProblem).filter(Boolean);
+  const problems = rows.map((r) => rowProblem(r, mode === 'write')).filter(Boolean);
   const write = mode === 'write';
   const submit = () => {
     const items = used.map((r) => ({ name: r.name.trim(), ...(r.index.trim() ? { index: Number(r.index.trim()) } : {}), ...(write ? { value: r.value } : {}) }));
@@ -257,7 +257,7 @@ export function ProfileDialog({ macs, onClose }: { macs: string[]; onClose: () =
       ) : (
         <div className="profile-new">
           <div className="field-row">
-            <label className="field"><span>{t('profile.name')}</span><input className="input" aria-label={t('profile.nameLabel')} value={draft.name} maxLength={64} placeholder="site" onChange={(e) => setDraft({ ...draft, name: e.target.value })} /></label>
+            <label className="field"><span>{t('profile.name')}</span><input className="input" aria-label={t('profile.nameLabel')} value={draft.name} maxLength={64} placeholder={t('profile.namePlaceholder')} onChange={(e) => setDraft({ ...draft, name: e.target.value })} /></label>
             <label className="field"><span>{t('profile.deviceType')}</span><input className="input" aria-label={t('profile.deviceType')} value={draft.deviceType} maxLength={64} placeholder={t('profile.anyType')} onChange={(e) => setDraft({ ...draft, deviceType: e.target.value })} /></label>
             <label className="field"><span>{t('profile.matchMac')}</span><input className="input mono" aria-label={t('profile.matchMacLabel')} value={draft.matchMac} maxLength={64} placeholder="00:1A:E8:*" onChange={(e) => setDraft({ ...draft, matchMac: e.target.value })} /></label>
             <label className="field"><span>{t('profile.matchE164')}</span><input className="input mono" aria-label={t('profile.matchE164Label')} value={draft.matchE164} maxLength={64} placeholder="4989*" onChange={(e) => setDraft({ ...draft, matchE164: e.target.value })} /></label>

@@ -33,6 +33,9 @@ export interface WsClientOptions {
   refuse?: string;
 }
 
+/** Said after several failed handshakes in a row (the App shows it in the UI's language). */
+export const NOT_REACHABLE = 'LocalDLS is not reachable or refused the connection: open the address `localdls serve --ui` printed (a restarted service has a new token)';
+
 export class WsApiClient implements LocalDlsApi {
   private ws: WebSocket | null = null;
   private nextId = 1;
@@ -105,9 +108,8 @@ export class WsApiClient implements LocalDlsApi {
       // The browser does not say why a handshake failed. A few failures in a row mean a wrong
       // token, or a restarted service (it has a new token): retrying would not help.
       if (!opened && ++this.failures >= 4) {
-        const refused = 'LocalDLS is not reachable or refused the connection: open the address `localdls serve --ui` printed (a restarted service has a new token)';
-        this.setState('refused', refused);
-        for (const w of this.waitingForOpen.splice(0)) w.reject(new Error(refused));
+        this.setState('refused', NOT_REACHABLE);
+        for (const w of this.waitingForOpen.splice(0)) w.reject(new Error(NOT_REACHABLE));
         return;
       }
       this.setState('closed', null);

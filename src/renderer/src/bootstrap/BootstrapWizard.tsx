@@ -36,7 +36,7 @@ function parseSheet(csv: string): SheetRow[] {
 
 function SecureStatusNote({ secure, error }: { secure: SecureStatus | null; error: string | null }) {
   const { t } = useTranslation('bootstrap');
-  if (error) return <div className="note note-error">{t('secure.unavailable', { error })}</div>;
+  if (error) return <div className="note note-error" role="alert">{t('secure.unavailable', { error })}</div>;
   if (!secure) return <div className="note">{t('secure.checking')}</div>;
   if (!secure.on) {
     return (
@@ -142,7 +142,7 @@ function RunProgress({ run }: { run: BootstrapRun }) {
           {t('run.progress', { prepared: run.prepared, total: run.total, secure })}{failed ? ` · ${t('run.failedCount', { count: failed })}` : ''}
         </span>
       </div>
-      {run.error ? <div className="note note-error">{run.error}</div> : null}
+      {run.error ? <div className="note note-error" role="alert">{run.error}</div> : null}
       {pinRun ? (
         <div className="pin-actions">
           <span>{run.pinsAvailable ? t('pins.available') : run.finished ? t('pins.forgotten') : t('pins.notYet')}</span>
@@ -256,7 +256,7 @@ export function BootstrapWizard({ route }: { route: Route }) {
     return (
       <div className="page bootstrap">
         <div className="page-head"><h1>{t('title')}</h1></div>
-        {error ? <div className="note note-error">{error}</div> : null}
+        {error ? <div className="note note-error" role="alert">{error}</div> : null}
         {run ? <RunProgress run={run} /> : error ? <a href={href('bootstrap')}>{t('run.startNew')}</a> : <p className="muted">{t('run.loading')}</p>}
       </div>
     );

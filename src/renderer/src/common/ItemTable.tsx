@@ -8,6 +8,7 @@ import { useTranslation } from 'react-i18next';
 import type { ItemView } from '../../../shared/api';
 import { describeItem } from '../lib/catalogue';
 import { ago } from '../lib/format';
+import { errorText } from '../lib/api-error';
 
 export interface ItemRow extends ItemView {
   /** Stable key (position in a message, or name+index on a device). */
@@ -52,7 +53,7 @@ function ValueCell({ row, reveal }: { row: ItemRow; reveal: (row: ItemRow) => Pr
               setShown(v);
               setError(null);
             },
-            (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
+            (e: unknown) => setError(errorText(e)),
           );
         }}
       >

@@ -4,6 +4,7 @@
  */
 import { createContext, useCallback, useContext, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import { errorText } from '../lib/api-error';
 
 export type ToastKind = 'ok' | 'info' | 'warn' | 'error';
 
@@ -23,9 +24,7 @@ interface ToastApi {
 
 const ToastContext = createContext<ToastApi | null>(null);
 
-export function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
+export { errorText };
 
 export const LINGER_MS: Record<ToastKind, number | null> = { ok: 6000, info: 8000, warn: null, error: null };
 const MAX_LINES = 12;

@@ -12,6 +12,7 @@ import { clockTime, dateTime } from '../lib/format';
 import { href, timelineHref } from '../lib/route';
 import { rowClass } from '../traffic/ExchangeList';
 import { DeviceStateBadges, ModeBadge, TlsBadge } from './DevicesView';
+import { errorText } from '../lib/api-error';
 
 export function DevicePage({ mac }: { mac: string }) {
   const { t } = useTranslation('devices');
@@ -24,7 +25,7 @@ export function DevicePage({ mac }: { mac: string }) {
     const load = () =>
       api.getDevice(mac).then(
         (d) => live && (setDetail(d), setError(null)),
-        (e: unknown) => live && setError(e instanceof Error ? e.message : String(e)),
+        (e: unknown) => live && setError(errorText(e)),
       );
     void load();
     // Reload when this device changes (a new interaction, new items).
@@ -51,7 +52,7 @@ export function DevicePage({ mac }: { mac: string }) {
   const jobs = useJobs(jobFilter);
   const macs = useMemo(() => [mac], [mac]);
 
-  if (error) return <div className="page"><a href={href('devices')}>{t('page.back')}</a><div className="note note-error">{error}</div></div>;
+  if (error) return <div className="page"><a href={href('devices')}>{t('page.back')}</a><div className="note note-error" role="alert">{error}</div></div>;
   if (!detail) return <div className="page"><p className="muted">{t('page.loading', { mac })}</p></div>;
   const d = detail.device;
   const rows: ItemRow[] = detail.items.map((i) => ({ ...i, key: `${i.name}#${i.index ?? ''}` }));
@@ -93,7 +94,7 @@ export function DevicePage({ mac }: { mac: string }) {
           {t('page.jobs')} <span className="muted">{jobs.matched}</span>
           <a className="h-link" href={href('jobs', { device: mac })}>{t('page.openJobs')}</a>
         </h2>
-        {jobs.error ? <div className="note note-error">{jobs.error}</div> : null}
+        {jobs.error ? <div className="note note-error" role="alert">{jobs.error}</div> : null}
         <div className="jobs-scroll">
           <JobsTable jobs={jobs.jobs} showDevice={false} onChanged={jobs.upsert} emptyText={t('page.noJobs')} />
         </div>

@@ -13,6 +13,7 @@ import { useApi } from '../api/ApiContext';
 import { deviceStates, waitingJobs, waitingTitle } from '../lib/device-state';
 import { ago, dateTime } from '../lib/format';
 import { deviceHref, href } from '../lib/route';
+import { errorText } from '../lib/api-error';
 
 export function TlsBadge({ protocol }: { protocol: string | null }) {
   const { t } = useTranslation('devices');
@@ -58,7 +59,7 @@ export function useDevices(): { devices: Map<string, DeviceView>; error: string 
     );
     api.listDevices().then(
       (list) => live && setDevices((m) => new Map([...list.map((d) => [d.mac, d] as const), ...m])),
-      (e: unknown) => live && setError(e instanceof Error ? e.message : String(e)),
+      (e: unknown) => live && setError(errorText(e)),
     );
     return () => {
       live = false;
@@ -103,8 +104,7 @@ export function DevicesView() {
         <span className="muted" data-testid="device-count">
           {q ? t('list.countOf', { shown: list.length, count: devices.size }) : t('list.count', { count: devices.size })}{busy ? ` · ${t('list.busy', { count: busy })}` : ''}
         </span>
-        <button type="button" className="btn btn-small" onClick={() => downloadText(`localdls-devices-${new Date().toISOString().slice(0, 10)}.csv`, 'text/csv', devicesCsv(list))}>Export CSV</button>
-        <a className="h-link" href={href('jobs')}>Jobs →</a>
+        <button type="button" className="btn btn-small" onClick={() => downloadText(`localdls-devices-${new Date().toISOString().slice(0, 10)}.csv`, 'text/csv', devicesCsv(list))}>{t('list.exportCsv')}</button>
         <a className="h-link" href={href('jobs')}>{t('list.jobsLink')}</a>
       </div>
       <div className="selection-bar">
@@ -112,7 +112,7 @@ export function DevicesView() {
         {targets.length ? <button type="button" className="btn btn-small btn-link" onClick={() => setSelected(new Set())}>{t('list.clearSelection')}</button> : null}
         <ActionBar macs={targets} devices={devices} />
       </div>
-      {error ? <div className="note note-error">{error}</div> : null}
+      {error ? <div className="note note-error" role="alert">{error}</div> : null}
       <div className="table-wrap">
         <table className="dtable">
           <thead>

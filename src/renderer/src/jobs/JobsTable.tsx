@@ -120,8 +120,14 @@ export function JobsTable({ jobs, showDevice = true, emptyText, now = Date.now()
           const failedItems = j.results.filter((r) => !/accepted|ok|done/i.test(r.status)).length;
           return (
             <Fragment key={j.id}>
-              <tr className={`clickable job-row job-${j.state} ${isOpen ? 'open' : ''}`} data-job={j.id} onClick={() => toggle(j.id)} aria-expanded={isOpen}>
-                <td className="num muted"><span className="caret">{isOpen ? '▾' : '▸'}</span> {j.id}</td>
+              <tr className={`clickable job-row job-${j.state} ${isOpen ? 'open' : ''}`} data-job={j.id} onClick={() => toggle(j.id)}>
+                <td className="num muted">
+                  {/* The row opens on a click anywhere; this button is its keyboard and screen-reader handle. */}
+                  <button type="button" className="caret-button" aria-expanded={isOpen} aria-label={t('table.details', { id: j.id })} onClick={(e) => (e.stopPropagation(), toggle(j.id))}>
+                    <span className="caret" aria-hidden>{isOpen ? '▾' : '▸'}</span>
+                  </button>{' '}
+                  {j.id}
+                </td>
                 {showDevice ? <td className="mono"><a href={deviceHref(j.mac)} onClick={(e) => e.stopPropagation()}>{j.mac}</a></td> : null}
                 <td>{kindLabel(j.kind)}</td>
                 <td><JobState job={j} /></td>

@@ -53,7 +53,7 @@ export function JobsView({ route }: { route: Route }) {
         </span>
       </div>
       {deviceProblem ? <div className="note note-warn">{t('view.wholeMac')}</div> : null}
-      {error ? <div className="note note-error">{error}</div> : null}
+      {error ? <div className="note note-error" role="alert">{error}</div> : null}
       <div className="table-wrap">
         <JobsTable jobs={jobs} now={now} onChanged={upsert} emptyText={filtered ? t('view.noMatch') : t('view.none')} />
       </div>

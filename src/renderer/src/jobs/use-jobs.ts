@@ -4,6 +4,7 @@ import type { JobFilter } from '../../../shared/api';
 import type { Job } from '../../../shared/model';
 import { useApi } from '../api/ApiContext';
 import { jobMatches } from '../lib/jobs';
+import { errorText } from '../lib/api-error';
 
 export interface JobsState {
   jobs: Job[];
@@ -71,7 +72,7 @@ export function useJobs(filter: JobFilter): JobsState {
       },
       (e: unknown) => {
         if (!live) return;
-        setError(e instanceof Error ? e.message : String(e));
+        setError(errorText(e));
         setLoading(false);
       },
     );

@@ -13,6 +13,7 @@ import { useApi } from '../api/ApiContext';
 import { clockTime, dateTime, duration } from '../lib/format';
 import { deviceHref, href, interactionHref, timelineHref } from '../lib/route';
 import './inspector.css';
+import { errorText } from '../lib/api-error';
 
 /** Refused, failed or busy: drawn red. */
 export function isErrorExchange(x: ExchangeSummary): boolean {
@@ -40,15 +41,17 @@ function Rung({ x, start, index, jobs }: { x: ExchangeSummary; start: number; in
         <span>+{duration(x.started - start)}</span>
         <span className="muted">{clockTime(x.started)}</span>
       </div>
-      <a className="arrow arrow-right" href={open} aria-label={t('requestLabel', { n: index + 1, what: phoneLabel(x) })}>
+      <a className="arrow arrow-right" href={open}>
         <span className="arrow-text">
+          <span className="sr-only">{t('requestPrefix', { n: index + 1 })} </span>
           <strong>{phoneLabel(x)}</strong>
           {x.fragment === 'next' ? <span className="badge">{t('fragment')}</span> : null}
           <span className="muted">{t('items', { count: x.itemCount })}</span>
         </span>
       </a>
-      <a className="arrow arrow-left" href={open} aria-label={t('answerLabel', { n: index + 1, what: x.action ?? `HTTP ${x.httpStatus}` })}>
+      <a className="arrow arrow-left" href={open}>
         <span className="arrow-text">
+          <span className="sr-only">{t('answerPrefix', { n: index + 1 })} </span>
           <strong>{x.action ?? `HTTP ${x.httpStatus}`}</strong>
           <span className="muted">{x.action ? `HTTP ${x.httpStatus} · ` : ''}{duration(x.ended - x.started)} · #{x.id}</span>
           {x.error ? <span className="rung-reason">{x.error}</span> : null}
@@ -71,7 +74,7 @@ export function LadderView({ id }: { id: number }) {
     const load = () =>
       api.getInteraction(id).then(
         (l) => live && (setLadder(l), setError(null)),
-        (e: unknown) => live && setError(e instanceof Error ? e.message : String(e)),
+        (e: unknown) => live && setError(errorText(e)),
       );
     void load();
     const off = api.onExchanges((batch) => {
@@ -107,7 +110,7 @@ export function LadderView({ id }: { id: number }) {
         <div className="lanes" aria-hidden>
           <span />
           <span className="lane">{t('phone')} <span className="mono muted">{i.peer}</span></span>
-          <span className="lane">LocalDLS <span className="muted">({i.listener})</span></span>
+          <span className="lane">LocalDLS <span className="muted">({t(`status:listener.${i.listener}`, { defaultValue: i.listener })})</span></span>
         </div>
         {exchanges.length === 0 ? <div className="empty">{t('none')}</div> : (
           <ol className="rungs">

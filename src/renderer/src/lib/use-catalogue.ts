@@ -1,6 +1,7 @@
 /** The WPI item catalogue from the service, fetched once per API and shared by every editor. */
 import { useEffect, useState } from 'react';
 import type { CatalogueEntry, LocalDlsApi } from '../../../shared/api';
+import { errorText } from './api-error';
 
 export interface Catalogue {
   entries: CatalogueEntry[];
@@ -27,7 +28,7 @@ export function useCatalogue(api: LocalDlsApi): { catalogue: Catalogue | null; e
     let live = true;
     load(api).then(
       (c) => live && setCatalogue(c),
-      (e: unknown) => live && setError(e instanceof Error ? e.message : String(e)),
+      (e: unknown) => live && setError(errorText(e)),
     );
     return () => {
       live = false;

@@ -10,6 +10,8 @@ import { useApi } from '../api/ApiContext';
 import { dateTime } from '../lib/format';
 import { deviceHref, interactionHref, rolloutHref, type Route } from '../lib/route';
 import '../ladder/inspector.css';
+import { errorText } from '../lib/api-error';
+import { kindLabel } from '../lib/jobs';
 
 function Bar({ r }: { r: RolloutSummary }) {
   const { t } = useTranslation('rollout');
@@ -55,7 +57,7 @@ function RolloutDetail({ id, onNote }: { id: string; onNote: (note: string) => v
   const load = useCallback(() => {
     api.getRollout(id).then(
       (r) => (setRollout(r), setError(null)),
-      (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
+      (e: unknown) => setError(errorText(e)),
     );
   }, [api, id]);
   useEffect(load, [load]);
@@ -69,7 +71,7 @@ function RolloutDetail({ id, onNote }: { id: string; onNote: (note: string) => v
       onNote(`${r.retried ? t('retried', { count: r.retried }) : t('nothingToRetry')}${skipped ? ` ${skipped}` : ''}`);
       if (r.rolloutId) window.location.hash = rolloutHref(r.rolloutId);
     } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
+      setError(errorText(e));
     } finally {
       setBusy(false);
     }
@@ -79,7 +81,7 @@ function RolloutDetail({ id, onNote }: { id: string; onNote: (note: string) => v
   if (!rollout) return <div className="empty">{t('loading')}</div>;
   return (
     <section aria-label={t('detail')} data-testid="rollout-detail">
-      <h2>{t('heading', { kind: rollout.jobKind, count: rollout.total, at: dateTime(rollout.started) })}{rollout.finished ? ` · ${t('finished')}` : ''}</h2>
+      <h2>{t('heading', { kind: kindLabel(rollout.jobKind), count: rollout.total, at: dateTime(rollout.started) })}{rollout.finished ? ` · ${t('finished')}` : ''}</h2>
       <div className="phase-tiles">
         {ROLLOUT_PHASES.map((p) => (
           <div key={p} className={`phase-tile phase-${p}`} data-testid={`phase-${p}`}>
@@ -122,7 +124,7 @@ export function RolloutView({ route }: { route: Route }) {
   const load = useCallback(() => {
     api.listRollouts().then(
       (l) => (setList(l), setError(null)),
-      (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
+      (e: unknown) => setError(errorText(e)),
     );
   }, [api]);
   useEffect(load, [load]);
@@ -148,7 +150,7 @@ export function RolloutView({ route }: { route: Route }) {
               {list.map((r) => (
                 <tr key={r.id} className={r.id === selected ? 'on' : ''}>
                   <td><a href={rolloutHref(r.id)} aria-current={r.id === selected ? 'true' : undefined}>{dateTime(r.started)}</a></td>
-                  <td>{r.kind === 'bootstrap' ? t('bootstrap') : r.jobKind}</td>
+                  <td>{r.kind === 'bootstrap' ? t('bootstrap') : kindLabel(r.jobKind)}</td>
                   <td>{r.total}</td>
                   <td><Bar r={r} /></td>
                   <td>{counts('done', r)}</td>

@@ -47,8 +47,8 @@ export function SetupView({ status }: { status: ServiceStatus | null }) {
                 <td>{listenerLabel(l, t)}</td>
                 <td className="mono">{l.host === '0.0.0.0' ? t('setup.everyInterface') : l.host}</td>
                 <td className="mono">{l.port}</td>
-                <td>{l.tlsProfile}{l.tlsProfile === 'legacy' ? <span className="badge badge-warn">{t('setup.legacyAllowed')}</span> : null}</td>
-                <td><span className={`dot dot-${l.state}`} aria-hidden /> {l.state}{l.error ? ` — ${l.error}` : ''}</td>
+                <td>{t(`tls.${l.tlsProfile}`, { defaultValue: l.tlsProfile })}{l.tlsProfile === 'legacy' ? <span className="badge badge-warn">{t('setup.legacyAllowed')}</span> : null}</td>
+                <td><span className={`dot dot-${l.state}`} aria-hidden /> {t(`listenerState.${l.state}`)}{l.error ? ` — ${l.error}` : ''}</td>
               </tr>
             ))}
           </tbody>

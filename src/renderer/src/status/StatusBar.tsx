@@ -30,13 +30,16 @@ export function StatusBar({ status, error, connected = true }: StatusBarProps) {
           <span key={`${l.kind}-${l.port}`} className="sb-item" title={l.error ?? undefined}>
             <span className={`dot dot-${dot}`} data-testid={`dot-${l.kind}`} aria-hidden />
             {listenerLabel(l, t)} <span className="mono">{l.host}:{l.port}</span>
-            <span className="muted"> · TLS {l.tlsProfile}</span>
-            {l.state !== 'listening' ? <span className="sb-error"> · {l.state}{l.error ? `: ${l.error}` : ''}</span> : null}
+            <span className="muted"> · TLS {t(`tls.${l.tlsProfile}`, { defaultValue: l.tlsProfile })}</span>
+            {l.state !== 'listening' ? <span className="sb-error"> · {t(`listenerState.${l.state}`)}{l.error ? `: ${l.error}` : ''}</span> : null}
           </span>
         );
       })}
       {status ? (
         <>
+          {status.tlsKeyLog ? (
+            <span className="sb-item sb-warn" data-testid="status-keylog" title={t('bar.keyLogTitle', { path: status.tlsKeyLog.path })}>{t('bar.keyLog')}</span>
+          ) : null}
           <span className="sb-item muted" data-testid="status-counts">
             {t('bar.counts', { devices: count(status.deviceCount), exchanges: count(status.exchangeCount) })}
           </span>

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { LocalDlsApi, ServiceStatus } from '../../../shared/api';
+import { errorText } from '../lib/api-error';
 
 /** The service status, loaded once and then kept current by `onStatus` events. */
 export function useStatus(api: LocalDlsApi): { value: ServiceStatus | null; error: string | null; refresh: () => void } {
@@ -11,7 +12,7 @@ export function useStatus(api: LocalDlsApi): { value: ServiceStatus | null; erro
         setValue(s);
         setError(null);
       },
-      (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
+      (e: unknown) => setError(errorText(e)),
     );
   }, [api]);
   useEffect(() => {

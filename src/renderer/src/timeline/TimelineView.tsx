@@ -10,6 +10,8 @@ import { useApi } from '../api/ApiContext';
 import { dateTime, duration } from '../lib/format';
 import { deviceHref, href, interactionHref } from '../lib/route';
 import '../ladder/inspector.css';
+import { errorText } from '../lib/api-error';
+import { kindLabel, stateLabel } from '../lib/jobs';
 
 function Changes({ changes }: { changes: ItemChangeView[] }) {
   const { t } = useTranslation('timeline');
@@ -56,7 +58,7 @@ function Entry({ e }: { e: TimelineEntry }) {
         <>
           <span className="badge">{t('kind.job')}</span>
           <div className={e.event === 'finished' && e.job.state === 'failed' ? 't-error' : ''}>
-            <a href={href('jobs', { device: e.job.mac })}>{t(e.event === 'queued' ? 'jobQueued' : 'jobFinished', { id: e.job.id, kind: e.job.kind, state: e.job.state })}</a>
+            <a href={href('jobs', { device: e.job.mac })}>{t(e.event === 'queued' ? 'jobQueued' : 'jobFinished', { id: e.job.id, kind: kindLabel(e.job.kind), state: stateLabel(e.job.state) })}</a>
             {e.event === 'finished' && e.job.error ? <div className="muted">{e.job.error}</div> : null}
           </div>
         </>
@@ -93,7 +95,7 @@ export function TimelineView({ mac }: { mac: string }) {
     const load = () =>
       api.getDeviceTimeline(mac).then(
         (d) => live && (setTimeline(d), setError(null)),
-        (e: unknown) => live && setError(e instanceof Error ? e.message : String(e)),
+        (e: unknown) => live && setError(errorText(e)),
       );
     void load();
     const later = () => {

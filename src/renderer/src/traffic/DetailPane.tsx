@@ -5,7 +5,7 @@
 import type { TFunction } from 'i18next';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { ExchangeDetail, MessageView } from '../../../shared/api';
+import type { ExchangeDetail, MessageView, TlsKeyLogStatus } from '../../../shared/api';
 import { curlCommand } from '../../../shared/curl';
 import type { ExchangeSummary } from '../../../shared/model';
 import { useApi } from '../api/ApiContext';
@@ -16,6 +16,8 @@ import { deviceHref, interactionHref, timelineHref } from '../lib/route';
 import '../ladder/inspector.css';
 import { MessagePanel } from './MessagePanel';
 import { UpstreamPanel } from '../relay/UpstreamPanel';
+import { useServiceStatus } from '../status/StatusContext';
+import { errorText } from '../lib/api-error';
 
 type Tab = 'messages' | 'items' | 'headers' | 'tls' | 'upstream' | 'chain';
 
@@ -110,28 +112,38 @@ function ClientCertificate({ detail }: { detail: ExchangeDetail }) {
 export function KeyLogSetting() {
   const api = useApi();
   const { t } = useTranslation('detail');
+  const status = useServiceStatus();
   const [path, setPath] = useState('');
-  const [on, setOn] = useState<string | null>(null);
+  // What the service reports (also a key log started with `serve --tls-keylog`, and after a
+  // reload), else what this page set (a front end whose status does not carry it).
+  const [on, setOn] = useState<TlsKeyLogStatus | null>(null);
+  const reported = status?.tlsKeyLog;
+  useEffect(() => {
+    if (reported !== undefined) setOn(reported);
+  }, [reported]);
   const [error, setError] = useState<string | null>(null);
   const apply = (to: string | null) =>
     api.setTlsKeyLog(to).then(
-      (r) => (setOn(r.path), setError(null)),
-      (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
+      (r) => (setOn(r.path === null ? null : { path: r.path, startedBy: 'ui' }), setError(null)),
+      (e: unknown) => setError(errorText(e)),
     );
   return (
     <section className="keylog" aria-label={t('keyLog')}>
       <h3>{t('keyLog')}</h3>
       <p className="note note-warn">{t('keyLogWarning')}</p>
       {on ? (
-        <p role="status">
-          {t('keyLogOn', { path: on })}{' '}
-          <button type="button" className="btn btn-small" onClick={() => void apply(null)}>{t('keyLogStop')}</button>
-        </p>
+        <div role="status" data-testid="keylog-on">
+          <p>
+            {t('keyLogOn', { path: on.path })}{' '}
+            <button type="button" className="btn btn-small" onClick={() => void apply(null)}>{t('keyLogStop')}</button>
+          </p>
+          <p className="muted">{on.startedBy === 'start' ? t('keyLogByStart') : t('keyLogByUi')}</p>
+        </div>
       ) : (
         <form onSubmit={(e) => (e.preventDefault(), void apply(path.trim()))}>
           <label>
             {t('keyLogPath')}{' '}
-            <input className="input mono" value={path} onChange={(e) => setPath(e.target.value)} placeholder="/tmp/localdls-keys.log" maxLength={4096} />
+            <input className="input mono" value={path} onChange={(e) => setPath(e.target.value)} placeholder={t('keyLogPlaceholder')} maxLength={4096} />
           </label>{' '}
           <button type="submit" className="btn btn-small" disabled={path.trim() === ''}>{t('keyLogStart')}</button>
         </form>
@@ -172,14 +184,14 @@ export function DetailPane({ id, onJump, onExport, exportCount }: DetailPaneProp
     setError(null);
     api.getExchange(id).then(
       (d) => live && setDetail(d),
-      (e: unknown) => live && setError(e instanceof Error ? e.message : String(e)),
+      (e: unknown) => live && setError(errorText(e)),
     );
     return () => {
       live = false;
     };
   }, [api, id]);
 
-  if (error) return <div className="detail"><div className="note note-error">{error}</div></div>;
+  if (error) return <div className="detail"><div className="note note-error" role="alert">{error}</div></div>;
   if (!detail || detail.summary.id !== id) return <div className="detail"><div className="empty">{t('detail.loading', { id })}</div></div>;
 
   const s = detail.summary;
@@ -201,7 +213,7 @@ export function DetailPane({ id, onJump, onExport, exportCount }: DetailPaneProp
           <span className="muted">#{s.id}</span> <strong>{title(s, t)}</strong>
           <span className="muted">
             {' · '}
-            {s.mac ? <a href={deviceHref(s.mac)} className="mono">{s.mac}</a> : t('detail.noMac')} · <span className="mono">{s.peerAddress}:{s.peerPort}</span> → :{s.localPort} ({s.listener}) · {dateTime(s.started)} · {duration(s.ended - s.started)}
+            {s.mac ? <a href={deviceHref(s.mac)} className="mono">{s.mac}</a> : t('detail.noMac')} · <span className="mono">{s.peerAddress}:{s.peerPort}</span> → :{s.localPort} ({t(`list.mode.${s.listener}`, { defaultValue: s.listener })}) · {dateTime(s.started)} · {duration(s.ended - s.started)}
           </span>
         </div>
         <div className="detail-actions">
@@ -265,7 +277,7 @@ export function DetailPane({ id, onJump, onExport, exportCount }: DetailPaneProp
             <dt>{t('detail.tls.cipher')}</dt>
             <dd className="mono">{detail.tls.cipher ?? '—'}</dd>
             <dt>{t('detail.tls.listener')}</dt>
-            <dd>{t('detail.tls.listenerOnPort', { listener: s.listener, port: s.localPort })}</dd>
+            <dd>{t('detail.tls.listenerOnPort', { listener: t(`list.mode.${s.listener}`, { defaultValue: s.listener }), port: s.localPort })}</dd>
             <dt>{t('detail.tls.peer')}</dt>
             <dd className="mono">{s.peerAddress}:{s.peerPort}</dd>
             {s.listener === 'secure' || detail.tls.clientCertificate ? <ClientCertificate detail={detail} /> : null}

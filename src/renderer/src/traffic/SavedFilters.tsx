@@ -8,6 +8,7 @@ import type { ExchangeFilter } from '../../../shared/api';
 import { useApi } from '../api/ApiContext';
 import { downloadText } from '../lib/download';
 import '../ladder/inspector.css';
+import { errorText } from '../lib/api-error';
 
 const STORAGE_KEY = 'localdls.traffic.savedFilters';
 const MAX_SAVED = 50;
@@ -69,7 +70,7 @@ export function SavedFilters({ filter, onApply }: { filter: ExchangeFilter; onAp
       const r = await api.exportTraffic(portable(filter), format);
       downloadText(r.filename, r.mimeType, r.content);
     } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
+      setError(errorText(e));
     } finally {
       setExporting(false);
     }

@@ -11,6 +11,7 @@ import { ExchangeList } from './ExchangeList';
 import { FilterBar } from './FilterBar';
 import { SavedFilters } from './SavedFilters';
 import { isUnfiltered, type TrafficFeed } from './traffic-feed';
+import { errorText } from '../lib/api-error';
 
 export function TrafficView({ feed, route }: { feed: TrafficFeed; route: Route }) {
   const { t } = useTranslation('traffic');
@@ -66,7 +67,7 @@ export function TrafficView({ feed, route }: { feed: TrafficFeed; route: Route }
       downloadText(file.filename, file.mimeType, file.content);
       setNotice(t('view.exported', { count: file.count, filename: file.filename }));
     } catch (e) {
-      setNotice(t('view.exportFailed', { error: e instanceof Error ? e.message : String(e) }));
+      setNotice(t('view.exportFailed', { error: errorText(e) }));
     }
   };
 
@@ -125,7 +126,7 @@ export function TrafficView({ feed, route }: { feed: TrafficFeed; route: Route }
           </button>
         </div>
       </div>
-      {state.error ? <div className="note note-error">{state.error}</div> : null}
+      {state.error ? <div className="note note-error" role="alert">{state.error}</div> : null}
       {state.cleared ? (
         <div className="note note-info cleared" role="status" data-testid="cleared-note">
           {t('view.hidden', { count: state.cleared.hidden, formatted: count(state.cleared.hidden), at: clockTime(state.cleared.at).slice(0, 8) })}{' '}

@@ -7,6 +7,7 @@
  */
 import type { ExchangeFilter, LocalDlsApi } from '../../../shared/api';
 import type { ExchangeSummary } from '../../../shared/model';
+import { errorText } from '../lib/api-error';
 
 export interface FeedState {
   /** Oldest first. */
@@ -250,6 +251,7 @@ export class TrafficFeed {
   }
 }
 
+/** The service's error in the UI's language (lib/api-error.ts). */
 function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  return errorText(e);
 }

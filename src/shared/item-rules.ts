@@ -1,0 +1,53 @@
+/**
+ * What the item catalogue says a written item must have: an index when the item is indexed
+ * (without one the phone cannot tell which key or line is meant, and every selected phone would
+ * get the same broken write), a value when its type has no empty value. Items the catalogue does
+ * not know pass. The service applies it to every write job (commands/job-spec.ts); the UI's
+ * Write-items dialog applies the same function before sending, to say so next to the row.
+ */
+import { CATALOGUE } from './catalogue';
+import type { ApiText } from './api';
+import { isSecretItem } from './secrets';
+
+const BY_NAME = new Map(CATALOGUE.map((c) => [c.name, c]));
+
+/**
+ * Catalogue types whose empty value is no value (a flag, a number, a choice, key material): the
+ * phone can only answer "failed". Strings, hosts and URIs may be written empty to clear them.
+ */
+const NEEDS_VALUE = new Set(['bool', 'int', 'enum', 'mac', 'datetime', 'ip', 'base64', 'pem', 'pem/base64', 'base64 (PKCS#12)']);
+
+/** One problem: the English message (CLI, logs) and the same as a translatable text. */
+export interface ItemProblem extends ApiText {
+  message: string;
+}
+
+export function writeItemProblem(item: { name: string; index?: number | null; value: string }): ItemProblem | null {
+  const entry = BY_NAME.get(item.name);
+  if (!entry) return null;
+  const noIndex = item.index === undefined || item.index === null;
+  // The file-* items are indexed only in a deployment of several files (manual p.55).
+  const indexOptional = item.name.startsWith('file-') || entry.values.includes('index optional');
+  if (entry.indexed && !indexOptional && noIndex) {
+    // The value is echoed only when it is not a secret (the error is shown and logged).
+    const example = `${item.name}[1]=${item.value !== '' && !isSecretItem(item.name) ? item.value : 'VALUE'}`;
+    const which = /\[index: ([^\]]+)\]/.exec(entry.values)?.[1];
+    return {
+      key: which ? 'itemNeedsIndexOf' : 'itemNeedsIndex',
+      params: { item: item.name, example, ...(which ? { which } : {}) },
+      message: `${item.name} is indexed${which ? ` (index: ${which})` : ''}: say which one, e.g. ${example}`,
+    };
+  }
+  if (item.value === '' && NEEDS_VALUE.has(entry.type)) {
+    const at = `${item.name}${noIndex ? '' : `[${item.index}]`}`;
+    const kind = entry.type === 'int' ? 'a number' : entry.type === 'bool' ? 'true or false' : entry.type === 'enum' ? 'one of its values' : `a ${entry.type} value`;
+    const values = entry.values && entry.values !== 'unknown' ? (entry.values.length > 60 ? `${entry.values.slice(0, 59)}…` : entry.values) : '';
+    const kindKey = entry.type === 'int' ? 'Number' : entry.type === 'bool' ? 'Bool' : entry.type === 'enum' ? 'Choice' : 'Type';
+    return {
+      key: `itemNeeds${kindKey}`,
+      params: { item: at, type: entry.type, values },
+      message: `${at} is empty, but it needs ${kind}${values ? ` (${values})` : ''}`,
+    };
+  }
+  return null;
+}
