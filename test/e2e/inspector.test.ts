@@ -141,6 +141,8 @@ describe('the inspector in the browser', () => {
     const timeline = page.getByTestId('timeline');
     await timeline.getByTestId('timeline-entry').first().waitFor();
     await expect.poll(async () => (await timeline.getByTestId('change').allTextContents()).some((t) => /^sntp-addr: .+ → ntp\.inspector\.example$/.test(t)), WAIT).toBe(true);
+    // The phone's first complete read is one line with its count, not hundreds of "new" items.
+    expect(await timeline.getByTestId('change-first-read').allTextContents()).toEqual([expect.stringMatching(/^First complete read: \d{2,} items$/)]);
     expect(await timeline.locator('[data-kind="job"]').count()).toBeGreaterThanOrEqual(4);
     expect(await timeline.locator('[data-kind="interaction"]').count()).toBeGreaterThanOrEqual(2);
     await shoot('timeline');
