@@ -1,8 +1,9 @@
 /**
- * Group commit (issue #14): the exchanges decided in one turn of the event loop are committed in one
- * SQLite transaction (one fsync) at its end, and each answer is sent only once its exchange is
- * durable, as with one transaction per exchange. Under a boot storm many requests arrive in the
- * same turn; on a quiet line a batch is one exchange and waits for nothing.
+ * Group commit (issue #14): exchanges decided close together are committed in one SQLite
+ * transaction (one fsync), and each answer is sent only once its exchange is durable, as with one
+ * transaction per exchange. A batch ends when it is full, when no other request is waiting, or a
+ * few milliseconds after it began (GroupCommitOptions); on a quiet line it is one exchange and
+ * waits for nothing.
  *
  * The engine decides from its memory and the store, and an exchange changes both only once it is
  * committed. So two exchanges that read the same state (one phone's session or device) are never
@@ -19,6 +20,18 @@ import type { ExchangeHandler, PreparedExchange } from './exchange-handler';
  * Past a few dozen the shared fsync saves little more.
  */
 export const MAX_BATCH = 32;
+/** How long the first exchange of a batch may wait for others (its answer waits with it). */
+export const MAX_WAIT_MS = 5;
+
+export interface GroupCommitOptions {
+  /**
+   * How many requests are waiting for their turn (net/turns.ts: the service decides one message
+   * per turn of the event loop). Given, a batch grows over turns: it is committed when it is full,
+   * when no request is waiting, or MAX_WAIT_MS after its first exchange. Not given, a batch is
+   * what one turn decided, committed at its end.
+   */
+  waiting?: () => number;
+}
 
 interface Waiter {
   resolve: (response: WpiResponse) => void;
@@ -36,9 +49,12 @@ export class GroupCommit implements RequestHandler {
   /** Largest batch so far (diagnostics, benchmarks). */
   largestBatch = 0;
 
+  private timer: NodeJS.Timeout | null = null;
+
   constructor(
     private readonly handler: ExchangeHandler,
     private readonly store: Store,
+    private readonly options: GroupCommitOptions = {},
   ) {}
 
   exchange(request: WpiRequest): Promise<WpiResponse> {
@@ -54,10 +70,8 @@ export class GroupCommit implements RequestHandler {
     this.handler.handshakeFailed(failure);
   }
 
-  /** Commits what is waiting now (the service's stop, before the store closes). */
+  /** Commits what is decided now (before the session sweep, and the service's stop before the store closes). */
   flush(): void {
-    if (this.scheduled) clearImmediate(this.scheduled);
-    this.scheduled = null;
     this.commitBatches();
   }
 
@@ -76,8 +90,14 @@ export class GroupCommit implements RequestHandler {
       this.batch.push({ prepared, waiter });
     }
     if (this.committing) return;
-    if (this.batch.length >= MAX_BATCH) {
+    const waiting = this.options.waiting;
+    if (this.batch.length >= MAX_BATCH || (waiting && waiting() === 0)) {
       this.commitBatches();
+    } else if (waiting) {
+      this.timer ??= setTimeout(() => {
+        this.timer = null;
+        this.commitBatches();
+      }, MAX_WAIT_MS);
     } else {
       this.scheduled ??= setImmediate(() => {
         this.scheduled = null;
@@ -92,6 +112,10 @@ export class GroupCommit implements RequestHandler {
    * timer, such as the session sweep, could otherwise change what it was decided from).
    */
   private commitBatches(): void {
+    if (this.scheduled) clearImmediate(this.scheduled);
+    if (this.timer) clearTimeout(this.timer);
+    this.scheduled = null;
+    this.timer = null;
     this.committing = true;
     try {
       while (this.batch.length > 0) {

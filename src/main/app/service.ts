@@ -346,6 +346,8 @@ export class Service {
   /** Ends interactions whose phone went silent, so their devices show idle again. */
   sweep(now: number): void {
     this.relay?.sweep(now);
+    // What is decided is committed first: a session is never swept between its message's decision and its commit.
+    if (this.phones instanceof GroupCommit) this.phones.flush();
     this.handler.expireSilent(now, this.config.returnLimits);
   }
 
