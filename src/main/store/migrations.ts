@@ -197,6 +197,24 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE devices ADD COLUMN last_contact_error TEXT;
   ALTER TABLE devices ADD COLUMN last_contact_error_at INTEGER;
   `,
+  // 9: free-text search (store/search-index.ts): a trigram index of each exchange's bodies as the
+  // view shows them (secrets masked) and its list fields, filled in the background from the oldest
+  // exchange not yet indexed; searches scan what is newer. Contentless with rowids only: the exact
+  // check reads the exchange itself. Deleting an exchange (purge) deletes its index row, and lowers
+  // the mark when the newest rows go, so that a reused id is indexed again.
+  `
+  CREATE VIRTUAL TABLE exchange_text USING fts5(
+    request, response, summary, request_kept UNINDEXED, response_kept UNINDEXED,
+    tokenize = 'trigram', detail = 'none', content = '', contentless_delete = 1, contentless_unindexed = 1
+  );
+  CREATE TABLE exchange_text_progress (indexed_through INTEGER NOT NULL);
+  INSERT INTO exchange_text_progress (indexed_through) VALUES (0);
+  CREATE TRIGGER exchange_text_purge AFTER DELETE ON exchanges BEGIN
+    DELETE FROM exchange_text WHERE rowid = old.id;
+    UPDATE exchange_text_progress SET indexed_through = (SELECT coalesce(max(id), 0) FROM exchanges)
+      WHERE indexed_through > (SELECT coalesce(max(id), 0) FROM exchanges);
+  END;
+  `,
 ];
 
 export function migrate(db: Database): number {

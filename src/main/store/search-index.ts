@@ -1,0 +1,155 @@
+/**
+ * Keeps the free-text index (migration 9, table exchange_text) up to date, off the request path:
+ * exchanges are committed without it, and a background loop on the same connection indexes them
+ * afterwards in slices of a few milliseconds, oldest first, moving a mark (indexed_through) in the
+ * same transaction. A search uses the index up to the mark and scans the few newer rows, so it
+ * never misses an exchange however far behind the index is (exchange-filter.ts).
+ *
+ * Why slices on the main thread rather than a worker: indexing costs ~0.3 ms of CPU per exchange
+ * when batched (masking the bodies and tokenizing them); a worker would run it on the second core
+ * but spend the same CPU, and while phones arrive in numbers the loop backs off instead (a few ms
+ * every quarter second), catching up once they are answered. See docs/benchmarks.md.
+ */
+import type { Database, Statement } from 'better-sqlite3';
+import { indexedBody, shownContains, summaryText, SUMMARY_FIELDS } from './search-text';
+
+/** Longest a slice holds the event loop. */
+const SLICE_MS = 8;
+/** While phones keep the service busy: a short slice this often. */
+const BUSY_SLICE_MS = 3;
+const BUSY_PAUSE_MS = 250;
+/** New exchanges per second above which the service counts as busy. */
+const BUSY_RATE = 40;
+/** Unindexed exchanges beyond which the loop works at full pace anyway (searches scan them). */
+const MAX_BEHIND_WHEN_BUSY = 20_000;
+const CAUGHT_UP_POLL_MS = 500;
+const RETRY_MS = 5000;
+
+interface SourceRow extends Record<(typeof SUMMARY_FIELDS)[number], string | null> {
+  id: number;
+  request_body: Buffer;
+  response_body: Buffer;
+}
+
+export class SearchIndex {
+  private readonly st: Record<'mark' | 'setMark' | 'next' | 'insert' | 'newest', Statement>;
+  private timer: NodeJS.Timeout | null = null;
+  private last = { at: 0, newest: 0 };
+  private busy = false;
+  /** The last error of the background loop (it retries); null while all is well. */
+  lastError: Error | null = null;
+
+  constructor(
+    private readonly db: Database,
+    readonly: boolean,
+  ) {
+    // The exact check of a candidate row (search-text.ts). Deterministic: the bodies never change.
+    db.function('localdls_shown_contains', { deterministic: true }, (body: unknown, needle: unknown, headers: unknown, kept: unknown) =>
+      Buffer.isBuffer(body) && Buffer.isBuffer(needle) ? Number(shownContains(body, needle, String(headers ?? '[]'), typeof kept === 'string' ? kept : null)) : 0,
+    );
+    const p = (sql: string) => db.prepare(sql);
+    this.st = {
+      mark: p('SELECT indexed_through AS id FROM exchange_text_progress'),
+      newest: p('SELECT coalesce(max(id), 0) AS id FROM exchanges'),
+      ...(readonly
+        ? ({} as Record<'setMark' | 'next' | 'insert', Statement>)
+        : {
+            setMark: p('UPDATE exchange_text_progress SET indexed_through = ?'),
+            next: p(`SELECT id, request_body, response_body, ${SUMMARY_FIELDS.join(', ')} FROM exchanges WHERE id > ? ORDER BY id LIMIT 8`),
+            insert: p(`INSERT INTO exchange_text (rowid, request, response, summary, request_kept, response_kept)
+              VALUES (@id, @request, @response, @summary, @requestKept, @responseKept)`),
+          }),
+    };
+  }
+
+  /** Every exchange with an id up to this one is in the index. */
+  indexedThrough(): number {
+    return (this.st.mark.get() as { id: number }).id;
+  }
+
+  /** Exchanges not indexed yet (counting ids, so purged gaps count too: an upper bound). */
+  behind(): number {
+    return Math.max(0, (this.st.newest.get() as { id: number }).id - this.indexedThrough());
+  }
+
+  /**
+   * Indexes the exchanges after the mark, oldest first, for about `budgetMs` (at least one), in one
+   * write transaction. Returns how many it indexed.
+   */
+  indexSome(budgetMs = SLICE_MS): number {
+    return this.db
+      .transaction((): number => {
+        // Read inside the write transaction: two processes indexing at once take turns, never twice.
+        let last = this.indexedThrough();
+        const deadline = performance.now() + budgetMs;
+        let n = 0;
+        for (;;) {
+          const rows = this.st.next.all(last) as SourceRow[];
+          if (rows.length === 0) break;
+          for (const r of rows) {
+            const request = indexedBody(r.request_body, r.request_headers ?? '[]');
+            const response = indexedBody(r.response_body, r.response_headers ?? '[]');
+            this.st.insert.run({
+              id: r.id, request: request.text, response: response.text, summary: summaryText(r),
+              requestKept: request.kept, responseKept: response.kept,
+            });
+            last = r.id;
+            n++;
+            if (performance.now() >= deadline) break;
+          }
+          if (performance.now() >= deadline) break;
+        }
+        if (n > 0) this.st.setMark.run(last);
+        return n;
+      })
+      .immediate();
+  }
+
+  /** Indexes everything there is now (tests, benchmarks, an idle moment); returns how many. */
+  catchUp(): number {
+    let total = 0;
+    for (let n = this.indexSome(50); n > 0; n = this.indexSome(50)) total += n;
+    return total;
+  }
+
+  /** The background loop: timers that do not keep the process alive. */
+  start(): void {
+    if (this.timer) return;
+    this.last = { at: performance.now(), newest: (this.st.newest.get() as { id: number }).id };
+    this.schedule(0);
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private schedule(ms: number): void {
+    this.timer = setTimeout(() => this.tick(), ms);
+    this.timer.unref();
+  }
+
+  private tick(): void {
+    if (!this.db.open) return;
+    try {
+      const now = performance.now();
+      const newest = (this.st.newest.get() as { id: number }).id;
+      if (now - this.last.at >= BUSY_PAUSE_MS) {
+        this.busy = ((newest - this.last.newest) * 1000) / (now - this.last.at) > BUSY_RATE;
+        this.last = { at: now, newest };
+      }
+      const behind = newest - this.indexedThrough();
+      if (behind <= 0) return this.schedule(CAUGHT_UP_POLL_MS);
+      const busy = this.busy && behind < MAX_BEHIND_WHEN_BUSY;
+      this.indexSome(busy ? BUSY_SLICE_MS : SLICE_MS);
+      this.lastError = null;
+      // Between slices the event loop runs whatever waits (phones first).
+      this.schedule(busy ? BUSY_PAUSE_MS : 1);
+    } catch (e) {
+      // Another process holding the write lock, a full disk: searches stay correct (they scan
+      // what is not indexed); try again later.
+      this.lastError = e instanceof Error ? e : new Error(String(e));
+      if (this.db.open) this.schedule(RETRY_MS);
+    }
+  }
+}
