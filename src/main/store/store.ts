@@ -22,6 +22,7 @@ import type { UpstreamView } from '../../shared/api';
 import { InspectorQueries } from './inspector-queries';
 import { ItemHistory } from './item-history';
 import { RolloutRows } from './rollout-rows';
+import { SearchIndex } from './search-index';
 
 export interface StoreOptions {
   /** Path to a better_sqlite3.node built for the running runtime (the Electron app passes its own). */
@@ -31,6 +32,8 @@ export interface StoreOptions {
   integrityCheck?: boolean;
   /** Durability of commits; FULL unless a benchmark filling test data asks for less. */
   synchronous?: 'FULL' | 'NORMAL' | 'OFF';
+  /** Free-text index upkeep: in the background (default for a writable store), or only when called (tests, benchmarks). */
+  searchIndexing?: 'background' | 'manual';
 }
 
 /** An exchange as the listener saw it, before it gets an id. */
@@ -167,6 +170,8 @@ export class Store {
   readonly inspector: InspectorQueries;
   /** Bulk jobs as rollouts, and retrying their failed jobs. */
   readonly rollouts: RolloutRows;
+  /** The free-text index and its background upkeep. */
+  readonly search: SearchIndex;
   private readonly st: Record<string, Statement>;
   private readonly feed: ChangeFeed;
   /** Null on a read-only store opened before migration 5. */
@@ -187,6 +192,8 @@ export class Store {
     this.inspector = new InspectorQueries(this.db);
     this.rollouts = new RolloutRows(this.db, this.jobs);
     this.contactFailures = new ContactFailures(this.db, this.feed);
+    this.search = new SearchIndex(this.db, options.readonly === true);
+    if (!options.readonly && options.searchIndexing !== 'manual') this.search.start();
     const hasRevocations = this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'revocations'`).get() !== undefined;
     this.revocations = hasRevocations ? new RevocationTable(this.db) : null;
     if (this.revocations && !options.readonly) {
@@ -627,6 +634,7 @@ export class Store {
   }
 
   close(): void {
+    this.search.stop();
     this.feed.stop();
     if (this.db.open) this.db.close();
   }
