@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ExchangeFilter } from '../../src/shared/api';
 import { MIGRATIONS, Store, type ExchangeRecord } from '../../src/main/store';
 import { DATABASE_FILE } from '../../src/main/store/data-dir';
-import { filterClauses, SHORT_TEXT_WINDOW, textPartSql, TEXT_COUNT_CAP } from '../../src/main/store/exchange-filter';
+import { filterClauses, SHORT_TEXT_WINDOW, textPartSql, TEXT_COUNT_CAP, TEXT_PAGE_MAX } from '../../src/main/store/exchange-filter';
 import { indexedBody, shownContains } from '../../src/main/store/search-text';
 import { messageView } from '../../src/main/commands/traffic-views';
 import type { Exchange } from '../../src/shared/model';
@@ -153,6 +153,11 @@ describe('free-text search through the trigram index', () => {
     store.search.catchUp();
     const newest = store.listExchanges({ text: 'Workpoint' }, { limit: 50 });
     expect(newest).toMatchObject({ matched: TEXT_COUNT_CAP, matchedAtLeast: true, hasOlder: true });
+    // A page going back holds at most TEXT_PAGE_MAX rows: the list loads older ones as it scrolls.
+    const big = store.listExchanges({ text: 'Workpoint' }, { limit: 2000 });
+    expect(big.exchanges).toHaveLength(TEXT_PAGE_MAX);
+    expect(big).toMatchObject({ matched: TEXT_COUNT_CAP, matchedAtLeast: true, hasOlder: true });
+    expect(big.exchanges.at(-1)!.id).toBe(TEXT_COUNT_CAP + 5);
     expect(store.listExchanges({ text: '<Item name="n">7' }, { limit: 500 })).toMatchObject({ matched: 111 });
     expect(store.listExchanges({ text: '<Item name="n">7' }, { limit: 500 }).matchedAtLeast).toBeUndefined();
   });
@@ -213,7 +218,7 @@ describe('free-text search through the trigram index', () => {
     db.prepare('ATTACH ? AS source').run(join(source.dataDir, DATABASE_FILE));
     db.exec('INSERT INTO main.exchanges SELECT * FROM source.exchanges');
     db.close();
-    const store = new Store(dir);
+    const store = new Store(dir, { searchIndexing: 'background' });
     stores.push(store);
     expect(store.search.indexedThrough()).toBe(0);
     expect(ids(store, { text: 'pool.ntp.org' })).toEqual(expected(store, 'pool.ntp.org'));
@@ -250,7 +255,7 @@ describe('free text at scale: query plans', () => {
   it('the indexed part is driven by the index, newest first, each candidate looked up by id', () => {
     const store = open();
     const { clauses, params } = filterClauses({ errorsOnly: true });
-    const search = { clauses, mask: false, nul: false };
+    const search = { clauses, nul: false };
     const plan = (sql: string) =>
       withRawDb(store.dataDir, (db) => {
         db.function('localdls_shown_contains', { varargs: true }, () => 1);

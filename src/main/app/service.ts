@@ -132,7 +132,7 @@ export class Service {
   private lastExchangeAt = Date.now();
 
   constructor(private readonly config: ServiceConfig) {
-    this.store = new Store(config.dataDir, { integrityCheck: true, ...config.store });
+    this.store = new Store(config.dataDir, { integrityCheck: true, searchIndexing: 'background', ...config.store });
     this.handler = new ExchangeHandler(this.store);
     this.contacts = new Contacts(this.store, config.contact ?? {}, (r) => this.handler.recordExchange(r));
     this.handler.events.on('exchange', () => (this.lastExchangeAt = Date.now()));

@@ -6,7 +6,6 @@
 import type { Database } from 'better-sqlite3';
 import type { ExchangeFilter, ExchangeList, ExchangePage } from '../../shared/api';
 import { SUMMARY_COLUMNS, toSummary, type ExchangeRow } from './exchange-rows';
-import { MASK } from '../../shared/secrets';
 import { trigramQuery } from './search-text';
 
 interface Where {
@@ -160,9 +159,14 @@ export function deviceCount(db: Database): number {
 // --- free text ---------------------------------------------------------------------------------
 
 /** Counting free-text matches stops here: every match is checked against its exchange's bodies. */
-export const TEXT_COUNT_CAP = 2000;
+export const TEXT_COUNT_CAP = 1000;
+/**
+ * Free-text pages going back hold at most this many rows (hasOlder says there are more): each row
+ * is checked against its bodies (~0.05 ms), and the list loads older rows as it scrolls.
+ */
+export const TEXT_PAGE_MAX = 500;
 /** Text of one or two characters cannot use the trigram index: it searches this many newest ids. */
-export const SHORT_TEXT_WINDOW = 20_000;
+export const SHORT_TEXT_WINDOW = 5000;
 
 /** LIKE pattern columns of free text: ASCII case-insensitive, as the list shows them. */
 const LIKE_COLUMNS = ['mac', 'peer_address', 'reason', 'reply_action', 'action', 'error', 'warning', 'path', 'request_headers', 'response_headers'];
@@ -172,14 +176,9 @@ const LIKE_COLUMNS = ['mac', 'peer_address', 'reason', 'reply_action', 'action',
  * exact text, or one of its list fields does, ASCII case-insensitively. `kept` says where the
  * exact check finds the indexer's note of what is masked: the index row (joined as t), or nowhere.
  */
-export function textClause(kept: 'index' | 'none', needleHasMask: boolean, needleHasNul = false): string {
-  const side = (s: 'request' | 'response') => {
-    const note = kept === 'index' ? `t.${s}_kept` : 'NULL';
-    const check = `localdls_shown_contains(${s}_body, @textBytes, ${s}_headers, ${note})`;
-    // A needle holding the mask character can match where the raw bytes do not: no instr() shortcut.
-    if (needleHasMask) return check;
-    return `(instr(${s}_body, @textBytes) > 0 AND (${kept === 'index' ? `t.${s}_kept = '' OR ` : ''}${check}))`;
-  };
+export function textClause(kept: 'index' | 'none', needleHasNul = false): string {
+  // One call per body: Buffer.indexOf rejects most rows faster than instr() would.
+  const side = (s: 'request' | 'response') => `localdls_shown_contains(${s}_body, @textBytes, ${s}_headers, ${kept === 'index' ? `t.${s}_kept` : 'NULL'})`;
   // SQLite reads a LIKE pattern up to a NUL: '%\0x%' would match every row. No list field holds one.
   const like = needleHasNul ? '0' : LIKE_COLUMNS.map((c) => `${c} LIKE @textLike ESCAPE '\\'`).join(' OR ');
   return `(${side('request')} OR ${side('response')} OR ${like})`;
@@ -191,7 +190,6 @@ interface TextSearch {
   params: Record<string, unknown>;
   /** FTS5 query, null for text too short for trigrams. */
   fts: string | null;
-  mask: boolean;
   nul: boolean;
   /** Exchanges with ids up to here are in the index. */
   mark: number;
@@ -203,7 +201,6 @@ function textSearch(db: Database, text: string, clauses: string[], params: Recor
     clauses,
     params: { ...params, textBytes: Buffer.from(text, 'utf8'), textLike: contains(text), mark },
     fts: trigramQuery(text),
-    mask: text.includes(MASK[0]!),
     nul: text.includes('\0'),
     mark,
   };
@@ -217,14 +214,14 @@ type Part = 'tail' | 'indexed' | 'window';
  * mark, each checked (the index drives: newest candidates first, so a page stops early), `window`
  * a scan of an id range for text too short for the index. Exported for the plan test.
  */
-export function textPartSql(search: Pick<TextSearch, 'clauses' | 'mask' | 'nul'>, part: Part, select: string, order: 'ASC' | 'DESC', range: string[]): string {
+export function textPartSql(search: Pick<TextSearch, 'clauses' | 'nul'>, part: Part, select: string, order: 'ASC' | 'DESC', range: string[]): string {
   const where = [...search.clauses, ...range];
   if (part === 'indexed') {
-    where.push('t.rowid <= @mark', textClause('index', search.mask, search.nul));
+    where.push('t.rowid <= @mark', textClause('index', search.nul));
     return `SELECT ${select} FROM exchange_text t CROSS JOIN exchanges ON exchanges.id = t.rowid
       WHERE t.exchange_text MATCH @fts AND ${where.join(' AND ')} ORDER BY t.rowid ${order} LIMIT @partLimit`;
   }
-  where.push(...(part === 'tail' ? ['id > @mark'] : []), textClause('index', search.mask, search.nul));
+  where.push(...(part === 'tail' ? ['id > @mark'] : []), textClause('index', search.nul));
   // LEFT JOIN: the index row, where there is one, tells the check what is masked.
   return `SELECT ${select} FROM exchanges LEFT JOIN exchange_text t ON t.rowid = exchanges.id
     WHERE ${where.join(' AND ')} ORDER BY id ${order} LIMIT @partLimit`;
@@ -259,14 +256,14 @@ function shortWindow(db: Database, page: ExchangePage): { sql: string[]; params:
 function listByText(db: Database, filter: ExchangeFilter, text: string, page: ExchangePage): ExchangeList {
   const base = filterClauses(filter);
   const search = textSearch(db, text, base.clauses, base.params);
-  const limit = Math.min(Math.max(Math.trunc(page.limit), 1), 5000);
+  const order = page.afterId !== undefined ? 'ASC' : 'DESC';
+  const limit = Math.min(Math.max(Math.trunc(page.limit), 1), order === 'DESC' ? TEXT_PAGE_MAX : 5000);
   const short = search.fts === null ? shortWindow(db, page) : null;
   let range: { sql: string[]; params: Record<string, unknown> };
   if (short) range = short;
   else if (page.afterId !== undefined) range = { sql: ['id > @afterId'], params: { afterId: page.afterId } };
   else if (page.beforeId !== undefined) range = { sql: ['id < @beforeId'], params: { beforeId: page.beforeId } };
   else range = { sql: [], params: {} };
-  const order = page.afterId !== undefined ? 'ASC' : 'DESC';
   let rows = textRows<ExchangeRow>(db, search, SUMMARY_COLUMNS, order, range, limit + 1);
   // A short text's window may end before the oldest exchange: there may be more, even with none found here.
   const more = rows.length > limit || short?.bounded === true;
@@ -277,11 +274,13 @@ function listByText(db: Database, filter: ExchangeFilter, text: string, page: Ex
   let total: number | null = null;
   let newestId: number | null = null;
   if (page.counts !== false) {
-    if (page.afterId === undefined && page.beforeId === undefined && !more) matched = rows.length;
-    else if (page.afterId === undefined && page.beforeId === undefined && !short && rows.length >= TEXT_COUNT_CAP) {
-      // The newest page already found more than the count would: no second pass over the same rows.
-      matched = rows.length;
-      matchedAtLeast = true;
+    const newestPage = page.afterId === undefined && page.beforeId === undefined;
+    if (newestPage && !more) matched = rows.length;
+    else if (newestPage && !short) {
+      // The rows of this page are matches already: count on from the oldest of them, not twice.
+      const counted = textCount(db, search, { sql: ['id < @countBefore'], params: { countBefore: rows[0]!.id } }, TEXT_COUNT_CAP - rows.length);
+      matched = rows.length + counted.n;
+      matchedAtLeast = counted.atLeast;
     } else {
       const counted = textCount(db, search, short ?? { sql: [], params: {} });
       matched = counted.n;
@@ -298,7 +297,7 @@ function listByText(db: Database, filter: ExchangeFilter, text: string, page: Ex
 }
 
 /** Matches of a free-text search, counted up to TEXT_COUNT_CAP (then `atLeast`). */
-function textCount(db: Database, search: TextSearch, range: { sql: string[]; params: Record<string, unknown> }): { n: number; atLeast: boolean } {
-  const found = textRows<{ one: number }>(db, search, '1 AS one', 'DESC', range, TEXT_COUNT_CAP + 1).length;
-  return { n: Math.min(found, TEXT_COUNT_CAP), atLeast: found > TEXT_COUNT_CAP };
+function textCount(db: Database, search: TextSearch, range: { sql: string[]; params: Record<string, unknown> }, cap = TEXT_COUNT_CAP): { n: number; atLeast: boolean } {
+  const found = cap <= 0 ? 1 : textRows<{ one: number }>(db, search, '1 AS one', 'DESC', range, cap + 1).length;
+  return { n: Math.min(found, Math.max(cap, 0)), atLeast: found > cap };
 }

@@ -39,10 +39,16 @@ export class SearchIndex {
   /** The last error of the background loop (it retries); null while all is well. */
   lastError: Error | null = null;
 
+  /** The connection's own settings, restored after each slice. */
+  private readonly synchronous: number;
+  private readonly busyTimeout: number;
+
   constructor(
     private readonly db: Database,
     readonly: boolean,
   ) {
+    this.synchronous = db.pragma('synchronous', { simple: true }) as number;
+    this.busyTimeout = db.pragma('busy_timeout', { simple: true }) as number;
     // The exact check of a candidate row (search-text.ts). Deterministic: the bodies never change.
     db.function('localdls_shown_contains', { deterministic: true }, (body: unknown, needle: unknown, headers: unknown, kept: unknown) =>
       Buffer.isBuffer(body) && Buffer.isBuffer(needle) ? Number(shownContains(body, needle, String(headers ?? '[]'), typeof kept === 'string' ? kept : null)) : 0,
@@ -77,6 +83,25 @@ export class SearchIndex {
    * write transaction. Returns how many it indexed.
    */
   indexSome(budgetMs = SLICE_MS): number {
+    // Derived data: a slice need not be on disk before the next commit that is (synchronous FULL
+    // writes the whole WAL up to it). And a slice never waits for another process's write lock on
+    // the service's event loop: it tries again on the next tick.
+    const own = !this.db.inTransaction;
+    if (own) {
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('busy_timeout = 0');
+    }
+    try {
+      return this.slice(budgetMs);
+    } finally {
+      if (own) {
+        this.db.pragma(`synchronous = ${this.synchronous}`);
+        this.db.pragma(`busy_timeout = ${this.busyTimeout}`);
+      }
+    }
+  }
+
+  private slice(budgetMs: number): number {
     return this.db
       .transaction((): number => {
         // Read inside the write transaction: two processes indexing at once take turns, never twice.
@@ -146,10 +171,11 @@ export class SearchIndex {
       // Between slices the event loop runs whatever waits (phones first).
       this.schedule(busy ? BUSY_PAUSE_MS : 1);
     } catch (e) {
-      // Another process holding the write lock, a full disk: searches stay correct (they scan
-      // what is not indexed); try again later.
-      this.lastError = e instanceof Error ? e : new Error(String(e));
-      if (this.db.open) this.schedule(RETRY_MS);
+      // Searches stay correct meanwhile (they scan what is not indexed). Another process writing
+      // (a purge): again shortly; anything else (a full disk): again later.
+      const busy = (e as { code?: unknown }).code === 'SQLITE_BUSY';
+      if (!busy) this.lastError = e instanceof Error ? e : new Error(String(e));
+      if (this.db.open) this.schedule(busy ? BUSY_PAUSE_MS : RETRY_MS);
     }
   }
 }

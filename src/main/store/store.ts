@@ -32,7 +32,7 @@ export interface StoreOptions {
   integrityCheck?: boolean;
   /** Durability of commits; FULL unless a benchmark filling test data asks for less. */
   synchronous?: 'FULL' | 'NORMAL' | 'OFF';
-  /** Free-text index upkeep: in the background (default for a writable store), or only when called (tests, benchmarks). */
+  /** Free-text index upkeep: in the background (the service), or only when called (default: CLI processes, tests). */
   searchIndexing?: 'background' | 'manual';
 }
 
@@ -193,7 +193,7 @@ export class Store {
     this.rollouts = new RolloutRows(this.db, this.jobs);
     this.contactFailures = new ContactFailures(this.db, this.feed);
     this.search = new SearchIndex(this.db, options.readonly === true);
-    if (!options.readonly && options.searchIndexing !== 'manual') this.search.start();
+    if (!options.readonly && options.searchIndexing === 'background') this.search.start();
     const hasRevocations = this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'revocations'`).get() !== undefined;
     this.revocations = hasRevocations ? new RevocationTable(this.db) : null;
     if (this.revocations && !options.readonly) {
