@@ -101,6 +101,10 @@ describe('free-text search through the trigram index', () => {
       expect(ids(store, { text: q }), q).toEqual(q === 'pwd">Z' ? [2] : []);
     }
     expect(ids(store, { text: '"pwd">Zebra7' })).toEqual([]);
+    // Nor through an export by filter.
+    expect(store.inspector.exchangeIds({ text: 'hunter2secret' }, 100)).toEqual([]);
+    expect(store.inspector.exchangeIds({ text: 'pool.ntp.org' }, 100)).toEqual([1]);
+    expect(store.countExchanges({ text: 'hunter2secret' })).toBe(0);
     expect(ids(store, { text: 'Zebra 7' })).toEqual([2]);
     // The mask itself is part of what is shown.
     expect(ids(store, { text: '<Item name="user-pwd">••••••</Item>\n<Item name="e164">' })).toEqual([1]);

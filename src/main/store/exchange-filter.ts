@@ -296,6 +296,20 @@ function listByText(db: Database, filter: ExchangeFilter, text: string, page: Ex
   };
 }
 
+/** The ids a filter selects, newest `limit`, oldest first (exports by filter). */
+export function matchingIds(db: Database, filter: ExchangeFilter, limit: number): number[] {
+  const { clauses, params } = filterClauses(filter);
+  if (!filter.text) {
+    const sql = `SELECT id FROM exchanges ${whereSql(clauses)} ORDER BY id DESC LIMIT @limit`;
+    return (db.prepare(sql).all({ ...params, limit }) as { id: number }[]).map((r) => r.id).reverse();
+  }
+  return db.transaction(() => {
+    const search = textSearch(db, filter.text!, clauses, params);
+    const range = search.fts === null ? shortWindow(db, { limit }) : { sql: [], params: {} };
+    return textRows<{ id: number }>(db, search, 'exchanges.id AS id', 'DESC', range, limit).map((r) => r.id).reverse();
+  })();
+}
+
 /** Matches of a free-text search, counted up to TEXT_COUNT_CAP (then `atLeast`). */
 function textCount(db: Database, search: TextSearch, range: { sql: string[]; params: Record<string, unknown> }, cap = TEXT_COUNT_CAP): { n: number; atLeast: boolean } {
   const found = cap <= 0 ? 1 : textRows<{ one: number }>(db, search, '1 AS one', 'DESC', range, cap + 1).length;

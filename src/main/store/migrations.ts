@@ -207,6 +207,10 @@ export const MIGRATIONS: readonly string[] = [
     request, response, summary, request_kept UNINDEXED, response_kept UNINDEXED,
     tokenize = 'trigram', detail = 'none', content = '', contentless_delete = 1, contentless_unindexed = 1
   );
+  -- The indexer merges segments itself, a bounded step per slice (search-index.ts); crisismerge
+  -- only if it falls far behind.
+  INSERT INTO exchange_text (exchange_text, rank) VALUES ('automerge', 0);
+  INSERT INTO exchange_text (exchange_text, rank) VALUES ('crisismerge', 64);
   CREATE TABLE exchange_text_progress (indexed_through INTEGER NOT NULL);
   INSERT INTO exchange_text_progress (indexed_through) VALUES (0);
   CREATE TRIGGER exchange_text_purge AFTER DELETE ON exchanges BEGIN
