@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ExchangeFilter } from '../../src/shared/api';
 import { MIGRATIONS, Store, type ExchangeRecord } from '../../src/main/store';
 import { DATABASE_FILE } from '../../src/main/store/data-dir';
-import { filterClauses, SHORT_TEXT_WINDOW, textPartSql, TEXT_COUNT_CAP, TEXT_PAGE_MAX } from '../../src/main/store/exchange-filter';
+import { SHORT_TEXT_WINDOW, TEXT_COUNT_CAP, TEXT_PAGE_MAX } from '../../src/main/store/exchange-filter';
 import { indexedBody, shownContains } from '../../src/main/store/search-text';
 import { messageView } from '../../src/main/commands/traffic-views';
 import type { Exchange } from '../../src/shared/model';
@@ -252,25 +252,5 @@ describe('the exact check behind the index', () => {
     }
     expect(indexedBody(Buffer.from([0xff, 0x41]), '[]').kept).toBeNull();
     expect(indexedBody(Buffer.from('<a/>'), '[]').kept).toBe('');
-  });
-});
-
-describe('free text at scale: query plans', () => {
-  it('the indexed part is driven by the index, newest first, each candidate looked up by id', () => {
-    const store = open();
-    const { clauses, params } = filterClauses({ errorsOnly: true });
-    const search = { clauses, nul: false };
-    const plan = (sql: string) =>
-      withRawDb(store.dataDir, (db) => {
-        db.function('localdls_shown_contains', { varargs: true }, () => 1);
-        return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ ...params, textBytes: Buffer.from('x'), textLike: '%x%', mark: 5, fts: '"abc"', partLimit: 10 }) as { detail: string }[]).map((r) => r.detail).join('; ');
-      });
-    const indexed = plan(textPartSql(search, 'indexed', 'id', 'DESC', []));
-    expect(indexed).toMatch(/SCAN t VIRTUAL TABLE INDEX/);
-    expect(indexed).toMatch(/SEARCH exchanges USING INTEGER PRIMARY KEY \(rowid=\?\)/);
-    expect(indexed).not.toMatch(/TEMP B-TREE/);
-    const tail = plan(textPartSql(search, 'tail', 'id', 'DESC', []));
-    expect(tail).toMatch(/SEARCH exchanges USING (INTEGER PRIMARY KEY \(rowid>\?\)|INDEX)/);
-    expect(tail).not.toMatch(/SCAN exchanges(?! USING)/);
   });
 });

@@ -191,6 +191,8 @@ interface TextSearch {
   /** FTS5 query, null for text too short for trigrams. */
   fts: string | null;
   nul: boolean;
+  /** The other filters select few rows: they drive the search of the indexed rows. */
+  selective: boolean;
   /** Exchanges with ids up to here are in the index. */
   mark: number;
 }
@@ -201,12 +203,29 @@ function textSearch(db: Database, text: string, clauses: string[], params: Recor
     clauses,
     params: { ...params, textBytes: Buffer.from(text, 'utf8'), textLike: contains(text), mark },
     fts: trigramQuery(text),
+    selective: selective(db, clauses, params),
     nul: text.includes('\0'),
     mark,
   };
 }
 
-type Part = 'tail' | 'indexed' | 'window';
+/** Whether filters besides free text (the view's sinceId apart) match at most SELECTIVE_FILTER_ROWS rows: counted on their index. */
+function selective(db: Database, clauses: string[], params: Record<string, unknown>): boolean {
+  const others = clauses.filter((c) => c !== 'id > @sinceId');
+  // A partial MAC or an address (LIKE) has no index to count on: the trigram index drives.
+  if (others.length === 0 || others.some((c) => c.includes(' LIKE '))) return false;
+  const sql = `SELECT count(*) AS n FROM (SELECT 1 FROM exchanges WHERE ${others.join(' AND ')} LIMIT ${SELECTIVE_FILTER_ROWS + 1})`;
+  return (db.prepare(sql).get(params) as { n: number }).n <= SELECTIVE_FILTER_ROWS;
+}
+
+type Part = 'tail' | 'indexed' | 'filtered' | 'window';
+
+/**
+ * Other filters matching at most this many rows drive the indexed part themselves (their index,
+ * newest first), the trigram index only a set to test ids against: walking the index's candidates
+ * instead would read the row of every candidate (a common word) to test the other filter.
+ */
+const SELECTIVE_FILTER_ROWS = 50_000;
 
 /**
  * The SQL of one part of a free-text search, ordered by id, `limit` rows: `tail` the exchanges
@@ -221,6 +240,12 @@ export function textPartSql(search: Pick<TextSearch, 'clauses' | 'nul'>, part: P
     return `SELECT ${select} FROM exchange_text t CROSS JOIN exchanges ON exchanges.id = t.rowid
       WHERE t.exchange_text MATCH @fts AND ${where.join(' AND ')} ORDER BY t.rowid ${order} LIMIT @partLimit`;
   }
+  if (part === 'filtered') {
+    // "+id": the IN list only tests ids, it must not become the loop (that would sort every candidate).
+    where.push('id <= @mark', '+id IN (SELECT rowid FROM exchange_text WHERE exchange_text MATCH @fts)', textClause('index', search.nul));
+    return `SELECT ${select} FROM exchanges LEFT JOIN exchange_text t ON t.rowid = exchanges.id
+      WHERE ${where.join(' AND ')} ORDER BY id ${order} LIMIT @partLimit`;
+  }
   where.push(...(part === 'tail' ? ['id > @mark'] : []), textClause('index', search.nul));
   // LEFT JOIN: the index row, where there is one, tells the check what is masked.
   return `SELECT ${select} FROM exchanges LEFT JOIN exchange_text t ON t.rowid = exchanges.id
@@ -229,11 +254,12 @@ export function textPartSql(search: Pick<TextSearch, 'clauses' | 'nul'>, part: P
 
 /** Runs the parts in id order until `limit` rows are found. */
 function textRows<T>(db: Database, search: TextSearch, select: string, order: 'ASC' | 'DESC', range: { sql: string[]; params: Record<string, unknown> }, limit: number): T[] {
-  const parts: Part[] = search.fts === null ? ['window'] : order === 'DESC' ? ['tail', 'indexed'] : ['indexed', 'tail'];
+  const indexed = search.selective ? 'filtered' : 'indexed';
+  const parts: Part[] = search.fts === null ? ['window'] : order === 'DESC' ? ['tail', indexed] : [indexed, 'tail'];
   const rows: T[] = [];
   for (const part of parts) {
     if (rows.length >= limit) break;
-    if (part === 'indexed' && search.mark === 0) continue;
+    if ((part === 'indexed' || part === 'filtered') && search.mark === 0) continue;
     const params = { ...search.params, ...range.params, fts: search.fts, partLimit: limit - rows.length };
     rows.push(...(db.prepare(textPartSql(search, part, select, order, range.sql)).all(params) as T[]));
   }
