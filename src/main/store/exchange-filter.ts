@@ -159,12 +159,12 @@ export function deviceCount(db: Database): number {
 // --- free text ---------------------------------------------------------------------------------
 
 /** Counting free-text matches stops here: every match is checked against its exchange's bodies. */
-export const TEXT_COUNT_CAP = 1000;
+export const TEXT_COUNT_CAP = 500;
 /**
  * Free-text pages going back hold at most this many rows (hasOlder says there are more): each row
  * is checked against its bodies (~0.05 ms), and the list loads older rows as it scrolls.
  */
-export const TEXT_PAGE_MAX = 500;
+export const TEXT_PAGE_MAX = 250;
 /** Text of one or two characters cannot use the trigram index: it searches this many newest ids. */
 export const SHORT_TEXT_WINDOW = 5000;
 
@@ -173,12 +173,14 @@ const LIKE_COLUMNS = ['mac', 'peer_address', 'reason', 'reply_action', 'action',
 
 /**
  * Free text matches an exchange when its bodies as the view shows them (secrets masked) hold the
- * exact text, or one of its list fields does, ASCII case-insensitively. `kept` says where the
- * exact check finds the indexer's note of what is masked: the index row (joined as t), or nowhere.
+ * exact text, or one of its list fields does, ASCII case-insensitively. The exact check learns
+ * from exchange_text_masked (joined as k) which ranges of an indexed body are shown unchanged: no
+ * row there means nothing is masked; an exchange not indexed yet (NULL) is masked here.
  */
-export function textClause(kept: 'index' | 'none', needleHasNul = false): string {
+export function textClause(needleHasNul = false): string {
   // One call per body: Buffer.indexOf rejects most rows faster than instr() would.
-  const side = (s: 'request' | 'response') => `localdls_shown_contains(${s}_body, @textBytes, ${s}_headers, ${kept === 'index' ? `t.${s}_kept` : 'NULL'})`;
+  const side = (s: 'request' | 'response') =>
+    `localdls_shown_contains(${s}_body, @textBytes, ${s}_headers, CASE WHEN exchanges.id <= @mark THEN coalesce(k.${s}, '') END)`;
   // SQLite reads a LIKE pattern up to a NUL: '%\0x%' would match every row. No list field holds one.
   const like = needleHasNul ? '0' : LIKE_COLUMNS.map((c) => `${c} LIKE @textLike ESCAPE '\\'`).join(' OR ');
   return `(${side('request')} OR ${side('response')} OR ${like})`;
@@ -235,21 +237,19 @@ const SELECTIVE_FILTER_ROWS = 50_000;
  */
 export function textPartSql(search: Pick<TextSearch, 'clauses' | 'nul'>, part: Part, select: string, order: 'ASC' | 'DESC', range: string[]): string {
   const where = [...search.clauses, ...range];
+  const masked = 'LEFT JOIN exchange_text_masked k ON k.exchange_id = exchanges.id';
   if (part === 'indexed') {
-    where.push('t.rowid <= @mark', textClause('index', search.nul));
-    return `SELECT ${select} FROM exchange_text t CROSS JOIN exchanges ON exchanges.id = t.rowid
+    where.push('t.rowid <= @mark', textClause(search.nul));
+    return `SELECT ${select} FROM exchange_text t CROSS JOIN exchanges ON exchanges.id = t.rowid ${masked}
       WHERE t.exchange_text MATCH @fts AND ${where.join(' AND ')} ORDER BY t.rowid ${order} LIMIT @partLimit`;
   }
   if (part === 'filtered') {
     // "+id": the IN list only tests ids, it must not become the loop (that would sort every candidate).
-    where.push('id <= @mark', '+id IN (SELECT rowid FROM exchange_text WHERE exchange_text MATCH @fts)', textClause('index', search.nul));
-    return `SELECT ${select} FROM exchanges LEFT JOIN exchange_text t ON t.rowid = exchanges.id
-      WHERE ${where.join(' AND ')} ORDER BY id ${order} LIMIT @partLimit`;
+    where.push('id <= @mark', '+id IN (SELECT rowid FROM exchange_text WHERE exchange_text MATCH @fts)', textClause(search.nul));
+  } else {
+    where.push(...(part === 'tail' ? ['id > @mark'] : []), textClause(search.nul));
   }
-  where.push(...(part === 'tail' ? ['id > @mark'] : []), textClause('index', search.nul));
-  // LEFT JOIN: the index row, where there is one, tells the check what is masked.
-  return `SELECT ${select} FROM exchanges LEFT JOIN exchange_text t ON t.rowid = exchanges.id
-    WHERE ${where.join(' AND ')} ORDER BY id ${order} LIMIT @partLimit`;
+  return `SELECT ${select} FROM exchanges ${masked} WHERE ${where.join(' AND ')} ORDER BY id ${order} LIMIT @partLimit`;
 }
 
 /** Runs the parts in id order until `limit` rows are found. */

@@ -14,7 +14,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import { indexedBody, shownContains, summaryText, SUMMARY_FIELDS } from './search-text';
 
 /** Longest a slice holds the event loop. */
-const SLICE_MS = 8;
+const SLICE_MS = 5;
 /** While phones keep the service busy: a short slice this often. */
 const BUSY_SLICE_MS = 3;
 const BUSY_PAUSE_MS = 250;
@@ -38,7 +38,7 @@ interface SourceRow extends Record<(typeof SUMMARY_FIELDS)[number], string | nul
 }
 
 export class SearchIndex {
-  private readonly st: Record<'mark' | 'setMark' | 'next' | 'insert' | 'merge' | 'newest', Statement>;
+  private readonly st: Record<'mark' | 'setMark' | 'next' | 'insert' | 'masked' | 'merge' | 'newest', Statement>;
   private timer: NodeJS.Timeout | null = null;
   private last = { at: 0, newest: 0 };
   private busy = false;
@@ -64,12 +64,12 @@ export class SearchIndex {
       mark: p('SELECT indexed_through AS id FROM exchange_text_progress'),
       newest: p('SELECT coalesce(max(id), 0) AS id FROM exchanges'),
       ...(readonly
-        ? ({} as Record<'setMark' | 'next' | 'insert' | 'merge', Statement>)
+        ? ({} as Record<'setMark' | 'next' | 'insert' | 'masked' | 'merge', Statement>)
         : {
             setMark: p('UPDATE exchange_text_progress SET indexed_through = ?'),
             next: p(`SELECT id, request_body, response_body, ${SUMMARY_FIELDS.join(', ')} FROM exchanges WHERE id > ? ORDER BY id LIMIT 8`),
-            insert: p(`INSERT INTO exchange_text (rowid, request, response, summary, request_kept, response_kept)
-              VALUES (@id, @request, @response, @summary, @requestKept, @responseKept)`),
+            insert: p(`INSERT INTO exchange_text (rowid, request, response, summary) VALUES (@id, @request, @response, @summary)`),
+            masked: p(`INSERT OR REPLACE INTO exchange_text_masked (exchange_id, request, response) VALUES (@id, @request, @response)`),
             merge: p(`INSERT INTO exchange_text (exchange_text, rank) VALUES ('merge', ?)`),
           }),
     };
@@ -121,10 +121,10 @@ export class SearchIndex {
           for (const r of rows) {
             const request = indexedBody(r.request_body, r.request_headers ?? '[]');
             const response = indexedBody(r.response_body, r.response_headers ?? '[]');
-            this.st.insert.run({
-              id: r.id, request: request.text, response: response.text, summary: summaryText(r),
-              requestKept: request.kept, responseKept: response.kept,
-            });
+            this.st.insert.run({ id: r.id, request: request.text, response: response.text, summary: summaryText(r) });
+            if (request.kept !== '' || response.kept !== '') {
+              this.st.masked.run({ id: r.id, request: request.kept ?? '*', response: response.kept ?? '*' });
+            }
             last = r.id;
             n++;
             if (performance.now() >= deadline) break;

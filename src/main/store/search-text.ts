@@ -79,8 +79,8 @@ export function indexedBody(body: Uint8Array, headersJson: string): { text: stri
 }
 
 /**
- * Whether `needle` (UTF-8) occurs in the body as shown. `kept` as indexedBody returns it; null
- * (not indexed yet, or not UTF-8) masks the body here, if the raw bytes hold the needle at all.
+ * Whether `needle` (UTF-8) occurs in the body as shown. `kept` as indexedBody returns it; null or
+ * '*' (not indexed yet, or not UTF-8) masks the body here, if the raw bytes hold the needle at all.
  */
 export function shownContains(body: Uint8Array, needle: Uint8Array, headersJson: string, kept: string | null): boolean {
   const raw = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
@@ -89,7 +89,7 @@ export function shownContains(body: Uint8Array, needle: Uint8Array, headersJson:
   // lack cannot be in the masked text either.
   const bullet = n.includes(BULLET_BYTES);
   if (!bullet && !raw.includes(n)) return false;
-  if (kept === null || bullet) return Buffer.from(shownBody(raw, headersJson).text, 'utf8').includes(n);
+  if (kept === null || kept === '*' || bullet) return Buffer.from(shownBody(raw, headersJson).text, 'utf8').includes(n);
   if (kept === '') return true;
   const ranges = kept.split(',').map((r) => r.split('-').map(Number) as [number, number]);
   for (let at = raw.indexOf(n); at >= 0; at = raw.indexOf(n, at + 1)) {
