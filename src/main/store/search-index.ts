@@ -7,8 +7,8 @@
  *
  * Why slices on the main thread rather than a worker: indexing costs ~0.3 ms of CPU per exchange
  * when batched (masking the bodies and tokenizing them); a worker would run it on the second core
- * but spend the same CPU, and while phones arrive in numbers the loop backs off instead (a few ms
- * every quarter second), catching up once they are answered. See docs/benchmarks.md.
+ * but spend the same CPU, and while phones are being answered the loop backs off instead (a few
+ * ms every quarter second), catching up once they are. See bench/store-bench.ts.
  */
 import type { Database, Statement } from 'better-sqlite3';
 import { indexedBody, shownContains, summaryText, SUMMARY_FIELDS } from './search-text';
@@ -18,10 +18,8 @@ const SLICE_MS = 5;
 /** While phones keep the service busy: a short slice this often. */
 const BUSY_SLICE_MS = 3;
 const BUSY_PAUSE_MS = 250;
-/** New exchanges per second above which the service counts as busy. */
-const BUSY_RATE = 40;
 /** Unindexed exchanges beyond which the loop works at full pace anyway (searches scan them). */
-const MAX_BEHIND_WHEN_BUSY = 20_000;
+const MAX_BEHIND_WHEN_BUSY = 5000;
 const CAUGHT_UP_POLL_MS = 500;
 /**
  * Index pages merged per slice (at least one per exchange indexed): ~2 ms of work, enough to keep
@@ -172,7 +170,9 @@ export class SearchIndex {
       const now = performance.now();
       const newest = (this.st.newest.get() as { id: number }).id;
       if (now - this.last.at >= BUSY_PAUSE_MS) {
-        this.busy = ((newest - this.last.newest) * 1000) / (now - this.last.at) > BUSY_RATE;
+        // Any exchange in the last quarter second: phones are being answered (a storm may bring
+        // only tens a second on a loaded machine), so the loop stays out of their way.
+        this.busy = newest > this.last.newest;
         this.last = { at: now, newest };
       }
       const behind = newest - this.indexedThrough();
