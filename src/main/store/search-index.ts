@@ -7,18 +7,18 @@
  *
  * Why slices on the main thread rather than a worker: indexing costs ~0.3 ms of CPU per exchange
  * when batched (masking the bodies and tokenizing them); a worker would run it on the second core
- * but spend the same CPU, and while phones are being answered the loop backs off instead (a few
- * ms every quarter second), catching up once they are. See bench/store-bench.ts.
+ * but spend the same CPU, and while phones are being answered the loop waits instead (unless
+ * searches would have more than 5000 exchanges to scan), catching up once they are. See
+ * bench/store-bench.ts.
  */
 import type { Database, Statement } from 'better-sqlite3';
 import { indexedBody, shownContains, summaryText, SUMMARY_FIELDS } from './search-text';
 
 /** Longest a slice holds the event loop. */
 const SLICE_MS = 5;
-/** While phones keep the service busy: a short slice this often. */
-const BUSY_SLICE_MS = 3;
+/** While exchanges keep arriving, the loop only looks this often whether they stopped. */
 const BUSY_PAUSE_MS = 250;
-/** Unindexed exchanges beyond which the loop works at full pace anyway (searches scan them). */
+/** Unindexed exchanges beyond which the loop indexes even while phones are answered (searches scan them). */
 const MAX_BEHIND_WHEN_BUSY = 5000;
 const CAUGHT_UP_POLL_MS = 500;
 /**
@@ -177,11 +177,12 @@ export class SearchIndex {
       }
       const behind = newest - this.indexedThrough();
       if (behind <= 0) return this.schedule(CAUGHT_UP_POLL_MS);
-      const busy = this.busy && behind < MAX_BEHIND_WHEN_BUSY;
-      this.indexSome(busy ? BUSY_SLICE_MS : SLICE_MS);
+      // Phones are being answered: their CPU, not the index's, unless searches would scan too much.
+      if (this.busy && behind < MAX_BEHIND_WHEN_BUSY) return this.schedule(BUSY_PAUSE_MS);
+      this.indexSome(SLICE_MS);
       this.lastError = null;
       // Between slices the event loop runs whatever waits (phones first).
-      this.schedule(busy ? BUSY_PAUSE_MS : 1);
+      this.schedule(1);
     } catch (e) {
       // Searches stay correct meanwhile (they scan what is not indexed). Another process writing
       // (a purge): again shortly; anything else (a full disk): again later.
