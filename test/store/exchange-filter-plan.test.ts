@@ -46,7 +46,7 @@ describe('free text at scale: query plans', () => {
     const sql = textPartSql({ clauses, nul: false }, part, 'exchanges.id', 'DESC', range);
     return withRawDb(store.dataDir, (db) => {
       db.function('localdls_shown_contains', { varargs: true }, () => 1);
-      const all = { ...params, textBytes: Buffer.from('x'), textLike: '%x%', mark: 5, fts: '"abc"', partLimit: 10, windowTop: 9, windowFrom: 1 };
+      const all = { ...params, textBytes: Buffer.from('x'), textLike: '%x%', mark: 5, indexedTop: 5, fts: '"abc"', partLimit: 10, windowTop: 9, windowFrom: 1, beforeId: 3 };
       return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(all) as { detail: string }[]).map((r) => r.detail).join('; ');
     });
   }
@@ -59,6 +59,8 @@ describe('free text at scale: query plans', () => {
     const store = new Store(newDir());
     const indexed = textPlan(store, filter, 'indexed');
     expect(indexed).toMatch(/SCAN t VIRTUAL TABLE INDEX/);
+    // Paging back: the page's start bounds the index scan itself (FTS5 "<" on its rowid).
+    expect(textPlan(store, filter, 'indexed', ['id < @beforeId'])).toMatch(/SCAN t VIRTUAL TABLE INDEX \d+:M\d+</);
     expect(indexed).toMatch(/SEARCH exchanges USING INTEGER PRIMARY KEY \(rowid=\?\)/);
     expect(indexed).not.toMatch(/TEMP B-TREE|SCAN exchanges/);
     for (const part of ['tail', 'window'] as const) {

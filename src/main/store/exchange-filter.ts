@@ -239,7 +239,11 @@ export function textPartSql(search: Pick<TextSearch, 'clauses' | 'nul'>, part: P
   const where = [...search.clauses, ...range];
   const masked = 'LEFT JOIN exchange_text_masked k ON k.exchange_id = exchanges.id';
   if (part === 'indexed') {
-    where.push('t.rowid <= @mark', textClause(search.nul));
+    // Id ranges (page, sinceId) go to the index itself: it then starts where the page starts
+    // instead of skipping every newer candidate.
+    // FTS5 takes one upper bound: @indexedTop is the lower of the mark and the page's start.
+    for (const [i, c] of where.entries()) where[i] = c.replace(/^id ([<>]=?) (@\w+)$/, 't.rowid $1 $2');
+    where.push('t.rowid <= @indexedTop', textClause(search.nul));
     return `SELECT ${select} FROM exchange_text t CROSS JOIN exchanges ON exchanges.id = t.rowid ${masked}
       WHERE t.exchange_text MATCH @fts AND ${where.join(' AND ')} ORDER BY t.rowid ${order} LIMIT @partLimit`;
   }
@@ -260,7 +264,9 @@ function textRows<T>(db: Database, search: TextSearch, select: string, order: 'A
   for (const part of parts) {
     if (rows.length >= limit) break;
     if ((part === 'indexed' || part === 'filtered') && search.mark === 0) continue;
-    const params = { ...search.params, ...range.params, fts: search.fts, partLimit: limit - rows.length };
+    const before = [range.params.beforeId, range.params.countBefore].find((v) => typeof v === 'number') as number | undefined;
+    const indexedTop = before === undefined ? search.mark : Math.min(search.mark, before - 1);
+    const params = { ...search.params, ...range.params, fts: search.fts, partLimit: limit - rows.length, indexedTop };
     rows.push(...(db.prepare(textPartSql(search, part, select, order, range.sql)).all(params) as T[]));
   }
   return rows;
