@@ -370,7 +370,8 @@ bodies as the view shows them (secrets masked) and the list fields; rows not ind
 A page going back holds at most ${f0(TEXT_PAGE_MAX)} free-text rows (the list loads older ones as it scrolls), matches
 are counted up to ${f0(TEXT_COUNT_CAP)} ("${f0(TEXT_COUNT_CAP)}+"), text of one or two characters searches the newest ${f0(SHORT_TEXT_WINDOW)} ids.
 The index is kept off the request path: a loop on the service's event loop indexes in slices of
-~5 ms plus a bounded merge step, and waits while exchanges keep arriving (unless more than 5 000 wait).
+~5 ms plus a bounded merge step, and waits while other work keeps more than a quarter of the
+event loop busy (unless more than 5 000 exchanges wait).
 
 ${table(['index', 'exchanges', 'seconds', 'exchanges/s', 'CPU ms per exchange', 'event-loop delay p50 / p99 / max ms'], [
   ['background loop (as in serve)', f0(loop.rows), f1(loop.seconds), f0(loop.rows / Math.max(0.001, loop.seconds)), '–', `${f1(loop.delayP50Ms)} / ${f1(loop.delayP99Ms)} / ${f1(loop.delayMaxMs)}`],

@@ -308,7 +308,11 @@ function listByText(db: Database, filter: ExchangeFilter, text: string, page: Ex
   if (page.counts !== false) {
     const newestPage = page.afterId === undefined && page.beforeId === undefined;
     if (newestPage && !more) matched = rows.length;
-    else if (newestPage && !short) {
+    else if (newestPage && short && rows.length < limit) {
+      // The page did not fill: the whole window was searched, its matches are all here.
+      matched = rows.length;
+      matchedAtLeast = short.bounded;
+    } else if (newestPage && !short) {
       // The rows of this page are matches already: count on from the oldest of them, not twice.
       const counted = textCount(db, search, { sql: ['id < @countBefore'], params: { countBefore: rows[0]!.id } }, TEXT_COUNT_CAP - rows.length);
       matched = rows.length + counted.n;

@@ -7,17 +7,20 @@
  *
  * Why slices on the main thread rather than a worker: indexing costs ~0.3 ms of CPU per exchange
  * when batched (masking the bodies and tokenizing them); a worker would run it on the second core
- * but spend the same CPU, and while phones are being answered the loop waits instead (unless
- * searches would have more than 5000 exchanges to scan), catching up once they are. See
- * bench/store-bench.ts.
+ * but spend the same CPU, and while phones keep the event loop busy the loop waits instead
+ * (unless searches would have more than 5000 exchanges to scan), catching up once they are
+ * answered. See bench/store-bench.ts.
  */
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Database, Statement } from 'better-sqlite3';
 import { indexedBody, shownContains, summaryText, SUMMARY_FIELDS } from './search-text';
 
 /** Longest a slice holds the event loop. */
 const SLICE_MS = 5;
-/** While exchanges keep arriving, the loop only looks this often whether they stopped. */
+/** While the service is busy, the loop only looks this often whether it still is. */
 const BUSY_PAUSE_MS = 250;
+/** Share of the event loop other work (phones, the UI) may use before the loop waits. */
+const BUSY_UTILIZATION = 0.25;
 /** Unindexed exchanges beyond which the loop indexes even while phones are answered (searches scan them). */
 const MAX_BEHIND_WHEN_BUSY = 5000;
 const CAUGHT_UP_POLL_MS = 500;
@@ -38,7 +41,8 @@ interface SourceRow extends Record<(typeof SUMMARY_FIELDS)[number], string | nul
 export class SearchIndex {
   private readonly st: Record<'mark' | 'setMark' | 'next' | 'insert' | 'masked' | 'merge' | 'newest', Statement>;
   private timer: NodeJS.Timeout | null = null;
-  private last = { at: 0, newest: 0 };
+  /** The current measuring window: its start, the event loop's use then, and the loop's own share. */
+  private window: { at: number; elu: EventLoopUtilization; ownMs: number } = { at: 0, elu: performance.eventLoopUtilization(), ownMs: 0 };
   private busy = false;
   /** The last error of the background loop (it retries); null while all is well. */
   lastError: Error | null = null;
@@ -150,7 +154,7 @@ export class SearchIndex {
   /** The background loop: timers that do not keep the process alive. */
   start(): void {
     if (this.timer) return;
-    this.last = { at: performance.now(), newest: (this.st.newest.get() as { id: number }).id };
+    this.window = { at: performance.now(), elu: performance.eventLoopUtilization(), ownMs: 0 };
     this.schedule(0);
   }
 
@@ -169,17 +173,20 @@ export class SearchIndex {
     try {
       const now = performance.now();
       const newest = (this.st.newest.get() as { id: number }).id;
-      if (now - this.last.at >= BUSY_PAUSE_MS) {
-        // Any exchange in the last quarter second: phones are being answered (a storm may bring
-        // only tens a second on a loaded machine), so the loop stays out of their way.
-        this.busy = newest > this.last.newest;
-        this.last = { at: now, newest };
+      if (now - this.window.at >= BUSY_PAUSE_MS) {
+        // How much of the last quarter second the event loop worked for others: a storm of phones
+        // keeps it busy (even at tens a second on a loaded machine), a trickle does not.
+        const others = performance.eventLoopUtilization(this.window.elu).active - this.window.ownMs;
+        this.busy = others / (now - this.window.at) > BUSY_UTILIZATION;
+        this.window = { at: now, elu: performance.eventLoopUtilization(), ownMs: 0 };
       }
       const behind = newest - this.indexedThrough();
       if (behind <= 0) return this.schedule(CAUGHT_UP_POLL_MS);
-      // Phones are being answered: their CPU, not the index's, unless searches would scan too much.
+      // Phones keep the service busy: their CPU, not the index's, unless searches would scan too much.
       if (this.busy && behind < MAX_BEHIND_WHEN_BUSY) return this.schedule(BUSY_PAUSE_MS);
+      const started = performance.now();
       this.indexSome(SLICE_MS);
+      this.window.ownMs += performance.now() - started;
       this.lastError = null;
       // Between slices the event loop runs whatever waits (phones first).
       this.schedule(1);
