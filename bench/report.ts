@@ -4,6 +4,7 @@ import type { Machine } from './lib/machine';
 import type { ProfileSummary } from './lib/profile';
 import type { RolloutResult } from './rollout-bench';
 import type { StoreBenchResult } from './store-bench';
+import { SHORT_TEXT_WINDOW, TEXT_COUNT_CAP, TEXT_PAGE_MAX } from '../src/main/store/exchange-filter';
 import type { StormRow, StormSetup } from './storm';
 import type { UiBenchResult, UiRun } from './ui-bench';
 
@@ -301,8 +302,8 @@ Database: ${mb(s.size.bytes)} (${f0(s.size.bytesPerRow)} bytes per exchange, WAL
 The traffic list's queries, run with the UI's own code (listExchanges of
 src/main/store/exchange-filter.ts, a page of 2 000 rows with counts, as the traffic view's reload does):
 
-${table(['filter', 'p50 ms', 'p95 ms', 'page only p50 ms', 'vs newest page', 'matching rows', 'runs'], s.queries.map((q) => [q.name, f1(q.p50Ms), f1(q.p95Ms), f1(q.pageOnlyP50Ms), f1(q.p50Ms / s.queries[0]!.p50Ms), f0(q.matched), q.reps]))}
-
+${queryTable(s.queries, s.queries[0]!.p50Ms)}
+${s.search ? searchSection(s) : ''}
 Retention: \`bin/localdls traffic purge --older-than ${s.purge.olderThan}\` on this store (exchanges spread over 45 days) while a
 second connection (the running service, as far as the database can tell) commits an exchange every 100 ms:
 
@@ -352,6 +353,35 @@ BENCH_SERVICE_BIN=/path/to/other/checkout/bin/localdls npm run bench -- --only s
 Phases of this run: ${Object.entries(r.phases).map(([n, p]) => `${n} ${f0(p.seconds)} s`).join(', ')}. Raw results: bench/results/latest.json.
 `);
   writeFileSync(path, `${out.join('\n')}`);
+}
+
+function queryTable(queries: StoreBenchResult['queries'], newestP50Ms: number): string {
+  return table(
+    ['filter', 'p50 ms', 'p95 ms', 'page only p50 ms', 'page only p95 ms', 'vs newest page', 'matching rows', 'runs'],
+    queries.map((q) => [q.name, f1(q.p50Ms), f1(q.p95Ms), f1(q.pageOnlyP50Ms), f1(q.pageOnlyP95Ms ?? NaN), f1(q.p50Ms / newestP50Ms), `${f0(q.matched)}${q.matchedAtLeast ? '+' : ''}`, q.reps]),
+  );
+}
+
+function searchSection(s: StoreBenchResult): string {
+  const { loop, catchUp, bytesPerExchange, tailRows, tailQueries } = s.search;
+  return `
+Free text goes through an FTS5 trigram index (src/main/store/search-index.ts, search-text.ts) of the
+bodies as the view shows them (secrets masked) and the list fields; rows not indexed yet are scanned.
+A page going back holds at most ${f0(TEXT_PAGE_MAX)} free-text rows (the list loads older ones as it scrolls), matches
+are counted up to ${f0(TEXT_COUNT_CAP)} ("${f0(TEXT_COUNT_CAP)}+"), text of one or two characters searches the newest ${f0(SHORT_TEXT_WINDOW)} ids.
+The index is kept off the request path: a loop on the service's event loop indexes in slices of
+~5 ms plus a bounded merge step, and waits while other work keeps more than a quarter of the
+event loop busy (unless more than 5 000 exchanges wait).
+
+${table(['index', 'exchanges', 'seconds', 'exchanges/s', 'CPU ms per exchange', 'event-loop delay p50 / p99 / max ms'], [
+  ['background loop (as in serve)', f0(loop.rows), f1(loop.seconds), f0(loop.rows / Math.max(0.001, loop.seconds)), '–', `${f1(loop.delayP50Ms)} / ${f1(loop.delayP99Ms)} / ${f1(loop.delayMaxMs)}`],
+  ['catching up (full speed)', f0(catchUp.rows), f1(catchUp.seconds), f0(catchUp.perS), f2(catchUp.cpuMsPerExchange), '–'],
+])}
+
+Index size: ${f0(bytesPerExchange)} bytes per exchange. The free-text queries again with the ${f0(tailRows)} newest exchanges not indexed yet:
+
+${queryTable(tailQueries, s.queries[0]!.p50Ms)}
+`;
 }
 
 function filterP95Without(run: UiRun, name: string): number {

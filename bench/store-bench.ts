@@ -5,6 +5,8 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import BetterSqlite3 from 'better-sqlite3';
 import type { ExchangeFilter } from '../src/shared/api';
 import { Store } from '../src/main/store';
@@ -29,9 +31,12 @@ export interface QueryRow {
   /** The UI's reload: a page of 2000 with counts. */
   p50Ms: number;
   p95Ms: number;
-  /** The same page without counts (loading older rows, catching up). */
+  /** The same page without counts (loading older rows, catching up; the first rows on screen). */
   pageOnlyP50Ms: number;
+  pageOnlyP95Ms: number;
   matched: number;
+  /** `matched` is a lower bound (free text counts so far). */
+  matchedAtLeast: boolean;
   reps: number;
 }
 
@@ -41,6 +46,18 @@ export interface StoreBenchResult {
   fill: { rows: number; interactions: number; ms: number };
   size: { bytes: number; walBytes: number; bytesPerRow: number };
   queries: QueryRow[];
+  /** The free-text index (store/search-index.ts) built for the filled store, and free text with rows not indexed yet. */
+  search: {
+    /** The background loop as the service runs it, for a few seconds: its pace and what it does to the event loop. */
+    loop: { seconds: number; rows: number; delayP50Ms: number; delayP99Ms: number; delayMaxMs: number };
+    /** Catching up at full speed (SearchIndex.catchUp). */
+    catchUp: { rows: number; seconds: number; perS: number; cpuMsPerExchange: number };
+    /** Database size growth per indexed exchange. */
+    bytesPerExchange: number;
+    /** Free-text queries again with this many newest exchanges not indexed yet (scanned). */
+    tailRows: number;
+    tailQueries: QueryRow[];
+  };
   purge: {
     olderThan: string;
     exchanges: number;
@@ -74,7 +91,8 @@ export async function runStoreBench(options: StoreBenchOptions): Promise<StoreBe
   log(`  Store.commit on an empty store: ${perS(emptyRun)}/s (synchronous FULL), ${perS(normalRun)}/s with synchronous NORMAL`);
 
   const bigDir = join(workDir, 'store-1m');
-  const big = new Store(bigDir);
+  // The index is built below, measured; the service builds it in the background.
+  const big = new Store(bigDir, { searchIndexing: 'manual' });
   const sampleDb = new BetterSqlite3(join(sampleDir, 'localdls.sqlite'), { readonly: true });
   log(`  filling ${options.rows} exchanges (bulk copies of the sample, ${SPAN_DAYS} days, 500 devices) …`);
   // Bulk fill through a second connection, as test data (the Store offers no raw inserts).
@@ -91,7 +109,12 @@ export async function runStoreBench(options: StoreBenchOptions): Promise<StoreBe
   const size = { bytes: statSync(dbFile).size, walBytes: fileSize(`${dbFile}-wal`), bytesPerRow: 0 };
   size.bytesPerRow = size.bytes / big.exchangeCount();
 
-  const queries = runQueries(big, options, log);
+  const search = await buildIndex(big, dbFile, log);
+  const queries = runQueries(big, options, log, CASES);
+  // The newest exchanges not indexed yet, as right after a boot storm: searches scan them.
+  const tail = replayCommits(big, commits);
+  log(`  ${tail.commits} newer exchanges not indexed yet:`);
+  const tailQueries = runQueries(big, options, log, CASES.filter((c) => c.filter.text !== undefined));
   big.close();
 
   const purge = await runPurge(bigDir, commits, log);
@@ -101,8 +124,41 @@ export async function runStoreBench(options: StoreBenchOptions): Promise<StoreBe
     fill: { rows: fill.rows, interactions: fill.interactions, ms: fill.ms },
     size,
     queries,
+    search: { ...search, tailRows: tail.commits, tailQueries },
     purge,
   };
+}
+
+/** Builds the free-text index of the filled store: first as the service's background loop does, then at full speed. */
+async function buildIndex(store: Store, dbFile: string, log: (line: string) => void): Promise<Omit<StoreBenchResult['search'], 'tailRows' | 'tailQueries'>> {
+  const before = checkpointedSize(dbFile);
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  // A timer every 10 ms stands in for the phones: it runs between the loop's slices.
+  const ticker = setInterval(() => undefined, 10);
+  delay.enable();
+  const loopStart = store.search.indexedThrough();
+  const t0 = performance.now();
+  store.search.start();
+  await sleep(3000);
+  store.search.stop();
+  delay.disable();
+  clearInterval(ticker);
+  const loopSeconds = (performance.now() - t0) / 1000;
+  const loop = {
+    seconds: loopSeconds, rows: store.search.indexedThrough() - loopStart,
+    delayP50Ms: delay.percentile(50) / 1e6, delayP99Ms: delay.percentile(99) / 1e6, delayMaxMs: delay.max / 1e6,
+  };
+  log(`  search index, background loop: ${loop.rows} exchanges in ${loopSeconds.toFixed(1)} s; event-loop delay p50 ${loop.delayP50Ms.toFixed(1)} ms, p99 ${loop.delayP99Ms.toFixed(1)} ms, max ${loop.delayMaxMs.toFixed(1)} ms`);
+  const cpu0 = process.cpuUsage();
+  const t1 = performance.now();
+  const rows = store.search.catchUp();
+  const seconds = (performance.now() - t1) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const catchUp = { rows, seconds, perS: rows / Math.max(0.001, seconds), cpuMsPerExchange: (cpu.user + cpu.system) / 1000 / Math.max(1, rows) };
+  const after = checkpointedSize(dbFile);
+  const bytesPerExchange = (after - before) / Math.max(1, loop.rows + rows);
+  log(`  search index, catching up: ${rows} exchanges in ${seconds.toFixed(1)} s (${Math.round(catchUp.perS)}/s, ${catchUp.cpuMsPerExchange.toFixed(2)} ms CPU each); ${Math.round(bytesPerExchange)} bytes per exchange`);
+  return { loop, catchUp, bytesPerExchange };
 }
 
 function sampleOf(commits: CapturedCommit[]): StoreBenchResult['sample'] {
@@ -118,36 +174,48 @@ function sampleOf(commits: CapturedCommit[]): StoreBenchResult['sample'] {
   };
 }
 
-function runQueries(store: Store, options: StoreBenchOptions, log: (line: string) => void): QueryRow[] {
-  const device = macAt('00:1A:E8:40:00:00', 7);
-  const cases: { name: string; filter: ExchangeFilter; scan: boolean }[] = [
-    { name: 'newest page (no filter)', filter: {}, scan: false },
-    { name: 'device (whole MAC)', filter: { device }, scan: false },
-    { name: 'action = ReadAllItems', filter: { action: 'ReadAllItems' }, scan: false },
-    { name: 'reason = start-up', filter: { reason: 'start-up' }, scan: false },
-    { name: 'status = accepted', filter: { status: 'accepted' }, scan: false },
-    { name: 'status = 4xx', filter: { status: '4xx' }, scan: false },
-    { name: 'errors only', filter: { errorsOnly: true }, scan: false },
-    { name: 'free text (bodies)', filter: { text: 'sntp-addr' }, scan: true },
-  ];
+const CASES: { name: string; filter: ExchangeFilter; scan: boolean }[] = [
+  { name: 'newest page (no filter)', filter: {}, scan: false },
+  { name: 'device (whole MAC)', filter: { device: macAt('00:1A:E8:40:00:00', 7) }, scan: false },
+  { name: 'action = ReadAllItems', filter: { action: 'ReadAllItems' }, scan: false },
+  { name: 'reason = start-up', filter: { reason: 'start-up' }, scan: false },
+  { name: 'status = accepted', filter: { status: 'accepted' }, scan: false },
+  { name: 'status = 4xx', filter: { status: '4xx' }, scan: false },
+  { name: 'errors only', filter: { errorsOnly: true }, scan: false },
+  // Free text: an item name in the big ReadAllItems replies, a phone's number (one phone of the
+  // sample's 40), text in no exchange, text of two characters (the newest ids only), free text
+  // with another filter.
+  { name: 'free text (bodies)', filter: { text: 'sntp-addr' }, scan: false },
+  { name: 'free text, a number', filter: { text: '4989722300' + '17' }, scan: false },
+  { name: 'free text, nowhere', filter: { text: 'no-such-text' }, scan: false },
+  { name: 'free text, 2 characters', filter: { text: 'zq' }, scan: false },
+  { name: 'free text + errors only', filter: { text: 'sntp-addr', errorsOnly: true }, scan: false },
+];
+
+function runQueries(store: Store, options: StoreBenchOptions, log: (line: string) => void, cases: typeof CASES): QueryRow[] {
   const rows: QueryRow[] = [];
   for (const c of cases) {
     const reps = c.scan ? options.reps.scan : options.reps.indexed;
     const withCounts: number[] = [];
     const pageOnly: number[] = [];
     let matched = 0;
+    let matchedAtLeast = false;
     const budget = performance.now() + 30_000;
     for (let r = 0; r < reps && (r === 0 || performance.now() < budget); r++) {
       let t = performance.now();
       const list = store.listExchanges(c.filter, { limit: 2000, counts: true });
       withCounts.push(performance.now() - t);
       matched = list.matched ?? 0;
+      matchedAtLeast = list.matchedAtLeast === true;
       t = performance.now();
       store.listExchanges(c.filter, { limit: 2000, counts: false });
       pageOnly.push(performance.now() - t);
     }
-    const row = { name: c.name, filter: c.filter, p50Ms: percentile(withCounts, 50), p95Ms: percentile(withCounts, 95), pageOnlyP50Ms: percentile(pageOnly, 50), matched, reps: withCounts.length };
-    log(`  ${c.name.padEnd(26)} p50 ${row.p50Ms.toFixed(1).padStart(8)} ms  p95 ${row.p95Ms.toFixed(1).padStart(8)} ms  page only ${row.pageOnlyP50Ms.toFixed(1).padStart(7)} ms  (${matched} match)`);
+    const row = {
+      name: c.name, filter: c.filter, p50Ms: percentile(withCounts, 50), p95Ms: percentile(withCounts, 95),
+      pageOnlyP50Ms: percentile(pageOnly, 50), pageOnlyP95Ms: percentile(pageOnly, 95), matched, matchedAtLeast, reps: withCounts.length,
+    };
+    log(`  ${c.name.padEnd(26)} p50 ${row.p50Ms.toFixed(1).padStart(8)} ms  p95 ${row.p95Ms.toFixed(1).padStart(8)} ms  page only ${row.pageOnlyP50Ms.toFixed(1).padStart(7)} ms  (${matched}${matchedAtLeast ? '+' : ''} match)`);
     rows.push(row);
   }
   return rows;
@@ -196,6 +264,14 @@ async function runPurge(dir: string, commits: CapturedCommit[], log: (line: stri
 
 function perS(run: { commits: number; ms: number }): number {
   return run.commits / (run.ms / 1000);
+}
+
+/** The database file's size with the WAL written into it (a second connection, as test data). */
+function checkpointedSize(dbFile: string): number {
+  const db = new BetterSqlite3(dbFile);
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.close();
+  return statSync(dbFile).size;
 }
 
 function fileSize(path: string): number {

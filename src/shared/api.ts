@@ -45,6 +45,11 @@ export interface ExchangeList {
   exchanges: ExchangeSummary[];
   /** Rows matching the filter (null when counts were not asked for). */
   matched: number | null;
+  /**
+   * `matched` is a lower bound ("2,000+"): free text counts its matches only so far, and text of
+   * one or two characters searches only the newest exchanges (store/exchange-filter.ts).
+   */
+  matchedAtLeast?: boolean;
   /** Rows after the filter's sinceId, filtered or not (null when counts were not asked for). */
   total: number | null;
   /** The newest exchange id of all at the time of the counts (null when counts were not asked for). */

@@ -63,6 +63,23 @@ describe('TrafficFeed', () => {
     expect(last.args).toEqual([{ reason: 'reply-to' }, { limit: 50, afterId: 2, counts: false }]);
   });
 
+  it('keeps the service\'s word that a free-text count is only a lower bound ("500+")', async () => {
+    const api = new FakeApi();
+    api.rows = [summary(1), summary(2)];
+    const list = api.listExchanges.bind(api);
+    api.listExchanges = async (filter, page) => ({ ...(await list(filter, page)), ...(filter.text ? { matched: 500, matchedAtLeast: true } : {}) });
+    const { feed } = manualFeed(api);
+    feed.start();
+    await settle();
+    expect(feed.getState().matchedAtLeast).toBe(false);
+    feed.setFilter({ text: 'sntp' });
+    await settle();
+    expect(feed.getState()).toMatchObject({ matched: 500, matchedAtLeast: true });
+    feed.setFilter({});
+    await settle();
+    expect(feed.getState().matchedAtLeast).toBe(false);
+  });
+
   it('clear starts the view afresh from the newest id; the store keeps everything', async () => {
     const api = new FakeApi();
     api.rows = [summary(1), summary(2)];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExchangeFilter } from '../../src/shared/api';
 import { Store } from '../../src/main/store';
-import { filterClauses } from '../../src/main/store/exchange-filter';
+import { filterClauses, textPartSql } from '../../src/main/store/exchange-filter';
 import { tempDirs } from '../support/tmp';
 import { withRawDb } from '../support/raw-db';
 
@@ -35,6 +35,52 @@ describe('traffic filters at scale (docs/benchmarks.md)', () => {
       expect(plan).toMatch(/USING (COVERING )?INDEX/);
       expect(plan).not.toMatch(/SCAN exchanges(?! USING)/);
     }
+    store.close();
+  });
+});
+
+describe('free text at scale: query plans', () => {
+  /** The plan of one part of a free-text search (exchange-filter.ts textPartSql) under the other filters of `filter`. */
+  function textPlan(store: Store, filter: ExchangeFilter, part: 'tail' | 'indexed' | 'filtered' | 'window', range: string[] = []): string {
+    const { clauses, params } = filterClauses(filter);
+    const sql = textPartSql({ clauses, nul: false }, part, 'exchanges.id', 'DESC', range);
+    return withRawDb(store.dataDir, (db) => {
+      db.function('localdls_shown_contains', { varargs: true }, () => 1);
+      const all = { ...params, textBytes: Buffer.from('x'), textLike: '%x%', mark: 5, indexedTop: 5, fts: '"abc"', partLimit: 10, windowTop: 9, windowFrom: 1, beforeId: 3 };
+      return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(all) as { detail: string }[]).map((r) => r.detail).join('; ');
+    });
+  }
+
+  it.each<[string, ExchangeFilter]>([
+    ['free text alone', {}],
+    ['free text and errors only', { errorsOnly: true }],
+    ['free text and a whole MAC', { device: '00:1A:E8:00:00:07' }],
+  ])('%s: the index drives, newest first, each candidate looked up by id; newer rows by id range', (_name, filter) => {
+    const store = new Store(newDir());
+    const indexed = textPlan(store, filter, 'indexed');
+    expect(indexed).toMatch(/SCAN t VIRTUAL TABLE INDEX/);
+    // Paging back: the page's start bounds the index scan itself (FTS5 "<" on its rowid).
+    expect(textPlan(store, filter, 'indexed', ['id < @beforeId'])).toMatch(/SCAN t VIRTUAL TABLE INDEX \d+:M\d+</);
+    expect(indexed).toMatch(/SEARCH exchanges USING INTEGER PRIMARY KEY \(rowid=\?\)/);
+    expect(indexed).not.toMatch(/TEMP B-TREE|SCAN exchanges/);
+    for (const part of ['tail', 'window'] as const) {
+      const plan = textPlan(store, filter, part, part === 'window' ? ['id <= @windowTop', 'id >= @windowFrom'] : []);
+      expect(plan).toMatch(/SEARCH exchanges USING (INTEGER PRIMARY KEY \(rowid>\?( AND rowid<\?)?\)|INDEX)/);
+      expect(plan).not.toMatch(/SCAN exchanges(?! USING)/);
+    }
+    store.close();
+  });
+
+  it.each<[string, ExchangeFilter, RegExp]>([
+    ['errors only', { errorsOnly: true }, /SEARCH exchanges USING (COVERING )?INDEX exchanges_errors/],
+    ['a whole MAC', { device: '00:1A:E8:00:00:07' }, /SEARCH exchanges USING (COVERING )?INDEX exchanges_mac \(mac=\?/],
+    ['an action', { action: 'ReadAllItems' }, /SEARCH exchanges USING (COVERING )?INDEX exchanges_action \(action=\?/],
+  ])('free text and a selective filter (%s): its index drives, the trigram index is a list of ids to test', (_name, filter, driver) => {
+    const store = new Store(newDir());
+    const plan = textPlan(store, filter, 'filtered');
+    expect(plan).toMatch(driver);
+    expect(plan).toMatch(/LIST SUBQUERY/);
+    expect(plan).not.toMatch(/TEMP B-TREE|SCAN exchanges/);
     store.close();
   });
 });

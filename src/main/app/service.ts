@@ -140,7 +140,7 @@ export class Service {
   private lastExchangeAt = Date.now();
 
   constructor(private readonly config: ServiceConfig) {
-    this.store = new Store(config.dataDir, { integrityCheck: true, ...config.store });
+    this.store = new Store(config.dataDir, { integrityCheck: true, searchIndexing: 'background', ...config.store });
     this.handler = new ExchangeHandler(this.store);
     this.phones = config.groupCommit === false ? this.handler : new GroupCommit(this.handler, this.store);
     this.contacts = new Contacts(this.store, config.contact ?? {}, (r) => this.handler.recordExchange(r));

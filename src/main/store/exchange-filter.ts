@@ -6,6 +6,7 @@
 import type { Database } from 'better-sqlite3';
 import type { ExchangeFilter, ExchangeList, ExchangePage } from '../../shared/api';
 import { SUMMARY_COLUMNS, toSummary, type ExchangeRow } from './exchange-rows';
+import { trigramQuery } from './search-text';
 
 interface Where {
   clauses: string[];
@@ -17,7 +18,10 @@ function contains(value: string): string {
   return `%${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-/** The WHERE clauses for a filter. Exported for tests; values only ever travel as parameters. */
+/**
+ * The WHERE clauses for a filter, free text apart (textSearch). Exported for tests; values only
+ * ever travel as parameters.
+ */
 export function filterClauses(f: ExchangeFilter): Where {
   const clauses: string[] = [];
   const params: Record<string, unknown> = {};
@@ -81,15 +85,6 @@ export function filterClauses(f: ExchangeFilter): Where {
     clauses.push('interaction_id = @interactionId');
     params.interactionId = f.interactionId;
   }
-  if (f.text) {
-    // Bodies: exact bytes (a BLOB needle makes instr() compare bytes). Summary fields: ASCII case-insensitive.
-    params.textBytes = Buffer.from(f.text, 'utf8');
-    params.textLike = contains(f.text);
-    const like = ['mac', 'peer_address', 'reason', 'reply_action', 'action', 'error', 'warning', 'path', 'request_headers', 'response_headers']
-      .map((c) => `${c} LIKE @textLike ESCAPE '\\'`)
-      .join(' OR ');
-    clauses.push(`(instr(request_body, @textBytes) > 0 OR instr(response_body, @textBytes) > 0 OR ${like})`);
-  }
   return { clauses, params };
 }
 
@@ -99,6 +94,8 @@ function whereSql(clauses: string[]): string {
 
 /** One page of the exchanges matching a filter, oldest first, with optional counts. */
 export function listExchanges(db: Database, filter: ExchangeFilter, page: ExchangePage): ExchangeList {
+  // One read transaction: the index's mark, the index and the rows agree, whatever other processes commit.
+  if (filter.text) return db.transaction(() => listByText(db, filter, filter.text!, page))();
   const { clauses, params } = filterClauses(filter);
   const limit = Math.min(Math.max(Math.trunc(page.limit), 1), 5000);
   const pageClauses = [...clauses];
@@ -137,9 +134,15 @@ function count(db: Database, clauses: string[], params: Record<string, unknown>)
   return (db.prepare(`SELECT count(*) AS n FROM exchanges ${whereSql(clauses)}`).get(params) as { n: number }).n;
 }
 
-/** Exchanges matching a filter (no paging). */
+/** Exchanges matching a filter (no paging); with free text, at most TEXT_COUNT_CAP. */
 export function countExchanges(db: Database, filter: ExchangeFilter): number {
   const { clauses, params } = filterClauses(filter);
+  if (filter.text) {
+    return db.transaction(() => {
+      const search = textSearch(db, filter.text!, clauses, params);
+      return textCount(db, search, search.fts === null ? shortWindow(db, { limit: 1 }) : { sql: [], params: {} }).n;
+    })();
+  }
   return count(db, clauses, params);
 }
 
@@ -151,4 +154,200 @@ export function newestExchangeId(db: Database): number {
 /** How many devices the store knows. */
 export function deviceCount(db: Database): number {
   return (db.prepare('SELECT count(*) AS n FROM devices').get() as { n: number }).n;
+}
+
+// --- free text ---------------------------------------------------------------------------------
+
+/** Counting free-text matches stops here: every match is checked against its exchange's bodies. */
+export const TEXT_COUNT_CAP = 500;
+/**
+ * Free-text pages going back hold at most this many rows (hasOlder says there are more): each row
+ * is checked against its bodies (~0.05 ms), and the list loads older rows as it scrolls.
+ */
+export const TEXT_PAGE_MAX = 250;
+/** Text of one or two characters cannot use the trigram index: it searches this many newest ids. */
+export const SHORT_TEXT_WINDOW = 5000;
+
+/** LIKE pattern columns of free text: ASCII case-insensitive, as the list shows them. */
+const LIKE_COLUMNS = ['mac', 'peer_address', 'reason', 'reply_action', 'action', 'error', 'warning', 'path', 'request_headers', 'response_headers'];
+
+/**
+ * Free text matches an exchange when its bodies as the view shows them (secrets masked) hold the
+ * exact text, or one of its list fields does, ASCII case-insensitively. The exact check learns
+ * from exchange_text_masked (joined as k) which ranges of an indexed body are shown unchanged: no
+ * row there means nothing is masked; an exchange not indexed yet (NULL) is masked here.
+ */
+export function textClause(needleHasNul = false): string {
+  // One call per body: Buffer.indexOf rejects most rows faster than instr() would.
+  const side = (s: 'request' | 'response') =>
+    `localdls_shown_contains(${s}_body, @textBytes, ${s}_headers, CASE WHEN exchanges.id <= @mark THEN coalesce(k.${s}, '') END)`;
+  // SQLite reads a LIKE pattern up to a NUL: '%\0x%' would match every row. No list field holds one.
+  const like = needleHasNul ? '0' : LIKE_COLUMNS.map((c) => `${c} LIKE @textLike ESCAPE '\\'`).join(' OR ');
+  return `(${side('request')} OR ${side('response')} OR ${like})`;
+}
+
+interface TextSearch {
+  /** The other filters' clauses (unqualified: exchanges' columns) and every parameter. */
+  clauses: string[];
+  params: Record<string, unknown>;
+  /** FTS5 query, null for text too short for trigrams. */
+  fts: string | null;
+  nul: boolean;
+  /** The other filters select few rows: they drive the search of the indexed rows. */
+  selective: boolean;
+  /** Exchanges with ids up to here are in the index. */
+  mark: number;
+}
+
+function textSearch(db: Database, text: string, clauses: string[], params: Record<string, unknown>): TextSearch {
+  const mark = (db.prepare('SELECT indexed_through AS id FROM exchange_text_progress').get() as { id: number }).id;
+  return {
+    clauses,
+    params: { ...params, textBytes: Buffer.from(text, 'utf8'), textLike: contains(text), mark },
+    fts: trigramQuery(text),
+    selective: selective(db, clauses, params),
+    nul: text.includes('\0'),
+    mark,
+  };
+}
+
+/** Whether filters besides free text (the view's sinceId apart) match at most SELECTIVE_FILTER_ROWS rows: counted on their index. */
+function selective(db: Database, clauses: string[], params: Record<string, unknown>): boolean {
+  const others = clauses.filter((c) => c !== 'id > @sinceId');
+  // A partial MAC or an address (LIKE) has no index to count on: the trigram index drives.
+  if (others.length === 0 || others.some((c) => c.includes(' LIKE '))) return false;
+  const sql = `SELECT count(*) AS n FROM (SELECT 1 FROM exchanges WHERE ${others.join(' AND ')} LIMIT ${SELECTIVE_FILTER_ROWS + 1})`;
+  return (db.prepare(sql).get(params) as { n: number }).n <= SELECTIVE_FILTER_ROWS;
+}
+
+type Part = 'tail' | 'indexed' | 'filtered' | 'window';
+
+/**
+ * Other filters matching at most this many rows drive the indexed part themselves (their index,
+ * newest first), the trigram index only a set to test ids against: walking the index's candidates
+ * instead would read the row of every candidate (a common word) to test the other filter.
+ */
+const SELECTIVE_FILTER_ROWS = 50_000;
+
+/**
+ * The SQL of one part of a free-text search, ordered by id, `limit` rows: `tail` the exchanges
+ * newer than the index's mark (scanned, each checked), `indexed` the index's candidates up to the
+ * mark, each checked (the index drives: newest candidates first, so a page stops early), `window`
+ * a scan of an id range for text too short for the index. Exported for the plan test.
+ */
+export function textPartSql(search: Pick<TextSearch, 'clauses' | 'nul'>, part: Part, select: string, order: 'ASC' | 'DESC', range: string[]): string {
+  const where = [...search.clauses, ...range];
+  const masked = 'LEFT JOIN exchange_text_masked k ON k.exchange_id = exchanges.id';
+  if (part === 'indexed') {
+    // Id ranges (page, sinceId) go to the index itself: it then starts where the page starts
+    // instead of skipping every newer candidate.
+    // FTS5 takes one upper bound: @indexedTop is the lower of the mark and the page's start.
+    for (const [i, c] of where.entries()) where[i] = c.replace(/^id ([<>]=?) (@\w+)$/, 't.rowid $1 $2');
+    where.push('t.rowid <= @indexedTop', textClause(search.nul));
+    return `SELECT ${select} FROM exchange_text t CROSS JOIN exchanges ON exchanges.id = t.rowid ${masked}
+      WHERE t.exchange_text MATCH @fts AND ${where.join(' AND ')} ORDER BY t.rowid ${order} LIMIT @partLimit`;
+  }
+  if (part === 'filtered') {
+    // "+id": the IN list only tests ids, it must not become the loop (that would sort every candidate).
+    where.push('id <= @mark', '+id IN (SELECT rowid FROM exchange_text WHERE exchange_text MATCH @fts)', textClause(search.nul));
+  } else {
+    where.push(...(part === 'tail' ? ['id > @mark'] : []), textClause(search.nul));
+  }
+  return `SELECT ${select} FROM exchanges ${masked} WHERE ${where.join(' AND ')} ORDER BY id ${order} LIMIT @partLimit`;
+}
+
+/** Runs the parts in id order until `limit` rows are found. */
+function textRows<T>(db: Database, search: TextSearch, select: string, order: 'ASC' | 'DESC', range: { sql: string[]; params: Record<string, unknown> }, limit: number): T[] {
+  const indexed = search.selective ? 'filtered' : 'indexed';
+  const parts: Part[] = search.fts === null ? ['window'] : order === 'DESC' ? ['tail', indexed] : [indexed, 'tail'];
+  const rows: T[] = [];
+  for (const part of parts) {
+    if (rows.length >= limit) break;
+    if ((part === 'indexed' || part === 'filtered') && search.mark === 0) continue;
+    const before = [range.params.beforeId, range.params.countBefore].find((v) => typeof v === 'number') as number | undefined;
+    const indexedTop = before === undefined ? search.mark : Math.min(search.mark, before - 1);
+    const params = { ...search.params, ...range.params, fts: search.fts, partLimit: limit - rows.length, indexedTop };
+    rows.push(...(db.prepare(textPartSql(search, part, select, order, range.sql)).all(params) as T[]));
+  }
+  return rows;
+}
+
+/** The id range a short text searches: SHORT_TEXT_WINDOW ids next to where the page starts. */
+function shortWindow(db: Database, page: ExchangePage): { sql: string[]; params: Record<string, unknown>; bounded: boolean } {
+  const newest = newestExchangeId(db);
+  const oldest = (db.prepare('SELECT coalesce(min(id), 0) AS id FROM exchanges').get() as { id: number }).id;
+  if (page.afterId !== undefined) {
+    const to = page.afterId + SHORT_TEXT_WINDOW;
+    return { sql: ['id > @afterId', 'id <= @windowTo'], params: { afterId: page.afterId, windowTo: to }, bounded: to < newest };
+  }
+  const top = page.beforeId !== undefined ? page.beforeId - 1 : newest;
+  const from = top - SHORT_TEXT_WINDOW + 1;
+  return { sql: ['id <= @windowTop', 'id >= @windowFrom'], params: { windowTop: top, windowFrom: from }, bounded: from > oldest };
+}
+
+function listByText(db: Database, filter: ExchangeFilter, text: string, page: ExchangePage): ExchangeList {
+  const base = filterClauses(filter);
+  const search = textSearch(db, text, base.clauses, base.params);
+  const order = page.afterId !== undefined ? 'ASC' : 'DESC';
+  const limit = Math.min(Math.max(Math.trunc(page.limit), 1), order === 'DESC' ? TEXT_PAGE_MAX : 5000);
+  const short = search.fts === null ? shortWindow(db, page) : null;
+  let range: { sql: string[]; params: Record<string, unknown> };
+  if (short) range = short;
+  else if (page.afterId !== undefined) range = { sql: ['id > @afterId'], params: { afterId: page.afterId } };
+  else if (page.beforeId !== undefined) range = { sql: ['id < @beforeId'], params: { beforeId: page.beforeId } };
+  else range = { sql: [], params: {} };
+  let rows = textRows<ExchangeRow>(db, search, SUMMARY_COLUMNS, order, range, limit + 1);
+  // A short text's window may end before the oldest exchange: there may be more, even with none found here.
+  const more = rows.length > limit || short?.bounded === true;
+  rows = rows.slice(0, limit);
+  if (order === 'DESC') rows.reverse();
+  let matched: number | null = null;
+  let matchedAtLeast = false;
+  let total: number | null = null;
+  let newestId: number | null = null;
+  if (page.counts !== false) {
+    const newestPage = page.afterId === undefined && page.beforeId === undefined;
+    if (newestPage && !more) matched = rows.length;
+    else if (newestPage && short && rows.length < limit) {
+      // The page did not fill: the whole window was searched, its matches are all here.
+      matched = rows.length;
+      matchedAtLeast = short.bounded;
+    } else if (newestPage && !short) {
+      // The rows of this page are matches already: count on from the oldest of them, not twice.
+      const counted = textCount(db, search, { sql: ['id < @countBefore'], params: { countBefore: rows[0]!.id } }, TEXT_COUNT_CAP - rows.length);
+      matched = rows.length + counted.n;
+      matchedAtLeast = counted.atLeast;
+    } else {
+      const counted = textCount(db, search, short ?? { sql: [], params: {} });
+      matched = counted.n;
+      matchedAtLeast = counted.atLeast || short?.bounded === true;
+    }
+    total = filter.sinceId === undefined ? count(db, [], {}) : count(db, ['id > @sinceId'], { sinceId: filter.sinceId });
+    newestId = newestExchangeId(db);
+  }
+  return {
+    exchanges: rows.map(toSummary), matched, total, newestId,
+    hasOlder: order === 'DESC' && more, hasNewer: order === 'ASC' && more,
+    ...(matchedAtLeast ? { matchedAtLeast } : {}),
+  };
+}
+
+/** The ids a filter selects, newest `limit`, oldest first (exports by filter). */
+export function matchingIds(db: Database, filter: ExchangeFilter, limit: number): number[] {
+  const { clauses, params } = filterClauses(filter);
+  if (!filter.text) {
+    const sql = `SELECT id FROM exchanges ${whereSql(clauses)} ORDER BY id DESC LIMIT @limit`;
+    return (db.prepare(sql).all({ ...params, limit }) as { id: number }[]).map((r) => r.id).reverse();
+  }
+  return db.transaction(() => {
+    const search = textSearch(db, filter.text!, clauses, params);
+    const range = search.fts === null ? shortWindow(db, { limit }) : { sql: [], params: {} };
+    return textRows<{ id: number }>(db, search, 'exchanges.id AS id', 'DESC', range, limit).map((r) => r.id).reverse();
+  })();
+}
+
+/** Matches of a free-text search, counted up to TEXT_COUNT_CAP (then `atLeast`). */
+function textCount(db: Database, search: TextSearch, range: { sql: string[]; params: Record<string, unknown> }, cap = TEXT_COUNT_CAP): { n: number; atLeast: boolean } {
+  const found = cap <= 0 ? 1 : textRows<{ one: number }>(db, search, '1 AS one', 'DESC', range, cap + 1).length;
+  return { n: Math.min(found, Math.max(cap, 0)), atLeast: found > cap };
 }

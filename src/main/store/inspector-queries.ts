@@ -6,7 +6,7 @@
 import type { Database } from 'better-sqlite3';
 import type { ExchangeFilter } from '../../shared/api';
 import type { ExchangeSummary, Interaction, Job, ListenerKind } from '../../shared/model';
-import { filterClauses } from './exchange-filter';
+import { matchingIds } from './exchange-filter';
 import { SUMMARY_COLUMNS, toSummary, type ExchangeRow } from './exchange-rows';
 import { listJobsNewest } from './job-queries';
 
@@ -90,8 +90,6 @@ export class InspectorQueries {
 
   /** The ids a traffic filter selects, oldest first, at most `limit` (one more tells there are more). */
   exchangeIds(filter: ExchangeFilter, limit: number): number[] {
-    const w = filterClauses(filter);
-    const sql = `SELECT id FROM exchanges ${w.clauses.length ? `WHERE ${w.clauses.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit`;
-    return (this.db.prepare(sql).all({ ...w.params, limit }) as { id: number }[]).map((r) => r.id).reverse();
+    return matchingIds(this.db, filter, limit);
   }
 }

@@ -218,6 +218,34 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE devices ADD COLUMN inventoried INTEGER;
   UPDATE devices SET inventoried = last_contact WHERE mac IN (SELECT DISTINCT mac FROM items);
   `,
+  // 10: free-text search (store/search-index.ts): a trigram index of each exchange's bodies as the
+  // view shows them (secrets masked) and its list fields, filled in the background from the oldest
+  // exchange not yet indexed; searches scan what is newer. Contentless with rowids only: the exact
+  // check reads the exchange itself, and exchange_text_masked says which byte ranges of a body the
+  // view shows unchanged (a row only where something is masked). Deleting an exchange (purge)
+  // deletes both, and lowers the mark when the newest rows go, so that a reused id is indexed again.
+  `
+  CREATE VIRTUAL TABLE exchange_text USING fts5(
+    request, response, summary, tokenize = 'trigram', detail = 'none', content = '', contentless_delete = 1
+  );
+  CREATE TABLE exchange_text_masked (
+    exchange_id INTEGER PRIMARY KEY, -- no FK: the trigger below deletes it with its exchange
+    request     TEXT,                -- '' nothing masked, 'start-end,…' bytes shown unchanged, '*' only masking tells
+    response    TEXT
+  );
+  -- The indexer merges segments itself, a bounded step per slice (search-index.ts); crisismerge
+  -- only if it falls far behind.
+  INSERT INTO exchange_text (exchange_text, rank) VALUES ('automerge', 0);
+  INSERT INTO exchange_text (exchange_text, rank) VALUES ('crisismerge', 64);
+  CREATE TABLE exchange_text_progress (indexed_through INTEGER NOT NULL);
+  INSERT INTO exchange_text_progress (indexed_through) VALUES (0);
+  CREATE TRIGGER exchange_text_purge AFTER DELETE ON exchanges BEGIN
+    DELETE FROM exchange_text WHERE rowid = old.id;
+    DELETE FROM exchange_text_masked WHERE exchange_id = old.id;
+    UPDATE exchange_text_progress SET indexed_through = (SELECT coalesce(max(id), 0) FROM exchanges)
+      WHERE indexed_through > (SELECT coalesce(max(id), 0) FROM exchanges);
+  END;
+  `,
 ];
 
 export function migrate(db: Database): number {

@@ -23,6 +23,7 @@ import { InspectorQueries } from './inspector-queries';
 import { ItemHistory, type ItemPlan } from './item-history';
 import { historyPurge } from './history-purge';
 import { RolloutRows } from './rollout-rows';
+import { SearchIndex } from './search-index';
 
 export interface StoreOptions {
   /** Path to a better_sqlite3.node built for the running runtime (the Electron app passes its own). */
@@ -32,6 +33,8 @@ export interface StoreOptions {
   integrityCheck?: boolean;
   /** Durability of commits; FULL unless a benchmark filling test data asks for less. */
   synchronous?: 'FULL' | 'NORMAL' | 'OFF';
+  /** Free-text index upkeep: in the background (the service), or only when called (default: CLI processes, tests). */
+  searchIndexing?: 'background' | 'manual';
 }
 
 /** An exchange as the listener saw it, before it gets an id. */
@@ -170,6 +173,8 @@ export class Store {
   readonly inspector: InspectorQueries;
   /** Bulk jobs as rollouts, and retrying their failed jobs. */
   readonly rollouts: RolloutRows;
+  /** The free-text index and its background upkeep. */
+  readonly search: SearchIndex;
   private readonly st: Record<string, Statement>;
   private readonly feed: ChangeFeed;
   /** Null on a read-only store opened before migration 5. */
@@ -190,6 +195,8 @@ export class Store {
     this.inspector = new InspectorQueries(this.db);
     this.rollouts = new RolloutRows(this.db, this.jobs);
     this.contactFailures = new ContactFailures(this.db, this.feed);
+    this.search = new SearchIndex(this.db, options.readonly === true);
+    if (!options.readonly && options.searchIndexing === 'background') this.search.start();
     const hasRevocations = this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'revocations'`).get() !== undefined;
     this.revocations = hasRevocations ? new RevocationTable(this.db) : null;
     if (this.revocations && !options.readonly) {
@@ -651,6 +658,7 @@ export class Store {
   }
 
   close(): void {
+    this.search.stop();
     this.feed.stop();
     if (this.db.open) this.db.close();
   }

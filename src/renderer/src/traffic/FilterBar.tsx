@@ -18,6 +18,8 @@ export interface FilterBarProps {
   filter: ExchangeFilter;
   onChange: (filter: ExchangeFilter) => void;
   matched: number;
+  /** Free text counts its matches only so far: shown as "2,000+". */
+  matchedAtLeast?: boolean;
   total: number;
   loading: boolean;
 }
@@ -42,7 +44,7 @@ function filterOf(d: Draft): ExchangeFilter {
 
 const same = (a: ExchangeFilter, b: ExchangeFilter) => JSON.stringify(filterOf(draftOf(a))) === JSON.stringify(filterOf(draftOf(b)));
 
-export function FilterBar({ filter, onChange, matched, total, loading }: FilterBarProps) {
+export function FilterBar({ filter, onChange, matched, matchedAtLeast = false, total, loading }: FilterBarProps) {
   const { t } = useTranslation('traffic');
   const [draft, setDraft] = useState<Draft>(() => draftOf(filter));
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
@@ -96,7 +98,7 @@ export function FilterBar({ filter, onChange, matched, total, loading }: FilterB
       ) : null}
       <span className="count" aria-live="polite" data-testid="shown-count">
         {loading ? `${t('filter.loading')} ` : ''}
-        {active ? t('filter.countOf', { matched: count(matched), total: count(total), count: total }) : t('filter.count', { total: count(total), count: total })}
+        {active ? t('filter.countOf', { matched: `${count(matched)}${matchedAtLeast ? '+' : ''}`, total: count(total), count: total }) : t('filter.count', { total: count(total), count: total })}
       </span>
       <datalist id="f-reasons">{REASONS.map((r) => <option key={r} value={r} />)}</datalist>
       <datalist id="f-actions">{ACTIONS.map((r) => <option key={r} value={r} />)}</datalist>

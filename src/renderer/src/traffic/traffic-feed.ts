@@ -15,6 +15,8 @@ export interface FeedState {
   filter: ExchangeFilter;
   /** Exchanges matching the filter (since the view was cleared). */
   matched: number;
+  /** `matched` is a lower bound: free text counts its matches only so far ("2,000+"). */
+  matchedAtLeast: boolean;
   /** All exchanges since the view was cleared. */
   total: number;
   paused: boolean;
@@ -60,7 +62,7 @@ export function isUnfiltered(f: ExchangeFilter): boolean {
 }
 
 export class TrafficFeed {
-  private state: FeedState = { rows: [], filter: {}, matched: 0, total: 0, paused: false, waiting: 0, loading: false, hasOlder: false, error: null, cleared: null };
+  private state: FeedState = { rows: [], filter: {}, matched: 0, matchedAtLeast: false, total: 0, paused: false, waiting: 0, loading: false, hasOlder: false, error: null, cleared: null };
   private readonly subscribers = new Set<() => void>();
   private queue: ExchangeSummary[] = [];
   private cancelFlush: (() => void) | null = null;
@@ -140,7 +142,7 @@ export class TrafficFeed {
       const { throughId } = await this.api.clearView();
       // What was counted so far (since an earlier clear, if any) is now hidden too.
       const hidden = (this.state.cleared?.hidden ?? 0) + this.state.total;
-      this.set({ filter: { ...this.state.filter, sinceId: throughId }, rows: [], matched: 0, total: 0, hasOlder: false, cleared: { at: Date.now(), hidden } });
+      this.set({ filter: { ...this.state.filter, sinceId: throughId }, rows: [], matched: 0, matchedAtLeast: false, total: 0, hasOlder: false, cleared: { at: Date.now(), hidden } });
       await this.reload();
     } catch (e) {
       this.set({ error: message(e) });
@@ -156,7 +158,7 @@ export class TrafficFeed {
       if (generation !== this.generation) return;
       // Everything up to `newestId` is counted in page.total; later arrivals are counted live.
       this.countedThrough = Math.max(page.newestId ?? 0, page.exchanges.at(-1)?.id ?? 0);
-      this.set({ rows: page.exchanges, matched: page.matched ?? page.exchanges.length, total: page.total ?? 0, hasOlder: page.hasOlder, loading: false });
+      this.set({ rows: page.exchanges, matched: page.matched ?? page.exchanges.length, matchedAtLeast: page.matchedAtLeast === true, total: page.total ?? 0, hasOlder: page.hasOlder, loading: false });
       this.queue = this.queue.filter((x) => x.id > this.lastId());
       await this.catchUp();
     } catch (e) {

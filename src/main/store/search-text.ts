@@ -1,0 +1,135 @@
+/**
+ * What free text searches in an exchange, and the exact check behind the trigram index.
+ *
+ * A body is searched as the traffic view shows it (commands/traffic-views.ts messageView): the
+ * raw bytes decoded, and for XML the secret item values and URL passwords masked. Searching the
+ * raw bytes would let anyone who can filter the list probe a masked password one guess at a time.
+ *
+ * The index (search-index.ts) only narrows; every hit is checked here. Masking a 16 kB message
+ * costs ~0.4 ms, far too much for every row of a 2000-row page, so the indexer records which byte
+ * ranges of the raw body are shown unchanged ("kept"): a needle without the mask character occurs
+ * in the shown text exactly when it occurs in the raw bytes inside one kept range.
+ */
+import { MASK, maskSecretsInXml } from '../../shared/secrets';
+
+/** The mask's character: a needle holding it can only be checked against the masked text itself. */
+const BULLET = MASK[0]!;
+const BULLET_BYTES = Buffer.from(BULLET, 'utf8');
+const FATAL = new TextDecoder('utf-8', { fatal: true });
+const LOSSY = new TextDecoder('utf-8');
+
+/** The body as the traffic view shows it; `valid` is false when the bytes are not UTF-8. */
+export function shownBody(body: Uint8Array, headersJson: string): { text: string; valid: boolean } {
+  let text: string;
+  let valid = true;
+  try {
+    text = FATAL.decode(body);
+  } catch {
+    text = LOSSY.decode(body);
+    valid = false;
+  }
+  // The same test as traffic-views.ts looksLikeXml: XML is masked, anything else is shown as is.
+  const isXml = body.length > 0 && (/xml/i.test(contentType(headersJson) ?? '') || text.trimStart().startsWith('<'));
+  return { text: isXml ? maskSecretsInXml(text) : text, valid };
+}
+
+function contentType(headersJson: string): string | null {
+  try {
+    const headers = JSON.parse(headersJson) as unknown;
+    if (!Array.isArray(headers)) return null;
+    for (const h of headers) {
+      if (Array.isArray(h) && typeof h[0] === 'string' && h[0].toLowerCase() === 'content-type') return String(h[1]);
+    }
+  } catch {
+    // Unreadable headers: no content type, as the view sees them.
+  }
+  return null;
+}
+
+/**
+ * The text to index for one body and its kept ranges: '' when the view shows the raw bytes
+ * unchanged, "start-end,…" (byte offsets) when something is masked, null when only masking the
+ * whole body can tell (bytes that are not UTF-8, or a masked text that does not line up).
+ */
+export function indexedBody(body: Uint8Array, headersJson: string): { text: string; kept: string | null } {
+  const raw = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const { text: shown, valid } = shownBody(raw, headersJson);
+  if (!valid) return { text: shown, kept: null };
+  const decoded = raw.toString('utf8');
+  if (shown === decoded) return { text: shown, kept: '' };
+  // The masked text is the raw text with ranges replaced by the mask: every run without the mask
+  // character is a substring of the raw text. Where exactly does not matter for soundness: a
+  // range found elsewhere holds the same characters.
+  const ranges: string[] = [];
+  let from = 0;
+  let charAt = 0;
+  let byteAt = 0;
+  for (const segment of shown.split(/\u2022+/)) {
+    if (segment === '') continue;
+    const i = decoded.indexOf(segment, from);
+    if (i < 0) return { text: shown, kept: null };
+    byteAt += Buffer.byteLength(decoded.slice(charAt, i));
+    const start = byteAt;
+    byteAt += Buffer.byteLength(segment);
+    charAt = i + segment.length;
+    from = charAt;
+    ranges.push(`${start}-${byteAt}`);
+  }
+  return { text: shown, kept: ranges.join(',') };
+}
+
+/**
+ * Whether `needle` (UTF-8) occurs in the body as shown. `kept` as indexedBody returns it; null or
+ * '*' (not indexed yet, or not UTF-8) masks the body here, if the raw bytes hold the needle at all.
+ */
+export function shownContains(body: Uint8Array, needle: Uint8Array, headersJson: string, kept: string | null): boolean {
+  const raw = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const n = Buffer.from(needle.buffer, needle.byteOffset, needle.byteLength);
+  // Masking only replaces text with the mask: a needle without its character that the raw bytes
+  // lack cannot be in the masked text either.
+  const bullet = n.includes(BULLET_BYTES);
+  if (!bullet && !raw.includes(n)) return false;
+  if (kept === null || kept === '*' || bullet) return Buffer.from(shownBody(raw, headersJson).text, 'utf8').includes(n);
+  if (kept === '') return true;
+  const ranges = kept.split(',').map((r) => r.split('-').map(Number) as [number, number]);
+  for (let at = raw.indexOf(n); at >= 0; at = raw.indexOf(n, at + 1)) {
+    const end = at + n.length;
+    if (ranges.some(([s, e]) => s <= at && end <= e)) return true;
+  }
+  return false;
+}
+
+/** The list's text fields, one per line: what the LIKE half of free text looks at. */
+export const SUMMARY_FIELDS = ['mac', 'peer_address', 'reason', 'reply_action', 'action', 'error', 'warning', 'path', 'request_headers', 'response_headers'] as const;
+
+export function summaryText(row: Record<(typeof SUMMARY_FIELDS)[number], string | null>): string {
+  return SUMMARY_FIELDS.map((f) => row[f])
+    .filter((v): v is string => v !== null)
+    .join('\n');
+}
+
+/** Fewer characters than this cannot use the trigram index. */
+export const MIN_INDEXED_CHARS = 3;
+/** Trigrams asked of the index per query: enough to be selective, few enough to stay cheap. */
+const MAX_TRIGRAMS = 12;
+
+/**
+ * The FTS5 query for free text: every row holding the text has all its trigrams (detail=none
+ * keeps no positions, so this is an AND of trigrams, a superset the exact check narrows). Null
+ * when the text is too short for trigrams.
+ */
+export function trigramQuery(text: string): string | null {
+  const chars = Array.from(text);
+  const all: string[] = [];
+  for (let i = 0; i + MIN_INDEXED_CHARS <= chars.length; i++) {
+    const t = chars.slice(i, i + MIN_INDEXED_CHARS).join('');
+    // A NUL would end the query string in C: leaving a trigram out only widens the candidates.
+    if (!t.includes('\0') && !all.includes(t)) all.push(t);
+  }
+  if (all.length === 0) return null;
+  const step = all.length / Math.min(all.length, MAX_TRIGRAMS);
+  const picked = new Set<string>();
+  for (let k = 0; k < Math.min(all.length, MAX_TRIGRAMS); k++) picked.add(all[Math.floor(k * step)]!);
+  picked.add(all[all.length - 1]!);
+  return [...picked].map((t) => `"${t.replace(/"/g, '""')}"`).join(' AND ');
+}
