@@ -1,5 +1,5 @@
 /**
- * Keeps the free-text index (migration 9, table exchange_text) up to date, off the request path:
+ * Keeps the free-text index (migration 10, table exchange_text) up to date, off the request path:
  * exchanges are committed without it, and a background loop on the same connection indexes them
  * afterwards in slices of a few milliseconds, oldest first, moving a mark (indexed_through) in the
  * same transaction. A search uses the index up to the mark and scans the few newer rows, so it
