@@ -480,6 +480,31 @@ as far as possible; each "before" is from a run of the code before the change.
   1.28–2.29 × (median 1.83 ×); in CPU seconds, steadier under that load, the rollout cost
   2.11–2.48 × the floor's CPU cold and 1.58–2.00 × with the pool. CPU of \`bootstrap --all\`:
   40–49 s cold, 31–34 s with the pool.
+- **The storm's write path (issue #14 item 1).** A profile of the service's work per exchange,
+  taken in one process without TLS (the real ExchangeHandler and Store, 400 new phones), put the
+  item history first: every new phone's first complete read wrote one \`item_changes\` row per item
+  (320–621 rows and their index), about a third of the CPU. Then the items themselves: a table with
+  a separate unique index holding the same columns, and a \`DELETE … NOT IN (json_each(…))\` over the
+  whole set on every complete read (1.4 ms each, even for a phone that had six items). Then the
+  transaction per exchange: BEGIN/COMMIT was 18 % of the service's self time in the storm profile.
+  Changes: a phone's first complete read is one history row with its count (the timeline says
+  "First complete read: N items"; later reads list each change); items are keyed in their table
+  (\`WITHOUT ROWID\`, migration 9); one plan per commit (\`ItemHistory.plan\`) writes only new or
+  changed rows and deletes what a complete read no longer holds row by row; **group commit**
+  (src/main/app/group-commit.ts): the exchanges decided together are committed in one transaction
+  with a savepoint each, every answer still sent only after its commit, a batch ending when full
+  (32), when no request waits or 5 ms after its first exchange; two messages about one phone are
+  never decided side by side (test/net/group-commit.test.ts). \`serve\` prints its exchange lines
+  once per turn instead of once per exchange (a synchronous write to a pipe each). Measured the
+  same afternoon, old build against new, storm N = 500, C = 50 on a machine other agents loaded:
+  the service's CPU per exchange went from 6.9–7.6 ms (4.3 × the ceiling's) to 5.1 ms (3.2 ×), its
+  rate from 0.37 to 0.56 of the ceiling; in one process without TLS, the whole workload including
+  the simulated phones from 5.1–5.4 to 3.5 ms per exchange. With 200 phones at once the batch cap
+  also lowered the secure storm's peak RSS from 223 to 199 MB. Not done, measured: compressing the
+  raw bodies (brotli quality 1 costs 0.1 ms per body for a quarter of the size; the pages it would
+  save cost less than that on this disk, so only the store's size would gain) and a worker thread
+  for the store (the commit is about a quarter of the service's CPU now, and the load client needs
+  the other core).
 `;
 
 export function rolloutRun(o: RolloutResult): string {
@@ -548,35 +573,30 @@ const MISSES = `## Why targets are missed, and by how much
   waits for a core — and the baseline row of section 3 (key generation alone, nothing else on the
   event loop) shows how long that wait is in the same run; read the other rows against it.
 
-- **Storm throughput against the ceiling.** When the machine is quiet enough, the service's one
-  thread is saturated (column "cores used" near 1) at 6–8 ms of CPU per exchange, against 1.2–1.5 ms
-  for the ceiling, whose throughput is then set by the load client's own TLS work. The ceiling does
-  nothing per message but TLS and HTTP; the service parses about 35 kB of XML per phone
-  (fast-xml-parser, with a validation pass first), replaces 621 items and stores every raw request
-  and answer, in one SQLite transaction with an fsync per exchange (synchronous = FULL: an answer
-  goes out only once its exchange is on disk). The profile above shows the split: SQLite (the item
-  rows, the exchange rows, the fsync wait) about a third, the XML parser about a fifth, then TLS,
-  HTTP and garbage collection. The CPU ratio is steady from run to run (4–5× in Default Mode, about
-  3× with mutual TLS, where the handshake that both sides pay weighs more); the throughput ratio is
-  not, because it depends on how much CPU the other processes on the machine leave to each side
-  while it runs: over the runs made while writing this it was 0.22–0.58 in Default Mode and
-  0.46–0.81 with mutual TLS at N = 500, that is, a miss by a factor of roughly 1.5–3.5 and 1–1.7.
-  Closing it needs design
-  changes rather than tuning: group commit (one fsync for the exchanges answered in the same turn
-  of the event loop, answers held until it) or synchronous = NORMAL (gives up the power-cut
-  guarantee), a cheaper parse for the large ReadAllItems replies, writing only the items that
-  changed, or the work spread over a worker thread.
-- **Peak RSS.** The idle service is about 95 MB (Node, tsx, the TypeScript sources compiled at
-  start); under the storm the heap grows with the requests in flight (bodies, parse trees, TLS
-  buffers), to 150–180 MB at C = 50 and just over 200 MB at C = 200 with 1 000 phones.
+- **Storm throughput and CPU against the ceiling.** The ceiling does nothing per message but TLS
+  and HTTP (1.2–1.8 ms of CPU per exchange); the service parses each message (saxes, one strict
+  pass), decides, and commits the raw request and answer, the device, its items and the interaction
+  (group commit: one transaction for the exchanges decided together, each answer after its commit).
+  The profile above is the split: the commit about a quarter (for a new phone the 320 item rows of
+  its first complete read are most of it), the parse about a sixth, garbage collection about a
+  tenth, then the engine, TLS and HTTP. That is 3–3.5 × the ceiling's CPU per exchange instead of 2 ×,
+  and with one thread a rate of about 0.55 of the ceiling's instead of 0.8. What is left to try: the
+  items of a first read as one row per phone (half the commit in the micro-benchmark), a tree-less
+  parse of the large ReadAllItems replies, fewer allocations per exchange (GC), and the store's
+  writes on a worker thread — each a design change measured but not made in this round.
+- **Peak RSS.** The idle service is about 70 MB (Node, node-forge, SQLite); under the storm the heap
+  grows with the requests in flight (bodies, parse trees, TLS buffers) and with what V8 keeps
+  between its collections: 130–170 MB at C = 50, 200–220 MB at C = 200 with 1 000 phones. The batch
+  cap of group commit brought the secure storm under 200 MB; the Default-Mode storm at C = 200 stays
+  just over it (V8's old space grows with the promotion of requests that wait for seconds).
 - **p99 latency at C = 50.** With 50 phones connecting at once and one thread, an exchange waits
-  behind the others' handshakes and commits; latency is the queue length times the per-exchange
-  time, so it misses by the same factor as the throughput.
-- **UI free-text filter.** Free text searches the raw bodies (\`instr()\` over every request and
-  response): it reads the whole table, about 10 ms per 1 000 exchanges here, and the count makes it
-  read all of it even when the page fills early. At 100 000 exchanges that is most of a second,
-  at 1 000 000 about ten seconds — during which \`serve --ui\` (same process) does not answer
-  phones. Fixes that need a decision: a full-text index (SQLite FTS5 with the trigram tokenizer,
-  roughly doubling the store's size), or not counting matches for free text (the list shows
-  "2 000+"). The other filters are index lookups now.
+  behind the others' handshakes, parses and commits; latency is the queue length times the
+  per-exchange time, so it misses by the same factor as the throughput.
+- **UI free-text filter.** Free text now goes through an FTS5 trigram index of the bodies as the
+  view shows them (secrets masked) and the list fields (migration 10, src/main/store/search-index.ts),
+  filled in the background in slices of about 5 ms that wait while a storm keeps the loop busy;
+  exchanges not yet indexed are scanned, so none is missed. Counts stop at 500 ("500+"). Where a
+  query misses 150 ms at p95 (section 4), it is a text the trigrams cannot tell apart from many
+  others (a phone number sharing most digits with the rest), checked row by row, or the unindexed
+  tail right after a storm. The list at 1 000 000 exchanges with free text was not measured.
 `;
