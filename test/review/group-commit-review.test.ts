@@ -3,13 +3,16 @@
  * as if they had been decided and committed one at a time. In one process over the real handler and
  * store (so that the batch is certain), then over real sockets.
  */
+import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExchangeHandler } from '../../src/main/app/exchange-handler';
 import { GroupCommit } from '../../src/main/app/group-commit';
 import type { WpiRequest, WpiResponse } from '../../src/main/net/wpi-listener';
-import { DEFAULT_MAX_SESSIONS_PER_ADDRESS } from '../../src/main/provisioning/session';
+import { Service } from '../../src/main/app/service';
+import { DEFAULT_MAX_SESSIONS_PER_ADDRESS, SESSION_COOKIE } from '../../src/main/provisioning/session';
 import { Store } from '../../src/main/store';
 import { parseDLSMessage } from '../../src/main/wpi';
+import { post } from '../support/https-client';
 import { message, startUpItems } from '../support/messages';
 import { withRawDb } from '../support/raw-db';
 import { tempDirs } from '../support/tmp';
@@ -115,3 +118,62 @@ async function expectNewcomersRecorded(dir: string, store: Store, handler: Excha
   expect(stuck).toEqual([]);
   expect(openInteractionCount(dir)).toBe(inMemory.length);
 }
+
+describe('group commit review: hostile clients over real sockets', () => {
+  async function service() {
+    const dataDir = newDir();
+    const svc = new Service({ dataDir, host: '127.0.0.1', port: 0 });
+    closers.push(() => svc.stop());
+    const { port } = await svc.start();
+    return { dataDir, svc, port };
+  }
+  const rows = (dir: string, sql: string, ...args: unknown[]) => withRawDb(dir, (db) => db.prepare(sql).all(...args));
+
+  it('one MAC starting up from twenty connections at once: every answer stored, one interaction left open, each answer its own session', async () => {
+    const { dataDir, svc, port } = await service();
+    const mac = macOf(6000);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => post(port, message({ reason: 'start-up', items: startUpItems(mac) }))));
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(svc.store.exchangeCount()).toBe(20);
+    // Each start-up abandons the one before: one interaction stays open, the others were ended in order.
+    expect(rows(dataDir, `SELECT id FROM interactions WHERE mac = ? AND ended IS NULL`, mac)).toHaveLength(1);
+    expect(rows(dataDir, `SELECT id FROM interactions WHERE mac = ?`, mac)).toHaveLength(20);
+    expect(new Set(answers.map((a) => String(a.headers['set-cookie']))).size).toBe(20);
+    // The cookie the engine holds is the one of the interaction left open.
+    const open = rows(dataDir, `SELECT e.response_headers AS h FROM exchanges e JOIN interactions i ON i.id = e.interaction_id WHERE i.mac = ? AND i.ended IS NULL`, mac) as { h: string }[];
+    expect(open).toHaveLength(1);
+    const cookie = new RegExp(`${SESSION_COOKIE}=[0-9A-F]{32}`).exec(open[0]!.h)![0];
+    const reply = await post(port, message({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', fragment: 'final', items: startUpItems(mac) }), { headers: { Cookie: cookie } });
+    expect(reply.status).toBe(200);
+  });
+
+  it('the same start-up replayed from ten connections at once is answered once; every refusal is stored too', async () => {
+    const { dataDir, svc, port } = await service();
+    const mac = macOf(6001);
+    const body = message({ reason: 'start-up', items: startUpItems(mac) });
+    const answers = await Promise.all(Array.from({ length: 10 }, () => post(port, body)));
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
+    expect(answers.filter((a) => a.status === 403)).toHaveLength(9);
+    expect(svc.store.exchangeCount()).toBe(10);
+    expect(rows(dataDir, `SELECT id FROM interactions WHERE mac = ?`, mac)).toHaveLength(1);
+  });
+
+  it('two requests pipelined on one keep-alive connection are answered in order and both stored', async () => {
+    const { svc, port } = await service();
+    const http = (body: string, close = false) =>
+      `POST /DeploymentService/LoginService HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n${close ? 'Connection: close\r\n' : ''}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    const a = message({ reason: 'start-up', items: startUpItems(macOf(6002)) });
+    // Written at once without ending our side (the server would drop a half-closed request); the second asks to close.
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => socket.write(http(a) + http(a, true)));
+      const chunks: Buffer[] = [];
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      socket.on('error', reject);
+    });
+    const statuses = [...raw.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((m) => Number(m[1]));
+    // The second is a replay of the first, decided after the first is committed.
+    expect(statuses).toEqual([200, 403]);
+    expect(svc.store.exchangeCount()).toBe(2);
+  });
+});
