@@ -119,6 +119,36 @@ async function expectNewcomersRecorded(dir: string, store: Store, handler: Excha
   expect(openInteractionCount(dir)).toBe(inMemory.length);
 }
 
+describe('group commit review: a storm of one phone', () => {
+  /** The real handler, counting its decisions (each parses the message and reads the store). */
+  class CountingHandler extends ExchangeHandler {
+    decisions = 0;
+    override prepare(request: WpiRequest) {
+      this.decisions++;
+      return super.prepare(request);
+    }
+  }
+
+  // A hostile client sends one MAC's start-up from many connections at once: only one can be in a
+  // batch, so they are committed one after another in one synchronous run. Deciding every waiting
+  // one again after each commit made that quadratic (n = 60: 1,830 decisions, each parsing its body
+  // of up to the listener's size limit) while every other phone waits.
+  it('decides each deferred message again only when its turn comes: at most two decisions each', async () => {
+    const dir = newDir();
+    const store = new Store(dir);
+    closers.push(() => store.close());
+    const handler = new CountingHandler(store);
+    const group = new GroupCommit(handler, store);
+    const mac = macOf(7000);
+    const n = 60;
+    const answers = await Promise.all(Array.from({ length: n }, (_, i) => group.exchange(request(message({ reason: 'start-up', items: startUpItems(mac) }), `127.0.10.${i + 1}`))));
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(store.exchangeCount()).toBe(n);
+    expect(handler.decisions).toBeLessThanOrEqual(2 * n);
+    expect(handler.inInteraction(mac)).toBe(true);
+  });
+});
+
 describe('group commit review: hostile clients over real sockets', () => {
   async function service() {
     const dataDir = newDir();
