@@ -149,6 +149,26 @@ describe('group commit review: a storm of one phone', () => {
   });
 });
 
+describe('group commit review: the store changes between decision and commit', () => {
+  // A job cancelled (UI, CLI, another connection) after the engine chose to send it and before
+  // the commit: the cancel wins in the store, and the phone's reply does not finish it.
+  it('a job cancelled between its send being decided and committed stays cancelled through the reply', async () => {
+    const { dir, store, group } = inProcess();
+    const mac = macOf(8000);
+    const first = await group.exchange(request(message({ reason: 'start-up', items: startUpItems(mac) }), '127.0.11.1'));
+    const job = store.jobs.add({ mac, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'ntp.review' }] }, Date.now());
+    const sending = group.exchange(request(message({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', fragment: 'final', items: startUpItems(mac) }), '127.0.11.1', cookieOf(first)));
+    // Decided (WriteItems chosen), not committed: another connection cancels the job now.
+    withRawDb(dir, (db) => db.prepare(`UPDATE jobs SET state = 'cancelled', error = 'cancelled by the user' WHERE id = ?`).run(job.id));
+    const sent = await sending;
+    expect(parseDLSMessage(sent.body.toString()).action).toBe('WriteItems');
+    expect(store.jobs.get(job.id)?.state).toBe('cancelled');
+    const done = await group.exchange(request(message({ reason: 'reply-to', action: 'WriteItems', status: 'accepted' }), '127.0.11.1', cookieOf(first)));
+    expect(done.status).toBe(200);
+    expect(store.jobs.get(job.id)?.state).toBe('cancelled');
+  });
+});
+
 describe('group commit review: hostile clients over real sockets', () => {
   async function service() {
     const dataDir = newDir();
