@@ -113,7 +113,9 @@ export class ExchangeHandler implements RequestHandler {
     // HTTP 500: its retry of the same message is answered as this one would have been.
     return {
       record, changes: storable(out.changes), interactionId: out.interactionId, response, after: out.apply,
-      keys: [`session ${out.session.id}`, ...(out.mac ? [`mac ${out.mac}`] : [])],
+      // A session this exchange ends (evicted for room) is busy too: its own message in the same
+      // batch would be committed beside the abandon and bring the session back.
+      keys: [`session ${out.session.id}`, ...(out.mac ? [`mac ${out.mac}`] : []), ...out.displaces.map((id) => `session ${id}`)],
     };
   }
 

@@ -42,8 +42,12 @@ export class GroupCommit implements RequestHandler {
   private batch: { prepared: PreparedExchange; waiter: Waiter }[] = [];
   /** The keys (session, device) of the exchanges in `batch`. */
   private readonly busy = new Set<string>();
-  /** Requests that named a busy key: decided again after the batch is committed. */
-  private deferred: { request: WpiRequest; waiter: Waiter }[] = [];
+  /**
+   * Requests that named a busy key: decided again after the batch is committed. `keys` are those
+   * of their last decision: one still busy defers them again without deciding (parsing) them again,
+   * so a storm of one phone's messages costs each one two decisions, not one per commit before it.
+   */
+  private deferred: { request: WpiRequest; waiter: Waiter; keys: readonly string[] }[] = [];
   private scheduled: NodeJS.Immediate | null = null;
   private committing = false;
   /** Largest batch so far (diagnostics, benchmarks). */
@@ -75,7 +79,11 @@ export class GroupCommit implements RequestHandler {
     this.commitBatches();
   }
 
-  private take(request: WpiRequest, waiter: Waiter): void {
+  private take(request: WpiRequest, waiter: Waiter, lastKeys?: readonly string[]): void {
+    if (lastKeys?.some((k) => this.busy.has(k))) {
+      this.deferred.push({ request, waiter, keys: lastKeys });
+      return;
+    }
     let prepared: PreparedExchange;
     try {
       prepared = this.handler.prepare(request);
@@ -84,7 +92,7 @@ export class GroupCommit implements RequestHandler {
       return;
     }
     if (prepared.keys.some((k) => this.busy.has(k))) {
-      this.deferred.push({ request, waiter });
+      this.deferred.push({ request, waiter, keys: prepared.keys });
     } else {
       for (const k of prepared.keys) this.busy.add(k);
       this.batch.push({ prepared, waiter });
@@ -135,7 +143,7 @@ export class GroupCommit implements RequestHandler {
         });
         const deferred = this.deferred;
         this.deferred = [];
-        for (const d of deferred) this.take(d.request, d.waiter);
+        for (const d of deferred) this.take(d.request, d.waiter, d.keys);
       }
     } finally {
       this.committing = false;

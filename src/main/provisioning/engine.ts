@@ -30,6 +30,11 @@ export interface EngineOutput {
   /** Set-Cookie header value on the first answer of an interaction. */
   setCookie: string | null;
   session: Session;
+  /**
+   * Ids of the open sessions this exchange ends (the phone's older one, those evicted for room):
+   * their own exchanges must not be decided beside this one (app/group-commit.ts).
+   */
+  displaces: readonly string[];
   warning?: string;
   /**
    * Applies the exchange to the engine's memory (session table, the interaction's job state,
@@ -128,6 +133,7 @@ export class InteractionEngine {
       ...(stale ? [{ interactionId: stale.interactionId, mac: stale.mac, why: 'abandoned: the phone started a new interaction' }] : []),
       ...evicted.map((e) => ({ interactionId: e.interactionId, mac: e.mac, why: `abandoned: too many interactions open (${e.peerAddress === input.peerAddress ? 'this address holds its share' : 'the table is full'})` })),
     ];
+    const displaces = [...(stale ? [stale.id] : []), ...evicted.map((e) => e.id)];
     let warning: string | undefined;
     if (ongoing && found!.by === 'peer' && input.cookieSessionId === null && message.reason === 'reply-to') {
       warning = 'reply-to without session cookie: matched by address';
@@ -153,6 +159,7 @@ export class InteractionEngine {
         mac,
         setCookie: isNew ? sessionCookie(session) : null,
         session,
+        displaces,
         ...(warning ? { warning } : {}),
         apply: (committed) => {
           enter();
@@ -218,6 +225,7 @@ export class InteractionEngine {
       // The first answer of an interaction carries the cookie (manual p.34); a one-step one needs none.
       setCookie: isNew && !decision.ends ? sessionCookie(session) : null,
       session,
+      displaces,
       ...(warnings ? { warning: warnings } : {}),
       apply: (committed) => {
         enter();
