@@ -115,7 +115,7 @@ export class ExchangeHandler implements RequestHandler {
       record, changes: storable(out.changes), interactionId: out.interactionId, response, after: out.apply,
       // A session this exchange ends (evicted for room) is busy too: its own message in the same
       // batch would be committed beside the abandon and bring the session back.
-      keys: [`session ${out.session.id}`, ...(out.mac ? [`mac ${out.mac}`] : []), ...out.displaces.map((id) => `session ${id}`)],
+      keys: [`session ${out.session.id}`, ...(out.mac ? [`mac ${out.mac}`] : []), ...out.displaces.map((id) => `session ${id}`), ...(out.crowded ? ['sessions crowded'] : [])],
     };
   }
 

@@ -35,6 +35,8 @@ export interface EngineOutput {
    * their own exchanges must not be decided beside this one (app/group-commit.ts).
    */
   displaces: readonly string[];
+  /** A new session near the table's bounds (SessionTable.crowded): decide it alone, not beside other new ones. */
+  crowded: boolean;
   warning?: string;
   /**
    * Applies the exchange to the engine's memory (session table, the interaction's job state,
@@ -134,6 +136,7 @@ export class InteractionEngine {
       ...evicted.map((e) => ({ interactionId: e.interactionId, mac: e.mac, why: `abandoned: too many interactions open (${e.peerAddress === input.peerAddress ? 'this address holds its share' : 'the table is full'})` })),
     ];
     const displaces = [...(stale ? [stale.id] : []), ...evicted.map((e) => e.id)];
+    const crowded = isNew && this.sessions.crowded(input.peerAddress);
     let warning: string | undefined;
     if (ongoing && found!.by === 'peer' && input.cookieSessionId === null && message.reason === 'reply-to') {
       warning = 'reply-to without session cookie: matched by address';
@@ -160,6 +163,7 @@ export class InteractionEngine {
         setCookie: isNew ? sessionCookie(session) : null,
         session,
         displaces,
+        crowded,
         ...(warning ? { warning } : {}),
         apply: (committed) => {
           enter();
@@ -226,6 +230,7 @@ export class InteractionEngine {
       setCookie: isNew && !decision.ends ? sessionCookie(session) : null,
       session,
       displaces,
+      crowded,
       ...(warnings ? { warning: warnings } : {}),
       apply: (committed) => {
         enter();

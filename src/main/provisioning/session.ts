@@ -59,6 +59,9 @@ export const DEFAULT_MAX_ASSEMBLING_BYTES_PER_ADDRESS = 16 * 1024 * 1024;
 
 export const DEFAULT_MAX_SESSIONS_PER_ADDRESS = 2000;
 
+/** More than the new sessions one group commit decides before the first is inserted (app/group-commit.ts MAX_BATCH). */
+export const CROWD_MARGIN = 64;
+
 export class SessionTable {
   private readonly byId = new Map<string, Session>();
   private readonly byPeer = new Map<string, Session>();
@@ -127,6 +130,17 @@ export class SessionTable {
     }
     if (leaving) gone.delete(leaving);
     return [...gone];
+  }
+
+  /**
+   * Whether a new session of this address comes within CROWD_MARGIN of its share or of the table's
+   * bound. Then several new sessions decided before any is inserted (group commit) could each plan
+   * room for itself alone, and insert() would evict more than was planned: the caller decides such
+   * sessions one at a time.
+   */
+  crowded(address: string): boolean {
+    const own = this.limits.maxSessionsPerAddress ?? DEFAULT_MAX_SESSIONS_PER_ADDRESS;
+    return this.byId.size + CROWD_MARGIN >= this.limits.maxSessions || (this.perAddress.get(peerKey(address)) ?? 0) + CROWD_MARGIN >= own;
   }
 
   /** open() and insert() at once (tests, and callers with nothing to commit). */
