@@ -221,7 +221,16 @@ export class WpiListener {
     this.server.maxHeadersCount = 100;
     // The connection cap is ours (Node's maxConnections would refuse whoever comes next, however
     // few connections their address holds): every TCP connection passes this gate before TLS.
-    gate(this.server, 'connection', (socket: Socket) => this.admit(socket));
+    // Its TLS handshake then starts in a turn of its own (turns.ts): the server's side of a handshake
+    // (an RSA signature, 1–2 ms) runs when the ClientHello is read, and fifty phones connecting at
+    // once would otherwise sign fifty times in one poll of the loop. Bytes that arrive meanwhile
+    // stay buffered on the TCP socket; Node's TLS socket takes them over.
+    gate(this.server, 'connection', (socket: Socket) => this.admit(socket), (socket, start) =>
+      this.turns.push(() => {
+        if (this.closed) socket.destroy();
+        else if (!socket.destroyed) start();
+      }),
+    );
     if (this.requireClientCert) gate(this.server, 'secureConnection', (socket: TLSSocket) => this.checkClientCertificate(socket));
     // Failed handshakes (old TLS stacks, TLS garbage, plain HTTP on the TLS port) end here: the
     // socket is closed, nothing else is disturbed, and a rate-limited row makes the failure visible.
@@ -494,14 +503,19 @@ const NAT_HINT = 'if many phones share this address (NAT), raise limits.maxConne
 
 /**
  * Puts `pass` in front of Node's own listeners for `event`: they only see the socket when it
- * returns true. (A listener merely prepended could not stop the others from running.)
+ * returns true. (A listener merely prepended could not stop the others from running.) With
+ * `defer`, they see it when `defer` calls `start`.
  */
-function gate<S extends Socket>(server: https.Server, event: 'connection' | 'secureConnection', pass: (socket: S) => boolean): void {
+function gate<S extends Socket>(server: https.Server, event: 'connection' | 'secureConnection', pass: (socket: S) => boolean, defer?: (socket: S, start: () => void) => void): void {
   const inner = server.listeners(event) as ((socket: S) => void)[];
   server.removeAllListeners(event);
   server.on(event, (socket: S) => {
     if (!pass(socket)) return;
-    for (const listener of inner) listener.call(server, socket);
+    const start = () => {
+      for (const listener of inner) listener.call(server, socket);
+    };
+    if (defer) defer(socket, start);
+    else start();
   });
 }
 
