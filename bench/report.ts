@@ -493,7 +493,7 @@ as far as possible; each "before" is from a run of the code before the change.
   changed rows and deletes what a complete read no longer holds row by row; **group commit**
   (src/main/app/group-commit.ts): the exchanges decided together are committed in one transaction
   with a savepoint each, every answer still sent only after its commit, a batch ending when full
-  (32), when no request waits or 5 ms after its first exchange; two messages about one phone are
+  (32), when no request waits or 8 ms after its first exchange; two messages about one phone are
   never decided side by side (test/net/group-commit.test.ts). \`serve\` prints its exchange lines
   once per turn instead of once per exchange (a synchronous write to a pipe each). Measured the
   same afternoon, old build against new, storm N = 500, C = 50 on a machine other agents loaded:

@@ -60,9 +60,23 @@ export interface RolloutResult {
   /**
    * The service's event loop from the first start-up to the last secure contact
    * (bench/lib/loop-monitor.mjs preloaded into \`serve\`, 10 ms resolution): longest and p99 delay,
-   * and how many samples were over 50 ms. Null when it could not be read.
+   * and how many samples were over 50 ms; and the main thread's CPU per 10 ms tick. Null when it
+   * could not be read.
    */
-  serviceLoop: { maxMs: number; p99Ms: number; over50: number } | null;
+  serviceLoop: {
+    maxMs: number;
+    p99Ms: number;
+    over50: number;
+    /**
+     * The main thread's own CPU time between two ticks of a 10 ms timer (loop-monitor.mjs): the
+     * longest synchronous stretch is at most this, and waiting for a core does not inflate it, so
+     * it stays readable on a loaded machine. `worst`: the largest intervals, ending at `endUs`
+     * (process.hrtime, the clock of the --cpu-prof profiles).
+     */
+    cpu?: { maxMs: number; intervals: number; over20: number; over50: number; worst: Array<{ cpuMs: number; wallMs: number; endUs: number }> };
+    /** The main thread's garbage-collection pauses in the window (PerformanceObserver 'gc'). */
+    gc?: { count: number; totalMs: number; maxMs: number; over20: number; kinds: Record<string, { count: number; maxMs: number }>; heapUsedMB: number };
+  } | null;
   /** First mutual-TLS contacts that failed (overload) and were tried again by the phone. */
   retries: number;
   failures: string[];
@@ -90,10 +104,16 @@ function machineBusyS(): number {
 
 /**
  * ROLLOUT_CPU_PROF=DIR: the service and the bootstrap command run under node --cpu-prof and write
- * their profiles to DIR (for the breakdown in docs/benchmarks.md).
+ * their profiles to DIR (for the breakdown in docs/benchmarks.md). ROLLOUT_CPU_PROF_ONLY=serve (or
+ * bootstrap) profiles just that one. Beware: the profiler's SIGPROF cuts SQLite's busy-wait sleeps
+ * short, so a profiled process gives up on a locked database after a fraction of its 5 s
+ * busy_timeout; a profiled `bootstrap --all` may then fail with "database is locked" while the
+ * service commits. To look at the service's event loop, profile the service only.
  */
 const PROFILE_DIR = process.env.ROLLOUT_CPU_PROF;
-const profileArgs = (name: string): string[] => (PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${name}.cpuprofile`] : []);
+const PROFILE_ONLY = process.env.ROLLOUT_CPU_PROF_ONLY;
+const profileArgs = (name: string): string[] =>
+  PROFILE_DIR && (!PROFILE_ONLY || PROFILE_ONLY === name) ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${name}.cpuprofile`] : [];
 
 const keygen = promisify(generateKeyPair);
 const PASSPHRASE = 'rollout benchmark passphrase, not a secret';
@@ -293,6 +313,10 @@ export async function runRolloutBench(options: { phones: number; workDir: string
     const after = await keygenFloor(phones);
     const rolloutCpuS = phases.reduce((sum, p) => sum + p.serveS + p.bootstrapS + p.phonesS, 0);
     log(`  rollout ${totalS.toFixed(1)} s (register ${registerS.toFixed(1)}, bootstrap ${bootstrapS.toFixed(1)}, contact ${contactS.toFixed(1)}, PIN to mutual TLS ${secureS.toFixed(1)}); floor after ${after.toFixed(1)} s`);
+    if (serviceLoop) {
+      const c = serviceLoop.cpu;
+      log(`  service loop: longest delay ${serviceLoop.maxMs.toFixed(0)} ms, p99 ${serviceLoop.p99Ms.toFixed(0)} ms${c ? `; main-thread CPU between two 10 ms ticks at most ${c.maxMs.toFixed(0)} ms (${c.over20} of ${c.intervals} ticks over 20 ms, ${c.over50} over 50 ms)` : ''}${serviceLoop.gc ? `; GC pauses: longest ${serviceLoop.gc.maxMs} ms, ${serviceLoop.gc.over20} over 20 ms` : ''}`);
+    }
     return {
       phones,
       cores: availableParallelism(),

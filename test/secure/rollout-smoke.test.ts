@@ -23,6 +23,10 @@ describe('rollout benchmark, 3 phones', () => {
     expect(r.ratio).toBeGreaterThan(0);
     expect(r.pool).toEqual({ size: 0, readyAtStart: 0, fillS: 0 });
     expect(r.serviceLoop?.maxMs).toBeGreaterThan(0);
+    // The loop monitor's second measure: the main thread's own CPU per 10 ms tick (Linux), and GC pauses.
+    expect(r.serviceLoop?.cpu?.intervals).toBeGreaterThan(0);
+    expect(r.serviceLoop?.cpu?.maxMs).toBeGreaterThan(0);
+    expect(r.serviceLoop?.gc?.heapUsedMB).toBeGreaterThan(0);
     expect(r.cpu.rolloutS).toBeGreaterThan(0);
   }, 180_000);
 

@@ -6,6 +6,7 @@
  */
 import type { Device } from '../../shared/model';
 import { sendContactMe, type ContactMeResult } from '../net/contact-me';
+import { TurnQueue } from '../net/turns';
 import { supportsSendSolicited } from '../provisioning';
 import { MAX_CONTACT_FAILURES, type ExchangeRecord, type Store } from '../store';
 
@@ -43,6 +44,8 @@ export interface ContactOutcome {
 
 export class Contacts {
   private readonly inFlight = new Set<string>();
+  /** Contacts waiting for their turn to start (count per device): due() does not start them again. */
+  private readonly starting = new Map<string, number>();
   private readonly policy: ContactPolicy;
   /** The Default-Mode port to announce in contact-me (dls_ip_port), once the service knows it. */
   announcePort: number | undefined;
@@ -52,6 +55,12 @@ export class Contacts {
     policy: Partial<ContactPolicy>,
     private readonly record: (record: ExchangeRecord) => number = (r) => store.recordExchange(r),
     private readonly now: () => number = Date.now,
+    /**
+     * Each contact's store writes (before sending, and recording the answer) wait for a turn of
+     * their own: ten answers arriving together must not hold the event loop for ten transactions.
+     * The service passes the queue its listeners use (net/turns.ts).
+     */
+    private readonly turns: TurnQueue = new TurnQueue(),
   ) {
     this.policy = { ...DEFAULT_POLICY, ...policy };
     this.policy.gapMs = Math.max(this.policy.gapMs, MIN_GAP_MS);
@@ -73,6 +82,14 @@ export class Contacts {
   }
 
   async contact(mac: string): Promise<ContactOutcome> {
+    this.starting.set(mac, (this.starting.get(mac) ?? 0) + 1);
+    try {
+      await this.turn();
+    } finally {
+      const n = this.starting.get(mac)! - 1;
+      if (n > 0) this.starting.set(mac, n);
+      else this.starting.delete(mac);
+    }
     const device = this.store.device(mac);
     if (!device) return { mac, ok: false, skipped: `no device ${mac}: this service has not heard from that phone, so it has no address to contact; check the MAC against the device list` };
     const gate = this.gate(device);
@@ -86,6 +103,7 @@ export class Contacts {
         timeoutMs: this.policy.timeoutMs,
         ...(this.announcePort !== undefined && device.mode === 'default' ? { announcePort: this.announcePort } : {}),
       });
+      await this.turn();
       const exchangeId = this.record(toRecord(mac, result));
       if (result.error === null) {
         this.store.contactFailures.answered(mac, this.now());
@@ -96,6 +114,10 @@ export class Contacts {
     } finally {
       this.inFlight.delete(mac);
     }
+  }
+
+  private turn(): Promise<void> {
+    return new Promise((resolve) => this.turns.push(resolve));
   }
 
   /** Contacts many devices, `concurrency` at a time, reporting each outcome as it comes. */
@@ -122,7 +144,7 @@ export class Contacts {
     const now = this.now();
     const due: string[] = [];
     for (const p of this.store.jobs.pendingDevices()) {
-      if (isInInteraction(p.mac) || this.inFlight.has(p.mac) || !p.contactMeUri) continue;
+      if (isInInteraction(p.mac) || this.inFlight.has(p.mac) || this.starting.has(p.mac) || !p.contactMeUri) continue;
       if (p.queued === 0) {
         const device = this.store.device(p.mac);
         const waitMs = supportsSendSolicited(device?.softwareVersion) ? this.policy.busyRetryMs : this.policy.gapMs;
@@ -131,7 +153,7 @@ export class Contacts {
       if (p.lastContactMe !== null && now - p.lastContactMe < this.policy.gapMs) continue;
       due.push(p.mac);
     }
-    return due.slice(0, Math.max(0, this.policy.concurrency - this.inFlight.size));
+    return due.slice(0, Math.max(0, this.policy.concurrency - this.inFlight.size - this.starting.size));
   }
 }
 

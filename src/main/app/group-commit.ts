@@ -21,13 +21,13 @@ import type { ExchangeHandler, PreparedExchange } from './exchange-handler';
  */
 export const MAX_BATCH = 32;
 /** How long the first exchange of a batch may wait for others (its answer waits with it). */
-export const MAX_WAIT_MS = 5;
+export const MAX_WAIT_MS = 8;
 
 export interface GroupCommitOptions {
   /**
    * How many requests are waiting for their turn (net/turns.ts: the service decides one message
    * per turn of the event loop). Given, a batch grows over turns: it is committed when it is full,
-   * when no request is waiting, or MAX_WAIT_MS after its first exchange. Not given, a batch is
+   * when no request is waiting, or MAX_WAIT_MS after its first exchange (with one message decided per turn, a few fit in that time). Not given, a batch is
    * what one turn decided, committed at its end.
    */
   waiting?: () => number;

@@ -13,6 +13,7 @@ import type { RelayStatus } from '../../shared/api';
 import { DcmpListener } from '../net/dcmp-listener';
 import { WpiListener, type ListenerLimits } from '../net/wpi-listener';
 import { TLS_PROFILES, type TlsProfile } from '../net/tls-profile';
+import { TurnQueue } from '../net/turns';
 import { networkInterfaces, hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { openJobSecret } from './bootstrap';
@@ -138,12 +139,20 @@ export class Service {
   private readonly writeKeyLog = (line: Buffer) => this.keyLog?.write(line);
   private keyPoolFiller: KeyPoolFiller | null = null;
   private lastExchangeAt = Date.now();
+  /**
+   * The phones' messages on both listeners and the contact-me bookkeeping take their store writes
+   * one per turn of the event loop (net/turns.ts): however many arrive together, the loop is held
+   * for one exchange at a time.
+   */
+  private readonly turns = new TurnQueue((e) => this.config.onError?.(e instanceof Error ? e : new Error(String(e))));
 
   constructor(private readonly config: ServiceConfig) {
     this.store = new Store(config.dataDir, { integrityCheck: true, searchIndexing: 'background', ...config.store });
     this.handler = new ExchangeHandler(this.store);
-    this.phones = config.groupCommit === false ? this.handler : new GroupCommit(this.handler, this.store);
-    this.contacts = new Contacts(this.store, config.contact ?? {}, (r) => this.handler.recordExchange(r));
+    // The listeners decide one message per turn (net/turns.ts); group commit gathers what they
+    // decide over turns and commits it when no other message waits, when full, or after 8 ms.
+    this.phones = config.groupCommit === false ? this.handler : new GroupCommit(this.handler, this.store, { waiting: () => this.turns.length });
+    this.contacts = new Contacts(this.store, config.contact ?? {}, (r) => this.handler.recordExchange(r), Date.now, this.turns);
     this.handler.events.on('exchange', () => (this.lastExchangeAt = Date.now()));
   }
 
@@ -171,6 +180,7 @@ export class Service {
       limits: this.config.limits,
       onError: this.config.onError,
       keyLog: this.writeKeyLog,
+      turns: this.turns,
     });
     const port = await this.listener.listen();
     if (this.config.announceInContactMe) this.contacts.announcePort = port;
@@ -187,6 +197,7 @@ export class Service {
         handler: this.relay,
         limits: this.config.limits,
         onError: this.config.onError,
+        turns: this.turns,
       });
       info.securePort = await this.secureListener.listen();
       info.secureTls = this.secureListener.tlsProfile;
@@ -237,6 +248,7 @@ export class Service {
       onError: this.config.onError,
       identify: (cert) => pki.deviceIdentity(cert),
       keyLog: this.writeKeyLog,
+      turns: this.turns,
     });
     const port = await this.secureListener.listen();
     // CLI processes (bootstrap) need the port the phones must use.

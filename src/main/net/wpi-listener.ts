@@ -13,6 +13,7 @@ import { certificateSummary, clientCertificateHint, clientCertificateReason } fr
 import { PeerConnections } from './peer-connections';
 import { RowLimiter } from './rate-limit';
 import { handshakeHint, handshakeReason, tlsOptionsFor, type TlsProfile } from './tls-profile';
+import { TurnQueue } from './turns';
 
 export interface WpiRequest {
   started: number;
@@ -160,6 +161,12 @@ export interface ListenerOptions {
   identify?: (cert: PeerCertificate) => { mac: string; serial: string } | null;
   /** TLS key log (NSS format, one line per secret): only when the user asked for one. */
   keyLog?: (line: Buffer) => void;
+  /**
+   * Where complete requests wait for the handler, one per turn of the event loop (turns.ts). The
+   * service gives both listeners one queue, so together they never hold the loop for more than one
+   * exchange; default: a queue of this listener's own.
+   */
+  turns?: TurnQueue;
 }
 
 export const WPI_PATH_PREFIX = '/DeploymentService/';
@@ -182,12 +189,16 @@ export class WpiListener {
   private readonly sockets = new Set<Socket>();
   /** The profile in force; setTlsProfile() changes it on the running server. */
   tlsProfile: TlsProfile;
+  private readonly turns: TurnQueue;
+  /** Set by close(): requests still queued are dropped (their sockets are closed too). */
+  private closed = false;
 
   constructor(private readonly options: ListenerOptions) {
     this.limits = checkLimits({ ...DEFAULT_LIMITS, ...options.limits });
     this.tlsProfile = options.tlsProfile ?? 'modern';
     this.connections = new PeerConnections(this.limits);
     this.requireClientCert = options.tls.requestCert === true && options.tls.rejectUnauthorized !== false;
+    this.turns = options.turns ?? new TurnQueue((e) => this.options.onError?.(e instanceof Error ? e : new Error(String(e))));
     this.server = https.createServer(
       {
         ...this.serverTls(this.tlsProfile),
@@ -210,7 +221,16 @@ export class WpiListener {
     this.server.maxHeadersCount = 100;
     // The connection cap is ours (Node's maxConnections would refuse whoever comes next, however
     // few connections their address holds): every TCP connection passes this gate before TLS.
-    gate(this.server, 'connection', (socket: Socket) => this.admit(socket));
+    // Its TLS handshake then starts in a turn of its own (turns.ts): the server's side of a handshake
+    // (an RSA signature, 1–2 ms) runs when the ClientHello is read, and fifty phones connecting at
+    // once would otherwise sign fifty times in one poll of the loop. Bytes that arrive meanwhile
+    // stay buffered on the TCP socket; Node's TLS socket takes them over.
+    gate(this.server, 'connection', (socket: Socket) => this.admit(socket), (socket, start) =>
+      this.turns.push(() => {
+        if (this.closed) socket.destroy();
+        else if (!socket.destroyed) start();
+      }),
+    );
     if (this.requireClientCert) gate(this.server, 'secureConnection', (socket: TLSSocket) => this.checkClientCertificate(socket));
     // Failed handshakes (old TLS stacks, TLS garbage, plain HTTP on the TLS port) end here: the
     // socket is closed, nothing else is disturbed, and a rate-limited row makes the failure visible.
@@ -236,6 +256,7 @@ export class WpiListener {
    * server does not track, TCP connections still in (or never starting) their TLS handshake.
    */
   close(): Promise<void> {
+    this.closed = true;
     const closed = closeServer(this.server);
     for (const socket of this.sockets) socket.destroy();
     return closed;
@@ -367,9 +388,11 @@ export class WpiListener {
       this.connections.delivered(tcpOf(socket));
       if (over) return;
       request.body = Buffer.concat(chunks, size);
-      const answer = this.guarded(() => this.options.handler.exchange(request));
-      if (answer instanceof Promise) void answer.then((r) => this.sendLater(res, request, r), (e: unknown) => this.sendLater(res, request, this.internalError(e)));
-      else this.send(res, request, answer);
+      this.inTurn(() => {
+        const answer = this.guarded(() => this.options.handler.exchange(request));
+        if (answer instanceof Promise) void answer.then((r) => this.sendLater(res, request, r), (e: unknown) => this.sendLater(res, request, this.internalError(e)));
+        else this.send(res, request, answer);
+      });
     });
     req.on('error', () => req.destroy());
   }
@@ -420,9 +443,18 @@ export class WpiListener {
   private refuse(req: IncomingMessage, res: ServerResponse, request: WpiRequest, status: number, reason: string, extra: [string, string][] = []): void {
     // Do not read a refused body; close so the client cannot keep streaming into this socket.
     request.framing = { keepAliveSeconds: null, extra };
-    const response = this.guarded(() => this.options.handler.refused(request, status, reason));
-    this.send(res, request, response);
     req.resume();
+    this.inTurn(() => this.send(res, request, this.guarded(() => this.options.handler.refused(request, status, reason))));
+  }
+
+  /**
+   * Handler work (parse, decide, record) waits for its turn (turns.ts); a request whose listener
+   * closed meanwhile is dropped unanswered, its socket already destroyed.
+   */
+  private inTurn(task: () => void): void {
+    this.turns.push(() => {
+      if (!this.closed) task();
+    });
   }
 
   /** Not recorded means not answered: the phone retries later rather than act on a lost exchange. */
@@ -471,14 +503,19 @@ const NAT_HINT = 'if many phones share this address (NAT), raise limits.maxConne
 
 /**
  * Puts `pass` in front of Node's own listeners for `event`: they only see the socket when it
- * returns true. (A listener merely prepended could not stop the others from running.)
+ * returns true. (A listener merely prepended could not stop the others from running.) With
+ * `defer`, they see it when `defer` calls `start`.
  */
-function gate<S extends Socket>(server: https.Server, event: 'connection' | 'secureConnection', pass: (socket: S) => boolean): void {
+function gate<S extends Socket>(server: https.Server, event: 'connection' | 'secureConnection', pass: (socket: S) => boolean, defer?: (socket: S, start: () => void) => void): void {
   const inner = server.listeners(event) as ((socket: S) => void)[];
   server.removeAllListeners(event);
   server.on(event, (socket: S) => {
     if (!pass(socket)) return;
-    for (const listener of inner) listener.call(server, socket);
+    const start = () => {
+      for (const listener of inner) listener.call(server, socket);
+    };
+    if (defer) defer(socket, start);
+    else start();
   });
 }
 
