@@ -6,7 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExchangeHandler } from '../../src/main/app/exchange-handler';
-import { GroupCommit, MAX_BATCH } from '../../src/main/app/group-commit';
+import { GroupCommit, MAX_BATCH, MAX_BATCH_ITEMS } from '../../src/main/app/group-commit';
+import { TurnQueue } from '../../src/main/net/turns';
 import { Service } from '../../src/main/app/service';
 import type { WpiRequest } from '../../src/main/net/wpi-listener';
 import { Store } from '../../src/main/store';
@@ -68,6 +69,43 @@ describe('group commit, in one process', () => {
     expect((await Promise.all(answers)).every((r) => r.status === 200)).toBe(true);
     expect(group.largestBatch).toBe(MAX_BATCH);
     expect(store.exchangeCount()).toBe(n);
+  });
+
+  it('a batch that writes many items is committed early: a few first reads per commit, so one commit never holds the loop long', async () => {
+    const { store, group } = inProcess();
+    const items = (mac: string) => [...startUpItems(mac), ...Array.from({ length: 300 }, (_, k) => ({ name: `item-${k}`, value: `v${k}` }))];
+    const answers = Array.from({ length: 8 }, (_, i) => group.exchange(request(message({ reason: 'start-up', items: items(macOf(140 + i)) }), `127.0.7.${i + 1}`)));
+    expect((await Promise.all(answers)).every((r) => r.status === 200)).toBe(true);
+    // 300-odd items each: four reach the budget.
+    expect(group.largestBatch).toBe(Math.ceil(MAX_BATCH_ITEMS / items(macOf(0)).length));
+    expect(store.exchangeCount()).toBe(8);
+  });
+
+  it('with one message decided per turn (net/turns.ts), a batch gathers over turns and is committed when nothing waits', async () => {
+    const dir = newDir();
+    const store = new Store(dir);
+    closers.push(() => store.close());
+    const handler = new ExchangeHandler(store);
+    const turns = new TurnQueue();
+    // No time bound here: the batch ends only because nothing waits (the 8 ms bound would make the test depend on speed).
+    const group = new GroupCommit(handler, store, { waiting: () => turns.length, maxWaitMs: 60_000 });
+    const order: string[] = [];
+    const answers = Array.from({ length: 5 }, (_, i) =>
+      new Promise<number>((resolve) =>
+        turns.push(() => {
+          order.push(`decide ${i}`);
+          void group.exchange(request(message({ reason: 'start-up', items: startUpItems(macOf(160 + i)) }), `127.0.8.${i + 1}`)).then((r) => {
+            order.push(`answer ${i}`);
+            resolve(r.status);
+          });
+        }),
+      ),
+    );
+    expect(await Promise.all(answers)).toEqual([200, 200, 200, 200, 200]);
+    // Five turns, one decision each, then one commit: every answer after the last decision.
+    expect(order.slice(0, 5)).toEqual(['decide 0', 'decide 1', 'decide 2', 'decide 3', 'decide 4']);
+    expect(group.largestBatch).toBe(5);
+    expect(store.exchangeCount()).toBe(5);
   });
 
   it('decides a second message of the same phone only after the first is committed', async () => {

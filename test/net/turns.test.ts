@@ -77,9 +77,11 @@ function post(body: string): string {
   return `POST /DeploymentService/LoginService HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 }
 
+// The listener's turns alone: with group commit (the service's default) the exchanges a batch
+// gathered over turns are committed and announced together (test/net/group-commit.test.ts).
 describe('the WPI listener answers one message per turn of the event loop', () => {
   it('messages that arrive together do not hold the loop: a timer due after the first exchange runs before the second', async () => {
-    const service = new Service({ dataDir: newDir(), host: '127.0.0.1', port: 0, autoContact: false });
+    const service = new Service({ dataDir: newDir(), host: '127.0.0.1', port: 0, autoContact: false, groupCommit: false });
     const { port } = await service.start();
     cleanup.push(() => service.stop());
     const phones = 6;
@@ -107,7 +109,7 @@ describe('the WPI listener answers one message per turn of the event loop', () =
 
   it('a request still waiting for its turn when the service stops is dropped, not answered from a closed store', async () => {
     const errors: Error[] = [];
-    const service = new Service({ dataDir: newDir(), host: '127.0.0.1', port: 0, autoContact: false, onError: (e) => errors.push(e) });
+    const service = new Service({ dataDir: newDir(), host: '127.0.0.1', port: 0, autoContact: false, groupCommit: false, onError: (e) => errors.push(e) });
     const { port } = await service.start();
     const sockets = await Promise.all(Array.from({ length: 3 }, () => connect(port)));
     let exchanges = 0;

@@ -20,6 +20,13 @@ import type { ExchangeHandler, PreparedExchange } from './exchange-handler';
  * Past a few dozen the shared fsync saves little more.
  */
 export const MAX_BATCH = 32;
+/**
+ * ... and when the items it writes reach this many: a phone's first complete read writes 300–600
+ * item rows, and the commit of a batch runs in one turn of the event loop, which must stay short
+ * (issue #18: the loop never held for more than 50 ms). A few first reads, or dozens of short
+ * exchanges, per batch.
+ */
+export const MAX_BATCH_ITEMS = 1000;
 /** How long the first exchange of a batch may wait for others (its answer waits with it). */
 export const MAX_WAIT_MS = 8;
 
@@ -31,6 +38,8 @@ export interface GroupCommitOptions {
    * what one turn decided, committed at its end.
    */
   waiting?: () => number;
+  /** MAX_WAIT_MS unless given. */
+  maxWaitMs?: number;
 }
 
 interface Waiter {
@@ -50,6 +59,8 @@ export class GroupCommit implements RequestHandler {
   private deferred: { request: WpiRequest; waiter: Waiter; keys: readonly string[] }[] = [];
   private scheduled: NodeJS.Immediate | null = null;
   private committing = false;
+  /** Item rows the batch writes at most (MAX_BATCH_ITEMS). */
+  private batchItems = 0;
   /** Largest batch so far (diagnostics, benchmarks). */
   largestBatch = 0;
 
@@ -96,16 +107,17 @@ export class GroupCommit implements RequestHandler {
     } else {
       for (const k of prepared.keys) this.busy.add(k);
       this.batch.push({ prepared, waiter });
+      this.batchItems += (prepared.changes.replaceItems?.length ?? 0) + (prepared.changes.mergeItems?.length ?? 0);
     }
     if (this.committing) return;
     const waiting = this.options.waiting;
-    if (this.batch.length >= MAX_BATCH || (waiting && waiting() === 0)) {
+    if (this.batch.length >= MAX_BATCH || this.batchItems >= MAX_BATCH_ITEMS || (waiting && waiting() === 0)) {
       this.commitBatches();
     } else if (waiting) {
       this.timer ??= setTimeout(() => {
         this.timer = null;
         this.commitBatches();
-      }, MAX_WAIT_MS);
+      }, this.options.maxWaitMs ?? MAX_WAIT_MS);
     } else {
       this.scheduled ??= setImmediate(() => {
         this.scheduled = null;
@@ -129,6 +141,7 @@ export class GroupCommit implements RequestHandler {
       while (this.batch.length > 0) {
         const batch = this.batch;
         this.batch = [];
+        this.batchItems = 0;
         this.busy.clear();
         this.largestBatch = Math.max(this.largestBatch, batch.length);
         const results = this.store.commitGroup(batch.map((b) => b.prepared));
