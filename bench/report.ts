@@ -149,6 +149,12 @@ export function writeReport(path: string, r: BenchResults): void {
     if (!o) continue;
     const how = o.pool.size > 0 ? `, ${o.pool.readyAtStart} of the keys made beforehand by the idle service (key pool)` : ', every key made in the measured time';
     if (o.serviceLoop) targets.push({ what: `Rollout (${o.pool.size > 0 ? 'key pool' : 'cold'}): the service's longest event-loop delay`, target: '≤ 50 ms', measured: `${f0(o.serviceLoop.maxMs)} ms (p99 ${f0(o.serviceLoop.p99Ms)} ms)`, met: o.serviceLoop.maxMs <= 50 });
+    if (o.serviceLoop?.cpu) {
+      targets.push({
+        what: `Rollout (${o.pool.size > 0 ? 'key pool' : 'cold'}): the service's longest synchronous stretch (main-thread CPU between two 10 ms ticks; waiting for a core does not count)`,
+        target: '≤ 50 ms', measured: `${f0(o.serviceLoop.cpu.maxMs)} ms (${f0(o.serviceLoop.cpu.over20)} of ${f0(o.serviceLoop.cpu.intervals)} ticks over 20 ms)`, met: o.serviceLoop.cpu.maxMs <= 50,
+      });
+    }
     targets.push({ what: `Rollout of ${o.phones} phones into Secure Mode with PINs, end to end, vs the key-generation floor${how}`, target: '≤ 2 ×', measured: `${f2(o.ratio)} × (${f1(o.steps.totalS)} s; floor ${f1(o.floorS.before)} / ${f1(o.floorS.after)} s)`, met: o.ratio <= 2 && o.failures.length === 0 });
   }
   if (r.ui) {
@@ -536,7 +542,7 @@ ${table(['step', 'seconds', 'from start'], [
 
 \`bootstrap --all\` printed ${o.progress.lines} progress lines; the first ${f1(o.progress.firstAfterS)} s after it started (Node start-up, the
 CA, the first key), then one every ${f2(o.steps.bootstrapS / Math.max(1, o.progress.lines))} s on average (p95 gap ${f2(o.progress.p95GapS)} s, longest ${f2(o.progress.longestGapS)} s).
-CPU: the bootstrap command ${f1(o.cpuS.bootstrap)} s, the service ${f1(o.cpuS.serve)} s during the rollout.${o.cpu ? ` CPU of the whole rollout (service, bootstrap command, phones) ${f1(o.cpu.rolloutS)} s against ${f1(o.cpu.floorBeforeS)} / ${f1(o.cpu.floorAfterS)} s for the floor: **${f2(o.cpu.ratio)} × in CPU**.` : ''}${o.serviceLoop ? ` The service's event loop during the rollout (monitorEventLoopDelay, 10 ms resolution): longest delay ${f0(o.serviceLoop.maxMs)} ms, p99 ${f0(o.serviceLoop.p99Ms)} ms, ${f0(o.serviceLoop.over50)} samples over 50 ms.` : ''}${o.retries ? ` ${o.retries} first mutual-TLS contacts failed under the load and were retried by their phone.` : ''}${o.failures.length ? ` **Failures:** ${o.failures.join('; ')}.` : ' No phone failed.'}
+CPU: the bootstrap command ${f1(o.cpuS.bootstrap)} s, the service ${f1(o.cpuS.serve)} s during the rollout.${o.cpu ? ` CPU of the whole rollout (service, bootstrap command, phones) ${f1(o.cpu.rolloutS)} s against ${f1(o.cpu.floorBeforeS)} / ${f1(o.cpu.floorAfterS)} s for the floor: **${f2(o.cpu.ratio)} × in CPU**.` : ''}${o.serviceLoop ? ` The service's event loop during the rollout (monitorEventLoopDelay, 10 ms resolution): longest delay ${f0(o.serviceLoop.maxMs)} ms, p99 ${f0(o.serviceLoop.p99Ms)} ms, ${f0(o.serviceLoop.over50)} samples over 50 ms.${o.serviceLoop.cpu ? ` Its own CPU between two 10 ms ticks: at most ${f0(o.serviceLoop.cpu.maxMs)} ms (${f0(o.serviceLoop.cpu.over50)} over 50 ms).` : ''}${o.serviceLoop.gc ? ` Garbage collection: longest pause ${f0(o.serviceLoop.gc.maxMs)} ms, ${f0(o.serviceLoop.gc.over20)} over 20 ms.` : ''}` : ''}${o.retries ? ` ${o.retries} first mutual-TLS contacts failed under the load and were retried by their phone.` : ''}${o.failures.length ? ` **Failures:** ${o.failures.join('; ')}.` : ' No phone failed.'}
 ${cpu}`;
 }
 
@@ -556,15 +562,18 @@ const MISSES = `## Why targets are missed, and by how much
   runs were made with the load average at 5–12; with many runnable threads our three processes
   get a larger share of the two cores than the floor's two threads, so the wall-clock ratios are
   flattered by the load — the CPU ratios are the better guide.
-- **The service's event loop during the rollout (≤ 50 ms).** Now measured in the rollout itself
-  (bench/lib/loop-monitor.mjs preloaded into \`serve\`, no product code): longest delay 0.9–3.8 s,
-  p99 150–357 ms — far over, and not understood yet. All of it was measured at a load average of
-  5–12, where a thread waits for a core for hundreds of milliseconds at a time (the floor's
-  wall time doubled between runs), so most of it may be the scheduler; but the service's main thread
-  also runs every SQLite transaction with its fsync synchronously (9.4 of its 41 busy seconds in the
-  profile, waits included), and under disk contention from other agents one fsync can take that
-  long. Bootstrapping itself does not run in \`serve\` during the CLI rollout. Needs a run on a quiet
-  machine, and then the store's write path (group commit, or a worker) if the fsync is it.
+- **The service's event loop during the rollout (≤ 50 ms).** Measured two ways in the rollout
+  itself (bench/lib/loop-monitor.mjs preloaded into \`serve\`, no product code): the wall-clock delay
+  of a 10 ms timer, and the main thread's own CPU between two of its ticks. CPU profiles of \`serve\`
+  showed what held the loop: phones' messages that arrived together were handled back to back in
+  one turn (at registration 50 phones start at once; a first inventory costs 9–28 ms), and contact-me's
+  store writes likewise. Now the listeners decide one message per turn (src/main/net/turns.ts), a TLS
+  handshake starts in a turn of its own, contact-me's writes take turns, and group commit ends a batch
+  at 1 000 item rows: the longest synchronous stretch fell from 111–422 ms to about 30–45 ms (the CPU
+  row of the targets). The wall-clock delay still misses: on this shared machine a thread waits for
+  a core for hundreds of milliseconds (the floor's own wall time doubled between runs), and garbage
+  collection pauses reach 100–200 ms wall under that load. A quiet machine was not available to
+  separate the two.
 - **Longest event-loop block while bootstrapping, on an overloaded machine.** What prepareBootstraps
   does on the event loop comes in pieces of a few milliseconds per phone (laying out the
   certificate, the PKCS#12 and its MAC key, sealing, the fsyncs of the key file and of the job's
