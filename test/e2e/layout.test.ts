@@ -33,6 +33,9 @@ beforeAll(async () => {
   ui = listening.ui;
   const phones = await runCli(['phone', '--server', `https://127.0.0.1:${listening.port}`, '--count', '4', '--ip-base', '127.0.3.10', '--json']);
   expect(phones.code).toBe(0);
+  // Old firmware against the modern TLS profile: a failed-handshake row (its tag) in the traffic list.
+  const old = await runCli(['phone', '--server', `https://127.0.0.1:${listening.port}`, '--count', '1', '--tls1.0', '--mac-base', '00:1A:E8:00:01:00', '--ip-base', '127.0.3.40']);
+  expect(old.code).toBe(1);
   // A rollout for the rollouts view (the phones are gone: its phones stay queued) and a ladder.
   expect((await runCli(['job', 'add', '--data-dir', dataDir, '--all', 'write', 'sntp-addr=ntp.layout.example'])).code).toBe(0);
   const list = await runCli(['traffic', 'list', '--data-dir', dataDir, '--device', MAC, '--json']);
@@ -116,6 +119,13 @@ describe('layout in Chromium', () => {
         await show(view);
         expect(await cutLabels(), `${view} at 1440×900`).toEqual([]);
         a11y.push(...(await seriousA11yViolations(page)).map((v) => `${view}: ${v}`));
+        if (view === '#/traffic') {
+          // With an exchange selected: its scrollable bodies and XML colours; and a TLS-failure row's tag.
+          expect(await page.locator('.xrow .tag-tls').count(), 'a failed-handshake row').toBeGreaterThan(0);
+          await page.locator('.xrow[data-id]').nth(1).click();
+          await page.getByTestId('detail').getByTestId('xml-pretty').first().waitFor();
+          a11y.push(...(await seriousA11yViolations(page)).map((v) => `${view} with an exchange selected: ${v}`));
+        }
       }
       expect(a11y, `axe-core (${theme}, ${language})`).toEqual([]);
       await page.setViewportSize({ width: 1440, height: 900 });
@@ -136,6 +146,21 @@ describe('layout in Chromium', () => {
     await page.keyboard.press('?');
     await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
     await page.screenshot({ path: join(shots, 'shortcuts.png') });
+    await page.keyboard.press('Escape');
+  });
+
+  it('6 opens the rollouts view; the list names 1 – 6 and the modifier keys in the UI language', async () => {
+    await setPreferences('light', 'de');
+    await page.keyboard.press('6');
+    await page.waitForFunction(() => window.location.hash.startsWith('#/rollouts'));
+    await page.keyboard.press('?');
+    const help = page.getByRole('dialog', { name: 'Tastenkürzel' });
+    await help.waitFor();
+    const text = (await help.textContent()) ?? '';
+    expect(text).toContain('1 – 6');
+    expect(text).toContain('Umschalt+Klick');
+    expect(text).toContain('Strg+Klick');
+    expect(text).not.toContain('click');
     await page.keyboard.press('Escape');
   });
 });

@@ -348,7 +348,8 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
             </span>
           ))}
         </div>
-        <div className="xscroll" ref={scrollRef} onScroll={onScroll} onMouseDown={onMouseDown} data-testid="exchange-scroll">
+        {/* Focusable so a keyboard user can scroll it (axe scrollable-region-focusable); keys bubble to the grid. */}
+        <div className="xscroll" role="rowgroup" aria-label={t('list.rows')} tabIndex={0} ref={scrollRef} onScroll={onScroll} onMouseDown={onMouseDown} data-testid="exchange-scroll">
           {rows.length === 0 ? <div className="empty">{emptyText}</div> : null}
           <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
             {items.map((v) => {
