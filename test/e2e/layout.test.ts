@@ -31,8 +31,10 @@ beforeAll(async () => {
   serve = new CliProcess(['serve', '--data-dir', dataDir, '--port', '0', '--ui', '--ui-port', '0', '--no-auto-contact']);
   const listening = JSON.parse(await serve.waitFor((l) => l.includes('"listening"'))) as { port: number; ui: string };
   ui = listening.ui;
-  const phones = await runCli(['phone', '--server', `https://127.0.0.1:${listening.port}`, '--count', '4', '--ip-base', '127.0.3.10', '--json']);
+  const phones = await runCli(['phone', '--server', `https://127.0.0.1:${listening.port}`, '--count', '8', '--ip-base', '127.0.3.10', '--json']);
   expect(phones.code).toBe(0);
+  // A contact-me to a phone that is gone: an exchange of its own (a link inside text) in the phone's timeline.
+  expect((await runCli(['contact', '--data-dir', dataDir, '--mac', MAC])).code).not.toBe(0);
   // Old firmware against the modern TLS profile: a failed-handshake row (its tag) in the traffic list.
   const old = await runCli(['phone', '--server', `https://127.0.0.1:${listening.port}`, '--count', '1', '--tls1.0', '--mac-base', '00:1A:E8:00:01:00', '--ip-base', '127.0.3.40']);
   expect(old.code).toBe(1);
@@ -59,7 +61,7 @@ afterAll(async () => {
 
 // The page's globals, for the functions that run in it: this file compiles without the DOM types
 // (and the page's CSP forbids evaluating source text).
-interface El { tagName: string; className: string; textContent: string | null; offsetParent: unknown; scrollWidth: number; clientWidth: number; getBoundingClientRect(): { right: number } }
+interface El { tagName: string; className: string; textContent: string | null; offsetParent: unknown; scrollWidth: number; clientWidth: number; scrollHeight: number; clientHeight: number; getBoundingClientRect(): { right: number } }
 declare const window: { innerWidth: number; location: { hash: string } };
 declare const document: { documentElement: { scrollWidth: number; dataset: Record<string, string | undefined> }; body: { textContent: string | null }; querySelectorAll(selector: string): Iterable<El> };
 declare const localStorage: { setItem(key: string, value: string): void };
@@ -119,9 +121,12 @@ describe('layout in Chromium', () => {
         await show(view);
         expect(await cutLabels(), `${view} at 1440×900`).toEqual([]);
         a11y.push(...(await seriousA11yViolations(page)).map((v) => `${view}: ${v}`));
+        if (view.startsWith('#/timeline/')) expect(await page.locator('a[href^="#/traffic?focus="]').count(), 'a contact-me in the timeline').toBeGreaterThan(0);
         if (view === '#/traffic') {
           // With an exchange selected: its scrollable bodies and XML colours; and a TLS-failure row's tag.
           expect(await page.locator('.xrow .tag-tls').count(), 'a failed-handshake row').toBeGreaterThan(0);
+          // The list scrolls (more rows than fit), so its scroll region must take the keyboard.
+          expect(await page.evaluate(() => [...document.querySelectorAll('.xscroll')].some((el) => el.scrollHeight > el.clientHeight)), 'the list scrolls').toBe(true);
           await page.locator('.xrow[data-id]').nth(1).click();
           await page.getByTestId('detail').getByTestId('xml-pretty').first().waitFor();
           a11y.push(...(await seriousA11yViolations(page)).map((v) => `${view} with an exchange selected: ${v}`));
