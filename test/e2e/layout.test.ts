@@ -154,7 +154,7 @@ describe('layout in Chromium', () => {
     await page.keyboard.press('Escape');
   });
 
-  it('6 opens the rollouts view; the list names 1 – 6 and the modifier keys in the UI language', async () => {
+  it('German: 6 opens the rollouts view (job states translated); the shortcut list names 1 – 6 and Umschalt/Strg; code not backticks; a bad address refused in German', async () => {
     await setPreferences('light', 'de');
     await page.keyboard.press('6');
     await page.waitForFunction(() => window.location.hash.startsWith('#/rollouts'));
@@ -167,5 +167,21 @@ describe('layout in Chromium', () => {
     expect(text).toContain('Strg+Klick');
     expect(text).not.toContain('click');
     await page.keyboard.press('Escape');
+    // A rollout's job states in German too (its phones are gone: their jobs stay queued).
+    await page.locator('[data-testid="rollouts-table"] tbody tr a').first().click();
+    const jobs = page.getByTestId('rollout-devices');
+    await jobs.waitFor();
+    const cells = await jobs.locator('tbody tr td:nth-child(3)').allTextContents();
+    expect(cells.length).toBeGreaterThan(0);
+    for (const cell of cells) expect(cell).toMatch(/^#\d+ wartend$/);
+    // Setup shows the command as code, not with backticks.
+    await show('#/setup');
+    const stored = page.getByTestId('tls-stored');
+    expect(await stored.locator('code').allTextContents()).toEqual(['localdls serve']);
+    expect(await stored.textContent()).not.toContain('`');
+    // A malformed address: the refusal in German, without the service's internal names.
+    await show('#/timeline/garbage');
+    await page.getByText('„garbage“ ist keine MAC-Adresse', { exact: false }).waitFor();
+    expect(await page.evaluate(() => document.body.textContent ?? '')).not.toMatch(/getDeviceTimeline|is not a MAC/);
   });
 });

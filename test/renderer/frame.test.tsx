@@ -84,8 +84,11 @@ describe('status', () => {
     const c = connect(window);
     render(<App api={c.api} onConnection={c.onConnection} />);
     const refused = await screen.findByTestId('connection-refused');
-    expect(refused.textContent).toContain(NO_TOKEN);
+    expect(refused.textContent).toContain(NO_TOKEN.replace(/`/g, ''));
     expect(screen.queryByText(/reconnecting/)).toBeNull();
+    // The command to run is shown as code, not with markdown backticks.
+    expect(refused.textContent).not.toContain('`');
+    expect([...refused.querySelectorAll('code')].map((c) => c.textContent)).toEqual(['localdls serve --ui']);
   });
 });
 

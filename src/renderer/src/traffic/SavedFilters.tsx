@@ -10,6 +10,7 @@ import { downloadText } from '../lib/download';
 import '../ladder/inspector.css';
 import { errorText } from '../lib/api-error';
 import { exportNotice } from './export-notice';
+import { plainCode } from '../common/CodeText';
 
 const STORAGE_KEY = 'localdls.traffic.savedFilters';
 const MAX_SAVED = 50;
@@ -116,8 +117,8 @@ export function SavedFilters({ filter, onApply }: { filter: ExchangeFilter; onAp
           </ul>
         </details>
       ) : null}
-      <button type="button" className="btn btn-small" disabled={exporting} onClick={() => void exportAll('har')} title={t('exportMatchingTitle')}>{t('exportMatching', { format: 'HAR' })}</button>
-      <button type="button" className="btn btn-small" disabled={exporting} onClick={() => void exportAll('json')} title={t('exportMatchingTitle')}>{t('exportMatching', { format: 'JSON' })}</button>
+      <button type="button" className="btn btn-small" disabled={exporting} onClick={() => void exportAll('har')} title={plainCode(t('exportMatchingTitle'))}>{t('exportMatching', { format: 'HAR' })}</button>
+      <button type="button" className="btn btn-small" disabled={exporting} onClick={() => void exportAll('json')} title={plainCode(t('exportMatchingTitle'))}>{t('exportMatching', { format: 'JSON' })}</button>
       {error ? <span className="note note-error" role="alert">{error}</span> : null}
       {done ? <span className="note" role="status" data-testid="export-notice">{done}</span> : null}
     </div>
