@@ -61,11 +61,11 @@ afterAll(async () => {
 
 // The page's globals, for the functions that run in it: this file compiles without the DOM types
 // (and the page's CSP forbids evaluating source text).
-interface El { tagName: string; className: string; textContent: string | null; offsetParent: unknown; scrollWidth: number; clientWidth: number; scrollHeight: number; clientHeight: number; getBoundingClientRect(): { right: number } }
+interface El { placeholder?: string; tagName: string; className: string; textContent: string | null; offsetParent: unknown; scrollWidth: number; clientWidth: number; scrollHeight: number; clientHeight: number; getBoundingClientRect(): { right: number } }
 declare const window: { innerWidth: number; location: { hash: string } };
-declare const document: { documentElement: { scrollWidth: number; dataset: Record<string, string | undefined> }; body: { textContent: string | null }; querySelectorAll(selector: string): Iterable<El> };
+declare const document: { documentElement: { scrollWidth: number; dataset: Record<string, string | undefined> }; body: { textContent: string | null }; querySelectorAll(selector: string): Iterable<El>; createElement(tag: 'canvas'): { getContext(kind: '2d'): { font: string; measureText(text: string): { width: number } } } };
 declare const localStorage: { setItem(key: string, value: string): void };
-declare function getComputedStyle(el: El): { position: string; overflow: string };
+declare function getComputedStyle(el: El): { position: string; overflow: string; font: string; paddingLeft: string; paddingRight: string };
 
 async function show(hash: string): Promise<void> {
   await page.evaluate((h) => {
@@ -96,6 +96,28 @@ const cutLabels = () =>
       .map((el) => `${el.tagName.toLowerCase()} "${(el.textContent ?? '').trim().slice(0, 40)}" ${el.scrollWidth}>${el.clientWidth}`),
   );
 
+/**
+ * At 1024×768, what the new-user pass found cut: a MAC in the traffic list, a status-bar part (the
+ * time zone), the device's contact-me URI and its traffic table (in its card), filter placeholders.
+ */
+const cutAt1024 = () =>
+  page.evaluate(() => {
+    const cut: string[] = [];
+    for (const el of document.querySelectorAll('.xrow .c-mac, .statusbar .sb-item:not(.sb-grow), dd, .device-cols .card')) {
+      if (el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1) cut.push(`${el.tagName.toLowerCase()}.${el.className} "${(el.textContent ?? '').trim().slice(0, 40)}" ${el.scrollWidth}>${el.clientWidth}`);
+    }
+    // A placeholder is not in scrollWidth: measure it in the input's font.
+    const ctx = document.createElement('canvas').getContext('2d');
+    for (const input of document.querySelectorAll('.filterbar input[placeholder]')) {
+      const style = getComputedStyle(input);
+      ctx.font = style.font;
+      const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      const need = ctx.measureText(input.placeholder ?? '').width;
+      if (need > room + 1) cut.push(`placeholder "${input.placeholder}" ${Math.round(need)}>${Math.round(room)}`);
+    }
+    return cut;
+  });
+
 async function setPreferences(theme: 'light' | 'dark', language: 'en' | 'de'): Promise<void> {
   await page.evaluate(([th, lang]) => {
     localStorage.setItem('localdls.theme', th);
@@ -117,6 +139,7 @@ describe('layout in Chromium', () => {
         await show(view);
         const o = await overflow();
         expect(o.doc, `${view} at 1024×768: ${o.wide.join('; ')}`).toBeLessThanOrEqual(o.width);
+        expect(await cutAt1024(), `${view} at 1024×768`).toEqual([]);
         await page.setViewportSize({ width: 1440, height: 900 });
         await show(view);
         expect(await cutLabels(), `${view} at 1440×900`).toEqual([]);
