@@ -5,7 +5,7 @@
  * schema library.
  */
 import * as v from 'valibot';
-import { ApiArgumentError, isApiMethod, type ApiMethod, type LocalDlsCommands } from './api';
+import { ApiArgumentError, isApiMethod, type ApiMethod, type ApiText, type LocalDlsCommands } from './api';
 import {
   BootstrapOptionsSchema,
   describeIssues,
@@ -81,10 +81,24 @@ export const API_ARGS = {
   setTlsKeyLog: [['path', KeyLogPath]],
 } as const satisfies { [M in ApiMethod]: readonly (readonly [string, v.GenericSchema])[] };
 
+/**
+ * A refused plain value (a MAC or id, e.g. from an address the user typed) in the UI's words (the
+ * `errors` namespace): the value as given, never the method's
+ * internal name (the English message keeps the detail, for the CLI and logs).
+ */
+function argumentTexts(name: string, value: unknown): ApiText[] | undefined {
+  // Only what an address carries (#/devices/MAC, #/timeline/MAC, #/interaction/ID, rollout ids);
+  // the rest (a job spec, a filter, a profile name) keeps the validator's precise English words.
+  if ((name !== 'mac' && name !== 'id') || (typeof value !== 'string' && typeof value !== 'number')) return undefined;
+  const shown = String(value).slice(0, 80);
+  if (name === 'mac') return [{ key: 'badMac', params: { value: shown } }];
+  return [{ key: 'badArgument', params: { argument: name, value: shown } }];
+}
+
 /** Checks one argument against its schema; throws ApiArgumentError naming the field. */
 export function parseArgument<S extends v.GenericSchema>(schema: S, name: string, value: unknown, where: string): v.InferOutput<S> {
   const r = v.safeParse(schema, value);
-  if (!r.success) throw new ApiArgumentError(`${where ? `${where}: ` : ''}${describeIssues(name, r.issues)}`);
+  if (!r.success) throw new ApiArgumentError(`${where ? `${where}: ` : ''}${describeIssues(name, r.issues)}`, argumentTexts(name, value));
   return r.output;
 }
 

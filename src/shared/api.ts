@@ -239,7 +239,13 @@ export interface ExportResult {
   mimeType: string;
   /** The file's content (UTF-8), secrets masked. */
   content: string;
+  /** Exchanges in the file, failed TLS handshakes included. */
   count: number;
+  /**
+   * Of `count`, the failed TLS handshakes: HAR has no place for a request that never happened,
+   * so a HAR file holds them in log._tlsErrors, not in log.entries (JSON lists them with the rest).
+   */
+  tlsFailures: number;
 }
 
 // --- jobs, profiles, contact-me, Secure Mode -------------------------------------------------

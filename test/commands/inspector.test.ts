@@ -217,6 +217,34 @@ describe('filtered export (UI and CLI, one command)', () => {
     expect((await cli('traffic', 'export', '--errors', '--format', 'json', '--output', out)).stdout).toMatch(/^wrote 1 exchange as JSON/);
   });
 
+  it('says what the file holds: in HAR the failed TLS handshakes are in log._tlsErrors, not entries', async () => {
+    const { dir, h, api, cli } = site();
+    const now = Date.now();
+    for (const port of [40001, 40002]) {
+      h.store.recordExchange({
+        kind: 'tls-failure', started: now, ended: now, listener: 'default', localPort: 18443, peerAddress: '127.0.0.9', peerPort: port,
+        tlsProtocol: null, tlsCipher: null, method: null, path: null, httpStatus: 0, requestHeaders: [], requestBody: Buffer.alloc(0),
+        responseHeaders: [], responseBody: Buffer.alloc(0), mac: null, reason: null, replyAction: null, replyStatus: null, nonce: null,
+        fragment: null, itemCount: 0, action: null, error: 'TLS handshake failed: unsupported protocol', warning: null,
+      });
+    }
+    type Har = { log: { entries: unknown[]; _tlsErrors?: unknown[] } };
+    const out = join(dir, 'all.har');
+    const all = await cli('traffic', 'export', '--format', 'har', '--output', out);
+    const har = JSON.parse(readFileSync(out, 'utf8')) as Har;
+    // Two interactions of two exchanges each, and the two failed handshakes.
+    expect([har.log.entries.length, har.log._tlsErrors?.length]).toEqual([4, 2]);
+    expect(all.stdout).toMatch(/^wrote 4 exchanges as HAR entries and 2 failed TLS handshakes in log\._tlsErrors \(HAR has no place for them\) to /);
+    const errors = await cli('traffic', 'export', '--errors', '--format', 'har', '--output', out);
+    expect((JSON.parse(readFileSync(out, 'utf8')) as Har).log.entries).toEqual([]);
+    expect(errors.stdout).toMatch(/^wrote 0 exchanges as HAR entries and 2 failed TLS handshakes in log\._tlsErrors/);
+    // JSON lists them with the rest, and says how many of them failed.
+    expect((await cli('traffic', 'export', '--format', 'json', '--output', join(dir, 'all.json'))).stdout).toMatch(/^wrote 6 exchanges \(2 of them failed TLS handshakes\) as JSON/);
+    expect(JSON.parse((await cli('traffic', 'export', '--errors', '--format', 'har', '--output', out, '--json')).stdout)).toMatchObject({ count: 2, tlsFailures: 2 });
+    // The UI's export gets the same numbers to say it.
+    expect(await api.exportTraffic({}, 'har')).toMatchObject({ count: 6, tlsFailures: 2 });
+  });
+
   it('serve refuses an empty --tls-keylog, with usage', async () => {
     expect(await runCli(['serve', '--data-dir', newDir(), '--port', '0', '--tls-keylog', ''])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--tls-keylog needs a file name/) });
   });

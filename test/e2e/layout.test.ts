@@ -31,8 +31,13 @@ beforeAll(async () => {
   serve = new CliProcess(['serve', '--data-dir', dataDir, '--port', '0', '--ui', '--ui-port', '0', '--no-auto-contact']);
   const listening = JSON.parse(await serve.waitFor((l) => l.includes('"listening"'))) as { port: number; ui: string };
   ui = listening.ui;
-  const phones = await runCli(['phone', '--server', `https://127.0.0.1:${listening.port}`, '--count', '4', '--ip-base', '127.0.3.10', '--json']);
+  const phones = await runCli(['phone', '--server', `https://127.0.0.1:${listening.port}`, '--count', '8', '--ip-base', '127.0.3.10', '--json']);
   expect(phones.code).toBe(0);
+  // A contact-me to a phone that is gone: an exchange of its own (a link inside text) in the phone's timeline.
+  expect((await runCli(['contact', '--data-dir', dataDir, '--mac', MAC])).code).not.toBe(0);
+  // Old firmware against the modern TLS profile: a failed-handshake row (its tag) in the traffic list.
+  const old = await runCli(['phone', '--server', `https://127.0.0.1:${listening.port}`, '--count', '1', '--tls1.0', '--mac-base', '00:1A:E8:00:01:00', '--ip-base', '127.0.3.40']);
+  expect(old.code).toBe(1);
   // A rollout for the rollouts view (the phones are gone: its phones stay queued) and a ladder.
   expect((await runCli(['job', 'add', '--data-dir', dataDir, '--all', 'write', 'sntp-addr=ntp.layout.example'])).code).toBe(0);
   const list = await runCli(['traffic', 'list', '--data-dir', dataDir, '--device', MAC, '--json']);
@@ -56,11 +61,11 @@ afterAll(async () => {
 
 // The page's globals, for the functions that run in it: this file compiles without the DOM types
 // (and the page's CSP forbids evaluating source text).
-interface El { tagName: string; className: string; textContent: string | null; offsetParent: unknown; scrollWidth: number; clientWidth: number; getBoundingClientRect(): { right: number } }
+interface El { placeholder?: string; tagName: string; className: string; textContent: string | null; offsetParent: unknown; scrollWidth: number; clientWidth: number; scrollHeight: number; clientHeight: number; getBoundingClientRect(): { right: number } }
 declare const window: { innerWidth: number; location: { hash: string } };
-declare const document: { documentElement: { scrollWidth: number; dataset: Record<string, string | undefined> }; body: { textContent: string | null }; querySelectorAll(selector: string): Iterable<El> };
+declare const document: { documentElement: { scrollWidth: number; dataset: Record<string, string | undefined> }; body: { textContent: string | null }; querySelectorAll(selector: string): Iterable<El>; createElement(tag: 'canvas'): { getContext(kind: '2d'): { font: string; measureText(text: string): { width: number } } } };
 declare const localStorage: { setItem(key: string, value: string): void };
-declare function getComputedStyle(el: El): { position: string; overflow: string };
+declare function getComputedStyle(el: El): { position: string; overflow: string; font: string; paddingLeft: string; paddingRight: string };
 
 async function show(hash: string): Promise<void> {
   await page.evaluate((h) => {
@@ -91,6 +96,28 @@ const cutLabels = () =>
       .map((el) => `${el.tagName.toLowerCase()} "${(el.textContent ?? '').trim().slice(0, 40)}" ${el.scrollWidth}>${el.clientWidth}`),
   );
 
+/**
+ * At 1024×768, what the new-user pass found cut: a MAC in the traffic list, a status-bar part (the
+ * time zone), the device's contact-me URI and its traffic table (in its card), filter placeholders.
+ */
+const cutAt1024 = () =>
+  page.evaluate(() => {
+    const cut: string[] = [];
+    for (const el of document.querySelectorAll('.xrow .c-mac, .statusbar .sb-item:not(.sb-grow), dd, .device-cols .card')) {
+      if (el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1) cut.push(`${el.tagName.toLowerCase()}.${el.className} "${(el.textContent ?? '').trim().slice(0, 40)}" ${el.scrollWidth}>${el.clientWidth}`);
+    }
+    // A placeholder is not in scrollWidth: measure it in the input's font.
+    const ctx = document.createElement('canvas').getContext('2d');
+    for (const input of document.querySelectorAll('.filterbar input[placeholder]')) {
+      const style = getComputedStyle(input);
+      ctx.font = style.font;
+      const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      const need = ctx.measureText(input.placeholder ?? '').width;
+      if (need > room + 1) cut.push(`placeholder "${input.placeholder}" ${Math.round(need)}>${Math.round(room)}`);
+    }
+    return cut;
+  });
+
 async function setPreferences(theme: 'light' | 'dark', language: 'en' | 'de'): Promise<void> {
   await page.evaluate(([th, lang]) => {
     localStorage.setItem('localdls.theme', th);
@@ -112,10 +139,21 @@ describe('layout in Chromium', () => {
         await show(view);
         const o = await overflow();
         expect(o.doc, `${view} at 1024×768: ${o.wide.join('; ')}`).toBeLessThanOrEqual(o.width);
+        expect(await cutAt1024(), `${view} at 1024×768`).toEqual([]);
         await page.setViewportSize({ width: 1440, height: 900 });
         await show(view);
         expect(await cutLabels(), `${view} at 1440×900`).toEqual([]);
         a11y.push(...(await seriousA11yViolations(page)).map((v) => `${view}: ${v}`));
+        if (view.startsWith('#/timeline/')) expect(await page.locator('a[href^="#/traffic?focus="]').count(), 'a contact-me in the timeline').toBeGreaterThan(0);
+        if (view === '#/traffic') {
+          // With an exchange selected: its scrollable bodies and XML colours; and a TLS-failure row's tag.
+          expect(await page.locator('.xrow .tag-tls').count(), 'a failed-handshake row').toBeGreaterThan(0);
+          // The list scrolls (more rows than fit), so its scroll region must take the keyboard.
+          expect(await page.evaluate(() => [...document.querySelectorAll('.xscroll')].some((el) => el.scrollHeight > el.clientHeight)), 'the list scrolls').toBe(true);
+          await page.locator('.xrow[data-id]').nth(1).click();
+          await page.getByTestId('detail').getByTestId('xml-pretty').first().waitFor();
+          a11y.push(...(await seriousA11yViolations(page)).map((v) => `${view} with an exchange selected: ${v}`));
+        }
       }
       expect(a11y, `axe-core (${theme}, ${language})`).toEqual([]);
       await page.setViewportSize({ width: 1440, height: 900 });
@@ -137,5 +175,36 @@ describe('layout in Chromium', () => {
     await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
     await page.screenshot({ path: join(shots, 'shortcuts.png') });
     await page.keyboard.press('Escape');
+  });
+
+  it('German: 6 opens the rollouts view (job states translated); the shortcut list names 1 – 6 and Umschalt/Strg; code not backticks; a bad address refused in German', async () => {
+    await setPreferences('light', 'de');
+    await page.keyboard.press('6');
+    await page.waitForFunction(() => window.location.hash.startsWith('#/rollouts'));
+    await page.keyboard.press('?');
+    const help = page.getByRole('dialog', { name: 'Tastenkürzel' });
+    await help.waitFor();
+    const text = (await help.textContent()) ?? '';
+    expect(text).toContain('1 – 6');
+    expect(text).toContain('Umschalt+Klick');
+    expect(text).toContain('Strg+Klick');
+    expect(text).not.toContain('click');
+    await page.keyboard.press('Escape');
+    // A rollout's job states in German too (its phones are gone: their jobs stay queued).
+    await page.locator('[data-testid="rollouts-table"] tbody tr a').first().click();
+    const jobs = page.getByTestId('rollout-devices');
+    await jobs.waitFor();
+    const cells = await jobs.locator('tbody tr td:nth-child(3)').allTextContents();
+    expect(cells.length).toBeGreaterThan(0);
+    for (const cell of cells) expect(cell).toMatch(/^#\d+ wartend$/);
+    // Setup shows the command as code, not with backticks.
+    await show('#/setup');
+    const stored = page.getByTestId('tls-stored');
+    expect(await stored.locator('code').allTextContents()).toEqual(['localdls serve']);
+    expect(await stored.textContent()).not.toContain('`');
+    // A malformed address: the refusal in German, without the service's internal names.
+    await show('#/timeline/garbage');
+    await page.getByText('„garbage“ ist keine MAC-Adresse', { exact: false }).waitFor();
+    expect(await page.evaluate(() => document.body.textContent ?? '')).not.toMatch(/getDeviceTimeline|is not a MAC/);
   });
 });

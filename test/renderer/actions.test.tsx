@@ -126,6 +126,24 @@ describe('item editor', () => {
     await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
   });
 
+  it('keeps Write off while a row is invalid, and says why on the button', async () => {
+    show(`#/devices/${MAC}`);
+    const dialog = await openDialog('Write items…');
+    const button = () => within(dialog).getByRole('button', { name: /^Write \d+ items?$/ }) as HTMLButtonElement;
+    expect([button().disabled, button().title]).toEqual([true, 'Enter an item name first']);
+    // An indexed item without its index, with a value: the phone would be sent nothing useful.
+    type(within(dialog).getByLabelText('Item 1 name'), 'function-key-def');
+    fireEvent.change(within(dialog).getByLabelText('Item 1 value'), { target: { value: '3' } });
+    const problem = (await within(dialog).findByTestId('row-problem')).textContent!;
+    expect(button().disabled).toBe(true);
+    expect(button().title).toBe(`Row 1: ${problem}`);
+    fireEvent.click(button());
+    expect(calls('addJob')).toEqual([]);
+    fireEvent.change(within(dialog).getByLabelText('Item 1 index'), { target: { value: '1' } });
+    await waitFor(() => expect(button().disabled).toBe(false));
+    expect(button().title).toBe('');
+  });
+
   it('shows the service\'s refusal in its own words and keeps what was typed', async () => {
     show(`#/devices/${MAC}`);
     const dialog = await openDialog('Write items…');

@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError, fromWireError, toWireError } from '../../src/shared/api';
+import { validateArgs } from '../../src/shared/api-args';
 import { CATALOGUE } from '../../src/shared/catalogue';
 import { writeItemProblem } from '../../src/shared/item-rules';
 import { errorText } from '../../src/renderer/src/lib/api-error';
@@ -62,6 +63,33 @@ describe('errorText', () => {
     expect(errorText(new ApiError('conflict', 'something new happened', [{ key: 'somethingNew', params: {} }]))).toBe('something new happened');
     expect(errorText(new Error('plain'))).toBe('plain');
     expect(errorText('text')).toBe('text');
+  });
+});
+
+describe('a refused argument', () => {
+  const refusal = (method: Parameters<typeof validateArgs>[0], args: unknown[]) => {
+    try {
+      validateArgs(method, args);
+    } catch (e) {
+      return fromWireError(JSON.parse(JSON.stringify(toWireError(e))));
+    }
+    throw new Error(`${method} accepted ${JSON.stringify(args)}`);
+  };
+
+  it('is said in the UI language with the value as given, not the internal method name', async () => {
+    const mac = refusal('getDeviceTimeline', ['garbage']);
+    // The English message keeps the detail (CLI, logs).
+    expect(mac.message).toMatch(/^getDeviceTimeline: mac/);
+    await i18next.changeLanguage('de');
+    expect(errorText(mac)).toBe('„garbage“ ist keine MAC-Adresse: Die MAC eines Telefons besteht aus sechs Hex-Paaren, z. B. 00:1A:E8:12:34:56.');
+    expect(errorText(refusal('getInteraction', ['x1']))).toBe('„x1“ ist hier nicht gültig (id): Prüfen Sie die Adresse oder Ihre Eingabe.');
+    // A structured argument keeps the validator's precise words (and a hostile object is not echoed).
+    const spec = refusal('addJob', [['00:1A:E8:00:00:01'], { kind: 'write', items: [{ name: 'a b', value: '1' }] }]);
+    expect([spec.texts, errorText(spec)]).toEqual([undefined, spec.message]);
+    expect(refusal('getDeviceTimeline', [{ toString: 'x' }]).texts).toBeUndefined();
+    // A long value is cut.
+    expect(errorText(refusal('getDeviceTimeline', ['g'.repeat(500)])).length).toBeLessThan(200);
+    for (const m of [mac, refusal('getInteraction', ['x1'])]) expect(errorText(m)).not.toMatch(/getDeviceTimeline|getInteraction/);
   });
 });
 

@@ -95,6 +95,18 @@ describe('traffic view', () => {
     const detail = await screen.findByTestId('detail');
     fireEvent.click(await within(detail).findByRole('button', { name: /Export HAR \(2\)/ }));
     await waitFor(() => expect(api.calls.find((c) => c.method === 'exportExchanges')?.args).toEqual([[1, 2], 'har']));
+    await screen.findByText('Exported 2 exchanges as x.har (secrets masked)');
+  });
+
+  it('says where a HAR export put the failed TLS handshakes (not entries: log._tlsErrors)', async () => {
+    render(<App api={api} />);
+    await waitFor(() => expect(rowsShown()).toHaveLength(4));
+    const scroll = screen.getByTestId('exchange-scroll');
+    fireEvent.mouseDown(scroll.querySelector('[data-id="2"]')!);
+    fireEvent.mouseDown(scroll.querySelector('[data-id="3"]')!, { ctrlKey: true });
+    const detail = await screen.findByTestId('detail');
+    fireEvent.click(await within(detail).findByRole('button', { name: /Export HAR \(2\)/ }));
+    await screen.findByText('Exported x.har: 1 exchange as HAR entries and 1 failed TLS handshake in log._tlsErrors (HAR has no place for it); secrets masked');
   });
 
   it('pauses and resumes without losing rows', async () => {

@@ -166,7 +166,7 @@ export class FakeApi implements LocalDlsApi {
 
   async exportExchanges(ids: number[], format: 'json' | 'har') {
     this.calls.push({ method: 'exportExchanges', args: [ids, format] });
-    return { filename: `x.${format}`, mimeType: 'application/json', content: '{}', count: ids.length };
+    return { filename: `x.${format}`, mimeType: 'application/json', content: '{}', count: ids.length, tlsFailures: this.rows.filter((x) => ids.includes(x.id) && x.kind === 'tls-failure').length };
   }
 
   async clearView() {
@@ -288,7 +288,7 @@ export class FakeApi implements LocalDlsApi {
   // they only need to answer.
   async exportTraffic(filter: ExchangeFilter, format: 'json' | 'har') {
     this.command('exportTraffic', [filter, format]);
-    return { filename: `localdls-exchanges.${format}`, mimeType: 'application/json', content: '{}', count: 0 };
+    return { filename: `localdls-exchanges.${format}`, mimeType: 'application/json', content: '{}', count: 0, tlsFailures: 0 };
   }
 
   async getInteraction(id: number): Promise<InteractionLadder> {

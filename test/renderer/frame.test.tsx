@@ -84,8 +84,11 @@ describe('status', () => {
     const c = connect(window);
     render(<App api={c.api} onConnection={c.onConnection} />);
     const refused = await screen.findByTestId('connection-refused');
-    expect(refused.textContent).toContain(NO_TOKEN);
+    expect(refused.textContent).toContain(NO_TOKEN.replace(/`/g, ''));
     expect(screen.queryByText(/reconnecting/)).toBeNull();
+    // The command to run is shown as code, not with markdown backticks.
+    expect(refused.textContent).not.toContain('`');
+    expect([...refused.querySelectorAll('code')].map((c) => c.textContent)).toEqual(['localdls serve --ui']);
   });
 });
 
@@ -137,7 +140,7 @@ describe('toasts', () => {
 });
 
 describe('preferences', () => {
-  it('? lists the real shortcuts, and 1–5 switch views', async () => {
+  it('? lists the real shortcuts, and 1–6 switch views (6: Rollouts)', async () => {
     render(<App api={api} />);
     await waitFor(() => expect(rowsShown()).toHaveLength(3));
     fireEvent.keyDown(window, { key: '?' });
@@ -147,6 +150,8 @@ describe('preferences', () => {
     await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
     fireEvent.keyDown(window, { key: '3' });
     await waitFor(() => expect(window.location.hash).toBe('#/jobs'));
+    fireEvent.keyDown(window, { key: '6' });
+    await waitFor(() => expect(window.location.hash).toBe('#/rollouts'));
   });
 
   it('dark mode is switched on the document and remembered', async () => {

@@ -149,7 +149,8 @@ describe('web UI server', () => {
     let id = 10;
     for (const [method, args, message] of cases) {
       socket.send(JSON.stringify({ id: ++id, method, args }));
-      expect(await nextMessage(socket, (m) => 'id' in m && m.id === id)).toEqual({ id, ok: false, error: { code: 'bad-argument', message } });
+      // (A refused MAC or id also carries texts for the UI's language: test/renderer/api-error.test.ts.)
+      expect(await nextMessage(socket, (m) => 'id' in m && m.id === id)).toMatchObject({ id, ok: false, error: { code: 'bad-argument', message } });
     }
     socket.send(JSON.stringify({ id: 99, method: 'cancelJob', args: [answer.result.jobs[0]!.id] }));
     expect(await nextMessage(socket, (m) => 'id' in m && m.id === 99)).toMatchObject({ ok: true, result: { state: 'cancelled' } });
@@ -161,7 +162,7 @@ describe('web UI server', () => {
     const url = `${ws}?token=test-token-1234567890`;
     const socket = (await connect(url, origin)) as WebSocket;
     socket.send(JSON.stringify({ id: 1, method: 'getExchange', args: ['1; DROP TABLE exchanges'] }));
-    expect(await nextMessage(socket)).toEqual({ id: 1, ok: false, error: { code: 'bad-argument', message: 'getExchange: id must be a whole number ≥ 0' } });
+    expect(await nextMessage(socket)).toEqual({ id: 1, ok: false, error: { code: 'bad-argument', message: 'getExchange: id must be a whole number ≥ 0', texts: [{ key: 'badArgument', params: { argument: 'id', value: '1; DROP TABLE exchanges' } }] } });
     socket.send(JSON.stringify({ id: 2, method: 'constructor', args: [] }));
     expect(await nextMessage(socket)).toMatchObject({ id: 2, ok: false, error: { code: 'bad-argument', message: 'unknown method "constructor"' } });
     socket.send(JSON.stringify({ id: 3, method: 'getExchange', args: [12345] }));

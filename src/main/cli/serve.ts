@@ -7,11 +7,12 @@ import { KEYLOG_WARNING } from '../app/tls-keylog';
 import { dataDirOf, protectorFor, type CliIo } from './context';
 import { noPositionals, parseCli, UsageError, type Out } from './format';
 
-export const SERVE_USAGE = `localdls serve [--data-dir D] [--host H] [--port N] [--tls modern|legacy] [--dcmp-port N]
-               [--contact-gap S] [--no-auto-contact] [--contact-me-announce] [--ui [--ui-port N]]
+export const SERVE_USAGE = `localdls serve [--data-dir D] [--host H] [--port N] [--tls modern|legacy]
+               [--secure-port N] [--secure-tls modern|legacy] [--key-passphrase-file F]
+               [--dcmp-port N] [--contact-gap S] [--no-auto-contact] [--contact-me-announce]
+               [--ui [--ui-port N]] [--tls-keylog FILE]
                [--upstream https://HOST:PORT (--upstream-ca FILE | --upstream-fingerprint SHA256)…
                 [--upstream-timeout S]] [--no-upstream] [--forget-upstream]
-               [--tls-keylog FILE]
 
 Runs the WPI service (Default Mode, HTTPS). When ready it prints one JSON line
   {"event":"listening","host":…,"port":…}

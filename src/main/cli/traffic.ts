@@ -124,6 +124,17 @@ export async function trafficCommand(args: string[], io: CliIo): Promise<number>
   return 0;
 }
 
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/** What the file holds, exactly: in HAR the failed handshakes are not entries (no HTTP happened). */
+export function exportMessage(format: 'har' | 'json', count: number, tlsFailures: number, output: string): string {
+  if (format === 'har' && tlsFailures > 0) {
+    return `wrote ${plural(count - tlsFailures, 'exchange', 'exchanges')} as HAR entries and ${plural(tlsFailures, 'failed TLS handshake', 'failed TLS handshakes')} in log._tlsErrors (HAR has no place for them) to ${output} (secret item values masked)`;
+  }
+  const failed = tlsFailures > 0 ? ` (${tlsFailures} of them failed TLS handshakes)` : '';
+  return `wrote ${plural(count, 'exchange', 'exchanges')}${failed} as ${format.toUpperCase()} to ${output} (secret item values masked)`;
+}
+
 async function trafficExport(args: string[], io: CliIo): Promise<number> {
   const { values: v, positionals } = parseCli(args, { 'data-dir': { type: 'string' }, ...FILTER_OPTIONS, format: { type: 'string' }, output: { type: 'string' }, json: { type: 'boolean' } });
   noPositionals(positionals);
@@ -138,8 +149,8 @@ async function trafficExport(args: string[], io: CliIo): Promise<number> {
     } catch (e) {
       throw accessError(e, v.output, 'write the export to');
     }
-    if (v.json) io.out(JSON.stringify({ event: 'exported', format: v.format, count: result.count, output: v.output }));
-    else io.out(`wrote ${result.count} exchange${result.count === 1 ? '' : 's'} as ${v.format.toUpperCase()} to ${v.output} (secret item values masked)`);
+    if (v.json) io.out(JSON.stringify({ event: 'exported', format: v.format, count: result.count, tlsFailures: result.tlsFailures, output: v.output }));
+    else io.out(exportMessage(v.format, result.count, result.tlsFailures, v.output));
     return 0;
   } finally {
     store.close();

@@ -79,7 +79,7 @@ function exportOf(ctx: CommandContext, ids: readonly number[], format: 'har' | '
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   const upstreamOf = (id: number) => ctx.store.relay.of(id);
   const content = format === 'har' ? JSON.stringify(toHar(exchanges, upstreamOf), null, 2) : JSON.stringify(toJsonExport(exchanges, upstreamOf), null, 2);
-  return { filename: `localdls-exchanges-${stamp}.${format}`, mimeType: 'application/json', content, count: exchanges.length };
+  return { filename: `localdls-exchanges-${stamp}.${format}`, mimeType: 'application/json', content, count: exchanges.length, tlsFailures: exchanges.filter((x) => x.kind === 'tls-failure').length };
 }
 
 export const clearView = defineCommand('clearView', API_ARGS.clearView, (ctx): { throughId: number } => ({ throughId: ctx.store.newestExchangeId() }));

@@ -30,6 +30,7 @@ import { StatusContext } from './status/StatusContext';
 import { useStatus } from './status/use-status';
 import { TrafficFeed } from './traffic/traffic-feed';
 import { TrafficView } from './traffic/TrafficView';
+import { CodeText } from './common/CodeText';
 
 export interface AppProps {
   api: LocalDlsApi;
@@ -143,7 +144,7 @@ export function App({ api, onConnection }: AppProps) {
         {connection.state === 'refused' ? (
           <div className="note note-error refused" role="alert" data-testid="connection-refused">
             <strong>{t('connection.refusedTitle')}</strong>
-            <p>{connection.detail === NO_TOKEN ? t('connection.noToken') : connection.detail === NOT_REACHABLE ? t('connection.notReachable') : connection.detail}</p>
+            <p><CodeText text={connection.detail === NO_TOKEN ? t('connection.noToken') : connection.detail === NOT_REACHABLE ? t('connection.notReachable') : (connection.detail ?? '')} /></p>
           </div>
         ) : null}
         <main className="view" key={route.view === 'traffic' ? 'traffic' : reloads}>

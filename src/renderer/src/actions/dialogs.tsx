@@ -52,8 +52,10 @@ export function ItemsDialog({ mode, macs, onClose }: { mode: 'write' | 'read'; m
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const used = usedRows(rows);
-  const problems = rows.map((r) => rowProblem(r, mode === 'write')).filter(Boolean);
   const write = mode === 'write';
+  // Why the button is off, as its tooltip: the first bad row, or nothing to send yet.
+  const firstBad = rows.findIndex((r) => rowProblem(r, write) !== null);
+  const blocked = firstBad >= 0 ? t('items.fixRow', { n: firstBad + 1, problem: rowProblem(rows[firstBad]!, write) }) : used.length === 0 ? t('items.nothingYet') : null;
   const submit = () => {
     const items = used.map((r) => ({ name: r.name.trim(), ...(r.index.trim() ? { index: Number(r.index.trim()) } : {}), ...(write ? { value: r.value } : {}) }));
     const spec: JobSpec = write ? { kind: 'write', items: items as { name: string; index?: number; value: string }[] } : { kind: 'read', items };
@@ -80,7 +82,7 @@ export function ItemsDialog({ mode, macs, onClose }: { mode: 'write' | 'read'; m
         <>
           {error ? <div className="note note-error grow" role="alert">{error}</div> : <span className="grow muted">{write ? t('items.writeHint') : t('items.readHint')}</span>}
           <button type="button" className="btn" onClick={onClose}>{t('cancel')}</button>
-          <button type="button" className="btn btn-primary" disabled={busy || used.length === 0 || problems.length > 0} onClick={submit}>
+          <button type="button" className="btn btn-primary" disabled={busy || blocked !== null} title={blocked ?? undefined} onClick={submit}>
             {write ? t('items.write', { count: used.length }) : t('items.read', { count: used.length })}
           </button>
         </>

@@ -1,5 +1,5 @@
 /**
- * Keyboard shortcuts: `?` shows the list; 1–5 switch views and `/` goes to the traffic search,
+ * Keyboard shortcuts: `?` shows the list; 1–6 switch views and `/` goes to the traffic search,
  * when the focus is not in a text field. The list names only shortcuts that exist.
  */
 import { useEffect } from 'react';
@@ -7,7 +7,7 @@ import { useTranslation } from 'react-i18next';
 import { Dialog } from '../common/Dialog';
 import { go, href } from '../lib/route';
 
-export const VIEW_KEYS = { '1': 'traffic', '2': 'devices', '3': 'jobs', '4': 'bootstrap', '5': 'setup' } as const;
+export const VIEW_KEYS = { '1': 'traffic', '2': 'devices', '3': 'jobs', '4': 'bootstrap', '5': 'setup', '6': 'rollouts' } as const;
 
 function typing(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;
@@ -38,9 +38,11 @@ export function useShortcuts(onHelp: () => void): void {
 }
 
 const GROUPS: { title: string; keys: [string, string][] }[] = [
-  { title: 'anywhere', keys: [['?', 'help'], ['1 – 5', 'views'], ['/', 'search'], ['Esc', 'closeDialog']] },
-  { title: 'traffic', keys: [['↑ ↓ / j k', 'move'], ['PgUp PgDn', 'page'], ['Home End', 'ends'], ['Esc', 'clearSelection'], ['Shift+click', 'range'], ['Ctrl+click', 'toggle']] },
+  { title: 'anywhere', keys: [['?', 'help'], ['1 – 6', 'views'], ['/', 'search'], ['Esc', 'closeDialog']] },
+  { title: 'traffic', keys: [['↑ ↓ / j k', 'move'], ['PgUp PgDn', 'page'], ['Home End', 'ends'], ['Esc', 'clearSelection'], ['shiftClick', 'range'], ['ctrlClick', 'toggle']] },
 ];
+
+const KEY_NAMES = new Set(['shiftClick', 'ctrlClick']);
 
 export function ShortcutHelp({ onClose }: { onClose: () => void }) {
   const { t } = useTranslation('common');
@@ -52,7 +54,8 @@ export function ShortcutHelp({ onClose }: { onClose: () => void }) {
           <dl className="kv shortcuts" data-testid={`shortcuts-${g.title}`}>
             {g.keys.map(([keys, what]) => (
               <div key={what} className="shortcut">
-                <dt><kbd>{keys}</kbd></dt>
+                {/* Modifier names differ by language (Umschalt, Strg); the keys themselves do not. */}
+                <dt><kbd>{KEY_NAMES.has(keys) ? t(`shortcuts.keyName.${keys}`) : keys}</kbd></dt>
                 <dd>{t(`shortcuts.key.${what}`)}</dd>
               </div>
             ))}

@@ -75,7 +75,7 @@ export function DevicePage({ mac }: { mac: string }) {
           <dt>{t('page.partNumber')}</dt><dd className="mono">{d.partNumber ?? '—'}</dd>
           <dt>{t('col.e164')}</dt><dd className="mono">{d.e164 ?? '—'}</dd>
           <dt>{t('col.address')}</dt><dd className="mono">{d.lastAddress ?? '—'}</dd>
-          <dt>{t('page.contactMeUri')}</dt><dd className="mono">{d.contactMeUri ?? '—'}</dd>
+          <dt>{t('page.contactMeUri')}</dt><dd className="mono wrap-any">{d.contactMeUri ?? '—'}</dd>
           <dt>{t('col.tls')}</dt><dd><TlsBadge protocol={d.tlsProtocol} /></dd>
           <dt>{t('page.firstContact')}</dt><dd>{dateTime(d.firstContact)}</dd>
           <dt>{t('col.lastContact')}</dt><dd>{dateTime(d.lastContact)}</dd>
@@ -109,7 +109,7 @@ export function DevicePage({ mac }: { mac: string }) {
             {t('page.traffic')} <span className="muted">{detail.trafficTotal > detail.traffic.length ? t('page.newestOf', { shown: detail.traffic.length, count: detail.trafficTotal }) : detail.trafficTotal}</span>
             <a className="h-link" href={href('traffic', { device: mac })}>{t('page.openTraffic')}</a>
           </h2>
-          <table className="dtable compact">
+          <table className="dtable compact device-traffic">
             <thead>
               <tr><th>#</th><th>{t('traffic.time')}</th><th>{t('traffic.listener')}</th><th>{t('traffic.reason')}</th><th>{t('traffic.action')}</th><th>{t('traffic.status')}</th><th className="num">{t('traffic.items')}</th></tr>
             </thead>
@@ -119,7 +119,7 @@ export function DevicePage({ mac }: { mac: string }) {
                   <td className="muted">{x.id}</td>
                   <td className="mono" title={dateTime(x.started)}>{clockTime(x.started)}</td>
                   <td><span className={`listener listener-${x.listener}`}>{t(`traffic.listeners.${x.listener}`, { defaultValue: x.listener })}</span></td>
-                  <td>{x.reason ?? x.error ?? '—'}{x.replyAction ? ` ${x.replyAction}` : ''}{x.fragment === 'next' ? ` ${t('traffic.fragment')}` : ''}</td>
+                  <td className="t-reason">{x.reason ?? x.error ?? '—'}{x.replyAction ? ` ${x.replyAction}` : ''}{x.fragment === 'next' ? ` ${t('traffic.fragment')}` : ''}</td>
                   <td>{x.action ?? ''}</td>
                   <td title={x.replyStatus ? t('traffic.replyStatus', { status: x.replyStatus }) : undefined}>
                     {x.httpStatus || 'TLS'}

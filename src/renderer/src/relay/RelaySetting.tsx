@@ -8,6 +8,7 @@ import type { ServiceStatus } from '../../../shared/api';
 import { useApi } from '../api/ApiContext';
 import { useToast } from '../common/Toasts';
 import '../i18n';
+import { CodeText, plainCode } from '../common/CodeText';
 
 export function RelaySetting({ status }: { status: ServiceStatus }) {
   const { t } = useTranslation('relay');
@@ -25,7 +26,7 @@ export function RelaySetting({ status }: { status: ServiceStatus }) {
     try {
       const list = fingerprints.split(/\s*\n\s*/).map((f) => f.trim()).filter(Boolean);
       await api.setUpstream({ url, ...(caFile.trim() ? { caFile: caFile.trim() } : {}), fingerprints: list });
-      toast.push('ok', t('setting.saved'), [t('setting.restart')]);
+      toast.push('ok', t('setting.saved'), [plainCode(t('setting.restart'))]);
     } catch (err) {
       toast.error(t('setting.notSaved'), err);
     } finally {
@@ -39,7 +40,7 @@ export function RelaySetting({ status }: { status: ServiceStatus }) {
       setUrl('');
       setCaFile('');
       setFingerprints('');
-      toast.push('ok', t('setting.savedOff'), [t('setting.restart')]);
+      toast.push('ok', t('setting.savedOff'), [plainCode(t('setting.restart'))]);
     } catch (err) {
       toast.error(t('setting.notSaved'), err);
     } finally {
@@ -67,7 +68,7 @@ export function RelaySetting({ status }: { status: ServiceStatus }) {
             <span>{t('setting.fingerprints')}</span>
             <textarea className="input mono" rows={2} value={fingerprints} onChange={(e) => setFingerprints(e.target.value)} placeholder="AB:CD:…" />
           </label>
-          <p className="muted">{t('setting.restart')} {t('setting.secure')}</p>
+          <p className="muted"><CodeText text={t('setting.restart')} /> <CodeText text={t('setting.secure')} /></p>
           <div className="row">
             <button type="submit" className="btn btn-primary">{t('setting.save')}</button>
             {stored ? <button type="button" className="btn" onClick={() => void off()}>{t('setting.off')}</button> : null}

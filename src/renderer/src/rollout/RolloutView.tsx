@@ -11,7 +11,7 @@ import { dateTime } from '../lib/format';
 import { deviceHref, interactionHref, rolloutHref, type Route } from '../lib/route';
 import '../ladder/inspector.css';
 import { errorText } from '../lib/api-error';
-import { kindLabel } from '../lib/jobs';
+import { kindLabel, stateHelp, stateLabel } from '../lib/jobs';
 
 function Bar({ r }: { r: RolloutSummary }) {
   const { t } = useTranslation('rollout');
@@ -103,7 +103,7 @@ function RolloutDetail({ id, onNote }: { id: string; onNote: (note: string) => v
               <tr key={d.mac} data-phase={d.phase} className={d.phase === 'failed' || d.phase === 'unreachable' ? 'row-error' : ''}>
                 <td><a className="mono" href={deviceHref(d.mac)}>{d.mac}</a></td>
                 <td>{t(`phase.${d.phase}`)}</td>
-                <td>{d.jobId !== null ? `#${d.jobId} ${d.jobState ?? ''}` : '—'}</td>
+                <td>{d.jobId !== null ? <>#{d.jobId} {d.jobState ? <span title={stateHelp(d.jobState)}>{stateLabel(d.jobState)}</span> : null}</> : '—'}</td>
                 <td>{d.error ?? ''}</td>
                 <td>{d.interactionId !== null ? <a href={interactionHref(d.interactionId)}>{t('openLadder')}</a> : '—'}</td>
               </tr>

@@ -10,6 +10,7 @@ import { useApi } from '../api/ApiContext';
 import { Dialog } from '../common/Dialog';
 import { useToast } from '../common/Toasts';
 import { listenerLabel } from './StatusBar';
+import { CodeText } from '../common/CodeText';
 
 export function TlsSettings({ listeners }: { listeners: ListenerStatus[] }) {
   const { t } = useTranslation('status');
@@ -19,7 +20,7 @@ export function TlsSettings({ listeners }: { listeners: ListenerStatus[] }) {
     <section className="card" aria-label={t('tls.title')}>
       <h2>{t('tls.title')}</h2>
       <p className="muted">{t('tls.risk')}</p>
-      <p className="muted" data-testid="tls-stored">{t('tls.stored')}</p>
+      <p className="muted" data-testid="tls-stored"><CodeText text={t('tls.stored')} /></p>
       {tls.map((l) => (
         <TlsSetting key={l.kind} listener={l} />
       ))}

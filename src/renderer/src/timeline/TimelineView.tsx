@@ -42,7 +42,7 @@ function Entry({ e }: { e: TimelineEntry }) {
         <>
           <span className="badge">{t('kind.interaction')}</span>
           <div className={e.errors ? 't-error' : ''}>
-            <a href={interactionHref(i.id)}>{t('interaction', { id: i.id, reason: i.reason ?? '?' })}</a>{' '}
+            <a className="link-in-text" href={interactionHref(i.id)}>{t('interaction', { id: i.id, reason: i.reason ?? '?' })}</a>{' '}
             <span className="muted">
               {t('exchanges', { count: e.exchanges })}
               {i.ended !== null ? ` · ${i.endReason ?? ''} · ${duration(i.ended - i.started)}` : ` · ${t('open')}`}
@@ -58,7 +58,7 @@ function Entry({ e }: { e: TimelineEntry }) {
         <>
           <span className="badge">{t('kind.job')}</span>
           <div className={e.event === 'finished' && e.job.state === 'failed' ? 't-error' : ''}>
-            <a href={href('jobs', { device: e.job.mac })}>{t(e.event === 'queued' ? 'jobQueued' : 'jobFinished', { id: e.job.id, kind: kindLabel(e.job.kind), state: stateLabel(e.job.state) })}</a>
+            <a className="link-in-text" href={href('jobs', { device: e.job.mac })}>{t(e.event === 'queued' ? 'jobQueued' : 'jobFinished', { id: e.job.id, kind: kindLabel(e.job.kind), state: stateLabel(e.job.state) })}</a>
             {e.event === 'finished' && e.job.error ? <div className="muted">{e.job.error}</div> : null}
           </div>
         </>
@@ -68,7 +68,7 @@ function Entry({ e }: { e: TimelineEntry }) {
         <>
           <span className="badge">{t(`kind.${e.exchange.kind}`, { defaultValue: e.exchange.kind })}</span>
           <div className={e.exchange.error ? 't-error' : ''}>
-            <a href={href('traffic', { focus: e.exchange.id })}>#{e.exchange.id}</a> {e.exchange.method} {e.exchange.path} → HTTP {e.exchange.httpStatus}
+            <a className="link-in-text" href={href('traffic', { focus: e.exchange.id })}>#{e.exchange.id}</a> {e.exchange.method} {e.exchange.path} → HTTP {e.exchange.httpStatus}
             {e.exchange.error ? <div>{e.exchange.error}</div> : null}
           </div>
         </>

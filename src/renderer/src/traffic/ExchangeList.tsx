@@ -19,12 +19,12 @@ export const ROW_HEIGHT = 26;
 // `narrow`: the width under 1280 px (a laptop at 1024×768), where peer and size are dropped.
 const COLUMNS = [
   { key: 'id', width: '54px', narrow: '44px', label: '#', sort: (x: ExchangeSummary) => x.id },
-  { key: 'time', width: '104px', narrow: '100px', label: 'Time', sort: (x: ExchangeSummary) => x.started },
-  { key: 'mac', width: '140px', narrow: '128px', label: 'Device', sort: (x: ExchangeSummary) => x.mac ?? '' },
+  { key: 'time', width: '104px', narrow: '96px', label: 'Time', sort: (x: ExchangeSummary) => x.started },
+  { key: 'mac', width: '146px', narrow: '146px', label: 'Device', sort: (x: ExchangeSummary) => x.mac ?? '' },
   { key: 'peer', width: '150px', narrow: '150px', label: 'Peer', sort: (x: ExchangeSummary) => x.peerAddress },
   { key: 'port', width: '120px', narrow: '104px', label: 'Port · mode', sort: (x: ExchangeSummary) => `${x.listener}:${x.localPort}` },
   { key: 'what', width: 'minmax(200px, 1fr)', narrow: 'minmax(160px, 1fr)', label: 'Reason', sort: (x: ExchangeSummary) => what(x, i18next.getFixedT(null, 'traffic')).text },
-  { key: 'action', width: '134px', narrow: '118px', label: 'Action', sort: (x: ExchangeSummary) => x.action ?? '' },
+  { key: 'action', width: '134px', narrow: '104px', label: 'Action', sort: (x: ExchangeSummary) => x.action ?? '' },
   { key: 'status', width: '122px', narrow: '104px', label: 'Status', sort: (x: ExchangeSummary) => x.httpStatus * 10 + (x.replyStatus === 'accepted' ? 0 : x.replyStatus ? 1 : 0) },
   { key: 'items', width: '66px', narrow: '60px', label: 'Items', sort: (x: ExchangeSummary) => x.itemCount },
   { key: 'size', width: '116px', narrow: '116px', label: 'Size', sort: (x: ExchangeSummary) => x.requestBytes + x.responseBytes },
@@ -348,7 +348,8 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
             </span>
           ))}
         </div>
-        <div className="xscroll" ref={scrollRef} onScroll={onScroll} onMouseDown={onMouseDown} data-testid="exchange-scroll">
+        {/* Focusable so a keyboard user can scroll it (axe scrollable-region-focusable); keys bubble to the grid. */}
+        <div className="xscroll" role="rowgroup" aria-label={t('list.rows')} tabIndex={0} ref={scrollRef} onScroll={onScroll} onMouseDown={onMouseDown} data-testid="exchange-scroll">
           {rows.length === 0 ? <div className="empty">{emptyText}</div> : null}
           <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
             {items.map((v) => {

@@ -40,7 +40,8 @@ export function MessagePanel({ title, message }: { title: string; message: Messa
       {message.invalidUtf8 ? <div className="note note-warn">{t('message.invalidUtf8')}</div> : null}
       {message.isXml && !canPretty ? <div className="note">{t('message.prettyOff', { limit: bytes(PRETTY_LIMIT) })}</div> : null}
       {message.truncated ? <div className="note note-warn">{t('message.truncated', { size: bytes(message.text.length) })}</div> : null}
-      <div className="msg-body">
+      {/* Focusable so the keyboard can scroll a long body (axe scrollable-region-focusable). */}
+      <div className="msg-body" role="region" aria-label={t('message.bodyOf', { title })} tabIndex={0}>
         {message.bytes === 0 ? (
           <div className="empty">{t('message.noBody')}</div>
         ) : message.isXml ? (

@@ -9,6 +9,8 @@ import { useApi } from '../api/ApiContext';
 import { downloadText } from '../lib/download';
 import '../ladder/inspector.css';
 import { errorText } from '../lib/api-error';
+import { exportNotice } from './export-notice';
+import { plainCode } from '../common/CodeText';
 
 const STORAGE_KEY = 'localdls.traffic.savedFilters';
 const MAX_SAVED = 50;
@@ -47,6 +49,8 @@ function portable(f: ExchangeFilter): ExchangeFilter {
 export function SavedFilters({ filter, onApply }: { filter: ExchangeFilter; onApply: (f: ExchangeFilter) => void }) {
   const api = useApi();
   const { t } = useTranslation('detail');
+  const { t: tt } = useTranslation('traffic');
+  const [done, setDone] = useState<string | null>(null);
   const [saved, setSaved] = useState<SavedFilter[]>(() => loadSavedFilters());
   const [naming, setNaming] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -66,9 +70,11 @@ export function SavedFilters({ filter, onApply }: { filter: ExchangeFilter; onAp
   const exportAll = async (format: 'har' | 'json') => {
     setExporting(true);
     setError(null);
+    setDone(null);
     try {
       const r = await api.exportTraffic(portable(filter), format);
       downloadText(r.filename, r.mimeType, r.content);
+      setDone(exportNotice(tt, r, format));
     } catch (e) {
       setError(errorText(e));
     } finally {
@@ -111,9 +117,10 @@ export function SavedFilters({ filter, onApply }: { filter: ExchangeFilter; onAp
           </ul>
         </details>
       ) : null}
-      <button type="button" className="btn btn-small" disabled={exporting} onClick={() => void exportAll('har')} title={t('exportMatchingTitle')}>{t('exportMatching', { format: 'HAR' })}</button>
-      <button type="button" className="btn btn-small" disabled={exporting} onClick={() => void exportAll('json')} title={t('exportMatchingTitle')}>{t('exportMatching', { format: 'JSON' })}</button>
+      <button type="button" className="btn btn-small" disabled={exporting} onClick={() => void exportAll('har')} title={plainCode(t('exportMatchingTitle'))}>{t('exportMatching', { format: 'HAR' })}</button>
+      <button type="button" className="btn btn-small" disabled={exporting} onClick={() => void exportAll('json')} title={plainCode(t('exportMatchingTitle'))}>{t('exportMatching', { format: 'JSON' })}</button>
       {error ? <span className="note note-error" role="alert">{error}</span> : null}
+      {done ? <span className="note" role="status" data-testid="export-notice">{done}</span> : null}
     </div>
   );
 }

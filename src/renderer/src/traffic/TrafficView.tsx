@@ -12,6 +12,7 @@ import { FilterBar } from './FilterBar';
 import { SavedFilters } from './SavedFilters';
 import { isUnfiltered, type TrafficFeed } from './traffic-feed';
 import { errorText } from '../lib/api-error';
+import { exportNotice } from './export-notice';
 
 export function TrafficView({ feed, route }: { feed: TrafficFeed; route: Route }) {
   const { t } = useTranslation('traffic');
@@ -65,7 +66,7 @@ export function TrafficView({ feed, route }: { feed: TrafficFeed; route: Route }
     try {
       const file = await api.exportExchanges(ids.slice(0, 5000), format);
       downloadText(file.filename, file.mimeType, file.content);
-      setNotice(t('view.exported', { count: file.count, filename: file.filename }));
+      setNotice(exportNotice(t, file, format));
     } catch (e) {
       setNotice(t('view.exportFailed', { error: errorText(e) }));
     }
