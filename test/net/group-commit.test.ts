@@ -9,12 +9,12 @@ import { ExchangeHandler } from '../../src/main/app/exchange-handler';
 import { GroupCommit, MAX_BATCH, MAX_BATCH_ITEMS } from '../../src/main/app/group-commit';
 import { TurnQueue } from '../../src/main/net/turns';
 import { Service } from '../../src/main/app/service';
-import type { WpiRequest } from '../../src/main/net/wpi-listener';
 import { Store } from '../../src/main/store';
 import { parseDLSMessage } from '../../src/main/wpi';
 import { post } from '../support/https-client';
 import { message, startUpItems } from '../support/messages';
 import { withRawDb } from '../support/raw-db';
+import { groupCommitIn, wpiRequest } from '../support/group-commit';
 import { tempDirs } from '../support/tmp';
 
 const newDir = tempDirs();
@@ -24,21 +24,8 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-function request(body: string, peer: string, cookie?: string): WpiRequest {
-  return {
-    started: Date.now(), listener: 'default', localPort: 18443, peerAddress: peer, peerPort: 40000, tlsProtocol: 'TLSv1.3', tlsCipher: 'X',
-    method: 'POST', path: '/DeploymentService/LoginService', headers: cookie ? [['Cookie', cookie]] : [], body: Buffer.from(body),
-  };
-}
-
-function inProcess() {
-  const dir = newDir();
-  const store = new Store(dir);
-  const handler = new ExchangeHandler(store);
-  const group = new GroupCommit(handler, store);
-  closers.push(() => store.close());
-  return { dir, store, handler, group };
-}
+const request = wpiRequest;
+const inProcess = () => groupCommitIn(newDir(), (f) => closers.push(f));
 
 const openInteractions = (dir: string, mac: string) =>
   withRawDb(dir, (db) => (db.prepare(`SELECT count(*) AS n FROM interactions WHERE mac = ? AND ended IS NULL`).get(mac) as { n: number }).n);

@@ -15,6 +15,7 @@ import { parseDLSMessage } from '../../src/main/wpi';
 import { post } from '../support/https-client';
 import { message, startUpItems } from '../support/messages';
 import { withRawDb } from '../support/raw-db';
+import { groupCommitIn, wpiRequest } from '../support/group-commit';
 import { tempDirs } from '../support/tmp';
 
 const newDir = tempDirs();
@@ -24,21 +25,8 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-function request(body: string, peer: string, cookie?: string): WpiRequest {
-  return {
-    started: Date.now(), listener: 'default', localPort: 18443, peerAddress: peer, peerPort: 40000, tlsProtocol: 'TLSv1.3', tlsCipher: 'X',
-    method: 'POST', path: '/DeploymentService/LoginService', headers: cookie ? [['Cookie', cookie]] : [], body: Buffer.from(body),
-  };
-}
-
-function inProcess() {
-  const dir = newDir();
-  const store = new Store(dir);
-  const handler = new ExchangeHandler(store);
-  const group = new GroupCommit(handler, store);
-  closers.push(() => store.close());
-  return { dir, store, handler, group };
-}
+const request = wpiRequest;
+const inProcess = () => groupCommitIn(newDir(), (f) => closers.push(f));
 
 const cookieOf = (r: WpiResponse) => {
   const c = r.headers.find(([n]) => n.toLowerCase() === 'set-cookie')?.[1];
