@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { ExchangeSummary } from '../../shared/model';
-import { httpFacts } from './exchange-record';
+import { exchangeSummary, httpFacts } from './exchange-record';
 import { redactItemsForStorage } from './redact';
 import type { HandshakeFailure, RequestHandler, WpiRequest, WpiResponse } from '../net/wpi-listener';
 import { InteractionEngine, ProtocolError, sessionIdFromCookies, type JobSecret } from '../provisioning';
@@ -196,16 +196,9 @@ export class ExchangeHandler implements RequestHandler {
   }
 
   private emit(record: ExchangeRecord, changes: Changes, result: CommitResult): void {
-    const { requestHeaders: _rh, requestBody, responseHeaders: _sh, responseBody, clientCertificate: _cc, ...summary } = record;
-    this.events.emit('exchange', {
-      ...summary,
-      id: result.exchangeId,
-      mac: changes.device?.mac ?? record.mac,
-      interactionId: result.interactionId,
-      requestBytes: requestBody.length,
-      responseBytes: responseBody.length,
-    });
+    this.events.emit('exchange', exchangeSummary(record, changes, result));
   }
+
 }
 
 type Parsed = Pick<ExchangeRecord, 'mac' | 'reason' | 'replyAction' | 'replyStatus' | 'nonce' | 'fragment' | 'itemCount' | 'action' | 'error' | 'warning'>;

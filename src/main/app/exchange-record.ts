@@ -4,7 +4,8 @@
  * listener writes it, key material redacted before it reaches the database.
  */
 import { frameResponse, type WpiRequest, type WpiResponse } from '../net/wpi-listener';
-import type { ExchangeRecord } from '../store';
+import type { ExchangeSummary } from '../../shared/model';
+import type { Changes, CommitResult, ExchangeRecord } from '../store';
 import { redactForStorage } from './redact';
 
 export type HttpFacts = Pick<
@@ -31,5 +32,18 @@ export function httpFacts(request: WpiRequest, response: WpiResponse, now: numbe
     // Exactly what the listener writes (Date, Content-Length, Connection, … included).
     responseHeaders: frameResponse(request, response),
     responseBody: redactForStorage(response.body),
+  };
+}
+
+/** The `exchange` event of a committed exchange: its record without bodies, headers and certificate, with its ids and sizes. */
+export function exchangeSummary(record: ExchangeRecord, changes: Changes, result: CommitResult): ExchangeSummary {
+  const { requestHeaders: _rh, requestBody, responseHeaders: _sh, responseBody, clientCertificate: _cc, ...summary } = record;
+  return {
+    ...summary,
+    id: result.exchangeId,
+    mac: changes.device?.mac ?? record.mac,
+    interactionId: result.interactionId,
+    requestBytes: requestBody.length,
+    responseBytes: responseBody.length,
   };
 }

@@ -11,14 +11,13 @@
 import type { EventEmitter } from 'node:events';
 import type { UpstreamView } from '../../shared/api';
 import { normalizeMac } from '../../shared/mac';
-import type { ExchangeSummary } from '../../shared/model';
 import { peerKey } from '../net/peer-address';
 import { UpstreamError, type UpstreamAnswer, type UpstreamClient } from '../net/upstream-client';
 import type { HandshakeFailure, RequestHandler, WpiRequest, WpiResponse } from '../net/wpi-listener';
 import type { Changes, DeviceUpsert, ExchangeRecord, Store } from '../store';
 import { parseDLSMessage, parseWorkpointMessage, type DLSMessage, type Item, type WorkpointMessage } from '../wpi';
 import type { ExchangeEvents, ExchangeHandler } from './exchange-handler';
-import { httpFacts } from './exchange-record';
+import { exchangeSummary, httpFacts } from './exchange-record';
 import { redactItemsForStorage } from './redact';
 
 /** Why a Secure-Mode phone cannot be relayed: said in handshake records, refusals, docs and UI. */
@@ -281,15 +280,7 @@ export class RelayHandler implements RequestHandler {
     const stored: Changes = { ...changes, ...(changes.mergeItems ? { mergeItems: redactItemsForStorage(changes.mergeItems) } : {}) };
     const result = this.store.commitRelayed(record, stored, interactionId, upstream);
     after?.(result);
-    const { requestHeaders: _rh, requestBody, responseHeaders: _sh, responseBody, ...summary } = record;
-    const event: ExchangeSummary = {
-      ...summary,
-      id: result.exchangeId,
-      mac: changes.device?.mac ?? record.mac,
-      interactionId: result.interactionId,
-      requestBytes: requestBody.length,
-      responseBytes: responseBody.length,
-    };
+    const event = exchangeSummary(record, changes, result);
     this.events.emit('exchange', event);
   }
 }
