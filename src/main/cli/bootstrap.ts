@@ -6,6 +6,7 @@
 import { pinSheet, type PreparedBootstrap } from '../app/bootstrap';
 import * as commands from '../commands';
 import { writePrivateFile } from '../files/private-files';
+import { runInBackground } from './background-priority';
 import { withContext, type CliIo } from './context';
 import { macOf, noPositionals, parseCli, table, UsageError } from './format';
 
@@ -84,6 +85,8 @@ export async function bootstrapCommand(args: string[], io: CliIo): Promise<numbe
   if (v.mac && v.all) throw new UsageError('give --mac or --all, not both');
   if (!v.mac && !v.all) throw new UsageError('--mac M or --all is required');
   const mac = v.mac === undefined ? undefined : macOf(v.mac);
+  // Key generation on every core is background work next to a running service (background-priority.ts).
+  runInBackground();
   const progress = (done: number, total: number, m: string) => io.err(`[${done}/${total}] ${m}: certificate issued, bootstrap queued`);
   return withContext(v['data-dir'], 'write', { ...passphrase, progress }, async (ctx) => {
     const macs = mac ? [mac] : await commands.bootstrapCandidates(ctx);
