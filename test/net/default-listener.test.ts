@@ -4,6 +4,7 @@ import { parseDLSMessage } from '../../src/main/wpi';
 import { tempDirs } from '../support/tmp';
 import { message, startUpItems } from '../support/messages';
 import { post, rawTls } from '../support/https-client';
+import { withRawDb } from '../support/raw-db';
 
 const newDir = tempDirs();
 const running: Service[] = [];
@@ -56,6 +57,25 @@ describe('Default-Mode listener over a real socket', () => {
     expect(store.device(MAC)).toMatchObject({ mac: MAC, state: 'idle', deviceType: 'OpenStage 60', lastAddress: '127.0.0.1' });
     // Raw bytes are the truth: the stored request is byte for byte what was sent.
     expect(Buffer.from(store.exchange(exchanges[0]!.id)!.requestBody).toString('utf8')).toBe(startUp);
+  });
+
+  it('keeps a large inventory reply byte for byte, compressed at rest', async () => {
+    const { service, port, dataDir } = await start();
+    const r1 = await post(port, message({ reason: 'start-up', items: startUpItems(MAC) }));
+    const cookie = String(r1.headers['set-cookie']).split(';')[0]!;
+    const items = Array.from({ length: 320 }, (_, i) => ({ name: `item-${i % 40}`, index: i, value: `välue ${i} ${'x'.repeat(i % 17)}` }));
+    const reply = message({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', fragment: 'final', items });
+    expect(Buffer.byteLength(reply)).toBeGreaterThan(15_000);
+    const r2 = await post(port, reply, { headers: { Cookie: cookie } });
+    expect(parseDLSMessage(r2.body).action).toBe('CleanUp');
+    const [summary] = service.store.exchanges({ mac: MAC, limit: 1 });
+    const stored = service.store.exchange(summary!.id)!;
+    expect(Buffer.from(stored.requestBody).equals(Buffer.from(reply))).toBe(true);
+    expect(Buffer.from(stored.responseBody).toString('utf8')).toBe(r2.body);
+    expect(summary!.requestBytes).toBe(Buffer.byteLength(reply));
+    const row = withRawDb(dataDir, (db) => db.prepare('SELECT request_encoding AS e, length(request_body) AS n FROM exchanges WHERE id = ?').get(summary!.id)) as { e: string; n: number };
+    expect(row.e).toBe('deflate-raw');
+    expect(row.n).toBeLessThan(Buffer.byteLength(reply) / 3);
   });
 
   it('answers invalid requests with 400 and a one-line reason, records them, and keeps serving', async () => {

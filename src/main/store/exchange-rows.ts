@@ -1,10 +1,11 @@
 /** How an exchanges row becomes an ExchangeSummary / Exchange: one mapping for every read. */
 import type { CertificateSummary, Exchange, ExchangeKind, ExchangeSummary, ListenerKind } from '../../shared/model';
+import { unpackBody } from './body-codec';
 
-/** The list columns; the byte counts come from the bodies without reading them out. */
+/** The list columns; the byte counts are the sizes as received, without reading the bodies out. */
 export const SUMMARY_COLUMNS = `id, kind, started, ended, listener, local_port, peer_address, peer_port, tls_protocol, tls_cipher, method, path,
   http_status, mac, interaction_id, reason, reply_action, reply_status, nonce, fragment, item_count, action, error, warning,
-  length(request_body) AS request_bytes, length(response_body) AS response_bytes`;
+  coalesce(request_size, length(request_body)) AS request_bytes, coalesce(response_size, length(response_body)) AS response_bytes`;
 
 export interface ExchangeRow {
   id: number; kind: ExchangeKind; started: number; ended: number; listener: ListenerKind; local_port: number; peer_address: string; peer_port: number;
@@ -13,6 +14,7 @@ export interface ExchangeRow {
   nonce: string | null; fragment: string | null; item_count: number; action: string | null; error: string | null; warning: string | null;
   request_bytes?: number; response_bytes?: number;
   request_headers?: string; request_body?: Buffer; response_headers?: string; response_body?: Buffer;
+  request_encoding?: string | null; request_size?: number | null; response_encoding?: string | null; response_size?: number | null;
   client_cert?: string | null;
 }
 
@@ -22,7 +24,8 @@ export function toSummary(r: ExchangeRow): ExchangeSummary {
     peerPort: r.peer_port, tlsProtocol: r.tls_protocol, tlsCipher: r.tls_cipher, method: r.method, path: r.path,
     httpStatus: r.http_status, mac: r.mac, interactionId: r.interaction_id, reason: r.reason, replyAction: r.reply_action,
     replyStatus: r.reply_status, nonce: r.nonce, fragment: r.fragment, itemCount: r.item_count, action: r.action, error: r.error, warning: r.warning,
-    requestBytes: r.request_bytes ?? r.request_body?.length ?? 0, responseBytes: r.response_bytes ?? r.response_body?.length ?? 0,
+    requestBytes: r.request_bytes ?? r.request_size ?? r.request_body?.length ?? 0,
+    responseBytes: r.response_bytes ?? r.response_size ?? r.response_body?.length ?? 0,
   };
 }
 
@@ -31,8 +34,8 @@ export function toExchange(r: ExchangeRow): Exchange {
     ...toSummary(r),
     clientCertificate: r.client_cert ? (JSON.parse(r.client_cert) as CertificateSummary) : null,
     requestHeaders: JSON.parse(r.request_headers ?? '[]') as [string, string][],
-    requestBody: new Uint8Array(r.request_body ?? Buffer.alloc(0)),
+    requestBody: new Uint8Array(unpackBody(r.request_body ?? Buffer.alloc(0), r.request_encoding, r.request_size, `exchange ${r.id}'s request body`)),
     responseHeaders: JSON.parse(r.response_headers ?? '[]') as [string, string][],
-    responseBody: new Uint8Array(r.response_body ?? Buffer.alloc(0)),
+    responseBody: new Uint8Array(unpackBody(r.response_body ?? Buffer.alloc(0), r.response_encoding, r.response_size, `exchange ${r.id}'s response body`)),
   };
 }

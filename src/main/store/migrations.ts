@@ -246,6 +246,14 @@ export const MIGRATIONS: readonly string[] = [
       WHERE indexed_through > (SELECT coalesce(max(id), 0) FROM exchanges);
   END;
   `,
+  // 11: bodies stored compactly (store/body-codec.ts): *_encoding 'deflate-raw' = compressed, NULL = the bytes as
+  // received; *_size = the size as received (NULL in older rows, where it is length(*_body)).
+  `
+  ALTER TABLE exchanges ADD COLUMN request_encoding TEXT;
+  ALTER TABLE exchanges ADD COLUMN request_size INTEGER;
+  ALTER TABLE exchanges ADD COLUMN response_encoding TEXT;
+  ALTER TABLE exchanges ADD COLUMN response_size INTEGER;
+  `,
 ];
 
 export function migrate(db: Database): number {

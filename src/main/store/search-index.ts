@@ -14,6 +14,7 @@
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Database, Statement } from 'better-sqlite3';
 import { indexedBody, shownContains, summaryText, SUMMARY_FIELDS } from './search-text';
+import { unpackBody } from './body-codec';
 
 /** Longest a slice holds the event loop. */
 const SLICE_MS = 5;
@@ -35,7 +36,11 @@ const RETRY_MS = 5000;
 interface SourceRow extends Record<(typeof SUMMARY_FIELDS)[number], string | null> {
   id: number;
   request_body: Buffer;
+  request_encoding: string | null;
+  request_size: number | null;
   response_body: Buffer;
+  response_encoding: string | null;
+  response_size: number | null;
 }
 
 export class SearchIndex {
@@ -58,8 +63,10 @@ export class SearchIndex {
     this.synchronous = db.pragma('synchronous', { simple: true }) as number;
     this.busyTimeout = db.pragma('busy_timeout', { simple: true }) as number;
     // The exact check of a candidate row (search-text.ts). Deterministic: the bodies never change.
-    db.function('localdls_shown_contains', { deterministic: true }, (body: unknown, needle: unknown, headers: unknown, kept: unknown) =>
-      Buffer.isBuffer(body) && Buffer.isBuffer(needle) ? Number(shownContains(body, needle, String(headers ?? '[]'), typeof kept === 'string' ? kept : null)) : 0,
+    db.function('localdls_shown_contains', { deterministic: true }, (body: unknown, encoding: unknown, size: unknown, needle: unknown, headers: unknown, kept: unknown) =>
+      Buffer.isBuffer(body) && Buffer.isBuffer(needle)
+        ? Number(shownContains(unpackBody(body, encoding as string | null, size as number | null, 'a body'), needle, String(headers ?? '[]'), typeof kept === 'string' ? kept : null))
+        : 0,
     );
     const p = (sql: string) => db.prepare(sql);
     this.st = {
@@ -69,7 +76,7 @@ export class SearchIndex {
         ? ({} as Record<'setMark' | 'next' | 'insert' | 'masked' | 'merge', Statement>)
         : {
             setMark: p('UPDATE exchange_text_progress SET indexed_through = ?'),
-            next: p(`SELECT id, request_body, response_body, ${SUMMARY_FIELDS.join(', ')} FROM exchanges WHERE id > ? ORDER BY id LIMIT 8`),
+            next: p(`SELECT id, request_body, request_encoding, request_size, response_body, response_encoding, response_size, ${SUMMARY_FIELDS.join(', ')} FROM exchanges WHERE id > ? ORDER BY id LIMIT 8`),
             insert: p(`INSERT INTO exchange_text (rowid, request, response, summary) VALUES (@id, @request, @response, @summary)`),
             masked: p(`INSERT OR REPLACE INTO exchange_text_masked (exchange_id, request, response) VALUES (@id, @request, @response)`),
             merge: p(`INSERT INTO exchange_text (exchange_text, rank) VALUES ('merge', ?)`),
@@ -121,8 +128,8 @@ export class SearchIndex {
           const rows = this.st.next.all(last) as SourceRow[];
           if (rows.length === 0) break;
           for (const r of rows) {
-            const request = indexedBody(r.request_body, r.request_headers ?? '[]');
-            const response = indexedBody(r.response_body, r.response_headers ?? '[]');
+            const request = indexedBody(unpackBody(r.request_body, r.request_encoding, r.request_size, `exchange ${r.id}'s request body`), r.request_headers ?? '[]');
+            const response = indexedBody(unpackBody(r.response_body, r.response_encoding, r.response_size, `exchange ${r.id}'s response body`), r.response_headers ?? '[]');
             this.st.insert.run({ id: r.id, request: request.text, response: response.text, summary: summaryText(r) });
             if (request.kept !== '' || response.kept !== '') {
               this.st.masked.run({ id: r.id, request: request.kept ?? '*', response: response.kept ?? '*' });

@@ -10,6 +10,7 @@ import type { ExchangeFilter, ExchangeList, ExchangePage, JobFilter, PendingJobC
 import type { Device, DeviceItem, Exchange, ExchangeSummary, Interaction, ItemValue, Job, ListenerKind } from '../../shared/model';
 import type { Item } from '../wpi';
 import { ChangeFeed, type ChangeListener } from './change-feed';
+import { packBody } from './body-codec';
 import { openDatabase } from './data-dir';
 import { countExchanges, deviceCount, listExchanges, newestExchangeId } from './exchange-filter';
 import { SUMMARY_COLUMNS, toExchange, toSummary, type ExchangeRow } from './exchange-rows';
@@ -243,11 +244,13 @@ export class Store {
       openInteraction: p(`INSERT INTO interactions (mac, peer, listener, reason, started) VALUES (@mac, @peer, @listener, @reason, @at)`),
       endInteraction: p(`UPDATE interactions SET ended = @at, end_reason = @why, mac = coalesce(mac, @mac) WHERE id = @id AND ended IS NULL`),
       insertExchange: p(`INSERT INTO exchanges (kind, started, ended, listener, local_port, peer_address, peer_port, tls_protocol, tls_cipher,
-          method, path, http_status, request_headers, request_body, response_headers, response_body, mac, interaction_id,
-          reason, reply_action, reply_status, nonce, fragment, item_count, action, error, warning, client_cert)
+          method, path, http_status, request_headers, request_body, request_encoding, request_size, response_headers, response_body,
+          response_encoding, response_size, mac, interaction_id, reason, reply_action, reply_status, nonce, fragment, item_count, action,
+          error, warning, client_cert)
         VALUES (@kind, @started, @ended, @listener, @localPort, @peerAddress, @peerPort, @tlsProtocol, @tlsCipher,
-          @method, @path, @httpStatus, @requestHeaders, @requestBody, @responseHeaders, @responseBody, @mac, @interactionId,
-          @reason, @replyAction, @replyStatus, @nonce, @fragment, @itemCount, @action, @error, @warning, @clientCert)`),
+          @method, @path, @httpStatus, @requestHeaders, @requestBody, @requestEncoding, @requestSize, @responseHeaders, @responseBody,
+          @responseEncoding, @responseSize, @mac, @interactionId, @reason, @replyAction, @replyStatus, @nonce, @fragment, @itemCount, @action,
+          @error, @warning, @clientCert)`),
       device: p(`SELECT * FROM devices WHERE mac = ?`),
       devices: p(`SELECT * FROM devices ORDER BY mac`),
       items: p(`SELECT name, nullif(idx, -1) AS idx, value, status, updated FROM items WHERE mac = ? ORDER BY name, idx`),
@@ -303,6 +306,8 @@ export class Store {
           }).lastInsertRowid,
         );
       }
+      const request = packBody(record.requestBody);
+      const response = packBody(record.responseBody);
       const exchangeId = Number(
         this.st.insertExchange!.run({
           ...record,
@@ -311,8 +316,12 @@ export class Store {
           interactionId: interaction,
           requestHeaders: JSON.stringify(record.requestHeaders),
           responseHeaders: JSON.stringify(record.responseHeaders),
-          requestBody: Buffer.from(record.requestBody),
-          responseBody: Buffer.from(record.responseBody),
+          requestBody: request.bytes,
+          requestEncoding: request.encoding,
+          requestSize: request.size,
+          responseBody: response.bytes,
+          responseEncoding: response.encoding,
+          responseSize: response.size,
         }).lastInsertRowid,
       );
       if (mac && items?.history.length) this.itemHistory.record(mac, items.history, exchangeId, at);
