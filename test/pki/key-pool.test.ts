@@ -144,6 +144,20 @@ describe('KeyPool', () => {
     expect(pool.take()).not.toBeNull();
   });
 
+  it('trims to its size (made smaller, or off), and hands out nothing when off', async () => {
+    const dir = newDir();
+    const big = poolOf(dir, 4);
+    while (await big.fillOne());
+    const small = poolOf(dir, 1);
+    expect(small.trim()).toBe(3);
+    expect(files(small)).toHaveLength(1);
+    const off = poolOf(dir, 0);
+    expect(off.take()).toBeNull();
+    expect(files(off)).toHaveLength(1);
+    expect(off.trim()).toBe(1);
+    expect(files(off)).toEqual([]);
+  });
+
   it('refuses a size it cannot keep, and reads the size from the environment', () => {
     const dir = newDir();
     expect(() => poolOf(dir, -1)).toThrow(/key pool size -1/);
@@ -229,6 +243,14 @@ describe('Service key pool', () => {
     await service.stop();
     running.length = 0;
     expect(readdirSync(service.pki!.keyPool.dir).filter((n) => n.endsWith('.key.sealed'))).toHaveLength(2);
+
+    // Started again with a smaller pool: it keeps at most that many.
+    const smaller = new Service({ dataDir: dir, host: '127.0.0.1', port: 0, securePort: 0, keyProtector: fastProtector(dir), autoContact: false, keyPoolSize: 1, keyPoolIdleMs: 0 });
+    running.push(smaller);
+    await smaller.start();
+    expect(smaller.pki!.keyPool.count()).toBe(1);
+    await smaller.stop();
+    running.length = 0;
 
     const off = newDir();
     const quiet = new Service({ dataDir: off, host: '127.0.0.1', port: 0, securePort: 0, keyProtector: fastProtector(off), autoContact: false, keyPoolSize: 0, keyPoolIdleMs: 0 });

@@ -6,7 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BOOTSTRAP_CONCURRENCY, openJobSecret, prepareBootstraps } from '../../src/main/app/bootstrap';
+import { BOOTSTRAP_CONCURRENCY, BootstrapIncompleteError, openJobSecret, prepareBootstraps } from '../../src/main/app/bootstrap';
 import { type Pki, unpackSecureModeData, pinPassword } from '../../src/main/pki';
 import { KEYGEN_SLOTS } from '../../src/main/pki/x509';
 import { Store, type ExchangeRecord } from '../../src/main/store';
@@ -135,11 +135,43 @@ describe('prepareBootstraps for many phones', () => {
         if (++reported === 1) abort.abort();
       },
     });
-    await expect(run).rejects.toThrow(/^bootstrap cancelled$/);
+    const error = await run.then(() => null, (e: unknown) => e);
+    expect(error).toBeInstanceOf(BootstrapIncompleteError);
+    const incomplete = error as BootstrapIncompleteError;
+    // The phones queued before the abort come back (the caller hands out their PINs); the rest say why.
+    expect(incomplete.prepared.map((p) => p.mac).sort()).toEqual(store.jobs.list({}).map((j) => j.mac).sort());
+    expect(incomplete.notQueued.length + incomplete.prepared.length).toBe(macs.length);
+    expect(new Set(incomplete.notQueued.map((n) => n.reason))).toEqual(new Set(['not started: bootstrap cancelled']));
     // Nothing is still running: every certificate made has its job, and every job was reported.
     expect(watch.calls).toBeLessThan(macs.length);
     expect(deviceKeyFiles(dir)).toHaveLength(watch.calls);
     expect(store.jobs.list({}).filter((j) => j.kind === 'Bootstrap')).toHaveLength(watch.calls);
     expect(reported).toBe(watch.calls);
+  }, 120_000);
+
+  it('skips a phone another front end starts meanwhile, before making its key; the others are queued and their PINs returned', async () => {
+    const { dir, pki, store, protector, macs } = await site(BOOTSTRAP_CONCURRENCY * 2);
+    const watch = watchIssuing(pki);
+    const taken = macs.at(-1)!;
+    let otherJob = 0;
+    const run = prepareBootstraps(store, pki, protector, macs, {
+      pin: { kind: 'auto' },
+      securePort: 18444,
+      concurrency: 1,
+      // After the first phone, "another front end" (the wizard, a second CLI) queues the last one.
+      onProgress: (done) => {
+        if (done === 1) otherJob = store.queueBootstrap({ mac: taken, kind: 'Bootstrap', items: [], source: 'bootstrap:pin' }, Date.now()).id;
+      },
+    });
+    const error = (await run.then(() => null, (e: unknown) => e)) as BootstrapIncompleteError;
+    expect(error).toBeInstanceOf(BootstrapIncompleteError);
+    expect(error.message).toMatch(new RegExp(`^${macs.length - 1} of ${macs.length} bootstraps queued; not queued: ${taken} \\(${taken} has a bootstrap under way \\(job ${otherJob}, queued\\)`));
+    expect(error.notQueued).toEqual([{ mac: taken, reason: expect.stringContaining('has a bootstrap under way') }]);
+    expect(error.prepared.map((p) => p.mac)).toEqual(macs.slice(0, -1));
+    expect(error.prepared.every((p) => /^\d{8}$/.test(p.pin ?? ''))).toBe(true);
+    // No key was made for the phone the other front end has, and it has exactly one job: the other one.
+    expect(watch.calls).toBe(macs.length - 1);
+    expect(deviceKeyFiles(dir)).toHaveLength(macs.length - 1);
+    expect(store.jobs.list({ mac: taken }).map((j) => j.id)).toEqual([otherJob]);
   }, 120_000);
 });

@@ -8,7 +8,7 @@ import type { ItemValue } from '../../shared/model';
 import { buildSecureModeDataAsync, dlsClientCertificate, generatePin, tanOf, validatePin, type KeyProtector, type Pki } from '../pki';
 import { KEYGEN_SLOTS } from '../pki/x509';
 import type { JobSecret } from '../provisioning';
-import type { Store } from '../store';
+import { BootstrapUnderWayError, type Store } from '../store';
 
 export type PinChoice = { kind: 'none' } | { kind: 'auto'; digits?: number } | { kind: 'given'; pin: string };
 
@@ -50,12 +50,31 @@ interface SealedBootstrap extends JobSecret {
 export const BOOTSTRAP_CONCURRENCY = 2 * KEYGEN_SLOTS;
 
 /**
+ * Why some phones of a bulk bootstrap were not queued. The others were, and their jobs stand: the
+ * caller must still hand out their PINs (`prepared`, in the order of the list), or their phones
+ * would ask for PINs nobody has.
+ */
+export class BootstrapIncompleteError extends Error {
+  constructor(
+    /** The phones whose jobs were queued. */
+    readonly prepared: PreparedBootstrap[],
+    /** The phones that were not, and why. */
+    readonly notQueued: { mac: string; reason: string }[],
+    readonly total: number,
+  ) {
+    super(`${prepared.length} of ${total} bootstraps queued; not queued: ${notQueued.map((n) => `${n.mac} (${n.reason})`).join('; ')}`);
+  }
+}
+
+/**
  * Issues a client certificate for each phone and queues its bootstrap job. Phones are prepared
  * BOOTSTRAP_CONCURRENCY at a time, and each is queued and reported (onProgress, in the order they
  * finish) as soon as it is ready, so the service can contact it while the others are still being
  * made. The list is checked as a whole before any key is made. The result is in the order of
- * `macs`. On an error or abort no further phone is started; the phones in progress finish (their
- * jobs stay queued) and then the error is thrown.
+ * `macs`. A phone another front end started meanwhile is skipped (checked again before its key is
+ * made, and as its job is queued) and the others go on; on any other error or an abort no further
+ * phone is started and the phones in progress finish. Either way, when not every phone was queued
+ * a BootstrapIncompleteError says which were (with their PINs) and which not.
  */
 export async function prepareBootstraps(store: Store, pki: Pki, protector: KeyProtector, macs: readonly string[], options: BootstrapOptions): Promise<PreparedBootstrap[]> {
   if (options.pin.kind === 'given') validatePin(options.pin.pin);
@@ -74,18 +93,45 @@ export async function prepareBootstraps(store: Store, pki: Pki, protector: KeyPr
     return device;
   });
   const caPems = pki.caChainPems();
-  const prepared: PreparedBootstrap[] = new Array(devices.length);
+  const prepared: (PreparedBootstrap | undefined)[] = new Array(devices.length);
+  const notQueued: { mac: string; reason: string }[] = [];
   let done = 0;
-  await forEachConcurrently(devices.length, concurrency, async (i) => {
-    if (options.signal?.aborted) throw new Error('bootstrap cancelled');
-    const device = devices[i]!;
-    prepared[i] = await prepareOne(store, pki, protector, device.mac, device.e164, caPems, options);
-    options.onProgress?.(++done, devices.length, device.mac);
-  });
-  return prepared;
+  let stopped: unknown;
+  try {
+    await forEachConcurrently(devices.length, concurrency, async (i) => {
+      if (options.signal?.aborted) throw new Error('bootstrap cancelled');
+      const device = devices[i]!;
+      try {
+        prepared[i] = await prepareOne(store, pki, protector, device.mac, device.e164, caPems, options);
+      } catch (e) {
+        // Another front end took this phone after the list was checked: its run has the phone.
+        if (!(e instanceof BootstrapUnderWayError)) throw e;
+        notQueued.push({ mac: device.mac, reason: e.message });
+        return;
+      }
+      options.onProgress?.(++done, devices.length, device.mac);
+    });
+  } catch (e) {
+    stopped = e;
+  }
+  const queued = prepared.filter((p): p is PreparedBootstrap => p !== undefined);
+  if (queued.length === devices.length) return queued;
+  if (stopped !== undefined) {
+    const why = stopped instanceof Error ? stopped.message : String(stopped);
+    const skipped = new Set(notQueued.map((n) => n.mac));
+    devices.forEach((d, i) => {
+      if (prepared[i] === undefined && !skipped.has(d.mac)) notQueued.push({ mac: d.mac, reason: `not started: ${why}` });
+    });
+  }
+  const order = new Map(devices.map((d, i) => [d.mac, i]));
+  notQueued.sort((a, b) => order.get(a.mac)! - order.get(b.mac)!);
+  throw new BootstrapIncompleteError(queued, notQueued, devices.length);
 }
 
 async function prepareOne(store: Store, pki: Pki, protector: KeyProtector, mac: string, e164: string | null, caPems: string[], options: BootstrapOptions): Promise<PreparedBootstrap> {
+  // Before a key is spent on it: another front end may have started this phone since the list was checked.
+  const underWay = store.bootstrapUnderWay(mac);
+  if (underWay) throw new BootstrapUnderWayError(underWay);
   // Key generation and signing run on libuv's thread pool (node:crypto, async).
   const credential = await pki.issueDeviceCertificate(mac);
   const items: ItemValue[] = [];

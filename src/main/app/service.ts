@@ -226,6 +226,8 @@ export class Service {
     const keyPoolSize = this.config.keyPoolSize ?? keyPoolSizeFromEnvironment();
     const pki = await Pki.open(this.config.dataDir, protector, { keyPoolSize });
     this.pki = pki;
+    // At most keyPoolSize keys, as documented: a smaller size (or 0) drops the keys beyond it.
+    pki.keyPool.trim();
     if (keyPoolSize > 0) {
       const idleMs = this.config.keyPoolIdleMs ?? KEY_POOL_IDLE_MS;
       this.keyPoolFiller = startKeyPoolFiller(pki.keyPool, {

@@ -91,21 +91,30 @@ export async function bootstrapCommand(args: string[], io: CliIo): Promise<numbe
   return withContext(v['data-dir'], 'write', { ...passphrase, progress }, async (ctx) => {
     const macs = mac ? [mac] : await commands.bootstrapCandidates(ctx);
     if (macs.length === 0) {
-      io.out('no phones in Default Mode to bootstrap');
+      const underWay = await commands.bootstrapsUnderWay(ctx);
+      io.out(
+        underWay > 0
+          ? `no phones in Default Mode to bootstrap: ${underWay} already ${underWay === 1 ? 'has a bootstrap' : 'have bootstraps'} under way (see \`localdls bootstrap --status\`; cancel a job to start that phone again)`
+          : 'no phones in Default Mode to bootstrap',
+      );
       return 0;
     }
-    const { prepared, securePort } = await commands.bootstrap(ctx, macs, { pin, maxPinRetries: retries, ...(digits ? { pinDigits: digits } : {}), renew: v.renew === true });
+    const { prepared, notQueued, securePort } = await commands.bootstrap(ctx, macs, { pin, maxPinRetries: retries, ...(digits ? { pinDigits: digits } : {}), renew: v.renew === true });
     const reveal = v['show-pins'] === true;
     for (const p of prepared) io.out(v.json ? JSON.stringify(shown(p, reveal)) : line(p, reveal, securePort));
-    if (v.sheet && sheetFormat) {
+    // The sheet holds every phone whose job was queued, also when others were not: those phones will ask for their PINs.
+    if (v.sheet && sheetFormat && prepared.length > 0) {
       try {
         writePrivateFile(v.sheet, pinSheet(prepared, sheetFormat));
       } catch (e) {
         throw new Error(`could not write the PIN sheet ${v.sheet}: ${(e as Error).message}. The bootstraps are queued: print the PINs with --show-pins next time, or cancel the jobs and start again`);
       }
-      io.err(`PIN sheet written to ${v.sheet} (keep it private)`);
+      io.err(`PIN sheet written to ${v.sheet} (keep it private)${notQueued.length > 0 ? `: ${prepared.length} of ${macs.length} phones` : ''}`);
     }
-    return 0;
+    if (notQueued.length === 0) return 0;
+    for (const n of notQueued) io.err(`${n.mac}: not queued: ${n.reason}`);
+    io.err(`${prepared.length} of ${macs.length} bootstraps queued${prepared.length > 0 && pin !== 'none' && !v.sheet && !reveal ? ' (their PINs: `localdls bootstrap --status` lists the jobs; cancel and start again to get new PINs)' : ''}; ${notQueued.length} not`);
+    return 1;
   });
 }
 

@@ -25,7 +25,11 @@ export async function caCommand(args: string[], io: CliIo): Promise<number> {
     case 'show':
       return withContext(v['data-dir'], 'read', passphrase, async (ctx) => {
         const s = await commands.showCa(ctx);
-        io.out(v.json ? JSON.stringify(s) : `subject: ${s.subject}\nfingerprint (SHA-256): ${s.fingerprint}\nvalid until: ${new Date(s.notAfter).toISOString().replace('T', ' ').slice(0, 19)} UTC\nchain: ${s.chainLength} certificate(s)\nimported: ${s.imported ? 'yes' : 'no (made by LocalDLS)'}`);
+        const pool = await commands.keyPoolStatus(ctx);
+        const poolLine = pool.size === 0
+          ? `key pool: off (LOCALDLS_KEY_POOL_SIZE=0)${pool.ready > 0 ? `; ${pool.ready} keys left from before, deleted when serve starts` : ''}`
+          : `key pool: ${pool.ready} device keys ready (at most ${pool.size}, LOCALDLS_KEY_POOL_SIZE; made by serve while idle, sealed, each used once)`;
+        io.out(v.json ? JSON.stringify({ ...s, keyPool: pool }) : `subject: ${s.subject}\nfingerprint (SHA-256): ${s.fingerprint}\nvalid until: ${new Date(s.notAfter).toISOString().replace('T', ' ').slice(0, 19)} UTC\nchain: ${s.chainLength} certificate(s)\nimported: ${s.imported ? 'yes' : 'no (made by LocalDLS)'}\n${poolLine}`);
         return 0;
       });
     case 'import': {

@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ApiError } from '../../shared/api';
 import type { CommandContext, SecureParts } from '../commands';
-import { Pki, protectorFromEnvironment, type KeyProtector } from '../pki';
+import { keyPoolSizeFromEnvironment, Pki, protectorFromEnvironment, type KeyProtector } from '../pki';
 import { DEFAULT_SECURE_PORT } from '../app/service';
 import { Store } from '../store';
 import type { Out } from './format';
@@ -56,7 +56,14 @@ export function cliContext(store: Store, options: CliContextOptions = {}): Comma
         } catch (e) {
           throw new ApiError('unavailable', (e as Error).message);
         }
-        const pki = await Pki.open(store.dataDir, protector);
+        let keyPoolSize: number;
+        try {
+          keyPoolSize = keyPoolSizeFromEnvironment();
+        } catch (e) {
+          throw new ApiError('bad-argument', (e as Error).message);
+        }
+        // The same pool setting as `serve`: 0 means this command makes every key itself.
+        const pki = await Pki.open(store.dataDir, protector, { keyPoolSize });
         return { pki, protector, securePort: Number(store.setting('secure_port') ?? DEFAULT_SECURE_PORT) };
       })()),
     ...(options.progress ? { progress: options.progress } : {}),

@@ -11,7 +11,7 @@ import { ApiArgumentError, ApiError, type BootstrapRun, type FileResult } from '
 import { API_ARGS } from '../../shared/api-args';
 import type { Device } from '../../shared/model';
 import { BootstrapOptionsSchema, Mac, MacList } from '../../shared/schemas';
-import { prepareBootstraps, type PinChoice, type PreparedBootstrap } from '../app/bootstrap';
+import { BootstrapIncompleteError, prepareBootstraps, type PinChoice, type PreparedBootstrap } from '../app/bootstrap';
 import { BootstrapUnderWayError, type Store } from '../store';
 import type { BootstrapRuns } from './bootstrap-runs';
 import type { CommandContext } from './context';
@@ -58,19 +58,40 @@ const CliBootstrapOptions = v.pipe(
   }),
 );
 
-/** Certificates and bootstrap jobs for these phones now (the CLI); returns the PINs for the sheet. */
-export const bootstrap = defineCommand('bootstrap', [['macs', MacList], ['options', CliBootstrapOptions]], async (ctx, macs, options): Promise<{ prepared: PreparedBootstrap[]; securePort: number }> => {
+export interface CliBootstrapResult {
+  /** The phones whose jobs were queued, in the order asked, with their PINs for the sheet. */
+  prepared: PreparedBootstrap[];
+  /** The phones that were not (another front end started them meanwhile, or the run stopped), and why. */
+  notQueued: { mac: string; reason: string }[];
+  securePort: number;
+}
+
+/**
+ * Certificates and bootstrap jobs for these phones now (the CLI). Returns the PINs for the sheet,
+ * also when some phones could not be queued: the ones that were must still get their PINs.
+ */
+export const bootstrap = defineCommand('bootstrap', [['macs', MacList], ['options', CliBootstrapOptions]], async (ctx, macs, options): Promise<CliBootstrapResult> => {
   checkBootstrapTargets(ctx.store, macs, options);
   const secure = await ctx.secure();
-  const prepared = await prepareBootstraps(ctx.store, secure.pki, secure.protector, macs, {
-    pin: pinChoiceOf(options.pin, options.pinDigits),
-    securePort: secure.securePort,
-    maxPinRetries: options.maxPinRetries,
-    ...(options.renew ? { renew: true } : {}),
-    ...(ctx.progress ? { onProgress: ctx.progress } : {}),
-  });
-  return { prepared, securePort: secure.securePort };
+  try {
+    const prepared = await prepareBootstraps(ctx.store, secure.pki, secure.protector, macs, {
+      pin: pinChoiceOf(options.pin, options.pinDigits),
+      securePort: secure.securePort,
+      maxPinRetries: options.maxPinRetries,
+      ...(options.renew ? { renew: true } : {}),
+      ...(ctx.progress ? { onProgress: ctx.progress } : {}),
+    });
+    return { prepared, notQueued: [], securePort: secure.securePort };
+  } catch (e) {
+    if (!(e instanceof BootstrapIncompleteError)) throw e;
+    return { prepared: e.prepared, notQueued: e.notQueued, securePort: secure.securePort };
+  }
 });
+
+/** Phones in Default Mode that `bootstrap --all` leaves out because a bootstrap of theirs is under way. */
+export const bootstrapsUnderWay = defineCommand('bootstrapsUnderWay', [], (ctx): number =>
+  ctx.store.devices().filter((d) => d.mode === 'default' && ctx.store.bootstrapUnderWay(d.mac)).length,
+);
 
 function runs(ctx: CommandContext): BootstrapRuns {
   if (!ctx.bootstrapRuns) throw new ApiError('unavailable', 'bootstrap runs are kept by the running service: use `localdls bootstrap` here');

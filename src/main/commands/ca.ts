@@ -2,7 +2,8 @@
 import * as v from 'valibot';
 import { ApiError, type SecureStatus } from '../../shared/api';
 import { API_ARGS } from '../../shared/api-args';
-import type { CaSummary } from '../pki';
+import { keyPoolSizeFromEnvironment, type CaSummary } from '../pki';
+import { keyPoolDir, readyPoolKeys } from '../pki/key-pool';
 import { readPublicCa, type PublicCa } from '../pki/public-ca';
 import { defineCommand } from './define';
 
@@ -14,6 +15,20 @@ function publicCa(dataDir: string): PublicCa {
 }
 
 export const showCa = defineCommand('showCa', [], (ctx): CaSummary => publicCa(ctx.dataDir).summary);
+
+/**
+ * The key pool (docs/pki.md "Key pool"): device keys a running service made ahead while idle,
+ * sealed like every key, each used for one certificate. Counted by file name: no passphrase needed.
+ */
+export const keyPoolStatus = defineCommand('keyPoolStatus', [], (ctx): { ready: number; size: number } => {
+  let size: number;
+  try {
+    size = keyPoolSizeFromEnvironment();
+  } catch (e) {
+    throw new ApiError('bad-argument', (e as Error).message);
+  }
+  return { ready: readyPoolKeys(keyPoolDir(ctx.dataDir)), size };
+});
 
 /** The CA chain as PEM, for phones' and browsers' trust stores. */
 export const exportCaCertificate = defineCommand('exportCaCertificate', [], (ctx): string => publicCa(ctx.dataDir).chainPems.join(''));

@@ -47,6 +47,20 @@ export function keyPoolSizeFromEnvironment(env: NodeJS.ProcessEnv = process.env)
   return n;
 }
 
+/** The pool's folder in a data directory (Pki keeps it there). */
+export function keyPoolDir(dataDir: string): string {
+  return join(dataDir, 'pki', 'key-pool');
+}
+
+/** Ready keys in a pool folder, of any size, counted by name (no passphrase needed, nothing opened). */
+export function readyPoolKeys(dir: string): number {
+  try {
+    return readdirSync(dir).filter((n) => /^\d+-[0-9a-f]{32}\.key\.sealed$/.test(n)).length;
+  } catch {
+    return 0;
+  }
+}
+
 export class KeyPool {
   /** Keys being made by fill() in this process (counted against the bound before they land). */
   private making = 0;
@@ -76,6 +90,8 @@ export class KeyPool {
    * is no longer on disk when this returns: nobody else can get it.
    */
   take(): RsaKeyPair | null {
+    // A pool configured off (size 0) is not used, whatever an earlier run left in it.
+    if (this.size === 0) return null;
     for (const name of this.readyNames()) {
       const claimed = join(this.dir, `${name}.claimed-${process.pid}`);
       try {
@@ -128,6 +144,23 @@ export class KeyPool {
       removed++;
     }
     return removed;
+  }
+
+  /**
+   * Deletes the ready keys beyond the bound (the pool was made smaller, or turned off), so the pool
+   * holds at most `size` keys as documented. Returns how many went.
+   */
+  trim(): number {
+    let n = 0;
+    for (const name of this.readyNames().slice(this.size)) {
+      try {
+        rmSync(join(this.dir, name));
+        n++;
+      } catch {
+        // Taken by another process meanwhile.
+      }
+    }
+    return n;
   }
 
   /** Deletes every ready key (e.g. the pool was turned off). Returns how many. */

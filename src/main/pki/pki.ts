@@ -15,7 +15,7 @@ import { type CaMaterial, checkCa, createLocalCa, readCaImport } from './ca';
 import { ensurePrivateDir, errorMessage, writeFileAtomic } from './fs-util';
 import { canonicalMac, macFileStem, macUrn, newSerialHex, normalizeSerial, parseMac } from './identifiers';
 import type { KeyProtector } from './key-protector';
-import { DEFAULT_KEY_POOL_SIZE, KeyPool } from './key-pool';
+import { DEFAULT_KEY_POOL_SIZE, KeyPool, keyPoolDir } from './key-pool';
 import {
   DAY_MS,
   type Signer,
@@ -124,7 +124,7 @@ export class Pki {
     private ca: LoadedCa,
   ) {
     this.pkiDir = join(dataDir, 'pki');
-    this.keyPool = new KeyPool(join(this.pkiDir, 'key-pool'), protector, options.keyBits, options.keyPoolSize);
+    this.keyPool = new KeyPool(keyPoolDir(dataDir), protector, options.keyBits, options.keyPoolSize);
   }
 
   /** Loads the CA of `dataDir`, creating one on first use (key generated off the event loop). */

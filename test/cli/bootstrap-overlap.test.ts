@@ -1,0 +1,93 @@
+/**
+ * Two `bootstrap --all` runs at once on one data folder (two engineers, or a script started twice):
+ * whatever the interleaving, every bootstrap job that gets queued has its PIN on exactly one of the
+ * two sheets, no phone gets two jobs, and a run that could not queue every phone says which and
+ * exits non-zero. (Before, a run that met the other's phone mid-way threw away the PINs of the
+ * phones it had already queued: those phones would ask for PINs nobody had.)
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openJobSecret } from '../../src/main/app/bootstrap';
+import { passphraseProtector } from '../../src/main/pki';
+import { Store, type ExchangeRecord } from '../../src/main/store';
+import { macAt } from '../../src/phone';
+import { runCliProcess } from '../support/cli';
+import { tempDirs } from '../support/tmp';
+
+const newDir = tempDirs();
+const PASSPHRASE = 'overlap test passphrase';
+
+function startUp(mac: string): ExchangeRecord {
+  return {
+    kind: 'wpi', started: Date.now(), ended: Date.now(), listener: 'default', localPort: 18443, peerAddress: '127.0.0.1', peerPort: 1,
+    tlsProtocol: 'TLSv1.3', tlsCipher: null, method: 'POST', path: '/DeploymentService/LoginService', httpStatus: 200, requestHeaders: [],
+    requestBody: Buffer.from('<start-up/>'), responseHeaders: [], responseBody: Buffer.from('<CleanUp/>'), mac, reason: 'start-up',
+    replyAction: null, replyStatus: null, nonce: 'N', fragment: null, itemCount: 0, action: 'CleanUp', error: null, warning: null,
+  };
+}
+
+function sheetRows(file: string): Map<string, string> {
+  if (!existsSync(file)) return new Map();
+  const [header, ...rows] = readFileSync(file, 'utf8').trim().split('\n');
+  expect(header).toBe('mac,e164,pin');
+  return new Map(rows.map((r) => r.split(',')).map(([mac, , pin]) => [mac!, pin!]));
+}
+
+describe('two bootstrap --all runs at once', () => {
+  it('hand out the PIN of every queued job on exactly one sheet, and say which phones they left', async () => {
+    const dir = newDir();
+    const macs = Array.from({ length: 8 }, (_, i) => macAt('00:1A:E8:61:00:00', i));
+    const store = new Store(dir);
+    for (const [i, mac] of macs.entries()) store.commit(startUp(mac), { device: { mac, e164: String(4989700200 + i), lastAddress: '127.0.0.1' } }, null);
+    store.close();
+    const env = { LOCALDLS_KEY_PASSPHRASE: PASSPHRASE, LOCALDLS_KEY_POOL_SIZE: '0' };
+    const sheets = [join(dir, 'a.csv'), join(dir, 'b.csv')];
+    const run = (sheet: string) => runCliProcess(['bootstrap', '--data-dir', dir, '--all', '--pin', 'auto', '--sheet', sheet], env);
+    // The second starts while the first is making keys (its list checked, some phones queued).
+    const first = run(sheets[0]!);
+    await new Promise((r) => setTimeout(r, 1200));
+    const second = run(sheets[1]!);
+    const results = await Promise.all([first, second]);
+
+    const reopened = new Store(dir);
+    try {
+      const jobs = reopened.jobs.list({}).filter((j) => j.kind === 'Bootstrap');
+      // One job per phone at most, and every phone that has one is on exactly one sheet with the job's PIN.
+      expect(new Set(jobs.map((j) => j.mac)).size).toBe(jobs.length);
+      const [a, b] = sheets.map(sheetRows);
+      const protector = passphraseProtector(PASSPHRASE, dir);
+      for (const job of jobs) {
+        const onA = a!.get(job.mac);
+        const onB = b!.get(job.mac);
+        expect([onA, onB].filter(Boolean), `${job.mac} on exactly one sheet`).toHaveLength(1);
+        const tan = openJobSecret(protector, reopened.jobs.secret(job.id)!)!.tan;
+        expect((onA ?? onB)!.slice(-3), `${job.mac}: the sheet's PIN opens its job`).toBe(tan);
+      }
+      expect(a!.size + b!.size).toBe(jobs.length);
+      // Between them the two runs queued every phone.
+      expect(jobs.map((j) => j.mac).sort()).toEqual([...macs].sort());
+      for (const [i, r] of results.entries()) {
+        const rows = [a, b][i]!.size;
+        if (rows === macs.length) {
+          expect(r.code, r.stderr).toBe(0);
+          continue;
+        }
+        if (rows === 0 && r.code === 0) {
+          // Started after the other had queued every phone: nothing to do, and it says why.
+          expect(r.stdout).toMatch(/no phones in Default Mode to bootstrap: \d+ already have bootstraps under way/);
+          continue;
+        }
+        // A run that left phones to the other says so, names them, and fails.
+        expect(r.code, r.stderr).toBe(1);
+        expect(r.stderr).toMatch(/has a bootstrap under way/);
+        if (rows > 0) {
+          expect(r.stderr).toContain(`PIN sheet written to ${sheets[i]} (keep it private): ${rows} of ${macs.length} phones`);
+          expect(r.stderr).toContain(`${rows} of ${macs.length} bootstraps queued; ${macs.length - rows} not`);
+        }
+      }
+    } finally {
+      reopened.close();
+    }
+  }, 180_000);
+});
