@@ -86,6 +86,16 @@ describe('two bootstrap --all runs at once', () => {
           expect(r.stderr).toContain(`${rows} of ${macs.length} bootstraps queued; ${macs.length - rows} not`);
         }
       }
+      // A new copy of the sheet holds exactly the PINs the two runs handed out.
+      const again = join(dir, 'again.csv');
+      const reprint = await runCliProcess(['bootstrap', '--data-dir', dir, '--sheet', again], env);
+      expect(reprint.code, reprint.stderr).toBe(0);
+      expect(reprint.stderr).toContain(`PIN sheet written to ${again} (keep it private): ${macs.length} phones whose bootstrap is under way`);
+      expect(new Map([...sheetRows(again)].sort())).toEqual(new Map([...a!, ...b!].sort()));
+      // With another passphrase the PINs do not open: said per phone, nothing written.
+      const wrong = await runCliProcess(['bootstrap', '--data-dir', dir, '--sheet', join(dir, 'wrong.csv')], { LOCALDLS_KEY_PASSPHRASE: 'not the passphrase' });
+      expect(wrong.code).toBe(1);
+      expect(existsSync(join(dir, 'wrong.csv'))).toBe(false);
     } finally {
       reopened.close();
     }

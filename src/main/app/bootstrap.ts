@@ -188,6 +188,16 @@ export function openJobSecret(protector: KeyProtector, sealed: Buffer): JobSecre
   }
 }
 
+/** The PIN sealed in a PIN bootstrap job (for a new copy of the sheet); undefined when it has none or does not open. */
+export function openJobPin(protector: KeyProtector, sealed: Buffer): string | undefined {
+  try {
+    const pin = (JSON.parse(protector.open(sealed).toString('utf8')) as SealedBootstrap).pin;
+    return typeof pin === 'string' ? pin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A PIN sheet to print or hand out: CSV (for tools, and the simulator's --pins) or HTML. */
 export function pinSheet(rows: readonly PreparedBootstrap[], format: 'csv' | 'html', site = 'LocalDLS'): string {
   const withPin = rows.filter((r) => r.pin);

@@ -19,6 +19,7 @@ localdls bootstrap --mac M --forget    the phone was reset by hand: revoke its c
 localdls bootstrap --mac M --renew     give a secure phone a new client certificate (sent over
                                        the secure channel; the old one is revoked once replaced)
 localdls bootstrap --status [--json]   which phones are secure, pending or failed, and why
+localdls bootstrap --sheet FILE        a new copy of the PIN sheet: every PIN bootstrap under way
 (all take --data-dir D and --key-passphrase-file F)
 
 Moves phones from Default Mode to Secure Mode (manual p.62–68). Each phone gets its own client
@@ -71,6 +72,22 @@ export async function bootstrapCommand(args: string[], io: CliIo): Promise<numbe
       return 0;
     });
   }
+  if (v.sheet !== undefined && !v.mac && !v.all) {
+    // A new copy of the sheet for the PIN bootstraps under way (the first was lost, or never written).
+    if (v.pin !== undefined || v.nopin || v.renew) throw new UsageError('--sheet alone writes the sheet of the bootstraps under way: no --pin, --nopin or --renew');
+    const format = sheetFormatOf(v.sheet);
+    return withContext(v['data-dir'], 'read', passphrase, async (ctx) => {
+      const { rows, unreadable } = await commands.pendingPinSheet(ctx);
+      for (const mac of unreadable) io.err(`${mac}: its bootstrap's PIN does not open with this key passphrase: not on the sheet`);
+      if (rows.length === 0) {
+        io.out('no PIN bootstraps under way: no sheet written');
+        return unreadable.length > 0 ? 1 : 0;
+      }
+      writePrivateFile(v.sheet!, pinSheet(rows, format));
+      io.err(`PIN sheet written to ${v.sheet} (keep it private): ${rows.length} phone${rows.length === 1 ? '' : 's'} whose bootstrap is under way`);
+      return unreadable.length > 0 ? 1 : 0;
+    });
+  }
   if (v.nopin && v.pin !== undefined) throw new UsageError('give --pin or --nopin, not both');
   if (v.renew && (v.all || !v.mac || v.pin !== undefined)) throw new UsageError('--renew takes one --mac and no --pin');
   const digits = v['pin-digits'] === undefined ? undefined : Number(v['pin-digits']);
@@ -79,8 +96,7 @@ export async function bootstrapCommand(args: string[], io: CliIo): Promise<numbe
   if (pin !== 'none' && pin !== 'auto' && !/^\d{6,16}$/.test(pin)) throw new UsageError('--pin must be "auto" or 6 to 16 digits');
   const retries = v['max-pin-retries'] === undefined ? 3 : Number(v['max-pin-retries']);
   if (!(Number.isInteger(retries) && retries >= 1 && retries <= 10)) throw new UsageError('--max-pin-retries must be 1 to 10');
-  const sheetFormat = v.sheet === undefined ? undefined : v.sheet.endsWith('.csv') ? 'csv' : v.sheet.endsWith('.html') || v.sheet.endsWith('.htm') ? 'html' : null;
-  if (sheetFormat === null) throw new UsageError('--sheet must end in .csv or .html');
+  const sheetFormat = v.sheet === undefined ? undefined : sheetFormatOf(v.sheet);
   if (sheetFormat && pin === 'none') throw new UsageError('--sheet is for PINs: not with --nopin');
   if (v.mac && v.all) throw new UsageError('give --mac or --all, not both');
   if (!v.mac && !v.all) throw new UsageError('--mac M or --all is required');
@@ -116,6 +132,12 @@ export async function bootstrapCommand(args: string[], io: CliIo): Promise<numbe
     io.err(`${prepared.length} of ${macs.length} bootstraps queued${prepared.length > 0 && pin !== 'none' && !v.sheet && !reveal ? ' (their PINs: `localdls bootstrap --status` lists the jobs; cancel and start again to get new PINs)' : ''}; ${notQueued.length} not`);
     return 1;
   });
+}
+
+function sheetFormatOf(file: string): 'csv' | 'html' {
+  if (file.endsWith('.csv')) return 'csv';
+  if (file.endsWith('.html') || file.endsWith('.htm')) return 'html';
+  throw new UsageError('--sheet must end in .csv or .html');
 }
 
 function shown(p: PreparedBootstrap, reveal: boolean) {

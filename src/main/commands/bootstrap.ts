@@ -11,8 +11,8 @@ import { ApiArgumentError, ApiError, type BootstrapRun, type FileResult } from '
 import { API_ARGS } from '../../shared/api-args';
 import type { Device } from '../../shared/model';
 import { BootstrapOptionsSchema, Mac, MacList } from '../../shared/schemas';
-import { BootstrapIncompleteError, prepareBootstraps, type PinChoice, type PreparedBootstrap } from '../app/bootstrap';
-import { BootstrapUnderWayError, type Store } from '../store';
+import { BootstrapIncompleteError, openJobPin, prepareBootstraps, type PinChoice, type PreparedBootstrap } from '../app/bootstrap';
+import { BootstrapUnderWayError, PENDING_STATES, type Store } from '../store';
 import type { BootstrapRuns } from './bootstrap-runs';
 import type { CommandContext } from './context';
 import { bootstrapUnderWay, defineCommand } from './define';
@@ -86,6 +86,26 @@ export const bootstrap = defineCommand('bootstrap', [['macs', MacList], ['option
     if (!(e instanceof BootstrapIncompleteError)) throw e;
     return { prepared: e.prepared, notQueued: e.notQueued, securePort: secure.securePort };
   }
+});
+
+/**
+ * A new copy of the PIN sheet: every PIN bootstrap still under way (queued, waiting or sent), its
+ * PIN opened from the job. For a sheet lost, not written, or left in a UI run that ended with the
+ * service. Needs the key passphrase, like making the bootstraps did.
+ */
+export const pendingPinSheet = defineCommand('pendingPinSheet', [], async (ctx): Promise<{ rows: PreparedBootstrap[]; unreadable: string[] }> => {
+  const rows: PreparedBootstrap[] = [];
+  const unreadable: string[] = [];
+  const jobs = ctx.store.jobs.list({ states: PENDING_STATES, limit: 100_000 }).filter((j) => j.kind === 'Bootstrap' && j.source === 'bootstrap:pin');
+  if (jobs.length === 0) return { rows, unreadable };
+  const { protector } = await ctx.secure();
+  for (const job of jobs) {
+    const sealed = ctx.store.jobs.secret(job.id);
+    const pin = sealed ? openJobPin(protector, sealed) : undefined;
+    if (pin === undefined) unreadable.push(job.mac);
+    else rows.push({ mac: job.mac, e164: ctx.store.device(job.mac)?.e164 ?? null, jobId: job.id, pin });
+  }
+  return { rows, unreadable };
 });
 
 /** Phones in Default Mode that `bootstrap --all` leaves out because a bootstrap of theirs is under way. */
