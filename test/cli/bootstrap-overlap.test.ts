@@ -5,12 +5,13 @@
  * exits non-zero. (Before, a run that met the other's phone mid-way threw away the PINs of the
  * phones it had already queued: those phones would ask for PINs nobody had.)
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openJobSecret } from '../../src/main/app/bootstrap';
 import { passphraseProtector } from '../../src/main/pki';
 import { Store, type ExchangeRecord } from '../../src/main/store';
+import { PID_FILE } from '../../src/main/store/service-lock';
 import { macAt } from '../../src/phone';
 import { runCliProcess } from '../support/cli';
 import { tempDirs } from '../support/tmp';
@@ -41,6 +42,8 @@ describe('two bootstrap --all runs at once', () => {
     const store = new Store(dir);
     for (const [i, mac] of macs.entries()) store.commit(startUp(mac), { device: { mac, e164: String(4989700200 + i), lastAddress: '127.0.0.1' } }, null);
     store.close();
+    // A live process named as the folder's service (this one): no "no service" hint expected.
+    writeFileSync(join(dir, PID_FILE), `${process.pid}\n`);
     const env = { LOCALDLS_KEY_PASSPHRASE: PASSPHRASE, LOCALDLS_KEY_POOL_SIZE: '0' };
     const sheets = [join(dir, 'a.csv'), join(dir, 'b.csv')];
     const run = (sheet: string) => runCliProcess(['bootstrap', '--data-dir', dir, '--all', '--pin', 'auto', '--sheet', sheet], env);
@@ -69,6 +72,7 @@ describe('two bootstrap --all runs at once', () => {
       expect(jobs.map((j) => j.mac).sort()).toEqual([...macs].sort());
       for (const [i, r] of results.entries()) {
         const rows = [a, b][i]!.size;
+        expect(r.stderr).not.toContain('no service seems to run');
         if (rows === macs.length) {
           expect(r.code, r.stderr).toBe(0);
           continue;

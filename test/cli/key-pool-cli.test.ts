@@ -45,6 +45,8 @@ describe('the key pool from the CLI', () => {
     const off = await runCliProcess(['bootstrap', '--data-dir', dir, '--mac', MAC, '--nopin'], { ...env, LOCALDLS_KEY_POOL_SIZE: '0' });
     expect(off.code, off.stderr).toBe(0);
     expect(poolFiles()).toHaveLength(2);
+    // Nothing runs on this folder to deliver the job: said.
+    expect(off.stderr).toContain('no service seems to run on this data folder: the bootstraps are sent when `localdls serve`');
 
     // The only phone has its bootstrap under way now: `--all` says so instead of "no phones".
     const all = await runCliProcess(['bootstrap', '--data-dir', dir, '--all', '--nopin'], env);

@@ -127,6 +127,9 @@ export async function bootstrapCommand(args: string[], io: CliIo): Promise<numbe
       }
       io.err(`PIN sheet written to ${v.sheet} (keep it private)${notQueued.length > 0 ? `: ${prepared.length} of ${macs.length} phones` : ''}`);
     }
+    if (prepared.length > 0 && !(await commands.serviceRunning(ctx))) {
+      io.err(`no service seems to run on this data folder: the bootstraps are sent when \`localdls serve\` (or the desktop app) runs on it, with Secure Mode on`);
+    }
     if (notQueued.length === 0) return 0;
     for (const n of notQueued) io.err(`${n.mac}: not queued: ${n.reason}`);
     io.err(`${prepared.length} of ${macs.length} bootstraps queued${prepared.length > 0 && pin !== 'none' && !v.sheet && !reveal ? ' (their PINs: `localdls bootstrap --status` lists the jobs; cancel and start again to get new PINs)' : ''}; ${notQueued.length} not`);

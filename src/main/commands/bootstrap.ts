@@ -12,7 +12,7 @@ import { API_ARGS } from '../../shared/api-args';
 import type { Device } from '../../shared/model';
 import { BootstrapOptionsSchema, Mac, MacList } from '../../shared/schemas';
 import { BootstrapIncompleteError, openJobPin, prepareBootstraps, type PinChoice, type PreparedBootstrap } from '../app/bootstrap';
-import { BootstrapUnderWayError, PENDING_STATES, type Store } from '../store';
+import { BootstrapUnderWayError, PENDING_STATES, serviceSeemsRunning, type Store } from '../store';
 import type { BootstrapRuns } from './bootstrap-runs';
 import type { CommandContext } from './context';
 import { bootstrapUnderWay, defineCommand } from './define';
@@ -107,6 +107,9 @@ export const pendingPinSheet = defineCommand('pendingPinSheet', [], async (ctx):
   }
   return { rows, unreadable };
 });
+
+/** Whether a `serve` (or the desktop app) seems to run on this data folder, to deliver what was queued. */
+export const serviceRunning = defineCommand('serviceRunning', [], (ctx): boolean => serviceSeemsRunning(ctx.dataDir));
 
 /** Phones in Default Mode that `bootstrap --all` leaves out because a bootstrap of theirs is under way. */
 export const bootstrapsUnderWay = defineCommand('bootstrapsUnderWay', [], (ctx): number =>

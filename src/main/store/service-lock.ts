@@ -55,3 +55,19 @@ function ownerPid(dataDir: string): number | null {
     return null;
   }
 }
+
+/**
+ * Whether a service seems to run on this data folder: its pid file names a live process. A hint
+ * for messages only (a pid can be reused); the lock itself is the rule, and probing it would make
+ * a service starting at that moment fail.
+ */
+export function serviceSeemsRunning(dataDir: string): boolean {
+  const pid = ownerPid(dataDir);
+  if (pid === null) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
