@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InteractionEngine, ProtocolError, SessionTable, type EngineInput, type EngineOutput, decide as decideWith, newInteraction, normalizeMac, sessionIdFromCookies, type EngineLookups } from '../../src/main/provisioning';
-import type { Device } from '../../src/shared/model';
+import type { Device, Job } from '../../src/shared/model';
 import type { Item, WorkpointMessage } from '../../src/main/wpi';
 import { startUpItems } from '../support/messages';
 
@@ -49,6 +49,46 @@ describe('decide: phone-driven first messages', () => {
     expect(() => decide({ message: msg('start-up'), mac: null, device: undefined, peerAddress: 'x' })).toThrow(ProtocolError);
     const bad = startUpItems('not-a-mac');
     expect(() => decide({ message: msg('start-up', { items: bad }), mac: null, device: undefined, peerAddress: 'x' })).toThrow(/not a MAC/);
+  });
+});
+
+describe('decide: a phone back in Default Mode with its bootstrap sent (manual p.62–68)', () => {
+  const bootstrapJob = (variant: 'pin' | 'nopin', over: Partial<Job> = {}): Job => ({
+    id: 7, mac: MAC, kind: 'Bootstrap', items: [{ name: 'goto-secure-mode', value: variant }], expect: null, state: 'sent', attempts: 1, partsDone: 1,
+    created: 0, updated: 0, sent: 0, finished: null, results: [], error: 'waiting for the phone on the secure port', source: `bootstrap:${variant}`, ...over,
+  });
+  const secretOf = () => ({ items: [], serial: 'ABCD01' });
+  const items = startUpItems(MAC, { 'configuration-changed-flag': 'false' });
+  const failed = (d: ReturnType<typeof decideWith>) => d.changes.jobs?.find((j) => j.id === 7 && j.state === 'failed');
+
+  // start-up = the phone booted; without PIN it would have switched at once; with PIN a dialog may still be open.
+  const table: [WorkpointMessage['reason'], 'pin' | 'nopin', boolean][] = [
+    ['start-up', 'pin', true], ['start-up', 'nopin', true],
+    ['solicited', 'nopin', true], ['local-changes', 'nopin', true], ['inventory-changes', 'nopin', true],
+    ['solicited', 'pin', false], ['local-changes', 'pin', false], ['inventory-changes', 'pin', false],
+  ];
+  for (const [reason, variant, fails] of table) {
+    it(`${reason} after a ${variant} bootstrap ${fails ? 'fails it and revokes its certificate' : 'keeps it waiting'}`, () => {
+      const d = decideWith({ message: msg(reason, { items }), mac: MAC, device: { ...known, bootstrap: 'pending' }, peerAddress: 'x', jobs: [bootstrapJob(variant)], interaction: newInteraction(), listener: 'default', secretOf, now: 5 });
+      if (fails) {
+        expect(failed(d)?.error).toMatch(new RegExp(`^the phone came back in Default Mode \\(${reason} on the Default-Mode port\\)`));
+        expect(d.changes).toMatchObject({ bootstrap: 'failed', revoke: { serial: 'ABCD01' } });
+      } else {
+        expect(failed(d)).toBeUndefined();
+        expect(d.changes.bootstrap).toBeUndefined();
+        expect(d.changes.revoke).toBeUndefined();
+      }
+      // Nothing is sent again either way.
+      expect(d.answer.action).toBe('CleanUp');
+    });
+  }
+
+  it('a bootstrap not yet delivered (queued, or sent without the phone\'s accepted reply) is not failed by a start-up', () => {
+    for (const job of [bootstrapJob('pin', { state: 'queued', partsDone: 0, attempts: 0 }), bootstrapJob('pin', { partsDone: 0 })]) {
+      const d = decideWith({ message: msg('start-up', { items }), mac: MAC, device: known, peerAddress: 'x', jobs: [job], interaction: newInteraction(), listener: 'default', secretOf, now: 5 });
+      expect(failed(d)).toBeUndefined();
+      expect(d.changes.revoke).toBeUndefined();
+    }
   });
 });
 

@@ -146,6 +146,17 @@ function firstMessage(input: DecisionInput): Decision {
     // The engine refuses this before deciding; kept here so decide() alone never serves it either.
     throw new ProtocolError(`${mac} is in Secure Mode: its requests on the Default-Mode port are refused (manual p.65)`, 403);
   }
+  if (!secure) {
+    const stranded = jobs.find((j) => cameBackInDefaultMode(j, message.reason));
+    if (stranded) {
+      jobChanges.push({ id: stranded.id, state: 'failed', finished: now, error: `${CAME_BACK_IN_DEFAULT_MODE} (${message.reason} on the Default-Mode port): it did not take its Secure-Mode credentials (${isPinBootstrap(stranded) ? 'PIN not entered, or the phone was reset' : 'the phone was reset, or lost them'}); its certificate is revoked: bootstrap it again` });
+      changes.bootstrap = 'failed';
+      // The credential it was sent may still sit in the phone (or in a capture): it must never open the secure port.
+      const serial = input.secretOf?.(stranded)?.serial;
+      if (serial) revoke = { serial, reason: `bootstrap job ${stranded.id} failed: the phone came back in Default Mode without taking this certificate` };
+      jobs = jobs.filter((j) => j.id !== stranded.id);
+    }
+  }
   if (secure) {
     const presented = input.clientIdentity!.serial;
     // The bootstrap this certificate was issued for (the engine lets in no other certificate).
@@ -166,8 +177,11 @@ function firstMessage(input: DecisionInput): Decision {
       const renewal = jobs.find((j) => j.kind === 'Bootstrap' && j.state === 'sent');
       if (renewal) {
         // A renewal the phone did not take: it still presents the certificate it had.
-        jobChanges.push({ id: renewal.id, state: 'failed', finished: now, error: 'the phone still presents its old certificate: the renewal was not taken' });
+        jobChanges.push({ id: renewal.id, state: 'failed', finished: now, error: 'the phone still presents its old certificate: the renewal was not taken; its new certificate is revoked' });
         changes.bootstrap = 'failed';
+        // The new certificate it was sent must not open the secure port later.
+        const serial = input.secretOf?.(renewal)?.serial;
+        if (serial) revoke = { serial, reason: `renewal job ${renewal.id} failed: the phone kept its old certificate` };
         jobs = jobs.filter((j) => j.id !== renewal.id);
       }
     }
@@ -200,6 +214,29 @@ export function issuedFor(job: Job, serial: string, device: Device | undefined, 
   if (job.kind !== 'Bootstrap' || job.attempts === 0 || !['sent', 'queued', 'waiting-busy'].includes(job.state)) return false;
   const issued = secretOf?.(job)?.serial;
   return issued === undefined ? device?.mode !== 'secure' : issued === serial;
+}
+
+/** The start of the error a bootstrap job fails with when its phone comes back in Default Mode. */
+export const CAME_BACK_IN_DEFAULT_MODE = 'the phone came back in Default Mode';
+
+function isPinBootstrap(job: Job): boolean {
+  return job.items.some((i) => i.name === 'goto-secure-mode' && i.value === 'pin');
+}
+
+/**
+ * Whether this first message on the Default-Mode port shows that the phone will not take the
+ * bootstrap it accepted (job sent, parts_done 1: waiting for it on the secure port). The manual's
+ * phone switches at the CleanUp without PIN, and once the PIN is typed with one (p.64–67); it
+ * sends start-up when it boots (p.32, p.50). So:
+ * - start-up: the phone booted (reset, power cycle, restart) without switching; a boot closes the
+ *   PIN dialog, so the credential it was given is gone;
+ * - without PIN, any first message: it would have switched at once, so it did not take them;
+ * - with PIN, solicited, local-changes or inventory-changes: the PIN dialog may still be open (a
+ *   contact-me answered, a setting changed while nobody has typed the PIN yet): it keeps waiting.
+ */
+function cameBackInDefaultMode(job: Job, reason: WorkpointMessage['reason']): boolean {
+  if (job.kind !== 'Bootstrap' || job.state !== 'sent' || job.partsDone < 1 || job.source === 'bootstrap:renew') return false;
+  return reason === 'start-up' || !isPinBootstrap(job);
 }
 
 function confirmReboot(job: Job, items: readonly Item[], now: number): JobChange {

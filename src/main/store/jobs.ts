@@ -204,7 +204,8 @@ export class JobTables {
   /**
    * Jobs that wait for their phone to reboot and come back fail once it is clearly not coming:
    * nothing stays `sent` for ever (a phone switched off, unplugged, or reset by hand elsewhere).
-   * A bootstrap waits for a person typing a PIN, and has no such limit: it can be cancelled.
+   * A bootstrap waits for a person typing a PIN, and has no such limit: it can be cancelled, and it
+   * fails when its phone comes back in Default Mode (provisioning/decide.ts).
    */
   failOverdueReturns(at: number, limits: ReturnLimits = RETURN_LIMITS): number {
     let n = 0;

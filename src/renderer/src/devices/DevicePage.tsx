@@ -56,6 +56,9 @@ export function DevicePage({ mac }: { mac: string }) {
   if (!detail) return <div className="page"><p className="muted">{t('page.loading', { mac })}</p></div>;
   const d = detail.device;
   const rows: ItemRow[] = detail.items.map((i) => ({ ...i, key: `${i.name}#${i.index ?? ''}` }));
+  // A failed bootstrap says why (came back in Default Mode, wrong TAN, …): its newest job's error.
+  const lastBootstrap = jobs.jobs.filter((j) => j.kind === 'Bootstrap').reduce<(typeof jobs.jobs)[number] | undefined>((a, j) => (a && a.id > j.id ? a : j), undefined);
+  const bootstrapWhy = d.bootstrap === 'failed' && lastBootstrap && (lastBootstrap.state === 'failed' || lastBootstrap.state === 'cancelled') ? lastBootstrap.error : null;
 
   return (
     <div className="page device">
@@ -86,7 +89,7 @@ export function DevicePage({ mac }: { mac: string }) {
               : d.lastContactMe !== null ? t('page.contactSent', { at: dateTime(d.lastContactMe) }) : t('page.contactNever')}
           </dd>
           <dt>{t('page.profile')}</dt><dd>{d.profile ?? '—'}</dd>
-          <dt>{t('col.bootstrap')}</dt><dd>{d.bootstrap ? t(`page.bootstrap.${d.bootstrap}`, { defaultValue: d.bootstrap }) : '—'}{d.certSerial ? <span className="muted mono"> · {t('page.certificate', { serial: d.certSerial })}</span> : null}</dd>
+          <dt>{t('col.bootstrap')}</dt><dd data-testid="bootstrap-state">{d.bootstrap ? t(`page.bootstrap.${d.bootstrap}`, { defaultValue: d.bootstrap }) : '—'}{bootstrapWhy ? <span className="err-text wrap-any"> · {bootstrapWhy}</span> : null}{d.certSerial ? <span className="muted mono"> · {t('page.certificate', { serial: d.certSerial })}</span> : null}</dd>
         </dl>
       </section>
       <section className="card">

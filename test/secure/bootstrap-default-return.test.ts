@@ -1,0 +1,247 @@
+/**
+ * A phone that comes back in Default Mode after its bootstrap was sent is not stranded (manual
+ * p.62–68): a start-up on the Default-Mode port (the phone was reset before its PIN was typed), or
+ * any first message there after a bootstrap without PIN, fails the job with the reason and revokes
+ * the certificate made for it; the phone can then be bootstrapped again. A PIN phone that only
+ * answers a contact-me meanwhile keeps its bootstrap. All over real sockets against a real Service,
+ * with the phone simulator.
+ */
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { prepareBootstraps } from '../../src/main/app/bootstrap';
+import { passphraseProtector, unpackSecureModeData } from '../../src/main/pki';
+import { Service } from '../../src/main/app/service';
+import { parseDLSMessage, type DLSMessage } from '../../src/main/wpi';
+import { SimulatedPhone } from '../../src/phone';
+import { message, startUpItems } from '../support/messages';
+import { post } from '../support/https-client';
+import { runCli } from '../support/cli';
+import { tempDirs } from '../support/tmp';
+
+const newDir = tempDirs();
+const running: Service[] = [];
+afterEach(async () => {
+  for (const s of running.splice(0)) await s.stop();
+});
+
+const PASSPHRASE = 'a passphrase only this test knows';
+const MAC = '00:1A:E8:00:00:31';
+const CAME_BACK = /^the phone came back in Default Mode \((start-up|solicited) on the Default-Mode port\): it did not take its Secure-Mode credentials/;
+
+async function secureService() {
+  const dataDir = newDir();
+  const protector = passphraseProtector(PASSPHRASE, dataDir, { scryptCost: 1024 });
+  const service = new Service({ dataDir, host: '127.0.0.1', port: 0, securePort: 0, keyProtector: protector, autoContact: false });
+  running.push(service);
+  const info = await service.start();
+  return { service, protector, dataDir, port: info.port, securePort: info.securePort!, server: `https://127.0.0.1:${info.port}` };
+}
+
+function securePost(port: number, body: string, client: https.RequestOptions, cookie?: string): Promise<{ status: number; body: string; cookie?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      { host: '127.0.0.1', port, path: '/DeploymentService/LoginService', method: 'POST', agent: false, ...client,
+        headers: { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(body), Connection: 'close', ...(cookie ? { Cookie: `${cookie}; path=/DeploymentService; secure` } : {}) } },
+      (res) => {
+        let data = '';
+        res.on('data', (c) => (data += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data, cookie: String(res.headers['set-cookie'] ?? '').split(';')[0] || undefined }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const known = (mac: string) => startUpItems(mac, { 'configuration-changed-flag': 'false' });
+const item = (m: DLSMessage, name: string, index?: number) => m.items.find((i) => i.name === name && i.index === index)?.value;
+const withCookie = (cookie: string) => ({ headers: { Cookie: `${cookie}; path=/DeploymentService; secure` } });
+
+/** The phone's side of the bootstrap WriteItems on the Default-Mode port (raw messages). */
+async function takeBootstrap(port: number, mac: string): Promise<DLSMessage> {
+  const first = await post(port, message({ reason: 'solicited', items: known(mac) }));
+  const w = parseDLSMessage(first.body);
+  expect(w.action).toBe('WriteItems');
+  const cookie = String(first.headers['set-cookie']).split(';')[0]!;
+  const done = await post(port, message({ reason: 'reply-to', action: 'WriteItems', status: 'accepted' }), withCookie(cookie));
+  expect(parseDLSMessage(done.body).action).toBe('CleanUp');
+  return w;
+}
+
+/** A simulated phone that keeps the body of every bootstrap WriteItems it is sent. */
+function simulatedPhone(server: string, mac: string, pin?: string): { phone: SimulatedPhone; writes: string[] } {
+  const writes: string[] = [];
+  const phone = new SimulatedPhone({
+    server, mac, contactMe: false, ...(pin !== undefined ? { pin } : {}),
+    onExchange: (_sent, answer) => void (answer.body.includes('goto-secure-mode') && writes.push(answer.body)),
+  });
+  return { phone, writes };
+}
+
+function bootstrapJobs(service: Service, mac: string) {
+  return service.store.jobs.list({ mac }).filter((j) => j.kind === 'Bootstrap');
+}
+
+async function pinsOf(sheet: string): Promise<Map<string, string>> {
+  return new Map(readFileSync(sheet, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')).map((r) => [r[0]!, r[2]!]));
+}
+
+describe('a phone back in Default Mode after its bootstrap was sent', () => {
+  it('PIN never typed, phone restarted: the job fails with the reason, the certificate is revoked, and bootstrap --all takes the phone again', async () => {
+    const { service, dataDir, server, securePort } = await secureService();
+    const first = simulatedPhone(server, MAC);
+    expect((await first.phone.runInteraction('start-up')).ok).toBe(true);
+
+    const sheet1 = join(newDir(), 'pins1.csv');
+    const boot1 = await runCli(['bootstrap', '--data-dir', dataDir, '--all', '--pin', 'auto', '--sheet', sheet1], { LOCALDLS_KEY_PASSPHRASE: PASSPHRASE });
+    expect(boot1.code, boot1.stderr).toBe(0);
+    const pin1 = (await pinsOf(sheet1)).get(MAC)!;
+
+    // The phone takes the bootstrap and shows its PIN dialog; nobody types the PIN.
+    const took = await first.phone.runInteraction('solicited');
+    expect(took.bootstrap).toMatchObject({ variant: 'pin', outcome: 'waiting-for-pin' });
+    const [job1] = bootstrapJobs(service, MAC);
+    expect(job1).toMatchObject({ state: 'sent', partsDone: 1, error: 'waiting for the phone on the secure port' });
+
+    // Slow, not gone: with the dialog still open the phone answers a contact-me on the Default-Mode port.
+    expect((await first.phone.runInteraction('solicited')).ok).toBe(true);
+    expect(first.phone.pinDialogOpen).toBe(true);
+    expect(service.store.jobs.get(job1!.id)).toMatchObject({ state: 'sent' });
+    expect(service.store.device(MAC)).toMatchObject({ mode: 'default', bootstrap: 'pending' });
+
+    // Power cycle: the same phone starts again (the PIN dialog does not survive it) and sends start-up.
+    const restarted = simulatedPhone(server, MAC);
+    const back = await restarted.phone.runInteraction('start-up');
+    expect(back).toMatchObject({ ok: true, mode: 'default' });
+    const failed = service.store.jobs.get(job1!.id)!;
+    expect(failed.state).toBe('failed');
+    expect(failed.error).toMatch(CAME_BACK);
+    expect(failed.error).toMatch(/PIN not entered, or the phone was reset\); its certificate is revoked: bootstrap it again$/);
+    expect(service.store.device(MAC)).toMatchObject({ mode: 'default', bootstrap: 'failed', certSerial: null });
+    const [revoked] = service.store.revokedCertificates();
+    expect(revoked).toMatchObject({ mac: MAC, reason: `bootstrap job ${job1!.id} failed: the phone came back in Default Mode without taking this certificate` });
+
+    // The credential it was sent opens nothing: typed late (on the old phone object, whose dialog
+    // is still open), the phone goes to the secure port and is refused.
+    expect(await first.phone.enterPin(pin1)).toBe('secure');
+    const late = await first.phone.runInteraction();
+    expect(late).toMatchObject({ ok: false, mode: 'secure' });
+    expect(late.error).toMatch(/HTTP 403/);
+    const inside = unpackSecureModeData(item(parseDLSMessage(first.writes[0]!), 'secure-mode-data')!, pin1.slice(0, -3));
+    const refused = await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), { pfx: inside.pkcs12, passphrase: '', ca: inside.caPems, servername: 'localhost' });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatch(/revoked/);
+    expect(service.store.device(MAC)).toMatchObject({ mode: 'default', bootstrap: 'failed' });
+
+    // The CLI says why, and the phone is a candidate again.
+    const status = JSON.parse((await runCli(['bootstrap', '--data-dir', dataDir, '--status', '--json'])).stdout) as { mac: string; bootstrap: string; state: string; why: string }[];
+    expect(status.find((s) => s.mac === MAC)).toMatchObject({ bootstrap: 'failed', state: 'failed', why: expect.stringMatching(CAME_BACK) as unknown });
+    const human = await runCli(['bootstrap', '--data-dir', dataDir, '--status']);
+    expect(human.stdout).toMatch(/the phone came back in Default Mode/);
+
+    const sheet2 = join(newDir(), 'pins2.csv');
+    const boot2 = await runCli(['bootstrap', '--data-dir', dataDir, '--all', '--pin', 'auto', '--sheet', sheet2], { LOCALDLS_KEY_PASSPHRASE: PASSPHRASE });
+    expect(boot2.code, boot2.stderr).toBe(0);
+    expect(boot2.stdout).toMatch(new RegExp(`bootstrap of ${MAC}`));
+    const pin2 = (await pinsOf(sheet2)).get(MAC)!;
+
+    // This time the PIN is typed: the second bootstrap goes through end to end.
+    const third = simulatedPhone(server, MAC, pin2);
+    expect((await third.phone.runInteraction('solicited')).bootstrap).toMatchObject({ variant: 'pin', outcome: 'secure' });
+    const secure = await third.phone.runInteraction();
+    expect(secure).toMatchObject({ ok: true, mode: 'secure', reason: 'start-up', actions: ['ReadItems', 'CleanUp'] });
+    const device = service.store.device(MAC)!;
+    expect(device).toMatchObject({ mode: 'secure', bootstrap: 'done' });
+    expect(device.certSerial).not.toBe(revoked!.serial);
+    expect(bootstrapJobs(service, MAC).map((j) => j.state)).toEqual(['failed', 'done']);
+  }, 60_000);
+
+  it('without PIN, any first message on the Default-Mode port fails the bootstrap: the phone would have switched at once', async () => {
+    const { service, protector, port, securePort } = await secureService();
+    await post(port, message({ reason: 'start-up', items: startUpItems(MAC) }));
+    const [prepared] = await prepareBootstraps(service.store, service.pki!, protector, [MAC], { pin: { kind: 'none' }, securePort });
+    const w = await takeBootstrap(port, MAC);
+    expect(service.store.jobs.get(prepared!.jobId)).toMatchObject({ state: 'sent', partsDone: 1 });
+
+    const again = await post(port, message({ reason: 'solicited', items: known(MAC) }));
+    expect(again.status).toBe(200);
+    // Nothing is sent again: the service just ends the interaction.
+    expect(parseDLSMessage(again.body).action).toBe('CleanUp');
+    const job = service.store.jobs.get(prepared!.jobId)!;
+    expect(job.state).toBe('failed');
+    expect(job.error).toMatch(/^the phone came back in Default Mode \(solicited on the Default-Mode port\): it did not take its Secure-Mode credentials \(the phone was reset, or lost them\)/);
+    expect(service.store.device(MAC)).toMatchObject({ mode: 'default', bootstrap: 'failed' });
+
+    const client = { pfx: Buffer.from(item(w, 'dls-client-certificate')!, 'base64'), passphrase: '', ca: [item(w, 'dls-server-ca', 0)!], servername: 'localhost' };
+    const refused = await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), client);
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatch(/revoked/);
+    expect(service.store.device(MAC)?.mode).toBe('default');
+  });
+
+  it('with PIN, what a phone may send while its PIN dialog is open keeps the bootstrap; messages that prove no device change nothing', async () => {
+    const { service, protector, port, securePort } = await secureService();
+    await post(port, message({ reason: 'start-up', items: startUpItems(MAC) }));
+    const [prepared] = await prepareBootstraps(service.store, service.pki!, protector, [MAC], { pin: { kind: 'given', pin: '24681357' }, securePort });
+    const w = await takeBootstrap(port, MAC);
+
+    for (const reason of ['solicited', 'local-changes', 'inventory-changes'] as const) {
+      const r = await post(port, message({ reason, items: known(MAC) }));
+      expect(r.status, reason).toBe(200);
+      expect(parseDLSMessage(r.body).action, reason).toBe('CleanUp');
+    }
+    // A reply-to with no session continues nothing: refused. A status report for no deployment is just ended.
+    expect((await post(port, message({ reason: 'reply-to', action: 'WriteItems', status: 'accepted', items: known(MAC) }))).status).toBe(403);
+    const st = await post(port, message({ reason: 'status', items: known(MAC) }));
+    expect(st.status).toBe(200);
+    expect(parseDLSMessage(st.body).action).toBe('CleanUp');
+    // A phone clean-up that is not about the PIN does not end the bootstrap either.
+    const c = await post(port, message({ reason: 'clean-up', items: [...known(MAC), { name: 'cleanup-reason', value: 'invalid XML received' }] }));
+    expect(c.status).toBe(200);
+    expect(service.store.jobs.get(prepared!.jobId)).toMatchObject({ state: 'sent', partsDone: 1 });
+    expect(service.store.device(MAC)).toMatchObject({ bootstrap: 'pending' });
+    expect(service.store.revokedCertificates()).toEqual([]);
+
+    // The PIN typed now still completes it.
+    const inside = unpackSecureModeData(item(w, 'secure-mode-data')!, '24681');
+    const client = { pfx: inside.pkcs12, passphrase: '', ca: inside.caPems, servername: 'localhost' };
+    const s1 = await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), client);
+    expect(parseDLSMessage(s1.body).action).toBe('ReadItems');
+    const s2 = await securePost(securePort, message({ reason: 'reply-to', action: 'ReadItems', status: 'accepted', items: [{ name: 'bootstrapping-tan', value: '357' }] }), client, s1.cookie);
+    expect(parseDLSMessage(s2.body).action).toBe('CleanUp');
+    expect(service.store.jobs.get(prepared!.jobId)).toMatchObject({ state: 'done' });
+    // Secure now: a start-up on the Default-Mode port is refused as before, and changes nothing.
+    const spoof = await post(port, message({ reason: 'start-up', items: known(MAC) }));
+    expect(spoof.status).toBe(403);
+    expect(service.store.device(MAC)).toMatchObject({ mode: 'secure', bootstrap: 'done' });
+  });
+
+  it('a renewal the phone did not take fails and its new certificate is revoked; the old one still works', async () => {
+    const { service, protector, port, securePort } = await secureService();
+    await post(port, message({ reason: 'start-up', items: startUpItems(MAC) }));
+    await prepareBootstraps(service.store, service.pki!, protector, [MAC], { pin: { kind: 'none' }, securePort });
+    const w = await takeBootstrap(port, MAC);
+    const oldClient = { pfx: Buffer.from(item(w, 'dls-client-certificate')!, 'base64'), passphrase: '', ca: [item(w, 'dls-server-ca', 0)!], servername: 'localhost' };
+    expect((await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), oldClient)).status).toBe(200);
+    const oldSerial = service.store.device(MAC)!.certSerial!;
+
+    const [renewal] = await prepareBootstraps(service.store, service.pki!, protector, [MAC], { pin: { kind: 'none' }, securePort, renew: true });
+    const s1 = await securePost(securePort, message({ reason: 'solicited', items: known(MAC) }), oldClient);
+    const renewed = parseDLSMessage(s1.body);
+    expect(item(renewed, 'goto-secure-mode')).toBe('nopin');
+    expect(parseDLSMessage((await securePost(securePort, message({ reason: 'reply-to', action: 'WriteItems', status: 'accepted' }), oldClient, s1.cookie)).body).action).toBe('CleanUp');
+
+    // It restarts with the certificate it had.
+    expect((await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), oldClient)).status).toBe(200);
+    expect(service.store.jobs.get(renewal!.jobId)).toMatchObject({ state: 'failed', error: 'the phone still presents its old certificate: the renewal was not taken; its new certificate is revoked' });
+    expect(service.store.device(MAC)).toMatchObject({ mode: 'secure', bootstrap: 'failed', certSerial: oldSerial });
+    const newClient = { ...oldClient, pfx: Buffer.from(item(renewed, 'dls-client-certificate')!, 'base64') };
+    const refused = await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), newClient);
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatch(/revoked/);
+    expect(service.store.isRevoked(oldSerial)).toBe(false);
+    expect((await securePost(securePort, message({ reason: 'solicited', items: known(MAC) }), oldClient)).status).toBe(200);
+  });
+});
