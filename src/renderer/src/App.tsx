@@ -34,6 +34,8 @@ import { CodeText } from './common/CodeText';
 
 export interface AppProps {
   api: LocalDlsApi;
+  /** The traffic feed, started before the first render (main.tsx): its rows are asked for first. */
+  feed?: TrafficFeed;
   onConnection?: (listener: (state: ConnectionState, detail: string | null) => void) => Unsubscribe;
 }
 
@@ -52,9 +54,15 @@ function Preferences() {
   );
 }
 
-export function App({ api, onConnection }: AppProps) {
+export function App({ api, onConnection, feed: given }: AppProps) {
   const { t, i18n } = useTranslation('common');
-  const feed = useMemo(() => new TrafficFeed(api), [api]);
+  const feed = useMemo(() => given ?? new TrafficFeed(api), [api, given]);
+  // First of the start-up's requests (effects run in order; start() once): the list's rows are
+  // what the page is opened for.
+  useEffect(() => {
+    feed.start();
+    return () => feed.stop();
+  }, [feed]);
   const route = useRoute();
   const [connection, setConnection] = useState<{ state: ConnectionState; detail: string | null }>({ state: 'open', detail: null });
   const status = useStatus(api);
@@ -67,11 +75,6 @@ export function App({ api, onConnection }: AppProps) {
   useEffect(() => {
     document.documentElement.lang = i18n.language;
   }, [i18n.language]);
-
-  useEffect(() => {
-    feed.start();
-    return () => feed.stop();
-  }, [feed]);
 
   // The counts in the status bar and the navigation follow device changes at once, not only the
   // service's periodic status (a device added by the CLI, a purge).

@@ -99,7 +99,7 @@ export function TrafficView({ feed, route }: { feed: TrafficFeed; route: Route }
   return (
     <div className="traffic">
       <div className="toolbar">
-        <FilterBar filter={state.filter} onChange={(f: ExchangeFilter) => feed.setFilter(f)} matched={state.matched} matchedAtLeast={state.matchedAtLeast} total={state.total} loading={state.loading} />
+        <FilterBar filter={state.filter} onChange={(f: ExchangeFilter) => feed.setFilter(f)} matched={state.matched} matchedAtLeast={state.matchedAtLeast} total={state.total} loading={state.loading || state.counting} />
         <SavedFilters filter={state.filter} onApply={(f) => feed.setFilter({ ...f, ...(state.filter.sinceId !== undefined ? { sinceId: state.filter.sinceId } : {}) })} />
         <div className="toolbar-buttons">
           {state.paused ? (
