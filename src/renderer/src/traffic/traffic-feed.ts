@@ -80,9 +80,10 @@ export class TrafficFeed {
   private generation = 0;
   private catchingUp: Promise<void> | null = null;
   private catchUpAgain = false;
-  /** Ids counted live (total) and rows appended (matched) since this load's rows: the counts, when they come, are as of their newestId. */
+  /** Rows with ids up to here are in `matched`. */
+  private matchedThrough = 0;
+  /** Ids counted live in `total` while this load's counts are on the way: those come as of their newestId. */
   private liveIds: number[] = [];
-  private appendedIds: number[] = [];
   /** The rest of the first page, further back, while it is on the way (loadOlder waits for it). */
   private filling: Promise<void> | null = null;
   private readonly pageSize: number;
@@ -176,7 +177,6 @@ export class TrafficFeed {
       // Until the counts come, live arrivals after these rows are counted on the old total.
       this.countedThrough = Math.max(this.countedThrough, page.exchanges.at(-1)?.id ?? 0);
       this.liveIds = [];
-      this.appendedIds = [];
       this.set({ rows: page.exchanges, hasOlder: page.hasOlder, loading: false, counting: true });
       this.queue = this.queue.filter((x) => x.id > this.lastId());
       const caughtUp = this.catchUp();
@@ -193,18 +193,18 @@ export class TrafficFeed {
   private async count(generation: number, filter: ExchangeFilter): Promise<void> {
     const c = await this.api.listExchanges(filter, { limit: 1, counts: true });
     if (generation !== this.generation) return;
-    // Everything up to `newestId` is in c.total and c.matched; what came later is counted live.
+    // Everything up to `newestId` is in c.total and c.matched; what came later is counted here:
+    // rows shown that are newer (they match), exchanges that arrived live.
     const newest = c.newestId ?? 0;
-    const after = (ids: number[]) => ids.filter((id) => id > newest).length;
     this.countedThrough = Math.max(this.countedThrough, newest);
+    this.matchedThrough = Math.max(newest, this.lastId());
     this.set({
-      matched: (c.matched ?? 0) + after(this.appendedIds),
+      matched: (c.matched ?? 0) + this.state.rows.filter((x) => x.id > newest).length,
       matchedAtLeast: c.matchedAtLeast === true,
-      total: (c.total ?? 0) + after(this.liveIds),
+      total: (c.total ?? 0) + this.liveIds.filter((id) => id > newest).length,
       counting: false,
     });
     this.liveIds = [];
-    this.appendedIds = [];
   }
 
   private afterPaint(): Promise<void> {
@@ -247,16 +247,19 @@ export class TrafficFeed {
 
   private receive(batch: ExchangeSummary[]): void {
     const floor = this.state.filter.sinceId ?? 0;
-    const fresh = batch.filter((x) => x.id > Math.max(this.countedThrough, floor));
-    if (fresh.length === 0) return;
-    this.countedThrough = Math.max(this.countedThrough, ...fresh.map((x) => x.id));
+    const news = batch.filter((x) => x.id > floor);
+    // Counted: those not in the counts yet. Shown: every one not shown yet (flush checks), also one
+    // the counts already hold: its event can come after them while the rows were asked before it.
+    const fresh = news.filter((x) => x.id > this.countedThrough);
+    if (news.length === 0) return;
+    if (fresh.length > 0) this.countedThrough = Math.max(this.countedThrough, ...fresh.map((x) => x.id));
     if (this.state.counting) this.liveIds.push(...fresh.map((x) => x.id));
     if (this.state.paused) {
-      this.set({ waiting: this.state.waiting + fresh.length, total: this.state.total + fresh.length });
+      if (fresh.length > 0) this.set({ waiting: this.state.waiting + fresh.length, total: this.state.total + fresh.length });
       return;
     }
     this.state = { ...this.state, total: this.state.total + fresh.length };
-    this.queue.push(...fresh);
+    this.queue.push(...news);
     this.cancelFlush ??= this.schedule(() => {
       this.cancelFlush = null;
       this.flush();
@@ -282,14 +285,15 @@ export class TrafficFeed {
       for (const s of this.subscribers) s();
       return;
     }
-    if (this.state.counting) this.appendedIds.push(...add.map((x) => x.id));
+    const counted = add.filter((x) => x.id > this.matchedThrough).length;
+    this.matchedThrough = Math.max(this.matchedThrough, add.at(-1)!.id);
     let rows = [...this.state.rows, ...add];
     let hasOlder = this.state.hasOlder;
     if (rows.length > this.maxRows) {
       rows = rows.slice(rows.length - this.maxRows);
       hasOlder = true;
     }
-    this.set({ rows, hasOlder, matched: this.state.matched + add.length });
+    this.set({ rows, hasOlder, matched: this.state.matched + counted });
   }
 
   /** Fetches rows newer than the last one shown (single flight; a request during one runs once after). */
