@@ -216,9 +216,14 @@ export class TrafficFeed {
   /** The rest of a load's first page, older than its rows. */
   private async fill(generation: number, filter: ExchangeFilter): Promise<void> {
     const first = this.state.rows[0];
-    if (!first) return;
+    // Live rows may have filled the page meanwhile: "Load older" brings the rest.
+    const limit = this.pageSize - this.state.rows.length;
+    if (!first || limit < 1) {
+      if (generation === this.generation) this.filling = null;
+      return;
+    }
     try {
-      const page = await this.api.listExchanges(filter, { limit: this.pageSize - this.state.rows.length, beforeId: first.id, counts: false });
+      const page = await this.api.listExchanges(filter, { limit, beforeId: first.id, counts: false });
       if (generation !== this.generation || this.state.rows[0]?.id !== first.id) return;
       this.set({ rows: [...page.exchanges, ...this.state.rows], hasOlder: page.hasOlder });
     } finally {
