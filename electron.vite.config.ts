@@ -19,7 +19,9 @@ export default defineConfig({
   },
   renderer: {
     root: resolve(__dirname, 'src/renderer'),
-    build: { rollupOptions: { input: { index: resolve(__dirname, 'src/renderer/index.html') } } },
+    // Minified (electron-vite leaves the renderer as is): `serve --ui` sends the bundle to a browser,
+    // and the page's start-up waits for it to load and parse (1.25 MB → about a third).
+    build: { minify: true, rollupOptions: { input: { index: resolve(__dirname, 'src/renderer/index.html') } } },
     // devInlineScriptHashes: dev server only, lets its React-refresh preamble past the page's CSP.
     plugins: [react(), devInlineScriptHashes()],
   },

@@ -102,7 +102,8 @@ describe('acting on phones from the web UI', () => {
     await page.getByLabel('Device').fill(A2);
     // Only that phone's exchanges are listed once the service has answered the filter.
     await expect.poll(async () => [...new Set(await page.locator('.xrow[data-id] .c-mac').allTextContents())], WAIT).toEqual([A2]);
-    expect(await page.getByTestId('shown-count').textContent()).toMatch(/^\d+ of \d+ exchanges$/);
+    // The counts follow the rows (the list asks for them after its first screenful).
+    await expect.poll(() => page.getByTestId('shown-count').textContent(), WAIT).toMatch(/^\d+ of \d+ exchanges$/);
     await rows().first().click();
     const pretty = (await page.getByTestId('detail').getByTestId('xml-pretty').first().textContent()) ?? '';
     expect(pretty).toContain('<ReasonForContact>start-up</ReasonForContact>');

@@ -1,6 +1,40 @@
 import { describe, expect, it } from 'vitest';
+import type { ExchangeFilter, ExchangeList, ExchangePage } from '../../src/shared/api';
+import type { ExchangeSummary } from '../../src/shared/model';
 import { TrafficFeed } from '../../src/renderer/src/traffic/traffic-feed';
 import { FakeApi, summary } from './fake-api';
+
+/**
+ * A FakeApi whose listExchanges answers wait until the test lets them go (in any order): each is
+ * computed when asked, as the service does, and delivered on `answer(i)`.
+ */
+class SlowApi extends FakeApi {
+  readonly waiting: { filter: ExchangeFilter; page: ExchangePage; deliver: () => void }[] = [];
+  /** Computes an answer when it is delivered instead (the service got to it later). */
+  computeOnAnswer = false;
+  override listExchanges(filter: ExchangeFilter, page: ExchangePage): Promise<ExchangeList> {
+    const now = this.computeOnAnswer ? null : super.listExchanges(filter, page);
+    return new Promise((resolve) => this.waiting.push({ filter, page, deliver: () => resolve(now ?? super.listExchanges(filter, page)) }));
+  }
+  /** An event for exchanges already in `rows` (committed earlier, announced now). */
+  emit(batch: ExchangeSummary[]): void {
+    for (const l of (this as unknown as { exchangeListeners: Set<(b: ExchangeSummary[]) => void> }).exchangeListeners) l(batch);
+  }
+  /** Delivers the first waiting answer matching `which`; returns what it was asked. */
+  async answer(which: (page: ExchangePage, filter: ExchangeFilter) => boolean): Promise<ExchangePage> {
+    const i = this.waiting.findIndex((w) => which(w.page, w.filter));
+    if (i < 0) throw new Error(`no such request waiting: ${JSON.stringify(this.waiting.map((w) => [w.filter, w.page]))}`);
+    const [w] = this.waiting.splice(i, 1);
+    w!.deliver();
+    await settle();
+    return w!.page;
+  }
+}
+const isFirst = (p: ExchangePage) => p.counts === false && p.afterId === undefined && p.beforeId === undefined;
+const isCount = (p: ExchangePage) => p.counts === true;
+const isCatchUp = (p: ExchangePage) => p.afterId !== undefined;
+const isFill = (p: ExchangePage) => p.beforeId !== undefined;
+const ids = (feed: TrafficFeed) => feed.getState().rows.map((r) => r.id);
 
 /** A feed whose frames run only when the test says so. */
 function manualFeed(api: FakeApi) {
@@ -106,5 +140,120 @@ describe('TrafficFeed', () => {
     expect(feed.getState().hasOlder).toBe(true);
     await feed.loadOlder();
     expect(feed.getState().rows.map((r) => r.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('shows a screenful first, then the counts and, after a frame, the rest of the page', async () => {
+    const api = new SlowApi();
+    api.rows = Array.from({ length: 20 }, (_, i) => summary(i + 1));
+    const frames: (() => void)[] = [];
+    const feed = new TrafficFeed(api, { pageSize: 10, firstPageSize: 3, schedule: (run) => (frames.push(run), () => undefined) });
+    feed.start();
+    expect(await api.answer(isFirst)).toEqual({ limit: 3, counts: false });
+    expect(ids(feed)).toEqual([18, 19, 20]);
+    expect(feed.getState()).toMatchObject({ loading: false, counting: true, hasOlder: true });
+    await api.answer(isCatchUp);
+    await api.answer(isCount);
+    expect(feed.getState()).toMatchObject({ counting: false, matched: 20, total: 20 });
+    expect(api.waiting).toHaveLength(0); // the rest waits for the rows to be painted
+    frames.splice(0).forEach((f) => f());
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await api.answer(isFill)).toEqual({ limit: 7, beforeId: 18, counts: false });
+    expect(ids(feed)).toEqual([11, 12, 13, 14, 15, 16, 17, 18, 19, 20]);
+    expect(feed.getState().hasOlder).toBe(true);
+  });
+
+  it('a filter set while the previous rows, counts or rest are on the way never shows their answers', async () => {
+    const api = new SlowApi();
+    api.rows = Array.from({ length: 20 }, (_, i) => summary(i + 1, { reason: i % 2 ? 'reply-to' : 'start-up' }));
+    const frames: (() => void)[] = [];
+    const feed = new TrafficFeed(api, { pageSize: 10, firstPageSize: 3, schedule: (run) => (frames.push(run), () => undefined) });
+    feed.start();
+    await api.answer(isFirst);
+    feed.setFilter({ reason: 'reply-to' });
+    frames.splice(0).forEach((f) => f());
+    await new Promise((r) => setTimeout(r, 5));
+    feed.setFilter({ reason: 'start-up' });
+    // Everything of the first two loads answers late, in the worst order.
+    await api.answer((p, f) => isFirst(p) && f.reason === 'start-up');
+    for (const w of [...api.waiting].filter((w) => w.filter.reason !== 'start-up')) await api.answer((p, f) => p === w.page && f === w.filter);
+    expect(ids(feed)).toEqual([15, 17, 19]);
+    await api.answer((p) => isCount(p));
+    expect(feed.getState()).toMatchObject({ matched: 10, total: 20, counting: false });
+    while (api.waiting.length) await api.answer(() => true);
+    frames.splice(0).forEach((f) => f());
+    await new Promise((r) => setTimeout(r, 5));
+    await api.answer(isFill);
+    expect(ids(feed)).toEqual([1, 3, 5, 7, 9, 11, 13, 15, 17, 19]);
+    expect(feed.getState().rows.every((r) => r.reason === 'start-up')).toBe(true);
+  });
+
+  it('live exchanges during a partial load are shown once and counted once, whenever their events come', async () => {
+    const api = new SlowApi();
+    api.rows = Array.from({ length: 8 }, (_, i) => summary(i + 1));
+    const frames: (() => void)[] = [];
+    const feed = new TrafficFeed(api, { pageSize: 10, firstPageSize: 3, schedule: (run) => (frames.push(run), () => undefined) });
+    const flush = async () => {
+      frames.splice(0).forEach((f) => f());
+      await new Promise((r) => setTimeout(r, 5));
+    };
+    feed.start();
+    await api.answer(isFirst); // rows 6–8; catch-up and counts asked next
+    // 9 arrives before the counts are computed: its event comes before them.
+    const count = api.waiting.find((w) => isCount(w.page))!;
+    api.waiting.splice(api.waiting.indexOf(count), 1);
+    api.push(summary(9));
+    // 10 is committed after the counts were computed: they do not hold it.
+    const late = summary(10);
+    await api.answer(isCatchUp);
+    count.deliver();
+    await new Promise((r) => setTimeout(r, 0));
+    api.push(late);
+    // 11 committed, counted by a later count (simulated: the store has it) but its event comes last.
+    await flush();
+    while (api.waiting.some((w) => isCatchUp(w.page))) await api.answer(isCatchUp);
+    await flush();
+    await api.answer(isFill);
+    expect(ids(feed)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(feed.getState()).toMatchObject({ total: 10, matched: 10, counting: false });
+  });
+
+  it('an exchange the counts hold but whose event comes after them is still shown, and not counted twice', async () => {
+    const api = new SlowApi();
+    api.computeOnAnswer = true;
+    api.rows = Array.from({ length: 5 }, (_, i) => summary(i + 1));
+    const frames: (() => void)[] = [];
+    const feed = new TrafficFeed(api, { pageSize: 10, firstPageSize: 10, schedule: (run) => (frames.push(run), () => undefined) });
+    feed.start();
+    await api.answer(isFirst);
+    await api.answer(isCatchUp); // before 6 is committed: nothing new
+    const six = summary(6);
+    api.rows.push(six); // committed; its event comes late
+    await api.answer(isCount);
+    expect(feed.getState()).toMatchObject({ total: 6, matched: 6 });
+    expect(ids(feed)).toEqual([1, 2, 3, 4, 5]);
+    api.emit([six]);
+    frames.splice(0).forEach((f) => f());
+    expect(ids(feed)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(feed.getState()).toMatchObject({ total: 6, matched: 6 });
+  });
+
+  it('"Load older" while the rest of the page is on the way waits for it: no row twice', async () => {
+    const api = new SlowApi();
+    api.rows = Array.from({ length: 30 }, (_, i) => summary(i + 1));
+    const frames: (() => void)[] = [];
+    const feed = new TrafficFeed(api, { pageSize: 10, firstPageSize: 3, schedule: (run) => (frames.push(run), () => undefined) });
+    feed.start();
+    await api.answer(isFirst);
+    await api.answer(isCatchUp);
+    await api.answer(isCount);
+    frames.splice(0).forEach((f) => f());
+    await new Promise((r) => setTimeout(r, 5));
+    const older = feed.loadOlder();
+    await settle();
+    expect(api.waiting.filter((w) => isFill(w.page))).toHaveLength(1);
+    await api.answer(isFill); // the rest: 21–27
+    await api.answer(isFill); // then the older page: 11–20
+    await older;
+    expect(ids(feed)).toEqual(Array.from({ length: 20 }, (_, i) => i + 11));
   });
 });

@@ -3,7 +3,7 @@
  * path outside the root, and the security headers a page holding an API token needs.
  */
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, relative, resolve, sep } from 'node:path';
 
@@ -45,6 +45,26 @@ export function securityHeaders(port: number): Record<string, string> {
   };
 }
 
+/** Files up to this size are kept in memory once read (the renderer's bundle is about 1 MB). */
+const CACHE_FILE_MAX = 4 * 1024 * 1024;
+/**
+ * The built files, keyed by path, valid while their size and mtime stay: one write per response
+ * instead of a stream of 64 kB chunks, each waiting its turn on a busy event loop (the page's
+ * start-up waits for the bundle).
+ */
+const cache = new Map<string, { mtimeMs: number; size: number; body: Buffer }>();
+
+async function cachedBody(file: string, mtimeMs: number, size: number): Promise<Buffer | null> {
+  if (size > CACHE_FILE_MAX) return null;
+  const hit = cache.get(file);
+  if (hit && hit.mtimeMs === mtimeMs && hit.size === size) return hit.body;
+  const body = await readFile(file);
+  if (body.length !== size) return null; // changed while read (a rebuild): stream it instead
+  if (cache.size >= 64) cache.clear();
+  cache.set(file, { mtimeMs, size, body });
+  return body;
+}
+
 function plain(res: ServerResponse, status: number, text: string, headers: Record<string, string>): void {
   res.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
   res.end(`${text}\n`);
@@ -76,10 +96,12 @@ export async function serveStatic(root: string, req: IncomingMessage, res: Serve
   }
   if (path.endsWith('/')) file = join(file, 'index.html');
   let size: number;
+  let body: Buffer | null;
   try {
     const info = await stat(file);
     if (!info.isFile()) throw new Error('not a file');
     size = info.size;
+    body = req.method === 'HEAD' ? null : await cachedBody(file, info.mtimeMs, size);
   } catch {
     plain(res, 404, 'not found', headers);
     return;
@@ -87,6 +109,10 @@ export async function serveStatic(root: string, req: IncomingMessage, res: Serve
   res.writeHead(200, { ...headers, 'Content-Type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream', 'Content-Length': String(size) });
   if (req.method === 'HEAD') {
     res.end();
+    return;
+  }
+  if (body) {
+    res.end(body);
     return;
   }
   createReadStream(file).on('error', () => res.destroy()).pipe(res);

@@ -3,7 +3,7 @@
  * the list keeps its rows and position while another view is open. Preferences (language, light
  * or dark) sit in the top bar; `?` lists the keyboard shortcuts.
  */
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { LocalDlsApi, Unsubscribe } from '../../shared/api';
 import { ApiContext } from './api/ApiContext';
@@ -12,19 +12,12 @@ import { NOT_REACHABLE } from './api/ws-client';
 import type { ConnectionState } from './api/ws-client';
 import { ShortcutHelp, useShortcuts } from './app/Shortcuts';
 import { THEMES, useTheme, type Theme } from './app/theme';
-import { BootstrapWizard } from './bootstrap/BootstrapWizard';
 import { ToastProvider } from './common/Toasts';
-import { DevicePage } from './devices/DevicePage';
-import { DevicesView } from './devices/DevicesView';
 import { LANGUAGES, setLanguage, type Language } from './i18n';
-import { JobsView } from './jobs/JobsView';
 import { RelayBanner } from './relay/RelayBanner';
 import { LadderView } from './ladder/LadderView';
-import { RolloutView } from './rollout/RolloutView';
-import { TimelineView } from './timeline/TimelineView';
 import { href, useRoute } from './lib/route';
 import { useNavCounts } from './lib/use-nav-counts';
-import { SetupView } from './status/SetupView';
 import { StatusBar } from './status/StatusBar';
 import { StatusContext } from './status/StatusContext';
 import { useStatus } from './status/use-status';
@@ -32,8 +25,19 @@ import { TrafficFeed } from './traffic/traffic-feed';
 import { TrafficView } from './traffic/TrafficView';
 import { CodeText } from './common/CodeText';
 
+// Views other than the traffic list load when first opened: the page's start-up parses less.
+const BootstrapWizard = lazy(() => import('./bootstrap/BootstrapWizard').then((m) => ({ default: m.BootstrapWizard })));
+const DevicePage = lazy(() => import('./devices/DevicePage').then((m) => ({ default: m.DevicePage })));
+const DevicesView = lazy(() => import('./devices/DevicesView').then((m) => ({ default: m.DevicesView })));
+const JobsView = lazy(() => import('./jobs/JobsView').then((m) => ({ default: m.JobsView })));
+const RolloutView = lazy(() => import('./rollout/RolloutView').then((m) => ({ default: m.RolloutView })));
+const SetupView = lazy(() => import('./status/SetupView').then((m) => ({ default: m.SetupView })));
+const TimelineView = lazy(() => import('./timeline/TimelineView').then((m) => ({ default: m.TimelineView })));
+
 export interface AppProps {
   api: LocalDlsApi;
+  /** The traffic feed, started before the first render (main.tsx): its rows are asked for first. */
+  feed?: TrafficFeed;
   onConnection?: (listener: (state: ConnectionState, detail: string | null) => void) => Unsubscribe;
 }
 
@@ -52,9 +56,15 @@ function Preferences() {
   );
 }
 
-export function App({ api, onConnection }: AppProps) {
+export function App({ api, onConnection, feed: given }: AppProps) {
   const { t, i18n } = useTranslation('common');
-  const feed = useMemo(() => new TrafficFeed(api), [api]);
+  const feed = useMemo(() => given ?? new TrafficFeed(api), [api, given]);
+  // First of the start-up's requests (effects run in order; start() once): the list's rows are
+  // what the page is opened for.
+  useEffect(() => {
+    feed.start();
+    return () => feed.stop();
+  }, [feed]);
   const route = useRoute();
   const [connection, setConnection] = useState<{ state: ConnectionState; detail: string | null }>({ state: 'open', detail: null });
   const status = useStatus(api);
@@ -67,11 +77,6 @@ export function App({ api, onConnection }: AppProps) {
   useEffect(() => {
     document.documentElement.lang = i18n.language;
   }, [i18n.language]);
-
-  useEffect(() => {
-    feed.start();
-    return () => feed.stop();
-  }, [feed]);
 
   // The counts in the status bar and the navigation follow device changes at once, not only the
   // service's periodic status (a device added by the CLI, a purge).
@@ -149,6 +154,7 @@ export function App({ api, onConnection }: AppProps) {
         ) : null}
         <main className="view" key={route.view === 'traffic' ? 'traffic' : reloads}>
           {route.view === 'traffic' ? <TrafficView feed={feed} route={route} /> : null}
+          <Suspense fallback={null}>
           {route.view === 'devices' ? <DevicesView /> : null}
           {route.view === 'device' && route.mac ? <DevicePage mac={route.mac} /> : null}
           {route.view === 'jobs' ? <JobsView key={route.params.toString()} route={route} /> : null}
@@ -157,6 +163,7 @@ export function App({ api, onConnection }: AppProps) {
           {route.view === 'interaction' && route.id !== undefined ? <LadderView key={route.id} id={route.id} /> : null}
           {route.view === 'timeline' && route.mac ? <TimelineView key={route.mac} mac={route.mac} /> : null}
           {route.view === 'rollouts' ? <RolloutView route={route} /> : null}
+          </Suspense>
         </main>
         <StatusBar status={status.value} error={status.error} connected={connected} />
         {help ? <ShortcutHelp onClose={() => setHelp(false)} /> : null}

@@ -46,6 +46,12 @@ export function duration(ms: number): string {
   return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 }
 
+/** One formatter per language: toLocaleString builds a new one per call (a list renders hundreds). */
+const counters = new Map<string, Intl.NumberFormat>();
+
 export function count(n: number): string {
-  return n.toLocaleString(i18next.language === 'de' ? 'de-DE' : 'en-US');
+  const locale = i18next.language === 'de' ? 'de-DE' : 'en-US';
+  let f = counters.get(locale);
+  if (!f) counters.set(locale, (f = new Intl.NumberFormat(locale)));
+  return f.format(n);
 }

@@ -6,7 +6,7 @@
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { TFunction } from 'i18next';
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type CSSProperties, type KeyboardEvent, type MouseEvent } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type CSSProperties, type KeyboardEvent, type MouseEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ExchangeSummary } from '../../../shared/model';
 import { i18next } from '../i18n';
@@ -161,8 +161,7 @@ export function rowClass(x: ExchangeSummary): string {
   return '';
 }
 
-function StatusCell({ x }: { x: ExchangeSummary }) {
-  const { t } = useTranslation('traffic');
+function StatusCell({ x, t }: { x: ExchangeSummary; t: TFunction<'traffic'> }) {
   if (x.kind === 'tls-failure') return <span className="st st-error">{t('list.tls')}</span>;
   const cls = x.httpStatus >= 500 ? 'st-error' : x.httpStatus >= 400 ? 'st-error' : x.httpStatus >= 200 && x.httpStatus < 300 ? 'st-ok' : 'st-other';
   return (
@@ -173,8 +172,25 @@ function StatusCell({ x }: { x: ExchangeSummary }) {
   );
 }
 
-function Row({ x, index, focused, selected, style, hidden }: { x: ExchangeSummary; index: number; focused: boolean; selected: boolean; style: CSSProperties; hidden: ReadonlySet<ColumnKey> }) {
-  const { t } = useTranslation('traffic');
+interface RowProps {
+  x: ExchangeSummary;
+  index: number;
+  focused: boolean;
+  selected: boolean;
+  /** The grid's columns (one object for all rows) and where the row sits. */
+  template: CSSProperties;
+  top: number;
+  hidden: ReadonlySet<ColumnKey>;
+  t: TFunction<'traffic'>;
+}
+
+/**
+ * One row; memoised, so scrolling renders only the rows that come into view and a selection
+ * change only the rows whose state changes. The translator comes from the list (one subscription
+ * to language changes, not one per row).
+ */
+const Row = memo(function Row({ x, index, focused, selected, template, top, hidden, t }: RowProps) {
+  const style: CSSProperties = { ...template, position: 'absolute', top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${top}px)` };
   const w = what(x, t);
   const tls = tlsShort(x.tlsProtocol);
   const show = (k: ColumnKey) => !hidden.has(k);
@@ -203,7 +219,7 @@ function Row({ x, index, focused, selected, style, hidden }: { x: ExchangeSummar
         {x.warning && x.kind !== 'tls-failure' ? <span className="tag tag-warn" title={x.warning}>⚠</span> : null}
       </span>
       {wide || !show('action') ? null : <span role="gridcell" className="c-action">{x.action ?? ''}</span>}
-      {show('status') ? (<span role="gridcell" className="c-status"><StatusCell x={x} /></span>) : null}
+      {show('status') ? (<span role="gridcell" className="c-status"><StatusCell x={x} t={t} /></span>) : null}
       {show('items') ? (<span role="gridcell" className="c-items num">{x.kind === 'tls-failure' ? '' : x.itemCount}</span>) : null}
       {show('size') ? (
         <span role="gridcell" className="c-size num" title={t('list.sizeTitle', { request: x.requestBytes, response: x.responseBytes })}>
@@ -219,7 +235,7 @@ function Row({ x, index, focused, selected, style, hidden }: { x: ExchangeSummar
       ) : null}
     </div>
   );
-}
+});
 
 export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onClearSelection, emptyText, hasOlder, onLoadOlder }: ExchangeListProps) {
   const { t } = useTranslation('traffic');
@@ -362,7 +378,9 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
                   focused={x.id === focusId}
                   selected={selected.has(x.id)}
                   hidden={hidden}
-                  style={{ ...template, position: 'absolute', top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${v.start}px)` }}
+                  template={template}
+                  top={v.start}
+                  t={t}
                 />
               );
             })}

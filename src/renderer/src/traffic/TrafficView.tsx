@@ -1,18 +1,20 @@
 /** The traffic page: filter bar and toolbar, the live list, and the detail of the focused exchange. */
-import { useCallback, useEffect, useRef, useState, useSyncExternalStore, type MouseEvent as ReactMouseEvent } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useRef, useState, useSyncExternalStore, type MouseEvent as ReactMouseEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ExchangeFilter } from '../../../shared/api';
 import { useApi } from '../api/ApiContext';
 import { downloadText } from '../lib/download';
 import { clockTime, count } from '../lib/format';
 import type { Route } from '../lib/route';
-import { DetailPane } from './DetailPane';
 import { ExchangeList } from './ExchangeList';
 import { FilterBar } from './FilterBar';
 import { SavedFilters } from './SavedFilters';
 import { isUnfiltered, type TrafficFeed } from './traffic-feed';
 import { errorText } from '../lib/api-error';
 import { exportNotice } from './export-notice';
+
+// The detail of an exchange loads when one is first opened: the list comes first.
+const DetailPane = lazy(() => import('./DetailPane').then((m) => ({ default: m.DetailPane })));
 
 export function TrafficView({ feed, route }: { feed: TrafficFeed; route: Route }) {
   const { t } = useTranslation('traffic');
@@ -99,7 +101,7 @@ export function TrafficView({ feed, route }: { feed: TrafficFeed; route: Route }
   return (
     <div className="traffic">
       <div className="toolbar">
-        <FilterBar filter={state.filter} onChange={(f: ExchangeFilter) => feed.setFilter(f)} matched={state.matched} matchedAtLeast={state.matchedAtLeast} total={state.total} loading={state.loading} />
+        <FilterBar filter={state.filter} onChange={(f: ExchangeFilter) => feed.setFilter(f)} matched={state.matched} matchedAtLeast={state.matchedAtLeast} total={state.total} loading={state.loading || state.counting} />
         <SavedFilters filter={state.filter} onApply={(f) => feed.setFilter({ ...f, ...(state.filter.sinceId !== undefined ? { sinceId: state.filter.sinceId } : {}) })} />
         <div className="toolbar-buttons">
           {state.paused ? (
@@ -158,7 +160,9 @@ export function TrafficView({ feed, route }: { feed: TrafficFeed; route: Route }
         <div className="splitter" role="separator" aria-orientation="horizontal" aria-label={t('view.splitter')} onMouseDown={startDrag} />
         <div className="split-bottom">
           {focusId !== null ? (
-            <DetailPane id={focusId} onJump={(id) => onActivate(id, 'single')} onExport={(f) => void doExport(f, exportIds)} exportCount={exportIds.length} />
+            <Suspense fallback={<div className="detail" />}>
+              <DetailPane id={focusId} onJump={(id) => onActivate(id, 'single')} onExport={(f) => void doExport(f, exportIds)} exportCount={exportIds.length} />
+            </Suspense>
           ) : (
             <div className="detail"><div className="empty">{t('view.selectHint')}</div></div>
           )}

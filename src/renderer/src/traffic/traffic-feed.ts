@@ -4,6 +4,10 @@
  * burst of phones costs one render, not hundreds. With a filter, new rows are fetched from the
  * service (it owns the filter, including free text over bodies) instead of re-filtered here.
  * Pausing holds the list still; resuming catches up from the store, so nothing is lost.
+ *
+ * A (re)load asks first for a screenful of the newest rows without counts, so they are painted at
+ * once; then, in that order, newer rows (catch-up), the counts (free text counts by checking
+ * matches against bodies, the slow part) and the rest of the page further back.
  */
 import type { ExchangeFilter, LocalDlsApi } from '../../../shared/api';
 import type { ExchangeSummary } from '../../../shared/model';
@@ -23,6 +27,8 @@ export interface FeedState {
   /** Exchanges that arrived while paused. */
   waiting: number;
   loading: boolean;
+  /** The rows are shown, their counts are still on the way (`matched`/`total` are the old ones). */
+  counting: boolean;
   hasOlder: boolean;
   error: string | null;
   /** "Clear" hides what came before: when, and how many exchanges it hides (null: nothing hidden). */
@@ -31,6 +37,8 @@ export interface FeedState {
 
 export interface FeedOptions {
   pageSize?: number;
+  /** Rows of the first answer of a (re)load: more than a tall window shows; the rest follows. */
+  firstPageSize?: number;
   /** Oldest rows are let go past this many (loadOlder brings them back). */
   maxRows?: number;
   /** Schedules a flush; returns a cancel function. Default: next animation frame or 500 ms. */
@@ -62,7 +70,7 @@ export function isUnfiltered(f: ExchangeFilter): boolean {
 }
 
 export class TrafficFeed {
-  private state: FeedState = { rows: [], filter: {}, matched: 0, matchedAtLeast: false, total: 0, paused: false, waiting: 0, loading: false, hasOlder: false, error: null, cleared: null };
+  private state: FeedState = { rows: [], filter: {}, matched: 0, matchedAtLeast: false, total: 0, paused: false, waiting: 0, loading: false, counting: false, hasOlder: false, error: null, cleared: null };
   private readonly subscribers = new Set<() => void>();
   private queue: ExchangeSummary[] = [];
   private cancelFlush: (() => void) | null = null;
@@ -72,7 +80,14 @@ export class TrafficFeed {
   private generation = 0;
   private catchingUp: Promise<void> | null = null;
   private catchUpAgain = false;
+  /** Rows with ids up to here are in `matched`. */
+  private matchedThrough = 0;
+  /** Ids counted live in `total` while this load's counts are on the way: those come as of their newestId. */
+  private liveIds: number[] = [];
+  /** The rest of the first page, further back, while it is on the way (loadOlder waits for it). */
+  private filling: Promise<void> | null = null;
   private readonly pageSize: number;
+  private readonly firstPageSize: number;
   private readonly maxRows: number;
   private readonly schedule: (run: () => void) => () => void;
 
@@ -81,6 +96,7 @@ export class TrafficFeed {
     options: FeedOptions = {},
   ) {
     this.pageSize = options.pageSize ?? 2000;
+    this.firstPageSize = Math.min(options.firstPageSize ?? 200, this.pageSize);
     this.maxRows = options.maxRows ?? 20_000;
     this.schedule = options.schedule ?? frameOrTimer;
   }
@@ -152,21 +168,72 @@ export class TrafficFeed {
   /** Reloads everything shown, e.g. after the connection came back. */
   async reload(): Promise<void> {
     const generation = ++this.generation;
+    const filter = this.state.filter;
+    this.filling = null;
     this.set({ loading: true, error: null });
     try {
-      const page = await this.api.listExchanges(this.state.filter, { limit: this.pageSize, counts: true });
+      const page = await this.api.listExchanges(filter, { limit: this.firstPageSize, counts: false });
       if (generation !== this.generation) return;
-      // Everything up to `newestId` is counted in page.total; later arrivals are counted live.
-      this.countedThrough = Math.max(page.newestId ?? 0, page.exchanges.at(-1)?.id ?? 0);
-      this.set({ rows: page.exchanges, matched: page.matched ?? page.exchanges.length, matchedAtLeast: page.matchedAtLeast === true, total: page.total ?? 0, hasOlder: page.hasOlder, loading: false });
+      // Until the counts come, live arrivals after these rows are counted on the old total.
+      this.countedThrough = Math.max(this.countedThrough, page.exchanges.at(-1)?.id ?? 0);
+      this.liveIds = [];
+      this.set({ rows: page.exchanges, hasOlder: page.hasOlder, loading: false, counting: true });
       this.queue = this.queue.filter((x) => x.id > this.lastId());
-      await this.catchUp();
+      const caughtUp = this.catchUp();
+      const counted = this.count(generation, filter);
+      // The rest after the rows are painted: its answer (up to a megabyte) must not hold them up.
+      if (page.hasOlder && page.exchanges.length >= this.firstPageSize && this.pageSize > this.firstPageSize) this.filling = this.afterPaint().then(() => this.fill(generation, filter));
+      await Promise.all([caughtUp, counted, this.filling]);
     } catch (e) {
-      if (generation === this.generation) this.set({ loading: false, error: message(e) });
+      if (generation === this.generation) this.set({ loading: false, counting: false, error: message(e) });
+    }
+  }
+
+  /** The counts of a load, asked after its rows. */
+  private async count(generation: number, filter: ExchangeFilter): Promise<void> {
+    const c = await this.api.listExchanges(filter, { limit: 1, counts: true });
+    if (generation !== this.generation) return;
+    // Everything up to `newestId` is in c.total and c.matched; what came later is counted here:
+    // rows shown that are newer (they match), exchanges that arrived live.
+    const newest = c.newestId ?? 0;
+    this.countedThrough = Math.max(this.countedThrough, newest);
+    this.matchedThrough = Math.max(newest, this.lastId());
+    this.set({
+      matched: (c.matched ?? 0) + this.state.rows.filter((x) => x.id > newest).length,
+      matchedAtLeast: c.matchedAtLeast === true,
+      total: (c.total ?? 0) + this.liveIds.filter((id) => id > newest).length,
+      counting: false,
+    });
+    this.liveIds = [];
+  }
+
+  private afterPaint(): Promise<void> {
+    return new Promise((resolve) => {
+      this.schedule(() => setTimeout(resolve, 0));
+    });
+  }
+
+  /** The rest of a load's first page, older than its rows. */
+  private async fill(generation: number, filter: ExchangeFilter): Promise<void> {
+    const first = this.state.rows[0];
+    // Live rows may have filled the page meanwhile: "Load older" brings the rest.
+    const limit = this.pageSize - this.state.rows.length;
+    if (!first || limit < 1) {
+      if (generation === this.generation) this.filling = null;
+      return;
+    }
+    try {
+      const page = await this.api.listExchanges(filter, { limit, beforeId: first.id, counts: false });
+      if (generation !== this.generation || this.state.rows[0]?.id !== first.id) return;
+      this.set({ rows: [...page.exchanges, ...this.state.rows], hasOlder: page.hasOlder });
+    } finally {
+      if (generation === this.generation) this.filling = null;
     }
   }
 
   async loadOlder(): Promise<void> {
+    // The rest of the first page first: asking meanwhile would fetch the same rows twice.
+    if (this.filling) await this.filling.catch(() => undefined);
     const first = this.state.rows[0];
     if (!first || !this.state.hasOlder) return;
     const generation = this.generation;
@@ -185,15 +252,19 @@ export class TrafficFeed {
 
   private receive(batch: ExchangeSummary[]): void {
     const floor = this.state.filter.sinceId ?? 0;
-    const fresh = batch.filter((x) => x.id > Math.max(this.countedThrough, floor));
-    if (fresh.length === 0) return;
-    this.countedThrough = Math.max(this.countedThrough, ...fresh.map((x) => x.id));
+    const news = batch.filter((x) => x.id > floor);
+    // Counted: those not in the counts yet. Shown: every one not shown yet (flush checks), also one
+    // the counts already hold: its event can come after them while the rows were asked before it.
+    const fresh = news.filter((x) => x.id > this.countedThrough);
+    if (news.length === 0) return;
+    if (fresh.length > 0) this.countedThrough = Math.max(this.countedThrough, ...fresh.map((x) => x.id));
+    if (this.state.counting) this.liveIds.push(...fresh.map((x) => x.id));
     if (this.state.paused) {
-      this.set({ waiting: this.state.waiting + fresh.length, total: this.state.total + fresh.length });
+      if (fresh.length > 0) this.set({ waiting: this.state.waiting + fresh.length, total: this.state.total + fresh.length });
       return;
     }
     this.state = { ...this.state, total: this.state.total + fresh.length };
-    this.queue.push(...fresh);
+    this.queue.push(...news);
     this.cancelFlush ??= this.schedule(() => {
       this.cancelFlush = null;
       this.flush();
@@ -219,13 +290,15 @@ export class TrafficFeed {
       for (const s of this.subscribers) s();
       return;
     }
+    const counted = add.filter((x) => x.id > this.matchedThrough).length;
+    this.matchedThrough = Math.max(this.matchedThrough, add.at(-1)!.id);
     let rows = [...this.state.rows, ...add];
     let hasOlder = this.state.hasOlder;
     if (rows.length > this.maxRows) {
       rows = rows.slice(rows.length - this.maxRows);
       hasOlder = true;
     }
-    this.set({ rows, hasOlder, matched: this.state.matched + add.length });
+    this.set({ rows, hasOlder, matched: this.state.matched + counted });
   }
 
   /** Fetches rows newer than the last one shown (single flight; a request during one runs once after). */
