@@ -195,7 +195,7 @@ function RunProgress({ run, onRun }: { run: BootstrapRun; onRun: (r: BootstrapRu
         <span className="muted run-id">{t('run.id', { id: run.id, started: dateTime(run.started) })}</span>
       </h2>
       <div className="progress-line">
-        <div className="progress" aria-label={t('run.preparedLabel')}>
+        <div className="progress" role="progressbar" aria-label={t('run.preparedLabel')} aria-valuemin={0} aria-valuemax={run.total} aria-valuenow={run.prepared}>
           <div className="progress-bar" style={{ width: `${run.total ? (100 * run.prepared) / run.total : 0}%` }} />
         </div>
         <span data-testid="run-progress">
