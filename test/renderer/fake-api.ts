@@ -276,7 +276,10 @@ export class FakeApi implements LocalDlsApi {
     const r = this.runs.get(runId);
     if (!r) throw new Error(`no bootstrap run ${runId}`);
     r.cancelled ??= { at: 1_764_151_500_000, why: 'cancelled from the run view' };
-    for (const d of r.devices) if (d.state === 'preparing' || (d.state === 'pending' && d.jobState !== 'sent')) Object.assign(d, { state: 'cancelled', error: 'cancelled with its run' });
+    for (const d of r.devices) {
+      if (d.state === 'preparing') Object.assign(d, { state: 'cancelled', error: 'not prepared: the bootstrap run was cancelled' });
+      else if (d.state === 'pending' && d.jobState !== 'sent') Object.assign(d, { state: 'cancelled', jobState: 'cancelled', error: 'cancelled with its bootstrap run' });
+    }
     r.finished = r.devices.every((d) => d.state !== 'preparing' && d.state !== 'pending');
     return r;
   }
