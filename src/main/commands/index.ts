@@ -8,7 +8,8 @@ export { addJob, cancelJob, listJobs } from './jobs';
 export { applyProfile, deleteProfile, getProfile, listProfiles, setOverrides, setProfile } from './profiles';
 export { deviceItems, getDevice, listDevices, revealDeviceItem } from './devices';
 export { clearView, exportExchanges, exportTraffic, getExchange, listExchanges, purgeTraffic, recentTraffic, revealExchangeItem, EXPORT_LIMIT, VIEW_TEXT_LIMIT } from './traffic';
-export { bootstrap, bootstrapCandidates, bootstrapPinSheet, bootstrapStatus, cancelBootstrapRun, forgetBootstrap, getBootstrapRun, startBootstrap, undoBootstrap, type BootstrapStatusRow } from './bootstrap';
+export { bootstrap, bootstrapCandidates, bootstrapPinSheet, bootstrapStatus, forgetBootstrap, getBootstrapRun, startBootstrap, undoBootstrap, type BootstrapStatusRow } from './bootstrap';
+export { cancelBootstrapRun } from './bootstrap';
 export { contactNow, devicesWithWaitingJobs } from './contact';
 export { exportCaCertificate, getSecureStatus, importCa, showCa } from './ca';
 
