@@ -9,7 +9,6 @@ export { applyProfile, deleteProfile, getProfile, listProfiles, setOverrides, se
 export { deviceItems, getDevice, listDevices, revealDeviceItem } from './devices';
 export { clearView, exportExchanges, exportTraffic, getExchange, listExchanges, purgeTraffic, recentTraffic, revealExchangeItem, EXPORT_LIMIT, VIEW_TEXT_LIMIT } from './traffic';
 export { bootstrap, bootstrapCandidates, bootstrapPinSheet, bootstrapStatus, forgetBootstrap, getBootstrapRun, startBootstrap, undoBootstrap, type BootstrapStatusRow } from './bootstrap';
-export { cancelBootstrapRun } from './bootstrap';
 export { contactNow, devicesWithWaitingJobs } from './contact';
 export { exportCaCertificate, getSecureStatus, importCa, showCa } from './ca';
 
@@ -19,3 +18,4 @@ export { getDeviceTimeline, getInteraction } from './inspector';
 export { getRollout, listRollouts, retryFailed } from './rollouts';
 export { maskJob, maskProfile, jobSummary, shortValue } from './masking';
 export { BootstrapRuns } from './bootstrap-runs';
+export { cancelBootstrapRun } from './bootstrap';
