@@ -60,6 +60,7 @@ const api: LocalDlsApi = {
   startBootstrap: invoke('startBootstrap'),
   getBootstrapRun: invoke('getBootstrapRun'),
   bootstrapPinSheet: invoke('bootstrapPinSheet'),
+  cancelBootstrapRun: invoke('cancelBootstrapRun'),
   setTlsProfile: invoke('setTlsProfile'),
   setUpstream: invoke('setUpstream'),
   exportTraffic: invoke('exportTraffic'),

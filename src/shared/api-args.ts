@@ -70,6 +70,7 @@ export const API_ARGS = {
   startBootstrap: [['macs', MacList], ['options', BootstrapOptionsSchema]],
   getBootstrapRun: [['runId', RunId]],
   bootstrapPinSheet: [['runId', RunId], ['format', SheetFormat]],
+  cancelBootstrapRun: [['runId', RunId]],
   setTlsProfile: [['listener', TlsListenerSchema], ['profile', TlsProfileSchema]],
   setUpstream: [['setting', UpstreamSettingSchema]],
   exportTraffic: [['filter', ExchangeFilterSchema], ['format', ExportFormatSchema]],

@@ -304,7 +304,8 @@ export interface SecureStatus {
   protector: string | null;
 }
 
-export type BootstrapDeviceState = 'preparing' | 'pending' | 'secure' | 'failed';
+/** cancelled: its job was cancelled (the run was cancelled, or the job from elsewhere) or it was never prepared. */
+export type BootstrapDeviceState = 'preparing' | 'pending' | 'secure' | 'failed' | 'cancelled';
 
 export interface BootstrapDevice {
   mac: string;
@@ -329,10 +330,15 @@ export interface BootstrapRun {
   prepared: number;
   /** Preparation stopped with this error (devices not prepared are failed with it). */
   error: string | null;
-  /** Every device is secure or failed. */
+  /** Every device is secure, failed or cancelled. */
   finished: boolean;
-  /** The PIN sheet can still be fetched (PINs are forgotten when the run finishes). */
+  /**
+   * The PIN sheet can be fetched: every phone of the run is prepared (or preparation stopped
+   * because the run was cancelled), and PINs are forgotten when the run finishes.
+   */
   pinsAvailable: boolean;
+  /** The run was cancelled: when and why (from the run view, or its jobs were cancelled elsewhere); null while not. */
+  cancelled: { at: number; why: string } | null;
   devices: BootstrapDevice[];
 }
 
@@ -377,10 +383,12 @@ export interface DeviceTimeline {
   truncated: boolean;
 }
 
-export const ROLLOUT_PHASES = ['queued', 'contacted', 'busy', 'done', 'failed', 'unreachable'] as const;
+export const ROLLOUT_PHASES = ['queued', 'contacted', 'busy', 'done', 'failed', 'unreachable', 'cancelled'] as const;
 /**
  * Where one phone of a rollout stands: queued (nothing sent yet), contacted (contact-me sent, or
- * the job is on its way), busy (in a call: waits), done, failed, unreachable (contact-me failed).
+ * the job is on its way), busy (in a call: waits), done, failed, unreachable (contact-me failed:
+ * still pending, the job waits for the phone, with the reason), cancelled (by hand or with its
+ * run: not a failure). Finished: every phone done, failed or cancelled.
  */
 export type RolloutPhase = (typeof ROLLOUT_PHASES)[number];
 
@@ -463,6 +471,11 @@ export interface LocalDlsCommands {
   /** The PINs of a run as CSV or printable HTML, while the run is under way. */
   bootstrapPinSheet(runId: string, format: 'csv' | 'html'): Promise<FileResult>;
   /**
+   * Cancels a run: no further phone is prepared, its jobs not yet sent are cancelled, phones whose
+   * bootstrap was already sent keep being followed. Cancelling a cancelled run returns it as it is.
+   */
+  cancelBootstrapRun(runId: string): Promise<BootstrapRun>;
+  /**
    * TLS compatibility of a WPI listener: `legacy` adds TLS 1.0/1.1 with RSA key exchange and CBC
    * ciphers for old firmware. Stored, and applied to the running listener without closing its port;
    * the status then shows it.
@@ -529,6 +542,7 @@ export const API_METHODS = [
   'startBootstrap',
   'getBootstrapRun',
   'bootstrapPinSheet',
+  'cancelBootstrapRun',
   'setTlsProfile',
   'setUpstream',
   'exportTraffic',

@@ -34,6 +34,13 @@ export interface Device {
   contactFailures: number;
   /** The last failed contact-me's error while contactFailures > 0, else null. */
   lastContactError: string | null;
+  /**
+   * What became of the last contact-me (lastContactMe): sent (no answer yet), answered (the phone
+   * was heard from since), failed (refused, timed out: lastContactMeError says how); null: none sent.
+   */
+  lastContactMeOutcome: 'sent' | 'answered' | 'failed' | null;
+  /** Why the last contact-me failed, when it did. */
+  lastContactMeError: string | null;
 }
 
 export interface DeviceItem {

@@ -2,6 +2,8 @@
  * A phone that cannot be reached: a failed contact-me (over a real socket to a closed loopback port)
  * is not a contact, is counted on the device and reported on its waiting jobs, and after the bound
  * the jobs fail with the reason instead of waiting forever. Hearing from the phone again ends it.
+ * The device record says what became of the last contact-me (sent and awaited, answered, failed
+ * with why): sending alone is never taken for an answer.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -134,5 +136,35 @@ describe('a phone that cannot be reached', () => {
     store.close();
     const run = await runCli(['job', 'list', '--data-dir', dir]);
     expect(run.stdout).toMatch(/could not be reached/);
+  });
+
+  it('says what became of the last contact-me: awaited while in flight, then answered or failed with why', async () => {
+    // A phone that holds the request until told to answer.
+    let answer: (() => void) | null = null;
+    const server = http.createServer((_req, res) => {
+      answer = () => res.writeHead(204).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise((r) => server.close(r)));
+    const slow = phoneAt(newDir(), (server.address() as AddressInfo).port);
+    expect(slow.device(MAC)).toMatchObject({ lastContactMe: null, lastContactMeOutcome: null, lastContactMeError: null });
+    const pending = new Contacts(slow, { gapMs: 60_000 }).contact(MAC);
+    await expect.poll(() => answer !== null, { timeout: 5000, interval: 5 }).toBe(true);
+    expect(slow.device(MAC)).toMatchObject({ lastContactMeOutcome: 'sent', lastContactMeError: null });
+    expect(slow.device(MAC)!.lastContactMe).not.toBeNull();
+    answer!();
+    expect(await pending).toMatchObject({ ok: true });
+    expect(slow.device(MAC)).toMatchObject({ lastContactMeOutcome: 'answered', lastContactMeError: null });
+
+    const refused = phoneAt(newDir(), await closedPort());
+    const outcome = await new Contacts(refused, { gapMs: 60_000 }).contact(MAC);
+    expect(outcome.ok).toBe(false);
+    const d = refused.device(MAC)!;
+    expect(d.lastContactMeOutcome).toBe('failed');
+    expect(d.lastContactMeError).toBe(outcome.error);
+    expect(d.lastContactMeError).toMatch(/refused|ECONNREFUSED/i);
+    // The phone calls in by itself afterwards: heard from since, so no longer "failed".
+    refused.commit(wpi(Date.now() + 1000), { device: { mac: MAC, lastAddress: '127.0.0.1' } }, null);
+    expect(refused.device(MAC)).toMatchObject({ lastContactMeOutcome: 'answered', contactFailures: 0 });
   });
 });

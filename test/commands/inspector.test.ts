@@ -159,7 +159,26 @@ describe('rollouts', () => {
     expect((await cli('rollout', 'show', 'nonsense')).code).not.toBe(0);
   });
 
-  it('a phone whose contact-me failed is unreachable; busy, sent and done have their own phases', () => {
+  it('cancelled is counted as cancelled, not failed, by the UI and the CLI; it finishes the rollout and is not retried', async () => {
+    const { h, api, cli } = site();
+    const { jobs } = await api.addJob([MAC, B], { kind: 'write', items: [{ name: 'sntp-addr', value: 'ntp.site' }] });
+    await api.cancelJob(jobs.find((j) => j.mac === B)!.id);
+    const [listed] = await api.listRollouts();
+    expect(listed).toMatchObject({ total: 2, finished: false, counts: { queued: 1, failed: 0, cancelled: 1 } });
+    answerJobs(h, PEER, MAC, 'accepted');
+    const r = await api.getRollout(listed!.id);
+    expect(r).toMatchObject({ finished: true, counts: { done: 1, failed: 0, cancelled: 1 } });
+    expect(r.devices.find((d) => d.mac === B)).toMatchObject({ phase: 'cancelled', jobState: 'cancelled' });
+    expect(await api.retryFailed(r.id)).toMatchObject({ retried: 0, skipped: [{ mac: B, reason: expect.stringMatching(/^cancelled/) }] });
+    const shown = await cli('rollout');
+    expect(shown.code, shown.stderr).toBe(0);
+    const [head, row] = shown.stdout.split('\n').filter((l) => l.includes('FAILED') || l.includes(r.id));
+    const cols = (l: string) => l.trim().split(/\s+/);
+    const at = (name: string) => cols(row!)[cols(head!).indexOf(name)];
+    expect([at('DONE'), at('FAILED'), at('CANCELLED')]).toEqual(['1', '0', '1']);
+  });
+
+  it('a phone whose contact-me failed is unreachable (pending, not failed); busy, sent, done and cancelled have their own phases', () => {
     const device = { mac: MAC, lastContactMe: 2000, contactFailures: 2, lastContactError: 'connection refused' } as Device;
     const job = (state: Job['state']) => ({ id: 1, state, created: 1000, error: null }) as Job;
     expect(phaseOf(job('queued'), device, 1000)).toEqual({ phase: 'unreachable', error: 'connection refused' });
@@ -168,7 +187,12 @@ describe('rollouts', () => {
     expect(phaseOf(job('waiting-busy'), device, 1000).phase).toBe('busy');
     expect(phaseOf(job('sent'), device, 1000).phase).toBe('contacted');
     expect(phaseOf(job('done'), device, 1000).phase).toBe('done');
-    expect(phaseOf(job('cancelled'), device, 1000).phase).toBe('failed');
+    // Cancelled is not failed; a contact-me sent since the start that was refused is not "contacted".
+    expect(phaseOf(job('cancelled'), device, 1000)).toEqual({ phase: 'cancelled', error: 'cancelled' });
+    expect(phaseOf(job('failed'), device, 1000).phase).toBe('failed');
+    expect(phaseOf(job('queued'), { ...device, contactFailures: 0, lastContactMeOutcome: 'failed', lastContactMeError: 'timed out after 5000 ms' }, 1000))
+      .toEqual({ phase: 'unreachable', error: 'timed out after 5000 ms' });
+    expect(phaseOf(job('queued'), { ...device, contactFailures: 0, lastContactMeOutcome: 'sent' }, 1000).phase).toBe('contacted');
   });
 });
 

@@ -7,7 +7,7 @@ import { startUpItems } from '../support/messages';
 const MAC = '00:1A:E8:00:00:01';
 const known: Device = {
   mac: MAC, e164: '1', deviceType: 'OpenStage 60', softwareVersion: 'V3', partNumber: null, contactMeUri: null,
-  lastAddress: '127.0.0.1', mode: 'default', state: 'idle', tlsProtocol: 'TLSv1.3', profile: null, lastContactMe: null, bootstrap: null, certSerial: null, firstContact: 1, lastContact: 1, contactFailures: 0, lastContactError: null,
+  lastAddress: '127.0.0.1', mode: 'default', state: 'idle', tlsProtocol: 'TLSv1.3', profile: null, lastContactMe: null, bootstrap: null, certSerial: null, firstContact: 1, lastContact: 1, contactFailures: 0, lastContactError: null, lastContactMeOutcome: null, lastContactMeError: null,
 };
 
 /** decide() for a device without jobs, in a fresh interaction. */

@@ -384,9 +384,11 @@ describe('bootstrap wizard', () => {
     });
     act(() => api.pushBootstrap(moved([{ state: 'pending', jobState: 'queued', jobId: 7, hasPin: true }, { state: 'pending', jobState: 'sent', jobId: 8, hasPin: true }], { prepared: 2, pinsAvailable: true })));
     await waitFor(() => expect(within(run).getByTestId('run-progress').textContent).toBe('prepared 2/2 · 0 secure'));
-    // What happened to contact-me, as it is: not sent yet, sent and answered, failed.
+    // What happened to contact-me, as it is: not sent yet, sent and awaited, answered, failed.
     expect(stateOf(MAC)).toBe('queued: waiting for the phone to call (no contact-me sent yet)');
-    act(() => api.pushDevices({ ...DEVICE, lastContactMe: base.started + 1000 }));
+    act(() => api.pushDevices({ ...DEVICE, lastContactMe: base.started + 1000, lastContactMeOutcome: 'sent' }));
+    await waitFor(() => expect(stateOf(MAC)).toMatch(/^queued: contact-me sent at \d\d:\d\d:\d\d, waiting for the phone's answer$/));
+    act(() => api.pushDevices({ ...DEVICE, lastContactMe: base.started + 1000, lastContactMeOutcome: 'answered' }));
     await waitFor(() => expect(stateOf(MAC)).toMatch(/^queued: contact-me sent at \d\d:\d\d:\d\d, the phone answered; waiting for it to call$/));
     act(() => api.pushDevices({ ...DEVICE, lastContactMe: base.started + 1000, contactFailures: 2, lastContactError: 'connect ECONNREFUSED 192.0.2.10:8085' }));
     await waitFor(() => expect(stateOf(MAC)).toBe('queued: contact-me failed 2 times, last: connect ECONNREFUSED 192.0.2.10:8085; the phone gets its job when it calls'));
@@ -412,6 +414,26 @@ describe('bootstrap wizard', () => {
     expect(run.textContent).toContain('1 of 2 phones are secure; 1 failed');
     expect(run.textContent).toContain('The PINs are forgotten');
     expect((within(run).getByRole('button', { name: 'Save CSV' }) as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('cancels a run only after asking, then shows it cancelled with each phone\'s state', async () => {
+    api.devices = [DEVICE, device(2)];
+    show(`#/bootstrap?macs=${MAC},${B}`);
+    await screen.findByTestId('secure-on');
+    fireEvent.click(await screen.findByRole('button', { name: 'Bootstrap 2 devices' }));
+    const run = await screen.findByTestId('bootstrap-run');
+    expect(within(run).getByTestId('pins-note').textContent).toBe('The PIN sheet is ready once every phone is prepared (0 of 2 so far).');
+    fireEvent.click(within(run).getByRole('button', { name: 'Cancel run…' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Cancel this bootstrap run?' });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Keep running' }));
+    expect(calls('cancelBootstrapRun')).toEqual([]);
+    fireEvent.click(within(run).getByRole('button', { name: 'Cancel run…' }));
+    fireEvent.click(within(await screen.findByRole('dialog')).getByRole('button', { name: 'Cancel run' }));
+    await waitFor(() => expect(calls('cancelBootstrapRun')).toEqual([['run1']]));
+    await waitFor(() => expect(run.querySelector('h2')!.textContent).toMatch(/^Bootstrap cancelled/));
+    expect(within(run).getByTestId('run-cancelled').textContent).toMatch(/\(cancelled from the run view\): 0 secure, 0 failed, 2 cancelled/);
+    expect(within(run).queryByRole('button', { name: 'Cancel run…' })).toBeNull();
+    expect(run.querySelector(`tr[data-mac="${B}"] [data-testid="bootstrap-state"]`)!.textContent).toBe('cancelled: not prepared: the bootstrap run was cancelled');
   });
 
   it('a new bootstrap after a run starts with no phones chosen, not the previous run\'s', async () => {

@@ -7,7 +7,7 @@ import { deviceStates } from '../../src/renderer/src/lib/device-state';
 const device = (over: Partial<DeviceView> = {}): DeviceView => ({
   mac: '00:1A:E8:00:00:01', e164: '4989', deviceType: 'OpenStage 60', softwareVersion: 'V3 R5.12.0', partNumber: null, contactMeUri: null,
   lastAddress: '192.0.2.10', mode: 'default', state: 'idle', tlsProtocol: 'TLSv1.3', profile: null, lastContactMe: null, bootstrap: null,
-  certSerial: null, firstContact: 0, lastContact: 86_400_000, contactFailures: 0, lastContactError: null, jobs: { queued: 1, sent: 0, waitingBusy: 1 }, ...over,
+  certSerial: null, firstContact: 0, lastContact: 86_400_000, contactFailures: 0, lastContactError: null, lastContactMeOutcome: null, lastContactMeError: null, jobs: { queued: 1, sent: 0, waitingBusy: 1 }, ...over,
 });
 
 describe('devices CSV', () => {

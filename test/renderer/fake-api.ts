@@ -54,7 +54,7 @@ export const DEVICE: DeviceView = {
   mac: '00:1A:E8:00:00:01', e164: '498972231001', deviceType: 'OpenStage 60', softwareVersion: 'V3 R5.12.0', partNumber: 'S30817-S7403-A101',
   contactMeUri: 'http://192.0.2.10:8085/contact_dls.html/ContactDLS', lastAddress: '192.0.2.10', mode: 'default', state: 'idle',
   tlsProtocol: 'TLSv1', profile: null, lastContactMe: null, bootstrap: null, certSerial: null,
-  firstContact: 1_764_151_200_000, lastContact: 1_764_151_260_000, contactFailures: 0, lastContactError: null, jobs: { queued: 0, sent: 0, waitingBusy: 0 },
+  firstContact: 1_764_151_200_000, lastContact: 1_764_151_260_000, contactFailures: 0, lastContactError: null, lastContactMeOutcome: null, lastContactMeError: null, jobs: { queued: 0, sent: 0, waitingBusy: 0 },
 };
 
 export function device(n: number, over: Partial<DeviceView> = {}): DeviceView {
@@ -250,7 +250,7 @@ export class FakeApi implements LocalDlsApi {
     validateArgs('startBootstrap', [macs, options]);
     const run: BootstrapRun = {
       id: `run${this.runs.size + 1}`, started: 1_764_151_400_000, pin: options.pin === 'none' ? 'none' : options.pin === 'auto' ? 'auto' : 'given',
-      total: macs.length, prepared: 0, error: null, finished: false, pinsAvailable: false,
+      total: macs.length, prepared: 0, error: null, finished: false, pinsAvailable: false, cancelled: null,
       devices: macs.map((mac) => ({ mac, e164: this.devices.find((d) => d.mac === mac)?.e164 ?? null, jobId: null, state: 'preparing', jobState: null, error: null, hasPin: false })),
     };
     this.runs.set(run.id, run);
@@ -268,6 +268,20 @@ export class FakeApi implements LocalDlsApi {
     const r = this.runs.get(runId)!;
     const csv = ['mac,e164,pin', ...r.devices.filter((d) => d.hasPin).map((d, i) => `${d.mac},${d.e164 ?? ''},1234567${i}`)].join('\n') + '\n';
     return { filename: `localdls-pins.${format}`, mimeType: format === 'csv' ? 'text/csv' : 'text/html', content: csv };
+  }
+
+  async cancelBootstrapRun(runId: string): Promise<BootstrapRun> {
+    this.command('cancelBootstrapRun', [runId]);
+    validateArgs('cancelBootstrapRun', [runId]);
+    const r = this.runs.get(runId);
+    if (!r) throw new Error(`no bootstrap run ${runId}`);
+    r.cancelled ??= { at: 1_764_151_500_000, why: 'cancelled from the run view' };
+    for (const d of r.devices) {
+      if (d.state === 'preparing') Object.assign(d, { state: 'cancelled', error: 'not prepared: the bootstrap run was cancelled' });
+      else if (d.state === 'pending' && d.jobState !== 'sent') Object.assign(d, { state: 'cancelled', jobState: 'cancelled', error: 'cancelled with its bootstrap run' });
+    }
+    r.finished = r.devices.every((d) => d.state !== 'preparing' && d.state !== 'pending');
+    return r;
   }
 
   async setTlsProfile(listener: 'default' | 'secure', profile: 'modern' | 'legacy'): Promise<void> {

@@ -271,7 +271,7 @@ describe('API actions', () => {
     const job = (await api.listJobs({ kinds: ['Bootstrap'] })).jobs[0]!;
     await api.cancelJob(job.id);
     expect(h.store.device(MAC)!.bootstrap).toBe('failed');
-    await expect.poll(async () => (await api.getBootstrapRun(run.id)).devices[0]!.state, { timeout: 5000, interval: 10 }).toBe('failed');
+    await expect.poll(async () => (await api.getBootstrapRun(run.id)).devices[0]!.state, { timeout: 5000, interval: 10 }).toBe('cancelled');
     // It can be bootstrapped again.
     expect((await api.startBootstrap([MAC], { pin: 'none', maxPinRetries: 3 })).total).toBe(1);
   });

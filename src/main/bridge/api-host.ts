@@ -252,6 +252,10 @@ export class LocalDlsApiHost implements LocalDlsApi {
     return commands.bootstrapPinSheet(this.ctx, runId, format);
   }
 
+  cancelBootstrapRun(runId: string): Promise<BootstrapRun> {
+    return commands.cancelBootstrapRun(this.ctx, runId);
+  }
+
   exportTraffic(filter: ExchangeFilter, format: ExportFormat): Promise<ExportResult> {
     return commands.exportTraffic(this.ctx, filter, format);
   }
@@ -461,7 +465,9 @@ export class LocalDlsApiHost implements LocalDlsApi {
 }
 
 function deviceKey(d: DeviceView): string {
-  return [d.state, d.mode, d.bootstrap, d.lastContact, d.tlsProtocol, d.softwareVersion, d.e164, d.profile, d.jobs.queued, d.jobs.sent, d.jobs.waitingBusy].join('|');
+  return [d.state, d.mode, d.bootstrap, d.lastContact, d.tlsProtocol, d.softwareVersion, d.e164, d.profile, d.jobs.queued, d.jobs.sent, d.jobs.waitingBusy,
+    // Contact-me: without these a change made by another process (the CLI's contact) was never announced.
+    d.lastContactMe, d.lastContactMeOutcome, d.lastContactMeError, d.contactFailures, d.lastContactError].join('|');
 }
 
 function jobKey(j: Job): string {

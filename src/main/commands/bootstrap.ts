@@ -130,6 +130,9 @@ export const getBootstrapRun = defineCommand('getBootstrapRun', API_ARGS.getBoot
 
 export const bootstrapPinSheet = defineCommand('bootstrapPinSheet', API_ARGS.bootstrapPinSheet, (ctx, id, format): FileResult => runs(ctx).pinSheet(id, format));
 
+/** Stops a run: nothing more is prepared, its unsent jobs are cancelled; already-sent phones are still followed. */
+export const cancelBootstrapRun = defineCommand('cancelBootstrapRun', API_ARGS.cancelBootstrapRun, (ctx, id): BootstrapRun => runs(ctx).cancel(id, 'cancelled from the run view'));
+
 function secureDevice(ctx: CommandContext, mac: string): Device {
   const device = ctx.store.device(mac);
   if (!device) throw new ApiError('not-found', `no device ${mac}: ${NO_DEVICE_HINT}`, [{ key: 'noDevice', params: { mac } }]);

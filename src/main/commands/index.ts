@@ -18,3 +18,4 @@ export { getDeviceTimeline, getInteraction } from './inspector';
 export { getRollout, listRollouts, retryFailed } from './rollouts';
 export { maskJob, maskProfile, jobSummary, shortValue } from './masking';
 export { BootstrapRuns } from './bootstrap-runs';
+export { cancelBootstrapRun } from './bootstrap';

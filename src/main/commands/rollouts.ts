@@ -14,13 +14,17 @@ import { defineCommand } from './define';
 const ROLLOUT_LIST_LIMIT = 100;
 
 /** Part A's contact-me bookkeeping on the device record; absent on stores that predate it. */
-type ContactFacts = Partial<Pick<Device, 'contactFailures' | 'lastContactError'>>;
+type ContactFacts = Partial<Pick<Device, 'contactFailures' | 'lastContactError' | 'lastContactMeOutcome' | 'lastContactMeError'>>;
 
 export function jobRolloutId(created: number, kind: string): string {
   return `j${created}-${kind}`;
 }
 
-/** Where one phone of a rollout stands, from its job and its device record. */
+/**
+ * Where one phone of a rollout stands, from its job and its device record: the one place both the
+ * UI and `localdls rollout` count from. Cancelled is its own phase, not a failure; a queued job
+ * whose phone cannot be reached is unreachable, which is pending (it waits), not failed.
+ */
 export function phaseOf(job: Job | null, device: (Device & ContactFacts) | undefined, started: number): { phase: RolloutPhase; error: string | null } {
   if (!job) return { phase: 'queued', error: null };
   switch (job.state) {
@@ -29,7 +33,7 @@ export function phaseOf(job: Job | null, device: (Device & ContactFacts) | undef
     case 'failed':
       return { phase: 'failed', error: job.error ?? 'failed' };
     case 'cancelled':
-      return { phase: 'failed', error: job.error ?? 'cancelled' };
+      return { phase: 'cancelled', error: job.error ?? 'cancelled' };
     case 'waiting-busy':
       return { phase: 'busy', error: job.error };
     case 'sent':
@@ -38,7 +42,11 @@ export function phaseOf(job: Job | null, device: (Device & ContactFacts) | undef
       if ((device?.contactFailures ?? 0) > 0) {
         return { phase: 'unreachable', error: device?.lastContactError ?? 'contact-me failed' };
       }
-      if ((device?.lastContactMe ?? 0) >= started) return { phase: 'contacted', error: null };
+      if ((device?.lastContactMe ?? 0) >= started) {
+        // Sent since the rollout began: refused or timed out is not "contacted".
+        if (device?.lastContactMeOutcome === 'failed') return { phase: 'unreachable', error: device.lastContactMeError ?? 'contact-me failed' };
+        return { phase: 'contacted', error: null };
+      }
       return { phase: 'queued', error: null };
   }
 }
@@ -64,15 +72,16 @@ function jobRollout(store: Store, created: number, kind: JobKind, ladders = true
   if (jobs.length === 0) throw new ApiError('not-found', `no rollout ${jobRolloutId(created, kind)}: its jobs may have been removed`, [{ key: 'noRollout', params: { id: jobRolloutId(created, kind) } }]);
   const devices = jobs.map((j) => deviceOf(store, j.mac, null, j, created, ladders));
   const counts = countsOf(devices);
-  return { id: jobRolloutId(created, kind), kind: 'jobs', jobKind: kind, started: created, total: devices.length, counts, finished: counts.done + counts.failed === devices.length, devices };
+  return { id: jobRolloutId(created, kind), kind: 'jobs', jobKind: kind, started: created, total: devices.length, counts, finished: counts.done + counts.failed + counts.cancelled === devices.length, devices };
 }
 
 function bootstrapRollout(store: Store, run: BootstrapRun, ladders = true): Rollout {
   const devices = run.devices.map((d) => {
     const job = d.jobId === null ? null : (store.jobs.get(d.jobId) ?? null);
     const r = deviceOf(store, d.mac, d.e164, job, run.started, ladders);
-    // A phone whose preparation failed has no job: it failed with the run's words.
-    return d.state === 'failed' && !job ? { ...r, phase: 'failed' as const, error: d.error } : r;
+    // A phone whose preparation failed, or that the cancelled run never prepared, has no job: the run's words.
+    if (!job && (d.state === 'failed' || d.state === 'cancelled')) return { ...r, phase: d.state, error: d.error };
+    return r;
   });
   const counts = countsOf(devices);
   return { id: `b-${run.id}`, kind: 'bootstrap', jobKind: 'Bootstrap', started: run.started, total: run.total, counts, finished: run.finished, devices };
@@ -99,8 +108,8 @@ export const getRollout = defineCommand('getRollout', API_ARGS.getRollout, (ctx,
 
 export const retryFailed = defineCommand('retryFailed', API_ARGS.retryFailed, (ctx, id): RetryResult => {
   const rollout = rolloutOf(ctx, id);
-  const failed = rollout.devices.filter((d) => d.phase === 'failed' && d.jobState !== 'cancelled');
-  const skipped: RetryResult['skipped'] = rollout.devices.filter((d) => d.phase === 'failed' && d.jobState === 'cancelled').map((d) => ({ mac: d.mac, reason: 'cancelled by hand: queue it again on purpose' }));
+  const failed = rollout.devices.filter((d) => d.phase === 'failed');
+  const skipped: RetryResult['skipped'] = rollout.devices.filter((d) => d.phase === 'cancelled').map((d) => ({ mac: d.mac, reason: 'cancelled (by hand or with its run): queue it again on purpose' }));
   if (failed.length === 0) return { rolloutId: null, retried: 0, skipped };
   if (rollout.kind === 'bootstrap') {
     const options = ctx.bootstrapRuns!.retryOptions(id.slice(2));

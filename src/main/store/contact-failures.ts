@@ -5,6 +5,7 @@
  * does not answer; a pending bootstrap becomes failed, so a later bootstrap includes the phone.
  */
 import type { Database, Statement } from 'better-sqlite3';
+import type { Device } from '../../shared/model';
 import type { ChangeFeed } from './change-feed';
 
 /** Failed contact-me requests in a row after which a device's waiting jobs fail. */
@@ -17,9 +18,10 @@ export interface ContactFailureResult {
   failedJobs: number[];
 }
 
-/** The row fields this file adds to `devices` (migration 5). */
+/** The row fields this file adds to `devices` (migration 5), and the two it reads beside them. */
 export interface ContactFailureRow {
   last_contact: number;
+  last_contact_me: number | null;
   contact_failures: number;
   last_contact_error: string | null;
   last_contact_error_at: number | null;
@@ -29,9 +31,25 @@ export interface ContactFailureRow {
  * The device record's view: a phone heard from after its last failed contact-me (it called in, or
  * a later contact-me was answered) is reachable again, whatever was counted before.
  */
-export function contactFailureFields(r: ContactFailureRow): { contactFailures: number; lastContactError: string | null } {
+export function contactFailureFields(r: ContactFailureRow): Pick<Device, 'contactFailures' | 'lastContactError' | 'lastContactMeOutcome' | 'lastContactMeError'> {
   const stale = r.last_contact_error_at === null || r.last_contact > r.last_contact_error_at;
-  return stale ? { contactFailures: 0, lastContactError: null } : { contactFailures: r.contact_failures, lastContactError: r.last_contact_error };
+  return { ...(stale ? { contactFailures: 0, lastContactError: null } : { contactFailures: r.contact_failures, lastContactError: r.last_contact_error }), ...contactMeOutcome(r) };
+}
+
+/**
+ * What became of the last contact-me, from when it was sent (last_contact_me, written before the
+ * request goes out), when one last failed (last_contact_error_at, cleared when one is answered)
+ * and when the phone was last heard from (an answered contact-me counts, a failed one does not):
+ * failed if a failure was recorded since it was sent and the phone has not been heard from since;
+ * answered if the phone was heard from since it was sent; else sent, its answer still awaited.
+ */
+function contactMeOutcome(r: ContactFailureRow): Pick<Device, 'lastContactMeOutcome' | 'lastContactMeError'> {
+  if (r.last_contact_me === null) return { lastContactMeOutcome: null, lastContactMeError: null };
+  if (r.last_contact_error_at !== null && r.last_contact_error_at >= r.last_contact_me && r.last_contact_error_at >= r.last_contact) {
+    return { lastContactMeOutcome: 'failed', lastContactMeError: r.last_contact_error };
+  }
+  if (r.last_contact >= r.last_contact_me) return { lastContactMeOutcome: 'answered', lastContactMeError: null };
+  return { lastContactMeOutcome: 'sent', lastContactMeError: null };
 }
 
 const WAITING = `state IN ('queued', 'waiting-busy')`;

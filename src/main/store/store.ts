@@ -533,12 +533,12 @@ export class Store {
    * Mode, so it is no longer "pending". Returns the job as it is now, `cancelled: false` when it
    * had already finished (or undefined when there is no such job).
    */
-  cancelJob(id: number, at: number): { job: Job; cancelled: boolean } | undefined {
+  cancelJob(id: number, at: number, why?: string): { job: Job; cancelled: boolean } | undefined {
     return this.db
       .transaction(() => {
         const job = this.jobs.get(id);
         if (!job) return undefined;
-        if (!this.jobs.cancel(id, at)) return { job, cancelled: false };
+        if (!this.jobs.cancel(id, at, why)) return { job, cancelled: false };
         if (job.kind === 'Bootstrap' && this.device(job.mac)?.bootstrap === 'pending') this.setSecure(job.mac, { bootstrap: 'failed' });
         return { job: this.jobs.get(id)!, cancelled: true };
       })

@@ -195,6 +195,7 @@ export class WsApiClient implements LocalDlsApi {
   startBootstrap: LocalDlsApi['startBootstrap'] = (macs, options) => this.call('startBootstrap', [macs, options]);
   getBootstrapRun: LocalDlsApi['getBootstrapRun'] = (runId) => this.call('getBootstrapRun', [runId]);
   bootstrapPinSheet: LocalDlsApi['bootstrapPinSheet'] = (runId, format) => this.call('bootstrapPinSheet', [runId, format]);
+  cancelBootstrapRun: LocalDlsApi['cancelBootstrapRun'] = (runId) => this.call('cancelBootstrapRun', [runId]);
   setTlsProfile: LocalDlsApi['setTlsProfile'] = (listener, profile) => this.call('setTlsProfile', [listener, profile]);
   setUpstream: LocalDlsApi['setUpstream'] = (setting) => this.call('setUpstream', [setting]);
   exportTraffic: LocalDlsApi['exportTraffic'] = (filter, format) => this.call('exportTraffic', [filter, format]);

@@ -2,7 +2,9 @@
  * Moving phones to Secure Mode: choose the devices (Default-Mode ones, preselected from the
  * devices table), PIN or no PIN, start; then the PIN sheet (print or save) and each phone's state
  * as it moves, until it is secure or failed with the reason. PINs appear only on the sheet, which
- * is fetched when asked for and dropped when closed. When Secure Mode is off the wizard says why.
+ * is fetched when asked for and dropped when closed, and only once every phone is prepared (a
+ * partial sheet could be taken for the whole one). A run can be cancelled, after a confirmation.
+ * When Secure Mode is off the wizard says why.
  */
 import { useEffect, useMemo, useState } from 'react';
 import { createPortal } from 'react-dom';
@@ -10,6 +12,7 @@ import { Trans, useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
 import type { BootstrapDevice, BootstrapRun, DeviceView, SecureStatus } from '../../../shared/api';
 import { useApi } from '../api/ApiContext';
+import { Dialog } from '../common/Dialog';
 import { errorText, useToast } from '../common/Toasts';
 import { ModeBadge, useDevices } from '../devices/DevicesView';
 import { downloadText } from '../lib/download';
@@ -69,12 +72,20 @@ export function deviceStateText(t: TFunction<'bootstrap'>, d: BootstrapDevice, p
       return t('state.secure');
     case 'failed':
       return t('state.failed', { error: d.error ?? t('state.unknownReason') });
+    case 'cancelled':
+      return t('state.cancelled', { why: d.error ?? t('state.unknownReason') });
     default:
       if (d.jobState === 'sent') return pinRun && d.hasPin ? t('state.sentPin') : t('state.sentNoPin');
       if (d.jobState === 'waiting-busy') return d.error ? t('state.busyWhy', { why: d.error }) : t('state.busy');
       if (d.error) return t('state.queuedWhy', { why: d.error });
       if (device?.contactFailures) return t('state.queuedContactFailed', { count: device.contactFailures, error: device.lastContactError ?? '' });
-      if (device?.lastContactMe != null && device.lastContactMe >= runStarted) return t('state.queuedContactSent', { at: clockTime(device.lastContactMe).slice(0, 8) });
+      if (device?.lastContactMe != null && device.lastContactMe >= runStarted) {
+        // What the service recorded of the answer, never inferred from the sending alone.
+        const at = clockTime(device.lastContactMe).slice(0, 8);
+        if (device.lastContactMeOutcome === 'failed') return t('state.queuedContactRefused', { at, error: device.lastContactMeError ?? t('state.unknownReason') });
+        if (device.lastContactMeOutcome === 'answered') return t('state.queuedContactSent', { at });
+        return t('state.queuedContactAwaiting', { at });
+      }
       if (device && !device.contactMeUri) return t('state.queuedNoUri');
       return t('state.queued');
   }
@@ -106,15 +117,64 @@ function PinSheetView({ rows, onClose }: { rows: SheetRow[]; onClose: () => void
   );
 }
 
-function RunProgress({ run }: { run: BootstrapRun }) {
+/** "Cancel run", asked once more: what stops, and what cannot be taken back (phones that have their credentials). */
+function CancelRunDialog({ run, onClose, onCancelled }: { run: BootstrapRun; onClose: () => void; onCancelled: (r: BootstrapRun) => void }) {
+  const { t } = useTranslation('bootstrap');
+  const api = useApi();
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const sent = run.devices.filter((d) => d.state === 'pending' && d.jobState === 'sent').length;
+  const go = () => {
+    setBusy(true);
+    api.cancelBootstrapRun(run.id).then(
+      (r) => {
+        onCancelled(r);
+        onClose();
+      },
+      (e: unknown) => {
+        setError(errorText(e));
+        setBusy(false);
+      },
+    );
+  };
+  return (
+    <Dialog
+      title={t('cancel.question')}
+      onClose={onClose}
+      className="confirm-dialog"
+      footer={
+        <>
+          {error ? <div className="note note-error grow" role="alert">{error}</div> : <span className="grow" />}
+          <button type="button" className="btn" onClick={onClose}>{t('cancel.keep')}</button>
+          <button type="button" className="btn btn-danger" disabled={busy} onClick={go} data-testid="confirm-cancel-run">{t('cancel.confirm')}</button>
+        </>
+      }
+    >
+      <p>{t('cancel.what')}</p>
+      <p className={sent ? 'warn-text' : 'muted'}>{sent ? t('cancel.sent', { count: sent }) : t('cancel.sentNone')}</p>
+    </Dialog>
+  );
+}
+
+function RunProgress({ run, onRun }: { run: BootstrapRun; onRun: (r: BootstrapRun) => void }) {
   const { t } = useTranslation('bootstrap');
   const { devices } = useDevices();
   const api = useApi();
   const toast = useToast();
   const [sheet, setSheet] = useState<SheetRow[] | null>(null);
+  const [confirmCancel, setConfirmCancel] = useState(false);
   const secure = run.devices.filter((d) => d.state === 'secure').length;
   const failed = run.devices.filter((d) => d.state === 'failed').length;
+  const cancelled = run.devices.filter((d) => d.state === 'cancelled').length;
+  const stillPending = run.devices.filter((d) => d.state === 'pending').length;
   const pinRun = run.pin !== 'none';
+  const pinsText = run.pinsAvailable
+    ? t('pins.available')
+    : run.finished
+      ? t('pins.forgotten')
+      : run.devices.some((d) => d.state === 'preparing')
+        ? t('pins.notYet', { prepared: run.prepared, total: run.total })
+        : t('pins.noneLeft');
 
   const fetchSheet = (format: 'csv' | 'html') => api.bootstrapPinSheet(run.id, format);
   const save = (format: 'csv' | 'html') =>
@@ -131,21 +191,27 @@ function RunProgress({ run }: { run: BootstrapRun }) {
   return (
     <section className="card run" data-testid="bootstrap-run">
       <h2>
-        {run.finished ? t('run.finished') : t('run.underWay')}
+        {run.cancelled ? t('run.cancelled') : run.finished ? t('run.finished') : t('run.underWay')}
         <span className="muted run-id">{t('run.id', { id: run.id, started: dateTime(run.started) })}</span>
       </h2>
       <div className="progress-line">
-        <div className="progress" aria-label={t('run.preparedLabel')}>
+        <div className="progress" role="progressbar" aria-label={t('run.preparedLabel')} aria-valuemin={0} aria-valuemax={run.total} aria-valuenow={run.prepared}>
           <div className="progress-bar" style={{ width: `${run.total ? (100 * run.prepared) / run.total : 0}%` }} />
         </div>
         <span data-testid="run-progress">
-          {t('run.progress', { prepared: run.prepared, total: run.total, secure })}{failed ? ` · ${t('run.failedCount', { count: failed })}` : ''}
+          {t('run.progress', { prepared: run.prepared, total: run.total, secure })}{failed ? ` · ${t('run.failedCount', { count: failed })}` : ''}{cancelled ? ` · ${t('run.cancelledCount', { count: cancelled })}` : ''}
         </span>
       </div>
       {run.error ? <div className="note note-error" role="alert">{run.error}</div> : null}
+      {run.cancelled ? (
+        <div className="note note-warn" role="status" data-testid="run-cancelled">
+          {t('run.cancelledNote', { at: dateTime(run.cancelled.at), why: run.cancelled.why, secure, failed, cancelled })}
+          {stillPending ? ` ${t('run.cancelledStillFollowed', { count: stillPending })}` : ''}
+        </div>
+      ) : null}
       {pinRun ? (
         <div className="pin-actions">
-          <span>{run.pinsAvailable ? t('pins.available') : run.finished ? t('pins.forgotten') : t('pins.notYet')}</span>
+          <span data-testid="pins-note">{pinsText}</span>
           <button type="button" className="btn" disabled={!run.pinsAvailable} onClick={() => void show()}>{t('pins.show')}</button>
           <button type="button" className="btn" disabled={!run.pinsAvailable} onClick={() => void save('csv')}>{t('pins.saveCsv')}</button>
           <button type="button" className="btn" disabled={!run.pinsAvailable} onClick={() => void save('html')}>{t('pins.saveHtml')}</button>
@@ -167,16 +233,20 @@ function RunProgress({ run }: { run: BootstrapRun }) {
           ))}
         </tbody>
       </table>
-      {run.finished ? (
+      {run.finished && !run.cancelled ? (
         <div className={`note ${failed ? 'note-warn' : 'note-info'}`}>
           {failed ? t('run.someFailed', { secure, count: run.total, failed }) : run.total === 1 ? t('run.oneSecure') : t('run.allSecure', { count: run.total })}
         </div>
       ) : null}
       <div className="run-foot">
+        {!run.finished && !run.cancelled ? (
+          <button type="button" className="btn btn-danger" onClick={() => setConfirmCancel(true)}>{t('cancel.button')}</button>
+        ) : null}
         <button type="button" className="btn" onClick={() => go(href('bootstrap'))}>{t('run.new')}</button>
         <a className="btn btn-link" href={href('devices')}>{t('run.backToDevices')}</a>
       </div>
       {sheet ? <PinSheetView rows={sheet} onClose={() => setSheet(null)} /> : null}
+      {confirmCancel ? <CancelRunDialog run={run} onClose={() => setConfirmCancel(false)} onCancelled={onRun} /> : null}
     </section>
   );
 }
@@ -257,7 +327,7 @@ export function BootstrapWizard({ route }: { route: Route }) {
       <div className="page bootstrap">
         <div className="page-head"><h1>{t('title')}</h1></div>
         {error ? <div className="note note-error" role="alert">{error}</div> : null}
-        {run ? <RunProgress run={run} /> : error ? <a href={href('bootstrap')}>{t('run.startNew')}</a> : <p className="muted">{t('run.loading')}</p>}
+        {run ? <RunProgress run={run} onRun={setRun} /> : error ? <a href={href('bootstrap')}>{t('run.startNew')}</a> : <p className="muted">{t('run.loading')}</p>}
       </div>
     );
   }

@@ -1,6 +1,6 @@
 /**
  * Rollouts: every bulk job and bootstrap run, newest first, each with a bar of where its phones
- * stand; the selected one live (queued, contacted, busy, done, failed, unreachable), its phones
+ * stand; the selected one live (queued, contacted, busy, done, failed, unreachable, cancelled), its phones
  * with their ladder one click away, and "Retry failed".
  */
 import { useCallback, useEffect, useState } from 'react';
@@ -100,7 +100,7 @@ function RolloutDetail({ id, onNote }: { id: string; onNote: (note: string) => v
           </thead>
           <tbody>
             {rollout.devices.map((d) => (
-              <tr key={d.mac} data-phase={d.phase} className={d.phase === 'failed' || d.phase === 'unreachable' ? 'row-error' : ''}>
+              <tr key={d.mac} data-phase={d.phase} className={d.phase === 'failed' ? 'row-error' : ''}>
                 <td><a className="mono" href={deviceHref(d.mac)}>{d.mac}</a></td>
                 <td>{t(`phase.${d.phase}`)}</td>
                 <td>{d.jobId !== null ? <>#{d.jobId} {d.jobState ? <span title={stateHelp(d.jobState)}>{stateLabel(d.jobState)}</span> : null}</> : '—'}</td>
@@ -154,7 +154,7 @@ export function RolloutView({ route }: { route: Route }) {
                   <td>{r.total}</td>
                   <td><Bar r={r} /></td>
                   <td>{counts('done', r)}</td>
-                  <td>{counts('failed', r) + counts('unreachable', r)}</td>
+                  <td>{counts('failed', r)}</td>
                 </tr>
               ))}
             </tbody>
