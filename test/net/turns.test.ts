@@ -10,7 +10,7 @@ import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Contacts } from '../../src/main/app/contact';
 import { Service } from '../../src/main/app/service';
-import { START_EVERY, TurnQueue } from '../../src/main/net/turns';
+import { TurnQueue } from '../../src/main/net/turns';
 import { Store } from '../../src/main/store';
 import { message, startUpItems } from '../support/messages';
 import { tempDirs } from '../support/tmp';
@@ -61,58 +61,6 @@ describe('TurnQueue', () => {
     expect(ran).toBe('next');
     expect(errors).toEqual([expect.objectContaining({ message: 'broken task' })]);
     expect(q.length).toBe(0);
-  });
-
-  it('work under way goes before new starts (connections finished before more are opened)', async () => {
-    const order: string[] = [];
-    const q = new TurnQueue();
-    await new Promise<void>((done) => {
-      q.pushStart(() => order.push('start 1'));
-      q.push(() => {
-        order.push('request a');
-        // What a start brings (its request) still goes before the next start.
-        q.push(() => order.push('request c'));
-      });
-      q.pushStart(() => {
-        order.push('start 2');
-        done();
-      });
-      q.push(() => order.push('request b'));
-      expect(q.length).toBe(4);
-    });
-    expect(order).toEqual(['request a', 'request b', 'request c', 'start 1', 'start 2']);
-  });
-
-  it('a start is not starved: it runs after START_EVERY tasks, however many keep coming', async () => {
-    const order: string[] = [];
-    const q = new TurnQueue();
-    let n = 0;
-    await new Promise<void>((done) => {
-      const check = () => {
-        if (order.length === 22) done();
-      };
-      // A client that always has another request waiting (many keep-alive connections).
-      const request = () => {
-        order.push(`request ${++n}`);
-        if (n + q.length < 20) q.push(request);
-        check();
-      };
-      q.push(request);
-      q.push(request);
-      q.pushStart(() => {
-        order.push('start A');
-        check();
-      });
-      q.pushStart(() => {
-        order.push('start B');
-        check();
-      });
-      q.push(request);
-    });
-    const at = (name: string) => order.indexOf(name);
-    expect(at('start A')).toBe(START_EVERY);
-    expect(at('start B')).toBe(2 * START_EVERY + 1);
-    expect(order.filter((o) => o.startsWith('request'))).toHaveLength(20);
   });
 });
 

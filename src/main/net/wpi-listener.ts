@@ -224,10 +224,9 @@ export class WpiListener {
     // Its TLS handshake then starts in a turn of its own (turns.ts): the server's side of a handshake
     // (an RSA signature, 1–2 ms) runs when the ClientHello is read, and fifty phones connecting at
     // once would otherwise sign fifty times in one poll of the loop. Bytes that arrive meanwhile
-    // stay buffered on the TCP socket; Node's TLS socket takes them over. Requests of connections
-    // already open go first (TurnQueue.pushStart): each open one holds TLS buffers and its request.
+    // stay buffered on the TCP socket; Node's TLS socket takes them over.
     gate(this.server, 'connection', (socket: Socket) => this.admit(socket), (socket, start) =>
-      this.turns.pushStart(() => {
+      this.turns.push(() => {
         if (this.closed) socket.destroy();
         else if (!socket.destroyed) start();
       }),
