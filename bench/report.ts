@@ -516,10 +516,11 @@ as far as possible; each "before" is from a run of the code before the change.
   grow to several times what survived (heap 90 MB with 30 MB live before the next one). Change: the
   process that runs the service (\`serve\`, the desktop app's main process) sets V8's
   \`--heap-growing-percent=50\` at start (src/main/app/heap-settings.ts; a value given to node
-  wins). Old build against new, alternating, Default storm N = 1 000, C = 200, on a machine other
-  agents loaded (load 6–15): peak RSS 206, 207 MB (other runs of the old build 195–218) → 161, 156,
-  156, 158 MB; CPU per exchange in the same pairs 4.62 → 4.74 and 6.64 → 5.88 ms, no cost beyond
-  the noise. Measured and not kept: running requests already read before new TLS handshakes (fewer
+  wins). Old build against new, alternating, N = 1 000, C = 200, on a machine other agents loaded
+  (load 6–16): Default storm peak RSS 206, 207, 201 MB (other runs of the old build 195–218) → 155–161 MB
+  in six runs; secure storm 206 → 163 MB. CPU per exchange in the same pairs 4.62 → 4.74, 6.64 → 5.88,
+  4.63 → 5.04 ms (Default) and 8.30 → 8.17 ms (secure): no cost that stands out of this machine's noise
+  (about ±10 % between runs); a quiet machine should confirm it. Measured and not kept: running requests already read before new TLS handshakes (fewer
   connections held open; 180–213 MB alone, no difference with the heap setting). Not done: a
   smaller young generation (\`--max-semi-space-size\`) and glibc's \`MALLOC_ARENA_MAX\` can only be
   set before the process starts, by a wrapper or a re-exec the desktop app would not share.
