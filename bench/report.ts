@@ -520,8 +520,9 @@ as far as possible; each "before" is from a run of the code before the change.
   (load 6–16): Default storm peak RSS 206, 207, 201 MB (other runs of the old build 195–218) → 155–161 MB
   in six runs; secure storm 206 → 163 MB. CPU per exchange in the same pairs 4.62 → 4.74, 6.64 → 5.88,
   4.63 → 5.04 ms (Default) and 8.30 → 8.17 ms (secure): no cost that stands out of this machine's noise
-  (about ±10 % between runs); a quiet machine should confirm it. Measured and not kept: running requests already read before new TLS handshakes (fewer
-  connections held open; 180–213 MB alone, no difference with the heap setting). Not done: a
+  (about ±10 % between runs); a quiet machine should confirm it. Measured and not kept: running
+  requests already read before new TLS handshakes (fewer connections held open; 180–213 MB alone,
+  no difference with the heap setting). Not done: a
   smaller young generation (\`--max-semi-space-size\`) and glibc's \`MALLOC_ARENA_MAX\` can only be
   set before the process starts, by a wrapper or a re-exec the desktop app would not share.
 `;
