@@ -555,6 +555,20 @@ as far as possible; each "before" is from a run of the code before the change.
   203 / 408 ms (two runs each; at 1 000 exchanges 105 / 201 → 83 / 140 ms p50, so at 100 000 the filters
   now cost what they cost at 1 000); first rows, 8 page loads each alternating old and new in fresh
   browser contexts: 1 000 exchanges 2 823 → 1 906 ms median, 100 000 exchanges 3 621 → 2 344 ms.
+- **Peak RSS in the storm (issue #14 item 4).** The live heap in the storm is about 30 MB; most
+  of the growth was V8 sizing its old generation for throughput: after a full collection it may
+  grow to several times what survived (heap 90 MB with 30 MB live before the next one). Change: the
+  process that runs the service (\`serve\`, the desktop app's main process) sets V8's
+  \`--heap-growing-percent=50\` at start (src/main/app/heap-settings.ts; a value given to node
+  wins). Old build against new, alternating, N = 1 000, C = 200, on a machine other agents loaded
+  (load 6–16): Default storm peak RSS 206, 207, 201 MB (other runs of the old build 195–218) → 155–161 MB
+  in six runs; secure storm 206 → 163 MB. CPU per exchange in the same pairs 4.62 → 4.74, 6.64 → 5.88,
+  4.63 → 5.04 ms (Default) and 8.30 → 8.17 ms (secure): no cost that stands out of this machine's noise
+  (about ±10 % between runs); a quiet machine should confirm it. Measured and not kept: running
+  requests already read before new TLS handshakes (fewer connections held open; 180–213 MB alone,
+  no difference with the heap setting). Not done: a
+  smaller young generation (\`--max-semi-space-size\`) and glibc's \`MALLOC_ARENA_MAX\` can only be
+  set before the process starts, by a wrapper or a re-exec the desktop app would not share.
 `;
 
 export function rolloutRun(o: RolloutResult): string {
@@ -637,11 +651,6 @@ const MISSES = `## Why targets are missed, and by how much
   items of a first read as one row per phone (half the commit in the micro-benchmark), a tree-less
   parse of the large ReadAllItems replies, fewer allocations per exchange (GC), and the store's
   writes on a worker thread — each a design change measured but not made in this round.
-- **Peak RSS.** The idle service is about 70 MB (Node, node-forge, SQLite); under the storm the heap
-  grows with the requests in flight (bodies, parse trees, TLS buffers) and with what V8 keeps
-  between its collections: 130–170 MB at C = 50, 200–220 MB at C = 200 with 1 000 phones. The batch
-  cap of group commit brought the secure storm under 200 MB; the Default-Mode storm at C = 200 stays
-  just over it (V8's old space grows with the promotion of requests that wait for seconds).
 - **p99 latency at C = 50.** With 50 phones connecting at once and one thread, an exchange waits
   behind the others' handshakes, parses and commits; latency is the queue length times the
   per-exchange time, so it misses by the same factor as the throughput.

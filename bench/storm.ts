@@ -75,7 +75,29 @@ const DEVICE_KEY_BITS = 1024;
 const MAC_BASE = '00:1A:E8:10:00:00';
 const REQUEST_TIMEOUT_MS = 30_000;
 
-export async function runStorms(options: StormOptions): Promise<{ rows: StormRow[]; setup: StormSetup }> {
+/**
+ * Narrows a run for a measurement by hand, without changing the plan: BENCH_STORM_COUNTS=1000,
+ * BENCH_STORM_CONCURRENCIES=200, BENCH_STORM_TARGETS=service (comma-separated lists).
+ */
+function narrowed(options: StormOptions): StormOptions {
+  const list = (name: string) => process.env[name]?.split(',').map((s) => s.trim()).filter(Boolean);
+  const numbers = (name: string) => list(name)?.map((s) => {
+    const n = Number(s);
+    if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name}: "${s}" is not a whole number of at least 1`);
+    return n;
+  });
+  const targets = list('BENCH_STORM_TARGETS');
+  for (const t of targets ?? []) if (t !== 'ceiling' && t !== 'service') throw new Error(`BENCH_STORM_TARGETS: unknown target "${t}" (ceiling, service)`);
+  return {
+    ...options,
+    counts: numbers('BENCH_STORM_COUNTS') ?? options.counts,
+    concurrencies: numbers('BENCH_STORM_CONCURRENCIES') ?? options.concurrencies,
+    ...(targets ? { targets: targets as ('ceiling' | 'service')[] } : {}),
+  };
+}
+
+export async function runStorms(plan: StormOptions): Promise<{ rows: StormRow[]; setup: StormSetup }> {
+  const options = narrowed(plan);
   const { workDir, log } = options;
   mkdirSync(workDir, { recursive: true });
   const template = join(workDir, `${options.mode}-template`);
@@ -190,7 +212,9 @@ async function runService(options: StormOptions, template: string, count: number
     args.push('--secure-port', String(securePort));
   }
   const profile = options.profile && options.profile.count === count && options.profile.concurrency === concurrency ? options.profile.dir : undefined;
-  const serve = new Child(BIN, args, { env, ...(profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profile}`] } : {}) });
+  // BENCH_SERVICE_NODE_ARGS: extra node flags for the service (e.g. --trace-gc), for a measurement by hand.
+  const nodeArgs = [...(process.env.BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [])];
+  const serve = new Child(BIN, args, { env, ...(nodeArgs.length ? { nodeArgs } : {}) });
   let load: Awaited<ReturnType<typeof runClient>>;
   try {
     const listening = await serve.waitFor('listening', 60_000);

@@ -14,6 +14,7 @@ import { app, dialog, safeStorage, session, type BrowserWindow } from 'electron'
 import { LocalDlsApiHost } from './bridge/api-host';
 import { forwardEvents, registerIpc } from './bridge/ipc';
 import { KEY_PASSPHRASE_ENV, KEY_PASSPHRASE_FILE_ENV, osKeyringProtector, protectorFromEnvironment, type KeyProtector } from './pki';
+import { applyServiceHeapSettings } from './app/heap-settings';
 import { Service } from './app/service';
 import { APP_URL, registerAppScheme, serveAppProtocol } from './shell/app-protocol';
 import { desktopListen, devRendererUrl } from './shell/config';
@@ -128,6 +129,8 @@ if (!app.requestSingleInstanceLock()) {
   // before touching the data or the ports.
   app.quit();
 } else {
+  // This process runs the service: its heap is kept near what is live (app/heap-settings.ts).
+  applyServiceHeapSettings();
   registerAppScheme();
   app.on('second-instance', () => bringToFront(shell.window));
 
