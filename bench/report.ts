@@ -606,32 +606,31 @@ ${cpu}`;
 
 const MISSES = `## Why targets are missed, and by how much
 
-- **Rollout against the key-generation floor (≤ 2×) without a key pool.** The rollout is CPU-bound
-  from the first start-up to the last secure contact (section 3b, "Where the rollout's time goes"):
-  per phone the RSA-2048 key is about 140–180 ms of CPU, the two PBKDF2 runs of secure-mode-data
-  (in LocalDLS and in the simulated phone, 200 000 iterations each) about 100–120 ms, the exchanges,
-  TLS, SQLite and the rest about 100 ms. Cold, the rollout therefore needs 2.11–2.48 × the floor's
-  CPU, and on two cores it cannot come much under that ratio in wall time however well it overlaps
-  (measured 1.83–3.80, median 2.10 ×). With the key pool — the default — it is met in
-  4 of 6 runs (median 1.83 ×), but narrowly in CPU (1.58–2.00 × the floor's): on a quiet machine
-  expect about 1.8–2 ×; that was not confirmed, the machine was never quiet while this was made. What would close the cold case: fewer PBKDF2 iterations (a security
+- **Rollout against the key-generation floor (≤ 2×).** The rollout is CPU-bound from the first
+  start-up to the last secure contact (section 3b, "Where the CPU went": the cores are idle for
+  about a second of it): per phone the RSA-2048 key is about 140–200 ms of CPU (its prime search
+  varies: the floor's own CPU for 200 keys was 33–40 s in these runs), the two PBKDF2 runs of
+  secure-mode-data (in LocalDLS and in the simulated phone, 200 000 iterations each) about
+  100–120 ms, the exchanges, TLS, SQLite and the rest about 100 ms. Runs of section 3b on this
+  machine while it was quiet (load average about 2, our own processes only), 2026-12-04, four
+  each: **with the key pool** (the default) 1.78, 1.74, 2.00 (the run above) and 1.92 × — met in
+  three, at the line in one; **cold** 2.41, 2.03, 2.70 (above) and 2.36 × — missed. Cold the
+  rollout needs 2.1–2.6 × the floor's CPU, so on two cores it cannot get under 2 × in wall time
+  however well it overlaps. What would close the cold case: fewer PBKDF2 iterations (a security
   decision, docs/secure-mode-data.md "How strong is it?"; not taken), or cheaper exchanges in the
-  service and the simulator (an fsync per exchange, XML parsing; not bootstrapping's code). All these
-  runs were made with the load average at 5–12; with many runnable threads our three processes
-  get a larger share of the two cores than the floor's two threads, so the wall-clock ratios are
-  flattered by the load — the CPU ratios are the better guide.
+  service and the simulator (issue #14's work); the key pool removes 64 of the 200 keys from the
+  measured time instead.
 - **The service's event loop during the rollout (≤ 50 ms).** Measured two ways in the rollout
   itself (bench/lib/loop-monitor.mjs preloaded into \`serve\`, no product code): the wall-clock delay
-  of a 10 ms timer, and the main thread's own CPU between two of its ticks. CPU profiles of \`serve\`
-  showed what held the loop: phones' messages that arrived together were handled back to back in
-  one turn (at registration 50 phones start at once; a first inventory costs 9–28 ms), and contact-me's
-  store writes likewise. Now the listeners decide one message per turn (src/main/net/turns.ts), a TLS
-  handshake starts in a turn of its own, contact-me's writes take turns, and group commit ends a batch
-  at 1 000 item rows: the longest synchronous stretch fell from 111–422 ms to about 30–45 ms (the CPU
-  row of the targets). The wall-clock delay still misses: on this shared machine a thread waits for
-  a core for hundreds of milliseconds (the floor's own wall time doubled between runs), and garbage
-  collection pauses reach 100–200 ms wall under that load. A quiet machine was not available to
-  separate the two.
+  of a 10 ms timer, and the main thread's own CPU between two of its ticks. The listeners decide one
+  message per turn (src/main/net/turns.ts), a TLS handshake starts in a turn of its own, contact-me's
+  writes take turns, and group commit ends a batch at 1 000 item rows: the longest synchronous
+  stretch stayed at 28–48 ms in every run (the CPU row of the targets). The wall-clock delay is
+  the same plus the time the thread waits for a core: \`bootstrap\` runs its key generation on both
+  cores at nice 10, so the service gets a core first, and with the key pool the delay stayed at
+  41–47 ms in the four quiet runs; cold it was 50, 68, 123 and 127 ms (p99 about 33 ms), in
+  moments when the phones' process (normal priority, PBKDF2 and TLS for 200 phones) and the
+  service both wanted the two cores.
 - **Longest event-loop block while bootstrapping, on an overloaded machine.** What prepareBootstraps
   does on the event loop comes in pieces of a few milliseconds per phone (laying out the
   certificate, the PKCS#12 and its MAC key, sealing, the fsyncs of the key file and of the job's
@@ -646,27 +645,29 @@ const MISSES = `## Why targets are missed, and by how much
   (group commit: one transaction for the exchanges decided together, each answer after its commit).
   The profile above is the split: the commit about a quarter (for a new phone the 320 item rows of
   its first complete read are most of it), the parse about a sixth, garbage collection about a
-  tenth, then the engine, TLS and HTTP. That is 3–3.5 × the ceiling's CPU per exchange instead of 2 ×,
-  and with one thread a rate of about 0.55 of the ceiling's instead of 0.8. What is left to try: the
+  tenth, then the engine, TLS and HTTP. That is 2.7–3.4 × the ceiling's CPU per exchange instead of
+  2 × (quiet machine, 2026-12-04), and with one thread a rate of about 0.57 of the ceiling's instead
+  of 0.8 (the secure storm, whose ceiling also pays for the client certificate, reached 0.87 at
+  C = 50 and 0.75 at C = 200). Storing bodies compressed (section "What was changed") added about
+  1–2 % to it. What is left to try: the
   items of a first read as one row per phone (half the commit in the micro-benchmark), a tree-less
   parse of the large ReadAllItems replies, fewer allocations per exchange (GC), and the store's
   writes on a worker thread — each a design change measured but not made in this round.
 - **p99 latency at C = 50.** With 50 phones connecting at once and one thread, an exchange waits
   behind the others' handshakes, parses and commits; latency is the queue length times the
   per-exchange time, so it misses by the same factor as the throughput.
-- **UI first rows (< 1 s) and filter p95 (< 150 ms) through the browser.** What is left is the page
-  itself, and it is the same with 1 000 exchanges as with 100 000 (the ratio row of section 5): on
-  this machine, with other agents' test suites at a load average of 6–14 on two cores, loading and
-  compiling the 450 kB of start-up JavaScript, React's first render and the WebSocket's handshake take
-  about 0.8–1.5 s before the first rows are asked for, and a filter's answer (1–4 ms in the service)
-  waits 50–400 ms for the renderer's main thread (rendering the rows, style and layout, the next
-  frames). Not measured on a quiet machine; what would cut it further: server-rendered first rows in
-  the HTML, a smaller i18n start-up (all namespaces of both languages are parsed now).
+- **UI first rows (< 1 s) through the browser.** On the quiet machine (the run above) the filters
+  met their target (p95 77 ms at 100 000 exchanges, free text included) and first rows took 1,116 ms
+  at 100 000 exchanges against 1,325 ms at 1 000: what is left is the page itself, not the store —
+  loading and compiling the 450 kB of start-up JavaScript, React's first render and the WebSocket's
+  handshake before the first rows are asked for. What would cut it further: server-rendered first
+  rows in the HTML, a smaller i18n start-up (all namespaces of both languages are parsed now).
 - **UI free-text filter.** Free text now goes through an FTS5 trigram index of the bodies as the
   view shows them (secrets masked) and the list fields (migration 10, src/main/store/search-index.ts),
   filled in the background in slices of about 5 ms that wait while a storm keeps the loop busy;
   exchanges not yet indexed are scanned, so none is missed. Counts stop at 500 ("500+"). Where a
   query misses 150 ms at p95 (section 4), it is a text the trigrams cannot tell apart from many
   others (a phone number sharing most digits with the rest), checked row by row, or the unindexed
-  tail right after a storm. The list at 1 000 000 exchanges with free text was not measured.
+  tail right after a storm. Through the UI at 100 000 exchanges free text met the target in the run
+  above; the list at 1 000 000 exchanges through the UI was not measured.
 `;
