@@ -10,23 +10,18 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openJobSecret } from '../../src/main/app/bootstrap';
 import { passphraseProtector } from '../../src/main/pki';
-import { Store, type ExchangeRecord } from '../../src/main/store';
+import { Store } from '../../src/main/store';
 import { PID_FILE } from '../../src/main/store/service-lock';
 import { macAt } from '../../src/phone';
 import { runCliProcess } from '../support/cli';
+import { exchangeRecord } from '../support/records';
 import { tempDirs } from '../support/tmp';
 
 const newDir = tempDirs();
 const PASSPHRASE = 'overlap test passphrase';
 
-function startUp(mac: string): ExchangeRecord {
-  return {
-    kind: 'wpi', started: Date.now(), ended: Date.now(), listener: 'default', localPort: 18443, peerAddress: '127.0.0.1', peerPort: 1,
-    tlsProtocol: 'TLSv1.3', tlsCipher: null, method: 'POST', path: '/DeploymentService/LoginService', httpStatus: 200, requestHeaders: [],
-    requestBody: Buffer.from('<start-up/>'), responseHeaders: [], responseBody: Buffer.from('<CleanUp/>'), mac, reason: 'start-up',
-    replyAction: null, replyStatus: null, nonce: 'N', fragment: null, itemCount: 0, action: 'CleanUp', error: null, warning: null,
-  };
-}
+/** A phone's first contact, as the service stores it: enough for `bootstrap` to know the phone. */
+const startUp = (mac: string) => exchangeRecord({ mac, started: Date.now(), ended: Date.now() });
 
 function sheetRows(file: string): Map<string, string> {
   if (!existsSync(file)) return new Map();
