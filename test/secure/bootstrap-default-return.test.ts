@@ -6,7 +6,6 @@
  * answers a contact-me meanwhile keeps its bootstrap. All over real sockets against a real Service,
  * with the phone simulator.
  */
-import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,7 +15,7 @@ import { Service } from '../../src/main/app/service';
 import { parseDLSMessage, type DLSMessage } from '../../src/main/wpi';
 import { SimulatedPhone } from '../../src/phone';
 import { message, startUpItems } from '../support/messages';
-import { post } from '../support/https-client';
+import { post, securePost } from '../support/https-client';
 import { runCli } from '../support/cli';
 import { tempDirs } from '../support/tmp';
 
@@ -39,21 +38,6 @@ async function secureService() {
   return { service, protector, dataDir, port: info.port, securePort: info.securePort!, server: `https://127.0.0.1:${info.port}` };
 }
 
-function securePost(port: number, body: string, client: https.RequestOptions, cookie?: string): Promise<{ status: number; body: string; cookie?: string }> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      { host: '127.0.0.1', port, path: '/DeploymentService/LoginService', method: 'POST', agent: false, ...client,
-        headers: { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(body), Connection: 'close', ...(cookie ? { Cookie: `${cookie}; path=/DeploymentService; secure` } : {}) } },
-      (res) => {
-        let data = '';
-        res.on('data', (c) => (data += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data, cookie: String(res.headers['set-cookie'] ?? '').split(';')[0] || undefined }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 const known = (mac: string) => startUpItems(mac, { 'configuration-changed-flag': 'false' });
 const item = (m: DLSMessage, name: string, index?: number) => m.items.find((i) => i.name === name && i.index === index)?.value;

@@ -2,13 +2,12 @@
  * A bootstrap that fails in an exchange (wrong TAN, PIN typed wrong too often) flags that exchange
  * as an error, so the traffic view shows it red and "errors only" finds it.
  */
-import https from 'node:https';
 import { afterEach, describe, expect, it } from 'vitest';
 import { prepareBootstraps } from '../../src/main/app/bootstrap';
 import { Service } from '../../src/main/app/service';
 import { passphraseProtector, unpackSecureModeData } from '../../src/main/pki';
 import { parseDLSMessage, type DLSMessage } from '../../src/main/wpi';
-import { post } from '../support/https-client';
+import { post, securePost } from '../support/https-client';
 import { message, startUpItems } from '../support/messages';
 import { tempDirs } from '../support/tmp';
 
@@ -39,21 +38,6 @@ async function takeBootstrap(port: number): Promise<DLSMessage> {
   return parseDLSMessage(first.body);
 }
 
-function securePost(port: number, body: string, client: https.RequestOptions, cookie?: string): Promise<{ status: number; body: string; cookie?: string }> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      { host: '127.0.0.1', port, path: '/DeploymentService/LoginService', method: 'POST', agent: false, ...client,
-        headers: { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(body), Connection: 'close', ...(cookie ? { Cookie: `${cookie}; path=/DeploymentService; secure` } : {}) } },
-      (res) => {
-        let data = '';
-        res.on('data', (c) => (data += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data, cookie: String(res.headers['set-cookie'] ?? '').split(';')[0] || undefined }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 const errorsOnly = (service: Service) => service.store.exchanges({ limit: 100 }).filter((x) => x.error !== null);
 

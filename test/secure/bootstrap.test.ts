@@ -1,11 +1,10 @@
-import https from 'node:https';
 import { afterEach, describe, expect, it } from 'vitest';
 import { prepareBootstraps } from '../../src/main/app/bootstrap';
 import { passphraseProtector, Pki, unpackSecureModeData } from '../../src/main/pki';
 import { Service } from '../../src/main/app/service';
 import { parseDLSMessage, type DLSMessage, type Item } from '../../src/main/wpi';
 import { message, startUpItems } from '../support/messages';
-import { post } from '../support/https-client';
+import { post, securePost } from '../support/https-client';
 import { tempDirs } from '../support/tmp';
 
 const newDir = tempDirs();
@@ -31,22 +30,6 @@ async function secureService() {
   return { service, protector, port: info.port, securePort: info.securePort!, dataDir };
 }
 
-/** One phone message over mutual TLS with the given client credential. */
-function securePost(port: number, body: string, client: https.RequestOptions, cookie?: string): Promise<{ status: number; body: string; cookie?: string }> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      { host: '127.0.0.1', port, path: '/DeploymentService/LoginService', method: 'POST', agent: false, ...client,
-        headers: { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(body), Connection: 'close', ...(cookie ? { Cookie: `${cookie}; path=/DeploymentService; secure` } : {}) } },
-      (res) => {
-        let data = '';
-        res.on('data', (c) => (data += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data, cookie: String(res.headers['set-cookie'] ?? '').split(';')[0] || undefined }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 const known = (mac: string) => startUpItems(mac, { 'configuration-changed-flag': 'false' });
 const item = (m: DLSMessage, name: string, index?: number) => m.items.find((i) => i.name === name && i.index === index)?.value;

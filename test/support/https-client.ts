@@ -42,3 +42,20 @@ export function rawTls(port: number, payload: string | Buffer): Promise<string> 
     socket.on('error', reject);
   });
 }
+
+/** One phone message over mutual TLS with the given client credential (and session cookie, sent back as phones do). */
+export function securePost(port: number, body: string, client: https.RequestOptions, cookie?: string): Promise<{ status: number; body: string; cookie?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      { host: '127.0.0.1', port, path: '/DeploymentService/LoginService', method: 'POST', agent: false, ...client,
+        headers: { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(body), Connection: 'close', ...(cookie ? { Cookie: `${cookie}; path=/DeploymentService; secure` } : {}) } },
+      (res) => {
+        let data = '';
+        res.on('data', (c) => (data += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data, cookie: String(res.headers['set-cookie'] ?? '').split(';')[0] || undefined }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
