@@ -87,7 +87,8 @@ describe('web UI in Chromium', () => {
     await page.getByLabel('Device').fill('00:1A:E8:00:00:03');
     await expect.poll(() => rows().count(), { timeout: 10_000 }).toBeLessThan(10);
     const count = await rows().count();
-    expect(await shownCount()).toMatch(new RegExp(`^${count} of \\d+ exchanges$`));
+    // The list loads a screenful first and its counts after it ("Loading…" meanwhile).
+    await expect.poll(() => shownCount(), { timeout: 10_000 }).toMatch(new RegExp(`^${count} of \\d+ exchanges$`));
     // The last exchange of the phone's interaction: its final reply with the rest of the items.
     await rows().last().click();
     const detail = page.getByTestId('detail');

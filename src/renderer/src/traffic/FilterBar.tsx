@@ -97,8 +97,12 @@ export function FilterBar({ filter, onChange, matched, matchedAtLeast = false, t
         <button type="button" className="btn btn-link" onClick={() => apply(draftOf({}), false)}>{t('filter.reset')}</button>
       ) : null}
       <span className="count" aria-live="polite" data-testid="shown-count">
-        {loading ? `${t('filter.loading')} ` : ''}
-        {active ? t('filter.countOf', { matched: `${count(matched)}${matchedAtLeast ? '+' : ''}`, total: count(total), count: total }) : t('filter.count', { total: count(total), count: total })}
+        {/* While the counts are on their way the numbers are the previous filter's: not shown. */}
+        {loading
+          ? t('filter.loading')
+          : active
+            ? t('filter.countOf', { matched: `${count(matched)}${matchedAtLeast ? '+' : ''}`, total: count(total), count: total })
+            : t('filter.count', { total: count(total), count: total })}
       </span>
       <datalist id="f-reasons">{REASONS.map((r) => <option key={r} value={r} />)}</datalist>
       <datalist id="f-actions">{ACTIONS.map((r) => <option key={r} value={r} />)}</datalist>
