@@ -45,8 +45,6 @@ interface RunState {
   retryOptions: BootstrapOptions | null;
   /** Devices (indexes) whose certificate and job are being made right now. */
   inFlight: Set<number>;
-  /** Job id → when it was queued, for the abandoned-run rule. */
-  queuedAt: Map<number, number>;
 }
 
 /** The error of a job cancelled with its run, and of a phone never prepared because of it. */
@@ -95,7 +93,7 @@ export class BootstrapRuns {
       devices,
     };
     const retryOptions = options.pin === 'none' || options.pin === 'auto' ? { ...options } : null;
-    const state: RunState = { run, pins: new Map(), finishedAt: null, retryOptions, inFlight: new Set(), queuedAt: new Map() };
+    const state: RunState = { run, pins: new Map(), finishedAt: null, retryOptions, inFlight: new Set() };
     this.runs.set(run.id, state);
     const choice: PinChoice = pinChoiceOf(options.pin, options.pinDigits);
     void this.prepare(state, secure, choice, options.maxPinRetries);
@@ -195,7 +193,6 @@ export class BootstrapRuns {
         const [p] = await prepareBootstraps(this.deps.store, secure.pki, secure.protector, [d.mac], { pin, securePort: secure.securePort, maxPinRetries });
         if (this.closed) return;
         d.jobId = p!.jobId;
-        state.queuedAt.set(p!.jobId, this.deps.store.jobs.get(p!.jobId)?.created ?? this.now());
         d.state = 'pending';
         d.jobState = 'queued';
         if (p!.pin) {
@@ -259,7 +256,7 @@ export class BootstrapRuns {
   private abandoned(state: RunState, at: number): boolean {
     const { run } = state;
     if (run.cancelled || !run.devices.some((d) => d.state === 'preparing')) return false;
-    const before = run.devices.filter((d) => d.jobId !== null && (state.queuedAt.get(d.jobId) ?? Infinity) <= at);
+    const before = run.devices.filter((d) => d.jobId !== null && (this.deps.store.jobs.get(d.jobId)?.created ?? Infinity) <= at);
     return before.length > 0 && before.every((d) => d.state === 'cancelled');
   }
 

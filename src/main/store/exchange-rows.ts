@@ -7,14 +7,13 @@ export const SUMMARY_COLUMNS = `id, kind, started, ended, listener, local_port, 
   http_status, mac, interaction_id, reason, reply_action, reply_status, nonce, fragment, item_count, action, error, warning,
   coalesce(request_size, length(request_body)) AS request_bytes, coalesce(response_size, length(response_body)) AS response_bytes`;
 
-export interface ExchangeRow {
+export interface ExchangeRow extends StoredBodies {
   id: number; kind: ExchangeKind; started: number; ended: number; listener: ListenerKind; local_port: number; peer_address: string; peer_port: number;
   tls_protocol: string | null; tls_cipher: string | null; method: string | null; path: string | null; http_status: number;
   mac: string | null; interaction_id: number | null; reason: string | null; reply_action: string | null; reply_status: string | null;
   nonce: string | null; fragment: string | null; item_count: number; action: string | null; error: string | null; warning: string | null;
   request_bytes?: number; response_bytes?: number;
-  request_headers?: string; request_body?: Buffer; response_headers?: string; response_body?: Buffer;
-  request_encoding?: string | null; request_size?: number | null; response_encoding?: string | null; response_size?: number | null;
+  request_headers?: string; response_headers?: string;
   client_cert?: string | null;
 }
 
@@ -29,13 +28,27 @@ export function toSummary(r: ExchangeRow): ExchangeSummary {
   };
 }
 
+/** The body columns of a row, as stored (body-codec.ts). */
+export interface StoredBodies {
+  id: number;
+  request_body?: Buffer; request_encoding?: string | null; request_size?: number | null;
+  response_body?: Buffer; response_encoding?: string | null; response_size?: number | null;
+}
+
+/** One body of a row exactly as received, unpacked if it was stored compressed. */
+export function receivedBody(r: StoredBodies, side: 'request' | 'response'): Buffer {
+  return side === 'request'
+    ? unpackBody(r.request_body ?? Buffer.alloc(0), r.request_encoding, r.request_size, `exchange ${r.id}'s request body`)
+    : unpackBody(r.response_body ?? Buffer.alloc(0), r.response_encoding, r.response_size, `exchange ${r.id}'s response body`);
+}
+
 export function toExchange(r: ExchangeRow): Exchange {
   return {
     ...toSummary(r),
     clientCertificate: r.client_cert ? (JSON.parse(r.client_cert) as CertificateSummary) : null,
     requestHeaders: JSON.parse(r.request_headers ?? '[]') as [string, string][],
-    requestBody: new Uint8Array(unpackBody(r.request_body ?? Buffer.alloc(0), r.request_encoding, r.request_size, `exchange ${r.id}'s request body`)),
+    requestBody: new Uint8Array(receivedBody(r, 'request')),
     responseHeaders: JSON.parse(r.response_headers ?? '[]') as [string, string][],
-    responseBody: new Uint8Array(unpackBody(r.response_body ?? Buffer.alloc(0), r.response_encoding, r.response_size, `exchange ${r.id}'s response body`)),
+    responseBody: new Uint8Array(receivedBody(r, 'response')),
   };
 }

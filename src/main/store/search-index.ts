@@ -15,6 +15,7 @@ import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Database, Statement } from 'better-sqlite3';
 import { indexedBody, shownContains, summaryText, SUMMARY_FIELDS } from './search-text';
 import { unpackBody } from './body-codec';
+import { receivedBody, type StoredBodies } from './exchange-rows';
 
 /** Longest a slice holds the event loop. */
 const SLICE_MS = 5;
@@ -33,15 +34,7 @@ const CAUGHT_UP_POLL_MS = 500;
 const MERGE_PAGES = 16;
 const RETRY_MS = 5000;
 
-interface SourceRow extends Record<(typeof SUMMARY_FIELDS)[number], string | null> {
-  id: number;
-  request_body: Buffer;
-  request_encoding: string | null;
-  request_size: number | null;
-  response_body: Buffer;
-  response_encoding: string | null;
-  response_size: number | null;
-}
+type SourceRow = Record<(typeof SUMMARY_FIELDS)[number], string | null> & StoredBodies;
 
 export class SearchIndex {
   private readonly st: Record<'mark' | 'setMark' | 'next' | 'insert' | 'masked' | 'merge' | 'newest', Statement>;
@@ -128,8 +121,8 @@ export class SearchIndex {
           const rows = this.st.next.all(last) as SourceRow[];
           if (rows.length === 0) break;
           for (const r of rows) {
-            const request = indexedBody(unpackBody(r.request_body, r.request_encoding, r.request_size, `exchange ${r.id}'s request body`), r.request_headers ?? '[]');
-            const response = indexedBody(unpackBody(r.response_body, r.response_encoding, r.response_size, `exchange ${r.id}'s response body`), r.response_headers ?? '[]');
+            const request = indexedBody(receivedBody(r, 'request'), r.request_headers ?? '[]');
+            const response = indexedBody(receivedBody(r, 'response'), r.response_headers ?? '[]');
             this.st.insert.run({ id: r.id, request: request.text, response: response.text, summary: summaryText(r) });
             if (request.kept !== '' || response.kept !== '') {
               this.st.masked.run({ id: r.id, request: request.kept ?? '*', response: response.kept ?? '*' });
