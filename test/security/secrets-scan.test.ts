@@ -12,6 +12,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { inflateRawSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalDlsApiHost } from '../../src/main/bridge/api-host';
 import { fromPkcs12Der, unpackSecureModeData } from '../../src/main/pki';
@@ -19,6 +20,7 @@ import { Store } from '../../src/main/store';
 import { MASK } from '../../src/shared/secrets';
 import { CliProcess, runCli, startServe, type CliResult } from '../support/cli';
 import { startUpItems } from '../support/messages';
+import { withRawDb } from '../support/raw-db';
 import { tempDirs } from '../support/tmp';
 import { findings, HandPhone, itemOf, slices } from './support';
 
@@ -57,8 +59,19 @@ function allFiles(dir: string): string[] {
 }
 
 /** The database and its WAL/SHM files, as raw bytes. */
+/**
+ * The database's files as bytes, and what its compressed columns (bodies, item sets) hold unpacked:
+ * a secret stored compressed would not show in the files' bytes.
+ */
 function databaseBytes(dataDir: string): Record<string, Buffer> {
-  return Object.fromEntries(readdirSync(dataDir).filter((f) => f.startsWith('localdls.sqlite')).map((f) => [f, readFileSync(join(dataDir, f))]));
+  const files = Object.fromEntries(readdirSync(dataDir).filter((f) => f.startsWith('localdls.sqlite')).map((f) => [f, readFileSync(join(dataDir, f))]));
+  const packed = withRawDb(dataDir, (db) =>
+    db.prepare(`SELECT request_body AS bytes, request_encoding AS encoding FROM exchanges UNION ALL SELECT response_body, response_encoding FROM exchanges
+      UNION ALL SELECT items, encoding FROM item_sets`).all() as { bytes: Buffer; encoding: string | null }[],
+  );
+  const unpacked = packed.filter((r) => r.encoding === 'deflate-raw').map((r) => inflateRawSync(r.bytes));
+  expect(unpacked.length, 'compressed rows to scan').toBeGreaterThan(0);
+  return { ...files, 'compressed columns, unpacked': Buffer.concat(unpacked) };
 }
 
 /** The parts of an RSA private key no public object contains: d, p, q, and its DER encodings. */

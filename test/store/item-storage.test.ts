@@ -1,13 +1,15 @@
 /**
- * The boot storm's write path (issue #14): items keyed by (mac, name, idx) in a WITHOUT ROWID
- * table (migration 9), and a phone's first complete read kept in the item history as one row with
- * its count instead of one row per item. Real databases, read back through a second connection.
+ * The boot storm's write path (issue #14): a device's items kept as one set per device
+ * (migration 12, store/item-sets.ts), and a phone's first complete read kept in the item history as
+ * one row with its count instead of one row per item. Real databases, read back through a second
+ * connection.
  */
 import BetterSqlite3 from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIRST_READ, MIGRATIONS, migrate, Store, type Changes } from '../../src/main/store';
 import type { Item } from '../../src/main/wpi';
+import { DATABASE_FILE } from '../../src/main/store/data-dir';
 import { exchangeRecord } from '../support/records';
 import { withRawDb } from '../support/raw-db';
 import { tempDirs } from '../support/tmp';
@@ -68,7 +70,10 @@ describe('item history of a boot storm', () => {
   });
 });
 
-describe('items keyed in their own table (migration 9)', () => {
+const setRow = (dir: string, mac: string) =>
+  withRawDb(dir, (db) => db.prepare(`SELECT items, encoding, size FROM item_sets WHERE mac = ?`).get(mac) as { items: Buffer; encoding: string | null; size: number } | undefined);
+
+describe('items as one set per device (migration 12)', () => {
   it('stores no index and index 0 apart, and a phone repeating an item keeps the last value', () => {
     const dir = newDir();
     const store = new Store(dir);
@@ -81,8 +86,8 @@ describe('items keyed in their own table (migration 9)', () => {
     commitRead(store, MAC, [{ name: 'k', value: 'none', status: 'read only' }, { name: 'k', index: 0, value: 'zero again' }], 3000);
     expect(store.items(MAC).map((i) => [i.index, i.status, i.updated])).toEqual([[null, 'read only', 3000], [0, null, 1000]]);
     withRawDb(dir, (db) => {
-      expect((db.prepare(`SELECT sql FROM sqlite_master WHERE name = 'items'`).get() as { sql: string }).sql).toMatch(/WITHOUT ROWID/);
-      expect(db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE type = 'index' AND tbl_name = 'items'`).get()).toEqual({ n: 0 });
+      expect(db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE name = 'items'`).get()).toEqual({ n: 0 });
+      expect(db.prepare(`SELECT count(*) AS n FROM item_sets`).get()).toEqual({ n: 1 });
     });
     store.close();
   });
@@ -114,5 +119,88 @@ describe('items keyed in their own table (migration 9)', () => {
     expect(historyOf(dir, OTHER)).toEqual([{ name: FIRST_READ, idx: null, old_value: null, new_value: '5' }]);
     store.close();
     withRawDb(dir, (raw) => expect(raw.pragma('freelist_count', { simple: true })).toBe(0));
+  });
+
+  it('keeps a first read of 600 items as one compressed row, and rewrites it only when something changed', () => {
+    const dir = newDir();
+    const store = new Store(dir);
+    commitRead(store, MAC, inventory(600), 1000);
+    const first = setRow(dir, MAC)!;
+    expect(first.encoding).toBe('deflate-raw');
+    expect(first.items.length).toBeLessThan(first.size / 3);
+    // The same values again (start-up repeats some of them at every boot): the row is not written.
+    commitRead(store, MAC, inventory(20), 2000, 'merge');
+    expect(setRow(dir, MAC)!.items.equals(first.items)).toBe(true);
+    commitRead(store, MAC, [{ name: 'item-0002', value: 'new' }], 3000, 'merge');
+    expect(setRow(dir, MAC)!.items.equals(first.items)).toBe(false);
+    const items = store.items(MAC);
+    expect(items).toHaveLength(600);
+    expect(items.find((i) => i.name === 'item-0002')).toEqual({ name: 'item-0002', index: null, value: 'new', status: null, updated: 3000 });
+    expect(items.find((i) => i.name === 'item-0001')).toMatchObject({ updated: 1000 });
+    store.close();
+  });
+
+  it('lists items by name and index in code point order, no index first, as SQLite ordered them', () => {
+    const dir = newDir();
+    const store = new Store(dir);
+    const names = ['b', 'a', '\uFF21', '\u{1F600}', 'a'];
+    commitRead(store, MAC, names.map((name, i) => ({ name, ...(i === 4 ? { index: 0 } : {}), value: String(i) })), 1000);
+    expect(store.items(MAC).map((i) => [i.name, i.index])).toEqual([['a', null], ['a', 0], ['b', null], ['\uFF21', null], ['\u{1F600}', null]]);
+    store.close();
+  });
+
+  it('a damaged set is refused naming the device, and the other devices are unaffected', () => {
+    const dir = newDir();
+    const store = new Store(dir);
+    commitRead(store, MAC, inventory(50), 1000);
+    commitRead(store, OTHER, inventory(5), 1000);
+    const damage = (items: Buffer, encoding: string | null, size: number) =>
+      withRawDb(dir, (db) => db.prepare(`UPDATE item_sets SET items = ?, encoding = ?, size = ? WHERE mac = ?`).run(items, encoding, size, MAC));
+    damage(Buffer.from('[["a", null, "v", null]]'), null, 24);
+    expect(() => store.items(MAC)).toThrow(/items of device 00:1A:E8:00:00:01 .*damaged/);
+    damage(Buffer.from('not json'), null, 8);
+    expect(() => store.items(MAC)).toThrow(/items of device 00:1A:E8:00:00:01 are not readable JSON/);
+    damage(Buffer.from('garbage'), 'deflate-raw', 100);
+    expect(() => store.items(MAC)).toThrow(/items of device 00:1A:E8:00:00:01 does not unpack/);
+    // A commit that would change the damaged set fails, and writes nothing of its exchange.
+    const before = withRawDb(dir, (db) => (db.prepare(`SELECT count(*) AS n FROM exchanges`).get() as { n: number }).n);
+    expect(() => commitRead(store, MAC, [{ name: 'x', value: '1' }], 2000, 'merge')).toThrow(/damaged/);
+    expect(withRawDb(dir, (db) => (db.prepare(`SELECT count(*) AS n FROM exchanges`).get() as { n: number }).n)).toBe(before);
+    expect(store.items(OTHER)).toHaveLength(5);
+    store.close();
+  });
+
+  it('migrates a version-11 database: every item of every device kept with its index, status and time', () => {
+    const dir = newDir();
+    const db = new BetterSqlite3(join(dir, DATABASE_FILE));
+    db.pragma('auto_vacuum = INCREMENTAL');
+    db.pragma('journal_mode = WAL');
+    for (const sql of MIGRATIONS.slice(0, 11)) db.exec(sql);
+    db.pragma('user_version = 11');
+    const device = db.prepare(`INSERT INTO devices (mac, first_contact, last_contact, inventoried) VALUES (?, 1, 2, ?)`);
+    device.run(MAC, 2);
+    device.run(OTHER, null);
+    const item = db.prepare(`INSERT INTO items (mac, name, idx, value, status, updated) VALUES (?, ?, ?, ?, ?, ?)`);
+    const rows: [string, number, string, string | null, number][] = [];
+    for (let i = 0; i < 400; i++) rows.push([`n${i % 150}`, i < 150 ? -1 : i, `v${i} "quoted" \\ \u00e9 \u{1F600}`, i === 7 ? 'failed' : null, 100 + i]);
+    for (const r of rows) item.run(MAC, ...r);
+    db.close();
+
+    const store = new Store(dir);
+    withRawDb(dir, (raw) => {
+      expect(raw.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE name = 'items'`).get()).toEqual({ n: 0 });
+      expect(raw.pragma('freelist_count', { simple: true })).toBe(0);
+    });
+    const items = store.items(MAC);
+    expect(items).toHaveLength(400);
+    const expected = rows.map(([name, idx, value, status, updated]) => ({ name, index: idx === -1 ? null : idx, value, status, updated }));
+    expect(new Set(items.map((i) => JSON.stringify(i)))).toEqual(new Set(expected.map((i) => JSON.stringify(i))));
+    expect(store.items(OTHER)).toEqual([]);
+    // The migrated set is plain JSON; the next change writes it compressed.
+    expect(setRow(dir, MAC)!.encoding).toBeNull();
+    commitRead(store, MAC, [{ name: 'n1', value: 'changed' }], 5000, 'merge');
+    expect(setRow(dir, MAC)!.encoding).toBe('deflate-raw');
+    expect(store.items(MAC)).toHaveLength(400);
+    store.close();
   });
 });

@@ -10,6 +10,7 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { Item } from '../wpi';
+import { itemKey as key, type StoredItem } from './item-sets';
 
 export interface ItemChangeRow {
   name: string;
@@ -20,18 +21,15 @@ export interface ItemChangeRow {
   newValue: string | null;
 }
 
-interface Current {
-  name: string;
-  index: number | null;
-  value: string;
-  status: string | null;
-}
-
 /** What one commit writes to a device's items, and the history rows it adds (ItemHistory.plan). */
 export interface ItemPlan {
-  write: Current[];
-  remove: Pick<Current, 'name' | 'index'>[];
+  /** New, or value or status changed (their `updated` is the commit's time). */
+  write: StoredItem[];
+  /** Gone: a complete set without them. */
+  remove: StoredItem[];
   history: ItemChangeRow[];
+  /** The device's items after the commit, by itemKey: unchanged ones keep their stored time. */
+  after: Map<string, StoredItem>;
 }
 
 export interface StoredItemChange extends ItemChangeRow {
@@ -41,50 +39,49 @@ export interface StoredItemChange extends ItemChangeRow {
   at: number;
 }
 
-const key = (name: string, index: number | null | undefined) => `${name}\u0000${index ?? ''}`;
-
 /** The name of the row that stands for a first complete read: no XML name is empty. */
 export const FIRST_READ = '';
 
 export class ItemHistory {
-  private prepared: Record<'current' | 'insert' | 'forMac', Statement> | null = null;
+  private prepared: Record<'insert' | 'forMac', Statement> | null = null;
 
   constructor(private readonly db: Database) {}
 
   /** Prepared on first use: a read-only store of an older schema never needs them. */
-  private get st(): Record<'current' | 'insert' | 'forMac', Statement> {
+  private get st(): Record<'insert' | 'forMac', Statement> {
     const db = this.db;
     return (this.prepared ??= {
-      current: db.prepare(`SELECT name, nullif(idx, -1) AS idx, value, status FROM items WHERE mac = ?`),
       insert: db.prepare(`INSERT INTO item_changes (mac, exchange_id, at, name, idx, old_value, new_value) VALUES (@mac, @exchangeId, @at, @name, @idx, @oldValue, @newValue)`),
       forMac: db.prepare(`SELECT id, mac, exchange_id, at, name, idx, old_value, new_value FROM item_changes WHERE mac = ? ORDER BY id DESC LIMIT ?`),
     });
   }
 
   /**
-   * What writing `replace` (a complete set) and then `merge` changes, against the items stored
-   * now: the rows to write (new, or value or status changed; a name and index named twice counts
-   * once, the last one), the rows to delete (a complete set without them), and the history rows.
-   * Call before the items are written. Unchanged items are not written, so they keep their time.
+   * What writing `replace` (a complete set) and then `merge` at `at` changes, against the items
+   * stored now (`stored`, by itemKey: store/item-sets.ts): the items to write (new, or value or
+   * status changed; a name and index named twice counts once, the last one), those gone (a complete
+   * set without them), the history rows, and the set after. Unchanged items keep their time.
    */
-  plan(mac: string, replace: readonly Item[] | undefined, merge: readonly Item[] | undefined, firstRead = false): ItemPlan {
-    const plan: ItemPlan = { write: [], remove: [], history: [] };
+  plan(stored: ReadonlyMap<string, StoredItem>, replace: readonly Item[] | undefined, merge: readonly Item[] | undefined, at: number, firstRead = false): ItemPlan {
+    const after = new Map(replace ? [] : stored);
+    const plan: ItemPlan = { write: [], remove: [], history: [], after };
     if (!replace && !merge) return plan;
-    const before = new Map<string, Current>();
-    for (const r of this.st.current.all(mac) as { name: string; idx: number | null; value: string; status: string | null }[]) {
-      before.set(key(r.name, r.idx), { name: r.name, index: r.idx, value: r.value, status: r.status });
+    for (const list of [replace, merge]) {
+      for (const i of list ?? []) after.set(key(i.name, i.index), { name: i.name, index: i.index ?? null, value: i.value, status: i.status ?? null, updated: at });
     }
-    const after = new Map(replace ? [] : before);
-    for (const i of [...(replace ?? []), ...(merge ?? [])]) after.set(key(i.name, i.index), { name: i.name, index: i.index ?? null, value: i.value, status: i.status ?? null });
     let added = 0;
     for (const [k, now] of after) {
-      const was = before.get(k);
-      if (was?.value !== now.value || was.status !== now.status) plan.write.push(now);
+      const was = stored.get(k);
+      if (was !== undefined && was.value === now.value && was.status === now.status) {
+        after.set(k, was);
+        continue;
+      }
+      plan.write.push(now);
       if (firstRead && was === undefined) added++;
       else if (was?.value !== now.value) plan.history.push({ name: now.name, index: now.index, oldValue: was?.value ?? null, newValue: now.value });
     }
     if (added > 0) plan.history.unshift({ name: FIRST_READ, index: null, oldValue: null, newValue: String(added) });
-    for (const [k, was] of before) {
+    for (const [k, was] of stored) {
       if (after.has(k)) continue;
       plan.remove.push(was);
       plan.history.push({ name: was.name, index: was.index, oldValue: was.value, newValue: null });

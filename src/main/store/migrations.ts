@@ -254,6 +254,22 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE exchanges ADD COLUMN response_encoding TEXT;
   ALTER TABLE exchanges ADD COLUMN response_size INTEGER;
   `,
+  // 12: a device's current items as one set per device (store/item-sets.ts): JSON
+  // [[name, index, value, status, updated], …], compressed like a body when that is smaller (encoding
+  // 'deflate-raw', size = the JSON's bytes). A first read of 600 items is one row, not 600 B-tree inserts.
+  `
+  CREATE TABLE item_sets (
+    mac      TEXT PRIMARY KEY REFERENCES devices(mac) ON DELETE CASCADE,
+    items    BLOB NOT NULL,
+    encoding TEXT,
+    size     INTEGER NOT NULL
+  );
+  INSERT INTO item_sets (mac, items, encoding, size)
+    SELECT mac, CAST(set_json AS BLOB), NULL, length(CAST(set_json AS BLOB)) FROM (
+      SELECT mac, json_group_array(json_array(name, nullif(idx, -1), value, status, updated)) AS set_json
+      FROM items GROUP BY mac);
+  DROP TABLE items;
+  `,
 ];
 
 export function migrate(db: Database): number {

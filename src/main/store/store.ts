@@ -22,6 +22,7 @@ import { RelayRows } from './relay-rows';
 import type { UpstreamView } from '../../shared/api';
 import { InspectorQueries } from './inspector-queries';
 import { ItemHistory, type ItemPlan } from './item-history';
+import { ItemSets } from './item-sets';
 import { historyPurge } from './history-purge';
 import { RolloutRows } from './rollout-rows';
 import { SearchIndex } from './search-index';
@@ -170,6 +171,8 @@ export class Store {
   readonly notices: string[];
   /** Old -> new of every item value, per commit (device timeline). */
   readonly itemHistory: ItemHistory;
+  /** Each device's current items, one set per device. */
+  private readonly itemSets: ItemSets;
   /** Read-only queries of the inspector's views (ladder, timeline, rollouts, exports). */
   readonly inspector: InspectorQueries;
   /** Bulk jobs as rollouts, and retrying their failed jobs. */
@@ -193,6 +196,7 @@ export class Store {
     this.jobs = new JobTables(this.db, this.feed);
     this.relay = new RelayRows(this.db);
     this.itemHistory = new ItemHistory(this.db);
+    this.itemSets = new ItemSets(this.db);
     this.inspector = new InspectorQueries(this.db);
     this.rollouts = new RolloutRows(this.db, this.jobs);
     this.contactFailures = new ContactFailures(this.db, this.feed);
@@ -232,13 +236,6 @@ export class Store {
       getSetting: p(`SELECT value FROM settings WHERE name = ?`),
       setSetting: p(`INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`),
       setState: p(`UPDATE devices SET state = @state WHERE mac = @mac`),
-      // Items are written as a diff (ItemHistory.plan): only new or changed rows, one statement
-      // per batch, each a JSON array of [name, index, value, status]; idx -1 stands for "no index"
-      // (migration 9). What a complete read no longer holds is deleted row by row (a few at most).
-      upsertItems: p(`INSERT INTO items (mac, name, idx, value, status, updated)
-          SELECT @mac, j.value ->> 0, ifnull(j.value ->> 1, -1), j.value ->> 2, j.value ->> 3, @at FROM json_each(@items) AS j WHERE true
-        ON CONFLICT (mac, name, idx) DO UPDATE SET value = excluded.value, status = excluded.status, updated = excluded.updated`),
-      deleteItem: p(`DELETE FROM items WHERE mac = @mac AND name = @name AND idx = ifnull(@idx, -1)`),
       inventoried: p(`SELECT inventoried IS NOT NULL AS done FROM devices WHERE mac = ?`),
       setInventoried: p(`UPDATE devices SET inventoried = @at WHERE mac = @mac AND inventoried IS NULL`),
       openInteraction: p(`INSERT INTO interactions (mac, peer, listener, reason, started) VALUES (@mac, @peer, @listener, @reason, @at)`),
@@ -253,7 +250,6 @@ export class Store {
           @error, @warning, @clientCert)`),
       device: p(`SELECT * FROM devices WHERE mac = ?`),
       devices: p(`SELECT * FROM devices ORDER BY mac`),
-      items: p(`SELECT name, nullif(idx, -1) AS idx, value, status, updated FROM items WHERE mac = ? ORDER BY name, idx`),
       exchange: p(`SELECT * FROM exchanges WHERE id = ?`),
       interaction: p(`SELECT * FROM interactions WHERE id = ?`),
       expireInteractions: p(`UPDATE interactions SET ended = @at, end_reason = 'expired' WHERE ended IS NULL AND id IN (SELECT value FROM json_each(@ids))`),
@@ -282,8 +278,7 @@ export class Store {
       // The phone's first complete read is one history row, not hundreds (store/item-history.ts).
       const firstRead = mac !== null && changes.replaceItems !== undefined && !(this.st.inventoried!.get(mac) as { done: number } | undefined)?.done;
       if (firstRead) this.st.setInventoried!.run({ mac, at });
-      const items = mac ? this.itemHistory.plan(mac, changes.replaceItems, changes.mergeItems, firstRead) : null;
-      if (mac && items) this.writeItems(mac, items, at);
+      const items = mac && (changes.replaceItems || changes.mergeItems) ? this.writeItems(mac, changes, firstRead, at) : null;
       if (mac && changes.state) this.st.setState!.run({ mac, state: changes.state });
       if (mac && record.tlsProtocol) this.st.setTls!.run({ mac, protocol: record.tlsProtocol });
       if (mac && changes.assignProfile) this.jobs.assignProfile(mac, changes.assignProfile);
@@ -366,9 +361,11 @@ export class Store {
     })();
   }
 
-  private writeItems(mac: string, plan: ItemPlan, at: number): void {
-    for (const r of plan.remove) this.st.deleteItem!.run({ mac, name: r.name, idx: r.index });
-    if (plan.write.length > 0) this.st.upsertItems!.run({ mac, items: JSON.stringify(plan.write.map((r) => [r.name, r.index, r.value, r.status])), at });
+  /** Writes the device's items as they are after `changes` (only when something changed) and returns the plan. */
+  private writeItems(mac: string, changes: Changes, firstRead: boolean, at: number): ItemPlan {
+    const plan = this.itemHistory.plan(this.itemSets.read(mac), changes.replaceItems, changes.mergeItems, at, firstRead);
+    if (plan.write.length > 0 || plan.remove.length > 0) this.itemSets.write(mac, plan.after.values());
+    return plan;
   }
 
   /**
@@ -424,9 +421,7 @@ export class Store {
   }
 
   items(mac: string): DeviceItem[] {
-    return (this.st.items!.all(mac) as ItemRow[]).map((r) => ({
-      name: r.name, index: r.idx, value: r.value, status: r.status, updated: r.updated,
-    }));
+    return this.itemSets.items(mac);
   }
 
   exchange(id: number): Exchange | undefined {
@@ -679,7 +674,6 @@ interface DeviceRow extends ContactFailureRow {
   first_contact: number; last_contact: number; profile: string | null; last_contact_me: number | null;
   bootstrap: Device['bootstrap']; cert_serial: string | null;
 }
-interface ItemRow { name: string; idx: number | null; value: string; status: string | null; updated: number }
 interface InteractionRow {
   id: number; mac: string | null; peer: string; listener: ListenerKind; reason: string | null; started: number; ended: number | null; end_reason: string | null;
 }
