@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { FIRST_READ, MIGRATIONS, migrate, Store, type Changes } from '../../src/main/store';
 import type { Item } from '../../src/main/wpi';
 import { DATABASE_FILE } from '../../src/main/store/data-dir';
+import { MAX_ITEMS_PER_DEVICE } from '../../src/main/store/item-sets';
 import { exchangeRecord } from '../support/records';
 import { withRawDb } from '../support/raw-db';
 import { tempDirs } from '../support/tmp';
@@ -201,6 +202,26 @@ describe('items as one set per device (migration 12)', () => {
     commitRead(store, MAC, [{ name: 'n1', value: 'changed' }], 5000, 'merge');
     expect(setRow(dir, MAC)!.encoding).toBe('deflate-raw');
     expect(store.items(MAC)).toHaveLength(400);
+    store.close();
+  });
+
+  it(`keeps at most ${MAX_ITEMS_PER_DEVICE} items per device, says so on the exchange, and still takes changes to kept ones`, () => {
+    const dir = newDir();
+    const store = new Store(dir);
+    const named = (prefix: string, n: number): Item[] => Array.from({ length: n }, (_, i) => ({ name: `${prefix}-${i}`, value: 'v' }));
+    const first = commitRead(store, MAC, named('a', 6000), 1000, 'merge');
+    expect(store.exchange(first.exchangeId)!.warning).toBeNull();
+    const second = commitRead(store, MAC, [{ name: 'a-0', value: 'changed' }, ...named('b', 6000)], 2000, 'merge');
+    expect(store.exchange(second.exchangeId)!.warning).toMatch(/^2000 item\(s\) not kept: this device holds 10000 items/);
+    const items = store.items(MAC);
+    expect(items).toHaveLength(MAX_ITEMS_PER_DEVICE);
+    expect(items.find((i) => i.name === 'a-0')!.value).toBe('changed');
+    expect(items.some((i) => i.name === 'b-3999')).toBe(true);
+    expect(items.some((i) => i.name === 'b-4000')).toBe(false);
+    // A complete read replaces the set: within the limit, nothing is dropped.
+    const third = commitRead(store, MAC, named('c', 10), 3000);
+    expect(store.exchange(third.exchangeId)!.warning).toBeNull();
+    expect(store.items(MAC)).toHaveLength(10);
     store.close();
   });
 });

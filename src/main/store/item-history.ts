@@ -30,6 +30,8 @@ export interface ItemPlan {
   history: ItemChangeRow[];
   /** The device's items after the commit, by itemKey: unchanged ones keep their stored time. */
   after: Map<string, StoredItem>;
+  /** Items not kept because the device already held `limit` (new names only; changes to kept ones are). */
+  dropped: number;
 }
 
 export interface StoredItemChange extends ItemChangeRow {
@@ -60,14 +62,22 @@ export class ItemHistory {
    * What writing `replace` (a complete set) and then `merge` at `at` changes, against the items
    * stored now (`stored`, by itemKey: store/item-sets.ts): the items to write (new, or value or
    * status changed; a name and index named twice counts once, the last one), those gone (a complete
-   * set without them), the history rows, and the set after. Unchanged items keep their time.
+   * set without them), the history rows, and the set after. Unchanged items keep their time. A set
+   * holds at most `limit` items: further names are dropped and counted.
    */
-  plan(stored: ReadonlyMap<string, StoredItem>, replace: readonly Item[] | undefined, merge: readonly Item[] | undefined, at: number, firstRead = false): ItemPlan {
+  plan(stored: ReadonlyMap<string, StoredItem>, replace: readonly Item[] | undefined, merge: readonly Item[] | undefined, at: number, firstRead = false, limit = Infinity): ItemPlan {
     const after = new Map(replace ? [] : stored);
-    const plan: ItemPlan = { write: [], remove: [], history: [], after };
+    const plan: ItemPlan = { write: [], remove: [], history: [], after, dropped: 0 };
     if (!replace && !merge) return plan;
     for (const list of [replace, merge]) {
-      for (const i of list ?? []) after.set(key(i.name, i.index), { name: i.name, index: i.index ?? null, value: i.value, status: i.status ?? null, updated: at });
+      for (const i of list ?? []) {
+        const k = key(i.name, i.index);
+        if (after.size >= limit && !after.has(k)) {
+          plan.dropped++;
+          continue;
+        }
+        after.set(k, { name: i.name, index: i.index ?? null, value: i.value, status: i.status ?? null, updated: at });
+      }
     }
     let added = 0;
     for (const [k, now] of after) {

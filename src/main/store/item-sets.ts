@@ -16,6 +16,13 @@ import { packBody, unpackBody } from './body-codec';
 /** One item as kept: `updated` is when its value or status last changed. */
 export type StoredItem = DeviceItem;
 
+/**
+ * The most items a device's set holds. A phone reports about 600 (wpi-items.tsv, with indexed
+ * ones); every commit that changes a set reads and writes all of it, so a host inventing new names
+ * in every message must not grow it without bound (a message is at most 256 kB, some 5 000 items).
+ */
+export const MAX_ITEMS_PER_DEVICE = 10_000;
+
 /** Name and index as one key: a name, or a name and its index, is one item. */
 export const itemKey = (name: string, index: number | null | undefined): string => `${name}\u0000${index ?? ''}`;
 

@@ -22,7 +22,7 @@ import { RelayRows } from './relay-rows';
 import type { UpstreamView } from '../../shared/api';
 import { InspectorQueries } from './inspector-queries';
 import { ItemHistory, type ItemPlan } from './item-history';
-import { ItemSets } from './item-sets';
+import { ItemSets, MAX_ITEMS_PER_DEVICE } from './item-sets';
 import { historyPurge } from './history-purge';
 import { RolloutRows } from './rollout-rows';
 import { SearchIndex } from './search-index';
@@ -307,6 +307,7 @@ export class Store {
         this.st.insertExchange!.run({
           ...record,
           clientCert: record.clientCertificate ? JSON.stringify(record.clientCertificate) : null,
+          warning: items?.dropped ? joinWarnings(record.warning, `${items.dropped} item(s) not kept: this device holds ${MAX_ITEMS_PER_DEVICE} items, the most LocalDLS keeps per device`) : record.warning,
           mac: mac ?? null,
           interactionId: interaction,
           requestHeaders: JSON.stringify(record.requestHeaders),
@@ -363,7 +364,7 @@ export class Store {
 
   /** Writes the device's items as they are after `changes` (only when something changed) and returns the plan. */
   private writeItems(mac: string, changes: Changes, firstRead: boolean, at: number): ItemPlan {
-    const plan = this.itemHistory.plan(this.itemSets.read(mac), changes.replaceItems, changes.mergeItems, at, firstRead);
+    const plan = this.itemHistory.plan(this.itemSets.read(mac), changes.replaceItems, changes.mergeItems, at, firstRead, MAX_ITEMS_PER_DEVICE);
     if (plan.write.length > 0 || plan.remove.length > 0) this.itemSets.write(mac, plan.after.values());
     return plan;
   }
@@ -684,4 +685,8 @@ function toDevice(r: DeviceRow): Device {
     firstContact: r.first_contact, lastContact: r.last_contact, profile: r.profile, lastContactMe: r.last_contact_me,
     bootstrap: r.bootstrap, certSerial: r.cert_serial, ...contactFailureFields(r),
   };
+}
+
+function joinWarnings(a: string | null, b: string): string {
+  return a ? `${a}; ${b}` : b;
 }
