@@ -150,7 +150,7 @@ describe('items as one set per device (migration 12)', () => {
     store.close();
   });
 
-  it('a damaged set is refused naming the device, and the other devices are unaffected', () => {
+  it("a damaged set is refused naming the device; its phone's next message replaces it and says so", () => {
     const dir = newDir();
     const store = new Store(dir);
     commitRead(store, MAC, inventory(50), 1000);
@@ -158,16 +158,19 @@ describe('items as one set per device (migration 12)', () => {
     const damage = (items: Buffer, encoding: string | null, size: number) =>
       withRawDb(dir, (db) => db.prepare(`UPDATE item_sets SET items = ?, encoding = ?, size = ? WHERE mac = ?`).run(items, encoding, size, MAC));
     damage(Buffer.from('[["a", null, "v", null]]'), null, 24);
-    expect(() => store.items(MAC)).toThrow(/items of device 00:1A:E8:00:00:01 .*damaged/);
+    expect(() => store.items(MAC)).toThrow(/item set of device 00:1A:E8:00:00:01 .*damaged/);
     damage(Buffer.from('not json'), null, 8);
-    expect(() => store.items(MAC)).toThrow(/items of device 00:1A:E8:00:00:01 are not readable JSON/);
+    expect(() => store.items(MAC)).toThrow(/item set of device 00:1A:E8:00:00:01 is not readable JSON/);
     damage(Buffer.from('garbage'), 'deflate-raw', 100);
-    expect(() => store.items(MAC)).toThrow(/items of device 00:1A:E8:00:00:01 does not unpack/);
-    // A commit that would change the damaged set fails, and writes nothing of its exchange.
-    const before = withRawDb(dir, (db) => (db.prepare(`SELECT count(*) AS n FROM exchanges`).get() as { n: number }).n);
-    expect(() => commitRead(store, MAC, [{ name: 'x', value: '1' }], 2000, 'merge')).toThrow(/damaged/);
-    expect(withRawDb(dir, (db) => (db.prepare(`SELECT count(*) AS n FROM exchanges`).get() as { n: number }).n)).toBe(before);
+    expect(() => store.items(MAC)).toThrow(/item set of device 00:1A:E8:00:00:01 does not unpack/);
     expect(store.items(OTHER)).toHaveLength(5);
+    // The phone's items are what it reports: its next message is stored, and replaces the set.
+    const next = commitRead(store, MAC, [{ name: 'x', value: '1' }], 2000, 'merge');
+    expect(store.exchange(next.exchangeId)!.warning).toMatch(/^the item set of device 00:1A:E8:00:00:01 does not unpack .*; replaced by the items of this message$/);
+    expect(store.items(MAC)).toEqual([{ name: 'x', index: null, value: '1', status: null, updated: 2000 }]);
+    const after = commitRead(store, MAC, [{ name: 'y', value: '2' }], 3000, 'merge');
+    expect(store.exchange(after.exchangeId)!.warning).toBeNull();
+    expect(store.items(MAC)).toHaveLength(2);
     store.close();
   });
 

@@ -67,17 +67,17 @@ export class ItemSets {
   private list(mac: string): StoredItem[] {
     const row = this.st.get.get(mac) as SetRow | undefined;
     if (!row) return [];
-    const what = `the items of device ${mac}`;
+    const what = `the item set of device ${mac}`;
     let parsed: unknown;
     try {
       parsed = JSON.parse(unpackBody(row.items, row.encoding, row.size, what).toString('utf8'));
     } catch (e) {
-      if (e instanceof SyntaxError) throw new Error(`${what} are not readable JSON (${e.message}): the database is damaged`);
+      if (e instanceof SyntaxError) throw new Error(`${what} is not readable JSON (${e.message}): the database is damaged`);
       throw e;
     }
-    if (!Array.isArray(parsed)) throw new Error(`${what} are not a list: the database is damaged`);
+    if (!Array.isArray(parsed)) throw new Error(`${what} is not a list: the database is damaged`);
     return parsed.map((e: unknown) => {
-      if (!isEncoded(e)) throw new Error(`${what} hold an entry that is not [name, index, value, status, updated]: the database is damaged`);
+      if (!isEncoded(e)) throw new Error(`${what} holds an entry that is not [name, index, value, status, updated]: the database is damaged`);
       return { name: e[0], index: e[1], value: e[2], status: e[3], updated: e[4] };
     });
   }

@@ -22,7 +22,7 @@ import { RelayRows } from './relay-rows';
 import type { UpstreamView } from '../../shared/api';
 import { InspectorQueries } from './inspector-queries';
 import { ItemHistory, type ItemPlan } from './item-history';
-import { ItemSets, MAX_ITEMS_PER_DEVICE } from './item-sets';
+import { ItemSets, MAX_ITEMS_PER_DEVICE, type StoredItem } from './item-sets';
 import { historyPurge } from './history-purge';
 import { RolloutRows } from './rollout-rows';
 import { SearchIndex } from './search-index';
@@ -307,7 +307,7 @@ export class Store {
         this.st.insertExchange!.run({
           ...record,
           clientCert: record.clientCertificate ? JSON.stringify(record.clientCertificate) : null,
-          warning: items?.dropped ? joinWarnings(record.warning, `${items.dropped} item(s) not kept: this device holds ${MAX_ITEMS_PER_DEVICE} items, the most LocalDLS keeps per device`) : record.warning,
+          warning: itemWarnings(record.warning, items),
           mac: mac ?? null,
           interactionId: interaction,
           requestHeaders: JSON.stringify(record.requestHeaders),
@@ -362,11 +362,24 @@ export class Store {
     })();
   }
 
-  /** Writes the device's items as they are after `changes` (only when something changed) and returns the plan. */
-  private writeItems(mac: string, changes: Changes, firstRead: boolean, at: number): ItemPlan {
-    const plan = this.itemHistory.plan(this.itemSets.read(mac), changes.replaceItems, changes.mergeItems, at, firstRead, MAX_ITEMS_PER_DEVICE);
-    if (plan.write.length > 0 || plan.remove.length > 0) this.itemSets.write(mac, plan.after.values());
-    return plan;
+  /**
+   * Writes the device's items as they are after `changes` (only when something changed) and returns
+   * the plan. A stored set that cannot be read (damaged outside LocalDLS) is replaced by what this
+   * message reports, and `damaged` says so: the phone's items are what it reports, and refusing every
+   * message of the phone would leave it unprovisionable.
+   */
+  private writeItems(mac: string, changes: Changes, firstRead: boolean, at: number): ItemPlan & { damaged?: string } {
+    let stored: Map<string, StoredItem>;
+    let damaged: string | undefined;
+    try {
+      stored = this.itemSets.read(mac);
+    } catch (e) {
+      stored = new Map();
+      damaged = e instanceof Error ? e.message : String(e);
+    }
+    const plan = this.itemHistory.plan(stored, changes.replaceItems, changes.mergeItems, at, firstRead, MAX_ITEMS_PER_DEVICE);
+    if (damaged !== undefined || plan.write.length > 0 || plan.remove.length > 0) this.itemSets.write(mac, plan.after.values());
+    return damaged === undefined ? plan : { ...plan, damaged };
   }
 
   /**
@@ -687,6 +700,10 @@ function toDevice(r: DeviceRow): Device {
   };
 }
 
-function joinWarnings(a: string | null, b: string): string {
-  return a ? `${a}; ${b}` : b;
+/** The exchange's own warning and what storing its items had to say. */
+function itemWarnings(warning: string | null, items: (ItemPlan & { damaged?: string }) | null): string | null {
+  const notes = [warning];
+  if (items?.damaged) notes.push(`${items.damaged}; replaced by the items of this message`);
+  if (items?.dropped) notes.push(`${items.dropped} item(s) not kept: this device holds ${MAX_ITEMS_PER_DEVICE} items, the most LocalDLS keeps per device`);
+  return notes.filter((n): n is string => !!n).join('; ') || null;
 }
