@@ -7,6 +7,11 @@ import type { Database } from 'better-sqlite3';
 import type { Job, JobKind } from '../../shared/model';
 import { toJob, type JobTables } from './jobs';
 
+/** A rollout's id: `j<created>-<kind>` (a bootstrap's jobs share the moment it started). */
+export function jobRolloutId(created: number, kind: string): string {
+  return `j${created}-${kind}`;
+}
+
 export interface RolloutGroup {
   created: number;
   kind: JobKind;
