@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openJobSecret } from '../../src/main/app/bootstrap';
 import { LocalDlsApiHost } from '../../src/main/bridge/api-host';
+import { BootstrapRuns } from '../../src/main/commands/bootstrap-runs';
 import type { Pki } from '../../src/main/pki';
 import type { ApiError, RolloutSummary } from '../../src/shared/api';
 import type { ExchangeSummary } from '../../src/shared/model';
@@ -64,7 +65,7 @@ async function site(n: number, keyPoolSize?: number) {
   macs.forEach((mac, i) => interaction(h, mac, peerOf(i)));
   const cli = (...args: string[]) => runCli([...args, '--data-dir', dir], ENV);
   const cliRollouts = async () => (await cli('rollout', '--json')).stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as RolloutSummary);
-  return { dir, h, protector, macs, service, cli, cliRollouts };
+  return { dir, h, pki, protector, macs, service, cli, cliRollouts };
 }
 
 /** Phone `i` takes its bootstrap on the Default-Mode port (the WriteItems, accepted); with `reset` it then starts up there again, which fails the job. */
@@ -174,6 +175,25 @@ describe('bootstrap runs as rollouts', () => {
     expect(third).toMatchObject({ retried: 1, skipped: [] });
     expect((await ui.getRollout(third.rolloutId!)).devices.map((d) => d.mac)).toEqual([macs[2]]);
     expect(existsSync(sheet)).toBe(true);
+  });
+
+  it('bootstraps started in the same millisecond are separate rollouts, also when the first came from the CLI', async () => {
+    const { h, pki, protector, macs, cli } = await site(5);
+    // A CLI bootstrap, then two runs whose clock says the same moment as its job.
+    const fromCli = await cli('bootstrap', '--mac', macs[0]!, '--nopin');
+    expect(fromCli.code, fromCli.stderr).toBe(0);
+    const taken = h.store.jobs.list({}).find((j) => j.kind === 'Bootstrap')!.created;
+    const runs = new BootstrapRuns({ store: h.store, secure: () => ({ pki, protector, securePort: 18444 }), offReason: () => 'off', emit: () => undefined, now: () => taken });
+    try {
+      const a = runs.start([macs[1]!, macs[2]!], { pin: 'none', maxPinRetries: 3 });
+      const b = runs.start([macs[3]!, macs[4]!], { pin: 'none', maxPinRetries: 3 });
+      expect(new Set([`j${taken}-Bootstrap`, a.rolloutId, b.rolloutId]).size).toBe(3);
+      await expect.poll(() => h.store.jobs.list({}).filter((j) => j.kind === 'Bootstrap').length, WAIT).toBe(5);
+      expect(h.store.rollouts.jobs(a.started, 'Bootstrap').map((j) => j.mac)).toEqual([macs[1], macs[2]]);
+      expect(h.store.rollouts.jobs(b.started, 'Bootstrap').map((j) => j.mac)).toEqual([macs[3], macs[4]]);
+    } finally {
+      runs.close();
+    }
   });
 
   it('refuses ids that name no rollout, in words that say what to do', async () => {

@@ -76,7 +76,7 @@ export interface CliBootstrapResult {
 export async function bootstrapNow(ctx: CommandContext, macs: readonly string[], options: BootstrapOptions & { renew?: boolean }): Promise<CliBootstrapResult> {
   checkBootstrapTargets(ctx.store, macs, options);
   const secure = await ctx.secure();
-  const queuedAt = Date.now();
+  const queuedAt = ctx.store.rollouts.unusedTime(Date.now(), 'Bootstrap');
   const rolloutId = jobRolloutId(queuedAt, 'Bootstrap');
   try {
     const prepared = await prepareBootstraps(ctx.store, secure.pki, secure.protector, macs, {

@@ -36,6 +36,17 @@ export class RolloutRows {
       .all(limit) as RolloutGroup[];
   }
 
+  /**
+   * The first moment from `at` on that names no rollout of this kind yet: a bootstrap takes it as
+   * its jobs' creation time, so two started in the same millisecond do not merge into one.
+   */
+  unusedTime(at: number, kind: JobKind): number {
+    const taken = this.db.prepare('SELECT 1 FROM jobs WHERE created = ? AND kind = ? LIMIT 1');
+    let t = at;
+    while (taken.get(t, kind) !== undefined) t++;
+    return t;
+  }
+
   /** The jobs of one group, by MAC. */
   jobs(created: number, kind: string): Job[] {
     return (this.db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE created = ? AND kind = ? ORDER BY mac, id`).all(created, kind) as Row[]).map(toJob);
