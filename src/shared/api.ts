@@ -302,6 +302,16 @@ export interface SecureStatus {
   ca: { subject: string; fingerprint: string; notAfter: number; imported: boolean } | null;
   /** Which key protector seals the keys ("passphrase", "safeStorage"). */
   protector: string | null;
+  /**
+   * Device keys made ahead while the service is idle (docs/pki.md "Key pool"): `ready` of at most
+   * `size` (0: the pool is off, LOCALDLS_KEY_POOL_SIZE=0). Null while Secure Mode is off.
+   */
+  keyPool: KeyPoolStatus | null;
+}
+
+export interface KeyPoolStatus {
+  ready: number;
+  size: number;
 }
 
 /** cancelled: its job was cancelled (the run was cancelled, or the job from elsewhere) or it was never prepared. */
@@ -324,6 +334,8 @@ export interface BootstrapDevice {
 export interface BootstrapRun {
   id: string;
   started: number;
+  /** The run as a rollout (`j<started>-Bootstrap`): its jobs, kept after the service stops. */
+  rolloutId: string;
   pin: 'none' | 'auto' | 'given';
   total: number;
   /** Devices whose certificate and job are ready. */
@@ -383,10 +395,12 @@ export interface DeviceTimeline {
   truncated: boolean;
 }
 
-export const ROLLOUT_PHASES = ['queued', 'contacted', 'busy', 'done', 'failed', 'unreachable', 'cancelled'] as const;
+export const ROLLOUT_PHASES = ['queued', 'contacted', 'pin', 'busy', 'done', 'failed', 'unreachable', 'cancelled'] as const;
 /**
- * Where one phone of a rollout stands: queued (nothing sent yet), contacted (contact-me sent, or
- * the job is on its way), busy (in a call: waits), done, failed, unreachable (contact-me failed:
+ * Where one phone of a rollout stands: queued (nothing sent yet; in a bootstrap run also while its
+ * certificate is being made), contacted (contact-me sent, or the job is on its way), pin (a PIN
+ * bootstrap the phone took: it waits for someone to type the PIN), busy (in a call: waits), done
+ * (for a bootstrap: secure), failed, unreachable (contact-me failed:
  * still pending, the job waits for the phone, with the reason), cancelled (by hand or with its
  * run: not a failure). Finished: every phone done, failed or cancelled.
  */
@@ -405,7 +419,11 @@ export interface RolloutDevice {
 }
 
 export interface RolloutSummary {
-  /** `j<created>-<kind>` for bulk jobs, `b-<run id>` for a bootstrap run. */
+  /**
+   * `j<created>-<kind>`: the jobs queued together share their creation time, a bootstrap run's
+   * jobs the moment the run was started (so it is found again after a restart). `b-<run id>` (a
+   * run of the running service) is also accepted and opens the run's `j…-Bootstrap` rollout.
+   */
   id: string;
   kind: 'jobs' | 'bootstrap';
   /** The job kind (WriteItems, Restart, …, Bootstrap). */

@@ -8,6 +8,8 @@
  * - "Cancel run…" asks first; the run then shows cancelled, each phone's state, and the second
  *   tab that confirms too gets no error. In German as well.
  * - The Rollouts view counts the cancelled phones as cancelled, not failed.
+ * - The wizard shows the key pool; the run is a rollout that is still there after `serve` restarts
+ *   (found from its jobs), and the run's old address says where to look.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +26,10 @@ const macs = Array.from({ length: COUNT }, (_, i) => `00:1A:E8:00:18:${(i + 1).t
 
 let serve: CliProcess;
 let ui: string;
+let site: string;
+/** The first test's run: its address in the wizard, and its rollout. */
+let runAddress = '';
+let rolloutId = '';
 let page: Page;
 let browser: Awaited<ReturnType<typeof launchChromium>>;
 const pageErrors: string[] = [];
@@ -41,15 +47,8 @@ declare const localStorage: { setItem(key: string, value: string): void };
 
 beforeAll(async () => {
   ensureRendererBuilt();
-  const work = newDir();
-  process.env.LOCALDLS_KEY_PASSPHRASE = PASSPHRASE;
-  try {
-    serve = new CliProcess(['serve', '--data-dir', join(work, 'site'), '--host', '127.0.0.1', '--port', '0', '--secure-port', '0', '--contact-gap', '60', '--ui', '--ui-port', '0']);
-  } finally {
-    delete process.env.LOCALDLS_KEY_PASSPHRASE;
-  }
-  const listening = JSON.parse(await serve.waitFor((l) => l.includes('"listening"'), 60_000)) as { port: number; ui: string };
-  ui = listening.ui;
+  site = join(newDir(), 'site');
+  const listening = await startServe();
   // The phones call once and are switched off: their contact-me listener is gone.
   const phones = await runCli(['phone', '--server', `https://127.0.0.1:${listening.port}`, '--count', String(COUNT), '--mac-base', MAC_BASE, '--ip-base', '127.0.18.1', '--e164-base', '498972218001', '--json']);
   expect(phones.code, phones.stderr).toBe(0);
@@ -59,6 +58,19 @@ beforeAll(async () => {
   page.setDefaultTimeout(30_000);
   page.on('pageerror', (e) => pageErrors.push(e.message));
 }, 180_000);
+
+/** `serve --ui` on the site's folder with Secure Mode on; sets `serve` and `ui`. */
+async function startServe(): Promise<{ port: number; ui: string }> {
+  process.env.LOCALDLS_KEY_PASSPHRASE = PASSPHRASE;
+  try {
+    serve = new CliProcess(['serve', '--data-dir', site, '--host', '127.0.0.1', '--port', '0', '--secure-port', '0', '--contact-gap', '60', '--ui', '--ui-port', '0']);
+  } finally {
+    delete process.env.LOCALDLS_KEY_PASSPHRASE;
+  }
+  const listening = JSON.parse(await serve.waitFor((l) => l.includes('"listening"'), 60_000)) as { port: number; ui: string };
+  ui = listening.ui;
+  return listening;
+}
 
 afterAll(async () => {
   await browser?.close();
@@ -84,6 +96,8 @@ describe('a bootstrap run in the browser', () => {
   it('offers the PIN sheet only once every phone is prepared, says a refused contact-me as refused, and cancels after asking', async () => {
     await page.goto(`${ui}#/bootstrap?macs=${macs.join(',')}`);
     await page.getByTestId('secure-on').waitFor();
+    // The key pool (64 by default), as the service counts it.
+    expect(await page.getByTestId('key-pool').textContent()).toMatch(/^Key pool: \d+ of 64 device keys ready: (filling while the service is idle|the first 64 phones)/);
     await watchSheetButtons(page);
     await page.getByRole('button', { name: `Bootstrap ${COUNT} devices` }).click();
     await expect.poll(() => page.getByTestId('run-progress').textContent(), WAIT).toMatch(new RegExp(`^prepared ${COUNT}/${COUNT}`));
@@ -135,14 +149,19 @@ describe('a bootstrap run in the browser', () => {
     expect(await other.getByRole('alert').count()).toBe(0);
     await other.close();
 
-    // Rollouts: all cancelled, none failed, no red in the bar.
-    await page.goto(`${ui}#/rollouts`);
+    // Rollouts (the run's link): all cancelled, none failed, no red in the bar.
+    runAddress = new URL(page.url()).hash;
+    await page.getByTestId('run-rollout').click();
+    await page.getByTestId('rollouts-table').waitFor();
+    rolloutId = /[?&]id=(j\d+-Bootstrap)$/.exec(page.url())?.[1] ?? '';
+    expect(rolloutId, page.url()).not.toBe('');
     const row = page.getByTestId('rollouts-table').locator('tbody tr').first();
     await expect.poll(() => row.locator('td').nth(5).textContent(), WAIT).toBe('0');
     expect(await row.locator('.bar-failed').count()).toBe(0);
     expect(await row.locator('.bar-cancelled').count()).toBe(1);
     expect(await page.getByTestId('phase-cancelled').textContent()).toMatch(new RegExp(`^${COUNT}\\D`));
     expect(await page.getByTestId('phase-failed').textContent()).toMatch(/^0/);
+    expect(await row.locator('td').nth(1).textContent()).toBe('Bootstrap');
 
     // German: the cancelled run in German words.
     await page.goBack();
@@ -155,4 +174,20 @@ describe('a bootstrap run in the browser', () => {
     await page.evaluate(() => localStorage.setItem('localdls.language', 'en'));
     expect(pageErrors).toEqual([]);
   }, 240_000);
+
+  it('is still a rollout after serve restarts; the run\'s old address points there', async () => {
+    expect(rolloutId).not.toBe('');
+    expect(await serve.stop('SIGTERM')).toBe(0);
+    await startServe();
+    await page.goto(`${ui}#/rollouts`);
+    const row = page.getByTestId('rollouts-table').locator('tbody tr').first();
+    await expect.poll(() => row.locator('a').getAttribute('href'), WAIT).toBe(`#/rollouts?id=${rolloutId}`);
+    expect(await page.getByTestId('phase-cancelled').textContent()).toMatch(new RegExp(`^${COUNT}\\D`));
+    expect(await page.getByTestId('rollout-devices').locator('tbody tr').count()).toBe(COUNT);
+    // The run itself lived in the old service: its address says so and links to the rollouts.
+    await page.goto(`${ui}${runAddress}`);
+    await page.getByTestId('run-rollouts').click();
+    await page.getByTestId('rollouts-table').waitFor();
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
 });

@@ -347,7 +347,7 @@ describe('jobs view', () => {
 
 describe('bootstrap wizard', () => {
   it('says why Secure Mode is off and what to do, and cannot start', async () => {
-    api.secure = { on: false, reason: 'no key passphrase: the private keys in /data/pki are encrypted with a passphrase. Set LOCALDLS_KEY_PASSPHRASE to the passphrase.', securePort: null, ca: null, protector: null };
+    api.secure = { on: false, reason: 'no key passphrase: the private keys in /data/pki are encrypted with a passphrase. Set LOCALDLS_KEY_PASSPHRASE to the passphrase.', securePort: null, ca: null, protector: null, keyPool: null };
     show(`#/bootstrap?macs=${MAC}`);
     const off = await screen.findByTestId('secure-off');
     expect(off.textContent).toContain('Secure Mode is off');
@@ -361,6 +361,7 @@ describe('bootstrap wizard', () => {
     show(`#/bootstrap?macs=${MAC},00:1A:E8:00:00:03`);
     await screen.findByTestId('secure-on');
     expect(screen.getByTestId('secure-on').textContent).toContain('port 18444');
+    expect(screen.getByTestId('key-pool').textContent).toBe('Key pool: 3 of 64 device keys ready: filling while the service is idle (each key made ahead is sealed and used for one phone only)');
     await screen.findByLabelText(`Choose ${MAC}`);
     expect((screen.getByLabelText(`Choose ${MAC}`) as HTMLInputElement).checked).toBe(true);
     expect((screen.getByLabelText(`Choose ${B}`) as HTMLInputElement).checked).toBe(false);

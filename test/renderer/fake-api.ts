@@ -86,6 +86,7 @@ export class FakeApi implements LocalDlsApi {
   secure: SecureStatus = {
     on: true, reason: null, securePort: 18444, protector: 'passphrase',
     ca: { subject: 'CN=LocalDLS CA testhost, O=LocalDLS', fingerprint: 'AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89', notAfter: 2_000_000_000_000, imported: false },
+    keyPool: { ready: 3, size: 64 },
   };
   runs = new Map<string, BootstrapRun>();
   contactResults: ContactResult[] | null = null;
@@ -249,7 +250,7 @@ export class FakeApi implements LocalDlsApi {
     this.command('startBootstrap', [macs, options]);
     validateArgs('startBootstrap', [macs, options]);
     const run: BootstrapRun = {
-      id: `run${this.runs.size + 1}`, started: 1_764_151_400_000, pin: options.pin === 'none' ? 'none' : options.pin === 'auto' ? 'auto' : 'given',
+      id: `run${this.runs.size + 1}`, started: 1_764_151_400_000, rolloutId: 'j1764151400000-Bootstrap', pin: options.pin === 'none' ? 'none' : options.pin === 'auto' ? 'auto' : 'given',
       total: macs.length, prepared: 0, error: null, finished: false, pinsAvailable: false, cancelled: null,
       devices: macs.map((mac) => ({ mac, e164: this.devices.find((d) => d.mac === mac)?.e164 ?? null, jobId: null, state: 'preparing', jobState: null, error: null, hasPin: false })),
     };

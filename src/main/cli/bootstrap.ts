@@ -115,7 +115,7 @@ export async function bootstrapCommand(args: string[], io: CliIo): Promise<numbe
       );
       return 0;
     }
-    const { prepared, notQueued, securePort } = await commands.bootstrap(ctx, macs, { pin, maxPinRetries: retries, ...(digits ? { pinDigits: digits } : {}), renew: v.renew === true });
+    const { prepared, notQueued, securePort, rolloutId } = await commands.bootstrap(ctx, macs, { pin, maxPinRetries: retries, ...(digits ? { pinDigits: digits } : {}), renew: v.renew === true });
     const reveal = v['show-pins'] === true;
     for (const p of prepared) io.out(v.json ? JSON.stringify(shown(p, reveal)) : line(p, reveal, securePort));
     // The sheet holds every phone whose job was queued, also when others were not: those phones will ask for their PINs.
@@ -127,6 +127,7 @@ export async function bootstrapCommand(args: string[], io: CliIo): Promise<numbe
       }
       io.err(`PIN sheet written to ${v.sheet} (keep it private)${notQueued.length > 0 ? `: ${prepared.length} of ${macs.length} phones` : ''}`);
     }
+    if (prepared.length > 1) io.err(`rollout ${rolloutId}: follow it with \`localdls rollout show ${rolloutId}\` (or in the app's rollouts view)`);
     if (prepared.length > 0 && !(await commands.serviceRunning(ctx))) {
       io.err(`no service seems to run on this data folder: the bootstraps are sent when \`localdls serve\` (or the desktop app) runs on it, with Secure Mode on`);
     }

@@ -17,13 +17,16 @@
  * cancelled, the run cancels itself rather than prepare more for nothing; jobs made after that
  * moment (phones that were being prepared) are then cancelled with it. One job of several
  * cancelled elsewhere is that phone's business only.
+ *
+ * Every job of a run is created with the run's start time, so the run is a rollout
+ * (`j<started>-Bootstrap`, commands/rollouts.ts) that outlives this process's memory.
  */
 import { randomBytes } from 'node:crypto';
 import { ApiError, type BootstrapDevice, type BootstrapOptions, type BootstrapRun, type FileResult } from '../../shared/api';
 import type { Job } from '../../shared/model';
 import { BOOTSTRAP_CONCURRENCY, forEachConcurrently, pinSheet, prepareBootstraps, type PinChoice } from '../app/bootstrap';
 import type { KeyProtector, Pki } from '../pki';
-import type { Store } from '../store';
+import { jobRolloutId, type Store } from '../store';
 import { checkBootstrapTargets, pinChoiceOf } from './bootstrap';
 
 export interface BootstrapRunsDeps {
@@ -45,6 +48,8 @@ interface RunState {
   retryOptions: BootstrapOptions | null;
   /** Devices (indexes) whose certificate and job are being made right now. */
   inFlight: Set<number>;
+  /** Job id → when it was really queued (the job's `created` is the run's start: its rollout). */
+  queuedAt: Map<number, number>;
 }
 
 /** The error of a job cancelled with its run, and of a phone never prepared because of it. */
@@ -80,9 +85,12 @@ export class BootstrapRuns {
     const devices: BootstrapDevice[] = checkBootstrapTargets(store, macs, options).map((d) => ({
       mac: d.mac, e164: d.e164, jobId: null, state: 'preparing', jobState: null, error: null, hasPin: false,
     }));
+    // A start time of its own: it names the run's rollout (two runs in one millisecond would merge).
+    const started = store.rollouts.unusedTime(Math.max(this.now(), ...[...this.runs.values()].map((r) => r.run.started + 1)), 'Bootstrap');
     const run: BootstrapRun = {
       id: randomBytes(9).toString('base64url'),
-      started: this.now(),
+      started,
+      rolloutId: jobRolloutId(started, 'Bootstrap'),
       pin: options.pin === 'none' ? 'none' : options.pin === 'auto' ? 'auto' : 'given',
       total: devices.length,
       prepared: 0,
@@ -93,7 +101,7 @@ export class BootstrapRuns {
       devices,
     };
     const retryOptions = options.pin === 'none' || options.pin === 'auto' ? { ...options } : null;
-    const state: RunState = { run, pins: new Map(), finishedAt: null, retryOptions, inFlight: new Set() };
+    const state: RunState = { run, pins: new Map(), finishedAt: null, retryOptions, inFlight: new Set(), queuedAt: new Map() };
     this.runs.set(run.id, state);
     const choice: PinChoice = pinChoiceOf(options.pin, options.pinDigits);
     void this.prepare(state, secure, choice, options.maxPinRetries);
@@ -127,6 +135,13 @@ export class BootstrapRuns {
   retryOptions(id: string): BootstrapOptions | null {
     this.get(id);
     return this.runs.get(id)?.retryOptions ?? null;
+  }
+
+  /** The run kept in memory whose rollout this is, if any (swept runs and runs of another process: none). */
+  byRollout(rolloutId: string): { run: BootstrapRun; retryOptions: BootstrapOptions | null } | null {
+    this.sweep();
+    for (const state of this.runs.values()) if (state.run.rolloutId === rolloutId) return { run: snapshot(state.run), retryOptions: state.retryOptions };
+    return null;
   }
 
   /** The sheet of every phone that can still use its PIN; refused until every phone is prepared. */
@@ -190,8 +205,9 @@ export class BootstrapRuns {
       if (this.closed || run.cancelled) return;
       state.inFlight.add(i);
       try {
-        const [p] = await prepareBootstraps(this.deps.store, secure.pki, secure.protector, [d.mac], { pin, securePort: secure.securePort, maxPinRetries });
+        const [p] = await prepareBootstraps(this.deps.store, secure.pki, secure.protector, [d.mac], { pin, securePort: secure.securePort, maxPinRetries, queuedAt: run.started });
         if (this.closed) return;
+        state.queuedAt.set(p!.jobId, Date.now()); // the store's clock, like a cancellation's time
         d.jobId = p!.jobId;
         d.state = 'pending';
         d.jobState = 'queued';
@@ -256,7 +272,7 @@ export class BootstrapRuns {
   private abandoned(state: RunState, at: number): boolean {
     const { run } = state;
     if (run.cancelled || !run.devices.some((d) => d.state === 'preparing')) return false;
-    const before = run.devices.filter((d) => d.jobId !== null && (this.deps.store.jobs.get(d.jobId)?.created ?? Infinity) <= at);
+    const before = run.devices.filter((d) => d.jobId !== null && (state.queuedAt.get(d.jobId) ?? Infinity) <= at);
     return before.length > 0 && before.every((d) => d.state === 'cancelled');
   }
 

@@ -7,12 +7,12 @@
  * sent or waiting, from any front end; once it is done, failed or cancelled a new one may start.
  */
 import * as v from 'valibot';
-import { ApiArgumentError, ApiError, type BootstrapRun, type FileResult } from '../../shared/api';
+import { ApiArgumentError, ApiError, type BootstrapOptions, type BootstrapRun, type FileResult } from '../../shared/api';
 import { API_ARGS } from '../../shared/api-args';
 import type { Device } from '../../shared/model';
 import { BootstrapOptionsSchema, Mac, MacList } from '../../shared/schemas';
 import { BootstrapIncompleteError, openJobPin, prepareBootstraps, type PinChoice, type PreparedBootstrap } from '../app/bootstrap';
-import { BootstrapUnderWayError, PENDING_STATES, serviceSeemsRunning, type Store } from '../store';
+import { BootstrapUnderWayError, jobRolloutId, PENDING_STATES, serviceSeemsRunning, type Store } from '../store';
 import type { BootstrapRuns } from './bootstrap-runs';
 import type { CommandContext } from './context';
 import { bootstrapUnderWay, defineCommand } from './define';
@@ -64,29 +64,41 @@ export interface CliBootstrapResult {
   /** The phones that were not (another front end started them meanwhile, or the run stopped), and why. */
   notQueued: { mac: string; reason: string }[];
   securePort: number;
+  /** The jobs as a rollout (`localdls rollout show`): all of them share this id. */
+  rolloutId: string;
+}
+
+/**
+ * Certificates and jobs for these phones, prepared at once in this process (the CLI's bootstrap,
+ * and "retry failed" of a bootstrap rollout where no service keeps runs). Every job is created
+ * with the same time, which makes them one rollout.
+ */
+export async function bootstrapNow(ctx: CommandContext, macs: readonly string[], options: BootstrapOptions & { renew?: boolean }): Promise<CliBootstrapResult> {
+  checkBootstrapTargets(ctx.store, macs, options);
+  const secure = await ctx.secure();
+  const queuedAt = ctx.store.rollouts.unusedTime(Date.now(), 'Bootstrap');
+  const rolloutId = jobRolloutId(queuedAt, 'Bootstrap');
+  try {
+    const prepared = await prepareBootstraps(ctx.store, secure.pki, secure.protector, macs, {
+      pin: pinChoiceOf(options.pin, options.pinDigits),
+      securePort: secure.securePort,
+      maxPinRetries: options.maxPinRetries,
+      queuedAt,
+      ...(options.renew ? { renew: true } : {}),
+      ...(ctx.progress ? { onProgress: ctx.progress } : {}),
+    });
+    return { prepared, notQueued: [], securePort: secure.securePort, rolloutId };
+  } catch (e) {
+    if (!(e instanceof BootstrapIncompleteError)) throw e;
+    return { prepared: e.prepared, notQueued: e.notQueued, securePort: secure.securePort, rolloutId };
+  }
 }
 
 /**
  * Certificates and bootstrap jobs for these phones now (the CLI). Returns the PINs for the sheet,
  * also when some phones could not be queued: the ones that were must still get their PINs.
  */
-export const bootstrap = defineCommand('bootstrap', [['macs', MacList], ['options', CliBootstrapOptions]], async (ctx, macs, options): Promise<CliBootstrapResult> => {
-  checkBootstrapTargets(ctx.store, macs, options);
-  const secure = await ctx.secure();
-  try {
-    const prepared = await prepareBootstraps(ctx.store, secure.pki, secure.protector, macs, {
-      pin: pinChoiceOf(options.pin, options.pinDigits),
-      securePort: secure.securePort,
-      maxPinRetries: options.maxPinRetries,
-      ...(options.renew ? { renew: true } : {}),
-      ...(ctx.progress ? { onProgress: ctx.progress } : {}),
-    });
-    return { prepared, notQueued: [], securePort: secure.securePort };
-  } catch (e) {
-    if (!(e instanceof BootstrapIncompleteError)) throw e;
-    return { prepared: e.prepared, notQueued: e.notQueued, securePort: secure.securePort };
-  }
-});
+export const bootstrap = defineCommand('bootstrap', [['macs', MacList], ['options', CliBootstrapOptions]], (ctx, macs, options): Promise<CliBootstrapResult> => bootstrapNow(ctx, macs, options));
 
 /**
  * A new copy of the PIN sheet: every PIN bootstrap still under way (queued, waiting or sent), its

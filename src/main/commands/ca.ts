@@ -52,7 +52,7 @@ export const getSecureStatus = defineCommand('getSecureStatus', API_ARGS.getSecu
   try {
     parts = await ctx.secure();
   } catch (e) {
-    return { on: false, reason: e instanceof Error ? e.message.replace(/^Secure Mode is off: /, '') : String(e), securePort: null, ca: null, protector: ctx.protectorKind ?? null };
+    return { on: false, reason: e instanceof Error ? e.message.replace(/^Secure Mode is off: /, '') : String(e), securePort: null, ca: null, protector: ctx.protectorKind ?? null, keyPool: null };
   }
   const ca = parts.pki.caSummary();
   return {
@@ -61,5 +61,7 @@ export const getSecureStatus = defineCommand('getSecureStatus', API_ARGS.getSecu
     securePort: parts.securePort,
     ca: { subject: ca.subject, fingerprint: ca.fingerprint, notAfter: ca.notAfter, imported: ca.imported },
     protector: parts.protector.kind,
+    // The pool this Pki really uses (its size from the service's configuration), counted by file name.
+    keyPool: { ready: parts.pki.keyPool.count(), size: parts.pki.keyPool.size },
   };
 });

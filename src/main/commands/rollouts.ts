@@ -1,13 +1,19 @@
 /**
  * Rollouts: a bulk job (the jobs one "Write items" / `job add` queued for several phones) or a
- * bootstrap run, as how many phones are queued, contacted, busy, done, failed or unreachable;
- * each phone with the interaction to open its ladder at; and "retry failed", which queues the
- * failed ones again as a rollout of their own (a bootstrap run: a new run for its failed phones).
+ * bootstrap (`localdls bootstrap` of several phones, a bootstrap run of the UI), as how many
+ * phones are queued, contacted, waiting for their PIN, busy, done, failed, unreachable or
+ * cancelled; each phone with the interaction to open its ladder at; and "retry failed", which
+ * queues the failed ones again as a rollout of their own (a bootstrap: new keys, new PINs).
+ *
+ * A rollout is found from its jobs alone (kind and creation time, store/rollout-rows.ts), so it
+ * outlives the service; a bootstrap run the running service keeps adds the phones that have no
+ * job yet (being prepared) or never will (preparation failed, run cancelled first).
  */
-import { ApiError, ROLLOUT_PHASES, type BootstrapRun, type RetryResult, type Rollout, type RolloutDevice, type RolloutPhase, type RolloutSummary } from '../../shared/api';
+import { ApiError, ROLLOUT_PHASES, type BootstrapOptions, type BootstrapRun, type RetryResult, type Rollout, type RolloutDevice, type RolloutPhase, type RolloutSummary } from '../../shared/api';
 import { API_ARGS } from '../../shared/api-args';
 import type { Device, Job, JobKind } from '../../shared/model';
-import type { Store } from '../store';
+import { jobRolloutId, type Store } from '../store';
+import { bootstrapNow } from './bootstrap';
 import type { CommandContext } from './context';
 import { defineCommand } from './define';
 
@@ -15,10 +21,6 @@ const ROLLOUT_LIST_LIMIT = 100;
 
 /** Part A's contact-me bookkeeping on the device record; absent on stores that predate it. */
 type ContactFacts = Partial<Pick<Device, 'contactFailures' | 'lastContactError' | 'lastContactMeOutcome' | 'lastContactMeError'>>;
-
-export function jobRolloutId(created: number, kind: string): string {
-  return `j${created}-${kind}`;
-}
 
 /**
  * Where one phone of a rollout stands, from its job and its device record: the one place both the
@@ -37,7 +39,8 @@ export function phaseOf(job: Job | null, device: (Device & ContactFacts) | undef
     case 'waiting-busy':
       return { phase: 'busy', error: job.error };
     case 'sent':
-      return { phase: 'contacted', error: null };
+      // A PIN bootstrap the phone took (its first part answered): the phone shows the PIN dialog.
+      return { phase: job.kind === 'Bootstrap' && job.partsDone >= 1 && isPinBootstrap(job) ? 'pin' : 'contacted', error: null };
     case 'queued':
       if ((device?.contactFailures ?? 0) > 0) {
         return { phase: 'unreachable', error: device?.lastContactError ?? 'contact-me failed' };
@@ -49,6 +52,10 @@ export function phaseOf(job: Job | null, device: (Device & ContactFacts) | undef
       }
       return { phase: 'queued', error: null };
   }
+}
+
+function isPinBootstrap(job: Job): boolean {
+  return job.items.some((i) => i.name === 'goto-secure-mode' && i.value === 'pin');
 }
 
 function countsOf(devices: readonly RolloutDevice[]): Record<RolloutPhase, number> {
@@ -67,58 +74,125 @@ function deviceOf(store: Store, mac: string, e164: string | null, job: Job | nul
   return { mac, e164: e164 ?? device?.e164 ?? null, jobId: job?.id ?? null, jobState: job?.state ?? null, phase, error, interactionId };
 }
 
-function jobRollout(store: Store, created: number, kind: JobKind, ladders = true): Rollout {
-  const jobs = store.rollouts.jobs(created, kind);
-  if (jobs.length === 0) throw new ApiError('not-found', `no rollout ${jobRolloutId(created, kind)}: its jobs may have been removed`, [{ key: 'noRollout', params: { id: jobRolloutId(created, kind) } }]);
-  const devices = jobs.map((j) => deviceOf(store, j.mac, null, j, created, ladders));
-  const counts = countsOf(devices);
-  return { id: jobRolloutId(created, kind), kind: 'jobs', jobKind: kind, started: created, total: devices.length, counts, finished: counts.done + counts.failed + counts.cancelled === devices.length, devices };
+function parseRolloutId(id: string): { created: number; kind: JobKind } {
+  const m = /^j(\d+)-([A-Za-z]+)$/.exec(id)!;
+  return { created: Number(m[1]), kind: m[2] as JobKind };
 }
 
-function bootstrapRollout(store: Store, run: BootstrapRun, ladders = true): Rollout {
-  const devices = run.devices.map((d) => {
-    const job = d.jobId === null ? null : (store.jobs.get(d.jobId) ?? null);
+/**
+ * One rollout from its jobs and, for a bootstrap the running service keeps as a run, the run's
+ * phones (those without a job are queued while prepared, failed or cancelled in the run's words).
+ */
+function jobRollout(ctx: CommandContext, created: number, kind: JobKind, ladders = true): Rollout {
+  const id = jobRolloutId(created, kind);
+  const { store } = ctx;
+  const jobs = store.rollouts.jobs(created, kind);
+  const run = kind === 'Bootstrap' ? (ctx.bootstrapRuns?.byRollout(id)?.run ?? null) : null;
+  if (jobs.length === 0 && !run) throw new ApiError('not-found', `no rollout ${id}: its jobs may have been removed (see \`localdls rollout\` for the rollouts there are)`, [{ key: 'noRollout', params: { id } }]);
+  const devices = run ? runDevices(store, run, jobs, ladders) : jobs.map((j) => deviceOf(store, j.mac, null, j, created, ladders));
+  const counts = countsOf(devices);
+  return {
+    id,
+    kind: kind === 'Bootstrap' ? 'bootstrap' : 'jobs',
+    jobKind: kind,
+    started: created,
+    total: devices.length,
+    counts,
+    finished: counts.done + counts.failed + counts.cancelled === devices.length,
+    devices,
+  };
+}
+
+function runDevices(store: Store, run: BootstrapRun, jobs: readonly Job[], ladders: boolean): RolloutDevice[] {
+  const byId = new Map(jobs.map((j) => [j.id, j]));
+  return run.devices.map((d) => {
+    const job = d.jobId === null ? null : (byId.get(d.jobId) ?? store.jobs.get(d.jobId) ?? null);
     const r = deviceOf(store, d.mac, d.e164, job, run.started, ladders);
     // A phone whose preparation failed, or that the cancelled run never prepared, has no job: the run's words.
     if (!job && (d.state === 'failed' || d.state === 'cancelled')) return { ...r, phase: d.state, error: d.error };
     return r;
   });
-  const counts = countsOf(devices);
-  return { id: `b-${run.id}`, kind: 'bootstrap', jobKind: 'Bootstrap', started: run.started, total: run.total, counts, finished: run.finished, devices };
 }
 
 function rolloutOf(ctx: CommandContext, id: string): Rollout {
   if (id.startsWith('b-')) {
-    if (!ctx.bootstrapRuns) throw new ApiError('unavailable', 'bootstrap runs are kept by the running service: open them in the app or the web UI');
-    return bootstrapRollout(ctx.store, ctx.bootstrapRuns.get(id.slice(2)));
+    // A run's own id (the wizard's address): its rollout, while the service keeps the run.
+    if (!ctx.bootstrapRuns) throw new ApiError('not-found', `${id} names a bootstrap run of the running service: here its rollout is j<start time>-Bootstrap (see \`localdls rollout\`)`, [{ key: 'noRollout', params: { id } }]);
+    id = ctx.bootstrapRuns.get(id.slice(2)).rolloutId;
   }
-  const m = /^j(\d+)-([A-Za-z]+)$/.exec(id)!;
-  return jobRollout(ctx.store, Number(m[1]), m[2] as JobKind);
+  const { created, kind } = parseRolloutId(id);
+  return jobRollout(ctx, created, kind);
 }
 
 const summary = ({ devices: _d, ...s }: Rollout): RolloutSummary => s;
 
 export const listRollouts = defineCommand('listRollouts', API_ARGS.listRollouts, (ctx): RolloutSummary[] => {
-  const jobs = ctx.store.rollouts.groups(ROLLOUT_LIST_LIMIT).map((g) => summary(jobRollout(ctx.store, g.created, g.kind, false)));
-  const runs = (ctx.bootstrapRuns?.list() ?? []).map((r) => summary(bootstrapRollout(ctx.store, r, false)));
-  return [...jobs, ...runs].sort((a, b) => b.started - a.started);
+  const listed = ctx.store.rollouts.groups(ROLLOUT_LIST_LIMIT).map((g) => summary(jobRollout(ctx, g.created, g.kind, false)));
+  // Runs of the running service with fewer than two jobs so far (being prepared, or of one phone).
+  const ids = new Set(listed.map((r) => r.id));
+  for (const run of ctx.bootstrapRuns?.list() ?? []) {
+    if (!ids.has(run.rolloutId)) listed.push(summary(jobRollout(ctx, run.started, 'Bootstrap', false)));
+  }
+  return listed.sort((a, b) => b.started - a.started);
 });
 
 export const getRollout = defineCommand('getRollout', API_ARGS.getRollout, (ctx, id): Rollout => rolloutOf(ctx, id));
 
-export const retryFailed = defineCommand('retryFailed', API_ARGS.retryFailed, (ctx, id): RetryResult => {
+/**
+ * How to bootstrap a rollout's failed phones again: the run's own options while the service
+ * keeps it, else what its jobs say (the PIN variant and retries are in their items). Several
+ * phones never share a PIN given by hand, so a PIN rollout of several phones had generated PINs;
+ * one phone's PIN may have been typed in: null, that phone is bootstrapped again by hand.
+ */
+function bootstrapOptionsOf(ctx: CommandContext, rollout: Rollout): BootstrapOptions | null {
+  const kept = ctx.bootstrapRuns?.byRollout(rollout.id);
+  if (kept) return kept.retryOptions;
+  const job = rollout.devices.flatMap((d) => (d.jobId === null ? [] : [ctx.store.jobs.get(d.jobId)])).find((j): j is Job => j !== undefined);
+  if (!job || job.source === 'bootstrap:renew') return null;
+  const retries = Number(job.items.find((i) => i.name === 'max-pin-retries')?.value ?? 3);
+  const maxPinRetries = Number.isInteger(retries) && retries >= 1 && retries <= 10 ? retries : 3;
+  if (!isPinBootstrap(job)) return { pin: 'none', maxPinRetries };
+  return rollout.total > 1 ? { pin: 'auto', maxPinRetries } : null;
+}
+
+/**
+ * "Retry failed" of a bootstrap rollout: each failed phone needs a new certificate (its old one
+ * was revoked) and, with PINs, a new PIN. So it is bootstrapped again the way it was, through the
+ * bootstrap commands: a new run of the running service (its PIN sheet in the wizard), or, where no
+ * service keeps runs (the CLI), prepared at once (`localdls bootstrap --sheet` prints the PINs).
+ * Phones that meanwhile are secure, or have another bootstrap under way (a retry made before),
+ * are skipped, saying so.
+ */
+async function retryBootstrap(ctx: CommandContext, rollout: Rollout, failed: readonly RolloutDevice[], skipped: RetryResult['skipped']): Promise<RetryResult> {
+  const options = bootstrapOptionsOf(ctx, rollout);
+  if (!options) {
+    return { rolloutId: null, retried: 0, skipped: [...skipped, ...failed.map((d) => ({ mac: d.mac, reason: `its PIN may have been given by hand (or it was a renewal): bootstrap it again with \`localdls bootstrap --mac ${d.mac}\` and the PIN, or from the bootstrap wizard` }))] };
+  }
+  const macs: string[] = [];
+  for (const d of failed) {
+    const device = ctx.store.device(d.mac);
+    const underWay = ctx.store.bootstrapUnderWay(d.mac);
+    if (!device) skipped.push({ mac: d.mac, reason: 'no longer known to this service (removed)' });
+    else if (device.mode === 'secure') skipped.push({ mac: d.mac, reason: 'in Secure Mode by now' });
+    else if (underWay) skipped.push({ mac: d.mac, reason: `bootstrap job ${underWay.id} is already under way (retried before?)` });
+    else macs.push(d.mac);
+  }
+  if (macs.length === 0) return { rolloutId: null, retried: 0, skipped };
+  if (ctx.bootstrapRuns) {
+    const run = ctx.bootstrapRuns.start(macs, options);
+    return { rolloutId: run.rolloutId, retried: macs.length, skipped };
+  }
+  const r = await bootstrapNow(ctx, macs, options);
+  for (const n of r.notQueued) skipped.push({ mac: n.mac, reason: n.reason });
+  return { rolloutId: r.prepared.length ? r.rolloutId : null, retried: r.prepared.length, skipped };
+}
+
+export const retryFailed = defineCommand('retryFailed', API_ARGS.retryFailed, async (ctx, id): Promise<RetryResult> => {
   const rollout = rolloutOf(ctx, id);
   const failed = rollout.devices.filter((d) => d.phase === 'failed');
   const skipped: RetryResult['skipped'] = rollout.devices.filter((d) => d.phase === 'cancelled').map((d) => ({ mac: d.mac, reason: 'cancelled (by hand or with its run): queue it again on purpose' }));
   if (failed.length === 0) return { rolloutId: null, retried: 0, skipped };
-  if (rollout.kind === 'bootstrap') {
-    const options = ctx.bootstrapRuns!.retryOptions(id.slice(2));
-    if (!options) {
-      return { rolloutId: null, retried: 0, skipped: [...skipped, ...failed.map((d) => ({ mac: d.mac, reason: 'its PIN was given by hand: bootstrap it again with the PIN' }))] };
-    }
-    const run = ctx.bootstrapRuns!.start(failed.map((d) => d.mac), options);
-    return { rolloutId: `b-${run.id}`, retried: failed.length, skipped };
-  }
+  if (rollout.kind === 'bootstrap') return retryBootstrap(ctx, rollout, failed, skipped);
   // The new jobs need a creation time of their own, or they would join the rollout they retry.
   const at = Math.max(Date.now(), rollout.started + 1);
   const jobs = ctx.store.rollouts.retry(failed.flatMap((d) => (d.jobId === null ? [] : [d.jobId])), ctx.source, at);

@@ -8,3 +8,4 @@ export { MAX_CONTACT_FAILURES, type ContactFailureResult } from './contact-failu
 export { acquireServiceLock, serviceSeemsRunning, type ServiceLock } from './service-lock';
 export type { InteractionWithCounts, ItemChangeInContext } from './inspector-queries';
 export { FIRST_READ } from './item-history';
+export { jobRolloutId } from './rollout-rows';

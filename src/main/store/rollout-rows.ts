@@ -7,6 +7,11 @@ import type { Database } from 'better-sqlite3';
 import type { Job, JobKind } from '../../shared/model';
 import { toJob, type JobTables } from './jobs';
 
+/** A rollout's id: `j<created>-<kind>` (a bootstrap's jobs share the moment it started). */
+export function jobRolloutId(created: number, kind: string): string {
+  return `j${created}-${kind}`;
+}
+
 export interface RolloutGroup {
   created: number;
   kind: JobKind;
@@ -29,6 +34,17 @@ export class RolloutRows {
     return this.db
       .prepare(`SELECT created, kind, min(source) AS source, count(*) AS total FROM jobs GROUP BY created, kind HAVING count(*) > 1 ORDER BY created DESC LIMIT ?`)
       .all(limit) as RolloutGroup[];
+  }
+
+  /**
+   * The first moment from `at` on that names no rollout of this kind yet: a bootstrap takes it as
+   * its jobs' creation time, so two started in the same millisecond do not merge into one.
+   */
+  unusedTime(at: number, kind: JobKind): number {
+    const taken = this.db.prepare('SELECT 1 FROM jobs WHERE created = ? AND kind = ? LIMIT 1');
+    let t = at;
+    while (taken.get(t, kind) !== undefined) t++;
+    return t;
   }
 
   /** The jobs of one group, by MAC. */

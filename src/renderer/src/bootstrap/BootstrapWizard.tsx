@@ -4,7 +4,10 @@
  * as it moves, until it is secure or failed with the reason. PINs appear only on the sheet, which
  * is fetched when asked for and dropped when closed, and only once every phone is prepared (a
  * partial sheet could be taken for the whole one). A run can be cancelled, after a confirmation.
- * When Secure Mode is off the wizard says why.
+ * When Secure Mode is off the wizard says why; when it is on, how many device keys the key pool
+ * holds ready (asked again every few seconds while the wizard is open: the pool is files the
+ * service fills while idle, not in the store's change feed). A run of several phones is also a
+ * rollout (the rollouts view), which is still there after the service restarts.
  */
 import { useEffect, useMemo, useState } from 'react';
 import { createPortal } from 'react-dom';
@@ -17,7 +20,10 @@ import { errorText, useToast } from '../common/Toasts';
 import { ModeBadge, useDevices } from '../devices/DevicesView';
 import { downloadText } from '../lib/download';
 import { clockTime, dateTime } from '../lib/format';
-import { deviceHref, go, href, type Route } from '../lib/route';
+import { deviceHref, go, href, rolloutHref, type Route } from '../lib/route';
+
+/** How often the open wizard asks for the key pool again (it fills one key at a time while idle). */
+const KEY_POOL_POLL_MS = 2000;
 
 type PinMode = 'auto' | 'none' | 'given';
 
@@ -56,8 +62,19 @@ function SecureStatusNote({ secure, error }: { secure: SecureStatus | null; erro
     <div className="note note-info secure-on" data-testid="secure-on">
       <Trans t={t} i18nKey="secure.on" values={{ port: secure.securePort ?? '?', subject: secure.ca?.subject ?? '' }} components={{ strong: <strong />, mono: <span className="mono" /> }} />
       {secure.ca ? <span className="muted"> {t('secure.ca', { fingerprint: `${secure.ca.fingerprint.slice(0, 23)}…`, until: dateTime(secure.ca.notAfter).slice(0, 10) })}</span> : null}
+      {secure.keyPool ? <KeyPoolLine pool={secure.keyPool} /> : null}
     </div>
   );
+}
+
+/** "N of M keys ready", and whether the pool is filling, full, or off. */
+function KeyPoolLine({ pool }: { pool: NonNullable<SecureStatus['keyPool']> }) {
+  const { t } = useTranslation('bootstrap');
+  const text =
+    pool.size === 0
+      ? t('secure.poolOff')
+      : `${t('secure.poolReady', { ready: Math.min(pool.ready, pool.size), size: pool.size })}: ${pool.ready < pool.size ? t('secure.poolFilling') : t('secure.poolFull', { size: pool.size })}`;
+  return <p className="muted key-pool" data-testid="key-pool">{text}</p>;
 }
 
 /**
@@ -193,6 +210,7 @@ function RunProgress({ run, onRun }: { run: BootstrapRun; onRun: (r: BootstrapRu
       <h2>
         {run.cancelled ? t('run.cancelled') : run.finished ? t('run.finished') : t('run.underWay')}
         <span className="muted run-id">{t('run.id', { id: run.id, started: dateTime(run.started) })}</span>
+        {run.total > 1 ? <a className="run-rollout" href={rolloutHref(run.rolloutId)} data-testid="run-rollout">{t('run.rollout')}</a> : null}
       </h2>
       <div className="progress-line">
         <div className="progress" role="progressbar" aria-label={t('run.preparedLabel')} aria-valuemin={0} aria-valuemax={run.total} aria-valuenow={run.prepared}>
@@ -270,7 +288,19 @@ export function BootstrapWizard({ route }: { route: Route }) {
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
-    api.getSecureStatus().then(setSecure, (e: unknown) => setSecureError(errorText(e)));
+    let live = true;
+    const ask = () =>
+      api.getSecureStatus().then(
+        (s) => live && (setSecure(s), setSecureError(null)),
+        (e: unknown) => live && setSecureError(errorText(e)),
+      );
+    void ask();
+    // The key pool moves while the service is idle (filling) and as runs take keys.
+    const timer = setInterval(() => void ask(), KEY_POOL_POLL_MS);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
   }, [api]);
 
   // Each new bootstrap starts from the devices it was opened with (none after a run), never
@@ -327,7 +357,15 @@ export function BootstrapWizard({ route }: { route: Route }) {
       <div className="page bootstrap">
         <div className="page-head"><h1>{t('title')}</h1></div>
         {error ? <div className="note note-error" role="alert">{error}</div> : null}
-        {run ? <RunProgress run={run} onRun={setRun} /> : error ? <a href={href('bootstrap')}>{t('run.startNew')}</a> : <p className="muted">{t('run.loading')}</p>}
+        {run ? (
+          <RunProgress run={run} onRun={setRun} />
+        ) : error ? (
+          <p>
+            <a href={href('bootstrap')}>{t('run.startNew')}</a> · <a href={href('rollouts')} data-testid="run-rollouts">{t('run.rolloutsView')}</a>
+          </p>
+        ) : (
+          <p className="muted">{t('run.loading')}</p>
+        )}
       </div>
     );
   }

@@ -1,7 +1,8 @@
 /**
- * Rollouts: every bulk job and bootstrap run, newest first, each with a bar of where its phones
- * stand; the selected one live (queued, contacted, busy, done, failed, unreachable, cancelled), its phones
- * with their ladder one click away, and "Retry failed".
+ * Rollouts: every bulk job and bootstrap of several phones, newest first, each with a bar of where
+ * its phones stand; the selected one live (queued, contacted, waiting for PIN, busy, done — for a
+ * bootstrap: secure —, failed, unreachable, cancelled), its phones with their ladder one click
+ * away, and "Retry failed" (for a bootstrap: new certificates and PINs, commands/rollouts.ts).
  */
 import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -13,9 +14,18 @@ import '../ladder/inspector.css';
 import { errorText } from '../lib/api-error';
 import { kindLabel, stateHelp, stateLabel } from '../lib/jobs';
 
-function Bar({ r }: { r: RolloutSummary }) {
+/** The phases a rollout of this kind can show: only a bootstrap waits for a PIN. */
+const phasesOf = (r: RolloutSummary) => ROLLOUT_PHASES.filter((p) => p !== 'pin' || r.kind === 'bootstrap');
+
+/** A phase in the rollout's words: a bootstrap that is done is a secure phone. */
+function usePhaseLabel(): (p: RolloutPhase, r: RolloutSummary) => string {
   const { t } = useTranslation('rollout');
-  const label = ROLLOUT_PHASES.filter((p) => r.counts[p]).map((p) => `${t(`phase.${p}`)}: ${r.counts[p]}`).join(', ');
+  return (p, r) => (p === 'done' && r.kind === 'bootstrap' ? t('phase.secure') : t(`phase.${p}`));
+}
+
+function Bar({ r }: { r: RolloutSummary }) {
+  const phaseLabel = usePhaseLabel();
+  const label = ROLLOUT_PHASES.filter((p) => r.counts[p]).map((p) => `${phaseLabel(p, r)}: ${r.counts[p]}`).join(', ');
   return (
     <span className="rollout-bar" role="img" aria-label={label} title={label}>
       {ROLLOUT_PHASES.map((p) => (r.counts[p] ? <span key={p} className={`bar-${p}`} style={{ width: `${(100 * r.counts[p]) / Math.max(1, r.total)}%` }} /> : null))}
@@ -54,6 +64,7 @@ function RolloutDetail({ id, onNote }: { id: string; onNote: (note: string) => v
   const [rollout, setRollout] = useState<Rollout | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const phaseLabel = usePhaseLabel();
   const load = useCallback(() => {
     api.getRollout(id).then(
       (r) => (setRollout(r), setError(null)),
@@ -68,7 +79,8 @@ function RolloutDetail({ id, onNote }: { id: string; onNote: (note: string) => v
     try {
       const r = await api.retryFailed(id);
       const skipped = r.skipped.map((s) => `${s.mac}: ${s.reason}`).join('; ');
-      onNote(`${r.retried ? t('retried', { count: r.retried }) : t('nothingToRetry')}${skipped ? ` ${skipped}` : ''}`);
+      const done = rollout?.kind === 'bootstrap' ? t('retriedBootstrap', { count: r.retried }) : t('retried', { count: r.retried });
+      onNote(`${r.retried ? done : t('nothingToRetry')}${skipped ? ` ${skipped}` : ''}`);
       if (r.rolloutId) window.location.hash = rolloutHref(r.rolloutId);
     } catch (e) {
       setError(errorText(e));
@@ -83,10 +95,10 @@ function RolloutDetail({ id, onNote }: { id: string; onNote: (note: string) => v
     <section aria-label={t('detail')} data-testid="rollout-detail">
       <h2>{t('heading', { kind: kindLabel(rollout.jobKind), count: rollout.total, at: dateTime(rollout.started) })}{rollout.finished ? ` · ${t('finished')}` : ''}</h2>
       <div className="phase-tiles">
-        {ROLLOUT_PHASES.map((p) => (
+        {phasesOf(rollout).map((p) => (
           <div key={p} className={`phase-tile phase-${p}`} data-testid={`phase-${p}`}>
             <strong>{rollout.counts[p]}</strong>
-            {t(`phase.${p}`)}
+            {phaseLabel(p, rollout)}
           </div>
         ))}
       </div>
@@ -102,7 +114,7 @@ function RolloutDetail({ id, onNote }: { id: string; onNote: (note: string) => v
             {rollout.devices.map((d) => (
               <tr key={d.mac} data-phase={d.phase} className={d.phase === 'failed' ? 'row-error' : ''}>
                 <td><a className="mono" href={deviceHref(d.mac)}>{d.mac}</a></td>
-                <td>{t(`phase.${d.phase}`)}</td>
+                <td>{phaseLabel(d.phase, rollout)}</td>
                 <td>{d.jobId !== null ? <>#{d.jobId} {d.jobState ? <span title={stateHelp(d.jobState)}>{stateLabel(d.jobState)}</span> : null}</> : '—'}</td>
                 <td>{d.error ?? ''}</td>
                 <td>{d.interactionId !== null ? <a href={interactionHref(d.interactionId)}>{t('openLadder')}</a> : '—'}</td>
