@@ -133,6 +133,9 @@ describe('bin/localdls', () => {
       [['items', '--data-dir', dataDir, '--mac', 'xyz'], /not a MAC address/],
       [['traffic', '--data-dir', dataDir, '--limit', '0'], /--limit must be a whole number/],
       [['devices', '--bogus'], /unknown option --bogus/],
+      // A repeated option would act on its last value alone: refused before anything is done.
+      [['bootstrap', '--data-dir', dataDir, '--mac', '00:1A:E8:00:00:01', '--mac', '00:1A:E8:00:00:02'], /--mac is given more than once; it takes one value \(several phones: --all/],
+      [['traffic', '--data-dir', dataDir, '--limit', '5', '--limit', '6'], /--limit is given more than once/],
       [['frobnicate'], /unknown command "frobnicate"/],
     ] as const) {
       const r = await runCli([...args]);

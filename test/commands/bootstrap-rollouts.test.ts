@@ -22,6 +22,7 @@ import { fastProtector, openPki } from '../pki/helpers';
 import { runCli } from '../support/cli';
 import { FlowHarness } from '../support/handler';
 import { startUpItems } from '../support/messages';
+import { withRawDb } from '../support/raw-db';
 import { tempDirs } from '../support/tmp';
 import { interaction } from '../web/api-harness';
 
@@ -90,8 +91,11 @@ describe('bootstrap runs as rollouts', () => {
     const [first] = await ui.listRollouts();
     expect(first).toMatchObject({ id: run.rolloutId, kind: 'bootstrap', jobKind: 'Bootstrap', total: 3, finished: false });
     await expect.poll(async () => (await ui.getBootstrapRun(run.id)).prepared, WAIT).toBe(3);
-    // Every job of the run carries the run's start: that is what finds it again.
-    expect(h.store.jobs.list({}).filter((j) => j.kind === 'Bootstrap').map((j) => j.created)).toEqual([run.started, run.started, run.started]);
+    // Every job of the run names the run's start as its rollout: that is what finds it again. Each
+    // keeps the time it was really queued.
+    const jobs = h.store.jobs.list({}).filter((j) => j.kind === 'Bootstrap');
+    expect(h.store.rollouts.jobs(run.started, 'Bootstrap').map((j) => j.id).sort()).toEqual(jobs.map((j) => j.id).sort());
+    for (const j of jobs) expect(j.created).toBeGreaterThanOrEqual(run.started);
 
     // Phone 0 takes its bootstrap and waits for its PIN; phone 1 takes it and is reset: failed.
     takeBootstrap(h, 0);
@@ -178,11 +182,11 @@ describe('bootstrap runs as rollouts', () => {
   });
 
   it('bootstraps started in the same millisecond are separate rollouts, also when the first came from the CLI', async () => {
-    const { h, pki, protector, macs, cli } = await site(5);
-    // A CLI bootstrap, then two runs whose clock says the same moment as its job.
+    const { h, pki, protector, macs, cli, dir } = await site(5);
+    // A CLI bootstrap, then two runs whose clock says the moment naming its rollout.
     const fromCli = await cli('bootstrap', '--mac', macs[0]!, '--nopin');
     expect(fromCli.code, fromCli.stderr).toBe(0);
-    const taken = h.store.jobs.list({}).find((j) => j.kind === 'Bootstrap')!.created;
+    const taken = withRawDb(dir, (db) => (db.prepare(`SELECT coalesce(rollout, created) AS at FROM jobs WHERE kind = 'Bootstrap'`).get() as { at: number }).at);
     const runs = new BootstrapRuns({ store: h.store, secure: () => ({ pki, protector, securePort: 18444 }), offReason: () => 'off', emit: () => undefined, now: () => taken });
     try {
       const a = runs.start([macs[1]!, macs[2]!], { pin: 'none', maxPinRetries: 3 });

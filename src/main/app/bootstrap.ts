@@ -29,10 +29,10 @@ export interface BootstrapOptions {
   /** Phones prepared at the same time (default BOOTSTRAP_CONCURRENCY). */
   concurrency?: number;
   /**
-   * The jobs' creation time (default: as each is queued). A bulk bootstrap gives every job the
-   * moment it was started: jobs sharing kind and creation time are one rollout (store/rollout-rows.ts).
+   * The moment naming the jobs' rollout (store/rollout-rows.ts): a bulk bootstrap's start, shared
+   * by jobs queued one by one. Absent: each job's own creation time.
    */
-  queuedAt?: number;
+  rolloutAt?: number;
 }
 
 export interface PreparedBootstrap {
@@ -158,7 +158,7 @@ async function prepareOne(store: Store, pki: Pki, protector: KeyProtector, mac: 
   const sealed = protector.seal(Buffer.from(JSON.stringify(secret), 'utf8'));
   // Checked again as it is queued: another front end may have started this phone meanwhile.
   const source = options.renew ? 'bootstrap:renew' : `bootstrap:${options.pin.kind === 'none' ? 'nopin' : 'pin'}`;
-  const job = store.queueBootstrap({ mac, kind: 'Bootstrap', items, secret: sealed, source }, options.queuedAt ?? Date.now(), credential.serial);
+  const job = store.queueBootstrap({ mac, kind: 'Bootstrap', items, secret: sealed, source, ...(options.rolloutAt !== undefined ? { rollout: options.rolloutAt } : {}) }, Date.now(), credential.serial);
   return { mac, e164, jobId: job.id, ...(secret.pin ? { pin: secret.pin } : {}) };
 }
 

@@ -20,11 +20,20 @@ export type ParsedCli<T extends Options> = ReturnType<typeof parseArgs<{ args: s
 
 /** parseArgs, with its errors said as the CLI says them (the usage follows). */
 export function parseCli<const T extends Options>(args: string[], options: T): ParsedCli<T> {
+  let parsed: ParsedCli<T>;
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: true, tokens: true });
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: true, tokens: true });
   } catch (e) {
     throw new UsageError(cliWords(e as Error & { code?: string }, options));
   }
+  // parseArgs keeps the last of a repeated option: `--mac A --mac B` would act on B alone.
+  const seen = new Set<string>();
+  for (const t of parsed.tokens) {
+    if (t.kind !== 'option' || options[t.name]?.multiple) continue;
+    if (seen.has(t.name)) throw new UsageError(`--${t.name} is given more than once; it takes one value${t.name === 'mac' ? ' (several phones: --all, or run the command once per phone)' : ''}`);
+    seen.add(t.name);
+  }
+  return parsed;
 }
 
 function cliWords(e: Error & { code?: string }, options: Options): string {

@@ -48,8 +48,6 @@ interface RunState {
   retryOptions: BootstrapOptions | null;
   /** Devices (indexes) whose certificate and job are being made right now. */
   inFlight: Set<number>;
-  /** Job id → when it was really queued (the job's `created` is the run's start: its rollout). */
-  queuedAt: Map<number, number>;
 }
 
 /** The error of a job cancelled with its run, and of a phone never prepared because of it. */
@@ -101,7 +99,7 @@ export class BootstrapRuns {
       devices,
     };
     const retryOptions = options.pin === 'none' || options.pin === 'auto' ? { ...options } : null;
-    const state: RunState = { run, pins: new Map(), finishedAt: null, retryOptions, inFlight: new Set(), queuedAt: new Map() };
+    const state: RunState = { run, pins: new Map(), finishedAt: null, retryOptions, inFlight: new Set() };
     this.runs.set(run.id, state);
     const choice: PinChoice = pinChoiceOf(options.pin, options.pinDigits);
     void this.prepare(state, secure, choice, options.maxPinRetries);
@@ -205,9 +203,8 @@ export class BootstrapRuns {
       if (this.closed || run.cancelled) return;
       state.inFlight.add(i);
       try {
-        const [p] = await prepareBootstraps(this.deps.store, secure.pki, secure.protector, [d.mac], { pin, securePort: secure.securePort, maxPinRetries, queuedAt: run.started });
+        const [p] = await prepareBootstraps(this.deps.store, secure.pki, secure.protector, [d.mac], { pin, securePort: secure.securePort, maxPinRetries, rolloutAt: run.started });
         if (this.closed) return;
-        state.queuedAt.set(p!.jobId, Date.now()); // the store's clock, like a cancellation's time
         d.jobId = p!.jobId;
         d.state = 'pending';
         d.jobState = 'queued';
@@ -272,7 +269,7 @@ export class BootstrapRuns {
   private abandoned(state: RunState, at: number): boolean {
     const { run } = state;
     if (run.cancelled || !run.devices.some((d) => d.state === 'preparing')) return false;
-    const before = run.devices.filter((d) => d.jobId !== null && (state.queuedAt.get(d.jobId) ?? Infinity) <= at);
+    const before = run.devices.filter((d) => d.jobId !== null && (this.deps.store.jobs.get(d.jobId)?.created ?? Infinity) <= at);
     return before.length > 0 && before.every((d) => d.state === 'cancelled');
   }
 

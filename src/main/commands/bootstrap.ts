@@ -76,14 +76,14 @@ export interface CliBootstrapResult {
 export async function bootstrapNow(ctx: CommandContext, macs: readonly string[], options: BootstrapOptions & { renew?: boolean }): Promise<CliBootstrapResult> {
   checkBootstrapTargets(ctx.store, macs, options);
   const secure = await ctx.secure();
-  const queuedAt = ctx.store.rollouts.unusedTime(Date.now(), 'Bootstrap');
-  const rolloutId = jobRolloutId(queuedAt, 'Bootstrap');
+  const rolloutAt = ctx.store.rollouts.unusedTime(Date.now(), 'Bootstrap');
+  const rolloutId = jobRolloutId(rolloutAt, 'Bootstrap');
   try {
     const prepared = await prepareBootstraps(ctx.store, secure.pki, secure.protector, macs, {
       pin: pinChoiceOf(options.pin, options.pinDigits),
       securePort: secure.securePort,
       maxPinRetries: options.maxPinRetries,
-      queuedAt,
+      rolloutAt,
       ...(options.renew ? { renew: true } : {}),
       ...(ctx.progress ? { onProgress: ctx.progress } : {}),
     });

@@ -15,6 +15,8 @@ export interface NewJob {
   sentAt?: number;
   /** Sealed secrets the job sends (client key, PIN): kept apart from `items`, never shown. */
   secret?: Buffer;
+  /** The moment naming its rollout, when that is not its creation time (a bootstrap run's start). */
+  rollout?: number;
 }
 
 /** A change to an existing job, produced by the engine and applied in the exchange's transaction. */
@@ -97,8 +99,8 @@ export class JobTables {
   ) {
     const p = (sql: string) => db.prepare(sql);
     this.st = {
-      insert: p(`INSERT INTO jobs (mac, kind, items, expect, created, updated, source, secret, state, attempts, sent)
-        VALUES (@mac, @kind, @items, @expect, @at, @at, @source, @secret, CASE WHEN @sent IS NULL THEN 'queued' ELSE 'sent' END, CASE WHEN @sent IS NULL THEN 0 ELSE 1 END, @sent)`),
+      insert: p(`INSERT INTO jobs (mac, kind, items, expect, created, updated, source, secret, rollout, state, attempts, sent)
+        VALUES (@mac, @kind, @items, @expect, @at, @at, @source, @secret, @rollout, CASE WHEN @sent IS NULL THEN 'queued' ELSE 'sent' END, CASE WHEN @sent IS NULL THEN 0 ELSE 1 END, @sent)`),
       get: p(`SELECT * FROM jobs WHERE id = ?`),
       secret: p(`SELECT secret FROM jobs WHERE id = ?`),
       pending: p(`SELECT * FROM jobs WHERE mac = ? AND state IN ('queued', 'waiting-busy', 'sent') ORDER BY id`),
@@ -137,7 +139,7 @@ export class JobTables {
 
   add(job: NewJob, at: number): Job {
     const id = Number(
-      this.st.insert!.run({ mac: job.mac, kind: job.kind, items: JSON.stringify(job.items), expect: job.expect ? JSON.stringify(job.expect) : null, at, source: job.source ?? null, sent: job.sentAt ?? null, secret: job.secret ?? null })
+      this.st.insert!.run({ mac: job.mac, kind: job.kind, items: JSON.stringify(job.items), expect: job.expect ? JSON.stringify(job.expect) : null, at, source: job.source ?? null, sent: job.sentAt ?? null, secret: job.secret ?? null, rollout: job.rollout ?? null })
         .lastInsertRowid,
     );
     this.feed?.job(id, job.mac);

@@ -270,6 +270,12 @@ export const MIGRATIONS: readonly string[] = [
       FROM items GROUP BY mac);
   DROP TABLE items;
   `,
+  // 13: jobs.rollout: the moment that names the job's rollout (store/rollout-rows.ts) when it is not
+  // the job's own creation time — a bulk bootstrap's jobs are queued one by one over its run, and
+  // name the moment the run started; NULL for every other job (jobs queued together share created).
+  `
+  ALTER TABLE jobs ADD COLUMN rollout INTEGER;
+  `,
 ];
 
 export function migrate(db: Database): number {

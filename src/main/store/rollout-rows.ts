@@ -1,13 +1,15 @@
 /**
  * Bulk jobs as rollouts: the jobs one `job add` / "Write items" queued for several phones share
- * their creation time and kind (one transaction, one timestamp), so that pair names the rollout
- * without a column of its own. Reading groups and their jobs, and queuing again the failed ones.
+ * their creation time and kind (one transaction, one timestamp), so that pair names the rollout.
+ * A bulk bootstrap queues its jobs one by one while it makes their keys: they keep their true
+ * creation time and name the run's start in `rollout` (migration 13). Reading groups and their
+ * jobs, and queuing again the failed ones.
  */
 import type { Database } from 'better-sqlite3';
 import type { Job, JobKind } from '../../shared/model';
 import { toJob, type JobTables } from './jobs';
 
-/** A rollout's id: `j<created>-<kind>` (a bootstrap's jobs share the moment it started). */
+/** A rollout's id: `j<moment>-<kind>` (the jobs' creation time, or a bootstrap run's start). */
 export function jobRolloutId(created: number, kind: string): string {
   return `j${created}-${kind}`;
 }
@@ -19,6 +21,8 @@ export interface RolloutGroup {
   total: number;
 }
 
+/** The moment naming a job's rollout. */
+const MOMENT = 'coalesce(rollout, created)';
 const COLUMNS = 'id, mac, kind, items, expect, state, attempts, parts_done, created, updated, sent, finished, results, error, source';
 type Row = Parameters<typeof toJob>[0];
 
@@ -32,16 +36,16 @@ export class RolloutRows {
   /** The newest groups of at least two jobs created together. */
   groups(limit: number): RolloutGroup[] {
     return this.db
-      .prepare(`SELECT created, kind, min(source) AS source, count(*) AS total FROM jobs GROUP BY created, kind HAVING count(*) > 1 ORDER BY created DESC LIMIT ?`)
+      .prepare(`SELECT ${MOMENT} AS created, kind, min(source) AS source, count(*) AS total FROM jobs GROUP BY ${MOMENT}, kind HAVING count(*) > 1 ORDER BY 1 DESC LIMIT ?`)
       .all(limit) as RolloutGroup[];
   }
 
   /**
-   * The first moment from `at` on that names no rollout of this kind yet: a bootstrap takes it as
-   * its jobs' creation time, so two started in the same millisecond do not merge into one.
+   * The first moment from `at` on that names no rollout of this kind yet: a bootstrap's jobs name
+   * it, so two started in the same millisecond do not merge into one.
    */
   unusedTime(at: number, kind: JobKind): number {
-    const taken = this.db.prepare('SELECT 1 FROM jobs WHERE created = ? AND kind = ? LIMIT 1');
+    const taken = this.db.prepare(`SELECT 1 FROM jobs WHERE ${MOMENT} = ? AND kind = ? LIMIT 1`);
     let t = at;
     while (taken.get(t, kind) !== undefined) t++;
     return t;
@@ -49,7 +53,7 @@ export class RolloutRows {
 
   /** The jobs of one group, by MAC. */
   jobs(created: number, kind: string): Job[] {
-    return (this.db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE created = ? AND kind = ? ORDER BY mac, id`).all(created, kind) as Row[]).map(toJob);
+    return (this.db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE ${MOMENT} = ? AND kind = ? ORDER BY mac, id`).all(created, kind) as Row[]).map(toJob);
   }
 
   /**
