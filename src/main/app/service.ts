@@ -16,7 +16,7 @@ import { TLS_PROFILES, type TlsProfile } from '../net/tls-profile';
 import { TurnQueue } from '../net/turns';
 import { networkInterfaces, hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { openJobSecret } from './bootstrap';
+import { bootstrapToSend, openJobSecret, queuedBootstrapNotes } from './bootstrap';
 import { Pki, loadOrCreateDefaultIdentity, keyPoolSizeFromEnvironment, startKeyPoolFiller, type KeyPoolFiller, type KeyProtector } from '../pki';
 import { acquireServiceLock, Store, type RecoveryReport, type ReturnLimits, type ServiceLock, type StoreOptions } from '../store';
 import { TlsKeyLog } from './tls-keylog';
@@ -106,6 +106,8 @@ export interface ListeningInfo {
   relay?: RelayStatus;
   /** Present when the last run stopped uncleanly and its open interactions were closed at this start. */
   recovered?: RecoveryReport & { message: string };
+  /** Bootstrap jobs waiting that this service sends with another port than prepared, or holds (Secure Mode off). */
+  bootstrapNotes?: string[];
 }
 
 /** The two WPI listeners whose TLS profile can be chosen. */
@@ -205,6 +207,10 @@ export class Service {
       info.securePort = await this.startSecure(host, protector);
       info.secureTls = this.secureListener!.tlsProfile;
     }
+    if (!this.relay) {
+      const notes = queuedBootstrapNotes(this.store, protector, info.securePort);
+      if (notes.length) info.bootstrapNotes = notes;
+    }
     if (this.config.dcmpPort !== undefined) {
       this.dcmp = new DcmpListener(host, this.config.dcmpPort, dcmpHandler(this.store, (r) => this.handler.recordExchange(r)), this.config.onError);
       info.dcmpPort = await this.dcmp.listen();
@@ -238,6 +244,7 @@ export class Service {
     const server = await pki.secureServerIdentity(serverNames(host));
     this.handler.security = {
       openSecret: (sealed) => openJobSecret(protector, sealed),
+      // Set below once the listener is bound: until then nothing is sent (held).
     };
     this.secureListener = new WpiListener({
       kind: 'secure',
@@ -253,6 +260,8 @@ export class Service {
       turns: this.turns,
     });
     const port = await this.secureListener.listen();
+    // Every bootstrap this service sends names the port it listens on, whatever port the job was prepared with.
+    this.handler.security.bootstrapToSend = (job, sealed) => bootstrapToSend(protector, sealed, job, port);
     // CLI processes (bootstrap) need the port the phones must use.
     this.store.setSetting('secure_port', String(port));
     return port;
@@ -372,7 +381,9 @@ export class Service {
 
   /** Sends contact-me to devices whose jobs wait and whose contact gap allows it. */
   contactDue(): void {
-    for (const mac of this.contacts.due((mac) => this.handler.inInteraction(mac))) {
+    // Secure Mode off: bootstrap jobs are held (app/bootstrap.ts), so a phone waiting only for one is not contacted.
+    const holdsAll = this.handler.security.bootstrapToSend ? undefined : (mac: string) => this.store.jobs.pending(mac).every((j) => j.kind === 'Bootstrap' || j.state === 'sent');
+    for (const mac of this.contacts.due((mac) => this.handler.inInteraction(mac), holdsAll)) {
       this.contacts.contact(mac).catch((e: unknown) => this.config.onError?.(e instanceof Error ? e : new Error(String(e))));
     }
   }
