@@ -158,9 +158,9 @@ export function retargetSecureModeData(base64: string, securePort: number, key: 
     const repacked = packLocalDls1({ ...contents, securePort }, keys, { iterations: header.iterations, salt: header.salt, iv: randomBytes(16) });
     return { value: repacked.toString('base64'), port: contents.securePort };
   }
-  if (key.password === undefined) throw new SecureModeDataError('wrong-password', 'secure-mode-data cannot be opened without its PIN');
   const format = [...formats.values()].find((f) => f.recognizes(bytes));
   if (format === undefined) throw new SecureModeDataError('unsupported', 'secure-mode-data is in no known format (unrecognised header)');
+  if (key.password === undefined) throw new SecureModeDataError('wrong-password', 'secure-mode-data cannot be opened without its PIN');
   const contents = format.unpack(bytes, key.password);
   if (contents.securePort === securePort) return { value: base64, port: contents.securePort };
   return { value: packSecureModeData({ ...contents, securePort }, key.password, { format: format.name }), port: contents.securePort };
