@@ -109,6 +109,12 @@ describe('a bootstrap names the secure port of the service that sends it', () =>
     const raw = b.service.store.exchanges({ limit: 1000 }).map((x) => b.service.store.exchange(x.id)!).map((x) => Buffer.concat([Buffer.from(x.requestBody), Buffer.from(x.responseBody)]).toString('utf8')).join('\n');
     expect(raw).not.toContain(item(writes[0]!, 'secure-mode-data')!.slice(0, 40));
     expect(raw).not.toContain(prepared.pin!);
+
+    // Restarted on yet another port, the service says that this phone now looks for it on B.
+    await stop(b.service);
+    const portC = await freePortOtherThan(portB);
+    const c = await start(dataDir, protector, portC);
+    expect(c.info.bootstrapNotes).toEqual([`1 phone in Secure Mode was given secure port ${portB} (the last run's); this service listens on ${portC}, where they cannot find it: serve with --secure-port ${portB} to reach them`]);
   }, 60_000);
 
   it('without PIN: dls-secure-port is the sending service\'s, and the phone goes secure there', async () => {

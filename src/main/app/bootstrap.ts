@@ -273,6 +273,20 @@ export function queuedBootstrapNotes(store: Store, protector: KeyProtector | und
   return [...byPort].map(([port, count]) => `${n(count)} name${count === 1 ? 's' : ''} secure port ${port}, this service listens on ${securePort}: ${count === 1 ? 'it' : 'they'} will be sent with ${securePort}`);
 }
 
+/**
+ * Phones that were told another secure port than the one this service listens on: those in Secure
+ * Mode and those that took a bootstrap and are on their way, both given the port of the last run
+ * (`previousPort`, the stored one). They cannot reach this service; only serving on their port can.
+ */
+export function securePortChangeNote(store: Store, previousPort: number | undefined, securePort: number): string | undefined {
+  if (previousPort === undefined || previousPort === securePort) return undefined;
+  const secure = store.devices().filter((d) => d.mode === 'secure').length;
+  const onTheirWay = store.jobs.list({ states: ['sent'], limit: 100_000 }).filter((j) => j.kind === 'Bootstrap' && j.partsDone > 0).length;
+  if (secure + onTheirWay === 0) return undefined;
+  const what = [secure ? `${secure} phone${secure === 1 ? '' : 's'} in Secure Mode` : '', onTheirWay ? `${onTheirWay} phone${onTheirWay === 1 ? '' : 's'} that took a bootstrap` : ''].filter(Boolean).join(' and ');
+  return `${what} ${secure + onTheirWay === 1 ? 'was' : 'were'} given secure port ${previousPort} (the last run's); this service listens on ${securePort}, where they cannot find it: serve with --secure-port ${previousPort} to reach them`;
+}
+
 /** The PIN sealed in a PIN bootstrap job (for a new copy of the sheet); undefined when it has none or does not open. */
 export function openJobPin(protector: KeyProtector, sealed: Buffer): string | undefined {
   try {

@@ -16,7 +16,7 @@ import { TLS_PROFILES, type TlsProfile } from '../net/tls-profile';
 import { TurnQueue } from '../net/turns';
 import { networkInterfaces, hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { bootstrapToSend, openJobSecret, queuedBootstrapNotes } from './bootstrap';
+import { bootstrapToSend, openJobSecret, queuedBootstrapNotes, securePortChangeNote } from './bootstrap';
 import { Pki, loadOrCreateDefaultIdentity, keyPoolSizeFromEnvironment, startKeyPoolFiller, type KeyPoolFiller, type KeyProtector } from '../pki';
 import { acquireServiceLock, Store, type RecoveryReport, type ReturnLimits, type ServiceLock, type StoreOptions } from '../store';
 import { TlsKeyLog } from './tls-keylog';
@@ -140,6 +140,8 @@ export class Service {
   /** Both listeners write through this, so the key log can be switched while they run. */
   private readonly writeKeyLog = (line: Buffer) => this.keyLog?.write(line);
   private keyPoolFiller: KeyPoolFiller | null = null;
+  /** Set by startSecure when phones were told another secure port than this run's. */
+  private portChangeNote: string | undefined;
   private lastExchangeAt = Date.now();
   /**
    * The phones' messages on both listeners and the contact-me bookkeeping take their store writes
@@ -208,7 +210,7 @@ export class Service {
       info.secureTls = this.secureListener!.tlsProfile;
     }
     if (!this.relay) {
-      const notes = queuedBootstrapNotes(this.store, protector, info.securePort);
+      const notes = [...(this.portChangeNote ? [this.portChangeNote] : []), ...queuedBootstrapNotes(this.store, protector, info.securePort)];
       if (notes.length) info.bootstrapNotes = notes;
     }
     if (this.config.dcmpPort !== undefined) {
@@ -262,6 +264,8 @@ export class Service {
     const port = await this.secureListener.listen();
     // Every bootstrap this service sends names the port it listens on, whatever port the job was prepared with.
     this.handler.security.bootstrapToSend = (job, sealed) => bootstrapToSend(protector, sealed, job, port);
+    const stored = Number(this.store.setting('secure_port') ?? NaN);
+    this.portChangeNote = securePortChangeNote(this.store, Number.isInteger(stored) ? stored : undefined, port);
     // CLI processes (bootstrap) need the port the phones must use.
     this.store.setSetting('secure_port', String(port));
     return port;
