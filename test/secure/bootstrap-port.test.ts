@@ -7,7 +7,6 @@
  * job that cannot be re-packed fails before anything is sent; with Secure Mode off bootstrap jobs
  * are held. Real Services on one data folder one after the other, the phone simulator, real sockets.
  */
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { prepareBootstraps } from '../../src/main/app/bootstrap';
 import { Service } from '../../src/main/app/service';
@@ -16,6 +15,7 @@ import { parseDLSMessage, type DLSMessage } from '../../src/main/wpi';
 import { SimulatedPhone } from '../../src/phone';
 import { runCli } from '../support/cli';
 import { post } from '../support/https-client';
+import { freePortOtherThan } from '../support/ports';
 import { message, startUpItems } from '../support/messages';
 import { tempDirs } from '../support/tmp';
 
@@ -29,21 +29,6 @@ const PASSPHRASE = 'the port18 passphrase';
 const MAC = '00:1A:E8:00:18:01';
 const known = (mac: string) => startUpItems(mac, { 'configuration-changed-flag': 'false' });
 const item = (m: DLSMessage, name: string, index?: number) => m.items.find((i) => i.name === name && i.index === index)?.value;
-
-/** A free loopback port other than `not` (the OS never hands out a port in use, but may repeat one). */
-async function freePortOtherThan(not: number): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const s = createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => resolve(p));
-      });
-    });
-    if (port !== not) return port;
-  }
-}
 
 async function start(dataDir: string, protector: KeyProtector | undefined, securePort: number) {
   const service = new Service({ dataDir, host: '127.0.0.1', port: 0, securePort, autoContact: false, ...(protector ? { keyProtector: protector } : {}) });
