@@ -219,8 +219,9 @@ export function bootstrapToSend(protector: KeyProtector | undefined, sealed: Buf
   const secret: JobSecret = { items: [...opened.items], ...(opened.tan !== undefined ? { tan: opened.tan } : {}), ...(opened.serial !== undefined ? { serial: opened.serial } : {}) };
   const port = String(securePort);
   const publicPort = job.items.find((i) => i.name === 'dls-secure-port');
-  if (publicPort && publicPort.value !== port) secret.items.push({ name: 'dls-secure-port', value: port });
   const index = secret.items.findIndex((i) => i.name === 'secure-mode-data');
+  // Without PIN the port travels as its own item: always this service's, even if the job lacks it.
+  if (index < 0 && publicPort?.value !== port) secret.items.push({ name: 'dls-secure-port', value: port });
   if (index >= 0) {
     const data = secret.items[index]!;
     try {
