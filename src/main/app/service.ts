@@ -116,6 +116,9 @@ export type TlsListener = 'default' | 'secure';
 /** Store setting holding a listener's TLS profile (set from the desktop app). */
 export const TLS_SETTING: Record<TlsListener, string> = { default: 'tls_default', secure: 'tls_secure' };
 
+/** Why a bootstrap waits while the service starts (its job says so until it is sent). */
+const SECURE_LISTENER_STARTING = 'held: the secure listener is starting; the job is sent once it listens';
+
 export const DEFAULT_PORT = 18443;
 export const DEFAULT_SECURE_PORT = 18444;
 
@@ -168,6 +171,8 @@ export class Service {
     this.lock = acquireServiceLock(this.config.dataDir, this.config.store?.nativeBinding);
     const recovered = this.recover(Date.now());
     if (this.config.tlsKeyLog) this.setTlsKeyLog(this.config.tlsKeyLog);
+    // Until the secure listener is bound nobody could receive a bootstrapped phone: its jobs wait.
+    if (protector) this.handler.security = { bootstrapToSend: () => ({ hold: SECURE_LISTENER_STARTING }) };
     const identity = await loadOrCreateDefaultIdentity(this.config.dataDir, protector);
     const relay = this.relayConfig();
     if (relay && this.config.dcmpPort !== undefined) {
@@ -246,7 +251,8 @@ export class Service {
     const server = await pki.secureServerIdentity(serverNames(host));
     this.handler.security = {
       openSecret: (sealed) => openJobSecret(protector, sealed),
-      // Set below once the listener is bound: until then nothing is sent (held).
+      // Replaced below once the listener is bound.
+      bootstrapToSend: () => ({ hold: SECURE_LISTENER_STARTING }),
     };
     this.secureListener = new WpiListener({
       kind: 'secure',
