@@ -4,10 +4,10 @@
  * secure-mode-data and whose last 3 characters come back as the TAN. Everything that holds a key
  * or the PIN is sealed with the key protector before it reaches the store.
  */
-import type { ItemValue } from '../../shared/model';
-import { buildSecureModeDataAsync, dlsClientCertificate, generatePin, tanOf, validatePin, type KeyProtector, type Pki } from '../pki';
+import type { ItemValue, Job } from '../../shared/model';
+import { buildKeyedSecureModeDataAsync, dlsClientCertificate, generatePin, pinPassword, retargetSecureModeData, tanOf, validatePin, type KeyProtector, type Pki } from '../pki';
 import { KEYGEN_SLOTS } from '../pki/x509';
-import type { JobSecret } from '../provisioning';
+import type { BootstrapSend, JobSecret } from '../provisioning';
 import { BootstrapUnderWayError, type Store } from '../store';
 
 export type PinChoice = { kind: 'none' } | { kind: 'auto'; digits?: number } | { kind: 'given'; pin: string };
@@ -46,6 +46,13 @@ export interface PreparedBootstrap {
 /** The sealed part of a bootstrap job; the PIN is kept for reprinting the sheet. */
 interface SealedBootstrap extends JobSecret {
   pin?: string;
+  /** The secure port the job was prepared with (inside secure-mode-data for a PIN job). */
+  securePort?: number;
+  /**
+   * PIN jobs: secure-mode-data's master key (base64), so that the service can re-pack it for its
+   * own secure port at send time without a PBKDF2 run (retargetSecureModeData).
+   */
+  smdKey?: string;
 }
 
 /**
@@ -151,10 +158,13 @@ async function prepareOne(store: Store, pki: Pki, protector: KeyProtector, mac: 
     const pin = options.pin.kind === 'given' ? options.pin.pin : generatePin(options.pin.digits);
     items.push({ name: 'goto-secure-mode', value: 'pin' }, { name: 'max-pin-retries', value: String(options.maxPinRetries ?? 3) });
     // PBKDF2 (the bulk of the packing) on the thread pool too: the service keeps answering phones meanwhile.
-    secret.items.push({ name: 'secure-mode-data', value: await buildSecureModeDataAsync(credential, caPems, options.securePort, pin) });
+    const data = await buildKeyedSecureModeDataAsync(credential, caPems, options.securePort, pin);
+    secret.items.push({ name: 'secure-mode-data', value: data.value });
     secret.tan = tanOf(pin);
     secret.pin = pin;
+    if (data.master) secret.smdKey = data.master.toString('base64');
   }
+  secret.securePort = options.securePort;
   const sealed = protector.seal(Buffer.from(JSON.stringify(secret), 'utf8'));
   // Checked again as it is queued: another front end may have started this phone meanwhile.
   const source = options.renew ? 'bootstrap:renew' : `bootstrap:${options.pin.kind === 'none' ? 'nopin' : 'pin'}`;
@@ -191,6 +201,96 @@ export function openJobSecret(protector: KeyProtector, sealed: Buffer): JobSecre
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A bootstrap job's sealed items as the sending service must send them: the phone is told the
+ * secure port of THIS service (its `securePort`), whatever port the job was prepared with — a
+ * job prepared by the CLI with the stored or default port, or by a service since restarted on
+ * another port, would otherwise send the phone where nobody listens, and a phone in Secure Mode
+ * cannot be reached again without a factory reset. Without PIN the `dls-secure-port` item is
+ * replaced (a sealed item replaces the public one of the same name, see bootstrapMessage); with
+ * PIN secure-mode-data is re-packed with the same certificate, key and PIN, so the TAN and the
+ * printed PIN sheet stay valid. `securePort` undefined: Secure Mode is off here, nobody could
+ * receive the phone afterwards, so the job is held (not sent, not failed). A job that cannot be
+ * re-packed is refused, never sent with a wrong port.
+ */
+export function bootstrapToSend(protector: KeyProtector | undefined, sealed: Buffer | undefined, job: Pick<Job, 'id' | 'items'>, securePort: number | undefined): BootstrapSend {
+  if (securePort === undefined || protector === undefined) {
+    return { hold: 'held: Secure Mode is off in the running service (started without the key passphrase), so a phone sent into Secure Mode could not reach it; start the service with the key passphrase and the job is sent' };
+  }
+  const opened = sealed && openSealed(protector, sealed);
+  if (!opened) return { refused: 'the bootstrap credentials cannot be opened: start the service with the key passphrase they were made with' };
+  const secret: JobSecret = { items: [...opened.items], ...(opened.tan !== undefined ? { tan: opened.tan } : {}), ...(opened.serial !== undefined ? { serial: opened.serial } : {}) };
+  const port = String(securePort);
+  const publicPort = job.items.find((i) => i.name === 'dls-secure-port');
+  const index = secret.items.findIndex((i) => i.name === 'secure-mode-data');
+  // Without PIN the port travels as its own item: always this service's, even if the job lacks it.
+  if (index < 0 && publicPort?.value !== port) secret.items.push({ name: 'dls-secure-port', value: port });
+  if (index >= 0) {
+    const data = secret.items[index]!;
+    try {
+      const key = opened.smdKey !== undefined ? { master: Buffer.from(opened.smdKey, 'base64') } : opened.pin !== undefined ? { password: pinPassword(opened.pin) } : {};
+      // The port is known without opening the container when the job recorded it.
+      if (opened.securePort !== securePort) secret.items[index] = { ...data, value: retargetSecureModeData(data.value, securePort, key).value };
+    } catch (e) {
+      const was = opened.securePort !== undefined ? `prepared for secure port ${opened.securePort}` : 'prepared by an older LocalDLS';
+      return { refused: `bootstrap job ${job.id} was ${was} and cannot be re-packed for this service's secure port ${securePort} (${e instanceof Error ? e.message : String(e)}): nothing was sent; cancel it and bootstrap the phone again` };
+    }
+  }
+  return secret;
+}
+
+function openSealed(protector: KeyProtector, sealed: Buffer): SealedBootstrap | undefined {
+  try {
+    return JSON.parse(protector.open(sealed).toString('utf8')) as SealedBootstrap;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The secure port each queued bootstrap job was prepared with, where the job says (a PIN job
+ * prepared before LocalDLS recorded it does not, without opening its container).
+ */
+export function preparedPort(protector: KeyProtector, sealed: Buffer | undefined, job: Pick<Job, 'items'>): number | undefined {
+  const publicPort = job.items.find((i) => i.name === 'dls-secure-port');
+  if (publicPort) return Number(publicPort.value);
+  return sealed ? openSealed(protector, sealed)?.securePort : undefined;
+}
+
+/**
+ * What a starting service says about the bootstrap jobs waiting for their phones: those prepared
+ * for another secure port (they are sent with this service's port, see bootstrapToSend), or, with
+ * Secure Mode off (`securePort` undefined), that they are held.
+ */
+export function queuedBootstrapNotes(store: Store, protector: KeyProtector | undefined, securePort: number | undefined): string[] {
+  const jobs = store.jobs.list({ states: ['queued', 'waiting-busy'], limit: 100_000 }).filter((j) => j.kind === 'Bootstrap');
+  if (jobs.length === 0) return [];
+  const n = (count: number) => `${count} queued bootstrap job${count === 1 ? '' : 's'}`;
+  if (securePort === undefined || protector === undefined) {
+    return [`${n(jobs.length)}: Secure Mode is off in this service (no key passphrase), so they are held, not sent, until the service runs with the key passphrase`];
+  }
+  const byPort = new Map<number, number>();
+  for (const job of jobs) {
+    const port = preparedPort(protector, store.jobs.secret(job.id), job);
+    if (port !== undefined && port !== securePort) byPort.set(port, (byPort.get(port) ?? 0) + 1);
+  }
+  return [...byPort].map(([port, count]) => `${n(count)} name${count === 1 ? 's' : ''} secure port ${port}, this service listens on ${securePort}: ${count === 1 ? 'it' : 'they'} will be sent with ${securePort}`);
+}
+
+/**
+ * Phones that were told another secure port than the one this service listens on: those in Secure
+ * Mode and those that took a bootstrap and are on their way, both given the port of the last run
+ * (`previousPort`, the stored one). They cannot reach this service; only serving on their port can.
+ */
+export function securePortChangeNote(store: Store, previousPort: number | undefined, securePort: number): string | undefined {
+  if (previousPort === undefined || previousPort === securePort) return undefined;
+  const secure = store.devices().filter((d) => d.mode === 'secure').length;
+  const onTheirWay = store.jobs.list({ states: ['sent'], limit: 100_000 }).filter((j) => j.kind === 'Bootstrap' && j.partsDone > 0).length;
+  if (secure + onTheirWay === 0) return undefined;
+  const what = [secure ? `${secure} phone${secure === 1 ? '' : 's'} in Secure Mode` : '', onTheirWay ? `${onTheirWay} phone${onTheirWay === 1 ? '' : 's'} that took a bootstrap` : ''].filter(Boolean).join(' and ');
+  return `${what} ${secure + onTheirWay === 1 ? 'was' : 'were'} given secure port ${previousPort} (the last run's); this service listens on ${securePort}, where they cannot find it: serve with --secure-port ${previousPort} to reach them`;
 }
 
 /** The PIN sealed in a PIN bootstrap job (for a new copy of the sheet); undefined when it has none or does not open. */

@@ -140,11 +140,13 @@ export class Contacts {
    * busy for: a phone with send-solicited calls back by itself, so ask again only after
    * busyRetryMs; older firmware gets a contact-me at every gap (manual p.46, p.72).
    */
-  due(isInInteraction: (mac: string) => boolean): string[] {
+  due(isInInteraction: (mac: string) => boolean, holdsAll?: (mac: string) => boolean): string[] {
     const now = this.now();
     const due: string[] = [];
     for (const p of this.store.jobs.pendingDevices()) {
       if (isInInteraction(p.mac) || this.inFlight.has(p.mac) || this.starting.has(p.mac) || !p.contactMeUri) continue;
+      // Every job it waits for is held by this service (a bootstrap with Secure Mode off): nothing to send.
+      if (holdsAll?.(p.mac)) continue;
       if (p.queued === 0) {
         const device = this.store.device(p.mac);
         const waitMs = supportsSendSolicited(device?.softwareVersion) ? this.policy.busyRetryMs : this.policy.gapMs;

@@ -4,11 +4,12 @@
  * (never XML a phone could act on) and are recorded like every other exchange.
  */
 import { EventEmitter } from 'node:events';
-import type { ExchangeSummary } from '../../shared/model';
+import type { ExchangeSummary, Job } from '../../shared/model';
 import { exchangeSummary, httpFacts } from './exchange-record';
 import { redactItemsForStorage } from './redact';
 import type { HandshakeFailure, RequestHandler, WpiRequest, WpiResponse } from '../net/wpi-listener';
-import { InteractionEngine, ProtocolError, sessionIdFromCookies, type JobSecret } from '../provisioning';
+import { InteractionEngine, ProtocolError, sessionIdFromCookies, type BootstrapSend, type JobSecret } from '../provisioning';
+import { bootstrapToSend } from './bootstrap';
 import type { Changes, CommitResult, ExchangeRecord, ReturnLimits, Store } from '../store';
 import { buildDLSMessage, parseWorkpointMessage, WpiError, type WorkpointMessage } from '../wpi';
 
@@ -36,7 +37,15 @@ export interface PreparedExchange {
 export interface ExchangeSecurity {
   /** Opens a job's sealed secret (bootstrap credentials, TAN). */
   openSecret?: (sealed: Buffer) => JobSecret | undefined;
+  /**
+   * A bootstrap job as this service sends it (its own secure port, app/bootstrap.ts
+   * bootstrapToSend). Absent: Secure Mode is off, bootstrap jobs are held.
+   */
+  bootstrapToSend?: (job: Job, sealed: Buffer | undefined) => BootstrapSend;
 }
+
+/** Secure Mode off: bootstrap jobs wait for a service that can receive their phones. */
+const secureModeOff = (job: Job, sealed: Buffer | undefined): BootstrapSend => bootstrapToSend(undefined, sealed, job, undefined);
 
 export class ExchangeHandler implements RequestHandler {
   readonly events = new EventEmitter<ExchangeEvents>();
@@ -57,6 +66,7 @@ export class ExchangeHandler implements RequestHandler {
         const sealed = store.jobs.secret(job.id);
         return sealed && this.security.openSecret ? this.security.openSecret(sealed) : undefined;
       },
+      bootstrapToSend: (job) => (this.security.bootstrapToSend ?? secureModeOff)(job, store.jobs.secret(job.id)),
     });
   }
 

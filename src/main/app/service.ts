@@ -16,7 +16,7 @@ import { TLS_PROFILES, type TlsProfile } from '../net/tls-profile';
 import { TurnQueue } from '../net/turns';
 import { networkInterfaces, hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { openJobSecret } from './bootstrap';
+import { bootstrapToSend, openJobSecret, queuedBootstrapNotes, securePortChangeNote } from './bootstrap';
 import { Pki, loadOrCreateDefaultIdentity, keyPoolSizeFromEnvironment, startKeyPoolFiller, type KeyPoolFiller, type KeyProtector } from '../pki';
 import { acquireServiceLock, Store, type RecoveryReport, type ReturnLimits, type ServiceLock, type StoreOptions } from '../store';
 import { TlsKeyLog } from './tls-keylog';
@@ -106,6 +106,8 @@ export interface ListeningInfo {
   relay?: RelayStatus;
   /** Present when the last run stopped uncleanly and its open interactions were closed at this start. */
   recovered?: RecoveryReport & { message: string };
+  /** Bootstrap jobs waiting that this service sends with another port than prepared, or holds (Secure Mode off). */
+  bootstrapNotes?: string[];
 }
 
 /** The two WPI listeners whose TLS profile can be chosen. */
@@ -113,6 +115,9 @@ export type TlsListener = 'default' | 'secure';
 
 /** Store setting holding a listener's TLS profile (set from the desktop app). */
 export const TLS_SETTING: Record<TlsListener, string> = { default: 'tls_default', secure: 'tls_secure' };
+
+/** Why a bootstrap waits while the service starts (its job says so until it is sent). */
+const SECURE_LISTENER_STARTING = 'held: the secure listener is starting; the job is sent once it listens';
 
 export const DEFAULT_PORT = 18443;
 export const DEFAULT_SECURE_PORT = 18444;
@@ -138,6 +143,8 @@ export class Service {
   /** Both listeners write through this, so the key log can be switched while they run. */
   private readonly writeKeyLog = (line: Buffer) => this.keyLog?.write(line);
   private keyPoolFiller: KeyPoolFiller | null = null;
+  /** Set by startSecure when phones were told another secure port than this run's. */
+  private portChangeNote: string | undefined;
   private lastExchangeAt = Date.now();
   /**
    * The phones' messages on both listeners and the contact-me bookkeeping take their store writes
@@ -164,6 +171,8 @@ export class Service {
     this.lock = acquireServiceLock(this.config.dataDir, this.config.store?.nativeBinding);
     const recovered = this.recover(Date.now());
     if (this.config.tlsKeyLog) this.setTlsKeyLog(this.config.tlsKeyLog);
+    // Until the secure listener is bound nobody could receive a bootstrapped phone: its jobs wait.
+    if (protector) this.handler.security = { bootstrapToSend: () => ({ hold: SECURE_LISTENER_STARTING }) };
     const identity = await loadOrCreateDefaultIdentity(this.config.dataDir, protector);
     const relay = this.relayConfig();
     if (relay && this.config.dcmpPort !== undefined) {
@@ -205,6 +214,10 @@ export class Service {
       info.securePort = await this.startSecure(host, protector);
       info.secureTls = this.secureListener!.tlsProfile;
     }
+    if (!this.relay) {
+      const notes = [...(this.portChangeNote ? [this.portChangeNote] : []), ...queuedBootstrapNotes(this.store, protector, info.securePort)];
+      if (notes.length) info.bootstrapNotes = notes;
+    }
     if (this.config.dcmpPort !== undefined) {
       this.dcmp = new DcmpListener(host, this.config.dcmpPort, dcmpHandler(this.store, (r) => this.handler.recordExchange(r)), this.config.onError);
       info.dcmpPort = await this.dcmp.listen();
@@ -238,6 +251,8 @@ export class Service {
     const server = await pki.secureServerIdentity(serverNames(host));
     this.handler.security = {
       openSecret: (sealed) => openJobSecret(protector, sealed),
+      // Replaced below once the listener is bound.
+      bootstrapToSend: () => ({ hold: SECURE_LISTENER_STARTING }),
     };
     this.secureListener = new WpiListener({
       kind: 'secure',
@@ -253,6 +268,10 @@ export class Service {
       turns: this.turns,
     });
     const port = await this.secureListener.listen();
+    // Every bootstrap this service sends names the port it listens on, whatever port the job was prepared with.
+    this.handler.security.bootstrapToSend = (job, sealed) => bootstrapToSend(protector, sealed, job, port);
+    const stored = Number(this.store.setting('secure_port') ?? NaN);
+    this.portChangeNote = securePortChangeNote(this.store, Number.isInteger(stored) ? stored : undefined, port);
     // CLI processes (bootstrap) need the port the phones must use.
     this.store.setSetting('secure_port', String(port));
     return port;
@@ -372,7 +391,9 @@ export class Service {
 
   /** Sends contact-me to devices whose jobs wait and whose contact gap allows it. */
   contactDue(): void {
-    for (const mac of this.contacts.due((mac) => this.handler.inInteraction(mac))) {
+    // Secure Mode off: bootstrap jobs are held (app/bootstrap.ts), so a phone waiting only for one is not contacted.
+    const holdsAll = this.handler.security.bootstrapToSend ? undefined : (mac: string) => this.store.jobs.pending(mac).every((j) => j.kind === 'Bootstrap' || j.state === 'sent');
+    for (const mac of this.contacts.due((mac) => this.handler.inInteraction(mac), holdsAll)) {
       this.contacts.contact(mac).catch((e: unknown) => this.config.onError?.(e instanceof Error ? e : new Error(String(e))));
     }
   }

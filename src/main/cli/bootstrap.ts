@@ -25,7 +25,8 @@ localdls bootstrap --sheet FILE        a new copy of the PIN sheet: every PIN bo
 Moves phones from Default Mode to Secure Mode (manual p.62–68). Each phone gets its own client
 certificate from this site's CA; from then on it talks mutual TLS on the secure port only, and its
 requests on the Default-Mode port are refused. A running \`serve\` sends the job on the phone's
-next contact (it sends contact-me by itself).
+next contact (it sends contact-me by itself), always with the secure port that \`serve\` listens
+on, whatever port the job was prepared with; a \`serve\` without the key passphrase holds it.
 
   --nopin         the credentials travel in dls-client-certificate (PKCS#12)
   --pin auto      (default) a random PIN per phone (--pin-digits, default 8); the phone asks for it,

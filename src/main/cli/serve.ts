@@ -151,8 +151,10 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     if (lines.push(JSON.stringify(exchangeLine(x))) === 1) setImmediate(printLines);
   });
   const tlsFrom = tlsSources(service, { default: tls, secure: secureTls }, listening.securePort !== undefined);
-  out(JSON.stringify({ event: 'listening', ...listening, dataDir: dataDirOf(v['data-dir']), tlsFrom: tlsFrom.sources, ...(webUi ? { ui: webUi.url } : {}) }));
+  const { bootstrapNotes, ...listeningLine } = listening;
+  out(JSON.stringify({ event: 'listening', ...listeningLine, dataDir: dataDirOf(v['data-dir']), tlsFrom: tlsFrom.sources, ...(webUi ? { ui: webUi.url } : {}) }));
   for (const message of tlsFrom.notices) io.err(JSON.stringify({ event: 'notice', message }));
+  for (const message of bootstrapNotes ?? []) io.err(JSON.stringify({ event: 'warning', message }));
   if (webUi) io.err(`LocalDLS web UI: ${webUi.url}`);
   await new Promise<void>((done) => {
     const stop = () => done();

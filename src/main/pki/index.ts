@@ -58,6 +58,8 @@ export {
   unpackSecureModeData,
   buildSecureModeData,
   buildSecureModeDataAsync,
+  buildKeyedSecureModeDataAsync,
+  retargetSecureModeData,
   registerSecureModeDataFormat,
   secureModeDataFormats,
   localDls1Keys,

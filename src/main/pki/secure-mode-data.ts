@@ -76,9 +76,7 @@ export function packSecureModeData(contents: SecureModeDataContents, password: s
 
 /** Decodes base64 secure-mode-data; the format is recognised from its header unless named. */
 export function unpackSecureModeData(base64: string, password: string, options: { format?: string } = {}): SecureModeDataContents {
-  const compact = base64.replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 !== 0) throw new SecureModeDataError('malformed', 'secure-mode-data is not base64');
-  const bytes = Buffer.from(compact, 'base64');
+  const bytes = decodeSecureModeData(base64);
   const format = options.format !== undefined ? formatNamed(options.format) : [...formats.values()].find((f) => f.recognizes(bytes));
   if (format === undefined) throw new SecureModeDataError('unsupported', 'secure-mode-data is in no known format (unrecognised header)');
   return format.unpack(bytes, password);
@@ -113,15 +111,65 @@ export async function buildSecureModeDataAsync(
   pin: string,
   options: PackOptions = {},
 ): Promise<string> {
+  return (await buildKeyedSecureModeDataAsync(credential, caPems, securePort, pin, options)).value;
+}
+
+/**
+ * buildSecureModeDataAsync, also returning localdls-1's master key (PBKDF2 output): kept sealed
+ * with the job, it lets retargetSecureModeData re-pack the container for another secure port at
+ * send time without a PBKDF2 run. `master` is undefined for other formats.
+ */
+export async function buildKeyedSecureModeDataAsync(
+  credential: { keyPem: string; certPem: string },
+  caPems: string[],
+  securePort: number,
+  pin: string,
+  options: PackOptions = {},
+): Promise<{ value: string; master?: Buffer }> {
   const password = pinPassword(pin);
   const pkcs12 = toPkcs12Der(credential.keyPem, credential.certPem, caPems, '');
   const contents = { pkcs12, caPems, securePort };
   const format = options.format ?? DEFAULT_SECURE_MODE_DATA_FORMAT;
-  if (format !== localDls1.name) return packSecureModeData(contents, password, options);
+  if (format !== localDls1.name) return { value: packSecureModeData(contents, password, options) };
   checkContents(contents);
   const params = localDls1Params(options);
   const master = await pbkdf2Async(Buffer.from(password, 'utf8'), params.salt, params.iterations, 32, 'sha256');
-  return packLocalDls1(contents, keysOf(master), params).toString('base64');
+  return { value: packLocalDls1(contents, keysOf(master), params).toString('base64'), master };
+}
+
+/**
+ * The same container for another secure port: same certificate, key, CA chain and password (so the
+ * same PIN and TAN: a printed PIN sheet stays valid), packed again with a new IV (localdls-1 keeps
+ * its salt and iterations, so the master key still fits). With localdls-1's master key this is an
+ * AES and HMAC pass, microseconds; without it the key is derived from the password first (one
+ * PBKDF2 run on the caller's thread). `port` is the one the container named before.
+ * Throws SecureModeDataError when the key or password does not open it.
+ */
+export function retargetSecureModeData(base64: string, securePort: number, key: { master?: Buffer; password?: string }): { value: string; port: number } {
+  const bytes = decodeSecureModeData(base64);
+  if (recognizesLocalDls1(bytes)) {
+    const header = localDls1Header(bytes);
+    const master = key.master ?? (key.password !== undefined ? pbkdf2Sync(Buffer.from(key.password, 'utf8'), header.salt, header.iterations, 32, 'sha256') : undefined);
+    if (master === undefined) throw new SecureModeDataError('wrong-password', 'secure-mode-data cannot be opened: neither its key nor its PIN is known');
+    const keys = keysOf(master);
+    const contents = openLocalDls1(bytes, keys);
+    if (contents.securePort === securePort) return { value: base64, port: contents.securePort };
+    checkContents({ ...contents, securePort });
+    const repacked = packLocalDls1({ ...contents, securePort }, keys, { iterations: header.iterations, salt: header.salt, iv: randomBytes(16) });
+    return { value: repacked.toString('base64'), port: contents.securePort };
+  }
+  const format = [...formats.values()].find((f) => f.recognizes(bytes));
+  if (format === undefined) throw new SecureModeDataError('unsupported', 'secure-mode-data is in no known format (unrecognised header)');
+  if (key.password === undefined) throw new SecureModeDataError('wrong-password', 'secure-mode-data cannot be opened without its PIN');
+  const contents = format.unpack(bytes, key.password);
+  if (contents.securePort === securePort) return { value: base64, port: contents.securePort };
+  return { value: packSecureModeData({ ...contents, securePort }, key.password, { format: format.name }), port: contents.securePort };
+}
+
+function decodeSecureModeData(base64: string): Buffer {
+  const compact = base64.replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 !== 0) throw new SecureModeDataError('malformed', 'secure-mode-data is not base64');
+  return Buffer.from(compact, 'base64');
 }
 
 function formatNamed(name: string): SecureModeDataFormat {
@@ -215,32 +263,41 @@ const localDls1: SecureModeDataFormat = {
     return packLocalDls1(contents, localDls1Keys(password, params.salt, params.iterations), params);
   },
   unpack(bytes, password) {
-    if (bytes.length < HEADER_BYTES + 16 + MAC_BYTES || (bytes.length - HEADER_BYTES - MAC_BYTES) % 16 !== 0) {
-      throw new SecureModeDataError('malformed', `secure-mode-data is truncated or damaged (${bytes.length} bytes)`);
-    }
-    if (!recognizesLocalDls1(bytes)) throw new SecureModeDataError('unsupported', 'secure-mode-data is not localdls-1 (header)');
-    if (bytes[5] !== KDF_PBKDF2_SHA256) throw new SecureModeDataError('unsupported', `secure-mode-data uses unknown key derivation ${bytes[5]}`);
-    const iterations = bytes.readUInt32BE(6);
-    if (iterations < 1 || iterations > MAX_ITERATIONS) throw new SecureModeDataError('malformed', `secure-mode-data asks for ${iterations} PBKDF2 iterations`);
-    const salt = bytes.subarray(10, 26);
-    const iv = bytes.subarray(26, 42);
-    const body = bytes.subarray(0, bytes.length - MAC_BYTES);
-    const { encKey, macKey } = localDls1Keys(password, salt, iterations);
-    const expected = createHmac('sha256', macKey).update(body).digest();
-    if (!timingSafeEqual(expected, bytes.subarray(bytes.length - MAC_BYTES))) {
-      throw new SecureModeDataError('wrong-password', 'secure-mode-data does not open with this password (wrong PIN?)');
-    }
-    let inner: unknown;
-    try {
-      const decipher = createDecipheriv('aes-256-cbc', encKey, iv);
-      const plain = Buffer.concat([decipher.update(bytes.subarray(HEADER_BYTES, bytes.length - MAC_BYTES)), decipher.final()]);
-      inner = JSON.parse(plain.toString('utf8'));
-    } catch (e) {
-      throw new SecureModeDataError('malformed', `secure-mode-data authenticates but its contents cannot be read: ${errorMessage(e)}`);
-    }
-    return innerContents(inner);
+    const { salt, iterations } = localDls1Header(bytes);
+    return openLocalDls1(bytes, localDls1Keys(password, salt, iterations));
   },
 };
+
+/** The checked header of a localdls-1 container: its salt and iterations. */
+function localDls1Header(bytes: Buffer): { salt: Buffer; iterations: number } {
+  if (bytes.length < HEADER_BYTES + 16 + MAC_BYTES || (bytes.length - HEADER_BYTES - MAC_BYTES) % 16 !== 0) {
+    throw new SecureModeDataError('malformed', `secure-mode-data is truncated or damaged (${bytes.length} bytes)`);
+  }
+  if (!recognizesLocalDls1(bytes)) throw new SecureModeDataError('unsupported', 'secure-mode-data is not localdls-1 (header)');
+  if (bytes[5] !== KDF_PBKDF2_SHA256) throw new SecureModeDataError('unsupported', `secure-mode-data uses unknown key derivation ${bytes[5]}`);
+  const iterations = bytes.readUInt32BE(6);
+  if (iterations < 1 || iterations > MAX_ITERATIONS) throw new SecureModeDataError('malformed', `secure-mode-data asks for ${iterations} PBKDF2 iterations`);
+  return { salt: bytes.subarray(10, 26), iterations };
+}
+
+/** Checks the tag and decrypts a localdls-1 container whose header localDls1Header accepted. */
+function openLocalDls1(bytes: Buffer, keys: { encKey: Buffer; macKey: Buffer }): SecureModeDataContents {
+  const iv = bytes.subarray(26, 42);
+  const body = bytes.subarray(0, bytes.length - MAC_BYTES);
+  const expected = createHmac('sha256', keys.macKey).update(body).digest();
+  if (!timingSafeEqual(expected, bytes.subarray(bytes.length - MAC_BYTES))) {
+    throw new SecureModeDataError('wrong-password', 'secure-mode-data does not open with this password (wrong PIN?)');
+  }
+  let inner: unknown;
+  try {
+    const decipher = createDecipheriv('aes-256-cbc', keys.encKey, iv);
+    const plain = Buffer.concat([decipher.update(bytes.subarray(HEADER_BYTES, bytes.length - MAC_BYTES)), decipher.final()]);
+    inner = JSON.parse(plain.toString('utf8'));
+  } catch (e) {
+    throw new SecureModeDataError('malformed', `secure-mode-data authenticates but its contents cannot be read: ${errorMessage(e)}`);
+  }
+  return innerContents(inner);
+}
 
 function innerContents(v: unknown): SecureModeDataContents {
   const o = v as { type?: unknown; version?: unknown; securePort?: unknown; caPems?: unknown; pkcs12?: unknown };

@@ -11,7 +11,7 @@ import type { Device, ItemResult, Job, Profile } from '../../shared/model';
 import type { Changes, DeviceUpsert, JobChange, NewJob } from '../store';
 import { profileDiff } from './profiles';
 import { supportsSendSolicited } from './firmware';
-import { AWAITING_RETURN, bootstrapMessage, jobMessage, jobMessages, REBOOTING_KINDS, type JobSecret } from './job-messages';
+import { AWAITING_RETURN, bootstrapMessage, jobMessage, jobMessages, REBOOTING_KINDS, type BootstrapSend, type JobSecret } from './job-messages';
 import type { ListenerKind } from '../../shared/model';
 
 /** The job being carried out in this interaction. */
@@ -88,6 +88,11 @@ export interface DecisionInput {
   clientIdentity?: { mac: string; serial: string } | null;
   /** Opens a job's sealed secret (bootstrap); undefined when it cannot be opened. */
   secretOf?: (job: Job) => JobSecret | undefined;
+  /**
+   * A bootstrap job as this service sends it (its own secure port), held, or refused; without
+   * it the job's sealed secret is sent as it is (secretOf).
+   */
+  bootstrapToSend?: (job: Job) => BootstrapSend;
   now: number;
 }
 
@@ -472,10 +477,17 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
   const job = sendable[0];
   if (!job) return end(changes, warning);
   if (job.kind === 'Bootstrap') {
-    const secret = input.secretOf?.(job);
-    if (!secret) {
-      changes.jobs = [...(changes.jobs ?? []), { id: job.id, state: 'failed', finished: now, error: 'the bootstrap credentials cannot be opened: start the service with the key passphrase they were made with' }];
-      return next({ ...input, jobs: input.jobs.filter((j) => j.id !== job.id) }, { ...changes, bootstrap: 'failed' }, warning);
+    const secret = input.bootstrapToSend ? input.bootstrapToSend(job) : (input.secretOf?.(job) ?? { refused: 'the bootstrap credentials cannot be opened: start the service with the key passphrase they were made with' });
+    const others = { ...input, jobs: input.jobs.filter((j) => j.id !== job.id) };
+    if ('refused' in secret) {
+      changes.jobs = [...(changes.jobs ?? []), { id: job.id, state: 'failed', finished: now, error: secret.refused }];
+      return next(others, { ...changes, bootstrap: 'failed' }, warning);
+    }
+    if ('hold' in secret) {
+      // Not sent and not failed: it stays queued for a service that can send it; the job says why.
+      if (job.error !== secret.hold) changes.jobs = [...(changes.jobs ?? []), { id: job.id, error: secret.hold }];
+      const note = `bootstrap job ${job.id} not sent (${secret.hold.replace(/^held: /, '')})`;
+      return next(others, changes, warning ? `${warning}; ${note}` : note);
     }
     interaction.current = { id: job.id, kind: job.kind, part: 0, parts: 1 };
     changes.jobs = [...(changes.jobs ?? []), { id: job.id, state: 'sent', attempt: true, sent: now, error: null }];

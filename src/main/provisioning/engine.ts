@@ -8,7 +8,7 @@ import type { Device, ItemValue, Job, ListenerKind, Profile } from '../../shared
 import type { Changes } from '../store';
 import { decide, FIRST_MESSAGE_REASONS, issuedFor, OPENING_REASONS, normalizeMac, itemValue, ProtocolError } from './decide';
 import { matchProfile } from './profiles';
-import type { JobSecret } from './job-messages';
+import type { BootstrapSend, JobSecret } from './job-messages';
 import { messageDigest, nonceKey, RecentNonces, rememberInSession, SessionTable, sessionCookie, type Session, type SessionLimits } from './session';
 
 export interface EngineInput {
@@ -55,6 +55,8 @@ export interface EngineLookups {
   overrides(mac: string): ItemValue[];
   /** Opens a job's sealed secret (bootstrap). */
   secretOf?(job: Job): JobSecret | undefined;
+  /** A bootstrap job as this service sends it (see DecisionInput.bootstrapToSend). */
+  bootstrapToSend?(job: Job): BootstrapSend;
 }
 
 export class InteractionEngine {
@@ -211,6 +213,7 @@ export class InteractionEngine {
       listener,
       clientIdentity: cert,
       ...(this.lookups.secretOf ? { secretOf: (job: Job) => this.lookups.secretOf!(job) } : {}),
+      ...(this.lookups.bootstrapToSend ? { bootstrapToSend: (job: Job) => this.lookups.bootstrapToSend!(job) } : {}),
       now,
     });
     const boundMac = decision.changes.device?.mac ?? session.mac ?? (mac !== null && device ? mac : null);

@@ -26,12 +26,25 @@ export interface JobSecret {
   serial?: string;
 }
 
+/**
+ * A bootstrap job as the sending service can send it (app/bootstrap.ts bootstrapToSend): its
+ * sealed items for this service's secure port; or `hold`: not now, the job stays queued (Secure
+ * Mode is off here); or `refused`: never, the job fails before anything is sent.
+ */
+export type BootstrapSend = JobSecret | { hold: string } | { refused: string };
+
 /** The manual's order for the bootstrap WriteItems (p.64, p.67). */
 const BOOTSTRAP_ORDER = ['goto-secure-mode', 'dls-client-certificate', 'secure-mode-data', 'max-pin-retries', 'dls-server-ca', 'dls-secure-port'];
 
-/** The bootstrap WriteItems: public items with the sealed ones put back, never split (manual p.62). */
+/**
+ * The bootstrap WriteItems: public items with the sealed ones put back, never split (manual p.62).
+ * A sealed item replaces a public one of the same name and index (the sending service's
+ * `dls-secure-port`, see BootstrapSend).
+ */
 export function bootstrapMessage(job: Pick<Job, 'items'>, secret: JobSecret): JobAnswer {
-  const all = [...job.items, ...secret.items].map((i): Item => (i.index === undefined ? { name: i.name, value: i.value } : { name: i.name, index: i.index, value: i.value }));
+  const key = (i: { name: string; index?: number }) => `${i.name}\u0000${i.index ?? ''}`;
+  const sealed = new Set(secret.items.map(key));
+  const all = [...job.items.filter((i) => !sealed.has(key(i))), ...secret.items].map((i): Item => (i.index === undefined ? { name: i.name, value: i.value } : { name: i.name, index: i.index, value: i.value }));
   const rank = (i: Item) => (BOOTSTRAP_ORDER.indexOf(i.name) + 1 || BOOTSTRAP_ORDER.length + 1) * 1000 + (i.index ?? 0);
   return { action: 'WriteItems', items: all.sort((a, b) => rank(a) - rank(b)) };
 }
