@@ -134,7 +134,11 @@ describe('bin/localdls', () => {
       [['traffic', '--data-dir', dataDir, '--limit', '0'], /--limit must be a whole number/],
       [['devices', '--bogus'], /unknown option --bogus/],
       // A repeated option would act on its last value alone: refused before anything is done.
-      [['bootstrap', '--data-dir', dataDir, '--mac', '00:1A:E8:00:00:01', '--mac', '00:1A:E8:00:00:02'], /--mac is given more than once; it takes one value \(several phones: --all/],
+      [['items', '--data-dir', dataDir, '--mac', '00:1A:E8:00:00:01', '--mac', '00:1A:E8:00:00:02'], /--mac is given more than once; it takes one value \(several phones: --all/],
+      // Where --mac may name several phones, what takes one says so.
+      [['bootstrap', '--data-dir', dataDir, '--mac', '00:1A:E8:00:00:01', '--mac', '00:1A:E8:00:00:02', '--pin', '12345678'], /--pin DIGITS is for one phone/],
+      [['bootstrap', '--data-dir', dataDir, '--undo', '--mac', '00:1A:E8:00:00:01', '--mac', '00:1A:E8:00:00:02'], /--undo takes one --mac/],
+      [['job', 'list', '--data-dir', dataDir, '--mac', '00:1A:E8:00:00:01', '--mac', '00:1A:E8:00:00:02'], /job list takes one --mac/],
       [['traffic', '--data-dir', dataDir, '--limit', '5', '--limit', '6'], /--limit is given more than once/],
       [['frobnicate'], /unknown command "frobnicate"/],
     ] as const) {

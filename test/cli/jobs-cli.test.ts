@@ -72,6 +72,15 @@ describe('localdls job / profile / contact', () => {
     expect(again.stderr).toBe('job 1 is cancelled: only queued, sent or waiting-busy jobs can be cancelled\nno job 99: see the job list (localdls job list, or the Jobs view) for the ids there are\n');
   });
 
+  it('--mac once per phone queues for those phones, each once, as one rollout', async () => {
+    const dir = site();
+    const r = await runCli(['job', 'add', '--data-dir', dir, '--mac', B, '--mac', A.toLowerCase(), '--mac', B, 'restart', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as Job).mac)).toEqual([B, A]);
+    const rollouts = await runCli(['rollout', 'list', '--data-dir', dir, '--json']);
+    expect(rollouts.stdout.trim().split('\n').map((l) => JSON.parse(l) as { total: number })).toMatchObject([{ total: 2 }]);
+  });
+
   it('refuses bad input with a clear message and queues nothing', async () => {
     const dir = site();
     const cases: [string[], number, RegExp][] = [

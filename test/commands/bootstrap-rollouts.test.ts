@@ -12,7 +12,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openJobSecret } from '../../src/main/app/bootstrap';
+import { bootstrapToSend, openJobSecret } from '../../src/main/app/bootstrap';
 import { LocalDlsApiHost } from '../../src/main/bridge/api-host';
 import { BootstrapRuns } from '../../src/main/commands/bootstrap-runs';
 import type { Pki } from '../../src/main/pki';
@@ -42,7 +42,7 @@ async function site(n: number, keyPoolSize?: number) {
   const pki: Pki = await openPki(dir, { keyBits: 1024, ...(keyPoolSize !== undefined ? { keyPoolSize } : {}) });
   const protector = fastProtector(dir, PASS);
   const h = new FlowHarness(dir);
-  h.handler.security = { openSecret: (sealed) => openJobSecret(protector, sealed) };
+  h.handler.security = { openSecret: (sealed) => openJobSecret(protector, sealed), bootstrapToSend: (job, sealed) => bootstrapToSend(protector, sealed, job, 18444) };
   h.clock = Date.now();
   const entry = { h, apis: [] as LocalDlsApiHost[] };
   open.push(entry);

@@ -8,9 +8,9 @@ import * as commands from '../commands';
 import { writePrivateFile } from '../files/private-files';
 import { runInBackground } from './background-priority';
 import { withContext, type CliIo } from './context';
-import { macOf, noPositionals, parseCli, table, UsageError } from './format';
+import { macList, noPositionals, oneMac, parseCli, table, UsageError } from './format';
 
-export const BOOTSTRAP_USAGE = `localdls bootstrap (--mac M | --all) [--pin auto | --pin DIGITS | --nopin] [--pin-digits N]
+export const BOOTSTRAP_USAGE = `localdls bootstrap (--mac M… | --all) [--pin auto | --pin DIGITS | --nopin] [--pin-digits N]
                    [--max-pin-retries N] [--sheet FILE.csv|FILE.html] [--show-pins] [--json]
 localdls bootstrap --mac M --undo      take the phone back to Default Mode (factory reset over
                                        the secure channel; its certificate is revoked)
@@ -38,11 +38,12 @@ on, whatever port the job was prepared with; a \`serve\` without the key passphr
 Examples:
   LOCALDLS_KEY_PASSPHRASE=… localdls bootstrap --all --pin auto --sheet pins.html
   localdls bootstrap --mac 00:1A:E8:00:00:01 --nopin
+  localdls bootstrap --mac 00:1A:E8:00:00:01 --mac 00:1A:E8:00:00:02 --sheet pins.csv
   localdls bootstrap --status`;
 
 const OPTIONS = {
   'data-dir': { type: 'string' }, 'key-passphrase-file': { type: 'string' }, json: { type: 'boolean' },
-  mac: { type: 'string' }, all: { type: 'boolean' }, pin: { type: 'string' }, nopin: { type: 'boolean' }, 'pin-digits': { type: 'string' },
+  mac: { type: 'string', multiple: true }, all: { type: 'boolean' }, pin: { type: 'string' }, nopin: { type: 'boolean' }, 'pin-digits': { type: 'string' },
   'max-pin-retries': { type: 'string' }, sheet: { type: 'string' }, 'show-pins': { type: 'boolean' }, undo: { type: 'boolean' },
   forget: { type: 'boolean' }, status: { type: 'boolean' }, renew: { type: 'boolean' },
 } as const;
@@ -60,8 +61,8 @@ export async function bootstrapCommand(args: string[], io: CliIo): Promise<numbe
     });
   }
   if (v.undo || v.forget) {
-    if (!v.mac || v.all) throw new UsageError(`--${v.undo ? 'undo' : 'forget'} takes one --mac`);
-    const mac = macOf(v.mac);
+    const mac = v.all ? undefined : oneMac(v.mac, `--${v.undo ? 'undo' : 'forget'}`);
+    if (!mac) throw new UsageError(`--${v.undo ? 'undo' : 'forget'} takes one --mac`);
     return withContext(v['data-dir'], 'write', passphrase, async (ctx) => {
       if (v.undo) {
         const jobId = await commands.undoBootstrap(ctx, mac);
@@ -90,7 +91,8 @@ export async function bootstrapCommand(args: string[], io: CliIo): Promise<numbe
     });
   }
   if (v.nopin && v.pin !== undefined) throw new UsageError('give --pin or --nopin, not both');
-  if (v.renew && (v.all || !v.mac || v.pin !== undefined)) throw new UsageError('--renew takes one --mac and no --pin');
+  const macs = macList(v.mac);
+  if (v.renew && (v.all || macs.length !== 1 || v.pin !== undefined)) throw new UsageError('--renew takes one --mac and no --pin');
   const digits = v['pin-digits'] === undefined ? undefined : Number(v['pin-digits']);
   if (digits !== undefined && !(Number.isInteger(digits) && digits >= 6 && digits <= 16)) throw new UsageError('--pin-digits must be 6 to 16');
   const pin = v.nopin || v.renew ? 'none' : (v.pin ?? 'auto');
@@ -99,15 +101,15 @@ export async function bootstrapCommand(args: string[], io: CliIo): Promise<numbe
   if (!(Number.isInteger(retries) && retries >= 1 && retries <= 10)) throw new UsageError('--max-pin-retries must be 1 to 10');
   const sheetFormat = v.sheet === undefined ? undefined : sheetFormatOf(v.sheet);
   if (sheetFormat && pin === 'none') throw new UsageError('--sheet is for PINs: not with --nopin');
-  if (v.mac && v.all) throw new UsageError('give --mac or --all, not both');
-  if (!v.mac && !v.all) throw new UsageError('--mac M or --all is required');
-  const mac = v.mac === undefined ? undefined : macOf(v.mac);
+  if (macs.length && v.all) throw new UsageError('give --mac or --all, not both');
+  if (!macs.length && !v.all) throw new UsageError('--mac M or --all is required');
+  if (pin !== 'none' && pin !== 'auto' && (v.all || macs.length > 1)) throw new UsageError('--pin DIGITS is for one phone: give one --mac, or --pin auto for several');
   // Key generation on every core is background work next to a running service (background-priority.ts).
   runInBackground();
   const progress = (done: number, total: number, m: string) => io.err(`[${done}/${total}] ${m}: certificate issued, bootstrap queued`);
   return withContext(v['data-dir'], 'write', { ...passphrase, progress }, async (ctx) => {
-    const macs = mac ? [mac] : await commands.bootstrapCandidates(ctx);
-    if (macs.length === 0) {
+    const chosen = macs.length ? macs : await commands.bootstrapCandidates(ctx);
+    if (chosen.length === 0) {
       const underWay = await commands.bootstrapsUnderWay(ctx);
       io.out(
         underWay > 0
@@ -116,7 +118,7 @@ export async function bootstrapCommand(args: string[], io: CliIo): Promise<numbe
       );
       return 0;
     }
-    const { prepared, notQueued, securePort, rolloutId } = await commands.bootstrap(ctx, macs, { pin, maxPinRetries: retries, ...(digits ? { pinDigits: digits } : {}), renew: v.renew === true });
+    const { prepared, notQueued, securePort, rolloutId } = await commands.bootstrap(ctx, chosen, { pin, maxPinRetries: retries, ...(digits ? { pinDigits: digits } : {}), renew: v.renew === true });
     const reveal = v['show-pins'] === true;
     for (const p of prepared) io.out(v.json ? JSON.stringify(shown(p, reveal)) : line(p, reveal, securePort));
     // The sheet holds every phone whose job was queued, also when others were not: those phones will ask for their PINs.
@@ -126,7 +128,7 @@ export async function bootstrapCommand(args: string[], io: CliIo): Promise<numbe
       } catch (e) {
         throw new Error(`could not write the PIN sheet ${v.sheet}: ${(e as Error).message}. The bootstraps are queued: print the PINs with --show-pins next time, or cancel the jobs and start again`);
       }
-      io.err(`PIN sheet written to ${v.sheet} (keep it private)${notQueued.length > 0 ? `: ${prepared.length} of ${macs.length} phones` : ''}`);
+      io.err(`PIN sheet written to ${v.sheet} (keep it private)${notQueued.length > 0 ? `: ${prepared.length} of ${chosen.length} phones` : ''}`);
     }
     if (prepared.length > 1) io.err(`rollout ${rolloutId}: follow it with \`localdls rollout show ${rolloutId}\` (or in the app's rollouts view)`);
     if (prepared.length > 0 && !(await commands.serviceRunning(ctx))) {
@@ -134,7 +136,7 @@ export async function bootstrapCommand(args: string[], io: CliIo): Promise<numbe
     }
     if (notQueued.length === 0) return 0;
     for (const n of notQueued) io.err(`${n.mac}: not queued: ${n.reason}`);
-    io.err(`${prepared.length} of ${macs.length} bootstraps queued${prepared.length > 0 && pin !== 'none' && !v.sheet && !reveal ? ' (their PINs: `localdls bootstrap --status` lists the jobs; cancel and start again to get new PINs)' : ''}; ${notQueued.length} not`);
+    io.err(`${prepared.length} of ${chosen.length} bootstraps queued${prepared.length > 0 && pin !== 'none' && !v.sheet && !reveal ? ' (their PINs: `localdls bootstrap --status` lists the jobs; cancel and start again to get new PINs)' : ''}; ${notQueued.length} not`);
     return 1;
   });
 }

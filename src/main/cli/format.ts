@@ -52,6 +52,18 @@ function cliWords(e: Error & { code?: string }, options: Options): string {
   }
 }
 
+/** The MACs of a repeatable --mac, each checked, in the order given, each once. */
+export function macList(macs: readonly string[] | undefined): string[] {
+  return [...new Set((macs ?? []).map((m) => macOf(m)))];
+}
+
+/** The one MAC of --mac where a command takes one (undefined when not given). */
+export function oneMac(macs: readonly string[] | undefined, what: string): string | undefined {
+  const list = macList(macs);
+  if (list.length > 1) throw new UsageError(`${what} takes one --mac`);
+  return list[0];
+}
+
 /** A MAC in any spelling src/shared/mac.ts accepts, or a usage error naming the flag. */
 export function macOf(raw: string, flag = '--mac'): string {
   const mac = normalizeMac(raw);

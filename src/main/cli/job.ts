@@ -7,9 +7,9 @@ import { JOB_STATES, type ItemValue, type JobState } from '../../shared/model';
 import * as commands from '../commands';
 import { parseItemSpec } from '../commands/item-spec';
 import { withContext, type CliIo } from './context';
-import { macOf, parseCli, table, UsageError, type ParsedCli } from './format';
+import { macList, oneMac, parseCli, table, UsageError, type ParsedCli } from './format';
 
-export const JOB_USAGE = `localdls job add (--mac M | --all) KIND [ARGS…] [--data-dir D] [--json]
+export const JOB_USAGE = `localdls job add (--mac M… | --all) KIND [ARGS…] [--data-dir D] [--json]
 localdls job list [--mac M] [--state S] [--data-dir D] [--json]
 localdls job cancel ID… [--data-dir D]
 
@@ -33,12 +33,13 @@ States: queued, sent, done, failed, waiting-busy (the phone was in a call), canc
 
 Examples:
   localdls job add --mac 00:1A:E8:00:00:01 write sntp-addr=pool.ntp.org function-key-def[1]=3
+  localdls job add --mac 00:1A:E8:00:00:01 --mac 00:1A:E8:00:00:02 restart   (one rollout of two jobs)
   localdls job add --all read-all
   localdls job add --mac 00:1A:E8:00:00:01 file --type LOGO https://files.example/logo.png --type RINGTONE https://files.example/ring.wav
   localdls job list --state waiting-busy`;
 
 const OPTIONS = {
-  'data-dir': { type: 'string' }, mac: { type: 'string' }, all: { type: 'boolean' }, json: { type: 'boolean' }, state: { type: 'string' },
+  'data-dir': { type: 'string' }, mac: { type: 'string', multiple: true }, all: { type: 'boolean' }, json: { type: 'boolean' }, state: { type: 'string' },
   url: { type: 'string', multiple: true }, ftp: { type: 'string', multiple: true }, delete: { type: 'string', multiple: true },
   type: { type: 'string', multiple: true }, version: { type: 'string' }, 'sw-type': { type: 'string' }, priority: { type: 'string' },
 } as const;
@@ -55,12 +56,13 @@ export function parseItems(specs: string[], needValue: boolean): ItemValue[] {
   });
 }
 
-/** The devices a command is for: --mac or --all (every device; none is not an error here). */
-export async function targets(ctx: commands.CommandContext, mac: string | undefined, all: boolean | undefined): Promise<string[]> {
-  if (mac && all) throw new UsageError('give --mac or --all, not both');
+/** The devices a command is for: --mac (once or more) or --all (every device; none is not an error here). */
+export async function targets(ctx: commands.CommandContext, macs: readonly string[] | undefined, all: boolean | undefined): Promise<string[]> {
+  const given = macList(macs);
+  if (given.length && all) throw new UsageError('give --mac or --all, not both');
   if (all) return (await commands.listDevices(ctx)).map((d) => d.mac);
-  if (!mac) throw new UsageError('--mac M or --all is required');
-  return [macOf(mac)];
+  if (!given.length) throw new UsageError('--mac M or --all is required');
+  return given;
 }
 
 export async function jobCommand(args: string[], io: CliIo): Promise<number> {
@@ -89,7 +91,7 @@ export async function jobCommand(args: string[], io: CliIo): Promise<number> {
     if (positionals.length) throw new UsageError(`unexpected "${positionals[0]}"`);
     const state = o.state;
     if (state !== undefined && !(JOB_STATES as readonly string[]).includes(state)) throw new UsageError(`--state must be one of ${JOB_STATES.join(', ')}`);
-    const mac = o.mac === undefined ? undefined : macOf(o.mac);
+    const mac = oneMac(o.mac, 'job list');
     return withContext(o['data-dir'], 'read', {}, async (ctx) => {
       const { jobs } = await commands.listJobs(ctx, { ...(mac ? { mac } : {}), ...(state ? { states: [state as JobState] } : {}), limit: 5000 });
       const list = jobs.reverse();

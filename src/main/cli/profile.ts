@@ -3,12 +3,12 @@ import * as commands from '../commands';
 import { formatItem } from '../commands/item-spec';
 import { unknownItemsNote } from '../commands/job-spec';
 import { withContext, type CliIo } from './context';
-import { macOf, parseCli, UsageError } from './format';
+import { oneMac, parseCli, UsageError } from './format';
 import { parseItems, targets } from './job';
 
 export const PROFILE_USAGE = `localdls profile set NAME [--device-type T] [--match-mac GLOB] [--match-e164 GLOB] name=value …
 localdls profile show [NAME] [--json]
-localdls profile apply NAME (--mac M | --all)
+localdls profile apply NAME (--mac M… | --all)
 localdls profile override --mac M name=value …
 localdls profile delete NAME
 (all take --data-dir D)
@@ -24,7 +24,7 @@ Examples:
   localdls profile apply site --all`;
 
 const OPTIONS = {
-  'data-dir': { type: 'string' }, mac: { type: 'string' }, all: { type: 'boolean' }, json: { type: 'boolean' },
+  'data-dir': { type: 'string' }, mac: { type: 'string', multiple: true }, all: { type: 'boolean' }, json: { type: 'boolean' },
   'device-type': { type: 'string' }, 'match-mac': { type: 'string' }, 'match-e164': { type: 'string' },
 } as const;
 
@@ -79,8 +79,8 @@ export async function profileCommand(args: string[], io: CliIo): Promise<number>
       });
     }
     case 'override': {
-      if (!o.mac) throw new UsageError('--mac M is required');
-      const mac = macOf(o.mac);
+      const mac = oneMac(o.mac, `profile ${sub}`);
+      if (!mac) throw new UsageError('--mac M is required');
       const items = withItems(positionals);
       return withContext(dataDir, 'write', {}, async (ctx) => {
         const n = await commands.setOverrides(ctx, mac, items);
