@@ -31,6 +31,8 @@ export interface UiStartup {
   /** The first listExchanges request left the page, and its answer arrived. */
   listSent: number;
   listAnswered: number;
+  /** React, the views and the first screen's text loaded: the first render starts (0: a build without the mark). */
+  mount: number;
   rowDom: number;
   rowPainted: number;
 }
@@ -118,7 +120,7 @@ async function runOne(rows: number, options: { sampleDir: string; workDir: strin
     options.log(
       `    start-up split (ms from navigation start): html ${s.html.toFixed(0)}, scripts+styles (${(s.assetBytes / 1024).toFixed(0)} kB) ${s.assets.toFixed(0)}, ` +
         `code evaluated (socket created) ${s.wsCreated.toFixed(0)}, socket open ${s.wsOpen.toFixed(0)}, rows asked ${s.listSent.toFixed(0)}, ` +
-        `answered ${s.listAnswered.toFixed(0)}, row in DOM ${s.rowDom.toFixed(0)}, painted ${s.rowPainted.toFixed(0)}`,
+        `answered ${s.listAnswered.toFixed(0)}, React and text in ${s.mount.toFixed(0)}, row in DOM ${s.rowDom.toFixed(0)}, painted ${s.rowPainted.toFixed(0)}`,
     );
     return run;
   } finally {
@@ -198,7 +200,9 @@ const PROBE = `
   /** Where start-up went, page clock (ms from navigation start) at each step. */
   b.startup = () => {
     const nav = performance.getEntriesByType('navigation')[0];
-    const scripts = performance.getEntriesByType('resource').filter((r) => r.initiatorType === 'script' || r.name.endsWith('.js') || r.name.endsWith('.css'));
+    // Scripts and styles asked for before the first row was in the DOM (the rest of the UI text follows).
+    const scripts = performance.getEntriesByType('resource').filter((r) => (r.name.endsWith('.js') || r.name.endsWith('.css')) && r.startTime < (b.firstRowDom ?? Infinity));
+    const mount = performance.getEntriesByName('localdls:mount')[0];
     const firstAnswer = Math.min(...[...b.sent.keys()].map((id) => b.answered.get(id) ?? Infinity));
     return {
       html: nav ? nav.responseEnd : 0,
@@ -208,6 +212,7 @@ const PROBE = `
       wsOpen: b.wsOpen ?? 0,
       listSent: b.firstListSent ?? 0,
       listAnswered: firstAnswer,
+      mount: mount ? mount.startTime : 0,
       rowDom: b.firstRowDom ?? 0,
       rowPainted: b.firstRowPainted ?? 0,
     };
