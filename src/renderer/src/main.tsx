@@ -1,8 +1,10 @@
 /**
  * Start-up, in the order the first screen needs it: this small entry opens the connection and asks
  * for the list's first rows and the UI text of the language in use at once, while the browser is
- * still fetching and compiling React and the views (app/mount.tsx, preloaded by index.html), so the
- * answers are there when the first render wants them rather than asked for after it.
+ * still fetching React and the views (app/mount.tsx, preloaded by index.html), so the answers are
+ * there when the first render wants them rather than asked for after it. React's code runs once
+ * the socket has opened and the rows' request has left: running it is one long task, and the
+ * socket's open event (which sends the queued request) would wait behind it.
  */
 import { connect } from './api/connect';
 import { i18nReady, loadAllNamespaces } from './i18n';
@@ -14,7 +16,9 @@ const feed = new TrafficFeed(connection.api);
 feed.start();
 
 const root = document.getElementById('root') as HTMLElement;
-Promise.all([import('./app/mount'), i18nReady]).then(
+// At most a moment: a handshake that hangs must not keep the page blank (the frame says "Connecting…").
+const requestsLeft = Promise.race([connection.settled, new Promise((resolve) => setTimeout(resolve, 500))]);
+Promise.all([requestsLeft.then(() => import('./app/mount')), i18nReady]).then(
   ([{ mount }]) => {
     // For the UI benchmark's start-up split (bench/ui-bench.ts): React and the text are in.
     performance.mark('localdls:mount');
