@@ -6,7 +6,7 @@ import type { RolloutResult } from './rollout-bench';
 import type { StoreBenchResult } from './store-bench';
 import { SHORT_TEXT_WINDOW, TEXT_COUNT_CAP, TEXT_PAGE_MAX } from '../src/main/store/exchange-filter';
 import type { StormRow, StormSetup } from './storm';
-import type { UiBenchResult, UiRun } from './ui-bench';
+import type { UiBenchResult, UiRun, UiStartup } from './ui-bench';
 
 export interface BootstrapResult {
   keygen: { keys: number; concurrency?: number; perS: number; loopMaxMs: number; loopP99Ms: number };
@@ -135,6 +135,18 @@ function stormTargets(label: string, rows: StormRow[] | undefined): Target[] {
     { what: `${label}: nothing lost (stored = answered, no failed phone)`, target: '0 lost', measured: services.length ? `${lostTotal} lost of ${services.reduce((n, r) => n + r.exchanges, 0)}` : 'not run', met: services.length ? lostTotal === 0 : undefined },
   ];
 }
+
+const startupSteps: [string, (s: UiStartup) => number][] = [
+  ['HTML received', (s) => s.html],
+  ['scripts and styles received', (s) => s.assets],
+  ['entry run: socket created', (s) => s.wsCreated],
+  ['socket open', (s) => s.wsOpen],
+  ['first rows asked for', (s) => s.listSent],
+  ['first rows answered', (s) => s.listAnswered],
+  ['React and text in (first render starts)', (s) => s.mount],
+  ['first row in the DOM', (s) => s.rowDom],
+  ['first row painted (2 frames)', (s) => s.rowPainted],
+];
 
 function uiRow(name: string, base: UiRun, large: UiRun, pick: (r: UiRun) => number, unit = 'ms'): (string | number)[] {
   return [name, `${f0(pick(base))} ${unit}`, `${f0(pick(large))} ${unit}`, f1(pick(large) / pick(base))];
@@ -322,6 +334,7 @@ ${table(['removed exchanges', 'removed interactions', 'seconds', 'rows/s', 'give
 
   if (r.ui) {
     const { baseline: b, large: l } = r.ui;
+    const [bs, ls] = [b.startup, l.startup];
     out.push(`## 5. UI: traffic view with ${f0(l.rows)} exchanges
 
 \`bin/localdls serve --ui\` on a store filled from the sample (its free-text index caught up first, as
@@ -348,7 +361,12 @@ ${table(['', `${f0(b.rows)} exchanges`, `${f0(l.rows)} exchanges`, 'ratio'], [
 ])}
 
 ${table(['filter step', `${f0(b.rows)} ms`, `${f0(l.rows)} ms`], l.filters.map((f, i) => [f.name, f0(b.filters[i]?.ms), f0(f.ms)]))}
-`);
+${bs && ls ? `
+Where the first rows' time goes (ms from navigation start, page clock; "React and text in" is when
+main.tsx starts the first render; scripts and styles: the last one asked for before the first row):
+
+${table(['start-up step', `${f0(b.rows)} exchanges`, `${f0(l.rows)} exchanges`], startupSteps.map(([name, pick]) => [name, f0(pick(bs)), f0(pick(ls))]))}
+` : ''}`);
   }
 
   out.push(CHANGES, MISSES, `## Running it

@@ -40,7 +40,8 @@ export interface UiStartup {
 export interface UiRun {
   rows: number;
   firstRowsMs: number;
-  startup: UiStartup;
+  /** Absent in results written before it was measured. */
+  startup?: UiStartup;
   countShownMs: number;
   filters: { name: string; ms: number }[];
   filterP50Ms: number;
@@ -116,7 +117,7 @@ async function runOne(rows: number, options: { sampleDir: string; workDir: strin
       `  UI with ${rows} exchanges: first rows ${run.firstRowsMs.toFixed(0)} ms, filter p95 ${run.filterP95Ms.toFixed(0)} ms, ` +
         `scroll step p95 ${run.scroll.p95Ms.toFixed(0)} ms, load older p50 ${run.loadOlder.p50Ms.toFixed(0)} ms, heap peak ${run.heapMb.peak.toFixed(0)} MB`,
     );
-    const s = run.startup;
+    const s = startupOf(run);
     options.log(
       `    start-up split (ms from navigation start): html ${s.html.toFixed(0)}, scripts+styles (${(s.assetBytes / 1024).toFixed(0)} kB) ${s.assets.toFixed(0)}, ` +
         `code evaluated (socket created) ${s.wsCreated.toFixed(0)}, socket open ${s.wsOpen.toFixed(0)}, rows asked ${s.listSent.toFixed(0)}, ` +
@@ -219,6 +220,11 @@ const PROBE = `
   };
   b.countText = () => document.querySelector('[data-testid="shown-count"]')?.textContent ?? '';
 `;
+
+function startupOf(run: UiRun): UiStartup {
+  if (!run.startup) throw new Error('measure() returns the start-up split');
+  return run.startup;
+}
 
 async function measure(page: Page, context: BrowserContext, url: string, rows: number): Promise<UiRun> {
   await page.addInitScript(PROBE);

@@ -59,7 +59,7 @@ describe('UI text in the browser', () => {
 
     await page.getByLabel('Language').selectOption('de');
     await page.getByRole('link', { name: 'Verkehr' }).waitFor();
-    expect(await page.evaluate(() => document.documentElement.lang)).toBe('de');
+    expect(await page.evaluate('document.documentElement.lang')).toBe('de');
     await page.getByRole('link', { name: 'Jobs' }).click();
     await page.getByRole('option', { name: GERMAN_JOBS }).waitFor({ state: 'attached' });
     await page.getByRole('link', { name: /Geräte/ }).click();
