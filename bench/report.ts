@@ -602,7 +602,7 @@ as far as possible; each "before" is from a run of the code before the change.
   off the critical path now; what is on it is the page's own thread: evaluating React DOM and
   the views (280 kB) and React's first render, which the old order paid before the request left
   and the new one pays while the answer waits (first render started at 971–2 612 ms in the last
-  three runs, the row in the DOM 160–360 ms later).
+  three runs, the row in the DOM 220–360 ms later).
 - **Peak RSS in the storm (issue #14 item 4).** The live heap in the storm is about 30 MB; most
   of the growth was V8 sizing its old generation for throughput: after a full collection it may
   grow to several times what survived (heap 90 MB with 30 MB live before the next one). Change: the
@@ -710,8 +710,8 @@ const MISSES = `## Why targets are missed, and by how much
   what is left, by the split in section 5: fetching and compiling the start-up code (about 420 kB,
   React DOM 200 kB of it), React's first render of the frame and the list, and two frames to paint.
   On this shared 2-core machine (load average 5–12 from other agents) single page loads vary by
-  ±500 ms (the HTML alone took 30–660 ms), so the target is only met in some runs; a quiet machine
-  should confirm it. What would cut it further: the first screenful rendered without React (plain
+  ±500 ms (the HTML alone took 20–660 ms); first rows under 1 s in 1 of the 12 page loads measured
+  here (948 ms, 1 000 exchanges, new build); a quiet machine should confirm where it stands. What would cut it further: the first screenful rendered without React (plain
   DOM rows replaced by the virtual list once React is in), or a lighter renderer than React DOM.
 - **UI free-text filter.** Free text now goes through an FTS5 trigram index of the bodies as the
   view shows them (secrets masked) and the list fields (migration 10, src/main/store/search-index.ts),
