@@ -711,8 +711,9 @@ const MISSES = `## Why targets are missed, and by how much
   React DOM 200 kB of it), React's first render of the frame and the list, and two frames to paint.
   On this shared 2-core machine (load average 5–12 from other agents) single page loads vary by
   ±500 ms (the HTML alone took 20–660 ms); first rows under 1 s in 1 of the 12 page loads measured
-  here (948 ms, 1 000 exchanges, new build); a quiet machine should confirm where it stands. What would cut it further: the first screenful rendered without React (plain
-  DOM rows replaced by the virtual list once React is in), or a lighter renderer than React DOM.
+  here (948 ms, 1 000 exchanges, new build); a quiet machine should confirm where it stands. What
+  would cut it further: the first screenful rendered without React (plain DOM rows, replaced by
+  the virtual list once React is in), or a lighter renderer than React DOM.
 - **UI free-text filter.** Free text now goes through an FTS5 trigram index of the bodies as the
   view shows them (secrets masked) and the list fields (migration 10, src/main/store/search-index.ts),
   filled in the background in slices of about 5 ms that wait while a storm keeps the loop busy;
