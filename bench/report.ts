@@ -6,7 +6,7 @@ import type { RolloutResult } from './rollout-bench';
 import type { StoreBenchResult } from './store-bench';
 import { SHORT_TEXT_WINDOW, TEXT_COUNT_CAP, TEXT_PAGE_MAX } from '../src/main/store/exchange-filter';
 import type { StormRow, StormSetup } from './storm';
-import type { UiBenchResult, UiRun } from './ui-bench';
+import type { UiBenchResult, UiRun, UiStartup } from './ui-bench';
 
 export interface BootstrapResult {
   keygen: { keys: number; concurrency?: number; perS: number; loopMaxMs: number; loopP99Ms: number };
@@ -135,6 +135,18 @@ function stormTargets(label: string, rows: StormRow[] | undefined): Target[] {
     { what: `${label}: nothing lost (stored = answered, no failed phone)`, target: '0 lost', measured: services.length ? `${lostTotal} lost of ${services.reduce((n, r) => n + r.exchanges, 0)}` : 'not run', met: services.length ? lostTotal === 0 : undefined },
   ];
 }
+
+const startupSteps: [string, (s: UiStartup) => number][] = [
+  ['HTML received', (s) => s.html],
+  ['scripts and styles received', (s) => s.assets],
+  ['entry run: socket created', (s) => s.wsCreated],
+  ['socket open', (s) => s.wsOpen],
+  ['first rows asked for', (s) => s.listSent],
+  ['first rows answered', (s) => s.listAnswered],
+  ['React and text in (first render starts)', (s) => s.mount],
+  ['first row in the DOM', (s) => s.rowDom],
+  ['first row painted (2 frames)', (s) => s.rowPainted],
+];
 
 function uiRow(name: string, base: UiRun, large: UiRun, pick: (r: UiRun) => number, unit = 'ms'): (string | number)[] {
   return [name, `${f0(pick(base))} ${unit}`, `${f0(pick(large))} ${unit}`, f1(pick(large) / pick(base))];
@@ -322,6 +334,7 @@ ${table(['removed exchanges', 'removed interactions', 'seconds', 'rows/s', 'give
 
   if (r.ui) {
     const { baseline: b, large: l } = r.ui;
+    const [bs, ls] = [b.startup, l.startup];
     out.push(`## 5. UI: traffic view with ${f0(l.rows)} exchanges
 
 \`bin/localdls serve --ui\` on a store filled from the sample (its free-text index caught up first, as
@@ -348,7 +361,12 @@ ${table(['', `${f0(b.rows)} exchanges`, `${f0(l.rows)} exchanges`, 'ratio'], [
 ])}
 
 ${table(['filter step', `${f0(b.rows)} ms`, `${f0(l.rows)} ms`], l.filters.map((f, i) => [f.name, f0(b.filters[i]?.ms), f0(f.ms)]))}
-`);
+${bs && ls ? `
+Where the first rows' time goes (ms from navigation start, page clock; "React and text in" is when
+main.tsx starts the first render; scripts and styles: the last one asked for before the first row):
+
+${table(['start-up step', `${f0(b.rows)} exchanges`, `${f0(l.rows)} exchanges`], startupSteps.map(([name, pick]) => [name, f0(pick(bs)), f0(pick(ls))]))}
+` : ''}`);
   }
 
   out.push(CHANGES, MISSES, `## Running it
@@ -555,6 +573,36 @@ as far as possible; each "before" is from a run of the code before the change.
   203 / 408 ms (two runs each; at 1 000 exchanges 105 / 201 → 83 / 140 ms p50, so at 100 000 the filters
   now cost what they cost at 1 000); first rows, 8 page loads each alternating old and new in fresh
   browser contexts: 1 000 exchanges 2 823 → 1 906 ms median, 100 000 exchanges 3 621 → 2 344 ms.
+- **The traffic view's start-up (issue #14, first rows < 1 s).** The UI benchmark now records
+  where the time goes between navigation start and the first row painted (section 5's second
+  table; window.__bench.startup() in bench/ui-bench.ts). Old build, medians of 6 runs at load
+  average 5–11 (other agents), 1 000 / 100 000 exchanges, ms from navigation start: HTML 127 /
+  240; all 470 kB of start-up scripts and styles in 549 / 679; the whole bundle evaluated
+  (i18next parsing every namespace of both languages, 84 kB of JSON, included) before the app's
+  first line ran, so the WebSocket was created only at 1 034 / 905; its open event, which sends
+  the queued list request, waited behind React's first render: open 1 231 / 1 198; answered
+  1 618 / 1 428 (a 200-row page takes 1–4 ms in the service; the rest is the page's busy thread);
+  first row in the DOM 1 691 / 1 573, painted (two frames) 1 812 / 1 732. The store is not on
+  that path. Change: a small entry (src/renderer/src/main.tsx, 68 kB with i18next) opens the
+  connection and asks for the first rows and the UI text first; React and the views
+  (app/mount.tsx, the former bundle) are preloaded by index.html with the first screen's English
+  text (scripts/preload-chunks.ts) and run once the socket has opened and the request has left (at
+  most 500 ms: their evaluation is one long task the open event would otherwise wait behind); the
+  first number format's locale data is made while the page waits. UI text is one chunk per
+  language and namespace (src/renderer/src/i18n): the first screen loads the seven namespaces it
+  reads, in the language in use (German also loads English, its fallback), the rest after the
+  first render; a view whose namespace is not there yet waits in its Suspense boundary; a file that
+  fails to load is named in the console and shows English (test/e2e/ui-language.test.ts, in
+  Chromium, also switches to German and reloads). The desktop window loads the same files from
+  app:// (nothing new is asked of the web server). Result, 6 runs alternating with the old build
+  (the first three of an earlier step of the change, without the wait for the socket): socket
+  created at 738 / 700, rows asked for at 909 / 941, answered 1 159 / 1 143, but the first row
+  painted at a median of 1 872 / 1 624 ms against 1 812 / 1 732 — within this machine's noise
+  (single loads 948–2 567 new, 1 227–3 683 old), no gain measured. The request's round trip is
+  off the critical path now; what is on it is the page's own thread: evaluating React DOM and
+  the views (280 kB) and React's first render, which the old order paid before the request left
+  and the new one pays while the answer waits (first render started at 971–2 612 ms in the last
+  three runs, the row in the DOM 220–360 ms later).
 - **Peak RSS in the storm (issue #14 item 4).** The live heap in the storm is about 30 MB; most
   of the growth was V8 sizing its old generation for throughput: after a full collection it may
   grow to several times what survived (heap 90 MB with 30 MB live before the next one). Change: the
@@ -656,12 +704,16 @@ const MISSES = `## Why targets are missed, and by how much
 - **p99 latency at C = 50.** With 50 phones connecting at once and one thread, an exchange waits
   behind the others' handshakes, parses and commits; latency is the queue length times the
   per-exchange time, so it misses by the same factor as the throughput.
-- **UI first rows (< 1 s) through the browser.** On the quiet machine (the run above) the filters
-  met their target (p95 77 ms at 100 000 exchanges, free text included) and first rows took 1,116 ms
-  at 100 000 exchanges against 1,325 ms at 1 000: what is left is the page itself, not the store —
-  loading and compiling the 450 kB of start-up JavaScript, React's first render and the WebSocket's
-  handshake before the first rows are asked for. What would cut it further: server-rendered first
-  rows in the HTML, a smaller i18n start-up (all namespaces of both languages are parsed now).
+- **UI first rows (< 1 s) through the browser.** On the quiet machine (2026-12-04) first rows took
+  1,116 ms at 100 000 exchanges against 1,325 ms at 1 000: the page, not the store. The start-up
+  change above takes the connection, the list's request and the UI text off the critical path;
+  what is left, by the split in section 5: fetching and compiling the start-up code (about 420 kB,
+  React DOM 200 kB of it), React's first render of the frame and the list, and two frames to paint.
+  On this shared 2-core machine (load average 5–12 from other agents) single page loads vary by
+  ±500 ms (the HTML alone took 20–660 ms); first rows under 1 s in 1 of the 12 page loads measured
+  here (948 ms, 1 000 exchanges, new build); a quiet machine should confirm where it stands. What
+  would cut it further: the first screenful rendered without React (plain DOM rows, replaced by
+  the virtual list once React is in), or a lighter renderer than React DOM.
 - **UI free-text filter.** Free text now goes through an FTS5 trigram index of the bodies as the
   view shows them (secrets masked) and the list fields (migration 10, src/main/store/search-index.ts),
   filled in the background in slices of about 5 ms that wait while a storm keeps the loop busy;

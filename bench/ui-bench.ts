@@ -18,9 +18,30 @@ import { fillExchanges } from './lib/traffic';
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
+/** Page clock (ms from navigation start) of each step before the first row is painted. */
+export interface UiStartup {
+  /** The HTML received. */
+  html: number;
+  /** The last start-up script or style received (all fetched in parallel once the HTML is parsed). */
+  assets: number;
+  assetBytes: number;
+  /** The app's code has run up to connect(): the start-up modules evaluated. */
+  wsCreated: number;
+  wsOpen: number;
+  /** The first listExchanges request left the page, and its answer arrived. */
+  listSent: number;
+  listAnswered: number;
+  /** React, the views and the first screen's text loaded: the first render starts (0: a build without the mark). */
+  mount: number;
+  rowDom: number;
+  rowPainted: number;
+}
+
 export interface UiRun {
   rows: number;
   firstRowsMs: number;
+  /** Absent in results written before it was measured. */
+  startup?: UiStartup;
   countShownMs: number;
   filters: { name: string; ms: number }[];
   filterP50Ms: number;
@@ -96,6 +117,12 @@ async function runOne(rows: number, options: { sampleDir: string; workDir: strin
       `  UI with ${rows} exchanges: first rows ${run.firstRowsMs.toFixed(0)} ms, filter p95 ${run.filterP95Ms.toFixed(0)} ms, ` +
         `scroll step p95 ${run.scroll.p95Ms.toFixed(0)} ms, load older p50 ${run.loadOlder.p50Ms.toFixed(0)} ms, heap peak ${run.heapMb.peak.toFixed(0)} MB`,
     );
+    const s = startupOf(run);
+    options.log(
+      `    start-up split (ms from navigation start): html ${s.html.toFixed(0)}, scripts+styles (${(s.assetBytes / 1024).toFixed(0)} kB) ${s.assets.toFixed(0)}, ` +
+        `code evaluated (socket created) ${s.wsCreated.toFixed(0)}, socket open ${s.wsOpen.toFixed(0)}, rows asked ${s.listSent.toFixed(0)}, ` +
+        `answered ${s.listAnswered.toFixed(0)}, React and text in ${s.mount.toFixed(0)}, row in DOM ${s.rowDom.toFixed(0)}, painted ${s.rowPainted.toFixed(0)}`,
+    );
     return run;
   } finally {
     await context?.close();
@@ -115,6 +142,8 @@ const PROBE = `
   window.WebSocket = class extends Native {
     constructor(...args) {
       super(...args);
+      b.wsCreated ??= performance.now();
+      this.addEventListener('open', () => { b.wsOpen ??= performance.now(); });
       this.addEventListener('message', (e) => {
         if (typeof e.data !== 'string') return;
         const m = /^\\{"id":(\\d+),/.exec(e.data);
@@ -125,6 +154,7 @@ const PROBE = `
       if (typeof data === 'string' && data.includes('"method":"listExchanges"')) {
         const m = /"id":(\\d+)/.exec(data);
         if (m) b.sent.set(Number(m[1]), performance.now());
+        b.firstListSent ??= performance.now();
       }
       return super.send(data);
     }
@@ -168,8 +198,33 @@ const PROBE = `
   b.toTop = () => { scroller().scrollTop = 0; };
   /** Rows in the list: the virtual list's inner box is rows × 26 px high. */
   b.rowsShown = () => Math.round((document.querySelector('[data-testid="exchange-scroll"] > div[style*="height"]')?.offsetHeight ?? 0) / 26);
+  /** Where start-up went, page clock (ms from navigation start) at each step. */
+  b.startup = () => {
+    const nav = performance.getEntriesByType('navigation')[0];
+    // Scripts and styles asked for before the first row was in the DOM (the rest of the UI text follows).
+    const scripts = performance.getEntriesByType('resource').filter((r) => (r.name.endsWith('.js') || r.name.endsWith('.css')) && r.startTime < (b.firstRowDom ?? Infinity));
+    const mount = performance.getEntriesByName('localdls:mount')[0];
+    const firstAnswer = Math.min(...[...b.sent.keys()].map((id) => b.answered.get(id) ?? Infinity));
+    return {
+      html: nav ? nav.responseEnd : 0,
+      assets: scripts.length ? Math.max(...scripts.map((r) => r.responseEnd)) : 0,
+      assetBytes: scripts.reduce((n, r) => n + (r.encodedBodySize || 0), 0),
+      wsCreated: b.wsCreated ?? 0,
+      wsOpen: b.wsOpen ?? 0,
+      listSent: b.firstListSent ?? 0,
+      listAnswered: firstAnswer,
+      mount: mount ? mount.startTime : 0,
+      rowDom: b.firstRowDom ?? 0,
+      rowPainted: b.firstRowPainted ?? 0,
+    };
+  };
   b.countText = () => document.querySelector('[data-testid="shown-count"]')?.textContent ?? '';
 `;
+
+function startupOf(run: UiRun): UiStartup {
+  if (!run.startup) throw new Error('measure() returns the start-up split');
+  return run.startup;
+}
 
 async function measure(page: Page, context: BrowserContext, url: string, rows: number): Promise<UiRun> {
   await page.addInitScript(PROBE);
@@ -195,6 +250,7 @@ async function measure(page: Page, context: BrowserContext, url: string, rows: n
   await page.locator('.xrow[data-id]').first().waitFor({ state: 'visible' });
   await page.waitForFunction(() => (globalThis as unknown as { __bench: { firstRowPainted?: number } }).__bench.firstRowPainted !== undefined, null, { polling: 10 });
   const firstRowsMs = await inPage<number>('window.__bench.firstRowPainted');
+  const startup = await inPage<UiStartup>('window.__bench.startup()');
   const digits = String(rows);
   await page.waitForFunction(`window.__bench.countText().replace(/[^0-9]/g, '').includes('${digits}')`);
   const countShownMs = Date.now() - t0;
@@ -251,6 +307,7 @@ async function measure(page: Page, context: BrowserContext, url: string, rows: n
   return {
     rows,
     firstRowsMs,
+    startup,
     countShownMs,
     filters,
     filterP50Ms: percentile(measured, 50),

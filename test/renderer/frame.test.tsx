@@ -82,6 +82,8 @@ describe('status', () => {
 
   it('a page opened without its token says why and what to do, instead of reconnecting forever', async () => {
     const c = connect(window);
+    // The start-up waits for the first attempt to be over before React runs (main.tsx): a refusal ends it.
+    await c.settled;
     render(<App api={c.api} onConnection={c.onConnection} />);
     const refused = await screen.findByTestId('connection-refused');
     expect(refused.textContent).toContain(NO_TOKEN.replace(/`/g, ''));

@@ -3,7 +3,7 @@
  * namespace has the same keys in English and German, so no view shows a raw key in either.
  */
 import { describe, expect, it } from 'vitest';
-import { i18next, initialLanguage, setLanguage } from '../../src/renderer/src/i18n';
+import { i18next, initialLanguage, localeFiles, NAMESPACES, setLanguage, START_NAMESPACES } from '../../src/renderer/src/i18n';
 
 /** Every namespace file, by language: { en: { traffic: {...} }, de: {...} }. */
 const LOCALES: Record<string, Record<string, unknown>> = {};
@@ -31,6 +31,20 @@ describe('UI language', () => {
     expect(i18next.t('common:language')).toBe('Sprache');
     setLanguage('en');
     expect(i18next.t('common:language')).toBe('Language');
+  });
+
+  it('reads one file per language and namespace; a namespace without a file loads empty, so English shows', async () => {
+    const read = (lang: string, ns: string) =>
+      new Promise<unknown>((resolve, reject) => localeFiles.read(lang, ns, (e, data) => (e ? reject(e) : resolve(data))));
+    expect(await read('de', 'common')).toEqual(LOCALES.de!.common);
+    expect(await read('de', 'no-such-view')).toEqual({});
+    expect(await read('fr', 'common')).toEqual({});
+  });
+
+  it("the first screen's namespaces exist (a renamed file would leave the start-up list behind)", () => {
+    expect(START_NAMESPACES.length).toBeGreaterThan(0);
+    for (const ns of START_NAMESPACES) expect(NAMESPACES, ns).toContain(ns);
+    expect([...NAMESPACES].sort()).toEqual(Object.keys(LOCALES.en ?? {}).sort());
   });
 
   it('has the same keys in every language, for every namespace', () => {

@@ -6,5 +6,10 @@ Object.defineProperty(HTMLElement.prototype, 'clientHeight', { configurable: tru
 Object.defineProperty(HTMLElement.prototype, 'clientWidth', { configurable: true, get: () => 1200 });
 
 // The views' text comes from i18next; tests read the English strings whatever the host's locale.
-import { i18next } from '../../src/renderer/src/i18n';
-void i18next.changeLanguage('en');
+// The page loads namespaces as needed (src/renderer/src/i18n): tests start with all of them, in
+// both languages, so switching language in a test is immediate.
+import { i18next, i18nReady, LANGUAGES, loadAllNamespaces } from '../../src/renderer/src/i18n';
+await i18nReady;
+await loadAllNamespaces();
+await i18next.loadLanguages([...LANGUAGES]);
+await i18next.changeLanguage('en');

@@ -1,19 +1,40 @@
-import { StrictMode } from 'react';
-import { createRoot } from 'react-dom/client';
-import { App } from './App';
+/**
+ * Start-up, in the order the first screen needs it: this small entry opens the connection and asks
+ * for the list's first rows and the UI text of the language in use at once, while the browser is
+ * still fetching React and the views (app/mount.tsx, preloaded by index.html), so the answers are
+ * there when the first render wants them rather than asked for after it. React's code runs once
+ * the socket has opened and the rows' request has left: running it is one long task, and the
+ * socket's open event (which sends the queued request) would wait behind it.
+ */
 import { connect } from './api/connect';
+import { i18nReady, loadAllNamespaces } from './i18n';
+import { count } from './lib/format';
 import { TrafficFeed } from './traffic/traffic-feed';
 import './styles.css';
-import './i18n';
 
 const connection = connect(window);
-// The list's first rows are asked for now, before React's first render: the request leaves as
-// soon as the socket opens.
 const feed = new TrafficFeed(connection.api);
 feed.start();
 
-createRoot(document.getElementById('root') as HTMLElement).render(
-  <StrictMode>
-    <App api={connection.api} onConnection={connection.onConnection} feed={feed} />
-  </StrictMode>,
+// The first number formatted loads the locale's data (tens of ms in a trace of the first render):
+// done while the page waits for the network instead.
+void i18nReady.then(() => count(0));
+
+const root = document.getElementById('root') as HTMLElement;
+// At most a moment: a handshake that hangs must not keep the page blank (the frame says "Connecting…").
+const requestsLeft = Promise.race([connection.settled, new Promise((resolve) => setTimeout(resolve, 500))]);
+Promise.all([requestsLeft.then(() => import('./app/mount')), i18nReady]).then(
+  ([{ mount }]) => {
+    // For the UI benchmark's start-up split (bench/ui-bench.ts): React and the text are in.
+    performance.mark('localdls:mount');
+    mount(root, connection, feed);
+    // The other views' text, once the first rows are painted: a view opened later need not wait.
+    const rest = () => void loadAllNamespaces();
+    if (typeof requestIdleCallback === 'function') requestIdleCallback(rest, { timeout: 2000 });
+    else setTimeout(rest, 500);
+  },
+  (e: unknown) => {
+    // A chunk the page could not load (a service restarted with a newer build): say so, not a blank page.
+    root.textContent = `LocalDLS could not load its user interface (${e instanceof Error ? e.message : String(e)}). Reload the page.`;
+  },
 );

@@ -11,6 +11,8 @@ export interface Connection {
   api: LocalDlsApi;
   /** Connection changes (web UI only; the desktop app is always connected). */
   onConnection(listener: (state: ConnectionState, detail: string | null) => void): Unsubscribe;
+  /** Settles once the first connection attempt is over (open, closed or refused): calls made before it have left. */
+  settled: Promise<void>;
 }
 
 /** The token from `?token=…`, kept for reloads in this tab and removed from the address bar. */
@@ -40,8 +42,16 @@ export const NO_TOKEN =
   'the service makes a new token each time it starts, so after a restart use the new address.';
 
 export function connect(win: Window): Connection {
-  if (win.localdls) return { api: win.localdls, onConnection: () => () => undefined };
+  if (win.localdls) return { api: win.localdls, onConnection: () => () => undefined, settled: Promise.resolve() };
   const token = takeToken(win);
   const client = new WsApiClient({ url: wsUrlFor(win.location, token ?? ''), ...(token ? {} : { refuse: NO_TOKEN }) });
-  return { api: client, onConnection: (l) => client.onConnection(l) };
+  const settled = new Promise<void>((resolve) => {
+    if (client.connectionState !== 'connecting') return resolve();
+    const off = client.onConnection((state) => {
+      if (state === 'connecting') return;
+      off();
+      resolve();
+    });
+  });
+  return { api: client, onConnection: (l) => client.onConnection(l), settled };
 }

@@ -1,30 +1,61 @@
 /**
  * UI text in English and German (i18next). Each view folder has its own namespace: one JSON file
- * per language in ./locales/<lang>/<namespace>.json, loaded here at build time, so adding a view's
- * strings touches no shared file. English is the fallback for a missing German key.
+ * per language in ./locales/<lang>/<namespace>.json, so adding a view's strings touches no shared
+ * file. English is the fallback for a missing German key or namespace.
+ *
+ * The files are loaded, not bundled: at start only the namespaces the traffic view and the app
+ * frame need, in the language in use (and English under German, the fallback); the others once the
+ * first rows are painted (loadAllNamespaces). A view whose namespace is not there yet waits for it
+ * in its <Suspense> boundary. `i18nReady` settles when the start-up namespaces are in.
  *
  *   const { t } = useTranslation('traffic');   t('filter.placeholder')
  */
-import i18next from 'i18next';
+import i18next, { type BackendModule } from 'i18next';
 import { initReactI18next } from 'react-i18next';
+import { START_NAMESPACES } from './start-namespaces';
 
 export const LANGUAGES = ['en', 'de'] as const;
 export type Language = (typeof LANGUAGES)[number];
 const STORAGE_KEY = 'localdls.language';
 
-type Resources = Record<string, Record<string, Record<string, unknown>>>;
+type Strings = Record<string, unknown>;
 
-function loadResources(): Resources {
-  const files = import.meta.glob<{ default: Record<string, unknown> }>('./locales/*/*.json', { eager: true });
-  const resources: Resources = {};
-  for (const [path, module] of Object.entries(files)) {
-    const match = /\.\/locales\/([a-z]+)\/([\w-]+)\.json$/.exec(path);
-    if (!match) continue;
-    const [, lang, namespace] = match as unknown as [string, string, string];
-    (resources[lang] ??= {})[namespace] = module.default;
-  }
-  return resources;
+/** One chunk per file (the build's code-splitting), fetched when first asked for. */
+const FILES = import.meta.glob<{ default: Strings }>('./locales/*/*.json');
+
+function fileOf(lang: string, namespace: string): string {
+  return `./locales/${lang}/${namespace}.json`;
 }
+
+/** Every namespace there is (the English files). */
+export const NAMESPACES: readonly string[] = Object.keys(FILES).flatMap((path) => {
+  const match = /^\.\/locales\/en\/([\w-]+)\.json$/.exec(path);
+  return match ? [match[1] as string] : [];
+});
+
+/**
+ * Reads a namespace's file. A file that does not exist (a namespace not translated yet) loads as
+ * empty, so its keys fall back to English; one that fails to load is said in the console and
+ * loads as empty too, rather than holding the first render through i18next's retries.
+ */
+export const localeFiles: BackendModule = {
+  type: 'backend',
+  init: () => undefined,
+  read(lang, namespace, done) {
+    const load = FILES[fileOf(lang, namespace)];
+    if (!load) {
+      done(null, {});
+      return;
+    }
+    load().then(
+      (module) => done(null, module.default),
+      (e: unknown) => {
+        console.error(`UI text ${fileOf(lang, namespace)} could not be loaded (${e instanceof Error ? e.message : String(e)}); English is shown where it is missing`);
+        done(null, {});
+      },
+    );
+  },
+};
 
 /** The user's choice if made, else the browser's language when we have it, else English. */
 export function initialLanguage(storage: Pick<Storage, 'getItem'> | undefined, navigatorLanguages: readonly string[]): Language {
@@ -46,15 +77,22 @@ export function setLanguage(lang: Language): void {
   void i18next.changeLanguage(lang);
 }
 
-const resources = loadResources();
-void i18next.use(initReactI18next).init({
-  resources,
-  lng: initialLanguage(globalThis.localStorage, globalThis.navigator?.languages ?? []),
-  fallbackLng: 'en',
-  ns: Object.keys(resources.en ?? {}),
-  defaultNS: 'common',
-  interpolation: { escapeValue: false }, // React escapes
-  returnNull: false,
-});
+export const i18nReady: Promise<unknown> = i18next
+  .use(localeFiles)
+  .use(initReactI18next)
+  .init({
+    lng: initialLanguage(globalThis.localStorage, globalThis.navigator?.languages ?? []),
+    fallbackLng: 'en',
+    supportedLngs: [...LANGUAGES],
+    ns: START_NAMESPACES.filter((ns) => NAMESPACES.includes(ns)),
+    defaultNS: 'common',
+    interpolation: { escapeValue: false }, // React escapes
+    returnNull: false,
+  });
 
-export { i18next };
+/** The namespaces not loaded at start, in the language in use (and the fallback's). */
+export function loadAllNamespaces(): Promise<void> {
+  return i18next.loadNamespaces([...NAMESPACES]);
+}
+
+export { i18next, START_NAMESPACES };
