@@ -541,6 +541,16 @@ as far as possible; each "before" is from a run of the code before the change.
   of an 18 kB body, on a loaded machine: 35–150 µs more per commit (brotli quality 1, tried first,
   cost two to three times as much for 10 % fewer bytes), about 1–2 % of the storm's CPU per
   exchange; what it saves is disk: section 4's database was 3,472 bytes per exchange before.
+- **A device's items as one set (issue #14 item 1).** The items of a phone's first complete read
+  were 600 B-tree inserts into the items table, and those rows were three quarters of the pages a
+  storm's commits wrote (12 of 16 MB for 300 phones). Items are only ever read and written per
+  device, so they are now one row per device: the set as JSON, compressed like a body
+  (src/main/store/item-sets.ts, migration 12), planned against and rewritten only when a value or
+  status changed; at most 10,000 per device, and a damaged set is replaced by the phone's next
+  message with a warning (test/store/item-storage.test.ts). Old build against new, alternating,
+  storm N = 500, C = 50, service only, quiet machine (load 0.7–1.4): CPU per exchange 4.27–4.44 →
+  3.94–4.16 ms (about 7 % less), 211–218 → 227–231 exchanges/s, peak RSS 138–140 → 128–129 MB.
+  Skipping the item writes altogether had measured 9–21 % less, so about half of that cost is gone.
 - **The service's event loop waited for a core during a rollout (issue #18 item 1).** In the
   200-phone rollout on a quiet machine (load average about 2, our own processes), the service's
   main thread ran at most 28–48 ms between two ticks of a 10 ms timer, yet the timer came up to
@@ -660,9 +670,10 @@ const MISSES = `## Why targets are missed, and by how much
   varies: the floor's own CPU for 200 keys was 33–40 s in these runs), the two PBKDF2 runs of
   secure-mode-data (in LocalDLS and in the simulated phone, 200 000 iterations each) about
   100–120 ms, the exchanges, TLS, SQLite and the rest about 100 ms. Runs of section 3b on this
-  machine while it was quiet (load average about 2, our own processes only), 2026-12-04, four
-  each: **with the key pool** (the default) 1.78, 1.74, 2.00 (the run above) and 1.92 × — met in
-  three, at the line in one; **cold** 2.41, 2.03, 2.70 (above) and 2.36 × — missed. Cold the
+  machine while it was quiet (load average about 2, our own processes only), 2026-12-04: **with
+  the key pool** (the default) 1.78, 1.74, 2.00, 1.92 × before this round's changes and 1.78 × in
+  the run above — met in four of five, at the line in one; **cold** 2.41, 2.03, 2.70, 2.36 × and
+  2.52 × above — missed. Cold the
   rollout needs 2.1–2.6 × the floor's CPU, so on two cores it cannot get under 2 × in wall time
   however well it overlaps. What would close the cold case: fewer PBKDF2 iterations (a security
   decision, docs/secure-mode-data.md "How strong is it?"; not taken), or cheaper exchanges in the
@@ -691,21 +702,28 @@ const MISSES = `## Why targets are missed, and by how much
   and HTTP (1.2–1.8 ms of CPU per exchange); the service parses each message (saxes, one strict
   pass), decides, and commits the raw request and answer, the device, its items and the interaction
   (group commit: one transaction for the exchanges decided together, each answer after its commit).
-  The profile above is the split: the commit about a quarter (for a new phone the 320 item rows of
-  its first complete read are most of it), the parse about a sixth, garbage collection about a
-  tenth, then the engine, TLS and HTTP. That is 2.7–3.4 × the ceiling's CPU per exchange instead of
-  2 × (quiet machine, 2026-12-04), and with one thread a rate of about 0.57 of the ceiling's instead
-  of 0.8 (the secure storm, whose ceiling also pays for the client certificate, reached 0.87 at
-  C = 50 and 0.75 at C = 200). Storing bodies compressed (section "What was changed") added about
-  1–2 % to it. What is left to try: the
-  items of a first read as one row per phone (half the commit in the micro-benchmark), a tree-less
-  parse of the large ReadAllItems replies, fewer allocations per exchange (GC), and the store's
-  writes on a worker thread — each a design change measured but not made in this round.
+  The profile above is the split: SQLite (the transaction, its WAL writes and fsync) about a
+  quarter, TLS about an eighth, the parse, garbage collection and compression (bodies and item
+  sets) each 5–8 %, then the engine and HTTP. That is 2.5–4.3 × the ceiling's CPU per exchange in
+  the run above instead of 2 ×, and with one thread a rate of 0.46–0.54 of the ceiling's instead of
+  0.8 (the secure storm, whose ceiling also pays for the client certificate: 0.73–0.93). This
+  virtual machine's speed varied during the evening (the same build measured 4.0 and 5.9 ms of CPU
+  per exchange in back-to-back runs; see the notes under the targets). Storing bodies compressed (section "What was changed") added about
+  1–2 % to it; keeping a device's items as one set took about 7 % off. Why a second thread would
+  not close it: on two cores the storm's client (3.3 ms of CPU per exchange) and the service share
+  the machine, so once both are busy the rate is about 2 cores ÷ (client + service CPU per
+  exchange) for the service and for the ceiling alike; 0.8 of the ceiling needs the service at
+  about 2.7 ms per exchange whichever thread does the work — the same as the 2 × CPU target. What
+  is left to try: a tree-less parse of the large ReadAllItems replies, fewer allocations per
+  exchange (GC), and a cheaper commit of the exchange row itself (its nine indexes).
 - **p99 latency at C = 50.** With 50 phones connecting at once and one thread, an exchange waits
   behind the others' handshakes, parses and commits; latency is the queue length times the
   per-exchange time, so it misses by the same factor as the throughput.
-- **UI first rows (< 1 s) through the browser.** On the quiet machine (2026-12-04) first rows took
-  1,116 ms at 100 000 exchanges against 1,325 ms at 1 000: the page, not the store. The start-up
+- **UI first rows (< 1 s) through the browser.** In the run above first rows took 1,181 ms at
+  100 000 exchanges against 1,133 ms at 1 000 (a re-run of the UI phase: 1,279 / 1,020 ms; the run
+  before this round's start-up change: 1,116 / 1,325 ms): the page, not the store. On a quiet
+  machine, alternating the build before the start-up change with the one after, 20 000 exchanges:
+  1,192, 1,196, 1,215, 1,007 ms before and 965, 975, 1,200, 1,096 ms after. The start-up
   change above takes the connection, the list's request and the UI text off the critical path;
   what is left, by the split in section 5: fetching and compiling the start-up code (about 420 kB,
   React DOM 200 kB of it), React's first render of the frame and the list, and two frames to paint.
@@ -720,6 +738,10 @@ const MISSES = `## Why targets are missed, and by how much
   exchanges not yet indexed are scanned, so none is missed. Counts stop at 500 ("500+"). Where a
   query misses 150 ms at p95 (section 4), it is a text the trigrams cannot tell apart from many
   others (a phone number sharing most digits with the rest), checked row by row, or the unindexed
-  tail right after a storm. Through the UI at 100 000 exchanges free text met the target in the run
-  above; the list at 1 000 000 exchanges through the UI was not measured.
+  tail right after a storm. Through the UI at 100 000 exchanges free text took 103 ms in the run
+  above; the p95 over all filter steps was 176 ms there (the slowest steps: the listener filter
+  "mode Default" and the whole-MAC device filter, 176 and 152 ms) and 108 ms in a re-run of the UI
+  phase minutes later (slowest 108 ms), 77 ms in the previous round's run: with 16 steps p95 is
+  the slowest step, and single steps vary by about ±70 ms on this machine. The list at
+  1 000 000 exchanges through the UI was not measured.
 `;
