@@ -546,7 +546,8 @@ as far as possible; each "before" is from a run of the code before the change.
   storm's commits wrote (12 of 16 MB for 300 phones). Items are only ever read and written per
   device, so they are now one row per device: the set as JSON, compressed like a body
   (src/main/store/item-sets.ts, migration 12), planned against and rewritten only when a value or
-  status changed; at most 10,000 per device, and a damaged set is replaced by the phone's next
+  status changed; at most 10,000 items and 1,000,000 characters per device (a hostile host growing
+  a set would otherwise make every commit of that phone slower), and a damaged set is replaced by the phone's next
   message with a warning (test/store/item-storage.test.ts). Old build against new, alternating,
   storm N = 500, C = 50, service only, quiet machine (load 0.7–1.4): CPU per exchange 4.27–4.44 →
   3.94–4.16 ms (about 7 % less), 211–218 → 227–231 exchanges/s, peak RSS 138–140 → 128–129 MB.

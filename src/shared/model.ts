@@ -170,6 +170,8 @@ export interface Job {
   /** Why it failed or waits, in words a person can act on. */
   error: string | null;
   source: string | null;
+  /** The moment naming its rollout (`j<rolloutAt>-<kind>`): its creation, or a bulk bootstrap's start. */
+  rolloutAt: number;
 }
 
 export interface Profile {

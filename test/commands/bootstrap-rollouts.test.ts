@@ -96,6 +96,10 @@ describe('bootstrap runs as rollouts', () => {
     const jobs = h.store.jobs.list({}).filter((j) => j.kind === 'Bootstrap');
     expect(h.store.rollouts.jobs(run.started, 'Bootstrap').map((j) => j.id).sort()).toEqual(jobs.map((j) => j.id).sort());
     for (const j of jobs) expect(j.created).toBeGreaterThanOrEqual(run.started);
+    // Each job names its rollout (the Jobs view links to it), through every way jobs are read.
+    expect(jobs.map((j) => `j${j.rolloutAt}-${j.kind}`)).toEqual([run.rolloutId, run.rolloutId, run.rolloutId]);
+    expect(h.store.jobs.get(jobs[0]!.id)!.rolloutAt).toBe(run.started);
+    expect((await ui.listJobs({})).jobs.filter((j) => j.kind === 'Bootstrap').map((j) => j.rolloutAt)).toEqual([run.started, run.started, run.started]);
 
     // Phone 0 takes its bootstrap and waits for its PIN; phone 1 takes it and is reset: failed.
     takeBootstrap(h, 0);

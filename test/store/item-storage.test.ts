@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { FIRST_READ, MIGRATIONS, migrate, Store, type Changes } from '../../src/main/store';
 import type { Item } from '../../src/main/wpi';
 import { DATABASE_FILE } from '../../src/main/store/data-dir';
-import { MAX_ITEMS_PER_DEVICE } from '../../src/main/store/item-sets';
+import { MAX_ITEM_SET_CHARS, MAX_ITEMS_PER_DEVICE } from '../../src/main/store/item-sets';
 import { exchangeRecord } from '../support/records';
 import { withRawDb } from '../support/raw-db';
 import { tempDirs } from '../support/tmp';
@@ -188,6 +188,8 @@ describe('items as one set per device (migration 12)', () => {
     const rows: [string, number, string, string | null, number][] = [];
     for (let i = 0; i < 400; i++) rows.push([`n${i % 150}`, i < 150 ? -1 : i, `v${i} "quoted" \\ \u00e9 \u{1F600}`, i === 7 ? 'failed' : null, 100 + i]);
     for (const r of rows) item.run(MAC, ...r);
+    // A value or status stored as a BLOB (an edited database) still migrates, as text.
+    item.run(OTHER, 'blob-item', -1, Buffer.from('as bytes'), Buffer.from('ok'), 7);
     db.close();
 
     const store = new Store(dir);
@@ -199,7 +201,7 @@ describe('items as one set per device (migration 12)', () => {
     expect(items).toHaveLength(400);
     const expected = rows.map(([name, idx, value, status, updated]) => ({ name, index: idx === -1 ? null : idx, value, status, updated }));
     expect(new Set(items.map((i) => JSON.stringify(i)))).toEqual(new Set(expected.map((i) => JSON.stringify(i))));
-    expect(store.items(OTHER)).toEqual([]);
+    expect(store.items(OTHER)).toEqual([{ name: 'blob-item', index: null, value: 'as bytes', status: 'ok', updated: 7 }]);
     // The migrated set is plain JSON; the next change writes it compressed.
     expect(setRow(dir, MAC)!.encoding).toBeNull();
     commitRead(store, MAC, [{ name: 'n1', value: 'changed' }], 5000, 'merge');
@@ -215,7 +217,7 @@ describe('items as one set per device (migration 12)', () => {
     const first = commitRead(store, MAC, named('a', 6000), 1000, 'merge');
     expect(store.exchange(first.exchangeId)!.warning).toBeNull();
     const second = commitRead(store, MAC, [{ name: 'a-0', value: 'changed' }, ...named('b', 6000)], 2000, 'merge');
-    expect(store.exchange(second.exchangeId)!.warning).toMatch(/^2000 item\(s\) not kept: this device holds 10000 items/);
+    expect(store.exchange(second.exchangeId)!.warning).toMatch(/^2000 item\(s\) not kept: this device's items reach the most LocalDLS keeps per device \(10000 items, 1000000 characters\)$/);
     const items = store.items(MAC);
     expect(items).toHaveLength(MAX_ITEMS_PER_DEVICE);
     expect(items.find((i) => i.name === 'a-0')!.value).toBe('changed');
@@ -225,6 +227,34 @@ describe('items as one set per device (migration 12)', () => {
     const third = commitRead(store, MAC, named('c', 10), 3000);
     expect(store.exchange(third.exchangeId)!.warning).toBeNull();
     expect(store.items(MAC)).toHaveLength(10);
+    store.close();
+  });
+
+  it(`keeps at most ${MAX_ITEM_SET_CHARS} characters per device: long values past it are not kept, the set stays readable`, () => {
+    const dir = newDir();
+    const store = new Store(dir);
+    const long = (prefix: string, n: number): Item[] => Array.from({ length: n }, (_, i) => ({ name: `${prefix}-${i}`, value: 'x'.repeat(20_000) }));
+    // A hostile host sends 20 kB values, 12 per message: the set stops growing at the limit.
+    let last = null as ReturnType<typeof commitRead> | null;
+    for (let m = 0; m < 6; m++) last = commitRead(store, MAC, long(`m${m}`, 12), 1000 + m, 'merge');
+    expect(store.exchange(last!.exchangeId)!.warning).toMatch(/^12 item\(s\) not kept/);
+    const items = store.items(MAC);
+    expect(items.reduce((n, i) => n + i.name.length + i.value.length, 0)).toBeLessThanOrEqual(MAX_ITEM_SET_CHARS);
+    expect(items.length).toBe(49);
+    // A change that keeps the size is still taken.
+    commitRead(store, MAC, [{ name: 'm0-0', value: 'y'.repeat(20_000) }], 2000, 'merge');
+    expect(store.items(MAC).find((i) => i.name === 'm0-0')!.value[0]).toBe('y');
+    store.close();
+  });
+
+  it('a set in an encoding this version does not know is not taken for damage: the commit fails and the set is kept', () => {
+    const dir = newDir();
+    const store = new Store(dir);
+    commitRead(store, MAC, inventory(5), 1000);
+    withRawDb(dir, (db) => db.prepare(`UPDATE item_sets SET encoding = 'zstd' WHERE mac = ?`).run(MAC));
+    expect(() => store.items(MAC)).toThrow(/encoding "zstd", which this LocalDLS cannot read: use a newer LocalDLS/);
+    expect(() => commitRead(store, MAC, [{ name: 'x', value: '1' }], 2000, 'merge')).toThrow(/use a newer LocalDLS/);
+    expect(setRow(dir, MAC)!.encoding).toBe('zstd');
     store.close();
   });
 });

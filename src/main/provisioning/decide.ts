@@ -450,7 +450,7 @@ function afterRead(input: DecisionInput, changes: Changes): Decision {
     if (items.length) {
       const job: NewJob = { mac: input.mac, kind: 'WriteItems', items, source: `profile:${matchingProfile.name}` };
       changes.newJobs = [job];
-      const pseudo: Job = { ...job, id: -1, expect: null, state: 'queued', attempts: 0, partsDone: 0, created: input.now, updated: input.now, sent: null, finished: null, results: [], error: null, source: job.source ?? null };
+      const pseudo: Job = { ...job, id: -1, expect: null, state: 'queued', attempts: 0, partsDone: 0, created: input.now, updated: input.now, sent: null, finished: null, results: [], error: null, source: job.source ?? null, rolloutAt: input.now };
       return next({ ...input, jobs: [pseudo, ...input.jobs] }, changes);
     }
   }

@@ -10,7 +10,7 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { Item } from '../wpi';
-import { itemKey as key, type StoredItem } from './item-sets';
+import { itemChars, itemKey as key, type StoredItem } from './item-sets';
 
 export interface ItemChangeRow {
   name: string;
@@ -30,7 +30,7 @@ export interface ItemPlan {
   history: ItemChangeRow[];
   /** The device's items after the commit, by itemKey: unchanged ones keep their stored time. */
   after: Map<string, StoredItem>;
-  /** Items not kept because the device already held `limit` (new names only; changes to kept ones are). */
+  /** Items not kept because the set would pass its limits (items or characters). */
   dropped: number;
 }
 
@@ -63,19 +63,28 @@ export class ItemHistory {
    * stored now (`stored`, by itemKey: store/item-sets.ts): the items to write (new, or value or
    * status changed; a name and index named twice counts once, the last one), those gone (a complete
    * set without them), the history rows, and the set after. Unchanged items keep their time. A set
-   * holds at most `limit` items: further names are dropped and counted.
+   * holds at most `limits.items` items and `limits.chars` characters (itemChars): an item that
+   * would pass either is dropped (a new one, or the change of a kept one) and counted.
    */
-  plan(stored: ReadonlyMap<string, StoredItem>, replace: readonly Item[] | undefined, merge: readonly Item[] | undefined, at: number, firstRead = false, limit = Infinity): ItemPlan {
+  plan(
+    stored: ReadonlyMap<string, StoredItem>, replace: readonly Item[] | undefined, merge: readonly Item[] | undefined, at: number, firstRead = false,
+    limits: { items: number; chars: number } = { items: Infinity, chars: Infinity },
+  ): ItemPlan {
     const after = new Map(replace ? [] : stored);
     const plan: ItemPlan = { write: [], remove: [], history: [], after, dropped: 0 };
     if (!replace && !merge) return plan;
+    let chars = 0;
+    for (const i of after.values()) chars += itemChars(i);
     for (const list of [replace, merge]) {
       for (const i of list ?? []) {
         const k = key(i.name, i.index);
-        if (after.size >= limit && !after.has(k)) {
+        const was = after.get(k);
+        const grown = chars - (was ? itemChars(was) : 0) + itemChars(i);
+        if ((!was && after.size >= limits.items) || grown > limits.chars) {
           plan.dropped++;
           continue;
         }
+        chars = grown;
         after.set(k, { name: i.name, index: i.index ?? null, value: i.value, status: i.status ?? null, updated: at });
       }
     }

@@ -17,11 +17,25 @@ import { packBody, unpackBody } from './body-codec';
 export type StoredItem = DeviceItem;
 
 /**
- * The most items a device's set holds. A phone reports about 600 (wpi-items.tsv, with indexed
- * ones); every commit that changes a set reads and writes all of it, so a host inventing new names
- * in every message must not grow it without bound (a message is at most 256 kB, some 5 000 items).
+ * The most a device's set holds. A phone reports about 600 items, some 35 kB (wpi-items.tsv, with
+ * indexed ones); every commit with items reads the whole set and one that changes it writes it
+ * all, in one turn of the event loop. So a host inventing new names, or long values, in every
+ * message (each up to 256 kB) must not grow it without bound: at most this many items, and this
+ * many characters of names, values and statuses (a set at the limit reads and writes in a few ms).
  */
 export const MAX_ITEMS_PER_DEVICE = 10_000;
+export const MAX_ITEM_SET_CHARS = 1_000_000;
+
+/** What an item counts towards MAX_ITEM_SET_CHARS. */
+export const itemChars = (i: { name: string; value: string; status?: string | null }): number => i.name.length + i.value.length + (i.status?.length ?? 0);
+
+/** A stored set that does not read back: damaged outside LocalDLS (not a newer version's format). */
+export class DamagedItemSetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DamagedItemSetError';
+  }
+}
 
 /** Name and index as one key: a name, or a name and its index, is one item. */
 export const itemKey = (name: string, index: number | null | undefined): string => `${name}\u0000${index ?? ''}`;
@@ -68,16 +82,18 @@ export class ItemSets {
     const row = this.st.get.get(mac) as SetRow | undefined;
     if (!row) return [];
     const what = `the item set of device ${mac}`;
+    // An encoding this version does not know is a newer LocalDLS's, not damage: unpackBody says so.
+    if (row.encoding !== null && row.encoding !== 'deflate-raw') unpackBody(row.items, row.encoding, row.size, what);
     let parsed: unknown;
     try {
       parsed = JSON.parse(unpackBody(row.items, row.encoding, row.size, what).toString('utf8'));
     } catch (e) {
-      if (e instanceof SyntaxError) throw new Error(`${what} is not readable JSON (${e.message}): the database is damaged`);
-      throw e;
+      if (e instanceof SyntaxError) throw new DamagedItemSetError(`${what} is not readable JSON (${e.message}): the database is damaged`);
+      throw new DamagedItemSetError(e instanceof Error ? e.message : String(e));
     }
-    if (!Array.isArray(parsed)) throw new Error(`${what} is not a list: the database is damaged`);
+    if (!Array.isArray(parsed)) throw new DamagedItemSetError(`${what} is not a list: the database is damaged`);
     return parsed.map((e: unknown) => {
-      if (!isEncoded(e)) throw new Error(`${what} holds an entry that is not [name, index, value, status, updated]: the database is damaged`);
+      if (!isEncoded(e)) throw new DamagedItemSetError(`${what} holds an entry that is not [name, index, value, status, updated]: the database is damaged`);
       return { name: e[0], index: e[1], value: e[2], status: e[3], updated: e[4] };
     });
   }

@@ -8,7 +8,7 @@ import type { JobFilter, PendingJobCounts } from '../../shared/api';
 import type { Job } from '../../shared/model';
 import { toJob } from './jobs';
 
-const COLUMNS = 'id, mac, kind, items, expect, state, attempts, parts_done, created, updated, sent, finished, results, error, source';
+const COLUMNS = 'id, mac, kind, items, expect, state, attempts, parts_done, created, updated, sent, finished, results, error, source, rollout';
 type Row = Parameters<typeof toJob>[0];
 
 export const DEFAULT_JOB_LIMIT = 500;

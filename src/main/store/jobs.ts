@@ -74,14 +74,17 @@ export interface PendingDevice {
 interface JobRow {
   id: number; mac: string; kind: JobKind; items: string; secret?: Buffer | null; expect: string | null; state: JobState; attempts: number; parts_done: number;
   created: number; updated: number; sent: number | null; finished: number | null; results: string; error: string | null; source: string | null;
+  /** Migration 13; every query that makes jobs must select it (toJob refuses a row without it). */
+  rollout: number | null;
 }
 interface ProfileRow { name: string; device_type: string | null; match_mac: string | null; match_e164: string | null; items: string; created: number; updated: number }
 
 export function toJob(r: JobRow): Job {
+  if (r.rollout === undefined) throw new Error('a job row without its rollout column: select it with the job');
   return {
     id: r.id, mac: r.mac, kind: r.kind, items: JSON.parse(r.items) as ItemValue[], expect: r.expect ? (JSON.parse(r.expect) as Record<string, string>) : null,
     state: r.state, attempts: r.attempts, partsDone: r.parts_done, created: r.created, updated: r.updated, sent: r.sent, finished: r.finished,
-    results: JSON.parse(r.results) as ItemResult[], error: r.error, source: r.source,
+    results: JSON.parse(r.results) as ItemResult[], error: r.error, source: r.source, rolloutAt: r.rollout ?? r.created,
   };
 }
 

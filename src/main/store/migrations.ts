@@ -266,7 +266,7 @@ export const MIGRATIONS: readonly string[] = [
   );
   INSERT INTO item_sets (mac, items, encoding, size)
     SELECT mac, CAST(set_json AS BLOB), NULL, length(CAST(set_json AS BLOB)) FROM (
-      SELECT mac, json_group_array(json_array(name, nullif(idx, -1), value, status, updated)) AS set_json
+      SELECT mac, json_group_array(json_array(CAST(name AS TEXT), nullif(idx, -1), CAST(value AS TEXT), CAST(status AS TEXT), updated)) AS set_json
       FROM items GROUP BY mac);
   DROP TABLE items;
   `,

@@ -23,7 +23,7 @@ export interface RolloutGroup {
 
 /** The moment naming a job's rollout. */
 const MOMENT = 'coalesce(rollout, created)';
-const COLUMNS = 'id, mac, kind, items, expect, state, attempts, parts_done, created, updated, sent, finished, results, error, source';
+const COLUMNS = 'id, mac, kind, items, expect, state, attempts, parts_done, created, updated, sent, finished, results, error, source, rollout';
 type Row = Parameters<typeof toJob>[0];
 
 export class RolloutRows {

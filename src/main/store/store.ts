@@ -22,7 +22,7 @@ import { RelayRows } from './relay-rows';
 import type { UpstreamView } from '../../shared/api';
 import { InspectorQueries } from './inspector-queries';
 import { ItemHistory, type ItemPlan } from './item-history';
-import { ItemSets, MAX_ITEMS_PER_DEVICE, type StoredItem } from './item-sets';
+import { DamagedItemSetError, ItemSets, MAX_ITEM_SET_CHARS, MAX_ITEMS_PER_DEVICE, type StoredItem } from './item-sets';
 import { historyPurge } from './history-purge';
 import { RolloutRows } from './rollout-rows';
 import { SearchIndex } from './search-index';
@@ -374,10 +374,11 @@ export class Store {
     try {
       stored = this.itemSets.read(mac);
     } catch (e) {
+      if (!(e instanceof DamagedItemSetError)) throw e;
       stored = new Map();
-      damaged = e instanceof Error ? e.message : String(e);
+      damaged = e.message;
     }
-    const plan = this.itemHistory.plan(stored, changes.replaceItems, changes.mergeItems, at, firstRead, MAX_ITEMS_PER_DEVICE);
+    const plan = this.itemHistory.plan(stored, changes.replaceItems, changes.mergeItems, at, firstRead, { items: MAX_ITEMS_PER_DEVICE, chars: MAX_ITEM_SET_CHARS });
     if (damaged !== undefined || plan.write.length > 0 || plan.remove.length > 0) this.itemSets.write(mac, plan.after.values());
     return damaged === undefined ? plan : { ...plan, damaged };
   }
@@ -704,6 +705,6 @@ function toDevice(r: DeviceRow): Device {
 function itemWarnings(warning: string | null, items: (ItemPlan & { damaged?: string }) | null): string | null {
   const notes = [warning];
   if (items?.damaged) notes.push(`${items.damaged}; replaced by the items of this message`);
-  if (items?.dropped) notes.push(`${items.dropped} item(s) not kept: this device holds ${MAX_ITEMS_PER_DEVICE} items, the most LocalDLS keeps per device`);
+  if (items?.dropped) notes.push(`${items.dropped} item(s) not kept: this device's items reach the most LocalDLS keeps per device (${MAX_ITEMS_PER_DEVICE} items, ${MAX_ITEM_SET_CHARS} characters)`);
   return notes.filter((n): n is string => !!n).join('; ') || null;
 }

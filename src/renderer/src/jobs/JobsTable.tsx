@@ -41,7 +41,7 @@ function JobDetail({ job }: { job: Job }) {
         {job.error ? <><dt>{job.state === 'failed' ? t('detail.why') : t('detail.note')}</dt><dd className={job.state === 'failed' ? 'err-text' : ''}>{job.error}</dd></> : null}
         <dt>{t('detail.inspect')}</dt>
         <dd>
-          <a href={rolloutHref(`j${job.created}-${job.kind}`)}>{t('detail.rolloutLink')}</a> · <a href={timelineHref(job.mac)}>{t('detail.timelineLink')}</a>
+          <a href={rolloutHref(`j${job.rolloutAt}-${job.kind}`)}>{t('detail.rolloutLink')}</a> · <a href={timelineHref(job.mac)}>{t('detail.timelineLink')}</a>
         </dd>
       </dl>
       {job.items.length || extra.length ? (
