@@ -17,14 +17,13 @@ import { LocalDlsApiHost } from '../../src/main/bridge/api-host';
 import { BootstrapRuns } from '../../src/main/commands/bootstrap-runs';
 import type { Pki } from '../../src/main/pki';
 import type { ApiError, RolloutSummary } from '../../src/shared/api';
-import type { ExchangeSummary } from '../../src/shared/model';
 import { fastProtector, openPki } from '../pki/helpers';
 import { runCli } from '../support/cli';
 import { FlowHarness } from '../support/handler';
 import { startUpItems } from '../support/messages';
 import { withRawDb } from '../support/raw-db';
 import { tempDirs } from '../support/tmp';
-import { interaction } from '../web/api-harness';
+import { apiOver, interaction, SECURE_LISTENER } from '../web/api-harness';
 
 const newDir = tempDirs();
 const PASS = 'correct horse battery staple';
@@ -47,18 +46,7 @@ async function site(n: number, keyPoolSize?: number) {
   const entry = { h, apis: [] as LocalDlsApiHost[] };
   open.push(entry);
   const service = () => {
-    const api = new LocalDlsApiHost(
-      {
-        store: h.store,
-        onExchange: (cb: (x: ExchangeSummary) => void) => {
-          h.handler.events.on('exchange', cb);
-          return () => h.handler.events.off('exchange', cb);
-        },
-        pki,
-        keyProtector: protector,
-      },
-      { dataDir: dir, batchMs: 5, networkInterfaces: () => ({}), listeners: [{ kind: 'secure', host: '0.0.0.0', port: 18444, tlsProfile: 'mutual TLS', state: 'listening', error: null }] },
-    );
+    const api = apiOver(h, { dataDir: dir, listeners: [SECURE_LISTENER] }, { pki, keyProtector: protector });
     entry.apis.push(api);
     return api;
   };

@@ -12,11 +12,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LocalDlsApiHost } from '../../src/main/bridge/api-host';
 import { CANCELLED_ELSEWHERE } from '../../src/main/commands/bootstrap-runs';
 import type { ApiError, BootstrapRun } from '../../src/shared/api';
-import type { ExchangeSummary } from '../../src/shared/model';
 import { fastProtector, openPki } from '../pki/helpers';
 import { FlowHarness } from '../support/handler';
 import { tempDirs } from '../support/tmp';
-import { interaction } from '../web/api-harness';
+import { apiOver, interaction, SECURE_LISTENER } from '../web/api-harness';
 
 const newDir = tempDirs();
 const open: { h: FlowHarness; api: LocalDlsApiHost }[] = [];
@@ -29,18 +28,7 @@ async function setup(n: number) {
   const dir = newDir();
   const pki = await openPki(dir, { keyBits: 1024 });
   const h = new FlowHarness(dir);
-  const api = new LocalDlsApiHost(
-    {
-      store: h.store,
-      onExchange: (cb: (x: ExchangeSummary) => void) => {
-        h.handler.events.on('exchange', cb);
-        return () => h.handler.events.off('exchange', cb);
-      },
-      pki,
-      keyProtector: fastProtector(dir),
-    },
-    { dataDir: dir, batchMs: 5, networkInterfaces: () => ({}), listeners: [{ kind: 'secure', host: '0.0.0.0', port: 18444, tlsProfile: 'mutual TLS', state: 'listening', error: null }] },
-  );
+  const api = apiOver(h, { dataDir: dir, listeners: [SECURE_LISTENER] }, { pki, keyProtector: fastProtector(dir) });
   open.push({ h, api });
   const macs = Array.from({ length: n }, (_, i) => macOf(i));
   macs.forEach((mac, i) => interaction(h, mac, `192.0.2.${i + 10}`));

@@ -195,12 +195,13 @@ export async function forEachConcurrently(count: number, limit: number, task: (i
 
 /** Opens a bootstrap job's sealed part for the engine. */
 export function openJobSecret(protector: KeyProtector, sealed: Buffer): JobSecret | undefined {
-  try {
-    const s = JSON.parse(protector.open(sealed).toString('utf8')) as SealedBootstrap;
-    return { items: s.items, ...(s.tan !== undefined ? { tan: s.tan } : {}), ...(s.serial !== undefined ? { serial: s.serial } : {}) };
-  } catch {
-    return undefined;
-  }
+  const s = openSealed(protector, sealed);
+  return s && jobSecretOf(s);
+}
+
+/** What of the sealed part is sent: the items, the TAN to check, the certificate's serial. */
+function jobSecretOf(s: SealedBootstrap): JobSecret {
+  return { items: [...s.items], ...(s.tan !== undefined ? { tan: s.tan } : {}), ...(s.serial !== undefined ? { serial: s.serial } : {}) };
 }
 
 /**
@@ -221,7 +222,7 @@ export function bootstrapToSend(protector: KeyProtector | undefined, sealed: Buf
   }
   const opened = sealed && openSealed(protector, sealed);
   if (!opened) return { refused: 'the bootstrap credentials cannot be opened: start the service with the key passphrase they were made with' };
-  const secret: JobSecret = { items: [...opened.items], ...(opened.tan !== undefined ? { tan: opened.tan } : {}), ...(opened.serial !== undefined ? { serial: opened.serial } : {}) };
+  const secret = jobSecretOf(opened);
   const port = String(securePort);
   const publicPort = job.items.find((i) => i.name === 'dls-secure-port');
   const index = secret.items.findIndex((i) => i.name === 'secure-mode-data');
@@ -241,6 +242,7 @@ export function bootstrapToSend(protector: KeyProtector | undefined, sealed: Buf
   return secret;
 }
 
+/** The sealed part of a bootstrap job; undefined when it does not open (another passphrase, damage). */
 function openSealed(protector: KeyProtector, sealed: Buffer): SealedBootstrap | undefined {
   try {
     return JSON.parse(protector.open(sealed).toString('utf8')) as SealedBootstrap;
@@ -295,12 +297,8 @@ export function securePortChangeNote(store: Store, previousPort: number | undefi
 
 /** The PIN sealed in a PIN bootstrap job (for a new copy of the sheet); undefined when it has none or does not open. */
 export function openJobPin(protector: KeyProtector, sealed: Buffer): string | undefined {
-  try {
-    const pin = (JSON.parse(protector.open(sealed).toString('utf8')) as SealedBootstrap).pin;
-    return typeof pin === 'string' ? pin : undefined;
-  } catch {
-    return undefined;
-  }
+  const pin = openSealed(protector, sealed)?.pin;
+  return typeof pin === 'string' ? pin : undefined;
 }
 
 /** A PIN sheet to print or hand out: CSV (for tools, and the simulator's --pins) or HTML. */

@@ -82,12 +82,12 @@ export class ItemSets {
     const row = this.st.get.get(mac) as SetRow | undefined;
     if (!row) return [];
     const what = `the item set of device ${mac}`;
-    // An encoding this version does not know is a newer LocalDLS's, not damage: unpackBody says so.
-    if (row.encoding !== null && row.encoding !== 'deflate-raw') unpackBody(row.items, row.encoding, row.size, what);
     let parsed: unknown;
     try {
       parsed = JSON.parse(unpackBody(row.items, row.encoding, row.size, what).toString('utf8'));
     } catch (e) {
+      // An encoding this version does not know is a newer LocalDLS's, not damage: unpackBody says so.
+      if (row.encoding !== null && row.encoding !== 'deflate-raw') throw e;
       if (e instanceof SyntaxError) throw new DamagedItemSetError(`${what} is not readable JSON (${e.message}): the database is damaged`);
       throw new DamagedItemSetError(e instanceof Error ? e.message : String(e));
     }
