@@ -177,6 +177,37 @@ describe('layout in Chromium', () => {
     await page.keyboard.press('Escape');
   });
 
+  it("a view waits for its words: with the German job words held back, a rollout's job states still come in German", async () => {
+    await setPreferences('light', 'de');
+    // Hold the jobs namespace's text (its chunks are data: no import), not the code of lib/jobs.ts
+    // that shares the name: the rollout view's own words and data arrive first. Routing turns
+    // Chromium's cache off, so the reload fetches them again.
+    let held = 0;
+    await page.route(/\/assets\/jobs-[\w-]+\.js$/, async (route) => {
+      const response = await route.fetch();
+      if (!(await response.text()).startsWith('import')) {
+        held++;
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+      }
+      await route.fulfill({ response });
+    });
+    try {
+      await page.evaluate(() => {
+        window.location.hash = '#/rollouts';
+      });
+      await page.reload();
+      await page.locator('[data-testid="rollouts-table"] tbody tr a').first().click();
+      const jobs = page.getByTestId('rollout-devices');
+      await jobs.waitFor();
+      const cells = await jobs.locator('tbody tr td:nth-child(3)').allTextContents();
+      expect(held).toBeGreaterThan(0);
+      expect(cells.length).toBeGreaterThan(0);
+      for (const cell of cells) expect(cell).toMatch(/^#\d+ wartend$/);
+    } finally {
+      await page.unrouteAll({ behavior: 'wait' });
+    }
+  });
+
   it('German: 6 opens the rollouts view (job states translated); the shortcut list names 1 – 6 and Umschalt/Strg; code not backticks; a bad address refused in German', async () => {
     await setPreferences('light', 'de');
     await page.keyboard.press('6');

@@ -3,12 +3,15 @@ import { describe, expect, it } from 'vitest';
 import type { DeviceView } from '../../src/shared/api';
 import { csvCell, devicesCsv } from '../../src/renderer/src/lib/devices-csv';
 import { deviceStates } from '../../src/renderer/src/lib/device-state';
+import { i18next } from '../../src/renderer/src/i18n';
 
 const device = (over: Partial<DeviceView> = {}): DeviceView => ({
   mac: '00:1A:E8:00:00:01', e164: '4989', deviceType: 'OpenStage 60', softwareVersion: 'V3 R5.12.0', partNumber: null, contactMeUri: null,
   lastAddress: '192.0.2.10', mode: 'default', state: 'idle', tlsProtocol: 'TLSv1.3', profile: null, lastContactMe: null, bootstrap: null,
   certSerial: null, firstContact: 0, lastContact: 86_400_000, contactFailures: 0, lastContactError: null, lastContactMeOutcome: null, lastContactMeError: null, jobs: { queued: 1, sent: 0, waitingBusy: 1 }, ...over,
 });
+
+const tDevices = i18next.getFixedT('en', 'devices');
 
 describe('devices CSV', () => {
   it('has a header and one CRLF line per device, quoting what needs it', () => {
@@ -31,8 +34,8 @@ describe('devices CSV', () => {
 
   it('a phone whose contact-me failed is unreachable, with the reason, in the list and the CSV', () => {
     const d = device({ contactFailures: 3, lastContactError: 'connection refused by 192.0.2.10:8085' });
-    expect(deviceStates(d)).toContainEqual({ label: 'unreachable', tone: 'error', title: 'connection refused by 192.0.2.10:8085' });
+    expect(deviceStates(d, tDevices)).toContainEqual({ label: 'unreachable', tone: 'error', title: 'connection refused by 192.0.2.10:8085' });
     expect(devicesCsv([d])).toContain(',unreachable,');
-    expect(deviceStates(device({ jobs: { queued: 1, sent: 0, waitingBusy: 0 } })).map((s) => s.label)).toEqual(['idle']);
+    expect(deviceStates(device({ jobs: { queued: 1, sent: 0, waitingBusy: 0 } }), tDevices).map((s) => s.label)).toEqual(['idle']);
   });
 });

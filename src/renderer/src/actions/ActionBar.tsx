@@ -33,7 +33,7 @@ export function ActionBar({ macs, devices }: ActionBarProps) {
     setBusy('read-all');
     api.addJob(macs, { kind: 'read-all' }).then(
       (r) => queued(t('bar.readAll'), macs, r),
-      (e: unknown) => toast.error(t('bar.readAllFailed', { targets: targetsText(macs) }), e),
+      (e: unknown) => toast.error(t('bar.readAllFailed', { targets: targetsText(macs, t) }), e),
     ).finally(() => setBusy(null));
   };
 

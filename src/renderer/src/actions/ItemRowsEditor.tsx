@@ -5,7 +5,7 @@
  */
 import { useId, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { i18next } from '../i18n';
+import type { TFunction } from 'i18next';
 import type { CatalogueEntry } from '../../../shared/api';
 import { writeItemProblem } from '../../../shared/item-rules';
 import { isSecretItem } from '../../../shared/secrets';
@@ -31,14 +31,13 @@ const NAME = /^[A-Za-z][A-Za-z0-9_.-]*$/;
  * checked against the item catalogue with the rule the service applies (src/shared/item-rules.ts),
  * so the dialog says why before sending; the service still refuses on its own.
  */
-export function rowProblem(r: ItemRow, write = false): string | null {
-  const t = i18next.getFixedT(null, 'actions');
+export function rowProblem(r: ItemRow, t: TFunction<'actions'>, write = false): string | null {
   if (!r.name.trim()) return r.index || r.value ? t('editor.needName') : null;
   if (!NAME.test(r.name.trim())) return t('editor.notName', { name: r.name.trim() });
   if (r.index.trim() && !/^\d{1,6}$/.test(r.index.trim())) return t('editor.badIndex');
   if (write) {
     const problem = writeItemProblem({ name: r.name.trim(), index: r.index.trim() ? Number(r.index.trim()) : null, value: r.value });
-    if (problem) return i18next.t(`errors:${problem.key}`, { ...problem.params, defaultValue: problem.message });
+    if (problem) return t(`errors:${problem.key}`, { ...problem.params, defaultValue: problem.message });
   }
   return null;
 }
@@ -55,6 +54,7 @@ function splitSpec(text: string): Partial<ItemRow> | null {
 }
 
 function NameInput({ row, entries, onChange, onFocus, label }: { row: ItemRow; entries: readonly CatalogueEntry[]; onChange: (r: Partial<ItemRow>) => void; onFocus: () => void; label: string }) {
+  const { t } = useTranslation('actions');
   const [open, setOpen] = useState(false);
   const [active, setActive] = useState(0);
   const listId = useId();
@@ -87,7 +87,7 @@ function NameInput({ row, entries, onChange, onFocus, label }: { row: ItemRow; e
         aria-autocomplete="list"
         autoComplete="off"
         spellCheck={false}
-        placeholder={i18next.t('actions:editor.namePlaceholder')}
+        placeholder={t('editor.namePlaceholder')}
         value={row.name}
         maxLength={128}
         onFocus={() => {
@@ -108,7 +108,7 @@ function NameInput({ row, entries, onChange, onFocus, label }: { row: ItemRow; e
           {list.map((e, i) => (
             <li key={e.name} role="option" aria-selected={i === active} className={i === active ? 'on' : ''} onMouseDown={(ev) => { ev.preventDefault(); pick(e); }} onMouseEnter={() => setActive(i)}>
               <span className="mono ac-name">{e.name}</span>
-              {e.indexed ? <span className="badge">{i18next.t('actions:editor.indexedBadge')}</span> : null}
+              {e.indexed ? <span className="badge">{t('editor.indexedBadge')}</span> : null}
               <span className="ac-desc">{forDisplay(e.description)}</span>
             </li>
           ))}
@@ -120,7 +120,7 @@ function NameInput({ row, entries, onChange, onFocus, label }: { row: ItemRow; e
 
 /** The catalogue's word on one item name, and what looks wrong about the row. */
 export function ItemInfo({ row, catalogue, withValues }: { row: ItemRow | undefined; catalogue: Catalogue | null; withValues: boolean }) {
-  const t = i18next.getFixedT(null, 'actions');
+  const { t } = useTranslation('actions');
   if (!row || !row.name.trim()) return <div className="item-info muted" data-testid="item-info">{t('editor.typeName')}</div>;
   const name = row.name.trim();
   const e = catalogue?.byName.get(name);
@@ -186,7 +186,7 @@ export function ItemRowsEditor({ rows, onChange, withValues, catalogue }: ItemRo
         </thead>
         <tbody>
           {rows.map((r, n) => {
-            const problem = rowProblem(r, withValues);
+            const problem = rowProblem(r, t, withValues);
             return (
               <tr key={r.key} className={r.key === focusedRow?.key ? 'on' : ''}>
                 <td>

@@ -1,27 +1,29 @@
 /** The dialogs behind the device actions: item editor, confirmation, profiles, file/firmware deployment. */
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { i18next } from '../i18n';
+import type { TFunction } from 'i18next';
 import { FILE_TYPES, type AddJobsResult, type DeviceView, type JobSpec } from '../../../shared/api';
 import type { Profile } from '../../../shared/model';
 import { useApi } from '../api/ApiContext';
 import { Dialog } from '../common/Dialog';
 import { errorText, useToast } from '../common/Toasts';
-import { itemText, kindLabel } from '../lib/jobs';
+import { itemText, useJobWords } from '../lib/jobs';
 import { useCatalogue } from '../lib/use-catalogue';
 import { emptyRow, ItemRowsEditor, rowOf, rowProblem, usedRows, type ItemRow } from './ItemRowsEditor';
 
-export function targetsText(macs: readonly string[]): string {
-  return macs.length === 1 ? macs[0]! : i18next.t('actions:targets', { count: macs.length });
+/** `t`: the caller's `actions` namespace (useTranslation('actions')). */
+export function targetsText(macs: readonly string[], t: TFunction<'actions'>): string {
+  return macs.length === 1 ? macs[0]! : t('targets', { count: macs.length });
 }
 
 /** Reports queued jobs (and the service's notes) as one message. */
 export function useJobsQueued(): (what: string, macs: readonly string[], r: AddJobsResult) => void {
   const toast = useToast();
   const { t } = useTranslation('actions');
+  const { kindLabel } = useJobWords();
   return (what, macs, r) => {
     const lines = r.jobs.map((j) => t('queued.job', { id: j.id, kind: kindLabel(j.kind), mac: j.mac }));
-    toast.push('ok', t('queued.title', { what, targets: targetsText(macs) }), [...r.notes.map((n) => t('queued.note', { note: n })), ...lines, t('queued.next')]);
+    toast.push('ok', t('queued.title', { what, targets: targetsText(macs, t) }), [...r.notes.map((n) => t('queued.note', { note: n })), ...lines, t('queued.next')]);
   };
 }
 
@@ -54,8 +56,8 @@ export function ItemsDialog({ mode, macs, onClose }: { mode: 'write' | 'read'; m
   const used = usedRows(rows);
   const write = mode === 'write';
   // Why the button is off, as its tooltip: the first bad row, or nothing to send yet.
-  const firstBad = rows.findIndex((r) => rowProblem(r, write) !== null);
-  const blocked = firstBad >= 0 ? t('items.fixRow', { n: firstBad + 1, problem: rowProblem(rows[firstBad]!, write) }) : used.length === 0 ? t('items.nothingYet') : null;
+  const firstBad = rows.findIndex((r) => rowProblem(r, t, write) !== null);
+  const blocked = firstBad >= 0 ? t('items.fixRow', { n: firstBad + 1, problem: rowProblem(rows[firstBad]!, t, write) }) : used.length === 0 ? t('items.nothingYet') : null;
   const submit = () => {
     const items = used.map((r) => ({ name: r.name.trim(), ...(r.index.trim() ? { index: Number(r.index.trim()) } : {}), ...(write ? { value: r.value } : {}) }));
     const spec: JobSpec = write ? { kind: 'write', items: items as { name: string; index?: number; value: string }[] } : { kind: 'read', items };
@@ -74,7 +76,7 @@ export function ItemsDialog({ mode, macs, onClose }: { mode: 'write' | 'read'; m
   };
   return (
     <Dialog
-      title={write ? t('items.writeTitle', { targets: targetsText(macs) }) : t('items.readTitle', { targets: targetsText(macs) })}
+      title={write ? t('items.writeTitle', { targets: targetsText(macs, t) }) : t('items.readTitle', { targets: targetsText(macs, t) })}
       onClose={onClose}
       wide
       className="items-dialog"
@@ -130,7 +132,7 @@ export function ConfirmJobDialog({ what, macs, devices, onClose }: { what: 'rest
           {error ? <div className="note note-error grow" role="alert">{error}</div> : <span className="grow" />}
           <button type="button" className="btn" onClick={onClose}>{t('cancel')}</button>
           <button type="button" className={`btn ${what === 'factory-reset' ? 'btn-danger' : 'btn-primary'}`} disabled={busy} onClick={go}>
-            {title} {targetsText(macs)}
+            {title} {targetsText(macs, t)}
           </button>
         </>
       }
@@ -213,10 +215,10 @@ export function ProfileDialog({ macs, onClose }: { macs: string[]; onClose: () =
       );
   };
 
-  const rowsOk = usedRows(rows).length > 0 && rows.every((r) => rowProblem(r) === null);
+  const rowsOk = usedRows(rows).length > 0 && rows.every((r) => rowProblem(r, t) === null);
   return (
     <Dialog
-      title={t('profile.title', { targets: targetsText(macs) })}
+      title={t('profile.title', { targets: targetsText(macs, t) })}
       onClose={onClose}
       wide
       footer={
@@ -302,7 +304,7 @@ export function DeployDialog({ macs, onClose }: { macs: string[]; onClose: () =>
   };
   return (
     <Dialog
-      title={t('deploy.title', { targets: targetsText(macs) })}
+      title={t('deploy.title', { targets: targetsText(macs, t) })}
       onClose={onClose}
       footer={
         <>

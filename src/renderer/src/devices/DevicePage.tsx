@@ -67,7 +67,7 @@ export function DevicePage({ mac }: { mac: string }) {
         <h1 className="mono">{d.mac}</h1>
         <ModeBadge device={d} />
         <DeviceStateBadges device={d} />
-        {waitingJobs(d) ? <span className="muted" title={waitingTitle(d)}>{t('page.waiting', { count: waitingJobs(d) })}</span> : null}
+        {waitingJobs(d) ? <span className="muted" title={waitingTitle(d, t)}>{t('page.waiting', { count: waitingJobs(d) })}</span> : null}
         <a className="h-link" href={timelineHref(d.mac)}>{t('page.timeline')}</a>
       </div>
       <ActionBar macs={macs} devices={new Map([[d.mac, d]])} />

@@ -28,9 +28,10 @@ export function TlsBadge({ protocol }: { protocol: string | null }) {
 }
 
 export function DeviceStateBadges({ device }: { device: DeviceView }) {
+  const { t } = useTranslation('devices');
   return (
     <span className="states">
-      {deviceStates(device).map((s) => (
+      {deviceStates(device, t).map((s) => (
         <span key={s.label} className={`state state-${s.tone}`} title={s.title}>{s.label}</span>
       ))}
     </span>
@@ -144,7 +145,7 @@ export function DevicesView() {
                   <td className="mono"><a href={deviceHref(d.mac)}>{d.mac}</a></td>
                   <td><ModeBadge device={d} /></td>
                   <td><DeviceStateBadges device={d} /></td>
-                  <td className="num" title={waitingTitle(d)}>
+                  <td className="num" title={waitingTitle(d, t)}>
                     {waiting ? <a href={href('jobs', { device: d.mac, state: 'waiting' })} onClick={(e) => e.stopPropagation()} className="jobs-waiting">{t('list.waiting', { count: waiting })}</a> : <span className="muted">—</span>}
                   </td>
                   <td>{d.deviceType ?? '—'}</td>

@@ -8,10 +8,11 @@ import type { Job } from '../../../shared/model';
 import { useApi } from '../api/ApiContext';
 import { errorText, useToast } from '../common/Toasts';
 import { ago, dateTime } from '../lib/format';
-import { isPending, itemText, jobSummary, kindLabel, stateHelp, stateLabel } from '../lib/jobs';
+import { isPending, itemText, useJobWords } from '../lib/jobs';
 import { deviceHref, rolloutHref, timelineHref } from '../lib/route';
 
 export function JobState({ job }: { job: Job }) {
+  const { stateHelp, stateLabel } = useJobWords();
   return (
     <span className={`jstate jstate-${job.state}`} title={stateHelp(job.state)}>
       {stateLabel(job.state)}
@@ -81,6 +82,7 @@ export interface JobsTableProps {
 
 export function JobsTable({ jobs, showDevice = true, emptyText, now = Date.now(), onChanged }: JobsTableProps) {
   const { t } = useTranslation('jobs');
+  const { kindLabel, jobSummary } = useJobWords();
   const api = useApi();
   const toast = useToast();
   const [open, setOpen] = useState<Set<number>>(new Set());

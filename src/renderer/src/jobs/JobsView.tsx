@@ -3,7 +3,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { JobFilter } from '../../../shared/api';
 import { JOB_KINDS, JOB_STATES, type JobKind, type JobState } from '../../../shared/model';
-import { kindLabel, normalMac, PENDING, stateLabel } from '../lib/jobs';
+import { normalMac, PENDING, useJobWords } from '../lib/jobs';
 import type { Route } from '../lib/route';
 import { JobsTable } from './JobsTable';
 import { useJobs } from './use-jobs';
@@ -12,6 +12,7 @@ type StateChoice = '' | 'waiting' | JobState;
 
 export function JobsView({ route }: { route: Route }) {
   const { t } = useTranslation('jobs');
+  const { kindLabel, stateLabel } = useJobWords();
   const [state, setState] = useState<StateChoice>(() => (route.params.get('state') as StateChoice | null) ?? '');
   const [kind, setKind] = useState<JobKind | ''>(() => (route.params.get('kind') as JobKind | null) ?? '');
   const [device, setDevice] = useState(() => route.params.get('device') ?? '');

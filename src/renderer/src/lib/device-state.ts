@@ -1,8 +1,12 @@
-/** What a device is doing, in one badge: the states the devices table and the device page show. */
+/**
+ * What a device is doing, in one badge: the states the devices table and the device page show.
+ * The words come from the caller's `devices` namespace (useTranslation('devices')), so the view
+ * waits for that namespace rather than showing English while German loads.
+ */
+import type { TFunction } from 'i18next';
 import type { DeviceView } from '../../../shared/api';
-import { i18next } from '../i18n';
 
-const t = (key: string, options?: Record<string, unknown>) => i18next.t(`devices:state.${key}`, options ?? {});
+type DevicesT = TFunction<'devices'>;
 
 export interface StateBadge {
   label: string;
@@ -12,7 +16,8 @@ export interface StateBadge {
 }
 
 /** The device's activity, then its bootstrap if one is under way or failed. */
-export function deviceStates(d: DeviceView): StateBadge[] {
+export function deviceStates(d: DeviceView, tDevices: DevicesT): StateBadge[] {
+  const t = (key: string, options?: Record<string, unknown>) => tDevices(`state.${key}`, options ?? {});
   const out: StateBadge[] = [];
   if (d.state === 'in-interaction') out.push({ label: t('inInteraction'), tone: 'in-interaction' });
   else if (d.jobs.waitingBusy > 0) out.push({ label: t('busy'), tone: 'busy', title: t('busyTitle', { count: d.jobs.waitingBusy }) });
@@ -28,6 +33,6 @@ export function waitingJobs(d: DeviceView): number {
   return d.jobs.queued + d.jobs.sent + d.jobs.waitingBusy;
 }
 
-export function waitingTitle(d: DeviceView): string {
-  return t('waitingTitle', { queued: d.jobs.queued, sent: d.jobs.sent, busy: d.jobs.waitingBusy });
+export function waitingTitle(d: DeviceView, t: DevicesT): string {
+  return t('state.waitingTitle', { queued: d.jobs.queued, sent: d.jobs.sent, busy: d.jobs.waitingBusy });
 }

@@ -12,7 +12,7 @@ import { dateTime } from '../lib/format';
 import { deviceHref, interactionHref, rolloutHref, type Route } from '../lib/route';
 import '../ladder/inspector.css';
 import { errorText } from '../lib/api-error';
-import { kindLabel, stateHelp, stateLabel } from '../lib/jobs';
+import { useJobWords } from '../lib/jobs';
 
 /** The phases a rollout of this kind can show: only a bootstrap waits for a PIN. */
 const phasesOf = (r: RolloutSummary) => ROLLOUT_PHASES.filter((p) => p !== 'pin' || r.kind === 'bootstrap');
@@ -65,6 +65,7 @@ function RolloutDetail({ id, onNote }: { id: string; onNote: (note: string) => v
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const phaseLabel = usePhaseLabel();
+  const { kindLabel, stateHelp, stateLabel } = useJobWords();
   const load = useCallback(() => {
     api.getRollout(id).then(
       (r) => (setRollout(r), setError(null)),
@@ -130,6 +131,7 @@ function RolloutDetail({ id, onNote }: { id: string; onNote: (note: string) => v
 export function RolloutView({ route }: { route: Route }) {
   const api = useApi();
   const { t } = useTranslation('rollout');
+  const { kindLabel } = useJobWords();
   const [list, setList] = useState<RolloutSummary[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [note, setNote] = useState<string | null>(null);

@@ -11,7 +11,7 @@ import { dateTime, duration } from '../lib/format';
 import { deviceHref, href, interactionHref } from '../lib/route';
 import '../ladder/inspector.css';
 import { errorText } from '../lib/api-error';
-import { kindLabel, stateLabel } from '../lib/jobs';
+import { useJobWords } from '../lib/jobs';
 
 function Changes({ changes }: { changes: ItemChangeView[] }) {
   const { t } = useTranslation('timeline');
@@ -35,6 +35,7 @@ function Changes({ changes }: { changes: ItemChangeView[] }) {
 
 function Entry({ e }: { e: TimelineEntry }) {
   const { t } = useTranslation('timeline');
+  const { kindLabel, stateLabel } = useJobWords();
   switch (e.kind) {
     case 'interaction': {
       const i = e.interaction;
