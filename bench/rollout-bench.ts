@@ -211,7 +211,7 @@ function poolKeys(dataDir: string): number {
  * the idle service has filled it, as on a site where the service ran before the rollout; 0 = a
  * cold start, every key made inside the measured time.
  */
-export async function runRolloutBench(options: { phones: number; workDir: string; log: (line: string) => void; ipBase?: string; pool?: number }): Promise<RolloutResult> {
+export async function runRolloutBench(options: { phones: number; workDir: string; log: (line: string) => void; ipBase?: string; pool?: number; poolIdleMs?: number }): Promise<RolloutResult> {
   const { phones, log } = options;
   const pool = options.pool ?? 0;
   const dir = join(options.workDir, pool > 0 ? 'rollout-pool' : 'rollout');
@@ -221,6 +221,8 @@ export async function runRolloutBench(options: { phones: number; workDir: string
   mkdirSync(dataDir, { recursive: true });
   const env: NodeJS.ProcessEnv = { ...process.env, LOCALDLS_KEY_PASSPHRASE: PASSPHRASE, LOCALDLS_KEY_POOL_SIZE: String(pool) };
   delete env.LOCALDLS_KEY_PASSPHRASE_FILE;
+  // The clock starts once the pool is full, so how long the service waited before filling it is not measured.
+  if (options.poolIdleMs !== undefined) env.LOCALDLS_KEY_POOL_IDLE_MS = String(options.poolIdleMs);
   const failures: string[] = [];
 
   const before = await keygenFloor(phones);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Service } from '../../src/main/app/service';
-import { KEY_POOL_SIZE_ENV, KeyPool, keyPoolSizeFromEnvironment, passphraseProtector, startKeyPoolFiller, type KeyProtector } from '../../src/main/pki';
+import { KEY_POOL_IDLE_ENV, KEY_POOL_SIZE_ENV, KeyPool, keyPoolIdleMsFromEnvironment, keyPoolSizeFromEnvironment, passphraseProtector, startKeyPoolFiller, type KeyProtector } from '../../src/main/pki';
 import { tempDirs } from '../support/tmp';
 import { fastProtector, modeOf, openPki } from './helpers';
 
@@ -166,6 +166,13 @@ describe('KeyPool', () => {
     expect(keyPoolSizeFromEnvironment({ [KEY_POOL_SIZE_ENV]: '0' })).toBe(0);
     expect(keyPoolSizeFromEnvironment({ [KEY_POOL_SIZE_ENV]: ' 12 ' })).toBe(12);
     for (const bad of ['-3', 'lots', '2.5', '100000']) expect(() => keyPoolSizeFromEnvironment({ [KEY_POOL_SIZE_ENV]: bad })).toThrow(KEY_POOL_SIZE_ENV);
+  });
+
+  it('reads the idle wait before filling from the environment; a value that is not one is refused', () => {
+    expect(keyPoolIdleMsFromEnvironment({})).toBeUndefined();
+    expect(keyPoolIdleMsFromEnvironment({ [KEY_POOL_IDLE_ENV]: '0' })).toBe(0);
+    expect(keyPoolIdleMsFromEnvironment({ [KEY_POOL_IDLE_ENV]: '2500' })).toBe(2500);
+    for (const bad of ['-1', 'soon', '0.5', '3600001']) expect(() => keyPoolIdleMsFromEnvironment({ [KEY_POOL_IDLE_ENV]: bad })).toThrow(KEY_POOL_IDLE_ENV);
   });
 });
 

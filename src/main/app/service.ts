@@ -17,7 +17,7 @@ import { TurnQueue } from '../net/turns';
 import { networkInterfaces, hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { bootstrapToSend, openJobSecret, queuedBootstrapNotes, securePortChangeNote } from './bootstrap';
-import { Pki, loadOrCreateDefaultIdentity, keyPoolSizeFromEnvironment, startKeyPoolFiller, type KeyPoolFiller, type KeyProtector } from '../pki';
+import { Pki, loadOrCreateDefaultIdentity, keyPoolIdleMsFromEnvironment, keyPoolSizeFromEnvironment, startKeyPoolFiller, type KeyPoolFiller, type KeyProtector } from '../pki';
 import { acquireServiceLock, Store, type RecoveryReport, type ReturnLimits, type ServiceLock, type StoreOptions } from '../store';
 import { TlsKeyLog } from './tls-keylog';
 
@@ -242,7 +242,7 @@ export class Service {
     // At most keyPoolSize keys, as documented: a smaller size (or 0) drops the keys beyond it.
     pki.keyPool.trim();
     if (keyPoolSize > 0) {
-      const idleMs = this.config.keyPoolIdleMs ?? KEY_POOL_IDLE_MS;
+      const idleMs = this.config.keyPoolIdleMs ?? keyPoolIdleMsFromEnvironment() ?? KEY_POOL_IDLE_MS;
       this.keyPoolFiller = startKeyPoolFiller(pki.keyPool, {
         isIdle: () => Date.now() - this.lastExchangeAt >= idleMs && !pki.isIssuing,
         onError: this.config.onError,

@@ -27,11 +27,13 @@ export {
 } from './pki';
 export {
   DEFAULT_KEY_POOL_SIZE,
+  KEY_POOL_IDLE_ENV,
   KEY_POOL_SIZE_ENV,
   MAX_KEY_POOL_SIZE,
   KeyPool,
   type KeyPoolFiller,
   type KeyPoolFillerOptions,
+  keyPoolIdleMsFromEnvironment,
   keyPoolSizeFromEnvironment,
   startKeyPoolFiller,
 } from './key-pool';

@@ -27,6 +27,10 @@ export const DEFAULT_KEY_POOL_SIZE = 64;
 /** The most a pool may be configured to keep. */
 export const MAX_KEY_POOL_SIZE = 1000;
 export const KEY_POOL_SIZE_ENV = 'LOCALDLS_KEY_POOL_SIZE';
+/** How long `serve` waits without an exchange before it fills the pool (milliseconds). */
+export const KEY_POOL_IDLE_ENV = 'LOCALDLS_KEY_POOL_IDLE_MS';
+/** The longest wait it may be set to: an hour. */
+export const MAX_KEY_POOL_IDLE_MS = 3_600_000;
 
 const CLAIMED = /^\d+-[0-9a-f]{32}\.key\.sealed\.claimed-(\d+)$/;
 /** writeFileAtomic's temporary files: `.<name>.<pid>.<hex>.tmp`. */
@@ -44,6 +48,15 @@ export function keyPoolSizeFromEnvironment(env: NodeJS.ProcessEnv = process.env)
   if (raw === undefined || raw.trim() === '') return DEFAULT_KEY_POOL_SIZE;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || n > MAX_KEY_POOL_SIZE) throw new Error(`${KEY_POOL_SIZE_ENV}="${raw}" must be a whole number from 0 (no pool) to ${MAX_KEY_POOL_SIZE}`);
+  return n;
+}
+
+/** The idle wait from $LOCALDLS_KEY_POOL_IDLE_MS, or undefined (the service's default). */
+export function keyPoolIdleMsFromEnvironment(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const raw = env[KEY_POOL_IDLE_ENV];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_KEY_POOL_IDLE_MS) throw new Error(`${KEY_POOL_IDLE_ENV}="${raw}" must be a whole number of milliseconds from 0 to ${MAX_KEY_POOL_IDLE_MS}`);
   return n;
 }
 
