@@ -1,6 +1,12 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Tests that read what the test process itself inherited (its scheduling priority, which an
+ * in-process `bootstrap` lowers for good): each in a fresh process.
+ */
+const OWN_PROCESS = ['test/cli/background-priority.test.ts'];
+
 export default defineConfig({
   test: {
     testTimeout: 30_000,
@@ -8,7 +14,11 @@ export default defineConfig({
     // Network tests bind loopback ports and spawn CLI processes; two cores, so keep parallelism modest.
     maxWorkers: 2,
     projects: [
-      { extends: true, test: { name: 'node', include: ['test/**/*.test.ts'], exclude: ['test/renderer/**'], environment: 'node' } },
+      // One module graph per worker (isolate: false): loading src/main again for each of over a
+      // hundred files cost some 45 of 340 s on two cores. The files share no state they do not restore
+      // (environment variables, umask) and bind their own ports and folders.
+      { extends: true, test: { name: 'node', include: ['test/**/*.test.ts'], exclude: ['test/renderer/**', ...OWN_PROCESS], environment: 'node', isolate: false } },
+      { extends: true, test: { name: 'node-own-process', include: OWN_PROCESS, environment: 'node' } },
       // The renderer's components and modules, in a DOM without a browser (against a fake LocalDlsApi).
       { extends: true, plugins: [react()], test: { name: 'renderer', include: ['test/renderer/**/*.test.{ts,tsx}'], environment: 'happy-dom', setupFiles: ['test/renderer/setup.ts'] } },
     ],

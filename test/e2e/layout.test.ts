@@ -63,6 +63,7 @@ afterAll(async () => {
 // (and the page's CSP forbids evaluating source text).
 interface El { placeholder?: string; tagName: string; className: string; textContent: string | null; offsetParent: unknown; scrollWidth: number; clientWidth: number; scrollHeight: number; clientHeight: number; getBoundingClientRect(): { right: number } }
 declare const window: { innerWidth: number; location: { hash: string } };
+declare function requestAnimationFrame(callback: () => void): number;
 declare const document: { documentElement: { scrollWidth: number; dataset: Record<string, string | undefined> }; body: { textContent: string | null }; querySelectorAll(selector: string): Iterable<El>; createElement(tag: 'canvas'): { getContext(kind: '2d'): { font: string; measureText(text: string): { width: number } } } };
 declare const localStorage: { setItem(key: string, value: string): void };
 declare function getComputedStyle(el: El): { position: string; overflow: string; font: string; paddingLeft: string; paddingRight: string };
@@ -74,6 +75,11 @@ async function show(hash: string): Promise<void> {
   // Let the view load its data and lay out.
   await page.waitForFunction(() => !(document.body.textContent ?? '').includes('Loading…') && !(document.body.textContent ?? '').includes('Lade…'), undefined, { timeout: 5000 }).catch(() => undefined);
   await page.waitForTimeout(300);
+}
+
+/** The view on screen, laid out again at a new window size: two frames, no data to wait for. */
+async function relayout(): Promise<void> {
+  await page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
 }
 
 /** What is wider than the window, and which elements stick out (for the failure message). */
@@ -141,7 +147,7 @@ describe('layout in Chromium', () => {
         expect(o.doc, `${view} at 1024×768: ${o.wide.join('; ')}`).toBeLessThanOrEqual(o.width);
         expect(await cutAt1024(), `${view} at 1024×768`).toEqual([]);
         await page.setViewportSize({ width: 1440, height: 900 });
-        await show(view);
+        await relayout();
         expect(await cutLabels(), `${view} at 1440×900`).toEqual([]);
         a11y.push(...(await seriousA11yViolations(page)).map((v) => `${view}: ${v}`));
         if (view.startsWith('#/timeline/')) expect(await page.locator('a[href^="#/traffic?focus="]').count(), 'a contact-me in the timeline').toBeGreaterThan(0);

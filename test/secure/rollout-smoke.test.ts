@@ -32,7 +32,7 @@ describe('rollout benchmark, 3 phones', () => {
 
   it('with a key pool: the idle service fills it first, bootstrap --all takes those keys, the phones go secure with them', async () => {
     const workDir = newDir();
-    const r = await runRolloutBench({ phones: 3, workDir, log: () => {}, ipBase: '127.0.182.1', pool: 2, poolIdleMs: 0 });
+    const r = await runRolloutBench({ phones: 3, workDir, log: () => {}, ipBase: '127.0.182.1', pool: 2, poolIdleMs: 3000 });
     expect(r.failures).toEqual([]);
     expect(r.progress.lines).toBe(3);
     expect(r.pool.readyAtStart).toBe(2);
