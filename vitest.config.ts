@@ -2,8 +2,8 @@ import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vitest/config';
 
 /**
- * Tests that read what the test process itself inherited (its scheduling priority, which an
- * in-process `bootstrap` lowers for good): each in a fresh process.
+ * Tests that read what the test process itself inherited (its scheduling priority): each in a
+ * fresh process, whatever the files before it did.
  */
 const OWN_PROCESS = ['test/cli/background-priority.test.ts'];
 
@@ -15,8 +15,9 @@ export default defineConfig({
     maxWorkers: 2,
     projects: [
       // One module graph per worker (isolate: false): loading src/main again for each of over a
-      // hundred files cost some 45 of 340 s on two cores. The files share no state they do not restore
-      // (environment variables, umask) and bind their own ports and folders.
+      // hundred files cost some 45 of 340 s on two cores. The files restore what they change of the
+      // process (environment variables, umask; the CLI's `bootstrap` lowers its priority only when
+      // it is its own process, cli/run.ts) and bind their own ports and folders.
       { extends: true, test: { name: 'node', include: ['test/**/*.test.ts'], exclude: ['test/renderer/**', ...OWN_PROCESS], environment: 'node', isolate: false } },
       { extends: true, test: { name: 'node-own-process', include: OWN_PROCESS, environment: 'node' } },
       // The renderer's components and modules, in a DOM without a browser (against a fake LocalDlsApi).

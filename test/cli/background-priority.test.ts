@@ -5,10 +5,24 @@
  * already runs lower must not be raised.
  */
 import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Store } from '../../src/main/store';
+import { runCli } from '../support/cli';
+import { tempDirs } from '../support/tmp';
 
 const MODULE = resolve(__dirname, '../../src/main/cli/background-priority.ts');
+const RUN = resolve(__dirname, '../../src/main/cli/run.ts');
+const newDir = tempDirs();
+
+/** The nice value of every thread of this process. */
+function ownNices(): number[] {
+  return readdirSync('/proc/self/task').map((t) => {
+    const s = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+    return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[16]);
+  });
+}
 
 /** Runs the module in a fresh Node process (optionally under `nice -n N`); returns what it reports. */
 function child(niceFirst?: number): { lowered: number; before: number[]; after: number[]; workerNice: number } {
@@ -43,6 +57,27 @@ describe.runIf(process.platform === 'linux')('runInBackground', () => {
     expect(r.after.length).toBeGreaterThan(1);
     expect(r.after.every((n) => n === 10)).toBe(true);
     expect(r.workerNice).toBe(10);
+  });
+
+  it('the bootstrap command lowers its own process; main() run inside another process leaves that one alone', async () => {
+    // The command as a user runs it: its threads' nice values, read as the process exits.
+    const probe = `data:text/javascript,${encodeURIComponent(`import { readdirSync, readFileSync } from 'node:fs';
+      process.on('exit', () => process.stderr.write('NICES ' + JSON.stringify(readdirSync('/proc/self/task').map((t) => { const s = readFileSync('/proc/self/task/' + t + '/stat', 'utf8'); return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[16]); })) + '\\n'));`)}`;
+    const run = (command: string) => {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', probe, RUN, command, '--help'], { encoding: 'utf8', cwd: resolve(__dirname, '../..') });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(/NICES (\[.*\])/.exec(r.stderr)![1]!) as number[];
+    };
+    const before = ownNices();
+    expect(before.some((n) => n < 10)).toBe(true);
+    expect(run('bootstrap').every((n) => n === 10)).toBe(true);
+    expect(run('contact').every((n) => n === before[0])).toBe(true);
+    // In this process (the tests' way): the command runs, the priority stays.
+    const dir = newDir();
+    new Store(dir).close();
+    const r = await runCli(['bootstrap', '--data-dir', dir, '--all', '--nopin'], { LOCALDLS_KEY_PASSPHRASE: 'priority test passphrase' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(ownNices().every((n) => n < 10)).toBe(true);
   });
 
   it('never raises a process that already runs at a lower priority', () => {

@@ -53,4 +53,17 @@ describe('the key pool from the CLI', () => {
     const shownOff = await runCliProcess(['ca', 'show', '--data-dir', dir, '--json'], { LOCALDLS_KEY_POOL_SIZE: '0' });
     expect(JSON.parse(shownOff.stdout).keyPool).toEqual({ ready: 2, size: 0 });
   }, 120_000);
+
+  it('serve refuses a pool size or idle wait that is not one, before it binds a port, with or without Secure Mode', async () => {
+    for (const [name, value] of [['LOCALDLS_KEY_POOL_IDLE_MS', 'soon'], ['LOCALDLS_KEY_POOL_IDLE_MS', '1e3'], ['LOCALDLS_KEY_POOL_SIZE', '0x10']] as const) {
+      for (const env of [{ LOCALDLS_KEY_PASSPHRASE: PASSPHRASE }, { LOCALDLS_KEY_POOL_SIZE: '0' }]) {
+        if (name in env) continue;
+        const dir = newDir();
+        const r = await runCliProcess(['serve', '--data-dir', dir, '--host', '127.0.0.1', '--port', '0', '--secure-port', '0'], { ...env, [name]: value });
+        expect(r.code, r.stderr).toBe(1);
+        expect(r.stderr).toContain(`${name}="${value}" must be a whole number`);
+        expect(r.stdout).not.toContain('"listening"');
+      }
+    }
+  }, 120_000);
 });

@@ -165,14 +165,15 @@ describe('KeyPool', () => {
     expect(keyPoolSizeFromEnvironment({})).toBe(64);
     expect(keyPoolSizeFromEnvironment({ [KEY_POOL_SIZE_ENV]: '0' })).toBe(0);
     expect(keyPoolSizeFromEnvironment({ [KEY_POOL_SIZE_ENV]: ' 12 ' })).toBe(12);
-    for (const bad of ['-3', 'lots', '2.5', '100000']) expect(() => keyPoolSizeFromEnvironment({ [KEY_POOL_SIZE_ENV]: bad })).toThrow(KEY_POOL_SIZE_ENV);
+    for (const bad of ['-3', 'lots', '2.5', '100000', '1e2', '0x10', '2.0']) expect(() => keyPoolSizeFromEnvironment({ [KEY_POOL_SIZE_ENV]: bad })).toThrow(KEY_POOL_SIZE_ENV);
   });
 
   it('reads the idle wait before filling from the environment; a value that is not one is refused', () => {
     expect(keyPoolIdleMsFromEnvironment({})).toBeUndefined();
     expect(keyPoolIdleMsFromEnvironment({ [KEY_POOL_IDLE_ENV]: '0' })).toBe(0);
     expect(keyPoolIdleMsFromEnvironment({ [KEY_POOL_IDLE_ENV]: '2500' })).toBe(2500);
-    for (const bad of ['-1', 'soon', '0.5', '3600001']) expect(() => keyPoolIdleMsFromEnvironment({ [KEY_POOL_IDLE_ENV]: bad })).toThrow(KEY_POOL_IDLE_ENV);
+    expect(keyPoolIdleMsFromEnvironment({ [KEY_POOL_IDLE_ENV]: ' 5 ' })).toBe(5);
+    for (const bad of ['-1', 'soon', '0.5', '3600001', '1e3', '0x10', '5 s']) expect(() => keyPoolIdleMsFromEnvironment({ [KEY_POOL_IDLE_ENV]: bad })).toThrow(KEY_POOL_IDLE_ENV);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
- * Review 6: a wider net for reads of namespaces that may still be loading, outside a component's
- * useTranslation: any i18next.t / getFixedT / exists call (however it names the namespace: a
- * prefix, `ns:`, a list, a template), and `$t(ns:…)` nesting in a start-up namespace's texts.
+ * Text from a namespace that may still be loading shows English or its raw key (nothing suspends
+ * for it): outside a component's useTranslation only the start-up namespaces are read. A scan of
+ * every i18next.t / getFixedT / exists call (however it names the namespace: a prefix, `ns:`, a
+ * list, a template), and of `$t(ns:…)` nesting in a start-up namespace's texts.
  */
 import { describe, expect, it } from 'vitest';
 import { NAMESPACES, START_NAMESPACES } from '../../src/renderer/src/i18n';

@@ -47,20 +47,6 @@ describe('UI language', () => {
     expect([...NAMESPACES].sort()).toEqual(Object.keys(LOCALES.en ?? {}).sort());
   });
 
-  it("outside a component's useTranslation, only the start-up namespaces are read (the others may still be loading)", () => {
-    // i18next.t('jobs:…') from a helper shows English while German's `jobs` file is on its way, and
-    // no Suspense waits for it: such text goes through the view's useTranslation (or a hook).
-    const sources = import.meta.glob<string>('../../src/renderer/src/**/*.{ts,tsx}', { query: '?raw', import: 'default', eager: true });
-    const direct = /i18next\.(?:t\(\s*[`'"]([\w-]+):|getFixedT\(\s*[^,]+,\s*'([\w-]+)')/g;
-    const reads: string[] = [];
-    for (const [path, source] of Object.entries(sources)) {
-      if (path.includes('/i18n/')) continue;
-      for (const m of source.matchAll(direct)) reads.push(`${path.replace(/^.*src\/renderer\/src\//, '')}: ${m[1] ?? m[2]}`);
-    }
-    expect(reads.length).toBeGreaterThan(0); // the scan finds the start-up reads there are
-    expect(reads.filter((r) => !START_NAMESPACES.includes(r.split(': ')[1]!))).toEqual([]);
-  });
-
   it('has the same keys in every language, for every namespace', () => {
     const namespaces = Object.keys(LOCALES.en ?? {}).sort();
     expect(namespaces.length).toBeGreaterThan(0);

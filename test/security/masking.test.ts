@@ -4,7 +4,7 @@
  * case is checked against the codec: what the parser reads as a secret value must be masked.
  */
 import { describe, expect, it } from 'vitest';
-import { isNeverStored, redactForStorage, redactItemsForStorage } from '../../src/main/app/redact';
+import { isNeverStored, mayHoldNeverStored, redactForStorage, redactItemsForStorage } from '../../src/main/app/redact';
 import { parseWorkpointMessage } from '../../src/main/wpi';
 import { isSecretItem, MASK, maskItemValue, maskSecretsInXml, maskUrlPasswords } from '../../src/shared/secrets';
 import { FlowHarness } from '../support/handler';
@@ -95,6 +95,8 @@ describe('what is stored', () => {
   it('redactForStorage leaves a body whose never-stored items are all empty untouched, and masks the rest however they hide', () => {
     const empty = Buffer.from(wrap('<Item name="bootstrapping-tan"/><Item name="secure-mode-data" status="failed"></Item><Item name="dls-client-certificate" index="1"  />'));
     expect(redactForStorage(empty)).toBe(empty);
+    // ... without the full scan (the point of the shortcut), which every hiding place below takes.
+    expect(mayHoldNeverStored(empty.toString('utf8'))).toBe(false);
     // One empty, one with a value, in either order; the value's Item written another way (blank
     // before ">", single quotes, a reference in its name, CDATA); an empty Item with a reference.
     const hiding = [
@@ -114,6 +116,7 @@ describe('what is stored', () => {
       } catch {
         // not a message the codec reads: what it would hold is masked all the same
       }
+      expect(mayHoldNeverStored(xml), items).toBe(true);
       expect(stored, items).not.toContain(SECRET);
       if (parsedSecret) expect(stored, items).toContain(MASK);
     }

@@ -26,9 +26,14 @@ const MAYBE = /dls-client-certificate|secure-mode-data|bootstrapping-tan|&#/i;
  */
 const EMPTY_NEVER_STORED = /<Item name="(?:dls-client-certificate|secure-mode-data|bootstrapping-tan)"(?:\s+[\w-]+="[^"<>&]*")*\s*(?:\/>|><\/Item>)/g;
 
+/** Whether a body needs the full scan: a never-stored item that may hold a value, or a reference. */
+export function mayHoldNeverStored(text: string): boolean {
+  return MAYBE.test(text) && MAYBE.test(text.replace(EMPTY_NEVER_STORED, ''));
+}
+
 export function redactForStorage(body: Uint8Array): Uint8Array {
   const text = Buffer.from(body).toString('utf8');
-  if (!MAYBE.test(text) || !MAYBE.test(text.replace(EMPTY_NEVER_STORED, ''))) return body;
+  if (!mayHoldNeverStored(text)) return body;
   const masked = maskSecretsInXml(text, isNeverStored, { urlPasswords: false });
   return masked === text ? body : Buffer.from(masked, 'utf8');
 }

@@ -6,7 +6,6 @@
 import { pinSheet, type PreparedBootstrap } from '../app/bootstrap';
 import * as commands from '../commands';
 import { writePrivateFile } from '../files/private-files';
-import { runInBackground } from './background-priority';
 import { withContext, type CliIo } from './context';
 import { macList, noPositionals, oneMac, parseCli, table, UsageError } from './format';
 
@@ -104,8 +103,6 @@ export async function bootstrapCommand(args: string[], io: CliIo): Promise<numbe
   if (macs.length && v.all) throw new UsageError('give --mac or --all, not both');
   if (!macs.length && !v.all) throw new UsageError('--mac M or --all is required');
   if (pin !== 'none' && pin !== 'auto' && (v.all || macs.length > 1)) throw new UsageError('--pin DIGITS is for one phone: give one --mac, or --pin auto for several');
-  // Key generation on every core is background work next to a running service (background-priority.ts).
-  runInBackground();
   const progress = (done: number, total: number, m: string) => io.err(`[${done}/${total}] ${m}: certificate issued, bootstrap queued`);
   return withContext(v['data-dir'], 'write', { ...passphrase, progress }, async (ctx) => {
     const chosen = macs.length ? macs : await commands.bootstrapCandidates(ctx);

@@ -4,6 +4,7 @@ import { TLS_PROFILES, type TlsProfile } from '../net/tls-profile';
 import { DEFAULT_PORT, DEFAULT_SECURE_PORT, readCaFile, Service, UPSTREAM_SETTING, type RelayConfig } from '../app/service';
 import { normalizeFingerprint, parseUpstreamUrl } from '../net/upstream-client';
 import { KEYLOG_WARNING } from '../app/tls-keylog';
+import { keyPoolIdleMsFromEnvironment, keyPoolSizeFromEnvironment } from '../pki';
 import { dataDirOf, protectorFor, type CliIo } from './context';
 import { noPositionals, parseCli, UsageError, type Out } from './format';
 
@@ -103,12 +104,17 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
   const uiPort = portOf(v['ui-port'], 0, '--ui-port');
   const gapS = v['contact-gap'] === undefined ? 300 : Number(v['contact-gap']);
   if (!Number.isFinite(gapS) || gapS < 60 || gapS > 86_400) throw new UsageError(`--contact-gap must be seconds from 60 to 86400, not "${v['contact-gap']}"`);
+  // Read from the environment here, so a wrong value stops serve before it binds anything.
+  const keyPoolSize = keyPoolSizeFromEnvironment();
+  const keyPoolIdleMs = keyPoolIdleMsFromEnvironment();
   const tls = v.tls as TlsProfile | undefined;
   if (tls !== undefined && !TLS_PROFILES.includes(tls)) throw new UsageError(`--tls must be one of ${TLS_PROFILES.join(', ')}, not "${v.tls}"`);
   const upstream = upstreamOf(v);
   if (v['tls-keylog'] === '') throw new UsageError('--tls-keylog needs a file name, e.g. --tls-keylog ./keys.log');
   const service = new Service({
     dataDir: dataDirOf(v['data-dir']),
+    keyPoolSize,
+    keyPoolIdleMs,
     host: v.host ?? '0.0.0.0',
     port: portOf(v.port, DEFAULT_PORT),
     ...(tls ? { tls } : {}),

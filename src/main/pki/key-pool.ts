@@ -46,8 +46,8 @@ interface PoolFile {
 export function keyPoolSizeFromEnvironment(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env[KEY_POOL_SIZE_ENV];
   if (raw === undefined || raw.trim() === '') return DEFAULT_KEY_POOL_SIZE;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > MAX_KEY_POOL_SIZE) throw new Error(`${KEY_POOL_SIZE_ENV}="${raw}" must be a whole number from 0 (no pool) to ${MAX_KEY_POOL_SIZE}`);
+  const n = wholeNumber(raw);
+  if (n === null || n > MAX_KEY_POOL_SIZE) throw new Error(`${KEY_POOL_SIZE_ENV}="${raw}" must be a whole number from 0 (no pool) to ${MAX_KEY_POOL_SIZE}`);
   return n;
 }
 
@@ -55,9 +55,15 @@ export function keyPoolSizeFromEnvironment(env: NodeJS.ProcessEnv = process.env)
 export function keyPoolIdleMsFromEnvironment(env: NodeJS.ProcessEnv = process.env): number | undefined {
   const raw = env[KEY_POOL_IDLE_ENV];
   if (raw === undefined || raw.trim() === '') return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > MAX_KEY_POOL_IDLE_MS) throw new Error(`${KEY_POOL_IDLE_ENV}="${raw}" must be a whole number of milliseconds from 0 to ${MAX_KEY_POOL_IDLE_MS}`);
+  const n = wholeNumber(raw);
+  if (n === null || n > MAX_KEY_POOL_IDLE_MS) throw new Error(`${KEY_POOL_IDLE_ENV}="${raw}" must be a whole number of milliseconds from 0 to ${MAX_KEY_POOL_IDLE_MS}`);
   return n;
+}
+
+/** Digits only (blanks around them allowed): not 1e3, 0x10 or 2.0, which Number() would take. */
+function wholeNumber(raw: string): number | null {
+  const t = raw.trim();
+  return /^\d{1,9}$/.test(t) ? Number(t) : null;
 }
 
 /** The pool's folder in a data directory (Pki keeps it there). */
