@@ -193,9 +193,9 @@ ${r.quick ? '\n**This is a quick run (`npm run bench:quick`): fewer phones and r
 | load average (1/5/15 min) before / after | ${m.loadAverage.join(' / ')} → ${(m.loadAverageAfter ?? []).join(' / ')} |
 | run time | ${f1((r.totalSeconds ?? 0) / 60)} min |
 
-**Read the ratios, not the absolute numbers.** Other agents ran their test suites on this 2-core
-machine during the run (see the load average), so absolute rates and latencies move by a factor
-of two or more from one run to the next. Every rate below is therefore also given as a ratio
+**Read the ratios, not the absolute numbers.** This 2-core virtual machine is shared (other agents'
+test suites may run beside a benchmark: see the load average) and its speed varies, so absolute
+rates and latencies move by a factor of two or more from one run to the next. Every rate below is therefore also given as a ratio
 against a baseline measured in the same run, right before or after it under the same load:
 the storm against a minimal HTTPS server (the *ceiling*), bootstrapping against raw RSA key
 generation, the UI against the same page with a small store. Counts (rows stored, rows lost,
@@ -245,7 +245,7 @@ ${table(['file or package', 'self ms', 'share'], p.files.slice(0, 12).map((e) =>
 
 ${table(['function', 'self ms', 'share'], p.functions.slice(0, 12).map((e) => [e.name.replace(/\|/g, '\\|'), f0(e.selfMs), `${(e.share * 100).toFixed(1)} %`]))}
 
-\`sqliteTransaction\` includes the time the thread waits in fsync (synchronous = FULL, one per exchange).
+\`sqliteTransaction\` includes the time the thread waits in fsync (synchronous = FULL, one per commit: group commit takes 3–4 exchanges per commit in this storm).
 `);
   }
 
@@ -685,12 +685,11 @@ const MISSES = `## Why targets are missed, and by how much
   varies: the floor's own CPU for 200 keys was 33–40 s in these runs), the two PBKDF2 runs of
   secure-mode-data (in LocalDLS and in the simulated phone, 200 000 iterations each) about
   100–120 ms, the exchanges, TLS, SQLite and the rest about 100 ms. Runs of section 3b on this
-  machine while it was quiet (load average about 2, our own processes only), 2026-12-04: **with
-  the key pool** (the default) 1.78, 1.74, 2.00, 1.92 × before this round's changes and 1.78 × in
-  the run above — met in four of five, at the line in one; **cold** 2.41, 2.03, 2.70, 2.36 × and
-  2.52 × above — missed. Cold the
-  rollout needs 2.1–2.6 × the floor's CPU, so on two cores it cannot get under 2 × in wall time
-  however well it overlaps. What would close the cold case: fewer PBKDF2 iterations (a security
+  machine while it was quiet (load average about 2, our own processes only): **with the key
+  pool** (the default) 1.78, 1.74, 2.00, 1.92, 1.78 × on 2026-12-04 and 1.86 × in the run above
+  (2026-12-05) — met in five of six, at the line in one; **cold** 2.41, 2.03, 2.70, 2.36, 2.52 ×
+  and 2.15 × above — missed. Cold the rollout needs 2.1–2.6 × the floor's CPU (2.07 × in the run
+  above), so on two cores it cannot get under 2 × in wall time however well it overlaps. What would close the cold case: fewer PBKDF2 iterations (a security
   decision, docs/secure-mode-data.md "How strong is it?"; not taken), or cheaper exchanges in the
   service and the simulator (issue #14's work); the key pool removes 64 of the 200 keys from the
   measured time instead.
@@ -702,7 +701,8 @@ const MISSES = `## Why targets are missed, and by how much
   stretch stayed at 28–48 ms in every run (the CPU row of the targets). The wall-clock delay is
   the same plus the time the thread waits for a core: \`bootstrap\` runs its key generation on both
   cores at nice 10, so the service gets a core first, and with the key pool the delay stayed at
-  41–47 ms in the four quiet runs; cold it was 50, 68, 123 and 127 ms (p99 about 33 ms), in
+  41–49 ms in the five quiet runs; cold it was 50, 68, 123 and 127 ms (p99 about 33 ms) on
+  2026-12-04 and 41 ms in the run above, in
   moments when the phones' process (normal priority, PBKDF2 and TLS for 200 phones) and the
   service both wanted the two cores.
 - **Longest event-loop block while bootstrapping, on an overloaded machine.** What prepareBootstraps
@@ -719,11 +719,11 @@ const MISSES = `## Why targets are missed, and by how much
   (group commit: one transaction for the exchanges decided together, each answer after its commit).
   The profile above is the split: SQLite (the transaction, its WAL writes and fsync) about a
   quarter, TLS about an eighth, the parse, garbage collection and compression (bodies and item
-  sets) each 5–8 %, then the engine and HTTP. That is 2.5–4.3 × the ceiling's CPU per exchange in
-  the run above instead of 2 ×, and with one thread a rate of 0.46–0.54 of the ceiling's instead of
-  0.8 (the secure storm, whose ceiling also pays for the client certificate: 0.73–0.93). This
-  virtual machine's speed varied during the evening (the same build measured 4.0 and 5.9 ms of CPU
-  per exchange in back-to-back runs; see the notes under the targets). Storing bodies compressed (section "What was changed") added about
+  sets) each 5–8 %, then the engine and HTTP. That is 2.8–3.2 × the ceiling's CPU per exchange in
+  the run above instead of 2 ×, and with one thread a rate of 0.52–0.63 of the ceiling's instead of
+  0.8 (the secure storm, whose ceiling also pays for the client certificate, reached it: 0.81–0.83
+  at N = 500; 0.73–0.93 in earlier runs). This virtual machine's speed varies (the same build
+  measured 4.0 and 5.9 ms of CPU per exchange in back-to-back runs on 2026-12-04). Storing bodies compressed (section "What was changed") added about
   1–2 % to it; keeping a device's items as one set took about 7 % off, and skipping the masking
   scan for bodies with nothing to mask about 9 %. Why a second thread would
   not close it: on two cores the storm's client (3.3 ms of CPU per exchange) and the service share
@@ -735,9 +735,9 @@ const MISSES = `## Why targets are missed, and by how much
 - **p99 latency at C = 50.** With 50 phones connecting at once and one thread, an exchange waits
   behind the others' handshakes, parses and commits; latency is the queue length times the
   per-exchange time, so it misses by the same factor as the throughput.
-- **UI first rows (< 1 s) through the browser.** In the run above first rows took 1,181 ms at
-  100 000 exchanges against 1,133 ms at 1 000 (a re-run of the UI phase: 1,279 / 1,020 ms; the run
-  before this round's start-up change: 1,116 / 1,325 ms): the page, not the store. On a quiet
+- **UI first rows (< 1 s) through the browser: met at the line.** In the run above first rows took
+  992 ms at 100 000 exchanges against 1,165 ms at 1 000; the runs of 2026-12-04 took 1,181 / 1,133 ms
+  and 1,279 / 1,020 ms (the run before the start-up change: 1,116 / 1,325 ms): the page, not the store. On a quiet
   machine, alternating the build before the start-up change with the one after, 20 000 exchanges:
   1,192, 1,196, 1,215, 1,007 ms before and 965, 975, 1,200, 1,096 ms after. The start-up
   change above takes the connection, the list's request and the UI text off the critical path;
@@ -754,10 +754,10 @@ const MISSES = `## Why targets are missed, and by how much
   exchanges not yet indexed are scanned, so none is missed. Counts stop at 500 ("500+"). Where a
   query misses 150 ms at p95 (section 4), it is a text the trigrams cannot tell apart from many
   others (a phone number sharing most digits with the rest), checked row by row, or the unindexed
-  tail right after a storm. Through the UI at 100 000 exchanges free text took 103 ms in the run
-  above; the p95 over all filter steps was 176 ms there (the slowest steps: the listener filter
-  "mode Default" and the whole-MAC device filter, 176 and 152 ms) and 108 ms in a re-run of the UI
-  phase minutes later (slowest 108 ms), 77 ms in the previous round's run: with 16 steps p95 is
-  the slowest step, and single steps vary by about ±70 ms on this machine. The list at
+  tail right after a storm. Through the UI at 100 000 exchanges free text took 73 ms in the run
+  above; the p95 over all filter steps was 162 ms there (the slowest step: "all again", every filter
+  cleared at once, 162 ms; the next 89 ms), 176 and 108 ms in two runs on 2026-12-04, 77 ms in the
+  run before: with 16 steps p95 is the slowest step, and single steps vary by about ±70 ms on this
+  machine. The list at
   1 000 000 exchanges through the UI was not measured.
 `;
