@@ -103,17 +103,21 @@ function machineBusyS(): number {
 }
 
 /**
- * ROLLOUT_CPU_PROF=DIR: the service and the bootstrap command run under node --cpu-prof and write
- * their profiles to DIR (for the breakdown in docs/benchmarks.md). ROLLOUT_CPU_PROF_ONLY=serve (or
- * bootstrap) profiles just that one. Beware: the profiler's SIGPROF cuts SQLite's busy-wait sleeps
+ * ROLLOUT_CPU_PROF=DIR: the service, the bootstrap command and the phones run under node --cpu-prof
+ * and write their profiles to DIR (for the breakdown in docs/benchmarks.md). ROLLOUT_CPU_PROF_ONLY=serve
+ * (or bootstrap, phones) profiles just that one. Beware: the profiler's SIGPROF cuts SQLite's busy-wait sleeps
  * short, so a profiled process gives up on a locked database after a fraction of its 5 s
  * busy_timeout; a profiled `bootstrap --all` may then fail with "database is locked" while the
  * service commits. To look at the service's event loop, profile the service only.
  */
 const PROFILE_DIR = process.env.ROLLOUT_CPU_PROF;
 const PROFILE_ONLY = process.env.ROLLOUT_CPU_PROF_ONLY;
-const profileArgs = (name: string): string[] =>
-  PROFILE_DIR && (!PROFILE_ONLY || PROFILE_ONLY === name) ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${name}.cpuprofile`] : [];
+const profileArgs = (name: string): string[] => {
+  if (!PROFILE_DIR || (PROFILE_ONLY && PROFILE_ONLY !== name)) return [];
+  // The phones run from TypeScript: tsx's loader thread writes a profile too, so they keep Node's
+  // own names (pid and thread in them) instead of one that the loader's would overwrite.
+  return ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, ...(name === 'phones' ? [] : ['--cpu-prof-name', `${name}.cpuprofile`])];
+};
 
 const keygen = promisify(generateKeyPair);
 const PASSPHRASE = 'rollout benchmark passphrase, not a secret';
@@ -255,7 +259,9 @@ export async function runRolloutBench(options: { phones: number; workDir: string
     const t0 = performance.now();
     const wallT0 = Date.now(); // the phones' process reports wall-clock times
     const since = () => (performance.now() - t0) / 1000;
-    phoneProcess = new Child(join(ROOT, 'bench/rollout-phones.ts'), [JSON.stringify({ server, count: phones, macBase: '00:1A:E8:70:00:00', ipBase: options.ipBase ?? '127.0.180.1' })]);
+    phoneProcess = new Child(join(ROOT, 'bench/rollout-phones.ts'), [JSON.stringify({ server, count: phones, macBase: '00:1A:E8:70:00:00', ipBase: options.ipBase ?? '127.0.180.1' })], {
+      nodeArgs: profileArgs('phones'),
+    });
     const phonesPid = phoneProcess.pid;
     // CPU of each process and of the machine at each step's end.
     const marks: Array<{ at: number; serve: number; phones: number; machine: number }> = [];
