@@ -566,6 +566,16 @@ as far as possible; each "before" is from a run of the code before the change.
   Also tried and not kept: waiting longer for a commit batch (20 ms instead of 8: 4.7 exchanges
   per commit instead of 3.6) saved 3–5 % CPU at most, within the machine's noise, for 12 ms more
   latency per answer.
+- **The simulated phones made a TLS context per connection (the rollout's measuring fixture).**
+  A CPU profile of the phones' process in the cold 200-phone rollout (ROLLOUT_CPU_PROF_ONLY=phones):
+  creating TLS contexts was 35 % of its main thread, mostly one per request, each parsing the
+  phone's key and CA again. A phone loads its configuration once; the simulator's transport now
+  makes its context at the first request and keeps it (src/phone/transport.ts). The phones'
+  main-thread CPU in that rollout went from 9.8 to 7.5 s. The phones share the service's two cores
+  in this benchmark, so their CPU is part of the rollout's wall time; on a site each phone has its
+  own. Made after the run above, so its tables do not show it; cold rollouts right after, on a
+  busier machine (load about 3, the floors before and after differing by up to 25 %): 2.15, 2.26,
+  2.30 ×; one with the key pool: 1.57 ×.
 - **The service's event loop waited for a core during a rollout (issue #18 item 1).** In the
   200-phone rollout on a quiet machine (load average about 2, our own processes), the service's
   main thread ran at most 28–48 ms between two ticks of a 10 ms timer, yet the timer came up to
