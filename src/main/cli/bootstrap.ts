@@ -7,7 +7,7 @@ import { pinSheet, type PreparedBootstrap } from '../app/bootstrap';
 import * as commands from '../commands';
 import { writePrivateFile } from '../files/private-files';
 import { withContext, type CliIo } from './context';
-import { macList, noPositionals, oneMac, parseCli, table, UsageError } from './format';
+import { macList, noPositionals, oneMac, parseCli, sheetFormatOf, table, UsageError } from './format';
 
 export const BOOTSTRAP_USAGE = `localdls bootstrap (--mac M… | --all) [--pin auto | --pin DIGITS | --nopin] [--pin-digits N]
                    [--max-pin-retries N] [--sheet FILE.csv|FILE.html] [--show-pins] [--json]
@@ -136,12 +136,6 @@ export async function bootstrapCommand(args: string[], io: CliIo): Promise<numbe
     io.err(`${prepared.length} of ${chosen.length} bootstraps queued${prepared.length > 0 && pin !== 'none' && !v.sheet && !reveal ? ' (their PINs: `localdls bootstrap --status` lists the jobs; cancel and start again to get new PINs)' : ''}; ${notQueued.length} not`);
     return 1;
   });
-}
-
-function sheetFormatOf(file: string): 'csv' | 'html' {
-  if (file.endsWith('.csv')) return 'csv';
-  if (file.endsWith('.html') || file.endsWith('.htm')) return 'html';
-  throw new UsageError('--sheet must end in .csv or .html');
 }
 
 function shown(p: PreparedBootstrap, reveal: boolean) {

@@ -52,6 +52,13 @@ function cliWords(e: Error & { code?: string }, options: Options): string {
   }
 }
 
+/** A PIN sheet's format from its file name (--sheet). */
+export function sheetFormatOf(file: string): 'csv' | 'html' {
+  if (file.endsWith('.csv')) return 'csv';
+  if (file.endsWith('.html') || file.endsWith('.htm')) return 'html';
+  throw new UsageError('--sheet must end in .csv or .html');
+}
+
 /** The MACs of a repeatable --mac, each checked, in the order given, each once. */
 export function macList(macs: readonly string[] | undefined): string[] {
   return [...new Set((macs ?? []).map((m) => macOf(m)))];

@@ -5,7 +5,7 @@ import { pinSheet } from '../app/bootstrap';
 import * as commands from '../commands';
 import { writePrivateFile } from '../files/private-files';
 import { withContext, type CliIo } from './context';
-import { noPositionals, parseCli, table, UsageError } from './format';
+import { noPositionals, parseCli, sheetFormatOf, table, UsageError } from './format';
 
 export const ROLLOUT_USAGE = `localdls rollout [list] [--data-dir D] [--json]
        localdls rollout show <ID> [--data-dir D] [--json]
@@ -37,8 +37,7 @@ export async function rolloutCommand(args: string[], io: CliIo): Promise<number>
     if (positionals.length !== 1) throw new UsageError(`rollout ${sub} takes one rollout id, e.g. j1764151200000-WriteItems (see \`localdls rollout\`)`);
   } else noPositionals(positionals);
   if (v.sheet !== undefined && sub !== 'retry') throw new UsageError('--sheet is for `rollout retry` of a bootstrap with PINs');
-  const sheetFormat = v.sheet === undefined ? undefined : v.sheet.endsWith('.csv') ? 'csv' : /\.html?$/.test(v.sheet) ? 'html' : null;
-  if (sheetFormat === null) throw new UsageError('--sheet must end in .csv or .html');
+  const sheetFormat = v.sheet === undefined ? undefined : sheetFormatOf(v.sheet);
   const id = positionals[0] ?? '';
   const passphrase = v['key-passphrase-file'] !== undefined ? { passphraseFile: v['key-passphrase-file'] } : {};
   return withContext(v['data-dir'], sub === 'retry' ? 'write' : 'read', passphrase, async (ctx) => {
@@ -58,7 +57,7 @@ export async function rolloutCommand(args: string[], io: CliIo): Promise<number>
         io.out(r.retried ? `queued ${r.retried} failed job${r.retried === 1 ? '' : 's'} again as rollout ${r.rolloutId}` : 'nothing retried: no failed phone in this rollout that can be retried');
         for (const s of r.skipped) io.out(`  skipped ${s.mac}: ${s.reason}`);
       }
-      if (r.rolloutId && r.rolloutId.endsWith('-Bootstrap')) await newPins(ctx, r.rolloutId, v.sheet, sheetFormat ?? undefined, io);
+      if (r.rolloutId && r.rolloutId.endsWith('-Bootstrap')) await newPins(ctx, r.rolloutId, v.sheet, sheetFormat, io);
       return 0;
     }
     const list = await commands.listRollouts(ctx);

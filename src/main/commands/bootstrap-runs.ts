@@ -129,12 +129,6 @@ export class BootstrapRuns {
     return [...this.runs.values()].map((s) => snapshot(s.run)).sort((a, b) => b.started - a.started);
   }
 
-  /** The options to bootstrap a run's failed phones again with, or null (a PIN given by hand is not kept). */
-  retryOptions(id: string): BootstrapOptions | null {
-    this.get(id);
-    return this.runs.get(id)?.retryOptions ?? null;
-  }
-
   /** The run kept in memory whose rollout this is, if any (swept runs and runs of another process: none). */
   byRollout(rolloutId: string): { run: BootstrapRun; retryOptions: BootstrapOptions | null } | null {
     this.sweep();

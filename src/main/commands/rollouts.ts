@@ -12,6 +12,7 @@
 import { ApiError, ROLLOUT_PHASES, type BootstrapOptions, type BootstrapRun, type RetryResult, type Rollout, type RolloutDevice, type RolloutPhase, type RolloutSummary } from '../../shared/api';
 import { API_ARGS } from '../../shared/api-args';
 import type { Device, Job, JobKind } from '../../shared/model';
+import { isPinBootstrap } from '../provisioning';
 import { jobRolloutId, type Store } from '../store';
 import { bootstrapNow } from './bootstrap';
 import type { CommandContext } from './context';
@@ -52,10 +53,6 @@ export function phaseOf(job: Job | null, device: (Device & ContactFacts) | undef
       }
       return { phase: 'queued', error: null };
   }
-}
-
-function isPinBootstrap(job: Job): boolean {
-  return job.items.some((i) => i.name === 'goto-secure-mode' && i.value === 'pin');
 }
 
 function countsOf(devices: readonly RolloutDevice[]): Record<RolloutPhase, number> {

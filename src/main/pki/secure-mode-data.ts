@@ -149,9 +149,8 @@ export function retargetSecureModeData(base64: string, securePort: number, key: 
   const bytes = decodeSecureModeData(base64);
   if (recognizesLocalDls1(bytes)) {
     const header = localDls1Header(bytes);
-    const master = key.master ?? (key.password !== undefined ? pbkdf2Sync(Buffer.from(key.password, 'utf8'), header.salt, header.iterations, 32, 'sha256') : undefined);
-    if (master === undefined) throw new SecureModeDataError('wrong-password', 'secure-mode-data cannot be opened: neither its key nor its PIN is known');
-    const keys = keysOf(master);
+    if (key.master === undefined && key.password === undefined) throw new SecureModeDataError('wrong-password', 'secure-mode-data cannot be opened: neither its key nor its PIN is known');
+    const keys = key.master !== undefined ? keysOf(key.master) : localDls1Keys(key.password!, header.salt, header.iterations);
     const contents = openLocalDls1(bytes, keys);
     if (contents.securePort === securePort) return { value: base64, port: contents.securePort };
     checkContents({ ...contents, securePort });

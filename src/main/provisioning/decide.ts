@@ -224,7 +224,8 @@ export function issuedFor(job: Job, serial: string, device: Device | undefined, 
 /** The start of the error a bootstrap job fails with when its phone comes back in Default Mode. */
 export const CAME_BACK_IN_DEFAULT_MODE = 'the phone came back in Default Mode';
 
-function isPinBootstrap(job: Job): boolean {
+/** A bootstrap with PIN (secure-mode-data, the phone asks for the PIN) rather than without. */
+export function isPinBootstrap(job: Pick<Job, 'items'>): boolean {
   return job.items.some((i) => i.name === 'goto-secure-mode' && i.value === 'pin');
 }
 

@@ -6,9 +6,8 @@
 import type { Database } from 'better-sqlite3';
 import type { JobFilter, PendingJobCounts } from '../../shared/api';
 import type { Job } from '../../shared/model';
-import { toJob } from './jobs';
+import { JOB_COLUMNS, toJob } from './jobs';
 
-const COLUMNS = 'id, mac, kind, items, expect, state, attempts, parts_done, created, updated, sent, finished, results, error, source, rollout';
 type Row = Parameters<typeof toJob>[0];
 
 export const DEFAULT_JOB_LIMIT = 500;
@@ -35,20 +34,20 @@ function where(filter: JobFilter): { sql: string; params: Record<string, unknown
 export function listJobsNewest(db: Database, filter: JobFilter): { jobs: Job[]; matched: number } {
   const w = where(filter);
   const limit = filter.limit ?? DEFAULT_JOB_LIMIT;
-  const rows = db.prepare(`SELECT ${COLUMNS} FROM jobs ${w.sql} ORDER BY id DESC LIMIT @limit`).all({ ...w.params, limit }) as Row[];
+  const rows = db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs ${w.sql} ORDER BY id DESC LIMIT @limit`).all({ ...w.params, limit }) as Row[];
   const matched = (db.prepare(`SELECT count(*) AS n FROM jobs ${w.sql}`).get(w.params) as { n: number }).n;
   return { jobs: rows.map(toJob), matched };
 }
 
 /** Every job changed at or after `since` (ms), oldest change first; no cap, so none is missed (read after another process commits). */
 export function jobsChangedSince(db: Database, since: number): Job[] {
-  return (db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE updated >= ? ORDER BY updated, id`).all(since) as Row[]).map(toJob);
+  return (db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE updated >= ? ORDER BY updated, id`).all(since) as Row[]).map(toJob);
 }
 
 /** These jobs as they are now. */
 export function jobsById(db: Database, ids: readonly number[]): Job[] {
   if (ids.length === 0) return [];
-  return (db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`).all(JSON.stringify(ids)) as Row[]).map(toJob);
+  return (db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`).all(JSON.stringify(ids)) as Row[]).map(toJob);
 }
 
 /** Waiting jobs per device (only devices that have any). */

@@ -79,6 +79,9 @@ interface JobRow {
 }
 interface ProfileRow { name: string; device_type: string | null; match_mac: string | null; match_e164: string | null; items: string; created: number; updated: number }
 
+/** The columns toJob reads, for queries that name them. */
+export const JOB_COLUMNS = 'id, mac, kind, items, expect, state, attempts, parts_done, created, updated, sent, finished, results, error, source, rollout';
+
 export function toJob(r: JobRow): Job {
   if (r.rollout === undefined) throw new Error('a job row without its rollout column: select it with the job');
   return {

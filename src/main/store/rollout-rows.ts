@@ -7,7 +7,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import type { Job, JobKind } from '../../shared/model';
-import { toJob, type JobTables } from './jobs';
+import { JOB_COLUMNS, toJob, type JobTables } from './jobs';
 
 /** A rollout's id: `j<moment>-<kind>` (the jobs' creation time, or a bootstrap run's start). */
 export function jobRolloutId(created: number, kind: string): string {
@@ -23,7 +23,6 @@ export interface RolloutGroup {
 
 /** The moment naming a job's rollout. */
 const MOMENT = 'coalesce(rollout, created)';
-const COLUMNS = 'id, mac, kind, items, expect, state, attempts, parts_done, created, updated, sent, finished, results, error, source, rollout';
 type Row = Parameters<typeof toJob>[0];
 
 export class RolloutRows {
@@ -53,7 +52,7 @@ export class RolloutRows {
 
   /** The jobs of one group, by MAC. */
   jobs(created: number, kind: string): Job[] {
-    return (this.db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE ${MOMENT} = ? AND kind = ? ORDER BY mac, id`).all(created, kind) as Row[]).map(toJob);
+    return (this.db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE ${MOMENT} = ? AND kind = ? ORDER BY mac, id`).all(created, kind) as Row[]).map(toJob);
   }
 
   /**
