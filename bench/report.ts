@@ -566,6 +566,20 @@ as far as possible; each "before" is from a run of the code before the change.
   Also tried and not kept: waiting longer for a commit batch (20 ms instead of 8: 4.7 exchanges
   per commit instead of 3.6) saved 3–5 % CPU at most, within the machine's noise, for 12 ms more
   latency per answer.
+- **The parse's tree (issue #14).** Each element and its attributes were objects made with
+  \`Object.create(null)\` (so that an element called \`__proto__\` is just a name), which V8 keeps in
+  its slow dictionary mode: building the tree of a 320-Item reply cost more than saxes's own pass.
+  The nodes now come from a constructor whose prototype inherits nothing, which keeps them fast and
+  still inherits nothing (src/main/wpi/xml.ts; test/wpi/parse.test.ts has an element called
+  \`__proto__\` that would lend its children to its parent with plain objects). parseWorkpointMessage
+  of the simulator's 16 kB ReadAllItems fragment, in a loop, warm: 430–445 → 315–320 µs (saxes
+  alone 150 µs). In the storm that is about 40 µs per exchange on average, about 1 %: old build
+  against new, alternating, N = 500, C = 50, three rounds: 3.35, 3.33, 3.48 → 3.34, 3.45, 3.33 ms,
+  within the noise. Tried the same day and not kept, each against the unchanged build in
+  alternating storm runs (load 1–2): \`synchronous = NORMAL\`, \`wal_autocheckpoint = 100000\`, and
+  larger commit batches (MAX_BATCH_ITEMS 4,000 or 10,000 instead of 1,000): none moved CPU per
+  exchange outside the run-to-run spread (3.5–5.3 ms for the same build within half an hour), so
+  neither the fsync nor the checkpoints are what the transaction's time in the profile is.
 - **The simulated phones made a TLS context per connection (the rollout's measuring fixture).**
   A CPU profile of the phones' process in the cold 200-phone rollout (ROLLOUT_CPU_PROF_ONLY=phones):
   creating TLS contexts was 35 % of its main thread, mostly one per request, each parsing the
@@ -740,8 +754,9 @@ const MISSES = `## Why targets are missed, and by how much
   the machine, so once both are busy the rate is about 2 cores ÷ (client + service CPU per
   exchange) for the service and for the ceiling alike; 0.8 of the ceiling needs the service at
   about 2.7 ms per exchange whichever thread does the work — the same as the 2 × CPU target. What
-  is left to try: a tree-less parse of the large ReadAllItems replies, fewer allocations per
-  exchange (GC), and a cheaper commit of the exchange row itself (its nine indexes).
+  is left to try: fewer allocations per exchange (GC), fewer pages per commit (the exchange row's
+  nine indexes, the item set rewritten whole per fragment), and a parse without a tree for the
+  large ReadAllItems replies (the tree now costs about as much as saxes's own pass).
 - **p99 latency at C = 50.** With 50 phones connecting at once and one thread, an exchange waits
   behind the others' handshakes, parses and commits; latency is the queue length times the
   per-exchange time, so it misses by the same factor as the throughput.

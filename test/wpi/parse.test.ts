@@ -504,3 +504,34 @@ describe('parseDLSMessage', () => {
     expectRefusal(() => parseDLSMessage(wpm(rfc('start-up'))), 'wrong-root', /WorkpointMessage.*DLSMessage/);
   });
 });
+
+describe('names that are also JavaScript property names', () => {
+  it('reads elements and attributes called __proto__, constructor or toString as names: nothing inherited, nothing polluted', () => {
+    const m = parseWorkpointMessage(
+      wpm(
+        `<__proto__ polluted="yes"><constructor/></__proto__><toString>x</toString>${rfc('status', ' __proto__="a" constructor="b"')}` +
+          `<ItemList><Item name="constructor" __proto__="p">v1</Item><Item name="__proto__" hasOwnProperty="h">v2</Item><Item name="toString">v3</Item></ItemList>`,
+      ),
+    );
+    expect(m.reason).toBe('status');
+    expect(m.action).toBeUndefined();
+    expect(m.items).toEqual([
+      { name: 'constructor', value: 'v1' },
+      { name: '__proto__', value: 'v2' },
+      { name: 'toString', value: 'v3' },
+    ]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.prototype).not.toHaveProperty('polluted');
+  });
+
+  it('does not let an element called __proto__ lend its children to its parent', () => {
+    // With plain objects, parent.__proto__ = child would make the child's elements the parent's.
+    expectRefusal(() => parseWorkpointMessage(wpm(`<__proto__>${rfc('status')}</__proto__>`)), 'no-reason', /no ReasonForContact/);
+    expectRefusal(
+      () => parseWorkpointMessage(`<WorkpointMessage><__proto__><Message nonce="${NONCE_HEX32}">${rfc('status')}</Message></__proto__></WorkpointMessage>`),
+      'no-message',
+      /no Message/,
+    );
+    expectRefusal(() => parseWorkpointMessage(`<__proto__><WorkpointMessage/></__proto__>`), 'wrong-root', /root element is __proto__/);
+  });
+});

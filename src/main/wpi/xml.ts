@@ -32,17 +32,28 @@ export function decodeUtf8(bytes: Uint8Array): string {
   }
 }
 
-const localName = (name: string): string => name.slice(name.indexOf(':') + 1);
+const localName = (name: string): string => {
+  const colon = name.indexOf(':');
+  return colon < 0 ? name : name.slice(colon + 1);
+};
+
+/**
+ * Nodes that inherit nothing, so an element or attribute called __proto__ or constructor is just a
+ * name, yet stay in V8's fast object mode: Object.create(null) makes dictionary-mode objects, and a
+ * reply of hundreds of Items made two of them per Item (the tree cost more than the parse itself).
+ */
+const Bare = function Bare() {} as unknown as new () => XmlNode;
+Bare.prototype = Object.create(null) as object;
 
 /** Parses one XML document into a tree; refuses DTDs (no entity expansion, ever). */
 export function parseXml(text: string): Record<string, unknown> {
   if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) {
     throw new WpiError('doctype', 'DOCTYPE or entity declarations are not allowed');
   }
-  // Nodes without a prototype: an element called __proto__ or constructor is just a name.
-  const doc: XmlNode = Object.create(null) as XmlNode;
-  // Open elements, root first, each with the text gathered so far.
-  const stack: { node: XmlNode; text: string }[] = [{ node: doc, text: '' }];
+  const doc = new Bare();
+  // Open elements, root first, and beside them the text each has gathered so far.
+  const open: XmlNode[] = [doc];
+  const texts: string[] = [''];
   // XML 1.0 whatever the declaration says: 1.1 would let C0 controls in through references,
   // and the phones' parsers (and our WriteItems) are 1.0.
   const parser = new SaxesParser({ xmlns: false, position: true, defaultXMLVersion: '1.0', forceXMLVersion: true });
@@ -52,40 +63,39 @@ export function parseXml(text: string): Record<string, unknown> {
     throw failure; // stop at the first error: the rest of a broken message is not worth reading
   });
   parser.on('opentag', (tag: SaxesTagPlain | { name: string; attributes: Record<string, string | SaxesAttributeNS> }) => {
-    if (stack.length > MAX_DEPTH) {
+    if (open.length > MAX_DEPTH) {
       failure = new WpiError('too-deep', `XML nested deeper than ${MAX_DEPTH} levels`);
       throw failure;
     }
-    const node: XmlNode = Object.create(null) as XmlNode;
-    const attributes: Record<string, string> = Object.create(null) as Record<string, string>;
-    let any = false;
+    const node = new Bare();
+    let attributes: Record<string, string> | undefined;
     // for…in, not Object.entries: no array per element (thousands of Items in a reply).
     const given = tag.attributes;
     for (const name in given) {
       if (name === 'xmlns' || name.startsWith('xmlns:')) continue;
       const value = given[name]!;
-      attributes[localName(name)] = typeof value === 'string' ? value : value.value;
-      any = true;
+      (attributes ??= new Bare() as Record<string, string>)[localName(name)] = typeof value === 'string' ? value : value.value;
     }
-    if (any) node['@'] = attributes;
-    const parent = stack[stack.length - 1]!.node;
+    if (attributes) node['@'] = attributes;
+    const parent = open[open.length - 1]!;
     const name = localName(tag.name);
     const existing = parent[name];
     // Appended in place: a message may hold thousands of Items (a copy per Item would be quadratic).
     if (Array.isArray(existing)) (existing as XmlNode[]).push(node);
     else if (name === 'Item') parent[name] = [node];
     else parent[name] = existing === undefined ? node : [existing, node];
-    stack.push({ node, text: '' });
+    open.push(node);
+    texts.push('');
   });
   parser.on('text', (t) => {
-    if (stack.length > 1) stack[stack.length - 1]!.text += t;
+    if (open.length > 1) texts[texts.length - 1] += t;
   });
   parser.on('cdata', (t) => {
-    if (stack.length > 1) stack[stack.length - 1]!.text += t;
+    if (open.length > 1) texts[texts.length - 1] += t;
   });
   parser.on('closetag', () => {
-    const open = stack.pop()!;
-    open.node['#text'] = open.text.trim();
+    const t = texts.pop()!;
+    open.pop()!['#text'] = t === '' ? t : t.trim();
   });
   try {
     parser.write(text).close();
