@@ -12,7 +12,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bootstrapToSend, openJobSecret } from '../../src/main/app/bootstrap';
+import { bootstrapToSend, openJobPin, openJobSecret } from '../../src/main/app/bootstrap';
 import { LocalDlsApiHost } from '../../src/main/bridge/api-host';
 import { BootstrapRuns } from '../../src/main/commands/bootstrap-runs';
 import type { Pki } from '../../src/main/pki';
@@ -129,9 +129,9 @@ describe('bootstrap runs as rollouts', () => {
     expect(h.store.jobs.list({ mac: macs[1] }).filter((j) => j.kind === 'Bootstrap')).toHaveLength(2);
   });
 
-  it('bootstrap --all is a rollout too; the CLI retries its failed phones with new PINs on a sheet, the UI then finds nothing left to retry', async () => {
+  it('bootstrap --all is a rollout too; the CLI retries its failed phones with new PINs on a sheet, as long as the first, the UI then finds nothing left to retry', async () => {
     const { dir, h, protector, macs, service, cli } = await site(3);
-    const started = await cli('bootstrap', '--all', '--pin', 'auto');
+    const started = await cli('bootstrap', '--all', '--pin', 'auto', '--pin-digits', '11');
     expect(started.code, started.stderr).toBe(0);
     const id = /rollout (j\d+-Bootstrap)/.exec(started.stderr)?.[1];
     expect(id, started.stderr).toBeDefined();
@@ -156,6 +156,8 @@ describe('bootstrap runs as rollouts', () => {
     // The sheet holds the two new PINs, each the one sealed in its new job.
     const rows = readFileSync(sheet, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
     expect(rows.map((r) => r[0])).toEqual([macs[0], macs[2]]);
+    // As many digits as the run asked for, though no service kept the run's options.
+    expect(rows.map((r) => r[2]!.length)).toEqual([11, 11]);
     const retriedRollout = await ui.getRollout(newId!);
     for (const d of retriedRollout.devices) {
       const pin = rows.find((r) => r[0] === d.mac)![2]!;
@@ -170,6 +172,9 @@ describe('bootstrap runs as rollouts', () => {
     const third = await ui.retryFailed(newId!);
     expect(third).toMatchObject({ retried: 1, skipped: [] });
     expect((await ui.getRollout(third.rolloutId!)).devices.map((d) => d.mac)).toEqual([macs[2]]);
+    await expect.poll(async () => (await ui.getRollout(third.rolloutId!)).devices[0]!.jobId !== null, WAIT).toBe(true);
+    const thirdJob = (await ui.getRollout(third.rolloutId!)).devices[0]!.jobId!;
+    expect(openJobPin(protector, h.store.jobs.secret(thirdJob)!)).toMatch(/^\d{11}$/);
     expect(existsSync(sheet)).toBe(true);
   });
 

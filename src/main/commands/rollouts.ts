@@ -12,6 +12,8 @@
 import { ApiError, ROLLOUT_PHASES, type BootstrapOptions, type BootstrapRun, type RetryResult, type Rollout, type RolloutDevice, type RolloutPhase, type RolloutSummary } from '../../shared/api';
 import { API_ARGS } from '../../shared/api-args';
 import type { Device, Job, JobKind } from '../../shared/model';
+import { openJobPin } from '../app/bootstrap';
+import { PIN_MAX_DIGITS, PIN_MIN_DIGITS } from '../pki';
 import { isPinBootstrap } from '../provisioning';
 import { jobRolloutId, type Store } from '../store';
 import { bootstrapNow } from './bootstrap';
@@ -137,19 +139,35 @@ export const getRollout = defineCommand('getRollout', API_ARGS.getRollout, (ctx,
 
 /**
  * How to bootstrap a rollout's failed phones again: the run's own options while the service
- * keeps it, else what its jobs say (the PIN variant and retries are in their items). Several
- * phones never share a PIN given by hand, so a PIN rollout of several phones had generated PINs;
- * one phone's PIN may have been typed in: null, that phone is bootstrapped again by hand.
+ * keeps it, else what its jobs say (the PIN variant and retries are in their items, the PIN's
+ * length in their sealed PINs). Several phones never share a PIN given by hand, so a PIN rollout
+ * of several phones had generated PINs; one phone's PIN may have been typed in: null, that phone
+ * is bootstrapped again by hand.
  */
-function bootstrapOptionsOf(ctx: CommandContext, rollout: Rollout): BootstrapOptions | null {
+async function bootstrapOptionsOf(ctx: CommandContext, rollout: Rollout): Promise<BootstrapOptions | null> {
   const kept = ctx.bootstrapRuns?.byRollout(rollout.id);
   if (kept) return kept.retryOptions;
-  const job = rollout.devices.flatMap((d) => (d.jobId === null ? [] : [ctx.store.jobs.get(d.jobId)])).find((j): j is Job => j !== undefined);
+  const jobs = rollout.devices.flatMap((d) => (d.jobId === null ? [] : [ctx.store.jobs.get(d.jobId)])).filter((j): j is Job => j !== undefined);
+  const job = jobs[0];
   if (!job || job.source === 'bootstrap:renew') return null;
   const retries = Number(job.items.find((i) => i.name === 'max-pin-retries')?.value ?? 3);
   const maxPinRetries = Number.isInteger(retries) && retries >= 1 && retries <= 10 ? retries : 3;
   if (!isPinBootstrap(job)) return { pin: 'none', maxPinRetries };
-  return rollout.total > 1 ? { pin: 'auto', maxPinRetries } : null;
+  if (rollout.total <= 1) return null;
+  // The new PINs as long as the ones the run handed out (it may have asked for more digits).
+  const digits = await pinDigitsOf(ctx, jobs);
+  return { pin: 'auto', maxPinRetries, ...(digits !== undefined ? { pinDigits: digits } : {}) };
+}
+
+/** How many digits the PINs of these jobs have (the first that opens), or undefined. */
+async function pinDigitsOf(ctx: CommandContext, jobs: readonly Job[]): Promise<number | undefined> {
+  const { protector } = await ctx.secure();
+  for (const job of jobs) {
+    const sealed = ctx.store.jobs.secret(job.id);
+    const pin = sealed ? openJobPin(protector, sealed) : undefined;
+    if (pin !== undefined && /^\d+$/.test(pin) && pin.length >= PIN_MIN_DIGITS && pin.length <= PIN_MAX_DIGITS) return pin.length;
+  }
+  return undefined;
 }
 
 /**
@@ -161,7 +179,7 @@ function bootstrapOptionsOf(ctx: CommandContext, rollout: Rollout): BootstrapOpt
  * are skipped, saying so.
  */
 async function retryBootstrap(ctx: CommandContext, rollout: Rollout, failed: readonly RolloutDevice[], skipped: RetryResult['skipped']): Promise<RetryResult> {
-  const options = bootstrapOptionsOf(ctx, rollout);
+  const options = await bootstrapOptionsOf(ctx, rollout);
   if (!options) {
     return { rolloutId: null, retried: 0, skipped: [...skipped, ...failed.map((d) => ({ mac: d.mac, reason: `its PIN may have been given by hand (or it was a renewal): bootstrap it again with \`localdls bootstrap --mac ${d.mac}\` and the PIN, or from the bootstrap wizard` }))] };
   }
