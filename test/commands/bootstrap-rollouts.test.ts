@@ -71,7 +71,7 @@ const apiError = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e a
 
 describe('bootstrap runs as rollouts', () => {
   it('a wizard run is one rollout with its phases, the same in the CLI, and still there after the service is gone; retry bootstraps the failed phones again, once', async () => {
-    const { h, macs, service, cli, cliRollouts } = await site(3);
+    const { dir, h, macs, service, cli, cliRollouts } = await site(3);
     const ui = service();
     const run = await ui.startBootstrap(macs, { pin: 'auto', maxPinRetries: 3 });
     expect(run.rolloutId).toBe(`j${run.started}-Bootstrap`);
@@ -127,6 +127,10 @@ describe('bootstrap runs as rollouts', () => {
       expect(second).toEqual({ rolloutId: null, retried: 0, skipped: [{ mac: macs[1], reason: expect.stringMatching(/^bootstrap job \d+ is already under way/) }] });
     }
     expect(h.store.jobs.list({ mac: macs[1] }).filter((j) => j.kind === 'Bootstrap')).toHaveLength(2);
+    // With nothing left to retry, the key passphrase is not needed to say so.
+    const noKey = await runCli(['rollout', 'retry', run.rolloutId, '--json', '--data-dir', dir], { LOCALDLS_KEY_PASSPHRASE: '', LOCALDLS_KEY_POOL_SIZE: '0' });
+    expect(noKey.code, noKey.stderr).toBe(0);
+    expect(JSON.parse(noKey.stdout)).toEqual({ rolloutId: null, retried: 0, skipped: [{ mac: macs[1], reason: expect.stringMatching(/^bootstrap job \d+ is already under way/) }] });
   });
 
   it('bootstrap --all is a rollout too; the CLI retries its failed phones with new PINs on a sheet, as long as the first, the UI then finds nothing left to retry', async () => {

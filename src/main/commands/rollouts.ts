@@ -140,29 +140,31 @@ export const getRollout = defineCommand('getRollout', API_ARGS.getRollout, (ctx,
 /**
  * How to bootstrap a rollout's failed phones again: the run's own options while the service
  * keeps it, else what its jobs say (the PIN variant and retries are in their items, the PIN's
- * length in their sealed PINs). Several phones never share a PIN given by hand, so a PIN rollout
+ * length in their sealed PINs, read once phones are to be retried). Several phones never share a PIN given by hand, so a PIN rollout
  * of several phones had generated PINs; one phone's PIN may have been typed in: null, that phone
  * is bootstrapped again by hand.
  */
-async function bootstrapOptionsOf(ctx: CommandContext, rollout: Rollout): Promise<BootstrapOptions | null> {
+function bootstrapOptionsOf(ctx: CommandContext, rollout: Rollout): { options: BootstrapOptions; kept: boolean } | null {
   const kept = ctx.bootstrapRuns?.byRollout(rollout.id);
-  if (kept) return kept.retryOptions;
-  const jobs = rollout.devices.flatMap((d) => (d.jobId === null ? [] : [ctx.store.jobs.get(d.jobId)])).filter((j): j is Job => j !== undefined);
-  const job = jobs[0];
+  if (kept) return kept.retryOptions && { options: kept.retryOptions, kept: true };
+  const job = rolloutJobs(ctx, rollout)[0];
   if (!job || job.source === 'bootstrap:renew') return null;
   const retries = Number(job.items.find((i) => i.name === 'max-pin-retries')?.value ?? 3);
   const maxPinRetries = Number.isInteger(retries) && retries >= 1 && retries <= 10 ? retries : 3;
-  if (!isPinBootstrap(job)) return { pin: 'none', maxPinRetries };
-  if (rollout.total <= 1) return null;
-  // The new PINs as long as the ones the run handed out (it may have asked for more digits).
-  const digits = await pinDigitsOf(ctx, jobs);
-  return { pin: 'auto', maxPinRetries, ...(digits !== undefined ? { pinDigits: digits } : {}) };
+  if (!isPinBootstrap(job)) return { options: { pin: 'none', maxPinRetries }, kept: false };
+  return rollout.total > 1 ? { options: { pin: 'auto', maxPinRetries }, kept: false } : null;
 }
 
-/** How many digits the PINs of these jobs have (the first that opens), or undefined. */
-async function pinDigitsOf(ctx: CommandContext, jobs: readonly Job[]): Promise<number | undefined> {
+const rolloutJobs = (ctx: CommandContext, rollout: Rollout): Job[] =>
+  rollout.devices.flatMap((d) => (d.jobId === null ? [] : [ctx.store.jobs.get(d.jobId)])).filter((j): j is Job => j !== undefined);
+
+/**
+ * How many digits the PINs of a rollout's jobs have (the first that opens), or undefined. Asked
+ * only when phones are to be retried: it needs the key passphrase, as the retry itself does.
+ */
+async function pinDigitsOf(ctx: CommandContext, rollout: Rollout): Promise<number | undefined> {
   const { protector } = await ctx.secure();
-  for (const job of jobs) {
+  for (const job of rolloutJobs(ctx, rollout)) {
     const sealed = ctx.store.jobs.secret(job.id);
     const pin = sealed ? openJobPin(protector, sealed) : undefined;
     if (pin !== undefined && /^\d+$/.test(pin) && pin.length >= PIN_MIN_DIGITS && pin.length <= PIN_MAX_DIGITS) return pin.length;
@@ -179,8 +181,8 @@ async function pinDigitsOf(ctx: CommandContext, jobs: readonly Job[]): Promise<n
  * are skipped, saying so.
  */
 async function retryBootstrap(ctx: CommandContext, rollout: Rollout, failed: readonly RolloutDevice[], skipped: RetryResult['skipped']): Promise<RetryResult> {
-  const options = await bootstrapOptionsOf(ctx, rollout);
-  if (!options) {
+  const how = bootstrapOptionsOf(ctx, rollout);
+  if (!how) {
     return { rolloutId: null, retried: 0, skipped: [...skipped, ...failed.map((d) => ({ mac: d.mac, reason: `its PIN may have been given by hand (or it was a renewal): bootstrap it again with \`localdls bootstrap --mac ${d.mac}\` and the PIN, or from the bootstrap wizard` }))] };
   }
   const macs: string[] = [];
@@ -193,6 +195,12 @@ async function retryBootstrap(ctx: CommandContext, rollout: Rollout, failed: rea
     else macs.push(d.mac);
   }
   if (macs.length === 0) return { rolloutId: null, retried: 0, skipped };
+  let options = how.options;
+  if (!how.kept && options.pin === 'auto') {
+    // The new PINs as long as the ones the run handed out (it may have asked for more digits).
+    const digits = await pinDigitsOf(ctx, rollout);
+    if (digits !== undefined) options = { ...options, pinDigits: digits };
+  }
   if (ctx.bootstrapRuns) {
     const run = ctx.bootstrapRuns.start(macs, options);
     return { rolloutId: run.rolloutId, retried: macs.length, skipped };
