@@ -66,31 +66,36 @@ describe('two bootstrap --all runs at once', () => {
       // Between them the two runs queued every phone.
       expect(jobs.map((j) => j.mac).sort()).toEqual([...macs].sort());
       for (const [i, r] of results.entries()) {
-        const rows = [a, b][i]!.size;
+        const own = [a, b][i]!;
+        const other = [a, b][1 - i]!;
+        const rows = own.size;
         expect(r.stderr).not.toContain('no service seems to run');
-        if (rows === macs.length) {
+        // Every phone a run says it left is one the other run queued (on the other sheet, not on its own).
+        const left = [...r.stderr.matchAll(/^([0-9A-F:]{17}): not queued: \1 has a bootstrap under way/gm)].map((m) => m[1]!);
+        for (const mac of left) {
+          expect(other.has(mac), `${mac}, left by run ${i}, is on the other sheet`).toBe(true);
+          expect(own.has(mac), `${mac}, left by run ${i}, is not on its own sheet`).toBe(false);
+        }
+        if (left.length === 0) {
+          // Every phone it chose was queued (all of them, or those not under way when it listed them).
           expect(r.code, r.stderr).toBe(0);
+          expect(r.stderr).not.toMatch(/not queued/);
+          if (rows === 0) expect(r.stdout).toMatch(/no phones in Default Mode to bootstrap: \d+ already have bootstraps under way/);
+          else expect(r.stderr).toContain(`PIN sheet written to ${sheets[i]} (keep it private)\n`);
           continue;
         }
-        if (rows === 0 && r.code === 0) {
-          // Started after the other had queued every phone: nothing to do, and it says why.
-          expect(r.stdout).toMatch(/no phones in Default Mode to bootstrap: \d+ already have bootstraps under way/);
-          continue;
-        }
-        // A run that left phones to the other says so, names them, and fails.
+        // A run that left phones to the other says so, names them, and fails. It counts against
+        // the phones it set out to take: those the other run had queued before it listed the
+        // candidates are not its own (CI met a second run that started after the first had
+        // queued one phone: "2 of 7").
         expect(r.code, r.stderr).toBe(1);
-        expect(r.stderr).toMatch(/has a bootstrap under way/);
-        // Counted against the phones this run set out to take: those the other run had already
-        // queued when this one listed the candidates are not its own (CI met a second run that
-        // started after the first had queued one phone: "2 of 7").
         const counted = /(\d+) of (\d+) bootstraps queued; (\d+) not/.exec(r.stderr);
         expect(counted, r.stderr).not.toBeNull();
-        const [queued, chosen, left] = counted!.slice(1).map(Number) as [number, number, number];
+        const [queued, chosen, notQueued] = counted!.slice(1).map(Number) as [number, number, number];
         expect(queued).toBe(rows);
+        expect(notQueued).toBe(left.length);
+        expect(chosen).toBe(rows + left.length);
         expect(chosen).toBeLessThanOrEqual(macs.length);
-        expect(chosen).toBeGreaterThan(rows);
-        expect(left).toBe(chosen - rows);
-        expect(r.stderr.match(/: not queued: .* has a bootstrap under way/g) ?? []).toHaveLength(left);
         if (rows > 0) expect(r.stderr).toContain(`PIN sheet written to ${sheets[i]} (keep it private): ${rows} of ${chosen} phones`);
       }
       // A new copy of the sheet holds exactly the PINs the two runs handed out.

@@ -9,11 +9,13 @@
  * - ids that do not exist, a run's id after the restart, hostile ids;
  * - the key pool in Secure Mode's status (the wizard shows it).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bootstrapToSend, openJobPin, openJobSecret } from '../../src/main/app/bootstrap';
 import { LocalDlsApiHost } from '../../src/main/bridge/api-host';
+import { cliContext } from '../../src/main/cli/context';
+import { bootstrap } from '../../src/main/commands/bootstrap';
 import { BootstrapRuns } from '../../src/main/commands/bootstrap-runs';
 import type { Pki } from '../../src/main/pki';
 import type { ApiError, RolloutSummary } from '../../src/shared/api';
@@ -180,6 +182,22 @@ describe('bootstrap runs as rollouts', () => {
     const thirdJob = (await ui.getRollout(third.rolloutId!)).devices[0]!.jobId!;
     expect(openJobPin(protector, h.store.jobs.secret(thirdJob)!)).toMatch(/^\d{11}$/);
     expect(existsSync(sheet)).toBe(true);
+  });
+
+  it('bootstrap --all leaves a phone another front end started after the list was made, names it, and queues the others', async () => {
+    const { dir, h, macs, cli } = await site(3);
+    // `bootstrap --all` has listed the three (bootstrapCandidates); then another front end starts phone 1.
+    expect((await cli('bootstrap', '--mac', macs[1]!, '--nopin')).code).toBe(0);
+    const passphraseFile = join(dir, 'passphrase');
+    writeFileSync(passphraseFile, `${PASS}\n`, { mode: 0o600 });
+    const ctx = cliContext(h.store, { passphraseFile });
+    const r = await bootstrap(ctx, macs, { pin: 'none', maxPinRetries: 3, all: true });
+    expect(r.prepared.map((p) => p.mac)).toEqual([macs[0], macs[2]]);
+    expect(r.notQueued).toEqual([{ mac: macs[1], reason: expect.stringMatching(/^00:1A:E8:00:03:01 has a bootstrap under way \(job \d+, queued\)/) }]);
+    expect(h.store.jobs.list({ mac: macs[1] }).filter((j) => j.kind === 'Bootstrap')).toHaveLength(1);
+    // Named by the user, a phone under way is an error for the whole command, as before: nothing queued.
+    await expect(bootstrap(ctx, [macs[1]!], { pin: 'none', maxPinRetries: 3 })).rejects.toThrow(/has a bootstrap under way/);
+    expect(h.store.jobs.list({}).filter((j) => j.kind === 'Bootstrap')).toHaveLength(3);
   });
 
   it('bootstraps started in the same millisecond are separate rollouts, also when the first came from the CLI', async () => {

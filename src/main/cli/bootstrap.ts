@@ -115,7 +115,7 @@ export async function bootstrapCommand(args: string[], io: CliIo): Promise<numbe
       );
       return 0;
     }
-    const { prepared, notQueued, securePort, rolloutId } = await commands.bootstrap(ctx, chosen, { pin, maxPinRetries: retries, ...(digits ? { pinDigits: digits } : {}), renew: v.renew === true });
+    const { prepared, notQueued, securePort, rolloutId } = await commands.bootstrap(ctx, chosen, { pin, maxPinRetries: retries, ...(digits ? { pinDigits: digits } : {}), renew: v.renew === true, all: macs.length === 0 });
     const reveal = v['show-pins'] === true;
     for (const p of prepared) io.out(v.json ? JSON.stringify(shown(p, reveal)) : line(p, reveal, securePort));
     // The sheet holds every phone whose job was queued, also when others were not: those phones will ask for their PINs.

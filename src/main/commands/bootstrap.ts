@@ -46,15 +46,15 @@ export const bootstrapCandidates = defineCommand('bootstrapCandidates', [], (ctx
 );
 
 const CliBootstrapOptions = v.pipe(
-  v.looseObject({ renew: v.optional(v.boolean('must be true or false')) }),
+  v.looseObject({ renew: v.optional(v.boolean('must be true or false')), all: v.optional(v.boolean('must be true or false')) }),
   v.rawTransform(({ dataset, addIssue, NEVER }) => {
-    const { renew, ...rest } = dataset.value as Record<string, unknown>;
+    const { renew, all, ...rest } = dataset.value as Record<string, unknown>;
     const r = v.safeParse(BootstrapOptionsSchema, rest);
     if (!r.success) {
       for (const issue of r.issues) addIssue({ message: issue.message, path: issue.path as never });
       return NEVER;
     }
-    return { ...r.output, renew: renew === true };
+    return { ...r.output, renew: renew === true, all: all === true };
   }),
 );
 
@@ -73,7 +73,18 @@ export interface CliBootstrapResult {
  * and "retry failed" of a bootstrap rollout where no service keeps runs). Every job is created
  * with the same time, which makes them one rollout.
  */
-export async function bootstrapNow(ctx: CommandContext, macs: readonly string[], options: BootstrapOptions & { renew?: boolean }): Promise<CliBootstrapResult> {
+export async function bootstrapNow(ctx: CommandContext, asked: readonly string[], options: BootstrapOptions & { renew?: boolean; all?: boolean }): Promise<CliBootstrapResult> {
+  // `all`: the phones are bootstrapCandidates() of a moment ago. One that another front end has
+  // started since is left to it, as prepareBootstraps does for one started while keys are made:
+  // said per phone, not an error that stops the others.
+  const taken: CliBootstrapResult['notQueued'] = [];
+  const macs = options.all
+    ? asked.filter((mac) => {
+        const pending = ctx.store.bootstrapUnderWay(mac);
+        if (pending) taken.push({ mac, reason: new BootstrapUnderWayError(pending).message });
+        return !pending;
+      })
+    : asked;
   checkBootstrapTargets(ctx.store, macs, options);
   const secure = await ctx.secure();
   const rolloutAt = ctx.store.rollouts.unusedTime(Date.now(), 'Bootstrap');
@@ -87,10 +98,10 @@ export async function bootstrapNow(ctx: CommandContext, macs: readonly string[],
       ...(options.renew ? { renew: true } : {}),
       ...(ctx.progress ? { onProgress: ctx.progress } : {}),
     });
-    return { prepared, notQueued: [], securePort: secure.securePort, rolloutId };
+    return { prepared, notQueued: taken, securePort: secure.securePort, rolloutId };
   } catch (e) {
     if (!(e instanceof BootstrapIncompleteError)) throw e;
-    return { prepared: e.prepared, notQueued: e.notQueued, securePort: secure.securePort, rolloutId };
+    return { prepared: e.prepared, notQueued: [...taken, ...e.notQueued], securePort: secure.securePort, rolloutId };
   }
 }
 
