@@ -344,7 +344,7 @@ First rows: from navigation start to the first row painted (in the DOM, then two
 timed in the page. Filter latency is measured in the page from the listExchanges request leaving it
 to the answer painted (two animation frames), so the 250 ms typing debounce is not in it; the list
 asks for a screenful (200 rows) first, that answer is what is timed, and the counts and the rest of
-the page follow it. The ${stepNames(l).length} filter steps run ${l.filters.length > stepNames(l).length ? `${Math.round(l.filters.length / stepNames(l).length)} times over; p50 and p95 are over all ${l.filters.length} answers` : 'once (p95 is then the slowest step)'}. Scrolling: one screen
+the page follow it. The ${stepNames(l).length} filter steps run ${l.filters.length > stepNames(l).length ? `${Math.round(l.filters.length / stepNames(l).length)} times over; p50 and p95 are over all ${l.filters.filter((f) => f.ms >= 0).length} answers` : 'once (p95 is then the slowest step)'}. Scrolling: one screen
 up per step, two frames each; then "Load older exchanges" (2 000 rows a page). Heap: CDP
 Performance.getMetrics JSHeapUsedSize. Baseline: the same with ${f0(b.rows)} exchanges.
 
@@ -418,11 +418,13 @@ function stepNames(run: UiRun): string[] {
   return [...new Set(run.filters.map((f) => f.name))];
 }
 
-/** One step's median and slowest over the rounds (one value when it ran once). */
+/** One step's median and slowest over the rounds (one value when it ran once); answers that never came are counted apart. */
 function stepStats(run: UiRun, name: string): string {
-  const ms = run.filters.filter((f) => f.name === name && f.ms >= 0).map((f) => f.ms);
-  if (ms.length === 0) return '–';
-  return ms.length === 1 ? f0(ms[0]) : `${f0(percentile(ms, 50))} / ${f0(Math.max(...ms))}`;
+  const all = run.filters.filter((f) => f.name === name);
+  const ms = all.filter((f) => f.ms >= 0).map((f) => f.ms);
+  const shown = ms.length === 0 ? '–' : ms.length === 1 ? f0(ms[0]) : `${f0(percentile(ms, 50))} / ${f0(Math.max(...ms))}`;
+  const missing = all.length - ms.length;
+  return missing > 0 ? `${shown} (${missing} without an answer)` : shown;
 }
 
 function filterP95Without(run: UiRun, name: string): number {
@@ -583,8 +585,9 @@ as far as possible; each "before" is from a run of the code before the change.
   \`Object.create(null)\` (so that an element called \`__proto__\` is just a name), which V8 keeps in
   its slow dictionary mode: building the tree of a 320-Item reply cost more than saxes's own pass.
   The nodes now come from a constructor whose prototype inherits nothing, which keeps them fast and
-  still inherits nothing (src/main/wpi/xml.ts; test/wpi/parse.test.ts has an element called
-  \`__proto__\` that would lend its children to its parent with plain objects). parseWorkpointMessage
+  still inherits nothing (src/main/wpi/xml.ts; test/wpi/parse.test.ts parses elements called
+  \`__proto__\`, \`constructor\`, \`toString\`…: with plain objects the first would replace its
+  parent's prototype and the others would become lists behind an inherited function). parseWorkpointMessage
   of the simulator's 16 kB ReadAllItems fragment, in a loop, warm: 430–445 → 315–320 µs (saxes
   alone 150 µs). In the storm that is about 40 µs per exchange on average, about 1 %: old build
   against new, alternating, N = 500, C = 50, three rounds: 3.35, 3.33, 3.48 → 3.34, 3.45, 3.33 ms,

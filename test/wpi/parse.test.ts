@@ -12,6 +12,7 @@ import {
   parseWorkpointMessage,
   type WorkpointMessage,
 } from '../../src/main/wpi';
+import { parseXml, type XmlNode } from '../../src/main/wpi/xml';
 import { NONCE_HEX32, NONCE_LOWER23, dlsm, expectRefusal, wpm } from './helpers';
 
 // Literal copies of the manual's lists, so a change to the exported constants is noticed.
@@ -524,14 +525,18 @@ describe('names that are also JavaScript property names', () => {
     expect(Object.prototype).not.toHaveProperty('polluted');
   });
 
-  it('does not let an element called __proto__ lend its children to its parent', () => {
-    // With plain objects, parent.__proto__ = child would make the child's elements the parent's.
-    expectRefusal(() => parseWorkpointMessage(wpm(`<__proto__>${rfc('status')}</__proto__>`)), 'no-reason', /no ReasonForContact/);
-    expectRefusal(
-      () => parseWorkpointMessage(`<WorkpointMessage><__proto__><Message nonce="${NONCE_HEX32}">${rfc('status')}</Message></__proto__></WorkpointMessage>`),
-      'no-message',
-      /no Message/,
-    );
+  it('keeps each as an element of its own in the tree: an own property, one node, never a prototype or an inherited value', () => {
+    // With plain objects, parent.__proto__ = node would replace the parent's prototype (and lose the
+    // element), and constructor, toString… would read as already present, so the element would
+    // become a list [inherited function, node].
+    const r = parseXml('<r><__proto__ a="1"/><constructor/><toString/><valueOf>v</valueOf><hasOwnProperty/></r>').r as XmlNode;
+    const names = ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty'];
+    expect(Object.keys(r)).toEqual([...names, '#text']);
+    for (const name of names) expect(Array.isArray(r[name]) || typeof r[name] !== 'object', name).toBe(false);
+    expect({ ...(r['__proto__'] as XmlNode)['@'] }).toEqual({ a: '1' });
+    expect((r.valueOf as unknown as XmlNode)['#text']).toBe('v');
+    expect(Object.getPrototypeOf(Object.getPrototypeOf(r))).toBeNull();
     expectRefusal(() => parseWorkpointMessage(`<__proto__><WorkpointMessage/></__proto__>`), 'wrong-root', /root element is __proto__/);
+    expectRefusal(() => parseWorkpointMessage(wpm(`<__proto__>${rfc('status')}</__proto__>`)), 'no-reason', /no ReasonForContact/);
   });
 });
