@@ -17,6 +17,7 @@ import { LocalDlsApiHost } from '../../src/main/bridge/api-host';
 import { cliContext } from '../../src/main/cli/context';
 import { bootstrap } from '../../src/main/commands/bootstrap';
 import { BootstrapRuns } from '../../src/main/commands/bootstrap-runs';
+import { Store } from '../../src/main/store';
 import type { Pki } from '../../src/main/pki';
 import type { ApiError, RolloutSummary } from '../../src/shared/api';
 import { fastProtector, openPki } from '../pki/helpers';
@@ -216,6 +217,26 @@ describe('bootstrap runs as rollouts', () => {
       expect(h.store.rollouts.jobs(b.started, 'Bootstrap').map((j) => j.mac)).toEqual([macs[3], macs[4]]);
     } finally {
       runs.close();
+    }
+  });
+
+  it('two front ends on one database claim different moments for their rollouts, also before either has queued a job', () => {
+    const dir = newDir();
+    const one = new Store(dir);
+    const other = new Store(dir); // another process's connection, as far as SQLite can tell
+    try {
+      const at = 1_800_000_000_000;
+      expect(one.rollouts.claimTime(at, 'Bootstrap')).toBe(at);
+      expect(other.rollouts.claimTime(at, 'Bootstrap')).toBe(at + 1);
+      expect(one.rollouts.claimTime(at, 'Bootstrap')).toBe(at + 2);
+      // Each kind on its own; a later clock is taken as it is.
+      expect(other.rollouts.claimTime(at, 'WriteItems')).toBe(at);
+      expect(one.rollouts.claimTime(at + 5_000, 'Bootstrap')).toBe(at + 5_000);
+      // A clock set back by more than a minute is not held at the old claims: it names its own moment.
+      expect(other.rollouts.claimTime(at - 120_000, 'Bootstrap')).toBe(at - 120_000);
+    } finally {
+      other.close();
+      one.close();
     }
   });
 

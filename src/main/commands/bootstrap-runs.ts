@@ -84,7 +84,7 @@ export class BootstrapRuns {
       mac: d.mac, e164: d.e164, jobId: null, state: 'preparing', jobState: null, error: null, hasPin: false,
     }));
     // A start time of its own: it names the run's rollout (two runs in one millisecond would merge).
-    const started = store.rollouts.unusedTime(Math.max(this.now(), ...[...this.runs.values()].map((r) => r.run.started + 1)), 'Bootstrap');
+    const started = store.rollouts.claimTime(Math.max(this.now(), ...[...this.runs.values()].map((r) => r.run.started + 1)), 'Bootstrap');
     const run: BootstrapRun = {
       id: randomBytes(9).toString('base64url'),
       started,

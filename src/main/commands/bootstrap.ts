@@ -87,7 +87,7 @@ export async function bootstrapNow(ctx: CommandContext, asked: readonly string[]
     : asked;
   checkBootstrapTargets(ctx.store, macs, options);
   const secure = await ctx.secure();
-  const rolloutAt = ctx.store.rollouts.unusedTime(Date.now(), 'Bootstrap');
+  const rolloutAt = ctx.store.rollouts.claimTime(Date.now(), 'Bootstrap');
   const rolloutId = jobRolloutId(rolloutAt, 'Bootstrap');
   try {
     const prepared = await prepareBootstraps(ctx.store, secure.pki, secure.protector, macs, {

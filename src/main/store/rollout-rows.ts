@@ -21,6 +21,9 @@ export interface RolloutGroup {
   total: number;
 }
 
+/** How far ahead of the clock a claimed rollout moment may lie and still be followed. */
+const CLAIM_AHEAD_MAX_MS = 60_000;
+
 /** The moment naming a job's rollout. */
 const MOMENT = 'coalesce(rollout, created)';
 type Row = Parameters<typeof toJob>[0];
@@ -40,14 +43,25 @@ export class RolloutRows {
   }
 
   /**
-   * The first moment from `at` on that names no rollout of this kind yet: a bootstrap's jobs name
-   * it, so two started in the same millisecond do not merge into one.
+   * A moment of its own to name a new rollout of this kind (a bootstrap's jobs name it): from `at`
+   * on, after any claimed before, by this process or another on the same database, and naming no
+   * jobs yet. Claimed in a write transaction, so two front ends that start bootstraps in the same
+   * millisecond get two rollouts, also before either has queued a job. A claim more than a minute
+   * ahead of `at` (the clock was set back) is not followed.
    */
-  unusedTime(at: number, kind: JobKind): number {
-    const taken = this.db.prepare(`SELECT 1 FROM jobs WHERE ${MOMENT} = ? AND kind = ? LIMIT 1`);
-    let t = at;
-    while (taken.get(t, kind) !== undefined) t++;
-    return t;
+  claimTime(at: number, kind: JobKind): number {
+    return this.db
+      .transaction((): number => {
+        const name = `rollout_claimed_${kind}`;
+        const row = this.db.prepare(`SELECT value FROM settings WHERE name = ?`).get(name) as { value: string } | undefined;
+        const last = row && /^\d{1,15}$/.test(row.value) ? Number(row.value) : 0;
+        let t = last >= at && last - at < CLAIM_AHEAD_MAX_MS ? last + 1 : at;
+        const taken = this.db.prepare(`SELECT 1 FROM jobs WHERE ${MOMENT} = ? AND kind = ? LIMIT 1`);
+        while (taken.get(t, kind) !== undefined) t++;
+        this.db.prepare(`INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`).run(name, String(t));
+        return t;
+      })
+      .immediate();
   }
 
   /** The jobs of one group, by MAC. */
