@@ -22,7 +22,7 @@ import { DEFAULT_KEY_POOL_SIZE } from '../src/main/pki/key-pool';
 import { runRolloutBench } from './rollout-bench';
 import { runStoreBench, SAMPLE } from './store-bench';
 import { runStorms } from './storm';
-import { ensureRendererBuilt, runUiBench } from './ui-bench';
+import { ensureRendererBuilt, measureUiOn, runUiBench } from './ui-bench';
 
 const { values } = parseArgs({
   options: {
@@ -129,7 +129,11 @@ try {
   results.store = await phase('store', async () => {
     const rows = Date.now() > reserve(quick ? 1 : 4) ? Math.min(PLAN.store, 200_000) : PLAN.store;
     if (rows < PLAN.store) results.notes.push(`store: ${rows} rows instead of ${PLAN.store} (time budget)`);
-    return runStoreBench({ rows, sample: await getSample(), workDir: work, reps: { indexed: 7, scan: 2 }, log });
+    return runStoreBench({
+      rows, sample: await getSample(), workDir: work, reps: { indexed: 7, scan: 2 }, log,
+      // The traffic view on this store too (issue #14: "the list stays usable at 1,000,000"), when the UI is measured.
+      ...(only.has('ui') ? { atFullSize: async (dir: string, exchanges: number) => void (results.uiAtStoreSize = await measureUiOn(dir, exchanges, log)) } : {}),
+    });
   });
 
   results.ui = await phase('ui', async () => runUiBench({ rows: PLAN.ui, baselineRows: 1000, sampleDir: (await getSample()).dir, workDir: work, log }));

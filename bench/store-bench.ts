@@ -23,6 +23,11 @@ export interface StoreBenchOptions {
   /** Repetitions of the queries that use an index, and of those that scan. */
   reps: { indexed: number; scan: number };
   log: (line: string) => void;
+  /**
+   * Run on the full store (its index caught up) before the purge shrinks it: section 5 measures the
+   * traffic view on it through the browser.
+   */
+  atFullSize?: (dir: string, exchanges: number) => Promise<void>;
 }
 
 export interface QueryRow {
@@ -115,7 +120,9 @@ export async function runStoreBench(options: StoreBenchOptions): Promise<StoreBe
   const tail = replayCommits(big, commits);
   log(`  ${tail.commits} newer exchanges not indexed yet:`);
   const tailQueries = runQueries(big, options, log, CASES.filter((c) => c.filter.text !== undefined));
+  const exchanges = big.exchangeCount();
   big.close();
+  await options.atFullSize?.(bigDir, exchanges);
 
   const purge = await runPurge(bigDir, commits, log);
   return {

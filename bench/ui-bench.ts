@@ -108,7 +108,14 @@ async function runOne(rows: number, options: { sampleDir: string; workDir: strin
   const indexed = new Store(dir, { searchIndexing: 'manual' });
   indexed.search.catchUp();
   indexed.close();
+  return measureUiOn(dir, rows, options.log);
+}
 
+/**
+ * The traffic view measured on a store already filled (and its free-text index caught up), through
+ * `localdls serve --ui` in Chromium. Also used on section 4's 1,000,000-exchange store.
+ */
+export async function measureUiOn(dir: string, rows: number, log: (line: string) => void): Promise<UiRun> {
   const serve = new Child(BIN, ['serve', '--data-dir', dir, '--host', '127.0.0.1', '--port', '0', '--no-auto-contact', '--ui', '--ui-port', '0'], {
     env: { ...process.env, LOCALDLS_KEY_PASSPHRASE: '', LOCALDLS_KEY_PASSPHRASE_FILE: '' },
   });
@@ -120,12 +127,12 @@ async function runOne(rows: number, options: { sampleDir: string; workDir: strin
     const page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(60_000);
     const run = await measure(page, context, listening.ui as string, rows);
-    options.log(
+    log(
       `  UI with ${rows} exchanges: first rows ${run.firstRowsMs.toFixed(0)} ms, filter p95 ${run.filterP95Ms.toFixed(0)} ms, ` +
         `scroll step p95 ${run.scroll.p95Ms.toFixed(0)} ms, load older p50 ${run.loadOlder.p50Ms.toFixed(0)} ms, heap peak ${run.heapMb.peak.toFixed(0)} MB`,
     );
     const s = startupOf(run);
-    options.log(
+    log(
       `    start-up split (ms from navigation start): html ${s.html.toFixed(0)}, scripts+styles (${(s.assetBytes / 1024).toFixed(0)} kB) ${s.assets.toFixed(0)}, ` +
         `code evaluated (socket created) ${s.wsCreated.toFixed(0)}, socket open ${s.wsOpen.toFixed(0)}, rows asked ${s.listSent.toFixed(0)}, ` +
         `answered ${s.listAnswered.toFixed(0)}, React and text in ${s.mount.toFixed(0)}, row in DOM ${s.rowDom.toFixed(0)}, painted ${s.rowPainted.toFixed(0)}`,
