@@ -772,11 +772,11 @@ const MISSES = `## Why targets are missed, and by how much
   secure-mode-data (in LocalDLS and in the simulated phone, 200 000 iterations each) about
   100–120 ms, the exchanges, TLS, SQLite and the rest about 100 ms. Runs of section 3b on this
   machine while it was quiet (load average about 2, our own processes only): **with the key
-  pool** (the default) 1.78, 1.74, 2.00, 1.92, 1.78 × on 2026-12-04, 1.86 × and 1.42 × on
-  2026-12-05 and 1.82 × in the run above — met in seven of eight, at the line in one; **cold**
-  2.41, 2.03, 2.70, 2.36, 2.52 × on 2026-12-04, 2.15 and 2.20 × on 2026-12-05 and 2.15 × above —
-  missed. Cold the rollout needs 2.0–2.6 × the floor's CPU (about 2.0 × in the run above: 59 s of
-  CPU against a floor of 14.5 s on two cores), so on two cores it cannot get under 2 × in wall time however well it overlaps. What would close the cold case: fewer PBKDF2 iterations (a security
+  pool** (the default) 1.78, 1.74, 2.00, 1.92, 1.78 × on 2026-12-04, 1.86, 1.42 and 1.82 × on
+  2026-12-05 and 1.92 × in the run above — met in nine of nine, at the line in one; **cold**
+  2.41, 2.03, 2.70, 2.36, 2.52 × on 2026-12-04, 2.15, 2.20 and 2.15 × on 2026-12-05 and 2.17 ×
+  above — missed. Cold the rollout needs 2.0–2.6 × the floor's CPU (about 2.1 × in the run above:
+  some 66 s of CPU against a floor of 15.3 s on two cores), so on two cores it cannot get under 2 × in wall time however well it overlaps. What would close the cold case: fewer PBKDF2 iterations (a security
   decision, docs/secure-mode-data.md "How strong is it?"; not taken), or cheaper exchanges in the
   service and the simulator (issue #14's work); the key pool removes 64 of the 200 keys from the
   measured time instead.
@@ -788,8 +788,9 @@ const MISSES = `## Why targets are missed, and by how much
   stretch stayed at 28–48 ms in every run (the CPU row of the targets). The wall-clock delay is
   the same plus the time the thread waits for a core: \`bootstrap\` runs its key generation on both
   cores at nice 10, so the service gets a core first, and with the key pool the delay stayed at
-  41–49 ms in the five quiet runs of 2026-12-04 and 51 ms in the run above; cold it was 50, 68,
-  123 and 127 ms (p99 about 33 ms) on 2026-12-04, 41 and 66 ms on 2026-12-05 and 46 ms above, in
+  41–49 ms in the five quiet runs of 2026-12-04, 49, 58 and 51 ms on 2026-12-05 and 58 ms in the
+  run above; cold it was 50, 68, 123 and 127 ms (p99 about 33 ms) on 2026-12-04, 41, 66 and 46 ms
+  on 2026-12-05 and 45 ms above, in
   moments when the phones' process (normal priority, PBKDF2 and TLS for 200 phones) and the
   service both wanted the two cores.
 - **Longest event-loop block while bootstrapping, on an overloaded machine.** What prepareBootstraps
@@ -806,13 +807,13 @@ const MISSES = `## Why targets are missed, and by how much
   (group commit: one transaction for the exchanges decided together, each answer after its commit).
   The profile above is the split: SQLite (the transaction, its WAL writes and fsync) about a
   quarter, TLS about an eighth, the parse, garbage collection and compression (bodies and item
-  sets) each 5–8 %, then the engine and HTTP. That is 2.8–3.5 × the ceiling's CPU per exchange in
-  the run above instead of 2 ×, and with one thread a rate of 0.47–0.60 of the ceiling's instead of
-  0.8 (0.52–0.74 in the other full runs of 2026-12-05; the secure storm, whose ceiling also pays
-  for the client certificate, reached 0.67–0.72 above and 0.81–0.83 in the run before). This
-  virtual machine's speed varies: the same build measured 4.0 and 5.9 ms of CPU per exchange in
-  back-to-back runs on 2026-12-04, and 3.3 to 4.7 ms at N = 500, C = 50 within an hour on
-  2026-12-05 (4.69 ms in the run above, whose ceiling ran at 1.35 ms). Storing bodies compressed (section "What was changed") added about
+  sets) each 5–8 %, then the engine and HTTP. That is 2.6–3.0 × the ceiling's CPU per exchange in
+  the run above instead of 2 ×, and with one thread a rate of 0.55–0.61 of the ceiling's at N = 500
+  instead of 0.8 (0.47–0.74 in the other full runs of 2026-12-05; the secure storm, whose ceiling
+  also pays for the client certificate, reached 0.65–0.68 above, 0.67–0.72 and 0.81–0.83 in
+  earlier runs). This virtual machine's speed varies: the same build measured 4.0 and 5.9 ms of
+  CPU per exchange in back-to-back runs on 2026-12-04, and 3.3 to 4.7 ms at N = 500, C = 50 within
+  an hour on 2026-12-05 (3.25 ms in the run above, whose ceiling ran at 1.24 ms). Storing bodies compressed (section "What was changed") added about
   1–2 % to it; keeping a device's items as one set took about 7 % off, and skipping the masking
   scan for bodies with nothing to mask about 9 %. Why a second thread would
   not close it: on two cores the storm's client (3.3 ms of CPU per exchange) and the service share
@@ -826,8 +827,8 @@ const MISSES = `## Why targets are missed, and by how much
   behind the others' handshakes, parses and commits; latency is the queue length times the
   per-exchange time, so it misses by the same factor as the throughput.
 - **UI first rows (< 1 s) through the browser: met at the line.** In the run above first rows took
-  985 ms at 100 000 exchanges against 981 ms at 1 000; other full runs took 992 / 1,165 ms, 1,066 /
-  1,360 ms (2026-12-05), 1,181 / 1,133 ms and 1,279 / 1,020 ms (2026-12-04; the run before the
+  996 ms at 100 000 exchanges against 1,069 ms at 1 000; other full runs took 985 / 981 ms, 992 /
+  1,165 ms, 1,066 / 1,360 ms (2026-12-05), 1,181 / 1,133 ms and 1,279 / 1,020 ms (2026-12-04; the run before the
   start-up change: 1,116 / 1,325 ms): the page, not the store, and it misses in some runs. On a quiet
   machine, alternating the build before the start-up change with the one after, 20 000 exchanges:
   1,192, 1,196, 1,215, 1,007 ms before and 965, 975, 1,200, 1,096 ms after. The start-up
@@ -845,10 +846,19 @@ const MISSES = `## Why targets are missed, and by how much
   exchanges not yet indexed are scanned, so none is missed. Counts stop at 500 ("500+"). Where a
   query misses 150 ms at p95 (section 4), it is a text the trigrams cannot tell apart from many
   others (a phone number sharing most digits with the rest), checked row by row, or the unindexed
-  tail right after a storm. Through the UI at 100 000 exchanges free text took 85 ms (median of
-  three rounds) in the run above, and the p95 over all 48 filter answers was 88 ms (85 ms over the
-  first round alone). Until 2026-12-05 the 16 steps ran once, so p95 was the slowest single step:
-  162, 176, 108 and 77 ms in four runs, one step varying by about ±70 ms from run to run on this
-  machine (then 147 ms and, with three rounds, 99 and 72 ms). The list at
-  1 000 000 exchanges through the UI was not measured.
+  tail right after a storm. Through the UI at 100 000 exchanges free text took 71 ms (median of
+  three rounds) in the run above, and the p95 over all 48 filter answers was 73 ms (142 ms over
+  the first round alone). Until 2026-12-05 the 16 steps ran once, so p95 was the slowest single
+  step: 162, 176, 108 and 77 ms in four runs, one step varying by about ±70 ms from run to run on
+  this machine (then 147 ms and, with three rounds, 99, 72 and 88 ms).
+- **The list at 1,000,000 exchanges through the UI: first rows and scrolling missed.** Measured
+  since 2026-12-05 on section 4's store before its purge (section 5). First rows took 1,342 ms
+  (996 ms at 100 000): the first screenful's answer took 322 ms from the page (60–100 ms at
+  100 000), asked right after the service had started on the store, and the count came at 1.9 s.
+  A screen-up scroll step took 33 ms at p50 but 115 ms at p95 (the slowest 2 of 17 steps; one
+  65 ms task in the page), against 37 ms at 100 000. Filtering by mode (the listener) was the
+  slowest filter step there, about 150 ms, and the filter p95 153 ms. Not yet investigated: whether
+  the service's own start-up work on a large store (indexing the newest exchanges, the counts)
+  holds the first answer and competes with the page for the two cores while it scrolls, or the
+  queries themselves; section 4's queries of the same store answer in 50–80 ms at p50.
 `;
