@@ -857,8 +857,14 @@ const MISSES = `## Why targets are missed, and by how much
   100 000), asked right after the service had started on the store, and the count came at 1.9 s.
   A screen-up scroll step took 33 ms at p50 but 115 ms at p95 (the slowest 2 of 17 steps; one
   65 ms task in the page), against 37 ms at 100 000. Filtering by mode (the listener) was the
-  slowest filter step there, about 150 ms, and the filter p95 153 ms. Not yet investigated: whether
-  the service's own start-up work on a large store (indexing the newest exchanges, the counts)
-  holds the first answer and competes with the page for the two cores while it scrolls, or the
-  queries themselves; section 4's queries of the same store answer in 50–80 ms at p50.
+  slowest filter step there, about 150 ms, and the filter p95 153 ms. Section 4's queries of the
+  same store answer in 50–80 ms at p50, and a first 200-row page straight after opening it took
+  106 ms in-process (28 ms warm), so most of it is the cold start: on such a store (2.8 GB with its
+  search index) \`serve\` itself took about 20 s to start listening, 95 % of it in SQLite's
+  quick_check of the whole file (a CPU profile of the start), which refuses a damaged database
+  before anything is written (docs/security.md) and which this benchmark waits out before it opens
+  the page; a first page load after that took 1.1 s, a second 0.6 s. Those 20 s are a start during
+  which no phone is answered: checking the small tables at start and the traffic log in the
+  background, or only after an unclean stop, would trade some of that refusal for start time — not
+  decided yet.
 `;
