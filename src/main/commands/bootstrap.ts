@@ -20,8 +20,12 @@ import { NO_DEVICE_HINT } from './jobs';
 
 export const SEVERAL_WITH_ONE_PIN = 'one PIN for several phones would let any of them take any credential: choose generated PINs (auto) for several phones';
 
-/** The rule, once: each phone known, in the right mode, and no bootstrap of it under way. */
-export function checkBootstrapTargets(store: Store, macs: readonly string[], options: { pin: string; renew?: boolean }): Device[] {
+/**
+ * The rule, once: each phone known, in the right mode, and no bootstrap of it under way. With
+ * `all` (the phones are bootstrapCandidates() of a moment ago) one that another front end has
+ * started since is not an error: prepareBootstraps leaves it to that front end and says so.
+ */
+export function checkBootstrapTargets(store: Store, macs: readonly string[], options: { pin: string; renew?: boolean; all?: boolean }): Device[] {
   const given = options.pin !== 'none' && options.pin !== 'auto';
   if (given && macs.length > 1) throw new ApiArgumentError(SEVERAL_WITH_ONE_PIN);
   if (options.renew && options.pin !== 'none') throw new ApiArgumentError('a renewal travels over the secure channel and needs no PIN');
@@ -30,7 +34,7 @@ export function checkBootstrapTargets(store: Store, macs: readonly string[], opt
     if (!d) throw new ApiError('not-found', `no device ${mac}: a phone must contact the service once before it can be bootstrapped`, [{ key: 'noDevice', params: { mac } }]);
     if (d.mode === 'secure' && !options.renew) throw new ApiError('conflict', `${mac} is already in Secure Mode (to give it a new certificate: renew)`, [{ key: 'alreadySecure', params: { mac } }]);
     if (d.mode !== 'secure' && options.renew) throw new ApiError('conflict', `${mac} is not in Secure Mode: bootstrap it first`, [{ key: 'notSecure', params: { mac } }]);
-    const pending = store.bootstrapUnderWay(mac);
+    const pending = options.all ? undefined : store.bootstrapUnderWay(mac);
     if (pending) throw bootstrapUnderWay(new BootstrapUnderWayError(pending));
     return d;
   });
@@ -73,18 +77,7 @@ export interface CliBootstrapResult {
  * and "retry failed" of a bootstrap rollout where no service keeps runs). Every job is created
  * with the same time, which makes them one rollout.
  */
-export async function bootstrapNow(ctx: CommandContext, asked: readonly string[], options: BootstrapOptions & { renew?: boolean; all?: boolean }): Promise<CliBootstrapResult> {
-  // `all`: the phones are bootstrapCandidates() of a moment ago. One that another front end has
-  // started since is left to it, as prepareBootstraps does for one started while keys are made:
-  // said per phone, not an error that stops the others.
-  const taken: CliBootstrapResult['notQueued'] = [];
-  const macs = options.all
-    ? asked.filter((mac) => {
-        const pending = ctx.store.bootstrapUnderWay(mac);
-        if (pending) taken.push({ mac, reason: new BootstrapUnderWayError(pending).message });
-        return !pending;
-      })
-    : asked;
+export async function bootstrapNow(ctx: CommandContext, macs: readonly string[], options: BootstrapOptions & { renew?: boolean; all?: boolean }): Promise<CliBootstrapResult> {
   checkBootstrapTargets(ctx.store, macs, options);
   const secure = await ctx.secure();
   const rolloutAt = ctx.store.rollouts.claimTime(Date.now(), 'Bootstrap');
@@ -98,10 +91,10 @@ export async function bootstrapNow(ctx: CommandContext, asked: readonly string[]
       ...(options.renew ? { renew: true } : {}),
       ...(ctx.progress ? { onProgress: ctx.progress } : {}),
     });
-    return { prepared, notQueued: taken, securePort: secure.securePort, rolloutId };
+    return { prepared, notQueued: [], securePort: secure.securePort, rolloutId };
   } catch (e) {
     if (!(e instanceof BootstrapIncompleteError)) throw e;
-    return { prepared: e.prepared, notQueued: [...taken, ...e.notQueued], securePort: secure.securePort, rolloutId };
+    return { prepared: e.prepared, notQueued: e.notQueued, securePort: secure.securePort, rolloutId };
   }
 }
 

@@ -13,7 +13,7 @@ import { ApiError, ROLLOUT_PHASES, type BootstrapOptions, type BootstrapRun, typ
 import { API_ARGS } from '../../shared/api-args';
 import type { Device, Job, JobKind } from '../../shared/model';
 import { openJobPin } from '../app/bootstrap';
-import { PIN_MAX_DIGITS, PIN_MIN_DIGITS } from '../pki';
+import { isValidPin } from '../pki';
 import { isPinBootstrap } from '../provisioning';
 import { jobRolloutId, type Store } from '../store';
 import { bootstrapNow } from './bootstrap';
@@ -139,10 +139,10 @@ export const getRollout = defineCommand('getRollout', API_ARGS.getRollout, (ctx,
 
 /**
  * How to bootstrap a rollout's failed phones again: the run's own options while the service
- * keeps it, else what its jobs say (the PIN variant and retries are in their items, the PIN's
- * length in their sealed PINs, read once phones are to be retried). Several phones never share a PIN given by hand, so a PIN rollout
- * of several phones had generated PINs; one phone's PIN may have been typed in: null, that phone
- * is bootstrapped again by hand.
+ * keeps it (`kept`), else what its jobs say (the PIN variant and retries are in their items; the
+ * PIN's length, pinDigitsOf, once phones are to be retried). Several phones never share a PIN
+ * given by hand, so a PIN rollout of several phones had generated PINs; one phone's PIN may have
+ * been typed in: null, that phone is bootstrapped again by hand.
  */
 function bootstrapOptionsOf(ctx: CommandContext, rollout: Rollout): { options: BootstrapOptions; kept: boolean } | null {
   const kept = ctx.bootstrapRuns?.byRollout(rollout.id);
@@ -167,7 +167,7 @@ async function pinDigitsOf(ctx: CommandContext, rollout: Rollout): Promise<numbe
   for (const job of rolloutJobs(ctx, rollout)) {
     const sealed = ctx.store.jobs.secret(job.id);
     const pin = sealed ? openJobPin(protector, sealed) : undefined;
-    if (pin !== undefined && /^\d+$/.test(pin) && pin.length >= PIN_MIN_DIGITS && pin.length <= PIN_MAX_DIGITS) return pin.length;
+    if (pin !== undefined && isValidPin(pin)) return pin.length;
   }
   return undefined;
 }

@@ -33,6 +33,8 @@ export class RolloutRows {
     private readonly db: Database,
     /** Retries are added through the job tables, so the change feed announces them. */
     private readonly jobTables: JobTables,
+    /** The store's settings, where the last claimed moment of each kind is kept (claimTime). */
+    private readonly settings: { get(name: string): string | undefined; set(name: string, value: string): void },
   ) {}
 
   /** The newest groups of at least two jobs created together. */
@@ -53,12 +55,12 @@ export class RolloutRows {
     return this.db
       .transaction((): number => {
         const name = `rollout_claimed_${kind}`;
-        const row = this.db.prepare(`SELECT value FROM settings WHERE name = ?`).get(name) as { value: string } | undefined;
-        const last = row && /^\d{1,15}$/.test(row.value) ? Number(row.value) : 0;
+        const value = this.settings.get(name);
+        const last = value !== undefined && /^\d{1,15}$/.test(value) ? Number(value) : 0;
         let t = last >= at && last - at < CLAIM_AHEAD_MAX_MS ? last + 1 : at;
         const taken = this.db.prepare(`SELECT 1 FROM jobs WHERE ${MOMENT} = ? AND kind = ? LIMIT 1`);
         while (taken.get(t, kind) !== undefined) t++;
-        this.db.prepare(`INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`).run(name, String(t));
+        this.settings.set(name, String(t));
         return t;
       })
       .immediate();

@@ -198,7 +198,7 @@ export class Store {
     this.itemHistory = new ItemHistory(this.db);
     this.itemSets = new ItemSets(this.db);
     this.inspector = new InspectorQueries(this.db);
-    this.rollouts = new RolloutRows(this.db, this.jobs);
+    this.rollouts = new RolloutRows(this.db, this.jobs, { get: (name) => this.setting(name), set: (name, value) => this.setSetting(name, value) });
     this.contactFailures = new ContactFailures(this.db, this.feed);
     this.search = new SearchIndex(this.db, options.readonly === true);
     if (!options.readonly && options.searchIndexing === 'background') this.search.start();
