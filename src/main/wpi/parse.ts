@@ -14,6 +14,7 @@ import {
   type ReasonForContact,
   type WorkpointMessage,
 } from './types';
+import { parseCanonicalWorkpointMessage } from './canonical';
 import { decodeUtf8, parseXml, type XmlNode } from './xml';
 
 /** Printable ASCII without XML specials, so the nonce can be echoed byte for byte. */
@@ -21,7 +22,14 @@ const NONCE = /^[\x21-\x7e]{1,256}$/;
 const NONCE_FORBIDDEN = /[<>&"']/;
 
 export function parseWorkpointMessage(input: Uint8Array | string): WorkpointMessage {
-  const message = rootMessage(input, 'WorkpointMessage');
+  const source = typeof input === 'string' ? input : decodeUtf8(input);
+  // The shape phones write, in one scan; anything else (or anything to refuse) the general way.
+  return parseCanonicalWorkpointMessage(source) ?? parseGeneralWorkpointMessage(source);
+}
+
+/** Any well-formed WorkpointMessage, through the XML tree; refuses with a WpiError. Exported for the tests that compare the two paths. */
+export function parseGeneralWorkpointMessage(source: string): WorkpointMessage {
+  const message = rootMessage(source, 'WorkpointMessage');
   const rfc = single(message, 'ReasonForContact');
   if (rfc === undefined) throw new WpiError('no-reason', 'Message has no ReasonForContact');
   const reasonText = text(rfc);

@@ -4,7 +4,8 @@
  * Parser: parseWorkpointMessage returns a message whose every field is within the codec's
  * contract (and survives a build/parse round trip, and its nonce can be echoed in a DLSMessage),
  * or throws a WpiError with one short line. Anything else (another exception type, a stack
- * overflow, a contract break) is a failure.
+ * overflow, a contract break) is a failure. And its one-scan path (wpi/canonical.ts) reads a
+ * document only where the general path reads the very same message from it.
  *
  * Service: every request is answered; 4xx answers are text/plain with one line and, for bodies
  * the codec refuses, exactly the codec's reason; 200 answers are DLSMessages that echo the nonce.
@@ -20,6 +21,8 @@ import {
   WpiError,
   type WorkpointMessage,
 } from '../../../src/main/wpi';
+import { parseCanonicalWorkpointMessage } from '../../../src/main/wpi/canonical';
+import { parseGeneralWorkpointMessage } from '../../../src/main/wpi/parse';
 
 export class Violation extends Error {
   constructor(
@@ -36,10 +39,43 @@ const NONCE = /^[\x21-\x7e]{1,256}$/;
 /** A refusal reason is one line a person reads: far shorter than any body. */
 export const MAX_REASON_CHARS = 400;
 
-export type ParseOutcome = { ok: true; message: WorkpointMessage } | { ok: false; error: WpiError };
+export type ParseOutcome = ({ ok: true; message: WorkpointMessage } | { ok: false; error: WpiError }) & {
+  /** The one-scan path read it (and gave what the general path gives). */
+  canonical?: boolean;
+};
+
+/**
+ * The one-scan path against the general one on the same text: where it reads a message, the
+ * general path must read the same message, field for field and in the same key order (the
+ * replay check hashes the message as JSON). Returns whether it read one.
+ */
+export function checkCanonicalPath(bytes: Buffer): boolean {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return false; // refused before either path runs
+  }
+  let fast: WorkpointMessage | null;
+  try {
+    fast = parseCanonicalWorkpointMessage(text);
+  } catch (err) {
+    throw new Violation('canonical-path', `the one-scan path threw ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`.slice(0, 500));
+  }
+  if (fast === null) return false;
+  let general: WorkpointMessage;
+  try {
+    general = parseGeneralWorkpointMessage(text);
+  } catch (err) {
+    throw new Violation('canonical-path', `the one-scan path read a message the general path refuses: ${(err as Error).message}`.slice(0, 500));
+  }
+  if (JSON.stringify(fast) !== JSON.stringify(general)) throw new Violation('canonical-path', `the two paths read different messages: ${firstDifference(general, fast)}`);
+  return true;
+}
 
 /** Runs the parser and checks its contract; throws Violation when it is broken. */
 export function checkParser(bytes: Buffer): ParseOutcome {
+  const canonical = checkCanonicalPath(bytes);
   let message: WorkpointMessage;
   try {
     message = parseWorkpointMessage(bytes);
@@ -49,7 +85,7 @@ export function checkParser(bytes: Buffer): ParseOutcome {
     }
     checkReason(err.message, 'WpiError message');
     if (!WPI_ERROR_CODES.has(err.code)) throw new Violation('contract', `unknown WpiError code ${err.code}`);
-    return { ok: false, error: err };
+    return { ok: false, error: err, canonical };
   }
   checkMessage(message);
   // Canonical form is stable: what the codec builds from a parsed message parses to the same message.
@@ -64,7 +100,7 @@ export function checkParser(bytes: Buffer): ParseOutcome {
   // The nonce is echoed byte for byte in every answer: it must survive in a DLSMessage.
   const answer = parseDLSMessage(buildDLSMessage({ nonce: message.nonce, action: 'CleanUp', items: [] }));
   if (answer.nonce !== message.nonce) throw new Violation('nonce-echo', `echoed nonce ${JSON.stringify(answer.nonce)} differs from ${JSON.stringify(message.nonce)}`);
-  return { ok: true, message };
+  return { ok: true, message, canonical };
 }
 
 function checkMessage(m: WorkpointMessage): void {

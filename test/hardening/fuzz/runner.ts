@@ -42,13 +42,15 @@ export function runParserCases(
   range: { from: number; to: number; stride?: number },
   onFailure: (f: Failure) => void,
   onProgress?: (p: Progress) => void,
-): Progress & { parsed: number } {
+): Progress & { parsed: number; canonical: number } {
   const stride = range.stride ?? 1;
-  const p = { done: 0, failed: 0, parsed: 0 };
+  const p = { done: 0, failed: 0, parsed: 0, canonical: 0 };
   for (let i = range.from; i < range.to; i += stride) {
     const c = maker.make('p', i);
     try {
-      if (checkParser(c.bytes).ok) p.parsed++;
+      const outcome = checkParser(c.bytes);
+      if (outcome.ok) p.parsed++;
+      if (outcome.canonical) p.canonical++;
     } catch (err) {
       p.failed++;
       onFailure(failureOf(c, err));
