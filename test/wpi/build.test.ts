@@ -168,6 +168,15 @@ describe('buildDLSMessage: items', () => {
     expect(parseDLSMessage(buildDLSMessage(msg))).toEqual(msg);
   });
 
+  it('round-trips a tab and a line feed in a name (written as references: a literal one reads back as a space)', () => {
+    const msg: DLSMessage = { nonce: NONCE_HEX32, action: 'ReadItems', items: [{ name: 'user-\npwd\tx', value: 'line one\nline\ttwo' }] };
+    const out = buildDLSMessage(msg);
+    expect(out).toContain('name="user-&#10;pwd&#9;x"');
+    // In text a line feed stays as written (PEM values keep their lines).
+    expect(out).toContain('>line one\nline\ttwo<');
+    expect(parseDLSMessage(out)).toEqual(msg);
+  });
+
   it('encodes non-ASCII text as UTF-8 bytes', () => {
     const out = buildDLSMessage({ nonce: NONCE_HEX32, action: 'WriteItems', items: [{ name: 'display-id-unicode', value: 'ü€' }] });
     const bytes = Buffer.from(out, 'utf8');
@@ -237,7 +246,7 @@ describe('buildWorkpointMessage', () => {
   });
 
   it('round-trips action and status with XML specials', () => {
-    const msg: WorkpointMessage = { nonce: 'n', reason: 'reply-to', action: `Act${SPECIALS}`, status: `st&tus <x>`, items: [] };
+    const msg: WorkpointMessage = { nonce: 'n', reason: 'reply-to', action: `Act\t${SPECIALS}`, status: `st&tus\n<x>`, items: [{ name: 'a\nb', value: '', status: 'x\ty' }] };
     const out = buildWorkpointMessage(msg);
     expect(XMLValidator.validate(out)).toBe(true);
     expect(parseWorkpointMessage(out)).toEqual(msg);

@@ -4,7 +4,7 @@
  * namespace; `index` only where set (0 is a value); values escaped.
  */
 import { DLS_NAMESPACE, type DLSMessage, type Item, type WorkpointMessage } from './types';
-import { escapeXml } from './xml';
+import { escapeXml, escapeXmlAttribute } from './xml';
 
 const HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n';
 const NS = `xmlns="${DLS_NAMESPACE}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="${DLS_NAMESPACE}"`;
@@ -25,8 +25,8 @@ export function buildWorkpointMessage(message: WorkpointMessage, options: { omit
   if (message.maxItems !== undefined) m.push(`maxItems="${message.maxItems}"`);
   if (message.fragment !== undefined) m.push(`fragment="${message.fragment}"`);
   const r: string[] = [];
-  if (message.action !== undefined) r.push(` action="${escapeXml(message.action)}"`);
-  if (message.status !== undefined) r.push(` status="${escapeXml(message.status)}"`);
+  if (message.action !== undefined) r.push(` action="${escapeXmlAttribute(message.action)}"`);
+  if (message.status !== undefined) r.push(` status="${escapeXmlAttribute(message.status)}"`);
   return (
     `${HEADER}<WorkpointMessage ${NS}>\n` +
     `  <Message ${m.join(' ')}>\n` +
@@ -43,8 +43,8 @@ function itemList(items: readonly Item[], withStatus: boolean): string {
 }
 
 export function itemXml(item: Item, withStatus: boolean): string {
-  let a = `name="${escapeXml(item.name)}"`;
+  let a = `name="${escapeXmlAttribute(item.name)}"`;
   if (item.index !== undefined) a += ` index="${item.index}"`;
-  if (withStatus && item.status !== undefined) a += ` status="${escapeXml(item.status)}"`;
+  if (withStatus && item.status !== undefined) a += ` status="${escapeXmlAttribute(item.status)}"`;
   return item.value === '' ? `<Item ${a}/>` : `<Item ${a}>${escapeXml(item.value)}</Item>`;
 }

@@ -135,3 +135,8 @@ function brief(msg: string): string {
 export function escapeXml(value: string): string {
   return value.replace(/[&<>"'\r]/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": 'apos', '\r': '#13' }[c]};`);
 }
+
+/** An attribute value: a literal tab or line feed would be read back as a space (XML 1.0 §3.3.3). */
+export function escapeXmlAttribute(value: string): string {
+  return escapeXml(value).replace(/[\t\n]/g, (c) => (c === '\t' ? '&#9;' : '&#10;'));
+}
