@@ -92,6 +92,17 @@ describe('what is stored', () => {
     expect(redactForStorage(plain)).toBe(plain);
   });
 
+  it('redactForStorage finds the names among non-ASCII text, in bytes that are not UTF-8, and in a view into a larger buffer', () => {
+    const xml = wrap(`<Item name="display-id-unicode">Grüße ✓</Item><Item name="bootstrapping-tan">${SECRET}</Item>`);
+    expect(Buffer.from(redactForStorage(Buffer.from(xml))).toString('utf8')).not.toContain(SECRET);
+    // A lone continuation byte and a cut-off sequence before the Item: still found and masked.
+    const broken = Buffer.concat([Buffer.from(wrap('<Item name="x">')), Buffer.from([0x80, 0xe2, 0x41]), Buffer.from(`</Item><Item name="BOOTSTRAPPING-TAN">${SECRET}</Item>`)]);
+    expect(Buffer.from(redactForStorage(broken)).toString('utf8')).not.toContain(SECRET);
+    const padded = Buffer.concat([Buffer.from('<Item name="bootstrapping-tan">9999</Item>'), Buffer.from(wrap('<Item name="user-pwd">x</Item>'))]);
+    const view = new Uint8Array(padded.buffer, padded.byteOffset + 42, padded.length - 42);
+    expect(redactForStorage(view)).toBe(view);
+  });
+
   it('redactForStorage leaves a body whose never-stored items are all empty untouched, and masks the rest however they hide', () => {
     const empty = Buffer.from(wrap('<Item name="bootstrapping-tan"/><Item name="secure-mode-data" status="failed"></Item><Item name="dls-client-certificate" index="1"  />'));
     expect(redactForStorage(empty)).toBe(empty);

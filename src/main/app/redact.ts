@@ -32,8 +32,11 @@ export function mayHoldNeverStored(text: string): boolean {
 }
 
 export function redactForStorage(body: Uint8Array): Uint8Array {
-  const text = Buffer.from(body).toString('utf8');
-  if (!mayHoldNeverStored(text)) return body;
+  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  // The names and `&#` are ASCII, and both tests match ASCII only: read as latin1 (no copy, no
+  // UTF-8 decoding) the bytes hold them exactly where the UTF-8 text does, for any bytes.
+  if (!mayHoldNeverStored(bytes.toString('latin1'))) return body;
+  const text = bytes.toString('utf8');
   const masked = maskSecretsInXml(text, isNeverStored, { urlPasswords: false });
   return masked === text ? body : Buffer.from(masked, 'utf8');
 }

@@ -77,6 +77,12 @@ export class InteractionEngine {
    */
   handle(input: EngineInput): EngineOutput {
     const { message, now, listener } = input;
+    // Each device row read once per message (nothing is committed while a message is decided).
+    const devices = new Map<string, Device | undefined>();
+    const deviceOf = (mac: string): Device | undefined => {
+      if (!devices.has(mac)) devices.set(mac, this.lookups.device(mac));
+      return devices.get(mac);
+    };
     const cert = listener === 'secure' ? (input.clientIdentity ?? null) : null;
     if (listener === 'secure' && !cert) throw new ProtocolError('no LocalDLS client certificate: refused', 403);
     const claimed = claimedMac(message);
@@ -92,7 +98,7 @@ export class InteractionEngine {
     // holds, or the one issued for its bootstrap in progress (a failed, cancelled or replaced
     // bootstrap's certificate opens nothing).
     if (cert) {
-      const device = this.lookups.device(cert.mac);
+      const device = deviceOf(cert.mac);
       const holds = device?.mode === 'secure' && device.certSerial === cert.serial;
       if (!holds && !this.lookups.pendingJobs(cert.mac).some((j) => issuedFor(j, cert.serial, device, this.lookups.secretOf?.bind(this.lookups)))) {
         throw new ProtocolError(`the client certificate (serial ${cert.serial}) is not the one LocalDLS holds for ${cert.mac}, nor one issued for a bootstrap in progress (failed, cancelled or replaced): refused`, 403);
@@ -118,7 +124,7 @@ export class InteractionEngine {
       mac = cert?.mac ?? claimed ?? null;
     }
     // A Secure-Mode device is served on the secure port only (manual p.65 step 8), under any reason.
-    if (listener === 'default' && mac) this.notSecure(mac);
+    if (listener === 'default' && mac) this.notSecure(mac, deviceOf(mac));
     const key = nonceKey(message.nonce);
     const digest = messageDigest(message);
     const replayMac = ongoing ? ongoing.mac : OPENING_REASONS.has(message.reason) ? mac : null;
@@ -189,13 +195,13 @@ export class InteractionEngine {
       }
       if (session.mac === null && named) {
         mac = named;
-        if (listener === 'default') this.notSecure(mac);
+        if (listener === 'default') this.notSecure(mac, deviceOf(mac));
       }
     }
 
     // decide() works on a copy of the interaction's memory; the copy replaces it once committed.
     const interaction = { ...session.interaction, current: session.interaction.current ? { ...session.interaction.current } : null };
-    const device = mac ? this.lookups.device(mac) : undefined;
+    const device = mac ? deviceOf(mac) : undefined;
     if (isNew && !FIRST_MESSAGE_REASONS.has(whole.reason)) {
       // status and clean-up open an interaction only for a device that introduced itself before.
       if (!mac) throw new ProtocolError(`${whole.reason} without a mac-addr item: the phone cannot be identified: refused`, 403);
@@ -250,8 +256,8 @@ export class InteractionEngine {
   }
 
   /** A Secure-Mode device is refused on the Default-Mode port (403). */
-  private notSecure(mac: string): void {
-    if (this.lookups.device(mac)?.mode !== 'secure') return;
+  private notSecure(mac: string, device: Device | undefined): void {
+    if (device?.mode !== 'secure') return;
     throw new ProtocolError(`${mac} is in Secure Mode: its requests on the Default-Mode port are refused (manual p.65); if the phone was reset by hand, run \`localdls bootstrap --mac ${mac} --forget\``, 403);
   }
 
