@@ -15,6 +15,7 @@
 import { REASONS_FOR_CONTACT, type Fragment, type Item, type ReasonForContact, type WorkpointMessage } from './types';
 
 /** Characters XML 1.0 does not allow, a carriage return (line ends are normalised), any surrogate. */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const NOT_PLAIN = /[\x00-\x08\x0B\x0C\x0E-\x1F\r\uD800-\uDFFF\uFFFE\uFFFF]/;
 const DECLARATION = /^<\?xml[ \t\n]+version[ \t\n]*=[ \t\n]*(?:"1\.0"|'1\.0')(?:[ \t\n]+encoding[ \t\n]*=[ \t\n]*(?:"utf-8"|'utf-8'|"UTF-8"|'UTF-8'))?[ \t\n]*\?>/;
 const NONCE = /^[\x21-\x7e]{1,256}$/;
