@@ -229,7 +229,9 @@ export class Store {
           part_number = coalesce(excluded.part_number, part_number),
           contact_me_uri = coalesce(excluded.contact_me_uri, contact_me_uri),
           last_address = excluded.last_address, last_contact = excluded.last_contact`),
-      touchDevice: p(`UPDATE devices SET last_contact = @at, last_address = @lastAddress WHERE mac = @mac`),
+      // A contact, with the state and TLS version the exchange leaves: one write of the row, not three.
+      touchDevice: p(`UPDATE devices SET last_contact = @at, last_address = @lastAddress, state = coalesce(@state, state),
+        tls_protocol = coalesce(@tls, tls_protocol) WHERE mac = @mac`),
       setTls: p(`UPDATE devices SET tls_protocol = @protocol WHERE mac = @mac`),
       setSecure: p(`UPDATE devices SET mode = coalesce(@mode, mode), bootstrap = CASE WHEN @setBootstrap THEN @bootstrap ELSE bootstrap END,
         cert_serial = CASE WHEN @setSerial THEN @serial ELSE cert_serial END WHERE mac = @mac`),
@@ -265,6 +267,7 @@ export class Store {
         if (gone.interactionId !== null) this.st.endInteraction!.run({ id: gone.interactionId, at, why: gone.why, mac: gone.mac });
         if (gone.mac) this.releaseDevice(gone.mac, at);
       }
+      let touched = false;
       if (changes.device) {
         const d = changes.device;
         this.st.insertDevice!.run({
@@ -273,14 +276,15 @@ export class Store {
         });
       } else if (mac && !(record.kind === 'contact-me' && record.error !== null)) {
         // A contact-me that failed is not a contact: the phone was not heard from.
-        this.st.touchDevice!.run({ mac, at, lastAddress: record.peerAddress });
+        this.st.touchDevice!.run({ mac, at, lastAddress: record.peerAddress, state: changes.state ?? null, tls: record.tlsProtocol ?? null });
+        touched = true;
       }
       // The phone's first complete read is one history row, not hundreds (store/item-history.ts).
       const firstRead = mac !== null && changes.replaceItems !== undefined && !(this.st.inventoried!.get(mac) as { done: number } | undefined)?.done;
       if (firstRead) this.st.setInventoried!.run({ mac, at });
       const items = mac && (changes.replaceItems || changes.mergeItems) ? this.writeItems(mac, changes, firstRead, at) : null;
-      if (mac && changes.state) this.st.setState!.run({ mac, state: changes.state });
-      if (mac && record.tlsProtocol) this.st.setTls!.run({ mac, protocol: record.tlsProtocol });
+      if (mac && changes.state && !touched) this.st.setState!.run({ mac, state: changes.state });
+      if (mac && record.tlsProtocol && !touched) this.st.setTls!.run({ mac, protocol: record.tlsProtocol });
       if (mac && changes.assignProfile) this.jobs.assignProfile(mac, changes.assignProfile);
       if (mac && (changes.mode !== undefined || changes.bootstrap !== undefined || changes.certSerial !== undefined)) {
         this.st.setSecure!.run({
