@@ -87,7 +87,8 @@ export class CliProcess {
   }
 
   async stop(signal: NodeJS.Signals = 'SIGINT'): Promise<number | null> {
-    if (this.child.exitCode !== null) return this.child.exitCode;
+    // Ended already (exited, or killed by a signal: then there is no exit to wait for).
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
     const exited = once(this.child, 'exit');
     this.child.kill(signal);
     const [code] = (await exited) as [number | null];

@@ -134,44 +134,53 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     service.store.setSetting(UPSTREAM_SETTING, '');
     io.err(JSON.stringify({ event: 'warning', message: 'forgot the relay upstream chosen in the app' }));
   }
-  let listening;
-  let webUi: import('../bridge/serve-ui').WebUi | null = null;
+  // Listened for before anything starts, not after the listening line: a supervisor that sends
+  // SIGTERM as soon as it reads that line (or during a long start) gets a clean stop, never the
+  // default action (Node sets up a signal's handling only when its first listener is added, which
+  // took long enough after the line for such a SIGTERM to kill the process).
+  let stopRequested = (): void => undefined;
+  const stopAsked = new Promise<void>((resolve) => (stopRequested = resolve));
+  process.once('SIGINT', stopRequested);
+  process.once('SIGTERM', stopRequested);
   try {
-    listening = await service.start();
-    if (v.ui) {
-      const { startWebUi } = await import('../bridge/serve-ui');
-      webUi = await startWebUi(service, listening, { dataDir: dataDirOf(v['data-dir']), port: uiPort });
+    let listening;
+    let webUi: import('../bridge/serve-ui').WebUi | null = null;
+    try {
+      listening = await service.start();
+      if (v.ui) {
+        const { startWebUi } = await import('../bridge/serve-ui');
+        webUi = await startWebUi(service, listening, { dataDir: dataDirOf(v['data-dir']), port: uiPort });
+      }
+    } catch (e) {
+      await service.stop();
+      throw e;
     }
-  } catch (e) {
+    // One write per event-loop turn, not per exchange: under a boot storm the writes to a pipe
+    // (synchronous in Node) cost about as much as parsing the messages. Lines stay in order.
+    let lines: string[] = [];
+    const printLines = () => {
+      if (lines.length > 0) out(lines.join('\n'));
+      lines = [];
+    };
+    service.onExchange((x) => {
+      if (lines.push(JSON.stringify(exchangeLine(x))) === 1) setImmediate(printLines);
+    });
+    const tlsFrom = tlsSources(service, { default: tls, secure: secureTls }, listening.securePort !== undefined);
+    const { bootstrapNotes, ...listeningLine } = listening;
+    out(JSON.stringify({ event: 'listening', ...listeningLine, dataDir: dataDirOf(v['data-dir']), tlsFrom: tlsFrom.sources, ...(webUi ? { ui: webUi.url } : {}) }));
+    for (const message of tlsFrom.notices) io.err(JSON.stringify({ event: 'notice', message }));
+    for (const message of bootstrapNotes ?? []) io.err(JSON.stringify({ event: 'warning', message }));
+    if (webUi) io.err(`LocalDLS web UI: ${webUi.url}`);
+    await stopAsked;
+    await webUi?.close();
     await service.stop();
-    throw e;
+    printLines();
+    out(JSON.stringify({ event: 'stopped' }));
+    return 0;
+  } finally {
+    process.off('SIGINT', stopRequested);
+    process.off('SIGTERM', stopRequested);
   }
-  // One write per event-loop turn, not per exchange: under a boot storm the writes to a pipe
-  // (synchronous in Node) cost about as much as parsing the messages. Lines stay in order.
-  let lines: string[] = [];
-  const printLines = () => {
-    if (lines.length > 0) out(lines.join('\n'));
-    lines = [];
-  };
-  service.onExchange((x) => {
-    if (lines.push(JSON.stringify(exchangeLine(x))) === 1) setImmediate(printLines);
-  });
-  const tlsFrom = tlsSources(service, { default: tls, secure: secureTls }, listening.securePort !== undefined);
-  const { bootstrapNotes, ...listeningLine } = listening;
-  out(JSON.stringify({ event: 'listening', ...listeningLine, dataDir: dataDirOf(v['data-dir']), tlsFrom: tlsFrom.sources, ...(webUi ? { ui: webUi.url } : {}) }));
-  for (const message of tlsFrom.notices) io.err(JSON.stringify({ event: 'notice', message }));
-  for (const message of bootstrapNotes ?? []) io.err(JSON.stringify({ event: 'warning', message }));
-  if (webUi) io.err(`LocalDLS web UI: ${webUi.url}`);
-  await new Promise<void>((done) => {
-    const stop = () => done();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-  await webUi?.close();
-  await service.stop();
-  printLines();
-  out(JSON.stringify({ event: 'stopped' }));
-  return 0;
 }
 
 type TlsSource = 'flag' | 'stored' | 'default';
