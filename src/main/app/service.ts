@@ -108,6 +108,11 @@ export interface ListeningInfo {
   recovered?: RecoveryReport & { message: string };
   /** Bootstrap jobs waiting that this service sends with another port than prepared, or holds (Secure Mode off). */
   bootstrapNotes?: string[];
+  /**
+   * The database's start-up check: `quick_check` when it ran, `unchanged` when the file was exactly
+   * as the last clean stop left it (store/clean-stop.ts); `checkedAt` is when quick_check last passed.
+   */
+  databaseCheck?: { ran: 'quick_check' | 'unchanged'; checkedAt: string };
 }
 
 /** The two WPI listeners whose TLS profile can be chosen. */
@@ -193,7 +198,11 @@ export class Service {
     });
     const port = await this.listener.listen();
     if (this.config.announceInContactMe) this.contacts.announcePort = port;
-    const info: ListeningInfo = { host, port, tls: this.listener.tlsProfile, ...(recovered ? { recovered } : {}) };
+    const integrity = this.store.integrity;
+    const info: ListeningInfo = {
+      host, port, tls: this.listener.tlsProfile, ...(recovered ? { recovered } : {}),
+      ...(integrity ? { databaseCheck: { ran: integrity.ran ? 'quick_check' : 'unchanged', checkedAt: new Date(integrity.checkedAt).toISOString() } } : {}),
+    };
     if (this.relay) {
       info.relay = this.relayStatus!;
       // Secure-Mode phones cannot be relayed; their port still listens so that each attempt is recorded with the reason.

@@ -7,6 +7,7 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { createPrivateFile, ensurePrivateDir, narrow } from '../files/private-files';
+import { CLEAN_STOP_FILE, takeCleanStop } from './clean-stop';
 import { MIGRATIONS, migrate } from './migrations';
 import type { StoreOptions } from './store';
 
@@ -34,6 +35,8 @@ export interface OpenedDatabase {
   db: Database;
   /** Modes narrowed and other things worth telling the admin at start (`serve` prints them). */
   notices: string[];
+  /** With integrityCheck: when quick_check last passed, and whether it ran now or the file was as a clean stop left it (clean-stop.ts). */
+  integrity?: { checkedAt: number; ran: boolean };
 }
 
 /** Opens (creating, migrating) the database of `dataDir` for the service or a CLI write, or for reading only. */
@@ -58,9 +61,11 @@ function openForWriting(dataDir: string, path: string, options: StoreOptions): O
   }
   let db: Database | undefined;
   try {
+    const now = Date.now();
+    const passedAt = options.integrityCheck ? takeCleanStop(join(dataDir, CLEAN_STOP_FILE), path, now) : undefined;
     db = new BetterSqlite3(path, { nativeBinding: options.nativeBinding, fileMustExist: true });
     db.pragma('busy_timeout = 5000');
-    if (options.integrityCheck) checkIntegrity(db, path);
+    if (options.integrityCheck && passedAt === undefined) checkIntegrity(db, path);
     // A new database keeps page pointers so that a purge can give freed space back (incremental_vacuum);
     // this only takes effect before the first table exists.
     if ((db.pragma('user_version', { simple: true }) as number) === 0) db.pragma('auto_vacuum = INCREMENTAL');
@@ -70,7 +75,7 @@ function openForWriting(dataDir: string, path: string, options: StoreOptions): O
     db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     db.pragma('foreign_keys = ON');
     migrate(db);
-    return { db, notices };
+    return { db, notices, ...(options.integrityCheck ? { integrity: { checkedAt: passedAt ?? now, ran: passedAt === undefined } } : {}) };
   } catch (e) {
     db?.close();
     throw explain(e, dataDir, path);

@@ -5,13 +5,15 @@
  * user action (queue jobs, cancel, bootstrap, forget) is one operation, checked and written
  * atomically even when the CLI and the UI act at once. Writes are announced on the change feed.
  */
+import { join } from 'node:path';
 import type { Database, Statement } from 'better-sqlite3';
 import type { ExchangeFilter, ExchangeList, ExchangePage, JobFilter, PendingJobCounts } from '../../shared/api';
 import type { Device, DeviceItem, Exchange, ExchangeSummary, Interaction, ItemValue, Job, ListenerKind } from '../../shared/model';
 import type { Item } from '../wpi';
 import { ChangeFeed, type ChangeListener } from './change-feed';
 import { packBody } from './body-codec';
-import { openDatabase } from './data-dir';
+import { CLEAN_STOP_FILE, noteCleanStop } from './clean-stop';
+import { DATABASE_FILE, openDatabase } from './data-dir';
 import { countExchanges, deviceCount, listExchanges, newestExchangeId } from './exchange-filter';
 import { SUMMARY_COLUMNS, toExchange, toSummary, type ExchangeRow } from './exchange-rows';
 import { ContactFailures, contactFailureFields, type ContactFailureRow } from './contact-failures';
@@ -179,6 +181,8 @@ export class Store {
   readonly rollouts: RolloutRows;
   /** The free-text index and its background upkeep. */
   readonly search: SearchIndex;
+  /** The service's start-up check (integrityCheck): when quick_check last passed, and whether it ran at this start. */
+  readonly integrity: { checkedAt: number; ran: boolean } | null;
   private readonly st: Record<string, Statement>;
   private readonly feed: ChangeFeed;
   /** Null on a read-only store opened before migration 5. */
@@ -191,6 +195,7 @@ export class Store {
     const opened = openDatabase(dataDir, options);
     this.db = opened.db;
     this.notices = opened.notices;
+    this.integrity = opened.integrity ?? null;
     this.st = this.prepare();
     this.feed = new ChangeFeed(this.db);
     this.jobs = new JobTables(this.db, this.feed);
@@ -680,10 +685,21 @@ export class Store {
     this.feed.device(mac);
   }
 
+  /**
+   * Closes the database. The service's store (integrityCheck) then notes the file as it left it, so
+   * that the next start need not read it all again (clean-stop.ts).
+   */
   close(): void {
     this.search.stop();
     this.feed.stop();
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.db.close();
+    if (!this.integrity) return;
+    try {
+      noteCleanStop(join(this.dataDir, CLEAN_STOP_FILE), join(this.dataDir, DATABASE_FILE), this.integrity.checkedAt);
+    } catch {
+      // Not noted (the folder turned read-only, a full disk): the next start checks the file, nothing more.
+    }
   }
 }
 

@@ -1,0 +1,147 @@
+/**
+ * The start-up check after a clean stop (store/clean-stop.ts): skipped only when the database file
+ * is exactly as the service's clean close left it, run again after anything else — a write by
+ * another connection, a copy, a crash, a WAL beside it, an unreadable or old note.
+ */
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Store } from '../../src/main/store';
+import { CLEAN_STOP_FILE, MAX_CHECK_AGE_MS } from '../../src/main/store/clean-stop';
+import { startServe } from '../support/cli';
+import { post } from '../support/https-client';
+import { message, startUpItems } from '../support/messages';
+import { tempDirs } from '../support/tmp';
+
+const newDir = tempDirs();
+const stops: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const stop of stops.splice(0)) await stop();
+});
+
+const serviceStore = (dir: string) => new Store(dir, { integrityCheck: true });
+const note = (dir: string) => join(dir, CLEAN_STOP_FILE);
+
+/** A service store used and closed cleanly once; returns when quick_check passed. */
+function cleanlyStopped(dir: string): number {
+  const store = serviceStore(dir);
+  expect(store.integrity?.ran).toBe(true);
+  store.setSetting('site', 'a');
+  const checkedAt = store.integrity!.checkedAt;
+  store.close();
+  expect(existsSync(note(dir))).toBe(true);
+  return checkedAt;
+}
+
+describe('the start-up check after a clean stop', () => {
+  it('is skipped when the file is as the clean close left it, and the note is gone while the database is open', () => {
+    const dir = newDir();
+    const checkedAt = cleanlyStopped(dir);
+    const again = serviceStore(dir);
+    expect(again.integrity).toEqual({ checkedAt, ran: false });
+    // A crash from here on leaves no note: the next start checks.
+    expect(existsSync(note(dir))).toBe(false);
+    expect(again.setting('site')).toBe('a');
+    again.close();
+    // The check's time is carried over, not the restart's.
+    expect(JSON.parse(readFileSync(note(dir), 'utf8')).checkedAt).toBe(checkedAt);
+    const third = serviceStore(dir);
+    expect(third.integrity?.ran).toBe(false);
+    third.close();
+  });
+
+  it('runs after a write by another connection, in a copy of the folder, with a WAL beside the file, after a crash, and for an unreadable or old note', () => {
+    // Another connection wrote after the clean stop (sqlite3, another LocalDLS, a restore).
+    const written = newDir();
+    cleanlyStopped(written);
+    const other = new BetterSqlite3(join(written, 'localdls.sqlite'));
+    other.prepare(`UPDATE settings SET value = 'b' WHERE name = 'site'`).run();
+    other.close();
+    const afterWrite = serviceStore(written);
+    expect(afterWrite.integrity?.ran).toBe(true);
+    afterWrite.close();
+
+    // A copy of the folder: another file, whatever the note says.
+    const original = newDir();
+    cleanlyStopped(original);
+    const copy = join(newDir(), 'copy');
+    cpSync(original, copy, { recursive: true });
+    const copied = serviceStore(copy);
+    expect(copied.integrity?.ran).toBe(true);
+    copied.close();
+
+    // A connection still open at the clean close leaves a WAL: no note then, and a check next time.
+    const shared = newDir();
+    cleanlyStopped(shared);
+    const store = serviceStore(shared);
+    const reader = new BetterSqlite3(join(shared, 'localdls.sqlite'));
+    reader.prepare('SELECT count(*) FROM settings').get();
+    store.setSetting('site', 'c');
+    store.close();
+    expect(existsSync(note(shared))).toBe(false);
+    reader.close();
+    const afterShared = serviceStore(shared);
+    expect(afterShared.integrity?.ran).toBe(true);
+    afterShared.close();
+
+    // A crash: the store was open and never closed (its note was taken at the start).
+    const crashed = newDir();
+    cleanlyStopped(crashed);
+    serviceStore(crashed); // left open, as a killed process leaves it
+    expect(existsSync(note(crashed))).toBe(false);
+
+    // An unreadable note, and one older than a week.
+    const garbled = newDir();
+    cleanlyStopped(garbled);
+    writeFileSync(note(garbled), '{"checkedAt": "yesterday"');
+    const afterGarbled = serviceStore(garbled);
+    expect(afterGarbled.integrity?.ran).toBe(true);
+    afterGarbled.close();
+    const old = newDir();
+    cleanlyStopped(old);
+    const n = JSON.parse(readFileSync(note(old), 'utf8'));
+    writeFileSync(note(old), JSON.stringify({ ...n, checkedAt: Date.now() - MAX_CHECK_AGE_MS - 1000 }));
+    const afterOld = serviceStore(old);
+    expect(afterOld.integrity?.ran).toBe(true);
+    afterOld.close();
+    // A note from the future (a clock set back) is not trusted either.
+    const future = newDir();
+    cleanlyStopped(future);
+    writeFileSync(note(future), JSON.stringify({ ...JSON.parse(readFileSync(note(future), 'utf8')), checkedAt: Date.now() + 3600_000 }));
+    const afterFuture = serviceStore(future);
+    expect(afterFuture.integrity?.ran).toBe(true);
+    afterFuture.close();
+  });
+
+  it('serve says which it did; SIGKILL means a check at the next start, a clean stop none; pages overwritten after a clean stop are still refused', async () => {
+    const dir = newDir();
+    const first = await startServe(['--data-dir', dir, '--no-auto-contact']);
+    stops.push(() => first.serve.stop());
+    expect(first.listening.databaseCheck).toMatchObject({ ran: 'quick_check' });
+    expect((await post(first.port, message({ reason: 'start-up', items: startUpItems('00:1A:E8:40:00:01') }))).status).toBe(200);
+    await first.serve.stop('SIGKILL');
+
+    const afterKill = await startServe(['--data-dir', dir, '--no-auto-contact']);
+    stops.push(() => afterKill.serve.stop());
+    expect(afterKill.listening.databaseCheck).toMatchObject({ ran: 'quick_check' });
+    expect(await afterKill.serve.stop('SIGTERM')).toBe(0);
+
+    const afterClean = await startServe(['--data-dir', dir, '--no-auto-contact']);
+    stops.push(() => afterClean.serve.stop());
+    expect(afterClean.listening.databaseCheck).toEqual({ ran: 'unchanged', checkedAt: (afterKill.listening.databaseCheck as { checkedAt: string }).checkedAt });
+    expect(await afterClean.serve.stop('SIGTERM')).toBe(0);
+
+    // A disk fault after the clean stop, as in files-at-rest: the write moves the file's change time.
+    const db = join(dir, 'localdls.sqlite');
+    const bytes = readFileSync(db);
+    const pageSize = bytes.readUInt16BE(16);
+    for (let i = 2 * pageSize; i < 5 * pageSize; i++) bytes[i] = (i * 7919) & 0xff;
+    writeFileSync(db, bytes);
+    const refused = await startServe(['--data-dir', dir, '--no-auto-contact']).then(
+      () => 'started',
+      (e: Error) => e.message,
+    );
+    expect(refused).toMatch(/is damaged/);
+  });
+});
