@@ -97,6 +97,7 @@ export class ExchangeHandler implements RequestHandler {
     try {
       out = this.engine.handle({
         message,
+        body: request.body,
         cookieSessionId: sessionIdFromCookies(cookies),
         peerAddress: request.peerAddress,
         listener: request.listener,

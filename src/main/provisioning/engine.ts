@@ -13,6 +13,8 @@ import { messageDigest, nonceKey, RecentNonces, rememberInSession, SessionTable,
 
 export interface EngineInput {
   message: WorkpointMessage;
+  /** The message's bytes as received: what the replay check compares (session.ts messageDigest). */
+  body?: Uint8Array;
   cookieSessionId: string | null;
   peerAddress: string;
   listener: ListenerKind;
@@ -126,7 +128,7 @@ export class InteractionEngine {
     // A Secure-Mode device is served on the secure port only (manual p.65 step 8), under any reason.
     if (listener === 'default' && mac) this.notSecure(mac, deviceOf(mac));
     const key = nonceKey(message.nonce);
-    const digest = messageDigest(message);
+    const digest = messageDigest(message, input.body);
     const replayMac = ongoing ? ongoing.mac : OPENING_REASONS.has(message.reason) ? mac : null;
     this.notReplayed(ongoing, replayMac, key, digest, message.nonce);
 

@@ -307,9 +307,16 @@ export function nonceKey(nonce: string): string {
   return createHash('sha256').update(nonce, 'utf8').digest('base64url').slice(0, 22);
 }
 
-/** What makes two phone messages the same message: everything the codec read from it. */
-export function messageDigest(message: WorkpointMessage): string {
-  return createHash('sha256').update(JSON.stringify(message), 'utf8').digest('base64url').slice(0, 22);
+/**
+ * What makes two phone messages the same message (a retransmission, or a replay): the same bytes.
+ * Hashing them costs a third of hashing the parsed message as JSON (a 320-Item reply). A message
+ * made in memory (the engine's own tests) is hashed as its JSON.
+ */
+export function messageDigest(message: WorkpointMessage, body?: Uint8Array): string {
+  const hash = createHash('sha256');
+  if (body) hash.update(body);
+  else hash.update(JSON.stringify(message), 'utf8');
+  return hash.digest('base64url').slice(0, 22);
 }
 
 /** Remembers an answered message in its session (bounded). */
