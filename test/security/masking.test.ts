@@ -92,6 +92,23 @@ describe('what is stored', () => {
     expect(redactForStorage(plain)).toBe(plain);
   });
 
+  it('isNeverStored reads a name as trim() and toLowerCase() would, for every BMP character around or inside the names', () => {
+    const names = ['dls-client-certificate', 'secure-mode-data', 'bootstrapping-tan'];
+    const asBefore = (n: string) => names.includes(n.trim().toLowerCase());
+    const differ: string[] = [];
+    for (const base of names) {
+      for (let c = 0; c < 0x10000; c++) {
+        const ch = String.fromCharCode(c);
+        for (const v of [ch + base, base + ch, `${base.slice(0, 1)}${ch}${base.slice(2)}`, `${base.slice(0, 5)}${ch}${base.slice(6)}`, base.slice(0, -1) + ch]) {
+          if (asBefore(v) !== isNeverStored(v)) differ.push(JSON.stringify(v));
+        }
+      }
+    }
+    expect(differ).toEqual([]);
+    expect(isNeverStored(' Secure-Mode-DATA\t')).toBe(true);
+    expect(isNeverStored('secure-mode-data-2')).toBe(false);
+  });
+
   it('redactForStorage finds the names among non-ASCII text, in bytes that are not UTF-8, and in a view into a larger buffer', () => {
     const xml = wrap(`<Item name="display-id-unicode">Grüße ✓</Item><Item name="bootstrapping-tan">${SECRET}</Item>`);
     expect(Buffer.from(redactForStorage(Buffer.from(xml))).toString('utf8')).not.toContain(SECRET);

@@ -9,10 +9,15 @@ import { MASK, maskSecretsInXml } from '../../shared/secrets';
  * (inside dls-client-certificate / secure-mode-data) and the PIN's TAN. Other secrets are stored
  * for protocol use and masked on the way out.
  */
-const NEVER_STORED = new Set(['dls-client-certificate', 'secure-mode-data', 'bootstrapping-tan']);
+/**
+ * The names, in any case, with blanks around them (as trim() and toLowerCase() would find them:
+ * `\s` is trim's set, and /i without /u folds no other character onto these ASCII letters). A
+ * test, not a lower-cased copy of every name: it runs for every item of every reply.
+ */
+const NEVER_STORED = /^\s*(?:dls-client-certificate|secure-mode-data|bootstrapping-tan)\s*$/i;
 
 export function isNeverStored(name: string): boolean {
-  return NEVER_STORED.has(name.trim().toLowerCase());
+  return NEVER_STORED.test(name);
 }
 
 /** Cheap test first: one of the names (any case), or a character reference that could spell one. */
