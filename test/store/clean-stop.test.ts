@@ -1,12 +1,16 @@
 /**
  * The start-up check after a clean stop (store/clean-stop.ts): skipped only when the database file
  * is exactly as the service's clean close left it, run again after anything else — a write by
- * another connection, a copy, a crash, a WAL beside it, an unreadable or old note.
+ * another connection, a copy, a crash, a WAL beside it, an unreadable, unremovable or old note, a
+ * file small enough to check in about a second. The files here are small: the stores under test
+ * lower the size from which a check may be spared (skipCheckFromBytes), except where that size is
+ * the point.
  */
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Service } from '../../src/main/app/service';
 import { Store } from '../../src/main/store';
 import { CLEAN_STOP_FILE, MAX_CHECK_AGE_MS } from '../../src/main/store/clean-stop';
 import { startServe } from '../support/cli';
@@ -20,7 +24,7 @@ afterEach(async () => {
   for (const stop of stops.splice(0)) await stop();
 });
 
-const serviceStore = (dir: string) => new Store(dir, { integrityCheck: true });
+const serviceStore = (dir: string) => new Store(dir, { integrityCheck: true, skipCheckFromBytes: 0 });
 const note = (dir: string) => join(dir, CLEAN_STOP_FILE);
 
 /** A service store used and closed cleanly once; returns when quick_check passed. */
@@ -114,7 +118,43 @@ describe('the start-up check after a clean stop', () => {
     afterFuture.close();
   });
 
-  it('serve says which it did; SIGKILL means a check at the next start, a clean stop none; pages overwritten after a clean stop are still refused', async () => {
+  it('always runs for a file under 256 MB (about a second of checking), and when the note cannot be removed', () => {
+    const dir = newDir();
+    const small = new Store(dir, { integrityCheck: true });
+    small.setSetting('site', 'a');
+    small.close();
+    expect(existsSync(note(dir))).toBe(true);
+    const again = new Store(dir, { integrityCheck: true });
+    expect(again.integrity?.ran).toBe(true);
+    again.close();
+    // A folder where the note would be: the start checks and goes on.
+    const blocked = newDir();
+    cleanlyStopped(blocked);
+    const kept = readFileSync(note(blocked), 'utf8');
+    rmSync(note(blocked));
+    mkdirSync(note(blocked));
+    writeFileSync(join(note(blocked), 'x'), kept);
+    const afterBlocked = serviceStore(blocked);
+    expect(afterBlocked.integrity?.ran).toBe(true);
+    afterBlocked.close();
+  });
+
+  it('the service says which it did in its listening info; a clean stop spares the next start the check, a kill does not', async () => {
+    const dir = newDir();
+    const start = async () => {
+      const service = new Service({ dataDir: dir, host: '127.0.0.1', port: 0, autoContact: false, store: { skipCheckFromBytes: 0 } });
+      return { service, listening: await service.start() };
+    };
+    const first = await start();
+    expect(first.listening.databaseCheck).toMatchObject({ ran: 'quick_check' });
+    expect((await post(first.listening.port, message({ reason: 'start-up', items: startUpItems('00:1A:E8:40:00:02') }))).status).toBe(200);
+    await first.service.stop();
+    const second = await start();
+    expect(second.listening.databaseCheck).toEqual({ ran: 'unchanged', checkedAt: first.listening.databaseCheck!.checkedAt });
+    await second.service.stop();
+  });
+
+  it('serve: SIGKILL means a check at the next start; pages overwritten after a clean stop are refused', async () => {
     const dir = newDir();
     const first = await startServe(['--data-dir', dir, '--no-auto-contact']);
     stops.push(() => first.serve.stop());
@@ -126,11 +166,7 @@ describe('the start-up check after a clean stop', () => {
     stops.push(() => afterKill.serve.stop());
     expect(afterKill.listening.databaseCheck).toMatchObject({ ran: 'quick_check' });
     expect(await afterKill.serve.stop('SIGTERM')).toBe(0);
-
-    const afterClean = await startServe(['--data-dir', dir, '--no-auto-contact']);
-    stops.push(() => afterClean.serve.stop());
-    expect(afterClean.listening.databaseCheck).toEqual({ ran: 'unchanged', checkedAt: (afterKill.listening.databaseCheck as { checkedAt: string }).checkedAt });
-    expect(await afterClean.serve.stop('SIGTERM')).toBe(0);
+    expect(existsSync(note(dir))).toBe(true);
 
     // A disk fault after the clean stop, as in files-at-rest: the write moves the file's change time.
     const db = join(dir, 'localdls.sqlite');

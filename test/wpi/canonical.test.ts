@@ -8,7 +8,7 @@ import { parseWorkpointMessage } from '../../src/main/wpi';
 import { parseCanonicalWorkpointMessage } from '../../src/main/wpi/canonical';
 import { parseGeneralWorkpointMessage } from '../../src/main/wpi/parse';
 import { buildCorpus } from '../hardening/fuzz/corpus';
-import { checkCanonicalPath } from '../hardening/fuzz/oracle';
+import { checkCanonicalPath, Violation } from '../hardening/fuzz/oracle';
 import { NONCE_HEX32, wpm } from './helpers';
 
 const REASON = '<ReasonForContact status="accepted" action="ReadAllItems">reply-to</ReasonForContact>';
@@ -106,5 +106,37 @@ describe('the one-scan path for WorkpointMessage', () => {
     expect(checkCanonicalPath(Buffer.from(text))).toBe(true);
     expect(checkCanonicalPath(Buffer.from(text.replace('<Item name="a">x</Item>', '<Item name="a">&#65;</Item>')))).toBe(false);
     expect(checkCanonicalPath(Buffer.from([0xff, 0xfe]))).toBe(false);
+    // A scan that reads a value differently, reads what the general path refuses, or throws.
+    const wrongValue = (t: string) => {
+      const m = parseCanonicalWorkpointMessage(t);
+      return m && { ...m, items: m.items.map((i) => ({ ...i, value: `${i.value} ` })) };
+    };
+    expect(() => checkCanonicalPath(Buffer.from(text), wrongValue)).toThrow(Violation);
+    const reordered = (t: string) => {
+      const m = parseCanonicalWorkpointMessage(t);
+      return m && { items: m.items, nonce: m.nonce, reason: m.reason, ...(m.maxItems !== undefined ? { maxItems: m.maxItems } : {}) };
+    };
+    expect(() => checkCanonicalPath(Buffer.from(text), reordered)).toThrow(/different messages/);
+    const noNonce = wpm(REASON, 'maxItems="5"');
+    expect(() => checkCanonicalPath(Buffer.from(noNonce), () => ({ nonce: 'x', reason: 'start-up', items: [] }))).toThrow(/general path refuses/);
+    expect(() => checkCanonicalPath(Buffer.from(text), () => {
+      throw new TypeError('boom');
+    })).toThrow(/threw TypeError: boom/);
+  });
+
+  it('leaves a tag with many attributes to the general path (its duplicate check is per attribute: no quadratic scan of a hostile 256 kB tag)', () => {
+    const attributes = (n: number) => Array.from({ length: n }, (_, i) => ` a${i}="v"`).join('');
+    const eight = wpm(REASON, `nonce="${NONCE_HEX32}"${attributes(7)}`);
+    expect(parseCanonicalWorkpointMessage(eight)).not.toBeNull();
+    const nine = wpm(REASON, `nonce="${NONCE_HEX32}"${attributes(8)}`);
+    expect(parseCanonicalWorkpointMessage(nine)).toBeNull();
+    expect(parseWorkpointMessage(nine)).toEqual(parseGeneralWorkpointMessage(nine));
+    const hostile = wpm(REASON, `nonce="${NONCE_HEX32}"${attributes(30_000)}`);
+    expect(hostile.length).toBeGreaterThan(250_000);
+    expect(parseCanonicalWorkpointMessage(hostile)).toBeNull();
+    for (const root of ['<WorkpointMessage', '<Message', '<ReasonForContact', '<Item']) {
+      const text = wpm(`${REASON}<ItemList><Item name="a">x</Item></ItemList>`).replace(root, `${root}${attributes(9)}`);
+      expect(parseCanonicalWorkpointMessage(text), root).toBeNull();
+    }
   });
 });

@@ -95,54 +95,55 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     'tls-keylog': { type: 'string' },
   });
   noPositionals(positionals);
-  // Without --tls / --secure-tls the profile chosen in the app (stored setting) applies, else modern.
-  const secureTls = v['secure-tls'] as TlsProfile | undefined;
-  if (secureTls !== undefined && !TLS_PROFILES.includes(secureTls)) throw new UsageError(`--secure-tls must be one of ${TLS_PROFILES.join(', ')}, not "${v['secure-tls']}"`);
-  const securePort = portOf(v['secure-port'], DEFAULT_SECURE_PORT, '--secure-port');
-  const keyProtector = protectorOrWarning(dataDirOf(v['data-dir']), v['key-passphrase-file'], io);
-  if (v['ui-port'] !== undefined && !v.ui) throw new UsageError('--ui-port needs --ui');
-  const uiPort = portOf(v['ui-port'], 0, '--ui-port');
-  const gapS = v['contact-gap'] === undefined ? 300 : Number(v['contact-gap']);
-  if (!Number.isFinite(gapS) || gapS < 60 || gapS > 86_400) throw new UsageError(`--contact-gap must be seconds from 60 to 86400, not "${v['contact-gap']}"`);
-  // Read from the environment here, so a wrong value stops serve before it binds anything.
-  const keyPoolSize = keyPoolSizeFromEnvironment();
-  const keyPoolIdleMs = keyPoolIdleMsFromEnvironment();
-  const tls = v.tls as TlsProfile | undefined;
-  if (tls !== undefined && !TLS_PROFILES.includes(tls)) throw new UsageError(`--tls must be one of ${TLS_PROFILES.join(', ')}, not "${v.tls}"`);
-  const upstream = upstreamOf(v);
-  if (v['tls-keylog'] === '') throw new UsageError('--tls-keylog needs a file name, e.g. --tls-keylog ./keys.log');
-  const service = new Service({
-    dataDir: dataDirOf(v['data-dir']),
-    keyPoolSize,
-    keyPoolIdleMs,
-    host: v.host ?? '0.0.0.0',
-    port: portOf(v.port, DEFAULT_PORT),
-    ...(tls ? { tls } : {}),
-    ...(v['dcmp-port'] !== undefined ? { dcmpPort: portOf(v['dcmp-port'], 0, '--dcmp-port') } : {}),
-    contact: { gapMs: gapS * 1000 },
-    autoContact: !v['no-auto-contact'],
-    announceInContactMe: v['contact-me-announce'] === true,
-    ...(keyProtector ? { keyProtector, securePort, ...(secureTls ? { secureTls } : {}) } : {}),
-    ...(upstream !== undefined ? { upstream } : {}),
-    securePort,
-    ...(v['tls-keylog'] ? { tlsKeyLog: v['tls-keylog'] } : {}),
-    onError: (e) => io.err(JSON.stringify({ event: 'error', message: e.message })),
-  });
-  if (v['tls-keylog']) io.err(JSON.stringify({ event: 'warning', message: `TLS key log ${v['tls-keylog']}: ${KEYLOG_WARNING}` }));
-  for (const message of service.store.notices) io.err(JSON.stringify({ event: 'warning', message }));
-  if (v['forget-upstream']) {
-    service.store.setSetting(UPSTREAM_SETTING, '');
-    io.err(JSON.stringify({ event: 'warning', message: 'forgot the relay upstream chosen in the app' }));
-  }
   // Listened for before anything starts, not after the listening line: a supervisor that sends
-  // SIGTERM as soon as it reads that line (or during a long start) gets a clean stop, never the
-  // default action (Node sets up a signal's handling only when its first listener is added, which
-  // took long enough after the line for such a SIGTERM to kill the process).
+  // SIGTERM as soon as it reads that line gets a clean stop, never the default action (Node sets up
+  // a signal's handling only when its first listener is added, which took long enough after the
+  // line for such a SIGTERM to kill the process). One that comes during the start (the database
+  // check can take seconds) stops the service as soon as it has started.
   let stopRequested = (): void => undefined;
   const stopAsked = new Promise<void>((resolve) => (stopRequested = resolve));
   process.once('SIGINT', stopRequested);
   process.once('SIGTERM', stopRequested);
   try {
+    // Without --tls / --secure-tls the profile chosen in the app (stored setting) applies, else modern.
+    const secureTls = v['secure-tls'] as TlsProfile | undefined;
+    if (secureTls !== undefined && !TLS_PROFILES.includes(secureTls)) throw new UsageError(`--secure-tls must be one of ${TLS_PROFILES.join(', ')}, not "${v['secure-tls']}"`);
+    const securePort = portOf(v['secure-port'], DEFAULT_SECURE_PORT, '--secure-port');
+    const keyProtector = protectorOrWarning(dataDirOf(v['data-dir']), v['key-passphrase-file'], io);
+    if (v['ui-port'] !== undefined && !v.ui) throw new UsageError('--ui-port needs --ui');
+    const uiPort = portOf(v['ui-port'], 0, '--ui-port');
+    const gapS = v['contact-gap'] === undefined ? 300 : Number(v['contact-gap']);
+    if (!Number.isFinite(gapS) || gapS < 60 || gapS > 86_400) throw new UsageError(`--contact-gap must be seconds from 60 to 86400, not "${v['contact-gap']}"`);
+    // Read from the environment here, so a wrong value stops serve before it binds anything.
+    const keyPoolSize = keyPoolSizeFromEnvironment();
+    const keyPoolIdleMs = keyPoolIdleMsFromEnvironment();
+    const tls = v.tls as TlsProfile | undefined;
+    if (tls !== undefined && !TLS_PROFILES.includes(tls)) throw new UsageError(`--tls must be one of ${TLS_PROFILES.join(', ')}, not "${v.tls}"`);
+    const upstream = upstreamOf(v);
+    if (v['tls-keylog'] === '') throw new UsageError('--tls-keylog needs a file name, e.g. --tls-keylog ./keys.log');
+    const service = new Service({
+      dataDir: dataDirOf(v['data-dir']),
+      keyPoolSize,
+      keyPoolIdleMs,
+      host: v.host ?? '0.0.0.0',
+      port: portOf(v.port, DEFAULT_PORT),
+      ...(tls ? { tls } : {}),
+      ...(v['dcmp-port'] !== undefined ? { dcmpPort: portOf(v['dcmp-port'], 0, '--dcmp-port') } : {}),
+      contact: { gapMs: gapS * 1000 },
+      autoContact: !v['no-auto-contact'],
+      announceInContactMe: v['contact-me-announce'] === true,
+      ...(keyProtector ? { keyProtector, securePort, ...(secureTls ? { secureTls } : {}) } : {}),
+      ...(upstream !== undefined ? { upstream } : {}),
+      securePort,
+      ...(v['tls-keylog'] ? { tlsKeyLog: v['tls-keylog'] } : {}),
+      onError: (e) => io.err(JSON.stringify({ event: 'error', message: e.message })),
+    });
+    if (v['tls-keylog']) io.err(JSON.stringify({ event: 'warning', message: `TLS key log ${v['tls-keylog']}: ${KEYLOG_WARNING}` }));
+    for (const message of service.store.notices) io.err(JSON.stringify({ event: 'warning', message }));
+    if (v['forget-upstream']) {
+      service.store.setSetting(UPSTREAM_SETTING, '');
+      io.err(JSON.stringify({ event: 'warning', message: 'forgot the relay upstream chosen in the app' }));
+    }
     let listening;
     let webUi: import('../bridge/serve-ui').WebUi | null = null;
     try {

@@ -62,7 +62,7 @@ function openForWriting(dataDir: string, path: string, options: StoreOptions): O
   let db: Database | undefined;
   try {
     const now = Date.now();
-    const passedAt = options.integrityCheck ? takeCleanStop(join(dataDir, CLEAN_STOP_FILE), path, now) : undefined;
+    const passedAt = options.integrityCheck ? takeCleanStop(join(dataDir, CLEAN_STOP_FILE), path, now, options.skipCheckFromBytes) : undefined;
     db = new BetterSqlite3(path, { nativeBinding: options.nativeBinding, fileMustExist: true });
     db.pragma('busy_timeout = 5000');
     if (options.integrityCheck && passedAt === undefined) checkIntegrity(db, path);

@@ -35,6 +35,8 @@ export interface StoreOptions {
   readonly?: boolean;
   /** Run PRAGMA quick_check before using the database and refuse a damaged one (the service's start). */
   integrityCheck?: boolean;
+  /** With integrityCheck: smallest file whose check a clean stop may spare (store/clean-stop.ts; tests lower it). */
+  skipCheckFromBytes?: number;
   /** Durability of commits; FULL unless a benchmark filling test data asks for less. */
   synchronous?: 'FULL' | 'NORMAL' | 'OFF';
   /** Free-text index upkeep: in the background (the service), or only when called (default: CLI processes, tests). */

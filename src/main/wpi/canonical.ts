@@ -33,6 +33,9 @@ for (let c = 0; c < 128; c++) {
   NAME_CHAR[c] = /[-.\w:]/.test(ch) ? 1 : 0;
 }
 
+/** Attributes per element the scan reads; more is not a phone's message (and its check is per attribute). */
+const MAX_ATTRIBUTES = 8;
+
 /** Thrown inside the scan when the document leaves the canonical shape: the general path reads it. */
 const NOT_CANONICAL = Symbol('not canonical');
 
@@ -185,7 +188,9 @@ class Scan {
       if (close < 0) throw NOT_CANONICAL;
       let value = s.slice(i + 1, close);
       i = close + 1;
-      if (value.includes('<') || attributes.has(attribute)) throw NOT_CANONICAL;
+      // Phones write at most four per element; a tag with many is left to the general path, which
+      // reads it in linear time (this list's duplicate test is linear per attribute).
+      if (value.includes('<') || attributes.size >= MAX_ATTRIBUTES || attributes.has(attribute)) throw NOT_CANONICAL;
       if (value.includes('\t') || value.includes('\n')) value = value.replace(/[\t\n]/g, ' ');
       attributes.add(attribute, resolveEntities(value));
     }

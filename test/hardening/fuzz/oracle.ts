@@ -49,7 +49,7 @@ export type ParseOutcome = ({ ok: true; message: WorkpointMessage } | { ok: fals
  * general path must read the same message, field for field and in the same key order (the
  * replay check hashes the message as JSON). Returns whether it read one.
  */
-export function checkCanonicalPath(bytes: Buffer): boolean {
+export function checkCanonicalPath(bytes: Buffer, scan: (text: string) => WorkpointMessage | null = parseCanonicalWorkpointMessage): boolean {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -58,7 +58,7 @@ export function checkCanonicalPath(bytes: Buffer): boolean {
   }
   let fast: WorkpointMessage | null;
   try {
-    fast = parseCanonicalWorkpointMessage(text);
+    fast = scan(text);
   } catch (err) {
     throw new Violation('canonical-path', `the one-scan path threw ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`.slice(0, 500));
   }
