@@ -642,6 +642,53 @@ as far as possible; each "before" is from a run of the code before the change.
   larger commit batches (MAX_BATCH_ITEMS 4,000 or 10,000 instead of 1,000): none moved CPU per
   exchange outside the run-to-run spread (3.5–5.3 ms for the same build within half an hour), so
   neither the fsync nor the checkpoints are what the transaction's time in the profile is.
+- **One scan for the messages phones write (issue #14 item 2).** Each phone message went through
+  saxes, a tree of its elements and a pass over the tree; for a 320-Item reply that was the largest
+  cost on the request path after TLS and the commit, and a third of the garbage an exchange left.
+  \`parseWorkpointMessage\` now first tries a scan of the shape phones write (src/main/wpi/canonical.ts:
+  the XML declaration, WorkpointMessage > Message > ReasonForContact and an ItemList of Items, ASCII
+  names, quoted values, the five predefined entities), which builds the message directly; anything
+  else, and anything the general parse would refuse, returns null and takes the general path
+  unchanged. The scan never refuses and decides nothing of its own: the fuzz oracle now compares
+  both paths on every case (test/hardening/fuzz/oracle.ts checkCanonicalPath; 3 × 300,000 cases of
+  \`npm run fuzz\`, 0 differences, and the smoke run asserts the scan took a fair share), and an
+  independent review compared 800,000 generated documents (it found that a tag with thousands of
+  attributes made the scan quadratic, 3 s for one 256 kB POST: more than 8 attributes now go the
+  general way, 126 ms). The 16 kB fragment: 300 → 95 µs warm; allocation per exchange in the
+  storm (sampling heap profile) 363 → 247 kB. The same fuzz run found a bug in the builder: a tab
+  or line feed in an Item's name was written literally and read back as a space; attribute values
+  now carry them as references.
+- **Smaller cuts on the request path (issue #14).** The never-stored test reads the body as latin1
+  (no copy, no UTF-8 decoding; the names and \`&#\` are ASCII), and tests item names with one
+  case-insensitive pattern instead of a trimmed, lower-cased copy of each (compared for every BMP
+  character); the engine reads a device's row once per message, not twice; a contact updates the
+  device row once (last contact, state, TLS version), not three times; the replay check hashes
+  the message's bytes (a retransmission or a replay is the same bytes) instead of the parsed
+  message as JSON. All of this with the one-scan parse, old build (the session's start, 0fdad2c)
+  against new, alternating, N = 500, C = 50, three rounds: CPU per exchange 3.74, 3.77, 3.45 →
+  3.32, 3.13, 3.15 ms (about 12 % less), 255, 250, 267 → 284, 287, 292 exchanges/s, p99 357, 356,
+  313 → 348, 308, 310 ms.
+- **Tried and not kept: the WAL synced off the event loop.** The COMMIT's fsync holds the event
+  loop for about a millisecond per batch (\`synchronous = FULL\`; the profile's largest single
+  block on the main thread). Committing the batch with \`synchronous = NORMAL\` and answering its
+  phones only after an fsync of the WAL file on the thread pool (one fsync covering every batch
+  committed meanwhile) keeps the same durability and frees the loop. Built with tests (answers
+  held until the fsync, an fsync error answered 500), then measured against the build before it,
+  alternating, three rounds at C = 50: 213–278 exchanges/s without it, 228–284 with it; p99 312–435
+  and 355–405 ms; and no difference at C = 10 (226–236 and 232–233 exchanges/s, p99 96–100 and
+  88–107 ms). The code is kept aside, not in the product. This machine is short of CPU, not of a free event loop (the storm's client and the
+  service share two cores, see "Why targets are missed"), so the change bought nothing measurable
+  here and was not kept.
+- **The start-up check after a clean stop (issue #14, the list at 1,000,000).** \`serve\` on section
+  4's store took about 20 s to start listening, 95 % in \`PRAGMA quick_check\`. A clean close now
+  notes the file as it left it (size, inode, device, modification and change times, when the
+  check last passed; src/main/store/clean-stop.ts), and the next start skips the check when the
+  file is unchanged, 256 MB or more, checked within 24 hours, and on a local Linux file system;
+  otherwise (a crash, any write after the stop, a copy, a WAL beside it, a small file) it checks as
+  before. docs/security.md says what the skip cannot see. Testing it found that \`serve\` set up its
+  signal handlers only after printing its listening line: a SIGTERM sent as that line was read
+  killed it uncleanly in about one stop in three; the handlers now come right after the
+  arguments are read (test/cli/serve-signals.test.ts).
 - **The simulated phones made a TLS context per connection (the rollout's measuring fixture).**
   A CPU profile of the phones' process in the cold 200-phone rollout (ROLLOUT_CPU_PROF_ONLY=phones):
   creating TLS contexts was 35 % of its main thread, mostly one per request, each parsing the
@@ -773,10 +820,10 @@ const MISSES = `## Why targets are missed, and by how much
   100–120 ms, the exchanges, TLS, SQLite and the rest about 100 ms. Runs of section 3b on this
   machine while it was quiet (load average about 2, our own processes only): **with the key
   pool** (the default) 1.78, 1.74, 2.00, 1.92, 1.78 × on 2026-12-04, 1.86, 1.42 and 1.82 × on
-  2026-12-05 and 1.92 × in the run above — met in nine of nine, at the line in one; **cold**
-  2.41, 2.03, 2.70, 2.36, 2.52 × on 2026-12-04, 2.15, 2.20 and 2.15 × on 2026-12-05 and 2.17 ×
-  above — missed. Cold the rollout needs 2.0–2.6 × the floor's CPU (about 2.1 × in the run above:
-  some 66 s of CPU against a floor of 15.3 s on two cores), so on two cores it cannot get under 2 × in wall time however well it overlaps. What would close the cold case: fewer PBKDF2 iterations (a security
+  2026-12-05, 1.92 × in the day's last earlier run and 1.78 × in the run above — met in ten of
+  ten, at the line in one; **cold** 2.41, 2.03, 2.70, 2.36, 2.52 × on 2026-12-04, 2.15, 2.20, 2.15
+  and 2.17 × on 2026-12-05 and 2.12 × above — missed. Cold the rollout needs 2.0–2.6 × the floor's
+  CPU (2.05 × in the run above: 62.8 s of CPU against a floor of 28.7–32.5 s on two cores), so on two cores it cannot get under 2 × in wall time however well it overlaps. What would close the cold case: fewer PBKDF2 iterations (a security
   decision, docs/secure-mode-data.md "How strong is it?"; not taken), or cheaper exchanges in the
   service and the simulator (issue #14's work); the key pool removes 64 of the 200 keys from the
   measured time instead.
@@ -788,9 +835,9 @@ const MISSES = `## Why targets are missed, and by how much
   stretch stayed at 28–48 ms in every run (the CPU row of the targets). The wall-clock delay is
   the same plus the time the thread waits for a core: \`bootstrap\` runs its key generation on both
   cores at nice 10, so the service gets a core first, and with the key pool the delay stayed at
-  41–49 ms in the five quiet runs of 2026-12-04, 49, 58 and 51 ms on 2026-12-05 and 58 ms in the
-  run above; cold it was 50, 68, 123 and 127 ms (p99 about 33 ms) on 2026-12-04, 41, 66 and 46 ms
-  on 2026-12-05 and 45 ms above, in
+  41–49 ms in the five quiet runs of 2026-12-04, 49, 58, 51 and 58 ms on 2026-12-05 and 45 ms in
+  the run above; cold it was 50, 68, 123 and 127 ms (p99 about 33 ms) on 2026-12-04, 41, 66, 46 and
+  45 ms on 2026-12-05 and 60 ms above (missed, one sample over 50 ms), in
   moments when the phones' process (normal priority, PBKDF2 and TLS for 200 phones) and the
   service both wanted the two cores.
 - **Longest event-loop block while bootstrapping, on an overloaded machine.** What prepareBootstraps
@@ -802,27 +849,31 @@ const MISSES = `## Why targets are missed, and by how much
   event loop) shows how long that wait is in the same run; read the other rows against it.
 
 - **Storm throughput and CPU against the ceiling.** The ceiling does nothing per message but TLS
-  and HTTP (1.2–1.8 ms of CPU per exchange); the service parses each message (saxes, one strict
-  pass), decides, and commits the raw request and answer, the device, its items and the interaction
-  (group commit: one transaction for the exchanges decided together, each answer after its commit).
-  The profile above is the split: SQLite (the transaction, its WAL writes and fsync) about a
-  quarter, TLS about an eighth, the parse, garbage collection and compression (bodies and item
-  sets) each 5–8 %, then the engine and HTTP. That is 2.6–3.0 × the ceiling's CPU per exchange in
-  the run above instead of 2 ×, and with one thread a rate of 0.55–0.61 of the ceiling's at N = 500
-  instead of 0.8 (0.47–0.74 in the other full runs of 2026-12-05; the secure storm, whose ceiling
-  also pays for the client certificate, reached 0.65–0.68 above, 0.67–0.72 and 0.81–0.83 in
-  earlier runs). This virtual machine's speed varies: the same build measured 4.0 and 5.9 ms of
-  CPU per exchange in back-to-back runs on 2026-12-04, and 3.3 to 4.7 ms at N = 500, C = 50 within
-  an hour on 2026-12-05 (3.25 ms in the run above, whose ceiling ran at 1.24 ms). Storing bodies compressed (section "What was changed") added about
-  1–2 % to it; keeping a device's items as one set took about 7 % off, and skipping the masking
-  scan for bodies with nothing to mask about 9 %. Why a second thread would
-  not close it: on two cores the storm's client (3.3 ms of CPU per exchange) and the service share
-  the machine, so once both are busy the rate is about 2 cores ÷ (client + service CPU per
-  exchange) for the service and for the ceiling alike; 0.8 of the ceiling needs the service at
-  about 2.7 ms per exchange whichever thread does the work — the same as the 2 × CPU target. What
-  is left to try: fewer allocations per exchange (GC), fewer pages per commit (the exchange row's
-  nine indexes, the item set rewritten whole per fragment), and a parse without a tree for the
-  large ReadAllItems replies (the tree now costs about as much as saxes's own pass).
+  and HTTP (1.1–1.7 ms of CPU per exchange); the service parses each message (one scan for the
+  shape phones write, wpi/canonical.ts), decides, and commits the raw request and answer, the
+  device, its items and the interaction (group commit: one transaction for the exchanges decided
+  together, each answer after its commit). The profile above is the split: SQLite (the
+  transaction, its WAL writes and fsync) about a sixth, TLS about an eighth, garbage collection and
+  compression (bodies and item sets) about 6 % each, then the item set's JSON, the engine and HTTP;
+  the parse has left the top of the list. That is 2.2–2.8 × the ceiling's CPU per exchange in the
+  run above instead of 2 ×, and a rate of 0.60 of the ceiling's at N = 500, C = 50 (the 0.87 at
+  C = 200 is the ceiling's own slow run: 289 exchanges/s there against 462 at C = 50). A storms-only
+  run right after, on a quieter machine: 0.67 (C = 50) and 0.69 (C = 200) at N = 500, CPU 2.24 and
+  2.38 ×, p99 282 ms; secure 0.74 and 0.71. This session's changes took about 12 % off the CPU per
+  exchange (section "What was changed": 3.45–3.77 → 3.13–3.32 ms, old and new build alternating),
+  but this virtual machine's speed varies by more than that between runs (the same build 3.3 to
+  4.7 ms at N = 500, C = 50 within an hour on 2026-12-05). Why a second thread would not close it:
+  on two cores the storm's client (2.2–2.7 ms of CPU per exchange) and the service share the
+  machine, so once both are busy the rate is about 2 cores ÷ (client + service CPU per exchange),
+  for the service and for the ceiling alike; with this run's numbers, 0.8 of the ceiling needs the
+  service at about 1.9–2.2 ms per exchange, which is a stricter bound than the 2 × CPU target (about
+  2.4 ms) — whichever thread does the work. Measured and not kept for that reason: the WAL's fsync
+  moved off the event loop (section "What was changed"). What is left, by the profile: the commit
+  (WAL pages and fsync: the exchange row and its nine indexes, the item set rewritten whole),
+  compression, garbage (about 250 kB allocated per exchange, most of it the items of the reply),
+  and the JIT warming up inside the measured storm (V8 optimised about 430 functions during a
+  500-phone storm of a fresh \`serve\`; its background threads used 0.5–0.6 ms of CPU per exchange
+  against the ceiling's 0.2).
 - **p99 latency at C = 50.** With 50 phones connecting at once and one thread, an exchange waits
   behind the others' handshakes, parses and commits; latency is the queue length times the
   per-exchange time, so it misses by the same factor as the throughput.
@@ -846,25 +897,28 @@ const MISSES = `## Why targets are missed, and by how much
   exchanges not yet indexed are scanned, so none is missed. Counts stop at 500 ("500+"). Where a
   query misses 150 ms at p95 (section 4), it is a text the trigrams cannot tell apart from many
   others (a phone number sharing most digits with the rest), checked row by row, or the unindexed
-  tail right after a storm. Through the UI at 100 000 exchanges free text took 71 ms (median of
-  three rounds) in the run above, and the p95 over all 48 filter answers was 73 ms (142 ms over
-  the first round alone). Until 2026-12-05 the 16 steps ran once, so p95 was the slowest single
-  step: 162, 176, 108 and 77 ms in four runs, one step varying by about ±70 ms from run to run on
-  this machine (then 147 ms and, with three rounds, 99, 72 and 88 ms).
+  tail right after a storm. Through the UI at 100 000 exchanges free text took 73 ms (median of
+  three rounds) in the run above, and the p95 over all 48 filter answers was 79 ms (109 ms over
+  the first round alone; 73 and 142 ms in the run before). Until 2026-12-05 the 16 steps ran once,
+  so p95 was the slowest single step: 162, 176, 108 and 77 ms in four runs, one step varying by
+  about ±70 ms from run to run on this machine (then 147 ms and, with three rounds, 99, 72 and
+  88 ms).
 - **The list at 1,000,000 exchanges through the UI: first rows and scrolling missed.** Measured
-  since 2026-12-05 on section 4's store before its purge (section 5). First rows took 1,342 ms
-  (996 ms at 100 000): the first screenful's answer took 322 ms from the page (60–100 ms at
-  100 000), asked right after the service had started on the store, and the count came at 1.9 s.
-  A screen-up scroll step took 33 ms at p50 but 115 ms at p95 (the slowest 2 of 17 steps; one
-  65 ms task in the page), against 37 ms at 100 000. Filtering by mode (the listener) was the
+  since 2026-12-05 on section 4's store before its purge (section 5). In the first such run first
+  rows took 1,342 ms (996 ms at 100 000): the first screenful's answer took 322 ms from the page
+  (60–100 ms at 100 000), asked right after the service had started on the store, and the count
+  came at 1.9 s. A screen-up scroll step took 33 ms at p50 but 115 ms at p95 (the slowest 2 of 17
+  steps; one 65 ms task in the page), against 37 ms at 100 000. Filtering by mode (the listener) was the
   slowest filter step there, about 150 ms, and the filter p95 153 ms. Section 4's queries of the
   same store answer in 50–80 ms at p50, and a first 200-row page straight after opening it took
   106 ms in-process (28 ms warm), so most of it is the cold start: on such a store (2.8 GB with its
   search index) \`serve\` itself took about 20 s to start listening, 95 % of it in SQLite's
   quick_check of the whole file (a CPU profile of the start), which refuses a damaged database
   before anything is written (docs/security.md) and which this benchmark waits out before it opens
-  the page; a first page load after that took 1.1 s, a second 0.6 s. Those 20 s are a start during
-  which no phone is answered: checking the small tables at start and the traffic log in the
-  background, or only after an unclean stop, would trade some of that refusal for start time — not
-  decided yet.
+  the page; a first page load after that took 1.1 s, a second 0.6 s. Those 20 s are now paid only
+  when the file may have changed: a clean stop notes the file, and the next start skips the check
+  when it is unchanged (docs/security.md; this benchmark's store is made by a bulk fill, not by a
+  clean stop of the service, so its \`serve\` still checks). In the run above the list at 1,000,000
+  took 1,098 ms to its first rows and 73 ms per scroll step at p95 (no long task in the page):
+  closer, still missed.
 `;
