@@ -129,6 +129,13 @@ describe('(c) replayed messages and nonces', () => {
     const row = await expectRefusedRow(s, dataDir, /^replayed message: this interaction already had this very message/);
     expect(row.nonce).toBe('N2-PART1');
 
+    // "The very same message" is the same bytes (session.ts messageDigest): the same fragment
+    // re-encoded (a blank before an end tag) is a new message, as a forged one with the same nonce
+    // always was (docs/security.md §3: the nonce checks stop replays, not forgery).
+    const reencoded = part1.replace('</ReasonForContact>', '</ReasonForContact >');
+    expect(reencoded).not.toBe(part1);
+    expect((await a.say(reencoded)).dls?.action).toBe('GetNextFragment');
+
     // Another message under the start-up's nonce, after the phone had moved on to N2: refused.
     const back = await a.say({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', fragment: 'next', nonce: 'N1-START', items: startUpItems(A).slice(6, 8) });
     expect(back.status).toBe(403);

@@ -98,10 +98,11 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
   // Listened for before anything starts, not after the listening line: a supervisor that sends
   // SIGTERM as soon as it reads that line gets a clean stop, never the default action (Node sets up
   // a signal's handling only when its first listener is added, which took long enough after the
-  // line for such a SIGTERM to kill the process). One that comes during the start (the database
-  // check can take seconds) stops the service as soon as it has started.
+  // line for such a SIGTERM to kill the process). One that comes while the database is opened and
+  // checked (seconds on a large store) stops it before any port is bound.
+  let stopping = false;
   let stopRequested = (): void => undefined;
-  const stopAsked = new Promise<void>((resolve) => (stopRequested = resolve));
+  const stopAsked = new Promise<void>((resolve) => (stopRequested = () => ((stopping = true), resolve())));
   process.once('SIGINT', stopRequested);
   process.once('SIGTERM', stopRequested);
   try {
@@ -143,6 +144,14 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     if (v['forget-upstream']) {
       service.store.setSetting(UPSTREAM_SETTING, '');
       io.err(JSON.stringify({ event: 'warning', message: 'forgot the relay upstream chosen in the app' }));
+    }
+    // A signal while the database was checked (a synchronous step): no start, a clean stop. Two
+    // turns of the event loop: the signal is read in a poll phase, which one turn may not reach.
+    for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
+    if (stopping) {
+      await service.stop();
+      out(JSON.stringify({ event: 'stopped' }));
+      return 0;
     }
     let listening;
     let webUi: import('../bridge/serve-ui').WebUi | null = null;

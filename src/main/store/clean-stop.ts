@@ -71,7 +71,8 @@ export function takeCleanStop(notePath: string, path: string, now: number, minBy
   return same ? note.checkedAt : undefined;
 }
 
-function trustedFileSystem(path: string): boolean {
+/** Whether `path` is on a local Linux file system whose change time only the kernel sets. */
+export function trustedFileSystem(path: string): boolean {
   if (process.platform !== 'linux') return false;
   try {
     return TRUSTED_FILE_SYSTEMS.has(statfsSync(path).type);
