@@ -30,6 +30,14 @@ const skipPossible = trustedFileSystem(tmpdir());
 const serviceStore = (dir: string) => new Store(dir, { integrityCheck: true, skipCheckFromBytes: 0 });
 const note = (dir: string) => join(dir, CLEAN_STOP_FILE);
 
+/** Whether a service store opened on `dir` runs quick_check (then it is closed again). */
+function checkRunsAtStart(dir: string): boolean {
+  const store = serviceStore(dir);
+  const ran = store.integrity!.ran;
+  store.close();
+  return ran;
+}
+
 /** A service store used and closed cleanly once; returns when quick_check passed. */
 function cleanlyStopped(dir: string): number {
   const store = serviceStore(dir);
@@ -65,18 +73,14 @@ describe('the start-up check after a clean stop', () => {
     const other = new BetterSqlite3(join(written, 'localdls.sqlite'));
     other.prepare(`UPDATE settings SET value = 'b' WHERE name = 'site'`).run();
     other.close();
-    const afterWrite = serviceStore(written);
-    expect(afterWrite.integrity?.ran).toBe(true);
-    afterWrite.close();
+    expect(checkRunsAtStart(written)).toBe(true);
 
     // A copy of the folder: another file, whatever the note says.
     const original = newDir();
     cleanlyStopped(original);
     const copy = join(newDir(), 'copy');
     cpSync(original, copy, { recursive: true });
-    const copied = serviceStore(copy);
-    expect(copied.integrity?.ran).toBe(true);
-    copied.close();
+    expect(checkRunsAtStart(copy)).toBe(true);
 
     // A connection still open at the clean close leaves a WAL: no note then, and a check next time.
     const shared = newDir();
@@ -88,9 +92,7 @@ describe('the start-up check after a clean stop', () => {
     store.close();
     expect(existsSync(note(shared))).toBe(false);
     reader.close();
-    const afterShared = serviceStore(shared);
-    expect(afterShared.integrity?.ran).toBe(true);
-    afterShared.close();
+    expect(checkRunsAtStart(shared)).toBe(true);
 
     // A crash: the store was open and never closed (its note was taken at the start).
     const crashed = newDir();
@@ -98,27 +100,21 @@ describe('the start-up check after a clean stop', () => {
     serviceStore(crashed); // left open, as a killed process leaves it
     expect(existsSync(note(crashed))).toBe(false);
 
-    // An unreadable note, and one older than a week.
+    // An unreadable note, and one older than MAX_CHECK_AGE_MS.
     const garbled = newDir();
     cleanlyStopped(garbled);
     writeFileSync(note(garbled), '{"checkedAt": "yesterday"');
-    const afterGarbled = serviceStore(garbled);
-    expect(afterGarbled.integrity?.ran).toBe(true);
-    afterGarbled.close();
+    expect(checkRunsAtStart(garbled)).toBe(true);
     const old = newDir();
     cleanlyStopped(old);
     const n = JSON.parse(readFileSync(note(old), 'utf8'));
     writeFileSync(note(old), JSON.stringify({ ...n, checkedAt: Date.now() - MAX_CHECK_AGE_MS - 1000 }));
-    const afterOld = serviceStore(old);
-    expect(afterOld.integrity?.ran).toBe(true);
-    afterOld.close();
+    expect(checkRunsAtStart(old)).toBe(true);
     // A note from the future (a clock set back) is not trusted either.
     const future = newDir();
     cleanlyStopped(future);
     writeFileSync(note(future), JSON.stringify({ ...JSON.parse(readFileSync(note(future), 'utf8')), checkedAt: Date.now() + 3600_000 }));
-    const afterFuture = serviceStore(future);
-    expect(afterFuture.integrity?.ran).toBe(true);
-    afterFuture.close();
+    expect(checkRunsAtStart(future)).toBe(true);
   });
 
   it('always runs for a file under 256 MB (about a second of checking), and when the note cannot be removed', () => {
@@ -137,9 +133,7 @@ describe('the start-up check after a clean stop', () => {
     rmSync(note(blocked));
     mkdirSync(note(blocked));
     writeFileSync(join(note(blocked), 'x'), kept);
-    const afterBlocked = serviceStore(blocked);
-    expect(afterBlocked.integrity?.ran).toBe(true);
-    afterBlocked.close();
+    expect(checkRunsAtStart(blocked)).toBe(true);
   });
 
   it.runIf(skipPossible)('the service says which it did in its listening info; a clean stop spares the next start the check, a kill does not', async () => {

@@ -82,8 +82,7 @@ export function trustedFileSystem(path: string): boolean {
 }
 
 /** After a clean close: notes the file as it is now. Nothing when a WAL remains (another connection still has it open). */
-export function noteCleanStop(notePath: string, path: string, checkedAt: number): boolean {
-  if (existsSync(`${path}-wal`)) return false;
+export function noteCleanStop(notePath: string, path: string, checkedAt: number): void {
+  if (existsSync(`${path}-wal`)) return;
   writePrivateFile(notePath, `${JSON.stringify({ ...identity(path), checkedAt })}\n`);
-  return true;
 }

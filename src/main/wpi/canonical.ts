@@ -12,17 +12,14 @@
  * its own: on what it accepts it gives what the general path gives, field for field and in the same
  * key order (test/wpi/canonical.test.ts compares the two on thousands of mutated messages).
  */
-import { REASONS_FOR_CONTACT, type Fragment, type Item, type ReasonForContact, type WorkpointMessage } from './types';
+import type { Item, WorkpointMessage } from './types';
+import { fragmentValue, integerValue, isReasonForContact, isValidNonce } from './values';
 
 /** Characters XML 1.0 does not allow, a carriage return (line ends are normalised), any surrogate. */
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const NOT_PLAIN = /[\x00-\x08\x0B\x0C\x0E-\x1F\r\uD800-\uDFFF\uFFFE\uFFFF]/;
 const DECLARATION = /^<\?xml[ \t\n]+version[ \t\n]*=[ \t\n]*(?:"1\.0"|'1\.0')(?:[ \t\n]+encoding[ \t\n]*=[ \t\n]*(?:"utf-8"|'utf-8'|"UTF-8"|'UTF-8'))?[ \t\n]*\?>/;
-const NONCE = /^[\x21-\x7e]{1,256}$/;
-const NONCE_FORBIDDEN = /[<>&"']/;
-const INTEGER = /^-?\d{1,9}$/;
 const ENTITIES: ReadonlyMap<string, string> = new Map([['amp', '&'], ['lt', '<'], ['gt', '>'], ['quot', '"'], ['apos', "'"]]);
-const REASONS: ReadonlySet<string> = new Set(REASONS_FOR_CONTACT);
 
 /** ASCII name characters: NAME_START[c] for the first, NAME_CHAR[c] for the rest. */
 const NAME_START = new Uint8Array(128);
@@ -92,7 +89,7 @@ class Scan {
     if (this.startTag('Message', false)) throw NOT_CANONICAL;
     // parse.ts's rules, in its order; where it would refuse, it is left to refuse.
     const nonce = a.get('nonce');
-    if (nonce === undefined || !NONCE.test(nonce) || NONCE_FORBIDDEN.test(nonce)) throw NOT_CANONICAL;
+    if (nonce === undefined || !isValidNonce(nonce)) throw NOT_CANONICAL;
     const maxItems = a.get('maxItems');
     let fragment = a.get('fragment');
     this.space();
@@ -101,7 +98,7 @@ class Scan {
     const action = a.get('action');
     const status = a.get('status');
     const reason = reasonEmpty ? '' : this.textThenEnd('ReasonForContact');
-    if (!REASONS.has(reason)) throw NOT_CANONICAL;
+    if (!isReasonForContact(reason)) throw NOT_CANONICAL;
     this.space();
     let items: Item[] = [];
     if (this.s.startsWith('<ItemList', this.at)) {
@@ -116,13 +113,9 @@ class Scan {
     this.space();
     if (this.at !== this.s.length) throw NOT_CANONICAL;
 
-    const message: WorkpointMessage = { nonce, reason: reason as ReasonForContact, items };
+    const message: WorkpointMessage = { nonce, reason, items };
     if (maxItems !== undefined) message.maxItems = integer(maxItems, -1);
-    if (fragment !== undefined) {
-      const f = fragment.trim();
-      if (f !== 'next' && f !== 'final') throw NOT_CANONICAL;
-      message.fragment = f as Fragment;
-    }
+    if (fragment !== undefined) message.fragment = fragmentValue(fragment) ?? notCanonical();
     if (action !== undefined) message.action = action.trim();
     if (status !== undefined) message.status = status.trim();
     return message;
@@ -258,10 +251,11 @@ function resolveEntities(s: string): string {
   return out + s.slice(from);
 }
 
-/** parse.ts integerAttr's rule; where it would refuse, the general path refuses. */
+/** values.ts's integer rule; where parse.ts would refuse, it is left to refuse. */
 function integer(raw: string, min: number): number {
-  const v = raw.trim();
-  const n = INTEGER.test(v) ? Number(v) : NaN;
-  if (!Number.isInteger(n) || n < min) throw NOT_CANONICAL;
-  return n;
+  return integerValue(raw, min) ?? notCanonical();
+}
+
+function notCanonical(): never {
+  throw NOT_CANONICAL;
 }

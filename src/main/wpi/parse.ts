@@ -6,20 +6,15 @@
 import { WpiError } from './errors';
 import {
   ACTIONS,
-  REASONS_FOR_CONTACT,
   type Action,
   type DLSMessage,
   type Fragment,
   type Item,
-  type ReasonForContact,
   type WorkpointMessage,
 } from './types';
 import { parseCanonicalWorkpointMessage } from './canonical';
+import { fragmentValue, integerValue, isReasonForContact, isValidNonce } from './values';
 import { decodeUtf8, parseXml, type XmlNode } from './xml';
-
-/** Printable ASCII without XML specials, so the nonce can be echoed byte for byte. */
-const NONCE = /^[\x21-\x7e]{1,256}$/;
-const NONCE_FORBIDDEN = /[<>&"']/;
 
 export function parseWorkpointMessage(input: Uint8Array | string): WorkpointMessage {
   const source = typeof input === 'string' ? input : decodeUtf8(input);
@@ -34,14 +29,14 @@ export function parseGeneralWorkpointMessage(source: string): WorkpointMessage {
   if (rfc === undefined) throw new WpiError('no-reason', 'Message has no ReasonForContact');
   const reasonText = text(rfc);
   if (reasonText === '') throw new WpiError('no-reason', 'ReasonForContact is empty');
-  if (!(REASONS_FOR_CONTACT as readonly string[]).includes(reasonText)) {
+  if (!isReasonForContact(reasonText)) {
     throw new WpiError('unknown-reason', `unknown ReasonForContact "${clip(reasonText)}"`);
   }
   const mAttrs = attrs(message);
   const rAttrs = attrs(rfc);
   const result: WorkpointMessage = {
     nonce: nonceOf(mAttrs),
-    reason: reasonText as ReasonForContact,
+    reason: reasonText,
     items: itemsOf(message),
   };
   const maxItems = mAttrs.maxItems;
@@ -87,7 +82,7 @@ function rootMessage(input: Uint8Array | string, rootName: string): XmlNode {
 function nonceOf(a: Record<string, string>): string {
   const nonce = a.nonce;
   if (nonce === undefined || nonce.trim() === '') throw new WpiError('no-nonce', 'Message has no nonce');
-  if (!NONCE.test(nonce) || NONCE_FORBIDDEN.test(nonce)) {
+  if (!isValidNonce(nonce)) {
     throw new WpiError('bad-nonce', 'nonce must be 1-256 printable ASCII characters without XML specials');
   }
   return nonce;
@@ -112,18 +107,15 @@ function itemsOf(message: XmlNode): Item[] {
 
 function fragmentOf(raw: string | undefined): Fragment | undefined {
   if (raw === undefined) return undefined;
-  const v = raw.trim();
-  if (v === 'next' || v === 'final') return v;
-  throw new WpiError('bad-attribute', `fragment must be "next" or "final", not "${clip(v)}"`);
+  const fragment = fragmentValue(raw);
+  if (fragment !== null) return fragment;
+  throw new WpiError('bad-attribute', `fragment must be "next" or "final", not "${clip(raw.trim())}"`);
 }
 
 function integerAttr(what: string, raw: string, min: number): number {
-  const v = raw.trim();
-  const n = /^-?\d{1,9}$/.test(v) ? Number(v) : NaN;
-  if (!Number.isInteger(n) || n < min) {
-    throw new WpiError(what.startsWith('index') ? 'bad-index' : 'bad-attribute', `${what} must be an integer >= ${min}, not "${clip(v)}"`);
-  }
-  return n;
+  const n = integerValue(raw, min);
+  if (n !== null) return n;
+  throw new WpiError(what.startsWith('index') ? 'bad-index' : 'bad-attribute', `${what} must be an integer >= ${min}, not "${clip(raw.trim())}"`);
 }
 
 function single(parent: XmlNode, name: string): XmlNode | undefined {
