@@ -151,6 +151,21 @@ const startupSteps: [string, (s: UiStartup) => number][] = [
   ['first row painted (2 frames)', (s) => s.rowPainted],
 ];
 
+/** First rows as judged: the median of the cold page loads (older results: the one load they have). */
+function firstRows(r: UiRun): number {
+  return r.firstRowsLoads ? percentile(r.firstRowsLoads.cold, 50) : r.firstRowsMs;
+}
+
+/** What the targets table says of first rows: the median, its range, the browser's first load, the warm loads. */
+function firstRowsText(r: UiRun): string {
+  const loads = r.firstRowsLoads;
+  if (!loads) return `${f0(r.firstRowsMs)} ms (one page load)`;
+  return (
+    `${f0(firstRows(r))} ms (median of ${loads.cold.length} loads in new tabs, cache cleared: ${f0(Math.min(...loads.cold))}–${f0(Math.max(...loads.cold))} ms, ` +
+    `the browser's first ${f0(r.firstRowsMs)} ms; cache warm: ${f0(percentile(loads.warm, 50))} ms)`
+  );
+}
+
 function uiRow(name: string, base: UiRun, large: UiRun, pick: (r: UiRun) => number, unit = 'ms'): (string | number)[] {
   return [name, `${f0(pick(base))} ${unit}`, `${f0(pick(large))} ${unit}`, f1(pick(large) / pick(base))];
 }
@@ -175,7 +190,7 @@ export function writeReport(path: string, r: BenchResults): void {
   if (r.ui) {
     const l = r.ui.large;
     targets.push(
-      { what: `UI (${f0(l.rows)} exchanges): time to the first rows`, target: '< 1 s', measured: `${f0(l.firstRowsMs)} ms`, met: l.firstRowsMs < 1000 },
+      { what: `UI (${f0(l.rows)} exchanges): time to the first rows`, target: '< 1 s', measured: firstRowsText(l), met: firstRows(l) < 1000 },
       { what: 'UI: filter latency p95', target: '< 150 ms', measured: `${f0(l.filterP95Ms)} ms (without free text: ${f0(filterP95Without(l, 'free text'))} ms${l.filters.some((f) => (f.round ?? 0) > 0) ? `; the first of the rounds alone: ${f0(firstRoundP95(l))} ms` : ''})`, met: l.filterP95Ms < 150 },
       { what: 'UI: renderer JS heap (peak)', target: '< 300 MB', measured: `${f0(l.heapMb.peak)} MB`, met: l.heapMb.peak < 300 },
     );
@@ -183,7 +198,7 @@ export function writeReport(path: string, r: BenchResults): void {
   const full = r.uiAtStoreSize;
   if (full) {
     targets.push(
-      { what: `UI (${f0(full.rows)} exchanges, section 4's store): time to the first rows`, target: '< 1 s', measured: `${f0(full.firstRowsMs)} ms`, met: full.firstRowsMs < 1000 },
+      { what: `UI (${f0(full.rows)} exchanges, section 4's store): time to the first rows`, target: '< 1 s', measured: firstRowsText(full), met: firstRows(full) < 1000 },
       {
         what: `UI (${f0(full.rows)} exchanges): scrolling smooth, p95 of a screen-up step (two frames painted)`,
         target: '< 50 ms', measured: `${f0(full.scroll.p95Ms)} ms (${full.scroll.steps} steps; ${full.scroll.longTasks} long tasks meanwhile, the longest ${f0(full.scroll.longestTaskMs)} ms)`, met: full.scroll.p95Ms < 50,
@@ -353,15 +368,25 @@ ${table(['removed exchanges', 'removed interactions', 'seconds', 'rows/s', 'give
 \`bin/localdls serve --ui\` on a store filled from the sample (its free-text index caught up first, as
 in a store the service has been running on), Chromium (${'headless'}, playwright-core), viewport 1440×900.
 First rows: from navigation start to the first row painted (in the DOM, then two animation frames),
-timed in the page. Filter latency is measured in the page from the listExchanges request leaving it
+timed in the page: the browser's first page load, then (after the other measurements) four more,
+each in a new tab with the browser cache cleared, and five in new tabs with the cache as those left
+it (the UI opened again); the target is judged on the median of the five cold ones, since a single
+load varies by hundreds of milliseconds here. Filter latency is measured in the page from the listExchanges request leaving it
 to the answer painted (two animation frames), so the 250 ms typing debounce is not in it; the list
 asks for a screenful (200 rows) first, that answer is what is timed, and the counts and the rest of
-the page follow it. The ${stepNames(l).length} filter steps run ${l.filters.length > stepNames(l).length ? `${Math.round(l.filters.length / stepNames(l).length)} times over; p50 and p95 are over all ${l.filters.filter((f) => f.ms >= 0).length} answers (the later rounds ask again what SQLite and the page have just answered, so they lean fast)` : 'once (p95 is then the slowest step)'}. Scrolling: one screen
-up per step, two frames each; then "Load older exchanges" (2 000 rows a page). Heap: CDP
+the page follow it. The ${stepNames(l).length} filter steps run ${l.filters.length > stepNames(l).length ? `${Math.round(l.filters.length / stepNames(l).length)} times over; p50 and p95 are over all ${l.filters.filter((f) => f.ms >= 0).length} answers (the later rounds ask again what SQLite and the page have just answered, so they lean fast)` : 'once (p95 is then the slowest step)'}. Scrolling: once every
+request of the list is answered (the rest of the last filter's page included), one screen up per
+step, two frames each, up to 150 steps; then "Load older exchanges" (2 000 rows a page). Heap: CDP
 Performance.getMetrics JSHeapUsedSize. Baseline: the same with ${f0(b.rows)} exchanges.
 
 ${table(['', `${f0(b.rows)} exchanges`, `${f0(l.rows)} exchanges`, 'ratio'], [
-  uiRow('first rows', b, l, (x) => x.firstRowsMs),
+  uiRow('first rows, the browser\'s first load', b, l, (x) => x.firstRowsMs),
+  ...(b.firstRowsLoads && l.firstRowsLoads
+    ? [
+        uiRow(`first rows, median of ${l.firstRowsLoads.cold.length} loads (new tab, cache cleared)`, b, l, (x) => firstRows(x)),
+        uiRow(`first rows, median of ${l.firstRowsLoads.warm.length} loads (new tab, cache warm)`, b, l, (x) => percentile(x.firstRowsLoads!.warm, 50)),
+      ]
+    : []),
   uiRow('count shown', b, l, (x) => x.countShownMs),
   uiRow('filter p50', b, l, (x) => x.filterP50Ms),
   uiRow('filter p95', b, l, (x) => x.filterP95Ms),
@@ -435,7 +460,8 @@ The same measurements on the store of section 4 at its full size (${f0(m.rows)} 
 before its purge; the newest exchanges not indexed yet are indexed by the service as it starts):
 
 ${table(['', `${f0(b.rows)} exchanges`, `${f0(l.rows)} exchanges`, `${f0(m.rows)} exchanges`], [
-  row('first rows', (x) => `${f0(x.firstRowsMs)} ms`),
+  row('first rows, the browser\'s first load', (x) => `${f0(x.firstRowsMs)} ms`),
+  row('first rows, median of the loads, cache cleared / warm', (x) => (x.firstRowsLoads ? `${f0(firstRows(x))} / ${f0(percentile(x.firstRowsLoads.warm, 50))} ms` : '–')),
   row('count shown', (x) => `${f0(x.countShownMs)} ms`),
   row('filter p50 / p95', (x) => `${f0(x.filterP50Ms)} / ${f0(x.filterP95Ms)} ms`),
   row('slowest filter step (median of its rounds)', (x) => slowestStep(x)),

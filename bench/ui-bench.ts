@@ -20,6 +20,8 @@ import { fillExchanges } from './lib/traffic';
  * and one step on this machine varies by tens of milliseconds from one run to the next.
  */
 export const FILTER_ROUNDS = 3;
+/** Page loads timed to their first rows, cold and warm each (the first cold one is the browser's first). */
+export const PAGE_LOADS = 5;
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -45,7 +47,14 @@ export interface UiStartup {
 
 export interface UiRun {
   rows: number;
+  /** The first page load of a freshly started browser. */
   firstRowsMs: number;
+  /**
+   * Page loads in new tabs, each to its first row painted (ms): `cold` with the browser cache
+   * cleared before each (the first load above included), `warm` with it as the loads before left it
+   * (absent in results written before 2026-12-05).
+   */
+  firstRowsLoads?: { cold: number[]; warm: number[] };
   /** Absent in results written before it was measured. */
   startup?: UiStartup;
   countShownMs: number;
@@ -210,6 +219,12 @@ const PROBE = `
     return times;
   };
   b.toTop = () => { scroller().scrollTop = 0; };
+  /** Every listExchanges request answered (the rest of a load's first page included), then two frames. */
+  b.settled = async () => {
+    const deadline = performance.now() + 60000;
+    while (performance.now() < deadline && [...b.sent.keys()].some((id) => !b.answered.has(id))) await new Promise((r) => setTimeout(r, 5));
+    await b.frames(2);
+  };
   /** Rows in the list: the virtual list's inner box is rows × 26 px high. */
   b.rowsShown = () => Math.round((document.querySelector('[data-testid="exchange-scroll"] > div[style*="height"]')?.offsetHeight ?? 0) / 26);
   /** Where start-up went, page clock (ms from navigation start) at each step. */
@@ -270,6 +285,7 @@ async function measure(page: Page, context: BrowserContext, url: string, rows: n
   const countShownMs = Date.now() - t0;
   const afterLoad = await sampleHeap();
 
+
   // 2. Filters: request sent → answer received → two frames painted.
   const filters: UiRun['filters'] = [];
   const device = await page.locator('.xrow[data-id] .c-mac').first().textContent();
@@ -303,6 +319,8 @@ async function measure(page: Page, context: BrowserContext, url: string, rows: n
   const measured = filters.map((f) => f.ms).filter((ms) => ms >= 0);
 
   // 3. Scrolling: up through the rows shown, a screen at a time, two frames per step; then older pages.
+  // Through the rows the list holds: the rest of the last load's first page may still be on its way.
+  await inPage('window.__bench.settled()');
   await inPage('window.__bench.longTasks.length = 0');
   const scrollSteps = await inPage<number[]>('window.__bench.scrollUp(150)');
   const longTasks = await inPage<number[]>('window.__bench.longTasks');
@@ -320,9 +338,36 @@ async function measure(page: Page, context: BrowserContext, url: string, rows: n
   await sampleHeap();
   await cdp.send('HeapProfiler.collectGarbage');
   const afterGc = await heap();
+
+  // 4. More loads of the page: one load is one sample of a number that varies by hundreds of ms on
+  // this machine. Each in a new tab (a new renderer process: no code compiled in memory by the
+  // tabs before). Cold: the browser cache cleared first, as in a browser that has not opened this
+  // UI yet; warm: the cache as the loads before left it (the UI opened again: the build's hashed
+  // files may be kept, with the code compiled from them).
+  const loads: NonNullable<UiRun['firstRowsLoads']> = { cold: [firstRowsMs], warm: [] };
+  const painted = (p: Page) =>
+    p.waitForFunction(() => (globalThis as unknown as { __bench: { firstRowPainted?: number } }).__bench.firstRowPainted, null, { polling: 10 }).then((h) => h.jsonValue() as Promise<number>);
+  let tab = page;
+  for (let i = 1; i < PAGE_LOADS; i++) {
+    await tab.close();
+    tab = await context.newPage();
+    await tab.addInitScript(PROBE);
+    const tabCdp = await context.newCDPSession(tab);
+    await tabCdp.send('Network.clearBrowserCache');
+    await tab.goto(url);
+    loads.cold.push(await painted(tab));
+  }
+  for (let i = 0; i < PAGE_LOADS; i++) {
+    await tab.close();
+    tab = await context.newPage();
+    await tab.addInitScript(PROBE);
+    await tab.goto(url);
+    loads.warm.push(await painted(tab));
+  }
   return {
     rows,
     firstRowsMs,
+    firstRowsLoads: loads,
     startup,
     countShownMs,
     filters,

@@ -164,4 +164,27 @@ describe('web UI in Chromium', () => {
     await page.setViewportSize({ width: 1440, height: 900 });
     expect(pageErrors).toEqual([]);
   });
+
+  it('a reload takes the scripts and styles from the browser cache and fetches the page itself again', async () => {
+    await page.goto(new URL('/#/traffic', ui).href);
+    await rows().first().waitFor();
+    await page.reload();
+    await rows().first().waitFor();
+    // Plain JavaScript in the page (this file is type-checked without the DOM library).
+    const loaded = (await page.evaluate(`({
+      page: performance.getEntriesByType('navigation')[0].transferSize,
+      assets: performance.getEntriesByType('resource')
+        .filter((r) => /\\/assets\\/.+\\.(?:js|css)$/.test(r.name))
+        .map((r) => ({ name: r.name.split('/').pop(), transferSize: r.transferSize })),
+    })`)) as { page: number; assets: { name: string; transferSize: number }[] };
+    // index.html is no-store: it names the build's files, and its first address carried the token.
+    expect(loaded.page).toBeGreaterThan(0);
+    // Every hashed file of the build came from the cache (0 bytes over the network): the build's
+    // names must keep matching the server's immutable rule (static-files.ts).
+    expect(loaded.assets.length).toBeGreaterThan(5);
+    expect(loaded.assets.filter((a) => a.transferSize !== 0)).toEqual([]);
+    // Reloaded, the page still has its token (session storage) and shows the traffic.
+    expect(await shownCount()).toMatch(/^\d+ exchanges$/);
+    expect(pageErrors).toEqual([]);
+  });
 });

@@ -19,6 +19,10 @@ beforeAll(() => {
   mkdirSync(join(renderer, 'assets'));
   writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>LocalDLS</title>');
   writeFileSync(join(renderer, 'assets', 'app.js'), 'console.log(1)');
+  writeFileSync(join(renderer, 'assets', 'mount-DqV0gw_a.js'), 'console.log(2)');
+  writeFileSync(join(renderer, 'assets', 'index-BStOobd1.css'), 'body{}');
+  mkdirSync(join(renderer, 'assets', 'sub'));
+  writeFileSync(join(renderer, 'assets', 'sub', 'x-12345678.js'), 'console.log(3)');
 });
 afterAll(() => rmSync(renderer, { recursive: true, force: true }));
 
@@ -211,6 +215,28 @@ describe('web UI server', () => {
     expect((await get(server.port, '/', {}, 'POST')).status).toBe(405);
     expect((await get(server.port, '/', { Host: 'attacker.example' })).status).toBe(421);
     expect((await get(server.port, '/api')).status).toBe(426);
+  });
+
+  it('lets the browser keep the hashed scripts and styles for good, and nothing else', async () => {
+    const { server } = await start();
+    const immutable = 'public, max-age=31536000, immutable';
+    for (const path of ['/assets/mount-DqV0gw_a.js', '/assets/index-BStOobd1.css']) {
+      const r = await get(server.port, path);
+      expect(r.status, path).toBe(200);
+      expect(r.headers['cache-control'], path).toBe(immutable);
+      // The other security headers stay.
+      expect(r.headers['x-content-type-options'], path).toBe('nosniff');
+      expect((await get(server.port, path, {}, 'HEAD')).headers['cache-control'], `HEAD ${path}`).toBe(immutable);
+    }
+    // The page names the current build's files and its address carries the token; a name without
+    // a content hash may change in place; a miss, a refusal and a nested path are not kept either.
+    for (const path of ['/', '/index.html', '/?token=test-token-1234567890', '/assets/app.js', '/assets/sub/x-12345678.js', '/assets/missing-12345678.js', '/assets/mount-DqV0gw_a.js.map', '/assets/%2e%2e/index.html']) {
+      const r = await get(server.port, path);
+      expect(r.headers['cache-control'], `${path} (${r.status})`).toBe('no-store');
+    }
+    expect((await get(server.port, '/assets/missing-12345678.js')).status).toBe(404);
+    expect((await get(server.port, '/assets/mount-DqV0gw_a.js', {}, 'POST')).headers['cache-control']).toBe('no-store');
+    expect((await get(server.port, '/assets/mount-DqV0gw_a.js', { Host: 'attacker.example' })).headers['cache-control']).toBe('no-store');
   });
 
   it('says how to build the UI when it is missing', async () => {

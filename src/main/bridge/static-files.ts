@@ -65,6 +65,20 @@ async function cachedBody(file: string, mtimeMs: number, size: number): Promise<
   return body;
 }
 
+/**
+ * The build names each script and style after a hash of its content (assets/<name>-<hash>.js): a
+ * changed file is a new name, so the browser may keep these for good and a reload, or the page
+ * opened again while the service runs, takes them from its cache (and its compiled code) instead of
+ * fetching and compiling ~430 kB. Everything else, index.html with it, is `no-store`: it names the
+ * current build's files and the page's address carries the token.
+ */
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+const HASHED_ASSET = /^\/assets\/[\w.-]+-[\w-]{8}\.(?:js|css)$/;
+
+function isImmutableAsset(path: string): boolean {
+  return HASHED_ASSET.test(path);
+}
+
 function plain(res: ServerResponse, status: number, text: string, headers: Record<string, string>): void {
   res.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
   res.end(`${text}\n`);
@@ -106,7 +120,12 @@ export async function serveStatic(root: string, req: IncomingMessage, res: Serve
     plain(res, 404, 'not found', headers);
     return;
   }
-  res.writeHead(200, { ...headers, 'Content-Type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream', 'Content-Length': String(size) });
+  res.writeHead(200, {
+    ...headers,
+    ...(isImmutableAsset(path) ? { 'Cache-Control': IMMUTABLE } : {}),
+    'Content-Type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
+    'Content-Length': String(size),
+  });
   if (req.method === 'HEAD') {
     res.end();
     return;
