@@ -125,9 +125,11 @@ async function runOne(rows: number, options: { sampleDir: string; workDir: strin
  * `localdls serve --ui` in Chromium. Also used on section 4's 1,000,000-exchange store.
  */
 export async function measureUiOn(dir: string, rows: number, log: (line: string) => void): Promise<UiRun> {
-  const serve = new Child(BIN, ['serve', '--data-dir', dir, '--host', '127.0.0.1', '--port', '0', '--no-auto-contact', '--ui', '--ui-port', '0'], {
-    env: { ...process.env, LOCALDLS_KEY_PASSPHRASE: '', LOCALDLS_KEY_PASSPHRASE_FILE: '' },
-  });
+  const start = () =>
+    new Child(BIN, ['serve', '--data-dir', dir, '--host', '127.0.0.1', '--port', '0', '--no-auto-contact', '--ui', '--ui-port', '0'], {
+      env: { ...process.env, LOCALDLS_KEY_PASSPHRASE: '', LOCALDLS_KEY_PASSPHRASE_FILE: '' },
+    });
+  let serve = start();
   const profile = mkdtempSync(join(tmpdir(), 'localdls-bench-chromium-'));
   let context: BrowserContext | undefined;
   try {
@@ -135,7 +137,13 @@ export async function measureUiOn(dir: string, rows: number, log: (line: string)
     context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, viewport: { width: 1440, height: 900 }, args: CHROMIUM_ARGS });
     const page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(60_000);
-    const run = await measure(page, context, listening.ui as string, rows);
+    // A service started afresh (its caches cold, as after `serve --ui`), at its new address.
+    const restart = async (): Promise<string> => {
+      await serve.stop();
+      serve = start();
+      return (await serve.waitFor('listening', 60_000)).ui as string;
+    };
+    const run = await measure(page, context, listening.ui as string, rows, restart);
     log(
       `  UI with ${rows} exchanges: first rows ${run.firstRowsMs.toFixed(0)} ms, filter p95 ${run.filterP95Ms.toFixed(0)} ms, ` +
         `scroll step p95 ${run.scroll.p95Ms.toFixed(0)} ms, load older p50 ${run.loadOlder.p50Ms.toFixed(0)} ms, heap peak ${run.heapMb.peak.toFixed(0)} MB`,
@@ -255,7 +263,7 @@ function startupOf(run: UiRun): UiStartup {
   return run.startup;
 }
 
-async function measure(page: Page, context: BrowserContext, url: string, rows: number): Promise<UiRun> {
+async function measure(page: Page, context: BrowserContext, url: string, rows: number, restart: () => Promise<string>): Promise<UiRun> {
   await page.addInitScript(PROBE);
   const cdp = await context.newCDPSession(page);
   await cdp.send('Performance.enable');
@@ -340,30 +348,36 @@ async function measure(page: Page, context: BrowserContext, url: string, rows: n
   const afterGc = await heap();
 
   // 4. More loads of the page: one load is one sample of a number that varies by hundreds of ms on
-  // this machine. Each in a new tab (a new renderer process: no code compiled in memory by the
-  // tabs before). Cold: the browser cache cleared first, as in a browser that has not opened this
-  // UI yet; warm: the cache as the loads before left it (the UI opened again: the build's hashed
-  // files may be kept, with the code compiled from them).
+  // this machine. Cold, as the first: `serve --ui` started afresh (caches cold, a new address), the
+  // page opened at once in a new tab (a new renderer process: no code compiled by the tabs before)
+  // with the browser cache cleared; only the browser is not new. Warm: new tabs on the last
+  // service, the cache as the load before left it (the UI opened again while the service runs).
+  // Each tab is closed only once its list's requests are answered, so no load waits behind the
+  // queries of the one before.
   const loads: NonNullable<UiRun['firstRowsLoads']> = { cold: [firstRowsMs], warm: [] };
-  const painted = (p: Page) =>
-    p.waitForFunction(() => (globalThis as unknown as { __bench: { firstRowPainted?: number } }).__bench.firstRowPainted, null, { polling: 10 }).then((h) => h.jsonValue() as Promise<number>);
+  const open = async (address: string, clearCache: boolean): Promise<number> => {
+    await tab.close();
+    tab = await context.newPage();
+    tab.setDefaultTimeout(60_000);
+    await tab.addInitScript(PROBE);
+    if (clearCache) await (await context.newCDPSession(tab)).send('Network.clearBrowserCache');
+    await tab.goto(address);
+    const ms = (await (
+      await tab.waitForFunction(() => (globalThis as unknown as { __bench: { firstRowPainted?: number } }).__bench.firstRowPainted, null, { polling: 10 })
+    ).jsonValue()) as number;
+    await tab.evaluate('window.__bench.settled()');
+    return ms;
+  };
   let tab = page;
+  let address = url;
+  await inPage('window.__bench.settled()');
   for (let i = 1; i < PAGE_LOADS; i++) {
     await tab.close();
     tab = await context.newPage();
-    await tab.addInitScript(PROBE);
-    const tabCdp = await context.newCDPSession(tab);
-    await tabCdp.send('Network.clearBrowserCache');
-    await tab.goto(url);
-    loads.cold.push(await painted(tab));
+    address = await restart();
+    loads.cold.push(await open(address, true));
   }
-  for (let i = 0; i < PAGE_LOADS; i++) {
-    await tab.close();
-    tab = await context.newPage();
-    await tab.addInitScript(PROBE);
-    await tab.goto(url);
-    loads.warm.push(await painted(tab));
-  }
+  for (let i = 0; i < PAGE_LOADS; i++) loads.warm.push(await open(address, false));
   return {
     rows,
     firstRowsMs,

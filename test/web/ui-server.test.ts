@@ -1,5 +1,5 @@
 /** The web UI bridge over real sockets: who may connect, what may be sent, and that a valid call works. */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,10 @@ beforeAll(() => {
   writeFileSync(join(renderer, 'assets', 'index-BStOobd1.css'), 'body{}');
   mkdirSync(join(renderer, 'assets', 'sub'));
   writeFileSync(join(renderer, 'assets', 'sub', 'x-12345678.js'), 'console.log(3)');
+  // A build from a minute ago; fresh-12345678.js is being written now.
+  const aMinuteAgo = new Date(Date.now() - 60_000);
+  for (const f of ['mount-DqV0gw_a.js', 'index-BStOobd1.css']) utimesSync(join(renderer, 'assets', f), aMinuteAgo, aMinuteAgo);
+  writeFileSync(join(renderer, 'assets', 'fresh-12345678.js'), 'console.log(4)');
 });
 afterAll(() => rmSync(renderer, { recursive: true, force: true }));
 
@@ -229,8 +233,9 @@ describe('web UI server', () => {
       expect((await get(server.port, path, {}, 'HEAD')).headers['cache-control'], `HEAD ${path}`).toBe(immutable);
     }
     // The page names the current build's files and its address carries the token; a name without
-    // a content hash may change in place; a miss, a refusal and a nested path are not kept either.
-    for (const path of ['/', '/index.html', '/?token=test-token-1234567890', '/assets/app.js', '/assets/sub/x-12345678.js', '/assets/missing-12345678.js', '/assets/mount-DqV0gw_a.js.map', '/assets/%2e%2e/index.html']) {
+    // a content hash may change in place; a file written seconds ago may be a build still writing
+    // it; a miss, a refusal and a nested path are not kept either.
+    for (const path of ['/', '/index.html', '/?token=test-token-1234567890', '/assets/app.js', '/assets/fresh-12345678.js', '/assets/sub/x-12345678.js', '/assets/missing-12345678.js', '/assets/mount-DqV0gw_a.js.map', '/assets/%2e%2e/index.html']) {
       const r = await get(server.port, path);
       expect(r.headers['cache-control'], `${path} (${r.status})`).toBe('no-store');
     }

@@ -67,16 +67,18 @@ async function cachedBody(file: string, mtimeMs: number, size: number): Promise<
 
 /**
  * The build names each script and style after a hash of its content (assets/<name>-<hash>.js): a
- * changed file is a new name, so the browser may keep these for good and a reload, or the page
- * opened again while the service runs, takes them from its cache (and its compiled code) instead of
- * fetching and compiling ~430 kB. Everything else, index.html with it, is `no-store`: it names the
- * current build's files and the page's address carries the token.
+ * changed file is a new name, so the browser may keep these for good, and a reload or the page
+ * opened again while the service runs takes them from its cache instead of fetching ~430 kB.
+ * Everything else, index.html with it, is `no-store`: it names the current build's files and the
+ * page's address carries the token. A file written in the last seconds may be a build still
+ * writing it: kept for good, a half-written copy would outlive the next reload.
  */
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const HASHED_ASSET = /^\/assets\/[\w.-]+-[\w-]{8}\.(?:js|css)$/;
+export const SETTLED_FILE_MS = 10_000;
 
-function isImmutableAsset(path: string): boolean {
-  return HASHED_ASSET.test(path);
+function isImmutableAsset(path: string, mtimeMs: number): boolean {
+  return HASHED_ASSET.test(path) && Date.now() - mtimeMs >= SETTLED_FILE_MS;
 }
 
 function plain(res: ServerResponse, status: number, text: string, headers: Record<string, string>): void {
@@ -110,11 +112,13 @@ export async function serveStatic(root: string, req: IncomingMessage, res: Serve
   }
   if (path.endsWith('/')) file = join(file, 'index.html');
   let size: number;
+  let mtimeMs: number;
   let body: Buffer | null;
   try {
     const info = await stat(file);
     if (!info.isFile()) throw new Error('not a file');
     size = info.size;
+    mtimeMs = info.mtimeMs;
     body = req.method === 'HEAD' ? null : await cachedBody(file, info.mtimeMs, size);
   } catch {
     plain(res, 404, 'not found', headers);
@@ -122,7 +126,7 @@ export async function serveStatic(root: string, req: IncomingMessage, res: Serve
   }
   res.writeHead(200, {
     ...headers,
-    ...(isImmutableAsset(path) ? { 'Cache-Control': IMMUTABLE } : {}),
+    ...(isImmutableAsset(path, mtimeMs) ? { 'Cache-Control': IMMUTABLE } : {}),
     'Content-Type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
     'Content-Length': String(size),
   });
