@@ -293,7 +293,6 @@ async function measure(page: Page, context: BrowserContext, url: string, rows: n
   const countShownMs = Date.now() - t0;
   const afterLoad = await sampleHeap();
 
-
   // 2. Filters: request sent → answer received → two frames painted.
   const filters: UiRun['filters'] = [];
   const device = await page.locator('.xrow[data-id] .c-mac').first().textContent();
@@ -372,8 +371,6 @@ async function measure(page: Page, context: BrowserContext, url: string, rows: n
   let address = url;
   await inPage('window.__bench.settled()');
   for (let i = 1; i < PAGE_LOADS; i++) {
-    await tab.close();
-    tab = await context.newPage();
     address = await restart();
     loads.cold.push(await open(address, true));
   }
