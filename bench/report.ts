@@ -928,8 +928,8 @@ const MISSES = `## Why targets are missed, and by how much
   per-exchange time, so it misses by the same factor as the throughput.
 - **UI first rows (< 1 s) through the browser: missed by 7–23 %, at the line on small stores.**
   Judged since 2026-12-05 on the median of five cold loads (\`serve --ui\` started afresh, a new tab,
-  the browser cache cleared): 924 ms at 1 000 exchanges, 1,068 ms at 100 000 and 1,230 ms at
-  1,002,160 in the run above; opened again while the service runs (cache warm) 847, 943 and 932 ms.
+  the browser cache cleared): 928 ms at 1 000 exchanges, 1,068 ms at 100 000 and 1,230 ms at
+  1,002,160 in the run above; opened again while the service runs (cache warm) 859, 943 and 932 ms.
   Until then one load was judged, the first of a freshly started browser; it met or missed by chance
   (971 / 1,098 ms in the run before, 1,229 / 1,068 ms in this one). What is on the path, by the split
   in section 5: about 350 ms until the start-up scripts and styles are in (navigation, then 430 kB
