@@ -174,9 +174,19 @@ describe('web UI in Chromium', () => {
     const young = SETTLED_FILE_MS - (Date.now() - newest);
     if (young > 0) await new Promise((resolve) => setTimeout(resolve, young + 100));
     await page.goto(new URL('/#/traffic', ui).href);
-    // The first load, which the browser may keep; then the reload measured.
+    // The first load, which the browser may keep, with everything it asks for after its first rows
+    // (a view's code, the other UI text) in; then the reload measured.
     await page.reload();
     await rows().first().waitFor();
+    let seen = -1;
+    await expect
+      .poll(async () => {
+        const now = (await page.evaluate("performance.getEntriesByType('resource').length")) as number;
+        const still = now === seen;
+        seen = now;
+        return still;
+      }, { interval: 500 })
+      .toBe(true);
     await page.reload();
     await rows().first().waitFor();
     // Plain JavaScript in the page (this file is type-checked without the DOM library).

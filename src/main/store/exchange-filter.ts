@@ -94,8 +94,12 @@ function whereSql(clauses: string[]): string {
 
 /** One page of the exchanges matching a filter, oldest first, with optional counts. */
 export function listExchanges(db: Database, filter: ExchangeFilter, page: ExchangePage): ExchangeList {
-  // One read transaction: the index's mark, the index and the rows agree, whatever other processes commit.
-  if (filter.text) return db.transaction(() => listByText(db, filter, filter.text!, page))();
+  // One read transaction: the rows, the counts and the newest id (with free text, also the index's
+  // mark and the index) agree, whatever another process (the CLI) commits between the reads.
+  return db.transaction(() => (filter.text ? listByText(db, filter, filter.text, page) : listByFilter(db, filter, page)))();
+}
+
+function listByFilter(db: Database, filter: ExchangeFilter, page: ExchangePage): ExchangeList {
   const { clauses, params } = filterClauses(filter);
   const limit = Math.min(Math.max(Math.trunc(page.limit), 1), 5000);
   const pageClauses = [...clauses];
@@ -122,10 +126,11 @@ export function listExchanges(db: Database, filter: ExchangeFilter, page: Exchan
   let total: number | null = null;
   let newestId: number | null = null;
   if (page.counts !== false) {
-    // One synchronous run: no commit can land between these reads, so the three agree.
     matched = count(db, clauses, params);
-    // Unfiltered, both are the same count: at 1,000,000 exchanges each is a scan of an index.
-    total = clauses.length === 0 ? matched : filter.sinceId === undefined ? count(db, [], {}) : count(db, ['id > @sinceId'], { sinceId: filter.sinceId });
+    // Unfiltered (the view's sinceId apart), both are the same count: at 1,000,000 exchanges each
+    // is a scan of an index.
+    const unfiltered = clauses.length === (filter.sinceId === undefined ? 0 : 1);
+    total = unfiltered ? matched : filter.sinceId === undefined ? count(db, [], {}) : count(db, ['id > @sinceId'], { sinceId: filter.sinceId });
     newestId = newestExchangeId(db);
   }
   return { exchanges: rows.map(toSummary), matched, total, newestId, hasOlder, hasNewer };
