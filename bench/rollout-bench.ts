@@ -55,8 +55,10 @@ export interface RolloutResult {
    * The service's key pool (src/main/pki/key-pool.ts): its size (0 = off), how many keys were ready
    * when the clock started, and how long the idle service took to make them before it (from
    * `listening`, including the idle wait before it starts). Those keys are not in the rollout's time.
+   * `leftOfStart`: how many of those are still in the pool at the end (keys the idle service makes
+   * during the rollout, in a pause of it, are not counted).
    */
-  pool: { size: number; readyAtStart: number; fillS: number };
+  pool: { size: number; readyAtStart: number; fillS: number; leftOfStart?: number };
   /**
    * The service's event loop from the first start-up to the last secure contact
    * (bench/lib/loop-monitor.mjs preloaded into \`serve\`, 10 ms resolution): longest and p99 delay,
@@ -202,13 +204,15 @@ async function whileProgressing(phones: Child, progress: string, done: string, c
 }
 
 /** Ready keys in a data directory's key pool (key-pool.ts names them `<bits>-<32 hex>.key.sealed`). */
-function poolKeys(dataDir: string): number {
+function poolKeyNames(dataDir: string): string[] {
   try {
-    return readdirSync(join(dataDir, 'pki', 'key-pool')).filter((n) => /^2048-[0-9a-f]{32}\.key\.sealed$/.test(n)).length;
+    return readdirSync(join(dataDir, 'pki', 'key-pool')).filter((n) => /^2048-[0-9a-f]{32}\.key\.sealed$/.test(n));
   } catch {
-    return 0;
+    return [];
   }
 }
+
+const poolKeys = (dataDir: string): number => poolKeyNames(dataDir).length;
 
 /**
  * `pool`: the service's key pool size (LOCALDLS_KEY_POOL_SIZE). With a pool the clock starts once
@@ -252,7 +256,8 @@ export async function runRolloutBench(options: { phones: number; workDir: string
       fillS = (performance.now() - f0) / 1000;
       log(`  key pool: ${pool} keys made by the idle service in ${fillS.toFixed(1)} s (before the clock)`);
     }
-    const readyAtStart = poolKeys(dataDir);
+    const atStart = poolKeyNames(dataDir);
+    const readyAtStart = atStart.length;
     const serveCpu0 = sampleProc(serve.pid)?.cpuMs ?? 0;
     serve.process.kill('SIGUSR2'); // the event-loop window starts with the clock
 
@@ -341,7 +346,7 @@ export async function runRolloutBench(options: { phones: number; workDir: string
       },
       cpuS: { serve: serveCpu / 1000, bootstrap: boot.cpuMs / 1000 },
       phases,
-      pool: { size: pool, readyAtStart, fillS },
+      pool: { size: pool, readyAtStart, fillS, leftOfStart: atStart.filter((n) => poolKeyNames(dataDir).includes(n)).length },
       serviceLoop,
       retries,
       failures: failures.slice(0, 20),

@@ -21,7 +21,7 @@ describe('rollout benchmark, 3 phones', () => {
     expect(r.steps.totalS).toBeGreaterThan(0);
     expect(r.dialogsS.last).toBeGreaterThanOrEqual(r.dialogsS.first);
     expect(r.ratio).toBeGreaterThan(0);
-    expect(r.pool).toEqual({ size: 0, readyAtStart: 0, fillS: 0 });
+    expect(r.pool).toEqual({ size: 0, readyAtStart: 0, fillS: 0, leftOfStart: 0 });
     expect(r.serviceLoop?.maxMs).toBeGreaterThan(0);
     // The loop monitor's second measure: the main thread's own CPU per 10 ms tick (Linux), and GC pauses.
     expect(r.serviceLoop?.cpu?.intervals).toBeGreaterThan(0);
@@ -36,7 +36,10 @@ describe('rollout benchmark, 3 phones', () => {
     expect(r.failures).toEqual([]);
     expect(r.progress.lines).toBe(3);
     expect(r.pool.readyAtStart).toBe(2);
-    // Both pool keys went into certificates (the third phone's key was made on the spot); none is left.
-    expect(readdirSync(join(workDir, 'rollout-pool', 'data', 'pki', 'key-pool')).filter((n) => n.endsWith('.key.sealed'))).toEqual([]);
+    // Both pool keys went into certificates (the third phone's key was made on the spot): neither is
+    // left. The idle service may have made new ones in a pause of the rollout (a loaded machine).
+    expect(r.pool.leftOfStart).toBe(0);
+    const left = readdirSync(join(workDir, 'rollout-pool', 'data', 'pki', 'key-pool')).filter((n) => n.endsWith('.key.sealed'));
+    expect(left.length).toBeLessThanOrEqual(2);
   }, 180_000);
 });
