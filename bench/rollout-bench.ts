@@ -330,6 +330,7 @@ export async function runRolloutBench(options: { phones: number; workDir: string
       const c = serviceLoop.cpu;
       log(`  service loop: longest delay ${serviceLoop.maxMs.toFixed(0)} ms, p99 ${serviceLoop.p99Ms.toFixed(0)} ms${c ? `; main-thread CPU between two 10 ms ticks at most ${c.maxMs.toFixed(0)} ms (${c.over20} of ${c.intervals} ticks over 20 ms, ${c.over50} over 50 ms)` : ''}${serviceLoop.gc ? `; GC pauses: longest ${serviceLoop.gc.maxMs} ms, ${serviceLoop.gc.over20} over 20 ms` : ''}`);
     }
+    const atEnd = new Set(poolKeyNames(dataDir));
     return {
       phones,
       cores: availableParallelism(),
@@ -346,7 +347,7 @@ export async function runRolloutBench(options: { phones: number; workDir: string
       },
       cpuS: { serve: serveCpu / 1000, bootstrap: boot.cpuMs / 1000 },
       phases,
-      pool: { size: pool, readyAtStart, fillS, leftOfStart: atStart.filter((n) => poolKeyNames(dataDir).includes(n)).length },
+      pool: { size: pool, readyAtStart, fillS, leftOfStart: atStart.filter((n) => atEnd.has(n)).length },
       serviceLoop,
       retries,
       failures: failures.slice(0, 20),

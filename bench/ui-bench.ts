@@ -258,6 +258,12 @@ const PROBE = `
   b.countText = () => document.querySelector('[data-testid="shown-count"]')?.textContent ?? '';
 `;
 
+/** The page clock when the probe saw the first row painted (polled every 10 ms). */
+async function firstRowPainted(page: Page): Promise<number> {
+  const handle = await page.waitForFunction(() => (globalThis as unknown as { __bench: { firstRowPainted?: number } }).__bench.firstRowPainted, null, { polling: 10 });
+  return (await handle.jsonValue()) as number;
+}
+
 function startupOf(run: UiRun): UiStartup {
   if (!run.startup) throw new Error('measure() returns the start-up split');
   return run.startup;
@@ -285,8 +291,7 @@ async function measure(page: Page, context: BrowserContext, url: string, rows: n
   const t0 = Date.now();
   await page.goto(url);
   await page.locator('.xrow[data-id]').first().waitFor({ state: 'visible' });
-  await page.waitForFunction(() => (globalThis as unknown as { __bench: { firstRowPainted?: number } }).__bench.firstRowPainted !== undefined, null, { polling: 10 });
-  const firstRowsMs = await inPage<number>('window.__bench.firstRowPainted');
+  const firstRowsMs = await firstRowPainted(page);
   const startup = await inPage<UiStartup>('window.__bench.startup()');
   const digits = String(rows);
   await page.waitForFunction(`window.__bench.countText().replace(/[^0-9]/g, '').includes('${digits}')`);
@@ -361,9 +366,7 @@ async function measure(page: Page, context: BrowserContext, url: string, rows: n
     await tab.addInitScript(PROBE);
     if (clearCache) await (await context.newCDPSession(tab)).send('Network.clearBrowserCache');
     await tab.goto(address);
-    const ms = (await (
-      await tab.waitForFunction(() => (globalThis as unknown as { __bench: { firstRowPainted?: number } }).__bench.firstRowPainted, null, { polling: 10 })
-    ).jsonValue()) as number;
+    const ms = await firstRowPainted(tab);
     await tab.evaluate('window.__bench.settled()');
     return ms;
   };

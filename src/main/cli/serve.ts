@@ -101,8 +101,12 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
   // line for such a SIGTERM to kill the process). One that comes while the database is opened and
   // checked (seconds on a large store) stops it before any port is bound.
   let stopping = false;
-  let stopRequested = (): void => undefined;
-  const stopAsked = new Promise<void>((resolve) => (stopRequested = () => ((stopping = true), resolve())));
+  let stopped!: () => void;
+  const stopAsked = new Promise<void>((resolve) => (stopped = resolve));
+  const stopRequested = (): void => {
+    stopping = true;
+    stopped();
+  };
   process.once('SIGINT', stopRequested);
   process.once('SIGTERM', stopRequested);
   try {

@@ -127,10 +127,10 @@ function listByFilter(db: Database, filter: ExchangeFilter, page: ExchangePage):
   let newestId: number | null = null;
   if (page.counts !== false) {
     matched = count(db, clauses, params);
-    // Unfiltered (the view's sinceId apart), both are the same count: at 1,000,000 exchanges each
-    // is a scan of an index.
-    const unfiltered = clauses.length === (filter.sinceId === undefined ? 0 : 1);
-    total = unfiltered ? matched : filter.sinceId === undefined ? count(db, [], {}) : count(db, ['id > @sinceId'], { sinceId: filter.sinceId });
+    // Total: what the view holds (after a clear, only what came since). Without other filters it is
+    // `matched` itself: at 1,000,000 exchanges each count is a scan of an index.
+    const view = filter.sinceId === undefined ? { clauses: [], params: {} } : { clauses: ['id > @sinceId'], params: { sinceId: filter.sinceId } };
+    total = clauses.length === view.clauses.length ? matched : count(db, view.clauses, view.params);
     newestId = newestExchangeId(db);
   }
   return { exchanges: rows.map(toSummary), matched, total, newestId, hasOlder, hasNewer };
