@@ -169,15 +169,18 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
       await service.stop();
       throw e;
     }
-    // One write per event-loop turn, not per exchange: under a boot storm the writes to a pipe
-    // (synchronous in Node) cost about as much as parsing the messages. Lines stay in order.
+    // One write per PRINT_INTERVAL_MS, not per exchange: writes to a pipe are synchronous in Node,
+    // and under a boot storm one per exchange cost about as much as parsing the messages. Lines
+    // stay in order.
     let lines: string[] = [];
+    let printTimer: NodeJS.Timeout | undefined;
     const printLines = () => {
+      clearTimeout(printTimer);
       if (lines.length > 0) out(lines.join('\n'));
       lines = [];
     };
     service.onExchange((x) => {
-      if (lines.push(JSON.stringify(exchangeLine(x))) === 1) setImmediate(printLines);
+      if (lines.push(JSON.stringify(exchangeLine(x))) === 1) printTimer = setTimeout(printLines, PRINT_INTERVAL_MS);
     });
     const tlsFrom = tlsSources(service, { default: tls, secure: secureTls }, listening.securePort !== undefined);
     const { bootstrapNotes, ...listeningLine } = listening;
@@ -279,6 +282,9 @@ function protectorOrWarning(dataDir: string, passphraseFile: string | undefined,
     return undefined;
   }
 }
+
+/** How long an exchange line may wait to be written with the ones after it. */
+export const PRINT_INTERVAL_MS = 100;
 
 function exchangeLine(x: ExchangeSummary) {
   return {

@@ -14,7 +14,7 @@ import { ChangeFeed, type ChangeListener } from './change-feed';
 import { packBody } from './body-codec';
 import { CLEAN_STOP_FILE, noteCleanStop } from './clean-stop';
 import { DATABASE_FILE, openDatabase } from './data-dir';
-import { countExchanges, deviceCount, listExchanges, newestExchangeId } from './exchange-filter';
+import { countExchanges, deviceCount, exchangeCount, listExchanges, newestExchangeId } from './exchange-filter';
 import { SUMMARY_COLUMNS, toExchange, toSummary, type ExchangeRow } from './exchange-rows';
 import { ContactFailures, contactFailureFields, type ContactFailureRow } from './contact-failures';
 import { jobsById, jobsChangedSince, listJobsNewest, pendingJobCounts } from './job-queries';
@@ -473,7 +473,7 @@ export class Store {
   }
 
   exchangeCount(): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM exchanges').get() as { n: number }).n;
+    return exchangeCount(this.db);
   }
 
   /** One page of the traffic list (the UI, `traffic list`), with counts unless told not to. */

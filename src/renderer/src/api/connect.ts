@@ -15,24 +15,26 @@ export interface Connection {
   settled: Promise<void>;
 }
 
-/** The token from `?token=…`, kept for reloads in this tab and removed from the address bar. */
-export function takeToken(win: Window): string | null {
-  const url = new URL(win.location.href);
-  const fromUrl = url.searchParams.get('token');
-  if (fromUrl) {
-    try {
-      win.sessionStorage.setItem(TOKEN_KEY, fromUrl);
-      url.searchParams.delete('token');
-      win.history.replaceState(null, '', url.pathname + url.search + url.hash);
-    } catch {
-      // Storage refused (privacy mode): keep the token in the address bar instead.
-    }
-    return fromUrl;
-  }
+/** The token from `?token=…`, else the one kept for reloads in this tab. */
+export function tokenOf(win: Window): { token: string | null; fromAddress: boolean } {
+  const fromUrl = new URL(win.location.href).searchParams.get('token');
+  if (fromUrl) return { token: fromUrl, fromAddress: true };
   try {
-    return win.sessionStorage.getItem(TOKEN_KEY);
+    return { token: win.sessionStorage.getItem(TOKEN_KEY), fromAddress: false };
   } catch {
-    return null;
+    return { token: null, fromAddress: false };
+  }
+}
+
+/** Keeps the address's token for reloads in this tab and removes it from the address bar. */
+export function keepToken(win: Window, token: string): void {
+  try {
+    win.sessionStorage.setItem(TOKEN_KEY, token);
+    const url = new URL(win.location.href);
+    url.searchParams.delete('token');
+    win.history.replaceState(null, '', url.pathname + url.search + url.hash);
+  } catch {
+    // Storage refused (privacy mode): keep the token in the address bar instead.
   }
 }
 
@@ -43,8 +45,10 @@ export const NO_TOKEN =
 
 export function connect(win: Window): Connection {
   if (win.localdls) return { api: win.localdls, onConnection: () => () => undefined, settled: Promise.resolve() };
-  const token = takeToken(win);
+  const { token, fromAddress } = tokenOf(win);
   const client = new WsApiClient({ url: wsUrlFor(win.location, token ?? ''), ...(token ? {} : { refuse: NO_TOKEN }) });
+  // After the socket has started: a fresh page's first storage write takes a few ms to 15 ms here.
+  if (token && fromAddress) keepToken(win, token);
   const settled = new Promise<void>((resolve) => {
     if (client.connectionState !== 'connecting') return resolve();
     const off = client.onConnection((state) => {
