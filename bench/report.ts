@@ -830,15 +830,20 @@ as far as possible; each "before" is from a run of the code before the change.
   cached. Migration 14 keeps the number in a one-row table, moved by triggers on insert and delete,
   so it follows a rolled-back exchange, another process's commit and a purge alike
   (test/store/exchange-count.test.ts, which fails with either trigger missing or the start count
-  wrong). The UI's first three requests on a freshly started \`serve --ui\` over section 4's store,
-  answered by the service: about 50 ms before, 5–7 ms after, as at 1,000 exchanges. Also on the
-  page's path: the address's token is kept in session storage after the socket has started, not
-  before (the first storage write of a fresh page took 2–15 ms here); \`serve\` writes its exchange
-  lines at most every 100 ms (writes to a pipe are synchronous; the storm made about 400 fewer
-  \`write\` calls in 1,500 exchanges, by strace).
-- **Measured: the storm without its store.** To learn what the commit costs the storm, \`serve\`
-  was run once with the commit replaced by a stub that returns ids without writing (a throwaway
-  build, not kept): N = 500, C = 50, alternating with the ceiling, 0.77–0.79 of the ceiling's rate,
+  wrong). Measured by hand, not by this benchmark: the UI's first three requests (the first rows,
+  the counts, the status) on a freshly started \`serve --ui\` over a store of 1,000,000 exchanges,
+  sent over a WebSocket and timed until answered, took about 50 ms before and 5–7 ms after, as at
+  1,000 exchanges. What it costs: one more row updated per exchange written (5 µs per row in a
+  bulk copy of 50,000 rows, 45 → 50 µs) and one more page per write transaction; old and new
+  build alternating in eight storms of 500 phones (C = 50) ran at 258–295 and 221–294 exchanges/s,
+  medians 272 and 278, the same within this machine's noise. Also on the page's path: the
+  address's token is kept in session storage after the socket has started, not before (the first
+  storage write of a fresh page took 2–15 ms here); \`serve\` writes its exchange lines every
+  100 ms or 100 lines, not every turn (writes to a pipe are synchronous; by strace, about 400
+  fewer \`write\` calls in a storm of 1,500 exchanges).
+- **Measured by hand: the storm without its store.** To learn what the commit costs the storm,
+  \`serve\` was run twice with the commit replaced by a stub that returns ids without writing (a
+  throwaway build, not kept): N = 500, C = 50, alternating with the ceiling, 0.77–0.79 of the ceiling's rate,
   service CPU 2.7–2.9 ms per exchange against 3.4–3.5 ms with the store, the ceiling's 1.7. So even
   a free store would not reach 0.8 here: the rest is the per-message work beyond TLS (parse and
   decide about 0.6 ms per exchange in the profile, the exchange record and masking 0.1, the answer

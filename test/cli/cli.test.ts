@@ -48,9 +48,12 @@ describe('bin/localdls', () => {
     expect(rows.filter((r) => r.action === 'CleanUp')).toHaveLength(50);
     expect(rows.filter((r) => r.action === 'ReadAllItems')).toHaveLength(50);
     expect(rows.filter((r) => r.action === 'GetNextFragment')).toHaveLength(total - 100);
-    // serve printed one line per exchange after its listening line.
+    // serve printed one line per exchange after its listening line, in the order they were stored
+    // (written in batches: none lost, none twice).
     await server.waitFor(() => server.lines.length >= total + 1);
-    expect(server.lines.slice(1).every((l) => JSON.parse(l).event === 'exchange')).toBe(true);
+    const printed = server.lines.slice(1).map((l) => JSON.parse(l) as { event: string; id: number });
+    expect(printed.every((l) => l.event === 'exchange')).toBe(true);
+    expect(printed.map((l) => l.id)).toEqual(rows.map((r) => r.id).sort((a, b) => a - b));
 
     expect(await server.stop('SIGTERM')).toBe(0);
     expect(server.lines.at(-1)).toBe('{"event":"stopped"}');

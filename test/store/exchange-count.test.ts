@@ -68,6 +68,10 @@ describe('the count of exchanges', () => {
     expect(s.exchangeCount()).toBe(2);
     expect(counted(dir)).toBe(2);
     expect(s.listExchanges({}, { limit: 10 })).toMatchObject({ matched: 2, total: 2 });
+    expect(s.countExchanges({})).toBe(2);
+    // Free text and other filters count their matches; the view's total is the kept count.
+    expect(s.listExchanges({ text: '<res/>' }, { limit: 10 })).toMatchObject({ matched: 2, total: 2 });
+    expect(s.listExchanges({ action: 'none' }, { limit: 10 })).toMatchObject({ matched: 0, total: 2 });
   });
 
   it('starts from the rows an older database holds (migration 14)', () => {

@@ -169,9 +169,9 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
       await service.stop();
       throw e;
     }
-    // One write per PRINT_INTERVAL_MS, not per exchange: writes to a pipe are synchronous in Node,
-    // and under a boot storm one per exchange cost about as much as parsing the messages. Lines
-    // stay in order.
+    // One write per PRINT_INTERVAL_MS (or PRINT_BATCH_MAX lines), not per exchange: writes to a
+    // pipe are synchronous in Node, and under a boot storm one per exchange cost about as much as
+    // parsing the messages. Lines stay in order.
     let lines: string[] = [];
     let printTimer: NodeJS.Timeout | undefined;
     const printLines = () => {
@@ -180,7 +180,9 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
       lines = [];
     };
     service.onExchange((x) => {
-      if (lines.push(JSON.stringify(exchangeLine(x))) === 1) printTimer = setTimeout(printLines, PRINT_INTERVAL_MS);
+      const n = lines.push(JSON.stringify(exchangeLine(x)));
+      if (n >= PRINT_BATCH_MAX) printLines();
+      else if (n === 1) printTimer = setTimeout(printLines, PRINT_INTERVAL_MS);
     });
     const tlsFrom = tlsSources(service, { default: tls, secure: secureTls }, listening.securePort !== undefined);
     const { bootstrapNotes, ...listeningLine } = listening;
@@ -189,9 +191,13 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     for (const message of bootstrapNotes ?? []) io.err(JSON.stringify({ event: 'warning', message }));
     if (webUi) io.err(`LocalDLS web UI: ${webUi.url}`);
     await stopAsked;
-    await webUi?.close();
-    await service.stop();
-    printLines();
+    try {
+      await webUi?.close();
+      await service.stop();
+    } finally {
+      // The lines of the last exchanges, before `stopped` or the error that stopped it.
+      printLines();
+    }
     out(JSON.stringify({ event: 'stopped' }));
     return 0;
   } finally {
@@ -283,8 +289,10 @@ function protectorOrWarning(dataDir: string, passphraseFile: string | undefined,
   }
 }
 
-/** How long an exchange line may wait to be written with the ones after it. */
+/** How long an exchange line may wait to be written with the ones after it… */
 export const PRINT_INTERVAL_MS = 100;
+/** … and how many may wait (a write larger than a pipe's buffer would block until it is read). */
+export const PRINT_BATCH_MAX = 100;
 
 function exchangeLine(x: ExchangeSummary) {
   return {

@@ -279,7 +279,8 @@ export const MIGRATIONS: readonly string[] = [
   // 14: how many exchanges the store holds, kept by triggers: count(*) reads a whole index (12 ms
   // at 1,000,000 exchanges, a quarter of a second from a file the OS has not cached), and the
   // status bar asks once a second while traffic flows. Triggers, not the service's memory: the
-  // CLI beside a running service (purge) deletes exchanges too, in its own connection.
+  // CLI beside a running service (purge) deletes exchanges too, in its own connection. Never
+  // REPLACE into exchanges: SQLite deletes the old row without firing the delete trigger.
   `
   CREATE TABLE exchange_count (one INTEGER PRIMARY KEY CHECK (one = 1), n INTEGER NOT NULL);
   INSERT INTO exchange_count (one, n) SELECT 1, count(*) FROM exchanges;
