@@ -893,10 +893,10 @@ const MISSES = `## Why targets are missed, and by how much
   100–120 ms, the exchanges, TLS, SQLite and the rest about 100 ms. Runs of section 3b on this
   machine while it was quiet (load average about 2, our own processes only): **with the key
   pool** (the default) 1.78, 1.74, 2.00, 1.92, 1.78 × on 2026-12-04, 1.86, 1.42 and 1.82 × on
-  2026-12-05, 1.92 and 1.78 × in the day's earlier runs and 1.59 × in the run above — met in
-  eleven of eleven, at the line in one; **cold** 2.41, 2.03, 2.70, 2.36, 2.52 × on 2026-12-04, 2.15,
-  2.20, 2.15, 2.17 and 2.12 × on 2026-12-05 and 2.14 × above — missed. Cold the rollout needs 2.0–2.6 × the floor's
-  CPU (2.07 × in the run above: 72.0 s of CPU against a floor of 33.4–36.1 s on two cores), so on two cores it cannot get under 2 × in wall time however well it overlaps. What would close the cold case: fewer PBKDF2 iterations (a security
+  2026-12-05, 1.92, 1.78, 1.59 and 1.91 × in the day's later runs and 1.62 × in the run above — met in
+  thirteen of thirteen, at the line in one; **cold** 2.41, 2.03, 2.70, 2.36, 2.52 × on 2026-12-04, 2.15,
+  2.20, 2.15, 2.17, 2.12, 2.14 and 2.38 × on 2026-12-05 and 1.93 × above — met once in fourteen runs, when the floor itself was slow (21.1 s before, 19.2 s after, against 16–18 s in most runs). Cold the rollout needs 1.9–2.6 × the floor's
+  CPU (1.86 × in the run above: 73.7 s of CPU against a floor of 37.7–41.5 s on two cores), so on two cores it cannot get reliably under 2 × in wall time however well it overlaps. What would close the cold case: fewer PBKDF2 iterations (a security
   decision, docs/secure-mode-data.md "How strong is it?"; not taken), or cheaper exchanges in the
   service and the simulator (issue #14's work); the key pool removes 64 of the 200 keys from the
   measured time instead.
@@ -908,9 +908,10 @@ const MISSES = `## Why targets are missed, and by how much
   stretch stayed at 28–48 ms in every run (the CPU row of the targets). The wall-clock delay is
   the same plus the time the thread waits for a core: \`bootstrap\` runs its key generation on both
   cores at nice 10, so the service gets a core first, and with the key pool the delay stayed at
-  41–49 ms in the five quiet runs of 2026-12-04, 49, 58, 51, 58 and 45 ms on 2026-12-05 and 59 ms
-  in the run above (missed); cold it was 50, 68, 123 and 127 ms (p99 about 33 ms) on 2026-12-04,
-  41, 66, 46, 45 and 60 ms on 2026-12-05 and 69 ms above (missed, p99 31 ms), in
+  41–49 ms in the five quiet runs of 2026-12-04, 49, 58, 51, 58, 45, 59 and 52 ms on 2026-12-05 and 47 ms
+  in the run above (met); cold it was 50, 68, 123 and 127 ms (p99 about 33 ms) on 2026-12-04,
+  41, 66, 46, 45, 60, 69 and 50 ms on 2026-12-05 and 52 ms above (missed, p99 30 ms; the longest
+  synchronous stretch was 50 ms once in 3,369 ticks, so it missed by a tick too), in
   moments when the phones' process (normal priority, PBKDF2 and TLS for 200 phones) and the
   service both wanted the two cores.
 - **Longest event-loop block while bootstrapping, on an overloaded machine.** What prepareBootstraps
@@ -919,7 +920,10 @@ const MISSES = `## Why targets are missed, and by how much
   transaction); PBKDF2, key generation and signing run on the thread pool. When the load average is
   far above the number of cores, the longest delay is set by the scheduler instead — the thread
   waits for a core — and the baseline row of section 3 (key generation alone, nothing else on the
-  event loop) shows how long that wait is in the same run; read the other rows against it.
+  event loop) shows how long that wait is in the same run; read the other rows against it. In the
+  run above the longest delay with PINs was 52 ms, twice over 50 ms in 200 phones; the longest
+  pieces measured inside it were a garbage collection of 36 ms, a transaction of 14 ms and an
+  fsync of 14 ms (40 ms and 28–32 ms in the two runs before).
 
 - **Storm throughput and CPU against the ceiling.** The ceiling does nothing per message but TLS
   and HTTP (1.1–1.7 ms of CPU per exchange); the service parses each message (one scan for the
@@ -928,11 +932,14 @@ const MISSES = `## Why targets are missed, and by how much
   together, each answer after its commit). The profile above is the split: SQLite (the
   transaction, its WAL writes and fsync) about a sixth, TLS about an eighth, garbage collection and
   compression (bodies and item sets) about 6 % each, then the item set's JSON, the engine and HTTP;
-  the parse has left the top of the list. That is 2.1–2.5 × the ceiling's CPU per exchange in the
-  run above instead of 2 ×, and a rate of 0.65 of the ceiling's at N = 500 (C = 50 and 200), p99
-  327 ms; secure 0.65 and 0.64. The run before (2026-12-05, 05:30): 0.60 and 0.87 (the ceiling's
-  own slow run at C = 200), CPU 2.2–2.8 ×; a storms-only run right after it 0.67 and 0.69, CPU 2.24
-  and 2.38 ×, p99 282 ms. The session before this report's last took about 12 % off the CPU per
+  the parse has left the top of the list. That is 2.7–3.4 × the ceiling's CPU per exchange in the
+  run above instead of 2 ×, and a rate of 0.54 and 0.56 of the ceiling's at N = 500 (C = 50 and
+  200), p99 483 ms; secure 0.70 and 0.73. That run met a busy machine: the service's CPU per
+  exchange was 4.45 ms at N = 500, C = 50, where two storms-only runs (\`--only storm\`) of the same
+  build right after it measured 3.15 and 3.01 ms (2.3 × the ceiling's), 0.62 and 0.67 of the
+  ceiling's rate, p99 334 and 300 ms; the run of the same morning before this session's change
+  (07:27) 2.89 ms, 0.65. Old and new build alternating (section "What was changed", the kept count)
+  ran at the same rate. The session before this report's last took about 12 % off the CPU per
   exchange (section "What was changed": 3.45–3.77 → 3.13–3.32 ms, old and new build alternating),
   but this virtual machine's speed varies by more than that between runs (the same build 3.3 to
   4.7 ms at N = 500, C = 50 within an hour on 2026-12-05). Why a second thread would not close it:
@@ -950,37 +957,39 @@ const MISSES = `## Why targets are missed, and by how much
 - **p99 latency at C = 50.** With 50 phones connecting at once and one thread, an exchange waits
   behind the others' handshakes, parses and commits; latency is the queue length times the
   per-exchange time, so it misses by the same factor as the throughput.
-- **UI first rows (< 1 s) through the browser: missed by 7–23 %, at the line on small stores.**
+- **UI first rows (< 1 s) through the browser: missed by 8–21 %, on small stores as on large ones.**
   Judged since 2026-12-05 on the median of five cold loads (\`serve --ui\` started afresh, a new tab,
-  the browser cache cleared): 928 ms at 1 000 exchanges, 1,068 ms at 100 000 and 1,230 ms at
-  1,002,160 in the run above; opened again while the service runs (cache warm) 859, 943 and 932 ms.
-  Until then one load was judged, the first of a freshly started browser; it met or missed by chance
-  (971 / 1,098 ms in the run before, 1,229 / 1,068 ms in this one). What is on the path, by the split
+  the browser cache cleared): 1,170 ms at 1 000 exchanges, 1,213 ms at 100 000 and 1,081 ms at
+  1,002,160 in the run above; opened again while the service runs (cache warm) 947, 966 and 882 ms.
+  The run before this one (09:33, the same build): 954 ms at 100 000 (met) and 1,169 ms at
+  1,002,160; the last run of the session before: 928, 1,068 and 1,230 ms. The store's size no longer
+  shows: the largest store loaded fastest in the run above. Until 2026-12-05 one load was judged,
+  the first of a freshly started browser; it met or missed by chance. What is on the path, by the split
   in section 5: about 350 ms until the start-up scripts and styles are in (navigation, then 430 kB
   over loopback, in parallel), evaluating React DOM and the views (280 kB) and their first render
-  until about 980 ms, then two frames to paint. The page does not wait for the store; what grows
-  with the store is the freshly started service's first count: the page asks for the counts right
-  after its first rows, and counting 1,000,000 exchanges scans an index of as many entries (254 ms
-  from a file the OS has not cached, 12 ms warm, measured on a copy of the store), on the same two
-  cores the page renders on (unfiltered, the list's matched and total counts are now one scan, not
-  two). What would cut it further: keeping the count in the service instead of scanning for it,
-  the first screenful rendered without React (plain DOM rows, replaced by the virtual list once
-  React is in), or a lighter renderer than React DOM.
+  until about 980 ms, then two frames to paint. The page does not wait for the store, and since
+  this session the store's count of exchanges is kept, not counted (section "What was changed"):
+  the service answers the page's first requests in the same few milliseconds at 1,000,000
+  exchanges as at 1,000. In a CPU profile of the page at 1,000 exchanges, React's first render of
+  the traffic view is about 200 ms of script, of which about 75 ms is the layout the virtual list
+  forces when it measures its pane. What would cut it further: the first screenful rendered
+  without React (plain DOM rows, replaced by the virtual list once React is in), or a lighter
+  renderer than React DOM.
 - **UI free-text filter.** Free text now goes through an FTS5 trigram index of the bodies as the
   view shows them (secrets masked) and the list fields (migration 10, src/main/store/search-index.ts),
   filled in the background in slices of about 5 ms that wait while a storm keeps the loop busy;
   exchanges not yet indexed are scanned, so none is missed. Counts stop at 500 ("500+"). Where a
   query misses 150 ms at p95 (section 4), it is a text the trigrams cannot tell apart from many
   others (a phone number sharing most digits with the rest), checked row by row, or the unindexed
-  tail right after a storm. Through the UI at 100 000 exchanges free text took 73 ms (median of
-  three rounds) in the run above, and the p95 over all 48 filter answers was 79 ms (109 ms over
-  the first round alone; 73 and 142 ms in the run before). Until 2026-12-05 the 16 steps ran once,
+  tail right after a storm. Through the UI at 100 000 exchanges free text took 98 ms (median of
+  three rounds) in the run above, and the p95 over all 48 filter answers was 102 ms (124 ms over
+  the first round alone; 114 ms and 90 ms in the two runs before). Until 2026-12-05 the 16 steps ran once,
   so p95 was the slowest single step: 162, 176, 108 and 77 ms in four runs, one step varying by
   about ±70 ms from run to run on this machine (then 147 ms and, with three rounds, 99, 72 and
   88 ms).
 - **The list at 1,000,000 exchanges through the UI: first rows missed, scrolling met.** Measured
   on section 4's store before its purge (section 5). First rows: see the entry above (median of five
-  cold loads 1,230 ms, warm 932 ms). Scrolling: 42 ms per screen-up step at p95 over 150 steps, no
+  cold loads 1,081 ms, warm 882 ms). Scrolling: 37 ms per screen-up step at p95 over 150 steps, no
   long task in the page. It had missed (73 and 115 ms at p95 over 17 steps) because the benchmark
   began scrolling while the rest of the last filter's first page (2,000 rows) was on its way: the list
   held 200 rows, and the step during which the page arrived was the p95; the scroll now starts once
