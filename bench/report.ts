@@ -923,7 +923,7 @@ const MISSES = `## Why targets are missed, and by how much
   event loop) shows how long that wait is in the same run; read the other rows against it. In the
   run above the longest delay with PINs was 52 ms, twice over 50 ms in 200 phones; the longest
   pieces measured inside it were a garbage collection of 36 ms, a transaction of 14 ms and an
-  fsync of 14 ms (40 ms and 28–32 ms in the two runs before).
+  fsync of 14 ms (32 and 40 ms in the two runs before).
 
 - **Storm throughput and CPU against the ceiling.** The ceiling does nothing per message but TLS
   and HTTP (1.1–1.7 ms of CPU per exchange); the service parses each message (one scan for the
