@@ -612,7 +612,8 @@ as far as possible; each "before" is from a run of the code before the change.
   with a savepoint each, every answer still sent only after its commit, a batch ending when full
   (32), when no request waits or 8 ms after its first exchange; two messages about one phone are
   never decided side by side (test/net/group-commit.test.ts). \`serve\` prints its exchange lines
-  once per turn instead of once per exchange (a synchronous write to a pipe each). Measured the
+  once per turn instead of once per exchange (a synchronous write to a pipe each; since the kept
+  count below, every 100 ms or 100 lines). Measured the
   same afternoon, old build against new, storm N = 500, C = 50 on a machine other agents loaded:
   the service's CPU per exchange went from 6.9–7.6 ms (4.3 × the ceiling's) to 5.1 ms (3.2 ×), its
   rate from 0.37 to 0.56 of the ceiling; in one process without TLS, the whole workload including
@@ -827,18 +828,25 @@ as far as possible; each "before" is from a run of the code before the change.
 - **The count of exchanges is kept, not counted (issue #14, the list at 1,000,000).** The status bar
   (once a second while traffic flows) and the unfiltered list's counts ran \`count(*)\` over an index
   of every exchange: 12 ms at 1,000,000 warm, a quarter of a second from a file the OS has not
-  cached. Migration 14 keeps the number in a one-row table, moved by triggers on insert and delete,
+  cached (measured on a copy of section 4's store in the session before). Migration 14 keeps the number in a one-row table, moved by triggers on insert and delete,
   so it follows a rolled-back exchange, another process's commit and a purge alike
   (test/store/exchange-count.test.ts, which fails with either trigger missing or the start count
-  wrong). Measured by hand, not by this benchmark: the UI's first three requests (the first rows,
+  wrong). Measured by hand, not by this benchmark (as is every number in this entry): the UI's
+  first three requests (the first rows,
   the counts, the status) on a freshly started \`serve --ui\` over a store of 1,000,000 exchanges,
   sent over a WebSocket and timed until answered, took about 50 ms before and 5–7 ms after, as at
-  1,000 exchanges. What it costs: one more row updated per exchange written (5 µs per row in a
-  bulk copy of 50,000 rows, 45 → 50 µs) and one more page per write transaction; old and new
-  build alternating in eight storms of 500 phones (C = 50) ran at 258–295 and 221–294 exchanges/s,
-  medians 272 and 278, the same within this machine's noise. Also on the page's path: the
+  1,000 exchanges. What it costs: one more row updated per exchange written, and one more page
+  per write transaction. In the service's commit no difference showed (in one process, two
+  alternating pairs: 0.88 and 0.72 ms per exchange with the triggers, 0.81 and 0.83 without); old
+  and new build alternating in eight storms of 500 phones (C = 50) ran at 258–295 and 221–294
+  exchanges/s, medians 272 and 278. Where it shows is a bulk insert inside one long transaction
+  (a trigger makes each INSERT keep a statement journal of the pages it changes): this
+  benchmark's fill of section 4 went from about 24 to 73–82 µs per row (100,000 rows, with and
+  without the insert trigger, alternating), and a 50,000-row copy of one small row from 45 to
+  50 µs. The purge deletes in batches of 2,000 and fires the delete trigger per row (333,000
+  exchanges in 22–27 s in this session's runs, 20.5 s before). Also on the page's path: the
   address's token is kept in session storage after the socket has started, not before (the first
-  storage write of a fresh page took 2–15 ms here); \`serve\` writes its exchange lines every
+  storage write of a fresh page took 2–15 ms here, timed in the page); \`serve\` writes its exchange lines every
   100 ms or 100 lines, not every turn (writes to a pipe are synchronous; by strace, about 400
   fewer \`write\` calls in a storm of 1,500 exchanges).
 - **Measured by hand: the storm without its store.** To learn what the commit costs the storm,
@@ -895,7 +903,7 @@ const MISSES = `## Why targets are missed, and by how much
   pool** (the default) 1.78, 1.74, 2.00, 1.92, 1.78 × on 2026-12-04, 1.86, 1.42 and 1.82 × on
   2026-12-05, 1.92, 1.78, 1.59 and 1.91 × in the day's later runs and 1.62 × in the run above — met in
   thirteen of thirteen, at the line in one; **cold** 2.41, 2.03, 2.70, 2.36, 2.52 × on 2026-12-04, 2.15,
-  2.20, 2.15, 2.17, 2.12, 2.14 and 2.38 × on 2026-12-05 and 1.93 × above — met once in fourteen runs, when the floor itself was slow (21.1 s before, 19.2 s after, against 16–18 s in most runs). Cold the rollout needs 1.9–2.6 × the floor's
+  2.20, 2.15, 2.17, 2.12, 2.14 and 2.38 × on 2026-12-05 and 1.93 × above — met once in thirteen runs, when the floor itself was slow (21.1 s before, 19.2 s after, against 14–18.5 s in the day's other runs). Cold the rollout needs 1.86–2.6 × the floor's
   CPU (1.86 × in the run above: 73.7 s of CPU against a floor of 37.7–41.5 s on two cores), so on two cores it cannot get reliably under 2 × in wall time however well it overlaps. What would close the cold case: fewer PBKDF2 iterations (a security
   decision, docs/secure-mode-data.md "How strong is it?"; not taken), or cheaper exchanges in the
   service and the simulator (issue #14's work); the key pool removes 64 of the 200 keys from the
@@ -905,7 +913,7 @@ const MISSES = `## Why targets are missed, and by how much
   of a 10 ms timer, and the main thread's own CPU between two of its ticks. The listeners decide one
   message per turn (src/main/net/turns.ts), a TLS handshake starts in a turn of its own, contact-me's
   writes take turns, and group commit ends a batch at 1 000 item rows: the longest synchronous
-  stretch stayed at 28–48 ms in every run (the CPU row of the targets). The wall-clock delay is
+  stretch stayed at 28–48 ms in every run until the one above, 50 ms there (the CPU row of the targets). The wall-clock delay is
   the same plus the time the thread waits for a core: \`bootstrap\` runs its key generation on both
   cores at nice 10, so the service gets a core first, and with the key pool the delay stayed at
   41–49 ms in the five quiet runs of 2026-12-04, 49, 58, 51, 58, 45, 59 and 52 ms on 2026-12-05 and 47 ms
@@ -914,19 +922,20 @@ const MISSES = `## Why targets are missed, and by how much
   synchronous stretch was 50 ms once in 3,369 ticks, so it missed by a tick too), in
   moments when the phones' process (normal priority, PBKDF2 and TLS for 200 phones) and the
   service both wanted the two cores.
-- **Longest event-loop block while bootstrapping, on an overloaded machine.** What prepareBootstraps
+- **Longest event-loop block while bootstrapping.** What prepareBootstraps
   does on the event loop comes in pieces of a few milliseconds per phone (laying out the
   certificate, the PKCS#12 and its MAC key, sealing, the fsyncs of the key file and of the job's
   transaction); PBKDF2, key generation and signing run on the thread pool. When the load average is
   far above the number of cores, the longest delay is set by the scheduler instead — the thread
   waits for a core — and the baseline row of section 3 (key generation alone, nothing else on the
-  event loop) shows how long that wait is in the same run; read the other rows against it. In the
-  run above the longest delay with PINs was 52 ms, twice over 50 ms in 200 phones; the longest
-  pieces measured inside it were a garbage collection of 36 ms, a transaction of 14 ms and an
-  fsync of 14 ms (32 and 40 ms in the two runs before).
+  event loop) shows how long that wait is in the same run; read the other rows against it. The
+  run above was not overloaded (load 1.3–2.6; the baseline's longest delay 15 ms): the longest delay
+  with PINs was 52 ms, twice over 50 ms in 200 phones, and the longest pieces measured were a
+  garbage collection of 36 ms, a transaction of 14 ms and an fsync of 14 ms. The longest delay
+  was 32 and 40 ms in the two runs before.
 
 - **Storm throughput and CPU against the ceiling.** The ceiling does nothing per message but TLS
-  and HTTP (1.1–1.7 ms of CPU per exchange); the service parses each message (one scan for the
+  and HTTP (1.1–1.7 ms of CPU per exchange in most runs, 1.2–2.4 ms in the run above); the service parses each message (one scan for the
   shape phones write, wpi/canonical.ts), decides, and commits the raw request and answer, the
   device, its items and the interaction (group commit: one transaction for the exchanges decided
   together, each answer after its commit). The profile above is the split: SQLite (the
@@ -934,8 +943,8 @@ const MISSES = `## Why targets are missed, and by how much
   compression (bodies and item sets) about 6 % each, then the item set's JSON, the engine and HTTP;
   the parse has left the top of the list. That is 2.7–3.4 × the ceiling's CPU per exchange in the
   run above instead of 2 ×, and a rate of 0.54 and 0.56 of the ceiling's at N = 500 (C = 50 and
-  200), p99 483 ms; secure 0.70 and 0.73. That run met a busy machine: the service's CPU per
-  exchange was 4.45 ms at N = 500, C = 50, where two storms-only runs (\`--only storm\`) of the same
+  200), p99 427 ms at C = 50 (483 ms at N = 100); secure 0.70 and 0.73. That run met a busy machine: the service's CPU per
+  exchange was 4.45 ms at N = 500, C = 50, where two storms-only runs (\`--only storm\`, their results not kept) of the same
   build right after it measured 3.15 and 3.01 ms (2.3 × the ceiling's), 0.62 and 0.67 of the
   ceiling's rate, p99 334 and 300 ms; the run of the same morning before this session's change
   (07:27) 2.89 ms, 0.65. Old and new build alternating (section "What was changed", the kept count)
@@ -943,11 +952,11 @@ const MISSES = `## Why targets are missed, and by how much
   exchange (section "What was changed": 3.45–3.77 → 3.13–3.32 ms, old and new build alternating),
   but this virtual machine's speed varies by more than that between runs (the same build 3.3 to
   4.7 ms at N = 500, C = 50 within an hour on 2026-12-05). Why a second thread would not close it:
-  on two cores the storm's client (2.2–2.7 ms of CPU per exchange) and the service share the
-  machine, so once both are busy the rate is about 2 cores ÷ (client + service CPU per exchange),
-  for the service and for the ceiling alike; with this run's numbers, 0.8 of the ceiling needs the
-  service at about 1.9–2.2 ms per exchange, which is a stricter bound than the 2 × CPU target (about
-  2.4 ms) — whichever thread does the work. Measured and not kept for that reason: the WAL's fsync
+  on two cores the storm's client (2.2–2.7 ms of CPU per exchange in most runs, 2.4–4.3 ms in the
+  run above) and the service share the machine, so once both are busy the rate is about 2 cores ÷
+  (client + service CPU per exchange), for the service and for the ceiling alike; with the numbers
+  of a usual run, 0.8 of the ceiling needs the service at about 1.9–2.2 ms per exchange, which is a
+  stricter bound than the 2 × CPU target (about 2.4 ms) — whichever thread does the work. Measured and not kept for that reason: the WAL's fsync
   moved off the event loop (section "What was changed"). What is left, by the profile: the commit
   (WAL pages and fsync: the exchange row and its nine indexes, the item set rewritten whole),
   compression, garbage (about 250 kB allocated per exchange, most of it the items of the reply),
@@ -961,16 +970,18 @@ const MISSES = `## Why targets are missed, and by how much
   Judged since 2026-12-05 on the median of five cold loads (\`serve --ui\` started afresh, a new tab,
   the browser cache cleared): 1,170 ms at 1 000 exchanges, 1,213 ms at 100 000 and 1,081 ms at
   1,002,160 in the run above; opened again while the service runs (cache warm) 947, 966 and 882 ms.
-  The run before this one (09:33, the same build): 954 ms at 100 000 (met) and 1,169 ms at
-  1,002,160; the last run of the session before: 928, 1,068 and 1,230 ms. The store's size no longer
+  The run before this one (started 09:08, before the review's fixes to \`serve\`; the same page):
+  1,300 ms at 1 000, 954 ms at 100 000 (met) and 1,169 ms at 1,002,160; the last run of the
+  session before: 928, 1,068 and 1,230 ms. The store's size no longer
   shows: the largest store loaded fastest in the run above. Until 2026-12-05 one load was judged,
   the first of a freshly started browser; it met or missed by chance. What is on the path, by the split
-  in section 5: about 350 ms until the start-up scripts and styles are in (navigation, then 430 kB
-  over loopback, in parallel), evaluating React DOM and the views (280 kB) and their first render
-  until about 980 ms, then two frames to paint. The page does not wait for the store, and since
+  in section 5 (the browser's first load): the start-up scripts and styles in at about 400–730 ms
+  (navigation, then 411 kB over loopback, in parallel), then evaluating React DOM and the views
+  (280 kB) and their first render until the first row is in the DOM at about 960–1,240 ms, then
+  two frames to paint. The page does not wait for the store, and since
   this session the store's count of exchanges is kept, not counted (section "What was changed"):
   the service answers the page's first requests in the same few milliseconds at 1,000,000
-  exchanges as at 1,000. In a CPU profile of the page at 1,000 exchanges, React's first render of
+  exchanges as at 1,000. In a CPU profile of one page load at 1,000 exchanges (taken by hand), React's first render of
   the traffic view is about 200 ms of script, of which about 75 ms is the layout the virtual list
   forces when it measures its pane. What would cut it further: the first screenful rendered
   without React (plain DOM rows, replaced by the virtual list once React is in), or a lighter
