@@ -843,7 +843,9 @@ as far as possible; each "before" is from a run of the code before the change.
   (a trigger makes each INSERT keep a statement journal of the pages it changes): this
   benchmark's fill of section 4 went from about 24 to 73–82 µs per row (100,000 rows, with and
   without the insert trigger, alternating), and a 50,000-row copy of one small row from 45 to
-  50 µs. The purge deletes in batches of 2,000 and fires the delete trigger per row (333,000
+  50 µs. The fill (bench/lib/traffic.ts, not the service's path) now drops the insert trigger while
+  it fills and takes the count once at the end (31 µs per row for 100,000; the runs of this
+  report's tables were made before that, hence their slower fill). The purge deletes in batches of 2,000 and fires the delete trigger per row (333,000
   exchanges in 22–27 s in this session's runs, 20.5 s before). Also on the page's path: the
   address's token is kept in session storage after the socket has started, not before (the first
   storage write of a fresh page took 2–15 ms here, timed in the page); \`serve\` writes its exchange lines every
