@@ -40,14 +40,21 @@ export function maskUrlPasswords(text: string): string {
   return text.replace(URL_PASSWORD, (_whole, before: string, _password: string, at: string) => `${before}${MASK}${at}`);
 }
 
+/*
+ * A namespace prefix, as the codec reads one (wpi/xml.ts keeps what follows the first colon of a
+ * name): any characters up to the colon, non-ASCII ones included. Wider than XML's name rule on
+ * purpose: what the parser would refuse is stored and shown as text, and must not show a secret.
+ */
+const PREFIX = String.raw`(?:[^\s<>/:="']+:)?`;
 /** An Item start tag whose attributes are all well formed (quoted values may hold `>`). */
-const ITEM_START = /<((?:[\w.-]+:)?Item)((?:\s+[^\s=<>/"']+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>/y;
+const ITEM_START = new RegExp(String.raw`<(${PREFIX}Item)((?:\s+[^\s=<>/"']+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>`, 'y');
 /** Any other Item start tag (broken XML is shown as text too, and must not show a secret). */
-const LOOSE_START = /<((?:[\w.-]+:)?Item)\b([^>]*?)(\/?)>/y;
+const LOOSE_START = new RegExp(String.raw`<(${PREFIX}Item)\b([^>]*?)(\/?)>`, 'y');
 const ATTRIBUTE = /([^\s=<>/"']+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/g;
 /** An Item's content up to its end tag: text, CDATA sections, comments and processing instructions. */
-const CONTENT = /((?:[^<]|<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->|<\?[\s\S]*?\?>)*)<\/(?:[\w.-]+:)?Item\s*>/y;
-const END_TAG = /<\/(?:[\w.-]+:)?Item\s*>/g;
+const CONTENT = new RegExp(String.raw`((?:[^<]|<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->|<\?[\s\S]*?\?>)*)<\/${PREFIX}Item\s*>`, 'y');
+const END_TAG = new RegExp(String.raw`<\/${PREFIX}Item\s*>`, 'g');
+const STARTS = new RegExp(String.raw`<${PREFIX}Item\b`, 'g');
 
 /** The five predefined entities and character references, as an XML parser reads an attribute. */
 function unescapeName(raw: string): string {
@@ -59,12 +66,18 @@ function unescapeName(raw: string): string {
   });
 }
 
-/** The `name` attribute (namespace prefix ignored, as the codec ignores it), decoded; null if none. */
-function nameOf(attributes: string): string | null {
+/**
+ * Every `name` attribute (namespace prefix ignored, as the codec ignores it: `x:name` is a name
+ * too), decoded. All of them, not the first: the codec refuses a tag with two, but the refused
+ * message is still stored and shown, and whichever of them a reader takes must not show a secret.
+ */
+function namesOf(attributes: string): string[] {
+  const names: string[] = [];
   for (const m of attributes.matchAll(ATTRIBUTE)) {
-    if (m[1]!.replace(/^[\w.-]+:/, '') === 'name') return unescapeName(m[2] ?? m[3] ?? m[4] ?? '').trim();
+    const attribute = m[1]!;
+    if (attribute.slice(attribute.indexOf(':') + 1) === 'name') names.push(unescapeName(m[2] ?? m[3] ?? m[4] ?? '').trim());
   }
-  return null;
+  return names;
 }
 
 /** Whether an Item's raw content holds a value (comments and PIs are not part of it). */
@@ -76,7 +89,8 @@ function hasValue(content: string): boolean {
  * Masks secret item values inside WPI XML text, leaving everything else byte for byte. Used for
  * raw message views, exports and (with another predicate) what is stored. Whatever an XML parser
  * would read as the value is masked: plain text, CDATA sections, text split by comments; names
- * written with character references or a namespace prefix are recognised; an Item without an end
+ * written with character references or a namespace prefix (on the element or the attribute, any
+ * characters) are recognised, and a tag with several names is masked if any is secret; an Item without an end
  * tag (broken XML) is masked to the end of the text. The passwords of URLs with credentials are
  * masked too, unless `urlPasswords` is false.
  */
@@ -89,15 +103,14 @@ function maskItems(xml: string, isSecret: (name: string) => boolean): string {
   if (!/Item/.test(xml)) return xml;
   let out = '';
   let copied = 0;
-  const starts = /<(?:[\w.-]+:)?Item\b/g;
+  const starts = new RegExp(STARTS);
   for (let s = starts.exec(xml); s !== null; s = starts.exec(xml)) {
     ITEM_START.lastIndex = s.index;
     LOOSE_START.lastIndex = s.index;
     const tag = ITEM_START.exec(xml) ?? LOOSE_START.exec(xml);
     if (!tag || tag[3] === '/') continue;
-    const name = nameOf(tag[2] ?? '');
     const open = s.index + tag[0].length;
-    if (name === null || !isSecret(name)) continue;
+    if (!namesOf(tag[2] ?? '').some(isSecret)) continue;
     CONTENT.lastIndex = open;
     const whole = CONTENT.exec(xml);
     let end: number;

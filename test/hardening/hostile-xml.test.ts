@@ -8,6 +8,7 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { InteractionEngine, type ProtocolError } from '../../src/main/provisioning';
+import { toHar } from '../../src/main/commands/traffic-views';
 import { parseDLSMessage } from '../../src/main/wpi';
 import { post, type RawResponse } from '../support/https-client';
 import { message, nonce, startUpItems } from '../support/messages';
@@ -86,6 +87,28 @@ describe('entities and DTDs', () => {
     } finally {
       await new Promise<void>((r) => trap.close(() => r()));
     }
+  });
+});
+
+describe('namespace prefixes', () => {
+  it('carry no key, TAN or password past the masking: not into the store, not into an export', async () => {
+    const { service, port } = await startService();
+    // Read by the codec as secure-mode-data and user-pwd (prefixes dropped): accepted.
+    const accepted = await post(port, startUp('<é:Item xmlns:é="urn:x" é:name="secure-mode-data">NEVERSTORE-KEY-1</é:Item><Item d:name="user-pwd">PWD-PREFIXED-3</Item>'));
+    expect(accepted.status).toBe(200);
+    // Two names on one tag: which one counts would be a guess, so it is refused (and still recorded).
+    const refused = await post(port, startUp('<Item name="e164" y:name="bootstrapping-tan">NEVERSTORE-TAN-2</Item>'));
+    oneLine(refused, 400, /has the attribute name twice/);
+    const ids = service.store.exchanges({ limit: 10 }).map((x) => x.id);
+    expect(ids).toHaveLength(2);
+    const stored = ids.map((id) => service.store.exchange(id)!);
+    const raw = stored.map((x) => Buffer.from(x.requestBody).toString('utf8')).join('\n');
+    expect(raw).not.toContain('NEVERSTORE');
+    expect(raw).toContain('PWD-PREFIXED-3'); // passwords are kept for the protocol, masked on the way out
+    expect(service.store.items(MAC).find((i) => i.name === 'secure-mode-data')?.value).toBe('••••••');
+    const har = JSON.stringify(toHar(stored));
+    expect(har).not.toContain('NEVERSTORE');
+    expect(har).not.toContain('PWD-PREFIXED');
   });
 });
 

@@ -31,6 +31,8 @@ const SPELLINGS: [string, string][] = [
   ['name in upper case', `<Item name="USER-PWD">${SECRET}</Item>`],
   ['">" inside another attribute', `<Item status="a>b" name="user-pwd">${SECRET}</Item>`],
   ['namespace prefix on the element', `<d:Item xmlns:d="http://www.siemens.com/DLS" name="user-pwd">${SECRET}</d:Item>`],
+  ['namespace prefix on the name', `<Item d:name="user-pwd">${SECRET}</Item>`],
+  ['non-ASCII prefixes on the element and the name', `<é:Item xmlns:é="urn:x" é:name="user-pwd">${SECRET}</é:Item>`],
   ['value with entities', `<Item name="user-pwd">S3cr3t&#45;Value</Item>`],
   ['send-url-passwd', `<Item name="send-url-passwd" index="2">${SECRET}</Item>`],
   ['key container', `<Item name="dls-client-certificate">${SECRET}</Item>`],
@@ -54,6 +56,18 @@ describe('maskSecretsInXml', () => {
       expect(again.items.find((i) => i.name === 'sntp-addr')?.value).toBe('pool.ntp.org');
     });
   }
+
+  it('a tag with two names (one with a prefix) is refused by the codec, and masked whichever of them is secret', () => {
+    for (const item of [
+      `<Item name="e164" x:name="user-pwd">${SECRET}</Item>`,
+      `<Item x:name="user-pwd" name="e164">${SECRET}</Item>`,
+      `<Item é:name="e164" name="user-pwd">${SECRET}</Item>`,
+      `<é:Item name="e164" é:name="user-pwd">${SECRET}</é:Item>`,
+    ]) {
+      expect(() => parseWorkpointMessage(wrap(item)), item).toThrow(/has the attribute name twice/);
+      expect(maskSecretsInXml(wrap(item)), item).not.toContain('S3cr');
+    }
+  });
 
   it('masks broken XML too: an element inside the value, a missing end tag, an unquoted name', () => {
     expect(maskSecretsInXml(`<Item name="user-pwd">a<b>${SECRET}</b>c</Item><Item name="x">keep</Item>`)).toBe(`<Item name="user-pwd">${MASK}</Item><Item name="x">keep</Item>`);
@@ -90,6 +104,13 @@ describe('what is stored', () => {
     expect(stored).toContain(SECRET);
     const plain = Buffer.from(wrap('<Item name="user-pwd">x</Item>'));
     expect(redactForStorage(plain)).toBe(plain);
+  });
+
+  it('redactForStorage masks keys and TANs behind any namespace prefix, and in tags the codec refuses for two names', () => {
+    const body = Buffer.from(wrap(`<é:Item é:name="secure-mode-data">NEVERSTORE-KEY-1</é:Item><Item name="x" y:name="bootstrapping-tan">NEVERSTORE-TAN-2</Item><Item name="e164">4989</Item>`));
+    const stored = Buffer.from(redactForStorage(body)).toString('utf8');
+    expect(stored).not.toContain('NEVERSTORE');
+    expect(stored).toContain('<Item name="e164">4989</Item>');
   });
 
   it('isNeverStored reads a name as trim() and toLowerCase() would, for every BMP character around or inside the names', () => {

@@ -16,7 +16,8 @@ export type WpiErrorCode =
   | 'item-without-name'
   | 'bad-index'
   | 'bad-attribute'
-  | 'duplicate-element';
+  | 'duplicate-element'
+  | 'duplicate-attribute';
 
 /** A message the codec refuses; `message` is one line a person can act on. */
 export class WpiError extends Error {

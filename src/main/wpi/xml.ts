@@ -74,7 +74,15 @@ export function parseXml(text: string): Record<string, unknown> {
     for (const name in given) {
       if (name === 'xmlns' || name.startsWith('xmlns:')) continue;
       const value = given[name]!;
-      (attributes ??= new Bare() as Record<string, string>)[localName(name)] = typeof value === 'string' ? value : value.value;
+      const local = localName(name);
+      attributes ??= new Bare() as Record<string, string>;
+      // `name` and `x:name` on one tag are one name here (prefixes are dropped): which would count is
+      // a guess, and the masking of secrets (shared/secrets.ts) must never have to guess with us.
+      if (attributes[local] !== undefined) {
+        failure = new WpiError('duplicate-attribute', `<${brief(tag.name)}> has the attribute ${brief(local)} twice (namespace prefixes aside)`);
+        throw failure;
+      }
+      attributes[local] = typeof value === 'string' ? value : value.value;
     }
     if (attributes) node['@'] = attributes;
     const parent = open[open.length - 1]!;

@@ -223,13 +223,26 @@ const STRUCT_OPS: [number, string, StructOp][] = [
   }],
   [3, 'namespace', (doc, rng) => {
     const all = elements(doc);
-    const kind = rng.int(0, 5);
+    const kind = rng.int(0, 7);
     if (kind === 0) {
       // A consistent prefix, declared or not.
       const prefix = rng.pick(['dls', 'a', 'xsi', 'xml', 'xmlns', '']);
       for (const { node } of all) node.name = `${prefix}:${node.name}`;
       if (rng.chance(0.6) && doc.roots[0]?.kind === 'el') doc.roots[0].attrs.push({ name: `xmlns:${prefix}`, value: rng.pick(NAMESPACES) });
       return `prefix ${prefix}`;
+    }
+    if (kind >= 6) {
+      // What the masking of secrets must read as the parser does (shared/secrets.ts): a prefix in
+      // any characters on an Item and its name, or a second, prefixed name naming a secret.
+      const items = all.filter((e) => e.node.name.endsWith('Item'));
+      const t = items.length ? rng.pick(items) : anyEl(doc, rng);
+      if (!t) return 'noop';
+      const prefix = rng.pick(['é', 'Ψ', 'd', 'x-y.z']);
+      if (kind === 6) {
+        t.node.name = `${prefix}:${t.node.name}`;
+        for (const a of t.node.attrs) if (a.name === 'name') a.name = `${prefix}:name`;
+      } else t.node.attrs.splice(rng.int(0, t.node.attrs.length), 0, { name: `${prefix}:name`, value: rng.pick(['user-pwd', 'bootstrapping-tan', 'sip-pwd', 'e164']) });
+      return `${kind} ${prefix} on ${t.node.name}`;
     }
     const t = anyEl(doc, rng);
     if (!t) return 'noop';

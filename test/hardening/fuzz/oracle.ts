@@ -23,6 +23,7 @@ import {
 } from '../../../src/main/wpi';
 import { parseCanonicalWorkpointMessage } from '../../../src/main/wpi/canonical';
 import { parseGeneralWorkpointMessage } from '../../../src/main/wpi/parse';
+import { isSecretItem, MASK, maskSecretsInXml } from '../../../src/shared/secrets';
 
 export class Violation extends Error {
   constructor(
@@ -34,7 +35,7 @@ export class Violation extends Error {
   }
 }
 
-const WPI_ERROR_CODES = new Set(['empty', 'not-utf8', 'doctype', 'not-xml', 'too-deep', 'wrong-root', 'no-message', 'no-nonce', 'bad-nonce', 'no-reason', 'unknown-reason', 'no-action', 'unknown-action', 'item-without-name', 'bad-index', 'bad-attribute', 'duplicate-element']);
+const WPI_ERROR_CODES = new Set(['empty', 'not-utf8', 'doctype', 'not-xml', 'too-deep', 'wrong-root', 'no-message', 'no-nonce', 'bad-nonce', 'no-reason', 'unknown-reason', 'no-action', 'unknown-action', 'item-without-name', 'bad-index', 'bad-attribute', 'duplicate-element', 'duplicate-attribute']);
 const NONCE = /^[\x21-\x7e]{1,256}$/;
 /** A refusal reason is one line a person reads: far shorter than any body. */
 export const MAX_REASON_CHARS = 400;
@@ -88,6 +89,7 @@ export function checkParser(bytes: Buffer): ParseOutcome {
     return { ok: false, error: err, canonical };
   }
   checkMessage(message);
+  checkMasking(bytes, message);
   // Canonical form is stable: what the codec builds from a parsed message parses to the same message.
   let again: WorkpointMessage;
   try {
@@ -101,6 +103,27 @@ export function checkParser(bytes: Buffer): ParseOutcome {
   const answer = parseDLSMessage(buildDLSMessage({ nonce: message.nonce, action: 'CleanUp', items: [] }));
   if (answer.nonce !== message.nonce) throw new Violation('nonce-echo', `echoed nonce ${JSON.stringify(answer.nonce)} differs from ${JSON.stringify(message.nonce)}`);
   return { ok: true, message, canonical };
+}
+
+/**
+ * The parser and the one masking rule (shared/secrets.ts) agree: whatever the parser reads as a
+ * secret item's value, the masked text no longer holds. Read back, every secret item of it holds
+ * the mask (or nothing); a masked text the parser no longer reads must not hold the value itself.
+ */
+function checkMasking(bytes: Buffer, m: WorkpointMessage): void {
+  const secrets = m.items.filter((i) => i.value !== '' && isSecretItem(i.name));
+  if (secrets.length === 0) return;
+  const masked = maskSecretsInXml(bytes.toString('utf8'));
+  let again: WorkpointMessage;
+  try {
+    again = parseWorkpointMessage(Buffer.from(masked, 'utf8'));
+  } catch {
+    const shown = secrets.find((i) => i.value.length >= 4 && masked.includes(i.value));
+    if (shown) throw new Violation('masking', `the masked text (which no longer parses) still holds the value of ${shown.name.slice(0, 40)}`);
+    return;
+  }
+  const shown = again.items.find((i) => i.value !== '' && i.value !== MASK && isSecretItem(i.name));
+  if (shown) throw new Violation('masking', `after masking, ${shown.name.slice(0, 40)} still reads ${JSON.stringify(shown.value.slice(0, 20))}`);
 }
 
 function checkMessage(m: WorkpointMessage): void {
