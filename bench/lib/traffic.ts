@@ -180,7 +180,7 @@ export function fillExchanges(db: Database, sampleDb: Database, rows: number, op
   if (countTrigger) {
     db.transaction(() => {
       db.exec(countTrigger.sql);
-      db.prepare('UPDATE exchange_count SET n = (SELECT count(*) FROM exchanges)').run();
+      db.prepare('UPDATE exchange_count SET n = (SELECT count(*) FROM exchanges), last_id = max(last_id, coalesce((SELECT max(id) FROM exchanges), 0))').run();
     })();
   }
   const ms = performance.now() - t0;

@@ -1,7 +1,8 @@
 /**
  * The store's count of exchanges (migration 14) is kept by triggers, not counted: it must equal
  * count(*) after every way an exchange comes or goes, also one that is rolled back and one another
- * connection commits or purges.
+ * connection commits or purges. Beside it, the highest exchange id ever given (migration 15): ids
+ * are never given twice, whatever a purge deletes.
  */
 import BetterSqlite3 from 'better-sqlite3';
 import { join } from 'node:path';
@@ -99,3 +100,65 @@ function s13(dir: string): void {
     db.close();
   }
 }
+
+describe('exchange ids', () => {
+  const ids = (s: Store) => s.exchanges({ limit: 100 }).map((x) => x.id).sort((a, b) => a - b);
+
+  it('are never given twice: after a purge of every exchange, from another connection, the next ones follow the highest', async () => {
+    const dir = newDir();
+    const service = store(dir);
+    for (let i = 0; i < 3; i++) service.commit(exchangeRecord({ started: 1000 + i, ended: 1001 + i }), {}, null);
+    expect(ids(service)).toEqual([1, 2, 3]);
+    const cli = store(dir);
+    expect((await cli.purgeOlderThan(10_000, { batchSize: 2, pauseMs: 0 })).exchanges).toBe(3);
+    expect(service.exchangeCount()).toBe(0);
+    // The service's next exchanges, and the CLI's: 4, 5, 6, not 1, 2, 3 again.
+    service.commit(exchangeRecord({ started: 20_000, ended: 20_001 }), {}, null);
+    cli.commit(exchangeRecord({ started: 20_002, ended: 20_003 }), {}, null);
+    const [group] = service.commitGroup([{ record: exchangeRecord({ started: 20_004, ended: 20_005 }), changes: {}, interactionId: null }]);
+    expect(group).toMatchObject({ exchangeId: 6 });
+    expect(ids(service)).toEqual([4, 5, 6]);
+    // A live view that had shown up to 3 sees every new one.
+    expect(service.listExchanges({}, { afterId: 3, limit: 10 }).exchanges.map((x) => x.id)).toEqual([4, 5, 6]);
+    // Deleting only the newest ones does not give their ids again either.
+    withRawDb(dir, (db) => db.prepare('DELETE FROM exchanges WHERE id >= 5').run());
+    service.commit(exchangeRecord({ started: 30_000, ended: 30_001 }), {}, null);
+    expect(ids(service)).toEqual([4, 7]);
+    expect(service.exchangeCount()).toBe(2);
+  });
+
+  it('an exchange rolled back gives its id back (it was never seen), and the count stays right', () => {
+    const dir = newDir();
+    const s = store(dir);
+    s.commit(exchangeRecord({ started: 1, ended: 2 }), {}, null);
+    const results = s.commitGroup([
+      { record: exchangeRecord({ kind: null as unknown as 'wpi', started: 3, ended: 4 }), changes: {}, interactionId: null },
+      { record: exchangeRecord({ started: 5, ended: 6 }), changes: {}, interactionId: null },
+    ]);
+    expect(results[0]).toBeInstanceOf(Error);
+    expect(results[1]).toMatchObject({ exchangeId: 2 });
+    expect(ids(s)).toEqual([1, 2]);
+  });
+
+  it('continue after the highest id an older database holds (migration 15), purged or not', async () => {
+    const dir = newDir();
+    const before = store(dir);
+    for (let t = 1; t <= 4; t++) before.commit(exchangeRecord({ started: t, ended: t }), {}, null);
+    before.close();
+    open.pop();
+    withRawDb(dir, (db) => {
+      // Schema 14: the count without the highest id, the insert trigger as it was.
+      db.exec(`DROP TRIGGER exchange_count_insert; ALTER TABLE exchange_count DROP COLUMN last_id;
+        CREATE TRIGGER exchange_count_insert AFTER INSERT ON exchanges BEGIN UPDATE exchange_count SET n = n + 1; END;
+        DELETE FROM exchanges WHERE id = 1;`);
+      db.pragma('user_version = 14');
+    });
+    const s = store(dir);
+    expect(ids(s)).toEqual([2, 3, 4]);
+    expect((await s.purgeOlderThan(100, { pauseMs: 0 })).exchanges).toBe(3);
+    s.commit(exchangeRecord({ started: 200, ended: 201 }), {}, null);
+    expect(ids(s)).toEqual([5]);
+    expect(s.exchangeCount()).toBe(1);
+  });
+});
+

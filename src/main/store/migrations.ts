@@ -287,6 +287,17 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER exchange_count_insert AFTER INSERT ON exchanges BEGIN UPDATE exchange_count SET n = n + 1; END;
   CREATE TRIGGER exchange_count_delete AFTER DELETE ON exchanges BEGIN UPDATE exchange_count SET n = n - 1; END;
   `,
+  // 15: exchange ids are never given twice. Without AUTOINCREMENT SQLite gives max(id) + 1, so a
+  // purge that deleted the newest exchanges (all of them, after a quiet hour) started the ids again
+  // at 1: live views following "after id N" saw nothing new, and links named other exchanges.
+  // The highest id ever given is kept beside the count, and Store's insert asks for the next one.
+  // (AUTOINCREMENT itself would mean rebuilding the table, bodies and all.)
+  `
+  ALTER TABLE exchange_count ADD COLUMN last_id INTEGER NOT NULL DEFAULT 0;
+  UPDATE exchange_count SET last_id = coalesce((SELECT max(id) FROM exchanges), 0);
+  DROP TRIGGER exchange_count_insert;
+  CREATE TRIGGER exchange_count_insert AFTER INSERT ON exchanges BEGIN UPDATE exchange_count SET n = n + 1, last_id = max(last_id, NEW.id); END;
+  `,
 ];
 
 export function migrate(db: Database): number {

@@ -249,11 +249,12 @@ export class Store {
       setInventoried: p(`UPDATE devices SET inventoried = @at WHERE mac = @mac AND inventoried IS NULL`),
       openInteraction: p(`INSERT INTO interactions (mac, peer, listener, reason, started) VALUES (@mac, @peer, @listener, @reason, @at)`),
       endInteraction: p(`UPDATE interactions SET ended = @at, end_reason = @why, mac = coalesce(mac, @mac) WHERE id = @id AND ended IS NULL`),
-      insertExchange: p(`INSERT INTO exchanges (kind, started, ended, listener, local_port, peer_address, peer_port, tls_protocol, tls_cipher,
+      // The id after the highest ever given (migration 15), not SQLite's max(id) + 1, which a purge lowers.
+      insertExchange: p(`INSERT INTO exchanges (id, kind, started, ended, listener, local_port, peer_address, peer_port, tls_protocol, tls_cipher,
           method, path, http_status, request_headers, request_body, request_encoding, request_size, response_headers, response_body,
           response_encoding, response_size, mac, interaction_id, reason, reply_action, reply_status, nonce, fragment, item_count, action,
           error, warning, client_cert)
-        VALUES (@kind, @started, @ended, @listener, @localPort, @peerAddress, @peerPort, @tlsProtocol, @tlsCipher,
+        VALUES ((SELECT last_id + 1 FROM exchange_count), @kind, @started, @ended, @listener, @localPort, @peerAddress, @peerPort, @tlsProtocol, @tlsCipher,
           @method, @path, @httpStatus, @requestHeaders, @requestBody, @requestEncoding, @requestSize, @responseHeaders, @responseBody,
           @responseEncoding, @responseSize, @mac, @interactionId, @reason, @replyAction, @replyStatus, @nonce, @fragment, @itemCount, @action,
           @error, @warning, @clientCert)`),
