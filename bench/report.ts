@@ -4,7 +4,8 @@ import type { Machine } from './lib/machine';
 import type { ProfileSummary } from './lib/profile';
 import type { RolloutResult } from './rollout-bench';
 import type { StoreBenchResult } from './store-bench';
-import { SHORT_TEXT_WINDOW, TEXT_COUNT_CAP, TEXT_PAGE_MAX } from '../src/main/store/exchange-filter';
+import { MIN_TEXT_CHARS } from '../src/shared/free-text';
+import { TEXT_COUNT_CAP, TEXT_PAGE_MAX } from '../src/main/store/exchange-filter';
 import type { StormRow, StormSetup } from './storm';
 import { percentile } from './lib/stats';
 import type { UiBenchResult, UiRun, UiStartup } from './ui-bench';
@@ -438,7 +439,7 @@ function searchSection(s: StoreBenchResult): string {
 Free text goes through an FTS5 trigram index (src/main/store/search-index.ts, search-text.ts) of the
 bodies as the view shows them (secrets masked) and the list fields; rows not indexed yet are scanned.
 A page going back holds at most ${f0(TEXT_PAGE_MAX)} free-text rows (the list loads older ones as it scrolls), matches
-are counted up to ${f0(TEXT_COUNT_CAP)} ("${f0(TEXT_COUNT_CAP)}+"), text of one or two characters searches the newest ${f0(SHORT_TEXT_WINDOW)} ids.
+are counted up to ${f0(TEXT_COUNT_CAP)} ("${f0(TEXT_COUNT_CAP)}+"); text of fewer than ${MIN_TEXT_CHARS} characters in a row is refused (it could not use the index).
 The index is kept off the request path: a loop on the service's event loop indexes in slices of
 ~5 ms plus a bounded merge step, and waits while other work keeps more than a quarter of the
 event loop busy (unless more than 5 000 exchanges wait).

@@ -46,8 +46,8 @@ export interface ExchangeList {
   /** Rows matching the filter (null when counts were not asked for). */
   matched: number | null;
   /**
-   * `matched` is a lower bound ("2,000+"): free text counts its matches only so far, and text of
-   * one or two characters searches only the newest exchanges (store/exchange-filter.ts).
+   * `matched` is a lower bound ("500+"): free text counts its matches only so far
+   * (store/exchange-filter.ts).
    */
   matchedAtLeast?: boolean;
   /** Rows after the filter's sinceId, filtered or not (null when counts were not asked for). */

@@ -6,6 +6,7 @@
  * two, so the UI gets field-level messages and the CLI quotes them after its own flag names.
  */
 import * as v from 'valibot';
+import { searchableText, TEXT_TOO_SHORT } from './free-text';
 import { MAC_EXAMPLE, normalizeMac } from './mac';
 import { EXCHANGE_KINDS, ITEM_NAME_PATTERN, JOB_SPEC_KINDS, LIMITS, LISTENER_KINDS, MAX_ITEM_INDEX, PROFILE_NAME_PATTERN, TLS_LISTENERS, TLS_PROFILE_NAMES } from './constants';
 import { JOB_KINDS, JOB_STATES } from './model';
@@ -128,7 +129,7 @@ export const ExchangeFilterSchema = v.pipe(
       /** Refused requests, failed TLS handshakes, HTTP ≥ 400 and failed/busy replies. */
       errorsOnly: v.pipe(v.nullish(v.boolean('must be true or false')), v.transform((b): boolean | undefined => (b ? true : undefined))),
       /** Free text: searched in the raw bodies (exact bytes) and, case-insensitively, in the summary fields. */
-      text: optionalText(LIMITS.text),
+      text: v.pipe(optionalText(LIMITS.text), v.check((s) => s === undefined || searchableText(s), TEXT_TOO_SHORT)),
       interactionId: absentOr(Id),
       /** Only exchanges after this id: the floor a "clear view" sets. */
       sinceId: absentOr(Id),

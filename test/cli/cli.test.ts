@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Device, DeviceItem, ExchangeSummary } from '../../src/shared/model';
 import { CliProcess, runCli, startServe } from '../support/cli';
@@ -143,6 +144,9 @@ describe('bin/localdls', () => {
       [['bootstrap', '--data-dir', dataDir, '--undo', '--mac', '00:1A:E8:00:00:01', '--mac', '00:1A:E8:00:00:02'], /--undo takes one --mac/],
       [['job', 'list', '--data-dir', dataDir, '--mac', '00:1A:E8:00:00:01', '--mac', '00:1A:E8:00:00:02'], /job list takes one --mac/],
       [['traffic', '--data-dir', dataDir, '--limit', '5', '--limit', '6'], /--limit is given more than once/],
+      // Free text the index cannot find (fewer than 3 characters in a row) is refused, listed or exported.
+      [['traffic', '--data-dir', dataDir, '--text', 'ab'], /text must have at least 3 characters in a row/],
+      [['traffic', 'export', '--data-dir', dataDir, '--text', ' Ψ ', '--format', 'har', '--output', join(dataDir, 'x.har')], /text must have at least 3 characters in a row/],
       [['frobnicate'], /unknown command "frobnicate"/],
     ] as const) {
       const r = await runCli([...args]);

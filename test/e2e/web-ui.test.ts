@@ -109,6 +109,14 @@ describe('web UI in Chromium', () => {
     // As the phone sent it: the declaration real phones send (wpi-protocol.md §2.3).
     expect(await detail.getByTestId('xml-raw').textContent()).toContain('<?xml version="1.0" encoding="utf-8"?>');
 
+    // Free text of fewer than 3 characters in a row is not applied (the index reads 3 at a time): the
+    // count says so, the rows stay those of the other filters.
+    const before = await rows().count();
+    await page.getByLabel('Free text').fill('pw');
+    await expect.poll(() => page.getByTestId('shown-count').textContent()).toBe('Free text: type at least 3 characters');
+    await page.waitForTimeout(600); // past the typing debounce: nothing was asked (the service would refuse it: an alert)
+    expect(await rows().count()).toBe(before);
+    expect(await page.locator('.note-error').count()).toBe(0);
     // A message of this phone that carries a password: its item table.
     await page.getByLabel('Free text').fill('name="user-pwd"');
     await expect.poll(() => rows().count(), { timeout: 10_000 }).toBeLessThan(count);

@@ -25,7 +25,7 @@ FILTERS, the same as the traffic view's (list and export take them alike):
   --kind K           ${EXCHANGE_KINDS.join(', ')}
   --errors           only refusals, failed handshakes, HTTP >= 400 and failed/busy replies
   --interaction N    one interaction
-  --text T           text in the bodies or the summary fields
+  --text T           text in the bodies or the summary fields (3 characters or more)
 
 export writes every exchange the filters select to FILE as HAR 1.2 (opens in browser
 developer tools and most HTTP tools) or as JSON, secret item values masked. Failed TLS

@@ -5,6 +5,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import type { ExchangeFilter, ExchangeList, ExchangePage } from '../../shared/api';
+import { TEXT_TOO_SHORT } from '../../shared/free-text';
 import { SUMMARY_COLUMNS, toSummary, type ExchangeRow } from './exchange-rows';
 import { trigramQuery } from './search-text';
 
@@ -150,10 +151,7 @@ export function exchangeCount(db: Database): number {
 export function countExchanges(db: Database, filter: ExchangeFilter): number {
   const { clauses, params } = filterClauses(filter);
   if (filter.text) {
-    return db.transaction(() => {
-      const search = textSearch(db, filter.text!, clauses, params);
-      return textCount(db, search, search.fts === null ? shortWindow(db, { limit: 1 }) : { sql: [], params: {} }).n;
-    })();
+    return db.transaction(() => textCount(db, textSearch(db, filter.text!, clauses, params), { sql: [], params: {} }).n)();
   }
   return count(db, clauses, params);
 }
@@ -177,8 +175,6 @@ export const TEXT_COUNT_CAP = 500;
  * is checked against its bodies (~0.05 ms), and the list loads older rows as it scrolls.
  */
 export const TEXT_PAGE_MAX = 250;
-/** Text of one or two characters cannot use the trigram index: it searches this many newest ids. */
-export const SHORT_TEXT_WINDOW = 5000;
 
 /** LIKE pattern columns of free text: ASCII case-insensitive, as the list shows them. */
 const LIKE_COLUMNS = ['mac', 'peer_address', 'reason', 'reply_action', 'action', 'error', 'warning', 'path', 'request_headers', 'response_headers'];
@@ -202,8 +198,8 @@ interface TextSearch {
   /** The other filters' clauses (unqualified: exchanges' columns) and every parameter. */
   clauses: string[];
   params: Record<string, unknown>;
-  /** FTS5 query, null for text too short for trigrams. */
-  fts: string | null;
+  /** FTS5 query. */
+  fts: string;
   nul: boolean;
   /** The other filters select few rows: they drive the search of the indexed rows. */
   selective: boolean;
@@ -212,11 +208,14 @@ interface TextSearch {
 }
 
 function textSearch(db: Database, text: string, clauses: string[], params: Record<string, unknown>): TextSearch {
+  // The command layer refuses such text first (shared/schemas.ts), with the same words.
+  const fts = trigramQuery(text);
+  if (fts === null) throw new Error(`free text ${TEXT_TOO_SHORT}`);
   const mark = (db.prepare('SELECT indexed_through AS id FROM exchange_text_progress').get() as { id: number }).id;
   return {
     clauses,
     params: { ...params, textBytes: Buffer.from(text, 'utf8'), textLike: contains(text), mark },
-    fts: trigramQuery(text),
+    fts,
     selective: selective(db, clauses, params),
     nul: text.includes('\0'),
     mark,
@@ -232,7 +231,7 @@ function selective(db: Database, clauses: string[], params: Record<string, unkno
   return (db.prepare(sql).get(params) as { n: number }).n <= SELECTIVE_FILTER_ROWS;
 }
 
-type Part = 'tail' | 'indexed' | 'filtered' | 'window';
+type Part = 'tail' | 'indexed' | 'filtered';
 
 /**
  * Other filters matching at most this many rows drive the indexed part themselves (their index,
@@ -244,8 +243,9 @@ const SELECTIVE_FILTER_ROWS = 50_000;
 /**
  * The SQL of one part of a free-text search, ordered by id, `limit` rows: `tail` the exchanges
  * newer than the index's mark (scanned, each checked), `indexed` the index's candidates up to the
- * mark, each checked (the index drives: newest candidates first, so a page stops early), `window`
- * a scan of an id range for text too short for the index. Exported for the plan test.
+ * mark, each checked (the index drives: newest candidates first, so a page stops early),
+ * `filtered` the other filters' rows up to the mark, tested against the index's candidates.
+ * Exported for the plan test.
  */
 export function textPartSql(search: Pick<TextSearch, 'clauses' | 'nul'>, part: Part, select: string, order: 'ASC' | 'DESC', range: string[]): string {
   const where = [...search.clauses, ...range];
@@ -271,7 +271,7 @@ export function textPartSql(search: Pick<TextSearch, 'clauses' | 'nul'>, part: P
 /** Runs the parts in id order until `limit` rows are found. */
 function textRows<T>(db: Database, search: TextSearch, select: string, order: 'ASC' | 'DESC', range: { sql: string[]; params: Record<string, unknown> }, limit: number): T[] {
   const indexed = search.selective ? 'filtered' : 'indexed';
-  const parts: Part[] = search.fts === null ? ['window'] : order === 'DESC' ? ['tail', indexed] : [indexed, 'tail'];
+  const parts: Part[] = order === 'DESC' ? ['tail', indexed] : [indexed, 'tail'];
   const rows: T[] = [];
   for (const part of parts) {
     if (rows.length >= limit) break;
@@ -284,33 +284,17 @@ function textRows<T>(db: Database, search: TextSearch, select: string, order: 'A
   return rows;
 }
 
-/** The id range a short text searches: SHORT_TEXT_WINDOW ids next to where the page starts. */
-function shortWindow(db: Database, page: ExchangePage): { sql: string[]; params: Record<string, unknown>; bounded: boolean } {
-  const newest = newestExchangeId(db);
-  const oldest = (db.prepare('SELECT coalesce(min(id), 0) AS id FROM exchanges').get() as { id: number }).id;
-  if (page.afterId !== undefined) {
-    const to = page.afterId + SHORT_TEXT_WINDOW;
-    return { sql: ['id > @afterId', 'id <= @windowTo'], params: { afterId: page.afterId, windowTo: to }, bounded: to < newest };
-  }
-  const top = page.beforeId !== undefined ? page.beforeId - 1 : newest;
-  const from = top - SHORT_TEXT_WINDOW + 1;
-  return { sql: ['id <= @windowTop', 'id >= @windowFrom'], params: { windowTop: top, windowFrom: from }, bounded: from > oldest };
-}
-
 function listByText(db: Database, filter: ExchangeFilter, text: string, page: ExchangePage): ExchangeList {
   const base = filterClauses(filter);
   const search = textSearch(db, text, base.clauses, base.params);
   const order = page.afterId !== undefined ? 'ASC' : 'DESC';
   const limit = Math.min(Math.max(Math.trunc(page.limit), 1), order === 'DESC' ? TEXT_PAGE_MAX : 5000);
-  const short = search.fts === null ? shortWindow(db, page) : null;
   let range: { sql: string[]; params: Record<string, unknown> };
-  if (short) range = short;
-  else if (page.afterId !== undefined) range = { sql: ['id > @afterId'], params: { afterId: page.afterId } };
+  if (page.afterId !== undefined) range = { sql: ['id > @afterId'], params: { afterId: page.afterId } };
   else if (page.beforeId !== undefined) range = { sql: ['id < @beforeId'], params: { beforeId: page.beforeId } };
   else range = { sql: [], params: {} };
   let rows = textRows<ExchangeRow>(db, search, SUMMARY_COLUMNS, order, range, limit + 1);
-  // A short text's window may end before the oldest exchange: there may be more, even with none found here.
-  const more = rows.length > limit || short?.bounded === true;
+  const more = rows.length > limit;
   rows = rows.slice(0, limit);
   if (order === 'DESC') rows.reverse();
   let matched: number | null = null;
@@ -320,19 +304,15 @@ function listByText(db: Database, filter: ExchangeFilter, text: string, page: Ex
   if (page.counts !== false) {
     const newestPage = page.afterId === undefined && page.beforeId === undefined;
     if (newestPage && !more) matched = rows.length;
-    else if (newestPage && short && rows.length < limit) {
-      // The page did not fill: the whole window was searched, its matches are all here.
-      matched = rows.length;
-      matchedAtLeast = short.bounded;
-    } else if (newestPage && !short) {
+    else if (newestPage) {
       // The rows of this page are matches already: count on from the oldest of them, not twice.
       const counted = textCount(db, search, { sql: ['id < @countBefore'], params: { countBefore: rows[0]!.id } }, TEXT_COUNT_CAP - rows.length);
       matched = rows.length + counted.n;
       matchedAtLeast = counted.atLeast;
     } else {
-      const counted = textCount(db, search, short ?? { sql: [], params: {} });
+      const counted = textCount(db, search, { sql: [], params: {} });
       matched = counted.n;
-      matchedAtLeast = counted.atLeast || short?.bounded === true;
+      matchedAtLeast = counted.atLeast;
     }
     total = filter.sinceId === undefined ? count(db, [], {}) : count(db, ['id > @sinceId'], { sinceId: filter.sinceId });
     newestId = newestExchangeId(db);
@@ -353,8 +333,7 @@ export function matchingIds(db: Database, filter: ExchangeFilter, limit: number)
   }
   return db.transaction(() => {
     const search = textSearch(db, filter.text!, clauses, params);
-    const range = search.fts === null ? shortWindow(db, { limit }) : { sql: [], params: {} };
-    return textRows<{ id: number }>(db, search, 'exchanges.id AS id', 'DESC', range, limit).map((r) => r.id).reverse();
+    return textRows<{ id: number }>(db, search, 'exchanges.id AS id', 'DESC', { sql: [], params: {} }, limit).map((r) => r.id).reverse();
   })();
 }
 

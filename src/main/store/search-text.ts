@@ -10,6 +10,7 @@
  * ranges of the raw body are shown unchanged ("kept"): a needle without the mask character occurs
  * in the shown text exactly when it occurs in the raw bytes inside one kept range.
  */
+import { MIN_TEXT_CHARS } from '../../shared/free-text';
 import { MASK, maskSecretsInXml } from '../../shared/secrets';
 
 /** The mask's character: a needle holding it can only be checked against the masked text itself. */
@@ -109,7 +110,7 @@ export function summaryText(row: Record<(typeof SUMMARY_FIELDS)[number], string 
 }
 
 /** Fewer characters than this cannot use the trigram index. */
-export const MIN_INDEXED_CHARS = 3;
+export const MIN_INDEXED_CHARS = MIN_TEXT_CHARS;
 /** Trigrams asked of the index per query: enough to be selective, few enough to stay cheap. */
 const MAX_TRIGRAMS = 12;
 

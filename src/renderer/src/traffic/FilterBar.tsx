@@ -1,10 +1,12 @@
 /**
  * The traffic filter: device, reason, action, status, mode, errors only and free text, applied by
- * the service. Text fields wait 250 ms after the last key so typing does not query per letter.
+ * the service. Text fields wait 250 ms after the last key so typing does not query per letter;
+ * free text counts from three characters in a row (shared/free-text.ts).
  */
 import { useEffect, useRef, useState, type ChangeEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ExchangeFilter } from '../../../shared/api';
+import { MIN_TEXT_CHARS, searchableText } from '../../../shared/free-text';
 import type { ListenerKind } from '../../../shared/model';
 import { count } from '../lib/format';
 
@@ -36,7 +38,8 @@ function filterOf(d: Draft): ExchangeFilter {
   if (d.reason.trim()) f.reason = d.reason.trim();
   if (d.action.trim()) f.action = d.action.trim();
   if (d.status.trim()) f.status = d.status.trim();
-  if (d.text.trim()) f.text = d.text.trim();
+  // Free text the index cannot find is not applied (the service would refuse it): the count says why.
+  if (searchableText(d.text.trim())) f.text = d.text.trim();
   if (d.listener) f.listener = d.listener;
   if (d.errorsOnly) f.errorsOnly = true;
   return f;
@@ -98,7 +101,9 @@ export function FilterBar({ filter, onChange, matched, matchedAtLeast = false, t
       ) : null}
       <span className="count" aria-live="polite" data-testid="shown-count">
         {/* While the counts are on their way the numbers are the previous filter's: not shown. */}
-        {loading
+        {draft.text.trim() !== '' && !searchableText(draft.text.trim())
+          ? t('filter.textTooShort', { min: MIN_TEXT_CHARS })
+          : loading
           ? t('filter.loading')
           : active
             ? t('filter.countOf', { matched: `${count(matched)}${matchedAtLeast ? '+' : ''}`, total: count(total), count: total })
