@@ -34,11 +34,15 @@ function header(headers: [string, string][], name: string): string | null {
   return headers.find(([n]) => n.toLowerCase() === name)?.[1] ?? null;
 }
 
+/**
+ * The body as text. A byte order mark stays (U+FEFF): the text encodes back to the bytes received.
+ * Bytes that are not UTF-8 become U+FFFD, and `invalid` says so (the view warns, exports flag it).
+ */
 function decode(bytes: Uint8Array): { text: string; invalid: boolean } {
   try {
-    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes), invalid: false };
+    return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes), invalid: false };
   } catch {
-    return { text: new TextDecoder('utf-8').decode(bytes), invalid: true };
+    return { text: new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes), invalid: true };
   }
 }
 
@@ -97,11 +101,13 @@ export function messageView(x: Exchange, side: 'request' | 'response'): MessageV
 
 // --- exports -------------------------------------------------------------------------------------
 
-function bodyText(x: Exchange, side: 'request' | 'response'): string {
+/** A side's body as exports give it: masked text, and whether the bytes were not UTF-8 (then the text is not them). */
+function exportedBody(x: Exchange, side: 'request' | 'response'): { text: string; invalidUtf8?: true } {
   const body = side === 'request' ? x.requestBody : x.responseBody;
   const headers = side === 'request' ? x.requestHeaders : x.responseHeaders;
-  const { text } = decode(body);
-  return looksLikeXml(header(headers, 'content-type'), text) ? maskXml(text) : text;
+  const { text, invalid } = decode(body);
+  const shown = looksLikeXml(header(headers, 'content-type'), text) ? maskXml(text) : text;
+  return invalid ? { text: shown, invalidUtf8: true } : { text: shown };
 }
 
 function exportedItems(x: Exchange, side: 'request' | 'response'): ItemView[] {
@@ -121,13 +127,16 @@ export function toJsonExport(exchanges: Exchange[], upstreamOf: UpstreamOf = () 
       return {
         ...summary,
         startedIso: new Date(x.started).toISOString(),
-        request: { headers: requestHeaders, bytes: requestBody.length, body: bodyText(x, 'request'), items: exportedItems(x, 'request') },
-        response: { headers: responseHeaders, bytes: responseBody.length, body: bodyText(x, 'response'), items: exportedItems(x, 'response') },
+        request: { headers: requestHeaders, bytes: requestBody.length, ...jsonBody(exportedBody(x, 'request')), items: exportedItems(x, 'request') },
+        response: { headers: responseHeaders, bytes: responseBody.length, ...jsonBody(exportedBody(x, 'response')), items: exportedItems(x, 'response') },
         ...withUpstream(upstreamOf(x.id)),
       };
     }),
   };
 }
+
+const jsonBody = (b: { text: string; invalidUtf8?: true }) => ({ body: b.text, ...(b.invalidUtf8 ? { invalidUtf8: true } : {}) });
+const harText = (b: { text: string; invalidUtf8?: true }) => ({ text: b.text, ...(b.invalidUtf8 ? { _invalidUtf8: true } : {}) });
 
 /** HAR 1.2 with LocalDLS fields prefixed `_`; failed handshakes (no HTTP) go to `_tlsErrors`. */
 export function toHar(exchanges: Exchange[], upstreamOf: UpstreamOf = () => undefined) {
@@ -147,7 +156,7 @@ export function toHar(exchanges: Exchange[], upstreamOf: UpstreamOf = () => unde
         cookies: [],
         headers: harHeaders(x.requestHeaders),
         queryString: [],
-        postData: { mimeType: header(x.requestHeaders, 'content-type') ?? '', text: bodyText(x, 'request') },
+        postData: { mimeType: header(x.requestHeaders, 'content-type') ?? '', ...harText(exportedBody(x, 'request')) },
         headersSize: -1,
         bodySize: x.requestBody.length,
       },
@@ -157,7 +166,7 @@ export function toHar(exchanges: Exchange[], upstreamOf: UpstreamOf = () => unde
         httpVersion: 'HTTP/1.1',
         cookies: [],
         headers: harHeaders(x.responseHeaders),
-        content: { size: x.responseBody.length, mimeType: header(x.responseHeaders, 'content-type') ?? '', text: bodyText(x, 'response') },
+        content: { size: x.responseBody.length, mimeType: header(x.responseHeaders, 'content-type') ?? '', ...harText(exportedBody(x, 'response')) },
         redirectURL: '',
         headersSize: -1,
         bodySize: x.responseBody.length,

@@ -1,0 +1,40 @@
+/**
+ * Exports give the bodies as the view shows them (secrets masked), as text. A body with a byte
+ * order mark comes back as its very bytes; one that is not UTF-8 cannot, and says so.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { toHar, toJsonExport } from '../../src/main/commands/traffic-views';
+import { Store } from '../../src/main/store';
+import { exchangeRecord } from '../support/records';
+import { tempDirs } from '../support/tmp';
+
+const newDir = tempDirs();
+const open: Store[] = [];
+afterEach(() => {
+  for (const s of open.splice(0)) s.close();
+});
+
+describe('exported bodies', () => {
+  it('keep a byte order mark (the text encodes back to the bytes received) and flag bytes that are not UTF-8', () => {
+    const store = new Store(newDir(), { searchIndexing: 'manual' });
+    open.push(store);
+    const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('<?xml version="1.0"?><WorkpointMessage/>\r\n')]);
+    const broken = Buffer.from([0x3c, 0x61, 0x3e, 0xff, 0xfe, 0x3c, 0x2f, 0x61, 0x3e]); // <a>\xff\xfe</a>
+    const a = store.commit(exchangeRecord({ requestBody: bom, responseBody: Buffer.from('<DLSMessage/>') }), {}, null).exchangeId;
+    const b = store.commit(exchangeRecord({ requestBody: broken }), {}, null).exchangeId;
+    const exchanges = [store.exchange(a)!, store.exchange(b)!];
+
+    const [first, second] = toHar(exchanges).log.entries;
+    expect(Buffer.from(first!.request.postData.text, 'utf8').equals(bom)).toBe(true);
+    expect(first!.request.postData).not.toHaveProperty('_invalidUtf8');
+    expect(first!.response.content).not.toHaveProperty('_invalidUtf8');
+    expect(second!.request.postData).toMatchObject({ text: '<a>\uFFFD\uFFFD</a>', _invalidUtf8: true });
+    expect(second!.request.bodySize).toBe(broken.length);
+
+    const json = toJsonExport(exchanges).exchanges;
+    expect(Buffer.from(json[0]!.request.body, 'utf8').equals(bom)).toBe(true);
+    expect(json[0]!.request).not.toHaveProperty('invalidUtf8');
+    expect(json[1]!.request).toMatchObject({ bytes: broken.length, invalidUtf8: true });
+    expect(json[1]!.response).not.toHaveProperty('invalidUtf8');
+  });
+});
