@@ -42,10 +42,12 @@ export function maskUrlPasswords(text: string): string {
 
 /*
  * A namespace prefix, as the codec reads one (wpi/xml.ts keeps what follows the first colon of a
- * name): any characters up to the colon, non-ASCII ones included. Wider than XML's name rule on
- * purpose: what the parser would refuse is stored and shown as text, and must not show a secret.
+ * name): any characters up to the colon, non-ASCII ones included, or none (`<:Item`). Only XML's
+ * own blanks end it (space, tab, CR, LF), not JavaScript's \s, which also takes characters XML
+ * allows in names (U+1680, U+FEFF). Wider than XML's name rule on purpose: what the parser would
+ * refuse is stored and shown as text, and must not show a secret.
  */
-const PREFIX = String.raw`(?:[^\s<>/:="']+:)?`;
+const PREFIX = String.raw`(?:[^ \t\r\n<>/:="']*:)?`;
 /** An Item start tag whose attributes are all well formed (quoted values may hold `>`). */
 const ITEM_START = new RegExp(String.raw`<(${PREFIX}Item)((?:\s+[^\s=<>/"']+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>`, 'y');
 /** Any other Item start tag (broken XML is shown as text too, and must not show a secret). */
@@ -53,7 +55,8 @@ const LOOSE_START = new RegExp(String.raw`<(${PREFIX}Item)\b([^>]*?)(\/?)>`, 'y'
 const ATTRIBUTE = /([^\s=<>/"']+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/g;
 /** An Item's content up to its end tag: text, CDATA sections, comments and processing instructions. */
 const CONTENT = new RegExp(String.raw`((?:[^<]|<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->|<\?[\s\S]*?\?>)*)<\/${PREFIX}Item\s*>`, 'y');
-const END_TAG = new RegExp(String.raw`<\/${PREFIX}Item\s*>`, 'g');
+/** What the scan for an Item's own end tag sees: sections its markup may hide in (to the end if unterminated), Item tags. */
+const NESTED = new RegExp(String.raw`<!\[CDATA\[[\s\S]*?(?:\]\]>|$)|<!--[\s\S]*?(?:-->|$)|<\?[\s\S]*?(?:\?>|$)|<(\/?)${PREFIX}Item\b[^>]*?(\/?)>`, 'g');
 const STARTS = new RegExp(String.raw`<${PREFIX}Item\b`, 'g');
 
 /** The five predefined entities and character references, as an XML parser reads an attribute. */
@@ -99,6 +102,25 @@ export function maskSecretsInXml(xml: string, isSecret: (name: string) => boolea
   return options.urlPasswords === false || !masked.includes('://') ? masked : maskUrlPasswords(masked);
 }
 
+/**
+ * Where the Item whose content starts at `open` ends: its own end tag, counting the Items inside
+ * it and skipping CDATA sections, comments and processing instructions (an end tag written in one
+ * of them ends nothing); the end of the text when there is none.
+ */
+function ownEndTag(xml: string, open: number): number {
+  const scan = new RegExp(NESTED);
+  scan.lastIndex = open;
+  let depth = 1;
+  for (let m = scan.exec(xml); m !== null; m = scan.exec(xml)) {
+    if (m[0].length === 0) scan.lastIndex++;
+    if (m[1] === undefined) continue; // a section, skipped whole
+    if (m[1] === '/') {
+      if (--depth === 0) return m.index;
+    } else if (m[2] !== '/') depth++;
+  }
+  return xml.length;
+}
+
 function maskItems(xml: string, isSecret: (name: string) => boolean): string {
   if (!/Item/.test(xml)) return xml;
   let out = '';
@@ -119,10 +141,8 @@ function maskItems(xml: string, isSecret: (name: string) => boolean): string {
       content = whole[1]!;
       end = open + content.length;
     } else {
-      // Not well formed (an element inside, no end tag): mask up to the next end tag, or to the end.
-      END_TAG.lastIndex = open;
-      const close = END_TAG.exec(xml);
-      end = close ? close.index : xml.length;
+      // Elements inside (Items too), or no end tag: mask up to this Item's own end tag, or to the end.
+      end = ownEndTag(xml, open);
       content = xml.slice(open, end);
     }
     if (!hasValue(content)) continue;

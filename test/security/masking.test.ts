@@ -33,6 +33,12 @@ const SPELLINGS: [string, string][] = [
   ['namespace prefix on the element', `<d:Item xmlns:d="http://www.siemens.com/DLS" name="user-pwd">${SECRET}</d:Item>`],
   ['namespace prefix on the name', `<Item d:name="user-pwd">${SECRET}</Item>`],
   ['non-ASCII prefixes on the element and the name', `<é:Item xmlns:é="urn:x" é:name="user-pwd">${SECRET}</é:Item>`],
+  ['an empty prefix', `<:Item :name="user-pwd">${SECRET}</:Item>`],
+  ['a prefix holding U+1680 (a name character to XML, a blank to \\s)', `<a\u1680:Item name="user-pwd">${SECRET}</a\u1680:Item>`],
+  ['a prefix holding U+FEFF', `<a\uFEFF:Item name="user-pwd">${SECRET}</a\uFEFF:Item>`],
+  ['an Item inside the value', `<Item name="user-pwd"><Item name="e164">1</Item>${SECRET}</Item>`],
+  ['an end tag in a CDATA section of an element inside', `<Item name="user-pwd"><b><![CDATA[</Item>]]></b>${SECRET}</Item>`],
+  ['an end tag in a comment inside an element inside', `<Item name="user-pwd"><b><!--</Item>--></b>${SECRET}</Item>`],
   ['value with entities', `<Item name="user-pwd">S3cr3t&#45;Value</Item>`],
   ['send-url-passwd', `<Item name="send-url-passwd" index="2">${SECRET}</Item>`],
   ['key container', `<Item name="dls-client-certificate">${SECRET}</Item>`],
@@ -66,6 +72,12 @@ describe('maskSecretsInXml', () => {
     ]) {
       expect(() => parseWorkpointMessage(wrap(item)), item).toThrow(/has the attribute name twice/);
       expect(maskSecretsInXml(wrap(item)), item).not.toContain('S3cr');
+    }
+    // The root's attributes are read by no one: two names there refuse nothing, on either path
+    // (a comment sends a message to the general path, wpi/canonical.ts).
+    for (const comment of ['', '<!-- general path -->']) {
+      const root = wrap('').replace('<WorkpointMessage xmlns="http://www.siemens.com/DLS">', `<WorkpointMessage xmlns="http://www.siemens.com/DLS" xmlns:xsi="urn:x" xsi:schemaLocation="a" schemaLocation="b" name="c" x:name="d">${comment}`);
+      expect(parseWorkpointMessage(root).items.map((i) => i.name)).toEqual(['sntp-addr']);
     }
   });
 
@@ -107,7 +119,7 @@ describe('what is stored', () => {
   });
 
   it('redactForStorage masks keys and TANs behind any namespace prefix, and in tags the codec refuses for two names', () => {
-    const body = Buffer.from(wrap(`<é:Item é:name="secure-mode-data">NEVERSTORE-KEY-1</é:Item><Item name="x" y:name="bootstrapping-tan">NEVERSTORE-TAN-2</Item><Item name="e164">4989</Item>`));
+    const body = Buffer.from(wrap(`<é:Item é:name="secure-mode-data">NEVERSTORE-KEY-1</é:Item><Item name="x" y:name="bootstrapping-tan">NEVERSTORE-TAN-2</Item><:Item :name="secure-mode-data">NEVERSTORE-KEY-3</:Item><a\uFEFF:Item name="dls-client-certificate">NEVERSTORE-KEY-4</a\uFEFF:Item><Item name="secure-mode-data"><x:Item name="e164">1</x:Item>NEVERSTORE-KEY-5</Item><Item name="e164">4989</Item>`));
     const stored = Buffer.from(redactForStorage(body)).toString('utf8');
     expect(stored).not.toContain('NEVERSTORE');
     expect(stored).toContain('<Item name="e164">4989</Item>');

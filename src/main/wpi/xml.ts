@@ -76,9 +76,10 @@ export function parseXml(text: string): Record<string, unknown> {
       const value = given[name]!;
       const local = localName(name);
       attributes ??= new Bare() as Record<string, string>;
-      // `name` and `x:name` on one tag are one name here (prefixes are dropped): which would count is
-      // a guess, and the masking of secrets (shared/secrets.ts) must never have to guess with us.
-      if (attributes[local] !== undefined) {
+      // `name` and `x:name` on one element are one name here (prefixes are dropped): which would count
+      // is a guess, and the masking of secrets (shared/secrets.ts) must never have to guess with us.
+      // (The root's attributes are read by no one; canonical.ts lets its prefixed ones through.)
+      if (local === 'name' && open.length > 1 && attributes[local] !== undefined) {
         failure = new WpiError('duplicate-attribute', `<${brief(tag.name)}> has the attribute ${brief(local)} twice (namespace prefixes aside)`);
         throw failure;
       }

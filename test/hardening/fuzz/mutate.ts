@@ -237,7 +237,7 @@ const STRUCT_OPS: [number, string, StructOp][] = [
       const items = all.filter((e) => e.node.name.endsWith('Item'));
       const t = items.length ? rng.pick(items) : anyEl(doc, rng);
       if (!t) return 'noop';
-      const prefix = rng.pick(['é', 'Ψ', 'd', 'x-y.z']);
+      const prefix = rng.pick(['é', 'Ψ', 'd', 'x-y.z', '', 'a\u1680', 'a\uFEFF']);
       if (kind === 6) {
         t.node.name = `${prefix}:${t.node.name}`;
         for (const a of t.node.attrs) if (a.name === 'name') a.name = `${prefix}:name`;

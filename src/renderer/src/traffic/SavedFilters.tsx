@@ -5,6 +5,7 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ExchangeFilter } from '../../../shared/api';
+import { searchableText } from '../../../shared/free-text';
 import { useApi } from '../api/ApiContext';
 import { downloadText } from '../lib/download';
 import '../ladder/inspector.css';
@@ -26,10 +27,18 @@ export function loadSavedFilters(storage: Pick<Storage, 'getItem'> | undefined =
     if (!Array.isArray(raw)) return [];
     return raw
       .filter((s): s is SavedFilter => typeof s === 'object' && s !== null && typeof (s as SavedFilter).name === 'string' && typeof (s as SavedFilter).filter === 'object' && (s as SavedFilter).filter !== null)
-      .slice(0, MAX_SAVED);
+      .slice(0, MAX_SAVED)
+      .map((s) => ({ ...s, filter: usable(s.filter) }));
   } catch {
     return [];
   }
+}
+
+/** Free text saved before it needed three characters in a row (the service would refuse it) is left out. */
+function usable(f: ExchangeFilter): ExchangeFilter {
+  if (f.text === undefined || (typeof f.text === 'string' && searchableText(f.text.trim()))) return f;
+  const { text: _short, ...rest } = f;
+  return rest;
 }
 
 function store(list: SavedFilter[]): void {
