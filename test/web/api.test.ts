@@ -116,6 +116,8 @@ describe('LocalDlsApiHost', () => {
     };
     await refused(api.listExchanges({ device: 5 } as never, { limit: 10 }), /listExchanges: filter.device must be a string/);
     await refused(api.listExchanges({ text: 'x'.repeat(201) }, { limit: 10 }), /filter.text must be at most 200 characters/);
+    await refused(api.listExchanges({ text: ' ab ' }, { limit: 10 }), /filter.text must have at least 3 characters in a row/);
+    await refused(api.exportTraffic({ text: 'Ψ' }, 'har'), /filter.text must have at least 3 characters in a row/);
     await refused(api.listExchanges({ listener: 'lan' } as never, { limit: 10 }), /filter.listener must be one of default, secure/);
     await refused(api.listExchanges({ evil: 1 } as never, { limit: 10 }), /filter has an unknown field "evil"/);
     await refused(api.listExchanges({}, { limit: 0 }), /page.limit must be from 1 to 5000/);
