@@ -209,9 +209,15 @@ describe('InteractionEngine', () => {
     expect(retried.session.assembling?.items).toHaveLength(1);
   });
 
-  it('a fragmented start-up is assembled before the device is registered', () => {
+  it('a fragmented start-up is assembled before the device is registered; its first fragment names the device', () => {
     const e = newEngine();
-    const items = startUpItems(MAC);
+    const all = startUpItems(MAC);
+    const mac = all.find((i) => i.name === 'mac-addr')!;
+    const items = [mac, ...all.filter((i) => i !== mac)];
+    // Without mac-addr in the first fragment: refused (the checks that need the device would be skipped).
+    expect(() => run(e, { message: msg('start-up', { fragment: 'next', items: items.slice(1, 4) }), cookieSessionId: null, peerAddress: 'q', listener: 'default', now: 0 })).toThrow(
+      /a start-up in fragments names its device \(mac-addr\) in the first fragment: refused/,
+    );
     const r1 = run(e, { message: msg('start-up', { fragment: 'next', items: items.slice(0, 3) }), cookieSessionId: null, peerAddress: 'p', listener: 'default', now: 0 });
     expect(r1.answer.action).toBe('GetNextFragment');
     const r2 = run(e, { message: msg('start-up', { fragment: 'final', items: items.slice(3) }), cookieSessionId: r1.session.id, peerAddress: 'p', listener: 'default', now: 1 });

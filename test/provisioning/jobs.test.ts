@@ -220,4 +220,27 @@ describe('jobs run by the engine (real store, no sockets)', () => {
     expect(h.store.device(mac2)?.profile).toBe('site');
     expect(h.store.jobs.list({ mac: mac2 })).toEqual([]);
   });
+
+  it('a fragmented opening from another host cannot take a phone\'s job: the first fragment names the device, and every check runs on it', () => {
+    const { h, solicited, reply, job } = knownPhone();
+    const j = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'sip-pwd', value: 'SECRET1' }] }, 1);
+    expect(solicited().action).toBe('WriteItems'); // the phone's interaction is open, the job sent
+    const ATTACKER = '10.0.0.66';
+    // Its device kept for a later fragment: refused at once.
+    const hidden = h.say(ATTACKER, { reason: 'start-up', fragment: 'next', items: [{ name: 'e164', value: '999' }] });
+    expect(hidden.status).toBe(403);
+    expect(hidden.body).toMatch(/names its device \(mac-addr\) in the first fragment/);
+    // A status in fragments, for a device never met, or for this one (its interaction is open): refused.
+    expect(h.say(ATTACKER, { reason: 'status', fragment: 'next', items: startUpItems('00:1A:E8:00:00:99') }).status).toBe(403);
+    expect(h.say(ATTACKER, { reason: 'status', fragment: 'next', items: startUpItems(MAC) }).body).toMatch(/has an interaction open: it must continue that interaction/);
+    // Naming the phone in the first fragment is a new interaction of that phone: the phone's own one is
+    // abandoned (its job goes back to the queue), and the job is not sent to the other host on top.
+    expect(h.say(ATTACKER, { reason: 'start-up', fragment: 'next', items: startUpItems(MAC).slice(7, 8) }).action).toBe('GetNextFragment');
+    expect(job(j.id)).toMatchObject({ state: 'queued' });
+    expect(h.store.items(MAC).find((i) => i.name === 'e164')?.value).not.toBe('999');
+    // The phone's late answer in its abandoned interaction changes nothing.
+    expect(reply('WriteItems', 'accepted').status).toBe(403);
+    expect(job(j.id)).toMatchObject({ state: 'queued' });
+  });
 });
+

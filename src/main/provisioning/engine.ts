@@ -158,6 +158,18 @@ export class InteractionEngine {
       this.sessions.touch(session, now);
     };
 
+    // Who the device is decides everything below (its other interaction, replays, whether it may
+    // send status): an opening message in fragments names its device in the first one, or a host
+    // could keep the MAC for a later fragment and pass every one of those checks.
+    if (isNew && mac === null && message.fragment === 'next') {
+      throw new ProtocolError(`a ${message.reason} in fragments names its device (mac-addr) in the first fragment: refused`, 403);
+    }
+    if (isNew && !FIRST_MESSAGE_REASONS.has(message.reason)) {
+      // status and clean-up open an interaction only for a device that introduced itself before.
+      if (!mac) throw new ProtocolError(`${message.reason} without a mac-addr item: the phone cannot be identified: refused`, 403);
+      if (!deviceOf(mac)) throw new ProtocolError(`${message.reason} from ${mac}, a device LocalDLS has not met (a phone introduces itself with start-up): refused`, 403);
+    }
+
     // Fragments: answer GetNextFragment with the same nonce until fragment="final".
     if (message.fragment === 'next') {
       const refused = this.sessions.fragmentRefusal(session, message);
@@ -204,11 +216,6 @@ export class InteractionEngine {
     // decide() works on a copy of the interaction's memory; the copy replaces it once committed.
     const interaction = { ...session.interaction, current: session.interaction.current ? { ...session.interaction.current } : null };
     const device = mac ? deviceOf(mac) : undefined;
-    if (isNew && !FIRST_MESSAGE_REASONS.has(whole.reason)) {
-      // status and clean-up open an interaction only for a device that introduced itself before.
-      if (!mac) throw new ProtocolError(`${whole.reason} without a mac-addr item: the phone cannot be identified: refused`, 403);
-      if (!device) throw new ProtocolError(`${whole.reason} from ${mac}, a device LocalDLS has not met (a phone introduces itself with start-up): refused`, 403);
-    }
     const matchingProfile = device && device.profile === null ? matchProfile(this.lookups.profiles(), device) : undefined;
     const decision = decide({
       message: whole,
