@@ -242,5 +242,18 @@ describe('jobs run by the engine (real store, no sockets)', () => {
     expect(reply('WriteItems', 'accepted').status).toBe(403);
     expect(job(j.id)).toMatchObject({ state: 'queued' });
   });
+
+  it('a job still out when its interaction ends without its answer (an unexpected status) goes back to the queue, and is sent again', () => {
+    const { h, solicited, reply, job } = knownPhone();
+    const j = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'pool.ntp.org' }] }, 1);
+    expect(solicited().action).toBe('WriteItems');
+    expect(reply('WriteItems', 'pending').action).toBe('CleanUp');
+    expect(job(j.id)).toMatchObject({ state: 'queued', attempts: 1 });
+    expect(h.store.device(MAC)?.state).toBe('idle');
+    // The phone's next contact gets it again, and this time answers.
+    expect(solicited().action).toBe('WriteItems');
+    expect(reply('WriteItems', 'accepted').action).toBe('CleanUp');
+    expect(job(j.id)).toMatchObject({ state: 'done', attempts: 2 });
+  });
 });
 

@@ -335,6 +335,10 @@ export class Store {
       if (mac && items?.history.length) this.itemHistory.record(mac, items.history, exchangeId, at);
       if (interaction !== null && changes.endInteraction) {
         this.st.endInteraction!.run({ id: interaction, at, why: changes.endInteraction, mac: mac ?? null });
+        // A job still out when its interaction ends (the phone answered with an unexpected status, or
+        // a status report came instead) got no answer: queued again, as when an interaction expires.
+        // Jobs that wait for the phone to come back (Restart, deployments, a delivered bootstrap) stay.
+        if (mac && !(changes.jobs ?? []).some((c) => c.attempt)) this.jobs.requeueSent(mac, at);
       }
       return { exchangeId, interactionId: interaction, newJobIds };
     })();
