@@ -255,5 +255,21 @@ describe('jobs run by the engine (real store, no sockets)', () => {
     expect(reply('WriteItems', 'accepted').action).toBe('CleanUp');
     expect(job(j.id)).toMatchObject({ state: 'done', attempts: 2 });
   });
+
+  it('a WriteItems split by the maxItems of the phone\'s first message keeps that split when the phone announces another in its reply', () => {
+    const { h, reply, job } = knownPhone();
+    const items = [{ name: 'sntp-addr', value: 'a.example' }, { name: 'display-id', value: 'newname' }, { name: 'e164', value: '777' }];
+    const j = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items }, 1);
+    const first = h.say(PEER, { reason: 'solicited', maxItems: 1, items: startUpItems(MAC, { 'configuration-changed-flag': 'false' }) });
+    expect(first.items).toEqual([items[0]]);
+    // The phone now says it takes any number: the parts already split stay what they were.
+    const second = reply('WriteItems', 'accepted', [], -1);
+    expect(second.action).toBe('WriteItems');
+    expect(second.items).toEqual([items[1]]);
+    expect(reply('WriteItems', 'accepted', [], -1).items).toEqual([items[2]]);
+    expect(reply('WriteItems', 'accepted', [], -1).action).toBe('CleanUp');
+    expect(job(j.id)).toMatchObject({ state: 'done', partsDone: 3 });
+    expect(h.store.items(MAC).find((i) => i.name === 'e164')?.value).toBe('777');
+  });
 });
 

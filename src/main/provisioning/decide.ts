@@ -22,6 +22,12 @@ export interface ActiveJob {
   /** The WriteItems part being answered (0-based). */
   part: number;
   parts: number;
+  /**
+   * The phone's maxItems the parts were split by: a phone may announce another one in its reply,
+   * and splitting again by that would name other items than the ones sent (the rest never sent,
+   * or some sent twice).
+   */
+  splitBy?: number | undefined;
   /** A PIN bootstrap asks for bootstrapping-tan on the first secure contact (manual p.68). */
   stage?: 'tan';
 }
@@ -315,7 +321,7 @@ function accepted(input: DecisionInput, current: ActiveJob, changes: Changes): D
   switch (current.kind) {
     case 'WriteItems': {
       // What the phone accepted is now its configuration.
-      const parts = job ? jobMessages(job, interaction.maxItems) : [];
+      const parts = job ? jobMessages(job, 'splitBy' in current ? current.splitBy : interaction.maxItems) : [];
       const sent = parts[current.part]?.items ?? [];
       const refused = new Set(results.map((r) => `${r.name}#${r.index ?? ''}`));
       changes.mergeItems = sent.filter((i) => !refused.has(`${i.name}#${i.index ?? ''}`));
@@ -498,7 +504,7 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
   const part = job.kind === 'WriteItems' ? Math.min(job.partsDone, parts.length - 1) : 0;
   const answer = job.kind === 'WriteItems' ? parts[part]! : jobMessage(job);
   const isNew = job.id < 0;
-  interaction.current = { id: isNew ? null : job.id, kind: job.kind, part, parts: parts.length };
+  interaction.current = { id: isNew ? null : job.id, kind: job.kind, part, parts: parts.length, splitBy: interaction.maxItems };
   const jobChange: JobChange = { id: job.id, state: 'sent', attempt: true, sent: now, error: null };
   if (!isNew) changes.jobs = [...(changes.jobs ?? []), jobChange];
   else if (changes.newJobs?.[0]) changes.newJobs = [{ ...changes.newJobs[0], sentAt: now }, ...changes.newJobs.slice(1)];
