@@ -111,9 +111,10 @@ describe('jobs run by the engine (real store, no sockets)', () => {
     expect(solicited().action).toBe('ReadItems');
     expect(reply('ReadItems', 'accepted', [{ name: 'sntp-addr', value: 'old' }])).toMatchObject({ action: 'CleanUp', items: [] });
     expect([job(j1).state, job(j2).state]).toEqual(['waiting-busy', 'done']);
-    // 11–16: contact-me; job 3 WriteItems -> busy -> CleanUp + send-solicited
-    const j3 = w('three');
-    expect(solicited()).toMatchObject({ action: 'WriteItems', items: [{ name: 'sntp-addr', value: 'three' }] });
+    // 11–16: contact-me; job 3 WriteItems -> busy -> CleanUp + send-solicited (another item than
+    // job 1's: a job writing job 1's item would wait behind it, see below)
+    const j3 = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'display-id', value: 'three' }] }, 1).id;
+    expect(solicited()).toMatchObject({ action: 'WriteItems', items: [{ name: 'display-id', value: 'three' }] });
     expect(reply('WriteItems', 'busy').items).toEqual([{ name: 'send-solicited', value: 'true' }]);
     // 17: the call ends, the phone's one solicited connection; 18–20: job 1 succeeds,
     // CleanUp + send-solicited because another job waits
@@ -121,7 +122,7 @@ describe('jobs run by the engine (real store, no sockets)', () => {
     expect(reply('WriteItems', 'accepted').items).toEqual([{ name: 'send-solicited', value: 'true' }]);
     expect(job(j1).state).toBe('done');
     // 21: the phone reconnects immediately; 22–24: job 3 succeeds, plain CleanUp after the last
-    expect(solicited()).toMatchObject({ action: 'WriteItems', items: [{ name: 'sntp-addr', value: 'three' }] });
+    expect(solicited()).toMatchObject({ action: 'WriteItems', items: [{ name: 'display-id', value: 'three' }] });
     expect(reply('WriteItems', 'accepted')).toMatchObject({ action: 'CleanUp', items: [] });
     expect([job(j1).state, job(j2).state, job(j3).state]).toEqual(['done', 'done', 'done']);
   });
@@ -270,6 +271,20 @@ describe('jobs run by the engine (real store, no sockets)', () => {
     expect(reply('WriteItems', 'accepted', [], -1).action).toBe('CleanUp');
     expect(job(j.id)).toMatchObject({ state: 'done', partsDone: 3 });
     expect(h.store.items(MAC).find((i) => i.name === 'e164')?.value).toBe('777');
+  });
+
+  it('a write queued while an older one waits for the busy phone goes after it, so the newest value is written last', () => {
+    const { h, solicited, reply, job } = knownPhone();
+    const older = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'first.example' }] }, 1);
+    expect(solicited().items).toEqual([{ name: 'sntp-addr', value: 'first.example' }]);
+    expect(reply('WriteItems', 'busy').action).toBe('CleanUp');
+    const newer = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'second.example' }] }, 2);
+    // The phone calls back: the older write first (before, the newer went first and was overwritten).
+    expect(solicited().items).toEqual([{ name: 'sntp-addr', value: 'first.example' }]);
+    expect(reply('WriteItems', 'accepted').items).toEqual([{ name: 'sntp-addr', value: 'second.example' }]);
+    expect(reply('WriteItems', 'accepted').action).toBe('CleanUp');
+    expect([job(older.id).state, job(newer.id).state]).toEqual(['done', 'done']);
+    expect(h.store.items(MAC).find((i) => i.name === 'sntp-addr')?.value).toBe('second.example');
   });
 });
 

@@ -465,8 +465,8 @@ function afterRead(input: DecisionInput, changes: Changes): Decision {
 }
 
 /**
- * Sends the next job, or ends the interaction. Jobs never tried go first; jobs the phone was busy
- * for wait for its callback. The manual's busy chain (p.74–75): after a job, when only such jobs
+ * Sends the next job, or ends the interaction. Jobs never tried go first (unless one writes an item
+ * an older busy job writes); jobs the phone was busy for wait for its callback. The manual's busy chain (p.74–75): after a job, when only such jobs
  * remain, CleanUp — with send-solicited if the phone has just shown it is out of its call (it
  * accepted a WriteItems), so it calls straight back for the next one; plain otherwise, since it
  * still holds the callback it was asked for.
@@ -475,7 +475,12 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
   const { interaction, now } = input;
   const done = new Set((changes.jobs ?? []).filter((c) => c.state && c.state !== 'sent').map((c) => c.id));
   const open = input.jobs.filter((j) => !done.has(j.id) && (j.state !== 'sent' || !AWAITING_RETURN.has(j.kind)));
-  const sendable = [...open.filter((j) => j.state !== 'waiting-busy'), ...open.filter((j) => j.state === 'waiting-busy')];
+  // A job never tried goes ahead of those the phone was busy for, unless it writes an item an older
+  // one of them writes: then it waits behind it, or the older value would be written last.
+  const busy = open.filter((j) => j.state === 'waiting-busy');
+  const behindBusy = (j: Job) => j.kind === 'WriteItems' && busy.some((b) => b.id < j.id && b.kind === 'WriteItems' && writesAny(b, j));
+  const ahead = open.filter((j) => j.state !== 'waiting-busy' && !behindBusy(j));
+  const sendable = [...ahead, ...open.filter((j) => !ahead.includes(j))];
   const supports = supportsSendSolicited(input.device?.softwareVersion);
   if (interaction.finished > 0 && sendable[0]?.state === 'waiting-busy') {
     const items = interaction.acceptedWrite && supports ? [{ name: 'send-solicited', value: 'true' }] : [];
@@ -524,6 +529,12 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
     return { answer, changes: { ...changes, state: 'idle', ...revoke }, ends: job.kind, ...(warning ? { warning } : {}) };
   }
   return { answer, changes: { ...changes, state: 'in-interaction' }, ends: null, ...(warning ? { warning } : {}) };
+}
+
+/** Whether two WriteItems jobs write a same item (name and index). */
+function writesAny(a: Pick<Job, 'items'>, b: Pick<Job, 'items'>): boolean {
+  const keys = new Set(a.items.map((i) => `${i.name}#${i.index ?? ''}`));
+  return b.items.some((i) => keys.has(`${i.name}#${i.index ?? ''}`));
 }
 
 function end(changes: Changes, warning?: string): Decision {
