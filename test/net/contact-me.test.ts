@@ -45,6 +45,27 @@ function storeWithPhone(contactMeUri: string, lastAddress = '127.0.0.1') {
 }
 
 describe('contact-me (service -> phone, plain HTTP)', () => {
+  it('two processes contacting one phone at once (the CLI and the service\'s UI): one contact-me is sent, the other waits for the gap', async () => {
+    const phone = await phoneListener(() => [204]);
+    const store = storeWithPhone(`http://127.0.0.1:${phone.port}/contact_dls.html/ContactDLS`);
+    // A second connection to the same data folder, as the CLI beside a running service has.
+    const other = new Store(store.dataDir);
+    cleanup.push(() => other.close());
+    // Both have read the device (no contact yet) before either sends: each gate alone would pass.
+    const [a, b] = await Promise.all([new Contacts(store, {}).contact('00:1A:E8:00:00:01'), new Contacts(other, {}).contact('00:1A:E8:00:00:01')]);
+    expect(phone.seen).toHaveLength(1);
+    expect([a.ok, b.ok].sort()).toEqual([false, true]);
+    expect((a.ok ? b : a).skipped).toMatch(/contact gap/);
+    // What keeps two processes apart is the claim in the store, one statement: of two connections
+    // claiming within the gap only the first gets it, whatever each read before.
+    const at = store.device('00:1A:E8:00:00:01')!.lastContactMe!;
+    expect(other.jobs.claimContactMe('00:1A:E8:00:00:01', at + 1000, 60_000)).toBe(false);
+    expect(store.jobs.claimContactMe('00:1A:E8:00:00:01', at + 59_999, 60_000)).toBe(false);
+    expect(other.jobs.claimContactMe('00:1A:E8:00:00:01', at + 60_000, 60_000)).toBe(true);
+    expect(store.jobs.claimContactMe('00:1A:E8:00:00:01', at + 60_001, 60_000)).toBe(false);
+    expect(store.device('00:1A:E8:00:00:01')!.lastContactMe).toBe(at + 60_000);
+  });
+
   it('POSTs ContactMe=true as a form, expects 204, records the exchange and starts the gap', async () => {
     const phone = await phoneListener(() => [204]);
     const store = storeWithPhone(`http://127.0.0.1:${phone.port}/contact_dls.html/ContactDLS`);

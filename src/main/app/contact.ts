@@ -94,9 +94,14 @@ export class Contacts {
     if (!device) return { mac, ok: false, skipped: `no device ${mac}: this service has not heard from that phone, so it has no address to contact; check the MAC against the device list` };
     const gate = this.gate(device);
     if (!gate.ok) return { mac, ok: false, skipped: gate.why, ...(gate.nextAt ? { nextAt: gate.nextAt } : {}) };
-    this.inFlight.add(mac);
     // Counted from the moment it is sent, whatever the answer: that is what the phone's gap does.
-    this.store.jobs.contactMeSent(mac, this.now());
+    // Claimed in the store, not only checked: another process (the CLI beside the service, or the
+    // service beside the CLI) may have sent one since the device was read.
+    if (!this.store.jobs.claimContactMe(mac, this.now(), this.policy.gapMs)) {
+      const nextAt = (this.store.device(mac)?.lastContactMe ?? this.now()) + this.policy.gapMs;
+      return { mac, ok: false, skipped: `contact gap: another LocalDLS process has just sent this phone a contact-me; it ignores another until ${new Date(nextAt).toISOString()}`, nextAt };
+    }
+    this.inFlight.add(mac);
     try {
       const result = await sendContactMe({
         uri: device.contactMeUri!,

@@ -131,6 +131,7 @@ export class JobTables {
           sum(j.state = 'queued') AS queued, sum(j.state = 'waiting-busy') AS waitingBusy, min(j.updated) AS oldestUpdate
         FROM jobs j JOIN devices d ON d.mac = j.mac WHERE j.state IN ('queued', 'waiting-busy') GROUP BY d.mac ORDER BY d.mac`),
       setContactMe: p(`UPDATE devices SET last_contact_me = @at WHERE mac = @mac`),
+      claimContactMe: p(`UPDATE devices SET last_contact_me = @at WHERE mac = @mac AND (last_contact_me IS NULL OR last_contact_me <= @at - @gapMs)`),
       setProfile: p(`INSERT INTO profiles (name, device_type, match_mac, match_e164, items, created, updated) VALUES (@name, @deviceType, @matchMac, @matchE164, @items, @at, @at)
         ON CONFLICT (name) DO UPDATE SET device_type = excluded.device_type, match_mac = excluded.match_mac, match_e164 = excluded.match_e164, items = excluded.items, updated = excluded.updated`),
       profile: p(`SELECT * FROM profiles WHERE name = ?`),
@@ -232,6 +233,17 @@ export class JobTables {
   contactMeSent(mac: string, at: number): void {
     this.st.setContactMe!.run({ mac, at });
     this.feed?.device(mac);
+  }
+
+  /**
+   * Notes a contact-me as sent now, unless one was sent within `gapMs` (by this process or another:
+   * the CLI's `contact` and the service's UI can both send). One statement, so of two processes
+   * claiming at once only one gets it. Returns whether this one did.
+   */
+  claimContactMe(mac: string, at: number, gapMs: number): boolean {
+    const claimed = this.st.claimContactMe!.run({ mac, at, gapMs }).changes === 1;
+    if (claimed) this.feed?.device(mac);
+    return claimed;
   }
 
   setProfile(p: Omit<Profile, 'created' | 'updated'>, at: number): Profile {
