@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, onTestFinished as afterThis, describe, expect, it } from 'vitest';
 import { prepareBootstraps } from '../../src/main/app/bootstrap';
+import { LocalDlsApiHost } from '../../src/main/bridge/api-host';
 import { passphraseProtector, Pki, unpackSecureModeData } from '../../src/main/pki';
 import { Service } from '../../src/main/app/service';
 import { parseDLSMessage, type DLSMessage, type Item } from '../../src/main/wpi';
@@ -101,6 +102,14 @@ describe('Secure Mode bootstrap over real sockets', () => {
     expect(item(renewal, 'dls-client-certificate')).not.toBe(item(w, 'dls-client-certificate'));
     const s2 = await securePost(securePort, message({ reason: 'reply-to', action: 'WriteItems', status: 'accepted' }), oldClient, s1.cookie);
     expect(parseDLSMessage(s2.body).action).toBe('CleanUp');
+    // The phone holds the new certificate now: a cancel (the UI's, the CLI's) would leave it none
+    // that opens the secure port, so it is refused, and the renewal completes.
+    const renewalJob = service.store.jobs.list({ mac: MAC }).find((j) => j.kind === 'Bootstrap' && j.state === 'sent')!;
+    expect(renewalJob).toMatchObject({ partsDone: 1, source: 'bootstrap:renew' });
+    const api = new LocalDlsApiHost(service, { dataDir: service.store.dataDir, networkInterfaces: () => ({}), listeners: [] });
+    afterThis(() => api.close());
+    await expect(api.cancelJob(renewalJob.id)).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/a renewal 00:1A:E8:00:00:21 has already taken: it holds the new certificate now/) as unknown });
+    expect(service.store.jobs.get(renewalJob.id)).toMatchObject({ state: 'sent' });
     const newClient = { ...oldClient, pfx: Buffer.from(item(renewal, 'dls-client-certificate')!, 'base64') };
     expect((await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), newClient)).status).toBe(200);
     const device = service.store.device(MAC)!;

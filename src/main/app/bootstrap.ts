@@ -8,7 +8,7 @@ import type { ItemValue, Job } from '../../shared/model';
 import { buildKeyedSecureModeDataAsync, dlsClientCertificate, generatePin, pinPassword, retargetSecureModeData, tanOf, validatePin, type KeyProtector, type Pki } from '../pki';
 import { KEYGEN_SLOTS } from '../pki/x509';
 import type { BootstrapSend, JobSecret } from '../provisioning';
-import { BootstrapUnderWayError, type Store } from '../store';
+import { BootstrapUnderWayError, RENEWAL_SOURCE, type Store } from '../store';
 
 export type PinChoice = { kind: 'none' } | { kind: 'auto'; digits?: number } | { kind: 'given'; pin: string };
 
@@ -167,7 +167,7 @@ async function prepareOne(store: Store, pki: Pki, protector: KeyProtector, mac: 
   secret.securePort = options.securePort;
   const sealed = protector.seal(Buffer.from(JSON.stringify(secret), 'utf8'));
   // Checked again as it is queued: another front end may have started this phone meanwhile.
-  const source = options.renew ? 'bootstrap:renew' : `bootstrap:${options.pin.kind === 'none' ? 'nopin' : 'pin'}`;
+  const source = options.renew ? RENEWAL_SOURCE : `bootstrap:${options.pin.kind === 'none' ? 'nopin' : 'pin'}`;
   const job = store.queueBootstrap({ mac, kind: 'Bootstrap', items, secret: sealed, source, ...(options.rolloutAt !== undefined ? { rollout: options.rolloutAt } : {}) }, Date.now(), credential.serial);
   return { mac, e164, jobId: job.id, ...(secret.pin ? { pin: secret.pin } : {}) };
 }

@@ -29,6 +29,9 @@ import { historyPurge } from './history-purge';
 import { RolloutRows } from './rollout-rows';
 import { SearchIndex } from './search-index';
 
+
+/** The source of a renewal's Bootstrap job (app/bootstrap.ts). */
+export const RENEWAL_SOURCE = 'bootstrap:renew';
 export interface StoreOptions {
   /** Path to a better_sqlite3.node built for the running runtime (the Electron app passes its own). */
   nativeBinding?: string;
@@ -559,11 +562,14 @@ export class Store {
    * Mode, so it is no longer "pending". Returns the job as it is now, `cancelled: false` when it
    * had already finished (or undefined when there is no such job).
    */
-  cancelJob(id: number, at: number, why?: string): { job: Job; cancelled: boolean } | undefined {
+  cancelJob(id: number, at: number, why?: string): { job: Job; cancelled: boolean; taken?: true } | undefined {
     return this.db
       .transaction(() => {
         const job = this.jobs.get(id);
         if (!job) return undefined;
+        // A renewal the phone has taken, over the secure channel (so the phone is the real one): it
+        // holds the new certificate now, and a cancel would leave it none that opens the secure port.
+        if (job.kind === 'Bootstrap' && job.source === RENEWAL_SOURCE && job.state === 'sent' && job.partsDone >= 1) return { job, cancelled: false, taken: true as const };
         if (!this.jobs.cancel(id, at, why)) return { job, cancelled: false };
         if (job.kind === 'Bootstrap' && this.device(job.mac)?.bootstrap === 'pending') this.setSecure(job.mac, { bootstrap: 'failed' });
         return { job: this.jobs.get(id)!, cancelled: true };
