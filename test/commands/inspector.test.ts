@@ -151,6 +151,11 @@ describe('rollouts', () => {
     expect(h.store.jobs.list({}).filter((j) => j.state === 'queued').map((j) => j.mac)).toEqual([B]);
     // Nothing of the retry has failed (yet): retrying it queues nothing.
     expect((await api.retryFailed(retryId)).retried).toBe(0);
+    // The first rollout retried again, from the UI this time: its failed phone is under way already.
+    const twice = await api.retryFailed(r.id);
+    expect(twice).toMatchObject({ retried: 0, rolloutId: null, skipped: [{ mac: B, reason: expect.stringMatching(/^retried already: job \d+ does it again$/) }] });
+    expect((await cli('rollout', 'retry', r.id)).stdout).not.toMatch(/^queued/m);
+    expect(h.store.jobs.list({}).filter((j) => j.state === 'queued').map((j) => j.mac)).toEqual([B]);
 
     const list = await cli('rollout');
     expect(list.stdout).toContain(r.id);

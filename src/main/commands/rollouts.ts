@@ -218,8 +218,13 @@ export const retryFailed = defineCommand('retryFailed', API_ARGS.retryFailed, as
   if (rollout.kind === 'bootstrap') return retryBootstrap(ctx, rollout, failed, skipped);
   // The new jobs need a creation time of their own, or they would join the rollout they retry.
   const at = Math.max(Date.now(), rollout.started + 1);
-  const jobs = ctx.store.rollouts.retry(failed.flatMap((d) => (d.jobId === null ? [] : [d.jobId])), ctx.source, at);
+  const { jobs, already } = ctx.store.rollouts.retry(failed.flatMap((d) => (d.jobId === null ? [] : [d.jobId])), ctx.source, at);
   const retriedMacs = new Set(jobs.map((j) => j.mac));
-  for (const d of failed) if (!retriedMacs.has(d.mac)) skipped.push({ mac: d.mac, reason: 'its job carries sealed credentials: start it again from its own command' });
+  const before = new Map(already.map((a) => [a.mac, a.jobId]));
+  for (const d of failed) {
+    if (retriedMacs.has(d.mac)) continue;
+    const again = before.get(d.mac);
+    skipped.push({ mac: d.mac, reason: again !== undefined ? `retried already: job ${again} does it again` : 'its job carries sealed credentials: start it again from its own command' });
+  }
   return { rolloutId: jobs.length ? jobRolloutId(at, rollout.jobKind) : null, retried: jobs.length, skipped };
 });

@@ -74,15 +74,24 @@ export class RolloutRows {
   /**
    * Queues each failed job of a group again as a new job (same kind, items, expectations; the
    * sealed secret is not copied: such jobs are refused by the caller). One transaction, one
-   * timestamp, so the retries form a rollout of their own. Returns the new jobs.
+   * timestamp, so the retries form a rollout of their own. Returns the new jobs, and the failed
+   * jobs left alone because the same job was queued again after them (a retry before this one,
+   * from the CLI or the UI: retrying twice must not write twice).
    */
-  retry(jobIds: readonly number[], source: string, at: number): Job[] {
-    return this.db.transaction(() =>
-      jobIds.flatMap((id) => {
+  retry(jobIds: readonly number[], source: string, at: number): { jobs: Job[]; already: { mac: string; jobId: number }[] } {
+    const again = this.db.prepare(`SELECT id FROM jobs WHERE mac = @mac AND kind = @kind AND items = @items AND id > @id
+      AND state IN ('queued', 'waiting-busy', 'sent', 'done') ORDER BY id LIMIT 1`);
+    return this.db.transaction(() => {
+      const jobs: Job[] = [];
+      const already: { mac: string; jobId: number }[] = [];
+      for (const id of jobIds) {
         const job = this.jobTables.get(id);
-        if (!job || job.state !== 'failed' || this.jobTables.secret(id)) return [];
-        return [this.jobTables.add({ mac: job.mac, kind: job.kind, items: job.items, expect: job.expect, source }, at)];
-      }),
-    )();
+        if (!job || job.state !== 'failed' || this.jobTables.secret(id)) continue;
+        const later = again.get({ mac: job.mac, kind: job.kind, items: JSON.stringify(job.items), id }) as { id: number } | undefined;
+        if (later) already.push({ mac: job.mac, jobId: later.id });
+        else jobs.push(this.jobTables.add({ mac: job.mac, kind: job.kind, items: job.items, expect: job.expect, source }, at));
+      }
+      return { jobs, already };
+    }).immediate();
   }
 }
