@@ -80,7 +80,8 @@ describe('jobs run by the engine (real store, no sockets)', () => {
     expect(partOf('function-key-def', 1)).toBe(partOf('key-label-unicode', 1));
     expect(partOf('function-key-def', 2)).toBe(partOf('key-label-unicode', 2));
     expect(new Set([partOf('file-server', 1), partOf('file-name', 1), partOf('file-type', 1)]).size).toBe(1);
-    expect(job(j.id)).toMatchObject({ state: 'done', partsDone: parts.length, attempts: parts.length });
+    // One attempt: the job was sent once, in parts (an attempt per part would fail a long job early).
+    expect(job(j.id)).toMatchObject({ state: 'done', partsDone: parts.length, attempts: 1 });
   });
 
   it('busy: keeps the job and answers CleanUp with send-solicited; firmware before V3R3 gets a plain CleanUp', () => {
@@ -285,6 +286,48 @@ describe('jobs run by the engine (real store, no sockets)', () => {
     expect(reply('WriteItems', 'accepted').action).toBe('CleanUp');
     expect([job(older.id).state, job(newer.id).state]).toEqual(['done', 'done']);
     expect(h.store.items(MAC).find((i) => i.name === 'sntp-addr')?.value).toBe('second.example');
+  });
+
+  it('a job that clashes with a write held behind a busy one waits too (the hold passes on, in queue order)', () => {
+    const { h, solicited, reply, job } = knownPhone();
+    const a = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'A' }] }, 1);
+    expect(solicited().items).toEqual([{ name: 'sntp-addr', value: 'A' }]);
+    expect(reply('WriteItems', 'busy').action).toBe('CleanUp');
+    const b = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'B' }, { name: 'display-id', value: 'B-old' }] }, 2);
+    const c = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'display-id', value: 'C-new' }] }, 3);
+    const sent = [solicited().items];
+    for (let r = reply('WriteItems', 'accepted'); r.action === 'WriteItems'; r = reply('WriteItems', 'accepted')) sent.push(r.items);
+    expect(sent.map((items) => items.map((i) => i.value).join('+'))).toEqual(['A', 'B+B-old', 'C-new']);
+    expect([a, b, c].map((x) => job(x.id).state)).toEqual(['done', 'done', 'done']);
+    expect(h.store.items(MAC).find((i) => i.name === 'display-id')?.value).toBe('C-new');
+  });
+
+  it('a WriteItems taken up again in a later interaction starts at its first part, split by that interaction\'s maxItems: nothing is left unsent', () => {
+    const { h, reply, job } = knownPhone();
+    const items = [{ name: 'sntp-addr', value: 'a' }, { name: 'display-id', value: 'b' }, { name: 'e164', value: 'c' }, { name: 'ldap-server-address', value: 'd' }];
+    const j = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items }, 1);
+    const solicited = (maxItems: number) => h.say(PEER, { reason: 'solicited', maxItems, items: startUpItems(MAC, { 'configuration-changed-flag': 'false' }) });
+    expect(solicited(1).items).toEqual([items[0]]);
+    expect(reply('WriteItems', 'accepted', [], 1).items).toEqual([items[1]]);
+    expect(reply('WriteItems', 'busy', [], 1).action).toBe('CleanUp'); // part 2 of 4: busy
+    // The phone calls back announcing 2 items a message: the job again, from its start.
+    const again = [solicited(2).items];
+    for (let r = reply('WriteItems', 'accepted', [], 2); r.action === 'WriteItems'; r = reply('WriteItems', 'accepted', [], 2)) again.push(r.items);
+    expect(again).toEqual([[items[0], items[1]], [items[2], items[3]]]);
+    expect(job(j.id)).toMatchObject({ state: 'done', partsDone: 2, attempts: 2 });
+    expect(h.store.items(MAC).find((i) => i.name === 'ldap-server-address')?.value).toBe('d');
+  });
+
+  it('a job in many parts counts one attempt per sending: ended without its answer, it is queued again, not failed', () => {
+    const { h, solicited, reply, job } = knownPhone();
+    const items = Array.from({ length: 6 }, (_, i) => ({ name: 'function-key-def', index: i + 1, value: String(i) }));
+    const j = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items }, 1);
+    const first = h.say(PEER, { reason: 'solicited', maxItems: 1, items: startUpItems(MAC, { 'configuration-changed-flag': 'false' }) });
+    expect(first.action).toBe('WriteItems');
+    for (let k = 0; k < 5; k++) expect(reply('WriteItems', 'accepted', [], 1).action).toBe('WriteItems');
+    expect(reply('WriteItems', 'pending', [], 1).action).toBe('CleanUp');
+    expect(job(j.id)).toMatchObject({ state: 'queued', attempts: 1 });
+    expect(solicited().action).toBe('WriteItems');
   });
 });
 

@@ -329,7 +329,8 @@ function accepted(input: DecisionInput, current: ActiveJob, changes: Changes): D
       if (job && partsDone < parts.length) {
         // Service-side split (manual p.71): the next part as a new WriteItems in the same interaction.
         interaction.current = { ...current, part: partsDone };
-        changes.jobs = [{ ...jobChange, partsDone, attempt: true }];
+        // One attempt per sending of the job, not per part: five parts are not five tries.
+        changes.jobs = [{ ...jobChange, partsDone }];
         return { answer: parts[partsDone]!, changes: { ...changes, state: 'in-interaction' }, ends: null };
       }
       const allResults = [...(job?.results ?? []), ...results];
@@ -477,9 +478,14 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
   const open = input.jobs.filter((j) => !done.has(j.id) && (j.state !== 'sent' || !AWAITING_RETURN.has(j.kind)));
   // A job never tried goes ahead of those the phone was busy for, unless it writes an item an older
   // one of them writes: then it waits behind it, or the older value would be written last.
-  const busy = open.filter((j) => j.state === 'waiting-busy');
-  const behindBusy = (j: Job) => j.kind === 'WriteItems' && busy.some((b) => b.id < j.id && b.kind === 'WriteItems' && writesAny(b, j));
-  const ahead = open.filter((j) => j.state !== 'waiting-busy' && !behindBusy(j));
+  // In queue order: a job that waits (busy, or held behind one) holds its items for the jobs after it.
+  const held = new Set<string>();
+  const ahead: Job[] = [];
+  for (const j of open) {
+    const keys = j.kind === 'WriteItems' ? j.items.map(itemKeyOf) : [];
+    if (j.state === 'waiting-busy' || keys.some((k) => held.has(k))) for (const k of keys) held.add(k);
+    else ahead.push(j);
+  }
   const sendable = [...ahead, ...open.filter((j) => !ahead.includes(j))];
   const supports = supportsSendSolicited(input.device?.softwareVersion);
   if (interaction.finished > 0 && sendable[0]?.state === 'waiting-busy') {
@@ -506,11 +512,14 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
     return { answer: bootstrapMessage(job, secret), changes: { ...changes, state: 'in-interaction', bootstrap: 'pending' }, ends: null, ...(warning ? { warning } : {}) };
   }
   const parts = jobMessages(job, interaction.maxItems);
-  const part = job.kind === 'WriteItems' ? Math.min(job.partsDone, parts.length - 1) : 0;
+  // A WriteItems starts at its first part in every interaction: the parts done before were split by
+  // that interaction's maxItems, which this one may not share, so "parts done" would name other
+  // items here (the rest marked done unsent). Writing the first parts again writes the same values.
+  const part = 0;
   const answer = job.kind === 'WriteItems' ? parts[part]! : jobMessage(job);
   const isNew = job.id < 0;
   interaction.current = { id: isNew ? null : job.id, kind: job.kind, part, parts: parts.length, splitBy: interaction.maxItems };
-  const jobChange: JobChange = { id: job.id, state: 'sent', attempt: true, sent: now, error: null };
+  const jobChange: JobChange = { id: job.id, state: 'sent', attempt: true, sent: now, error: null, ...(job.kind === 'WriteItems' ? { partsDone: 0 } : {}) };
   if (!isNew) changes.jobs = [...(changes.jobs ?? []), jobChange];
   else if (changes.newJobs?.[0]) changes.newJobs = [{ ...changes.newJobs[0], sentAt: now }, ...changes.newJobs.slice(1)];
   if (REBOOTING_KINDS.has(job.kind)) {
@@ -531,11 +540,7 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
   return { answer, changes: { ...changes, state: 'in-interaction' }, ends: null, ...(warning ? { warning } : {}) };
 }
 
-/** Whether two WriteItems jobs write a same item (name and index). */
-function writesAny(a: Pick<Job, 'items'>, b: Pick<Job, 'items'>): boolean {
-  const keys = new Set(a.items.map((i) => `${i.name}#${i.index ?? ''}`));
-  return b.items.some((i) => keys.has(`${i.name}#${i.index ?? ''}`));
-}
+const itemKeyOf = (i: { name: string; index?: number | null }) => `${i.name}#${i.index ?? ''}`;
 
 function end(changes: Changes, warning?: string): Decision {
   return { answer: cleanUp(), changes: { ...changes, state: 'idle' }, ends: 'CleanUp', ...(warning ? { warning } : {}) };
