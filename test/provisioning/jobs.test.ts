@@ -24,6 +24,14 @@ function knownPhone(softwareVersion = 'V3 R5.12.0') {
   return { h, solicited, reply, job: (id: number) => h.store.jobs.get(id)! };
 }
 
+/** A write of sntp-addr sent to the phone and answered busy: the job waits for the phone's callback. */
+function writeAnsweredBusy(phone: ReturnType<typeof knownPhone>, value: string) {
+  const j = phone.h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'sntp-addr', value }] }, 1);
+  expect(phone.solicited().items).toEqual([{ name: 'sntp-addr', value }]);
+  expect(phone.reply('WriteItems', 'busy').action).toBe('CleanUp');
+  return j;
+}
+
 describe('jobs run by the engine (real store, no sockets)', () => {
   it('WriteItems: sent on contact, done on accepted, and the written values become the device\'s items', () => {
     const { h, solicited, reply, job } = knownPhone();
@@ -275,10 +283,9 @@ describe('jobs run by the engine (real store, no sockets)', () => {
   });
 
   it('a write queued while an older one waits for the busy phone goes after it, so the newest value is written last', () => {
-    const { h, solicited, reply, job } = knownPhone();
-    const older = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'first.example' }] }, 1);
-    expect(solicited().items).toEqual([{ name: 'sntp-addr', value: 'first.example' }]);
-    expect(reply('WriteItems', 'busy').action).toBe('CleanUp');
+    const phone = knownPhone();
+    const { h, solicited, reply, job } = phone;
+    const older = writeAnsweredBusy(phone, 'first.example');
     const newer = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'second.example' }] }, 2);
     // The phone calls back: the older write first (before, the newer went first and was overwritten).
     expect(solicited().items).toEqual([{ name: 'sntp-addr', value: 'first.example' }]);
@@ -289,10 +296,9 @@ describe('jobs run by the engine (real store, no sockets)', () => {
   });
 
   it('a job that clashes with a write held behind a busy one waits too (the hold passes on, in queue order)', () => {
-    const { h, solicited, reply, job } = knownPhone();
-    const a = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'A' }] }, 1);
-    expect(solicited().items).toEqual([{ name: 'sntp-addr', value: 'A' }]);
-    expect(reply('WriteItems', 'busy').action).toBe('CleanUp');
+    const phone = knownPhone();
+    const { h, solicited, reply, job } = phone;
+    const a = writeAnsweredBusy(phone, 'A');
     const b = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'B' }, { name: 'display-id', value: 'B-old' }] }, 2);
     const c = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'display-id', value: 'C-new' }] }, 3);
     const sent = [solicited().items];
