@@ -29,7 +29,7 @@ async function phoneListener(answer: (req: http.IncomingMessage, body: string) =
   return { port: (server.address() as AddressInfo).port, seen };
 }
 
-function storeWithPhone(contactMeUri: string, lastAddress = '127.0.0.1') {
+function storeWithPhone(contactMeUri: string, lastAddress = '127.0.0.1', softwareVersion?: string) {
   const store = new Store(newDir());
   cleanup.push(() => store.close());
   store.commit(
@@ -38,13 +38,33 @@ function storeWithPhone(contactMeUri: string, lastAddress = '127.0.0.1') {
       method: 'POST', path: '/', httpStatus: 200, requestHeaders: [], requestBody: Buffer.alloc(0), responseHeaders: [], responseBody: Buffer.alloc(0),
       mac: null, reason: 'start-up', replyAction: null, replyStatus: null, nonce: 'n', fragment: null, itemCount: 0, action: 'CleanUp', error: null, warning: null,
     },
-    { device: { mac: '00:1A:E8:00:00:01', contactMeUri, lastAddress } },
+    { device: { mac: '00:1A:E8:00:00:01', contactMeUri, lastAddress, ...(softwareVersion ? { softwareVersion } : {}) } },
     null,
   );
   return store;
 }
 
 describe('contact-me (service -> phone, plain HTTP)', () => {
+  it('a phone whose only jobs wait for its busy callback, or are held behind them, is not contacted before the busy retry', () => {
+    const MAC = '00:1A:E8:00:00:01';
+    const store = storeWithPhone('http://127.0.0.1:9/contact_dls.html/ContactDLS', '127.0.0.1', 'V3 R5.12.0');
+    const T0 = 1_000_000;
+    let now = T0;
+    const contacts = new Contacts(store, { gapMs: 60_000, busyRetryMs: 600_000 }, undefined, () => now);
+    const busy = store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'A' }] }, T0);
+    store.jobs.apply({ id: busy.id, state: 'waiting-busy' }, T0);
+    // A newer write of the same item waits behind it: nothing could go to the phone before its callback.
+    store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'B' }] }, T0);
+    now = T0 + 60_001;
+    expect(contacts.due(() => false)).toEqual([]);
+    now = T0 + 600_001;
+    expect(contacts.due(() => false)).toEqual([MAC]);
+    // A job that can go ahead (another item) is worth a contact at the gap.
+    store.jobs.add({ mac: MAC, kind: 'ReadItems', items: [{ name: 'e164', value: '' }] }, T0);
+    now = T0 + 60_001;
+    expect(contacts.due(() => false)).toEqual([MAC]);
+  });
+
   it('two processes contacting one phone at once (the CLI and the service\'s UI): one contact-me is sent, the other waits for the gap', async () => {
     const phone = await phoneListener(() => [204]);
     const store = storeWithPhone(`http://127.0.0.1:${phone.port}/contact_dls.html/ContactDLS`);

@@ -7,7 +7,7 @@
 import type { Device } from '../../shared/model';
 import { sendContactMe, type ContactMeResult } from '../net/contact-me';
 import { TurnQueue } from '../net/turns';
-import { supportsSendSolicited } from '../provisioning';
+import { jobsAhead, supportsSendSolicited } from '../provisioning';
 import { MAX_CONTACT_FAILURES, type ExchangeRecord, type Store } from '../store';
 
 export interface ContactPolicy {
@@ -152,7 +152,10 @@ export class Contacts {
       if (isInInteraction(p.mac) || this.inFlight.has(p.mac) || this.starting.has(p.mac) || !p.contactMeUri) continue;
       // Every job it waits for is held by this service (a bootstrap with Secure Mode off): nothing to send.
       if (holdsAll?.(p.mac)) continue;
-      if (p.queued === 0) {
+      // Only jobs the phone was busy for, or queued ones held behind them (they write the same
+      // items): the phone calls back when its call ends; until then, a contact only re-sends them.
+      const waiting = p.queued === 0 || (p.waitingBusy > 0 && jobsAhead(this.store.jobs.pending(p.mac).filter((j) => j.state !== 'sent')).length === 0);
+      if (waiting) {
         const device = this.store.device(p.mac);
         const waitMs = supportsSendSolicited(device?.softwareVersion) ? this.policy.busyRetryMs : this.policy.gapMs;
         if (now - Math.max(p.oldestUpdate, p.lastContactMe ?? 0) < waitMs) continue;

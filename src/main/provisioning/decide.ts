@@ -478,14 +478,7 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
   const open = input.jobs.filter((j) => !done.has(j.id) && (j.state !== 'sent' || !AWAITING_RETURN.has(j.kind)));
   // A job never tried goes ahead of those the phone was busy for, unless it writes an item an older
   // one of them writes: then it waits behind it, or the older value would be written last.
-  // In queue order: a job that waits (busy, or held behind one) holds its items for the jobs after it.
-  const held = new Set<string>();
-  const ahead: Job[] = [];
-  for (const j of open) {
-    const keys = j.kind === 'WriteItems' ? j.items.map(itemKeyOf) : [];
-    if (j.state === 'waiting-busy' || keys.some((k) => held.has(k))) for (const k of keys) held.add(k);
-    else ahead.push(j);
-  }
+  const ahead = jobsAhead(open);
   const sendable = [...ahead, ...open.filter((j) => !ahead.includes(j))];
   const supports = supportsSendSolicited(input.device?.softwareVersion);
   if (interaction.finished > 0 && sendable[0]?.state === 'waiting-busy') {
@@ -541,6 +534,24 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
 }
 
 const itemKeyOf = (i: { name: string; index?: number | null }) => `${i.name}#${i.index ?? ''}`;
+
+/**
+ * The jobs that may go to the phone before those it was busy for (given in queue order): all not
+ * waiting-busy, except a WriteItems that writes an item an older waiting job writes. In queue
+ * order, a job that waits (busy, or held behind one) holds its items for the jobs after it, or an
+ * older value could be written last. The contact loop asks the same: none ahead, nothing to send
+ * until the phone's callback.
+ */
+export function jobsAhead<J extends Pick<Job, 'kind' | 'state' | 'items'>>(open: readonly J[]): J[] {
+  const held = new Set<string>();
+  const ahead: J[] = [];
+  for (const j of open) {
+    const keys = j.kind === 'WriteItems' ? j.items.map(itemKeyOf) : [];
+    if (j.state === 'waiting-busy' || keys.some((k) => held.has(k))) for (const k of keys) held.add(k);
+    else ahead.push(j);
+  }
+  return ahead;
+}
 
 function end(changes: Changes, warning?: string): Decision {
   return { answer: cleanUp(), changes: { ...changes, state: 'idle' }, ends: 'CleanUp', ...(warning ? { warning } : {}) };
