@@ -210,8 +210,9 @@ describe('web UI in Chromium', () => {
     // build's names must keep matching the server's immutable rule (static-files.ts).
     expect(loaded.assets.length).toBeGreaterThan(5);
     expect(loaded.assets.filter((a) => a.transferSize !== 0)).toEqual([]);
-    // Reloaded, the page still has its token (session storage) and shows the traffic.
-    expect(await shownCount()).toMatch(/^\d+ exchanges$/);
+    // Reloaded, the page still has its token (session storage) and shows the traffic. The counts
+    // come after the rows (traffic-feed.ts): "Loading…" until then.
+    await expect.poll(shownCount).toMatch(/^\d+ exchanges$/);
     expect(pageErrors).toEqual([]);
   }, 30_000);
 });
