@@ -93,8 +93,9 @@ function hasValue(content: string): boolean {
  * raw message views, exports and (with another predicate) what is stored. Whatever an XML parser
  * would read as the value is masked: plain text, CDATA sections, text split by comments; names
  * written with character references or a namespace prefix (on the element or the attribute, any
- * characters) are recognised, and a tag with several names is masked if any is secret; an Item without an end
- * tag (broken XML) is masked to the end of the text. The passwords of URLs with credentials are
+ * characters) are recognised, and a tag with several names is masked if any is secret; an Item
+ * holding elements is masked to its own end tag, one without an end tag (broken XML) to the end
+ * of the text. The passwords of URLs with credentials are
  * masked too, unless `urlPasswords` is false.
  */
 export function maskSecretsInXml(xml: string, isSecret: (name: string) => boolean = isSecretItem, options: { urlPasswords?: boolean } = {}): string {
@@ -112,7 +113,6 @@ function ownEndTag(xml: string, open: number): number {
   scan.lastIndex = open;
   let depth = 1;
   for (let m = scan.exec(xml); m !== null; m = scan.exec(xml)) {
-    if (m[0].length === 0) scan.lastIndex++;
     if (m[1] === undefined) continue; // a section, skipped whole
     if (m[1] === '/') {
       if (--depth === 0) return m.index;

@@ -321,10 +321,10 @@ function accepted(input: DecisionInput, current: ActiveJob, changes: Changes): D
   switch (current.kind) {
     case 'WriteItems': {
       // What the phone accepted is now its configuration.
-      const parts = job ? jobMessages(job, 'splitBy' in current ? current.splitBy : interaction.maxItems) : [];
+      const parts = job ? jobMessages(job, current.splitBy) : [];
       const sent = parts[current.part]?.items ?? [];
-      const refused = new Set(results.map((r) => `${r.name}#${r.index ?? ''}`));
-      changes.mergeItems = sent.filter((i) => !refused.has(`${i.name}#${i.index ?? ''}`));
+      const refused = new Set(results.map(itemKeyOf));
+      changes.mergeItems = sent.filter((i) => !refused.has(itemKeyOf(i)));
       const partsDone = current.part + 1;
       if (job && partsDone < parts.length) {
         // Service-side split (manual p.71): the next part as a new WriteItems in the same interaction.
@@ -466,9 +466,9 @@ function afterRead(input: DecisionInput, changes: Changes): Decision {
 }
 
 /**
- * Sends the next job, or ends the interaction. Jobs never tried go first (unless one writes an item
- * an older busy job writes); jobs the phone was busy for wait for its callback. The manual's busy chain (p.74–75): after a job, when only such jobs
- * remain, CleanUp — with send-solicited if the phone has just shown it is out of its call (it
+ * Sends the next job, or ends the interaction. Jobs never tried go first (jobsAhead); jobs the phone
+ * was busy for wait for its callback. The manual's busy chain (p.74–75): after a job, when only such
+ * jobs remain, CleanUp — with send-solicited if the phone has just shown it is out of its call (it
  * accepted a WriteItems), so it calls straight back for the next one; plain otherwise, since it
  * still holds the callback it was asked for.
  */
@@ -476,8 +476,6 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
   const { interaction, now } = input;
   const done = new Set((changes.jobs ?? []).filter((c) => c.state && c.state !== 'sent').map((c) => c.id));
   const open = input.jobs.filter((j) => !done.has(j.id) && (j.state !== 'sent' || !AWAITING_RETURN.has(j.kind)));
-  // A job never tried goes ahead of those the phone was busy for, unless it writes an item an older
-  // one of them writes: then it waits behind it, or the older value would be written last.
   const ahead = jobsAhead(open);
   const sendable = [...ahead, ...open.filter((j) => !ahead.includes(j))];
   const supports = supportsSendSolicited(input.device?.softwareVersion);
@@ -508,10 +506,9 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
   // A WriteItems starts at its first part in every interaction: the parts done before were split by
   // that interaction's maxItems, which this one may not share, so "parts done" would name other
   // items here (the rest marked done unsent). Writing the first parts again writes the same values.
-  const part = 0;
-  const answer = job.kind === 'WriteItems' ? parts[part]! : jobMessage(job);
+  const answer = job.kind === 'WriteItems' ? parts[0]! : jobMessage(job);
   const isNew = job.id < 0;
-  interaction.current = { id: isNew ? null : job.id, kind: job.kind, part, parts: parts.length, splitBy: interaction.maxItems };
+  interaction.current = { id: isNew ? null : job.id, kind: job.kind, part: 0, parts: parts.length, splitBy: interaction.maxItems };
   const jobChange: JobChange = { id: job.id, state: 'sent', attempt: true, sent: now, error: null, ...(job.kind === 'WriteItems' ? { partsDone: 0 } : {}) };
   if (!isNew) changes.jobs = [...(changes.jobs ?? []), jobChange];
   else if (changes.newJobs?.[0]) changes.newJobs = [{ ...changes.newJobs[0], sentAt: now }, ...changes.newJobs.slice(1)];

@@ -29,9 +29,9 @@ import { historyPurge } from './history-purge';
 import { RolloutRows } from './rollout-rows';
 import { SearchIndex } from './search-index';
 
-
 /** The source of a renewal's Bootstrap job (app/bootstrap.ts). */
 export const RENEWAL_SOURCE = 'bootstrap:renew';
+
 export interface StoreOptions {
   /** Path to a better_sqlite3.node built for the running runtime (the Electron app passes its own). */
   nativeBinding?: string;

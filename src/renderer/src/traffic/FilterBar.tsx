@@ -75,6 +75,7 @@ export function FilterBar({ filter, onChange, matched, matchedAtLeast = false, t
   }, []);
 
   const active = Object.keys(filterOf(draft)).length > 0;
+  const textTooShort = draft.text.trim() !== '' && !searchableText(draft.text.trim());
   const text = (key: 'device' | 'text' | 'status' | 'reason' | 'action') => ({
     value: draft[key],
     onChange: (e: ChangeEvent<HTMLInputElement>) => apply({ ...draft, [key]: e.target.value }, true),
@@ -101,7 +102,7 @@ export function FilterBar({ filter, onChange, matched, matchedAtLeast = false, t
       ) : null}
       <span className="count" aria-live="polite" data-testid="shown-count">
         {/* While the counts are on their way the numbers are the previous filter's: not shown. */}
-        {draft.text.trim() !== '' && !searchableText(draft.text.trim())
+        {textTooShort
           ? t('filter.textTooShort', { min: MIN_TEXT_CHARS })
           : loading
           ? t('filter.loading')
