@@ -159,6 +159,28 @@ describe('InteractionEngine', () => {
     expect(r.warning).toMatch(/matched by address/);
   });
 
+  it('secure port: a reply-to without cookie continues the interaction of its certificate, not the latest of its address', () => {
+    const [A, B] = ['00:1A:E8:00:00:0A', '00:1A:E8:00:00:0B'];
+    const secure = (mac: string, serial: string): Device => ({ ...known, mac, mode: 'secure', certSerial: serial });
+    const e = newEngine({ [A]: secure(A, 'AA01'), [B]: secure(B, 'BB01') });
+    const idA = { mac: A, serial: 'AA01' };
+    const idB = { mac: B, serial: 'BB01' };
+    const replyTo = () => msg('reply-to', { action: 'ReadAllItems', status: 'accepted' });
+    // Two phones behind one NAT address; B opened last.
+    run(e, { message: msg('local-changes', { items: startUpItems(A) }), cookieSessionId: null, peerAddress: 'nat', listener: 'secure', clientIdentity: idA, now: 0 }, 1);
+    run(e, { message: msg('local-changes', { items: startUpItems(B) }), cookieSessionId: null, peerAddress: 'nat', listener: 'secure', clientIdentity: idB, now: 0 }, 2);
+    const a = e.handle({ message: replyTo(), cookieSessionId: null, peerAddress: 'nat', listener: 'secure', clientIdentity: idA, now: 1 });
+    expect(a).toMatchObject({ mac: A, interactionId: 1, warning: 'reply-to without session cookie: matched by client certificate' });
+    // The certificate, not the address: the NAT's mapping may change between two connections.
+    const b = e.handle({ message: replyTo(), cookieSessionId: null, peerAddress: 'nat-2', listener: 'secure', clientIdentity: idB, now: 1 });
+    expect(b).toMatchObject({ mac: B, interactionId: 2 });
+    // A certificate with no interaction open finds none, whoever else is open at its address.
+    const c = { mac: '00:1A:E8:00:00:0C', serial: 'CC01' };
+    const e2 = newEngine({ [A]: secure(A, 'AA01'), [c.mac]: secure(c.mac, c.serial) });
+    run(e2, { message: msg('local-changes', { items: startUpItems(A) }), cookieSessionId: null, peerAddress: 'nat', listener: 'secure', clientIdentity: idA, now: 0 }, 1);
+    expect(() => e2.handle({ message: replyTo(), cookieSessionId: null, peerAddress: 'nat', listener: 'secure', clientIdentity: c, now: 1 })).toThrow(/continues no live interaction \(it has no session cookie and this certificate has no open interaction\)/);
+  });
+
   it('keeps two phones behind one address apart by cookie', () => {
     const e = newEngine();
     const a = run(e, { message: msg('start-up', { items: startUpItems('00:1A:E8:00:00:0A') }), cookieSessionId: null, peerAddress: 'nat', listener: 'default', now: 0 });

@@ -154,6 +154,28 @@ describe('a Secure-Mode phone’s job reaches that phone alone', () => {
     expect((await bSecure.say({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', fragment: 'final', items: startUpItems(B) })).dls?.action).toBe('CleanUp');
   }, 60_000);
 
+  it('secure port, two phones behind one address: a reply-to without cookie continues its own certificate’s interaction', async () => {
+    const ctx = await securePhones();
+    const { aSecure, bSecure } = ctx;
+    const NAT = '127.0.0.61';
+    // A opens, then B from the same address: B's is the latest interaction there.
+    expect((await aSecure.say({ reason: 'local-changes', items: startUpItems(A) }, { from: NAT })).dls?.action).toBe('ReadAllItems');
+    expect((await bSecure.say({ reason: 'local-changes', items: startUpItems(B) }, { from: NAT })).dls?.action).toBe('ReadAllItems');
+    // A answers without its cookie: its certificate finds its interaction, and its job follows.
+    const a = await aSecure.say({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', fragment: 'final', items: startUpItems(A) }, { from: NAT, cookie: null });
+    expect(a.status, a.body).toBe(200);
+    expect(a.dls?.action).toBe('WriteItems');
+    expect(itemOf(a.dls!, 'sip-pwd')).toBe(SECRET);
+    const row = ctx.service.store.exchanges({ limit: 1 })[0]!;
+    expect(row).toMatchObject({ mac: A, listener: 'secure', warning: 'reply-to without session cookie: matched by client certificate' });
+    // B, also without its cookie and now from another address: its own interaction, which ends.
+    const b = await bSecure.say({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', fragment: 'final', items: startUpItems(B) }, { from: '127.0.0.63', cookie: null });
+    expect(b.dls?.action).toBe('CleanUp');
+    expect(ctx.service.store.exchanges({ limit: 1 })[0]).toMatchObject({ mac: B, interactionId: ctx.service.store.exchanges({ limit: 10 }).find((x) => x.mac === B && x.reason === 'local-changes')!.interactionId });
+    expect((await aSecure.say({ reason: 'reply-to', action: 'WriteItems', status: 'accepted', items: [] }, { from: NAT, cookie: null })).dls?.action).toBe('CleanUp');
+    expect(ctx.service.store.jobs.get(ctx.job)).toMatchObject({ state: 'done', attempts: 1 });
+  }, 60_000);
+
   it('secure port: only the certificate the device holds, or the one issued for its bootstrap in progress, is let in', async () => {
     const { service: s, port, securePort, keyProtector } = await service({ secure: true });
     const b = new HandPhone(B, port, '127.0.0.62');

@@ -106,8 +106,8 @@ export class InteractionEngine {
         throw new ProtocolError(`the client certificate (serial ${cert.serial}) is not the one LocalDLS holds for ${cert.mac}, nor one issued for a bootstrap in progress (failed, cancelled or replaced): refused`, 403);
       }
     }
-    const found = this.sessions.find(input.cookieSessionId, input.peerAddress, listener);
-    // reply-to always continues (by cookie, else by address). Anything else continues only on its
+    const found = this.sessions.find(input.cookieSessionId, input.peerAddress, listener, cert?.serial ?? null);
+    // reply-to always continues (by cookie, else by address or, on the secure port, certificate). Anything else continues only on its
     // own cookie: a start-up from a phone behind the same address as another is a new interaction.
     const continues =
       found !== null &&
@@ -149,7 +149,7 @@ export class InteractionEngine {
     const crowded = isNew && this.sessions.crowded(input.peerAddress);
     let warning: string | undefined;
     if (ongoing && found!.by === 'peer' && input.cookieSessionId === null && message.reason === 'reply-to') {
-      warning = 'reply-to without session cookie: matched by address';
+      warning = listener === 'secure' ? 'reply-to without session cookie: matched by client certificate' : 'reply-to without session cookie: matched by address';
     }
     const enter = () => {
       if (stale) this.sessions.remove(stale);
@@ -312,7 +312,7 @@ function sameDevice(session: Session, by: 'cookie' | 'peer', input: EngineInput,
     throw new ProtocolError(`the client certificate is for ${input.clientIdentity?.mac ?? 'no device'}, but this interaction belongs to ${session.mac ?? 'another phone'}: refused`, 403);
   }
   if (claimed !== null && session.mac && claimed !== session.mac) {
-    throw new ProtocolError(`the message claims mac-addr ${claimed || '(not a MAC address)'}, but the interaction it continues (${by === 'cookie' ? 'by its session cookie' : 'by its address'}) belongs to ${session.mac}: refused`, 403);
+    throw new ProtocolError(`the message claims mac-addr ${claimed || '(not a MAC address)'}, but the interaction it continues (${by === 'cookie' ? 'by its session cookie' : input.listener === 'secure' ? 'by its client certificate' : 'by its address'}) belongs to ${session.mac}: refused`, 403);
   }
 }
 

@@ -62,9 +62,20 @@ export const DEFAULT_MAX_SESSIONS_PER_ADDRESS = 2000;
 /** More than the new sessions one group commit decides before the first is inserted (app/group-commit.ts MAX_BATCH). */
 export const CROWD_MARGIN = 64;
 
+/**
+ * Where a message without a cookie looks for its interaction. On the secure port the client
+ * certificate names the phone: phones behind one NAT address each find their own interaction, and
+ * one phone never finds another's only to be refused for the wrong certificate. On the
+ * Default-Mode port the address is all there is.
+ */
+function slotOf(listener: ListenerKind, peerAddress: string, certSerial: string | null): string {
+  return listener === 'secure' ? `secure|${certSerial ?? ''}` : `default|${peerAddress}`;
+}
+
 export class SessionTable {
   private readonly byId = new Map<string, Session>();
-  private readonly byPeer = new Map<string, Session>();
+  /** The latest open session of each cookieless slot (see slotOf). */
+  private readonly bySlot = new Map<string, Session>();
   /** Open sessions per peer address (both listeners). */
   private readonly perAddress = new Map<string, number>();
   /** What all assemblies hold together. */
@@ -98,7 +109,7 @@ export class SessionTable {
     // One address filling the table evicts its own sessions, not the other addresses' phones.
     for (const gone of this.evictionsFor(session.peerAddress, undefined)) this.remove(gone);
     this.byId.set(session.id, session);
-    this.byPeer.set(`${session.listener}|${session.peerAddress}`, session);
+    this.bySlot.set(slotOf(session.listener, session.peerAddress, session.certSerial), session);
     this.perAddress.set(peerKey(session.peerAddress), (this.perAddress.get(peerKey(session.peerAddress)) ?? 0) + 1);
   }
 
@@ -150,15 +161,18 @@ export class SessionTable {
     return session;
   }
 
-  /** The cookie's session if it is still open; without a cookie, the latest open session of that address. */
-  find(cookieId: string | null, peerAddress: string, listener: ListenerKind): { session: Session; by: 'cookie' | 'peer' } | null {
+  /**
+   * The cookie's session if it is still open; without a cookie, the latest open session of that
+   * address (Default-Mode port) or of that client certificate (secure port).
+   */
+  find(cookieId: string | null, peerAddress: string, listener: ListenerKind, certSerial: string | null = null): { session: Session; by: 'cookie' | 'peer' } | null {
     if (cookieId) {
       // A cookie that names no open session of this listener (ended, expired, made up, the other
       // port's) matches nothing: falling back to the address would hand it another phone's interaction.
       const s = this.byId.get(cookieId);
       return s && s.listener === listener ? { session: s, by: 'cookie' } : null;
     }
-    const s = this.byPeer.get(`${listener}|${peerAddress}`);
+    const s = this.bySlot.get(slotOf(listener, peerAddress, certSerial));
     return s ? { session: s, by: 'peer' } : null;
   }
 
@@ -253,8 +267,8 @@ export class SessionTable {
     const n = (this.perAddress.get(address) ?? 1) - 1;
     if (n > 0) this.perAddress.set(address, n);
     else this.perAddress.delete(address);
-    const key = `${session.listener}|${session.peerAddress}`;
-    if (this.byPeer.get(key) === session) this.byPeer.delete(key);
+    const key = slotOf(session.listener, session.peerAddress, session.certSerial);
+    if (this.bySlot.get(key) === session) this.bySlot.delete(key);
   }
 
   /** Removes and returns sessions idle for longer than the limit. */
