@@ -2,7 +2,7 @@
  * The store's count of exchanges (migration 14) is kept by triggers, not counted: it must equal
  * count(*) after every way an exchange comes or goes, also one that is rolled back and one another
  * connection commits or purges. Beside it, the highest exchange id ever given (migration 15): ids
- * are never given twice, whatever a purge deletes.
+ * are never given twice, whatever a purge deletes; interaction ids likewise (migration 16).
  */
 import BetterSqlite3 from 'better-sqlite3';
 import { join } from 'node:path';
@@ -94,7 +94,7 @@ function s13(dir: string): void {
   open.pop();
   const db = new BetterSqlite3(join(dir, DATABASE_FILE));
   try {
-    db.exec('DROP TRIGGER exchange_count_insert; DROP TRIGGER exchange_count_delete; DROP TABLE exchange_count;');
+    db.exec('DROP TRIGGER exchange_count_insert; DROP TRIGGER exchange_count_delete; DROP TABLE exchange_count; DROP TRIGGER interaction_count_insert; DROP TABLE interaction_count;');
     db.pragma('user_version = 13');
   } finally {
     db.close();
@@ -150,7 +150,7 @@ describe('exchange ids', () => {
       // Schema 14: the count without the highest id, the insert trigger as it was.
       db.exec(`DROP TRIGGER exchange_count_insert; ALTER TABLE exchange_count DROP COLUMN last_id;
         CREATE TRIGGER exchange_count_insert AFTER INSERT ON exchanges BEGIN UPDATE exchange_count SET n = n + 1; END;
-        DELETE FROM exchanges WHERE id = 1;`);
+        DELETE FROM exchanges WHERE id = 1; DROP TRIGGER interaction_count_insert; DROP TABLE interaction_count;`);
       db.pragma('user_version = 14');
     });
     const s = store(dir);
@@ -162,3 +162,36 @@ describe('exchange ids', () => {
   });
 });
 
+
+describe('interaction ids', () => {
+  /** One exchange that opens an interaction and ends it at once; its interaction's id. */
+  const interaction = (s: Store, at: number) =>
+    s.commit(exchangeRecord({ started: at, ended: at + 1 }), { openInteraction: { reason: 'start-up' }, endInteraction: 'CleanUp' }, null).interactionId;
+
+  it('are never given twice: after a purge of every interaction, the next ones follow the highest', async () => {
+    const dir = newDir();
+    const s = store(dir);
+    expect([interaction(s, 1000), interaction(s, 1010), interaction(s, 1020)]).toEqual([1, 2, 3]);
+    const purged = await s.purgeOlderThan(10_000, { pauseMs: 0 });
+    expect(purged).toMatchObject({ exchanges: 3, interactions: 3 });
+    withRawDb(dir, (db) => expect(db.prepare('SELECT count(*) AS n FROM interactions').get()).toEqual({ n: 0 }));
+    expect(interaction(s, 20_000)).toBe(4);
+    // A connection that opened the store before the purge (the CLI beside the service) too.
+    expect(interaction(store(dir), 20_010)).toBe(5);
+  });
+
+  it('continue after the highest id an older database holds (migration 16)', async () => {
+    const dir = newDir();
+    const before = store(dir);
+    for (const at of [1, 2, 3]) interaction(before, at);
+    before.close();
+    open.pop();
+    withRawDb(dir, (db) => {
+      db.exec('DROP TRIGGER interaction_count_insert; DROP TABLE interaction_count;');
+      db.pragma('user_version = 15');
+    });
+    const s = store(dir);
+    expect((await s.purgeOlderThan(100, { pauseMs: 0 })).interactions).toBe(3);
+    expect(interaction(s, 200)).toBe(4);
+  });
+});

@@ -298,6 +298,14 @@ export const MIGRATIONS: readonly string[] = [
   DROP TRIGGER exchange_count_insert;
   CREATE TRIGGER exchange_count_insert AFTER INSERT ON exchanges BEGIN UPDATE exchange_count SET n = n + 1, last_id = max(last_id, NEW.id); END;
   `,
+  // 16: interaction ids likewise. A purge that deleted every ended interaction (nothing open at the
+  // time) started them again at 1, and the traffic view's interaction chain or a link to one named
+  // another interaction.
+  `
+  CREATE TABLE interaction_count (one INTEGER PRIMARY KEY CHECK (one = 1), last_id INTEGER NOT NULL);
+  INSERT INTO interaction_count (one, last_id) SELECT 1, coalesce(max(id), 0) FROM interactions;
+  CREATE TRIGGER interaction_count_insert AFTER INSERT ON interactions BEGIN UPDATE interaction_count SET last_id = max(last_id, NEW.id); END;
+  `,
 ];
 
 export function migrate(db: Database): number {

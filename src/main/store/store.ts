@@ -250,7 +250,8 @@ export class Store {
       setState: p(`UPDATE devices SET state = @state WHERE mac = @mac`),
       inventoried: p(`SELECT inventoried IS NOT NULL AS done FROM devices WHERE mac = ?`),
       setInventoried: p(`UPDATE devices SET inventoried = @at WHERE mac = @mac AND inventoried IS NULL`),
-      openInteraction: p(`INSERT INTO interactions (mac, peer, listener, reason, started) VALUES (@mac, @peer, @listener, @reason, @at)`),
+      // The id after the highest ever given (migration 16), as for exchanges below.
+      openInteraction: p(`INSERT INTO interactions (id, mac, peer, listener, reason, started) VALUES ((SELECT last_id + 1 FROM interaction_count), @mac, @peer, @listener, @reason, @at)`),
       endInteraction: p(`UPDATE interactions SET ended = @at, end_reason = @why, mac = coalesce(mac, @mac) WHERE id = @id AND ended IS NULL`),
       // The id after the highest ever given (migration 15), not SQLite's max(id) + 1, which a purge lowers.
       insertExchange: p(`INSERT INTO exchanges (id, kind, started, ended, listener, local_port, peer_address, peer_port, tls_protocol, tls_cipher,
