@@ -420,8 +420,9 @@ export interface RolloutDevice {
 
 export interface RolloutSummary {
   /**
-   * `j<created>-<kind>`: the jobs queued together share their creation time, a bootstrap run's
-   * jobs the moment the run was started (so it is found again after a restart). `b-<run id>` (a
+   * `j<moment>-<kind>`: the jobs queued together share the moment claimed for them (their
+   * creation time, or the next free millisecond when another rollout of that kind has it), a
+   * bootstrap run's jobs the moment the run was started (so it is found again after a restart). `b-<run id>` (a
    * run of the running service) is also accepted and opens the run's `j…-Bootstrap` rollout.
    */
   id: string;

@@ -170,7 +170,7 @@ export interface Job {
   /** Why it failed or waits, in words a person can act on. */
   error: string | null;
   source: string | null;
-  /** The moment naming its rollout (`j<rolloutAt>-<kind>`): its creation, or a bulk bootstrap's start. */
+  /** The moment naming its rollout (`j<rolloutAt>-<kind>`), claimed when it was queued (store/rollout-rows.ts). */
   rolloutAt: number;
 }
 

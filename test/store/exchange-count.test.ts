@@ -94,7 +94,7 @@ function s13(dir: string): void {
   open.pop();
   const db = new BetterSqlite3(join(dir, DATABASE_FILE));
   try {
-    db.exec('DROP TRIGGER exchange_count_insert; DROP TRIGGER exchange_count_delete; DROP TABLE exchange_count; DROP TRIGGER interaction_count_insert; DROP TABLE interaction_count;');
+    db.exec('DROP TRIGGER exchange_count_insert; DROP TRIGGER exchange_count_delete; DROP TABLE exchange_count; DROP TRIGGER interaction_count_insert; DROP TABLE interaction_count; DROP INDEX jobs_rollout;');
     db.pragma('user_version = 13');
   } finally {
     db.close();
@@ -150,7 +150,7 @@ describe('exchange ids', () => {
       // Schema 14: the count without the highest id, the insert trigger as it was.
       db.exec(`DROP TRIGGER exchange_count_insert; ALTER TABLE exchange_count DROP COLUMN last_id;
         CREATE TRIGGER exchange_count_insert AFTER INSERT ON exchanges BEGIN UPDATE exchange_count SET n = n + 1; END;
-        DELETE FROM exchanges WHERE id = 1; DROP TRIGGER interaction_count_insert; DROP TABLE interaction_count;`);
+        DELETE FROM exchanges WHERE id = 1; DROP TRIGGER interaction_count_insert; DROP TABLE interaction_count; DROP INDEX jobs_rollout;`);
       db.pragma('user_version = 14');
     });
     const s = store(dir);
@@ -187,7 +187,7 @@ describe('interaction ids', () => {
     before.close();
     open.pop();
     withRawDb(dir, (db) => {
-      db.exec('DROP TRIGGER interaction_count_insert; DROP TABLE interaction_count;');
+      db.exec('DROP TRIGGER interaction_count_insert; DROP TABLE interaction_count; DROP INDEX jobs_rollout;');
       db.pragma('user_version = 15');
     });
     const s = store(dir);

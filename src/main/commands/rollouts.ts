@@ -216,9 +216,9 @@ export const retryFailed = defineCommand('retryFailed', API_ARGS.retryFailed, as
   const skipped: RetryResult['skipped'] = rollout.devices.filter((d) => d.phase === 'cancelled').map((d) => ({ mac: d.mac, reason: 'cancelled (by hand or with its run): queue it again on purpose' }));
   if (failed.length === 0) return { rolloutId: null, retried: 0, skipped };
   if (rollout.kind === 'bootstrap') return retryBootstrap(ctx, rollout, failed, skipped);
-  // The new jobs need a creation time of their own, or they would join the rollout they retry.
+  // After the rollout they retry: the moment claimed for them follows it.
   const at = Math.max(Date.now(), rollout.started + 1);
-  const { jobs, already } = ctx.store.rollouts.retry(failed.flatMap((d) => (d.jobId === null ? [] : [d.jobId])), ctx.source, at);
+  const { jobs, already, moment } = ctx.store.rollouts.retry(failed.flatMap((d) => (d.jobId === null ? [] : [d.jobId])), ctx.source, at);
   const retriedMacs = new Set(jobs.map((j) => j.mac));
   const before = new Map(already.map((a) => [a.mac, a.jobId]));
   for (const d of failed) {
@@ -226,5 +226,5 @@ export const retryFailed = defineCommand('retryFailed', API_ARGS.retryFailed, as
     const again = before.get(d.mac);
     skipped.push({ mac: d.mac, reason: again !== undefined ? `retried already: job ${again} does it again` : 'its job carries sealed credentials: start it again from its own command' });
   }
-  return { rolloutId: jobs.length ? jobRolloutId(at, rollout.jobKind) : null, retried: jobs.length, skipped };
+  return { rolloutId: jobs.length ? jobRolloutId(moment, rollout.jobKind) : null, retried: jobs.length, skipped };
 });

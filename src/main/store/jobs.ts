@@ -15,7 +15,7 @@ export interface NewJob {
   sentAt?: number;
   /** Sealed secrets the job sends (client key, PIN): kept apart from `items`, never shown. */
   secret?: Buffer;
-  /** The moment naming its rollout, when that is not its creation time (a bootstrap run's start). */
+  /** The moment naming its rollout (a bootstrap run's start, one bulk add's); claimed when absent. */
   rollout?: number;
 }
 
@@ -98,6 +98,13 @@ function toProfile(r: ProfileRow): Profile {
 export class JobTables {
   private readonly st: Record<string, Statement>;
 
+  /**
+   * The moment naming the rollout of a job added without one (store/rollout-rows.ts claimTime):
+   * set by the Store, so a job never joins a rollout another front end started in the same
+   * millisecond. Without it (one-shot readers) a job is named by its creation time.
+   */
+  claimMoment?: (at: number, kind: JobKind) => number;
+
   constructor(
     private readonly db: Database,
     /** Told which jobs and devices each write touched (the live views); absent for one-shot readers. */
@@ -146,7 +153,7 @@ export class JobTables {
 
   add(job: NewJob, at: number): Job {
     const id = Number(
-      this.st.insert!.run({ mac: job.mac, kind: job.kind, items: JSON.stringify(job.items), expect: job.expect ? JSON.stringify(job.expect) : null, at, source: job.source ?? null, sent: job.sentAt ?? null, secret: job.secret ?? null, rollout: job.rollout ?? null })
+      this.st.insert!.run({ mac: job.mac, kind: job.kind, items: JSON.stringify(job.items), expect: job.expect ? JSON.stringify(job.expect) : null, at, source: job.source ?? null, sent: job.sentAt ?? null, secret: job.secret ?? null, rollout: job.rollout ?? this.claimMoment?.(at, job.kind) ?? null })
         .lastInsertRowid,
     );
     this.feed?.job(id, job.mac);

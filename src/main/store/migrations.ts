@@ -306,6 +306,12 @@ export const MIGRATIONS: readonly string[] = [
   INSERT INTO interaction_count (one, last_id) SELECT 1, coalesce(max(id), 0) FROM interactions;
   CREATE TRIGGER interaction_count_insert AFTER INSERT ON interactions BEGIN UPDATE interaction_count SET last_id = max(last_id, NEW.id); END;
   `,
+  // 17: every job now claims the moment naming its rollout (store/rollout-rows.ts claimTime), which
+  // looks up the moments taken: an index on the expression the queries use. Jobs queued before keep
+  // theirs (rollout NULL: their creation time).
+  `
+  CREATE INDEX jobs_rollout ON jobs (coalesce(rollout, created), kind);
+  `,
 ];
 
 export function migrate(db: Database): number {

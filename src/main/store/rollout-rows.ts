@@ -1,11 +1,12 @@
 /**
- * Bulk jobs as rollouts: the jobs one `job add` / "Write items" queued for several phones share
- * their creation time and kind (one transaction, one timestamp), so that pair names the rollout.
- * A bulk bootstrap queues its jobs one by one while it makes their keys: they keep their true
- * creation time and name the run's start in `rollout` (migration 13). Reading groups and their
- * jobs, and queuing again the failed ones.
+ * Bulk jobs as rollouts: a rollout is named by a moment and a job kind. The jobs one `job add` /
+ * "Write items" queued for several phones share the moment claimed for them (claimTime), a bulk
+ * bootstrap's jobs the run's start, and every other job claims one of its own (store/jobs.ts
+ * claimMoment), so jobs queued in the same millisecond by two front ends never make one rollout.
+ * Jobs queued before migration 17 without a moment are named by their creation time. Reading
+ * groups and their jobs, and queuing again the failed ones.
  */
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import type { Job, JobKind } from '../../shared/model';
 import { JOB_COLUMNS, toJob, type JobTables } from './jobs';
 
@@ -29,6 +30,8 @@ const MOMENT = 'coalesce(rollout, created)';
 type Row = Parameters<typeof toJob>[0];
 
 export class RolloutRows {
+  private taken?: Statement;
+
   constructor(
     private readonly db: Database,
     /** Retries are added through the job tables, so the change feed announces them. */
@@ -58,8 +61,9 @@ export class RolloutRows {
         const value = this.settings.get(name);
         const last = value !== undefined && /^\d{1,15}$/.test(value) ? Number(value) : 0;
         let t = last >= at && last - at < CLAIM_AHEAD_MAX_MS ? last + 1 : at;
-        const taken = this.db.prepare(`SELECT 1 FROM jobs WHERE ${MOMENT} = ? AND kind = ? LIMIT 1`);
-        while (taken.get(t, kind) !== undefined) t++;
+        // Every job added claims here (the service's own too): prepared once, an index lookup (migration 17).
+        this.taken ??= this.db.prepare(`SELECT 1 FROM jobs WHERE ${MOMENT} = ? AND kind = ? LIMIT 1`);
+        while (this.taken.get(t, kind) !== undefined) t++;
         this.settings.set(name, String(t));
         return t;
       })
@@ -73,25 +77,29 @@ export class RolloutRows {
 
   /**
    * Queues each failed job of a group again as a new job (same kind, items, expectations; the
-   * sealed secret is not copied: such jobs are refused by the caller). One transaction, one
-   * timestamp, so the retries form a rollout of their own. Returns the new jobs, and the failed
+   * sealed secret is not copied: such jobs are refused by the caller). One transaction and one
+   * claimed moment (`moment`), so the retries form a rollout of their own. Returns the new jobs, and the failed
    * jobs left alone because the same job was queued again after them (a retry before this one,
    * from the CLI or the UI: retrying twice must not write twice).
    */
-  retry(jobIds: readonly number[], source: string, at: number): { jobs: Job[]; already: { mac: string; jobId: number }[] } {
+  retry(jobIds: readonly number[], source: string, at: number): { jobs: Job[]; already: { mac: string; jobId: number }[]; moment: number } {
     const again = this.db.prepare(`SELECT id FROM jobs WHERE mac = @mac AND kind = @kind AND items = @items AND id > @id
       AND state IN ('queued', 'waiting-busy', 'sent', 'done') ORDER BY id LIMIT 1`);
     return this.db.transaction(() => {
       const jobs: Job[] = [];
       const already: { mac: string; jobId: number }[] = [];
+      let moment: number | undefined;
       for (const id of jobIds) {
         const job = this.jobTables.get(id);
         if (!job || job.state !== 'failed' || this.jobTables.secret(id)) continue;
         const later = again.get({ mac: job.mac, kind: job.kind, items: JSON.stringify(job.items), id }) as { id: number } | undefined;
         if (later) already.push({ mac: job.mac, jobId: later.id });
-        else jobs.push(this.jobTables.add({ mac: job.mac, kind: job.kind, items: job.items, expect: job.expect, source }, at));
+        else {
+          moment ??= this.claimTime(at, job.kind);
+          jobs.push(this.jobTables.add({ mac: job.mac, kind: job.kind, items: job.items, expect: job.expect, source, rollout: moment }, at));
+        }
       }
-      return { jobs, already };
+      return { jobs, already, moment: moment ?? at };
     }).immediate();
   }
 }

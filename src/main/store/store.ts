@@ -209,6 +209,7 @@ export class Store {
     this.itemSets = new ItemSets(this.db);
     this.inspector = new InspectorQueries(this.db);
     this.rollouts = new RolloutRows(this.db, this.jobs, { get: (name) => this.setting(name), set: (name, value) => this.setSetting(name, value) });
+    if (!options.readonly) this.jobs.claimMoment = (at, kind) => this.rollouts.claimTime(at, kind);
     this.contactFailures = new ContactFailures(this.db, this.feed);
     this.search = new SearchIndex(this.db, options.readonly === true);
     if (!options.readonly && options.searchIndexing === 'background') this.search.start();
@@ -525,9 +526,16 @@ export class Store {
     return pendingJobCounts(this.db, mac);
   }
 
-  /** Queues the same kind of job for several phones: all of them or none. */
+  /** Queues the same kind of job for several phones: all of them or none, as one rollout. */
   addJobs(jobs: readonly NewJob[], at: number): Job[] {
-    return this.db.transaction(() => jobs.map((job) => this.jobs.add(job, at)))();
+    const kinds = new Set(jobs.map((j) => j.kind));
+    if (kinds.size > 1) throw new Error(`addJobs queues one kind of job at a time, not ${[...kinds].join(' and ')}`);
+    return this.db
+      .transaction(() => {
+        const rollout = jobs.length === 0 ? undefined : this.rollouts.claimTime(at, jobs[0]!.kind);
+        return jobs.map((job) => this.jobs.add({ ...job, rollout }, at));
+      })
+      .immediate();
   }
 
   /** The pending bootstrap (or undo) of a phone, if one is under way. */
