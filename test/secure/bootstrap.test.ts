@@ -4,6 +4,7 @@ import { LocalDlsApiHost } from '../../src/main/bridge/api-host';
 import { passphraseProtector, Pki, unpackSecureModeData } from '../../src/main/pki';
 import { Service } from '../../src/main/app/service';
 import { parseDLSMessage, type DLSMessage, type Item } from '../../src/main/wpi';
+import { runCli } from '../support/cli';
 import { message, startUpItems } from '../support/messages';
 import { post, securePost } from '../support/https-client';
 import { tempDirs } from '../support/tmp';
@@ -100,14 +101,23 @@ describe('Secure Mode bootstrap over real sockets', () => {
     expect(renewal.action).toBe('WriteItems');
     expect(item(renewal, 'goto-secure-mode')).toBe('nopin');
     expect(item(renewal, 'dls-client-certificate')).not.toBe(item(w, 'dls-client-certificate'));
+    // On its way, not yet answered: the phone may hold the new certificate already, so a cancel
+    // (the UI's, the CLI's) is refused as well.
+    const api = new LocalDlsApiHost(service, { dataDir: service.store.dataDir, networkInterfaces: () => ({}), listeners: [] });
+    afterThis(() => api.close());
+    const inFlight = service.store.jobs.list({ mac: MAC }).find((j) => j.kind === 'Bootstrap' && j.state === 'sent')!;
+    expect(inFlight).toMatchObject({ partsDone: 0, source: 'bootstrap:renew' });
+    await expect(api.cancelJob(inFlight.id)).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/is a renewal on its way to 00:1A:E8:00:00:21: the phone may hold the new certificate already/) as unknown });
+    const cli = await runCli(['job', 'cancel', String(inFlight.id), '--data-dir', service.store.dataDir]);
+    expect(cli.code).not.toBe(0);
+    expect(cli.stderr).toMatch(/is a renewal on its way to 00:1A:E8:00:00:21/);
+    expect(service.store.jobs.get(inFlight.id)).toMatchObject({ state: 'sent' });
     const s2 = await securePost(securePort, message({ reason: 'reply-to', action: 'WriteItems', status: 'accepted' }), oldClient, s1.cookie);
     expect(parseDLSMessage(s2.body).action).toBe('CleanUp');
     // The phone holds the new certificate now: a cancel (the UI's, the CLI's) would leave it none
     // that opens the secure port, so it is refused, and the renewal completes.
     const renewalJob = service.store.jobs.list({ mac: MAC }).find((j) => j.kind === 'Bootstrap' && j.state === 'sent')!;
     expect(renewalJob).toMatchObject({ partsDone: 1, source: 'bootstrap:renew' });
-    const api = new LocalDlsApiHost(service, { dataDir: service.store.dataDir, networkInterfaces: () => ({}), listeners: [] });
-    afterThis(() => api.close());
     await expect(api.cancelJob(renewalJob.id)).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/a renewal 00:1A:E8:00:00:21 has already taken: it holds the new certificate now/) as unknown });
     expect(service.store.jobs.get(renewalJob.id)).toMatchObject({ state: 'sent' });
     const newClient = { ...oldClient, pfx: Buffer.from(item(renewal, 'dls-client-certificate')!, 'base64') };

@@ -571,14 +571,18 @@ export class Store {
    * Mode, so it is no longer "pending". Returns the job as it is now, `cancelled: false` when it
    * had already finished (or undefined when there is no such job).
    */
-  cancelJob(id: number, at: number, why?: string): { job: Job; cancelled: boolean; taken?: true } | undefined {
+  cancelJob(id: number, at: number, why?: string): { job: Job; cancelled: boolean; taken?: 'taken' | 'in-flight' } | undefined {
     return this.db
       .transaction(() => {
         const job = this.jobs.get(id);
         if (!job) return undefined;
         // A renewal the phone has taken, over the secure channel (so the phone is the real one): it
         // holds the new certificate now, and a cancel would leave it none that opens the secure port.
-        if (job.kind === 'Bootstrap' && job.source === RENEWAL_SOURCE && job.state === 'sent' && job.partsDone >= 1) return { job, cancelled: false, taken: true as const };
+        // Sent and not yet answered, it may have taken it already (the answer is on its way): the
+        // same. Once its interaction ends unanswered the renewal is queued again, and cancellable.
+        if (job.kind === 'Bootstrap' && job.source === RENEWAL_SOURCE && job.state === 'sent') {
+          return { job, cancelled: false, taken: job.partsDone >= 1 ? ('taken' as const) : ('in-flight' as const) };
+        }
         if (!this.jobs.cancel(id, at, why)) return { job, cancelled: false };
         if (job.kind === 'Bootstrap' && this.device(job.mac)?.bootstrap === 'pending') this.setSecure(job.mac, { bootstrap: 'failed' });
         return { job: this.jobs.get(id)!, cancelled: true };
