@@ -379,6 +379,30 @@ describe('relay: many phones and Secure Mode', () => {
     expect(service.store.relay.of(row!.id)).toMatchObject({ failure: 'not-relayed' });
   });
 
+  it('a path that leaves /DeploymentService/ on another server (dot segments, encoded or with parameters, backslashes) is refused with 404, never relayed', async () => {
+    const dls = await standIn();
+    const { service, info } = await relayTo(dls);
+    const paths = ['/DeploymentService/../../admin/ok?x=1', '/DeploymentService/%2e%2e/%2E%2e/admin', '/DeploymentService/.%2e/admin', '/DeploymentService/..;/admin', '/DeploymentService/./LoginService',
+      '/DeploymentService/..%2fadmin', '/DeploymentService/..\\admin', '/DeploymentService/%5c..%5cadmin', '/DeploymentService/LoginService%00'];
+    for (const path of paths) {
+      // The path as written: a URL string would have its dots resolved by the client first.
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = https.request({ host: '127.0.0.1', port: info.port, path, method: 'POST', rejectUnauthorized: false, agent: false, headers: { 'Content-Type': 'text/xml' } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end(START_UP('00:1A:E8:00:30:03'));
+      });
+      expect(status, path).toBe(404);
+    }
+    expect(dls.requests).toHaveLength(0);
+    expect(service.store.exchanges({ limit: 50 }).map((x) => x.httpStatus)).toEqual(paths.map(() => 404));
+    // The phone's own path still passes, as do its session parameters.
+    expect((await post(`https://127.0.0.1:${info.port}`, START_UP('00:1A:E8:00:30:03'), undefined, '/DeploymentService/LoginService;jsessionid=AB12')).status).toBe(200);
+    expect(dls.requests.map((r) => r.url)).toEqual(['/DeploymentService/LoginService;jsessionid=AB12']);
+  });
+
   it('keeps the listener limits: an over-size body is refused with 413 and never reaches the upstream', async () => {
     const dls = await standIn();
     const { url } = await relayTo(dls);

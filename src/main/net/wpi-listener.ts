@@ -171,6 +171,19 @@ export interface ListenerOptions {
 
 export const WPI_PATH_PREFIX = '/DeploymentService/';
 
+/**
+ * A path that another server could read as outside /DeploymentService/: a dot segment, plain or
+ * percent-encoded (`..`, `%2e%2e`, `.%2E`, with `;` parameters), a backslash or an encoded slash or backslash (servers
+ * that take `\` for `/` or decode `%2f` first), or an encoded NUL. Phones never send one; a relay
+ * forwards the path as it came, so the prefix alone would let a LAN host reach the upstream DLS's
+ * other endpoints from the relay's address.
+ */
+export function unsafePath(path: string): boolean {
+  if (/\\|%(?:2f|5c|00)/i.test(path)) return true;
+  // `..;x` too: servlet containers drop a segment's `;` parameters before they resolve dots.
+  return path.split('/').some((segment) => /^(?:\.|%2e){1,2}(?:[;]|%3b|$)/i.test(segment));
+}
+
 export class WpiListener {
   readonly server: https.Server;
   private readonly limits: ListenerLimits;
@@ -357,7 +370,7 @@ export class WpiListener {
       request.clientIdentity = cert && Object.keys(cert).length ? this.options.identify(cert) : null;
     }
     const path = request.path.split('?')[0] ?? '';
-    if (!path.startsWith(WPI_PATH_PREFIX)) {
+    if (!path.startsWith(WPI_PATH_PREFIX) || unsafePath(path)) {
       return this.refuse(req, res, request, 404, `no WPI service at ${path.slice(0, 80)}; phones POST to ${WPI_PATH_PREFIX}LoginService`);
     }
     if (request.method !== 'POST') {
