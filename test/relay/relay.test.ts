@@ -254,6 +254,68 @@ describe('relay: an upstream that fails', () => {
   });
 });
 
+/** An upstream that answers every request with the bytes given, raw (what Node's own server would not write); what it received is kept. */
+async function rawUpstream(answer: string) {
+  const identity = selfSignedCertificate('raw-upstream');
+  const received: string[] = [];
+  const server = tls.createServer(identity, (socket) => {
+    let got = '';
+    socket.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+      const end = got.indexOf('\r\n\r\n');
+      const length = Number(/content-length:\s*(\d+)/i.exec(got)?.[1] ?? 0);
+      if (end >= 0 && got.length >= end + 4 + length) {
+        received.push(got);
+        socket.end(answer, 'latin1');
+      }
+    });
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const { port } = server.address() as { port: number };
+  const fingerprint = new (await import('node:crypto')).X509Certificate(identity.cert).fingerprint256;
+  return { url: `https://127.0.0.1:${port}`, fingerprint, received };
+}
+
+describe('relay: upstream answers that cannot be passed on as they came', () => {
+  const body = '<DLSMessage/>';
+  for (const [what, statusLine] of [['status 000', 'HTTP/1.1 000 OK'], ['a control character in the status line', 'HTTP/1.1 200 OK\x01bad']] as const) {
+    it(`${what}: the phone gets 502 with the reason, and the record says so (not answered)`, async () => {
+      const up = await rawUpstream(`${statusLine}\r\nContent-Type: text/xml\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      const { service, url } = await relayTo(up.url, { fingerprints: [up.fingerprint] });
+      const answer = await post(url, START_UP('00:1A:E8:00:10:21'));
+      expect(answer.status).toBe(502);
+      expect(answer.body.toString()).toMatch(/answer cannot be passed on: its (status 0 is not a final HTTP status|status line holds a control character)/);
+      expect(up.received).toHaveLength(1);
+      const [row] = service.store.exchanges({});
+      expect(row).toMatchObject({ httpStatus: 502 });
+      expect(service.store.relay.of(row!.id)).toMatchObject({ failure: 'protocol' });
+    });
+  }
+
+  it('malformed HTTP from the upstream (two Content-Lengths) is a protocol failure, not "unreachable"', async () => {
+    const up = await rawUpstream(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nContent-Length: 3\r\n\r\n${body}`);
+    const { service, url } = await relayTo(up.url, { fingerprints: [up.fingerprint] });
+    const answer = await post(url, START_UP('00:1A:E8:00:10:22'));
+    expect(answer.status).toBe(502);
+    expect(answer.body.toString()).toMatch(/answered with malformed HTTP: HPE_/);
+    expect(service.store.relay.of(service.store.exchanges({})[0]!.id)).toMatchObject({ failure: 'protocol' });
+  });
+
+  it('headers a Connection header names are hop-by-hop too: not passed on, either way', async () => {
+    const up = await rawUpstream(`HTTP/1.1 200 OK\r\nConnection: X-Up-Hop, keep-alive\r\nX-Up-Hop: upstream-secret\r\nX-Kept: yes\r\nContent-Type: text/xml\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    const { url } = await relayTo(up.url, { fingerprints: [up.fingerprint] });
+    const answer = await post(url, START_UP('00:1A:E8:00:10:23'), [['Content-Type', 'text/xml'], ['Connection', 'x-hidden'], ['X-Hidden', 'phone-secret'], ['X-Visible', 'fine']]);
+    expect(answer.status).toBe(200);
+    expect(up.received[0]).not.toMatch(/x-hidden|phone-secret/i);
+    expect(up.received[0]).toContain('X-Visible: fine');
+    const names = pairsOf(answer.rawHeaders).map(([n]) => n!.toLowerCase());
+    expect(names).toContain('x-kept');
+    expect(names).not.toContain('x-up-hop');
+  });
+});
+
 describe('relay: the upstream certificate', () => {
   it('unknown: refused before any byte of the request reaches it, with the fingerprint to accept', async () => {
     const dls = await standIn();

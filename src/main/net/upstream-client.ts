@@ -106,6 +106,32 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'pro
 /** In an answer the same, except Host (it names nothing of the connection there, so it is passed on). */
 const HOP_BY_HOP_ANSWER = new Set([...HOP_BY_HOP].filter((h) => h !== 'host'));
 
+/**
+ * The header pairs that go on: not the hop-by-hop ones, nor any the message's own Connection
+ * header names (RFC 9110 §7.6.1: `Connection: X-Hidden` makes X-Hidden hop-by-hop too).
+ */
+export function endToEndHeaders(pairs: readonly (readonly [string, string])[], hopByHop: ReadonlySet<string>): [string, string][] {
+  const named = new Set<string>();
+  for (const [name, value] of pairs) {
+    if (name.toLowerCase() === 'connection') for (const token of value.split(',')) named.add(token.trim().toLowerCase());
+  }
+  return pairs.filter(([name]) => !hopByHop.has(name.toLowerCase()) && !named.has(name.toLowerCase())).map(([n, v]) => [n, v]);
+}
+
+/** What Node writes in a status line or header value (its own check, lib/_http_common.js). */
+const INVALID_FIELD_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
+
+/**
+ * Why an upstream answer cannot be passed on as it came (Node refuses to write it, so the phone
+ * would get a closed connection while the record said answered), or null.
+ */
+function unwritable(status: number, statusText: string, headers: readonly [string, string][]): string | null {
+  if (!Number.isInteger(status) || status < 200 || status > 999) return `its status ${status} is not a final HTTP status`;
+  if (INVALID_FIELD_CHAR.test(statusText)) return `its status line holds a control character`;
+  const bad = headers.find(([name, value]) => !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || INVALID_FIELD_CHAR.test(value));
+  return bad ? `its header "${bad[0].slice(0, 60)}" is not valid HTTP` : null;
+}
+
 /** Accepts `AB:CD:…`, `abcd…`, `sha256/AB:CD…` or `SHA256:AB…`; null unless it is 32 bytes of hex. */
 export function normalizeFingerprint(raw: string): string | null {
   const hex = raw.trim().replace(/^sha-?256[:/=]?/i, '').replace(/[:\s-]/g, '');
@@ -187,7 +213,7 @@ export class UpstreamClient {
   private send(request: UpstreamRequest): Promise<UpstreamAnswer> {
     const timing: UpstreamTiming = { started: Date.now(), connected: null, firstByte: null, ended: 0 };
     const headers: string[] = [];
-    for (const [name, value] of request.headers) if (!HOP_BY_HOP.has(name.toLowerCase())) headers.push(name, value);
+    for (const [name, value] of endToEndHeaders(request.headers, HOP_BY_HOP)) headers.push(name, value);
     headers.push('Host', this.url.host, 'Content-Length', String(request.body.length));
     return new Promise<UpstreamAnswer>((resolve, reject) => {
       let req: ReturnType<typeof https.request>;
@@ -221,6 +247,8 @@ export class UpstreamClient {
         timing.ended = Date.now();
         if (err instanceof UpstreamError) return fail(new UpstreamError(err.failure, err.message, timing, err.tls));
         if (req.reusedSocket && timing.firstByte === null && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) return fail(new StaleConnection());
+        // Node's HTTP parser refused what the upstream sent (HPE_…): it answered, but not in HTTP.
+        if (err.code?.startsWith('HPE_')) return fail(new UpstreamError('protocol', `the upstream ${this.origin} answered with malformed HTTP: ${describe(err)}`, timing, socketTls));
         fail(new UpstreamError('unreachable', `the upstream ${this.origin} is unreachable: ${describe(err)}`, timing, socketTls));
       });
       req.on('response', (res: IncomingMessage) => {
@@ -247,10 +275,13 @@ export class UpstreamClient {
           settled = true;
           clearTimeout(timer);
           timing.ended = Date.now();
-          const out: [string, string][] = [];
-          for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
-            const name = res.rawHeaders[i] as string;
-            if (!HOP_BY_HOP_ANSWER.has(name.toLowerCase())) out.push([name, res.rawHeaders[i + 1] as string]);
+          const pairs: [string, string][] = [];
+          for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) pairs.push([res.rawHeaders[i] as string, res.rawHeaders[i + 1] as string]);
+          const out = endToEndHeaders(pairs, HOP_BY_HOP_ANSWER);
+          const why = unwritable(res.statusCode ?? 0, res.statusMessage ?? '', out);
+          if (why) {
+            reject(new UpstreamError('protocol', `the upstream ${this.origin}'s answer cannot be passed on: ${why}`, timing, socketTls));
+            return;
           }
           resolve({
             status: res.statusCode ?? 502,
