@@ -138,7 +138,7 @@ describe('a Secure-Mode phone’s job reaches that phone alone', () => {
     expectRefused(await bSecure.say({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', fragment: 'final', items: startUpItems(A, { 'sip-pwd': 'from-b' }) }), new RegExp(`client certificate is for ${B}, but the message claims mac-addr ${A}`));
     // B's session cookie from the Default-Mode port, naming A: sessions belong to one listener.
     expectRefused(await send(ctx.port, bSecure.xml({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', fragment: 'final', items: startUpItems(A) }), { from: ATTACKER, cookie: bSecure.cookie }), /reply-to continues no live interaction \(its session cookie names no open interaction\)/);
-    // A's interaction, once open, is not B's to continue either (by address or by cookie).
+    // A's interaction, once open, is not B's to continue by its cookie (without one, B finds only its own certificate's).
     const aOpen = await ctx.aSecure.say({ reason: 'local-changes', items: startUpItems(A) });
     expect(aOpen.dls?.action).toBe('ReadAllItems');
     expectRefused(await bSecure.say({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', fragment: 'final', items: [] }, { cookie: ctx.aSecure.cookie }), new RegExp(`client certificate is for ${B}, but this interaction belongs to ${A}`));

@@ -59,13 +59,21 @@ describe('rollout moments', () => {
     const { service, cli, dir } = twoFrontEnds();
     const jobs = service.addJobs([writeTo(0), writeTo(1)], AT);
     withRawDb(dir, (db) => db.prepare(`UPDATE jobs SET state = 'failed' WHERE id IN (?, ?)`).run(jobs[0]!.id, jobs[1]!.id));
-    const retried = service.rollouts.retry(jobs.map((j) => j.id), 'ui', AT + 1);
+    // The bulk add first, then the retry in its millisecond: the retry must step past it.
     const bulk = cli.addJobs([writeTo(2), writeTo(3)], AT + 1);
+    const retried = service.rollouts.retry(jobs.map((j) => j.id), 'ui', AT + 1);
     const [again, other] = [retried.jobs[0]!.rolloutAt, bulk[0]!.rolloutAt];
+    expect(other).toBe(AT + 1);
     expect(retried.moment).toBe(again);
-    expect(again).not.toBe(other);
+    expect(again).toBe(AT + 2);
     expect(macsOf(cli, again)).toEqual([mac(0), mac(1)]);
     expect(macsOf(cli, other)).toEqual([mac(2), mac(3)]);
+    // And the other way round: a bulk add after a retry in the same millisecond.
+    withRawDb(dir, (db) => db.prepare(`UPDATE jobs SET state = 'failed' WHERE id IN (?, ?)`).run(bulk[0]!.id, bulk[1]!.id));
+    const retried2 = cli.rollouts.retry(bulk.map((j) => j.id), 'cli', AT + 5);
+    const bulk2 = service.addJobs([writeTo(4), writeTo(5)], AT + 5);
+    expect([retried2.moment, bulk2[0]!.rolloutAt]).toEqual([AT + 5, AT + 6]);
+    expect(macsOf(cli, AT + 5)).toEqual([mac(2), mac(3)]);
   });
 
   it('jobs queued before migration 17 keep their rollouts, and new moments never take one of theirs', () => {

@@ -30,7 +30,7 @@ export interface BootstrapOptions {
   concurrency?: number;
   /**
    * The moment naming the jobs' rollout (store/rollout-rows.ts): a bulk bootstrap's start, shared
-   * by jobs queued one by one. Absent: each job's own creation time.
+   * by jobs queued one by one. Absent: each job claims one of its own when it is queued.
    */
   rolloutAt?: number;
 }

@@ -38,7 +38,7 @@ export const cancelJob = defineCommand('cancelJob', API_ARGS.cancelJob, (ctx, id
   if (!outcome) throw new ApiError('not-found', `no job ${id}: see the job list (localdls job list, or the Jobs view) for the ids there are`, [{ key: 'noJob', params: { id } }]);
   const { job, cancelled } = outcome;
   if (outcome.taken === 'in-flight') {
-    throw new ApiError('conflict', `job ${id} is a renewal on its way to ${job.mac}: the phone may hold the new certificate already, and cancelling would leave it none that opens the secure port. Wait for its answer; if the phone does not answer, the renewal goes back to the queue and can be cancelled then`, [{ key: 'renewalInFlight', params: { id, mac: job.mac } }]);
+    throw new ApiError('conflict', `job ${id} is a renewal on its way to ${job.mac}: the phone may hold the new certificate already, and cancelling would leave it none that opens the secure port. Wait for its answer; if the phone does not answer, the renewal goes back to the queue and can be cancelled then (with the service stopped: when \`serve\` next starts)`, [{ key: 'renewalInFlight', params: { id, mac: job.mac } }]);
   }
   if (outcome.taken === 'taken') {
     throw new ApiError('conflict', `job ${id} is a renewal ${job.mac} has already taken: it holds the new certificate now, and cancelling would leave it none that opens the secure port; it completes when the phone next calls on the secure port. A phone that is gone for good: localdls bootstrap --mac ${job.mac} --forget (revokes its certificates)`, [{ key: 'renewalTaken', params: { id, mac: job.mac } }]);

@@ -5,7 +5,7 @@
  * cancelled; each phone with the interaction to open its ladder at; and "retry failed", which
  * queues the failed ones again as a rollout of their own (a bootstrap: new keys, new PINs).
  *
- * A rollout is found from its jobs alone (kind and creation time, store/rollout-rows.ts), so it
+ * A rollout is found from its jobs alone (kind and the moment they were queued at, store/rollout-rows.ts), so it
  * outlives the service; a bootstrap run the running service keeps adds the phones that have no
  * job yet (being prepared) or never will (preparation failed, run cancelled first).
  */

@@ -10,7 +10,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { Job, JobKind } from '../../shared/model';
 import { JOB_COLUMNS, toJob, type JobTables } from './jobs';
 
-/** A rollout's id: `j<moment>-<kind>` (the jobs' creation time, or a bootstrap run's start). */
+/** A rollout's id: `j<moment>-<kind>` (the moment its jobs were queued at, or a bootstrap run's start). */
 export function jobRolloutId(created: number, kind: string): string {
   return `j${created}-${kind}`;
 }
@@ -68,6 +68,20 @@ export class RolloutRows {
         return t;
       })
       .immediate();
+  }
+
+  /**
+   * The moment for one job added without one (store/jobs.ts claimMoment): its creation time, or the
+   * next millisecond no job of its kind names. The job is inserted in the same write transaction,
+   * so the jobs table itself is the claim, without claimTime's settings row. A bootstrap's moment
+   * is claimed before its jobs exist (a run queues them over minutes), so that kind claims in full.
+   */
+  momentFor(at: number, kind: JobKind): number {
+    if (kind === 'Bootstrap') return this.claimTime(at, kind);
+    this.taken ??= this.db.prepare(`SELECT 1 FROM jobs WHERE ${MOMENT} = ? AND kind = ? LIMIT 1`);
+    let t = at;
+    while (this.taken.get(t, kind) !== undefined) t++;
+    return t;
   }
 
   /** The jobs of one group, by MAC. */

@@ -209,7 +209,7 @@ export class Store {
     this.itemSets = new ItemSets(this.db);
     this.inspector = new InspectorQueries(this.db);
     this.rollouts = new RolloutRows(this.db, this.jobs, { get: (name) => this.setting(name), set: (name, value) => this.setSetting(name, value) });
-    if (!options.readonly) this.jobs.claimMoment = (at, kind) => this.rollouts.claimTime(at, kind);
+    if (!options.readonly) this.jobs.claimMoment = (at, kind) => this.rollouts.momentFor(at, kind);
     this.contactFailures = new ContactFailures(this.db, this.feed);
     this.search = new SearchIndex(this.db, options.readonly === true);
     if (!options.readonly && options.searchIndexing === 'background') this.search.start();
