@@ -7,7 +7,7 @@
  * "copy as curl" run by a shell reaches the real listener (loopback) and gets the same answer class.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { passphraseProtector, Pki } from '../../src/main/pki';
 import { Service } from '../../src/main/app/service';
 import { TlsKeyLog } from '../../src/main/app/tls-keylog';
+import { LocalDlsApiHost } from '../../src/main/bridge/api-host';
 import { cliContext } from '../../src/main/cli/context';
 import { getExchange } from '../../src/main/commands';
 import { curlCommand } from '../../src/shared/curl';
@@ -255,6 +256,35 @@ describe('TLS key log (NSS format)', () => {
     await rawExchange(port, [request(message({ reason: 'start-up', items: startUpItems(MAC) }), { connection: 'close' })]);
     expect(readFileSync(wide, 'latin1')).toMatch(/^CLIENT_HANDSHAKE_TRAFFIC_SECRET /m);
     service.setTlsKeyLog(null);
+  });
+
+  it('takes an existing file only when it is empty or a key log already: another file is neither appended to nor narrowed', async () => {
+    const other = join(dir, 'notes.txt');
+    writeFileSync(other, 'root:x:0:0:root:/root:/bin/bash\n');
+    chmodSync(other, 0o644);
+    expect(() => service.setTlsKeyLog(other)).toThrow(/notes\.txt exists and is not a TLS key log: LocalDLS appends only to a key log it can recognise; name a new file/);
+    expect(statSync(other).mode & 0o777).toBe(0o644);
+    expect(readFileSync(other, 'latin1')).toBe('root:x:0:0:root:/root:/bin/bash\n');
+    expect(service.tlsKeyLogPath).toBeNull();
+    // A key log from before (this one's, or a browser's SSLKEYLOGFILE) is appended to.
+    const earlier = join(dir, 'earlier.log');
+    writeFileSync(earlier, `CLIENT_RANDOM ${'ab'.repeat(32)} ${'cd'.repeat(48)}\n`);
+    service.setTlsKeyLog(earlier);
+    await rawExchange(port, [request(message({ reason: 'start-up', items: startUpItems(MAC) }), { connection: 'close' })]);
+    expect(readFileSync(earlier, 'latin1').split('\n')[0]).toBe(`CLIENT_RANDOM ${'ab'.repeat(32)} ${'cd'.repeat(48)}`);
+    expect(readFileSync(earlier, 'latin1')).toMatch(/^CLIENT_HANDSHAKE_TRAFFIC_SECRET /m);
+    service.setTlsKeyLog(null);
+  });
+
+  it('through the API (the UI): a relative path is refused with the reason, nothing opened', async () => {
+    const api = new LocalDlsApiHost(service, { dataDir: dir, networkInterfaces: () => ({}), listeners: [] });
+    try {
+      await expect(api.setTlsKeyLog('relative-keys.log')).rejects.toMatchObject({ code: 'bad-argument', message: expect.stringMatching(/give the TLS key log's full path/) as unknown });
+      expect(existsSync(join(process.cwd(), 'relative-keys.log'))).toBe(false);
+      expect(service.tlsKeyLogPath).toBeNull();
+    } finally {
+      api.close();
+    }
   });
 
   it('refuses a link planted at the path and a folder, naming the path', () => {
