@@ -35,9 +35,37 @@ const FILE_URL = /^file-.*url$/i;
 /** The password part of `scheme://user:password@host` (file-https-base-url may carry one). */
 const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/?#@:<>"']*:)([^\s/?#@<>"']+)(@)/gi;
 
-/** Masks the passwords of URLs with credentials in any text: `https://user:••••••@host/…`. */
+/** Headers that carry a credential whole (RFC 9110 §11.6.2, §11.7.2): never stored or shown. */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization']);
+
+/**
+ * Header pairs with credential values masked, the scheme kept (`Basic ••••••`). Phones send none in
+ * WPI; a client that does (a relay's phone, a hostile host) must not leave one in the store, the
+ * inspector or an export. Cookies stay: a DLS session id is what ties an interaction together in
+ * the inspector, and it ends with its interaction.
+ */
+export function maskCredentialHeaders(pairs: readonly [string, string][]): [string, string][] {
+  return pairs.map(([name, value]) => {
+    if (!CREDENTIAL_HEADERS.has(name.toLowerCase())) return [name, value];
+    const scheme = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s+\S/.exec(value)?.[1];
+    return [name, scheme ? `${scheme} ${MASK}` : MASK];
+  });
+}
+
+/** A URL's query, up to its fragment or the end of the URL in the text (a blank, a quote, a tag). */
+const URL_QUERY = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s?#<>"']*\?)([^\s#<>"']*)/gi;
+
+/**
+ * Masks the credentials URLs carry in any text: the password (`https://user:••••••@host/…`) and
+ * every query value (`…/fw.img?token=••••••`), where pre-signed download links keep theirs. The
+ * parameter names stay, so a reader still sees what the link asks for.
+ */
 export function maskUrlPasswords(text: string): string {
-  return text.replace(URL_PASSWORD, (_whole, before: string, _password: string, at: string) => `${before}${MASK}${at}`);
+  const noPassword = text.replace(URL_PASSWORD, (_whole, before: string, _password: string, at: string) => `${before}${MASK}${at}`);
+  return noPassword.replace(URL_QUERY, (_whole, base: string, query: string) =>
+    // `&amp;` (a query in XML text) splits like `&`: the name after it keeps its `amp;`, the value is masked.
+    base + query.replace(/(^|&)([^&=]*)(=?)([^&]*)/g, (part, sep: string, name: string, eq: string, value: string) => (value !== '' ? `${sep}${name}${eq}${MASK}` : eq === '' && name !== '' ? `${sep}${MASK}` : part)),
+  );
 }
 
 /*

@@ -2,7 +2,7 @@
  * Relay mode over real sockets (loopback only): simulator phones → LocalDLS (serve with an
  * upstream) → a stand-in DLS that shares no code with LocalDLS's engine (test/support/stand-in-dls.ts).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,8 @@ import { Service, type RelayConfig } from '../../src/main/app/service';
 import { SimulatedPhone, createFleet, runPhones, type ExchangeResult } from '../../src/phone';
 import { selfSignedCertificate } from '../phone/helpers';
 import { dlsMessage, startStandInDls, startUpScript, STAND_IN_WRITE, type StandInDls, type StandInScript } from '../support/stand-in-dls';
+import { runCli } from '../support/cli';
+import { withRawDb } from '../support/raw-db';
 import { caSignedServer } from './ca';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -184,6 +186,29 @@ describe('relay: a simulator phone through LocalDLS to a stand-in DLS', () => {
     const [row] = service.store.exchanges({});
     expect(Buffer.from(service.store.exchange(row!.id)!.requestBody).toString()).not.toContain(secret);
     expect(service.store.items('00:1A:E8:00:10:02').find((i) => i.name === 'bootstrapping-tan')?.value).not.toBe(secret);
+  });
+
+  it('credentials in Authorization headers: the upstream gets them as sent; the store, the view and the exports never hold them', async () => {
+    const dls = await standIn();
+    const { service, url } = await relayTo(dls);
+    const basic = Buffer.from('dlsadmin:Auth-7V3-basic').toString('base64');
+    await post(url, START_UP('00:1A:E8:00:10:03'), [['Content-Type', 'text/xml'], ['Authorization', `Basic ${basic}`], ['Proxy-Authorization', 'Bearer Auth-5P1-bearer']]);
+    const sent = dls.requests[0]!.headers;
+    expect(sent).toContainEqual(['Authorization', `Basic ${basic}`]);
+    const [row] = service.store.exchanges({});
+    expect(service.store.exchange(row!.id)!.requestHeaders).toContainEqual(['Authorization', 'Basic ••••••']);
+    const dir = service.store.dataDir;
+    const raw = withRawDb(dir, (db) => (db.prepare('SELECT request_headers AS h FROM exchanges').all() as { h: string }[]).map((r) => r.h).join('\n'));
+    expect(raw).toContain('Basic ••••••');
+    for (const needle of [basic, 'Auth-5P1-bearer']) expect(raw).not.toContain(needle);
+    for (const format of ['har', 'json']) {
+      const file = join(dir, `export.${format}`);
+      const out = await runCli(['traffic', 'export', '--data-dir', dir, '--format', format, '--output', file]);
+      expect(out.code, out.stderr).toBe(0);
+      const text = readFileSync(file, 'utf8');
+      expect(text).toContain('Bearer ••••••');
+      for (const needle of [basic, 'Auth-5P1-bearer']) expect(text, format).not.toContain(needle);
+    }
   });
 
   it('does not let a message that claims another MAC in a running interaction change that device', async () => {

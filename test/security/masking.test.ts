@@ -104,6 +104,15 @@ describe('passwords inside URLs', () => {
     expect(maskUrlPasswords(`ftp://u:${SECRET}@h/x https://h/x https://only-user@h/`)).toBe(`ftp://u:${MASK}@h/x https://h/x https://only-user@h/`);
     expect(Buffer.from(redactForStorage(Buffer.from(xml))).toString()).toBe(xml);
   });
+
+  it('query values (pre-signed links) are masked too, their names kept; in XML text as well', () => {
+    expect(maskUrlPasswords(`https://u:${SECRET}@127.0.0.9/fw.img?token=${SECRET}&v=2#part`)).toBe(`https://u:${MASK}@127.0.0.9/fw.img?token=${MASK}&v=${MASK}#part`);
+    expect(maskUrlPasswords(`see ftp://h/x?${SECRET} and https://h/y?a=&b=${SECRET}`)).toBe(`see ftp://h/x?${MASK} and https://h/y?a=&b=${MASK}`);
+    expect(maskUrlPasswords('a plain ?x=1 that is no URL, https://h/fw?')).toBe('a plain ?x=1 that is no URL, https://h/fw?');
+    const xml = wrap(`<Item name="file-https-base-url">https://files.example/fw.img?X-Amz-Credential=${SECRET}&amp;X-Amz-Signature=${SECRET}</Item>`);
+    expect(maskSecretsInXml(xml)).toContain(`https://files.example/fw.img?X-Amz-Credential=${MASK}&amp;X-Amz-Signature=${MASK}<`);
+    expect(maskItemValue('file-https-base-url', `https://files.example/fw.img?token=${SECRET}`)).toBe(`https://files.example/fw.img?token=${MASK}`);
+  });
 });
 
 describe('what is stored', () => {

@@ -44,6 +44,7 @@ const PASSWORDS = {
   'phone admin-pwd, name as a character reference': 'Adm-2R6-charref',
   'file job FTP password': 'Ftp-6W3-file-job',
   'file job https:// URL password': 'Https-1N7-in-url',
+  'file job URL query token (a pre-signed link)': 'Qtok-2H8-in-query',
   'write job sip-pwd': 'Job-4T9-write-sip',
   'profile ldap-pwd': 'Prof-8J5-profile',
 };
@@ -143,7 +144,7 @@ describe('secrets are masked on every way out, and keys and PINs never reach the
     const ftp = `ftp://dlsuser:${PASSWORDS['file job FTP password']}@127.0.0.1/logos/logo.png`;
     const cli: Record<string, CliResult> = {};
     cli['job add file'] = await runCli(['job', 'add', '--data-dir', dataDir, '--mac', A, 'file', '--type', 'LOGO', '--ftp', ftp]);
-    cli['job add file https'] = await runCli(['job', 'add', '--data-dir', dataDir, '--mac', A, 'file', '--type', 'RINGTONE', '--url', `https://dlsuser:${PASSWORDS['file job https:// URL password']}@127.0.0.1/ring.mp3`]);
+    cli['job add file https'] = await runCli(['job', 'add', '--data-dir', dataDir, '--mac', A, 'file', '--type', 'RINGTONE', '--url', `https://dlsuser:${PASSWORDS['file job https:// URL password']}@127.0.0.1/ring.mp3?token=${PASSWORDS['file job URL query token (a pre-signed link)']}`]);
     cli['job add write'] = await runCli(['job', 'add', '--data-dir', dataDir, '--mac', A, 'write', `sip-pwd=${PASSWORDS['write job sip-pwd']}`, 'sntp-addr=pool.ntp.org']);
     cli['job add --json'] = await runCli(['job', 'add', '--data-dir', dataDir, '--mac', A, 'read', 'sip-pwd', '--json']);
     const refused = await runCli(['job', 'add', '--data-dir', dataDir, '--mac', A, 'file', '--type', 'LOGO', '--ftp', `ftp://dlsuser:${REFUSED_URL_PASSWORD['password of a refused file URL']}@127.0.0.1/`]);
@@ -231,8 +232,8 @@ describe('secrets are masked on every way out, and keys and PINs never reach the
       // The masked views show the mask where the secrets were (the scan below is not looking at empty views).
       const httpsRow = list.exchanges.filter((x) => x.action === 'FileDeployment')[1]!;
       const httpsView = await api.getExchange(httpsRow.id);
-      expect(httpsView.response.items.find((i) => i.name === 'file-https-base-url')?.value).toBe(`https://dlsuser:${MASK}@127.0.0.1/ring.mp3`);
-      expect(httpsView.response.text).toContain(`https://dlsuser:${MASK}@127.0.0.1/ring.mp3`);
+      expect(httpsView.response.items.find((i) => i.name === 'file-https-base-url')?.value).toBe(`https://dlsuser:${MASK}@127.0.0.1/ring.mp3?token=${MASK}`);
+      expect(httpsView.response.text).toContain(`https://dlsuser:${MASK}@127.0.0.1/ring.mp3?token=${MASK}`);
       const fileRow = list.exchanges.find((x) => x.action === 'FileDeployment')!;
       const fileView = await api.getExchange(fileRow.id);
       expect(fileView.response.items.find((i) => i.name === 'file-pwd')).toMatchObject({ value: MASK, secret: true });
