@@ -11,6 +11,8 @@ import { Service } from '../../src/main/app/service';
 import { LocalDlsApiHost } from '../../src/main/bridge/api-host';
 import { runCli, startServe } from '../support/cli';
 import { startStandInDls } from '../support/stand-in-dls';
+import { withRawDb } from '../support/raw-db';
+import { exchangeRecord } from '../support/records';
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
@@ -104,8 +106,14 @@ describe('relay through the API', () => {
     // It acts on nothing: the phones' DLS is the upstream.
     await expect(api.addJob(['00:1A:E8:00:40:01'], { kind: 'read-all' })).rejects.toThrow(`LocalDLS relays to ${dls.url} and does not queue jobs`);
     await expect(api.call('contactNow', [['00:1A:E8:00:40:01']])).rejects.toThrow(/does not send contact-me/);
+    // Not even the failed jobs of a rollout from before the relay (a rollout's page still offers "Retry failed").
+    service.store.commit(exchangeRecord({ mac: '00:1A:E8:00:40:01' }), { device: { mac: '00:1A:E8:00:40:01', lastAddress: '127.0.0.1' } }, null);
+    const before = service.store.addJobs(['00:1A:E8:00:40:01', '00:1A:E8:00:40:01'].map((mac) => ({ mac, kind: 'ReadAllItems' as const, items: [] })), Date.now());
+    withRawDb(dir, (db) => db.prepare(`UPDATE jobs SET state = 'failed'`).run());
+    await expect(api.retryFailed(`j${before[0]!.rolloutAt}-ReadAllItems`)).rejects.toThrow(`LocalDLS relays to ${dls.url} and does not queue jobs again`);
+    expect(service.store.jobs.list({})).toHaveLength(2);
     expect((await api.getSecureStatus()).reason).toMatch(/Secure Mode cannot be relayed/);
-    expect(service.store.jobs.list({})).toHaveLength(0);
+    expect(service.store.jobs.list({}).map((j) => j.state)).toEqual(['failed', 'failed']);
   });
 
   it('setUpstream checks and stores the choice; the next start relays with it, --no-upstream (null) does not', async () => {

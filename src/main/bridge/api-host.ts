@@ -276,7 +276,8 @@ export class LocalDlsApiHost implements LocalDlsApi {
     return commands.getRollout(this.ctx, id);
   }
 
-  retryFailed(id: string): Promise<RetryResult> {
+  async retryFailed(id: string): Promise<RetryResult> {
+    this.refuseWhileRelaying('queue jobs again');
     return commands.retryFailed(this.ctx, id);
   }
 
