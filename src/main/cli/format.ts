@@ -43,7 +43,10 @@ function cliWords(e: Error & { code?: string }, options: Options): string {
       return `unknown option ${flag ?? ''}`.trimEnd();
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
       const name = flag?.replace(/^-+/, '') ?? '';
-      return options[name]?.type === 'boolean' ? `${flag} takes no value` : `${flag ?? 'an option'} needs a value`;
+      if (options[name]?.type === 'boolean') return `${flag} takes no value`;
+      // `--limit -5`: parseArgs will not guess whether "-5" is a value or an option.
+      if (/ambiguous/.test(e.message)) return `${flag} needs a value; a value starting with "-" is written ${flag}=-… (and is checked like any other)`;
+      return `${flag ?? 'an option'} needs a value`;
     }
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
       return `unexpected "${/'([^']*)'/.exec(e.message)?.[1] ?? ''}"`;

@@ -114,7 +114,8 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     const secureTls = v['secure-tls'] as TlsProfile | undefined;
     if (secureTls !== undefined && !TLS_PROFILES.includes(secureTls)) throw new UsageError(`--secure-tls must be one of ${TLS_PROFILES.join(', ')}, not "${v['secure-tls']}"`);
     const securePort = portOf(v['secure-port'], DEFAULT_SECURE_PORT, '--secure-port');
-    const keyProtector = protectorOrWarning(dataDirOf(v['data-dir']), v['key-passphrase-file'], io);
+    const port = portOf(v.port, DEFAULT_PORT);
+    const dcmpPort = v['dcmp-port'] !== undefined ? portOf(v['dcmp-port'], 0, '--dcmp-port') : undefined;
     if (v['ui-port'] !== undefined && !v.ui) throw new UsageError('--ui-port needs --ui');
     const uiPort = portOf(v['ui-port'], 0, '--ui-port');
     const gapS = v['contact-gap'] === undefined ? 300 : Number(v['contact-gap']);
@@ -126,14 +127,16 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     if (tls !== undefined && !TLS_PROFILES.includes(tls)) throw new UsageError(`--tls must be one of ${TLS_PROFILES.join(', ')}, not "${v.tls}"`);
     const upstream = upstreamOf(v);
     if (v['tls-keylog'] === '') throw new UsageError('--tls-keylog needs a file name, e.g. --tls-keylog ./keys.log');
+    // After every argument is checked: a mistyped flag is said alone, not after Secure Mode's warning.
+    const keyProtector = protectorOrWarning(dataDirOf(v['data-dir']), v['key-passphrase-file'], io);
     const service = new Service({
       dataDir: dataDirOf(v['data-dir']),
       keyPoolSize,
       keyPoolIdleMs,
       host: v.host ?? '0.0.0.0',
-      port: portOf(v.port, DEFAULT_PORT),
+      port,
       ...(tls ? { tls } : {}),
-      ...(v['dcmp-port'] !== undefined ? { dcmpPort: portOf(v['dcmp-port'], 0, '--dcmp-port') } : {}),
+      ...(dcmpPort !== undefined ? { dcmpPort } : {}),
       contact: { gapMs: gapS * 1000 },
       autoContact: !v['no-auto-contact'],
       announceInContactMe: v['contact-me-announce'] === true,
