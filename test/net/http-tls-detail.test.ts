@@ -7,7 +7,7 @@
  * "copy as curl" run by a shell reaches the real listener (loopback) and gets the same answer class.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync, symlinkSync } from 'node:fs';
+import { existsSync, linkSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -266,6 +266,17 @@ describe('TLS key log (NSS format)', () => {
     expect(statSync(other).mode & 0o777).toBe(0o644);
     expect(readFileSync(other, 'latin1')).toBe('root:x:0:0:root:/root:/bin/bash\n');
     expect(service.tlsKeyLogPath).toBeNull();
+    // A comment line makes no key log: a shell script or a file under /etc starts with one.
+    const script = join(dir, 'script.sh');
+    writeFileSync(script, '# ~/.bashrc: executed by bash\nalias ll=ls\n');
+    expect(() => service.setTlsKeyLog(script)).toThrow(/script\.sh exists and is not a TLS key log/);
+    expect(readFileSync(script, 'latin1')).toBe('# ~/.bashrc: executed by bash\nalias ll=ls\n');
+    // Nor does a hard link to an empty file of the user's (planted in a shared folder).
+    const target = join(dir, 'linked-target');
+    writeFileSync(target, '');
+    const hard = join(dir, 'hard.log');
+    linkSync(target, hard);
+    expect(() => service.setTlsKeyLog(hard)).toThrow(/hard\.log has other names \(hard links\)/);
     // A key log from before (this one's, or a browser's SSLKEYLOGFILE) is appended to.
     const earlier = join(dir, 'earlier.log');
     writeFileSync(earlier, `CLIENT_RANDOM ${'ab'.repeat(32)} ${'cd'.repeat(48)}\n`);

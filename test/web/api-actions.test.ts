@@ -171,6 +171,16 @@ describe('API actions', () => {
     await api.setProfile({ name: 'site', deviceType: '', matchMac: '00:1A:E8:*', matchE164: null, items: [{ name: 'sntp-addr', value: 'pool.ntp.org' }, { name: 'sip-pwd', value: MASK }] });
     expect(h.store.jobs.profile('site')).toMatchObject({ deviceType: null, matchMac: '00:1A:E8:*', items: [{ name: 'sntp-addr', value: 'pool.ntp.org' }, { name: 'sip-pwd', value: 'p4ss' }] });
     await refused(api.setProfile({ name: 'other', deviceType: null, matchMac: null, matchE164: null, items: [{ name: 'sip-pwd', value: MASK }] }), /sip-pwd has the mask/);
+    // A file URL whose query and password the view masks: saved back as shown (the Edit dialog), it keeps its value.
+    const url = 'https://dls:pw@files.example/fw/?version=3&sig=abc';
+    await api.setProfile({ name: 'fw', deviceType: null, matchMac: null, matchE164: null, items: [{ name: 'file-https-base-url', value: url }, { name: 'e164', value: '1' }] });
+    const shown = (await api.listProfiles()).find((x) => x.name === 'fw')!.items;
+    expect(shown[0]!.value).toBe(`https://dls:${MASK}@files.example/fw/?version=${MASK}&sig=${MASK}`);
+    await api.setProfile({ name: 'fw', deviceType: null, matchMac: null, matchE164: null, items: [shown[0]!, { name: 'e164', value: '2' }] });
+    expect(h.store.jobs.profile('fw')!.items).toEqual([{ name: 'file-https-base-url', value: url }, { name: 'e164', value: '2' }]);
+    // Edited around the mask, it would be stored broken: refused, saying so.
+    await refused(api.setProfile({ name: 'fw', deviceType: null, matchMac: null, matchE164: null, items: [{ name: 'file-https-base-url', value: shown[0]!.value.replace('/fw/', '/fw2/') }] }), /file-https-base-url holds the mask \(••••••\) in its value: type the whole value again/);
+    expect(h.store.jobs.profile('fw')!.items[0]!.value).toBe(url);
 
     const [applied] = await api.applyProfile('site', [MAC]);
     // sntp-addr is already pool.ntp.org on the phone (interaction()); only the password differs.

@@ -13,8 +13,9 @@ import { accessError, PRIVATE_FILE_MODE } from '../files/private-files';
 export const KEYLOG_WARNING =
   'the TLS key log lets anyone who reads it decrypt every captured exchange, passwords and keys included: keep it private and delete it after use';
 
-/** The labels of the NSS key-log format (what Node and browsers write), and its comment lines. */
-const KEYLOG_LINE = /^(?:#|(?:CLIENT_RANDOM|CLIENT_EARLY_TRAFFIC_SECRET|CLIENT_HANDSHAKE_TRAFFIC_SECRET|SERVER_HANDSHAKE_TRAFFIC_SECRET|CLIENT_TRAFFIC_SECRET_0|SERVER_TRAFFIC_SECRET_0|EXPORTER_SECRET|EARLY_EXPORTER_SECRET) [0-9a-fA-F]+ [0-9a-fA-F]+\r?$)/;
+/** A line of the NSS key-log format as Node and browsers write it: a label, the client random, a secret. */
+// Not `#` comments: a shell script or a file under /etc starts with one.
+const KEYLOG_LINE = /^(?:CLIENT_RANDOM|CLIENT_EARLY_TRAFFIC_SECRET|CLIENT_HANDSHAKE_TRAFFIC_SECRET|SERVER_HANDSHAKE_TRAFFIC_SECRET|CLIENT_TRAFFIC_SECRET_0|SERVER_TRAFFIC_SECRET_0|EXPORTER_SECRET|EARLY_EXPORTER_SECRET) [0-9a-fA-F]{64} [0-9a-fA-F]{32,128}\r?$/;
 
 /** Whether the file's first line is a key-log line (read from the start; appends go to the end). */
 function isKeyLog(fd: number): boolean {
@@ -40,6 +41,8 @@ export class TlsKeyLog {
       if (!info.isFile()) throw new Error(`the TLS key log ${path} is not a regular file: name a file, e.g. ./keys.log`);
       const uid = process.getuid?.();
       if (uid !== undefined && info.uid !== uid) throw new Error(`${path} belongs to another user: LocalDLS writes its TLS key log only to a file of its own; name a new file`);
+      // A hard link planted in a shared folder would pass every check on another file's behalf.
+      if (info.nlink > 1) throw new Error(`${path} has other names (hard links): LocalDLS writes its TLS key log only to a file of its own; name a new file`);
       if (info.size > 0 && !isKeyLog(fd)) throw new Error(`${path} exists and is not a TLS key log: LocalDLS appends only to a key log it can recognise; name a new file`);
       if (process.platform !== 'win32') fchmodSync(fd, PRIVATE_FILE_MODE);
     } catch (e) {

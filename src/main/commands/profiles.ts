@@ -7,7 +7,7 @@ import { ApiArgumentError, ApiError, type ProfileApplyResult } from '../../share
 import { API_ARGS } from '../../shared/api-args';
 import type { Profile } from '../../shared/model';
 import { Mac, ProfileName, WriteItems } from '../../shared/schemas';
-import { MASK } from '../../shared/secrets';
+import { MASK, maskItemValue } from '../../shared/secrets';
 import { defineCommand } from './define';
 import { deviceOrThrow } from './jobs';
 import { maskProfile } from './masking';
@@ -25,12 +25,14 @@ export const setProfile = defineCommand('setProfile', API_ARGS.setProfile, (ctx,
   const before = ctx.store.jobs.profile(p.name);
   const key = (i: { name: string; index?: number | null }) => `${i.name}#${i.index ?? ''}`;
   const stored = new Map((before?.items ?? []).map((i) => [key(i), i.value]));
-  // A masked secret sent back unchanged keeps the stored value.
+  // A value sent back as it was shown keeps the stored one: a masked secret, or a file URL whose
+  // password or query the view masked (the Edit dialog fills its rows from the masked profile).
   const items = p.items.map((i) => {
-    if (i.value !== MASK) return i;
     const value = stored.get(key(i));
-    if (value === undefined) throw new ApiArgumentError(`setProfile: ${i.name} has the mask (${MASK}) as its value: type the real value`);
-    return { ...i, value };
+    if (value !== undefined && i.value !== value && i.value === maskItemValue(i.name, value)) return { ...i, value };
+    if (i.value === MASK) throw new ApiArgumentError(`setProfile: ${i.name} has the mask (${MASK}) as its value: type the real value`);
+    if (i.value.includes(MASK) && i.value !== value) throw new ApiArgumentError(`setProfile: ${i.name} holds the mask (${MASK}) in its value: type the whole value again`);
+    return i;
   });
   return maskProfile(ctx.store.jobs.setProfile({ ...p, items }, Date.now()));
 });
