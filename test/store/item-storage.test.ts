@@ -98,7 +98,7 @@ describe('items as one set per device (migration 12)', () => {
     const db = new BetterSqlite3(join(dir, 'localdls.sqlite'));
     db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
-    for (const sql of MIGRATIONS.slice(0, 8)) db.exec(sql);
+    for (const sql of MIGRATIONS.slice(0, 8)) db.exec(sql as string);
     db.pragma('user_version = 8');
     const device = db.prepare(`INSERT INTO devices (mac, first_contact, last_contact) VALUES (?, 1, ?)`);
     device.run(MAC, 500);
@@ -179,7 +179,7 @@ describe('items as one set per device (migration 12)', () => {
     const db = new BetterSqlite3(join(dir, DATABASE_FILE));
     db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
-    for (const sql of MIGRATIONS.slice(0, 11)) db.exec(sql);
+    for (const sql of MIGRATIONS.slice(0, 11)) db.exec(sql as string);
     db.pragma('user_version = 11');
     const device = db.prepare(`INSERT INTO devices (mac, first_contact, last_contact, inventoried) VALUES (?, 1, 2, ?)`);
     device.run(MAC, 2);

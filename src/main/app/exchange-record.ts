@@ -6,7 +6,6 @@
 import { frameResponse, type WpiRequest, type WpiResponse } from '../net/wpi-listener';
 import type { ExchangeSummary } from '../../shared/model';
 import type { Changes, CommitResult, ExchangeRecord } from '../store';
-import { maskCredentialHeaders } from '../../shared/secrets';
 import { redactForStorage } from './redact';
 
 export type HttpFacts = Pick<
@@ -28,7 +27,7 @@ export function httpFacts(request: WpiRequest, response: WpiResponse, now: numbe
     method: request.method,
     path: request.path,
     httpStatus: response.status,
-    requestHeaders: maskCredentialHeaders(request.headers),
+    requestHeaders: request.headers,
     requestBody: redactForStorage(request.body),
     // Exactly what the listener writes (Date, Content-Length, Connection, … included).
     responseHeaders: frameResponse(request, response),

@@ -1,7 +1,6 @@
 /** How an exchanges row becomes an ExchangeSummary / Exchange: one mapping for every read. */
 import type { CertificateSummary, Exchange, ExchangeKind, ExchangeSummary, ListenerKind } from '../../shared/model';
 import { unpackBody } from './body-codec';
-import { maskCredentialHeaders } from '../../shared/secrets';
 
 /** The list columns; the byte counts are the sizes as received, without reading the bodies out. */
 export const SUMMARY_COLUMNS = `id, kind, started, ended, listener, local_port, peer_address, peer_port, tls_protocol, tls_cipher, method, path,
@@ -47,8 +46,7 @@ export function toExchange(r: ExchangeRow): Exchange {
   return {
     ...toSummary(r),
     clientCertificate: r.client_cert ? (JSON.parse(r.client_cert) as CertificateSummary) : null,
-    // Masked when stored; again here for rows stored before that.
-    requestHeaders: maskCredentialHeaders(JSON.parse(r.request_headers ?? '[]') as [string, string][]),
+    requestHeaders: JSON.parse(r.request_headers ?? '[]') as [string, string][],
     requestBody: new Uint8Array(receivedBody(r, 'request')),
     responseHeaders: JSON.parse(r.response_headers ?? '[]') as [string, string][],
     responseBody: new Uint8Array(receivedBody(r, 'response')),

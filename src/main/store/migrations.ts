@@ -1,10 +1,11 @@
 /**
  * Numbered migrations, applied in one transaction each and tracked by PRAGMA user_version.
- * Never edit a shipped migration: add the next number.
+ * Never edit a shipped migration: add the next number. One that needs more than SQL is a function.
  */
 import type { Database } from 'better-sqlite3';
+import { scrubCredentialHeaders } from './credential-scrub';
 
-export const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly (string | ((db: Database) => void))[] = [
   // 1: devices, their current items, exchanges and interactions.
   `
   CREATE TABLE devices (
@@ -312,6 +313,9 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX jobs_rollout ON jobs (coalesce(rollout, created), kind);
   `,
+  // 18: credential headers stored before they were masked on the way in, masked, and their index
+  // entries made again (store/credential-scrub.ts).
+  scrubCredentialHeaders,
 ];
 
 export function migrate(db: Database): number {
@@ -323,7 +327,9 @@ export function migrate(db: Database): number {
   }
   for (let version = current + 1; version <= MIGRATIONS.length; version++) {
     db.transaction(() => {
-      db.exec(MIGRATIONS[version - 1] as string);
+      const step = MIGRATIONS[version - 1]!;
+      if (typeof step === 'function') step(db);
+      else db.exec(step);
       db.pragma(`user_version = ${version}`);
     })();
   }

@@ -28,6 +28,7 @@ import { DamagedItemSetError, ItemSets, MAX_ITEM_SET_CHARS, MAX_ITEMS_PER_DEVICE
 import { historyPurge } from './history-purge';
 import { RolloutRows } from './rollout-rows';
 import { SearchIndex } from './search-index';
+import { maskCredentialHeaders } from '../../shared/secrets';
 
 /** The source of a renewal's Bootstrap job (app/bootstrap.ts). */
 export const RENEWAL_SOURCE = 'bootstrap:renew';
@@ -327,7 +328,8 @@ export class Store {
           warning: itemWarnings(record.warning, items),
           mac: mac ?? null,
           interactionId: interaction,
-          requestHeaders: JSON.stringify(record.requestHeaders),
+          // Credentials never reach the file (listeners, DCMP, relay alike): the relay forwards the original.
+          requestHeaders: JSON.stringify(maskCredentialHeaders(record.requestHeaders)),
           responseHeaders: JSON.stringify(record.responseHeaders),
           requestBody: request.bytes,
           requestEncoding: request.encoding,
