@@ -133,7 +133,7 @@ describe('bin/localdls', () => {
     for (const [args, message] of [
       // Said alone, before anything else is read or printed (Secure Mode's warning included).
       [['serve', '--data-dir', newDir(), '--port', '99999'], /^localdls serve: --port must be a number from 0 to 65535/],
-      [['serve', '--data-dir', newDir(), '--dcmp-port', '-1'], /^localdls serve: --dcmp-port needs a value; a value starting with "-"/],
+      [['serve', '--data-dir', newDir(), '--dcmp-port', '-1'], /^localdls serve: --dcmp-port needs a value; a value starting with "-" is written --dcmp-port=-1/],
       [['serve', '--data-dir', newDir(), '--tls', 'ancient'], /^localdls serve: --tls must be one of modern, legacy/],
       [['items', '--data-dir', dataDir], /--mac is required/],
       [['items', '--data-dir', dataDir, '--mac', 'xyz'], /not a MAC address/],
@@ -147,7 +147,8 @@ describe('bin/localdls', () => {
       [['job', 'list', '--data-dir', dataDir, '--mac', '00:1A:E8:00:00:01', '--mac', '00:1A:E8:00:00:02'], /job list takes one --mac/],
       [['traffic', '--data-dir', dataDir, '--limit', '5', '--limit', '6'], /--limit is given more than once/],
       // A negative number after an option: the parser will not guess, the CLI says how to write it.
-      [['traffic', '--data-dir', dataDir, '--limit', '-5'], /^localdls traffic: --limit needs a value; a value starting with "-" is written --limit=-… \(and is checked like any other\)\n/],
+      [['traffic', '--data-dir', dataDir, '--limit', '-5'], /^localdls traffic: --limit needs a value; a value starting with "-" is written --limit=-5 \(and is checked like any other\)\n/],
+      [['traffic', '--data-dir', dataDir, '--limit', '--json'], /^localdls traffic: --limit needs a value\n/],
       [['traffic', '--data-dir', dataDir, '--limit=-5'], /^localdls traffic: --limit must be a whole number from 1 to 10000, not "-5"/],
       // Free text the index cannot find (fewer than 3 characters in a row) is refused, listed or exported.
       [['traffic', '--data-dir', dataDir, '--text', 'ab'], /text must have at least 3 characters in a row/],

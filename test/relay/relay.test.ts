@@ -328,6 +328,15 @@ describe('relay: upstream answers that cannot be passed on as they came', () => 
     expect(service.store.relay.of(service.store.exchanges({})[0]!.id)).toMatchObject({ failure: 'protocol' });
   });
 
+  it('a 101 with Upgrade: 502 at once as a protocol failure, not a wait for the timeout', async () => {
+    const up = await rawUpstream('HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n');
+    const { service, url } = await relayTo(up.url, { fingerprints: [up.fingerprint], timeoutMs: 3_000 });
+    const answer = await post(url, START_UP('00:1A:E8:00:10:24'));
+    expect(answer.status).toBe(502);
+    expect(answer.body.toString()).toMatch(/answered 101 \(switching protocols\): a WPI answer cannot be passed on/);
+    expect(service.store.relay.of(service.store.exchanges({})[0]!.id)).toMatchObject({ failure: 'protocol' });
+  });
+
   it('headers a Connection header names are hop-by-hop too: not passed on, either way', async () => {
     const up = await rawUpstream(`HTTP/1.1 200 OK\r\nConnection: X-Up-Hop, keep-alive\r\nX-Up-Hop: upstream-secret\r\nX-Kept: yes\r\nContent-Type: text/xml\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
     const { url } = await relayTo(up.url, { fingerprints: [up.fingerprint] });
@@ -470,7 +479,8 @@ describe('relay: many phones and Secure Mode', () => {
     const dls = await standIn();
     const { service, info } = await relayTo(dls);
     const paths = ['/DeploymentService/../../admin/ok?x=1', '/DeploymentService/%2e%2e/%2E%2e/admin', '/DeploymentService/.%2e/admin', '/DeploymentService/..;/admin', '/DeploymentService/./LoginService',
-      '/DeploymentService/..%2fadmin', '/DeploymentService/..\\admin', '/DeploymentService/%5c..%5cadmin', '/DeploymentService/LoginService%00'];
+      '/DeploymentService/..%2fadmin', '/DeploymentService/..\\admin', '/DeploymentService/%5c..%5cadmin', '/DeploymentService/LoginService%00',
+      '/DeploymentService/..#/x', '/DeploymentService/%252e%252e/admin', '/DeploymentService/%c0%ae%c0%ae/admin', '/DeploymentService/..%20/admin', '/DeploymentService/%u002e%u002e/admin'];
     for (const path of paths) {
       // The path as written: a URL string would have its dots resolved by the client first.
       const status = await new Promise<number>((resolve, reject) => {

@@ -24,7 +24,7 @@ export function parseCli<const T extends Options>(args: string[], options: T): P
   try {
     parsed = parseArgs({ args, options, strict: true, allowPositionals: true, tokens: true });
   } catch (e) {
-    throw new UsageError(cliWords(e as Error & { code?: string }, options));
+    throw new UsageError(cliWords(e as Error & { code?: string }, options, args));
   }
   // parseArgs keeps the last of a repeated option: `--mac A --mac B` would act on B alone.
   const seen = new Set<string>();
@@ -36,7 +36,7 @@ export function parseCli<const T extends Options>(args: string[], options: T): P
   return parsed;
 }
 
-function cliWords(e: Error & { code?: string }, options: Options): string {
+function cliWords(e: Error & { code?: string }, options: Options, args: readonly string[]): string {
   const flag = /'(-{1,2}[^' ]+)/.exec(e.message)?.[1];
   switch (e.code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
@@ -44,8 +44,9 @@ function cliWords(e: Error & { code?: string }, options: Options): string {
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
       const name = flag?.replace(/^-+/, '') ?? '';
       if (options[name]?.type === 'boolean') return `${flag} takes no value`;
-      // `--limit -5`: parseArgs will not guess whether "-5" is a value or an option.
-      if (/ambiguous/.test(e.message)) return `${flag} needs a value; a value starting with "-" is written ${flag}=-… (and is checked like any other)`;
+      // `--limit -5`: parseArgs will not guess whether "-5" is a value or an option (`--limit --json` is a value forgotten).
+      const next = flag === undefined ? undefined : args[args.indexOf(flag) + 1];
+      if (/ambiguous/.test(e.message) && next !== undefined && /^-[\d.]/.test(next)) return `${flag} needs a value; a value starting with "-" is written ${flag}=${next} (and is checked like any other)`;
       return `${flag ?? 'an option'} needs a value`;
     }
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':

@@ -251,6 +251,13 @@ export class UpstreamClient {
         if (err.code?.startsWith('HPE_')) return fail(new UpstreamError('protocol', `the upstream ${this.origin} answered with malformed HTTP: ${describe(err)}`, timing, socketTls));
         fail(new UpstreamError('unreachable', `the upstream ${this.origin} is unreachable: ${describe(err)}`, timing, socketTls));
       });
+      // A 101 with Upgrade gets neither a response nor an error from Node: without this the phone waited for the timeout.
+      req.on('upgrade', (res: IncomingMessage, socket: Duplex) => {
+        socket.destroy();
+        timing.firstByte ??= Date.now();
+        timing.ended = Date.now();
+        fail(new UpstreamError('protocol', `the upstream ${this.origin} answered ${res.statusCode ?? 101} (switching protocols): a WPI answer cannot be passed on`, timing, socketTls));
+      });
       req.on('response', (res: IncomingMessage) => {
         timing.firstByte = Date.now();
         socketTls = this.socketTls.get(res.socket) ?? socketTls;

@@ -173,15 +173,17 @@ export const WPI_PATH_PREFIX = '/DeploymentService/';
 
 /**
  * A path that another server could read as outside /DeploymentService/: a dot segment, plain or
- * percent-encoded (`..`, `%2e%2e`, `.%2E`, with `;` parameters), a backslash or an encoded slash or backslash (servers
- * that take `\` for `/` or decode `%2f` first), or an encoded NUL. Phones never send one; a relay
- * forwards the path as it came, so the prefix alone would let a LAN host reach the upstream DLS's
- * other endpoints from the relay's address.
+ * percent-encoded (`..`, `%2e%2e`, `.%2E`), also with `;` parameters or a trailing blank; a
+ * backslash or an encoded slash or backslash (servers that take `\` for `/` or decode `%2f`
+ * first); an encoded NUL; `#` (a fragment to some servers); `%25`, `%u` and `%c0`/`%c1` (a second
+ * round of decoding, IIS's encoding, overlong UTF-8). Phones never send one; a relay forwards the
+ * path as it came, so the prefix alone would let a LAN host reach the upstream DLS's other
+ * endpoints from the relay's address.
  */
 export function unsafePath(path: string): boolean {
-  if (/\\|%(?:2f|5c|00)/i.test(path)) return true;
+  if (/[\\#]|%(?:2f|5c|00|25|c0|c1|u)/i.test(path)) return true;
   // `..;x` too: servlet containers drop a segment's `;` parameters before they resolve dots.
-  return path.split('/').some((segment) => /^(?:\.|%2e){1,2}(?:[;]|%3b|$)/i.test(segment));
+  return path.split('/').some((segment) => /^(?:\.|%2e){1,2}(?:;|%3b|%20|%09|$)/i.test(segment));
 }
 
 export class WpiListener {
