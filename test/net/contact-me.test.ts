@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Contacts } from '../../src/main/app/contact';
+import { CONTACT_ME_MAX_ANSWER, sendContactMe } from '../../src/main/net/contact-me';
 import { Store } from '../../src/main/store';
 import { tempDirs } from '../support/tmp';
 
@@ -127,6 +128,24 @@ describe('contact-me (service -> phone, plain HTTP)', () => {
     expect(r2.error).toMatch(/connection refused by 127\.0\.0\.1:1/);
     expect(closed.exchange(r2.exchangeId!)).toMatchObject({ kind: 'contact-me', httpStatus: 0 });
   });
+
+  it('a listener that trickles its answer, or sends a flood, ends the request: it cannot hold a contact-me slot', async () => {
+    const timers: NodeJS.Timeout[] = [];
+    const server = http.createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      if (req.url === '/trickle') timers.push(setInterval(() => res.write('x'), 50));
+      else res.write(Buffer.alloc(CONTACT_ME_MAX_ANSWER * 4, 0x41), () => res.end());
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanup.push(() => { timers.forEach(clearInterval); server.closeAllConnections(); return new Promise((r) => server.close(r)); });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const trickled = await sendContactMe({ uri: `${base}/trickle`, timeoutMs: 400 });
+    expect(trickled).toMatchObject({ status: 200, error: `no complete answer from 127.0.0.1:${(server.address() as AddressInfo).port} within 400 ms` });
+    const flooded = await sendContactMe({ uri: `${base}/flood`, timeoutMs: 5_000 });
+    expect(flooded.error).toBe(`the phone's answer passed ${CONTACT_ME_MAX_ANSWER} bytes (a phone answers 204 with none): not read further`);
+    expect(flooded.responseBody.length).toBeLessThanOrEqual(CONTACT_ME_MAX_ANSWER);
+  }, 10_000);
 
   it('never sends to a host other than the one the phone talks from', async () => {
     const phone = await phoneListener(() => [204]);

@@ -345,7 +345,8 @@ describe('copy as curl', () => {
 
   it('a DCMP poll (plain HTTP, idempotent) gets the same answer', async () => {
     await new Promise<void>((resolve, reject) => {
-      const socket = net.connect({ host: '127.0.0.1', port: dcmpPort }, () => socket.end(`GET /dcmp/contact-me?device-id=${MAC} HTTP/1.1\r\nHost: 127.0.0.1:${dcmpPort}\r\n\r\n`));
+      // From an address of its own: polls recorded before from 127.0.0.1 would hold this one back (rate limit).
+      const socket = net.connect({ host: '127.0.0.1', port: dcmpPort, localAddress: '127.0.0.77' }, () => socket.end(`GET /dcmp/contact-me?device-id=${MAC} HTTP/1.1\r\nHost: 127.0.0.1:${dcmpPort}\r\n\r\n`));
       socket.on('data', () => {});
       socket.on('close', () => resolve());
       socket.on('error', reject);

@@ -1,12 +1,24 @@
 /**
  * Answers DCMP polls from the store: 202 when jobs wait for the device (it should connect with
- * `solicited`), 200 when nothing does. Every poll is recorded.
+ * `solicited`), 200 when nothing does. Plain HTTP proves nothing about who asks, so a poll never
+ * changes the device it names (its address, its last contact: store.commit), and what is recorded
+ * is bounded: a known device's poll at most once per address, answer and POLL_ROW_MS, everything
+ * else (refusals, unknown devices) within a noise limiter, as failed handshakes are. Every request is
+ * answered.
  */
 import { dcmpBody, dcmpResponseHeaders, type DcmpHandler } from '../net/dcmp-listener';
+import { peerKey } from '../net/peer-address';
+import { RowLimiter } from '../net/rate-limit';
 import { normalizeMac, supportsSendSolicited } from '../provisioning';
 import type { ExchangeRecord, Store } from '../store';
 
-export function dcmpHandler(store: Store, record: (r: ExchangeRecord) => number): DcmpHandler {
+/** A phone polls every few minutes; one that polls faster is recorded this often at most. */
+export const POLL_ROW_MS = 10_000;
+
+export function dcmpHandler(store: Store, record: (r: ExchangeRecord) => number, now: () => number = Date.now): DcmpHandler {
+  const noise = new RowLimiter();
+  // Keyed by device and address: many phones polling are each recorded; one flood is not.
+  const polls = new RowLimiter(POLL_ROW_MS, Number.MAX_SAFE_INTEGER, 10_000, Number.MAX_SAFE_INTEGER);
   return (request, poll) => {
     let mac: string | null = null;
     let answer;
@@ -26,13 +38,18 @@ export function dcmpHandler(store: Store, record: (r: ExchangeRecord) => number)
           : { status: 200, text: 'nothing pending' };
       }
     }
+    const known = mac !== null && answer.status < 400;
+    // The answer is part of the key: a poll whose answer changed (a job came) is recorded at once.
+    const key = `${known ? mac : ''}|${answer.status}|${peerKey(request.peerAddress)}`;
+    const held = (known ? polls : noise).admit(key, now());
+    if (held === null) return answer;
     const body = dcmpBody(answer);
     record({
       kind: 'dcmp', started: request.started, ended: Date.now(), listener: 'dcmp', localPort: request.localPort, peerAddress: request.peerAddress,
       peerPort: request.peerPort, tlsProtocol: null, tlsCipher: null, method: request.method, path: request.path, httpStatus: answer.status,
       requestHeaders: request.headers, requestBody: Buffer.alloc(0), responseHeaders: dcmpResponseHeaders(answer), responseBody: body,
       mac: mac && store.device(mac) ? mac : null, reason: null, replyAction: null, replyStatus: null, nonce: null, fragment: null, itemCount: 0,
-      action: null, error: answer.status >= 400 ? answer.text : null, warning: null,
+      action: null, error: answer.status >= 400 ? answer.text : null, warning: held > 0 ? `${held} similar request${held === 1 ? '' : 's'} before this one not recorded (rate limit)` : null,
     });
     return answer;
   };

@@ -29,6 +29,9 @@ export interface ContactMeResult {
   error: string | null;
 }
 
+/** A phone answers 204 with no body: more than this is not read (the connection is closed). */
+export const CONTACT_ME_MAX_ANSWER = 64 * 1024;
+
 export function sendContactMe(options: ContactMeOptions): Promise<ContactMeResult> {
   const url = new URL(options.uri);
   const started = Date.now();
@@ -37,16 +40,25 @@ export function sendContactMe(options: ContactMeOptions): Promise<ContactMeResul
     peerPort: Number(url.port || 80), path: `${url.pathname}${url.search}`, requestHeaders: [], requestBody: Buffer.alloc(0),
     responseHeaders: [], responseBody: Buffer.alloc(0), error: null,
   };
+  const timeoutMs = options.timeoutMs ?? 5000;
   return new Promise((resolve) => {
     let settled = false;
     const done = (error: string | null) => {
       if (settled) return;
       settled = true;
+      clearTimeout(deadline);
       result.ended = Date.now();
       result.error = error;
       resolve(result);
     };
-    const req = http.request(url, { method: 'POST', agent: false, timeout: options.timeoutMs ?? 5000 });
+    // `timeout` below fires only when the connection goes quiet: a listener that trickles a byte
+    // now and then would hold this (and one of the few contact-me slots) for ever. A deadline for
+    // the whole request bounds it.
+    const deadline = setTimeout(() => {
+      req.destroy();
+      done(`no complete answer from ${url.host} within ${timeoutMs} ms`);
+    }, timeoutMs);
+    const req = http.request(url, { method: 'POST', agent: false, timeout: timeoutMs });
     req.setHeader('Content-Type', 'application/x-www-form-urlencoded; charset=utf-8');
     req.on('socket', (socket) => {
       // The body names the local address that reaches the phone, known only once connected.
@@ -70,7 +82,10 @@ export function sendContactMe(options: ContactMeOptions): Promise<ContactMeResul
       let size = 0;
       res.on('data', (c: Buffer) => {
         size += c.length;
-        if (size <= 64 * 1024) chunks.push(c);
+        if (size <= CONTACT_ME_MAX_ANSWER) return void chunks.push(c);
+        req.destroy();
+        result.responseBody = Buffer.concat(chunks);
+        done(`the phone's answer passed ${CONTACT_ME_MAX_ANSWER} bytes (a phone answers 204 with none): not read further`);
       });
       res.on('end', () => {
         result.responseBody = Buffer.concat(chunks);
@@ -80,7 +95,7 @@ export function sendContactMe(options: ContactMeOptions): Promise<ContactMeResul
     });
     req.on('timeout', () => {
       req.destroy();
-      done(`no answer from ${url.host} within ${options.timeoutMs ?? 5000} ms`);
+      done(`no answer from ${url.host} within ${timeoutMs} ms`);
     });
     req.on('error', (e: NodeJS.ErrnoException) => {
       done(e.code === 'ECONNREFUSED' ? `connection refused by ${url.host}: the phone is off, or not listening for contact-me` : `contact-me to ${url.host} failed: ${e.message}`);

@@ -4,7 +4,15 @@
  * with solicited", 200 OK means nothing is pending. HTTP only; the answer comes from the handler.
  */
 import http from 'node:http';
+import type { Socket } from 'node:net';
 import { bind, closeServer } from './bind';
+import { PeerConnections, type ConnectionCaps } from './peer-connections';
+
+/**
+ * The same bounds as a WPI listener's (docs/security.md "Fairness under flood"): a poll is one short
+ * plain-HTTP request per connection, so these are far above what phones use.
+ */
+export const DCMP_CONNECTION_CAPS: ConnectionCaps = { maxConnections: 1024, maxConnectionsPerAddress: 512, maxPendingPerAddress: 256 };
 
 export interface DcmpRequest {
   started: number;
@@ -47,24 +55,31 @@ export function dcmpResponseHeaders(answer: DcmpAnswer): [string, string][] {
 
 export class DcmpListener {
   readonly server: http.Server;
+  readonly connections: PeerConnections<Socket>;
 
   constructor(
     private readonly host: string,
     private readonly port: number,
     handler: DcmpHandler,
     onError: (err: Error) => void = () => {},
+    caps: ConnectionCaps = DCMP_CONNECTION_CAPS,
   ) {
+    this.connections = new PeerConnections(caps);
     this.server = http.createServer({ maxHeaderSize: 8 * 1024, requestTimeout: 10_000, headersTimeout: 5_000, connectionsCheckingInterval: 1000 }, (req, res) => {
       const socket = req.socket;
+      this.connections.delivered(socket);
       const request: DcmpRequest = {
         started: Date.now(), localPort: socket.localPort ?? 0, peerAddress: socket.remoteAddress ?? '', peerPort: socket.remotePort ?? 0,
         method: req.method ?? '', path: req.url ?? '', headers: [],
       };
       for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) request.headers.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]);
-      const url = new URL(request.path, 'http://dcmp');
       let answer: DcmpAnswer;
       try {
-        if (url.pathname !== DCMP_PATH) {
+        // `GET //` or `GET /\` is no URL to Node: a refusal, not an exception that ends the service.
+        const url = URL.canParse(request.path, 'http://dcmp') ? new URL(request.path, 'http://dcmp') : null;
+        if (url === null) {
+          answer = handler(request, { refused: { status: 400, text: `"${request.path.slice(0, 80)}" is not a request path; phones poll ${DCMP_PATH}?device-id=<MAC>` } });
+        } else if (url.pathname !== DCMP_PATH) {
           answer = handler(request, { refused: { status: 404, text: `no DCMP service at ${url.pathname.slice(0, 80)}; phones poll ${DCMP_PATH}?device-id=<MAC>` } });
         } else if (request.method !== 'GET') {
           answer = handler(request, { refused: { status: 405, text: `method ${request.method} not allowed; DCMP polls with GET` } });
@@ -79,6 +94,16 @@ export class DcmpListener {
       res.writeHead(answer.status, dcmpResponseHeaders(answer).flat());
       res.end(dcmpBody(answer));
       req.resume();
+    });
+    // Counted from the TCP accept, per client address; at a limit the connection is closed at once.
+    this.server.on('connection', (socket: Socket) => {
+      const admission = this.connections.open(socket, socket.remoteAddress);
+      if (!admission.admitted) {
+        socket.destroy();
+        return;
+      }
+      socket.once('close', () => this.connections.close(socket));
+      if (admission.evicted) admission.evicted.conn.destroy();
     });
   }
 

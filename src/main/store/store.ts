@@ -288,8 +288,10 @@ export class Store {
           mac: d.mac, e164: d.e164 ?? null, deviceType: d.deviceType ?? null, softwareVersion: d.softwareVersion ?? null,
           partNumber: d.partNumber ?? null, contactMeUri: d.contactMeUri ?? null, lastAddress: d.lastAddress, at,
         });
-      } else if (mac && !(record.kind === 'contact-me' && record.error !== null)) {
-        // A contact-me that failed is not a contact: the phone was not heard from.
+      } else if (mac && record.kind !== 'dcmp' && !(record.kind === 'contact-me' && record.error !== null)) {
+        // A contact-me that failed is not a contact: the phone was not heard from. A DCMP poll is
+        // plain HTTP from anyone naming any MAC: it must not move the phone's address (contact-me
+        // goes there) or pass for a contact.
         this.st.touchDevice!.run({ mac, at, lastAddress: record.peerAddress, state: changes.state ?? null, tls: record.tlsProtocol ?? null });
         touched = true;
       }
