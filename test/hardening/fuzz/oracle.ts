@@ -179,6 +179,8 @@ export interface Expectation {
 export function expectationFor(bytes: Buffer, http: { method?: string; path?: string } | undefined, maxBodyBytes: number): Expectation {
   const path = (http?.path ?? '/DeploymentService/LoginService').split('?')[0]!;
   if (!path.startsWith('/DeploymentService/')) return { http: 404 };
+  // A dot segment leaves the prefix on another server (a relay's upstream): refused as no WPI path.
+  if (path.split('/').some((segment) => segment === '.' || segment === '..')) return { http: 404 };
   if ((http?.method ?? 'POST') !== 'POST') return { http: 405 };
   if (bytes.length > maxBodyBytes) return { http: 413 };
   return { parsed: checkParser(bytes) };
