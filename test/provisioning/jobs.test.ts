@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { globMatch } from '../../src/main/provisioning';
 import type { Item } from '../../src/main/wpi';
 import { FlowHarness } from '../support/handler';
 import { startUpItems } from '../support/messages';
@@ -230,6 +231,22 @@ describe('jobs run by the engine (real store, no sockets)', () => {
     expect(h.store.device(mac2)?.profile).toBe('site');
     expect(h.store.jobs.list({ mac: mac2 })).toEqual([]);
   });
+
+  it('plug & play patterns: * and ? match as documented, and a crafted e164 cannot make matching run away', () => {
+    for (const [pattern, value, match] of [
+      ['00:1A:E8:*', '00:1a:e8:00:00:01', true], ['4989*', '498972231001', true], ['4989??231001', '498972231001', true],
+      ['4989?', '49891', true], ['4989?', '498912', false], ['*1001', '498972231001', true], ['*', '', true], ['?', '', false],
+      ['49*0*0*0*1', '4900001', true], ['a*b*c', 'aXbYc', true], ['a*b*c', 'aXbYcZ', false], ['**x', 'x', true], ['.*', 'x', false], ['[0-9]', '5', false],
+    ] as const) expect(globMatch(pattern, value), `${pattern} ~ ${value}`).toBe(match);
+    // Three stars against 5,000 zeros and a letter: a backtracking regular expression never came back.
+    expect(globMatch('49*0*0*0*1', `49${'0'.repeat(5000)}z`)).toBe(false);
+    const h = new FlowHarness(newDir());
+    harnesses.push(h);
+    h.store.jobs.setProfile({ name: 'by-number', deviceType: null, matchMac: null, matchE164: '49*0*0*0*1', items: [{ name: 'sntp-addr', value: 'ntp.site' }] }, 1);
+    const hostile = startUpItems(MAC).map((i) => (i.name === 'e164' ? { ...i, value: `49${'0'.repeat(5000)}z` } : i));
+    expect(h.say(PEER, { reason: 'start-up', items: hostile }).action).toBe('ReadAllItems');
+    expect(h.store.device(MAC)?.profile).toBeNull();
+  }, 20_000);
 
   it('a fragmented opening from another host cannot take a phone\'s job: the first fragment names the device, and every check runs on it', () => {
     const { h, solicited, reply, job } = knownPhone();

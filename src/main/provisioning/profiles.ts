@@ -26,10 +26,35 @@ export function profileDiff(
   });
 }
 
-/** `*` any run of characters, `?` one character; case-insensitive, whole string. */
+/**
+ * `*` any run of characters, `?` one character; case-insensitive, whole string. Matched without a
+ * regular expression: the value is the phone's own (its e164), and `.*` runs backtrack
+ * exponentially on a crafted one (a pattern with three stars froze the service for seconds). Here
+ * a mismatch goes back to the last star only: at most pattern × value steps.
+ */
 export function globMatch(pattern: string, value: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${re}$`, 'i').test(value);
+  const p = pattern.toLowerCase();
+  const v = value.toLowerCase();
+  let i = 0;
+  let j = 0;
+  let star = -1;
+  let resume = 0;
+  while (j < v.length) {
+    if (i < p.length && (p[i] === '?' || p[i] === v[j])) {
+      i++;
+      j++;
+    } else if (i < p.length && p[i] === '*') {
+      star = i++;
+      resume = j;
+    } else if (star >= 0) {
+      i = star + 1;
+      j = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p[i] === '*') i++;
+  return i === p.length;
 }
 
 /** The plug & play profile for a device: the first (by name) whose patterns and device type match. */
