@@ -40,7 +40,7 @@ describe('rollout moments', () => {
     const second = cli.addJobs([writeTo(2), writeTo(3)], AT);
     const single = cli.addJobs([writeTo(4)], AT)[0]!;
     // Made by the service itself (a profile's items), in the same millisecond too.
-    const made = service.assignProfile(mac(5), 'desk', [{ name: 'e164', value: '105' }], 'profile', AT)!;
+    const made = service.assignProfile(mac(5), 'desk', [{ name: 'e164', value: '105' }], 'profile', AT).job!;
     const moments = [first[0]!.rolloutAt, second[0]!.rolloutAt, single.rolloutAt, made.rolloutAt];
     expect(new Set(moments).size).toBe(4);
     expect(first.map((j) => j.rolloutAt)).toEqual([moments[0], moments[0]]);

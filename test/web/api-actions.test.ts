@@ -12,6 +12,7 @@ import type { ExchangeSummary, Job } from '../../src/shared/model';
 import { MASK } from '../../src/shared/secrets';
 import { fastProtector, openPki } from '../pki/helpers';
 import { FlowHarness } from '../support/handler';
+import { runCli } from '../support/cli';
 import { startUpItems } from '../support/messages';
 import { tempDirs } from '../support/tmp';
 import { interaction, MAC } from './api-harness';
@@ -186,6 +187,12 @@ describe('API actions', () => {
     // sntp-addr is already pool.ntp.org on the phone (interaction()); only the password differs.
     expect(applied).toMatchObject({ mac: MAC, differs: 1 });
     expect(h.store.jobs.get(applied!.jobId!)!.items).toEqual([{ name: 'sip-pwd', value: 'p4ss' }]);
+    // Applied again (a double click, the CLI beside the UI) while that job waits: nothing queued twice.
+    const [again] = await api.applyProfile('site', [MAC]);
+    expect(again).toEqual({ mac: MAC, jobId: null, differs: 1, skipped: `what differs is queued already (job ${applied!.jobId} writes it): nothing queued again` });
+    const cli = await runCli(['profile', 'apply', 'site', '--mac', MAC, '--data-dir', h.store.dataDir]);
+    expect(cli.stdout).toContain(`${MAC}: skipped, what differs is queued already (job ${applied!.jobId} writes it)`);
+    expect(h.store.jobs.list({ mac: MAC }).filter((j) => j.kind === 'WriteItems')).toHaveLength(1);
     await api.setProfile({ name: 'os40', deviceType: 'OpenStage 40', matchMac: null, matchE164: null, items: [{ name: 'e164', value: '1' }] });
     expect(await api.applyProfile('os40', [MAC])).toEqual([{ mac: MAC, jobId: null, differs: 0, skipped: 'profile os40 is for OpenStage 40, the phone is OpenStage 60' }]);
     await refused(api.applyProfile('nope', [MAC]), /no profile "nope"/, 'not-found');

@@ -24,7 +24,10 @@ export function applyProfileTo(store: Store, profile: Profile, macs: readonly st
       return { mac, jobId: null, differs: 0, skipped: `profile ${profile.name} is for ${profile.deviceType}, the phone is ${device.deviceType ?? 'of unknown type'}` };
     }
     const diff = profileDiff(profile.items, store.jobs.overrides(mac), store.items(mac));
-    const job = store.assignProfile(mac, profile.name, diff, source, now);
+    const { job, waiting } = store.assignProfile(mac, profile.name, diff, source, now);
+    if (job === null && waiting.length > 0) {
+      return { mac, jobId: null, differs: diff.length, skipped: `what differs is queued already (job ${waiting.join(', ')} writes it): nothing queued again` };
+    }
     return { mac, jobId: job?.id ?? null, differs: diff.length };
   });
 }

@@ -594,12 +594,30 @@ export class Store {
       .immediate();
   }
 
-  /** Assigns a profile to a device and queues the WriteItems of what differs (none when nothing does). */
-  assignProfile(mac: string, profile: string, diff: readonly ItemValue[], source: string, at: number): Job | null {
-    return this.db.transaction(() => {
-      this.jobs.assignProfile(mac, profile);
-      return diff.length === 0 ? null : this.jobs.add({ mac, kind: 'WriteItems', items: [...diff], source }, at);
-    })();
+  /**
+   * Assigns a profile to a device and queues the WriteItems of what differs (none when nothing
+   * does), less what a WriteItems still waiting for the phone writes already: applying a profile
+   * twice (a double click, the CLI beside the UI) queues one write. `waiting`: the jobs that do.
+   * In one write transaction, so two front ends applying at once see each other's job.
+   */
+  assignProfile(mac: string, profile: string, diff: readonly ItemValue[], source: string, at: number): { job: Job | null; waiting: number[] } {
+    return this.db
+      .transaction(() => {
+        this.jobs.assignProfile(mac, profile);
+        const key = (i: ItemValue) => `${i.name}#${i.index ?? ''}`;
+        const onTheWay = new Map<string, { value: string; job: number }>();
+        for (const j of this.jobs.pending(mac)) if (j.kind === 'WriteItems') for (const i of j.items) onTheWay.set(key(i), { value: i.value, job: j.id });
+        const waiting = new Set<number>();
+        const rest = diff.filter((i) => {
+          const queued = onTheWay.get(key(i));
+          if (queued?.value !== i.value) return true;
+          waiting.add(queued.job);
+          return false;
+        });
+        const job = rest.length === 0 ? null : this.jobs.add({ mac, kind: 'WriteItems', items: rest, source }, at);
+        return { job, waiting: [...waiting] };
+      })
+      .immediate();
   }
 
   // --- Secure Mode: device certificates and their revocation ---------------------------------
