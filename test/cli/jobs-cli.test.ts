@@ -109,6 +109,12 @@ describe('localdls job / profile / contact', () => {
       expect(r.code, args.join(' ')).toBe(code);
       expect(r.stderr).toMatch(message);
     }
+    // A 5,000-character item name: refused, and quoted short in every line said about it.
+    for (const args of [['job', 'add', '--data-dir', dir, '--mac', A, 'write'], ['profile', 'set', 'long', '--data-dir', dir]]) {
+      const long = await runCli([...args, `${'x'.repeat(5000)}=1`]);
+      expect(long.code, args[0]).not.toBe(0);
+      for (const line of `${long.stdout}${long.stderr}`.split('\n')) expect(line.length, args[0]).toBeLessThan(400);
+    }
     expect(await jobs(dir)).toEqual([]);
   });
 

@@ -147,6 +147,12 @@ describe('contact-me (service -> phone, plain HTTP)', () => {
     expect(flooded.responseBody.length).toBeLessThanOrEqual(CONTACT_ME_MAX_ANSWER);
   }, 10_000);
 
+  it('quotes a contact-me-uri that is no URL short, however long the phone made it', async () => {
+    const store = storeWithPhone(`http://${'x'.repeat(3000)}:bad/`);
+    const r = await new Contacts(store, {}).contact('00:1A:E8:00:00:01');
+    expect(r.skipped).toBe(`contact-me-uri "http://${'x'.repeat(113)}…" is not a URL`);
+  });
+
   it('never sends to a host other than the one the phone talks from', async () => {
     const phone = await phoneListener(() => [204]);
     const store = storeWithPhone(`http://127.0.0.2:${phone.port}/contact_dls.html/ContactDLS`, '127.0.0.1');

@@ -176,7 +176,9 @@ function checkUri(device: Device): string | null {
   try {
     url = new URL(device.contactMeUri!);
   } catch {
-    return `contact-me-uri "${device.contactMeUri}" is not a URL`;
+    // The phone's own words, quoted short: a 3 kB URI would fill the line.
+    const uri = device.contactMeUri!;
+    return `contact-me-uri "${uri.length > 120 ? `${uri.slice(0, 120)}…` : uri}" is not a URL`;
   }
   if (url.protocol !== 'http:') return `contact-me-uri must be http:// (manual p.14), not ${url.protocol}`;
   const host = url.hostname.replace(/^\[|\]$/g, '');

@@ -51,7 +51,10 @@ export const FILE_TYPE_LIST = FILE_TYPES.join(', ');
 /** The note for items the catalogue does not list, or null. */
 export function unknownItemsNote(items: readonly { name: string }[]): string | null {
   const unknown = [...new Set(items.filter((i) => !KNOWN_ITEMS.has(i.name)).map((i) => i.name))];
-  return unknown.length ? `not in LocalDLS's item catalogue (the phone may answer "unknown item"): ${unknown.join(', ')}` : null;
+  // Names quoted short, at most ten: a note, not a copy of what was typed (a 5,000-character name).
+  const named = unknown.slice(0, 10).map((n) => (n.length > 60 ? `${n.slice(0, 60)}…` : n));
+  const more = unknown.length > 10 ? ` and ${unknown.length - 10} more` : '';
+  return unknown.length ? `not in LocalDLS's item catalogue (the phone may answer "unknown item"): ${named.join(', ')}${more}` : null;
 }
 
 function checkItems(items: readonly { name: string; index?: number }[], needValue: boolean): void {
