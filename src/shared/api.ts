@@ -284,7 +284,10 @@ export interface ProfileApplyResult {
   mac: string;
   /** The WriteItems queued, or null when nothing differs or the device was skipped. */
   jobId: number | null;
-  /** Items that differ from what the phone last reported. */
+  /**
+   * Items that differ from what the phone last reported and the queued job writes (those a
+   * WriteItems still waiting for the phone writes already are left out); with `skipped`, all that differ.
+   */
   differs: number;
   skipped?: string;
 }

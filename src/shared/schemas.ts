@@ -10,6 +10,7 @@ import { searchableText, TEXT_TOO_SHORT } from './free-text';
 import { MAC_EXAMPLE, normalizeMac } from './mac';
 import { EXCHANGE_KINDS, ITEM_NAME_PATTERN, JOB_SPEC_KINDS, LIMITS, LISTENER_KINDS, MAX_ITEM_INDEX, PROFILE_NAME_PATTERN, TLS_LISTENERS, TLS_PROFILE_NAMES } from './constants';
 import { JOB_KINDS, JOB_STATES } from './model';
+import { clipped } from './quote';
 
 export {
   EXCHANGE_KINDS,
@@ -83,7 +84,7 @@ export const MacList = v.pipe(
 const ItemName = v.pipe(
   text(LIMITS.itemName),
   v.trim(),
-  v.check((n) => ITEM_NAME_PATTERN.test(n), (issue) => `"${String(issue.input).trim()}" is not an item name (a letter, then letters, digits, - _ .)`),
+  v.check((n) => ITEM_NAME_PATTERN.test(n), (issue) => `"${clipped(String(issue.input).trim())}" is not an item name (a letter, then letters, digits, - _ .)`),
 );
 const ItemIndex = absentOr(v.pipe(Id, v.maxValue(MAX_ITEM_INDEX, `must be from 0 to ${MAX_ITEM_INDEX}`)));
 

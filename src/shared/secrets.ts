@@ -25,8 +25,8 @@ export function isSecretItem(name: string): boolean {
 
 export function maskItemValue(name: string, value: string): string {
   if (value !== '' && isSecretItem(name)) return MASK;
-  // A file server's URL may carry credentials (https://user:password@host/…). Only for the file
-  // items of jobs: profile values are edited and sent back, and must come back whole.
+  // A file server's URL may carry credentials (https://user:password@host/…, ?token=…). A profile
+  // saved back as shown keeps its stored value (commands/profiles.ts setProfile).
   return FILE_URL.test(name) && value.includes('://') ? maskUrlPasswords(value) : value;
 }
 

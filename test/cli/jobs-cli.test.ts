@@ -87,6 +87,8 @@ describe('localdls job / profile / contact', () => {
       [['job', 'add', '--data-dir', dir, '--mac', A, 'write', 'sntp-addr'], 2, /has no value/],
       [['job', 'add', '--data-dir', dir, '--mac', A, 'write', '=x'], 2, /is not an item/],
       [['job', 'add', '--data-dir', dir, '--mac', A, 'read', 'a=b'], 2, /a read names items without values/],
+      // A mistyped spec is quoted up to its value: what follows `=` may be a password.
+      [['job', 'add', '--data-dir', dir, '--mac', A, 'write', 'sip pwd=Hunter-2-secret'], 2, /^localdls job: "sip pwd=…" is not an item: write name=value or name\[index\]=value\n/],
       [['job', 'add', '--data-dir', dir, '--mac', A, 'launch'], 2, /unknown job kind "launch"/],
       [['job', 'add', '--data-dir', dir, 'restart'], 2, /--mac M or --all is required/],
       [['job', 'add', '--data-dir', dir, '--mac', '00:00:00:00:00:09', 'restart'], 1, /no device 00:00:00:00:00:09: a phone must contact the service once/],
@@ -111,9 +113,12 @@ describe('localdls job / profile / contact', () => {
     }
     // A 5,000-character item name: refused, and quoted short in every line said about it.
     for (const args of [['job', 'add', '--data-dir', dir, '--mac', A, 'write'], ['profile', 'set', 'long', '--data-dir', dir]]) {
-      const long = await runCli([...args, `${'x'.repeat(5000)}=1`]);
-      expect(long.code, args[0]).not.toBe(0);
-      for (const line of `${long.stdout}${long.stderr}`.split('\n')) expect(line.length, args[0]).toBeLessThan(400);
+      // Of a valid shape (too long), and of none (not an item name at all).
+      for (const name of ['x'.repeat(5000), `${'x'.repeat(3000)}!`]) {
+        const long = await runCli([...args, `${name}=1`]);
+        expect(long.code, args[0]).not.toBe(0);
+        for (const line of `${long.stdout}${long.stderr}`.split('\n')) expect(line.length, args[0]).toBeLessThan(400);
+      }
     }
     expect(await jobs(dir)).toEqual([]);
   });

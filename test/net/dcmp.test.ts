@@ -88,7 +88,7 @@ describe('DCMP polling (plain HTTP, manual p.15, p.24)', () => {
     for (let i = 0; i < 200; i++) expect((await get(dcmpPort!, `/junk/${i}`, 'GET', '127.0.0.97')).status).toBe(404);
     expect(service.store.exchangeCount() - rowsBefore).toBe(1);
     expect((await get(dcmpPort!, '/dcmp/contact-me', 'DELETE', '127.0.0.97')).status).toBe(405);
-    expect(service.store.exchanges({ limit: 1 })[0]).toMatchObject({ httpStatus: 405, peerAddress: '127.0.0.97', warning: '199 similar requests before this one not recorded (rate limit)' });
+    expect(service.store.exchanges({ limit: 1 })[0]).toMatchObject({ httpStatus: 405, peerAddress: '127.0.0.97', warning: '199 refused requests before this one not recorded (rate limit)' });
   });
 
   it('caps the connections one address holds, like the WPI listeners', async () => {

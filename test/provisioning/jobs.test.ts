@@ -237,6 +237,8 @@ describe('jobs run by the engine (real store, no sockets)', () => {
       ['00:1A:E8:*', '00:1a:e8:00:00:01', true], ['4989*', '498972231001', true], ['4989??231001', '498972231001', true],
       ['4989?', '49891', true], ['4989?', '498912', false], ['*1001', '498972231001', true], ['*', '', true], ['?', '', false],
       ['49*0*0*0*1', '4900001', true], ['a*b*c', 'aXbYc', true], ['a*b*c', 'aXbYcZ', false], ['**x', 'x', true], ['.*', 'x', false], ['[0-9]', '5', false],
+      // Case folded a character at a time: positions do not shift after a character whose lower case is longer.
+      ['?1', 'İ1', true], ['*Σ', 'ΑΣ', true], ['*σ', 'ΑΣ', true], ['a?c', 'AbC', true],
     ] as const) expect(globMatch(pattern, value), `${pattern} ~ ${value}`).toBe(match);
     // Three stars against 5,000 zeros and a letter: a backtracking regular expression never came back.
     expect(globMatch('49*0*0*0*1', `49${'0'.repeat(5000)}z`)).toBe(false);

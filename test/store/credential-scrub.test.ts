@@ -39,7 +39,9 @@ describe('credential headers', () => {
   it('stored before (migration 18): masked in the file, and free text finds no part of them, through the index or the list fields', () => {
     const dir = newDir();
     const before = store(dir);
-    const ids = [1, 2, 3].map((i) => before.commit(exchangeRecord({ started: i, ended: i, requestBody: BODY }), {}, null).exchangeId);
+    // Bodies of tens of kB that do not compress: the index entries made again hold real text.
+    const noise = (i: number) => Buffer.from(Array.from({ length: 4000 }, (_, k) => ((k * 2654435761 + i) >>> 0).toString(36)).join(''));
+    const ids = [1, 2, 3].map((i) => before.commit(exchangeRecord({ started: i, ended: i, requestBody: Buffer.concat([BODY, noise(i)]), responseBody: noise(i + 7) }), {}, null).exchangeId);
     // As an older LocalDLS stored them: the headers as received, two rows indexed, one not yet.
     withRawDb(dir, (db) => db.prepare('UPDATE exchanges SET request_headers = ? WHERE id IN (?, ?, ?)').run(JSON.stringify(HEADERS), ...ids));
     before.search.indexSome(10_000);

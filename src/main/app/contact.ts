@@ -9,6 +9,7 @@ import { sendContactMe, type ContactMeResult } from '../net/contact-me';
 import { TurnQueue } from '../net/turns';
 import { jobsAhead, supportsSendSolicited } from '../provisioning';
 import { MAX_CONTACT_FAILURES, type ExchangeRecord, type Store } from '../store';
+import { clipped } from '../../shared/quote';
 
 export interface ContactPolicy {
   /** The phone's contact gap; never below one minute. */
@@ -177,8 +178,7 @@ function checkUri(device: Device): string | null {
     url = new URL(device.contactMeUri!);
   } catch {
     // The phone's own words, quoted short: a 3 kB URI would fill the line.
-    const uri = device.contactMeUri!;
-    return `contact-me-uri "${uri.length > 120 ? `${uri.slice(0, 120)}…` : uri}" is not a URL`;
+    return `contact-me-uri "${clipped(device.contactMeUri!, 120)}" is not a URL`;
   }
   if (url.protocol !== 'http:') return `contact-me-uri must be http:// (manual p.14), not ${url.protocol}`;
   const host = url.hostname.replace(/^\[|\]$/g, '');

@@ -2,8 +2,9 @@
  * Answers DCMP polls from the store: 202 when jobs wait for the device (it should connect with
  * `solicited`), 200 when nothing does. Plain HTTP proves nothing about who asks, so a poll never
  * changes the device it names (its address, its last contact: store.commit), and what is recorded
- * is bounded: a known device's poll at most once per address, answer and POLL_ROW_MS, everything
- * else (refusals, unknown devices) within a noise limiter, as failed handshakes are. Every request is
+ * is bounded: a known device's poll at most once per address, answer and POLL_ROW_MS and within
+ * overall caps, everything else (refusals, unknown devices) within a noise limiter, as failed
+ * handshakes are. Every request is
  * answered.
  */
 import { dcmpBody, dcmpResponseHeaders, type DcmpHandler } from '../net/dcmp-listener';
@@ -14,11 +15,18 @@ import type { ExchangeRecord, Store } from '../store';
 
 /** A phone polls every few minutes; one that polls faster is recorded this often at most. */
 export const POLL_ROW_MS = 10_000;
+/**
+ * Known devices' polls recorded in all, per minute and per hour: a site of a thousand phones
+ * polling every minute fits; a flood naming many known MACs from many addresses does not write
+ * more (about half a million rows a day at most). Beyond, polls are answered and counted.
+ */
+export const POLL_ROWS_PER_MINUTE = 1_000;
+export const POLL_ROWS_PER_HOUR = 20_000;
 
 export function dcmpHandler(store: Store, record: (r: ExchangeRecord) => number, now: () => number = Date.now): DcmpHandler {
   const noise = new RowLimiter();
   // Keyed by device and address: many phones polling are each recorded; one flood is not.
-  const polls = new RowLimiter(POLL_ROW_MS, Number.MAX_SAFE_INTEGER, 10_000, Number.MAX_SAFE_INTEGER);
+  const polls = new RowLimiter(POLL_ROW_MS, POLL_ROWS_PER_MINUTE, 10_000, POLL_ROWS_PER_HOUR);
   return (request, poll) => {
     let mac: string | null = null;
     let answer;
@@ -49,7 +57,7 @@ export function dcmpHandler(store: Store, record: (r: ExchangeRecord) => number,
       peerPort: request.peerPort, tlsProtocol: null, tlsCipher: null, method: request.method, path: request.path, httpStatus: answer.status,
       requestHeaders: request.headers, requestBody: Buffer.alloc(0), responseHeaders: dcmpResponseHeaders(answer), responseBody: body,
       mac: mac && store.device(mac) ? mac : null, reason: null, replyAction: null, replyStatus: null, nonce: null, fragment: null, itemCount: 0,
-      action: null, error: answer.status >= 400 ? answer.text : null, warning: held > 0 ? `${held} similar request${held === 1 ? '' : 's'} before this one not recorded (rate limit)` : null,
+      action: null, error: answer.status >= 400 ? answer.text : null, warning: held > 0 ? `${held} ${known ? 'poll' : 'refused request'}${held === 1 ? '' : 's'} before this one not recorded (rate limit)` : null,
     });
     return answer;
   };

@@ -3,15 +3,19 @@
  * `name[index]`. Index 0 is a real index.
  */
 import type { ItemValue } from '../../shared/model';
+import { clipped } from '../../shared/quote';
 
 const SPEC = /^([A-Za-z][A-Za-z0-9_.-]*)(?:\[(\d{1,6})\])?(?:=([\s\S]*))?$/;
 
 export function parseItemSpec(spec: string, needValue: boolean): ItemValue {
   const m = SPEC.exec(spec);
-  if (!m) throw new Error(`"${spec}" is not an item: write name=value or name[index]=value`);
+  // Quoted up to its value, and short: the value may be a password, the name thousands of characters.
+  const eq = spec.indexOf('=');
+  const quoted = `"${clipped(eq < 0 ? spec : spec.slice(0, eq))}${eq < 0 ? '' : '=…'}"`;
+  if (!m) throw new Error(`${quoted} is not an item: write name=value or name[index]=value`);
   const [, name, index, value] = m;
-  if (needValue && value === undefined) throw new Error(`"${spec}" has no value: write ${name}${index !== undefined ? `[${index}]` : ''}=value`);
-  if (!needValue && value !== undefined) throw new Error(`"${spec}": a read names items without values`);
+  if (needValue && value === undefined) throw new Error(`${quoted} has no value: write ${name}${index !== undefined ? `[${index}]` : ''}=value`);
+  if (!needValue && value !== undefined) throw new Error(`${quoted}: a read names items without values`);
   const item: ItemValue = { name: name!, value: value ?? '' };
   if (index !== undefined) item.index = Number(index);
   return item;

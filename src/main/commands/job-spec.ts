@@ -11,6 +11,7 @@ import { fileLocationItems } from './item-spec';
 import { phoneVersionOf } from '../provisioning';
 import type { ApiText } from '../../shared/api';
 import { writeItemProblem } from '../../shared/item-rules';
+import { clipped } from '../../shared/quote';
 
 export { writeItemProblem };
 
@@ -52,7 +53,7 @@ export const FILE_TYPE_LIST = FILE_TYPES.join(', ');
 export function unknownItemsNote(items: readonly { name: string }[]): string | null {
   const unknown = [...new Set(items.filter((i) => !KNOWN_ITEMS.has(i.name)).map((i) => i.name))];
   // Names quoted short, at most ten: a note, not a copy of what was typed (a 5,000-character name).
-  const named = unknown.slice(0, 10).map((n) => (n.length > 60 ? `${n.slice(0, 60)}…` : n));
+  const named = unknown.slice(0, 10).map((n) => clipped(n));
   const more = unknown.length > 10 ? ` and ${unknown.length - 10} more` : '';
   return unknown.length ? `not in LocalDLS's item catalogue (the phone may answer "unknown item"): ${named.join(', ')}${more}` : null;
 }
@@ -60,7 +61,7 @@ export function unknownItemsNote(items: readonly { name: string }[]): string | n
 function checkItems(items: readonly { name: string; index?: number }[], needValue: boolean): void {
   if (items.length === 0) throw new JobSpecError(needValue ? 'no items: write name=value …' : 'no items: name the items to read');
   for (const i of items) {
-    if (!ITEM_NAME_PATTERN.test(i.name)) throw new JobSpecError(`"${i.name}" is not an item name`);
+    if (!ITEM_NAME_PATTERN.test(i.name)) throw new JobSpecError(`"${clipped(i.name)}" is not an item name`);
     if (i.index !== undefined && !(Number.isInteger(i.index) && i.index >= 0 && i.index <= MAX_ITEM_INDEX)) throw new JobSpecError(`${i.name}: index ${i.index} is not from 0 to ${MAX_ITEM_INDEX}`);
   }
 }

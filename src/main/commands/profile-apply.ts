@@ -28,6 +28,7 @@ export function applyProfileTo(store: Store, profile: Profile, macs: readonly st
     if (job === null && waiting.length > 0) {
       return { mac, jobId: null, differs: diff.length, skipped: `what differs is queued already (job ${waiting.join(', ')} writes it): nothing queued again` };
     }
-    return { mac, jobId: job?.id ?? null, differs: diff.length };
+    // What the new job writes: the rest is on its way in a job queued before.
+    return { mac, jobId: job?.id ?? null, differs: job?.items.length ?? 0 };
   });
 }

@@ -31,7 +31,10 @@ export const setProfile = defineCommand('setProfile', API_ARGS.setProfile, (ctx,
     const value = stored.get(key(i));
     if (value !== undefined && i.value !== value && i.value === maskItemValue(i.name, value)) return { ...i, value };
     if (i.value === MASK) throw new ApiArgumentError(`setProfile: ${i.name} has the mask (${MASK}) as its value: type the real value`);
-    if (i.value.includes(MASK) && i.value !== value) throw new ApiArgumentError(`setProfile: ${i.name} holds the mask (${MASK}) in its value: type the whole value again`);
+    // Edited around the mask the view showed (a URL's password or query): it would be stored broken.
+    if (value !== undefined && maskItemValue(i.name, value) !== value && i.value.includes(MASK)) {
+      throw new ApiArgumentError(`setProfile: ${i.name} holds the mask (${MASK}) in its value: type the whole value again`);
+    }
     return i;
   });
   return maskProfile(ctx.store.jobs.setProfile({ ...p, items }, Date.now()));

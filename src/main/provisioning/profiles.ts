@@ -33,14 +33,17 @@ export function profileDiff(
  * a mismatch goes back to the last star only: at most pattern × value steps.
  */
 export function globMatch(pattern: string, value: string): boolean {
-  const p = pattern.toLowerCase();
-  const v = value.toLowerCase();
+  // One character against one (case folded each on its own): folding whole strings can change
+  // their length (İ becomes two characters) and shift every position after it.
+  const same = (a: string, b: string) => a === b || a.toLowerCase() === b.toLowerCase() || a.toUpperCase() === b.toUpperCase();
+  const p = pattern;
+  const v = value;
   let i = 0;
   let j = 0;
   let star = -1;
   let resume = 0;
   while (j < v.length) {
-    if (i < p.length && (p[i] === '?' || p[i] === v[j])) {
+    if (i < p.length && p[i] !== '*' && (p[i] === '?' || same(p[i]!, v[j]!))) {
       i++;
       j++;
     } else if (i < p.length && p[i] === '*') {
