@@ -4,8 +4,7 @@
  * changes the device it names (its address, its last contact: store.commit), and what is recorded
  * is bounded: a known device's poll at most once per address, answer and POLL_ROW_MS and within
  * overall caps, everything else (refusals, unknown devices) within a noise limiter, as failed
- * handshakes are. Every request is
- * answered.
+ * handshakes are. Every request is answered.
  */
 import { dcmpBody, dcmpResponseHeaders, type DcmpHandler } from '../net/dcmp-listener';
 import { peerKey } from '../net/peer-address';

@@ -2,7 +2,8 @@
  * HTTP sessions of running interactions (manual p.13, p.28, p.34). Phones open a new TLS connection
  * per message, so the interaction is held together by the JSESSIONID cookie; reply-to messages carry
  * no mac-addr, so a session can also be found by the phone's address (field practice, see
- * wpi-protocol.md §2.4) or, on the secure port, by its client certificate. In memory only: an interaction does not survive a restart of the service.
+ * wpi-protocol.md §2.4) or, on the secure port, by its client certificate. In memory only: an
+ * interaction does not survive a restart of the service.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Item, WorkpointMessage } from '../wpi';

@@ -99,7 +99,7 @@ export class JobTables {
   private readonly st: Record<string, Statement>;
 
   /**
-   * The moment naming the rollout of a job added without one (store/rollout-rows.ts claimTime):
+   * The moment naming the rollout of a job added without one (store/rollout-rows.ts momentFor):
    * set by the Store, so a job never joins a rollout another front end started in the same
    * millisecond. Without it (one-shot readers) a job is named by its creation time.
    */

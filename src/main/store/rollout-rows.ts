@@ -1,10 +1,10 @@
 /**
  * Bulk jobs as rollouts: a rollout is named by a moment and a job kind. The jobs one `job add` /
  * "Write items" queued for several phones share the moment claimed for them (claimTime), a bulk
- * bootstrap's jobs the run's start, and every other job claims one of its own (store/jobs.ts
- * claimMoment), so jobs queued in the same millisecond by two front ends never make one rollout.
- * Jobs queued before migration 17 without a moment are named by their creation time. Reading
- * groups and their jobs, and queuing again the failed ones.
+ * bootstrap's jobs the run's start, and every other job takes one of its own (momentFor), so jobs
+ * queued in the same millisecond by two front ends never make one rollout. Jobs queued before
+ * migration 17 without a moment are named by their creation time. Reading groups and their jobs,
+ * and queuing again the failed ones.
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { Job, JobKind } from '../../shared/model';
@@ -61,7 +61,7 @@ export class RolloutRows {
         const value = this.settings.get(name);
         const last = value !== undefined && /^\d{1,15}$/.test(value) ? Number(value) : 0;
         let t = last >= at && last - at < CLAIM_AHEAD_MAX_MS ? last + 1 : at;
-        // Every job added claims here (the service's own too): prepared once, an index lookup (migration 17).
+        // Prepared once and shared with momentFor: an index lookup (migration 17).
         this.taken ??= this.db.prepare(`SELECT 1 FROM jobs WHERE ${MOMENT} = ? AND kind = ? LIMIT 1`);
         while (this.taken.get(t, kind) !== undefined) t++;
         this.settings.set(name, String(t));
@@ -92,9 +92,9 @@ export class RolloutRows {
   /**
    * Queues each failed job of a group again as a new job (same kind, items, expectations; the
    * sealed secret is not copied: such jobs are refused by the caller). One transaction and one
-   * claimed moment (`moment`), so the retries form a rollout of their own. Returns the new jobs, and the failed
-   * jobs left alone because the same job was queued again after them (a retry before this one,
-   * from the CLI or the UI: retrying twice must not write twice).
+   * claimed moment (`moment`), so the retries form a rollout of their own. Returns the new jobs,
+   * and the failed jobs left alone because the same job was queued again after them (a retry
+   * before this one, from the CLI or the UI: retrying twice must not write twice).
    */
   retry(jobIds: readonly number[], source: string, at: number): { jobs: Job[]; already: { mac: string; jobId: number }[]; moment: number } {
     const again = this.db.prepare(`SELECT id FROM jobs WHERE mac = @mac AND kind = @kind AND items = @items AND id > @id
