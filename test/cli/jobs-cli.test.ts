@@ -133,6 +133,9 @@ describe('localdls job / profile / contact', () => {
     await runCli(['profile', 'override', '--data-dir', dir, '--mac', B, 'e164=222']);
     const applied = await runCli(['profile', 'apply', 'site', '--data-dir', dir, '--all']);
     expect(applied.stdout).toBe(`${A}: queued job 1, 1 item differs\n${B}: queued job 2, 2 items differ\n`);
+    // Applied to several phones, its jobs are one rollout.
+    const rollouts = (await runCli(['rollout', 'list', '--data-dir', dir, '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; total: number });
+    expect(rollouts).toMatchObject([{ id: expect.stringMatching(/^j\d+-WriteItems$/) as unknown, total: 2 }]);
     const list = await jobs(dir);
     expect(list.map((j) => [j.mac, j.items, j.source])).toEqual([
       [A, [{ name: 'sntp-addr', value: 'ntp.site' }], 'profile:site'],

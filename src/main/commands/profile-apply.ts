@@ -17,6 +17,8 @@ export interface ProfileApplyOutcome {
 }
 
 export function applyProfileTo(store: Store, profile: Profile, macs: readonly string[], source = `profile:${profile.name}`, now = Date.now()): ProfileApplyOutcome[] {
+  // Applied to several phones, its jobs are one rollout: one moment claimed for all of them.
+  const rollout = macs.length > 1 ? store.rollouts.claimTime(now, 'WriteItems') : undefined;
   return macs.map((mac) => {
     const device = store.device(mac);
     if (!device) return { mac, jobId: null, differs: 0, skipped: `no device ${mac}` };
@@ -24,7 +26,7 @@ export function applyProfileTo(store: Store, profile: Profile, macs: readonly st
       return { mac, jobId: null, differs: 0, skipped: `profile ${profile.name} is for ${profile.deviceType}, the phone is ${device.deviceType ?? 'of unknown type'}` };
     }
     const diff = profileDiff(profile.items, store.jobs.overrides(mac), store.items(mac));
-    const { job, waiting } = store.assignProfile(mac, profile.name, diff, source, now);
+    const { job, waiting } = store.assignProfile(mac, profile.name, diff, source, now, rollout);
     if (job === null && waiting.length > 0) {
       return { mac, jobId: null, differs: diff.length, skipped: `what differs is queued already (job ${waiting.join(', ')} writes it): nothing queued again` };
     }

@@ -55,32 +55,30 @@ export class RolloutRows {
    * ahead of `at` (the clock was set back) is not followed.
    */
   claimTime(at: number, kind: JobKind): number {
-    return this.db
-      .transaction((): number => {
-        const name = `rollout_claimed_${kind}`;
-        const value = this.settings.get(name);
-        const last = value !== undefined && /^\d{1,15}$/.test(value) ? Number(value) : 0;
-        let t = last >= at && last - at < CLAIM_AHEAD_MAX_MS ? last + 1 : at;
-        // Prepared once and shared with momentFor: an index lookup (migration 17).
-        this.taken ??= this.db.prepare(`SELECT 1 FROM jobs WHERE ${MOMENT} = ? AND kind = ? LIMIT 1`);
-        while (this.taken.get(t, kind) !== undefined) t++;
-        this.settings.set(name, String(t));
-        return t;
-      })
-      .immediate();
+    return this.db.transaction((): number => this.freeMoment(at, kind, true)).immediate();
   }
 
   /**
    * The moment for one job added without one (store/jobs.ts claimMoment): its creation time, or the
-   * next millisecond no job of its kind names. The job is inserted in the same write transaction,
-   * so the jobs table itself is the claim, without claimTime's settings row. A bootstrap's moment
-   * is claimed before its jobs exist (a run queues them over minutes), so that kind claims in full.
+   * next millisecond after every claimed one that no job of its kind names. The job is inserted in
+   * the same write transaction, so the jobs table itself is its claim, without claimTime's
+   * settings row. A bootstrap's moment is claimed before its jobs exist (a run queues them over
+   * minutes), so that kind claims in full.
    */
   momentFor(at: number, kind: JobKind): number {
-    if (kind === 'Bootstrap') return this.claimTime(at, kind);
+    return kind === 'Bootstrap' ? this.claimTime(at, kind) : this.freeMoment(at, kind, false);
+  }
+
+  /** From `at`, after the last claimed moment of the kind (unless over a minute ahead), the first naming no job; `record`: claim it. */
+  private freeMoment(at: number, kind: JobKind, record: boolean): number {
+    const name = `rollout_claimed_${kind}`;
+    const value = this.settings.get(name);
+    const last = value !== undefined && /^\d{1,15}$/.test(value) ? Number(value) : 0;
+    let t = last >= at && last - at < CLAIM_AHEAD_MAX_MS ? last + 1 : at;
+    // Prepared once: an index lookup (migration 17).
     this.taken ??= this.db.prepare(`SELECT 1 FROM jobs WHERE ${MOMENT} = ? AND kind = ? LIMIT 1`);
-    let t = at;
     while (this.taken.get(t, kind) !== undefined) t++;
+    if (record) this.settings.set(name, String(t));
     return t;
   }
 

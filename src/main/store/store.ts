@@ -598,9 +598,10 @@ export class Store {
    * Assigns a profile to a device and queues the WriteItems of what differs (none when nothing
    * does), less what a WriteItems still waiting for the phone writes already: applying a profile
    * twice (a double click, the CLI beside the UI) queues one write. `waiting`: the jobs that do.
-   * In one write transaction, so two front ends applying at once see each other's job.
+   * In one write transaction, so two front ends applying at once see each other's job. `rollout`:
+   * the moment an apply to several phones claimed for all its jobs.
    */
-  assignProfile(mac: string, profile: string, diff: readonly ItemValue[], source: string, at: number): { job: Job | null; waiting: number[] } {
+  assignProfile(mac: string, profile: string, diff: readonly ItemValue[], source: string, at: number, rollout?: number): { job: Job | null; waiting: number[] } {
     return this.db
       .transaction(() => {
         this.jobs.assignProfile(mac, profile);
@@ -614,7 +615,7 @@ export class Store {
           waiting.add(queued.job);
           return false;
         });
-        const job = rest.length === 0 ? null : this.jobs.add({ mac, kind: 'WriteItems', items: rest, source }, at);
+        const job = rest.length === 0 ? null : this.jobs.add({ mac, kind: 'WriteItems', items: rest, source, ...(rollout !== undefined ? { rollout } : {}) }, at);
         return { job, waiting: [...waiting] };
       })
       .immediate();
