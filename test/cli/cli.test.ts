@@ -49,6 +49,10 @@ describe('bin/localdls', () => {
     expect(rows.filter((r) => r.action === 'CleanUp')).toHaveLength(50);
     expect(rows.filter((r) => r.action === 'ReadAllItems')).toHaveLength(50);
     expect(rows.filter((r) => r.action === 'GetNextFragment')).toHaveLength(total - 100);
+    // The text lines give each exchange's time in UTC, and say so (Z), as the README promises.
+    const textLines = (await runCli(['traffic', '--data-dir', dataDir, '--limit', '3'])).stdout.trim().split('\n');
+    expect(textLines).toHaveLength(3);
+    for (const [i, line] of textLines.entries()) expect(line).toMatch(new RegExp(`^ *\\d+ ${new Date(rows[rows.length - 3 + i]!.started).toISOString().slice(11, 23)}Z `));
     // serve printed one line per exchange after its listening line, in the order they were stored
     // (written in batches: none lost, none twice).
     await server.waitFor(() => server.lines.length >= total + 1);

@@ -347,11 +347,11 @@ describe('jobs view', () => {
 
 describe('bootstrap wizard', () => {
   it('says why Secure Mode is off and what to do, and cannot start', async () => {
-    api.secure = { on: false, reason: 'no key passphrase: the private keys in /data/pki are encrypted with a passphrase. Set LOCALDLS_KEY_PASSPHRASE to the passphrase.', securePort: null, ca: null, protector: null, keyPool: null };
+    api.secure = { on: false, reason: 'no key passphrase: the private keys of Secure Mode (in /data/pki, made when it is first on) are encrypted with a passphrase. Set LOCALDLS_KEY_PASSPHRASE to the passphrase.', securePort: null, ca: null, protector: null, keyPool: null };
     show(`#/bootstrap?macs=${MAC}`);
     const off = await screen.findByTestId('secure-off');
     expect(off.textContent).toContain('Secure Mode is off');
-    expect(off.textContent).toContain('Why: no key passphrase: the private keys in /data/pki are encrypted');
+    expect(off.textContent).toContain('Why: no key passphrase: the private keys of Secure Mode (in /data/pki, made when it is first on) are encrypted');
     expect(off.textContent).toContain('LOCALDLS_KEY_PASSPHRASE=… localdls serve --ui');
     expect((screen.getByRole('button', { name: 'Bootstrap 1 device' }) as HTMLButtonElement).disabled).toBe(true);
   });

@@ -190,7 +190,8 @@ function ageMs(raw: string): number {
 }
 
 function trafficLine(x: ExchangeSummary): string {
-  const time = new Date(x.started).toISOString().slice(11, 23);
+  // UTC, and said so (Z): the README promises the CLI names its zone.
+  const time = `${new Date(x.started).toISOString().slice(11, 23)}Z`;
   if (x.kind === 'tls-failure') {
     return `${String(x.id).padStart(6)} ${time} ${x.listener.padEnd(10)} ${'-'.padEnd(17)} ${x.peerAddress.padEnd(15)} ${x.error}${x.warning ? `  hint: ${x.warning}` : ''}`;
   }

@@ -17,7 +17,7 @@ export const listProfiles = defineCommand('listProfiles', API_ARGS.listProfiles,
 
 export const getProfile = defineCommand('getProfile', [['name', ProfileName]], (ctx, name): Profile => {
   const p = ctx.store.jobs.profile(name);
-  if (!p) throw new ApiError('not-found', `no profile "${name}": see localdls profile list (or the Profiles view) for the names there are`, [{ key: 'noProfile', params: { name } }]);
+  if (!p) throw new ApiError('not-found', `no profile "${name}": see localdls profile show (or "Apply profile…" in the Devices view) for the names there are`, [{ key: 'noProfile', params: { name } }]);
   return maskProfile(p);
 });
 
@@ -42,12 +42,12 @@ export const setProfile = defineCommand('setProfile', API_ARGS.setProfile, (ctx,
 
 export const applyProfile = defineCommand('applyProfile', API_ARGS.applyProfile, (ctx, name, macs): ProfileApplyResult[] => {
   const profile = ctx.store.jobs.profile(name);
-  if (!profile) throw new ApiError('not-found', `no profile "${name}": see localdls profile list (or the Profiles view) for the names there are`, [{ key: 'noProfile', params: { name } }]);
+  if (!profile) throw new ApiError('not-found', `no profile "${name}": see localdls profile show (or "Apply profile…" in the Devices view) for the names there are`, [{ key: 'noProfile', params: { name } }]);
   return applyProfileTo(ctx.store, profile, macs);
 });
 
 export const deleteProfile = defineCommand('deleteProfile', [['name', ProfileName]], (ctx, name): void => {
-  if (!ctx.store.jobs.deleteProfile(name)) throw new ApiError('not-found', `no profile "${name}": see localdls profile list (or the Profiles view) for the names there are`, [{ key: 'noProfile', params: { name } }]);
+  if (!ctx.store.jobs.deleteProfile(name)) throw new ApiError('not-found', `no profile "${name}": see localdls profile show (or "Apply profile…" in the Devices view) for the names there are`, [{ key: 'noProfile', params: { name } }]);
 });
 
 /** A device's own values, laid over every profile applied to it. */

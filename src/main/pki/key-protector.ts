@@ -117,7 +117,7 @@ export function protectorFromEnvironment(source: ProtectorSource): KeyProtector 
   const envFile = source.env[KEY_PASSPHRASE_FILE_ENV];
   if (envFile !== undefined && envFile !== '') return passphraseProtector(readPassphraseFile(envFile), source.dataDir);
   throw new Error(
-    `no key passphrase: the private keys in ${join(source.dataDir, 'pki')} are encrypted with a passphrase. ` +
+    `no key passphrase: the private keys of Secure Mode (in ${join(source.dataDir, 'pki')}, made when it is first on) are encrypted with a passphrase. ` +
       `Set ${KEY_PASSPHRASE_ENV} to the passphrase, or set ${KEY_PASSPHRASE_FILE_ENV} to the path of a file ` +
       '(mode 0600) whose first line is the passphrase.',
   );
