@@ -53,6 +53,31 @@ describe('serve --upstream', () => {
     expect(dls.requests).toHaveLength(1);
   });
 
+  it('the CLI beside a relaying serve refuses what a relay does not do, as the app does; once serve stops, or after a crash, it acts again', async () => {
+    const dls = await startStandInDls();
+    cleanups.push(() => dls.close());
+    const dir = tempDir();
+    const { serve, port } = await startServe(['--data-dir', dir, '--secure-port', '0', '--upstream', dls.url, '--upstream-fingerprint', dls.fingerprint, '--no-auto-contact']);
+    expect(await post(port, START_UP)).toBe(200);
+    const MAC = '00:1A:E8:00:40:01';
+    const refusal = new RegExp(`^localdls \\w+: LocalDLS relays to ${dls.url.replace(/[.]/g, '\\.')} and does not (queue jobs|send contact-me|apply profiles|bootstrap phones)`, 'm');
+    for (const args of [['job', 'add', '--mac', MAC, 'restart'], ['contact', '--mac', MAC], ['profile', 'apply', 'p', '--mac', MAC], ['bootstrap', '--mac', MAC, '--nopin']]) {
+      if (args[0] === 'profile') await runCli(['profile', 'set', 'p', '--data-dir', dir, 'sntp-addr=ntp.site']);
+      const r = await runCli([...args, '--data-dir', dir], { LOCALDLS_KEY_PASSPHRASE: 'relay test passphrase' });
+      expect(r.code, args.join(' ')).not.toBe(0);
+      expect(r.stderr, args.join(' ')).toMatch(refusal);
+    }
+    const jobsOf = () => withRawDb(dir, (db) => (db.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n);
+    expect(jobsOf()).toBe(0);
+    // Stopped cleanly: nothing relays, the CLI queues (the next serve without an upstream sends it).
+    await serve.stop();
+    expect((await runCli(['job', 'add', '--mac', MAC, 'restart', '--data-dir', dir])).code).toBe(0);
+    // A service that crashed while relaying left its setting: no service runs, so it relays nothing.
+    withRawDb(dir, (db) => db.prepare(`INSERT INTO settings (name, value) VALUES ('relaying_upstream', ?)`).run(dls.url));
+    expect((await runCli(['job', 'add', '--mac', MAC, 'restart', '--data-dir', dir])).code).toBe(0);
+    expect(jobsOf()).toBe(2);
+  });
+
   it('refuses flags that make no sense, in its own words', async () => {
     const cases: [string[], RegExp][] = [
       [['--upstream-ca', 'x.pem'], /--upstream-ca needs --upstream https:\/\/HOST:PORT/],

@@ -18,7 +18,7 @@ import { networkInterfaces, hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { bootstrapToSend, openJobSecret, queuedBootstrapNotes, securePortChangeNote } from './bootstrap';
 import { Pki, loadOrCreateDefaultIdentity, keyPoolIdleMsFromEnvironment, keyPoolSizeFromEnvironment, startKeyPoolFiller, type KeyPoolFiller, type KeyProtector } from '../pki';
-import { acquireServiceLock, Store, type RecoveryReport, type ReturnLimits, type ServiceLock, type StoreOptions } from '../store';
+import { acquireServiceLock, RELAYING_SETTING, Store, type RecoveryReport, type ReturnLimits, type ServiceLock, type StoreOptions } from '../store';
 import { TlsKeyLog } from './tls-keylog';
 
 export interface ServiceConfig {
@@ -184,6 +184,9 @@ export class Service {
       throw new Error('DCMP polling cannot be relayed (the poll answers come from the DLS\'s own job list): leave out --dcmp-port in relay mode and let the phones poll the DLS directly (docs/relay.md)');
     }
     if (relay) this.relay = new RelayHandler(this.store, this.upstreamClient(relay), this.handler);
+    // For the CLI beside this service (commands/relay-guard.ts): it refuses what a relay does not do.
+    if (this.relay) this.store.setSetting(RELAYING_SETTING, this.relay.upstream.origin);
+    else this.store.deleteSetting(RELAYING_SETTING);
     this.listener = new WpiListener({
       kind: 'default',
       host,
@@ -421,6 +424,7 @@ export class Service {
     await this.secureListener?.close();
     await this.dcmp?.close();
     this.relay?.upstream.close();
+    if (this.relay) this.store.deleteSetting(RELAYING_SETTING);
     this.relay = null;
     this.listener = null;
     this.secureListener = null;

@@ -102,6 +102,7 @@ export class LocalDlsApiHost implements LocalDlsApi {
       },
       ...(service.keyProtector ? { protectorKind: service.keyProtector.kind } : {}),
       ...(service.contacts ? { contacts: service.contacts } : {}),
+      relaying: () => this.service.relayStatus?.upstream ?? null,
       ...(setTls
         ? {
             setTlsProfile: async (which: TlsListener, chosen: TlsProfileName) => {
@@ -201,7 +202,6 @@ export class LocalDlsApiHost implements LocalDlsApi {
   }
 
   async addJob(macs: string[], spec: JobSpec): Promise<AddJobsResult> {
-    this.refuseWhileRelaying('queue jobs');
     return commands.addJob(this.ctx, macs, spec);
   }
 
@@ -210,7 +210,6 @@ export class LocalDlsApiHost implements LocalDlsApi {
   }
 
   async contactNow(macs: string[]): Promise<ContactResult[]> {
-    this.refuseWhileRelaying('send contact-me');
     return commands.contactNow(this.ctx, macs);
   }
 
@@ -223,7 +222,6 @@ export class LocalDlsApiHost implements LocalDlsApi {
   }
 
   async applyProfile(name: string, macs: string[]): Promise<ProfileApplyResult[]> {
-    this.refuseWhileRelaying('apply profiles');
     return commands.applyProfile(this.ctx, name, macs);
   }
 
@@ -240,7 +238,6 @@ export class LocalDlsApiHost implements LocalDlsApi {
   }
 
   async startBootstrap(macs: string[], options: BootstrapOptions): Promise<BootstrapRun> {
-    this.refuseWhileRelaying('bootstrap phones');
     return commands.startBootstrap(this.ctx, macs, options);
   }
 
@@ -277,7 +274,6 @@ export class LocalDlsApiHost implements LocalDlsApi {
   }
 
   async retryFailed(id: string): Promise<RetryResult> {
-    this.refuseWhileRelaying('queue jobs again');
     return commands.retryFailed(this.ctx, id);
   }
 
@@ -439,12 +435,6 @@ export class LocalDlsApiHost implements LocalDlsApi {
     if (listener) return listener.port;
     const stored = Number(this.store.setting('secure_port'));
     return Number.isInteger(stored) && stored > 0 ? stored : null;
-  }
-
-  /** Relay mode acts on nothing (docs/relay.md): the phones' DLS is the upstream. */
-  private refuseWhileRelaying(what: string): void {
-    const relay = this.service.relayStatus;
-    if (relay) throw new ApiError('unavailable', `LocalDLS relays to ${relay.upstream} and does not ${what}: do it on that DLS, or run LocalDLS without an upstream`, [{ key: 'relayRefuses', params: { upstream: relay.upstream } }]);
   }
 
   private secureOffReason(): string {

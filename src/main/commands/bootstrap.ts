@@ -17,6 +17,7 @@ import type { BootstrapRuns } from './bootstrap-runs';
 import type { CommandContext } from './context';
 import { bootstrapUnderWay, defineCommand } from './define';
 import { NO_DEVICE_HINT } from './jobs';
+import { refuseWhileRelaying } from './relay-guard';
 
 export const SEVERAL_WITH_ONE_PIN = 'one PIN for several phones would let any of them take any credential: choose generated PINs (auto) for several phones';
 
@@ -102,7 +103,10 @@ export async function bootstrapNow(ctx: CommandContext, macs: readonly string[],
  * Certificates and bootstrap jobs for these phones now (the CLI). Returns the PINs for the sheet,
  * also when some phones could not be queued: the ones that were must still get their PINs.
  */
-export const bootstrap = defineCommand('bootstrap', [['macs', MacList], ['options', CliBootstrapOptions]], (ctx, macs, options): Promise<CliBootstrapResult> => bootstrapNow(ctx, macs, options));
+export const bootstrap = defineCommand('bootstrap', [['macs', MacList], ['options', CliBootstrapOptions]], (ctx, macs, options): Promise<CliBootstrapResult> => {
+  refuseWhileRelaying(ctx, 'bootstrap phones');
+  return bootstrapNow(ctx, macs, options);
+});
 
 /**
  * A new copy of the PIN sheet: every PIN bootstrap still under way (queued, waiting or sent), its
@@ -139,6 +143,7 @@ function runs(ctx: CommandContext): BootstrapRuns {
 
 /** The UI's bootstrap: checked at once, prepared in the background, followed as a run. */
 export const startBootstrap = defineCommand('startBootstrap', API_ARGS.startBootstrap, (ctx, macs, options): BootstrapRun => {
+  refuseWhileRelaying(ctx, 'bootstrap phones');
   return runs(ctx).start(macs, options);
 });
 

@@ -2,8 +2,10 @@
 import { ApiError, type ContactResult } from '../../shared/api';
 import { API_ARGS } from '../../shared/api-args';
 import { defineCommand } from './define';
+import { refuseWhileRelaying } from './relay-guard';
 
 export const contactNow = defineCommand('contactNow', API_ARGS.contactNow, async (ctx, macs): Promise<ContactResult[]> => {
+  refuseWhileRelaying(ctx, 'send contact-me');
   const contacts = ctx.contacts;
   if (!contacts) throw new ApiError('unavailable', 'contact-me is not available here: the service is not running', [{ key: 'serviceNotRunning', params: {} }]);
   const outcomes = new Map((await contacts.contactMany(macs, ctx.contactProgress)).map((o) => [o.mac, o]));

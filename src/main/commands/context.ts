@@ -38,4 +38,6 @@ export interface CommandContext {
   readonly progress?: (done: number, total: number, mac: string) => void;
   /** Each contact-me outcome as it comes (the CLI prints them one by one). */
   readonly contactProgress?: (outcome: ContactOutcome) => void;
+  /** The upstream the running service relays to, or null; absent where none runs here (relay-guard.ts). */
+  readonly relaying?: () => string | null;
 }

@@ -10,6 +10,7 @@ import type { CommandContext } from './context';
 import { defineCommand } from './define';
 import { API_WORDS, buildJob, CLI_WORDS, JobSpecError } from './job-spec';
 import { maskJob } from './masking';
+import { refuseWhileRelaying } from './relay-guard';
 
 export const listJobs = defineCommand('listJobs', API_ARGS.listJobs, (ctx, filter): JobList => {
   const { jobs, matched } = ctx.store.listJobs(filter);
@@ -17,6 +18,7 @@ export const listJobs = defineCommand('listJobs', API_ARGS.listJobs, (ctx, filte
 });
 
 export const addJob = defineCommand('addJob', API_ARGS.addJob, (ctx, macs, spec): AddJobsResult => {
+  refuseWhileRelaying(ctx, 'queue jobs');
   let built;
   try {
     built = buildJob(spec, ctx.source === 'cli' ? CLI_WORDS : API_WORDS);

@@ -12,6 +12,7 @@ import { defineCommand } from './define';
 import { deviceOrThrow } from './jobs';
 import { maskProfile } from './masking';
 import { applyProfileTo } from './profile-apply';
+import { refuseWhileRelaying } from './relay-guard';
 
 export const listProfiles = defineCommand('listProfiles', API_ARGS.listProfiles, (ctx): Profile[] => ctx.store.jobs.profiles().map(maskProfile));
 
@@ -41,6 +42,7 @@ export const setProfile = defineCommand('setProfile', API_ARGS.setProfile, (ctx,
 });
 
 export const applyProfile = defineCommand('applyProfile', API_ARGS.applyProfile, (ctx, name, macs): ProfileApplyResult[] => {
+  refuseWhileRelaying(ctx, 'apply profiles');
   const profile = ctx.store.jobs.profile(name);
   if (!profile) throw new ApiError('not-found', `no profile "${name}": see localdls profile show (or "Apply profile…" in the Devices view) for the names there are`, [{ key: 'noProfile', params: { name } }]);
   return applyProfileTo(ctx.store, profile, macs);

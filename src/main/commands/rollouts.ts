@@ -19,6 +19,7 @@ import { jobRolloutId, type Store } from '../store';
 import { bootstrapNow } from './bootstrap';
 import type { CommandContext } from './context';
 import { defineCommand } from './define';
+import { refuseWhileRelaying } from './relay-guard';
 
 const ROLLOUT_LIST_LIMIT = 100;
 
@@ -211,6 +212,7 @@ async function retryBootstrap(ctx: CommandContext, rollout: Rollout, failed: rea
 }
 
 export const retryFailed = defineCommand('retryFailed', API_ARGS.retryFailed, async (ctx, id): Promise<RetryResult> => {
+  refuseWhileRelaying(ctx, 'queue jobs again');
   const rollout = rolloutOf(ctx, id);
   const failed = rollout.devices.filter((d) => d.phase === 'failed');
   const skipped: RetryResult['skipped'] = rollout.devices.filter((d) => d.phase === 'cancelled').map((d) => ({ mac: d.mac, reason: 'cancelled (by hand or with its run): queue it again on purpose' }));

@@ -168,6 +168,12 @@ export interface ExchangeQuery {
   limit?: number;
 }
 
+/**
+ * The upstream a running service relays to, kept while it does (app/service.ts): the CLI beside it
+ * refuses what a relay does not do (commands/relay-guard.ts).
+ */
+export const RELAYING_SETTING = 'relaying_upstream';
+
 export class Store {
   private readonly db: Database;
   /** Jobs, profiles, overrides. Undefined on a read-only store opened before migration 2. */
@@ -724,6 +730,10 @@ export class Store {
 
   setSetting(name: string, value: string): void {
     this.st.setSetting!.run(name, value);
+  }
+
+  deleteSetting(name: string): void {
+    this.db.prepare('DELETE FROM settings WHERE name = ?').run(name);
   }
 
   private setSecure(mac: string, changes: Pick<Changes, 'mode' | 'bootstrap' | 'certSerial'>): void {
