@@ -38,6 +38,15 @@ describe('traffic view', () => {
     expect(screen.getByTestId('shown-count').textContent).toBe('6 exchanges');
   });
 
+  it('shows a contact-me (LocalDLS to the phone) with the phone\'s port, not a port 0 of ours', async () => {
+    api.rows = [summary(7, { kind: 'contact-me', listener: 'contact-me', localPort: 0, peerPort: 8085, method: 'POST', path: '/contact_dls.html/ContactDLS', reason: null, action: null, httpStatus: 204, tlsProtocol: null, interactionId: null })];
+    render(<App api={api} />);
+    await waitFor(() => expect(rowsShown()).toEqual([7]));
+    const port = document.querySelector('[data-id="7"] .c-port')!;
+    expect(port.textContent).toMatch(/^→:8085 /);
+    expect(port.textContent).not.toContain(':0');
+  });
+
   it('filters through the service and shows shown/total', async () => {
     render(<App api={api} />);
     await waitFor(() => expect(rowsShown()).toHaveLength(4));

@@ -213,7 +213,7 @@ export function DetailPane({ id, onJump, onExport, exportCount }: DetailPaneProp
           <span className="muted">#{s.id}</span> <strong>{title(s, t)}</strong>
           <span className="muted">
             {' · '}
-            {s.mac ? <a href={deviceHref(s.mac)} className="mono">{s.mac}</a> : t('detail.noMac')} · <span className="mono">{s.peerAddress}:{s.peerPort}</span> → :{s.localPort} ({t(`list.mode.${s.listener}`, { defaultValue: s.listener })}) · {dateTime(s.started)} · {duration(s.ended - s.started)}
+            {s.mac ? <a href={deviceHref(s.mac)} className="mono">{s.mac}</a> : t('detail.noMac')} · {s.kind === 'contact-me' ? <>→ <span className="mono">{s.peerAddress}:{s.peerPort}</span></> : <><span className="mono">{s.peerAddress}:{s.peerPort}</span> → :{s.localPort}</>} ({t(`list.mode.${s.listener}`, { defaultValue: s.listener })}) · {dateTime(s.started)} · {duration(s.ended - s.started)}
           </span>
         </div>
         <div className="detail-actions">

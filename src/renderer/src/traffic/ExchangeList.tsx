@@ -153,6 +153,14 @@ function what(x: ExchangeSummary, t: TFunction<'traffic'>): { text: string; titl
   return { text, title: x.error ?? undefined };
 }
 
+/**
+ * The port of the row's "Port · mode" column: the listener's, where a phone connected; for a
+ * contact-me, which LocalDLS sends, the phone's (`→:8085`): no port of ours is recorded for it.
+ */
+export function portOf(x: Pick<ExchangeSummary, 'kind' | 'localPort' | 'peerPort'>): string {
+  return x.kind === 'contact-me' ? `→:${x.peerPort}` : `:${x.localPort}`;
+}
+
 export function rowClass(x: ExchangeSummary): string {
   if (x.kind === 'tls-failure') return 'row-tls';
   if (x.httpStatus >= 400 || x.error) return 'row-error';
@@ -210,7 +218,7 @@ const Row = memo(function Row({ x, index, focused, selected, template, top, hidd
       {show('time') ? (<span role="gridcell" className="c-time" title={dateTime(x.started)}>{clockTime(x.started)}</span>) : null}
       {show('mac') ? (<span role="gridcell" className="c-mac mono">{x.mac ?? '—'}</span>) : null}
       {show('peer') ? (<span role="gridcell" className="c-peer mono">{x.peerAddress}:{x.peerPort}</span>) : null}
-      {show('port') ? (<span role="gridcell" className="c-port"><span className="mono">:{x.localPort}</span> <span className={`mode mode-${x.listener}`}>{t(`list.mode.${x.listener}`, { defaultValue: x.listener })}</span></span>) : null}
+      {show('port') ? (<span role="gridcell" className="c-port"><span className="mono">{portOf(x)}</span> <span className={`mode mode-${x.listener}`}>{t(`list.mode.${x.listener}`, { defaultValue: x.listener })}</span></span>) : null}
       <span role="gridcell" className={`c-what ${wide ? 'c-wide' : ''}`} title={w.title ?? w.text}>
         {x.kind === 'tls-failure' ? <span className="tag tag-tls">{t('list.tlsFailure')}</span> : null}
         {x.kind !== 'tls-failure' && x.error ? <span className="tag tag-error">{x.httpStatus >= 400 ? t('list.refused') : t('list.failed')}</span> : null}
