@@ -58,6 +58,8 @@ describe('serve --upstream', () => {
     cleanups.push(() => dls.close());
     const dir = tempDir();
     const { serve, port } = await startServe(['--data-dir', dir, '--secure-port', '0', '--upstream', dls.url, '--upstream-fingerprint', dls.fingerprint, '--no-auto-contact']);
+    // Stopped below; also if an assertion fails first (stop is idempotent).
+    cleanups.push(() => serve.stop());
     expect(await post(port, START_UP)).toBe(200);
     const MAC = '00:1A:E8:00:40:01';
     const refusal = new RegExp(`^localdls \\w+: LocalDLS relays to ${dls.url.replace(/[.]/g, '\\.')} and does not (queue jobs|send contact-me|apply profiles|bootstrap phones)`, 'm');
