@@ -176,6 +176,29 @@ describe('a Secure-Mode phone’s job reaches that phone alone', () => {
     expect(ctx.service.store.jobs.get(ctx.job)).toMatchObject({ state: 'done', attempts: 1 });
   }, 60_000);
 
+  it('Default-Mode port: a start-up naming a phone that took its PIN bootstrap, from another address, does not fail it', async () => {
+    const { service: s, port, securePort, keyProtector } = await service({ secure: true });
+    const a = new HandPhone(A, port, '127.0.0.61');
+    await a.acceptAll(await a.say({ reason: 'start-up', items: startUpItems(A) }), () => startUpItems(A));
+    const [prepared] = await prepareBootstraps(s.store, s.pki!, keyProtector!, [A], { pin: { kind: 'given', pin: '12345678' }, securePort });
+    // The phone takes it; its PIN dialog is open now, for as long as nobody types the PIN.
+    const seen = await a.acceptAll(await a.say({ reason: 'solicited', items: known(A) }));
+    expect(seen.map((m) => m.action)).toEqual(['WriteItems', 'CleanUp']);
+    expect(s.store.jobs.get(prepared!.jobId)).toMatchObject({ state: 'sent', partsDone: 1 });
+    const serial = s.store.device(A)!.certSerial ?? null;
+    // Another host claims the MAC with a start-up: refused, and the bootstrap stays as the phone took it.
+    const outsider = new HandPhone(A, port, ATTACKER);
+    expectRefused(await outsider.say({ reason: 'start-up', items: known(A) }), new RegExp(`^${A} took its bootstrap \\(job ${prepared!.jobId}\\) at 127\\.0\\.0\\.61; a start-up from 127\\.0\\.0\\.2 does not end it: refused`, 'm'));
+    expect(s.store.jobs.get(prepared!.jobId)).toMatchObject({ state: 'sent', partsDone: 1 });
+    expect(s.store.revokedCertificates()).toEqual([]);
+    expect(s.store.device(A)!.certSerial ?? null).toBe(serial);
+    // The phone itself starting up again (the PIN dialog closed by a reboot) still ends it, as before.
+    const back = await a.say({ reason: 'start-up', items: known(A) });
+    expect(back.status).toBe(200);
+    expect(s.store.jobs.get(prepared!.jobId)).toMatchObject({ state: 'failed' });
+    expect(s.store.revokedCertificates()).toHaveLength(1);
+  }, 60_000);
+
   it('secure port: only the certificate the device holds, or the one issued for its bootstrap in progress, is let in', async () => {
     const { service: s, port, securePort, keyProtector } = await service({ secure: true });
     const b = new HandPhone(B, port, '127.0.0.62');

@@ -67,6 +67,8 @@ export class ExchangeHandler implements RequestHandler {
         return sealed && this.security.openSecret ? this.security.openSecret(sealed) : undefined;
       },
       bootstrapToSend: (job) => (this.security.bootstrapToSend ?? secureModeOff)(job, store.jobs.secret(job.id)),
+      // The exchange in which the job went out: its peer is the phone as it was then.
+      sentTo: (job) => (job.sent === null ? null : (store.inspector.exchangeAt(job.mac, job.sent)?.peerAddress ?? null)),
     });
   }
 

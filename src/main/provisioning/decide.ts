@@ -11,6 +11,7 @@ import type { Device, ItemResult, Job, Profile } from '../../shared/model';
 import type { Changes, DeviceUpsert, JobChange, NewJob } from '../store';
 import { profileDiff } from './profiles';
 import { supportsSendSolicited } from './firmware';
+import { peerKey } from '../net/peer-address';
 import { AWAITING_RETURN, bootstrapMessage, jobMessage, jobMessages, REBOOTING_KINDS, type BootstrapSend, type JobSecret } from './job-messages';
 import type { ListenerKind } from '../../shared/model';
 
@@ -94,6 +95,8 @@ export interface DecisionInput {
   clientIdentity?: { mac: string; serial: string } | null;
   /** Opens a job's sealed secret (bootstrap); undefined when it cannot be opened. */
   secretOf?: (job: Job) => JobSecret | undefined;
+  /** The address a sent job went to (the phone's at the time), or null when not known. */
+  sentTo?: (job: Job) => string | null;
   /**
    * A bootstrap job as this service sends it (its own secure port), held, or refused; without
    * it the job's sealed secret is sent as it is (secretOf).
@@ -159,6 +162,14 @@ function firstMessage(input: DecisionInput): Decision {
   }
   if (!secure) {
     const stranded = jobs.find((j) => cameBackInDefaultMode(j, message.reason));
+    // Default Mode names a phone by its MAC alone: a message from another address than the one the
+    // bootstrap went to is not the phone coming back, and must not fail a bootstrap it took (its
+    // PIN dialog may be open for minutes). A phone that really moved: its bootstrap is cancelled
+    // by hand (the message says so), then it starts over.
+    const takenAt = stranded ? input.sentTo?.(stranded) : null;
+    if (stranded && takenAt && peerKey(takenAt) !== peerKey(input.peerAddress)) {
+      throw new ProtocolError(`${mac} took its bootstrap (job ${stranded.id}) at ${takenAt}; a ${message.reason} from ${input.peerAddress} does not end it: refused (if the phone itself moved to this address, cancel job ${stranded.id} and bootstrap it again)`, 403);
+    }
     if (stranded) {
       jobChanges.push({ id: stranded.id, state: 'failed', finished: now, error: `${CAME_BACK_IN_DEFAULT_MODE} (${message.reason} on the Default-Mode port): it did not take its Secure-Mode credentials (${isPinBootstrap(stranded) ? 'PIN not entered, or the phone was reset' : 'the phone was reset, or lost them'}); its certificate is revoked: bootstrap it again` });
       changes.bootstrap = 'failed';

@@ -57,6 +57,8 @@ export interface EngineLookups {
   overrides(mac: string): ItemValue[];
   /** Opens a job's sealed secret (bootstrap). */
   secretOf?(job: Job): JobSecret | undefined;
+  /** The address a sent job went to (see DecisionInput.sentTo). */
+  sentTo?(job: Job): string | null;
   /** A bootstrap job as this service sends it (see DecisionInput.bootstrapToSend). */
   bootstrapToSend?(job: Job): BootstrapSend;
 }
@@ -228,6 +230,7 @@ export class InteractionEngine {
       listener,
       clientIdentity: cert,
       ...(this.lookups.secretOf ? { secretOf: (job: Job) => this.lookups.secretOf!(job) } : {}),
+      ...(this.lookups.sentTo ? { sentTo: (job: Job) => this.lookups.sentTo!(job) } : {}),
       ...(this.lookups.bootstrapToSend ? { bootstrapToSend: (job: Job) => this.lookups.bootstrapToSend!(job) } : {}),
       now,
     });

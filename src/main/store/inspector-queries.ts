@@ -81,11 +81,11 @@ export class InspectorQueries {
   }
 
   /** The device's exchange under way at `t` (a job's sent or finished time), with its interaction. */
-  exchangeAt(mac: string, t: number): { id: number; interactionId: number | null } | null {
-    const r = this.db.prepare(`SELECT id, interaction_id FROM exchanges WHERE mac = ? AND started <= ? AND ended >= ? ORDER BY id DESC LIMIT 1`).get(mac, t, t) as
-      | { id: number; interaction_id: number | null }
+  exchangeAt(mac: string, t: number): { id: number; interactionId: number | null; peerAddress: string } | null {
+    const r = this.db.prepare(`SELECT id, interaction_id, peer_address FROM exchanges WHERE mac = ? AND started <= ? AND ended >= ? ORDER BY id DESC LIMIT 1`).get(mac, t, t) as
+      | { id: number; interaction_id: number | null; peer_address: string }
       | undefined;
-    return r ? { id: r.id, interactionId: r.interaction_id } : null;
+    return r ? { id: r.id, interactionId: r.interaction_id, peerAddress: r.peer_address } : null;
   }
 
   /** The ids a traffic filter selects, oldest first, at most `limit` (one more tells there are more). */
