@@ -120,6 +120,10 @@ describe('Secure Mode bootstrap over real sockets', () => {
     expect(renewalJob).toMatchObject({ partsDone: 1, source: 'bootstrap:renew' });
     await expect(api.cancelJob(renewalJob.id)).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/a renewal 00:1A:E8:00:00:21 has already taken: it holds the new certificate now/) as unknown });
     expect(service.store.jobs.get(renewalJob.id)).toMatchObject({ state: 'sent' });
+    // Nor can it be undone meanwhile: the refusal points to what ends it, not to a cancel it would refuse.
+    const undo = await runCli(['bootstrap', '--undo', '--mac', MAC, '--data-dir', service.store.dataDir], { LOCALDLS_KEY_PASSPHRASE: 'correct horse battery staple' });
+    expect(undo.code).not.toBe(0);
+    expect(undo.stderr).toMatch(/has a renewal under way .*: it completes when the phone next calls on the secure port; a phone that is gone for good: localdls bootstrap --mac 00:1A:E8:00:00:21 --forget/);
     const newClient = { ...oldClient, pfx: Buffer.from(item(renewal, 'dls-client-certificate')!, 'base64') };
     expect((await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), newClient)).status).toBe(200);
     const device = service.store.device(MAC)!;

@@ -65,7 +65,7 @@ export async function bootstrapCommand(args: string[], io: CliIo): Promise<numbe
     return withContext(v['data-dir'], 'write', passphrase, async (ctx) => {
       if (v.undo) {
         const jobId = await commands.undoBootstrap(ctx, mac);
-        io.out(`queued job ${jobId}: factory reset of ${mac} over the secure channel; when it starts up on the Default-Mode port its certificate is revoked`);
+        io.out(`queued job ${jobId}: factory reset of ${mac} over the secure channel; its certificate is revoked when the reset is sent, and its start-up on the Default-Mode port confirms the reset`);
       } else {
         const serial = await commands.forgetBootstrap(ctx, mac);
         io.out(`${mac}: certificate ${serial ?? '(unknown)'} revoked; the phone is accepted on the Default-Mode port again`);

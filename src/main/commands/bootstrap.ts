@@ -161,7 +161,7 @@ function secureDevice(ctx: CommandContext, mac: string): Device {
   return device;
 }
 
-/** Back to Default Mode: a factory reset over the secure channel; the certificate is revoked when the phone comes back. */
+/** Back to Default Mode: a factory reset over the secure channel; the certificate is revoked when the reset is sent. */
 export const undoBootstrap = defineCommand('undoBootstrap', [['mac', Mac]], (ctx, mac): number => {
   secureDevice(ctx, mac);
   // A factory reset returns the phone to its delivery state, Default Mode (wpi-protocol.md §5.7).

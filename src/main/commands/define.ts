@@ -6,7 +6,7 @@
 import type * as v from 'valibot';
 import { ApiError } from '../../shared/api';
 import { parseArgument } from '../../shared/api-args';
-import { BootstrapUnderWayError } from '../store';
+import { BootstrapUnderWayError, RENEWAL_SOURCE } from '../store';
 import type { CommandContext } from './context';
 
 export type ArgSpec = readonly (readonly [string, v.GenericSchema])[];
@@ -17,7 +17,10 @@ export type Command<A extends ArgSpec, R> = ((ctx: CommandContext, ...args: Inpu
 
 /** A bootstrap (or its undo) already waits for the phone: refused with the job to cancel. */
 export function bootstrapUnderWay(e: BootstrapUnderWayError): ApiError {
-  return new ApiError('conflict', e.message, [{ key: 'bootstrapUnderWay', params: { mac: e.job.mac, job: e.job.id, state: e.job.state } }]);
+  // A renewal sent to the phone cannot be cancelled (store.cancelJob): its words say what ends it.
+  const renewal = e.job.source === RENEWAL_SOURCE && e.job.state === 'sent';
+  const { mac, id: job, state } = e.job;
+  return new ApiError('conflict', e.message, renewal ? [{ key: 'renewalUnderWay', params: { mac, job } }] : [{ key: 'bootstrapUnderWay', params: { mac, job, state } }]);
 }
 
 export function defineCommand<const A extends ArgSpec, R>(name: string, args: A, run: (ctx: CommandContext, ...args: Outputs<A>) => R | Promise<R>): Command<A, Awaited<R>> {

@@ -84,7 +84,12 @@ export interface Changes {
 /** A second bootstrap (or undo) of a phone while one is under way: refused, whoever asked. */
 export class BootstrapUnderWayError extends Error {
   constructor(readonly job: Job) {
-    super(`${job.mac} has a bootstrap under way (job ${job.id}, ${job.state}): cancel that job first to start again`);
+    super(
+      job.source === RENEWAL_SOURCE && job.state === 'sent'
+        ? // Such a renewal cannot be cancelled (cancelJob): say what ends it instead.
+          `${job.mac} has a renewal under way that it has taken or that is on its way to it (job ${job.id}): it completes when the phone next calls on the secure port; a phone that is gone for good: localdls bootstrap --mac ${job.mac} --forget`
+        : `${job.mac} has a bootstrap under way (job ${job.id}, ${job.state}): cancel that job first to start again`,
+    );
   }
 }
 
