@@ -51,3 +51,8 @@ export function writeItemProblem(item: { name: string; index?: number | null; va
   }
   return null;
 }
+
+/** One item's identity in a set: its name and index (an item without index is another than index 0). */
+export function itemKey(i: { name: string; index?: number | null }): string {
+  return `${i.name}#${i.index ?? ''}`;
+}

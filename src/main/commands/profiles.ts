@@ -13,6 +13,7 @@ import { deviceOrThrow } from './jobs';
 import { maskProfile } from './masking';
 import { applyProfileTo } from './profile-apply';
 import { refuseWhileRelaying } from './relay-guard';
+import { itemKey } from '../../shared/item-rules';
 
 export const listProfiles = defineCommand('listProfiles', API_ARGS.listProfiles, (ctx): Profile[] => ctx.store.jobs.profiles().map(maskProfile));
 
@@ -24,12 +25,11 @@ export const getProfile = defineCommand('getProfile', [['name', ProfileName]], (
 
 export const setProfile = defineCommand('setProfile', API_ARGS.setProfile, (ctx, p): Profile => {
   const before = ctx.store.jobs.profile(p.name);
-  const key = (i: { name: string; index?: number | null }) => `${i.name}#${i.index ?? ''}`;
-  const stored = new Map((before?.items ?? []).map((i) => [key(i), i.value]));
+  const stored = new Map((before?.items ?? []).map((i) => [itemKey(i), i.value]));
   // A value sent back as it was shown keeps the stored one: a masked secret, or a file URL whose
   // password or query the view masked (the Edit dialog fills its rows from the masked profile).
   const items = p.items.map((i) => {
-    const value = stored.get(key(i));
+    const value = stored.get(itemKey(i));
     if (value !== undefined && i.value !== value && i.value === maskItemValue(i.name, value)) return { ...i, value };
     if (i.value === MASK) throw new ApiArgumentError(`setProfile: ${i.name} has the mask (${MASK}) as its value: type the real value`);
     // Edited around the mask the view showed (a URL's password or query): it would be stored broken.

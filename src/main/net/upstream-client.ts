@@ -11,9 +11,10 @@
  */
 import { X509Certificate } from 'node:crypto';
 import https from 'node:https';
-import type { IncomingMessage } from 'node:http';
+import { validateHeaderName, validateHeaderValue, type IncomingMessage } from 'node:http';
 import tls, { type ConnectionOptions, type TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
+import { clipped } from '../../shared/quote';
 
 export interface UpstreamTrust {
   /** PEM of the CA(s) the upstream's certificate must chain to. */
@@ -118,18 +119,26 @@ export function endToEndHeaders(pairs: readonly (readonly [string, string])[], h
   return pairs.filter(([name]) => !hopByHop.has(name.toLowerCase()) && !named.has(name.toLowerCase())).map(([n, v]) => [n, v]);
 }
 
-/** What Node writes in a status line or header value (its own check, lib/_http_common.js). */
+/** What Node writes in a status line (its own check, lib/_http_common.js; it exports none for it). */
 const INVALID_FIELD_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
 
 /**
  * Why an upstream answer cannot be passed on as it came (Node refuses to write it, so the phone
- * would get a closed connection while the record said answered), or null.
+ * would get a closed connection while the record said answered), or null. Headers are checked
+ * with Node's own validators, the ones writeHead uses.
  */
 function unwritable(status: number, statusText: string, headers: readonly [string, string][]): string | null {
   if (!Number.isInteger(status) || status < 200 || status > 999) return `its status ${status} is not a final HTTP status`;
   if (INVALID_FIELD_CHAR.test(statusText)) return `its status line holds a control character`;
-  const bad = headers.find(([name, value]) => !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || INVALID_FIELD_CHAR.test(value));
-  return bad ? `its header "${bad[0].slice(0, 60)}" is not valid HTTP` : null;
+  for (const [name, value] of headers) {
+    try {
+      validateHeaderName(name);
+      validateHeaderValue(name, value);
+    } catch {
+      return `its header "${clipped(name)}" is not valid HTTP`;
+    }
+  }
+  return null;
 }
 
 /** Accepts `AB:CD:…`, `abcd…`, `sha256/AB:CD…` or `SHA256:AB…`; null unless it is 32 bytes of hex. */

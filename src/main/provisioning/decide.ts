@@ -14,6 +14,7 @@ import { supportsSendSolicited } from './firmware';
 import { peerKey } from '../net/peer-address';
 import { AWAITING_RETURN, bootstrapMessage, jobMessage, jobMessages, REBOOTING_KINDS, type BootstrapSend, type JobSecret } from './job-messages';
 import type { ListenerKind } from '../../shared/model';
+import { itemKey } from '../../shared/item-rules';
 
 /** The job being carried out in this interaction. */
 export interface ActiveJob {
@@ -334,8 +335,8 @@ function accepted(input: DecisionInput, current: ActiveJob, changes: Changes): D
       // What the phone accepted is now its configuration.
       const parts = job ? jobMessages(job, current.splitBy) : [];
       const sent = parts[current.part]?.items ?? [];
-      const refused = new Set(results.map(itemKeyOf));
-      changes.mergeItems = sent.filter((i) => !refused.has(itemKeyOf(i)));
+      const refused = new Set(results.map(itemKey));
+      changes.mergeItems = sent.filter((i) => !refused.has(itemKey(i)));
       const partsDone = current.part + 1;
       if (job && partsDone < parts.length) {
         // Service-side split (manual p.71): the next part as a new WriteItems in the same interaction.
@@ -541,7 +542,6 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
   return { answer, changes: { ...changes, state: 'in-interaction' }, ends: null, ...(warning ? { warning } : {}) };
 }
 
-const itemKeyOf = (i: { name: string; index?: number | null }) => `${i.name}#${i.index ?? ''}`;
 
 /**
  * The jobs that may go to the phone before those it was busy for (given in queue order): all not
@@ -554,7 +554,7 @@ export function jobsAhead<J extends Pick<Job, 'kind' | 'state' | 'items'>>(open:
   const held = new Set<string>();
   const ahead: J[] = [];
   for (const j of open) {
-    const keys = j.kind === 'WriteItems' ? j.items.map(itemKeyOf) : [];
+    const keys = j.kind === 'WriteItems' ? j.items.map(itemKey) : [];
     if (j.state === 'waiting-busy' || keys.some((k) => held.has(k))) for (const k of keys) held.add(k);
     else ahead.push(j);
   }

@@ -2,14 +2,14 @@
  * Profiles: named item sets (site-wide or per device type) with per-device overrides. Applying
  * one writes only what differs from what the phone last reported.
  */
+import { itemKey } from '../../shared/item-rules';
 import type { Device, ItemValue, Profile } from '../../shared/model';
 
-const key = (i: { name: string; index?: number | null }) => `${i.name}#${i.index ?? ''}`;
 
 /** The profile's items with the device's overrides laid over them. */
 export function effectiveItems(profile: readonly ItemValue[], overrides: readonly ItemValue[]): ItemValue[] {
-  const byKey = new Map(profile.map((i) => [key(i), i]));
-  for (const o of overrides) byKey.set(key(o), o);
+  const byKey = new Map(profile.map((i) => [itemKey(i), i]));
+  for (const o of overrides) byKey.set(itemKey(o), o);
   return [...byKey.values()];
 }
 
@@ -19,9 +19,9 @@ export function profileDiff(
   overrides: readonly ItemValue[],
   current: readonly { name: string; index?: number | null; value: string; status?: string | null }[],
 ): ItemValue[] {
-  const now = new Map(current.map((i) => [key(i), i]));
+  const now = new Map(current.map((i) => [itemKey(i), i]));
   return effectiveItems(profile, overrides).filter((want) => {
-    const have = now.get(key(want));
+    const have = now.get(itemKey(want));
     return have === undefined || have.value !== want.value;
   });
 }

@@ -29,6 +29,7 @@ import { historyPurge } from './history-purge';
 import { RolloutRows } from './rollout-rows';
 import { SearchIndex } from './search-index';
 import { maskCredentialHeaders } from '../../shared/secrets';
+import { itemKey } from '../../shared/item-rules';
 
 /** The source of a renewal's Bootstrap job (app/bootstrap.ts). */
 export const RENEWAL_SOURCE = 'bootstrap:renew';
@@ -616,12 +617,11 @@ export class Store {
     return this.db
       .transaction(() => {
         this.jobs.assignProfile(mac, profile);
-        const key = (i: ItemValue) => `${i.name}#${i.index ?? ''}`;
         const onTheWay = new Map<string, { value: string; job: number }>();
-        for (const j of this.jobs.pending(mac)) if (j.kind === 'WriteItems') for (const i of j.items) onTheWay.set(key(i), { value: i.value, job: j.id });
+        for (const j of this.jobs.pending(mac)) if (j.kind === 'WriteItems') for (const i of j.items) onTheWay.set(itemKey(i), { value: i.value, job: j.id });
         const waiting = new Set<number>();
         const rest = diff.filter((i) => {
-          const queued = onTheWay.get(key(i));
+          const queued = onTheWay.get(itemKey(i));
           if (queued?.value !== i.value) return true;
           waiting.add(queued.job);
           return false;
