@@ -202,7 +202,7 @@ describe('a phone back in Default Mode after its bootstrap was sent', () => {
     expect(service.store.device(MAC)).toMatchObject({ mode: 'secure', bootstrap: 'done' });
   });
 
-  it('a renewal the phone did not take fails and its new certificate is revoked; the old one still works', async () => {
+  it('a renewal the phone took ends its old certificate: presented again (a copy of the replaced key), it is refused and changes nothing; the new one completes the renewal', async () => {
     const { service, protector, port, securePort } = await secureService();
     await post(port, message({ reason: 'start-up', items: startUpItems(MAC) }));
     await prepareBootstraps(service.store, service.pki!, protector, [MAC], { pin: { kind: 'none' }, securePort });
@@ -217,15 +217,44 @@ describe('a phone back in Default Mode after its bootstrap was sent', () => {
     expect(item(renewed, 'goto-secure-mode')).toBe('nopin');
     expect(parseDLSMessage((await securePost(securePort, message({ reason: 'reply-to', action: 'WriteItems', status: 'accepted' }), oldClient, s1.cookie)).body).action).toBe('CleanUp');
 
-    // It restarts with the certificate it had.
-    expect((await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), oldClient)).status).toBe(200);
-    expect(service.store.jobs.get(renewal!.jobId)).toMatchObject({ state: 'failed', error: 'the phone still presents its old certificate: the renewal was not taken; its new certificate is revoked' });
-    expect(service.store.device(MAC)).toMatchObject({ mode: 'secure', bootstrap: 'failed', certSerial: oldSerial });
+    // Whoever holds the old certificate and key, under any reason for contact: refused, nothing revoked, the renewal still waits.
+    for (const reason of ['start-up', 'solicited', 'local-changes'] as const) {
+      const old = await securePost(securePort, message({ reason, items: known(MAC) }), oldClient);
+      expect(old.status).toBe(403);
+      expect(old.body).toMatch(new RegExp(`took its renewal \\(job ${renewal!.jobId}\\): the certificate ${oldSerial} it replaces no longer opens the secure port: refused .*--forget`));
+    }
+    expect(service.store.jobs.get(renewal!.jobId)).toMatchObject({ state: 'sent', partsDone: 1 });
+    expect(service.store.device(MAC)).toMatchObject({ mode: 'secure', bootstrap: 'pending', certSerial: oldSerial });
+    expect(service.store.revokedCertificates()).toEqual([]);
+
+    // The phone, on its new certificate: the renewal is done and the old certificate revoked.
     const newClient = { ...oldClient, pfx: Buffer.from(item(renewed, 'dls-client-certificate')!, 'base64') };
-    const refused = await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), newClient);
-    expect(refused.status).toBe(403);
-    expect(refused.body).toMatch(/revoked/);
-    expect(service.store.isRevoked(oldSerial)).toBe(false);
-    expect((await securePost(securePort, message({ reason: 'solicited', items: known(MAC) }), oldClient)).status).toBe(200);
+    expect((await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), newClient)).status).toBe(200);
+    expect(service.store.jobs.get(renewal!.jobId)).toMatchObject({ state: 'done' });
+    expect(service.store.isRevoked(oldSerial)).toBe(true);
+    const late = await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), oldClient);
+    expect(late.status).toBe(403);
+    expect(late.body).toMatch(/revoked/);
+  });
+
+  it('a renewal still in flight when the old certificate starts again is queued again, not failed: the phone never answered it', async () => {
+    const { service, protector, port, securePort } = await secureService();
+    await post(port, message({ reason: 'start-up', items: startUpItems(MAC) }));
+    await prepareBootstraps(service.store, service.pki!, protector, [MAC], { pin: { kind: 'none' }, securePort });
+    const w = await takeBootstrap(port, MAC);
+    const oldClient = { pfx: Buffer.from(item(w, 'dls-client-certificate')!, 'base64'), passphrase: '', ca: [item(w, 'dls-server-ca', 0)!], servername: 'localhost' };
+    expect((await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), oldClient)).status).toBe(200);
+    const oldSerial = service.store.device(MAC)!.certSerial!;
+
+    const [renewal] = await prepareBootstraps(service.store, service.pki!, protector, [MAC], { pin: { kind: 'none' }, securePort, renew: true });
+    const s1 = await securePost(securePort, message({ reason: 'solicited', items: known(MAC) }), oldClient);
+    expect(item(parseDLSMessage(s1.body), 'goto-secure-mode')).toBe('nopin');
+    expect(service.store.jobs.get(renewal!.jobId)).toMatchObject({ state: 'sent', partsDone: 0 });
+    // The phone restarts before it answered: its old certificate is still its own.
+    const again = await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), oldClient);
+    expect(again.status).toBe(200);
+    expect(service.store.jobs.get(renewal!.jobId)).toMatchObject({ state: 'queued' });
+    expect(service.store.revokedCertificates()).toEqual([]);
+    expect(service.store.device(MAC)).toMatchObject({ mode: 'secure', certSerial: oldSerial });
   });
 });

@@ -197,15 +197,14 @@ function firstMessage(input: DecisionInput): Decision {
       if (device?.mode === 'secure' && device.certSerial) revoke = { serial: device.certSerial, reason: `renewed: replaced by certificate ${presented}` };
       jobs = jobs.filter((j) => j.id !== boot.id);
     } else {
-      const renewal = jobs.find((j) => j.kind === 'Bootstrap' && j.state === 'sent');
-      if (renewal) {
-        // A renewal the phone did not take: it still presents the certificate it had.
-        jobChanges.push({ id: renewal.id, state: 'failed', finished: now, error: 'the phone still presents its old certificate: the renewal was not taken; its new certificate is revoked' });
-        changes.bootstrap = 'failed';
-        // The new certificate it was sent must not open the secure port later.
-        const serial = input.secretOf?.(renewal)?.serial;
-        if (serial) revoke = { serial, reason: `renewal job ${renewal.id} failed: the phone kept its old certificate` };
-        jobs = jobs.filter((j) => j.id !== renewal.id);
+      // A renewal the phone took (it answered "accepted" over the secure channel, so it was the
+      // phone, and it switches at the CleanUp) ends the old certificate: whoever presents it now
+      // holds a copy of the key the renewal replaces, which is what a renewal is for. Failing the
+      // renewal here instead handed that holder the secure port and locked the phone out.
+      // A renewal still in flight (no answer yet) is left to the interaction's end, which queues it again.
+      const taken = jobs.find((j) => j.kind === 'Bootstrap' && j.state === 'sent' && j.partsDone > 0);
+      if (taken) {
+        throw new ProtocolError(`${mac} took its renewal (job ${taken.id}): the certificate ${presented} it replaces no longer opens the secure port: refused (a phone that really kept it: localdls bootstrap --mac ${mac} --forget, then a factory reset on the phone and a new bootstrap)`, 403);
       }
     }
   }
