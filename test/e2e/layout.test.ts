@@ -1,6 +1,7 @@
 /**
  * Layout and accessibility in Chromium against the real service and simulator: every view fits a
- * 1024×768 window (a laptop on a site's desk: nothing wider than the window), no label is cut at
+ * 1024×768 window (a laptop on a site's desk: nothing wider than the window) and the laptop widths
+ * above it (1280 and 1366), no label is cut at
  * 1440×900, and axe-core finds no serious or critical violation, in light and dark, English and
  * German — the ladder, a phone's timeline and a rollout with queued phones included. With
  * LOCALDLS_SCREENSHOTS=1 it also takes the dark screenshots for the docs.
@@ -103,17 +104,26 @@ const cutLabels = () =>
   );
 
 /**
- * At 1024×768, what the new-user pass found cut: a MAC in the traffic list, a status-bar part (the
- * time zone), the device's contact-me URI and its traffic table (in its card), filter placeholders.
+ * What the new-user passes found cut on a laptop's screen: a MAC or a start time in the traffic
+ * list, a status-bar part (the time zone), the device's contact-me URI and its traffic table (in its
+ * card), filter placeholders; and an exchange number of seven digits (a store of millions).
  */
-const cutAt1024 = () =>
+const cutCells = () =>
   page.evaluate(() => {
     const cut: string[] = [];
-    for (const el of document.querySelectorAll('.xrow .c-mac, .statusbar .sb-item:not(.sb-grow), dd, .device-cols .card')) {
+    for (const el of document.querySelectorAll('.xrow .c-mac, .xrow .c-time, .statusbar .sb-item:not(.sb-grow), dd, .device-cols .card')) {
       if (el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1) cut.push(`${el.tagName.toLowerCase()}.${el.className} "${(el.textContent ?? '').trim().slice(0, 40)}" ${el.scrollWidth}>${el.clientWidth}`);
     }
     // A placeholder is not in scrollWidth: measure it in the input's font.
     const ctx = document.createElement('canvas').getContext('2d');
+    // An exchange number of a store of millions (seven digits) fits its column.
+    for (const cell of [...document.querySelectorAll('.xrow[data-id] .c-id')].slice(0, 1)) {
+      const style = getComputedStyle(cell);
+      ctx.font = style.font;
+      const room = cell.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      const need = ctx.measureText('9999999').width;
+      if (need > room + 1) cut.push(`exchange number "9999999" ${Math.round(need)}>${Math.round(room)}`);
+    }
     for (const input of document.querySelectorAll('.filterbar input[placeholder]')) {
       const style = getComputedStyle(input);
       ctx.font = style.font;
@@ -136,7 +146,7 @@ async function setPreferences(theme: 'light' | 'dark', language: 'en' | 'de'): P
 
 describe('layout in Chromium', () => {
   for (const [theme, language] of [['light', 'en'], ['dark', 'de']] as const) {
-    it(`every view fits 1024×768 and no label is cut at 1440×900 (${theme}, ${language})`, async () => {
+    it(`every view fits 1024×768, 1280×800 and 1366×768 without a label cut, and no label is cut at 1440×900 (${theme}, ${language})`, async () => {
       await setPreferences(theme, language);
       expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe(theme);
       const a11y: string[] = [];
@@ -145,7 +155,17 @@ describe('layout in Chromium', () => {
         await show(view);
         const o = await overflow();
         expect(o.doc, `${view} at 1024×768: ${o.wide.join('; ')}`).toBeLessThanOrEqual(o.width);
-        expect(await cutAt1024(), `${view} at 1024×768`).toEqual([]);
+        expect(await cutCells(), `${view} at 1024×768`).toEqual([]);
+        expect(await cutLabels(), `${view} at 1024×768`).toEqual([]);
+        // The laptop widths between (1280×800, 1366×768): the traffic list's full set of columns needs about 1,400 px.
+        for (const [width, height] of [[1280, 800], [1366, 768]] as const) {
+          await page.setViewportSize({ width, height });
+          await relayout();
+          const at = await overflow();
+          expect(at.doc, `${view} at ${width}×${height}: ${at.wide.join('; ')}`).toBeLessThanOrEqual(at.width);
+          expect(await cutLabels(), `${view} at ${width}×${height}`).toEqual([]);
+          expect(await cutCells(), `${view} at ${width}×${height}`).toEqual([]);
+        }
         await page.setViewportSize({ width: 1440, height: 900 });
         await relayout();
         expect(await cutLabels(), `${view} at 1440×900`).toEqual([]);

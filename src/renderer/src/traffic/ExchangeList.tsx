@@ -16,19 +16,19 @@ import '../ladder/inspector.css';
 export const ROW_HEIGHT = 26;
 
 /** The list's columns: width in the grid, header, and how a click on the header sorts. */
-// `narrow`: the width under 1280 px (a laptop at 1024×768), where peer and size are dropped.
+// `narrow`: the width under 1400 px (a laptop); under 1280 px (1024×768) peer and size are dropped too.
 const COLUMNS = [
-  { key: 'id', width: '54px', narrow: '44px', label: '#', sort: (x: ExchangeSummary) => x.id },
-  { key: 'time', width: '104px', narrow: '96px', label: 'Time', sort: (x: ExchangeSummary) => x.started },
+  { key: 'id', width: '72px', narrow: '64px', label: '#', sort: (x: ExchangeSummary) => x.id },
+  { key: 'time', width: '104px', narrow: '104px', label: 'Time', sort: (x: ExchangeSummary) => x.started },
   { key: 'mac', width: '146px', narrow: '146px', label: 'Device', sort: (x: ExchangeSummary) => x.mac ?? '' },
   { key: 'peer', width: '150px', narrow: '150px', label: 'Peer', sort: (x: ExchangeSummary) => x.peerAddress },
-  { key: 'port', width: '120px', narrow: '104px', label: 'Port · mode', sort: (x: ExchangeSummary) => `${x.listener}:${x.localPort}` },
-  { key: 'what', width: 'minmax(200px, 1fr)', narrow: 'minmax(160px, 1fr)', label: 'Reason', sort: (x: ExchangeSummary) => what(x, i18next.getFixedT(null, 'traffic')).text },
+  { key: 'port', width: '120px', narrow: '120px', label: 'Port · mode', sort: (x: ExchangeSummary) => `${x.listener}:${x.localPort}` },
+  { key: 'what', width: 'minmax(200px, 1fr)', narrow: 'minmax(120px, 1fr)', label: 'Reason', sort: (x: ExchangeSummary) => what(x, i18next.getFixedT(null, 'traffic')).text },
   { key: 'action', width: '134px', narrow: '104px', label: 'Action', sort: (x: ExchangeSummary) => x.action ?? '' },
   { key: 'status', width: '122px', narrow: '104px', label: 'Status', sort: (x: ExchangeSummary) => x.httpStatus * 10 + (x.replyStatus === 'accepted' ? 0 : x.replyStatus ? 1 : 0) },
   { key: 'items', width: '66px', narrow: '60px', label: 'Items', sort: (x: ExchangeSummary) => x.itemCount },
   { key: 'size', width: '116px', narrow: '116px', label: 'Size', sort: (x: ExchangeSummary) => x.requestBytes + x.responseBytes },
-  { key: 'dur', width: '90px', narrow: '80px', label: 'Time', sort: (x: ExchangeSummary) => x.ended - x.started },
+  { key: 'dur', width: '90px', narrow: '90px', label: 'Time', sort: (x: ExchangeSummary) => x.ended - x.started },
   { key: 'tls', width: '70px', narrow: '56px', label: 'TLS', sort: (x: ExchangeSummary) => x.tlsProtocol ?? '' },
 ] as const;
 export type ColumnKey = (typeof COLUMNS)[number]['key'];
@@ -79,18 +79,22 @@ export function sortRows(rows: readonly ExchangeSummary[], order: SortOrder | nu
     .map((e) => e.x);
 }
 
+/** Every column at its full width needs about 1,400 px; below that they take their narrow widths. */
+const COMPACT = '(max-width: 1399px)';
+/** Below a laptop's 1280 px (1024×768), peer and size are dropped as well. */
 const NARROW = '(max-width: 1279px)';
 
-function useNarrowWindow(): boolean {
-  const [narrow, setNarrow] = useState(() => globalThis.matchMedia?.(NARROW).matches ?? false);
+function useMediaQuery(media: string): boolean {
+  const [matches, setMatches] = useState(() => globalThis.matchMedia?.(media).matches ?? false);
   useEffect(() => {
-    const query = globalThis.matchMedia?.(NARROW);
+    const query = globalThis.matchMedia?.(media);
     if (!query) return undefined;
-    const changed = () => setNarrow(query.matches);
+    const changed = () => setMatches(query.matches);
+    changed();
     query.addEventListener('change', changed);
     return () => query.removeEventListener('change', changed);
-  }, []);
-  return narrow;
+  }, [media]);
+  return matches;
 }
 
 function ColumnChooser({ hidden, onChange }: { hidden: ReadonlySet<ColumnKey>; onChange: (next: Set<ColumnKey>) => void }) {
@@ -249,12 +253,14 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
   const { t } = useTranslation('traffic');
   const { t: td } = useTranslation('detail');
   const [chosenHidden, setHidden] = useState<Set<ColumnKey>>(loadHidden);
-  // A window narrower than 1280 px (a laptop at 1024×768) drops peer and size too: both are in the detail pane.
-  const narrow = useNarrowWindow();
+  // A laptop's 1280 or 1366 px takes the narrow widths; a window narrower than 1280 px (1024×768)
+  // drops peer and size too: both are in the detail pane.
+  const compact = useMediaQuery(COMPACT);
+  const narrow = useMediaQuery(NARROW);
   const hidden = useMemo(() => (narrow ? new Set<ColumnKey>([...chosenHidden, 'peer', 'size']) : chosenHidden), [chosenHidden, narrow]);
   const [order, setOrder] = useState<SortOrder | null>(null);
   const rows = useMemo(() => sortRows(arrived, order), [arrived, order]);
-  const template = useMemo(() => ({ gridTemplateColumns: COLUMNS.filter((c) => !hidden.has(c.key)).map((c) => (narrow ? c.narrow : c.width)).join(' ') }), [hidden, narrow]);
+  const template = useMemo(() => ({ gridTemplateColumns: COLUMNS.filter((c) => !hidden.has(c.key)).map((c) => (compact ? c.narrow : c.width)).join(' ') }), [hidden, compact]);
   const chooseColumns = (next: Set<ColumnKey>) => {
     setHidden(next);
     saveHidden(next);
