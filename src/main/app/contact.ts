@@ -43,8 +43,13 @@ export interface ContactOutcome {
   failedJobs?: number[];
 }
 
+/** How often the same "not contacted" note is written again for a device (it is kept in the store). */
+const NOTE_REFRESH_MS = 60_000;
+
 export class Contacts {
   private readonly inFlight = new Set<string>();
+  /** Devices whose waiting jobs carry a "not contacted" note, and when it was written (see due()). */
+  private readonly noted = new Map<string, { note: string; at: number }>();
   /** Contacts waiting for their turn to start (count per device): due() does not start them again. */
   private readonly starting = new Map<string, number>();
   private readonly policy: ContactPolicy;
@@ -70,9 +75,8 @@ export class Contacts {
 
   /** Whether a contact-me may go to this device now, and if not why. */
   gate(device: Device): { ok: true } | { ok: false; why: string; nextAt?: number } {
-    if (!device.contactMeUri) return { ok: false, why: 'the phone has not reported a contact-me-uri' };
-    const uri = checkUri(device);
-    if (uri) return { ok: false, why: uri };
+    const unusable = uriProblem(device);
+    if (unusable) return { ok: false, why: unusable };
     if (this.inFlight.has(device.mac)) return { ok: false, why: 'a contact-me to this phone is under way' };
     const last = device.lastContactMe;
     if (last !== null && this.now() - last < this.policy.gapMs) {
@@ -149,10 +153,20 @@ export class Contacts {
   due(isInInteraction: (mac: string) => boolean, holdsAll?: (mac: string) => boolean): string[] {
     const now = this.now();
     const due: string[] = [];
-    for (const p of this.store.jobs.pendingDevices()) {
-      if (isInInteraction(p.mac) || this.inFlight.has(p.mac) || this.starting.has(p.mac) || !p.contactMeUri) continue;
+    const pending = this.store.jobs.pendingDevices();
+    for (const p of pending) {
+      if (isInInteraction(p.mac) || this.inFlight.has(p.mac) || this.starting.has(p.mac)) continue;
       // Every job it waits for is held by this service (a bootstrap with Secure Mode off): nothing to send.
       if (holdsAll?.(p.mac)) continue;
+      // A phone that cannot be contacted is left out here, not tried and skipped on every tick: ten
+      // of them first in the list would take every slot, and no other phone would be contacted.
+      // Its waiting jobs say why, so the user sees what to fix (or that it waits for its own call).
+      const unusable = uriProblem(p);
+      if (unusable) {
+        this.note(p.mac, `not contacted: ${unusable}; its jobs go out when the phone next calls in by itself`, now);
+        continue;
+      }
+      this.unnote(p.mac, now);
       // Only jobs the phone was busy for, or queued ones held behind them (they write the same
       // items): the phone calls back when its call ends; until then, a contact only re-sends them.
       const waiting = p.queued === 0 || (p.waitingBusy > 0 && jobsAhead(this.store.jobs.pending(p.mac).filter((j) => j.state !== 'sent')).length === 0);
@@ -164,25 +178,48 @@ export class Contacts {
       if (p.lastContactMe !== null && now - p.lastContactMe < this.policy.gapMs) continue;
       due.push(p.mac);
     }
+    // Devices no longer waiting: forget their note (the store's goes with the job's next change).
+    if (this.noted.size) {
+      const waiting = new Set(pending.map((p) => p.mac));
+      for (const mac of [...this.noted.keys()]) if (!waiting.has(mac)) this.noted.delete(mac);
+    }
     return due.slice(0, Math.max(0, this.policy.concurrency - this.inFlight.size - this.starting.size));
   }
+
+  private note(mac: string, note: string, now: number): void {
+    const last = this.noted.get(mac);
+    if (last && last.note === note && now - last.at < NOTE_REFRESH_MS) return;
+    this.store.contactFailures.notContacted(mac, note, now);
+    this.noted.set(mac, { note, at: now });
+  }
+
+  private unnote(mac: string, now: number): void {
+    if (!this.noted.delete(mac)) return;
+    this.store.contactFailures.contactable(mac, now);
+  }
+}
+
+/** Why no contact-me can go to this phone (null: one can). */
+function uriProblem(device: Pick<Device, 'contactMeUri' | 'lastAddress'>): string | null {
+  if (!device.contactMeUri) return 'the phone has not reported a contact-me-uri';
+  return checkUri(device.contactMeUri, device.lastAddress);
 }
 
 /**
  * A phone reports its own contact-me-uri; only ever send it to the address the phone talks from,
  * so a rogue device cannot make the service POST to another host.
  */
-function checkUri(device: Device): string | null {
+function checkUri(contactMeUri: string, lastAddress: string | null): string | null {
   let url: URL;
   try {
-    url = new URL(device.contactMeUri!);
+    url = new URL(contactMeUri);
   } catch {
     // The phone's own words, quoted short: a 3 kB URI would fill the line.
-    return `contact-me-uri "${clipped(device.contactMeUri!, 120)}" is not a URL`;
+    return `contact-me-uri "${clipped(contactMeUri, 120)}" is not a URL`;
   }
   if (url.protocol !== 'http:') return `contact-me-uri must be http:// (manual p.14), not ${url.protocol}`;
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  const peer = (device.lastAddress ?? '').replace(/^::ffff:/, '');
+  const peer = (lastAddress ?? '').replace(/^::ffff:/, '');
   if (host !== peer) return `contact-me-uri points to ${host}, but the phone talks from ${peer || 'an unknown address'}: not contacted`;
   return null;
 }

@@ -236,6 +236,8 @@ export class Service {
     }
     this.sweeper = setInterval(() => this.sweep(Date.now()), this.config.sweepMs ?? 10_000);
     this.sweeper.unref();
+    // Notes of an earlier run's contact loop: this run's loop writes its own (app/contact.ts due()).
+    this.store.contactFailures.clearNotContacted();
     if (this.config.autoContact !== false && !this.relay) {
       this.scheduler = setInterval(() => this.contactDue(), 1000);
       this.scheduler.unref();

@@ -55,6 +55,8 @@ function contactMeOutcome(r: ContactFailureRow): Pick<Device, 'lastContactMeOutc
 const WAITING = `state IN ('queued', 'waiting-busy')`;
 /** The note left on waiting jobs while the phone cannot be reached (cleared when it answers). */
 const NOTE_PREFIX = 'contact-me failed';
+/** The note left on waiting jobs while no contact-me can go to the phone (no usable contact-me-uri). */
+const NOT_CONTACTED_PREFIX = 'not contacted:';
 
 export class ContactFailures {
   private readonly st: Record<string, Statement>;
@@ -73,7 +75,12 @@ export class ContactFailures {
       fail: db.prepare(`UPDATE jobs SET state = 'failed', error = @reason, finished = @at, updated = @at WHERE mac = @mac AND ${WAITING} RETURNING id, kind`),
       bootstrapFailed: db.prepare(`UPDATE devices SET bootstrap = 'failed' WHERE mac = @mac AND bootstrap = 'pending'`),
       answered: db.prepare(`UPDATE devices SET contact_failures = 0, last_contact_error = NULL, last_contact_error_at = NULL WHERE mac = @mac`),
-      clearNote: db.prepare(`UPDATE jobs SET error = NULL, updated = @at WHERE mac = @mac AND ${WAITING} AND error LIKE '${NOTE_PREFIX}%' RETURNING id`),
+      clearNote: db.prepare(`UPDATE jobs SET error = NULL, updated = @at WHERE mac = @mac AND ${WAITING} AND (error LIKE '${NOTE_PREFIX}%' OR error LIKE '${NOT_CONTACTED_PREFIX}%') RETURNING id`),
+      // A failed contact-me's note says more (it was sent): it stays.
+      notContacted: db.prepare(`UPDATE jobs SET error = @note, updated = @at WHERE mac = @mac AND ${WAITING}
+        AND (error IS NULL OR error NOT LIKE '${NOTE_PREFIX}%') AND error IS NOT @note RETURNING id`),
+      contactable: db.prepare(`UPDATE jobs SET error = NULL, updated = @at WHERE mac = @mac AND ${WAITING} AND error LIKE '${NOT_CONTACTED_PREFIX}%' RETURNING id`),
+      clearNotContacted: db.prepare(`UPDATE jobs SET error = NULL WHERE ${WAITING} AND error LIKE '${NOT_CONTACTED_PREFIX}%' RETURNING id, mac`),
     };
   }
 
@@ -95,6 +102,27 @@ export class ContactFailures {
       for (const j of failed) this.feed?.job(j.id, mac);
       return { failures, failedJobs: failed.map((j) => j.id) };
     })();
+  }
+
+  /** No contact-me can go to the phone (`note` says why): its waiting jobs say so. */
+  notContacted(mac: string, note: string, at: number): void {
+    const noted = this.st.notContacted!.all({ mac, note, at }) as { id: number }[];
+    for (const j of noted) this.feed?.job(j.id, mac);
+  }
+
+  /** The phone can be contacted again: the note goes. */
+  contactable(mac: string, at: number): void {
+    const cleared = this.st.contactable!.all({ mac, at }) as { id: number }[];
+    for (const j of cleared) this.feed?.job(j.id, mac);
+  }
+
+  /**
+   * Every "not contacted" note, at the service's start: they are the running service's view
+   * (its contact loop writes them again within a second when they still hold).
+   */
+  clearNotContacted(): void {
+    const cleared = this.st.clearNotContacted!.all() as { id: number; mac: string }[];
+    for (const j of cleared) this.feed?.job(j.id, j.mac);
   }
 
   /** The phone answered a contact-me: reachable again. */

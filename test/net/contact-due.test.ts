@@ -1,0 +1,95 @@
+/**
+ * The service's own contact loop (app/contact.ts due(), every second) against simulated phones over
+ * real loopback sockets: phones no contact-me can reach (a contact-me-uri for another address, as
+ * behind NAT, or none) do not take the contact slots from the phones that can be reached, and
+ * their waiting jobs say why they wait.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Service } from '../../src/main/app/service';
+import { SimulatedPhone } from '../../src/phone';
+import { tempDirs } from '../support/tmp';
+
+const newDir = tempDirs();
+const services: Service[] = [];
+const phones: SimulatedPhone[] = [];
+afterEach(async () => {
+  await Promise.all(phones.splice(0).map((p) => p.stop()));
+  for (const s of services.splice(0)) await s.stop();
+});
+
+async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const NAT_NOTE = /^not contacted: contact-me-uri points to 127\.0\.0\.99, but the phone talks from 127\.0\.0\.1: not contacted; its jobs go out when the phone next calls in by itself$/;
+
+describe('the contact loop', () => {
+  it('twelve phones it cannot reach do not keep the one it can from being contacted; their jobs say why they wait, until they call in', async () => {
+    const dataDir = newDir();
+    const service = new Service({ dataDir, host: '127.0.0.1', port: 0, contact: { gapMs: 60_000 } });
+    services.push(service);
+    const { port } = await service.start();
+    const server = `https://127.0.0.1:${port}`;
+    // Behind NAT: each reports its own address in contact-me-uri, and talks from 127.0.0.1. Their
+    // MACs sort first, as the loop takes the waiting devices.
+    const behindNat = Array.from({ length: 12 }, (_, i) => new SimulatedPhone({ server, mac: `00:1A:E8:00:00:${(i + 1).toString(16).padStart(2, '0')}`, ipAddress: '127.0.0.99', contactMePort: 0 }));
+    const reachable = new SimulatedPhone({ server, mac: '00:1A:E8:FF:00:01', ipAddress: '127.0.6.50', bindIpAddress: true, contactMePort: 0 });
+    phones.push(...behindNat, reachable);
+    for (const p of [...behindNat, reachable]) expect((await p.start()).ok).toBe(true);
+
+    const jobOf = new Map<string, number>();
+    for (const p of [...behindNat, reachable]) jobOf.set(p.mac, service.store.jobs.add({ mac: p.mac, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'ntp.contact.example' }] }, Date.now()).id);
+
+    // The reachable phone is contacted, calls back and takes its job.
+    await until('the reachable phone to take its job', () => (service.store.jobs.get(jobOf.get(reachable.mac)!)?.state === 'done' ? true : undefined));
+    expect(reachable.contactMes).toHaveLength(1);
+    // The others were never tried, and their jobs say why.
+    for (const p of behindNat) {
+      const job = await until(`the note on ${p.mac}'s job`, () => {
+        const j = service.store.jobs.get(jobOf.get(p.mac)!);
+        return j?.error ? j : undefined;
+      });
+      expect(job).toMatchObject({ state: 'queued', attempts: 0 });
+      expect(job.error).toMatch(NAT_NOTE);
+    }
+    expect(service.store.listExchanges({}, { limit: 500 }).exchanges.filter((x) => x.listener === 'contact-me')).toHaveLength(1);
+
+    // One of them calls in by itself: its job goes out, and the note with it.
+    const [first] = behindNat;
+    expect((await first!.runInteraction('local-changes')).ok).toBe(true);
+    expect(service.store.jobs.get(jobOf.get(first!.mac)!)).toMatchObject({ state: 'done', error: null });
+  }, 60_000);
+
+  it('a note is the running service\'s view: a restart clears it, and the loop writes it again while it holds', async () => {
+    const dataDir = newDir();
+    const first = new Service({ dataDir, host: '127.0.0.1', port: 0, contact: { gapMs: 60_000 } });
+    services.push(first);
+    const { port } = await first.start();
+    const phone = new SimulatedPhone({ server: `https://127.0.0.1:${port}`, mac: '00:1A:E8:00:00:21', ipAddress: '127.0.0.99', contactMePort: 0 });
+    phones.push(phone);
+    expect((await phone.start()).ok).toBe(true);
+    const id = first.store.jobs.add({ mac: phone.mac, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'a' }] }, Date.now()).id;
+    await until('the note', () => first.store.jobs.get(id)?.error ?? undefined);
+    await first.stop();
+    services.splice(services.indexOf(first), 1);
+
+    // Without its contact loop (--no-auto-contact), the next run says nothing it does not know.
+    const quiet = new Service({ dataDir, host: '127.0.0.1', port: 0, autoContact: false });
+    services.push(quiet);
+    await quiet.start();
+    expect(quiet.store.jobs.get(id)).toMatchObject({ state: 'queued', error: null });
+    await quiet.stop();
+    services.splice(services.indexOf(quiet), 1);
+
+    const again = new Service({ dataDir, host: '127.0.0.1', port: 0, contact: { gapMs: 60_000 } });
+    services.push(again);
+    await again.start();
+    expect((await until('the note again', () => again.store.jobs.get(id)?.error ?? undefined))).toMatch(NAT_NOTE);
+  }, 60_000);
+});
