@@ -202,7 +202,7 @@ describe('a phone back in Default Mode after its bootstrap was sent', () => {
     expect(service.store.device(MAC)).toMatchObject({ mode: 'secure', bootstrap: 'done' });
   });
 
-  it('a renewal the phone took ends its old certificate: presented again (a copy of the replaced key), it is refused and changes nothing; the new one completes the renewal', async () => {
+  it('a renewal the phone took ends its old certificate: presented again (a copy of the replaced key), under any reason, it is refused and changes nothing; the new one completes the renewal', async () => {
     const { service, protector, port, securePort } = await secureService();
     await post(port, message({ reason: 'start-up', items: startUpItems(MAC) }));
     await prepareBootstraps(service.store, service.pki!, protector, [MAC], { pin: { kind: 'none' }, securePort });
@@ -217,19 +217,32 @@ describe('a phone back in Default Mode after its bootstrap was sent', () => {
     expect(item(renewed, 'goto-secure-mode')).toBe('nopin');
     expect(parseDLSMessage((await securePost(securePort, message({ reason: 'reply-to', action: 'WriteItems', status: 'accepted' }), oldClient, s1.cookie)).body).action).toBe('CleanUp');
 
-    // Whoever holds the old certificate and key, under any reason for contact: refused, nothing revoked, the renewal still waits.
-    for (const reason of ['start-up', 'solicited', 'local-changes'] as const) {
-      const old = await securePost(securePort, message({ reason, items: known(MAC) }), oldClient);
+    // A write waits for the phone: a copy of the old key must not get it.
+    const write = service.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'sip-pwd', value: 'only-for-the-phone' }] }, Date.now()).id;
+    // Whoever holds the old certificate and key: refused under every reason, a first fragment and a
+    // phone clean-up ("password retries exceeded" fails a PIN bootstrap) included; nothing changes.
+    const taken = new RegExp(`took its renewal \\(job ${renewal!.jobId}\\) and now holds a new certificate: the one presented \\(serial ${oldSerial}\\) is the one it replaces, and opens nothing any more: refused`);
+    const attempts = [
+      ...(['start-up', 'solicited', 'local-changes', 'inventory-changes', 'status'] as const).map((reason) => message({ reason, items: known(MAC) })),
+      message({ reason: 'clean-up', items: [...known(MAC), { name: 'cleanup-reason', value: 'password retries exceeded' }] }),
+      message({ reason: 'start-up', fragment: 'next', items: known(MAC) }),
+      message({ reason: 'reply-to', action: 'WriteItems', status: 'failed' }),
+    ];
+    for (const body of attempts) {
+      const old = await securePost(securePort, body, oldClient);
       expect(old.status).toBe(403);
-      expect(old.body).toMatch(new RegExp(`took its renewal \\(job ${renewal!.jobId}\\): the certificate ${oldSerial} it replaces no longer opens the secure port: refused .*--forget`));
+      expect(old.body).toMatch(taken);
     }
-    expect(service.store.jobs.get(renewal!.jobId)).toMatchObject({ state: 'sent', partsDone: 1 });
-    expect(service.store.device(MAC)).toMatchObject({ mode: 'secure', bootstrap: 'pending', certSerial: oldSerial });
+    expect(service.store.jobs.get(renewal!.jobId)).toMatchObject({ state: 'sent', partsDone: 1, error: 'waiting for the phone on the secure port with its new certificate (the one it replaces is refused from now on)' });
+    expect(service.store.jobs.get(write)).toMatchObject({ state: 'queued', attempts: 0 });
+    expect(service.store.device(MAC)).toMatchObject({ mode: 'secure', bootstrap: 'pending', certSerial: oldSerial, state: 'idle' });
     expect(service.store.revokedCertificates()).toEqual([]);
 
-    // The phone, on its new certificate: the renewal is done and the old certificate revoked.
+    // The phone, on its new certificate: the renewal is done, the old certificate revoked, and the write is the phone's.
     const newClient = { ...oldClient, pfx: Buffer.from(item(renewed, 'dls-client-certificate')!, 'base64') };
-    expect((await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), newClient)).status).toBe(200);
+    const back = await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), newClient);
+    expect(back.status).toBe(200);
+    expect(item(parseDLSMessage(back.body), 'sip-pwd')).toBe('only-for-the-phone');
     expect(service.store.jobs.get(renewal!.jobId)).toMatchObject({ state: 'done' });
     expect(service.store.isRevoked(oldSerial)).toBe(true);
     const late = await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), oldClient);
@@ -237,7 +250,7 @@ describe('a phone back in Default Mode after its bootstrap was sent', () => {
     expect(late.body).toMatch(/revoked/);
   });
 
-  it('a renewal still in flight when the old certificate starts again is queued again, not failed: the phone never answered it', async () => {
+  it('a renewal on its way: only its own interaction speaks for the old certificate until the phone answers; unanswered, it is queued again', async () => {
     const { service, protector, port, securePort } = await secureService();
     await post(port, message({ reason: 'start-up', items: startUpItems(MAC) }));
     await prepareBootstraps(service.store, service.pki!, protector, [MAC], { pin: { kind: 'none' }, securePort });
@@ -250,11 +263,38 @@ describe('a phone back in Default Mode after its bootstrap was sent', () => {
     const s1 = await securePost(securePort, message({ reason: 'solicited', items: known(MAC) }), oldClient);
     expect(item(parseDLSMessage(s1.body), 'goto-secure-mode')).toBe('nopin');
     expect(service.store.jobs.get(renewal!.jobId)).toMatchObject({ state: 'sent', partsDone: 0 });
-    // The phone restarts before it answered: its old certificate is still its own.
+    // Another interaction (it would abandon the phone's, whose "accepted" then lands nowhere), or a
+    // reply without the cookie from another address (it would answer for the phone: busy, failed).
+    const onItsWay = new RegExp(`a renewal \\(job ${renewal!.jobId}\\) is on its way to ${MAC}: until the phone answers it in the interaction it went out in \\(its session cookie\\), its current certificate opens nothing else: refused`);
+    const others: [string, object][] = [
+      [message({ reason: 'start-up', items: known(MAC) }), oldClient],
+      [message({ reason: 'clean-up', items: [...known(MAC), { name: 'cleanup-reason', value: 'password retries exceeded' }] }), oldClient],
+      [message({ reason: 'reply-to', action: 'WriteItems', status: 'failed' }), { ...oldClient, localAddress: '127.0.0.9' }],
+      [message({ reason: 'reply-to', action: 'WriteItems', status: 'busy' }), { ...oldClient, localAddress: '127.0.0.9' }],
+    ];
+    for (const [body, client] of others) {
+      const r = await securePost(securePort, body, client);
+      expect(r.status).toBe(403);
+      expect(r.body).toMatch(onItsWay);
+    }
+    expect(service.store.jobs.get(renewal!.jobId)).toMatchObject({ state: 'sent', partsDone: 0 });
+    expect(service.store.revokedCertificates()).toEqual([]);
+
+    // The phone goes silent: its interaction ends, the renewal is queued again, the old certificate is its own again.
+    service.sweep(Date.now() + 60 * 60_000);
+    expect(service.store.jobs.get(renewal!.jobId)).toMatchObject({ state: 'queued', attempts: 1 });
     const again = await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), oldClient);
     expect(again.status).toBe(200);
-    expect(service.store.jobs.get(renewal!.jobId)).toMatchObject({ state: 'queued' });
-    expect(service.store.revokedCertificates()).toEqual([]);
-    expect(service.store.device(MAC)).toMatchObject({ mode: 'secure', certSerial: oldSerial });
+    const resent = parseDLSMessage(again.body);
+    expect(item(resent, 'goto-secure-mode')).toBe('nopin');
+    // This time the phone refuses it (in its own interaction): it keeps its certificate, the new one is revoked.
+    const refused = await securePost(securePort, message({ reason: 'reply-to', action: 'WriteItems', status: 'failed' }), oldClient, again.cookie);
+    expect(refused.status).toBe(200);
+    expect(service.store.jobs.get(renewal!.jobId)).toMatchObject({ state: 'failed', error: 'the phone refused Bootstrap (status failed)' });
+    expect(service.store.device(MAC)).toMatchObject({ mode: 'secure', certSerial: oldSerial, bootstrap: 'failed' });
+    expect(service.store.revokedCertificates()).toEqual([expect.objectContaining({ mac: MAC, reason: `bootstrap job ${renewal!.jobId} failed: the phone refused it` })]);
+    const newClient = { ...oldClient, pfx: Buffer.from(item(resent, 'dls-client-certificate')!, 'base64') };
+    expect((await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), newClient)).status).toBe(403);
+    expect((await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), oldClient)).status).toBe(200);
   });
 });

@@ -255,7 +255,21 @@ describe('a Secure-Mode phone’s job reaches that phone alone', () => {
     // The phone, reset, starts up on the Default-Mode port: served, and the reset confirmed.
     const back = new HandPhone(A, ctx.port, '127.0.0.61');
     expect((await back.say({ reason: 'start-up', items: startUpItems(A) })).dls?.action).toBe('ReadAllItems');
-    expect(s.store.jobs.get(reset)).toMatchObject({ state: 'done' });
+    expect(s.store.jobs.get(reset)).toMatchObject({ state: 'done', error: null });
+  }, 60_000);
+
+  it('leaving Secure Mode: a start-up from another address confirms the factory reset, and the job says where it came from', async () => {
+    const ctx = await securePhones();
+    const s = ctx.service;
+    const reset = s.store.jobs.add({ mac: A, kind: 'FactoryReset', items: [], source: 'bootstrap:undo' }, Date.now()).id;
+    withRawDb(s.store.dataDir, (db) => db.prepare('UPDATE jobs SET id = id + 1000 WHERE id = ?').run(ctx.job));
+    expect((await ctx.aSecure.say({ reason: 'solicited', items: known(A) })).dls?.action).toBe('Restart');
+    // Default Mode names the phone by its MAC alone: a reset phone on a new address (DHCP) and a host claiming its MAC look the same.
+    expect((await new HandPhone(A, ctx.port, ATTACKER).say({ reason: 'start-up', items: startUpItems(A) })).dls?.action).toBe('ReadAllItems');
+    expect(s.store.jobs.get(reset)).toMatchObject({
+      state: 'done',
+      error: `confirmed by a start-up on the Default-Mode port from ${ATTACKER}, not from 127.0.0.61, where the FactoryReset went: the phone got a new address, or another host named its MAC (Default Mode cannot tell which)`,
+    });
   }, 60_000);
 
   it('Default Mode: a session continued with another phone’s items, or a message naming two MACs, is refused', async () => {

@@ -196,22 +196,21 @@ function firstMessage(input: DecisionInput): Decision {
       // Renewed: the certificate it had is no longer trusted.
       if (device?.mode === 'secure' && device.certSerial) revoke = { serial: device.certSerial, reason: `renewed: replaced by certificate ${presented}` };
       jobs = jobs.filter((j) => j.id !== boot.id);
-    } else {
-      // A renewal the phone took (it answered "accepted" over the secure channel, so it was the
-      // phone, and it switches at the CleanUp) ends the old certificate: whoever presents it now
-      // holds a copy of the key the renewal replaces, which is what a renewal is for. Failing the
-      // renewal here instead handed that holder the secure port and locked the phone out.
-      // A renewal still in flight (no answer yet) is left to the interaction's end, which queues it again.
-      const taken = jobs.find((j) => j.kind === 'Bootstrap' && j.state === 'sent' && j.partsDone > 0);
-      if (taken) {
-        throw new ProtocolError(`${mac} took its renewal (job ${taken.id}): the certificate ${presented} it replaces no longer opens the secure port: refused (a phone that really kept it: localdls bootstrap --mac ${mac} --forget, then a factory reset on the phone and a new bootstrap)`, 403);
-      }
     }
+    // The certificate a renewal replaces is refused by the engine once the renewal is taken, and
+    // opens no other interaction while it is on its way (engine.ts handle): it never gets here then.
   }
   // A phone that reboots sends start-up: that confirms Restart, factory reset and firmware (manual p.50–57).
   if (message.reason === 'start-up') {
     for (const job of jobs.filter((j) => j.state === 'sent' && REBOOTING_KINDS.has(j.kind))) {
-      jobChanges.push(confirmReboot(job, message.items, now));
+      const change = confirmReboot(job, message.items, now);
+      // Default Mode names a phone by its MAC alone, and a reset phone may come back on a new address
+      // (DHCP): the job is done, and says where the start-up came from when that is not where it went.
+      const went = !secure && change.state === 'done' ? input.sentTo?.(job) : null;
+      if (went && peerKey(went) !== peerKey(input.peerAddress)) {
+        change.error = `confirmed by a start-up on the Default-Mode port from ${input.peerAddress}, not from ${went}, where the ${job.kind} went: the phone got a new address, or another host named its MAC (Default Mode cannot tell which)`;
+      }
+      jobChanges.push(change);
     }
     jobs = jobs.filter((j) => !(j.state === 'sent' && REBOOTING_KINDS.has(j.kind)));
   }
@@ -312,6 +311,13 @@ function replyTo(input: DecisionInput): Decision {
   }
   if (message.status === 'failed') {
     changes.jobs = [{ id: current.id!, state: 'failed', finished: now, error: `the phone refused ${current.kind} (status failed)` }];
+    if (current.kind === 'Bootstrap') {
+      // It keeps what it had; the certificate it refused must never open the secure port.
+      changes.bootstrap = 'failed';
+      const job = input.jobs.find((j) => j.id === current.id);
+      const serial = job ? input.secretOf?.(job)?.serial : undefined;
+      if (serial) changes.revoke = { serial, reason: `bootstrap job ${current.id} failed: the phone refused it` };
+    }
     interaction.current = null;
     interaction.finished++;
     return next(input, changes);
@@ -386,7 +392,8 @@ function accepted(input: DecisionInput, current: ActiveJob, changes: Changes): D
       }
       // The phone took the credentials; it now moves to the secure port (manual p.64–65).
       // partsDone 1 marks it as delivered: a restart or an expiry no longer sends it again.
-      changes.jobs = [{ ...jobChange, partsDone: 1, error: 'waiting for the phone on the secure port' }];
+      const renewal = input.device?.mode === 'secure';
+      changes.jobs = [{ ...jobChange, partsDone: 1, error: renewal ? 'waiting for the phone on the secure port with its new certificate (the one it replaces is refused from now on)' : 'waiting for the phone on the secure port' }];
       interaction.current = null;
       return end({ ...changes, bootstrap: 'pending' });
     }
@@ -452,7 +459,7 @@ function phoneCleanUp(input: DecisionInput): Decision {
     interaction.current = null;
   }
   // PIN typed wrong too often (manual p.83): the phone gives up the bootstrap it was given.
-  const boot = input.jobs.find((j) => j.kind === 'Bootstrap' && j.state === 'sent');
+  const boot = input.jobs.find((j) => j.kind === 'Bootstrap' && j.state === 'sent' && isPinBootstrap(j));
   if (boot && why === 'password retries exceeded') {
     changes.jobs = [...(changes.jobs ?? []), { id: boot.id, state: 'failed', finished: now, error: 'password retries exceeded: the PIN was typed wrong too often on the phone' }];
     changes.bootstrap = 'failed';

@@ -101,14 +101,33 @@ export class InteractionEngine {
     // On the secure port a certificate from our CA is not enough: it must be the one the device
     // holds, or the one issued for its bootstrap in progress (a failed, cancelled or replaced
     // bootstrap's certificate opens nothing).
+    let renewal: Job | undefined;
     if (cert) {
       const device = deviceOf(cert.mac);
       const holds = device?.mode === 'secure' && device.certSerial === cert.serial;
-      if (!holds && !this.lookups.pendingJobs(cert.mac).some((j) => issuedFor(j, cert.serial, device, this.lookups.secretOf?.bind(this.lookups)))) {
+      const pending = this.lookups.pendingJobs(cert.mac);
+      if (!holds && !pending.some((j) => issuedFor(j, cert.serial, device, this.lookups.secretOf?.bind(this.lookups)))) {
         throw new ProtocolError(`the client certificate (serial ${cert.serial}) is not the one LocalDLS holds for ${cert.mac}, nor one issued for a bootstrap in progress (failed, cancelled or replaced): refused`, 403);
+      }
+      // The certificate a renewal replaces. Once the phone has taken the renewal (it answered
+      // "accepted" and switches at the CleanUp, manual p.64–65) whoever presents it holds a copy of
+      // the replaced key: nothing it sends counts, under any reason, in any interaction.
+      renewal = holds ? pending.find((j) => j.kind === 'Bootstrap' && j.state === 'sent') : undefined;
+      if (renewal && renewal.partsDone > 0) {
+        throw new ProtocolError(`${cert.mac} took its renewal (job ${renewal.id}) and now holds a new certificate: the one presented (serial ${cert.serial}) is the one it replaces, and opens nothing any more: refused. The renewal completes when the phone calls with its new certificate; only if the phone itself never does: localdls bootstrap --mac ${cert.mac} --forget, a factory reset on the phone, a new bootstrap`, 403);
       }
     }
     const found = this.sessions.find(input.cookieSessionId, input.peerAddress, listener, cert?.serial ?? null);
+    // A renewal still on its way: the phone may be taking it. Until it answers (or its interaction
+    // ends unanswered and it is queued again), that interaction alone speaks for this certificate:
+    // by its cookie, or without one from the address it went to. Another interaction would abandon
+    // it (the phone's "accepted" then lands nowhere) or answer for the phone (busy, failed).
+    if (renewal && cert) {
+      const inFlight = found && found.session.interaction.current?.id === renewal.id ? found : null;
+      if (!inFlight || (inFlight.by !== 'cookie' && inFlight.session.peerAddress !== input.peerAddress) || message.reason !== 'reply-to') {
+        throw new ProtocolError(`a renewal (job ${renewal.id}) is on its way to ${cert.mac}: until the phone answers it in the interaction it went out in (its session cookie), its current certificate opens nothing else: refused`, 403);
+      }
+    }
     // reply-to always continues (by cookie, else by address or, on the secure port, certificate). Anything else continues only on its
     // own cookie: a start-up from a phone behind the same address as another is a new interaction.
     const continues =
