@@ -228,11 +228,16 @@ describe('a phone back in Default Mode after its bootstrap was sent', () => {
       message({ reason: 'start-up', fragment: 'next', items: known(MAC) }),
       message({ reason: 'reply-to', action: 'WriteItems', status: 'failed' }),
     ];
+    const before = service.store.device(MAC)!;
     for (const body of attempts) {
-      const old = await securePost(securePort, body, oldClient);
+      const old = await securePost(securePort, body, oldClient, undefined);
       expect(old.status).toBe(403);
       expect(old.body).toMatch(taken);
     }
+    // Shown with the device its certificate names, and no contact of it.
+    const shown = service.store.listExchanges({ device: MAC, errorsOnly: true }, { limit: 100 }).exchanges.filter((x) => taken.test(x.error ?? ''));
+    expect(shown).toHaveLength(attempts.length);
+    expect(service.store.device(MAC)).toMatchObject({ lastContact: before.lastContact, lastAddress: before.lastAddress });
     expect(service.store.jobs.get(renewal!.jobId)).toMatchObject({ state: 'sent', partsDone: 1, error: 'waiting for the phone on the secure port with its new certificate (the one it replaces is refused from now on)' });
     expect(service.store.jobs.get(write)).toMatchObject({ state: 'queued', attempts: 0 });
     expect(service.store.device(MAC)).toMatchObject({ mode: 'secure', bootstrap: 'pending', certSerial: oldSerial, state: 'idle' });

@@ -151,14 +151,17 @@ export class ExchangeHandler implements RequestHandler {
       headers: [['Content-Type', 'text/plain; charset=utf-8']],
       body: Buffer.from(`${line}\n`, 'utf8'),
     };
+    // On the secure port our CA's certificate names the device (a copy of a replaced one, say): the
+    // refusal is shown with it, and is no contact. On the Default-Mode port the body is anyone's words.
+    const mac = request.listener === 'secure' ? (request.clientIdentity?.mac ?? null) : null;
     const record = this.exchangeRecord(request, response, {
-      mac: null,
+      mac,
       ...(message ? summaryOf(message) : EMPTY_SUMMARY),
       action: null,
       error: line,
       warning: null,
     });
-    return { record, changes: {}, interactionId: null, response, keys: [] };
+    return { record, changes: mac ? { refused: true } : {}, interactionId: null, response, keys: [] };
   }
 
   /**

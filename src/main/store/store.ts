@@ -74,6 +74,8 @@ export interface Changes {
    * closed with the reason, their devices' unanswered jobs queued again, as on expiry.
    */
   abandon?: { interactionId: number | null; mac: string | null; why: string }[];
+  /** A message LocalDLS refused: it names its device (a secure-port certificate's MAC) but is no contact of it. */
+  refused?: true;
   /** Secure Mode: the device's mode, bootstrap state and certificate serial. */
   mode?: Device['mode'];
   bootstrap?: Device['bootstrap'];
@@ -300,7 +302,7 @@ export class Store {
           mac: d.mac, e164: d.e164 ?? null, deviceType: d.deviceType ?? null, softwareVersion: d.softwareVersion ?? null,
           partNumber: d.partNumber ?? null, contactMeUri: d.contactMeUri ?? null, lastAddress: d.lastAddress, at,
         });
-      } else if (mac && record.kind !== 'dcmp' && !(record.kind === 'contact-me' && record.error !== null)) {
+      } else if (mac && !changes.refused && record.kind !== 'dcmp' && !(record.kind === 'contact-me' && record.error !== null)) {
         // A contact-me that failed is not a contact: the phone was not heard from. A DCMP poll is
         // plain HTTP from anyone naming any MAC: it must not move the phone's address (contact-me
         // goes there) or pass for a contact.
