@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliProcess, runCli } from '../support/cli';
+import { withRawDb } from '../support/raw-db';
 import { ensureRendererBuilt, launchChromium, screenshotDir, seriousA11yViolations, withAxe, suiteDirs } from './support';
 
 const newDir = suiteDirs();
@@ -41,6 +42,12 @@ beforeAll(async () => {
   expect(old.code).toBe(1);
   // A rollout for the rollouts view (the phones are gone: its phones stay queued) and a ladder.
   expect((await runCli(['job', 'add', '--data-dir', dataDir, '--all', 'write', 'sntp-addr=ntp.layout.example'])).code).toBe(0);
+  // One of its phones failed as one that stays unreachable does, after five contact gaps (minutes):
+  // the reason, a sentence, is what made the rollout's table wider than any window.
+  withRawDb(dataDir, (db) =>
+    db.prepare(`UPDATE jobs SET state = 'failed', finished = updated, error = ? WHERE mac = (SELECT max(mac) FROM jobs)`)
+      .run('the phone could not be reached: 5 contact-me requests in a row failed, last: connect ECONNREFUSED 127.0.3.17:40213. Check that it is on and on the network, then queue the job again'),
+  );
   const list = await runCli(['traffic', 'list', '--data-dir', dataDir, '--device', MAC, '--json']);
   const interaction = (JSON.parse(list.stdout.trim().split('\n')[0]!) as { interactionId: number }).interactionId;
   VIEWS.push(`#/interaction/${interaction}`);
@@ -111,7 +118,7 @@ const cutLabels = () =>
 const cutCells = () =>
   page.evaluate(() => {
     const cut: string[] = [];
-    for (const el of document.querySelectorAll('.xrow .c-mac, .xrow .c-time, .statusbar .sb-item:not(.sb-grow), dd, .device-cols .card')) {
+    for (const el of document.querySelectorAll('.xrow .c-mac, .xrow .c-time, .statusbar .sb-item:not(.sb-grow), dd, .device-cols .card, .table-wrap')) {
       if (el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1) cut.push(`${el.tagName.toLowerCase()}.${el.className} "${(el.textContent ?? '').trim().slice(0, 40)}" ${el.scrollWidth}>${el.clientWidth}`);
     }
     // A placeholder is not in scrollWidth: measure it in the input's font.
@@ -228,7 +235,8 @@ describe('layout in Chromium', () => {
       const cells = await jobs.locator('tbody tr td:nth-child(3)').allTextContents();
       expect(held).toBeGreaterThan(0);
       expect(cells.length).toBeGreaterThan(0);
-      for (const cell of cells) expect(cell).toMatch(/^#\d+ wartend$/);
+      for (const cell of cells) expect(cell).toMatch(/^#\d+ (wartend|fehlgeschlagen)$/);
+      expect(cells.filter((c) => c.endsWith('fehlgeschlagen'))).toHaveLength(1);
     } finally {
       await page.unrouteAll({ behavior: 'wait' });
     }
@@ -247,13 +255,14 @@ describe('layout in Chromium', () => {
     expect(text).toContain('Strg+Klick');
     expect(text).not.toContain('click');
     await page.keyboard.press('Escape');
-    // A rollout's job states in German too (its phones are gone: their jobs stay queued).
+    // A rollout's job states in German too (its phones are gone: their jobs stay queued, one failed).
     await page.locator('[data-testid="rollouts-table"] tbody tr a').first().click();
     const jobs = page.getByTestId('rollout-devices');
     await jobs.waitFor();
     const cells = await jobs.locator('tbody tr td:nth-child(3)').allTextContents();
     expect(cells.length).toBeGreaterThan(0);
-    for (const cell of cells) expect(cell).toMatch(/^#\d+ wartend$/);
+    for (const cell of cells) expect(cell).toMatch(/^#\d+ (wartend|fehlgeschlagen)$/);
+    expect(cells.filter((c) => c.endsWith('fehlgeschlagen'))).toHaveLength(1);
     // Setup shows the command as code, not with backticks.
     await show('#/setup');
     const stored = page.getByTestId('tls-stored');

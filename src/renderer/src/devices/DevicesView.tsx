@@ -127,10 +127,10 @@ export function DevicesView() {
               <th>{t('col.state')}</th>
               <th className="num">{t('col.jobs')}</th>
               <th>{t('col.model')}</th>
-              <th>{t('col.firmware')}</th>
+              <th className="col-firmware">{t('col.firmware')}</th>
               <th>{t('col.e164')}</th>
               <th>{t('col.address')}</th>
-              <th>{t('col.tls')}</th>
+              <th className="col-tls">{t('col.tls')}</th>
               <th>{t('col.lastContact')}</th>
             </tr>
           </thead>
@@ -149,10 +149,10 @@ export function DevicesView() {
                     {waiting ? <a href={href('jobs', { device: d.mac, state: 'waiting' })} onClick={(e) => e.stopPropagation()} className="jobs-waiting">{t('list.waiting', { count: waiting })}</a> : <span className="muted">—</span>}
                   </td>
                   <td>{d.deviceType ?? '—'}</td>
-                  <td className="mono">{d.softwareVersion ?? '—'}</td>
+                  <td className="mono col-firmware">{d.softwareVersion ?? '—'}</td>
                   <td className="mono">{d.e164 ?? '—'}</td>
                   <td className="mono">{d.lastAddress ?? '—'}</td>
-                  <td><TlsBadge protocol={d.tlsProtocol} /></td>
+                  <td className="col-tls"><TlsBadge protocol={d.tlsProtocol} /></td>
                   <td title={dateTime(d.lastContact)}>{ago(d.lastContact, now)}</td>
                 </tr>
               );

@@ -117,7 +117,7 @@ function RolloutDetail({ id, onNote }: { id: string; onNote: (note: string) => v
                 <td><a className="mono" href={deviceHref(d.mac)}>{d.mac}</a></td>
                 <td>{phaseLabel(d.phase, rollout)}</td>
                 <td>{d.jobId !== null ? <>#{d.jobId} {d.jobState ? <span title={stateHelp(d.jobState)}>{stateLabel(d.jobState)}</span> : null}</> : '—'}</td>
-                <td>{d.error ?? ''}</td>
+                <td className="why">{d.error ?? ''}</td>
                 <td>{d.interactionId !== null ? <a href={interactionHref(d.interactionId)}>{t('openLadder')}</a> : '—'}</td>
               </tr>
             ))}
