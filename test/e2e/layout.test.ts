@@ -69,12 +69,19 @@ afterAll(async () => {
 
 // The page's globals, for the functions that run in it: this file compiles without the DOM types
 // (and the page's CSP forbids evaluating source text).
-interface El { placeholder?: string; tagName: string; className: string; textContent: string | null; offsetParent: unknown; scrollWidth: number; clientWidth: number; scrollHeight: number; clientHeight: number; getBoundingClientRect(): { right: number } }
+interface El { id: string; placeholder?: string; tagName: string; className: string; textContent: string | null; offsetParent: unknown; scrollWidth: number; clientWidth: number; scrollHeight: number; clientHeight: number; getBoundingClientRect(): { right: number }; append(child: El): void; remove(): void }
 declare const window: { innerWidth: number; location: { hash: string } };
 declare function requestAnimationFrame(callback: () => void): number;
-declare const document: { documentElement: { scrollWidth: number; dataset: Record<string, string | undefined> }; body: { textContent: string | null }; querySelectorAll(selector: string): Iterable<El>; createElement(tag: 'canvas'): { getContext(kind: '2d'): { font: string; measureText(text: string): { width: number } } } };
+declare const document: {
+  documentElement: { scrollWidth: number; dataset: Record<string, string | undefined> };
+  body: { textContent: string | null; append(child: El): void };
+  querySelector(selector: string): El | null;
+  querySelectorAll(selector: string): Iterable<El>;
+  createElement(tag: 'canvas'): { getContext(kind: '2d'): { font: string; measureText(text: string): { width: number } } };
+  createElement(tag: 'div' | 'button' | 'span'): El;
+};
 declare const localStorage: { setItem(key: string, value: string): void };
-declare function getComputedStyle(el: El): { position: string; overflow: string; font: string; paddingLeft: string; paddingRight: string };
+declare function getComputedStyle(el: El): { position: string; overflow: string; font: string; paddingLeft: string; paddingRight: string; color: string; backgroundColor: string };
 
 async function show(hash: string): Promise<void> {
   await page.evaluate((h) => {
@@ -201,6 +208,44 @@ describe('layout in Chromium', () => {
       expect(pageErrors, pageErrors.join('; ')).toEqual([]);
     }, 120_000);
   }
+
+  it.each(['light', 'dark'] as const)('%s theme: filled buttons and badges keep their text readable (4.5:1), hovered too', async (theme) => {
+    await setPreferences(theme, 'en');
+    const kinds = ['btn btn-primary', 'btn btn-danger', 'pill pill-error', 'tag tag-error', 'tag tag-tls'];
+    // Placed in the page as the views place them (the CSS under test is the page's own).
+    await page.evaluate((classes) => {
+      const box = document.createElement('div');
+      box.id = 'contrast-probe';
+      for (const c of classes) {
+        const el = document.createElement(c.startsWith('btn') ? 'button' : 'span');
+        el.className = c;
+        el.textContent = 'Allow legacy TLS 12';
+        box.append(el);
+      }
+      document.body.append(box);
+    }, kinds);
+    const ratio = (selector: string) =>
+      page.evaluate((sel) => {
+        const el = document.querySelector(sel)!;
+        const style = getComputedStyle(el);
+        const lum = (css: string) => {
+          const [r, g, b] = (css.match(/[\d.]+/g) ?? []).slice(0, 3).map(Number).map((v) => v / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+          return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+        };
+        const [hi, lo] = [lum(style.color), lum(style.backgroundColor)].sort((a, b) => b - a);
+        return (hi! + 0.05) / (lo! + 0.05);
+      }, selector);
+    const low: string[] = [];
+    for (const [i, c] of kinds.entries()) {
+      const selector = `#contrast-probe > :nth-child(${i + 1})`;
+      const plain = await ratio(selector);
+      await page.hover(selector);
+      const hovered = await ratio(selector);
+      if (plain < 4.5 || hovered < 4.5) low.push(`${c}: ${plain.toFixed(2)}, hovered ${hovered.toFixed(2)}`);
+    }
+    await page.evaluate(() => document.querySelector('#contrast-probe')?.remove());
+    expect(low).toEqual([]);
+  });
 
   it('? opens the shortcut list', async () => {
     await setPreferences('light', 'en');
