@@ -220,16 +220,29 @@ describe('the inspector in the browser', () => {
     const items = () => page.locator('.xrow[data-id] .c-items').allTextContents();
     await expect.poll(async () => (await items()).length, WAIT).toBeGreaterThan(5);
     const header = (name: string) => page.getByRole('columnheader', { name: new RegExp(`^${name}`) });
+    const scroll = page.getByTestId('exchange-scroll');
+    const position = () => scroll.evaluate((el) => ({ top: el.scrollTop, bottom: el.scrollHeight - el.clientHeight }));
+    // Live, the list sits at its bottom (more rows than fit: else nothing here could fail).
+    await expect.poll(async () => (await position()).bottom, WAIT).toBeGreaterThan(0);
+    await expect.poll(async () => { const p = await position(); return p.top >= p.bottom - 1; }, WAIT).toBe(true);
     await header('Items').getByRole('button').click();
     const asc = (await items()).map(Number);
     expect(asc).toEqual([...asc].sort((a, b) => a - b));
     expect(await header('Items').getAttribute('aria-sort')).toBe('ascending');
+    // A new order starts at its first row, and its direction shows whatever the column's width.
+    await expect.poll(async () => (await position()).top, WAIT).toBe(0);
+    const cell = await header('Items').boundingBox();
+    const arrow = await header('Items').locator('.sort-arrow').boundingBox();
+    expect(await header('Items').locator('.sort-arrow').textContent()).toBe('▲');
+    expect(arrow!.x + arrow!.width).toBeLessThanOrEqual(cell!.x + cell!.width + 0.5);
     await header('Items').getByRole('button').click();
     const desc = (await items()).map(Number);
     expect(desc).toEqual([...desc].sort((a, b) => b - a));
     await page.getByRole('button', { name: 'Arrival order (follow live)' }).click();
     const ids = (await page.locator('.xrow[data-id] .c-id').allTextContents()).map(Number);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    // Back at the live bottom.
+    await expect.poll(async () => { const p = await position(); return p.top >= p.bottom - 1; }, WAIT).toBe(true);
 
     await page.getByText('Columns', { exact: true }).click();
     await page.getByRole('checkbox', { name: 'Peer' }).uncheck();

@@ -112,7 +112,7 @@ const overflow = () =>
 /** Labels whose text does not fit their box (buttons, tabs, headings, table and column headers, form labels). */
 const cutLabels = () =>
   page.evaluate(() =>
-    [...document.querySelectorAll('button, .tabs a, th, [role="columnheader"], [role="tab"], label, legend, h1, h2, .sb-item:not(.sb-grow)')]
+    [...document.querySelectorAll('button, .sort-label, .tabs a, th, [role="columnheader"], [role="tab"], label, legend, h1, h2, .sb-item:not(.sb-grow)')]
       .filter((el) => el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflow !== 'visible')
       .map((el) => `${el.tagName.toLowerCase()} "${(el.textContent ?? '').trim().slice(0, 40)}" ${el.scrollWidth}>${el.clientWidth}`),
   );

@@ -269,8 +269,8 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
   /** A header click: ascending, then descending, then back to arrival order (which follows live). */
   const sortBy = (key: ColumnKey) => {
     const next: SortOrder | null = order?.key !== key ? { key, descending: false } : !order.descending ? { key, descending: true } : null;
-    setOrder(next);
-    if (next) follow(false);
+    if (next) sortInto(next);
+    else arrivalOrder();
   };
   const scrollRef = useRef<HTMLDivElement>(null);
   const [following, setFollowing] = useState(true);
@@ -288,6 +288,21 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
     followingRef.current = on;
     setFollowing(on);
   }, []);
+  // A new order starts at its first row (the list may have been at its live bottom: "ascending"
+  // then showed the largest values); arrival order goes back to the bottom and follows live.
+  const sortInto = (next: SortOrder) => {
+    setOrder(next);
+    follow(false);
+    if (scrollRef.current) scrollRef.current.scrollTop = 0;
+  };
+  const arrivalOrder = () => {
+    setOrder(null);
+    follow(true);
+    requestAnimationFrame(() => {
+      const el = scrollRef.current;
+      if (el && followingRef.current) el.scrollTop = el.scrollHeight;
+    });
+  };
 
   // Tail mode: new rows scroll into view only while following (never while sorted).
   useLayoutEffect(() => {
@@ -372,8 +387,9 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
               aria-sort={order?.key === c.key ? (order.descending ? 'descending' : 'ascending') : 'none'}
             >
               <button type="button" className="sort-button" onClick={() => sortBy(c.key)} title={td('sortBy', { column: columnTitle(c.key, t) })}>
-                {columnLabel(c.key, t)}
-                {order?.key === c.key ? (order.descending ? ' ▼' : ' ▲') : ''}
+                <span className="sort-label">{columnLabel(c.key, t)}</span>
+                {/* Outside the label: a narrow column cuts the label, never the direction. */}
+                {order?.key === c.key ? <span className="sort-arrow" aria-hidden="true">{order.descending ? '▼' : '▲'}</span> : null}
               </button>
             </span>
           ))}
@@ -403,7 +419,7 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
       </div>
       <ColumnChooser hidden={chosenHidden} onChange={chooseColumns} />
       {order ? (
-        <button type="button" className="btn btn-small sort-reset" onClick={() => setOrder(null)}>{td('arrivalOrder')}</button>
+        <button type="button" className="btn btn-small sort-reset" onClick={arrivalOrder}>{td('arrivalOrder')}</button>
       ) : null}
       {hasOlder && !following ? (
         <button type="button" className="btn older" onClick={onLoadOlder}>{t('list.loadOlder')}</button>
