@@ -257,7 +257,8 @@ describe('acting on phones from the web UI', () => {
     expect(await page.locator('.jobs-table .jstate-done').count()).toBe(4);
     const readAll = page.locator('.jobs-table tr.job-row', { hasText: 'Read all' });
     expect(await jobStateOf(readAll)).toBe('queued');
-    await readAll.getByRole('button', { name: 'Cancel' }).click();
+    await readAll.getByRole('button', { name: 'Cancel…' }).click();
+    await page.getByRole('dialog', { name: /^Cancel job #\d+\?$/ }).getByRole('button', { name: 'Cancel job' }).click();
     await toast(/Job \d+ cancelled/).waitFor();
     await expect.poll(() => jobStateOf(readAll), WAIT).toBe('cancelled');
     await page.locator('.jobs-table tr.job-row', { hasText: A1 }).click();

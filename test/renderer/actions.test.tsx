@@ -335,12 +335,21 @@ describe('jobs view', () => {
     show('#/jobs');
     await waitFor(() => expect(shown()).toHaveLength(4));
     expect([...document.querySelectorAll('.jobs-table button')].filter((b) => !b.classList.contains('caret-button'))).toHaveLength(2);
-    fireEvent.click(within(document.querySelector('tr[data-job="4"]') as HTMLElement).getByRole('button', { name: 'Cancel' }));
+    // Asked first: kept, nothing is sent; then cancelled.
+    fireEvent.click(within(document.querySelector('tr[data-job="4"]') as HTMLElement).getByRole('button', { name: 'Cancel…' }));
+    const ask = await screen.findByRole('dialog', { name: 'Cancel job #4?' });
+    expect(ask.textContent).toContain('it is not sent to the phone, and cannot be taken back');
+    fireEvent.click(within(ask).getByRole('button', { name: 'Keep it' }));
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(calls('cancelJob')).toEqual([]);
+    fireEvent.click(within(document.querySelector('tr[data-job="4"]') as HTMLElement).getByRole('button', { name: 'Cancel…' }));
+    fireEvent.click(within(await screen.findByRole('dialog', { name: 'Cancel job #4?' })).getByRole('button', { name: 'Cancel job' }));
     await waitFor(() => expect(stateOf(4)!.textContent).toBe('cancelled'));
     expect(calls('cancelJob')).toEqual([[4]]);
     await waitFor(() => expect(toastTexts().join()).toContain('Job 4 cancelled'));
     api.failNext = new ApiError('conflict', 'job 3 is done: only queued, sent or waiting-busy jobs can be cancelled');
-    fireEvent.click(within(document.querySelector('tr[data-job="3"]') as HTMLElement).getByRole('button', { name: 'Cancel' }));
+    fireEvent.click(within(document.querySelector('tr[data-job="3"]') as HTMLElement).getByRole('button', { name: 'Cancel…' }));
+    fireEvent.click(within(await screen.findByRole('dialog')).getByRole('button', { name: 'Cancel job' }));
     await waitFor(() => expect(toastTexts().join()).toContain('Job 3 not cancelled | job 3 is done: only queued, sent or waiting-busy jobs can be cancelled'));
   });
 });

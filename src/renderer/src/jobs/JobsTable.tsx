@@ -6,6 +6,7 @@ import { Fragment, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Job } from '../../../shared/model';
 import { useApi } from '../api/ApiContext';
+import { Dialog } from '../common/Dialog';
 import { errorText, useToast } from '../common/Toasts';
 import { ago, dateTime } from '../lib/format';
 import { isPending, itemText, useJobWords } from '../lib/jobs';
@@ -87,6 +88,8 @@ export function JobsTable({ jobs, showDevice = true, emptyText, now = Date.now()
   const toast = useToast();
   const [open, setOpen] = useState<Set<number>>(new Set());
   const [cancelling, setCancelling] = useState<Set<number>>(new Set());
+  // Cancelling is asked first: it cannot be taken back (a cancelled bootstrap must be started again).
+  const [asking, setAsking] = useState<Job | null>(null);
   const toggle = (id: number) => setOpen((s) => { const n = new Set(s); if (n.has(id)) n.delete(id); else n.add(id); return n; });
 
   const cancel = (job: Job) => {
@@ -103,59 +106,75 @@ export function JobsTable({ jobs, showDevice = true, emptyText, now = Date.now()
   if (jobs.length === 0) return <div className="empty">{emptyText ?? t('table.none')}</div>;
   const cols = showDevice ? 8 : 7;
   return (
-    <table className="dtable jobs-table" data-testid="jobs-table">
-      <thead>
-        <tr>
-          <th className="num">{t('col.id')}</th>
-          {showDevice ? <th>{t('col.device')}</th> : null}
-          <th>{t('col.kind')}</th>
-          <th>{t('col.state')}</th>
-          <th className="num" title={t('col.triesTitle')}>{t('col.tries')}</th>
-          <th>{t('col.updated')}</th>
-          <th className="wide">{t('col.details')}</th>
-          <th />
-        </tr>
-      </thead>
-      <tbody>
-        {jobs.map((j) => {
-          const isOpen = open.has(j.id);
-          const failedItems = j.results.filter((r) => !/accepted|ok|done/i.test(r.status)).length;
-          return (
-            <Fragment key={j.id}>
-              <tr className={`clickable job-row job-${j.state} ${isOpen ? 'open' : ''}`} data-job={j.id} onClick={() => toggle(j.id)}>
-                <td className="num muted">
-                  {/* The row opens on a click anywhere; this button is its keyboard and screen-reader handle. */}
-                  <button type="button" className="caret-button" aria-expanded={isOpen} aria-label={t('table.details', { id: j.id })} onClick={(e) => (e.stopPropagation(), toggle(j.id))}>
-                    <span className="caret" aria-hidden>{isOpen ? '▾' : '▸'}</span>
-                  </button>{' '}
-                  {j.id}
-                </td>
-                {showDevice ? <td className="mono"><a href={deviceHref(j.mac)} onClick={(e) => e.stopPropagation()}>{j.mac}</a></td> : null}
-                <td>{kindLabel(j.kind)}</td>
-                <td><JobState job={j} /></td>
-                <td className="num">{j.attempts}</td>
-                <td title={dateTime(j.updated)} className="nowrap">{ago(j.updated, now)}</td>
-                <td className="details">
-                  {j.error ? <span className={j.state === 'failed' ? 'err-text' : 'muted'}>{j.error}</span> : <span className="mono">{jobSummary(j)}</span>}
-                  {failedItems ? <span className="badge badge-error">{t('table.refusedItems', { count: failedItems })}</span> : null}
-                </td>
-                <td className="actions">
-                  {isPending(j) ? (
-                    <button type="button" className="btn btn-small" disabled={cancelling.has(j.id)} onClick={(e) => { e.stopPropagation(); cancel(j); }}>
-                      {t('table.cancel')}
-                    </button>
-                  ) : null}
-                </td>
-              </tr>
-              {isOpen ? (
-                <tr className="job-open">
-                  <td colSpan={cols}><JobDetail job={j} /></td>
+    <>
+      <table className="dtable jobs-table" data-testid="jobs-table">
+        <thead>
+          <tr>
+            <th className="num">{t('col.id')}</th>
+            {showDevice ? <th>{t('col.device')}</th> : null}
+            <th>{t('col.kind')}</th>
+            <th>{t('col.state')}</th>
+            <th className="num" title={t('col.triesTitle')}>{t('col.tries')}</th>
+            <th>{t('col.updated')}</th>
+            <th className="wide">{t('col.details')}</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {jobs.map((j) => {
+            const isOpen = open.has(j.id);
+            const failedItems = j.results.filter((r) => !/accepted|ok|done/i.test(r.status)).length;
+            return (
+              <Fragment key={j.id}>
+                <tr className={`clickable job-row job-${j.state} ${isOpen ? 'open' : ''}`} data-job={j.id} onClick={() => toggle(j.id)}>
+                  <td className="num muted">
+                    {/* The row opens on a click anywhere; this button is its keyboard and screen-reader handle. */}
+                    <button type="button" className="caret-button" aria-expanded={isOpen} aria-label={t('table.details', { id: j.id })} onClick={(e) => (e.stopPropagation(), toggle(j.id))}>
+                      <span className="caret" aria-hidden>{isOpen ? '▾' : '▸'}</span>
+                    </button>{' '}
+                    {j.id}
+                  </td>
+                  {showDevice ? <td className="mono"><a href={deviceHref(j.mac)} onClick={(e) => e.stopPropagation()}>{j.mac}</a></td> : null}
+                  <td>{kindLabel(j.kind)}</td>
+                  <td><JobState job={j} /></td>
+                  <td className="num">{j.attempts}</td>
+                  <td title={dateTime(j.updated)} className="nowrap">{ago(j.updated, now)}</td>
+                  <td className="details">
+                    {j.error ? <span className={j.state === 'failed' ? 'err-text' : 'muted'}>{j.error}</span> : <span className="mono">{jobSummary(j)}</span>}
+                    {failedItems ? <span className="badge badge-error">{t('table.refusedItems', { count: failedItems })}</span> : null}
+                  </td>
+                  <td className="actions">
+                    {isPending(j) ? (
+                      <button type="button" className="btn btn-small" disabled={cancelling.has(j.id)} onClick={(e) => { e.stopPropagation(); setAsking(j); }}>
+                        {t('table.cancel')}
+                      </button>
+                    ) : null}
+                  </td>
                 </tr>
-              ) : null}
-            </Fragment>
-          );
-        })}
-      </tbody>
-    </table>
+                {isOpen ? (
+                  <tr className="job-open">
+                    <td colSpan={cols}><JobDetail job={j} /></td>
+                  </tr>
+                ) : null}
+              </Fragment>
+            );
+          })}
+        </tbody>
+      </table>
+      {asking ? (
+        <Dialog
+          title={t('table.confirmTitle', { id: asking.id })}
+          onClose={() => setAsking(null)}
+          footer={
+            <>
+              <button type="button" className="btn" onClick={() => setAsking(null)}>{t('table.keep')}</button>
+              <button type="button" className="btn btn-danger" onClick={() => { const job = asking; setAsking(null); cancel(job); }}>{t('table.confirm')}</button>
+            </>
+          }
+        >
+          <p>{t('table.kindFor', { kind: kindLabel(asking.kind), mac: asking.mac })}: {t(asking.kind === 'Bootstrap' ? 'table.confirmBootstrap' : 'table.confirmWhat')}</p>
+        </Dialog>
+      ) : null}
+    </>
   );
 }
