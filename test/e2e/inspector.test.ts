@@ -241,8 +241,11 @@ describe('the inspector in the browser', () => {
     await page.getByRole('button', { name: 'Arrival order (follow live)' }).click();
     const ids = (await page.locator('.xrow[data-id] .c-id').allTextContents()).map(Number);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
-    // Back at the live bottom.
+    // Back at the live bottom, the last row above the controls that float over the list's foot.
     await expect.poll(async () => { const p = await position(); return p.top >= p.bottom - 1; }, WAIT).toBe(true);
+    const last = await page.locator('.xrow[data-id]').last().boundingBox();
+    const chooser = await page.locator('.xlist .column-chooser').boundingBox();
+    expect(last!.y + last!.height).toBeLessThanOrEqual(chooser!.y + 0.5);
 
     await page.getByText('Columns', { exact: true }).click();
     await page.getByRole('checkbox', { name: 'Peer' }).uncheck();

@@ -58,7 +58,7 @@ describe('UI text in the browser', () => {
     expect(scripts.some((s) => s.includes(GERMAN_JOBS))).toBe(false);
 
     await page.getByLabel('Language').selectOption('de');
-    await page.getByRole('link', { name: 'Verkehr' }).waitFor();
+    await page.getByRole('link', { name: 'Datenverkehr' }).waitFor();
     expect(await page.evaluate('document.documentElement.lang')).toBe('de');
     await page.getByRole('link', { name: 'Jobs' }).click();
     await page.getByRole('option', { name: GERMAN_JOBS }).waitFor({ state: 'attached' });
@@ -66,7 +66,7 @@ describe('UI text in the browser', () => {
     await page.getByTestId('device-count').getByText('0 Geräte').waitFor();
 
     await page.goto(ui.replace(/\?token=.*/, '#/traffic'));
-    await page.getByRole('link', { name: 'Verkehr' }).waitFor();
+    await page.getByRole('link', { name: 'Datenverkehr' }).waitFor();
     expect(await page.getByLabel('Sprache').inputValue()).toBe('de');
     expect(errors).toEqual([]);
     await page.getByLabel('Sprache').selectOption('en');
@@ -84,7 +84,7 @@ describe('UI text in the browser', () => {
     });
     await page.goto(ui);
     await page.getByLabel('Language').selectOption('de');
-    await page.getByRole('link', { name: 'Verkehr' }).waitFor();
+    await page.getByRole('link', { name: 'Datenverkehr' }).waitFor();
     await page.getByRole('link', { name: 'Jobs' }).click();
     // The jobs view in English, the frame around it in German.
     await page.getByRole('option', { name: ENGLISH_JOBS }).waitFor({ state: 'attached' });

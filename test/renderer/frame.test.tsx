@@ -173,7 +173,7 @@ describe('preferences', () => {
   it('switches the views to German', async () => {
     render(<App api={api} />);
     fireEvent.change(screen.getByLabelText('Language'), { target: { value: 'de' } });
-    expect(await screen.findByRole('link', { name: 'Verkehr' })).toBeTruthy();
+    expect(await screen.findByRole('link', { name: 'Datenverkehr' })).toBeTruthy();
     expect(screen.getByRole('button', { name: 'Leeren' })).toBeTruthy();
     expect(screen.getByTestId('shown-count').textContent).toBe('3 Austausche');
     expect(localStorage.getItem('localdls.language')).toBe('de');

@@ -280,6 +280,8 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
     getScrollElement: () => scrollRef.current,
     estimateSize: () => ROW_HEIGHT,
     overscan: 15,
+    // Room under the last row for the controls floating over the list's foot (Columns, Jump to latest).
+    paddingEnd: 40,
     // Before the first measurement (and in tests, where nothing lays out) assume a usual pane.
     initialRect: { width: 1200, height: 420 },
   });
