@@ -10,6 +10,7 @@ import { TurnQueue } from '../net/turns';
 import { jobsAhead, supportsSendSolicited } from '../provisioning';
 import { MAX_CONTACT_FAILURES, type ExchangeRecord, type Store } from '../store';
 import { clipped } from '../../shared/quote';
+import { notContactedNote } from '../../shared/job-notes';
 
 export interface ContactPolicy {
   /** The phone's contact gap; never below one minute. */
@@ -163,7 +164,7 @@ export class Contacts {
       // Its waiting jobs say why, so the user sees what to fix (or that it waits for its own call).
       const unusable = uriProblem(p);
       if (unusable) {
-        this.note(p.mac, `not contacted: ${unusable}; its jobs go out when the phone next calls in by itself`, now);
+        this.note(p.mac, notContactedNote(unusable), now);
         continue;
       }
       this.unnote(p.mac, now);

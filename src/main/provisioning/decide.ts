@@ -12,6 +12,7 @@ import type { Changes, DeviceUpsert, JobChange, NewJob } from '../store';
 import { profileDiff } from './profiles';
 import { supportsSendSolicited } from './firmware';
 import { peerKey } from '../net/peer-address';
+import { JOB_NOTES } from '../../shared/job-notes';
 import { AWAITING_RETURN, bootstrapMessage, jobMessage, jobMessages, REBOOTING_KINDS, type BootstrapSend, type JobSecret } from './job-messages';
 import type { ListenerKind } from '../../shared/model';
 import { itemKey } from '../../shared/item-rules';
@@ -285,7 +286,7 @@ function replyTo(input: DecisionInput): Decision {
       const sendSolicited = supportsSendSolicited(input.device?.softwareVersion);
       changes.jobs = [{
         id: current.id, state: 'waiting-busy', partsDone: current.part,
-        error: sendSolicited ? 'the phone is busy (in a call); it calls back when the call ends' : 'the phone is busy (in a call); LocalDLS retries with contact-me',
+        error: sendSolicited ? JOB_NOTES.busyCallsBack : JOB_NOTES.busyRetries,
       }];
       interaction.current = null;
       const items = sendSolicited ? [{ name: 'send-solicited', value: 'true' }] : [];
@@ -393,7 +394,7 @@ function accepted(input: DecisionInput, current: ActiveJob, changes: Changes): D
       // The phone took the credentials; it now moves to the secure port (manual p.64–65).
       // partsDone 1 marks it as delivered: a restart or an expiry no longer sends it again.
       const renewal = input.device?.mode === 'secure';
-      changes.jobs = [{ ...jobChange, partsDone: 1, error: renewal ? 'waiting for the phone on the secure port with its new certificate (the one it replaces is refused from now on)' : 'waiting for the phone on the secure port' }];
+      changes.jobs = [{ ...jobChange, partsDone: 1, error: renewal ? JOB_NOTES.waitingSecureRenewal : JOB_NOTES.waitingSecure }];
       interaction.current = null;
       return end({ ...changes, bootstrap: 'pending' });
     }

@@ -6,6 +6,7 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { Device } from '../../shared/model';
+import { contactFailedNote, unreachableNote } from '../../shared/job-notes';
 import type { ChangeFeed } from './change-feed';
 
 /** Failed contact-me requests in a row after which a device's waiting jobs fail. */
@@ -92,11 +93,11 @@ export class ContactFailures {
       const { failures } = row;
       this.feed?.device(mac);
       if (failures < maxFailures) {
-        const noted = this.st.note!.all({ mac, at, note: `${NOTE_PREFIX} ${failures} of ${maxFailures} times, last: ${error}; trying again at the phone's contact gap` }) as { id: number }[];
+        const noted = this.st.note!.all({ mac, at, note: contactFailedNote(failures, maxFailures, error) }) as { id: number }[];
         for (const j of noted) this.feed?.job(j.id, mac);
         return { failures, failedJobs: [] };
       }
-      const reason = `the phone could not be reached: ${failures} contact-me requests in a row failed, last: ${error}. Check that it is on and on the network, then queue the job again`;
+      const reason = unreachableNote(failures, error);
       const failed = this.st.fail!.all({ mac, at, reason }) as { id: number; kind: string }[];
       if (failed.some((j) => j.kind === 'Bootstrap')) this.st.bootstrapFailed!.run({ mac });
       for (const j of failed) this.feed?.job(j.id, mac);

@@ -2,6 +2,7 @@
  * Jobs, profiles and overrides: the store's provisioning tables. SQL stays in src/main/store.
  */
 import type { Database, Statement } from 'better-sqlite3';
+import { JOB_NOTES } from '../../shared/job-notes';
 import type { ItemResult, ItemValue, Job, JobKind, JobState, Profile } from '../../shared/model';
 import type { ChangeFeed } from './change-feed';
 
@@ -124,7 +125,7 @@ export class JobTables {
         results = coalesce(@results, results),
         error = CASE WHEN @setError THEN @error ELSE error END, updated = @at WHERE id = @id RETURNING id, mac`),
       requeueSent: p(`UPDATE jobs SET state = CASE WHEN attempts >= @maxAttempts THEN 'failed' ELSE 'queued' END,
-        error = CASE WHEN attempts >= @maxAttempts THEN 'no answer from the phone after ' || attempts || ' attempts' ELSE 'the phone did not answer; will send again' END,
+        error = CASE WHEN attempts >= @maxAttempts THEN 'no answer from the phone after ' || attempts || ' attempts' ELSE '${JOB_NOTES.willSendAgain}' END,
         finished = CASE WHEN attempts >= @maxAttempts THEN @at ELSE finished END, updated = @at
         WHERE (@mac IS NULL OR mac = @mac) AND state = 'sent' AND ${IN_FLIGHT} RETURNING id, mac`),
       inFlight: p(`SELECT count(*) AS n, coalesce(sum(attempts >= @maxAttempts), 0) AS failing FROM jobs WHERE state = 'sent' AND ${IN_FLIGHT}`),
@@ -229,7 +230,7 @@ export class JobTables {
     return n;
   }
 
-  cancel(id: number, at: number, why = 'cancelled by the user'): boolean {
+  cancel(id: number, at: number, why: string = JOB_NOTES.cancelledByUser): boolean {
     return this.touched(this.st.cancel!.all({ id, at, why })) === 1;
   }
 

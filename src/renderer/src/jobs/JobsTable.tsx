@@ -9,6 +9,7 @@ import { useApi } from '../api/ApiContext';
 import { Dialog } from '../common/Dialog';
 import { errorText, useToast } from '../common/Toasts';
 import { ago, dateTime } from '../lib/format';
+import { jobNote } from '../lib/job-note';
 import { isPending, itemText, useJobWords } from '../lib/jobs';
 import { deviceHref, rolloutHref, timelineHref } from '../lib/route';
 
@@ -40,7 +41,7 @@ function JobDetail({ job }: { job: Job }) {
         {job.finished ? <><dt>{t('detail.finished')}</dt><dd>{dateTime(job.finished)}</dd></> : null}
         {job.kind === 'WriteItems' && job.partsDone > 0 ? <><dt>{t('detail.partsAccepted')}</dt><dd>{job.partsDone}</dd></> : null}
         {job.expect ? <><dt>{t('detail.expects')}</dt><dd className="mono">{Object.entries(job.expect).map(([k, v]) => `${k}=${v}`).join(', ')}</dd></> : null}
-        {job.error ? <><dt>{job.state === 'failed' ? t('detail.why') : t('detail.note')}</dt><dd className={job.state === 'failed' ? 'err-text' : ''}>{job.error}</dd></> : null}
+        {job.error ? <><dt>{job.state === 'failed' ? t('detail.why') : t('detail.note')}</dt><dd className={job.state === 'failed' ? 'err-text' : ''}>{jobNote(job.error, t)}</dd></> : null}
         <dt>{t('detail.inspect')}</dt>
         <dd>
           <a href={rolloutHref(`j${job.rolloutAt}-${job.kind}`)}>{t('detail.rolloutLink')}</a> · <a href={timelineHref(job.mac)}>{t('detail.timelineLink')}</a>
@@ -140,7 +141,7 @@ export function JobsTable({ jobs, showDevice = true, emptyText, now = Date.now()
                   <td className="num">{j.attempts}</td>
                   <td title={dateTime(j.updated)} className="nowrap">{ago(j.updated, now)}</td>
                   <td className="details">
-                    {j.error ? <span className={j.state === 'failed' ? 'err-text' : 'muted'}>{j.error}</span> : <span className="mono">{jobSummary(j)}</span>}
+                    {j.error ? <span className={j.state === 'failed' ? 'err-text' : 'muted'}>{jobNote(j.error, t)}</span> : <span className="mono">{jobSummary(j)}</span>}
                     {failedItems ? <span className="badge badge-error">{t('table.refusedItems', { count: failedItems })}</span> : null}
                   </td>
                   <td className="actions">

@@ -6,6 +6,7 @@
  */
 import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { jobNote } from '../lib/job-note';
 import { ROLLOUT_PHASES, type Rollout, type RolloutPhase, type RolloutSummary } from '../../../shared/api';
 import { useApi } from '../api/ApiContext';
 import { dateTime } from '../lib/format';
@@ -61,6 +62,7 @@ function useLive(load: () => void): void {
 function RolloutDetail({ id, onNote }: { id: string; onNote: (note: string) => void }) {
   const api = useApi();
   const { t } = useTranslation('rollout');
+  const { t: tj } = useTranslation('jobs');
   const [rollout, setRollout] = useState<Rollout | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -117,7 +119,7 @@ function RolloutDetail({ id, onNote }: { id: string; onNote: (note: string) => v
                 <td><a className="mono" href={deviceHref(d.mac)}>{d.mac}</a></td>
                 <td>{phaseLabel(d.phase, rollout)}</td>
                 <td>{d.jobId !== null ? <>#{d.jobId} {d.jobState ? <span title={stateHelp(d.jobState)}>{stateLabel(d.jobState)}</span> : null}</> : '—'}</td>
-                <td className="why">{d.error ?? ''}</td>
+                <td className="why">{d.error ? jobNote(d.error, tj) : ''}</td>
                 <td>{d.interactionId !== null ? <a href={interactionHref(d.interactionId)}>{t('openLadder')}</a> : '—'}</td>
               </tr>
             ))}

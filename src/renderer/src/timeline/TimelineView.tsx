@@ -5,6 +5,7 @@
  */
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { jobNote } from '../lib/job-note';
 import type { DeviceTimeline, ItemChangeView, TimelineEntry } from '../../../shared/api';
 import { useApi } from '../api/ApiContext';
 import { dateTime, duration } from '../lib/format';
@@ -35,6 +36,7 @@ function Changes({ changes }: { changes: ItemChangeView[] }) {
 
 function Entry({ e }: { e: TimelineEntry }) {
   const { t } = useTranslation('timeline');
+  const { t: tj } = useTranslation('jobs');
   const { kindLabel, stateLabel } = useJobWords();
   switch (e.kind) {
     case 'interaction': {
@@ -60,7 +62,7 @@ function Entry({ e }: { e: TimelineEntry }) {
           <span className="badge">{t('kind.job')}</span>
           <div className={e.event === 'finished' && e.job.state === 'failed' ? 't-error' : ''}>
             <a className="link-in-text" href={href('jobs', { device: e.job.mac })}>{t(e.event === 'queued' ? 'jobQueued' : 'jobFinished', { id: e.job.id, kind: kindLabel(e.job.kind), state: stateLabel(e.job.state) })}</a>
-            {e.event === 'finished' && e.job.error ? <div className="muted">{e.job.error}</div> : null}
+            {e.event === 'finished' && e.job.error ? <div className="muted">{jobNote(e.job.error, tj)}</div> : null}
           </div>
         </>
       );

@@ -1,0 +1,55 @@
+/**
+ * The notes the service writes on a job (`Job.error`: why it waits, or why it failed), the most
+ * frequent ones, in one place: the service writes them from here, and the renderer reads them back
+ * into the UI's language (renderer/src/lib/job-note.ts). Stored as English text (the CLI prints
+ * them, and old rows stay readable); a note not listed here is shown as written.
+ */
+
+export const JOB_NOTES = {
+  waitingSecure: 'waiting for the phone on the secure port',
+  waitingSecureRenewal: 'waiting for the phone on the secure port with its new certificate (the one it replaces is refused from now on)',
+  busyCallsBack: 'the phone is busy (in a call); it calls back when the call ends',
+  busyRetries: 'the phone is busy (in a call); LocalDLS retries with contact-me',
+  willSendAgain: 'the phone did not answer; will send again',
+  cancelledByUser: 'cancelled by the user',
+} as const;
+
+export type FixedNote = keyof typeof JOB_NOTES;
+
+/** A contact-me failed; the job still waits (store/contact-failures.ts). */
+export const contactFailedNote = (failures: number, max: number, last: string): string =>
+  `contact-me failed ${failures} of ${max} times, last: ${last}; trying again at the phone's contact gap`;
+
+/** Too many contact-me failures in a row: the job failed. */
+export const unreachableNote = (failures: number, last: string): string =>
+  `the phone could not be reached: ${failures} contact-me requests in a row failed, last: ${last}. Check that it is on and on the network, then queue the job again`;
+
+/** No contact-me can go to the phone (app/contact.ts). `why` is the service's own words. */
+export const notContactedNote = (why: string): string => `not contacted: ${why}; its jobs go out when the phone next calls in by itself`;
+
+/** A job sent without an answer too often (written in SQL by store/jobs.ts: keep both alike). */
+export const noAnswerNote = (attempts: number): string => `no answer from the phone after ${attempts} attempts`;
+
+/** A note read back: which one, and its values (null when the text is none of these). */
+export type ParsedNote =
+  | { key: FixedNote; params: Record<string, never> }
+  | { key: 'contactFailed'; params: { failures: number; max: number; last: string } }
+  | { key: 'unreachable'; params: { failures: number; last: string } }
+  | { key: 'notContacted'; params: { why: string } }
+  | { key: 'noAnswer'; params: { attempts: number } };
+
+const PATTERNS: [RegExp, (m: RegExpExecArray) => ParsedNote][] = [
+  [/^contact-me failed (\d+) of (\d+) times, last: ([\s\S]*); trying again at the phone's contact gap$/, (m) => ({ key: 'contactFailed', params: { failures: Number(m[1]), max: Number(m[2]), last: m[3]! } })],
+  [/^the phone could not be reached: (\d+) contact-me requests in a row failed, last: ([\s\S]*)\. Check that it is on and on the network, then queue the job again$/, (m) => ({ key: 'unreachable', params: { failures: Number(m[1]), last: m[2]! } })],
+  [/^not contacted: ([\s\S]*); its jobs go out when the phone next calls in by itself$/, (m) => ({ key: 'notContacted', params: { why: m[1]! } })],
+  [/^no answer from the phone after (\d+) attempts$/, (m) => ({ key: 'noAnswer', params: { attempts: Number(m[1]) } })],
+];
+
+export function parseJobNote(text: string): ParsedNote | null {
+  for (const [key, value] of Object.entries(JOB_NOTES) as [FixedNote, string][]) if (text === value) return { key, params: {} };
+  for (const [re, make] of PATTERNS) {
+    const m = re.exec(text);
+    if (m) return make(m);
+  }
+  return null;
+}

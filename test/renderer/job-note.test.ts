@@ -1,0 +1,33 @@
+/**
+ * A job's note in the UI's language: the notes the service writes most (shared/job-notes.ts) read
+ * back in German, with their values; any other text, and a note in English, as written.
+ */
+import { describe, expect, it } from 'vitest';
+import { contactFailedNote, JOB_NOTES, noAnswerNote, notContactedNote, unreachableNote } from '../../src/shared/job-notes';
+import { jobNote } from '../../src/renderer/src/lib/job-note';
+import { i18next, loadAllNamespaces } from '../../src/renderer/src/i18n';
+
+describe('a job note in the UI language', () => {
+  it('German for every note the service writes most, its values kept; English as written; other text untouched', async () => {
+    await loadAllNamespaces();
+    const written = [
+      ...Object.values(JOB_NOTES),
+      contactFailedNote(2, 5, 'connect ECONNREFUSED 127.0.3.17:8085'),
+      unreachableNote(5, 'timed out after 5000 ms'),
+      notContactedNote('the phone has not reported a contact-me-uri'),
+      noAnswerNote(5),
+    ];
+    for (const text of written) {
+      expect(jobNote(text, i18next.getFixedT('en', 'jobs'))).toBe(text);
+      const de = jobNote(text, i18next.getFixedT('de', 'jobs'));
+      expect(de, text).not.toBe(text);
+      expect(de).not.toMatch(/note\./);
+    }
+    expect(jobNote(contactFailedNote(2, 5, 'connect ECONNREFUSED 127.0.3.17:8085'), i18next.getFixedT('de', 'jobs'))).toBe('Contact-me 2 von 5 Mal fehlgeschlagen, zuletzt: connect ECONNREFUSED 127.0.3.17:8085; nächster Versuch nach der Kontaktpause des Telefons');
+    expect(jobNote(noAnswerNote(5), i18next.getFixedT('de', 'jobs'))).toBe('keine Antwort vom Telefon nach 5 Versuchen');
+    expect(jobNote(JOB_NOTES.cancelledByUser, i18next.getFixedT('de', 'jobs'))).toBe('vom Benutzer abgebrochen');
+    // Not one of them (a phone's own words, a note a newer service writes): as written.
+    expect(jobNote('the phone refused 2 items: sntp-addr (invalid data), e164 (read only)', i18next.getFixedT('de', 'jobs'))).toBe('the phone refused 2 items: sntp-addr (invalid data), e164 (read only)');
+    expect(jobNote(`${JOB_NOTES.cancelledByUser}!`, i18next.getFixedT('de', 'jobs'))).toBe(`${JOB_NOTES.cancelledByUser}!`);
+  });
+});

@@ -1,0 +1,56 @@
+/**
+ * The notes the store writes on jobs are the ones shared/job-notes.ts knows (the UI reads them back
+ * into its language): written by the real store, on a real database, then parsed.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseJobNote } from '../../src/shared/job-notes';
+import { Store } from '../../src/main/store';
+import { tempDirs } from '../support/tmp';
+
+const newDir = tempDirs();
+const stores: Store[] = [];
+afterEach(() => {
+  for (const s of stores.splice(0)) s.close();
+});
+
+const MAC = '00:1A:E8:00:00:01';
+
+function storeWithPhone(): Store {
+  const store = new Store(newDir());
+  stores.push(store);
+  store.commit(
+    {
+      kind: 'wpi', started: 1, ended: 1, listener: 'default', localPort: 18443, peerAddress: '127.0.0.1', peerPort: 1, tlsProtocol: null, tlsCipher: null,
+      method: 'POST', path: '/', httpStatus: 200, requestHeaders: [], requestBody: Buffer.alloc(0), responseHeaders: [], responseBody: Buffer.alloc(0),
+      mac: null, reason: 'start-up', replyAction: null, replyStatus: null, nonce: 'n', fragment: null, itemCount: 0, action: 'CleanUp', error: null, warning: null,
+    },
+    { device: { mac: MAC, contactMeUri: 'http://127.0.0.1:8085/contact_dls.html/ContactDLS', lastAddress: '127.0.0.1' } },
+    null,
+  );
+  return store;
+}
+
+describe('job notes as the store writes them', () => {
+  it('a job sent without an answer, queued again or out of attempts; a cancel; contact-me failing, then the phone unreachable', () => {
+    const store = storeWithPhone();
+    const send = (id: number, at: number) => store.jobs.apply({ id, state: 'sent', attempt: true, sent: at, error: null }, at);
+    const again = store.jobs.add({ mac: MAC, kind: 'ReadAllItems', items: [] }, 1).id;
+    send(again, 2);
+    store.jobs.requeueSent(MAC, 3, 5);
+    expect(parseJobNote(store.jobs.get(again)!.error!)).toEqual({ key: 'willSendAgain', params: {} });
+    send(again, 4);
+    store.jobs.requeueSent(MAC, 5, 2);
+    expect(parseJobNote(store.jobs.get(again)!.error!)).toEqual({ key: 'noAnswer', params: { attempts: 2 } });
+
+    const cancelled = store.jobs.add({ mac: MAC, kind: 'ReadAllItems', items: [] }, 6).id;
+    expect(store.cancelJob(cancelled, 7)?.cancelled).toBe(true);
+    expect(parseJobNote(store.jobs.get(cancelled)!.error!)).toEqual({ key: 'cancelledByUser', params: {} });
+
+    const waiting = store.jobs.add({ mac: MAC, kind: 'ReadAllItems', items: [] }, 8).id;
+    store.contactFailures.failed(MAC, 'connect ECONNREFUSED 127.0.0.1:8085', 9, 2);
+    expect(parseJobNote(store.jobs.get(waiting)!.error!)).toEqual({ key: 'contactFailed', params: { failures: 1, max: 2, last: 'connect ECONNREFUSED 127.0.0.1:8085' } });
+    store.contactFailures.failed(MAC, 'timed out after 5000 ms', 10, 2);
+    expect(store.jobs.get(waiting)!.state).toBe('failed');
+    expect(parseJobNote(store.jobs.get(waiting)!.error!)).toEqual({ key: 'unreachable', params: { failures: 2, last: 'timed out after 5000 ms' } });
+  });
+});
