@@ -4,8 +4,12 @@
  * behind NAT, or none) do not take the contact slots from the phones that can be reached, and
  * their waiting jobs say why they wait.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Service } from '../../src/main/app/service';
+import { message, startUpItems } from '../support/messages';
+import { post } from '../support/https-client';
 import { SimulatedPhone } from '../../src/phone';
 import { tempDirs } from '../support/tmp';
 
@@ -27,7 +31,7 @@ async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15
   }
 }
 
-const NAT_NOTE = /^not contacted: contact-me-uri points to 127\.0\.0\.99, but the phone talks from 127\.0\.0\.1: not contacted; its jobs go out when the phone next calls in by itself$/;
+const NAT_NOTE = /^not contacted: contact-me-uri points to 127\.0\.0\.99, but the phone talks from 127\.0\.0\.1; its jobs go out when the phone next calls in by itself$/;
 
 describe('the contact loop', () => {
   it('twelve phones it cannot reach do not keep the one it can from being contacted; their jobs say why they wait, until they call in', async () => {
@@ -92,4 +96,49 @@ describe('the contact loop', () => {
     await again.start();
     expect((await until('the note again', () => again.store.jobs.get(id)?.error ?? undefined))).toMatch(NAT_NOTE);
   }, 60_000);
+
+  it('contacts stay fair: the phone longest without a contact-me goes first, whatever its MAC', async () => {
+    const dataDir = newDir();
+    const service = new Service({ dataDir, host: '127.0.0.1', port: 0, autoContact: false, contact: { gapMs: 60_000, concurrency: 1 } });
+    services.push(service);
+    const { port } = await service.start();
+    const macs = ['00:1A:E8:00:00:41', '00:1A:E8:00:00:42', '00:1A:E8:00:00:43'];
+    for (const mac of macs) expect((await post(port, message({ reason: 'start-up', items: startUpItems(mac) }))).status).toBe(200);
+    for (const mac of macs) service.store.jobs.add({ mac, kind: 'ReadAllItems', items: [] }, Date.now());
+    // Contacted 2 and 10 minutes ago, and never (all past the gap): the one never contacted first, then the longest ago.
+    const now = Date.now();
+    service.store.jobs.contactMeSent(macs[0]!, now - 120_000);
+    service.store.jobs.contactMeSent(macs[2]!, now - 600_000);
+    expect(service.contacts.due(() => false)).toEqual([macs[1]]);
+    service.store.jobs.contactMeSent(macs[1]!, now - 90_000);
+    expect(service.contacts.due(() => false)).toEqual([macs[2]]);
+  });
+
+  it('stopping the service while a contact-me is on its way records nothing and reports no error', async () => {
+    const errors: Error[] = [];
+    const dataDir = newDir();
+    const service = new Service({ dataDir, host: '127.0.0.1', port: 0, autoContact: false, onError: (e) => errors.push(e) });
+    services.push(service);
+    const { port } = await service.start();
+    let asked!: () => void;
+    const reached = new Promise<void>((r) => (asked = r));
+    const slow = http.createServer((_req, res) => {
+      asked();
+      setTimeout(() => res.writeHead(204).end(), 1500);
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.7.1', r));
+    try {
+      const MAC = '00:1A:E8:00:00:51';
+      const uri = `http://127.0.7.1:${(slow.address() as AddressInfo).port}/contact_dls.html/ContactDLS`;
+      expect((await post(port, message({ reason: 'start-up', items: startUpItems(MAC, { 'contact-me-uri': uri }) }), { localAddress: '127.0.7.1' })).status).toBe(200);
+      const contacted = service.contacts.contact(MAC);
+      await reached;
+      await service.stop();
+      services.splice(services.indexOf(service), 1);
+      await expect(contacted).resolves.toEqual({ mac: MAC, ok: false, skipped: 'the service is stopping' });
+      expect(errors).toEqual([]);
+    } finally {
+      await new Promise((r) => slow.close(r));
+    }
+  });
 });

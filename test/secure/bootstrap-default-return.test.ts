@@ -181,6 +181,13 @@ describe('a phone back in Default Mode after its bootstrap was sent', () => {
     const st = await post(port, message({ reason: 'status', items: known(MAC) }));
     expect(st.status).toBe(200);
     expect(parseDLSMessage(st.body).action).toBe('CleanUp');
+    // "Password retries exceeded" from another address than the bootstrap went to: anyone naming the
+    // MAC could otherwise fail it while the PIN dialog is open (and lock the phone out at the PIN).
+    const retries = [...known(MAC), { name: 'cleanup-reason', value: 'password retries exceeded' }];
+    const elsewhere = await post(port, message({ reason: 'clean-up', items: retries }), { localAddress: '127.0.0.2' });
+    expect(elsewhere.status).toBe(403);
+    expect(elsewhere.body).toMatch(/took its bootstrap \(job \d+\) at 127\.0\.0\.1; a clean-up "password retries exceeded" from 127\.0\.0\.2 does not end it: refused/);
+    expect(service.store.jobs.get(prepared!.jobId)).toMatchObject({ state: 'sent', partsDone: 1 });
     // A phone clean-up that is not about the PIN does not end the bootstrap either.
     const c = await post(port, message({ reason: 'clean-up', items: [...known(MAC), { name: 'cleanup-reason', value: 'invalid XML received' }] }));
     expect(c.status).toBe(200);
@@ -255,6 +262,27 @@ describe('a phone back in Default Mode after its bootstrap was sent', () => {
     expect(late.body).toMatch(/revoked/);
   });
 
+  it('a renewal on its way that the phone ends with a clean-up in its own interaction fails, and its new certificate is revoked', async () => {
+    const { service, protector, port, securePort } = await secureService();
+    await post(port, message({ reason: 'start-up', items: startUpItems(MAC) }));
+    await prepareBootstraps(service.store, service.pki!, protector, [MAC], { pin: { kind: 'none' }, securePort });
+    const w = await takeBootstrap(port, MAC);
+    const oldClient = { pfx: Buffer.from(item(w, 'dls-client-certificate')!, 'base64'), passphrase: '', ca: [item(w, 'dls-server-ca', 0)!], servername: 'localhost' };
+    expect((await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), oldClient)).status).toBe(200);
+    const [renewal] = await prepareBootstraps(service.store, service.pki!, protector, [MAC], { pin: { kind: 'none' }, securePort, renew: true });
+    const s1 = await securePost(securePort, message({ reason: 'solicited', items: known(MAC) }), oldClient);
+    const sent = parseDLSMessage(s1.body);
+    expect(item(sent, 'goto-secure-mode')).toBe('nopin');
+    const ended = await securePost(securePort, message({ reason: 'clean-up', items: [{ name: 'cleanup-reason', value: 'invalid XML received' }] }), oldClient, s1.cookie);
+    expect(ended.status).toBe(200);
+    expect(service.store.jobs.get(renewal!.jobId)).toMatchObject({ state: 'failed', error: 'the phone ended the interaction: invalid XML received' });
+    expect(service.store.device(MAC)).toMatchObject({ mode: 'secure', bootstrap: 'failed' });
+    expect(service.store.revokedCertificates()).toEqual([expect.objectContaining({ reason: `bootstrap job ${renewal!.jobId} failed: the phone ended the interaction` })]);
+    const newClient = { ...oldClient, pfx: Buffer.from(item(sent, 'dls-client-certificate')!, 'base64') };
+    expect((await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), newClient)).status).toBe(403);
+    expect((await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), oldClient)).status).toBe(200);
+  });
+
   it('a renewal on its way: only its own interaction speaks for the old certificate until the phone answers; unanswered, it is queued again', async () => {
     const { service, protector, port, securePort } = await secureService();
     await post(port, message({ reason: 'start-up', items: startUpItems(MAC) }));
@@ -270,12 +298,15 @@ describe('a phone back in Default Mode after its bootstrap was sent', () => {
     expect(service.store.jobs.get(renewal!.jobId)).toMatchObject({ state: 'sent', partsDone: 0 });
     // Another interaction (it would abandon the phone's, whose "accepted" then lands nowhere), or a
     // reply without the cookie from another address (it would answer for the phone: busy, failed).
-    const onItsWay = new RegExp(`a renewal \\(job ${renewal!.jobId}\\) is on its way to ${MAC}: until the phone answers it in the interaction it went out in \\(its session cookie\\), its current certificate opens nothing else: refused`);
+    const onItsWay = new RegExp(`a renewal \\(job ${renewal!.jobId}\\) is on its way to ${MAC}: until the phone answers it, with the session cookie of the interaction it went out in, its current certificate opens nothing else: refused`);
     const others: [string, object][] = [
       [message({ reason: 'start-up', items: known(MAC) }), oldClient],
       [message({ reason: 'clean-up', items: [...known(MAC), { name: 'cleanup-reason', value: 'password retries exceeded' }] }), oldClient],
       [message({ reason: 'reply-to', action: 'WriteItems', status: 'failed' }), { ...oldClient, localAddress: '127.0.0.9' }],
       [message({ reason: 'reply-to', action: 'WriteItems', status: 'busy' }), { ...oldClient, localAddress: '127.0.0.9' }],
+      // Without the cookie from the very address it went to (a copy of the key behind the same NAT).
+      [message({ reason: 'reply-to', action: 'WriteItems', status: 'failed' }), oldClient],
+      [message({ reason: 'status', items: known(MAC) }), oldClient],
     ];
     for (const [body, client] of others) {
       const r = await securePost(securePort, body, client);

@@ -3,7 +3,7 @@
  * into its language): written by the real store, on a real database, then parsed.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseJobNote } from '../../src/shared/job-notes';
+import { JOB_NOTES, notContactedNote, parseJobNote } from '../../src/shared/job-notes';
 import { Store } from '../../src/main/store';
 import { tempDirs } from '../support/tmp';
 
@@ -52,5 +52,23 @@ describe('job notes as the store writes them', () => {
     store.contactFailures.failed(MAC, 'timed out after 5000 ms', 10, 2);
     expect(store.jobs.get(waiting)!.state).toBe('failed');
     expect(parseJobNote(store.jobs.get(waiting)!.error!)).toEqual({ key: 'unreachable', params: { failures: 2, last: 'timed out after 5000 ms' } });
+  });
+
+  it('"not contacted" writes over no note, its own, or "will send again", never over a busy job\'s note or a failed contact-me\'s', () => {
+    const store = storeWithPhone();
+    const note = notContactedNote('the phone has not reported a contact-me-uri');
+    const fresh = store.jobs.add({ mac: MAC, kind: 'ReadAllItems', items: [] }, 1).id;
+    const again = store.jobs.add({ mac: MAC, kind: 'ReadAllItems', items: [] }, 1).id;
+    store.jobs.apply({ id: again, state: 'queued', error: JOB_NOTES.willSendAgain }, 2);
+    const busy = store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'a' }] }, 1).id;
+    store.jobs.apply({ id: busy, state: 'waiting-busy', error: JOB_NOTES.busyCallsBack }, 2);
+    store.contactFailures.notContacted(MAC, note, 3);
+    expect([fresh, again, busy].map((id) => store.jobs.get(id)!.error)).toEqual([note, note, JOB_NOTES.busyCallsBack]);
+    store.contactFailures.contactable(MAC, 4);
+    expect([fresh, again, busy].map((id) => store.jobs.get(id)!.error)).toEqual([null, null, JOB_NOTES.busyCallsBack]);
+    store.contactFailures.failed(MAC, 'timed out', 5, 5);
+    const failedNote = store.jobs.get(fresh)!.error;
+    store.contactFailures.notContacted(MAC, note, 6);
+    expect(store.jobs.get(fresh)!.error).toBe(failedNote);
   });
 });

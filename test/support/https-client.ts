@@ -8,11 +8,12 @@ export interface RawResponse {
   body: string;
 }
 
-export function post(port: number, body: string | Buffer, options: { path?: string; method?: string; headers?: Record<string, string> } = {}): Promise<RawResponse> {
+export function post(port: number, body: string | Buffer, options: { path?: string; method?: string; headers?: Record<string, string>; localAddress?: string } = {}): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = https.request(
       {
         host: '127.0.0.1',
+        ...(options.localAddress ? { localAddress: options.localAddress } : {}),
         port,
         path: options.path ?? '/DeploymentService/LoginService',
         method: options.method ?? 'POST',

@@ -27,6 +27,7 @@ export interface ContactPolicy {
 }
 
 export const MIN_GAP_MS = 60_000;
+const STOPPING = 'the service is stopping';
 export const DEFAULT_POLICY: ContactPolicy = { gapMs: 300_000, timeoutMs: 5000, busyRetryMs: 600_000, concurrency: 10, maxFailures: MAX_CONTACT_FAILURES };
 
 export interface ContactOutcome {
@@ -54,6 +55,8 @@ export class Contacts {
   /** Contacts waiting for their turn to start (count per device): due() does not start them again. */
   private readonly starting = new Map<string, number>();
   private readonly policy: ContactPolicy;
+  /** Set by close(): the store is about to close, so nothing more is claimed or recorded. */
+  private closed = false;
   /** The Default-Mode port to announce in contact-me (dls_ip_port), once the service knows it. */
   announcePort: number | undefined;
 
@@ -96,6 +99,7 @@ export class Contacts {
       if (n > 0) this.starting.set(mac, n);
       else this.starting.delete(mac);
     }
+    if (this.closed) return { mac, ok: false, skipped: STOPPING };
     const device = this.store.device(mac);
     if (!device) return { mac, ok: false, skipped: `no device ${mac}: this service has not heard from that phone, so it has no address to contact; check the MAC against the device list` };
     const gate = this.gate(device);
@@ -115,6 +119,8 @@ export class Contacts {
         ...(this.announcePort !== undefined && device.mode === 'default' ? { announcePort: this.announcePort } : {}),
       });
       await this.turn();
+      // Stopped meanwhile: the store is closed; the phone's gap was claimed, its answer is not recorded.
+      if (this.closed) return { mac, ok: false, skipped: STOPPING };
       const exchangeId = this.record(toRecord(mac, result));
       if (result.error === null) {
         this.store.contactFailures.answered(mac, this.now());
@@ -125,6 +131,11 @@ export class Contacts {
     } finally {
       this.inFlight.delete(mac);
     }
+  }
+
+  /** The service stops: contacts under way end without touching the store. */
+  close(): void {
+    this.closed = true;
   }
 
   private turn(): Promise<void> {
@@ -154,7 +165,9 @@ export class Contacts {
   due(isInInteraction: (mac: string) => boolean, holdsAll?: (mac: string) => boolean): string[] {
     const now = this.now();
     const due: string[] = [];
-    const pending = this.store.jobs.pendingDevices();
+    // Longest without a contact-me first (never contacted before all): a phone contacted lately,
+    // or a host that answers slowly with many MACs, cannot keep the slots from the others.
+    const pending = this.store.jobs.pendingDevices().sort((a, b) => (a.lastContactMe ?? -1) - (b.lastContactMe ?? -1));
     for (const p of pending) {
       if (isInInteraction(p.mac) || this.inFlight.has(p.mac) || this.starting.has(p.mac)) continue;
       // Every job it waits for is held by this service (a bootstrap with Secure Mode off): nothing to send.
@@ -221,7 +234,7 @@ function checkUri(contactMeUri: string, lastAddress: string | null): string | nu
   if (url.protocol !== 'http:') return `contact-me-uri must be http:// (manual p.14), not ${url.protocol}`;
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const peer = (lastAddress ?? '').replace(/^::ffff:/, '');
-  if (host !== peer) return `contact-me-uri points to ${host}, but the phone talks from ${peer || 'an unknown address'}: not contacted`;
+  if (host !== peer) return `contact-me-uri points to ${host}, but the phone talks from ${peer || 'an unknown address'}`;
   return null;
 }
 

@@ -420,6 +420,7 @@ export class Service {
   async stop(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
     if (this.scheduler) clearInterval(this.scheduler);
+    this.contacts.close();
     await this.keyPoolFiller?.stop();
     this.keyPoolFiller = null;
     await this.listener?.close();

@@ -455,12 +455,27 @@ function phoneCleanUp(input: DecisionInput): Decision {
   const { message, interaction, now } = input;
   const why = itemValue(message.items, 'cleanup-reason');
   const changes: Changes = { state: 'idle' };
-  if (interaction.current?.id != null) {
-    changes.jobs = [{ id: interaction.current.id, state: 'failed', finished: now, error: `the phone ended the interaction${why ? `: ${why}` : ''}` }];
+  const current = interaction.current;
+  if (current?.id != null) {
+    changes.jobs = [{ id: current.id, state: 'failed', finished: now, error: `the phone ended the interaction${why ? `: ${why}` : ''}` }];
+    if (current.kind === 'Bootstrap') {
+      // As a bootstrap it refused: the certificate it was sent must never open the secure port.
+      changes.bootstrap = 'failed';
+      const job = input.jobs.find((j) => j.id === current.id);
+      const serial = job ? input.secretOf?.(job)?.serial : undefined;
+      if (serial) changes.revoke = { serial, reason: `bootstrap job ${current.id} failed: the phone ended the interaction` };
+    }
     interaction.current = null;
   }
-  // PIN typed wrong too often (manual p.83): the phone gives up the bootstrap it was given.
+  // PIN typed wrong too often (manual p.83): the phone gives up the bootstrap it was given. Only
+  // from the address the bootstrap went to, as a start-up that ends one (firstMessage): Default Mode
+  // names a phone by its MAC alone, and anyone else's word would fail the bootstrap while the phone's
+  // PIN dialog is open, and lock it out once the PIN is typed.
   const boot = input.jobs.find((j) => j.kind === 'Bootstrap' && j.state === 'sent' && isPinBootstrap(j));
+  const takenAt = boot && why === 'password retries exceeded' && input.listener === 'default' ? input.sentTo?.(boot) : null;
+  if (boot && takenAt && peerKey(takenAt) !== peerKey(input.peerAddress)) {
+    throw new ProtocolError(`${boot.mac} took its bootstrap (job ${boot.id}) at ${takenAt}; a clean-up "password retries exceeded" from ${input.peerAddress} does not end it: refused (if the phone itself moved to this address, cancel job ${boot.id} and bootstrap it again)`, 403);
+  }
   if (boot && why === 'password retries exceeded') {
     changes.jobs = [...(changes.jobs ?? []), { id: boot.id, state: 'failed', finished: now, error: 'password retries exceeded: the PIN was typed wrong too often on the phone' }];
     changes.bootstrap = 'failed';

@@ -119,13 +119,14 @@ export class InteractionEngine {
     }
     const found = this.sessions.find(input.cookieSessionId, input.peerAddress, listener, cert?.serial ?? null);
     // A renewal still on its way: the phone may be taking it. Until it answers (or its interaction
-    // ends unanswered and it is queued again), that interaction alone speaks for this certificate:
-    // by its cookie, or without one from the address it went to. Another interaction would abandon
-    // it (the phone's "accepted" then lands nowhere) or answer for the phone (busy, failed).
+    // ends unanswered and it is queued again), that interaction alone speaks for this certificate,
+    // and only with its session cookie (phones send it back, manual p.34): a copy of the key at the
+    // same address (one NAT) could otherwise answer for the phone (busy, failed) without one, and
+    // another interaction would abandon the phone's, whose "accepted" then lands nowhere.
     if (renewal && cert) {
-      const inFlight = found && found.session.interaction.current?.id === renewal.id ? found : null;
-      if (!inFlight || (inFlight.by !== 'cookie' && inFlight.session.peerAddress !== input.peerAddress) || message.reason !== 'reply-to') {
-        throw new ProtocolError(`a renewal (job ${renewal.id}) is on its way to ${cert.mac}: until the phone answers it in the interaction it went out in (its session cookie), its current certificate opens nothing else: refused`, 403);
+      const inFlight = found?.by === 'cookie' && found.session.interaction.current?.id === renewal.id;
+      if (!inFlight) {
+        throw new ProtocolError(`a renewal (job ${renewal.id}) is on its way to ${cert.mac}: until the phone answers it, with the session cookie of the interaction it went out in, its current certificate opens nothing else: refused (if the phone does not answer, the renewal is queued again when that interaction ends)`, 403);
       }
     }
     // reply-to always continues (by cookie, else by address or, on the secure port, certificate). Anything else continues only on its

@@ -6,7 +6,7 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { Device } from '../../shared/model';
-import { contactFailedNote, unreachableNote } from '../../shared/job-notes';
+import { contactFailedNote, JOB_NOTES, unreachableNote } from '../../shared/job-notes';
 import type { ChangeFeed } from './change-feed';
 
 /** Failed contact-me requests in a row after which a device's waiting jobs fail. */
@@ -77,9 +77,10 @@ export class ContactFailures {
       bootstrapFailed: db.prepare(`UPDATE devices SET bootstrap = 'failed' WHERE mac = @mac AND bootstrap = 'pending'`),
       answered: db.prepare(`UPDATE devices SET contact_failures = 0, last_contact_error = NULL, last_contact_error_at = NULL WHERE mac = @mac`),
       clearNote: db.prepare(`UPDATE jobs SET error = NULL, updated = @at WHERE mac = @mac AND ${WAITING} AND (error LIKE '${NOTE_PREFIX}%' OR error LIKE '${NOT_CONTACTED_PREFIX}%') RETURNING id`),
-      // A failed contact-me's note says more (it was sent): it stays.
-      notContacted: db.prepare(`UPDATE jobs SET error = @note, updated = @at WHERE mac = @mac AND ${WAITING}
-        AND (error IS NULL OR error NOT LIKE '${NOTE_PREFIX}%') AND error IS NOT @note RETURNING id`),
+      // Only over no note, its own, or "will send again": a failed contact-me's note says more (it
+      // was sent), and a busy job's says what it waits for.
+      notContacted: db.prepare(`UPDATE jobs SET error = @note, updated = @at WHERE mac = @mac AND state = 'queued'
+        AND (error IS NULL OR error LIKE '${NOT_CONTACTED_PREFIX}%' OR error = '${JOB_NOTES.willSendAgain}') AND error IS NOT @note RETURNING id`),
       contactable: db.prepare(`UPDATE jobs SET error = NULL, updated = @at WHERE mac = @mac AND ${WAITING} AND error LIKE '${NOT_CONTACTED_PREFIX}%' RETURNING id`),
       clearNotContacted: db.prepare(`UPDATE jobs SET error = NULL WHERE ${WAITING} AND error LIKE '${NOT_CONTACTED_PREFIX}%' RETURNING id, mac`),
     };
