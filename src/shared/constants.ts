@@ -13,7 +13,8 @@ export const LIMITS = {
   itemName: 128,
   itemValue: 16 * 1024,
   items: 1000,
-  macs: 2000,
+  /** Devices one command names: `--all` on a site of this many phones still works in one command. */
+  macs: 10_000,
   url: 2048,
   jobs: 5000,
 } as const;

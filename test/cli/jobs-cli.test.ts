@@ -3,6 +3,8 @@ import { Store } from '../../src/main/store';
 import type { Job, Profile } from '../../src/shared/model';
 import { runCli } from '../support/cli';
 import { tempDirs } from '../support/tmp';
+import { withRawDb } from '../support/raw-db';
+import { LIMITS } from '../../src/shared/constants';
 
 const newDir = tempDirs();
 const A = '00:1A:E8:00:00:01';
@@ -30,6 +32,29 @@ function site(): string {
 const jobs = async (dir: string, ...args: string[]) => JSON.parse((await runCli(['job', 'list', '--data-dir', dir, '--json', ...args])).stdout) as Job[];
 
 describe('localdls job / profile / contact', () => {
+  it('--all on more devices than one command takes says so in its own words, and queues nothing', async () => {
+    const dir = site();
+    // Devices as start-ups leave them (a LAN host can make them by naming MACs in Default Mode).
+    withRawDb(dir, (db) => {
+      const add = db.prepare(`INSERT INTO devices (mac, last_address, first_contact, last_contact) VALUES (?, '127.0.0.9', 1, 1)`);
+      db.transaction(() => {
+        for (let i = 0; i < LIMITS.macs; i++) add.run(`02:00:${[(i >> 16) & 255, (i >> 8) & 255, i & 255].map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':')}`);
+      })();
+    });
+    const total = LIMITS.macs + 2;
+    for (const args of [['job', 'add', '--data-dir', dir, '--all', 'restart'], ['profile', 'apply', 'none', '--data-dir', dir, '--all']]) {
+      const r = await runCli(args);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`--all would name ${total} devices, more than the ${LIMITS.macs} one command takes: name them with --mac`);
+    }
+    const boot = await runCli(['bootstrap', '--data-dir', dir, '--all', '--nopin'], { LOCALDLS_KEY_PASSPHRASE: 'a passphrase for this test only' });
+    expect(boot.code, boot.stderr).toBe(2);
+    expect(boot.stderr).toContain(`--all would name ${total} phones, more than the ${LIMITS.macs} one command takes: name them with --mac`);
+    expect(await jobs(dir)).toEqual([]);
+    // One --mac at a time still works.
+    expect((await runCli(['job', 'add', '--data-dir', dir, '--mac', A, 'restart'])).code).toBe(0);
+  }, 60_000);
+
   it('queues each job kind with the items the manual asks for', async () => {
     const dir = site();
     const add = (...args: string[]) => runCli(['job', 'add', '--data-dir', dir, '--mac', A, ...args]);

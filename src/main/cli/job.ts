@@ -2,7 +2,7 @@
  * `localdls job`: queue work for phones while `serve` runs (it picks new jobs up within a second
  * and sends contact-me), list it and cancel it. The rules are the commands' (src/main/commands/jobs.ts).
  */
-import { ApiError, type JobSpec } from '../../shared/api';
+import { ApiError, LIMITS, type JobSpec } from '../../shared/api';
 import { JOB_STATES, type ItemValue, type JobState } from '../../shared/model';
 import * as commands from '../commands';
 import { parseItemSpec } from '../commands/item-spec';
@@ -60,7 +60,12 @@ export function parseItems(specs: string[], needValue: boolean): ItemValue[] {
 export async function targets(ctx: commands.CommandContext, macs: readonly string[] | undefined, all: boolean | undefined): Promise<string[]> {
   const given = macList(macs);
   if (given.length && all) throw new UsageError('give --mac or --all, not both');
-  if (all) return (await commands.listDevices(ctx)).map((d) => d.mac);
+  if (all) {
+    const every = (await commands.listDevices(ctx)).map((d) => d.mac);
+    // Said as --all's own limit: the user named no MACs.
+    if (every.length > LIMITS.macs) throw new UsageError(`--all would name ${every.length} devices, more than the ${LIMITS.macs} one command takes: name them with --mac (devices that are gone can be left out that way)`);
+    return every;
+  }
   if (!given.length) throw new UsageError('--mac M or --all is required');
   return given;
 }
