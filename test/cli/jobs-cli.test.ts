@@ -38,7 +38,7 @@ describe('localdls job / profile / contact', () => {
     withRawDb(dir, (db) => {
       const add = db.prepare(`INSERT INTO devices (mac, last_address, first_contact, last_contact) VALUES (?, '127.0.0.9', 1, 1)`);
       db.transaction(() => {
-        for (let i = 0; i < LIMITS.macs; i++) add.run(`02:00:${[(i >> 16) & 255, (i >> 8) & 255, i & 255].map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':')}`);
+        for (let i = 0; i < LIMITS.macs; i++) add.run(`02:00:00:${[(i >> 16) & 255, (i >> 8) & 255, i & 255].map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':')}`);
       })();
     });
     const total = LIMITS.macs + 2;

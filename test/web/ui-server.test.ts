@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { LocalDlsApiHost } from '../../src/main/bridge/api-host';
 import { startUiServer, UiNotBuiltError, type UiServer } from '../../src/main/bridge/ui-server';
-import type { WireEvent, WireResponse } from '../../src/shared/api';
+import { LIMITS, WS_MAX_REQUEST_BYTES, type WireEvent, type WireResponse } from '../../src/shared/api';
 import { FlowHarness } from '../support/handler';
 import { tempDirs } from '../support/tmp';
 import { apiOver, interaction } from './api-harness';
@@ -187,8 +187,19 @@ describe('web UI server', () => {
     const { ws, origin } = await start();
     const socket = (await connect(`${ws}?token=test-token-1234567890`, origin)) as WebSocket;
     const done = closed(socket);
-    socket.send(JSON.stringify({ id: 1, method: 'listExchanges', args: [{ text: 'x'.repeat(70_000) }, { limit: 1 }] }));
+    socket.send(JSON.stringify({ id: 1, method: 'listExchanges', args: [{ text: 'x'.repeat(WS_MAX_REQUEST_BYTES) }, { limit: 1 }] }));
     expect(await done).toBe(1009);
+  });
+
+  it('takes a call naming as many devices as one command may (a selection of a whole big site)', async () => {
+    const { ws, origin } = await start();
+    const socket = (await connect(`${ws}?token=test-token-1234567890`, origin)) as WebSocket;
+    const macs = Array.from({ length: LIMITS.macs }, (_, i) => `02:00:00:${[(i >> 16) & 255, (i >> 8) & 255, i & 255].map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':')}`);
+    const answer = nextMessage(socket, (m) => 'id' in m && m.id === 7);
+    socket.send(JSON.stringify({ id: 7, method: 'addJob', args: [macs, { kind: 'restart' }] }));
+    // Answered (none of those phones exists), not cut off.
+    expect(await answer).toMatchObject({ id: 7, ok: false, error: { code: 'not-found', message: expect.stringContaining('no device 02:00:00:00:00:00') as unknown } });
+    socket.close();
   });
 
   it('limits connections', async () => {
