@@ -72,6 +72,26 @@ async function pinsOf(sheet: string): Promise<Map<string, string>> {
   return new Map(readFileSync(sheet, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')).map((r) => [r[0]!, r[2]!]));
 }
 
+/**
+ * A phone in Secure Mode (bootstrapped without PIN over real sockets) that is sent a renewal: the
+ * solicited contact answered with the renewal's WriteItems, not yet answered by the phone.
+ */
+async function renewalOnItsWay() {
+  const { service, protector, port, securePort } = await secureService();
+  await post(port, message({ reason: 'start-up', items: startUpItems(MAC) }));
+  await prepareBootstraps(service.store, service.pki!, protector, [MAC], { pin: { kind: 'none' }, securePort });
+  const w = await takeBootstrap(port, MAC);
+  const oldClient = { pfx: Buffer.from(item(w, 'dls-client-certificate')!, 'base64'), passphrase: '', ca: [item(w, 'dls-server-ca', 0)!], servername: 'localhost' };
+  expect((await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), oldClient)).status).toBe(200);
+  const oldSerial = service.store.device(MAC)!.certSerial!;
+  const [renewal] = await prepareBootstraps(service.store, service.pki!, protector, [MAC], { pin: { kind: 'none' }, securePort, renew: true });
+  const s1 = await securePost(securePort, message({ reason: 'solicited', items: known(MAC) }), oldClient);
+  const renewed = parseDLSMessage(s1.body);
+  expect(item(renewed, 'goto-secure-mode')).toBe('nopin');
+  const newClient = { ...oldClient, pfx: Buffer.from(item(renewed, 'dls-client-certificate')!, 'base64') };
+  return { service, securePort, oldClient, newClient, oldSerial, renewal: renewal!, cookie: s1.cookie };
+}
+
 describe('a phone back in Default Mode after its bootstrap was sent', () => {
   it('PIN never typed, phone restarted: the job fails with the reason, the certificate is revoked, and bootstrap --all takes the phone again', async () => {
     const { service, dataDir, server, securePort } = await secureService();
@@ -210,25 +230,14 @@ describe('a phone back in Default Mode after its bootstrap was sent', () => {
   });
 
   it('a renewal the phone took ends its old certificate: presented again (a copy of the replaced key), under any reason, it is refused and changes nothing; the new one completes the renewal', async () => {
-    const { service, protector, port, securePort } = await secureService();
-    await post(port, message({ reason: 'start-up', items: startUpItems(MAC) }));
-    await prepareBootstraps(service.store, service.pki!, protector, [MAC], { pin: { kind: 'none' }, securePort });
-    const w = await takeBootstrap(port, MAC);
-    const oldClient = { pfx: Buffer.from(item(w, 'dls-client-certificate')!, 'base64'), passphrase: '', ca: [item(w, 'dls-server-ca', 0)!], servername: 'localhost' };
-    expect((await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), oldClient)).status).toBe(200);
-    const oldSerial = service.store.device(MAC)!.certSerial!;
-
-    const [renewal] = await prepareBootstraps(service.store, service.pki!, protector, [MAC], { pin: { kind: 'none' }, securePort, renew: true });
-    const s1 = await securePost(securePort, message({ reason: 'solicited', items: known(MAC) }), oldClient);
-    const renewed = parseDLSMessage(s1.body);
-    expect(item(renewed, 'goto-secure-mode')).toBe('nopin');
-    expect(parseDLSMessage((await securePost(securePort, message({ reason: 'reply-to', action: 'WriteItems', status: 'accepted' }), oldClient, s1.cookie)).body).action).toBe('CleanUp');
+    const { service, securePort, oldClient, newClient, oldSerial, renewal, cookie } = await renewalOnItsWay();
+    expect(parseDLSMessage((await securePost(securePort, message({ reason: 'reply-to', action: 'WriteItems', status: 'accepted' }), oldClient, cookie)).body).action).toBe('CleanUp');
 
     // A write waits for the phone: a copy of the old key must not get it.
     const write = service.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'sip-pwd', value: 'only-for-the-phone' }] }, Date.now()).id;
     // Whoever holds the old certificate and key: refused under every reason, a first fragment and a
     // phone clean-up ("password retries exceeded" fails a PIN bootstrap) included; nothing changes.
-    const taken = new RegExp(`took its renewal \\(job ${renewal!.jobId}\\) and now holds a new certificate: the one presented \\(serial ${oldSerial}\\) is the one it replaces, and opens nothing any more: refused`);
+    const taken = new RegExp(`took its renewal \\(job ${renewal.jobId}\\) and now holds a new certificate: the one presented \\(serial ${oldSerial}\\) is the one it replaces, and opens nothing any more: refused`);
     const attempts = [
       ...(['start-up', 'solicited', 'local-changes', 'inventory-changes', 'status'] as const).map((reason) => message({ reason, items: known(MAC) })),
       message({ reason: 'clean-up', items: [...known(MAC), { name: 'cleanup-reason', value: 'password retries exceeded' }] }),
@@ -245,17 +254,16 @@ describe('a phone back in Default Mode after its bootstrap was sent', () => {
     const shown = service.store.listExchanges({ device: MAC, errorsOnly: true }, { limit: 100 }).exchanges.filter((x) => taken.test(x.error ?? ''));
     expect(shown).toHaveLength(attempts.length);
     expect(service.store.device(MAC)).toMatchObject({ lastContact: before.lastContact, lastAddress: before.lastAddress });
-    expect(service.store.jobs.get(renewal!.jobId)).toMatchObject({ state: 'sent', partsDone: 1, error: 'waiting for the phone on the secure port with its new certificate (the one it replaces is refused from now on)' });
+    expect(service.store.jobs.get(renewal.jobId)).toMatchObject({ state: 'sent', partsDone: 1, error: 'waiting for the phone on the secure port with its new certificate (the one it replaces is refused from now on)' });
     expect(service.store.jobs.get(write)).toMatchObject({ state: 'queued', attempts: 0 });
     expect(service.store.device(MAC)).toMatchObject({ mode: 'secure', bootstrap: 'pending', certSerial: oldSerial, state: 'idle' });
     expect(service.store.revokedCertificates()).toEqual([]);
 
     // The phone, on its new certificate: the renewal is done, the old certificate revoked, and the write is the phone's.
-    const newClient = { ...oldClient, pfx: Buffer.from(item(renewed, 'dls-client-certificate')!, 'base64') };
     const back = await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), newClient);
     expect(back.status).toBe(200);
     expect(item(parseDLSMessage(back.body), 'sip-pwd')).toBe('only-for-the-phone');
-    expect(service.store.jobs.get(renewal!.jobId)).toMatchObject({ state: 'done' });
+    expect(service.store.jobs.get(renewal.jobId)).toMatchObject({ state: 'done' });
     expect(service.store.isRevoked(oldSerial)).toBe(true);
     const late = await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), oldClient);
     expect(late.status).toBe(403);
@@ -263,42 +271,22 @@ describe('a phone back in Default Mode after its bootstrap was sent', () => {
   });
 
   it('a renewal on its way that the phone ends with a clean-up in its own interaction fails, and its new certificate is revoked', async () => {
-    const { service, protector, port, securePort } = await secureService();
-    await post(port, message({ reason: 'start-up', items: startUpItems(MAC) }));
-    await prepareBootstraps(service.store, service.pki!, protector, [MAC], { pin: { kind: 'none' }, securePort });
-    const w = await takeBootstrap(port, MAC);
-    const oldClient = { pfx: Buffer.from(item(w, 'dls-client-certificate')!, 'base64'), passphrase: '', ca: [item(w, 'dls-server-ca', 0)!], servername: 'localhost' };
-    expect((await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), oldClient)).status).toBe(200);
-    const [renewal] = await prepareBootstraps(service.store, service.pki!, protector, [MAC], { pin: { kind: 'none' }, securePort, renew: true });
-    const s1 = await securePost(securePort, message({ reason: 'solicited', items: known(MAC) }), oldClient);
-    const sent = parseDLSMessage(s1.body);
-    expect(item(sent, 'goto-secure-mode')).toBe('nopin');
-    const ended = await securePost(securePort, message({ reason: 'clean-up', items: [{ name: 'cleanup-reason', value: 'invalid XML received' }] }), oldClient, s1.cookie);
+    const { service, securePort, oldClient, newClient, renewal, cookie } = await renewalOnItsWay();
+    const ended = await securePost(securePort, message({ reason: 'clean-up', items: [{ name: 'cleanup-reason', value: 'invalid XML received' }] }), oldClient, cookie);
     expect(ended.status).toBe(200);
-    expect(service.store.jobs.get(renewal!.jobId)).toMatchObject({ state: 'failed', error: 'the phone ended the interaction: invalid XML received' });
+    expect(service.store.jobs.get(renewal.jobId)).toMatchObject({ state: 'failed', error: 'the phone ended the interaction: invalid XML received' });
     expect(service.store.device(MAC)).toMatchObject({ mode: 'secure', bootstrap: 'failed' });
-    expect(service.store.revokedCertificates()).toEqual([expect.objectContaining({ reason: `bootstrap job ${renewal!.jobId} failed: the phone ended the interaction` })]);
-    const newClient = { ...oldClient, pfx: Buffer.from(item(sent, 'dls-client-certificate')!, 'base64') };
+    expect(service.store.revokedCertificates()).toEqual([expect.objectContaining({ reason: `bootstrap job ${renewal.jobId} failed: the phone ended the interaction` })]);
     expect((await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), newClient)).status).toBe(403);
     expect((await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), oldClient)).status).toBe(200);
   });
 
   it('a renewal on its way: only its own interaction speaks for the old certificate until the phone answers; unanswered, it is queued again', async () => {
-    const { service, protector, port, securePort } = await secureService();
-    await post(port, message({ reason: 'start-up', items: startUpItems(MAC) }));
-    await prepareBootstraps(service.store, service.pki!, protector, [MAC], { pin: { kind: 'none' }, securePort });
-    const w = await takeBootstrap(port, MAC);
-    const oldClient = { pfx: Buffer.from(item(w, 'dls-client-certificate')!, 'base64'), passphrase: '', ca: [item(w, 'dls-server-ca', 0)!], servername: 'localhost' };
-    expect((await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), oldClient)).status).toBe(200);
-    const oldSerial = service.store.device(MAC)!.certSerial!;
-
-    const [renewal] = await prepareBootstraps(service.store, service.pki!, protector, [MAC], { pin: { kind: 'none' }, securePort, renew: true });
-    const s1 = await securePost(securePort, message({ reason: 'solicited', items: known(MAC) }), oldClient);
-    expect(item(parseDLSMessage(s1.body), 'goto-secure-mode')).toBe('nopin');
-    expect(service.store.jobs.get(renewal!.jobId)).toMatchObject({ state: 'sent', partsDone: 0 });
+    const { service, securePort, oldClient, oldSerial, renewal } = await renewalOnItsWay();
+    expect(service.store.jobs.get(renewal.jobId)).toMatchObject({ state: 'sent', partsDone: 0 });
     // Another interaction (it would abandon the phone's, whose "accepted" then lands nowhere), or a
     // reply without the cookie from another address (it would answer for the phone: busy, failed).
-    const onItsWay = new RegExp(`a renewal \\(job ${renewal!.jobId}\\) is on its way to ${MAC}: until the phone answers it, with the session cookie of the interaction it went out in, its current certificate opens nothing else: refused`);
+    const onItsWay = new RegExp(`a renewal \\(job ${renewal.jobId}\\) is on its way to ${MAC}: until the phone answers it, with the session cookie of the interaction it went out in, its current certificate opens nothing else: refused`);
     const others: [string, object][] = [
       [message({ reason: 'start-up', items: known(MAC) }), oldClient],
       [message({ reason: 'clean-up', items: [...known(MAC), { name: 'cleanup-reason', value: 'password retries exceeded' }] }), oldClient],
@@ -313,12 +301,12 @@ describe('a phone back in Default Mode after its bootstrap was sent', () => {
       expect(r.status).toBe(403);
       expect(r.body).toMatch(onItsWay);
     }
-    expect(service.store.jobs.get(renewal!.jobId)).toMatchObject({ state: 'sent', partsDone: 0 });
+    expect(service.store.jobs.get(renewal.jobId)).toMatchObject({ state: 'sent', partsDone: 0 });
     expect(service.store.revokedCertificates()).toEqual([]);
 
     // The phone goes silent: its interaction ends, the renewal is queued again, the old certificate is its own again.
     service.sweep(Date.now() + 60 * 60_000);
-    expect(service.store.jobs.get(renewal!.jobId)).toMatchObject({ state: 'queued', attempts: 1 });
+    expect(service.store.jobs.get(renewal.jobId)).toMatchObject({ state: 'queued', attempts: 1 });
     const again = await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), oldClient);
     expect(again.status).toBe(200);
     const resent = parseDLSMessage(again.body);
@@ -326,9 +314,9 @@ describe('a phone back in Default Mode after its bootstrap was sent', () => {
     // This time the phone refuses it (in its own interaction): it keeps its certificate, the new one is revoked.
     const refused = await securePost(securePort, message({ reason: 'reply-to', action: 'WriteItems', status: 'failed' }), oldClient, again.cookie);
     expect(refused.status).toBe(200);
-    expect(service.store.jobs.get(renewal!.jobId)).toMatchObject({ state: 'failed', error: 'the phone refused Bootstrap (status failed)' });
+    expect(service.store.jobs.get(renewal.jobId)).toMatchObject({ state: 'failed', error: 'the phone refused Bootstrap (status failed)' });
     expect(service.store.device(MAC)).toMatchObject({ mode: 'secure', certSerial: oldSerial, bootstrap: 'failed' });
-    expect(service.store.revokedCertificates()).toEqual([expect.objectContaining({ mac: MAC, reason: `bootstrap job ${renewal!.jobId} failed: the phone refused it` })]);
+    expect(service.store.revokedCertificates()).toEqual([expect.objectContaining({ mac: MAC, reason: `bootstrap job ${renewal.jobId} failed: the phone refused it` })]);
     const newClient = { ...oldClient, pfx: Buffer.from(item(resent, 'dls-client-certificate')!, 'base64') };
     expect((await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), newClient)).status).toBe(403);
     expect((await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), oldClient)).status).toBe(200);
