@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { JOB_NOTES, notContactedNote, parseJobNote } from '../../src/shared/job-notes';
 import { Store } from '../../src/main/store';
+import { exchangeRecord } from '../support/records';
 import { tempDirs } from '../support/tmp';
 
 const newDir = tempDirs();
@@ -18,15 +19,7 @@ const MAC = '00:1A:E8:00:00:01';
 function storeWithPhone(): Store {
   const store = new Store(newDir());
   stores.push(store);
-  store.commit(
-    {
-      kind: 'wpi', started: 1, ended: 1, listener: 'default', localPort: 18443, peerAddress: '127.0.0.1', peerPort: 1, tlsProtocol: null, tlsCipher: null,
-      method: 'POST', path: '/', httpStatus: 200, requestHeaders: [], requestBody: Buffer.alloc(0), responseHeaders: [], responseBody: Buffer.alloc(0),
-      mac: null, reason: 'start-up', replyAction: null, replyStatus: null, nonce: 'n', fragment: null, itemCount: 0, action: 'CleanUp', error: null, warning: null,
-    },
-    { device: { mac: MAC, contactMeUri: 'http://127.0.0.1:8085/contact_dls.html/ContactDLS', lastAddress: '127.0.0.1' } },
-    null,
-  );
+  store.commit(exchangeRecord({ mac: null, started: 1, ended: 1 }), { device: { mac: MAC, contactMeUri: 'http://127.0.0.1:8085/contact_dls.html/ContactDLS', lastAddress: '127.0.0.1' } }, null);
   return store;
 }
 
