@@ -7,6 +7,7 @@
 
 export const JOB_NOTES = {
   waitingSecure: 'waiting for the phone on the secure port',
+  waitingPin: 'waiting for the PIN to be typed on the phone, then for the phone on the secure port',
   waitingSecureRenewal: 'waiting for the phone on the secure port with its new certificate (the one it replaces is refused from now on)',
   busyCallsBack: 'the phone is busy (in a call); it calls back when the call ends',
   busyRetries: 'the phone is busy (in a call); LocalDLS retries with contact-me',
@@ -16,19 +17,24 @@ export const JOB_NOTES = {
 
 export type FixedNote = keyof typeof JOB_NOTES;
 
+/** How the contact-me notes begin (the store finds and clears them by it). */
+export const CONTACT_FAILED_PREFIX = 'contact-me failed';
+export const NOT_CONTACTED_PREFIX = 'not contacted:';
+
 /** A contact-me failed; the job still waits (store/contact-failures.ts). */
 export const contactFailedNote = (failures: number, max: number, last: string): string =>
-  `contact-me failed ${failures} of ${max} times, last: ${last}; trying again at the phone's contact gap`;
+  `${CONTACT_FAILED_PREFIX} ${failures} of ${max} times, last: ${last}; trying again at the phone's contact gap`;
 
 /** Too many contact-me failures in a row: the job failed. */
 export const unreachableNote = (failures: number, last: string): string =>
   `the phone could not be reached: ${failures} contact-me requests in a row failed, last: ${last}. Check that it is on and on the network, then queue the job again`;
 
 /** No contact-me can go to the phone (app/contact.ts). `why` is the service's own words. */
-export const notContactedNote = (why: string): string => `not contacted: ${why}; its jobs go out when the phone next calls in by itself`;
+export const notContactedNote = (why: string): string => `${NOT_CONTACTED_PREFIX} ${why}; its jobs go out when the phone next calls in by itself`;
 
-/** A job sent without an answer too often (written in SQL by store/jobs.ts: keep both alike). */
-export const noAnswerNote = (attempts: number): string => `no answer from the phone after ${attempts} attempts`;
+/** A job sent without an answer too often (store/jobs.ts writes it in SQL from these two parts). */
+export const NO_ANSWER_PARTS = ['no answer from the phone after ', ' attempts'] as const;
+export const noAnswerNote = (attempts: number): string => `${NO_ANSWER_PARTS[0]}${attempts}${NO_ANSWER_PARTS[1]}`;
 
 /** A note read back: which one, and its values (null when the text is none of these). */
 export type ParsedNote =

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliProcess, runCli } from '../support/cli';
+import { unreachableNote } from '../../src/shared/job-notes';
 import { withRawDb } from '../support/raw-db';
 import { ensureRendererBuilt, launchChromium, screenshotDir, seriousA11yViolations, withAxe, suiteDirs } from './support';
 
@@ -46,7 +47,7 @@ beforeAll(async () => {
   // the reason, a sentence, is what made the rollout's table wider than any window.
   withRawDb(dataDir, (db) =>
     db.prepare(`UPDATE jobs SET state = 'failed', finished = updated, error = ? WHERE mac = (SELECT max(mac) FROM jobs)`)
-      .run('the phone could not be reached: 5 contact-me requests in a row failed, last: connect ECONNREFUSED 127.0.3.17:40213. Check that it is on and on the network, then queue the job again'),
+      .run(unreachableNote(5, 'connect ECONNREFUSED 127.0.3.17:40213')),
   );
   const list = await runCli(['traffic', 'list', '--data-dir', dataDir, '--device', MAC, '--json']);
   const interaction = (JSON.parse(list.stdout.trim().split('\n')[0]!) as { interactionId: number }).interactionId;

@@ -63,6 +63,9 @@ describe('the contact loop', () => {
       expect(job.error).toMatch(NAT_NOTE);
     }
     expect(service.store.listExchanges({}, { limit: 500 }).exchanges.filter((x) => x.listener === 'contact-me')).toHaveLength(1);
+    // A job queued later says so too, at the next turn of the loop (not at the next refresh, a minute on).
+    const later = service.store.jobs.add({ mac: behindNat[1]!.mac, kind: 'ReadAllItems', items: [] }, Date.now()).id;
+    expect(await until('the later job\'s note', () => service.store.jobs.get(later)?.error ?? undefined, 5000)).toMatch(NAT_NOTE);
 
     // One of them calls in by itself: its job goes out, and the note with it.
     const [first] = behindNat;

@@ -345,6 +345,17 @@ describe('jobs view', () => {
     fireEvent.click(within(document.querySelector('tr[data-job="4"]') as HTMLElement).getByRole('button', { name: 'Cancel…' }));
     fireEvent.click(within(await screen.findByRole('dialog', { name: 'Cancel job #4?' })).getByRole('button', { name: 'Cancel job' }));
     await waitFor(() => expect(stateOf(4)!.textContent).toBe('cancelled'));
+    // What the cancel does depends on the job: a sent one went out already; a renewal leaves the phone its certificate.
+    api.jobs.push(job(5, { kind: 'Restart', state: 'sent' }), job(6, { kind: 'Bootstrap', state: 'queued', source: 'bootstrap:renew' }));
+    show('#/jobs');
+    for (const [id, says] of [[5, 'it went to the phone already'], [6, 'the phone keeps the certificate it has']] as const) {
+      await waitFor(() => expect(document.querySelector(`tr[data-job="${id}"]`)).toBeTruthy());
+      fireEvent.click(within(document.querySelector(`tr[data-job="${id}"]`) as HTMLElement).getByRole('button', { name: 'Cancel…' }));
+      const dialog = await screen.findByRole('dialog', { name: `Cancel job #${id}?` });
+      expect(dialog.textContent).toContain(says);
+      fireEvent.click(within(dialog).getByRole('button', { name: 'Keep it' }));
+    }
+    expect(calls('cancelJob')).toEqual([[4]]);
     expect(calls('cancelJob')).toEqual([[4]]);
     await waitFor(() => expect(toastTexts().join()).toContain('Job 4 cancelled'));
     api.failNext = new ApiError('conflict', 'job 3 is done: only queued, sent or waiting-busy jobs can be cancelled');

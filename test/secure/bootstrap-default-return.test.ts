@@ -107,7 +107,7 @@ describe('a phone back in Default Mode after its bootstrap was sent', () => {
     const took = await first.phone.runInteraction('solicited');
     expect(took.bootstrap).toMatchObject({ variant: 'pin', outcome: 'waiting-for-pin' });
     const [job1] = bootstrapJobs(service, MAC);
-    expect(job1).toMatchObject({ state: 'sent', partsDone: 1, error: 'waiting for the phone on the secure port' });
+    expect(job1).toMatchObject({ state: 'sent', partsDone: 1, error: 'waiting for the PIN to be typed on the phone, then for the phone on the secure port' });
 
     // Slow, not gone: with the dialog still open the phone answers a contact-me on the Default-Mode port.
     expect((await first.phone.runInteraction('solicited')).ok).toBe(true);
@@ -245,15 +245,17 @@ describe('a phone back in Default Mode after its bootstrap was sent', () => {
       message({ reason: 'reply-to', action: 'WriteItems', status: 'failed' }),
     ];
     const before = service.store.device(MAC)!;
-    for (const body of attempts) {
-      const old = await securePost(securePort, body, oldClient, undefined);
+    expect(before.tlsProtocol).toBe('TLSv1.3');
+    for (const [i, body] of attempts.entries()) {
+      // The last over TLS 1.2: a refusal does not change what the device is known to speak either.
+      const old = await securePost(securePort, body, i === attempts.length - 1 ? { ...oldClient, maxVersion: 'TLSv1.2' } : oldClient, undefined);
       expect(old.status).toBe(403);
       expect(old.body).toMatch(taken);
     }
     // Shown with the device its certificate names, and no contact of it.
     const shown = service.store.listExchanges({ device: MAC, errorsOnly: true }, { limit: 100 }).exchanges.filter((x) => taken.test(x.error ?? ''));
     expect(shown).toHaveLength(attempts.length);
-    expect(service.store.device(MAC)).toMatchObject({ lastContact: before.lastContact, lastAddress: before.lastAddress });
+    expect(service.store.device(MAC)).toMatchObject({ lastContact: before.lastContact, lastAddress: before.lastAddress, tlsProtocol: 'TLSv1.3', state: before.state });
     expect(service.store.jobs.get(renewal.jobId)).toMatchObject({ state: 'sent', partsDone: 1, error: 'waiting for the phone on the secure port with its new certificate (the one it replaces is refused from now on)' });
     expect(service.store.jobs.get(write)).toMatchObject({ state: 'queued', attempts: 0 });
     expect(service.store.device(MAC)).toMatchObject({ mode: 'secure', bootstrap: 'pending', certSerial: oldSerial, state: 'idle' });
@@ -287,19 +289,20 @@ describe('a phone back in Default Mode after its bootstrap was sent', () => {
     // Another interaction (it would abandon the phone's, whose "accepted" then lands nowhere), or a
     // reply without the cookie from another address (it would answer for the phone: busy, failed).
     const onItsWay = new RegExp(`a renewal \\(job ${renewal.jobId}\\) is on its way to ${MAC}: until the phone answers it, with the session cookie of the interaction it went out in, its current certificate opens nothing else: refused`);
-    const others: [string, object][] = [
-      [message({ reason: 'start-up', items: known(MAC) }), oldClient],
-      [message({ reason: 'clean-up', items: [...known(MAC), { name: 'cleanup-reason', value: 'password retries exceeded' }] }), oldClient],
-      [message({ reason: 'reply-to', action: 'WriteItems', status: 'failed' }), { ...oldClient, localAddress: '127.0.0.9' }],
-      [message({ reason: 'reply-to', action: 'WriteItems', status: 'busy' }), { ...oldClient, localAddress: '127.0.0.9' }],
+    const noCookie = (reason: string) => new RegExp(`a ${reason} without the session cookie, for the interaction in which renewal job ${renewal.jobId} went to ${MAC}: refused`);
+    const others: [string, object, RegExp][] = [
+      [message({ reason: 'start-up', items: known(MAC) }), oldClient, onItsWay],
+      [message({ reason: 'clean-up', items: [...known(MAC), { name: 'cleanup-reason', value: 'password retries exceeded' }] }), oldClient, noCookie('clean-up')],
+      [message({ reason: 'reply-to', action: 'WriteItems', status: 'failed' }), { ...oldClient, localAddress: '127.0.0.9' }, noCookie('reply-to')],
+      [message({ reason: 'reply-to', action: 'WriteItems', status: 'busy' }), { ...oldClient, localAddress: '127.0.0.9' }, noCookie('reply-to')],
       // Without the cookie from the very address it went to (a copy of the key behind the same NAT).
-      [message({ reason: 'reply-to', action: 'WriteItems', status: 'failed' }), oldClient],
-      [message({ reason: 'status', items: known(MAC) }), oldClient],
+      [message({ reason: 'reply-to', action: 'WriteItems', status: 'failed' }), oldClient, noCookie('reply-to')],
+      [message({ reason: 'status', items: known(MAC) }), oldClient, noCookie('status')],
     ];
-    for (const [body, client] of others) {
+    for (const [body, client, why] of others) {
       const r = await securePost(securePort, body, client);
       expect(r.status).toBe(403);
-      expect(r.body).toMatch(onItsWay);
+      expect(r.body).toMatch(why);
     }
     expect(service.store.jobs.get(renewal.jobId)).toMatchObject({ state: 'sent', partsDone: 0 });
     expect(service.store.revokedCertificates()).toEqual([]);

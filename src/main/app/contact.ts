@@ -51,7 +51,7 @@ const NOTE_REFRESH_MS = 60_000;
 export class Contacts {
   private readonly inFlight = new Set<string>();
   /** Devices whose waiting jobs carry a "not contacted" note, and when it was written (see due()). */
-  private readonly noted = new Map<string, { note: string; at: number }>();
+  private readonly noted = new Map<string, { note: string; at: number; queued: number }>();
   /** Contacts waiting for their turn to start (count per device): due() does not start them again. */
   private readonly starting = new Map<string, number>();
   private readonly policy: ContactPolicy;
@@ -177,7 +177,7 @@ export class Contacts {
       // Its waiting jobs say why, so the user sees what to fix (or that it waits for its own call).
       const unusable = uriProblem(p);
       if (unusable) {
-        this.note(p.mac, notContactedNote(unusable), now);
+        this.note(p.mac, notContactedNote(unusable), now, p.queued);
         continue;
       }
       this.unnote(p.mac, now);
@@ -200,11 +200,12 @@ export class Contacts {
     return due.slice(0, Math.max(0, this.policy.concurrency - this.inFlight.size - this.starting.size));
   }
 
-  private note(mac: string, note: string, now: number): void {
+  /** `queued`: its queued jobs now; a job queued since the last note gets one at once. */
+  private note(mac: string, note: string, now: number, queued: number): void {
     const last = this.noted.get(mac);
-    if (last && last.note === note && now - last.at < NOTE_REFRESH_MS) return;
+    if (last && last.note === note && last.queued === queued && now - last.at < NOTE_REFRESH_MS) return;
     this.store.contactFailures.notContacted(mac, note, now);
-    this.noted.set(mac, { note, at: now });
+    this.noted.set(mac, { note, at: now, queued });
   }
 
   private unnote(mac: string, now: number): void {

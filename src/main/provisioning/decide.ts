@@ -238,6 +238,13 @@ export function issuedFor(job: Job, serial: string, device: Device | undefined, 
   return issued === undefined ? device?.mode !== 'secure' : issued === serial;
 }
 
+/** The certificate made for a bootstrap that failed (`why`): it must never open the secure port. */
+function revokeFor(input: DecisionInput, jobId: number | null | undefined, why: string): Changes['revoke'] {
+  const job = input.jobs.find((j) => j.id === jobId);
+  const serial = job ? input.secretOf?.(job)?.serial : undefined;
+  return serial ? { serial, reason: `bootstrap job ${jobId} failed: ${why}` } : undefined;
+}
+
 /** The start of the error a bootstrap job fails with when its phone comes back in Default Mode. */
 export const CAME_BACK_IN_DEFAULT_MODE = 'the phone came back in Default Mode';
 
@@ -315,9 +322,8 @@ function replyTo(input: DecisionInput): Decision {
     if (current.kind === 'Bootstrap') {
       // It keeps what it had; the certificate it refused must never open the secure port.
       changes.bootstrap = 'failed';
-      const job = input.jobs.find((j) => j.id === current.id);
-      const serial = job ? input.secretOf?.(job)?.serial : undefined;
-      if (serial) changes.revoke = { serial, reason: `bootstrap job ${current.id} failed: the phone refused it` };
+      const revoke = revokeFor(input, current.id, 'the phone refused it');
+      if (revoke) changes.revoke = revoke;
     }
     interaction.current = null;
     interaction.finished++;
@@ -386,15 +392,19 @@ function accepted(input: DecisionInput, current: ActiveJob, changes: Changes): D
         break;
       }
       if (results.length) {
-        // The phone could not use what it was given (e.g. `invalid data`): it stays in Default Mode.
+        // The phone could not use what it was given (e.g. `invalid data`): it keeps what it had.
         changes.jobs = [{ ...jobChange, ...finish(results, now) }];
+        const revoke = revokeFor(input, current.id, 'the phone refused items of it');
+        if (revoke) changes.revoke = revoke;
         interaction.current = null;
         return end({ ...changes, bootstrap: 'failed' });
       }
       // The phone took the credentials; it now moves to the secure port (manual p.64–65).
       // partsDone 1 marks it as delivered: a restart or an expiry no longer sends it again.
       const renewal = input.device?.mode === 'secure';
-      changes.jobs = [{ ...jobChange, partsDone: 1, error: renewal ? JOB_NOTES.waitingSecureRenewal : JOB_NOTES.waitingSecure }];
+      const taken = input.jobs.find((j) => j.id === current.id);
+      const note = renewal ? JOB_NOTES.waitingSecureRenewal : taken && isPinBootstrap(taken) ? JOB_NOTES.waitingPin : JOB_NOTES.waitingSecure;
+      changes.jobs = [{ ...jobChange, partsDone: 1, error: note }];
       interaction.current = null;
       return end({ ...changes, bootstrap: 'pending' });
     }
@@ -461,9 +471,8 @@ function phoneCleanUp(input: DecisionInput): Decision {
     if (current.kind === 'Bootstrap') {
       // As a bootstrap it refused: the certificate it was sent must never open the secure port.
       changes.bootstrap = 'failed';
-      const job = input.jobs.find((j) => j.id === current.id);
-      const serial = job ? input.secretOf?.(job)?.serial : undefined;
-      if (serial) changes.revoke = { serial, reason: `bootstrap job ${current.id} failed: the phone ended the interaction` };
+      const revoke = revokeFor(input, current.id, 'the phone ended the interaction');
+      if (revoke) changes.revoke = revoke;
     }
     interaction.current = null;
   }
@@ -479,6 +488,9 @@ function phoneCleanUp(input: DecisionInput): Decision {
   if (boot && why === 'password retries exceeded') {
     changes.jobs = [...(changes.jobs ?? []), { id: boot.id, state: 'failed', finished: now, error: 'password retries exceeded: the PIN was typed wrong too often on the phone' }];
     changes.bootstrap = 'failed';
+    // The phone gave it up; whoever else holds the secure-mode-data (a capture) must not use it.
+    const revoke = changes.revoke ?? revokeFor(input, boot.id, 'password retries exceeded');
+    if (revoke) changes.revoke = revoke;
   }
   return { answer: cleanUp(), changes, ends: why ? `phone clean-up: ${why}` : 'phone clean-up' };
 }

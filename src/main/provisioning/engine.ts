@@ -125,6 +125,9 @@ export class InteractionEngine {
     // another interaction would abandon the phone's, whose "accepted" then lands nowhere.
     if (renewal && cert) {
       const inFlight = found?.by === 'cookie' && found.session.interaction.current?.id === renewal.id;
+      if (!inFlight && !FIRST_MESSAGE_REASONS.has(message.reason) && found?.by === 'peer' && found.session.interaction.current?.id === renewal.id) {
+        throw new ProtocolError(`a ${message.reason} without the session cookie, for the interaction in which renewal job ${renewal.id} went to ${cert.mac}: refused (a renewal is answered with the interaction's cookie only, as OpenStage phones send it, manual p.34: a copy of the key at the same address could otherwise answer for the phone)`, 403);
+      }
       if (!inFlight) {
         throw new ProtocolError(`a renewal (job ${renewal.id}) is on its way to ${cert.mac}: until the phone answers it, with the session cookie of the interaction it went out in, its current certificate opens nothing else: refused (if the phone does not answer, the renewal is queued again when that interaction ends)`, 403);
       }

@@ -2,7 +2,7 @@
  * Jobs, profiles and overrides: the store's provisioning tables. SQL stays in src/main/store.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import { JOB_NOTES } from '../../shared/job-notes';
+import { JOB_NOTES, NO_ANSWER_PARTS } from '../../shared/job-notes';
 import type { ItemResult, ItemValue, Job, JobKind, JobState, Profile } from '../../shared/model';
 import type { ChangeFeed } from './change-feed';
 
@@ -125,7 +125,7 @@ export class JobTables {
         results = coalesce(@results, results),
         error = CASE WHEN @setError THEN @error ELSE error END, updated = @at WHERE id = @id RETURNING id, mac`),
       requeueSent: p(`UPDATE jobs SET state = CASE WHEN attempts >= @maxAttempts THEN 'failed' ELSE 'queued' END,
-        error = CASE WHEN attempts >= @maxAttempts THEN 'no answer from the phone after ' || attempts || ' attempts' ELSE '${JOB_NOTES.willSendAgain}' END,
+        error = CASE WHEN attempts >= @maxAttempts THEN @noAnswerHead || attempts || @noAnswerTail ELSE @willSendAgain END,
         finished = CASE WHEN attempts >= @maxAttempts THEN @at ELSE finished END, updated = @at
         WHERE (@mac IS NULL OR mac = @mac) AND state = 'sent' AND ${IN_FLIGHT} RETURNING id, mac`),
       inFlight: p(`SELECT count(*) AS n, coalesce(sum(attempts >= @maxAttempts), 0) AS failing FROM jobs WHERE state = 'sent' AND ${IN_FLIGHT}`),
@@ -205,7 +205,7 @@ export class JobTables {
    * next time, up to `maxAttempts`, then fail it.
    */
   requeueSent(mac: string | null, at: number, maxAttempts = MAX_ATTEMPTS): void {
-    this.touched(this.st.requeueSent!.all({ mac, at, maxAttempts }));
+    this.touched(this.st.requeueSent!.all({ mac, at, maxAttempts, noAnswerHead: NO_ANSWER_PARTS[0], noAnswerTail: NO_ANSWER_PARTS[1], willSendAgain: JOB_NOTES.willSendAgain }));
   }
 
   /** Jobs sent in an interaction whose reply was never matched, and how many of them used up their attempts. */

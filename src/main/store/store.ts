@@ -313,8 +313,8 @@ export class Store {
       const firstRead = mac !== null && changes.replaceItems !== undefined && !(this.st.inventoried!.get(mac) as { done: number } | undefined)?.done;
       if (firstRead) this.st.setInventoried!.run({ mac, at });
       const items = mac && (changes.replaceItems || changes.mergeItems) ? this.writeItems(mac, changes, firstRead, at) : null;
-      if (mac && changes.state && !touched) this.st.setState!.run({ mac, state: changes.state });
-      if (mac && record.tlsProtocol && !touched) this.st.setTls!.run({ mac, protocol: record.tlsProtocol });
+      if (mac && changes.state && !touched && !changes.refused) this.st.setState!.run({ mac, state: changes.state });
+      if (mac && record.tlsProtocol && !touched && !changes.refused) this.st.setTls!.run({ mac, protocol: record.tlsProtocol });
       if (mac && changes.assignProfile) this.jobs.assignProfile(mac, changes.assignProfile);
       if (mac && (changes.mode !== undefined || changes.bootstrap !== undefined || changes.certSerial !== undefined)) {
         this.st.setSecure!.run({

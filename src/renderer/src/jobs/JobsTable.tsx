@@ -82,6 +82,12 @@ export interface JobsTableProps {
   onChanged?: (jobs: Job[]) => void;
 }
 
+/** What a cancel does to this job, in words (a sent one went out already; a renewal leaves the phone its certificate). */
+function cancelText(job: Job): 'table.confirmRenewal' | 'table.confirmBootstrap' | 'table.confirmSent' | 'table.confirmWhat' {
+  if (job.kind === 'Bootstrap') return job.source === 'bootstrap:renew' ? 'table.confirmRenewal' : 'table.confirmBootstrap';
+  return job.state === 'sent' ? 'table.confirmSent' : 'table.confirmWhat';
+}
+
 export function JobsTable({ jobs, showDevice = true, emptyText, now = Date.now(), onChanged }: JobsTableProps) {
   const { t } = useTranslation('jobs');
   const { kindLabel, jobSummary } = useJobWords();
@@ -173,7 +179,7 @@ export function JobsTable({ jobs, showDevice = true, emptyText, now = Date.now()
             </>
           }
         >
-          <p>{t('table.kindFor', { kind: kindLabel(asking.kind), mac: asking.mac })}: {t(asking.kind === 'Bootstrap' ? 'table.confirmBootstrap' : 'table.confirmWhat')}</p>
+          <p>{t('table.kindFor', { kind: kindLabel(asking.kind), mac: asking.mac })}: {t(cancelText(asking))}</p>
         </Dialog>
       ) : null}
     </>
