@@ -215,6 +215,26 @@ describe('the inspector in the browser', () => {
     await page.getByRole('button', { name: 'Reset' }).click();
   });
 
+  it('the list\'s keys work before any click (the empty detail pane says they do)', async () => {
+    await page.goto(`${ui}#/traffic`);
+    await page.locator('.xrow[data-id]').first().waitFor();
+    expect(await page.evaluate(() => document.activeElement === document.body)).toBe(true);
+    const focused = () => page.locator('.xrow.focused').getAttribute('data-id');
+    await page.keyboard.press('Home');
+    const first = await page.locator('.xrow[data-id]').first().getAttribute('data-id');
+    await expect.poll(focused, WAIT).toBe(first);
+    await page.keyboard.press('j');
+    await expect.poll(focused, WAIT).not.toBe(first);
+    await page.getByTestId('detail').waitFor();
+    // In a text field the same key is typed, not taken.
+    await page.getByPlaceholder(/^Search bodies/).click();
+    const before = await focused();
+    await page.keyboard.press('j');
+    expect(await page.getByPlaceholder(/^Search bodies/).inputValue()).toBe('j');
+    expect(await focused()).toBe(before);
+    await page.getByPlaceholder(/^Search bodies/).fill('');
+  });
+
   it('the exchange list sorts by a column and remembers the columns chosen', async () => {
     await page.goto(`${ui}#/traffic`);
     const items = () => page.locator('.xrow[data-id] .c-items').allTextContents();

@@ -81,6 +81,8 @@ export function sortRows(rows: readonly ExchangeSummary[], order: SortOrder | nu
 
 /** Every column at its full width needs about 1,400 px; below that they take their narrow widths. */
 const COMPACT = '(max-width: 1399px)';
+/** The keys the list moves by (ExchangeList onKeyDown), taken from the page when nothing has the focus. */
+const LIST_KEYS = new Set(['ArrowDown', 'ArrowUp', 'j', 'k', 'PageDown', 'PageUp', 'Home', 'End']);
 /** Below a laptop's 1280 px (1024×768), peer and size are dropped as well. */
 const NARROW = '(max-width: 1279px)';
 
@@ -356,6 +358,22 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
     }
   };
 
+  // With nothing focused (the view just opened, or after a click on empty space), the list's keys
+  // reach the list, as the empty detail pane's hint promises; typing in a field or a dialog keeps them.
+  const gridRef = useRef<HTMLDivElement>(null);
+  const keyHandler = useRef(onKeyDown);
+  keyHandler.current = onKeyDown;
+  useEffect(() => {
+    const onWindowKey = (e: globalThis.KeyboardEvent) => {
+      if (e.target !== document.body || !LIST_KEYS.has(e.key) || e.altKey || e.ctrlKey || e.metaKey) return;
+      if (document.querySelector('[role="dialog"]') || !gridRef.current) return;
+      gridRef.current.focus();
+      keyHandler.current(e as unknown as KeyboardEvent<HTMLDivElement>);
+    };
+    window.addEventListener('keydown', onWindowKey);
+    return () => window.removeEventListener('keydown', onWindowKey);
+  }, []);
+
   const onMouseDown = (e: MouseEvent<HTMLDivElement>) => {
     const row = (e.target as HTMLElement).closest<HTMLElement>('[data-id]');
     if (!row) return;
@@ -378,6 +396,7 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
         aria-rowcount={rows.length + 1}
         aria-activedescendant={focusId !== null && focusIndex >= 0 ? `x-${focusId}` : undefined}
         tabIndex={0}
+        ref={gridRef}
         onKeyDown={onKeyDown}
       >
         <div role="row" className="xrow xhead" aria-rowindex={1} style={template}>
