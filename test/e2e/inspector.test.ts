@@ -218,7 +218,7 @@ describe('the inspector in the browser', () => {
   it('the list\'s keys work before any click (the empty detail pane says they do)', async () => {
     await page.goto(`${ui}#/traffic`);
     await page.locator('.xrow[data-id]').first().waitFor();
-    expect(await page.evaluate(() => document.activeElement === document.body)).toBe(true);
+    expect(await page.locator('body').evaluate((body) => body.ownerDocument.activeElement === body)).toBe(true);
     const focused = () => page.locator('.xrow.focused').getAttribute('data-id');
     await page.keyboard.press('Home');
     const first = await page.locator('.xrow[data-id]').first().getAttribute('data-id');
