@@ -49,8 +49,8 @@ const hold = (match: string[]) => page.evaluate(`window.__hold.match = ${JSON.st
 const held = () => page.evaluate('window.__hold.held.length') as Promise<number>;
 const release = () => page.evaluate('window.__hold.release()');
 const storeCount = (where = '1') => withRawDb(dir, (db) => (db.prepare(`SELECT count(*) AS n FROM exchanges WHERE ${where}`).get() as { n: number }).n);
-/** Rows in the list: the virtual list's inner box is rows × 26 px high. */
-const rowsInList = () => page.evaluate(`Math.round((document.querySelector('[data-testid="exchange-scroll"] > div[style*="height"]')?.offsetHeight ?? 0) / 26)`) as Promise<number>;
+/** Rows in the list: the virtual list's inner box is rows × 26 px high, and 40 px of room under the last (ExchangeList paddingEnd). */
+const rowsInList = () => page.evaluate(`Math.round(((document.querySelector('[data-testid="exchange-scroll"] > div[style*="height"]')?.offsetHeight ?? 40) - 40) / 26)`) as Promise<number>;
 const shownCount = () => page.getByTestId('shown-count').textContent();
 const visibleIds = async () => (await page.locator('.xrow[data-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')))).map(Number);
 
