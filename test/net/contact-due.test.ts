@@ -117,6 +117,26 @@ describe('the contact loop', () => {
     expect(service.contacts.due(() => false)).toEqual([macs[2]]);
   });
 
+  it('at most two contact-me go to one address at a time: a host naming many MACs cannot take every slot', async () => {
+    const dataDir = newDir();
+    const service = new Service({ dataDir, host: '127.0.0.1', port: 0, autoContact: false, contact: { gapMs: 60_000, timeoutMs: 1000 } });
+    services.push(service);
+    const { port } = await service.start();
+    const many = Array.from({ length: 6 }, (_, i) => `00:1A:E8:00:01:0${i}`);
+    for (const mac of many) expect((await post(port, message({ reason: 'start-up', items: startUpItems(mac) }))).status).toBe(200);
+    const other = '00:1A:E8:FF:01:00';
+    expect((await post(port, message({ reason: 'start-up', items: startUpItems(other, { 'contact-me-uri': 'http://127.0.0.3:9/contact_dls.html/ContactDLS' }) }), { localAddress: '127.0.0.3' })).status).toBe(200);
+    for (const mac of [...many, other]) service.store.jobs.add({ mac, kind: 'ReadAllItems', items: [] }, Date.now());
+    const due = service.contacts.due(() => false);
+    expect(due).toEqual([many[0], many[1], other]);
+    // As the service does: contacted at once. While they are under way, nothing more for either address.
+    const underWay = due.map((mac) => service.contacts.contact(mac));
+    expect(service.contacts.due(() => false)).toEqual([]);
+    // They end (refused: nobody listens there): the address has its slots again.
+    for (const o of await Promise.all(underWay)) expect(o.ok).toBe(false);
+    expect(service.contacts.due(() => false)).toEqual([many[2], many[3]]);
+  });
+
   it('stopping the service while a contact-me is on its way records nothing and reports no error', async () => {
     const errors: Error[] = [];
     const dataDir = newDir();

@@ -7,6 +7,8 @@
  * with the phone simulator.
  */
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import tls from 'node:tls';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { prepareBootstraps } from '../../src/main/app/bootstrap';
@@ -227,6 +229,38 @@ describe('a phone back in Default Mode after its bootstrap was sent', () => {
     const spoof = await post(port, message({ reason: 'start-up', items: known(MAC) }));
     expect(spoof.status).toBe(403);
     expect(service.store.device(MAC)).toMatchObject({ mode: 'secure', bootstrap: 'done' });
+  });
+
+  it('where a bootstrap went is kept with it: a request from another host that spans its sending (its body trickled in) does not take that place', async () => {
+    const { service, protector, port } = await secureService();
+    const first = await post(port, message({ reason: 'start-up', items: startUpItems(MAC) }));
+    await post(port, message({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', items: startUpItems(MAC) }), withCookie(String(first.headers['set-cookie']).split(';')[0]!));
+    const [prepared] = await prepareBootstraps(service.store, service.pki!, protector, [MAC], { pin: { kind: 'given', pin: '1357924680' }, securePort: 18444 });
+    // A host at 127.0.0.2 starts a request naming the MAC (headers and a little of its body) before the bootstrap goes out…
+    const body = message({ reason: 'solicited', items: known(MAC) });
+    const socket = tls.connect({ socket: net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' }), rejectUnauthorized: false });
+    await new Promise((r) => socket.once('secureConnect', r));
+    let answer = '';
+    socket.on('data', (c: Buffer) => (answer += c.toString('latin1')));
+    const closed = new Promise((r) => socket.once('close', r));
+    socket.write(`POST /DeploymentService/LoginService HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body.slice(0, 20)}`);
+    await new Promise((r) => setTimeout(r, 200));
+    // …the phone takes its PIN bootstrap from 127.0.0.1 (its dialog opens)…
+    await takeBootstrap(port, MAC);
+    expect(service.store.jobs.get(prepared!.jobId)).toMatchObject({ state: 'sent', partsDone: 1 });
+    // …and the host finishes its request afterwards: answered, recorded with the MAC, spanning the sending.
+    await new Promise((r) => setTimeout(r, 200));
+    socket.end(body.slice(20));
+    await closed;
+    expect(answer).toMatch(/^HTTP\/1\.1 200/);
+    // Its start-up, or its "password retries exceeded", still does not end the bootstrap.
+    for (const m of [message({ reason: 'start-up', items: known(MAC) }), message({ reason: 'clean-up', items: [...known(MAC), { name: 'cleanup-reason', value: 'password retries exceeded' }] })]) {
+      const r = await post(port, m, { localAddress: '127.0.0.2' });
+      expect(r.status).toBe(403);
+      expect(r.body).toMatch(new RegExp(`took its bootstrap \\(job ${prepared!.jobId}\\) at 127\\.0\\.0\\.1`));
+    }
+    expect(service.store.jobs.get(prepared!.jobId)).toMatchObject({ state: 'sent', partsDone: 1 });
+    expect(service.store.revokedCertificates()).toEqual([]);
   });
 
   it('a renewal the phone took ends its old certificate: presented again (a copy of the replaced key), under any reason, it is refused and changes nothing; the new one completes the renewal', async () => {

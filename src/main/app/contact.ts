@@ -28,6 +28,8 @@ export interface ContactPolicy {
 
 export const MIN_GAP_MS = 60_000;
 const STOPPING = 'the service is stopping';
+/** Contact-me at once to one address (app/contact.ts due()). */
+export const PER_HOST = 2;
 export const DEFAULT_POLICY: ContactPolicy = { gapMs: 300_000, timeoutMs: 5000, busyRetryMs: 600_000, concurrency: 10, maxFailures: MAX_CONTACT_FAILURES };
 
 export interface ContactOutcome {
@@ -50,6 +52,8 @@ const NOTE_REFRESH_MS = 60_000;
 
 export class Contacts {
   private readonly inFlight = new Set<string>();
+  /** Contacts under way (from the call of contact() to its end), by device: the address each goes to. */
+  private readonly hostOf = new Map<string, string>();
   /** Devices whose waiting jobs carry a "not contacted" note, and when it was written (see due()). */
   private readonly noted = new Map<string, { note: string; at: number; queued: number }>();
   /** Contacts waiting for their turn to start (count per device): due() does not start them again. */
@@ -91,6 +95,16 @@ export class Contacts {
   }
 
   async contact(mac: string): Promise<ContactOutcome> {
+    // Counted for its address from the call on (due() hands out no more to it than PER_HOST).
+    this.hostOf.set(mac, this.store.device(mac)?.lastAddress ?? '');
+    try {
+      return await this.contactOnce(mac);
+    } finally {
+      this.hostOf.delete(mac);
+    }
+  }
+
+  private async contactOnce(mac: string): Promise<ContactOutcome> {
     this.starting.set(mac, (this.starting.get(mac) ?? 0) + 1);
     try {
       await this.turn();
@@ -167,9 +181,11 @@ export class Contacts {
     const due: string[] = [];
     // Longest without a contact-me first (never contacted before all): a phone contacted lately,
     // or a host that answers slowly with many MACs, cannot keep the slots from the others.
+    const free = Math.max(0, this.policy.concurrency - this.inFlight.size - this.starting.size);
+    const chosen = new Map<string, number>();
     const pending = this.store.jobs.pendingDevices().sort((a, b) => (a.lastContactMe ?? -1) - (b.lastContactMe ?? -1));
     for (const p of pending) {
-      if (isInInteraction(p.mac) || this.inFlight.has(p.mac) || this.starting.has(p.mac)) continue;
+      if (isInInteraction(p.mac) || this.inFlight.has(p.mac) || this.starting.has(p.mac) || this.hostOf.has(p.mac)) continue;
       // Every job it waits for is held by this service (a bootstrap with Secure Mode off): nothing to send.
       if (holdsAll?.(p.mac)) continue;
       // A phone that cannot be contacted is left out here, not tried and skipped on every tick: ten
@@ -190,14 +206,21 @@ export class Contacts {
         if (now - Math.max(p.oldestUpdate, p.lastContactMe ?? 0) < waitMs) continue;
       }
       if (p.lastContactMe !== null && now - p.lastContactMe < this.policy.gapMs) continue;
+      // At most PER_HOST contact-me at a time to one address: a host answering slowly for many
+      // MACs (new ones, never contacted, keep coming) takes those slots, not all of them.
+      const host = p.lastAddress ?? '';
+      const toHost = (chosen.get(host) ?? 0) + [...this.hostOf.values()].filter((h) => h === host).length;
+      if (toHost >= PER_HOST) continue;
+      chosen.set(host, (chosen.get(host) ?? 0) + 1);
       due.push(p.mac);
+      if (due.length >= free) break;
     }
     // Devices no longer waiting: forget their note (the store's goes with the job's next change).
     if (this.noted.size) {
       const waiting = new Set(pending.map((p) => p.mac));
       for (const mac of [...this.noted.keys()]) if (!waiting.has(mac)) this.noted.delete(mac);
     }
-    return due.slice(0, Math.max(0, this.policy.concurrency - this.inFlight.size - this.starting.size));
+    return due;
   }
 
   /** `queued`: its queued jobs now; a job queued since the last note gets one at once. */

@@ -28,6 +28,8 @@ export interface JobChange {
   /** Count one more attempt (a message carrying the job went out). */
   attempt?: boolean;
   sent?: number;
+  /** The phone's address the job was sent to (with `sent`). */
+  sentTo?: string;
   finished?: number;
   /** Appended to the job's per-item results. */
   results?: ItemResult[];
@@ -118,10 +120,11 @@ export class JobTables {
       get: p(`SELECT * FROM jobs WHERE id = ?`),
       secret: p(`SELECT secret FROM jobs WHERE id = ?`),
       pending: p(`SELECT * FROM jobs WHERE mac = ? AND state IN ('queued', 'waiting-busy', 'sent') ORDER BY id`),
+      sentTo: p(`SELECT sent_to FROM jobs WHERE id = ?`),
       // A job the user cancelled stays cancelled: a late answer to a part already sent is recorded
       // (parts, results) but does not make it done or failed.
       update: p(`UPDATE jobs SET state = CASE WHEN state = 'cancelled' THEN state ELSE coalesce(@state, state) END, parts_done = coalesce(@partsDone, parts_done),
-        attempts = attempts + @attempt, sent = coalesce(@sent, sent), finished = coalesce(@finished, finished),
+        attempts = attempts + @attempt, sent = coalesce(@sent, sent), sent_to = coalesce(@sentTo, sent_to), finished = coalesce(@finished, finished),
         results = coalesce(@results, results),
         error = CASE WHEN @setError THEN @error ELSE error END, updated = @at WHERE id = @id RETURNING id, mac`),
       requeueSent: p(`UPDATE jobs SET state = CASE WHEN attempts >= @maxAttempts THEN 'failed' ELSE 'queued' END,
@@ -182,6 +185,11 @@ export class JobTables {
     return (this.st.pending!.all(mac) as JobRow[]).map(toJob);
   }
 
+  /** The address the job was last sent to (null: not sent, or sent before migration 19). */
+  sentTo(id: number): string | null {
+    return (this.st.sentTo!.get(id) as { sent_to: string | null } | undefined)?.sent_to ?? null;
+  }
+
   list(query: JobQuery = {}): Job[] {
     const where: string[] = [];
     const params: Record<string, unknown> = { limit: Math.min(Math.max(query.limit ?? 1000, 1), 100_000) };
@@ -195,7 +203,7 @@ export class JobTables {
     const results = change.results ? [...(this.get(change.id)?.results ?? []), ...change.results] : null;
     this.touched(this.st.update!.all({
       id: change.id, state: change.state ?? null, partsDone: change.partsDone ?? null, attempt: change.attempt ? 1 : 0,
-      sent: change.sent ?? null, finished: change.finished ?? null, results: results ? JSON.stringify(results) : null,
+      sent: change.sent ?? null, sentTo: change.sentTo ?? null, finished: change.finished ?? null, results: results ? JSON.stringify(results) : null,
       setError: change.error !== undefined ? 1 : 0, error: change.error ?? null, at,
     }));
   }

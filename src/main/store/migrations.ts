@@ -316,6 +316,12 @@ export const MIGRATIONS: readonly (string | ((db: Database) => void))[] = [
   // 18: credential headers stored before they were masked on the way in, masked, and their index
   // entries made again (store/credential-scrub.ts).
   scrubCredentialHeaders,
+  // 19: the address a job was last sent to, kept with it. A Default-Mode message ends a bootstrap
+  // (or confirms a reboot) only from there; it was looked up from the exchanges by time, which a
+  // request from another host spanning the sending (its body trickled in) could take for its own.
+  `
+  ALTER TABLE jobs ADD COLUMN sent_to TEXT;
+  `,
 ];
 
 export function migrate(db: Database): number {
