@@ -319,9 +319,11 @@ export const MIGRATIONS: readonly (string | ((db: Database) => void))[] = [
   // 19: the address a job was last sent to, kept with it. A Default-Mode message ends a bootstrap
   // (or confirms a reboot) only from there; it was looked up from the exchanges by time, which a
   // request from another host spanning the sending (its body trickled in) could take for its own.
-  `
-  ALTER TABLE jobs ADD COLUMN sent_to TEXT;
-  `,
+  // (Each step may meet a database that has it already: tests set user_version back to replay one.)
+  (db) => {
+    const has = (db.prepare(`SELECT count(*) AS n FROM pragma_table_info('jobs') WHERE name = 'sent_to'`).get() as { n: number }).n > 0;
+    if (!has) db.exec(`ALTER TABLE jobs ADD COLUMN sent_to TEXT`);
+  },
 ];
 
 export function migrate(db: Database): number {
