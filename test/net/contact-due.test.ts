@@ -137,6 +137,37 @@ describe('the contact loop', () => {
     expect(service.contacts.due(() => false)).toEqual([many[2], many[3]]);
   });
 
+  it('no slot free: nothing more is handed out, and phones that cannot be contacted still get their note', async () => {
+    const dataDir = newDir();
+    const service = new Service({ dataDir, host: '127.0.0.1', port: 0, autoContact: false, contact: { gapMs: 60_000, concurrency: 1 } });
+    services.push(service);
+    const { port } = await service.start();
+    const slow = http.createServer((_req, res) => void setTimeout(() => res.writeHead(204).end(), 800));
+    await new Promise<void>((r) => slow.listen(0, '127.0.8.1', r));
+    try {
+      const uri = (ip: string) => `http://${ip}:${(slow.address() as AddressInfo).port}/contact_dls.html/ContactDLS`;
+      const A = '00:1A:E8:00:02:01';
+      const B = '00:1A:E8:00:02:02';
+      expect((await post(port, message({ reason: 'start-up', items: startUpItems(A, { 'contact-me-uri': uri('127.0.8.1') }) }), { localAddress: '127.0.8.1' })).status).toBe(200);
+      expect((await post(port, message({ reason: 'start-up', items: startUpItems(B, { 'contact-me-uri': uri('127.0.8.2') }) }), { localAddress: '127.0.8.2' })).status).toBe(200);
+      // C was contacted before (it sorts last) and now names an address it does not talk from.
+      const C = '00:1A:E8:00:02:03';
+      expect((await post(port, message({ reason: 'start-up', items: startUpItems(C, { 'contact-me-uri': 'http://127.0.0.99:8085/contact_dls.html/ContactDLS' }) }), { localAddress: '127.0.8.3' })).status).toBe(200);
+      service.store.jobs.contactMeSent(C, Date.now() - 600_000);
+      const jobC = service.store.jobs.add({ mac: C, kind: 'ReadAllItems', items: [] }, Date.now()).id;
+      for (const mac of [A, B]) service.store.jobs.add({ mac, kind: 'ReadAllItems', items: [] }, Date.now());
+      const first = service.contacts.due(() => false);
+      expect(first).toEqual([A]);
+      const underWay = service.contacts.contact(A);
+      for (let tick = 0; tick < 3; tick++) expect(service.contacts.due(() => false)).toEqual([]);
+      expect(service.store.jobs.get(jobC)!.error).toMatch(/^not contacted: contact-me-uri points to 127\.0\.0\.99/);
+      expect((await underWay).ok).toBe(true);
+      expect(service.contacts.due(() => false)).toEqual([B]);
+    } finally {
+      await new Promise((r) => slow.close(r));
+    }
+  });
+
   it('stopping the service while a contact-me is on its way records nothing and reports no error', async () => {
     const errors: Error[] = [];
     const dataDir = newDir();

@@ -206,6 +206,8 @@ export class Contacts {
         if (now - Math.max(p.oldestUpdate, p.lastContactMe ?? 0) < waitMs) continue;
       }
       if (p.lastContactMe !== null && now - p.lastContactMe < this.policy.gapMs) continue;
+      // Every slot taken: the loop goes on only for the notes above (every waiting phone gets its own).
+      if (due.length >= free) continue;
       // At most PER_HOST contact-me at a time to one address: a host answering slowly for many
       // MACs (new ones, never contacted, keep coming) takes those slots, not all of them.
       const host = p.lastAddress ?? '';
@@ -213,7 +215,6 @@ export class Contacts {
       if (toHost >= PER_HOST) continue;
       chosen.set(host, (chosen.get(host) ?? 0) + 1);
       due.push(p.mac);
-      if (due.length >= free) break;
     }
     // Devices no longer waiting: forget their note (the store's goes with the job's next change).
     if (this.noted.size) {

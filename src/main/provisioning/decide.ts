@@ -545,7 +545,7 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
       return next(others, changes, warning ? `${warning}; ${note}` : note);
     }
     interaction.current = { id: job.id, kind: job.kind, part: 0, parts: 1 };
-    changes.jobs = [...(changes.jobs ?? []), { id: job.id, state: 'sent', attempt: true, sent: now, sentTo: input.peerAddress, error: null }];
+    changes.jobs = [...(changes.jobs ?? []), { id: job.id, state: 'sent', attempt: true, sent: now, ...(input.peerAddress ? { sentTo: input.peerAddress } : {}), error: null }];
     return { answer: bootstrapMessage(job, secret), changes: { ...changes, state: 'in-interaction', bootstrap: 'pending' }, ends: null, ...(warning ? { warning } : {}) };
   }
   const parts = jobMessages(job, interaction.maxItems);
@@ -555,9 +555,9 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
   const answer = job.kind === 'WriteItems' ? parts[0]! : jobMessage(job);
   const isNew = job.id < 0;
   interaction.current = { id: isNew ? null : job.id, kind: job.kind, part: 0, parts: parts.length, splitBy: interaction.maxItems };
-  const jobChange: JobChange = { id: job.id, state: 'sent', attempt: true, sent: now, sentTo: input.peerAddress, error: null, ...(job.kind === 'WriteItems' ? { partsDone: 0 } : {}) };
+  const jobChange: JobChange = { id: job.id, state: 'sent', attempt: true, sent: now, ...(input.peerAddress ? { sentTo: input.peerAddress } : {}), error: null, ...(job.kind === 'WriteItems' ? { partsDone: 0 } : {}) };
   if (!isNew) changes.jobs = [...(changes.jobs ?? []), jobChange];
-  else if (changes.newJobs?.[0]) changes.newJobs = [{ ...changes.newJobs[0], sentAt: now }, ...changes.newJobs.slice(1)];
+  else if (changes.newJobs?.[0]) changes.newJobs = [{ ...changes.newJobs[0], sentAt: now, ...(input.peerAddress ? { sentTo: input.peerAddress } : {}) }, ...changes.newJobs.slice(1)];
   if (REBOOTING_KINDS.has(job.kind)) {
     // The phone reboots: no reply, no CleanUp (manual p.50, p.56); done when it starts up again.
     interaction.current = null;

@@ -14,6 +14,8 @@ export interface NewJob {
   source?: string | null;
   /** Created already on its way to the phone (plug & play in the middle of an interaction). */
   sentAt?: number;
+  /** With `sentAt`: the phone's address it went to. */
+  sentTo?: string;
   /** Sealed secrets the job sends (client key, PIN): kept apart from `items`, never shown. */
   secret?: Buffer;
   /** The moment naming its rollout (a bootstrap run's start, one bulk add's); claimed when absent. */
@@ -115,8 +117,8 @@ export class JobTables {
   ) {
     const p = (sql: string) => db.prepare(sql);
     this.st = {
-      insert: p(`INSERT INTO jobs (mac, kind, items, expect, created, updated, source, secret, rollout, state, attempts, sent)
-        VALUES (@mac, @kind, @items, @expect, @at, @at, @source, @secret, @rollout, CASE WHEN @sent IS NULL THEN 'queued' ELSE 'sent' END, CASE WHEN @sent IS NULL THEN 0 ELSE 1 END, @sent)`),
+      insert: p(`INSERT INTO jobs (mac, kind, items, expect, created, updated, source, secret, rollout, state, attempts, sent, sent_to)
+        VALUES (@mac, @kind, @items, @expect, @at, @at, @source, @secret, @rollout, CASE WHEN @sent IS NULL THEN 'queued' ELSE 'sent' END, CASE WHEN @sent IS NULL THEN 0 ELSE 1 END, @sent, @sentTo)`),
       get: p(`SELECT * FROM jobs WHERE id = ?`),
       secret: p(`SELECT secret FROM jobs WHERE id = ?`),
       pending: p(`SELECT * FROM jobs WHERE mac = ? AND state IN ('queued', 'waiting-busy', 'sent') ORDER BY id`),
@@ -157,7 +159,7 @@ export class JobTables {
 
   add(job: NewJob, at: number): Job {
     const id = Number(
-      this.st.insert!.run({ mac: job.mac, kind: job.kind, items: JSON.stringify(job.items), expect: job.expect ? JSON.stringify(job.expect) : null, at, source: job.source ?? null, sent: job.sentAt ?? null, secret: job.secret ?? null, rollout: job.rollout ?? this.claimMoment?.(at, job.kind) ?? null })
+      this.st.insert!.run({ mac: job.mac, kind: job.kind, items: JSON.stringify(job.items), expect: job.expect ? JSON.stringify(job.expect) : null, at, source: job.source ?? null, sent: job.sentAt ?? null, sentTo: job.sentAt !== undefined ? (job.sentTo ?? null) : null, secret: job.secret ?? null, rollout: job.rollout ?? this.claimMoment?.(at, job.kind) ?? null })
         .lastInsertRowid,
     );
     this.feed?.job(id, job.mac);
