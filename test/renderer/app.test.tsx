@@ -163,5 +163,14 @@ describe('setup and status bar', () => {
     );
     expect(document.querySelector('.statusbar')!.textContent).toContain('Default Mode 0.0.0.0:18443');
     expect(document.querySelector('.statusbar')!.textContent).toContain('TLS Modern');
+    // Listening on every interface: nothing to warn about beside the address to enter.
+    expect(screen.queryByTestId('phone-loopback')).toBeNull();
+  });
+
+  it('a service listening on loopback only says so beside the address to enter on the phone', async () => {
+    api.status = { ...api.status, listeners: api.status.listeners.map((l) => ({ ...l, host: '127.0.0.1' })) };
+    window.location.hash = '#/setup';
+    render(<App api={api} />);
+    expect((await screen.findByTestId('phone-loopback')).textContent).toBe('The service listens on 127.0.0.1 only: a phone set to 192.168.2.19 gets no answer until the service listens there too (start it with --host 0.0.0.0).');
   });
 });

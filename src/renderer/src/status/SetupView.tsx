@@ -81,6 +81,8 @@ export function SetupView({ status }: { status: ServiceStatus | null }) {
 
       <section className="card">
         <h2>{t('setup.onPhone')}</h2>
+        {/* Said here too: this card is what a user copies to the phone, the warning above may be out of view. */}
+        {host && loopbackOnly ? <p className="note note-warn" data-testid="phone-loopback">{t('setup.onPhoneLoopback', { host: listener?.host, address: host })}</p> : null}
         {host ? (
           <dl className="kv">
             <dt>{t('setup.wbmPath')}</dt>
