@@ -140,6 +140,9 @@ export interface ItemValue {
 export const JOB_KINDS = ['WriteItems', 'ReadItems', 'ReadAllItems', 'Restart', 'FactoryReset', 'FileDeployment', 'SoftwareDeployment', 'Bootstrap'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
+/** The source of a renewal's Bootstrap job (main/app/bootstrap.ts): the UI and the rules tell a renewal by it. */
+export const RENEWAL_SOURCE = 'bootstrap:renew';
+
 export const JOB_STATES = ['queued', 'sent', 'done', 'failed', 'waiting-busy', 'cancelled'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 

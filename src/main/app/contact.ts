@@ -238,27 +238,23 @@ export class Contacts {
   }
 }
 
-/** Why no contact-me can go to this phone (null: one can). */
+/**
+ * Why no contact-me can go to this phone (null: one can). A phone reports its own contact-me-uri;
+ * only ever send it to the address the phone talks from, so a rogue device cannot make the service
+ * POST to another host.
+ */
 function uriProblem(device: Pick<Device, 'contactMeUri' | 'lastAddress'>): string | null {
   if (!device.contactMeUri) return 'the phone has not reported a contact-me-uri';
-  return checkUri(device.contactMeUri, device.lastAddress);
-}
-
-/**
- * A phone reports its own contact-me-uri; only ever send it to the address the phone talks from,
- * so a rogue device cannot make the service POST to another host.
- */
-function checkUri(contactMeUri: string, lastAddress: string | null): string | null {
   let url: URL;
   try {
-    url = new URL(contactMeUri);
+    url = new URL(device.contactMeUri);
   } catch {
     // The phone's own words, quoted short: a 3 kB URI would fill the line.
-    return `contact-me-uri "${clipped(contactMeUri, 120)}" is not a URL`;
+    return `contact-me-uri "${clipped(device.contactMeUri, 120)}" is not a URL`;
   }
   if (url.protocol !== 'http:') return `contact-me-uri must be http:// (manual p.14), not ${url.protocol}`;
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  const peer = (lastAddress ?? '').replace(/^::ffff:/, '');
+  const peer = (device.lastAddress ?? '').replace(/^::ffff:/, '');
   if (host !== peer) return `contact-me-uri points to ${host}, but the phone talks from ${peer || 'an unknown address'}`;
   return null;
 }

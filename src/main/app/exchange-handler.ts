@@ -67,8 +67,7 @@ export class ExchangeHandler implements RequestHandler {
         return sealed && this.security.openSecret ? this.security.openSecret(sealed) : undefined;
       },
       bootstrapToSend: (job) => (this.security.bootstrapToSend ?? secureModeOff)(job, store.jobs.secret(job.id)),
-      // The exchange in which the job went out: its peer is the phone as it was then.
-      // Kept with the job when it was sent; a job sent before migration 19 by the exchange of that moment.
+      // Kept with the job when it was sent; a job sent before migration 19: the peer of the exchange of that moment.
       sentTo: (job) => (job.sent === null ? null : (store.jobs.sentTo(job.id) ?? store.inspector.exchangeAt(job.mac, job.sent)?.peerAddress ?? null)),
     });
   }

@@ -3,12 +3,11 @@
  * ($LOCALDLS_KEY_PASSPHRASE, $LOCALDLS_KEY_PASSPHRASE_FILE or --key-passphrase-file) and never
  * printed. The rules (which phones, one bootstrap at a time) are the commands' (commands/bootstrap.ts).
  */
-import { LIMITS } from '../../shared/api';
 import { pinSheet, type PreparedBootstrap } from '../app/bootstrap';
 import * as commands from '../commands';
 import { writePrivateFile } from '../files/private-files';
 import { withContext, type CliIo } from './context';
-import { macList, noPositionals, oneMac, parseCli, sheetFormatOf, table, UsageError } from './format';
+import { allWithinLimit, macList, noPositionals, oneMac, parseCli, sheetFormatOf, table, UsageError } from './format';
 
 export const BOOTSTRAP_USAGE = `localdls bootstrap (--mac M… | --all) [--pin auto | --pin DIGITS | --nopin] [--pin-digits N]
                    [--max-pin-retries N] [--sheet FILE.csv|FILE.html] [--show-pins] [--json]
@@ -116,7 +115,7 @@ export async function bootstrapCommand(args: string[], io: CliIo): Promise<numbe
       );
       return 0;
     }
-    if (!macs.length && chosen.length > LIMITS.macs) throw new UsageError(`--all would name ${chosen.length} phones, more than the ${LIMITS.macs} one command takes: name them with --mac`);
+    if (!macs.length) allWithinLimit(chosen, 'phones');
     const { prepared, notQueued, securePort, rolloutId } = await commands.bootstrap(ctx, chosen, { pin, maxPinRetries: retries, ...(digits ? { pinDigits: digits } : {}), renew: v.renew === true, all: macs.length === 0 });
     const reveal = v['show-pins'] === true;
     for (const p of prepared) io.out(v.json ? JSON.stringify(shown(p, reveal)) : line(p, reveal, securePort));

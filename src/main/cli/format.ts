@@ -2,12 +2,19 @@
  * Shared by the CLI commands: output lines, argument parsing in the CLI's own words, plain tables.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { LIMITS } from '../../shared/constants';
 import { MAC_EXAMPLE, normalizeMac } from '../../shared/mac';
 
 export type Out = (line: string) => void;
 
 /** Wrong arguments: the command prints its usage and exits with 2. */
 export class UsageError extends Error {}
+
+/** What `--all` names, within what one command takes (LIMITS.macs): said as --all's own limit, the user named no MACs. */
+export function allWithinLimit(every: string[], what: 'devices' | 'phones'): string[] {
+  if (every.length > LIMITS.macs) throw new UsageError(`--all would name ${every.length} ${what}, more than the ${LIMITS.macs} one command takes: name them with --mac (those that are gone can be left out that way)`);
+  return every;
+}
 
 export function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

@@ -2,12 +2,12 @@
  * `localdls job`: queue work for phones while `serve` runs (it picks new jobs up within a second
  * and sends contact-me), list it and cancel it. The rules are the commands' (src/main/commands/jobs.ts).
  */
-import { ApiError, LIMITS, type JobSpec } from '../../shared/api';
+import { ApiError, type JobSpec } from '../../shared/api';
 import { JOB_STATES, type ItemValue, type JobState } from '../../shared/model';
 import * as commands from '../commands';
 import { parseItemSpec } from '../commands/item-spec';
 import { withContext, type CliIo } from './context';
-import { macList, oneMac, parseCli, table, UsageError, type ParsedCli } from './format';
+import { allWithinLimit, macList, oneMac, parseCli, table, UsageError, type ParsedCli } from './format';
 
 export const JOB_USAGE = `localdls job add (--mac M… | --all) KIND [ARGS…] [--data-dir D] [--json]
 localdls job list [--mac M] [--state S] [--data-dir D] [--json]
@@ -60,12 +60,7 @@ export function parseItems(specs: string[], needValue: boolean): ItemValue[] {
 export async function targets(ctx: commands.CommandContext, macs: readonly string[] | undefined, all: boolean | undefined): Promise<string[]> {
   const given = macList(macs);
   if (given.length && all) throw new UsageError('give --mac or --all, not both');
-  if (all) {
-    const every = (await commands.listDevices(ctx)).map((d) => d.mac);
-    // Said as --all's own limit: the user named no MACs.
-    if (every.length > LIMITS.macs) throw new UsageError(`--all would name ${every.length} devices, more than the ${LIMITS.macs} one command takes: name them with --mac (devices that are gone can be left out that way)`);
-    return every;
-  }
+  if (all) return allWithinLimit((await commands.listDevices(ctx)).map((d) => d.mac), 'devices');
   if (!given.length) throw new UsageError('--mac M or --all is required');
   return given;
 }

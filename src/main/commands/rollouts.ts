@@ -11,7 +11,7 @@
  */
 import { ApiError, ROLLOUT_PHASES, type BootstrapOptions, type BootstrapRun, type RetryResult, type Rollout, type RolloutDevice, type RolloutPhase, type RolloutSummary } from '../../shared/api';
 import { API_ARGS } from '../../shared/api-args';
-import type { Device, Job, JobKind } from '../../shared/model';
+import { RENEWAL_SOURCE, type Device, type Job, type JobKind } from '../../shared/model';
 import { openJobPin } from '../app/bootstrap';
 import { isValidPin } from '../pki';
 import { isPinBootstrap } from '../provisioning';
@@ -149,7 +149,7 @@ function bootstrapOptionsOf(ctx: CommandContext, rollout: Rollout): { options: B
   const kept = ctx.bootstrapRuns?.byRollout(rollout.id);
   if (kept) return kept.retryOptions && { options: kept.retryOptions, kept: true };
   const job = rolloutJobs(ctx, rollout)[0];
-  if (!job || job.source === 'bootstrap:renew') return null;
+  if (!job || job.source === RENEWAL_SOURCE) return null;
   const retries = Number(job.items.find((i) => i.name === 'max-pin-retries')?.value ?? 3);
   const maxPinRetries = Number.isInteger(retries) && retries >= 1 && retries <= 10 ? retries : 3;
   if (!isPinBootstrap(job)) return { options: { pin: 'none', maxPinRetries }, kept: false };

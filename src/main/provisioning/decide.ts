@@ -14,7 +14,7 @@ import { supportsSendSolicited } from './firmware';
 import { peerKey } from '../net/peer-address';
 import { JOB_NOTES } from '../../shared/job-notes';
 import { AWAITING_RETURN, bootstrapMessage, jobMessage, jobMessages, REBOOTING_KINDS, type BootstrapSend, type JobSecret } from './job-messages';
-import type { ListenerKind } from '../../shared/model';
+import { RENEWAL_SOURCE, type ListenerKind } from '../../shared/model';
 import { itemKey } from '../../shared/item-rules';
 
 /** The job being carried out in this interaction. */
@@ -164,20 +164,12 @@ function firstMessage(input: DecisionInput): Decision {
   }
   if (!secure) {
     const stranded = jobs.find((j) => cameBackInDefaultMode(j, message.reason));
-    // Default Mode names a phone by its MAC alone: a message from another address than the one the
-    // bootstrap went to is not the phone coming back, and must not fail a bootstrap it took (its
-    // PIN dialog may be open for minutes). A phone that really moved: its bootstrap is cancelled
-    // by hand (the message says so), then it starts over.
-    const takenAt = stranded ? input.sentTo?.(stranded) : null;
-    if (stranded && takenAt && peerKey(takenAt) !== peerKey(input.peerAddress)) {
-      throw new ProtocolError(`${mac} took its bootstrap (job ${stranded.id}) at ${takenAt}; a ${message.reason} from ${input.peerAddress} does not end it: refused (if the phone itself moved to this address, cancel job ${stranded.id} and bootstrap it again)`, 403);
-    }
+    if (stranded) refuseFromElsewhere(input, stranded, `a ${message.reason}`);
     if (stranded) {
       jobChanges.push({ id: stranded.id, state: 'failed', finished: now, error: `${CAME_BACK_IN_DEFAULT_MODE} (${message.reason} on the Default-Mode port): it did not take its Secure-Mode credentials (${isPinBootstrap(stranded) ? 'PIN not entered, or the phone was reset' : 'the phone was reset, or lost them'}); its certificate is revoked: bootstrap it again` });
       changes.bootstrap = 'failed';
       // The credential it was sent may still sit in the phone (or in a capture): it must never open the secure port.
-      const serial = input.secretOf?.(stranded)?.serial;
-      if (serial) revoke = { serial, reason: `bootstrap job ${stranded.id} failed: the phone came back in Default Mode without taking this certificate` };
+      revoke = revokeFor(input, stranded.id, 'the phone came back in Default Mode without taking this certificate');
       jobs = jobs.filter((j) => j.id !== stranded.id);
     }
   }
@@ -207,8 +199,8 @@ function firstMessage(input: DecisionInput): Decision {
       const change = confirmReboot(job, message.items, now);
       // Default Mode names a phone by its MAC alone, and a reset phone may come back on a new address
       // (DHCP): the job is done, and says where the start-up came from when that is not where it went.
-      const went = !secure && change.state === 'done' ? input.sentTo?.(job) : null;
-      if (went && peerKey(went) !== peerKey(input.peerAddress)) {
+      const went = !secure && change.state === 'done' ? elsewhere(input, job) : null;
+      if (went) {
         change.error = `confirmed by a start-up on the Default-Mode port from ${input.peerAddress}, not from ${went}, where the ${job.kind} went: the phone got a new address, or another host named its MAC (Default Mode cannot tell which)`;
       }
       jobChanges.push(change);
@@ -245,6 +237,29 @@ function revokeFor(input: DecisionInput, jobId: number | null | undefined, why: 
   return serial ? { serial, reason: `bootstrap job ${jobId} failed: ${why}` } : undefined;
 }
 
+/** A bootstrap failed (`why`): the device's bootstrap too, and the certificate made for it revoked. */
+function failBootstrap(input: DecisionInput, changes: Changes, jobId: number | null | undefined, why: string): void {
+  changes.bootstrap = 'failed';
+  const revoke = changes.revoke ?? revokeFor(input, jobId, why);
+  if (revoke) changes.revoke = revoke;
+}
+
+/** Where a sent job went, when this message comes from another address (null: from there, or not known). */
+function elsewhere(input: DecisionInput, job: Job): string | null {
+  const went = input.sentTo?.(job);
+  return went && peerKey(went) !== peerKey(input.peerAddress) ? went : null;
+}
+
+/**
+ * Default Mode names a phone by its MAC alone: a message from another address than the one a
+ * bootstrap went to (`what`) is not the phone, and must not end the bootstrap it took (its PIN
+ * dialog may be open for minutes). A phone that really moved: cancelled by hand, as the refusal says.
+ */
+function refuseFromElsewhere(input: DecisionInput, boot: Job, what: string): void {
+  const went = elsewhere(input, boot);
+  if (went) throw new ProtocolError(`${boot.mac} took its bootstrap (job ${boot.id}) at ${went}; ${what} from ${input.peerAddress} does not end it: refused (if the phone itself moved to this address, cancel job ${boot.id} and bootstrap it again)`, 403);
+}
+
 /** The start of the error a bootstrap job fails with when its phone comes back in Default Mode. */
 export const CAME_BACK_IN_DEFAULT_MODE = 'the phone came back in Default Mode';
 
@@ -265,7 +280,7 @@ export function isPinBootstrap(job: Pick<Job, 'items'>): boolean {
  *   contact-me answered, a setting changed while nobody has typed the PIN yet): it keeps waiting.
  */
 function cameBackInDefaultMode(job: Job, reason: WorkpointMessage['reason']): boolean {
-  if (job.kind !== 'Bootstrap' || job.state !== 'sent' || job.partsDone < 1 || job.source === 'bootstrap:renew') return false;
+  if (job.kind !== 'Bootstrap' || job.state !== 'sent' || job.partsDone < 1 || job.source === RENEWAL_SOURCE) return false;
   return reason === 'start-up' || !isPinBootstrap(job);
 }
 
@@ -319,12 +334,8 @@ function replyTo(input: DecisionInput): Decision {
   }
   if (message.status === 'failed') {
     changes.jobs = [{ id: current.id!, state: 'failed', finished: now, error: `the phone refused ${current.kind} (status failed)` }];
-    if (current.kind === 'Bootstrap') {
-      // It keeps what it had; the certificate it refused must never open the secure port.
-      changes.bootstrap = 'failed';
-      const revoke = revokeFor(input, current.id, 'the phone refused it');
-      if (revoke) changes.revoke = revoke;
-    }
+    // It keeps what it had; the certificate it refused must never open the secure port.
+    if (current.kind === 'Bootstrap') failBootstrap(input, changes, current.id, 'the phone refused it');
     interaction.current = null;
     interaction.finished++;
     return next(input, changes);
@@ -394,10 +405,9 @@ function accepted(input: DecisionInput, current: ActiveJob, changes: Changes): D
       if (results.length) {
         // The phone could not use what it was given (e.g. `invalid data`): it keeps what it had.
         changes.jobs = [{ ...jobChange, ...finish(results, now) }];
-        const revoke = revokeFor(input, current.id, 'the phone refused items of it');
-        if (revoke) changes.revoke = revoke;
+        failBootstrap(input, changes, current.id, 'the phone refused items of it');
         interaction.current = null;
-        return end({ ...changes, bootstrap: 'failed' });
+        return end(changes);
       }
       // The phone took the credentials; it now moves to the secure port (manual p.64–65).
       // partsDone 1 marks it as delivered: a restart or an expiry no longer sends it again.
@@ -468,29 +478,18 @@ function phoneCleanUp(input: DecisionInput): Decision {
   const current = interaction.current;
   if (current?.id != null) {
     changes.jobs = [{ id: current.id, state: 'failed', finished: now, error: `the phone ended the interaction${why ? `: ${why}` : ''}` }];
-    if (current.kind === 'Bootstrap') {
-      // As a bootstrap it refused: the certificate it was sent must never open the secure port.
-      changes.bootstrap = 'failed';
-      const revoke = revokeFor(input, current.id, 'the phone ended the interaction');
-      if (revoke) changes.revoke = revoke;
-    }
+    // As a bootstrap it refused: the certificate it was sent must never open the secure port.
+    if (current.kind === 'Bootstrap') failBootstrap(input, changes, current.id, 'the phone ended the interaction');
     interaction.current = null;
   }
-  // PIN typed wrong too often (manual p.83): the phone gives up the bootstrap it was given. Only
-  // from the address the bootstrap went to, as a start-up that ends one (firstMessage): Default Mode
-  // names a phone by its MAC alone, and anyone else's word would fail the bootstrap while the phone's
-  // PIN dialog is open, and lock it out once the PIN is typed.
+  // PIN typed wrong too often (manual p.83): the phone gives up the bootstrap it was given (only
+  // from where it went, as a start-up that ends one). Whoever else holds the secure-mode-data (a
+  // capture) must not use it either.
   const boot = input.jobs.find((j) => j.kind === 'Bootstrap' && j.state === 'sent' && isPinBootstrap(j));
-  const takenAt = boot && why === 'password retries exceeded' && input.listener === 'default' ? input.sentTo?.(boot) : null;
-  if (boot && takenAt && peerKey(takenAt) !== peerKey(input.peerAddress)) {
-    throw new ProtocolError(`${boot.mac} took its bootstrap (job ${boot.id}) at ${takenAt}; a clean-up "password retries exceeded" from ${input.peerAddress} does not end it: refused (if the phone itself moved to this address, cancel job ${boot.id} and bootstrap it again)`, 403);
-  }
   if (boot && why === 'password retries exceeded') {
+    if (input.listener === 'default') refuseFromElsewhere(input, boot, 'a clean-up "password retries exceeded"');
     changes.jobs = [...(changes.jobs ?? []), { id: boot.id, state: 'failed', finished: now, error: 'password retries exceeded: the PIN was typed wrong too often on the phone' }];
-    changes.bootstrap = 'failed';
-    // The phone gave it up; whoever else holds the secure-mode-data (a capture) must not use it.
-    const revoke = changes.revoke ?? revokeFor(input, boot.id, 'password retries exceeded');
-    if (revoke) changes.revoke = revoke;
+    failBootstrap(input, changes, boot.id, 'password retries exceeded');
   }
   return { answer: cleanUp(), changes, ends: why ? `phone clean-up: ${why}` : 'phone clean-up' };
 }
@@ -520,6 +519,8 @@ function afterRead(input: DecisionInput, changes: Changes): Decision {
  */
 function next(input: DecisionInput, changes: Changes, warning?: string): Decision {
   const { interaction, now } = input;
+  // Kept with a job sent now: a Default-Mode message ends or confirms it only from there (elsewhere()).
+  const sentTo = input.peerAddress ? { sentTo: input.peerAddress } : {};
   const done = new Set((changes.jobs ?? []).filter((c) => c.state && c.state !== 'sent').map((c) => c.id));
   const open = input.jobs.filter((j) => !done.has(j.id) && (j.state !== 'sent' || !AWAITING_RETURN.has(j.kind)));
   const ahead = jobsAhead(open);
@@ -545,7 +546,7 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
       return next(others, changes, warning ? `${warning}; ${note}` : note);
     }
     interaction.current = { id: job.id, kind: job.kind, part: 0, parts: 1 };
-    changes.jobs = [...(changes.jobs ?? []), { id: job.id, state: 'sent', attempt: true, sent: now, ...(input.peerAddress ? { sentTo: input.peerAddress } : {}), error: null }];
+    changes.jobs = [...(changes.jobs ?? []), { id: job.id, state: 'sent', attempt: true, sent: now, ...sentTo, error: null }];
     return { answer: bootstrapMessage(job, secret), changes: { ...changes, state: 'in-interaction', bootstrap: 'pending' }, ends: null, ...(warning ? { warning } : {}) };
   }
   const parts = jobMessages(job, interaction.maxItems);
@@ -555,9 +556,9 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
   const answer = job.kind === 'WriteItems' ? parts[0]! : jobMessage(job);
   const isNew = job.id < 0;
   interaction.current = { id: isNew ? null : job.id, kind: job.kind, part: 0, parts: parts.length, splitBy: interaction.maxItems };
-  const jobChange: JobChange = { id: job.id, state: 'sent', attempt: true, sent: now, ...(input.peerAddress ? { sentTo: input.peerAddress } : {}), error: null, ...(job.kind === 'WriteItems' ? { partsDone: 0 } : {}) };
+  const jobChange: JobChange = { id: job.id, state: 'sent', attempt: true, sent: now, ...sentTo, error: null, ...(job.kind === 'WriteItems' ? { partsDone: 0 } : {}) };
   if (!isNew) changes.jobs = [...(changes.jobs ?? []), jobChange];
-  else if (changes.newJobs?.[0]) changes.newJobs = [{ ...changes.newJobs[0], sentAt: now, ...(input.peerAddress ? { sentTo: input.peerAddress } : {}) }, ...changes.newJobs.slice(1)];
+  else if (changes.newJobs?.[0]) changes.newJobs = [{ ...changes.newJobs[0], sentAt: now, ...sentTo }, ...changes.newJobs.slice(1)];
   if (REBOOTING_KINDS.has(job.kind)) {
     // The phone reboots: no reply, no CleanUp (manual p.50, p.56); done when it starts up again.
     interaction.current = null;

@@ -120,17 +120,15 @@ export class InteractionEngine {
     const found = this.sessions.find(input.cookieSessionId, input.peerAddress, listener, cert?.serial ?? null);
     // A renewal still on its way: the phone may be taking it. Until it answers (or its interaction
     // ends unanswered and it is queued again), that interaction alone speaks for this certificate,
-    // and only with its session cookie (phones send it back, manual p.34): a copy of the key at the
-    // same address (one NAT) could otherwise answer for the phone (busy, failed) without one, and
-    // another interaction would abandon the phone's, whose "accepted" then lands nowhere.
-    if (renewal && cert) {
-      const inFlight = found?.by === 'cookie' && found.session.interaction.current?.id === renewal.id;
-      if (!inFlight && !FIRST_MESSAGE_REASONS.has(message.reason) && found?.by === 'peer' && found.session.interaction.current?.id === renewal.id) {
+    // and only with its session cookie (OpenStage phones present it, manual p.34): a copy of the key
+    // at the same address (one NAT) could otherwise answer for the phone (busy, failed) without one,
+    // and another interaction would abandon the phone's, whose "accepted" then lands nowhere.
+    const itsInteraction = renewal && found?.session.interaction.current?.id === renewal.id ? found : null;
+    if (renewal && cert && itsInteraction?.by !== 'cookie') {
+      if (itsInteraction && !FIRST_MESSAGE_REASONS.has(message.reason)) {
         throw new ProtocolError(`a ${message.reason} without the session cookie, for the interaction in which renewal job ${renewal.id} went to ${cert.mac}: refused (a renewal is answered with the interaction's cookie only, as OpenStage phones send it, manual p.34: a copy of the key at the same address could otherwise answer for the phone)`, 403);
       }
-      if (!inFlight) {
-        throw new ProtocolError(`a renewal (job ${renewal.id}) is on its way to ${cert.mac}: until the phone answers it, with the session cookie of the interaction it went out in, its current certificate opens nothing else: refused (if the phone does not answer, the renewal is queued again when that interaction ends)`, 403);
-      }
+      throw new ProtocolError(`a renewal (job ${renewal.id}) is on its way to ${cert.mac}: until the phone answers it, with the session cookie of the interaction it went out in, its current certificate opens nothing else: refused (if the phone does not answer, the renewal is queued again when that interaction ends)`, 403);
     }
     // reply-to always continues (by cookie, else by address or, on the secure port, certificate). Anything else continues only on its
     // own cookie: a start-up from a phone behind the same address as another is a new interaction.

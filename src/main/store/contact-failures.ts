@@ -68,8 +68,8 @@ export class ContactFailures {
           contact_failures = CASE WHEN last_contact_error_at IS NULL OR last_contact > last_contact_error_at THEN 1 ELSE contact_failures + 1 END,
           last_contact_error = @error, last_contact_error_at = @at
         WHERE mac = @mac RETURNING contact_failures AS failures`),
-      note: db.prepare(`UPDATE jobs SET error = @note, updated = @at WHERE mac = @mac AND ${WAITING} RETURNING id`),
       // The notes' own words are bound, not pasted into the SQL: a quote in them must not matter.
+      note: db.prepare(`UPDATE jobs SET error = @note, updated = @at WHERE mac = @mac AND ${WAITING} RETURNING id`),
       fail: db.prepare(`UPDATE jobs SET state = 'failed', error = @reason, finished = @at, updated = @at WHERE mac = @mac AND ${WAITING} RETURNING id, kind`),
       bootstrapFailed: db.prepare(`UPDATE devices SET bootstrap = 'failed' WHERE mac = @mac AND bootstrap = 'pending'`),
       answered: db.prepare(`UPDATE devices SET contact_failures = 0, last_contact_error = NULL, last_contact_error_at = NULL WHERE mac = @mac`),

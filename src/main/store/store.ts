@@ -30,9 +30,9 @@ import { RolloutRows } from './rollout-rows';
 import { SearchIndex } from './search-index';
 import { maskCredentialHeaders } from '../../shared/secrets';
 import { itemKey } from '../../shared/item-rules';
+import { RENEWAL_SOURCE } from '../../shared/model';
 
-/** The source of a renewal's Bootstrap job (app/bootstrap.ts). */
-export const RENEWAL_SOURCE = 'bootstrap:renew';
+export { RENEWAL_SOURCE } from '../../shared/model';
 
 export interface StoreOptions {
   /** Path to a better_sqlite3.node built for the running runtime (the Electron app passes its own). */

@@ -4,7 +4,7 @@
  */
 import { Fragment, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { Job } from '../../../shared/model';
+import { RENEWAL_SOURCE, type Job } from '../../../shared/model';
 import { useApi } from '../api/ApiContext';
 import { Dialog } from '../common/Dialog';
 import { errorText, useToast } from '../common/Toasts';
@@ -84,7 +84,7 @@ export interface JobsTableProps {
 
 /** What a cancel does to this job, in words (a sent one went out already; a renewal leaves the phone its certificate). */
 function cancelText(job: Job): 'table.confirmRenewal' | 'table.confirmBootstrap' | 'table.confirmSent' | 'table.confirmWhat' {
-  if (job.kind === 'Bootstrap') return job.source === 'bootstrap:renew' ? 'table.confirmRenewal' : 'table.confirmBootstrap';
+  if (job.kind === 'Bootstrap') return job.source === RENEWAL_SOURCE ? 'table.confirmRenewal' : 'table.confirmBootstrap';
   return job.state === 'sent' ? 'table.confirmSent' : 'table.confirmWhat';
 }
 
