@@ -318,7 +318,7 @@ describe('a phone back in Default Mode after its bootstrap was sent', () => {
   });
 
   it('a renewal on its way: only its own interaction speaks for the old certificate until the phone answers; unanswered, it is queued again', async () => {
-    const { service, securePort, oldClient, oldSerial, renewal } = await renewalOnItsWay();
+    const { service, securePort, oldClient, oldSerial, renewal, cookie } = await renewalOnItsWay();
     expect(service.store.jobs.get(renewal.jobId)).toMatchObject({ state: 'sent', partsDone: 0 });
     // Another interaction (it would abandon the phone's, whose "accepted" then lands nowhere), or a
     // reply without the cookie from another address (it would answer for the phone: busy, failed).
@@ -344,6 +344,10 @@ describe('a phone back in Default Mode after its bootstrap was sent', () => {
     // The phone goes silent: its interaction ends, the renewal is queued again, the old certificate is its own again.
     service.sweep(Date.now() + 60 * 60_000);
     expect(service.store.jobs.get(renewal.jobId)).toMatchObject({ state: 'queued', attempts: 1 });
+    // Its "accepted" arriving late, on the cookie of the interaction that ended: refused, the renewal stays queued.
+    const late = await securePost(securePort, message({ reason: 'reply-to', action: 'WriteItems', status: 'accepted' }), oldClient, cookie);
+    expect(late.status).toBe(403);
+    expect(service.store.jobs.get(renewal.jobId)).toMatchObject({ state: 'queued', partsDone: 0 });
     const again = await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), oldClient);
     expect(again.status).toBe(200);
     const resent = parseDLSMessage(again.body);
