@@ -53,8 +53,8 @@ describe('web UI in Chromium', () => {
     expect(serve.stderr).toContain(`LocalDLS web UI: ${ui}`);
     await page.goto(ui);
     await page.getByText('No traffic yet.', { exact: false }).waitFor();
-    // The token left the address bar (it stays in this tab's session storage).
-    expect(page.url()).not.toContain('token=');
+    // The token leaves the address bar once the page is idle (it stays in this tab's session storage).
+    await expect.poll(() => page.url()).not.toContain('token=');
     await page.getByText(/Default Mode 0\.0\.0\.0:\d+/).waitFor();
   });
 

@@ -1,6 +1,7 @@
 /**
  * The web UI's token: taken from the page address (then kept for reloads in this tab and removed
- * from the address bar, after the socket has started), or from the tab's storage on a reload.
+ * from the address bar once the page is idle, after the socket has started), or from the tab's
+ * storage on a reload.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { connect, keepToken, tokenOf } from '../../src/renderer/src/api/connect';
@@ -55,7 +56,13 @@ describe('the web UI token', () => {
     vi.stubGlobal('WebSocket', RecordingSocket);
     const storage = new Map<string, string>();
     const win = fakeWindow('http://127.0.0.1:4000/?token=abc&view=traffic#x', storage);
+    const idle: (() => void)[] = [];
+    (win as unknown as { requestIdleCallback: (f: () => void) => void }).requestIdleCallback = (f) => idle.push(f);
     const connection = connect(win);
+    // The page's first screen comes first: nothing is written until the page is idle.
+    expect(events).toEqual(['socket abc']);
+    expect(win.location.href).toContain('token=abc');
+    for (const run of idle) run();
     expect(events).toEqual(['socket abc', 'store abc', 'address /?view=traffic#x']);
     expect(storage.get('localdls.token')).toBe('abc');
     (connection.api as unknown as { close(): void }).close();

@@ -2,7 +2,7 @@
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ItemTable, type ItemRow } from '../../src/renderer/src/common/ItemTable';
-import { ago, dateTime, zoneLabel } from '../../src/renderer/src/lib/format';
+import { ago, count, dateTime, zoneLabel } from '../../src/renderer/src/lib/format';
 import { setLanguage } from '../../src/renderer/src/i18n';
 
 // Node's environment (the renderer's tsconfig has no Node types); TZ is read at each Date call.
@@ -33,6 +33,16 @@ describe('times', () => {
     setLanguage('de');
     expect(ago(now - 3 * 60_000, now)).toBe('vor 3 min');
     expect(ago(now - 3 * 86_400_000, now)).toBe('vor 3 Tagen');
+  });
+});
+
+describe('counts', () => {
+  it('are grouped as Intl groups them, in both languages, whole or not', () => {
+    const samples = [0, 7, 999, 1000, 1001, 12_345, 100_000, 999_999, 1_000_000, 1_002_160, -1234, -999, 2 ** 53 - 1, 1234.5, 0.25];
+    for (const [language, locale] of [['en', 'en-US'], ['de', 'de-DE']] as const) {
+      setLanguage(language);
+      for (const n of samples) expect(count(n), `${language} ${n}`).toBe(new Intl.NumberFormat(locale).format(n));
+    }
   });
 });
 

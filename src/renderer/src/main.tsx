@@ -8,17 +8,12 @@
  */
 import { connect } from './api/connect';
 import { i18nReady, loadAllNamespaces } from './i18n';
-import { count } from './lib/format';
 import { TrafficFeed } from './traffic/traffic-feed';
 import './styles.css';
 
 const connection = connect(window);
 const feed = new TrafficFeed(connection.api);
 feed.start();
-
-// The first number formatted loads the locale's data (tens of ms in a trace of the first render):
-// done while the page waits for the network instead.
-void i18nReady.then(() => count(0));
 
 const root = document.getElementById('root') as HTMLElement;
 // At most a moment: a handshake that hangs must not keep the page blank (the frame says "Connecting…").

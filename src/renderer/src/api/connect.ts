@@ -43,12 +43,18 @@ export const NO_TOKEN =
   'This address has no access token. Open the full address that `localdls serve --ui` printed (it ends in ?token=…); ' +
   'the service makes a new token each time it starts, so after a restart use the new address.';
 
+function whenIdle(win: Window, run: () => void): void {
+  if (typeof win.requestIdleCallback === 'function') win.requestIdleCallback(run, { timeout: 2000 });
+  else setTimeout(run, 0);
+}
+
 export function connect(win: Window): Connection {
   if (win.localdls) return { api: win.localdls, onConnection: () => () => undefined, settled: Promise.resolve() };
   const { token, fromAddress } = tokenOf(win);
   const client = new WsApiClient({ url: wsUrlFor(win.location, token ?? ''), ...(token ? {} : { refuse: NO_TOKEN }) });
-  // After the socket has started: a fresh page's first storage write takes a few ms to 15 ms here.
-  if (token && fromAddress) keepToken(win, token);
+  // Once the page is idle: a fresh page's first storage write takes 10–30 ms here, and the first
+  // screen is still being drawn. Until then the token stays in the address bar, as it came.
+  if (token && fromAddress) whenIdle(win, () => keepToken(win, token));
   const settled = new Promise<void>((resolve) => {
     if (client.connectionState !== 'connecting') return resolve();
     const off = client.onConnection((state) => {

@@ -284,8 +284,9 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
     overscan: 15,
     // Room under the last row for the controls floating over the list's foot (Columns, Jump to latest).
     paddingEnd: 40,
-    // Before the first measurement (and in tests, where nothing lays out) assume a usual pane.
-    initialRect: { width: 1200, height: 420 },
+    // Before the first measurement (and in tests, where nothing lays out) assume the window: too
+    // many rows at first costs little, too few would have the first layout render the list again.
+    initialRect: { width: window.innerWidth || 1200, height: window.innerHeight || 420 },
   });
 
   const follow = useCallback((on: boolean) => {
@@ -386,6 +387,13 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
     if (el) el.scrollTop = el.scrollHeight;
   };
 
+  // Following the live end, render the end's rows in this pass: otherwise the pass renders the top
+  // rows, the layout effect above scrolls to the bottom, and the rows are rendered a second time
+  // (the first screen of the traffic view paid both).
+  if (followingRef.current && order === null && rows.length > 0) {
+    const end = Math.max(0, virtualizer.getTotalSize() - (virtualizer.scrollRect?.height ?? window.innerHeight));
+    if (virtualizer.scrollOffset !== end) virtualizer.scrollOffset = end;
+  }
   const items = virtualizer.getVirtualItems();
   return (
     <div className="xlist">
