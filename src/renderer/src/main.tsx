@@ -4,7 +4,8 @@
  * still fetching React and the views (app/mount.tsx, preloaded by index.html), so the answers are
  * there when the first render wants them rather than asked for after it. React's code runs once
  * the socket has opened and the rows' request has left: running it is one long task, and the
- * socket's open event (which sends the queued request) would wait behind it.
+ * socket's open event (which sends the queued request) would wait behind it. Its first render
+ * waits for the rows.
  */
 import { connect } from './api/connect';
 import { i18nReady, loadAllNamespaces } from './i18n';
@@ -16,10 +17,24 @@ const feed = new TrafficFeed(connection.api);
 feed.start();
 
 const root = document.getElementById('root') as HTMLElement;
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 // At most a moment: a handshake that hangs must not keep the page blank (the frame says "Connecting…").
-const requestsLeft = Promise.race([connection.settled, new Promise((resolve) => setTimeout(resolve, 500))]);
+const requestsLeft = Promise.race([connection.settled, delay(500)]);
+// The first render waits for the first rows (they come within milliseconds of the request, once the
+// page's thread is free), or a moment: the frame rendered without them and then again with them
+// cost a second render and layout of the whole page.
+const firstRows = new Promise<void>((resolve) => {
+  const check = () => {
+    if (feed.getState().loading) return;
+    off();
+    resolve();
+  };
+  const off = feed.subscribe(check);
+  check();
+});
 Promise.all([requestsLeft.then(() => import('./app/mount')), i18nReady]).then(
-  ([{ mount }]) => {
+  async ([{ mount }]) => {
+    await Promise.race([firstRows, delay(300)]);
     // For the UI benchmark's start-up split (bench/ui-bench.ts): React and the text are in.
     performance.mark('localdls:mount');
     mount(root, connection, feed);
