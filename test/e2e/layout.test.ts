@@ -12,6 +12,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliProcess, runCli } from '../support/cli';
 import { unreachableNote } from '../../src/shared/job-notes';
+import { ACTIONS, REASONS_FOR_CONTACT } from '../../src/main/wpi/types';
 import { withRawDb } from '../support/raw-db';
 import { ensureRendererBuilt, launchChromium, screenshotDir, seriousA11yViolations, withAxe, suiteDirs } from './support';
 
@@ -80,7 +81,10 @@ declare const document: {
   querySelectorAll(selector: string): Iterable<El>;
   createElement(tag: 'canvas'): { getContext(kind: '2d'): { font: string; measureText(text: string): { width: number } } };
   createElement(tag: 'div' | 'button' | 'span'): El;
+  createRange(): { setStart(node: TextNode, offset: number): void; setEnd(node: TextNode, offset: number): void; getClientRects(): { length: number } };
+  createTreeWalker(root: El, whatToShow: number): { nextNode(): TextNode | null };
 };
+interface TextNode { data: string }
 declare const localStorage: { setItem(key: string, value: string): void };
 declare function getComputedStyle(el: El): { position: string; overflow: string; font: string; paddingLeft: string; paddingRight: string; color: string; backgroundColor: string };
 
@@ -119,14 +123,14 @@ const cutLabels = () =>
   );
 
 /**
- * What the new-user passes found cut on a laptop's screen: a MAC or a start time in the traffic
- * list, a status-bar part (the time zone), the device's contact-me URI and its traffic table (in its
+ * What the new-user passes found cut on a laptop's screen: a MAC, a start time or a status
+ * ("200 accept…" at 1024 px) in the traffic list, a status-bar part (the time zone), the device's contact-me URI and its traffic table (in its
  * card), filter placeholders; and an exchange number of seven digits (a store of millions).
  */
 const cutCells = () =>
   page.evaluate(() => {
     const cut: string[] = [];
-    for (const el of document.querySelectorAll('.xrow .c-mac, .xrow .c-time, .statusbar .sb-item:not(.sb-grow), dd, .device-cols .card, .table-wrap')) {
+    for (const el of document.querySelectorAll('.xrow .c-mac, .xrow .c-time, .xrow .c-status, .statusbar .sb-item:not(.sb-grow), dd, .device-cols .card, .table-wrap')) {
       if (el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1) cut.push(`${el.tagName.toLowerCase()}.${el.className} "${(el.textContent ?? '').trim().slice(0, 40)}" ${el.scrollWidth}>${el.clientWidth}`);
     }
     // A placeholder is not in scrollWidth: measure it in the input's font.
@@ -148,6 +152,32 @@ const cutCells = () =>
     }
     return cut;
   });
+
+/**
+ * The protocol's words broken inside a word: the device page's traffic card broke "reply-to
+ * WriteItems" as "WriteIte|ms" at 1280 and 1366 px (a new-user pass). A reason or an Action in a
+ * reason cell must lie on one line (free text there, an error or a path, may wrap anywhere so the
+ * card keeps to its column).
+ */
+const PROTOCOL_WORDS: readonly string[] = [...REASONS_FOR_CONTACT, ...ACTIONS];
+const brokenWords = () =>
+  page.evaluate((words) => {
+    const broken: string[] = [];
+    for (const cell of document.querySelectorAll('.device-traffic td.t-reason')) {
+      if (cell.offsetParent === null) continue;
+      const walker = document.createTreeWalker(cell, 4 /* NodeFilter.SHOW_TEXT */);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        for (const m of node.data.matchAll(/\S+/g)) {
+          if (!words.includes(m[0])) continue;
+          const range = document.createRange();
+          range.setStart(node, m.index ?? 0);
+          range.setEnd(node, (m.index ?? 0) + m[0].length);
+          if (range.getClientRects().length > 1) broken.push(m[0]);
+        }
+      }
+    }
+    return broken;
+  }, PROTOCOL_WORDS);
 
 async function setPreferences(theme: 'light' | 'dark', language: 'en' | 'de'): Promise<void> {
   await page.evaluate(([th, lang]) => {
@@ -172,6 +202,7 @@ describe('layout in Chromium', () => {
         expect(o.doc, `${view} at 1024×768: ${o.wide.join('; ')}`).toBeLessThanOrEqual(o.width);
         expect(await cutCells(), `${view} at 1024×768`).toEqual([]);
         expect(await cutLabels(), `${view} at 1024×768`).toEqual([]);
+        expect(await brokenWords(), `${view} at 1024×768: words broken across lines`).toEqual([]);
         // The laptop widths between (1280×800, 1366×768): the traffic list's full set of columns needs about 1,400 px.
         for (const [width, height] of [[1280, 800], [1366, 768]] as const) {
           await page.setViewportSize({ width, height });
@@ -180,6 +211,7 @@ describe('layout in Chromium', () => {
           expect(at.doc, `${view} at ${width}×${height}: ${at.wide.join('; ')}`).toBeLessThanOrEqual(at.width);
           expect(await cutLabels(), `${view} at ${width}×${height}`).toEqual([]);
           expect(await cutCells(), `${view} at ${width}×${height}`).toEqual([]);
+          expect(await brokenWords(), `${view} at ${width}×${height}: words broken across lines`).toEqual([]);
         }
         await page.setViewportSize({ width: 1440, height: 900 });
         await relayout();
@@ -194,6 +226,15 @@ describe('layout in Chromium', () => {
           await page.locator('.xrow[data-id]').nth(1).click();
           await page.getByTestId('detail').getByTestId('xml-pretty').first().waitFor();
           a11y.push(...(await seriousA11yViolations(page)).map((v) => `${view} with an exchange selected: ${v}`));
+          // The messages' start lines are shown whole at a laptop's widths too ("POST /D…" at 1024 px).
+          for (const [width, height] of [[1024, 768], [1280, 800], [1440, 900]] as const) {
+            await page.setViewportSize({ width, height });
+            await relayout();
+            const lines = await page.evaluate(() =>
+              [...document.querySelectorAll('.msg-line')].filter((el) => el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1).map((el) => el.textContent),
+            );
+            expect(lines, `start lines cut at ${width}×${height}`).toEqual([]);
+          }
         }
       }
       expect(a11y, `axe-core (${theme}, ${language})`).toEqual([]);

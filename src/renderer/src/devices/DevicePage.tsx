@@ -122,7 +122,12 @@ export function DevicePage({ mac }: { mac: string }) {
                   <td className="muted">{x.id}</td>
                   <td className="mono" title={dateTime(x.started)}>{clockTime(x.started)}</td>
                   <td><span className={`listener listener-${x.listener}`}>{t(`traffic.listeners.${x.listener}`, { defaultValue: x.listener })}</span></td>
-                  <td className="t-reason">{x.reason ?? x.error ?? '—'}{x.replyAction ? ` ${x.replyAction}` : ''}{x.fragment === 'next' ? ` ${t('traffic.fragment')}` : ''}</td>
+                  <td className="t-reason">
+                    {/* The protocol's words stay whole ("reply-to WriteItems" broke as "WriteIte|ms" at 1280 px); a long path or error still wraps anywhere. */}
+                    {x.reason ? <span className="word">{x.reason}</span> : (x.error ?? '—')}
+                    {x.replyAction ? <> <span className="word">{x.replyAction}</span></> : null}
+                    {x.fragment === 'next' ? <> <span className="word">{t('traffic.fragment')}</span></> : null}
+                  </td>
                   <td>{x.action ?? ''}</td>
                   <td title={x.replyStatus ? t('traffic.replyStatus', { status: x.replyStatus }) : undefined}>
                     {x.httpStatus || 'TLS'}
