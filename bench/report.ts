@@ -859,6 +859,29 @@ as far as possible; each "before" is from a run of the code before the change.
   a free store would not reach 0.8 here: the rest is the per-message work beyond TLS (parse and
   decide about 0.6 ms per exchange in the profile, the exchange record and masking 0.1, the answer
   0.15, garbage and the JIT's background threads 0.3–0.4 more than the ceiling's).
+- **The traffic view's first render (issue #14, first rows < 1 s).** A CPU profile of one page
+  load (1,000 exchanges, by hand) showed the list rendering its rows twice: the first pass laid out
+  the list's top rows, a layout effect then scrolled to the live end, and the virtual list rendered
+  the end's rows in a synchronous second pass (about 90 ms of the profile, with two of the page's
+  six forced layouts). Also on the path: the first \`Intl.NumberFormat\` of a page, which loads the
+  locale's number data (30–70 ms in Chromium here, timed on a blank page), for the one count the
+  filter bar shows; the first write to the tab's session storage (the address's token, 10–30 ms);
+  and, when the rows came after React was in (half of the loads), a render of the frame without
+  them and another with them. Changes: following the live end, the list renders the end's rows in
+  its first pass, and assumes the window's size until it has measured its pane
+  (src/renderer/src/traffic/ExchangeList.tsx); whole counts are grouped without Intl, which the
+  language's grouping test pins (src/renderer/src/lib/format.ts, test/renderer/format.test.tsx); the
+  token is kept once the page is idle (src/renderer/src/api/connect.ts); React's first render waits
+  for the first rows, at most 300 ms (src/renderer/src/main.tsx). Old build against new, page loads
+  in new browser contexts on one \`serve --ui\` with 1,000 exchanges, 7 loads per run, runs
+  alternating: the list's passes alone, first row painted at a median of 1,158 and 1,199 ms before,
+  1,082 and 1,074 ms after (forced layouts 6–7 → 4–5); with the count and the token too, 980 and 980
+  ms before, 875 and 862 ms after (the machine was quieter for that pair). Waiting for the rows
+  measured no difference that stands out of this machine's noise (old 927 and 1,001 ms, new 1,039
+  and 906 ms), and is kept because it leaves one render where there were two. What these changes
+  cannot reach: on cold loads Chromium's WebSocket handshake and the first answer took 60–190 ms
+  each (network timestamps of the DevTools protocol, 4 loads), where a Node client gets both from a
+  freshly started \`serve\` in 5–23 ms; meanwhile the page's one thread evaluates React.
 `;
 
 export function rolloutRun(o: RolloutResult): string {
@@ -904,10 +927,10 @@ const MISSES = `## Why targets are missed, and by how much
   100–120 ms, the exchanges, TLS, SQLite and the rest about 100 ms. Runs of section 3b on this
   machine while it was quiet (load average about 2, our own processes only): **with the key
   pool** (the default) 1.78, 1.74, 2.00, 1.92, 1.78 × on 2026-12-04, 1.86, 1.42 and 1.82 × on
-  2026-12-05, 1.92, 1.78, 1.59 and 1.91 × in the day's later runs and 1.62 × in the run above — met in
-  thirteen of thirteen, at the line in one; **cold** 2.41, 2.03, 2.70, 2.36, 2.52 × on 2026-12-04, 2.15,
-  2.20, 2.15, 2.17, 2.12, 2.14 and 2.38 × on 2026-12-05 and 1.93 × above — met once in thirteen runs, when the floor itself was slow (21.1 s before, 19.2 s after, against 14–18.5 s in the day's other runs). Cold the rollout needs 1.86–2.6 × the floor's
-  CPU (1.86 × in the run above: 73.7 s of CPU against a floor of 37.7–41.5 s on two cores), so on two cores it cannot get reliably under 2 × in wall time however well it overlaps. What would close the cold case: fewer PBKDF2 iterations (a security
+  2026-12-05, 1.92, 1.78, 1.59, 1.91 and 1.62 × in the day's later runs and 1.94 × in the run above — met in
+  fourteen of fourteen, at the line in one; **cold** 2.41, 2.03, 2.70, 2.36, 2.52 × on 2026-12-04, 2.15,
+  2.20, 2.15, 2.17, 2.12, 2.14, 2.38 and 1.93 × on 2026-12-05 and 2.32 × above — met once in fourteen runs, when the floor itself was slow (21.1 s before, 19.2 s after, against 14–18.5 s in the day's other runs). Cold the rollout needs 1.86–2.6 × the floor's
+  CPU (2.26 × in the run above: 70.4 s of CPU against a floor of 30.5–31.9 s on two cores), so on two cores it cannot get reliably under 2 × in wall time however well it overlaps. What would close the cold case: fewer PBKDF2 iterations (a security
   decision, docs/secure-mode-data.md "How strong is it?"; not taken), or cheaper exchanges in the
   service and the simulator (issue #14's work); the key pool removes 64 of the 200 keys from the
   measured time instead.
@@ -916,15 +939,15 @@ const MISSES = `## Why targets are missed, and by how much
   of a 10 ms timer, and the main thread's own CPU between two of its ticks. The listeners decide one
   message per turn (src/main/net/turns.ts), a TLS handshake starts in a turn of its own, contact-me's
   writes take turns, and group commit ends a batch at 1 000 item rows: the longest synchronous
-  stretch stayed at 28–48 ms in every run until the one above, 50 ms there (the CPU row of the targets). The wall-clock delay is
+  stretch stayed at 25–50 ms in every run (26 and 28 ms in the run above; the CPU rows of the targets). The wall-clock delay is
   the same plus the time the thread waits for a core: \`bootstrap\` runs its key generation on both
   cores at nice 10, so the service gets a core first, and with the key pool the delay stayed at
-  41–49 ms in the five quiet runs of 2026-12-04, 49, 58, 51, 58, 45, 59 and 52 ms on 2026-12-05 and 47 ms
-  in the run above (met); cold it was 50, 68, 123 and 127 ms (p99 about 33 ms) on 2026-12-04,
-  41, 66, 46, 45, 60, 69 and 50 ms on 2026-12-05 and 52 ms above (missed, p99 30 ms; the longest
-  synchronous stretch was 50 ms once in 3,369 ticks, so it missed by a tick too), in
+  41–49 ms in the five quiet runs of 2026-12-04, 49, 58, 51, 58, 45, 59, 52 and 47 ms on 2026-12-05 and 53 ms
+  in the run above (missed, p99 30 ms, one sample over 50 ms); cold it was 50, 68, 123 and 127 ms (p99 about 33 ms) on 2026-12-04,
+  41, 66, 46, 45, 60, 69, 50 and 52 ms on 2026-12-05 and 48 ms above (met, p99 29 ms). Where it misses, it is in
   moments when the phones' process (normal priority, PBKDF2 and TLS for 200 phones) and the
-  service both wanted the two cores.
+  service both wanted the two cores: the thread's own CPU between two ticks stayed under 30 ms
+  in both runs above.
 - **Longest event-loop block while bootstrapping.** What prepareBootstraps
   does on the event loop comes in pieces of a few milliseconds per phone (laying out the
   certificate, the PKCS#12 and its MAC key, sealing, the fsyncs of the key file and of the job's
@@ -932,10 +955,10 @@ const MISSES = `## Why targets are missed, and by how much
   far above the number of cores, the longest delay is set by the scheduler instead — the thread
   waits for a core — and the baseline row of section 3 (key generation alone, nothing else on the
   event loop) shows how long that wait is in the same run; read the other rows against it. The
-  run above was not overloaded (load 1.3–2.6; the baseline's longest delay 15 ms): the longest delay
-  with PINs was 52 ms, twice over 50 ms in 200 phones, and the longest pieces measured were a
-  garbage collection of 36 ms, a transaction of 14 ms and an fsync of 14 ms. The longest delay
-  was 32 and 40 ms in the two runs before.
+  run above was not overloaded (the baseline's longest delay 14 ms): the longest delay with PINs
+  was 41 ms (met), and the longest pieces measured were a garbage collection of 32 ms, a transaction
+  of 12 ms and an fsync of 10 ms. It was 52 ms (twice over 50 ms in 200 phones), 32 and 40 ms in
+  the three runs before.
 
 - **Storm throughput and CPU against the ceiling.** The ceiling does nothing per message but TLS
   and HTTP (1.1–1.7 ms of CPU per exchange in most runs, 1.2–2.4 ms in the run above); the service parses each message (one scan for the
@@ -944,14 +967,11 @@ const MISSES = `## Why targets are missed, and by how much
   together, each answer after its commit). The profile above is the split: SQLite (the
   transaction, its WAL writes and fsync) about a sixth, TLS about an eighth, garbage collection and
   compression (bodies and item sets) about 6 % each, then the item set's JSON, the engine and HTTP;
-  the parse has left the top of the list. That is 2.7–3.4 × the ceiling's CPU per exchange in the
-  run above instead of 2 ×, and a rate of 0.54 and 0.56 of the ceiling's at N = 500 (C = 50 and
-  200), p99 427 ms at C = 50 (483 ms at N = 100); secure 0.70 and 0.73. That run met a busy machine: the service's CPU per
-  exchange was 4.45 ms at N = 500, C = 50, where two storms-only runs (\`--only storm\`, their results not kept) of the same
-  build right after it measured 3.15 and 3.01 ms (2.3 × the ceiling's), 0.62 and 0.67 of the
-  ceiling's rate, p99 334 and 300 ms; the run of the same morning before this session's change
-  (07:27) 2.89 ms, 0.65. Old and new build alternating (section "What was changed", the kept count)
-  ran at the same rate. The session before this report's last took about 12 % off the CPU per
+  the parse has left the top of the list. That is 2.3–3.1 × the ceiling's CPU per exchange in the
+  run above instead of 2 × (3.25 against 1.39 ms at N = 500, C = 50), and a rate of 0.63 and 0.66 of
+  the ceiling's at N = 500 (C = 50 and 200), p99 328 ms at C = 50 (412 ms at N = 100); secure 0.79
+  and 0.74, 1.9–2.5 × the ceiling's CPU. Earlier runs of 2026-12-05: 0.54–0.67 of the ceiling at
+  N = 500, C = 50, 2.3–3.4 × its CPU. The session before this report's last took about 12 % off the CPU per
   exchange (section "What was changed": 3.45–3.77 → 3.13–3.32 ms, old and new build alternating),
   but this virtual machine's speed varies by more than that between runs (the same build 3.3 to
   4.7 ms at N = 500, C = 50 within an hour on 2026-12-05). Why a second thread would not close it:
@@ -969,14 +989,15 @@ const MISSES = `## Why targets are missed, and by how much
 - **p99 latency at C = 50.** With 50 phones connecting at once and one thread, an exchange waits
   behind the others' handshakes, parses and commits; latency is the queue length times the
   per-exchange time, so it misses by the same factor as the throughput.
-- **UI first rows (< 1 s) through the browser: missed by 8–21 %, on small stores as on large ones.**
+- **UI first rows (< 1 s) through the browser: at the line, met or missed by the load's noise.**
   Judged since 2026-12-05 on the median of five cold loads (\`serve --ui\` started afresh, a new tab,
-  the browser cache cleared): 1,170 ms at 1 000 exchanges, 1,213 ms at 100 000 and 1,081 ms at
-  1,002,160 in the run above; opened again while the service runs (cache warm) 947, 966 and 882 ms.
-  The run before this one (started 09:08, before the review's fixes to \`serve\`; the same page):
-  1,300 ms at 1 000, 954 ms at 100 000 (met) and 1,169 ms at 1,002,160; the last run of the
-  session before: 928, 1,068 and 1,230 ms. The store's size no longer
-  shows: the largest store loaded fastest in the run above. Until 2026-12-05 one load was judged,
+  the browser cache cleared): 1,205 ms at 1 000 exchanges, 997 ms at 100 000 (met) and 1,056 ms at
+  1,002,160 in the run above (single cold loads 852–1,396 ms); opened again while the service runs
+  (cache warm) 941, 863 and 843 ms. The first render paid twice for the list until this report
+  (section "What was changed", the traffic view's first render). The runs before it: 1,170, 1,213
+  and 1,081 ms (07:27), 1,300, 954 and 1,169 ms (09:08); the last run of the session before: 928,
+  1,068 and 1,230 ms. The store's size does not show: the same page loads from the three stores
+  within the spread of one store's loads. Until 2026-12-05 one load was judged,
   the first of a freshly started browser; it met or missed by chance. What is on the path, by the split
   in section 5 (the browser's first load): the start-up scripts and styles in at about 400–730 ms
   (navigation, then 411 kB over loopback, in parallel), then evaluating React DOM and the views
@@ -984,26 +1005,27 @@ const MISSES = `## Why targets are missed, and by how much
   two frames to paint. The page does not wait for the store, and since
   this session the store's count of exchanges is kept, not counted (section "What was changed"):
   the service answers the page's first requests in the same few milliseconds at 1,000,000
-  exchanges as at 1,000. In a CPU profile of one page load at 1,000 exchanges (taken by hand), React's first render of
-  the traffic view is about 200 ms of script, of which about 75 ms is the layout the virtual list
-  forces when it measures its pane. What would cut it further: the first screenful rendered
-  without React (plain DOM rows, replaced by the virtual list once React is in), or a lighter
-  renderer than React DOM.
+  exchanges as at 1,000. In a CPU profile of one page load at 1,000 exchanges (taken by hand, after
+  this report's change), React's one render of the frame and the rows is about 150 ms of script,
+  and the page's first layout, which the virtual list forces when it measures its pane, 60–120 ms;
+  i18next about 80 ms of the load. What would cut it further: the first screenful rendered without
+  React (plain DOM rows, replaced by the virtual list once React is in), or a lighter renderer than
+  React DOM.
 - **UI free-text filter.** Free text now goes through an FTS5 trigram index of the bodies as the
   view shows them (secrets masked) and the list fields (migration 10, src/main/store/search-index.ts),
   filled in the background in slices of about 5 ms that wait while a storm keeps the loop busy;
   exchanges not yet indexed are scanned, so none is missed. Counts stop at 500 ("500+"). Where a
   query misses 150 ms at p95 (section 4), it is a text the trigrams cannot tell apart from many
   others (a phone number sharing most digits with the rest), checked row by row, or the unindexed
-  tail right after a storm. Through the UI at 100 000 exchanges free text took 98 ms (median of
-  three rounds) in the run above, and the p95 over all 48 filter answers was 102 ms (124 ms over
-  the first round alone; 114 ms and 90 ms in the two runs before). Until 2026-12-05 the 16 steps ran once,
+  tail right after a storm. Through the UI at 100 000 exchanges free text took 95 ms (median of
+  three rounds) in the run above, and the p95 over all 48 filter answers was 133 ms (95 ms over
+  the first round alone; 102, 114 and 90 ms in the three runs before). Until 2026-12-05 the 16 steps ran once,
   so p95 was the slowest single step: 162, 176, 108 and 77 ms in four runs, one step varying by
   about ±70 ms from run to run on this machine (then 147 ms and, with three rounds, 99, 72 and
   88 ms).
 - **The list at 1,000,000 exchanges through the UI: first rows missed, scrolling met.** Measured
   on section 4's store before its purge (section 5). First rows: see the entry above (median of five
-  cold loads 1,081 ms, warm 882 ms). Scrolling: 37 ms per screen-up step at p95 over 150 steps, no
+  cold loads 1,056 ms, warm 843 ms). Scrolling: 37 ms per screen-up step at p95 over 150 steps, no
   long task in the page. It had missed (73 and 115 ms at p95 over 17 steps) because the benchmark
   began scrolling while the rest of the last filter's first page (2,000 rows) was on its way: the list
   held 200 rows, and the step during which the page arrived was the p95; the scroll now starts once
