@@ -37,6 +37,12 @@ beforeAll(async () => {
   ui = listening.ui;
   const phones = await runCli(['phone', '--server', `https://127.0.0.1:${listening.port}`, '--count', '8', '--ip-base', '127.0.3.10', '--json']);
   expect(phones.code).toBe(0);
+  // The longest reason and Action words in the device page's traffic card: inventory-changes,
+  // local-changes, GetNextFragment (fragments of at most 5 items).
+  for (const reason of ['inventory-changes', 'local-changes']) {
+    const more = await runCli(['phone', '--server', `https://127.0.0.1:${listening.port}`, '--mac-base', MAC, '--reason', reason, '--max-items', '5', '--ip-base', '127.0.3.11']);
+    expect(more.code).toBe(0);
+  }
   // A contact-me to a phone that is gone: an exchange of its own (a link inside text) in the phone's timeline.
   expect((await runCli(['contact', '--data-dir', dataDir, '--mac', MAC])).code).not.toBe(0);
   // Old firmware against the modern TLS profile: a failed-handshake row (its tag) in the traffic list.
@@ -123,14 +129,14 @@ const cutLabels = () =>
   );
 
 /**
- * What the new-user passes found cut on a laptop's screen: a MAC, a start time or a status
- * ("200 accept…" at 1024 px) in the traffic list, a status-bar part (the time zone), the device's contact-me URI and its traffic table (in its
+ * What the new-user passes found cut on a laptop's screen: a MAC, a start time, an Action
+ * ("GetNextFr…") or a status ("200 accept…" at 1024 px) in the traffic list, a status-bar part (the time zone), the device's contact-me URI and its traffic table (in its
  * card), filter placeholders; and an exchange number of seven digits (a store of millions).
  */
 const cutCells = () =>
   page.evaluate(() => {
     const cut: string[] = [];
-    for (const el of document.querySelectorAll('.xrow .c-mac, .xrow .c-time, .xrow .c-status, .statusbar .sb-item:not(.sb-grow), dd, .device-cols .card, .table-wrap')) {
+    for (const el of document.querySelectorAll('.xrow .c-mac, .xrow .c-time, .xrow .c-status, .xrow .c-action, .statusbar .sb-item:not(.sb-grow), dd, .device-cols .card, .table-wrap')) {
       if (el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1) cut.push(`${el.tagName.toLowerCase()}.${el.className} "${(el.textContent ?? '').trim().slice(0, 40)}" ${el.scrollWidth}>${el.clientWidth}`);
     }
     // A placeholder is not in scrollWidth: measure it in the input's font.
@@ -156,8 +162,8 @@ const cutCells = () =>
 /**
  * The protocol's words broken inside a word: the device page's traffic card broke "reply-to
  * WriteItems" as "WriteIte|ms" at 1280 and 1366 px (a new-user pass). A reason or an Action in a
- * reason cell must lie on one line (free text there, an error or a path, may wrap anywhere so the
- * card keeps to its column).
+ * reason cell may wrap only after a hyphen ("inventory-|changes"); free text there, an error or a
+ * path, may wrap anywhere so the card keeps to its column.
  */
 const PROTOCOL_WORDS: readonly string[] = [...REASONS_FOR_CONTACT, ...ACTIONS];
 const brokenWords = () =>
@@ -169,10 +175,13 @@ const brokenWords = () =>
       for (let node = walker.nextNode(); node; node = walker.nextNode()) {
         for (const m of node.data.matchAll(/\S+/g)) {
           if (!words.includes(m[0])) continue;
-          const range = document.createRange();
-          range.setStart(node, m.index ?? 0);
-          range.setEnd(node, (m.index ?? 0) + m[0].length);
-          if (range.getClientRects().length > 1) broken.push(m[0]);
+          for (const part of m[0].matchAll(/[^-]+-?/g)) {
+            const start = (m.index ?? 0) + (part.index ?? 0);
+            const range = document.createRange();
+            range.setStart(node, start);
+            range.setEnd(node, start + part[0].length);
+            if (range.getClientRects().length > 1) broken.push(m[0]);
+          }
         }
       }
     }
@@ -216,6 +225,7 @@ describe('layout in Chromium', () => {
         await page.setViewportSize({ width: 1440, height: 900 });
         await relayout();
         expect(await cutLabels(), `${view} at 1440×900`).toEqual([]);
+        expect(await cutCells(), `${view} at 1440×900`).toEqual([]);
         a11y.push(...(await seriousA11yViolations(page)).map((v) => `${view}: ${v}`));
         if (view.startsWith('#/timeline/')) expect(await page.locator('a[href^="#/traffic?focus="]').count(), 'a contact-me in the timeline').toBeGreaterThan(0);
         if (view === '#/traffic') {

@@ -84,6 +84,31 @@ describe('web UI in Chromium', () => {
     await page.screenshot({ path: join(shots, 'traffic.png') });
   });
 
+  it('following the live end, the list keeps its newest rows in view and no blank rows when the window is resized', async () => {
+    // What the list shows at its top and whether it is at its end (rows are drawn by a virtual list:
+    // a row not rendered where the pane shows is a blank row).
+    const view = () =>
+      page.getByTestId('exchange-scroll').evaluate((pane) => {
+        const box = pane.getBoundingClientRect();
+        const shown = [...pane.querySelectorAll('.xrow[data-id]')].map((r) => r.getBoundingClientRect()).filter((r) => r.bottom > box.top && r.top < box.bottom);
+        return { firstRowTop: Math.min(...shown.map((r) => r.top)) - box.top, rows: shown.length, atEnd: pane.scrollTop + pane.clientHeight >= pane.scrollHeight - 1 };
+      });
+    const size = page.viewportSize() ?? { width: 1440, height: 900 };
+    await page.getByRole('grid', { name: 'Exchanges' }).focus();
+    await page.keyboard.press('End');
+    try {
+      for (const height of [1400, 420, 1000, 480]) {
+        await page.setViewportSize({ width: size.width, height });
+        await expect.poll(view).toMatchObject({ atEnd: true });
+        const v = await view();
+        expect(v.firstRowTop, `height ${height}: the pane's top shows a row`).toBeLessThanOrEqual(0);
+        expect(v.rows).toBeGreaterThan(0);
+      }
+    } finally {
+      await page.setViewportSize(size);
+    }
+  });
+
   it('shows an exchange: pretty XML, raw text as stored, the item table with masked secrets, the chain', async () => {
     await page.getByLabel('Device').fill('00:1A:E8:00:00:03');
     await expect.poll(() => rows().count(), { timeout: 10_000 }).toBeLessThan(10);

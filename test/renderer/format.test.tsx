@@ -38,7 +38,7 @@ describe('times', () => {
 
 describe('counts', () => {
   it('are grouped as Intl groups them, in both languages, whole or not', () => {
-    const samples = [0, 7, 999, 1000, 1001, 12_345, 100_000, 999_999, 1_000_000, 1_002_160, -1234, -999, 2 ** 53 - 1, 1234.5, 0.25];
+    const samples = [0, 7, 999, 1000, 1001, 12_345, 100_000, 999_999, 1_000_000, 1_002_160, -1234, -999, 2 ** 53 - 1, 1234.5, 0.25, -0];
     for (const [language, locale] of [['en', 'en-US'], ['de', 'de-DE']] as const) {
       setLanguage(language);
       for (const n of samples) expect(count(n), `${language} ${n}`).toBe(new Intl.NumberFormat(locale).format(n));

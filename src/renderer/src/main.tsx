@@ -9,6 +9,7 @@
  */
 import { connect } from './api/connect';
 import { i18nReady, loadAllNamespaces } from './i18n';
+import { parseRoute } from './lib/route-parse';
 import { TrafficFeed } from './traffic/traffic-feed';
 import './styles.css';
 
@@ -19,10 +20,18 @@ feed.start();
 const root = document.getElementById('root') as HTMLElement;
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 // At most a moment: a handshake that hangs must not keep the page blank (the frame says "Connecting…").
-const requestsLeft = Promise.race([connection.settled, delay(500)]);
-// The first render waits for the first rows (they come within milliseconds of the request, once the
-// page's thread is free), or a moment: the frame rendered without them and then again with them
-// cost a second render and layout of the whole page.
+const requestsLeft = Promise.race([connection.settled.then(() => true), delay(500).then(() => false)]);
+// On the traffic view, once the socket has opened, the first render waits for the first rows (they
+// come within milliseconds of the request, once the page's thread is free), or a moment: the frame
+// rendered without them and then again with them cost a second render and layout of the page.
+// Another view, or a handshake that did not finish in time, renders at once.
+const onTraffic = ((): boolean => {
+  try {
+    return parseRoute(window.location.hash).view === 'traffic';
+  } catch {
+    return false; // a damaged address: the app says so once it is in
+  }
+})();
 const firstRows = new Promise<void>((resolve) => {
   const check = () => {
     if (feed.getState().loading) return;
@@ -32,9 +41,9 @@ const firstRows = new Promise<void>((resolve) => {
   const off = feed.subscribe(check);
   check();
 });
-Promise.all([requestsLeft.then(() => import('./app/mount')), i18nReady]).then(
-  async ([{ mount }]) => {
-    await Promise.race([firstRows, delay(300)]);
+Promise.all([requestsLeft.then(async (opened) => ({ opened, ...(await import('./app/mount')) })), i18nReady]).then(
+  async ([{ opened, mount }]) => {
+    if (opened && onTraffic) await Promise.race([firstRows, delay(300)]);
     // For the UI benchmark's start-up split (bench/ui-bench.ts): React and the text are in.
     performance.mark('localdls:mount');
     mount(root, connection, feed);

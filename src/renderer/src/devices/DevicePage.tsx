@@ -120,7 +120,8 @@ export function DevicePage({ mac }: { mac: string }) {
               {[...detail.traffic].reverse().map((x) => (
                 <tr key={x.id} className={`clickable ${rowClass(x)}`} onClick={() => (window.location.hash = href('traffic', { device: mac, focus: x.id }))}>
                   <td className="muted">{x.id}</td>
-                  <td className="mono" title={dateTime(x.started)}>{clockTime(x.started)}</td>
+                  {/* To the second here (the date and zone in its tooltip, the milliseconds in the traffic view): the card shares the page with the items. */}
+                  <td className="mono" title={dateTime(x.started)}>{clockTime(x.started).slice(0, 8)}</td>
                   <td><span className={`listener listener-${x.listener}`}>{t(`traffic.listeners.${x.listener}`, { defaultValue: x.listener })}</span></td>
                   <td className="t-reason">
                     {/* The protocol's words stay whole ("reply-to WriteItems" broke as "WriteIte|ms" at 1280 px); a long path or error still wraps anywhere. */}

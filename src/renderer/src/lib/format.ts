@@ -56,7 +56,7 @@ const counters = new Map<string, Intl.NumberFormat>();
  */
 export function count(n: number): string {
   const de = i18next.language === 'de';
-  if (Number.isSafeInteger(n)) {
+  if (Number.isSafeInteger(n) && !Object.is(n, -0)) {
     const grouped = String(Math.abs(n)).replace(/\B(?=(\d{3})+$)/g, de ? '.' : ',');
     return n < 0 ? `-${grouped}` : grouped;
   }

@@ -24,7 +24,7 @@ const COLUMNS = [
   { key: 'peer', width: '150px', narrow: '150px', label: 'Peer', sort: (x: ExchangeSummary) => x.peerAddress },
   { key: 'port', width: '120px', narrow: '120px', label: 'Port · mode', sort: (x: ExchangeSummary) => `${x.listener}:${x.localPort}` },
   { key: 'what', width: 'minmax(200px, 1fr)', narrow: 'minmax(120px, 1fr)', label: 'Reason', sort: (x: ExchangeSummary) => what(x, i18next.getFixedT(null, 'traffic')).text },
-  { key: 'action', width: '134px', narrow: '104px', label: 'Action', sort: (x: ExchangeSummary) => x.action ?? '' },
+  { key: 'action', width: '134px', narrow: '128px', label: 'Action', sort: (x: ExchangeSummary) => x.action ?? '' },
   { key: 'status', width: '122px', narrow: '112px', label: 'Status', sort: (x: ExchangeSummary) => x.httpStatus * 10 + (x.replyStatus === 'accepted' ? 0 : x.replyStatus ? 1 : 0) },
   { key: 'items', width: '66px', narrow: '60px', label: 'Items', sort: (x: ExchangeSummary) => x.itemCount },
   { key: 'size', width: '116px', narrow: '116px', label: 'Size', sort: (x: ExchangeSummary) => x.requestBytes + x.responseBytes },
@@ -284,8 +284,9 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
     overscan: 15,
     // Room under the last row for the controls floating over the list's foot (Columns, Jump to latest).
     paddingEnd: 40,
-    // Before the first measurement (and in tests, where nothing lays out) assume the window: too
-    // many rows at first costs little, too few would have the first layout render the list again.
+    // Before the first measurement (and in tests, where nothing lays out) assume the window: the
+    // measurement then drops the rows drawn too many, where too few would leave the pane half
+    // empty until the list rendered the missing ones.
     initialRect: { width: window.innerWidth || 1200, height: window.innerHeight || 420 },
   });
 
@@ -387,13 +388,33 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
     if (el) el.scrollTop = el.scrollHeight;
   };
 
-  // Following the live end, render the end's rows in this pass: otherwise the pass renders the top
-  // rows, the layout effect above scrolls to the bottom, and the rows are rendered a second time
-  // (the first screen of the traffic view paid both).
+  // Following the live end, this pass renders the end's rows: when rows are added (otherwise it
+  // renders the rows at the old offset, the top on the first screen, the layout effect above
+  // scrolls to the bottom and the rows are rendered a second time), and when the pane's size
+  // changes while nobody has scrolled since (the window's size was a guess before the first
+  // measurement; a resized window keeps the tail in view). The element is then moved to the same
+  // end in the layout effect below, so what is rendered is what is shown.
+  const renderedCount = useRef(0);
+  const endShown = useRef<number | null>(null);
+  const pinToEnd = useRef(false);
+  const added = rows.length !== renderedCount.current;
+  renderedCount.current = rows.length;
   if (followingRef.current && order === null && rows.length > 0) {
     const end = Math.max(0, virtualizer.getTotalSize() - (virtualizer.scrollRect?.height ?? window.innerHeight));
-    if (virtualizer.scrollOffset !== end) virtualizer.scrollOffset = end;
+    if ((added || virtualizer.scrollOffset === endShown.current) && virtualizer.scrollOffset !== end) {
+      virtualizer.scrollOffset = end;
+      pinToEnd.current = true;
+    }
+    // At the end now (moved there, or a growing pane clamped the scroll position to it): a resize
+    // before the next scroll keeps it there.
+    if (virtualizer.scrollOffset === end) endShown.current = end;
   }
+  useLayoutEffect(() => {
+    if (!pinToEnd.current) return;
+    pinToEnd.current = false;
+    const el = scrollRef.current;
+    if (el && followingRef.current) el.scrollTop = el.scrollHeight;
+  });
   const items = virtualizer.getVirtualItems();
   return (
     <div className="xlist">
