@@ -868,7 +868,8 @@ as far as possible; each "before" is from a run of the code before the change.
   filter bar shows; the first write to the tab's session storage (the address's token, 10–30 ms);
   and, when the rows came after React was in (half of the loads), a render of the frame without
   them and another with them. Changes: following the live end, the list renders the end's rows in
-  its first pass, and assumes the window's size until it has measured its pane
+  its first pass (and moves the element there with it), and assumes the window's size until it has
+  measured its pane (a second, smaller pass then drops the rows drawn beyond the pane)
   (src/renderer/src/traffic/ExchangeList.tsx); whole counts are grouped without Intl, which the
   language's grouping test pins (src/renderer/src/lib/format.ts, test/renderer/format.test.tsx); the
   token is kept once the page is idle (src/renderer/src/api/connect.ts); React's first render waits
@@ -878,7 +879,9 @@ as far as possible; each "before" is from a run of the code before the change.
   1,082 and 1,074 ms after (forced layouts 6–7 → 4–5); with the count and the token too, 980 and 980
   ms before, 875 and 862 ms after (the machine was quieter for that pair). Waiting for the rows
   measured no difference that stands out of this machine's noise (old 927 and 1,001 ms, new 1,039
-  and 906 ms), and is kept because it leaves one render where there were two. What these changes
+  and 906 ms), and is kept because it leaves one render of the frame where there were two; it
+  applies on the traffic view with the socket open only (an independent review found a hung
+  handshake delayed the page by the wait). What these changes
   cannot reach: on cold loads Chromium's WebSocket handshake and the first answer took 60–190 ms
   each (network timestamps of the DevTools protocol, 4 loads), where a Node client gets both from a
   freshly started \`serve\` in 5–23 ms; meanwhile the page's one thread evaluates React.
@@ -970,7 +973,7 @@ const MISSES = `## Why targets are missed, and by how much
   the parse has left the top of the list. That is 2.3–3.1 × the ceiling's CPU per exchange in the
   run above instead of 2 × (3.25 against 1.39 ms at N = 500, C = 50), and a rate of 0.63 and 0.66 of
   the ceiling's at N = 500 (C = 50 and 200), p99 328 ms at C = 50 (412 ms at N = 100); secure 0.79
-  and 0.74, 1.9–2.5 × the ceiling's CPU. Earlier runs of 2026-12-05: 0.54–0.67 of the ceiling at
+  and 0.74, 2.0–2.3 × the ceiling's CPU. Earlier runs of 2026-12-05: 0.54–0.67 of the ceiling at
   N = 500, C = 50, 2.3–3.4 × its CPU. The session before this report's last took about 12 % off the CPU per
   exchange (section "What was changed": 3.45–3.77 → 3.13–3.32 ms, old and new build alternating),
   but this virtual machine's speed varies by more than that between runs (the same build 3.3 to
@@ -989,15 +992,16 @@ const MISSES = `## Why targets are missed, and by how much
 - **p99 latency at C = 50.** With 50 phones connecting at once and one thread, an exchange waits
   behind the others' handshakes, parses and commits; latency is the queue length times the
   per-exchange time, so it misses by the same factor as the throughput.
-- **UI first rows (< 1 s) through the browser: at the line, met or missed by the load's noise.**
-  Judged since 2026-12-05 on the median of five cold loads (\`serve --ui\` started afresh, a new tab,
-  the browser cache cleared): 1,205 ms at 1 000 exchanges, 997 ms at 100 000 (met) and 1,056 ms at
-  1,002,160 in the run above (single cold loads 852–1,396 ms); opened again while the service runs
-  (cache warm) 941, 863 and 843 ms. The first render paid twice for the list until this report
-  (section "What was changed", the traffic view's first render). The runs before it: 1,170, 1,213
-  and 1,081 ms (07:27), 1,300, 954 and 1,169 ms (09:08); the last run of the session before: 928,
-  1,068 and 1,230 ms. The store's size does not show: the same page loads from the three stores
-  within the spread of one store's loads. Until 2026-12-05 one load was judged,
+- **UI first rows (< 1 s) through the browser: missed by 6–21 % at 1,000 and 1,000,000 exchanges,
+  met at 100,000.** Judged since 2026-12-05 on the median of five cold loads (\`serve --ui\` started
+  afresh, a new tab, the browser cache cleared): 1,205 ms at 1 000 exchanges, 997 ms at 100 000
+  (cold loads 855–1,036 ms) and 1,056 ms at 1,002,160 (958–1,396 ms) in the run above; opened again
+  while the service runs (cache warm) 941, 863 and 843 ms. The first render paid twice for the list
+  until this report (section "What was changed", the traffic view's first render); the medians did
+  not move by more than their spread from run to run. The runs before: 1,170, 1,213 and 1,081 ms
+  (07:27), 1,300, 954 and 1,169 ms (09:08); the last run of the session before: 928, 1,068 and
+  1,230 ms. The store's size does not decide it: the smallest store had the slowest median in the
+  run above, the largest in the one before. Until 2026-12-05 one load was judged,
   the first of a freshly started browser; it met or missed by chance. What is on the path, by the split
   in section 5 (the browser's first load): the start-up scripts and styles in at about 400–730 ms
   (navigation, then 411 kB over loopback, in parallel), then evaluating React DOM and the views
@@ -1006,8 +1010,9 @@ const MISSES = `## Why targets are missed, and by how much
   this session the store's count of exchanges is kept, not counted (section "What was changed"):
   the service answers the page's first requests in the same few milliseconds at 1,000,000
   exchanges as at 1,000. In a CPU profile of one page load at 1,000 exchanges (taken by hand, after
-  this report's change), React's one render of the frame and the rows is about 150 ms of script,
-  and the page's first layout, which the virtual list forces when it measures its pane, 60–120 ms;
+  this report's change), React's render of the frame and the rows is about 150 ms of script, and
+  the page's first layout, which the virtual list forces when it measures its pane, 60–120 ms; the
+  list then renders once more to drop the rows its window-sized guess drew beyond the pane;
   i18next about 80 ms of the load. What would cut it further: the first screenful rendered without
   React (plain DOM rows, replaced by the virtual list once React is in), or a lighter renderer than
   React DOM.
