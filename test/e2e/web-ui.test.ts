@@ -84,7 +84,7 @@ describe('web UI in Chromium', () => {
     await page.screenshot({ path: join(shots, 'traffic.png') });
   });
 
-  it('following the live end, the list keeps its newest rows in view and no blank rows when the window is resized', async () => {
+  it('following the live end, the list keeps its newest rows in view and no blank rows when the window is resized; End follows again', async () => {
     // What the list shows at its top and whether it is at its end (rows are drawn by a virtual list:
     // a row not rendered where the pane shows is a blank row).
     const view = () =>
@@ -96,14 +96,26 @@ describe('web UI in Chromium', () => {
     const size = page.viewportSize() ?? { width: 1440, height: 900 };
     await page.getByRole('grid', { name: 'Exchanges' }).focus();
     await page.keyboard.press('End');
+    const jump = page.getByRole('button', { name: 'Jump to latest' });
     try {
-      for (const height of [1400, 420, 1000, 480]) {
+      // Large steps, and small ones (20 px: the rows shown do not change, the newest would slide under the list's foot).
+      for (const height of [1400, 420, 1000, 480, 900, 880, 860, 840]) {
         await page.setViewportSize({ width: size.width, height });
         await expect.poll(view).toMatchObject({ atEnd: true });
         const v = await view();
         expect(v.firstRowTop, `height ${height}: the pane's top shows a row`).toBeLessThanOrEqual(0);
         expect(v.rows).toBeGreaterThan(0);
+        expect(await jump.count(), `height ${height}: still following`).toBe(0);
       }
+      // Scrolled up, the list stops following; End goes back to the end and follows again.
+      await page.getByTestId('exchange-scroll').hover();
+      await page.mouse.wheel(0, -600);
+      await jump.waitFor();
+      expect((await view()).atEnd).toBe(false);
+      await page.getByRole('grid', { name: 'Exchanges' }).focus();
+      await page.keyboard.press('End');
+      await expect.poll(view).toMatchObject({ atEnd: true });
+      await expect.poll(() => jump.count()).toBe(0);
     } finally {
       await page.setViewportSize(size);
     }

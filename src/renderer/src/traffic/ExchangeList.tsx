@@ -14,6 +14,8 @@ import { bytes, clockTime, dateTime, duration, zoneLabel } from '../lib/format';
 import '../ladder/inspector.css';
 
 export const ROW_HEIGHT = 26;
+/** Room under the last row for the controls floating over the list's foot (Columns, Jump to latest). */
+const FOOT_ROOM = 40;
 
 /** The list's columns: width in the grid, header, and how a click on the header sorts. */
 // `narrow`: the width under 1400 px (a laptop); under 1280 px (1024×768) peer and size are dropped too.
@@ -277,13 +279,14 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
   const scrollRef = useRef<HTMLDivElement>(null);
   const [following, setFollowing] = useState(true);
   const followingRef = useRef(true);
+  /** Rows rendered by the last pass (-1: render the end's rows next, as when rows are added). */
+  const renderedCount = useRef(0);
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scrollRef.current,
     estimateSize: () => ROW_HEIGHT,
     overscan: 15,
-    // Room under the last row for the controls floating over the list's foot (Columns, Jump to latest).
-    paddingEnd: 40,
+    paddingEnd: FOOT_ROOM,
     // Before the first measurement (and in tests, where nothing lays out) assume the window: the
     // measurement then drops the rows drawn too many, where too few would leave the pane half
     // empty until the list rendered the missing ones.
@@ -301,9 +304,17 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
     follow(false);
     if (scrollRef.current) scrollRef.current.scrollTop = 0;
   };
+  /** To the end, the room under the last row included, and following (End, Jump to latest). */
+  const toLatest = () => {
+    follow(true);
+    const el = scrollRef.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  };
   const arrivalOrder = () => {
     setOrder(null);
     follow(true);
+    // The next pass renders the end's rows and moves the element there (as when rows are added).
+    renderedCount.current = -1;
     requestAnimationFrame(() => {
       const el = scrollRef.current;
       if (el && followingRef.current) el.scrollTop = el.scrollHeight;
@@ -332,8 +343,11 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
   const move = (to: number) => {
     if (rows.length === 0) return;
     const i = Math.max(0, Math.min(rows.length - 1, to));
-    if (i < rows.length - 1) follow(false);
     onActivate(rows[i]!.id, 'single');
+    // The last row reached by the keyboard is the end: the room under it shown too, and following
+    // (scrolled into view alone, it stopped short of the end and following stopped).
+    if (i < rows.length - 1) follow(false);
+    else toLatest();
   };
 
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
@@ -347,10 +361,7 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
       PageDown: () => move(at + page),
       PageUp: () => move(at - page),
       Home: () => move(0),
-      End: () => {
-        move(rows.length - 1);
-        follow(true);
-      },
+      End: () => move(rows.length - 1),
       Escape: () => onClearSelection(),
     };
     const action = keys[e.key];
@@ -382,11 +393,6 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
     onActivate(Number(row.dataset.id), e.shiftKey ? 'range' : e.ctrlKey || e.metaKey ? 'toggle' : 'single');
   };
 
-  const jumpToLatest = () => {
-    follow(true);
-    const el = scrollRef.current;
-    if (el) el.scrollTop = el.scrollHeight;
-  };
 
   // Following the live end, this pass renders the end's rows: when rows are added (otherwise it
   // renders the rows at the old offset, the top on the first screen, the layout effect above
@@ -394,7 +400,6 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
   // changes while nobody has scrolled since (the window's size was a guess before the first
   // measurement; a resized window keeps the tail in view). The element is then moved to the same
   // end in the layout effect below, so what is rendered is what is shown.
-  const renderedCount = useRef(0);
   const endShown = useRef<number | null>(null);
   const pinToEnd = useRef(false);
   const added = rows.length !== renderedCount.current;
@@ -409,6 +414,20 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
     // before the next scroll keeps it there.
     if (virtualizer.scrollOffset === end) endShown.current = end;
   }
+  // Any change of the pane's size while following keeps the end in view: the virtualizer renders
+  // again only when the rows shown change, so a small shrink (or a grow and a shrink within one
+  // frame) would otherwise leave the newest row under the list's foot.
+  const orderRef = useRef(order);
+  orderRef.current = order;
+  useEffect(() => {
+    const el = scrollRef.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(() => {
+      if (followingRef.current && orderRef.current === null) el.scrollTop = el.scrollHeight;
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
   useLayoutEffect(() => {
     if (!pinToEnd.current) return;
     pinToEnd.current = false;
@@ -475,7 +494,7 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
         <button type="button" className="btn older" onClick={onLoadOlder}>{t('list.loadOlder')}</button>
       ) : null}
       {!following && rows.length > 0 ? (
-        <button type="button" className="btn jump" onClick={jumpToLatest}>{t('list.jumpToLatest')}</button>
+        <button type="button" className="btn jump" onClick={toLatest}>{t('list.jumpToLatest')}</button>
       ) : null}
     </div>
   );
