@@ -8,7 +8,8 @@ import type { ItemValue, Job } from '../../shared/model';
 import { buildKeyedSecureModeDataAsync, dlsClientCertificate, generatePin, pinPassword, retargetSecureModeData, tanOf, validatePin, type KeyProtector, type Pki } from '../pki';
 import { KEYGEN_SLOTS } from '../pki/x509';
 import type { BootstrapSend, JobSecret } from '../provisioning';
-import { BootstrapUnderWayError, RENEWAL_SOURCE, type Store } from '../store';
+import { RENEWAL_SOURCE } from '../../shared/model';
+import { BootstrapUnderWayError, type Store } from '../store';
 
 export type PinChoice = { kind: 'none' } | { kind: 'auto'; digits?: number } | { kind: 'given'; pin: string };
 

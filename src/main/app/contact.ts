@@ -182,7 +182,9 @@ export class Contacts {
     // Longest without a contact-me first (never contacted before all): a phone contacted lately,
     // or a host that answers slowly with many MACs, cannot keep the slots from the others.
     const free = Math.max(0, this.policy.concurrency - this.inFlight.size - this.starting.size);
-    const chosen = new Map<string, number>();
+    // Contact-me per address: those under way, then those handed out here.
+    const toHost = new Map<string, number>();
+    for (const h of this.hostOf.values()) toHost.set(h, (toHost.get(h) ?? 0) + 1);
     const pending = this.store.jobs.pendingDevices().sort((a, b) => (a.lastContactMe ?? -1) - (b.lastContactMe ?? -1));
     for (const p of pending) {
       if (isInInteraction(p.mac) || this.inFlight.has(p.mac) || this.starting.has(p.mac) || this.hostOf.has(p.mac)) continue;
@@ -211,9 +213,9 @@ export class Contacts {
       // At most PER_HOST contact-me at a time to one address: a host answering slowly for many
       // MACs (new ones, never contacted, keep coming) takes those slots, not all of them.
       const host = p.lastAddress ?? '';
-      const toHost = (chosen.get(host) ?? 0) + [...this.hostOf.values()].filter((h) => h === host).length;
-      if (toHost >= PER_HOST) continue;
-      chosen.set(host, (chosen.get(host) ?? 0) + 1);
+      const n = toHost.get(host) ?? 0;
+      if (n >= PER_HOST) continue;
+      toHost.set(host, n + 1);
       due.push(p.mac);
     }
     // Devices no longer waiting: forget their note (the store's goes with the job's next change).

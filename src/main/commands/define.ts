@@ -6,7 +6,8 @@
 import type * as v from 'valibot';
 import { ApiError } from '../../shared/api';
 import { parseArgument } from '../../shared/api-args';
-import { BootstrapUnderWayError, RENEWAL_SOURCE } from '../store';
+import { RENEWAL_SOURCE } from '../../shared/model';
+import { BootstrapUnderWayError } from '../store';
 import type { CommandContext } from './context';
 
 export type ArgSpec = readonly (readonly [string, v.GenericSchema])[];

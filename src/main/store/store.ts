@@ -32,8 +32,6 @@ import { maskCredentialHeaders } from '../../shared/secrets';
 import { itemKey } from '../../shared/item-rules';
 import { RENEWAL_SOURCE } from '../../shared/model';
 
-export { RENEWAL_SOURCE } from '../../shared/model';
-
 export interface StoreOptions {
   /** Path to a better_sqlite3.node built for the running runtime (the Electron app passes its own). */
   nativeBinding?: string;

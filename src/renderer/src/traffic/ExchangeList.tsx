@@ -315,17 +315,7 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
     follow(true);
     // The next pass renders the end's rows and moves the element there (as when rows are added).
     renderedCount.current = -1;
-    requestAnimationFrame(() => {
-      const el = scrollRef.current;
-      if (el && followingRef.current) el.scrollTop = el.scrollHeight;
-    });
   };
-
-  // Tail mode: new rows scroll into view only while following (never while sorted).
-  useLayoutEffect(() => {
-    const el = scrollRef.current;
-    if (el && followingRef.current && rows.length > 0) el.scrollTop = el.scrollHeight;
-  }, [rows.length]);
 
   const onScroll = () => {
     const el = scrollRef.current;
@@ -394,12 +384,12 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
   };
 
 
-  // Following the live end, this pass renders the end's rows: when rows are added (otherwise it
-  // renders the rows at the old offset, the top on the first screen, the layout effect above
-  // scrolls to the bottom and the rows are rendered a second time), and when the pane's size
-  // changes while nobody has scrolled since (the window's size was a guess before the first
-  // measurement; a resized window keeps the tail in view). The element is then moved to the same
-  // end in the layout effect below, so what is rendered is what is shown.
+  // Tail mode (never while sorted): following the live end, this pass renders the end's rows when
+  // rows are added (rendering them at the old offset and scrolling after would render them twice;
+  // the first screen paid both), and when the pane's size changes while nobody has scrolled since
+  // (the window's size was a guess before the first measurement; a resized window keeps the tail
+  // in view). The layout effect below then moves the element to the same end, so what is rendered
+  // is what is shown.
   const endShown = useRef<number | null>(null);
   const pinToEnd = useRef(false);
   const added = rows.length !== renderedCount.current;
