@@ -211,6 +211,20 @@ describe('web UI in Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('opened without its token, in a new tab, on the traffic view or another: the page says how to open it, at once', async () => {
+    // No socket opens without the token: the first render must not wait for rows that never come.
+    const bare = ui.replace(/\?token=.*/, '');
+    for (const hash of ['#/traffic', '#/devices']) {
+      const tab = await browser.context.newPage();
+      try {
+        await tab.goto(`${bare}${hash}`);
+        await tab.getByText('This address has no access token', { exact: false }).first().waitFor({ timeout: 10_000 });
+      } finally {
+        await tab.close();
+      }
+    }
+  });
+
   it('a reload takes the scripts and styles from the browser cache and fetches the page itself again', async () => {
     // A build written seconds ago is not cacheable yet (static-files.ts): wait until this one is
     // older than that, as a build is whenever the UI is opened outside a test that just made it.
