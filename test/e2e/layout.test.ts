@@ -77,7 +77,7 @@ afterAll(async () => {
 
 // The page's globals, for the functions that run in it: this file compiles without the DOM types
 // (and the page's CSP forbids evaluating source text).
-interface El { id: string; placeholder?: string; tagName: string; className: string; textContent: string | null; offsetParent: unknown; scrollWidth: number; clientWidth: number; scrollHeight: number; clientHeight: number; getBoundingClientRect(): { right: number }; append(child: El): void; remove(): void }
+interface El { parentElement: El | null; id: string; placeholder?: string; tagName: string; className: string; textContent: string | null; offsetParent: unknown; scrollWidth: number; clientWidth: number; scrollHeight: number; clientHeight: number; getBoundingClientRect(): { right: number }; append(child: El): void; remove(): void }
 declare const window: { innerWidth: number; location: { hash: string } };
 declare function requestAnimationFrame(callback: () => void): number;
 declare const document: {
@@ -138,6 +138,11 @@ const cutCells = () =>
     const cut: string[] = [];
     for (const el of document.querySelectorAll('.xrow .c-mac, .xrow .c-time, .xrow .c-status, .xrow .c-action, .statusbar .sb-item:not(.sb-grow), dd, .device-cols .card, .table-wrap')) {
       if (el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1) cut.push(`${el.tagName.toLowerCase()}.${el.className} "${(el.textContent ?? '').trim().slice(0, 40)}" ${el.scrollWidth}>${el.clientWidth}`);
+    }
+    // The reason's tags ("fragment", the warning) are never cut: the reason's text gives way to them (at 1400 px they were).
+    for (const tag of document.querySelectorAll('.xrow .c-what .tag')) {
+      const cell = tag.parentElement!;
+      if (tag.offsetParent !== null && tag.getBoundingClientRect().right > cell.getBoundingClientRect().right + 0.5) cut.push(`tag "${tag.textContent ?? ''}" in "${(cell.textContent ?? '').slice(0, 40)}" ${Math.round(tag.getBoundingClientRect().right)}>${Math.round(cell.getBoundingClientRect().right)}`);
     }
     // A placeholder is not in scrollWidth: measure it in the input's font.
     const ctx = document.createElement('canvas').getContext('2d');
@@ -236,6 +241,11 @@ describe('layout in Chromium', () => {
           await page.locator('.xrow[data-id]').nth(1).click();
           await page.getByTestId('detail').getByTestId('xml-pretty').first().waitFor();
           a11y.push(...(await seriousA11yViolations(page)).map((v) => `${view} with an exchange selected: ${v}`));
+          // Right at the width where the columns take their full widths, the reason is narrowest.
+          await page.setViewportSize({ width: 1400, height: 900 });
+          await relayout();
+          expect(await page.locator('.xrow .c-what .tag').count(), 'fragment tags on screen').toBeGreaterThan(0);
+          expect(await cutCells(), `${view} at 1400×900`).toEqual([]);
           // The messages' start lines are shown whole at a laptop's widths too ("POST /D…" at 1024 px).
           for (const [width, height] of [[1024, 768], [1280, 800], [1440, 900]] as const) {
             await page.setViewportSize({ width, height });

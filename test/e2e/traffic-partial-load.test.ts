@@ -52,6 +52,13 @@ const storeCount = (where = '1') => withRawDb(dir, (db) => (db.prepare(`SELECT c
 /** Rows in the list: the virtual list's inner box is rows × 26 px high, and 40 px of room under the last (ExchangeList paddingEnd). */
 const rowsInList = () => page.evaluate(`Math.round(((document.querySelector('[data-testid="exchange-scroll"] > div[style*="height"]')?.offsetHeight ?? 40) - 40) / 26)`) as Promise<number>;
 const shownCount = () => page.getByTestId('shown-count').textContent();
+/** The row at the top of the list's pane (the first one not scrolled past). */
+const topRowId = () =>
+  page.evaluate(`(() => {
+    const pane = document.querySelector('[data-testid="exchange-scroll"]').getBoundingClientRect();
+    const rows = [...document.querySelectorAll('.xrow[data-id]')].map((r) => ({ id: Number(r.dataset.id), rect: r.getBoundingClientRect() }));
+    return rows.filter((r) => r.rect.bottom > pane.top + 1).sort((a, b) => a.rect.top - b.rect.top)[0]?.id ?? null;
+  })()`) as Promise<number | null>;
 const visibleIds = async () => (await page.locator('.xrow[data-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')))).map(Number);
 
 beforeAll(async () => {
@@ -139,6 +146,40 @@ describe('traffic list loading in steps, in Chromium', () => {
     const ids = await visibleIds();
     expect([...ids].sort((a, b) => a - b)).toEqual(ids);
     expect(new Set(ids).size).toBe(ids.length);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('"Load older" keeps the row you were on in its place; sorted, "Arrival order" takes the place of "Jump to latest"', async () => {
+    await page.goto(ui);
+    await expect.poll(rowsInList).toBe(2000);
+    const scroll = page.getByTestId('exchange-scroll');
+    // Up to the first rows loaded, two rows down from the top (a user on a row of theirs).
+    await scroll.evaluate((el) => (el.scrollTop = 2 * 26));
+    const older = page.getByRole('button', { name: 'Load older exchanges' });
+    await older.waitFor();
+    const was = await topRowId();
+    const oldest = (await visibleIds())[0]!;
+    expect(was).toBe(oldest + 2);
+    await older.click();
+    await expect.poll(rowsInList).toBeGreaterThan(2000);
+    const added = (await rowsInList()) - 2000;
+    // The same row at the top, the older ones above it (it used to show the oldest loaded instead).
+    expect(await topRowId()).toBe(was);
+    expect(await scroll.evaluate((el) => el.scrollTop)).toBe((added + 2) * 26);
+    // A second page further back: still in place.
+    if (await older.isVisible()) {
+      await older.click();
+      await expect.poll(rowsInList).toBeGreaterThan(2000 + added);
+      expect(await topRowId()).toBe(was);
+    }
+    // Sorted, the latest is not at the end: one button, "Arrival order", which goes back there.
+    await page.getByRole('columnheader', { name: 'Items' }).getByRole('button').click();
+    await expect.poll(() => page.getByRole('button', { name: 'Arrival order (follow live)' }).count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Jump to latest' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Arrival order (follow live)' }).click();
+    const newest = withRawDb(dir, (db) => (db.prepare('SELECT max(id) AS id FROM exchanges').get() as { id: number }).id);
+    await expect.poll(async () => (await visibleIds()).at(-1)).toBe(newest);
+    expect(await page.getByRole('button', { name: 'Jump to latest' }).count()).toBe(0);
     expect(pageErrors).toEqual([]);
   });
 });

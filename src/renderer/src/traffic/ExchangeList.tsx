@@ -230,7 +230,7 @@ const Row = memo(function Row({ x, index, focused, selected, template, top, hidd
       <span role="gridcell" className={`c-what ${wide ? 'c-wide' : ''}`} title={w.title ?? w.text}>
         {x.kind === 'tls-failure' ? <span className="tag tag-tls">{t('list.tlsFailure')}</span> : null}
         {x.kind !== 'tls-failure' && x.error ? <span className="tag tag-error">{x.httpStatus >= 400 ? t('list.refused') : t('list.failed')}</span> : null}
-        {w.text}
+        <span className="what-text">{w.text}</span>
         {x.fragment === 'next' ? <span className="tag">{t('list.fragment')}</span> : null}
         {x.warning && x.kind !== 'tls-failure' ? <span className="tag tag-warn" title={x.warning}>⚠</span> : null}
       </span>
@@ -404,6 +404,25 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
     // before the next scroll keeps it there.
     if (virtualizer.scrollOffset === end) endShown.current = end;
   }
+  // Not following, rows added or let go above the ones on screen ("Load older", the rest of the
+  // first page, the oldest past the list's limit) leave the rows on screen where they are: the
+  // top row keeps its place. Sorted, rows land anywhere and the list stays as it is.
+  const shown = useRef({ rows, order });
+  const keepOffset = useRef<number | null>(null);
+  if (shown.current.rows !== rows) {
+    const before = shown.current;
+    const offset = virtualizer.scrollOffset;
+    if (!followingRef.current && order === null && before.order === null && before.rows.length > 0 && offset !== null) {
+      const at = Math.min(before.rows.length - 1, Math.floor(offset / ROW_HEIGHT));
+      const id = before.rows[at]!.id;
+      const now = rows[at]?.id === id ? at : rows.findIndex((r) => r.id === id);
+      if (now >= 0 && now !== at) {
+        virtualizer.scrollOffset = offset + (now - at) * ROW_HEIGHT;
+        keepOffset.current = virtualizer.scrollOffset;
+      }
+    }
+  }
+  shown.current = { rows, order };
   // Any change of the pane's size while following keeps the end in view: the virtualizer renders
   // again only when the rows shown change, so a small shrink (or a grow and a shrink within one
   // frame) would otherwise leave the newest row under the list's foot.
@@ -418,6 +437,11 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
     observer.observe(el);
     return () => observer.disconnect();
   }, []);
+  useLayoutEffect(() => {
+    const keep = keepOffset.current;
+    keepOffset.current = null;
+    if (keep !== null && scrollRef.current && !followingRef.current) scrollRef.current.scrollTop = keep;
+  });
   useLayoutEffect(() => {
     if (!pinToEnd.current) return;
     pinToEnd.current = false;
@@ -483,7 +507,8 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
       {hasOlder && !following ? (
         <button type="button" className="btn older" onClick={onLoadOlder}>{t('list.loadOlder')}</button>
       ) : null}
-      {!following && rows.length > 0 ? (
+      {/* Sorted, the latest is not at the end: "Arrival order" is the way back to it (and in its place). */}
+      {!following && order === null && rows.length > 0 ? (
         <button type="button" className="btn jump" onClick={toLatest}>{t('list.jumpToLatest')}</button>
       ) : null}
     </div>
