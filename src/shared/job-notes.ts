@@ -32,6 +32,9 @@ export const unreachableNote = (failures: number, last: string): string =>
 /** No contact-me can go to the phone (app/contact.ts). `why` is the service's own words. */
 export const notContactedNote = (why: string): string => `${NOT_CONTACTED_PREFIX} ${why}; its jobs go out when the phone next calls in by itself`;
 
+/** How often a job is sent before it fails for want of an answer. */
+export const MAX_ATTEMPTS = 5;
+
 /** A job sent without an answer too often (store/jobs.ts writes it in SQL from these two parts). */
 export const NO_ANSWER_PARTS = ['no answer from the phone after ', ' attempts'] as const;
 export const noAnswerNote = (attempts: number): string => `${NO_ANSWER_PARTS[0]}${attempts}${NO_ANSWER_PARTS[1]}`;

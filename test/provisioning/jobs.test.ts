@@ -211,6 +211,21 @@ describe('jobs run by the engine (real store, no sockets)', () => {
     expect(job(j)).toMatchObject({ state: 'failed', attempts: 5, error: 'no answer from the phone after 5 attempts' });
   });
 
+  it('a job sent again each time the phone starts over (its interaction abandoned, not expired) also fails after five attempts', () => {
+    const { h, solicited, job } = knownPhone();
+    const j = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'e164', value: '1' }] }, 1).id;
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      // Each solicited is a first message: it abandons the interaction the job went out in.
+      expect(solicited().action).toBe('WriteItems');
+      expect(job(j)).toMatchObject({ state: 'sent', attempts: attempt });
+    }
+    // The sixth start-over: the fifth send was not answered either. The job fails; nothing is sent.
+    expect(solicited().action).toBe('CleanUp');
+    expect(job(j)).toMatchObject({ state: 'failed', attempts: 5, error: 'no answer from the phone after 5 attempts' });
+    expect(solicited().action).toBe('CleanUp');
+    expect(job(j)).toMatchObject({ state: 'failed', attempts: 5 });
+  });
+
   it('plug & play: a new phone matching a profile gets a WriteItems of only what differs, in its first interaction', () => {
     const h = new FlowHarness(newDir());
     harnesses.push(h);

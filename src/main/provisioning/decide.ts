@@ -12,7 +12,7 @@ import type { Changes, DeviceUpsert, JobChange, NewJob } from '../store';
 import { profileDiff } from './profiles';
 import { supportsSendSolicited } from './firmware';
 import { peerKey } from '../net/peer-address';
-import { JOB_NOTES } from '../../shared/job-notes';
+import { JOB_NOTES, MAX_ATTEMPTS, noAnswerNote } from '../../shared/job-notes';
 import { AWAITING_RETURN, bootstrapMessage, jobMessage, jobMessages, REBOOTING_KINDS, type BootstrapSend, type JobSecret } from './job-messages';
 import { RENEWAL_SOURCE, type ListenerKind } from '../../shared/model';
 import { itemKey } from '../../shared/item-rules';
@@ -522,7 +522,12 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
   // Kept with a job sent now: a Default-Mode message ends or confirms it only from there (elsewhere()).
   const sentTo = input.peerAddress ? { sentTo: input.peerAddress } : {};
   const done = new Set((changes.jobs ?? []).filter((c) => c.state && c.state !== 'sent').map((c) => c.id));
-  const open = input.jobs.filter((j) => !done.has(j.id) && (j.state !== 'sent' || !AWAITING_RETURN.has(j.kind)));
+  // Still "sent" here: its interaction ended unanswered as this one began (the phone started over).
+  // That counts as an interaction that expired does (store requeueSent): after the last attempt the
+  // job fails instead of going out once more.
+  const spent = input.jobs.filter((j) => !done.has(j.id) && j.state === 'sent' && !AWAITING_RETURN.has(j.kind) && j.attempts >= MAX_ATTEMPTS);
+  if (spent.length > 0) changes.jobs = [...(changes.jobs ?? []), ...spent.map((j): JobChange => ({ id: j.id, state: 'failed', finished: now, error: noAnswerNote(j.attempts) }))];
+  const open = input.jobs.filter((j) => !done.has(j.id) && !spent.includes(j) && (j.state !== 'sent' || !AWAITING_RETURN.has(j.kind)));
   const ahead = jobsAhead(open);
   const sendable = [...ahead, ...open.filter((j) => !ahead.includes(j))];
   const supports = supportsSendSolicited(input.device?.softwareVersion);

@@ -2,7 +2,7 @@
  * Jobs, profiles and overrides: the store's provisioning tables. SQL stays in src/main/store.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import { JOB_NOTES, NO_ANSWER_PARTS } from '../../shared/job-notes';
+import { JOB_NOTES, MAX_ATTEMPTS, NO_ANSWER_PARTS } from '../../shared/job-notes';
 import type { ItemResult, ItemValue, Job, JobKind, JobState, Profile } from '../../shared/model';
 import type { ChangeFeed } from './change-feed';
 
@@ -50,9 +50,6 @@ const IN_FLIGHT = `(kind NOT IN ('Restart', 'FactoryReset', 'SoftwareDeployment'
 /** How long a job that reboots the phone waits for its start-up (a file deployment, for its status), by kind. */
 export type ReturnLimits = Partial<Record<'Restart' | 'FactoryReset' | 'SoftwareDeployment' | 'FileDeployment', number>>;
 export const RETURN_LIMITS: ReturnLimits = { Restart: 15 * 60_000, FactoryReset: 15 * 60_000, SoftwareDeployment: 60 * 60_000, FileDeployment: 30 * 60_000 };
-
-/** How often a job is sent before it fails for want of an answer. */
-export const MAX_ATTEMPTS = 5;
 
 /** States in which a job still waits for the phone. */
 export const PENDING_STATES: readonly JobState[] = ['queued', 'waiting-busy', 'sent'];
