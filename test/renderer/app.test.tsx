@@ -47,6 +47,22 @@ describe('traffic view', () => {
     expect(port.textContent).not.toContain(':0');
   });
 
+  it('tags a fragment in the reason only where the answer does not say it (GetNextFragment, or the Action column hidden)', async () => {
+    const fragment = { reason: 'reply-to', replyAction: 'ReadAllItems', replyStatus: 'accepted', fragment: 'next' } as const;
+    api.rows = [summary(8, { ...fragment, action: 'GetNextFragment' }), summary(9, { ...fragment, action: 'CleanUp' })];
+    render(<App api={api} />);
+    await waitFor(() => expect(rowsShown()).toEqual([8, 9]));
+    const tags = (id: number) => [...document.querySelectorAll(`[data-id="${id}"] .c-what .tag`)].map((t) => t.textContent);
+    expect(tags(8)).toEqual([]);
+    expect(tags(9)).toEqual(['fragment']);
+    // Without the Action column the reason is all the row says of it.
+    fireEvent.click(screen.getByText('Columns'));
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Action' }));
+    await waitFor(() => expect(tags(8)).toEqual(['fragment']));
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Action' }));
+    await waitFor(() => expect(tags(8)).toEqual([]));
+  });
+
   it('filters through the service and shows shown/total', async () => {
     render(<App api={api} />);
     await waitFor(() => expect(rowsShown()).toHaveLength(4));

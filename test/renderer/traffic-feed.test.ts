@@ -142,6 +142,32 @@ describe('TrafficFeed', () => {
     expect(feed.getState().rows.map((r) => r.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
+  it('while the user reads away from the live end, the rows are let go only past twice maxRows; back at the end, past maxRows', async () => {
+    const api = new FakeApi();
+    const frames: (() => void)[] = [];
+    const feed = new TrafficFeed(api, { pageSize: 5, maxRows: 5, schedule: (run) => (frames.push(run), () => undefined) });
+    const flush = () => frames.splice(0).forEach((f) => f());
+    feed.start();
+    await settle();
+    for (let id = 1; id <= 4; id++) api.push(summary(id));
+    flush();
+    feed.setReading(true);
+    for (let id = 5; id <= 9; id++) api.push(summary(id));
+    flush();
+    expect(ids(feed)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    for (let id = 10; id <= 13; id++) api.push(summary(id));
+    flush();
+    expect(ids(feed)).toEqual([4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+    expect(feed.getState().hasOlder).toBe(true);
+    feed.setReading(true); // the same again: nothing changes
+    expect(ids(feed)).toHaveLength(10);
+    feed.setReading(false);
+    expect(ids(feed)).toEqual([9, 10, 11, 12, 13]);
+    api.push(summary(14));
+    flush();
+    expect(ids(feed)).toEqual([10, 11, 12, 13, 14]);
+  });
+
   it('shows a screenful first, then the counts and, after a frame, the rest of the page', async () => {
     const api = new SlowApi();
     api.rows = Array.from({ length: 20 }, (_, i) => summary(i + 1));

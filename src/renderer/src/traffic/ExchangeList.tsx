@@ -143,6 +143,8 @@ export interface ExchangeListProps {
   emptyText: string;
   hasOlder: boolean;
   onLoadOlder: () => void;
+  /** Following the live end (true) or not (scrolled up, sorted). */
+  onFollowing?: (following: boolean) => void;
 }
 
 function tlsShort(p: string | null): { text: string; legacy: boolean } {
@@ -231,7 +233,8 @@ const Row = memo(function Row({ x, index, focused, selected, template, top, hidd
         {x.kind === 'tls-failure' ? <span className="tag tag-tls">{t('list.tlsFailure')}</span> : null}
         {x.kind !== 'tls-failure' && x.error ? <span className="tag tag-error">{x.httpStatus >= 400 ? t('list.refused') : t('list.failed')}</span> : null}
         <span className="what-text">{w.text}</span>
-        {x.fragment === 'next' ? <span className="tag">{t('list.fragment')}</span> : null}
+        {/* Beside an answer of GetNextFragment it says nothing more, and it took the reason's room. */}
+        {x.fragment === 'next' && !(show('action') && x.action === 'GetNextFragment') ? <span className="tag">{t('list.fragment')}</span> : null}
         {x.warning && x.kind !== 'tls-failure' ? <span className="tag tag-warn" title={x.warning}>⚠</span> : null}
       </span>
       {wide || !show('action') ? null : <span role="gridcell" className="c-action">{x.action ?? ''}</span>}
@@ -253,7 +256,7 @@ const Row = memo(function Row({ x, index, focused, selected, template, top, hidd
   );
 });
 
-export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onClearSelection, emptyText, hasOlder, onLoadOlder }: ExchangeListProps) {
+export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onClearSelection, emptyText, hasOlder, onLoadOlder, onFollowing }: ExchangeListProps) {
   const { t } = useTranslation('traffic');
   const { t: td } = useTranslation('detail');
   const [chosenHidden, setHidden] = useState<Set<ColumnKey>>(loadHidden);
@@ -293,10 +296,15 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
     initialRect: { width: window.innerWidth || 1200, height: window.innerHeight || 420 },
   });
 
+  const onFollowingRef = useRef(onFollowing);
+  onFollowingRef.current = onFollowing;
   const follow = useCallback((on: boolean) => {
     followingRef.current = on;
     setFollowing(on);
+    onFollowingRef.current?.(on);
   }, []);
+  // A list shown again starts at the live end: the feed it comes back to may think it is read.
+  useEffect(() => onFollowingRef.current?.(followingRef.current), []);
   // A new order starts at its first row (the list may have been at its live bottom: "ascending"
   // then showed the largest values); arrival order goes back to the bottom and follows live.
   const sortInto = (next: SortOrder) => {
@@ -326,8 +334,14 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
 
   const focusIndex = focusId === null ? -1 : rows.findIndex((r) => r.id === focusId);
   // Keep the focused row visible when it changes (keyboard, a jump from the interaction chain).
+  // Not the last row while following: the list is at its end already (End, the keyboard onto the
+  // last row), and scrolled into view from an offset the virtualizer has not read back yet, the
+  // row stopped at the pane's foot, short of the room under it, and following stopped.
+  // (Read, not a dependency: a live row must not scroll the list back to the focused one.)
+  const lastIndex = useRef(0);
+  lastIndex.current = rows.length - 1;
   useEffect(() => {
-    if (focusIndex >= 0) virtualizer.scrollToIndex(focusIndex, { align: 'auto' });
+    if (focusIndex >= 0 && !(focusIndex === lastIndex.current && followingRef.current)) virtualizer.scrollToIndex(focusIndex, { align: 'auto' });
   }, [focusIndex, virtualizer]);
 
   const move = (to: number) => {

@@ -155,6 +155,7 @@ export function TrafficView({ feed, route }: { feed: TrafficFeed; route: Route }
             emptyText={emptyText}
             hasOlder={state.hasOlder}
             onLoadOlder={() => void feed.loadOlder()}
+            onFollowing={(on) => feed.setReading(!on)}
           />
         </div>
         <div className="splitter" role="separator" aria-orientation="horizontal" aria-label={t('view.splitter')} onMouseDown={startDrag} />

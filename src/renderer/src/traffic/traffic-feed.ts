@@ -39,7 +39,10 @@ export interface FeedOptions {
   pageSize?: number;
   /** Rows of the first answer of a (re)load: more than a tall window shows; the rest follows. */
   firstPageSize?: number;
-  /** Oldest rows are let go past this many (loadOlder brings them back). */
+  /**
+   * Oldest rows are let go past this many (loadOlder brings them back); while the user reads rows
+   * away from the live end (setReading), only past twice as many.
+   */
   maxRows?: number;
   /** Schedules a flush; returns a cancel function. Default: next animation frame or 500 ms. */
   schedule?: (run: () => void) => () => void;
@@ -90,6 +93,8 @@ export class TrafficFeed {
   private readonly firstPageSize: number;
   private readonly maxRows: number;
   private readonly schedule: (run: () => void) => () => void;
+  /** The user is away from the live end (scrolled up, sorted): the rows they read are kept. */
+  private reading = false;
 
   constructor(
     private readonly api: LocalDlsApi,
@@ -292,13 +297,23 @@ export class TrafficFeed {
     }
     const counted = add.filter((x) => x.id > this.matchedThrough).length;
     this.matchedThrough = Math.max(this.matchedThrough, add.at(-1)!.id);
-    let rows = [...this.state.rows, ...add];
-    let hasOlder = this.state.hasOlder;
-    if (rows.length > this.maxRows) {
-      rows = rows.slice(rows.length - this.maxRows);
-      hasOlder = true;
-    }
-    this.set({ rows, hasOlder, matched: this.state.matched + counted });
+    this.set({ ...this.trimmed([...this.state.rows, ...add]), matched: this.state.matched + counted });
+  }
+
+  /**
+   * The list follows the live end (false) or the user reads rows away from it (true). Reading,
+   * the rows they scrolled to or loaded ("Load older") are not let go as live rows come, up to
+   * twice maxRows; back at the end, the list is cut to maxRows again.
+   */
+  setReading(on: boolean): void {
+    if (on === this.reading) return;
+    this.reading = on;
+    if (!on && this.state.rows.length > this.maxRows) this.set(this.trimmed(this.state.rows));
+  }
+
+  private trimmed(rows: ExchangeSummary[]): Pick<FeedState, 'rows' | 'hasOlder'> {
+    const keep = this.reading ? 2 * this.maxRows : this.maxRows;
+    return rows.length > keep ? { rows: rows.slice(rows.length - keep), hasOlder: true } : { rows, hasOlder: this.state.hasOlder };
   }
 
   /** Fetches rows newer than the last one shown (single flight; a request during one runs once after). */
