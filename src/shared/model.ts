@@ -162,7 +162,13 @@ export interface Job {
   /** What the phone must report when it comes back, e.g. {"software-version": "V3 R5.12.0"}. */
   expect: Record<string, string> | null;
   state: JobState;
+  /** How often it was sent. */
   attempts: number;
+  /**
+   * Sendings the phone left unanswered (the interaction ended without the job's reply): MAX_ATTEMPTS
+   * of them fail the job. A busy phone answered, so its sendings are not among them.
+   */
+  unanswered: number;
   /** WriteItems split into several messages: how many parts the phone has accepted. */
   partsDone: number;
   created: number;

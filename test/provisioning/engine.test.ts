@@ -54,7 +54,7 @@ describe('decide: phone-driven first messages', () => {
 
 describe('decide: a phone back in Default Mode with its bootstrap sent (manual p.62–68)', () => {
   const bootstrapJob = (variant: 'pin' | 'nopin', over: Partial<Job> = {}): Job => ({
-    id: 7, mac: MAC, kind: 'Bootstrap', items: [{ name: 'goto-secure-mode', value: variant }], expect: null, state: 'sent', attempts: 1, partsDone: 1,
+    id: 7, mac: MAC, kind: 'Bootstrap', items: [{ name: 'goto-secure-mode', value: variant }], expect: null, state: 'sent', attempts: 1, unanswered: 0, partsDone: 1,
     created: 0, updated: 0, sent: 0, finished: null, results: [], error: 'waiting for the phone on the secure port', source: `bootstrap:${variant}`, rolloutAt: 0, ...over,
   });
   const secretOf = () => ({ items: [], serial: 'ABCD01' });

@@ -226,6 +226,32 @@ describe('jobs run by the engine (real store, no sockets)', () => {
     expect(job(j)).toMatchObject({ state: 'failed', attempts: 5 });
   });
 
+  it('a busy answer is an answer: a job the phone answered busy five times and more still gets five sendings left unanswered before it fails', () => {
+    const phone = knownPhone();
+    const { h, solicited, reply, job } = phone;
+    const j = writeAnsweredBusy(phone, 'busy.example').id;
+    for (let busy = 2; busy <= 6; busy++) {
+      expect(solicited().items).toEqual([{ name: 'sntp-addr', value: 'busy.example' }]);
+      expect(reply('WriteItems', 'busy').action).toBe('CleanUp');
+    }
+    expect(job(j)).toMatchObject({ state: 'waiting-busy', attempts: 6, unanswered: 0 });
+    // Out of its call, the phone takes it and starts over without answering: sent again, four more
+    // times; the fifth sending left unanswered fails it.
+    for (let unanswered = 1; unanswered <= 5; unanswered++) {
+      expect(solicited().action, `sending ${unanswered}`).toBe('WriteItems');
+      expect(job(j)).toMatchObject({ state: 'sent', attempts: 6 + unanswered, unanswered: unanswered - 1 });
+    }
+    expect(solicited().action).toBe('CleanUp');
+    expect(job(j)).toMatchObject({ state: 'failed', attempts: 11, unanswered: 5, error: 'no answer from the phone after 5 attempts' });
+    // The same through an expiry: counted alike.
+    const k = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'e164', value: '2' }] }, 1).id;
+    expect(solicited().action).toBe('WriteItems');
+    expect(reply('WriteItems', 'busy').action).toBe('CleanUp');
+    expect(solicited().action).toBe('WriteItems');
+    h.store.expireInteractions([], [MAC], h.clock);
+    expect(job(k)).toMatchObject({ state: 'queued', attempts: 2, unanswered: 1, error: 'the phone did not answer; will send again' });
+  });
+
   it('plug & play: a new phone matching a profile gets a WriteItems of only what differs, in its first interaction', () => {
     const h = new FlowHarness(newDir());
     harnesses.push(h);

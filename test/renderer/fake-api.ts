@@ -64,7 +64,7 @@ export function device(n: number, over: Partial<DeviceView> = {}): DeviceView {
 
 export function job(id: number, over: Partial<Job> = {}): Job {
   return {
-    id, mac: DEVICE.mac, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'pool.ntp.org' }], expect: null, state: 'queued', attempts: 0, partsDone: 0,
+    id, mac: DEVICE.mac, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'pool.ntp.org' }], expect: null, state: 'queued', attempts: 0, unanswered: 0, partsDone: 0,
     created: 1_764_151_300_000 + id, updated: 1_764_151_300_000 + id, sent: null, finished: null, results: [], error: null, source: 'ui', rolloutAt: 1_764_151_300_000 + id, ...over,
   };
 }

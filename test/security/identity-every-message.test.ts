@@ -484,8 +484,8 @@ describe('recovery at start', () => {
     for (const p of phones) await p.acceptAll(await p.say({ reason: 'start-up', items: startUpItems(p.mac) }), () => startUpItems(p.mac));
     const a = first.service.store.jobs.add({ mac: A, kind: 'WriteItems', items: [{ name: 'e164', value: '1' }] }, Date.now()).id;
     const b = first.service.store.jobs.add({ mac: B, kind: 'ReadItems', items: [{ name: 'e164', value: '' }] }, Date.now()).id;
-    // B's job has been tried four times already: this cut attempt is its fifth and last.
-    withRawDb(first.dataDir, (db) => db.prepare('UPDATE jobs SET attempts = 4 WHERE id = ?').run(b));
+    // B's job has been tried four times already, unanswered: this cut attempt is its fifth and last.
+    withRawDb(first.dataDir, (db) => db.prepare('UPDATE jobs SET attempts = 4, unanswered = 4 WHERE id = ?').run(b));
     for (const p of phones) expect((await p.say({ reason: 'solicited', items: known(p.mac) })).status).toBe(200);
     expect(first.service.store.device(A)?.state).toBe('in-interaction');
     await stop(first.service);

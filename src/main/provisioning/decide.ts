@@ -503,7 +503,7 @@ function afterRead(input: DecisionInput, changes: Changes): Decision {
     if (items.length) {
       const job: NewJob = { mac: input.mac, kind: 'WriteItems', items, source: `profile:${matchingProfile.name}` };
       changes.newJobs = [job];
-      const pseudo: Job = { ...job, id: -1, expect: null, state: 'queued', attempts: 0, partsDone: 0, created: input.now, updated: input.now, sent: null, finished: null, results: [], error: null, source: job.source ?? null, rolloutAt: input.now };
+      const pseudo: Job = { ...job, id: -1, expect: null, state: 'queued', attempts: 0, unanswered: 0, partsDone: 0, created: input.now, updated: input.now, sent: null, finished: null, results: [], error: null, source: job.source ?? null, rolloutAt: input.now };
       return next({ ...input, jobs: [pseudo, ...input.jobs] }, changes);
     }
   }
@@ -523,10 +523,10 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
   const sentTo = input.peerAddress ? { sentTo: input.peerAddress } : {};
   const done = new Set((changes.jobs ?? []).filter((c) => c.state && c.state !== 'sent').map((c) => c.id));
   // Still "sent" here: its interaction ended unanswered as this one began (the phone started over).
-  // That counts as an interaction that expired does (store requeueSent): after the last attempt the
-  // job fails instead of going out once more.
-  const spent = input.jobs.filter((j) => !done.has(j.id) && j.state === 'sent' && !AWAITING_RETURN.has(j.kind) && j.attempts >= MAX_ATTEMPTS);
-  if (spent.length > 0) changes.jobs = [...(changes.jobs ?? []), ...spent.map((j): JobChange => ({ id: j.id, state: 'failed', finished: now, error: noAnswerNote(j.attempts) }))];
+  // That counts as an interaction that expired does (the commit's requeueSent counts it): at the
+  // last unanswered sending the job fails instead of going out once more.
+  const spent = input.jobs.filter((j) => !done.has(j.id) && j.state === 'sent' && !AWAITING_RETURN.has(j.kind) && j.unanswered + 1 >= MAX_ATTEMPTS);
+  if (spent.length > 0) changes.jobs = [...(changes.jobs ?? []), ...spent.map((j): JobChange => ({ id: j.id, state: 'failed', finished: now, error: noAnswerNote(j.unanswered + 1) }))];
   const open = input.jobs.filter((j) => !done.has(j.id) && !spent.includes(j) && (j.state !== 'sent' || !AWAITING_RETURN.has(j.kind)));
   const ahead = jobsAhead(open);
   const sendable = [...ahead, ...open.filter((j) => !ahead.includes(j))];

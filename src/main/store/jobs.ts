@@ -74,7 +74,7 @@ export interface PendingDevice {
 }
 
 interface JobRow {
-  id: number; mac: string; kind: JobKind; items: string; secret?: Buffer | null; expect: string | null; state: JobState; attempts: number; parts_done: number;
+  id: number; mac: string; kind: JobKind; items: string; secret?: Buffer | null; expect: string | null; state: JobState; attempts: number; unanswered: number; parts_done: number;
   created: number; updated: number; sent: number | null; finished: number | null; results: string; error: string | null; source: string | null;
   /** Migration 13; every query that makes jobs must select it (toJob refuses a row without it). */
   rollout: number | null;
@@ -82,13 +82,13 @@ interface JobRow {
 interface ProfileRow { name: string; device_type: string | null; match_mac: string | null; match_e164: string | null; items: string; created: number; updated: number }
 
 /** The columns toJob reads, for queries that name them. */
-export const JOB_COLUMNS = 'id, mac, kind, items, expect, state, attempts, parts_done, created, updated, sent, finished, results, error, source, rollout';
+export const JOB_COLUMNS = 'id, mac, kind, items, expect, state, attempts, unanswered, parts_done, created, updated, sent, finished, results, error, source, rollout';
 
 export function toJob(r: JobRow): Job {
   if (r.rollout === undefined) throw new Error('a job row without its rollout column: select it with the job');
   return {
     id: r.id, mac: r.mac, kind: r.kind, items: JSON.parse(r.items) as ItemValue[], expect: r.expect ? (JSON.parse(r.expect) as Record<string, string>) : null,
-    state: r.state, attempts: r.attempts, partsDone: r.parts_done, created: r.created, updated: r.updated, sent: r.sent, finished: r.finished,
+    state: r.state, attempts: r.attempts, unanswered: r.unanswered, partsDone: r.parts_done, created: r.created, updated: r.updated, sent: r.sent, finished: r.finished,
     results: JSON.parse(r.results) as ItemResult[], error: r.error, source: r.source, rolloutAt: r.rollout ?? r.created,
   };
 }
@@ -126,11 +126,11 @@ export class JobTables {
         attempts = attempts + @attempt, sent = coalesce(@sent, sent), sent_to = coalesce(@sentTo, sent_to), finished = coalesce(@finished, finished),
         results = coalesce(@results, results),
         error = CASE WHEN @setError THEN @error ELSE error END, updated = @at WHERE id = @id RETURNING id, mac`),
-      requeueSent: p(`UPDATE jobs SET state = CASE WHEN attempts >= @maxAttempts THEN 'failed' ELSE 'queued' END,
-        error = CASE WHEN attempts >= @maxAttempts THEN @noAnswerHead || attempts || @noAnswerTail ELSE @willSendAgain END,
-        finished = CASE WHEN attempts >= @maxAttempts THEN @at ELSE finished END, updated = @at
+      requeueSent: p(`UPDATE jobs SET unanswered = unanswered + 1, state = CASE WHEN unanswered + 1 >= @maxAttempts THEN 'failed' ELSE 'queued' END,
+        error = CASE WHEN unanswered + 1 >= @maxAttempts THEN @noAnswerHead || (unanswered + 1) || @noAnswerTail ELSE @willSendAgain END,
+        finished = CASE WHEN unanswered + 1 >= @maxAttempts THEN @at ELSE finished END, updated = @at
         WHERE (@mac IS NULL OR mac = @mac) AND state = 'sent' AND ${IN_FLIGHT} RETURNING id, mac`),
-      inFlight: p(`SELECT count(*) AS n, coalesce(sum(attempts >= @maxAttempts), 0) AS failing FROM jobs WHERE state = 'sent' AND ${IN_FLIGHT}`),
+      inFlight: p(`SELECT count(*) AS n, coalesce(sum(unanswered + 1 >= @maxAttempts), 0) AS failing FROM jobs WHERE state = 'sent' AND ${IN_FLIGHT}`),
       awaitingReturn: p(`SELECT count(*) AS n FROM jobs WHERE state = 'sent' AND NOT (${IN_FLIGHT})`),
       overdue: p(`UPDATE jobs SET state = 'failed', finished = @at, updated = @at,
         error = CASE WHEN kind = 'FileDeployment' THEN 'the phone sent no status report within ' || @minutes || ' minutes after the FileDeployment was sent'
