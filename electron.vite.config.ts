@@ -3,7 +3,6 @@ import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
 import { devInlineScriptHashes } from './scripts/dev-csp';
 import { preloadDynamicChunks } from './scripts/preload-chunks';
-import { START_NAMESPACES } from './src/renderer/src/i18n/start-namespaces';
 
 export default defineConfig({
   main: {
@@ -25,12 +24,12 @@ export default defineConfig({
     // and the page's start-up waits for it to load and parse (1.25 MB → about a third).
     build: { minify: true, rollupOptions: { input: { index: resolve(__dirname, 'src/renderer/index.html') } } },
     // devInlineScriptHashes: dev server only, lets its React-refresh preamble past the page's CSP.
-    // preloadDynamicChunks: the page fetches React, the first view and its English text with the
-    // entry (src/renderer/src/main.tsx), which loads them with import().
+    // preloadDynamicChunks: the page fetches React and the first view with the entry
+    // (src/renderer/src/main.tsx), which loads them with import(); their English text is in the entry.
     plugins: [
       react(),
       devInlineScriptHashes(),
-      preloadDynamicChunks(['src/renderer/src/app/mount.tsx', ...START_NAMESPACES.map((ns) => `src/renderer/src/i18n/locales/en/${ns}.json`)]),
+      preloadDynamicChunks(['src/renderer/src/app/mount.tsx']),
     ],
   },
 });

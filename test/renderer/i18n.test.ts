@@ -53,4 +53,18 @@ describe('UI language', () => {
     expect(Object.keys(LOCALES.de ?? {}).sort()).toEqual(namespaces);
     for (const ns of namespaces) expect(keys(LOCALES.de![ns]).sort(), `locales/de/${ns}.json`).toEqual(keys(LOCALES.en![ns]).sort());
   });
+
+  it('the first screen\'s English text is in the start-up bundle: the namespaces bundled are START_NAMESPACES, and no other file is both bundled and loaded', async () => {
+    const source = (await import('../../src/renderer/src/i18n/index.ts?raw')).default;
+    const lists = [...source.matchAll(/locales\/en\/\{([\w,-]+)\}\.json/g)].map((m) => m[1]!.split(','));
+    // The eager glob and the exclusion from the lazy one: the same names, START_NAMESPACES's.
+    expect(lists).toHaveLength(2);
+    for (const list of lists) expect([...list].sort()).toEqual([...START_NAMESPACES].sort());
+    // Each is read without a fetch, and every namespace is still known.
+    for (const ns of START_NAMESPACES) {
+      const strings = await new Promise<unknown>((resolve) => localeFiles.read('en', ns, (_e, data) => resolve(data)));
+      expect(strings, ns).toEqual(LOCALES.en![ns]);
+    }
+    expect([...NAMESPACES].sort()).toEqual(Object.keys(LOCALES.en!).sort());
+  });
 });

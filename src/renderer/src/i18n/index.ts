@@ -4,8 +4,8 @@
  * file. English is the fallback for a missing German key or namespace.
  *
  * The files are loaded, not bundled: at start only the namespaces the traffic view and the app
- * frame need, in the language in use (and English under German, the fallback); the others once the
- * first rows are painted (loadAllNamespaces). A view whose namespace is not there yet waits for it
+ * frame need, in the language in use (and English under German, the fallback; those English ones
+ * come in the start-up bundle); the others once the first rows are painted (loadAllNamespaces). A view whose namespace is not there yet waits for it
  * in its <Suspense> boundary. `i18nReady` settles when the start-up namespaces are in.
  *
  *   const { t } = useTranslation('traffic');   t('filter.placeholder')
@@ -20,15 +20,21 @@ const STORAGE_KEY = 'localdls.language';
 
 type Strings = Record<string, unknown>;
 
-/** One chunk per file (the build's code-splitting), fetched when first asked for. */
-const FILES = import.meta.glob<{ default: Strings }>('./locales/*/*.json');
+/**
+ * The first screen's English text is in the start-up bundle: fetched as seven more files beside
+ * it, the six connections a browser opens to one host made the page's scripts wait their turn
+ * (test/renderer/i18n.test.ts checks this list against START_NAMESPACES).
+ */
+const BUNDLED = import.meta.glob<Strings>(['./locales/en/{common,traffic,detail,status,relay,errors,ladder}.json'], { eager: true, import: 'default' });
+/** Every other file: a chunk of its own (the build's code-splitting), fetched when first asked for. */
+const FILES = import.meta.glob<{ default: Strings }>(['./locales/*/*.json', '!./locales/en/{common,traffic,detail,status,relay,errors,ladder}.json']);
 
 function fileOf(lang: string, namespace: string): string {
   return `./locales/${lang}/${namespace}.json`;
 }
 
 /** Every namespace there is (the English files). */
-export const NAMESPACES: readonly string[] = Object.keys(FILES).flatMap((path) => {
+export const NAMESPACES: readonly string[] = [...Object.keys(BUNDLED), ...Object.keys(FILES)].flatMap((path) => {
   const match = /^\.\/locales\/en\/([\w-]+)\.json$/.exec(path);
   return match ? [match[1] as string] : [];
 });
@@ -42,6 +48,11 @@ export const localeFiles: BackendModule = {
   type: 'backend',
   init: () => undefined,
   read(lang, namespace, done) {
+    const bundled = BUNDLED[fileOf(lang, namespace)];
+    if (bundled) {
+      done(null, bundled);
+      return;
+    }
     const load = FILES[fileOf(lang, namespace)];
     if (!load) {
       done(null, {});
