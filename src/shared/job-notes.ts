@@ -35,9 +35,13 @@ export const notContactedNote = (why: string): string => `${NOT_CONTACTED_PREFIX
 /** How often a job is sent before it fails for want of an answer. */
 export const MAX_ATTEMPTS = 5;
 
-/** A job sent without an answer too often (store/jobs.ts writes it in SQL from these two parts). */
-export const NO_ANSWER_PARTS = ['no answer from the phone after ', ' attempts'] as const;
-export const noAnswerNote = (attempts: number): string => `${NO_ANSWER_PARTS[0]}${attempts}${NO_ANSWER_PARTS[1]}`;
+/**
+ * A job the phone left unanswered too often (store/jobs.ts writes it in SQL from these two parts).
+ * It counts the unanswered sendings, not all of them: beside "attempts 11" (six busy answers) it
+ * said "after 5 attempts". Notes written before say "no answer from the phone after N attempts".
+ */
+export const NO_ANSWER_PARTS = ['no answer from the phone to ', ' sendings'] as const;
+export const noAnswerNote = (unanswered: number): string => `${NO_ANSWER_PARTS[0]}${unanswered}${NO_ANSWER_PARTS[1]}`;
 
 /** A note read back: which one, and its values (null when the text is none of these). */
 export type ParsedNote =
@@ -45,13 +49,13 @@ export type ParsedNote =
   | { key: 'contactFailed'; params: { failures: number; max: number; last: string } }
   | { key: 'unreachable'; params: { failures: number; last: string } }
   | { key: 'notContacted'; params: { why: string } }
-  | { key: 'noAnswer'; params: { attempts: number } };
+  | { key: 'noAnswer'; params: { sendings: number } };
 
 const PATTERNS: [RegExp, (m: RegExpExecArray) => ParsedNote][] = [
   [/^contact-me failed (\d+) of (\d+) times, last: ([\s\S]*); trying again at the phone's contact gap$/, (m) => ({ key: 'contactFailed', params: { failures: Number(m[1]), max: Number(m[2]), last: m[3]! } })],
   [/^the phone could not be reached: (\d+) contact-me requests in a row failed, last: ([\s\S]*)\. Check that it is on and on the network, then queue the job again$/, (m) => ({ key: 'unreachable', params: { failures: Number(m[1]), last: m[2]! } })],
   [/^not contacted: ([\s\S]*); its jobs go out when the phone next calls in by itself$/, (m) => ({ key: 'notContacted', params: { why: m[1]! } })],
-  [/^no answer from the phone after (\d+) attempts$/, (m) => ({ key: 'noAnswer', params: { attempts: Number(m[1]) } })],
+  [/^no answer from the phone (?:to (\d+) sendings|after (\d+) attempts)$/, (m) => ({ key: 'noAnswer', params: { sendings: Number(m[1] ?? m[2]) } })],
 ];
 
 export function parseJobNote(text: string): ParsedNote | null {

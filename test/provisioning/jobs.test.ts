@@ -208,7 +208,7 @@ describe('jobs run by the engine (real store, no sockets)', () => {
       expect(solicited().action).toBe('WriteItems');
       h.store.expireInteractions([], [MAC], h.clock);
     }
-    expect(job(j)).toMatchObject({ state: 'failed', attempts: 5, error: 'no answer from the phone after 5 attempts' });
+    expect(job(j)).toMatchObject({ state: 'failed', attempts: 5, error: 'no answer from the phone to 5 sendings' });
   });
 
   it('a job sent again each time the phone starts over (its interaction abandoned, not expired) also fails after five attempts', () => {
@@ -221,7 +221,7 @@ describe('jobs run by the engine (real store, no sockets)', () => {
     }
     // The sixth start-over: the fifth send was not answered either. The job fails; nothing is sent.
     expect(solicited().action).toBe('CleanUp');
-    expect(job(j)).toMatchObject({ state: 'failed', attempts: 5, error: 'no answer from the phone after 5 attempts' });
+    expect(job(j)).toMatchObject({ state: 'failed', attempts: 5, error: 'no answer from the phone to 5 sendings' });
     expect(solicited().action).toBe('CleanUp');
     expect(job(j)).toMatchObject({ state: 'failed', attempts: 5 });
   });
@@ -242,7 +242,7 @@ describe('jobs run by the engine (real store, no sockets)', () => {
       expect(job(j)).toMatchObject({ state: 'sent', attempts: 6 + unanswered, unanswered: unanswered - 1 });
     }
     expect(solicited().action).toBe('CleanUp');
-    expect(job(j)).toMatchObject({ state: 'failed', attempts: 11, unanswered: 5, error: 'no answer from the phone after 5 attempts' });
+    expect(job(j)).toMatchObject({ state: 'failed', attempts: 11, unanswered: 5, error: 'no answer from the phone to 5 sendings' });
     // The same through an expiry: counted alike.
     const k = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'e164', value: '2' }] }, 1).id;
     expect(solicited().action).toBe('WriteItems');

@@ -24,7 +24,9 @@ describe('a job note in the UI language', () => {
       expect(de).not.toMatch(/note\./);
     }
     expect(jobNote(contactFailedNote(2, 5, 'connect ECONNREFUSED 127.0.3.17:8085'), i18next.getFixedT('de', 'jobs'))).toBe('Contact-me 2 von 5 Mal fehlgeschlagen, zuletzt: connect ECONNREFUSED 127.0.3.17:8085; nächster Versuch nach der Kontaktpause des Telefons');
-    expect(jobNote(noAnswerNote(5), i18next.getFixedT('de', 'jobs'))).toBe('keine Antwort vom Telefon nach 5 Versuchen');
+    expect(jobNote(noAnswerNote(5), i18next.getFixedT('de', 'jobs'))).toBe('keine Antwort vom Telefon auf 5 Sendungen');
+    // As a job failed before migration 20 says it (its count then was every sending).
+    expect(jobNote('no answer from the phone after 5 attempts', i18next.getFixedT('de', 'jobs'))).toBe('keine Antwort vom Telefon auf 5 Sendungen');
     expect(jobNote(JOB_NOTES.cancelledByUser, i18next.getFixedT('de', 'jobs'))).toBe('vom Benutzer abgebrochen');
     // Not one of them (a phone's own words, a note a newer service writes): as written.
     expect(jobNote('the phone refused 2 items: sntp-addr (invalid data), e164 (read only)', i18next.getFixedT('de', 'jobs'))).toBe('the phone refused 2 items: sntp-addr (invalid data), e164 (read only)');

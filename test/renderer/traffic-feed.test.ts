@@ -168,6 +168,32 @@ describe('TrafficFeed', () => {
     expect(ids(feed)).toEqual([10, 11, 12, 13, 14]);
   });
 
+  it('"Load older" stops at the rows the list keeps while read (twice maxRows): the next live row would let go of those just loaded', async () => {
+    const api = new FakeApi();
+    api.rows = Array.from({ length: 30 }, (_, i) => summary(i + 1));
+    const frames: (() => void)[] = [];
+    const feed = new TrafficFeed(api, { pageSize: 4, firstPageSize: 4, maxRows: 5, schedule: (run) => (frames.push(run), () => undefined) });
+    feed.start();
+    await settle();
+    await settle();
+    expect(ids(feed)).toEqual([27, 28, 29, 30]);
+    feed.setReading(true);
+    await feed.loadOlder();
+    await feed.loadOlder();
+    // The first page's 4, a page of 4, then the 2 rows of room left: ten, the most kept while read.
+    expect(ids(feed)).toEqual([21, 22, 23, 24, 25, 26, 27, 28, 29, 30]);
+    expect(feed.getState()).toMatchObject({ hasOlder: true, full: true });
+    await feed.loadOlder();
+    expect(ids(feed)).toHaveLength(10);
+    // A live row while read: the oldest of those loaded goes, none of the others.
+    api.push(summary(31));
+    frames.splice(0).forEach((f) => f());
+    expect(ids(feed)).toEqual([22, 23, 24, 25, 26, 27, 28, 29, 30, 31]);
+    feed.setReading(false);
+    expect(ids(feed)).toEqual([27, 28, 29, 30, 31]);
+    expect(feed.getState().full).toBe(false);
+  });
+
   it('shows a screenful first, then the counts and, after a frame, the rest of the page', async () => {
     const api = new SlowApi();
     api.rows = Array.from({ length: 20 }, (_, i) => summary(i + 1));

@@ -497,7 +497,7 @@ describe('recovery at start', () => {
     });
     const st = second.service.store;
     expect(st.jobs.get(a)).toMatchObject({ state: 'queued', attempts: 1, error: 'the phone did not answer; will send again' });
-    expect(st.jobs.get(b)).toMatchObject({ state: 'failed', attempts: 5, error: 'no answer from the phone after 5 attempts' });
+    expect(st.jobs.get(b)).toMatchObject({ state: 'failed', attempts: 5, error: 'no answer from the phone to 5 sendings' });
     expect(st.devices().map((d) => d.state)).toEqual(['idle', 'idle']);
     withRawDb(st.dataDir, (db) => {
       expect((db.prepare('SELECT count(*) AS n FROM interactions WHERE ended IS NULL').get() as { n: number }).n).toBe(0);

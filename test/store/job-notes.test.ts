@@ -33,7 +33,9 @@ describe('job notes as the store writes them', () => {
     expect(parseJobNote(store.jobs.get(again)!.error!)).toEqual({ key: 'willSendAgain', params: {} });
     send(again, 4);
     store.jobs.requeueSent(MAC, 5, 2);
-    expect(parseJobNote(store.jobs.get(again)!.error!)).toEqual({ key: 'noAnswer', params: { attempts: 2 } });
+    expect(parseJobNote(store.jobs.get(again)!.error!)).toEqual({ key: 'noAnswer', params: { sendings: 2 } });
+    // A note written before migration 20 reads the same.
+    expect(parseJobNote('no answer from the phone after 2 attempts')).toEqual({ key: 'noAnswer', params: { sendings: 2 } });
 
     const cancelled = store.jobs.add({ mac: MAC, kind: 'ReadAllItems', items: [] }, 6).id;
     expect(store.cancelJob(cancelled, 7)?.cancelled).toBe(true);

@@ -325,12 +325,15 @@ export const MIGRATIONS: readonly (string | ((db: Database) => void))[] = [
     if (!has) db.exec(`ALTER TABLE jobs ADD COLUMN sent_to TEXT`);
   },
   // 20: the sendings a job's phone left unanswered, counted apart from its attempts: a phone that
-  // answered busy five times had used up the cap of unanswered ones. A job still waiting keeps the
-  // count it had (its attempts), as the rule before would have judged it.
+  // answered busy five times had used up the cap of unanswered ones. A job still waiting counts as
+  // unanswered what may have been: a queued one every sending (it was queued again for want of an
+  // answer), a sent one all but the sending still out (judged when its interaction ends), a busy
+  // one all but the last (the phone answered it).
   (db) => {
     const has = (db.prepare(`SELECT count(*) AS n FROM pragma_table_info('jobs') WHERE name = 'unanswered'`).get() as { n: number }).n > 0;
     if (!has) db.exec(`ALTER TABLE jobs ADD COLUMN unanswered INTEGER NOT NULL DEFAULT 0`);
-    db.exec(`UPDATE jobs SET unanswered = attempts WHERE state IN ('queued', 'waiting-busy', 'sent') AND unanswered = 0`);
+    db.exec(`UPDATE jobs SET unanswered = CASE state WHEN 'queued' THEN attempts ELSE max(attempts - 1, 0) END
+      WHERE state IN ('queued', 'waiting-busy', 'sent') AND unanswered = 0`);
   },
 ];
 

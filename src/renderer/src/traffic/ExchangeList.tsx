@@ -10,7 +10,7 @@ import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useStat
 import { useTranslation } from 'react-i18next';
 import type { ExchangeSummary } from '../../../shared/model';
 import { i18next } from '../i18n';
-import { bytes, clockTime, dateTime, duration, zoneLabel } from '../lib/format';
+import { bytes, clockTime, count as formatCount, dateTime, duration, zoneLabel } from '../lib/format';
 import '../ladder/inspector.css';
 
 export const ROW_HEIGHT = 26;
@@ -142,6 +142,8 @@ export interface ExchangeListProps {
   onClearSelection: () => void;
   emptyText: string;
   hasOlder: boolean;
+  /** As many rows as the list keeps: "Load older" says so instead. */
+  full?: boolean;
   onLoadOlder: () => void;
   /** Following the live end (true) or not (scrolled up, sorted). */
   onFollowing?: (following: boolean) => void;
@@ -256,7 +258,7 @@ const Row = memo(function Row({ x, index, focused, selected, template, top, hidd
   );
 });
 
-export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onClearSelection, emptyText, hasOlder, onLoadOlder, onFollowing }: ExchangeListProps) {
+export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onClearSelection, emptyText, hasOlder, full = false, onLoadOlder, onFollowing }: ExchangeListProps) {
   const { t } = useTranslation('traffic');
   const { t: td } = useTranslation('detail');
   const [chosenHidden, setHidden] = useState<Set<ColumnKey>>(loadHidden);
@@ -340,9 +342,12 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
   // (Read, not a dependency: a live row must not scroll the list back to the focused one.)
   const lastIndex = useRef(0);
   lastIndex.current = rows.length - 1;
+  // On a new focus, or the focused row arriving, not when its index shifts: rows let go above it
+  // while following would pull the list back to it.
+  const focusShown = focusIndex >= 0;
   useEffect(() => {
     if (focusIndex >= 0 && !(focusIndex === lastIndex.current && followingRef.current)) virtualizer.scrollToIndex(focusIndex, { align: 'auto' });
-  }, [focusIndex, virtualizer]);
+  }, [focusId, focusShown, order, virtualizer]);
 
   const move = (to: number) => {
     if (rows.length === 0) return;
@@ -519,7 +524,9 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
         <button type="button" className="btn btn-small sort-reset" onClick={arrivalOrder}>{td('arrivalOrder')}</button>
       ) : null}
       {hasOlder && !following ? (
-        <button type="button" className="btn older" onClick={onLoadOlder}>{t('list.loadOlder')}</button>
+        <button type="button" className="btn older" onClick={onLoadOlder} disabled={full} title={full ? t('list.loadOlderFull', { count: formatCount(rows.length) }) : undefined}>
+          {t('list.loadOlder')}
+        </button>
       ) : null}
       {/* Sorted, the latest is not at the end: "Arrival order" is the way back to it (and in its place). */}
       {!following && order === null && rows.length > 0 ? (

@@ -154,6 +154,7 @@ export function TrafficView({ feed, route }: { feed: TrafficFeed; route: Route }
             }}
             emptyText={emptyText}
             hasOlder={state.hasOlder}
+            full={state.full}
             onLoadOlder={() => void feed.loadOlder()}
             onFollowing={(on) => feed.setReading(!on)}
           />

@@ -30,6 +30,8 @@ export interface FeedState {
   /** The rows are shown, their counts are still on the way (`matched`/`total` are the old ones). */
   counting: boolean;
   hasOlder: boolean;
+  /** The list holds as many rows as it keeps while read (twice maxRows): "Load older" stops there. */
+  full: boolean;
   error: string | null;
   /** "Clear" hides what came before: when, and how many exchanges it hides (null: nothing hidden). */
   cleared: { at: number; hidden: number } | null;
@@ -73,7 +75,7 @@ export function isUnfiltered(f: ExchangeFilter): boolean {
 }
 
 export class TrafficFeed {
-  private state: FeedState = { rows: [], filter: {}, matched: 0, matchedAtLeast: false, total: 0, paused: false, waiting: 0, loading: false, counting: false, hasOlder: false, error: null, cleared: null };
+  private state: FeedState = { rows: [], filter: {}, matched: 0, matchedAtLeast: false, total: 0, paused: false, waiting: 0, loading: false, counting: false, hasOlder: false, full: false, error: null, cleared: null };
   private readonly subscribers = new Set<() => void>();
   private queue: ExchangeSummary[] = [];
   private cancelFlush: (() => void) | null = null;
@@ -115,6 +117,7 @@ export class TrafficFeed {
 
   private set(patch: Partial<FeedState>): void {
     this.state = { ...this.state, ...patch };
+    this.state.full = this.state.rows.length >= 2 * this.maxRows;
     for (const s of this.subscribers) s();
   }
 
@@ -240,10 +243,12 @@ export class TrafficFeed {
     // The rest of the first page first: asking meanwhile would fetch the same rows twice.
     if (this.filling) await this.filling.catch(() => undefined);
     const first = this.state.rows[0];
-    if (!first || !this.state.hasOlder) return;
+    // Past twice maxRows the next live row would let go of the oldest, the ones just loaded and read.
+    const room = 2 * this.maxRows - this.state.rows.length;
+    if (!first || !this.state.hasOlder || room <= 0) return;
     const generation = this.generation;
     try {
-      const page = await this.api.listExchanges(this.state.filter, { limit: this.pageSize, beforeId: first.id, counts: false });
+      const page = await this.api.listExchanges(this.state.filter, { limit: Math.min(this.pageSize, room), beforeId: first.id, counts: false });
       if (generation !== this.generation) return;
       this.set({ rows: [...page.exchanges, ...this.state.rows], hasOlder: page.hasOlder });
     } catch (e) {
