@@ -127,7 +127,7 @@ export const ExchangeFilterSchema = v.pipe(
       /** Which listener (mode) took the connection. */
       listener: absentOr(oneOf(LISTENER_KINDS)),
       kind: absentOr(oneOf(EXCHANGE_KINDS)),
-      /** Refused requests, failed TLS handshakes, HTTP ≥ 400 and failed/busy replies. */
+      /** Refused requests, failed TLS handshakes, HTTP ≥ 400 and failed replies (a busy one is not an error). */
       errorsOnly: v.pipe(v.nullish(v.boolean('must be true or false')), v.transform((b): boolean | undefined => (b ? true : undefined))),
       /** Free text: searched in the raw bodies (exact bytes) and, case-insensitively, in the summary fields. */
       text: v.pipe(optionalText(LIMITS.text), v.check((s) => s === undefined || searchableText(s), TEXT_TOO_SHORT)),

@@ -71,6 +71,21 @@ describe('interaction ladder', () => {
     expect((await api.getInteraction(second!.id)).exchanges.every((x) => x.mac === MAC)).toBe(true);
   });
 
+  it('counts a failed reply as an error, not a busy one (the phone is in a call and calls back)', async () => {
+    const { h, api } = site();
+    interaction(h);
+    h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'busy.example' }] }, h.clock);
+    expect(h.say(PEER, { reason: 'solicited', items: startUpItems(MAC, { 'configuration-changed-flag': 'false' }) }).action).toBe('WriteItems');
+    expect(h.say(PEER, { reason: 'reply-to', action: 'WriteItems', status: 'busy' }).action).toBe('CleanUp');
+    const [busy] = h.store.inspector.interactionsOf(MAC, 10);
+    expect(busy).toMatchObject({ exchanges: 2, errors: 0 });
+    expect(h.say(PEER, { reason: 'solicited', items: startUpItems(MAC, { 'configuration-changed-flag': 'false' }) }).action).toBe('WriteItems');
+    expect(h.say(PEER, { reason: 'reply-to', action: 'WriteItems', status: 'failed', items: [{ name: 'sntp-addr', value: '', status: 'read only' }] }).action).toBe('CleanUp');
+    const [failed] = h.store.inspector.interactionsOf(MAC, 10);
+    expect(failed).toMatchObject({ exchanges: 2, errors: 1 });
+    expect((await api.listExchanges({ errorsOnly: true }, { limit: 50 })).exchanges.map((x) => x.replyStatus)).toEqual(['failed']);
+  });
+
   it('refuses an unknown interaction and a bad id with clear words', async () => {
     const { api } = site();
     expect(await apiError(api.getInteraction(999))).toMatchObject({ code: 'not-found', message: expect.stringMatching(/no interaction 999/) });

@@ -272,7 +272,7 @@ describe('layout in Chromium', () => {
 
   it.each(['light', 'dark'] as const)('%s theme: filled buttons and badges keep their text readable (4.5:1), hovered too', async (theme) => {
     await setPreferences(theme, 'en');
-    const kinds = ['btn btn-primary', 'btn btn-danger', 'pill pill-error', 'tag tag-error', 'tag tag-tls'];
+    const kinds = ['btn btn-primary', 'btn btn-danger', 'pill pill-error', 'tag tag-error', 'tag tag-tls', 'rs rs-bad', 'rs rs-busy', 'rs rs-ok'];
     // Placed in the page as the views place them (the CSS under test is the page's own).
     await page.evaluate((classes) => {
       const box = document.createElement('div');

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ExchangeFilter } from '../../src/shared/api';
 import { Store, type ExchangeRecord } from '../../src/main/store';
+import { withRawDb } from '../support/raw-db';
 import { tempDirs } from '../support/tmp';
 
 const newDir = tempDirs();
@@ -19,8 +20,8 @@ function record(over: Partial<ExchangeRecord> = {}): ExchangeRecord {
 }
 
 /** Ten exchanges covering every filter dimension; ids 1..10 in this order. */
-function fixture(): Store {
-  const store = new Store(newDir());
+function fixture(dir = newDir()): Store {
+  const store = new Store(dir);
   stores.push(store);
   const rows: Partial<ExchangeRecord>[] = [
     {}, // 1
@@ -66,8 +67,28 @@ describe('exchange filter (parameterised SQL over the store)', () => {
     expect(ids(s, { reason: 'reply-to', status: 'failed' })).toEqual([4]);
   });
 
-  it('errors only: failed handshakes, refusals, HTTP ≥ 400, failed or busy replies', () => {
-    expect(ids(fixture(), { errorsOnly: true })).toEqual([4, 5, 6, 8]);
+  it('errors only: failed handshakes, refusals, HTTP ≥ 400, failed replies; not a busy one (the phone answered: it is in a call)', () => {
+    const s = fixture();
+    expect(ids(s, { errorsOnly: true })).toEqual([4, 5, 6]);
+    expect(ids(s, { status: 'busy' })).toEqual([8]);
+  });
+
+  it('a store whose errors index held busy replies (schema 20) leaves them out once opened, through the index', () => {
+    const dir = newDir();
+    fixture(dir);
+    stores.pop()!.close();
+    withRawDb(dir, (db) => {
+      db.exec(`DROP INDEX exchanges_errors; CREATE INDEX exchanges_errors ON exchanges (id) WHERE (kind = 'tls-failure' OR error IS NOT NULL OR http_status >= 400 OR reply_status IN ('failed', 'busy'))`);
+      db.pragma('user_version = 20');
+    });
+    const again = new Store(dir);
+    try {
+      expect(ids(again, { errorsOnly: true })).toEqual([4, 5, 6]);
+      const plan = withRawDb(dir, (db) => db.prepare(`EXPLAIN QUERY PLAN SELECT id FROM exchanges WHERE (kind = 'tls-failure' OR error IS NOT NULL OR http_status >= 400 OR reply_status = 'failed')`).all() as { detail: string }[]);
+      expect(plan.map((p) => p.detail).join(' ')).toMatch(/INDEX exchanges_errors/);
+    } finally {
+      again.close();
+    }
   });
 
   it('free text: exact bytes in the raw bodies, case-insensitive in the summary fields; LIKE characters are literal', () => {
@@ -96,7 +117,7 @@ describe('exchange filter (parameterised SQL over the store)', () => {
     expect(newer.hasNewer).toBe(true);
     const filtered = s.listExchanges({ reason: 'reply-to', sinceId: 3 }, { limit: 10 });
     expect(filtered).toMatchObject({ matched: 2, total: 7, hasOlder: false });
-    expect(s.countExchanges({ errorsOnly: true })).toBe(4);
+    expect(s.countExchanges({ errorsOnly: true })).toBe(3);
     expect(s.newestExchangeId()).toBe(10);
   });
 

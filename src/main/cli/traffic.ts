@@ -23,7 +23,7 @@ FILTERS, the same as the traffic view's (list and export take them alike):
   --status S         200, 4xx, an HTTP status, or a reply status (accepted, failed, busy, tls)
   --listener L       ${LISTENER_KINDS.join(', ')}
   --kind K           ${EXCHANGE_KINDS.join(', ')}
-  --errors           only refusals, failed handshakes, HTTP >= 400 and failed/busy replies
+  --errors           only refusals, failed handshakes, HTTP >= 400 and failed replies (not busy)
   --interaction N    one interaction
   --text T           text in the bodies or the summary fields (3 characters or more)
 

@@ -79,8 +79,8 @@ export function filterClauses(f: ExchangeFilter): Where {
     params.kind = f.kind;
   }
   if (f.errorsOnly) {
-    // Word for word the partial index exchanges_errors (migration 4): only then does SQLite use it.
-    clauses.push("(kind = 'tls-failure' OR error IS NOT NULL OR http_status >= 400 OR reply_status IN ('failed', 'busy'))");
+    // Word for word the partial index exchanges_errors (migration 21): only then does SQLite use it.
+    clauses.push("(kind = 'tls-failure' OR error IS NOT NULL OR http_status >= 400 OR reply_status = 'failed')");
   }
   if (f.interactionId !== undefined) {
     clauses.push('interaction_id = @interactionId');

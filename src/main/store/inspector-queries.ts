@@ -26,8 +26,8 @@ export interface ItemChangeInContext {
   newValue: string | null;
 }
 
-/** The same expression as the exchanges_errors index (migration 4) and exchange-filter.ts. */
-const IS_ERROR = "(x.kind = 'tls-failure' OR x.error IS NOT NULL OR x.http_status >= 400 OR x.reply_status IN ('failed', 'busy'))";
+/** The same expression as the exchanges_errors index (migration 21) and exchange-filter.ts. */
+const IS_ERROR = "(x.kind = 'tls-failure' OR x.error IS NOT NULL OR x.http_status >= 400 OR x.reply_status = 'failed')";
 
 export class InspectorQueries {
   constructor(private readonly db: Database) {}

@@ -335,6 +335,14 @@ export const MIGRATIONS: readonly (string | ((db: Database) => void))[] = [
     db.exec(`UPDATE jobs SET unanswered = CASE state WHEN 'queued' THEN attempts ELSE max(attempts - 1, 0) END
       WHERE state IN ('queued', 'waiting-busy', 'sent') AND unanswered = 0`);
   },
+  // 21: a busy reply is not an error: the phone is in a call, answered, and calls back when it ends
+  // (manual p.74–75). "Errors only", the navigation's error count and an interaction's errors leave
+  // it out; the status filter "busy" finds it. The partial index follows exchange-filter.ts.
+  `
+  DROP INDEX IF EXISTS exchanges_errors;
+  CREATE INDEX exchanges_errors ON exchanges (id)
+    WHERE (kind = 'tls-failure' OR error IS NOT NULL OR http_status >= 400 OR reply_status = 'failed');
+  `,
 ];
 
 export function migrate(db: Database): number {

@@ -15,9 +15,9 @@ import { deviceHref, href, interactionHref, timelineHref } from '../lib/route';
 import './inspector.css';
 import { errorText } from '../lib/api-error';
 
-/** Refused, failed or busy: drawn red. */
+/** Refused or failed: drawn red (and counted as errors). A busy reply is not: the phone answered. */
 export function isErrorExchange(x: ExchangeSummary): boolean {
-  return x.kind === 'tls-failure' || x.error !== null || x.httpStatus >= 400 || x.replyStatus === 'failed' || x.replyStatus === 'busy';
+  return x.kind === 'tls-failure' || x.error !== null || x.httpStatus >= 400 || x.replyStatus === 'failed';
 }
 
 function phoneLabel(x: ExchangeSummary): string {

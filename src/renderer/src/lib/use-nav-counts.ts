@@ -1,7 +1,7 @@
 /**
  * The counts the navigation shows besides the devices': jobs still waiting (queued, sent, waiting
  * for a call to end) and exchanges that are errors (refusals, failed handshakes, HTTP >= 400,
- * failed or busy replies). Counted by the service; reloaded, coalesced, when jobs change or an
+ * failed replies; a busy phone answered). Counted by the service; reloaded, coalesced, when jobs change or an
  * error exchange arrives, so they stay live without polling.
  */
 import { useEffect, useState } from 'react';

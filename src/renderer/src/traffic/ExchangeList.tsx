@@ -187,7 +187,7 @@ function StatusCell({ x, t }: { x: ExchangeSummary; t: TFunction<'traffic'> }) {
   return (
     <>
       <span className={`st ${cls}`}>{x.httpStatus || '—'}</span>
-      {x.replyStatus ? <span className={`rs rs-${x.replyStatus === 'accepted' ? 'ok' : 'bad'}`}>{x.replyStatus}</span> : null}
+      {x.replyStatus ? <span className={`rs rs-${x.replyStatus === 'accepted' ? 'ok' : x.replyStatus === 'busy' ? 'busy' : 'bad'}`}>{x.replyStatus}</span> : null}
     </>
   );
 }
