@@ -165,6 +165,26 @@ describe('jobs run by the engine (real store, no sockets)', () => {
     expect(job(bad)).toMatchObject({ state: 'failed', error: 'the phone came back with software-version "V3 R5.12.0", expected "V3 R6.0.0"' });
   });
 
+  it('SoftwareDeployment refused by the phone: busy (normal priority in a call) waits for its callback, failed fails the job; the reply is taken, not refused', () => {
+    const { h, solicited, reply, job } = knownPhone('V3 R5.11.0');
+    const items = [{ name: 'file-https-base-url', value: 'https://files.example/fw.img' }, { name: 'file-sw-version', value: '3.5.12.0' }, { name: 'file-priority', value: 'normal' }];
+    const j = h.store.jobs.add({ mac: MAC, kind: 'SoftwareDeployment', items, expect: { 'software-version': 'V3 R5.12.0' } }, 1).id;
+    expect(solicited().action).toBe('SoftwareDeployment');
+    const busy = reply('SoftwareDeployment', 'busy');
+    expect(busy).toMatchObject({ status: 200, action: 'CleanUp', items: [{ name: 'send-solicited', value: 'true' }] });
+    expect(job(j)).toMatchObject({ state: 'waiting-busy', attempts: 1, unanswered: 0 });
+    // Out of the call it calls back and gets it again; this time the image cannot be used.
+    expect(solicited().action).toBe('SoftwareDeployment');
+    expect(reply('SoftwareDeployment', 'failed')).toMatchObject({ status: 200, action: 'CleanUp' });
+    expect(job(j)).toMatchObject({ state: 'failed', attempts: 2, error: 'the phone refused SoftwareDeployment (status failed)' });
+    // Taken: no reply, a reboot, and the start-up with the version (a new interaction) confirms it.
+    const ok = h.store.jobs.add({ mac: MAC, kind: 'SoftwareDeployment', items, expect: { 'software-version': 'V3 R5.12.0' } }, 1).id;
+    expect(solicited().action).toBe('SoftwareDeployment');
+    expect(job(ok)).toMatchObject({ state: 'sent' });
+    h.say(PEER, { reason: 'start-up', items: startUpItems(MAC, { 'configuration-changed-flag': 'false', 'software-version': 'V3 R5.12.0' }) });
+    expect(job(ok)).toMatchObject({ state: 'done' });
+  });
+
   it('FileDeployment is finished by the phone\'s status message', () => {
     const { h, solicited, job } = knownPhone();
     const items = [{ name: 'file-https-base-url', value: 'https://files.example/logo.png' }, { name: 'file-type', value: 'LOGO' }];

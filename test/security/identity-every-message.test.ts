@@ -467,8 +467,9 @@ describe('late deployment status reports', () => {
     expect(second.service.store.jobs.get(file)).toMatchObject({ state: 'done', attempts: 1 });
     await stop(second.service);
     const third = await service({ dataDir: first.dataDir });
-    // The firmware job waits for the phone's return: not a stranded job, left as it is.
-    expect(third.info.recovered).toBeUndefined();
+    // The firmware job waits for the phone's return: not a stranded job, left as it is. Its
+    // interaction was open (for a refusal: busy in a call, a failed download): closed at start.
+    expect(third.info.recovered).toMatchObject({ interactions: 1, devices: 1, jobs: 0, requeued: 0, failed: 0, awaitingReturn: 1 });
     expect(third.service.store.jobs.get(firmware)).toMatchObject({ state: 'sent' });
     const back = await a.say({ reason: 'start-up', items: known(A).map((i) => (i.name === 'software-version' ? { ...i, value: 'V3 R6.0.0' } : i)) }, { port: third.port, cookie: null });
     expect(back.dls?.action).toBe('CleanUp');

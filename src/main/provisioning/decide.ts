@@ -418,6 +418,11 @@ function accepted(input: DecisionInput, current: ActiveJob, changes: Changes): D
       interaction.current = null;
       return end({ ...changes, bootstrap: 'pending' });
     }
+    case 'SoftwareDeployment':
+      // Not in the manual (the phone reboots without a word), and no proof of the new version: the
+      // job waits for the start-up that reports it.
+      interaction.current = null;
+      return end(changes);
     case 'FileDeployment':
       // Several files: the phone sends no status (manual p.55); a read shows what arrived.
       Object.assign(jobChange, { state: 'done', finished: now, error: null });
@@ -564,8 +569,15 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
   const jobChange: JobChange = { id: job.id, state: 'sent', attempt: true, sent: now, ...sentTo, error: null, ...(job.kind === 'WriteItems' ? { partsDone: 0 } : {}) };
   if (!isNew) changes.jobs = [...(changes.jobs ?? []), jobChange];
   else if (changes.newJobs?.[0]) changes.newJobs = [{ ...changes.newJobs[0], sentAt: now, ...sentTo }, ...changes.newJobs.slice(1)];
+  if (job.kind === 'SoftwareDeployment') {
+    // Taken, the phone reboots without a word and its start-up confirms the version (manual p.56).
+    // It may refuse instead: normal priority during a call ("the deployment will be rejected",
+    // p.56: busy), or an image it cannot use (p.29: failed). So the interaction stays open for that
+    // reply; the start-up after the reboot ends it as a new one begins.
+    return { answer, changes: { ...changes, state: 'in-interaction' }, ends: null, ...(warning ? { warning } : {}) };
+  }
   if (REBOOTING_KINDS.has(job.kind)) {
-    // The phone reboots: no reply, no CleanUp (manual p.50, p.56); done when it starts up again.
+    // The phone reboots: no reply, no CleanUp (manual p.50); done when it starts up again.
     interaction.current = null;
     const leaving = job.kind === 'FactoryReset' && input.listener === 'secure' && input.device?.mode === 'secure';
     if (leaving) {

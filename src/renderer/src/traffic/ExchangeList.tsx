@@ -176,9 +176,15 @@ export function portOf(x: Pick<ExchangeSummary, 'kind' | 'localPort' | 'peerPort
 export function rowClass(x: ExchangeSummary): string {
   if (x.kind === 'tls-failure') return 'row-tls';
   if (x.httpStatus >= 400 || x.error) return 'row-error';
-  if (x.replyStatus === 'failed' || x.replyStatus === 'busy') return 'row-failed';
+  if (x.replyStatus === 'failed') return 'row-failed';
+  if (x.replyStatus === 'busy') return 'row-busy';
   if (x.warning) return 'row-warn';
   return '';
+}
+
+/** The reply status's pill: accepted, busy (a warning: the phone is in a call) or failed. */
+export function replyStatusClass(status: string): string {
+  return `rs rs-${status === 'accepted' ? 'ok' : status === 'busy' ? 'busy' : 'bad'}`;
 }
 
 function StatusCell({ x, t }: { x: ExchangeSummary; t: TFunction<'traffic'> }) {
@@ -187,7 +193,7 @@ function StatusCell({ x, t }: { x: ExchangeSummary; t: TFunction<'traffic'> }) {
   return (
     <>
       <span className={`st ${cls}`}>{x.httpStatus || '—'}</span>
-      {x.replyStatus ? <span className={`rs rs-${x.replyStatus === 'accepted' ? 'ok' : x.replyStatus === 'busy' ? 'busy' : 'bad'}`}>{x.replyStatus}</span> : null}
+      {x.replyStatus ? <span className={replyStatusClass(x.replyStatus)}>{x.replyStatus}</span> : null}
     </>
   );
 }
