@@ -350,8 +350,13 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
   lastIndex.current = rows.length - 1;
   // On a new focus, or the focused row arriving, not when its index shifts: rows let go above it
   // while following would pull the list back to it.
+  // Nor when "Arrival order" takes the list back to the live end: it follows from there.
   const focusShown = focusIndex >= 0;
+  const focusOrder = useRef(order);
   useEffect(() => {
+    const backToArrival = focusOrder.current !== null && order === null;
+    focusOrder.current = order;
+    if (backToArrival) return;
     if (focusIndex >= 0 && !(focusIndex === lastIndex.current && followingRef.current)) virtualizer.scrollToIndex(focusIndex, { align: 'auto' });
   }, [focusId, focusShown, order, virtualizer]);
 
