@@ -20,6 +20,14 @@ function contains(value: string): string {
 }
 
 /**
+ * An exchange that is an error: a failed handshake, a refusal, HTTP >= 400, a failed reply (a busy
+ * one is not: the phone answered, it is in a call). Word for word the partial index exchanges_errors
+ * (migration 21): only then does SQLite use it. Its column names are unqualified: in a subquery of
+ * exchanges (store/inspector-queries.ts) they are the exchange's, as no other table has them.
+ */
+export const ERROR_EXCHANGE = "(kind = 'tls-failure' OR error IS NOT NULL OR http_status >= 400 OR reply_status = 'failed')";
+
+/**
  * The WHERE clauses for a filter, free text apart (textSearch). Exported for tests; values only
  * ever travel as parameters.
  */
@@ -78,10 +86,7 @@ export function filterClauses(f: ExchangeFilter): Where {
     clauses.push('kind = @kind');
     params.kind = f.kind;
   }
-  if (f.errorsOnly) {
-    // Word for word the partial index exchanges_errors (migration 21): only then does SQLite use it.
-    clauses.push("(kind = 'tls-failure' OR error IS NOT NULL OR http_status >= 400 OR reply_status = 'failed')");
-  }
+  if (f.errorsOnly) clauses.push(ERROR_EXCHANGE);
   if (f.interactionId !== undefined) {
     clauses.push('interaction_id = @interactionId');
     params.interactionId = f.interactionId;

@@ -6,7 +6,7 @@
 import type { Database } from 'better-sqlite3';
 import type { ExchangeFilter } from '../../shared/api';
 import type { ExchangeSummary, Interaction, Job, ListenerKind } from '../../shared/model';
-import { matchingIds } from './exchange-filter';
+import { ERROR_EXCHANGE, matchingIds } from './exchange-filter';
 import { SUMMARY_COLUMNS, toSummary, type ExchangeRow } from './exchange-rows';
 import { listJobsNewest } from './job-queries';
 
@@ -26,8 +26,6 @@ export interface ItemChangeInContext {
   newValue: string | null;
 }
 
-/** The same expression as the exchanges_errors index (migration 21) and exchange-filter.ts. */
-const IS_ERROR = "(x.kind = 'tls-failure' OR x.error IS NOT NULL OR x.http_status >= 400 OR x.reply_status = 'failed')";
 
 export class InspectorQueries {
   constructor(private readonly db: Database) {}
@@ -37,7 +35,7 @@ export class InspectorQueries {
     const rows = this.db
       .prepare(
         `SELECT i.*, (SELECT count(*) FROM exchanges x WHERE x.interaction_id = i.id) AS n,
-           (SELECT count(*) FROM exchanges x WHERE x.interaction_id = i.id AND ${IS_ERROR}) AS errors
+           (SELECT count(*) FROM exchanges x WHERE x.interaction_id = i.id AND ${ERROR_EXCHANGE}) AS errors
          FROM interactions i WHERE i.mac = ? ORDER BY i.id DESC LIMIT ?`,
       )
       .all(mac, limit) as { id: number; mac: string | null; peer: string; listener: ListenerKind; reason: string | null; started: number; ended: number | null; end_reason: string | null; n: number; errors: number }[];

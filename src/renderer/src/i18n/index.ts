@@ -5,8 +5,9 @@
  *
  * The files are loaded, not bundled: at start only the namespaces the traffic view and the app
  * frame need, in the language in use (and English under German, the fallback; those English ones
- * come in the start-up bundle); the others once the first rows are painted (loadAllNamespaces). A view whose namespace is not there yet waits for it
- * in its <Suspense> boundary. `i18nReady` settles when the start-up namespaces are in.
+ * come in the start-up bundle); the others once the first rows are painted (loadAllNamespaces). A
+ * view whose namespace is not there yet waits for it in its <Suspense> boundary. `i18nReady`
+ * settles when the start-up namespaces are in.
  *
  *   const { t } = useTranslation('traffic');   t('filter.placeholder')
  */

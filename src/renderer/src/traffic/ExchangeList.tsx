@@ -341,16 +341,15 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
   };
 
   const focusIndex = focusId === null ? -1 : rows.findIndex((r) => r.id === focusId);
-  // Keep the focused row visible when it changes (keyboard, a jump from the interaction chain).
-  // Not the last row while following: the list is at its end already (End, the keyboard onto the
-  // last row), and scrolled into view from an offset the virtualizer has not read back yet, the
-  // row stopped at the pane's foot, short of the room under it, and following stopped.
-  // (Read, not a dependency: a live row must not scroll the list back to the focused one.)
+  // Keep the focused row visible on a new focus (keyboard, a jump from the interaction chain), when
+  // it arrives, or in a new order. Not when only its index shifts (rows let go above it while
+  // following would pull the list back to it); not on the way back to arrival order, which goes to
+  // the live end; and not for the last row while following: the list is at its end already, and
+  // scrolled into view from an offset the virtualizer had not read back yet, the row stopped at the
+  // pane's foot, short of the room under it, and following stopped. (The last index is read, not a
+  // dependency: a live row must not scroll the list back to the focused one.)
   const lastIndex = useRef(0);
   lastIndex.current = rows.length - 1;
-  // On a new focus, or the focused row arriving, not when its index shifts: rows let go above it
-  // while following would pull the list back to it.
-  // Nor when "Arrival order" takes the list back to the live end: it follows from there.
   const focusShown = focusIndex >= 0;
   const focusOrder = useRef(order);
   useEffect(() => {

@@ -94,6 +94,8 @@ export class TrafficFeed {
   private readonly pageSize: number;
   private readonly firstPageSize: number;
   private readonly maxRows: number;
+  /** Rows kept while the user reads away from the live end (setReading): "Load older" stops there too. */
+  private readonly readingMaxRows: number;
   private readonly schedule: (run: () => void) => () => void;
   /** The user is away from the live end (scrolled up, sorted): the rows they read are kept. */
   private reading = false;
@@ -105,6 +107,7 @@ export class TrafficFeed {
     this.pageSize = options.pageSize ?? 2000;
     this.firstPageSize = Math.min(options.firstPageSize ?? 200, this.pageSize);
     this.maxRows = options.maxRows ?? 20_000;
+    this.readingMaxRows = 2 * this.maxRows;
     this.schedule = options.schedule ?? frameOrTimer;
   }
 
@@ -117,7 +120,7 @@ export class TrafficFeed {
 
   private set(patch: Partial<FeedState>): void {
     this.state = { ...this.state, ...patch };
-    this.state.full = this.state.rows.length >= 2 * this.maxRows;
+    this.state.full = this.state.rows.length >= this.readingMaxRows;
     for (const s of this.subscribers) s();
   }
 
@@ -243,8 +246,8 @@ export class TrafficFeed {
     // The rest of the first page first: asking meanwhile would fetch the same rows twice.
     if (this.filling) await this.filling.catch(() => undefined);
     const first = this.state.rows[0];
-    // Past twice maxRows the next live row would let go of the oldest, the ones just loaded and read.
-    const room = 2 * this.maxRows - this.state.rows.length;
+    // Past readingMaxRows the next live row would let go of the oldest, the ones just loaded and read.
+    const room = this.readingMaxRows - this.state.rows.length;
     if (!first || !this.state.hasOlder || room <= 0) return;
     const generation = this.generation;
     try {
@@ -317,7 +320,7 @@ export class TrafficFeed {
   }
 
   private trimmed(rows: ExchangeSummary[]): Pick<FeedState, 'rows' | 'hasOlder'> {
-    const keep = this.reading ? 2 * this.maxRows : this.maxRows;
+    const keep = this.reading ? this.readingMaxRows : this.maxRows;
     return rows.length > keep ? { rows: rows.slice(rows.length - keep), hasOlder: true } : { rows, hasOlder: this.state.hasOlder };
   }
 
