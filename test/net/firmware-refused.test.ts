@@ -7,6 +7,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Service } from '../../src/main/app/service';
 import { SimulatedPhone } from '../../src/phone';
+import { post } from '../support/https-client';
+import { message } from '../support/messages';
 import { tempDirs } from '../support/tmp';
 
 const newDir = tempDirs();
@@ -46,5 +48,28 @@ describe('SoftwareDeployment refused by the phone', () => {
     const refused = service.store.listExchanges({ device: MAC, errorsOnly: true }, { limit: 50 }).exchanges;
     expect(refused.map((x) => `${x.reason} ${x.replyAction ?? ''}/${x.replyStatus ?? ''} ${x.httpStatus}`)).toEqual([`reply-to SoftwareDeployment/failed 200`]);
     expect(service.store.listExchanges({ device: MAC, status: 'busy' }, { limit: 50 }).exchanges.map((x) => x.httpStatus)).toEqual([200]);
+  });
+
+  it('while the interaction waits for the refusal, another host cannot refuse for the phone: no cookie, another address → 403, the job still waits for the start-up', async () => {
+    const service = new Service({ dataDir: newDir(), host: '127.0.0.1', port: 0, autoContact: false });
+    services.push(service);
+    const { port } = await service.start();
+    const phone = new SimulatedPhone({ server: `https://127.0.0.1:${port}`, mac: MAC, ipAddress: '127.0.8.1', bindIpAddress: true });
+    expect((await phone.runInteraction()).ok).toBe(true);
+    const job = service.store.jobs.add({ mac: MAC, kind: 'SoftwareDeployment', items: firmware('immediate'), expect: { 'software-version': 'V3 R6.0.0' } }, Date.now());
+    // Taken: the phone reboots without a word; the interaction stays open.
+    expect((await phone.runInteraction('solicited')).end).toBe('SoftwareDeployment');
+    expect(service.store.device(MAC)?.state).toBe('in-interaction');
+    for (const status of ['failed', 'busy']) {
+      const forged = await post(port, message({ reason: 'reply-to', action: 'SoftwareDeployment', status: status as 'failed' | 'busy' }), { localAddress: '127.0.0.2' });
+      expect(forged.status, status).toBe(403);
+    }
+    expect(service.store.jobs.get(job.id)).toMatchObject({ state: 'sent', attempts: 1 });
+    // The same reply again later from the phone's own address after its start-up: the interaction is over.
+    expect((await phone.runInteraction()).ok).toBe(true);
+    expect(service.store.jobs.get(job.id)).toMatchObject({ state: 'done' });
+    const late = await post(port, message({ reason: 'reply-to', action: 'SoftwareDeployment', status: 'failed' }), { localAddress: '127.0.8.1' });
+    expect(late.status).not.toBe(200);
+    expect(service.store.jobs.get(job.id)).toMatchObject({ state: 'done' });
   });
 });
