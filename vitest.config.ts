@@ -13,6 +13,8 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Network tests bind loopback ports and spawn CLI processes; two cores, so keep parallelism modest.
     maxWorkers: 2,
+    // The command line built once for the tests that start it as a process (test/support/built-cli.ts).
+    globalSetup: ['test/support/built-cli.ts'],
     projects: [
       // One module graph per worker (isolate: false): loading src/main again for each of over a
       // hundred files cost some 45 of 340 s on two cores. The files restore what they change of the

@@ -9,11 +9,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Store } from '../../src/main/store';
-import { runCli } from '../support/cli';
+import { CLI_ENTRY, CLI_NODE_ARGS, runCli } from '../support/cli';
 import { tempDirs } from '../support/tmp';
 
 const MODULE = resolve(__dirname, '../../src/main/cli/background-priority.ts');
-const RUN = resolve(__dirname, '../../src/main/cli/run.ts');
 const newDir = tempDirs();
 
 /** The nice value of every thread of this process. */
@@ -64,7 +63,7 @@ describe.runIf(process.platform === 'linux')('runInBackground', () => {
     const probe = `data:text/javascript,${encodeURIComponent(`import { readdirSync, readFileSync } from 'node:fs';
       process.on('exit', () => process.stderr.write('NICES ' + JSON.stringify(readdirSync('/proc/self/task').map((t) => { const s = readFileSync('/proc/self/task/' + t + '/stat', 'utf8'); return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[16]); })) + '\\n'));`)}`;
     const run = (command: string) => {
-      const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', probe, RUN, command, '--help'], { encoding: 'utf8', cwd: resolve(__dirname, '../..') });
+      const r = spawnSync(process.execPath, [...CLI_NODE_ARGS.slice(0, -1), '--import', probe, CLI_ENTRY, command, '--help'], { encoding: 'utf8', cwd: resolve(__dirname, '../..') });
       expect(r.status, r.stderr).toBe(0);
       return JSON.parse(/NICES (\[.*\])/.exec(r.stderr)![1]!) as number[];
     };

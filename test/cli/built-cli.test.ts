@@ -1,8 +1,8 @@
 /**
  * The CLI as users run it: `npm run build` bundles it to out/cli/localdls.mjs and bin/localdls runs
  * that, with no tsx. This builds into a temporary copy of the layout (bin/, out/cli/, package.json,
- * node_modules) so it never races other tests, then runs the real process a few times. Every
- * other CLI test runs the sources (in-process, or under tsx).
+ * node_modules) so it never races other tests, then runs the real process a few times. The
+ * other CLI tests run main() in-process, or the run's own build (test/support/built-cli.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';

@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { phoneMain } from '../../src/phone';
+import { CLI_NODE_ARGS } from '../support/cli';
 import { contactMe, startService, type Script, type TestService } from './helpers';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -105,7 +106,7 @@ describe('localdls phone --stay (in process)', () => {
 
 describe('localdls phone --stay (child process)', () => {
   async function runChild(args: string[], signal: NodeJS.Signals, untilReady: (line: string) => boolean, afterReady: (out: ReturnType<typeof lineLog>) => Promise<void> = async () => undefined) {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/cli/run.ts', 'phone', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...CLI_NODE_ARGS, 'phone', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = lineLog();
     let stderr = '';
     createInterface({ input: child.stdout }).on('line', (l) => out.push(l));

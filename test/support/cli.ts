@@ -1,7 +1,7 @@
 /**
  * The CLI in tests: `runCli` runs its main() in this process with the output captured (fast, and
  * what most tests need: the command's words and exit code); `runCliProcess`, `CliProcess` and
- * `startServe` run bin/localdls as a real process, the way a user does (signals, stdout lines,
+ * `startServe` run the command line as a real process, the way a user does (signals, stdout lines,
  * a second process on the same data directory).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -10,11 +10,12 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
 /**
- * How tests start the CLI as a process: its entry from the sources under tsx, so `npm test` needs
- * no build. test/cli/built-cli.test.ts runs the built one through bin/localdls.
+ * How tests start the CLI as a process: the build test/support/built-cli.ts made for this run
+ * (what bin/localdls runs), or, when a test runs without that setup, its entry from the sources
+ * under tsx. test/cli/built-cli.test.ts runs the real `npm run build` through bin/localdls.
  */
-export const CLI_ENTRY = resolve(__dirname, '../../src/main/cli/run.ts');
-export const CLI_NODE_ARGS = ['--import', 'tsx', CLI_ENTRY];
+export const CLI_ENTRY = process.env.LOCALDLS_TEST_CLI ?? resolve(__dirname, '../../src/main/cli/run.ts');
+export const CLI_NODE_ARGS = process.env.LOCALDLS_TEST_CLI ? [CLI_ENTRY] : ['--import', 'tsx', CLI_ENTRY];
 
 export interface CliResult {
   code: number | null;

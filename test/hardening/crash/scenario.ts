@@ -15,9 +15,10 @@ import { Store, type RecoveryReport, type StoreDiagnostics } from '../../../src/
 import { openRawDb, withRawDb } from '../../support/raw-db';
 import { ipAt, macAt } from '../../../src/phone';
 import type { StormLine } from './storm';
+import { CLI_NODE_ARGS } from '../../support/cli';
 
-// The CLI from its sources (tsx), as test/support/cli.ts starts it: no build needed.
-const CLI = ['--import', 'tsx', fileURLToPath(new URL('../../../src/main/cli/run.ts', import.meta.url))];
+// The CLI as test/support/cli.ts starts it (the run's build; from the sources under tsx outside vitest).
+const CLI = CLI_NODE_ARGS;
 const STORM = fileURLToPath(new URL('./storm.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
