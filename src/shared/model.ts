@@ -85,6 +85,8 @@ export interface ExchangeSummary {
   nonce: string | null;
   fragment: string | null;
   itemCount: number;
+  /** Items the phone refused in its reply to a WriteItems (statuses inside an accepted reply, manual p.82–83). */
+  refusedItems: number;
   /** Action of the service's answer. */
   action: string | null;
   /** Why the request was refused (HTTP 4xx), in one line. */

@@ -19,7 +19,7 @@ function site(): string {
       {
         kind: 'wpi', started: 1, ended: 1, listener: 'default', localPort: 18443, peerAddress: '127.0.0.1', peerPort: 1, tlsProtocol: null, tlsCipher: null,
         method: 'POST', path: '/', httpStatus: 200, requestHeaders: [], requestBody: Buffer.alloc(0), responseHeaders: [], responseBody: Buffer.alloc(0),
-        mac: null, reason: 'start-up', replyAction: null, replyStatus: null, nonce: 'n', fragment: null, itemCount: 0, action: 'CleanUp', error: null, warning: null,
+        mac: null, reason: 'start-up', replyAction: null, replyStatus: null, nonce: 'n', fragment: null, itemCount: 0, refusedItems: 0, action: 'CleanUp', error: null, warning: null,
       },
       { device: { mac, deviceType: type, lastAddress: '127.0.0.1', contactMeUri: 'http://127.0.0.1:1/contact_dls.html/ContactDLS' }, replaceItems: [{ name: 'sntp-addr', value: 'old' }, { name: 'e164', value: '100' }] },
       null,

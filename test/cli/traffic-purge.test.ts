@@ -12,7 +12,7 @@ function record(started: number): ExchangeRecord {
     kind: 'wpi', started, ended: started + 5, listener: 'default', localPort: 18443, peerAddress: '127.0.0.1', peerPort: 5000,
     tlsProtocol: 'TLSv1.3', tlsCipher: null, method: 'POST', path: '/DeploymentService/LoginService', httpStatus: 200,
     requestHeaders: [], requestBody: Buffer.from('<req/>'), responseHeaders: [], responseBody: Buffer.from('<res/>'), mac: MAC,
-    reason: 'start-up', replyAction: null, replyStatus: null, nonce: 'N', fragment: null, itemCount: 0, action: 'CleanUp', error: null, warning: null,
+    reason: 'start-up', replyAction: null, replyStatus: null, nonce: 'N', fragment: null, itemCount: 0, refusedItems: 0, action: 'CleanUp', error: null, warning: null,
   };
 }
 

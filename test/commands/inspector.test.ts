@@ -269,7 +269,7 @@ describe('filtered export (UI and CLI, one command)', () => {
         kind: 'tls-failure', started: now, ended: now, listener: 'default', localPort: 18443, peerAddress: '127.0.0.9', peerPort: port,
         tlsProtocol: null, tlsCipher: null, method: null, path: null, httpStatus: 0, requestHeaders: [], requestBody: Buffer.alloc(0),
         responseHeaders: [], responseBody: Buffer.alloc(0), mac: null, reason: null, replyAction: null, replyStatus: null, nonce: null,
-        fragment: null, itemCount: 0, action: null, error: 'TLS handshake failed: unsupported protocol', warning: null,
+        fragment: null, itemCount: 0, refusedItems: 0, action: null, error: 'TLS handshake failed: unsupported protocol', warning: null,
       });
     }
     type Har = { log: { entries: unknown[]; _tlsErrors?: unknown[] } };

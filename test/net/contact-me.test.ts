@@ -37,7 +37,7 @@ function storeWithPhone(contactMeUri: string, lastAddress = '127.0.0.1', softwar
     {
       kind: 'wpi', started: 1, ended: 1, listener: 'default', localPort: 18443, peerAddress: lastAddress, peerPort: 1, tlsProtocol: null, tlsCipher: null,
       method: 'POST', path: '/', httpStatus: 200, requestHeaders: [], requestBody: Buffer.alloc(0), responseHeaders: [], responseBody: Buffer.alloc(0),
-      mac: null, reason: 'start-up', replyAction: null, replyStatus: null, nonce: 'n', fragment: null, itemCount: 0, action: 'CleanUp', error: null, warning: null,
+      mac: null, reason: 'start-up', replyAction: null, replyStatus: null, nonce: 'n', fragment: null, itemCount: 0, refusedItems: 0, action: 'CleanUp', error: null, warning: null,
     },
     { device: { mac: '00:1A:E8:00:00:01', contactMeUri, lastAddress, ...(softwareVersion ? { softwareVersion } : {}) } },
     null,

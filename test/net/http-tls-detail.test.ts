@@ -192,7 +192,7 @@ describe('TLS detail of the secure port', () => {
       {
         kind: 'wpi', started: now, ended: now, listener: 'default', localPort: 0, peerAddress: '127.0.0.1', peerPort: 0, tlsProtocol: null, tlsCipher: null,
         method: 'POST', path: '/', httpStatus: 200, requestHeaders: [], requestBody: Buffer.alloc(0), responseHeaders: [], responseBody: Buffer.alloc(0),
-        mac: MAC, reason: null, replyAction: null, replyStatus: null, nonce: null, fragment: null, itemCount: 0, action: null, error: null, warning: null,
+        mac: MAC, reason: null, replyAction: null, replyStatus: null, nonce: null, fragment: null, itemCount: 0, refusedItems: 0, action: null, error: null, warning: null,
       },
       { mode: 'secure', certSerial: cert.serial },
       null,

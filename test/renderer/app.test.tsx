@@ -63,6 +63,18 @@ describe('traffic view', () => {
     await waitFor(() => expect(tags(8)).toEqual([]));
   });
 
+  it('a write whose reply refuses items says how many, in red, where a green "accepted" stood', async () => {
+    const write = { reason: 'reply-to', replyAction: 'WriteItems', replyStatus: 'accepted', action: 'CleanUp' } as const;
+    api.rows = [summary(10, { ...write, refusedItems: 2 }), summary(11, { ...write, refusedItems: 0 })];
+    render(<App api={api} />);
+    await waitFor(() => expect(rowsShown()).toEqual([10, 11]));
+    const pill = (id: number) => document.querySelector<HTMLElement>(`[data-id="${id}"] .rs`)!;
+    expect([pill(10).textContent, pill(10).className, pill(10).title]).toEqual(['2 refused', 'rs rs-bad', 'The reply says "accepted", but the phone refused 2 of the written items: see their statuses']);
+    expect(document.querySelector('[data-id="10"]')!.className).toContain('row-failed');
+    expect([pill(11).textContent, pill(11).className]).toEqual(['accepted', 'rs rs-ok']);
+    expect(document.querySelector('[data-id="11"]')!.className).not.toContain('row-failed');
+  });
+
   it('filters through the service and shows shown/total', async () => {
     render(<App api={api} />);
     await waitFor(() => expect(rowsShown()).toHaveLength(4));

@@ -45,7 +45,7 @@ export function summary(id: number, over: Partial<ExchangeSummary> = {}): Exchan
     id, kind: 'wpi', started: 1_764_151_200_000 + id * 10, ended: 1_764_151_200_000 + id * 10 + 3, listener: 'default', localPort: 18443,
     peerAddress: '192.0.2.10', peerPort: 40000 + id, tlsProtocol: 'TLSv1.3', tlsCipher: 'TLS_AES_256_GCM_SHA384', method: 'POST',
     path: '/DeploymentService/LoginService', httpStatus: 200, mac: '00:1A:E8:00:00:01', interactionId: 1, reason: 'start-up',
-    replyAction: null, replyStatus: null, nonce: `N${id}`, fragment: null, itemCount: 3, action: 'ReadAllItems', error: null, warning: null,
+    replyAction: null, replyStatus: null, nonce: `N${id}`, fragment: null, itemCount: 3, refusedItems: 0, action: 'ReadAllItems', error: null, warning: null,
     requestBytes: 900, responseBytes: 300, ...over,
   };
 }

@@ -25,7 +25,7 @@ function startUp(mac: string): ExchangeRecord {
     kind: 'wpi', started: Date.now(), ended: Date.now(), listener: 'default', localPort: 18443, peerAddress: '127.0.0.1', peerPort: 1,
     tlsProtocol: 'TLSv1.3', tlsCipher: null, method: 'POST', path: '/DeploymentService/LoginService', httpStatus: 200, requestHeaders: [],
     requestBody: Buffer.from('<start-up/>'), responseHeaders: [], responseBody: Buffer.from('<CleanUp/>'), mac, reason: 'start-up',
-    replyAction: null, replyStatus: null, nonce: 'N', fragment: null, itemCount: 0, action: 'CleanUp', error: null, warning: null,
+    replyAction: null, replyStatus: null, nonce: 'N', fragment: null, itemCount: 0, refusedItems: 0, action: 'CleanUp', error: null, warning: null,
   };
 }
 

@@ -14,7 +14,7 @@ function record(started: number, over: Partial<ExchangeRecord> = {}): ExchangeRe
     tlsProtocol: 'TLSv1.3', tlsCipher: 'TLS_AES_256_GCM_SHA384', method: 'POST', path: '/DeploymentService/LoginService',
     httpStatus: 200, requestHeaders: [['Content-Type', 'text/xml']], requestBody: Buffer.alloc(6000, 'x'),
     responseHeaders: [['Content-Type', 'text/xml']], responseBody: Buffer.from('<res/>'), mac: MAC, reason: 'start-up',
-    replyAction: null, replyStatus: null, nonce: 'N1', fragment: null, itemCount: 0, action: 'CleanUp', error: null, warning: null,
+    replyAction: null, replyStatus: null, nonce: 'N1', fragment: null, itemCount: 0, refusedItems: 0, action: 'CleanUp', error: null, warning: null,
     ...over,
   };
 }

@@ -31,7 +31,7 @@ function record(over: Partial<ExchangeRecord> = {}): ExchangeRecord {
     tlsProtocol: 'TLSv1.3', tlsCipher: 'TLS_AES_256_GCM_SHA384', method: 'POST', path: '/DeploymentService/LoginService',
     httpStatus: 200, requestHeaders: XML, requestBody: Buffer.from('<WorkpointMessage/>'),
     responseHeaders: XML, responseBody: Buffer.from('<DLSMessage/>'), mac: '00:1A:E8:00:00:01', reason: 'start-up',
-    replyAction: null, replyStatus: null, nonce: 'N1', fragment: null, itemCount: 2, action: 'ReadAllItems', error: null, warning: null,
+    replyAction: null, replyStatus: null, nonce: 'N1', fragment: null, itemCount: 2, refusedItems: 0, action: 'ReadAllItems', error: null, warning: null,
     ...over,
   };
 }

@@ -13,7 +13,7 @@ function record(over: Partial<ExchangeRecord> = {}): ExchangeRecord {
     tlsProtocol: 'TLSv1.3', tlsCipher: 'TLS_AES_256_GCM_SHA384', method: 'POST', path: '/DeploymentService/LoginService',
     httpStatus: 200, requestHeaders: [['Content-Type', 'text/xml']], requestBody: Buffer.from('<req/>'),
     responseHeaders: [['Content-Type', 'text/xml']], responseBody: Buffer.from('<res/>'), mac: MAC, reason: 'start-up',
-    replyAction: null, replyStatus: null, nonce: 'N1', fragment: null, itemCount: 2, action: 'ReadAllItems', error: null, warning: null,
+    replyAction: null, replyStatus: null, nonce: 'N1', fragment: null, itemCount: 2, refusedItems: 0, action: 'ReadAllItems', error: null, warning: null,
     ...over,
   };
 }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ExchangeFilter } from '../../src/shared/api';
 import { Store, type ExchangeRecord } from '../../src/main/store';
+import { ERROR_EXCHANGE } from '../../src/main/store/exchange-filter';
 import { withRawDb } from '../support/raw-db';
 import { tempDirs } from '../support/tmp';
 
@@ -14,7 +15,7 @@ function record(over: Partial<ExchangeRecord> = {}): ExchangeRecord {
     tlsProtocol: 'TLSv1.3', tlsCipher: 'TLS_AES_256_GCM_SHA384', method: 'POST', path: '/DeploymentService/LoginService',
     httpStatus: 200, requestHeaders: [['Content-Type', 'text/xml']], requestBody: Buffer.from('<WorkpointMessage/>'),
     responseHeaders: [['Content-Type', 'text/xml']], responseBody: Buffer.from('<DLSMessage/>'), mac: '00:1A:E8:00:00:01', reason: 'start-up',
-    replyAction: null, replyStatus: null, nonce: 'N1', fragment: null, itemCount: 2, action: 'ReadAllItems', error: null, warning: null,
+    replyAction: null, replyStatus: null, nonce: 'N1', fragment: null, itemCount: 2, refusedItems: 0, action: 'ReadAllItems', error: null, warning: null,
     ...over,
   };
 }
@@ -71,6 +72,10 @@ describe('exchange filter (parameterised SQL over the store)', () => {
     const s = fixture();
     expect(ids(s, { errorsOnly: true })).toEqual([4, 5, 6]);
     expect(ids(s, { status: 'busy' })).toEqual([8]);
+    // An accepted reply that refused items of the write is one.
+    s.commit(record({ reason: 'reply-to', replyAction: 'WriteItems', replyStatus: 'accepted', action: 'CleanUp', refusedItems: 1 }), {}, null);
+    expect(ids(s, { errorsOnly: true })).toEqual([4, 5, 6, 11]);
+    expect(s.listExchanges({ errorsOnly: true }, { limit: 100 }).matched).toBe(4);
   });
 
   it('a store whose errors index held busy replies (schema 20) leaves them out once opened, through the index', () => {
@@ -84,7 +89,7 @@ describe('exchange filter (parameterised SQL over the store)', () => {
     const again = new Store(dir);
     try {
       expect(ids(again, { errorsOnly: true })).toEqual([4, 5, 6]);
-      const plan = withRawDb(dir, (db) => db.prepare(`EXPLAIN QUERY PLAN SELECT id FROM exchanges WHERE (kind = 'tls-failure' OR error IS NOT NULL OR http_status >= 400 OR reply_status = 'failed')`).all() as { detail: string }[]);
+      const plan = withRawDb(dir, (db) => db.prepare(`EXPLAIN QUERY PLAN SELECT id FROM exchanges WHERE ${ERROR_EXCHANGE}`).all() as { detail: string }[]);
       expect(plan.map((p) => p.detail).join(' ')).toMatch(/INDEX exchanges_errors/);
     } finally {
       again.close();

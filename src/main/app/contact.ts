@@ -266,6 +266,6 @@ function toRecord(mac: string, r: ContactMeResult): ExchangeRecord {
     kind: 'contact-me', started: r.started, ended: r.ended, listener: 'contact-me', localPort: 0, peerAddress: r.peerAddress, peerPort: r.peerPort,
     tlsProtocol: null, tlsCipher: null, method: 'POST', path: r.path, httpStatus: r.status, requestHeaders: r.requestHeaders,
     requestBody: r.requestBody, responseHeaders: r.responseHeaders, responseBody: r.responseBody, mac, reason: null, replyAction: null,
-    replyStatus: null, nonce: null, fragment: null, itemCount: 0, action: null, error: r.error, warning: null,
+    replyStatus: null, nonce: null, fragment: null, itemCount: 0, refusedItems: 0, action: null, error: r.error, warning: null,
   };
 }

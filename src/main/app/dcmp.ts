@@ -55,7 +55,7 @@ export function dcmpHandler(store: Store, record: (r: ExchangeRecord) => number,
       kind: 'dcmp', started: request.started, ended: Date.now(), listener: 'dcmp', localPort: request.localPort, peerAddress: request.peerAddress,
       peerPort: request.peerPort, tlsProtocol: null, tlsCipher: null, method: request.method, path: request.path, httpStatus: answer.status,
       requestHeaders: request.headers, requestBody: Buffer.alloc(0), responseHeaders: dcmpResponseHeaders(answer), responseBody: body,
-      mac: mac && store.device(mac) ? mac : null, reason: null, replyAction: null, replyStatus: null, nonce: null, fragment: null, itemCount: 0,
+      mac: mac && store.device(mac) ? mac : null, reason: null, replyAction: null, replyStatus: null, nonce: null, fragment: null, itemCount: 0, refusedItems: 0,
       action: null, error: answer.status >= 400 ? answer.text : null, warning: held > 0 ? `${held} ${known ? 'poll' : 'refused request'}${held === 1 ? '' : 's'} before this one not recorded (rate limit)` : null,
     });
     return answer;

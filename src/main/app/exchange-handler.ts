@@ -11,7 +11,7 @@ import type { HandshakeFailure, RequestHandler, WpiRequest, WpiResponse } from '
 import { InteractionEngine, ProtocolError, sessionIdFromCookies, type BootstrapSend, type JobSecret } from '../provisioning';
 import { bootstrapToSend } from './bootstrap';
 import type { Changes, CommitResult, ExchangeRecord, ReturnLimits, Store } from '../store';
-import { buildDLSMessage, parseWorkpointMessage, WpiError, type WorkpointMessage } from '../wpi';
+import { buildDLSMessage, parseWorkpointMessage, refusedItemCount, WpiError, type WorkpointMessage } from '../wpi';
 
 export interface ExchangeEvents {
   exchange: [ExchangeSummary];
@@ -188,7 +188,7 @@ export class ExchangeHandler implements RequestHandler {
         peerAddress: f.peerAddress, peerPort: f.peerPort, tlsProtocol: f.tlsProtocol ?? null, tlsCipher: f.tlsCipher ?? null, method: null, path: null,
         clientCertificate: f.clientCertificate ?? null,
         httpStatus: 0, requestHeaders: [], requestBody: Buffer.alloc(0), responseHeaders: [], responseBody: Buffer.alloc(0),
-        mac: null, reason: null, replyAction: null, replyStatus: null, nonce: null, fragment: null, itemCount: 0, action: null,
+        mac: null, reason: null, replyAction: null, replyStatus: null, nonce: null, fragment: null, itemCount: 0, refusedItems: 0, action: null,
         error: f.reason.startsWith('connection ') ? f.reason : `TLS handshake failed: ${f.reason}`, warning: note || null,
       },
       {},
@@ -217,7 +217,7 @@ export class ExchangeHandler implements RequestHandler {
 
 }
 
-type Parsed = Pick<ExchangeRecord, 'mac' | 'reason' | 'replyAction' | 'replyStatus' | 'nonce' | 'fragment' | 'itemCount' | 'action' | 'error' | 'warning'>;
+type Parsed = Pick<ExchangeRecord, 'mac' | 'reason' | 'replyAction' | 'replyStatus' | 'nonce' | 'fragment' | 'itemCount' | 'refusedItems' | 'action' | 'error' | 'warning'>;
 
 /** Key material and TANs a phone reports (or a job wrote) do not reach the items table either. */
 function storable(changes: Changes): Changes {
@@ -227,7 +227,7 @@ function storable(changes: Changes): Changes {
   return { ...changes, ...(mergeItems ? { mergeItems } : {}), ...(replaceItems ? { replaceItems } : {}) };
 }
 
-const EMPTY_SUMMARY = { reason: null, replyAction: null, replyStatus: null, nonce: null, fragment: null, itemCount: 0 };
+const EMPTY_SUMMARY = { reason: null, replyAction: null, replyStatus: null, nonce: null, fragment: null, itemCount: 0, refusedItems: 0 };
 
 function summaryOf(m: WorkpointMessage) {
   return {
@@ -237,6 +237,7 @@ function summaryOf(m: WorkpointMessage) {
     nonce: m.nonce,
     fragment: m.fragment ?? null,
     itemCount: m.items.length,
+    refusedItems: refusedItemCount(m),
   };
 }
 

@@ -15,7 +15,7 @@ import { peerKey } from '../net/peer-address';
 import { UpstreamError, type UpstreamAnswer, type UpstreamClient } from '../net/upstream-client';
 import type { HandshakeFailure, RequestHandler, WpiRequest, WpiResponse } from '../net/wpi-listener';
 import type { Changes, DeviceUpsert, ExchangeRecord, Store } from '../store';
-import { parseDLSMessage, parseWorkpointMessage, type DLSMessage, type Item, type WorkpointMessage } from '../wpi';
+import { parseDLSMessage, parseWorkpointMessage, refusedItemCount, type DLSMessage, type Item, type WorkpointMessage } from '../wpi';
 import type { ExchangeEvents, ExchangeHandler } from './exchange-handler';
 import { exchangeSummary, httpFacts } from './exchange-record';
 import { redactItemsForStorage } from './redact';
@@ -271,6 +271,7 @@ export class RelayHandler implements RequestHandler {
       nonce: phone?.nonce ?? null,
       fragment: phone?.fragment ?? null,
       itemCount: phone?.items.length ?? 0,
+      refusedItems: phone ? refusedItemCount(phone) : 0,
       ...parsed,
       mac: parsed.mac ?? null,
     };

@@ -310,6 +310,7 @@ function exchangeLine(x: ExchangeSummary) {
     replyStatus: x.replyStatus,
     fragment: x.fragment,
     items: x.itemCount,
+    ...(x.refusedItems ? { refusedItems: x.refusedItems } : {}),
     action: x.action,
     http: x.httpStatus,
     ms: x.ended - x.started,

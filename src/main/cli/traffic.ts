@@ -23,7 +23,8 @@ FILTERS, the same as the traffic view's (list and export take them alike):
   --status S         200, 4xx, an HTTP status, or a reply status (accepted, failed, busy, tls)
   --listener L       ${LISTENER_KINDS.join(', ')}
   --kind K           ${EXCHANGE_KINDS.join(', ')}
-  --errors           only refusals, failed handshakes, HTTP >= 400 and failed replies (not busy)
+  --errors           only refusals, failed handshakes, HTTP >= 400, failed replies (not busy) and
+                     replies that refuse items of a write
   --interaction N    one interaction
   --text T           text in the bodies or the summary fields (3 characters or more)
 
@@ -197,7 +198,8 @@ function trafficLine(x: ExchangeSummary): string {
   }
   const what = x.reason ? `${x.reason}${x.replyAction ? ` ${x.replyAction}/${x.replyStatus ?? ''}` : ''}${x.fragment === 'next' ? ' (fragment)' : ''}` : `${x.method} ${x.path}`;
   const answer = x.action ?? `HTTP ${x.httpStatus}`;
-  const note = x.error ? `  ! ${x.error}` : x.warning ? `  ⚠ ${x.warning}` : '';
+  const refused = x.refusedItems ? `  ! the phone refused ${x.refusedItems} item${x.refusedItems > 1 ? 's' : ''} of the write` : '';
+  const note = x.error ? `  ! ${x.error}` : `${refused}${x.warning ? `  ⚠ ${x.warning}` : ''}`;
   return `${String(x.id).padStart(6)} ${time} ${x.listener.padEnd(10)} ${(x.mac ?? '-').padEnd(17)} ${x.peerAddress.padEnd(15)} ${what} -> ${answer} [${x.itemCount} items, ${x.requestBytes}/${x.responseBytes} B, ${x.ended - x.started} ms, ${x.tlsProtocol ?? 'no TLS'}]${note}`;
 }
 

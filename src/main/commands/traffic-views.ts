@@ -176,7 +176,7 @@ export function toHar(exchanges: Exchange[], upstreamOf: UpstreamOf = () => unde
       connection: String(x.peerPort),
       _localdls: {
         id: x.id, peer: `${x.peerAddress}:${x.peerPort}`, listener: x.listener, mac: x.mac, interactionId: x.interactionId,
-        reason: x.reason, replyAction: x.replyAction, replyStatus: x.replyStatus, fragment: x.fragment, itemCount: x.itemCount,
+        reason: x.reason, replyAction: x.replyAction, replyStatus: x.replyStatus, fragment: x.fragment, itemCount: x.itemCount, refusedItems: x.refusedItems,
         action: x.action, tlsProtocol: x.tlsProtocol, tlsCipher: x.tlsCipher, error: x.error, warning: x.warning,
         ...withUpstream(upstreamOf(x.id)),
       },

@@ -3,6 +3,8 @@
  * Never edit a shipped migration: add the next number. One that needs more than SQL is a function.
  */
 import type { Database } from 'better-sqlite3';
+import { parseWorkpointMessage, refusedItemCount } from '../wpi';
+import { unpackBody } from './body-codec';
 import { scrubCredentialHeaders } from './credential-scrub';
 
 export const MIGRATIONS: readonly (string | ((db: Database) => void))[] = [
@@ -343,6 +345,33 @@ export const MIGRATIONS: readonly (string | ((db: Database) => void))[] = [
   CREATE INDEX exchanges_errors ON exchanges (id)
     WHERE (kind = 'tls-failure' OR error IS NOT NULL OR http_status >= 400 OR reply_status = 'failed');
   `,
+  // 22: items a phone refused in its reply to a write (statuses inside an "accepted" reply, manual
+  // p.82–83; wpi/refusals.ts) make the exchange an error: its job failed, and "errors only" showed
+  // a green "accepted". Replies stored before are counted from their bodies (few: replies to writes).
+  (db) => {
+    const has = (db.prepare(`SELECT count(*) AS n FROM pragma_table_info('exchanges') WHERE name = 'refused_items'`).get() as { n: number }).n > 0;
+    if (!has) db.exec(`ALTER TABLE exchanges ADD COLUMN refused_items INTEGER NOT NULL DEFAULT 0`);
+    // Ids first, then one body at a time: the connection cannot write while it steps through a query.
+    const ids = db.prepare(`SELECT id FROM exchanges WHERE reason = 'reply-to' AND reply_action = 'WriteItems' AND item_count > 0`).pluck().all() as number[];
+    const read = db.prepare(`SELECT id, request_body, request_encoding, request_size FROM exchanges WHERE id = ?`);
+    const count = db.prepare(`UPDATE exchanges SET refused_items = ? WHERE id = ?`);
+    for (const id of ids) {
+      const r = read.get(id) as { id: number; request_body: Uint8Array | null; request_encoding: string | null; request_size: number | null };
+      if (!r.request_body) continue;
+      let refused = 0;
+      try {
+        refused = refusedItemCount(parseWorkpointMessage(unpackBody(r.request_body, r.request_encoding, r.request_size, `exchange ${r.id}'s request`)));
+      } catch {
+        continue; // stored as received, and the summary came from the same parse: it did not fail then
+      }
+      if (refused > 0) count.run(refused, r.id);
+    }
+    db.exec(`
+      DROP INDEX IF EXISTS exchanges_errors;
+      CREATE INDEX exchanges_errors ON exchanges (id)
+        WHERE (kind = 'tls-failure' OR error IS NOT NULL OR http_status >= 400 OR reply_status = 'failed' OR refused_items > 0);
+    `);
+  },
 ];
 
 export function migrate(db: Database): number {

@@ -4,5 +4,6 @@ export { parseWorkpointMessage, parseDLSMessage } from './parse';
 export { buildDLSMessage, buildWorkpointMessage } from './build';
 export { splitItems, type SplitLimits } from './fragment';
 export { itemGroup } from './groups';
+export { refusedItemCount } from './refusals';
 export { normalizeMac } from './mac';
 export { wellFormednessProblem } from './xml';

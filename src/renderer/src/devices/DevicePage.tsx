@@ -10,7 +10,7 @@ import { useJobs } from '../jobs/use-jobs';
 import { waitingJobs, waitingTitle } from '../lib/device-state';
 import { clockTime, dateTime } from '../lib/format';
 import { href, timelineHref } from '../lib/route';
-import { replyStatusClass, rowClass } from '../traffic/ExchangeList';
+import { ReplyStatusPill, rowClass } from '../traffic/ExchangeList';
 import { DeviceStateBadges, ModeBadge, TlsBadge } from './DevicesView';
 import { errorText } from '../lib/api-error';
 
@@ -132,7 +132,7 @@ export function DevicePage({ mac }: { mac: string }) {
                   <td>{x.action ?? ''}</td>
                   <td title={x.replyStatus ? t('traffic.replyStatus', { status: x.replyStatus }) : undefined}>
                     {x.httpStatus || 'TLS'}
-                    {x.replyStatus && x.replyStatus !== 'accepted' ? <span className={replyStatusClass(x.replyStatus)}>{x.replyStatus}</span> : null}
+                    {x.replyStatus !== 'accepted' || x.refusedItems > 0 ? <ReplyStatusPill x={x} /> : null}
                   </td>
                   <td className="num">{x.itemCount}</td>
                 </tr>

@@ -15,9 +15,9 @@ import { deviceHref, href, interactionHref, timelineHref } from '../lib/route';
 import './inspector.css';
 import { errorText } from '../lib/api-error';
 
-/** Refused or failed: drawn red (and counted as errors). A busy reply is not: the phone answered. */
+/** Refused, failed, or items of a write refused: drawn red (and counted as errors). A busy reply is not: the phone answered. */
 export function isErrorExchange(x: ExchangeSummary): boolean {
-  return x.kind === 'tls-failure' || x.error !== null || x.httpStatus >= 400 || x.replyStatus === 'failed';
+  return x.kind === 'tls-failure' || x.error !== null || x.httpStatus >= 400 || x.replyStatus === 'failed' || x.refusedItems > 0;
 }
 
 function phoneLabel(x: ExchangeSummary): string {

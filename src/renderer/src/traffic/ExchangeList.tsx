@@ -176,7 +176,7 @@ export function portOf(x: Pick<ExchangeSummary, 'kind' | 'localPort' | 'peerPort
 export function rowClass(x: ExchangeSummary): string {
   if (x.kind === 'tls-failure') return 'row-tls';
   if (x.httpStatus >= 400 || x.error) return 'row-error';
-  if (x.replyStatus === 'failed') return 'row-failed';
+  if (x.replyStatus === 'failed' || x.refusedItems > 0) return 'row-failed';
   if (x.replyStatus === 'busy') return 'row-busy';
   if (x.warning) return 'row-warn';
   return '';
@@ -187,13 +187,25 @@ export function replyStatusClass(status: string): string {
   return `rs rs-${status === 'accepted' ? 'ok' : status === 'busy' ? 'busy' : 'bad'}`;
 }
 
+/**
+ * The reply's pill: its status, or, where the phone refused items of a write inside an "accepted"
+ * reply (manual p.82–83), how many: the write failed, and a green "accepted" said otherwise.
+ */
+export function ReplyStatusPill({ x }: { x: Pick<ExchangeSummary, 'replyStatus' | 'refusedItems'> }) {
+  const { t } = useTranslation('traffic');
+  if (x.refusedItems > 0) {
+    return <span className="rs rs-bad" title={t('list.refusedItemsTitle', { count: x.refusedItems, status: x.replyStatus ?? '' })}>{t('list.refusedItems', { count: x.refusedItems })}</span>;
+  }
+  return x.replyStatus ? <span className={replyStatusClass(x.replyStatus)}>{x.replyStatus}</span> : null;
+}
+
 function StatusCell({ x, t }: { x: ExchangeSummary; t: TFunction<'traffic'> }) {
   if (x.kind === 'tls-failure') return <span className="st st-error">{t('list.tls')}</span>;
   const cls = x.httpStatus >= 500 ? 'st-error' : x.httpStatus >= 400 ? 'st-error' : x.httpStatus >= 200 && x.httpStatus < 300 ? 'st-ok' : 'st-other';
   return (
     <>
       <span className={`st ${cls}`}>{x.httpStatus || '—'}</span>
-      {x.replyStatus ? <span className={replyStatusClass(x.replyStatus)}>{x.replyStatus}</span> : null}
+      <ReplyStatusPill x={x} />
     </>
   );
 }
