@@ -346,7 +346,7 @@ export const MIGRATIONS: readonly (string | ((db: Database) => void))[] = [
     WHERE (kind = 'tls-failure' OR error IS NOT NULL OR http_status >= 400 OR reply_status = 'failed');
   `,
   // 22: items a phone refused in its reply to a write (statuses inside an "accepted" reply, manual
-  // p.82–83; wpi/refusals.ts) make the exchange an error: its job failed, and "errors only" showed
+  // p.82–83; wpi/refused-items.ts) make the exchange an error: its job failed, and "errors only" showed
   // a green "accepted". Replies stored before are counted from their bodies (few: replies to writes).
   (db) => {
     const has = (db.prepare(`SELECT count(*) AS n FROM pragma_table_info('exchanges') WHERE name = 'refused_items'`).get() as { n: number }).n > 0;

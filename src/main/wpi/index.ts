@@ -4,6 +4,6 @@ export { parseWorkpointMessage, parseDLSMessage } from './parse';
 export { buildDLSMessage, buildWorkpointMessage } from './build';
 export { splitItems, type SplitLimits } from './fragment';
 export { itemGroup } from './groups';
-export { refusedItemCount } from './refusals';
+export { refusedItemCount } from './refused-items';
 export { normalizeMac } from './mac';
 export { wellFormednessProblem } from './xml';
