@@ -896,8 +896,9 @@ as far as possible; each "before" is from a run of the code before the change.
   new, runs of five cold loads each (\`serve --ui\` started afresh per load, a new browser context),
   alternating, seven runs per build: first row painted at a median of 1,042, 1,109, 1,187, 1,067,
   1,194, 1,080 and 987 ms before (mean 1,095), 999, 1,105, 1,051, 1,089, 981, 886 and 1,004 ms after
-  (mean 1,016); the new build was faster in five of the seven pairs. The tables above were measured
-  before this change.
+  (mean 1,016); the new build was faster in five of the seven pairs. The tables above include it
+  (first rows 807, 801 and 887 ms at the three sizes, against 1,205, 997 and 1,056 ms in the run
+  before it, which a single run's spread on this machine could also explain).
 `;
 
 export function rolloutRun(o: RolloutResult): string {
@@ -943,10 +944,10 @@ const MISSES = `## Why targets are missed, and by how much
   100–120 ms, the exchanges, TLS, SQLite and the rest about 100 ms. Runs of section 3b on this
   machine while it was quiet (load average about 2, our own processes only): **with the key
   pool** (the default) 1.78, 1.74, 2.00, 1.92, 1.78 × on 2026-12-04, 1.86, 1.42 and 1.82 × on
-  2026-12-05, 1.92, 1.78, 1.59, 1.91 and 1.62 × in the day's later runs and 1.94 × in the run above — met in
-  fourteen of fourteen, at the line in one; **cold** 2.41, 2.03, 2.70, 2.36, 2.52 × on 2026-12-04, 2.15,
-  2.20, 2.15, 2.17, 2.12, 2.14, 2.38 and 1.93 × on 2026-12-05 and 2.32 × above — met once in fourteen runs, when the floor itself was slow (21.1 s before, 19.2 s after, against 14–18.5 s in the day's other runs). Cold the rollout needs 1.86–2.6 × the floor's
-  CPU (2.26 × in the run above: 70.4 s of CPU against a floor of 30.5–31.9 s on two cores), so on two cores it cannot get reliably under 2 × in wall time however well it overlaps. What would close the cold case: fewer PBKDF2 iterations (a security
+  2026-12-05, 1.92, 1.78, 1.59, 1.91, 1.62 and 1.94 × in the day's later runs and 1.95 × in the run above — met in
+  fifteen of fifteen, at the line in two; **cold** 2.41, 2.03, 2.70, 2.36, 2.52 × on 2026-12-04, 2.15,
+  2.20, 2.15, 2.17, 2.12, 2.14, 2.38, 1.93 and 2.32 × on 2026-12-05 and 2.11 × above — met once in fifteen runs, when the floor itself was slow (21.1 s before, 19.2 s after, against 13–18.5 s in the other runs). Cold the rollout needs 1.86–2.6 × the floor's
+  CPU (2.04 × in the run above: 63.3 s of CPU against a floor of 29.1–32.8 s on two cores), so on two cores it cannot get reliably under 2 × in wall time however well it overlaps. What would close the cold case: fewer PBKDF2 iterations (a security
   decision, docs/secure-mode-data.md "How strong is it?"; not taken), or cheaper exchanges in the
   service and the simulator (issue #14's work); the key pool removes 64 of the 200 keys from the
   measured time instead.
@@ -955,15 +956,15 @@ const MISSES = `## Why targets are missed, and by how much
   of a 10 ms timer, and the main thread's own CPU between two of its ticks. The listeners decide one
   message per turn (src/main/net/turns.ts), a TLS handshake starts in a turn of its own, contact-me's
   writes take turns, and group commit ends a batch at 1 000 item rows: the longest synchronous
-  stretch stayed at 25–50 ms in every run (26 and 28 ms in the run above; the CPU rows of the targets). The wall-clock delay is
+  stretch stayed at 25–50 ms in every run (36 ms cold and 25 ms with the key pool in the run above; the CPU rows of the targets). The wall-clock delay is
   the same plus the time the thread waits for a core: \`bootstrap\` runs its key generation on both
   cores at nice 10, so the service gets a core first, and with the key pool the delay stayed at
-  41–49 ms in the five quiet runs of 2026-12-04, 49, 58, 51, 58, 45, 59, 52 and 47 ms on 2026-12-05 and 53 ms
-  in the run above (missed, p99 30 ms, one sample over 50 ms); cold it was 50, 68, 123 and 127 ms (p99 about 33 ms) on 2026-12-04,
-  41, 66, 46, 45, 60, 69, 50 and 52 ms on 2026-12-05 and 48 ms above (met, p99 29 ms). Where it misses, it is in
+  41–49 ms in the five quiet runs of 2026-12-04, 49, 58, 51, 58, 45, 59, 52, 47 and 53 ms on 2026-12-05 and 65 ms
+  in the run above (missed, p99 31 ms, two samples over 50 ms); cold it was 50, 68, 123 and 127 ms (p99 about 33 ms) on 2026-12-04,
+  41, 66, 46, 45, 60, 69, 50, 52 and 48 ms on 2026-12-05 and 52 ms above (missed, p99 28 ms, one sample over 50 ms). Where it misses, it is in
   moments when the phones' process (normal priority, PBKDF2 and TLS for 200 phones) and the
-  service both wanted the two cores: the thread's own CPU between two ticks stayed under 30 ms
-  in both runs above.
+  service both wanted the two cores: the thread's own CPU between two ticks was at most 36 and
+  25 ms in the two runs above.
 - **Longest event-loop block while bootstrapping.** What prepareBootstraps
   does on the event loop comes in pieces of a few milliseconds per phone (laying out the
   certificate, the PKCS#12 and its MAC key, sealing, the fsyncs of the key file and of the job's
@@ -971,28 +972,28 @@ const MISSES = `## Why targets are missed, and by how much
   far above the number of cores, the longest delay is set by the scheduler instead — the thread
   waits for a core — and the baseline row of section 3 (key generation alone, nothing else on the
   event loop) shows how long that wait is in the same run; read the other rows against it. The
-  run above was not overloaded (the baseline's longest delay 14 ms): the longest delay with PINs
-  was 41 ms (met), and the longest pieces measured were a garbage collection of 32 ms, a transaction
-  of 12 ms and an fsync of 10 ms. It was 52 ms (twice over 50 ms in 200 phones), 32 and 40 ms in
-  the three runs before.
+  run above was not overloaded (the baseline's longest delay 16 ms): the longest delay with PINs
+  was 52 ms (missed: twice over 50 ms in 200 phones), and the longest pieces measured were a
+  garbage collection of 32 ms, a transaction of 12 ms and an fsync of 11 ms; the delay is one of
+  those plus the wait for a core. It was 41, 52, 32 and 40 ms in the four runs before.
 
 - **Storm throughput and CPU against the ceiling.** The ceiling does nothing per message but TLS
-  and HTTP (1.1–1.7 ms of CPU per exchange in most runs, 1.2–2.4 ms in the run above); the service parses each message (one scan for the
+  and HTTP (1.1–1.7 ms of CPU per exchange in most runs, 1.1–2.3 ms in the run above); the service parses each message (one scan for the
   shape phones write, wpi/canonical.ts), decides, and commits the raw request and answer, the
   device, its items and the interaction (group commit: one transaction for the exchanges decided
-  together, each answer after its commit). The profile above is the split: SQLite (the
-  transaction, its WAL writes and fsync) about a sixth, TLS about an eighth, garbage collection and
-  compression (bodies and item sets) about 6 % each, then the item set's JSON, the engine and HTTP;
-  the parse has left the top of the list. That is 2.3–3.1 × the ceiling's CPU per exchange in the
-  run above instead of 2 × (3.25 against 1.39 ms at N = 500, C = 50), and a rate of 0.63 and 0.66 of
-  the ceiling's at N = 500 (C = 50 and 200), p99 328 ms at C = 50 (412 ms at N = 100); secure 0.79
-  and 0.74, 2.0–2.3 × the ceiling's CPU. Earlier runs of 2026-12-05: 0.54–0.67 of the ceiling at
-  N = 500, C = 50, 2.3–3.4 × its CPU. The session before this report's last took about 12 % off the CPU per
+  together, each answer after its commit). The profile above is the split: SQLite's commit (the
+  transaction, its WAL writes and fsync) about a sixth and its statements another 7 %, TLS about a
+  sixth, compression (bodies and item sets) 7 %, garbage collection 6 %, then the item set's JSON,
+  the engine and HTTP; the parse has left the top of the list. That is 2.5–2.7 × the ceiling's CPU
+  per exchange in the run above instead of 2 × (3.30 against 1.27 ms at N = 500, C = 50), and a
+  rate of 0.60 of the ceiling's at N = 500 (C = 50 and 200), p99 373 ms at C = 50 (335 ms at N = 100);
+  secure 0.75 and 0.68, 2.1–2.4 × the ceiling's CPU. Earlier runs of 2026-12-05: 0.54–0.67 of the
+  ceiling at N = 500, C = 50, 2.3–3.4 × its CPU; at N = 1000 the JIT's warm-up weighs less (2.5 × its CPU, 0.61 and 0.64 of its rate in the run above). The session before this report's last took about 12 % off the CPU per
   exchange (section "What was changed": 3.45–3.77 → 3.13–3.32 ms, old and new build alternating),
   but this virtual machine's speed varies by more than that between runs (the same build 3.3 to
   4.7 ms at N = 500, C = 50 within an hour on 2026-12-05). Why a second thread would not close it:
-  on two cores the storm's client (2.2–2.7 ms of CPU per exchange in most runs, 2.4–4.3 ms in the
-  run above) and the service share the machine, so once both are busy the rate is about 2 cores ÷
+  on two cores the storm's client (2.2–2.7 ms of CPU per exchange in most runs, 1.9–4.5 ms in the
+  run above, the secure storm's the most) and the service share the machine, so once both are busy the rate is about 2 cores ÷
   (client + service CPU per exchange), for the service and for the ceiling alike; with the numbers
   of a usual run, 0.8 of the ceiling needs the service at about 1.9–2.2 ms per exchange, which is a
   stricter bound than the 2 × CPU target (about 2.4 ms) — whichever thread does the work. Measured and not kept for that reason: the WAL's fsync
@@ -1005,48 +1006,45 @@ const MISSES = `## Why targets are missed, and by how much
 - **p99 latency at C = 50.** With 50 phones connecting at once and one thread, an exchange waits
   behind the others' handshakes, parses and commits; latency is the queue length times the
   per-exchange time, so it misses by the same factor as the throughput.
-- **UI first rows (< 1 s) through the browser: missed by 6–21 % at 1,000 and 1,000,000 exchanges,
-  met at 100,000.** Judged since 2026-12-05 on the median of five cold loads (\`serve --ui\` started
-  afresh, a new tab, the browser cache cleared): 1,205 ms at 1 000 exchanges, 997 ms at 100 000
-  (cold loads 855–1,036 ms) and 1,056 ms at 1,002,160 (958–1,396 ms) in the run above; opened again
-  while the service runs (cache warm) 941, 863 and 843 ms. The first render paid twice for the list
-  until this report (section "What was changed", the traffic view's first render); the medians did
-  not move by more than their spread from run to run. The runs before: 1,170, 1,213 and 1,081 ms
-  (07:27), 1,300, 954 and 1,169 ms (09:08); the last run of the session before: 928, 1,068 and
-  1,230 ms. The store's size does not decide it: the smallest store had the slowest median in the
-  run above, the largest in the one before. Until 2026-12-05 one load was judged,
-  the first of a freshly started browser; it met or missed by chance. What is on the path, by the split
-  in section 5 (the browser's first load): the start-up scripts and styles in at about 400–730 ms
-  (navigation, then 411 kB over loopback, in parallel), then evaluating React DOM and the views
-  (280 kB) and their first render until the first row is in the DOM at about 960–1,240 ms, then
-  two frames to paint. The page does not wait for the store, and since
-  this session the store's count of exchanges is kept, not counted (section "What was changed"):
-  the service answers the page's first requests in the same few milliseconds at 1,000,000
-  exchanges as at 1,000. In a CPU profile of one page load at 1,000 exchanges (taken by hand, after
-  this report's change), React's render of the frame and the rows is about 150 ms of script, and
-  the page's first layout, which the virtual list forces when it measures its pane, 60–120 ms; the
-  list then renders once more to drop the rows its window-sized guess drew beyond the pane;
-  i18next about 80 ms of the load. What would cut it further: the first screenful rendered without
-  React (plain DOM rows, replaced by the virtual list once React is in), or a lighter renderer than
-  React DOM.
+- **UI first rows (< 1 s) through the browser: met in the run above, missed in most before.**
+  Judged since 2026-12-05 on the median of five cold loads (\`serve --ui\` started afresh, a new
+  tab, the browser cache cleared): 807 ms at 1 000 exchanges, 801 ms at 100 000 (cold loads
+  757–895 ms) and 887 ms at 1,002,160 (861–985 ms) in the run above; opened again while the
+  service runs (cache warm) 913, 830 and 787 ms. The runs before missed at one or two of the three
+  sizes by 6–30 %: 1,205, 997 and 1,056 ms (19:05), 1,170, 1,213 and 1,081 ms (07:27), 1,300, 954
+  and 1,169 ms (09:08). Between the last of those and this run, the first screen's English text
+  went into the entry (section "What was changed": about 80 ms off a cold load by A/B), so the
+  browser's six connections no longer queue React's chunk behind seven small files; a cold load
+  still varies by a few hundred milliseconds here, so one run meeting it is not a margin. The
+  store's size does not decide it. What is on the path, by the split in section 5: the start-up
+  scripts and styles in at about 300–730 ms (navigation, then about 415 kB over loopback, in
+  parallel), then evaluating React DOM and the views and their first render until the first row
+  is in the DOM at about 810–1,240 ms, then two frames to paint. The page does not wait for the
+  store: the service answers its first requests in the same few milliseconds at 1,000,000
+  exchanges as at 1,000. In a CPU profile of one page load at 1,000 exchanges (taken by hand),
+  React's render of the frame and the rows is about 150 ms of script, and the page's first layout,
+  which the virtual list forces when it measures its pane, 60–120 ms; i18next about 80 ms of the
+  load. What would cut it further: the first screenful rendered without React (plain DOM rows,
+  replaced by the virtual list once React is in), or a lighter renderer than React DOM.
 - **UI free-text filter.** Free text now goes through an FTS5 trigram index of the bodies as the
   view shows them (secrets masked) and the list fields (migration 10, src/main/store/search-index.ts),
   filled in the background in slices of about 5 ms that wait while a storm keeps the loop busy;
   exchanges not yet indexed are scanned, so none is missed. Counts stop at 500 ("500+"). Where a
   query misses 150 ms at p95 (section 4), it is a text the trigrams cannot tell apart from many
   others (a phone number sharing most digits with the rest), checked row by row, or the unindexed
-  tail right after a storm. Through the UI at 100 000 exchanges free text took 95 ms (median of
-  three rounds) in the run above, and the p95 over all 48 filter answers was 133 ms (95 ms over
-  the first round alone; 102, 114 and 90 ms in the three runs before). Until 2026-12-05 the 16 steps ran once,
+  tail right after a storm. Through the UI at 100 000 exchanges free text took 73 ms (median of
+  three rounds) in the run above, and the p95 over all 48 filter answers was 85 ms (97 ms over
+  the first round alone; 95, 102, 114 and 90 ms in the four runs before). Until 2026-12-05 the 16 steps ran once,
   so p95 was the slowest single step: 162, 176, 108 and 77 ms in four runs, one step varying by
   about ±70 ms from run to run on this machine (then 147 ms and, with three rounds, 99, 72 and
   88 ms).
-- **The list at 1,000,000 exchanges through the UI: first rows missed, scrolling met.** Measured
+- **The list at 1,000,000 exchanges through the UI: first rows and scrolling met.** Measured
   on section 4's store before its purge (section 5). First rows: see the entry above (median of five
-  cold loads 1,056 ms, warm 843 ms). Scrolling: 37 ms per screen-up step at p95 over 150 steps, no
-  long task in the page. It had missed (73 and 115 ms at p95 over 17 steps) because the benchmark
-  began scrolling while the rest of the last filter's first page (2,000 rows) was on its way: the list
-  held 200 rows, and the step during which the page arrived was the p95; the scroll now starts once
-  the list's requests are answered. The start-up of \`serve\` on such a store (2.8 GB with its search
-  index) is no longer 20 s of SQLite's quick_check after a clean stop (section "What was changed").
+  cold loads 887 ms, warm 787 ms; 1,056 ms in the run before). Scrolling: 37 ms per screen-up step
+  at p95 over 150 steps, no long task in the page. It had missed (73 and 115 ms at p95 over 17
+  steps) because the benchmark began scrolling while the rest of the last filter's first page
+  (2,000 rows) was on its way: the list held 200 rows, and the step during which the page arrived
+  was the p95; the scroll now starts once the list's requests are answered. The start-up of
+  \`serve\` on such a store (2.8 GB with its search index) is no longer 20 s of SQLite's
+  quick_check after a clean stop (section "What was changed").
 `;
