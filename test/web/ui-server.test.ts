@@ -1,6 +1,7 @@
 /** The web UI bridge over real sockets: who may connect, what may be sent, and that a valid call works. */
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -39,7 +40,7 @@ afterEach(async () => {
   }
 });
 
-async function start(options: { maxConnections?: number } = {}) {
+async function start(options: { maxConnections?: number; timeouts?: { headersMs: number; requestMs: number } } = {}) {
   const h = new FlowHarness(newDir());
   const api = apiOver(h);
   const server = await startUiServer({ api, port: 0, rendererDir: renderer, token: 'test-token-1234567890', ...options });
@@ -200,6 +201,21 @@ describe('web UI server', () => {
     // Answered (none of those phones exists), not cut off.
     expect(await answer).toMatchObject({ id: 7, ok: false, error: { code: 'not-found', message: expect.stringContaining('no device 02:00:00:00:00:00') as unknown } });
     socket.close();
+  });
+
+  it('closes a connection that never sends its request, or never finishes it (a WebSocket upgrade included), with 408', async () => {
+    const { server } = await start({ timeouts: { headersMs: 300, requestMs: 600 } });
+    const hang = (sent: string) =>
+      new Promise<string>((resolve) => {
+        let got = '';
+        const socket = netConnect(server.port, '127.0.0.1', () => sent && socket.write(sent));
+        socket.on('data', (d) => (got += d.toString()));
+        socket.on('error', () => undefined);
+        socket.on('close', () => resolve(got.split('\r\n')[0]!));
+      });
+    const upgrade = `GET /api?token=test-token-1234567890 HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nOrigin: http://127.0.0.1:${server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`;
+    // The socket's 'close' is the assertion: without the timeouts these stay open (the test times out).
+    expect(await Promise.all([hang(''), hang(upgrade), hang('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n')])).toEqual(Array(3).fill('HTTP/1.1 408 Request Timeout'));
   });
 
   it('limits connections', async () => {

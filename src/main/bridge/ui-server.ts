@@ -44,6 +44,8 @@ export interface UiServerOptions {
   maxRequestBytes?: number;
   maxConnections?: number;
   limits?: BridgeLimits;
+  /** How long a connection may take to send its request's headers, and the whole request (tests shorten them). */
+  timeouts?: { headersMs: number; requestMs: number };
 }
 
 export interface UiServer {
@@ -74,7 +76,10 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   /** Host must name this server: a page on another name that resolves here (DNS rebinding) is refused. */
   const hostOk = (req: IncomingMessage) => req.headers.host === `${UI_HOST}:${port}` || req.headers.host === `localhost:${port}`;
 
-  const server: Server = createServer((req, res) => {
+  const timeouts = options.timeouts ?? { headersMs: 10_000, requestMs: 30_000 };
+  // Node looks for late requests every 30 s by default: a socket that never finished its request
+  // (a WebSocket upgrade included, which only counts once its headers are in) could stay 40 s.
+  const server: Server = createServer({ connectionsCheckingInterval: Math.min(1000, timeouts.headersMs) }, (req, res) => {
     const headers = securityHeaders(port);
     if (!hostOk(req)) {
       res.writeHead(421, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
@@ -88,8 +93,8 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     }
     void serveStatic(rendererDir, req, res, headers);
   });
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  server.headersTimeout = timeouts.headersMs;
+  server.requestTimeout = timeouts.requestMs;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxRequestBytes ?? WS_MAX_REQUEST_BYTES });
   server.on('upgrade', (req, socket, head) => {
