@@ -85,6 +85,21 @@ describe('localdls job / profile / contact', () => {
     expect(human.stdout).not.toContain('secret');
   });
 
+  it('says before queueing that an item is read-only or unknown to the catalogue: a write is still queued, a read says nothing', async () => {
+    const dir = site();
+    const add = (...args: string[]) => runCli(['job', 'add', '--data-dir', dir, '--mac', A, ...args]);
+    const write = await add('write', 'user-pwd-expiry=30', 'no-such-item=1', 'sntp-addr=pool.ntp.org');
+    expect(write.code).toBe(0);
+    expect(write.stderr.trim().split('\n')).toEqual([
+      'note: not in LocalDLS\'s item catalogue (the phone may answer "unknown item"): no-such-item',
+      'note: read-only on the phone (it will answer "read only", and the job fails): user-pwd-expiry',
+    ]);
+    expect((await add('read', 'user-pwd-expiry')).stderr).toBe('');
+    const profile = await runCli(['profile', 'set', 'p1', '--data-dir', dir, 'user-pwd-expiry=30']);
+    expect(profile.stderr).toContain('note: read-only on the phone (it will answer "read only", and the job fails): user-pwd-expiry');
+    expect((await jobs(dir)).map((j) => j.kind)).toEqual(['WriteItems', 'ReadItems']);
+  });
+
   it('--all queues for every device; list filters; cancel works once', async () => {
     const dir = site();
     const r = await runCli(['job', 'add', '--data-dir', dir, '--all', 'read-all', '--json']);

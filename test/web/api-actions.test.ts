@@ -59,6 +59,10 @@ describe('API actions', () => {
     expect(write.jobs.map((j) => [j.mac, j.kind, j.state, j.source])).toEqual([[MAC, 'WriteItems', 'queued', 'ui'], [B, 'WriteItems', 'queued', 'ui']]);
     expect(write.jobs[0]!.items).toEqual([{ name: 'sntp-addr', value: 'pool.ntp.org' }, { name: 'function-key-def', index: 0, value: '3' }, { name: 'no-such-item', value: 'x' }]);
     expect(write.notes).toEqual(['not in LocalDLS\'s item catalogue (the phone may answer "unknown item"): no-such-item']);
+    // An item the phone only reports: said before it is queued (the UI's editor says it as it is typed).
+    const readOnly = await api.addJob([MAC], { kind: 'write', items: [{ name: 'user-pwd-expiry', value: '30' }, { name: 'sntp-addr', value: 'pool.ntp.org' }] });
+    expect(readOnly.notes).toEqual(['read-only on the phone (it will answer "read only", and the job fails): user-pwd-expiry']);
+    expect((await api.addJob([MAC], { kind: 'read', items: [{ name: 'user-pwd-expiry' }] })).notes).toEqual([]);
     const read = await api.addJob([MAC], { kind: 'read', items: [{ name: 'sntp-addr' }, { name: 'ldap-server-address', index: 1 }] });
     expect(read.jobs[0]!.items).toEqual([{ name: 'sntp-addr', value: '' }, { name: 'ldap-server-address', index: 1, value: '' }]);
     expect((await api.addJob([MAC], { kind: 'read-all' })).jobs[0]!.kind).toBe('ReadAllItems');

@@ -1,7 +1,7 @@
 /** `localdls profile`: named item sets, applied as a WriteItems of only what differs; overrides. */
 import * as commands from '../commands';
 import { formatItem } from '../commands/item-spec';
-import { unknownItemsNote } from '../commands/job-spec';
+import { readOnlyItemsNote, unknownItemsNote } from '../commands/job-spec';
 import { withContext, type CliIo } from './context';
 import { oneMac, parseCli, UsageError } from './format';
 import { parseItems, targets } from './job';
@@ -39,8 +39,7 @@ export async function profileCommand(args: string[], io: CliIo): Promise<number>
   };
   const withItems = (specs: string[]) => {
     const list = parseItems(specs, true);
-    const note = unknownItemsNote(list);
-    if (note) io.err(`note: ${note}`);
+    for (const note of [unknownItemsNote(list), readOnlyItemsNote(list)]) if (note) io.err(`note: ${note}`);
     return list;
   };
   switch (sub) {

@@ -46,6 +46,7 @@ export const CLI_WORDS: SpecWords = { fileType: '--type', sources: '--url or --f
 export const API_WORDS: SpecWords = { fileType: 'a file type', sources: 'a URL (https:// or ftp://)', version: 'a version' };
 
 const KNOWN_ITEMS = new Set(CATALOGUE.map((c) => c.name));
+const READ_ONLY_ITEMS = new Set(CATALOGUE.filter((c) => c.readonly === 'yes').map((c) => c.name));
 
 export const FILE_TYPE_LIST = FILE_TYPES.join(', ');
 
@@ -74,9 +75,19 @@ function located(source: string): ItemValue[] {
   }
 }
 
+/**
+ * The note for items the phone only reports (the catalogue's read-only ones), in a write: it
+ * answers "read only" for each (manual p.82–83), and the job fails. The UI's item editor says the
+ * same as it is typed; queued anyway, as the catalogue may not know every firmware.
+ */
+export function readOnlyItemsNote(items: readonly { name: string }[]): string | null {
+  const named = [...new Set(items.filter((i) => READ_ONLY_ITEMS.has(i.name)).map((i) => i.name))];
+  return named.length ? `read-only on the phone (it will answer "read only", and the job fails): ${named.join(', ')}` : null;
+}
+
 function withNotes(job: Omit<BuiltJob, 'notes'>, noteItems: readonly { name: string }[] = []): BuiltJob {
-  const note = unknownItemsNote(noteItems);
-  return { ...job, notes: note ? [note] : [] };
+  const notes = [unknownItemsNote(noteItems), job.kind === 'WriteItems' ? readOnlyItemsNote(noteItems) : null].filter((n) => n !== null);
+  return { ...job, notes };
 }
 
 /** The job for one spec; throws JobSpecError with a message naming the inputs in `words`. */
