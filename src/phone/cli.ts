@@ -13,6 +13,7 @@ import { CONTACT_REASONS, type ContactReason, type InteractionResult, type Secur
 import { DEFAULT_CONTACT_GAP_MS, DEFAULT_POLL_INTERVAL_MS, DEFAULT_REBOOT_MS } from './phone-runtime';
 import { parsePinSheet, pinProblem } from './pin-sheet';
 import { OLD_FIRMWARE_TLS } from './transport';
+import { ITEM_STATUSES, type ItemStatus } from './codec';
 
 export const PHONE_HELP = `Usage: localdls phone --server https://HOST:PORT [options]
 
@@ -40,6 +41,10 @@ Options:
                         normal-priority firmware get status="busy" (default 0)
   --busy-for S          length of that call in seconds (default ${DEFAULT_BUSY_FOR_MS / 1000})
   --no-send-solicited   old firmware (before V3R3): ignore send-solicited in CleanUp
+  --refuse NAME=STATUS  answer a WriteItems of item NAME with this item status inside an accepted
+                        reply (manual p.82–83), e.g. --refuse "sntp-addr=invalid data"; repeatable.
+                        STATUS: failed, unknown item, read only, invalid index, unexpected item,
+                        not supported, invalid data, undefined status
   --json                one JSON line per phone (with --stay: per event), then a summary line
   --help                show this text
 
@@ -87,6 +92,7 @@ const OPTIONS = {
   busy: { type: 'string' },
   'busy-for': { type: 'string' },
   'no-send-solicited': { type: 'boolean' },
+  refuse: { type: 'string', multiple: true },
   stay: { type: 'boolean' },
   'contact-me-port': { type: 'string' },
   'contact-gap': { type: 'string' },
@@ -146,6 +152,7 @@ export async function phoneMain(
     wrongPins: args.wrongPins,
     wrongTan: args.wrongTan,
     ...(args.stateDir !== undefined ? { stateDir: args.stateDir } : {}),
+    ...(Object.keys(args.writeStatus).length ? { writeStatus: args.writeStatus } : {}),
   };
   if (args.stay) return stay(args, fleet, out, err, options.stop);
   const print = (event: string, data: object, human: string): void => out(args.json ? JSON.stringify({ event, ...data }) : human);
@@ -300,6 +307,14 @@ function parse(argv: string[]) {
   if (values['wrong-tan'] && !hasPins) throw new UsageError('--wrong-tan needs --pin or --pins (the TAN is the last 3 digits of the PIN)');
   const stateDir = values['state-dir'];
   if (stateDir !== undefined) usableDirectory('--state-dir', stateDir);
+  const writeStatus: Record<string, ItemStatus> = {};
+  for (const spec of values.refuse ?? []) {
+    const at = spec.indexOf('=');
+    const [name, status] = at > 0 ? [spec.slice(0, at).trim(), spec.slice(at + 1).trim()] : [spec, ''];
+    if (!/^[a-z0-9][a-z0-9-]*$/i.test(name) || at <= 0) throw new UsageError(`--refuse "${spec}": give NAME=STATUS, e.g. --refuse "sntp-addr=invalid data"`);
+    if (!(ITEM_STATUSES as readonly string[]).includes(status)) throw new UsageError(`--refuse ${name}: "${status}" is not an item status: ${ITEM_STATUSES.join(', ')}`);
+    writeStatus[name] = status as ItemStatus;
+  }
   return {
     server: url.href,
     count,
@@ -326,6 +341,7 @@ function parse(argv: string[]) {
     wrongPins: integer('--wrong-pins', values['wrong-pins'], 0, 0, 1000),
     wrongTan: values['wrong-tan'] === true,
     stateDir,
+    writeStatus,
   };
 }
 

@@ -42,7 +42,8 @@ export type ReasonForContact = (typeof REASONS_FOR_CONTACT)[number];
 export type ReplyStatus = 'accepted' | 'failed' | 'busy';
 
 /** Item statuses a phone reports, manual p.26; written with spaces, as in the XML of p.78–83. */
-export type ItemStatus = 'failed' | 'unknown item' | 'read only' | 'invalid index' | 'unexpected item' | 'not supported' | 'invalid data' | 'undefined status';
+export const ITEM_STATUSES = ['failed', 'unknown item', 'read only', 'invalid index', 'unexpected item', 'not supported', 'invalid data', 'undefined status'] as const;
+export type ItemStatus = (typeof ITEM_STATUSES)[number];
 
 export type Fragment = 'next' | 'final';
 

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Service } from '../../src/main/app/service';
-import { SimulatedPhone } from '../../src/phone';
+import { phoneMain, SimulatedPhone } from '../../src/phone';
 import { runCli } from '../support/cli';
 import { tempDirs } from '../support/tmp';
 
@@ -52,5 +52,17 @@ describe('a write the phone refuses item by item', () => {
     expect(lines[0]).toContain('! the phone refused 2 items of the write');
     const json = await runCli(['traffic', '--data-dir', dataDir, '--errors', '--json']);
     expect(json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { refusedItems?: number }).map((x) => x.refusedItems)).toEqual([2]);
+  });
+
+  it('`localdls phone --refuse NAME=STATUS` makes the simulated phone refuse that item: the job fails with the status, the reply is an error', async () => {
+    const service = new Service({ dataDir: newDir(), host: '127.0.0.1', port: 0, autoContact: false });
+    services.push(service);
+    const { port } = await service.start();
+    const phone = (...args: string[]) => phoneMain(['--server', `https://127.0.0.1:${port}`, '--mac-base', MAC, ...args], () => undefined, () => undefined);
+    expect(await phone()).toBe(0);
+    const job = service.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'ntp.example' }, { name: 'e164', value: '4989700' }] }, Date.now());
+    expect(await phone('--reason', 'solicited', '--refuse', 'sntp-addr=invalid data', '--refuse', 'e164 = not supported')).toBe(0);
+    expect(service.store.jobs.get(job.id)).toMatchObject({ state: 'failed', error: 'the phone refused 2 items: sntp-addr: invalid data, e164: not supported' });
+    expect(service.store.listExchanges({ device: MAC, errorsOnly: true }, { limit: 10 }).exchanges.map((x) => [x.replyAction, x.replyStatus, x.refusedItems])).toEqual([['WriteItems', 'accepted', 2]]);
   });
 });

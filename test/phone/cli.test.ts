@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { phoneMain, runFleet, macAt, e164At } from '../../src/phone';
+import { ITEM_STATUSES } from '../../src/phone/codec';
 import { readAllScript, startService, type TestService } from './helpers';
 
 async function run(argv: string[]) {
@@ -46,6 +47,9 @@ describe('localdls phone arguments', () => {
     [['--server', 'https://127.0.0.1:18443', '--stay', '--poll-interval', '5'], /--poll-interval needs --dcmp URL/],
     [['--server', 'https://127.0.0.1:18443', '--stay', '--dcmp', 'http://127.0.0.1:1/dcmp/', '--poll-interval', '0'], /--poll-interval must be a number of seconds from 0.01/],
     [['--server', 'https://127.0.0.1:18443', '--stay', '--reboot-delay', 'soon'], /--reboot-delay must be a number of seconds from 0 to 3600, not "soon"/],
+    [['--server', 'https://127.0.0.1:18443', '--refuse', 'sntp-addr'], /--refuse "sntp-addr": give NAME=STATUS, e.g. --refuse "sntp-addr=invalid data"/],
+    [['--server', 'https://127.0.0.1:18443', '--refuse', '=invalid data'], /--refuse "=invalid data": give NAME=STATUS/],
+    [['--server', 'https://127.0.0.1:18443', '--refuse', 'sntp-addr=nope'], /--refuse sntp-addr: "nope" is not an item status: failed, unknown item, read only, invalid index, unexpected item, not supported, invalid data, undefined status/],
   ])('refuses %j with exit 2 and one line', async (argv, message) => {
     const { code, out, err } = await run(argv);
     expect(code).toBe(2);
@@ -61,7 +65,10 @@ describe('localdls phone arguments', () => {
     expect(out.join('\n')).toMatch(/Usage: localdls phone --server/);
     expect(out.join('\n')).toMatch(/Examples:\n\s+localdls phone --server https:\/\/127\.0\.0\.1:18443/);
     expect(out.join('\n')).toContain('localdls phone --server https://127.0.0.1:18443 --count 20 --ip-base 127.0.1.1 --busy 10 --busy-for 20 --stay');
-    for (const flag of ['--stay', '--contact-me-port', '--contact-gap', '--busy', '--busy-for', '--no-send-solicited', '--dcmp', '--poll-interval', '--reboot-delay']) expect(out.join('\n')).toContain(`  ${flag} `);
+    // Every status the phone can give, as --refuse takes them.
+    const statuses = /STATUS: ([^-]+?)\n\s+--/.exec(out.join('\n'))![1]!.replace(/\s+/g, ' ').trim();
+    expect(statuses.split(', ')).toEqual([...ITEM_STATUSES]);
+    for (const flag of ['--refuse', '--stay', '--contact-me-port', '--contact-gap', '--busy', '--busy-for', '--no-send-solicited', '--dcmp', '--poll-interval', '--reboot-delay']) expect(out.join('\n')).toContain(`  ${flag} `);
   });
 });
 
