@@ -14,11 +14,11 @@ const newDir = tempDirs();
 const stores: Store[] = [];
 afterEach(() => stores.splice(0).forEach((s) => s.close()));
 
-const body = (reason: 'reply-to' | 'start-up', action: string | undefined, items: Item[]) =>
-  Buffer.from(buildWorkpointMessage({ nonce: '2253A404241C11D774122654989181BC', maxItems: -1, reason, ...(action ? { action, status: 'accepted' } : {}), items }));
+const body = (reason: 'reply-to' | 'start-up', action: string | undefined, items: Item[], status = 'accepted') =>
+  Buffer.from(buildWorkpointMessage({ nonce: '2253A404241C11D774122654989181BC', maxItems: -1, reason, ...(action ? { action, status } : {}), items }));
 
 describe('migration 22: refused items of writes stored before', () => {
-  it('counts them from the stored bodies; reads, start-ups and writes taken whole stay 0; errors only finds them through the index', () => {
+  it('counts them from the stored bodies; reads, start-ups, busy replies and writes taken whole stay 0; errors only finds them through the index', () => {
     const dir = newDir();
     const store = new Store(dir);
     // 600 refused items: a body large enough to be stored compressed.
@@ -30,6 +30,7 @@ describe('migration 22: refused items of writes stored before', () => {
       { reason: 'reply-to', replyAction: 'ReadItems', replyStatus: 'accepted', itemCount: 1, requestBody: body('reply-to', 'ReadItems', [{ name: 'no-such-item', value: '', status: 'unknown item' }]) },
       { reason: 'start-up', itemCount: 1, requestBody: body('start-up', undefined, [{ name: 'gigabit-ethernet', value: '', status: 'failed' }]) },
       { reason: 'reply-to', replyAction: 'WriteItems', replyStatus: 'accepted', itemCount: 1, requestBody: Buffer.from('<WorkpointMessage><not xml') },
+      { reason: 'reply-to', replyAction: 'WriteItems', replyStatus: 'busy', itemCount: 1, requestBody: body('reply-to', 'WriteItems', [{ name: 'sntp-addr', value: '', status: 'invalid data' }], 'busy') },
     ] as const;
     for (const r of rows) store.commit(exchangeRecord({ ...r, requestBody: Buffer.from(r.requestBody) }), {}, null);
     store.close();
@@ -43,7 +44,7 @@ describe('migration 22: refused items of writes stored before', () => {
     const again = new Store(dir);
     stores.push(again);
     const all = again.listExchanges({}, { limit: 10 }).exchanges;
-    expect(all.map((x) => x.refusedItems)).toEqual([1, 600, 0, 0, 0, 0]);
+    expect(all.map((x) => x.refusedItems)).toEqual([1, 600, 0, 0, 0, 0, 0]);
     expect(again.listExchanges({ errorsOnly: true }, { limit: 10 }).exchanges.map((x) => x.id)).toEqual([1, 2]);
     const plan = withRawDb(dir, (db) => db.prepare(`EXPLAIN QUERY PLAN SELECT id FROM exchanges WHERE ${ERROR_EXCHANGE}`).all() as { detail: string }[]);
     expect(plan.map((p) => p.detail).join(' ')).toMatch(/INDEX exchanges_errors/);

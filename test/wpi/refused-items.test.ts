@@ -13,6 +13,13 @@ describe('refusedItemCount: items the phone refused in its reply to a write (man
     expect(refusedItemCount(reply('WriteItems', ''))).toBe(0);
   });
 
+  it('refuses nothing in a busy reply, or one whose status is not "accepted" as written', () => {
+    const items = '<Item name="sntp-addr" status="invalid data"/>';
+    expect(refusedItemCount(reply('WriteItems', items, 'busy'))).toBe(0);
+    expect(refusedItemCount(reply('WriteItems', items, 'Accepted'))).toBe(0);
+    expect(refusedItemCount(reply('WriteItems', items, 'failed'))).toBe(0);
+  });
+
   it('refuses nothing in reads and start-ups, where a status marks an item the phone cannot provide', () => {
     expect(refusedItemCount(reply('ReadItems', '<Item name="no-such-item" status="unknown item"/>'))).toBe(0);
     const startUp = parseWorkpointMessage(wpm('<ReasonForContact>start-up</ReasonForContact><ItemList><Item name="mac-addr">00:1A:E8:00:00:01</Item><Item name="gigabit-ethernet" status="failed"/></ItemList>'));

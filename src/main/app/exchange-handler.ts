@@ -11,7 +11,7 @@ import type { HandshakeFailure, RequestHandler, WpiRequest, WpiResponse } from '
 import { InteractionEngine, ProtocolError, sessionIdFromCookies, type BootstrapSend, type JobSecret } from '../provisioning';
 import { bootstrapToSend } from './bootstrap';
 import type { Changes, CommitResult, ExchangeRecord, ReturnLimits, Store } from '../store';
-import { buildDLSMessage, parseWorkpointMessage, refusedItemCount, WpiError, type WorkpointMessage } from '../wpi';
+import { buildDLSMessage, parseWorkpointMessage, WpiError, type WorkpointMessage } from '../wpi';
 
 export interface ExchangeEvents {
   exchange: [ExchangeSummary];
@@ -118,6 +118,9 @@ export class ExchangeHandler implements RequestHandler {
     const record = this.exchangeRecord(request, response, {
       mac: out.mac,
       ...summaryOf(message),
+      // What the engine took as refused, not what the text says: a busy reply, a reply to no write,
+      // or one the service refused refuses nothing; a fragmented reply counts on its last fragment.
+      refusedItems: out.refusedItems ?? 0,
       action: out.answer.action,
       error: bootstrapFailure(out.changes),
       warning: out.warning ?? null,
@@ -237,7 +240,7 @@ function summaryOf(m: WorkpointMessage) {
     nonce: m.nonce,
     fragment: m.fragment ?? null,
     itemCount: m.items.length,
-    refusedItems: refusedItemCount(m),
+    refusedItems: 0,
   };
 }
 

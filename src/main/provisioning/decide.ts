@@ -53,6 +53,11 @@ export interface Decision {
   ends: string | null;
   /** Something a person should notice (shown in the traffic view); the exchange still succeeds. */
   warning?: string;
+  /**
+   * Items of a write (a WriteItems job's part, a bootstrap) the phone refused in this reply, inside
+   * an accepted one (manual p.82–83): the job fails with them, and the exchange is an error.
+   */
+  refusedItems?: number;
 }
 
 /** A message the service cannot act on: answered with HTTP 400 (or 403 when refused by policy). */
@@ -366,7 +371,7 @@ function accepted(input: DecisionInput, current: ActiveJob, changes: Changes): D
         interaction.current = { ...current, part: partsDone };
         // One attempt per sending of the job, not per part: five parts are not five tries.
         changes.jobs = [{ ...jobChange, partsDone }];
-        return { answer: parts[partsDone]!, changes: { ...changes, state: 'in-interaction' }, ends: null };
+        return { answer: parts[partsDone]!, changes: { ...changes, state: 'in-interaction' }, ends: null, ...refusedIn(results) };
       }
       const allResults = [...(job?.results ?? []), ...results];
       Object.assign(jobChange, { partsDone, ...finish(allResults, now) });
@@ -407,7 +412,7 @@ function accepted(input: DecisionInput, current: ActiveJob, changes: Changes): D
         changes.jobs = [{ ...jobChange, ...finish(results, now) }];
         failBootstrap(input, changes, current.id, 'the phone refused items of it');
         interaction.current = null;
-        return end(changes);
+        return { ...end(changes), ...refusedIn(results) };
       }
       // The phone took the credentials; it now moves to the secure port (manual p.64–65).
       // partsDone 1 marks it as delivered: a restart or an expiry no longer sends it again.
@@ -433,7 +438,12 @@ function accepted(input: DecisionInput, current: ActiveJob, changes: Changes): D
   changes.jobs = [jobChange];
   interaction.current = null;
   interaction.finished++;
-  return next(input, changes);
+  return { ...next(input, changes), ...(current.kind === 'WriteItems' ? refusedIn(results) : {}) };
+}
+
+/** The count of refused items a decision carries: only where there are some. */
+function refusedIn(results: readonly ItemResult[]): Pick<Decision, 'refusedItems'> {
+  return results.length ? { refusedItems: results.length } : {};
 }
 
 /** A job whose items all went through is done; item errors make it failed, with the details kept. */

@@ -40,6 +40,8 @@ export interface EngineOutput {
   /** A new session near the table's bounds (SessionTable.crowded): decide it alone, not beside other new ones. */
   crowded: boolean;
   warning?: string;
+  /** Items of a write the phone refused in this reply (Decision.refusedItems). */
+  refusedItems?: number;
   /**
    * Applies the exchange to the engine's memory (session table, the interaction's job state,
    * fragments held, nonces seen). Call it only once the store has committed the exchange: a
@@ -274,6 +276,7 @@ export class InteractionEngine {
       displaces,
       crowded,
       ...(warnings ? { warning: warnings } : {}),
+      ...(decision.refusedItems ? { refusedItems: decision.refusedItems } : {}),
       apply: (committed) => {
         enter();
         if (committed.interactionId !== null) session.interactionId = committed.interactionId;

@@ -347,12 +347,13 @@ export const MIGRATIONS: readonly (string | ((db: Database) => void))[] = [
   `,
   // 22: items a phone refused in its reply to a write (statuses inside an "accepted" reply, manual
   // p.82–83; wpi/refused-items.ts) make the exchange an error: its job failed, and "errors only" showed
-  // a green "accepted". Replies stored before are counted from their bodies (few: replies to writes).
+  // a green "accepted". Replies stored before are counted from their bodies: the accepted replies to
+  // writes that list items (a phone lists only the items it refused, so most list none).
   (db) => {
     const has = (db.prepare(`SELECT count(*) AS n FROM pragma_table_info('exchanges') WHERE name = 'refused_items'`).get() as { n: number }).n > 0;
     if (!has) db.exec(`ALTER TABLE exchanges ADD COLUMN refused_items INTEGER NOT NULL DEFAULT 0`);
     // Ids first, then one body at a time: the connection cannot write while it steps through a query.
-    const ids = db.prepare(`SELECT id FROM exchanges WHERE reason = 'reply-to' AND reply_action = 'WriteItems' AND item_count > 0`).pluck().all() as number[];
+    const ids = db.prepare(`SELECT id FROM exchanges WHERE reason = 'reply-to' AND reply_action = 'WriteItems' AND reply_status = 'accepted' AND item_count > 0`).pluck().all() as number[];
     const read = db.prepare(`SELECT id, request_body, request_encoding, request_size FROM exchanges WHERE id = ?`);
     const count = db.prepare(`UPDATE exchanges SET refused_items = ? WHERE id = ?`);
     for (const id of ids) {
