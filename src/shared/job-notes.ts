@@ -43,19 +43,32 @@ export const MAX_ATTEMPTS = 5;
 export const NO_ANSWER_PARTS = ['no answer from the phone to ', ' sendings'] as const;
 export const noAnswerNote = (unanswered: number): string => `${NO_ANSWER_PARTS[0]}${unanswered}${NO_ANSWER_PARTS[1]}`;
 
+/** The phone refused items of a write (manual p.82–83): how many, the first five as `name[index]: status`. */
+export const refusedItemsNote = (results: readonly { name: string; index?: number; status: string }[]): string => {
+  const shown = results.slice(0, 5).map((r) => `${r.name}${r.index !== undefined ? `[${r.index}]` : ''}: ${r.status}`).join(', ');
+  return `the phone refused ${results.length} item${results.length > 1 ? 's' : ''}: ${shown}${results.length > 5 ? ', …' : ''}`;
+};
+
+/** The phone answered the job's action with status failed (manual p.29). */
+export const refusedActionNote = (action: string): string => `the phone refused ${action} (status failed)`;
+
 /** A note read back: which one, and its values (null when the text is none of these). */
 export type ParsedNote =
   | { key: FixedNote; params: Record<string, never> }
   | { key: 'contactFailed'; params: { failures: number; max: number; last: string } }
   | { key: 'unreachable'; params: { failures: number; last: string } }
   | { key: 'notContacted'; params: { why: string } }
-  | { key: 'noAnswer'; params: { sendings: number } };
+  | { key: 'noAnswer'; params: { sendings: number } }
+  | { key: 'refusedItems'; params: { count: number; items: string } }
+  | { key: 'refusedAction'; params: { action: string } };
 
 const PATTERNS: [RegExp, (m: RegExpExecArray) => ParsedNote][] = [
   [/^contact-me failed (\d+) of (\d+) times, last: ([\s\S]*); trying again at the phone's contact gap$/, (m) => ({ key: 'contactFailed', params: { failures: Number(m[1]), max: Number(m[2]), last: m[3]! } })],
   [/^the phone could not be reached: (\d+) contact-me requests in a row failed, last: ([\s\S]*)\. Check that it is on and on the network, then queue the job again$/, (m) => ({ key: 'unreachable', params: { failures: Number(m[1]), last: m[2]! } })],
   [/^not contacted: ([\s\S]*); its jobs go out when the phone next calls in by itself$/, (m) => ({ key: 'notContacted', params: { why: m[1]! } })],
   [/^no answer from the phone (?:to (\d+) sendings|after (\d+) attempts)$/, (m) => ({ key: 'noAnswer', params: { sendings: Number(m[1] ?? m[2]) } })],
+  [/^the phone refused (\d+) items?: ([\s\S]*)$/, (m) => ({ key: 'refusedItems', params: { count: Number(m[1]), items: m[2]! } })],
+  [/^the phone refused ([\w-]+) \(status failed\)$/, (m) => ({ key: 'refusedAction', params: { action: m[1]! } })],
 ];
 
 export function parseJobNote(text: string): ParsedNote | null {

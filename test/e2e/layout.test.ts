@@ -43,6 +43,10 @@ beforeAll(async () => {
     const more = await runCli(['phone', '--server', `https://127.0.0.1:${listening.port}`, '--mac-base', MAC, '--reason', reason, '--max-items', '5', '--ip-base', '127.0.3.11']);
     expect(more.code).toBe(0);
   }
+  // A write the phone refuses an item of: the status cell's "1 refused" pill (German: the longest).
+  expect((await runCli(['job', 'add', '--data-dir', dataDir, '--mac', '00:1A:E8:00:00:03', 'write', 'sntp-addr=ntp.refused.example'])).code).toBe(0);
+  const refusing = await runCli(['phone', '--server', `https://127.0.0.1:${listening.port}`, '--mac-base', '00:1A:E8:00:00:03', '--reason', 'solicited', '--no-config-change', '--refuse', 'sntp-addr=invalid data', '--ip-base', '127.0.3.12']);
+  expect(refusing.code).toBe(0);
   // A contact-me to a phone that is gone: an exchange of its own (a link inside text) in the phone's timeline.
   expect((await runCli(['contact', '--data-dir', dataDir, '--mac', MAC])).code).not.toBe(0);
   // Old firmware against the modern TLS profile: a failed-handshake row (its tag) in the traffic list.

@@ -310,6 +310,15 @@ describe('jobs view', () => {
     expect(stateOf(3)!.textContent).toBe('sent');
   });
 
+  it('a write failed because the phone refused some items: the others show as accepted (the phone names only its problems)', async () => {
+    api.jobs = [job(5, { state: 'failed', error: 'the phone refused 1 item: mac-addr: read only', items: [{ name: 'mac-addr', value: 'x' }, { name: 'e164', value: '1' }], results: [{ name: 'mac-addr', status: 'read only' }] })];
+    show('#/jobs');
+    await waitFor(() => expect(shown()).toEqual([5]));
+    fireEvent.click(document.querySelector('tr[data-job="5"]')!);
+    const statuses = [...document.querySelectorAll('.job-detail .job-items tbody tr')].map((r) => r.textContent);
+    expect(statuses).toEqual(['mac-addrxread only', 'e1641accepted']);
+  });
+
   it('filters by state, kind and device through the service', async () => {
     show('#/jobs');
     await waitFor(() => expect(shown()).toHaveLength(3));

@@ -3,7 +3,7 @@
  * back in German, with their values; any other text, and a note in English, as written.
  */
 import { describe, expect, it } from 'vitest';
-import { contactFailedNote, JOB_NOTES, noAnswerNote, notContactedNote, unreachableNote } from '../../src/shared/job-notes';
+import { contactFailedNote, JOB_NOTES, noAnswerNote, notContactedNote, refusedActionNote, refusedItemsNote, unreachableNote } from '../../src/shared/job-notes';
 import { jobNote } from '../../src/renderer/src/lib/job-note';
 import { i18next, loadAllNamespaces } from '../../src/renderer/src/i18n';
 
@@ -16,6 +16,9 @@ describe('a job note in the UI language', () => {
       unreachableNote(5, 'timed out after 5000 ms'),
       notContactedNote('the phone has not reported a contact-me-uri'),
       noAnswerNote(5),
+      refusedItemsNote([{ name: 'sntp-addr', status: 'invalid data' }]),
+      refusedItemsNote(Array.from({ length: 7 }, (_, i) => ({ name: 'function-key-def', index: i, status: 'read only' }))),
+      refusedActionNote('SoftwareDeployment'),
     ];
     for (const text of written) {
       expect(jobNote(text, i18next.getFixedT('en', 'jobs'))).toBe(text);
@@ -28,8 +31,13 @@ describe('a job note in the UI language', () => {
     // As a job failed before migration 20 says it (its count then was every sending).
     expect(jobNote('no answer from the phone after 5 attempts', i18next.getFixedT('de', 'jobs'))).toBe('keine Antwort vom Telefon auf 5 Sendungen');
     expect(jobNote(JOB_NOTES.cancelledByUser, i18next.getFixedT('de', 'jobs'))).toBe('vom Benutzer abgebrochen');
-    // Not one of them (a phone's own words, a note a newer service writes): as written.
-    expect(jobNote('the phone refused 2 items: sntp-addr (invalid data), e164 (read only)', i18next.getFixedT('de', 'jobs'))).toBe('the phone refused 2 items: sntp-addr (invalid data), e164 (read only)');
+    // The phone's refusals: the words translated, the items and their statuses (the protocol's) kept.
+    const de = i18next.getFixedT('de', 'jobs');
+    expect(jobNote(refusedItemsNote([{ name: 'sntp-addr', status: 'invalid data' }, { name: 'e164', status: 'read only' }]), de)).toBe('das Telefon hat 2 Items abgelehnt: sntp-addr: invalid data, e164: read only');
+    expect(jobNote(refusedItemsNote([{ name: 'line-key', index: 3, status: 'invalid index' }]), de)).toBe('das Telefon hat 1 Item abgelehnt: line-key[3]: invalid index');
+    expect(jobNote(refusedActionNote('WriteItems'), de)).toBe('das Telefon hat WriteItems abgelehnt (Status „failed“)');
+    // Not one of them (a note a newer service writes): as written.
+    expect(jobNote('the phone refused the moon', de)).toBe('the phone refused the moon');
     expect(jobNote(`${JOB_NOTES.cancelledByUser}!`, i18next.getFixedT('de', 'jobs'))).toBe(`${JOB_NOTES.cancelledByUser}!`);
   });
 });

@@ -12,7 +12,7 @@ import type { Changes, DeviceUpsert, JobChange, NewJob } from '../store';
 import { profileDiff } from './profiles';
 import { supportsSendSolicited } from './firmware';
 import { peerKey } from '../net/peer-address';
-import { JOB_NOTES, MAX_ATTEMPTS, noAnswerNote } from '../../shared/job-notes';
+import { JOB_NOTES, MAX_ATTEMPTS, noAnswerNote, refusedActionNote, refusedItemsNote } from '../../shared/job-notes';
 import { AWAITING_RETURN, bootstrapMessage, jobMessage, jobMessages, REBOOTING_KINDS, type BootstrapSend, type JobSecret } from './job-messages';
 import { RENEWAL_SOURCE, type ListenerKind } from '../../shared/model';
 import { itemKey } from '../../shared/item-rules';
@@ -338,7 +338,7 @@ function replyTo(input: DecisionInput): Decision {
     return end(changes, `reply-to action ${action} does not match the job's ${expectedAction(current.kind, current.stage)}`);
   }
   if (message.status === 'failed') {
-    changes.jobs = [{ id: current.id!, state: 'failed', finished: now, error: `the phone refused ${current.kind} (status failed)` }];
+    changes.jobs = [{ id: current.id!, state: 'failed', finished: now, error: refusedActionNote(current.kind) }];
     // It keeps what it had; the certificate it refused must never open the secure port.
     if (current.kind === 'Bootstrap') failBootstrap(input, changes, current.id, 'the phone refused it');
     interaction.current = null;
@@ -449,8 +449,7 @@ function refusedIn(results: readonly ItemResult[]): Pick<Decision, 'refusedItems
 /** A job whose items all went through is done; item errors make it failed, with the details kept. */
 function finish(results: readonly ItemResult[], now: number): Partial<JobChange> {
   if (results.length === 0) return { state: 'done', finished: now, error: null };
-  const shown = results.slice(0, 5).map((r) => `${r.name}${r.index !== undefined ? `[${r.index}]` : ''}: ${r.status}`).join(', ');
-  return { state: 'failed', finished: now, error: `the phone refused ${results.length} item${results.length > 1 ? 's' : ''}: ${shown}${results.length > 5 ? ', …' : ''}` };
+  return { state: 'failed', finished: now, error: refusedItemsNote(results) };
 }
 
 function status(input: DecisionInput): Decision {

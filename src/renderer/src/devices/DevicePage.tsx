@@ -130,7 +130,7 @@ export function DevicePage({ mac }: { mac: string }) {
                     {x.fragment === 'next' ? <> <span className="word">{t('traffic.fragment')}</span></> : null}
                   </td>
                   <td>{x.action ?? ''}</td>
-                  <td title={x.replyStatus ? t('traffic.replyStatus', { status: x.replyStatus }) : undefined}>
+                  <td title={x.replyStatus && !x.refusedItems ? t('traffic.replyStatus', { status: x.replyStatus }) : undefined}>
                     {x.httpStatus || 'TLS'}
                     {x.replyStatus !== 'accepted' || x.refusedItems > 0 ? <ReplyStatusPill x={x} /> : null}
                   </td>

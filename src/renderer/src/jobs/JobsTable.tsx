@@ -10,6 +10,7 @@ import { Dialog } from '../common/Dialog';
 import { errorText, useToast } from '../common/Toasts';
 import { ago, dateTime } from '../lib/format';
 import { jobNote } from '../lib/job-note';
+import { parseJobNote } from '../../../shared/job-notes';
 import { isPending, itemText, useJobWords } from '../lib/jobs';
 import { deviceHref, rolloutHref, timelineHref } from '../lib/route';
 
@@ -29,8 +30,9 @@ function sameItem(a: { name: string; index?: number | null }, b: { name: string;
 function JobDetail({ job }: { job: Job }) {
   const { t } = useTranslation('jobs');
   const withValues = job.kind !== 'ReadItems';
-  // A phone names only the items it has a problem with (manual p.26): the rest of a done job went through.
-  const acceptedSilently = job.state === 'done';
+  // A phone names only the items it has a problem with (manual p.26): the rest of a done job went
+  // through, and so did the rest of one that failed because the phone refused some of its items.
+  const acceptedSilently = job.state === 'done' || (job.state === 'failed' && job.error !== null && parseJobNote(job.error)?.key === 'refusedItems');
   // Items the phone reported on that the job did not list (rare) are shown too.
   const extra = job.results.filter((r) => !job.items.some((i) => sameItem(i, r)));
   return (

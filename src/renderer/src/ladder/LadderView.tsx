@@ -14,6 +14,8 @@ import { clockTime, dateTime, duration } from '../lib/format';
 import { deviceHref, href, interactionHref, timelineHref } from '../lib/route';
 import './inspector.css';
 import { errorText } from '../lib/api-error';
+import { ReplyStatusPill } from '../traffic/ExchangeList';
+import { jobNote } from '../lib/job-note';
 
 /** Refused, failed, or items of a write refused: drawn red (and counted as errors). A busy reply is not: the phone answered. */
 export function isErrorExchange(x: ExchangeSummary): boolean {
@@ -32,6 +34,7 @@ function failedJobsOf(x: ExchangeSummary, jobs: readonly Job[]): Job[] {
 
 function Rung({ x, start, index, jobs }: { x: ExchangeSummary; start: number; index: number; jobs: readonly Job[] }) {
   const { t } = useTranslation('ladder');
+  const { t: tj } = useTranslation('jobs');
   const failed = failedJobsOf(x, jobs);
   const bad = isErrorExchange(x) || failed.length > 0;
   const open = href('traffic', { focus: x.id });
@@ -47,6 +50,7 @@ function Rung({ x, start, index, jobs }: { x: ExchangeSummary; start: number; in
           <strong>{phoneLabel(x)}</strong>
           {x.fragment === 'next' ? <span className="badge">{t('fragment')}</span> : null}
           <span className="muted">{t('items', { count: x.itemCount })}</span>
+          {x.refusedItems > 0 ? <ReplyStatusPill x={x} /> : null}
         </span>
       </a>
       <a className="arrow arrow-left" href={open}>
@@ -55,7 +59,7 @@ function Rung({ x, start, index, jobs }: { x: ExchangeSummary; start: number; in
           <strong>{x.action ?? `HTTP ${x.httpStatus}`}</strong>
           <span className="muted">{x.action ? `HTTP ${x.httpStatus} · ` : ''}{duration(x.ended - x.started)} · #{x.id}</span>
           {x.error ? <span className="rung-reason">{x.error}</span> : null}
-          {failed.map((j) => <span key={j.id} className="rung-reason">{t('jobFailed', { id: j.id, kind: j.kind, error: j.error ?? '' })}</span>)}
+          {failed.map((j) => <span key={j.id} className="rung-reason">{t('jobFailed', { id: j.id, kind: j.kind, error: j.error ? jobNote(j.error, tj) : '' })}</span>)}
           {x.warning ? <span className="rung-warning">{x.warning}</span> : null}
         </span>
       </a>

@@ -5,6 +5,7 @@
 import type { TFunction } from 'i18next';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { ReplyStatusPill } from './ExchangeList';
 import type { ExchangeDetail, MessageView, TlsKeyLogStatus } from '../../../shared/api';
 import { curlCommand } from '../../../shared/curl';
 import type { ExchangeSummary } from '../../../shared/model';
@@ -31,7 +32,8 @@ export interface DetailPaneProps {
 function title(s: ExchangeSummary, t: TFunction<'traffic'>): string {
   if (s.kind === 'tls-failure') return t('detail.handshakeFailed');
   const phone = s.reason ? `${s.reason}${s.replyAction ? ` ${s.replyAction}${s.replyStatus ? `/${s.replyStatus}` : ''}` : ''}` : `${s.method ?? ''} ${s.path ?? ''}`;
-  return `${phone} → ${s.action ?? `HTTP ${s.httpStatus}`}`;
+  const refused = s.refusedItems > 0 ? ` · ${t('list.refusedItems', { count: s.refusedItems })}` : '';
+  return `${phone}${refused} → ${s.action ?? `HTTP ${s.httpStatus}`}`;
 }
 
 function Headers({ title: heading, m }: { title: string; m: MessageView }) {
@@ -71,6 +73,7 @@ function Chain({ detail, onJump }: { detail: ExchangeDetail; onJump: (id: number
               <span className="chain-n">{i + 1}</span>
               <span className="mono muted">{clockTime(x.started)}</span>
               <span className="chain-phone">{x.reason}{x.replyAction ? ` ${x.replyAction}` : ''}{x.replyStatus ? `/${x.replyStatus}` : ''}{x.fragment === 'next' ? ` ${t('detail.fragmentSuffix')}` : ''}</span>
+              {x.refusedItems > 0 ? <ReplyStatusPill x={x} /> : null}
               <span className="chain-arrow">→</span>
               <span className="chain-answer">{x.action ?? `HTTP ${x.httpStatus}`}</span>
               <span className="muted">{t('detail.chainItems', { count: x.itemCount, id: x.id })}</span>

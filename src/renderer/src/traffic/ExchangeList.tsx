@@ -27,7 +27,7 @@ const COLUMNS = [
   { key: 'port', width: '120px', narrow: '120px', label: 'Port · mode', sort: (x: ExchangeSummary) => `${x.listener}:${x.localPort}` },
   { key: 'what', width: 'minmax(200px, 1fr)', narrow: 'minmax(120px, 1fr)', label: 'Reason', sort: (x: ExchangeSummary) => what(x, i18next.getFixedT(null, 'traffic')).text },
   { key: 'action', width: '134px', narrow: '128px', label: 'Action', sort: (x: ExchangeSummary) => x.action ?? '' },
-  { key: 'status', width: '122px', narrow: '112px', label: 'Status', sort: (x: ExchangeSummary) => x.httpStatus * 10 + (x.replyStatus === 'accepted' ? 0 : x.replyStatus ? 1 : 0) },
+  { key: 'status', width: '126px', narrow: '120px', label: 'Status', sort: (x: ExchangeSummary) => x.httpStatus * 10 + (x.replyStatus === 'accepted' && !x.refusedItems ? 0 : x.replyStatus || x.refusedItems ? 1 : 0) },
   { key: 'items', width: '66px', narrow: '60px', label: 'Items', sort: (x: ExchangeSummary) => x.itemCount },
   { key: 'size', width: '116px', narrow: '116px', label: 'Size', sort: (x: ExchangeSummary) => x.requestBytes + x.responseBytes },
   { key: 'dur', width: '90px', narrow: '90px', label: 'Time', sort: (x: ExchangeSummary) => x.ended - x.started },
