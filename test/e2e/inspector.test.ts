@@ -102,7 +102,9 @@ describe('the inspector in the browser', () => {
     // start-up → … → the WriteItems refused by the phone (reply-to WriteItems/failed), in red.
     const failed = ladder.locator('.rung-error');
     expect(await failed.count()).toBeGreaterThanOrEqual(1);
-    expect(await failed.first().textContent()).toMatch(/reply-to WriteItems.*Job #\d+ WriteItems failed: .*read only/);
+    expect(await failed.first().textContent()).toMatch(/reply-to WriteItems.*Job #\d+ WriteItems failed: the phone refused 1 item: device-type: read only/);
+    // The reply said "accepted"; the rung says what the phone refused.
+    expect(await failed.first().locator('.rs-bad').textContent()).toBe('1 refused');
     expect(await rungs.first().textContent()).toMatch(/start-up/);
     await shoot('ladder');
     // An arrow opens that exchange in the traffic view.
@@ -110,6 +112,7 @@ describe('the inspector in the browser', () => {
     await failed.first().locator('a.arrow-right').click();
     await page.getByTestId('detail').waitFor();
     expect(await page.getByTestId('detail').textContent()).toContain(`#${id}`);
+    expect(await page.getByTestId('detail').textContent()).toContain('reply-to WriteItems/accepted · 1 refused → ');
   });
 
   it('retry failed queues the failed phones again as a rollout of their own', async () => {
@@ -123,7 +126,9 @@ describe('the inspector in the browser', () => {
     expect(await detail.getByTestId('rollout-devices').locator('tbody tr').count()).toBe(2);
     // The navigation counts the waiting jobs and the errors, live.
     await expect.poll(() => page.getByTestId('nav-jobs').textContent(), WAIT).toBe('2');
-    expect(Number(await page.getByTestId('nav-errors').textContent())).toBeGreaterThan(0);
+    const errors = Number(await page.getByTestId('nav-errors').textContent());
+    expect(errors).toBeGreaterThan(0);
+    expect(await page.getByTestId('nav-errors').getAttribute('title')).toBe(`${errors} ${errors === 1 ? 'error' : 'errors'} in the traffic`);
   });
 
   it('the device list exports as CSV', async () => {
