@@ -27,7 +27,8 @@ Options:
   --server URL          service address, must be https:// (required)
   --count N             number of phones (default 1)
   --mac-base MAC        MAC of the first phone; the others count up (default ${DEFAULT_MAC_BASE})
-  --e164-base NUMBER    E.164 number of the first phone; the others count up (default ${DEFAULT_E164_BASE})
+  --e164-base NUMBER    E.164 number of the first phone; the others count up (default
+                        ${DEFAULT_E164_BASE} for ${DEFAULT_MAC_BASE}, counting on with --mac-base)
   --ip-base A.B.C.D     give each phone its own address, counting up from this one, and send
                         from it (e.g. 127.0.1.1: Linux answers on all of 127.0.0.0/8); by
                         default every phone uses the machine's own address
@@ -260,7 +261,7 @@ function parse(argv: string[]) {
   } catch (e) {
     throw new UsageError(`--mac-base: ${(e as Error).message}`);
   }
-  const e164Base = values['e164-base'] ?? DEFAULT_E164_BASE;
+  const e164Base = values['e164-base'] ?? defaultE164Base(macBase);
   if (!/^\d{1,15}$/.test(e164Base) || e164At(e164Base, count - 1).length > 15) {
     throw new UsageError(`--e164-base must be 1-15 digits and leave room for ${count} numbers, not "${e164Base}"`);
   }
@@ -390,6 +391,19 @@ function integer(flag: string, raw: string | undefined, fallback: number, min: n
   const n = /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`${flag} must be an integer from ${min} to ${max}, not "${raw}"`);
   return n;
+}
+
+/**
+ * The first phone's number when none is given: as far from the default number as its MAC is from
+ * the default MAC, so phones started in several runs (`--mac-base 00:1A:E8:00:00:03`) do not
+ * share numbers; the default number where that does not fit in 15 digits (a MAC below the default).
+ */
+function defaultE164Base(macBase: string): string {
+  const hex = (mac: string) => BigInt(`0x${normalizeMac(mac).replace(/:/g, '')}`);
+  const offset = hex(macBase) - hex(DEFAULT_MAC_BASE);
+  if (offset < 0n) return DEFAULT_E164_BASE;
+  const n = (BigInt(DEFAULT_E164_BASE) + offset).toString();
+  return n.length <= 15 ? n : DEFAULT_E164_BASE;
 }
 
 /** parseArgs refuses `--max-items -1` as ambiguous; a negative number there is meant as the value. */

@@ -86,6 +86,15 @@ describe('localdls phone against a service', () => {
     expect(flags).toEqual(['false', 'false', 'false']);
   });
 
+  it('numbers phones started in separate runs apart: the default E.164 number counts on with --mac-base', async () => {
+    service = await startService(readAllScript);
+    expect((await run(['--server', service.url, '--count', '2'])).code).toBe(0);
+    expect((await run(['--server', service.url, '--mac-base', '00:1A:E8:00:00:03'])).code).toBe(0);
+    expect((await run(['--server', service.url, '--mac-base', '00:1A:E8:00:00:04', '--e164-base', '4930123'])).code).toBe(0);
+    const numbers = service.requests.filter((r) => r.message.reason === 'start-up').map((r) => [r.message.items.find((i) => i.name === 'mac-addr')?.value, r.message.items.find((i) => i.name === 'e164')?.value]);
+    expect(numbers.sort()).toEqual([['00:1A:E8:00:00:01', '498972231001'], ['00:1A:E8:00:00:02', '498972231002'], ['00:1A:E8:00:00:03', '498972231003'], ['00:1A:E8:00:00:04', '4930123']]);
+  });
+
   it('prints human lines and exits 1 when a phone fails', async () => {
     service = await startService((m) => (m.reason === 'start-up' && m.items.some((i) => i.value === '00:1A:E8:00:00:02') ? { status: 503, body: '' } : { action: 'CleanUp' }));
     const { code, out } = await run(['--server', service.url, '--count', '2']);
