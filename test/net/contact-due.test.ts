@@ -12,6 +12,7 @@ import { message, startUpItems } from '../support/messages';
 import { post } from '../support/https-client';
 import { SimulatedPhone } from '../../src/phone';
 import { tempDirs } from '../support/tmp';
+import { contactGapNote, parseJobNote } from '../../src/shared/job-notes';
 
 const newDir = tempDirs();
 const services: Service[] = [];
@@ -99,6 +100,28 @@ describe('the contact loop', () => {
     await again.start();
     expect((await until('the note again', () => again.store.jobs.get(id)?.error ?? undefined))).toMatch(NAT_NOTE);
   }, 60_000);
+
+  it('a job queued within the contact gap of the last contact-me says so, with when the next goes; the phone calling in clears it', async () => {
+    const dataDir = newDir();
+    const service = new Service({ dataDir, host: '127.0.0.1', port: 0, contact: { gapMs: 60_000 } });
+    services.push(service);
+    const { port } = await service.start();
+    const phone = new SimulatedPhone({ server: `https://127.0.0.1:${port}`, mac: '00:1A:E8:00:00:31', ipAddress: '127.0.6.31', bindIpAddress: true, contactMePort: 0 });
+    phones.push(phone);
+    expect((await phone.start()).ok).toBe(true);
+    const first = service.store.jobs.add({ mac: phone.mac, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'a.example' }] }, Date.now()).id;
+    await until('the first job done', () => (service.store.jobs.get(first)?.state === 'done' ? true : undefined));
+    const sentAt = service.store.device(phone.mac)!.lastContactMe!;
+    // A second job right after: no contact-me for a minute, and the job says why and until when.
+    const second = service.store.jobs.add({ mac: phone.mac, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'b.example' }] }, Date.now()).id;
+    const note = await until('the gap note', () => service.store.jobs.get(second)?.error ?? undefined, 5000);
+    expect(note).toBe(contactGapNote(sentAt, sentAt + 60_000));
+    expect(parseJobNote(note)).toMatchObject({ key: 'contactGap' });
+    expect(phone.contactMes).toHaveLength(1);
+    // The phone calls in by itself: the job goes out, and the note with it.
+    expect((await phone.runInteraction('local-changes')).ok).toBe(true);
+    expect(service.store.jobs.get(second)).toMatchObject({ state: 'done', error: null });
+  });
 
   it('contacts stay fair: the phone longest without a contact-me goes first, whatever its MAC', async () => {
     const dataDir = newDir();

@@ -3,7 +3,7 @@
  * back in German, with their values; any other text, and a note in English, as written.
  */
 import { describe, expect, it } from 'vitest';
-import { contactFailedNote, JOB_NOTES, noAnswerNote, notContactedNote, refusedActionNote, refusedItemsNote, unreachableNote } from '../../src/shared/job-notes';
+import { contactFailedNote, contactGapNote, JOB_NOTES, noAnswerNote, notContactedNote, refusedActionNote, refusedItemsNote, unreachableNote } from '../../src/shared/job-notes';
 import { jobNote } from '../../src/renderer/src/lib/job-note';
 import { i18next, loadAllNamespaces } from '../../src/renderer/src/i18n';
 
@@ -19,6 +19,7 @@ describe('a job note in the UI language', () => {
       refusedItemsNote([{ name: 'sntp-addr', status: 'invalid data' }]),
       refusedItemsNote(Array.from({ length: 7 }, (_, i) => ({ name: 'function-key-def', index: i, status: 'read only' }))),
       refusedActionNote('SoftwareDeployment'),
+      contactGapNote(Date.UTC(2026, 11, 6, 0, 13, 22), Date.UTC(2026, 11, 6, 0, 18, 22)),
     ];
     for (const text of written) {
       expect(jobNote(text, i18next.getFixedT('en', 'jobs'))).toBe(text);
@@ -36,6 +37,7 @@ describe('a job note in the UI language', () => {
     expect(jobNote(refusedItemsNote([{ name: 'sntp-addr', status: 'invalid data' }, { name: 'e164', status: 'read only' }]), de)).toBe('das Telefon hat 2 Items abgelehnt: sntp-addr: invalid data, e164: read only');
     expect(jobNote(refusedItemsNote([{ name: 'line-key', index: 3, status: 'invalid index' }]), de)).toBe('das Telefon hat 1 Item abgelehnt: line-key[3]: invalid index');
     expect(jobNote(refusedActionNote('WriteItems'), de)).toBe('das Telefon hat WriteItems abgelehnt (Status „failed“)');
+    expect(jobNote(contactGapNote(Date.UTC(2026, 11, 6, 0, 13, 22, 450), Date.UTC(2026, 11, 6, 0, 18, 22, 450)), de)).toBe('Contact-me gesendet um 2026-12-06T00:13:22Z; wartet auf den Rückruf des Telefons (der nächste Contact-me geht um 2026-12-06T00:18:22Z: ein Telefon ignoriert einen innerhalb seiner Kontaktpause)');
     // Not one of them (a note a newer service writes): as written.
     expect(jobNote('the phone refused the moon', de)).toBe('the phone refused the moon');
     expect(jobNote(`${JOB_NOTES.cancelledByUser}!`, i18next.getFixedT('de', 'jobs'))).toBe(`${JOB_NOTES.cancelledByUser}!`);

@@ -10,7 +10,7 @@ import { TurnQueue } from '../net/turns';
 import { jobsAhead, supportsSendSolicited } from '../provisioning';
 import { MAX_CONTACT_FAILURES, type ExchangeRecord, type Store } from '../store';
 import { clipped } from '../../shared/quote';
-import { notContactedNote } from '../../shared/job-notes';
+import { notContactedNote, contactGapNote } from '../../shared/job-notes';
 
 export interface ContactPolicy {
   /** The phone's contact gap; never below one minute. */
@@ -198,16 +198,22 @@ export class Contacts {
         this.note(p.mac, notContactedNote(unusable), now, p.queued);
         continue;
       }
-      this.unnote(p.mac, now);
       // Only jobs the phone was busy for, or queued ones held behind them (they write the same
       // items): the phone calls back when its call ends; until then, a contact only re-sends them.
       const waiting = p.queued === 0 || (p.waitingBusy > 0 && jobsAhead(this.store.jobs.pending(p.mac).filter((j) => j.state !== 'sent')).length === 0);
+      const inGap = p.lastContactMe !== null && now - p.lastContactMe < this.policy.gapMs;
+      if (inGap && !waiting) {
+        // Queued jobs would wait minutes without a word: say for what, and until when.
+        this.note(p.mac, contactGapNote(p.lastContactMe!, p.lastContactMe! + this.policy.gapMs), now, p.queued);
+        continue;
+      }
+      this.unnote(p.mac, now);
       if (waiting) {
         const device = this.store.device(p.mac);
         const waitMs = supportsSendSolicited(device?.softwareVersion) ? this.policy.busyRetryMs : this.policy.gapMs;
         if (now - Math.max(p.oldestUpdate, p.lastContactMe ?? 0) < waitMs) continue;
       }
-      if (p.lastContactMe !== null && now - p.lastContactMe < this.policy.gapMs) continue;
+      if (inGap) continue;
       // Every slot taken: the loop goes on only for the notes above (every waiting phone gets its own).
       if (due.length >= free) continue;
       // At most PER_HOST contact-me at a time to one address: a host answering slowly for many

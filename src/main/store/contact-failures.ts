@@ -6,7 +6,7 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { Device } from '../../shared/model';
-import { CONTACT_FAILED_PREFIX, contactFailedNote, JOB_NOTES, NOT_CONTACTED_PREFIX, unreachableNote } from '../../shared/job-notes';
+import { CONTACT_FAILED_PREFIX, CONTACT_GAP_PREFIX, contactFailedNote, JOB_NOTES, NOT_CONTACTED_PREFIX, unreachableNote } from '../../shared/job-notes';
 import type { ChangeFeed } from './change-feed';
 
 /** Failed contact-me requests in a row after which a device's waiting jobs fail. */
@@ -54,6 +54,9 @@ function contactMeOutcome(r: ContactFailureRow): Pick<Device, 'lastContactMeOutc
 }
 
 const WAITING = `state IN ('queued', 'waiting-busy')`;
+/** The contact loop's own notes (why a job waits for its phone): "not contacted: …" and "contact-me sent at …". */
+const LOOP_NOTE = `(substr(error, 1, length(@notContacted)) = @notContacted OR substr(error, 1, length(@contactGap)) = @contactGap)`;
+const LOOP_PREFIXES = { notContacted: NOT_CONTACTED_PREFIX, contactGap: CONTACT_GAP_PREFIX };
 
 export class ContactFailures {
   private readonly st: Record<string, Statement>;
@@ -73,13 +76,13 @@ export class ContactFailures {
       fail: db.prepare(`UPDATE jobs SET state = 'failed', error = @reason, finished = @at, updated = @at WHERE mac = @mac AND ${WAITING} RETURNING id, kind`),
       bootstrapFailed: db.prepare(`UPDATE devices SET bootstrap = 'failed' WHERE mac = @mac AND bootstrap = 'pending'`),
       answered: db.prepare(`UPDATE devices SET contact_failures = 0, last_contact_error = NULL, last_contact_error_at = NULL WHERE mac = @mac`),
-      clearNote: db.prepare(`UPDATE jobs SET error = NULL, updated = @at WHERE mac = @mac AND ${WAITING} AND (substr(error, 1, length(@failedPrefix)) = @failedPrefix OR substr(error, 1, length(@notContacted)) = @notContacted) RETURNING id`),
+      clearNote: db.prepare(`UPDATE jobs SET error = NULL, updated = @at WHERE mac = @mac AND ${WAITING} AND (substr(error, 1, length(@failedPrefix)) = @failedPrefix OR ${LOOP_NOTE}) RETURNING id`),
       // Only over no note, its own, or "will send again": a failed contact-me's note says more (it
       // was sent), and a busy job's says what it waits for.
       notContacted: db.prepare(`UPDATE jobs SET error = @note, updated = @at WHERE mac = @mac AND state = 'queued'
-        AND (error IS NULL OR substr(error, 1, length(@notContacted)) = @notContacted OR error = @willSendAgain) AND error IS NOT @note RETURNING id`),
-      contactable: db.prepare(`UPDATE jobs SET error = NULL, updated = @at WHERE mac = @mac AND ${WAITING} AND substr(error, 1, length(@notContacted)) = @notContacted RETURNING id`),
-      clearNotContacted: db.prepare(`UPDATE jobs SET error = NULL, updated = @at WHERE ${WAITING} AND substr(error, 1, length(@notContacted)) = @notContacted RETURNING id, mac`),
+        AND (error IS NULL OR ${LOOP_NOTE} OR error = @willSendAgain) AND error IS NOT @note RETURNING id`),
+      contactable: db.prepare(`UPDATE jobs SET error = NULL, updated = @at WHERE mac = @mac AND ${WAITING} AND ${LOOP_NOTE} RETURNING id`),
+      clearNotContacted: db.prepare(`UPDATE jobs SET error = NULL, updated = @at WHERE ${WAITING} AND ${LOOP_NOTE} RETURNING id, mac`),
     };
   }
 
@@ -105,13 +108,13 @@ export class ContactFailures {
 
   /** No contact-me can go to the phone (`note` says why): its waiting jobs say so. */
   notContacted(mac: string, note: string, at: number): void {
-    const noted = this.st.notContacted!.all({ mac, note, at, notContacted: NOT_CONTACTED_PREFIX, willSendAgain: JOB_NOTES.willSendAgain }) as { id: number }[];
+    const noted = this.st.notContacted!.all({ mac, note, at, ...LOOP_PREFIXES, willSendAgain: JOB_NOTES.willSendAgain }) as { id: number }[];
     for (const j of noted) this.feed?.job(j.id, mac);
   }
 
   /** The phone can be contacted again: the note goes. */
   contactable(mac: string, at: number): void {
-    const cleared = this.st.contactable!.all({ mac, at, notContacted: NOT_CONTACTED_PREFIX }) as { id: number }[];
+    const cleared = this.st.contactable!.all({ mac, at, ...LOOP_PREFIXES }) as { id: number }[];
     for (const j of cleared) this.feed?.job(j.id, mac);
   }
 
@@ -120,7 +123,7 @@ export class ContactFailures {
    * (its contact loop writes them again within a second when they still hold).
    */
   clearNotContacted(at: number = Date.now()): void {
-    const cleared = this.st.clearNotContacted!.all({ at, notContacted: NOT_CONTACTED_PREFIX }) as { id: number; mac: string }[];
+    const cleared = this.st.clearNotContacted!.all({ at, ...LOOP_PREFIXES }) as { id: number; mac: string }[];
     for (const j of cleared) this.feed?.job(j.id, j.mac);
   }
 
@@ -128,7 +131,7 @@ export class ContactFailures {
   answered(mac: string, at: number): void {
     this.db.transaction(() => {
       this.st.answered!.run({ mac });
-      const cleared = this.st.clearNote!.all({ mac, at, failedPrefix: CONTACT_FAILED_PREFIX, notContacted: NOT_CONTACTED_PREFIX }) as { id: number }[];
+      const cleared = this.st.clearNote!.all({ mac, at, failedPrefix: CONTACT_FAILED_PREFIX, ...LOOP_PREFIXES }) as { id: number }[];
       this.feed?.device(mac);
       for (const j of cleared) this.feed?.job(j.id, mac);
     })();
