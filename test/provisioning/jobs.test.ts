@@ -404,6 +404,26 @@ describe('jobs run by the engine (real store, no sockets)', () => {
     expect(h.store.items(MAC).find((i) => i.name === 'ldap-server-address')?.value).toBe('d');
   });
 
+  it('a write in parts: each reply counts its own refusals; sent again after a busy part, the job counts what the last sending refused, once', () => {
+    const { h, reply, job } = knownPhone();
+    const items = [{ name: 'sntp-addr', value: 'a' }, { name: 'e164', value: 'c' }];
+    const j = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items }, 1);
+    const solicited = () => h.say(PEER, { reason: 'solicited', maxItems: 1, items: startUpItems(MAC, { 'configuration-changed-flag': 'false' }) });
+    const refusedOfLast = () => h.store.listExchanges({ device: MAC, reason: 'reply-to' }, { limit: 1 }).exchanges[0]!.refusedItems;
+    const refused = [{ name: 'sntp-addr', value: '', status: 'invalid data' }];
+    expect(solicited().items).toEqual([items[0]]);
+    expect(reply('WriteItems', 'accepted', refused, 1).items).toEqual([items[1]]);
+    expect(refusedOfLast()).toBe(1);
+    expect(reply('WriteItems', 'busy', [], 1).action).toBe('CleanUp'); // the second part: in a call
+    expect(job(j.id).state).toBe('waiting-busy');
+    // It calls back: the job from its first part again, refused again; the second part taken.
+    expect(solicited().items).toEqual([items[0]]);
+    expect(reply('WriteItems', 'accepted', refused, 1).items).toEqual([items[1]]);
+    expect(reply('WriteItems', 'accepted', [], 1).action).toBe('CleanUp');
+    expect(refusedOfLast()).toBe(0);
+    expect(job(j.id)).toMatchObject({ state: 'failed', attempts: 2, error: 'the phone refused 1 item: sntp-addr: invalid data', results: [{ name: 'sntp-addr', status: 'invalid data' }] });
+  });
+
   it('a job in many parts counts one attempt per sending: ended without its answer, it is queued again, not failed', () => {
     const { h, solicited, reply, job } = knownPhone();
     const items = Array.from({ length: 6 }, (_, i) => ({ name: 'function-key-def', index: i + 1, value: String(i) }));

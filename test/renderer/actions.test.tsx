@@ -319,6 +319,15 @@ describe('jobs view', () => {
     expect(statuses).toEqual(['mac-addrxread only', 'e1641accepted']);
   });
 
+  it('a bootstrap refused in part was not taken at all: its other items show no "accepted"', async () => {
+    api.jobs = [job(6, { kind: 'Bootstrap', state: 'failed', error: 'the phone refused 1 item: dls-client-certificate: invalid data', items: [{ name: 'goto-secure-mode', value: 'nopin' }, { name: 'dls-client-certificate', value: '••••••' }], results: [{ name: 'dls-client-certificate', status: 'invalid data' }] })];
+    show('#/jobs');
+    await waitFor(() => expect(shown()).toEqual([6]));
+    fireEvent.click(document.querySelector('tr[data-job="6"]')!);
+    const statuses = [...document.querySelectorAll('.job-detail .job-items tbody tr')].map((r) => r.textContent);
+    expect(statuses.find((t) => t!.startsWith('goto-secure-mode'))).toMatch(/—$/);
+  });
+
   it('filters by state, kind and device through the service', async () => {
     show('#/jobs');
     await waitFor(() => expect(shown()).toHaveLength(3));

@@ -575,7 +575,8 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
   const answer = job.kind === 'WriteItems' ? parts[0]! : jobMessage(job);
   const isNew = job.id < 0;
   interaction.current = { id: isNew ? null : job.id, kind: job.kind, part: 0, parts: parts.length, splitBy: interaction.maxItems };
-  const jobChange: JobChange = { id: job.id, state: 'sent', attempt: true, sent: now, ...sentTo, error: null, ...(job.kind === 'WriteItems' ? { partsDone: 0 } : {}) };
+  // Sent again from its first part: what the phone said to the sending before no longer counts.
+  const jobChange: JobChange = { id: job.id, state: 'sent', attempt: true, sent: now, ...sentTo, error: null, ...(job.kind === 'WriteItems' ? { partsDone: 0 } : {}), ...(job.results.length ? { resetResults: true } : {}) };
   if (!isNew) changes.jobs = [...(changes.jobs ?? []), jobChange];
   else if (changes.newJobs?.[0]) changes.newJobs = [{ ...changes.newJobs[0], sentAt: now, ...sentTo }, ...changes.newJobs.slice(1)];
   if (job.kind === 'SoftwareDeployment') {

@@ -35,6 +35,8 @@ export interface JobChange {
   finished?: number;
   /** Appended to the job's per-item results. */
   results?: ItemResult[];
+  /** The job goes out again whole: the results of its sending before go (they would be counted twice). */
+  resetResults?: boolean;
   error?: string | null;
 }
 
@@ -199,7 +201,7 @@ export class JobTables {
   }
 
   apply(change: JobChange, at: number): void {
-    const results = change.results ? [...(this.get(change.id)?.results ?? []), ...change.results] : null;
+    const results = change.results || change.resetResults ? [...(change.resetResults ? [] : (this.get(change.id)?.results ?? [])), ...(change.results ?? [])] : null;
     this.touched(this.st.update!.all({
       id: change.id, state: change.state ?? null, partsDone: change.partsDone ?? null, attempt: change.attempt ? 1 : 0,
       sent: change.sent ?? null, sentTo: change.sentTo ?? null, finished: change.finished ?? null, results: results ? JSON.stringify(results) : null,

@@ -31,8 +31,9 @@ function JobDetail({ job }: { job: Job }) {
   const { t } = useTranslation('jobs');
   const withValues = job.kind !== 'ReadItems';
   // A phone names only the items it has a problem with (manual p.26): the rest of a done job went
-  // through, and so did the rest of one that failed because the phone refused some of its items.
-  const acceptedSilently = job.state === 'done' || (job.state === 'failed' && job.error !== null && parseJobNote(job.error)?.key === 'refusedItems');
+  // through, and so did the rest of a write that failed because the phone refused some of its items.
+  // Not a bootstrap: refused in part, it was not taken at all (the phone keeps what it had).
+  const acceptedSilently = job.state === 'done' || (job.kind === 'WriteItems' && job.state === 'failed' && job.error !== null && parseJobNote(job.error)?.key === 'refusedItems');
   // Items the phone reported on that the job did not list (rare) are shown too.
   const extra = job.results.filter((r) => !job.items.some((i) => sameItem(i, r)));
   return (
