@@ -99,7 +99,7 @@ describe('acting on phones from the web UI', () => {
     phones = new CliProcess(['phone', '--server', server(), '--count', '4', '--mac-base', A1, '--ip-base', '127.0.4.1', '--stay', '--contact-gap', '60', '--reboot-delay', '1', '--json']);
     await phones.waitFor((l) => l.includes('"ready"'), 30_000);
     await expect.poll(() => rows().count(), WAIT).toBeGreaterThanOrEqual(8);
-    await page.getByLabel('Device').fill(A2);
+    await page.getByLabel('Device', { exact: true }).fill(A2);
     // Only that phone's exchanges are listed once the service has answered the filter.
     await expect.poll(async () => [...new Set(await page.locator('.xrow[data-id] .c-mac').allTextContents())], WAIT).toEqual([A2]);
     // The counts follow the rows (the list asks for them after its first screenful).
@@ -193,7 +193,7 @@ describe('acting on phones from the web UI', () => {
     await expect.poll(() => page.locator('.page-head .mode').textContent(), WAIT).toBe('secure');
     await expect.poll(() => page.locator('.listener-secure').count(), WAIT).toBeGreaterThan(0);
     await nav('Traffic').click();
-    await page.getByLabel('Device').fill(A2);
+    await page.getByLabel('Device', { exact: true }).fill(A2);
     await page.getByLabel('Mode').selectOption('secure');
     await expect.poll(() => rows().count(), WAIT).toBeGreaterThan(0);
     await rows().first().click();
@@ -269,7 +269,7 @@ describe('acting on phones from the web UI', () => {
     await page.getByLabel('State').selectOption('waiting');
     await expect.poll(() => page.locator('.jobs-table tr.job-row').count(), WAIT).toBe(1);
     await page.getByLabel('State').selectOption('');
-    await page.getByLabel('Device').fill(A1);
+    await page.getByLabel('Device', { exact: true }).fill(A1);
     await expect.poll(() => page.locator('.jobs-table tr.job-row').count(), WAIT).toBe(1);
     await page.locator('.jobs-table tr.job-row').first().click();
     const detail = page.locator('.job-detail');

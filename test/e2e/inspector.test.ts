@@ -199,7 +199,7 @@ describe('the inspector in the browser', () => {
   it('a filter is saved, applied again after a reload, and everything it selects exports as HAR', async () => {
     await page.goto(`${ui}#/traffic`);
     await page.locator('.xrow[data-id]').first().waitFor();
-    await page.getByLabel('Device').fill(P1);
+    await page.getByLabel('Device', { exact: true }).fill(P1);
     await expect.poll(async () => [...new Set(await page.locator('.xrow[data-id] .c-mac').allTextContents())], WAIT).toEqual([P1]);
     await page.getByRole('button', { name: 'Save filter…' }).click();
     await page.getByLabel('Name of the filter').fill('phone one');
@@ -210,7 +210,7 @@ describe('the inspector in the browser', () => {
     await page.locator('.xrow[data-id]').first().waitFor();
     await page.getByLabel('Saved filters').selectOption('phone one');
     await expect.poll(async () => [...new Set(await page.locator('.xrow[data-id] .c-mac').allTextContents())], WAIT).toEqual([P1]);
-    expect(await page.getByLabel('Device').inputValue()).toBe(P1);
+    expect(await page.getByLabel('Device', { exact: true }).inputValue()).toBe(P1);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export all matching (HAR)' }).click()]);
     const har = JSON.parse(readFileSync(await download.path(), 'utf8')) as { log: { version: string; entries: { _localdls: { mac: string } }[] } };
     expect(har.log.version).toBe('1.2');

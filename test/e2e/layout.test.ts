@@ -108,9 +108,16 @@ async function show(hash: string): Promise<void> {
   await page.waitForTimeout(300);
 }
 
-/** The view on screen, laid out again at a new window size: two frames, no data to wait for. */
+/**
+ * The view on screen, laid out again at a new window size: two frames, no data to wait for. At
+ * most a second: the measurements force a layout of their own, and a page that paints no frame for
+ * a while (a loaded machine) must not hold the test (a CI run stalled here until its timeout).
+ */
 async function relayout(): Promise<void> {
-  await page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
+  await page.evaluate(() => new Promise<void>((resolve) => {
+    requestAnimationFrame(() => requestAnimationFrame(() => resolve()));
+    setTimeout(resolve, 1000);
+  }));
 }
 
 /** What is wider than the window, and which elements stick out (for the failure message). */

@@ -70,7 +70,7 @@ describe('relay mode in Chromium', () => {
     expect(await page.locator('.row-error').count()).toBe(0);
 
     // One WriteItems answer: pretty XML of what the DLS sent, the raw text byte for byte as the stand-in wrote it.
-    await page.getByLabel('Device').fill('00:1A:E8:00:00:02');
+    await page.getByLabel('Device', { exact: true }).fill('00:1A:E8:00:00:02');
     await expect.poll(() => rows().count()).toBeLessThan(20);
     await page.locator('.xrow', { hasText: 'WriteItems' }).first().click();
     const detail = page.getByTestId('detail');

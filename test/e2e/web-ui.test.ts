@@ -129,7 +129,7 @@ describe('web UI in Chromium', () => {
   });
 
   it('shows an exchange: pretty XML, raw text as stored, the item table with masked secrets, the chain', async () => {
-    await page.getByLabel('Device').fill('00:1A:E8:00:00:03');
+    await page.getByLabel('Device', { exact: true }).fill('00:1A:E8:00:00:03');
     await expect.poll(() => rows().count(), { timeout: 10_000 }).toBeLessThan(10);
     const count = await rows().count();
     // The list loads a screenful first and its counts after it ("Loading…" meanwhile).
