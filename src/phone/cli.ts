@@ -7,13 +7,14 @@
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CONTACT_ME_PORT } from './contact-me-listener';
-import { DEFAULT_BUSY_FOR_MS, DEFAULT_CONCURRENCY, DEFAULT_E164_BASE, DEFAULT_MAC_BASE, e164At, ipAt, macAt, runFleet, startFleet, type FleetOptions, type RunningFleet } from './fleet';
+import { DEFAULT_BUSY_FOR_MS, DEFAULT_CONCURRENCY, DEFAULT_E164_BASE, DEFAULT_MAC_BASE, e164At, ipAt, macAt, macNumber, runFleet, startFleet, type FleetOptions, type RunningFleet } from './fleet';
 import { normalizeMac } from './items';
 import { CONTACT_REASONS, type ContactReason, type InteractionResult, type SecureModeChange, type SimulatedPhone } from './phone';
 import { DEFAULT_CONTACT_GAP_MS, DEFAULT_POLL_INTERVAL_MS, DEFAULT_REBOOT_MS } from './phone-runtime';
 import { parsePinSheet, pinProblem } from './pin-sheet';
 import { OLD_FIRMWARE_TLS } from './transport';
 import { ITEM_STATUSES, type ItemStatus } from './codec';
+import { ITEM_NAME_PATTERN } from '../shared/constants';
 
 export const PHONE_HELP = `Usage: localdls phone --server https://HOST:PORT [options]
 
@@ -311,8 +312,9 @@ function parse(argv: string[]) {
   const writeStatus: Record<string, ItemStatus> = {};
   for (const spec of values.refuse ?? []) {
     const at = spec.indexOf('=');
-    const [name, status] = at > 0 ? [spec.slice(0, at).trim(), spec.slice(at + 1).trim()] : [spec, ''];
-    if (!/^[a-z0-9][a-z0-9-]*$/i.test(name) || at <= 0) throw new UsageError(`--refuse "${spec}": give NAME=STATUS, e.g. --refuse "sntp-addr=invalid data"`);
+    const name = spec.slice(0, Math.max(at, 0)).trim();
+    const status = spec.slice(at + 1).trim();
+    if (!ITEM_NAME_PATTERN.test(name)) throw new UsageError(`--refuse "${spec}": give NAME=STATUS, e.g. --refuse "sntp-addr=invalid data"`);
     if (!(ITEM_STATUSES as readonly string[]).includes(status)) throw new UsageError(`--refuse ${name}: "${status}" is not an item status: ${ITEM_STATUSES.join(', ')}`);
     writeStatus[name] = status as ItemStatus;
   }
@@ -399,8 +401,7 @@ function integer(flag: string, raw: string | undefined, fallback: number, min: n
  * share numbers; the default number where that does not fit in 15 digits (a MAC below the default).
  */
 function defaultE164Base(macBase: string): string {
-  const hex = (mac: string) => BigInt(`0x${normalizeMac(mac).replace(/:/g, '')}`);
-  const offset = hex(macBase) - hex(DEFAULT_MAC_BASE);
+  const offset = macNumber(macBase) - macNumber(DEFAULT_MAC_BASE);
   if (offset < 0n) return DEFAULT_E164_BASE;
   const n = (BigInt(DEFAULT_E164_BASE) + offset).toString();
   return n.length <= 15 ? n : DEFAULT_E164_BASE;

@@ -54,9 +54,14 @@ export interface FleetSummary {
 
 const MAC_SPACE = 2n ** 48n;
 
+/** A MAC as the number it is, to count with. */
+export function macNumber(mac: string): bigint {
+  return BigInt(`0x${normalizeMac(mac).replace(/:/g, '')}`);
+}
+
 /** The MAC `offset` places after `base`, e.g. macAt("00:1A:E8:00:00:FF", 1) = "00:1A:E8:00:01:00". */
 export function macAt(base: string, offset: number): string {
-  const n = BigInt(`0x${normalizeMac(base).replace(/:/g, '')}`) + BigInt(offset);
+  const n = macNumber(base) + BigInt(offset);
   if (n >= MAC_SPACE) throw new Error(`MAC ${base} + ${offset} is beyond FF:FF:FF:FF:FF:FF`);
   return n.toString(16).toUpperCase().padStart(12, '0').match(/../g)!.join(':');
 }

@@ -22,8 +22,9 @@ function contains(value: string): string {
 /**
  * An exchange that is an error: a failed handshake, a refusal, HTTP >= 400, a failed reply (a busy
  * one is not: the phone answered, it is in a call), a reply that refused items of a write. Word for
- * word the partial index exchanges_errors (migration 22): only then does SQLite use it. Its column names are unqualified: in a subquery of
- * exchanges (store/inspector-queries.ts) they are the exchange's, as no other table has them.
+ * word the partial index exchanges_errors (migration 22): only then does SQLite use it. Its column
+ * names are unqualified: in a subquery of exchanges (store/inspector-queries.ts) they are the
+ * exchange's, as no other table has them.
  */
 export const ERROR_EXCHANGE = "(kind = 'tls-failure' OR error IS NOT NULL OR http_status >= 400 OR reply_status = 'failed' OR refused_items > 0)";
 

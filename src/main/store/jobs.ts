@@ -201,7 +201,10 @@ export class JobTables {
   }
 
   apply(change: JobChange, at: number): void {
-    const results = change.results || change.resetResults ? [...(change.resetResults ? [] : (this.get(change.id)?.results ?? [])), ...(change.results ?? [])] : null;
+    // Appended to what the job has, or, sent again whole, to nothing; null leaves them as they are.
+    let results: ItemResult[] | null = null;
+    if (change.resetResults) results = change.results ?? [];
+    else if (change.results) results = [...(this.get(change.id)?.results ?? []), ...change.results];
     this.touched(this.st.update!.all({
       id: change.id, state: change.state ?? null, partsDone: change.partsDone ?? null, attempt: change.attempt ? 1 : 0,
       sent: change.sent ?? null, sentTo: change.sentTo ?? null, finished: change.finished ?? null, results: results ? JSON.stringify(results) : null,
