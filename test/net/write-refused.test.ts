@@ -97,9 +97,19 @@ describe('a write the phone refuses item by item', () => {
     const stored = service.store.listExchanges({ device: '127.0.0.2' }, { limit: 1 }).exchanges[0]!;
     expect([stored.httpStatus, stored.mac, stored.refusedItems]).toEqual([403, null, 0]);
     // The phone's reply without its action attribute: the service takes it as the write's.
-    expect((await send({ reason: 'reply-to', status: 'accepted', items: refused }, await solicited())).status).toBe(200);
+    const withoutAction = await solicited();
+    const replied = message({ reason: 'reply-to', status: 'accepted', items: refused });
+    expect((await post(port, replied, { headers: { Cookie: withoutAction } })).status).toBe(200);
     expect([last().replyAction, last().refusedItems]).toEqual([null, 2]);
     expect(service.store.jobs.get(job.id)).toMatchObject({ state: 'failed', error: 'the phone refused 2 items: sntp-addr: invalid data, e164: read only' });
+    // The same reply again, with the same cookie, after the CleanUp: no interaction takes it (403),
+    // nothing more is counted as the phone's, and the job stays as it was.
+    const failedJob = service.store.jobs.get(job.id);
+    const again = await post(port, replied, { headers: { Cookie: withoutAction } });
+    expect(again.status).toBe(403);
+    const repeated = service.store.listExchanges({}, { limit: 1 }).exchanges[0]!;
+    expect([repeated.httpStatus, repeated.mac, repeated.refusedItems]).toEqual([403, null, 0]);
+    expect(service.store.jobs.get(job.id)).toEqual(failedJob);
     // In two fragments: counted once, on the last, where the service decides.
     const second = service.store.jobs.add({ mac, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'ntp.example' }, { name: 'e164', value: '4989700' }] }, Date.now());
     const c = await solicited();
