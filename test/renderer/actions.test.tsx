@@ -317,6 +317,10 @@ describe('jobs view', () => {
     fireEvent.click(document.querySelector('tr[data-job="5"]')!);
     const statuses = [...document.querySelectorAll('.job-detail .job-items tbody tr')].map((r) => r.textContent);
     expect(statuses).toEqual(['mac-addrxread only', 'e1641accepted']);
+    // The row says the refusal once: the note names it, so no "1 item refused" badge beside it.
+    const row = document.querySelector('tr[data-job="5"] td.details')!;
+    expect(row.textContent).toBe('the phone refused 1 item: mac-addr: read only');
+    expect(row.querySelector('.badge')).toBeNull();
   });
 
   it('a bootstrap refused in part was not taken at all: its other items show no "accepted"', async () => {

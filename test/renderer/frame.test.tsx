@@ -62,6 +62,10 @@ describe('status', () => {
   it('the Devices count and the status bar follow device changes', async () => {
     render(<App api={api} />);
     await waitFor(() => expect(screen.getByTestId('nav-device-count').textContent).toBe('1'));
+    // One of each is singular ("1 devices" was shown).
+    api.status = { ...api.status, deviceCount: 1, exchangeCount: 1 };
+    act(() => api.pushDevices({ ...DEVICE }));
+    await waitFor(() => expect(screen.getByTestId('status-counts').textContent).toBe('1 device · 1 exchange'));
     api.status = { ...api.status, deviceCount: 2, exchangeCount: 3 };
     act(() => api.pushDevices({ ...DEVICE, mac: '00:1A:E8:00:00:02' }));
     await waitFor(() => expect(screen.getByTestId('nav-device-count').textContent).toBe('2'));

@@ -133,7 +133,8 @@ export function JobsTable({ jobs, showDevice = true, emptyText, now = Date.now()
         <tbody>
           {jobs.map((j) => {
             const isOpen = open.has(j.id);
-            const failedItems = j.results.filter((r) => !/accepted|ok|done/i.test(r.status)).length;
+            // The refusal note already names the count and the items: the badge would say it twice.
+            const failedItems = j.error !== null && parseJobNote(j.error)?.key === 'refusedItems' ? 0 : j.results.filter((r) => !/accepted|ok|done/i.test(r.status)).length;
             return (
               <Fragment key={j.id}>
                 <tr className={`clickable job-row job-${j.state} ${isOpen ? 'open' : ''}`} data-job={j.id} onClick={() => toggle(j.id)}>

@@ -41,7 +41,7 @@ export function StatusBar({ status, error, connected = true }: StatusBarProps) {
             <span className="sb-item sb-warn" data-testid="status-keylog" title={t('bar.keyLogTitle', { path: status.tlsKeyLog.path })}>{t('bar.keyLog')}</span>
           ) : null}
           <span className="sb-item muted" data-testid="status-counts">
-            {t('bar.counts', { devices: count(status.deviceCount), exchanges: count(status.exchangeCount) })}
+            {t('bar.devices', { count: status.deviceCount, n: count(status.deviceCount) })} · {t('bar.exchanges', { count: status.exchangeCount, n: count(status.exchangeCount) })}
           </span>
           <span className="sb-item muted sb-grow mono" title={t('bar.dataFolder')}>{status.dataDir}</span>
           <span className="sb-item muted" title={t('bar.timesTitle')}>{t('bar.times', { zone: zoneLabel() })}</span>
