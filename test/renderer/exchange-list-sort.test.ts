@@ -13,6 +13,20 @@ describe('sortRows', () => {
     expect(sortRows(rows, { key: 'mac', descending: false }).map((x) => x.id)).toEqual([2, 3, 4, 1]);
   });
 
+  it('by status: the HTTP status first, then a clean reply before a busy, failed or refused one', () => {
+    const replies = [
+      summary(1, { httpStatus: 200, replyStatus: 'accepted', refusedItems: 2 }),
+      summary(2, { httpStatus: 200, replyStatus: 'accepted', refusedItems: 0 }),
+      summary(3, { httpStatus: 403, replyStatus: null, refusedItems: 0 }),
+      summary(4, { httpStatus: 200, replyStatus: null, refusedItems: 0 }),
+      summary(5, { httpStatus: 200, replyStatus: 'failed', refusedItems: 0 }),
+      summary(6, { httpStatus: 200, replyStatus: 'busy', refusedItems: 0 }),
+    ];
+    // A write refused item by item is "accepted" in the text but sorts with the failed ones.
+    expect(sortRows(replies, { key: 'status', descending: false }).map((x) => x.id)).toEqual([2, 4, 1, 5, 6, 3]);
+    expect(sortRows(replies, { key: 'status', descending: true }).map((x) => x.id)).toEqual([3, 1, 5, 6, 2, 4]);
+  });
+
   it('without an order is the arrival order, untouched', () => {
     expect(sortRows(rows, null)).toBe(rows);
   });
