@@ -191,6 +191,21 @@ describe('Secure Mode bootstrap over real sockets', () => {
     expect(service.store.device(MAC)).toMatchObject({ mode: 'default', bootstrap: 'failed' });
   });
 
+  it('a bootstrap the phone refuses item by item fails, and its reply counts as an error with the refused items', async () => {
+    const { service, protector, port, securePort } = await secureService();
+    const [prepared] = await prepareBootstraps(service.store, service.pki!, protector, [MAC], { pin: { kind: 'none' }, securePort });
+    const first = await post(port, message({ reason: 'solicited', items: known(MAC) }));
+    expect(parseDLSMessage(first.body).action).toBe('WriteItems');
+    const cookie = String(first.headers['set-cookie']).split(';')[0]!;
+    // Accepted, but the certificate refused (manual p.82–83): the phone stays in Default Mode.
+    const reply = message({ reason: 'reply-to', action: 'WriteItems', status: 'accepted', items: [{ name: 'dls-client-certificate', value: '', status: 'invalid data' }] });
+    expect(parseDLSMessage((await post(port, reply, { headers: { Cookie: cookie } })).body).action).toBe('CleanUp');
+    expect(service.store.jobs.get(prepared!.jobId)).toMatchObject({ state: 'failed', error: 'the phone refused 1 item: dls-client-certificate: invalid data' });
+    const errors = service.store.listExchanges({ device: MAC, errorsOnly: true }, { limit: 10 }).exchanges;
+    expect(errors.map((x) => [x.reason, x.replyAction, x.replyStatus, x.refusedItems])).toEqual([['reply-to', 'WriteItems', 'accepted', 1]]);
+    expect(service.store.device(MAC)).toMatchObject({ mode: 'default' });
+  });
+
   it('refuses clients without a certificate or with one from another CA, and records why', async () => {
     const { service, securePort } = await secureService();
     const noCert = await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), { rejectUnauthorized: false }).catch((e: Error) => e.message);
