@@ -7,6 +7,7 @@ import packageJson from '../../../package.json';
 import { ApiError, type ItemView, type MessageView, type UpstreamView } from '../../shared/api';
 import type { Exchange } from '../../shared/model';
 import { isSecretItem, MASK, maskItemValue, maskSecretsInXml } from '../../shared/secrets';
+import { bodyText } from '../../shared/body-text';
 import { isNeverStored } from '../app/redact';
 import { parseDLSMessage, parseWorkpointMessage, wellFormednessProblem, type Item } from '../wpi';
 
@@ -35,15 +36,13 @@ function header(headers: [string, string][], name: string): string | null {
 }
 
 /**
- * The body as text. A byte order mark stays (U+FEFF): the text encodes back to the bytes received.
- * Bytes that are not UTF-8 become U+FFFD, and `invalid` says so (the view warns, exports flag it).
+ * The body as text (shared/body-text.ts). A UTF-8 byte order mark stays (U+FEFF): the text encodes
+ * back to the bytes received. Bytes that are not UTF-8 become U+FFFD, and `invalid` says so (the
+ * view warns, exports flag it); a body with NULs (UTF-16, say) is read without them, so the masks apply.
  */
-function decode(bytes: Uint8Array): { text: string; invalid: boolean } {
-  try {
-    return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes), invalid: false };
-  } catch {
-    return { text: new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes), invalid: true };
-  }
+function decode(bytes: Uint8Array): { text: string; invalid: boolean; nulsDropped: boolean } {
+  const b = bodyText(bytes);
+  return { text: b.text, invalid: b.invalidUtf8, nulsDropped: b.nulsDropped };
 }
 
 /** The shared masking rule for raw message views and exports. */
@@ -72,7 +71,7 @@ export function messageView(x: Exchange, side: 'request' | 'response'): MessageV
   const headers = side === 'request' ? x.requestHeaders : x.responseHeaders;
   const body = side === 'request' ? x.requestBody : x.responseBody;
   const contentType = header(headers, 'content-type');
-  const { text: full, invalid } = decode(body);
+  const { text: full, invalid, nulsDropped } = decode(body);
   const isXml = body.length > 0 && looksLikeXml(contentType, full);
   const masked = isXml ? maskXml(full) : full;
   let xmlProblem: MessageView['xmlProblem'] = null;
@@ -92,6 +91,7 @@ export function messageView(x: Exchange, side: 'request' | 'response'): MessageV
     text: masked.length > VIEW_TEXT_LIMIT ? masked.slice(0, VIEW_TEXT_LIMIT) : masked,
     truncated: masked.length > VIEW_TEXT_LIMIT,
     invalidUtf8: invalid,
+    nulsDropped,
     isXml,
     xmlProblem,
     items: parsed.items.map((i) => itemView(i.name, i.index, i.value, i.status)),
@@ -102,12 +102,19 @@ export function messageView(x: Exchange, side: 'request' | 'response'): MessageV
 // --- exports -------------------------------------------------------------------------------------
 
 /** A side's body as exports give it: masked text, and whether the bytes were not UTF-8 (then the text is not them). */
-function exportedBody(x: Exchange, side: 'request' | 'response'): { text: string; invalidUtf8?: true } {
+function exportedBody(x: Exchange, side: 'request' | 'response'): ExportedBody {
   const body = side === 'request' ? x.requestBody : x.responseBody;
   const headers = side === 'request' ? x.requestHeaders : x.responseHeaders;
-  const { text, invalid } = decode(body);
+  const { text, invalid, nulsDropped } = decode(body);
   const shown = looksLikeXml(header(headers, 'content-type'), text) ? maskXml(text) : text;
-  return invalid ? { text: shown, invalidUtf8: true } : { text: shown };
+  return { text: shown, ...(invalid ? { invalidUtf8: true as const } : {}), ...(nulsDropped ? { nulsDropped: true as const } : {}) };
+}
+
+/** An exported body: the text, and flags when it is not the bytes. */
+interface ExportedBody {
+  text: string;
+  invalidUtf8?: true;
+  nulsDropped?: true;
 }
 
 function exportedItems(x: Exchange, side: 'request' | 'response'): ItemView[] {
@@ -135,8 +142,8 @@ export function toJsonExport(exchanges: Exchange[], upstreamOf: UpstreamOf = () 
   };
 }
 
-const jsonBody = (b: { text: string; invalidUtf8?: true }) => ({ body: b.text, ...(b.invalidUtf8 ? { invalidUtf8: true } : {}) });
-const harText = (b: { text: string; invalidUtf8?: true }) => ({ text: b.text, ...(b.invalidUtf8 ? { _invalidUtf8: true } : {}) });
+const jsonBody = (b: ExportedBody) => ({ body: b.text, ...(b.invalidUtf8 ? { invalidUtf8: true } : {}), ...(b.nulsDropped ? { nulsDropped: true } : {}) });
+const harText = (b: ExportedBody) => ({ text: b.text, ...(b.invalidUtf8 ? { _invalidUtf8: true } : {}), ...(b.nulsDropped ? { _nulsDropped: true } : {}) });
 
 /** HAR 1.2 with LocalDLS fields prefixed `_`; failed handshakes (no HTTP) go to `_tlsErrors`. */
 export function toHar(exchanges: Exchange[], upstreamOf: UpstreamOf = () => undefined) {

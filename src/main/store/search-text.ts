@@ -12,23 +12,16 @@
  */
 import { MIN_TEXT_CHARS } from '../../shared/free-text';
 import { MASK, maskSecretsInXml } from '../../shared/secrets';
+import { bodyText } from '../../shared/body-text';
 
 /** The mask's character: a needle holding it can only be checked against the masked text itself. */
 const BULLET = MASK[0]!;
 const BULLET_BYTES = Buffer.from(BULLET, 'utf8');
-const FATAL = new TextDecoder('utf-8', { fatal: true });
-const LOSSY = new TextDecoder('utf-8');
 
-/** The body as the traffic view shows it; `valid` is false when the bytes are not UTF-8. */
+/** The body as the traffic view shows it; `valid` is false when the text is not the bytes as UTF-8 (shared/body-text.ts). */
 export function shownBody(body: Uint8Array, headersJson: string): { text: string; valid: boolean } {
-  let text: string;
-  let valid = true;
-  try {
-    text = FATAL.decode(body);
-  } catch {
-    text = LOSSY.decode(body);
-    valid = false;
-  }
+  const { text, invalidUtf8, nulsDropped } = bodyText(body);
+  const valid = !invalidUtf8 && !nulsDropped;
   // The same test as traffic-views.ts looksLikeXml: XML is masked, anything else is shown as is.
   const isXml = body.length > 0 && (/xml/i.test(contentType(headersJson) ?? '') || text.trimStart().startsWith('<'));
   return { text: isXml ? maskSecretsInXml(text) : text, valid };
