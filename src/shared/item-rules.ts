@@ -7,7 +7,7 @@
  */
 import { CATALOGUE } from './catalogue';
 import type { ApiText } from './api';
-import { isSecretItem } from './secrets';
+import { isSecretItem, MASK } from './secrets';
 
 const BY_NAME = new Map(CATALOGUE.map((c) => [c.name, c]));
 
@@ -22,7 +22,29 @@ export interface ItemProblem extends ApiText {
   message: string;
 }
 
+/**
+ * Items only a bootstrap sends, with the phone's own certificate and the CA (app/bootstrap.ts):
+ * key material LocalDLS never stores in clear, and the switch into Secure Mode. A write, a
+ * profile or an override naming one would keep the value in the jobs table as typed, or send a
+ * phone into Secure Mode with no certificate of ours (helper-62).
+ */
+const BOOTSTRAP_ONLY = new Set(['goto-secure-mode', 'dls-client-certificate', 'secure-mode-data', 'bootstrapping-tan']);
+
+/** Why an item may not be written outside a bootstrap, or null. Names compared as the phone does (trimmed, any case). */
+export function bootstrapOnlyProblem(item: { name: string }): ItemProblem | null {
+  if (!BOOTSTRAP_ONLY.has(item.name.trim().toLowerCase())) return null;
+  return {
+    key: 'itemBootstrapOnly',
+    params: { item: item.name },
+    message: `${item.name} is sent only by a bootstrap (localdls bootstrap, or the Secure Mode view), with the phone's own certificate: not in a write, a profile or an override`,
+  };
+}
+
 export function writeItemProblem(item: { name: string; index?: number | null; value: string }): ItemProblem | null {
+  const bootstrapOnly = bootstrapOnlyProblem(item);
+  if (bootstrapOnly) return bootstrapOnly;
+  // A value copied from a view that masked it (job list, items): the phone would keep the bullets as its password.
+  if (item.value === MASK) return { key: 'itemIsMask', params: { item: item.name, mask: MASK }, message: `${item.name} has the mask (${MASK}) as its value: type the real value` };
   const entry = BY_NAME.get(item.name);
   if (!entry) return null;
   const noIndex = item.index === undefined || item.index === null;

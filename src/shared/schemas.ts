@@ -11,6 +11,7 @@ import { MAC_EXAMPLE, normalizeMac } from './mac';
 import { EXCHANGE_KINDS, ITEM_NAME_PATTERN, JOB_SPEC_KINDS, LIMITS, LISTENER_KINDS, MAX_ITEM_INDEX, PROFILE_NAME_PATTERN, TLS_LISTENERS, TLS_PROFILE_NAMES } from './constants';
 import { JOB_KINDS, JOB_STATES } from './model';
 import { clipped } from './quote';
+import { bootstrapOnlyProblem } from './item-rules';
 
 export {
   EXCHANGE_KINDS,
@@ -107,7 +108,11 @@ export const ItemRefSchema = v.pipe(
 const itemList = <S extends v.GenericSchema>(item: S, empty: string) =>
   v.pipe(v.array(item, 'must be a list'), v.maxLength(LIMITS.items, `may hold at most ${LIMITS.items} entries`), v.minLength(1, empty));
 
-export const WriteItems = itemList(ItemValueSchema, 'must hold at least one item to write');
+export const WriteItems = v.pipe(
+  itemList(ItemValueSchema, 'must hold at least one item to write'),
+  // Jobs, profiles and overrides alike: their values are kept as typed (shared/item-rules.ts).
+  v.check((items) => !items.some((i) => bootstrapOnlyProblem(i)), (issue) => bootstrapOnlyProblem((issue.input as { name: string }[]).find((i) => bootstrapOnlyProblem(i))!)!.message),
+);
 export const ReadItems = itemList(ItemRefSchema, 'must name at least one item to read');
 
 // --- traffic ---------------------------------------------------------------------------------------

@@ -83,6 +83,40 @@ describe('items a write must have', () => {
     expect(ui).not.toContain('hunter2-sip');
   });
 
+  it('refuses key material and goto-secure-mode outside a bootstrap, in writes, profiles and overrides from both front ends, and keeps nothing of the value (helper-62)', async () => {
+    const { h, api, cli } = site();
+    for (const name of ['dls-client-certificate', 'secure-mode-data', 'bootstrapping-tan', 'goto-secure-mode', ' Secure-Mode-Data ']) {
+      const said = `is sent only by a bootstrap (localdls bootstrap, or the Secure Mode view), with the phone's own certificate: not in a write, a profile or an override`;
+      expect(await refusal(api.addJob([MAC], { kind: 'write', items: [{ name: name.trim(), value: 'KEY-MATERIAL-Z9' }] }))).toContain(`${name.trim()} ${said}`);
+      const run = await cli('job', 'add', '--mac', MAC, 'write', `${name.trim()}=KEY-MATERIAL-Z9`);
+      expect(run.code).not.toBe(0);
+      expect(run.stderr).toContain(said);
+      expect(await refusal(api.setProfile({ name: 'p1', deviceType: null, matchMac: null, matchE164: null, items: [{ name: name.trim(), value: 'KEY-MATERIAL-Z9' }] }))).toContain(said);
+      expect((await cli('profile', 'override', '--mac', MAC, `${name.trim()}=KEY-MATERIAL-Z9`)).stderr).toContain(said);
+      expect((await cli('profile', 'set', 'p2', `${name.trim()}=KEY-MATERIAL-Z9`)).stderr).toContain(said);
+    }
+    expect(writeItemProblem({ name: ' Secure-Mode-Data ', value: 'x' })?.key).toBe('itemBootstrapOnly');
+    expect(h.store.jobs.list({})).toEqual([]);
+    expect(h.store.jobs.profiles()).toEqual([]);
+    expect(h.store.jobs.overrides(MAC)).toEqual([]);
+  });
+
+  it('refuses the mask as a value (a job copied from a masked view): the phone would keep the bullets as its password', async () => {
+    const { h, api, cli } = site();
+    const said = 'admin-pwd has the mask (••••••) as its value: type the real value';
+    expect(await refusal(api.addJob([MAC], { kind: 'write', items: [{ name: 'admin-pwd', value: '••••••' }] }))).toContain(said);
+    const run = await cli('job', 'add', '--mac', MAC, 'write', 'admin-pwd=••••••');
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain(said);
+    const override = await cli('profile', 'override', '--mac', MAC, 'admin-pwd=••••••');
+    expect(override.code).not.toBe(0);
+    expect(override.stderr).toContain('admin-pwd has the mask (••••••) as its value: type the real value');
+    expect(h.store.jobs.overrides(MAC)).toEqual([]);
+    expect(h.store.jobs.list({})).toEqual([]);
+    // Bullets inside a value are a value (a display text), not the mask.
+    expect(writeItemProblem({ name: 'display-id-unicode', value: '•••••• Hello' })).toBeNull();
+  });
+
   it('accepts what is right: indexed with an index (0 too), a string cleared with an empty value, items the catalogue does not know', async () => {
     const { h, api, cli } = site();
     const r = await api.addJob([MAC], { kind: 'write', items: [{ name: 'function-key-def', index: 0, value: '3' }, { name: 'sntp-addr', value: '' }] });

@@ -55,6 +55,9 @@ export const deleteProfile = defineCommand('deleteProfile', [['name', ProfileNam
 /** A device's own values, laid over every profile applied to it. */
 export const setOverrides = defineCommand('setOverrides', [['mac', Mac], ['items', WriteItems]], (ctx, mac, items): number => {
   deviceOrThrow(ctx, mac, 'a phone must contact the service once before it can get overrides');
+  // Overrides are shown masked (profile show): copied back, the phone would get the bullets.
+  const masked = items.find((i) => i.value === MASK);
+  if (masked) throw new ApiArgumentError(`setOverrides: ${masked.name} has the mask (${MASK}) as its value: type the real value`);
   ctx.store.jobs.setOverrides(mac, items);
   return items.length;
 });
