@@ -181,6 +181,25 @@ describe('garbage', () => {
     expect(answer?.body).toBe('request headers too large\n');
     expect(servedFully(await phoneInteraction(port))).toBe(true);
   });
+
+  it('answers more than 100 headers with 431, not by dropping the rest (a Cookie past the cut was lost unnoticed); 100 pass', async () => {
+    const { service, port } = await startService();
+    const body = message({ reason: 'start-up', items: startUpItems(MAC) });
+    // Host, Content-Type, Content-Length and Connection, then padding up to `count` headers in all.
+    const send = async (count: number) => {
+      const c = await openTls(port);
+      const padding = Array.from({ length: count - 4 }, (_, i) => `X-Pad-${i}: ${i}\r\n`).join('');
+      c.socket.write(`${HEAD}${padding}Connection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      return parseAnswer((await c.closed).data);
+    };
+    expect((await send(100))?.status).toBe(200);
+    const refused = await send(101);
+    expect(refused?.status).toBe(431);
+    expect(refused?.body).toBe('more than 100 request headers\n');
+    const row = service.store.exchanges({})[0]!;
+    expect([row.httpStatus, row.error, row.mac]).toEqual([431, 'more than 100 request headers', null]);
+    expect(servedFully(await phoneInteraction(port))).toBe(true);
+  });
 });
 
 describe('wrong methods and paths', () => {

@@ -170,6 +170,8 @@ export interface ListenerOptions {
 }
 
 export const WPI_PATH_PREFIX = '/DeploymentService/';
+/** Request headers a message may have (a phone sends about six); more is refused with 431. */
+export const MAX_REQUEST_HEADERS = 100;
 
 /**
  * A path that another server could read as outside /DeploymentService/: a dot segment, plain or
@@ -233,7 +235,9 @@ export class WpiListener {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
-    this.server.maxHeadersCount = 100;
+    // Node drops headers past this count without a word: one more than the limit, and onRequest
+    // refuses a request that reaches it (a Cookie past the cut would be lost unnoticed).
+    this.server.maxHeadersCount = MAX_REQUEST_HEADERS + 1;
     // The connection cap is ours (Node's maxConnections would refuse whoever comes next, however
     // few connections their address holds): every TCP connection passes this gate before TLS.
     // Its TLS handshake then starts in a turn of its own (turns.ts): the server's side of a handshake
@@ -370,6 +374,9 @@ export class WpiListener {
     if (this.options.identify) {
       const cert = socket.authorized ? socket.getPeerCertificate() : null;
       request.clientIdentity = cert && Object.keys(cert).length ? this.options.identify(cert) : null;
+    }
+    if (req.rawHeaders.length / 2 > MAX_REQUEST_HEADERS) {
+      return this.refuse(req, res, request, 431, `more than ${MAX_REQUEST_HEADERS} request headers`);
     }
     const path = request.path.split('?')[0] ?? '';
     if (!path.startsWith(WPI_PATH_PREFIX) || unsafePath(path)) {
