@@ -62,10 +62,22 @@ const URL_QUERY = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s?#<>"']*\?)([^\s#<>"']*)/gi;
  */
 export function maskUrlPasswords(text: string): string {
   const noPassword = text.replace(URL_PASSWORD, (_whole, before: string, _password: string, at: string) => `${before}${MASK}${at}`);
-  return noPassword.replace(URL_QUERY, (_whole, base: string, query: string) =>
-    // `&amp;` (a query in XML text) splits like `&`: the name after it keeps its `amp;`, the value is masked.
-    base + query.replace(/(^|&)([^&=]*)(=?)([^&]*)/g, (part, sep: string, name: string, eq: string, value: string) => (value !== '' ? `${sep}${name}${eq}${MASK}` : eq === '' && name !== '' ? `${sep}${MASK}` : part)),
-  );
+  return noPassword.replace(URL_QUERY, (_whole, base: string, query: string) => base + maskQuery(query));
+}
+
+/** Every value of a query masked, the names kept. `&amp;` (a query in XML text) splits like `&`: the name after it keeps its `amp;`. */
+function maskQuery(query: string): string {
+  return query.replace(/(^|&)([^&=]*)(=?)([^&]*)/g, (part, sep: string, name: string, eq: string, value: string) => (value !== '' ? `${sep}${name}${eq}${MASK}` : eq === '' && name !== '' ? `${sep}${MASK}` : part));
+}
+
+/**
+ * A request target with its query's values masked (`/DeploymentService/LoginService?password=••••••`).
+ * Phones send no query in WPI; a client that does (a relay's phone, a hostile host) must not leave
+ * a credential in the store, the inspector or an export, as with an Authorization header.
+ */
+export function maskRequestTarget(target: string): string {
+  const q = target.indexOf('?');
+  return q < 0 ? target : target.slice(0, q + 1) + maskQuery(target.slice(q + 1).split('#')[0]!);
 }
 
 /*

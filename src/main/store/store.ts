@@ -28,7 +28,7 @@ import { DamagedItemSetError, ItemSets, MAX_ITEM_SET_CHARS, MAX_ITEMS_PER_DEVICE
 import { historyPurge } from './history-purge';
 import { RolloutRows } from './rollout-rows';
 import { SearchIndex } from './search-index';
-import { maskCredentialHeaders } from '../../shared/secrets';
+import { maskCredentialHeaders, maskRequestTarget } from '../../shared/secrets';
 import { itemKey } from '../../shared/item-rules';
 import { RENEWAL_SOURCE } from '../../shared/model';
 
@@ -344,6 +344,7 @@ export class Store {
           interactionId: interaction,
           // Credentials never reach the file (listeners, DCMP, relay alike): the relay forwards the original.
           requestHeaders: JSON.stringify(maskCredentialHeaders(record.requestHeaders)),
+          path: record.path === null ? null : maskRequestTarget(record.path),
           responseHeaders: JSON.stringify(record.responseHeaders),
           requestBody: request.bytes,
           requestEncoding: request.encoding,

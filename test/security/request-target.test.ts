@@ -1,0 +1,44 @@
+/**
+ * A credential in the request target's query (helper-62: `…/LoginService?password=…` was stored
+ * and shown as sent). Phones send no query in WPI; the values are masked before the exchange is
+ * stored, as an Authorization header is, so no view, export or search shows or finds them.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { LocalDlsApiHost } from '../../src/main/bridge/api-host';
+import { Service } from '../../src/main/app/service';
+import { maskRequestTarget, MASK } from '../../src/shared/secrets';
+import { post } from '../support/https-client';
+import { message, startUpItems } from '../support/messages';
+import { tempDirs } from '../support/tmp';
+
+const newDir = tempDirs();
+const services: Service[] = [];
+afterEach(async () => {
+  for (const s of services.splice(0)) await s.stop();
+});
+
+const SECRET = 'Query-Secret-8L';
+
+describe('the request target', () => {
+  it('has its query values masked, names kept; a target without a query stays as it is', () => {
+    expect(maskRequestTarget('/DeploymentService/LoginService')).toBe('/DeploymentService/LoginService');
+    expect(maskRequestTarget(`/DeploymentService/LoginService?password=${SECRET}&debug&x=`)).toBe(`/DeploymentService/LoginService?password=${MASK}&${MASK}&x=`);
+    expect(maskRequestTarget(`/x?token=${SECRET}#frag`)).toBe(`/x?token=${MASK}`);
+  });
+
+  it('is stored masked, so the view, both exports and free text never show or find the value', async () => {
+    const dataDir = newDir();
+    const service = new Service({ dataDir, host: '127.0.0.1', port: 0, autoContact: false });
+    services.push(service);
+    const { port } = await service.start();
+    const answer = await post(port, message({ reason: 'start-up', items: startUpItems('00:1A:E8:77:00:01') }), { path: `/DeploymentService/LoginService?password=${SECRET}` });
+    expect(answer.status).toBe(200);
+    const api = new LocalDlsApiHost(service, { dataDir, networkInterfaces: () => ({}), listeners: [] });
+    const row = (await api.listExchanges({}, { limit: 1 })).exchanges[0]!;
+    expect(service.store.exchange(row.id)!.path).toBe(`/DeploymentService/LoginService?password=${MASK}`);
+    const seen = [JSON.stringify(await api.getExchange(row.id)), (await api.exportExchanges([row.id], 'json')).content, (await api.exportExchanges([row.id], 'har')).content];
+    for (const text of seen) expect(text).not.toContain(SECRET);
+    expect((await api.getExchange(row.id))!.request.startLine).toBe(`POST /DeploymentService/LoginService?password=${MASK} HTTP/1.1`);
+    expect((await api.listExchanges({ text: SECRET }, { limit: 5 })).exchanges).toEqual([]);
+  });
+});
