@@ -40,11 +40,17 @@ export function bootstrapOnlyProblem(item: { name: string }): ItemProblem | null
   };
 }
 
-export function writeItemProblem(item: { name: string; index?: number | null; value: string }): ItemProblem | null {
+/**
+ * What is wrong with an item to write, or null. `masked: 'kept'` is for a profile being edited: its
+ * secrets come back as the mask, which keeps the stored value (commands/profiles.ts setProfile).
+ */
+export function writeItemProblem(item: { name: string; index?: number | null; value: string }, masked: 'refused' | 'kept' = 'refused'): ItemProblem | null {
   const bootstrapOnly = bootstrapOnlyProblem(item);
   if (bootstrapOnly) return bootstrapOnly;
   // A value copied from a view that masked it (job list, items): the phone would keep the bullets as its password.
-  if (item.value === MASK) return { key: 'itemIsMask', params: { item: item.name, mask: MASK }, message: `${item.name} has the mask (${MASK}) as its value: type the real value` };
+  if (item.value === MASK) {
+    return masked === 'kept' ? null : { key: 'itemIsMask', params: { item: item.name, mask: MASK }, message: `${item.name} has the mask (${MASK}) as its value: type the real value` };
+  }
   const entry = BY_NAME.get(item.name);
   if (!entry) return null;
   const noIndex = item.index === undefined || item.index === null;

@@ -101,6 +101,29 @@ describe('items a write must have', () => {
     expect(h.store.jobs.overrides(MAC)).toEqual([]);
   });
 
+  it('holds profiles and overrides to the same rules as writes, from both front ends (helper-61: plug & play sent what job add refuses)', async () => {
+    const { h, api, cli } = site();
+    const indexed = 'function-key-def is indexed (index: key no.): say which one, e.g. function-key-def[1]=5';
+    const empty = 'sntp-tz-offset is empty, but it needs a number';
+    const profile = (items: { name: string; index?: number; value: string }[]) => api.setProfile({ name: 'site', deviceType: null, matchMac: '00:1A:E8:*', matchE164: null, items });
+    expect(await refusal(profile([{ name: 'function-key-def', value: '5' }]))).toContain(indexed);
+    const e = (await profile([{ name: 'sntp-tz-offset', value: '' }]).catch((x: unknown) => x)) as ApiError;
+    expect(e.message).toContain(empty);
+    expect(e.texts?.[0]?.key).toBe('itemNeedsNumber');
+    for (const args of [['profile', 'set', 'site', 'function-key-def=5'], ['profile', 'set', 'site', 'sntp-tz-offset='], ['profile', 'override', '--mac', MAC, 'function-key-def=5']]) {
+      const run = await cli(...args);
+      expect(run.code, args.join(' ')).not.toBe(0);
+      expect(run.stderr).toMatch(/function-key-def is indexed|sntp-tz-offset is empty/);
+    }
+    expect(h.store.jobs.profiles()).toEqual([]);
+    expect(h.store.jobs.overrides(MAC)).toEqual([]);
+    // Right, they pass; a profile's secret sent back masked keeps its stored value (the Edit dialog).
+    await profile([{ name: 'function-key-def', index: 1, value: '5' }, { name: 'admin-pwd', value: 'Prof-Secret-1' }]);
+    await profile([{ name: 'function-key-def', index: 1, value: '6' }, { name: 'admin-pwd', value: '••••••' }]);
+    expect(h.store.jobs.profile('site')!.items).toEqual([{ name: 'function-key-def', index: 1, value: '6' }, { name: 'admin-pwd', value: 'Prof-Secret-1' }]);
+    expect(writeItemProblem({ name: 'admin-pwd', value: '••••••' }, 'kept')).toBeNull();
+  });
+
   it('refuses the mask as a value (a job copied from a masked view): the phone would keep the bullets as its password', async () => {
     const { h, api, cli } = site();
     const said = 'admin-pwd has the mask (••••••) as its value: type the real value';

@@ -261,6 +261,24 @@ describe('devices view and its actions', () => {
     expect(((await within(dialog).findByRole('combobox', { name: 'Profile' })) as HTMLSelectElement).value).toBe('os60');
   });
 
+  it('checks a profile\'s rows by the write rules, but lets its masked secrets through (they keep the stored values)', async () => {
+    api.profiles = [{ name: 'site', deviceType: null, matchMac: null, matchE164: null, items: [{ name: 'admin-pwd', value: '••••••' }], created: 1, updated: 1 }];
+    show(`#/devices/${MAC}`);
+    const dialog = await openDialog('Apply profile…');
+    await within(dialog).findByText('admin-pwd=••••••');
+    fireEvent.click(within(dialog).getByText('Edit…'));
+    const save = within(dialog).getByRole('button', { name: 'Save profile' }) as HTMLButtonElement;
+    await waitFor(() => expect((within(dialog).getByLabelText('Item 1 value') as HTMLInputElement).value).toBe('••••••'));
+    expect(within(dialog).queryByTestId('row-problem')).toBeNull();
+    expect(save.disabled).toBe(false);
+    // An indexed item without its index: said on the row, and Save is off (the service refuses it too).
+    fireEvent.click(within(dialog).getByRole('button', { name: '+ Add item' }));
+    type(within(dialog).getByLabelText('Item 2 name'), 'function-key-def');
+    fireEvent.change(within(dialog).getByLabelText('Item 2 value'), { target: { value: '5' } });
+    expect((await within(dialog).findByTestId('row-problem')).textContent).toContain('function-key-def is indexed');
+    expect(save.disabled).toBe(true);
+  });
+
   it('deploys a file and firmware with the fields the service needs', async () => {
     show(`#/devices/${MAC}`);
     let dialog = await openDialog('Deploy…');

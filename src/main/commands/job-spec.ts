@@ -95,7 +95,7 @@ export function buildJob(spec: JobSpec, words: SpecWords = API_WORDS): BuiltJob 
   switch (spec.kind) {
     case 'write': {
       checkItems(spec.items, true);
-      const problems = spec.items.map(writeItemProblem).filter((p) => p !== null);
+      const problems = spec.items.map((i) => writeItemProblem(i)).filter((p) => p !== null);
       if (problems.length) throw new JobSpecError(problems.map((p) => p.message).join('; '), problems.map(({ key, params }) => ({ key, params })));
       const items = spec.items.map((i) => (i.index === undefined ? { name: i.name, value: i.value } : { name: i.name, index: i.index, value: i.value }));
       return withNotes({ kind: 'WriteItems', items }, items);

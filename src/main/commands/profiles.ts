@@ -7,13 +7,19 @@ import { ApiArgumentError, ApiError, type ProfileApplyResult } from '../../share
 import { API_ARGS } from '../../shared/api-args';
 import type { Profile } from '../../shared/model';
 import { Mac, ProfileName, WriteItems } from '../../shared/schemas';
-import { MASK, maskItemValue } from '../../shared/secrets';
+import { MASK, maskItemValue, maskUrlPasswords } from '../../shared/secrets';
 import { defineCommand } from './define';
 import { deviceOrThrow } from './jobs';
 import { maskProfile } from './masking';
 import { applyProfileTo } from './profile-apply';
 import { refuseWhileRelaying } from './relay-guard';
-import { itemKey } from '../../shared/item-rules';
+import { itemKey, writeItemProblem } from '../../shared/item-rules';
+
+/** Refuses items a write may not carry (shared/item-rules.ts), each problem also as a text to translate. */
+function refuseItemProblems(command: string, items: readonly { name: string; index?: number; value: string }[]): void {
+  const problems = items.map((i) => writeItemProblem(i)).filter((x) => x !== null);
+  if (problems.length) throw new ApiArgumentError(`${command}: ${maskUrlPasswords(problems.map((x) => x.message).join('; '))}`, problems.map(({ key, params }) => ({ key, params })));
+}
 
 export const listProfiles = defineCommand('listProfiles', API_ARGS.listProfiles, (ctx): Profile[] => ctx.store.jobs.profiles().map(maskProfile));
 
@@ -38,6 +44,9 @@ export const setProfile = defineCommand('setProfile', API_ARGS.setProfile, (ctx,
     }
     return i;
   });
+  // The rules every write meets (an indexed item's index, a number's value): a profile is written to
+  // every phone it matches, plug & play too, and `job add` would refuse the same items.
+  refuseItemProblems('setProfile', items);
   return maskProfile(ctx.store.jobs.setProfile({ ...p, items }, Date.now()));
 });
 
@@ -55,9 +64,8 @@ export const deleteProfile = defineCommand('deleteProfile', [['name', ProfileNam
 /** A device's own values, laid over every profile applied to it. */
 export const setOverrides = defineCommand('setOverrides', [['mac', Mac], ['items', WriteItems]], (ctx, mac, items): number => {
   deviceOrThrow(ctx, mac, 'a phone must contact the service once before it can get overrides');
-  // Overrides are shown masked (profile show): copied back, the phone would get the bullets.
-  const masked = items.find((i) => i.value === MASK);
-  if (masked) throw new ApiArgumentError(`setOverrides: ${masked.name} has the mask (${MASK}) as its value: type the real value`);
+  // The mask as a value included: copied back from a masked view, the phone would get the bullets.
+  refuseItemProblems('setOverrides', items);
   ctx.store.jobs.setOverrides(mac, items);
   return items.length;
 });

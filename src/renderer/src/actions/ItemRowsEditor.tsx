@@ -31,12 +31,13 @@ const NAME = /^[A-Za-z][A-Za-z0-9_.-]*$/;
  * checked against the item catalogue with the rule the service applies (src/shared/item-rules.ts),
  * so the dialog says why before sending; the service still refuses on its own.
  */
-export function rowProblem(r: ItemRow, t: TFunction<'actions'>, write = false): string | null {
+export function rowProblem(r: ItemRow, t: TFunction<'actions'>, write: false | 'write' | 'profile' = false): string | null {
   if (!r.name.trim()) return r.index || r.value ? t('editor.needName') : null;
   if (!NAME.test(r.name.trim())) return t('editor.notName', { name: r.name.trim() });
   if (r.index.trim() && !/^\d{1,6}$/.test(r.index.trim())) return t('editor.badIndex');
   if (write) {
-    const problem = writeItemProblem({ name: r.name.trim(), index: r.index.trim() ? Number(r.index.trim()) : null, value: r.value });
+    // A profile's masked secrets come back as the mask, which keeps the stored value.
+    const problem = writeItemProblem({ name: r.name.trim(), index: r.index.trim() ? Number(r.index.trim()) : null, value: r.value }, write === 'profile' ? 'kept' : 'refused');
     if (problem) return t(`errors:${problem.key}`, { ...problem.params, defaultValue: problem.message });
   }
   return null;
@@ -164,10 +165,12 @@ export interface ItemRowsEditorProps {
   rows: ItemRow[];
   onChange: (rows: ItemRow[]) => void;
   withValues: boolean;
+  /** Which write rules each row is checked against (shared/item-rules.ts); a profile keeps its masked secrets. */
+  rules?: false | 'write' | 'profile';
   catalogue: Catalogue | null;
 }
 
-export function ItemRowsEditor({ rows, onChange, withValues, catalogue }: ItemRowsEditorProps) {
+export function ItemRowsEditor({ rows, onChange, withValues, catalogue, rules = withValues ? 'write' : false }: ItemRowsEditorProps) {
   const { t } = useTranslation('actions');
   const [focused, setFocused] = useState<number | null>(rows[0]?.key ?? null);
   const entries = catalogue?.entries ?? [];
@@ -186,7 +189,7 @@ export function ItemRowsEditor({ rows, onChange, withValues, catalogue }: ItemRo
         </thead>
         <tbody>
           {rows.map((r, n) => {
-            const problem = rowProblem(r, t, withValues);
+            const problem = rowProblem(r, t, rules);
             return (
               <tr key={r.key} className={r.key === focusedRow?.key ? 'on' : ''}>
                 <td>

@@ -56,8 +56,9 @@ export function ItemsDialog({ mode, macs, onClose }: { mode: 'write' | 'read'; m
   const used = usedRows(rows);
   const write = mode === 'write';
   // Why the button is off, as its tooltip: the first bad row, or nothing to send yet.
-  const firstBad = rows.findIndex((r) => rowProblem(r, t, write) !== null);
-  const blocked = firstBad >= 0 ? t('items.fixRow', { n: firstBad + 1, problem: rowProblem(rows[firstBad]!, t, write) }) : used.length === 0 ? t('items.nothingYet') : null;
+  const rules = write ? 'write' : false;
+  const firstBad = rows.findIndex((r) => rowProblem(r, t, rules) !== null);
+  const blocked = firstBad >= 0 ? t('items.fixRow', { n: firstBad + 1, problem: rowProblem(rows[firstBad]!, t, rules) }) : used.length === 0 ? t('items.nothingYet') : null;
   const submit = () => {
     const items = used.map((r) => ({ name: r.name.trim(), ...(r.index.trim() ? { index: Number(r.index.trim()) } : {}), ...(write ? { value: r.value } : {}) }));
     const spec: JobSpec = write ? { kind: 'write', items: items as { name: string; index?: number; value: string }[] } : { kind: 'read', items };
@@ -215,7 +216,7 @@ export function ProfileDialog({ macs, onClose }: { macs: string[]; onClose: () =
       );
   };
 
-  const rowsOk = usedRows(rows).length > 0 && rows.every((r) => rowProblem(r, t) === null);
+  const rowsOk = usedRows(rows).length > 0 && rows.every((r) => rowProblem(r, t, 'profile') === null);
   return (
     <Dialog
       title={t('profile.title', { targets: targetsText(macs, t) })}
@@ -266,7 +267,7 @@ export function ProfileDialog({ macs, onClose }: { macs: string[]; onClose: () =
             <label className="field"><span>{t('profile.matchMac')}</span><input className="input mono" aria-label={t('profile.matchMacLabel')} value={draft.matchMac} maxLength={64} placeholder="00:1A:E8:*" onChange={(e) => setDraft({ ...draft, matchMac: e.target.value })} /></label>
             <label className="field"><span>{t('profile.matchE164')}</span><input className="input mono" aria-label={t('profile.matchE164Label')} value={draft.matchE164} maxLength={64} placeholder="4989*" onChange={(e) => setDraft({ ...draft, matchE164: e.target.value })} /></label>
           </div>
-          <ItemRowsEditor rows={rows} onChange={setRows} withValues catalogue={catalogue} />
+          <ItemRowsEditor rows={rows} onChange={setRows} withValues rules="profile" catalogue={catalogue} />
         </div>
       )}
     </Dialog>
