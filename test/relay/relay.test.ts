@@ -238,7 +238,10 @@ describe('relay: an upstream that fails', () => {
     expect(answer.status).toBe(502);
     expect(answer.body.toString()).toMatch(/upstream https:\/\/127\.0\.0\.1:\d+ is unreachable: ECONNREFUSED/);
     const [row] = service.store.exchanges({});
-    expect(row).toMatchObject({ httpStatus: 502, reason: 'start-up' });
+    // In the phone's own traffic (it named its MAC), though no device is learnt from a failure.
+    expect(row).toMatchObject({ httpStatus: 502, reason: 'start-up', mac: '00:1A:E8:00:10:05' });
+    expect(service.store.exchanges({ mac: '00:1A:E8:00:10:05' }).map((x) => x.id)).toEqual([row!.id]);
+    expect(service.store.device('00:1A:E8:00:10:05')).toBeUndefined();
     expect(row!.error).toMatch(/unreachable/);
     expect(service.store.relay.of(row!.id)).toMatchObject({ failure: 'unreachable', httpStatus: null });
   });

@@ -54,6 +54,30 @@ describe('relay mode in the UI', () => {
     expect(panel.textContent).toContain('TLSv1.2');
   });
 
+  const upstreamTab = async (u: Partial<UpstreamView>) => {
+    const base = new FakeApi();
+    base.rows = [summary(1)];
+    api.getExchange = async (id) => ({ ...(await base.getExchange(id)), upstream: { ...UPSTREAM, ...u } });
+    window.location.hash = '#/traffic';
+    render(<App api={api} />);
+    await waitFor(() => expect(document.querySelector('.xrow[data-id="1"]')).toBeTruthy());
+    fireEvent.keyDown(screen.getByRole('grid', { name: 'Exchanges' }), { key: 'j' });
+    const detail = await screen.findByTestId('detail');
+    fireEvent.click(await within(detail).findByRole('tab', { name: 'Upstream' }));
+    return within(detail).getByTestId('upstream-panel').textContent;
+  };
+
+  it('an upstream never reached says no connection was made, not "reused" (helper-61), and nothing about accepting its certificate', async () => {
+    const text = await upstreamTab({ connected: null, firstByte: null, httpStatus: null, reused: false, tlsProtocol: null, tlsCipher: null, fingerprint: null, subject: null, trustedBy: null, failure: 'unreachable', error: 'ECONNREFUSED' });
+    expect(text).toContain('TLS connection: none made');
+    expect(text).not.toContain('reused');
+    expect(text).not.toContain('not accepted');
+  });
+
+  it('a kept-alive upstream connection says reused', async () => {
+    expect(await upstreamTab({ connected: null, reused: true })).toContain('TLS connection: reused (keep-alive)');
+  });
+
   it('stores the upstream from the Setup page and says it applies at the next start; refusals show', async () => {
     window.location.hash = '#/setup';
     render(<App api={api} />);

@@ -157,7 +157,11 @@ export class RelayHandler implements RequestHandler {
     const changes: Changes = track?.interactionId != null && phone.value?.reason === 'reply-to' ? { endInteraction: `the upstream failed: ${e.failure}`, ...(track.mac ? { state: 'idle' as const } : {}) } : {};
     if (track && changes.endInteraction) this.forget(track);
     const record = this.record(request, response, phone.value, { action: null, error: e.message, warning: phone.problem ? `the phone's message is not WPI as LocalDLS reads it (${phone.problem})` : null });
-    if (track?.mac && changes.endInteraction) record.mac = track.mac;
+    // The phone's own traffic shows the attempt (helper-61: a failed start-up had no MAC, so the
+    // device's traffic left it out): its interaction's MAC, else the one MAC the message names.
+    // Only the record: the device is learnt from what its DLS answers, not from a failure.
+    const named = phone.value ? macNamed(phone.value.items) : null;
+    record.mac = track?.mac ?? (named || null);
     const upstream: UpstreamView = {
       ...emptyUpstream(this.upstream.origin, e.timing.started, e.failure, e.message),
       ...timingOf({ ...e.timing, ended: e.timing.ended || this.now() }),

@@ -20,7 +20,8 @@ export function UpstreamPanel({ upstream: u }: { upstream: UpstreamView }) {
       ) : null}
       <dt>{t('upstream.timing')}</dt>
       <dd>
-        {t('upstream.connect')}: {u.connected === null ? t('upstream.reused') : duration(u.connected - u.started)}
+        {/* No connect time: a kept-alive connection was reused, or none was made (unreachable, refused before TLS). */}
+        {t('upstream.connect')}: {u.connected !== null ? duration(u.connected - u.started) : u.reused ? t('upstream.reused') : t('upstream.notConnected')}
         {u.firstByte !== null ? ` · ${t('upstream.firstByte')} ${duration(u.firstByte - u.started)}` : ''}
         {` · ${t('upstream.total')} ${duration(u.ended - u.started)}`}
       </dd>
@@ -33,7 +34,7 @@ export function UpstreamPanel({ upstream: u }: { upstream: UpstreamView }) {
       <dt>{t('upstream.fingerprint')}</dt>
       <dd className="mono selectable">{u.fingerprint ?? '—'}</dd>
       <dt>{t('upstream.trustedBy')}</dt>
-      <dd>{t(u.trustedBy ? `upstream.trusted_${u.trustedBy}` : 'upstream.trusted_none')}</dd>
+      <dd>{u.trustedBy ? t(`upstream.trusted_${u.trustedBy}`) : u.fingerprint !== null ? t('upstream.trusted_none') : '—'}</dd>
       <dd className="muted wide">{t('upstream.phoneSide')}</dd>
     </dl>
   );
