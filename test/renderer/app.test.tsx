@@ -135,6 +135,20 @@ describe('traffic view', () => {
     await screen.findByText('Exported 2 exchanges as x.har (secrets masked)');
   });
 
+  it('"Export shown" exports every row shown while one is selected to read it (it exported that one alone), the selection once there are two', async () => {
+    render(<App api={api} />);
+    await waitFor(() => expect(rowsShown()).toHaveLength(4));
+    const scroll = screen.getByTestId('exchange-scroll');
+    fireEvent.mouseDown(scroll.querySelector('[data-id="2"]')!);
+    fireEvent.click(screen.getByRole('button', { name: 'Export shown' }));
+    await waitFor(() => expect(api.calls.filter((c) => c.method === 'exportExchanges')).toHaveLength(1));
+    const [ids, format] = api.calls.find((c) => c.method === 'exportExchanges')!.args as [number[], string];
+    expect([[...ids].sort((a, b) => a - b), format]).toEqual([[1, 2, 3, 4], 'har']);
+    fireEvent.mouseDown(scroll.querySelector('[data-id="3"]')!, { ctrlKey: true });
+    fireEvent.click(screen.getByRole('button', { name: 'Export 2 selected' }));
+    await waitFor(() => expect(api.calls.filter((c) => c.method === 'exportExchanges').at(-1)?.args).toEqual([[2, 3], 'har']));
+  });
+
   it('says where a HAR export put the failed TLS handshakes (not entries: log._tlsErrors)', async () => {
     render(<App api={api} />);
     await waitFor(() => expect(rowsShown()).toHaveLength(4));

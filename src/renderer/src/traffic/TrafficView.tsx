@@ -123,7 +123,8 @@ export function TrafficView({ feed, route }: { feed: TrafficFeed; route: Route }
           >
             {t('view.clear')}
           </button>
-          <button type="button" className="btn" disabled={state.rows.length === 0} onClick={() => void doExport('har', selected.size > 0 ? [...selected] : state.rows.map((r) => r.id))}
+          {/* One row selected is the one being read (the detail pane exports it): the button says "shown", and exports what is shown. */}
+          <button type="button" className="btn" disabled={state.rows.length === 0} onClick={() => void doExport('har', selected.size > 1 ? [...selected] : state.rows.map((r) => r.id))}
             title={t('view.exportTitle')}>
             {selected.size > 1 ? t('view.exportSelected', { count: selected.size }) : t('view.exportShown')}
           </button>
