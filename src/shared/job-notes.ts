@@ -35,11 +35,14 @@ export const CONTACT_GAP_PREFIX = 'contact-me sent at ';
 const utc = (t: number): string => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /**
- * A contact-me went to the phone lately and it has not called back: the next may go only once the
- * phone's contact gap has passed (app/contact.ts). Queued jobs said nothing for those minutes.
+ * A contact-me went to the phone lately: the next may go only once the phone's contact gap has
+ * passed (app/contact.ts). Queued jobs said nothing for those minutes. If the phone has called
+ * back since, it is not waited for (helper-61: the note said so of jobs queued after the call).
  */
-export const contactGapNote = (sentAt: number, nextAt: number): string =>
-  `${CONTACT_GAP_PREFIX}${utc(sentAt)}; waiting for the phone to call back (the next contact-me goes at ${utc(nextAt)}: a phone ignores one within its contact gap)`;
+export const contactGapNote = (sentAt: number, nextAt: number, calledBack = false): string =>
+  calledBack
+    ? `${CONTACT_GAP_PREFIX}${utc(sentAt)}, and the phone called back; the next contact-me goes at ${utc(nextAt)} (a phone ignores one within its contact gap), or the jobs go when it calls in by itself`
+    : `${CONTACT_GAP_PREFIX}${utc(sentAt)}; waiting for the phone to call back (the next contact-me goes at ${utc(nextAt)}: a phone ignores one within its contact gap)`;
 
 /** No contact-me can go to the phone (app/contact.ts). `why` is the service's own words. */
 export const notContactedNote = (why: string): string => `${NOT_CONTACTED_PREFIX} ${why}; its jobs go out when the phone next calls in by itself`;
@@ -73,7 +76,7 @@ export type ParsedNote =
   | { key: 'noAnswer'; params: { sendings: number } }
   | { key: 'refusedItems'; params: { count: number; items: string } }
   | { key: 'refusedAction'; params: { action: string } }
-  | { key: 'contactGap'; params: { sent: string; next: string } };
+  | { key: 'contactGap' | 'contactGapCalledBack'; params: { sent: string; next: string } };
 
 const PATTERNS: [RegExp, (m: RegExpExecArray) => ParsedNote][] = [
   [/^contact-me failed (\d+) of (\d+) times, last: ([\s\S]*); trying again at the phone's contact gap$/, (m) => ({ key: 'contactFailed', params: { failures: Number(m[1]), max: Number(m[2]), last: m[3]! } })],
@@ -83,6 +86,7 @@ const PATTERNS: [RegExp, (m: RegExpExecArray) => ParsedNote][] = [
   [/^the phone refused (\d+) items?: ([\s\S]*)$/, (m) => ({ key: 'refusedItems', params: { count: Number(m[1]), items: m[2]! } })],
   [/^the phone refused ([\w-]+) \(status failed\)$/, (m) => ({ key: 'refusedAction', params: { action: m[1]! } })],
   [/^contact-me sent at (\S+); waiting for the phone to call back \(the next contact-me goes at (\S+): a phone ignores one within its contact gap\)$/, (m) => ({ key: 'contactGap', params: { sent: m[1]!, next: m[2]! } })],
+  [/^contact-me sent at (\S+), and the phone called back; the next contact-me goes at (\S+) \(a phone ignores one within its contact gap\), or the jobs go when it calls in by itself$/, (m) => ({ key: 'contactGapCalledBack', params: { sent: m[1]!, next: m[2]! } })],
 ];
 
 export function parseJobNote(text: string): ParsedNote | null {

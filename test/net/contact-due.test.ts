@@ -113,10 +113,12 @@ describe('the contact loop', () => {
     await until('the first job done', () => (service.store.jobs.get(first)?.state === 'done' ? true : undefined));
     const sentAt = service.store.device(phone.mac)!.lastContactMe!;
     // A second job right after: no contact-me for a minute, and the job says why and until when.
+    // The phone called back for the first job: the note does not say it is waited for (helper-61).
     const second = service.store.jobs.add({ mac: phone.mac, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'b.example' }] }, Date.now()).id;
     const note = await until('the gap note', () => service.store.jobs.get(second)?.error ?? undefined, 5000);
-    expect(note).toBe(contactGapNote(sentAt, sentAt + 60_000));
-    expect(parseJobNote(note)).toMatchObject({ key: 'contactGap' });
+    expect(note).toBe(contactGapNote(sentAt, sentAt + 60_000, true));
+    expect(note).not.toContain('waiting for the phone to call back');
+    expect(parseJobNote(note)).toMatchObject({ key: 'contactGapCalledBack' });
     expect(phone.contactMes).toHaveLength(1);
     // The phone calls in by itself: the job goes out, and the note with it.
     expect((await phone.runInteraction('local-changes')).ok).toBe(true);

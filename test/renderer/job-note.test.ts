@@ -20,6 +20,7 @@ describe('a job note in the UI language', () => {
       refusedItemsNote(Array.from({ length: 7 }, (_, i) => ({ name: 'function-key-def', index: i, status: 'read only' }))),
       refusedActionNote('SoftwareDeployment'),
       contactGapNote(Date.UTC(2026, 11, 6, 0, 13, 22), Date.UTC(2026, 11, 6, 0, 18, 22)),
+      contactGapNote(Date.UTC(2026, 11, 6, 0, 13, 22), Date.UTC(2026, 11, 6, 0, 18, 22), true),
     ];
     for (const text of written) {
       expect(jobNote(text, i18next.getFixedT('en', 'jobs'))).toBe(text);

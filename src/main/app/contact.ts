@@ -204,7 +204,7 @@ export class Contacts {
       const inGap = p.lastContactMe !== null && now - p.lastContactMe < this.policy.gapMs;
       if (inGap && !waiting) {
         // Queued jobs would wait minutes without a word: say for what, and until when.
-        this.note(p.mac, contactGapNote(p.lastContactMe!, p.lastContactMe! + this.policy.gapMs), now, p.queued);
+        this.note(p.mac, contactGapNote(p.lastContactMe!, p.lastContactMe! + this.policy.gapMs, p.lastContact > p.lastContactMe!), now, p.queued);
         continue;
       }
       this.unnote(p.mac, now);

@@ -66,6 +66,8 @@ export interface PendingDevice {
   mac: string;
   contactMeUri: string | null;
   lastContactMe: number | null;
+  /** When the phone last talked to the service. */
+  lastContact: number;
   lastAddress: string | null;
   mode: string;
   state: string;
@@ -139,7 +141,7 @@ export class JobTables {
           ELSE 'the phone did not come back within ' || @minutes || ' minutes after the ' || kind || ' was sent' END
         WHERE state = 'sent' AND kind = @kind AND sent < @before RETURNING id, mac`),
       cancel: p(`UPDATE jobs SET state = 'cancelled', finished = @at, updated = @at, error = @why WHERE id = @id AND state IN ('queued', 'waiting-busy', 'sent') RETURNING id, mac`),
-      pendingDevices: p(`SELECT d.mac, d.contact_me_uri AS contactMeUri, d.last_contact_me AS lastContactMe, d.last_address AS lastAddress, d.mode, d.state,
+      pendingDevices: p(`SELECT d.mac, d.contact_me_uri AS contactMeUri, d.last_contact_me AS lastContactMe, d.last_contact AS lastContact, d.last_address AS lastAddress, d.mode, d.state,
           sum(j.state = 'queued') AS queued, sum(j.state = 'waiting-busy') AS waitingBusy, min(j.updated) AS oldestUpdate
         FROM jobs j JOIN devices d ON d.mac = j.mac WHERE j.state IN ('queued', 'waiting-busy') GROUP BY d.mac ORDER BY d.mac`),
       setContactMe: p(`UPDATE devices SET last_contact_me = @at WHERE mac = @mac`),
