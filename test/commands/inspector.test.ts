@@ -136,6 +136,23 @@ describe('device timeline', () => {
 });
 
 describe('rollouts', () => {
+  it('a phone whose job was never sent has no ladder, not the newest interaction it had since (helper-61)', async () => {
+    const { h, api } = site();
+    await api.addJob([MAC, B], { kind: 'write', items: [{ name: 'sntp-addr', value: 'ntp.site' }] });
+    const jobOfB = h.store.jobs.list({ mac: B })[0]!;
+    await api.cancelJob(jobOfB.id);
+    // B talks on its own after the cancel: an interaction that has nothing to do with the rollout.
+    h.clock = Math.max(h.clock, Date.now());
+    h.say(PEER_B, { reason: 'local-changes', items: [{ name: 'mac-addr', value: B }] });
+    answerJobs(h, PEER, MAC, 'accepted');
+    const [listed] = await api.listRollouts();
+    const r = await api.getRollout(listed!.id);
+    expect(r.devices.find((d) => d.mac === B)).toMatchObject({ jobState: 'cancelled', interactionId: null });
+    const done = r.devices.find((d) => d.mac === MAC)!;
+    expect(done.jobState).toBe('done');
+    expect((await api.getInteraction(done.interactionId!)).exchanges.some((x) => x.replyAction === 'WriteItems')).toBe(true);
+  });
+
   it('a bulk job moves from queued to done/failed; the failed phone is one click from its ladder; retry failed from the UI and the CLI', async () => {
     const { h, api, cli } = site();
     await api.addJob([MAC, B], { kind: 'write', items: [{ name: 'sntp-addr', value: 'ntp.site' }] });

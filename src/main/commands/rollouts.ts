@@ -68,9 +68,12 @@ function countsOf(devices: readonly RolloutDevice[]): Record<RolloutPhase, numbe
 function deviceOf(store: Store, mac: string, e164: string | null, job: Job | null, started: number, ladders: boolean): RolloutDevice {
   const device = store.device(mac) as (Device & ContactFacts) | undefined;
   const { phase, error } = phaseOf(job, device, started);
-  // The interaction in which the job was answered (or sent); else the newest since the rollout began.
+  // The interaction in which the job was answered (or sent), else the newest since the rollout
+  // began; none for a job never sent (queued, cancelled before it went): whatever the phone did
+  // since has nothing to do with the rollout (helper-61).
   const at = job?.finished ?? job?.sent ?? null;
-  const interactionId = !ladders ? null : ((at !== null ? store.inspector.exchangeAt(mac, at)?.interactionId : null) ?? store.inspector.interactionSince(mac, started));
+  const sent = job === null || job.sent !== null;
+  const interactionId = !ladders || !sent ? null : ((at !== null ? store.inspector.exchangeAt(mac, at)?.interactionId : null) ?? store.inspector.interactionSince(mac, started));
   return { mac, e164: e164 ?? device?.e164 ?? null, jobId: job?.id ?? null, jobState: job?.state ?? null, phase, error, interactionId };
 }
 
