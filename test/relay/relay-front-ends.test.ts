@@ -46,6 +46,8 @@ describe('serve --upstream', () => {
     const { serve, port, listening } = await startServe(['--data-dir', dir, '--secure-port', '0', '--upstream', dls.url, '--upstream-fingerprint', dls.fingerprint]);
     cleanups.push(() => serve.stop());
     expect(listening.relay).toEqual({ upstream: dls.url, ca: false, fingerprints: [dls.fingerprint] });
+    expect(listening.relayFrom).toBe('flag');
+    expect(serve.stderr).not.toContain('as chosen in the app');
     expect(typeof listening.securePort).toBe('number');
     expect(await post(port, START_UP)).toBe(200);
     const line = JSON.parse(await serve.waitFor((l) => l.includes('"exchange"'))) as Record<string, unknown>;
@@ -96,6 +98,19 @@ describe('serve --upstream', () => {
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(message);
     }
+  });
+
+  it("relaying by the app's stored choice says so: relayFrom app in the listening line, and a notice naming the flags that undo it (helper-61)", async () => {
+    const dls = await startStandInDls();
+    cleanups.push(() => dls.close());
+    const dir = tempDir();
+    const first = new Service({ dataDir: dir, host: '127.0.0.1', port: 0, store: { integrityCheck: false } });
+    first.store.setSetting('relay_upstream', JSON.stringify({ url: dls.url, fingerprints: [dls.fingerprint] }));
+    first.store.close();
+    const { serve, listening } = await startServe(['--data-dir', dir]);
+    cleanups.push(() => serve.stop());
+    expect(listening).toMatchObject({ relay: { upstream: dls.url }, relayFrom: 'app' });
+    await expect.poll(() => serve.stderr).toContain(`relaying to ${dls.url}, as chosen in the app (Setup › Relay): --no-upstream answers phones here for this run, --forget-upstream forgets the choice`);
   });
 
   it("--forget-upstream forgets the app's choice, so a service whose CA file is gone starts again", async () => {

@@ -78,6 +78,16 @@ describe('relay mode in the UI', () => {
     expect(await upstreamTab({ connected: null, reused: true })).toContain('TLS connection: reused (keep-alive)');
   });
 
+  it('relaying from `serve --upstream` with nothing stored: Setup says so, not "Not set: LocalDLS answers phones itself" (helper-61)', async () => {
+    window.location.hash = '#/setup';
+    api.status = { ...api.status, relay: { upstream: 'https://10.1.2.3:18443', ca: false, fingerprints: [] } };
+    render(<App api={api} />);
+    const section = await screen.findByRole('region', { name: 'Relay to an existing DLS' });
+    await waitFor(() => expect(section.textContent).toContain('Running now: relaying to https://10.1.2.3:18443.'));
+    expect(section.textContent).toContain('Nothing stored: this run relays as localdls serve --upstream was told');
+    expect(section.textContent).not.toContain('answers phones itself.');
+  });
+
   it('stores the upstream from the Setup page and says it applies at the next start; refusals show', async () => {
     window.location.hash = '#/setup';
     render(<App api={api} />);

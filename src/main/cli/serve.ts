@@ -57,8 +57,9 @@ Relay mode (inspect an existing DLS; docs/relay.md):
   --upstream https://HOST:PORT
                  pass every phone request on to this DLS and its answer back unchanged,
                  recording both; LocalDLS queues and sends nothing itself. The listening line
-                 says "relay":{"upstream":…}. Without this flag, the upstream chosen in the
-                 app's settings applies, if any.
+                 says "relay":{"upstream":…} and "relayFrom":"flag". Without this flag, the
+                 upstream chosen in the app's settings applies, if any ("relayFrom":"app",
+                 and a notice on stderr).
   --upstream-ca FILE
                  PEM of the CA that signed the DLS's certificate (its host name is checked)
   --upstream-fingerprint SHA256
@@ -189,8 +190,14 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     });
     const tlsFrom = tlsSources(service, { default: tls, secure: secureTls }, listening.securePort !== undefined);
     const { bootstrapNotes, ...listeningLine } = listening;
-    out(JSON.stringify({ event: 'listening', ...listeningLine, dataDir: dataDirOf(v['data-dir']), tlsFrom: tlsFrom.sources, ...(webUi ? { ui: webUi.url } : {}) }));
+    // Where relay mode came from, as for TLS: a flag, or the app's stored choice (which nothing on
+    // the command line shows, so it is said: helper-61 found serve relaying without a word).
+    const relayFrom = listeningLine.relay ? (upstream !== undefined ? 'flag' : 'app') : undefined;
+    out(JSON.stringify({ event: 'listening', ...listeningLine, ...(relayFrom ? { relayFrom } : {}), dataDir: dataDirOf(v['data-dir']), tlsFrom: tlsFrom.sources, ...(webUi ? { ui: webUi.url } : {}) }));
     for (const message of tlsFrom.notices) io.err(JSON.stringify({ event: 'notice', message }));
+    if (relayFrom === 'app') {
+      io.err(JSON.stringify({ event: 'notice', message: `relaying to ${listeningLine.relay!.upstream}, as chosen in the app (Setup › Relay): --no-upstream answers phones here for this run, --forget-upstream forgets the choice` }));
+    }
     for (const message of bootstrapNotes ?? []) io.err(JSON.stringify({ event: 'warning', message }));
     if (webUi) io.err(`LocalDLS web UI: ${webUi.url}`);
     await stopAsked;

@@ -53,7 +53,8 @@ export function RelaySetting({ status }: { status: ServiceStatus }) {
       <h2>{t('setting.title')}</h2>
       <p className="muted">{t('setting.intro')}</p>
       {status.relay ? <p className="note note-warn">{t('setting.running', { upstream: status.relay.upstream })}</p> : null}
-      <p className="muted">{stored ? t('setting.stored', { url: stored.url }) : t('setting.storedNone')}</p>
+      {/* Relaying with nothing stored: it came from `serve --upstream`, for this run only (helper-61: "Not set: LocalDLS answers phones itself" read under "relaying"). */}
+      <p className="muted"><CodeText text={stored ? t('setting.stored', { url: stored.url }) : status.relay ? t('setting.storedNoneThisRun') : t('setting.storedNone')} /></p>
       <form className="form" onSubmit={(e) => void save(e)}>
         <fieldset disabled={busy}>
           <label className="field field-block">
