@@ -302,6 +302,8 @@ export interface SecureStatus {
   on: boolean;
   /** Why it is off, and what to do (null when on). */
   reason: string | null;
+  /** Off because the service relays to this DLS (its Secure-Mode phones talk to it directly); else absent. */
+  relaying?: string;
   /** The port Secure-Mode phones use. */
   securePort: number | null;
   ca: { subject: string; fingerprint: string; notAfter: number; imported: boolean } | null;

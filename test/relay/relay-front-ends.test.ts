@@ -136,6 +136,8 @@ describe('relay through the API', () => {
     const api = new LocalDlsApiHost(service, { dataDir: dir });
     cleanups.push(() => api.close());
     expect((await api.getStatus()).relay).toEqual({ upstream: dls.url, ca: false, fingerprints: [dls.fingerprint] });
+    // The Secure Mode page learns why it is off: relaying (a passphrase would not help).
+    expect(await api.getSecureStatus()).toMatchObject({ on: false, relaying: dls.url });
     expect(await post(info.port, START_UP)).toBe(200);
     const [row] = service.store.exchanges({});
     const detail = await api.getExchange(row!.id);

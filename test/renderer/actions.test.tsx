@@ -416,6 +416,15 @@ describe('bootstrap wizard', () => {
     expect((screen.getByRole('button', { name: 'Bootstrap 1 device' }) as HTMLButtonElement).disabled).toBe(true);
   });
 
+  it('relaying: says why (the DLS keeps its phones\' Secure Mode) and to turn relay mode off, not to set a passphrase (helper-61)', async () => {
+    api.secure = { on: false, reason: 'Secure Mode cannot be relayed (LocalDLS relays to https://dls.site:18443).', relaying: 'https://dls.site:18443', securePort: null, ca: null, protector: null, keyPool: null };
+    show(`#/bootstrap?macs=${MAC}`);
+    const off = await screen.findByTestId('secure-off');
+    expect(off.textContent).toContain('LocalDLS relays to https://dls.site:18443: phones in Secure Mode trust only their DLS\'s CA');
+    expect(off.textContent).toContain('localdls serve --no-upstream');
+    expect(off.textContent).not.toContain('LOCALDLS_KEY_PASSPHRASE=');
+  });
+
   it('preselects the devices, lists Default-Mode ones, starts with generated PINs and follows each phone to secure or failed', async () => {
     api.devices = [DEVICE, device(2), device(3, { mode: 'secure' }), device(4, { bootstrap: 'pending' })];
     show(`#/bootstrap?macs=${MAC},00:1A:E8:00:00:03`);

@@ -32,12 +32,15 @@ describe('relay mode in the UI', () => {
 
   it('says on every view that it relays, to where, and that Secure-Mode phones cannot be relayed', async () => {
     window.location.hash = '#/devices';
-    api.status = { ...api.status, relay: { upstream: 'https://10.1.2.3:18443', ca: false, fingerprints: [] } };
+    api.status = { ...api.status, relay: { upstream: 'https://10.1.2.3:18443', ca: false, fingerprints: [] }, listeners: [...api.status.listeners, { kind: 'secure', host: '0.0.0.0', port: 18444, tlsProfile: 'mutual TLS', state: 'listening', error: null }] };
     render(<App api={api} />);
     const banner = await screen.findByTestId('relay-banner');
     expect(banner.textContent).toMatch(/Relay mode.*https:\/\/10\.1\.2\.3:18443.*answer comes back unchanged/);
     expect(banner.textContent).toMatch(/refused until you accept it/);
     expect(banner.textContent).toMatch(/Secure-Mode phones cannot be relayed/);
+    // The secure port listens only to record the refused attempts: amber in the status bar, and said.
+    await waitFor(() => expect(screen.getByTestId('dot-secure').className).toContain('dot-records-only'));
+    expect(screen.getByTestId('secure-records-only').textContent).toBe(' · not relayed: attempts recorded');
   });
 
   it('shows the upstream side of a relayed exchange on its own tab', async () => {

@@ -52,7 +52,8 @@ export const getSecureStatus = defineCommand('getSecureStatus', API_ARGS.getSecu
   try {
     parts = await ctx.secure();
   } catch (e) {
-    return { on: false, reason: e instanceof Error ? e.message.replace(/^Secure Mode is off: /, '') : String(e), securePort: null, ca: null, protector: ctx.protectorKind ?? null, keyPool: null };
+    const relaying = ctx.relaying?.() ?? null;
+    return { on: false, reason: e instanceof Error ? e.message.replace(/^Secure Mode is off: /, '') : String(e), ...(relaying ? { relaying } : {}), securePort: null, ca: null, protector: ctx.protectorKind ?? null, keyPool: null };
   }
   const ca = parts.pki.caSummary();
   return {

@@ -24,14 +24,17 @@ export function StatusBar({ status, error, connected = true }: StatusBarProps) {
       {error ? <span className="sb-item sb-error">{t('bar.unavailable', { error })}</span> : null}
       {status?.listeners.length === 0 ? <span className="sb-item muted">{t('bar.noListener')}</span> : null}
       {status?.listeners.map((l) => {
-        // Not connected: the last known state is unknown now (grey), whatever it was.
-        const dot = !connected ? 'unknown' : l.state;
+        // Not connected: the last known state is unknown now (grey), whatever it was. Relaying, the
+        // secure port listens only to record the phones' attempts (they are refused): amber, and said.
+        const recordsOnly = l.kind === 'secure' && !!status.relay && l.state === 'listening';
+        const dot = !connected ? 'unknown' : recordsOnly ? 'records-only' : l.state;
         return (
           <span key={`${l.kind}-${l.port}`} className="sb-item" title={l.error ?? undefined}>
             <span className={`dot dot-${dot}`} data-testid={`dot-${l.kind}`} aria-hidden />
             {listenerLabel(l, t)} <span className="mono">{l.host}:{l.port}</span>
             <span className="muted"> · TLS {t(`tls.${l.tlsProfile}`, { defaultValue: l.tlsProfile })}</span>
             {l.state !== 'listening' ? <span className="sb-error"> · {t(`listenerState.${l.state}`)}{l.error ? `: ${l.error}` : ''}</span> : null}
+            {recordsOnly ? <span className="sb-warn" data-testid="secure-records-only"> · {t('bar.secureNotRelayed')}</span> : null}
           </span>
         );
       })}
