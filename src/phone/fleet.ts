@@ -208,6 +208,13 @@ export async function startPhones(phones: readonly SimulatedPhone[], options: { 
   const startResults: InteractionResult[] = new Array(phones.length);
   let next = 0;
   let failure: unknown;
+  // Every contact-me port first: one that is taken stops the run before any phone has talked.
+  try {
+    for (const phone of phones) await phone.listen();
+  } catch (err) {
+    await Promise.all(phones.map((p) => p.stop()));
+    throw err;
+  }
   const worker = async (): Promise<void> => {
     while (next < phones.length && failure === undefined) {
       const i = next++;

@@ -37,15 +37,31 @@ export class PhoneRuntime {
 
   constructor(private readonly phone: SimulatedPhone) {}
 
+  /**
+   * Opens the contact-me listener, before any message goes out: a fleet opens every phone's first,
+   * so a port taken stops the run before one phone has talked (helper-61: two phones registered
+   * and got jobs, then the run stopped).
+   */
+  async listen(): Promise<void> {
+    const o = this.phone.options;
+    if (o.contactMe === false || this.listener) return;
+    const host = o.ipAddress ?? '127.0.0.1';
+    this.listener = new ContactMeListener({ decide: (r) => this.decide(r), record: (r) => this.recordContactMe(r), now: () => this.phone.now() });
+    try {
+      const port = await this.listener.listen(host, o.contactMePort ?? CONTACT_ME_PORT);
+      this.phone.setContactMeAddress(host, port);
+    } catch (err) {
+      this.listener = undefined;
+      throw err;
+    }
+  }
+
   async start(reason: ContactReason): Promise<InteractionResult> {
     const o = this.phone.options;
     this.started = true;
     try {
       if (o.contactMe !== false) {
-        const host = o.ipAddress ?? '127.0.0.1';
-        this.listener = new ContactMeListener({ decide: (r) => this.decide(r), record: (r) => this.recordContactMe(r), now: () => this.phone.now() });
-        const port = await this.listener.listen(host, o.contactMePort ?? CONTACT_ME_PORT);
-        this.phone.setContactMeAddress(host, port);
+        await this.listen();
         this.phone.emit('listening', { mac: this.phone.mac, contactMeUri: this.phone.contactMeUri });
       }
       if (o.dcmpUrl) {

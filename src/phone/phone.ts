@@ -442,15 +442,25 @@ export class SimulatedPhone extends EventEmitter<PhoneEvents> {
    * first interaction (start-up), then contact-me call-backs, send-solicited reconnects, reboots
    * and DCMP polling until stop(). Resolves with the first interaction's result.
    */
+  /** Opens the contact-me listener only (start() does it too): see PhoneRuntime.listen. */
+  async listen(): Promise<void> {
+    if (this.runtime?.started) return;
+    this.runtime ??= new PhoneRuntime(this);
+    await this.runtime.listen();
+  }
+
   async start(reason: ContactReason = 'start-up'): Promise<InteractionResult> {
     if (this.runtime?.started) throw new Error(`phone ${this.mac} is already started`);
-    this.runtime = new PhoneRuntime(this);
+    this.runtime ??= new PhoneRuntime(this);
     return this.runtime.start(reason);
   }
 
   /** Closes the listener, every timer and the exchange in flight. */
   async stop(): Promise<void> {
-    await this.runtime?.stop();
+    const runtime = this.runtime;
+    // A stopped runtime is done (its abort fired): the next start or listen makes a new one.
+    this.runtime = undefined;
+    await runtime?.stop();
   }
 
   /** A call starts now for `durationMs` (manual p.46: WriteItems are then refused as busy). */

@@ -102,6 +102,23 @@ describe('localdls phone --stay (in process)', () => {
     stop.abort();
     expect(await first).toBe(0);
   });
+
+  it('a port taken for the third of three phones stops the run before any phone has talked (helper-61: the first two had registered)', async () => {
+    service = await startService(() => ({ action: 'CleanUp' }));
+    const stop = new AbortController();
+    const out = lineLog();
+    const holder = phoneMain(['--server', service.url, '--ip-base', '127.0.4.33', '--mac-base', '00:1A:E8:00:70:33', '--contact-me-port', '0', '--stay', '--json'], (l) => out.push(l), () => undefined, { stop: stop.signal });
+    const port = new URL(String(json(await out.next(isEvent('listening'))).contactMeUri)).port;
+    const before = service.requests.length;
+    const err: string[] = [];
+    // 127.0.4.31, .32 and .33 on the same port: .33's is held by the phone above.
+    const code = await phoneMain(['--server', service.url, '--count', '3', '--ip-base', '127.0.4.31', '--mac-base', '00:1A:E8:00:70:31', '--contact-me-port', port, '--stay'], () => undefined, (l) => err.push(l));
+    expect(code).toBe(1);
+    expect(err).toEqual([`localdls phone: contact-me port 127.0.4.33:${port} is already in use`]);
+    expect(service.requests.slice(before).map((r) => r.remoteAddress)).toEqual([]);
+    stop.abort();
+    expect(await holder).toBe(0);
+  });
 });
 
 describe('localdls phone --stay (child process)', () => {
