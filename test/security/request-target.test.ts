@@ -41,4 +41,24 @@ describe('the request target', () => {
     expect((await api.getExchange(row.id))!.request.startLine).toBe(`POST /DeploymentService/LoginService?password=${MASK} HTTP/1.1`);
     expect((await api.listExchanges({ text: SECRET }, { limit: 5 })).exchanges).toEqual([]);
   });
+
+  it('HAR lists the query (masked) and the cookies each side sent (helper-61: cookies were [] beside a Cookie header)', async () => {
+    const dataDir = newDir();
+    const service = new Service({ dataDir, host: '127.0.0.1', port: 0, autoContact: false });
+    services.push(service);
+    const { port } = await service.start();
+    const mac = '00:1A:E8:77:00:02';
+    const first = await post(port, message({ reason: 'start-up', items: startUpItems(mac) }), { path: `/DeploymentService/LoginService?password=${SECRET}&debug` });
+    const cookie = String(first.headers['set-cookie']).split(';')[0]!;
+    await post(port, message({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', items: startUpItems(mac) }), { headers: { Cookie: `${cookie}; other=1` } });
+    const api = new LocalDlsApiHost(service, { dataDir, networkInterfaces: () => ({}), listeners: [] });
+    const ids = (await api.listExchanges({}, { limit: 2 })).exchanges.map((x) => x.id).sort((a, b) => a - b);
+    const har = JSON.parse((await api.exportExchanges(ids, 'har')).content) as { log: { entries: { request: { cookies: unknown[]; queryString: unknown[] }; response: { cookies: { name: string; value: string; path?: string }[] } }[] } };
+    const [start, reply] = har.log.entries;
+    expect(start!.request.queryString).toEqual([{ name: 'password', value: MASK }, { name: MASK, value: '' }]);
+    const [name, value] = cookie.split('=');
+    expect(start!.response.cookies).toEqual([expect.objectContaining({ name, value })]);
+    expect(reply!.request.cookies).toEqual([{ name, value }, { name: 'other', value: '1' }]);
+    expect(reply!.request.queryString).toEqual([]);
+  });
 });

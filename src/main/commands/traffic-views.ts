@@ -101,6 +101,53 @@ export function messageView(x: Exchange, side: 'request' | 'response'): MessageV
 
 // --- exports -------------------------------------------------------------------------------------
 
+/** HAR's cookies of a request: every `Cookie` header's pairs (a DLS session id, mostly). */
+function requestCookies(headers: [string, string][]): { name: string; value: string }[] {
+  return headers
+    .filter(([n]) => n.toLowerCase() === 'cookie')
+    .flatMap(([, v]) => v.split(';'))
+    .map((pair) => pair.trim())
+    .filter((pair) => pair !== '')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      return eq < 0 ? { name: '', value: pair } : { name: pair.slice(0, eq).trim(), value: pair.slice(eq + 1).trim() };
+    });
+}
+
+interface HarCookie { name: string; value: string; path?: string; domain?: string; expires?: string; httpOnly?: boolean; secure?: boolean }
+
+/** HAR's cookies of a response: one per `Set-Cookie`, with the attributes HAR names. */
+function responseCookies(headers: [string, string][]): HarCookie[] {
+  return headers
+    .filter(([n]) => n.toLowerCase() === 'set-cookie')
+    .map(([, v]) => {
+      const [first = '', ...attributes] = v.split(';');
+      const eq = first.indexOf('=');
+      const cookie: HarCookie = eq < 0 ? { name: '', value: first.trim() } : { name: first.slice(0, eq).trim(), value: first.slice(eq + 1).trim() };
+      for (const a of attributes) {
+        const [key = '', ...rest] = a.split('=');
+        const value = rest.join('=').trim();
+        const k = key.trim().toLowerCase();
+        if (k === 'path') cookie.path = value;
+        else if (k === 'domain') cookie.domain = value;
+        else if (k === 'expires' && !Number.isNaN(Date.parse(value))) cookie.expires = new Date(value).toISOString();
+        else if (k === 'httponly') cookie.httpOnly = true;
+        else if (k === 'secure') cookie.secure = true;
+      }
+      return cookie;
+    });
+}
+
+/** HAR's queryString of a request target (stored with its values masked). */
+function queryOf(path: string | null): { name: string; value: string }[] {
+  const q = path?.indexOf('?') ?? -1;
+  if (path === null || q < 0) return [];
+  return path.slice(q + 1).split('&').filter((p) => p !== '').map((p) => {
+    const eq = p.indexOf('=');
+    return eq < 0 ? { name: p, value: '' } : { name: p.slice(0, eq), value: p.slice(eq + 1) };
+  });
+}
+
 /** A side's body as exports give it: masked text, and whether the bytes were not UTF-8 (then the text is not them). */
 function exportedBody(x: Exchange, side: 'request' | 'response'): ExportedBody {
   const body = side === 'request' ? x.requestBody : x.responseBody;
@@ -160,9 +207,9 @@ export function toHar(exchanges: Exchange[], upstreamOf: UpstreamOf = () => unde
         method: x.method ?? 'POST',
         url: `${scheme}://${host}${x.path ?? '/'}`,
         httpVersion: 'HTTP/1.1',
-        cookies: [],
+        cookies: requestCookies(x.requestHeaders),
         headers: harHeaders(x.requestHeaders),
-        queryString: [],
+        queryString: queryOf(x.path),
         postData: { mimeType: header(x.requestHeaders, 'content-type') ?? '', ...harText(exportedBody(x, 'request')) },
         headersSize: -1,
         bodySize: x.requestBody.length,
@@ -171,7 +218,7 @@ export function toHar(exchanges: Exchange[], upstreamOf: UpstreamOf = () => unde
         status: x.httpStatus,
         statusText: STATUS_CODES[x.httpStatus] ?? '',
         httpVersion: 'HTTP/1.1',
-        cookies: [],
+        cookies: responseCookies(x.responseHeaders),
         headers: harHeaders(x.responseHeaders),
         content: { size: x.responseBody.length, mimeType: header(x.responseHeaders, 'content-type') ?? '', ...harText(exportedBody(x, 'response')) },
         redirectURL: '',

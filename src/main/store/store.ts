@@ -344,7 +344,8 @@ export class Store {
           interactionId: interaction,
           // Credentials never reach the file (listeners, DCMP, relay alike): the relay forwards the original.
           requestHeaders: JSON.stringify(maskCredentialHeaders(record.requestHeaders)),
-          path: record.path === null ? null : maskRequestTarget(record.path),
+          // WPI has no query (a credential there is masked); DCMP's device-id is its protocol, kept.
+          path: record.path !== null && record.kind === 'wpi' ? maskRequestTarget(record.path) : record.path,
           responseHeaders: JSON.stringify(record.responseHeaders),
           requestBody: request.bytes,
           requestEncoding: request.encoding,
@@ -545,12 +546,28 @@ export class Store {
 
   /** Queues the same kind of job for several phones: all of them or none, as one rollout. */
   addJobs(jobs: readonly NewJob[], at: number): Job[] {
+    return this.queueJobs(jobs, at, 'again').added;
+  }
+
+  /**
+   * Queues one kind of job for several devices, as one rollout. With `same: 'skip'`, a device with
+   * the same job waiting already (queued or waiting-busy: not gone out yet) gets no second one: it
+   * is in `same`, with that job's id. Inside one write transaction (BEGIN IMMEDIATE), so the same
+   * command from the CLI and the UI at once queues it once (helper-61: each phone got the write twice).
+   */
+  queueJobs(jobs: readonly NewJob[], at: number, same: 'skip' | 'again'): { added: Job[]; same: { mac: string; jobId: number }[] } {
     const kinds = new Set(jobs.map((j) => j.kind));
     if (kinds.size > 1) throw new Error(`addJobs queues one kind of job at a time, not ${[...kinds].join(' and ')}`);
     return this.db
       .transaction(() => {
-        const rollout = jobs.length === 0 ? undefined : this.rollouts.claimTime(at, jobs[0]!.kind);
-        return jobs.map((job) => this.jobs.add({ ...job, rollout }, at));
+        const waiting: { mac: string; jobId: number }[] = [];
+        const fresh = same === 'again' ? jobs : jobs.filter((job) => {
+          const jobId = this.jobs.sameWaiting(job);
+          if (jobId !== null) waiting.push({ mac: job.mac, jobId });
+          return jobId === null;
+        });
+        const rollout = fresh.length === 0 ? undefined : this.rollouts.claimTime(at, fresh[0]!.kind);
+        return { added: fresh.map((job) => this.jobs.add({ ...job, rollout }, at)), same: waiting };
       })
       .immediate();
   }
