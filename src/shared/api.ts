@@ -264,6 +264,8 @@ export interface AddJobsResult {
   jobs: Job[];
   /** Worth knowing but not wrong, e.g. items not in the catalogue. */
   notes: string[];
+  /** Devices that got no job: the same one waits for them already (not gone out yet), with its id. */
+  same: { mac: string; jobId: number }[];
 }
 
 export interface ContactResult {

@@ -114,14 +114,37 @@ describe('one command, two front ends', () => {
     for (const r of revoked) expect(r).toMatchObject({ mac: MAC, reason: `issued for a bootstrap refused: job ${boots[0]!.id} was already under way` });
   });
 
+  it('the same write from the CLI and the UI at the same moment: one job per phone, the other told which job does it (helper-61: each phone got it twice)', async () => {
+    const { api, cli, jobs } = await site();
+    const write = { kind: 'write' as const, items: [{ name: 'sntp-addr', value: 'ntp.same.test' }] };
+    const [fromCli, fromUi] = await Promise.all([cli('job', 'add', '--mac', MAC, '--mac', B, 'write', 'sntp-addr=ntp.same.test'), api.addJob([MAC, B], write)]);
+    expect(fromCli.code, fromCli.stderr).toBe(0);
+    const writes = jobs().filter((j) => j.kind === 'WriteItems');
+    expect(writes.map((j) => j.mac).sort()).toEqual([MAC, B]);
+    // Whoever came second got no job and was told which one does it; the first got both.
+    const cliQueued = fromCli.stdout.split('\n').filter((l) => l.startsWith('queued job')).length;
+    const cliSame = fromCli.stderr.split('\n').filter((l) => l.includes('the same job waits for the phone already')).length;
+    expect([cliQueued + fromUi.jobs.length, cliSame + fromUi.same.length]).toEqual([2, 2]);
+    for (const s of fromUi.same) expect(writes.map((j) => j.id)).toContain(s.jobId);
+
+    // Again, one after the other: nothing new. Another value, or another kind of job, is queued.
+    expect(await api.addJob([MAC], write)).toMatchObject({ jobs: [], same: [{ mac: MAC, jobId: writes.find((j) => j.mac === MAC)!.id }] });
+    expect((await api.addJob([MAC], { kind: 'write', items: [{ name: 'sntp-addr', value: 'ntp.other.test' }] })).jobs).toHaveLength(1);
+    expect((await api.addJob([MAC], { kind: 'read-all' })).jobs).toHaveLength(1);
+    expect((await api.addJob([MAC], { kind: 'read-all' })).jobs).toHaveLength(0);
+  });
+
   it('job add file keeps each file its own type, from the CLI as from the UI', async () => {
     const { api, cli, jobs } = await site();
     const r = await cli('job', 'add', '--mac', MAC, 'file', '--type', 'LOGO', 'https://files.example/a.png', '--type', 'RINGTONE', 'https://files.example/b.wav');
     expect(r.code, r.stderr).toBe(0);
-    const viaUi = await api.addJob([MAC], { kind: 'file', urls: ['https://files.example/a.png', 'https://files.example/b.wav'], fileTypes: ['LOGO', 'RINGTONE'] });
+    const viaUi = await api.addJob([MAC, B], { kind: 'file', urls: ['https://files.example/a.png', 'https://files.example/b.wav'], fileTypes: ['LOGO', 'RINGTONE'] });
     const [fromCli, fromUi] = jobs();
     const types = (j: Job) => j.items.filter((i) => i.name === 'file-type').map((i) => [i.index, i.value]);
     expect(types(fromCli!)).toEqual([[1, 'LOGO'], [2, 'RINGTONE']]);
+    // For MAC the UI's job is the CLI's, item for item: it waits already, so none is queued again.
+    expect(viaUi.same).toEqual([{ mac: MAC, jobId: fromCli!.id }]);
+    expect(fromUi!.mac).toBe(B);
     expect(fromUi!.items).toEqual(fromCli!.items);
     expect(viaUi.jobs[0]!.items).toEqual(fromCli!.items);
     // --url / --ftp take the type before them too; one type after every file still applies to all.
@@ -139,7 +162,7 @@ describe('one command, two front ends', () => {
   it('masking and validation are the same: secrets masked in what both return, the same refusals', async () => {
     const { api, cli } = await site();
     const viaCli = await cli('job', 'add', '--mac', MAC, '--json', 'write', 'sip-pwd=hunter22', 'sntp-addr=ntp.site');
-    const viaUi = await api.addJob([MAC], { kind: 'write', items: [{ name: 'sip-pwd', value: 'hunter22' }, { name: 'sntp-addr', value: 'ntp.site' }] });
+    const viaUi = await api.addJob([B], { kind: 'write', items: [{ name: 'sip-pwd', value: 'hunter22' }, { name: 'sntp-addr', value: 'ntp.site' }] });
     const cliJob = JSON.parse(viaCli.stdout) as Job;
     expect(cliJob.items).toEqual(viaUi.jobs[0]!.items);
     expect(JSON.stringify(cliJob)).not.toContain('hunter22');

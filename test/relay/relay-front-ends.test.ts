@@ -78,7 +78,7 @@ describe('serve --upstream', () => {
     expect((await runCli(['job', 'add', '--mac', MAC, 'restart', '--data-dir', dir])).code).toBe(0);
     // A service that crashed while relaying left its setting: no service runs, so it relays nothing.
     withRawDb(dir, (db) => db.prepare(`INSERT INTO settings (name, value) VALUES ('relaying_upstream', ?)`).run(dls.url));
-    expect((await runCli(['job', 'add', '--mac', MAC, 'restart', '--data-dir', dir])).code).toBe(0);
+    expect((await runCli(['job', 'add', '--mac', MAC, 'read-all', '--data-dir', dir])).code).toBe(0);
     expect(jobsOf()).toBe(2);
   });
 

@@ -223,6 +223,17 @@ describe('devices view and its actions', () => {
     await waitFor(() => expect(calls('addJob').at(-1)).toEqual([[B], { kind: 'read-all' }]));
   });
 
+  it('a job the service did not queue again (the same waits already) is named in the toast, with the job that does it', async () => {
+    const base = api.addJob.bind(api);
+    api.addJob = async (macs, spec) => ({ ...(await base(macs.slice(1), spec)), same: [{ mac: macs[0]!, jobId: 7 }] });
+    show('#/devices');
+    await screen.findByText(B);
+    fireEvent.click(screen.getByLabelText(`Select ${MAC}`));
+    fireEvent.click(screen.getByLabelText(`Select ${B}`));
+    fireEvent.click(screen.getByRole('button', { name: 'Read all' }));
+    await waitFor(() => expect(toastTexts().join()).toContain(`${MAC}: the same job waits for the phone already (job 7): not queued again`));
+  });
+
   it('contact now reports each phone, with the service\'s reason and the next time for a skipped one', async () => {
     api.contactResults = [
       { mac: MAC, ok: true },

@@ -203,7 +203,7 @@ export class FakeApi implements LocalDlsApi {
     this.jobs.push(...made);
     this.pushJobs(...made);
     const unknown = items.filter((i) => !(catalogue as CatalogueEntry[]).some((c) => c.name === i.name)).map((i) => i.name);
-    return { jobs: made, notes: unknown.length ? [`not in LocalDLS's item catalogue (the phone may answer "unknown item"): ${unknown.join(', ')}`] : [] };
+    return { jobs: made, notes: unknown.length ? [`not in LocalDLS's item catalogue (the phone may answer "unknown item"): ${unknown.join(', ')}`] : [], same: [] };
   }
 
   async cancelJob(id: number): Promise<Job> {

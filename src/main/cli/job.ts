@@ -78,8 +78,9 @@ export async function jobCommand(args: string[], io: CliIo): Promise<number> {
         io.err('no devices yet: nothing queued');
         return 0;
       }
-      const { jobs, notes } = await commands.addJob(ctx, macs, spec);
+      const { jobs, notes, same } = await commands.addJob(ctx, macs, spec);
       for (const note of notes) io.err(`note: ${note}`);
+      for (const s of same) io.err(`${s.mac}: the same job waits for the phone already (job ${s.jobId}): not queued again`);
       for (const j of jobs) {
         const s = commands.jobSummary(j);
         io.out(o.json ? JSON.stringify(j) : `queued job ${j.id}: ${j.kind} for ${j.mac}${s ? ` (${s})` : ''}`);

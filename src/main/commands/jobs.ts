@@ -31,8 +31,9 @@ export const addJob = defineCommand('addJob', API_ARGS.addJob, (ctx, macs, spec)
   const { notes, ...job } = built;
   const now = Date.now();
   const { store } = ctx;
-  const jobs = store.addJobs(macs.map((mac) => ({ mac, ...job, source: ctx.source })), now);
-  return { jobs: jobs.map(maskJob), notes };
+  // The same job already waiting for a phone is not queued twice (the same command from the CLI and the UI).
+  const { added, same } = store.queueJobs(macs.map((mac) => ({ mac, ...job, source: ctx.source })), now, 'skip');
+  return { jobs: added.map(maskJob), notes, same };
 });
 
 export const cancelJob = defineCommand('cancelJob', API_ARGS.cancelJob, (ctx, id): Job => {

@@ -23,7 +23,8 @@ export function useJobsQueued(): (what: string, macs: readonly string[], r: AddJ
   const { kindLabel } = useJobWords();
   return (what, macs, r) => {
     const lines = r.jobs.map((j) => t('queued.job', { id: j.id, kind: kindLabel(j.kind), mac: j.mac }));
-    toast.push('ok', t('queued.title', { what, targets: targetsText(macs, t) }), [...r.notes.map((n) => t('queued.note', { note: n })), ...lines, t('queued.next')]);
+    const same = r.same.map((s) => t('queued.same', { mac: s.mac, id: s.jobId }));
+    toast.push(r.jobs.length ? 'ok' : 'warn', t('queued.title', { what, targets: targetsText(macs, t) }), [...r.notes.map((n) => t('queued.note', { note: n })), ...lines, ...same, ...(r.jobs.length ? [t('queued.next')] : [])]);
   };
 }
 
