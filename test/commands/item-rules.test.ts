@@ -124,6 +124,21 @@ describe('items a write must have', () => {
     expect(writeItemProblem({ name: 'admin-pwd', value: '••••••' }, 'kept')).toBeNull();
   });
 
+  it('lists a device\'s overrides (secrets masked) and removes them, by name or all (helper-61: they could be set only)', async () => {
+    const { h, cli } = site();
+    expect((await cli('profile', 'override', '--mac', MAC, 'sntp-tz-offset=60', 'admin-pwd=Ovr-Secret-5', 'function-key-def[2]=3')).code).toBe(0);
+    const shown = await cli('profile', 'override', '--mac', MAC);
+    expect(shown.stdout).toBe(`${MAC}: 3 overrides\n  admin-pwd=••••••\n  function-key-def[2]=3\n  sntp-tz-offset=60\n`);
+    expect(JSON.parse((await cli('profile', 'override', '--mac', MAC, '--json')).stdout)).toEqual([{ name: 'admin-pwd', value: '••••••' }, { name: 'function-key-def', index: 2, value: '3' }, { name: 'sntp-tz-offset', value: '60' }]);
+    expect((await cli('profile', 'override', '--mac', MAC, '--clear', 'function-key-def[2]', 'no-such-item')).stdout).toBe(`${MAC}: 1 override removed; the phone keeps what it has until something writes it\n`);
+    expect(h.store.jobs.overrides(MAC).map((i) => i.name)).toEqual(['admin-pwd', 'sntp-tz-offset']);
+    expect((await cli('profile', 'override', '--mac', MAC, '--clear')).stdout).toContain('2 overrides removed');
+    expect((await cli('profile', 'override', '--mac', MAC)).stdout).toBe(`${MAC}: no overrides\n`);
+    const unknown = await cli('profile', 'override', '--mac', '00:1A:E8:00:09:99');
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain('no device 00:1A:E8:00:09:99');
+  });
+
   it('refuses the mask as a value (a job copied from a masked view): the phone would keep the bullets as its password', async () => {
     const { h, api, cli } = site();
     const said = 'admin-pwd has the mask (••••••) as its value: type the real value';

@@ -9,7 +9,7 @@ import { parseItems, targets } from './job';
 export const PROFILE_USAGE = `localdls profile set NAME [--device-type T] [--match-mac GLOB] [--match-e164 GLOB] name=value …
 localdls profile show [NAME] [--json]
 localdls profile apply NAME (--mac M… | --all)
-localdls profile override --mac M name=value …
+localdls profile override --mac M name=value …   (no items: list them; --clear [name …]: remove them)
 localdls profile delete NAME
 (all take --data-dir D)
 
@@ -25,7 +25,7 @@ Examples:
 
 const OPTIONS = {
   'data-dir': { type: 'string' }, mac: { type: 'string', multiple: true }, all: { type: 'boolean' }, json: { type: 'boolean' },
-  'device-type': { type: 'string' }, 'match-mac': { type: 'string' }, 'match-e164': { type: 'string' },
+  'device-type': { type: 'string' }, 'match-mac': { type: 'string' }, 'match-e164': { type: 'string' }, clear: { type: 'boolean' },
 } as const;
 
 export async function profileCommand(args: string[], io: CliIo): Promise<number> {
@@ -80,6 +80,23 @@ export async function profileCommand(args: string[], io: CliIo): Promise<number>
     case 'override': {
       const mac = oneMac(o.mac, `profile ${sub}`);
       if (!mac) throw new UsageError('--mac M is required');
+      if (o.clear) {
+        // Names only (name or name[index]): which overrides go; none named, every one.
+        const names = positionals.length ? parseItems(positionals, false).map(({ name, index }) => (index === undefined ? { name } : { name, index })) : null;
+        return withContext(dataDir, 'write', {}, async (ctx) => {
+          const n = await commands.clearOverrides(ctx, mac, names);
+          io.out(`${mac}: ${n} override${n === 1 ? '' : 's'} removed; the phone keeps what it has until something writes it`);
+          return 0;
+        });
+      }
+      if (positionals.length === 0) {
+        return withContext(dataDir, 'read', {}, async (ctx) => {
+          const list = await commands.getOverrides(ctx, mac);
+          if (o.json) io.out(JSON.stringify(list));
+          else io.out(list.length ? `${mac}: ${list.length} override${list.length === 1 ? '' : 's'}\n${list.map((i) => `  ${formatItem(i)}`).join('\n')}` : `${mac}: no overrides`);
+          return 0;
+        });
+      }
       const items = withItems(positionals);
       return withContext(dataDir, 'write', {}, async (ctx) => {
         const n = await commands.setOverrides(ctx, mac, items);

@@ -5,7 +5,7 @@
 export type { CommandContext, SecureParts } from './context';
 export { defineCommand, type Command } from './define';
 export { addJob, cancelJob, listJobs } from './jobs';
-export { applyProfile, deleteProfile, getProfile, listProfiles, setOverrides, setProfile } from './profiles';
+export { applyProfile, clearOverrides, deleteProfile, getOverrides, getProfile, listProfiles, setOverrides, setProfile } from './profiles';
 export { deviceItems, getDevice, listDevices, revealDeviceItem } from './devices';
 export { clearView, exportExchanges, exportTraffic, getExchange, listExchanges, purgeTraffic, recentTraffic, revealExchangeItem, EXPORT_LIMIT, VIEW_TEXT_LIMIT } from './traffic';
 export { bootstrap, bootstrapCandidates, bootstrapPinSheet, bootstrapStatus, bootstrapsUnderWay, forgetBootstrap, pendingPinSheet, serviceRunning, getBootstrapRun, startBootstrap, undoBootstrap, type BootstrapStatusRow } from './bootstrap';

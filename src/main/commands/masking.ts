@@ -7,7 +7,7 @@ import type { DeviceItem, ItemValue, Job, Profile } from '../../shared/model';
 import { maskItemValue } from '../../shared/secrets';
 import { formatItem } from './item-spec';
 
-function maskItems<T extends { name: string; value: string }>(items: readonly T[]): T[] {
+export function maskItems<T extends { name: string; value: string }>(items: readonly T[]): T[] {
   return items.map((i) => ({ ...i, value: maskItemValue(i.name, i.value) }));
 }
 

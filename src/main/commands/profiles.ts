@@ -5,12 +5,13 @@
  */
 import { ApiArgumentError, ApiError, type ProfileApplyResult } from '../../shared/api';
 import { API_ARGS } from '../../shared/api-args';
-import type { Profile } from '../../shared/model';
-import { Mac, ProfileName, WriteItems } from '../../shared/schemas';
+import type { ItemValue, Profile } from '../../shared/model';
+import * as v from 'valibot';
+import { Mac, ProfileName, ReadItems, WriteItems } from '../../shared/schemas';
 import { MASK, maskItemValue, maskUrlPasswords } from '../../shared/secrets';
 import { defineCommand } from './define';
 import { deviceOrThrow } from './jobs';
-import { maskProfile } from './masking';
+import { maskItems, maskProfile } from './masking';
 import { applyProfileTo } from './profile-apply';
 import { refuseWhileRelaying } from './relay-guard';
 import { itemKey, writeItemProblem } from '../../shared/item-rules';
@@ -59,6 +60,18 @@ export const applyProfile = defineCommand('applyProfile', API_ARGS.applyProfile,
 
 export const deleteProfile = defineCommand('deleteProfile', [['name', ProfileName]], (ctx, name): void => {
   if (!ctx.store.jobs.deleteProfile(name)) throw new ApiError('not-found', `no profile "${name}": see localdls profile show (or "Apply profile…" in the Devices view) for the names there are`, [{ key: 'noProfile', params: { name } }]);
+});
+
+/** A device's overrides, secrets masked. */
+export const getOverrides = defineCommand('getOverrides', [['mac', Mac]], (ctx, mac): ItemValue[] => {
+  deviceOrThrow(ctx, mac);
+  return maskItems(ctx.store.jobs.overrides(mac));
+});
+
+/** Removes a device's overrides: the named ones, or every one (null). Returns how many went. */
+export const clearOverrides = defineCommand('clearOverrides', [['mac', Mac], ['items', v.nullable(ReadItems)]], (ctx, mac, items): number => {
+  deviceOrThrow(ctx, mac);
+  return ctx.store.jobs.clearOverrides(mac, items);
 });
 
 /** A device's own values, laid over every profile applied to it. */
