@@ -367,9 +367,9 @@ describe('layout in Chromium', () => {
     }
   });
 
-  it('German: 6 opens the rollouts view (job states translated); the shortcut list names 1 – 6 and Umschalt/Strg; code not backticks; a bad address refused in German', async () => {
+  it('German: 4 opens the rollouts view (job states translated); the shortcut list names 1 – 6 and Umschalt/Strg; code not backticks; a bad address refused in German', async () => {
     await setPreferences('light', 'de');
-    await page.keyboard.press('6');
+    await page.keyboard.press('4');
     await page.waitForFunction(() => window.location.hash.startsWith('#/rollouts'));
     await page.keyboard.press('?');
     const help = page.getByRole('dialog', { name: 'Tastenkürzel' });

@@ -156,8 +156,15 @@ describe('preferences', () => {
     await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
     fireEvent.keyDown(window, { key: '3' });
     await waitFor(() => expect(window.location.hash).toBe('#/jobs'));
-    fireEvent.keyDown(window, { key: '6' });
+    // The keys follow the tabs: 4 Rollouts, 5 Secure Mode, 6 Setup.
+    fireEvent.keyDown(window, { key: '4' });
     await waitFor(() => expect(window.location.hash).toBe('#/rollouts'));
+    fireEvent.keyDown(window, { key: '5' });
+    await waitFor(() => expect(window.location.hash).toBe('#/bootstrap'));
+    fireEvent.keyDown(window, { key: '6' });
+    await waitFor(() => expect(window.location.hash).toBe('#/setup'));
+    const tabs = [...document.querySelectorAll('nav a')].map((a) => a.getAttribute('href'));
+    expect(tabs.filter((h) => h !== null && /^#\/(traffic|devices|jobs|rollouts|bootstrap|setup)$/.test(h))).toEqual(['#/traffic', '#/devices', '#/jobs', '#/rollouts', '#/bootstrap', '#/setup']);
   });
 
   it('dark mode is switched on the document and remembered', async () => {

@@ -7,7 +7,8 @@ import { useTranslation } from 'react-i18next';
 import { Dialog } from '../common/Dialog';
 import { go, href } from '../lib/route';
 
-export const VIEW_KEYS = { '1': 'traffic', '2': 'devices', '3': 'jobs', '4': 'bootstrap', '5': 'setup', '6': 'rollouts' } as const;
+/** In the order of the tabs (helper-61: 4–6 went to Secure Mode, Setup, Rollouts while the tabs read Rollouts, Secure Mode, Setup). */
+export const VIEW_KEYS = { '1': 'traffic', '2': 'devices', '3': 'jobs', '4': 'rollouts', '5': 'bootstrap', '6': 'setup' } as const;
 
 function typing(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;
