@@ -106,11 +106,15 @@ describe('serve --upstream', () => {
     const dir = tempDir();
     const first = new Service({ dataDir: dir, host: '127.0.0.1', port: 0, store: { integrityCheck: false } });
     first.store.setSetting('relay_upstream', JSON.stringify({ url: dls.url, fingerprints: [dls.fingerprint] }));
+    // A job queued before, by a run that answered phones itself: held, and said so.
+    first.store.commit(exchangeRecord({ mac: '00:1A:E8:00:40:09' }), { device: { mac: '00:1A:E8:00:40:09', lastAddress: '127.0.0.1' } }, null);
+    first.store.addJobs([{ mac: '00:1A:E8:00:40:09', kind: 'ReadAllItems', items: [] }], Date.now());
     first.store.close();
     const { serve, listening } = await startServe(['--data-dir', dir]);
     cleanups.push(() => serve.stop());
     expect(listening).toMatchObject({ relay: { upstream: dls.url }, relayFrom: 'app' });
     await expect.poll(() => serve.stderr).toContain(`relaying to ${dls.url}, as chosen in the app (Setup › Relay): --no-upstream answers phones here for this run, --forget-upstream forgets the choice`);
+    expect(serve.stderr).toContain('1 job queued waits: LocalDLS sends none while it relays');
   });
 
   it("--forget-upstream forgets the app's choice, so a service whose CA file is gone starts again", async () => {

@@ -195,6 +195,11 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     const relayFrom = listeningLine.relay ? (upstream !== undefined ? 'flag' : 'app') : undefined;
     out(JSON.stringify({ event: 'listening', ...listeningLine, ...(relayFrom ? { relayFrom } : {}), dataDir: dataDirOf(v['data-dir']), tlsFrom: tlsFrom.sources, ...(webUi ? { ui: webUi.url } : {}) }));
     for (const message of tlsFrom.notices) io.err(JSON.stringify({ event: 'notice', message }));
+    if (relayFrom) {
+      // Jobs queued before (from the CLI, or a run without relay) are held, not lost: say so (helper-61).
+      const held = service.store.jobs.list({ states: ['queued', 'waiting-busy'], limit: 100_000 }).length;
+      if (held > 0) io.err(JSON.stringify({ event: 'notice', message: `${held} job${held === 1 ? '' : 's'} queued wait${held === 1 ? 's' : ''}: LocalDLS sends none while it relays; they go out when it answers phones itself again (--no-upstream), or cancel them (localdls job cancel)` }));
+    }
     if (relayFrom === 'app') {
       io.err(JSON.stringify({ event: 'notice', message: `relaying to ${listeningLine.relay!.upstream}, as chosen in the app (Setup › Relay): --no-upstream answers phones here for this run, --forget-upstream forgets the choice` }));
     }
