@@ -130,6 +130,9 @@ describe('one command, two front ends', () => {
     // Again, one after the other: nothing new. Another value, or another kind of job, is queued.
     expect(await api.addJob([MAC], write)).toMatchObject({ jobs: [], same: [{ mac: MAC, jobId: writes.find((j) => j.mac === MAC)!.id }] });
     expect((await api.addJob([MAC], { kind: 'write', items: [{ name: 'sntp-addr', value: 'ntp.other.test' }] })).jobs).toHaveLength(1);
+    // The first value again after another: queued, or the phone would end on the other (helper-64).
+    expect((await api.addJob([MAC], write)).jobs).toHaveLength(1);
+    expect(jobs().filter((j) => j.mac === MAC && j.kind === 'WriteItems').map((j) => j.items[0]!.value)).toEqual(['ntp.same.test', 'ntp.other.test', 'ntp.same.test']);
     expect((await api.addJob([MAC], { kind: 'read-all' })).jobs).toHaveLength(1);
     expect((await api.addJob([MAC], { kind: 'read-all' })).jobs).toHaveLength(0);
   });

@@ -125,6 +125,34 @@ describe('the contact loop', () => {
     expect(service.store.jobs.get(second)).toMatchObject({ state: 'done', error: null });
   });
 
+  it('a phone that took the contact-me (204) but has not called back is said to be waited for (helper-64: its own record moved last_contact)', async () => {
+    const dataDir = newDir();
+    const service = new Service({ dataDir, host: '127.0.0.1', port: 0, contact: { gapMs: 60_000 } });
+    services.push(service);
+    const { port } = await service.start();
+    // A "phone" that answers contact-me with 204 and never calls back.
+    const contacts: string[] = [];
+    const silent = http.createServer((req, res) => {
+      contacts.push(req.url ?? '');
+      res.writeHead(204).end();
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.6.40', r));
+    const mac = '00:1A:E8:00:00:40';
+    try {
+      const uri = `http://127.0.6.40:${(silent.address() as AddressInfo).port}/contact_dls.html/ContactDLS`;
+      expect((await post(port, message({ reason: 'start-up', items: startUpItems(mac, { 'contact-me-uri': uri }) }), { localAddress: '127.0.6.40' })).status).toBe(200);
+      service.sweep(Date.now() + 10 * 60_000);
+      const job = service.store.jobs.add({ mac, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'a.example' }] }, Date.now()).id;
+      const note = await until('the gap note', () => service.store.jobs.get(job)?.error ?? undefined);
+      const sentAt = service.store.device(mac)!.lastContactMe!;
+      expect(contacts).toHaveLength(1);
+      expect(note).toBe(contactGapNote(sentAt, sentAt + 60_000));
+      expect(parseJobNote(note)).toMatchObject({ key: 'contactGap' });
+    } finally {
+      silent.close();
+    }
+  });
+
   it('contacts stay fair: the phone longest without a contact-me goes first, whatever its MAC', async () => {
     const dataDir = newDir();
     const service = new Service({ dataDir, host: '127.0.0.1', port: 0, autoContact: false, contact: { gapMs: 60_000, concurrency: 1 } });

@@ -12,6 +12,7 @@ import { Service, type RelayConfig } from '../../src/main/app/service';
 import { SimulatedPhone, createFleet, runPhones, type ExchangeResult } from '../../src/phone';
 import { selfSignedCertificate } from '../phone/helpers';
 import { dlsMessage, startStandInDls, startUpScript, STAND_IN_WRITE, type StandInDls, type StandInScript } from '../support/stand-in-dls';
+import { exchangeRecord } from '../support/records';
 import { runCli } from '../support/cli';
 import { withRawDb } from '../support/raw-db';
 import { caSignedServer } from './ca';
@@ -234,14 +235,19 @@ describe('relay: an upstream that fails', () => {
     const url = gone.url;
     await gone.close();
     const { service, url: relay } = await relayTo(url, { fingerprints: [gone.fingerprint] });
+    // A device the relay learnt before: a failed attempt naming it is no contact of it.
+    service.store.commit(exchangeRecord({ mac: '00:1A:E8:00:10:15', peerAddress: '127.0.0.9' }), { device: { mac: '00:1A:E8:00:10:15', lastAddress: '127.0.0.9' } }, null);
+    const known = service.store.device('00:1A:E8:00:10:15')!;
     const answer = await post(relay, START_UP('00:1A:E8:00:10:05'));
     expect(answer.status).toBe(502);
     expect(answer.body.toString()).toMatch(/upstream https:\/\/127\.0\.0\.1:\d+ is unreachable: ECONNREFUSED/);
     const [row] = service.store.exchanges({});
-    // In the phone's own traffic (it named its MAC), though no device is learnt from a failure.
-    expect(row).toMatchObject({ httpStatus: 502, reason: 'start-up', mac: '00:1A:E8:00:10:05' });
+    // In the phone's own traffic (it named its MAC), said to be unconfirmed; no device is learnt from a failure.
+    expect(row).toMatchObject({ httpStatus: 502, reason: 'start-up', mac: '00:1A:E8:00:10:05', warning: expect.stringContaining('the MAC is the one the message names, unconfirmed') });
     expect(service.store.exchanges({ mac: '00:1A:E8:00:10:05' }).map((x) => x.id)).toEqual([row!.id]);
     expect(service.store.device('00:1A:E8:00:10:05')).toBeUndefined();
+    expect((await post(relay, START_UP('00:1A:E8:00:10:15'))).status).toBe(502);
+    expect(service.store.device('00:1A:E8:00:10:15')).toEqual(known);
     expect(row!.error).toMatch(/unreachable/);
     expect(service.store.relay.of(row!.id)).toMatchObject({ failure: 'unreachable', httpStatus: null });
   });

@@ -204,7 +204,9 @@ export class Contacts {
       const inGap = p.lastContactMe !== null && now - p.lastContactMe < this.policy.gapMs;
       if (inGap && !waiting) {
         // Queued jobs would wait minutes without a word: say for what, and until when.
-        this.note(p.mac, contactGapNote(p.lastContactMe!, p.lastContactMe! + this.policy.gapMs, p.lastContact > p.lastContactMe!), now, p.queued);
+        // Called back: an interaction opened since (last_contact moves with the contact-me's own record too).
+        const calledBack = this.store.inspector.interactionSince(p.mac, p.lastContactMe!) !== null;
+        this.note(p.mac, contactGapNote(p.lastContactMe!, p.lastContactMe! + this.policy.gapMs, calledBack), now, p.queued);
         continue;
       }
       this.unnote(p.mac, now);

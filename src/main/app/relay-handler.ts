@@ -158,10 +158,16 @@ export class RelayHandler implements RequestHandler {
     if (track && changes.endInteraction) this.forget(track);
     const record = this.record(request, response, phone.value, { action: null, error: e.message, warning: phone.problem ? `the phone's message is not WPI as LocalDLS reads it (${phone.problem})` : null });
     // The phone's own traffic shows the attempt (helper-61: a failed start-up had no MAC, so the
-    // device's traffic left it out): its interaction's MAC, else the one MAC the message names.
-    // Only the record: the device is learnt from what its DLS answers, not from a failure.
+    // device's traffic left it out): its interaction's MAC, else the one MAC the message names,
+    // said to be only claimed (no DLS answered it, and any LAN host can name any MAC). The record
+    // only: a failure is no contact of the device (`refused`: nothing of the device changes).
     const named = phone.value ? macNamed(phone.value.items) : null;
-    record.mac = track?.mac ?? (named || null);
+    if (track?.mac) record.mac = track.mac;
+    else if (named) {
+      record.mac = named;
+      record.warning = [record.warning, `the MAC is the one the message names, unconfirmed: the upstream did not answer`].filter(Boolean).join('; ');
+    }
+    if (record.mac && !changes.endInteraction) changes.refused = true;
     const upstream: UpstreamView = {
       ...emptyUpstream(this.upstream.origin, e.timing.started, e.failure, e.message),
       ...timingOf({ ...e.timing, ended: e.timing.ended || this.now() }),

@@ -66,8 +66,6 @@ export interface PendingDevice {
   mac: string;
   contactMeUri: string | null;
   lastContactMe: number | null;
-  /** When the phone last talked to the service. */
-  lastContact: number;
   lastAddress: string | null;
   mode: string;
   state: string;
@@ -141,8 +139,10 @@ export class JobTables {
           ELSE 'the phone did not come back within ' || @minutes || ' minutes after the ' || kind || ' was sent' END
         WHERE state = 'sent' AND kind = @kind AND sent < @before RETURNING id, mac`),
       cancel: p(`UPDATE jobs SET state = 'cancelled', finished = @at, updated = @at, error = @why WHERE id = @id AND state IN ('queued', 'waiting-busy', 'sent') RETURNING id, mac`),
-      sameWaiting: p(`SELECT id FROM jobs WHERE mac = @mac AND kind = @kind AND state IN ('queued', 'waiting-busy') AND items = @items AND expect IS @expect ORDER BY id LIMIT 1`),
-      pendingDevices: p(`SELECT d.mac, d.contact_me_uri AS contactMeUri, d.last_contact_me AS lastContactMe, d.last_contact AS lastContact, d.last_address AS lastAddress, d.mode, d.state,
+      // Only the device's newest job counts: one queued after it (another value, a reset) would undo it (helper-64).
+      sameWaiting: p(`SELECT id FROM jobs j WHERE mac = @mac AND kind = @kind AND state IN ('queued', 'waiting-busy') AND items = @items AND expect IS @expect
+        AND NOT EXISTS (SELECT 1 FROM jobs k WHERE k.mac = j.mac AND k.state IN ('queued', 'waiting-busy', 'sent') AND k.id > j.id) ORDER BY id LIMIT 1`),
+      pendingDevices: p(`SELECT d.mac, d.contact_me_uri AS contactMeUri, d.last_contact_me AS lastContactMe, d.last_address AS lastAddress, d.mode, d.state,
           sum(j.state = 'queued') AS queued, sum(j.state = 'waiting-busy') AS waitingBusy, min(j.updated) AS oldestUpdate
         FROM jobs j JOIN devices d ON d.mac = j.mac WHERE j.state IN ('queued', 'waiting-busy') GROUP BY d.mac ORDER BY d.mac`),
       setContactMe: p(`UPDATE devices SET last_contact_me = @at WHERE mac = @mac`),
@@ -159,7 +159,7 @@ export class JobTables {
     };
   }
 
-  /** A job of the device that does the same (kind, items and values, expectations) and has not gone out yet, or null. */
+  /** The device's newest pending job, if it does the same (kind, items and values, expectations) and has not gone out yet; else null. */
   sameWaiting(job: Pick<NewJob, 'mac' | 'kind' | 'items' | 'expect'>): number | null {
     const row = this.st.sameWaiting!.get({ mac: job.mac, kind: job.kind, items: JSON.stringify(job.items), expect: job.expect ? JSON.stringify(job.expect) : null }) as { id: number } | undefined;
     return row?.id ?? null;

@@ -28,7 +28,7 @@ import { DamagedItemSetError, ItemSets, MAX_ITEM_SET_CHARS, MAX_ITEMS_PER_DEVICE
 import { historyPurge } from './history-purge';
 import { RolloutRows } from './rollout-rows';
 import { SearchIndex } from './search-index';
-import { maskCredentialHeaders, maskRequestTarget } from '../../shared/secrets';
+import { maskCredentialHeaders } from '../../shared/secrets';
 import { itemKey } from '../../shared/item-rules';
 import { RENEWAL_SOURCE } from '../../shared/model';
 
@@ -344,8 +344,6 @@ export class Store {
           interactionId: interaction,
           // Credentials never reach the file (listeners, DCMP, relay alike): the relay forwards the original.
           requestHeaders: JSON.stringify(maskCredentialHeaders(record.requestHeaders)),
-          // WPI has no query (a credential there is masked); DCMP's device-id is its protocol, kept.
-          path: record.path !== null && record.kind === 'wpi' ? maskRequestTarget(record.path) : record.path,
           responseHeaders: JSON.stringify(record.responseHeaders),
           requestBody: request.bytes,
           requestEncoding: request.encoding,
@@ -557,7 +555,7 @@ export class Store {
    */
   queueJobs(jobs: readonly NewJob[], at: number, same: 'skip' | 'again'): { added: Job[]; same: { mac: string; jobId: number }[] } {
     const kinds = new Set(jobs.map((j) => j.kind));
-    if (kinds.size > 1) throw new Error(`addJobs queues one kind of job at a time, not ${[...kinds].join(' and ')}`);
+    if (kinds.size > 1) throw new Error(`queueJobs queues one kind of job at a time, not ${[...kinds].join(' and ')}`);
     return this.db
       .transaction(() => {
         const waiting: { mac: string; jobId: number }[] = [];
