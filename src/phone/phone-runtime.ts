@@ -171,6 +171,8 @@ export class PhoneRuntime {
    * well-formed request and only the call-back is suppressed [INF].
    */
   private decide(request: ContactMeRequest): ContactMeVerdict {
+    // Listening, not started yet (a fleet opens every port first): as a phone still booting, it takes no contact-me.
+    if (!this.started) return { outcome: 'ignored', reason: 'still starting' };
     if (this.phone.inInteraction || this.callbackPending) return { outcome: 'ignored', reason: 'already in an interaction' };
     const now = this.phone.now();
     const gap = this.phone.contactGapMs;

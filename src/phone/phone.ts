@@ -436,12 +436,6 @@ export class SimulatedPhone extends EventEmitter<PhoneEvents> {
     return this.runtime?.rebooting === true;
   }
 
-  /**
-   * Starts the phone (§1.4.4 of the manual: a phone on the network): the contact-me listener on
-   * ipAddress:contactMePort (0 = a free port; contact-me-uri then carries the bound port), the
-   * first interaction (start-up), then contact-me call-backs, send-solicited reconnects, reboots
-   * and DCMP polling until stop(). Resolves with the first interaction's result.
-   */
   /** Opens the contact-me listener only (start() does it too): see PhoneRuntime.listen. */
   async listen(): Promise<void> {
     if (this.runtime?.started) return;
@@ -449,10 +443,22 @@ export class SimulatedPhone extends EventEmitter<PhoneEvents> {
     await this.runtime.listen();
   }
 
+  /**
+   * Starts the phone (§1.4.4 of the manual: a phone on the network): the contact-me listener on
+   * ipAddress:contactMePort (0 = a free port; contact-me-uri then carries the bound port), the
+   * first interaction (start-up), then contact-me call-backs, send-solicited reconnects, reboots
+   * and DCMP polling until stop(). Resolves with the first interaction's result.
+   */
   async start(reason: ContactReason = 'start-up'): Promise<InteractionResult> {
     if (this.runtime?.started) throw new Error(`phone ${this.mac} is already started`);
-    this.runtime ??= new PhoneRuntime(this);
-    return this.runtime.start(reason);
+    const runtime = (this.runtime ??= new PhoneRuntime(this));
+    try {
+      return await runtime.start(reason);
+    } catch (e) {
+      // A start that failed stopped its runtime (its abort fired): the next start makes a new one (helper-64).
+      if (this.runtime === runtime) this.runtime = undefined;
+      throw e;
+    }
   }
 
   /** Closes the listener, every timer and the exchange in flight. */

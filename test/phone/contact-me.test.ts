@@ -199,5 +199,11 @@ describe('contact-me listener', () => {
     phones.push(second);
     await expect(second.start()).rejects.toThrow(`contact-me port 127.0.0.1:${port} is already in use`);
     expect(second.started).toBe(false);
+    // The port freed, it starts (helper-64: a failed start left a stopped runtime that every later start reused).
+    await first.stop();
+    expect((await second.start()).ok).toBe(true);
+    // Stopped and started again, it talks again.
+    await second.stop();
+    expect((await second.start()).ok).toBe(true);
   });
 });
