@@ -96,8 +96,8 @@ export interface MessageView {
   truncated: boolean;
   /** The body is not valid UTF-8; `text` shows replacement characters where bytes were invalid. */
   invalidUtf8: boolean;
-  /** The body held NUL bytes (UTF-16, say): `text` leaves them out, so it is not the bytes (shared/body-text.ts). */
-  nulsDropped: boolean;
+  /** The body holds NUL bytes (UTF-16, say): no mask can be trusted on it, so `text` is empty (shared/body-text.ts). */
+  withheld: boolean;
   isXml: boolean;
   /** Where the XML is not well-formed (the service's own parser, saxes), else null. */
   xmlProblem: XmlProblem | null;

@@ -7,7 +7,7 @@
  */
 import { CATALOGUE } from './catalogue';
 import type { ApiText } from './api';
-import { isSecretItem, MASK } from './secrets';
+import { hasMaskedValues, isSecretItem, MASK } from './secrets';
 
 const BY_NAME = new Map(CATALOGUE.map((c) => [c.name, c]));
 
@@ -50,6 +50,10 @@ export function writeItemProblem(item: { name: string; index?: number | null; va
   // A value copied from a view that masked it (job list, items): the phone would keep the bullets as its password.
   if (item.value === MASK) {
     return masked === 'kept' ? null : { key: 'itemIsMask', params: { item: item.name, mask: MASK }, message: `${item.name} has the mask (${MASK}) as its value: type the real value` };
+  }
+  // Copied from a masked view around the mask (a URL's password or query): the phone would get the bullets (helper-63).
+  if (masked === 'refused' && item.value.includes(MASK) && hasMaskedValues(item.name)) {
+    return { key: 'itemHoldsMask', params: { item: item.name, mask: MASK }, message: `${item.name} holds the mask (${MASK}) in its value: type the whole value again` };
   }
   const entry = BY_NAME.get(item.name);
   if (!entry) return null;

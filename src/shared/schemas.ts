@@ -11,7 +11,6 @@ import { MAC_EXAMPLE, normalizeMac } from './mac';
 import { EXCHANGE_KINDS, ITEM_NAME_PATTERN, JOB_SPEC_KINDS, LIMITS, LISTENER_KINDS, MAX_ITEM_INDEX, PROFILE_NAME_PATTERN, TLS_LISTENERS, TLS_PROFILE_NAMES } from './constants';
 import { JOB_KINDS, JOB_STATES } from './model';
 import { clipped } from './quote';
-import { bootstrapOnlyProblem } from './item-rules';
 
 export {
   EXCHANGE_KINDS,
@@ -108,11 +107,9 @@ export const ItemRefSchema = v.pipe(
 const itemList = <S extends v.GenericSchema>(item: S, empty: string) =>
   v.pipe(v.array(item, 'must be a list'), v.maxLength(LIMITS.items, `may hold at most ${LIMITS.items} entries`), v.minLength(1, empty));
 
-export const WriteItems = v.pipe(
-  itemList(ItemValueSchema, 'must hold at least one item to write'),
-  // Jobs, profiles and overrides alike: their values are kept as typed (shared/item-rules.ts).
-  v.check((items) => !items.some((i) => bootstrapOnlyProblem(i)), (issue) => bootstrapOnlyProblem((issue.input as { name: string }[]).find((i) => bootstrapOnlyProblem(i))!)!.message),
-);
+// The item rules (shared/item-rules.ts: key material, the mask, the catalogue's) are the commands',
+// which give each problem as a text to translate too.
+export const WriteItems = itemList(ItemValueSchema, 'must hold at least one item to write');
 export const ReadItems = itemList(ItemRefSchema, 'must name at least one item to read');
 
 // --- traffic ---------------------------------------------------------------------------------------

@@ -32,6 +32,11 @@ export function maskItemValue(name: string, value: string): string {
 
 const FILE_URL = /^file-.*url$/i;
 
+/** Whether views mask (some of) this item's values: a secret, or a file URL's password and query. */
+export function hasMaskedValues(name: string): boolean {
+  return isSecretItem(name) || FILE_URL.test(name.trim());
+}
+
 /** The password part of `scheme://user:password@host` (file-https-base-url may carry one). */
 const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/?#@:<>"']*:)([^\s/?#@<>"']+)(@)/gi;
 
@@ -75,9 +80,15 @@ function maskQuery(query: string): string {
  * Phones send no query in WPI; a client that does (a relay's phone, a hostile host) must not leave
  * a credential in the store, the inspector or an export, as with an Authorization header.
  */
-export function maskRequestTarget(target: string): string {
+export function maskRequestTarget(target: string, keep: readonly string[] = []): string {
+  // The absolute form (`http://user:password@host/x?…`) as any URL in a text.
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) return maskUrlPasswords(target);
   const q = target.indexOf('?');
-  return q < 0 ? target : target.slice(0, q + 1) + maskQuery(target.slice(q + 1).split('#')[0]!);
+  if (q < 0) return target;
+  const query = target.slice(q + 1).split('#')[0]!;
+  // Parameters that are the protocol itself (DCMP's device-id) keep their values.
+  const masked = query.split('&').map((part) => (keep.includes(part.split('=')[0]!) ? part : maskQuery(part))).join('&');
+  return target.slice(0, q + 1) + masked;
 }
 
 /*

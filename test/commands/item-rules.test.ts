@@ -96,6 +96,10 @@ describe('items a write must have', () => {
       expect((await cli('profile', 'set', 'p2', `${name.trim()}=KEY-MATERIAL-Z9`)).stderr).toContain(said);
     }
     expect(writeItemProblem({ name: ' Secure-Mode-Data ', value: 'x' })?.key).toBe('itemBootstrapOnly');
+    // The UI gets it as a text to translate, from a write and a profile alike (helper-64: the schema refused it first, in English only).
+    for (const call of [api.addJob([MAC], { kind: 'write', items: [{ name: 'secure-mode-data', value: 'x' }] }), api.setProfile({ name: 'p3', deviceType: null, matchMac: null, matchE164: null, items: [{ name: 'secure-mode-data', value: 'x' }] })]) {
+      expect(((await call.catch((x: unknown) => x)) as ApiError).texts).toEqual([{ key: 'itemBootstrapOnly', params: { item: 'secure-mode-data' } }]);
+    }
     expect(h.store.jobs.list({})).toEqual([]);
     expect(h.store.jobs.profiles()).toEqual([]);
     expect(h.store.jobs.overrides(MAC)).toEqual([]);
@@ -153,6 +157,15 @@ describe('items a write must have', () => {
     expect(h.store.jobs.list({})).toEqual([]);
     // Bullets inside a value are a value (a display text), not the mask.
     expect(writeItemProblem({ name: 'display-id-unicode', value: '•••••• Hello' })).toBeNull();
+    // Around the mask, in a value views mask (a file URL's password or query, copied from a masked view): refused (helper-63).
+    const url = 'file-https-base-url=https://u:••••••@h/x?tok=••••••';
+    for (const args of [['job', 'add', '--mac', MAC, 'write', url], ['profile', 'override', '--mac', MAC, url]]) {
+      const r = await cli(...args);
+      expect(r.code, args.join(' ')).not.toBe(0);
+      expect(r.stderr).toContain('file-https-base-url holds the mask (••••••) in its value: type the whole value again');
+    }
+    expect(h.store.jobs.list({})).toEqual([]);
+    expect(h.store.jobs.overrides(MAC)).toEqual([]);
   });
 
   it('accepts what is right: indexed with an index (0 too), a string cleared with an empty value, items the catalogue does not know', async () => {

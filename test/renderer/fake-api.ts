@@ -144,7 +144,7 @@ export class FakeApi implements LocalDlsApi {
     if (!s) throw new Error(`no exchange ${id}`);
     const message = (text: string, items: ExchangeDetail['request']['items']) => ({
       startLine: 'POST /DeploymentService/LoginService HTTP/1.1', headers: [['Content-Type', 'text/xml']] as [string, string][], contentType: 'text/xml',
-      bytes: text.length, text, truncated: false, invalidUtf8: false, nulsDropped: false, isXml: true, xmlProblem: null, items, wpiProblem: null,
+      bytes: text.length, text, truncated: false, invalidUtf8: false, withheld: false, isXml: true, xmlProblem: null, items, wpiProblem: null,
     });
     return {
       summary: s,

@@ -3,6 +3,7 @@
  * and shown as sent). Phones send no query in WPI; the values are masked before the exchange is
  * stored, as an Authorization header is, so no view, export or search shows or finds them.
  */
+import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalDlsApiHost } from '../../src/main/bridge/api-host';
 import { Service } from '../../src/main/app/service';
@@ -40,6 +41,26 @@ describe('the request target', () => {
     for (const text of seen) expect(text).not.toContain(SECRET);
     expect((await api.getExchange(row.id))!.request.startLine).toBe(`POST /DeploymentService/LoginService?password=${MASK} HTTP/1.1`);
     expect((await api.listExchanges({ text: SECRET }, { limit: 5 })).exchanges).toEqual([]);
+  });
+
+  it('is masked as it is recorded: the live list, a full URL\'s user:password@ in the path and the reason, DCMP\'s other parameters (helper-64)', async () => {
+    const dataDir = newDir();
+    const service = new Service({ dataDir, host: '127.0.0.1', port: 0, dcmpPort: 0, autoContact: false });
+    services.push(service);
+    const { port, dcmpPort } = await service.start();
+    const live: string[] = [];
+    service.onExchange((x) => live.push(JSON.stringify(x)));
+    await post(port, 'not xml', { path: `/DeploymentService/LoginService?password=${SECRET}` });
+    await post(port, 'not xml', { path: `http://admin:${SECRET}@dls.example/x` });
+    await new Promise<void>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: dcmpPort, path: `/dcmp/contact-me?device-id=001AE8770003&token=${SECRET}` }, (res) => res.resume().on('end', resolve)).on('error', reject);
+    });
+    await expect.poll(() => live.length).toBe(3);
+    for (const x of live) expect(x).not.toContain(SECRET);
+    const rows = service.store.exchanges({});
+    for (const x of rows) expect(JSON.stringify(x)).not.toContain(SECRET);
+    expect(rows.map((x) => x.path)).toEqual([`/dcmp/contact-me?device-id=001AE8770003&token=${MASK}`, `http://admin:${MASK}@dls.example/x`, `/DeploymentService/LoginService?password=${MASK}`]);
+    expect(rows[1]!.error).toBe(`no WPI service at http://admin:${MASK}@dls.example/x; phones POST to /DeploymentService/LoginService`);
   });
 
   it('HAR lists the query (masked) and the cookies each side sent (helper-61: cookies were [] beside a Cookie header)', async () => {

@@ -6,6 +6,7 @@
  * overall caps, everything else (refusals, unknown devices) within a noise limiter, as failed
  * handshakes are. Every request is answered.
  */
+import { maskRequestTarget } from '../../shared/secrets';
 import { dcmpBody, dcmpResponseHeaders, type DcmpHandler } from '../net/dcmp-listener';
 import { peerKey } from '../net/peer-address';
 import { RowLimiter } from '../net/rate-limit';
@@ -53,7 +54,7 @@ export function dcmpHandler(store: Store, record: (r: ExchangeRecord) => number,
     const body = dcmpBody(answer);
     record({
       kind: 'dcmp', started: request.started, ended: Date.now(), listener: 'dcmp', localPort: request.localPort, peerAddress: request.peerAddress,
-      peerPort: request.peerPort, tlsProtocol: null, tlsCipher: null, method: request.method, path: request.path, httpStatus: answer.status,
+      peerPort: request.peerPort, tlsProtocol: null, tlsCipher: null, method: request.method, path: maskRequestTarget(request.path, ['device-id']), httpStatus: answer.status,
       requestHeaders: request.headers, requestBody: Buffer.alloc(0), responseHeaders: dcmpResponseHeaders(answer), responseBody: body,
       mac: mac && store.device(mac) ? mac : null, reason: null, replyAction: null, replyStatus: null, nonce: null, fragment: null, itemCount: 0, refusedItems: 0,
       action: null, error: answer.status >= 400 ? answer.text : null, warning: held > 0 ? `${held} ${known ? 'poll' : 'refused request'}${held === 1 ? '' : 's'} before this one not recorded (rate limit)` : null,

@@ -6,6 +6,7 @@
 import { frameResponse, type WpiRequest, type WpiResponse } from '../net/wpi-listener';
 import type { ExchangeSummary } from '../../shared/model';
 import type { Changes, CommitResult, ExchangeRecord } from '../store';
+import { maskRequestTarget } from '../../shared/secrets';
 import { redactForStorage } from './redact';
 
 export type HttpFacts = Pick<
@@ -25,7 +26,9 @@ export function httpFacts(request: WpiRequest, response: WpiResponse, now: numbe
     tlsProtocol: request.tlsProtocol,
     tlsCipher: request.tlsCipher,
     method: request.method,
-    path: request.path,
+    // Masked here, not only in the store: the live feed (the UI's list) shows the record as made.
+    // The relay forwards request.path, as received.
+    path: maskRequestTarget(request.path),
     httpStatus: response.status,
     requestHeaders: request.headers,
     requestBody: redactForStorage(request.body),

@@ -2,7 +2,7 @@
  * What never reaches the store. Raw bytes are the truth everywhere else; key material and the
  * PIN's TAN are the exception.
  */
-import { bodyText, holdsNul } from '../../shared/body-text';
+import { holdsNul, textWithoutNuls } from '../../shared/body-text';
 import { MASK, maskSecretsInXml } from '../../shared/secrets';
 
 /**
@@ -39,14 +39,12 @@ export function mayHoldNeverStored(text: string): boolean {
 
 export function redactForStorage(body: Uint8Array): Uint8Array {
   const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  // NULs between the letters (UTF-16, say) would hide the names from the tests below (a hostile
-  // client's; phones send UTF-8): such a body is read as the views read it, without its NULs, and
-  // stored as that text, masked, when it holds one of the names.
+  // NUL bytes (UTF-16, say) hide the names from the tests below, and no mask can be trusted on
+  // such a body (shared/body-text.ts): one that names key material, read without its NULs or as
+  // it is, is not kept at all, only its size. The service refuses it; no phone sends one.
   if (holdsNul(bytes)) {
-    const { text } = bodyText(bytes);
-    if (!mayHoldNeverStored(text)) return body;
-    const masked = maskSecretsInXml(text, isNeverStored, { urlPasswords: false });
-    return masked === text ? body : Buffer.from(masked, 'utf8');
+    if (!mayHoldNeverStored(textWithoutNuls(bytes)) && !mayHoldNeverStored(bytes.toString('latin1'))) return body;
+    return Buffer.from(`[${bytes.length} bytes not kept: NUL bytes and the name of key material, which LocalDLS never stores]`, 'utf8');
   }
   // The names and `&#` are ASCII, and both tests match ASCII only: read as latin1 (no copy, no
   // UTF-8 decoding) the bytes hold them exactly where the UTF-8 text does, for any bytes.

@@ -197,7 +197,7 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     for (const message of tlsFrom.notices) io.err(JSON.stringify({ event: 'notice', message }));
     if (relayFrom) {
       // Jobs queued before (from the CLI, or a run without relay) are held, not lost: say so (helper-61).
-      const held = service.store.jobs.list({ states: ['queued', 'waiting-busy'], limit: 100_000 }).length;
+      const held = service.store.jobs.waitingCount();
       if (held > 0) io.err(JSON.stringify({ event: 'notice', message: `${held} job${held === 1 ? '' : 's'} queued wait${held === 1 ? 's' : ''}: LocalDLS sends none while it relays; they go out when it answers phones itself again (--no-upstream), or cancel them (localdls job cancel)` }));
     }
     if (relayFrom === 'app') {

@@ -38,11 +38,11 @@ function header(headers: [string, string][], name: string): string | null {
 /**
  * The body as text (shared/body-text.ts). A UTF-8 byte order mark stays (U+FEFF): the text encodes
  * back to the bytes received. Bytes that are not UTF-8 become U+FFFD, and `invalid` says so (the
- * view warns, exports flag it); a body with NULs (UTF-16, say) is read without them, so the masks apply.
+ * view warns, exports flag it); a body with NUL bytes (UTF-16, say) is withheld: no mask can be trusted on it.
  */
-function decode(bytes: Uint8Array): { text: string; invalid: boolean; nulsDropped: boolean } {
+function decode(bytes: Uint8Array): { text: string; invalid: boolean; withheld: boolean } {
   const b = bodyText(bytes);
-  return { text: b.text, invalid: b.invalidUtf8, nulsDropped: b.nulsDropped };
+  return { text: b.text, invalid: b.invalidUtf8, withheld: b.withheld };
 }
 
 /** The shared masking rule for raw message views and exports. */
@@ -71,7 +71,7 @@ export function messageView(x: Exchange, side: 'request' | 'response'): MessageV
   const headers = side === 'request' ? x.requestHeaders : x.responseHeaders;
   const body = side === 'request' ? x.requestBody : x.responseBody;
   const contentType = header(headers, 'content-type');
-  const { text: full, invalid, nulsDropped } = decode(body);
+  const { text: full, invalid, withheld } = decode(body);
   const isXml = body.length > 0 && looksLikeXml(contentType, full);
   const masked = isXml ? maskXml(full) : full;
   let xmlProblem: MessageView['xmlProblem'] = null;
@@ -91,7 +91,7 @@ export function messageView(x: Exchange, side: 'request' | 'response'): MessageV
     text: masked.length > VIEW_TEXT_LIMIT ? masked.slice(0, VIEW_TEXT_LIMIT) : masked,
     truncated: masked.length > VIEW_TEXT_LIMIT,
     invalidUtf8: invalid,
-    nulsDropped,
+    withheld,
     isXml,
     xmlProblem,
     items: parsed.items.map((i) => itemView(i.name, i.index, i.value, i.status)),
@@ -152,16 +152,17 @@ function queryOf(path: string | null): { name: string; value: string }[] {
 function exportedBody(x: Exchange, side: 'request' | 'response'): ExportedBody {
   const body = side === 'request' ? x.requestBody : x.responseBody;
   const headers = side === 'request' ? x.requestHeaders : x.responseHeaders;
-  const { text, invalid, nulsDropped } = decode(body);
+  const { text, invalid, withheld } = decode(body);
   const shown = looksLikeXml(header(headers, 'content-type'), text) ? maskXml(text) : text;
-  return { text: shown, ...(invalid ? { invalidUtf8: true as const } : {}), ...(nulsDropped ? { nulsDropped: true as const } : {}) };
+  return { text: shown, ...(invalid ? { invalidUtf8: true as const } : {}), ...(withheld ? { withheld: true as const } : {}) };
 }
 
 /** An exported body: the text, and flags when it is not the bytes. */
 interface ExportedBody {
   text: string;
   invalidUtf8?: true;
-  nulsDropped?: true;
+  /** A body with NUL bytes: its text is not given (shared/body-text.ts). */
+  withheld?: true;
 }
 
 function exportedItems(x: Exchange, side: 'request' | 'response'): ItemView[] {
@@ -189,8 +190,8 @@ export function toJsonExport(exchanges: Exchange[], upstreamOf: UpstreamOf = () 
   };
 }
 
-const jsonBody = (b: ExportedBody) => ({ body: b.text, ...(b.invalidUtf8 ? { invalidUtf8: true } : {}), ...(b.nulsDropped ? { nulsDropped: true } : {}) });
-const harText = (b: ExportedBody) => ({ text: b.text, ...(b.invalidUtf8 ? { _invalidUtf8: true } : {}), ...(b.nulsDropped ? { _nulsDropped: true } : {}) });
+const jsonBody = (b: ExportedBody) => ({ body: b.text, ...(b.invalidUtf8 ? { invalidUtf8: true } : {}), ...(b.withheld ? { withheld: true } : {}) });
+const harText = (b: ExportedBody) => ({ text: b.text, ...(b.invalidUtf8 ? { _invalidUtf8: true } : {}), ...(b.withheld ? { _withheld: true } : {}) });
 
 /** HAR 1.2 with LocalDLS fields prefixed `_`; failed handshakes (no HTTP) go to `_tlsErrors`. */
 export function toHar(exchanges: Exchange[], upstreamOf: UpstreamOf = () => undefined) {

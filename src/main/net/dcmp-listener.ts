@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import { bind, closeServer } from './bind';
 import { PeerConnections, type ConnectionCaps } from './peer-connections';
 import { clipped } from '../../shared/quote';
+import { maskRequestTarget } from '../../shared/secrets';
 
 /**
  * The same bounds as a WPI listener's (docs/security.md "Fairness under flood"): a poll is one short
@@ -79,7 +80,7 @@ export class DcmpListener {
         // `GET //` or `GET /\` is no URL to Node: a refusal, not an exception that ends the service.
         const url = URL.canParse(request.path, 'http://dcmp') ? new URL(request.path, 'http://dcmp') : null;
         if (url === null) {
-          answer = handler(request, { refused: { status: 400, text: `"${clipped(request.path, 80)}" is not a request path; phones poll ${DCMP_PATH}?device-id=<MAC>` } });
+          answer = handler(request, { refused: { status: 400, text: `"${clipped(maskRequestTarget(request.path, ['device-id']), 80)}" is not a request path; phones poll ${DCMP_PATH}?device-id=<MAC>` } });
         } else if (url.pathname !== DCMP_PATH) {
           answer = handler(request, { refused: { status: 404, text: `no DCMP service at ${url.pathname.slice(0, 80)}; phones poll ${DCMP_PATH}?device-id=<MAC>` } });
         } else if (request.method !== 'GET') {

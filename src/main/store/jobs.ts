@@ -159,6 +159,11 @@ export class JobTables {
     };
   }
 
+  /** Jobs queued or waiting-busy, all devices: not gone out yet. */
+  waitingCount(): number {
+    return (this.db.prepare(`SELECT count(*) AS n FROM jobs WHERE state IN ('queued', 'waiting-busy')`).get() as { n: number }).n;
+  }
+
   /** The device's newest pending job, if it does the same (kind, items and values, expectations) and has not gone out yet; else null. */
   sameWaiting(job: Pick<NewJob, 'mac' | 'kind' | 'items' | 'expect'>): number | null {
     const row = this.st.sameWaiting!.get({ mac: job.mac, kind: job.kind, items: JSON.stringify(job.items), expect: job.expect ? JSON.stringify(job.expect) : null }) as { id: number } | undefined;

@@ -12,7 +12,7 @@
  */
 import { MIN_TEXT_CHARS } from '../../shared/free-text';
 import { MASK, maskSecretsInXml } from '../../shared/secrets';
-import { bodyText } from '../../shared/body-text';
+import { bodyText, holdsNul } from '../../shared/body-text';
 
 /** The mask's character: a needle holding it can only be checked against the masked text itself. */
 const BULLET = MASK[0]!;
@@ -20,8 +20,8 @@ const BULLET_BYTES = Buffer.from(BULLET, 'utf8');
 
 /** The body as the traffic view shows it; `valid` is false when the text is not the bytes as UTF-8 (shared/body-text.ts). */
 export function shownBody(body: Uint8Array, headersJson: string): { text: string; valid: boolean } {
-  const { text, invalidUtf8, nulsDropped } = bodyText(body);
-  const valid = !invalidUtf8 && !nulsDropped;
+  const { text, invalidUtf8, withheld } = bodyText(body);
+  const valid = !invalidUtf8 && !withheld;
   // The same test as traffic-views.ts looksLikeXml: XML is masked, anything else is shown as is.
   const isXml = body.length > 0 && (/xml/i.test(contentType(headersJson) ?? '') || text.trimStart().startsWith('<'));
   return { text: isXml ? maskSecretsInXml(text) : text, valid };
@@ -82,6 +82,8 @@ export function shownContains(body: Uint8Array, needle: Uint8Array, headersJson:
   // Masking only replaces text with the mask: a needle without its character that the raw bytes
   // lack cannot be in the masked text either.
   const bullet = n.includes(BULLET_BYTES);
+  // A body with NUL bytes shows no text (shared/body-text.ts): nothing in it is found.
+  if (holdsNul(raw)) return false;
   if (!bullet && !raw.includes(n)) return false;
   if (kept === null || kept === '*' || bullet) return Buffer.from(shownBody(raw, headersJson).text, 'utf8').includes(n);
   if (kept === '') return true;

@@ -38,7 +38,7 @@ export function MessagePanel({ title, message }: { title: string; message: Messa
       ) : null}
       {message.wpiProblem && !message.xmlProblem ? <div className="note note-warn">{t('message.notWpi', { problem: message.wpiProblem })}</div> : null}
       {message.invalidUtf8 ? <div className="note note-warn">{t('message.invalidUtf8')}</div> : null}
-      {message.nulsDropped ? <div className="note note-warn">{t('message.nulsDropped')}</div> : null}
+      {message.withheld ? <div className="note note-warn" data-testid="body-withheld">{t('message.withheld')}</div> : null}
       {message.isXml && !canPretty ? <div className="note">{t('message.prettyOff', { limit: bytes(PRETTY_LIMIT) })}</div> : null}
       {message.truncated ? <div className="note note-warn">{t('message.truncated', { size: bytes(message.text.length) })}</div> : null}
       {/* Focusable so the keyboard can scroll a long body (axe scrollable-region-focusable). */}
