@@ -94,4 +94,19 @@ describe('bodies with NUL bytes', () => {
     expect((await post(port, Buffer.from(xmlWithPassword, 'utf8'))).status).toBe(200);
     expect((await api.listExchanges({ text: 'admin-pwd' }, { limit: 10 })).exchanges.map((x) => x.id)).toEqual([await newest()]);
   });
+
+  it('a body that does not look like XML (another type, text before the first tag) is masked all the same (helper-63)', async () => {
+    const dataDir = newDir();
+    const service = new Service({ dataDir, host: '127.0.0.1', port: 0, autoContact: false });
+    services.push(service);
+    const { port } = await service.start();
+    const api = new LocalDlsApiHost(service, { dataDir, networkInterfaces: () => ({}), listeners: [] });
+    expect((await post(port, `junk first ${xmlWithPassword}`, { headers: { 'Content-Type': 'application/octet-stream' } })).status).toBe(400);
+    const [row] = (await api.listExchanges({}, { limit: 1 })).exchanges;
+    const view = (await api.getExchange(row!.id))!.request;
+    expect(view.isXml).toBe(false);
+    expect(view.text).toContain('<Item name="admin-pwd">••••••</Item>');
+    for (const format of ['json', 'har'] as const) expect((await api.exportExchanges([row!.id], format)).content).not.toContain(PASSWORD);
+    expect((await api.listExchanges({ text: PASSWORD }, { limit: 10 })).exchanges).toEqual([]);
+  });
 });

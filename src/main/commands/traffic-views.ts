@@ -73,7 +73,8 @@ export function messageView(x: Exchange, side: 'request' | 'response'): MessageV
   const contentType = header(headers, 'content-type');
   const { text: full, invalid, withheld } = decode(body);
   const isXml = body.length > 0 && looksLikeXml(contentType, full);
-  const masked = isXml ? maskXml(full) : full;
+  // Masked whatever its type says: a body that is not XML may still carry Items (helper-63).
+  const masked = maskXml(full);
   let xmlProblem: MessageView['xmlProblem'] = null;
   if (isXml) {
     xmlProblem = wellFormednessProblem(full);
@@ -151,9 +152,8 @@ function queryOf(path: string | null): { name: string; value: string }[] {
 /** A side's body as exports give it: masked text, and whether the bytes were not UTF-8 (then the text is not them). */
 function exportedBody(x: Exchange, side: 'request' | 'response'): ExportedBody {
   const body = side === 'request' ? x.requestBody : x.responseBody;
-  const headers = side === 'request' ? x.requestHeaders : x.responseHeaders;
   const { text, invalid, withheld } = decode(body);
-  const shown = looksLikeXml(header(headers, 'content-type'), text) ? maskXml(text) : text;
+  const shown = maskXml(text);
   return { text: shown, ...(invalid ? { invalidUtf8: true as const } : {}), ...(withheld ? { withheld: true as const } : {}) };
 }
 

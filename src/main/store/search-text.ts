@@ -2,7 +2,8 @@
  * What free text searches in an exchange, and the exact check behind the trigram index.
  *
  * A body is searched as the traffic view shows it (commands/traffic-views.ts messageView): the
- * raw bytes decoded, and for XML the secret item values and URL passwords masked. Searching the
+ * raw bytes decoded, the secret item values and URL passwords masked (whatever its type says; a
+ * body with NUL bytes shows nothing). Searching the
  * raw bytes would let anyone who can filter the list probe a masked password one guess at a time.
  *
  * The index (search-index.ts) only narrows; every hit is checked here. Masking a 16 kB message
@@ -18,27 +19,18 @@ import { bodyText, holdsNul } from '../../shared/body-text';
 const BULLET = MASK[0]!;
 const BULLET_BYTES = Buffer.from(BULLET, 'utf8');
 
-/** The body as the traffic view shows it; `valid` is false when the text is not the bytes as UTF-8 (shared/body-text.ts). */
-export function shownBody(body: Uint8Array, headersJson: string): { text: string; valid: boolean } {
+/**
+ * The body as the traffic view shows it; `valid` is false when the text is not the bytes as UTF-8
+ * (shared/body-text.ts). `_headersJson` stays for the callers: the content type no longer decides
+ * whether a body is masked.
+ */
+export function shownBody(body: Uint8Array, _headersJson: string): { text: string; valid: boolean } {
   const { text, invalidUtf8, withheld } = bodyText(body);
   const valid = !invalidUtf8 && !withheld;
-  // The same test as traffic-views.ts looksLikeXml: XML is masked, anything else is shown as is.
-  const isXml = body.length > 0 && (/xml/i.test(contentType(headersJson) ?? '') || text.trimStart().startsWith('<'));
-  return { text: isXml ? maskSecretsInXml(text) : text, valid };
+  // Masked whatever its type says, as the view masks it (traffic-views.ts).
+  return { text: maskSecretsInXml(text), valid };
 }
 
-function contentType(headersJson: string): string | null {
-  try {
-    const headers = JSON.parse(headersJson) as unknown;
-    if (!Array.isArray(headers)) return null;
-    for (const h of headers) {
-      if (Array.isArray(h) && typeof h[0] === 'string' && h[0].toLowerCase() === 'content-type') return String(h[1]);
-    }
-  } catch {
-    // Unreadable headers: no content type, as the view sees them.
-  }
-  return null;
-}
 
 /**
  * The text to index for one body and its kept ranges: '' when the view shows the raw bytes
