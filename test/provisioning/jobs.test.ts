@@ -293,6 +293,28 @@ describe('jobs run by the engine (real store, no sockets)', () => {
     expect(h.store.jobs.list({ mac: mac2 })).toEqual([]);
   });
 
+  it('data stored before the command layer refused it (a job, a profile) never sends key material, goto-secure-mode or the mask (helper-63)', () => {
+    const { h, solicited, reply } = knownPhone();
+    // Written straight into the store, as an older LocalDLS let them in.
+    const legacy = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'goto-secure-mode', value: 'true' }, { name: 'sntp-addr', value: 'a' }] }, 1);
+    const masked = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'admin-pwd', value: '••••••' }] }, 1);
+    const fine = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'b' }] }, 1);
+    const w = solicited();
+    expect(w).toMatchObject({ action: 'WriteItems', items: [{ name: 'sntp-addr', value: 'b' }] });
+    expect(h.store.jobs.get(legacy.id)).toMatchObject({ state: 'failed', error: expect.stringMatching(/^not sent: goto-secure-mode is sent only by a bootstrap/) });
+    expect(h.store.jobs.get(masked.id)).toMatchObject({ state: 'failed', error: 'not sent: admin-pwd has the mask (••••••) as its value' });
+    expect(reply('WriteItems', 'accepted').action).toBe('CleanUp');
+    expect(h.store.jobs.get(fine.id)?.state).toBe('done');
+
+    // A plug & play profile stored with goto-secure-mode: the rest of it is written, not that.
+    const p = new FlowHarness(newDir());
+    harnesses.push(p);
+    p.store.jobs.setProfile({ name: 'legacy', deviceType: null, matchMac: '00:1A:E8:*', matchE164: null, items: [{ name: 'goto-secure-mode', value: 'true' }, { name: 'sntp-addr', value: 'ntp.site' }] }, 1);
+    p.say(PEER, { reason: 'start-up', items: startUpItems(MAC) });
+    const pnp = p.say(PEER, { reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', items: [{ name: 'sntp-addr', value: 'old' }] });
+    expect(pnp).toMatchObject({ action: 'WriteItems', items: [{ name: 'sntp-addr', value: 'ntp.site' }] });
+  });
+
   it('plug & play patterns: * and ? match as documented, and a crafted e164 cannot make matching run away', () => {
     for (const [pattern, value, match] of [
       ['00:1A:E8:*', '00:1a:e8:00:00:01', true], ['4989*', '498972231001', true], ['4989??231001', '498972231001', true],

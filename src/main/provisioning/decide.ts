@@ -15,7 +15,8 @@ import { peerKey } from '../net/peer-address';
 import { JOB_NOTES, MAX_ATTEMPTS, noAnswerNote, refusedActionNote, refusedItemsNote } from '../../shared/job-notes';
 import { AWAITING_RETURN, bootstrapMessage, jobMessage, jobMessages, REBOOTING_KINDS, type BootstrapSend, type JobSecret } from './job-messages';
 import { RENEWAL_SOURCE, type ListenerKind } from '../../shared/model';
-import { itemKey } from '../../shared/item-rules';
+import { bootstrapOnlyProblem, itemKey } from '../../shared/item-rules';
+import { MASK } from '../../shared/secrets';
 
 /** The job being carried out in this interaction. */
 export interface ActiveJob {
@@ -508,11 +509,21 @@ function phoneCleanUp(input: DecisionInput): Decision {
   return { answer: cleanUp(), changes, ends: why ? `phone clean-up: ${why}` : 'phone clean-up' };
 }
 
+/** Why a write may not carry one of these items (key material, goto-secure-mode, the mask), or null. */
+function unsendableItem(items: readonly { name: string; value: string }[]): string | null {
+  for (const i of items) {
+    const problem = bootstrapOnlyProblem(i) ?? (i.value === MASK ? { message: `${i.name} has the mask (${MASK}) as its value` } : null);
+    if (problem) return problem.message;
+  }
+  return null;
+}
+
 /** After the phone's complete item set arrived: plug & play, then the queue. */
 function afterRead(input: DecisionInput, changes: Changes): Decision {
   const { device, matchingProfile, message } = input;
   if (matchingProfile && device?.profile == null && input.mac) {
-    const items = profileDiff(matchingProfile.items, input.overrides ?? [], message.items);
+    // Items a profile or override stored before the command layer refused them are left out (helper-63).
+    const items = profileDiff(matchingProfile.items, input.overrides ?? [], message.items).filter((i) => unsendableItem([i]) === null);
     changes.assignProfile = matchingProfile.name;
     if (items.length) {
       const job: NewJob = { mac: input.mac, kind: 'WriteItems', items, source: `profile:${matchingProfile.name}` };
@@ -567,6 +578,13 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
     interaction.current = { id: job.id, kind: job.kind, part: 0, parts: 1 };
     changes.jobs = [...(changes.jobs ?? []), { id: job.id, state: 'sent', attempt: true, sent: now, ...sentTo, error: null }];
     return { answer: bootstrapMessage(job, secret), changes: { ...changes, state: 'in-interaction', bootstrap: 'pending' }, ends: null, ...(warning ? { warning } : {}) };
+  }
+  // A write stored before the command layer refused these (a job, a profile's or an override's,
+  // a retry of one): never sent, so key material or the mask cannot reach the phone (helper-63).
+  const unsendable = job.kind === 'WriteItems' && job.id >= 0 ? unsendableItem(job.items) : null;
+  if (unsendable) {
+    changes.jobs = [...(changes.jobs ?? []), { id: job.id, state: 'failed', finished: now, error: `not sent: ${unsendable}` }];
+    return next({ ...input, jobs: input.jobs.filter((j) => j.id !== job.id) }, changes, warning);
   }
   const parts = jobMessages(job, interaction.maxItems);
   // A WriteItems starts at its first part in every interaction: the parts done before were split by
