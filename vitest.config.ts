@@ -11,6 +11,9 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // How long expect.poll waits for its condition (Vitest's 1 s default failed a browser test on a
+    // loaded machine). A bound on waiting, not a timed assertion: it passes as soon as it holds.
+    expect: { poll: { timeout: 10_000 } },
     // Network tests bind loopback ports and spawn CLI processes; two cores, so keep parallelism modest.
     maxWorkers: 2,
     // The command line built once for the tests that start it as a process (test/support/built-cli.ts).
