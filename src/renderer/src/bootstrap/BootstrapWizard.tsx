@@ -47,25 +47,15 @@ function SecureStatusNote({ secure, error }: { secure: SecureStatus | null; erro
   const { t } = useTranslation('bootstrap');
   if (error) return <div className="note note-error" role="alert">{t('secure.unavailable', { error })}</div>;
   if (!secure) return <div className="note">{t('secure.checking')}</div>;
-  if (!secure.on && secure.relaying) {
-    // A passphrase would not help: relaying, the phones' Secure Mode is their DLS's (helper-61).
-    return (
-      <div className="note note-warn secure-off" data-testid="secure-off" role="alert">
-        <strong>{t('secure.off')}</strong>
-        <p>{t('secure.relaying', { upstream: secure.relaying })}</p>
-        <p>
-          <Trans t={t} i18nKey="secure.relayingWhatToDo" components={{ code: <code /> }} />
-        </p>
-      </div>
-    );
-  }
   if (!secure.on) {
+    // Relaying, a passphrase would not help: the phones' Secure Mode is their DLS's (helper-61).
+    const relaying = secure.relaying;
     return (
-      <div className="note note-error secure-off" data-testid="secure-off" role="alert">
+      <div className={`note ${relaying ? 'note-warn' : 'note-error'} secure-off`} data-testid="secure-off" role="alert">
         <strong>{t('secure.off')}</strong>
-        <p>{t('secure.why', { reason: secure.reason })}</p>
+        <p>{relaying ? t('secure.relaying', { upstream: relaying }) : t('secure.why', { reason: secure.reason })}</p>
         <p>
-          <Trans t={t} i18nKey="secure.whatToDo" components={{ code: <code /> }} />
+          <Trans t={t} i18nKey={relaying ? 'secure.relayingWhatToDo' : 'secure.whatToDo'} components={{ code: <code /> }} />
         </p>
       </div>
     );
