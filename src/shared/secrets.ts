@@ -76,19 +76,38 @@ function maskQuery(query: string): string {
 }
 
 /**
- * A request target with its query's values masked (`/DeploymentService/LoginService?password=••••••`).
- * Phones send no query in WPI; a client that does (a relay's phone, a hostile host) must not leave
- * a credential in the store, the inspector or an export, as with an Authorization header.
+ * A request target with its credentials masked: the query's values, a fragment, and in the
+ * absolute form (`http://user:password@host/x`) the whole user part, up to the authority's last
+ * `@` (a password may hold `@` or `'`: helper-65). Phones send none of these in WPI; a client
+ * that does (a relay's phone, a hostile host) must not leave one in the store, the inspector or an
+ * export, as with an Authorization header. `keep`: parameters that are the protocol itself (DCMP's
+ * device-id), kept when their value is a MAC's characters only.
  */
 export function maskRequestTarget(target: string, keep: readonly string[] = []): string {
-  // The absolute form (`http://user:password@host/x?…`) as any URL in a text.
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) return maskUrlPasswords(target);
-  const q = target.indexOf('?');
-  if (q < 0) return target;
-  const query = target.slice(q + 1).split('#')[0]!;
-  // Parameters that are the protocol itself (DCMP's device-id) keep their values.
-  const masked = query.split('&').map((part) => (keep.includes(part.split('=')[0]!) ? part : maskQuery(part))).join('&');
-  return target.slice(0, q + 1) + masked;
+  let prefix = '';
+  let rest = target;
+  const absolute = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)/i.exec(target);
+  if (absolute) {
+    const authority = absolute[2]!;
+    const at = authority.lastIndexOf('@');
+    prefix = absolute[1]! + (at >= 0 ? `${MASK}@${authority.slice(at + 1)}` : authority);
+    rest = target.slice(absolute[0].length);
+  }
+  const hash = rest.indexOf('#');
+  const fragment = hash >= 0 ? (hash === rest.length - 1 ? '#' : `#${MASK}`) : '';
+  if (hash >= 0) rest = rest.slice(0, hash);
+  const q = rest.indexOf('?');
+  if (q < 0) return prefix + rest + fragment;
+  const masked = rest
+    .slice(q + 1)
+    .split('&')
+    .map((part) => {
+      const eq = part.indexOf('=');
+      const kept = eq > 0 && keep.includes(part.slice(0, eq)) && /^[0-9A-Fa-f:.-]{0,17}$/.test(part.slice(eq + 1));
+      return kept ? part : maskQuery(part);
+    })
+    .join('&');
+  return prefix + rest.slice(0, q + 1) + masked + fragment;
 }
 
 /*
@@ -183,7 +202,8 @@ function maskItems(xml: string, isSecret: (name: string) => boolean): string {
     const tag = ITEM_START.exec(xml) ?? LOOSE_START.exec(xml);
     if (!tag || tag[3] === '/') continue;
     const open = s.index + tag[0].length;
-    if (!namesOf(tag[2] ?? '').some(isSecret)) continue;
+    // A name with a reference no XML parser here resolves (`&k;` from a DTD) could be any name: masked (helper-65).
+    if (!namesOf(tag[2] ?? '').some((n) => isSecret(n) || /&[^;\s]*;/.test(n))) continue;
     CONTENT.lastIndex = open;
     const whole = CONTENT.exec(xml);
     let end: number;

@@ -153,6 +153,26 @@ describe('the contact loop', () => {
     }
   });
 
+  it('a contact-me answer is stored without key material, as any body is (helper-65: it was stored as the phone sent it)', async () => {
+    const dataDir = newDir();
+    const service = new Service({ dataDir, host: '127.0.0.1', port: 0, contact: { gapMs: 60_000 } });
+    services.push(service);
+    const { port } = await service.start();
+    const answering = http.createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/xml' }).end('<ItemList><Item name="secure-mode-data">CONTACT-KEY-7</Item></ItemList>'));
+    await new Promise<void>((r) => answering.listen(0, '127.0.6.41', r));
+    const mac = '00:1A:E8:00:00:41';
+    try {
+      const uri = `http://127.0.6.41:${(answering.address() as AddressInfo).port}/contact_dls.html/ContactDLS`;
+      expect((await post(port, message({ reason: 'start-up', items: startUpItems(mac, { 'contact-me-uri': uri }) }), { localAddress: '127.0.6.41' })).status).toBe(200);
+      service.sweep(Date.now() + 10 * 60_000);
+      service.store.jobs.add({ mac, kind: 'ReadAllItems', items: [] }, Date.now());
+      const answer = await until('the contact-me record', () => service.store.exchanges({ mac }).find((x) => x.kind === 'contact-me'));
+      expect(Buffer.from(service.store.exchange(answer.id)!.responseBody).toString('utf8')).toBe('<ItemList><Item name="secure-mode-data">••••••</Item></ItemList>');
+    } finally {
+      answering.close();
+    }
+  });
+
   it('contacts stay fair: the phone longest without a contact-me goes first, whatever its MAC', async () => {
     const dataDir = newDir();
     const service = new Service({ dataDir, host: '127.0.0.1', port: 0, autoContact: false, contact: { gapMs: 60_000, concurrency: 1 } });

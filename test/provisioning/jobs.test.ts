@@ -298,11 +298,14 @@ describe('jobs run by the engine (real store, no sockets)', () => {
     // Written straight into the store, as an older LocalDLS let them in.
     const legacy = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'goto-secure-mode', value: 'true' }, { name: 'sntp-addr', value: 'a' }] }, 1);
     const masked = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'admin-pwd', value: '••••••' }] }, 1);
+    const deployment = h.store.jobs.add({ mac: MAC, kind: 'FileDeployment', items: [{ name: 'file-type', value: 'LOGO' }, { name: 'bootstrapping-tan', value: 'x' }] }, 1);
     const fine = h.store.jobs.add({ mac: MAC, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'b' }] }, 1);
     const w = solicited();
     expect(w).toMatchObject({ action: 'WriteItems', items: [{ name: 'sntp-addr', value: 'b' }] });
     expect(h.store.jobs.get(legacy.id)).toMatchObject({ state: 'failed', error: expect.stringMatching(/^not sent: goto-secure-mode is sent only by a bootstrap/) });
     expect(h.store.jobs.get(masked.id)).toMatchObject({ state: 'failed', error: 'not sent: admin-pwd has the mask (••••••) as its value' });
+    // Any kind of job: a deployment's items go out as stored too (helper-65).
+    expect(h.store.jobs.get(deployment.id)).toMatchObject({ state: 'failed', error: expect.stringMatching(/^not sent: bootstrapping-tan is sent only by a bootstrap/) });
     expect(reply('WriteItems', 'accepted').action).toBe('CleanUp');
     expect(h.store.jobs.get(fine.id)?.state).toBe('done');
 

@@ -24,7 +24,15 @@ describe('the request target', () => {
   it('has its query values masked, names kept; a target without a query stays as it is', () => {
     expect(maskRequestTarget('/DeploymentService/LoginService')).toBe('/DeploymentService/LoginService');
     expect(maskRequestTarget(`/DeploymentService/LoginService?password=${SECRET}&debug&x=`)).toBe(`/DeploymentService/LoginService?password=${MASK}&${MASK}&x=`);
-    expect(maskRequestTarget(`/x?token=${SECRET}#frag`)).toBe(`/x?token=${MASK}`);
+    expect(maskRequestTarget(`/x?token=${SECRET}#frag`)).toBe(`/x?token=${MASK}#${MASK}`);
+    expect(maskRequestTarget(`/DeploymentService/LoginService#tok=${SECRET}`)).toBe(`/DeploymentService/LoginService#${MASK}`);
+    // The absolute form: the whole user part to the authority's last @, whatever it holds (helper-65).
+    expect(maskRequestTarget(`https://user:PW'${SECRET}@h:1/x?k=a'${SECRET}`)).toBe(`https://${MASK}@h:1/x?k=${MASK}`);
+    expect(maskRequestTarget(`https://user:PW@${SECRET}@h/x`)).toBe(`https://${MASK}@h/x`);
+    expect(maskRequestTarget('https://h:1/x')).toBe('https://h:1/x');
+    // DCMP's device-id is kept when it is a MAC; anything else in it, or beside it, is masked.
+    expect(maskRequestTarget(`/dcmp/contact-me?device-id=001AE8000011&x=${SECRET}`, ['device-id'])).toBe(`/dcmp/contact-me?device-id=001AE8000011&x=${MASK}`);
+    expect(maskRequestTarget(`/dcmp/contact-me?device-id=001AE8000011;x=${SECRET}`, ['device-id'])).toBe(`/dcmp/contact-me?device-id=${MASK}`);
   });
 
   it('is stored masked, so the view, both exports and free text never show or find the value', async () => {
@@ -59,8 +67,8 @@ describe('the request target', () => {
     for (const x of live) expect(x).not.toContain(SECRET);
     const rows = service.store.exchanges({});
     for (const x of rows) expect(JSON.stringify(x)).not.toContain(SECRET);
-    expect(rows.map((x) => x.path)).toEqual([`/dcmp/contact-me?device-id=001AE8770003&token=${MASK}`, `http://admin:${MASK}@dls.example/x`, `/DeploymentService/LoginService?password=${MASK}`]);
-    expect(rows[1]!.error).toBe(`no WPI service at http://admin:${MASK}@dls.example/x; phones POST to /DeploymentService/LoginService`);
+    expect(rows.map((x) => x.path)).toEqual([`/dcmp/contact-me?device-id=001AE8770003&token=${MASK}`, `http://${MASK}@dls.example/x`, `/DeploymentService/LoginService?password=${MASK}`]);
+    expect(rows[1]!.error).toBe(`no WPI service at http://${MASK}@dls.example/x; phones POST to /DeploymentService/LoginService`);
   });
 
   it('HAR lists the query (masked) and the cookies each side sent (helper-61: cookies were [] beside a Cookie header)', async () => {

@@ -11,6 +11,7 @@ import { jobsAhead, supportsSendSolicited } from '../provisioning';
 import { MAX_CONTACT_FAILURES, type ExchangeRecord, type Store } from '../store';
 import { clipped } from '../../shared/quote';
 import { notContactedNote, contactGapNote } from '../../shared/job-notes';
+import { redactForStorage } from './redact';
 
 export interface ContactPolicy {
   /** The phone's contact gap; never below one minute. */
@@ -273,7 +274,8 @@ function toRecord(mac: string, r: ContactMeResult): ExchangeRecord {
   return {
     kind: 'contact-me', started: r.started, ended: r.ended, listener: 'contact-me', localPort: 0, peerAddress: r.peerAddress, peerPort: r.peerPort,
     tlsProtocol: null, tlsCipher: null, method: 'POST', path: r.path, httpStatus: r.status, requestHeaders: r.requestHeaders,
-    requestBody: r.requestBody, responseHeaders: r.responseHeaders, responseBody: r.responseBody, mac, reason: null, replyAction: null,
+    // The phone's answer is its own text: the never-stored rule as for any body (helper-65).
+    requestBody: redactForStorage(r.requestBody), responseHeaders: r.responseHeaders, responseBody: redactForStorage(r.responseBody), mac, reason: null, replyAction: null,
     replyStatus: null, nonce: null, fragment: null, itemCount: 0, refusedItems: 0, action: null, error: r.error, warning: null,
   };
 }

@@ -206,7 +206,8 @@ export function toHar(exchanges: Exchange[], upstreamOf: UpstreamOf = () => unde
       time: x.ended - x.started,
       request: {
         method: x.method ?? 'POST',
-        url: `${scheme}://${host}${x.path ?? '/'}`,
+        // A target in absolute form is the URL itself.
+        url: /^[a-z][a-z0-9+.-]*:\/\//i.test(x.path ?? '') ? x.path! : `${scheme}://${host}${x.path ?? '/'}`,
         httpVersion: 'HTTP/1.1',
         cookies: requestCookies(x.requestHeaders),
         headers: harHeaders(x.requestHeaders),

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import type { CertificateSummary, ListenerKind } from '../../shared/model';
-import { maskUrlPasswords } from '../../shared/secrets';
+import { maskRequestTarget } from '../../shared/secrets';
 import { bind, closeServer } from './bind';
 import { certificateSummary, clientCertificateHint, clientCertificateReason } from './client-certificate';
 import { PeerConnections } from './peer-connections';
@@ -382,7 +382,7 @@ export class WpiListener {
     const path = request.path.split('?')[0] ?? '';
     if (!path.startsWith(WPI_PATH_PREFIX) || unsafePath(path)) {
       // A request target in absolute form may carry user:password@: not into the reason (stored, shown).
-      return this.refuse(req, res, request, 404, `no WPI service at ${maskUrlPasswords(path).slice(0, 80)}; phones POST to ${WPI_PATH_PREFIX}LoginService`);
+      return this.refuse(req, res, request, 404, `no WPI service at ${maskRequestTarget(path).slice(0, 80)}; phones POST to ${WPI_PATH_PREFIX}LoginService`);
     }
     if (request.method !== 'POST') {
       return this.refuse(req, res, request, 405, `method ${request.method} not allowed; WPI messages are POSTed`, [['Allow', 'POST']]);

@@ -581,7 +581,8 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
   }
   // A write stored before the command layer refused these (a job, a profile's or an override's,
   // a retry of one): never sent, so key material or the mask cannot reach the phone (helper-63).
-  const unsendable = job.kind === 'WriteItems' && job.id >= 0 ? unsendableItem(job.items) : null;
+  // Any kind: a deployment's items go out as they are stored too (helper-65).
+  const unsendable = job.id >= 0 ? unsendableItem(job.items) : null;
   if (unsendable) {
     changes.jobs = [...(changes.jobs ?? []), { id: job.id, state: 'failed', finished: now, error: `not sent: ${unsendable}` }];
     return next({ ...input, jobs: input.jobs.filter((j) => j.id !== job.id) }, changes, warning);
