@@ -63,10 +63,14 @@ export async function main(argv: string[], out: Out = (l) => console.log(l), err
   try {
     return await entry.run(rest, { out, err });
   } catch (e) {
-    if (e instanceof UsageError || e instanceof ApiArgumentError) {
-      // A command's refusal names the call ("addJob: …"); the CLI says it in its own command's name.
-      const message = e instanceof ApiArgumentError ? e.message.replace(/^[A-Za-z]+: /, '') : e.message;
-      err(`localdls ${command}: ${message}\n\n${entry.usage}`);
+    if (e instanceof UsageError) {
+      err(`localdls ${command}: ${e.message}\n\n${entry.usage}`);
+      return 2;
+    }
+    if (e instanceof ApiArgumentError) {
+      // A value the command's rules refuse (the same words as the UI's): the reason alone, with no
+      // page of usage after it (helper-61); the command names the call ("addJob: …"), the CLI its own.
+      err(`localdls ${command}: ${e.message.replace(/^[A-Za-z]+: /, '')}`);
       return 2;
     }
     err(`localdls ${command}: ${e instanceof Error ? e.message : String(e)}`);
