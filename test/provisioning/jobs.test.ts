@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { globMatch } from '../../src/main/provisioning';
+import { applyProfileTo } from '../../src/main/commands/profile-apply';
 import type { Item } from '../../src/main/wpi';
 import { FlowHarness } from '../support/handler';
 import { startUpItems } from '../support/messages';
@@ -308,6 +309,13 @@ describe('jobs run by the engine (real store, no sockets)', () => {
     expect(h.store.jobs.get(deployment.id)).toMatchObject({ state: 'failed', error: expect.stringMatching(/^not sent: bootstrapping-tan is sent only by a bootstrap/) });
     expect(reply('WriteItems', 'accepted').action).toBe('CleanUp');
     expect(h.store.jobs.get(fine.id)?.state).toBe('done');
+    // Retried, such a job is not copied into a new row; applied, a profile's such item is left out (helper-65).
+    const retried = h.store.rollouts.retry([legacy.id, masked.id], 'test', h.clock + 1);
+    expect(retried.jobs).toEqual([]);
+    expect(retried.refused.map((r) => r.reason)).toEqual([expect.stringMatching(/^goto-secure-mode is sent only by a bootstrap/), 'admin-pwd has the mask (••••••) as its value']);
+    h.store.jobs.setProfile({ name: 'old', deviceType: null, matchMac: null, matchE164: null, items: [{ name: 'bootstrapping-tan', value: 't' }, { name: 'sntp-addr', value: 'c' }] }, 1);
+    const [applied] = applyProfileTo(h.store, h.store.jobs.profile('old')!, [MAC]);
+    expect(h.store.jobs.get(applied!.jobId!)!.items).toEqual([{ name: 'sntp-addr', value: 'c' }]);
 
     // A plug & play profile stored with goto-secure-mode: the rest of it is written, not that.
     const p = new FlowHarness(newDir());

@@ -5,6 +5,7 @@
  */
 import type { Profile } from '../../shared/model';
 import { profileDiff } from '../provisioning';
+import { unsendableItem } from '../../shared/item-rules';
 import type { Store } from '../store';
 
 export interface ProfileApplyOutcome {
@@ -25,7 +26,8 @@ export function applyProfileTo(store: Store, profile: Profile, macs: readonly st
     if (profile.deviceType && device.deviceType !== profile.deviceType) {
       return { mac, jobId: null, differs: 0, skipped: `profile ${profile.name} is for ${profile.deviceType}, the phone is ${device.deviceType ?? 'of unknown type'}` };
     }
-    const diff = profileDiff(profile.items, store.jobs.overrides(mac), store.items(mac));
+    // Items an older version stored that no job may send are left out, as plug & play leaves them (helper-65).
+    const diff = profileDiff(profile.items, store.jobs.overrides(mac), store.items(mac)).filter((i) => unsendableItem([i]) === null);
     const { job, waiting } = store.assignProfile(mac, profile.name, diff, source, now, rollout);
     if (job === null && waiting.length > 0) {
       return { mac, jobId: null, differs: diff.length, skipped: `what differs is queued already (job ${waiting.join(', ')} writes it): nothing queued again` };

@@ -223,13 +223,15 @@ export const retryFailed = defineCommand('retryFailed', API_ARGS.retryFailed, as
   if (rollout.kind === 'bootstrap') return retryBootstrap(ctx, rollout, failed, skipped);
   // After the rollout they retry: the moment claimed for them follows it.
   const at = Math.max(Date.now(), rollout.started + 1);
-  const { jobs, already, moment } = ctx.store.rollouts.retry(failed.flatMap((d) => (d.jobId === null ? [] : [d.jobId])), ctx.source, at);
+  const { jobs, already, refused, moment } = ctx.store.rollouts.retry(failed.flatMap((d) => (d.jobId === null ? [] : [d.jobId])), ctx.source, at);
   const retriedMacs = new Set(jobs.map((j) => j.mac));
   const before = new Map(already.map((a) => [a.mac, a.jobId]));
+  const notSendable = new Map(refused.map((r) => [r.mac, r.reason]));
   for (const d of failed) {
     if (retriedMacs.has(d.mac)) continue;
     const again = before.get(d.mac);
-    skipped.push({ mac: d.mac, reason: again !== undefined ? `retried already: job ${again} does it again` : 'its job carries sealed credentials: start it again from its own command' });
+    const why = notSendable.get(d.mac);
+    skipped.push({ mac: d.mac, reason: again !== undefined ? `retried already: job ${again} does it again` : why !== undefined ? `not queued again: ${why}` : 'its job carries sealed credentials: start it again from its own command' });
   }
   return { rolloutId: jobs.length ? jobRolloutId(moment, rollout.jobKind) : null, retried: jobs.length, skipped };
 });

@@ -15,8 +15,7 @@ import { peerKey } from '../net/peer-address';
 import { JOB_NOTES, MAX_ATTEMPTS, noAnswerNote, refusedActionNote, refusedItemsNote } from '../../shared/job-notes';
 import { AWAITING_RETURN, bootstrapMessage, jobMessage, jobMessages, REBOOTING_KINDS, type BootstrapSend, type JobSecret } from './job-messages';
 import { RENEWAL_SOURCE, type ListenerKind } from '../../shared/model';
-import { bootstrapOnlyProblem, itemKey } from '../../shared/item-rules';
-import { MASK } from '../../shared/secrets';
+import { itemKey, unsendableItem } from '../../shared/item-rules';
 
 /** The job being carried out in this interaction. */
 export interface ActiveJob {
@@ -509,14 +508,6 @@ function phoneCleanUp(input: DecisionInput): Decision {
   return { answer: cleanUp(), changes, ends: why ? `phone clean-up: ${why}` : 'phone clean-up' };
 }
 
-/** Why a write may not carry one of these items (key material, goto-secure-mode, the mask), or null. */
-function unsendableItem(items: readonly { name: string; value: string }[]): string | null {
-  for (const i of items) {
-    const problem = bootstrapOnlyProblem(i) ?? (i.value === MASK ? { message: `${i.name} has the mask (${MASK}) as its value` } : null);
-    if (problem) return problem.message;
-  }
-  return null;
-}
 
 /** After the phone's complete item set arrived: plug & play, then the queue. */
 function afterRead(input: DecisionInput, changes: Changes): Decision {

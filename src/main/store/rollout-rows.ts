@@ -6,6 +6,7 @@
  * migration 17 without a moment are named by their creation time. Reading groups and their jobs,
  * and queuing again the failed ones.
  */
+import { unsendableItem } from '../../shared/item-rules';
 import type { Database, Statement } from 'better-sqlite3';
 import type { Job, JobKind } from '../../shared/model';
 import { JOB_COLUMNS, toJob, type JobTables } from './jobs';
@@ -94,16 +95,23 @@ export class RolloutRows {
    * and the failed jobs left alone because the same job was queued again after them (a retry
    * before this one, from the CLI or the UI: retrying twice must not write twice).
    */
-  retry(jobIds: readonly number[], source: string, at: number): { jobs: Job[]; already: { mac: string; jobId: number }[]; moment: number } {
+  retry(jobIds: readonly number[], source: string, at: number): { jobs: Job[]; already: { mac: string; jobId: number }[]; refused: { mac: string; reason: string }[]; moment: number } {
     const again = this.db.prepare(`SELECT id FROM jobs WHERE mac = @mac AND kind = @kind AND items = @items AND id > @id
       AND state IN ('queued', 'waiting-busy', 'sent', 'done') ORDER BY id LIMIT 1`);
     return this.db.transaction(() => {
       const jobs: Job[] = [];
       const already: { mac: string; jobId: number }[] = [];
+      const refused: { mac: string; reason: string }[] = [];
       let moment: number | undefined;
       for (const id of jobIds) {
         const job = this.jobTables.get(id);
         if (!job || job.state !== 'failed' || this.jobTables.secret(id)) continue;
+        // Stored by an older version with what no job may send: not copied into a new row (helper-65).
+        const unsendable = unsendableItem(job.items);
+        if (unsendable) {
+          refused.push({ mac: job.mac, reason: unsendable });
+          continue;
+        }
         const later = again.get({ mac: job.mac, kind: job.kind, items: JSON.stringify(job.items), id }) as { id: number } | undefined;
         if (later) already.push({ mac: job.mac, jobId: later.id });
         else {
@@ -111,7 +119,7 @@ export class RolloutRows {
           jobs.push(this.jobTables.add({ mac: job.mac, kind: job.kind, items: job.items, expect: job.expect, source, rollout: moment }, at));
         }
       }
-      return { jobs, already, moment: moment ?? at };
+      return { jobs, already, refused, moment: moment ?? at };
     }).immediate();
   }
 }
