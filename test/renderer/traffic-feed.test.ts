@@ -269,6 +269,26 @@ describe('TrafficFeed', () => {
     expect(feed.getState()).toMatchObject({ total: 10, matched: 10, counting: false });
   });
 
+  it('a catch-up still on its way from the load before does not swallow the new load\'s: exchanges that came while it loaded are shown', async () => {
+    const api = new SlowApi();
+    api.rows = [summary(1), summary(2), summary(3)];
+    const frames: (() => void)[] = [];
+    const feed = new TrafficFeed(api, { pageSize: 10, firstPageSize: 10, schedule: (run) => (frames.push(run), () => undefined) });
+    feed.start();
+    await api.answer(isFirst); // rows 1–3; its catch-up (after 3) stays on its way
+    await api.answer(isCount);
+    feed.setFilter({}); // a new load: its first page is computed now, 1–3
+    // 4 and 5 come while it loads: their events are held back until the load lands.
+    api.rows.push(summary(4), summary(5));
+    (api as unknown as { emit: (b: ExchangeSummary[]) => void }).emit([summary(4), summary(5)]);
+    frames.splice(0).forEach((f) => f());
+    await api.answer(isFirst);
+    // The old catch-up lands (asked before 4 and 5 existed); the new load's must still be asked.
+    await api.answer(isCatchUp);
+    while (api.waiting.some((w) => isCatchUp(w.page))) await api.answer(isCatchUp);
+    expect(ids(feed)).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it('an exchange the counts hold but whose event comes after them is still shown, and not counted twice', async () => {
     const api = new SlowApi();
     api.computeOnAnswer = true;

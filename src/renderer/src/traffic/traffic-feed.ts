@@ -330,14 +330,16 @@ export class TrafficFeed {
       this.catchUpAgain = true;
       return this.catchingUp;
     }
-    const generation = this.generation;
     const run = async () => {
       for (;;) {
         this.catchUpAgain = false;
+        const generation = this.generation;
         const page = await this.api.listExchanges(this.state.filter, { limit: this.pageSize, afterId: this.lastId(), counts: false });
-        if (generation !== this.generation || this.state.paused) return;
-        this.append(page.exchanges);
-        if (!page.hasNewer && !this.catchUpAgain) return;
+        if (this.state.paused) return;
+        if (generation === this.generation) this.append(page.exchanges);
+        // Asked again meanwhile, a new load's catch-up among them: go round for the load now
+        // current. Ending here lost the rows that came while that load was on its way.
+        if (!this.catchUpAgain && (generation !== this.generation || !page.hasNewer)) return;
       }
     };
     this.catchingUp = run()
