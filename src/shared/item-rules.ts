@@ -41,10 +41,6 @@ export function bootstrapOnlyProblem(item: { name: string }): ItemProblem | null
 }
 
 /**
- * What is wrong with an item to write, or null. `masked: 'kept'` is for a profile being edited: its
- * secrets come back as the mask, which keeps the stored value (commands/profiles.ts setProfile).
- */
-/**
  * Why a job may not send one of these items (key material, goto-secure-mode, the exact mask), or
  * null: the guard for what an older version stored before the command layer refused it (a job,
  * a profile's or an override's items, a retry of one).
@@ -57,6 +53,10 @@ export function unsendableItem(items: readonly { name: string; value: string }[]
   return null;
 }
 
+/**
+ * What is wrong with an item to write, or null. `masked: 'kept'` is for a profile being edited: its
+ * secrets come back as the mask, which keeps the stored value (commands/profiles.ts setProfile).
+ */
 export function writeItemProblem(item: { name: string; index?: number | null; value: string }, masked: 'refused' | 'kept' = 'refused'): ItemProblem | null {
   const bootstrapOnly = bootstrapOnlyProblem(item);
   if (bootstrapOnly) return bootstrapOnly;

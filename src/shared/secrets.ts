@@ -75,6 +75,13 @@ function maskQuery(query: string): string {
   return query.replace(/(^|&)([^&=]*)(=?)([^&]*)/g, (part, sep: string, name: string, eq: string, value: string) => (value !== '' ? `${sep}${name}${eq}${MASK}` : eq === '' && name !== '' ? `${sep}${MASK}` : part));
 }
 
+/** A request target written as a full URL (`http://host/x`): its scheme, and its authority. */
+const ABSOLUTE_FORM = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)/i;
+
+export function isAbsoluteForm(target: string): boolean {
+  return ABSOLUTE_FORM.test(target);
+}
+
 /**
  * A request target with its credentials masked: the query's values, a fragment, and in the
  * absolute form (`http://user:password@host/x`) the whole user part, up to the authority's last
@@ -86,7 +93,7 @@ function maskQuery(query: string): string {
 export function maskRequestTarget(target: string, keep: readonly string[] = []): string {
   let prefix = '';
   let rest = target;
-  const absolute = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)/i.exec(target);
+  const absolute = ABSOLUTE_FORM.exec(target);
   if (absolute) {
     const authority = absolute[2]!;
     const at = authority.lastIndexOf('@');

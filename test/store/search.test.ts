@@ -259,13 +259,13 @@ describe('free-text search through the trigram index', () => {
 describe('the exact check behind the index', () => {
   it('records where the masked body is the raw one, and agrees with masking the whole body', () => {
     const body = message(item('user-pwd', 'abc•def'), item('x', '••••••'), item('y', 'abc'), item('sip-pwd', 'abc'));
-    const kept = indexedBody(body, JSON.stringify(XML)).kept;
+    const kept = indexedBody(body).kept;
     expect(kept).toMatch(/^\d+-\d+(,\d+-\d+)+$/);
     for (const needle of ['abc', 'def', 'abc•', '•', '••••••<', '"y">abc<', '"sip-pwd">abc', 'name="x"']) {
       const n = Buffer.from(needle);
-      expect(shownContains(body, n, JSON.stringify(XML), kept), needle).toBe(shownContains(body, n, JSON.stringify(XML), null));
+      expect(shownContains(body, n, kept), needle).toBe(shownContains(body, n, null));
     }
-    expect(indexedBody(Buffer.from([0xff, 0x41]), '[]').kept).toBeNull();
-    expect(indexedBody(Buffer.from('<a/>'), '[]').kept).toBe('');
+    expect(indexedBody(Buffer.from([0xff, 0x41])).kept).toBeNull();
+    expect(indexedBody(Buffer.from('<a/>')).kept).toBe('');
   });
 });

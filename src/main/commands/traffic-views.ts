@@ -6,7 +6,7 @@ import { STATUS_CODES } from 'node:http';
 import packageJson from '../../../package.json';
 import { ApiError, type ItemView, type MessageView, type UpstreamView } from '../../shared/api';
 import type { Exchange } from '../../shared/model';
-import { isSecretItem, MASK, maskItemValue, maskSecretsInXml } from '../../shared/secrets';
+import { isAbsoluteForm, isSecretItem, MASK, maskItemValue, maskSecretsInXml } from '../../shared/secrets';
 import { bodyText } from '../../shared/body-text';
 import { isNeverStored } from '../app/redact';
 import { parseDLSMessage, parseWorkpointMessage, wellFormednessProblem, type Item } from '../wpi';
@@ -35,16 +35,6 @@ function header(headers: [string, string][], name: string): string | null {
   return headers.find(([n]) => n.toLowerCase() === name)?.[1] ?? null;
 }
 
-/**
- * The body as text (shared/body-text.ts). A UTF-8 byte order mark stays (U+FEFF): the text encodes
- * back to the bytes received. Bytes that are not UTF-8 become U+FFFD, and `invalid` says so (the
- * view warns, exports flag it); a body with NUL bytes (UTF-16, say) is withheld: no mask can be trusted on it.
- */
-function decode(bytes: Uint8Array): { text: string; invalid: boolean; withheld: boolean } {
-  const b = bodyText(bytes);
-  return { text: b.text, invalid: b.invalidUtf8, withheld: b.withheld };
-}
-
 /** The shared masking rule for raw message views and exports. */
 export function maskXml(xml: string): string {
   return maskSecretsInXml(xml);
@@ -59,7 +49,7 @@ export function parsedItems(x: Exchange, side: 'request' | 'response'): { items:
   const body = side === 'request' ? x.requestBody : x.responseBody;
   if (x.kind !== 'wpi' || body.length === 0) return { items: [], problem: null };
   const headers = side === 'request' ? x.requestHeaders : x.responseHeaders;
-  if (!looksLikeXml(header(headers, 'content-type'), decode(body.subarray(0, 256)).text)) return { items: [], problem: null };
+  if (!looksLikeXml(header(headers, 'content-type'), bodyText(body.subarray(0, 256)).text)) return { items: [], problem: null };
   try {
     return { items: (side === 'request' ? parseWorkpointMessage(body) : parseDLSMessage(body)).items, problem: null };
   } catch (e) {
@@ -71,7 +61,10 @@ export function messageView(x: Exchange, side: 'request' | 'response'): MessageV
   const headers = side === 'request' ? x.requestHeaders : x.responseHeaders;
   const body = side === 'request' ? x.requestBody : x.responseBody;
   const contentType = header(headers, 'content-type');
-  const { text: full, invalid, withheld } = decode(body);
+  // A UTF-8 byte order mark stays (U+FEFF): the text encodes back to the bytes received. Bytes
+  // that are not UTF-8 become U+FFFD (the view warns, exports flag it); a body with NUL bytes is
+  // withheld: no mask can be trusted on it (shared/body-text.ts).
+  const { text: full, invalidUtf8: invalid, withheld } = bodyText(body);
   const isXml = body.length > 0 && looksLikeXml(contentType, full);
   // Masked whatever its type says: a body that is not XML may still carry Items (helper-63).
   const masked = maskXml(full);
@@ -102,17 +95,26 @@ export function messageView(x: Exchange, side: 'request' | 'response'): MessageV
 
 // --- exports -------------------------------------------------------------------------------------
 
+/** `name=value` split at its first `=`; without one, the text is the side `alone` says. */
+function pairOf(text: string, alone: 'name' | 'value'): { name: string; value: string } {
+  const eq = text.indexOf('=');
+  if (eq < 0) return alone === 'name' ? { name: text, value: '' } : { name: '', value: text };
+  return { name: text.slice(0, eq), value: text.slice(eq + 1) };
+}
+
+/** A cookie's `name=value`, blanks around both trimmed (a nameless cookie is its value). */
+function cookiePair(text: string): { name: string; value: string } {
+  const { name, value } = pairOf(text.trim(), 'value');
+  return { name: name.trim(), value: value.trim() };
+}
+
 /** HAR's cookies of a request: every `Cookie` header's pairs (a DLS session id, mostly). */
 function requestCookies(headers: [string, string][]): { name: string; value: string }[] {
   return headers
     .filter(([n]) => n.toLowerCase() === 'cookie')
     .flatMap(([, v]) => v.split(';'))
-    .map((pair) => pair.trim())
-    .filter((pair) => pair !== '')
-    .map((pair) => {
-      const eq = pair.indexOf('=');
-      return eq < 0 ? { name: '', value: pair } : { name: pair.slice(0, eq).trim(), value: pair.slice(eq + 1).trim() };
-    });
+    .filter((pair) => pair.trim() !== '')
+    .map(cookiePair);
 }
 
 interface HarCookie { name: string; value: string; path?: string; domain?: string; expires?: string; httpOnly?: boolean; secure?: boolean }
@@ -123,11 +125,10 @@ function responseCookies(headers: [string, string][]): HarCookie[] {
     .filter(([n]) => n.toLowerCase() === 'set-cookie')
     .map(([, v]) => {
       const [first = '', ...attributes] = v.split(';');
-      const eq = first.indexOf('=');
-      const cookie: HarCookie = eq < 0 ? { name: '', value: first.trim() } : { name: first.slice(0, eq).trim(), value: first.slice(eq + 1).trim() };
+      const cookie: HarCookie = cookiePair(first);
       for (const a of attributes) {
-        const [key = '', ...rest] = a.split('=');
-        const value = rest.join('=').trim();
+        const { name: key, value: raw } = pairOf(a, 'name');
+        const value = raw.trim();
         const k = key.trim().toLowerCase();
         if (k === 'path') cookie.path = value;
         else if (k === 'domain') cookie.domain = value;
@@ -143,18 +144,14 @@ function responseCookies(headers: [string, string][]): HarCookie[] {
 function queryOf(path: string | null): { name: string; value: string }[] {
   const q = path?.indexOf('?') ?? -1;
   if (path === null || q < 0) return [];
-  return path.slice(q + 1).split('&').filter((p) => p !== '').map((p) => {
-    const eq = p.indexOf('=');
-    return eq < 0 ? { name: p, value: '' } : { name: p.slice(0, eq), value: p.slice(eq + 1) };
-  });
+  return path.slice(q + 1).split('&').filter((p) => p !== '').map((p) => pairOf(p, 'name'));
 }
 
 /** A side's body as exports give it: masked text, and whether the bytes were not UTF-8 (then the text is not them). */
 function exportedBody(x: Exchange, side: 'request' | 'response'): ExportedBody {
   const body = side === 'request' ? x.requestBody : x.responseBody;
-  const { text, invalid, withheld } = decode(body);
-  const shown = maskXml(text);
-  return { text: shown, ...(invalid ? { invalidUtf8: true as const } : {}), ...(withheld ? { withheld: true as const } : {}) };
+  const { text, invalidUtf8, withheld } = bodyText(body);
+  return { text: maskXml(text), ...(invalidUtf8 ? { invalidUtf8: true as const } : {}), ...(withheld ? { withheld: true as const } : {}) };
 }
 
 /** An exported body: the text, and flags when it is not the bytes. */
@@ -207,7 +204,7 @@ export function toHar(exchanges: Exchange[], upstreamOf: UpstreamOf = () => unde
       request: {
         method: x.method ?? 'POST',
         // A target in absolute form is the URL itself.
-        url: /^[a-z][a-z0-9+.-]*:\/\//i.test(x.path ?? '') ? x.path! : `${scheme}://${host}${x.path ?? '/'}`,
+        url: x.path !== null && isAbsoluteForm(x.path) ? x.path : `${scheme}://${host}${x.path ?? '/'}`,
         httpVersion: 'HTTP/1.1',
         cookies: requestCookies(x.requestHeaders),
         headers: harHeaders(x.requestHeaders),

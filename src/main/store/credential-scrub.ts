@@ -45,8 +45,8 @@ export function scrubCredentialHeaders(db: Database): void {
       if (id > indexedThrough) continue;
       const r = read.get(id) as Row;
       unindex.run(id);
-      const request = indexedBody(receivedBody(r, 'request'), masked).text;
-      const response = indexedBody(receivedBody(r, 'response'), r.response_headers ?? '[]').text;
+      const request = indexedBody(receivedBody(r, 'request')).text;
+      const response = indexedBody(receivedBody(r, 'response')).text;
       index.run({ id, request, response, summary: summaryText(r) });
     }
     // A deleted entry's terms stay in the index's segments until they are merged: merge them all

@@ -194,7 +194,7 @@ const LIKE_COLUMNS = ['mac', 'peer_address', 'reason', 'reply_action', 'action',
 export function textClause(needleHasNul = false): string {
   // One call per body: Buffer.indexOf rejects most rows faster than instr() would.
   const side = (s: 'request' | 'response') =>
-    `localdls_shown_contains(${s}_body, ${s}_encoding, ${s}_size, @textBytes, ${s}_headers, CASE WHEN exchanges.id <= @mark THEN coalesce(k.${s}, '') END)`;
+    `localdls_shown_contains(${s}_body, ${s}_encoding, ${s}_size, @textBytes, CASE WHEN exchanges.id <= @mark THEN coalesce(k.${s}, '') END)`;
   // SQLite reads a LIKE pattern up to a NUL: '%\0x%' would match every row. No list field holds one.
   const like = needleHasNul ? '0' : LIKE_COLUMNS.map((c) => `${c} LIKE @textLike ESCAPE '\\'`).join(' OR ');
   return `(${side('request')} OR ${side('response')} OR ${like})`;

@@ -56,9 +56,9 @@ export class SearchIndex {
     this.synchronous = db.pragma('synchronous', { simple: true }) as number;
     this.busyTimeout = db.pragma('busy_timeout', { simple: true }) as number;
     // The exact check of a candidate row (search-text.ts). Deterministic: the bodies never change.
-    db.function('localdls_shown_contains', { deterministic: true }, (body: unknown, encoding: unknown, size: unknown, needle: unknown, headers: unknown, kept: unknown) =>
+    db.function('localdls_shown_contains', { deterministic: true }, (body: unknown, encoding: unknown, size: unknown, needle: unknown, kept: unknown) =>
       Buffer.isBuffer(body) && Buffer.isBuffer(needle)
-        ? Number(shownContains(unpackBody(body, encoding as string | null, size as number | null, 'a body'), needle, String(headers ?? '[]'), typeof kept === 'string' ? kept : null))
+        ? Number(shownContains(unpackBody(body, encoding as string | null, size as number | null, 'a body'), needle, typeof kept === 'string' ? kept : null))
         : 0,
     );
     const p = (sql: string) => db.prepare(sql);
@@ -121,8 +121,8 @@ export class SearchIndex {
           const rows = this.st.next.all(last) as SourceRow[];
           if (rows.length === 0) break;
           for (const r of rows) {
-            const request = indexedBody(receivedBody(r, 'request'), r.request_headers ?? '[]');
-            const response = indexedBody(receivedBody(r, 'response'), r.response_headers ?? '[]');
+            const request = indexedBody(receivedBody(r, 'request'));
+            const response = indexedBody(receivedBody(r, 'response'));
             this.st.insert.run({ id: r.id, request: request.text, response: response.text, summary: summaryText(r) });
             if (request.kept !== '' || response.kept !== '') {
               this.st.masked.run({ id: r.id, request: request.kept ?? '*', response: response.kept ?? '*' });

@@ -20,14 +20,12 @@ const BULLET = MASK[0]!;
 const BULLET_BYTES = Buffer.from(BULLET, 'utf8');
 
 /**
- * The body as the traffic view shows it; `valid` is false when the text is not the bytes as UTF-8
- * (shared/body-text.ts). `_headersJson` stays for the callers: the content type no longer decides
- * whether a body is masked.
+ * The body as the traffic view shows it, masked whatever its type says; `valid` is false when the
+ * text is not the bytes as UTF-8 (shared/body-text.ts).
  */
-export function shownBody(body: Uint8Array, _headersJson: string): { text: string; valid: boolean } {
+export function shownBody(body: Uint8Array): { text: string; valid: boolean } {
   const { text, invalidUtf8, withheld } = bodyText(body);
   const valid = !invalidUtf8 && !withheld;
-  // Masked whatever its type says, as the view masks it (traffic-views.ts).
   return { text: maskSecretsInXml(text), valid };
 }
 
@@ -37,9 +35,9 @@ export function shownBody(body: Uint8Array, _headersJson: string): { text: strin
  * unchanged, "start-end,…" (byte offsets) when something is masked, null when only masking the
  * whole body can tell (bytes that are not UTF-8, or a masked text that does not line up).
  */
-export function indexedBody(body: Uint8Array, headersJson: string): { text: string; kept: string | null } {
+export function indexedBody(body: Uint8Array): { text: string; kept: string | null } {
   const raw = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  const { text: shown, valid } = shownBody(raw, headersJson);
+  const { text: shown, valid } = shownBody(raw);
   if (!valid) return { text: shown, kept: null };
   const decoded = raw.toString('utf8');
   if (shown === decoded) return { text: shown, kept: '' };
@@ -68,7 +66,7 @@ export function indexedBody(body: Uint8Array, headersJson: string): { text: stri
  * Whether `needle` (UTF-8) occurs in the body as shown. `kept` as indexedBody returns it; null or
  * '*' (not indexed yet, or not UTF-8) masks the body here, if the raw bytes hold the needle at all.
  */
-export function shownContains(body: Uint8Array, needle: Uint8Array, headersJson: string, kept: string | null): boolean {
+export function shownContains(body: Uint8Array, needle: Uint8Array, kept: string | null): boolean {
   const raw = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   const n = Buffer.from(needle.buffer, needle.byteOffset, needle.byteLength);
   // Masking only replaces text with the mask: a needle without its character that the raw bytes
@@ -77,7 +75,7 @@ export function shownContains(body: Uint8Array, needle: Uint8Array, headersJson:
   // A body with NUL bytes shows no text (shared/body-text.ts): nothing in it is found.
   if (holdsNul(raw)) return false;
   if (!bullet && !raw.includes(n)) return false;
-  if (kept === null || kept === '*' || bullet) return Buffer.from(shownBody(raw, headersJson).text, 'utf8').includes(n);
+  if (kept === null || kept === '*' || bullet) return Buffer.from(shownBody(raw).text, 'utf8').includes(n);
   if (kept === '') return true;
   const ranges = kept.split(',').map((r) => r.split('-').map(Number) as [number, number]);
   for (let at = raw.indexOf(n); at >= 0; at = raw.indexOf(n, at + 1)) {

@@ -31,13 +31,13 @@ const NAME = /^[A-Za-z][A-Za-z0-9_.-]*$/;
  * checked against the item catalogue with the rule the service applies (src/shared/item-rules.ts),
  * so the dialog says why before sending; the service still refuses on its own.
  */
-export function rowProblem(r: ItemRow, t: TFunction<'actions'>, write: false | 'write' | 'profile' = false): string | null {
+export function rowProblem(r: ItemRow, t: TFunction<'actions'>, rules: false | 'write' | 'profile' = false): string | null {
   if (!r.name.trim()) return r.index || r.value ? t('editor.needName') : null;
   if (!NAME.test(r.name.trim())) return t('editor.notName', { name: r.name.trim() });
   if (r.index.trim() && !/^\d{1,6}$/.test(r.index.trim())) return t('editor.badIndex');
-  if (write) {
+  if (rules) {
     // A profile's masked secrets come back as the mask, which keeps the stored value.
-    const problem = writeItemProblem({ name: r.name.trim(), index: r.index.trim() ? Number(r.index.trim()) : null, value: r.value }, write === 'profile' ? 'kept' : 'refused');
+    const problem = writeItemProblem({ name: r.name.trim(), index: r.index.trim() ? Number(r.index.trim()) : null, value: r.value }, rules === 'profile' ? 'kept' : 'refused');
     if (problem) return t(`errors:${problem.key}`, { ...problem.params, defaultValue: problem.message });
   }
   return null;

@@ -24,7 +24,11 @@ export function useJobsQueued(): (what: string, macs: readonly string[], r: AddJ
   return (what, macs, r) => {
     const lines = r.jobs.map((j) => t('queued.job', { id: j.id, kind: kindLabel(j.kind), mac: j.mac }));
     const same = r.same.map((s) => t('queued.same', { mac: s.mac, id: s.jobId }));
-    toast.push(r.jobs.length ? 'ok' : 'warn', r.jobs.length ? t('queued.title', { what, targets: targetsText(macs, t) }) : t('queued.noneTitle', { what, targets: targetsText(macs, t) }), [...r.notes.map((n) => t('queued.note', { note: n })), ...lines, ...same, ...(r.jobs.length ? [t('queued.next')] : [])]);
+    const words = { what, targets: targetsText(macs, t) };
+    const notes = r.notes.map((n) => t('queued.note', { note: n }));
+    // Nothing queued: the same job waits for every phone already.
+    if (r.jobs.length === 0) toast.push('warn', t('queued.noneTitle', words), [...notes, ...same]);
+    else toast.push('ok', t('queued.title', words), [...notes, ...lines, ...same, t('queued.next')]);
   };
 }
 
