@@ -17,8 +17,10 @@ import { contactGapNote, parseJobNote } from '../../src/shared/job-notes';
 const newDir = tempDirs();
 const services: Service[] = [];
 const phones: SimulatedPhone[] = [];
+const listeners: http.Server[] = [];
 afterEach(async () => {
   await Promise.all(phones.splice(0).map((p) => p.stop()));
+  for (const l of listeners.splice(0)) l.close();
   for (const s of services.splice(0)) await s.stop();
 });
 
@@ -125,52 +127,45 @@ describe('the contact loop', () => {
     expect(service.store.jobs.get(second)).toMatchObject({ state: 'done', error: null });
   });
 
-  it('a phone that took the contact-me (204) but has not called back is said to be waited for (helper-64: its own record moved last_contact)', async () => {
-    const dataDir = newDir();
-    const service = new Service({ dataDir, host: '127.0.0.1', port: 0, contact: { gapMs: 60_000 } });
+  /**
+   * A service with a contact gap of a minute, and a "phone" that is only a contact-me listener on
+   * `address` answering as `answer` does: registered by a start-up from that address, known.
+   */
+  async function serviceAndListener(address: string, mac: string, answer: http.RequestListener) {
+    const service = new Service({ dataDir: newDir(), host: '127.0.0.1', port: 0, contact: { gapMs: 60_000 } });
     services.push(service);
     const { port } = await service.start();
+    const listener = http.createServer(answer);
+    await new Promise<void>((r) => listener.listen(0, address, r));
+    listeners.push(listener);
+    const uri = `http://${address}:${(listener.address() as AddressInfo).port}/contact_dls.html/ContactDLS`;
+    expect((await post(port, message({ reason: 'start-up', items: startUpItems(mac, { 'contact-me-uri': uri }) }), { localAddress: address })).status).toBe(200);
+    service.sweep(Date.now() + 10 * 60_000);
+    return service;
+  }
+
+  it('a phone that took the contact-me (204) but has not called back is said to be waited for (helper-64: its own record moved last_contact)', async () => {
     // A "phone" that answers contact-me with 204 and never calls back.
     const contacts: string[] = [];
-    const silent = http.createServer((req, res) => {
+    const mac = '00:1A:E8:00:00:40';
+    const service = await serviceAndListener('127.0.6.40', mac, (req, res) => {
       contacts.push(req.url ?? '');
       res.writeHead(204).end();
     });
-    await new Promise<void>((r) => silent.listen(0, '127.0.6.40', r));
-    const mac = '00:1A:E8:00:00:40';
-    try {
-      const uri = `http://127.0.6.40:${(silent.address() as AddressInfo).port}/contact_dls.html/ContactDLS`;
-      expect((await post(port, message({ reason: 'start-up', items: startUpItems(mac, { 'contact-me-uri': uri }) }), { localAddress: '127.0.6.40' })).status).toBe(200);
-      service.sweep(Date.now() + 10 * 60_000);
-      const job = service.store.jobs.add({ mac, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'a.example' }] }, Date.now()).id;
-      const note = await until('the gap note', () => service.store.jobs.get(job)?.error ?? undefined);
-      const sentAt = service.store.device(mac)!.lastContactMe!;
-      expect(contacts).toHaveLength(1);
-      expect(note).toBe(contactGapNote(sentAt, sentAt + 60_000));
-      expect(parseJobNote(note)).toMatchObject({ key: 'contactGap' });
-    } finally {
-      silent.close();
-    }
+    const job = service.store.jobs.add({ mac, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'a.example' }] }, Date.now()).id;
+    const note = await until('the gap note', () => service.store.jobs.get(job)?.error ?? undefined);
+    const sentAt = service.store.device(mac)!.lastContactMe!;
+    expect(contacts).toHaveLength(1);
+    expect(note).toBe(contactGapNote(sentAt, sentAt + 60_000));
+    expect(parseJobNote(note)).toMatchObject({ key: 'contactGap' });
   });
 
   it('a contact-me answer is stored without key material, as any body is (helper-65: it was stored as the phone sent it)', async () => {
-    const dataDir = newDir();
-    const service = new Service({ dataDir, host: '127.0.0.1', port: 0, contact: { gapMs: 60_000 } });
-    services.push(service);
-    const { port } = await service.start();
-    const answering = http.createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/xml' }).end('<ItemList><Item name="secure-mode-data">CONTACT-KEY-7</Item></ItemList>'));
-    await new Promise<void>((r) => answering.listen(0, '127.0.6.41', r));
     const mac = '00:1A:E8:00:00:41';
-    try {
-      const uri = `http://127.0.6.41:${(answering.address() as AddressInfo).port}/contact_dls.html/ContactDLS`;
-      expect((await post(port, message({ reason: 'start-up', items: startUpItems(mac, { 'contact-me-uri': uri }) }), { localAddress: '127.0.6.41' })).status).toBe(200);
-      service.sweep(Date.now() + 10 * 60_000);
-      service.store.jobs.add({ mac, kind: 'ReadAllItems', items: [] }, Date.now());
-      const answer = await until('the contact-me record', () => service.store.exchanges({ mac }).find((x) => x.kind === 'contact-me'));
-      expect(Buffer.from(service.store.exchange(answer.id)!.responseBody).toString('utf8')).toBe('<ItemList><Item name="secure-mode-data">••••••</Item></ItemList>');
-    } finally {
-      answering.close();
-    }
+    const service = await serviceAndListener('127.0.6.41', mac, (_req, res) => res.writeHead(200, { 'Content-Type': 'text/xml' }).end('<ItemList><Item name="secure-mode-data">CONTACT-KEY-7</Item></ItemList>'));
+    service.store.jobs.add({ mac, kind: 'ReadAllItems', items: [] }, Date.now());
+    const answer = await until('the contact-me record', () => service.store.exchanges({ mac }).find((x) => x.kind === 'contact-me'));
+    expect(Buffer.from(service.store.exchange(answer.id)!.responseBody).toString('utf8')).toBe('<ItemList><Item name="secure-mode-data">••••••</Item></ItemList>');
   });
 
   it('contacts stay fair: the phone longest without a contact-me goes first, whatever its MAC', async () => {
