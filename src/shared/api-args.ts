@@ -22,11 +22,13 @@ import {
   MessageSide,
   ProfileInputSchema,
   ProfileName,
+  ReadItems,
   RunId,
   SheetFormat,
   TlsListenerSchema,
   TlsProfileSchema,
   UpstreamSettingSchema,
+  WriteItems,
 } from './schemas';
 
 const NAME = v.pipe(v.string('must be a string'), v.maxLength(LIMITS.itemName, `must be at most ${LIMITS.itemName} characters`));
@@ -65,6 +67,9 @@ export const API_ARGS = {
   listProfiles: [],
   setProfile: [['profile', ProfileInputSchema]],
   applyProfile: [['name', ProfileName], ['macs', MacList]],
+  getOverrides: [['mac', Mac]],
+  setOverrides: [['mac', Mac], ['items', WriteItems]],
+  clearOverrides: [['mac', Mac], ['items', v.nullable(ReadItems)]],
   itemCatalogue: [],
   getSecureStatus: [],
   startBootstrap: [['macs', MacList], ['options', BootstrapOptionsSchema]],

@@ -6,7 +6,7 @@
  * layer (src/main/commands) validates with them, so every front end refuses the same inputs with
  * the same words. This module imports no schema library at run time (the sandboxed preload uses it).
  */
-import type { CertificateSummary, Device, ExchangeSummary, Interaction, Job, JobKind, JobState, ListenerKind, Profile } from './model';
+import type { CertificateSummary, Device, ExchangeSummary, Interaction, ItemValue, Job, JobKind, JobState, ListenerKind, Profile } from './model';
 import type {
   BootstrapOptions,
   ExchangeFilter,
@@ -491,6 +491,12 @@ export interface LocalDlsCommands {
   setProfile(profile: ProfileInput): Promise<Profile>;
   /** Queues a WriteItems of what differs from the profile (with overrides), per device. */
   applyProfile(name: string, macs: string[]): Promise<ProfileApplyResult[]>;
+  /** A device's overrides (its own values, laid over every profile applied to it), secrets masked. */
+  getOverrides(mac: string): Promise<ItemValue[]>;
+  /** Adds or replaces overrides of a device (the same name and index replaced); held to the write rules. Returns how many were set. */
+  setOverrides(mac: string, items: ItemValue[]): Promise<number>;
+  /** Removes the named overrides of a device, or every one (null). Returns how many went. */
+  clearOverrides(mac: string, items: { name: string; index?: number }[] | null): Promise<number>;
   itemCatalogue(): Promise<CatalogueEntry[]>;
   getSecureStatus(): Promise<SecureStatus>;
   /** Prepares certificates and bootstrap jobs; progress and per-device states arrive as `bootstrap` events. */
@@ -565,6 +571,9 @@ export const API_METHODS = [
   'listProfiles',
   'setProfile',
   'applyProfile',
+  'getOverrides',
+  'setOverrides',
+  'clearOverrides',
   'itemCatalogue',
   'getSecureStatus',
   'startBootstrap',

@@ -238,6 +238,28 @@ export class FakeApi implements LocalDlsApi {
     return macs.map((mac, i) => ({ mac, jobId: 100 + i, differs: 1 }));
   }
 
+  overrides = new Map<string, ItemValue[]>();
+
+  async getOverrides(mac: string): Promise<ItemValue[]> {
+    this.command('getOverrides', [mac]);
+    return this.overrides.get(mac) ?? [];
+  }
+
+  async setOverrides(mac: string, items: ItemValue[]): Promise<number> {
+    this.command('setOverrides', [mac, items]);
+    const same = (a: ItemValue, b: ItemValue) => a.name === b.name && (a.index ?? null) === (b.index ?? null);
+    this.overrides.set(mac, [...(this.overrides.get(mac) ?? []).filter((o) => !items.some((i) => same(i, o))), ...items]);
+    return items.length;
+  }
+
+  async clearOverrides(mac: string, items: { name: string; index?: number }[] | null): Promise<number> {
+    this.command('clearOverrides', [mac, items]);
+    const before = this.overrides.get(mac) ?? [];
+    const after = items === null ? [] : before.filter((o) => !items.some((i) => i.name === o.name && (i.index ?? null) === (o.index ?? null)));
+    this.overrides.set(mac, after);
+    return before.length - after.length;
+  }
+
   async itemCatalogue(): Promise<CatalogueEntry[]> {
     return catalogue as CatalogueEntry[];
   }

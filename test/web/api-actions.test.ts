@@ -202,6 +202,45 @@ describe('API actions', () => {
     await refused(api.applyProfile('nope', [MAC]), /no profile "nope"/, 'not-found');
   });
 
+  it('overrides: set, listed masked, laid over the profile when applied, removed; the CLI sees and does the same', async () => {
+    const { h, api } = setup();
+    interaction(h);
+    expect(await api.getOverrides(MAC)).toEqual([]);
+    expect(await api.setOverrides(MAC, [{ name: 'e164', value: '4989700107' }, { name: 'sip-pwd', value: 'own s3cret' }])).toBe(2);
+    // Set again: the same name replaces its value, nothing doubled.
+    expect(await api.setOverrides(MAC, [{ name: 'e164', value: '4989700108' }])).toBe(1);
+    expect(await api.getOverrides(MAC)).toEqual([{ name: 'e164', value: '4989700108' }, { name: 'sip-pwd', value: MASK }]);
+    // The CLI lists the same overrides, masked too.
+    const listed = await runCli(['profile', 'override', '--mac', MAC, '--json', '--data-dir', h.store.dataDir]);
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout)).toEqual([{ name: 'e164', value: '4989700108' }, { name: 'sip-pwd', value: MASK }]);
+    expect(listed.stdout).not.toContain('own s3cret');
+
+    // What a write may not carry, an override may not either; one bad item refuses the whole call.
+    await refused(api.setOverrides(MAC, [{ name: 'e164', value: '1' }, { name: 'secure-mode-data', value: 'x' }]), /secure-mode-data is sent only by a bootstrap/);
+    await refused(api.setOverrides(MAC, [{ name: 'sip-pwd', value: MASK }]), /sip-pwd has the mask/);
+    await refused(api.setOverrides(MAC, [{ name: 'function-key-def', value: '3' }]), /function-key-def is indexed/);
+    await refused(api.setOverrides(MAC, []), /at least one item/);
+    await refused(api.setOverrides('00:1A:E8:00:00:99', [{ name: 'e164', value: '1' }]), /a phone must contact the service once/, 'not-found');
+    expect(h.store.jobs.overrides(MAC)).toEqual([{ name: 'e164', value: '4989700108' }, { name: 'sip-pwd', value: 'own s3cret' }]);
+
+    // Applied, the profile's values give way to the phone's own.
+    await api.setProfile({ name: 'site', deviceType: null, matchMac: null, matchE164: null, items: [{ name: 'e164', value: '0' }, { name: 'sntp-addr', value: 'ntp.site' }] });
+    const [applied] = await api.applyProfile('site', [MAC]);
+    expect(h.store.jobs.get(applied!.jobId!)!.items).toEqual([{ name: 'e164', value: '4989700108' }, { name: 'sntp-addr', value: 'ntp.site' }, { name: 'sip-pwd', value: 'own s3cret' }]);
+
+    // Removed one by one (an absent one counts nothing), then from the CLI, then all at once.
+    expect(await api.clearOverrides(MAC, [{ name: 'e164' }, { name: 'e164', index: 2 }])).toBe(1);
+    expect(await api.getOverrides(MAC)).toEqual([{ name: 'sip-pwd', value: MASK }]);
+    await api.setOverrides(MAC, [{ name: 'function-key-def', index: 1, value: '3' }]);
+    const cleared = await runCli(['profile', 'override', '--mac', MAC, '--clear', 'sip-pwd', '--data-dir', h.store.dataDir]);
+    expect(cleared.code).toBe(0);
+    expect(await api.getOverrides(MAC)).toEqual([{ name: 'function-key-def', index: 1, value: '3' }]);
+    expect(await api.clearOverrides(MAC, null)).toBe(1);
+    expect(await api.clearOverrides(MAC, null)).toBe(0);
+    expect(await api.getOverrides(MAC)).toEqual([]);
+  });
+
   it('itemCatalogue: every entry with name, indexed, type, values and description', async () => {
     const { api } = setup();
     const list = await api.itemCatalogue();

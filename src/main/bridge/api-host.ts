@@ -9,7 +9,7 @@ import packageJson from '../../../package.json';
 import { CATALOGUE } from '../../shared/catalogue';
 import { ApiArgumentError, ApiError, isApiMethod, type AddJobsResult, type BootstrapOptions, type BootstrapRun, type CatalogueEntry, type ContactResult, type DeviceView, type FileResult, type JobFilter, type JobList, type JobSpec, type ProfileApplyResult, type ProfileInput, type SecureStatus, type ApiEvent, type ApiEventPayloads, type ApiMethod, type DeviceDetail, type ExchangeDetail, type ExchangeFilter, type ExchangeList, type ExchangePage, type ExportFormat, type ExportResult, type HostAddress, type ListenerStatus, type LocalDlsApi, type ServiceStatus, type TlsKeyLogStatus, type TlsListener, type TlsProfileName, type Unsubscribe, type UpstreamSettingInput, type UpstreamSettingView, type DeviceTimeline, type InteractionLadder, type RetryResult, type Rollout, type RolloutSummary } from '../../shared/api';
 import { API_ARGS } from '../../shared/api-args';
-import type { ExchangeSummary, Job, Profile } from '../../shared/model';
+import type { ExchangeSummary, ItemValue, Job, Profile } from '../../shared/model';
 import * as commands from '../commands';
 import { deviceView } from '../commands/devices';
 import { KEY_PASSPHRASE_ENV, KEY_PASSPHRASE_FILE_ENV, protectorFromEnvironment } from '../pki';
@@ -223,6 +223,18 @@ export class LocalDlsApiHost implements LocalDlsApi {
 
   async applyProfile(name: string, macs: string[]): Promise<ProfileApplyResult[]> {
     return commands.applyProfile(this.ctx, name, macs);
+  }
+
+  getOverrides(mac: string): Promise<ItemValue[]> {
+    return commands.getOverrides(this.ctx, mac);
+  }
+
+  setOverrides(mac: string, items: ItemValue[]): Promise<number> {
+    return commands.setOverrides(this.ctx, mac, items);
+  }
+
+  clearOverrides(mac: string, items: { name: string; index?: number }[] | null): Promise<number> {
+    return commands.clearOverrides(this.ctx, mac, items);
   }
 
   async itemCatalogue(): Promise<CatalogueEntry[]> {

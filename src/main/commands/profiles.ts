@@ -6,8 +6,7 @@
 import { ApiArgumentError, ApiError, type ProfileApplyResult } from '../../shared/api';
 import { API_ARGS } from '../../shared/api-args';
 import type { ItemValue, Profile } from '../../shared/model';
-import * as v from 'valibot';
-import { Mac, ProfileName, ReadItems, WriteItems } from '../../shared/schemas';
+import { ProfileName } from '../../shared/schemas';
 import { MASK, maskItemValue, maskUrlPasswords } from '../../shared/secrets';
 import { defineCommand } from './define';
 import { deviceOrThrow } from './jobs';
@@ -63,19 +62,19 @@ export const deleteProfile = defineCommand('deleteProfile', [['name', ProfileNam
 });
 
 /** A device's overrides, secrets masked. */
-export const getOverrides = defineCommand('getOverrides', [['mac', Mac]], (ctx, mac): ItemValue[] => {
+export const getOverrides = defineCommand('getOverrides', API_ARGS.getOverrides, (ctx, mac): ItemValue[] => {
   deviceOrThrow(ctx, mac);
   return maskItems(ctx.store.jobs.overrides(mac));
 });
 
 /** Removes a device's overrides: the named ones, or every one (null). Returns how many went. */
-export const clearOverrides = defineCommand('clearOverrides', [['mac', Mac], ['items', v.nullable(ReadItems)]], (ctx, mac, items): number => {
+export const clearOverrides = defineCommand('clearOverrides', API_ARGS.clearOverrides, (ctx, mac, items): number => {
   deviceOrThrow(ctx, mac);
   return ctx.store.jobs.clearOverrides(mac, items);
 });
 
 /** A device's own values, laid over every profile applied to it. */
-export const setOverrides = defineCommand('setOverrides', [['mac', Mac], ['items', WriteItems]], (ctx, mac, items): number => {
+export const setOverrides = defineCommand('setOverrides', API_ARGS.setOverrides, (ctx, mac, items): number => {
   deviceOrThrow(ctx, mac, 'a phone must contact the service once before it can get overrides');
   // The mask as a value included: copied back from a masked view, the phone would get the bullets.
   refuseItemProblems('setOverrides', items);

@@ -312,16 +312,17 @@ export class JobTables {
   /** Removes the named overrides of a device (every one when `items` is null); returns how many went. */
   clearOverrides(mac: string, items: readonly { name: string; index?: number }[] | null): number {
     if (items === null) return this.db.prepare('DELETE FROM overrides WHERE mac = ?').run(mac).changes;
-    let n = 0;
-    for (const i of items) n += this.st.deleteOverride!.run({ mac, name: i.name, idx: i.index ?? null }).changes;
-    return n;
+    return this.db.transaction(() => items.reduce((n, i) => n + this.st.deleteOverride!.run({ mac, name: i.name, idx: i.index ?? null }).changes, 0))();
   }
 
+  /** Adds or replaces (same name and index) overrides of a device: all of them or none. */
   setOverrides(mac: string, items: readonly ItemValue[]): void {
-    for (const i of items) {
-      const row = { mac, name: i.name, idx: i.index ?? null, value: i.value };
-      this.st.deleteOverride!.run(row);
-      this.st.insertOverride!.run(row);
-    }
+    this.db.transaction(() => {
+      for (const i of items) {
+        const row = { mac, name: i.name, idx: i.index ?? null, value: i.value };
+        this.st.deleteOverride!.run(row);
+        this.st.insertOverride!.run(row);
+      }
+    })();
   }
 }

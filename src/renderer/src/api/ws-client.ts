@@ -190,6 +190,9 @@ export class WsApiClient implements LocalDlsApi {
   listProfiles: LocalDlsApi['listProfiles'] = () => this.call('listProfiles', []);
   setProfile: LocalDlsApi['setProfile'] = (profile) => this.call('setProfile', [profile]);
   applyProfile: LocalDlsApi['applyProfile'] = (name, macs) => this.call('applyProfile', [name, macs]);
+  getOverrides: LocalDlsApi['getOverrides'] = (mac) => this.call('getOverrides', [mac]);
+  setOverrides: LocalDlsApi['setOverrides'] = (mac, items) => this.call('setOverrides', [mac, items]);
+  clearOverrides: LocalDlsApi['clearOverrides'] = (mac, items) => this.call('clearOverrides', [mac, items]);
   itemCatalogue: LocalDlsApi['itemCatalogue'] = () => this.call('itemCatalogue', []);
   getSecureStatus: LocalDlsApi['getSecureStatus'] = () => this.call('getSecureStatus', []);
   startBootstrap: LocalDlsApi['startBootstrap'] = (macs, options) => this.call('startBootstrap', [macs, options]);

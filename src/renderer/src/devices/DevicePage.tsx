@@ -12,6 +12,7 @@ import { clockTime, dateTime } from '../lib/format';
 import { href, timelineHref } from '../lib/route';
 import { ReplyStatusPill, rowClass } from '../traffic/ExchangeList';
 import { DeviceStateBadges, ModeBadge, TlsBadge } from './DevicesView';
+import { OverridesCard } from './OverridesCard';
 import { errorText } from '../lib/api-error';
 
 export function DevicePage({ mac }: { mac: string }) {
@@ -92,6 +93,7 @@ export function DevicePage({ mac }: { mac: string }) {
           <dt>{t('col.bootstrap')}</dt><dd data-testid="bootstrap-state">{d.bootstrap ? t(`page.bootstrap.${d.bootstrap}`, { defaultValue: d.bootstrap }) : '—'}{bootstrapWhy ? <span className="err-text wrap-any"> · {bootstrapWhy}</span> : null}{d.certSerial ? <span className="muted mono"> · {t('page.certificate', { serial: d.certSerial })}</span> : null}</dd>
         </dl>
       </section>
+      <OverridesCard mac={d.mac} profile={d.profile} />
       <section className="card">
         <h2>
           {t('page.jobs')} <span className="muted">{jobs.matched}</span>
