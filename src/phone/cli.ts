@@ -43,6 +43,8 @@ Options:
                         normal-priority firmware get status="busy" (default 0)
   --busy-for S          length of that call in seconds (default ${DEFAULT_BUSY_FOR_MS / 1000})
   --no-send-solicited   old firmware (before V3R3): ignore send-solicited in CleanUp
+  --keep-nonce          one nonce for every message of an interaction, as the manual's start-up
+                        flow shows (p.34); by default each message has a fresh one (p.48, p.60)
   --refuse NAME=STATUS  answer a WriteItems of item NAME with this item status inside an accepted
                         reply (manual p.82–83), e.g. --refuse "sntp-addr=invalid data"; repeatable.
                         STATUS: failed, unknown item, read only, invalid index, unexpected item,
@@ -94,6 +96,7 @@ const OPTIONS = {
   busy: { type: 'string' },
   'busy-for': { type: 'string' },
   'no-send-solicited': { type: 'boolean' },
+  'keep-nonce': { type: 'boolean' },
   refuse: { type: 'string', multiple: true },
   stay: { type: 'boolean' },
   'contact-me-port': { type: 'string' },
@@ -147,6 +150,7 @@ export async function phoneMain(
     busyCount: args.busy,
     busyForMs: args.busyForMs,
     sendSolicitedSupported: args.sendSolicited,
+    keepNonce: args.keepNonce,
     ...(args.oldTls ? { tls: OLD_FIRMWARE_TLS } : {}),
     ...(args.ipBase ? { ipBase: args.ipBase } : {}),
     ...(args.pin !== undefined ? { pin: args.pin } : {}),
@@ -333,6 +337,7 @@ function parse(argv: string[]) {
     busy,
     busyForMs,
     sendSolicited: !values['no-send-solicited'],
+    keepNonce: values['keep-nonce'] === true,
     stay,
     contactMePort,
     contactGapMs: seconds('--contact-gap', values['contact-gap'], DEFAULT_CONTACT_GAP_MS / 1000, 0, 86_400),

@@ -99,6 +99,11 @@ export interface PhoneOptions {
   maxItems?: number;
   /** Size limit of one phone message (manual p.69: 50 kB). */
   fragmentBytes?: number;
+  /**
+   * One nonce for every message of an interaction, as the manual's start-up flow shows (p.28,
+   * p.33–35), instead of a fresh one per message (p.48, p.60). Phones do either.
+   */
+  keepNonce?: boolean;
   /** Initial configuration-changed-flag (manual p.34). */
   configurationChanged?: boolean;
   readOnly?: Iterable<string>;
@@ -323,6 +328,8 @@ export class SimulatedPhone extends EventEmitter<PhoneEvents> {
   private readonly transport: Pick<Transport, 'post'>;
   private readonly maxExchanges: number;
   private readonly nowFn: () => number;
+  /** The nonce of the interaction under way (keepNonce). */
+  private flowNonce: string | undefined;
   private readonly onExchange: PhoneOptions['onExchange'];
 
   constructor(options: PhoneOptions) {
@@ -551,6 +558,7 @@ export class SimulatedPhone extends EventEmitter<PhoneEvents> {
     const { transport, server } = this.route(options.server);
     if (server) result.server = server;
     this.running = true;
+    this.flowNonce = undefined;
     if (reason === 'start-up') this.needsStartUp = false;
     const cleanupReason = this.cleanUpOwed;
     this.cleanUpOwed = undefined;
@@ -863,8 +871,9 @@ export class SimulatedPhone extends EventEmitter<PhoneEvents> {
 
   /** One HTTPS round trip; returns the service's answer only if it is a valid reply to `message`. */
   private async exchange(outgoing: Outgoing, link: Link, result: InteractionResult): Promise<DLSMessage> {
-    // Every phone message carries a fresh nonce (wpi-protocol.md §3.6, p.48, p.60).
-    const sent: WorkpointMessage = { ...outgoing.message, nonce: newNonce() };
+    // A fresh nonce per message (wpi-protocol.md §3.6, p.48, p.60), or one for the whole flow (p.34).
+    if (!this.options.keepNonce || this.flowNonce === undefined) this.flowNonce = newNonce();
+    const sent: WorkpointMessage = { ...outgoing.message, nonce: this.flowNonce };
     const xml = buildWorkpointMessage(sent, { omitItemList: outgoing.omitItemList === true });
     const res = await link.transport.post(xml, link.jar, link.signal);
     this.onExchange?.(xml, res);

@@ -15,6 +15,7 @@ import { prepareBootstraps } from '../../src/main/app/bootstrap';
 import { passphraseProtector } from '../../src/main/pki';
 import { RecentNonces } from '../../src/main/provisioning/session';
 import { Service } from '../../src/main/app/service';
+import { SimulatedPhone } from '../../src/phone';
 import type { ExchangeSummary } from '../../src/shared/model';
 import { runCli } from '../support/cli';
 import { startUpItems } from '../support/messages';
@@ -170,6 +171,40 @@ describe('(c) replayed messages and nonces', () => {
     const r = await b.say({ reason: 'start-up', items: startUpItems(B) });
     await b.acceptAll(r, () => startUpItems(B));
     expect(s.store.exchanges({ limit: 100 }).filter((x) => x.error !== null)).toEqual([]);
+  });
+
+  it('a phone that keeps one nonce answers two WriteItems alike, and a WriteItems in parts part by part: both done, nothing refused (helper-66)', async () => {
+    const { service: s, port } = await service();
+    const options = { server: `https://127.0.0.1:${port}`, mac: A, keepNonce: true, ipAddress: '127.0.0.48', bindIpAddress: true };
+    expect(await new SimulatedPhone(options).runInteraction()).toMatchObject({ ok: true, end: 'CleanUp' });
+    // The same phone taking one item per message from now on (its maxItems, manual p.69).
+    const phone = new SimulatedPhone({ ...options, maxItems: 1, configurationChanged: false });
+    const jobs = s.store.jobs;
+    // Two writes taken whole answer with the same bytes (same nonce, `accepted`, no items).
+    const first = jobs.add({ mac: A, kind: 'WriteItems', items: [{ name: 'sntp-addr', value: 'ntp.one' }] }, Date.now());
+    const second = jobs.add({ mac: A, kind: 'WriteItems', items: [{ name: 'daylight-save', value: 'true' }] }, Date.now());
+    // maxItems 1: this one goes in two parts, whose answers are alike too.
+    const parts = jobs.add({ mac: A, kind: 'WriteItems', items: [{ name: 'e164', value: '4711' }, { name: 'sntp-tz-offset', value: '60' }] }, Date.now());
+    const result = await phone.runInteraction('solicited');
+    expect(result).toMatchObject({ ok: true, end: 'CleanUp', actions: ['WriteItems', 'WriteItems', 'WriteItems', 'WriteItems', 'CleanUp'] });
+    expect([first, second, parts].map((j) => jobs.get(j.id)!.state)).toEqual(['done', 'done', 'done']);
+    const replies = s.store.listExchanges({ device: A, reason: 'reply-to' }, { limit: 10 }).exchanges.filter((x) => x.replyAction === 'WriteItems');
+    expect(replies).toHaveLength(4);
+    expect(new Set(replies.map((x) => x.nonce)).size).toBe(1);
+    expect(s.store.exchanges({ limit: 100 }).filter((x) => x.error !== null)).toEqual([]);
+
+    // The fragment just taken, sent again while its message is assembled, is a resend whatever the
+    // nonce style (the next part holds other items): refused, and its items are not added twice.
+    const b = new HandPhone(B, port, '127.0.0.49');
+    const flow = 'P34-KEPT';
+    expect((await b.say({ reason: 'start-up', items: startUpItems(B), nonce: flow })).dls?.action).toBe('ReadAllItems');
+    const part = { reason: 'reply-to' as const, action: 'ReadAllItems', status: 'accepted', fragment: 'next' as const, nonce: flow, items: startUpItems(B).slice(0, 5) };
+    expect((await b.say(part)).dls?.action).toBe('GetNextFragment');
+    const resent = await b.say(part);
+    expect(resent.status).toBe(403);
+    expect(resent.body).toBe(`replayed message: this interaction already had this very message (nonce ${flow}): refused\n`);
+    expect((await b.say({ ...part, fragment: 'final', items: startUpItems(B).slice(5) })).dls?.action).toBe('CleanUp');
+    expect(s.store.items(B).length).toBe(startUpItems(B).length);
   });
 
   it('remembers a bounded number of nonces per device and of devices', () => {

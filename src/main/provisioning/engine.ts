@@ -298,14 +298,18 @@ export class InteractionEngine {
   }
 
   /**
-   * Refuses a replayed message (403): the very same message a second time in one interaction; a
-   * nonce the device used in an earlier interaction; a nonce used earlier in this interaction but
-   * not by the message just before (a phone may keep one nonce for a whole flow, manual p.34, or
-   * send a fresh one each time, p.48/p.60; going back to an older one is neither).
+   * Refuses a replayed message (403): the very same message a second time in one interaction from
+   * a phone that sends a fresh nonce each time (p.48/p.60); a nonce the device used in an earlier
+   * interaction; a nonce used earlier in this interaction but not by the message just before. A
+   * phone that keeps one nonce for the whole flow (manual p.34) may send the same bytes twice: two
+   * accepted WriteItems answer alike, and nothing in them tells a second one from a resent first.
+   * Only the fragment just taken, sent again while its message is being assembled, is a resend
+   * for sure (the next part holds other items): it would be added twice.
    */
   private notReplayed(ongoing: Session | null, mac: string | null, key: string, digest: string, nonce: string): void {
     const shown = nonce.length > 40 ? `${nonce.slice(0, 40)}…` : nonce;
-    if (ongoing?.replay.digests.includes(digest)) {
+    const twinAllowed = ongoing?.replay.nonceKept === true && !(ongoing.assembling !== null && ongoing.replay.lastDigest === digest);
+    if (ongoing?.replay.digests.includes(digest) && !twinAllowed) {
       throw new ProtocolError(`replayed message: this interaction already had this very message (nonce ${shown}): refused`, 403);
     }
     if (!mac) return;

@@ -30,8 +30,13 @@ export interface Session {
   /** The job in flight and the busy chain (see decide.ts). */
   interaction: InteractionState;
   lastSeen: number;
-  /** Replay defence (see RecentNonces): digests of the messages answered, the last nonce. */
-  replay: { digests: string[]; lastNonce: string | null };
+  /**
+   * Replay defence (see RecentNonces): digests of the messages answered, the last one's digest and
+   * nonce. `nonceKept`: two messages in a row carried the same nonce, so the phone keeps one for the
+   * whole flow (manual p.34), and two of its messages can be the same bytes without being a replay
+   * (two accepted WriteItems answer alike).
+   */
+  replay: { digests: string[]; lastDigest: string | null; lastNonce: string | null; nonceKept: boolean };
 }
 
 export interface SessionLimits {
@@ -102,7 +107,7 @@ export class SessionTable {
       assembling: null,
       interaction: newInteraction(),
       lastSeen: now,
-      replay: { digests: [], lastNonce: null },
+      replay: { digests: [], lastDigest: null, lastNonce: null, nonceKept: false },
     };
   }
 
@@ -336,10 +341,12 @@ export function messageDigest(message: WorkpointMessage, body?: Uint8Array): str
 
 /** Remembers an answered message in its session (bounded). */
 export function rememberInSession(session: Session, key: string, digest: string): void {
-  const d = session.replay.digests;
-  d.push(digest);
-  if (d.length > REPLAY_DIGESTS_PER_SESSION) d.shift();
-  session.replay.lastNonce = key;
+  const r = session.replay;
+  r.digests.push(digest);
+  if (r.digests.length > REPLAY_DIGESTS_PER_SESSION) r.digests.shift();
+  if (r.lastNonce === key) r.nonceKept = true;
+  r.lastNonce = key;
+  r.lastDigest = digest;
 }
 
 /**
