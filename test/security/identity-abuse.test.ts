@@ -114,6 +114,27 @@ describe('(a) a message that continues another phone’s interaction', () => {
   });
 });
 
+describe('(a) reports without a cookie', () => {
+  it('a status or clean-up without a cookie continues the interaction of the device it names at that address, with a warning; naming another device, it is refused (helper-66)', async () => {
+    const { service: s, dataDir, port } = await service();
+    const a = new HandPhone(A, port, '127.0.0.53');
+    const b = new HandPhone(B, port, '127.0.0.53');
+    expect((await b.say({ reason: 'start-up', items: startUpItems(B) })).dls?.action).toBe('ReadAllItems');
+    b.cookie = null;
+    expect((await a.say({ reason: 'start-up', items: startUpItems(A) })).dls?.action).toBe('ReadAllItems');
+    const interaction = s.store.exchanges({ limit: 1 })[0]!.interactionId;
+    // Another device's report at the same address (one NAT) continues nothing of A's.
+    const other = await b.say({ reason: 'clean-up', items: [...startUpItems(B), { name: 'cleanup-reason', value: 'password retries exceeded' }] }, { cookie: null });
+    expect(other.status).toBe(403);
+    // A's own, without the cookie the manual promises on reply-to only (p.28): it ends A's interaction.
+    const own = await a.say({ reason: 'clean-up', items: [...startUpItems(A), { name: 'cleanup-reason', value: 'password retries exceeded' }] }, { cookie: null });
+    expect(own.status).toBe(200);
+    const { row, line } = await newestRow(s, dataDir);
+    expect(row).toMatchObject({ httpStatus: 200, error: null, interactionId: interaction, warning: 'clean-up without session cookie: matched by address and mac-addr' });
+    expect(line).toContain('⚠ clean-up without session cookie');
+  });
+});
+
 describe('(c) replayed messages and nonces', () => {
   it('refuses the same message twice in an interaction, and a nonce the phone had moved on from', async () => {
     const { service: s, dataDir, port } = await service();

@@ -132,12 +132,17 @@ export class InteractionEngine {
       }
       throw new ProtocolError(`a renewal (job ${renewal.id}) is on its way to ${cert.mac}: until the phone answers it, with the session cookie of the interaction it went out in, its current certificate opens nothing else: refused (if the phone does not answer, the renewal is queued again when that interaction ends)`, 403);
     }
-    // reply-to always continues (by cookie, else by address or, on the secure port, certificate). Anything else continues only on its
-    // own cookie: a start-up from a phone behind the same address as another is a new interaction.
+    // reply-to always continues (by cookie, else by address or, on the secure port, certificate). A
+    // status or clean-up continues on its cookie, or without one when it names the interaction's own
+    // device: the manual promises the cookie on reply-to only (p.28), and refused, a phone's report
+    // would be lost (helper-66). A first message continues nothing: a start-up from a phone behind
+    // the same address as another is a new interaction.
+    const report = message.reason === 'status' || message.reason === 'clean-up';
     const continues =
       found !== null &&
       (message.reason === 'reply-to' ||
-        (found.by === 'cookie' && (found.session.assembling !== null || !FIRST_MESSAGE_REASONS.has(message.reason))));
+        (found.by === 'cookie' && (found.session.assembling !== null || !FIRST_MESSAGE_REASONS.has(message.reason))) ||
+        (report && claimed !== null && claimed === found.session.mac));
     const ongoing = continues ? found!.session : null;
     let mac: string | null;
     if (ongoing) {
@@ -173,8 +178,9 @@ export class InteractionEngine {
     const displaces = [...(stale ? [stale.id] : []), ...evicted.map((e) => e.id)];
     const crowded = isNew && this.sessions.crowded(input.peerAddress);
     let warning: string | undefined;
-    if (ongoing && found!.by === 'peer' && input.cookieSessionId === null && message.reason === 'reply-to') {
-      warning = listener === 'secure' ? 'reply-to without session cookie: matched by client certificate' : 'reply-to without session cookie: matched by address';
+    if (ongoing && found!.by === 'peer' && input.cookieSessionId === null && (message.reason === 'reply-to' || report)) {
+      const by = listener === 'secure' ? 'client certificate' : 'address';
+      warning = report ? `${message.reason} without session cookie: matched by ${by} and mac-addr` : `reply-to without session cookie: matched by ${by}`;
     }
     const enter = () => {
       if (stale) this.sessions.remove(stale);
