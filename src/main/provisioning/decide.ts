@@ -13,7 +13,7 @@ import { profileDiff } from './profiles';
 import { supportsSendSolicited } from './firmware';
 import { peerKey } from '../net/peer-address';
 import { JOB_NOTES, MAX_ATTEMPTS, noAnswerNote, refusedActionNote, refusedItemsNote } from '../../shared/job-notes';
-import { AWAITING_RETURN, bootstrapMessage, jobMessage, jobMessages, REBOOTING_KINDS, type BootstrapSend, type JobSecret } from './job-messages';
+import { AWAITING_RETURN, bootstrapMessage, jobMessage, jobMessages, REBOOTING_KINDS, SPLIT_KINDS, type BootstrapSend, type JobSecret } from './job-messages';
 import { RENEWAL_SOURCE, type ListenerKind } from '../../shared/model';
 import { itemKey, unsendableItem } from '../../shared/item-rules';
 
@@ -378,10 +378,19 @@ function accepted(input: DecisionInput, current: ActiveJob, changes: Changes): D
       interaction.acceptedWrite = true;
       break;
     }
-    case 'ReadItems':
+    case 'ReadItems': {
       changes.mergeItems = message.items;
-      Object.assign(jobChange, { state: 'done', finished: now, error: null });
+      const parts = job ? jobMessages(job, current.splitBy) : [];
+      const partsDone = current.part + 1;
+      if (partsDone < parts.length) {
+        // The next part of the read, as WriteItems goes on (p.71).
+        interaction.current = { ...current, part: partsDone };
+        changes.jobs = [{ ...jobChange, partsDone }];
+        return { answer: parts[partsDone]!, changes: { ...changes, state: 'in-interaction' }, ends: null };
+      }
+      Object.assign(jobChange, { partsDone, state: 'done', finished: now, error: null });
       break;
+    }
     case 'ReadAllItems':
       changes.replaceItems = message.items;
       Object.assign(jobChange, { state: 'done', finished: now, error: null });
@@ -579,14 +588,14 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
     return next({ ...input, jobs: input.jobs.filter((j) => j.id !== job.id) }, changes, warning);
   }
   const parts = jobMessages(job, interaction.maxItems);
-  // A WriteItems starts at its first part in every interaction: the parts done before were split by
+  // A WriteItems (or ReadItems) starts at its first part in every interaction: the parts done before were split by
   // that interaction's maxItems, which this one may not share, so "parts done" would name other
   // items here (the rest marked done unsent). Writing the first parts again writes the same values.
-  const answer = job.kind === 'WriteItems' ? parts[0]! : jobMessage(job);
+  const answer = SPLIT_KINDS.has(job.kind) ? parts[0]! : jobMessage(job);
   const isNew = job.id < 0;
   interaction.current = { id: isNew ? null : job.id, kind: job.kind, part: 0, parts: parts.length, splitBy: interaction.maxItems };
   // Sent again from its first part: what the phone said to the sending before no longer counts.
-  const jobChange: JobChange = { id: job.id, state: 'sent', attempt: true, sent: now, ...sentTo, error: null, ...(job.kind === 'WriteItems' ? { partsDone: 0 } : {}), ...(job.results.length ? { resetResults: true } : {}) };
+  const jobChange: JobChange = { id: job.id, state: 'sent', attempt: true, sent: now, ...sentTo, error: null, ...(SPLIT_KINDS.has(job.kind) ? { partsDone: 0 } : {}), ...(job.results.length ? { resetResults: true } : {}) };
   if (!isNew) changes.jobs = [...(changes.jobs ?? []), jobChange];
   else if (changes.newJobs?.[0]) changes.newJobs = [{ ...changes.newJobs[0], sentAt: now, ...sentTo }, ...changes.newJobs.slice(1)];
   if (job.kind === 'SoftwareDeployment') {

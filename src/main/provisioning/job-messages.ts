@@ -80,9 +80,16 @@ export function jobMessage(job: Pick<Job, 'kind' | 'items'>): JobAnswer {
   }
 }
 
-/** The messages a job needs: one, or for a large WriteItems one per part. */
+/** Kinds sent in parts when their items exceed the phone's maxItems or 50 kB (manual p.28, p.71). */
+export const SPLIT_KINDS: ReadonlySet<string> = new Set(['WriteItems', 'ReadItems']);
+
+/**
+ * The messages a job needs: one, or for a large WriteItems or ReadItems one per part, each within
+ * the phone's maxItems, "the maximum number of items allowed in a single message" (p.28). A
+ * Bootstrap's items travel together whatever their number.
+ */
 export function jobMessages(job: Pick<Job, 'kind' | 'items'>, maxItems: number | undefined): JobAnswer[] {
   const whole = jobMessage(job);
-  if (job.kind !== 'WriteItems') return [whole];  // Bootstrap too: all its items travel together
-  return splitItems(whole.items, { maxItems, groupOf: itemGroup }).map((items) => ({ action: 'WriteItems' as const, items }));
+  if (!SPLIT_KINDS.has(job.kind)) return [whole];
+  return splitItems(whole.items, { maxItems, groupOf: itemGroup }).map((items) => ({ action: whole.action, items }));
 }
