@@ -65,7 +65,7 @@ export function writeItemProblem(item: { name: string; index?: number | null; va
     return masked === 'kept' ? null : { key: 'itemIsMask', params: { item: item.name, mask: MASK }, message: `${item.name} has the mask (${MASK}) as its value: type the real value` };
   }
   // Copied from a masked view around the mask (a URL's password or query): the phone would get the bullets (helper-63).
-  if (masked === 'refused' && item.value.includes(MASK) && hasMaskedValues(item.name)) {
+  if (masked === 'refused' && item.value.includes(MASK) && hasMaskedValues(item.name, item.value)) {
     return { key: 'itemHoldsMask', params: { item: item.name, mask: MASK }, message: `${item.name} holds the mask (${MASK}) in its value: type the whole value again` };
   }
   const entry = BY_NAME.get(item.name);

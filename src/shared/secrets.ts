@@ -25,20 +25,24 @@ export function isSecretItem(name: string): boolean {
 
 export function maskItemValue(name: string, value: string): string {
   if (value !== '' && isSecretItem(name)) return MASK;
-  // A file server's URL may carry credentials (https://user:password@host/…, ?token=…). A profile
-  // saved back as shown keeps its stored value (commands/profiles.ts setProfile).
-  return FILE_URL.test(name) && value.includes('://') ? maskUrlPasswords(value) : value;
+  // Any URL may carry credentials (a file server's, an LDAP or XML application server's:
+  // https://user:password@host/…, ?token=…), masked as the raw message masks them (helper-67). A
+  // profile saved back as shown keeps its stored value (commands/profiles.ts setProfile).
+  return HAS_URL.test(value) ? maskUrlPasswords(value) : value;
 }
 
 const FILE_URL = /^file-.*url$/i;
+/** Text that may hold a URL (`scheme://` or `scheme:\\\\`): the cheap test before maskUrlPasswords. */
+const HAS_URL = /:(?:\/\/|\\\\)/;
 
-/** Whether views mask (some of) this item's values: a secret, or a file URL's password and query. */
-export function hasMaskedValues(name: string): boolean {
-  return isSecretItem(name) || FILE_URL.test(name.trim());
+/**
+ * Whether views mask (some of) this item's values: a secret, a file URL's password and query, or
+ * (when the value is given) a URL's in any item.
+ */
+export function hasMaskedValues(name: string, value?: string): boolean {
+  return isSecretItem(name) || FILE_URL.test(name.trim()) || (value !== undefined && HAS_URL.test(value));
 }
 
-/** The password part of `scheme://user:password@host` (file-https-base-url may carry one). */
-const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/?#@:<>"']*:)([^\s/?#@<>"']+)(@)/gi;
 
 /** Headers that carry a credential whole (RFC 9110 §11.6.2, §11.7.2): never stored or shown. */
 const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization']);
@@ -57,17 +61,57 @@ export function maskCredentialHeaders(pairs: readonly [string, string][]): [stri
   });
 }
 
-/** A URL's query, up to its fragment or the end of the URL in the text (a blank, a quote, a tag). */
-const URL_QUERY = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s?#<>"']*\?)([^\s#<>"']*)/gi;
+/**
+ * Where a URL starts: a scheme and `//`, or `\\`, which URL parsers read as `//` for the special
+ * schemes (https, ftp, …).
+ */
+const URL_START = /\b[a-z][a-z0-9+.-]*:(?:\/\/|\\\\)/gi;
+/** Where a URL in text ends: a blank or markup. A quote is part of it, unless one opened it (an attribute). */
+const URL_END = /[\s<>]/g;
 
 /**
  * Masks the credentials URLs carry in any text: the password (`https://user:••••••@host/…`) and
  * every query value (`…/fw.img?token=••••••`), where pre-signed download links keep theirs. The
- * parameter names stay, so a reader still sees what the link asks for.
+ * parameter names stay, so a reader still sees what the link asks for. Read as a URL parser reads
+ * them: the user information runs to the last `@` of the authority (a password may hold `@`, `:`
+ * or quotes), the query from the first `?` to `#`. Each URL is scanned once: a body of URLs with
+ * no end in sight took seconds (helper-67).
  */
 export function maskUrlPasswords(text: string): string {
-  const noPassword = text.replace(URL_PASSWORD, (_whole, before: string, _password: string, at: string) => `${before}${MASK}${at}`);
-  return noPassword.replace(URL_QUERY, (_whole, base: string, query: string) => base + maskQuery(query));
+  const starts = new RegExp(URL_START);
+  const ends = new RegExp(URL_END);
+  let out = '';
+  let copied = 0;
+  // The next blank or markup, found again only once a URL starts past it.
+  let nextEnd = -1;
+  for (let m = starts.exec(text); m !== null; m = starts.exec(text)) {
+    const authority = m.index + m[0].length;
+    if (nextEnd < authority) {
+      ends.lastIndex = authority;
+      nextEnd = ends.exec(text)?.index ?? text.length;
+    }
+    let urlEnd = nextEnd;
+    const quote = text[m.index - 1];
+    if (quote === '"' || quote === "'") {
+      const closing = text.indexOf(quote, authority);
+      if (closing !== -1 && closing < urlEnd) urlEnd = closing;
+    }
+    let path = authority;
+    while (path < urlEnd && !'/?#\\'.includes(text[path]!)) path++;
+    const host = text.slice(authority, path);
+    const at = host.lastIndexOf('@');
+    const colon = at === -1 ? -1 : host.indexOf(':');
+    const userinfo = colon !== -1 && colon < at - 1 ? `${host.slice(0, colon + 1)}${MASK}${host.slice(at)}` : host;
+    const rest = text.slice(path, urlEnd);
+    const q = rest.indexOf('?');
+    const hash = q === -1 ? -1 : rest.indexOf('#', q);
+    const queryEnd = hash === -1 ? rest.length : hash;
+    const tail = q === -1 ? rest : `${rest.slice(0, q + 1)}${maskQuery(rest.slice(q + 1, queryEnd))}${rest.slice(queryEnd)}`;
+    out += text.slice(copied, authority) + userinfo + tail;
+    copied = urlEnd;
+    starts.lastIndex = urlEnd;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
 }
 
 /** Every value of a query masked, the names kept. `&amp;` (a query in XML text) splits like `&`: the name after it keeps its `amp;`. */
@@ -162,7 +206,8 @@ function namesOf(attributes: string): string[] {
 
 /** Whether an Item's raw content holds a value (comments and PIs are not part of it). */
 function hasValue(content: string): boolean {
-  return content.replace(/<!--[\s\S]*?-->|<\?[\s\S]*?\?>/g, '').replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, '$1').trim() !== '';
+  // An unterminated section runs to the end, as in ownEndTag: searched for its end from every opening, a body of them took seconds.
+  return content.replace(/<!--[\s\S]*?(?:-->|$)|<\?[\s\S]*?(?:\?>|$)/g, '').replace(/<!\[CDATA\[([\s\S]*?)(?:\]\]>|$)/g, '$1').trim() !== '';
 }
 
 /**
@@ -177,7 +222,7 @@ function hasValue(content: string): boolean {
  */
 export function maskSecretsInXml(xml: string, isSecret: (name: string) => boolean = isSecretItem, options: { urlPasswords?: boolean } = {}): string {
   const masked = maskItems(xml, isSecret);
-  return options.urlPasswords === false || !masked.includes('://') ? masked : maskUrlPasswords(masked);
+  return options.urlPasswords === false || !HAS_URL.test(masked) ? masked : maskUrlPasswords(masked);
 }
 
 /**
@@ -203,11 +248,17 @@ function maskItems(xml: string, isSecret: (name: string) => boolean): string {
   let out = '';
   let copied = 0;
   const starts = new RegExp(STARTS);
-  for (let s = starts.exec(xml); s !== null; s = starts.exec(xml)) {
+  // No start tag ends after the last `>`: without this, each `<Item` of a body with none scanned to its end (helper-67).
+  const lastGt = xml.lastIndexOf('>');
+  for (let s = starts.exec(xml); s !== null && s.index < lastGt; s = starts.exec(xml)) {
     ITEM_START.lastIndex = s.index;
     LOOSE_START.lastIndex = s.index;
-    const tag = ITEM_START.exec(xml) ?? LOOSE_START.exec(xml);
-    if (!tag || tag[3] === '/') continue;
+    const strict = ITEM_START.exec(xml);
+    const tag = strict ?? LOOSE_START.exec(xml);
+    if (!tag) continue;
+    // A loose tag's names are all read from its whole span: the `<Item`s inside it are not scanned again.
+    if (!strict) starts.lastIndex = s.index + tag[0].length;
+    if (tag[3] === '/') continue;
     const open = s.index + tag[0].length;
     // A name with a reference no XML parser here resolves (`&k;` from a DTD) could be any name: masked (helper-65).
     if (!namesOf(tag[2] ?? '').some((n) => isSecret(n) || /&[^;\s]*;/.test(n))) continue;

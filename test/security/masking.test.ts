@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { isNeverStored, mayHoldNeverStored, redactForStorage, redactItemsForStorage } from '../../src/main/app/redact';
 import { parseWorkpointMessage } from '../../src/main/wpi';
+import { writeItemProblem } from '../../src/shared/item-rules';
 import { isSecretItem, MASK, maskItemValue, maskSecretsInXml, maskUrlPasswords } from '../../src/shared/secrets';
 import { FlowHarness } from '../support/handler';
 import { startUpItems } from '../support/messages';
@@ -119,6 +120,52 @@ describe('passwords inside URLs', () => {
     const xml = wrap(`<Item name="file-https-base-url">https://files.example/fw.img?X-Amz-Credential=${SECRET}&amp;X-Amz-Signature=${SECRET}</Item>`);
     expect(maskSecretsInXml(xml)).toContain(`https://files.example/fw.img?X-Amz-Credential=${MASK}&amp;X-Amz-Signature=${MASK}<`);
     expect(maskItemValue('file-https-base-url', `https://files.example/fw.img?token=${SECRET}`)).toBe(`https://files.example/fw.img?token=${MASK}`);
+  });
+
+  it('are read as a URL parser reads them: the password runs to the last @ and may hold quotes; `\\\\` is `//`; a query value keeps no quote (helper-67)', () => {
+    const cases: [string, string][] = [
+      ['https://admin:P@ssw0rd@files.example/', `https://admin:${MASK}@files.example/`],
+      ['https://admin:@secret@files.example/', `https://admin:${MASK}@files.example/`],
+      ["https://o'brien:secret@files.example/", `https://o'brien:${MASK}@files.example/`],
+      ["https://admin:pa'ss\"w@files.example/", `https://admin:${MASK}@files.example/`],
+      ["https://files.example/fw.img?token=ab'cdef", `https://files.example/fw.img?token=${MASK}`],
+      ['https:\\\\admin:secret@files.example/', `https:\\\\admin:${MASK}@files.example/`],
+      ['https://user@files.example:8443/x', 'https://user@files.example:8443/x'],
+      ['https://u:@h/', 'https://u:@h/'],
+    ];
+    for (const [url, shown] of cases) {
+      // What the WHATWG parser reads as the password and the query is what the mask covers.
+      const parsed = new URL(url);
+      if (parsed.password) expect(shown, url).not.toContain(decodeURIComponent(parsed.password));
+      expect(maskItemValue('file-https-base-url', url), url).toBe(shown);
+      expect(maskSecretsInXml(wrap(`<Item name="file-https-base-url">${url}</Item>`)), url).toContain(`>${shown}<`);
+    }
+    // Any item's URL, not only a file server's: the item table and exports show what the raw view shows.
+    expect(maskItemValue('ldap-server-address', `ldap://cn=admin:${SECRET}@ldap.example/?q=${SECRET}`)).toBe(`ldap://cn=admin:${MASK}@ldap.example/?q=${MASK}`);
+    expect(writeItemProblem({ name: 'XML-app-server-addr', index: 1, value: `https://u:${MASK}@apps.example/` })?.key).toBe('itemHoldsMask');
+    expect(writeItemProblem({ name: 'XML-app-server-addr', index: 1, value: 'https://u:typed@apps.example/' })).toBeNull();
+    // In an attribute the quote that opened the URL closes it.
+    expect(maskUrlPasswords(`<a href="https://u:${SECRET}@h/?t=${SECRET}">`)).toBe(`<a href="https://u:${MASK}@h/?t=${MASK}">`);
+  });
+});
+
+describe('hostile bodies', () => {
+  // Each of these took seconds at 256 KiB before (each start searched to the end of the text): one
+  // LAN host could stall the service, which masks every stored body for the search index (helper-67).
+  // Here 4 MiB of each is masked, right, within the test's time; a quadratic scan would take hours.
+  const big = (unit: string, tail = '') => unit.repeat(Math.ceil((4 << 20) / unit.length)) + tail;
+  it('tags without an end, URLs without an end, unterminated sections: masked in one pass, what is secret still masked', () => {
+    for (const body of [big('<Item '), big('<Item name=x '), big('<Item ', '>'), big('https://a:'), big('https://a:b '), big('"https://a')]) {
+      expect(maskSecretsInXml(body)).toHaveLength(body.length);
+    }
+    // No blank ends it: one URL, its query one value.
+    expect(maskSecretsInXml(big('https://a?'))).toBe(`https://a?${MASK}`);
+    const cdata = big('<Item name="admin-pwd"><![CDATA[');
+    expect(maskSecretsInXml(cdata)).toBe(`<Item name="admin-pwd">${MASK}`);
+    expect(maskSecretsInXml(`<Item name="admin-pwd">${SECRET}${big('<!--')}`)).toBe(`<Item name="admin-pwd">${MASK}`);
+    const urls = maskSecretsInXml(big(`https://u:${SECRET}@h/?k=${SECRET} `));
+    expect(urls).not.toContain(SECRET);
+    expect(urls.startsWith(`https://u:${MASK}@h/?k=${MASK} https://u:${MASK}@h/`)).toBe(true);
   });
 });
 
