@@ -31,12 +31,15 @@ export function curlCommand(x: CurlRequest): string | null {
   const given = header('host');
   const host = outgoing ? `${bracket(s.peerAddress)}:${s.peerPort}` : given && /^(\[[^\]]*\]|[^:]*):\d+$/.test(given) ? given : `${given ?? 'localhost'}:${s.localPort}`;
   const scheme = outgoing || s.kind === 'dcmp' || s.tlsProtocol === null ? 'http' : 'https';
-  const parts = ['curl', '--http1.1', '-sS', '-i'];
+  // -g: brackets and braces in the target are sent, not expanded into several requests (helper-67).
+  const parts = ['curl', '--http1.1', '-sS', '-i', '-g'];
   if (scheme === 'https') parts.push('-k');
   if (s.listener === 'secure') parts.push('--cert', 'phone-cert.pem', '--key', 'phone-key.pem');
   parts.push('-X', shellQuote(s.method), shellQuote(`${scheme}://${host}${s.path ?? '/'}`));
   for (const [name, value] of x.headers) if (!CURL_OWN.has(name.toLowerCase())) parts.push('-H', shellQuote(`${name}: ${value}`));
-  if (x.body !== '' || s.method === 'POST') parts.push('--data-binary', shellQuote(x.body));
+  // --data-raw: the body as recorded; --data-binary reads a body starting with @ as a file name,
+  // and would send a file of the user's instead (helper-67).
+  if (x.body !== '' || s.method === 'POST') parts.push('--data-raw', shellQuote(x.body));
   return parts.join(' ');
 }
 

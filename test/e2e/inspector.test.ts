@@ -165,7 +165,7 @@ describe('the inspector in the browser', () => {
     await detail.getByRole('button', { name: 'Copy as curl' }).click();
     await detail.getByRole('button', { name: 'Copied' }).waitFor();
     const copied = await page.evaluate<string>('navigator.clipboard.readText()');
-    expect(copied).toMatch(/^curl --http1\.1 -sS -i -k -X 'POST' 'https:\/\/127\.0\.0\.1:\d+\/DeploymentService\/LoginService'/);
+    expect(copied).toMatch(/^curl --http1\.1 -sS -i -g -k -X 'POST' 'https:\/\/127\.0\.0\.1:\d+\/DeploymentService\/LoginService'/);
     await detail.getByRole('link', { name: 'Ladder' }).click();
     await page.getByTestId('ladder').waitFor();
   });

@@ -331,7 +331,7 @@ describe('copy as curl', () => {
       const [answer] = await rawExchange(port, [request(body, options)]);
       const [recorded] = recordedFor(answer!.localPort);
       const command = await curlOf(recorded!.id);
-      expect(command).toMatch(/^curl --http1\.1 -sS -i -k -X /);
+      expect(command).toMatch(/^curl --http1\.1 -sS -i -g -k -X /);
       const again = await runCurl(command);
       expect(again.status, command).toBe(recorded!.httpStatus);
     }
@@ -341,6 +341,21 @@ describe('copy as curl', () => {
     expect(recorded!.httpStatus).toBe(200);
     const replay = await runCurl(await curlOf(recorded!.id));
     expect(replay.out).toMatch(/replayed nonce/);
+  });
+
+  it('sends a body starting with @ as it is, not the file it names, and a target with brackets once, not expanded (helper-67)', async () => {
+    const secret = join(mkdtempSync(join(tmpdir(), 'localdls-curl-')), 'local-secret.txt');
+    writeFileSync(secret, 'a file of the user, not to be sent');
+    const [answer] = await rawExchange(port, [request(`@${secret}`, { path: '/DeploymentService/Login[1-3]{a,b}' })]);
+    const [recorded] = recordedFor(answer!.localPort);
+    const before = service.store.exchanges({ limit: 1 })[0]!.id;
+    const again = await runCurl(await curlOf(recorded!.id));
+    expect(again.status).toBe(recorded!.httpStatus);
+    const sent = service.store.exchanges({ limit: 10 }).filter((x) => x.id > before);
+    expect(sent).toHaveLength(1);
+    const detail = await getExchange(cliContext(service.store), sent[0]!.id);
+    expect(detail.summary.path).toBe('/DeploymentService/Login[1-3]{a,b}');
+    expect(detail.request.text).toBe(`@${secret}`);
   });
 
   it('a DCMP poll (plain HTTP, idempotent) gets the same answer', async () => {
