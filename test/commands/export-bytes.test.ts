@@ -14,6 +14,24 @@ afterEach(() => {
   for (const s of open.splice(0)) s.close();
 });
 
+describe('HAR request URLs', () => {
+  it('a Host header no URL can hold gives way to the address the request went to; every url parses (helper-67)', () => {
+    const store = new Store(newDir(), { searchIndexing: 'manual' });
+    open.push(store);
+    const hosts = ['a b', 'exa mple.com:80', '[::1', 'x"y<z>', '127.0.0.1:18443', 'dls.example'];
+    const ids = hosts.map((h) => store.commit(exchangeRecord({ requestHeaders: [['Host', h]], path: '/DeploymentService/LoginService' }), {}, null).exchangeId);
+    const entries = toHar(ids.map((id) => store.exchange(id)!)).log.entries;
+    for (const e of entries) expect(URL.canParse(e.request.url), e.request.url).toBe(true);
+    expect(entries.map((e) => e.request.url)).toEqual([
+      ...hosts.slice(0, 4).map(() => `https://localhost:${store.exchange(ids[0]!)!.localPort}/DeploymentService/LoginService`),
+      'https://127.0.0.1:18443/DeploymentService/LoginService',
+      'https://dls.example/DeploymentService/LoginService',
+    ]);
+    // The header itself is exported as it came.
+    expect(entries.map((e) => e.request.headers.find((h) => h.name === 'Host')?.value)).toEqual(hosts);
+  });
+});
+
 describe('exported bodies', () => {
   it('keep a byte order mark (the text encodes back to the bytes received) and flag bytes that are not UTF-8', () => {
     const store = new Store(newDir(), { searchIndexing: 'manual' });

@@ -196,15 +196,22 @@ export function toHar(exchanges: Exchange[], upstreamOf: UpstreamOf = () => unde
   const entries = exchanges.filter((x) => x.kind !== 'tls-failure').map((x) => {
     // contact-me is our own request to the phone's plain-HTTP port; everything else came to a listener.
     const outgoing = x.kind === 'contact-me';
-    const host = header(x.requestHeaders, 'host') ?? (outgoing ? `${x.peerAddress}:${x.peerPort}` : `localhost:${x.localPort}`);
     const scheme = outgoing || x.kind === 'dcmp' || x.tlsProtocol === null ? 'http' : 'https';
+    const own = outgoing ? `${x.peerAddress.includes(':') ? `[${x.peerAddress}]` : x.peerAddress}:${x.peerPort}` : `localhost:${x.localPort}`;
+    // A Host header no URL can hold (a blank, a quote, an open bracket: any client may send one)
+    // made the HAR invalid (helper-67): the address the request went to stands in; the header stays in `headers`.
+    const given = header(x.requestHeaders, 'host');
+    const host = given && !/[\s"<>\\^`{|}]/.test(given) && URL.canParse(`${scheme}://${given}/`) ? given : own;
+    const target = x.path !== null && isAbsoluteForm(x.path) ? x.path : `${scheme}://${host}${x.path ?? '/'}`;
     return {
       startedDateTime: new Date(x.started).toISOString(),
       time: x.ended - x.started,
       request: {
         method: x.method ?? 'POST',
         // A target in absolute form is the URL itself.
-        url: x.path !== null && isAbsoluteForm(x.path) ? x.path : `${scheme}://${host}${x.path ?? '/'}`,
+        // A target no URL can hold (an absolute form with a blank) keeps its words in `_target`.
+        url: URL.canParse(target) ? target : `${scheme}://${own}/`,
+        ...(URL.canParse(target) ? {} : { _target: x.path }),
         httpVersion: 'HTTP/1.1',
         cookies: requestCookies(x.requestHeaders),
         headers: harHeaders(x.requestHeaders),
