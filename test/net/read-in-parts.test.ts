@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Service } from '../../src/main/app/service';
+import { jobMessages } from '../../src/main/provisioning/job-messages';
 import { SimulatedPhone } from '../../src/phone';
 import { tempDirs } from '../support/tmp';
 
@@ -18,6 +19,12 @@ const MAC = '00:1A:E8:00:09:21';
 const WANTED = ['sntp-addr', 'daylight-save', 'e164', 'reg-addr', 'reg-port'];
 
 describe('a read over the phone\'s maxItems', () => {
+  it('splits a key\'s related items too: a read asks for each on its own (helper-68); a write keeps them together (p.71)', () => {
+    const items = ['function-key-def', 'key-label', 'blf-code'].flatMap((name) => [1, 2].map((index) => ({ name, index, value: '' })));
+    expect(jobMessages({ kind: 'ReadItems', items }, 2).map((m) => m.items.length)).toEqual([2, 2, 2]);
+    expect(jobMessages({ kind: 'WriteItems', items: items.map((i) => ({ ...i, value: '1' })) }, 2).every((m) => m.items.length >= 2)).toBe(true);
+  });
+
   it('goes in parts of at most maxItems, each answered before the next; the job is done once, with every item read', async () => {
     const service = new Service({ dataDir: newDir(), host: '127.0.0.1', port: 0, autoContact: false });
     services.push(service);

@@ -228,6 +228,39 @@ describe('(c) replayed messages and nonces', () => {
     expect(s.store.items(B).length).toBe(startUpItems(B).length);
   });
 
+  it('a kept nonce allows no second take of a fragment, older or final, nor of a report; a report cut into a reply in fragments is refused (helper-68)', async () => {
+    const { service: s, port } = await service();
+    const c = new HandPhone(A, port, '127.0.0.54');
+    const flow = 'P34-KEPT-CHAIN';
+    // The device is known and has a write waiting: after the reply the interaction goes on.
+    await c.acceptAll(await c.say({ reason: 'start-up', items: startUpItems(A) }), () => startUpItems(A));
+    s.store.jobs.add({ mac: A, kind: 'ReadAllItems', items: [] }, Date.now());
+    const write = s.store.jobs.add({ mac: A, kind: 'WriteItems', items: [{ name: 'e164', value: '4711' }] }, Date.now());
+    expect((await c.say({ reason: 'solicited', items: known(A), nonce: flow })).dls?.action).toBe('ReadAllItems');
+    const all = startUpItems(A);
+    const f1 = { reason: 'reply-to' as const, action: 'ReadAllItems', status: 'accepted', fragment: 'next' as const, nonce: flow, items: all.slice(0, 4) };
+    const f2 = { ...f1, items: all.slice(4, 8) };
+    const f3 = { ...f1, fragment: 'final' as const, items: all.slice(8) };
+    expect((await c.say(f1)).dls?.action).toBe('GetNextFragment');
+    expect((await c.say(f2)).dls?.action).toBe('GetNextFragment');
+    // An older part again while the message is assembled: refused, not added twice.
+    expect((await c.say(f1)).status).toBe(403);
+    // A report cut in (with the cookie, and without): refused, the parts held stay as they were.
+    const report = { reason: 'clean-up' as const, nonce: flow, items: [...known(A), { name: 'cleanup-reason', value: 'password retries exceeded' }] };
+    expect((await c.say(report)).body).toMatch(/^a clean-up while the phone's reply-to ReadAllItems is still arriving in fragments: refused/);
+    expect((await c.say(report, { cookie: null })).status).toBe(403);
+    expect((await c.say(f3)).dls?.action).toBe('WriteItems');
+    expect(s.store.items(A).length).toBe(all.length);
+    // The final part again, after its message was put together: not a second ReadAllItems answer.
+    const again = await c.say(f3);
+    expect(again.status).toBe(403);
+    expect(s.store.items(A).length).toBe(all.length);
+    expect(s.store.jobs.get(write.id)!.state).toBe('sent');
+    // The write's answer, once: done.
+    expect((await c.say({ reason: 'reply-to', action: 'WriteItems', status: 'accepted', fragment: 'final', nonce: flow, items: [] })).dls?.action).toBe('CleanUp');
+    expect(s.store.jobs.get(write.id)!.state).toBe('done');
+  });
+
   it('remembers a bounded number of nonces per device and of devices', () => {
     const recent = new RecentNonces(3, 2);
     for (const n of ['n1', 'n2', 'n3', 'n4']) recent.add(A, n, 'S1');

@@ -160,7 +160,14 @@ export class InteractionEngine {
     const key = nonceKey(message.nonce);
     const digest = messageDigest(message, input.body);
     const replayMac = ongoing ? ongoing.mac : OPENING_REASONS.has(message.reason) ? mac : null;
-    this.notReplayed(ongoing, replayMac, key, digest, message.nonce);
+    this.notReplayed(ongoing, replayMac, key, digest, message);
+    // A part of a message in fragments: what the first part was (a report or a first message cut in, helper-68).
+    const first = ongoing?.assembling?.first;
+    if (first && (message.reason !== first.reason || (message.action ?? null) !== (first.action ?? null))) {
+      throw new ProtocolError(`a ${message.reason}${message.action ? ` ${message.action}` : ''} while the phone's ${first.reason}${first.action ? ` ${first.action}` : ''} is still arriving in fragments: refused`, 403);
+    }
+    // Part of a message in fragments (its final part too): never taken twice, whatever the nonce style.
+    const inChain = message.fragment === 'next' || first !== undefined;
 
     const isNew = ongoing === null;
     const session = ongoing ?? this.sessions.open(input.peerAddress, listener, cert?.serial ?? null, now);
@@ -223,7 +230,7 @@ export class InteractionEngine {
           if (isNew) session.interactionId = committed.interactionId;
           if (session.mac === null && mac) session.mac = mac;
           this.sessions.addFragment(session, message);
-          this.remember(session, mac, key, digest);
+          this.remember(session, mac, key, digest, inChain);
         },
       };
     }
@@ -291,7 +298,7 @@ export class InteractionEngine {
         if (interaction.current && interaction.current.id === null && committed.newJobIds[0] !== undefined) interaction.current.id = committed.newJobIds[0];
         session.interaction = interaction;
         this.sessions.dropAssembly(session);
-        this.remember(session, replayMac, key, digest);
+        this.remember(session, replayMac, key, digest, inChain);
         if (decision.ends) this.sessions.remove(session);
       },
     };
@@ -309,13 +316,15 @@ export class InteractionEngine {
    * interaction; a nonce used earlier in this interaction but not by the message just before. A
    * phone that keeps one nonce for the whole flow (manual p.34) may send the same bytes twice: two
    * accepted WriteItems answer alike, and nothing in them tells a second one from a resent first.
-   * Only the fragment just taken, sent again while its message is being assembled, is a resend
-   * for sure (the next part holds other items): it would be added twice.
+   * Only such a reply-to may come twice: a report, or any part of a message in fragments (its final
+   * part too, helper-68), sent again would be taken twice.
    */
-  private notReplayed(ongoing: Session | null, mac: string | null, key: string, digest: string, nonce: string): void {
+  private notReplayed(ongoing: Session | null, mac: string | null, key: string, digest: string, message: WorkpointMessage): void {
+    const nonce = message.nonce;
     const shown = nonce.length > 40 ? `${nonce.slice(0, 40)}…` : nonce;
-    const twinAllowed = ongoing?.replay.nonceKept === true && !(ongoing.assembling !== null && ongoing.replay.lastDigest === digest);
-    if (ongoing?.replay.digests.includes(digest) && !twinAllowed) {
+    const r = ongoing?.replay;
+    const twinAllowed = r?.nonceKept === true && message.reason === 'reply-to' && message.fragment !== 'next' && ongoing!.assembling === null && !r.chainDigests.includes(digest);
+    if (r?.digests.includes(digest) && !twinAllowed) {
       throw new ProtocolError(`replayed message: this interaction already had this very message (nonce ${shown}): refused`, 403);
     }
     if (!mac) return;
@@ -329,8 +338,8 @@ export class InteractionEngine {
     }
   }
 
-  private remember(session: Session, mac: string | null, key: string, digest: string): void {
-    rememberInSession(session, key, digest);
+  private remember(session: Session, mac: string | null, key: string, digest: string, inChain: boolean): void {
+    rememberInSession(session, key, digest, inChain);
     const owner = session.mac ?? mac;
     if (owner) this.nonces.add(owner, key, session.id);
   }

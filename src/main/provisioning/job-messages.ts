@@ -91,5 +91,6 @@ export const SPLIT_KINDS: ReadonlySet<string> = new Set(['WriteItems', 'ReadItem
 export function jobMessages(job: Pick<Job, 'kind' | 'items'>, maxItems: number | undefined): JobAnswer[] {
   const whole = jobMessage(job);
   if (!SPLIT_KINDS.has(job.kind)) return [whole];
-  return splitItems(whole.items, { maxItems, groupOf: itemGroup }).map((items) => ({ action: whole.action, items }));
+  // Related items stay together in a write (p.71); a read asks for each on its own, so none goes over maxItems (helper-68).
+  return splitItems(whole.items, { maxItems, ...(job.kind === 'WriteItems' ? { groupOf: itemGroup } : {}) }).map((items) => ({ action: whole.action, items }));
 }

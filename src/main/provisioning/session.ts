@@ -31,12 +31,12 @@ export interface Session {
   interaction: InteractionState;
   lastSeen: number;
   /**
-   * Replay defence (see RecentNonces): digests of the messages answered, the last one's digest and
-   * nonce. `nonceKept`: two messages in a row carried the same nonce, so the phone keeps one for the
-   * whole flow (manual p.34), and two of its messages can be the same bytes without being a replay
-   * (two accepted WriteItems answer alike).
+   * Replay defence (see RecentNonces): digests of the messages answered (`chainDigests`: those that
+   * were parts of a message in fragments), the last nonce. `nonceKept`: two messages in a row carried
+   * the same nonce, so the phone keeps one for the whole flow (manual p.34), and two of its replies
+   * can be the same bytes without being a replay (two accepted WriteItems answer alike).
    */
-  replay: { digests: string[]; lastDigest: string | null; lastNonce: string | null; nonceKept: boolean };
+  replay: { digests: string[]; chainDigests: string[]; lastNonce: string | null; nonceKept: boolean };
 }
 
 export interface SessionLimits {
@@ -107,7 +107,7 @@ export class SessionTable {
       assembling: null,
       interaction: newInteraction(),
       lastSeen: now,
-      replay: { digests: [], lastDigest: null, lastNonce: null, nonceKept: false },
+      replay: { digests: [], chainDigests: [], lastNonce: null, nonceKept: false },
     };
   }
 
@@ -340,13 +340,16 @@ export function messageDigest(message: WorkpointMessage, body?: Uint8Array): str
 }
 
 /** Remembers an answered message in its session (bounded). */
-export function rememberInSession(session: Session, key: string, digest: string): void {
+export function rememberInSession(session: Session, key: string, digest: string, inChain = false): void {
   const r = session.replay;
   r.digests.push(digest);
   if (r.digests.length > REPLAY_DIGESTS_PER_SESSION) r.digests.shift();
+  if (inChain) {
+    r.chainDigests.push(digest);
+    if (r.chainDigests.length > REPLAY_DIGESTS_PER_SESSION) r.chainDigests.shift();
+  }
   if (r.lastNonce === key) r.nonceKept = true;
   r.lastNonce = key;
-  r.lastDigest = digest;
 }
 
 /**
