@@ -239,6 +239,17 @@ describe('API actions', () => {
     expect(await api.clearOverrides(MAC, null)).toBe(1);
     expect(await api.clearOverrides(MAC, null)).toBe(0);
     expect(await api.getOverrides(MAC)).toEqual([]);
+
+    // The same item twice in one call: the last counts, and is counted once (helper-68).
+    expect(await api.setOverrides(MAC, [{ name: 'e164', value: '1' }, { name: 'e164', value: '2' }])).toBe(1);
+    expect(h.store.jobs.overrides(MAC)).toEqual([{ name: 'e164', value: '2' }]);
+    // Bounded as a write is: a device's overrides stop at LIMITS.items, whatever the number of calls.
+    const many = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ name: 'function-key-def', index: from + i, value: '1' }));
+    expect(await api.setOverrides(MAC, many(1, 999))).toBe(999);
+    await refused(api.setOverrides(MAC, many(1000, 2)), new RegExp(`${MAC} would have 1002 overrides, more than 1000: remove some first`));
+    expect(h.store.jobs.overrides(MAC)).toHaveLength(1000);
+    // Replacing existing ones is no growth.
+    expect(await api.setOverrides(MAC, many(1, 10))).toBe(10);
   });
 
   it('itemCatalogue: every entry with name, indexed, type, values and description', async () => {

@@ -6,7 +6,7 @@
 import { ApiArgumentError, ApiError, type ProfileApplyResult } from '../../shared/api';
 import { API_ARGS } from '../../shared/api-args';
 import type { ItemValue, Profile } from '../../shared/model';
-import { ProfileName } from '../../shared/schemas';
+import { LIMITS, ProfileName } from '../../shared/schemas';
 import { MASK, maskItemValue, maskUrlPasswords } from '../../shared/secrets';
 import { defineCommand } from './define';
 import { deviceOrThrow } from './jobs';
@@ -78,6 +78,13 @@ export const setOverrides = defineCommand('setOverrides', API_ARGS.setOverrides,
   deviceOrThrow(ctx, mac, 'a phone must contact the service once before it can get overrides');
   // The mask as a value included: copied back from a masked view, the phone would get the bullets.
   refuseItemProblems('setOverrides', items);
-  ctx.store.jobs.setOverrides(mac, items);
-  return items.length;
+  // The same item twice in one call: the last one counts, as it would in the store (helper-68).
+  const distinct = [...new Map(items.map((i) => [itemKey(i), i])).values()];
+  // Bounded like a write (LIMITS.items): one host must not grow a device's overrides without end (helper-68).
+  const after = new Set([...ctx.store.jobs.overrides(mac).map(itemKey), ...distinct.map(itemKey)]).size;
+  if (after > LIMITS.items) {
+    throw new ApiArgumentError(`setOverrides: ${mac} would have ${after} overrides, more than ${LIMITS.items}: remove some first`, [{ key: 'tooManyOverrides', params: { mac, count: after, limit: LIMITS.items } }]);
+  }
+  ctx.store.jobs.setOverrides(mac, distinct);
+  return distinct.length;
 });
