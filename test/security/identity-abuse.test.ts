@@ -115,7 +115,7 @@ describe('(a) a message that continues another phone’s interaction', () => {
 });
 
 describe('(a) reports without a cookie', () => {
-  it('a status or clean-up without a cookie continues the interaction of the device it names at that address, with a warning; naming another device, it is refused (helper-66)', async () => {
+  it('a status or clean-up without a cookie continues the interaction of the device it names at that address, with a warning, also behind one NAT; from another address it is refused (helper-66, helper-68)', async () => {
     const { service: s, dataDir, port } = await service();
     const a = new HandPhone(A, port, '127.0.0.53');
     const b = new HandPhone(B, port, '127.0.0.53');
@@ -123,9 +123,13 @@ describe('(a) reports without a cookie', () => {
     b.cookie = null;
     expect((await a.say({ reason: 'start-up', items: startUpItems(A) })).dls?.action).toBe('ReadAllItems');
     const interaction = s.store.exchanges({ limit: 1 })[0]!.interactionId;
-    // Another device's report at the same address (one NAT) continues nothing of A's.
+    // B's own report, though A's interaction at this address is the newer one (one NAT): it finds B's.
     const other = await b.say({ reason: 'clean-up', items: [...startUpItems(B), { name: 'cleanup-reason', value: 'password retries exceeded' }] }, { cookie: null });
-    expect(other.status).toBe(403);
+    expect(other.status).toBe(200);
+    expect(s.store.exchanges({ limit: 1 })[0]!.interactionId).not.toBe(interaction);
+    // A report naming a device whose interaction is at another address continues nothing.
+    const elsewhere = new HandPhone(A, port, '127.0.0.59');
+    expect((await elsewhere.say({ reason: 'clean-up', items: [...startUpItems(A), { name: 'cleanup-reason', value: 'x' }] }, { cookie: null })).status).toBe(403);
     // A's own, without the cookie the manual promises on reply-to only (p.28): it ends A's interaction.
     const own = await a.say({ reason: 'clean-up', items: [...startUpItems(A), { name: 'cleanup-reason', value: 'password retries exceeded' }] }, { cookie: null });
     expect(own.status).toBe(200);

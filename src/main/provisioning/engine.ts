@@ -119,7 +119,7 @@ export class InteractionEngine {
         throw new ProtocolError(`${cert.mac} took its renewal (job ${renewal.id}) and now holds a new certificate: the one presented (serial ${cert.serial}) is the one it replaces, and opens nothing any more: refused. The renewal completes when the phone calls with its new certificate; only if the phone itself never does: localdls bootstrap --mac ${cert.mac} --forget, a factory reset on the phone, a new bootstrap`, 403);
       }
     }
-    const found = this.sessions.find(input.cookieSessionId, input.peerAddress, listener, cert?.serial ?? null);
+    let found = this.sessions.find(input.cookieSessionId, input.peerAddress, listener, cert?.serial ?? null);
     // A renewal still on its way: the phone may be taking it. Until it answers (or its interaction
     // ends unanswered and it is queued again), that interaction alone speaks for this certificate,
     // and only with its session cookie (OpenStage phones present it, manual p.34): a copy of the key
@@ -138,6 +138,13 @@ export class InteractionEngine {
     // would be lost (helper-66). A first message continues nothing: a start-up from a phone behind
     // the same address as another is a new interaction.
     const report = message.reason === 'status' || message.reason === 'clean-up';
+    // Behind one NAT address the latest interaction there may be another phone's: a cookieless report
+    // looks for its own device's, from the same address (secure port: the same certificate), helper-68.
+    if (report && claimed !== null && input.cookieSessionId === null && found?.session.mac !== claimed) {
+      const own = this.sessions.forMac(claimed);
+      const same = own && own.listener === listener && (listener === 'secure' ? own.certSerial === (cert?.serial ?? null) : own.peerAddress === input.peerAddress);
+      if (same) found = { session: own, by: 'peer' };
+    }
     const continues =
       found !== null &&
       (message.reason === 'reply-to' ||
