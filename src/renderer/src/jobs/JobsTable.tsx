@@ -42,7 +42,7 @@ function JobDetail({ job }: { job: Job }) {
         <dt>{t('detail.created')}</dt><dd>{dateTime(job.created)}{job.source ? <span className="muted"> · {t('detail.by', { source: job.source })}</span> : null}</dd>
         {job.sent ? <><dt>{t('detail.sent')}</dt><dd>{dateTime(job.sent)}</dd></> : null}
         {job.finished ? <><dt>{t('detail.finished')}</dt><dd>{dateTime(job.finished)}</dd></> : null}
-        {job.kind === 'WriteItems' && job.partsDone > 0 ? <><dt>{t('detail.partsAccepted')}</dt><dd>{job.partsDone}</dd></> : null}
+        {(job.kind === 'WriteItems' || job.kind === 'ReadItems') && job.partsDone > 0 ? <><dt>{t('detail.partsAccepted')}</dt><dd>{job.partsDone}</dd></> : null}
         {job.expect ? <><dt>{t('detail.expects')}</dt><dd className="mono">{Object.entries(job.expect).map(([k, v]) => `${k}=${v}`).join(', ')}</dd></> : null}
         {job.error ? <><dt>{job.state === 'failed' ? t('detail.why') : t('detail.note')}</dt><dd className={job.state === 'failed' ? 'err-text' : ''}>{jobNote(job.error, t)}</dd></> : null}
         <dt>{t('detail.inspect')}</dt>
