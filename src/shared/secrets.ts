@@ -61,40 +61,49 @@ export function maskCredentialHeaders(pairs: readonly [string, string][]): [stri
   });
 }
 
+/** A scheme's `://`, or `:\\\\`, which URL parsers read as `//` for the special schemes (https, ftp, …). */
+const URL_SEPARATOR = /:(?:\/\/|\\\\)/g;
+const SCHEME_CHAR = /[a-z0-9+.-]/i;
+const LETTER = /[a-z]/i;
 /**
- * Where a URL starts: a scheme and `//`, or `\\`, which URL parsers read as `//` for the special
- * schemes (https, ftp, …).
+ * Where a URL in text ends: a blank, markup, the end of a CDATA section, or a quote that ends an
+ * attribute value (followed by a blank, `>`, `/` or nothing). A quote inside a password stays in it.
  */
-const URL_START = /\b[a-z][a-z0-9+.-]*:(?:\/\/|\\\\)/gi;
-/** Where a URL in text ends: a blank or markup. A quote is part of it, unless one opened it (an attribute). */
-const URL_END = /[\s<>]/g;
+const URL_END = /[\s<>]|\]\]>|["'](?=[\s>/]|$)/g;
 
 /**
  * Masks the credentials URLs carry in any text: the password (`https://user:••••••@host/…`) and
  * every query value (`…/fw.img?token=••••••`), where pre-signed download links keep theirs. The
  * parameter names stay, so a reader still sees what the link asks for. Read as a URL parser reads
  * them: the user information runs to the last `@` of the authority (a password may hold `@`, `:`
- * or quotes), the query from the first `?` to `#`. Each URL is scanned once: a body of URLs with
- * no end in sight took seconds (helper-67).
+ * or quotes), the query from the first `?` to `#`. Linear: a body of URLs with no end in sight, or
+ * of scheme-like words, took seconds (helper-67, helper-69); each character is looked at a bounded
+ * number of times.
  */
 export function maskUrlPasswords(text: string): string {
-  const starts = new RegExp(URL_START);
+  const separators = new RegExp(URL_SEPARATOR);
   const ends = new RegExp(URL_END);
   let out = '';
   let copied = 0;
-  // The next blank or markup, found again only once a URL starts past it.
+  // The next end of a URL, found again only once a URL starts past it.
   let nextEnd = -1;
-  for (let m = starts.exec(text); m !== null; m = starts.exec(text)) {
+  for (let m = separators.exec(text); m !== null; m = separators.exec(text)) {
+    // The scheme: the scheme characters before the colon, from the first letter (never into the URL before).
+    let start = m.index;
+    while (start > copied && SCHEME_CHAR.test(text[start - 1]!)) start--;
+    while (start < m.index && !LETTER.test(text[start]!)) start++;
+    if (start === m.index) continue;
     const authority = m.index + m[0].length;
     if (nextEnd < authority) {
       ends.lastIndex = authority;
       nextEnd = ends.exec(text)?.index ?? text.length;
     }
     let urlEnd = nextEnd;
-    const quote = text[m.index - 1];
+    // Opened by a quote (an attribute value): the same quote closes it.
+    const quote = text[start - 1];
     if (quote === '"' || quote === "'") {
-      const closing = text.indexOf(quote, authority);
-      if (closing !== -1 && closing < urlEnd) urlEnd = closing;
+      const closing = text.slice(authority, urlEnd).indexOf(quote);
+      if (closing !== -1) urlEnd = authority + closing;
     }
     let path = authority;
     while (path < urlEnd && !'/?#\\'.includes(text[path]!)) path++;
@@ -109,7 +118,7 @@ export function maskUrlPasswords(text: string): string {
     const tail = q === -1 ? rest : `${rest.slice(0, q + 1)}${maskQuery(rest.slice(q + 1, queryEnd))}${rest.slice(queryEnd)}`;
     out += text.slice(copied, authority) + userinfo + tail;
     copied = urlEnd;
-    starts.lastIndex = urlEnd;
+    separators.lastIndex = urlEnd;
   }
   return copied === 0 ? text : out + text.slice(copied);
 }
@@ -274,7 +283,12 @@ function maskItems(xml: string, isSecret: (name: string) => boolean): string {
       end = ownEndTag(xml, open);
       content = xml.slice(open, end);
     }
-    if (!hasValue(content)) continue;
+    // Nothing but comments and the like: no Item inside either, so the scan goes on after it. Started
+    // again inside it, each `<Item` of a body of unterminated comments read to the end (helper-69).
+    if (!hasValue(content)) {
+      starts.lastIndex = Math.max(starts.lastIndex, end);
+      continue;
+    }
     out += `${xml.slice(copied, open)}${MASK}`;
     copied = end;
     starts.lastIndex = end;

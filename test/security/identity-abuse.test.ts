@@ -265,6 +265,23 @@ describe('(c) replayed messages and nonces', () => {
     expect(s.store.jobs.get(write.id)!.state).toBe('done');
   });
 
+  it('a kept nonce: the same read asked twice and answered twice in fragments, the same bytes, is two answers (helper-69)', async () => {
+    const { service: s, port } = await service();
+    const c = new HandPhone(B, port, '127.0.0.55');
+    await c.acceptAll(await c.say({ reason: 'start-up', items: startUpItems(B) }), () => startUpItems(B));
+    const reads = [1, 2].map(() => s.store.jobs.add({ mac: B, kind: 'ReadAllItems', items: [] }, Date.now()));
+    const flow = 'P34-KEPT-TWICE';
+    expect((await c.say({ reason: 'solicited', items: known(B), nonce: flow })).dls?.action).toBe('ReadAllItems');
+    const f1 = { reason: 'reply-to' as const, action: 'ReadAllItems', status: 'accepted', fragment: 'next' as const, nonce: flow, items: startUpItems(B).slice(0, 6) };
+    const f2 = { ...f1, fragment: 'final' as const, items: startUpItems(B).slice(6) };
+    expect((await c.say(f1)).dls?.action).toBe('GetNextFragment');
+    expect((await c.say(f2)).dls?.action).toBe('ReadAllItems');
+    expect((await c.say(f1)).dls?.action).toBe('GetNextFragment');
+    expect((await c.say(f2)).dls?.action).toBe('CleanUp');
+    expect(reads.map((j) => s.store.jobs.get(j.id)!.state)).toEqual(['done', 'done']);
+    expect(s.store.exchanges({ limit: 100 }).filter((x) => x.error !== null)).toEqual([]);
+  });
+
   it('remembers a bounded number of nonces per device and of devices', () => {
     const recent = new RecentNonces(3, 2);
     for (const n of ['n1', 'n2', 'n3', 'n4']) recent.add(A, n, 'S1');

@@ -144,6 +144,11 @@ describe('passwords inside URLs', () => {
     expect(maskItemValue('ldap-server-address', `ldap://cn=admin:${SECRET}@ldap.example/?q=${SECRET}`)).toBe(`ldap://cn=admin:${MASK}@ldap.example/?q=${MASK}`);
     expect(writeItemProblem({ name: 'XML-app-server-addr', index: 1, value: `https://u:${MASK}@apps.example/` })?.key).toBe('itemHoldsMask');
     expect(writeItemProblem({ name: 'XML-app-server-addr', index: 1, value: 'https://u:typed@apps.example/' })).toBeNull();
+    // A quote that ends an attribute ends the URL in it, and so does the end of a CDATA section (helper-69).
+    expect(maskUrlPasswords('<a href="see https://h/x?t=1" b="2">')).toBe(`<a href="see https://h/x?t=${MASK}" b="2">`);
+    expect(maskUrlPasswords('<![CDATA[https://h/x?token=abc]]>')).toBe(`<![CDATA[https://h/x?token=${MASK}]]>`);
+    // A scheme right after a digit or an underscore is a scheme still.
+    expect(maskUrlPasswords(`1https://u:${SECRET}@h/ _https://u:${SECRET}@h/`)).toBe(`1https://u:${MASK}@h/ _https://u:${MASK}@h/`);
     // In an attribute the quote that opened the URL closes it.
     expect(maskUrlPasswords(`<a href="https://u:${SECRET}@h/?t=${SECRET}">`)).toBe(`<a href="https://u:${MASK}@h/?t=${MASK}">`);
   });
@@ -160,6 +165,10 @@ describe('hostile bodies', () => {
     }
     // No blank ends it: one URL, its query one value.
     expect(maskSecretsInXml(big('https://a?'))).toBe(`https://a?${MASK}`);
+    // helper-69: Items holding only unterminated comments or instructions, and scheme-like words.
+    for (const unit of ['<Item name="password"><!--', '<Item name="password"><?']) expect(maskSecretsInXml(big(unit))).toBe(big(unit));
+    expect(maskSecretsInXml(big('a.', ` x://u:${SECRET}@h/`)).endsWith(` x://u:${MASK}@h/`)).toBe(true);
+    expect(maskItemValue('ldap-server-address', big('a-', '://u:p@h/'))).toHaveLength(big('a-', '://u:p@h/').length + MASK.length - 1);
     const cdata = big('<Item name="admin-pwd"><![CDATA[');
     expect(maskSecretsInXml(cdata)).toBe(`<Item name="admin-pwd">${MASK}`);
     expect(maskSecretsInXml(`<Item name="admin-pwd">${SECRET}${big('<!--')}`)).toBe(`<Item name="admin-pwd">${MASK}`);

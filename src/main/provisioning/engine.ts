@@ -173,8 +173,8 @@ export class InteractionEngine {
     if (first && (message.reason !== first.reason || (message.action ?? null) !== (first.action ?? null))) {
       throw new ProtocolError(`a ${message.reason}${message.action ? ` ${message.action}` : ''} while the phone's ${first.reason}${first.action ? ` ${first.action}` : ''} is still arriving in fragments: refused`, 403);
     }
-    // Part of a message in fragments (its final part too): never taken twice, whatever the nonce style.
-    const inChain = message.fragment === 'next' || first !== undefined;
+    // Which part of a message in fragments this is: its parts are never taken twice, whatever the nonce style.
+    const part = message.fragment === 'next' ? (first ? 'next' : 'first') : first ? 'last' : null;
 
     const isNew = ongoing === null;
     const session = ongoing ?? this.sessions.open(input.peerAddress, listener, cert?.serial ?? null, now);
@@ -237,7 +237,7 @@ export class InteractionEngine {
           if (isNew) session.interactionId = committed.interactionId;
           if (session.mac === null && mac) session.mac = mac;
           this.sessions.addFragment(session, message);
-          this.remember(session, mac, key, digest, inChain);
+          this.remember(session, mac, key, digest, part);
         },
       };
     }
@@ -305,7 +305,7 @@ export class InteractionEngine {
         if (interaction.current && interaction.current.id === null && committed.newJobIds[0] !== undefined) interaction.current.id = committed.newJobIds[0];
         session.interaction = interaction;
         this.sessions.dropAssembly(session);
-        this.remember(session, replayMac, key, digest, inChain);
+        this.remember(session, replayMac, key, digest, part);
         if (decision.ends) this.sessions.remove(session);
       },
     };
@@ -323,14 +323,16 @@ export class InteractionEngine {
    * interaction; a nonce used earlier in this interaction but not by the message just before. A
    * phone that keeps one nonce for the whole flow (manual p.34) may send the same bytes twice: two
    * accepted WriteItems answer alike, and nothing in them tells a second one from a resent first.
-   * Only such a reply-to may come twice: a report, or any part of a message in fragments (its final
-   * part too, helper-68), sent again would be taken twice.
+   * Only such a reply-to may come twice: a report sent again would be taken twice, and so would a
+   * part of the message being assembled, or the last part of the one just completed (helper-68). A
+   * second answer in fragments to the same read is a new message (helper-69).
    */
   private notReplayed(ongoing: Session | null, mac: string | null, key: string, digest: string, message: WorkpointMessage): void {
     const nonce = message.nonce;
     const shown = nonce.length > 40 ? `${nonce.slice(0, 40)}…` : nonce;
     const r = ongoing?.replay;
-    const twinAllowed = r?.nonceKept === true && message.reason === 'reply-to' && message.fragment !== 'next' && ongoing!.assembling === null && !r.chainDigests.includes(digest);
+    const twinAllowed =
+      r?.nonceKept === true && message.reason === 'reply-to' && !(ongoing!.assembling !== null && r.partDigests.includes(digest)) && r.lastWhole !== digest;
     if (r?.digests.includes(digest) && !twinAllowed) {
       throw new ProtocolError(`replayed message: this interaction already had this very message (nonce ${shown}): refused`, 403);
     }
@@ -345,8 +347,8 @@ export class InteractionEngine {
     }
   }
 
-  private remember(session: Session, mac: string | null, key: string, digest: string, inChain: boolean): void {
-    rememberInSession(session, key, digest, inChain);
+  private remember(session: Session, mac: string | null, key: string, digest: string, part: 'first' | 'next' | 'last' | null): void {
+    rememberInSession(session, key, digest, part);
     const owner = session.mac ?? mac;
     if (owner) this.nonces.add(owner, key, session.id);
   }

@@ -31,12 +31,14 @@ export interface Session {
   interaction: InteractionState;
   lastSeen: number;
   /**
-   * Replay defence (see RecentNonces): digests of the messages answered (`chainDigests`: those that
-   * were parts of a message in fragments), the last nonce. `nonceKept`: two messages in a row carried
-   * the same nonce, so the phone keeps one for the whole flow (manual p.34), and two of its replies
-   * can be the same bytes without being a replay (two accepted WriteItems answer alike).
+   * Replay defence (see RecentNonces): digests of the messages answered, the last nonce. `nonceKept`:
+   * two messages in a row carried the same nonce, so the phone keeps one for the whole flow (manual
+   * p.34), and two of its replies can be the same bytes without being a replay (two accepted
+   * WriteItems, or two answers in fragments to the same read, answer alike). `partDigests`: the
+   * parts of the message being assembled; `lastWhole`: the last part, when the message just before
+   * was a message in fragments completed (its parts, sent again, would be taken twice).
    */
-  replay: { digests: string[]; chainDigests: string[]; lastNonce: string | null; nonceKept: boolean };
+  replay: { digests: string[]; partDigests: string[]; lastWhole: string | null; lastNonce: string | null; nonceKept: boolean };
 }
 
 export interface SessionLimits {
@@ -107,7 +109,7 @@ export class SessionTable {
       assembling: null,
       interaction: newInteraction(),
       lastSeen: now,
-      replay: { digests: [], chainDigests: [], lastNonce: null, nonceKept: false },
+      replay: { digests: [], partDigests: [], lastWhole: null, lastNonce: null, nonceKept: false },
     };
   }
 
@@ -340,14 +342,15 @@ export function messageDigest(message: WorkpointMessage, body?: Uint8Array): str
 }
 
 /** Remembers an answered message in its session (bounded). */
-export function rememberInSession(session: Session, key: string, digest: string, inChain = false): void {
+export function rememberInSession(session: Session, key: string, digest: string, part: 'first' | 'next' | 'last' | null = null): void {
   const r = session.replay;
   r.digests.push(digest);
   if (r.digests.length > REPLAY_DIGESTS_PER_SESSION) r.digests.shift();
-  if (inChain) {
-    r.chainDigests.push(digest);
-    if (r.chainDigests.length > REPLAY_DIGESTS_PER_SESSION) r.chainDigests.shift();
-  }
+  // The parts of the message being assembled (bounded as the message is); its last part, once complete.
+  if (part === 'first') r.partDigests = [digest];
+  else if (part === 'next' && r.partDigests.length < REPLAY_DIGESTS_PER_SESSION) r.partDigests.push(digest);
+  r.lastWhole = part === 'last' ? digest : null;
+  if (part === 'last') r.partDigests = [];
   if (r.lastNonce === key) r.nonceKept = true;
   r.lastNonce = key;
 }
