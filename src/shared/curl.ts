@@ -6,6 +6,7 @@
  * for seeing the same request reach a listener, a proxy or another DLS.
  */
 import type { ExchangeSummary } from './model';
+import { requestScheme, urlHost } from './request-origin';
 
 /** Headers curl writes itself; copying them would send them twice or wrong. */
 const CURL_OWN = new Set(['content-length', 'connection', 'transfer-encoding', 'keep-alive']);
@@ -29,8 +30,8 @@ export function curlCommand(x: CurlRequest): string | null {
   const outgoing = s.kind === 'contact-me';
   // The port the request arrived on, when its Host header names none (old firmware may send none).
   const given = header('host');
-  const host = outgoing ? `${bracket(s.peerAddress)}:${s.peerPort}` : given && /^(\[[^\]]*\]|[^:]*):\d+$/.test(given) ? given : `${given ?? 'localhost'}:${s.localPort}`;
-  const scheme = outgoing || s.kind === 'dcmp' || s.tlsProtocol === null ? 'http' : 'https';
+  const host = outgoing ? `${urlHost(s.peerAddress)}:${s.peerPort}` : given && /^(\[[^\]]*\]|[^:]*):\d+$/.test(given) ? given : `${given ?? 'localhost'}:${s.localPort}`;
+  const scheme = requestScheme(s);
   // -g: brackets and braces in the target are sent, not expanded into several requests (helper-67).
   const parts = ['curl', '--http1.1', '-sS', '-i', '-g'];
   if (scheme === 'https') parts.push('-k');
@@ -41,8 +42,4 @@ export function curlCommand(x: CurlRequest): string | null {
   // and would send a file of the user's instead (helper-67).
   if (x.body !== '' || s.method === 'POST') parts.push('--data-raw', shellQuote(x.body));
   return parts.join(' ');
-}
-
-function bracket(address: string): string {
-  return address.includes(':') ? `[${address}]` : address;
 }

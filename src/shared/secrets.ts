@@ -43,7 +43,6 @@ export function hasMaskedValues(name: string, value?: string): boolean {
   return isSecretItem(name) || FILE_URL.test(name.trim()) || (value !== undefined && HAS_URL.test(value));
 }
 
-
 /** Headers that carry a credential whole (RFC 9110 §11.6.2, §11.7.2): never stored or shown. */
 const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization']);
 

@@ -7,6 +7,7 @@ import packageJson from '../../../package.json';
 import { ApiError, type ItemView, type MessageView, type UpstreamView } from '../../shared/api';
 import type { Exchange } from '../../shared/model';
 import { isAbsoluteForm, isSecretItem, MASK, maskItemValue, maskSecretsInXml } from '../../shared/secrets';
+import { requestScheme, urlHost } from '../../shared/request-origin';
 import { bodyText } from '../../shared/body-text';
 import { isNeverStored } from '../app/redact';
 import { parseDLSMessage, parseWorkpointMessage, wellFormednessProblem, type Item } from '../wpi';
@@ -196,8 +197,8 @@ export function toHar(exchanges: Exchange[], upstreamOf: UpstreamOf = () => unde
   const entries = exchanges.filter((x) => x.kind !== 'tls-failure').map((x) => {
     // contact-me is our own request to the phone's plain-HTTP port; everything else came to a listener.
     const outgoing = x.kind === 'contact-me';
-    const scheme = outgoing || x.kind === 'dcmp' || x.tlsProtocol === null ? 'http' : 'https';
-    const own = outgoing ? `${x.peerAddress.includes(':') ? `[${x.peerAddress}]` : x.peerAddress}:${x.peerPort}` : `localhost:${x.localPort}`;
+    const scheme = requestScheme(x);
+    const own = outgoing ? `${urlHost(x.peerAddress)}:${x.peerPort}` : `localhost:${x.localPort}`;
     // A Host header no URL can hold (a blank, a quote, an open bracket: any client may send one)
     // made the HAR invalid (helper-67): the address the request went to stands in; the header stays in `headers`.
     const given = header(x.requestHeaders, 'host');

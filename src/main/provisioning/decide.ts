@@ -358,39 +358,33 @@ function accepted(input: DecisionInput, current: ActiveJob, changes: Changes): D
     .filter((i) => i.status !== undefined)
     .map((i) => (i.index === undefined ? { name: i.name, status: i.status! } : { name: i.name, index: i.index, status: i.status! }));
   const jobChange: JobChange = { id: current.id!, ...(results.length ? { results } : {}) };
+  // A job sent in parts (a WriteItems or ReadItems over the phone's maxItems).
+  const parts = job && SPLIT_KINDS.has(current.kind) ? jobMessages(job, current.splitBy) : [];
+  const partsDone = current.part + 1;
+  const nextPart = (): Decision => {
+    // Service-side split (manual p.71): the next part as a new message in the same interaction.
+    interaction.current = { ...current, part: partsDone };
+    // One attempt per sending of the job, not per part: five parts are not five tries.
+    changes.jobs = [{ ...jobChange, partsDone }];
+    return { answer: parts[partsDone]!, changes: { ...changes, state: 'in-interaction' }, ends: null, ...(current.kind === 'WriteItems' ? refusedIn(results) : {}) };
+  };
   switch (current.kind) {
     case 'WriteItems': {
       // What the phone accepted is now its configuration.
-      const parts = job ? jobMessages(job, current.splitBy) : [];
       const sent = parts[current.part]?.items ?? [];
       const refused = new Set(results.map(itemKey));
       changes.mergeItems = sent.filter((i) => !refused.has(itemKey(i)));
-      const partsDone = current.part + 1;
-      if (job && partsDone < parts.length) {
-        // Service-side split (manual p.71): the next part as a new WriteItems in the same interaction.
-        interaction.current = { ...current, part: partsDone };
-        // One attempt per sending of the job, not per part: five parts are not five tries.
-        changes.jobs = [{ ...jobChange, partsDone }];
-        return { answer: parts[partsDone]!, changes: { ...changes, state: 'in-interaction' }, ends: null, ...refusedIn(results) };
-      }
+      if (partsDone < parts.length) return nextPart();
       const allResults = [...(job?.results ?? []), ...results];
       Object.assign(jobChange, { partsDone, ...finish(allResults, now) });
       interaction.acceptedWrite = true;
       break;
     }
-    case 'ReadItems': {
+    case 'ReadItems':
       changes.mergeItems = message.items;
-      const parts = job ? jobMessages(job, current.splitBy) : [];
-      const partsDone = current.part + 1;
-      if (partsDone < parts.length) {
-        // The next part of the read, as WriteItems goes on (p.71).
-        interaction.current = { ...current, part: partsDone };
-        changes.jobs = [{ ...jobChange, partsDone }];
-        return { answer: parts[partsDone]!, changes: { ...changes, state: 'in-interaction' }, ends: null };
-      }
+      if (partsDone < parts.length) return nextPart();
       Object.assign(jobChange, { partsDone, state: 'done', finished: now, error: null });
       break;
-    }
     case 'ReadAllItems':
       changes.replaceItems = message.items;
       Object.assign(jobChange, { state: 'done', finished: now, error: null });

@@ -346,11 +346,10 @@ export function rememberInSession(session: Session, key: string, digest: string,
   const r = session.replay;
   r.digests.push(digest);
   if (r.digests.length > REPLAY_DIGESTS_PER_SESSION) r.digests.shift();
-  // The parts of the message being assembled (bounded as the message is); its last part, once complete.
+  // The parts of the message being assembled (read only while one is: a first part starts afresh); its last part, once complete.
   if (part === 'first') r.partDigests = [digest];
   else if (part === 'next' && r.partDigests.length < REPLAY_DIGESTS_PER_SESSION) r.partDigests.push(digest);
   r.lastWhole = part === 'last' ? digest : null;
-  if (part === 'last') r.partDigests = [];
   if (r.lastNonce === key) r.nonceKept = true;
   r.lastNonce = key;
 }
