@@ -204,6 +204,7 @@ export function toHar(exchanges: Exchange[], upstreamOf: UpstreamOf = () => unde
     const given = header(x.requestHeaders, 'host');
     const host = given && !/[\s"<>\\^`{|}]/.test(given) && URL.canParse(`${scheme}://${given}/`) ? given : own;
     const target = x.path !== null && isAbsoluteForm(x.path) ? x.path : `${scheme}://${host}${x.path ?? '/'}`;
+    const parses = URL.canParse(target);
     return {
       startedDateTime: new Date(x.started).toISOString(),
       time: x.ended - x.started,
@@ -211,8 +212,8 @@ export function toHar(exchanges: Exchange[], upstreamOf: UpstreamOf = () => unde
         method: x.method ?? 'POST',
         // A target in absolute form is the URL itself.
         // A target no URL can hold (an absolute form with a blank) keeps its words in `_target`.
-        url: URL.canParse(target) ? target : `${scheme}://${own}/`,
-        ...(URL.canParse(target) ? {} : { _target: x.path }),
+        url: parses ? target : `${scheme}://${own}/`,
+        ...(parses ? {} : { _target: x.path }),
         httpVersion: 'HTTP/1.1',
         cookies: requestCookies(x.requestHeaders),
         headers: harHeaders(x.requestHeaders),

@@ -12,9 +12,11 @@ import { useApi } from '../api/ApiContext';
 import { Dialog } from '../common/Dialog';
 import { useToast } from '../common/Toasts';
 import { errorText } from '../lib/api-error';
+import { itemText } from '../lib/jobs';
 import { useCatalogue } from '../lib/use-catalogue';
 
-const label = (i: { name: string; index?: number | null }) => (i.index === undefined || i.index === null ? i.name : `${i.name}[${i.index}]`);
+/** `name` or `name[index]`. */
+const label = (i: ItemValue) => itemText(i, false);
 
 export function OverridesCard({ mac, profile }: { mac: string; profile: string | null }) {
   const { t } = useTranslation('devices');
