@@ -282,6 +282,22 @@ describe('(c) replayed messages and nonces', () => {
     expect(s.store.exchanges({ limit: 100 }).filter((x) => x.error !== null)).toEqual([]);
   });
 
+  it('a kept nonce: a status report sent again does not finish the next deployment, which the phone never got (helper-68 B2)', async () => {
+    const { service: s, port } = await service();
+    const c = new HandPhone(A, port, '127.0.0.56');
+    await c.acceptAll(await c.say({ reason: 'start-up', items: startUpItems(A) }), () => startUpItems(A));
+    const deploy = (file: string) => s.store.jobs.add({ mac: A, kind: 'FileDeployment', items: [{ name: 'file-https-base-url', value: `https://files.example/${file}` }, { name: 'file-type', value: 'LOGO' }] }, Date.now());
+    const [x, y] = [deploy('x.png'), deploy('y.png')];
+    const flow = 'P34-KEPT-STATUS';
+    expect((await c.say({ reason: 'solicited', items: known(A), nonce: flow })).dls?.action).toBe('FileDeployment');
+    const report = { reason: 'status' as const, nonce: flow, items: [...known(A), { name: 'file-deployment-status', index: 1, value: 'ok' }, { name: 'file-deployment-name', index: 1, value: 'x.png' }] };
+    expect((await c.say(report)).dls?.action).toBe('FileDeployment');
+    const again = await c.say(report);
+    expect(again.status).toBe(403);
+    expect(again.body).toMatch(/^replayed message: this interaction already had this very message/);
+    expect([s.store.jobs.get(x.id)!.state, s.store.jobs.get(y.id)!.state]).toEqual(['done', 'sent']);
+  });
+
   it('remembers a bounded number of nonces per device and of devices', () => {
     const recent = new RecentNonces(3, 2);
     for (const n of ['n1', 'n2', 'n3', 'n4']) recent.add(A, n, 'S1');
