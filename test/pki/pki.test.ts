@@ -14,8 +14,10 @@ const MAC = '00:1A:E8:00:00:01';
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 
+/** What a TLS socket's getPeerCertificate() gives deviceIdentity: the bytes and their SHA-256. */
 function peer(pem: string): PeerCertificate {
-  return { raw: new X509Certificate(pem).raw } as PeerCertificate;
+  const x = new X509Certificate(pem);
+  return { raw: x.raw, fingerprint256: x.fingerprint256 } as PeerCertificate;
 }
 
 function pemBody(pem: string): string {
@@ -189,6 +191,31 @@ describe('deviceIdentity', () => {
     expect(pki.deviceIdentity({} as PeerCertificate)).toBeNull();
     expect(pki.deviceIdentity(undefined)).toBeNull();
     expect(pki.deviceIdentity({ raw: Buffer.from('not a certificate') } as PeerCertificate)).toBeNull();
+  });
+
+  it('remembers its answers per certificate and CA: the same again, a CA import and other bytes under a known fingerprint change them', async () => {
+    const pki = await openPki(newDir());
+    const cred = await pki.issueDeviceCertificate(MAC);
+    const other = await pki.issueDeviceCertificate('00:1A:E8:00:00:02');
+    const foreign = await (await openPki(newDir())).issueDeviceCertificate('00:1A:E8:00:00:03');
+    for (let i = 0; i < 3; i++) {
+      expect(pki.deviceIdentity(peer(cred.certPem))).toEqual({ mac: MAC, serial: cred.serial });
+      expect(pki.deviceIdentity(peer(foreign.certPem))).toBeNull();
+      // without its fingerprint the certificate is checked as before
+      expect(pki.deviceIdentity({ raw: new X509Certificate(cred.certPem).raw } as PeerCertificate)).toEqual({ mac: MAC, serial: cred.serial });
+    }
+    // Another certificate's bytes under a remembered fingerprint are checked for what they are.
+    const mixed = { raw: new X509Certificate(other.certPem).raw, fingerprint256: peer(cred.certPem).fingerprint256 } as PeerCertificate;
+    expect(pki.deviceIdentity(mixed)).toEqual({ mac: '00:1A:E8:00:00:02', serial: other.serial });
+    const bogus = { raw: new X509Certificate(foreign.certPem).raw, fingerprint256: peer(cred.certPem).fingerprint256 } as PeerCertificate;
+    expect(pki.deviceIdentity(bogus)).toBeNull();
+    expect(pki.deviceIdentity(peer(cred.certPem))).toEqual({ mac: MAC, serial: cred.serial });
+    // After a CA import the old CA's certificates are no longer ours, remembered or not.
+    const site = forgeCertificate({ cn: 'Example Site CA', ca: true });
+    await pki.importCa(Buffer.from(site.certPem + site.keyPem));
+    expect(pki.deviceIdentity(peer(cred.certPem))).toBeNull();
+    const renewed = await pki.issueDeviceCertificate(MAC);
+    expect(pki.deviceIdentity(peer(renewed.certPem))).toEqual({ mac: MAC, serial: renewed.serial });
   });
 });
 

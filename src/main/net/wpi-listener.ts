@@ -371,11 +371,10 @@ export class WpiListener {
       // Node decided from the request (HTTP/1.0, Connection: close) whether the connection stays.
       framing: { keepAliveSeconds: res.shouldKeepAlive ? Math.floor(this.limits.keepAliveTimeoutMs / 1000) : null, extra: [] },
     };
-    request.clientCertificate = peerCertificateOf(socket);
-    if (this.options.identify) {
-      const cert = socket.authorized ? socket.getPeerCertificate() : null;
-      request.clientIdentity = cert && Object.keys(cert).length ? this.options.identify(cert) : null;
-    }
+    // Read once: Node builds the object anew on every call (issue #14, the secure storm's profile).
+    const peer = presentedCertificate(socket);
+    request.clientCertificate = peer && certificateSummary(peer);
+    if (this.options.identify) request.clientIdentity = peer && socket.authorized ? this.options.identify(peer) : null;
     if (req.rawHeaders.length / 2 > MAX_REQUEST_HEADERS) {
       return this.refuse(req, res, request, 431, `more than ${MAX_REQUEST_HEADERS} request headers`);
     }
@@ -550,10 +549,16 @@ function tcpOf(socket: TLSSocket): Socket {
 
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
 
+/** The certificate a TLS client presented (null: none, or not a TLS socket). */
+function presentedCertificate(socket: TLSSocket): PeerCertificate | null {
+  const cert = socket.getPeerCertificate?.();
+  return cert && Object.keys(cert).length ? cert : null;
+}
+
 /** The certificate a TLS client presented, summarised (null: none, or not a TLS socket). */
 function peerCertificateOf(socket: TLSSocket): CertificateSummary | null {
-  const cert = socket.getPeerCertificate?.();
-  return cert && Object.keys(cert).length ? certificateSummary(cert) : null;
+  const cert = presentedCertificate(socket);
+  return cert && certificateSummary(cert);
 }
 
 function pairs(raw: string[]): [string, string][] {
