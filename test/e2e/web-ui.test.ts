@@ -252,6 +252,14 @@ describe('web UI in Chromium', () => {
     expect(JSON.parse((await runCli(['profile', 'override', '--data-dir', dataDir, '--mac', MAC, '--json'])).stdout)).toEqual([{ name: 'sip-pwd', value: MASK }]);
     await card.getByRole('button', { name: 'Remove override sip-pwd' }).click();
     await card.getByText('No overrides').waitFor();
+
+    // Changed from the CLI in its own process: the card follows without a reload.
+    expect((await runCli(['profile', 'override', '--data-dir', dataDir, '--mac', MAC, 'sntp-addr=ntp.cli.example'])).code).toBe(0);
+    await card.getByText('ntp.cli.example').waitFor();
+    expect((await runCli(['profile', 'override', '--data-dir', dataDir, '--mac', MAC, 'sntp-addr=ntp2.cli.example'])).code).toBe(0);
+    await card.getByText('ntp2.cli.example').waitFor();
+    expect((await runCli(['profile', 'override', '--data-dir', dataDir, '--mac', MAC, '--clear'])).code).toBe(0);
+    await card.getByText('No overrides').waitFor();
     expect(pageErrors).toEqual([]);
   });
 

@@ -60,7 +60,7 @@ const cli = (...args: string[]) => runCliProcess([...args, '--data-dir', dir], {
 const WAIT = { timeout: 20_000, interval: 50 };
 
 describe('review: serve --ui follows the CLI in another process', () => {
-  it('held: job add, job cancel and bootstrap --forget from the CLI each arrive as events', async () => {
+  it('held: job add, job cancel, bootstrap --forget and profile override from the CLI each arrive as events', async () => {
     const added = await cli('job', 'add', '--mac', MAC, 'read-all', '--json');
     expect(added.code, added.stderr).toBe(0);
     const id = Number(/"id"\s*:\s*(\d+)/.exec(added.stdout)?.[1] ?? /job (\d+)/.exec(added.stdout)?.[1]);
@@ -76,5 +76,18 @@ describe('review: serve --ui follows the CLI in another process', () => {
     expect(forgot.code, forgot.stderr).toBe(0);
     await expect.poll(() => devices.filter((d) => d.mac === MAC).at(-1)?.mode, WAIT).toBe('default');
     expect(devices.filter((d) => d.mac === MAC).at(-1)).toMatchObject({ bootstrap: null });
+
+    // An override set, changed and cleared announces its device each time (the device page lists
+    // them), without its value. (One test: the data folder goes when a test ends.)
+    const announced = () => devices.filter((d) => d.mac === MAC).length;
+    const seen: string[] = [];
+    socket.on('message', (data) => seen.push(data.toString()));
+    for (const args of [['sip-pwd=first s3cret'], ['sip-pwd=second s3cret'], ['--clear']]) {
+      const before = announced();
+      const r = await cli('profile', 'override', '--mac', MAC, ...args);
+      expect(r.code, r.stderr).toBe(0);
+      await expect.poll(announced, WAIT).toBeGreaterThan(before);
+    }
+    expect(seen.join('\n')).not.toContain('s3cret');
   }, 90_000);
 });

@@ -407,11 +407,14 @@ export class LocalDlsApiHost implements LocalDlsApi {
   private emitDevices(macs: readonly string[], onlyChanged: boolean): void {
     if (macs.length === 0 || this.closed) return;
     const counts = this.store.pendingJobCounts();
+    // Overrides are not part of the view, but the device page lists them: a change made by another
+    // process (`localdls profile override`) must announce the device too.
+    const overrides = this.store.jobs.overrideDigests(onlyChanged ? null : macs);
     const devices = macs.flatMap((m) => {
       const d = this.store.device(m);
       if (!d) return [];
       const view = deviceView(d, counts.get(m));
-      const key = deviceKey(view);
+      const key = `${deviceKey(view)}|${overrides.get(m) ?? ''}`;
       if (onlyChanged && this.deviceKeys.get(m) === key) return [];
       this.deviceKeys.set(m, key);
       return [view];

@@ -1,6 +1,7 @@
 /**
  * Jobs, profiles and overrides: the store's provisioning tables. SQL stays in src/main/store.
  */
+import { type Hash, createHash } from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
 import { JOB_NOTES, MAX_ATTEMPTS, NO_ANSWER_PARTS } from '../../shared/job-notes';
 import type { ItemResult, ItemValue, Job, JobKind, JobState, Profile } from '../../shared/model';
@@ -311,8 +312,28 @@ export class JobTables {
 
   /** Removes the named overrides of a device (every one when `items` is null); returns how many went. */
   clearOverrides(mac: string, items: readonly { name: string; index?: number }[] | null): number {
-    if (items === null) return this.db.prepare('DELETE FROM overrides WHERE mac = ?').run(mac).changes;
-    return this.db.transaction(() => items.reduce((n, i) => n + this.st.deleteOverride!.run({ mac, name: i.name, idx: i.index ?? null }).changes, 0))();
+    const n = items === null
+      ? this.db.prepare('DELETE FROM overrides WHERE mac = ?').run(mac).changes
+      : this.db.transaction(() => items.reduce((n, i) => n + this.st.deleteOverride!.run({ mac, name: i.name, idx: i.index ?? null }).changes, 0))();
+    if (n > 0) this.feed?.device(mac);
+    return n;
+  }
+
+  /**
+   * A digest of each device's overrides (devices without any are left out), for telling whether
+   * another process changed them: null reads every device's.
+   */
+  overrideDigests(macs: readonly string[] | null): Map<string, string> {
+    const rows = (macs === null
+      ? this.db.prepare('SELECT mac, name, idx, value FROM overrides ORDER BY mac, name, idx').all()
+      : macs.flatMap((mac) => (this.st.overrides!.all(mac) as object[]).map((r) => ({ mac, ...r })))) as { mac: string; name: string; idx: number | null; value: string }[];
+    const hashes = new Map<string, Hash>();
+    for (const r of rows) {
+      let h = hashes.get(r.mac);
+      if (!h) hashes.set(r.mac, (h = createHash('sha256')));
+      h.update(JSON.stringify([r.name, r.idx, r.value]));
+    }
+    return new Map([...hashes].map(([mac, h]) => [mac, h.digest('base64')]));
   }
 
   /** Adds or replaces (same name and index) overrides of a device: all of them or none. */
@@ -324,5 +345,6 @@ export class JobTables {
         this.st.insertOverride!.run(row);
       }
     })();
+    if (items.length > 0) this.feed?.device(mac);
   }
 }

@@ -4,7 +4,7 @@
  * rules of a write (the service applies them again). The same commands as `localdls profile
  * override`.
  */
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ItemValue } from '../../../shared/model';
 import { emptyRow, ItemRowsEditor, rowProblem, usedRows, type ItemRow } from '../actions/ItemRowsEditor';
@@ -27,17 +27,22 @@ export function OverridesCard({ mac, profile }: { mac: string; profile: string |
   const [adding, setAdding] = useState(false);
   const [busy, setBusy] = useState(false);
 
-  const load = useCallback(
-    () =>
-      api.getOverrides(mac).then(
-        (l) => (setList(l), setError(null)),
-        (e: unknown) => setError(errorText(e)),
-      ),
-    [api, mac],
-  );
+  // Loads may overlap (a change announced while one is under way): only the newest one shows.
+  const asked = useRef(0);
+  const load = useCallback(() => {
+    const n = ++asked.current;
+    return api.getOverrides(mac).then(
+      (l) => n === asked.current && (setList(l), setError(null)),
+      (e: unknown) => n === asked.current && setError(errorText(e)),
+    );
+  }, [api, mac]);
   useEffect(() => {
     void load();
-  }, [load]);
+    // Changed elsewhere (another window, `localdls profile override`): the device is announced.
+    return api.onDevicesChanged((changed) => {
+      if (changed.some((d) => d.mac === mac)) void load();
+    });
+  }, [api, load, mac]);
 
   const remove = (items: { name: string; index?: number }[] | null) => {
     setBusy(true);
