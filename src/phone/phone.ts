@@ -230,6 +230,8 @@ export interface InteractionResult {
   /** How the service ended it; after Restart and SoftwareDeployment the phone reboots (p.50, p.56). */
   end?: 'CleanUp' | 'Restart' | 'SoftwareDeployment';
   cleanupReason?: string;
+  /** The cleanup-reason of the RFC clean-up the phone sent when it could not read an answer (p.13). */
+  cleanUpSent?: string;
   sendSolicited?: boolean;
   factoryReset?: boolean;
   /** FileDeployment outcomes (p.52–55). */
@@ -268,6 +270,15 @@ interface PinDialog {
 
 /** Ends the loop with an error result. */
 class InteractionError extends Error {}
+
+/** A 200 answer that is not a readable DLSMessage: "invalid XML received" (manual p.13). */
+class UnreadableAnswer extends InteractionError {}
+
+/**
+ * The cleanup-reason the phone gives then. The manual names the case but gives no text (it has one
+ * only for PIN retries, p.83) [INF].
+ */
+export const UNREADABLE_ANSWER_REASON = 'invalid XML received';
 
 /** Where one interaction's messages go. */
 interface Link {
@@ -609,6 +620,7 @@ export class SimulatedPhone extends EventEmitter<PhoneEvents> {
         }
       }
     } catch (err) {
+      if (err instanceof UnreadableAnswer) await this.cleanUpAfterUnreadable(link, result);
       // A start-up (or clean-up) that reached no service is still owed: the next interaction sends it.
       if (reason === 'start-up' && result.exchanges === 0) this.needsStartUp = true;
       if (reason === 'clean-up' && result.exchanges === 0) this.cleanUpOwed = cleanupReason;
@@ -884,12 +896,28 @@ export class SimulatedPhone extends EventEmitter<PhoneEvents> {
     result.durations.exchangesMs.push(res.durationMs);
     result.tls = res.tls;
     if (res.status !== 200) throw new InteractionError(`service answered HTTP ${res.status} to ${describe(sent)}`);
-    if (!res.message) throw new InteractionError(`service answer to ${describe(sent)} is not a DLSMessage: ${res.parseError ?? 'empty'}`);
+    if (!res.message) throw new UnreadableAnswer(`service answer to ${describe(sent)} is not a DLSMessage: ${res.parseError ?? 'empty'}`);
     // The answer must carry the nonce of the message it answers (manual p.28, p.34).
     if (res.message.nonce !== sent.nonce) {
       throw new InteractionError(`service answer to ${describe(sent)} carries nonce ${res.message.nonce}, expected ${sent.nonce}`);
     }
     return res.message;
+  }
+
+  /**
+   * Manual p.13: "in some error cases, e.g. invalid XML received, the phone sends a clean-up
+   * message". Sent in the same HTTPS session (its cookie), as the phone's next message [INF]; the
+   * interaction ends after the service's answer, whatever it is. An HTTP error status is not an
+   * answer to read: the phone just stops then [INF].
+   */
+  private async cleanUpAfterUnreadable(link: Link, result: InteractionResult): Promise<void> {
+    result.cleanUpSent = UNREADABLE_ANSWER_REASON;
+    try {
+      const answer = await this.exchange(this.firstMessage('clean-up', UNREADABLE_ANSWER_REASON), link, result);
+      result.actions.push(answer.action);
+    } catch {
+      // Nothing more to do: the interaction ends either way, and its error is the first one.
+    }
   }
 
   /** Restart (manual p.50–51): no reply, the phone reboots; factory reset with the right password. */

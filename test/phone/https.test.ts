@@ -64,6 +64,38 @@ describe('SimulatedPhone over HTTPS', () => {
     expect(service.requests).toHaveLength(1);
   });
 
+  it('sends clean-up in the same session when an answer is not readable XML (manual p.13), and stops after its answer', async () => {
+    service = await startService((m, i) => (i === 0 ? { status: 200, body: '<DLSMessage><Message nonce="' + m.nonce + '"><Action>ReadAll' } : { action: 'CleanUp' }));
+    const phone = new SimulatedPhone({ server: service.url, mac: '00:1A:E8:00:01:03' });
+    const result = await phone.runInteraction('start-up');
+    expect(result).toMatchObject({ ok: false, exchanges: 2, cleanUpSent: 'invalid XML received', actions: ['CleanUp'] });
+    expect(result.error).toMatch(/answer to the start-up message is not a DLSMessage/);
+    expect(service.requests).toHaveLength(2);
+    const cleanUp = service.requests[1]!;
+    expect(cleanUp.message.reason).toBe('clean-up');
+    expect(cleanUp.message.items).toContainEqual({ name: 'cleanup-reason', value: 'invalid XML received' });
+    expect(cleanUp.message.items).toContainEqual({ name: 'mac-addr', value: '00:1A:E8:00:01:03' });
+    expect(cleanUp.headers.cookie).toBe('JSESSIONID=ABC123; path=/DeploymentService; secure');
+    expect(cleanUp.message.nonce).not.toBe(service.requests[0]!.message.nonce);
+    // The next interaction is an ordinary one: nothing more is owed.
+    expect((await phone.runInteraction('local-changes')).error).toBeUndefined();
+    expect(service.requests[2]!.message.reason).toBe('local-changes');
+  });
+
+  it('sends that clean-up once: an unreadable answer to it, or an HTTP error status, ends the interaction', async () => {
+    service = await startService(() => ({ status: 200, body: 'not xml at all' }));
+    const unreadable = await new SimulatedPhone({ server: service.url, mac: '00:1A:E8:00:01:04' }).runInteraction('start-up');
+    expect(unreadable).toMatchObject({ ok: false, exchanges: 2, cleanUpSent: 'invalid XML received', actions: [] });
+    expect(service.requests.map((r) => r.message.reason)).toEqual(['start-up', 'clean-up']);
+    await service.close();
+    service = await startService(() => ({ status: 400, body: 'malformed WorkpointMessage' }));
+    const refused = await new SimulatedPhone({ server: service.url, mac: '00:1A:E8:00:01:05' }).runInteraction('start-up');
+    expect(refused).toMatchObject({ ok: false, exchanges: 1 });
+    expect(refused.cleanUpSent).toBeUndefined();
+    expect(refused.error).toMatch(/HTTP 400/);
+    expect(service.requests).toHaveLength(1);
+  });
+
   it('reports a refused connection as an error result', async () => {
     service = await startService(readAllScript);
     const url = service.url;

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Service, type RelayConfig } from '../../src/main/app/service';
 import { SimulatedPhone, createFleet, runPhones, type ExchangeResult } from '../../src/phone';
 import { selfSignedCertificate } from '../phone/helpers';
-import { dlsMessage, startStandInDls, startUpScript, STAND_IN_WRITE, type StandInDls, type StandInScript } from '../support/stand-in-dls';
+import { dlsMessage, field, startStandInDls, startUpScript, STAND_IN_WRITE, type StandInDls, type StandInScript } from '../support/stand-in-dls';
 import { exchangeRecord } from '../support/records';
 import { runCli } from '../support/cli';
 import { withRawDb } from '../support/raw-db';
@@ -155,6 +155,27 @@ describe('relay: a simulator phone through LocalDLS to a stand-in DLS', () => {
     expect(row).toMatchObject({ httpStatus: 299, reason: null, error: null });
     expect(row!.warning).toMatch(/phone's message is not WPI.*relayed as it was/);
     expect(Buffer.from(service.store.exchange(row!.id)!.responseBody).equals(odd)).toBe(true);
+  });
+
+  it("an upstream answer a phone cannot read: the phone's clean-up (manual p.13) reaches the DLS in the same session, and both are recorded", async () => {
+    const nonce = (body: Buffer) => field(body, /nonce="([^"]*)"/) ?? '';
+    const dls = await standIn((r, i) =>
+      i === 0
+        ? { status: 200, headers: [['Content-Type', 'text/xml'], ['Set-Cookie', 'DLSSESSION=S1; Path=/']], body: Buffer.from(`<DLSMessage><Message nonce="${nonce(r.body)}"><Action>ReadAllItems</Action>`) }
+        : { status: 200, headers: [['Content-Type', 'text/xml']], body: dlsMessage(nonce(r.body), 'CleanUp') },
+    );
+    const { service, url } = await relayTo(dls);
+    const mac = '00:1A:E8:00:10:07';
+    const result = await phone(url, mac).phone.runInteraction('start-up');
+    expect(result).toMatchObject({ ok: false, exchanges: 2, cleanUpSent: 'invalid XML received', actions: ['CleanUp'] });
+    expect(dls.requests).toHaveLength(2);
+    const cleanUp = dls.requests[1]!;
+    expect(field(cleanUp.body, /<ReasonForContact>([^<]*)</)).toBe('clean-up');
+    expect(cleanUp.body.toString()).toContain('<Item name="cleanup-reason">invalid XML received</Item>');
+    expect(cleanUp.headers.find(([n]) => n.toLowerCase() === 'cookie')?.[1]).toContain('DLSSESSION=S1');
+    const rows = service.store.exchanges({}).sort((a, b) => a.id - b.id);
+    expect(rows.map((r) => [r.reason, r.mac])).toEqual([['start-up', mac], ['clean-up', mac]]);
+    expect(rows[0]!.warning).toMatch(/the upstream's answer is not a DLSMessage as LocalDLS reads it \(not well-formed XML.*relayed as it was/);
   });
 
   it('gives a phone a chunked upstream answer with Content-Length (old firmware cannot read chunked), the body unchanged', async () => {
