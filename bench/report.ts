@@ -899,6 +899,21 @@ as far as possible; each "before" is from a run of the code before the change.
   (mean 1,016); the new build was faster in five of the seven pairs. The tables above include it
   (first rows 807, 801 and 887 ms at the three sizes, against 1,205, 997 and 1,056 ms in the run
   before it, which a single run's spread on this machine could also explain).
+- **The secure port read each client certificate three times (issue #14, the secure storm).** A
+  CPU profile of \`serve\` in the secure storm (N = 500, C = 50, by hand with
+  BENCH_SERVICE_NODE_ARGS) showed 9 % of the busy samples on the phone's certificate, per message:
+  Node's getPeerCertificate() twice (once for the exchange's summary, once for the identity; it
+  builds a new object each call), then a new X509Certificate from its bytes, the check that our CA
+  issued it and the signature verified, 0.41 ms per exchange in all. Now the listener reads it once
+  per message (src/main/net/wpi-listener.ts), and Pki.deviceIdentity remembers its answer per CA
+  and certificate fingerprint (4,096 kept; the bytes are compared, and a CA import starts afresh),
+  so a phone's certificate is parsed and verified once, not on each of its messages. The next
+  profile of the same storm: 0.24 ms per exchange on a machine running about 40 % slower in that
+  run (the TLS handshakes' own samples, the same work in both, went from 1,003 to 1,402 ms), so
+  about 0.17 ms at the first run's speed, the first message of each phone still paying in full;
+  in a site's steady state (the same phones again and again) nearly all of it goes. Storm rates
+  measured alternating old and new build were within this machine's spread (145–206 exchanges/s
+  for either), so the tables above are the measure of record.
 `;
 
 export function rolloutRun(o: RolloutResult): string {
