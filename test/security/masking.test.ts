@@ -4,6 +4,8 @@
  * case is checked against the codec: what the parser reads as a secret value must be masked.
  */
 import { describe, expect, it } from 'vitest';
+import { isUtf8 } from 'node:buffer';
+import { decodeEscaped, encodeEscaped } from '../../src/main/app/escaped-utf8';
 import { isNeverStored, mayHoldNeverStored, redactForStorage, redactItemsForStorage } from '../../src/main/app/redact';
 import { parseWorkpointMessage } from '../../src/main/wpi';
 import { writeItemProblem } from '../../src/shared/item-rules';
@@ -188,6 +190,30 @@ describe('what is stored', () => {
     expect(stored).toContain(SECRET);
     const plain = Buffer.from(wrap('<Item name="user-pwd">x</Item>'));
     expect(redactForStorage(plain)).toBe(plain);
+  });
+
+  it('redactForStorage keeps every byte it does not mask, bytes that are not UTF-8 included (helper-67)', () => {
+    const odd = Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xe2, 0x82, 0xf0, 0x90, 0x80, 0xed, 0xa0, 0x80, 0xc0, 0xaf]);
+    const [head, tail] = wrap(`<Item name="display-id">ODD</Item><Item name="secure-mode-data">NEVERSTORE-KEY</Item><Item name="e164">\u{10080}\u00e9</Item>`).split('ODD');
+    const body = Buffer.concat([Buffer.from(head!), odd, Buffer.from(tail!)]);
+    const stored = Buffer.from(redactForStorage(body));
+    const expected = Buffer.concat([Buffer.from(head!), odd, Buffer.from(tail!.replace('NEVERSTORE-KEY', MASK))]);
+    expect(stored.equals(expected)).toBe(true);
+    // At the very end, and a truncated sequence there.
+    const end = Buffer.concat([Buffer.from(wrap('<Item name="bootstrapping-tan">1234</Item>')), Buffer.from([0xe2, 0x82])]);
+    expect(Buffer.from(redactForStorage(end)).equals(Buffer.concat([Buffer.from(wrap(`<Item name="bootstrapping-tan">${MASK}</Item>`)), Buffer.from([0xe2, 0x82])]))).toBe(true);
+  });
+
+  it('escaped UTF-8 gives back any bytes exactly, and valid UTF-8 as Node decodes it', () => {
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
+    const pieces = [[0x41], [0xc3, 0xa9], [0xe2, 0x82, 0xac], [0xf0, 0x90, 0x82, 0x80], [0xed, 0xb2, 0x80], [0xf0, 0x90], [0xff], [0x80], [0xc1, 0xbf], [0xf4, 0x90, 0x80, 0x80], [0x3c]];
+    for (let n = 0; n < 2000; n++) {
+      const bytes = Buffer.from(Array.from({ length: 1 + Math.floor(rnd() * 12) }, () => pieces[Math.floor(rnd() * pieces.length)]!).flat());
+      const text = decodeEscaped(bytes);
+      expect(encodeEscaped(text).equals(bytes)).toBe(true);
+      if (isUtf8(bytes)) expect(text).toBe(bytes.toString('utf8'));
+    }
   });
 
   it('redactForStorage masks keys and TANs behind any namespace prefix, and in tags the codec refuses for two names', () => {

@@ -4,6 +4,7 @@
  */
 import { holdsNul, textWithoutNuls } from '../../shared/body-text';
 import { MASK, maskSecretsInXml } from '../../shared/secrets';
+import { decodeEscaped, encodeEscaped } from './escaped-utf8';
 
 /**
  * Items whose values never reach the store, not even in raw exchanges: a device's private key
@@ -49,9 +50,10 @@ export function redactForStorage(body: Uint8Array): Uint8Array {
   // The names and `&#` are ASCII, and both tests match ASCII only: read as latin1 (no copy, no
   // UTF-8 decoding) the bytes hold them exactly where the UTF-8 text does, for any bytes.
   if (!mayHoldNeverStored(bytes.toString('latin1'))) return body;
-  const text = bytes.toString('utf8');
+  // Bytes that are not UTF-8 stay as they came (escaped while masking): only the values change.
+  const text = decodeEscaped(bytes);
   const masked = maskSecretsInXml(text, isNeverStored, { urlPasswords: false });
-  return masked === text ? body : Buffer.from(masked, 'utf8');
+  return masked === text ? body : encodeEscaped(masked);
 }
 
 /**
