@@ -73,13 +73,13 @@ const ALL_QUERIES = [
 ];
 const QUERIES = ALL_QUERIES.filter(searchableText);
 
-/** What free text should find, straight from the definition: the bodies as the view shows them, the list fields ignoring ASCII case. */
+/** What free text should find, straight from the definition: the bodies as the view shows them and the list fields, both ignoring ASCII case. */
 function expected(store: Store, text: string): number[] {
   const lower = (s: string) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
   const ids: number[] = [];
   for (const { id } of store.exchanges({ limit: 10_000, newestFirst: false })) {
     const x = store.exchange(id) as Exchange;
-    const shown = (['request', 'response'] as const).some((side) => (side === 'request' ? x.requestBody : x.responseBody).length > 0 && messageView(x, side).text.includes(text));
+    const shown = (['request', 'response'] as const).some((side) => (side === 'request' ? x.requestBody : x.responseBody).length > 0 && lower(messageView(x, side).text).includes(lower(text)));
     const fields = [x.mac, x.peerAddress, x.reason, x.replyAction, x.action, x.error, x.warning, x.path, JSON.stringify(x.requestHeaders), JSON.stringify(x.responseHeaders)];
     if (shown || fields.some((f) => f !== null && lower(f).includes(lower(text)))) ids.push(id);
   }
@@ -117,7 +117,7 @@ describe('free-text search through the trigram index', () => {
     expect(ids(store, { text: '"pwd">Zebra7' })).toEqual([]);
     // Nor through an export by filter.
     expect(store.inspector.exchangeIds({ text: 'hunter2secret' }, 100)).toEqual([]);
-    expect(store.inspector.exchangeIds({ text: 'pool.ntp.org' }, 100)).toEqual([1]);
+    expect(store.inspector.exchangeIds({ text: 'pool.ntp.org' }, 100)).toEqual([1, 10]); // row 10 has it in upper case
     expect(store.countExchanges({ text: 'hunter2secret' })).toBe(0);
     expect(ids(store, { text: 'Zebra 7' })).toEqual([2]);
     // The mask itself is part of what is shown.
@@ -142,10 +142,10 @@ describe('free-text search through the trigram index', () => {
     fill(store, 30); // 300 exchanges
     while (store.search.indexedThrough() < 150) store.search.indexSome(0);
     const all = expected(store, 'pool.ntp.org');
-    expect(all).toHaveLength(30);
+    expect(all).toHaveLength(60); // two rows of each round: in lower and in upper case
     const seen: number[] = [];
     let page = store.listExchanges({ text: 'pool.ntp.org' }, { limit: 7 });
-    expect(page).toMatchObject({ matched: 30, hasOlder: true });
+    expect(page).toMatchObject({ matched: 60, hasOlder: true });
     seen.unshift(...page.exchanges.map((x) => x.id));
     while (page.hasOlder) {
       page = store.listExchanges({ text: 'pool.ntp.org' }, { limit: 7, beforeId: seen[0]!, counts: false });
@@ -162,7 +162,7 @@ describe('free-text search through the trigram index', () => {
     expect(forward).toEqual(all);
     expect(ids(store, { text: 'pool', errorsOnly: true })).toEqual(expected(store, 'pool').filter((id) => store.exchange(id)!.httpStatus >= 400));
     expect(store.listExchanges({ text: 'pool.ntp.org', sinceId: 200 }, { limit: 100 }).exchanges.map((x) => x.id)).toEqual(all.filter((id) => id > 200));
-    expect(store.countExchanges({ text: 'pool.ntp.org', device: '00:1A:E8:00:00:01' })).toBe(30);
+    expect(store.countExchanges({ text: 'pool.ntp.org', device: '00:1A:E8:00:00:01' })).toBe(60);
   });
 
   it('counts free-text matches up to a cap and says the count is a lower bound', () => {
@@ -202,7 +202,7 @@ describe('free-text search through the trigram index', () => {
     for (const [i, row] of ROWS.entries()) store.commit(record({ ...row, started: now - (i < 5 ? 40 : 1) * 86_400_000 }), {}, null);
     store.search.catchUp();
     await store.purgeOlderThan(now - 30 * 86_400_000);
-    expect(ids(store, { text: 'pool.ntp.org' })).toEqual([]);
+    expect(ids(store, { text: 'pool.ntp.org' })).toEqual([10]); // the row with it in upper case is younger
     expect(withRawDb(dir, (db) => db.prepare('SELECT count(*) AS n FROM exchange_text_masked WHERE exchange_id NOT IN (SELECT id FROM exchanges)').get())).toEqual({ n: 0 });
     expect(withRawDb(dir, (db) => db.prepare(`SELECT rowid FROM exchange_text WHERE exchange_text MATCH '"ntp" AND "org"'`).all())).toEqual([{ rowid: 10 }]);
     for (const q of QUERIES) expect(ids(store, { text: q }), q).toEqual(expected(store, q));

@@ -187,7 +187,7 @@ const LIKE_COLUMNS = ['mac', 'peer_address', 'reason', 'reply_action', 'action',
 
 /**
  * Free text matches an exchange when its bodies as the view shows them (secrets masked) hold the
- * exact text, or one of its list fields does, ASCII case-insensitively. The exact check learns
+ * text, or one of its list fields does, ASCII letters in either case (search-text.ts finder). The exact check learns
  * from exchange_text_masked (joined as k) which ranges of an indexed body are shown unchanged: no
  * row there means nothing is masked; an exchange not indexed yet (NULL) is masked here.
  */

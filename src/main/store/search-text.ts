@@ -74,15 +74,51 @@ export function shownContains(body: Uint8Array, needle: Uint8Array, kept: string
   const bullet = n.includes(BULLET_BYTES);
   // A body with NUL bytes shows no text (shared/body-text.ts): nothing in it is found.
   if (holdsNul(raw)) return false;
-  if (!bullet && !raw.includes(n)) return false;
-  if (kept === null || kept === '*' || bullet) return Buffer.from(shownBody(raw).text, 'utf8').includes(n);
+  const occurrences = finder(n);
+  const inRaw = occurrences(raw);
+  if (!bullet && inRaw(0) < 0) return false;
+  if (kept === null || kept === '*' || bullet) return occurrences(Buffer.from(shownBody(raw).text, 'utf8'))(0) >= 0;
   if (kept === '') return true;
   const ranges = kept.split(',').map((r) => r.split('-').map(Number) as [number, number]);
-  for (let at = raw.indexOf(n); at >= 0; at = raw.indexOf(n, at + 1)) {
+  for (let at = inRaw(0); at >= 0; at = inRaw(at + 1)) {
     const end = at + n.length;
     if (ranges.some(([s, e]) => s <= at && end <= e)) return true;
   }
   return false;
+}
+
+/** The needle's occurrences in one haystack: the offset of the first from `from` on, -1 when none. */
+type Occurrences = (haystack: Buffer) => (from: number) => number;
+let lastFinder: { needle: Buffer; occurrences: Occurrences } | null = null;
+
+/**
+ * Finds the needle ASCII letters in either case, as the list fields' LIKE compares them and as the
+ * trigram index (case-insensitive) finds candidates; every other byte as it is, so a match covers
+ * as many bytes as the needle and the kept ranges apply. Remembered for the last needle: SQLite
+ * asks row by row with the same one.
+ */
+function finder(needle: Buffer): Occurrences {
+  if (lastFinder?.needle.equals(needle)) return lastFinder.occurrences;
+  let occurrences: Occurrences;
+  if (!/[A-Za-z]/.test(needle.toString('latin1'))) {
+    occurrences = (h) => (from) => h.indexOf(needle, from);
+  } else {
+    let source = '';
+    for (const b of needle) {
+      const c = String.fromCharCode(b);
+      source += /[A-Za-z]/.test(c) ? `[${c.toUpperCase()}${c.toLowerCase()}]` : `\\x${b.toString(16).padStart(2, '0')}`;
+    }
+    const pattern = new RegExp(source, 'g');
+    occurrences = (h) => {
+      const text = h.toString('latin1');
+      return (from) => {
+        pattern.lastIndex = from;
+        return pattern.exec(text)?.index ?? -1;
+      };
+    };
+  }
+  lastFinder = { needle: Buffer.from(needle), occurrences };
+  return occurrences;
 }
 
 /** The list's text fields, one per line: what the LIKE half of free text looks at. */
