@@ -17,7 +17,7 @@ export function shellQuote(s: string): string {
 }
 
 export interface CurlRequest {
-  summary: Pick<ExchangeSummary, 'kind' | 'listener' | 'method' | 'path' | 'peerAddress' | 'peerPort' | 'localPort' | 'tlsProtocol'>;
+  summary: Pick<ExchangeSummary, 'kind' | 'listener' | 'method' | 'path' | 'peerAddress' | 'peerPort' | 'localPort' | 'tlsProtocol' | 'httpVersion'>;
   headers: [string, string][];
   body: string;
 }
@@ -33,7 +33,9 @@ export function curlCommand(x: CurlRequest): string | null {
   const host = outgoing ? `${urlHost(s.peerAddress)}:${s.peerPort}` : given && /^(\[[^\]]*\]|[^:]*):\d+$/.test(given) ? given : `${given ?? 'localhost'}:${s.localPort}`;
   const scheme = requestScheme(s);
   // -g: brackets and braces in the target are sent, not expanded into several requests (helper-67).
-  const parts = ['curl', '--http1.1', '-sS', '-i', '-g'];
+  // 1.0 as the phone sent it; without ALPN, as old firmware: curl would offer "http/1.0", which a
+  // server that speaks 1.1 (LocalDLS, Node) refuses in the handshake.
+  const parts = ['curl', ...(s.httpVersion === '1.0' ? ['--http1.0', '--no-alpn'] : ['--http1.1']), '-sS', '-i', '-g'];
   if (scheme === 'https') parts.push('-k');
   if (s.listener === 'secure') parts.push('--cert', 'phone-cert.pem', '--key', 'phone-key.pem');
   parts.push('-X', shellQuote(s.method), shellQuote(`${scheme}://${host}${s.path ?? '/'}`));

@@ -95,6 +95,8 @@ export interface ExchangeSummary {
   warning: string | null;
   requestBytes: number;
   responseBytes: number;
+  /** The request line's HTTP version when it was not 1.1 (old firmware may send 1.0); absent: 1.1, or recorded before migration 23. */
+  httpVersion?: string;
 }
 
 /** A TLS certificate as the traffic view shows it. Times are ms since the epoch. */

@@ -18,7 +18,7 @@ import { Service } from '../../src/main/app/service';
 import { TlsKeyLog } from '../../src/main/app/tls-keylog';
 import { LocalDlsApiHost } from '../../src/main/bridge/api-host';
 import { cliContext } from '../../src/main/cli/context';
-import { getExchange } from '../../src/main/commands';
+import { exportExchanges, getExchange } from '../../src/main/commands';
 import { curlCommand } from '../../src/shared/curl';
 import { message, startUpItems } from '../support/messages';
 import { forgeCertificate } from '../pki/helpers';
@@ -341,6 +341,30 @@ describe('copy as curl', () => {
     expect(recorded!.httpStatus).toBe(200);
     const replay = await runCurl(await curlOf(recorded!.id));
     expect(replay.out).toMatch(/replayed nonce/);
+  });
+
+  it('an HTTP/1.0 request: its start line, HAR and curl say 1.0 (the answer is 1.1, as written), and the command sends 1.0 again', async () => {
+    const body = message({ reason: 'start-up', items: startUpItems('00:1A:E8:15:00:03') });
+    const [answer] = await rawExchange(port, [request(body).replace(' HTTP/1.1\r\n', ' HTTP/1.0\r\n')]);
+    const [recorded] = recordedFor(answer!.localPort);
+    const detail = await getExchange(cliContext(service.store), recorded!.id);
+    expect(detail.summary.httpVersion).toBe('1.0');
+    expect(detail.request.startLine).toBe('POST /DeploymentService/LoginService HTTP/1.0');
+    expect(detail.response.startLine).toBe(answer!.statusLine);
+    const har = JSON.parse((await exportExchanges(cliContext(service.store), [recorded!.id], 'har')).content) as { log: { entries: { request: { httpVersion: string }; response: { httpVersion: string } }[] } };
+    expect(har.log.entries[0]!.request.httpVersion).toBe('HTTP/1.0');
+    expect(har.log.entries[0]!.response.httpVersion).toBe('HTTP/1.1');
+    const command = await curlOf(recorded!.id);
+    expect(command).toMatch(/^curl --http1\.0 --no-alpn -sS -i -g -k -X /);
+    const before = service.store.exchanges({ limit: 1 })[0]!.id;
+    await runCurl(command);
+    const again = service.store.exchanges({ limit: 10 }).filter((x) => x.id > before);
+    expect(again.map((x) => x.httpVersion)).toEqual(['1.0']);
+    // 1.1 is not stored: a 1.1 request's summary has none, and says 1.1.
+    const [eleven] = await rawExchange(port, [request(body)]);
+    const [recorded11] = recordedFor(eleven!.localPort);
+    expect(recorded11!.httpVersion).toBeUndefined();
+    expect((await getExchange(cliContext(service.store), recorded11!.id)).request.startLine).toMatch(/ HTTP\/1\.1$/);
   });
 
   it('sends a body starting with @ as it is, not the file it names, and a target with brackets once, not expanded (helper-67)', async () => {

@@ -11,7 +11,7 @@ import { redactForStorage } from './redact';
 
 export type HttpFacts = Pick<
   ExchangeRecord,
-  'kind' | 'started' | 'ended' | 'listener' | 'localPort' | 'peerAddress' | 'peerPort' | 'tlsProtocol' | 'tlsCipher' | 'method' | 'path' | 'httpStatus' | 'requestHeaders' | 'requestBody' | 'responseHeaders' | 'responseBody'
+  'kind' | 'started' | 'ended' | 'listener' | 'localPort' | 'peerAddress' | 'peerPort' | 'tlsProtocol' | 'tlsCipher' | 'method' | 'path' | 'httpStatus' | 'requestHeaders' | 'requestBody' | 'responseHeaders' | 'responseBody' | 'httpVersion'
 >;
 
 export function httpFacts(request: WpiRequest, response: WpiResponse, now: number): HttpFacts {
@@ -26,6 +26,8 @@ export function httpFacts(request: WpiRequest, response: WpiResponse, now: numbe
     tlsProtocol: request.tlsProtocol,
     tlsCipher: request.tlsCipher,
     method: request.method,
+    // Only what is not 1.1 is kept (the start line says 1.1 when none is).
+    ...(request.httpVersion && request.httpVersion !== '1.1' ? { httpVersion: request.httpVersion } : {}),
     // Masked here, not only in the store: the live feed (the UI's list) shows the record as made.
     // The relay forwards request.path, as received.
     path: maskRequestTarget(request.path),

@@ -76,7 +76,8 @@ export function messageView(x: Exchange, side: 'request' | 'response'): MessageV
   const parsed = parsedItems(x, side);
   let startLine = '';
   if (x.kind !== 'tls-failure' && x.method) {
-    startLine = side === 'request' ? `${x.method ?? ''} ${x.path ?? ''} HTTP/1.1` : `HTTP/1.1 ${x.httpStatus} ${STATUS_CODES[x.httpStatus] ?? ''}`.trimEnd();
+    // Node's server answers 1.1 whatever the request said.
+    startLine = side === 'request' ? `${x.method ?? ''} ${x.path ?? ''} HTTP/${x.httpVersion ?? '1.1'}` : `HTTP/1.1 ${x.httpStatus} ${STATUS_CODES[x.httpStatus] ?? ''}`.trimEnd();
   }
   return {
     startLine,
@@ -214,7 +215,7 @@ export function toHar(exchanges: Exchange[], upstreamOf: UpstreamOf = () => unde
         // A target no URL can hold (an absolute form with a blank) keeps its words in `_target`.
         url: parses ? target : `${scheme}://${own}/`,
         ...(parses ? {} : { _target: x.path }),
-        httpVersion: 'HTTP/1.1',
+        httpVersion: `HTTP/${x.httpVersion ?? '1.1'}`,
         cookies: requestCookies(x.requestHeaders),
         headers: harHeaders(x.requestHeaders),
         queryString: queryOf(x.path),

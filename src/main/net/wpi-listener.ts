@@ -26,6 +26,8 @@ export interface WpiRequest {
   tlsCipher: string | null;
   method: string;
   path: string;
+  /** From the request line: "1.1", or "1.0" from old firmware. */
+  httpVersion?: string;
   /** Header pairs as received (rawHeaders), names in their original case. */
   headers: [string, string][];
   body: Buffer;
@@ -366,6 +368,7 @@ export class WpiListener {
       tlsCipher: socket.getCipher?.()?.name ?? null,
       method: req.method ?? '',
       path: req.url ?? '',
+      httpVersion: req.httpVersion,
       headers: pairs(req.rawHeaders),
       body: Buffer.alloc(0),
       // Node decided from the request (HTTP/1.0, Connection: close) whether the connection stays.

@@ -4,7 +4,7 @@ import { unpackBody } from './body-codec';
 
 /** The list columns; the byte counts are the sizes as received, without reading the bodies out. */
 export const SUMMARY_COLUMNS = `id, kind, started, ended, listener, local_port, peer_address, peer_port, tls_protocol, tls_cipher, method, path,
-  http_status, mac, interaction_id, reason, reply_action, reply_status, nonce, fragment, item_count, refused_items, action, error, warning,
+  http_status, mac, interaction_id, reason, reply_action, reply_status, nonce, fragment, item_count, refused_items, action, error, warning, http_version,
   coalesce(request_size, length(request_body)) AS request_bytes, coalesce(response_size, length(response_body)) AS response_bytes`;
 
 export interface ExchangeRow extends StoredBodies {
@@ -12,7 +12,7 @@ export interface ExchangeRow extends StoredBodies {
   tls_protocol: string | null; tls_cipher: string | null; method: string | null; path: string | null; http_status: number;
   mac: string | null; interaction_id: number | null; reason: string | null; reply_action: string | null; reply_status: string | null;
   nonce: string | null; fragment: string | null; item_count: number; refused_items: number; action: string | null; error: string | null; warning: string | null;
-  request_bytes?: number; response_bytes?: number;
+  request_bytes?: number; response_bytes?: number; http_version?: string | null;
   request_headers?: string; response_headers?: string;
   client_cert?: string | null;
 }
@@ -25,6 +25,7 @@ export function toSummary(r: ExchangeRow): ExchangeSummary {
     replyStatus: r.reply_status, nonce: r.nonce, fragment: r.fragment, itemCount: r.item_count, refusedItems: r.refused_items, action: r.action, error: r.error, warning: r.warning,
     requestBytes: r.request_bytes ?? r.request_size ?? r.request_body?.length ?? 0,
     responseBytes: r.response_bytes ?? r.response_size ?? r.response_body?.length ?? 0,
+    ...(r.http_version ? { httpVersion: r.http_version } : {}),
   };
 }
 

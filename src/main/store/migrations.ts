@@ -373,6 +373,12 @@ export const MIGRATIONS: readonly (string | ((db: Database) => void))[] = [
         WHERE (kind = 'tls-failure' OR error IS NOT NULL OR http_status >= 400 OR reply_status = 'failed' OR refused_items > 0);
     `);
   },
+  // 23: the request line's HTTP version when it is not 1.1 (old firmware may send 1.0): the raw view,
+  // the HAR export and "copy as curl" showed 1.1 for every request. Rows before: NULL, shown as 1.1.
+  (db) => {
+    const has = (db.prepare(`SELECT count(*) AS n FROM pragma_table_info('exchanges') WHERE name = 'http_version'`).get() as { n: number }).n > 0;
+    if (!has) db.exec(`ALTER TABLE exchanges ADD COLUMN http_version TEXT`);
+  },
 ];
 
 export function migrate(db: Database): number {

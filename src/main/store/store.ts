@@ -271,11 +271,11 @@ export class Store {
       insertExchange: p(`INSERT INTO exchanges (id, kind, started, ended, listener, local_port, peer_address, peer_port, tls_protocol, tls_cipher,
           method, path, http_status, request_headers, request_body, request_encoding, request_size, response_headers, response_body,
           response_encoding, response_size, mac, interaction_id, reason, reply_action, reply_status, nonce, fragment, item_count, action,
-          error, warning, client_cert, refused_items)
+          error, warning, client_cert, refused_items, http_version)
         VALUES ((SELECT last_id + 1 FROM exchange_count), @kind, @started, @ended, @listener, @localPort, @peerAddress, @peerPort, @tlsProtocol, @tlsCipher,
           @method, @path, @httpStatus, @requestHeaders, @requestBody, @requestEncoding, @requestSize, @responseHeaders, @responseBody,
           @responseEncoding, @responseSize, @mac, @interactionId, @reason, @replyAction, @replyStatus, @nonce, @fragment, @itemCount, @action,
-          @error, @warning, @clientCert, @refusedItems)`),
+          @error, @warning, @clientCert, @refusedItems, @httpVersion)`),
       device: p(`SELECT * FROM devices WHERE mac = ?`),
       devices: p(`SELECT * FROM devices ORDER BY mac`),
       exchange: p(`SELECT * FROM exchanges WHERE id = ?`),
@@ -339,6 +339,7 @@ export class Store {
         this.st.insertExchange!.run({
           ...record,
           clientCert: record.clientCertificate ? JSON.stringify(record.clientCertificate) : null,
+          httpVersion: record.httpVersion ?? null,
           warning: itemWarnings(record.warning, items),
           mac: mac ?? null,
           interactionId: interaction,
