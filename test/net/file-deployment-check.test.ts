@@ -8,6 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Service } from '../../src/main/app/service';
 import { buildJob } from '../../src/main/commands/job-spec';
+import { jobSummary } from '../../src/main/commands';
 import { deployedFiles, SimulatedPhone, type PhoneOptions } from '../../src/phone';
 import type { Item } from '../../src/main/wpi';
 import { startUpItems } from '../support/messages';
@@ -68,6 +69,8 @@ describe('several files: checked with ReadAllItems (manual p.55, p.245)', () => 
         { name: 'file-name', index: 3, status: 'ok: not listed any more' },
       ],
     });
+    // `localdls job list` says it per file.
+    expect(jobSummary(s.store.jobs.get(job)!)).toBe(`logo.png (LOGO): ok, ring one.wav (RINGTONE): ok, ${existing.name} (${existing.type}): ok: not listed any more`);
     // The read is the phone's item set now: the deleted file is gone from it, the new ones are there.
     const stored = s.store.items(MAC).filter((i) => i.name === 'file-deployment-name').map((i) => i.value);
     expect(stored).toEqual(expect.arrayContaining(['logo.png', 'ring one.wav']));
