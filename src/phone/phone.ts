@@ -127,6 +127,12 @@ export interface PhoneOptions {
   sendSolicitedSupported?: boolean;
   /** File names whose simulated download fails (also any name containing "missing"). */
   failFiles?: Iterable<string>;
+  /**
+   * A multiple-file deployment (p.55) takes effect once the interaction has ended, as a phone that
+   * downloads after it has accepted: a ReadAllItems in the same interaction does not show it yet.
+   * Default: carried out before the phone answers.
+   */
+  downloadAfterInteraction?: boolean;
   /** Reboot time after Restart, factory reset or firmware, before the new start-up (default 2000 ms). */
   rebootMs?: number;
   /** DCMP URL the phone polls, e.g. http://127.0.0.1:8080/dcmp/ (manual p.15, p.24). */
@@ -331,6 +337,8 @@ export class SimulatedPhone extends EventEmitter<PhoneEvents> {
   /** A phone runs one interaction at a time. */
   private running = false;
   private readonly failFiles: ReadonlySet<string>;
+  /** Files of a multiple-file deployment accepted in this interaction, carried out when it ends (downloadAfterInteraction). */
+  private downloads: (() => void)[] = [];
   private readonly initialGapMs: number;
   private readonly transportOptions: TransportOptions;
   private runtime: PhoneRuntime | undefined;
@@ -628,6 +636,8 @@ export class SimulatedPhone extends EventEmitter<PhoneEvents> {
       result.durations.totalMs = performance.now() - started;
       return result;
     } finally {
+      // Accepted is accepted: the downloads happen however the interaction ended.
+      for (const download of this.downloads.splice(0)) download();
       // A bootstrap the interaction did not end with CleanUp is dropped (its outcome says not-completed).
       this.pendingBootstrap = undefined;
       this.running = false;
@@ -811,26 +821,31 @@ export class SimulatedPhone extends EventEmitter<PhoneEvents> {
    * with the basic items and the file-deployment-* items of that file, in the same session.
    * Multiple files (index + file-action): all applied, and "the phone sends no status
    * information" (p.55). The manual shows no message at all for that case, but HTTP needs a next
-   * request to go on, so the phone answers reply-to accepted with <ItemList/> [INF].
+   * request to go on, so the phone answers reply-to accepted with <ItemList/> [INF]. What it did
+   * shows in its file-deployment-* items (p.245): deleted files gone, failed transfers as failed.
    * Unusable items (no file-type, no source) are not accepted: reply-to failed (p.29).
    */
   private deployFiles(message: DLSMessage, result: InteractionResult): Outgoing[] {
     const request = parseFileDeployment(message.items);
     if ('error' in request) return this.reply('FileDeployment', 'failed', []);
-    const at = new Date(this.now());
     const outcomes: FileOutcome[] = (result.files ??= []);
     const records: DeployedFile[] = [];
-    for (const file of request.files) {
-      if (file.action === 'delete') {
-        outcomes.push({ action: 'delete', name: file.name, type: file.type, status: deleteFile(this.config, file.name, file.type) ? 'ok' : 'failed' });
-        continue;
+    const carryOut = () => {
+      const at = new Date(this.now());
+      for (const file of request.files) {
+        if (file.action === 'delete') {
+          outcomes.push({ action: 'delete', name: file.name, type: file.type, status: deleteFile(this.config, file.name, file.type) ? 'ok' : 'failed' });
+          continue;
+        }
+        const status = downloadFails(file.name, this.failFiles) ? 'failed' : 'ok';
+        // Failed transfers are listed too (file-deployment-status ok/failed, p.245).
+        const record = recordFile(this.config, { name: file.name, type: file.type, status }, at);
+        records.push(record);
+        outcomes.push({ action: 'deploy', name: file.name, type: file.type, status, index: record.index });
       }
-      const status = downloadFails(file.name, this.failFiles) ? 'failed' : 'ok';
-      // Failed transfers are listed too (file-deployment-status ok/failed, p.245).
-      const record = recordFile(this.config, { name: file.name, type: file.type, status }, at);
-      records.push(record);
-      outcomes.push({ action: 'deploy', name: file.name, type: file.type, status, index: record.index });
-    }
+    };
+    if (request.multiple && this.options.downloadAfterInteraction) this.downloads.push(carryOut);
+    else carryOut();
     if (request.multiple) return this.reply('FileDeployment', 'accepted', []);
     return [{ message: { maxItems: this.maxItems, reason: 'status', items: [...startUpItems(this.config), ...records.flatMap(deploymentItems)] } }];
   }

@@ -13,6 +13,9 @@ export const JOB_NOTES = {
   busyRetries: 'the phone is busy (in a call); LocalDLS retries with contact-me',
   willSendAgain: 'the phone did not answer; will send again',
   cancelledByUser: 'cancelled by the user',
+  // FileDeployment (manual p.52–55): "accepted" says the phone took the request, not that the files arrived.
+  waitingFileStatus: 'accepted by the phone; waiting for its status report on the file',
+  checkingFiles: 'accepted by the phone; checking with ReadAllItems that it lists the files (it sends no status report for several files, manual p.55)',
 } as const;
 
 export type FixedNote = keyof typeof JOB_NOTES;

@@ -6,6 +6,7 @@
 import type { DeviceItem, ItemValue, Job, Profile } from '../../shared/model';
 import { maskItemValue } from '../../shared/secrets';
 import { formatItem } from './item-spec';
+import { deploymentFiles, fileLabel, resultOf } from '../../shared/file-deployment';
 
 export function maskItems<T extends { name: string; value: string }>(items: readonly T[]): T[] {
   return items.map((i) => ({ ...i, value: maskItemValue(i.name, i.value) }));
@@ -32,8 +33,12 @@ export function shortValue(value: string, max = 40): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
-/** A job's items in a line of a table: masked, first three, each value short. */
+/** A job's items in a line of a table: masked, first three, each value short; a checked file deployment, each file's result. */
 export function jobSummary(j: Job): string {
+  if (j.kind === 'FileDeployment' && j.results.length) {
+    const files = deploymentFiles(j.items);
+    if (files.some((f) => resultOf(f, j.results) !== undefined)) return files.map((f) => `${fileLabel(f)}: ${resultOf(f, j.results) ?? '—'}`).join(', ');
+  }
   const shown = maskItems(j.items).slice(0, 3).map((i: ItemValue) => (j.kind === 'ReadItems' ? formatItem({ ...i, value: '' }).slice(0, -1) : formatItem({ ...i, value: shortValue(i.value) })));
   return shown.join(' ') + (j.items.length > 3 ? ` …(+${j.items.length - 3})` : '');
 }

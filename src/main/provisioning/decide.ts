@@ -16,6 +16,8 @@ import { JOB_NOTES, MAX_ATTEMPTS, noAnswerNote, refusedActionNote, refusedItemsN
 import { AWAITING_RETURN, bootstrapMessage, jobMessage, jobMessages, REBOOTING_KINDS, SPLIT_KINDS, type BootstrapSend, type JobSecret } from './job-messages';
 import { RENEWAL_SOURCE, type ListenerKind } from '../../shared/model';
 import { itemKey, unsendableItem } from '../../shared/item-rules';
+import { isMultipleDeployment } from '../../shared/file-deployment';
+import { checkFiles, reportedNames, reportedResult, reportFor } from './file-check';
 
 /** The job being carried out in this interaction. */
 export interface ActiveJob {
@@ -31,8 +33,11 @@ export interface ActiveJob {
    * or some sent twice).
    */
   splitBy?: number | undefined;
-  /** A PIN bootstrap asks for bootstrapping-tan on the first secure contact (manual p.68). */
-  stage?: 'tan';
+  /**
+   * A PIN bootstrap asks for bootstrapping-tan on the first secure contact (manual p.68); a
+   * multiple-file deployment the phone accepted is checked with ReadAllItems (p.55).
+   */
+  stage?: 'tan' | 'check';
 }
 
 /** What the engine remembers about the interaction between messages. */
@@ -44,6 +49,11 @@ export interface InteractionState {
   acceptedWrite: boolean;
   /** The phone's maxItems from its latest message (manual p.28). */
   maxItems: number | undefined;
+  /**
+   * Multiple-file deployments checked with ReadAllItems in this interaction: once each, so a file
+   * not there yet does not make the service ask again and again; the next interaction checks again.
+   */
+  checked: readonly number[];
 }
 
 export interface Decision {
@@ -115,7 +125,7 @@ export interface DecisionInput {
 const cleanUp = (items: Item[] = []) => ({ action: 'CleanUp' as const, items });
 
 export function newInteraction(): InteractionState {
-  return { current: null, finished: 0, acceptedWrite: false, maxItems: undefined };
+  return { current: null, finished: 0, acceptedWrite: false, maxItems: undefined, checked: [] };
 }
 
 export function decide(input: DecisionInput): Decision {
@@ -306,6 +316,8 @@ function replyTo(input: DecisionInput): Decision {
   const action = message.action ?? '';
   const current = interaction.current;
   const changes: Changes = {};
+  // Whatever it says to a check (busy, failed, another action), the deployment itself waits on.
+  if (current?.stage === 'check') return checkReply(input, current, changes);
 
   if (message.status === 'busy') {
     // The phone is in a call (manual p.46): keep the job, ask the phone to call back when idle.
@@ -326,7 +338,9 @@ function replyTo(input: DecisionInput): Decision {
     // Our own ReadAllItems after start-up (no job), or a reply we did not ask for.
     if (action === 'ReadAllItems' && message.status === 'accepted') {
       changes.replaceItems = message.items;
-      return afterRead(input, changes);
+      // It lists the phone's files too: deployments waiting for that check are judged by it.
+      const checked = checkAll(input, changes);
+      return afterRead({ ...input, jobs: input.jobs.filter((j) => !checked.has(j.id)) }, changes);
     }
     if (message.status === 'failed') return end(changes, `the phone refused ${action || 'the action'} (status failed)`);
     return next(input, changes, `reply-to ${action} without a job waiting for it`);
@@ -431,10 +445,21 @@ function accepted(input: DecisionInput, current: ActiveJob, changes: Changes): D
       // job waits for the start-up that reports it.
       interaction.current = null;
       return end(changes);
-    case 'FileDeployment':
-      // Several files: the phone sends no status (manual p.55); a read shows what arrived.
-      Object.assign(jobChange, { state: 'done', finished: now, error: null });
-      break;
+    case 'FileDeployment': {
+      // "accepted" says the phone took the request, not that a file arrived: it downloads afterwards.
+      interaction.current = null;
+      if (!job) return next(input, changes);
+      if (!isMultipleDeployment(job.items)) {
+        // One file: its status report finishes it (p.52–54), on this connection or a later one.
+        changes.jobs = [{ ...jobChange, partsDone: 1, error: JOB_NOTES.waitingFileStatus }];
+        return next({ ...input, jobs: input.jobs.filter((j) => j.id !== job.id) }, changes);
+      }
+      // Several files: no status ever comes (p.55); ReadAllItems shows what the phone holds. Asked
+      // at once (a phone that downloads before answering, or quickly, is confirmed in this
+      // interaction), and again at its next contacts when a file is not there yet.
+      changes.jobs = [{ ...jobChange, partsDone: 1, error: JOB_NOTES.checkingFiles }];
+      return sendCheck(input, job.id, changes);
+    }
     default:
       Object.assign(jobChange, { state: 'done', finished: now, error: null });
   }
@@ -455,37 +480,88 @@ function finish(results: readonly ItemResult[], now: number): Partial<JobChange>
   return { state: 'failed', finished: now, error: refusedItemsNote(results) };
 }
 
+/**
+ * A file deployment's status report (manual p.52–54). It counts for the single-file job whose file
+ * it names (file-deployment-name, and -type when given): the one in flight, else (a report after
+ * its interaction expired or the service restarted) one sent and not finished since. A report
+ * naming another file finishes nothing: the job waits for its own report (or its time limit).
+ */
 function status(input: DecisionInput): Decision {
   const { message, interaction, now } = input;
-  // File deployment result (manual p.52–54): keep the file-deployment-* items.
+  // The file-deployment-* items are the phone's list of stored files (p.245): kept.
   const changes: Changes = { mergeItems: message.items };
   const current = interaction.current;
-  // The job it reports on: the one in flight, else (a report after its interaction expired or the
-  // service restarted) the device's deployment that went out and has not been finished since.
-  const job = current?.kind === 'FileDeployment' && current.id !== null ? current.id : lateDeployment(input);
-  if (job !== null) {
-    const statuses = message.items.filter((i) => i.name === 'file-deployment-status');
-    const failed = statuses.filter((i) => i.value !== 'ok');
-    const name = itemValue(message.items, 'file-deployment-name') ?? 'the file';
+  const sentNow = current?.kind === 'FileDeployment' && current.stage !== 'check' && current.id !== null ? input.jobs.find((j) => j.id === current.id) : undefined;
+  // Several files get no status report (p.55): such a job in flight waits for its check instead.
+  const inFlight = sentNow && !isMultipleDeployment(sentNow.items) ? sentNow : undefined;
+  const waiting = input.jobs.filter((j) => j.kind === 'FileDeployment' && j.sent !== null && j.state === 'sent' && !isMultipleDeployment(j.items));
+  const candidates = inFlight ? [inFlight, ...waiting.filter((j) => j !== inFlight)] : waiting;
+  const job = candidates.find((j) => reportFor(j, message.items) !== undefined);
+  // The interaction's job waits on for its own report, which may come on a later connection.
+  const notInFlight = inFlight && job !== inFlight ? `; job ${inFlight.id} waits for the report on its own file` : '';
+  if (sentNow && job !== inFlight) interaction.current = null;
+  if (job) {
+    const entry = reportFor(job, message.items)!;
+    const name = entry.name;
+    const ok = entry.status === 'ok';
     changes.jobs = [
-      failed.length || statuses.length === 0
-        ? { id: job, state: 'failed', finished: now, error: statuses.length ? `the phone could not deploy ${name}` : 'status without file-deployment-status' }
-        : { id: job, state: 'done', finished: now, error: null },
+      ok
+        ? { id: job.id, state: 'done', finished: now, error: null, results: reportedResult(job, true), resetResults: true }
+        : { id: job.id, state: 'failed', finished: now, error: entry.status ? `the phone could not deploy ${name}` : 'status without file-deployment-status', results: reportedResult(job, false), resetResults: true },
     ];
-    if (current?.id === job) interaction.current = null;
+    if (job === inFlight) interaction.current = null;
     interaction.finished++;
-    return next({ ...input, jobs: input.jobs.filter((j) => j.id !== job) }, changes, current?.id === job ? undefined : 'late status report: matched to the deployment job it reports on');
+    const late = job === inFlight ? undefined : `late status report: matched to the deployment job it reports on${notInFlight}`;
+    // Another deployment still waits here: this interaction ends, its report comes by itself.
+    if (notInFlight) return end(changes, late);
+    return next({ ...input, jobs: input.jobs.filter((j) => j.id !== job.id) }, changes, late);
+  }
+  const multiple = input.jobs.find((j) => j.kind === 'FileDeployment' && j.state === 'sent' && isMultipleDeployment(j.items));
+  if (inFlight) return end(changes, `status report for ${reportedNames(message.items)}, not the file of FileDeployment job ${inFlight.id}: not taken${notInFlight}`);
+  if (multiple) {
+    // The manual's phone sends none for several files (p.55): what it holds is checked by ReadAllItems.
+    interaction.current = null;
+    return end(changes, `status report for ${reportedNames(message.items)}: no single-file deployment waits for one (job ${multiple.id}, of several files, is checked with ReadAllItems): not taken`);
   }
   return end(changes, current ? undefined : 'status report for no deployment waiting for one');
 }
 
-/** The FileDeployment of this device, sent and still open, that deploys the file the report names. */
-function lateDeployment(input: DecisionInput): number | null {
-  const name = itemValue(input.message.items, 'file-deployment-name');
-  if (!name) return null;
-  const names = (j: Job) => j.items.filter((i) => i.name === 'file-name' || i.name === 'file-https-base-url').map((i) => i.value);
-  const job = input.jobs.find((j) => j.kind === 'FileDeployment' && j.sent !== null && names(j).some((v) => v === name || v.endsWith(`/${name}`)));
-  return job?.id ?? null;
+/** Asks the phone for its items to check a multiple-file deployment (manual p.55); once per interaction. */
+function sendCheck(input: DecisionInput, id: number, changes: Changes, warning?: string): Decision {
+  const { interaction } = input;
+  interaction.current = { id, kind: 'FileDeployment', part: 0, parts: 1, stage: 'check' };
+  interaction.checked = [...interaction.checked, id];
+  return { answer: { action: 'ReadAllItems', items: [] }, changes: { ...changes, state: 'in-interaction' }, ends: null, ...(warning ? { warning } : {}) };
+}
+
+/** The phone's answer to a check: the files it lists judge the job; any other answer leaves it for the next check. */
+function checkReply(input: DecisionInput, current: ActiveJob, changes: Changes): Decision {
+  const { message, interaction, now } = input;
+  interaction.current = null;
+  const job = input.jobs.find((j) => j.id === current.id);
+  const others = { ...input, jobs: input.jobs.filter((j) => j.id !== current.id) };
+  if (message.action !== 'ReadAllItems' || message.status !== 'accepted' || !job) {
+    const what = `${message.action ?? 'no action'} ${message.status ?? ''}`.trim();
+    return next(others, changes, job ? `the phone answered ${what} to the ReadAllItems that checks FileDeployment job ${job.id}: checked again at its next contact` : undefined);
+  }
+  changes.replaceItems = message.items;
+  const check = checkFiles(job, message.items, now);
+  changes.jobs = [check.change];
+  if (check.final) interaction.finished++;
+  return next(others, changes);
+}
+
+/** The service's own ReadAllItems answer also checks every multiple-file deployment waiting for one; returns their ids. */
+function checkAll(input: DecisionInput, changes: Changes): Set<number> {
+  const { interaction, message, now } = input;
+  const due = input.jobs.filter((j) => j.kind === 'FileDeployment' && j.state === 'sent' && isMultipleDeployment(j.items) && !interaction.checked.includes(j.id));
+  for (const job of due) {
+    const check = checkFiles(job, message.items, now);
+    changes.jobs = [...(changes.jobs ?? []), check.change];
+    if (check.final) interaction.finished++;
+  }
+  interaction.checked = [...interaction.checked, ...due.map((j) => j.id)];
+  return new Set(due.map((j) => j.id));
 }
 
 function phoneCleanUp(input: DecisionInput): Decision {
@@ -493,12 +569,13 @@ function phoneCleanUp(input: DecisionInput): Decision {
   const why = itemValue(message.items, 'cleanup-reason');
   const changes: Changes = { state: 'idle' };
   const current = interaction.current;
-  if (current?.id != null) {
+  // A check ended by the phone is no verdict on the files: the next contact checks again.
+  if (current?.id != null && current.stage !== 'check') {
     changes.jobs = [{ id: current.id, state: 'failed', finished: now, error: `the phone ended the interaction${why ? `: ${why}` : ''}` }];
     // As a bootstrap it refused: the certificate it was sent must never open the secure port.
     if (current.kind === 'Bootstrap') failBootstrap(input, changes, current.id, 'the phone ended the interaction');
-    interaction.current = null;
   }
+  interaction.current = null;
   // PIN typed wrong too often (manual p.83): the phone gives up the bootstrap it was given (only
   // from where it went, as a start-up that ends one). Whoever else holds the secure-mode-data (a
   // capture) must not use it either.
@@ -546,6 +623,9 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
   // last unanswered sending the job fails instead of going out once more.
   const spent = input.jobs.filter((j) => !done.has(j.id) && j.state === 'sent' && !AWAITING_RETURN.has(j.kind) && j.unanswered + 1 >= MAX_ATTEMPTS);
   if (spent.length > 0) changes.jobs = [...(changes.jobs ?? []), ...spent.map((j): JobChange => ({ id: j.id, state: 'failed', finished: now, error: noAnswerNote(j.unanswered + 1) }))];
+  // A multiple-file deployment the phone may have carried out since: checked once per interaction (p.55).
+  const unchecked = input.jobs.find((j) => j.kind === 'FileDeployment' && j.state === 'sent' && !done.has(j.id) && isMultipleDeployment(j.items) && !interaction.checked.includes(j.id));
+  if (unchecked) return sendCheck(input, unchecked.id, changes, warning);
   const open = input.jobs.filter((j) => !done.has(j.id) && !spent.includes(j) && (j.state !== 'sent' || !AWAITING_RETURN.has(j.kind)));
   const ahead = jobsAhead(open);
   const sendable = [...ahead, ...open.filter((j) => !ahead.includes(j))];
@@ -643,6 +723,7 @@ function end(changes: Changes, warning?: string): Decision {
 function expectedAction(kind: Job['kind'], stage?: ActiveJob['stage']): string {
   if (kind === 'FactoryReset') return 'Restart';
   if (kind === 'Bootstrap') return stage === 'tan' ? 'ReadItems' : 'WriteItems';
+  if (stage === 'check') return 'ReadAllItems';
   return kind;
 }
 

@@ -13,7 +13,8 @@ export const REBOOTING_KINDS: ReadonlySet<JobKind> = new Set<JobKind>(['Restart'
 
 /**
  * Jobs that, once sent, wait for the phone to come back (reboot, its first secure contact) or to
- * report (a file deployment's status, possibly on a later connection): never sent twice meanwhile.
+ * report (a file deployment's status, possibly on a later connection), or to be checked (several
+ * files: a ReadAllItems at its next contacts, decide.ts): never sent twice meanwhile.
  */
 export const AWAITING_RETURN: ReadonlySet<JobKind> = new Set<JobKind>([...REBOOTING_KINDS, 'Bootstrap', 'FileDeployment']);
 

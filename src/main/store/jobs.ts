@@ -6,6 +6,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import { JOB_NOTES, MAX_ATTEMPTS, NO_ANSWER_PARTS } from '../../shared/job-notes';
 import type { ItemResult, ItemValue, Job, JobKind, JobState, Profile } from '../../shared/model';
 import type { ChangeFeed } from './change-feed';
+import { filesOverdueNote, isMultipleDeployment } from '../../shared/file-deployment';
 
 export interface NewJob {
   mac: string;
@@ -46,11 +47,14 @@ export interface JobChange {
  * of the `sent` jobs wait for the phone to come back: Restart, factory reset and firmware (the
  * phone reboots, its start-up confirms them) and a bootstrap the phone accepted (parts_done 1: it
  * moves to the secure port) and a file deployment (its status report may come on a later
- * connection). An interaction cut short (expiry, crash) can only strand the first kind.
+ * connection; several files are checked with ReadAllItems at the phone's next contacts). An interaction cut short (expiry, crash) can only strand the first kind.
  */
 const IN_FLIGHT = `(kind NOT IN ('Restart', 'FactoryReset', 'SoftwareDeployment', 'FileDeployment', 'Bootstrap') OR (kind = 'Bootstrap' AND parts_done = 0))`;
 
-/** How long a job that reboots the phone waits for its start-up (a file deployment, for its status), by kind. */
+/**
+ * How long a job that reboots the phone waits for its start-up, by kind; a file deployment, for
+ * its status report (one file) or for a ReadAllItems that lists its files as asked (several).
+ */
 export type ReturnLimits = Partial<Record<'Restart' | 'FactoryReset' | 'SoftwareDeployment' | 'FileDeployment', number>>;
 export const RETURN_LIMITS: ReturnLimits = { Restart: 15 * 60_000, FactoryReset: 15 * 60_000, SoftwareDeployment: 60 * 60_000, FileDeployment: 30 * 60_000 };
 
@@ -139,6 +143,8 @@ export class JobTables {
         error = CASE WHEN kind = 'FileDeployment' THEN 'the phone sent no status report within ' || @minutes || ' minutes after the FileDeployment was sent'
           ELSE 'the phone did not come back within ' || @minutes || ' minutes after the ' || kind || ' was sent' END
         WHERE state = 'sent' AND kind = @kind AND sent < @before RETURNING id, mac`),
+      overdueFiles: p(`SELECT id, items, results FROM jobs WHERE state = 'sent' AND kind = 'FileDeployment' AND sent < @before`),
+      failFiles: p(`UPDATE jobs SET state = 'failed', finished = @at, updated = @at, error = @error, results = @results WHERE id = @id AND state = 'sent' RETURNING id, mac`),
       cancel: p(`UPDATE jobs SET state = 'cancelled', finished = @at, updated = @at, error = @why WHERE id = @id AND state IN ('queued', 'waiting-busy', 'sent') RETURNING id, mac`),
       // Only the device's newest job counts: one queued after it (another value, a reset) would undo it (helper-64).
       sameWaiting: p(`SELECT id FROM jobs j WHERE mac = @mac AND kind = @kind AND state IN ('queued', 'waiting-busy') AND items = @items AND expect IS @expect
@@ -253,7 +259,23 @@ export class JobTables {
    */
   failOverdueReturns(at: number, limits: ReturnLimits = RETURN_LIMITS): number {
     let n = 0;
-    for (const [kind, ms] of Object.entries(limits)) n += this.touched(this.st.overdue!.all({ at, kind, before: at - ms, minutes: String(Math.round(ms / 60_000)) }));
+    for (const [kind, ms] of Object.entries(limits)) {
+      const minutes = String(Math.round(ms / 60_000));
+      // Several files: the reason names each file the phone's ReadAllItems did not confirm (manual p.55).
+      if (kind === 'FileDeployment') n += this.failOverdueFiles(at, at - ms, minutes);
+      n += this.touched(this.st.overdue!.all({ at, kind, before: at - ms, minutes }));
+    }
+    return n;
+  }
+
+  private failOverdueFiles(at: number, before: number, minutes: string): number {
+    let n = 0;
+    for (const row of this.st.overdueFiles!.all({ before }) as { id: number; items: string; results: string }[]) {
+      const items = JSON.parse(row.items) as ItemValue[];
+      if (!isMultipleDeployment(items)) continue;
+      const { error, results } = filesOverdueNote(items, JSON.parse(row.results) as ItemResult[], minutes);
+      n += this.touched(this.st.failFiles!.all({ id: row.id, at, error, results: JSON.stringify(results) }));
+    }
     return n;
   }
 

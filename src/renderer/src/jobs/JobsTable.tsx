@@ -11,6 +11,7 @@ import { errorText, useToast } from '../common/Toasts';
 import { ago, dateTime } from '../lib/format';
 import { jobNote } from '../lib/job-note';
 import { parseJobNote } from '../../../shared/job-notes';
+import { isUnconfirmed } from '../../../shared/file-deployment';
 import { isPending, itemText, useJobWords } from '../lib/jobs';
 import { deviceHref, rolloutHref, timelineHref } from '../lib/route';
 
@@ -63,7 +64,7 @@ function JobDetail({ job }: { job: Job }) {
                   <td className="mono name">{itemText(i, false)}</td>
                   {withValues ? <td className="mono value">{i.value.length > 200 ? `${i.value.slice(0, 200)}…` : i.value}</td> : null}
                   <td>
-                    {result ? <span className={`badge ${/accepted|ok|done/i.test(result.status) ? 'badge-ok' : 'badge-error'}`}>{result.status}</span>
+                    {result ? <span className={`badge ${badgeOf(job, result.status)}`}>{result.status}</span>
                       : acceptedSilently ? <span className="badge badge-ok" title={t('detail.acceptedTitle')}>{t('detail.accepted')}</span>
                         : <span className="muted">—</span>}
                   </td>
@@ -75,6 +76,19 @@ function JobDetail({ job }: { job: Job }) {
       ) : null}
     </div>
   );
+}
+
+/** A file deployment's file not confirmed yet is open, not wrong (its job waits for the next check). */
+function badgeOf(job: Job, status: string): string {
+  if (/accepted|ok|done/i.test(status)) return 'badge-ok';
+  return job.kind === 'FileDeployment' && isUnconfirmed(status) && isPending(job) ? 'badge-warn' : 'badge-error';
+}
+
+/** Items the phone refused, or a file deployment's files not deployed (failed, or never confirmed once the job ended). */
+function problemCount(j: Job): number {
+  if (j.error !== null && parseJobNote(j.error)?.key === 'refusedItems') return 0;
+  if (j.kind === 'FileDeployment' && isPending(j)) return 0;
+  return j.results.filter((r) => !/accepted|ok|done/i.test(r.status)).length;
 }
 
 export interface JobsTableProps {
@@ -134,7 +148,7 @@ export function JobsTable({ jobs, showDevice = true, emptyText, now = Date.now()
           {jobs.map((j) => {
             const isOpen = open.has(j.id);
             // The refusal note already names the count and the items: the badge would say it twice.
-            const failedItems = j.error !== null && parseJobNote(j.error)?.key === 'refusedItems' ? 0 : j.results.filter((r) => !/accepted|ok|done/i.test(r.status)).length;
+            const failedItems = problemCount(j);
             return (
               <Fragment key={j.id}>
                 <tr className={`clickable job-row job-${j.state} ${isOpen ? 'open' : ''}`} data-job={j.id} onClick={() => toggle(j.id)}>
@@ -152,7 +166,7 @@ export function JobsTable({ jobs, showDevice = true, emptyText, now = Date.now()
                   <td title={dateTime(j.updated)} className="nowrap">{ago(j.updated, now)}</td>
                   <td className="details">
                     {j.error ? <span className={j.state === 'failed' ? 'err-text' : 'muted'}>{jobNote(j.error, t)}</span> : <span className="mono">{jobSummary(j)}</span>}
-                    {failedItems ? <span className="badge badge-error">{t('table.refusedItems', { count: failedItems })}</span> : null}
+                    {failedItems ? <span className="badge badge-error">{t(j.kind === 'FileDeployment' ? 'table.filesNotDeployed' : 'table.refusedItems', { count: failedItems })}</span> : null}
                   </td>
                   <td className="actions">
                     {isPending(j) ? (

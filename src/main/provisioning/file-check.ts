@@ -1,0 +1,68 @@
+/**
+ * Whether a FileDeployment did what it asked. Several files (manual p.55): "The phone sends no
+ * status information for multiple file deployment or deletion. The service should check the result
+ * with ReadAllItems", which lists every stored file with file-deployment-* (p.245). One file
+ * (p.52–54): the phone's RFC status names the file it reports on. Pure.
+ */
+import type { Item } from '../wpi';
+import type { Job } from '../../shared/model';
+import type { JobChange } from '../store';
+import {
+  deploymentFiles, fileLabel, fileResult, FILE_RESULTS, filesText, isUnconfirmed, listedFiles, sameFile, type DeploymentFile, type ListedFile,
+} from '../../shared/file-deployment';
+
+export interface FileCheck {
+  change: JobChange;
+  /** Every file confirmed either way: the job is done or failed. Otherwise it waits for another check. */
+  final: boolean;
+}
+
+/** Judges each file of a multiple-file job against the files a ReadAllItems answer lists. */
+export function checkFiles(job: Pick<Job, 'id' | 'items'>, items: readonly Item[], now: number): FileCheck {
+  const listed = listedFiles(items);
+  const files = deploymentFiles(job.items);
+  if (files.length === 0) return { final: true, change: { id: job.id, state: 'failed', finished: now, error: 'the job names no file the phone could list (file-name or file-https-base-url, with file-type)' } };
+  const verdicts = files.map((file) => ({ file, status: verdict(file, listed.find((l) => sameFile(file, l))) }));
+  const results = verdicts.map((v) => fileResult(v.file, v.status));
+  const open = verdicts.filter((v) => isUnconfirmed(v.status));
+  const failed = verdicts.filter((v) => v.status === FILE_RESULTS.failed);
+  const base: JobChange = { id: job.id, results, resetResults: true };
+  if (open.length) {
+    // Not there yet (the phone downloads after it accepts), or not (yet) deleted: checked again at its next contact.
+    const note = `accepted by the phone; ReadAllItems does not confirm ${open.length} of ${files.length} file${files.length === 1 ? '' : 's'} yet (${filesText(open)}): checked again when the phone next calls in (or is contacted), until the deployment's time limit`;
+    return { final: false, change: { ...base, error: note } };
+  }
+  if (failed.length) {
+    return { final: true, change: { ...base, state: 'failed', finished: now, error: `the phone lists ${failed.length} of ${files.length} file${files.length === 1 ? '' : 's'} as failed (file-deployment-status): ${failed.map((f) => fileLabel(f.file)).join(', ')}` } };
+  }
+  return { final: true, change: { ...base, state: 'done', finished: now, error: null } };
+}
+
+function verdict(file: DeploymentFile, listed: ListedFile | undefined): string {
+  // Deleted, or never there: the phone holds no such file either way (file-name + file-type is unique, p.55).
+  if (file.action === 'delete') return listed ? FILE_RESULTS.stillListed : FILE_RESULTS.deleted;
+  if (!listed) return FILE_RESULTS.notListed;
+  return listed.status === 'ok' ? FILE_RESULTS.deployed : FILE_RESULTS.failed;
+}
+
+/**
+ * The file a status report names (single form, p.54) that is this job's one file: the report's
+ * entry for it, or undefined when the report names another file (or none).
+ */
+export function reportFor(job: Pick<Job, 'items'>, items: readonly Item[]): ListedFile | undefined {
+  const [file, ...more] = deploymentFiles(job.items);
+  if (!file || more.length) return undefined;
+  return listedFiles(items).find((l) => sameFile(file, l));
+}
+
+/** The single-form job's one file as its result (Job.results), from its status report. */
+export function reportedResult(job: Pick<Job, 'items'>, ok: boolean): JobChange['results'] {
+  const [file] = deploymentFiles(job.items);
+  return file ? [fileResult(file, ok ? FILE_RESULTS.deployed : FILE_RESULTS.failed)] : [];
+}
+
+/** What a status report names, for a warning: "ringer.wav (RINGTONE)", or "no file". */
+export function reportedNames(items: readonly Item[]): string {
+  const named = listedFiles(items);
+  return named.length ? named.map(fileLabel).join(', ') : 'no file (no file-deployment-name)';
+}

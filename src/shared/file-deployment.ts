@@ -1,0 +1,154 @@
+/**
+ * The files a FileDeployment job deploys or deletes (manual p.52–55, items p.177 §4.5.2), what the
+ * phone lists of its stored files (indexed file-deployment-*, p.245 §6.3), and the per-file result
+ * words a job keeps. Shared: the engine judges with it, the store names the files of an overdue
+ * job, the views show them. No I/O.
+ */
+import type { ItemResult } from './model';
+
+type AnyItem = { name: string; index?: number | undefined; value: string };
+
+export interface DeploymentFile {
+  /** The common index of the multiple form (p.55); undefined in the single form. */
+  index?: number;
+  action: 'deploy' | 'delete';
+  /** The name the phone stores it under: file-name, else the URL's last path segment. */
+  name: string;
+  /** Every spelling a report may use for it (file-name, the URL's last segment raw and decoded). */
+  names: string[];
+  type: string;
+  /** The job's item that names the file: its per-file result is kept under that name and index. */
+  item: { name: string; index?: number };
+}
+
+/** One file the phone lists as stored (p.245): `file-name` + `file-type` is unique there (p.55). */
+export interface ListedFile {
+  index: number | undefined;
+  name: string;
+  type: string;
+  /** ok / failed as the phone says; '' when it gave none. */
+  status: string;
+}
+
+/**
+ * The multiple form (p.55): `file-action` on some item, or more than one index. The single form
+ * (p.53–54) names one file without an index, and the phone reports it with RFC `status`.
+ */
+export function isMultipleDeployment(items: readonly { name: string; index?: number | undefined }[]): boolean {
+  const indexes = new Set(items.filter((i) => i.name.startsWith('file-') && i.index !== undefined).map((i) => i.index));
+  return items.some((i) => i.name === 'file-action') || indexes.size > 1;
+}
+
+/** The files of a FileDeployment job, in index order; items without an index apply to every index. */
+export function deploymentFiles(items: readonly AnyItem[]): DeploymentFile[] {
+  const fileItems = items.filter((i) => i.name.startsWith('file-'));
+  if (!isMultipleDeployment(fileItems)) {
+    const one = fileOf(fileItems, undefined);
+    return one ? [one] : [];
+  }
+  const indexes = [...new Set(fileItems.flatMap((i) => (i.index === undefined ? [] : [i.index])))].sort((a, b) => a - b);
+  return indexes.flatMap((index) => {
+    const own = fileItems.filter((i) => i.index === index);
+    const shared = fileItems.filter((i) => i.index === undefined && !own.some((o) => o.name === i.name));
+    const file = fileOf([...shared, ...own], index);
+    return file ? [file] : [];
+  });
+}
+
+function fileOf(items: readonly AnyItem[], index: number | undefined): DeploymentFile | null {
+  const find = (name: string) => items.find((i) => i.name === name && (i.index === index || i.index === undefined));
+  const fileName = find('file-name');
+  const url = find('file-https-base-url');
+  const names: string[] = [];
+  if (fileName?.value.trim()) names.push(fileName.value.trim());
+  if (url?.value.trim()) {
+    const raw = url.value.trim().replace(/[?#].*$/, '').split('/').pop() ?? '';
+    let decoded = raw;
+    try {
+      decoded = decodeURIComponent(raw);
+    } catch {
+      // Not percent-encoded as a URL should be: the raw segment is all there is.
+    }
+    for (const n of [decoded, raw]) if (n && !names.includes(n)) names.push(n);
+  }
+  if (names.length === 0) return null;
+  const named = fileName?.value.trim() ? fileName : url!;
+  const action = find('file-action')?.value.trim().toLowerCase() === 'delete' ? 'delete' : 'deploy';
+  return {
+    ...(index === undefined ? {} : { index }),
+    action,
+    name: names[0]!,
+    names,
+    type: find('file-type')?.value.trim() ?? '',
+    item: named.index === undefined ? { name: named.name } : { name: named.name, index: named.index },
+  };
+}
+
+/** The files a message lists with file-deployment-* items (a ReadAllItems answer, a status report). */
+export function listedFiles(items: readonly AnyItem[]): ListedFile[] {
+  const byIndex = new Map<number | undefined, ListedFile>();
+  for (const i of items) {
+    const field = /^file-deployment-(name|type|status)$/.exec(i.name)?.[1] as 'name' | 'type' | 'status' | undefined;
+    if (!field) continue;
+    const f = byIndex.get(i.index) ?? { index: i.index, name: '', type: '', status: '' };
+    f[field] = i.value.trim();
+    byIndex.set(i.index, f);
+  }
+  return [...byIndex.values()].filter((f) => f.name !== '');
+}
+
+/** Whether a listed file is this one: its name (any spelling), and its type when the phone gives one. */
+export function sameFile(file: Pick<DeploymentFile, 'names' | 'type'>, listed: Pick<ListedFile, 'name' | 'type'>): boolean {
+  return file.names.includes(listed.name) && (listed.type === '' || file.type === '' || listed.type.toUpperCase() === file.type.toUpperCase());
+}
+
+export const fileLabel = (f: { name: string; type: string }): string => (f.type ? `${f.name} (${f.type})` : f.name);
+
+/**
+ * A file's result on its job (Job.results, kept under DeploymentFile.item). The views read
+ * "ok" as confirmed; "not confirmed" ones are still open (or, on a failed job, never were).
+ */
+export const FILE_RESULTS = {
+  /** deploy: the phone lists it with file-deployment-status ok (or its status report said ok). */
+  deployed: 'ok',
+  /** deploy: listed with file-deployment-status failed (or reported failed). */
+  failed: 'failed',
+  /** delete: the phone no longer lists it (or never had it: the same end). */
+  deleted: 'ok: not listed any more',
+  /** deploy: not (yet) listed. */
+  notListed: 'not confirmed: not listed',
+  /** delete: still listed. */
+  stillListed: 'not confirmed: still listed',
+  /** No ReadAllItems answer since the phone accepted the deployment. */
+  notChecked: 'not confirmed: not checked',
+} as const;
+
+export const isUnconfirmed = (status: string): boolean => status.startsWith('not confirmed');
+
+/** A file's result as an ItemResult of its job. */
+export const fileResult = (file: DeploymentFile, status: string): ItemResult => ({ ...file.item, status });
+
+/** The result a job holds for this file, if any. */
+export function resultOf(file: DeploymentFile, results: readonly ItemResult[]): string | undefined {
+  return results.find((r) => r.name === file.item.name && (r.index ?? null) === (file.item.index ?? null))?.status;
+}
+
+/** "a.wav (RINGTONE): not listed, b.png (LOGO): still listed". */
+export function filesText(files: readonly { file: DeploymentFile; status: string }[]): string {
+  return files.map(({ file, status }) => `${fileLabel(file)}: ${status.replace(/^not confirmed: /, '')}`).join(', ');
+}
+
+/**
+ * Why a multiple-file deployment failed at its limit (store/jobs.ts failOverdueReturns): which
+ * files the phone's ReadAllItems never confirmed, and which it listed as failed.
+ */
+export function filesOverdueNote(items: readonly AnyItem[], results: readonly ItemResult[], minutes: string): { error: string; results: ItemResult[] } {
+  const files = deploymentFiles(items).map((file) => ({ file, status: resultOf(file, results) ?? FILE_RESULTS.notChecked }));
+  const open = files.filter((f) => isUnconfirmed(f.status));
+  const failed = files.filter((f) => f.status === FILE_RESULTS.failed);
+  const parts = [
+    `the phone did not confirm ${open.length} of ${files.length} file${files.length === 1 ? '' : 's'} within ${minutes} minutes after the FileDeployment was sent (ReadAllItems): ${filesText(open)}`,
+    ...(failed.length ? [`listed as failed: ${failed.map((f) => fileLabel(f.file)).join(', ')}`] : []),
+  ];
+  return { error: parts.join('; '), results: files.map((f) => fileResult(f.file, f.status)) };
+}

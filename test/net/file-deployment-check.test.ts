@@ -1,0 +1,242 @@
+/**
+ * File deployment confirmed by what the phone says, over real sockets on loopback. Several files
+ * (manual p.55): "The phone sends no status information ... The service should check the result
+ * with ReadAllItems", which lists every stored file (p.245); "accepted" alone finishes nothing.
+ * One file (p.52–54): its status report counts only when it names the job's file.
+ * The simulated phone plays the manual's phone; the confused and hostile ones are played by hand.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Service } from '../../src/main/app/service';
+import { buildJob } from '../../src/main/commands/job-spec';
+import { jobSummary } from '../../src/main/commands';
+import { deployedFiles, SimulatedPhone, type PhoneOptions } from '../../src/phone';
+import type { Item } from '../../src/main/wpi';
+import { startUpItems } from '../support/messages';
+import { tempDirs } from '../support/tmp';
+import { HandPhone } from '../security/support';
+
+const newDir = tempDirs();
+const running: Service[] = [];
+afterEach(async () => {
+  for (const s of running.splice(0)) await s.stop();
+});
+
+const MAC = '00:1A:E8:00:09:01';
+const known = (mac: string) => startUpItems(mac, { 'configuration-changed-flag': 'false' });
+
+async function service(dataDir = newDir()) {
+  const s = new Service({ dataDir, host: '127.0.0.1', port: 0, autoContact: false });
+  running.push(s);
+  const info = await s.start();
+  return { service: s, port: info.port, dataDir, info };
+}
+
+async function stop(s: Service) {
+  running.splice(running.indexOf(s), 1);
+  await s.stop();
+}
+
+/** The job `localdls job add … file --type LOGO URL --type RINGTONE URL --delete NAME:TYPE` queues. */
+function filesJob(s: Service, urls: string[], types: string[], deletes: { name: string; type: string }[] = []) {
+  const built = buildJob({ kind: 'file', urls, fileTypes: types, deletes });
+  return s.store.jobs.add({ mac: MAC, kind: built.kind, items: built.items }, Date.now()).id;
+}
+
+/** A phone known to the service (it read it once). */
+async function simulated(port: number, options: Partial<PhoneOptions> = {}) {
+  const phone = new SimulatedPhone({ server: `https://127.0.0.1:${port}`, mac: MAC, ...options });
+  expect((await phone.runInteraction()).ok).toBe(true);
+  return phone;
+}
+
+const reasons = (s: Service) => s.store.listExchanges({ device: MAC }, { limit: 100 }).exchanges.map((x) => x.reason);
+
+describe('several files: checked with ReadAllItems (manual p.55, p.245)', () => {
+  it('accepted is not done: the service reads the phone\'s files in the same interaction and judges each one', async () => {
+    const { service: s, port } = await service();
+    const phone = await simulated(port);
+    const existing = deployedFiles(phone.config)[0]!;
+    const job = filesJob(s, ['https://files.example/logo.png', 'https://files.example/ring%20one.wav'], ['LOGO', 'RINGTONE'], [{ name: existing.name, type: existing.type }]);
+    const result = await phone.runInteraction('solicited');
+    expect(result).toMatchObject({ ok: true, end: 'CleanUp', actions: ['FileDeployment', 'ReadAllItems', 'CleanUp'] });
+    // The phone sent no status report (p.55): only its reply-to's.
+    expect(reasons(s)).not.toContain('status');
+    expect(s.store.jobs.get(job)).toMatchObject({
+      state: 'done', error: null, attempts: 1,
+      results: [
+        { name: 'file-https-base-url', index: 1, status: 'ok' },
+        { name: 'file-https-base-url', index: 2, status: 'ok' },
+        { name: 'file-name', index: 3, status: 'ok: not listed any more' },
+      ],
+    });
+    // `localdls job list` says it per file.
+    expect(jobSummary(s.store.jobs.get(job)!)).toBe(`logo.png (LOGO): ok, ring one.wav (RINGTONE): ok, ${existing.name} (${existing.type}): ok: not listed any more`);
+    // The read is the phone's item set now: the deleted file is gone from it, the new ones are there.
+    const stored = s.store.items(MAC).filter((i) => i.name === 'file-deployment-name').map((i) => i.value);
+    expect(stored).toEqual(expect.arrayContaining(['logo.png', 'ring one.wav']));
+    expect(stored).not.toContain(existing.name);
+    // Done: the next contact neither sends nor checks it again.
+    expect((await phone.runInteraction('solicited')).actions).toEqual(['CleanUp']);
+  });
+
+  it('a file the phone lists as failed fails the job, naming it; the others say ok', async () => {
+    const { service: s, port } = await service();
+    const phone = await simulated(port, { failFiles: ['ring.wav'] });
+    const job = filesJob(s, ['https://files.example/logo.png', 'https://files.example/ring.wav'], ['LOGO', 'RINGTONE']);
+    expect((await phone.runInteraction('solicited')).actions).toEqual(['FileDeployment', 'ReadAllItems', 'CleanUp']);
+    // The simulated phone keeps the failed transfer in its list (file-deployment-status failed, p.245).
+    expect(deployedFiles(phone.config).find((f) => f.name === 'ring.wav')?.status).toBe('failed');
+    expect(s.store.jobs.get(job)).toMatchObject({
+      state: 'failed',
+      error: 'the phone lists 1 of 2 files as failed (file-deployment-status): ring.wav (RINGTONE)',
+      results: [{ name: 'file-https-base-url', index: 1, status: 'ok' }, { name: 'file-https-base-url', index: 2, status: 'failed' }],
+    });
+  });
+
+  it('deleting a file the phone does not have: it is not listed, which is what was asked', async () => {
+    const { service: s, port } = await service();
+    const phone = await simulated(port);
+    const job = filesJob(s, [], [], [{ name: 'never-there.png', type: 'LOGO' }]);
+    const result = await phone.runInteraction('solicited');
+    expect(result.files).toEqual([{ action: 'delete', name: 'never-there.png', type: 'LOGO', status: 'failed' }]);
+    expect(s.store.jobs.get(job)).toMatchObject({ state: 'done', results: [{ name: 'file-name', index: 1, status: 'ok: not listed any more' }] });
+  });
+
+  it('a phone that downloads after the interaction: not confirmed at first, confirmed at its next contact', async () => {
+    const { service: s, port } = await service();
+    const phone = await simulated(port, { downloadAfterInteraction: true });
+    const existing = deployedFiles(phone.config)[0]!;
+    const job = filesJob(s, ['https://files.example/logo.png'], ['LOGO'], [{ name: existing.name, type: existing.type }]);
+    expect((await phone.runInteraction('solicited')).actions).toEqual(['FileDeployment', 'ReadAllItems', 'CleanUp']);
+    expect(s.store.jobs.get(job)).toMatchObject({
+      state: 'sent', partsDone: 1,
+      error: 'accepted by the phone; ReadAllItems does not confirm 2 of 2 files yet (logo.png (LOGO): not listed, ' + `${existing.name} (${existing.type}): still listed): checked again when the phone next calls in (or is contacted), until the deployment's time limit`,
+      results: [{ name: 'file-https-base-url', index: 1, status: 'not confirmed: not listed' }, { name: 'file-name', index: 2, status: 'not confirmed: still listed' }],
+    });
+    // The phone has done it by now; its next contact is checked (not sent the files again).
+    expect(deployedFiles(phone.config).map((f) => f.name)).toContain('logo.png');
+    expect((await phone.runInteraction('local-changes')).actions).toEqual(['ReadAllItems', 'CleanUp']);
+    expect(s.store.jobs.get(job)).toMatchObject({ state: 'done', attempts: 1, results: [{ status: 'ok' }, { status: 'ok: not listed any more' }] });
+  });
+});
+
+describe('several files, played by hand', () => {
+  const listing = (files: { name: string; type: string; status: string }[]): Item[] =>
+    files.flatMap((f, n) => [
+      { name: 'file-deployment-status', index: n + 1, value: f.status },
+      { name: 'file-deployment-name', index: n + 1, value: f.name },
+      { name: 'file-deployment-type', index: n + 1, value: f.type },
+    ]);
+
+  async function handPhone(port: number, from: string) {
+    const a = new HandPhone(MAC, port, from);
+    await a.acceptAll(await a.say({ reason: 'start-up', items: startUpItems(MAC) }), () => startUpItems(MAC));
+    return a;
+  }
+
+  it('a check that never confirms: one ReadAllItems per contact, then the job fails at its limit, naming each file', async () => {
+    const { service: s, port } = await service();
+    const a = await handPhone(port, '127.0.9.1');
+    const job = filesJob(s, ['https://files.example/logo.png', 'https://files.example/ring.wav'], ['LOGO', 'RINGTONE']);
+    expect((await a.say({ reason: 'solicited', items: known(MAC) })).dls?.action).toBe('FileDeployment');
+    expect((await a.say({ reason: 'reply-to', action: 'FileDeployment', status: 'accepted', items: [] })).dls?.action).toBe('ReadAllItems');
+    expect(s.store.jobs.get(job)).toMatchObject({ state: 'sent', partsDone: 1, error: 'accepted by the phone; checking with ReadAllItems that it lists the files (it sends no status report for several files, manual p.55)' });
+    // The logo arrived, the ringtone did not (yet): not asked again in this interaction.
+    const check = await a.say({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', items: [...known(MAC), ...listing([{ name: 'logo.png', type: 'LOGO', status: 'ok' }])] });
+    expect(check.dls?.action).toBe('CleanUp');
+    expect(s.store.jobs.get(job)).toMatchObject({ state: 'sent', results: [{ status: 'ok' }, { status: 'not confirmed: not listed' }] });
+    // A file of the same name and another type is not this one (file-name + file-type, p.55).
+    expect((await a.say({ reason: 'solicited', items: known(MAC) })).dls?.action).toBe('ReadAllItems');
+    await a.say({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', items: [...known(MAC), ...listing([{ name: 'logo.png', type: 'LOGO', status: 'ok' }, { name: 'ring.wav', type: 'MOH', status: 'ok' }])] });
+    expect(s.store.jobs.get(job)).toMatchObject({ state: 'sent', attempts: 1 });
+    s.sweep(Date.now() + 31 * 60_000);
+    expect(s.store.jobs.get(job)).toMatchObject({
+      state: 'failed',
+      error: 'the phone did not confirm 1 of 2 files within 30 minutes after the FileDeployment was sent (ReadAllItems): ring.wav (RINGTONE): not listed',
+      results: [{ name: 'file-https-base-url', index: 1, status: 'ok' }, { name: 'file-https-base-url', index: 2, status: 'not confirmed: not listed' }],
+    });
+  });
+
+  it('the service restarted between the phone\'s accept and the check: the next contact checks it', async () => {
+    const first = await service();
+    const a = await handPhone(first.port, '127.0.9.2');
+    const job = filesJob(first.service, ['https://files.example/logo.png', 'https://files.example/ring.wav'], ['LOGO', 'RINGTONE']);
+    expect((await a.say({ reason: 'solicited', items: known(MAC) })).dls?.action).toBe('FileDeployment');
+    expect((await a.say({ reason: 'reply-to', action: 'FileDeployment', status: 'accepted', items: [] })).dls?.action).toBe('ReadAllItems');
+    // Gone before the phone's answer to the check.
+    await stop(first.service);
+    const second = await service(first.dataDir);
+    expect(second.info.recovered).toMatchObject({ jobs: 0, requeued: 0, failed: 0, awaitingReturn: 1 });
+    expect(second.service.store.jobs.get(job)).toMatchObject({ state: 'sent', partsDone: 1, attempts: 1 });
+    a.cookie = null;
+    expect((await a.say({ reason: 'solicited', items: known(MAC) }, { port: second.port })).dls?.action).toBe('ReadAllItems');
+    const files = listing([{ name: 'logo.png', type: 'LOGO', status: 'ok' }, { name: 'ring.wav', type: 'RINGTONE', status: 'ok' }]);
+    expect((await a.say({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', items: [...known(MAC), ...files] }, { port: second.port })).dls?.action).toBe('CleanUp');
+    expect(second.service.store.jobs.get(job)).toMatchObject({ state: 'done', attempts: 1, results: [{ status: 'ok' }, { status: 'ok' }] });
+  });
+
+  it('a status report about one of several files finishes nothing: the manual\'s phone sends none (p.55)', async () => {
+    const { service: s, port } = await service();
+    const a = await handPhone(port, '127.0.9.3');
+    const job = filesJob(s, ['https://files.example/logo.png', 'https://files.example/ring.wav'], ['LOGO', 'RINGTONE']);
+    expect((await a.say({ reason: 'solicited', items: known(MAC) })).dls?.action).toBe('FileDeployment');
+    const report = await a.say({ reason: 'status', items: [...known(MAC), ...listing([{ name: 'logo.png', type: 'LOGO', status: 'ok' }])] });
+    expect(report.dls?.action).toBe('CleanUp');
+    expect(s.store.jobs.get(job)).toMatchObject({ state: 'sent' });
+    expect(s.store.exchanges({ limit: 1 })[0]!.warning).toBe(`status report for logo.png (LOGO): no single-file deployment waits for one (job ${job}, of several files, is checked with ReadAllItems): not taken`);
+    // Its check comes at the next contact, and finds what the phone holds.
+    expect((await a.say({ reason: 'solicited', items: known(MAC) })).dls?.action).toBe('ReadAllItems');
+    await a.say({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', items: [...known(MAC), ...listing([{ name: 'logo.png', type: 'LOGO', status: 'ok' }, { name: 'ring.wav', type: 'RINGTONE', status: 'ok' }])] });
+    expect(s.store.jobs.get(job)).toMatchObject({ state: 'done', attempts: 1 });
+  });
+});
+
+describe('one file: the status report names the file (p.52–54)', () => {
+  const status = (name: string, value = 'ok', type = 'LOGO'): Item[] => [
+    ...known(MAC),
+    { name: 'file-deployment-status', index: 1, value },
+    { name: 'file-deployment-name', index: 1, value: name },
+    { name: 'file-deployment-type', index: 1, value: type },
+  ];
+
+  it('a report naming another file does not finish the job (a warning instead); its own does, once', async () => {
+    const { service: s, port } = await service();
+    const a = new HandPhone(MAC, port, '127.0.9.4');
+    await a.acceptAll(await a.say({ reason: 'start-up', items: startUpItems(MAC) }), () => startUpItems(MAC));
+    const job = filesJob(s, ['https://files.example/logo.png'], ['LOGO']);
+    expect((await a.say({ reason: 'solicited', items: known(MAC) })).dls?.action).toBe('FileDeployment');
+    // In its own interaction, a report on another file, then on the same name of another type.
+    expect((await a.say({ reason: 'status', items: status('ringer.wav', 'ok', 'RINGTONE') })).dls?.action).toBe('CleanUp');
+    expect(s.store.jobs.get(job)).toMatchObject({ state: 'sent', finished: null });
+    expect(s.store.exchanges({ limit: 1 })[0]).toMatchObject({ httpStatus: 200, warning: `status report for ringer.wav (RINGTONE), not the file of FileDeployment job ${job}: not taken; job ${job} waits for the report on its own file` });
+    expect((await a.say({ reason: 'status', items: status('logo.png', 'ok', 'PIC') }, { cookie: null })).dls?.action).toBe('CleanUp');
+    expect(s.store.jobs.get(job)).toMatchObject({ state: 'sent' });
+    // Its own report, later, on a connection of its own.
+    expect((await a.say({ reason: 'status', items: status('logo.png') }, { cookie: null })).dls?.action).toBe('CleanUp');
+    expect(s.store.jobs.get(job)).toMatchObject({ state: 'done', results: [{ name: 'file-https-base-url', status: 'ok' }] });
+    // The same report again (its nonce fresh, as a phone's): it finishes nothing more.
+    expect((await a.say({ reason: 'status', items: status('logo.png', 'failed') }, { cookie: null })).dls?.action).toBe('CleanUp');
+    expect(s.store.jobs.get(job)).toMatchObject({ state: 'done', results: [{ status: 'ok' }] });
+    expect(s.store.exchanges({ limit: 1 })[0]!.warning).toBe('status report for no deployment waiting for one');
+  });
+
+  it('the simulated phone: the single form is finished by its status, without a ReadAllItems', async () => {
+    const { service: s, port } = await service();
+    const phone = await simulated(port);
+    const job = filesJob(s, ['https://files.example/logo.png'], ['LOGO']);
+    expect((await phone.runInteraction('solicited')).actions).toEqual(['FileDeployment', 'CleanUp']);
+    expect(s.store.jobs.get(job)).toMatchObject({ state: 'done', results: [{ name: 'file-https-base-url', status: 'ok' }] });
+  });
+
+  it('a phone that answers the single form with reply-to accepted: the job waits for the status report', async () => {
+    const { service: s, port } = await service();
+    const a = new HandPhone(MAC, port, '127.0.9.5');
+    await a.acceptAll(await a.say({ reason: 'start-up', items: startUpItems(MAC) }), () => startUpItems(MAC));
+    const job = filesJob(s, ['https://files.example/logo.png'], ['LOGO']);
+    expect((await a.say({ reason: 'solicited', items: known(MAC) })).dls?.action).toBe('FileDeployment');
+    expect((await a.say({ reason: 'reply-to', action: 'FileDeployment', status: 'accepted', items: [] })).dls?.action).toBe('CleanUp');
+    expect(s.store.jobs.get(job)).toMatchObject({ state: 'sent', error: 'accepted by the phone; waiting for its status report on the file' });
+    expect((await a.say({ reason: 'status', items: status('logo.png', 'failed') }, { cookie: null })).dls?.action).toBe('CleanUp');
+    expect(s.store.jobs.get(job)).toMatchObject({ state: 'failed', error: 'the phone could not deploy logo.png', results: [{ status: 'failed' }] });
+  });
+});
