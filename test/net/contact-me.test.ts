@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { buildJob } from '../../src/main/commands/job-spec';
 import { Contacts } from '../../src/main/app/contact';
 import { CONTACT_ME_MAX_ANSWER, sendContactMe } from '../../src/main/net/contact-me';
 import { Store } from '../../src/main/store';
@@ -64,6 +65,31 @@ describe('contact-me (service -> phone, plain HTTP)', () => {
     store.jobs.add({ mac: MAC, kind: 'ReadItems', items: [{ name: 'e164', value: '' }] }, T0);
     now = T0 + 60_001;
     expect(contacts.due(() => false)).toEqual([MAC]);
+  });
+
+  it('a deployment of several files waiting for its check is asked for once per gap after its last check; one file waiting for its report is not', () => {
+    const MAC = '00:1A:E8:00:00:01';
+    const store = storeWithPhone('http://127.0.0.1:9/contact_dls.html/ContactDLS', '127.0.0.1', 'V3 R5.12.0');
+    const T0 = 1_000_000;
+    let now = T0;
+    const contacts = new Contacts(store, { gapMs: 60_000, busyRetryMs: 600_000 }, undefined, () => now);
+    const one = store.jobs.add({ mac: MAC, kind: 'FileDeployment', items: [{ name: 'file-https-base-url', value: 'https://f.example/a.png' }, { name: 'file-type', value: 'LOGO' }] }, T0);
+    store.jobs.apply({ id: one.id, state: 'sent', partsDone: 1 }, T0);
+    now = T0 + 600_001;
+    expect(contacts.due(() => false)).toEqual([]); // its phone sends the report by itself
+    const several = store.jobs.add({ mac: MAC, kind: 'FileDeployment', items: buildJob({ kind: 'file', urls: ['https://f.example/a.png', 'https://f.example/b.wav'], fileTypes: ['LOGO', 'RINGTONE'], deletes: [] }).items }, now);
+    store.jobs.apply({ id: several.id, state: 'sent' }, now);
+    now += 600_001;
+    expect(contacts.due(() => false)).toEqual([]); // sent, not accepted yet: no check is due
+    store.jobs.apply({ id: several.id, partsDone: 1 }, now); // accepted and checked once
+    const checked = now;
+    now = checked + 30_000;
+    expect(contacts.due(() => false)).toEqual([]);
+    now = checked + 60_001;
+    expect(contacts.due(() => false)).toEqual([MAC]);
+    expect(contacts.due(() => true)).toEqual([]); // not while it talks to the service
+    store.jobs.apply({ id: several.id, state: 'done' }, now);
+    expect(contacts.due(() => false)).toEqual([]);
   });
 
   it('two processes contacting one phone at once (the CLI and the service\'s UI): one contact-me is sent, the other waits for the gap', async () => {

@@ -175,7 +175,8 @@ export class Contacts {
   /**
    * Contacts devices whose jobs wait. Queued jobs: as soon as the gap allows. Jobs the phone was
    * busy for: a phone with send-solicited calls back by itself, so ask again only after
-   * busyRetryMs; older firmware gets a contact-me at every gap (manual p.46, p.72).
+   * busyRetryMs; older firmware gets a contact-me at every gap (manual p.46, p.72). A deployment
+   * of several files waiting for its check (the phone reports none, p.55): once per gap.
    */
   due(isInInteraction: (mac: string) => boolean, holdsAll?: (mac: string) => boolean): string[] {
     const now = this.now();
@@ -213,7 +214,8 @@ export class Contacts {
       this.unnote(p.mac, now);
       if (waiting) {
         const device = this.store.device(p.mac);
-        const waitMs = supportsSendSolicited(device?.softwareVersion) ? this.policy.busyRetryMs : this.policy.gapMs;
+        // A deployment waiting for its check: asked again once per gap (its check moves `updated`).
+        const waitMs = p.waitingBusy === 0 ? this.policy.gapMs : supportsSendSolicited(device?.softwareVersion) ? this.policy.busyRetryMs : this.policy.gapMs;
         if (now - Math.max(p.oldestUpdate, p.lastContactMe ?? 0) < waitMs) continue;
       }
       if (inGap) continue;

@@ -67,6 +67,15 @@ export interface JobQuery {
   limit?: number;
 }
 
+/**
+ * A deployment of several files the phone accepted and that waits for a ReadAllItems to confirm it
+ * (provisioning/decide.ts, shared/file-deployment.ts isMultipleDeployment): the phone sends no
+ * report of its own (manual p.55), so it is asked to call, as for a queued job.
+ */
+const CHECKING = `(j.state = 'sent' AND j.kind = 'FileDeployment' AND j.parts_done >= 1 AND (
+  EXISTS (SELECT 1 FROM json_each(j.items) WHERE json_extract(value, '$.name') = 'file-action')
+  OR (SELECT count(DISTINCT json_extract(value, '$.index')) FROM json_each(j.items) WHERE json_extract(value, '$.name') LIKE 'file-%') > 1))`;
+
 export interface PendingDevice {
   mac: string;
   contactMeUri: string | null;
@@ -76,6 +85,8 @@ export interface PendingDevice {
   state: string;
   queued: number;
   waitingBusy: number;
+  /** Deployments of several files waiting for their check (CHECKING). */
+  checking: number;
   /** Oldest change among its pending jobs (for back-off). */
   oldestUpdate: number;
 }
@@ -150,8 +161,8 @@ export class JobTables {
       sameWaiting: p(`SELECT id FROM jobs j WHERE mac = @mac AND kind = @kind AND state IN ('queued', 'waiting-busy') AND items = @items AND expect IS @expect
         AND NOT EXISTS (SELECT 1 FROM jobs k WHERE k.mac = j.mac AND k.state IN ('queued', 'waiting-busy', 'sent') AND k.id > j.id) ORDER BY id LIMIT 1`),
       pendingDevices: p(`SELECT d.mac, d.contact_me_uri AS contactMeUri, d.last_contact_me AS lastContactMe, d.last_address AS lastAddress, d.mode, d.state,
-          sum(j.state = 'queued') AS queued, sum(j.state = 'waiting-busy') AS waitingBusy, min(j.updated) AS oldestUpdate
-        FROM jobs j JOIN devices d ON d.mac = j.mac WHERE j.state IN ('queued', 'waiting-busy') GROUP BY d.mac ORDER BY d.mac`),
+          sum(j.state = 'queued') AS queued, sum(j.state = 'waiting-busy') AS waitingBusy, sum(j.state = 'sent') AS checking, min(j.updated) AS oldestUpdate
+        FROM jobs j JOIN devices d ON d.mac = j.mac WHERE j.state IN ('queued', 'waiting-busy') OR ${CHECKING} GROUP BY d.mac ORDER BY d.mac`),
       setContactMe: p(`UPDATE devices SET last_contact_me = @at WHERE mac = @mac`),
       claimContactMe: p(`UPDATE devices SET last_contact_me = @at WHERE mac = @mac AND (last_contact_me IS NULL OR last_contact_me <= @at - @gapMs)`),
       setProfile: p(`INSERT INTO profiles (name, device_type, match_mac, match_e164, items, created, updated) VALUES (@name, @deviceType, @matchMac, @matchE164, @items, @at, @at)
