@@ -3,6 +3,7 @@
  * store (the protocol needs them); only what is shown to a person is masked.
  */
 import { CATALOGUE } from './catalogue';
+import { replaceRanges, urlSecretRanges } from './url-secrets';
 
 /** The catalogue's secret items (its `secret` flag, set by scripts/catalogue.mjs). */
 const SECRET_NAMES = new Set(CATALOGUE.filter((c) => c.secret).map((c) => c.name.toLowerCase()));
@@ -27,13 +28,17 @@ export function maskItemValue(name: string, value: string): string {
   if (value !== '' && isSecretItem(name)) return MASK;
   // Any URL may carry credentials (a file server's, an LDAP or XML application server's:
   // https://user:password@host/…, ?token=…), masked as the raw message masks them (helper-67). A
-  // profile saved back as shown keeps its stored value (commands/profiles.ts setProfile).
-  return HAS_URL.test(value) ? maskUrlPasswords(value) : value;
+  // profile saved back as shown keeps its stored value (commands/profiles.ts setProfile). A value
+  // that starts with a URL is that URL to its end, blanks included, as the phone reads it.
+  return HAS_URL.test(value) ? replaceRanges(value, urlSecretRanges(value, true), MASK) : value;
 }
 
 const FILE_URL = /^file-.*url$/i;
-/** Text that may hold a URL (`scheme://` or `scheme:\\\\`): the cheap test before maskUrlPasswords. */
-const HAS_URL = /:(?:\/\/|\\\\)/;
+/**
+ * Text that may hold a URL with credentials (`scheme:` and a slash or backslash, a special scheme's
+ * colon, a scheme-relative `//`): the cheap test before the scan (shared/url-secrets.ts).
+ */
+const HAS_URL = /:[/\\]|[/\\]{2}|(?:https?|wss?|ftp):/i;
 
 /**
  * Whether views mask (some of) this item's values: a secret, a file URL's password and query, or
@@ -60,66 +65,14 @@ export function maskCredentialHeaders(pairs: readonly [string, string][]): [stri
   });
 }
 
-/** A scheme's `://`, or `:\\\\`, which URL parsers read as `//` for the special schemes (https, ftp, …). */
-const URL_SEPARATOR = /:(?:\/\/|\\\\)/g;
-const SCHEME_CHAR = /[a-z0-9+.-]/i;
-const LETTER = /[a-z]/i;
-/**
- * Where a URL in text ends: a blank, markup, the end of a CDATA section, or a quote that ends an
- * attribute value (followed by a blank, `>`, `/` or nothing). A quote inside a password stays in it.
- */
-const URL_END = /[\s<>]|\]\]>|["'](?=[\s>/]|$)/g;
-
 /**
  * Masks the credentials URLs carry in any text: the password (`https://user:••••••@host/…`) and
  * every query value (`…/fw.img?token=••••••`), where pre-signed download links keep theirs. The
  * parameter names stay, so a reader still sees what the link asks for. Read as a URL parser reads
- * them: the user information runs to the last `@` of the authority (a password may hold `@`, `:`
- * or quotes), the query from the first `?` to `#`. Linear: a body of URLs with no end in sight, or
- * of scheme-like words, took seconds (helper-67, helper-69); each character is looked at a bounded
- * number of times.
+ * them, and wider where a typed password may hold more (shared/url-secrets.ts has the rule). Linear.
  */
 export function maskUrlPasswords(text: string): string {
-  const separators = new RegExp(URL_SEPARATOR);
-  const ends = new RegExp(URL_END);
-  let out = '';
-  let copied = 0;
-  // The next end of a URL, found again only once a URL starts past it.
-  let nextEnd = -1;
-  for (let m = separators.exec(text); m !== null; m = separators.exec(text)) {
-    // The scheme: the scheme characters before the colon, from the first letter (never into the URL before).
-    let start = m.index;
-    while (start > copied && SCHEME_CHAR.test(text[start - 1]!)) start--;
-    while (start < m.index && !LETTER.test(text[start]!)) start++;
-    if (start === m.index) continue;
-    const authority = m.index + m[0].length;
-    if (nextEnd < authority) {
-      ends.lastIndex = authority;
-      nextEnd = ends.exec(text)?.index ?? text.length;
-    }
-    let urlEnd = nextEnd;
-    // Opened by a quote (an attribute value): the same quote closes it.
-    const quote = text[start - 1];
-    if (quote === '"' || quote === "'") {
-      const closing = text.slice(authority, urlEnd).indexOf(quote);
-      if (closing !== -1) urlEnd = authority + closing;
-    }
-    let path = authority;
-    while (path < urlEnd && !'/?#\\'.includes(text[path]!)) path++;
-    const host = text.slice(authority, path);
-    const at = host.lastIndexOf('@');
-    const colon = at === -1 ? -1 : host.indexOf(':');
-    const userinfo = colon !== -1 && colon < at - 1 ? `${host.slice(0, colon + 1)}${MASK}${host.slice(at)}` : host;
-    const rest = text.slice(path, urlEnd);
-    const q = rest.indexOf('?');
-    const hash = q === -1 ? -1 : rest.indexOf('#', q);
-    const queryEnd = hash === -1 ? rest.length : hash;
-    const tail = q === -1 ? rest : `${rest.slice(0, q + 1)}${maskQuery(rest.slice(q + 1, queryEnd))}${rest.slice(queryEnd)}`;
-    out += text.slice(copied, authority) + userinfo + tail;
-    copied = urlEnd;
-    separators.lastIndex = urlEnd;
-  }
-  return copied === 0 ? text : out + text.slice(copied);
+  return replaceRanges(text, urlSecretRanges(text), MASK);
 }
 
 /** Every value of a query masked, the names kept. `&amp;` (a query in XML text) splits like `&`: the name after it keeps its `amp;`. */
@@ -230,7 +183,8 @@ function hasValue(content: string): boolean {
  */
 export function maskSecretsInXml(xml: string, isSecret: (name: string) => boolean = isSecretItem, options: { urlPasswords?: boolean } = {}): string {
   const masked = maskItems(xml, isSecret);
-  return options.urlPasswords === false || !HAS_URL.test(masked) ? masked : maskUrlPasswords(masked);
+  if (options.urlPasswords === false) return masked;
+  return HAS_URL.test(masked) ? replaceRanges(masked, urlSecretRanges(masked), MASK) : masked;
 }
 
 /**
