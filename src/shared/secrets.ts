@@ -3,7 +3,8 @@
  * store (the protocol needs them); only what is shown to a person is masked.
  */
 import { CATALOGUE } from './catalogue';
-import { replaceRanges, urlSecretRanges } from './url-secrets';
+import { replaceRanges, unionRanges, urlSecretRanges } from './url-secrets';
+import { xmlTextUrlRanges } from './xml-url-secrets';
 
 /** The catalogue's secret items (its `secret` flag, set by scripts/catalogue.mjs). */
 const SECRET_NAMES = new Set(CATALOGUE.filter((c) => c.secret).map((c) => c.name.toLowerCase()));
@@ -171,6 +172,9 @@ function hasValue(content: string): boolean {
   return content.replace(/<!--[\s\S]*?(?:-->|$)|<\?[\s\S]*?(?:\?>|$)/g, '').replace(/<!\[CDATA\[([\s\S]*?)(?:\]\]>|$)/g, '$1').trim() !== '';
 }
 
+/** What may hide a URL's parts from the raw scan: a character reference, a CDATA section, a comment, a processing instruction but the declaration. */
+const HIDING = /&#|<!\[CDATA\[|<!--|<\?(?!xml[\s?])/;
+
 /**
  * Masks secret item values inside WPI XML text, leaving everything else byte for byte. Used for
  * raw message views, exports and (with another predicate) what is stored. Whatever an XML parser
@@ -184,7 +188,12 @@ function hasValue(content: string): boolean {
 export function maskSecretsInXml(xml: string, isSecret: (name: string) => boolean = isSecretItem, options: { urlPasswords?: boolean } = {}): string {
   const masked = maskItems(xml, isSecret);
   if (options.urlPasswords === false) return masked;
-  return HAS_URL.test(masked) ? replaceRanges(masked, urlSecretRanges(masked), MASK) : masked;
+  // The raw text as it stands, and where character references, CDATA sections, comments or
+  // processing instructions may hide a URL's parts, the text nodes as a parser decodes them
+  // (shared/xml-url-secrets.ts; named entities hide nothing the raw scan misses).
+  const raw = HAS_URL.test(masked) ? urlSecretRanges(masked) : [];
+  const decoded = HIDING.test(masked) ? xmlTextUrlRanges(masked) : [];
+  return replaceRanges(masked, unionRanges(raw, decoded), MASK);
 }
 
 /**
