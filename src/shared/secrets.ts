@@ -89,22 +89,46 @@ export function isAbsoluteForm(target: string): boolean {
 }
 
 /**
+ * Where a target's authority starts (after a scheme and its slashes, or a scheme-relative `//`,
+ * which a server reads against its own scheme), or -1 for a path.
+ */
+const TARGET_AUTHORITY = /^(?:[a-z][a-z0-9+.-]*:[/\\]*|[/\\]{2,})/i;
+
+/**
+ * The `@` that ends a target's user part: the authority's last, or, where the authority (to the
+ * first `/?#\\`) holds none, the target's last when a `:` comes before it (a typed password may
+ * hold `/`: shared/url-secrets.ts); -1 for none.
+ */
+function userPartEnd(target: string, authority: number): number {
+  const hostEnd = target.slice(authority).search(/[/?#\\]/);
+  const inAuthority = target.lastIndexOf('@', hostEnd === -1 ? target.length : authority + hostEnd - 1);
+  if (inAuthority >= authority) return inAuthority;
+  const last = target.lastIndexOf('@');
+  return last > authority && target.slice(authority, last).includes(':') ? last : -1;
+}
+
+/**
  * A request target with its credentials masked: the query's values, a fragment, and in the
- * absolute form (`http://user:password@host/x`) the whole user part, up to the authority's last
- * `@` (a password may hold `@` or `'`: helper-65). Phones send none of these in WPI; a client
- * that does (a relay's phone, a hostile host) must not leave one in the store, the inspector or an
- * export, as with an Authorization header. `keep`: parameters that are the protocol itself (DCMP's
- * device-id), kept when their value is a MAC's characters only.
+ * absolute form (`http://user:password@host/x`) or a scheme-relative one (`//user:password@host/x`)
+ * the whole user part, up to the authority's last `@` (a password may hold `@` or `'`: helper-65;
+ * or `/`, `?`, `#`: then everything after the scheme, the user part's end being unknowable).
+ * Phones send none of these in WPI; a client that does (a relay's phone, a hostile host) must not
+ * leave one in the store, the inspector or an export, as with an Authorization header. `keep`:
+ * parameters that are the protocol itself (DCMP's device-id), kept when their value is a MAC's
+ * characters only.
  */
 export function maskRequestTarget(target: string, keep: readonly string[] = []): string {
   let prefix = '';
   let rest = target;
-  const absolute = ABSOLUTE_FORM.exec(target);
-  if (absolute) {
-    const authority = absolute[2]!;
-    const at = authority.lastIndexOf('@');
-    prefix = absolute[1]! + (at >= 0 ? `${MASK}@${authority.slice(at + 1)}` : authority);
-    rest = target.slice(absolute[0].length);
+  const scheme = TARGET_AUTHORITY.exec(target)?.[0];
+  if (scheme) {
+    const at = userPartEnd(target, scheme.length);
+    if (at !== -1 && /[?#]/.test(target.slice(scheme.length, at))) return scheme + MASK;
+    prefix = at === -1 ? scheme : `${scheme}${MASK}@`;
+    rest = target.slice(at === -1 ? scheme.length : at + 1);
+    const hostEnd = rest.search(/[/?#]/);
+    prefix += hostEnd === -1 ? rest : rest.slice(0, hostEnd);
+    rest = hostEnd === -1 ? '' : rest.slice(hostEnd);
   }
   const hash = rest.indexOf('#');
   const fragment = hash >= 0 ? (hash === rest.length - 1 ? '#' : `#${MASK}`) : '';
