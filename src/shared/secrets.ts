@@ -4,7 +4,7 @@
  */
 import { CATALOGUE } from './catalogue';
 import { replaceRanges, unionRanges, urlSecretRanges } from './url-secrets';
-import { xmlTextUrlRanges } from './xml-url-secrets';
+import { referenced, xmlTextUrlRanges } from './xml-url-secrets';
 
 /** The catalogue's secret items (its `secret` flag, set by scripts/catalogue.mjs). */
 const SECRET_NAMES = new Set(CATALOGUE.filter((c) => c.secret).map((c) => c.name.toLowerCase()));
@@ -168,12 +168,7 @@ const STARTS = new RegExp(String.raw`<${PREFIX}Item\b`, 'g');
 
 /** The five predefined entities and character references, as an XML parser reads an attribute. */
 function unescapeName(raw: string): string {
-  const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-  return raw.replace(/&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|amp|lt|gt|quot|apos);/g, (whole, ref: string) => {
-    if (!ref.startsWith('#')) return named[ref] ?? whole;
-    const code = ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
-    return code <= 0x10ffff ? String.fromCodePoint(code) : whole;
-  });
+  return raw.replace(/&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|amp|lt|gt|quot|apos);/g, (whole, ref: string) => referenced(ref) ?? whole);
 }
 
 /**

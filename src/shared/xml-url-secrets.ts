@@ -31,8 +31,8 @@ const TAG_START = /[A-Za-z_:/!\u0080-\uffff]/;
 /** What every URL with credentials holds (a scheme's colon, or a scheme-relative `//`): the cheap test first. */
 const MAY_HOLD_URL = /:|[/\\]{2}/;
 
-/** The character a reference stands for, or null for one no parser resolves. */
-function referenced(ref: string): string | null {
+/** The character a reference stands for (`amp`, `#x3A`, `#58`), or null for one no parser resolves. */
+export function referenced(ref: string): string | null {
   if (!ref.startsWith('#')) return NAMED[ref] ?? null;
   const code = ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
   return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : null;
