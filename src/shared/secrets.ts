@@ -3,6 +3,8 @@
  * store (the protocol needs them); only what is shown to a person is masked.
  */
 import { CATALOGUE } from './catalogue';
+import { replaceRanges, unionRanges, urlSecretRanges } from './url-secrets';
+import { referenced, xmlTextUrlRanges } from './xml-url-secrets';
 
 /** The catalogue's secret items (its `secret` flag, set by scripts/catalogue.mjs). */
 const SECRET_NAMES = new Set(CATALOGUE.filter((c) => c.secret).map((c) => c.name.toLowerCase()));
@@ -27,13 +29,17 @@ export function maskItemValue(name: string, value: string): string {
   if (value !== '' && isSecretItem(name)) return MASK;
   // Any URL may carry credentials (a file server's, an LDAP or XML application server's:
   // https://user:password@host/…, ?token=…), masked as the raw message masks them (helper-67). A
-  // profile saved back as shown keeps its stored value (commands/profiles.ts setProfile).
-  return HAS_URL.test(value) ? maskUrlPasswords(value) : value;
+  // profile saved back as shown keeps its stored value (commands/profiles.ts setProfile). A value
+  // that starts with a URL is that URL to its end, blanks included, as the phone reads it.
+  return HAS_URL.test(value) ? replaceRanges(value, urlSecretRanges(value, true), MASK) : value;
 }
 
 const FILE_URL = /^file-.*url$/i;
-/** Text that may hold a URL (`scheme://` or `scheme:\\\\`): the cheap test before maskUrlPasswords. */
-const HAS_URL = /:(?:\/\/|\\\\)/;
+/**
+ * Text that may hold a URL with credentials (`scheme:` and a slash or backslash, a special scheme's
+ * colon, a scheme-relative `//`): the cheap test before the scan (shared/url-secrets.ts).
+ */
+const HAS_URL = /:[/\\]|[/\\]{2}|(?:https?|wss?|ftp):/i;
 
 /**
  * Whether views mask (some of) this item's values: a secret, a file URL's password and query, or
@@ -60,66 +66,14 @@ export function maskCredentialHeaders(pairs: readonly [string, string][]): [stri
   });
 }
 
-/** A scheme's `://`, or `:\\\\`, which URL parsers read as `//` for the special schemes (https, ftp, …). */
-const URL_SEPARATOR = /:(?:\/\/|\\\\)/g;
-const SCHEME_CHAR = /[a-z0-9+.-]/i;
-const LETTER = /[a-z]/i;
-/**
- * Where a URL in text ends: a blank, markup, the end of a CDATA section, or a quote that ends an
- * attribute value (followed by a blank, `>`, `/` or nothing). A quote inside a password stays in it.
- */
-const URL_END = /[\s<>]|\]\]>|["'](?=[\s>/]|$)/g;
-
 /**
  * Masks the credentials URLs carry in any text: the password (`https://user:••••••@host/…`) and
  * every query value (`…/fw.img?token=••••••`), where pre-signed download links keep theirs. The
  * parameter names stay, so a reader still sees what the link asks for. Read as a URL parser reads
- * them: the user information runs to the last `@` of the authority (a password may hold `@`, `:`
- * or quotes), the query from the first `?` to `#`. Linear: a body of URLs with no end in sight, or
- * of scheme-like words, took seconds (helper-67, helper-69); each character is looked at a bounded
- * number of times.
+ * them, and wider where a typed password may hold more (shared/url-secrets.ts has the rule). Linear.
  */
 export function maskUrlPasswords(text: string): string {
-  const separators = new RegExp(URL_SEPARATOR);
-  const ends = new RegExp(URL_END);
-  let out = '';
-  let copied = 0;
-  // The next end of a URL, found again only once a URL starts past it.
-  let nextEnd = -1;
-  for (let m = separators.exec(text); m !== null; m = separators.exec(text)) {
-    // The scheme: the scheme characters before the colon, from the first letter (never into the URL before).
-    let start = m.index;
-    while (start > copied && SCHEME_CHAR.test(text[start - 1]!)) start--;
-    while (start < m.index && !LETTER.test(text[start]!)) start++;
-    if (start === m.index) continue;
-    const authority = m.index + m[0].length;
-    if (nextEnd < authority) {
-      ends.lastIndex = authority;
-      nextEnd = ends.exec(text)?.index ?? text.length;
-    }
-    let urlEnd = nextEnd;
-    // Opened by a quote (an attribute value): the same quote closes it.
-    const quote = text[start - 1];
-    if (quote === '"' || quote === "'") {
-      const closing = text.slice(authority, urlEnd).indexOf(quote);
-      if (closing !== -1) urlEnd = authority + closing;
-    }
-    let path = authority;
-    while (path < urlEnd && !'/?#\\'.includes(text[path]!)) path++;
-    const host = text.slice(authority, path);
-    const at = host.lastIndexOf('@');
-    const colon = at === -1 ? -1 : host.indexOf(':');
-    const userinfo = colon !== -1 && colon < at - 1 ? `${host.slice(0, colon + 1)}${MASK}${host.slice(at)}` : host;
-    const rest = text.slice(path, urlEnd);
-    const q = rest.indexOf('?');
-    const hash = q === -1 ? -1 : rest.indexOf('#', q);
-    const queryEnd = hash === -1 ? rest.length : hash;
-    const tail = q === -1 ? rest : `${rest.slice(0, q + 1)}${maskQuery(rest.slice(q + 1, queryEnd))}${rest.slice(queryEnd)}`;
-    out += text.slice(copied, authority) + userinfo + tail;
-    copied = urlEnd;
-    separators.lastIndex = urlEnd;
-  }
-  return copied === 0 ? text : out + text.slice(copied);
+  return replaceRanges(text, urlSecretRanges(text), MASK);
 }
 
 /** Every value of a query masked, the names kept. `&amp;` (a query in XML text) splits like `&`: the name after it keeps its `amp;`. */
@@ -135,22 +89,46 @@ export function isAbsoluteForm(target: string): boolean {
 }
 
 /**
+ * Where a target's authority starts (after a scheme and its slashes, or a scheme-relative `//`,
+ * which a server reads against its own scheme), or -1 for a path.
+ */
+const TARGET_AUTHORITY = /^(?:[a-z][a-z0-9+.-]*:[/\\]*|[/\\]{2,})/i;
+
+/**
+ * The `@` that ends a target's user part: the authority's last, or, where the authority (to the
+ * first `/?#\\`) holds none, the target's last when a `:` comes before it (a typed password may
+ * hold `/`: shared/url-secrets.ts); -1 for none.
+ */
+function userPartEnd(target: string, authority: number): number {
+  const hostEnd = target.slice(authority).search(/[/?#\\]/);
+  const inAuthority = target.lastIndexOf('@', hostEnd === -1 ? target.length : authority + hostEnd - 1);
+  if (inAuthority >= authority) return inAuthority;
+  const last = target.lastIndexOf('@');
+  return last > authority && target.slice(authority, last).includes(':') ? last : -1;
+}
+
+/**
  * A request target with its credentials masked: the query's values, a fragment, and in the
- * absolute form (`http://user:password@host/x`) the whole user part, up to the authority's last
- * `@` (a password may hold `@` or `'`: helper-65). Phones send none of these in WPI; a client
- * that does (a relay's phone, a hostile host) must not leave one in the store, the inspector or an
- * export, as with an Authorization header. `keep`: parameters that are the protocol itself (DCMP's
- * device-id), kept when their value is a MAC's characters only.
+ * absolute form (`http://user:password@host/x`) or a scheme-relative one (`//user:password@host/x`)
+ * the whole user part, up to the authority's last `@` (a password may hold `@` or `'`: helper-65;
+ * or `/`, `?`, `#`: then everything after the scheme, the user part's end being unknowable).
+ * Phones send none of these in WPI; a client that does (a relay's phone, a hostile host) must not
+ * leave one in the store, the inspector or an export, as with an Authorization header. `keep`:
+ * parameters that are the protocol itself (DCMP's device-id), kept when their value is a MAC's
+ * characters only.
  */
 export function maskRequestTarget(target: string, keep: readonly string[] = []): string {
   let prefix = '';
   let rest = target;
-  const absolute = ABSOLUTE_FORM.exec(target);
-  if (absolute) {
-    const authority = absolute[2]!;
-    const at = authority.lastIndexOf('@');
-    prefix = absolute[1]! + (at >= 0 ? `${MASK}@${authority.slice(at + 1)}` : authority);
-    rest = target.slice(absolute[0].length);
+  const scheme = TARGET_AUTHORITY.exec(target)?.[0];
+  if (scheme) {
+    const at = userPartEnd(target, scheme.length);
+    if (at !== -1 && /[?#]/.test(target.slice(scheme.length, at))) return scheme + MASK;
+    prefix = at === -1 ? scheme : `${scheme}${MASK}@`;
+    rest = target.slice(at === -1 ? scheme.length : at + 1);
+    const hostEnd = rest.search(/[/?#]/);
+    prefix += hostEnd === -1 ? rest : rest.slice(0, hostEnd);
+    rest = hostEnd === -1 ? '' : rest.slice(hostEnd);
   }
   const hash = rest.indexOf('#');
   const fragment = hash >= 0 ? (hash === rest.length - 1 ? '#' : `#${MASK}`) : '';
@@ -190,12 +168,7 @@ const STARTS = new RegExp(String.raw`<${PREFIX}Item\b`, 'g');
 
 /** The five predefined entities and character references, as an XML parser reads an attribute. */
 function unescapeName(raw: string): string {
-  const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-  return raw.replace(/&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|amp|lt|gt|quot|apos);/g, (whole, ref: string) => {
-    if (!ref.startsWith('#')) return named[ref] ?? whole;
-    const code = ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
-    return code <= 0x10ffff ? String.fromCodePoint(code) : whole;
-  });
+  return raw.replace(/&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|amp|lt|gt|quot|apos);/g, (whole, ref: string) => referenced(ref) ?? whole);
 }
 
 /**
@@ -218,6 +191,9 @@ function hasValue(content: string): boolean {
   return content.replace(/<!--[\s\S]*?(?:-->|$)|<\?[\s\S]*?(?:\?>|$)/g, '').replace(/<!\[CDATA\[([\s\S]*?)(?:\]\]>|$)/g, '$1').trim() !== '';
 }
 
+/** What may hide a URL's parts from the raw scan: a character reference, a CDATA section, a comment, a processing instruction but the declaration. */
+const HIDING = /&#|<!\[CDATA\[|<!--|<\?(?!xml[\s?])/;
+
 /**
  * Masks secret item values inside WPI XML text, leaving everything else byte for byte. Used for
  * raw message views, exports and (with another predicate) what is stored. Whatever an XML parser
@@ -230,7 +206,13 @@ function hasValue(content: string): boolean {
  */
 export function maskSecretsInXml(xml: string, isSecret: (name: string) => boolean = isSecretItem, options: { urlPasswords?: boolean } = {}): string {
   const masked = maskItems(xml, isSecret);
-  return options.urlPasswords === false || !HAS_URL.test(masked) ? masked : maskUrlPasswords(masked);
+  if (options.urlPasswords === false) return masked;
+  // The raw text as it stands, and where character references, CDATA sections, comments or
+  // processing instructions may hide a URL's parts, the text nodes as a parser decodes them
+  // (shared/xml-url-secrets.ts; named entities hide nothing the raw scan misses).
+  const raw = HAS_URL.test(masked) ? urlSecretRanges(masked) : [];
+  const decoded = HIDING.test(masked) ? xmlTextUrlRanges(masked) : [];
+  return replaceRanges(masked, unionRanges(raw, decoded), MASK);
 }
 
 /**

@@ -30,6 +30,17 @@ describe('the request target', () => {
     expect(maskRequestTarget(`https://user:PW'${SECRET}@h:1/x?k=a'${SECRET}`)).toBe(`https://${MASK}@h:1/x?k=${MASK}`);
     expect(maskRequestTarget(`https://user:PW@${SECRET}@h/x`)).toBe(`https://${MASK}@h/x`);
     expect(maskRequestTarget('https://h:1/x')).toBe('https://h:1/x');
+    // A scheme-relative target (a server reads it against its own scheme), and a special scheme's
+    // slashes as WHATWG skips them: the user part masked the same.
+    expect(maskRequestTarget(`//admin:${SECRET}@h/x?k=${SECRET}`)).toBe(`//${MASK}@h/x?k=${MASK}`);
+    expect(maskRequestTarget(`https:/\\admin:${SECRET}@h/x`)).toBe(`https:/\\${MASK}@h/x`);
+    expect(maskRequestTarget('//h/x')).toBe('//h/x');
+    expect(maskRequestTarget('/path/user@h')).toBe('/path/user@h');
+    // A typed password holding `/` (WHATWG would end the authority there): to the last @ after a `:`;
+    // holding `?` or `#`, where the user part ends cannot be told: all after the scheme.
+    expect(maskRequestTarget(`http://u:pa/${SECRET}@h/x`)).toBe(`http://${MASK}@h/x`);
+    expect(maskRequestTarget(`http://u:pa?${SECRET}@h/x`)).toBe(`http://${MASK}`);
+    expect(maskRequestTarget('http://h/x@y')).toBe('http://h/x@y');
     // DCMP's device-id is kept when it is a MAC; anything else in it, or beside it, is masked.
     expect(maskRequestTarget(`/dcmp/contact-me?device-id=001AE8000011&x=${SECRET}`, ['device-id'])).toBe(`/dcmp/contact-me?device-id=001AE8000011&x=${MASK}`);
     expect(maskRequestTarget(`/dcmp/contact-me?device-id=001AE8000011;x=${SECRET}`, ['device-id'])).toBe(`/dcmp/contact-me?device-id=${MASK}`);
@@ -60,15 +71,17 @@ describe('the request target', () => {
     service.onExchange((x) => live.push(JSON.stringify(x)));
     await post(port, 'not xml', { path: `/DeploymentService/LoginService?password=${SECRET}` });
     await post(port, 'not xml', { path: `http://admin:${SECRET}@dls.example/x` });
+    await post(port, 'not xml', { path: `//admin:${SECRET}@dls.example/y` });
     await new Promise<void>((resolve, reject) => {
       http.get({ host: '127.0.0.1', port: dcmpPort, path: `/dcmp/contact-me?device-id=001AE8770003&token=${SECRET}` }, (res) => res.resume().on('end', resolve)).on('error', reject);
     });
-    await expect.poll(() => live.length).toBe(3);
+    await expect.poll(() => live.length).toBe(4);
     for (const x of live) expect(x).not.toContain(SECRET);
     const rows = service.store.exchanges({});
     for (const x of rows) expect(JSON.stringify(x)).not.toContain(SECRET);
-    expect(rows.map((x) => x.path)).toEqual([`/dcmp/contact-me?device-id=001AE8770003&token=${MASK}`, `http://${MASK}@dls.example/x`, `/DeploymentService/LoginService?password=${MASK}`]);
-    expect(rows[1]!.error).toBe(`no WPI service at http://${MASK}@dls.example/x; phones POST to /DeploymentService/LoginService`);
+    expect(rows.map((x) => x.path)).toEqual([`/dcmp/contact-me?device-id=001AE8770003&token=${MASK}`, `//${MASK}@dls.example/y`, `http://${MASK}@dls.example/x`, `/DeploymentService/LoginService?password=${MASK}`]);
+    expect(rows[1]!.error).toBe(`no WPI service at //${MASK}@dls.example/y; phones POST to /DeploymentService/LoginService`);
+    expect(rows[2]!.error).toBe(`no WPI service at http://${MASK}@dls.example/x; phones POST to /DeploymentService/LoginService`);
   });
 
   it('HAR lists the query (masked) and the cookies each side sent (helper-61: cookies were [] beside a Cookie header)', async () => {
