@@ -195,12 +195,18 @@ export function urlSecretRanges(text: string, value = false): number[] {
   // The next end of a URL and the last @ before it, found again only once a URL starts past it.
   let nextEnd = -1;
   let lastAt = -1;
+  // The next `<` at or after a URL's authority, found again only once a URL starts past it: a
+  // search to the end of the text for every URL made `> //` repeated quadratic (helper-72).
+  let nextLt = -1;
   for (let m = separators.exec(text); m !== null; m = separators.exec(text)) {
     const url = urlAt(text, m.index, m[0], floor);
     if (!url) continue;
     if (value ? url.start === first : startsText(text, url.start, floor)) {
-      const lt = value ? -1 : text.indexOf('<', url.authority);
-      nextEnd = wholeEnd(text, url.authority, lt === -1 ? text.length : lt);
+      if (!value && nextLt < url.authority) {
+        nextLt = text.indexOf('<', url.authority);
+        if (nextLt === -1) nextLt = text.length;
+      }
+      nextEnd = wholeEnd(text, url.authority, value ? text.length : nextLt);
       lastAt = lastIndexIn(text, '@', url.authority, nextEnd);
     } else if (nextEnd < url.authority) {
       endScan.lastIndex = url.authority;

@@ -265,7 +265,20 @@ describe('the exact check behind the index', () => {
       const n = Buffer.from(needle);
       expect(shownContains(body, n, kept), needle).toBe(shownContains(body, n, null));
     }
-    expect(indexedBody(Buffer.from([0xff, 0x41])).kept).toBeNull();
+    expect(indexedBody(Buffer.from([0x00, 0x41])).kept).toBeNull();
     expect(indexedBody(Buffer.from('<a/>')).kept).toBe('');
+  });
+
+  it('a body that is not UTF-8 gets ranges over its text as shown (U+FFFD), so a search does not mask it again, and agrees with masking it', () => {
+    expect(indexedBody(Buffer.from([0xff, 0x41])).kept).toBe('L');
+    const body = Buffer.concat([Buffer.from([0xff, 0xe2, 0x82]), message(item('user-pwd', 'abcSecret'), item('y', 'abcé'), item('sip-pwd', 'ABC')), Buffer.from([0xc3])]);
+    const kept = indexedBody(body).kept;
+    expect(kept).toMatch(/^L\d+-\d+(,\d+-\d+)+$/);
+    for (const needle of ['abc', 'ABC', 'abcSecret', 'Secret', '\ufffd', '\ufffd<Work', 'abc\u00e9', '"y">ABC', '"sip-pwd">abc', 'Message>\ufffd', '•']) {
+      const n = Buffer.from(needle);
+      expect(shownContains(body, n, kept), needle).toBe(shownContains(body, n, null));
+    }
+    expect(shownContains(body, Buffer.from('secret'), kept)).toBe(false);
+    expect(shownContains(body, Buffer.from('"Y">aBc'), kept)).toBe(true);
   });
 });

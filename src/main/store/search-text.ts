@@ -18,6 +18,7 @@ import { bodyText, holdsNul } from '../../shared/body-text';
 /** The mask's character: a needle holding it can only be checked against the masked text itself. */
 const BULLET = MASK[0]!;
 const BULLET_BYTES = Buffer.from(BULLET, 'utf8');
+const REPLACEMENT_BYTES = Buffer.from('\ufffd', 'utf8');
 
 /**
  * The body as the traffic view shows it, masked whatever its type says; `valid` is false when the
@@ -33,14 +34,18 @@ export function shownBody(body: Uint8Array): { text: string; valid: boolean } {
 /**
  * The text to index for one body and its kept ranges: '' when the view shows the raw bytes
  * unchanged, "start-end,…" (byte offsets) when something is masked, null when only masking the
- * whole body can tell (bytes that are not UTF-8, or a masked text that does not line up).
+ * whole body can tell (a masked text that does not line up, a body with NUL bytes). A body that is
+ * not UTF-8 is shown as U+FFFD where its bytes are not: its ranges, prefixed `L`, are offsets in
+ * that text as UTF-8 (LOSSY), so a search need not mask it again, which a LAN host could make cost
+ * a search 100 ms per planted body (helper-72).
  */
 export function indexedBody(body: Uint8Array): { text: string; kept: string | null } {
   const raw = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  const { text: shown, valid } = shownBody(raw);
-  if (!valid) return { text: shown, kept: null };
-  const decoded = raw.toString('utf8');
-  if (shown === decoded) return { text: shown, kept: '' };
+  const { text: decoded, invalidUtf8, withheld } = bodyText(raw);
+  const shown = maskSecretsInXml(decoded);
+  if (withheld) return { text: shown, kept: null };
+  const lossy = invalidUtf8 ? LOSSY_RANGES : '';
+  if (shown === decoded) return { text: shown, kept: lossy };
   // The masked text is the raw text with ranges replaced by the mask: every run without the mask
   // character is a substring of the raw text. Where exactly does not matter for soundness: a
   // range found elsewhere holds the same characters.
@@ -59,8 +64,11 @@ export function indexedBody(body: Uint8Array): { text: string; kept: string | nu
     from = charAt;
     ranges.push(`${start}-${byteAt}`);
   }
-  return { text: shown, kept: ranges.join(',') };
+  return { text: shown, kept: lossy + ranges.join(',') };
 }
+
+/** Kept ranges over the body's lossy UTF-8 text, not its bytes. */
+const LOSSY_RANGES = 'L';
 
 /**
  * Whether `needle` (UTF-8) occurs in the body as shown. `kept` as indexedBody returns it; null or
@@ -71,15 +79,19 @@ export function shownContains(body: Uint8Array, needle: Uint8Array, kept: string
   const n = Buffer.from(needle.buffer, needle.byteOffset, needle.byteLength);
   // Masking only replaces text with the mask: a needle without its character that the raw bytes
   // lack cannot be in the masked text either.
-  const bullet = n.includes(BULLET_BYTES);
+  // U+FFFD too: the view shows it for bytes that are not UTF-8, which the raw bytes do not hold.
+  const onlyShown = n.includes(BULLET_BYTES) || n.includes(REPLACEMENT_BYTES);
   // A body with NUL bytes shows no text (shared/body-text.ts): nothing in it is found.
   if (holdsNul(raw)) return false;
   const occurrences = finder(n);
-  const inRaw = occurrences(raw);
-  if (!bullet && inRaw(0) < 0) return false;
-  if (kept === null || kept === '*' || bullet) return occurrences(Buffer.from(shownBody(raw).text, 'utf8'))(0) >= 0;
-  if (kept === '') return true;
-  const ranges = kept.split(',').map((r) => r.split('-').map(Number) as [number, number]);
+  // Ranges of a body that is not UTF-8 are over its text as shown (U+FFFD), re-encoded.
+  const lossy = kept?.startsWith(LOSSY_RANGES) === true;
+  const inRaw = occurrences(lossy ? Buffer.from(bodyText(raw).text, 'utf8') : raw);
+  if (!onlyShown && inRaw(0) < 0) return false;
+  if (kept === null || kept === '*' || onlyShown) return occurrences(Buffer.from(shownBody(raw).text, 'utf8'))(0) >= 0;
+  const list = lossy ? kept.slice(LOSSY_RANGES.length) : kept;
+  if (list === '') return true;
+  const ranges = list.split(',').map((r) => r.split('-').map(Number) as [number, number]);
   for (let at = inRaw(0); at >= 0; at = inRaw(at + 1)) {
     const end = at + n.length;
     if (ranges.some(([s, e]) => s <= at && end <= e)) return true;
