@@ -39,6 +39,14 @@ export function isMultipleDeployment(items: readonly { name: string; index?: num
   return items.some((i) => i.name === 'file-action') || indexes.size > 1;
 }
 
+/**
+ * A sent deployment of several files: it waits for a ReadAllItems to confirm it (manual p.55), and
+ * its phone is asked to call for that (store/jobs.ts SENT_AND_CHECKING is the same rule in SQL).
+ */
+export function awaitsFileCheck(job: { kind: string; state: string; items: readonly { name: string; index?: number | undefined }[] }): boolean {
+  return job.kind === 'FileDeployment' && job.state === 'sent' && isMultipleDeployment(job.items);
+}
+
 /** The files of a FileDeployment job, in index order; items without an index apply to every index. */
 export function deploymentFiles(items: readonly AnyItem[]): DeploymentFile[] {
   const fileItems = items.filter((i) => i.name.startsWith('file-'));

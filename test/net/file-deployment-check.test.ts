@@ -14,10 +14,15 @@ import type { Item } from '../../src/main/wpi';
 import { startUpItems } from '../support/messages';
 import { tempDirs } from '../support/tmp';
 import { HandPhone } from '../security/support';
+import { withRawDb } from '../support/raw-db';
+import { exchangeRecord } from '../support/records';
+import { checkFiles } from '../../src/main/provisioning/file-check';
 
 const newDir = tempDirs();
 const running: Service[] = [];
+const phones: SimulatedPhone[] = [];
 afterEach(async () => {
+  for (const p of phones.splice(0)) await p.stop();
   for (const s of running.splice(0)) await s.stop();
 });
 
@@ -238,5 +243,44 @@ describe('one file: the status report names the file (p.52–54)', () => {
     expect(s.store.jobs.get(job)).toMatchObject({ state: 'sent', error: 'accepted by the phone; waiting for its status report on the file' });
     expect((await a.say({ reason: 'status', items: status('logo.png', 'failed') }, { cookie: null })).dls?.action).toBe('CleanUp');
     expect(s.store.jobs.get(job)).toMatchObject({ state: 'failed', error: 'the phone could not deploy logo.png', results: [{ status: 'failed' }] });
+  });
+});
+
+describe('several files: the phone is asked to call for the check', () => {
+  it('with Secure Mode off (bootstraps held), a phone whose deployment waits for its check gets a contact-me, calls back and is checked (helper-73)', async () => {
+    const { service: s, port } = await service();
+    const phone = new SimulatedPhone({ server: `https://127.0.0.1:${port}`, mac: MAC, ipAddress: '127.0.9.41', bindIpAddress: true, contactMePort: 0, downloadAfterInteraction: true });
+    phones.push(phone);
+    expect((await phone.start()).ok).toBe(true);
+    const job = filesJob(s, ['https://files.example/logo.png', 'https://files.example/ring.wav'], ['LOGO', 'RINGTONE']);
+    expect((await phone.runInteraction('solicited')).actions).toEqual(['FileDeployment', 'ReadAllItems', 'CleanUp']);
+    expect(s.store.jobs.get(job)).toMatchObject({ state: 'sent', partsDone: 1 });
+    // Its last check a contact gap ago, as on a site minutes later.
+    withRawDb(s.store.dataDir, (db) => db.prepare('UPDATE jobs SET updated = updated - 3600000 WHERE id = ?').run(job));
+    s.contactDue();
+    await expect.poll(() => s.store.jobs.get(job)?.state, { timeout: 15_000, interval: 100 }).toBe('done');
+    expect(phone.contactMes).toHaveLength(1);
+    expect(s.store.listExchanges({ device: MAC }, { limit: 100 }).exchanges.filter((x) => x.listener === 'contact-me')).toHaveLength(1);
+  }, 30_000);
+});
+
+describe('a check that comes too late', () => {
+  it('does not overwrite a job cancelled, or failed at its time limit, since it was read (helper-73)', async () => {
+    const { service: s } = await service();
+    s.store.commit(exchangeRecord({ mac: MAC }), { device: { mac: MAC, lastAddress: '127.0.0.1' } }, null);
+    for (const end of ['cancelled', 'failed'] as const) {
+      const job = filesJob(s, ['https://files.example/logo.png', 'https://files.example/ring.wav'], ['LOGO', 'RINGTONE']);
+      s.store.jobs.apply({ id: job, state: 'sent', partsDone: 1, sent: Date.now() }, Date.now());
+      const read = s.store.jobs.get(job)!;
+      s.store.jobs.apply({ id: job, state: end, finished: Date.now(), error: `${end} meanwhile` }, Date.now());
+      // The phone's listing, judged against the job as it was read.
+      const listing: Item[] = ['logo.png', 'ring.wav'].flatMap((name, n) => [
+        { name: 'file-deployment-status', index: n + 1, value: 'ok' },
+        { name: 'file-deployment-name', index: n + 1, value: name },
+        { name: 'file-deployment-type', index: n + 1, value: n === 0 ? 'LOGO' : 'RINGTONE' },
+      ]);
+      s.store.jobs.apply(checkFiles(read, listing, Date.now()).change, Date.now());
+      expect(s.store.jobs.get(job)).toMatchObject({ state: end, error: `${end} meanwhile`, results: [] });
+    }
   });
 });

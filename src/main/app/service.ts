@@ -20,6 +20,7 @@ import { bootstrapToSend, openJobSecret, queuedBootstrapNotes, securePortChangeN
 import { Pki, loadOrCreateDefaultIdentity, keyPoolIdleMsFromEnvironment, keyPoolSizeFromEnvironment, startKeyPoolFiller, type KeyPoolFiller, type KeyProtector } from '../pki';
 import { acquireServiceLock, RELAYING_SETTING, Store, type RecoveryReport, type ReturnLimits, type ServiceLock, type StoreOptions } from '../store';
 import { TlsKeyLog } from './tls-keylog';
+import { awaitsFileCheck } from '../../shared/file-deployment';
 
 export interface ServiceConfig {
   dataDir: string;
@@ -405,8 +406,11 @@ export class Service {
 
   /** Sends contact-me to devices whose jobs wait and whose contact gap allows it. */
   contactDue(): void {
-    // Secure Mode off: bootstrap jobs are held (app/bootstrap.ts), so a phone waiting only for one is not contacted.
-    const holdsAll = this.handler.security.bootstrapToSend ? undefined : (mac: string) => this.store.jobs.pending(mac).every((j) => j.kind === 'Bootstrap' || j.state === 'sent');
+    // Secure Mode off: bootstrap jobs are held (app/bootstrap.ts), so a phone waiting only for one is
+    // not contacted; one whose deployment of several files waits for its check is (helper-73).
+    const holdsAll = this.handler.security.bootstrapToSend
+      ? undefined
+      : (mac: string) => this.store.jobs.pending(mac).every((j) => j.kind === 'Bootstrap' || (j.state === 'sent' && !awaitsFileCheck(j)));
     for (const mac of this.contacts.due((mac) => this.handler.inInteraction(mac), holdsAll)) {
       this.contacts.contact(mac).catch((e: unknown) => this.config.onError?.(e instanceof Error ? e : new Error(String(e))));
     }

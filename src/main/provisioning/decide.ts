@@ -16,7 +16,7 @@ import { JOB_NOTES, MAX_ATTEMPTS, noAnswerNote, refusedActionNote, refusedItemsN
 import { AWAITING_RETURN, bootstrapMessage, jobMessage, jobMessages, REBOOTING_KINDS, SPLIT_KINDS, type BootstrapSend, type JobSecret } from './job-messages';
 import { RENEWAL_SOURCE, type ListenerKind } from '../../shared/model';
 import { itemKey, unsendableItem } from '../../shared/item-rules';
-import { isMultipleDeployment } from '../../shared/file-deployment';
+import { awaitsFileCheck, isMultipleDeployment } from '../../shared/file-deployment';
 import { checkFiles, reportedNames, reportedResult, reportFor } from './file-check';
 
 /** The job being carried out in this interaction. */
@@ -516,7 +516,7 @@ function status(input: DecisionInput): Decision {
     if (notInFlight) return end(changes, late);
     return next({ ...input, jobs: input.jobs.filter((j) => j.id !== job.id) }, changes, late);
   }
-  const multiple = input.jobs.find((j) => j.kind === 'FileDeployment' && j.state === 'sent' && isMultipleDeployment(j.items));
+  const multiple = input.jobs.find(awaitsFileCheck);
   if (inFlight) return end(changes, `status report for ${reportedNames(message.items)}, not the file of FileDeployment job ${inFlight.id}: not taken${notInFlight}`);
   if (multiple) {
     // The manual's phone sends none for several files (p.55): what it holds is checked by ReadAllItems.
@@ -554,7 +554,7 @@ function checkReply(input: DecisionInput, current: ActiveJob, changes: Changes):
 /** The service's own ReadAllItems answer also checks every multiple-file deployment waiting for one; returns their ids. */
 function checkAll(input: DecisionInput, changes: Changes): Set<number> {
   const { interaction, message, now } = input;
-  const due = input.jobs.filter((j) => j.kind === 'FileDeployment' && j.state === 'sent' && isMultipleDeployment(j.items) && !interaction.checked.includes(j.id));
+  const due = input.jobs.filter((j) => awaitsFileCheck(j) && !interaction.checked.includes(j.id));
   for (const job of due) {
     const check = checkFiles(job, message.items, now);
     changes.jobs = [...(changes.jobs ?? []), check.change];
@@ -624,7 +624,7 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
   const spent = input.jobs.filter((j) => !done.has(j.id) && j.state === 'sent' && !AWAITING_RETURN.has(j.kind) && j.unanswered + 1 >= MAX_ATTEMPTS);
   if (spent.length > 0) changes.jobs = [...(changes.jobs ?? []), ...spent.map((j): JobChange => ({ id: j.id, state: 'failed', finished: now, error: noAnswerNote(j.unanswered + 1) }))];
   // A multiple-file deployment the phone may have carried out since: checked once per interaction (p.55).
-  const unchecked = input.jobs.find((j) => j.kind === 'FileDeployment' && j.state === 'sent' && !done.has(j.id) && isMultipleDeployment(j.items) && !interaction.checked.includes(j.id));
+  const unchecked = input.jobs.find((j) => awaitsFileCheck(j) && !done.has(j.id) && !interaction.checked.includes(j.id));
   if (unchecked) return sendCheck(input, unchecked.id, changes, warning);
   const open = input.jobs.filter((j) => !done.has(j.id) && !spent.includes(j) && (j.state !== 'sent' || !AWAITING_RETURN.has(j.kind)));
   const ahead = jobsAhead(open);

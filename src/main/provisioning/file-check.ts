@@ -26,7 +26,8 @@ export function checkFiles(job: Pick<Job, 'id' | 'items'>, items: readonly Item[
   const results = verdicts.map((v) => fileResult(v.file, v.status));
   const open = verdicts.filter((v) => isUnconfirmed(v.status));
   const failed = verdicts.filter((v) => v.status === FILE_RESULTS.failed);
-  const base: JobChange = { id: job.id, results, resetResults: true };
+  // Cancelled, or failed at its time limit, since it was read: the verdict comes too late.
+  const base: JobChange = { id: job.id, results, resetResults: true, ifSent: true };
   if (open.length) {
     // Not there yet (the phone downloads after it accepts), or not (yet) deleted: checked again at its next contact.
     const note = `accepted by the phone; ReadAllItems does not confirm ${open.length} of ${files.length} file${files.length === 1 ? '' : 's'} yet (${filesText(open)}): checked again when the phone next calls in (or is contacted), until the deployment's time limit`;

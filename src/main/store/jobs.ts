@@ -40,6 +40,11 @@ export interface JobChange {
   /** The job goes out again whole: the results of its sending before go (they would be counted twice). */
   resetResults?: boolean;
   error?: string | null;
+  /**
+   * Only while the job is still `sent`: a verdict reached from what the phone said (a file check)
+   * must not overwrite a cancel, or a time limit's failure, that came meanwhile.
+   */
+  ifSent?: boolean;
 }
 
 /**
@@ -68,13 +73,14 @@ export interface JobQuery {
 }
 
 /**
- * A deployment of several files the phone accepted and that waits for a ReadAllItems to confirm it
- * (provisioning/decide.ts, shared/file-deployment.ts isMultipleDeployment): the phone sends no
- * report of its own (manual p.55), so it is asked to call, as for a queued job.
+ * Of the sent jobs, a deployment of several files, which waits for a ReadAllItems to confirm it
+ * (provisioning/decide.ts next(), shared/file-deployment.ts awaitsFileCheck, the same rule): the
+ * phone sends no report of its own (manual p.55), so it is asked to call, as for a queued job. The
+ * state stays outside (the caller's `state IN (…)`), so the queue index still seeks by state.
  */
-const CHECKING = `(j.state = 'sent' AND j.kind = 'FileDeployment' AND j.parts_done >= 1 AND (
+const SENT_AND_CHECKING = `(j.kind = 'FileDeployment' AND (
   EXISTS (SELECT 1 FROM json_each(j.items) WHERE json_extract(value, '$.name') = 'file-action')
-  OR (SELECT count(DISTINCT json_extract(value, '$.index')) FROM json_each(j.items) WHERE json_extract(value, '$.name') LIKE 'file-%') > 1))`;
+  OR (SELECT count(DISTINCT json_extract(value, '$.index')) FROM json_each(j.items) WHERE substr(json_extract(value, '$.name'), 1, 5) = 'file-') > 1))`;
 
 export interface PendingDevice {
   mac: string;
@@ -143,7 +149,7 @@ export class JobTables {
       update: p(`UPDATE jobs SET state = CASE WHEN state = 'cancelled' THEN state ELSE coalesce(@state, state) END, parts_done = coalesce(@partsDone, parts_done),
         attempts = attempts + @attempt, sent = coalesce(@sent, sent), sent_to = coalesce(@sentTo, sent_to), finished = coalesce(@finished, finished),
         results = coalesce(@results, results),
-        error = CASE WHEN @setError THEN @error ELSE error END, updated = @at WHERE id = @id RETURNING id, mac`),
+        error = CASE WHEN @setError THEN @error ELSE error END, updated = @at WHERE id = @id AND (@ifSent = 0 OR state = 'sent') RETURNING id, mac`),
       requeueSent: p(`UPDATE jobs SET unanswered = unanswered + 1, state = CASE WHEN unanswered + 1 >= @maxAttempts THEN 'failed' ELSE 'queued' END,
         error = CASE WHEN unanswered + 1 >= @maxAttempts THEN @noAnswerHead || (unanswered + 1) || @noAnswerTail ELSE @willSendAgain END,
         finished = CASE WHEN unanswered + 1 >= @maxAttempts THEN @at ELSE finished END, updated = @at
@@ -162,7 +168,8 @@ export class JobTables {
         AND NOT EXISTS (SELECT 1 FROM jobs k WHERE k.mac = j.mac AND k.state IN ('queued', 'waiting-busy', 'sent') AND k.id > j.id) ORDER BY id LIMIT 1`),
       pendingDevices: p(`SELECT d.mac, d.contact_me_uri AS contactMeUri, d.last_contact_me AS lastContactMe, d.last_address AS lastAddress, d.mode, d.state,
           sum(j.state = 'queued') AS queued, sum(j.state = 'waiting-busy') AS waitingBusy, sum(j.state = 'sent') AS checking, min(j.updated) AS oldestUpdate
-        FROM jobs j JOIN devices d ON d.mac = j.mac WHERE j.state IN ('queued', 'waiting-busy') OR ${CHECKING} GROUP BY d.mac ORDER BY d.mac`),
+        FROM jobs j JOIN devices d ON d.mac = j.mac
+        WHERE j.state IN ('queued', 'waiting-busy', 'sent') AND (j.state <> 'sent' OR ${SENT_AND_CHECKING}) GROUP BY d.mac ORDER BY d.mac`),
       setContactMe: p(`UPDATE devices SET last_contact_me = @at WHERE mac = @mac`),
       claimContactMe: p(`UPDATE devices SET last_contact_me = @at WHERE mac = @mac AND (last_contact_me IS NULL OR last_contact_me <= @at - @gapMs)`),
       setProfile: p(`INSERT INTO profiles (name, device_type, match_mac, match_e164, items, created, updated) VALUES (@name, @deviceType, @matchMac, @matchE164, @items, @at, @at)
@@ -240,7 +247,7 @@ export class JobTables {
     this.touched(this.st.update!.all({
       id: change.id, state: change.state ?? null, partsDone: change.partsDone ?? null, attempt: change.attempt ? 1 : 0,
       sent: change.sent ?? null, sentTo: change.sentTo ?? null, finished: change.finished ?? null, results: results ? JSON.stringify(results) : null,
-      setError: change.error !== undefined ? 1 : 0, error: change.error ?? null, at,
+      setError: change.error !== undefined ? 1 : 0, error: change.error ?? null, ifSent: change.ifSent ? 1 : 0, at,
     }));
   }
 
