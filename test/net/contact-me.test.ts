@@ -6,6 +6,7 @@ import { Contacts } from '../../src/main/app/contact';
 import { CONTACT_ME_MAX_ANSWER, sendContactMe } from '../../src/main/net/contact-me';
 import { Store } from '../../src/main/store';
 import { tempDirs } from '../support/tmp';
+import { withRawDb } from '../support/raw-db';
 
 const newDir = tempDirs();
 const cleanup: (() => unknown)[] = [];
@@ -90,6 +91,14 @@ describe('contact-me (service -> phone, plain HTTP)', () => {
     expect(contacts.due(() => true)).toEqual([]); // not while it talks to the service
     store.jobs.apply({ id: several.id, state: 'done' }, now);
     expect(contacts.due(() => false)).toEqual([]);
+  });
+
+  it('the query of waiting devices, run every second, seeks jobs by device and state: it does not read the job history (helper-73)', () => {
+    const store = storeWithPhone('http://127.0.0.1:9/contact_dls.html/ContactDLS');
+    const sql = (store.jobs as unknown as { st: { pendingDevices: { source: string } } }).st.pendingDevices.source;
+    const plan = withRawDb(store.dataDir, (db) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail));
+    expect(plan).toContain('SEARCH j USING INDEX jobs_queue (mac=? AND state=?)');
+    expect(plan.some((d) => /^SCAN j\b/.test(d))).toBe(false);
   });
 
   it('two processes contacting one phone at once (the CLI and the service\'s UI): one contact-me is sent, the other waits for the gap', async () => {

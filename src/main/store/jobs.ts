@@ -76,7 +76,8 @@ export interface JobQuery {
  * Of the sent jobs, a deployment of several files, which waits for a ReadAllItems to confirm it
  * (provisioning/decide.ts next(), shared/file-deployment.ts awaitsFileCheck, the same rule): the
  * phone sends no report of its own (manual p.55), so it is asked to call, as for a queued job. The
- * state stays outside (the caller's `state IN (…)`), so the queue index still seeks by state.
+ * state stays outside (the caller's `state IN (…)`), and the devices drive (CROSS JOIN), so the
+ * queue index (mac, state) still seeks instead of the whole job history being read every second.
  */
 const SENT_AND_CHECKING = `(j.kind = 'FileDeployment' AND (
   EXISTS (SELECT 1 FROM json_each(j.items) WHERE json_extract(value, '$.name') = 'file-action')
@@ -168,7 +169,7 @@ export class JobTables {
         AND NOT EXISTS (SELECT 1 FROM jobs k WHERE k.mac = j.mac AND k.state IN ('queued', 'waiting-busy', 'sent') AND k.id > j.id) ORDER BY id LIMIT 1`),
       pendingDevices: p(`SELECT d.mac, d.contact_me_uri AS contactMeUri, d.last_contact_me AS lastContactMe, d.last_address AS lastAddress, d.mode, d.state,
           sum(j.state = 'queued') AS queued, sum(j.state = 'waiting-busy') AS waitingBusy, sum(j.state = 'sent') AS checking, min(j.updated) AS oldestUpdate
-        FROM jobs j JOIN devices d ON d.mac = j.mac
+        FROM devices d CROSS JOIN jobs j ON j.mac = d.mac
         WHERE j.state IN ('queued', 'waiting-busy', 'sent') AND (j.state <> 'sent' OR ${SENT_AND_CHECKING}) GROUP BY d.mac ORDER BY d.mac`),
       setContactMe: p(`UPDATE devices SET last_contact_me = @at WHERE mac = @mac`),
       claimContactMe: p(`UPDATE devices SET last_contact_me = @at WHERE mac = @mac AND (last_contact_me IS NULL OR last_contact_me <= @at - @gapMs)`),
