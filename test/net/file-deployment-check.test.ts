@@ -162,6 +162,24 @@ describe('several files, played by hand', () => {
     });
   });
 
+  it('a check answered from another address than the deployment went to: done, and the job says from where (helper-72)', async () => {
+    const { service: s, port } = await service();
+    const a = await handPhone(port, '127.0.9.20');
+    const job = filesJob(s, ['https://files.example/logo.png', 'https://files.example/ring.wav'], ['LOGO', 'RINGTONE']);
+    expect((await a.say({ reason: 'solicited', items: known(MAC) })).dls?.action).toBe('FileDeployment');
+    expect((await a.say({ reason: 'reply-to', action: 'FileDeployment', status: 'accepted', items: [] })).dls?.action).toBe('ReadAllItems');
+    await a.say({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', items: known(MAC) });
+    expect(s.store.jobs.get(job)).toMatchObject({ state: 'sent' });
+    // Another host names the MAC, without a cookie, and lists the files.
+    const b = new HandPhone(MAC, port, '127.0.9.21');
+    expect((await b.say({ reason: 'local-changes', items: [{ name: 'mac-addr', value: MAC }] })).dls?.action).toBe('ReadAllItems');
+    await b.say({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', items: [...known(MAC), ...listing([{ name: 'logo.png', type: 'LOGO', status: 'ok' }, { name: 'ring.wav', type: 'RINGTONE', status: 'ok' }])] });
+    expect(s.store.jobs.get(job)).toMatchObject({
+      state: 'done',
+      error: 'confirmed by a ReadAllItems on the Default-Mode port from 127.0.9.21, not from 127.0.9.20, where the FileDeployment went: the phone got a new address, or another host named its MAC (Default Mode cannot tell which)',
+    });
+  });
+
   it('the service restarted between the phone\'s accept and the check: the next contact checks it', async () => {
     const first = await service();
     const a = await handPhone(first.port, '127.0.9.2');

@@ -546,9 +546,19 @@ function checkReply(input: DecisionInput, current: ActiveJob, changes: Changes):
   }
   changes.replaceItems = message.items;
   const check = checkFiles(job, message.items, now);
-  changes.jobs = [check.change];
+  changes.jobs = [fromElsewhere(input, job, check.change)];
   if (check.final) interaction.finished++;
   return next(others, changes);
+}
+
+/**
+ * Default Mode names a phone by its MAC alone: a check answered from another address than the one
+ * the deployment went to says so on the job, as a restart confirmed from elsewhere does (helper-72).
+ */
+function fromElsewhere(input: DecisionInput, job: Job, change: JobChange): JobChange {
+  const went = input.listener !== 'secure' && change.state === 'done' ? elsewhere(input, job) : null;
+  if (!went) return change;
+  return { ...change, error: `confirmed by a ReadAllItems on the Default-Mode port from ${input.peerAddress}, not from ${went}, where the FileDeployment went: the phone got a new address, or another host named its MAC (Default Mode cannot tell which)` };
 }
 
 /** The service's own ReadAllItems answer also checks every multiple-file deployment waiting for one; returns their ids. */
@@ -557,7 +567,7 @@ function checkAll(input: DecisionInput, changes: Changes): Set<number> {
   const due = input.jobs.filter((j) => awaitsFileCheck(j) && !interaction.checked.includes(j.id));
   for (const job of due) {
     const check = checkFiles(job, message.items, now);
-    changes.jobs = [...(changes.jobs ?? []), check.change];
+    changes.jobs = [...(changes.jobs ?? []), fromElsewhere(input, job, check.change)];
     if (check.final) interaction.finished++;
   }
   interaction.checked = [...interaction.checked, ...due.map((j) => j.id)];
