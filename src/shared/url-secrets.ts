@@ -118,14 +118,38 @@ function urlAt(text: string, at: number, separator: string, floor: number): { st
  */
 function queryRanges(text: string, from: number, to: number, at: number, out: number[]): void {
   for (let part = from; part < to; ) {
-    let amp = indexIn(text, '&', part, to);
-    if (amp === -1) amp = to;
+    // The separator, and where the next part starts: a reference is never cut (a mask from inside
+    // `&amp;` left a bare `&`, which no XML parser reads: helper-73); `&amp;` is `&` as a parser
+    // reads it, any other reference (`&lt;`) part of the value.
+    let amp = part;
+    let next = to;
+    for (;;) {
+      amp = indexIn(text, '&', amp, to);
+      if (amp === -1) {
+        amp = to;
+        break;
+      }
+      QUERY_REFERENCE.lastIndex = amp;
+      const ref = QUERY_REFERENCE.exec(text);
+      if (!ref) {
+        next = amp + 1;
+        break;
+      }
+      if (ref[1] !== undefined) {
+        next = amp + ref[0].length;
+        break;
+      }
+      amp += ref[0].length;
+    }
     const eq = indexIn(text, '=', part, amp);
     const start = eq === -1 ? part : eq + 1;
     pushRange(out, start, start < at && at < amp ? at : amp);
-    part = amp + 1;
+    part = next;
   }
 }
+
+/** A reference at an `&` in a query: group 1 when it is the `&` separator itself, written as one. */
+const QUERY_REFERENCE = /&(?:(amp|#38|#x26)|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});/y;
 
 /**
  * The ranges of one URL from `authority`: its password and query values. `closed`: where the quote

@@ -3,6 +3,7 @@
  * storage rule (src/main/app/redact.ts) that keeps key material and TANs out of the database. Each
  * case is checked against the codec: what the parser reads as a secret value must be masked.
  */
+import { XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { isUtf8 } from 'node:buffer';
 import { decodeEscaped, encodeEscaped } from '../../src/main/app/escaped-utf8';
@@ -240,6 +241,24 @@ describe('the quote that opened a URL, inside its password', () => {
     expect(maskUrlPasswords('{"u":"https://h/x","m":"a@b"}')).toBe('{"u":"https://h/x","m":"a@b"}');
     expect(maskUrlPasswords('{"u":"https://u:pw@h/x","m":"a@b"}')).toBe(`{"u":"https://u:${MASK}@h/x","m":"a@b"}`);
   });
+});
+
+describe('a query in XML text: references are never cut, the masked body still parses (helper-73)', () => {
+  const cases: [string, string][] = [
+    ['https://h/x?a=1&amp;flag', `https://h/x?a=${MASK}&amp;${MASK}`],
+    ['https://h/x?a=1&lt;b&amp;c=2', `https://h/x?a=${MASK}&amp;c=${MASK}`],
+    ['https://h/x?a=1&#38;b=2', `https://h/x?a=${MASK}&#38;b=${MASK}`],
+    ['https://h/x?a=&amp;&amp;b=x', `https://h/x?a=&amp;&amp;b=${MASK}`],
+    ['https://h/x?t=a&quot;b&amp;k=v', `https://h/x?t=${MASK}&amp;k=${MASK}`],
+  ];
+  for (const [raw, shown] of cases) {
+    it(`masks ${raw}`, () => {
+      const xml = wrap(`<Item name="file-https-base-url">${raw}</Item>`);
+      const masked = maskSecretsInXml(xml);
+      expect(masked).toContain(`>${shown}</Item>`);
+      expect(XMLValidator.validate(masked)).toBe(true);
+    });
+  }
 });
 
 describe('URLs written with references, CDATA sections or comments (the raw view, as the item table)', () => {
