@@ -7,6 +7,7 @@ import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
 import type { JobFilter } from '../../../shared/api';
+import { deploymentFiles, fileLabel } from '../../../shared/file-deployment';
 import { normalizeMac } from '../../../shared/mac';
 import type { ItemValue, Job, JobKind, JobState } from '../../../shared/model';
 
@@ -26,7 +27,7 @@ export function useJobWords(): JobWords {
   return useMemo(() => jobWords(t), [t]);
 }
 
-function jobWords(t: TFunction<'jobs'>): JobWords {
+export function jobWords(t: TFunction<'jobs'>): JobWords {
   return {
     kindLabel: (kind) => t(`kind.${kind}`, { defaultValue: kind }),
     stateLabel: (state) => t(`state.${state}`, { defaultValue: state }),
@@ -38,10 +39,8 @@ function jobWords(t: TFunction<'jobs'>): JobWords {
         return variant === 'pin' ? t('summary.bootstrapPin') : t('summary.bootstrapNoPin');
       }
       if (j.kind === 'SoftwareDeployment') return t('summary.version', { version: j.items.find((i) => i.name === 'file-sw-version')?.value ?? '?' });
-      if (j.kind === 'FileDeployment') {
-        const files = j.items.filter((i) => i.name === 'file-name' || i.name === 'file-https-base-url').map((i) => i.value.split('/').pop());
-        return files.join(', ');
-      }
+      // Each file once, by the name the phone stores it under, with its type: as the CLI names them.
+      if (j.kind === 'FileDeployment') return deploymentFiles(j.items).map(fileLabel).join(', ');
       const shown = j.items.slice(0, max).map((i: ItemValue) => itemText(i, j.kind !== 'ReadItems'));
       return shown.join('  ') + (j.items.length > max ? `  …(+${j.items.length - max})` : '');
     },
