@@ -56,11 +56,12 @@ const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization']);
  * Header pairs with credential values masked, the scheme kept (`Basic ••••••`). Phones send none in
  * WPI; a client that does (a relay's phone, a hostile host) must not leave one in the store, the
  * inspector or an export. Cookies stay: a DLS session id is what ties an interaction together in
- * the inspector, and it ends with its interaction.
+ * the inspector, and it ends with its interaction. URL passwords in any other header are masked.
  */
 export function maskCredentialHeaders(pairs: readonly [string, string][]): [string, string][] {
   return pairs.map(([name, value]) => {
-    if (!CREDENTIAL_HEADERS.has(name.toLowerCase())) return [name, value];
+    // Any other header may name a URL (Referer, a proxy's own): its password goes as in a body (helper-72).
+    if (!CREDENTIAL_HEADERS.has(name.toLowerCase())) return [name, maskUrlPasswords(value)];
     const scheme = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s+\S/.exec(value)?.[1];
     return [name, scheme ? `${scheme} ${MASK}` : MASK];
   });

@@ -60,3 +60,37 @@ describe('URL credentials on every way out', () => {
     expect(Buffer.from(service.store.exchange(row.id)!.requestBody).toString('utf8')).toContain('Pw6-cdata');
   });
 });
+
+describe('URL credentials where a client writes them outside bodies and values (helper-72 F2)', () => {
+  it('an error quoting the reason, the action, the nonce, an item\'s name and status, and a request header: masked in the list, the detail, the exports, the serve feed, and not found by search', async () => {
+    const dataDir = newDir();
+    const service = new Service({ dataDir, host: '127.0.0.1', port: 0, autoContact: false });
+    services.push(service);
+    const { port } = await service.start();
+    const feed: string[] = [];
+    service.onExchange((x) => feed.push(JSON.stringify(x)));
+    const wrap = (message: string) => `<?xml version="1.0" encoding="UTF-8"?>\n<WorkpointMessage xmlns="http://www.siemens.com/DLS">${message}</WorkpointMessage>`;
+    const bodies = [
+      // An unknown reason: refused, and the error quotes it.
+      wrap('<Message nonce="N1"><ReasonForContact>https://u:Qx1Secret@h/</ReasonForContact><ItemList><Item name="mac-addr">00:1A:E8:77:00:0A</Item></ItemList></Message>'),
+      // A reply-to without a session naming its action, and a nonce that is a URL.
+      wrap('<Message nonce="https://u:Qx3Secret@h/"><ReasonForContact action="https://u:Qx2Secret@h/" status="accepted">reply-to</ReasonForContact><ItemList/></Message>'),
+      // Items whose name and status hold one.
+      message({ reason: 'start-up', items: [...startUpItems('00:1A:E8:77:00:0B'), { name: 'https://u:Qx4Secret@h/', value: 'x' }, { name: 'x-note', value: 'y', status: 'https://u:Qx5Secret@h/' }] }),
+    ];
+    for (const body of bodies) await post(port, body, { headers: { Referer: 'https://u:Qx6Secret@h/x' } });
+    const api = new LocalDlsApiHost(service, { dataDir, networkInterfaces: () => ({}), listeners: [] });
+    const rows = (await api.listExchanges({}, { limit: 10 })).exchanges;
+    expect(rows).toHaveLength(3);
+    const seen = [JSON.stringify(rows), ...feed];
+    for (const row of rows) {
+      const detail = (await api.getExchange(row.id))!;
+      seen.push(JSON.stringify(detail), (await api.exportExchanges([row.id], 'json')).content, (await api.exportExchanges([row.id], 'har')).content);
+    }
+    expect(seen.join('\n')).toContain(`https://u:${MASK}@h/`);
+    for (const password of ['Qx1Secret', 'Qx2Secret', 'Qx3Secret', 'Qx4Secret', 'Qx5Secret', 'Qx6Secret']) {
+      for (const text of seen) expect(text, password).not.toContain(password);
+      expect((await api.listExchanges({ text: password }, { limit: 5 })).exchanges, password).toEqual([]);
+    }
+  });
+});

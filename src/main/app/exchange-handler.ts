@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { ExchangeSummary, Job } from '../../shared/model';
-import { exchangeSummary, httpFacts } from './exchange-record';
+import { exchangeSummary, httpFacts, withClientTextsMasked } from './exchange-record';
 import { redactItemsForStorage } from './redact';
 import type { HandshakeFailure, RequestHandler, WpiRequest, WpiResponse } from '../net/wpi-listener';
 import { InteractionEngine, ProtocolError, sessionIdFromCookies, type BootstrapSend, type JobSecret } from '../provisioning';
@@ -200,7 +200,7 @@ export class ExchangeHandler implements RequestHandler {
   }
 
   private exchangeRecord(request: WpiRequest, response: WpiResponse, parsed: Parsed): ExchangeRecord {
-    return { ...httpFacts(request, response, this.now()), clientCertificate: request.clientCertificate ?? null, ...parsed };
+    return withClientTextsMasked({ ...httpFacts(request, response, this.now()), clientCertificate: request.clientCertificate ?? null, ...parsed });
   }
 
   /** Records an exchange the service made itself (contact-me) or answered outside WPI (DCMP). */

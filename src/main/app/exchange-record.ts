@@ -6,7 +6,7 @@
 import { frameResponse, type WpiRequest, type WpiResponse } from '../net/wpi-listener';
 import type { ExchangeSummary } from '../../shared/model';
 import type { Changes, CommitResult, ExchangeRecord } from '../store';
-import { maskRequestTarget } from '../../shared/secrets';
+import { maskRequestTarget, maskUrlPasswords } from '../../shared/secrets';
 import { redactForStorage } from './redact';
 
 export type HttpFacts = Pick<
@@ -38,6 +38,24 @@ export function httpFacts(request: WpiRequest, response: WpiResponse, now: numbe
     responseHeaders: frameResponse(request, response),
     responseBody: redactForStorage(response.body),
   };
+}
+
+/** The record's fields a client writes into, or that quote what it wrote: URL passwords masked (helper-72). */
+const CLIENT_TEXTS = ['reason', 'replyAction', 'replyStatus', 'nonce', 'fragment', 'error', 'warning'] as const;
+
+/**
+ * A record as stored and shown: a URL with credentials is masked wherever the phone's words land
+ * (an error quoting its unknown ReasonForContact, its action, its nonce), as in bodies and items.
+ */
+export function withClientTextsMasked<T extends Partial<Record<(typeof CLIENT_TEXTS)[number], string | null>>>(record: T): T {
+  let out = record;
+  for (const field of CLIENT_TEXTS) {
+    const text = record[field];
+    if (typeof text !== 'string' || (!text.includes(':') && !text.includes('//') && !text.includes('\\\\'))) continue;
+    const masked = maskUrlPasswords(text);
+    if (masked !== text) out = { ...out, [field]: masked };
+  }
+  return out;
 }
 
 /** The `exchange` event of a committed exchange: its record without bodies, headers and certificate, with its ids and sizes. */

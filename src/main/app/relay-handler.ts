@@ -17,7 +17,7 @@ import type { HandshakeFailure, RequestHandler, WpiRequest, WpiResponse } from '
 import type { Changes, DeviceUpsert, ExchangeRecord, Store } from '../store';
 import { parseDLSMessage, parseWorkpointMessage, refusedItemCount, type DLSMessage, type Item, type WorkpointMessage } from '../wpi';
 import type { ExchangeEvents, ExchangeHandler } from './exchange-handler';
-import { exchangeSummary, httpFacts } from './exchange-record';
+import { exchangeSummary, httpFacts, withClientTextsMasked } from './exchange-record';
 import { redactItemsForStorage } from './redact';
 
 /** Why a Secure-Mode phone cannot be relayed: said in handshake records, refusals, docs and UI. */
@@ -273,7 +273,7 @@ export class RelayHandler implements RequestHandler {
   }
 
   private record(request: WpiRequest, response: WpiResponse, phone: WorkpointMessage | null, parsed: { mac?: string | null; action: string | null; error: string | null; warning: string | null }): ExchangeRecord {
-    return {
+    return withClientTextsMasked({
       ...httpFacts(request, response, this.now()),
       reason: phone?.reason ?? null,
       replyAction: phone?.action ?? null,
@@ -284,7 +284,7 @@ export class RelayHandler implements RequestHandler {
       refusedItems: phone ? refusedItemCount(phone) : 0,
       ...parsed,
       mac: parsed.mac ?? null,
-    };
+    });
   }
 
   private commit(record: ExchangeRecord, changes: Changes, interactionId: number | null, upstream: UpstreamView, after?: (r: { interactionId: number | null }) => void): void {

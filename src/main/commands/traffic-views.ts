@@ -6,7 +6,7 @@ import { STATUS_CODES } from 'node:http';
 import packageJson from '../../../package.json';
 import { ApiError, type ItemView, type MessageView, type UpstreamView } from '../../shared/api';
 import type { Exchange } from '../../shared/model';
-import { isAbsoluteForm, isSecretItem, MASK, maskItemValue, maskSecretsInXml } from '../../shared/secrets';
+import { isAbsoluteForm, isSecretItem, MASK, maskItemValue, maskSecretsInXml, maskUrlPasswords } from '../../shared/secrets';
 import { requestScheme, urlHost } from '../../shared/request-origin';
 import { bodyText } from '../../shared/body-text';
 import { isNeverStored } from '../app/redact';
@@ -18,7 +18,8 @@ export const VIEW_TEXT_LIMIT = 512 * 1024;
 // --- message views -------------------------------------------------------------------------------
 
 export function itemView(name: string, index: number | null | undefined, value: string, status: string | null | undefined): ItemView {
-  const view: ItemView = { name, index: index ?? null, value: maskItemValue(name, value), status: status ?? null, secret: value !== '' && isSecretItem(name) };
+  // A name or status is no place for a URL, but what a client writes there is shown: masked as a value is (helper-72).
+  const view: ItemView = { name: maskUrlPasswords(name), index: index ?? null, value: maskItemValue(name, value), status: status === null || status === undefined ? null : maskUrlPasswords(status), secret: value !== '' && isSecretItem(name) };
   if (isNotStored(name, value)) view.notStored = true;
   return view;
 }
@@ -91,7 +92,7 @@ export function messageView(x: Exchange, side: 'request' | 'response'): MessageV
     isXml,
     xmlProblem,
     items: parsed.items.map((i) => itemView(i.name, i.index, i.value, i.status)),
-    wpiProblem: parsed.problem,
+    wpiProblem: parsed.problem === null ? null : maskUrlPasswords(parsed.problem),
   };
 }
 
