@@ -198,16 +198,19 @@ describe('several files, played by hand', () => {
     expect(second.service.store.jobs.get(job)).toMatchObject({ state: 'done', attempts: 1, results: [{ status: 'ok' }, { status: 'ok' }] });
   });
 
-  it('a status report about one of several files finishes nothing: the manual\'s phone sends none (p.55)', async () => {
+  it('a status report about one of several files finishes nothing (the manual\'s phone sends none, p.55): the phone took the job, so it is checked at once', async () => {
     const { service: s, port } = await service();
     const a = await handPhone(port, '127.0.9.3');
     const job = filesJob(s, ['https://files.example/logo.png', 'https://files.example/ring.wav'], ['LOGO', 'RINGTONE']);
     expect((await a.say({ reason: 'solicited', items: known(MAC) })).dls?.action).toBe('FileDeployment');
     const report = await a.say({ reason: 'status', items: [...known(MAC), ...listing([{ name: 'logo.png', type: 'LOGO', status: 'ok' }])] });
-    expect(report.dls?.action).toBe('CleanUp');
-    expect(s.store.jobs.get(job)).toMatchObject({ state: 'sent' });
+    expect(report.dls?.action).toBe('ReadAllItems');
+    expect(s.store.jobs.get(job)).toMatchObject({ state: 'sent', partsDone: 1 });
     expect(s.store.exchanges({ limit: 1 })[0]!.warning).toBe(`status report for logo.png (LOGO): no single-file deployment waits for one (job ${job}, of several files, is checked with ReadAllItems): not taken`);
-    // Its check comes at the next contact, and finds what the phone holds.
+    // The ringtone is not there yet: checked again at the next contact, which finds what the phone holds.
+    expect((await a.say({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', items: [...known(MAC), ...listing([{ name: 'logo.png', type: 'LOGO', status: 'ok' }])] })).dls?.action).toBe('CleanUp');
+    expect(s.store.jobs.get(job)).toMatchObject({ state: 'sent' });
+    expect(s.store.jobs.pendingDevices().map((p) => p.mac)).toEqual([MAC]); // its phone is asked to call for the check
     expect((await a.say({ reason: 'solicited', items: known(MAC) })).dls?.action).toBe('ReadAllItems');
     await a.say({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', items: [...known(MAC), ...listing([{ name: 'logo.png', type: 'LOGO', status: 'ok' }, { name: 'ring.wav', type: 'RINGTONE', status: 'ok' }])] });
     expect(s.store.jobs.get(job)).toMatchObject({ state: 'done', attempts: 1 });

@@ -519,9 +519,13 @@ function status(input: DecisionInput): Decision {
   const multiple = input.jobs.find(awaitsFileCheck);
   if (inFlight) return end(changes, `status report for ${reportedNames(message.items)}, not the file of FileDeployment job ${inFlight.id}: not taken${notInFlight}`);
   if (multiple) {
-    // The manual's phone sends none for several files (p.55): what it holds is checked by ReadAllItems.
+    // The manual's phone sends none for several files (p.55): what it holds is checked by ReadAllItems,
+    // now, as after an accept (a phone that reports instead of accepting took the job: helper-73).
     interaction.current = null;
-    return end(changes, `status report for ${reportedNames(message.items)}: no single-file deployment waits for one (job ${multiple.id}, of several files, is checked with ReadAllItems): not taken`);
+    const warning = `status report for ${reportedNames(message.items)}: no single-file deployment waits for one (job ${multiple.id}, of several files, is checked with ReadAllItems): not taken`;
+    if (interaction.checked.includes(multiple.id)) return end(changes, warning);
+    changes.jobs = [{ id: multiple.id, partsDone: 1, error: JOB_NOTES.checkingFiles }];
+    return sendCheck(input, multiple.id, changes, warning);
   }
   return end(changes, current ? undefined : 'status report for no deployment waiting for one');
 }
