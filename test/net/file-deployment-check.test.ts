@@ -162,6 +162,31 @@ describe('several files, played by hand', () => {
     });
   });
 
+  it('two deployments waiting for their checks are judged by one ReadAllItems, and a ReadAllItems job\'s answer checks them too (helper-73)', async () => {
+    const { service: s, port } = await service();
+    const a = await handPhone(port, '127.0.9.22');
+    const one = filesJob(s, ['https://files.example/a.png', 'https://files.example/b.wav'], ['LOGO', 'RINGTONE']);
+    const two = filesJob(s, ['https://files.example/c.png', 'https://files.example/d.wav'], ['LOGO', 'RINGTONE']);
+    expect((await a.say({ reason: 'solicited', items: known(MAC) })).dls?.action).toBe('FileDeployment');
+    expect((await a.say({ reason: 'reply-to', action: 'FileDeployment', status: 'accepted', items: [] })).dls?.action).toBe('ReadAllItems');
+    expect((await a.say({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', items: known(MAC) })).dls?.action).toBe('FileDeployment');
+    expect((await a.say({ reason: 'reply-to', action: 'FileDeployment', status: 'accepted', items: [] })).dls?.action).toBe('ReadAllItems');
+    expect((await a.say({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', items: known(MAC) })).dls?.action).toBe('CleanUp');
+    const all = listing([{ name: 'a.png', type: 'LOGO', status: 'ok' }, { name: 'b.wav', type: 'RINGTONE', status: 'ok' }, { name: 'c.png', type: 'LOGO', status: 'ok' }]);
+    // Next contact: one read judges both.
+    expect((await a.say({ reason: 'solicited', items: known(MAC) })).dls?.action).toBe('ReadAllItems');
+    expect((await a.say({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', items: [...known(MAC), ...all] })).dls?.action).toBe('CleanUp');
+    expect(s.store.jobs.get(one)).toMatchObject({ state: 'done' });
+    expect(s.store.jobs.get(two)).toMatchObject({ state: 'sent', results: [{ status: 'ok' }, { status: 'not confirmed: not listed' }] });
+    // A ReadAllItems job of the user's: its answer is the check.
+    const read = s.store.jobs.add({ mac: MAC, kind: 'ReadAllItems', items: [] }, Date.now()).id;
+    expect((await a.say({ reason: 'solicited', items: known(MAC) })).dls?.action).toBe('ReadAllItems');
+    const full = listing([{ name: 'c.png', type: 'LOGO', status: 'ok' }, { name: 'd.wav', type: 'RINGTONE', status: 'ok' }]);
+    expect((await a.say({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', items: [...known(MAC), ...full] })).dls?.action).toBe('CleanUp');
+    expect(s.store.jobs.get(read)).toMatchObject({ state: 'done' });
+    expect(s.store.jobs.get(two)).toMatchObject({ state: 'done' });
+  });
+
   it('a check answered from another address than the deployment went to: done, and the job says from where (helper-72)', async () => {
     const { service: s, port } = await service();
     const a = await handPhone(port, '127.0.9.20');

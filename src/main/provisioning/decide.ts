@@ -466,7 +466,9 @@ function accepted(input: DecisionInput, current: ActiveJob, changes: Changes): D
   changes.jobs = [jobChange];
   interaction.current = null;
   interaction.finished++;
-  return { ...next(input, changes), ...(current.kind === 'WriteItems' ? refusedIn(results) : {}) };
+  // A ReadAllItems job's answer lists the phone's files too: deployments waiting for a check are judged by it.
+  const checked = current.kind === 'ReadAllItems' ? checkAll(input, changes) : new Set<number>();
+  return { ...next({ ...input, jobs: input.jobs.filter((j) => !checked.has(j.id)) }, changes), ...(current.kind === 'WriteItems' ? refusedIn(results) : {}) };
 }
 
 /** The count of refused items a decision carries: only where there are some. */
@@ -552,7 +554,9 @@ function checkReply(input: DecisionInput, current: ActiveJob, changes: Changes):
   const check = checkFiles(job, message.items, now);
   changes.jobs = [fromElsewhere(input, job, check.change)];
   if (check.final) interaction.finished++;
-  return next(others, changes);
+  // Other deployments waiting for a check are judged by the same listing, not read again each (helper-73).
+  const alsoChecked = checkAll(input, changes);
+  return next({ ...others, jobs: others.jobs.filter((j) => !alsoChecked.has(j.id)) }, changes);
 }
 
 /**
@@ -637,10 +641,12 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
   // last unanswered sending the job fails instead of going out once more.
   const spent = input.jobs.filter((j) => !done.has(j.id) && j.state === 'sent' && !AWAITING_RETURN.has(j.kind) && j.unanswered + 1 >= MAX_ATTEMPTS);
   if (spent.length > 0) changes.jobs = [...(changes.jobs ?? []), ...spent.map((j): JobChange => ({ id: j.id, state: 'failed', finished: now, error: noAnswerNote(j.unanswered + 1) }))];
-  // A multiple-file deployment the phone may have carried out since: checked once per interaction (p.55).
-  const unchecked = input.jobs.find((j) => awaitsFileCheck(j) && !done.has(j.id) && !interaction.checked.includes(j.id));
-  if (unchecked) return sendCheck(input, unchecked.id, changes, warning);
   const open = input.jobs.filter((j) => !done.has(j.id) && !spent.includes(j) && (j.state !== 'sent' || !AWAITING_RETURN.has(j.kind)));
+  // A multiple-file deployment the phone may have carried out since: checked once per interaction
+  // (p.55), unless a ReadAllItems job goes out now: its answer is the check (accepted()).
+  const unchecked = input.jobs.find((j) => awaitsFileCheck(j) && !done.has(j.id) && !interaction.checked.includes(j.id));
+  const readAll = open.some((j) => j.kind === 'ReadAllItems' && j.state === 'queued');
+  if (unchecked && !readAll) return sendCheck(input, unchecked.id, changes, warning);
   const ahead = jobsAhead(open);
   const sendable = [...ahead, ...open.filter((j) => !ahead.includes(j))];
   const supports = supportsSendSolicited(input.device?.softwareVersion);
