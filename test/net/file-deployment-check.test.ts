@@ -162,6 +162,17 @@ describe('several files, played by hand', () => {
     });
   });
 
+  it('items the phone refuses in its accepted reply fail the deployment at once with its reasons, not at the time limit (helper-73)', async () => {
+    const { service: s, port } = await service();
+    const a = await handPhone(port, '127.0.9.23');
+    const job = filesJob(s, ['https://files.example/a.png', 'https://files.example/b.wav'], ['LOGO', 'RINGTONE']);
+    expect((await a.say({ reason: 'solicited', items: known(MAC) })).dls?.action).toBe('FileDeployment');
+    const reply = await a.say({ reason: 'reply-to', action: 'FileDeployment', status: 'accepted', items: [{ name: 'file-type', index: 2, value: 'RINGTONE', status: 'invalid data' }] });
+    expect(reply.dls?.action).toBe('CleanUp');
+    expect(s.store.jobs.get(job)).toMatchObject({ state: 'failed', results: [{ name: 'file-type', index: 2, status: 'invalid data' }] });
+    expect(s.store.jobs.get(job)!.error).toMatch(/refused 1 item.*file-type\[2\]: invalid data/);
+  });
+
   it('two deployments waiting for their checks are judged by one ReadAllItems, and a ReadAllItems job\'s answer checks them too (helper-73)', async () => {
     const { service: s, port } = await service();
     const a = await handPhone(port, '127.0.9.22');

@@ -449,6 +449,12 @@ function accepted(input: DecisionInput, current: ActiveJob, changes: Changes): D
       // "accepted" says the phone took the request, not that a file arrived: it downloads afterwards.
       interaction.current = null;
       if (!job) return next(input, changes);
+      // Items it refused in its accepted reply (manual p.78–83: unknown item, invalid data, …) are
+      // its answer on them: failed now with its reasons, not after 30 minutes as "not listed" (helper-73).
+      if (results.length) {
+        Object.assign(jobChange, { partsDone: 1, ...finish(results, now) });
+        break;
+      }
       if (!isMultipleDeployment(job.items)) {
         // One file: its status report finishes it (p.52–54), on this connection or a later one.
         changes.jobs = [{ ...jobChange, partsDone: 1, error: JOB_NOTES.waitingFileStatus }];
