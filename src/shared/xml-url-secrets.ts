@@ -35,7 +35,12 @@ const MAY_HOLD_URL = /:|[/\\]{2}/;
 export function referenced(ref: string): string | null {
   if (!ref.startsWith('#')) return NAMED[ref] ?? null;
   const code = ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
-  return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : null;
+  return isXmlChar(code) ? String.fromCodePoint(code) : null;
+}
+
+/** XML 1.0's Char: what a reference may stand for (a surrogate, U+FFFE or a control is an error to a parser). */
+function isXmlChar(c: number): boolean {
+  return c === 0x9 || c === 0xa || c === 0xd || (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || (c >= 0x10000 && c <= 0x10ffff);
 }
 
 /** indexOf that searches again only once `from` passes what it found: linear over a forward walk. */

@@ -243,6 +243,15 @@ describe('the quote that opened a URL, inside its password', () => {
   });
 });
 
+describe('a reference no XML parser resolves (a surrogate, a control, U+FFFE) leaves a name unread, so its value masked (helper-73)', () => {
+  it('masks the value of an Item whose name holds one', () => {
+    for (const ref of ['&#xD800;', '&#x1;', '&#xFFFE;', '&#0;']) {
+      expect(maskSecretsInXml(wrap(`<Item name="note${ref}">${SECRET}</Item>`)), ref).not.toContain(SECRET);
+    }
+    expect(maskSecretsInXml(wrap(`<Item name="note&#x41;">${SECRET}</Item>`))).toContain(SECRET); // an A: a name like any other
+  });
+});
+
 describe('a query in XML text: references are never cut, the masked body still parses (helper-73)', () => {
   const cases: [string, string][] = [
     ['https://h/x?a=1&amp;flag', `https://h/x?a=${MASK}&amp;${MASK}`],
