@@ -4,7 +4,7 @@
  */
 import { CATALOGUE } from './catalogue';
 import { replaceRanges, unionRanges, urlSecretRanges } from './url-secrets';
-import { referenced, xmlTextUrlRanges } from './xml-url-secrets';
+import { REFERENCE_PATTERN, referenced, xmlTextUrlRanges } from './xml-url-secrets';
 
 /** The catalogue's secret items (its `secret` flag, set by scripts/catalogue.mjs). */
 const SECRET_NAMES = new Set(CATALOGUE.filter((c) => c.secret).map((c) => c.name.toLowerCase()));
@@ -169,7 +169,7 @@ const STARTS = new RegExp(String.raw`<${PREFIX}Item\b`, 'g');
 
 /** The five predefined entities and character references, as an XML parser reads an attribute. */
 function unescapeName(raw: string): string {
-  return raw.replace(/&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|amp|lt|gt|quot|apos);/g, (whole, ref: string) => referenced(ref) ?? whole);
+  return raw.replace(new RegExp(REFERENCE_PATTERN, 'g'), (whole, ref: string) => referenced(ref) ?? whole);
 }
 
 /**

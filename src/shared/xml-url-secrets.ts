@@ -25,7 +25,9 @@ interface Piece {
 }
 
 const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-const REFERENCE = /&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|amp|lt|gt|quot|apos);/y;
+/** A predefined entity or a character reference, its name or number in group 1 (for referenced()). */
+export const REFERENCE_PATTERN = '&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|amp|lt|gt|quot|apos);';
+const REFERENCE = new RegExp(REFERENCE_PATTERN, 'y');
 /** What a tag starts with after `<` (a name, an end tag, a declaration); anything else is text. */
 const TAG_START = /[A-Za-z_:/!\u0080-\uffff]/;
 /** What every URL with credentials holds (a scheme's colon, or a scheme-relative `//`): the cheap test first. */

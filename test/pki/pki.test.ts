@@ -217,6 +217,18 @@ describe('deviceIdentity', () => {
     const renewed = await pki.issueDeviceCertificate(MAC);
     expect(pki.deviceIdentity(peer(renewed.certPem))).toEqual({ mac: MAC, serial: renewed.serial });
   });
+
+  it('remembers at most 4,096 certificates, the oldest going first (helper-73)', async () => {
+    const pki = await openPki(newDir());
+    const cred = await pki.issueDeviceCertificate(MAC);
+    const raw = new X509Certificate(cred.certPem).raw;
+    const kept = () => (pki as unknown as { identities: Map<string, unknown> }).identities;
+    for (let i = 0; i < 4100; i++) expect(pki.deviceIdentity({ raw, fingerprint256: `F${i}` } as PeerCertificate)).toEqual({ mac: MAC, serial: cred.serial });
+    expect(kept().size).toBe(4096);
+    const keys = [...kept().keys()];
+    expect(keys[0]).toMatch(/ F4$/);
+    expect(keys.at(-1)).toMatch(/ F4099$/);
+  });
 });
 
 describe('Secure-Mode server identity', () => {
