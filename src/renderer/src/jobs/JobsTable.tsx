@@ -84,10 +84,13 @@ function badgeOf(job: Job, status: string): string {
   return job.kind === 'FileDeployment' && isUnconfirmed(status) && isPending(job) ? 'badge-warn' : 'badge-error';
 }
 
-/** Items the phone refused, or a file deployment's files not deployed (failed, or never confirmed once the job ended). */
+/**
+ * Items the phone refused, counted where the job's note does not count them already: a refusal's
+ * note names them, and so does a file deployment's (which files failed or were never confirmed).
+ */
 function problemCount(j: Job): number {
   if (j.error !== null && parseJobNote(j.error)?.key === 'refusedItems') return 0;
-  if (j.kind === 'FileDeployment' && isPending(j)) return 0;
+  if (j.kind === 'FileDeployment') return 0;
   return j.results.filter((r) => !/accepted|ok|done/i.test(r.status)).length;
 }
 
@@ -166,7 +169,7 @@ export function JobsTable({ jobs, showDevice = true, emptyText, now = Date.now()
                   <td title={dateTime(j.updated)} className="nowrap">{ago(j.updated, now)}</td>
                   <td className="details">
                     {j.error ? <span className={j.state === 'failed' ? 'err-text' : 'muted'}>{jobNote(j.error, t)}</span> : <span className="mono">{jobSummary(j)}</span>}
-                    {failedItems ? <span className="badge badge-error">{t(j.kind === 'FileDeployment' ? 'table.filesNotDeployed' : 'table.refusedItems', { count: failedItems })}</span> : null}
+                    {failedItems ? <span className="badge badge-error">{t('table.refusedItems', { count: failedItems })}</span> : null}
                   </td>
                   <td className="actions">
                     {isPending(j) ? (
