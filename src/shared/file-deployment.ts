@@ -4,6 +4,7 @@
  * words a job keeps. Shared: the engine judges with it, the store names the files of an overdue
  * job, the views show them. No I/O.
  */
+import { filesOverdueText } from './job-notes';
 import type { ItemResult } from './model';
 
 type AnyItem = { name: string; index?: number | undefined; value: string };
@@ -155,7 +156,7 @@ export function filesOverdueNote(items: readonly AnyItem[], results: readonly It
   const open = files.filter((f) => isUnconfirmed(f.status));
   const failed = files.filter((f) => f.status === FILE_RESULTS.failed);
   const parts = [
-    `the phone did not confirm ${open.length} of ${files.length} file${files.length === 1 ? '' : 's'} within ${minutes} minutes after the FileDeployment was sent (ReadAllItems): ${filesText(open)}`,
+    filesOverdueText(open.length, files.length, minutes, filesText(open)),
     ...(failed.length ? [`listed as failed: ${failed.map((f) => fileLabel(f.file)).join(', ')}`] : []),
   ];
   return { error: parts.join('; '), results: files.map((f) => fileResult(f.file, f.status)) };

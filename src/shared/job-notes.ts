@@ -67,6 +67,20 @@ export const refusedItemsNote = (results: readonly { name: string; index?: numbe
   return `the phone refused ${results.length} item${results.length > 1 ? 's' : ''}: ${shown}${results.length > 5 ? ', …' : ''}`;
 };
 
+const filesWord = (n: number) => `file${n === 1 ? '' : 's'}`;
+
+/** A multiple-file deployment a check did not confirm yet (provisioning/file-check.ts): how many of how many, and which (with why). */
+export const filesUnconfirmedNote = (open: number, total: number, files: string): string =>
+  `accepted by the phone; ReadAllItems does not confirm ${open} of ${total} ${filesWord(total)} yet (${files}): checked again when the phone next calls in (or is contacted), until the deployment's time limit`;
+
+/** The phone lists files of a multiple-file deployment as failed (file-deployment-status, p.245). */
+export const filesFailedNote = (failed: number, total: number, files: string): string =>
+  `the phone lists ${failed} of ${total} ${filesWord(total)} as failed (file-deployment-status): ${files}`;
+
+/** A multiple-file deployment not confirmed within its time limit (shared/file-deployment.ts filesOverdueNote). */
+export const filesOverdueText = (open: number, total: number, minutes: string, files: string): string =>
+  `the phone did not confirm ${open} of ${total} ${filesWord(total)} within ${minutes} minutes after the FileDeployment was sent (ReadAllItems): ${files}`;
+
 /** The phone answered the job's action with status failed (manual p.29). */
 export const refusedActionNote = (action: string): string => `the phone refused ${action} (status failed)`;
 
@@ -79,6 +93,9 @@ export type ParsedNote =
   | { key: 'noAnswer'; params: { sendings: number } }
   | { key: 'refusedItems'; params: { count: number; items: string } }
   | { key: 'refusedAction'; params: { action: string } }
+  | { key: 'filesUnconfirmed'; params: { open: number; count: number; files: string } }
+  | { key: 'filesFailed'; params: { failed: number; count: number; files: string } }
+  | { key: 'filesOverdue'; params: { open: number; count: number; minutes: string; files: string } }
   | { key: 'contactGap' | 'contactGapCalledBack'; params: { sent: string; next: string } };
 
 const PATTERNS: [RegExp, (m: RegExpExecArray) => ParsedNote][] = [
@@ -88,6 +105,10 @@ const PATTERNS: [RegExp, (m: RegExpExecArray) => ParsedNote][] = [
   [/^no answer from the phone (?:to (\d+) sendings|after (\d+) attempts)$/, (m) => ({ key: 'noAnswer', params: { sendings: Number(m[1] ?? m[2]) } })],
   [/^the phone refused (\d+) items?: ([\s\S]*)$/, (m) => ({ key: 'refusedItems', params: { count: Number(m[1]), items: m[2]! } })],
   [/^the phone refused ([\w-]+) \(status failed\)$/, (m) => ({ key: 'refusedAction', params: { action: m[1]! } })],
+  // `count` is the whole number of files: the word's plural follows it.
+  [/^accepted by the phone; ReadAllItems does not confirm (\d+) of (\d+) files? yet \(([\s\S]*)\): checked again when the phone next calls in \(or is contacted\), until the deployment's time limit$/, (m) => ({ key: 'filesUnconfirmed', params: { open: Number(m[1]), count: Number(m[2]), files: m[3]! } })],
+  [/^the phone lists (\d+) of (\d+) files? as failed \(file-deployment-status\): ([\s\S]*)$/, (m) => ({ key: 'filesFailed', params: { failed: Number(m[1]), count: Number(m[2]), files: m[3]! } })],
+  [/^the phone did not confirm (\d+) of (\d+) files? within (\S+) minutes after the FileDeployment was sent \(ReadAllItems\): ([\s\S]*)$/, (m) => ({ key: 'filesOverdue', params: { open: Number(m[1]), count: Number(m[2]), minutes: m[3]!, files: m[4]! } })],
   [/^contact-me sent at (\S+); waiting for the phone to call back \(the next contact-me goes at (\S+): a phone ignores one within its contact gap\)$/, (m) => ({ key: 'contactGap', params: { sent: m[1]!, next: m[2]! } })],
   [/^contact-me sent at (\S+), and the phone called back; the next contact-me goes at (\S+) \(a phone ignores one within its contact gap\), or the jobs go when it calls in by itself$/, (m) => ({ key: 'contactGapCalledBack', params: { sent: m[1]!, next: m[2]! } })],
 ];

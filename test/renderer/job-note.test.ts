@@ -3,7 +3,7 @@
  * back in German, with their values; any other text, and a note in English, as written.
  */
 import { describe, expect, it } from 'vitest';
-import { contactFailedNote, contactGapNote, JOB_NOTES, noAnswerNote, notContactedNote, refusedActionNote, refusedItemsNote, unreachableNote } from '../../src/shared/job-notes';
+import { contactFailedNote, contactGapNote, filesFailedNote, filesOverdueText, filesUnconfirmedNote, JOB_NOTES, noAnswerNote, notContactedNote, refusedActionNote, refusedItemsNote, unreachableNote } from '../../src/shared/job-notes';
 import { jobNote } from '../../src/renderer/src/lib/job-note';
 import { i18next, loadAllNamespaces } from '../../src/renderer/src/i18n';
 
@@ -19,6 +19,10 @@ describe('a job note in the UI language', () => {
       refusedItemsNote([{ name: 'sntp-addr', status: 'invalid data' }]),
       refusedItemsNote(Array.from({ length: 7 }, (_, i) => ({ name: 'function-key-def', index: i, status: 'read only' }))),
       refusedActionNote('SoftwareDeployment'),
+      filesUnconfirmedNote(1, 2, 'ring.wav (RINGTONE): not listed'),
+      filesUnconfirmedNote(1, 1, 'ring.wav (RINGTONE): still listed'),
+      filesFailedNote(1, 3, 'logo.png (LOGO)'),
+      filesOverdueText(2, 2, '30', 'a.png (LOGO): not listed, b.wav (RINGTONE): not listed'),
       contactGapNote(Date.UTC(2026, 11, 6, 0, 13, 22), Date.UTC(2026, 11, 6, 0, 18, 22)),
       contactGapNote(Date.UTC(2026, 11, 6, 0, 13, 22), Date.UTC(2026, 11, 6, 0, 18, 22), true),
     ];
@@ -33,6 +37,7 @@ describe('a job note in the UI language', () => {
     // As a job failed before migration 20 says it (its count then was every sending).
     expect(jobNote('no answer from the phone after 5 attempts', i18next.getFixedT('de', 'jobs'))).toBe('keine Antwort vom Telefon auf 5 Sendungen');
     expect(jobNote(JOB_NOTES.cancelledByUser, i18next.getFixedT('de', 'jobs'))).toBe('vom Benutzer abgebrochen');
+    expect(jobNote(filesFailedNote(1, 3, 'logo.png (LOGO)'), i18next.getFixedT('de', 'jobs'))).toBe('das Telefon listet 1 von 3 Dateien als fehlgeschlagen (file-deployment-status): logo.png (LOGO)');
     // The phone's refusals: the words translated, the items and their statuses (the protocol's) kept.
     const de = i18next.getFixedT('de', 'jobs');
     expect(jobNote(refusedItemsNote([{ name: 'sntp-addr', status: 'invalid data' }, { name: 'e164', status: 'read only' }]), de)).toBe('das Telefon hat 2 Items abgelehnt: sntp-addr: invalid data, e164: read only');

@@ -7,6 +7,7 @@
 import type { Item } from '../wpi';
 import type { Job } from '../../shared/model';
 import type { JobChange } from '../store';
+import { filesFailedNote, filesUnconfirmedNote } from '../../shared/job-notes';
 import {
   deploymentFiles, fileLabel, fileResult, FILE_RESULTS, filesText, isUnconfirmed, listedFiles, sameFile, type DeploymentFile, type ListedFile,
 } from '../../shared/file-deployment';
@@ -30,11 +31,11 @@ export function checkFiles(job: Pick<Job, 'id' | 'items'>, items: readonly Item[
   const base: JobChange = { id: job.id, results, resetResults: true, ifSent: true };
   if (open.length) {
     // Not there yet (the phone downloads after it accepts), or not (yet) deleted: checked again at its next contact.
-    const note = `accepted by the phone; ReadAllItems does not confirm ${open.length} of ${files.length} file${files.length === 1 ? '' : 's'} yet (${filesText(open)}): checked again when the phone next calls in (or is contacted), until the deployment's time limit`;
+    const note = filesUnconfirmedNote(open.length, files.length, filesText(open));
     return { final: false, change: { ...base, error: note } };
   }
   if (failed.length) {
-    return { final: true, change: { ...base, state: 'failed', finished: now, error: `the phone lists ${failed.length} of ${files.length} file${files.length === 1 ? '' : 's'} as failed (file-deployment-status): ${failed.map((f) => fileLabel(f.file)).join(', ')}` } };
+    return { final: true, change: { ...base, state: 'failed', finished: now, error: filesFailedNote(failed.length, files.length, failed.map((f) => fileLabel(f.file)).join(', ')) } };
   }
   return { final: true, change: { ...base, state: 'done', finished: now, error: null } };
 }
