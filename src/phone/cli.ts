@@ -45,6 +45,9 @@ Options:
   --no-send-solicited   old firmware (before V3R3): ignore send-solicited in CleanUp
   --keep-nonce          one nonce for every message of an interaction, as the manual's start-up
                         flow shows (p.34); by default each message has a fresh one (p.48, p.60)
+  --download-after      carry out a FileDeployment of several files only once the interaction
+                        ends, as a phone downloading after it accepted: the service's check in
+                        the same interaction does not list them yet (manual p.55)
   --refuse NAME=STATUS  answer a WriteItems of item NAME with this item status inside an accepted
                         reply (manual p.82–83), e.g. --refuse "sntp-addr=invalid data"; repeatable.
                         STATUS: failed, unknown item, read only, invalid index, unexpected item,
@@ -97,6 +100,7 @@ const OPTIONS = {
   'busy-for': { type: 'string' },
   'no-send-solicited': { type: 'boolean' },
   'keep-nonce': { type: 'boolean' },
+  'download-after': { type: 'boolean' },
   refuse: { type: 'string', multiple: true },
   stay: { type: 'boolean' },
   'contact-me-port': { type: 'string' },
@@ -151,6 +155,7 @@ export async function phoneMain(
     busyForMs: args.busyForMs,
     sendSolicitedSupported: args.sendSolicited,
     keepNonce: args.keepNonce,
+    downloadAfterInteraction: args.downloadAfter,
     ...(args.oldTls ? { tls: OLD_FIRMWARE_TLS } : {}),
     ...(args.ipBase ? { ipBase: args.ipBase } : {}),
     ...(args.pin !== undefined ? { pin: args.pin } : {}),
@@ -338,6 +343,7 @@ function parse(argv: string[]) {
     busyForMs,
     sendSolicited: !values['no-send-solicited'],
     keepNonce: values['keep-nonce'] === true,
+    downloadAfter: values['download-after'] === true,
     stay,
     contactMePort,
     contactGapMs: seconds('--contact-gap', values['contact-gap'], DEFAULT_CONTACT_GAP_MS / 1000, 0, 86_400),

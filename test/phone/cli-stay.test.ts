@@ -121,6 +121,38 @@ describe('localdls phone --stay (in process)', () => {
   });
 });
 
+describe('localdls phone --download-after', () => {
+  it('a deployment of several files is carried out once the interaction ends: the check in it does not list the files, the next one does', async () => {
+    const files = [
+      { name: 'file-https-base-url', index: 1, value: 'https://files.example/da-logo.png' }, { name: 'file-type', index: 1, value: 'LOGO' }, { name: 'file-action', index: 1, value: 'deploy' },
+      { name: 'file-https-base-url', index: 2, value: 'https://files.example/da-ring.wav' }, { name: 'file-type', index: 2, value: 'RINGTONE' }, { name: 'file-action', index: 2, value: 'deploy' },
+    ];
+    let sent = false;
+    const listed: string[][] = [];
+    service = await startService((m) => {
+      if (m.reason === 'solicited' && !sent) return (sent = true), { action: 'FileDeployment', items: files };
+      if (m.reason === 'solicited' || (m.reason === 'reply-to' && m.action === 'FileDeployment')) return { action: 'ReadAllItems' };
+      if (m.reason === 'reply-to' && m.action === 'ReadAllItems' && m.fragment !== 'next') {
+        listed.push(service!.requests.filter((r) => r.message.action === 'ReadAllItems').flatMap((r) => r.message.items).filter((i) => i.name === 'file-deployment-name' && i.value.startsWith('da-')).map((i) => i.value));
+        service!.requests.length = 0;
+      }
+      return m.reason === 'reply-to' && m.fragment === 'next' ? { action: 'GetNextFragment' } : { action: 'CleanUp' };
+    });
+    const stop = new AbortController();
+    const out = lineLog();
+    const run = phoneMain(['--server', service.url, '--ip-base', '127.0.4.41', '--mac-base', '00:1A:E8:00:70:41', '--contact-me-port', '0', '--contact-gap', '0', '--stay', '--json', '--download-after'], (l) => out.push(l), () => undefined, { stop: stop.signal });
+    const uri = String(json(await out.next(isEvent('listening'))).contactMeUri);
+    await out.next(isEvent('ready'));
+    for (const n of [1, 2]) {
+      expect((await contactMe(uri)).status).toBe(204);
+      await out.next((l) => isEvent('interaction', (e) => e.trigger === 'contact-me')(l) && out.lines.filter(isEvent('interaction', (e) => e.trigger === 'contact-me')).length === n);
+    }
+    stop.abort();
+    expect(await run).toBe(0);
+    expect(listed).toEqual([[], ['da-logo.png', 'da-ring.wav']]);
+  });
+});
+
 describe('localdls phone --stay (child process)', () => {
   async function runChild(args: string[], signal: NodeJS.Signals, untilReady: (line: string) => boolean, afterReady: (out: ReturnType<typeof lineLog>) => Promise<void> = async () => undefined) {
     const child = spawn(process.execPath, [...CLI_NODE_ARGS, 'phone', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
