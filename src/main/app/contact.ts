@@ -213,9 +213,9 @@ export class Contacts {
       }
       this.unnote(p.mac, now);
       if (waiting) {
-        const device = this.store.device(p.mac);
         // A deployment waiting for its check: asked again once per gap (its check moves `updated`).
-        const waitMs = p.waitingBusy === 0 ? this.policy.gapMs : supportsSendSolicited(device?.softwareVersion) ? this.policy.busyRetryMs : this.policy.gapMs;
+        const callsBack = p.waitingBusy > 0 && supportsSendSolicited(this.store.device(p.mac)?.softwareVersion);
+        const waitMs = callsBack ? this.policy.busyRetryMs : this.policy.gapMs;
         if (now - Math.max(p.oldestUpdate, p.lastContactMe ?? 0) < waitMs) continue;
       }
       if (inGap) continue;

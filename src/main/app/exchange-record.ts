@@ -51,7 +51,7 @@ export function withClientTextsMasked<T extends Partial<Record<(typeof CLIENT_TE
   let out = record;
   for (const field of CLIENT_TEXTS) {
     const text = record[field];
-    if (typeof text !== 'string' || (!text.includes(':') && !text.includes('//') && !text.includes('\\\\'))) continue;
+    if (typeof text !== 'string') continue;
     const masked = maskUrlPasswords(text);
     if (masked !== text) out = { ...out, [field]: masked };
   }

@@ -92,8 +92,6 @@ export interface PendingDevice {
   state: string;
   queued: number;
   waitingBusy: number;
-  /** Deployments of several files waiting for their check (CHECKING). */
-  checking: number;
   /** Oldest change among its pending jobs (for back-off). */
   oldestUpdate: number;
 }
@@ -168,7 +166,7 @@ export class JobTables {
       sameWaiting: p(`SELECT id FROM jobs j WHERE mac = @mac AND kind = @kind AND state IN ('queued', 'waiting-busy') AND items = @items AND expect IS @expect
         AND NOT EXISTS (SELECT 1 FROM jobs k WHERE k.mac = j.mac AND k.state IN ('queued', 'waiting-busy', 'sent') AND k.id > j.id) ORDER BY id LIMIT 1`),
       pendingDevices: p(`SELECT d.mac, d.contact_me_uri AS contactMeUri, d.last_contact_me AS lastContactMe, d.last_address AS lastAddress, d.mode, d.state,
-          sum(j.state = 'queued') AS queued, sum(j.state = 'waiting-busy') AS waitingBusy, sum(j.state = 'sent') AS checking, min(j.updated) AS oldestUpdate
+          sum(j.state = 'queued') AS queued, sum(j.state = 'waiting-busy') AS waitingBusy, min(j.updated) AS oldestUpdate
         FROM devices d CROSS JOIN jobs j ON j.mac = d.mac
         WHERE j.state IN ('queued', 'waiting-busy', 'sent') AND (j.state <> 'sent' OR ${SENT_AND_CHECKING}) GROUP BY d.mac ORDER BY d.mac`),
       setContactMe: p(`UPDATE devices SET last_contact_me = @at WHERE mac = @mac`),
