@@ -8,6 +8,8 @@ import { filesOverdueText } from './job-notes';
 import type { ItemResult } from './model';
 
 type AnyItem = { name: string; index?: number | undefined; value: string };
+/** An item as a message carries it or as the store keeps it (index null: none). */
+type ListingItem = { name: string; index?: number | null | undefined; value: string };
 
 export interface DeploymentFile {
   /** The common index of the multiple form (p.55); undefined in the single form. */
@@ -29,6 +31,8 @@ export interface ListedFile {
   type: string;
   /** ok / failed as the phone says; '' when it gave none. */
   status: string;
+  /** When the phone stored it (file-deployment-date and -time, p.245: "10:06:2008 15:35:52"); '' when it gave neither. */
+  stamp: string;
 }
 
 /**
@@ -94,16 +98,31 @@ function fileOf(items: readonly AnyItem[], index: number | undefined): Deploymen
 }
 
 /** The files a message lists with file-deployment-* items (a ReadAllItems answer, a status report). */
-export function listedFiles(items: readonly AnyItem[]): ListedFile[] {
-  const byIndex = new Map<number | undefined, ListedFile>();
+export function listedFiles(items: readonly ListingItem[]): ListedFile[] {
+  const byIndex = new Map<number | undefined, ListedFile & { date: string; time: string }>();
   for (const i of items) {
-    const field = /^file-deployment-(name|type|status)$/.exec(i.name)?.[1] as 'name' | 'type' | 'status' | undefined;
+    const field = /^file-deployment-(name|type|status|date|time)$/.exec(i.name)?.[1] as 'name' | 'type' | 'status' | 'date' | 'time' | undefined;
     if (!field) continue;
-    const f = byIndex.get(i.index) ?? { index: i.index, name: '', type: '', status: '' };
+    const index = i.index ?? undefined;
+    const f = byIndex.get(index) ?? { index, name: '', type: '', status: '', stamp: '', date: '', time: '' };
     f[field] = i.value.trim();
-    byIndex.set(i.index, f);
+    byIndex.set(index, f);
   }
-  return [...byIndex.values()].filter((f) => f.name !== '');
+  return [...byIndex.values()].filter((f) => f.name !== '').map(({ date, time, ...f }) => ({ ...f, stamp: [date, time].filter(Boolean).join(' ') }));
+}
+
+/**
+ * A deployment's files as it is sent: none checked yet, and each file the phone already lists with
+ * the date and time it was stored then (ItemResult.listedBefore). The check takes such a file as
+ * deployed only once the phone lists it stored anew, so the old copy of a file sent again under
+ * the same name and type is not taken for the new one [INF: the phone stamps each transfer, p.54, p.245].
+ */
+export function sentResults(jobItems: readonly AnyItem[], listing: readonly ListingItem[]): ItemResult[] {
+  const listed = listedFiles(listing);
+  return deploymentFiles(jobItems).map((file) => {
+    const before = file.action === 'deploy' ? listed.find((l) => sameFile(file, l)) : undefined;
+    return fileResult(file, FILE_RESULTS.notChecked, before?.stamp);
+  });
 }
 
 /** Whether a listed file is this one: its name (any spelling), and its type when the phone gives one. */
@@ -126,6 +145,8 @@ export const FILE_RESULTS = {
   deleted: 'ok: not listed any more',
   /** deploy: not (yet) listed. */
   notListed: 'not confirmed: not listed',
+  /** deploy: listed with the date and time it had before the job was sent (ItemResult.listedBefore): the old copy. */
+  asBefore: 'not confirmed: listed as before',
   /** delete: still listed. */
   stillListed: 'not confirmed: still listed',
   /** No ReadAllItems answer since the phone accepted the deployment. */
@@ -134,12 +155,12 @@ export const FILE_RESULTS = {
 
 export const isUnconfirmed = (status: string): boolean => status.startsWith('not confirmed');
 
-/** A file's result as an ItemResult of its job. */
-export const fileResult = (file: DeploymentFile, status: string): ItemResult => ({ ...file.item, status });
+/** A file's result as an ItemResult of its job, keeping what the phone listed before the job was sent. */
+export const fileResult = (file: DeploymentFile, status: string, listedBefore?: string): ItemResult => ({ ...file.item, status, ...(listedBefore ? { listedBefore } : {}) });
 
 /** The result a job holds for this file, if any. */
-export function resultOf(file: DeploymentFile, results: readonly ItemResult[]): string | undefined {
-  return results.find((r) => r.name === file.item.name && (r.index ?? null) === (file.item.index ?? null))?.status;
+export function resultOf(file: DeploymentFile, results: readonly ItemResult[]): ItemResult | undefined {
+  return results.find((r) => r.name === file.item.name && (r.index ?? null) === (file.item.index ?? null));
 }
 
 /** "a.wav (RINGTONE): not listed, b.png (LOGO): still listed". */
@@ -152,12 +173,12 @@ export function filesText(files: readonly { file: DeploymentFile; status: string
  * files the phone's ReadAllItems never confirmed, and which it listed as failed.
  */
 export function filesOverdueNote(items: readonly AnyItem[], results: readonly ItemResult[], minutes: string): { error: string; results: ItemResult[] } {
-  const files = deploymentFiles(items).map((file) => ({ file, status: resultOf(file, results) ?? FILE_RESULTS.notChecked }));
+  const files = deploymentFiles(items).map((file) => {
+    const result = resultOf(file, results);
+    return { file, status: result?.status ?? FILE_RESULTS.notChecked, listedBefore: result?.listedBefore };
+  });
   const open = files.filter((f) => isUnconfirmed(f.status));
   const failed = files.filter((f) => f.status === FILE_RESULTS.failed);
-  const parts = [
-    filesOverdueText(open.length, files.length, minutes, filesText(open)),
-    ...(failed.length ? [`listed as failed: ${failed.map((f) => fileLabel(f.file)).join(', ')}`] : []),
-  ];
-  return { error: parts.join('; '), results: files.map((f) => fileResult(f.file, f.status)) };
+  const error = filesOverdueText(open.length, files.length, minutes, filesText(open), failed.map((f) => fileLabel(f.file)).join(', '));
+  return { error, results: files.map((f) => fileResult(f.file, f.status, f.listedBefore)) };
 }

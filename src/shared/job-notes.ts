@@ -77,9 +77,12 @@ export const filesUnconfirmedNote = (open: number, total: number, files: string)
 export const filesFailedNote = (failed: number, total: number, files: string): string =>
   `the phone lists ${failed} of ${total} ${filesWord(total)} as failed (file-deployment-status): ${files}`;
 
-/** A multiple-file deployment not confirmed within its time limit (shared/file-deployment.ts filesOverdueNote). */
-export const filesOverdueText = (open: number, total: number, minutes: string, files: string): string =>
-  `the phone did not confirm ${open} of ${total} ${filesWord(total)} within ${minutes} minutes after the FileDeployment was sent (ReadAllItems): ${files}`;
+/**
+ * A multiple-file deployment not confirmed within its time limit (shared/file-deployment.ts
+ * filesOverdueNote), and the files the phone listed as failed meanwhile, if any.
+ */
+export const filesOverdueText = (open: number, total: number, minutes: string, files: string, failed = ''): string =>
+  `the phone did not confirm ${open} of ${total} ${filesWord(total)} within ${minutes} minutes after the FileDeployment was sent (ReadAllItems): ${files}${failed ? `; listed as failed: ${failed}` : ''}`;
 
 /** The phone answered the job's action with status failed (manual p.29). */
 export const refusedActionNote = (action: string): string => `the phone refused ${action} (status failed)`;
@@ -96,6 +99,7 @@ export type ParsedNote =
   | { key: 'filesUnconfirmed'; params: { open: number; count: number; files: string } }
   | { key: 'filesFailed'; params: { failed: number; count: number; files: string } }
   | { key: 'filesOverdue'; params: { open: number; count: number; minutes: string; files: string } }
+  | { key: 'filesOverdueFailed'; params: { open: number; count: number; minutes: string; files: string; failed: string } }
   | { key: 'contactGap' | 'contactGapCalledBack'; params: { sent: string; next: string } };
 
 const PATTERNS: [RegExp, (m: RegExpExecArray) => ParsedNote][] = [
@@ -108,7 +112,10 @@ const PATTERNS: [RegExp, (m: RegExpExecArray) => ParsedNote][] = [
   // `count` is the whole number of files: the word's plural follows it.
   [/^accepted by the phone; ReadAllItems does not confirm (\d+) of (\d+) files? yet \(([\s\S]*)\): checked again when the phone next calls in \(or is contacted\), until the deployment's time limit$/, (m) => ({ key: 'filesUnconfirmed', params: { open: Number(m[1]), count: Number(m[2]), files: m[3]! } })],
   [/^the phone lists (\d+) of (\d+) files? as failed \(file-deployment-status\): ([\s\S]*)$/, (m) => ({ key: 'filesFailed', params: { failed: Number(m[1]), count: Number(m[2]), files: m[3]! } })],
-  [/^the phone did not confirm (\d+) of (\d+) files? within (\S+) minutes after the FileDeployment was sent \(ReadAllItems\): ([\s\S]*)$/, (m) => ({ key: 'filesOverdue', params: { open: Number(m[1]), count: Number(m[2]), minutes: m[3]!, files: m[4]! } })],
+  [/^the phone did not confirm (\d+) of (\d+) files? within (\S+) minutes after the FileDeployment was sent \(ReadAllItems\): ([\s\S]*?)(?:; listed as failed: ([\s\S]*))?$/, (m) => {
+    const params = { open: Number(m[1]), count: Number(m[2]), minutes: m[3]!, files: m[4]! };
+    return m[5] === undefined ? { key: 'filesOverdue', params } : { key: 'filesOverdueFailed', params: { ...params, failed: m[5] } };
+  }],
   [/^contact-me sent at (\S+); waiting for the phone to call back \(the next contact-me goes at (\S+): a phone ignores one within its contact gap\)$/, (m) => ({ key: 'contactGap', params: { sent: m[1]!, next: m[2]! } })],
   [/^contact-me sent at (\S+), and the phone called back; the next contact-me goes at (\S+) \(a phone ignores one within its contact gap\), or the jobs go when it calls in by itself$/, (m) => ({ key: 'contactGapCalledBack', params: { sent: m[1]!, next: m[2]! } })],
 ];

@@ -155,6 +155,11 @@ export interface ItemResult {
   name: string;
   index?: number;
   status: string;
+  /**
+   * A FileDeployment's file the phone already listed when the job was sent: the date and time it
+   * was stored then ("10:06:2008 15:35:52", p.245). The check waits for a newer one.
+   */
+  listedBefore?: string;
 }
 
 export interface Job {

@@ -17,6 +17,7 @@ import { HandPhone } from '../security/support';
 import { withRawDb } from '../support/raw-db';
 import { exchangeRecord } from '../support/records';
 import { checkFiles } from '../../src/main/provisioning/file-check';
+import { parseJobNote } from '../../src/shared/job-notes';
 
 const newDir = tempDirs();
 const running: Service[] = [];
@@ -125,10 +126,62 @@ describe('several files: checked with ReadAllItems (manual p.55, p.245)', () => 
   });
 });
 
+describe('several files sent again: the old copy is not the new one (helper-73)', () => {
+  it('a file the phone already holds counts once it lists it stored anew, not at the first check that still shows the old copy', async () => {
+    const { service: s, port } = await service();
+    let clock = Date.parse('2026-12-06T09:00:00Z');
+    const phone = await simulated(port, { downloadAfterInteraction: true, now: () => clock });
+    const urls = ['https://files.example/logo.png', 'https://files.example/ring.wav'];
+    const first = filesJob(s, urls, ['LOGO', 'RINGTONE']);
+    await phone.runInteraction('solicited');
+    await phone.runInteraction('local-changes');
+    expect(s.store.jobs.get(first)).toMatchObject({ state: 'done' });
+    const before = deployedFiles(phone.config).filter((f) => f.name === 'logo.png' || f.name === 'ring.wav').map((f) => `${f.date} ${f.time}`);
+    expect(before).toHaveLength(2);
+    // An hour later, the same two files again (a new logo under the same name and type).
+    clock += 3_600_000;
+    const again = filesJob(s, urls, ['LOGO', 'RINGTONE']);
+    expect((await phone.runInteraction('solicited')).actions).toEqual(['FileDeployment', 'ReadAllItems', 'CleanUp']);
+    // The phone downloads after the interaction: its listing still shows the old copies, ok.
+    expect(s.store.jobs.get(again)).toMatchObject({
+      state: 'sent',
+      error: "accepted by the phone; ReadAllItems does not confirm 2 of 2 files yet (logo.png (LOGO): listed as before, ring.wav (RINGTONE): listed as before): checked again when the phone next calls in (or is contacted), until the deployment's time limit",
+      results: [
+        { name: 'file-https-base-url', index: 1, status: 'not confirmed: listed as before', listedBefore: before[0] },
+        { name: 'file-https-base-url', index: 2, status: 'not confirmed: listed as before', listedBefore: before[1] },
+      ],
+    });
+    expect(jobSummary(s.store.jobs.get(again)!)).toBe('logo.png (LOGO): not confirmed: listed as before, ring.wav (RINGTONE): not confirmed: listed as before');
+    // Downloaded now, stamped with the phone's clock: the next check confirms both.
+    expect((await phone.runInteraction('local-changes')).actions).toEqual(['ReadAllItems', 'CleanUp']);
+    const logo = deployedFiles(phone.config).find((f) => f.name === 'logo.png')!;
+    expect(`${logo.date} ${logo.time}`).not.toBe(before[0]);
+    expect(s.store.jobs.get(again)).toMatchObject({ state: 'done', error: null, results: [{ status: 'ok', listedBefore: before[0] }, { status: 'ok', listedBefore: before[1] }] });
+  });
+
+  it('a new copy that fails to download is the job\'s failure; the old copy\'s earlier failure is not', async () => {
+    const { service: s, port } = await service();
+    let clock = Date.parse('2026-12-06T09:00:00Z');
+    const phone = await simulated(port, { now: () => clock, failFiles: ['ring.wav'] });
+    const urls = ['https://files.example/logo.png', 'https://files.example/ring.wav'];
+    const first = filesJob(s, urls, ['LOGO', 'RINGTONE']);
+    await phone.runInteraction('solicited');
+    expect(s.store.jobs.get(first)).toMatchObject({ state: 'failed', results: [{ status: 'ok' }, { status: 'failed' }] });
+    clock += 60_000;
+    const again = filesJob(s, urls, ['LOGO', 'RINGTONE']);
+    await phone.runInteraction('solicited');
+    // Downloaded at once (in the interaction): the logo anew, the ringtone failed anew.
+    expect(s.store.jobs.get(again)).toMatchObject({ state: 'failed', results: [{ status: 'ok' }, { status: 'failed' }] });
+    expect(s.store.jobs.get(again)!.error).toBe('the phone lists 1 of 2 files as failed (file-deployment-status): ring.wav (RINGTONE)');
+  });
+});
+
 describe('several files, played by hand', () => {
-  const listing = (files: { name: string; type: string; status: string }[]): Item[] =>
+  const listing = (files: { name: string; type: string; status: string; date?: string; time?: string }[]): Item[] =>
     files.flatMap((f, n) => [
       { name: 'file-deployment-status', index: n + 1, value: f.status },
+      ...(f.date ? [{ name: 'file-deployment-date', index: n + 1, value: f.date }] : []),
+      ...(f.time ? [{ name: 'file-deployment-time', index: n + 1, value: f.time }] : []),
       { name: 'file-deployment-name', index: n + 1, value: f.name },
       { name: 'file-deployment-type', index: n + 1, value: f.type },
     ]);
@@ -160,6 +213,61 @@ describe('several files, played by hand', () => {
       error: 'the phone did not confirm 1 of 2 files within 30 minutes after the FileDeployment was sent (ReadAllItems): ring.wav (RINGTONE): not listed',
       results: [{ name: 'file-https-base-url', index: 1, status: 'ok' }, { name: 'file-https-base-url', index: 2, status: 'not confirmed: not listed' }],
     });
+  });
+
+  it('the old copy listed unchanged until the time limit fails the job, saying so; the listing of the message that came before the sending is what it is compared with', async () => {
+    const { service: s, port } = await service();
+    const a = new HandPhone(MAC, port, '127.0.9.24');
+    // Known by its MAC (a job can be queued for it), its items never read.
+    s.store.commit(exchangeRecord({ mac: MAC }), { device: { mac: MAC, lastAddress: '127.0.9.24' } }, null);
+    const job = filesJob(s, ['https://files.example/logo.png', 'https://files.example/ring.wav'], ['LOGO', 'RINGTONE']);
+    const old = [{ name: 'logo.png', type: 'LOGO', status: 'ok', date: '10:06:2008', time: '15:35:52' }, { name: 'ring.wav', type: 'RINGTONE', status: 'failed', date: '10:06:2008', time: '15:36:10' }];
+    // A phone never read: the service reads it first, and sends the files after that answer (not yet stored when decided).
+    expect((await a.say({ reason: 'start-up', items: startUpItems(MAC) })).dls?.action).toBe('ReadAllItems');
+    expect((await a.say({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', items: [...known(MAC), ...listing(old)] })).dls?.action).toBe('FileDeployment');
+    expect(s.store.jobs.get(job)!.results).toEqual([
+      { name: 'file-https-base-url', index: 1, status: 'not confirmed: not checked', listedBefore: '10:06:2008 15:35:52' },
+      { name: 'file-https-base-url', index: 2, status: 'not confirmed: not checked', listedBefore: '10:06:2008 15:36:10' },
+    ]);
+    expect((await a.say({ reason: 'reply-to', action: 'FileDeployment', status: 'accepted', items: [] })).dls?.action).toBe('ReadAllItems');
+    // Listed as before: the logo's old ok and the ringtone's old failure say nothing of this deployment.
+    await a.say({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', items: [...known(MAC), ...listing(old)] });
+    expect(s.store.jobs.get(job)).toMatchObject({ state: 'sent', results: [{ status: 'not confirmed: listed as before' }, { status: 'not confirmed: listed as before' }] });
+    s.sweep(Date.now() + 31 * 60_000);
+    expect(s.store.jobs.get(job)).toMatchObject({
+      state: 'failed',
+      error: 'the phone did not confirm 2 of 2 files within 30 minutes after the FileDeployment was sent (ReadAllItems): logo.png (LOGO): listed as before, ring.wav (RINGTONE): listed as before',
+      results: [{ status: 'not confirmed: listed as before', listedBefore: '10:06:2008 15:35:52' }, { status: 'not confirmed: listed as before', listedBefore: '10:06:2008 15:36:10' }],
+    });
+  });
+
+  it('at the time limit, the note names the files never confirmed and those listed as failed meanwhile', async () => {
+    const { service: s, port } = await service();
+    const a = await handPhone(port, '127.0.9.26');
+    const job = filesJob(s, ['https://files.example/logo.png', 'https://files.example/ring.wav'], ['LOGO', 'RINGTONE']);
+    expect((await a.say({ reason: 'solicited', items: known(MAC) })).dls?.action).toBe('FileDeployment');
+    await a.say({ reason: 'reply-to', action: 'FileDeployment', status: 'accepted', items: [] });
+    await a.say({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', items: [...known(MAC), ...listing([{ name: 'logo.png', type: 'LOGO', status: 'failed', date: '06:12:2026', time: '10:00:00' }])] });
+    expect(s.store.jobs.get(job)).toMatchObject({ state: 'sent', results: [{ status: 'failed' }, { status: 'not confirmed: not listed' }] });
+    s.sweep(Date.now() + 31 * 60_000);
+    expect(s.store.jobs.get(job)).toMatchObject({
+      state: 'failed',
+      error: 'the phone did not confirm 1 of 2 files within 30 minutes after the FileDeployment was sent (ReadAllItems): ring.wav (RINGTONE): not listed; listed as failed: logo.png (LOGO)',
+    });
+    expect(parseJobNote(s.store.jobs.get(job)!.error!)).toEqual({ key: 'filesOverdueFailed', params: { open: 1, count: 2, minutes: '30', files: 'ring.wav (RINGTONE): not listed', failed: 'logo.png (LOGO)' } });
+  });
+
+  it('a listing with a new date or time for the file confirms it, whatever the old copy said', async () => {
+    const { service: s, port } = await service();
+    const a = await handPhone(port, '127.0.9.25');
+    const old = [{ name: 'logo.png', type: 'LOGO', status: 'failed', date: '10:06:2008', time: '15:35:52' }];
+    await a.say({ reason: 'local-changes', items: [...known(MAC), ...listing(old)] });
+    const job = filesJob(s, ['https://files.example/logo.png', 'https://files.example/ring.wav'], ['LOGO', 'RINGTONE']);
+    expect((await a.say({ reason: 'solicited', items: known(MAC) })).dls?.action).toBe('FileDeployment');
+    expect(s.store.jobs.get(job)!.results[0]).toMatchObject({ listedBefore: '10:06:2008 15:35:52' });
+    await a.say({ reason: 'reply-to', action: 'FileDeployment', status: 'accepted', items: [] });
+    await a.say({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', items: [...known(MAC), ...listing([{ ...old[0]!, status: 'ok', time: '15:35:53' }, { name: 'ring.wav', type: 'RINGTONE', status: 'ok', date: '06:12:2026', time: '10:00:00' }])] });
+    expect(s.store.jobs.get(job)).toMatchObject({ state: 'done', results: [{ status: 'ok' }, { status: 'ok' }] });
   });
 
   it('items the phone refuses in its accepted reply fail the deployment at once with its reasons, not at the time limit (helper-73)', async () => {

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { contactFailedNote, contactGapNote, filesFailedNote, filesOverdueText, filesUnconfirmedNote, JOB_NOTES, noAnswerNote, notContactedNote, refusedActionNote, refusedItemsNote, unreachableNote } from '../../src/shared/job-notes';
-import { jobNote } from '../../src/renderer/src/lib/job-note';
+import { fileResultText, jobNote } from '../../src/renderer/src/lib/job-note';
+import { FILE_RESULTS } from '../../src/shared/file-deployment';
 import { i18next, loadAllNamespaces } from '../../src/renderer/src/i18n';
 
 describe('a job note in the UI language', () => {
@@ -23,6 +24,7 @@ describe('a job note in the UI language', () => {
       filesUnconfirmedNote(1, 1, 'ring.wav (RINGTONE): still listed'),
       filesFailedNote(1, 3, 'logo.png (LOGO)'),
       filesOverdueText(2, 2, '30', 'a.png (LOGO): not listed, b.wav (RINGTONE): not listed'),
+      filesOverdueText(1, 3, '30', 'a.png (LOGO): listed as before', 'c.wav (RINGTONE)'),
       contactGapNote(Date.UTC(2026, 11, 6, 0, 13, 22), Date.UTC(2026, 11, 6, 0, 18, 22)),
       contactGapNote(Date.UTC(2026, 11, 6, 0, 13, 22), Date.UTC(2026, 11, 6, 0, 18, 22), true),
     ];
@@ -44,6 +46,17 @@ describe('a job note in the UI language', () => {
     expect(jobNote(refusedItemsNote([{ name: 'line-key', index: 3, status: 'invalid index' }]), de)).toBe('das Telefon hat 1 Item abgelehnt: line-key[3]: invalid index');
     expect(jobNote(refusedActionNote('WriteItems'), de)).toBe('das Telefon hat WriteItems abgelehnt (Status „failed“)');
     expect(jobNote(contactGapNote(Date.UTC(2026, 11, 6, 0, 13, 22, 450), Date.UTC(2026, 11, 6, 0, 18, 22, 450)), de)).toBe('Contact-me gesendet um 2026-12-06T00:13:22Z; wartet auf den Rückruf des Telefons (der nächste Contact-me geht um 2026-12-06T00:18:22Z: ein Telefon ignoriert einen innerhalb seiner Kontaktpause)');
+    // A file deployment's notes: the service's words for each file too, the names as written.
+    expect(jobNote(filesOverdueText(2, 3, '30', 'a, b: not listed.png (LOGO): listed as before, b.wav (RINGTONE): not checked', 'c.wav (RINGTONE)'), de)).toBe(
+      'das Telefon hat 2 von 3 Dateien nicht binnen 30 Minuten nach dem Senden der FileDeployment bestätigt (ReadAllItems): a, b: not listed.png (LOGO): gelistet wie zuvor, b.wav (RINGTONE): nicht geprüft; als fehlgeschlagen gelistet: c.wav (RINGTONE)',
+    );
+    expect(jobNote(filesUnconfirmedNote(2, 2, 'a.png (LOGO): not listed, old.wav (RINGTONE): still listed'), de)).toMatch(/\(a\.png \(LOGO\): nicht gelistet, old\.wav \(RINGTONE\): noch gelistet\)/);
+    expect(fileResultText(FILE_RESULTS.asBefore, de)).toBe('nicht bestätigt: gelistet wie zuvor');
+    expect(fileResultText(FILE_RESULTS.deleted, de)).toBe('ok: nicht mehr gelistet');
+    for (const status of Object.values(FILE_RESULTS)) expect(fileResultText(status, i18next.getFixedT('en', 'jobs'))).toBe(status);
+    // The phone's own words stay as it wrote them.
+    expect(fileResultText('failed', de)).toBe('failed');
+    expect(fileResultText('not confirmed: by the moon', de)).toBe('not confirmed: by the moon');
     // Not one of them (a note a newer service writes): as written.
     expect(jobNote('the phone refused the moon', de)).toBe('the phone refused the moon');
     expect(jobNote(`${JOB_NOTES.cancelledByUser}!`, i18next.getFixedT('de', 'jobs'))).toBe(`${JOB_NOTES.cancelledByUser}!`);

@@ -68,6 +68,7 @@ export class ExchangeHandler implements RequestHandler {
       },
       bootstrapToSend: (job) => (this.security.bootstrapToSend ?? secureModeOff)(job, store.jobs.secret(job.id)),
       // Kept with the job when it was sent; a job sent before migration 19: the peer of the exchange of that moment.
+      items: (mac) => store.items(mac),
       sentTo: (job) => (job.sent === null ? null : (store.jobs.sentTo(job.id) ?? store.inspector.exchangeAt(job.mac, job.sent)?.peerAddress ?? null)),
     });
   }

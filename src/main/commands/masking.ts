@@ -37,7 +37,7 @@ export function shortValue(value: string, max = 40): string {
 export function jobSummary(j: Job): string {
   if (j.kind === 'FileDeployment' && j.results.length) {
     const files = deploymentFiles(j.items);
-    if (files.some((f) => resultOf(f, j.results) !== undefined)) return files.map((f) => `${fileLabel(f)}: ${resultOf(f, j.results) ?? '—'}`).join(', ');
+    if (files.some((f) => resultOf(f, j.results) !== undefined)) return files.map((f) => `${fileLabel(f)}: ${resultOf(f, j.results)?.status ?? '—'}`).join(', ');
   }
   const shown = maskItems(j.items).slice(0, 3).map((i: ItemValue) => (j.kind === 'ReadItems' ? formatItem({ ...i, value: '' }).slice(0, -1) : formatItem({ ...i, value: shortValue(i.value) })));
   return shown.join(' ') + (j.items.length > 3 ? ` …(+${j.items.length - 3})` : '');

@@ -16,7 +16,7 @@ import { JOB_NOTES, MAX_ATTEMPTS, noAnswerNote, refusedActionNote, refusedItemsN
 import { AWAITING_RETURN, bootstrapMessage, jobMessage, jobMessages, REBOOTING_KINDS, SPLIT_KINDS, type BootstrapSend, type JobSecret } from './job-messages';
 import { RENEWAL_SOURCE, type ListenerKind } from '../../shared/model';
 import { itemKey, unsendableItem } from '../../shared/item-rules';
-import { awaitsFileCheck, isMultipleDeployment } from '../../shared/file-deployment';
+import { awaitsFileCheck, isMultipleDeployment, sentResults } from '../../shared/file-deployment';
 import { checkFiles, reportedNames, reportedResult, reportFor } from './file-check';
 
 /** The job being carried out in this interaction. */
@@ -119,6 +119,8 @@ export interface DecisionInput {
    * it the job's sealed secret is sent as it is (secretOf).
    */
   bootstrapToSend?: (job: Job) => BootstrapSend;
+  /** The device's items as stored (its last complete read, and the reports since); read only when a deployment of several files is sent. */
+  storedItems?: () => readonly { name: string; index?: number | null; value: string }[];
   now: number;
 }
 
@@ -452,7 +454,8 @@ function accepted(input: DecisionInput, current: ActiveJob, changes: Changes): D
       // Items it refused in its accepted reply (manual p.78–83: unknown item, invalid data, …) are
       // its answer on them: failed now with its reasons, not after 30 minutes as "not listed" (helper-73).
       if (results.length) {
-        Object.assign(jobChange, { partsDone: 1, ...finish(results, now) });
+        // Its refusals replace the files' "not checked" of the sending: no check follows.
+        Object.assign(jobChange, { partsDone: 1, resetResults: true, ...finish(results, now) });
         break;
       }
       if (!isMultipleDeployment(job.items)) {
@@ -696,6 +699,9 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
   interaction.current = { id: isNew ? null : job.id, kind: job.kind, part: 0, parts: parts.length, splitBy: interaction.maxItems };
   // Sent again from its first part: what the phone said to the sending before no longer counts.
   const jobChange: JobChange = { id: job.id, state: 'sent', attempt: true, sent: now, ...sentTo, error: null, ...(SPLIT_KINDS.has(job.kind) ? { partsDone: 0 } : {}), ...(job.results.length ? { resetResults: true } : {}) };
+  // Several files: what the phone lists of them now, for the check to tell a new copy from the old
+  // (the listing this message brings, else the one stored).
+  if (job.kind === 'FileDeployment' && isMultipleDeployment(job.items)) Object.assign(jobChange, { results: sentResults(job.items, changes.replaceItems ?? input.storedItems?.() ?? []), resetResults: true });
   if (!isNew) changes.jobs = [...(changes.jobs ?? []), jobChange];
   else if (changes.newJobs?.[0]) changes.newJobs = [{ ...changes.newJobs[0], sentAt: now, ...sentTo }, ...changes.newJobs.slice(1)];
   if (job.kind === 'SoftwareDeployment') {

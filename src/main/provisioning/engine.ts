@@ -63,6 +63,8 @@ export interface EngineLookups {
   sentTo?(job: Job): string | null;
   /** A bootstrap job as this service sends it (see DecisionInput.bootstrapToSend). */
   bootstrapToSend?(job: Job): BootstrapSend;
+  /** The device's items as stored (see DecisionInput.storedItems). */
+  items?(mac: string): readonly { name: string; index?: number | null; value: string }[];
 }
 
 export class InteractionEngine {
@@ -275,6 +277,7 @@ export class InteractionEngine {
       ...(this.lookups.secretOf ? { secretOf: (job: Job) => this.lookups.secretOf!(job) } : {}),
       ...(this.lookups.sentTo ? { sentTo: (job: Job) => this.lookups.sentTo!(job) } : {}),
       ...(this.lookups.bootstrapToSend ? { bootstrapToSend: (job: Job) => this.lookups.bootstrapToSend!(job) } : {}),
+      ...(this.lookups.items && mac !== null ? { storedItems: () => this.lookups.items!(mac) } : {}),
       now,
     });
     const boundMac = decision.changes.device?.mac ?? session.mac ?? (mac !== null && device ? mac : null);

@@ -9,7 +9,7 @@ import type { Job } from '../../shared/model';
 import type { JobChange } from '../store';
 import { filesFailedNote, filesUnconfirmedNote } from '../../shared/job-notes';
 import {
-  deploymentFiles, fileLabel, fileResult, FILE_RESULTS, filesText, isUnconfirmed, listedFiles, sameFile, type DeploymentFile, type ListedFile,
+  deploymentFiles, fileLabel, fileResult, FILE_RESULTS, filesText, isUnconfirmed, listedFiles, resultOf, sameFile, type DeploymentFile, type ListedFile,
 } from '../../shared/file-deployment';
 
 export interface FileCheck {
@@ -19,12 +19,15 @@ export interface FileCheck {
 }
 
 /** Judges each file of a multiple-file job against the files a ReadAllItems answer lists. */
-export function checkFiles(job: Pick<Job, 'id' | 'items'>, items: readonly Item[], now: number): FileCheck {
+export function checkFiles(job: Pick<Job, 'id' | 'items' | 'results'>, items: readonly Item[], now: number): FileCheck {
   const listed = listedFiles(items);
   const files = deploymentFiles(job.items);
   if (files.length === 0) return { final: true, change: { id: job.id, state: 'failed', finished: now, error: 'the job names no file the phone could list (file-name or file-https-base-url, with file-type)' } };
-  const verdicts = files.map((file) => ({ file, status: verdict(file, listed.find((l) => sameFile(file, l))) }));
-  const results = verdicts.map((v) => fileResult(v.file, v.status));
+  const verdicts = files.map((file) => {
+    const before = resultOf(file, job.results)?.listedBefore;
+    return { file, before, status: verdict(file, listed.find((l) => sameFile(file, l)), before) };
+  });
+  const results = verdicts.map((v) => fileResult(v.file, v.status, v.before));
   const open = verdicts.filter((v) => isUnconfirmed(v.status));
   const failed = verdicts.filter((v) => v.status === FILE_RESULTS.failed);
   // Cancelled, or failed at its time limit, since it was read: the verdict comes too late.
@@ -40,10 +43,14 @@ export function checkFiles(job: Pick<Job, 'id' | 'items'>, items: readonly Item[
   return { final: true, change: { ...base, state: 'done', finished: now, error: null } };
 }
 
-function verdict(file: DeploymentFile, listed: ListedFile | undefined): string {
+function verdict(file: DeploymentFile, listed: ListedFile | undefined, before: string | undefined): string {
   // Deleted, or never there: the phone holds no such file either way (file-name + file-type is unique, p.55).
   if (file.action === 'delete') return listed ? FILE_RESULTS.stillListed : FILE_RESULTS.deleted;
   if (!listed) return FILE_RESULTS.notListed;
+  // Stored at the same moment as before the job was sent: what the phone lists is the old copy, ok
+  // or failed, and says nothing of this deployment (helper-73). Not there yet, or never coming: the
+  // time limit decides.
+  if (before !== undefined && listed.stamp === before) return FILE_RESULTS.asBefore;
   return listed.status === 'ok' ? FILE_RESULTS.deployed : FILE_RESULTS.failed;
 }
 

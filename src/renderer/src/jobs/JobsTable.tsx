@@ -9,7 +9,7 @@ import { useApi } from '../api/ApiContext';
 import { Dialog } from '../common/Dialog';
 import { errorText, useToast } from '../common/Toasts';
 import { ago, dateTime } from '../lib/format';
-import { jobNote } from '../lib/job-note';
+import { fileResultText, jobNote } from '../lib/job-note';
 import { parseJobNote } from '../../../shared/job-notes';
 import { isUnconfirmed } from '../../../shared/file-deployment';
 import { isPending, itemText, useJobWords } from '../lib/jobs';
@@ -64,7 +64,11 @@ function JobDetail({ job }: { job: Job }) {
                   <td className="mono name">{itemText(i, false)}</td>
                   {withValues ? <td className="mono value">{i.value.length > 200 ? `${i.value.slice(0, 200)}…` : i.value}</td> : null}
                   <td>
-                    {result ? <span className={`badge ${badgeOf(job, result.status)}`}>{result.status}</span>
+                    {result ? (
+                      <span className={`badge ${badgeOf(job, result.status)}`} title={result.listedBefore ? t('detail.listedBefore', { stamp: result.listedBefore }) : undefined}>
+                        {job.kind === 'FileDeployment' ? fileResultText(result.status, t) : result.status}
+                      </span>
+                    )
                       : acceptedSilently ? <span className="badge badge-ok" title={t('detail.acceptedTitle')}>{t('detail.accepted')}</span>
                         : <span className="muted">—</span>}
                   </td>
