@@ -112,6 +112,18 @@ describe('localdls job / profile / contact', () => {
     expect(again.stderr).toBe('job 1 is cancelled: only queued, sent or waiting-busy jobs can be cancelled\nno job 99: see the job list (localdls job list, or the Jobs view) for the ids there are\n');
   });
 
+  it('--json names a phone whose same job waits already on a line of its own, beside the queued jobs', async () => {
+    const dir = site();
+    const first = await runCli(['job', 'add', '--data-dir', dir, '--mac', A, 'restart', '--json']);
+    const firstId = (JSON.parse(first.stdout) as Job).id;
+    const r = await runCli(['job', 'add', '--data-dir', dir, '--mac', A, '--mac', B, 'restart', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toEqual([{ notQueued: { mac: A, sameJob: firstId, reason: 'the same job waits for the phone already' } }, expect.objectContaining({ mac: B, kind: 'Restart', state: 'queued' })]);
+    expect(r.stderr).toBe(`${A}: the same job waits for the phone already (job ${firstId}): not queued again\n`);
+    expect((await jobs(dir)).map((j) => j.mac)).toEqual([A, B]);
+  });
+
   it('--mac once per phone queues for those phones, each once, as one rollout', async () => {
     const dir = site();
     const r = await runCli(['job', 'add', '--data-dir', dir, '--mac', B, '--mac', A.toLowerCase(), '--mac', B, 'restart', '--json']);

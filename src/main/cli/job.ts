@@ -80,7 +80,12 @@ export async function jobCommand(args: string[], io: CliIo): Promise<number> {
       }
       const { jobs, notes, same } = await commands.addJob(ctx, macs, spec);
       for (const note of notes) io.err(`note: ${note}`);
-      for (const s of same) io.err(`${s.mac}: the same job waits for the phone already (job ${s.jobId}): not queued again`);
+      for (const s of same) {
+        const why = 'the same job waits for the phone already';
+        io.err(`${s.mac}: ${why} (job ${s.jobId}): not queued again`);
+        // --json: a line of its own, told from a queued job's by its key, so a script sees every phone it named.
+        if (o.json) io.out(JSON.stringify({ notQueued: { mac: s.mac, sameJob: s.jobId, reason: why } }));
+      }
       for (const j of jobs) {
         const s = commands.jobSummary(j);
         io.out(o.json ? JSON.stringify(j) : `queued job ${j.id}: ${j.kind} for ${j.mac}${s ? ` (${s})` : ''}`);
