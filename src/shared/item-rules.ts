@@ -54,6 +54,18 @@ export function unsendableItem(items: readonly { name: string; value: string }[]
 }
 
 /**
+ * A name the catalogue knows in lower case only (`FUNCTION-KEY-DEF`), or null. The manual's names
+ * are lower case and hyphenated, and its phones' item names match as written [INF]: such a write
+ * would pass every catalogue rule (index, value) unchecked and the phone answer "unknown item".
+ * A name the catalogue does not know in any case passes (it may not know every firmware).
+ */
+export function itemNameCaseProblem(item: { name: string }): ItemProblem | null {
+  const known = BY_NAME.get(item.name.toLowerCase());
+  if (!known || known.name === item.name) return null;
+  return { key: 'itemNameCase', params: { item: item.name, known: known.name }, message: `${item.name} is not an item name the phone knows: item names are lower case (${known.name})` };
+}
+
+/**
  * What is wrong with an item to write, or null. `masked: 'kept'` is for a profile being edited: its
  * secrets come back as the mask, which keeps the stored value (commands/profiles.ts setProfile).
  */
@@ -69,7 +81,7 @@ export function writeItemProblem(item: { name: string; index?: number | null; va
     return { key: 'itemHoldsMask', params: { item: item.name, mask: MASK }, message: `${item.name} holds the mask (${MASK}) in its value: type the whole value again` };
   }
   const entry = BY_NAME.get(item.name);
-  if (!entry) return null;
+  if (!entry) return itemNameCaseProblem(item);
   const noIndex = item.index === undefined || item.index === null;
   // The file-* items are indexed only in a deployment of several files (manual p.55).
   const indexOptional = item.name.startsWith('file-') || entry.values.includes('index optional');

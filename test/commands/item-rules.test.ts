@@ -51,6 +51,28 @@ describe('items a write must have', () => {
     expect(h.store.jobs.list({})).toEqual([]);
   });
 
+  it('refuses a known item named in other case (the phone would answer "unknown item"), for writes, reads, profiles and overrides, in both front ends; an unknown name in any case passes with its note', async () => {
+    const { h, api, cli } = site();
+    const said = 'FUNCTION-KEY-DEF is not an item name the phone knows: item names are lower case (function-key-def)';
+    expect(await refusal(api.addJob([MAC, B], { kind: 'write', items: [{ name: 'FUNCTION-KEY-DEF', value: '3' }] }))).toContain(said);
+    const run = await cli('job', 'add', '--mac', MAC, '--mac', B, 'write', 'FUNCTION-KEY-DEF[1]=3');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(said);
+    expect((await cli('job', 'add', '--mac', MAC, 'read', 'Sntp-Addr')).stderr).toContain('Sntp-Addr is not an item name the phone knows: item names are lower case (sntp-addr)');
+    expect(await refusal(api.addJob([MAC], { kind: 'read', items: [{ name: 'SNTP-ADDR' }] }))).toContain('(sntp-addr)');
+    expect(await refusal(api.setOverrides(MAC, [{ name: 'E164', value: '100' }]))).toContain('E164 is not an item name the phone knows: item names are lower case (e164)');
+    expect((await cli('profile', 'set', 'site', 'Sntp-Addr=pool.ntp.org')).stderr).toContain('(sntp-addr)');
+    expect(h.store.jobs.list({})).toEqual([]);
+    expect(h.store.jobs.profiles()).toEqual([]);
+    // Translatable for the UI.
+    const e = (await api.addJob([MAC], { kind: 'write', items: [{ name: 'FUNCTION-KEY-DEF', index: 1, value: '3' }] }).catch((x: unknown) => x)) as ApiError;
+    expect(e.texts).toEqual([{ key: 'itemNameCase', params: { item: 'FUNCTION-KEY-DEF', known: 'function-key-def' } }]);
+    // Not in the catalogue in any case: queued, with the note that says so.
+    const unknown = await cli('job', 'add', '--mac', MAC, 'write', 'ACME-THING=1');
+    expect(unknown.code, unknown.stderr).toBe(0);
+    expect(unknown.stderr).toContain('not in LocalDLS\'s item catalogue');
+  });
+
   it('gives the UI each problem as a text to translate (key and values), a secret value never echoed', async () => {
     const { api } = site();
     const e = (await api.addJob([MAC], { kind: 'write', items: [{ name: 'function-key-def', value: '3' }, { name: 'pwd-retries', value: '' }] }).catch((x: unknown) => x)) as ApiError;

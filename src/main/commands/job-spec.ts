@@ -10,7 +10,7 @@ import type { ItemValue, JobKind } from '../../shared/model';
 import { fileLocationItems } from './item-spec';
 import { phoneVersionOf } from '../provisioning';
 import type { ApiText } from '../../shared/api';
-import { writeItemProblem } from '../../shared/item-rules';
+import { itemNameCaseProblem, writeItemProblem } from '../../shared/item-rules';
 import { clipped } from '../../shared/quote';
 
 export { writeItemProblem };
@@ -63,6 +63,9 @@ function checkItems(items: readonly { name: string; index?: number }[], needValu
   if (items.length === 0) throw new JobSpecError(needValue ? 'no items: write name=value …' : 'no items: name the items to read');
   for (const i of items) {
     if (!ITEM_NAME_PATTERN.test(i.name)) throw new JobSpecError(`"${clipped(i.name)}" is not an item name`);
+    // A read too: the phone would answer "unknown item" for a name it knows in lower case only.
+    const wrongCase = needValue ? null : itemNameCaseProblem(i);
+    if (wrongCase) throw new JobSpecError(wrongCase.message, [{ key: wrongCase.key, params: wrongCase.params }]);
     if (i.index !== undefined && !(Number.isInteger(i.index) && i.index >= 0 && i.index <= MAX_ITEM_INDEX)) throw new JobSpecError(`${i.name}: index ${i.index} is not from 0 to ${MAX_ITEM_INDEX}`);
   }
 }
