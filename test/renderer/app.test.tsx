@@ -90,6 +90,28 @@ describe('traffic view', () => {
     await waitFor(() => expect(rowsShown()).toHaveLength(4));
   });
 
+  it('while typing waits to be applied, the count says "Loading…", not the previous filter\'s numbers as the new one\'s; one load per filter', async () => {
+    render(<App api={api} />);
+    await waitFor(() => expect(screen.getByTestId('shown-count').textContent).toBe('4 exchanges'));
+    fireEvent.change(screen.getByLabelText('Reason'), { target: { value: 'reply-to' } });
+    // The debounce has not applied it yet: "4 of 4 exchanges" here read as the count of reply-to
+    // (the partial-load e2e's poll took it, then found "Loading…" once the filter was applied).
+    expect(screen.getByTestId('shown-count').textContent).toBe('Loading…');
+    await waitFor(() => expect(screen.getByTestId('shown-count').textContent).toBe('1 of 4 exchanges'));
+    const loads = api.calls.filter((c) => c.method === 'listExchanges' && (c.args[0] as { reason?: string }).reason === 'reply-to' && (c.args[1] as { counts?: boolean }).counts === true);
+    expect(loads).toHaveLength(1);
+    // A draft that filters as the filter applied does (a trailing space, free text too short to
+    // apply) waits for nothing, and is not loaded again once typing stops: that reload dropped the
+    // rows read and the place in them.
+    const asked = () => api.calls.filter((c) => c.method === 'listExchanges').length;
+    const before = asked();
+    fireEvent.change(screen.getByLabelText('Reason'), { target: { value: 'reply-to ' } });
+    expect(screen.getByTestId('shown-count').textContent).toBe('1 of 4 exchanges');
+    fireEvent.change(screen.getByLabelText('Free text'), { target: { value: 'ab' } });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(asked()).toBe(before);
+  });
+
   it('moves the selection with j/k and arrows, and shows the detail: pretty XML, items with reveal, chain', async () => {
     render(<App api={api} />);
     await waitFor(() => expect(rowsShown()).toHaveLength(4));

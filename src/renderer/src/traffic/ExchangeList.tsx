@@ -6,7 +6,7 @@
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { TFunction } from 'i18next';
-import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type CSSProperties, type KeyboardEvent, type MouseEvent } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type CSSProperties, type KeyboardEvent, type MouseEvent, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ExchangeSummary } from '../../../shared/model';
 import { i18next } from '../i18n';
@@ -17,21 +17,26 @@ export const ROW_HEIGHT = 26;
 /** Room under the last row for the controls floating over the list's foot (Columns, Jump to latest). */
 const FOOT_ROOM = 40;
 
-/** The list's columns: width in the grid, header, and how a click on the header sorts. */
-// `narrow`: the width under 1400 px (a laptop); under 1280 px (1024×768) peer and size are dropped too.
+/**
+ * The list's columns: width in px (the reason takes the rest), header, and how a click on the
+ * header sorts. Each fixed width holds its column's usual contents whole in a wide UI font
+ * (DejaVu Sans, Linux's default; measured in Chromium): a seven-digit number, a time, a MAC, an
+ * IPv4 address and port, "→:8085 contact-me", "SoftwareDeployment", "200 10 abgelehnt", "1.0 Legacy";
+ * Duration is as wide as its header.
+ */
 const COLUMNS = [
-  { key: 'id', width: '72px', narrow: '64px', label: '#', sort: (x: ExchangeSummary) => x.id },
-  { key: 'time', width: '104px', narrow: '104px', label: 'Time', sort: (x: ExchangeSummary) => x.started },
-  { key: 'mac', width: '146px', narrow: '146px', label: 'Device', sort: (x: ExchangeSummary) => x.mac ?? '' },
-  { key: 'peer', width: '150px', narrow: '150px', label: 'Peer', sort: (x: ExchangeSummary) => x.peerAddress },
-  { key: 'port', width: '120px', narrow: '120px', label: 'Port · mode', sort: (x: ExchangeSummary) => `${x.listener}:${x.localPort}` },
-  { key: 'what', width: 'minmax(200px, 1fr)', narrow: 'minmax(106px, 1fr)', label: 'Reason', sort: (x: ExchangeSummary) => what(x, i18next.getFixedT(null, 'traffic')).text },
-  { key: 'action', width: '134px', narrow: '128px', label: 'Action', sort: (x: ExchangeSummary) => x.action ?? '' },
-  { key: 'status', width: '132px', narrow: '132px', label: 'Status', sort: (x: ExchangeSummary) => x.httpStatus * 10 + (x.replyStatus === 'accepted' && !x.refusedItems ? 0 : x.replyStatus || x.refusedItems ? 1 : 0) },
-  { key: 'items', width: '66px', narrow: '60px', label: 'Items', sort: (x: ExchangeSummary) => x.itemCount },
-  { key: 'size', width: '116px', narrow: '116px', label: 'Size', sort: (x: ExchangeSummary) => x.requestBytes + x.responseBytes },
-  { key: 'dur', width: '90px', narrow: '90px', label: 'Time', sort: (x: ExchangeSummary) => x.ended - x.started },
-  { key: 'tls', width: '70px', narrow: '56px', label: 'TLS', sort: (x: ExchangeSummary) => x.tlsProtocol ?? '' },
+  { key: 'id', width: 72, label: '#', sort: (x: ExchangeSummary) => x.id },
+  { key: 'time', width: 102, label: 'Time', sort: (x: ExchangeSummary) => x.started },
+  { key: 'mac', width: 136, label: 'Device', sort: (x: ExchangeSummary) => x.mac ?? '' },
+  { key: 'peer', width: 156, label: 'Peer', sort: (x: ExchangeSummary) => x.peerAddress },
+  { key: 'port', width: 128, label: 'Port · mode', sort: (x: ExchangeSummary) => `${x.listener}:${x.localPort}` },
+  { key: 'what', width: 0, label: 'Reason', sort: (x: ExchangeSummary) => what(x, i18next.getFixedT(null, 'traffic')).text },
+  { key: 'action', width: 150, label: 'Action', sort: (x: ExchangeSummary) => x.action ?? '' },
+  { key: 'status', width: 130, label: 'Status', sort: (x: ExchangeSummary) => x.httpStatus * 10 + (x.replyStatus === 'accepted' && !x.refusedItems ? 0 : x.replyStatus || x.refusedItems ? 1 : 0) },
+  { key: 'items', width: 60, label: 'Items', sort: (x: ExchangeSummary) => x.itemCount },
+  { key: 'size', width: 116, label: 'Size', sort: (x: ExchangeSummary) => x.requestBytes + x.responseBytes },
+  { key: 'dur', width: 88, label: 'Time', sort: (x: ExchangeSummary) => x.ended - x.started },
+  { key: 'tls', width: 80, label: 'TLS', sort: (x: ExchangeSummary) => x.tlsProtocol ?? '' },
 ] as const;
 export type ColumnKey = (typeof COLUMNS)[number]['key'];
 /** Column headings in the UI's language (traffic namespace, list.col.*). */
@@ -46,23 +51,65 @@ function columnTitle(key: ColumnKey, t: TFunction<'traffic'>): string {
 }
 /** Never hidden: without them a row says nothing. */
 const ALWAYS: ReadonlySet<ColumnKey> = new Set(['id', 'what']);
+/** Columns the user hid. */
 const HIDDEN_KEY = 'localdls.traffic.hiddenColumns';
+/** Columns the user asked for where the window was too narrow for them: they stay, others give way. */
+const PINNED_KEY = 'localdls.traffic.shownColumns';
 
-function loadHidden(): Set<ColumnKey> {
+function loadColumns(key: string): Set<ColumnKey> {
   try {
-    const saved = JSON.parse(globalThis.localStorage?.getItem(HIDDEN_KEY) ?? '[]') as unknown;
+    const saved = JSON.parse(globalThis.localStorage?.getItem(key) ?? '[]') as unknown;
     return new Set((Array.isArray(saved) ? saved : []).filter((k): k is ColumnKey => COLUMNS.some((c) => c.key === k) && !ALWAYS.has(k as ColumnKey)));
   } catch {
     return new Set();
   }
 }
 
-function saveHidden(hidden: ReadonlySet<ColumnKey>): void {
+function saveColumns(key: string, columns: ReadonlySet<ColumnKey>): void {
   try {
-    globalThis.localStorage?.setItem(HIDDEN_KEY, JSON.stringify([...hidden]));
+    globalThis.localStorage?.setItem(key, JSON.stringify([...columns]));
   } catch {
     // storage unavailable (privacy mode): the choice lasts for this window
   }
+}
+
+/** The reason's least room: the longest a phone sends, "reply-to SoftwareDeployment", whole. */
+export const REASON_MIN = 204;
+/**
+ * Where the columns do not fit beside the reason's least room, these give way, first to last: the
+ * measurements (size, duration), then the peer's address, the item count, TLS, the port and the
+ * time, each also in the detail pane. The Columns menu brings one back (pinned: others give way).
+ */
+const GIVE_WAY: readonly ColumnKey[] = ['size', 'dur', 'peer', 'items', 'tls', 'port', 'time'];
+
+export interface ColumnLayout {
+  /** The columns shown, in order. */
+  shown: ColumnKey[];
+  /** Left out for the width (not hidden by the user). */
+  dropped: ColumnKey[];
+  /** The reason has its least room (else the columns asked for take it). */
+  fits: boolean;
+}
+
+/**
+ * The columns for `room` px (null: not laid out, as in tests without layout: all of them), the
+ * user's hidden and pinned ones respected. Narrower columns would cut their contents and a list
+ * scrolling sideways would hide its end, so the least needed are left out instead, as DevTools'
+ * network panel leaves its less used columns out until asked for.
+ */
+export function layoutColumns(room: number | null, hidden: ReadonlySet<ColumnKey>, pinned: ReadonlySet<ColumnKey>): ColumnLayout {
+  const shown = COLUMNS.filter((c) => !hidden.has(c.key));
+  const dropped: ColumnKey[] = [];
+  let need = shown.reduce((sum, c) => sum + c.width, REASON_MIN);
+  for (const key of GIVE_WAY) {
+    if (room === null || need <= room) break;
+    const c = shown.find((s) => s.key === key);
+    if (!c || pinned.has(key)) continue;
+    shown.splice(shown.indexOf(c), 1);
+    dropped.push(key);
+    need -= c.width;
+  }
+  return { shown: shown.map((c) => c.key), dropped, fits: room === null || need <= room };
 }
 
 export interface SortOrder {
@@ -81,27 +128,36 @@ export function sortRows(rows: readonly ExchangeSummary[], order: SortOrder | nu
     .map((e) => e.x);
 }
 
-/** Every column at its full width needs about 1,400 px; below that they take their narrow widths. */
-const COMPACT = '(max-width: 1399px)';
 /** The keys the list moves by (ExchangeList onKeyDown), taken from the page when nothing has the focus. */
 const LIST_KEYS = new Set(['ArrowDown', 'ArrowUp', 'j', 'k', 'PageDown', 'PageUp', 'Home', 'End']);
-/** Below a laptop's 1280 px (1024×768), peer and size are dropped as well. */
-const NARROW = '(max-width: 1279px)';
 
-function useMediaQuery(media: string): boolean {
-  const [matches, setMatches] = useState(() => globalThis.matchMedia?.(media).matches ?? false);
-  useEffect(() => {
-    const query = globalThis.matchMedia?.(media);
-    if (!query) return undefined;
-    const changed = () => setMatches(query.matches);
-    changed();
-    query.addEventListener('change', changed);
-    return () => query.removeEventListener('change', changed);
-  }, [media]);
-  return matches;
+/**
+ * The room for the columns, the rows' width without the scrollbar, and the scrollbar's width (the
+ * header keeps as much room at its end, so its columns stand over the rows': a fixed guess left
+ * them 10 px apart where scrollbars overlay or are wider); null while nothing is laid out.
+ */
+function useColumnRoom(rows: RefObject<HTMLElement | null>): { room: number; scrollbar: number } | null {
+  const [room, setRoom] = useState<{ room: number; scrollbar: number } | null>(null);
+  useLayoutEffect(() => {
+    const el = rows.current;
+    if (!el) return undefined;
+    const measure = () => {
+      const width = el.clientWidth;
+      const scrollbar = el.offsetWidth - width;
+      setRoom((was) => (width <= 0 ? null : was?.room === width && was.scrollbar === scrollbar ? was : { room: width, scrollbar }));
+    };
+    // Before the first paint: the list is not drawn with columns it then drops.
+    measure();
+    if (typeof ResizeObserver === 'undefined') return undefined;
+    // Its content box: it changes with the window and when the scrollbar comes or goes.
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [rows]);
+  return room;
 }
 
-function ColumnChooser({ hidden, onChange }: { hidden: ReadonlySet<ColumnKey>; onChange: (next: Set<ColumnKey>) => void }) {
+function ColumnChooser({ shown, onChange }: { shown: readonly ColumnKey[]; onChange: (key: ColumnKey, show: boolean) => void }) {
   const { t } = useTranslation('detail');
   const { t: tt } = useTranslation('traffic');
   // The checkboxes exist only while open: their labels ("Device", …) must not shadow the filter's.
@@ -112,18 +168,10 @@ function ColumnChooser({ hidden, onChange }: { hidden: ReadonlySet<ColumnKey>; o
       {open ? (
       <fieldset>
         <legend className="sr-only">{t('columnsLegend')}</legend>
+        {/* Checked: shown; a column left out for the width is unchecked, and checking it brings it back. */}
         {COLUMNS.filter((c) => !ALWAYS.has(c.key)).map((c) => (
           <label key={c.key}>
-            <input
-              type="checkbox"
-              checked={!hidden.has(c.key)}
-              onChange={(e) => {
-                const next = new Set(hidden);
-                if (e.target.checked) next.delete(c.key);
-                else next.add(c.key);
-                onChange(next);
-              }}
-            />{' '}
+            <input type="checkbox" checked={shown.includes(c.key)} onChange={(e) => onChange(c.key, e.target.checked)} />{' '}
             {c.key === 'dur' ? tt('list.col.duration') : columnTitle(c.key, tt)}
           </label>
         ))}
@@ -247,7 +295,7 @@ const Row = memo(function Row({ x, index, focused, selected, template, top, hidd
       <span role="gridcell" className="c-id">{x.id}</span>
       {show('time') ? (<span role="gridcell" className="c-time" title={dateTime(x.started)}>{clockTime(x.started)}</span>) : null}
       {show('mac') ? (<span role="gridcell" className="c-mac mono">{x.mac ?? '—'}</span>) : null}
-      {show('peer') ? (<span role="gridcell" className="c-peer mono">{x.peerAddress}:{x.peerPort}</span>) : null}
+      {show('peer') ? (<span role="gridcell" className="c-peer mono" title={`${x.peerAddress}:${x.peerPort}`}>{x.peerAddress}:{x.peerPort}</span>) : null}
       {show('port') ? (<span role="gridcell" className="c-port"><span className="mono">{portOf(x)}</span> <span className={`mode mode-${x.listener}`}>{t(`list.mode.${x.listener}`, { defaultValue: x.listener })}</span></span>) : null}
       <span role="gridcell" className={`c-what ${wide ? 'c-wide' : ''}`} title={w.title ?? w.text}>
         {x.kind === 'tls-failure' ? <span className="tag tag-tls">{t('list.tlsFailure')}</span> : null}
@@ -279,19 +327,42 @@ const Row = memo(function Row({ x, index, focused, selected, template, top, hidd
 export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onClearSelection, emptyText, hasOlder, full = false, onLoadOlder, onFollowing }: ExchangeListProps) {
   const { t } = useTranslation('traffic');
   const { t: td } = useTranslation('detail');
-  const [chosenHidden, setHidden] = useState<Set<ColumnKey>>(loadHidden);
-  // A laptop's 1280 or 1366 px takes the narrow widths; a window narrower than 1280 px (1024×768)
-  // drops peer and size too: both are in the detail pane.
-  const compact = useMediaQuery(COMPACT);
-  const narrow = useMediaQuery(NARROW);
-  const hidden = useMemo(() => (narrow ? new Set<ColumnKey>([...chosenHidden, 'peer', 'size']) : chosenHidden), [chosenHidden, narrow]);
+  const [chosenHidden, setHidden] = useState<Set<ColumnKey>>(() => loadColumns(HIDDEN_KEY));
+  const [pinned, setPinned] = useState<Set<ColumnKey>>(() => loadColumns(PINNED_KEY));
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const measured = useColumnRoom(scrollRef);
+  const room = measured?.room ?? null;
+  const layout = layoutColumns(room, chosenHidden, pinned);
+  // One set and one template while the columns stay (the rows are memoised on them), however the width moves.
+  const shownKey = layout.shown.join(' ');
+  const fits = layout.fits;
+  const { hidden, template } = useMemo(() => {
+    const shown = new Set(shownKey.split(' '));
+    return {
+      hidden: new Set<ColumnKey>(COLUMNS.filter((c) => !shown.has(c.key)).map((c) => c.key)),
+      // Columns asked for that leave the reason less than its room: it gives way (cut, its title whole).
+      template: { gridTemplateColumns: COLUMNS.filter((c) => shown.has(c.key)).map((c) => (c.key === 'what' ? `minmax(${fits ? REASON_MIN : 0}px, 1fr)` : `${c.width}px`)).join(' ') },
+    };
+  }, [shownKey, fits]);
   const [order, setOrder] = useState<SortOrder | null>(null);
   const rows = useMemo(() => sortRows(arrived, order), [arrived, order]);
-  const template = useMemo(() => ({ gridTemplateColumns: COLUMNS.filter((c) => !hidden.has(c.key)).map((c) => (compact ? c.narrow : c.width)).join(' ') }), [hidden, compact]);
-  const chooseColumns = (next: Set<ColumnKey>) => {
-    setHidden(next);
-    saveHidden(next);
-    if (order && next.has(order.key)) setOrder(null);
+  /** A column checked or unchecked in the Columns menu. */
+  const chooseColumn = (key: ColumnKey, show: boolean) => {
+    const nextHidden = new Set(chosenHidden);
+    const nextPinned = new Set(pinned);
+    if (show) {
+      nextHidden.delete(key);
+      // Left out for the width, it is asked for: it stays, and others give way to it.
+      if (layoutColumns(room, nextHidden, nextPinned).dropped.includes(key)) nextPinned.add(key);
+    } else {
+      nextHidden.add(key);
+      nextPinned.delete(key);
+    }
+    setHidden(nextHidden);
+    saveColumns(HIDDEN_KEY, nextHidden);
+    setPinned(nextPinned);
+    saveColumns(PINNED_KEY, nextPinned);
+    if (order && !show && order.key === key) setOrder(null);
   };
   /** A header click: ascending, then descending, then back to arrival order (which follows live). */
   const sortBy = (key: ColumnKey) => {
@@ -299,7 +370,6 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
     if (next) sortInto(next);
     else arrivalOrder();
   };
-  const scrollRef = useRef<HTMLDivElement>(null);
   const [following, setFollowing] = useState(true);
   const followingRef = useRef(true);
   /** Rows rendered by the last pass (-1: render the end's rows next, as when rows are added). */
@@ -502,7 +572,7 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
         ref={gridRef}
         onKeyDown={onKeyDown}
       >
-        <div role="row" className="xrow xhead" aria-rowindex={1} style={template}>
+        <div role="row" className="xrow xhead" aria-rowindex={1} style={measured ? { ...template, paddingRight: measured.scrollbar } : template}>
           {COLUMNS.filter((c) => !hidden.has(c.key)).map((c) => (
             <span
               key={c.key}
@@ -541,7 +611,7 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
           </div>
         </div>
       </div>
-      <ColumnChooser hidden={chosenHidden} onChange={chooseColumns} />
+      <ColumnChooser shown={layout.shown} onChange={chooseColumn} />
       {order ? (
         <button type="button" className="btn btn-small sort-reset" onClick={arrivalOrder}>{td('arrivalOrder')}</button>
       ) : null}

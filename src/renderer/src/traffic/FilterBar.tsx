@@ -64,6 +64,9 @@ export function FilterBar({ filter, onChange, matched, matchedAtLeast = false, t
     if (timer.current) clearTimeout(timer.current);
     const run = () => {
       const f = filterOf(next);
+      // Nothing to load when it filters as before (a trailing space, free text too short to apply):
+      // a load of the same filter dropped the rows read and the place in them.
+      if (same(f, applied.current)) return;
       applied.current = f;
       onChange(f);
     };
@@ -75,6 +78,9 @@ export function FilterBar({ filter, onChange, matched, matchedAtLeast = false, t
   }, []);
 
   const active = Object.keys(filterOf(draft)).length > 0;
+  // Typed, not applied yet (the 250 ms wait): the numbers shown are the applied filter's, and read
+  // as the new one's (the partial-load e2e took them, then found "Loading…" once it was applied).
+  const waiting = !same(filterOf(draft), filter);
   const textTooShort = draft.text.trim() !== '' && !searchableText(draft.text.trim());
   const text = (key: 'device' | 'text' | 'status' | 'reason' | 'action') => ({
     value: draft[key],
@@ -104,7 +110,7 @@ export function FilterBar({ filter, onChange, matched, matchedAtLeast = false, t
         {/* While the counts are on their way the numbers are the previous filter's: not shown. */}
         {textTooShort
           ? t('filter.textTooShort', { min: MIN_TEXT_CHARS })
-          : loading
+          : loading || waiting
           ? t('filter.loading')
           : active
             ? t('filter.countOf', { matched: `${count(matched)}${matchedAtLeast ? '+' : ''}`, total: count(total), count: total })
