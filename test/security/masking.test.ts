@@ -184,12 +184,59 @@ describe('URL credentials WHATWG reads beyond `scheme://`', () => {
     expect(maskUrlPasswords(`<a href="//u:S3cr3t@h/">`)).toBe(`<a href="//u:${MASK}@h/">`);
   });
 
-  it('no URL where WHATWG reads none: file: and other schemes without //, mailto:, sip:, e-mail addresses, a // inside a word or path', () => {
-    for (const text of ['file:u:S3cr3t@h/', 'ldap:u:S3cr3t@h/', 'mailto:bob:x@example.com', 'sip:alice:x@example.com', 'bob@example.com', 'a//u:p@h', 'x:/a//u:p@h', 'C:\\dir\\u:p@h']) {
+  it('no URL where WHATWG reads none: file: and other schemes without // (SIP URIs have their own rule), mailto:, e-mail addresses, a // inside a word or path', () => {
+    for (const text of ['file:u:S3cr3t@h/', 'ldap:u:S3cr3t@h/', 'mailto:bob:x@example.com', 'bob@example.com', 'a//u:p@h', 'x:/a//u:p@h', 'C:\\dir\\u:p@h']) {
       if (URL.canParse(text)) expect(new URL(text).password, text).toBe('');
       expect(maskItemValue('XML-app-server-addr', text), text).toBe(text);
       expect(maskUrlPasswords(text), text).toBe(text);
       expect(maskSecretsInXml(appItem(text)), text).toBe(appItem(text));
+    }
+  });
+});
+
+describe('SIP URIs with a password in the userinfo (RFC 3261 §19.1.1: deprecated, still written), helper-74', () => {
+  const uris: [string, string][] = [
+    ['sip:alice:S3cr3t@pbx.example', `sip:alice:${MASK}@pbx.example`],
+    ['sips:alice:S3cr3t@pbx.example:5061;transport=tls', `sips:alice:${MASK}@pbx.example:5061;transport=tls`],
+    ['SIP:alice:S3cr3t@pbx.example', `SIP:alice:${MASK}@pbx.example`],
+    ['sip:+49891234:S3cr3t@pbx.example;user=phone', `sip:+49891234:${MASK}@pbx.example;user=phone`],
+    ['sip:alice:S3c@r3t@pbx.example', `sip:alice:${MASK}@pbx.example`],
+    ['sip:alice:S3cr3t@[2001:db8::1]:5060', `sip:alice:${MASK}@[2001:db8::1]:5060`],
+    ['sip:alice:S3cr3t@pbx.example?Subject=hello', `sip:alice:${MASK}@pbx.example?Subject=hello`],
+  ];
+  it('masks the password from the user\'s colon to the last @ in free text, item values and the raw view, the user and the host kept; the masked body still parses', () => {
+    for (const [uri, shown] of uris) {
+      expect(maskUrlPasswords(`From: "Alice" <${uri}>;tag=1`), uri).toBe(`From: "Alice" <${shown}>;tag=1`);
+      expect(maskUrlPasswords(`register ${uri} failed`), uri).toBe(`register ${shown} failed`);
+      expect(maskUrlPasswords(`<a href="${uri}" b='${uri}'>`), uri).toBe(`<a href="${shown}" b='${shown}'>`);
+      expect(maskItemValue('x-note', uri), uri).toBe(shown);
+      const masked = maskSecretsInXml(appItem(uri));
+      expect(masked, uri).toBe(appItem(shown));
+      expect(parsedValue(masked), uri).toBe(shown);
+    }
+    // Copied back from a view, the mask would become the phone's password.
+    expect(writeItemProblem({ name: 'XML-app-server-addr', index: 1, value: `sip:alice:${MASK}@pbx.example` })?.key).toBe('itemHoldsMask');
+  });
+
+  it('reads a quote in the password, and a URL in a parameter after it, as for an https URL', () => {
+    expect(maskUrlPasswords('<a href="sip:alice:pa"ss@pbx.example" b="1">')).toBe(`<a href="sip:alice:${MASK}@pbx.example" b="1">`);
+    expect(maskUrlPasswords('sip:alice:S3cr3t@pbx.example;x=https://h/?token=S3cr3t')).toBe(`sip:alice:${MASK}@pbx.example;x=https://h/?token=${MASK}`);
+    expect(maskUrlPasswords('sip:alice@pbx.example;x=https://u:S3cr3t@h/')).toBe(`sip:alice@pbx.example;x=https://u:${MASK}@h/`);
+    // A value that starts with a URL ends before another one, a SIP URI included.
+    expect(maskItemValue('x-urls', 'https://u:pa ss@h/ sip:alice:S3cr3t@pbx.example')).toBe(`https://u:${MASK}@h/ sip:alice:${MASK}@pbx.example`);
+  });
+
+  it('leaves what holds no password: no user, a port, an IPv6 host, an empty password, tel:, mailto:, times, other schemes; a blank ends a SIP URI even where it starts a value', () => {
+    const lookAlikes = [
+      'sip:alice@pbx.example', 'sip:alice@pbx.example:5060', 'sip:pbx.example:5060', 'sip:pbx.example:5060;transport=tcp', 'sips:[2001:db8::1]:5061', 'sip:[::1]:5060',
+      'sip:alice:@pbx.example', 'sip: alice:x@pbx.example', 'sip:', 'tel:+49-89-1234;phone-context=example.com', 'mailto:bob:x@example.com', '10:06:2008',
+      'on 10:06:2008 mail bob@example.com', 'fe80::1%eth0', '[2001:db8::1]:5060', 'xsip:alice:x@h', 'gossip:alice:x@h', 'sip:pbx.example:5060 (backup: bob@example.com)',
+    ];
+    for (const text of lookAlikes) {
+      expect(maskUrlPasswords(text), text).toBe(text);
+      expect(maskItemValue('x-note', text), text).toBe(text);
+      expect(maskSecretsInXml(appItem(text)), text).toBe(appItem(text));
+      expect(maskSecretsInXml(wrap(`<Item name="e164" status="${text}">1</Item>`)), text).toBe(wrap(`<Item name="e164" status="${text}">1</Item>`));
     }
   });
 });
@@ -350,6 +397,22 @@ describe('hostile bodies, for the readings added since (masking gaps)', () => {
       ['<I>//u:S3cr3t@h/</I>', `<I>//u:${MASK}@h/</I>`],
       ['<I>https:/\\u:S3cr3t@h/</I>', `<I>https:/\\u:${MASK}@h/</I>`],
       ['"https://u:S3"cr3t@h/" ', `"https://u:${MASK}@h/" `],
+    ];
+    for (const [unit, masked] of units) expect(maskSecretsInXml(big(unit)), unit).toBe(masked.repeat(big(unit).length / unit.length));
+  });
+});
+
+describe('hostile bodies, for the readings of helper-74', () => {
+  const big = (unit: string, tail = '') => unit.repeat(Math.ceil((4 << 20) / unit.length)) + tail;
+  it('SIP URIs without an end, a password or a user: 4 MiB masked in one pass, each unit as it would be alone', () => {
+    // Each `sip:a:` of a run without an @ looked for one to the end of the text, unless the last @ is known.
+    // (The raw scan of maskSecretsInXml is maskUrlPasswords.)
+    for (const body of [big('sip:a:'), big('\'sip:a:"sip:a:'), big('>sip:a:'), big('sip:['), big('sip:a:x"sip:')]) expect(maskSecretsInXml(body), body.slice(0, 12)).toBe(body);
+    // No blank ends it: one URI, its password to the last @.
+    expect(maskSecretsInXml(big('sip:a:b@'))).toBe(`sip:a:${MASK}@`);
+    const units: [string, string][] = [
+      ['<I>sip:a:S3cr3t@h</I>', `<I>sip:a:${MASK}@h</I>`],
+      ['"sip:a:S3"cr3t@h" ', `"sip:a:${MASK}@h" `],
     ];
     for (const [unit, masked] of units) expect(maskSecretsInXml(big(unit)), unit).toBe(masked.repeat(big(unit).length / unit.length));
   });
