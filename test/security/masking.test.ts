@@ -354,6 +354,57 @@ describe('URLs written with references, CDATA sections or comments (the raw view
   });
 });
 
+describe('URLs in attribute values written with references (the raw view), helper-74', () => {
+  /** An item whose status attribute is `raw` as written (the codec reads the attribute decoded). */
+  const withStatus = (raw: string, quote = '"') => wrap(`<Item name="e164" status=${quote}${raw}${quote}>1</Item>`);
+  const parsedStatus = (xml: string) => parseWorkpointMessage(xml).items.find((i) => i.name === 'e164')?.status;
+  const forms: [string, string][] = [
+    ['https://u&#58;S3cr3t@h/x', `https://u&#58;${MASK}@h/x`],
+    ['https://u&#x3a;S3cr3t@h/x', `https://u&#x3a;${MASK}@h/x`],
+    ['https://u&#58;S3cr3t&#64;h/x', `https://u&#58;${MASK}&#64;h/x`],
+    ['https://u&#58;S3&amp;cr3t@h/x?t=S3cr3t&amp;k=v', `https://u&#58;${MASK}@h/x?t=${MASK}&amp;k=${MASK}`],
+    ['https://u&#58;S3cr3t&#x40;h/x', `https://u&#58;${MASK}&#x40;h/x`],
+    ['see https://u&#58;S3cr3t@h/x now', `see https://u&#58;${MASK}@h/x now`],
+    ['sip&#58;alice:S3cr3t@pbx.example', `sip&#58;alice:${MASK}@pbx.example`],
+    ['sip:alice&#58;S3cr3t&#64;pbx.example', `sip:alice&#58;${MASK}&#64;pbx.example`],
+  ];
+  for (const [raw, shown] of forms) {
+    it(`masks ${raw}, every other byte kept, the masked body well-formed`, () => {
+      for (const quote of ['"', "'"]) {
+        const xml = withStatus(raw, quote);
+        // The parser reads a URL with credentials in the attribute …
+        expect(parsedStatus(xml)).toMatch(/:S3(&amp;)?/);
+        expect(maskUrlPasswords(parsedStatus(xml)!)).not.toContain('S3');
+        // … and the raw view masks exactly its password and query values, whole references and all.
+        const masked = maskSecretsInXml(xml);
+        expect(masked).toBe(withStatus(shown, quote));
+        expect(XMLValidator.validate(masked)).toBe(true);
+        expect(parsedStatus(masked)).not.toContain('S3');
+        // What the parser reads of it is what the item table shows of the status.
+        expect(parsedStatus(masked)).toBe(maskUrlPasswords(parsedStatus(xml)!));
+      }
+    });
+  }
+
+  it('an attribute and the text beside it, each its own value; every attribute of a tag read', () => {
+    const xml = wrap('<Item name="e164" status="https://u&#58;S3cr3t@h/" index="1">https&#58;//u:S3cr3t@h/</Item><Item name="e&#49;64" a="x" status=\'sip&#58;bob:S3cr3t@pbx\'/>');
+    const masked = maskSecretsInXml(xml);
+    expect(masked).toBe(wrap(`<Item name="e164" status="https://u&#58;${MASK}@h/" index="1">https&#58;//u:${MASK}@h/</Item><Item name="e&#49;64" a="x" status='sip&#58;bob:${MASK}@pbx'/>`));
+    expect(XMLValidator.validate(masked)).toBe(true);
+  });
+
+  it('leaves attributes with references but no credentials byte for byte, and reads no reference a parser refuses', () => {
+    for (const raw of [
+      'a &lt; b &#58; c', 'https://h&#58;8443/x', 'https://u&#64;h/x', '10&#58;06&#58;2008 bob@example.com', 'sip&#58;alice@pbx.example', 'sip&#58;pbx.example&#58;5060',
+      '[2001&#58;db8::1]&#58;5060', 'mailto&#58;bob:x@example.com', 'tel&#58;+49-89-1234', 'user-&#x70;wd', '&#58;&#58;&#64;',
+    ]) {
+      expect(maskSecretsInXml(withStatus(raw)), raw).toBe(withStatus(raw));
+    }
+    // A reference to no XML Char (a control, a surrogate) is no colon: the parser refuses the body, the text is shown as written.
+    for (const raw of ['https://u&#x1;S3@h/', 'https://u&#xD800;S3@h/']) expect(maskSecretsInXml(withStatus(raw)), raw).toBe(withStatus(raw));
+  });
+});
+
 describe('hostile bodies', () => {
   // Each of these took seconds at 256 KiB before (each start searched to the end of the text): one
   // LAN host could stall the service, which masks every stored body for the search index (helper-67).
@@ -413,6 +464,15 @@ describe('hostile bodies, for the readings of helper-74', () => {
     const units: [string, string][] = [
       ['<I>sip:a:S3cr3t@h</I>', `<I>sip:a:${MASK}@h</I>`],
       ['"sip:a:S3"cr3t@h" ', `"sip:a:${MASK}@h" `],
+    ];
+    for (const [unit, masked] of units) expect(maskSecretsInXml(big(unit)), unit).toBe(masked.repeat(big(unit).length / unit.length));
+  });
+
+  it('attribute values of references, unterminated or not: 4 MiB masked in one pass, each unit as it would be alone', () => {
+    for (const body of [big('<a b="&#58;">'), big('<a b="&#58;'), big('<a b="sip&#58;a&#58;">'), big('<a b=\'&#58;"'), big('<a b="https://a&#58;')]) expect(maskSecretsInXml(body), body.slice(0, 16)).toBe(body);
+    const units: [string, string][] = [
+      ['<a b="https://u&#58;S3cr3t@h/?k=S3cr3t" c="&#64;">', `<a b="https://u&#58;${MASK}@h/?k=${MASK}" c="&#64;">`],
+      ["<a b='sip&#58;a:S3cr3t@h'>", `<a b='sip&#58;a:${MASK}@h'>`],
     ];
     for (const [unit, masked] of units) expect(maskSecretsInXml(big(unit)), unit).toBe(masked.repeat(big(unit).length / unit.length));
   });
