@@ -37,9 +37,9 @@ export function maskItemValue(name: string, value: string): string {
 const FILE_URL = /^file-.*url$/i;
 /**
  * Text that may hold a URL with credentials (`scheme:` and a slash or backslash, a special scheme's
- * colon, a scheme-relative `//`): the cheap test before the scan (shared/url-secrets.ts).
+ * colon or a SIP URI's, a scheme-relative `//`): the cheap test before the scan (shared/url-secrets.ts).
  */
-const HAS_URL = /:[/\\]|[/\\]{2}|(?:https?|wss?|ftp):/i;
+const HAS_URL = /:[/\\]|[/\\]{2}|(?:https?|wss?|ftp|sips?):/i;
 
 /**
  * Whether views mask (some of) this item's values: a secret, a file URL's password and query, or

@@ -20,10 +20,16 @@
  * - A quote that opened the URL (an attribute value) closes it, unless a `user:` began before it
  *   and no @ came: then the quote is the password's (`"https://u:pa"ss@h/"` shows
  *   `"https://u:••••••@h/"`), so nothing of a password after its quote shows.
+ * - SIP URIs have no authority but may hold a password (`sip:alice:secret@pbx`, RFC 3261
+ *   §19.1.1, deprecated but real; `sips:` too): opaquePassword() has their rule.
  */
 
 /** WHATWG's special schemes with credentials; file: has none (and keeps the `//` rule below). */
 const SPECIAL = new Set(['http', 'https', 'ws', 'wss', 'ftp']);
+/** Schemes without `//` whose userinfo may hold a password (RFC 3261 §19.1.1); mailto:, tel: and the like hold none. */
+const OPAQUE = new Set(['sip', 'sips']);
+/** What ends a SIP URI's user part: its password's colon, the userinfo's `@`, a blank (no URI holds one). */
+const USER_END = /[:@\s]/;
 /** A colon that may end a scheme, or two slashes that may start a scheme-relative URL. */
 const SEPARATOR = /:|[/\\]{2}/g;
 const LOOKAHEAD = new RegExp(SEPARATOR);
@@ -93,8 +99,11 @@ function lastIndexIn(text: string, ch: string, from: number, to: number): number
   return -1;
 }
 
-/** A URL's start (its scheme, or its `//`) and where its authority begins, or null for no URL. */
-function urlAt(text: string, at: number, separator: string, floor: number): { start: number; authority: number } | null {
+/**
+ * A URL's start (its scheme, or its `//`) and where its authority begins, or null for no URL.
+ * `opaque`: a SIP URI, whose userinfo starts right after the colon (opaquePassword() reads it).
+ */
+function urlAt(text: string, at: number, separator: string, floor: number): { start: number; authority: number; opaque?: true } | null {
   if (separator !== ':') {
     if (at > floor && NOT_BEFORE_RELATIVE.test(text[at - 1]!)) return null;
     SLASHES.lastIndex = at;
@@ -107,9 +116,11 @@ function urlAt(text: string, at: number, separator: string, floor: number): { st
   if (start === at) return null;
   SLASHES.lastIndex = at + 1;
   const authority = at + 1 + SLASHES.exec(text)![0].length;
-  if (SPECIAL.has(text.slice(start, at).toLowerCase())) return { start, authority };
+  const scheme = text.slice(start, at).toLowerCase();
+  if (SPECIAL.has(scheme)) return { start, authority };
   // Any other scheme: `//`, or `\\` and mixes, which special schemes read as `//` (masked the same).
-  return '/\\'.includes(text[at + 1] ?? 'x') && '/\\'.includes(text[at + 2] ?? 'x') ? { start, authority } : null;
+  if ('/\\'.includes(text[at + 1] ?? 'x') && '/\\'.includes(text[at + 2] ?? 'x')) return { start, authority };
+  return OPAQUE.has(scheme) ? { start, authority: at + 1, opaque: true } : null;
 }
 
 /**
@@ -175,6 +186,31 @@ function oneUrl(text: string, authority: number, closed: number, end: number, la
 }
 
 /**
+ * A SIP URI's password, from `authority` (just after `sip:`): the user is what comes before the
+ * first `:`, at least one character, holding no `@` and not opening a bracketed IPv6 host; the
+ * password runs from that `:` to the last `@` before the URI ends (as in oneUrl: a password may
+ * hold an `@`, and one a quote). So `sip:alice@pbx:5060`, `sip:pbx.example:5060`,
+ * `sip:[2001:db8::1]:5060` and `sip: alice:x@h` hold none; like a port before an `@` in an https
+ * path, `sip:pbx:5060;x=a@b` reads `5060;x=a` as one (the safe side). `closed`, `end`, `lastAt`
+ * as in oneUrl. Returns the password's `@`, where the scan goes on (an https URL in a parameter is
+ * read as any other; nothing after the `@` is the password's), or -1 for none: then the URI is no
+ * URL to this rule and the scan goes on right after its colon.
+ */
+function opaquePassword(text: string, authority: number, closed: number, end: number, lastAt: number, out: number[]): number {
+  // Bounded by the next `:`: a run of `sip:a:` scans each character once.
+  let colon = authority;
+  while (colon < closed && !USER_END.test(text[colon]!)) colon++;
+  if (colon === authority || colon === closed || text[colon] !== ':' || text[authority] === '[') return -1;
+  // Not closed by a quote, `lastAt` is its last @ (never the user's): no search to the URI's end
+  // for each `sip:a:` of a run without one.
+  let at = closed === end ? lastAt : lastIndexIn(text, '@', colon, closed);
+  if (at === -1 && lastAt >= closed) at = lastAt;
+  if (at <= colon + 1) return -1;
+  pushRange(out, colon + 1, at);
+  return at;
+}
+
+/**
  * Where a URL that starts a value ends: at the value's end (`limit`), blanks included (a typed
  * password may hold one: `https://u:pa ss@h/`), or at the blanks before another URL in it.
  */
@@ -225,7 +261,9 @@ export function urlSecretRanges(text: string, value = false): number[] {
   for (let m = separators.exec(text); m !== null; m = separators.exec(text)) {
     const url = urlAt(text, m.index, m[0], floor);
     if (!url) continue;
-    if (value ? url.start === first : startsText(text, url.start, floor)) {
+    // A SIP URI ends at a blank wherever it stands: none holds one (RFC 3261 §25.1), and it is no
+    // URL item a phone reads whole.
+    if (!url.opaque && (value ? url.start === first : startsText(text, url.start, floor))) {
       if (!value && nextLt < url.authority) {
         nextLt = text.indexOf('<', url.authority);
         if (nextLt === -1) nextLt = text.length;
@@ -240,6 +278,11 @@ export function urlSecretRanges(text: string, value = false): number[] {
     // Opened by a quote (an attribute value, a JSON string): the same quote closes it.
     const quote = text[url.start - 1];
     const closing = quote === '"' || quote === "'" ? indexIn(text, quote, url.authority, nextEnd) : -1;
+    if (url.opaque) {
+      const at = opaquePassword(text, url.authority, closing === -1 ? nextEnd : closing, nextEnd, lastAt >= url.authority ? lastAt : -1, out);
+      if (at !== -1) separators.lastIndex = floor = at;
+      continue;
+    }
     floor = oneUrl(text, url.authority, closing === -1 ? nextEnd : closing, nextEnd, lastAt >= url.authority ? lastAt : -1, out);
     separators.lastIndex = Math.max(floor, url.authority);
   }

@@ -4,8 +4,9 @@
  * (`https://u:<![CDATA[p]]>@h/`) or by a comment is shown masked in the raw view as in the item
  * table (helper-70). Each text node (the character data between two tags) is decoded (the five
  * predefined entities, character references, CDATA sections; comments and processing instructions
- * dropped), its URLs' credentials found as in an item's value (shared/url-secrets.ts), and each
- * found range mapped back to the raw text. A range that begins or ends inside a reference or a
+ * dropped), and so is each attribute value that holds a reference (`note="https://u&#58;p@h/"`),
+ * its URLs' credentials found as in an item's value (an attribute's as in free text;
+ * shared/url-secrets.ts), and each found range mapped back to the raw text. A range that begins or ends inside a reference or a
  * CDATA section it does not lie wholly in grows to take the whole construct, so the mask replaces
  * whole markup and the text still parses. One pass: every search moves forward only.
  */
@@ -58,8 +59,11 @@ class Ahead {
   }
 }
 
-/** Where the tag whose name starts at `from` ends: after its `>`, quoted values skipped (they may hold `>`). */
-function tagEnd(text: string, from: number, ahead: Ahead): number {
+/**
+ * Where the tag whose name starts at `from` ends: after its `>`, quoted values skipped (they may
+ * hold `>`), each handed to `value` (between its quotes) on the way.
+ */
+function tagEnd(text: string, from: number, ahead: Ahead, value: (from: number, to: number) => void): number {
   for (let i = from; ; ) {
     const gt = ahead.next('>', i);
     // The first quote before that `>` (or anywhere, with none), if any.
@@ -74,6 +78,7 @@ function tagEnd(text: string, from: number, ahead: Ahead): number {
       const gt = ahead.next('>', at + 1);
       return gt === -1 ? text.length : gt + 1;
     }
+    value(at + 1, close);
     i = close + 1;
   }
 }
@@ -106,8 +111,11 @@ class Node {
     this.add('plain', text.slice(plain, to), plain, to);
   }
 
-  /** The raw ranges of this node's URL credentials, added to `out`; the node emptied. */
-  flush(out: number[]): void {
+  /**
+   * The raw ranges of this node's URL credentials, added to `out`; the node emptied. `value`: the
+   * node is an item's value, read as the item table reads one; otherwise as free text.
+   */
+  flush(out: number[], value = true): void {
     const { pieces } = this;
     const text = this.parts.join('');
     this.pieces = [];
@@ -115,7 +123,7 @@ class Node {
     this.length = 0;
     // One stretch of plain text: the raw scan saw it as it is.
     if (pieces.length === 0 || (pieces.length === 1 && pieces[0]!.kind === 'plain') || !MAY_HOLD_URL.test(text)) return;
-    const ranges = urlSecretRanges(text, true);
+    const ranges = urlSecretRanges(text, value);
     let p = 0;
     let q = 0;
     for (let k = 0; k < ranges.length; k += 2) {
@@ -166,7 +174,15 @@ export function xmlTextUrlRanges(xml: string): number[] {
       i = close === -1 ? xml.length : close + closer.length;
     } else {
       node.flush(out);
-      i = tagEnd(xml, lt + 1, ahead);
+      // An attribute's value, decoded as a parser reads it, is a node of its own, read as free
+      // text: as the item table reads an Item's status, and the raw scan the same value written
+      // without references. Only one that holds a reference can hide from the raw scan what it holds.
+      i = tagEnd(xml, lt + 1, ahead, (from, to) => {
+        const amp = ahead.next('&', from);
+        if (amp === -1 || amp >= to) return;
+        node.addText(xml, from, to, ahead);
+        node.flush(out, false);
+      });
     }
     text = i;
   }

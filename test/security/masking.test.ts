@@ -184,12 +184,59 @@ describe('URL credentials WHATWG reads beyond `scheme://`', () => {
     expect(maskUrlPasswords(`<a href="//u:S3cr3t@h/">`)).toBe(`<a href="//u:${MASK}@h/">`);
   });
 
-  it('no URL where WHATWG reads none: file: and other schemes without //, mailto:, sip:, e-mail addresses, a // inside a word or path', () => {
-    for (const text of ['file:u:S3cr3t@h/', 'ldap:u:S3cr3t@h/', 'mailto:bob:x@example.com', 'sip:alice:x@example.com', 'bob@example.com', 'a//u:p@h', 'x:/a//u:p@h', 'C:\\dir\\u:p@h']) {
+  it('no URL where WHATWG reads none: file: and other schemes without // (SIP URIs have their own rule), mailto:, e-mail addresses, a // inside a word or path', () => {
+    for (const text of ['file:u:S3cr3t@h/', 'ldap:u:S3cr3t@h/', 'mailto:bob:x@example.com', 'bob@example.com', 'a//u:p@h', 'x:/a//u:p@h', 'C:\\dir\\u:p@h']) {
       if (URL.canParse(text)) expect(new URL(text).password, text).toBe('');
       expect(maskItemValue('XML-app-server-addr', text), text).toBe(text);
       expect(maskUrlPasswords(text), text).toBe(text);
       expect(maskSecretsInXml(appItem(text)), text).toBe(appItem(text));
+    }
+  });
+});
+
+describe('SIP URIs with a password in the userinfo (RFC 3261 §19.1.1: deprecated, still written), helper-74', () => {
+  const uris: [string, string][] = [
+    ['sip:alice:S3cr3t@pbx.example', `sip:alice:${MASK}@pbx.example`],
+    ['sips:alice:S3cr3t@pbx.example:5061;transport=tls', `sips:alice:${MASK}@pbx.example:5061;transport=tls`],
+    ['SIP:alice:S3cr3t@pbx.example', `SIP:alice:${MASK}@pbx.example`],
+    ['sip:+49891234:S3cr3t@pbx.example;user=phone', `sip:+49891234:${MASK}@pbx.example;user=phone`],
+    ['sip:alice:S3c@r3t@pbx.example', `sip:alice:${MASK}@pbx.example`],
+    ['sip:alice:S3cr3t@[2001:db8::1]:5060', `sip:alice:${MASK}@[2001:db8::1]:5060`],
+    ['sip:alice:S3cr3t@pbx.example?Subject=hello', `sip:alice:${MASK}@pbx.example?Subject=hello`],
+  ];
+  it('masks the password from the user\'s colon to the last @ in free text, item values and the raw view, the user and the host kept; the masked body still parses', () => {
+    for (const [uri, shown] of uris) {
+      expect(maskUrlPasswords(`From: "Alice" <${uri}>;tag=1`), uri).toBe(`From: "Alice" <${shown}>;tag=1`);
+      expect(maskUrlPasswords(`register ${uri} failed`), uri).toBe(`register ${shown} failed`);
+      expect(maskUrlPasswords(`<a href="${uri}" b='${uri}'>`), uri).toBe(`<a href="${shown}" b='${shown}'>`);
+      expect(maskItemValue('x-note', uri), uri).toBe(shown);
+      const masked = maskSecretsInXml(appItem(uri));
+      expect(masked, uri).toBe(appItem(shown));
+      expect(parsedValue(masked), uri).toBe(shown);
+    }
+    // Copied back from a view, the mask would become the phone's password.
+    expect(writeItemProblem({ name: 'XML-app-server-addr', index: 1, value: `sip:alice:${MASK}@pbx.example` })?.key).toBe('itemHoldsMask');
+  });
+
+  it('reads a quote in the password, and a URL in a parameter after it, as for an https URL', () => {
+    expect(maskUrlPasswords('<a href="sip:alice:pa"ss@pbx.example" b="1">')).toBe(`<a href="sip:alice:${MASK}@pbx.example" b="1">`);
+    expect(maskUrlPasswords('sip:alice:S3cr3t@pbx.example;x=https://h/?token=S3cr3t')).toBe(`sip:alice:${MASK}@pbx.example;x=https://h/?token=${MASK}`);
+    expect(maskUrlPasswords('sip:alice@pbx.example;x=https://u:S3cr3t@h/')).toBe(`sip:alice@pbx.example;x=https://u:${MASK}@h/`);
+    // A value that starts with a URL ends before another one, a SIP URI included.
+    expect(maskItemValue('x-urls', 'https://u:pa ss@h/ sip:alice:S3cr3t@pbx.example')).toBe(`https://u:${MASK}@h/ sip:alice:${MASK}@pbx.example`);
+  });
+
+  it('leaves what holds no password: no user, a port, an IPv6 host, an empty password, tel:, mailto:, times, other schemes; a blank ends a SIP URI even where it starts a value', () => {
+    const lookAlikes = [
+      'sip:alice@pbx.example', 'sip:alice@pbx.example:5060', 'sip:pbx.example:5060', 'sip:pbx.example:5060;transport=tcp', 'sips:[2001:db8::1]:5061', 'sip:[::1]:5060',
+      'sip:alice:@pbx.example', 'sip: alice:x@pbx.example', 'sip:', 'tel:+49-89-1234;phone-context=example.com', 'mailto:bob:x@example.com', '10:06:2008',
+      'on 10:06:2008 mail bob@example.com', 'fe80::1%eth0', '[2001:db8::1]:5060', 'xsip:alice:x@h', 'gossip:alice:x@h', 'sip:pbx.example:5060 (backup: bob@example.com)',
+    ];
+    for (const text of lookAlikes) {
+      expect(maskUrlPasswords(text), text).toBe(text);
+      expect(maskItemValue('x-note', text), text).toBe(text);
+      expect(maskSecretsInXml(appItem(text)), text).toBe(appItem(text));
+      expect(maskSecretsInXml(wrap(`<Item name="e164" status="${text}">1</Item>`)), text).toBe(wrap(`<Item name="e164" status="${text}">1</Item>`));
     }
   });
 });
@@ -307,6 +354,57 @@ describe('URLs written with references, CDATA sections or comments (the raw view
   });
 });
 
+describe('URLs in attribute values written with references (the raw view), helper-74', () => {
+  /** An item whose status attribute is `raw` as written (the codec reads the attribute decoded). */
+  const withStatus = (raw: string, quote = '"') => wrap(`<Item name="e164" status=${quote}${raw}${quote}>1</Item>`);
+  const parsedStatus = (xml: string) => parseWorkpointMessage(xml).items.find((i) => i.name === 'e164')?.status;
+  const forms: [string, string][] = [
+    ['https://u&#58;S3cr3t@h/x', `https://u&#58;${MASK}@h/x`],
+    ['https://u&#x3a;S3cr3t@h/x', `https://u&#x3a;${MASK}@h/x`],
+    ['https://u&#58;S3cr3t&#64;h/x', `https://u&#58;${MASK}&#64;h/x`],
+    ['https://u&#58;S3&amp;cr3t@h/x?t=S3cr3t&amp;k=v', `https://u&#58;${MASK}@h/x?t=${MASK}&amp;k=${MASK}`],
+    ['https://u&#58;S3cr3t&#x40;h/x', `https://u&#58;${MASK}&#x40;h/x`],
+    ['see https://u&#58;S3cr3t@h/x now', `see https://u&#58;${MASK}@h/x now`],
+    ['sip&#58;alice:S3cr3t@pbx.example', `sip&#58;alice:${MASK}@pbx.example`],
+    ['sip:alice&#58;S3cr3t&#64;pbx.example', `sip:alice&#58;${MASK}&#64;pbx.example`],
+  ];
+  for (const [raw, shown] of forms) {
+    it(`masks ${raw}, every other byte kept, the masked body well-formed`, () => {
+      for (const quote of ['"', "'"]) {
+        const xml = withStatus(raw, quote);
+        // The parser reads a URL with credentials in the attribute …
+        expect(parsedStatus(xml)).toMatch(/:S3(&amp;)?/);
+        expect(maskUrlPasswords(parsedStatus(xml)!)).not.toContain('S3');
+        // … and the raw view masks exactly its password and query values, whole references and all.
+        const masked = maskSecretsInXml(xml);
+        expect(masked).toBe(withStatus(shown, quote));
+        expect(XMLValidator.validate(masked)).toBe(true);
+        expect(parsedStatus(masked)).not.toContain('S3');
+        // What the parser reads of it is what the item table shows of the status.
+        expect(parsedStatus(masked)).toBe(maskUrlPasswords(parsedStatus(xml)!));
+      }
+    });
+  }
+
+  it('an attribute and the text beside it, each its own value; every attribute of a tag read', () => {
+    const xml = wrap('<Item name="e164" status="https://u&#58;S3cr3t@h/" index="1">https&#58;//u:S3cr3t@h/</Item><Item name="e&#49;64" a="x" status=\'sip&#58;bob:S3cr3t@pbx\'/>');
+    const masked = maskSecretsInXml(xml);
+    expect(masked).toBe(wrap(`<Item name="e164" status="https://u&#58;${MASK}@h/" index="1">https&#58;//u:${MASK}@h/</Item><Item name="e&#49;64" a="x" status='sip&#58;bob:${MASK}@pbx'/>`));
+    expect(XMLValidator.validate(masked)).toBe(true);
+  });
+
+  it('leaves attributes with references but no credentials byte for byte, and reads no reference a parser refuses', () => {
+    for (const raw of [
+      'a &lt; b &#58; c', 'https://h&#58;8443/x', 'https://u&#64;h/x', '10&#58;06&#58;2008 bob@example.com', 'sip&#58;alice@pbx.example', 'sip&#58;pbx.example&#58;5060',
+      '[2001&#58;db8::1]&#58;5060', 'mailto&#58;bob:x@example.com', 'tel&#58;+49-89-1234', 'user-&#x70;wd', '&#58;&#58;&#64;',
+    ]) {
+      expect(maskSecretsInXml(withStatus(raw)), raw).toBe(withStatus(raw));
+    }
+    // A reference to no XML Char (a control, a surrogate) is no colon: the parser refuses the body, the text is shown as written.
+    for (const raw of ['https://u&#x1;S3@h/', 'https://u&#xD800;S3@h/']) expect(maskSecretsInXml(withStatus(raw)), raw).toBe(withStatus(raw));
+  });
+});
+
 describe('hostile bodies', () => {
   // Each of these took seconds at 256 KiB before (each start searched to the end of the text): one
   // LAN host could stall the service, which masks every stored body for the search index (helper-67).
@@ -350,6 +448,31 @@ describe('hostile bodies, for the readings added since (masking gaps)', () => {
       ['<I>//u:S3cr3t@h/</I>', `<I>//u:${MASK}@h/</I>`],
       ['<I>https:/\\u:S3cr3t@h/</I>', `<I>https:/\\u:${MASK}@h/</I>`],
       ['"https://u:S3"cr3t@h/" ', `"https://u:${MASK}@h/" `],
+    ];
+    for (const [unit, masked] of units) expect(maskSecretsInXml(big(unit)), unit).toBe(masked.repeat(big(unit).length / unit.length));
+  });
+});
+
+describe('hostile bodies, for the readings of helper-74', () => {
+  const big = (unit: string, tail = '') => unit.repeat(Math.ceil((4 << 20) / unit.length)) + tail;
+  it('SIP URIs without an end, a password or a user: 4 MiB masked in one pass, each unit as it would be alone', () => {
+    // Each `sip:a:` of a run without an @ looked for one to the end of the text, unless the last @ is known.
+    // (The raw scan of maskSecretsInXml is maskUrlPasswords.)
+    for (const body of [big('sip:a:'), big('\'sip:a:"sip:a:'), big('>sip:a:'), big('sip:['), big('sip:a:x"sip:')]) expect(maskSecretsInXml(body), body.slice(0, 12)).toBe(body);
+    // No blank ends it: one URI, its password to the last @.
+    expect(maskSecretsInXml(big('sip:a:b@'))).toBe(`sip:a:${MASK}@`);
+    const units: [string, string][] = [
+      ['<I>sip:a:S3cr3t@h</I>', `<I>sip:a:${MASK}@h</I>`],
+      ['"sip:a:S3"cr3t@h" ', `"sip:a:${MASK}@h" `],
+    ];
+    for (const [unit, masked] of units) expect(maskSecretsInXml(big(unit)), unit).toBe(masked.repeat(big(unit).length / unit.length));
+  });
+
+  it('attribute values of references, unterminated or not: 4 MiB masked in one pass, each unit as it would be alone', () => {
+    for (const body of [big('<a b="&#58;">'), big('<a b="&#58;'), big('<a b="sip&#58;a&#58;">'), big('<a b=\'&#58;"'), big('<a b="https://a&#58;')]) expect(maskSecretsInXml(body), body.slice(0, 16)).toBe(body);
+    const units: [string, string][] = [
+      ['<a b="https://u&#58;S3cr3t@h/?k=S3cr3t" c="&#64;">', `<a b="https://u&#58;${MASK}@h/?k=${MASK}" c="&#64;">`],
+      ["<a b='sip&#58;a:S3cr3t@h'>", `<a b='sip&#58;a:${MASK}@h'>`],
     ];
     for (const [unit, masked] of units) expect(maskSecretsInXml(big(unit)), unit).toBe(masked.repeat(big(unit).length / unit.length));
   });

@@ -94,3 +94,47 @@ describe('URL credentials where a client writes them outside bodies and values (
     }
   });
 });
+
+describe('SIP URIs with a password, and URLs in attributes written with references (helper-74)', () => {
+  it('are masked in the raw text, the items, Copy as curl, both exports and the serve feed, and not found by search; a SIP URI without one shows as written', async () => {
+    const dataDir = newDir();
+    const service = new Service({ dataDir, host: '127.0.0.1', port: 0, autoContact: false });
+    services.push(service);
+    const { port } = await service.start();
+    const feed: string[] = [];
+    service.onExchange((x) => feed.push(JSON.stringify(x)));
+    // Attribute values as written (the builder would escape their `&`), put in for placeholders.
+    const statuses = ['https://u&#58;Sp2Secret@h/', 'sip&#58;bob:Sp3Secret@pbx.example'];
+    const items = [
+      ...startUpItems('00:1A:E8:77:00:0C'),
+      { name: 'XML-app-server-addr', index: 1, value: 'sip:alice:Sp1Secret@pbx.example' },
+      { name: 'XML-app-server-addr', index: 2, value: 'sip:alice@pbx.example' },
+      { name: 'XML-app-server-addr', index: 3, value: 'sip:pbx.example:5060' },
+      ...statuses.map((_, k) => ({ name: 'x-note', index: k + 1, value: 'y', status: `PLACEHOLDER-${k}` })),
+    ];
+    const body = statuses.reduce((xml, raw, k) => xml.replace(`PLACEHOLDER-${k}`, raw), message({ reason: 'start-up', items }));
+    expect((await post(port, body, { headers: { Referer: 'sip:carol:Sp4Secret@pbx.example' } })).status).toBe(200);
+    const api = new LocalDlsApiHost(service, { dataDir, networkInterfaces: () => ({}), listeners: [] });
+    const row = (await api.listExchanges({}, { limit: 1 })).exchanges[0]!;
+    const detail = (await api.getExchange(row.id))!;
+    expect(detail.request.items.filter((i) => i.name === 'XML-app-server-addr').map((i) => i.value)).toEqual([`sip:alice:${MASK}@pbx.example`, 'sip:alice@pbx.example', 'sip:pbx.example:5060']);
+    expect(detail.request.items.filter((i) => i.name === 'x-note').map((i) => i.status)).toEqual([`https://u:${MASK}@h/`, `sip:bob:${MASK}@pbx.example`]);
+    expect(detail.request.text).toContain(`status="https://u&#58;${MASK}@h/"`);
+    expect(detail.request.text).toContain(`status="sip&#58;bob:${MASK}@pbx.example"`);
+    expect(JSON.stringify(detail.request.headers)).toContain(`sip:carol:${MASK}@pbx.example`);
+    const seen = [
+      JSON.stringify(row),
+      JSON.stringify(detail),
+      curlCommand({ summary: detail.summary, headers: detail.request.headers, body: detail.request.text })!,
+      (await api.exportExchanges([row.id], 'json')).content,
+      (await api.exportExchanges([row.id], 'har')).content,
+      ...feed,
+    ];
+    for (const password of ['Sp1Secret', 'Sp2Secret', 'Sp3Secret', 'Sp4Secret']) {
+      for (const text of seen) expect(text, password).not.toContain(password);
+      expect((await api.listExchanges({ text: password }, { limit: 5 })).exchanges, password).toEqual([]);
+    }
+    // The look-alikes are found as written.
+    expect((await api.listExchanges({ text: 'sip:pbx.example:5060' }, { limit: 5 })).exchanges).toHaveLength(1);
+  });
+});
