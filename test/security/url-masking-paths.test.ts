@@ -15,6 +15,16 @@ import { tempDirs } from '../support/tmp';
 
 const newDir = tempDirs();
 const services: Service[] = [];
+/** A service on loopback, and the exchanges its feed announced (as `serve` prints them). */
+async function started() {
+  const dataDir = newDir();
+  const service = new Service({ dataDir, host: '127.0.0.1', port: 0, autoContact: false });
+  services.push(service);
+  const { port } = await service.start();
+  const feed: string[] = [];
+  service.onExchange((x) => feed.push(JSON.stringify(x)));
+  return { dataDir, service, port, feed };
+}
 afterEach(async () => {
   for (const s of services.splice(0)) await s.stop();
 });
@@ -32,10 +42,7 @@ const VALUES: [string, string][] = [
 
 describe('URL credentials on every way out', () => {
   it('are masked in the raw text, the items, Copy as curl, the JSON and HAR exports, and not found by search', async () => {
-    const dataDir = newDir();
-    const service = new Service({ dataDir, host: '127.0.0.1', port: 0, autoContact: false });
-    services.push(service);
-    const { port } = await service.start();
+    const { dataDir, service, port } = await started();
     const items = startUpItems('00:1A:E8:77:00:09');
     // Placeholders, replaced by the raw text the builder would escape.
     const body = VALUES.reduce((xml, [raw], k) => xml.replace(`PLACEHOLDER-${k}`, raw), message({ reason: 'start-up', items: [...items, ...VALUES.map((_, k) => ({ name: 'XML-app-server-addr', index: k + 1, value: `PLACEHOLDER-${k}` }))] }));
@@ -63,12 +70,7 @@ describe('URL credentials on every way out', () => {
 
 describe('URL credentials where a client writes them outside bodies and values (helper-72 F2)', () => {
   it('an error quoting the reason, the action, the nonce, an item\'s name and status, and a request header: masked in the list, the detail, the exports, the serve feed, and not found by search', async () => {
-    const dataDir = newDir();
-    const service = new Service({ dataDir, host: '127.0.0.1', port: 0, autoContact: false });
-    services.push(service);
-    const { port } = await service.start();
-    const feed: string[] = [];
-    service.onExchange((x) => feed.push(JSON.stringify(x)));
+    const { dataDir, service, port, feed } = await started();
     const wrap = (message: string) => `<?xml version="1.0" encoding="UTF-8"?>\n<WorkpointMessage xmlns="http://www.siemens.com/DLS">${message}</WorkpointMessage>`;
     const bodies = [
       // An unknown reason: refused, and the error quotes it.
@@ -97,12 +99,7 @@ describe('URL credentials where a client writes them outside bodies and values (
 
 describe('SIP URIs with a password, and URLs in attributes written with references (helper-74)', () => {
   it('are masked in the raw text, the items, Copy as curl, both exports and the serve feed, and not found by search; a SIP URI without one shows as written', async () => {
-    const dataDir = newDir();
-    const service = new Service({ dataDir, host: '127.0.0.1', port: 0, autoContact: false });
-    services.push(service);
-    const { port } = await service.start();
-    const feed: string[] = [];
-    service.onExchange((x) => feed.push(JSON.stringify(x)));
+    const { dataDir, service, port, feed } = await started();
     // Attribute values as written (the builder would escape their `&`), put in for placeholders.
     const statuses = ['https://u&#58;Sp2Secret@h/', 'sip&#58;bob:Sp3Secret@pbx.example'];
     const items = [
