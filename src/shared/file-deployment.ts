@@ -116,9 +116,11 @@ export function listedFiles(items: readonly ListingItem[]): ListedFile[] {
  * the date and time it was stored then (ItemResult.listedBefore). The check takes such a file as
  * deployed only once the phone lists it stored anew, so the old copy of a file sent again under
  * the same name and type is not taken for the new one [INF: the phone stamps each transfer, p.54, p.245].
+ * `newer`: what a message since `listing` says of some files (a status report names only its own,
+ * under indexes of its own): its entry for a file counts before the listing's.
  */
-export function sentResults(jobItems: readonly AnyItem[], listing: readonly ListingItem[]): ItemResult[] {
-  const listed = listedFiles(listing);
+export function sentResults(jobItems: readonly AnyItem[], listing: readonly ListingItem[], newer: readonly ListingItem[] = []): ItemResult[] {
+  const listed = [...listedFiles(newer), ...listedFiles(listing)];
   return deploymentFiles(jobItems).map((file) => {
     const before = file.action === 'deploy' ? listed.find((l) => sameFile(file, l)) : undefined;
     return fileResult(file, FILE_RESULTS.notChecked, before?.stamp);

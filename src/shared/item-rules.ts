@@ -10,6 +10,8 @@ import type { ApiText } from './api';
 import { hasMaskedValues, isSecretItem, MASK } from './secrets';
 
 const BY_NAME = new Map(CATALOGUE.map((c) => [c.name, c]));
+/** The same entries by their name in lower case: most are lower case, some not (`enable-WBM`, `Canonical-lookup-local-code`). */
+const BY_LOWER_NAME = new Map(CATALOGUE.map((c) => [c.name.toLowerCase(), c]));
 
 /**
  * Catalogue types whose empty value is no value (a flag, a number, a choice, key material): the
@@ -54,15 +56,17 @@ export function unsendableItem(items: readonly { name: string; value: string }[]
 }
 
 /**
- * A name the catalogue knows in lower case only (`FUNCTION-KEY-DEF`), or null. The manual's names
- * are lower case and hyphenated, and its phones' item names match as written [INF]: such a write
- * would pass every catalogue rule (index, value) unchecked and the phone answer "unknown item".
- * A name the catalogue does not know in any case passes (it may not know every firmware).
+ * A name the catalogue knows in another case only (`FUNCTION-KEY-DEF`, `enable-wbm` for
+ * `enable-WBM`), or null. The manual writes most names in lower case, some not (`enable-WBM`,
+ * `XML-app-name`, `Canonical-lookup-local-code`), and its phones' item names match as written
+ * [INF]: such a write would pass every catalogue rule (index, value) unchecked and the phone
+ * answer "unknown item". A name the catalogue does not know in any case passes (it may not know
+ * every firmware).
  */
 export function itemNameCaseProblem(item: { name: string }): ItemProblem | null {
-  const known = BY_NAME.get(item.name.toLowerCase());
+  const known = BY_LOWER_NAME.get(item.name.toLowerCase());
   if (!known || known.name === item.name) return null;
-  return { key: 'itemNameCase', params: { item: item.name, known: known.name }, message: `${item.name} is not an item name the phone knows: item names are lower case (${known.name})` };
+  return { key: 'itemNameCase', params: { item: item.name, known: known.name }, message: `${item.name} is not an item name the phone knows: item names are case-sensitive (${known.name})` };
 }
 
 /**

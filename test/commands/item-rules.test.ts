@@ -53,14 +53,14 @@ describe('items a write must have', () => {
 
   it('refuses a known item named in other case (the phone would answer "unknown item"), for writes, reads, profiles and overrides, in both front ends; an unknown name in any case passes with its note', async () => {
     const { h, api, cli } = site();
-    const said = 'FUNCTION-KEY-DEF is not an item name the phone knows: item names are lower case (function-key-def)';
+    const said = 'FUNCTION-KEY-DEF is not an item name the phone knows: item names are case-sensitive (function-key-def)';
     expect(await refusal(api.addJob([MAC, B], { kind: 'write', items: [{ name: 'FUNCTION-KEY-DEF', value: '3' }] }))).toContain(said);
     const run = await cli('job', 'add', '--mac', MAC, '--mac', B, 'write', 'FUNCTION-KEY-DEF[1]=3');
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(said);
-    expect((await cli('job', 'add', '--mac', MAC, 'read', 'Sntp-Addr')).stderr).toContain('Sntp-Addr is not an item name the phone knows: item names are lower case (sntp-addr)');
+    expect((await cli('job', 'add', '--mac', MAC, 'read', 'Sntp-Addr')).stderr).toContain('Sntp-Addr is not an item name the phone knows: item names are case-sensitive (sntp-addr)');
     expect(await refusal(api.addJob([MAC], { kind: 'read', items: [{ name: 'SNTP-ADDR' }] }))).toContain('(sntp-addr)');
-    expect(await refusal(api.setOverrides(MAC, [{ name: 'E164', value: '100' }]))).toContain('E164 is not an item name the phone knows: item names are lower case (e164)');
+    expect(await refusal(api.setOverrides(MAC, [{ name: 'E164', value: '100' }]))).toContain('E164 is not an item name the phone knows: item names are case-sensitive (e164)');
     expect((await cli('profile', 'set', 'site', 'Sntp-Addr=pool.ntp.org')).stderr).toContain('(sntp-addr)');
     expect(h.store.jobs.list({})).toEqual([]);
     expect(h.store.jobs.profiles()).toEqual([]);
@@ -71,6 +71,20 @@ describe('items a write must have', () => {
     const unknown = await cli('job', 'add', '--mac', MAC, 'write', 'ACME-THING=1');
     expect(unknown.code, unknown.stderr).toBe(0);
     expect(unknown.stderr).toContain('not in LocalDLS\'s item catalogue');
+  });
+
+  it('refuses a catalogue item written in mixed case (enable-WBM, Canonical-lookup-local-code) in any other case, lower case too; as written it passes the catalogue\'s rules', async () => {
+    const { h, api, cli } = site();
+    // Written all lower case, as the refusal of FUNCTION-KEY-DEF would suggest: still not the phone's name.
+    expect(await refusal(api.addJob([MAC], { kind: 'write', items: [{ name: 'enable-wbm', value: 'true' }] }))).toContain('enable-wbm is not an item name the phone knows: item names are case-sensitive (enable-WBM)');
+    expect((await cli('job', 'add', '--mac', MAC, 'read', 'canonical-lookup-local-code[1]')).stderr).toContain('(Canonical-lookup-local-code)');
+    expect(await refusal(api.setOverrides(MAC, [{ name: 'XML-APP-NAME', index: 1, value: 'x' }]))).toContain('XML-APP-NAME is not an item name the phone knows: item names are case-sensitive (XML-app-name)');
+    expect(h.store.jobs.list({})).toEqual([]);
+    // As the catalogue writes it: its rules apply (a flag needs a value), and a good value is queued.
+    expect(await refusal(api.addJob([MAC], { kind: 'write', items: [{ name: 'enable-WBM', value: '' }] }))).toContain('enable-WBM is empty, but it needs true or false');
+    expect((await cli('job', 'add', '--mac', MAC, 'write', 'enable-WBM=true')).code).toBe(0);
+    // FUNCTION-KEY-DEF is refused as before, with the same words.
+    expect(writeItemProblem({ name: 'FUNCTION-KEY-DEF', index: 1, value: '3' })?.message).toBe('FUNCTION-KEY-DEF is not an item name the phone knows: item names are case-sensitive (function-key-def)');
   });
 
   it('gives the UI each problem as a text to translate (key and values), a secret value never echoed', async () => {

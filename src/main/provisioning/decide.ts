@@ -699,9 +699,13 @@ function next(input: DecisionInput, changes: Changes, warning?: string): Decisio
   interaction.current = { id: isNew ? null : job.id, kind: job.kind, part: 0, parts: parts.length, splitBy: interaction.maxItems };
   // Sent again from its first part: what the phone said to the sending before no longer counts.
   const jobChange: JobChange = { id: job.id, state: 'sent', attempt: true, sent: now, ...sentTo, error: null, ...(SPLIT_KINDS.has(job.kind) ? { partsDone: 0 } : {}), ...(job.results.length ? { resetResults: true } : {}) };
-  // Several files: what the phone lists of them now, for the check to tell a new copy from the old
-  // (the listing this message brings, else the one stored).
-  if (job.kind === 'FileDeployment' && isMultipleDeployment(job.items)) Object.assign(jobChange, { results: sentResults(job.items, changes.replaceItems ?? input.storedItems?.() ?? []), resetResults: true });
+  // Several files: what the phone lists of them now, for the check to tell a new copy from the old:
+  // the complete listing this message brings, else the one stored, with what this message adds to
+  // it (a status report's file, a first message's items: not stored yet when this is decided).
+  if (job.kind === 'FileDeployment' && isMultipleDeployment(job.items)) {
+    const results = sentResults(job.items, changes.replaceItems ?? input.storedItems?.() ?? [], changes.replaceItems ? [] : (changes.mergeItems ?? []));
+    Object.assign(jobChange, { results, resetResults: true });
+  }
   if (!isNew) changes.jobs = [...(changes.jobs ?? []), jobChange];
   else if (changes.newJobs?.[0]) changes.newJobs = [{ ...changes.newJobs[0], sentAt: now, ...sentTo }, ...changes.newJobs.slice(1)];
   if (job.kind === 'SoftwareDeployment') {

@@ -7,7 +7,7 @@ import { useId, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
 import type { CatalogueEntry } from '../../../shared/api';
-import { writeItemProblem } from '../../../shared/item-rules';
+import { itemNameCaseProblem, writeItemProblem } from '../../../shared/item-rules';
 import { isSecretItem } from '../../../shared/secrets';
 import type { Catalogue } from '../lib/use-catalogue';
 import { suggest } from '../lib/use-catalogue';
@@ -29,18 +29,19 @@ const NAME = /^[A-Za-z][A-Za-z0-9_.-]*$/;
 /**
  * What is wrong with a row, or null (empty rows are ignored, not wrong). A row to write is also
  * checked against the item catalogue with the rule the service applies (src/shared/item-rules.ts),
- * so the dialog says why before sending; the service still refuses on its own.
+ * a row to read for a known name in another case, so the dialog says why before sending; the
+ * service still refuses on its own.
  */
 export function rowProblem(r: ItemRow, t: TFunction<'actions'>, rules: false | 'write' | 'profile' = false): string | null {
   if (!r.name.trim()) return r.index || r.value ? t('editor.needName') : null;
   if (!NAME.test(r.name.trim())) return t('editor.notName', { name: r.name.trim() });
   if (r.index.trim() && !/^\d{1,6}$/.test(r.index.trim())) return t('editor.badIndex');
-  if (rules) {
+  // A row to read: a known item in another case is refused by the service as a write's is.
+  const problem = rules
     // A profile's masked secrets come back as the mask, which keeps the stored value.
-    const problem = writeItemProblem({ name: r.name.trim(), index: r.index.trim() ? Number(r.index.trim()) : null, value: r.value }, rules === 'profile' ? 'kept' : 'refused');
-    if (problem) return t(`errors:${problem.key}`, { ...problem.params, defaultValue: problem.message });
-  }
-  return null;
+    ? writeItemProblem({ name: r.name.trim(), index: r.index.trim() ? Number(r.index.trim()) : null, value: r.value }, rules === 'profile' ? 'kept' : 'refused')
+    : itemNameCaseProblem({ name: r.name.trim() });
+  return problem ? t(`errors:${problem.key}`, { ...problem.params, defaultValue: problem.message }) : null;
 }
 
 export function usedRows(rows: readonly ItemRow[]): ItemRow[] {
