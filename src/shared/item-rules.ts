@@ -64,8 +64,9 @@ export function unsendableItem(items: readonly { name: string; value: string }[]
  * every firmware).
  */
 export function itemNameCaseProblem(item: { name: string }): ItemProblem | null {
+  if (BY_NAME.has(item.name)) return null;
   const known = BY_LOWER_NAME.get(item.name.toLowerCase());
-  if (!known || known.name === item.name) return null;
+  if (!known) return null;
   return { key: 'itemNameCase', params: { item: item.name, known: known.name }, message: `${item.name} is not an item name the phone knows: item names are case-sensitive (${known.name})` };
 }
 
