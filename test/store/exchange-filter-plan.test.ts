@@ -46,7 +46,7 @@ describe('free text at scale: query plans', () => {
     const sql = textPartSql({ clauses, nul: false }, part, 'exchanges.id', 'DESC', range);
     return withRawDb(store.dataDir, (db) => {
       db.function('localdls_shown_contains', { varargs: true }, () => 1);
-      const all = { ...params, textBytes: Buffer.from('x'), textLike: '%x%', mark: 5, indexedTop: 5, fts: '"abc"', partLimit: 10, beforeId: 3 };
+      const all = { ...params, textBytes: Buffer.from('x'), textLike: '%x%', mark: 5, staleDone: 0, staleThrough: 0, indexedTop: 5, fts: '"abc"', partLimit: 10, beforeId: 3 };
       return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(all) as { detail: string }[]).map((r) => r.detail).join('; ');
     });
   }

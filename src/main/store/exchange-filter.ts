@@ -8,6 +8,7 @@ import type { ExchangeFilter, ExchangeList, ExchangePage } from '../../shared/ap
 import { TEXT_TOO_SHORT } from '../../shared/free-text';
 import { SUMMARY_COLUMNS, toSummary, type ExchangeRow } from './exchange-rows';
 import { trigramQuery } from './search-text';
+import { staleRange } from './search-index';
 
 interface Where {
   clauses: string[];
@@ -189,12 +190,14 @@ const LIKE_COLUMNS = ['mac', 'peer_address', 'reason', 'reply_action', 'action',
  * Free text matches an exchange when its bodies as the view shows them (secrets masked) hold the
  * text, or one of its list fields does, ASCII letters in either case (search-text.ts finder). The exact check learns
  * from exchange_text_masked (joined as k) which ranges of an indexed body are shown unchanged: no
- * row there means nothing is masked; an exchange not indexed yet (NULL) is masked here.
+ * row there means nothing is masked; an exchange not indexed yet (NULL) is masked here, and so is
+ * one indexed under older masking rules and not made again yet (@staleDone, @staleThrough:
+ * search-index.ts staleRange).
  */
 export function textClause(needleHasNul = false): string {
   // One call per body: Buffer.indexOf rejects most rows faster than instr() would.
   const side = (s: 'request' | 'response') =>
-    `localdls_shown_contains(${s}_body, ${s}_encoding, ${s}_size, @textBytes, CASE WHEN exchanges.id <= @mark THEN coalesce(k.${s}, '') END)`;
+    `localdls_shown_contains(${s}_body, ${s}_encoding, ${s}_size, @textBytes, CASE WHEN exchanges.id <= @mark AND (exchanges.id <= @staleDone OR exchanges.id > @staleThrough) THEN coalesce(k.${s}, '') END)`;
   // SQLite reads a LIKE pattern up to a NUL: '%\0x%' would match every row. No list field holds one.
   const like = needleHasNul ? '0' : LIKE_COLUMNS.map((c) => `${c} LIKE @textLike ESCAPE '\\'`).join(' OR ');
   return `(${side('request')} OR ${side('response')} OR ${like})`;
@@ -218,9 +221,10 @@ function textSearch(db: Database, text: string, clauses: string[], params: Recor
   const fts = trigramQuery(text);
   if (fts === null) throw new Error(`free text ${TEXT_TOO_SHORT}`);
   const mark = (db.prepare('SELECT indexed_through AS id FROM exchange_text_progress').get() as { id: number }).id;
+  const stale = staleRange(db);
   return {
     clauses,
-    params: { ...params, textBytes: Buffer.from(text, 'utf8'), textLike: contains(text), mark },
+    params: { ...params, textBytes: Buffer.from(text, 'utf8'), textLike: contains(text), mark, staleDone: stale.done, staleThrough: stale.through },
     fts,
     selective: selective(db, clauses, params),
     nul: text.includes('\0'),

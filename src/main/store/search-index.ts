@@ -36,8 +36,22 @@ const RETRY_MS = 5000;
 
 type SourceRow = Record<(typeof SUMMARY_FIELDS)[number], string | null> & StoredBodies;
 
+/**
+ * The exchanges indexed under older masking rules whose entries are not made again yet: ids in
+ * (done, through] (migration 24). A search masks them at query time meanwhile (exchange-filter.ts
+ * textClause). None on a store opened read-only before that migration.
+ */
+export function staleRange(db: Database): { done: number; through: number } {
+  const range = hasStaleTable(db) ? (db.prepare('SELECT done, through FROM exchange_text_stale').get() as { done: number; through: number } | undefined) : undefined;
+  return range ?? { done: 0, through: 0 };
+}
+
+const hasStaleTable = (db: Database): boolean => db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'exchange_text_stale'`).get() !== undefined;
+
 export class SearchIndex {
   private readonly st: Record<'mark' | 'setMark' | 'next' | 'insert' | 'masked' | 'merge' | 'newest', Statement>;
+  /** Making the entries of stale rows again (staleRange); null without the table, or read-only. */
+  private readonly remaking: Record<'range' | 'next' | 'unindex' | 'unmask' | 'setDone', Statement> | null;
   private timer: NodeJS.Timeout | null = null;
   /** The current measuring window: its start, the event loop's use then, and the loop's own share. */
   private window: { at: number; elu: EventLoopUtilization; ownMs: number } = { at: 0, elu: performance.eventLoopUtilization(), ownMs: 0 };
@@ -75,6 +89,21 @@ export class SearchIndex {
             merge: p(`INSERT INTO exchange_text (exchange_text, rank) VALUES ('merge', ?)`),
           }),
     };
+    this.remaking = readonly || !hasStaleTable(db)
+      ? null
+      : {
+          range: p('SELECT done, through FROM exchange_text_stale'),
+          next: p(`SELECT id, request_body, request_encoding, request_size, response_body, response_encoding, response_size, ${SUMMARY_FIELDS.join(', ')} FROM exchanges WHERE id > ? AND id <= ? ORDER BY id LIMIT 8`),
+          unindex: p('DELETE FROM exchange_text WHERE rowid = ?'),
+          unmask: p('DELETE FROM exchange_text_masked WHERE exchange_id = ?'),
+          setDone: p('UPDATE exchange_text_stale SET done = ?'),
+        };
+  }
+
+  /** Whether stale rows wait for their entries to be made again. */
+  private staleLeft(): boolean {
+    const range = this.remaking?.range.get() as { done: number; through: number } | undefined;
+    return range !== undefined && range.done < range.through;
   }
 
   /** Every exchange with an id up to this one is in the index. */
@@ -121,27 +150,58 @@ export class SearchIndex {
           const rows = this.st.next.all(last) as SourceRow[];
           if (rows.length === 0) break;
           for (const r of rows) {
-            const request = indexedBody(receivedBody(r, 'request'));
-            const response = indexedBody(receivedBody(r, 'response'));
-            this.st.insert.run({ id: r.id, request: request.text, response: response.text, summary: summaryText(r) });
-            if (request.kept !== '' || response.kept !== '') {
-              this.st.masked.run({ id: r.id, request: request.kept ?? '*', response: response.kept ?? '*' });
-            }
+            this.index(r);
             last = r.id;
             n++;
             if (performance.now() >= deadline) break;
           }
           if (performance.now() >= deadline) break;
         }
-        if (n > 0) {
-          this.st.setMark.run(last);
-          // Merge the index's segments a bounded step at a time (automerge is off: it would merge
-          // whole levels at once, a stall of hundreds of ms on a large index).
-          this.st.merge.run(Math.max(MERGE_PAGES, n));
-        }
-        return n;
+        if (n > 0) this.st.setMark.run(last);
+        // New rows first: the stale ones are searched correctly meanwhile, only more slowly.
+        const remade = performance.now() < deadline ? this.remake(deadline) : 0;
+        // Merge the index's segments a bounded step at a time (automerge is off: it would merge
+        // whole levels at once, a stall of hundreds of ms on a large index).
+        if (n + remade > 0) this.st.merge.run(Math.max(MERGE_PAGES, n + remade));
+        return n + remade;
       })
       .immediate();
+  }
+
+  private index(r: SourceRow): void {
+    const request = indexedBody(receivedBody(r, 'request'));
+    const response = indexedBody(receivedBody(r, 'response'));
+    this.st.insert.run({ id: r.id, request: request.text, response: response.text, summary: summaryText(r) });
+    if (request.kept !== '' || response.kept !== '') {
+      this.st.masked.run({ id: r.id, request: request.kept ?? '*', response: response.kept ?? '*' });
+    }
+  }
+
+  /** Makes the entries of stale rows again, oldest first, until `deadline`; returns how many. */
+  private remake(deadline: number): number {
+    const range = this.remaking?.range.get() as { done: number; through: number } | undefined;
+    if (!this.remaking || !range || range.done >= range.through) return 0;
+    const { done, through } = range;
+    let last = done;
+    let n = 0;
+    for (;;) {
+      const rows = this.remaking.next.all(last, through) as SourceRow[];
+      if (rows.length === 0) {
+        last = through;
+        break;
+      }
+      for (const r of rows) {
+        this.remaking.unindex.run(r.id);
+        this.remaking.unmask.run(r.id);
+        this.index(r);
+        last = r.id;
+        n++;
+        if (performance.now() >= deadline) break;
+      }
+      if (performance.now() >= deadline) break;
+    }
+    this.remaking.setDone.run(last);
+    return n;
   }
 
   /** Indexes everything there is now (tests, benchmarks, an idle moment); returns how many. */
@@ -181,7 +241,7 @@ export class SearchIndex {
         this.window = { at: now, elu: performance.eventLoopUtilization(), ownMs: 0 };
       }
       const behind = newest - this.indexedThrough();
-      if (behind <= 0) return this.schedule(CAUGHT_UP_POLL_MS);
+      if (behind <= 0 && !this.staleLeft()) return this.schedule(CAUGHT_UP_POLL_MS);
       // Phones keep the service busy: their CPU, not the index's, unless searches would scan too much.
       if (this.busy && behind < MAX_BEHIND_WHEN_BUSY) return this.schedule(BUSY_PAUSE_MS);
       const started = performance.now();
