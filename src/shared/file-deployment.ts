@@ -97,6 +97,9 @@ function fileOf(items: readonly AnyItem[], index: number | undefined): Deploymen
   };
 }
 
+/** Longest file-deployment-date or -time kept (a hostile listing's 40,000 characters would sit in every job's results). */
+const STAMP_PART_MAX = 32;
+
 /** The files a message lists with file-deployment-* items (a ReadAllItems answer, a status report). */
 export function listedFiles(items: readonly ListingItem[]): ListedFile[] {
   const byIndex = new Map<number | undefined, ListedFile & { date: string; time: string }>();
@@ -105,7 +108,8 @@ export function listedFiles(items: readonly ListingItem[]): ListedFile[] {
     if (!field) continue;
     const index = i.index ?? undefined;
     const f = byIndex.get(index) ?? { index, name: '', type: '', status: '', stamp: '', date: '', time: '' };
-    f[field] = i.value.trim();
+    // A date or time is kept on the job (listedBefore): clipped, as a phone's is short ("10:06:2008").
+    f[field] = field === 'date' || field === 'time' ? i.value.trim().slice(0, STAMP_PART_MAX) : i.value.trim();
     byIndex.set(index, f);
   }
   return [...byIndex.values()].filter((f) => f.name !== '').map(({ date, time, ...f }) => ({ ...f, stamp: [date, time].filter(Boolean).join(' ') }));

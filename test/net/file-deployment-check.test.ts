@@ -257,6 +257,16 @@ describe('several files, played by hand', () => {
     expect(parseJobNote(s.store.jobs.get(job)!.error!)).toEqual({ key: 'filesOverdueFailed', params: { open: 1, count: 2, minutes: '30', files: 'ring.wav (RINGTONE): not listed', failed: 'logo.png (LOGO)' } });
   });
 
+  it('a listing\'s dates and times are kept on the job clipped: a hostile 40,000-character one does not grow every job\'s results', async () => {
+    const { service: s, port } = await service();
+    const a = await handPhone(port, '127.0.9.27');
+    const huge = '1'.repeat(40_000);
+    await a.say({ reason: 'local-changes', items: [...known(MAC), ...listing([{ name: 'logo.png', type: 'LOGO', status: 'ok', date: huge, time: huge }])] });
+    const job = filesJob(s, ['https://files.example/logo.png', 'https://files.example/ring.wav'], ['LOGO', 'RINGTONE']);
+    expect((await a.say({ reason: 'solicited', items: known(MAC) })).dls?.action).toBe('FileDeployment');
+    expect(s.store.jobs.get(job)!.results[0]!.listedBefore).toBe(`${'1'.repeat(32)} ${'1'.repeat(32)}`);
+  });
+
   it('a listing with a new date or time for the file confirms it, whatever the old copy said', async () => {
     const { service: s, port } = await service();
     const a = await handPhone(port, '127.0.9.25');
