@@ -126,8 +126,9 @@ export function listedFiles(items: readonly ListingItem[]): ListedFile[] {
 export function sentResults(jobItems: readonly AnyItem[], listing: readonly ListingItem[], newer: readonly ListingItem[] = []): ItemResult[] {
   const listed = [...listedFiles(newer), ...listedFiles(listing)];
   return deploymentFiles(jobItems).map((file) => {
-    const before = file.action === 'deploy' ? listed.find((l) => sameFile(file, l)) : undefined;
-    return fileResult(file, FILE_RESULTS.notChecked, before?.stamp);
+    // Every copy listed (under any spelling of its name): the new one is none of these.
+    const before = file.action === 'deploy' ? [...new Set(listed.filter((l) => sameFile(file, l) && l.stamp !== '').map((l) => l.stamp))] : [];
+    return fileResult(file, FILE_RESULTS.notChecked, before);
   });
 }
 
@@ -162,7 +163,7 @@ export const FILE_RESULTS = {
 export const isUnconfirmed = (status: string): boolean => status.startsWith('not confirmed');
 
 /** A file's result as an ItemResult of its job, keeping what the phone listed before the job was sent. */
-export const fileResult = (file: DeploymentFile, status: string, listedBefore?: string): ItemResult => ({ ...file.item, status, ...(listedBefore ? { listedBefore } : {}) });
+export const fileResult = (file: DeploymentFile, status: string, listedBefore?: readonly string[]): ItemResult => ({ ...file.item, status, ...(listedBefore?.length ? { listedBefore: [...listedBefore] } : {}) });
 
 /** The result a job holds for this file, if any. */
 export function resultOf(file: DeploymentFile, results: readonly ItemResult[]): ItemResult | undefined {

@@ -156,10 +156,11 @@ export interface ItemResult {
   index?: number;
   status: string;
   /**
-   * A FileDeployment's file the phone already listed when the job was sent: the date and time it
-   * was stored then ("10:06:2008 15:35:52", p.245). The check waits for a newer one.
+   * A FileDeployment's file the phone already listed when the job was sent: the date and time of
+   * each copy it listed then ("10:06:2008 15:35:52", p.245; more than one where it listed the file
+   * under two spellings of its name). The check waits for another.
    */
-  listedBefore?: string;
+  listedBefore?: string[];
 }
 
 export interface Job {

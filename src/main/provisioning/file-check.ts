@@ -25,7 +25,7 @@ export function checkFiles(job: Pick<Job, 'id' | 'items' | 'results'>, items: re
   if (files.length === 0) return { final: true, change: { id: job.id, state: 'failed', finished: now, error: 'the job names no file the phone could list (file-name or file-https-base-url, with file-type)' } };
   const verdicts = files.map((file) => {
     const before = resultOf(file, job.results)?.listedBefore;
-    return { file, before, status: verdict(file, listed.find((l) => sameFile(file, l)), before) };
+    return { file, before, status: verdict(file, listed.filter((l) => sameFile(file, l)), before) };
   });
   const results = verdicts.map((v) => fileResult(v.file, v.status, v.before));
   const open = verdicts.filter((v) => isUnconfirmed(v.status));
@@ -43,15 +43,17 @@ export function checkFiles(job: Pick<Job, 'id' | 'items' | 'results'>, items: re
   return { final: true, change: { ...base, state: 'done', finished: now, error: null } };
 }
 
-function verdict(file: DeploymentFile, listed: ListedFile | undefined, before: string | undefined): string {
+/** `listed`: every entry naming the file (any spelling of its name); `before`: the stamps of the copies listed when the job was sent. */
+function verdict(file: DeploymentFile, listed: readonly ListedFile[], before: readonly string[] | undefined): string {
   // Deleted, or never there: the phone holds no such file either way (file-name + file-type is unique, p.55).
-  if (file.action === 'delete') return listed ? FILE_RESULTS.stillListed : FILE_RESULTS.deleted;
-  if (!listed) return FILE_RESULTS.notListed;
-  // Stored at the same moment as before the job was sent: what the phone lists is the old copy, ok
-  // or failed, and says nothing of this deployment (helper-73). Not there yet, or never coming: the
-  // time limit decides.
-  if (before !== undefined && listed.stamp === before) return FILE_RESULTS.asBefore;
-  return listed.status === 'ok' ? FILE_RESULTS.deployed : FILE_RESULTS.failed;
+  if (file.action === 'delete') return listed.length ? FILE_RESULTS.stillListed : FILE_RESULTS.deleted;
+  if (!listed.length) return FILE_RESULTS.notListed;
+  // Stored at the same moment as a copy listed before the job was sent: the old copy, ok or failed,
+  // which says nothing of this deployment (helper-73). Not there yet, or never coming: the time
+  // limit decides.
+  const fresh = listed.filter((l) => !before?.includes(l.stamp));
+  if (!fresh.length) return FILE_RESULTS.asBefore;
+  return fresh.some((l) => l.status === 'ok') ? FILE_RESULTS.deployed : FILE_RESULTS.failed;
 }
 
 /**

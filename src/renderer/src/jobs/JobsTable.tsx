@@ -65,7 +65,7 @@ function JobDetail({ job }: { job: Job }) {
                   {withValues ? <td className="mono value">{i.value.length > 200 ? `${i.value.slice(0, 200)}…` : i.value}</td> : null}
                   <td>
                     {result ? (
-                      <span className={`badge ${badgeOf(job, result.status)}`} title={result.listedBefore ? t('detail.listedBefore', { stamp: result.listedBefore }) : undefined}>
+                      <span className={`badge ${badgeOf(job, result.status)}`} title={result.listedBefore?.length ? t('detail.listedBefore', { stamp: result.listedBefore.join(', ') }) : undefined}>
                         {job.kind === 'FileDeployment' ? fileResultText(result.status, t) : result.status}
                       </span>
                     )
