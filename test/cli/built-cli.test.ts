@@ -52,6 +52,12 @@ describe('the built CLI (bin/localdls)', () => {
     const bad = run(['devices', '--data-dir', dir, '--colour']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^localdls devices: unknown option --colour\n\nlocaldls devices \[--data-dir D\] \[--json\]/);
+    // serve --ui before the UI is built names this checkout's out/renderer (not a folder above it), and exits.
+    const ui = spawnSync(process.execPath, [join(root, 'bin/localdls'), 'serve', '--data-dir', dir, '--host', '127.0.0.1', '--port', '0', '--ui', '--ui-port', '0'], {
+      encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', LOCALDLS_UI_DIR: '' }, timeout: 30_000,
+    });
+    expect(ui.status, ui.stderr).toBe(1);
+    expect(ui.stderr).toContain(`the web UI is not built (no ${join(root, 'out/renderer/index.html')})`);
     // tsx is not what runs it: the bundle is plain JavaScript.
     expect(spawnSync('grep', ['-l', 'tsx', join(root, 'out/cli/localdls.mjs')]).status).toBe(1);
   }, 120_000);

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { WebSocketServer } from 'ws';
 import { WS_MAX_REQUEST_BYTES, WS_PATH } from '../../shared/api';
 import { securityHeaders, serveStatic } from './static-files';
@@ -24,8 +24,10 @@ export const UI_HOST = '127.0.0.1';
  */
 export function defaultRendererDir(): string {
   if (process.env.LOCALDLS_UI_DIR) return process.env.LOCALDLS_UI_DIR;
-  const candidates = ['../../../out/renderer', '../renderer'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
-  return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0]!;
+  // Decided by where this module is, never by what exists: from a build, out/renderer three levels
+  // up is outside the checkout (a parent folder's UI would have been served, or named as missing).
+  const here = dirname(fileURLToPath(import.meta.url));
+  return basename(dirname(here)) === 'out' ? join(here, '../renderer') : join(here, '../../../out/renderer');
 }
 
 export class UiNotBuiltError extends Error {
