@@ -77,6 +77,8 @@ function fileRequest(items: readonly Item[], index: number | undefined): FileReq
   if (actionValue !== 'deploy' && actionValue !== 'delete') return { error: `file-action "${actionValue}" is neither deploy nor delete` };
   const type = get('file-type');
   if (!type) return { error: 'no file-type' };
+  // A type it has no place for is as unusable as none (p.29: reply-to failed) [INF].
+  if (!(FILE_TYPES as readonly string[]).includes(type)) return { error: `file-type "${type}" is none the phone stores (${FILE_TYPES.join(', ')})` };
   const where = source(get);
   if ('error' in where) {
     // Deletion only needs file-name + file-type, which are unique on the phone (p.55).

@@ -31,8 +31,8 @@ void _allKinds;
 export const TLS_LISTENERS = ['default', 'secure'] as const;
 export const TLS_PROFILE_NAMES = ['modern', 'legacy'] as const;
 
-/** File types of FileDeployment (manual p.53–55). */
-export const FILE_TYPES = ['RINGTONE', 'LOGO', 'MOH', 'PIC', 'LDAP', 'SCREENSAVER'] as const;
+/** File types of FileDeployment (manual p.53–55, §4.5.3), and DONGLE (field reports). */
+export const FILE_TYPES = ['RINGTONE', 'LOGO', 'MOH', 'PIC', 'LDAP', 'SCREENSAVER', 'DONGLE'] as const;
 export const JOB_SPEC_KINDS = ['write', 'read', 'read-all', 'restart', 'factory-reset', 'file', 'firmware'] as const;
 
 /** Item names as the phones use them (`function-key-def`, `sntp-addr`, …). */

@@ -146,6 +146,9 @@ describe('localdls job / profile / contact', () => {
       [['job', 'add', '--data-dir', dir, '--mac', '00:00:00:00:00:09', 'restart'], 1, /no device 00:00:00:00:00:09: a phone must contact the service once/],
       [['job', 'add', '--data-dir', dir, '--mac', A, 'firmware', '--version', 'new', '--url', 'https://x/fw'], 2, /not a firmware version/],
       [['job', 'add', '--data-dir', dir, '--mac', A, 'file', '--url', 'http://x/a.png', '--type', 'LOGO'], 2, /https:\/\/ or ftp:\/\//],
+      // The UI offers only the manual's types: the CLI refuses another (helper-77: BOGUS was queued).
+      [['job', 'add', '--data-dir', dir, '--mac', A, 'file', '--type', 'BOGUS', 'https://x/a.png'], 2, /file type "BOGUS" is not one of RINGTONE, LOGO, MOH, PIC, LDAP, SCREENSAVER, DONGLE/],
+      [['job', 'add', '--data-dir', dir, '--mac', A, 'file', '--type', 'LOGO', 'https://x/a.png', '--delete', 'a.wav:TUNE'], 2, /file type "TUNE" is not one of/],
       [['job', 'list', '--data-dir', dir, '--state', 'stuck'], 2, /--state must be one of/],
       [['profile', 'apply', 'nope', '--data-dir', dir, '--all'], 1, /no profile "nope"/],
       [['profile', 'set', 'bad name!', '--data-dir', dir, 'a=b'], 2, /a profile name/],

@@ -176,6 +176,20 @@ describe('several files sent again: the old copy is not the new one (helper-73)'
   });
 });
 
+describe('file types', () => {
+  it('the command layer takes the manual\'s types in any case and sends them as the manual writes them; the simulated phone refuses a type it has no place for', async () => {
+    const { service: s, port } = await service();
+    const built = buildJob({ kind: 'file', urls: ['https://files.example/a.png', 'https://files.example/b.wav'], fileTypes: ['logo', ' Ringtone '] });
+    expect(built.items.filter((i) => i.name === 'file-type').map((i) => i.value)).toEqual(['LOGO', 'RINGTONE']);
+    expect(() => buildJob({ kind: 'file', urls: ['https://files.example/a.png'], fileType: 'BOGUS' })).toThrow('file type "BOGUS" is not one of RINGTONE, LOGO, MOH, PIC, LDAP, SCREENSAVER, DONGLE');
+    // Stored by an older version without that rule: the phone answers failed (p.29), and the job says so.
+    const phone = await simulated(port);
+    const job = s.store.jobs.add({ mac: MAC, kind: 'FileDeployment', items: [{ name: 'file-https-base-url', value: 'https://files.example/a.png' }, { name: 'file-type', value: 'BOGUS' }] }, Date.now()).id;
+    await phone.runInteraction('solicited');
+    expect(s.store.jobs.get(job)).toMatchObject({ state: 'failed', error: 'the phone refused FileDeployment (status failed)' });
+  });
+});
+
 describe('several files, played by hand', () => {
   const listing = (files: { name: string; type: string; status: string; date?: string; time?: string }[]): Item[] =>
     files.flatMap((f, n) => [

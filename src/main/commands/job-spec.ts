@@ -124,14 +124,19 @@ export function buildJob(spec: JobSpec, words: SpecWords = API_WORDS): BuiltJob 
       const typeOf = (i: number) => spec.fileTypes?.[i] ?? spec.fileType;
       if (sources.length + deletes.length === 0) throw new JobSpecError(`file needs ${words.sources} (or a file to delete)`);
       if (sources.some((_, i) => !typeOf(i))) throw new JobSpecError(`file needs ${words.fileType} (${FILE_TYPE_LIST})`);
+      // The manual's types, in the case it writes them; another is refused, as the UI offers only these.
+      const types = [...sources.map((_, i) => typeOf(i)!), ...deletes.map((d) => d.type)];
+      const unknown = types.find((t) => !FILE_TYPES.some((k) => k === t.trim().toUpperCase()));
+      if (unknown !== undefined) throw new JobSpecError(`file type "${clipped(unknown)}" is not one of ${FILE_TYPE_LIST}`);
+      const typeAt = (i: number) => typeOf(i)!.trim().toUpperCase();
       const locations = sources.map(located);
-      if (locations.length === 1 && deletes.length === 0) return withNotes({ kind: 'FileDeployment', items: [...locations[0]!, { name: 'file-type', value: typeOf(0)! }] });
+      if (locations.length === 1 && deletes.length === 0) return withNotes({ kind: 'FileDeployment', items: [...locations[0]!, { name: 'file-type', value: typeAt(0) }] });
       // Several files: one index per file, each with file-action (manual p.55).
       const all: ItemValue[] = [];
-      locations.forEach((loc, i) => all.push(...[...loc, { name: 'file-type', value: typeOf(i)! }, { name: 'file-action', value: 'deploy' }].map((it) => ({ ...it, index: i + 1 }))));
+      locations.forEach((loc, i) => all.push(...[...loc, { name: 'file-type', value: typeAt(i) }, { name: 'file-action', value: 'deploy' }].map((it) => ({ ...it, index: i + 1 }))));
       deletes.forEach((d, i) => {
         const index = locations.length + i + 1;
-        all.push({ name: 'file-name', index, value: d.name }, { name: 'file-type', index, value: d.type }, { name: 'file-action', index, value: 'delete' });
+        all.push({ name: 'file-name', index, value: d.name }, { name: 'file-type', index, value: d.type.trim().toUpperCase() }, { name: 'file-action', index, value: 'delete' });
       });
       return withNotes({ kind: 'FileDeployment', items: all });
     }
