@@ -37,17 +37,17 @@ export async function profileCommand(args: string[], io: CliIo): Promise<number>
     if (!name || !/^[\w.-]{1,64}$/.test(name)) throw new UsageError('a profile name (letters, digits, . _ -, up to 64) is required');
     return name;
   };
-  const withItems = (specs: string[]) => {
-    const list = parseItems(specs, true);
+  /** Said once the items are taken: a note before a refusal would contradict it (helper-77). */
+  const notesOn = (list: readonly { name: string }[]) => {
     for (const note of [unknownItemsNote(list), readOnlyItemsNote(list)]) if (note) io.err(`note: ${note}`);
-    return list;
   };
   switch (sub) {
     case 'set': {
       const profileName = needName();
-      const items = withItems(positionals.slice(1));
+      const items = parseItems(positionals.slice(1), true);
       return withContext(dataDir, 'write', {}, async (ctx) => {
         const p = await commands.setProfile(ctx, { name: profileName, items, deviceType: o['device-type'] ?? null, matchMac: o['match-mac'] ?? null, matchE164: o['match-e164'] ?? null });
+        notesOn(items);
         const pnp = [p.matchMac && `MAC ${p.matchMac}`, p.matchE164 && `E.164 ${p.matchE164}`].filter(Boolean).join(' and ');
         io.out(`profile ${p.name}: ${p.items.length} items${p.deviceType ? ` for ${p.deviceType}` : ' (site-wide)'}${pnp ? `, plug & play for ${pnp}` : ''}`);
         return 0;
@@ -97,9 +97,10 @@ export async function profileCommand(args: string[], io: CliIo): Promise<number>
           return 0;
         });
       }
-      const items = withItems(positionals);
+      const items = parseItems(positionals, true);
       return withContext(dataDir, 'write', {}, async (ctx) => {
         const n = await commands.setOverrides(ctx, mac, items);
+        notesOn(items);
         io.out(`${mac}: ${n} override${n > 1 ? 's' : ''} set; \`profile apply\` writes them`);
         return 0;
       });
