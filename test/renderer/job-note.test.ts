@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { contactFailedNote, contactGapNote, filesFailedNote, filesOverdueText, filesUnconfirmedNote, JOB_NOTES, noAnswerNote, notContactedNote, refusedActionNote, refusedItemsNote, unreachableNote } from '../../src/shared/job-notes';
 import { fileResultText, jobNote } from '../../src/renderer/src/lib/job-note';
+import { dateTime } from '../../src/renderer/src/lib/format';
 import { FILE_RESULTS } from '../../src/shared/file-deployment';
 import { i18next, loadAllNamespaces } from '../../src/renderer/src/i18n';
 
@@ -29,7 +30,8 @@ describe('a job note in the UI language', () => {
       contactGapNote(Date.UTC(2026, 11, 6, 0, 13, 22), Date.UTC(2026, 11, 6, 0, 18, 22), true),
     ];
     for (const text of written) {
-      expect(jobNote(text, i18next.getFixedT('en', 'jobs'))).toBe(text);
+      // In English as written, but for the moments it names (in this computer's time, below).
+      if (!/\dT\d\d:\d\d:\d\d(?:\.\d+)?Z/.test(text)) expect(jobNote(text, i18next.getFixedT('en', 'jobs'))).toBe(text);
       const de = jobNote(text, i18next.getFixedT('de', 'jobs'));
       expect(de, text).not.toBe(text);
       expect(de).not.toMatch(/note\./);
@@ -45,7 +47,20 @@ describe('a job note in the UI language', () => {
     expect(jobNote(refusedItemsNote([{ name: 'sntp-addr', status: 'invalid data' }, { name: 'e164', status: 'read only' }]), de)).toBe('das Telefon hat 2 Items abgelehnt: sntp-addr: invalid data, e164: read only');
     expect(jobNote(refusedItemsNote([{ name: 'line-key', index: 3, status: 'invalid index' }]), de)).toBe('das Telefon hat 1 Item abgelehnt: line-key[3]: invalid index');
     expect(jobNote(refusedActionNote('WriteItems'), de)).toBe('das Telefon hat WriteItems abgelehnt (Status „failed“)');
-    expect(jobNote(contactGapNote(Date.UTC(2026, 11, 6, 0, 13, 22, 450), Date.UTC(2026, 11, 6, 0, 18, 22, 450)), de)).toBe('Contact-me gesendet um 2026-12-06T00:13:22Z; wartet auf den Rückruf des Telefons (der nächste Contact-me geht um 2026-12-06T00:18:22Z: ein Telefon ignoriert einen innerhalb seiner Kontaktpause)');
+    // Its moments in this computer's time, as every other time in the UI (the service writes UTC).
+    const sent = Date.UTC(2026, 11, 6, 0, 13, 22);
+    const next = Date.UTC(2026, 11, 6, 0, 18, 22);
+    expect(jobNote(contactGapNote(sent + 450, next + 450), de)).toBe(`Contact-me gesendet um ${dateTime(sent)}; wartet auf den Rückruf des Telefons (der nächste Contact-me geht um ${dateTime(next)}: ein Telefon ignoriert einen innerhalb seiner Kontaktpause)`);
+    // Node's environment (the renderer's tsconfig has no Node types); TZ is read at each Date call.
+    const env = (globalThis as unknown as { process: { env: Record<string, string | undefined> } }).process.env;
+    const zone = env.TZ;
+    env.TZ = 'Europe/Berlin';
+    try {
+      expect(jobNote(contactGapNote(sent, next), i18next.getFixedT('en', 'jobs'))).toContain('contact-me sent at 2026-12-06 01:13:22 UTC+01:00;');
+    } finally {
+      if (zone === undefined) delete env.TZ;
+      else env.TZ = zone;
+    }
     // A file deployment's notes: the service's words for each file too, the names as written.
     expect(jobNote(filesOverdueText(2, 3, '30', 'a, b: not listed.png (LOGO): listed as before, b.wav (RINGTONE): not checked', 'c.wav (RINGTONE)'), de)).toBe(
       'das Telefon hat 2 von 3 Dateien nicht binnen 30 Minuten nach dem Senden der FileDeployment bestätigt (ReadAllItems): a, b: not listed.png (LOGO): gelistet wie zuvor, b.wav (RINGTONE): nicht geprüft; als fehlgeschlagen gelistet: c.wav (RINGTONE)',

@@ -8,6 +8,7 @@
 import type { TFunction } from 'i18next';
 import { parseJobNote } from '../../../shared/job-notes';
 import { FILE_RESULTS } from '../../../shared/file-deployment';
+import { dateTime } from './format';
 
 type FileResultKey = keyof typeof FILE_RESULTS;
 const UNCONFIRMED = 'not confirmed: ';
@@ -15,6 +16,7 @@ const UNCONFIRMED = 'not confirmed: ';
 const OPEN_WORDS = new Map(
   (Object.entries(FILE_RESULTS) as [FileResultKey, string][]).filter(([, v]) => v.startsWith(UNCONFIRMED)).map(([k, v]) => [v.slice(UNCONFIRMED.length), k]),
 );
+const ISO_MOMENT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z$/;
 const OPEN_WORD = new RegExp(`: (${[...OPEN_WORDS.keys()].join('|')})(?=, |$)`, 'g');
 
 /** `t`: the jobs namespace's, from the calling component (which waits for it to load). */
@@ -22,6 +24,8 @@ export function jobNote(text: string, t: TFunction<'jobs'>): string {
   const parsed = parseJobNote(text);
   if (!parsed) return text;
   const params: Record<string, unknown> = { ...parsed.params };
+  // A moment the service wrote in UTC (ISO 8601) reads in this computer's time, as every other time here (helper-77).
+  for (const [k, v] of Object.entries(params)) if (typeof v === 'string' && ISO_MOMENT.test(v)) params[k] = dateTime(Date.parse(v));
   if (typeof params.files === 'string') params.files = params.files.replace(OPEN_WORD, (_, word: string) => `: ${t(`fileResult.${OPEN_WORDS.get(word)!}`)}`);
   return t(`note.${parsed.key}`, { ...params, defaultValue: text });
 }
