@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Store } from '../../src/main/store';
 import type { Device, DeviceItem, ExchangeSummary } from '../../src/shared/model';
 import { CliProcess, runCli, startServe } from '../support/cli';
 import { tempDirs } from '../support/tmp';
@@ -75,6 +76,16 @@ describe('bin/localdls', () => {
     await runCli(['phone', '--server', `https://127.0.0.1:${port}`, '--count', '1', '--mac-base', '00:1A:E8:00:00:99']);
     await follow.waitFor((l) => l.includes('00:1A:E8:00:00:99') && l.includes('"CleanUp"'));
     expect(follow.lines.length).toBe(before + 2);
+    expect(follow.stderr).toBe('');
+    expect(await follow.stop('SIGINT')).toBe(0);
+  });
+
+  it('traffic --follow on a folder no service runs on says so, then waits (helper-77: it waited in silence)', async () => {
+    const dataDir = newDir();
+    new Store(dataDir).close();
+    const follow = new CliProcess(['traffic', '--data-dir', dataDir, '--follow']);
+    processes.push(follow);
+    await expect.poll(() => follow.stderr, { timeout: 15_000, interval: 100 }).toContain('no service seems to run on this data folder: new exchanges show once `localdls serve` (or the desktop app) runs on it; Ctrl-C stops');
     expect(await follow.stop('SIGINT')).toBe(0);
   });
 
