@@ -63,6 +63,21 @@ describe('traffic view', () => {
     await waitFor(() => expect(tags(8)).toEqual([]));
   });
 
+  it('the Columns popover closes on Escape (the focus back on its button) and on a click elsewhere (helper-77: it stayed open over the list)', async () => {
+    render(<App api={api} />);
+    await waitFor(() => expect(rowsShown()).toHaveLength(4));
+    const button = screen.getByText('Columns');
+    fireEvent.click(button);
+    await waitFor(() => expect(screen.queryByRole('checkbox', { name: 'Action' })).not.toBeNull());
+    fireEvent.keyDown(screen.getByRole('checkbox', { name: 'Action' }), { key: 'Escape' });
+    await waitFor(() => expect(screen.queryByRole('checkbox', { name: 'Action' })).toBeNull());
+    expect(document.activeElement).toBe(button);
+    fireEvent.click(button);
+    await waitFor(() => expect(screen.queryByRole('checkbox', { name: 'Action' })).not.toBeNull());
+    fireEvent.pointerDown(document.querySelector('[data-id]')!);
+    await waitFor(() => expect(screen.queryByRole('checkbox', { name: 'Action' })).toBeNull());
+  });
+
   it('a write whose reply refuses items says how many, in red, where a green "accepted" stood', async () => {
     const write = { reason: 'reply-to', replyAction: 'WriteItems', replyStatus: 'accepted', action: 'CleanUp' } as const;
     api.rows = [summary(10, { ...write, refusedItems: 2 }), summary(11, { ...write, refusedItems: 0 })];

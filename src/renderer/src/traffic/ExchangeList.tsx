@@ -162,8 +162,25 @@ function ColumnChooser({ shown, onChange }: { shown: readonly ColumnKey[]; onCha
   const { t: tt } = useTranslation('traffic');
   // The checkboxes exist only while open: their labels ("Device", …) must not shadow the filter's.
   const [open, setOpen] = useState(false);
+  const ref = useRef<HTMLDetailsElement>(null);
+  // Closed as a popover is: by Escape (the focus back on its button) or a click elsewhere; it had
+  // stayed open over the Status column (helper-77).
+  useEffect(() => {
+    if (!open) return undefined;
+    const away = (e: PointerEvent) => {
+      if (ref.current && !ref.current.contains(e.target as Node)) ref.current.open = false;
+    };
+    document.addEventListener('pointerdown', away);
+    return () => document.removeEventListener('pointerdown', away);
+  }, [open]);
+  const onKeyDown = (e: KeyboardEvent<HTMLDetailsElement>) => {
+    if (e.key !== 'Escape' || !ref.current?.open) return;
+    e.stopPropagation();
+    ref.current.open = false;
+    ref.current.querySelector('summary')?.focus();
+  };
   return (
-    <details className="column-chooser" onToggle={(e) => setOpen(e.currentTarget.open)}>
+    <details ref={ref} className="column-chooser" onToggle={(e) => setOpen(e.currentTarget.open)} onKeyDown={onKeyDown}>
       <summary>{t('columns')}</summary>
       {open ? (
       <fieldset>
