@@ -361,7 +361,7 @@ describe('layout in Chromium', () => {
       const cells = await jobs.locator('tbody tr td:nth-child(3)').allTextContents();
       expect(held).toBeGreaterThan(0);
       expect(cells.length).toBeGreaterThan(0);
-      for (const cell of cells) expect(cell).toMatch(/^#\d+ (wartend|fehlgeschlagen)$/);
+      for (const cell of cells) expect(cell).toMatch(/^#\d+ (eingereiht|fehlgeschlagen)$/);
       expect(cells.filter((c) => c.endsWith('fehlgeschlagen'))).toHaveLength(1);
     } finally {
       await page.unrouteAll({ behavior: 'wait' });
@@ -387,7 +387,7 @@ describe('layout in Chromium', () => {
     await jobs.waitFor();
     const cells = await jobs.locator('tbody tr td:nth-child(3)').allTextContents();
     expect(cells.length).toBeGreaterThan(0);
-    for (const cell of cells) expect(cell).toMatch(/^#\d+ (wartend|fehlgeschlagen)$/);
+    for (const cell of cells) expect(cell).toMatch(/^#\d+ (eingereiht|fehlgeschlagen)$/);
     expect(cells.filter((c) => c.endsWith('fehlgeschlagen'))).toHaveLength(1);
     // Setup shows the command as code, not with backticks.
     await show('#/setup');

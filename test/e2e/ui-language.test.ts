@@ -16,7 +16,7 @@ let browser: Awaited<ReturnType<typeof launchChromium>>;
 
 // ASCII strings of one namespace file each (the build may escape other characters).
 const GERMAN_COMMON = 'Sprache';
-const GERMAN_JOBS = 'Wartend (wartend, gesendet, besetzt)';
+const GERMAN_JOBS = 'Offen (eingereiht, gesendet, besetzt)';
 const ENGLISH_JOBS = 'Waiting (queued, sent, busy)';
 
 beforeAll(async () => {

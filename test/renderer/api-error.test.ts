@@ -55,7 +55,7 @@ describe('errorText', () => {
   it('says a known error in the UI language and an unknown one as the service worded it', async () => {
     expect(errorText(conflict)).toBe('00:1A:E8:00:00:01 has a bootstrap under way (job #7, queued): cancel that job first to start again.');
     await i18next.changeLanguage('de');
-    expect(errorText(conflict)).toBe('Für 00:1A:E8:00:00:01 läuft bereits ein Bootstrap (Job #7, wartend): Brechen Sie diesen Job zuerst ab, um neu zu beginnen.');
+    expect(errorText(conflict)).toBe('Für 00:1A:E8:00:00:01 läuft bereits ein Bootstrap (Job #7, eingereiht): Brechen Sie diesen Job zuerst ab, um neu zu beginnen.');
     // Several problems: each translated, in order.
     const two = new ApiError('bad-argument', 'addJob: …', [writeItemProblem({ name: 'function-key-def', value: '1' })!, writeItemProblem({ name: 'e164', index: null, value: '' }) ?? { key: 'noJob', params: { id: 1 } }]);
     expect(errorText(two)).toMatch(/^function-key-def ist indiziert.*; /);
