@@ -2,7 +2,7 @@
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ItemTable, type ItemRow } from '../../src/renderer/src/common/ItemTable';
-import { ago, count, dateTime, zoneLabel } from '../../src/renderer/src/lib/format';
+import { ago, bytes, count, dateTime, duration, zoneLabel } from '../../src/renderer/src/lib/format';
 import { setLanguage } from '../../src/renderer/src/i18n';
 
 // Node's environment (the renderer's tsconfig has no Node types); TZ is read at each Date call.
@@ -13,6 +13,14 @@ afterEach(() => {
   else env.TZ = zone;
   setLanguage('en');
   cleanup();
+});
+
+describe('sizes and durations', () => {
+  it('use the language\'s decimal mark (helper-77: "1.2 kB" in the German UI)', () => {
+    expect([bytes(900), bytes(1229), bytes(20_000), bytes(3 * 1024 * 1024 + 200_000), duration(800), duration(1500), duration(12_340)]).toEqual(['900 B', '1.2 kB', '20 kB', '3.2 MB', '800 ms', '1.50 s', '12.3 s']);
+    setLanguage('de');
+    expect([bytes(1229), bytes(3 * 1024 * 1024 + 200_000), duration(1500), duration(12_340)]).toEqual(['1,2 kB', '3,2 MB', '1,50 s', '12,3 s']);
+  });
 });
 
 describe('times', () => {

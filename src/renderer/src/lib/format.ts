@@ -35,15 +35,18 @@ export function ago(ms: number, now: number = Date.now()): string {
   return t('time.daysAgo', { count: Math.round(h / 24) });
 }
 
+/** A fixed-point number with the language's decimal mark (1.2 / 1,2), without Intl's start-up cost. */
+const decimal = (n: number, digits: number): string => (i18next.language === 'de' ? n.toFixed(digits).replace('.', ',') : n.toFixed(digits));
+
 export function bytes(n: number): string {
   if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(n < 10 * 1024 ? 1 : 0)} kB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  if (n < 1024 * 1024) return `${decimal(n / 1024, n < 10 * 1024 ? 1 : 0)} kB`;
+  return `${decimal(n / 1024 / 1024, 1)} MB`;
 }
 
 export function duration(ms: number): string {
   if (ms < 1000) return `${ms} ms`;
-  return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  return `${decimal(ms / 1000, ms < 10_000 ? 2 : 1)} s`;
 }
 
 /** One formatter per language: toLocaleString builds a new one per call (a list renders hundreds). */
