@@ -153,6 +153,9 @@ describe('bin/localdls', () => {
       [['items', '--data-dir', dataDir], /--mac is required/],
       [['items', '--data-dir', dataDir, '--mac', 'xyz'], /not a MAC address/],
       [['traffic', '--data-dir', dataDir, '--limit', '0'], /--limit must be a whole number/],
+      // In the CLI's words, not the command layer's argument names (helper-77: "filter.text", "id").
+      [['traffic', '--data-dir', dataDir, '--text', 'ab'], /^localdls traffic: --text must have at least 3 characters in a row/],
+      [['rollout', 'show', 'nosuch', '--data-dir', dataDir], /^localdls rollout: "nosuch" is not a rollout id \(j<time>-<kind> or b-<run>\): `localdls rollout` lists them/],
       [['devices', '--bogus'], /unknown option --bogus/],
       // A repeated option would act on its last value alone: refused before anything is done.
       [['items', '--data-dir', dataDir, '--mac', '00:1A:E8:00:00:01', '--mac', '00:1A:E8:00:00:02'], /--mac is given more than once; it takes one value \(several phones: --all/],

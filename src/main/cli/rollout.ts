@@ -1,6 +1,9 @@
 /** `localdls rollout`: bulk jobs and bootstraps as rollouts (how many phones are where), and retrying the failed ones. */
 import type { Rollout, RolloutSummary } from '../../shared/api';
 import { ROLLOUT_PHASES } from '../../shared/api';
+import { RolloutId } from '../../shared/api-args';
+import { clipped } from '../../shared/quote';
+import * as valibot from 'valibot';
 import { pinSheet } from '../app/bootstrap';
 import * as commands from '../commands';
 import { writePrivateFile } from '../files/private-files';
@@ -39,6 +42,8 @@ export async function rolloutCommand(args: string[], io: CliIo): Promise<number>
   if (v.sheet !== undefined && sub !== 'retry') throw new UsageError('--sheet is for `rollout retry` of a bootstrap with PINs');
   const sheetFormat = v.sheet === undefined ? undefined : sheetFormatOf(v.sheet);
   const id = positionals[0] ?? '';
+  // The command layer's own rule, in the CLI's words (its message names the API's argument "id").
+  if ((sub === 'show' || sub === 'retry') && !valibot.safeParse(RolloutId, id).success) throw new UsageError(`"${clipped(id)}" is not a rollout id (j<time>-<kind> or b-<run>): \`localdls rollout\` lists them`);
   const passphrase = v['key-passphrase-file'] !== undefined ? { passphraseFile: v['key-passphrase-file'] } : {};
   return withContext(v['data-dir'], sub === 'retry' ? 'write' : 'read', passphrase, async (ctx) => {
     if (sub === 'show') {

@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import type { ExchangeFilter } from '../../shared/api';
 import { EXCHANGE_KINDS, LISTENER_KINDS } from '../../shared/constants';
+import { searchableText, TEXT_TOO_SHORT } from '../../shared/free-text';
 import type { ExchangeSummary } from '../../shared/model';
 import * as commands from '../commands';
 import { accessError } from '../files/private-files';
@@ -57,6 +58,8 @@ function filterOf(v: FilterValues): ExchangeFilter {
   if (v.interaction !== undefined && !/^\d{1,15}$/.test(v.interaction)) throw new UsageError(`--interaction must be an interaction id (a whole number), not "${v.interaction}"`);
   if (v.listener !== undefined && !(LISTENER_KINDS as readonly string[]).includes(v.listener)) throw new UsageError(`--listener must be one of ${LISTENER_KINDS.join(', ')}, not "${v.listener}"`);
   if (v.kind !== undefined && !(EXCHANGE_KINDS as readonly string[]).includes(v.kind)) throw new UsageError(`--kind must be one of ${EXCHANGE_KINDS.join(', ')}, not "${v.kind}"`);
+  // The command layer's rule, in the CLI's words (its message names the API's field filter.text).
+  if (v.text !== undefined && !searchableText(v.text)) throw new UsageError(`--text ${TEXT_TOO_SHORT}`);
   const filter: ExchangeFilter = {};
   if (v.mac !== undefined) filter.device = macOf(v.mac);
   if (v.device !== undefined) filter.device = v.device;
