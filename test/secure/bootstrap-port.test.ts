@@ -100,6 +100,12 @@ describe('a bootstrap names the secure port of the service that sends it', () =>
     const portC = await freePortOtherThan(portB);
     const c = await start(dataDir, protector, portC);
     expect(c.info.bootstrapNotes).toEqual([`1 phone in Secure Mode was given secure port ${portB} (the last run's); this service listens on ${portC}, where they cannot find it: serve with --secure-port ${portB} to reach them`]);
+
+    // Started without the key passphrase, it opens no secure port: it says that this phone cannot reach it (helper-77).
+    await stop(c.service);
+    const off = await start(dataDir, undefined, portB);
+    expect(off.info.securePort).toBeUndefined();
+    expect(off.info.bootstrapNotes).toEqual(['1 phone in Secure Mode can reach only the secure port, which this service does not open without the key passphrase: none of them reaches it until it runs with the passphrase']);
   }, 60_000);
 
   it('without PIN: dls-secure-port is the sending service\'s, and the phone goes secure there', async () => {

@@ -289,11 +289,29 @@ export function queuedBootstrapNotes(store: Store, protector: KeyProtector | und
  */
 export function securePortChangeNote(store: Store, previousPort: number | undefined, securePort: number): string | undefined {
   if (previousPort === undefined || previousPort === securePort) return undefined;
+  const phones = securePhones(store);
+  if (!phones) return undefined;
+  return `${phones.what} ${phones.count === 1 ? 'was' : 'were'} given secure port ${previousPort} (the last run's); this service listens on ${securePort}, where they cannot find it: serve with --secure-port ${previousPort} to reach them`;
+}
+
+/**
+ * Secure Mode off (no key passphrase) on a site with phones in it: they talk to the secure port
+ * only, which this service does not open, so none of them reaches it (helper-77: only the general
+ * "Secure Mode is off" was said).
+ */
+export function secureModeOffNote(store: Store): string | undefined {
+  const phones = securePhones(store);
+  if (!phones) return undefined;
+  return `${phones.what} can reach only the secure port, which this service does not open without the key passphrase: none of them reaches it until it runs with the passphrase`;
+}
+
+/** The phones in Secure Mode, and those that took a bootstrap and are on their way there; undefined for none. */
+function securePhones(store: Store): { what: string; count: number } | undefined {
   const secure = store.devices().filter((d) => d.mode === 'secure').length;
   const onTheirWay = store.jobs.list({ states: ['sent'], limit: 100_000 }).filter((j) => j.kind === 'Bootstrap' && j.partsDone > 0).length;
   if (secure + onTheirWay === 0) return undefined;
   const what = [secure ? `${secure} phone${secure === 1 ? '' : 's'} in Secure Mode` : '', onTheirWay ? `${onTheirWay} phone${onTheirWay === 1 ? '' : 's'} that took a bootstrap` : ''].filter(Boolean).join(' and ');
-  return `${what} ${secure + onTheirWay === 1 ? 'was' : 'were'} given secure port ${previousPort} (the last run's); this service listens on ${securePort}, where they cannot find it: serve with --secure-port ${previousPort} to reach them`;
+  return { what, count: secure + onTheirWay };
 }
 
 /** The PIN sealed in a PIN bootstrap job (for a new copy of the sheet); undefined when it has none or does not open. */

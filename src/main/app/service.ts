@@ -16,7 +16,7 @@ import { TLS_PROFILES, type TlsProfile } from '../net/tls-profile';
 import { TurnQueue } from '../net/turns';
 import { networkInterfaces, hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { bootstrapToSend, openJobSecret, queuedBootstrapNotes, securePortChangeNote } from './bootstrap';
+import { bootstrapToSend, openJobSecret, queuedBootstrapNotes, secureModeOffNote, securePortChangeNote } from './bootstrap';
 import { Pki, loadOrCreateDefaultIdentity, keyPoolIdleMsFromEnvironment, keyPoolSizeFromEnvironment, startKeyPoolFiller, type KeyPoolFiller, type KeyProtector } from '../pki';
 import { acquireServiceLock, RELAYING_SETTING, Store, type RecoveryReport, type ReturnLimits, type ServiceLock, type StoreOptions } from '../store';
 import { TlsKeyLog } from './tls-keylog';
@@ -228,7 +228,8 @@ export class Service {
       info.secureTls = this.secureListener!.tlsProfile;
     }
     if (!this.relay) {
-      const notes = [...(this.portChangeNote ? [this.portChangeNote] : []), ...queuedBootstrapNotes(this.store, protector, info.securePort)];
+      const offNote = info.securePort === undefined ? secureModeOffNote(this.store) : undefined;
+      const notes = [...(this.portChangeNote ? [this.portChangeNote] : []), ...(offNote ? [offNote] : []), ...queuedBootstrapNotes(this.store, protector, info.securePort)];
       if (notes.length) info.bootstrapNotes = notes;
     }
     if (this.config.dcmpPort !== undefined) {
