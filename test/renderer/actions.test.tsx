@@ -339,6 +339,15 @@ describe('jobs view', () => {
     expect(stateOf(3)!.textContent).toBe('sent');
   });
 
+  it('a waiting job shows what it does and, below, why it waits (helper-77: the note hid the items)', async () => {
+    api.jobs = [job(4, { state: 'queued', error: 'contact-me sent at 2026-12-06T00:13:22Z; waiting for the phone to call back (the next contact-me goes at 2026-12-06T00:18:22Z: a phone ignores one within its contact gap)', items: [{ name: 'sntp-addr', value: 'pool.ntp.org' }] })];
+    show('#/jobs');
+    await waitFor(() => expect(shown()).toEqual([4]));
+    const cell = document.querySelector('tr[data-job="4"] td.details')!;
+    expect(cell.querySelector('.mono')!.textContent).toBe('sntp-addr=pool.ntp.org');
+    expect(cell.querySelector('.job-note')!.textContent).toMatch(/^contact-me sent at .*; waiting for the phone to call back/);
+  });
+
   it('a write failed because the phone refused some items: the others show as accepted (the phone names only its problems)', async () => {
     api.jobs = [job(5, { state: 'failed', error: 'the phone refused 1 item: mac-addr: read only', items: [{ name: 'mac-addr', value: 'x' }, { name: 'e164', value: '1' }], results: [{ name: 'mac-addr', status: 'read only' }] })];
     show('#/jobs');

@@ -172,7 +172,9 @@ export function JobsTable({ jobs, showDevice = true, emptyText, now = Date.now()
                   <td className="num">{j.attempts}</td>
                   <td title={dateTime(j.updated)} className="nowrap">{ago(j.updated, now)}</td>
                   <td className="details">
-                    {j.error ? <span className={j.state === 'failed' ? 'err-text' : 'muted'}>{jobNote(j.error, t)}</span> : <span className="mono">{jobSummary(j)}</span>}
+                    {/* A failed job: why. Any other: what it does, and its note (why it waits) below (helper-77: the note hid the items). */}
+                    {j.error && j.state === 'failed' ? <span className="err-text">{jobNote(j.error, t)}</span> : <span className="mono">{jobSummary(j)}</span>}
+                    {j.error && j.state !== 'failed' ? <span className="muted job-note">{jobNote(j.error, t)}</span> : null}
                     {failedItems ? <span className="badge badge-error">{t('table.refusedItems', { count: failedItems })}</span> : null}
                   </td>
                   <td className="actions">
