@@ -117,11 +117,11 @@ export function listedFiles(items: readonly ListingItem[]): ListedFile[] {
 
 /**
  * A deployment's files as it is sent: none checked yet, and each file the phone already lists with
- * the date and time it was stored then (ItemResult.listedBefore). The check takes such a file as
- * deployed only once the phone lists it stored anew, so the old copy of a file sent again under
- * the same name and type is not taken for the new one [INF: the phone stamps each transfer, p.54, p.245].
- * `newer`: what a message since `listing` says of some files (a status report names only its own,
- * under indexes of its own): its entry for a file counts before the listing's.
+ * the dates and times of the copies it lists (ItemResult.listedBefore). The check takes such a
+ * file as deployed only once the phone lists a copy stored at another moment, so the old copy of a
+ * file sent again under the same name and type is not taken for the new one [INF: the phone stamps
+ * each transfer, p.54, p.245]. `newer`: what a message since `listing` says of some files (a status
+ * report names only its own, under indexes of its own): its copies are old ones too.
  */
 export function sentResults(jobItems: readonly AnyItem[], listing: readonly ListingItem[], newer: readonly ListingItem[] = []): ItemResult[] {
   const listed = [...listedFiles(newer), ...listedFiles(listing)];
