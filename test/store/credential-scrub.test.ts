@@ -4,21 +4,15 @@
  * masks rows stored before, making their search index entries again. Free text must find no part
  * of the credential afterwards, in the list fields or through the index.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Store } from '../../src/main/store';
 import { withRawDb } from '../support/raw-db';
 import { exchangeRecord } from '../support/records';
+import { manualStores } from '../support/manual-stores';
 import { tempDirs } from '../support/tmp';
 
 const newDir = tempDirs();
-const open: Store[] = [];
-afterEach(() => open.splice(0).forEach((s) => s.close()));
-
-const store = (dir: string) => {
-  const s = new Store(dir, { searchIndexing: 'manual', synchronous: 'OFF' });
-  open.push(s);
-  return s;
-};
+const { store, open } = manualStores();
 
 const BASIC = Buffer.from('dlsadmin:Cred-4K7-basic').toString('base64');
 const BEARER = 'Cred-9Q2-bearer-token';

@@ -4,21 +4,15 @@
  * body as shown unchanged, so free text found such a password a prefix at a time. Those rows are
  * checked by masking them at query time until the indexer has made their entries again.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Store } from '../../src/main/store';
 import { withRawDb } from '../support/raw-db';
 import { exchangeRecord } from '../support/records';
+import { manualStores } from '../support/manual-stores';
 import { tempDirs } from '../support/tmp';
 
 const newDir = tempDirs();
-const open: Store[] = [];
-afterEach(() => open.splice(0).forEach((s) => s.close()));
-
-const store = (dir: string) => {
-  const s = new Store(dir, { searchIndexing: 'manual', synchronous: 'OFF' });
-  open.push(s);
-  return s;
-};
+const { store, open } = manualStores();
 const found = (s: Store, text: string) => s.listExchanges({ text }, { limit: 50 }).exchanges.map((x) => x.id);
 const body = (item: string) =>
   Buffer.from(`<?xml version="1.0" encoding="UTF-8"?><WorkpointMessage><Message nonce="1"><ReasonForContact>start-up</ReasonForContact><ItemList>${item}<Item name="e164">4711-stale</Item></ItemList></Message></WorkpointMessage>`);
