@@ -193,7 +193,7 @@ export class Transport {
         },
       );
       const timer = setTimeout(() => fail(new TransportError('timeout', `no answer from ${this.url.host} within ${this.timeoutMs} ms`)), this.timeoutMs);
-      req.on('error', (err: NodeJS.ErrnoException) => fail(new TransportError('network', describe(err, this.url))));
+      req.on('error', (err: NodeJS.ErrnoException) => fail(new TransportError('network', describe(err, this.url, this.tls.cert !== undefined || this.tls.pfx !== undefined))));
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
       req.end(body);
@@ -201,14 +201,17 @@ export class Transport {
   }
 }
 
-function describe(err: NodeJS.ErrnoException, url: URL): string {
+/** `withCertificate`: the phone offered a client certificate (Secure Mode). */
+function describe(err: NodeJS.ErrnoException, url: URL, withCertificate: boolean): string {
   switch (err.code) {
     case 'ECONNREFUSED':
       return `connection refused by ${url.host}: is the service running on that port?`;
     case 'ENOTFOUND':
       return `host ${url.hostname} not found`;
     case 'ECONNRESET':
-      return `connection reset by ${url.host}`;
+      // The service's secure port closes a connection without a client certificate (helper-77: said without why).
+      return withCertificate ? `connection reset by ${url.host}` : `connection reset by ${url.host}: if that is the service's secure port, it takes only phones in Secure Mode (a client certificate); a phone in Default Mode uses the Default-Mode port (18443 unless set)`;
+
     // Secure Mode: the phone verifies the server certificate against dls-server-ca (manual p.62, p.64).
     case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
     case 'UNABLE_TO_GET_ISSUER_CERT':
@@ -225,7 +228,9 @@ function describe(err: NodeJS.ErrnoException, url: URL): string {
     default: {
       // OpenSSL's messages carry a trace; its reason is the part a person needs.
       const openssl = /SSL routines:[^:]*:([^:]+)/.exec(err.message)?.[1]?.trim();
-      if (openssl) return `TLS handshake with ${url.host} failed: ${openssl}`;
+      // What a plain-HTTP port (the web UI's, DCMP polling's) answers a TLS handshake with.
+      const plain = openssl === 'wrong version number' ? `: nothing speaks TLS there (a plain-HTTP port such as the web UI's?); the service's WPI ports are HTTPS (18443 unless set)` : '';
+      if (openssl) return `TLS handshake with ${url.host} failed: ${openssl}${plain}`;
       return `${url.host}: ${err.message.split('\n')[0]}`;
     }
   }
