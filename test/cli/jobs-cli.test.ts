@@ -124,6 +124,22 @@ describe('localdls job / profile / contact', () => {
     expect((await jobs(dir)).map((j) => j.mac)).toEqual([A, B]);
   });
 
+  it('bootstrap --renew says it is a new certificate for a phone in Secure Mode, not a bootstrap into it (helper-77)', async () => {
+    const dir = site();
+    const env = { LOCALDLS_KEY_PASSPHRASE: 'a passphrase for this test only' };
+    // Into Secure Mode first (its job done, as the service marks it on the phone's secure contact).
+    expect((await runCli(['bootstrap', '--data-dir', dir, '--mac', A, '--nopin'], env)).code).toBe(0);
+    withRawDb(dir, (db) => {
+      db.prepare(`UPDATE jobs SET state = 'done', finished = 2 WHERE mac = ? AND kind = 'Bootstrap'`).run(A);
+      db.prepare(`UPDATE devices SET mode = 'secure', bootstrap = 'done' WHERE mac = ?`).run(A);
+    });
+    const again = await runCli(['bootstrap', '--data-dir', dir, '--mac', A, '--nopin'], env);
+    expect(again.stderr).toContain(`${A} is already in Secure Mode (to give it a new certificate: localdls bootstrap --mac ${A} --renew)`);
+    const renew = await runCli(['bootstrap', '--data-dir', dir, '--mac', A, '--renew'], env);
+    expect(renew.code, renew.stderr).toBe(0);
+    expect(renew.stdout).toMatch(new RegExp(`^queued job \\d+: a new client certificate for ${A}, sent over the secure channel \\(port \\d+\\); the old one is refused once the phone has it\n$`));
+  }, 60_000);
+
   it('--mac once per phone queues for those phones, each once, as one rollout', async () => {
     const dir = site();
     const r = await runCli(['job', 'add', '--data-dir', dir, '--mac', B, '--mac', A.toLowerCase(), '--mac', B, 'restart', '--json']);

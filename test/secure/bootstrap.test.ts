@@ -94,7 +94,7 @@ describe('Secure Mode bootstrap over real sockets', () => {
     expect((await securePost(securePort, message({ reason: 'start-up', items: known(MAC) }), oldClient)).status).toBe(200);
     const oldSerial = service.store.device(MAC)!.certSerial!;
 
-    await expect(prepareBootstraps(service.store, service.pki!, protector, [MAC], { pin: { kind: 'none' }, securePort })).rejects.toThrow(/already in Secure Mode \(to give it a new certificate: --renew\)/);
+    await expect(prepareBootstraps(service.store, service.pki!, protector, [MAC], { pin: { kind: 'none' }, securePort })).rejects.toThrow(`already in Secure Mode (to give it a new certificate: localdls bootstrap --mac ${MAC} --renew)`);
     await prepareBootstraps(service.store, service.pki!, protector, [MAC], { pin: { kind: 'none' }, securePort, renew: true });
     const s1 = await securePost(securePort, message({ reason: 'solicited', items: known(MAC) }), oldClient);
     const renewal = parseDLSMessage(s1.body);

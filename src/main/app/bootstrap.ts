@@ -99,7 +99,7 @@ export async function prepareBootstraps(store: Store, pki: Pki, protector: KeyPr
   const devices = macs.map((mac) => {
     const device = store.device(mac);
     if (!device) throw new Error(`no device ${mac}: a phone must contact the service once before it can be bootstrapped`);
-    if (device.mode === 'secure' && !options.renew) throw new Error(`${mac} is already in Secure Mode (to give it a new certificate: --renew)`);
+    if (device.mode === 'secure' && !options.renew) throw new Error(`${mac} is already in Secure Mode (to give it a new certificate: localdls bootstrap --mac ${mac} --renew)`);
     if (device.mode !== 'secure' && options.renew) throw new Error(`${mac} is not in Secure Mode: bootstrap it first`);
     if (seen.has(device.mac)) throw new Error(`${device.mac} is listed twice: each phone gets one certificate and one job`);
     seen.add(device.mac);

@@ -118,7 +118,7 @@ export async function bootstrapCommand(args: string[], io: CliIo): Promise<numbe
     if (!macs.length) allWithinLimit(chosen, 'phones');
     const { prepared, notQueued, securePort, rolloutId } = await commands.bootstrap(ctx, chosen, { pin, maxPinRetries: retries, ...(digits ? { pinDigits: digits } : {}), renew: v.renew === true, all: macs.length === 0 });
     const reveal = v['show-pins'] === true;
-    for (const p of prepared) io.out(v.json ? JSON.stringify(shown(p, reveal)) : line(p, reveal, securePort));
+    for (const p of prepared) io.out(v.json ? JSON.stringify(shown(p, reveal)) : v.renew ? renewLine(p, securePort) : line(p, reveal, securePort));
     // The sheet holds every phone whose job was queued, also when others were not: those phones will ask for their PINs.
     if (v.sheet && sheetFormat && prepared.length > 0) {
       try {
@@ -141,6 +141,11 @@ export async function bootstrapCommand(args: string[], io: CliIo): Promise<numbe
 
 function shown(p: PreparedBootstrap, reveal: boolean) {
   return { ...p, ...(p.pin ? { pin: reveal ? p.pin : '••••••' } : {}) };
+}
+
+/** A renewal is no way into Secure Mode: the phone is there, and gets a new certificate (helper-77: said "bootstrap … to Secure Mode"). */
+function renewLine(p: PreparedBootstrap, port: number): string {
+  return `queued job ${p.jobId}: a new client certificate for ${p.mac}, sent over the secure channel (port ${port}); the old one is refused once the phone has it`;
 }
 
 function line(p: PreparedBootstrap, reveal: boolean, port: number): string {

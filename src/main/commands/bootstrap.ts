@@ -33,7 +33,7 @@ export function checkBootstrapTargets(store: Store, macs: readonly string[], opt
   return macs.map((mac) => {
     const d = store.device(mac);
     if (!d) throw new ApiError('not-found', `no device ${mac}: a phone must contact the service once before it can be bootstrapped`, [{ key: 'noDevice', params: { mac } }]);
-    if (d.mode === 'secure' && !options.renew) throw new ApiError('conflict', `${mac} is already in Secure Mode (to give it a new certificate: renew)`, [{ key: 'alreadySecure', params: { mac } }]);
+    if (d.mode === 'secure' && !options.renew) throw new ApiError('conflict', `${mac} is already in Secure Mode (to give it a new certificate: localdls bootstrap --mac ${mac} --renew)`, [{ key: 'alreadySecure', params: { mac } }]);
     if (d.mode !== 'secure' && options.renew) throw new ApiError('conflict', `${mac} is not in Secure Mode: bootstrap it first`, [{ key: 'notSecure', params: { mac } }]);
     const pending = options.all ? undefined : store.bootstrapUnderWay(mac);
     if (pending) throw bootstrapUnderWay(new BootstrapUnderWayError(pending));
