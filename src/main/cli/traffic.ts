@@ -106,7 +106,7 @@ export async function trafficCommand(args: string[], io: CliIo): Promise<number>
     rows.forEach(print);
     if (!v.follow) return 0;
     // Only a running service stores exchanges: without one, following would wait in silence (helper-77).
-    if (!(await commands.serviceRunning(ctx))) io.err(`no service seems to run on this data folder: new exchanges show once \`localdls serve\` (or the desktop app) runs on it; Ctrl-C stops`);
+    const noService = !(await commands.serviceRunning(ctx));
     let last = Math.max(rows.at(-1)?.id ?? 0, store.exchanges({ limit: 1 })[0]?.id ?? 0);
     await new Promise<void>((done) => {
       const timer = setInterval(() => {
@@ -123,6 +123,8 @@ export async function trafficCommand(args: string[], io: CliIo): Promise<number>
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      // Said once Ctrl-C is handled, as it says.
+      if (noService) io.err('no service seems to run on this data folder: new exchanges show once `localdls serve` (or the desktop app) runs on it; Ctrl-C stops');
     });
   } finally {
     store.close();
