@@ -211,7 +211,6 @@ function describe(err: NodeJS.ErrnoException, url: URL, withCertificate: boolean
     case 'ECONNRESET':
       // The service's secure port closes a connection without a client certificate (helper-77: said without why).
       return withCertificate ? `connection reset by ${url.host}` : `connection reset by ${url.host}: if that is the service's secure port, it takes only phones in Secure Mode (a client certificate); a phone in Default Mode uses the Default-Mode port (18443 unless set)`;
-
     // Secure Mode: the phone verifies the server certificate against dls-server-ca (manual p.62, p.64).
     case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
     case 'UNABLE_TO_GET_ISSUER_CERT':

@@ -9,7 +9,7 @@ import type { ItemResult } from './model';
 
 type AnyItem = { name: string; index?: number | undefined; value: string };
 /** An item as a message carries it or as the store keeps it (index null: none). */
-type ListingItem = { name: string; index?: number | null | undefined; value: string };
+export type ListingItem = { name: string; index?: number | null | undefined; value: string };
 
 export interface DeploymentFile {
   /** The common index of the multiple form (p.55); undefined in the single form. */
@@ -160,7 +160,10 @@ export const FILE_RESULTS = {
   notChecked: 'not confirmed: not checked',
 } as const;
 
-export const isUnconfirmed = (status: string): boolean => status.startsWith('not confirmed');
+/** What every open file's result starts with; a note's file list leaves it out (filesText). */
+export const UNCONFIRMED = 'not confirmed: ';
+
+export const isUnconfirmed = (status: string): boolean => status.startsWith(UNCONFIRMED);
 
 /** A file's result as an ItemResult of its job, keeping what the phone listed before the job was sent. */
 export const fileResult = (file: DeploymentFile, status: string, listedBefore?: readonly string[]): ItemResult => ({ ...file.item, status, ...(listedBefore?.length ? { listedBefore: [...listedBefore] } : {}) });
@@ -172,7 +175,7 @@ export function resultOf(file: DeploymentFile, results: readonly ItemResult[]): 
 
 /** "a.wav (RINGTONE): not listed, b.png (LOGO): still listed". */
 export function filesText(files: readonly { file: DeploymentFile; status: string }[]): string {
-  return files.map(({ file, status }) => `${fileLabel(file)}: ${status.replace(/^not confirmed: /, '')}`).join(', ');
+  return files.map(({ file, status }) => `${fileLabel(file)}: ${isUnconfirmed(status) ? status.slice(UNCONFIRMED.length) : status}`).join(', ');
 }
 
 /**

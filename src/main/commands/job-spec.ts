@@ -63,7 +63,7 @@ function checkItems(items: readonly { name: string; index?: number }[], needValu
   if (items.length === 0) throw new JobSpecError(needValue ? 'no items: write name=value …' : 'no items: name the items to read');
   for (const i of items) {
     if (!ITEM_NAME_PATTERN.test(i.name)) throw new JobSpecError(`"${clipped(i.name)}" is not an item name`);
-    // A read too: the phone would answer "unknown item" for a name it knows in lower case only.
+    // A read too: the phone would answer "unknown item" for a name it knows in another case only.
     const wrongCase = needValue ? null : itemNameCaseProblem(i);
     if (wrongCase) throw new JobSpecError(wrongCase.message, [{ key: wrongCase.key, params: wrongCase.params }]);
     if (i.index !== undefined && !(Number.isInteger(i.index) && i.index >= 0 && i.index <= MAX_ITEM_INDEX)) throw new JobSpecError(`${i.name}: index ${i.index} is not from 0 to ${MAX_ITEM_INDEX}`);
@@ -125,10 +125,10 @@ export function buildJob(spec: JobSpec, words: SpecWords = API_WORDS): BuiltJob 
       if (sources.length + deletes.length === 0) throw new JobSpecError(`file needs ${words.sources} (or a file to delete)`);
       if (sources.some((_, i) => !typeOf(i))) throw new JobSpecError(`file needs ${words.fileType} (${FILE_TYPE_LIST})`);
       // The manual's types, in the case it writes them; another is refused, as the UI offers only these.
-      const types = [...sources.map((_, i) => typeOf(i)!), ...deletes.map((d) => d.type)];
-      const unknown = types.find((t) => !FILE_TYPES.some((k) => k === t.trim().toUpperCase()));
+      const manualType = (t: string) => t.trim().toUpperCase();
+      const unknown = [...sources.map((_, i) => typeOf(i)!), ...deletes.map((d) => d.type)].find((t) => !FILE_TYPES.some((k) => k === manualType(t)));
       if (unknown !== undefined) throw new JobSpecError(`file type "${clipped(unknown)}" is not one of ${FILE_TYPE_LIST}`);
-      const typeAt = (i: number) => typeOf(i)!.trim().toUpperCase();
+      const typeAt = (i: number) => manualType(typeOf(i)!);
       const locations = sources.map(located);
       if (locations.length === 1 && deletes.length === 0) return withNotes({ kind: 'FileDeployment', items: [...locations[0]!, { name: 'file-type', value: typeAt(0) }] });
       // Several files: one index per file, each with file-action (manual p.55).
@@ -136,7 +136,7 @@ export function buildJob(spec: JobSpec, words: SpecWords = API_WORDS): BuiltJob 
       locations.forEach((loc, i) => all.push(...[...loc, { name: 'file-type', value: typeAt(i) }, { name: 'file-action', value: 'deploy' }].map((it) => ({ ...it, index: i + 1 }))));
       deletes.forEach((d, i) => {
         const index = locations.length + i + 1;
-        all.push({ name: 'file-name', index, value: d.name }, { name: 'file-type', index, value: d.type.trim().toUpperCase() }, { name: 'file-action', index, value: 'delete' });
+        all.push({ name: 'file-name', index, value: d.name }, { name: 'file-type', index, value: manualType(d.type) }, { name: 'file-action', index, value: 'delete' });
       });
       return withNotes({ kind: 'FileDeployment', items: all });
     }

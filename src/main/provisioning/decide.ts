@@ -16,7 +16,7 @@ import { JOB_NOTES, MAX_ATTEMPTS, noAnswerNote, refusedActionNote, refusedItemsN
 import { AWAITING_RETURN, bootstrapMessage, jobMessage, jobMessages, REBOOTING_KINDS, SPLIT_KINDS, type BootstrapSend, type JobSecret } from './job-messages';
 import { RENEWAL_SOURCE, type ListenerKind } from '../../shared/model';
 import { itemKey, unsendableItem } from '../../shared/item-rules';
-import { awaitsFileCheck, isMultipleDeployment, sentResults } from '../../shared/file-deployment';
+import { awaitsFileCheck, isMultipleDeployment, sentResults, type ListingItem } from '../../shared/file-deployment';
 import { checkFiles, reportedNames, reportedResult, reportFor } from './file-check';
 
 /** The job being carried out in this interaction. */
@@ -120,7 +120,7 @@ export interface DecisionInput {
    */
   bootstrapToSend?: (job: Job) => BootstrapSend;
   /** The device's items as stored (its last complete read, and the reports since); read only when a deployment of several files is sent. */
-  storedItems?: () => readonly { name: string; index?: number | null; value: string }[];
+  storedItems?: () => readonly ListingItem[];
   now: number;
 }
 

@@ -9,6 +9,7 @@ import type { Changes } from '../store';
 import { decide, FIRST_MESSAGE_REASONS, issuedFor, OPENING_REASONS, normalizeMac, itemValue, ProtocolError } from './decide';
 import { matchProfile } from './profiles';
 import type { BootstrapSend, JobSecret } from './job-messages';
+import type { ListingItem } from '../../shared/file-deployment';
 import { messageDigest, nonceKey, RecentNonces, rememberInSession, SessionTable, sessionCookie, type Session, type SessionLimits } from './session';
 
 export interface EngineInput {
@@ -64,7 +65,7 @@ export interface EngineLookups {
   /** A bootstrap job as this service sends it (see DecisionInput.bootstrapToSend). */
   bootstrapToSend?(job: Job): BootstrapSend;
   /** The device's items as stored (see DecisionInput.storedItems). */
-  items?(mac: string): readonly { name: string; index?: number | null; value: string }[];
+  items?(mac: string): readonly ListingItem[];
 }
 
 export class InteractionEngine {

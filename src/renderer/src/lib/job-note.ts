@@ -7,11 +7,10 @@
  */
 import type { TFunction } from 'i18next';
 import { parseJobNote } from '../../../shared/job-notes';
-import { FILE_RESULTS } from '../../../shared/file-deployment';
+import { FILE_RESULTS, UNCONFIRMED } from '../../../shared/file-deployment';
 import { dateTime } from './format';
 
 type FileResultKey = keyof typeof FILE_RESULTS;
-const UNCONFIRMED = 'not confirmed: ';
 /** The service's words for an open file ("not listed" …), as a note's file list writes them (shared/file-deployment.ts filesText). */
 const OPEN_WORDS = new Map(
   (Object.entries(FILE_RESULTS) as [FileResultKey, string][]).filter(([, v]) => v.startsWith(UNCONFIRMED)).map(([k, v]) => [v.slice(UNCONFIRMED.length), k]),
