@@ -200,9 +200,10 @@ describe('several files, played by hand', () => {
       { name: 'file-deployment-type', index: n + 1, value: f.type },
     ]);
 
-  async function handPhone(port: number, from: string) {
+  /** A phone the service has read once, listing `files` as stored (p.245). */
+  async function handPhone(port: number, from: string, files: Parameters<typeof listing>[0] = []) {
     const a = new HandPhone(MAC, port, from);
-    await a.acceptAll(await a.say({ reason: 'start-up', items: startUpItems(MAC) }), () => startUpItems(MAC));
+    await a.acceptAll(await a.say({ reason: 'start-up', items: startUpItems(MAC) }), () => [...startUpItems(MAC), ...listing(files)]);
     return a;
   }
 
@@ -273,7 +274,7 @@ describe('several files, played by hand', () => {
 
   it('a listing\'s dates and times are kept on the job clipped: a hostile 40,000-character one does not grow every job\'s results', async () => {
     const { service: s, port } = await service();
-    const a = await handPhone(port, '127.0.9.27');
+    const a = await handPhone(port, '127.0.9.30');
     const huge = '1'.repeat(40_000);
     await a.say({ reason: 'local-changes', items: [...known(MAC), ...listing([{ name: 'logo.png', type: 'LOGO', status: 'ok', date: huge, time: huge }])] });
     const job = filesJob(s, ['https://files.example/logo.png', 'https://files.example/ring.wav'], ['LOGO', 'RINGTONE']);
@@ -283,9 +284,8 @@ describe('several files, played by hand', () => {
 
   it('both spellings listed before the sending: both are old copies; a new copy under either counts', async () => {
     const { service: s, port } = await service();
-    const a = new HandPhone(MAC, port, '127.0.9.29');
     const old = [{ name: 'ring one.wav', type: 'RINGTONE', status: 'ok', date: '01:12:2026', time: '08:00:00' }, { name: 'ring%20one.wav', type: 'RINGTONE', status: 'failed', date: '02:12:2026', time: '09:00:00' }];
-    await a.acceptAll(await a.say({ reason: 'start-up', items: startUpItems(MAC) }), () => [...startUpItems(MAC), ...listing(old)]);
+    const a = await handPhone(port, '127.0.9.29', old);
     const job = filesJob(s, ['https://b.example/ring%20one.wav', 'https://b.example/logo.png'], ['RINGTONE', 'LOGO']);
     expect((await a.say({ reason: 'solicited', items: known(MAC) })).dls?.action).toBe('FileDeployment');
     expect(s.store.jobs.get(job)!.results[0]).toMatchObject({ listedBefore: ['01:12:2026 08:00:00', '02:12:2026 09:00:00'] });
@@ -313,9 +313,8 @@ describe('several files, played by hand', () => {
 
   it('the listing a message of the same exchange brings before the sending (a status report) is what the old copy is, not the older one stored (helper-76)', async () => {
     const { service: s, port } = await service();
-    const a = new HandPhone(MAC, port, '127.0.9.27');
     const stored = { name: 'logo.png', type: 'LOGO', status: 'ok', date: '01:12:2026', time: '08:00:00' };
-    await a.acceptAll(await a.say({ reason: 'start-up', items: startUpItems(MAC) }), () => [...startUpItems(MAC), ...listing([stored])]);
+    const a = await handPhone(port, '127.0.9.27', [stored]);
     // One logo, then a bundle with a logo of the same name and type from elsewhere.
     const one = filesJob(s, ['https://a.example/logo.png'], ['LOGO']);
     const bundle = filesJob(s, ['https://b.example/logo.png', 'https://b.example/ring.wav'], ['LOGO', 'RINGTONE']);
@@ -333,9 +332,8 @@ describe('several files, played by hand', () => {
 
   it('the old copy listed under one spelling, the new one under the other (decoded / raw URL segment): the new one counts (helper-76)', async () => {
     const { service: s, port } = await service();
-    const a = new HandPhone(MAC, port, '127.0.9.28');
     const old = { name: 'ring one.wav', type: 'RINGTONE', status: 'ok', date: '01:12:2026', time: '08:00:00' };
-    await a.acceptAll(await a.say({ reason: 'start-up', items: startUpItems(MAC) }), () => [...startUpItems(MAC), ...listing([old])]);
+    const a = await handPhone(port, '127.0.9.28', [old]);
     const job = filesJob(s, ['https://b.example/ring%20one.wav', 'https://b.example/logo.png'], ['RINGTONE', 'LOGO']);
     expect((await a.say({ reason: 'solicited', items: known(MAC) })).dls?.action).toBe('FileDeployment');
     await a.say({ reason: 'reply-to', action: 'FileDeployment', status: 'accepted', items: [] });
