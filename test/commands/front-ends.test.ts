@@ -160,6 +160,11 @@ describe('one command, two front ends', () => {
     expect(untyped.code).toBe(2);
     expect(untyped.stderr).toMatch(/file needs --type before each file/);
     expect(await apiError(api.addJob([MAC], { kind: 'file', urls: ['https://f.example/x.png', 'https://f.example/y.png'], fileTypes: ['LOGO'] }))).toMatchObject({ code: 'bad-argument', message: expect.stringMatching(/2 files but 1 file type/) });
+    // A type the manual does not name: refused by both, nothing queued (helper-77: the CLI queued BOGUS).
+    const before = jobs().length;
+    expect((await cli('job', 'add', '--mac', MAC, 'file', '--type', 'BOGUS', 'https://f.example/x.png')).stderr).toMatch(/file type "BOGUS" is not one of/);
+    expect(await apiError(api.addJob([MAC], { kind: 'file', fileType: 'BOGUS', urls: ['https://f.example/x.png'] }))).toMatchObject({ code: 'bad-argument', message: expect.stringMatching(/file type "BOGUS" is not one of/) });
+    expect(jobs()).toHaveLength(before);
   });
 
   it('masking and validation are the same: secrets masked in what both return, the same refusals', async () => {
