@@ -37,6 +37,23 @@ async function start(dataDir: string, protector: KeyProtector | undefined, secur
   return { service, info, server: `https://127.0.0.1:${info.port}` };
 }
 
+/**
+ * Started on a free secure port other than `not`. The port is picked before it is bound, and a test
+ * running beside this one may take it in between (a CI run met that): then the start is undone and
+ * another port picked.
+ */
+async function startElsewhere(dataDir: string, protector: KeyProtector | undefined, not: number) {
+  for (let tries = 1; ; tries++) {
+    const port = await freePortOtherThan(not);
+    try {
+      return { ...(await start(dataDir, protector, port)), port };
+    } catch (e) {
+      await stop(running.at(-1)!);
+      if ((e as { code?: unknown }).code !== 'EADDRINUSE' || tries === 5) throw e;
+    }
+  }
+}
+
 async function stop(service: Service): Promise<void> {
   running.splice(running.indexOf(service), 1);
   await service.stop();
@@ -68,8 +85,8 @@ async function preparedOnA(pin: { kind: 'auto' } | { kind: 'none' }) {
 describe('a bootstrap names the secure port of the service that sends it', () => {
   it('with PIN: prepared while a service listened on port A, sent after a restart on port B; the phone types the PIN from the sheet and talks mutual TLS on B', async () => {
     const { dataDir, protector, portA, prepared } = await preparedOnA({ kind: 'auto' });
-    const portB = await freePortOtherThan(portA);
-    const b = await start(dataDir, protector, portB);
+    const b = await startElsewhere(dataDir, protector, portA);
+    const portB = b.port;
     expect(b.info.securePort).toBe(portB);
     expect(b.info.bootstrapNotes).toEqual([`1 queued bootstrap job names secure port ${portA}, this service listens on ${portB}: it will be sent with ${portB}`]);
 
@@ -97,8 +114,8 @@ describe('a bootstrap names the secure port of the service that sends it', () =>
 
     // Restarted on yet another port, the service says that this phone now looks for it on B.
     await stop(b.service);
-    const portC = await freePortOtherThan(portB);
-    const c = await start(dataDir, protector, portC);
+    const c = await startElsewhere(dataDir, protector, portB);
+    const portC = c.port;
     expect(c.info.bootstrapNotes).toEqual([`1 phone in Secure Mode was given secure port ${portB} (the last run's); this service listens on ${portC}, where they cannot find it: serve with --secure-port ${portB} to reach them`]);
 
     // Started without the key passphrase, it opens no secure port: it says that this phone cannot reach it (helper-77).
@@ -110,8 +127,8 @@ describe('a bootstrap names the secure port of the service that sends it', () =>
 
   it('without PIN: dls-secure-port is the sending service\'s, and the phone goes secure there', async () => {
     const { dataDir, protector, portA, prepared } = await preparedOnA({ kind: 'none' });
-    const portB = await freePortOtherThan(portA);
-    const b = await start(dataDir, protector, portB);
+    const b = await startElsewhere(dataDir, protector, portA);
+    const portB = b.port;
     const { phone, writes } = phoneOf(b.server);
     expect((await phone.runInteraction('solicited')).bootstrap).toMatchObject({ variant: 'nopin', outcome: 'secure' });
     // One dls-secure-port, B's; the items in the manual's order as before.
@@ -139,8 +156,8 @@ describe('a bootstrap names the secure port of the service that sends it', () =>
     expect(a.service.store.jobs.get(prepared!.jobId)).toMatchObject({ state: 'queued', attempts: 1 });
     await stop(a.service);
 
-    const portB = await freePortOtherThan(portA);
-    const b = await start(dataDir, protector, portB);
+    const b = await startElsewhere(dataDir, protector, portA);
+    const portB = b.port;
     const { phone, writes } = phoneOf(b.server, pin);
     expect((await phone.runInteraction('solicited')).bootstrap).toMatchObject({ variant: 'pin', outcome: 'secure' });
     const again = unpackSecureModeData(item(writes[0]!, 'secure-mode-data')!, pin.slice(0, -3));
@@ -164,7 +181,7 @@ describe('a bootstrap names the secure port of the service that sends it', () =>
     const job = a.service.store.queueBootstrap({ mac: MAC, kind: 'Bootstrap', items: [{ name: 'goto-secure-mode', value: 'pin' }, { name: 'max-pin-retries', value: '3' }], secret: sealed, source: 'bootstrap:pin' }, Date.now(), credential.serial);
     await stop(a.service);
 
-    const b = await start(dataDir, protector, await freePortOtherThan(portA));
+    const b = await startElsewhere(dataDir, protector, portA);
     const { phone, writes } = phoneOf(b.server, '24681357');
     const r = await phone.runInteraction('solicited');
     expect(r).toMatchObject({ ok: true, mode: 'default' });
@@ -202,8 +219,8 @@ describe('a bootstrap names the secure port of the service that sends it', () =>
     expect(status.find((s) => s.mac === MAC)).toMatchObject({ state: 'queued', why: held.error });
     await stop(off.service);
 
-    const portB = await freePortOtherThan(portA);
-    const b = await start(dataDir, protector, portB);
+    const b = await startElsewhere(dataDir, protector, portA);
+    const portB = b.port;
     const later = phoneOf(b.server, prepared.pin).phone;
     expect((await later.runInteraction('solicited')).bootstrap).toMatchObject({ variant: 'pin', outcome: 'secure' });
     expect(later.secureCredential?.securePort).toBe(portB);
