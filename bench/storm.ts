@@ -188,7 +188,9 @@ async function runCeiling(
   securePort: number,
   stateDir: string | undefined,
 ): Promise<StormRow> {
-  const server = new Child(join(ROOT, 'bench/ceiling-server.ts'), [JSON.stringify({ host: '127.0.0.1', port: options.mode === 'secure' ? securePort : 0, ...tls })]);
+  // BENCH_CEILING_NODE_ARGS: extra node flags for the ceiling (e.g. --cpu-prof), to compare its profile with the service's.
+  const nodeArgs = process.env.BENCH_CEILING_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const server = new Child(join(ROOT, 'bench/ceiling-server.ts'), [JSON.stringify({ host: '127.0.0.1', port: options.mode === 'secure' ? securePort : 0, ...tls })], nodeArgs.length ? { nodeArgs } : {});
   try {
     const listening = await server.waitFor('listening', 30_000);
     const port = listening.port as number;

@@ -171,6 +171,7 @@ describe('bin/localdls', () => {
       // Free text the index cannot find (fewer than 3 characters in a row) is refused, listed or exported.
       [['traffic', '--data-dir', dataDir, '--text', 'ab'], /text must have at least 3 characters in a row/],
       [['traffic', 'export', '--data-dir', dataDir, '--text', ' Ψ ', '--format', 'har', '--output', join(dataDir, 'x.har')], /text must have at least 3 characters in a row/],
+      [['traffic', '--data-dir', dataDir, '--status', ' '], /--status needs a value: 200, 4xx, accepted, failed, busy or tls/],
       [['frobnicate'], /unknown command "frobnicate"/],
     ] as const) {
       const r = await runCli([...args]);

@@ -182,6 +182,10 @@ describe('localdls job / profile / contact', () => {
       expect(r.code, args.join(' ')).toBe(code);
       expect(r.stderr).toMatch(message);
     }
+    // The mistake and the synopsis, not the page of help: options and examples stay behind --help (helper-77).
+    const usage = await runCli(['job', 'add', '--data-dir', dir, '--mac']);
+    expect(usage.stderr).toMatch(/\(localdls job --help for details\)\n$/);
+    expect(usage.stderr).not.toMatch(/Examples:/);
     // A 5,000-character item name: refused, and quoted short in every line said about it.
     for (const args of [['job', 'add', '--data-dir', dir, '--mac', A, 'write'], ['profile', 'set', 'long', '--data-dir', dir]]) {
       // Of a valid shape (too long), and of none (not an item name at all).

@@ -275,7 +275,19 @@ describe('filtered export (UI and CLI, one command)', () => {
     const errors = listed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { httpStatus: number });
     expect(errors.length).toBe(1);
     expect(errors[0]!.httpStatus).toBeGreaterThanOrEqual(400);
-    expect((await cli('traffic', 'export', '--errors', '--format', 'json', '--output', out)).stdout).toMatch(/^wrote 1 exchange as JSON/);
+    expect((await cli('traffic', 'export', '--errors', '--format', 'json', '--output', out, '--force')).stdout).toMatch(/^wrote 1 exchange as JSON/);
+  });
+
+  it('--status: a reply status in any case lists quietly; a word no phone sends is looked for with a note (helper-77)', async () => {
+    const { cli } = site();
+    const accepted = await cli('traffic', 'list', '--status', 'Accepted', '--json');
+    expect(accepted.stderr).toBe('');
+    expect(accepted.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { replyStatus: string }).replyStatus)).toEqual(['accepted', 'accepted']);
+    const bogus = await cli('traffic', 'list', '--status', 'bogus');
+    expect(bogus.code).toBe(0);
+    expect(bogus.stdout).toBe('');
+    expect(bogus.stderr).toBe('note: --status "bogus" is no HTTP status (200, 4xx) and no reply status the phones send (accepted, failed, busy, or tls for failed handshakes): listing the exchanges whose reply says "bogus"\n');
+    expect((await cli('traffic', 'list', '--status', '4xx')).stderr).toBe('');
   });
 
   it('says what the file holds: in HAR the failed TLS handshakes are in log._tlsErrors, not entries', async () => {
@@ -296,12 +308,18 @@ describe('filtered export (UI and CLI, one command)', () => {
     // Two interactions of two exchanges each, and the two failed handshakes.
     expect([har.log.entries.length, har.log._tlsErrors?.length]).toEqual([4, 2]);
     expect(all.stdout).toMatch(/^wrote 4 exchanges as HAR entries and 2 failed TLS handshakes in log\._tlsErrors \(HAR has no place for them\) to /);
-    const errors = await cli('traffic', 'export', '--errors', '--format', 'har', '--output', out);
+    // The file of a moment ago is not replaced by mistake (helper-77: it was): said, and left as it was.
+    const before = readFileSync(out, 'utf8');
+    const kept = await cli('traffic', 'export', '--errors', '--format', 'har', '--output', out);
+    expect(kept.code).toBe(1);
+    expect(kept.stderr).toContain(`${out} exists: give another --output, or --force to replace it`);
+    expect(readFileSync(out, 'utf8')).toBe(before);
+    const errors = await cli('traffic', 'export', '--errors', '--format', 'har', '--output', out, '--force');
     expect((JSON.parse(readFileSync(out, 'utf8')) as Har).log.entries).toEqual([]);
     expect(errors.stdout).toMatch(/^wrote 0 exchanges as HAR entries and 2 failed TLS handshakes in log\._tlsErrors/);
     // JSON lists them with the rest, and says how many of them failed.
     expect((await cli('traffic', 'export', '--format', 'json', '--output', join(dir, 'all.json'))).stdout).toMatch(/^wrote 6 exchanges \(2 of them failed TLS handshakes\) as JSON/);
-    expect(JSON.parse((await cli('traffic', 'export', '--errors', '--format', 'har', '--output', out, '--json')).stdout)).toMatchObject({ count: 2, tlsFailures: 2 });
+    expect(JSON.parse((await cli('traffic', 'export', '--errors', '--format', 'har', '--output', out, '--force', '--json')).stdout)).toMatchObject({ count: 2, tlsFailures: 2 });
     // The UI's export gets the same numbers to say it.
     expect(await api.exportTraffic({}, 'har')).toMatchObject({ count: 6, tlsFailures: 2 });
   });

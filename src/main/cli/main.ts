@@ -64,7 +64,9 @@ export async function main(argv: string[], out: Out = (l) => console.log(l), err
     return await entry.run(rest, { out, err });
   } catch (e) {
     if (e instanceof UsageError) {
-      err(`localdls ${command}: ${e.message}\n\n${entry.usage}`);
+      // The mistake and the command's synopsis, not its page of help (helper-77): the reason stays
+      // on screen, and --help is one step away.
+      err(`localdls ${command}: ${e.message}\n\n${synopsis(entry.usage)}\n(localdls ${command} --help for details)`);
       return 2;
     }
     if (e instanceof ApiArgumentError) {
@@ -76,6 +78,11 @@ export async function main(argv: string[], out: Out = (l) => console.log(l), err
     err(`localdls ${command}: ${e instanceof Error ? e.message : String(e)}`);
     return 1;
   }
+}
+
+/** The usage's first paragraph: the command's forms, without the options and examples after them. */
+export function synopsis(usage: string): string {
+  return usage.split(/\n\s*\n/)[0] ?? usage;
 }
 
 function topHelp(): string {

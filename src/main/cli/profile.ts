@@ -6,6 +6,9 @@ import { withContext, type CliIo } from './context';
 import { oneMac, parseCli, UsageError } from './format';
 import { parseItems, targets } from './job';
 
+/** An item as named on the command line: name, or name[index]. */
+const itemLabel = (i: { name: string; index?: number | null }): string => (i.index === undefined || i.index === null ? i.name : `${i.name}[${i.index}]`);
+
 export const PROFILE_USAGE = `localdls profile set NAME [--device-type T] [--match-mac GLOB] [--match-e164 GLOB] name=value …
 localdls profile show [NAME] [--json]
 localdls profile apply NAME (--mac M… | --all)
@@ -84,8 +87,12 @@ export async function profileCommand(args: string[], io: CliIo): Promise<number>
         // Names only (name or name[index]): which overrides go; none named, every one.
         const names = positionals.length ? parseItems(positionals, false).map(({ name, index }) => (index === undefined ? { name } : { name, index })) : null;
         return withContext(dataDir, 'write', {}, async (ctx) => {
+          // A name that is no override of the phone (a typo, most often) is said, not passed over (helper-77).
+          const had = names ? (await commands.getOverrides(ctx, mac)).map(itemLabel) : [];
+          const missing = (names ?? []).map(itemLabel).filter((n) => !had.includes(n));
           const n = await commands.clearOverrides(ctx, mac, names);
           io.out(`${mac}: ${n} override${n === 1 ? '' : 's'} removed; the phone keeps what it has until something writes it`);
+          if (missing.length) io.err(`no override ${missing.join(', ')} on ${mac} (${had.length ? `its overrides: ${had.join(', ')}` : 'it has none'})`);
           return 0;
         });
       }

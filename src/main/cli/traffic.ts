@@ -10,7 +10,7 @@ import { cliContext, openStore, withContext, type CliIo } from './context';
 import { macOf, noPositionals, parseCli, UsageError } from './format';
 
 export const TRAFFIC_USAGE = `localdls traffic [list] [--data-dir D] [FILTERS] [--limit N] [--follow] [--json]
-       localdls traffic export --format har|json --output FILE [--data-dir D] [FILTERS]
+       localdls traffic export --format har|json --output FILE [--force] [--data-dir D] [FILTERS]
        localdls traffic purge --older-than <N>d|<N>h [--data-dir D] [--json]
 
 Lists the newest exchanges (default 50), oldest first. --follow keeps printing new ones
@@ -31,7 +31,8 @@ FILTERS, the same as the traffic view's (list and export take them alike):
 
 export writes every exchange the filters select to FILE as HAR 1.2 (opens in browser
 developer tools and most HTTP tools) or as JSON, secret item values masked. Failed TLS
-handshakes, which have no HTTP, go to the HAR's "_tlsErrors".
+handshakes, which have no HTTP, go to the HAR's "_tlsErrors". A FILE that exists is left
+as it is unless --force is given.
 
 purge deletes the exchanges older than the given age (days or hours), the finished
 interactions nothing refers to any more, and the item history those exchanges recorded
@@ -74,6 +75,22 @@ function filterOf(v: FilterValues): ExchangeFilter {
   return filter;
 }
 
+/** The reply statuses phones send (wpi-protocol.md §4: accepted, failed, and busy in a call). */
+const REPLY_STATUSES = ['accepted', 'failed', 'busy'];
+
+/**
+ * What --status would not find as meant: an empty one is refused; a word that is no HTTP status
+ * and no reply status a phone sends is still looked for (a firmware may send another), with a note
+ * (helper-77: `--status bogus` listed nothing without a word).
+ */
+function statusNote(status: string | undefined): string | null {
+  if (status === undefined) return null;
+  const s = status.trim().toLowerCase();
+  if (s === '') throw new UsageError('--status needs a value: 200, 4xx, accepted, failed, busy or tls');
+  if (/^\d{3}$|^[1-5]xx$|^tls(-failure)?$/.test(s) || REPLY_STATUSES.includes(s)) return null;
+  return `note: --status "${status}" is no HTTP status (200, 4xx) and no reply status the phones send (${REPLY_STATUSES.join(', ')}, or tls for failed handshakes): listing the exchanges whose reply says "${status}"`;
+}
+
 const pick = (v: Record<string, unknown>): FilterValues => Object.fromEntries(Object.keys(FILTER_OPTIONS).filter((k) => v[k] !== undefined).map((k) => [k, v[k]])) as FilterValues;
 
 export async function trafficCommand(args: string[], io: CliIo): Promise<number> {
@@ -86,6 +103,8 @@ export async function trafficCommand(args: string[], io: CliIo): Promise<number>
   const limit = v.limit === undefined ? 50 : Number(v.limit);
   if (!/^\d{1,5}$/.test(v.limit ?? '50') || limit < 1 || limit > 10_000) throw new UsageError(`--limit must be a whole number from 1 to 10000, not "${v.limit}"`);
   const filter = filterOf(pick(v));
+  const note = statusNote(v.status);
+  if (note) io.err(note);
   const store = openStore(v['data-dir'], 'read');
   const ctx = cliContext(store);
   const print = (x: ExchangeSummary) => io.out(v.json ? JSON.stringify(x) : trafficLine(x));
@@ -144,17 +163,21 @@ export function exportMessage(format: 'har' | 'json', count: number, tlsFailures
 }
 
 async function trafficExport(args: string[], io: CliIo): Promise<number> {
-  const { values: v, positionals } = parseCli(args, { 'data-dir': { type: 'string' }, ...FILTER_OPTIONS, format: { type: 'string' }, output: { type: 'string' }, json: { type: 'boolean' } });
+  const { values: v, positionals } = parseCli(args, { 'data-dir': { type: 'string' }, ...FILTER_OPTIONS, format: { type: 'string' }, output: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' } });
   noPositionals(positionals);
   if (v.format !== 'har' && v.format !== 'json') throw new UsageError(v.format === undefined ? '--format is required: har or json' : `--format must be har or json, not "${v.format}"`);
   if (!v.output) throw new UsageError('--output is required: the file to write, e.g. --output traffic.har');
   const filter = filterOf(pick(v));
+  const note = statusNote(v.status);
+  if (note) io.err(note);
   const store = openStore(v['data-dir'], 'read');
   try {
     const result = await commands.exportTraffic(cliContext(store), filter, v.format);
     try {
-      writeFileSync(v.output, result.content, { mode: 0o600 });
+      // 'wx': an export of a moment ago (or any other file) is not replaced by mistake (helper-77).
+      writeFileSync(v.output, result.content, { mode: 0o600, flag: v.force ? 'w' : 'wx' });
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`${v.output} exists: give another --output, or --force to replace it`);
       throw accessError(e, v.output, 'write the export to');
     }
     if (v.json) io.out(JSON.stringify({ event: 'exported', format: v.format, count: result.count, tlsFailures: result.tlsFailures, output: v.output }));
