@@ -146,6 +146,14 @@ export type JobKind = (typeof JOB_KINDS)[number];
 
 /** The source of a renewal's Bootstrap job (main/app/bootstrap.ts): the UI and the rules tell a renewal by it. */
 export const RENEWAL_SOURCE = 'bootstrap:renew';
+/** The source of the factory reset that takes a phone back out of Secure Mode (`bootstrap --undo`). */
+export const UNDO_SOURCE = 'bootstrap:undo';
+
+/** What a job of the secure-mode bootstrap does, as its lists say it (a renewal and an undo are no way into Secure Mode). */
+export function bootstrapJobRole(job: { kind: string; source: string | null }): 'bootstrap' | 'renewal' | 'undo' | null {
+  if (job.kind === 'Bootstrap') return job.source === RENEWAL_SOURCE ? 'renewal' : 'bootstrap';
+  return job.kind === 'FactoryReset' && job.source === UNDO_SOURCE ? 'undo' : null;
+}
 
 export const JOB_STATES = ['queued', 'sent', 'done', 'failed', 'waiting-busy', 'cancelled'] as const;
 export type JobState = (typeof JOB_STATES)[number];

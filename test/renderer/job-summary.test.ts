@@ -27,3 +27,22 @@ describe('the jobs view: a file deployment in one line', () => {
     expect(line).not.toMatch(/token|%20|•/);
   });
 });
+
+describe('the jobs view: what a job of the secure-mode bootstrap does', () => {
+  const job = (kind: Job['kind'], source: string, items: Job['items']): Job =>
+    ({ id: 2, mac: '00:1A:E8:00:00:02', kind, items, expect: null, state: 'sent', attempts: 1, unanswered: 0, partsDone: 0, created: 0, updated: 0, sent: 0, finished: null, results: [], error: null, source, rolloutAt: 0 }) as Job;
+  it('a renewal and an undo say so, in English and German; a bootstrap says how (helper-77: all read "to Secure Mode")', async () => {
+    await loadAllNamespaces();
+    const certificate = [{ name: 'goto-secure-mode', value: 'nopin' }, { name: 'dls-client-certificate', value: MASK }];
+    const cases: [Job, string, string][] = [
+      [job('Bootstrap', 'bootstrap:renew', certificate), 'a new client certificate, over the secure channel', 'neues Client-Zertifikat, über den sicheren Kanal'],
+      [job('FactoryReset', 'bootstrap:undo', []), 'back to Default Mode (bootstrap undone)', 'zurück in den Default Mode (Bootstrap rückgängig gemacht)'],
+      [job('Bootstrap', 'bootstrap:nopin', certificate), 'to Secure Mode, no PIN', 'in den Secure Mode, ohne PIN'],
+      [job('FactoryReset', 'cli', []), '', ''],
+    ];
+    for (const [j, en, de] of cases) {
+      expect(jobWords(i18next.getFixedT('en', 'jobs')).jobSummary(j), j.source ?? '').toBe(en);
+      expect(jobWords(i18next.getFixedT('de', 'jobs')).jobSummary(j), j.source ?? '').toBe(de);
+    }
+  });
+});

@@ -34,6 +34,10 @@ describe('review: forget after an undo the phone never took', () => {
     const { h, cli } = securePhone();
     expect(await cli('bootstrap', '--mac', MAC, '--undo')).toMatchObject({ code: 0 });
     expect(h.store.jobs.pending(MAC).map((j) => j.kind)).toEqual(['FactoryReset']);
+    // Listed as the undo it is (helper-77: it read as a bootstrap).
+    const [undo] = h.store.jobs.pending(MAC);
+    expect((await cli('bootstrap', '--status')).stdout).toMatch(new RegExp(`${undo!.id} undo queued`));
+    expect((await cli('job', 'list')).stdout).toMatch(new RegExp(`^${undo!.id} .* bootstrap undone: factory reset over the secure channel, back to Default Mode$`, 'm'));
     expect(await cli('bootstrap', '--mac', MAC, '--forget')).toMatchObject({ code: 0 });
     expect(h.store.device(MAC)).toMatchObject({ mode: 'default', certSerial: null });
     expect(h.store.isRevoked('0A1B2C')).toBe(true);

@@ -112,6 +112,11 @@ describe('Secure Mode bootstrap over real sockets', () => {
     expect(cli.code).not.toBe(0);
     expect(cli.stderr).toMatch(/is a renewal on its way to 00:1A:E8:00:00:21/);
     expect(service.store.jobs.get(inFlight.id)).toMatchObject({ state: 'sent' });
+    // Its lists say a renewal, not a way into Secure Mode (helper-77: "to Secure Mode, no PIN").
+    const status = await runCli(['bootstrap', '--status', '--json', '--data-dir', service.store.dataDir]);
+    expect(JSON.parse(status.stdout)).toContainEqual(expect.objectContaining({ mac: MAC, job: inFlight.id, role: 'renewal', state: 'sent' }));
+    expect((await runCli(['bootstrap', '--status', '--data-dir', service.store.dataDir])).stdout).toMatch(new RegExp(`${inFlight.id} renewal sent`));
+    expect((await runCli(['job', 'list', '--data-dir', service.store.dataDir])).stdout).toMatch(new RegExp(`^${inFlight.id} .* renewal: a new client certificate, over the secure channel$`, 'm'));
     const s2 = await securePost(securePort, message({ reason: 'reply-to', action: 'WriteItems', status: 'accepted' }), oldClient, s1.cookie);
     expect(parseDLSMessage(s2.body).action).toBe('CleanUp');
     // The phone holds the new certificate now: a cancel (the UI's, the CLI's) would leave it none

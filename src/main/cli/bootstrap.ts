@@ -55,7 +55,7 @@ export async function bootstrapCommand(args: string[], io: CliIo): Promise<numbe
     return withContext(v['data-dir'], 'read', passphrase, async (ctx) => {
       const rows = await commands.bootstrapStatus(ctx);
       if (v.json) io.out(JSON.stringify(rows));
-      else io.out(table(['MAC', 'E164', 'MODE', 'BOOTSTRAP', 'JOB', 'WHY'], rows.map((r) => [r.mac, r.e164 ?? '', r.mode, r.bootstrap ?? '-', r.job === null ? '' : `${r.job} ${r.state}`, r.why ?? ''])));
+      else io.out(table(['MAC', 'E164', 'MODE', 'BOOTSTRAP', 'JOB', 'WHY'], rows.map((r) => [r.mac, r.e164 ?? '', r.mode, r.bootstrap ?? '-', r.job === null ? '' : `${r.job} ${r.role} ${r.state}`, r.why ?? ''])));
       return 0;
     });
   }

@@ -9,7 +9,7 @@
 import * as v from 'valibot';
 import { ApiArgumentError, ApiError, type BootstrapOptions, type BootstrapRun, type FileResult } from '../../shared/api';
 import { API_ARGS } from '../../shared/api-args';
-import type { Device } from '../../shared/model';
+import { bootstrapJobRole, UNDO_SOURCE, type Device } from '../../shared/model';
 import { BootstrapOptionsSchema, Mac, MacList } from '../../shared/schemas';
 import { BootstrapIncompleteError, openJobPin, prepareBootstraps, type PinChoice, type PreparedBootstrap } from '../app/bootstrap';
 import { BootstrapUnderWayError, jobRolloutId, PENDING_STATES, serviceSeemsRunning, type Store } from '../store';
@@ -166,7 +166,7 @@ export const undoBootstrap = defineCommand('undoBootstrap', [['mac', Mac]], (ctx
   secureDevice(ctx, mac);
   // A factory reset returns the phone to its delivery state, Default Mode (wpi-protocol.md §5.7).
   // One transaction checks that no bootstrap or undo is under way and queues it.
-  return ctx.store.queueBootstrap({ mac, kind: 'FactoryReset', items: [], source: 'bootstrap:undo' }, Date.now()).id;
+  return ctx.store.queueBootstrap({ mac, kind: 'FactoryReset', items: [], source: UNDO_SOURCE }, Date.now()).id;
 });
 
 /** The phone was reset by hand: revoke its certificate and accept it on the Default-Mode port again. */
@@ -181,6 +181,8 @@ export interface BootstrapStatusRow {
   mode: Device['mode'];
   bootstrap: Device['bootstrap'];
   job: number | null;
+  /** What that job does: a bootstrap, a renewal of the certificate, or the undo (factory reset). */
+  role: 'bootstrap' | 'renewal' | 'undo' | null;
   state: string | null;
   why: string | null;
   certSerial: string | null;
@@ -188,7 +190,7 @@ export interface BootstrapStatusRow {
 
 export const bootstrapStatus = defineCommand('bootstrapStatus', [], (ctx): BootstrapStatusRow[] =>
   ctx.store.devices().map((d) => {
-    const last = ctx.store.jobs.list({ mac: d.mac }).filter((j) => j.kind === 'Bootstrap' || j.source === 'bootstrap:undo').at(-1);
-    return { mac: d.mac, e164: d.e164, mode: d.mode, bootstrap: d.bootstrap, job: last?.id ?? null, state: last?.state ?? null, why: last?.error ?? null, certSerial: d.certSerial };
+    const last = ctx.store.jobs.list({ mac: d.mac }).filter((j) => bootstrapJobRole(j) !== null).at(-1);
+    return { mac: d.mac, e164: d.e164, mode: d.mode, bootstrap: d.bootstrap, job: last?.id ?? null, role: last ? bootstrapJobRole(last) : null, state: last?.state ?? null, why: last?.error ?? null, certSerial: d.certSerial };
   }),
 );

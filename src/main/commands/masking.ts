@@ -3,7 +3,7 @@
  * replaced by the mask in jobs, profiles and items, whichever front end shows them; only the
  * explicit reveal commands return a real value.
  */
-import type { DeviceItem, ItemValue, Job, Profile } from '../../shared/model';
+import { bootstrapJobRole, type DeviceItem, type ItemValue, type Job, type Profile } from '../../shared/model';
 import { maskItemValue } from '../../shared/secrets';
 import { formatItem } from './item-spec';
 import { deploymentFiles, fileLabel, resultOf } from '../../shared/file-deployment';
@@ -35,6 +35,10 @@ export function shortValue(value: string, max = 40): string {
 
 /** A job's items in a line of a table: masked, first three, each value short; a checked file deployment, each file's result. */
 export function jobSummary(j: Job): string {
+  // A renewal and an undo are no bootstrap into Secure Mode (helper-77: they read as one).
+  const role = bootstrapJobRole(j);
+  if (role === 'renewal') return 'renewal: a new client certificate, over the secure channel';
+  if (role === 'undo') return 'bootstrap undone: factory reset over the secure channel, back to Default Mode';
   if (j.kind === 'FileDeployment' && j.results.length) {
     const files = deploymentFiles(j.items);
     if (files.some((f) => resultOf(f, j.results) !== undefined)) return files.map((f) => `${fileLabel(f)}: ${resultOf(f, j.results)?.status ?? '—'}`).join(', ');

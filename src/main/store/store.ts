@@ -30,7 +30,7 @@ import { RolloutRows } from './rollout-rows';
 import { SearchIndex } from './search-index';
 import { maskCredentialHeaders } from '../../shared/secrets';
 import { itemKey } from '../../shared/item-rules';
-import { RENEWAL_SOURCE } from '../../shared/model';
+import { bootstrapJobRole, RENEWAL_SOURCE } from '../../shared/model';
 
 export interface StoreOptions {
   /** Path to a better_sqlite3.node built for the running runtime (the Electron app passes its own). */
@@ -96,7 +96,7 @@ export class BootstrapUnderWayError extends Error {
 
 /** Pending jobs that make a phone "bootstrap under way": its bootstrap, or the factory reset that undoes one. */
 export function isBootstrapJob(job: Pick<Job, 'kind' | 'source'>): boolean {
-  return job.kind === 'Bootstrap' || job.source === 'bootstrap:undo';
+  return bootstrapJobRole(job) !== null;
 }
 
 /** What a store's connection runs with (the start checks, the tests). */

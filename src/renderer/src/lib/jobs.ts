@@ -9,7 +9,7 @@ import type { TFunction } from 'i18next';
 import type { JobFilter } from '../../../shared/api';
 import { deploymentFiles, fileLabel } from '../../../shared/file-deployment';
 import { normalizeMac } from '../../../shared/mac';
-import type { ItemValue, Job, JobKind, JobState } from '../../../shared/model';
+import { bootstrapJobRole, type ItemValue, type Job, type JobKind, type JobState } from '../../../shared/model';
 
 export interface JobWords {
   /** A job kind in the user's words and language. */
@@ -33,6 +33,9 @@ export function jobWords(t: TFunction<'jobs'>): JobWords {
     stateLabel: (state) => t(`state.${state}`, { defaultValue: state }),
     stateHelp: (state) => t(`stateHelp.${state}`, { defaultValue: state }),
     jobSummary(j, max = 3) {
+      // A renewal and an undo are no way into Secure Mode (helper-77: they read as a bootstrap).
+      const role = bootstrapJobRole(j);
+      if (role === 'renewal' || role === 'undo') return t(`summary.${role}`);
       if (j.kind === 'ReadAllItems' || j.kind === 'Restart' || j.kind === 'FactoryReset') return '';
       if (j.kind === 'Bootstrap') {
         const variant = j.items.find((i) => i.name === 'goto-secure-mode')?.value;
