@@ -169,7 +169,7 @@ describe('a bootstrap run in the browser', () => {
     await page.evaluate(() => localStorage.setItem('localdls.language', 'de'));
     await page.reload();
     await page.getByRole('heading', { name: /^Bootstrap abgebrochen/ }).waitFor();
-    expect(await page.getByTestId('run-cancelled').textContent()).toMatch(new RegExp(`^Abgebrochen um .*: 0 sicher, 0 fehlgeschlagen, ${COUNT} abgebrochen`));
+    expect(await page.getByTestId('run-cancelled').textContent()).toMatch(new RegExp(`^Abgebrochen um .*: 0 im Secure Mode, 0 fehlgeschlagen, ${COUNT} abgebrochen`));
     expect(await seriousA11yViolations(page)).toEqual([]);
     await page.evaluate(() => localStorage.setItem('localdls.language', 'en'));
     expect(pageErrors).toEqual([]);
