@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Store } from '../../src/main/store';
@@ -137,9 +138,23 @@ describe('bin/localdls', () => {
   it('says clearly what is wrong and exits non-zero', async () => {
     const dataDir = newDir();
     const { port } = await serve(dataDir);
-    const clash = await runCli(['serve', '--data-dir', newDir(), '--host', '127.0.0.1', '--port', String(port)]);
+    const empty = newDir();
+    const clash = await runCli(['serve', '--data-dir', empty, '--host', '127.0.0.1', '--port', String(port)]);
     expect(clash.code).toBe(1);
     expect(clash.stderr).toMatch(new RegExp(`port ${port} on 127.0.0.1 is in use by another program`));
+    // What the failed start made is gone (helper-77: a mistyped folder became an empty site); what was there stays.
+    expect(readdirSync(empty)).toEqual([]);
+    expect(clash.stderr).toContain(`emptied ${empty} again: it was empty before this failed start`);
+    const parent = newDir();
+    const made = join(parent, 'sites', 'site-typo');
+    const typo = await runCli(['serve', '--data-dir', made, '--host', '127.0.0.1', '--port', String(port)]);
+    expect([typo.code, readdirSync(parent)]).toEqual([1, []]);
+    expect(typo.stderr).toContain(`removed ${join(parent, 'sites')}: this failed start made it, and nothing else is in it`);
+    const used = newDir();
+    writeFileSync(join(used, 'notes.txt'), 'mine');
+    expect((await runCli(['serve', '--data-dir', used, '--host', '127.0.0.1', '--port', String(port)])).code).toBe(1);
+    expect(readFileSync(join(used, 'notes.txt'), 'utf8')).toBe('mine');
+    expect(existsSync(join(used, 'localdls.sqlite'))).toBe(true);
 
     const missing = await runCli(['devices', '--data-dir', `${newDir()}/nothing-here`]);
     expect(missing.code).toBe(1);

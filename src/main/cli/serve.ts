@@ -6,6 +6,7 @@ import { normalizeFingerprint, parseUpstreamUrl } from '../net/upstream-client';
 import { KEYLOG_WARNING } from '../app/tls-keylog';
 import { keyPoolIdleMsFromEnvironment, keyPoolSizeFromEnvironment } from '../pki';
 import { dataDirOf, protectorFor, type CliIo } from './context';
+import { freshDataDir, removeFreshDataDir } from './fresh-data-dir';
 import { noPositionals, parseCli, UsageError, type Out } from './format';
 
 export const SERVE_USAGE = `localdls serve [--data-dir D] [--host H] [--port N] [--tls modern|legacy]
@@ -128,6 +129,7 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     if (tls !== undefined && !TLS_PROFILES.includes(tls)) throw new UsageError(`--tls must be one of ${TLS_PROFILES.join(', ')}, not "${v.tls}"`);
     const upstream = upstreamOf(v);
     if (v['tls-keylog'] === '') throw new UsageError('--tls-keylog needs a file name, e.g. --tls-keylog ./keys.log');
+    const fresh = freshDataDir(dataDirOf(v['data-dir']));
     // After every argument is checked: a mistyped flag is said alone, not after Secure Mode's warning.
     const keyProtector = protectorOrWarning(dataDirOf(v['data-dir']), v['key-passphrase-file'], io);
     const service = new Service({
@@ -171,6 +173,8 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
       }
     } catch (e) {
       await service.stop();
+      const removed = removeFreshDataDir(fresh);
+      if (removed) io.err(JSON.stringify({ event: 'notice', message: removed }));
       throw e;
     }
     // One write per PRINT_INTERVAL_MS (or PRINT_BATCH_MAX lines), not per exchange: writes to a
