@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { PID_FILE } from '../store/service-lock';
+import { PID_FILE } from '../store';
 
 /** What this start may remove if it fails: the folder it creates, or what it puts in an empty one. */
 export type FreshDataDir = { dir: string; made: 'folder' | 'contents'; top: string } | null;

@@ -5,7 +5,7 @@ export { EXTERNAL_CHECK_MS, type StoreChange, type ChangeListener } from './chan
 export type { Revocation } from './revocations';
 export { NO_PENDING_JOBS } from './job-queries';
 export { MAX_CONTACT_FAILURES, type ContactFailureResult } from './contact-failures';
-export { acquireServiceLock, serviceSeemsRunning, type ServiceLock } from './service-lock';
+export { acquireServiceLock, PID_FILE, serviceSeemsRunning, type ServiceLock } from './service-lock';
 export type { InteractionWithCounts, ItemChangeInContext } from './inspector-queries';
 export { FIRST_READ } from './item-history';
 export { jobRolloutId } from './rollout-rows';
