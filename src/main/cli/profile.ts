@@ -92,7 +92,10 @@ export async function profileCommand(args: string[], io: CliIo): Promise<number>
           const missing = (names ?? []).map(itemLabel).filter((n) => !had.includes(n));
           const n = await commands.clearOverrides(ctx, mac, names);
           io.out(`${mac}: ${n} override${n === 1 ? '' : 's'} removed; the phone keeps what it has until something writes it`);
-          if (missing.length) io.err(`no override ${missing.join(', ')} on ${mac} (${had.length ? `its overrides: ${had.join(', ')}` : 'it has none'})`);
+          if (missing.length) {
+            const left = (await commands.getOverrides(ctx, mac)).map(itemLabel);
+            io.err(`no override ${missing.join(', ')} on ${mac} (${left.length ? `its overrides: ${left.join(', ')}` : 'it has none'})`);
+          }
           return 0;
         });
       }
