@@ -1057,6 +1057,18 @@ const MISSES = `## Why targets are missed, and by how much
   which the virtual list forces when it measures its pane, 60–120 ms; i18next about 80 ms of the
   load. What would cut it further: the first screenful rendered without React (plain DOM rows,
   replaced by the virtual list once React is in), or a lighter renderer than React DOM.
+  Measured by hand on 2026-12-06, not by the run above: about 60–200 ms of each cold load is
+  Chromium starting the page's renderer process only once the response is in. The UI server
+  sends \`Cross-Origin-Opener-Policy: same-origin\`, which puts the page in a browsing context
+  group of its own, so the process the browser started while the request was on its way is not
+  used. With the header left out (a throwaway build; 5 cold loads per run, three runs alternating,
+  section 4's store after its purge) the entry script was asked for 60–137 ms after navigation
+  start, against 124–343 ms with it; the first row was painted at medians of 867, 689 and 864 ms
+  without and 836, 1,029 and 951 ms with it, inside this machine's noise. The header stays: it
+  keeps a page that opened the UI (whose address carries the token) from holding a handle to its
+  window. Also tried and not kept: V8's file-level compile hint (\`//# allFunctionsCalledOnLoad\`
+  on the start-up chunks, Chromium 136 and later): React's first render stayed a task of about
+  175–240 ms of script (210–420 ms without the hint in the minutes before).
 - **UI free-text filter.** Free text now goes through an FTS5 trigram index of the bodies as the
   view shows them (secrets masked) and the list fields (migration 10, src/main/store/search-index.ts),
   filled in the background in slices of about 5 ms that wait while a storm keeps the loop busy;
