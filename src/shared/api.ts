@@ -425,6 +425,11 @@ export interface RolloutDevice {
   error: string | null;
   /** The interaction to open its ladder at (the newest since the rollout started), if any. */
   interactionId: number | null;
+  /**
+   * A failed phone whose job was queued again since (a retry from the CLI, another window, or the
+   * same job by hand), while that job has not failed or been cancelled: "Retry failed" leaves it alone.
+   */
+  retriedBy: { jobId: number; rolloutId: string } | null;
 }
 
 export interface RolloutSummary {
@@ -453,8 +458,8 @@ export interface RetryResult {
   /** The rollout the retries form (their own, new one), or null when nothing was retried. */
   rolloutId: string | null;
   retried: number;
-  /** Failed phones not retried, and why. */
-  skipped: { mac: string; reason: string }[];
+  /** Failed phones not retried, and why; `retriedBy`: the job that already does it again. */
+  skipped: { mac: string; reason: string; retriedBy?: number }[];
 }
 
 export interface FileResult {

@@ -125,15 +125,17 @@ describe('bootstrap runs as rollouts', () => {
     expect(newJob.items).toContainEqual({ name: 'goto-secure-mode', value: 'pin' });
     expect(newJob.items).toContainEqual({ name: 'max-pin-retries', value: '3' });
 
+    // The first rollout shows the failed phone as bootstrapped again, linked to the retry (the UI offers no retry of it).
+    expect((await after.getRollout(run.rolloutId)).devices.find((d) => d.mac === macs[1])).toMatchObject({ phase: 'failed', retriedBy: { jobId: newJob.id, rolloutId: retried.rolloutId } });
     // Retried twice (the UI again, then the CLI while the UI shows it): nothing more is queued, and each says why.
     for (const second of [await after.retryFailed(run.rolloutId), JSON.parse((await cli('rollout', 'retry', run.rolloutId, '--json')).stdout) as typeof retried]) {
-      expect(second).toEqual({ rolloutId: null, retried: 0, skipped: [{ mac: macs[1], reason: expect.stringMatching(/^bootstrap job \d+ is already under way/) }] });
+      expect(second).toEqual({ rolloutId: null, retried: 0, skipped: [{ mac: macs[1], reason: expect.stringMatching(/^bootstrap job \d+ is already under way/), retriedBy: newJob.id }] });
     }
     expect(h.store.jobs.list({ mac: macs[1] }).filter((j) => j.kind === 'Bootstrap')).toHaveLength(2);
     // With nothing left to retry, the key passphrase is not needed to say so.
     const noKey = await runCli(['rollout', 'retry', run.rolloutId, '--json', '--data-dir', dir], { LOCALDLS_KEY_PASSPHRASE: '', LOCALDLS_KEY_POOL_SIZE: '0' });
     expect(noKey.code, noKey.stderr).toBe(0);
-    expect(JSON.parse(noKey.stdout)).toEqual({ rolloutId: null, retried: 0, skipped: [{ mac: macs[1], reason: expect.stringMatching(/^bootstrap job \d+ is already under way/) }] });
+    expect(JSON.parse(noKey.stdout)).toEqual({ rolloutId: null, retried: 0, skipped: [{ mac: macs[1], reason: expect.stringMatching(/^bootstrap job \d+ is already under way/), retriedBy: newJob.id }] });
   });
 
   it('bootstrap --all is a rollout too; the CLI retries its failed phones with new PINs on a sheet, as long as the first, the UI then finds nothing left to retry', async () => {

@@ -183,11 +183,20 @@ describe('rollouts', () => {
     expect(h.store.jobs.list({}).filter((j) => j.state === 'queued').map((j) => j.mac)).toEqual([B]);
     // Nothing of the retry has failed (yet): retrying it queues nothing.
     expect((await api.retryFailed(retryId)).retried).toBe(0);
+    // The first rollout, read by the UI, names the job that does B again: it is failed, but not retryable.
+    const retryJob = again.devices[0]!.jobId!;
+    const first = await api.getRollout(r.id);
+    expect(first.counts).toMatchObject({ done: 1, failed: 1 });
+    expect(first.devices.map((d) => [d.mac, d.retriedBy])).toEqual([[MAC, null], [B, { jobId: retryJob, rolloutId: retryId }]]);
     // The first rollout retried again, from the UI this time: its failed phone is under way already.
     const twice = await api.retryFailed(r.id);
-    expect(twice).toMatchObject({ retried: 0, rolloutId: null, skipped: [{ mac: B, reason: expect.stringMatching(/^retried already: job \d+ does it again$/) }] });
+    expect(twice).toMatchObject({ retried: 0, rolloutId: null, skipped: [{ mac: B, reason: `retried already: job ${retryJob} does it again`, retriedBy: retryJob }] });
     expect((await cli('rollout', 'retry', r.id)).stdout).not.toMatch(/^queued/m);
     expect(h.store.jobs.list({}).filter((j) => j.state === 'queued').map((j) => j.mac)).toEqual([B]);
+    // The retry fails too: B is the first rollout's to retry again, as retry itself agrees.
+    answerJobs(h, PEER_B, B, 'failed');
+    expect((await api.getRollout(r.id)).devices.find((d) => d.mac === B)!.retriedBy).toBeNull();
+    expect((await api.retryFailed(r.id)).retried).toBe(1);
 
     const list = await cli('rollout');
     expect(list.stdout).toContain(r.id);

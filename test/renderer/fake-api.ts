@@ -89,6 +89,9 @@ export class FakeApi implements LocalDlsApi {
     keyPool: { ready: 3, size: 64 },
   };
   runs = new Map<string, BootstrapRun>();
+  rollouts: Rollout[] = [];
+  /** What retryFailed answers. */
+  retryResult: RetryResult = { rolloutId: null, retried: 0, skipped: [] };
   contactResults: ContactResult[] | null = null;
   /** The next command fails with this (as the service words it). */
   failNext: Error | null = null;
@@ -341,17 +344,19 @@ export class FakeApi implements LocalDlsApi {
 
   async listRollouts(): Promise<RolloutSummary[]> {
     this.command('listRollouts', []);
-    return [];
+    return this.rollouts.map(({ devices: _d, ...r }) => r);
   }
 
   async getRollout(id: string): Promise<Rollout> {
     this.command('getRollout', [id]);
-    throw new Error(`no rollout ${id}`);
+    const found = this.rollouts.find((r) => r.id === id);
+    if (!found) throw new Error(`no rollout ${id}`);
+    return structuredClone(found);
   }
 
   async retryFailed(id: string): Promise<RetryResult> {
     this.command('retryFailed', [id]);
-    return { rolloutId: null, retried: 0, skipped: [] };
+    return this.retryResult;
   }
 
   async setTlsKeyLog(path: string | null) {

@@ -64,7 +64,13 @@ function countsOf(devices: readonly RolloutDevice[]): Record<RolloutPhase, numbe
   return counts;
 }
 
-/** `ladders`: also find each phone's interaction (the detail view; the list needs only the counts). */
+/** The job doing a failed phone's work again since, as the rollout view links it (store/rollout-rows.ts `again`). */
+function retriedByOf(store: Store, mac: string, kind: JobKind, job: Job | null, started: number): RolloutDevice['retriedBy'] {
+  const later = store.rollouts.again({ mac, kind, id: job?.id ?? null, items: job?.items ?? null, since: started });
+  return later ? { jobId: later.id, rolloutId: jobRolloutId(later.moment, kind) } : null;
+}
+
+/** `ladders`: the detail view's extras, each phone's interaction and the job doing a failed one again (the list needs only the counts). */
 function deviceOf(store: Store, mac: string, e164: string | null, job: Job | null, started: number, ladders: boolean): RolloutDevice {
   const device = store.device(mac) as (Device & ContactFacts) | undefined;
   const { phase, error } = phaseOf(job, device, started);
@@ -74,7 +80,8 @@ function deviceOf(store: Store, mac: string, e164: string | null, job: Job | nul
   const at = job?.finished ?? job?.sent ?? null;
   const sent = job === null || job.sent !== null;
   const interactionId = !ladders || !sent ? null : ((at !== null ? store.inspector.exchangeAt(mac, at)?.interactionId : null) ?? store.inspector.interactionSince(mac, started));
-  return { mac, e164: e164 ?? device?.e164 ?? null, jobId: job?.id ?? null, jobState: job?.state ?? null, phase, error, interactionId };
+  const retriedBy = ladders && phase === 'failed' && job ? retriedByOf(store, mac, job.kind, job, started) : null;
+  return { mac, e164: e164 ?? device?.e164 ?? null, jobId: job?.id ?? null, jobState: job?.state ?? null, phase, error, interactionId, retriedBy };
 }
 
 function parseRolloutId(id: string): { created: number; kind: JobKind } {
@@ -112,7 +119,10 @@ function runDevices(store: Store, run: BootstrapRun, jobs: readonly Job[], ladde
     const job = d.jobId === null ? null : (byId.get(d.jobId) ?? store.jobs.get(d.jobId) ?? null);
     const r = deviceOf(store, d.mac, d.e164, job, run.started, ladders);
     // A phone whose preparation failed, or that the cancelled run never prepared, has no job: the run's words.
-    if (!job && (d.state === 'failed' || d.state === 'cancelled')) return { ...r, phase: d.state, error: d.error };
+    if (!job && (d.state === 'failed' || d.state === 'cancelled')) {
+      const retriedBy = ladders && d.state === 'failed' ? retriedByOf(store, d.mac, 'Bootstrap', null, run.started) : null;
+      return { ...r, phase: d.state, error: d.error, retriedBy };
+    }
     return r;
   });
 }
@@ -195,7 +205,7 @@ async function retryBootstrap(ctx: CommandContext, rollout: Rollout, failed: rea
     const underWay = ctx.store.bootstrapUnderWay(d.mac);
     if (!device) skipped.push({ mac: d.mac, reason: 'no longer known to this service (removed)' });
     else if (device.mode === 'secure') skipped.push({ mac: d.mac, reason: 'in Secure Mode by now' });
-    else if (underWay) skipped.push({ mac: d.mac, reason: `bootstrap job ${underWay.id} is already under way (retried before?)` });
+    else if (underWay) skipped.push({ mac: d.mac, reason: `bootstrap job ${underWay.id} is already under way (retried before?)`, retriedBy: underWay.id });
     else macs.push(d.mac);
   }
   if (macs.length === 0) return { rolloutId: null, retried: 0, skipped };
@@ -214,6 +224,8 @@ async function retryBootstrap(ctx: CommandContext, rollout: Rollout, failed: rea
   return { rolloutId: r.prepared.length ? r.rolloutId : null, retried: r.prepared.length, skipped };
 }
 
+const retriedAlready = (mac: string, jobId: number): RetryResult['skipped'][number] => ({ mac, reason: `retried already: job ${jobId} does it again`, retriedBy: jobId });
+
 export const retryFailed = defineCommand('retryFailed', API_ARGS.retryFailed, async (ctx, id): Promise<RetryResult> => {
   refuseWhileRelaying(ctx, 'queue jobs again');
   const rollout = rolloutOf(ctx, id);
@@ -231,7 +243,8 @@ export const retryFailed = defineCommand('retryFailed', API_ARGS.retryFailed, as
     if (retriedMacs.has(d.mac)) continue;
     const again = before.get(d.mac);
     const why = notSendable.get(d.mac);
-    skipped.push({ mac: d.mac, reason: again !== undefined ? `retried already: job ${again} does it again` : why !== undefined ? `not queued again: ${why}` : 'its job carries sealed credentials: start it again from its own command' });
+    if (again !== undefined) skipped.push(retriedAlready(d.mac, again));
+    else skipped.push({ mac: d.mac, reason: why !== undefined ? `not queued again: ${why}` : 'its job carries sealed credentials: start it again from its own command' });
   }
   return { rolloutId: jobs.length ? jobRolloutId(moment, rollout.jobKind) : null, retried: jobs.length, skipped };
 });

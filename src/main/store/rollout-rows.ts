@@ -8,7 +8,7 @@
  */
 import { unsendableItem } from '../../shared/item-rules';
 import type { Database, Statement } from 'better-sqlite3';
-import type { Job, JobKind } from '../../shared/model';
+import type { ItemValue, Job, JobKind } from '../../shared/model';
 import { JOB_COLUMNS, toJob, type JobTables } from './jobs';
 
 /** A rollout's id: `j<moment>-<kind>` (the moment its jobs were queued at, or a bootstrap run's start). */
@@ -30,8 +30,21 @@ const CLAIM_AHEAD_MAX_MS = 60_000;
 const MOMENT = 'coalesce(rollout, created)';
 type Row = Parameters<typeof toJob>[0];
 
+/** A failed phone of a rollout, to find the job that does its work again (RolloutRows.again). */
+export interface FailedJob {
+  mac: string;
+  kind: JobKind;
+  /** Its job's id, or null: a bootstrap run's phone whose preparation failed (it never had a job). */
+  id: number | null;
+  /** Its job's items; a bootstrap is done again by any later bootstrap (each has its own certificate). */
+  items: readonly ItemValue[] | null;
+  /** The rollout's moment: only jobs of a later rollout count (what tells them apart for a phone without a job). */
+  since?: number;
+}
+
 export class RolloutRows {
   private taken?: Statement;
+  private later?: Statement;
 
   constructor(
     private readonly db: Database,
@@ -89,6 +102,19 @@ export class RolloutRows {
   }
 
   /**
+   * The job queued after a failed one that does its work again and has not failed or been
+   * cancelled (a retry from any front end, or the same job queued by hand): the same phone, kind
+   * and items (for a bootstrap any later one). What the rollout view shows as "queued again" and
+   * what retry leaves alone are this one answer, so they cannot disagree.
+   */
+  again(failed: FailedJob): { id: number; moment: number } | undefined {
+    this.later ??= this.db.prepare(`SELECT id, ${MOMENT} AS moment FROM jobs WHERE mac = @mac AND kind = @kind AND (@items IS NULL OR items = @items)
+      AND id > @id AND ${MOMENT} > @since AND state IN ('queued', 'waiting-busy', 'sent', 'done') ORDER BY id LIMIT 1`);
+    const items = failed.kind === 'Bootstrap' || failed.items === null ? null : JSON.stringify(failed.items);
+    return this.later.get({ mac: failed.mac, kind: failed.kind, items, id: failed.id ?? 0, since: failed.since ?? -1 }) as { id: number; moment: number } | undefined;
+  }
+
+  /**
    * Queues each failed job of a group again as a new job (same kind, items, expectations; the
    * sealed secret is not copied: such jobs are refused by the caller). One transaction and one
    * claimed moment (`moment`), so the retries form a rollout of their own. Returns the new jobs,
@@ -96,8 +122,6 @@ export class RolloutRows {
    * before this one, from the CLI or the UI: retrying twice must not write twice).
    */
   retry(jobIds: readonly number[], source: string, at: number): { jobs: Job[]; already: { mac: string; jobId: number }[]; refused: { mac: string; reason: string }[]; moment: number } {
-    const again = this.db.prepare(`SELECT id FROM jobs WHERE mac = @mac AND kind = @kind AND items = @items AND id > @id
-      AND state IN ('queued', 'waiting-busy', 'sent', 'done') ORDER BY id LIMIT 1`);
     return this.db.transaction(() => {
       const jobs: Job[] = [];
       const already: { mac: string; jobId: number }[] = [];
@@ -112,7 +136,7 @@ export class RolloutRows {
           refused.push({ mac: job.mac, reason: unsendable });
           continue;
         }
-        const later = again.get({ mac: job.mac, kind: job.kind, items: JSON.stringify(job.items), id }) as { id: number } | undefined;
+        const later = this.again({ mac: job.mac, kind: job.kind, id, items: job.items });
         if (later) already.push({ mac: job.mac, jobId: later.id });
         else {
           moment ??= this.claimTime(at, job.kind);

@@ -3,13 +3,15 @@
  * is doing (idle, in interaction, busy, bootstrap pending/failed), waiting jobs. Devices can be
  * selected (one by one, or all shown) and acted on with the action bar.
  */
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { devicesCsv } from '../lib/devices-csv';
 import { downloadText } from '../lib/download';
 import { useTranslation } from 'react-i18next';
 import type { DeviceView } from '../../../shared/api';
 import { ActionBar } from '../actions/ActionBar';
 import { useApi } from '../api/ApiContext';
+import { ColumnChooser } from '../common/ColumnChooser';
+import { useColumnChoice, useColumnRoom, type ColumnSpec } from '../lib/columns';
 import { deviceStates, waitingJobs, waitingTitle } from '../lib/device-state';
 import { ago, dateTime } from '../lib/format';
 import { deviceHref, href } from '../lib/route';
@@ -70,6 +72,45 @@ export function useDevices(): { devices: Map<string, DeviceView>; error: string 
   return { devices, error };
 }
 
+/**
+ * The list's columns and their widths in px, cell padding included; the model takes the rest. Each
+ * holds its heading (German's "Letzter Kontakt" in two lines) and its usual contents whole, in
+ * English and German, in a wide UI font (DejaVu Sans, Linux's default; measured in Chromium): a
+ * MAC, "Default", one state badge ("bootstrap pending"; more badges, and German's "Bootstrap
+ * fehlgeschlagen", wrap), "12 wartend", a 15-digit number, an IPv4 address, "TLSv1 Legacy", "vor 30
+ * Tagen". Longer contents (a model's or firmware's long name, an IPv6 address) are cut, their title
+ * whole. In a 1024 px window (967 px of room beside a scrollbar) all but firmware and TLS fit.
+ */
+const COLUMNS = [
+  { key: 'check', width: 38 },
+  { key: 'mac', width: 140 },
+  { key: 'mode', width: 68 },
+  { key: 'state', width: 136 },
+  { key: 'jobs', width: 98 },
+  { key: 'model', width: 0 },
+  { key: 'firmware', width: 104 },
+  { key: 'e164', width: 126 },
+  { key: 'address', width: 126 },
+  { key: 'tls', width: 124 },
+  { key: 'lastContact', width: 120 },
+] as const;
+type DeviceColumn = (typeof COLUMNS)[number]['key'];
+
+/**
+ * Where the columns do not fit (a 1024 px window), these give way, first to last, as in the
+ * traffic list: firmware and TLS (both on the device's page), the address, the number, the last
+ * contact, the waiting jobs, the mode. The Columns menu brings one back.
+ */
+const SPEC: ColumnSpec<DeviceColumn> = {
+  columns: COLUMNS,
+  // The model's least room: "OpenStage 60" whole.
+  flexMin: 104,
+  always: new Set(['check', 'mac', 'state', 'model']),
+  giveWay: ['firmware', 'tls', 'address', 'e164', 'lastContact', 'jobs', 'mode'],
+  hiddenKey: 'localdls.devices.hiddenColumns',
+  pinnedKey: 'localdls.devices.shownColumns',
+};
+
 export function DevicesView() {
   const { t } = useTranslation('devices');
   const { devices, error } = useDevices();
@@ -96,6 +137,11 @@ export function DevicesView() {
   // Act on the selected devices that are shown: a filter narrows the selection.
   const targets = shownSelected.map((d) => d.mac);
   const toggle = (mac: string) => setSelected((s) => { const n = new Set(s); if (n.has(mac)) n.delete(mac); else n.add(mac); return n; });
+  const wrapRef = useRef<HTMLDivElement>(null);
+  const { layout, choose } = useColumnChoice(SPEC, useColumnRoom(wrapRef)?.room ?? null);
+  const shown = (key: DeviceColumn) => layout.shown.includes(key);
+  /** A cell of a column that can give way: nothing where it is left out. */
+  const cell = (key: DeviceColumn, node: ReactNode) => (shown(key) ? node : null);
 
   return (
     <div className="page devices">
@@ -107,6 +153,12 @@ export function DevicesView() {
         </span>
         <button type="button" className="btn btn-small" onClick={() => downloadText(`localdls-devices-${new Date().toISOString().slice(0, 10)}.csv`, 'text/csv', devicesCsv(list))}>{t('list.exportCsv')}</button>
         <a className="h-link" href={href('jobs')}>{t('list.jobsLink')}</a>
+        <ColumnChooser
+          columns={COLUMNS.filter((c) => !SPEC.always.has(c.key)).map((c) => ({ key: c.key, label: t(`col.${c.key}`) }))}
+          shown={layout.shown}
+          legend={t('list.columnsLegend')}
+          onChange={choose}
+        />
       </div>
       <div className="selection-bar">
         <span className="sel-count" data-testid="selected-count">{targets.length ? t('list.selected', { count: targets.length }) : t('list.selectHint')}</span>
@@ -114,8 +166,12 @@ export function DevicesView() {
         <ActionBar macs={targets} devices={devices} />
       </div>
       {error ? <div className="note note-error" role="alert">{error}</div> : null}
-      <div className="table-wrap">
-        <table className="dtable">
+      <div className="table-wrap" ref={wrapRef}>
+        {/* Fixed widths: a long cell is cut (its title whole), never widening the table past the window. */}
+        <table className="dtable fit-columns">
+          <colgroup>
+            {COLUMNS.filter((c) => shown(c.key)).map((c) => <col key={c.key} style={c.width ? { width: c.width } : undefined} />)}
+          </colgroup>
           <thead>
             <tr>
               <th className="col-check">
@@ -123,15 +179,15 @@ export function DevicesView() {
                   onChange={() => setSelected((s) => { const n = new Set(s); for (const d of list) { if (allShown) n.delete(d.mac); else n.add(d.mac); } return n; })} />
               </th>
               <th>{t('col.mac')}</th>
-              <th>{t('col.mode')}</th>
+              {cell('mode', <th>{t('col.mode')}</th>)}
               <th>{t('col.state')}</th>
-              <th className="num">{t('col.jobs')}</th>
+              {cell('jobs', <th className="num">{t('col.jobs')}</th>)}
               <th>{t('col.model')}</th>
-              <th className="col-firmware">{t('col.firmware')}</th>
-              <th>{t('col.e164')}</th>
-              <th>{t('col.address')}</th>
-              <th className="col-tls">{t('col.tls')}</th>
-              <th>{t('col.lastContact')}</th>
+              {cell('firmware', <th>{t('col.firmware')}</th>)}
+              {cell('e164', <th>{t('col.e164')}</th>)}
+              {cell('address', <th>{t('col.address')}</th>)}
+              {cell('tls', <th>{t('col.tls')}</th>)}
+              {cell('lastContact', <th>{t('col.lastContact')}</th>)}
             </tr>
           </thead>
           <tbody>
@@ -143,17 +199,19 @@ export function DevicesView() {
                     <input type="checkbox" aria-label={t('list.select', { mac: d.mac })} checked={selected.has(d.mac)} onChange={() => toggle(d.mac)} />
                   </td>
                   <td className="mono"><a href={deviceHref(d.mac)}>{d.mac}</a></td>
-                  <td><ModeBadge device={d} /></td>
-                  <td><DeviceStateBadges device={d} /></td>
-                  <td className="num" title={waitingTitle(d, t)}>
-                    {waiting ? <a href={href('jobs', { device: d.mac, state: 'waiting' })} onClick={(e) => e.stopPropagation()} className="jobs-waiting">{t('list.waiting', { count: waiting })}</a> : <span className="muted">—</span>}
-                  </td>
-                  <td>{d.deviceType ?? '—'}</td>
-                  <td className="mono col-firmware">{d.softwareVersion ?? '—'}</td>
-                  <td className="mono">{d.e164 ?? '—'}</td>
-                  <td className="mono">{d.lastAddress ?? '—'}</td>
-                  <td className="col-tls"><TlsBadge protocol={d.tlsProtocol} /></td>
-                  <td title={dateTime(d.lastContact)}>{ago(d.lastContact, now)}</td>
+                  {cell('mode', <td><ModeBadge device={d} /></td>)}
+                  <td className="col-state"><DeviceStateBadges device={d} /></td>
+                  {cell('jobs', (
+                    <td className="num" title={waitingTitle(d, t)}>
+                      {waiting ? <a href={href('jobs', { device: d.mac, state: 'waiting' })} onClick={(e) => e.stopPropagation()} className="jobs-waiting">{t('list.waiting', { count: waiting })}</a> : <span className="muted">—</span>}
+                    </td>
+                  ))}
+                  <td title={d.deviceType ?? undefined}>{d.deviceType ?? '—'}</td>
+                  {cell('firmware', <td className="mono" title={d.softwareVersion ?? undefined}>{d.softwareVersion ?? '—'}</td>)}
+                  {cell('e164', <td className="mono" title={d.e164 ?? undefined}>{d.e164 ?? '—'}</td>)}
+                  {cell('address', <td className="mono" title={d.lastAddress ?? undefined}>{d.lastAddress ?? '—'}</td>)}
+                  {cell('tls', <td title={d.tlsProtocol ?? undefined}><TlsBadge protocol={d.tlsProtocol} /></td>)}
+                  {cell('lastContact', <td title={dateTime(d.lastContact)}>{ago(d.lastContact, now)}</td>)}
                 </tr>
               );
             })}

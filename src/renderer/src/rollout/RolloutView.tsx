@@ -81,10 +81,12 @@ function RolloutDetail({ id, onNote }: { id: string; onNote: (note: string) => v
     setBusy(true);
     try {
       const r = await api.retryFailed(id);
-      const skipped = r.skipped.map((s) => `${s.mac}: ${s.reason}`).join('; ');
+      // Queued again elsewhere before the view heard of it: said in the UI's words.
+      const skipped = r.skipped.map((s) => (s.retriedBy !== undefined ? t('skippedRetried', { mac: s.mac, job: s.retriedBy }) : `${s.mac}: ${s.reason}`)).join('; ');
       const done = rollout?.kind === 'bootstrap' ? t('retriedBootstrap', { count: r.retried }) : t('retried', { count: r.retried });
       onNote(`${r.retried ? done : t('nothingToRetry')}${skipped ? ` ${skipped}` : ''}`);
       if (r.rolloutId) window.location.hash = rolloutHref(r.rolloutId);
+      else load(); // staying here: show what the service found
     } catch (e) {
       setError(errorText(e));
     } finally {
@@ -94,6 +96,10 @@ function RolloutDetail({ id, onNote }: { id: string; onNote: (note: string) => v
 
   if (error) return <div className="note note-error" role="alert">{error}</div>;
   if (!rollout) return <div className="empty">{t('loading')}</div>;
+  // Failed phones queued again since (this window, the CLI, another window) are not offered again.
+  const failed = rollout.devices.filter((d) => d.phase === 'failed');
+  const retryable = failed.filter((d) => !d.retriedBy).length;
+  const retries = [...new Set(failed.flatMap((d) => (d.retriedBy ? [d.retriedBy.rolloutId] : [])))];
   return (
     <section aria-label={t('detail')} data-testid="rollout-detail">
       <h2>{t('heading', { kind: kindLabel(rollout.jobKind), count: rollout.total, at: dateTime(rollout.started) })}{rollout.finished ? ` · ${t('finished')}` : ''}</h2>
@@ -105,8 +111,14 @@ function RolloutDetail({ id, onNote }: { id: string; onNote: (note: string) => v
           </div>
         ))}
       </div>
-      {rollout.counts.failed > 0 ? (
-        <button type="button" className="btn btn-primary" disabled={busy} onClick={() => void retry()}>{t('retry', { count: rollout.counts.failed })}</button>
+      {retryable > 0 ? (
+        <button type="button" className="btn btn-primary" disabled={busy} onClick={() => void retry()}>{t('retry', { count: retryable })}</button>
+      ) : null}
+      {retries.length > 0 ? (
+        <p className="muted" data-testid="rollout-retried">
+          {t('queuedAgain', { count: failed.length - retryable })}
+          {retries.length === 1 ? <> <a href={rolloutHref(retries[0]!)}>{t('openRetry')}</a></> : null}
+        </p>
       ) : null}
       <div className="table-wrap">
         <table className="dtable" data-testid="rollout-devices">
@@ -118,7 +130,10 @@ function RolloutDetail({ id, onNote }: { id: string; onNote: (note: string) => v
               <tr key={d.mac} data-phase={d.phase} className={d.phase === 'failed' ? 'row-error' : ''}>
                 <td><a className="mono" href={deviceHref(d.mac)}>{d.mac}</a></td>
                 <td>{phaseLabel(d.phase, rollout)}</td>
-                <td>{d.jobId !== null ? <>#{d.jobId} {d.jobState ? <span title={stateHelp(d.jobState)}>{stateLabel(d.jobState)}</span> : null}</> : '—'}</td>
+                <td>
+                  {d.jobId !== null ? <>#{d.jobId} {d.jobState ? <span title={stateHelp(d.jobState)}>{stateLabel(d.jobState)}</span> : null}</> : '—'}
+                  {d.retriedBy ? <> · <a href={rolloutHref(d.retriedBy.rolloutId)} data-testid="retried-by">{t('againAs', { job: d.retriedBy.jobId })}</a></> : null}
+                </td>
                 <td className="why">{d.error ? jobNote(d.error, tj) : ''}</td>
                 <td>{d.interactionId !== null ? <a href={interactionHref(d.interactionId)}>{t('openLadder')}</a> : '—'}</td>
               </tr>

@@ -6,10 +6,12 @@
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { TFunction } from 'i18next';
-import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type CSSProperties, type KeyboardEvent, type MouseEvent, type RefObject } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type CSSProperties, type KeyboardEvent, type MouseEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ExchangeSummary } from '../../../shared/model';
+import { ColumnChooser } from '../common/ColumnChooser';
 import { i18next } from '../i18n';
+import { fitColumns, useColumnChoice, useColumnRoom, type ColumnLayout, type ColumnSpec } from '../lib/columns';
 import { bytes, clockTime, count as formatCount, dateTime, duration, zoneLabel } from '../lib/format';
 import '../ladder/inspector.css';
 
@@ -49,67 +51,27 @@ function columnLabel(key: ColumnKey, t: TFunction<'traffic'>): string {
 function columnTitle(key: ColumnKey, t: TFunction<'traffic'>): string {
   return key === 'time' ? t('list.col.timeTitle', { zone: zoneLabel() }) : columnLabel(key, t);
 }
-/** Never hidden: without them a row says nothing. */
-const ALWAYS: ReadonlySet<ColumnKey> = new Set(['id', 'what']);
-/** Columns the user hid. */
-const HIDDEN_KEY = 'localdls.traffic.hiddenColumns';
-/** Columns the user asked for where the window was too narrow for them: they stay, others give way. */
-const PINNED_KEY = 'localdls.traffic.shownColumns';
-
-function loadColumns(key: string): Set<ColumnKey> {
-  try {
-    const saved = JSON.parse(globalThis.localStorage?.getItem(key) ?? '[]') as unknown;
-    return new Set((Array.isArray(saved) ? saved : []).filter((k): k is ColumnKey => COLUMNS.some((c) => c.key === k) && !ALWAYS.has(k as ColumnKey)));
-  } catch {
-    return new Set();
-  }
-}
-
-function saveColumns(key: string, columns: ReadonlySet<ColumnKey>): void {
-  try {
-    globalThis.localStorage?.setItem(key, JSON.stringify([...columns]));
-  } catch {
-    // storage unavailable (privacy mode): the choice lasts for this window
-  }
-}
-
 /** The reason's least room: the longest a phone sends, "reply-to SoftwareDeployment", whole. */
 export const REASON_MIN = 204;
+
 /**
  * Where the columns do not fit beside the reason's least room, these give way, first to last: the
  * measurements (size, duration), then the peer's address, the item count, TLS, the port and the
  * time, each also in the detail pane. The Columns menu brings one back (pinned: others give way).
+ * The number and the reason are never hidden.
  */
-const GIVE_WAY: readonly ColumnKey[] = ['size', 'dur', 'peer', 'items', 'tls', 'port', 'time'];
+const SPEC: ColumnSpec<ColumnKey> = {
+  columns: COLUMNS,
+  flexMin: REASON_MIN,
+  always: new Set(['id', 'what']),
+  giveWay: ['size', 'dur', 'peer', 'items', 'tls', 'port', 'time'],
+  hiddenKey: 'localdls.traffic.hiddenColumns',
+  pinnedKey: 'localdls.traffic.shownColumns',
+};
 
-export interface ColumnLayout {
-  /** The columns shown, in order. */
-  shown: ColumnKey[];
-  /** Left out for the width (not hidden by the user). */
-  dropped: ColumnKey[];
-  /** The reason has its least room (else the columns asked for take it). */
-  fits: boolean;
-}
-
-/**
- * The columns for `room` px (null: not laid out, as in tests without layout: all of them), the
- * user's hidden and pinned ones respected. Narrower columns would cut their contents and a list
- * scrolling sideways would hide its end, so the least needed are left out instead, as DevTools'
- * network panel leaves its less used columns out until asked for.
- */
-export function layoutColumns(room: number | null, hidden: ReadonlySet<ColumnKey>, pinned: ReadonlySet<ColumnKey>): ColumnLayout {
-  const shown = COLUMNS.filter((c) => !hidden.has(c.key));
-  const dropped: ColumnKey[] = [];
-  let need = shown.reduce((sum, c) => sum + c.width, REASON_MIN);
-  for (const key of GIVE_WAY) {
-    if (room === null || need <= room) break;
-    const c = shown.find((s) => s.key === key);
-    if (!c || pinned.has(key)) continue;
-    shown.splice(shown.indexOf(c), 1);
-    dropped.push(key);
-    need -= c.width;
-  }
-  return { shown: shown.map((c) => c.key), dropped, fits: room === null || need <= room };
+/** The traffic list's columns for `room` px (lib/columns.ts fitColumns). */
+export function layoutColumns(room: number | null, hidden: ReadonlySet<ColumnKey>, pinned: ReadonlySet<ColumnKey>): ColumnLayout<ColumnKey> {
+  return fitColumns(SPEC, room, hidden, pinned);
 }
 
 export interface SortOrder {
@@ -130,73 +92,6 @@ export function sortRows(rows: readonly ExchangeSummary[], order: SortOrder | nu
 
 /** The keys the list moves by (ExchangeList onKeyDown), taken from the page when nothing has the focus. */
 const LIST_KEYS = new Set(['ArrowDown', 'ArrowUp', 'j', 'k', 'PageDown', 'PageUp', 'Home', 'End']);
-
-/**
- * The room for the columns, the rows' width without the scrollbar, and the scrollbar's width (the
- * header keeps as much room at its end, so its columns stand over the rows': a fixed guess left
- * them 10 px apart where scrollbars overlay or are wider); null while nothing is laid out.
- */
-function useColumnRoom(rows: RefObject<HTMLElement | null>): { room: number; scrollbar: number } | null {
-  const [room, setRoom] = useState<{ room: number; scrollbar: number } | null>(null);
-  useLayoutEffect(() => {
-    const el = rows.current;
-    if (!el) return undefined;
-    const measure = () => {
-      const width = el.clientWidth;
-      const scrollbar = el.offsetWidth - width;
-      setRoom((was) => (width <= 0 ? null : was?.room === width && was.scrollbar === scrollbar ? was : { room: width, scrollbar }));
-    };
-    // Before the first paint: the list is not drawn with columns it then drops.
-    measure();
-    if (typeof ResizeObserver === 'undefined') return undefined;
-    // Its content box: it changes with the window and when the scrollbar comes or goes.
-    const observer = new ResizeObserver(measure);
-    observer.observe(el);
-    return () => observer.disconnect();
-  }, [rows]);
-  return room;
-}
-
-function ColumnChooser({ shown, onChange }: { shown: readonly ColumnKey[]; onChange: (key: ColumnKey, show: boolean) => void }) {
-  const { t } = useTranslation('detail');
-  const { t: tt } = useTranslation('traffic');
-  // The checkboxes exist only while open: their labels ("Device", …) must not shadow the filter's.
-  const [open, setOpen] = useState(false);
-  const ref = useRef<HTMLDetailsElement>(null);
-  // Closed as a popover is: by Escape (the focus back on its button) or a click elsewhere; it had
-  // stayed open over the Status column (helper-77).
-  useEffect(() => {
-    if (!open) return undefined;
-    const away = (e: PointerEvent) => {
-      if (ref.current && !ref.current.contains(e.target as Node)) ref.current.open = false;
-    };
-    document.addEventListener('pointerdown', away);
-    return () => document.removeEventListener('pointerdown', away);
-  }, [open]);
-  const onKeyDown = (e: KeyboardEvent<HTMLDetailsElement>) => {
-    if (e.key !== 'Escape' || !ref.current?.open) return;
-    e.stopPropagation();
-    ref.current.open = false;
-    ref.current.querySelector('summary')?.focus();
-  };
-  return (
-    <details ref={ref} className="column-chooser" onToggle={(e) => setOpen(e.currentTarget.open)} onKeyDown={onKeyDown}>
-      <summary>{t('columns')}</summary>
-      {open ? (
-      <fieldset>
-        <legend className="sr-only">{t('columnsLegend')}</legend>
-        {/* Checked: shown; a column left out for the width is unchecked, and checking it brings it back. */}
-        {COLUMNS.filter((c) => !ALWAYS.has(c.key)).map((c) => (
-          <label key={c.key}>
-            <input type="checkbox" checked={shown.includes(c.key)} onChange={(e) => onChange(c.key, e.target.checked)} />{' '}
-            {c.key === 'dur' ? tt('list.col.duration') : columnTitle(c.key, tt)}
-          </label>
-        ))}
-      </fieldset>
-      ) : null}
-    </details>
-  );
-}
 
 export interface ExchangeListProps {
   rows: ExchangeSummary[];
@@ -344,12 +239,9 @@ const Row = memo(function Row({ x, index, focused, selected, template, top, hidd
 export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onClearSelection, emptyText, hasOlder, full = false, onLoadOlder, onFollowing }: ExchangeListProps) {
   const { t } = useTranslation('traffic');
   const { t: td } = useTranslation('detail');
-  const [chosenHidden, setHidden] = useState<Set<ColumnKey>>(() => loadColumns(HIDDEN_KEY));
-  const [pinned, setPinned] = useState<Set<ColumnKey>>(() => loadColumns(PINNED_KEY));
   const scrollRef = useRef<HTMLDivElement>(null);
   const measured = useColumnRoom(scrollRef);
-  const room = measured?.room ?? null;
-  const layout = layoutColumns(room, chosenHidden, pinned);
+  const { layout, choose } = useColumnChoice(SPEC, measured?.room ?? null);
   // One set and one template while the columns stay (the rows are memoised on them), however the width moves.
   const shownKey = layout.shown.join(' ');
   const fits = layout.fits;
@@ -363,22 +255,9 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
   }, [shownKey, fits]);
   const [order, setOrder] = useState<SortOrder | null>(null);
   const rows = useMemo(() => sortRows(arrived, order), [arrived, order]);
-  /** A column checked or unchecked in the Columns menu. */
+  /** A column checked or unchecked in the Columns menu: hidden, the list is no longer sorted by it. */
   const chooseColumn = (key: ColumnKey, show: boolean) => {
-    const nextHidden = new Set(chosenHidden);
-    const nextPinned = new Set(pinned);
-    if (show) {
-      nextHidden.delete(key);
-      // Left out for the width, it is asked for: it stays, and others give way to it.
-      if (layoutColumns(room, nextHidden, nextPinned).dropped.includes(key)) nextPinned.add(key);
-    } else {
-      nextHidden.add(key);
-      nextPinned.delete(key);
-    }
-    setHidden(nextHidden);
-    saveColumns(HIDDEN_KEY, nextHidden);
-    setPinned(nextPinned);
-    saveColumns(PINNED_KEY, nextPinned);
+    choose(key, show);
     if (order && !show && order.key === key) setOrder(null);
   };
   /** A header click: ascending, then descending, then back to arrival order (which follows live). */
@@ -628,7 +507,12 @@ export function ExchangeList({ rows: arrived, focusId, selected, onActivate, onC
           </div>
         </div>
       </div>
-      <ColumnChooser shown={layout.shown} onChange={chooseColumn} />
+      <ColumnChooser
+        columns={COLUMNS.filter((c) => !SPEC.always.has(c.key)).map((c) => ({ key: c.key, label: c.key === 'dur' ? t('list.col.duration') : columnTitle(c.key, t) }))}
+        shown={layout.shown}
+        legend={td('columnsLegend')}
+        onChange={chooseColumn}
+      />
       {order ? (
         <button type="button" className="btn btn-small sort-reset" onClick={arrivalOrder}>{td('arrivalOrder')}</button>
       ) : null}
