@@ -297,6 +297,9 @@ describe('filtered export (UI and CLI, one command)', () => {
     expect(bogus.stdout).toBe('');
     expect(bogus.stderr).toBe('note: --status "bogus" is no HTTP status (200, 4xx) and no reply status the phones send (accepted, failed, busy, or tls for failed handshakes): listing the exchanges whose reply says "bogus"\n');
     expect((await cli('traffic', 'list', '--status', '4xx')).stderr).toBe('');
+    // Blanks around a status are not part of it; a long word is said short.
+    expect((await cli('traffic', 'list', '--status', ' accepted ', '--json')).stdout.trim().split('\n')).toHaveLength(2);
+    expect((await cli('traffic', 'list', '--status', 'x'.repeat(5000))).stderr.length).toBeLessThan(400);
   });
 
   it('says what the file holds: in HAR the failed TLS handshakes are in log._tlsErrors, not entries', async () => {

@@ -66,7 +66,7 @@ function filterOf(v: FilterValues): ExchangeFilter {
   if (v.device !== undefined) filter.device = v.device;
   if (v.reason !== undefined) filter.reason = v.reason;
   if (v.action !== undefined) filter.action = v.action;
-  if (v.status !== undefined) filter.status = v.status;
+  if (v.status !== undefined) filter.status = v.status.trim();
   if (v.listener !== undefined) filter.listener = v.listener as ExchangeFilter['listener'];
   if (v.kind !== undefined) filter.kind = v.kind as ExchangeFilter['kind'];
   if (v.errors) filter.errorsOnly = true;
@@ -88,7 +88,8 @@ function statusNote(status: string | undefined): string | null {
   const s = status.trim().toLowerCase();
   if (s === '') throw new UsageError('--status needs a value: 200, 4xx, accepted, failed, busy or tls');
   if (/^\d{3}$|^[1-5]xx$|^tls(-failure)?$/.test(s) || REPLY_STATUSES.includes(s)) return null;
-  return `note: --status "${status}" is no HTTP status (200, 4xx) and no reply status the phones send (${REPLY_STATUSES.join(', ')}, or tls for failed handshakes): listing the exchanges whose reply says "${status}"`;
+  const said = s.length > 40 ? `${s.slice(0, 40)}…` : s;
+  return `note: --status "${said}" is no HTTP status (200, 4xx) and no reply status the phones send (${REPLY_STATUSES.join(', ')}, or tls for failed handshakes): listing the exchanges whose reply says "${said}"`;
 }
 
 const pick = (v: Record<string, unknown>): FilterValues => Object.fromEntries(Object.keys(FILTER_OPTIONS).filter((k) => v[k] !== undefined).map((k) => [k, v[k]])) as FilterValues;
