@@ -12,13 +12,13 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliProcess, runCli } from '../support/cli';
 import { withRawDb } from '../support/raw-db';
-import { ensureRendererBuilt, launchChromium, suiteDirs } from './support';
+import { type ChromiumSession, ensureRendererBuilt, launchWithPage, suiteDirs } from './support';
 
 const newDir = suiteDirs();
 let serve: CliProcess;
 let ui: string;
 let page: Page;
-let browser: Awaited<ReturnType<typeof launchChromium>>;
+let browser: ChromiumSession;
 const pageErrors: string[] = [];
 const MAC = (n: number) => `00:1A:E8:00:22:0${n}`;
 
@@ -44,10 +44,7 @@ beforeAll(async () => {
     db.prepare(`UPDATE devices SET e164 = '498972231009999', bootstrap = 'failed' WHERE mac = ?`).run(MAC(2));
     db.prepare(`UPDATE devices SET device_type = 'OpenScape Desk Phone IP 55G', software_version = 'V3 R5.16.0 SIP 230818 (hotfix 2)', last_address = 'fd12:3456:789a:1:21e:e8ff:fe00:2203' WHERE mac = ?`).run(MAC(3));
   });
-  browser = await launchChromium({ scrollbars: true });
-  page = browser.context.pages()[0] ?? (await browser.context.newPage());
-  page.setDefaultTimeout(15_000);
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  ({ browser, page } = await launchWithPage(pageErrors, { scrollbars: true, timeoutMs: 15_000 }));
 }, 180_000);
 
 afterAll(async () => {

@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliProcess, runCli } from '../support/cli';
 import { startStandInDls, STAND_IN_WRITE, type StandInDls } from '../support/stand-in-dls';
-import { ensureRendererBuilt, launchChromium, screenshotDir, suiteDirs } from './support';
+import { type ChromiumSession, ensureRendererBuilt, launchWithPage, screenshotDir, suiteDirs } from './support';
 
 const newDir = suiteDirs();
 const PHONES = 6;
@@ -19,7 +19,7 @@ let serve: CliProcess;
 let port: number;
 let ui: string;
 let page: Page;
-let browser: Awaited<ReturnType<typeof launchChromium>>;
+let browser: ChromiumSession;
 let shots: string;
 const pageErrors: string[] = [];
 
@@ -31,10 +31,7 @@ beforeAll(async () => {
   expect(listening.relay.upstream).toBe(dls.url);
   port = listening.port;
   ui = listening.ui;
-  browser = await launchChromium();
-  page = browser.context.pages()[0] ?? (await browser.context.newPage());
-  page.setDefaultTimeout(10_000);
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  ({ browser, page } = await launchWithPage(pageErrors, { timeoutMs: 10_000 }));
   shots = screenshotDir();
   mkdirSync(shots, { recursive: true });
 }, 120_000);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliProcess, runCli, runCliProcess } from '../support/cli';
-import { ensureRendererBuilt, launchChromium, suiteDirs } from './support';
+import { type ChromiumSession, ensureRendererBuilt, launchWithPage, serveWithUi, suiteDirs } from './support';
 
 const newDir = suiteDirs();
 const P1 = '00:1A:E8:00:21:01';
@@ -18,7 +18,7 @@ let serve: CliProcess;
 let ui: string;
 let port: number;
 let page: Page;
-let browser: Awaited<ReturnType<typeof launchChromium>>;
+let browser: ChromiumSession;
 let site: string;
 const pageErrors: string[] = [];
 const WAIT = { timeout: 60_000 };
@@ -26,14 +26,8 @@ const WAIT = { timeout: 60_000 };
 beforeAll(async () => {
   ensureRendererBuilt();
   site = join(newDir(), 'site');
-  serve = new CliProcess(['serve', '--data-dir', site, '--host', '127.0.0.1', '--port', '0', '--contact-gap', '60', '--ui', '--ui-port', '0']);
-  const listening = JSON.parse(await serve.waitFor((l) => l.includes('"listening"'), 60_000)) as { port: number; ui: string };
-  port = listening.port;
-  ui = listening.ui;
-  browser = await launchChromium();
-  page = browser.context.pages()[0] ?? (await browser.context.newPage());
-  page.setDefaultTimeout(30_000);
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  ({ serve, port, ui } = await serveWithUi(site));
+  ({ browser, page } = await launchWithPage(pageErrors, { timeoutMs: 30_000 }));
 }, 180_000);
 
 afterAll(async () => {

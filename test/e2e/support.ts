@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll } from 'vitest';
+import { CliProcess } from '../support/cli';
 
 export const ROOT = resolve(__dirname, '../..');
 const BUILT = join(ROOT, 'out/renderer/index.html');
@@ -50,6 +51,27 @@ export async function launchChromium(options: { scrollbars?: boolean } = {}): Pr
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** `serve --ui` on `site` (ports picked by the system, contact gap 60 s) once it listens: its process, WPI port and UI address. */
+export async function serveWithUi(site: string): Promise<{ serve: CliProcess; port: number; ui: string }> {
+  const serve = new CliProcess(['serve', '--data-dir', site, '--host', '127.0.0.1', '--port', '0', '--contact-gap', '60', '--ui', '--ui-port', '0']);
+  const listening = JSON.parse(await serve.waitFor((l) => l.includes('"listening"'), 60_000)) as { port: number; ui: string };
+  return { serve, port: listening.port, ui: listening.ui };
+}
+
+export type ChromiumSession = Awaited<ReturnType<typeof launchChromium>>;
+
+/**
+ * launchChromium with its first page: `timeoutMs` as the page's default, and every uncaught page
+ * error pushed to `pageErrors` (the suites end by expecting none).
+ */
+export async function launchWithPage(pageErrors: string[], options: { scrollbars?: boolean; timeoutMs: number }): Promise<{ browser: ChromiumSession; page: Page }> {
+  const browser = await launchChromium(options.scrollbars ? { scrollbars: true } : {});
+  const page = browser.context.pages()[0] ?? (await browser.context.newPage());
+  page.setDefaultTimeout(options.timeoutMs);
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  return { browser, page };
 }
 
 /** Where screenshots go: docs/screenshots with LOCALDLS_SCREENSHOTS=1 (npm run screenshots), else a temp folder. */

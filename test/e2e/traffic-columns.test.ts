@@ -8,13 +8,13 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliProcess, runCli } from '../support/cli';
-import { ensureRendererBuilt, launchChromium, suiteDirs } from './support';
+import { type ChromiumSession, ensureRendererBuilt, launchWithPage, suiteDirs } from './support';
 
 const newDir = suiteDirs();
 let serve: CliProcess;
 let ui: string;
 let page: Page;
-let browser: Awaited<ReturnType<typeof launchChromium>>;
+let browser: ChromiumSession;
 const pageErrors: string[] = [];
 
 /** The reasons phones send (the reason column's text: the reason, and for a reply the Action it answers). */
@@ -41,10 +41,7 @@ beforeAll(async () => {
   await phone(['--mac-base', '00:1A:E8:00:00:01', '--reason', 'solicited', '--ip-base', '127.0.9.10']);
   await phone(['--mac-base', '00:1A:E8:00:00:02', '--reason', 'solicited', '--busy', '1', '--busy-for', '1', '--ip-base', '127.0.9.11']);
   for (const reason of ['local-changes', 'inventory-changes']) await phone(['--mac-base', '00:1A:E8:00:00:01', '--reason', reason, '--ip-base', '127.0.9.10']);
-  browser = await launchChromium({ scrollbars: true });
-  page = browser.context.pages()[0] ?? (await browser.context.newPage());
-  page.setDefaultTimeout(15_000);
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  ({ browser, page } = await launchWithPage(pageErrors, { scrollbars: true, timeoutMs: 15_000 }));
 }, 180_000);
 
 afterAll(async () => {

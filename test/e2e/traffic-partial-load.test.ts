@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliProcess, runCli } from '../support/cli';
 import { withRawDb } from '../support/raw-db';
-import { ensureRendererBuilt, launchChromium, suiteDirs } from './support';
+import { type ChromiumSession, ensureRendererBuilt, launchWithPage, suiteDirs } from './support';
 
 const newDir = suiteDirs();
 let dir: string;
@@ -16,7 +16,7 @@ let serve: CliProcess;
 let port: number;
 let ui: string;
 let page: Page;
-let browser: Awaited<ReturnType<typeof launchChromium>>;
+let browser: ChromiumSession;
 const pageErrors: string[] = [];
 
 /**
@@ -77,10 +77,7 @@ beforeAll(async () => {
   const ready = JSON.parse(await serve.waitFor((l) => l.includes('"listening"'))) as { port: number; ui: string };
   port = ready.port;
   ui = ready.ui;
-  browser = await launchChromium();
-  page = browser.context.pages()[0] ?? (await browser.context.newPage());
-  page.setDefaultTimeout(15_000);
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  ({ browser, page } = await launchWithPage(pageErrors, { timeoutMs: 15_000 }));
   await page.addInitScript(HOLD);
 }, 180_000);
 

@@ -11,7 +11,7 @@ import { SETTLED_FILE_MS } from '../../src/main/bridge/static-files';
 import { isSecretItem, MASK } from '../../src/shared/secrets';
 import { CliProcess, runCli } from '../support/cli';
 import { post } from '../support/https-client';
-import { ensureRendererBuilt, launchChromium, ROOT, screenshotDir, suiteDirs } from './support';
+import { type ChromiumSession, ensureRendererBuilt, launchWithPage, ROOT, screenshotDir, suiteDirs } from './support';
 
 const newDir = suiteDirs();
 const PHONES = 16;
@@ -20,7 +20,7 @@ let port: number;
 let ui: string;
 let dataDir: string;
 let page: Page;
-let browser: Awaited<ReturnType<typeof launchChromium>>;
+let browser: ChromiumSession;
 let shots: string;
 const pageErrors: string[] = [];
 
@@ -33,10 +33,7 @@ beforeAll(async () => {
   const listening = JSON.parse(await serve.waitFor((l) => l.includes('"listening"'))) as { port: number; ui: string };
   port = listening.port;
   ui = listening.ui;
-  browser = await launchChromium();
-  page = browser.context.pages()[0] ?? (await browser.context.newPage());
-  page.setDefaultTimeout(10_000);
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  ({ browser, page } = await launchWithPage(pageErrors, { timeoutMs: 10_000 }));
   shots = screenshotDir();
   mkdirSync(shots, { recursive: true });
 }, 120_000);
