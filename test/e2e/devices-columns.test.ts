@@ -173,4 +173,28 @@ describe('devices list columns at a laptop\'s and a desktop\'s width, in Chromiu
     await page.getByLabel('Sprache').selectOption('en');
     expect(pageErrors).toEqual([]);
   }, 60_000);
+  it('every column asked back in turn at 1024 px: the table stays in its box and the model keeps its room; the newest asked is shown (helper-79)', async () => {
+    await open('en');
+    await page.setViewportSize({ width: 1024, height: 768 });
+    await relayout();
+    await page.getByText('Columns', { exact: true }).click();
+    const modelWidth = () => page.evaluate(`[...document.querySelectorAll('.devices table.dtable thead th')].find((th) => th.textContent === 'Model').getBoundingClientRect().width`) as Promise<number>;
+    let asked = 0;
+    for (const name of ['Firmware', 'TLS', 'Address', 'E.164', 'Last contact', 'Jobs', 'Mode', 'Firmware', 'TLS']) {
+      const box = page.getByRole('checkbox', { name });
+      if (await box.isChecked()) continue;
+      await box.check();
+      asked++;
+      await expect.poll(headers).toContain(name);
+      const seen = await measure();
+      expect(seen.tableWidth, `after ${name}`).toBeLessThanOrEqual(seen.wrapWidth + 0.5);
+      expect(seen.pageWidth, `after ${name}`).toBeLessThanOrEqual(seen.windowWidth);
+      expect(seen.cutHeaders, `after ${name}`).toEqual([]);
+      expect(await modelWidth(), `after ${name}`).toBeGreaterThanOrEqual(104);
+    }
+    // More were asked for than fit at once: each time another gave way.
+    expect(asked).toBeGreaterThan(3);
+    await page.keyboard.press('Escape');
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
 });

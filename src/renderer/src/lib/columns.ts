@@ -68,21 +68,38 @@ function saveColumns(key: string, columns: ReadonlySet<string>): void {
   }
 }
 
+/**
+ * The user's choice after the Columns chooser shows (or hides) `key` at `room` px. Shown where the
+ * width had left it out, it is pinned and the others give way to it; where the columns pinned before
+ * leave no room for it with the flexible column's least room, those pinned earliest give way again,
+ * so the table never grows past its box and the newest choice wins (helper-79: with every column
+ * asked back at 1024 px the devices table overflowed and its model column had no room left).
+ */
+export function chooseColumn<K extends string>(spec: ColumnSpec<K>, room: number | null, hidden: ReadonlySet<K>, pinned: ReadonlySet<K>, key: K, show: boolean): { hidden: Set<K>; pinned: Set<K> } {
+  const nextHidden = new Set(hidden);
+  const nextPinned = new Set(pinned);
+  if (!show) {
+    nextHidden.add(key);
+    nextPinned.delete(key);
+    return { hidden: nextHidden, pinned: nextPinned };
+  }
+  nextHidden.delete(key);
+  if (!fitColumns(spec, room, nextHidden, nextPinned).dropped.includes(key)) return { hidden: nextHidden, pinned: nextPinned };
+  nextPinned.add(key);
+  // Set order is the order they were asked for: the earliest give way first.
+  for (const earlier of [...nextPinned]) {
+    if (fitColumns(spec, room, nextHidden, nextPinned).fits) break;
+    if (earlier !== key) nextPinned.delete(earlier);
+  }
+  return { hidden: nextHidden, pinned: nextPinned };
+}
+
 /** The columns the user hid and pinned (kept), the layout for `room`, and the Columns chooser's change. */
 export function useColumnChoice<K extends string>(spec: ColumnSpec<K>, room: number | null): { layout: ColumnLayout<K>; choose: (key: K, show: boolean) => void } {
   const [hidden, setHidden] = useState<Set<K>>(() => loadColumns(spec, spec.hiddenKey));
   const [pinned, setPinned] = useState<Set<K>>(() => loadColumns(spec, spec.pinnedKey));
   const choose = (key: K, show: boolean) => {
-    const nextHidden = new Set(hidden);
-    const nextPinned = new Set(pinned);
-    if (show) {
-      nextHidden.delete(key);
-      // Left out for the width, it is asked for: it stays, and others give way to it.
-      if (fitColumns(spec, room, nextHidden, nextPinned).dropped.includes(key)) nextPinned.add(key);
-    } else {
-      nextHidden.add(key);
-      nextPinned.delete(key);
-    }
+    const { hidden: nextHidden, pinned: nextPinned } = chooseColumn(spec, room, hidden, pinned, key, show);
     setHidden(nextHidden);
     saveColumns(spec.hiddenKey, nextHidden);
     setPinned(nextPinned);
