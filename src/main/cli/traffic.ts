@@ -1,8 +1,11 @@
 /** `localdls traffic`: the recorded exchanges (filtered), followed live, exported, and purging old ones. */
-import { writeFileSync } from 'node:fs';
+import { lstatSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
 import type { ExchangeFilter } from '../../shared/api';
-import { EXCHANGE_KINDS, LISTENER_KINDS } from '../../shared/constants';
+import { EXCHANGE_KINDS, LIMITS, LISTENER_KINDS } from '../../shared/constants';
 import { searchableText, TEXT_TOO_SHORT } from '../../shared/free-text';
+import { statusFilter } from '../../shared/status-filter';
+import { REPLY_STATUSES } from '../wpi';
 import type { ExchangeSummary } from '../../shared/model';
 import * as commands from '../commands';
 import { accessError } from '../files/private-files';
@@ -75,9 +78,6 @@ function filterOf(v: FilterValues): ExchangeFilter {
   return filter;
 }
 
-/** The reply statuses phones send (wpi-protocol.md §4: accepted, failed, and busy in a call). */
-const REPLY_STATUSES = ['accepted', 'failed', 'busy'];
-
 /**
  * What --status would not find as meant: an empty one is refused; a word that is no HTTP status
  * and no reply status a phone sends is still looked for (a firmware may send another), with a note
@@ -85,10 +85,11 @@ const REPLY_STATUSES = ['accepted', 'failed', 'busy'];
  */
 function statusNote(status: string | undefined): string | null {
   if (status === undefined) return null;
-  const s = status.trim().toLowerCase();
-  if (s === '') throw new UsageError('--status needs a value: 200, 4xx, accepted, failed, busy or tls');
-  if (/^\d{3}$|^[1-5]xx$|^tls(-failure)?$/.test(s) || REPLY_STATUSES.includes(s)) return null;
-  const said = s.length > 40 ? `${s.slice(0, 40)}…` : s;
+  const s = statusFilter(status);
+  if (s.kind === 'reply' && s.status === '') throw new UsageError('--status needs a value: 200, 4xx, accepted, failed, busy or tls');
+  if (status.trim().length > LIMITS.field) throw new UsageError(`--status must be at most ${LIMITS.field} characters: 200, 4xx, accepted, failed, busy or tls`);
+  if (s.kind !== 'reply' || (REPLY_STATUSES as readonly string[]).includes(s.status)) return null;
+  const said = s.status.length > 40 ? `${s.status.slice(0, 40)}…` : s.status;
   return `note: --status "${said}" is no HTTP status (200, 4xx) and no reply status the phones send (${REPLY_STATUSES.join(', ')}, or tls for failed handshakes): listing the exchanges whose reply says "${said}"`;
 }
 
@@ -163,6 +164,26 @@ export function exportMessage(format: 'har' | 'json', count: number, tlsFailures
   return `wrote ${plural(count, 'exchange', 'exchanges')}${failed} as ${format.toUpperCase()} to ${output} (secret item values masked)`;
 }
 
+/**
+ * How the export is written to `output`, checked before it is built: a file there is kept unless
+ * --force (helper-77); a folder or a link to nothing is said as such (helper-79: both were "exists",
+ * and --force then failed, or wrote through the link); a device or a pipe (/dev/stdout, a FIFO) is
+ * written to.
+ */
+function exportFlag(output: string, force: boolean): 'w' | 'wx' {
+  let st: Stats;
+  try {
+    st = statSync(output);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw accessError(e, output, 'write the export to');
+    if (lstatSync(output, { throwIfNoEntry: false })?.isSymbolicLink()) throw new Error(`${output} is a link to a file that does not exist: give another --output`);
+    return 'wx';
+  }
+  if (st.isDirectory()) throw new Error(`${output} is a folder: give a file name, e.g. --output ${join(output, 'traffic.har')}`);
+  if (st.isFile() && !force) throw new Error(`${output} exists: give another --output, or --force to replace it`);
+  return 'w';
+}
+
 async function trafficExport(args: string[], io: CliIo): Promise<number> {
   const { values: v, positionals } = parseCli(args, { 'data-dir': { type: 'string' }, ...FILTER_OPTIONS, format: { type: 'string' }, output: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' } });
   noPositionals(positionals);
@@ -171,12 +192,13 @@ async function trafficExport(args: string[], io: CliIo): Promise<number> {
   const filter = filterOf(pick(v));
   const note = statusNote(v.status);
   if (note) io.err(note);
+  const flag = exportFlag(v.output, v.force === true);
   const store = openStore(v['data-dir'], 'read');
   try {
     const result = await commands.exportTraffic(cliContext(store), filter, v.format);
     try {
-      // 'wx': an export of a moment ago (or any other file) is not replaced by mistake (helper-77).
-      writeFileSync(v.output, result.content, { mode: 0o600, flag: v.force ? 'w' : 'wx' });
+      // 'wx': a file made there while the export was built is not replaced either.
+      writeFileSync(v.output, result.content, { mode: 0o600, flag });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`${v.output} exists: give another --output, or --force to replace it`);
       throw accessError(e, v.output, 'write the export to');

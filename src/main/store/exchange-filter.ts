@@ -6,6 +6,7 @@
 import type { Database } from 'better-sqlite3';
 import type { ExchangeFilter, ExchangeList, ExchangePage } from '../../shared/api';
 import { TEXT_TOO_SHORT } from '../../shared/free-text';
+import { statusFilter } from '../../shared/status-filter';
 import { SUMMARY_COLUMNS, toSummary, type ExchangeRow } from './exchange-rows';
 import { trigramQuery } from './search-text';
 import { staleRange } from './search-index';
@@ -65,19 +66,19 @@ export function filterClauses(f: ExchangeFilter): Where {
     params.action = f.action;
   }
   if (f.status) {
-    const s = f.status.toLowerCase();
-    if (/^\d{3}$/.test(s)) {
+    const s = statusFilter(f.status);
+    if (s.kind === 'http') {
       clauses.push('http_status = @httpStatus');
-      params.httpStatus = Number(s);
-    } else if (/^[1-5]xx$/.test(s)) {
+      params.httpStatus = s.status;
+    } else if (s.kind === 'http-class') {
       clauses.push('http_status BETWEEN @statusFrom AND @statusTo');
-      params.statusFrom = Number(s[0]) * 100;
-      params.statusTo = Number(s[0]) * 100 + 99;
-    } else if (s === 'tls' || s === 'tls-failure') {
+      params.statusFrom = s.from;
+      params.statusTo = s.to;
+    } else if (s.kind === 'tls-failure') {
       clauses.push("kind = 'tls-failure'");
     } else {
       clauses.push('reply_status = @replyStatus COLLATE NOCASE');
-      params.replyStatus = s;
+      params.replyStatus = s.status;
     }
   }
   if (f.listener) {
