@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Store } from '../../src/main/store';
+import { acquireServiceLock, Store } from '../../src/main/store';
+import { freshDataDir, removeFreshDataDir } from '../../src/main/cli/fresh-data-dir';
 import type { Device, DeviceItem, ExchangeSummary } from '../../src/shared/model';
 import { CliProcess, runCli, startServe } from '../support/cli';
 import { tempDirs } from '../support/tmp';
@@ -139,11 +140,13 @@ describe('bin/localdls', () => {
     const dataDir = newDir();
     const { port } = await serve(dataDir);
     const empty = newDir();
+    chmodSync(empty, 0o755);
     const clash = await runCli(['serve', '--data-dir', empty, '--host', '127.0.0.1', '--port', String(port)]);
     expect(clash.code).toBe(1);
     expect(clash.stderr).toMatch(new RegExp(`port ${port} on 127.0.0.1 is in use by another program`));
     // What the failed start made is gone (helper-77: a mistyped folder became an empty site); what was there stays.
     expect(readdirSync(empty)).toEqual([]);
+    expect(statSync(empty).mode & 0o777).toBe(0o755); // as it was (helper-79: left 0700)
     expect(clash.stderr).toContain(`emptied ${empty} again: it was empty before this failed start`);
     const parent = newDir();
     const made = join(parent, 'sites', 'site-typo');
@@ -155,6 +158,17 @@ describe('bin/localdls', () => {
     expect((await runCli(['serve', '--data-dir', used, '--host', '127.0.0.1', '--port', String(port)])).code).toBe(1);
     expect(readFileSync(join(used, 'notes.txt'), 'utf8')).toBe('mine');
     expect(existsSync(join(used, 'localdls.sqlite'))).toBe(true);
+    // A service that holds the folder's lock by the time the failed start cleans up keeps all of it.
+    const taken = newDir();
+    const fresh = freshDataDir(taken);
+    writeFileSync(join(taken, 'localdls.sqlite'), '');
+    const other = acquireServiceLock(taken);
+    try {
+      expect(removeFreshDataDir(fresh)).toBeNull();
+      expect(readdirSync(taken)).toContain('localdls.sqlite');
+    } finally {
+      other.release();
+    }
 
     const missing = await runCli(['devices', '--data-dir', `${newDir()}/nothing-here`]);
     expect(missing.code).toBe(1);

@@ -1,14 +1,14 @@
 /**
- * A start of `serve` that fails (a port in use, most often) on a data folder it made itself leaves
- * nothing behind: a mistyped --data-dir must not become an empty site beside the real one
- * (helper-77). What existed before the start is never touched.
+ * A start of `serve` that fails (a port in use, most often), or is stopped before it listens, on a
+ * data folder it made itself leaves nothing behind: a mistyped --data-dir must not become an empty
+ * site beside the real one (helper-77). What existed before the start stays as it was.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { PID_FILE } from '../store';
+import { acquireServiceLock } from '../store';
 
-/** What this start may remove if it fails: the folder it creates, or what it puts in an empty one. */
-export type FreshDataDir = { dir: string; made: 'folder' | 'contents'; top: string } | null;
+/** What this start may remove if it fails: the folders it creates, or what it puts in an empty one (and that one's mode). */
+export type FreshDataDir = { dir: string; made: 'folder'; top: string } | { dir: string; made: 'contents'; mode: number } | null;
 
 /** Taken before anything is opened or written. */
 export function freshDataDir(dir: string): FreshDataDir {
@@ -19,32 +19,39 @@ export function freshDataDir(dir: string): FreshDataDir {
     return { dir, made: 'folder', top };
   }
   try {
-    return readdirSync(dir).length === 0 ? { dir, made: 'contents', top: dir } : null;
+    return readdirSync(dir).length === 0 ? { dir, made: 'contents', mode: statSync(dir).mode & 0o7777 } : null;
   } catch {
     return null; // not a folder we can read: the start says why, and nothing is removed
   }
 }
 
 /**
- * Removes what the failed start made, once its service has stopped. Only while the folder's service
- * file names this process: another `serve` that took the folder meanwhile keeps it. Returns what was
- * removed (for the notice), or null.
+ * Removes what the failed start made, once its service has stopped. Only with the folder's service
+ * lock in hand: a `serve` that has taken the folder meanwhile keeps it. (One started at the same
+ * moment that is still opening the database, before it takes the lock, is not seen: it fails.)
+ * Returns what was removed (for the notice), or null.
  */
 export function removeFreshDataDir(fresh: FreshDataDir): string | null {
-  if (!fresh) return null;
+  if (!fresh || !existsSync(fresh.dir)) return null;
+  let lock: ReturnType<typeof acquireServiceLock>;
   try {
-    if (readFileSync(join(fresh.dir, PID_FILE), 'utf8').trim() !== String(process.pid)) return null;
+    lock = acquireServiceLock(fresh.dir);
   } catch {
-    return null; // no service file: this start wrote nothing that can be told from another's
+    return null; // another service holds it, or the folder cannot be written: left as it is
   }
-  if (fresh.made === 'folder') {
-    // Each folder made on the way holds only the next one: anything else put there meanwhile stays.
-    for (let at = fresh.dir; at !== fresh.top; at = dirname(at)) {
-      if (readdirSync(dirname(at)).length !== 1) return null;
+  try {
+    if (fresh.made === 'folder') {
+      // Each folder made on the way holds only the next one: anything else put there meanwhile stays.
+      for (let at = fresh.dir; at !== fresh.top; at = dirname(at)) {
+        if (readdirSync(dirname(at)).length !== 1) return null;
+      }
+      rmSync(fresh.top, { recursive: true, force: true });
+      return `removed ${fresh.top}: this failed start made it, and nothing else is in it`;
     }
-    rmSync(fresh.top, { recursive: true, force: true });
-    return `removed ${fresh.top}: this failed start made it, and nothing else is in it`;
+    for (const entry of readdirSync(fresh.dir)) rmSync(join(fresh.dir, entry), { recursive: true, force: true });
+    chmodSync(fresh.dir, fresh.mode);
+    return `emptied ${fresh.dir} again: it was empty before this failed start`;
+  } finally {
+    lock.release();
   }
-  for (const entry of readdirSync(fresh.dir)) rmSync(join(fresh.dir, entry), { recursive: true, force: true });
-  return `emptied ${fresh.dir} again: it was empty before this failed start`;
 }

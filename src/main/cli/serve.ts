@@ -132,7 +132,20 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     const fresh = freshDataDir(dataDirOf(v['data-dir']));
     // After every argument is checked: a mistyped flag is said alone, not after Secure Mode's warning.
     const keyProtector = protectorOrWarning(dataDirOf(v['data-dir']), v['key-passphrase-file'], io);
-    const service = new Service({
+    // A start that fails or is stopped before it listens takes back what it made (fresh-data-dir.ts).
+    const takeBack = (): void => {
+      const removed = removeFreshDataDir(fresh);
+      if (removed) io.err(JSON.stringify({ event: 'notice', message: removed }));
+    };
+    const made = <T>(make: () => T): T => {
+      try {
+        return make();
+      } catch (e) {
+        takeBack();
+        throw e;
+      }
+    };
+    const service = made(() => new Service({
       dataDir: dataDirOf(v['data-dir']),
       keyPoolSize,
       keyPoolIdleMs,
@@ -148,7 +161,7 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
       securePort,
       ...(v['tls-keylog'] ? { tlsKeyLog: v['tls-keylog'] } : {}),
       onError: (e) => io.err(JSON.stringify({ event: 'error', message: e.message })),
-    });
+    }));
     if (v['tls-keylog']) io.err(JSON.stringify({ event: 'warning', message: `TLS key log ${v['tls-keylog']}: ${KEYLOG_WARNING}` }));
     for (const message of service.store.notices) io.err(JSON.stringify({ event: 'warning', message }));
     if (v['forget-upstream']) {
@@ -160,6 +173,7 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
     if (stopping) {
       await service.stop();
+      takeBack();
       out(JSON.stringify({ event: 'stopped' }));
       return 0;
     }
@@ -173,8 +187,7 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
       }
     } catch (e) {
       await service.stop();
-      const removed = removeFreshDataDir(fresh);
-      if (removed) io.err(JSON.stringify({ event: 'notice', message: removed }));
+      takeBack();
       throw e;
     }
     // One write per PRINT_INTERVAL_MS (or PRINT_BATCH_MAX lines), not per exchange: writes to a
