@@ -454,12 +454,18 @@ export interface Rollout extends RolloutSummary {
   devices: RolloutDevice[];
 }
 
+/** The known reasons a failed phone is not retried. */
+export type RetrySkipKey = 'pinByHand' | 'removed' | 'secureNow' | 'cancelled' | 'sealed';
+
 export interface RetryResult {
   /** The rollout the retries form (their own, new one), or null when nothing was retried. */
   rolloutId: string | null;
   retried: number;
-  /** Failed phones not retried, and why; `retriedBy`: the job that already does it again. */
-  skipped: { mac: string; reason: string; retriedBy?: number }[];
+  /**
+   * Failed phones not retried, and why; `retriedBy`: the job that already does it again; `key`: the
+   * reason as the UI says it in its language (rollout.json `skip.*`), where it is one of the known ones.
+   */
+  skipped: { mac: string; reason: string; retriedBy?: number; key?: RetrySkipKey }[];
 }
 
 export interface FileResult {

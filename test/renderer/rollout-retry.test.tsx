@@ -55,4 +55,17 @@ describe('Rollouts: retry after another front end retried', () => {
     expect(screen.getByTestId('rollout-retried').textContent).toMatch(new RegExp(`^${queuedAgain}`));
     expect(screen.getAllByTestId('retried-by').map((a) => a.getAttribute('href'))).toEqual([`#/rollouts?id=${RETRY}`, `#/rollouts?id=${RETRY}`]);
   });
+
+  it.each<['en' | 'de', string]>([
+    ['en', 'Nothing to retry. 00:1A:E8:00:00:01: in Secure Mode by now; 00:1A:E8:00:00:02: not queued again: an item it cannot take'],
+    ['de', 'Nichts zu wiederholen. 00:1A:E8:00:00:01: inzwischen im Secure Mode; 00:1A:E8:00:00:02: not queued again: an item it cannot take'],
+  ])('%s: a known reason is said in the UI\'s language, another as the service says it', async (lang, note) => {
+    setLanguage(lang);
+    render(<App api={api} />);
+    const detail = await screen.findByTestId('rollout-detail');
+    const retry = await within(detail).findByRole('button', { name: lang === 'en' ? 'Retry 2 failed' : '2 fehlgeschlagene wiederholen' });
+    api.retryResult = { rolloutId: null, retried: 0, skipped: [{ mac: MACS[0]!, reason: 'in Secure Mode by now', key: 'secureNow' }, { mac: MACS[1]!, reason: 'not queued again: an item it cannot take' }] };
+    fireEvent.click(retry);
+    expect((await screen.findByRole('status')).textContent).toBe(note);
+  });
 });

@@ -197,14 +197,14 @@ async function pinDigitsOf(ctx: CommandContext, rollout: Rollout): Promise<numbe
 async function retryBootstrap(ctx: CommandContext, rollout: Rollout, failed: readonly RolloutDevice[], skipped: RetryResult['skipped']): Promise<RetryResult> {
   const how = bootstrapOptionsOf(ctx, rollout);
   if (!how) {
-    return { rolloutId: null, retried: 0, skipped: [...skipped, ...failed.map((d) => ({ mac: d.mac, reason: `its PIN may have been given by hand (or it was a renewal): bootstrap it again with \`localdls bootstrap --mac ${d.mac}\` and the PIN, or from the bootstrap wizard` }))] };
+    return { rolloutId: null, retried: 0, skipped: [...skipped, ...failed.map((d) => ({ mac: d.mac, reason: `its PIN may have been given by hand (or it was a renewal): bootstrap it again with \`localdls bootstrap --mac ${d.mac}\` and the PIN, or from the bootstrap wizard`, key: 'pinByHand' as const }))] };
   }
   const macs: string[] = [];
   for (const d of failed) {
     const device = ctx.store.device(d.mac);
     const underWay = ctx.store.bootstrapUnderWay(d.mac);
-    if (!device) skipped.push({ mac: d.mac, reason: 'no longer known to this service (removed)' });
-    else if (device.mode === 'secure') skipped.push({ mac: d.mac, reason: 'in Secure Mode by now' });
+    if (!device) skipped.push({ mac: d.mac, reason: 'no longer known to this service (removed)', key: 'removed' });
+    else if (device.mode === 'secure') skipped.push({ mac: d.mac, reason: 'in Secure Mode by now', key: 'secureNow' });
     else if (underWay) skipped.push({ mac: d.mac, reason: `bootstrap job ${underWay.id} is already under way (retried before?)`, retriedBy: underWay.id });
     else macs.push(d.mac);
   }
@@ -230,7 +230,7 @@ export const retryFailed = defineCommand('retryFailed', API_ARGS.retryFailed, as
   refuseWhileRelaying(ctx, 'queue jobs again');
   const rollout = rolloutOf(ctx, id);
   const failed = rollout.devices.filter((d) => d.phase === 'failed');
-  const skipped: RetryResult['skipped'] = rollout.devices.filter((d) => d.phase === 'cancelled').map((d) => ({ mac: d.mac, reason: 'cancelled (by hand or with its run): queue it again on purpose' }));
+  const skipped: RetryResult['skipped'] = rollout.devices.filter((d) => d.phase === 'cancelled').map((d) => ({ mac: d.mac, reason: 'cancelled (by hand or with its run): queue it again on purpose', key: 'cancelled' as const }));
   if (failed.length === 0) return { rolloutId: null, retried: 0, skipped };
   if (rollout.kind === 'bootstrap') return retryBootstrap(ctx, rollout, failed, skipped);
   // After the rollout they retry: the moment claimed for them follows it.
@@ -244,7 +244,8 @@ export const retryFailed = defineCommand('retryFailed', API_ARGS.retryFailed, as
     const again = before.get(d.mac);
     const why = notSendable.get(d.mac);
     if (again !== undefined) skipped.push(retriedAlready(d.mac, again));
-    else skipped.push({ mac: d.mac, reason: why !== undefined ? `not queued again: ${why}` : 'its job carries sealed credentials: start it again from its own command' });
+    else if (why !== undefined) skipped.push({ mac: d.mac, reason: `not queued again: ${why}` });
+    else skipped.push({ mac: d.mac, reason: 'its job carries sealed credentials: start it again from its own command', key: 'sealed' });
   }
   return { rolloutId: jobs.length ? jobRolloutId(moment, rollout.jobKind) : null, retried: jobs.length, skipped };
 });

@@ -82,7 +82,8 @@ function RolloutDetail({ id, onNote }: { id: string; onNote: (note: string) => v
     try {
       const r = await api.retryFailed(id);
       // Queued again elsewhere before the view heard of it: said in the UI's words.
-      const skipped = r.skipped.map((s) => (s.retriedBy !== undefined ? t('skippedRetried', { mac: s.mac, job: s.retriedBy }) : `${s.mac}: ${s.reason}`)).join('; ');
+      // The known reasons in the UI's language; another (an item the phone cannot take, …) as the service says it.
+      const skipped = r.skipped.map((s) => (s.retriedBy !== undefined ? t('skippedRetried', { mac: s.mac, job: s.retriedBy }) : s.key ? t(`skip.${s.key}`, { mac: s.mac }) : `${s.mac}: ${s.reason}`)).join('; ');
       const done = rollout?.kind === 'bootstrap' ? t('retriedBootstrap', { count: r.retried }) : t('retried', { count: r.retried });
       onNote(`${r.retried ? done : t('nothingToRetry')}${skipped ? ` ${skipped}` : ''}`);
       if (r.rolloutId) window.location.hash = rolloutHref(r.rolloutId);
