@@ -7,7 +7,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -264,6 +264,17 @@ describe.skipIf(!readOnlyTestable)('read-only folders', () => {
     expect(r.stderr).toContain(`localdls serve: cannot create the folder ${dir}: permission denied: ${dir} or the folder ${parent} is read-only for this user; make it writable (chmod u+w) or use another data folder (--data-dir)`);
     expect(r.stderr).not.toMatch(NO_STACK);
     expect(existsSync(dir)).toBe(false);
+  });
+
+  it('a data folder that is a link to nothing is named as such, and nothing is made or removed', async () => {
+    const base = newDir();
+    const dir = join(base, 'site');
+    symlinkSync(join(base, 'gone'), dir);
+    const r = await run(['serve', '--data-dir', dir, '--host', '127.0.0.1', '--port', '0']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`localdls serve: ${dir} is a link to ${join(base, 'gone')}, which does not exist: make that folder, or choose another data folder (--data-dir)`);
+    expect(r.stderr).not.toMatch(NO_STACK);
+    expect([lstatSync(dir).isSymbolicLink(), existsSync(join(base, 'gone'))]).toEqual([true, false]);
   });
 });
 

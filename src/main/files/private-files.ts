@@ -9,7 +9,7 @@
  * message later, instead of being made writable behind their back).
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, constants, fchmodSync, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants, fchmodSync, fstatSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readlinkSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 
 export const PRIVATE_DIR_MODE = 0o700;
@@ -29,6 +29,15 @@ export class FileAccessError extends Error {
   }
 }
 
+/** Whether `path` is a symbolic link (stat found nothing there: its target is missing). */
+function isDanglingLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false; // not there at all, or a file on the way (said by the stat of the folder above)
+  }
+}
+
 /**
  * Creates `dir` (and missing parents) 0700, or narrows an existing `dir` to the owner only.
  * Returns a sentence when an existing folder was narrowed (for `serve` to print), else null.
@@ -41,6 +50,10 @@ export function ensurePrivateDir(dir: string): string | null {
     if (st) {
       if (!st.isDirectory()) throw new FileAccessError(`${d} is not a folder: remove it, or choose another data folder (--data-dir)`, d, 'ENOTDIR');
       break;
+    }
+    // A link whose target is not there: said as such (helper-79: it was called read-only).
+    if (isDanglingLink(d)) {
+      throw new FileAccessError(`${d} is a link to ${readlinkSync(d)}, which does not exist: make that folder, or choose another data folder (--data-dir)`, d, 'ENOENT');
     }
     missing.unshift(d);
     if (dirname(d) === d) break;
