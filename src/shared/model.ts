@@ -149,8 +149,11 @@ export const RENEWAL_SOURCE = 'bootstrap:renew';
 /** The source of the factory reset that takes a phone back out of Secure Mode (`bootstrap --undo`). */
 export const UNDO_SOURCE = 'bootstrap:undo';
 
-/** What a job of the secure-mode bootstrap does, as its lists say it (a renewal and an undo are no way into Secure Mode). */
-export function bootstrapJobRole(job: { kind: string; source: string | null }): 'bootstrap' | 'renewal' | 'undo' | null {
+/** What a job of the secure-mode bootstrap does: a way into Secure Mode, a new certificate, or the way out. */
+export type BootstrapJobRole = 'bootstrap' | 'renewal' | 'undo';
+
+/** A job's role in the secure-mode bootstrap, as its lists say it (a renewal and an undo are no way into Secure Mode); null for another job. */
+export function bootstrapJobRole(job: { kind: string; source: string | null }): BootstrapJobRole | null {
   if (job.kind === 'Bootstrap') return job.source === RENEWAL_SOURCE ? 'renewal' : 'bootstrap';
   return job.kind === 'FactoryReset' && job.source === UNDO_SOURCE ? 'undo' : null;
 }

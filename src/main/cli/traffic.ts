@@ -1,5 +1,5 @@
 /** `localdls traffic`: the recorded exchanges (filtered), followed live, exported, and purging old ones. */
-import { lstatSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { statSync, writeFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { ExchangeFilter } from '../../shared/api';
 import { EXCHANGE_KINDS, LIMITS, LISTENER_KINDS } from '../../shared/constants';
@@ -8,7 +8,7 @@ import { statusFilter } from '../../shared/status-filter';
 import { REPLY_STATUSES } from '../wpi';
 import type { ExchangeSummary } from '../../shared/model';
 import * as commands from '../commands';
-import { accessError } from '../files/private-files';
+import { accessError, isDanglingLink } from '../files/private-files';
 import { cliContext, openStore, withContext, type CliIo } from './context';
 import { macOf, noPositionals, parseCli, UsageError } from './format';
 
@@ -86,8 +86,9 @@ function filterOf(v: FilterValues): ExchangeFilter {
 function statusNote(status: string | undefined): string | null {
   if (status === undefined) return null;
   const s = statusFilter(status);
-  if (s.kind === 'reply' && s.status === '') throw new UsageError('--status needs a value: 200, 4xx, accepted, failed, busy or tls');
-  if (status.trim().length > LIMITS.field) throw new UsageError(`--status must be at most ${LIMITS.field} characters: 200, 4xx, accepted, failed, busy or tls`);
+  const values = `200, 4xx, ${REPLY_STATUSES.join(', ')} or tls`;
+  if (s.kind === 'reply' && s.status === '') throw new UsageError(`--status needs a value: ${values}`);
+  if (status.trim().length > LIMITS.field) throw new UsageError(`--status must be at most ${LIMITS.field} characters: ${values}`);
   if (s.kind !== 'reply' || (REPLY_STATUSES as readonly string[]).includes(s.status)) return null;
   const said = s.status.length > 40 ? `${s.status.slice(0, 40)}…` : s.status;
   return `note: --status "${said}" is no HTTP status (200, 4xx) and no reply status the phones send (${REPLY_STATUSES.join(', ')}, or tls for failed handshakes): listing the exchanges whose reply says "${said}"`;
@@ -176,13 +177,15 @@ function exportFlag(output: string, force: boolean): 'w' | 'wx' {
     st = statSync(output);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw accessError(e, output, 'write the export to');
-    if (lstatSync(output, { throwIfNoEntry: false })?.isSymbolicLink()) throw new Error(`${output} is a link to a file that does not exist: give another --output`);
+    if (isDanglingLink(output)) throw new Error(`${output} is a link to a file that does not exist: give another --output`);
     return 'wx';
   }
   if (st.isDirectory()) throw new Error(`${output} is a folder: give a file name, e.g. --output ${join(output, 'traffic.har')}`);
-  if (st.isFile() && !force) throw new Error(`${output} exists: give another --output, or --force to replace it`);
+  if (st.isFile() && !force) throw exists(output);
   return 'w';
 }
+
+const exists = (output: string): Error => new Error(`${output} exists: give another --output, or --force to replace it`);
 
 async function trafficExport(args: string[], io: CliIo): Promise<number> {
   const { values: v, positionals } = parseCli(args, { 'data-dir': { type: 'string' }, ...FILTER_OPTIONS, format: { type: 'string' }, output: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' } });
@@ -200,7 +203,7 @@ async function trafficExport(args: string[], io: CliIo): Promise<number> {
       // 'wx': a file made there while the export was built is not replaced either.
       writeFileSync(v.output, result.content, { mode: 0o600, flag });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`${v.output} exists: give another --output, or --force to replace it`);
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw exists(v.output);
       throw accessError(e, v.output, 'write the export to');
     }
     if (v.json) io.out(JSON.stringify({ event: 'exported', format: v.format, count: result.count, tlsFailures: result.tlsFailures, output: v.output }));

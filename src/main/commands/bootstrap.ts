@@ -9,7 +9,7 @@
 import * as v from 'valibot';
 import { ApiArgumentError, ApiError, type BootstrapOptions, type BootstrapRun, type FileResult } from '../../shared/api';
 import { API_ARGS } from '../../shared/api-args';
-import { bootstrapJobRole, UNDO_SOURCE, type Device } from '../../shared/model';
+import { bootstrapJobRole, UNDO_SOURCE, type BootstrapJobRole, type Device } from '../../shared/model';
 import { BootstrapOptionsSchema, Mac, MacList } from '../../shared/schemas';
 import { BootstrapIncompleteError, openJobPin, prepareBootstraps, type PinChoice, type PreparedBootstrap } from '../app/bootstrap';
 import { BootstrapUnderWayError, jobRolloutId, PENDING_STATES, serviceSeemsRunning, type Store } from '../store';
@@ -182,7 +182,7 @@ export interface BootstrapStatusRow {
   bootstrap: Device['bootstrap'];
   job: number | null;
   /** What that job does: a bootstrap, a renewal of the certificate, or the undo (factory reset). */
-  role: 'bootstrap' | 'renewal' | 'undo' | null;
+  role: BootstrapJobRole | null;
   state: string | null;
   why: string | null;
   certSerial: string | null;

@@ -29,8 +29,8 @@ export class FileAccessError extends Error {
   }
 }
 
-/** Whether `path` is a symbolic link (stat found nothing there: its target is missing). */
-function isDanglingLink(path: string): boolean {
+/** Whether `path` is a symbolic link, asked where stat found nothing there (its target is missing). */
+export function isDanglingLink(path: string): boolean {
   try {
     return lstatSync(path).isSymbolicLink();
   } catch {
