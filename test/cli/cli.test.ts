@@ -1,7 +1,10 @@
 import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { acquireServiceLock, Store } from '../../src/main/store';
+import { Service } from '../../src/main/app/service';
 import { freshDataDir, removeFreshDataDir } from '../../src/main/cli/fresh-data-dir';
 import type { Device, DeviceItem, ExchangeSummary } from '../../src/shared/model';
 import { CliProcess, runCli, startServe } from '../support/cli';
@@ -169,6 +172,45 @@ describe('bin/localdls', () => {
     } finally {
       other.release();
     }
+    // A service takes the lock before it opens the database: one started while another holds the
+    // folder is refused before it makes or touches a database file, so a failed start's clean-up
+    // (above) never pulls the folder from under a service that is still opening it.
+    const held = newDir();
+    const holder = acquireServiceLock(held);
+    try {
+      expect(() => new Service({ dataDir: held, host: '127.0.0.1', port: 0 })).toThrow(/another LocalDLS service \(process \d+\) is running on the data folder/);
+      expect(readdirSync(held).filter((f) => !f.startsWith('service.'))).toEqual([]);
+    } finally {
+      holder.release();
+    }
+    // The lock goes with the store: a service constructed and stopped unstarted leaves the folder free.
+    const unstarted = new Service({ dataDir: held, host: '127.0.0.1', port: 0 });
+    await unstarted.stop();
+    acquireServiceLock(held).release();
+
+    // A start that waits for the lock while a failed one takes the folder back (holding the lock,
+    // as removeFreshDataDir does) makes the folder again and starts, rather than failing on a
+    // removed lock file ("attempt to write a readonly database").
+    const racing = join(newDir(), 'site');
+    const other2 = spawn(process.execPath, ['--import', 'tsx', '-e', `
+      const { acquireServiceLock } = await import(${JSON.stringify(new URL('../../src/main/store/service-lock.ts', import.meta.url).pathname)});
+      const { mkdirSync, rmSync } = await import('node:fs');
+      mkdirSync(${JSON.stringify(racing)}, { recursive: true });
+      const lock = acquireServiceLock(${JSON.stringify(racing)});
+      console.log('held');
+      await new Promise((r) => setTimeout(r, 120));
+      rmSync(${JSON.stringify(racing)}, { recursive: true });
+      lock.release();
+    `], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await once(other2.stdout!, 'data');
+    const second = new Service({ dataDir: racing, host: '127.0.0.1', port: 0 });
+    try {
+      expect(existsSync(join(racing, 'localdls.sqlite'))).toBe(true);
+      expect(() => acquireServiceLock(racing)).toThrow(/another LocalDLS service \(process \d+\) is running/);
+    } finally {
+      await second.stop();
+    }
+    expect((await once(other2, 'exit'))[0]).toBe(0);
 
     const missing = await runCli(['devices', '--data-dir', `${newDir()}/nothing-here`]);
     expect(missing.code).toBe(1);

@@ -18,7 +18,7 @@ import { networkInterfaces, hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { bootstrapToSend, openJobSecret, queuedBootstrapNotes, secureModeOffNote, securePortChangeNote } from './bootstrap';
 import { Pki, loadOrCreateDefaultIdentity, keyPoolIdleMsFromEnvironment, keyPoolSizeFromEnvironment, startKeyPoolFiller, type KeyPoolFiller, type KeyProtector } from '../pki';
-import { acquireServiceLock, RELAYING_SETTING, Store, type RecoveryReport, type ReturnLimits, type ServiceLock, type StoreOptions } from '../store';
+import { RELAYING_SETTING, Store, type RecoveryReport, type ReturnLimits, type StoreOptions } from '../store';
 import { TlsKeyLog } from './tls-keylog';
 import { awaitsFileCheck } from '../../shared/file-deployment';
 
@@ -143,7 +143,6 @@ export class Service {
   private dcmp: DcmpListener | null = null;
   private sweeper: NodeJS.Timeout | null = null;
   private scheduler: NodeJS.Timeout | null = null;
-  private lock: ServiceLock | null = null;
   /** The TLS key log in use (serve --tls-keylog, or switched on in the app for this run). */
   private keyLog: TlsKeyLog | null = null;
   /** Both listeners write through this, so the key log can be switched while they run. */
@@ -160,7 +159,9 @@ export class Service {
   private readonly turns = new TurnQueue((e) => this.config.onError?.(e instanceof Error ? e : new Error(String(e))));
 
   constructor(private readonly config: ServiceConfig) {
-    this.store = new Store(config.dataDir, { integrityCheck: true, searchIndexing: 'background', ...config.store });
+    // One service per data folder, taken before the database is opened: the recovery in start()
+    // closes every interaction left open, which must never be another running service's.
+    this.store = new Store(config.dataDir, { integrityCheck: true, searchIndexing: 'background', ...config.store, serviceLock: true });
     this.handler = new ExchangeHandler(this.store);
     // The listeners decide one message per turn (net/turns.ts); group commit gathers what they
     // decide over turns and commits it when no other message waits, when full, or after 8 ms.
@@ -172,9 +173,6 @@ export class Service {
   async start(): Promise<ListeningInfo> {
     const host = this.config.host ?? '0.0.0.0';
     const protector = this.config.keyProtector;
-    // One service per data folder: the recovery below closes every interaction left open, which
-    // must never be another running service's.
-    this.lock = acquireServiceLock(this.config.dataDir, this.config.store?.nativeBinding);
     const recovered = this.recover(Date.now());
     if (this.config.tlsKeyLog) this.setTlsKeyLog(this.config.tlsKeyLog);
     // Until the secure listener is bound nobody could receive a bootstrapped phone: its jobs wait.
@@ -441,8 +439,6 @@ export class Service {
     this.keyLog = null;
     if (this.phones instanceof GroupCommit) this.phones.flush();
     this.store.close();
-    this.lock?.release();
-    this.lock = null;
   }
 }
 

@@ -27,8 +27,8 @@ export function freshDataDir(dir: string): FreshDataDir {
 
 /**
  * Removes what the failed start made, once its service has stopped. Only with the folder's service
- * lock in hand: a `serve` that has taken the folder meanwhile keeps it. (One started at the same
- * moment that is still opening the database, before it takes the lock, is not seen: it fails.)
+ * lock in hand: a `serve` that has taken the folder meanwhile keeps it, and one started at the same
+ * moment cannot be opening the database unseen (a service takes the lock before it opens it).
  * Returns what was removed (for the notice), or null.
  */
 export function removeFreshDataDir(fresh: FreshDataDir): string | null {

@@ -9,6 +9,7 @@ import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { createPrivateFile, ensurePrivateDir, narrow } from '../files/private-files';
 import { CLEAN_STOP_FILE, takeCleanStop } from './clean-stop';
 import { MIGRATIONS, migrate } from './migrations';
+import { acquireServiceLock, type ServiceLock } from './service-lock';
 import type { StoreOptions } from './store';
 
 export const DATABASE_FILE = 'localdls.sqlite';
@@ -37,6 +38,8 @@ export interface OpenedDatabase {
   notices: string[];
   /** With integrityCheck: when quick_check last passed, and whether it ran now or the file was as a clean stop left it (clean-stop.ts). */
   integrity?: { checkedAt: number; ran: boolean };
+  /** With serviceLock: the folder's service lock, taken before the database file was touched. */
+  lock?: ServiceLock;
 }
 
 /** Opens (creating, migrating) the database of `dataDir` for the service or a CLI write, or for reading only. */
@@ -50,6 +53,34 @@ function openForWriting(dataDir: string, path: string, options: StoreOptions): O
   const narrowedDir = ensurePrivateDir(dataDir);
   if (narrowedDir) notices.push(narrowedDir);
   if (!writable(dataDir)) throw readOnly(dataDir, path, 'folder');
+  // Before the database file is made or opened: see StoreOptions.serviceLock.
+  const lock = options.serviceLock ? lockFolder(dataDir, options.nativeBinding) : undefined;
+  try {
+    return { ...openWritable(path, dataDir, options, notices), ...(lock ? { lock } : {}) };
+  } catch (e) {
+    lock?.release();
+    throw e;
+  }
+}
+
+/**
+ * The folder's service lock. A start that waited for it while another start, failing at the same
+ * moment, took the folder back (cli/fresh-data-dir.ts) holds a lock on a removed file: the folder
+ * is made again and the lock taken anew, as if this start had come first.
+ */
+function lockFolder(dataDir: string, nativeBinding: string | undefined): ServiceLock {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return acquireServiceLock(dataDir, nativeBinding);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (attempt === 3 || (code !== 'SQLITE_READONLY_DBMOVED' && code !== 'ENOENT')) throw e;
+      ensurePrivateDir(dataDir);
+    }
+  }
+}
+
+function openWritable(path: string, dataDir: string, options: StoreOptions, notices: string[]): OpenedDatabase {
   // Made here with 0600 rather than by SQLite (0644 & ~umask); SQLite then gives -wal and -shm the database's mode.
   if (!createPrivateFile(path)) {
     if (!isFile(path)) throw new DatabaseOpenError(`${path} is not a database file (it is a folder or a special file): move it aside, or pass another --data-dir`, path, 'not-a-database');

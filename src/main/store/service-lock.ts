@@ -17,12 +17,15 @@ export interface ServiceLock {
 
 export const LOCK_FILE = 'service.lock';
 export const PID_FILE = 'service.pid';
+const LOCK_WAIT_MS = 250;
 
 export function acquireServiceLock(dataDir: string, nativeBinding?: string): ServiceLock {
   const path = join(dataDir, LOCK_FILE);
   // 0600 like every file in the data folder; SQLite would make it 0644 (and its journal the same).
   if (!createPrivateFile(path)) narrow(path, 'lock file');
-  const db = new BetterSqlite3(path, { timeout: 0, ...(nativeBinding ? { nativeBinding } : {}) });
+  // A short wait, not none: two starting at the same instant would otherwise both be refused (each
+  // sees the other's attempt), while a running owner holds the lock for good and still refuses.
+  const db = new BetterSqlite3(path, { timeout: LOCK_WAIT_MS, ...(nativeBinding ? { nativeBinding } : {}) });
   try {
     // EXCLUSIVE locking mode keeps the write lock after the first transaction until close.
     db.pragma('locking_mode = EXCLUSIVE');

@@ -28,6 +28,7 @@ import { DamagedItemSetError, ItemSets, MAX_ITEM_SET_CHARS, MAX_ITEMS_PER_DEVICE
 import { historyPurge } from './history-purge';
 import { RolloutRows } from './rollout-rows';
 import { SearchIndex } from './search-index';
+import type { ServiceLock } from './service-lock';
 import { maskCredentialHeaders } from '../../shared/secrets';
 import { itemKey } from '../../shared/item-rules';
 import { bootstrapJobRole, RENEWAL_SOURCE } from '../../shared/model';
@@ -44,6 +45,13 @@ export interface StoreOptions {
   synchronous?: 'FULL' | 'NORMAL' | 'OFF';
   /** Free-text index upkeep: in the background (the service), or only when called (default: CLI processes, tests). */
   searchIndexing?: 'background' | 'manual';
+  /**
+   * The service's: take the folder's service lock (service-lock.ts) before the database is made or
+   * opened, and hold it until close. A second service on the folder is refused before it migrates,
+   * checks or indexes anything, and a failed start that takes back its fresh folder
+   * (cli/fresh-data-dir.ts) cannot pull it from under one that is still opening.
+   */
+  serviceLock?: boolean;
 }
 
 /** An exchange as the listener saw it, before it gets an id. */
@@ -205,6 +213,8 @@ export class Store {
   private readonly feed: ChangeFeed;
   /** Null on a read-only store opened before migration 5. */
   private readonly revocations: RevocationTable | null;
+  /** With serviceLock: held from before the database opened until close. */
+  private readonly lock: ServiceLock | null;
 
   constructor(
     readonly dataDir: string,
@@ -212,25 +222,34 @@ export class Store {
   ) {
     const opened = openDatabase(dataDir, options);
     this.db = opened.db;
+    this.lock = opened.lock ?? null;
     this.notices = opened.notices;
     this.integrity = opened.integrity ?? null;
-    this.st = this.prepare();
-    this.feed = new ChangeFeed(this.db);
-    this.jobs = new JobTables(this.db, this.feed);
-    this.relay = new RelayRows(this.db);
-    this.itemHistory = new ItemHistory(this.db);
-    this.itemSets = new ItemSets(this.db);
-    this.inspector = new InspectorQueries(this.db);
-    this.rollouts = new RolloutRows(this.db, this.jobs, { get: (name) => this.setting(name), set: (name, value) => this.setSetting(name, value) });
-    if (!options.readonly) this.jobs.claimMoment = (at, kind) => this.rollouts.momentFor(at, kind);
-    this.contactFailures = new ContactFailures(this.db, this.feed);
-    this.search = new SearchIndex(this.db, options.readonly === true);
-    if (!options.readonly && options.searchIndexing === 'background') this.search.start();
-    const hasRevocations = this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'revocations'`).get() !== undefined;
-    this.revocations = hasRevocations ? new RevocationTable(this.db) : null;
-    if (this.revocations && !options.readonly) {
-      const imported = importRevocationFile(dataDir, this.revocations, this.db);
-      if (imported > 0) this.notices.push(`moved ${imported} revoked certificate serial(s) from pki/revoked.json into the database (the file is kept as revoked.json.imported)`);
+    let search: SearchIndex | undefined;
+    try {
+      this.st = this.prepare();
+      this.feed = new ChangeFeed(this.db);
+      this.jobs = new JobTables(this.db, this.feed);
+      this.relay = new RelayRows(this.db);
+      this.itemHistory = new ItemHistory(this.db);
+      this.itemSets = new ItemSets(this.db);
+      this.inspector = new InspectorQueries(this.db);
+      this.rollouts = new RolloutRows(this.db, this.jobs, { get: (name) => this.setting(name), set: (name, value) => this.setSetting(name, value) });
+      if (!options.readonly) this.jobs.claimMoment = (at, kind) => this.rollouts.momentFor(at, kind);
+      this.contactFailures = new ContactFailures(this.db, this.feed);
+      this.search = search = new SearchIndex(this.db, options.readonly === true);
+      if (!options.readonly && options.searchIndexing === 'background') this.search.start();
+      const hasRevocations = this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'revocations'`).get() !== undefined;
+      this.revocations = hasRevocations ? new RevocationTable(this.db) : null;
+      if (this.revocations && !options.readonly) {
+        const imported = importRevocationFile(dataDir, this.revocations, this.db);
+        if (imported > 0) this.notices.push(`moved ${imported} revoked certificate serial(s) from pki/revoked.json into the database (the file is kept as revoked.json.imported)`);
+      }
+    } catch (e) {
+      search?.stop();
+      this.db.close();
+      this.lock?.release();
+      throw e;
     }
   }
 
@@ -775,11 +794,13 @@ export class Store {
     this.feed.stop();
     if (!this.db.open) return;
     this.db.close();
-    if (!this.integrity) return;
     try {
-      noteCleanStop(join(this.dataDir, CLEAN_STOP_FILE), join(this.dataDir, DATABASE_FILE), this.integrity.checkedAt);
+      if (this.integrity) noteCleanStop(join(this.dataDir, CLEAN_STOP_FILE), join(this.dataDir, DATABASE_FILE), this.integrity.checkedAt);
     } catch {
       // Not noted (the folder turned read-only, a full disk): the next start checks the file, nothing more.
+    } finally {
+      // Last: the clean-stop note is this service's to write.
+      this.lock?.release();
     }
   }
 }
