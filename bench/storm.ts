@@ -170,7 +170,7 @@ export async function runStorms(plan: StormOptions): Promise<{ rows: StormRow[];
         log(
           `  ${options.mode} ${target.padEnd(7)} N=${String(count).padStart(4)} C=${String(c).padStart(3)}: ` +
             `${row.exchangesPerS.toFixed(0)} exchanges/s, p50 ${row.p50Ms.toFixed(0)} ms, p99 ${row.p99Ms.toFixed(0)} ms, ` +
-            `cpu ${row.cpuMsPerExchange.toFixed(2)} ms/exchange, rss ${row.peakRssMb.toFixed(0)} MB` +
+            `cpu ${row.cpuMsPerExchange.toFixed(2)} ms/exchange (client ${(row.clientCpuMs / Math.max(1, row.exchanges)).toFixed(2)}), rss ${row.peakRssMb.toFixed(0)} MB` +
             (row.stored ? `, stored ${row.stored.exchanges}/${row.exchanges}` : '') +
             (row.failed ? `, ${row.failed} FAILED (${row.failures[0] ?? ''})` : ''),
         );
