@@ -17,6 +17,9 @@
  * - Every query value, the names kept (pre-signed download links), from the first `?` to `#`.
  * - A blank ends a URL, except in one that starts an item's value: that runs to the value's end
  *   (or the blanks before another URL in it), as the phone reads its URL item (`https://u:pa ss@h/`).
+ *   Elsewhere a `user:` begun before the blank, with no port after its colon, is a password typed
+ *   with a blank: it runs to an `@` in the next few words (passwordPastBlank), or is masked up to
+ *   the blank when none comes.
  * - A quote that opened the URL (an attribute value) closes it, unless a `user:` began before it
  *   and no @ came: then the quote is the password's (`"https://u:pa"ss@h/"` shows
  *   `"https://u:••••••@h/"`), so nothing of a password after its quote shows.
@@ -229,6 +232,44 @@ function wholeEnd(text: string, authority: number, limit: number): number {
   return end;
 }
 
+/** How far past a blank a password's `@` is looked for: words, and characters. */
+const PASSWORD_WORDS = 3;
+const PASSWORD_REACH = 256;
+/** What no password fragment before a blank holds: it would be a port and a path (`h:8443/x`), or a URL's end. */
+const NOT_FRAGMENT = /[/?#\\]/;
+/** A port, the one thing after an authority's colon that is no password. */
+const PORT = /^[0-9]*$/;
+
+/**
+ * A password typed with a blank, in text where a blank ends a URL (`see ftp://u:pa ss@h/`): the
+ * URL's authority up to the blank (`end`, no `@` in it) is `user:fragment`, the fragment no port.
+ * Then its `@` is looked for in the next few words of the same line, before markup or another URL:
+ * the password runs to it. With none, `at` is -1 and the fragment alone is masked: what shows
+ * after the blank cannot be told from prose. Null: no password begun. Bounded: linear overall.
+ */
+function passwordPastBlank(text: string, authority: number, end: number): { colon: number; at: number } | null {
+  const colon = indexIn(text, ':', authority, end);
+  if (colon <= authority || colon + 1 >= end) return null;
+  for (let i = authority; i < end; i++) if (NOT_FRAGMENT.test(text[i]!)) return null;
+  if (PORT.test(text.slice(colon + 1, end))) return null;
+  const reach = Math.min(text.length, end + PASSWORD_REACH);
+  let words = 0;
+  let inWord = false;
+  for (let i = end; i < reach; i++) {
+    const ch = text[i]!;
+    if (ch === '\n' || ch === '\r' || ch === '<' || ch === '>') break;
+    if (/\s/.test(ch)) {
+      inWord = false;
+      continue;
+    }
+    if (!inWord && ++words > PASSWORD_WORDS) break;
+    inWord = true;
+    if (ch === '@') return { colon, at: i };
+    if (ch === ':' && text[i + 1] === '/' && text[i + 2] === '/') break;
+  }
+  return { colon, at: -1 };
+}
+
 /** Whether the URL starting at `start` starts an element's text (after blanks): its value, as a phone reads it. */
 function startsText(text: string, start: number, floor: number): boolean {
   let i = start;
@@ -274,6 +315,16 @@ export function urlSecretRanges(text: string, value = false): number[] {
       endScan.lastIndex = url.authority;
       nextEnd = endScan.exec(text)?.index ?? text.length;
       lastAt = lastIndexIn(text, '@', url.authority, nextEnd);
+      if (lastAt === -1 && !url.opaque && /\s/.test(text[nextEnd] ?? '')) {
+        const past = passwordPastBlank(text, url.authority, nextEnd);
+        if (past?.at === -1) pushRange(out, past.colon + 1, nextEnd);
+        else if (past) {
+          // The URL runs on past its password's `@`, to where the text ends it after that.
+          lastAt = past.at;
+          endScan.lastIndex = past.at;
+          nextEnd = endScan.exec(text)?.index ?? text.length;
+        }
+      }
     }
     // Opened by a quote (an attribute value, a JSON string): the same quote closes it.
     const quote = text[url.start - 1];

@@ -258,6 +258,29 @@ describe('a typed password holding what ends an authority', () => {
     expect(maskItemValue('file-https-base-url', 'https://u:pw@h/x?mail=a@b&k=v')).toBe(`https://u:${MASK}@b&k=${MASK}`);
   });
 
+  it('with a blank in free text, where a blank ends a URL: masked to its @ in the next few words, or up to the blank; a port is no password', () => {
+    for (const [text, shown] of [
+      ['see ftp://u:pa ss@files.example/fw.img', `see ftp://u:${MASK}@files.example/fw.img`],
+      ['see https://u:p a s@h/?k=v then', `see https://u:${MASK}@h/?k=${MASK} then`],
+      ['<a href="ftp://u:pa ss@h/">', `<a href="ftp://u:${MASK}@h/">`],
+      // No @ within three words of the same line: what comes after the blank cannot be told from prose.
+      // (A value that starts with the URL is read whole, as the phone reads it: the test below.)
+      ['get ftp://u:pa ss and more', `get ftp://u:${MASK} ss and more`],
+      ['x http://u:pw\nnext@line', `x http://u:${MASK}\nnext@line`],
+      ['get ftp://u:pa a b c d@h/', `get ftp://u:${MASK} a b c d@h/`],
+      // Another URL ends the search: its own password is its own.
+      ['get ftp://u:pa https://v:q@h/', `get ftp://u:${MASK} https://v:${MASK}@h/`],
+      // A port, or a port and a path, before the blank: no password begun.
+      ['see https://h:80 and bob@x.org', 'see https://h:80 and bob@x.org'],
+      ['see https://h:8443/a b@c', 'see https://h:8443/a b@c'],
+      ['see https://h: and bob@x.org', 'see https://h: and bob@x.org'],
+    ]) {
+      expect(maskUrlPasswords(text!), text).toBe(shown);
+      expect(maskItemValue('display-id-unicode', text!), text).toBe(shown);
+    }
+    expect(parsedValue(maskSecretsInXml(appItem('see ftp://u:pa ss@h/x')))).toBe(`see ftp://u:${MASK}@h/x`);
+  });
+
   it('with a blank: masked where the value is that URL (the phone reads the whole value), not in free text where a blank ends a URL', () => {
     expect(new URL('https://u:pa ss@h/').password).toBe('pa%20ss');
     expect(maskItemValue('file-https-base-url', ' https://u:pa ss@h/x ')).toBe(` https://u:${MASK}@h/x `);
@@ -411,9 +434,12 @@ describe('hostile bodies', () => {
   // Here 4 MiB of each is masked, right, within the test's time; a quadratic scan would take hours.
   const big = (unit: string, tail = '') => unit.repeat(Math.ceil((4 << 20) / unit.length)) + tail;
   it('tags without an end, URLs without an end, unterminated sections: masked in one pass, what is secret still masked', () => {
-    for (const body of [big('<Item '), big('<Item name=x '), big('<Item ', '>'), big('https://a:'), big('https://a:b '), big('"https://a')]) {
+    for (const body of [big('<Item '), big('<Item name=x '), big('<Item ', '>'), big('https://a:'), big('"https://a')]) {
       expect(maskSecretsInXml(body)).toHaveLength(body.length);
     }
+    // A user and a fragment before a blank, and no @ after it: each fragment masked (a password typed with a blank).
+    const fragments = big('https://a:b ');
+    expect(maskSecretsInXml(fragments)).toBe(`https://a:${MASK} `.repeat(fragments.length / 'https://a:b '.length));
     // No blank ends it: one URL, its query one value.
     expect(maskSecretsInXml(big('https://a?'))).toBe(`https://a?${MASK}`);
     // helper-69: Items holding only unterminated comments or instructions, and scheme-like words.
@@ -432,7 +458,9 @@ describe('hostile bodies', () => {
 describe('hostile bodies, for the readings added since (masking gaps)', () => {
   const big = (unit: string, tail = '') => unit.repeat(Math.ceil((4 << 20) / unit.length)) + tail;
   it('special schemes without slashes, scheme-relative URLs, values that are one URL, references, sections, comments and unterminated quotes in tags: 4 MiB masked in one pass', () => {
-    for (const body of [big('https:a'), big('//a:'), big(' //a:b'), big('&#58;'), big('<a b="'), big('<a b=\'>"'), big('<![CDATA[a]]>'), big('<!---->https://a:'), big('>https://a x:'), big('"https://a:b"'), big('<I>&#58;'), big('\\\\a'), big('> //')]) {
+    const relative = big(' //a:b');
+    expect(maskSecretsInXml(relative)).toBe(` //a:${MASK}`.repeat(relative.length / 6 - 1) + ' //a:b');
+    for (const body of [big('https:a'), big('//a:'), big('&#58;'), big('<a b="'), big('<a b=\'>"'), big('<![CDATA[a]]>'), big('<!---->https://a:'), big('>https://a x:'), big('"https://a:b"'), big('<I>&#58;'), big('\\\\a'), big('> //')]) {
       expect(maskSecretsInXml(body)).toHaveLength(body.length);
     }
     // Each `//` starting an element's text searched for the next `<` to the end: quadratic (helper-72).

@@ -93,4 +93,31 @@ describe('index entries made under older masking rules (migration 24)', () => {
     store(fresh);
     expect(stale(fresh)).toEqual({ done: 0, through: 0 });
   });
+
+  it('a later widening (migration 25: a URL password typed with a blank in free text) makes every entry again', () => {
+    const dir = newDir();
+    const before = store(dir);
+    const note = body('<Item name="x-note">see ftp://u:Blank9 Secret@files.example/fw.img</Item>');
+    const ids = [note, body('<Item name="sntp-addr">pool.ntp.org</Item>')].map((requestBody, i) => before.commit(exchangeRecord({ started: i, ended: i, requestBody }), {}, null).exchangeId);
+    before.search.catchUp();
+    expect(found(before, 'Blank9')).toEqual([]);
+    // As version 24 indexed it: the password in the text, all entries made (done = through).
+    withRawDb(dir, (db) => {
+      db.prepare('DELETE FROM exchange_text WHERE rowid = ?').run(ids[0]);
+      db.prepare('INSERT INTO exchange_text (rowid, request, response, summary) VALUES (?, ?, ?, ?)').run(ids[0], note.toString('utf8'), '<res/>', '');
+      db.prepare('DELETE FROM exchange_text_masked WHERE exchange_id = ?').run(ids[0]);
+      db.prepare('UPDATE exchange_text_stale SET done = ?, through = ?').run(ids[1], ids[1]);
+    });
+    expect(found(before, 'Blank9')).toEqual([ids[0]]);
+    before.close();
+    open.pop();
+    withRawDb(dir, (db) => db.pragma('user_version = 24'));
+    const s = store(dir);
+    expect(stale(dir)).toEqual({ done: 0, through: ids[1] });
+    expect(found(s, 'Blank9')).toEqual([]);
+    expect(found(s, 'files.example')).toEqual([ids[0]]);
+    expect(s.search.catchUp()).toBe(2);
+    expect(found(s, 'Blank9')).toEqual([]);
+    expect(found(s, 'Secret@files')).toEqual([]);
+  });
 });

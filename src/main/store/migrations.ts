@@ -389,6 +389,9 @@ export const MIGRATIONS: readonly (string | ((db: Database) => void))[] = [
     db.exec(`DELETE FROM exchange_text_stale`);
     db.exec(`INSERT INTO exchange_text_stale (done, through) SELECT 0, indexed_through FROM exchange_text_progress`);
   },
+  // 25: the masking rules widened again (a URL password typed with a blank in free text,
+  // shared/url-secrets.ts passwordPastBlank): every entry indexed so far is made again, as in 24.
+  `UPDATE exchange_text_stale SET done = 0, through = (SELECT indexed_through FROM exchange_text_progress)`,
 ];
 
 export function migrate(db: Database): number {
