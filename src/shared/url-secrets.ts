@@ -17,7 +17,7 @@
  * - Every query value, the names kept (pre-signed download links), from the first `?` to `#`.
  * - A blank ends a URL, except in one that starts an item's value: that runs to the value's end
  *   (or the blanks before another URL in it), as the phone reads its URL item (`https://u:pa ss@h/`).
- *   Elsewhere a `user:` begun before the blank, with no port after its colon, is a password typed
+ *   Elsewhere (and in a SIP URI) a `user:` begun before the blank, with no port after its colon, is a password typed
  *   with a blank: it runs to an `@` in the next few words (passwordPastBlank), or is masked up to
  *   the blank when none comes.
  * - A quote that opened the URL (an attribute value) closes it, unless a `user:` began before it
@@ -241,7 +241,8 @@ const NOT_FRAGMENT = /[/?#\\]/;
 const PORT = /^[0-9]*$/;
 
 /**
- * A password typed with a blank, in text where a blank ends a URL (`see ftp://u:pa ss@h/`): the
+ * A password typed with a blank, in text where a blank ends a URL (`see ftp://u:pa ss@h/`, and a
+ * SIP URI wherever it stands: `sip:alice:pa ss@pbx`): the
  * URL's authority up to the blank (`end`, no `@` in it) is `user:fragment`, the fragment no port.
  * Then its `@` is looked for in the next few words of the same line, before markup or another URL:
  * the password runs to it. With none, `at` is -1 and the fragment alone is masked: what shows
@@ -249,7 +250,8 @@ const PORT = /^[0-9]*$/;
  */
 function passwordPastBlank(text: string, authority: number, end: number): { colon: number; at: number } | null {
   const colon = indexIn(text, ':', authority, end);
-  if (colon <= authority || colon + 1 >= end) return null;
+  // A bracketed IPv6 host holds colons, no user.
+  if (colon <= authority || colon + 1 >= end || text[authority] === '[') return null;
   for (let i = authority; i < end; i++) if (NOT_FRAGMENT.test(text[i]!)) return null;
   if (PORT.test(text.slice(colon + 1, end))) return null;
   const reach = Math.min(text.length, end + PASSWORD_REACH);
@@ -315,7 +317,7 @@ export function urlSecretRanges(text: string, value = false): number[] {
       endScan.lastIndex = url.authority;
       nextEnd = endScan.exec(text)?.index ?? text.length;
       lastAt = lastIndexIn(text, '@', url.authority, nextEnd);
-      if (lastAt === -1 && !url.opaque && /\s/.test(text[nextEnd] ?? '')) {
+      if (lastAt === -1 && /\s/.test(text[nextEnd] ?? '')) {
         const past = passwordPastBlank(text, url.authority, nextEnd);
         if (past?.at === -1) pushRange(out, past.colon + 1, nextEnd);
         else if (past) {

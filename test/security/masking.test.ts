@@ -258,7 +258,7 @@ describe('a typed password holding what ends an authority', () => {
     expect(maskItemValue('file-https-base-url', 'https://u:pw@h/x?mail=a@b&k=v')).toBe(`https://u:${MASK}@b&k=${MASK}`);
   });
 
-  it('with a blank in free text, where a blank ends a URL: masked to its @ in the next few words, or up to the blank; a port is no password', () => {
+  it('with a blank in free text or a SIP URI, where a blank ends a URL: masked to its @ in the next few words, or up to the blank; a port is no password', () => {
     for (const [text, shown] of [
       ['see ftp://u:pa ss@files.example/fw.img', `see ftp://u:${MASK}@files.example/fw.img`],
       ['see https://u:p a s@h/?k=v then', `see https://u:${MASK}@h/?k=${MASK} then`],
@@ -270,6 +270,12 @@ describe('a typed password holding what ends an authority', () => {
       ['get ftp://u:pa a b c d@h/', `get ftp://u:${MASK} a b c d@h/`],
       // Another URL ends the search: its own password is its own.
       ['get ftp://u:pa https://v:q@h/', `get ftp://u:${MASK} https://v:${MASK}@h/`],
+      // A SIP URI ends at a blank wherever it stands: the same rule.
+      ['sip:alice:pa ss@pbx.example', `sip:alice:${MASK}@pbx.example`],
+      ['call sip:alice:pa ss@pbx.example;transport=tls now', `call sip:alice:${MASK}@pbx.example;transport=tls now`],
+      ['sip:[2001:db8::1]:5060 x@y', 'sip:[2001:db8::1]:5060 x@y'],
+      ['sip:pbx.example:5060 bob@x', 'sip:pbx.example:5060 bob@x'],
+      ['see https://[::1]:8443 and a@b', 'see https://[::1]:8443 and a@b'],
       // A port, or a port and a path, before the blank: no password begun.
       ['see https://h:80 and bob@x.org', 'see https://h:80 and bob@x.org'],
       ['see https://h:8443/a b@c', 'see https://h:8443/a b@c'],
