@@ -153,4 +153,35 @@ describe('traffic list columns at a laptop\'s widths, in Chromium', () => {
     await expect.poll(headers).not.toContain('Peer');
     expect(pageErrors).toEqual([]);
   }, 60_000);
+
+  it('the list takes the height the splitter is dragged to, after a reload and in a taller window too; its keys move it', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await open('en');
+    await page.evaluate(`localStorage.removeItem('localdls.traffic.listShare')`);
+    await open('en');
+    const heights = () => page.evaluate(`[document.querySelector('.split-top').getBoundingClientRect().height, document.querySelector('.split').getBoundingClientRect().height]`) as Promise<[number, number]>;
+    const [list0, split0] = await heights();
+    expect(list0 / split0).toBeCloseTo(0.42, 2);
+    const bar = page.getByRole('separator', { name: 'Resize the list' });
+    const box = (await bar.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2 + 150, { steps: 5 });
+    await page.mouse.up();
+    const [list1] = await heights();
+    expect(Math.abs(list1 - (list0 + 150))).toBeLessThan(2);
+    await open('en');
+    expect(Math.abs((await heights())[0] - list1)).toBeLessThan(2);
+    await page.setViewportSize({ width: 1280, height: 1000 });
+    const [list2, split2] = await heights();
+    expect(list2 / split2).toBeCloseTo(list1 / split0, 2);
+    await bar.focus();
+    await page.keyboard.press('Home');
+    expect(Math.abs((await heights())[0] - 0.15 * split2)).toBeLessThan(2);
+    await page.keyboard.press('Enter');
+    expect((await heights())[0] / split2).toBeCloseTo(0.42, 2);
+    expect(await page.evaluate(`localStorage.getItem('localdls.traffic.listShare')`)).toBeNull();
+    await page.setViewportSize({ width: 1280, height: 800 });
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
 });

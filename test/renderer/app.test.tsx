@@ -209,6 +209,49 @@ describe('traffic view', () => {
   });
 });
 
+describe('the splitter between the list and the detail', () => {
+  const splitter = () => screen.getByRole('separator', { name: 'Resize the list' });
+  const listFlex = () => document.querySelector<HTMLElement>('.split-top')!.style.flex;
+  afterEach(() => localStorage.removeItem('localdls.traffic.listShare'));
+
+  it('moves with the keys, is kept for the next start, and Enter puts it back', async () => {
+    render(<App api={api} />);
+    await waitFor(() => expect(rowsShown()).toEqual([1, 2, 3, 4]));
+    expect([splitter().getAttribute('aria-valuenow'), listFlex()]).toEqual(['42', '0 0 42.0%']);
+    fireEvent.keyDown(splitter(), { key: 'ArrowDown' });
+    fireEvent.keyDown(splitter(), { key: 'ArrowDown' });
+    expect([splitter().getAttribute('aria-valuenow'), listFlex(), localStorage.getItem('localdls.traffic.listShare')]).toEqual(['52', '0 0 52.0%', '0.52']);
+    // The list's own keys do not move it, nor does it take theirs.
+    fireEvent.keyDown(splitter(), { key: 'j' });
+    expect(splitter().getAttribute('aria-valuenow')).toBe('52');
+    cleanup();
+    render(<App api={api} />);
+    await waitFor(() => expect(rowsShown()).toEqual([1, 2, 3, 4]));
+    expect(listFlex()).toBe('0 0 52.0%');
+    fireEvent.keyDown(splitter(), { key: 'End' });
+    expect(splitter().getAttribute('aria-valuenow')).toBe('85');
+    fireEvent.keyDown(splitter(), { key: 'ArrowDown' });
+    expect(splitter().getAttribute('aria-valuenow')).toBe('85');
+    fireEvent.keyDown(splitter(), { key: 'Home' });
+    expect(splitter().getAttribute('aria-valuenow')).toBe('15');
+    fireEvent.keyDown(splitter(), { key: 'Enter' });
+    expect([splitter().getAttribute('aria-valuenow'), localStorage.getItem('localdls.traffic.listShare')]).toEqual(['42', null]);
+    fireEvent.keyDown(splitter(), { key: 'ArrowUp' });
+    fireEvent.doubleClick(splitter());
+    expect(splitter().getAttribute('aria-valuenow')).toBe('42');
+  });
+
+  it('a kept value that is no share (edited, or from elsewhere) is the default', async () => {
+    for (const kept of ['abc', '2', '0.01', '-1', '']) {
+      localStorage.setItem('localdls.traffic.listShare', kept);
+      render(<App api={api} />);
+      await waitFor(() => expect(rowsShown()).toEqual([1, 2, 3, 4]));
+      expect(splitter().getAttribute('aria-valuenow'), kept).toBe('42');
+      cleanup();
+    }
+  });
+});
+
 describe('devices view', () => {
   it('lists devices with the legacy TLS marker and opens a device page with grouped items', async () => {
     window.location.hash = '#/devices';

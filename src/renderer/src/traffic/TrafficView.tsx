@@ -1,5 +1,5 @@
 /** The traffic page: filter bar and toolbar, the live list, and the detail of the focused exchange. */
-import { lazy, Suspense, useCallback, useEffect, useRef, useState, useSyncExternalStore, type MouseEvent as ReactMouseEvent } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useRef, useState, useSyncExternalStore, type KeyboardEvent as ReactKeyboardEvent, type MouseEvent as ReactMouseEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ExchangeFilter } from '../../../shared/api';
 import { useApi } from '../api/ApiContext';
@@ -12,6 +12,7 @@ import { SavedFilters } from './SavedFilters';
 import { isUnfiltered, type TrafficFeed } from './traffic-feed';
 import { errorText } from '../lib/api-error';
 import { exportNotice } from './export-notice';
+import { clampShare, DEFAULT_SHARE, loadShare, MAX_SHARE, MIN_SHARE, saveShare, shareForKey } from '../lib/split-share';
 
 // The detail of an exchange loads when one is first opened: the list comes first.
 const DetailPane = lazy(() => import('./DetailPane').then((m) => ({ default: m.DetailPane })));
@@ -23,7 +24,7 @@ export function TrafficView({ feed, route }: { feed: TrafficFeed; route: Route }
   const [focusId, setFocusId] = useState<number | null>(null);
   const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
   const anchor = useRef<number | null>(null);
-  const [listHeight, setListHeight] = useState<number | null>(null);
+  const [share, setShare] = useState(loadShare);
   const [notice, setNotice] = useState<string | null>(null);
 
   // Links from other views: #/traffic?device=…&focus=…
@@ -78,13 +79,27 @@ export function TrafficView({ feed, route }: { feed: TrafficFeed; route: Route }
     e.preventDefault();
     const startY = e.clientY;
     const startH = (e.currentTarget.previousElementSibling as HTMLElement | null)?.getBoundingClientRect().height ?? 300;
-    const move = (m: MouseEvent) => setListHeight(Math.max(120, startH + m.clientY - startY));
+    const total = e.currentTarget.parentElement?.getBoundingClientRect().height ?? 0;
+    if (total <= 0) return;
+    let last = share;
+    const move = (m: MouseEvent) => setShare((last = clampShare((startH + m.clientY - startY) / total)));
     const up = () => {
       window.removeEventListener('mousemove', move);
       window.removeEventListener('mouseup', up);
+      saveShare(last);
     };
     window.addEventListener('mousemove', move);
     window.addEventListener('mouseup', up);
+  };
+  const setShareKept = (next: number) => {
+    setShare(next);
+    saveShare(next);
+  };
+  const onSplitterKey = (e: ReactKeyboardEvent) => {
+    const next = shareForKey(e.key, share);
+    if (next === null) return;
+    e.preventDefault();
+    setShareKept(next);
   };
 
   const filtered = !isUnfiltered(state.filter);
@@ -143,7 +158,7 @@ export function TrafficView({ feed, route }: { feed: TrafficFeed; route: Route }
         </div>
       ) : null}
       <div className="split">
-        <div className="split-top" style={listHeight ? { flex: `0 0 ${listHeight}px` } : undefined}>
+        <div className="split-top" style={{ flex: `0 0 ${(share * 100).toFixed(1)}%` }}>
           <ExchangeList
             rows={state.rows}
             focusId={focusId}
@@ -160,7 +175,21 @@ export function TrafficView({ feed, route }: { feed: TrafficFeed; route: Route }
             onFollowing={(on) => feed.setReading(!on)}
           />
         </div>
-        <div className="splitter" role="separator" aria-orientation="horizontal" aria-label={t('view.splitter')} onMouseDown={startDrag} />
+        {/* A window splitter (WAI-ARIA): dragged, or focused and moved with ↑/↓, Home/End; Enter or a double click puts it back. */}
+        <div
+          className="splitter"
+          role="separator"
+          tabIndex={0}
+          aria-orientation="horizontal"
+          aria-label={t('view.splitter')}
+          aria-valuenow={Math.round(share * 100)}
+          aria-valuemin={Math.round(MIN_SHARE * 100)}
+          aria-valuemax={Math.round(MAX_SHARE * 100)}
+          title={t('view.splitterHint')}
+          onMouseDown={startDrag}
+          onDoubleClick={() => setShareKept(DEFAULT_SHARE)}
+          onKeyDown={onSplitterKey}
+        />
         <div className="split-bottom">
           {focusId !== null ? (
             <Suspense fallback={<div className="detail" />}>
