@@ -243,7 +243,12 @@ describe('TLS key log (NSS format)', () => {
   });
 
   it('stops when switched off, and narrows an existing file to 0600 before writing', async () => {
+    // Off, the listeners' servers have no 'keylog' listener: Node then asks OpenSSL for no key
+    // lines, so no session's secrets reach the heap (they did for every handshake before).
+    const keyLogListeners = () => (['listener', 'secureListener'] as const).map((k) => (service as unknown as Record<typeof k, { server: { listenerCount(e: string): number } }>)[k].server.listenerCount('keylog'));
+    expect(keyLogListeners()).toEqual([1, 1]);
     service.setTlsKeyLog(null);
+    expect(keyLogListeners()).toEqual([0, 0]);
     const before = readFileSync(keyLogPath, 'latin1');
     await rawExchange(port, [request(message({ reason: 'start-up', items: startUpItems(MAC) }), { connection: 'close' })]);
     expect(readFileSync(keyLogPath, 'latin1')).toBe(before);
@@ -252,10 +257,12 @@ describe('TLS key log (NSS format)', () => {
     writeFileSync(wide, '');
     chmodSync(wide, 0o644);
     service.setTlsKeyLog(wide);
+    expect(keyLogListeners()).toEqual([1, 1]);
     expect(statSync(wide).mode & 0o777).toBe(0o600);
     await rawExchange(port, [request(message({ reason: 'start-up', items: startUpItems(MAC) }), { connection: 'close' })]);
     expect(readFileSync(wide, 'latin1')).toMatch(/^CLIENT_HANDSHAKE_TRAFFIC_SECRET /m);
     service.setTlsKeyLog(null);
+    expect(keyLogListeners()).toEqual([0, 0]);
   });
 
   it('takes an existing file only when it is empty or a key log already: another file is neither appended to nor narrowed', async () => {

@@ -195,7 +195,7 @@ export class Service {
       handler: this.relay ?? this.phones,
       limits: this.config.limits,
       onError: this.config.onError,
-      keyLog: this.writeKeyLog,
+      keyLog: this.keyLog ? this.writeKeyLog : null,
       turns: this.turns,
     });
     const port = await this.listener.listen();
@@ -278,7 +278,7 @@ export class Service {
       limits: this.config.limits,
       onError: this.config.onError,
       identify: (cert) => pki.deviceIdentity(cert),
-      keyLog: this.writeKeyLog,
+      keyLog: this.keyLog ? this.writeKeyLog : null,
       turns: this.turns,
     });
     const port = await this.secureListener.listen();
@@ -370,6 +370,8 @@ export class Service {
     const next = path === null ? null : new TlsKeyLog(path);
     this.keyLog?.close();
     this.keyLog = next;
+    // The listeners that take key logs (not the relay's secure one, which relays nothing).
+    for (const l of [this.listener, this.relay ? null : this.secureListener]) l?.setKeyLog(next ? this.writeKeyLog : null);
   }
 
   /** The TLS key log file in use, or null. */

@@ -162,8 +162,8 @@ export interface ListenerOptions {
   onError?: (err: Error) => void;
   /** Mutual TLS: maps a verified client certificate to the device it names. */
   identify?: (cert: PeerCertificate) => { mac: string; serial: string } | null;
-  /** TLS key log (NSS format, one line per secret): only when the user asked for one. */
-  keyLog?: (line: Buffer) => void;
+  /** The TLS key log's writer to start with, when one is on (setKeyLog switches it). */
+  keyLog?: ((line: Buffer) => void) | null;
   /**
    * Where complete requests wait for the handler, one per turn of the event loop (turns.ts). The
    * service gives both listeners one queue, so together they never hold the loop for more than one
@@ -261,8 +261,20 @@ export class WpiListener {
       this.recordFailure(socket, reason, handshakeHint(reason, this.tlsProfile));
     });
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.onClientError(err, socket));
-    const keyLog = options.keyLog;
-    if (keyLog) this.server.on('keylog', (line: Buffer) => keyLog(line));
+    if (options.keyLog) this.setKeyLog(options.keyLog);
+  }
+
+  private keyLogListener: ((line: Buffer) => void) | null = null;
+
+  /**
+   * The TLS key log (NSS format, one line per secret) of the handshakes from now on, or none. With
+   * none the server has no 'keylog' listener, and Node then asks OpenSSL for no key lines at all:
+   * no session's secrets pass through the heap unless the user asked for a key log.
+   */
+  setKeyLog(write: ((line: Buffer) => void) | null): void {
+    if (this.keyLogListener) this.server.off('keylog', this.keyLogListener);
+    this.keyLogListener = write ? (line: Buffer) => write(line) : null;
+    if (this.keyLogListener) this.server.on('keylog', this.keyLogListener);
   }
 
   /** Binds; resolves with the port actually bound (0 picks a free one). */
