@@ -237,8 +237,11 @@ const PASSWORD_WORDS = 3;
 const PASSWORD_REACH = 256;
 /** What no password fragment before a blank holds: it would be a port and a path (`h:8443/x`), or a URL's end. */
 const NOT_FRAGMENT = /[/?#\\]/;
-/** A port, the one thing after an authority's colon that is no password. */
-const PORT = /^[0-9]*$/;
+/**
+ * A port, the one thing after an authority's colon that is no password, and the punctuation prose
+ * or a quoted list closes it with (`https://h:18443, ask`, `(http://h:8080)`, `'https://h:1', x`).
+ */
+const PORT = /^[0-9]*[)\]},.;:!?'"`]*$/;
 
 /**
  * A password typed with a blank, in text where a blank ends a URL (`see ftp://u:pa ss@h/`, and a
@@ -250,7 +253,7 @@ const PORT = /^[0-9]*$/;
  */
 function passwordPastBlank(text: string, authority: number, end: number): { colon: number; at: number } | null {
   const colon = indexIn(text, ':', authority, end);
-  // A bracketed IPv6 host holds colons, no user.
+  // A bracketed IPv6 host (`http://[fe80::1]:8085`): its colons are the address's, no user came before it.
   if (colon <= authority || colon + 1 >= end || text[authority] === '[') return null;
   for (let i = authority; i < end; i++) if (NOT_FRAGMENT.test(text[i]!)) return null;
   if (PORT.test(text.slice(colon + 1, end))) return null;

@@ -287,6 +287,24 @@ describe('a typed password holding what ends an authority', () => {
     expect(parsedValue(maskSecretsInXml(appItem('see ftp://u:pa ss@h/x')))).toBe(`see ftp://u:${MASK}@h/x`);
   });
 
+  it('with a blank in free text: a port closed by punctuation, or a bracketed IPv6 host, begins no password (helper-80)', () => {
+    for (const text of [
+      'see https://dls.example:18443, contact admin@corp.example',
+      'DLS at https://10.0.0.5:18443. Mail bob@x.org',
+      '(see http://h:8080) bob@x.org',
+      "{ server: 'https://127.0.0.1:1', mac: 'x' }",
+      '(e.g. `sdlp://192.168.2.19:18443`); optional tag 4',
+      'see http://[fe80::1]:8085 now',
+      'see http://[2001:db8::1] is the server, ask bob@x.org',
+    ]) {
+      expect(maskUrlPasswords(text), text).toBe(text);
+      expect(maskItemValue('display-id-unicode', text), text).toBe(text);
+    }
+    // A password is still one, punctuation and all.
+    expect(maskUrlPasswords('see ftp://u:pa, ss@h/')).toBe(`see ftp://u:${MASK}@h/`);
+    expect(maskUrlPasswords('see ftp://u:pw, and more')).toBe(`see ftp://u:${MASK} and more`);
+  });
+
   it('with a blank: masked where the value is that URL (the phone reads the whole value), not in free text where a blank ends a URL', () => {
     expect(new URL('https://u:pa ss@h/').password).toBe('pa%20ss');
     expect(maskItemValue('file-https-base-url', ' https://u:pa ss@h/x ')).toBe(` https://u:${MASK}@h/x `);

@@ -3,27 +3,12 @@
  * data folder it made itself leaves nothing behind: a mistyped --data-dir must not become an empty
  * site beside the real one (helper-77). What existed before the start stays as it was.
  */
-import { chmodSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { freshDataDir, type FreshDataDir } from '../files/fresh-dir';
 import { acquireServiceLock } from '../store';
 
-/** What this start may remove if it fails: the folders it creates, or what it puts in an empty one (and that one's mode). */
-export type FreshDataDir = { dir: string; made: 'folder'; top: string } | { dir: string; made: 'contents'; mode: number } | null;
-
-/** Taken before anything is opened or written. */
-export function freshDataDir(dir: string): FreshDataDir {
-  if (!existsSync(dir)) {
-    // The highest folder of the path that is not there yet: a start makes them all (mkdir -p).
-    let top = dir;
-    while (dirname(top) !== top && !existsSync(dirname(top))) top = dirname(top);
-    return { dir, made: 'folder', top };
-  }
-  try {
-    return readdirSync(dir).length === 0 ? { dir, made: 'contents', mode: statSync(dir).mode & 0o7777 } : null;
-  } catch {
-    return null; // not a folder we can read: the start says why, and nothing is removed
-  }
-}
+export { freshDataDir, type FreshDataDir };
 
 /**
  * Removes what the failed start made, once its service has stopped. Only with the folder's service

@@ -129,7 +129,7 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     if (tls !== undefined && !TLS_PROFILES.includes(tls)) throw new UsageError(`--tls must be one of ${TLS_PROFILES.join(', ')}, not "${v.tls}"`);
     const upstream = upstreamOf(v);
     if (v['tls-keylog'] === '') throw new UsageError('--tls-keylog needs a file name, e.g. --tls-keylog ./keys.log');
-    const fresh = freshDataDir(dataDirOf(v['data-dir']));
+    let fresh = freshDataDir(dataDirOf(v['data-dir']));
     // After every argument is checked: a mistyped flag is said alone, not after Secure Mode's warning.
     const keyProtector = protectorOrWarning(dataDirOf(v['data-dir']), v['key-passphrase-file'], io);
     // A start that fails or is stopped before it listens takes back what it made (fresh-data-dir.ts).
@@ -162,6 +162,9 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
       ...(v['tls-keylog'] ? { tlsKeyLog: v['tls-keylog'] } : {}),
       onError: (e) => io.err(JSON.stringify({ event: 'error', message: e.message })),
     }));
+    // It waited for the folder's lock while another start, failing, took the folder back, and made
+    // it again: that is this start's to take back (it had seen the folder made, so would keep it).
+    if (service.store.remade) fresh = service.store.remade;
     if (v['tls-keylog']) io.err(JSON.stringify({ event: 'warning', message: `TLS key log ${v['tls-keylog']}: ${KEYLOG_WARNING}` }));
     for (const message of service.store.notices) io.err(JSON.stringify({ event: 'warning', message }));
     if (v['forget-upstream']) {

@@ -6,6 +6,7 @@
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { freshDataDir, type FreshDataDir } from '../files/fresh-dir';
 import { createPrivateFile, ensurePrivateDir, narrow } from '../files/private-files';
 import { CLEAN_STOP_FILE, takeCleanStop } from './clean-stop';
 import { MIGRATIONS, migrate } from './migrations';
@@ -40,6 +41,12 @@ export interface OpenedDatabase {
   integrity?: { checkedAt: number; ran: boolean };
   /** With serviceLock: the folder's service lock, taken before the database file was touched. */
   lock?: ServiceLock;
+  /**
+   * With serviceLock: what this open made again after another start, failing, took the folder
+   * back while this one waited for the lock (lockFolder). A `serve` that fails in turn takes it
+   * back as if it had made it (cli/serve.ts): it saw the folder made before, so would keep it.
+   */
+  remade?: FreshDataDir;
 }
 
 /** Opens (creating, migrating) the database of `dataDir` for the service or a CLI write, or for reading only. */
@@ -54,9 +61,9 @@ function openForWriting(dataDir: string, path: string, options: StoreOptions): O
   if (narrowedDir) notices.push(narrowedDir);
   if (!writable(dataDir)) throw readOnly(dataDir, path, 'folder');
   // Before the database file is made or opened: see StoreOptions.serviceLock.
-  const lock = options.serviceLock ? lockFolder(dataDir, options.nativeBinding) : undefined;
+  const { lock, remade } = options.serviceLock ? lockFolder(dataDir, options.nativeBinding) : { lock: undefined, remade: null };
   try {
-    return { ...openWritable(path, dataDir, options, notices), ...(lock ? { lock } : {}) };
+    return { ...openWritable(path, dataDir, options, notices), ...(lock ? { lock } : {}), ...(remade ? { remade } : {}) };
   } catch (e) {
     lock?.release();
     throw e;
@@ -68,13 +75,17 @@ function openForWriting(dataDir: string, path: string, options: StoreOptions): O
  * moment, took the folder back (cli/fresh-data-dir.ts) holds a lock on a removed file: the folder
  * is made again and the lock taken anew, as if this start had come first.
  */
-function lockFolder(dataDir: string, nativeBinding: string | undefined): ServiceLock {
+function lockFolder(dataDir: string, nativeBinding: string | undefined): { lock: ServiceLock; remade: FreshDataDir } {
+  let remade: FreshDataDir = null;
   for (let attempt = 1; ; attempt++) {
     try {
-      return acquireServiceLock(dataDir, nativeBinding);
+      return { lock: acquireServiceLock(dataDir, nativeBinding), remade };
     } catch (e) {
       const code = (e as { code?: string }).code;
       if (attempt === 3 || (code !== 'SQLITE_READONLY_DBMOVED' && code !== 'ENOENT')) throw e;
+      // What this start makes again is its own to take back if it fails too (helper-80: the
+      // folder stayed, database and all, after both starts had failed).
+      remade = freshDataDir(dataDir) ?? remade;
       ensurePrivateDir(dataDir);
     }
   }

@@ -42,7 +42,13 @@ export function acquireServiceLock(dataDir: string, nativeBinding?: string): Ser
     }
     throw err;
   }
-  writePrivateFile(join(dataDir, PID_FILE), `${process.pid}\n`);
+  try {
+    writePrivateFile(join(dataDir, PID_FILE), `${process.pid}\n`);
+  } catch (err) {
+    // Not held on: this process would refuse itself later ("another LocalDLS service is running").
+    db.close();
+    throw err;
+  }
   return {
     release() {
       if (db.open) db.close();

@@ -29,6 +29,7 @@ import { historyPurge } from './history-purge';
 import { RolloutRows } from './rollout-rows';
 import { SearchIndex } from './search-index';
 import type { ServiceLock } from './service-lock';
+import type { FreshDataDir } from '../files/fresh-dir';
 import { maskCredentialHeaders } from '../../shared/secrets';
 import { itemKey } from '../../shared/item-rules';
 import { bootstrapJobRole, RENEWAL_SOURCE } from '../../shared/model';
@@ -215,6 +216,8 @@ export class Store {
   private readonly revocations: RevocationTable | null;
   /** With serviceLock: held from before the database opened until close. */
   private readonly lock: ServiceLock | null;
+  /** With serviceLock: what the open made again after a failed start took the folder back (data-dir.ts OpenedDatabase.remade). */
+  readonly remade: FreshDataDir;
 
   constructor(
     readonly dataDir: string,
@@ -223,6 +226,7 @@ export class Store {
     const opened = openDatabase(dataDir, options);
     this.db = opened.db;
     this.lock = opened.lock ?? null;
+    this.remade = opened.remade ?? null;
     this.notices = opened.notices;
     this.integrity = opened.integrity ?? null;
     let search: SearchIndex | undefined;
