@@ -235,8 +235,6 @@ function wholeEnd(text: string, authority: number, limit: number): number {
 /** How far past a blank a password's `@` is looked for: words, and characters. */
 const PASSWORD_WORDS = 3;
 const PASSWORD_REACH = 256;
-/** What no password fragment before a blank holds: it would be a port and a path (`h:8443/x`), or a URL's end. */
-const NOT_FRAGMENT = /[/?#\\]/;
 /**
  * A port, the one thing after an authority's colon that is no password, and the punctuation prose
  * or a quoted list closes it with (`https://h:18443, ask`, `(http://h:8080)`, `'https://h:1', x`).
@@ -255,24 +253,35 @@ function passwordPastBlank(text: string, authority: number, end: number): { colo
   const colon = indexIn(text, ':', authority, end);
   // A bracketed IPv6 host (`http://[fe80::1]:8085`): its colons are the address's, no user came before it.
   if (colon <= authority || colon + 1 >= end || text[authority] === '[') return null;
-  for (let i = authority; i < end; i++) if (NOT_FRAGMENT.test(text[i]!)) return null;
+  // Character codes, not a regular expression per character: a hostile body holds hundreds of
+  // thousands of such URLs (test/security/masking.test.ts, "hostile bodies").
+  for (let i = authority; i < end; i++) if (NOT_FRAGMENT_CODES.has(text.charCodeAt(i))) return null;
   if (PORT.test(text.slice(colon + 1, end))) return null;
   const reach = Math.min(text.length, end + PASSWORD_REACH);
   let words = 0;
   let inWord = false;
   for (let i = end; i < reach; i++) {
-    const ch = text[i]!;
-    if (ch === '\n' || ch === '\r' || ch === '<' || ch === '>') break;
-    if (/\s/.test(ch)) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || c === 13 || c === 60 || c === 62) break; // \n \r < >
+    if (isBlank(c, text, i)) {
       inWord = false;
       continue;
     }
     if (!inWord && ++words > PASSWORD_WORDS) break;
     inWord = true;
-    if (ch === '@') return { colon, at: i };
-    if (ch === ':' && text[i + 1] === '/' && text[i + 2] === '/') break;
+    if (c === 64) return { colon, at: i }; // @
+    if (c === 58 && text.charCodeAt(i + 1) === 47 && text.charCodeAt(i + 2) === 47) break; // ://
   }
   return { colon, at: -1 };
+}
+
+/** What no password fragment before a blank holds: it would be a port and a path (`h:8443/x`), or a URL's end. */
+const NOT_FRAGMENT_CODES = new Set([...'/?#\\'].map((ch) => ch.charCodeAt(0)));
+
+/** `\s` for the character at `i` (code `c`), without a regular expression for ASCII. */
+function isBlank(c: number, text: string, i: number): boolean {
+  if (c < 128) return c === 32 || (c >= 9 && c <= 13);
+  return /\s/.test(text[i]!);
 }
 
 /** Whether the URL starting at `start` starts an element's text (after blanks): its value, as a phone reads it. */
