@@ -48,6 +48,8 @@ describe('serve --upstream', () => {
     expect(listening.relay).toEqual({ upstream: dls.url, ca: false, fingerprints: [dls.fingerprint] });
     expect(listening.relayFrom).toBe('flag');
     expect(serve.stderr).not.toContain('as chosen in the app');
+    // No key passphrase here, but a relay has no Secure Mode of its own to warn about (helper-81).
+    expect(serve.stderr).not.toContain('Secure Mode is off');
     expect(typeof listening.securePort).toBe('number');
     expect(await post(port, START_UP)).toBe(200);
     const line = JSON.parse(await serve.waitFor((l) => l.includes('"exchange"'))) as Record<string, unknown>;

@@ -16,6 +16,7 @@ import { exchangeRecord } from '../support/records';
 import { runCli } from '../support/cli';
 import { withRawDb } from '../support/raw-db';
 import { caSignedServer } from './ca';
+import { freePortOtherThan } from '../support/ports';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -436,6 +437,18 @@ describe('relay: the upstream certificate', () => {
       await expect(service.start()).rejects.toThrow(message);
       await service.stop();
     }
+    // Its own listener as the upstream (helper-81: one start-up made 65 chained exchanges of 15 s):
+    // refused at start, written as its address, as localhost, or on a wildcard as any local address.
+    const port = await freePortOtherThan(0);
+    for (const [host, url] of [['127.0.0.1', `https://127.0.0.1:${port}`], ['127.0.0.1', `https://localhost:${port}`], ['0.0.0.0', `https://127.0.0.2:${port}`], ['::', `https://[::1]:${port}`]] as const) {
+      const service = new Service({ dataDir: dir, host, port, securePort: 0, autoContact: false, upstream: { url, fingerprints: [] }, store: { integrityCheck: false } });
+      await expect(service.start(), `${host} ${url}`).rejects.toThrow(new RegExp(`the upstream ${url.replace(/[[\].]/g, '\\$&')} is this LocalDLS's own listener: relaying to it would send every phone message back here`));
+      await service.stop();
+    }
+    // Another address on the same port is another server (bound to 127.0.0.1, 127.0.0.2 is not this one).
+    const other = new Service({ dataDir: dir, host: '127.0.0.1', port, securePort: 0, autoContact: false, upstream: { url: `https://127.0.0.2:${port}`, fingerprints: [] }, store: { integrityCheck: false } });
+    await other.start();
+    await other.stop();
   });
 });
 

@@ -1,6 +1,11 @@
-/** The upstream client's input rules (the network behaviour is in relay.test.ts). */
+/** The upstream client's input rules (the network behaviour is in relay.test.ts), and its refusal to relay to itself. */
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { normalizeFingerprint, parseUpstreamUrl, UpstreamClient } from '../../src/main/net/upstream-client';
+import { isOwnListener } from '../../src/main/net/own-listener';
+import { normalizeFingerprint, parseUpstreamUrl, UpstreamClient, UpstreamError } from '../../src/main/net/upstream-client';
+import { selfSignedCertificate } from '../phone/helpers';
 
 const HEX = 'a8632' + '5dd12f6c5c8986cfe90e30e51d87beef4776ccb59f9d4dbb253aa556200';
 const CANON = HEX.toUpperCase().match(/../g)!.join(':');
@@ -30,5 +35,44 @@ describe('upstream URL', () => {
 
   it('refuses limits that make no sense, naming them', () => {
     expect(() => new UpstreamClient({ url: 'https://10.1.2.3', trust: {}, timeoutMs: 0 })).toThrow(/upstream timeoutMs must be a whole number of at least 1/);
+  });
+});
+
+describe('an upstream that is the relay itself', () => {
+  it('is found when the connection is made, under any name, and nothing is sent: not even a TLS hello', async () => {
+    const { key, cert } = selfSignedCertificate();
+    const server = tls.createServer({ key, cert });
+    let hellos = 0;
+    let connections = 0;
+    server.on('connection', () => connections++);
+    server.on('secureConnection', () => hellos++);
+    server.on('tlsClientError', () => undefined);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const client = new UpstreamClient({ url: `https://127.0.0.1:${port}`, trust: { fingerprints: [] }, isSelf: (address, p) => isOwnListener(address, p, '0.0.0.0', [port]) });
+      const error = await client.forward({ method: 'POST', path: '/DeploymentService/LoginService', headers: [], body: Buffer.from('<x/>') }).catch((e: unknown) => e);
+      client.close();
+      expect(error).toBeInstanceOf(UpstreamError);
+      expect([(error as UpstreamError).failure, (error as UpstreamError).status]).toEqual(['not-relayed', 502]);
+      expect((error as Error).message).toBe(`the upstream https://127.0.0.1:${port} is this LocalDLS itself (its own listener on port ${port}): relaying to it would send every message back here; give the address of the DLS to relay to`);
+      await new Promise((r) => setTimeout(r, 50));
+      expect([connections, hellos]).toEqual([1, 0]);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('is this listener: its port, and an address it is bound to (a wildcard: every local one)', () => {
+    expect(isOwnListener('127.0.0.1', 18443, '0.0.0.0', [18443, 18444])).toBe(true);
+    expect(isOwnListener('::ffff:127.0.0.9', 18444, '::', [18443, 18444])).toBe(true);
+    expect(isOwnListener('::1', 18443, '::', [18443])).toBe(true);
+    expect(isOwnListener('127.0.0.1', 18445, '0.0.0.0', [18443, 18444])).toBe(false);
+    expect(isOwnListener('127.0.0.2', 18443, '127.0.0.1', [18443])).toBe(false);
+    expect(isOwnListener('::ffff:127.0.0.1', 18443, '127.0.0.1', [18443])).toBe(true);
+    expect(isOwnListener('127.0.0.5', 18443, 'localhost', [18443])).toBe(true);
+    // An address of no interface here (documentation range): another machine.
+    expect(isOwnListener('192.0.2.7', 18443, '0.0.0.0', [18443])).toBe(false);
   });
 });

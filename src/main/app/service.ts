@@ -20,6 +20,7 @@ import { bootstrapToSend, openJobSecret, queuedBootstrapNotes, secureModeOffNote
 import { Pki, loadOrCreateDefaultIdentity, keyPoolIdleMsFromEnvironment, keyPoolSizeFromEnvironment, startKeyPoolFiller, type KeyPoolFiller, type KeyProtector } from '../pki';
 import { RELAYING_SETTING, Store, type RecoveryReport, type ReturnLimits, type StoreOptions } from '../store';
 import { TlsKeyLog } from './tls-keylog';
+import { isOwnListener, urlIsOwnListener } from '../net/own-listener';
 import { awaitsFileCheck } from '../../shared/file-deployment';
 
 export interface ServiceConfig {
@@ -199,6 +200,11 @@ export class Service {
       turns: this.turns,
     });
     const port = await this.listener.listen();
+    // An upstream written as this listener's own address is refused at once (one named otherwise,
+    // a DNS name of this machine, is caught when the relay connects: upstream-client.ts isSelf).
+    if (this.relay && urlIsOwnListener(this.relay.upstream.url, host, [port])) {
+      throw new Error(`the upstream ${this.relay.upstream.origin} is this LocalDLS's own listener: relaying to it would send every phone message back here; give the address of the DLS to relay to (--upstream)`);
+    }
     if (this.config.announceInContactMe) this.contacts.announcePort = port;
     const integrity = this.store.integrity;
     const info: ListeningInfo = {
@@ -302,6 +308,11 @@ export class Service {
     });
   }
 
+  /** The TCP ports this service listens on now. */
+  private ownPorts(): number[] {
+    return [this.listener?.port ?? 0, this.secureListener?.port ?? 0].filter((p) => p > 0);
+  }
+
   private upstreamClient(relay: RelayConfig & { fromApp?: boolean }): UpstreamClient {
     const make = () =>
       new UpstreamClient({
@@ -309,6 +320,7 @@ export class Service {
         trust: { ...(relay.ca ? { ca: relay.ca.pem } : {}), fingerprints: relay.fingerprints ?? [] },
         timeoutMs: relay.timeoutMs,
         connectTimeoutMs: relay.connectTimeoutMs,
+        isSelf: (address, port) => isOwnListener(address, port, this.config.host ?? '0.0.0.0', this.ownPorts()),
       });
     return relay.fromApp ? this.fromApp(make) : make();
   }

@@ -131,7 +131,8 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     if (v['tls-keylog'] === '') throw new UsageError('--tls-keylog needs a file name, e.g. --tls-keylog ./keys.log');
     let fresh = freshDataDir(dataDirOf(v['data-dir']));
     // After every argument is checked: a mistyped flag is said alone, not after Secure Mode's warning.
-    const keyProtector = protectorOrWarning(dataDirOf(v['data-dir']), v['key-passphrase-file'], io);
+    // A relay has no Secure Mode of its own (its phones' is the DLS's): no warning that it is off.
+    const keyProtector = protectorOrWarning(dataDirOf(v['data-dir']), v['key-passphrase-file'], upstream === undefined ? io : null);
     // A start that fails or is stopped before it listens takes back what it made (fresh-data-dir.ts).
     const takeBack = (): void => {
       const removed = removeFreshDataDir(fresh);
@@ -314,12 +315,12 @@ function upstreamOf(v: UpstreamFlags): RelayConfig | null | undefined {
 }
 
 /** Secure Mode needs the key passphrase; without it the service runs Default Mode only and says why. */
-function protectorOrWarning(dataDir: string, passphraseFile: string | undefined, io: CliIo) {
+function protectorOrWarning(dataDir: string, passphraseFile: string | undefined, io: CliIo | null) {
   try {
     return protectorFor(dataDir, passphraseFile);
   } catch (e) {
     if (passphraseFile !== undefined) throw e;
-    io.err(JSON.stringify({ event: 'warning', message: `Secure Mode is off: ${(e as Error).message}` }));
+    io?.err(JSON.stringify({ event: 'warning', message: `Secure Mode is off: ${(e as Error).message}` }));
     return undefined;
   }
 }

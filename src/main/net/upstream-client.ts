@@ -35,6 +35,8 @@ export interface UpstreamOptions {
   maxResponseBytes?: number;
   /** Connections to the upstream at once (more requests wait for one). */
   maxSockets?: number;
+  /** Whether a connected address and port are the relay's own listener (net/own-listener.ts): then nothing is sent. */
+  isSelf?: (address: string, port: number) => boolean;
 }
 
 export const UPSTREAM_DEFAULTS = { connectTimeoutMs: 5_000, timeoutMs: 15_000, maxResponseBytes: 4 * 1024 * 1024, maxSockets: 64 };
@@ -79,7 +81,7 @@ export interface UpstreamAnswer {
   reused: boolean;
 }
 
-export type UpstreamFailure = 'unreachable' | 'timeout' | 'certificate' | 'too-large' | 'protocol';
+export type UpstreamFailure = 'unreachable' | 'timeout' | 'certificate' | 'too-large' | 'protocol' | 'not-relayed';
 
 /** The upstream gave no usable answer; `status` is what the phone gets (502 or 504). */
 export class UpstreamError extends Error {
@@ -173,8 +175,11 @@ export class UpstreamClient {
   private readonly socketTls = new WeakMap<Duplex, UpstreamTls>();
   private readonly connectedAt = new WeakMap<Duplex, number>();
 
+  private readonly isSelf: (address: string, port: number) => boolean;
+
   constructor(options: UpstreamOptions) {
     this.url = parseUpstreamUrl(options.url);
+    this.isSelf = options.isSelf ?? (() => false);
     this.limits = { ...UPSTREAM_DEFAULTS, ...definedOnly(options) };
     this.ca = options.trust.ca;
     this.fingerprints = new Set();
@@ -351,6 +356,16 @@ export class UpstreamClient {
         socket.destroy();
         oncreate(new UpstreamError('timeout', `the upstream ${this.origin} did not complete its TLS handshake within ${this.limits.connectTimeoutMs} ms`, empty));
       }, this.limits.connectTimeoutMs);
+      // Before the handshake: a relay whose upstream is itself sends nothing, not even a hello.
+      socket.once('connect', () => {
+        const address = socket.remoteAddress;
+        const port = socket.remotePort;
+        if (address === undefined || port === undefined || !this.isSelf(address, port)) return;
+        clearTimeout(timer);
+        empty.ended = Date.now();
+        socket.destroy();
+        oncreate(new UpstreamError('not-relayed', `the upstream ${this.origin} is this LocalDLS itself (its own listener on port ${port}): relaying to it would send every message back here; give the address of the DLS to relay to`, empty));
+      });
       socket.once('secureConnect', () => {
         clearTimeout(timer);
         const verdict = this.verify(socket);
