@@ -180,6 +180,11 @@ describe('relay through the API', () => {
     writeFileSync(join(dir, 'not.pem'), 'hello');
     await expect(api.setUpstream({ url: dls.url, caFile: join(dir, 'not.pem') })).rejects.toThrow(/setting.caFile: .*not.pem is not a PEM certificate/);
     await expect(api.call('setUpstream', [{ url: dls.url, extra: 1 }])).rejects.toThrow(/setting has an unknown field "extra"/);
+    // The UI says them in its own words (helper-81: the toast read "setting.url: …"), from these texts.
+    const texts = (p: Promise<unknown>) => p.then(() => null, (e: { texts?: unknown }) => e.texts);
+    expect(await texts(api.setUpstream({ url: 'ftp://x' }))).toEqual([{ key: 'upstreamUrl', params: { reason: 'the upstream must be an https:// URL (phones talk WPI over TLS), not "ftp:"' } }]);
+    expect(await texts(api.setUpstream({ url: dls.url, fingerprints: ['12:34'] }))).toEqual([{ key: 'upstreamFingerprint', params: { value: '12:34' } }]);
+    expect(await texts(api.setUpstream({ url: dls.url, caFile: join(dir, 'not.pem') }))).toEqual([{ key: 'upstreamCaFile', params: { reason: expect.stringMatching(/not\.pem is not a PEM certificate/) } }]);
     const lower = dls.fingerprint.replace(/:/g, '').toLowerCase();
     expect(await api.setUpstream({ url: `${dls.url}/`, fingerprints: [lower] })).toEqual({ url: dls.url, caFile: null, fingerprints: [dls.fingerprint] });
     expect((await api.getStatus()).upstreamSetting).toEqual({ url: dls.url, caFile: null, fingerprints: [dls.fingerprint] });

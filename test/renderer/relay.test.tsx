@@ -1,7 +1,7 @@
 /** Relay mode in the UI against the fake API: the banner, the upstream tab, the Setup page's setting. */
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { UpstreamView } from '../../src/shared/api';
+import { ApiArgumentError, type UpstreamView } from '../../src/shared/api';
 import { App } from '../../src/renderer/src/App';
 import { FakeApi, summary } from './fake-api';
 
@@ -101,10 +101,12 @@ describe('relay mode in the UI', () => {
     await waitFor(() => expect(section.textContent).toContain('Not set: LocalDLS answers phones itself.'));
 
     api.setUpstream = async () => {
-      throw new Error('setting.url: the upstream must be an https:// URL (phones talk WPI over TLS), not "http:"');
+      const reason = 'the upstream must be an https:// URL (phones talk WPI over TLS), not "http:"';
+      throw new ApiArgumentError(`setting.url: ${reason}`, [{ key: 'upstreamUrl', params: { reason } }]);
     };
     fireEvent.change(box.getByLabelText(/Upstream DLS/), { target: { value: 'http://x' } });
     fireEvent.click(box.getByRole('button', { name: 'Save' }));
-    expect((await screen.findByText(/must be an https:\/\/ URL/)).textContent).toMatch(/not "http:"/);
+    // In the UI's words, not the API argument's name.
+    expect((await screen.findByText(/must be an https:\/\/ URL/)).textContent).toMatch(/^The upstream URL cannot be used: the upstream must be an https:\/\/ URL .*not "http:"$/);
   });
 });

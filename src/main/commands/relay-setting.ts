@@ -20,11 +20,11 @@ export const setUpstream = defineCommand('setUpstream', API_ARGS.setUpstream, (c
     const url = parseUpstreamUrl(setting.url);
     origin = `https://${url.host}`;
   } catch (e) {
-    throw new ApiArgumentError(`setting.url: ${(e as Error).message}`);
+    throw new ApiArgumentError(`setting.url: ${(e as Error).message}`, [{ key: 'upstreamUrl', params: { reason: (e as Error).message } }]);
   }
   const fingerprints = (setting.fingerprints ?? []).filter((f) => f !== '').map((raw, i) => {
     const f = normalizeFingerprint(raw);
-    if (!f) throw new ApiArgumentError(`setting.fingerprints[${i}] "${raw.slice(0, 100)}" is not a SHA-256 fingerprint (64 hex digits, colons optional)`);
+    if (!f) throw new ApiArgumentError(`setting.fingerprints[${i}] "${raw.slice(0, 100)}" is not a SHA-256 fingerprint (64 hex digits, colons optional)`, [{ key: 'upstreamFingerprint', params: { value: raw.slice(0, 100) } }]);
     return f;
   });
   if (setting.caFile !== undefined) {
@@ -33,7 +33,8 @@ export const setUpstream = defineCommand('setUpstream', API_ARGS.setUpstream, (c
       pem = readCaFile(setting.caFile);
       new X509Certificate(pem);
     } catch (e) {
-      throw new ApiArgumentError(`setting.caFile: ${(e as Error).message.startsWith('cannot read') ? (e as Error).message : `${setting.caFile} is not a PEM certificate (${(e as Error).message})`}`);
+      const reason = (e as Error).message.startsWith('cannot read') ? (e as Error).message : `${setting.caFile} is not a PEM certificate (${(e as Error).message})`;
+      throw new ApiArgumentError(`setting.caFile: ${reason}`, [{ key: 'upstreamCaFile', params: { reason } }]);
     }
   }
   const stored: UpstreamSetting = { url: origin, fingerprints, ...(setting.caFile !== undefined ? { caFile: setting.caFile } : {}) };
