@@ -71,6 +71,14 @@ describe('relay mode in the UI', () => {
     expect(text).not.toContain('not accepted');
   });
 
+  it('an upstream whose certificate was refused: the handshake was made and nothing sent, not "none made" beside its TLS version (helper-81)', async () => {
+    const text = await upstreamTab({ connected: null, firstByte: null, httpStatus: null, reused: false, trustedBy: null, failure: 'certificate', error: 'its certificate is unknown' });
+    expect(text).toContain('TLS connection: handshake done, then closed unused: its certificate was not accepted');
+    expect(text).not.toContain('none made');
+    expect(text).toContain('TLSv1.2');
+    expect(text).toContain('not accepted');
+  });
+
   it('a kept-alive upstream connection says reused', async () => {
     expect(await upstreamTab({ connected: null, reused: true })).toContain('TLS connection: reused (keep-alive)');
   });

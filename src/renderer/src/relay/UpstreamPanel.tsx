@@ -20,8 +20,10 @@ export function UpstreamPanel({ upstream: u }: { upstream: UpstreamView }) {
       ) : null}
       <dt>{t('upstream.timing')}</dt>
       <dd>
-        {/* No connect time: a kept-alive connection was reused, or none was made (unreachable, refused before TLS). */}
-        {t('upstream.connect')}: {u.connected !== null ? duration(u.connected - u.started) : u.reused ? t('upstream.reused') : t('upstream.notConnected')}
+        {/* No connect time: a kept-alive connection was reused, a handshake showed a certificate that was
+            not accepted (nothing sent), or none was made (unreachable, refused before TLS). */}
+        {t('upstream.connect')}:{' '}
+        {u.connected !== null ? duration(u.connected - u.started) : u.reused ? t('upstream.reused') : u.tlsProtocol !== null ? t('upstream.handshakeOnly') : t('upstream.notConnected')}
         {u.firstByte !== null ? ` · ${t('upstream.firstByte')} ${duration(u.firstByte - u.started)}` : ''}
         {` · ${t('upstream.total')} ${duration(u.ended - u.started)}`}
       </dd>
