@@ -43,9 +43,9 @@ describe('relay mode in the UI', () => {
     expect(screen.getByTestId('secure-records-only').textContent).toBe(' · not relayed: attempts recorded');
   });
 
-  const upstreamTab = async (u: Partial<UpstreamView>) => {
+  const upstreamTab = async (u: Partial<UpstreamView>, row: Parameters<typeof summary>[1] = {}) => {
     const base = new FakeApi();
-    base.rows = [summary(1)];
+    base.rows = [summary(1, row)];
     api.getExchange = async (id) => ({ ...(await base.getExchange(id)), upstream: { ...UPSTREAM, ...u } });
     window.location.hash = '#/traffic';
     render(<App api={api} />);
@@ -77,6 +77,13 @@ describe('relay mode in the UI', () => {
     expect(text).not.toContain('none made');
     expect(text).toContain('TLSv1.2');
     expect(text).toContain('not accepted');
+  });
+
+  it('a phone answered 502 because the upstream failed is not said to be refused (helper-81)', async () => {
+    const failed = { httpStatus: 502, error: 'the upstream https://10.1.2.3:18443 is unreachable: ECONNREFUSED' };
+    await upstreamTab({ connected: null, firstByte: null, httpStatus: null, tlsProtocol: null, tlsCipher: null, fingerprint: null, subject: null, trustedBy: null, failure: 'unreachable', error: 'ECONNREFUSED' }, failed);
+    const note = within(screen.getByTestId('detail')).getByText(/is unreachable: ECONNREFUSED/);
+    expect(note.textContent).toBe('The upstream failed: the upstream https://10.1.2.3:18443 is unreachable: ECONNREFUSED');
   });
 
   it('a kept-alive upstream connection says reused', async () => {

@@ -227,7 +227,12 @@ export function DetailPane({ id, onJump, onExport, exportCount }: DetailPaneProp
           <button type="button" className="btn btn-small" onClick={() => onExport('har')}>{exportCount > 1 ? t('detail.exportHarCount', { count: exportCount }) : t('detail.exportHar')}</button>
         </div>
       </div>
-      {s.error ? <div className="note note-error">{s.kind === 'tls-failure' || s.httpStatus < 400 ? s.error : t('detail.refused', { error: s.error })}</div> : null}
+      {/* A relayed exchange whose upstream failed was not refused: the DLS was not reached or did not answer (helper-81). */}
+      {s.error ? (
+        <div className="note note-error">
+          {s.kind === 'tls-failure' || s.httpStatus < 400 ? s.error : detail.upstream?.failure ? t('detail.upstreamFailed', { error: s.error }) : t('detail.refused', { error: s.error })}
+        </div>
+      ) : null}
       {s.warning ? <div className="note note-warn">{s.kind === 'tls-failure' ? t('detail.hint', { hint: s.warning }) : s.warning}</div> : null}
       <div className="tabs-inline" role="tablist">
         {tabs.map(([t, label]) => (
