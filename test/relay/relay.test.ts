@@ -135,6 +135,10 @@ describe('relay: a simulator phone through LocalDLS to a stand-in DLS', () => {
     expect(items.get('display-id')).toBe(STAND_IN_WRITE[0]!.value);
     expect(items.get('dls-contact-interval')).toBe('120');
     expect(items.size).toBeGreaterThan(20);
+    // Every item the phone reported, as the DLS keeps them: mac-addr, and those it cannot provide with their status.
+    const reported = new Set([...p.config.items.values()].map((i) => i.name));
+    expect([...reported].filter((name) => !items.has(name))).toEqual([]);
+    expect(items.get('mac-addr')).toBe(mac);
     expect(service.store.jobs.list({})).toHaveLength(0);
   });
 

@@ -209,7 +209,12 @@ export class RelayHandler implements RequestHandler {
         if (value !== undefined) device[field] = value;
       }
       changes.device = device;
-      const reported = phone.items.filter((i) => !i.status && !(i.name === 'mac-addr'));
+      // As the service keeps a phone's own reports (provisioning/decide.ts): every item, with its
+      // status (`failed` on one it cannot provide) and mac-addr; in a WriteItems reply the statuses
+      // are its verdicts on the DLS's values, taken by acceptedWrites (helper-81: the relay's view
+      // of a phone lacked what the DLS's had).
+      const writeReply = phone.reason === 'reply-to' && phone.action === 'WriteItems';
+      const reported = writeReply ? phone.items.filter((i) => !i.status) : phone.items;
       const accepted = phone.reason === 'reply-to' && phone.action === 'WriteItems' && phone.status === 'accepted' && track?.written ? acceptedWrites(track.written, phone.items) : [];
       const merge = [...accepted, ...reported];
       if (merge.length) changes.mergeItems = merge;
