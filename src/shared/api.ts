@@ -375,6 +375,8 @@ export interface InteractionLadder {
   /** The device's interactions just before and after this one (null: none), to step through. */
   previousId: number | null;
   nextId: number | null;
+  /** Relay mode: the upstream DLS that answered (its URL), when the interaction was relayed; else null. */
+  relayedTo?: string | null;
 }
 
 /** One item value that changed, old -> new; secret values masked. */

@@ -86,6 +86,13 @@ describe('relay mode in Chromium', () => {
     expect(await panel.textContent()).toContain(dls.fingerprint);
     expect(await panel.textContent()).toContain(dls.url);
     await page.screenshot({ path: join(shots, 'relay-upstream.png') });
+
+    // The interaction's ladder credits the DLS with the answers, not LocalDLS (helper-81).
+    await detail.getByRole('link', { name: 'Ladder' }).click();
+    const lanes = page.locator('.lanes');
+    await expect.poll(() => lanes.textContent()).toContain(`DLS, relayed by LocalDLS ${dls.url}`);
+    expect(await page.locator('.rung').first().textContent()).toContain('Answer 1 from the DLS, relayed:');
+    await page.goBack();
     expect(pageErrors).toEqual([]);
   });
 

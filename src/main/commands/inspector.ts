@@ -39,7 +39,9 @@ export const getInteraction = defineCommand('getInteraction', API_ARGS.getIntera
     jobs = ctx.store.inspector.jobsOf(interaction.mac, 1000).filter((j) => within(j.sent) || within(j.finished)).map(maskJob).reverse();
     ({ previousId, nextId } = ctx.store.inspector.neighbours(interaction.mac, id));
   }
-  return { interaction, exchanges, jobs, previousId, nextId };
+  // Relayed: the answers are the upstream DLS's, not LocalDLS's (helper-81: the ladder credited LocalDLS).
+  const relayedTo = exchanges.length > 0 ? (ctx.store.relay.of(exchanges[0]!.id)?.url ?? null) : null;
+  return { interaction, exchanges, jobs, previousId, nextId, relayedTo };
 });
 
 export const getDeviceTimeline = defineCommand('getDeviceTimeline', API_ARGS.getDeviceTimeline, (ctx, mac): DeviceTimeline => {

@@ -32,7 +32,7 @@ function failedJobsOf(x: ExchangeSummary, jobs: readonly Job[]): Job[] {
   return jobs.filter((j) => j.state === 'failed' && j.finished !== null && j.finished >= x.started && j.finished <= x.ended);
 }
 
-function Rung({ x, start, index, jobs }: { x: ExchangeSummary; start: number; index: number; jobs: readonly Job[] }) {
+function Rung({ x, start, index, jobs, relayed }: { x: ExchangeSummary; start: number; index: number; jobs: readonly Job[]; relayed: boolean }) {
   const { t } = useTranslation('ladder');
   const { t: tj } = useTranslation('jobs');
   const failed = failedJobsOf(x, jobs);
@@ -55,7 +55,7 @@ function Rung({ x, start, index, jobs }: { x: ExchangeSummary; start: number; in
       </a>
       <a className="arrow arrow-left" href={open}>
         <span className="arrow-text">
-          <span className="sr-only">{t('answerPrefix', { n: index + 1 })} </span>
+          <span className="sr-only">{t(relayed ? 'answerPrefixRelayed' : 'answerPrefix', { n: index + 1 })} </span>
           <strong>{x.action ?? `HTTP ${x.httpStatus}`}</strong>
           <span className="muted">{x.action ? `HTTP ${x.httpStatus} · ` : ''}{duration(x.ended - x.started)} · #{x.id}</span>
           {x.error ? <span className="rung-reason">{x.error}</span> : null}
@@ -114,11 +114,15 @@ export function LadderView({ id }: { id: number }) {
         <div className="lanes" aria-hidden>
           <span />
           <span className="lane">{t('phone')} <span className="mono muted">{i.peer}</span></span>
-          <span className="lane">LocalDLS <span className="muted">({t(`status:listener.${i.listener}`, { defaultValue: i.listener })})</span></span>
+          {ladder.relayedTo ? (
+            <span className="lane">{t('relayedLane')} <span className="mono muted">{ladder.relayedTo}</span></span>
+          ) : (
+            <span className="lane">LocalDLS <span className="muted">({t(`status:listener.${i.listener}`, { defaultValue: i.listener })})</span></span>
+          )}
         </div>
         {exchanges.length === 0 ? <div className="empty">{t('none')}</div> : (
           <ol className="rungs">
-            {exchanges.map((x, n) => <Rung key={x.id} x={x} start={i.started} index={n} jobs={ladder.jobs} />)}
+            {exchanges.map((x, n) => <Rung key={x.id} x={x} start={i.started} index={n} jobs={ladder.jobs} relayed={!!ladder.relayedTo} />)}
           </ol>
         )}
       </div>
