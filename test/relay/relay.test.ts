@@ -414,7 +414,17 @@ describe('relay: the upstream certificate', () => {
     const bad = await relayTo(dls.url, { fingerprints: [], ca: { pem: otherCa, file: 'other.pem' } });
     const refused = await post(bad.url, START_UP('00:1A:E8:00:10:13'));
     expect(refused.status).toBe(502);
-    expect(refused.body.toString()).toMatch(/not valid for the CA given with --upstream-ca.*--upstream-fingerprint [0-9A-F:]{95}/);
+    expect(refused.body.toString()).toMatch(/not valid for the CA given with --upstream-ca: .*If this is your DLS, give the CA that signed it with --upstream-ca FILE, or accept this certificate with --upstream-fingerprint [0-9A-F:]{95}\s*$/);
+  });
+
+  it('not the fingerprint accepted (a renewed certificate): says so, naming both', async () => {
+    const dls = await standIn();
+    const old = 'AA:'.repeat(31) + 'AA';
+    const { url } = await relayTo(dls.url, { fingerprints: [old] });
+    const refused = await post(url, START_UP('00:1A:E8:00:10:15'));
+    expect(refused.status).toBe(502);
+    expect(refused.body.toString()).toContain(`its certificate (CN=stand-in-dls, ${dls.fingerprint}) is not the one accepted (${old}): the DLS's certificate may have been renewed. If this is your DLS, accept this certificate with --upstream-fingerprint ${dls.fingerprint} (given beside the old one, both are accepted)`);
+    expect(dls.requests).toHaveLength(0);
   });
 
   it('signed by the CA given but for another address: refused (the host name is checked)', async () => {
@@ -424,7 +434,8 @@ describe('relay: the upstream certificate', () => {
     const { url } = await relayTo(dls.url, { fingerprints: [], ca: { pem: ca, file: 'ca.pem' } });
     const refused = await post(url, START_UP('00:1A:E8:00:10:14'));
     expect(refused.status).toBe(502);
-    expect(refused.body.toString()).toMatch(/not valid for the CA given with --upstream-ca: ERR_TLS_CERT_ALTNAME_INVALID/);
+    // Not "not valid for the CA given … or give its CA": the CA is right, the name is not (helper-81).
+    expect(refused.body.toString()).toMatch(/its certificate \(CN=dls\.site\.example\) is signed by the CA given with --upstream-ca, but is not for 127\.0\.0\.1 \(it names IP Address:127\.0\.0\.9\)\. If this is your DLS, give the upstream by a name or address its certificate holds, or accept this certificate with --upstream-fingerprint [0-9A-F:]{95}\s*$/);
     expect(dls.requests).toHaveLength(0);
   });
 

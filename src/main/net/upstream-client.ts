@@ -400,11 +400,24 @@ export class UpstreamClient {
     if (this.fingerprints.has(fingerprint)) return this.tlsOf(socket, 'fingerprint');
     if (this.ca !== undefined && socket.authorized) return this.tlsOf(socket, 'ca');
     const subject = subjectOf(socket);
-    const why =
-      this.ca !== undefined
-        ? `its certificate (${subject}) is not valid for the CA given with --upstream-ca: ${String(socket.authorizationError ?? 'unknown reason')}`
-        : `its certificate (${subject}) is unknown`;
-    return `the upstream ${this.origin} was refused: ${why}. If this is your DLS, accept this certificate with --upstream-fingerprint ${fingerprint} (or give its CA with --upstream-ca FILE)`;
+    const accept = `accept this certificate with --upstream-fingerprint ${fingerprint}`;
+    // Each case says what is actually wrong, and a way out that is not the one already taken (helper-81).
+    let why: string;
+    let wayOut: string;
+    if (this.ca !== undefined && String(socket.authorizationError) === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+      why = `its certificate (${subject}) is signed by the CA given with --upstream-ca, but is not for ${this.url.hostname} (it names ${cert.subjectaltname || 'no address or host name'})`;
+      wayOut = `give the upstream by a name or address its certificate holds, or ${accept}`;
+    } else if (this.ca !== undefined) {
+      why = `its certificate (${subject}) is not valid for the CA given with --upstream-ca: ${String(socket.authorizationError ?? 'unknown reason')}`;
+      wayOut = `give the CA that signed it with --upstream-ca FILE, or ${accept}`;
+    } else if (this.fingerprints.size > 0) {
+      why = `its certificate (${subject}, ${fingerprint}) is not the one accepted (${[...this.fingerprints].join(' or ')}): the DLS's certificate may have been renewed`;
+      wayOut = `${accept} (given beside the old one, both are accepted), or give its CA with --upstream-ca FILE`;
+    } else {
+      why = `its certificate (${subject}) is unknown`;
+      wayOut = `${accept} (or give its CA with --upstream-ca FILE)`;
+    }
+    return `the upstream ${this.origin} was refused: ${why}. If this is your DLS, ${wayOut}`;
   }
 
   private tlsOf(socket: TLSSocket, trustedBy: UpstreamTls['trustedBy']): UpstreamTls {
