@@ -51,6 +51,16 @@ describe('relay mode in Chromium', () => {
     await banner.waitFor();
     expect(await banner.textContent()).toContain(dls.url);
     expect(await banner.textContent()).toContain('Secure-Mode phones cannot be relayed');
+    // One line at 1024 px (helper-81: three lines left six rows of the list); the rest on a click.
+    await page.setViewportSize({ width: 1024, height: 768 });
+    const height = async () => (await banner.boundingBox())!.height;
+    expect(await height()).toBeLessThan(32);
+    expect(await banner.getByText('Secure-Mode phones cannot be relayed', { exact: false }).isVisible()).toBe(false);
+    await banner.locator('summary').click();
+    expect(await banner.getByText('Secure-Mode phones cannot be relayed', { exact: false }).isVisible()).toBe(true);
+    expect(await height()).toBeGreaterThan(40);
+    await banner.locator('summary').click();
+    await page.setViewportSize({ width: 1440, height: 900 });
   });
 
   it('shows every exchange between the phones and the stand-in DLS, live, with WPI understanding', async () => {
