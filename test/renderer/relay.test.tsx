@@ -3,7 +3,7 @@ import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-li
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiArgumentError, type UpstreamView } from '../../src/shared/api';
 import { App } from '../../src/renderer/src/App';
-import { FakeApi, summary } from './fake-api';
+import { device, FakeApi, summary } from './fake-api';
 
 const FP = 'A8:63:25:DD:12:F6:C5:C8:98:6C:FE:90:E3:0E:51:D8:7B:EE:F4:77:6C:CB:59:F9:D4:DB:B2:53:AA:55:62:00';
 const UPSTREAM: UpstreamView = {
@@ -87,6 +87,20 @@ describe('relay mode in the UI', () => {
     await upstreamTab({ connected: null, firstByte: null, httpStatus: null, tlsProtocol: null, tlsCipher: null, fingerprint: null, subject: null, trustedBy: null, failure: 'unreachable', error: 'ECONNREFUSED' }, failed);
     const note = within(screen.getByTestId('detail')).getByText(/is unreachable: ECONNREFUSED/);
     expect(note.textContent).toBe('The upstream failed: the upstream https://10.1.2.3:18443 is unreachable: ECONNREFUSED');
+  });
+
+  it('relaying, the device actions are off and say why, before a click (helper-81: each refused only after one)', async () => {
+    window.location.hash = '#/devices';
+    api.status = { ...api.status, relay: { upstream: 'https://10.1.2.3:18443', ca: false, fingerprints: [] } };
+    api.devices = [device(1)];
+    render(<App api={api} />);
+    expect((await screen.findByTestId('actions-relaying')).textContent).toBe('Relaying to https://10.1.2.3:18443: that DLS sends the jobs, so they are given there, not here.');
+    // With a phone selected, as otherwise each would be on.
+    fireEvent.click(await screen.findByLabelText(`Select ${device(1).mac}`));
+    expect(screen.getByTestId('selected-count').textContent).toBe('1 selected');
+    const buttons = within(screen.getByRole('toolbar', { name: 'Device actions' })).getAllByRole('button');
+    expect(buttons.length).toBeGreaterThan(5);
+    expect(buttons.filter((b) => !(b as HTMLButtonElement).disabled)).toEqual([]);
   });
 
   it('a kept-alive upstream connection says reused', async () => {

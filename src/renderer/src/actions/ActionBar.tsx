@@ -10,6 +10,7 @@ import { useApi } from '../api/ApiContext';
 import { useToast } from '../common/Toasts';
 import { clockTime } from '../lib/format';
 import { go, href } from '../lib/route';
+import { useServiceStatus } from '../status/StatusContext';
 import { ConfirmJobDialog, DeployDialog, ItemsDialog, ProfileDialog, targetsText, useJobsQueued } from './dialogs';
 
 type Open = null | 'write' | 'read' | 'restart' | 'factory-reset' | 'profile' | 'deploy';
@@ -27,7 +28,10 @@ export function ActionBar({ macs, devices }: ActionBarProps) {
   const queued = useJobsQueued();
   const [open, setOpen] = useState<Open>(null);
   const [busy, setBusy] = useState<string | null>(null);
-  const none = macs.length === 0;
+  // Relaying, the DLS sends the jobs: nothing here would be done (helper-81: each refused only
+  // after a click). Said beside the buttons, which stay in place, off.
+  const relay = useServiceStatus()?.relay;
+  const none = macs.length === 0 || !!relay;
 
   const readAll = () => {
     setBusy('read-all');
@@ -67,6 +71,7 @@ export function ActionBar({ macs, devices }: ActionBarProps) {
       <button type="button" className="btn" disabled={none} onClick={() => setOpen('restart')}>{t('bar.restart')}</button>
       <button type="button" className="btn btn-danger-outline" disabled={none} onClick={() => setOpen('factory-reset')}>{t('bar.factoryReset')}</button>
       <button type="button" className="btn btn-secure" disabled={none} onClick={() => go(href('bootstrap', { macs: macs.join(',') }))}>{t('bar.bootstrap')}</button>
+      {relay ? <span className="muted actionbar-note" data-testid="actions-relaying">{t('bar.relaying', { upstream: relay.upstream })}</span> : null}
       {open === 'write' || open === 'read' ? <ItemsDialog mode={open} macs={macs} onClose={close} /> : null}
       {open === 'restart' || open === 'factory-reset' ? <ConfirmJobDialog what={open} macs={macs} devices={devices} onClose={close} /> : null}
       {open === 'profile' ? <ProfileDialog macs={macs} onClose={close} /> : null}
