@@ -67,7 +67,7 @@ describe('serve --upstream', () => {
     expect(await post(port, START_UP)).toBe(200);
     const MAC = '00:1A:E8:00:40:01';
     const refusal = new RegExp(`^localdls \\w+: LocalDLS relays to ${dls.url.replace(/[.]/g, '\\.')} and does not (queue jobs|send contact-me|apply profiles|bootstrap phones)`, 'm');
-    for (const args of [['job', 'add', '--mac', MAC, 'restart'], ['contact', '--mac', MAC], ['profile', 'apply', 'p', '--mac', MAC], ['bootstrap', '--mac', MAC, '--nopin']]) {
+    for (const args of [['job', 'add', '--mac', MAC, 'restart'], ['contact', '--mac', MAC], ['contact', '--all'], ['profile', 'apply', 'p', '--mac', MAC], ['bootstrap', '--mac', MAC, '--nopin']]) {
       if (args[0] === 'profile') await runCli(['profile', 'set', 'p', '--data-dir', dir, 'sntp-addr=ntp.site']);
       const r = await runCli([...args, '--data-dir', dir], { LOCALDLS_KEY_PASSPHRASE: 'relay test passphrase' });
       expect(r.code, args.join(' ')).not.toBe(0);

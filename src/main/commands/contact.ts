@@ -21,5 +21,11 @@ export const contactNow = defineCommand('contactNow', API_ARGS.contactNow, async
   });
 });
 
-/** The phones with jobs waiting (what `contact --all` contacts). */
-export const devicesWithWaitingJobs = defineCommand('devicesWithWaitingJobs', [], (ctx): string[] => ctx.store.jobs.pendingDevices().map((p) => p.mac));
+/**
+ * The phones with jobs waiting (what `contact --all` contacts). Relaying, there are none to
+ * contact by rule, and that is said rather than "none waiting" (helper-81).
+ */
+export const devicesWithWaitingJobs = defineCommand('devicesWithWaitingJobs', [], (ctx): string[] => {
+  refuseWhileRelaying(ctx, 'send contact-me');
+  return ctx.store.jobs.pendingDevices().map((p) => p.mac);
+});
