@@ -102,7 +102,13 @@ describe('relay mode in Chromium', () => {
     const lanes = page.locator('.lanes');
     await expect.poll(() => lanes.textContent()).toContain(`DLS, relayed by LocalDLS ${dls.url}`);
     expect(await page.locator('.rung').first().textContent()).toContain('Answer 1 from the DLS, relayed:');
+    // Back comes to the exchange it left, still shown (helper-81: the selection was lost).
+    const focused = new URL(page.url()).hash;
     await page.goBack();
+    await page.getByTestId('detail').getByTestId('xml-pretty').first().waitFor();
+    expect(await page.getByTestId('detail').textContent()).toContain(STAND_IN_WRITE[1]!.name);
+    expect(new URL(page.url()).hash).toMatch(/^#\/traffic\?(.*&)?focus=\d+/);
+    expect(focused).toMatch(/^#\/interaction\/\d+$/);
     expect(pageErrors).toEqual([]);
   });
 

@@ -5,7 +5,7 @@ import type { ExchangeFilter } from '../../../shared/api';
 import { useApi } from '../api/ApiContext';
 import { downloadText } from '../lib/download';
 import { clockTime, count } from '../lib/format';
-import type { Route } from '../lib/route';
+import { href, parseRoute, type Route } from '../lib/route';
 import { ExchangeList } from './ExchangeList';
 import { FilterBar } from './FilterBar';
 import { SavedFilters } from './SavedFilters';
@@ -21,23 +21,43 @@ export function TrafficView({ feed, route }: { feed: TrafficFeed; route: Route }
   const { t } = useTranslation('traffic');
   const api = useApi();
   const state = useSyncExternalStore(feed.subscribe, feed.getState);
-  const [focusId, setFocusId] = useState<number | null>(null);
-  const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
+  // Links from other views: #/traffic?device=…&focus=… (the focus from the first render on, so
+  // that writing it back below never drops it first).
+  const deviceParam = route.params.get('device');
+  const focusParam = route.params.get('focus');
+  const linkedFocus = focusParam !== null && /^\d+$/.test(focusParam) ? Number(focusParam) : null;
+  const [focusId, setFocusId] = useState<number | null>(linkedFocus);
+  const [selected, setSelected] = useState<ReadonlySet<number>>(() => new Set(linkedFocus === null ? [] : [linkedFocus]));
   const anchor = useRef<number | null>(null);
   const [share, setShare] = useState(loadShare);
   const [notice, setNotice] = useState<string | null>(null);
 
-  // Links from other views: #/traffic?device=…&focus=…
-  const deviceParam = route.params.get('device');
-  const focusParam = route.params.get('focus');
+  // The address this view wrote last (below): a route change to it is this view's own, not a link.
+  const written = useRef<string | null>(null);
   useEffect(() => {
+    // Some environments report a replaced address as a hash change (happy-dom does; browsers do not).
+    if (written.current !== null && window.location.hash === written.current) return;
     // A device's traffic, all of it: an earlier "Clear" must not make it look empty.
     if (deviceParam !== null) feed.setFilter({ device: deviceParam }, { showCleared: true });
-    if (focusParam !== null && /^\d+$/.test(focusParam)) {
-      setFocusId(Number(focusParam));
-      setSelected(new Set([Number(focusParam)]));
+    if (linkedFocus !== null) {
+      setFocusId(linkedFocus);
+      setSelected(new Set([linkedFocus]));
     }
-  }, [feed, deviceParam, focusParam]);
+  }, [feed, deviceParam, linkedFocus]);
+
+  // The focused exchange goes into the address, replaced (no history entry of its own): Back from
+  // its ladder, timeline or device page comes back to it (helper-81: the selection was lost).
+  useEffect(() => {
+    const now = parseRoute(window.location.hash);
+    if (now.view !== 'traffic') return;
+    const params = Object.fromEntries(now.params);
+    if (focusId === null) delete params.focus;
+    else params.focus = String(focusId);
+    const next = href('traffic', params);
+    if (next === window.location.hash) return;
+    written.current = next;
+    window.history.replaceState(window.history.state, '', next);
+  }, [focusId]);
 
   const onActivate = useCallback(
     (id: number, how: 'single' | 'range' | 'toggle') => {
