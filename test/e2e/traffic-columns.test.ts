@@ -154,6 +154,17 @@ describe('traffic list columns at a laptop\'s widths, in Chromium', () => {
     expect(pageErrors).toEqual([]);
   }, 60_000);
 
+  it("the detail's device, peer, time and duration are shown whole at 1024 px in German (they wrap; helper-81: the time was cut)", async () => {
+    await page.setViewportSize({ width: 1024, height: 768 });
+    await open('de');
+    await page.locator('.xrow[data-id]').first().click();
+    const meta = page.getByTestId('detail-meta');
+    await meta.waitFor();
+    expect(await meta.textContent()).toMatch(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d( UTC)? · \d+ ms$/);
+    expect(await meta.evaluate((e) => e.scrollWidth <= e.clientWidth)).toBe(true);
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
   it('the list takes the height the splitter is dragged to, after a reload and in a taller window too; its keys move it', async () => {
     await page.setViewportSize({ width: 1280, height: 800 });
     await open('en');

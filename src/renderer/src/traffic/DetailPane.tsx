@@ -215,7 +215,7 @@ export function DetailPane({ id, onJump, onExport, exportCount }: DetailPaneProp
         <div className="detail-title">
           {/* Two lines, each cut on its own: at 1024 px a long title (a refusal, a reply in fragments) pushed the device off the line. */}
           <div className="detail-line"><span className="muted">#{s.id}</span> <strong title={title(s, t)}>{title(s, t)}</strong></div>
-          <div className="detail-line muted">
+          <div className="detail-line detail-meta muted" data-testid="detail-meta">
             {s.mac ? <a href={deviceHref(s.mac)} className="mono">{s.mac}</a> : t('detail.noMac')} · {s.kind === 'contact-me' ? <>→ <span className="mono">{s.peerAddress}:{s.peerPort}</span></> : <><span className="mono">{s.peerAddress}:{s.peerPort}</span> → :{s.localPort}</>} ({t(`list.mode.${s.listener}`, { defaultValue: s.listener })}) · {dateTime(s.started)} · {duration(s.ended - s.started)}
           </div>
         </div>
