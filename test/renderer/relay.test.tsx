@@ -40,7 +40,7 @@ describe('relay mode in the UI', () => {
     expect(banner.textContent).toMatch(/Secure-Mode phones cannot be relayed/);
     // One line, the rest on a click; a certificate nothing accepts yet is said in that line.
     expect(banner.querySelector('details')!.open).toBe(false);
-    expect(banner.querySelector('summary')!.textContent).toMatch(/^Relay mode every phone request goes to https:\/\/10\.1\.2\.3:18443; LocalDLS records both sides\. .*refused until you accept it/);
+    expect(banner.querySelector('summary')!.textContent).toMatch(/^Relay mode: every phone request goes to https:\/\/10\.1\.2\.3:18443; LocalDLS records both sides\. .*refused until you accept it/);
     // The secure port listens only to record the refused attempts: amber in the status bar, and said.
     await waitFor(() => expect(screen.getByTestId('dot-secure').className).toContain('dot-records-only'));
     expect(screen.getByTestId('secure-records-only').textContent).toBe(' · not relayed: attempts recorded');

@@ -17,7 +17,7 @@ export function RelayBanner({ relay }: { relay: RelayStatus | null | undefined }
     <div className="relay-banner" role="status" aria-label={t('banner.title')} data-testid="relay-banner">
       <details>
         <summary>
-          <strong>{t('banner.title')}</strong> <span>{t('banner.short', { upstream: relay.upstream })}</span>
+          <strong>{t('banner.title')}</strong>: <span>{t('banner.short', { upstream: relay.upstream })}</span>
           {trusted ? null : <> <span className="relay-warn">{t(trust)}</span></>}
         </summary>
         <span>{t('banner.text', { upstream: relay.upstream })}</span> {trusted ? <span className="muted">{t(trust)}</span> : null}{' '}
