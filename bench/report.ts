@@ -1024,7 +1024,13 @@ const MISSES = `## Why targets are missed, and by how much
   run above, the secure storm's the most) and the service share the machine, so once both are busy the rate is about 2 cores ÷
   (client + service CPU per exchange), for the service and for the ceiling alike; with the numbers
   of a usual run, 0.8 of the ceiling needs the service at about 1.9–2.2 ms per exchange, which is a
-  stricter bound than the 2 × CPU target (about 2.4 ms) — whichever thread does the work. Measured and not kept for that reason: the WAL's fsync
+  stricter bound than the 2 × CPU target (about 2.4 ms) — whichever thread does the work. Below
+  that saturation each run is held by one thread: measured by hand on 2026-12-06 (the storm's log
+  line now gives the client's CPU too) at N = 500, C = 50, the ceiling ran 388–390 exchanges/s with
+  the client at 2.76–2.82 ms per exchange (1.1 cores: its own thread is the limit), the service
+  234–250/s at 3.74–4.07 ms with the client at 2.65–2.76 (the service's thread about 0.93 of a
+  core); 1.6 cores in use in both. A second service thread could take up the rest, but only to
+  about 2 cores ÷ (2.7 + 3.7 ms) ≈ 310/s, 0.8 of the ceiling if the hand-over cost nothing. Measured and not kept for that reason: the WAL's fsync
   moved off the event loop (section "What was changed"). What is left, by the profile: the commit
   (WAL pages and fsync: the exchange row and its nine indexes, the item set rewritten whole),
   compression, garbage (about 250 kB allocated per exchange, most of it the items of the reply),
