@@ -464,6 +464,18 @@ describe('relay: the upstream certificate', () => {
     const other = new Service({ dataDir: dir, host: '127.0.0.1', port, securePort: 0, autoContact: false, upstream: { url: `https://127.0.0.2:${port}`, fingerprints: [] }, store: { integrityCheck: false } });
     await other.start();
     await other.stop();
+    // helper-82: compared with the address bound, not --host as written (a name, another spelling
+    // of the address: the relay to itself went unnoticed), and on the secure port too.
+    const securePort = await freePortOtherThan(port);
+    for (const [host, url] of [['::0', `https://127.0.0.1:${port}`], ['0:0:0:0:0:0:0:1', `https://[::1]:${port}`], ['127.0.0.1', `https://127.0.0.1:${securePort}`]] as const) {
+      const service = new Service({ dataDir: dir, host, port, securePort, autoContact: false, upstream: { url, fingerprints: [] }, store: { integrityCheck: false } });
+      await expect(service.start(), `${host} ${url}`).rejects.toThrow(/is this LocalDLS's own listener/);
+      await service.stop();
+    }
+    // Bound by the name localhost, it listens on one loopback address: another is another server's.
+    const named = new Service({ dataDir: dir, host: 'localhost', port, securePort: 0, autoContact: false, upstream: { url: `https://127.0.0.2:${port}`, fingerprints: [] }, store: { integrityCheck: false } });
+    await named.start();
+    await named.stop();
   });
 });
 

@@ -10,6 +10,8 @@
  * vouches for would hand every phone's secrets to whoever answers at that address.
  */
 import { X509Certificate } from 'node:crypto';
+import dns, { type LookupAddress } from 'node:dns';
+import { isIP as netIsIp } from 'node:net';
 import https from 'node:https';
 import { validateHeaderName, validateHeaderValue, type IncomingMessage } from 'node:http';
 import tls, { type ConnectionOptions, type TLSSocket } from 'node:tls';
@@ -343,28 +345,52 @@ export class UpstreamClient {
     type OnCreate = (err: Error | null, socket?: Duplex) => void;
     const connect = (options: ConnectionOptions, oncreate: OnCreate): undefined => {
       const started = Date.now();
+      const empty: UpstreamTiming = { started, connected: null, firstByte: null, ended: 0 };
+      const port = Number(options.port);
+      const self = () => {
+        empty.ended = Date.now();
+        return new UpstreamError('not-relayed', `the upstream ${this.origin} is this LocalDLS itself (its own listener on port ${port}): relaying to it would send every message back here; give the address of the DLS to relay to`, empty);
+      };
+      // The relay's own listener is known before any connection (helper-82: the TLS hello went
+      // out before the 'connect' check below, and the listener recorded a failed handshake for
+      // each): an address as written, or each address a name resolves to.
+      const host = String(options.host ?? '');
+      if (netIsIp(host) && this.isSelf(host, port)) {
+        process.nextTick(() => oncreate(self()));
+        return undefined;
+      }
+      const lookup = ((hostname: string, opts: dns.LookupOptions, cb: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void) => {
+        dns.lookup(hostname, { ...opts }, (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => {
+          if (err) return cb(err, address, family);
+          if (Array.isArray(address)) {
+            const others = address.filter((a) => !this.isSelf(a.address, port));
+            return others.length === 0 && address.length > 0 ? cb(self(), []) : cb(null, others);
+          }
+          return this.isSelf(address, port) ? cb(self(), '', family) : cb(null, address, family);
+        });
+      }) as unknown as ConnectionOptions['lookup'];
       const socket = tls.connect({
         ...options,
+        lookup,
         // Checked below by our rule (CA or fingerprint), never by the system's public CAs.
         rejectUnauthorized: false,
         ...(this.ca !== undefined ? { ca: this.ca } : {}),
         servername: isIp(this.url.hostname) ? undefined : this.url.hostname,
       } as ConnectionOptions);
-      const empty: UpstreamTiming = { started, connected: null, firstByte: null, ended: 0 };
       const timer = setTimeout(() => {
         empty.ended = Date.now();
         socket.destroy();
         oncreate(new UpstreamError('timeout', `the upstream ${this.origin} did not complete its TLS handshake within ${this.limits.connectTimeoutMs} ms`, empty));
       }, this.limits.connectTimeoutMs);
-      // Before the handshake: a relay whose upstream is itself sends nothing, not even a hello.
+      // The last check, on the address connected to (any the lookup above did not see): the TLS
+      // hello may be out by now, but nothing of the phone's request.
       socket.once('connect', () => {
         const address = socket.remoteAddress;
-        const port = socket.remotePort;
-        if (address === undefined || port === undefined || !this.isSelf(address, port)) return;
+        const remotePort = socket.remotePort;
+        if (address === undefined || remotePort === undefined || !this.isSelf(address, remotePort)) return;
         clearTimeout(timer);
-        empty.ended = Date.now();
         socket.destroy();
-        oncreate(new UpstreamError('not-relayed', `the upstream ${this.origin} is this LocalDLS itself (its own listener on port ${port}): relaying to it would send every message back here; give the address of the DLS to relay to`, empty));
+        oncreate(self());
       });
       socket.once('secureConnect', () => {
         clearTimeout(timer);
