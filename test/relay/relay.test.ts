@@ -15,6 +15,7 @@ import { dlsMessage, field, startStandInDls, startUpScript, STAND_IN_WRITE, type
 import { exchangeRecord } from '../support/records';
 import { runCli } from '../support/cli';
 import { withRawDb } from '../support/raw-db';
+import { FIRST_READ } from '../../src/main/store';
 import { caSignedServer } from './ca';
 import { freePortOtherThan } from '../support/ports';
 
@@ -252,6 +253,45 @@ describe('relay: a simulator phone through LocalDLS to a stand-in DLS', () => {
     // Listed under the interaction's phone, whose inventory the forged items did not reach.
     expect(row!.mac).toBe('00:1A:E8:00:10:03');
     expect(service.store.items('00:1A:E8:00:10:03').find((i) => i.name === 'display-id')).toBeUndefined();
+  });
+});
+
+describe('relay: the inventory as the DLS keeps it (helper-82)', () => {
+  const reply = (nonce: string, items: string, fragment = '') =>
+    `<WorkpointMessage xmlns="http://www.siemens.com/DLS"><Message nonce="${nonce}"${fragment}><ReasonForContact action="ReadAllItems" status="accepted">reply-to</ReasonForContact><ItemList>${items}</ItemList></Message></WorkpointMessage>`;
+
+  it('a ReadAllItems reply, in fragments too, replaces what the phone reported before: an item it dropped goes, and a first read is one history row', async () => {
+    const dls = await standIn();
+    const { service, url } = await relayTo(dls);
+    const mac = '00:1A:E8:00:10:31';
+    const first = await post(url, START_UP(mac, '<Item name="sntp-addr">dropped.example</Item><Item name="display-id">at start-up</Item>'));
+    const cookie = pairsOf(first.rawHeaders).filter(([n]) => n === 'Set-Cookie').map(([, v]) => v.split(';')[0]).join('; ');
+    const headers: [string, string][] = [['Content-Type', 'text/xml'], ['Cookie', cookie]];
+    const part1 = await post(url, reply('N2', `<Item name="mac-addr">${mac}</Item><Item name="device-type">OpenStage 60</Item>`, ' fragment="next"'), headers);
+    expect(part1.body.toString()).toContain('GetNextFragment');
+    // Not taken before its last part (the service takes the whole).
+    expect(service.store.items(mac).find((i) => i.name === 'sntp-addr')?.value).toBe('dropped.example');
+    const part2 = await post(url, reply('N2', '<Item name="display-id">read</Item><Item name="e164">4989722301</Item>'), headers);
+    expect(part2.body.toString()).toContain('WriteItems');
+    const items = new Map(service.store.items(mac).map((i) => [i.name, i.value]));
+    expect([...items.keys()].sort()).toEqual(['device-type', 'display-id', 'e164', 'mac-addr']);
+    expect(items.get('display-id')).toBe('read');
+    // The read is one FIRST_READ row and the changes to what start-up said (display-id; sntp-addr gone), not a row per item.
+    const read = service.store.inspector.itemChangesOf(mac, 100).filter((c) => c.exchangeId === service.store.exchanges({})[0]!.id);
+    expect(read.map((c) => [c.name, c.newValue]).sort()).toEqual([[FIRST_READ, '1'], ['display-id', 'read'], ['sntp-addr', null]]);
+  });
+
+  it('a message the DLS refused changes no device: a reply-to of no interaction naming another phone (helper-82: it was written into that phone\'s inventory)', async () => {
+    // The start-up's interaction ends at once (CleanUp): the reply-to after it continues none, and the DLS refuses it.
+    const dls = await standIn((r) => (/reply-to/.test(r.body.toString())
+      ? { status: 403, headers: [['Content-Type', 'text/plain']], body: Buffer.from('reply-to continues no live interaction') }
+      : { status: 200, headers: [['Content-Type', 'text/xml']], body: dlsMessage(field(r.body, /nonce="([^"]*)"/) ?? '', 'CleanUp') }));
+    const { service, url } = await relayTo(dls);
+    const mac = '00:1A:E8:00:10:32';
+    await post(url, START_UP(mac, '<Item name="display-id">its own</Item>'));
+    const answer = await post(url, reply('N9', `<Item name="mac-addr">${mac}</Item><Item name="display-id">forged</Item>`));
+    expect(answer.status).toBe(403);
+    expect(service.store.items(mac).find((i) => i.name === 'display-id')?.value).toBe('its own');
   });
 });
 
