@@ -479,6 +479,20 @@ describe('relay: the upstream certificate', () => {
     expect(dls.requests).toHaveLength(0);
   });
 
+  it('signed by the CA given but expired: says so, not "give the CA that signed it" (helper-82)', async () => {
+    const { ca, otherCa, server } = caSignedServer('127.0.0.1', { from: Date.now() - 10 * 86400_000, to: Date.now() - 86400_000 });
+    const dls = await startStandInDls({ tls: server });
+    cleanups.push(() => dls.close());
+    const { url } = await relayTo(dls.url, { fingerprints: [], ca: { pem: ca, file: 'ca.pem' } });
+    const refused = await post(url, START_UP('00:1A:E8:00:10:16'));
+    expect(refused.status).toBe(502);
+    expect(refused.body.toString()).toMatch(/its certificate \(CN=dls\.site\.example\) has expired \(valid until .+\), by this machine's clock\. If this is your DLS, check this machine's date and renew the certificate on the DLS, or accept this certificate with --upstream-fingerprint [0-9A-F:]{95}\s*$/);
+    // Expired and signed by another CA: OpenSSL says CERT_HAS_EXPIRED all the same; the CA is what is wrong.
+    const other = await relayTo(dls.url, { fingerprints: [], ca: { pem: otherCa, file: 'other.pem' } });
+    expect((await post(other.url, START_UP('00:1A:E8:00:10:17'))).body.toString()).toMatch(/not valid for the CA given with --upstream-ca: CERT_HAS_EXPIRED\. If this is your DLS, give the CA that signed it/);
+    expect(dls.requests).toHaveLength(0);
+  });
+
   it('refuses a bad fingerprint or upstream URL at start, naming it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'localdls-relay-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));

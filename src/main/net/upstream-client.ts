@@ -14,7 +14,7 @@ import dns, { type LookupAddress } from 'node:dns';
 import { isIP as netIsIp } from 'node:net';
 import https from 'node:https';
 import { validateHeaderName, validateHeaderValue, type IncomingMessage } from 'node:http';
-import tls, { type ConnectionOptions, type TLSSocket } from 'node:tls';
+import tls, { type ConnectionOptions, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { clipped } from '../../shared/quote';
 
@@ -433,6 +433,14 @@ export class UpstreamClient {
     if (this.ca !== undefined && String(socket.authorizationError) === 'ERR_TLS_CERT_ALTNAME_INVALID') {
       why = `its certificate (${subject}) is signed by the CA given with --upstream-ca, but is not for ${this.url.hostname} (it names ${cert.subjectaltname || 'no address or host name'})`;
       wayOut = `give the upstream by a name or address its certificate holds, or ${accept}`;
+    } else if (this.ca !== undefined && DATE_ERRORS.has(String(socket.authorizationError)) && chainsToCa(socket, this.ca)) {
+      // Chained to the CA given, but out of its dates: not "give the CA that signed it" (helper-82).
+      const leafOut = String(socket.authorizationError) === 'CERT_HAS_EXPIRED' ? Date.parse(cert.valid_to) < Date.now() : Date.parse(cert.valid_from) > Date.now();
+      const dates = String(socket.authorizationError) === 'CERT_HAS_EXPIRED' ? `has expired (valid until ${cert.valid_to})` : `is not valid yet (valid from ${cert.valid_from})`;
+      why = leafOut
+        ? `its certificate (${subject}) ${dates}, by this machine's clock`
+        : `a certificate of its chain (the CA given with --upstream-ca?) ${String(socket.authorizationError) === 'CERT_HAS_EXPIRED' ? 'has expired' : 'is not valid yet'}, by this machine's clock`;
+      wayOut = String(socket.authorizationError) === 'CERT_HAS_EXPIRED' ? `check this machine's date and renew the certificate on the DLS, or ${accept}` : `check this machine's date (and the DLS's), or ${accept}`;
     } else if (this.ca !== undefined) {
       why = `its certificate (${subject}) is not valid for the CA given with --upstream-ca: ${String(socket.authorizationError ?? 'unknown reason')}`;
       wayOut = `give the CA that signed it with --upstream-ca FILE, or ${accept}`;
@@ -456,6 +464,33 @@ export class UpstreamClient {
       trustedBy,
     };
   }
+}
+
+/** Chain errors of dates: the certificate chains to the CA given, but not at this time. */
+const DATE_ERRORS = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
+
+/**
+ * Whether the certificate presented, or one of the chain presented with it, is a CA certificate of
+ * the file given or signed by one. OpenSSL's verify result says only the last error: an expired
+ * certificate reads CERT_HAS_EXPIRED whoever signed it.
+ */
+function chainsToCa(socket: TLSSocket, caPem: string): boolean {
+  const cas = (caPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).flatMap((pem) => {
+    try {
+      return [new X509Certificate(pem)];
+    } catch {
+      return [];
+    }
+  });
+  const seen = new Set<string>();
+  let c: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+  while (c?.raw && !seen.has(c.fingerprint256)) {
+    seen.add(c.fingerprint256);
+    const x = new X509Certificate(c.raw);
+    if (cas.some((ca) => ca.fingerprint256 === x.fingerprint256 || (x.checkIssued(ca) && x.verify(ca.publicKey)))) return true;
+    c = c.issuerCertificate;
+  }
+  return false;
 }
 
 /** A keep-alive connection that was gone when reused (internal: retried once). */
