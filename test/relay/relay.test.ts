@@ -15,6 +15,7 @@ import { dlsMessage, field, startStandInDls, startUpScript, STAND_IN_WRITE, type
 import { exchangeRecord } from '../support/records';
 import { runCli } from '../support/cli';
 import { withRawDb } from '../support/raw-db';
+import { FIRST_READ } from '../../src/main/store';
 import { caSignedServer } from './ca';
 import { freePortOtherThan } from '../support/ports';
 
@@ -255,6 +256,45 @@ describe('relay: a simulator phone through LocalDLS to a stand-in DLS', () => {
   });
 });
 
+describe('relay: the inventory as the DLS keeps it (helper-82)', () => {
+  const reply = (nonce: string, items: string, fragment = '') =>
+    `<WorkpointMessage xmlns="http://www.siemens.com/DLS"><Message nonce="${nonce}"${fragment}><ReasonForContact action="ReadAllItems" status="accepted">reply-to</ReasonForContact><ItemList>${items}</ItemList></Message></WorkpointMessage>`;
+
+  it('a ReadAllItems reply, in fragments too, replaces what the phone reported before: an item it dropped goes, and a first read is one history row', async () => {
+    const dls = await standIn();
+    const { service, url } = await relayTo(dls);
+    const mac = '00:1A:E8:00:10:31';
+    const first = await post(url, START_UP(mac, '<Item name="sntp-addr">dropped.example</Item><Item name="display-id">at start-up</Item>'));
+    const cookie = pairsOf(first.rawHeaders).filter(([n]) => n === 'Set-Cookie').map(([, v]) => v.split(';')[0]).join('; ');
+    const headers: [string, string][] = [['Content-Type', 'text/xml'], ['Cookie', cookie]];
+    const part1 = await post(url, reply('N2', `<Item name="mac-addr">${mac}</Item><Item name="device-type">OpenStage 60</Item>`, ' fragment="next"'), headers);
+    expect(part1.body.toString()).toContain('GetNextFragment');
+    // Not taken before its last part (the service takes the whole).
+    expect(service.store.items(mac).find((i) => i.name === 'sntp-addr')?.value).toBe('dropped.example');
+    const part2 = await post(url, reply('N2', '<Item name="display-id">read</Item><Item name="e164">4989722301</Item>'), headers);
+    expect(part2.body.toString()).toContain('WriteItems');
+    const items = new Map(service.store.items(mac).map((i) => [i.name, i.value]));
+    expect([...items.keys()].sort()).toEqual(['device-type', 'display-id', 'e164', 'mac-addr']);
+    expect(items.get('display-id')).toBe('read');
+    // The read is one FIRST_READ row and the changes to what start-up said (display-id; sntp-addr gone), not a row per item.
+    const read = service.store.inspector.itemChangesOf(mac, 100).filter((c) => c.exchangeId === service.store.exchanges({})[0]!.id);
+    expect(read.map((c) => [c.name, c.newValue]).sort()).toEqual([[FIRST_READ, '1'], ['display-id', 'read'], ['sntp-addr', null]]);
+  });
+
+  it('a message the DLS refused changes no device: a reply-to of no interaction naming another phone (helper-82: it was written into that phone\'s inventory)', async () => {
+    // The start-up's interaction ends at once (CleanUp): the reply-to after it continues none, and the DLS refuses it.
+    const dls = await standIn((r) => (/reply-to/.test(r.body.toString())
+      ? { status: 403, headers: [['Content-Type', 'text/plain']], body: Buffer.from('reply-to continues no live interaction') }
+      : { status: 200, headers: [['Content-Type', 'text/xml']], body: dlsMessage(field(r.body, /nonce="([^"]*)"/) ?? '', 'CleanUp') }));
+    const { service, url } = await relayTo(dls);
+    const mac = '00:1A:E8:00:10:32';
+    await post(url, START_UP(mac, '<Item name="display-id">its own</Item>'));
+    const answer = await post(url, reply('N9', `<Item name="mac-addr">${mac}</Item><Item name="display-id">forged</Item>`));
+    expect(answer.status).toBe(403);
+    expect(service.store.items(mac).find((i) => i.name === 'display-id')?.value).toBe('its own');
+  });
+});
+
 describe('relay: an upstream that fails', () => {
   it('unreachable: the phone gets 502 with the reason, the exchange is recorded', async () => {
     const gone = await startStandInDls();
@@ -439,6 +479,20 @@ describe('relay: the upstream certificate', () => {
     expect(dls.requests).toHaveLength(0);
   });
 
+  it('signed by the CA given but expired: says so, not "give the CA that signed it" (helper-82)', async () => {
+    const { ca, otherCa, server } = caSignedServer('127.0.0.1', { from: Date.now() - 10 * 86400_000, to: Date.now() - 86400_000 });
+    const dls = await startStandInDls({ tls: server });
+    cleanups.push(() => dls.close());
+    const { url } = await relayTo(dls.url, { fingerprints: [], ca: { pem: ca, file: 'ca.pem' } });
+    const refused = await post(url, START_UP('00:1A:E8:00:10:16'));
+    expect(refused.status).toBe(502);
+    expect(refused.body.toString()).toMatch(/its certificate \(CN=dls\.site\.example\) has expired \(valid until .+\), by this machine's clock\. If this is your DLS, check this machine's date and renew the certificate on the DLS, or accept this certificate with --upstream-fingerprint [0-9A-F:]{95}\s*$/);
+    // Expired and signed by another CA: OpenSSL says CERT_HAS_EXPIRED all the same; the CA is what is wrong.
+    const other = await relayTo(dls.url, { fingerprints: [], ca: { pem: otherCa, file: 'other.pem' } });
+    expect((await post(other.url, START_UP('00:1A:E8:00:10:17'))).body.toString()).toMatch(/not valid for the CA given with --upstream-ca: CERT_HAS_EXPIRED\. If this is your DLS, give the CA that signed it/);
+    expect(dls.requests).toHaveLength(0);
+  });
+
   it('refuses a bad fingerprint or upstream URL at start, naming it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'localdls-relay-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
@@ -464,6 +518,18 @@ describe('relay: the upstream certificate', () => {
     const other = new Service({ dataDir: dir, host: '127.0.0.1', port, securePort: 0, autoContact: false, upstream: { url: `https://127.0.0.2:${port}`, fingerprints: [] }, store: { integrityCheck: false } });
     await other.start();
     await other.stop();
+    // helper-82: compared with the address bound, not --host as written (a name, another spelling
+    // of the address: the relay to itself went unnoticed), and on the secure port too.
+    const securePort = await freePortOtherThan(port);
+    for (const [host, url] of [['::0', `https://127.0.0.1:${port}`], ['0:0:0:0:0:0:0:1', `https://[::1]:${port}`], ['127.0.0.1', `https://127.0.0.1:${securePort}`]] as const) {
+      const service = new Service({ dataDir: dir, host, port, securePort, autoContact: false, upstream: { url, fingerprints: [] }, store: { integrityCheck: false } });
+      await expect(service.start(), `${host} ${url}`).rejects.toThrow(/is this LocalDLS's own listener/);
+      await service.stop();
+    }
+    // Bound by the name localhost, it listens on one loopback address: another is another server's.
+    const named = new Service({ dataDir: dir, host: 'localhost', port, securePort: 0, autoContact: false, upstream: { url: `https://127.0.0.2:${port}`, fingerprints: [] }, store: { integrityCheck: false } });
+    await named.start();
+    await named.stop();
   });
 });
 

@@ -1,9 +1,9 @@
 /** The upstream client's input rules (the network behaviour is in relay.test.ts), and its refusal to relay to itself. */
 import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { isOwnListener } from '../../src/main/net/own-listener';
+import { isOwnListener, urlIsOwnListener } from '../../src/main/net/own-listener';
 import { normalizeFingerprint, parseUpstreamUrl, UpstreamClient, UpstreamError } from '../../src/main/net/upstream-client';
 import { selfSignedCertificate } from '../phone/helpers';
 
@@ -39,7 +39,7 @@ describe('upstream URL', () => {
 });
 
 describe('an upstream that is the relay itself', () => {
-  it('is found when the connection is made, under any name, and nothing is sent: not even a TLS hello', async () => {
+  it('is found under any name, and nothing is sent: no connection is made (helper-82: one was, with a TLS hello)', async () => {
     const { key, cert } = selfSignedCertificate();
     const server = tls.createServer({ key, cert });
     let hellos = 0;
@@ -58,10 +58,46 @@ describe('an upstream that is the relay itself', () => {
       expect([(error as UpstreamError).failure, (error as UpstreamError).status]).toEqual(['not-relayed', 502]);
       expect((error as Error).message).toBe(`the upstream https://127.0.0.1:${port} is this LocalDLS itself (its own listener on port ${port}): relaying to it would send every message back here; give the address of the DLS to relay to`);
       await new Promise((r) => setTimeout(r, 50));
-      expect([connections, hellos]).toEqual([1, 0]);
+      expect([connections, hellos]).toEqual([0, 0]);
     } finally {
       server.close();
     }
+  });
+
+  it('is found before a connection is made, written as an address or as a name: not a byte goes out, not even a TLS hello (helper-82: the hello went out)', async () => {
+    // A plain TCP server: it sees every byte, where a TLS server's 'secureConnection' sees only a finished handshake.
+    const received: number[] = [];
+    let connections = 0;
+    const server = net.createServer((socket) => {
+      connections++;
+      socket.on('data', (d: Buffer) => received.push(d.length));
+      socket.on('error', () => undefined);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as AddressInfo).port;
+    try {
+      for (const url of [`https://127.0.0.1:${port}`, `https://localhost:${port}`]) {
+        const client = new UpstreamClient({ url, trust: { fingerprints: [] }, isSelf: (address, p) => isOwnListener(address, p, '127.0.0.1', [port]) });
+        const error = await client.forward({ method: 'POST', path: '/DeploymentService/LoginService', headers: [], body: Buffer.from('<x/>') }).catch((e: unknown) => e);
+        client.close();
+        expect((error as UpstreamError).failure, url).toBe('not-relayed');
+      }
+      await new Promise((r) => setTimeout(r, 50));
+      expect([connections, received]).toEqual([0, []]);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('is bound to the address the system reports, whatever --host said: IPv6 in any spelling, IPv4-mapped, 0.0.0.0 for IPv4 only (helper-82)', () => {
+    expect(isOwnListener('::1', 18443, '0:0:0:0:0:0:0:1', [18443])).toBe(true);
+    expect(isOwnListener('127.0.0.1', 18443, '::0', [18443])).toBe(true);
+    expect(isOwnListener('::ffff:7f00:1', 18443, '127.0.0.1', [18443])).toBe(true);
+    expect(urlIsOwnListener(new URL('https://[::ffff:127.0.0.1]:18443'), '127.0.0.1', [18443])).toBe(true);
+    // Bound to 0.0.0.0, [::1] on the same port is another server's (IPv6 is not taken).
+    expect(isOwnListener('::1', 18443, '0.0.0.0', [18443])).toBe(false);
+    expect(isOwnListener('::ffff:127.0.0.1', 18443, '0.0.0.0', [18443])).toBe(true);
   });
 
   it('is this listener: its port, and an address it is bound to (a wildcard: every local one)', () => {

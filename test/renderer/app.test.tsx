@@ -160,6 +160,31 @@ describe('traffic view', () => {
     await waitFor(() => expect(document.querySelector('.xrow.focused')?.getAttribute('data-id')).toBe('1'));
   });
 
+  it('a browser that refuses to replace the address (Safari: over 100 times in 30 s) leaves the view working, only the address behind (helper-82: the page went blank)', async () => {
+    const replace = window.history.replaceState;
+    let calls = 0;
+    window.history.replaceState = function (this: History, ...args: Parameters<History['replaceState']>) {
+      if (++calls > 1) throw new DOMException('Attempt to use history.replaceState() more than 100 times per 30 seconds', 'SecurityError');
+      return replace.apply(this, args);
+    };
+    try {
+      render(<App api={api} />);
+      await waitFor(() => expect(rowsShown()).toHaveLength(4));
+      const grid = screen.getByRole('grid', { name: 'Exchanges' });
+      fireEvent.keyDown(grid, { key: 'j' });
+      await waitFor(() => expect(window.location.hash).toBe('#/traffic?focus=1'));
+      fireEvent.keyDown(grid, { key: 'j' });
+      fireEvent.keyDown(grid, { key: 'j' });
+      await waitFor(() => expect(document.querySelector('.xrow.focused')?.getAttribute('data-id')).toBe('3'));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(calls).toBeGreaterThan(1);
+      expect(rowsShown()).toHaveLength(4);
+      expect(window.location.hash).toBe('#/traffic?focus=1');
+    } finally {
+      window.history.replaceState = replace;
+    }
+  });
+
   it('exports the selection with secrets masked by the service', async () => {
     render(<App api={api} />);
     await waitFor(() => expect(rowsShown()).toHaveLength(4));

@@ -14,7 +14,7 @@ import { normalizeMac } from '../../shared/mac';
 import { peerKey } from '../net/peer-address';
 import { UpstreamError, type UpstreamAnswer, type UpstreamClient } from '../net/upstream-client';
 import type { HandshakeFailure, RequestHandler, WpiRequest, WpiResponse } from '../net/wpi-listener';
-import type { Changes, DeviceUpsert, ExchangeRecord, Store } from '../store';
+import { MAX_ITEMS_PER_DEVICE, type Changes, type DeviceUpsert, type ExchangeRecord, type Store } from '../store';
 import { parseDLSMessage, parseWorkpointMessage, refusedItemCount, type DLSMessage, type Item, type WorkpointMessage } from '../wpi';
 import type { ExchangeEvents, ExchangeHandler } from './exchange-handler';
 import { exchangeSummary, httpFacts, withClientTextsMasked } from './exchange-record';
@@ -33,6 +33,11 @@ interface Track {
   lastSeen: number;
   /** Items of the DLS's last WriteItems, learnt once the phone accepts them. */
   written: Item[] | null;
+  /**
+   * The parts so far of a ReadAllItems reply in fragments: the whole replaces the inventory at its
+   * last part, as the service takes it; 'merge' once too many to hold (each part is then merged).
+   */
+  reading: Item[] | 'merge' | null;
 }
 
 /** Phone-side inventory items copied into the device record (as decide() does for own traffic). */
@@ -94,7 +99,7 @@ export class RelayHandler implements RequestHandler {
     }
     const response: WpiResponse = { status: answer.status, statusText: answer.statusText, exactHeaders: true, headers: answer.headers, body: answer.body };
     const dls = answer.status === 200 ? lenient(() => parseDLSMessage(answer.body)) : { value: null, problem: null };
-    const learnt = this.learn(request, phone.value, dls.value, answer.headers);
+    const learnt = this.learn(request, phone.value, dls.value, answer.headers, answer.status === 200);
     const warnings = [
       phone.problem && `the phone's message is not WPI as LocalDLS reads it (${phone.problem}); relayed as it was`,
       dls.problem && `the upstream's answer is not a DLSMessage as LocalDLS reads it (${dls.problem}); relayed as it was`,
@@ -182,7 +187,7 @@ export class RelayHandler implements RequestHandler {
    * reply-to opens an interaction; reply-to continues the one of its session cookie, else of its
    * address; CleanUp or Restart ends it. The device is the phone's mac-addr, or the interaction's.
    */
-  private learn(request: WpiRequest, phone: WorkpointMessage | null, dls: DLSMessage | null, answerHeaders: [string, string][]) {
+  private learn(request: WpiRequest, phone: WorkpointMessage | null, dls: DLSMessage | null, answerHeaders: [string, string][], answered: boolean) {
     const changes: Changes = {};
     let warning: string | null = null;
     let track = this.trackOf(request, phone);
@@ -201,7 +206,10 @@ export class RelayHandler implements RequestHandler {
     if (named === '') warning = 'the message names more than one MAC, or one that is not a MAC address: inventory not updated';
     else if (named && mac && named !== mac) warning = `the message names mac-addr ${named}, but its interaction belongs to ${mac}: inventory not updated`;
     else if (named) mac = named;
-    const trusted = warning === null && mac !== null && phone !== null;
+    // A message the DLS refused (helper-82: a reply-to of no interaction, naming any MAC, answered
+    // 403 by the DLS, went into that device's inventory here) changes no device: the DLS kept none of it.
+    const trusted = warning === null && mac !== null && phone !== null && answered;
+    let reading: Track['reading'] = null;
     if (trusted) {
       const device: DeviceUpsert = { mac: mac!, lastAddress: request.peerAddress };
       for (const [field, item] of DEVICE_FIELDS) {
@@ -214,11 +222,24 @@ export class RelayHandler implements RequestHandler {
       // are its verdicts on the DLS's values, taken by acceptedWrites (helper-81: the relay's view
       // of a phone lacked what the DLS's had).
       const writeReply = phone.reason === 'reply-to' && phone.action === 'WriteItems';
-      const reported = writeReply ? phone.items.filter((i) => !i.status) : phone.items;
-      const accepted = phone.reason === 'reply-to' && phone.action === 'WriteItems' && phone.status === 'accepted' && track?.written ? acceptedWrites(track.written, phone.items) : [];
-      const merge = [...accepted, ...reported];
-      if (merge.length) changes.mergeItems = merge;
-    } else if (mac !== null) {
+      const readAll = phone.reason === 'reply-to' && phone.action === 'ReadAllItems' && phone.status === 'accepted';
+      if (readAll && track) {
+        // The phone's whole inventory, as the service takes it (decide.ts: replaceItems): an item it
+        // no longer reports goes, and a first read is one history row (helper-82: the relay merged,
+        // kept what the phone had dropped, and wrote each item of a first read as a change).
+        const sofar = track.reading === 'merge' ? phone.items : [...(track.reading ?? []), ...phone.items];
+        if (track.reading === 'merge' || (phone.fragment === 'next' && sofar.length > MAX_ITEMS_PER_DEVICE)) {
+          if (sofar.length) changes.mergeItems = sofar;
+          reading = phone.fragment === 'next' ? 'merge' : null;
+        } else if (phone.fragment === 'next') reading = sofar;
+        else changes.replaceItems = sofar;
+      } else {
+        const reported = writeReply ? phone.items.filter((i) => !i.status) : phone.items;
+        const accepted = writeReply && phone.status === 'accepted' && track?.written ? acceptedWrites(track.written, phone.items) : [];
+        const merge = [...accepted, ...reported];
+        if (merge.length) changes.mergeItems = merge;
+      }
+    } else if (mac !== null && answered) {
       changes.device = { mac, lastAddress: request.peerAddress };
     }
     const ends = dls !== null && ENDING_ACTIONS.has(dls.action);
@@ -234,11 +255,12 @@ export class RelayHandler implements RequestHandler {
         if (existing) this.forget(existing);
         return;
       }
-      const t: Track | null = existing ?? (opens ? { interactionId: result.interactionId, mac, peer: peerKey(request.peerAddress), cookie: null, lastSeen: 0, written: null } : null);
+      const t: Track | null = existing ?? (opens ? { interactionId: result.interactionId, mac, peer: peerKey(request.peerAddress), cookie: null, lastSeen: 0, written: null, reading: null } : null);
       if (!t) return;
       if (t.mac === null && trusted) t.mac = mac;
       t.lastSeen = this.now();
       t.written = dls?.action === 'WriteItems' ? dls.items : dls?.action === 'GetNextFragment' ? t.written : null;
+      t.reading = reading;
       this.remember(t, cookie);
     };
     return { changes, interactionId, warning, after, mac: recordMac };
@@ -293,7 +315,11 @@ export class RelayHandler implements RequestHandler {
   }
 
   private commit(record: ExchangeRecord, changes: Changes, interactionId: number | null, upstream: UpstreamView, after?: (r: { interactionId: number | null }) => void): void {
-    const stored: Changes = { ...changes, ...(changes.mergeItems ? { mergeItems: redactItemsForStorage(changes.mergeItems) } : {}) };
+    const stored: Changes = {
+      ...changes,
+      ...(changes.mergeItems ? { mergeItems: redactItemsForStorage(changes.mergeItems) } : {}),
+      ...(changes.replaceItems ? { replaceItems: redactItemsForStorage(changes.replaceItems) } : {}),
+    };
     const result = this.store.commitRelayed(record, stored, interactionId, upstream);
     after?.(result);
     const event = exchangeSummary(record, changes, result);

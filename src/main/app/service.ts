@@ -200,11 +200,6 @@ export class Service {
       turns: this.turns,
     });
     const port = await this.listener.listen();
-    // An upstream written as this listener's own address is refused at once (one named otherwise,
-    // a DNS name of this machine, is caught when the relay connects: upstream-client.ts isSelf).
-    if (this.relay && urlIsOwnListener(this.relay.upstream.url, host, [port])) {
-      throw new Error(`the upstream ${this.relay.upstream.origin} is this LocalDLS's own listener: relaying to it would send every phone message back here; give the address of the DLS to relay to (--upstream)`);
-    }
     if (this.config.announceInContactMe) this.contacts.announcePort = port;
     const integrity = this.store.integrity;
     const info: ListeningInfo = {
@@ -227,6 +222,12 @@ export class Service {
       });
       info.securePort = await this.secureListener.listen();
       info.secureTls = this.secureListener.tlsProfile;
+      // An upstream written as this service's own address, on either of its ports, is refused at
+      // once (one named otherwise, a DNS name of this machine, is caught when the relay connects:
+      // upstream-client.ts isSelf). Compared with the address bound, not --host as written (helper-82).
+      if (urlIsOwnListener(this.relay.upstream.url, this.boundHost(), this.ownPorts())) {
+        throw new Error(`the upstream ${this.relay.upstream.origin} is this LocalDLS's own listener: relaying to it would send every phone message back here; give the address of the DLS to relay to (--upstream)`);
+      }
     } else if (protector) {
       info.securePort = await this.startSecure(host, protector);
       info.secureTls = this.secureListener!.tlsProfile;
@@ -308,6 +309,11 @@ export class Service {
     });
   }
 
+  /** The address the listeners are bound to, as the system reports it (--host resolved). */
+  private boundHost(): string {
+    return this.listener?.boundAddress ?? this.config.host ?? '0.0.0.0';
+  }
+
   /** The TCP ports this service listens on now. */
   private ownPorts(): number[] {
     return [this.listener?.port ?? 0, this.secureListener?.port ?? 0].filter((p) => p > 0);
@@ -320,7 +326,7 @@ export class Service {
         trust: { ...(relay.ca ? { ca: relay.ca.pem } : {}), fingerprints: relay.fingerprints ?? [] },
         timeoutMs: relay.timeoutMs,
         connectTimeoutMs: relay.connectTimeoutMs,
-        isSelf: (address, port) => isOwnListener(address, port, this.config.host ?? '0.0.0.0', this.ownPorts()),
+        isSelf: (address, port) => isOwnListener(address, port, this.boundHost(), this.ownPorts()),
       });
     return relay.fromApp ? this.fromApp(make) : make();
   }

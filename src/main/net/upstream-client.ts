@@ -10,9 +10,11 @@
  * vouches for would hand every phone's secrets to whoever answers at that address.
  */
 import { X509Certificate } from 'node:crypto';
+import dns, { type LookupAddress } from 'node:dns';
+import { isIP as netIsIp } from 'node:net';
 import https from 'node:https';
 import { validateHeaderName, validateHeaderValue, type IncomingMessage } from 'node:http';
-import tls, { type ConnectionOptions, type TLSSocket } from 'node:tls';
+import tls, { type ConnectionOptions, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { clipped } from '../../shared/quote';
 
@@ -343,28 +345,52 @@ export class UpstreamClient {
     type OnCreate = (err: Error | null, socket?: Duplex) => void;
     const connect = (options: ConnectionOptions, oncreate: OnCreate): undefined => {
       const started = Date.now();
+      const empty: UpstreamTiming = { started, connected: null, firstByte: null, ended: 0 };
+      const port = Number(options.port);
+      const self = () => {
+        empty.ended = Date.now();
+        return new UpstreamError('not-relayed', `the upstream ${this.origin} is this LocalDLS itself (its own listener on port ${port}): relaying to it would send every message back here; give the address of the DLS to relay to`, empty);
+      };
+      // The relay's own listener is known before any connection (helper-82: the TLS hello went
+      // out before the 'connect' check below, and the listener recorded a failed handshake for
+      // each): an address as written, or each address a name resolves to.
+      const host = String(options.host ?? '');
+      if (netIsIp(host) && this.isSelf(host, port)) {
+        process.nextTick(() => oncreate(self()));
+        return undefined;
+      }
+      const lookup = ((hostname: string, opts: dns.LookupOptions, cb: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void) => {
+        dns.lookup(hostname, { ...opts }, (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => {
+          if (err) return cb(err, address, family);
+          if (Array.isArray(address)) {
+            const others = address.filter((a) => !this.isSelf(a.address, port));
+            return others.length === 0 && address.length > 0 ? cb(self(), []) : cb(null, others);
+          }
+          return this.isSelf(address, port) ? cb(self(), '', family) : cb(null, address, family);
+        });
+      }) as unknown as ConnectionOptions['lookup'];
       const socket = tls.connect({
         ...options,
+        lookup,
         // Checked below by our rule (CA or fingerprint), never by the system's public CAs.
         rejectUnauthorized: false,
         ...(this.ca !== undefined ? { ca: this.ca } : {}),
         servername: isIp(this.url.hostname) ? undefined : this.url.hostname,
       } as ConnectionOptions);
-      const empty: UpstreamTiming = { started, connected: null, firstByte: null, ended: 0 };
       const timer = setTimeout(() => {
         empty.ended = Date.now();
         socket.destroy();
         oncreate(new UpstreamError('timeout', `the upstream ${this.origin} did not complete its TLS handshake within ${this.limits.connectTimeoutMs} ms`, empty));
       }, this.limits.connectTimeoutMs);
-      // Before the handshake: a relay whose upstream is itself sends nothing, not even a hello.
+      // The last check, on the address connected to (any the lookup above did not see): the TLS
+      // hello may be out by now, but nothing of the phone's request.
       socket.once('connect', () => {
         const address = socket.remoteAddress;
-        const port = socket.remotePort;
-        if (address === undefined || port === undefined || !this.isSelf(address, port)) return;
+        const remotePort = socket.remotePort;
+        if (address === undefined || remotePort === undefined || !this.isSelf(address, remotePort)) return;
         clearTimeout(timer);
-        empty.ended = Date.now();
         socket.destroy();
-        oncreate(new UpstreamError('not-relayed', `the upstream ${this.origin} is this LocalDLS itself (its own listener on port ${port}): relaying to it would send every message back here; give the address of the DLS to relay to`, empty));
+        oncreate(self());
       });
       socket.once('secureConnect', () => {
         clearTimeout(timer);
@@ -407,6 +433,14 @@ export class UpstreamClient {
     if (this.ca !== undefined && String(socket.authorizationError) === 'ERR_TLS_CERT_ALTNAME_INVALID') {
       why = `its certificate (${subject}) is signed by the CA given with --upstream-ca, but is not for ${this.url.hostname} (it names ${cert.subjectaltname || 'no address or host name'})`;
       wayOut = `give the upstream by a name or address its certificate holds, or ${accept}`;
+    } else if (this.ca !== undefined && DATE_ERRORS.has(String(socket.authorizationError)) && chainsToCa(socket, this.ca)) {
+      // Chained to the CA given, but out of its dates: not "give the CA that signed it" (helper-82).
+      const leafOut = String(socket.authorizationError) === 'CERT_HAS_EXPIRED' ? Date.parse(cert.valid_to) < Date.now() : Date.parse(cert.valid_from) > Date.now();
+      const dates = String(socket.authorizationError) === 'CERT_HAS_EXPIRED' ? `has expired (valid until ${cert.valid_to})` : `is not valid yet (valid from ${cert.valid_from})`;
+      why = leafOut
+        ? `its certificate (${subject}) ${dates}, by this machine's clock`
+        : `a certificate of its chain (the CA given with --upstream-ca?) ${String(socket.authorizationError) === 'CERT_HAS_EXPIRED' ? 'has expired' : 'is not valid yet'}, by this machine's clock`;
+      wayOut = String(socket.authorizationError) === 'CERT_HAS_EXPIRED' ? `check this machine's date and renew the certificate on the DLS, or ${accept}` : `check this machine's date (and the DLS's), or ${accept}`;
     } else if (this.ca !== undefined) {
       why = `its certificate (${subject}) is not valid for the CA given with --upstream-ca: ${String(socket.authorizationError ?? 'unknown reason')}`;
       wayOut = `give the CA that signed it with --upstream-ca FILE, or ${accept}`;
@@ -430,6 +464,33 @@ export class UpstreamClient {
       trustedBy,
     };
   }
+}
+
+/** Chain errors of dates: the certificate chains to the CA given, but not at this time. */
+const DATE_ERRORS = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
+
+/**
+ * Whether the certificate presented, or one of the chain presented with it, is a CA certificate of
+ * the file given or signed by one. OpenSSL's verify result says only the last error: an expired
+ * certificate reads CERT_HAS_EXPIRED whoever signed it.
+ */
+function chainsToCa(socket: TLSSocket, caPem: string): boolean {
+  const cas = (caPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).flatMap((pem) => {
+    try {
+      return [new X509Certificate(pem)];
+    } catch {
+      return [];
+    }
+  });
+  const seen = new Set<string>();
+  let c: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+  while (c?.raw && !seen.has(c.fingerprint256)) {
+    seen.add(c.fingerprint256);
+    const x = new X509Certificate(c.raw);
+    if (cas.some((ca) => ca.fingerprint256 === x.fingerprint256 || (x.checkIssued(ca) && x.verify(ca.publicKey)))) return true;
+    c = c.issuerCertificate;
+  }
+  return false;
 }
 
 /** A keep-alive connection that was gone when reused (internal: retried once). */

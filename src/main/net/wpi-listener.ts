@@ -319,6 +319,11 @@ export class WpiListener {
     return (this.server.address() as AddressInfo | null)?.port ?? 0;
   }
 
+  /** The address bound, as the system reports it (a host name resolved, IPv6 canonical); null before listening. */
+  get boundAddress(): string | null {
+    return (this.server.address() as AddressInfo | null)?.address ?? null;
+  }
+
   /**
    * A new TCP connection: counted for its address, or refused (closed at once) when that address
    * is at one of its limits. At the overall cap, a connection of the address holding the most is

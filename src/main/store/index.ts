@@ -8,4 +8,5 @@ export { MAX_CONTACT_FAILURES, type ContactFailureResult } from './contact-failu
 export { acquireServiceLock, PID_FILE, serviceSeemsRunning, type ServiceLock } from './service-lock';
 export type { InteractionWithCounts, ItemChangeInContext } from './inspector-queries';
 export { FIRST_READ } from './item-history';
+export { MAX_ITEMS_PER_DEVICE } from './item-sets';
 export { jobRolloutId } from './rollout-rows';

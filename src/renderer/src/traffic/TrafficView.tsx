@@ -56,7 +56,13 @@ export function TrafficView({ feed, route }: { feed: TrafficFeed; route: Route }
     const next = href('traffic', params);
     if (next === window.location.hash) return;
     written.current = next;
-    window.history.replaceState(window.history.state, '', next);
+    try {
+      window.history.replaceState(window.history.state, '', next);
+    } catch {
+      // Safari and Firefox refuse more than some replaceState calls in a while (Safari: 100 in
+      // 30 s) with a SecurityError: j held down through the list did it, and the error, thrown in
+      // an effect, took the whole page down (helper-82). The address then lags; the view goes on.
+    }
   }, [focusId]);
 
   const onActivate = useCallback(
