@@ -102,6 +102,24 @@ describe('serve --upstream', () => {
     }
   });
 
+  it('a certificate refused for a relay chosen in the app says to accept it there, not with a serve flag (helper-81)', async () => {
+    const dls = await startStandInDls();
+    cleanups.push(() => dls.close());
+    const dir = tempDir();
+    const first = new Service({ dataDir: dir, host: '127.0.0.1', port: 0, store: { integrityCheck: false } });
+    first.store.setSetting('relay_upstream', JSON.stringify({ url: dls.url, fingerprints: [] }));
+    first.store.close();
+    const relay = new Service({ dataDir: dir, host: '127.0.0.1', port: 0, securePort: 0, autoContact: false, store: { integrityCheck: false } });
+    cleanups.push(() => relay.stop());
+    const info = await relay.start();
+    expect(info.relay).toMatchObject({ upstream: dls.url });
+    expect(await post(info.port, START_UP)).toBe(502);
+    const [row] = relay.store.exchanges({});
+    expect(row!.error).toContain(`If this is your DLS, accept this certificate: add its fingerprint ${dls.fingerprint} in Setup › Relay (it applies at the next start) (or give its CA file in Setup › Relay)`);
+    expect(row!.error).not.toContain('--upstream');
+    expect(dls.requests).toHaveLength(0);
+  });
+
   it("relaying by the app's stored choice says so: relayFrom app in the listening line, and a notice naming the flags that undo it (helper-61)", async () => {
     const dls = await startStandInDls();
     cleanups.push(() => dls.close());

@@ -327,6 +327,7 @@ export class Service {
         timeoutMs: relay.timeoutMs,
         connectTimeoutMs: relay.connectTimeoutMs,
         isSelf: (address, port) => isOwnListener(address, port, this.boundHost(), this.ownPorts()),
+        advice: relay.fromApp ? 'setup' : 'flags',
       });
     return relay.fromApp ? this.fromApp(make) : make();
   }

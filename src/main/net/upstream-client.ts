@@ -37,6 +37,11 @@ export interface UpstreamOptions {
   maxResponseBytes?: number;
   /** Connections to the upstream at once (more requests wait for one). */
   maxSockets?: number;
+  /**
+   * Where a refused certificate's way out is given: the `serve` flags, or the app's Setup page
+   * (a relay chosen there is changed there).
+   */
+  advice?: 'flags' | 'setup';
   /** Whether a connected address and port are the relay's own listener (net/own-listener.ts): then nothing is sent. */
   isSelf?: (address: string, port: number) => boolean;
 }
@@ -178,10 +183,12 @@ export class UpstreamClient {
   private readonly connectedAt = new WeakMap<Duplex, number>();
 
   private readonly isSelf: (address: string, port: number) => boolean;
+  private readonly advice: 'flags' | 'setup';
 
   constructor(options: UpstreamOptions) {
     this.url = parseUpstreamUrl(options.url);
     this.isSelf = options.isSelf ?? (() => false);
+    this.advice = options.advice ?? 'flags';
     this.limits = { ...UPSTREAM_DEFAULTS, ...definedOnly(options) };
     this.ca = options.trust.ca;
     this.fingerprints = new Set();
@@ -426,12 +433,15 @@ export class UpstreamClient {
     if (this.fingerprints.has(fingerprint)) return this.tlsOf(socket, 'fingerprint');
     if (this.ca !== undefined && socket.authorized) return this.tlsOf(socket, 'ca');
     const subject = subjectOf(socket);
-    const accept = `accept this certificate with --upstream-fingerprint ${fingerprint}`;
+    const setup = this.advice === 'setup';
+    const accept = setup ? `accept this certificate: add its fingerprint ${fingerprint} in Setup › Relay (it applies at the next start)` : `accept this certificate with --upstream-fingerprint ${fingerprint}`;
+    const caGiven = setup ? 'the CA file given in Setup › Relay' : 'the CA given with --upstream-ca';
+    const giveCa = setup ? 'give its CA file in Setup › Relay' : 'give its CA with --upstream-ca FILE';
     // Each case says what is actually wrong, and a way out that is not the one already taken (helper-81).
     let why: string;
     let wayOut: string;
     if (this.ca !== undefined && String(socket.authorizationError) === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-      why = `its certificate (${subject}) is signed by the CA given with --upstream-ca, but is not for ${this.url.hostname} (it names ${cert.subjectaltname || 'no address or host name'})`;
+      why = `its certificate (${subject}) is signed by ${caGiven}, but is not for ${this.url.hostname} (it names ${cert.subjectaltname || 'no address or host name'})`;
       wayOut = `give the upstream by a name or address its certificate holds, or ${accept}`;
     } else if (this.ca !== undefined && DATE_ERRORS.has(String(socket.authorizationError)) && chainsToCa(socket, this.ca)) {
       // Chained to the CA given, but out of its dates: not "give the CA that signed it" (helper-82).
@@ -439,17 +449,17 @@ export class UpstreamClient {
       const dates = String(socket.authorizationError) === 'CERT_HAS_EXPIRED' ? `has expired (valid until ${cert.valid_to})` : `is not valid yet (valid from ${cert.valid_from})`;
       why = leafOut
         ? `its certificate (${subject}) ${dates}, by this machine's clock`
-        : `a certificate of its chain (the CA given with --upstream-ca?) ${String(socket.authorizationError) === 'CERT_HAS_EXPIRED' ? 'has expired' : 'is not valid yet'}, by this machine's clock`;
+        : `a certificate of its chain (${caGiven}?) ${String(socket.authorizationError) === 'CERT_HAS_EXPIRED' ? 'has expired' : 'is not valid yet'}, by this machine's clock`;
       wayOut = String(socket.authorizationError) === 'CERT_HAS_EXPIRED' ? `check this machine's date and renew the certificate on the DLS, or ${accept}` : `check this machine's date (and the DLS's), or ${accept}`;
     } else if (this.ca !== undefined) {
-      why = `its certificate (${subject}) is not valid for the CA given with --upstream-ca: ${String(socket.authorizationError ?? 'unknown reason')}`;
-      wayOut = `give the CA that signed it with --upstream-ca FILE, or ${accept}`;
+      why = `its certificate (${subject}) is not valid for ${caGiven}: ${String(socket.authorizationError ?? 'unknown reason')}`;
+      wayOut = `${setup ? 'give the CA file that signed it in Setup › Relay' : 'give the CA that signed it with --upstream-ca FILE'}, or ${accept}`;
     } else if (this.fingerprints.size > 0) {
       why = `its certificate (${subject}, ${fingerprint}) is not the one accepted (${[...this.fingerprints].join(' or ')}): the DLS's certificate may have been renewed`;
-      wayOut = `${accept} (given beside the old one, both are accepted), or give its CA with --upstream-ca FILE`;
+      wayOut = `${accept} (given beside the old one, both are accepted), or ${giveCa}`;
     } else {
       why = `its certificate (${subject}) is unknown`;
-      wayOut = `${accept} (or give its CA with --upstream-ca FILE)`;
+      wayOut = `${accept} (or ${giveCa})`;
     }
     return `the upstream ${this.origin} was refused: ${why}. If this is your DLS, ${wayOut}`;
   }
