@@ -252,7 +252,8 @@ const PORT = /^[0-9]*[)\]},.;:!?'"`]*$/;
 function passwordPastBlank(text: string, authority: number, end: number): { colon: number; at: number } | null {
   const colon = indexIn(text, ':', authority, end);
   // A bracketed IPv6 host (`http://[fe80::1]:8085`): its colons are the address's, no user came before it.
-  if (colon <= authority || colon + 1 >= end || text[authority] === '[') return null;
+  // An empty user is one (`ftp://:pa ss@h/`, as WHATWG reads `ftp://:pw@h/`).
+  if (colon === -1 || colon + 1 >= end || text[authority] === '[') return null;
   // Character codes, not a regular expression per character: a hostile body holds hundreds of
   // thousands of such URLs (test/security/masking.test.ts, "hostile bodies").
   for (let i = authority; i < end; i++) if (NOT_FRAGMENT_CODES.has(text.charCodeAt(i))) return null;

@@ -270,6 +270,9 @@ describe('a typed password holding what ends an authority', () => {
       ['get ftp://u:pa a b c d@h/', `get ftp://u:${MASK} a b c d@h/`],
       // Another URL ends the search: its own password is its own.
       ['get ftp://u:pa https://v:q@h/', `get ftp://u:${MASK} https://v:${MASK}@h/`],
+      // An empty user is one (helper-82).
+      ['see ftp://:pa ss@files.example/', `see ftp://:${MASK}@files.example/`],
+      ['see https://:8443 and a@b', 'see https://:8443 and a@b'],
       // A SIP URI ends at a blank wherever it stands: the same rule.
       ['sip:alice:pa ss@pbx.example', `sip:alice:${MASK}@pbx.example`],
       ['call sip:alice:pa ss@pbx.example;transport=tls now', `call sip:alice:${MASK}@pbx.example;transport=tls now`],
