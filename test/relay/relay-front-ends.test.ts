@@ -75,8 +75,15 @@ describe('serve --upstream', () => {
     }
     const jobsOf = () => withRawDb(dir, (db) => (db.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n);
     expect(jobsOf()).toBe(0);
+    // Profiles and overrides are kept, and said not to apply while relaying (helper-81: accepted without a word).
+    const kept = `note: LocalDLS relays to ${dls.url} now:`;
+    const profile = await runCli(['profile', 'set', 'q', 'sntp-addr=ntp.site', '--data-dir', dir]);
+    expect([profile.code, profile.stderr]).toEqual([0, expect.stringContaining(`${kept} the profile is kept, and applied only when it answers phones itself`)]);
+    const override = await runCli(['profile', 'override', '--mac', MAC, 'sntp-addr=ntp.mine', '--data-dir', dir]);
+    expect([override.code, override.stderr]).toEqual([0, expect.stringContaining(`${kept} the override is kept, and applied only when it answers phones itself`)]);
     // Stopped cleanly: nothing relays, the CLI queues (the next serve without an upstream sends it).
     await serve.stop();
+    expect((await runCli(['profile', 'set', 'q', 'sntp-addr=ntp.site', '--data-dir', dir])).stderr).not.toContain('relays to');
     expect((await runCli(['job', 'add', '--mac', MAC, 'restart', '--data-dir', dir])).code).toBe(0);
     // A service that crashed while relaying left its setting: no service runs, so it relays nothing.
     withRawDb(dir, (db) => db.prepare(`INSERT INTO settings (name, value) VALUES ('relaying_upstream', ?)`).run(dls.url));

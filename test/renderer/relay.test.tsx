@@ -103,6 +103,14 @@ describe('relay mode in the UI', () => {
     expect(buttons.filter((b) => !(b as HTMLButtonElement).disabled)).toEqual([]);
   });
 
+  it("relaying, a phone's overrides say they are kept and not applied (helper-81: accepted without a word)", async () => {
+    api.status = { ...api.status, relay: { upstream: 'https://10.1.2.3:18443', ca: false, fingerprints: [] } };
+    api.devices = [device(1)];
+    window.location.hash = `#/devices/${encodeURIComponent(device(1).mac)}`;
+    render(<App api={api} />);
+    expect((await screen.findByTestId('overrides-relaying')).textContent).toBe('LocalDLS relays to https://10.1.2.3:18443 now: overrides are kept, and applied only when it answers phones itself.');
+  });
+
   it('a kept-alive upstream connection says reused', async () => {
     expect(await upstreamTab({ connected: null, reused: true })).toContain('TLS connection: reused (keep-alive)');
   });

@@ -53,6 +53,8 @@ export async function profileCommand(args: string[], io: CliIo): Promise<number>
         notesOn(items);
         const pnp = [p.matchMac && `MAC ${p.matchMac}`, p.matchE164 && `E.164 ${p.matchE164}`].filter(Boolean).join(' and ');
         io.out(`profile ${p.name}: ${p.items.length} items${p.deviceType ? ` for ${p.deviceType}` : ' (site-wide)'}${pnp ? `, plug & play for ${pnp}` : ''}`);
+        const relaying = commands.keptWhileRelaying(ctx, 'the profile is');
+        if (relaying) io.err(`note: ${relaying}`);
         return 0;
       });
     }
@@ -112,6 +114,8 @@ export async function profileCommand(args: string[], io: CliIo): Promise<number>
         const n = await commands.setOverrides(ctx, mac, items);
         notesOn(items);
         io.out(`${mac}: ${n} override${n > 1 ? 's' : ''} set; \`profile apply\` writes them`);
+        const relaying = commands.keptWhileRelaying(ctx, n > 1 ? 'the overrides are' : 'the override is');
+        if (relaying) io.err(`note: ${relaying}`);
         return 0;
       });
     }

@@ -13,6 +13,7 @@ export { contactNow, devicesWithWaitingJobs } from './contact';
 export { exportCaCertificate, getSecureStatus, importCa, keyPoolStatus, showCa } from './ca';
 
 export { setUpstream, upstreamSetting } from './relay-setting';
+export { keptWhileRelaying } from './relay-guard';
 export { setTlsKeyLog, setTlsProfile } from './settings';
 export { getDeviceTimeline, getInteraction } from './inspector';
 export { getRollout, listRollouts, retryFailed } from './rollouts';

@@ -22,3 +22,12 @@ export function refuseWhileRelaying(ctx: CommandContext, what: string): void {
     throw new ApiError('unavailable', `LocalDLS relays to ${upstream} and does not ${what}: do it on that DLS, or run LocalDLS without an upstream`, [{ key: 'relayRefuses', params: { upstream } }]);
   }
 }
+
+/**
+ * What is kept but not acted on while relaying (profiles, overrides): said beside the stored
+ * result, as the service would not apply them (helper-81: accepted without a word). Null otherwise.
+ */
+export function keptWhileRelaying(ctx: CommandContext, what: string): string | null {
+  const upstream = relayingTo(ctx);
+  return upstream ? `LocalDLS relays to ${upstream} now: ${what} kept, and applied only when it answers phones itself` : null;
+}

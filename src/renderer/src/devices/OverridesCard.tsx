@@ -14,12 +14,14 @@ import { useToast } from '../common/Toasts';
 import { errorText } from '../lib/api-error';
 import { itemText } from '../lib/jobs';
 import { useCatalogue } from '../lib/use-catalogue';
+import { useServiceStatus } from '../status/StatusContext';
 
 /** `name` or `name[index]`. */
 const label = (i: ItemValue) => itemText(i, false);
 
 export function OverridesCard({ mac, profile }: { mac: string; profile: string | null }) {
   const { t } = useTranslation('devices');
+  const relay = useServiceStatus()?.relay;
   const api = useApi();
   const toast = useToast();
   const [list, setList] = useState<ItemValue[] | null>(null);
@@ -80,6 +82,8 @@ export function OverridesCard({ mac, profile }: { mac: string; profile: string |
         {t('overrides.title')} <span className="muted">{list?.length ?? ''}</span>
       </h2>
       <p className="muted">{t('overrides.what')}</p>
+      {/* Kept while relaying, but nothing applies them (commands/relay-guard.ts keptWhileRelaying). */}
+      {relay ? <p className="note note-warn" data-testid="overrides-relaying">{t('overrides.relaying', { upstream: relay.upstream })}</p> : null}
       {error ? <div className="note note-error" role="alert">{error}</div> : null}
       {list === null ? null : list.length === 0 ? (
         <p className="muted">{t('overrides.none')}</p>
