@@ -9,6 +9,7 @@
  */
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { peerKey } from './peer-address';
 
 /**
  * One spelling per address: IPv6 in its canonical form (`0:0:0:0:0:0:0:1` as `::1`), and an
@@ -23,14 +24,12 @@ export function plainAddress(address: string): string {
       // Kept as written.
     }
   }
-  if (a.startsWith('::ffff:') && isIP(a.slice(7)) === 4) return a.slice(7);
+  // The canonical form writes an IPv4-mapped address in hex; otherwise as the service keys peers.
   const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(a);
-  if (hex) {
-    const hi = parseInt(hex[1]!, 16);
-    const lo = parseInt(hex[2]!, 16);
-    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
-  }
-  return a;
+  if (!hex) return peerKey(a);
+  const hi = parseInt(hex[1]!, 16);
+  const lo = parseInt(hex[2]!, 16);
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
 }
 
 const isLoopback = (a: string): boolean => a === '::1' || (isIP(a) === 4 && a.startsWith('127.'));
@@ -46,7 +45,7 @@ export function isOwnListener(address: string, port: number, host: string, ports
   if (!ports.includes(port)) return false;
   const h = plainAddress(host);
   const a = plainAddress(address);
-  if (h === '::' || h === '') return isLocalAddress(a);
+  if (host === '' || h === '::') return isLocalAddress(a);
   // 0.0.0.0 takes IPv4 only: [::1] on the same port is another server (helper-82).
   if (h === '0.0.0.0') return isIP(a) === 4 && isLocalAddress(a);
   return h === 'localhost' ? isLoopback(a) : a === h;

@@ -433,27 +433,31 @@ export class UpstreamClient {
     if (this.fingerprints.has(fingerprint)) return this.tlsOf(socket, 'fingerprint');
     if (this.ca !== undefined && socket.authorized) return this.tlsOf(socket, 'ca');
     const subject = subjectOf(socket);
-    const setup = this.advice === 'setup';
-    const accept = setup ? `accept this certificate: add its fingerprint ${fingerprint} in Setup › Relay (it applies at the next start)` : `accept this certificate with --upstream-fingerprint ${fingerprint}`;
-    const caGiven = setup ? 'the CA file given in Setup › Relay' : 'the CA given with --upstream-ca';
-    const giveCa = setup ? 'give its CA file in Setup › Relay' : 'give its CA with --upstream-ca FILE';
+    // The way out in the words of where the relay was chosen: `serve`'s flags, or the app's Setup.
+    const words =
+      this.advice === 'setup'
+        ? { accept: `accept this certificate: add its fingerprint ${fingerprint} in Setup › Relay (it applies at the next start)`, caGiven: 'the CA file given in Setup › Relay', giveCa: 'give its CA file in Setup › Relay', giveSigningCa: 'give the CA file that signed it in Setup › Relay' }
+        : { accept: `accept this certificate with --upstream-fingerprint ${fingerprint}`, caGiven: 'the CA given with --upstream-ca', giveCa: 'give its CA with --upstream-ca FILE', giveSigningCa: 'give the CA that signed it with --upstream-ca FILE' };
+    const { accept, caGiven, giveCa } = words;
+    const error = String(socket.authorizationError ?? 'unknown reason');
+    const expired = error === 'CERT_HAS_EXPIRED';
     // Each case says what is actually wrong, and a way out that is not the one already taken (helper-81).
     let why: string;
     let wayOut: string;
-    if (this.ca !== undefined && String(socket.authorizationError) === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    if (this.ca !== undefined && error === 'ERR_TLS_CERT_ALTNAME_INVALID') {
       why = `its certificate (${subject}) is signed by ${caGiven}, but is not for ${this.url.hostname} (it names ${cert.subjectaltname || 'no address or host name'})`;
       wayOut = `give the upstream by a name or address its certificate holds, or ${accept}`;
-    } else if (this.ca !== undefined && DATE_ERRORS.has(String(socket.authorizationError)) && chainsToCa(socket, this.ca)) {
+    } else if (this.ca !== undefined && DATE_ERRORS.has(error) && chainsToCa(socket, this.ca)) {
       // Chained to the CA given, but out of its dates: not "give the CA that signed it" (helper-82).
-      const leafOut = String(socket.authorizationError) === 'CERT_HAS_EXPIRED' ? Date.parse(cert.valid_to) < Date.now() : Date.parse(cert.valid_from) > Date.now();
-      const dates = String(socket.authorizationError) === 'CERT_HAS_EXPIRED' ? `has expired (valid until ${cert.valid_to})` : `is not valid yet (valid from ${cert.valid_from})`;
+      const leafOut = expired ? Date.parse(cert.valid_to) < Date.now() : Date.parse(cert.valid_from) > Date.now();
+      const dates = expired ? `has expired (valid until ${cert.valid_to})` : `is not valid yet (valid from ${cert.valid_from})`;
       why = leafOut
         ? `its certificate (${subject}) ${dates}, by this machine's clock`
-        : `a certificate of its chain (${caGiven}?) ${String(socket.authorizationError) === 'CERT_HAS_EXPIRED' ? 'has expired' : 'is not valid yet'}, by this machine's clock`;
-      wayOut = String(socket.authorizationError) === 'CERT_HAS_EXPIRED' ? `check this machine's date and renew the certificate on the DLS, or ${accept}` : `check this machine's date (and the DLS's), or ${accept}`;
+        : `a certificate of its chain (${caGiven}?) ${expired ? 'has expired' : 'is not valid yet'}, by this machine's clock`;
+      wayOut = expired ? `check this machine's date and renew the certificate on the DLS, or ${accept}` : `check this machine's date (and the DLS's), or ${accept}`;
     } else if (this.ca !== undefined) {
-      why = `its certificate (${subject}) is not valid for ${caGiven}: ${String(socket.authorizationError ?? 'unknown reason')}`;
-      wayOut = `${setup ? 'give the CA file that signed it in Setup › Relay' : 'give the CA that signed it with --upstream-ca FILE'}, or ${accept}`;
+      why = `its certificate (${subject}) is not valid for ${caGiven}: ${error}`;
+      wayOut = `${words.giveSigningCa}, or ${accept}`;
     } else if (this.fingerprints.size > 0) {
       why = `its certificate (${subject}, ${fingerprint}) is not the one accepted (${[...this.fingerprints].join(' or ')}): the DLS's certificate may have been renewed`;
       wayOut = `${accept} (given beside the old one, both are accepted), or ${giveCa}`;

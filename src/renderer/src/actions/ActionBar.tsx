@@ -31,7 +31,7 @@ export function ActionBar({ macs, devices }: ActionBarProps) {
   // Relaying, the DLS sends the jobs: nothing here would be done (helper-81: each refused only
   // after a click). Said beside the buttons, which stay in place, off.
   const relay = useServiceStatus()?.relay;
-  const none = macs.length === 0 || !!relay;
+  const off = macs.length === 0 || !!relay;
 
   const readAll = () => {
     setBusy('read-all');
@@ -61,16 +61,16 @@ export function ActionBar({ macs, devices }: ActionBarProps) {
   const close = () => setOpen(null);
   return (
     <div className="actionbar" role="toolbar" aria-label={t('bar.label')}>
-      <button type="button" className="btn" disabled={none || busy !== null} onClick={readAll}>{t('bar.readAll')}</button>
-      <button type="button" className="btn" disabled={none} onClick={() => setOpen('write')}>{t('bar.write')}</button>
-      <button type="button" className="btn" disabled={none} onClick={() => setOpen('read')}>{t('bar.read')}</button>
-      <button type="button" className="btn" disabled={none || busy !== null} onClick={contact} title={t('bar.contactTitle')}>{t('bar.contact')}</button>
-      <button type="button" className="btn" disabled={none} onClick={() => setOpen('profile')}>{t('bar.profile')}</button>
-      <button type="button" className="btn" disabled={none} onClick={() => setOpen('deploy')}>{t('bar.deploy')}</button>
+      <button type="button" className="btn" disabled={off || busy !== null} onClick={readAll}>{t('bar.readAll')}</button>
+      <button type="button" className="btn" disabled={off} onClick={() => setOpen('write')}>{t('bar.write')}</button>
+      <button type="button" className="btn" disabled={off} onClick={() => setOpen('read')}>{t('bar.read')}</button>
+      <button type="button" className="btn" disabled={off || busy !== null} onClick={contact} title={t('bar.contactTitle')}>{t('bar.contact')}</button>
+      <button type="button" className="btn" disabled={off} onClick={() => setOpen('profile')}>{t('bar.profile')}</button>
+      <button type="button" className="btn" disabled={off} onClick={() => setOpen('deploy')}>{t('bar.deploy')}</button>
       <span className="actionbar-sep" />
-      <button type="button" className="btn" disabled={none} onClick={() => setOpen('restart')}>{t('bar.restart')}</button>
-      <button type="button" className="btn btn-danger-outline" disabled={none} onClick={() => setOpen('factory-reset')}>{t('bar.factoryReset')}</button>
-      <button type="button" className="btn btn-secure" disabled={none} onClick={() => go(href('bootstrap', { macs: macs.join(',') }))}>{t('bar.bootstrap')}</button>
+      <button type="button" className="btn" disabled={off} onClick={() => setOpen('restart')}>{t('bar.restart')}</button>
+      <button type="button" className="btn btn-danger-outline" disabled={off} onClick={() => setOpen('factory-reset')}>{t('bar.factoryReset')}</button>
+      <button type="button" className="btn btn-secure" disabled={off} onClick={() => go(href('bootstrap', { macs: macs.join(',') }))}>{t('bar.bootstrap')}</button>
       {relay ? <span className="muted actionbar-note" data-testid="actions-relaying">{t('bar.relaying', { upstream: relay.upstream })}</span> : null}
       {open === 'write' || open === 'read' ? <ItemsDialog mode={open} macs={macs} onClose={close} /> : null}
       {open === 'restart' || open === 'factory-reset' ? <ConfirmJobDialog what={open} macs={macs} devices={devices} onClose={close} /> : null}
