@@ -41,7 +41,7 @@ describe('two bootstrap --all runs at once', () => {
     writeFileSync(join(dir, PID_FILE), `${process.pid}\n`);
     const env = { LOCALDLS_KEY_PASSPHRASE: PASSPHRASE, LOCALDLS_KEY_POOL_SIZE: '0' };
     const sheets = [join(dir, 'a.csv'), join(dir, 'b.csv')];
-    const run = (sheet: string) => runCliProcess(['bootstrap', '--data-dir', dir, '--all', '--pin', 'auto', '--sheet', sheet], env);
+    const run = (sheet: string) => runCliProcess(['bootstrap', '--data-dir', dir, '--all', '--pin', 'auto', '--sheet', sheet, '--json'], env);
     // The second starts while the first is making keys (its list checked, some phones queued).
     const first = run(sheets[0]!);
     await new Promise((r) => setTimeout(r, 1200));
@@ -72,6 +72,12 @@ describe('two bootstrap --all runs at once', () => {
         expect(r.stderr).not.toContain('no service seems to run');
         // Every phone a run says it left is one the other run queued (on the other sheet, not on its own).
         const left = [...r.stderr.matchAll(/^([0-9A-F:]{17}): not queued: \1 has a bootstrap under way/gm)].map((m) => m[1]!);
+        // --json: standard output is one line per phone the run named, queued (its job) or not (why), and nothing else.
+        const lines = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { mac?: string; jobId?: number; notQueued?: { mac: string; reason: string } });
+        expect(lines.filter((l) => l.jobId !== undefined).map((l) => l.mac).sort()).toEqual([...own.keys()].sort());
+        expect(lines.filter((l) => l.notQueued).map((l) => l.notQueued!.mac).sort()).toEqual([...left].sort());
+        expect(lines.filter((l) => l.notQueued).every((l) => /has a bootstrap under way/.test(l.notQueued!.reason))).toBe(true);
+        expect(lines).toHaveLength(own.size + left.length);
         for (const mac of left) {
           expect(other.has(mac), `${mac}, left by run ${i}, is on the other sheet`).toBe(true);
           expect(own.has(mac), `${mac}, left by run ${i}, is not on its own sheet`).toBe(false);
@@ -80,7 +86,7 @@ describe('two bootstrap --all runs at once', () => {
           // Every phone it chose was queued (all of them, or those not under way when it listed them).
           expect(r.code, r.stderr).toBe(0);
           expect(r.stderr).not.toMatch(/not queued/);
-          if (rows === 0) expect(r.stdout).toMatch(/no phones in Default Mode to bootstrap: \d+ already have bootstraps under way/);
+          if (rows === 0) expect(r.stderr).toMatch(/no phones in Default Mode to bootstrap: \d+ already have bootstraps under way/);
           else expect(r.stderr).toContain(`PIN sheet written to ${sheets[i]} (keep it private)\n`);
           continue;
         }

@@ -108,7 +108,8 @@ export async function bootstrapCommand(args: string[], io: CliIo): Promise<numbe
     const chosen = macs.length ? macs : await commands.bootstrapCandidates(ctx);
     if (chosen.length === 0) {
       const underWay = await commands.bootstrapsUnderWay(ctx);
-      io.out(
+      // With --json, standard output holds one JSON line per phone: none here.
+      (v.json ? io.err : io.out)(
         underWay > 0
           ? `no phones in Default Mode to bootstrap: ${underWay} already ${underWay === 1 ? 'has a bootstrap' : 'have bootstraps'} under way (see \`localdls bootstrap --status\`; cancel a job to start that phone again)`
           : 'no phones in Default Mode to bootstrap',
@@ -133,7 +134,11 @@ export async function bootstrapCommand(args: string[], io: CliIo): Promise<numbe
       io.err(`no service seems to run on this data folder: the bootstraps are sent when \`localdls serve\` (or the desktop app) runs on it, with Secure Mode on`);
     }
     if (notQueued.length === 0) return 0;
-    for (const n of notQueued) io.err(`${n.mac}: not queued: ${n.reason}`);
+    for (const n of notQueued) {
+      io.err(`${n.mac}: not queued: ${n.reason}`);
+      // --json: a line of its own beside the queued ones' (as `job add` prints it), so a script sees every phone it named.
+      if (v.json) io.out(JSON.stringify({ notQueued: { mac: n.mac, reason: n.reason } }));
+    }
     io.err(`${prepared.length} of ${chosen.length} bootstraps queued${prepared.length > 0 && pin !== 'none' && !v.sheet && !reveal ? ' (their PINs: `localdls bootstrap --status` lists the jobs; cancel and start again to get new PINs)' : ''}; ${notQueued.length} not`);
     return 1;
   });
