@@ -67,7 +67,7 @@ export function RelaySetting({ status }: { status: ServiceStatus }) {
           </label>
           <label className="field field-block">
             <span>{t('setting.fingerprints')}</span>
-            <textarea className="input mono" rows={2} value={fingerprints} onChange={(e) => setFingerprints(e.target.value)} placeholder="AB:CD:…" />
+            <textarea className="input mono" rows={4} value={fingerprints} onChange={(e) => setFingerprints(e.target.value)} placeholder="AB:CD:…" />
           </label>
           <p className="muted"><CodeText text={t('setting.restart')} /> <CodeText text={t('setting.secure')} /></p>
           <div className="row">
