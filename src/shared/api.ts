@@ -141,6 +141,14 @@ export interface UpstreamView {
   trustedBy: 'ca' | 'fingerprint' | null;
   failure: 'unreachable' | 'timeout' | 'certificate' | 'too-large' | 'protocol' | 'not-relayed' | null;
   error: string | null;
+  /**
+   * The request's header pairs as LocalDLS wrote them to the upstream (its Host, Connection and
+   * Content-Length, not the phone's), credentials masked; null when no request was written (no
+   * connection, a refused certificate) or the row is older than this record (schema 26).
+   */
+  requestHeaders: [string, string][] | null;
+  /** The answer's header pairs as the upstream wrote them, hop-by-hop ones included; null without an answer. */
+  responseHeaders: [string, string][] | null;
 }
 
 export interface ExchangeDetail {

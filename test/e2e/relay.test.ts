@@ -95,6 +95,11 @@ describe('relay mode in Chromium', () => {
     const panel = detail.getByTestId('upstream-panel');
     expect(await panel.textContent()).toContain(dls.fingerprint);
     expect(await panel.textContent()).toContain(dls.url);
+    // The headers as they went to the stand-in and came back from it: its own record of that request.
+    const shownSent = await panel.locator('.upstream-headers').first().locator('.lc').allTextContents();
+    expect(dls.requests.some((r) => JSON.stringify(r.headers.map(([n, v]) => `${n}: ${v}`)) === JSON.stringify(shownSent)), shownSent.join(' | ')).toBe(true);
+    expect(shownSent).toContain(`Host: ${new URL(dls.url).host}`);
+    expect(await panel.locator('.upstream-headers').last().textContent()).toContain('X-Stand-In: yes');
     await page.screenshot({ path: join(shots, 'relay-upstream.png') });
 
     // The interaction's ladder credits the DLS with the answers, not LocalDLS (helper-81).

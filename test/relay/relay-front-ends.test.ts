@@ -172,7 +172,8 @@ describe('relay through the API', () => {
     expect(await post(info.port, START_UP)).toBe(200);
     const [row] = service.store.exchanges({});
     const detail = await api.getExchange(row!.id);
-    expect(detail.upstream).toMatchObject({ url: dls.url, httpStatus: 200, trustedBy: 'fingerprint', fingerprint: dls.fingerprint });
+    expect(detail.upstream).toMatchObject({ url: dls.url, httpStatus: 200, trustedBy: 'fingerprint', fingerprint: dls.fingerprint, requestHeaders: dls.requests[0]!.headers });
+    expect(detail.upstream?.responseHeaders).toContainEqual(['X-Stand-In', 'yes']);
     expect(detail.tls.protocol).toBe(row!.tlsProtocol);
     const json = JSON.parse((await api.exportExchanges([row!.id], 'json')).content) as { exchanges: { upstream?: { url: string } }[] };
     expect(json.exchanges[0]!.upstream?.url).toBe(dls.url);

@@ -67,6 +67,9 @@ function post(url: string, body: Buffer | string, headers: [string, string][] = 
 const START_UP = (mac: string, extra = '') =>
   `<?xml version="1.0" encoding="utf-8"?>\n<WorkpointMessage xmlns="http://www.siemens.com/DLS"><Message nonce="N0NCE1" maxItems="-1"><ReasonForContact>start-up</ReasonForContact><ItemList><Item name="mac-addr">${mac}</Item><Item name="device-type">OpenStage 60</Item>${extra}</ItemList></Message></WorkpointMessage>`;
 
+/** The header lines of a raw HTTP message, as pairs (the start line and the body left out). */
+const wireHeaders = (raw: string): [string, string][] =>
+  raw.slice(0, raw.indexOf('\r\n\r\n')).split('\r\n').slice(1).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()] as [string, string]);
 const pairsOf = (raw: string[]) => Array.from({ length: raw.length / 2 }, (_, i) => [raw[2 * i], raw[2 * i + 1]] as [string, string]);
 const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'host']);
 const endToEnd = (h: [string, string][]) => h.filter(([n]) => !HOP.has(n.toLowerCase()));
@@ -125,6 +128,12 @@ describe('relay: a simulator phone through LocalDLS to a stand-in DLS', () => {
       expect(up).toMatchObject({ url: dls.url, httpStatus: 200, trustedBy: 'fingerprint', fingerprint: dls.fingerprint, failure: null, error: null });
       expect(up.tlsProtocol).toMatch(/^TLSv1\.[23]$/);
       expect(up.ended).toBeGreaterThanOrEqual(up.started);
+      // The Upstream tab's headers: the request's as the DLS received them (its Host, not the
+      // phone's), the answer's as it sent them, with the connection's own headers.
+      expect(up.requestHeaders).toEqual(dls.requests[i]!.headers);
+      expect(up.requestHeaders).toContainEqual(['Host', new URL(dls.url).host]);
+      const answered = dls.requests[i]!.answer!;
+      expect(up.responseHeaders).toEqual([...answered.headers, ['Content-Length', String(answered.body.length)], ['Connection', 'keep-alive'], ['Keep-Alive', 'timeout=10']]);
     }
     // Keep-alive to the upstream: fewer TLS connections than requests.
     expect(dls.connections).toBeLessThan(dls.requests.length);
@@ -315,7 +324,7 @@ describe('relay: an upstream that fails', () => {
     expect((await post(relay, START_UP('00:1A:E8:00:10:15'))).status).toBe(502);
     expect(service.store.device('00:1A:E8:00:10:15')).toEqual(known);
     expect(row!.error).toMatch(/unreachable/);
-    expect(service.store.relay.of(row!.id)).toMatchObject({ failure: 'unreachable', httpStatus: null });
+    expect(service.store.relay.of(row!.id)).toMatchObject({ failure: 'unreachable', httpStatus: null, requestHeaders: null, responseHeaders: null });
   });
 
   it('slow: the phone gets 504 once the configured timeout passes, with the reason', async () => {
@@ -326,7 +335,8 @@ describe('relay: an upstream that fails', () => {
     expect(answer.body.toString()).toMatch(/did not answer within 300 ms/);
     const [row] = service.store.exchanges({});
     expect(row!.error).toMatch(/did not answer within 300 ms/);
-    expect(service.store.relay.of(row!.id)).toMatchObject({ failure: 'timeout', httpStatus: null });
+    // The request went out (the stand-in has it); no answer came.
+    expect(service.store.relay.of(row!.id)).toMatchObject({ failure: 'timeout', httpStatus: null, requestHeaders: dls.requests[0]!.headers, responseHeaders: null });
   });
 
   it('while one phone waits for a hanging upstream, other phones are served', async () => {
@@ -390,7 +400,7 @@ describe('relay: upstream answers that cannot be passed on as they came', () => 
       expect(up.received).toHaveLength(1);
       const [row] = service.store.exchanges({});
       expect(row).toMatchObject({ httpStatus: 502 });
-      expect(service.store.relay.of(row!.id)).toMatchObject({ failure: 'protocol' });
+      expect(service.store.relay.of(row!.id)).toMatchObject({ failure: 'protocol', requestHeaders: wireHeaders(up.received[0]!) });
     });
   }
 
@@ -423,6 +433,29 @@ describe('relay: upstream answers that cannot be passed on as they came', () => 
     expect(names).toContain('x-kept');
     expect(names).not.toContain('x-up-hop');
   });
+
+  it('the Upstream tab has the headers as they went over the wire: the request as written to the upstream, its answer as received, hop-by-hop ones included', async () => {
+    const raw = `HTTP/1.1 200 OK\r\nConnection: X-Up-Hop, keep-alive\r\nX-Up-Hop: upstream-only\r\ncontent-TYPE: text/xml\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    const up = await rawUpstream(raw);
+    const { service, url } = await relayTo(up.url, { fingerprints: [up.fingerprint] });
+    const basic = Buffer.from('dlsadmin:Wire-9Q2-basic').toString('base64');
+    const answer = await post(url, START_UP('00:1A:E8:00:10:25'), [['Content-Type', 'text/xml'], ['Host', 'phone-wrote-this:18443'], ['Authorization', `Basic ${basic}`], ['X-Visible', 'fine']]);
+    expect(answer.status).toBe(200);
+    const [row] = service.store.exchanges({});
+    const view = service.store.relay.of(row!.id)!;
+    // Byte for byte what the upstream read, but the credential masked; the phone's Host replaced by the upstream's.
+    expect(up.received[0]).toContain(`Authorization: Basic ${basic}`);
+    expect(view.requestHeaders).toEqual(wireHeaders(up.received[0]!).map(([n, v]) => (n === 'Authorization' ? [n, 'Basic ••••••'] : [n, v])));
+    expect(view.requestHeaders).toContainEqual(['Host', new URL(up.url).host]);
+    expect(view.requestHeaders!.some(([, v]) => v.includes('phone-wrote-this'))).toBe(false);
+    expect(view.responseHeaders).toEqual(wireHeaders(raw));
+    // The phone's side keeps its own: the exchange's headers are not the upstream's.
+    expect(service.store.exchange(row!.id)!.requestHeaders).toContainEqual(['Host', 'phone-wrote-this:18443']);
+    // The credential is not in the file either.
+    const stored = withRawDb(service.store.dataDir, (db) => JSON.stringify(db.prepare('SELECT request_headers, response_headers FROM upstream_exchanges').all()));
+    expect(stored).toContain('Basic ••••••');
+    expect(stored).not.toContain(basic);
+  });
 });
 
 describe('relay: the upstream certificate', () => {
@@ -434,7 +467,7 @@ describe('relay: the upstream certificate', () => {
     expect(answer.body.toString()).toContain(`--upstream-fingerprint ${dls.fingerprint}`);
     expect(dls.requests).toHaveLength(0);
     const [row] = service.store.exchanges({});
-    expect(service.store.relay.of(row!.id)).toMatchObject({ failure: 'certificate', fingerprint: dls.fingerprint, trustedBy: null });
+    expect(service.store.relay.of(row!.id)).toMatchObject({ failure: 'certificate', fingerprint: dls.fingerprint, trustedBy: null, requestHeaders: null, responseHeaders: null });
   });
 
   it('a fingerprint given in another spelling (lower case, no colons) is accepted', async () => {

@@ -9,6 +9,8 @@ const FP = 'A8:63:25:DD:12:F6:C5:C8:98:6C:FE:90:E3:0E:51:D8:7B:EE:F4:77:6C:CB:59
 const UPSTREAM: UpstreamView = {
   url: 'https://10.1.2.3:18443', started: 1000, connected: 1012, firstByte: 1030, ended: 1034, httpStatus: 200, reused: false,
   tlsProtocol: 'TLSv1.2', tlsCipher: 'ECDHE-RSA-AES256-GCM-SHA384', fingerprint: FP, subject: 'CN=dls.site', trustedBy: 'fingerprint', failure: null, error: null,
+  requestHeaders: [['Content-Type', 'text/xml'], ['Host', '10.1.2.3:18443'], ['Content-Length', '512'], ['Connection', 'keep-alive']],
+  responseHeaders: [['Content-Type', 'text/xml;charset=UTF-8'], ['Set-Cookie', 'JSESSIONID=AB12; Path=/DeploymentService'], ['Content-Length', '900'], ['Connection', 'keep-alive']],
 };
 
 let api: FakeApi;
@@ -109,6 +111,22 @@ describe('relay mode in the UI', () => {
     window.location.hash = `#/devices/${encodeURIComponent(device(1).mac)}`;
     render(<App api={api} />);
     expect((await screen.findByTestId('overrides-relaying')).textContent).toBe('LocalDLS relays to https://10.1.2.3:18443 now: overrides are kept, and applied only when it answers phones itself.');
+  });
+
+  it("shows the headers sent to the upstream and those it answered with, apart from the phone's", async () => {
+    const panel = await upstreamTab({});
+    expect(panel).toContain('Request headers sent to the upstreamContent-Type: text/xmlHost: 10.1.2.3:18443Content-Length: 512Connection: keep-alive');
+    expect(panel).toContain('Response headers from the upstreamContent-Type: text/xml;charset=UTF-8Set-Cookie: JSESSIONID=AB12; Path=/DeploymentServiceContent-Length: 900Connection: keep-alive');
+  });
+
+  it('an upstream never reached says nothing was sent and no answer came; a row from before the record says not recorded', async () => {
+    const failed = await upstreamTab({ connected: null, firstByte: null, httpStatus: null, tlsProtocol: null, tlsCipher: null, fingerprint: null, subject: null, trustedBy: null, failure: 'unreachable', error: 'ECONNREFUSED', requestHeaders: null, responseHeaders: null });
+    expect(failed).toContain('Request headers sent to the upstreamNothing was sent: no connection was handed the request.');
+    expect(failed).toContain('Response headers from the upstreamno answer');
+    cleanup();
+    const old = await upstreamTab({ requestHeaders: null, responseHeaders: null });
+    expect(old).toContain('Request headers sent to the upstreamNot recorded');
+    expect(old).toContain('Response headers from the upstreamNot recorded');
   });
 
   it('a kept-alive upstream connection says reused', async () => {

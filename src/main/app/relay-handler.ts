@@ -114,7 +114,7 @@ export class RelayHandler implements RequestHandler {
     const upstream: UpstreamView = {
       url: this.upstream.origin, ...timingOf(answer.timing), httpStatus: answer.status, reused: answer.reused,
       tlsProtocol: answer.tls.protocol, tlsCipher: answer.tls.cipher, fingerprint: answer.tls.fingerprint, subject: answer.tls.subject,
-      trustedBy: answer.tls.trustedBy, failure: null, error: null,
+      trustedBy: answer.tls.trustedBy, failure: null, error: null, requestHeaders: answer.sent, responseHeaders: answer.received,
     };
     this.commit(record, learnt.changes, learnt.interactionId, upstream, learnt.after);
     return response;
@@ -177,6 +177,7 @@ export class RelayHandler implements RequestHandler {
       ...emptyUpstream(this.upstream.origin, e.timing.started, e.failure, e.message),
       ...timingOf({ ...e.timing, ended: e.timing.ended || this.now() }),
       ...(e.tls ? { tlsProtocol: e.tls.protocol, tlsCipher: e.tls.cipher, fingerprint: e.tls.fingerprint, subject: e.tls.subject, trustedBy: e.tls.trustedBy } : {}),
+      requestHeaders: e.sent,
     };
     this.commit(record, changes, changes.endInteraction ? track!.interactionId : null, upstream);
     return response;
@@ -369,6 +370,6 @@ function timingOf(t: { started: number; connected: number | null; firstByte: num
 function emptyUpstream(url: string, at: number, failure: UpstreamView['failure'], error: string): UpstreamView {
   return {
     url, started: at, connected: null, firstByte: null, ended: at, httpStatus: null, reused: false,
-    tlsProtocol: null, tlsCipher: null, fingerprint: null, subject: null, trustedBy: null, failure, error,
+    tlsProtocol: null, tlsCipher: null, fingerprint: null, subject: null, trustedBy: null, failure, error, requestHeaders: null, responseHeaders: null,
   };
 }

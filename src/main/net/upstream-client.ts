@@ -86,6 +86,10 @@ export interface UpstreamAnswer {
   tls: UpstreamTls;
   /** The request went over a connection opened for an earlier one. */
   reused: boolean;
+  /** The request's header pairs as written to the upstream, in order (Host and Connection included). */
+  sent: [string, string][];
+  /** The answer's header pairs as the upstream wrote them, hop-by-hop ones included. */
+  received: [string, string][];
 }
 
 export type UpstreamFailure = 'unreachable' | 'timeout' | 'certificate' | 'too-large' | 'protocol' | 'not-relayed';
@@ -98,6 +102,8 @@ export class UpstreamError extends Error {
     message: string,
     readonly timing: UpstreamTiming,
     readonly tls: UpstreamTls | null = null,
+    /** The request's header pairs as written to the upstream; null when no request was written (no connection, or a refused certificate). */
+    readonly sent: [string, string][] | null = null,
   ) {
     super(message);
   }
@@ -237,7 +243,14 @@ export class UpstreamClient {
     const timing: UpstreamTiming = { started: Date.now(), connected: null, firstByte: null, ended: 0 };
     const headers: string[] = [];
     for (const [name, value] of endToEndHeaders(request.headers, HOP_BY_HOP)) headers.push(name, value);
-    headers.push('Host', this.url.host, 'Content-Length', String(request.body.length));
+    // Connection as the agent would add it, but written here so that `sent` is the whole list.
+    headers.push('Host', this.url.host, 'Content-Length', String(request.body.length), 'Connection', 'keep-alive');
+    const pairs = (flat: readonly string[]): [string, string][] => {
+      const out: [string, string][] = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i] as string, flat[i + 1] as string]);
+      return out;
+    };
+    const sentPairs = pairs(headers);
     return new Promise<UpstreamAnswer>((resolve, reject) => {
       let req: ReturnType<typeof https.request>;
       try {
@@ -250,18 +263,21 @@ export class UpstreamClient {
       }
       let socketTls: UpstreamTls | null = null;
       let settled = false;
+      // The agent hands a connection over only once its certificate passed: from then on the request is written.
+      let written = false;
       const fail = (err: UpstreamError | StaleConnection) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         req.destroy();
-        reject(err);
+        reject(err instanceof UpstreamError && written && err.sent === null ? new UpstreamError(err.failure, err.message, err.timing, err.tls, sentPairs) : err);
       };
       const timer = setTimeout(() => {
         timing.ended = Date.now();
         fail(new UpstreamError('timeout', `the upstream ${this.origin} did not answer within ${this.limits.timeoutMs} ms`, timing, socketTls));
       }, this.limits.timeoutMs);
       req.on('socket', (socket) => {
+        written = true;
         socketTls = this.socketTls.get(socket) ?? null;
         const at = this.connectedAt.get(socket);
         if (at !== undefined && !req.reusedSocket) timing.connected = at;
@@ -305,12 +321,11 @@ export class UpstreamClient {
           settled = true;
           clearTimeout(timer);
           timing.ended = Date.now();
-          const pairs: [string, string][] = [];
-          for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) pairs.push([res.rawHeaders[i] as string, res.rawHeaders[i + 1] as string]);
-          const out = endToEndHeaders(pairs, HOP_BY_HOP_ANSWER);
+          const received = pairs(res.rawHeaders);
+          const out = endToEndHeaders(received, HOP_BY_HOP_ANSWER);
           const why = unwritable(res.statusCode ?? 0, res.statusMessage ?? '', out);
           if (why) {
-            reject(new UpstreamError('protocol', `the upstream ${this.origin}'s answer cannot be passed on: ${why}`, timing, socketTls));
+            reject(new UpstreamError('protocol', `the upstream ${this.origin}'s answer cannot be passed on: ${why}`, timing, socketTls, sentPairs));
             return;
           }
           resolve({
@@ -321,6 +336,8 @@ export class UpstreamClient {
             timing,
             tls: socketTls ?? { protocol: null, cipher: null, fingerprint: null, subject: null, trustedBy: null },
             reused: req.reusedSocket,
+            sent: sentPairs,
+            received,
           });
         });
       });

@@ -392,6 +392,12 @@ export const MIGRATIONS: readonly (string | ((db: Database) => void))[] = [
   // 25: the masking rules widened again (a URL password typed with a blank in free text,
   // shared/url-secrets.ts passwordPastBlank): every entry indexed so far is made again, as in 24.
   `UPDATE exchange_text_stale SET done = 0, through = (SELECT indexed_through FROM exchange_text_progress)`,
+  // 26: relay mode: the headers LocalDLS wrote to the upstream and those the upstream answered with,
+  // as JSON pairs (the exchange's own headers are the phone's side). Rows before: NULL, not recorded.
+  (db) => {
+    const has = (db.prepare(`SELECT count(*) AS n FROM pragma_table_info('upstream_exchanges') WHERE name = 'request_headers'`).get() as { n: number }).n > 0;
+    if (!has) db.exec(`ALTER TABLE upstream_exchanges ADD COLUMN request_headers TEXT; ALTER TABLE upstream_exchanges ADD COLUMN response_headers TEXT;`);
+  },
 ];
 
 export function migrate(db: Database): number {

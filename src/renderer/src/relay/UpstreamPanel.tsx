@@ -4,40 +4,62 @@ import type { UpstreamView } from '../../../shared/api';
 import { duration } from '../lib/format';
 import '../i18n';
 
+/** Header pairs as one block, in the Headers tab's style; absent when none were recorded. */
+function HeaderBlock({ title, pairs, none }: { title: string; pairs: [string, string][] | null; none: string }) {
+  return (
+    <section className="msg upstream-headers">
+      <div className="msg-head"><strong>{title}</strong></div>
+      <div className="code raw headers">
+        {pairs === null ? <div className="empty">{none}</div> : null}
+        {pairs?.map(([k, v], i) => (
+          <div className="line" key={i}>
+            <span className="lc"><span className="x-attr">{k}</span>: {v}</span>
+          </div>
+        ))}
+      </div>
+    </section>
+  );
+}
+
 export function UpstreamPanel({ upstream: u }: { upstream: UpstreamView }) {
   const { t } = useTranslation('relay');
   return (
-    <dl className="kv upstream" data-testid="upstream-panel">
-      <dt>{t('upstream.url')}</dt>
-      <dd className="mono">{u.url}</dd>
-      <dt>{t('upstream.status')}</dt>
-      <dd>{u.httpStatus ?? t('upstream.noAnswer')}</dd>
-      {u.failure ? (
-        <>
-          <dt>{t('upstream.failure')}</dt>
-          <dd className="relay-warn">{u.failure}: {u.error}</dd>
-        </>
-      ) : null}
-      <dt>{t('upstream.timing')}</dt>
-      <dd>
-        {/* No connect time: a kept-alive connection was reused, a handshake showed a certificate that was
-            not accepted (nothing sent), or none was made (unreachable, refused before TLS). */}
-        {t('upstream.connect')}:{' '}
-        {u.connected !== null ? duration(u.connected - u.started) : u.reused ? t('upstream.reused') : u.tlsProtocol !== null ? t('upstream.handshakeOnly') : t('upstream.notConnected')}
-        {u.firstByte !== null ? ` · ${t('upstream.firstByte')} ${duration(u.firstByte - u.started)}` : ''}
-        {` · ${t('upstream.total')} ${duration(u.ended - u.started)}`}
-      </dd>
-      <dt>{t('upstream.protocol')}</dt>
-      <dd>{u.tlsProtocol ?? '—'}</dd>
-      <dt>{t('upstream.cipher')}</dt>
-      <dd className="mono">{u.tlsCipher ?? '—'}</dd>
-      <dt>{t('upstream.certificate')}</dt>
-      <dd className="mono">{u.subject ?? '—'}</dd>
-      <dt>{t('upstream.fingerprint')}</dt>
-      <dd className="mono selectable">{u.fingerprint ?? '—'}</dd>
-      <dt>{t('upstream.trustedBy')}</dt>
-      <dd>{u.trustedBy ? t(`upstream.trusted_${u.trustedBy}`) : u.fingerprint !== null ? t('upstream.trusted_none') : '—'}</dd>
-      <dd className="muted wide">{t('upstream.phoneSide')}</dd>
-    </dl>
+    <div data-testid="upstream-panel">
+      <dl className="kv upstream">
+        <dt>{t('upstream.url')}</dt>
+        <dd className="mono">{u.url}</dd>
+        <dt>{t('upstream.status')}</dt>
+        <dd>{u.httpStatus ?? t('upstream.noAnswer')}</dd>
+        {u.failure ? (
+          <>
+            <dt>{t('upstream.failure')}</dt>
+            <dd className="relay-warn">{u.failure}: {u.error}</dd>
+          </>
+        ) : null}
+        <dt>{t('upstream.timing')}</dt>
+        <dd>
+          {/* No connect time: a kept-alive connection was reused, a handshake showed a certificate that was
+              not accepted (nothing sent), or none was made (unreachable, refused before TLS). */}
+          {t('upstream.connect')}:{' '}
+          {u.connected !== null ? duration(u.connected - u.started) : u.reused ? t('upstream.reused') : u.tlsProtocol !== null ? t('upstream.handshakeOnly') : t('upstream.notConnected')}
+          {u.firstByte !== null ? ` · ${t('upstream.firstByte')} ${duration(u.firstByte - u.started)}` : ''}
+          {` · ${t('upstream.total')} ${duration(u.ended - u.started)}`}
+        </dd>
+        <dt>{t('upstream.protocol')}</dt>
+        <dd>{u.tlsProtocol ?? '—'}</dd>
+        <dt>{t('upstream.cipher')}</dt>
+        <dd className="mono">{u.tlsCipher ?? '—'}</dd>
+        <dt>{t('upstream.certificate')}</dt>
+        <dd className="mono">{u.subject ?? '—'}</dd>
+        <dt>{t('upstream.fingerprint')}</dt>
+        <dd className="mono selectable">{u.fingerprint ?? '—'}</dd>
+        <dt>{t('upstream.trustedBy')}</dt>
+        <dd>{u.trustedBy ? t(`upstream.trusted_${u.trustedBy}`) : u.fingerprint !== null ? t('upstream.trusted_none') : '—'}</dd>
+        <dd className="muted wide">{t('upstream.phoneSide')}</dd>
+      </dl>
+      {/* What went to the DLS and what came back, as on the wire: the Headers tab has the phone's side. */}
+      <HeaderBlock title={t('upstream.sentHeaders')} pairs={u.requestHeaders} none={u.failure !== null ? t('upstream.nothingSent') : t('upstream.notRecorded')} />
+      <HeaderBlock title={t('upstream.receivedHeaders')} pairs={u.responseHeaders} none={u.httpStatus === null ? t('upstream.noAnswer') : t('upstream.notRecorded')} />
+    </div>
   );
 }
