@@ -90,6 +90,8 @@ export class RelayHandler implements RequestHandler {
   async exchange(request: WpiRequest): Promise<WpiResponse> {
     if (request.listener === 'secure') return this.notRelayed(request);
     const phone = lenient(() => parseWorkpointMessage(request.body));
+    const elsewhere = phone.value ? this.notThisPeers(request, phone.value) : null;
+    if (elsewhere) return this.own.refused(request, 403, elsewhere, phone.value ?? undefined);
     let answer: UpstreamAnswer;
     try {
       answer = await this.upstream.forward({ method: request.method, path: request.path, headers: request.headers, body: request.body });
@@ -267,6 +269,40 @@ export class RelayHandler implements RequestHandler {
     return { changes, interactionId, warning, after, mac: recordMac };
   }
 
+  /**
+   * The DLS sees every phone at the relay's address, so the checks it makes by address (a session
+   * cookie presented from another host, a reply-to without cookie matched by address, a report
+   * matched by its MAC and address) cannot tell one LAN host from another behind the relay: a host
+   * that never saw a phone's interaction was given that phone's WriteItems, password and all, by
+   * answering a cookieless reply-to through the relay (helper-83). The relay knows each client's
+   * address, so it holds messages that continue an interaction to it: why one is not relayed, or
+   * null. A refused message never reaches the DLS (recorded as the listener's refusals are).
+   */
+  private notThisPeers(request: WpiRequest, phone: WorkpointMessage): string | null {
+    const report = phone.reason === 'status' || phone.reason === 'clean-up';
+    if (phone.reason !== 'reply-to' && !report) return null;
+    const peer = peerKey(request.peerAddress);
+    const cookies = cookiePairs(request.headers);
+    const tracked = cookies.map((c) => this.byCookie.get(c)).find((t) => t !== undefined);
+    const what = `a ${phone.reason}`;
+    const blind = 'the DLS sees every phone at the relay\'s address and could not tell them apart: not relayed';
+    if (tracked) {
+      if (tracked.peer === peer) return null;
+      return `${what} with the session cookie of the interaction of ${tracked.mac ?? 'another phone'} at ${tracked.peer}, but from ${peer}: ${blind}`;
+    }
+    if (cookies.length > 0) return null; // a cookie the relay did not see set: the DLS judges it by its cookie
+    if (report) {
+      // Without a cookie the DLS continues the interaction of the MAC it names, at "its" address.
+      const named = macNamed(phone.items);
+      const open = named ? this.byMac.get(named) : undefined;
+      return open && open.peer !== peer ? `${what} without session cookie naming ${named}, whose interaction is open at ${open.peer}, from ${peer}: ${blind}` : null;
+    }
+    const own = this.byPeer.get(peer);
+    if (!own) return `${what} without session cookie from ${peer}, where no interaction is open: ${blind} (the DLS would take it for the latest phone's there)`;
+    if (own.cookie !== null) return `${what} without the session cookie the DLS set for the interaction at ${peer} (phones present it, manual p.34): ${blind} (the DLS would take it for the latest phone's there)`;
+    return null;
+  }
+
   private trackOf(request: WpiRequest, phone: WorkpointMessage | null): Track | null {
     if (phone !== null && phone.reason !== 'reply-to') {
       const named = macNamed(phone.items);
@@ -354,6 +390,15 @@ function macNamed(items: readonly Item[]): string | null {
 function acceptedWrites(written: readonly Item[], reply: readonly Item[]): Item[] {
   const flagged = new Set(reply.filter((i) => i.status).map((i) => `${i.name}|${i.index ?? ''}`));
   return written.filter((i) => !flagged.has(`${i.name}|${i.index ?? ''}`)).map(({ name, index, value }) => ({ name, value, ...(index !== undefined ? { index } : {}) }));
+}
+
+/** Every `name=value` of the request's Cookie headers (a phone may echo the cookie with its attributes attached). */
+function cookiePairs(headers: readonly [string, string][]): string[] {
+  return headers
+    .filter(([n]) => n.toLowerCase() === 'cookie')
+    .flatMap(([, v]) => v.split(';'))
+    .map((p) => p.trim())
+    .filter((p) => p.includes('='));
 }
 
 /** First `name=value` of a Cookie / Set-Cookie header: phones echo the cookie with its attributes attached. */

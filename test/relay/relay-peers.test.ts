@@ -1,0 +1,84 @@
+/**
+ * Relay mode hides every phone's address from the DLS: it sees all of them at the relay's address.
+ * The DLS's checks by address (a cookie from another host, a reply-to without cookie matched by
+ * address, a report matched by MAC and address) then cannot tell a LAN host from the phone, so the
+ * relay holds them itself (helper-83: a host at another address answered a phone's cookieless
+ * reply-to through the relay and was given that phone's WriteItems, its SIP password included).
+ * Real sockets on loopback; the DLS is a second LocalDLS on 127.0.0.2, as docs/relay.md shows.
+ */
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Service } from '../../src/main/app/service';
+import { post } from '../support/https-client';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function started(options: ConstructorParameters<typeof Service>[0]) {
+  const service = new Service(options);
+  const info = await service.start();
+  cleanups.push(async () => {
+    await service.stop();
+    rmSync(options.dataDir, { recursive: true, force: true });
+  });
+  return { service, info };
+}
+
+const P = '00:1A:E8:00:83:01';
+let n = 0;
+const msg = (reason: string, items: [string, string][], attrs = '') =>
+  `<?xml version="1.0" encoding="utf-8"?><WorkpointMessage xmlns="http://www.siemens.com/DLS"><Message nonce="H83N${++n}" maxItems="-1"><ReasonForContact${attrs}>${reason}</ReasonForContact><ItemList>${items.map(([k, v]) => `<Item name="${k}">${v}</Item>`).join('')}</ItemList></Message></WorkpointMessage>`;
+const startUp = (changed: boolean) => msg('start-up', [['mac-addr', P], ['device-type', 'OpenStage 60'], ['software-version', 'V3 R5.0.0'], ['configuration-changed-flag', String(changed)]]);
+const readAllReply = () => msg('reply-to', [], ' action="ReadAllItems" status="accepted"');
+const cookieOf = (r: { headers: Record<string, string | string[] | undefined> }) => String((r.headers['set-cookie'] as string[] | undefined)?.[0] ?? '').split(';')[0]!;
+
+async function dlsAndRelay() {
+  const dlsDir = mkdtempSync(join(tmpdir(), 'localdls-h83-dls-'));
+  const dls = await started({ dataDir: dlsDir, host: '127.0.0.2', port: 0, store: { integrityCheck: false } });
+  const fingerprint = new X509Certificate(readFileSync(join(dlsDir, 'tls', 'default-server.crt'))).fingerprint256;
+  const relay = await started({
+    dataDir: mkdtempSync(join(tmpdir(), 'localdls-h83-relay-')), host: '127.0.0.1', port: 0, securePort: 0,
+    upstream: { url: `https://127.0.0.2:${dls.info.port}`, fingerprints: [fingerprint] }, store: { integrityCheck: false },
+  });
+  return { dls: dls.service, relay: relay.service, port: relay.info.port };
+}
+
+describe('relay: a host at another address cannot continue a phone\'s interaction through the relay', () => {
+  it('a cookieless reply-to from another host is not relayed: it gets no job of the phone, and the phone gets its job', async () => {
+    const { dls, relay, port } = await dlsAndRelay();
+    // The phone introduces itself once, through the relay; then a write with a password is queued on the DLS.
+    const first = await post(port, startUp(true), { localAddress: '127.0.0.1' });
+    expect(first.body).toContain('ReadAllItems');
+    expect((await post(port, readAllReply(), { localAddress: '127.0.0.1', headers: { Cookie: cookieOf(first) } })).body).toContain('CleanUp');
+    dls.store.addJobs([{ mac: P, kind: 'WriteItems', items: [{ name: 'sip-pwd', value: 'h83-relay-secret' }] }], Date.now());
+
+    const started = await post(port, startUp(true), { localAddress: '127.0.0.1' });
+    expect(started.body).toContain('ReadAllItems');
+    // Another host answers as if it were the phone, without the cookie (it never saw it).
+    const hostile = await post(port, readAllReply(), { localAddress: '127.0.0.3' });
+    expect(hostile.status).toBe(403);
+    expect(hostile.body).not.toContain('h83-relay-secret');
+    expect(hostile.body).toContain('not relayed');
+    // Its cookie does not help it either, nor a report naming the phone.
+    const withCookie = await post(port, readAllReply(), { localAddress: '127.0.0.3', headers: { Cookie: cookieOf(started) } });
+    expect(withCookie.status).toBe(403);
+    expect(withCookie.body).not.toContain('h83-relay-secret');
+    const cleanUp = await post(port, msg('clean-up', [['mac-addr', P], ['cleanup-reason', 'invalid XML received']]), { localAddress: '127.0.0.3' });
+    expect(cleanUp.status).toBe(403);
+    // The DLS saw none of them; the phone's own reply gets its job.
+    expect(dls.store.exchanges({}).filter((e) => e.error !== null)).toHaveLength(0);
+    const own = await post(port, readAllReply(), { localAddress: '127.0.0.1', headers: { Cookie: cookieOf(started) } });
+    expect(own.status).toBe(200);
+    expect(own.body).toContain('h83-relay-secret');
+    // The refusals are recorded by the relay, with the reason, and carry no MAC.
+    const refused = relay.store.exchanges({}).filter((e) => e.httpStatus === 403);
+    expect(refused).toHaveLength(3);
+    for (const row of refused) expect(row).toMatchObject({ peerAddress: '127.0.0.3', mac: null });
+    expect(refused.map((r) => r.error).join('\n')).toContain('from 127.0.0.3');
+  });
+});
