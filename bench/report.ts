@@ -1030,7 +1030,14 @@ const MISSES = `## Why targets are missed, and by how much
   the client at 2.76–2.82 ms per exchange (1.1 cores: its own thread is the limit), the service
   234–250/s at 3.74–4.07 ms with the client at 2.65–2.76 (the service's thread about 0.93 of a
   core); 1.6 cores in use in both. A second service thread could take up the rest, but only to
-  about 2 cores ÷ (2.7 + 3.7 ms) ≈ 310/s, 0.8 of the ceiling if the hand-over cost nothing. Measured and not kept for that reason: the WAL's fsync
+  about 2 cores ÷ (2.7 + 3.7 ms) ≈ 310/s, 0.8 of the ceiling if the hand-over cost nothing. The
+  bound measured on 2026-12-06 (evening), with an experiment build whose group commit stored
+  nothing (as if another thread did all of it for free; not kept): 387 and 398 exchanges/s against
+  the ceiling's 488 and 462 in the same runs (0.79 and 0.86), the service's thread at 2.07 ms per
+  exchange, p99 218 and 203 ms; the normal build in between: 293 and 304/s (0.73 and 0.66), 3.05 and
+  3.01 ms. A writer thread must also spend the commit's own CPU, about 0.95 ms per exchange
+  (measured around the group commit in the service), on the same two cores: 2 cores ÷ (client 2.4 +
+  2.07 + 0.95 ms) ≈ 370/s, 0.76–0.80 of those ceilings, before any hand-over cost. Measured and not kept for that reason: the WAL's fsync
   moved off the event loop (section "What was changed"). What is left, by the profile: the commit
   (WAL pages and fsync: the exchange row and its nine indexes, the item set rewritten whole),
   compression, garbage (about 250 kB allocated per exchange, most of it the items of the reply),
