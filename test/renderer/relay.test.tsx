@@ -1,8 +1,9 @@
 /** Relay mode in the UI against the fake API: the banner, the upstream tab, the Setup page's setting. */
-import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiArgumentError, type UpstreamView } from '../../src/shared/api';
 import { App } from '../../src/renderer/src/App';
+import { setLanguage } from '../../src/renderer/src/i18n';
 import { device, FakeApi, summary } from './fake-api';
 
 const FP = 'A8:63:25:DD:12:F6:C5:C8:98:6C:FE:90:E3:0E:51:D8:7B:EE:F4:77:6C:CB:59:F9:D4:DB:B2:53:AA:55:62:00';
@@ -127,6 +128,19 @@ describe('relay mode in the UI', () => {
     const old = await upstreamTab({ requestHeaders: null, responseHeaders: null });
     expect(old).toContain('Request headers sent to the upstreamNot recorded');
     expect(old).toContain('Response headers from the upstreamNot recorded');
+  });
+
+  it.each<['en' | 'de', string]>([
+    ['en', 'Failureunreachable: the upstream https://10.1.2.3:18443 is unreachable: ECONNREFUSED'],
+    ['de', 'Fehlernicht erreichbar: the upstream https://10.1.2.3:18443 is unreachable: ECONNREFUSED'],
+  ])("%s: the upstream's failure is named in the UI's language, its detail as the service recorded it", async (lang, row) => {
+    await upstreamTab({ connected: null, firstByte: null, httpStatus: null, tlsProtocol: null, tlsCipher: null, fingerprint: null, subject: null, trustedBy: null, failure: 'unreachable', error: 'the upstream https://10.1.2.3:18443 is unreachable: ECONNREFUSED', requestHeaders: null, responseHeaders: null });
+    try {
+      act(() => setLanguage(lang));
+      await waitFor(() => expect(screen.getByTestId('upstream-panel').textContent).toContain(row));
+    } finally {
+      setLanguage('en');
+    }
   });
 
   it('a kept-alive upstream connection says reused', async () => {

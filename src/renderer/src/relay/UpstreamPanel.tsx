@@ -33,7 +33,8 @@ export function UpstreamPanel({ upstream: u }: { upstream: UpstreamView }) {
         {u.failure ? (
           <>
             <dt>{t('upstream.failure')}</dt>
-            <dd className="relay-warn">{u.failure}: {u.error}</dd>
+            {/* The kind in the UI's language; the detail as the service recorded it (addresses, system errors). */}
+            <dd className="relay-warn">{t(`upstream.failure_${u.failure}`)}: {u.error}</dd>
           </>
         ) : null}
         <dt>{t('upstream.timing')}</dt>
