@@ -224,14 +224,19 @@ export class UpstreamClient {
   /**
    * Sends one phone request on and resolves with the upstream's whole answer, or rejects with an
    * UpstreamError saying why not. A keep-alive connection the upstream closed just as it was
-   * reused is retried once on a fresh connection (nothing reached the upstream's application).
+   * reused is retried on another connection (nothing reached the upstream's application).
    */
   async forward(request: UpstreamRequest): Promise<UpstreamAnswer> {
-    try {
-      return await this.send(request);
-    } catch (e) {
-      if (e instanceof StaleConnection) return this.send(request);
-      throw e;
+    // Each stale connection leaves the pool as it fails, so a retry takes the next kept-alive one
+    // or a fresh one: several may have gone at once (an upstream's idle timeout closes all those of
+    // a burst together; helper-84: the second stale one reached the phone as a 500, not recorded).
+    for (let tries = 1; ; tries++) {
+      try {
+        return await this.send(request);
+      } catch (e) {
+        if (!(e instanceof StaleConnection)) throw e;
+        if (tries > MAX_FREE_SOCKETS) throw e.error;
+      }
     }
   }
 
@@ -285,7 +290,9 @@ export class UpstreamClient {
       req.on('error', (err: NodeJS.ErrnoException) => {
         timing.ended = Date.now();
         if (err instanceof UpstreamError) return fail(new UpstreamError(err.failure, err.message, timing, err.tls));
-        if (req.reusedSocket && timing.firstByte === null && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) return fail(new StaleConnection());
+        if (req.reusedSocket && timing.firstByte === null && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
+          return fail(new StaleConnection(new UpstreamError('unreachable', `the upstream ${this.origin} closed kept-alive connections as requests were sent on them: ${describe(err)}`, timing, socketTls, sentPairs)));
+        }
         // Node's HTTP parser refused what the upstream sent (HPE_…): it answered, but not in HTTP.
         if (err.code?.startsWith('HPE_')) return fail(new UpstreamError('protocol', `the upstream ${this.origin} answered with malformed HTTP: ${describe(err)}`, timing, socketTls));
         fail(new UpstreamError('unreachable', `the upstream ${this.origin} is unreachable: ${describe(err)}`, timing, socketTls));
@@ -365,7 +372,7 @@ export class UpstreamClient {
    * the trust rule: a refused upstream never sees a byte of the phone's request.
    */
   private createAgent(): https.Agent {
-    const agent = new https.Agent({ keepAlive: true, maxSockets: this.limits.maxSockets, maxFreeSockets: 16, scheduling: 'lifo', maxCachedSessions: 0 });
+    const agent = new https.Agent({ keepAlive: true, maxSockets: this.limits.maxSockets, maxFreeSockets: MAX_FREE_SOCKETS, scheduling: 'lifo', maxCachedSessions: 0 });
     type OnCreate = (err: Error | null, socket?: Duplex) => void;
     const connect = (options: ConnectionOptions, oncreate: OnCreate): undefined => {
       const started = Date.now();
@@ -524,8 +531,15 @@ function chainsToCa(socket: TLSSocket, caPem: string): boolean {
   return false;
 }
 
-/** A keep-alive connection that was gone when reused (internal: retried once). */
-class StaleConnection extends Error {}
+/** A keep-alive connection that was gone when reused (internal: retried on another; `error` if none is left). */
+class StaleConnection extends Error {
+  constructor(readonly error: UpstreamError) {
+    super(error.message);
+  }
+}
+
+/** Idle kept-alive connections held (each a retry at most when all went stale together). */
+const MAX_FREE_SOCKETS = 16;
 
 function fingerprintOf(raw: Buffer): string {
   return new X509Certificate(raw).fingerprint256;
