@@ -186,6 +186,7 @@ export class RelayHandler implements RequestHandler {
       ...timingOf({ ...e.timing, ended: e.timing.ended || this.now() }),
       ...(e.tls ? { tlsProtocol: e.tls.protocol, tlsCipher: e.tls.cipher, fingerprint: e.tls.fingerprint, subject: e.tls.subject, trustedBy: e.tls.trustedBy } : {}),
       requestHeaders: e.sent,
+      responseHeaders: e.received,
     };
     this.commit(record, changes, changes.endInteraction ? track!.interactionId : null, upstream);
     return response;

@@ -104,6 +104,8 @@ export class UpstreamError extends Error {
     readonly tls: UpstreamTls | null = null,
     /** The request's header pairs as written to the upstream; null when no request was written (no connection, or a refused certificate). */
     readonly sent: [string, string][] | null = null,
+    /** The answer's header pairs as the upstream wrote them, when it answered with something not passed on (too large, cut off, not writable). */
+    readonly received: [string, string][] | null = null,
   ) {
     super(message);
   }
@@ -270,12 +272,14 @@ export class UpstreamClient {
       let settled = false;
       // The agent hands a connection over only once its certificate passed: from then on the request is written.
       let written = false;
+      // The answer's headers once they came: a failure after them (too large, cut off) still shows them.
+      let answered: [string, string][] | null = null;
       const fail = (err: UpstreamError | StaleConnection) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         req.destroy();
-        reject(err instanceof UpstreamError && written && err.sent === null ? new UpstreamError(err.failure, err.message, err.timing, err.tls, sentPairs) : err);
+        reject(err instanceof UpstreamError && ((written && err.sent === null) || (answered !== null && err.received === null)) ? new UpstreamError(err.failure, err.message, err.timing, err.tls, written ? sentPairs : err.sent, err.received ?? answered) : err);
       };
       const timer = setTimeout(() => {
         timing.ended = Date.now();
@@ -306,6 +310,7 @@ export class UpstreamClient {
       });
       req.on('response', (res: IncomingMessage) => {
         timing.firstByte = Date.now();
+        answered = pairs(res.rawHeaders);
         socketTls = this.socketTls.get(res.socket) ?? socketTls;
         const chunks: Buffer[] = [];
         let size = 0;
@@ -328,11 +333,11 @@ export class UpstreamClient {
           settled = true;
           clearTimeout(timer);
           timing.ended = Date.now();
-          const received = pairs(res.rawHeaders);
+          const received = answered ?? pairs(res.rawHeaders);
           const out = endToEndHeaders(received, HOP_BY_HOP_ANSWER);
           const why = unwritable(res.statusCode ?? 0, res.statusMessage ?? '', out);
           if (why) {
-            reject(new UpstreamError('protocol', `the upstream ${this.origin}'s answer cannot be passed on: ${why}`, timing, socketTls, sentPairs));
+            reject(new UpstreamError('protocol', `the upstream ${this.origin}'s answer cannot be passed on: ${why}`, timing, socketTls, sentPairs, received));
             return;
           }
           resolve({
