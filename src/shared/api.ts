@@ -147,7 +147,7 @@ export interface UpstreamView {
    * connection, a refused certificate) or the row is older than this record (schema 26).
    */
   requestHeaders: [string, string][] | null;
-  /** The answer's header pairs as the upstream wrote them, hop-by-hop ones included; null without an answer. */
+  /** The answer's header pairs as the upstream wrote them, hop-by-hop ones included (also of an answer not passed on: too large, cut off, not writable); null without an answer. */
   responseHeaders: [string, string][] | null;
 }
 

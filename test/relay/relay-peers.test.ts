@@ -81,4 +81,39 @@ describe('relay: a host at another address cannot continue a phone\'s interactio
     for (const row of refused) expect(row).toMatchObject({ peerAddress: '127.0.0.3', mac: null });
     expect(refused.map((r) => r.error).join('\n')).toContain('from 127.0.0.3');
   });
+
+  it('a cookie that is not the session cookie, or the session cookie spelt otherwise, does not make another host\'s reply-to pass (helper-84)', async () => {
+    const { dls, port } = await dlsAndRelay();
+    const first = await post(port, startUp(true), { localAddress: '127.0.0.1' });
+    expect((await post(port, readAllReply(), { localAddress: '127.0.0.1', headers: { Cookie: cookieOf(first) } })).body).toContain('CleanUp');
+    dls.store.addJobs([{ mac: P, kind: 'WriteItems', items: [{ name: 'sip-pwd', value: 'h84-relay-secret' }] }], Date.now());
+    const begun = await post(port, startUp(true), { localAddress: '127.0.0.1' });
+    expect(begun.body).toContain('ReadAllItems');
+    const cookie = cookieOf(begun);
+    // A made-up cookie is no session cookie to the DLS, which then went by the relay's address to the
+    // phone's interaction; the phone's own cookie in another spelling the DLS reads alike.
+    for (const forged of ['foo=bar', cookie.toLowerCase(), `x=1, ${cookie}`, `${cookie.replace('=', '="')}"`, `h84=1; ${cookie}`]) {
+      const hostile = await post(port, readAllReply(), { localAddress: '127.0.0.3', headers: { Cookie: forged } });
+      expect({ forged, status: hostile.status }).toEqual({ forged, status: 403 });
+      expect(hostile.body).not.toContain('h84-relay-secret');
+    }
+    const report = await post(port, msg('clean-up', [['mac-addr', P], ['cleanup-reason', 'invalid XML received']]), { localAddress: '127.0.0.3', headers: { Cookie: 'foo=bar' } });
+    expect(report.status).toBe(403);
+    // The DLS saw none of them; the phone's own reply, with a cookie of its own beside the session's, gets its job.
+    expect(dls.store.exchanges({}).filter((e) => e.error !== null)).toHaveLength(0);
+    const own = await post(port, readAllReply(), { localAddress: '127.0.0.1', headers: { Cookie: `lang=de; ${cookie}` } });
+    expect(own.status).toBe(200);
+    expect(own.body).toContain('h84-relay-secret');
+  });
+
+  it('a session cookie the relay did not see set (set before a restart) is the DLS\'s to judge, once the DLS\'s cookie name is known', async () => {
+    const { relay, port } = await dlsAndRelay();
+    const first = await post(port, startUp(true), { localAddress: '127.0.0.1' });
+    expect(first.body).toContain('ReadAllItems');
+    // A session id of the DLS's cookie name that the relay never saw: relayed, and the DLS refuses it itself.
+    const unseen = await post(port, readAllReply(), { localAddress: '127.0.0.3', headers: { Cookie: 'JSESSIONID=0123456789ABCDEF0123456789ABCDEF' } });
+    expect(unseen.status).toBe(403);
+    const row = relay.store.exchanges({}).find((e) => e.peerAddress === '127.0.0.3');
+    expect(row?.error).toContain('upstream answered HTTP 403');
+  });
 });

@@ -401,6 +401,8 @@ describe('relay: upstream answers that cannot be passed on as they came', () => 
       const [row] = service.store.exchanges({});
       expect(row).toMatchObject({ httpStatus: 502 });
       expect(service.store.relay.of(row!.id)).toMatchObject({ failure: 'protocol', requestHeaders: wireHeaders(up.received[0]!) });
+      // What the upstream answered is shown, not "no answer" (helper-84): it is why the phone got 502.
+      expect(service.store.relay.of(row!.id)!.responseHeaders).toEqual([['Content-Type', 'text/xml'], ['Content-Length', String(body.length)]]);
     });
   }
 

@@ -1,4 +1,5 @@
 /** The upstream client's input rules (the network behaviour is in relay.test.ts), and its refusal to relay to itself. */
+import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
@@ -110,5 +111,47 @@ describe('an upstream that is the relay itself', () => {
     expect(isOwnListener('127.0.0.5', 18443, 'localhost', [18443])).toBe(true);
     // An address of no interface here (documentation range): another machine.
     expect(isOwnListener('192.0.2.7', 18443, '0.0.0.0', [18443])).toBe(false);
+  });
+});
+
+describe('kept-alive connections the upstream dropped', () => {
+  it('are each retried on another connection, however many went at once; the record is of the attempt answered (helper-84: a second stale one reached the phone as a 500, not recorded)', async () => {
+    const { key, cert } = selfSignedCertificate();
+    const wire: string[] = [];
+    // Each connection answers its first request, keep-alive, and resets at its second (an idle timeout that raced the request).
+    const server = net.createServer((raw) => {
+      raw.on('error', () => undefined);
+      const socket = new tls.TLSSocket(raw, { isServer: true, key, cert });
+      socket.on('error', () => undefined);
+      let requests = 0;
+      let buffered = '';
+      socket.on('data', (d: Buffer) => {
+        buffered += d.toString('latin1');
+        if (!buffered.includes('<x/>')) return;
+        if (++requests > 1) return raw.resetAndDestroy();
+        wire.push(buffered);
+        buffered = '';
+        setTimeout(() => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok'), 30);
+      });
+    });
+    server.listen(0, '127.0.0.2');
+    await once(server, 'listening');
+    const port = (server.address() as AddressInfo).port;
+    const fingerprint = new X509Certificate(cert).fingerprint256;
+    const client = new UpstreamClient({ url: `https://127.0.0.2:${port}`, trust: { fingerprints: [fingerprint] } });
+    try {
+      const request = { method: 'POST', path: '/DeploymentService/LoginService', headers: [['Content-Type', 'text/xml']] as [string, string][], body: Buffer.from('<x/>') };
+      // Three connections kept alive, then all three gone when reused.
+      await Promise.all([client.forward(request), client.forward(request), client.forward(request)]);
+      const answer = await client.forward(request);
+      expect([answer.status, answer.body.toString(), answer.reused]).toEqual([200, 'ok', false]);
+      // What the record calls sent is what went over the wire, in order.
+      const head = wire.at(-1)!.split('\r\n\r\n')[0]!.split('\r\n').slice(1).map((l) => l.split(': ') as [string, string]);
+      expect(answer.sent).toEqual(head);
+      expect(answer.sent.map(([n]) => n)).toEqual(['Content-Type', 'Host', 'Content-Length', 'Connection']);
+    } finally {
+      client.close();
+      server.close();
+    }
   });
 });

@@ -68,6 +68,12 @@ export class RelayHandler implements RequestHandler {
   private readonly byPeer = new Map<string, Track>();
   /** Per device: a phone that starts over abandons its own earlier interaction, never another phone's. */
   private readonly byMac = new Map<string, Track>();
+  /**
+   * Names (lower-case) of the cookies the upstream has set: a cookie of such a name that the relay
+   * did not see set (ended, swept, set before a restart) is the DLS's to judge; any other cookie the
+   * DLS may well ignore, and then it goes by the relay's address as for no cookie (helper-84).
+   */
+  private readonly sessionNames = new Set<string>();
   private readonly idleMs: number;
   private readonly maxTracks: number;
 
@@ -180,6 +186,7 @@ export class RelayHandler implements RequestHandler {
       ...timingOf({ ...e.timing, ended: e.timing.ended || this.now() }),
       ...(e.tls ? { tlsProtocol: e.tls.protocol, tlsCipher: e.tls.cipher, fingerprint: e.tls.fingerprint, subject: e.tls.subject, trustedBy: e.tls.trustedBy } : {}),
       requestHeaders: e.sent,
+      responseHeaders: e.received,
     };
     this.commit(record, changes, changes.endInteraction ? track!.interactionId : null, upstream);
     return response;
@@ -250,7 +257,9 @@ export class RelayHandler implements RequestHandler {
     if (mac !== null && trusted) changes.state = ends || !(track || opens) ? 'idle' : 'in-interaction';
     if (warning !== null) delete changes.device;
     const recordMac = warning !== null ? (track?.mac ?? null) : mac;
-    const cookie = cookieKey(answerHeaders, 'set-cookie');
+    const setCookie = setCookiePair(answerHeaders);
+    if (setCookie) this.sessionNames.add(setCookie.name);
+    const cookie = setCookie?.id ?? null;
     const interactionId = track?.interactionId ?? null;
     const existing = track;
     const after = (result: { interactionId: number | null }) => {
@@ -283,14 +292,18 @@ export class RelayHandler implements RequestHandler {
     if (phone.reason !== 'reply-to' && !report) return null;
     const peer = peerKey(request.peerAddress);
     const cookies = cookiePairs(request.headers);
-    const tracked = cookies.map((c) => this.byCookie.get(c)).find((t) => t !== undefined);
+    const tracked = cookies.flatMap((c) => this.byCookie.get(c.id) ?? []);
     const what = `a ${phone.reason}`;
     const blind = 'the DLS sees every phone at the relay\'s address and could not tell them apart: not relayed';
-    if (tracked) {
-      if (tracked.peer === peer) return null;
-      return `${what} with the session cookie of the interaction of ${tracked.mac ?? 'another phone'} at ${tracked.peer}, but from ${peer}: ${blind}`;
-    }
-    if (cookies.length > 0) return null; // a cookie the relay did not see set: the DLS judges it by its cookie
+    // Any cookie of another address's interaction, whichever of several it is and however spelt
+    // (a DLS may read the name in any case, the value quoted, `,` as a separator: LocalDLS does).
+    const foreign = tracked.find((t) => t.peer !== peer);
+    if (foreign) return `${what} with the session cookie of the interaction of ${foreign.mac ?? 'another phone'} at ${foreign.peer}, but from ${peer}: ${blind}`;
+    if (tracked.length > 0) return null;
+    // A cookie of a name the DLS sets, not seen set: the DLS judges it by its cookie. Any other
+    // cookie (`foo=bar`) is no session cookie to the DLS, which then goes by address: as none here
+    // (helper-84: a host at another address sent one and was given the phone's WriteItems).
+    if (cookies.some((c) => this.sessionNames.has(c.name))) return null;
     if (report) {
       // Without a cookie the DLS continues the interaction of the MAC it names, at "its" address.
       const named = macNamed(phone.items);
@@ -308,8 +321,8 @@ export class RelayHandler implements RequestHandler {
       const named = macNamed(phone.items);
       return named ? (this.byMac.get(named) ?? null) : null;
     }
-    const cookie = cookieKey(request.headers, 'cookie');
-    return (cookie ? this.byCookie.get(cookie) : undefined) ?? this.byPeer.get(peerKey(request.peerAddress)) ?? null;
+    const cookie = cookiePairs(request.headers).flatMap((c) => this.byCookie.get(c.id) ?? [])[0];
+    return cookie ?? this.byPeer.get(peerKey(request.peerAddress)) ?? null;
   }
 
   private remember(t: Track, cookie: string | null): void {
@@ -392,20 +405,32 @@ function acceptedWrites(written: readonly Item[], reply: readonly Item[]): Item[
   return written.filter((i) => !flagged.has(`${i.name}|${i.index ?? ''}`)).map(({ name, index, value }) => ({ name, value, ...(index !== undefined ? { index } : {}) }));
 }
 
-/** Every `name=value` of the request's Cookie headers (a phone may echo the cookie with its attributes attached). */
-function cookiePairs(headers: readonly [string, string][]): string[] {
-  return headers
-    .filter(([n]) => n.toLowerCase() === 'cookie')
-    .flatMap(([, v]) => v.split(';'))
-    .map((p) => p.trim())
-    .filter((p) => p.includes('='));
+/** A cookie as the relay keys it: the name in lower case, the value unquoted, in lower case (DLSs differ in what they tell apart). */
+interface CookiePair {
+  name: string;
+  id: string;
 }
 
-/** First `name=value` of a Cookie / Set-Cookie header: phones echo the cookie with its attributes attached. */
-function cookieKey(headers: readonly [string, string][], header: 'cookie' | 'set-cookie'): string | null {
-  const value = headers.find(([n]) => n.toLowerCase() === header)?.[1];
-  const first = value?.split(';')[0]?.trim();
-  return first && first.includes('=') ? first : null;
+function cookiePair(part: string): CookiePair | null {
+  const eq = part.indexOf('=');
+  if (eq < 0) return null;
+  const name = part.slice(0, eq).trim().toLowerCase();
+  const value = part.slice(eq + 1).trim().replace(/^"|"$/g, '').toLowerCase();
+  return name === '' ? null : { name, id: `${name}=${value}` };
+}
+
+/** Every `name=value` of the request's Cookie headers, split at `;` and `,` (a phone may echo the cookie with its attributes attached). */
+function cookiePairs(headers: readonly [string, string][]): CookiePair[] {
+  return headers
+    .filter(([n]) => n.toLowerCase() === 'cookie')
+    .flatMap(([, v]) => v.split(/[;,]/))
+    .flatMap((p) => cookiePair(p) ?? []);
+}
+
+/** The first `name=value` of the answer's first Set-Cookie header. */
+function setCookiePair(headers: readonly [string, string][]): CookiePair | null {
+  const value = headers.find(([n]) => n.toLowerCase() === 'set-cookie')?.[1];
+  return value === undefined ? null : cookiePair(value.split(';')[0] ?? '');
 }
 
 function timingOf(t: { started: number; connected: number | null; firstByte: number | null; ended: number }) {

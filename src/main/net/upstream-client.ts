@@ -104,6 +104,8 @@ export class UpstreamError extends Error {
     readonly tls: UpstreamTls | null = null,
     /** The request's header pairs as written to the upstream; null when no request was written (no connection, or a refused certificate). */
     readonly sent: [string, string][] | null = null,
+    /** The answer's header pairs as the upstream wrote them, when it answered with something not passed on (too large, cut off, not writable). */
+    readonly received: [string, string][] | null = null,
   ) {
     super(message);
   }
@@ -224,14 +226,19 @@ export class UpstreamClient {
   /**
    * Sends one phone request on and resolves with the upstream's whole answer, or rejects with an
    * UpstreamError saying why not. A keep-alive connection the upstream closed just as it was
-   * reused is retried once on a fresh connection (nothing reached the upstream's application).
+   * reused is retried on another connection (nothing reached the upstream's application).
    */
   async forward(request: UpstreamRequest): Promise<UpstreamAnswer> {
-    try {
-      return await this.send(request);
-    } catch (e) {
-      if (e instanceof StaleConnection) return this.send(request);
-      throw e;
+    // Each stale connection leaves the pool as it fails, so a retry takes the next kept-alive one
+    // or a fresh one: several may have gone at once (an upstream's idle timeout closes all those of
+    // a burst together; helper-84: the second stale one reached the phone as a 500, not recorded).
+    for (let tries = 1; ; tries++) {
+      try {
+        return await this.send(request);
+      } catch (e) {
+        if (!(e instanceof StaleConnection)) throw e;
+        if (tries > MAX_FREE_SOCKETS) throw e.error;
+      }
     }
   }
 
@@ -265,12 +272,14 @@ export class UpstreamClient {
       let settled = false;
       // The agent hands a connection over only once its certificate passed: from then on the request is written.
       let written = false;
+      // The answer's headers once they came: a failure after them (too large, cut off) still shows them.
+      let answered: [string, string][] | null = null;
       const fail = (err: UpstreamError | StaleConnection) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         req.destroy();
-        reject(err instanceof UpstreamError && written && err.sent === null ? new UpstreamError(err.failure, err.message, err.timing, err.tls, sentPairs) : err);
+        reject(err instanceof UpstreamError && ((written && err.sent === null) || (answered !== null && err.received === null)) ? new UpstreamError(err.failure, err.message, err.timing, err.tls, written ? sentPairs : err.sent, err.received ?? answered) : err);
       };
       const timer = setTimeout(() => {
         timing.ended = Date.now();
@@ -285,7 +294,9 @@ export class UpstreamClient {
       req.on('error', (err: NodeJS.ErrnoException) => {
         timing.ended = Date.now();
         if (err instanceof UpstreamError) return fail(new UpstreamError(err.failure, err.message, timing, err.tls));
-        if (req.reusedSocket && timing.firstByte === null && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) return fail(new StaleConnection());
+        if (req.reusedSocket && timing.firstByte === null && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
+          return fail(new StaleConnection(new UpstreamError('unreachable', `the upstream ${this.origin} closed kept-alive connections as requests were sent on them: ${describe(err)}`, timing, socketTls, sentPairs)));
+        }
         // Node's HTTP parser refused what the upstream sent (HPE_…): it answered, but not in HTTP.
         if (err.code?.startsWith('HPE_')) return fail(new UpstreamError('protocol', `the upstream ${this.origin} answered with malformed HTTP: ${describe(err)}`, timing, socketTls));
         fail(new UpstreamError('unreachable', `the upstream ${this.origin} is unreachable: ${describe(err)}`, timing, socketTls));
@@ -299,6 +310,7 @@ export class UpstreamClient {
       });
       req.on('response', (res: IncomingMessage) => {
         timing.firstByte = Date.now();
+        answered = pairs(res.rawHeaders);
         socketTls = this.socketTls.get(res.socket) ?? socketTls;
         const chunks: Buffer[] = [];
         let size = 0;
@@ -321,11 +333,11 @@ export class UpstreamClient {
           settled = true;
           clearTimeout(timer);
           timing.ended = Date.now();
-          const received = pairs(res.rawHeaders);
+          const received = answered ?? pairs(res.rawHeaders);
           const out = endToEndHeaders(received, HOP_BY_HOP_ANSWER);
           const why = unwritable(res.statusCode ?? 0, res.statusMessage ?? '', out);
           if (why) {
-            reject(new UpstreamError('protocol', `the upstream ${this.origin}'s answer cannot be passed on: ${why}`, timing, socketTls, sentPairs));
+            reject(new UpstreamError('protocol', `the upstream ${this.origin}'s answer cannot be passed on: ${why}`, timing, socketTls, sentPairs, received));
             return;
           }
           resolve({
@@ -365,7 +377,7 @@ export class UpstreamClient {
    * the trust rule: a refused upstream never sees a byte of the phone's request.
    */
   private createAgent(): https.Agent {
-    const agent = new https.Agent({ keepAlive: true, maxSockets: this.limits.maxSockets, maxFreeSockets: 16, scheduling: 'lifo', maxCachedSessions: 0 });
+    const agent = new https.Agent({ keepAlive: true, maxSockets: this.limits.maxSockets, maxFreeSockets: MAX_FREE_SOCKETS, scheduling: 'lifo', maxCachedSessions: 0 });
     type OnCreate = (err: Error | null, socket?: Duplex) => void;
     const connect = (options: ConnectionOptions, oncreate: OnCreate): undefined => {
       const started = Date.now();
@@ -524,8 +536,15 @@ function chainsToCa(socket: TLSSocket, caPem: string): boolean {
   return false;
 }
 
-/** A keep-alive connection that was gone when reused (internal: retried once). */
-class StaleConnection extends Error {}
+/** A keep-alive connection that was gone when reused (internal: retried on another; `error` if none is left). */
+class StaleConnection extends Error {
+  constructor(readonly error: UpstreamError) {
+    super(error.message);
+  }
+}
+
+/** Idle kept-alive connections held (each a retry at most when all went stale together). */
+const MAX_FREE_SOCKETS = 16;
 
 function fingerprintOf(raw: Buffer): string {
   return new X509Certificate(raw).fingerprint256;
