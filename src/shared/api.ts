@@ -149,6 +149,8 @@ export interface UpstreamView {
   requestHeaders: [string, string][] | null;
   /** The answer's header pairs as the upstream wrote them, hop-by-hop ones included (also of an answer not passed on: too large, cut off, not writable); null without an answer. */
   responseHeaders: [string, string][] | null;
+  /** False for an exchange relayed by a LocalDLS before it recorded the headers (schema 26): null then says nothing. */
+  headersRecorded: boolean;
 }
 
 export interface ExchangeDetail {

@@ -12,6 +12,7 @@ const UPSTREAM: UpstreamView = {
   tlsProtocol: 'TLSv1.2', tlsCipher: 'ECDHE-RSA-AES256-GCM-SHA384', fingerprint: FP, subject: 'CN=dls.site', trustedBy: 'fingerprint', failure: null, error: null,
   requestHeaders: [['Content-Type', 'text/xml'], ['Host', '10.1.2.3:18443'], ['Content-Length', '512'], ['Connection', 'keep-alive']],
   responseHeaders: [['Content-Type', 'text/xml;charset=UTF-8'], ['Set-Cookie', 'JSESSIONID=AB12; Path=/DeploymentService'], ['Content-Length', '900'], ['Connection', 'keep-alive']],
+  headersRecorded: true,
 };
 
 let api: FakeApi;
@@ -125,9 +126,14 @@ describe('relay mode in the UI', () => {
     expect(failed).toContain('Request headers sent to the upstreamNothing was sent: no connection was handed the request.');
     expect(failed).toContain('Response headers from the upstreamno answer');
     cleanup();
-    const old = await upstreamTab({ requestHeaders: null, responseHeaders: null });
+    const old = await upstreamTab({ requestHeaders: null, responseHeaders: null, headersRecorded: false });
     expect(old).toContain('Request headers sent to the upstreamNot recorded');
     expect(old).toContain('Response headers from the upstreamNot recorded');
+    cleanup();
+    // A failure from before the record: what was sent is not known, not "nothing" (helper-84).
+    const oldTimeout = await upstreamTab({ httpStatus: null, firstByte: null, failure: 'timeout', error: 'no answer within 300 ms', requestHeaders: null, responseHeaders: null, headersRecorded: false });
+    expect(oldTimeout).toContain('Request headers sent to the upstreamNot recorded');
+    expect(oldTimeout).not.toContain('Nothing was sent');
   });
 
   it.each<['en' | 'de', string]>([

@@ -19,6 +19,7 @@ const UPSTREAM: UpstreamView = {
   tlsProtocol: 'TLSv1.3', tlsCipher: 'TLS_AES_256_GCM_SHA384', fingerprint: null, subject: null, trustedBy: 'fingerprint', failure: null, error: null,
   requestHeaders: [['Content-Type', 'text/xml'], ['Authorization', `Basic ${BASIC}`], ['Host', '127.0.0.2:28443'], ['Content-Length', '10'], ['Connection', 'keep-alive']],
   responseHeaders: [['Content-Type', 'text/xml'], ['Content-Length', '20'], ['Connection', 'keep-alive'], ['Keep-Alive', 'timeout=5']],
+  headersRecorded: true,
 };
 
 describe("the upstream's headers", () => {
@@ -29,6 +30,10 @@ describe("the upstream's headers", () => {
     const view = s.relay.of(exchangeId)!;
     expect(view.requestHeaders).toEqual(UPSTREAM.requestHeaders!.map(([n, v]) => (n === 'Authorization' ? [n, 'Basic ••••••'] : [n, v])));
     expect(view.responseHeaders).toEqual(UPSTREAM.responseHeaders);
+    expect(view.headersRecorded).toBe(true);
+    // Nothing written (an upstream never reached): recorded as none, not as "not recorded".
+    const { exchangeId: none } = s.commitRelayed(exchangeRecord({}), {}, null, { ...UPSTREAM, failure: 'unreachable', httpStatus: null, requestHeaders: null, responseHeaders: null });
+    expect(s.relay.of(none)).toMatchObject({ requestHeaders: null, responseHeaders: null, headersRecorded: true });
     const raw = withRawDb(dir, (db) => JSON.stringify(db.prepare('SELECT * FROM upstream_exchanges').all()));
     expect(raw).not.toContain(BASIC);
   });
@@ -45,7 +50,7 @@ describe("the upstream's headers", () => {
       db.pragma('user_version = 25');
     });
     const s = store(dir);
-    expect(s.relay.of(old)).toMatchObject({ url: UPSTREAM.url, httpStatus: 200, requestHeaders: null, responseHeaders: null });
+    expect(s.relay.of(old)).toMatchObject({ url: UPSTREAM.url, httpStatus: 200, requestHeaders: null, responseHeaders: null, headersRecorded: false });
     const { exchangeId: fresh } = s.commitRelayed(exchangeRecord({}), {}, null, UPSTREAM);
     expect(s.relay.of(fresh)!.responseHeaders).toEqual(UPSTREAM.responseHeaders);
     for (const damaged of ['not json', '{"a":1}', '[["only one"]]', '[[1,2]]']) {

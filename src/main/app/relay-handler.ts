@@ -122,7 +122,7 @@ export class RelayHandler implements RequestHandler {
     const upstream: UpstreamView = {
       url: this.upstream.origin, ...timingOf(answer.timing), httpStatus: answer.status, reused: answer.reused,
       tlsProtocol: answer.tls.protocol, tlsCipher: answer.tls.cipher, fingerprint: answer.tls.fingerprint, subject: answer.tls.subject,
-      trustedBy: answer.tls.trustedBy, failure: null, error: null, requestHeaders: answer.sent, responseHeaders: answer.received,
+      trustedBy: answer.tls.trustedBy, failure: null, error: null, requestHeaders: answer.sent, responseHeaders: answer.received, headersRecorded: true,
     };
     this.commit(record, learnt.changes, learnt.interactionId, upstream, learnt.after);
     return response;
@@ -440,6 +440,6 @@ function timingOf(t: { started: number; connected: number | null; firstByte: num
 function emptyUpstream(url: string, at: number, failure: UpstreamView['failure'], error: string): UpstreamView {
   return {
     url, started: at, connected: null, firstByte: null, ended: at, httpStatus: null, reused: false,
-    tlsProtocol: null, tlsCipher: null, fingerprint: null, subject: null, trustedBy: null, failure, error, requestHeaders: null, responseHeaders: null,
+    tlsProtocol: null, tlsCipher: null, fingerprint: null, subject: null, trustedBy: null, failure, error, requestHeaders: null, responseHeaders: null, headersRecorded: true,
   };
 }

@@ -120,6 +120,9 @@ export async function bootstrapCommand(args: string[], io: CliIo): Promise<numbe
     const { prepared, notQueued, securePort, rolloutId } = await commands.bootstrap(ctx, chosen, { pin, maxPinRetries: retries, ...(digits ? { pinDigits: digits } : {}), renew: v.renew === true, all: macs.length === 0 });
     const reveal = v['show-pins'] === true;
     for (const p of prepared) io.out(v.json ? JSON.stringify(shown(p, reveal)) : v.renew ? renewLine(p, securePort) : line(p, reveal, securePort));
+    // --json: a line of its own for each phone not queued too (as `job add` prints it), before the
+    // sheet is written, so a script sees every phone it named even when the sheet cannot be (helper-84).
+    if (v.json) for (const n of notQueued) io.out(JSON.stringify({ notQueued: { mac: n.mac, reason: n.reason } }));
     // The sheet holds every phone whose job was queued, also when others were not: those phones will ask for their PINs.
     if (v.sheet && sheetFormat && prepared.length > 0) {
       try {
@@ -134,11 +137,7 @@ export async function bootstrapCommand(args: string[], io: CliIo): Promise<numbe
       io.err(`no service seems to run on this data folder: the bootstraps are sent when \`localdls serve\` (or the desktop app) runs on it, with Secure Mode on`);
     }
     if (notQueued.length === 0) return 0;
-    for (const n of notQueued) {
-      io.err(`${n.mac}: not queued: ${n.reason}`);
-      // --json: a line of its own beside the queued ones' (as `job add` prints it), so a script sees every phone it named.
-      if (v.json) io.out(JSON.stringify({ notQueued: { mac: n.mac, reason: n.reason } }));
-    }
+    for (const n of notQueued) io.err(`${n.mac}: not queued: ${n.reason}`);
     io.err(`${prepared.length} of ${chosen.length} bootstraps queued${prepared.length > 0 && pin !== 'none' && !v.sheet && !reveal ? ' (their PINs: `localdls bootstrap --status` lists the jobs; cancel and start again to get new PINs)' : ''}; ${notQueued.length} not`);
     return 1;
   });

@@ -35,7 +35,8 @@ export class RelayRows {
   /** Called inside Store.commitRelayed's transaction. */
   insert(exchangeId: number, u: UpstreamView): void {
     // Credentials masked on the way in, as for the exchange's own headers (store.ts): never in the file.
-    const json = (h: [string, string][] | null) => (h === null ? null : JSON.stringify(maskCredentialHeaders(h)));
+    // JSON null for "none": SQL NULL is a row from before the record (headersRecorded).
+    const json = (h: [string, string][] | null) => JSON.stringify(h === null ? null : maskCredentialHeaders(h));
     this.st.insertRow.run({ ...u, exchangeId, reused: u.reused ? 1 : 0, requestHeaders: json(u.requestHeaders), responseHeaders: json(u.responseHeaders) });
   }
 
@@ -48,7 +49,7 @@ export class RelayRows {
         url: r.url, started: r.started, connected: r.connected, firstByte: r.first_byte, ended: r.ended, httpStatus: r.http_status,
         reused: r.reused === 1, tlsProtocol: r.tls_protocol, tlsCipher: r.tls_cipher, fingerprint: r.fingerprint, subject: r.subject,
         trustedBy: r.trusted_by, failure: r.failure, error: r.error,
-        requestHeaders: headerPairs(r.request_headers), responseHeaders: headerPairs(r.response_headers),
+        requestHeaders: headerPairs(r.request_headers), responseHeaders: headerPairs(r.response_headers), headersRecorded: r.request_headers !== null,
       }
     );
   }

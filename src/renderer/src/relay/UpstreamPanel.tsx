@@ -59,8 +59,8 @@ export function UpstreamPanel({ upstream: u }: { upstream: UpstreamView }) {
         <dd className="muted wide">{t('upstream.phoneSide')}</dd>
       </dl>
       {/* What went to the DLS and what came back, as on the wire: the Headers tab has the phone's side. */}
-      <HeaderBlock title={t('upstream.sentHeaders')} pairs={u.requestHeaders} none={u.failure !== null ? t('upstream.nothingSent') : t('upstream.notRecorded')} />
-      <HeaderBlock title={t('upstream.receivedHeaders')} pairs={u.responseHeaders} none={u.httpStatus === null ? t('upstream.noAnswer') : t('upstream.notRecorded')} />
+      <HeaderBlock title={t('upstream.sentHeaders')} pairs={u.requestHeaders} none={!u.headersRecorded ? t('upstream.notRecorded') : u.failure !== null ? t('upstream.nothingSent') : '—'} />
+      <HeaderBlock title={t('upstream.receivedHeaders')} pairs={u.responseHeaders} none={!u.headersRecorded ? t('upstream.notRecorded') : t('upstream.noAnswer')} />
     </div>
   );
 }
