@@ -106,14 +106,20 @@ describe('relay: a host at another address cannot continue a phone\'s interactio
     expect(own.body).toContain('h84-relay-secret');
   });
 
-  it('a session cookie the relay did not see set (set before a restart) is the DLS\'s to judge, once the DLS\'s cookie name is known', async () => {
-    const { relay, port } = await dlsAndRelay();
+  it("a session id the relay did not see set counts as none: another host's is held, whatever the DLS would make of it", async () => {
+    const { dls, relay, port } = await dlsAndRelay();
     const first = await post(port, startUp(true), { localAddress: '127.0.0.1' });
     expect(first.body).toContain('ReadAllItems');
-    // A session id of the DLS's cookie name that the relay never saw: relayed, and the DLS refuses it itself.
-    const unseen = await post(port, readAllReply(), { localAddress: '127.0.0.3', headers: { Cookie: 'JSESSIONID=0123456789ABCDEF0123456789ABCDEF' } });
+    const name = cookieOf(first).split('=')[0]!;
+    // The DLS's own cookie name with a value the relay never saw set: a DLS that does not know the
+    // id might start a session and go by address; the relay does not leave that to it.
+    const unseen = await post(port, readAllReply(), { localAddress: '127.0.0.3', headers: { Cookie: `${name}=0123456789ABCDEF0123456789ABCDEF` } });
     expect(unseen.status).toBe(403);
+    expect(unseen.body).toContain('not relayed');
+    expect(dls.store.exchanges({}).some((e) => e.peerAddress !== '127.0.0.1' && e.httpStatus === 403)).toBe(false);
     const row = relay.store.exchanges({}).find((e) => e.peerAddress === '127.0.0.3');
-    expect(row?.error).toContain('upstream answered HTTP 403');
+    expect(row?.error).toContain('without session cookie from 127.0.0.3, where no interaction is open');
+    // The phone at its own address with its own cookie goes on.
+    expect((await post(port, readAllReply(), { localAddress: '127.0.0.1', headers: { Cookie: cookieOf(first) } })).status).toBe(200);
   });
 });

@@ -68,12 +68,6 @@ export class RelayHandler implements RequestHandler {
   private readonly byPeer = new Map<string, Track>();
   /** Per device: a phone that starts over abandons its own earlier interaction, never another phone's. */
   private readonly byMac = new Map<string, Track>();
-  /**
-   * Names (lower-case) of the cookies the upstream has set: a cookie of such a name that the relay
-   * did not see set (ended, swept, set before a restart) is the DLS's to judge; any other cookie the
-   * DLS may well ignore, and then it goes by the relay's address as for no cookie (helper-84).
-   */
-  private readonly sessionNames = new Set<string>();
   private readonly idleMs: number;
   private readonly maxTracks: number;
 
@@ -257,9 +251,7 @@ export class RelayHandler implements RequestHandler {
     if (mac !== null && trusted) changes.state = ends || !(track || opens) ? 'idle' : 'in-interaction';
     if (warning !== null) delete changes.device;
     const recordMac = warning !== null ? (track?.mac ?? null) : mac;
-    const setCookie = setCookiePair(answerHeaders);
-    if (setCookie) this.sessionNames.add(setCookie.name);
-    const cookie = setCookie?.id ?? null;
+    const cookie = setCookiePair(answerHeaders)?.id ?? null;
     const interactionId = track?.interactionId ?? null;
     const existing = track;
     const after = (result: { interactionId: number | null }) => {
@@ -300,10 +292,11 @@ export class RelayHandler implements RequestHandler {
     const foreign = tracked.find((t) => t.peer !== peer);
     if (foreign) return `${what} with the session cookie of the interaction of ${foreign.mac ?? 'another phone'} at ${foreign.peer}, but from ${peer}: ${blind}`;
     if (tracked.length > 0) return null;
-    // A cookie of a name the DLS sets, not seen set: the DLS judges it by its cookie. Any other
-    // cookie (`foo=bar`) is no session cookie to the DLS, which then goes by address: as none here
-    // (helper-84: a host at another address sent one and was given the phone's WriteItems).
-    if (cookies.some((c) => this.sessionNames.has(c.name))) return null;
+    // Any other cookie counts as none: a made-up one (`foo=bar`) is no session cookie to the DLS,
+    // which then goes by address (helper-84: a host elsewhere sent one and was given the phone's
+    // WriteItems), and how a DLS treats a session id it does not know (a new session, matched by
+    // address again?) the relay cannot tell. One the relay did not see set (before its restart, or
+    // of an interaction it closed as idle) is held too: the phone starts over at its next contact.
     if (report) {
       // Without a cookie the DLS continues the interaction of the MAC it names, at "its" address.
       const named = macNamed(phone.items);
