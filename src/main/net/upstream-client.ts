@@ -252,11 +252,6 @@ export class UpstreamClient {
     for (const [name, value] of endToEndHeaders(request.headers, HOP_BY_HOP)) headers.push(name, value);
     // Connection as the agent would add it, but written here so that `sent` is the whole list.
     headers.push('Host', this.url.host, 'Content-Length', String(request.body.length), 'Connection', 'keep-alive');
-    const pairs = (flat: readonly string[]): [string, string][] => {
-      const out: [string, string][] = [];
-      for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i] as string, flat[i + 1] as string]);
-      return out;
-    };
     const sentPairs = pairs(headers);
     return new Promise<UpstreamAnswer>((resolve, reject) => {
       let req: ReturnType<typeof https.request>;
@@ -545,6 +540,13 @@ class StaleConnection extends Error {
 
 /** Idle kept-alive connections held (each a retry at most when all went stale together). */
 const MAX_FREE_SOCKETS = 16;
+
+/** A flat list (`rawHeaders`, or what is written) as name and value pairs. */
+function pairs(flat: readonly string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i] as string, flat[i + 1] as string]);
+  return out;
+}
 
 function fingerprintOf(raw: Buffer): string {
   return new X509Certificate(raw).fingerprint256;
