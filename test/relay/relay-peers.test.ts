@@ -41,11 +41,9 @@ async function dlsAndRelay() {
   const dlsDir = mkdtempSync(join(tmpdir(), 'localdls-h83-dls-'));
   const dls = await started({ dataDir: dlsDir, host: '127.0.0.2', port: 0, store: { integrityCheck: false } });
   const fingerprint = new X509Certificate(readFileSync(join(dlsDir, 'tls', 'default-server.crt'))).fingerprint256;
-  const relay = await started({
-    dataDir: mkdtempSync(join(tmpdir(), 'localdls-h83-relay-')), host: '127.0.0.1', port: 0, securePort: 0,
-    upstream: { url: `https://127.0.0.2:${dls.info.port}`, fingerprints: [fingerprint] }, store: { integrityCheck: false },
-  });
-  return { dls: dls.service, relay: relay.service, port: relay.info.port };
+  const upstream = { url: `https://127.0.0.2:${dls.info.port}`, fingerprints: [fingerprint] };
+  const relay = await started({ dataDir: mkdtempSync(join(tmpdir(), 'localdls-h83-relay-')), host: '127.0.0.1', port: 0, securePort: 0, upstream, store: { integrityCheck: false } });
+  return { dls: dls.service, relay: relay.service, port: relay.info.port, upstream };
 }
 
 describe('relay: a host at another address cannot continue a phone\'s interaction through the relay', () => {
@@ -121,5 +119,75 @@ describe('relay: a host at another address cannot continue a phone\'s interactio
     expect(row?.error).toContain('without session cookie from 127.0.0.3, where no interaction is open');
     // The phone at its own address with its own cookie goes on.
     expect((await post(port, readAllReply(), { localAddress: '127.0.0.1', headers: { Cookie: cookieOf(first) } })).status).toBe(200);
+  });
+
+  it("a Cookie the sender's own Connection header names is not passed on: the relay checks the cookies the DLS gets (helper-85)", async () => {
+    const { dls, port } = await dlsAndRelay();
+    const first = await post(port, startUp(true), { localAddress: '127.0.0.1' });
+    expect((await post(port, readAllReply(), { localAddress: '127.0.0.1', headers: { Cookie: cookieOf(first) } })).body).toContain('CleanUp');
+    dls.store.addJobs([{ mac: P, kind: 'WriteItems', items: [{ name: 'sip-pwd', value: 'h85-connection-secret' }] }], Date.now());
+    // Another host with an interaction of its own, and so a session cookie of its own.
+    const own = await post(port, msg('start-up', [['mac-addr', '00:1A:E8:00:85:0A'], ['configuration-changed-flag', 'false']]), { localAddress: '127.0.0.3' });
+    expect(cookieOf(own)).toMatch(/^JSESSIONID=/);
+    const begun = await post(port, startUp(true), { localAddress: '127.0.0.1' });
+    expect(begun.body).toContain('ReadAllItems');
+    // Its own cookie, which its Connection header makes hop-by-hop: the DLS got the reply-to without
+    // any cookie and continued the latest interaction at the relay's address, the phone's.
+    const hostile = await post(port, readAllReply(), { localAddress: '127.0.0.3', headers: { Cookie: cookieOf(own), Connection: 'close, Cookie' } });
+    expect(hostile.body).not.toContain('h85-connection-secret');
+    expect(hostile.status).toBe(403);
+    expect(hostile.body).toContain('not relayed');
+    const phone = await post(port, readAllReply(), { localAddress: '127.0.0.1', headers: { Cookie: cookieOf(begun) } });
+    expect(phone.body).toContain('h85-connection-secret');
+  });
+
+  it('a first message the DLS refused, or the last part of one in fragments, gives its sender no interaction without cookie that passes a cookieless reply-to (helper-85)', async () => {
+    const { dls, port } = await dlsAndRelay();
+    const first = await post(port, startUp(true), { localAddress: '127.0.0.1' });
+    expect((await post(port, readAllReply(), { localAddress: '127.0.0.1', headers: { Cookie: cookieOf(first) } })).body).toContain('CleanUp');
+    dls.store.addJobs([{ mac: P, kind: 'WriteItems', items: [{ name: 'sip-pwd', value: 'h85-track-secret' }] }], Date.now());
+    // One host sends a start-up the DLS refuses (400: no session, no cookie); another begins a
+    // start-up of its own device in fragments (GetNextFragment, and a cookie).
+    const refused = await post(port, msg('start-up', [['mac-addr', 'not-a-mac']]), { localAddress: '127.0.0.3' });
+    expect(refused.status).toBe(400);
+    const part = await post(port, msg('start-up', [['mac-addr', '00:1A:E8:00:85:0B'], ['device-type', 'OpenStage 60']], ' fragment="next"'), { localAddress: '127.0.0.4' });
+    expect(part.body).toContain('GetNextFragment');
+    const begun = await post(port, startUp(true), { localAddress: '127.0.0.1' });
+    expect(begun.body).toContain('ReadAllItems');
+    // Its last part, with its cookie (and its MAC again): the DLS continues that session and sets no new cookie.
+    const last = await post(port, msg('start-up', [['mac-addr', '00:1A:E8:00:85:0B'], ['configuration-changed-flag', 'false']], ' fragment="final"'), { localAddress: '127.0.0.4', headers: { Cookie: cookieOf(part) } });
+    expect(last.status).toBe(200);
+    expect(last.headers['set-cookie']).toBeUndefined();
+    for (const host of ['127.0.0.3', '127.0.0.4']) {
+      const hostile = await post(port, readAllReply(), { localAddress: host });
+      expect({ host, leaked: hostile.body.includes('h85-track-secret') }).toEqual({ host, leaked: false });
+      expect({ host, status: hostile.status }).toEqual({ host, status: 403 });
+    }
+    const phone = await post(port, readAllReply(), { localAddress: '127.0.0.1', headers: { Cookie: cookieOf(begun) } });
+    expect(phone.body).toContain('h85-track-secret');
+    // The host whose start-up came in fragments goes on in its own interaction, with its cookie.
+    expect((await post(port, readAllReply(), { localAddress: '127.0.0.4', headers: { Cookie: cookieOf(part) } })).status).toBe(200);
+  });
+
+  it("once the DLS sets cookies, an interaction it gave none passes no cookieless reply-to: a session the relay did not see open (before its restart) continued without a new cookie (helper-85)", async () => {
+    const { dls, port, upstream } = await dlsAndRelay();
+    const first = await post(port, startUp(true), { localAddress: '127.0.0.1' });
+    expect((await post(port, readAllReply(), { localAddress: '127.0.0.1', headers: { Cookie: cookieOf(first) } })).body).toContain('CleanUp');
+    dls.store.addJobs([{ mac: P, kind: 'WriteItems', items: [{ name: 'sip-pwd', value: 'h85-restart-secret' }] }], Date.now());
+    // A host begins a start-up in fragments through the relay; the relay restarts (a second one
+    // stands in for it, before the same DLS); the phone begins its interaction.
+    const part = await post(port, msg('start-up', [['mac-addr', '00:1A:E8:00:85:0C']], ' fragment="next"'), { localAddress: '127.0.0.3' });
+    expect(part.body).toContain('GetNextFragment');
+    const again = await started({ dataDir: mkdtempSync(join(tmpdir(), 'localdls-h85-relay-')), host: '127.0.0.1', port: 0, securePort: 0, upstream, store: { integrityCheck: false } });
+    const relayed = again.info.port;
+    const begun = await post(relayed, startUp(true), { localAddress: '127.0.0.1' });
+    expect(begun.body).toContain('ReadAllItems');
+    // The last part with the cookie the new relay never saw set: the DLS continues that session.
+    const last = await post(relayed, msg('start-up', [['configuration-changed-flag', 'false']], ' fragment="final"'), { localAddress: '127.0.0.3', headers: { Cookie: cookieOf(part) } });
+    expect(last.status).toBe(200);
+    const hostile = await post(relayed, readAllReply(), { localAddress: '127.0.0.3' });
+    expect(hostile.body).not.toContain('h85-restart-secret');
+    expect(hostile.status).toBe(403);
+    expect((await post(relayed, readAllReply(), { localAddress: '127.0.0.1', headers: { Cookie: cookieOf(begun) } })).body).toContain('h85-restart-secret');
   });
 });

@@ -12,7 +12,7 @@ import type { EventEmitter } from 'node:events';
 import type { UpstreamView } from '../../shared/api';
 import { normalizeMac } from '../../shared/mac';
 import { peerKey } from '../net/peer-address';
-import { UpstreamError, type UpstreamAnswer, type UpstreamClient } from '../net/upstream-client';
+import { forwardedHeaders, UpstreamError, type UpstreamAnswer, type UpstreamClient } from '../net/upstream-client';
 import type { HandshakeFailure, RequestHandler, WpiRequest, WpiResponse } from '../net/wpi-listener';
 import { MAX_ITEMS_PER_DEVICE, type Changes, type DeviceUpsert, type ExchangeRecord, type Store } from '../store';
 import { parseDLSMessage, parseWorkpointMessage, refusedItemCount, type DLSMessage, type Item, type WorkpointMessage } from '../wpi';
@@ -70,6 +70,8 @@ export class RelayHandler implements RequestHandler {
   private readonly byMac = new Map<string, Track>();
   private readonly idleMs: number;
   private readonly maxTracks: number;
+  /** The DLS has set a session cookie: an interaction it gave none is then no reason to pass a cookieless reply-to. */
+  private dlsSetsCookies = false;
 
   constructor(
     private readonly store: Store,
@@ -194,17 +196,27 @@ export class RelayHandler implements RequestHandler {
   private learn(request: WpiRequest, phone: WorkpointMessage | null, dls: DLSMessage | null, answerHeaders: [string, string][], answered: boolean) {
     const changes: Changes = {};
     let warning: string | null = null;
-    let track = this.trackOf(request, phone);
-    const opens = phone !== null && phone.reason !== 'reply-to';
-    // An opening message's track is the same phone's earlier interaction (found by its MAC).
-    if (opens) {
-      if (track) {
-        changes.abandon = [{ interactionId: track.interactionId, mac: track.mac, why: 'the phone started a new interaction' }];
-        this.forget(track);
+    const cookie = setCookiePair(answerHeaders)?.id ?? null;
+    if (cookie !== null) this.dlsSetsCookies = true;
+    let track: Track | null;
+    let opens = false;
+    if (phone !== null && phone.reason !== 'reply-to') {
+      // A first message the DLS refused opened nothing there: it opens nothing here and ends no
+      // interaction. One answered without a cookie of its own that carried this address's session
+      // cookie (the last part of a first message in fragments, a report in its session) continued
+      // that interaction at the DLS, and does here. helper-85: either left a track without cookie at
+      // the sender's address, which then passed a cookieless reply-to, and the DLS gave that reply
+      // the latest interaction at the relay's address, another phone's, with its WriteItems.
+      track = answered && cookie === null ? this.continued(request, phone) : null;
+      opens = answered && track === null;
+      const earlier = opens ? this.trackOf(request, phone) : null;
+      // An opening message's track is the same phone's earlier interaction (found by its MAC).
+      if (earlier) {
+        changes.abandon = [{ interactionId: earlier.interactionId, mac: earlier.mac, why: 'the phone started a new interaction' }];
+        this.forget(earlier);
       }
-      track = null;
-      changes.openInteraction = { reason: phone.reason };
-    }
+      if (opens) changes.openInteraction = { reason: phone.reason };
+    } else track = this.trackOf(request, phone);
     const named = phone ? macNamed(phone.items) : null;
     let mac = track?.mac ?? null;
     if (named === '') warning = 'the message names more than one MAC, or one that is not a MAC address: inventory not updated';
@@ -251,7 +263,6 @@ export class RelayHandler implements RequestHandler {
     if (mac !== null && trusted) changes.state = ends || !(track || opens) ? 'idle' : 'in-interaction';
     if (warning !== null) delete changes.device;
     const recordMac = warning !== null ? (track?.mac ?? null) : mac;
-    const cookie = setCookiePair(answerHeaders)?.id ?? null;
     const interactionId = track?.interactionId ?? null;
     const existing = track;
     const after = (result: { interactionId: number | null }) => {
@@ -283,8 +294,7 @@ export class RelayHandler implements RequestHandler {
     const report = phone.reason === 'status' || phone.reason === 'clean-up';
     if (phone.reason !== 'reply-to' && !report) return null;
     const peer = peerKey(request.peerAddress);
-    const cookies = cookiePairs(request.headers);
-    const tracked = cookies.flatMap((c) => this.byCookie.get(c.id) ?? []);
+    const tracked = this.cookieTracks(request);
     const what = `a ${phone.reason}`;
     const blind = 'the DLS sees every phone at the relay\'s address and could not tell them apart: not relayed';
     // Any cookie of another address's interaction, whichever of several it is and however spelt
@@ -306,7 +316,28 @@ export class RelayHandler implements RequestHandler {
     const own = this.byPeer.get(peer);
     if (!own) return `${what} without session cookie from ${peer}, where no interaction is open: ${blind} (the DLS would take it for the latest phone's there)`;
     if (own.cookie !== null) return `${what} without the session cookie the DLS set for the interaction at ${peer} (phones present it, manual p.34): ${blind} (the DLS would take it for the latest phone's there)`;
+    // The DLS sets cookies, yet gave this interaction none: one the relay did not see it open.
+    if (this.dlsSetsCookies) return `${what} without session cookie from ${peer}, whose interaction the DLS gave no session cookie although it sets them: ${blind} (the DLS would take it for the latest phone's there)`;
     return null;
+  }
+
+  /** The interactions whose session cookies the request carries, as the upstream gets them (not a Cookie its Connection header names). */
+  private cookieTracks(request: WpiRequest): Track[] {
+    return cookiePairs(forwardedHeaders(request.headers)).flatMap((c) => this.byCookie.get(c.id) ?? []);
+  }
+
+  /**
+   * The interaction at this address that a message other than reply-to, answered without a cookie
+   * of its own, continued at the DLS: the one of its session cookie, or a report's by its MAC.
+   */
+  private continued(request: WpiRequest, phone: WorkpointMessage): Track | null {
+    const peer = peerKey(request.peerAddress);
+    const byCookie = this.cookieTracks(request).find((t) => t.peer === peer);
+    if (byCookie) return byCookie;
+    if (phone.reason !== 'status' && phone.reason !== 'clean-up') return null;
+    const named = macNamed(phone.items);
+    const own = named ? this.byMac.get(named) : undefined;
+    return own && own.peer === peer ? own : null;
   }
 
   private trackOf(request: WpiRequest, phone: WorkpointMessage | null): Track | null {
@@ -314,7 +345,7 @@ export class RelayHandler implements RequestHandler {
       const named = macNamed(phone.items);
       return named ? (this.byMac.get(named) ?? null) : null;
     }
-    const cookie = cookiePairs(request.headers).flatMap((c) => this.byCookie.get(c.id) ?? [])[0];
+    const cookie = this.cookieTracks(request)[0];
     return cookie ?? this.byPeer.get(peerKey(request.peerAddress)) ?? null;
   }
 

@@ -136,6 +136,14 @@ export function endToEndHeaders(pairs: readonly (readonly [string, string])[], h
   return pairs.filter(([name]) => !hopByHop.has(name.toLowerCase()) && !named.has(name.toLowerCase())).map(([n, v]) => [n, v]);
 }
 
+/**
+ * The request headers the upstream gets (the relay checks the session cookies in these: a Cookie
+ * the phone's own Connection header names is not passed on, helper-85).
+ */
+export function forwardedHeaders(pairs: readonly (readonly [string, string])[]): [string, string][] {
+  return endToEndHeaders(pairs, HOP_BY_HOP);
+}
+
 /** What Node writes in a status line (its own check, lib/_http_common.js; it exports none for it). */
 const INVALID_FIELD_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
 
@@ -249,7 +257,7 @@ export class UpstreamClient {
   private send(request: UpstreamRequest): Promise<UpstreamAnswer> {
     const timing: UpstreamTiming = { started: Date.now(), connected: null, firstByte: null, ended: 0 };
     const headers: string[] = [];
-    for (const [name, value] of endToEndHeaders(request.headers, HOP_BY_HOP)) headers.push(name, value);
+    for (const [name, value] of forwardedHeaders(request.headers)) headers.push(name, value);
     // Connection as the agent would add it, but written here so that `sent` is the whole list.
     headers.push('Host', this.url.host, 'Content-Length', String(request.body.length), 'Connection', 'keep-alive');
     const sentPairs = pairs(headers);
