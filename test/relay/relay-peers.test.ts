@@ -190,4 +190,26 @@ describe('relay: a host at another address cannot continue a phone\'s interactio
     expect(hostile.status).toBe(403);
     expect((await post(relayed, readAllReply(), { localAddress: '127.0.0.1', headers: { Cookie: cookieOf(begun) } })).body).toContain('h85-restart-secret');
   });
+  it('a body LocalDLS cannot read is relayed as it was, unless another address has an interaction open and it presents no session cookie of its own (helper-85)', async () => {
+    const { dls, relay, port } = await dlsAndRelay();
+    // A reply-to in UTF-16 with a BOM: LocalDLS reads no WPI in it; another DLS's parser might.
+    const unread = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(readAllReply(), 'utf16le')]);
+    // Nothing open at the relay: relayed, and the DLS answers for itself.
+    const alone = await post(port, unread, { localAddress: '127.0.0.3' });
+    expect(alone.status).toBe(400);
+    expect(dls.store.exchanges({}).length).toBe(1);
+    // The phone's interaction open at 127.0.0.1: the same body from 127.0.0.3 is held.
+    const begun = await post(port, startUp(true), { localAddress: '127.0.0.1' });
+    expect(begun.body).toContain('ReadAllItems');
+    const seen = dls.store.exchanges({}).length;
+    const held = await post(port, unread, { localAddress: '127.0.0.3' });
+    expect(held.status).toBe(403);
+    expect(held.body).toContain('not WPI as LocalDLS reads it');
+    expect(dls.store.exchanges({}).length).toBe(seen);
+    expect(relay.store.exchanges({}).find((e) => e.peerAddress === '127.0.0.3' && e.httpStatus === 403)?.error).toContain('while the interaction of 00:1A:E8:00:83:01 at 127.0.0.1 is open');
+    // From the phone's own address with its cookie it goes on (the DLS judges it).
+    const own = await post(port, unread, { localAddress: '127.0.0.1', headers: { Cookie: cookieOf(begun) } });
+    expect(own.status).toBe(400);
+    expect(dls.store.exchanges({}).length).toBe(seen + 1);
+  });
 });

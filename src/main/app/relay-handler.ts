@@ -92,7 +92,7 @@ export class RelayHandler implements RequestHandler {
   async exchange(request: WpiRequest): Promise<WpiResponse> {
     if (request.listener === 'secure') return this.notRelayed(request);
     const phone = lenient(() => parseWorkpointMessage(request.body));
-    const elsewhere = phone.value ? this.notThisPeers(request, phone.value) : null;
+    const elsewhere = phone.value ? this.notThisPeers(request, phone.value) : this.unreadElsewhere(request);
     if (elsewhere) return this.own.refused(request, 403, elsewhere, phone.value ?? undefined);
     let answer: UpstreamAnswer;
     try {
@@ -319,6 +319,20 @@ export class RelayHandler implements RequestHandler {
     // The DLS sets cookies, yet gave this interaction none: one the relay did not see it open.
     if (this.dlsSetsCookies) return `${what} without session cookie from ${peer}, whose interaction the DLS gave no session cookie although it sets them: ${blind} (the DLS would take it for the latest phone's there)`;
     return null;
+  }
+
+  /**
+   * A body LocalDLS cannot read as WPI is relayed as it was (odd firmware is what a relay is for),
+   * unless another address has an interaction open and this one presents no session cookie of its
+   * own: a DLS whose parser reads it (UTF-16, an odd nonce) might take it for a cookieless reply-to
+   * and continue the latest interaction at the relay's address, another phone's (helper-85).
+   */
+  private unreadElsewhere(request: WpiRequest): string | null {
+    const peer = peerKey(request.peerAddress);
+    if (this.cookieTracks(request).some((t) => t.peer === peer)) return null;
+    const other = [...this.tracks].find((t) => t.peer !== peer);
+    if (!other) return null;
+    return `a message that is not WPI as LocalDLS reads it, without a session cookie of its own, from ${peer} while the interaction of ${other.mac ?? 'another phone'} at ${other.peer} is open: the DLS sees every phone at the relay's address and might take it for that phone's reply: not relayed`;
   }
 
   /** The interactions whose session cookies the request carries, as the upstream gets them (not a Cookie its Connection header names). */
