@@ -212,4 +212,38 @@ describe('relay: a host at another address cannot continue a phone\'s interactio
     expect(own.status).toBe(400);
     expect(dls.store.exchanges({}).length).toBe(seen + 1);
   });
+
+  it("a report naming two MACs, or a MAC the relay cannot read, from another host is held while a phone's interaction is open (helper-86)", async () => {
+    const { dls, relay, port } = await dlsAndRelay();
+    const begun = await post(port, startUp(true), { localAddress: '127.0.0.1' });
+    expect(begun.body).toContain('ReadAllItems');
+    const seen = dls.store.exchanges({}).length;
+    // A DLS that takes the first or the last mac-addr, or reads more spellings than LocalDLS, finds P by it.
+    for (const items of [[['mac-addr', '00:1A:E8:00:86:0A'], ['mac-addr', P]], [['mac-addr', P], ['mac-addr', 'x']], [['mac-addr', '001A:E800:8301']]] as [string, string][][]) {
+      const report = await post(port, msg('status', items), { localAddress: '127.0.0.3' });
+      expect({ items, status: report.status }).toEqual({ items, status: 403 });
+      expect(report.body).toContain('not relayed');
+    }
+    expect(dls.store.exchanges({}).length).toBe(seen);
+    expect(relay.store.exchanges({}).find((e) => e.peerAddress === '127.0.0.3')?.error).toContain('while the interaction of 00:1A:E8:00:83:01 at 127.0.0.1 is open');
+    expect((await post(port, readAllReply(), { localAddress: '127.0.0.1', headers: { Cookie: cookieOf(begun) } })).status).toBe(200);
+  });
+
+  it("a message naming a phone's MAC that the DLS refuses does not move that phone in the relay's inventory (helper-86)", async () => {
+    const { relay, port } = await dlsAndRelay();
+    const first = await post(port, startUp(true), { localAddress: '127.0.0.1' });
+    expect((await post(port, readAllReply(), { localAddress: '127.0.0.1', headers: { Cookie: cookieOf(first) } })).body).toContain('CleanUp');
+    const known = relay.store.device(P)!;
+    expect(known.lastAddress).toBe('127.0.0.1');
+    // Another host, with an interaction of its own, reports with its own cookie under P's MAC: the DLS refuses it.
+    const own = await post(port, msg('start-up', [['mac-addr', '00:1A:E8:00:86:0B'], ['configuration-changed-flag', 'false']]), { localAddress: '127.0.0.3' });
+    expect(cookieOf(own)).toMatch(/^JSESSIONID=/);
+    await new Promise((r) => setTimeout(r, 5));
+    const report = await post(port, msg('status', [['mac-addr', P]]), { localAddress: '127.0.0.3', headers: { Cookie: cookieOf(own) } });
+    expect(report.status).toBe(403);
+    const after = relay.store.device(P)!;
+    expect({ lastAddress: after.lastAddress, lastContact: after.lastContact }).toEqual({ lastAddress: '127.0.0.1', lastContact: known.lastContact });
+    expect(relay.store.exchanges({}).find((e) => e.peerAddress === '127.0.0.3' && e.httpStatus === 403)?.warning).toContain('unconfirmed');
+  });
 });
+

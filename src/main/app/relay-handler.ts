@@ -263,6 +263,13 @@ export class RelayHandler implements RequestHandler {
     if (mac !== null && trusted) changes.state = ends || !(track || opens) ? 'idle' : 'in-interaction';
     if (warning !== null) delete changes.device;
     const recordMac = warning !== null ? (track?.mac ?? null) : mac;
+    // A message the DLS did not answer is no contact of the device: neither its address nor its
+    // last contact moves (helper-86: a report naming another phone's MAC, refused by the DLS,
+    // moved that phone to the sender's address in the relay's inventory).
+    if (!answered && recordMac !== null) {
+      changes.refused = true;
+      if (track?.mac !== recordMac) warning = [warning, 'the MAC is the one the message names, unconfirmed: the DLS did not take the message'].filter(Boolean).join('; ');
+    }
     const interactionId = track?.interactionId ?? null;
     const existing = track;
     const after = (result: { interactionId: number | null }) => {
@@ -310,6 +317,12 @@ export class RelayHandler implements RequestHandler {
     if (report) {
       // Without a cookie the DLS continues the interaction of the MAC it names, at "its" address.
       const named = macNamed(phone.items);
+      if (named === '') {
+        // Two mac-addr items, or one LocalDLS does not read as a MAC: a DLS that takes the first or
+        // the last, or reads more spellings, may find an open interaction by it (helper-86).
+        const other = [...this.tracks].find((t) => t.peer !== peer);
+        return other ? `${what} without session cookie naming more than one MAC, or one that is not a MAC as LocalDLS reads it, from ${peer} while the interaction of ${other.mac ?? 'another phone'} at ${other.peer} is open: a DLS that reads it otherwise might take it for that phone's; ${blind}` : null;
+      }
       const open = named ? this.byMac.get(named) : undefined;
       return open && open.peer !== peer ? `${what} without session cookie naming ${named}, whose interaction is open at ${open.peer}, from ${peer}: ${blind}` : null;
     }
