@@ -245,5 +245,21 @@ describe('relay: a host at another address cannot continue a phone\'s interactio
     expect({ lastAddress: after.lastAddress, lastContact: after.lastContact }).toEqual({ lastAddress: '127.0.0.1', lastContact: known.lastContact });
     expect(relay.store.exchanges({}).find((e) => e.peerAddress === '127.0.0.3' && e.httpStatus === 403)?.warning).toContain('unconfirmed');
   });
+  it('a report naming a phone whose interaction the relay closed as idle is still held from elsewhere: the DLS may keep it open longer (helper-86)', async () => {
+    const { dls, relay, port } = await dlsAndRelay();
+    const begun = await post(port, startUp(true), { localAddress: '127.0.0.1' });
+    expect(begun.body).toContain('ReadAllItems');
+    // The relay closes it as idle (its 120 s); the DLS, sweeping on its own clock, has not yet.
+    relay.sweep(Date.now() + 121_000);
+    const seen = dls.store.exchanges({}).length;
+    const forged = await post(port, msg('clean-up', [['mac-addr', P], ['cleanup-reason', 'invalid XML received']]), { localAddress: '127.0.0.3' });
+    expect(forged.status).toBe(403);
+    expect(forged.body).toContain('the relay closed as idle but the DLS may keep open');
+    expect(dls.store.exchanges({}).length).toBe(seen);
+    // The phone's own report, from its address, goes on; and a new interaction of the phone's clears the memory.
+    const own = await post(port, msg('clean-up', [['mac-addr', P], ['cleanup-reason', 'invalid XML received']]), { localAddress: '127.0.0.1', headers: { Cookie: cookieOf(begun) } });
+    expect(own.status).not.toBe(403);
+    expect(dls.store.exchanges({}).length).toBe(seen + 1);
+  });
 });
 

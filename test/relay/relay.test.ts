@@ -436,6 +436,19 @@ describe('relay: upstream answers that cannot be passed on as they came', () => 
     expect(names).not.toContain('x-up-hop');
   });
 
+  it('headers a DLS may take for the client address (X-Forwarded-For, Forwarded, X-Real-IP) do not reach it; the phone\'s own request keeps them (helper-86)', async () => {
+    const up = await rawUpstream(`HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    const { service, url } = await relayTo(up.url, { fingerprints: [up.fingerprint] });
+    const spoof: [string, string][] = [['X-Forwarded-For', '10.9.9.9'], ['forwarded', 'for=10.9.9.9'], ['X-Real-IP', '10.9.9.9'], ['True-Client-IP', '10.9.9.9']];
+    const answer = await post(url, START_UP('00:1A:E8:00:10:26'), [['Content-Type', 'text/xml'], ...spoof, ['X-Visible', 'fine']]);
+    expect(answer.status).toBe(200);
+    expect(up.received[0]).not.toContain('10.9.9.9');
+    expect(up.received[0]).toContain('X-Visible: fine');
+    const [row] = service.store.exchanges({});
+    expect(service.store.relay.of(row!.id)!.requestHeaders!.some(([, v]) => v.includes('10.9.9.9'))).toBe(false);
+    for (const pair of spoof) expect(service.store.exchange(row!.id)!.requestHeaders).toContainEqual(pair);
+  });
+
   it('the Upstream tab has the headers as they went over the wire: the request as written to the upstream, its answer as received, hop-by-hop ones included', async () => {
     const raw = `HTTP/1.1 200 OK\r\nConnection: X-Up-Hop, keep-alive\r\nX-Up-Hop: upstream-only\r\ncontent-TYPE: text/xml\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
     const up = await rawUpstream(raw);

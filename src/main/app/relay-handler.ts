@@ -59,6 +59,9 @@ export interface RelayOptions {
   maxTracks?: number;
 }
 
+/** How long the relay remembers where an interaction it closed as idle was: a DLS's session may outlive its 120 s (a servlet's default is 30 minutes). */
+const IDLE_CLOSED_MEMORY_MS = 30 * 60_000;
+
 export class RelayHandler implements RequestHandler {
   /** Interactions followed, least recently used first (re-added on each message). */
   private readonly tracks = new Set<Track>();
@@ -68,6 +71,12 @@ export class RelayHandler implements RequestHandler {
   private readonly byPeer = new Map<string, Track>();
   /** Per device: a phone that starts over abandons its own earlier interaction, never another phone's. */
   private readonly byMac = new Map<string, Track>();
+  /**
+   * Per device: the address of an interaction the relay closed as idle, and until when it is
+   * remembered. The DLS may keep the session longer (a servlet's 30 minutes), and would continue it
+   * for a report naming the MAC from any host (helper-86): such a report from elsewhere is held.
+   */
+  private readonly idleClosed = new Map<string, { peer: string; until: number }>();
   private readonly idleMs: number;
   private readonly maxTracks: number;
   /** The DLS has set a session cookie: an interaction it gave none is then no reason to pass a cookieless reply-to. */
@@ -141,7 +150,13 @@ export class RelayHandler implements RequestHandler {
 
   private expire(tracks: Track[], now: number): void {
     if (tracks.length === 0) return;
-    for (const t of tracks) this.forget(t);
+    for (const t of tracks) {
+      this.forget(t);
+      if (t.mac === null) continue;
+      this.idleClosed.delete(t.mac);
+      this.idleClosed.set(t.mac, { peer: t.peer, until: now + IDLE_CLOSED_MEMORY_MS });
+      if (this.idleClosed.size > this.maxTracks) this.idleClosed.delete(this.idleClosed.keys().next().value as string);
+    }
     const ids = tracks.flatMap((t) => (t.interactionId === null ? [] : [t.interactionId]));
     const macs = tracks.flatMap((t) => (t.mac === null ? [] : [t.mac]));
     this.store.expireInteractions(ids, macs, now);
@@ -324,7 +339,12 @@ export class RelayHandler implements RequestHandler {
         return other ? `${what} without session cookie naming more than one MAC, or one that is not a MAC as LocalDLS reads it, from ${peer} while the interaction of ${other.mac ?? 'another phone'} at ${other.peer} is open: a DLS that reads it otherwise might take it for that phone's; ${blind}` : null;
       }
       const open = named ? this.byMac.get(named) : undefined;
-      return open && open.peer !== peer ? `${what} without session cookie naming ${named}, whose interaction is open at ${open.peer}, from ${peer}: ${blind}` : null;
+      if (open) return open.peer !== peer ? `${what} without session cookie naming ${named}, whose interaction is open at ${open.peer}, from ${peer}: ${blind}` : null;
+      const closed = named ? this.idleClosed.get(named) : undefined;
+      if (closed && closed.until > this.now() && closed.peer !== peer) {
+        return `${what} without session cookie naming ${named}, whose interaction at ${closed.peer} the relay closed as idle but the DLS may keep open, from ${peer}: ${blind}`;
+      }
+      return null;
     }
     const own = this.byPeer.get(peer);
     if (!own) return `${what} without session cookie from ${peer}, where no interaction is open: ${blind} (the DLS would take it for the latest phone's there)`;
@@ -386,7 +406,10 @@ export class RelayHandler implements RequestHandler {
     this.tracks.add(t);
     this.byPeer.set(t.peer, t);
     if (t.cookie) this.byCookie.set(t.cookie, t);
-    if (t.mac) this.byMac.set(t.mac, t);
+    if (t.mac) {
+      this.byMac.set(t.mac, t);
+      this.idleClosed.delete(t.mac);
+    }
     if (this.tracks.size > this.maxTracks) {
       const oldest = this.tracks.values().next().value as Track;
       this.expire([oldest], this.now());

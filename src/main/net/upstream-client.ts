@@ -125,6 +125,15 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'pro
 const HOP_BY_HOP_ANSWER = new Set([...HOP_BY_HOP].filter((h) => h !== 'host'));
 
 /**
+ * Headers a server behind a proxy may take for the client's address (Tomcat's RemoteIpValve trusts
+ * private and loopback proxies by default). Phones send none; a LAN host that did would choose the
+ * address a DLS records for it, and so which phone's session it continues (helper-86): dropped
+ * from requests. The phone's own request, as recorded, keeps them.
+ */
+const CLIENT_ADDRESS = new Set(['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-forwarded-server', 'x-real-ip', 'x-client-ip', 'client-ip', 'true-client-ip', 'x-cluster-client-ip', 'x-original-forwarded-for', 'cf-connecting-ip', 'fastly-client-ip', 'proxy-client-ip', 'wl-proxy-client-ip']);
+const NOT_FORWARDED = new Set([...HOP_BY_HOP, ...CLIENT_ADDRESS]);
+
+/**
  * The header pairs that go on: not the hop-by-hop ones, nor any the message's own Connection
  * header names (RFC 9110 §7.6.1: `Connection: X-Hidden` makes X-Hidden hop-by-hop too).
  */
@@ -138,10 +147,11 @@ export function endToEndHeaders(pairs: readonly (readonly [string, string])[], h
 
 /**
  * The request headers the upstream gets (the relay checks the session cookies in these: a Cookie
- * the phone's own Connection header names is not passed on, helper-85).
+ * the phone's own Connection header names is not passed on, helper-85): neither hop-by-hop ones nor
+ * those naming a client address.
  */
 export function forwardedHeaders(pairs: readonly (readonly [string, string])[]): [string, string][] {
-  return endToEndHeaders(pairs, HOP_BY_HOP);
+  return endToEndHeaders(pairs, NOT_FORWARDED);
 }
 
 /** What Node writes in a status line (its own check, lib/_http_common.js; it exports none for it). */
