@@ -115,6 +115,10 @@ describe('relay before a DLS that is not LocalDLS (helper-87)', () => {
       expect(hostile.body).toContain(`naming ${P}, whose interaction is open at 127.0.0.1`);
     }
     expect(dls.requests.length).toBe(seen);
+    // A cookie the relay never saw set (here: made up; also one set before the relay restarted) is said to be one.
+    const unseen = await post(port, readAllReply(), { localAddress: '127.0.0.4', headers: { Cookie: 'JSESSIONID=0123456789ABCDEF' } });
+    expect(unseen.status).toBe(403);
+    expect(unseen.body).toContain('none the relay saw the DLS set');
     // The phone's own report, with its cookie, from its address, goes on.
     expect((await post(port, msg('status', [['mac-addr', P]]), { localAddress: '127.0.0.1', headers: { Cookie: cookies.phone } })).body).toContain(SECRET);
   });

@@ -360,9 +360,12 @@ export class RelayHandler implements RequestHandler {
     // of an interaction it closed as idle) is held too: the phone starts over at its next contact.
     // Without a cookie the DLS continues a report by the MAC it names, at "its" address (above).
     if (report) return null;
+    // A phone whose cookie the relay never saw set (it restarted, or closed the interaction as idle)
+    // is told so: "without session cookie" alone reads as if the phone had sent none.
+    const unseen = cookiePairs(forwardedHeaders(request.headers)).length > 0 ? ' (the cookies it presents are none the relay saw the DLS set for an open interaction: set before the relay started, of an interaction it closed as idle, or made up; the phone starts over at its next contact)' : '';
     const own = this.byPeer.get(peer);
-    if (!own) return `${what} without session cookie from ${peer}, where no interaction is open: ${blind} (the DLS would take it for the latest phone's there)`;
-    if (own.cookie !== null) return `${what} without the session cookie the DLS set for the interaction at ${peer} (phones present it, manual p.34): ${blind} (the DLS would take it for the latest phone's there)`;
+    if (!own) return `${what} without session cookie from ${peer}, where no interaction is open${unseen}: ${blind} (the DLS would take it for the latest phone's there)`;
+    if (own.cookie !== null) return `${what} without the session cookie the DLS set for the interaction at ${peer} (phones present it, manual p.34)${unseen}: ${blind} (the DLS would take it for the latest phone's there)`;
     // The DLS sets cookies, yet gave this interaction none: one the relay did not see it open.
     if (this.dlsSetsCookies) return `${what} without session cookie from ${peer}, whose interaction the DLS gave no session cookie although it sets them: ${blind} (the DLS would take it for the latest phone's there)`;
     return null;
