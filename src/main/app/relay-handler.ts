@@ -29,7 +29,10 @@ interface Track {
   interactionId: number | null;
   mac: string | null;
   peer: string;
+  /** The DLS's session cookie, as the relay keys it (cookiePair): any spelling a DLS may read alike. */
   cookie: string | null;
+  /** The same `name=value` exactly as the DLS set it: what a DLS that reads cookies exactly takes for it. */
+  cookieAsSet: string | null;
   lastSeen: number;
   /** Items of the DLS's last WriteItems, learnt once the phone accepts them. */
   written: Item[] | null;
@@ -211,7 +214,8 @@ export class RelayHandler implements RequestHandler {
   private learn(request: WpiRequest, phone: WorkpointMessage | null, dls: DLSMessage | null, answerHeaders: [string, string][], answered: boolean) {
     const changes: Changes = {};
     let warning: string | null = null;
-    const cookie = setCookiePair(answerHeaders)?.id ?? null;
+    const setCookie = setCookiePair(answerHeaders);
+    const cookie = setCookie?.id ?? null;
     if (cookie !== null) this.dlsSetsCookies = true;
     let track: Track | null;
     let opens = false;
@@ -292,13 +296,13 @@ export class RelayHandler implements RequestHandler {
         if (existing) this.forget(existing);
         return;
       }
-      const t: Track | null = existing ?? (opens ? { interactionId: result.interactionId, mac, peer: peerKey(request.peerAddress), cookie: null, lastSeen: 0, written: null, reading: null } : null);
+      const t: Track | null = existing ?? (opens ? { interactionId: result.interactionId, mac, peer: peerKey(request.peerAddress), cookie: null, cookieAsSet: null, lastSeen: 0, written: null, reading: null } : null);
       if (!t) return;
       if (t.mac === null && trusted) t.mac = mac;
       t.lastSeen = this.now();
       t.written = dls?.action === 'WriteItems' ? dls.items : dls?.action === 'GetNextFragment' ? t.written : null;
       t.reading = reading;
-      this.remember(t, cookie);
+      this.remember(t, setCookie);
     };
     return { changes, interactionId, warning, after, mac: recordMac };
   }
@@ -323,32 +327,45 @@ export class RelayHandler implements RequestHandler {
     // (a DLS may read the name in any case, the value quoted, `,` as a separator: LocalDLS does).
     const foreign = tracked.find((t) => t.peer !== peer);
     if (foreign) return `${what} with the session cookie of the interaction of ${foreign.mac ?? 'another phone'} at ${foreign.peer}, but from ${peer}: ${blind}`;
-    if (tracked.length > 0) return null;
+    // Its own interaction's cookie only as the DLS set it: spelt otherwise, a DLS that reads cookies
+    // exactly (a servlet container) sees none, and goes by address (helper-87).
+    const exact = this.exactOwnTrack(request, peer);
+    if (tracked.length > 0 && !exact) {
+      return `${what} with the session cookie of its interaction at ${peer}, but not as the DLS set it (its name or value spelt otherwise, or not between \`;\`): a DLS that reads cookies exactly would see none; ${blind} (the DLS would take it for the latest phone's there)`;
+    }
+    // The MAC it names, whether or not it presents a cookie of its own: a DLS that continues a report
+    // by its MAC before its cookie would continue that phone's interaction (helper-87: a host with
+    // a session of its own sent a status naming a phone's MAC and was given its WriteItems).
+    const named = macNamed(phone.items);
+    const presented = exact ? 'with its own session cookie' : 'without session cookie';
+    if (report && named === '') {
+      // Two mac-addr items, or one LocalDLS does not read as a MAC: a DLS that takes the first or
+      // the last, or reads more spellings, may find an open interaction by it (helper-86).
+      const other = [...this.tracks].find((t) => t.peer !== peer);
+      return other ? `${what} ${presented} naming more than one MAC, or one that is not a MAC as LocalDLS reads it, from ${peer} while the interaction of ${other.mac ?? 'another phone'} at ${other.peer} is open: a DLS that reads it otherwise might take it for that phone's; ${blind}` : null;
+    }
+    if (named) {
+      const open = this.byMac.get(named);
+      if (open && open.peer !== peer) return `${what} ${presented} naming ${named}, whose interaction is open at ${open.peer}, from ${peer}: ${blind}`;
+      const closed = open ? undefined : this.idleClosed.get(named);
+      if (closed && closed.until > this.now() && closed.peer !== peer) {
+        return `${what} ${presented} naming ${named}, whose interaction at ${closed.peer} the relay closed as idle but the DLS may keep open, from ${peer}: ${blind}`;
+      }
+    }
+    if (exact) return null;
     // Any other cookie counts as none: a made-up one (`foo=bar`) is no session cookie to the DLS,
     // which then goes by address (helper-84: a host elsewhere sent one and was given the phone's
     // WriteItems), and how a DLS treats a session id it does not know (a new session, matched by
     // address again?) the relay cannot tell. One the relay did not see set (before its restart, or
     // of an interaction it closed as idle) is held too: the phone starts over at its next contact.
-    if (report) {
-      // Without a cookie the DLS continues the interaction of the MAC it names, at "its" address.
-      const named = macNamed(phone.items);
-      if (named === '') {
-        // Two mac-addr items, or one LocalDLS does not read as a MAC: a DLS that takes the first or
-        // the last, or reads more spellings, may find an open interaction by it (helper-86).
-        const other = [...this.tracks].find((t) => t.peer !== peer);
-        return other ? `${what} without session cookie naming more than one MAC, or one that is not a MAC as LocalDLS reads it, from ${peer} while the interaction of ${other.mac ?? 'another phone'} at ${other.peer} is open: a DLS that reads it otherwise might take it for that phone's; ${blind}` : null;
-      }
-      const open = named ? this.byMac.get(named) : undefined;
-      if (open) return open.peer !== peer ? `${what} without session cookie naming ${named}, whose interaction is open at ${open.peer}, from ${peer}: ${blind}` : null;
-      const closed = named ? this.idleClosed.get(named) : undefined;
-      if (closed && closed.until > this.now() && closed.peer !== peer) {
-        return `${what} without session cookie naming ${named}, whose interaction at ${closed.peer} the relay closed as idle but the DLS may keep open, from ${peer}: ${blind}`;
-      }
-      return null;
-    }
+    // Without a cookie the DLS continues a report by the MAC it names, at "its" address (above).
+    if (report) return null;
+    // A phone whose cookie the relay never saw set (it restarted, or closed the interaction as idle)
+    // is told so: "without session cookie" alone reads as if the phone had sent none.
+    const unseen = cookiePairs(forwardedHeaders(request.headers)).length > 0 ? ' (the cookies it presents are none the relay saw the DLS set for an open interaction: set before the relay started, of an interaction it closed as idle, or made up; the phone starts over at its next contact)' : '';
     const own = this.byPeer.get(peer);
-    if (!own) return `${what} without session cookie from ${peer}, where no interaction is open: ${blind} (the DLS would take it for the latest phone's there)`;
-    if (own.cookie !== null) return `${what} without the session cookie the DLS set for the interaction at ${peer} (phones present it, manual p.34): ${blind} (the DLS would take it for the latest phone's there)`;
+    if (!own) return `${what} without session cookie from ${peer}, where no interaction is open${unseen}: ${blind} (the DLS would take it for the latest phone's there)`;
+    if (own.cookie !== null) return `${what} without the session cookie the DLS set for the interaction at ${peer} (phones present it, manual p.34)${unseen}: ${blind} (the DLS would take it for the latest phone's there)`;
     // The DLS sets cookies, yet gave this interaction none: one the relay did not see it open.
     if (this.dlsSetsCookies) return `${what} without session cookie from ${peer}, whose interaction the DLS gave no session cookie although it sets them: ${blind} (the DLS would take it for the latest phone's there)`;
     return null;
@@ -362,7 +379,7 @@ export class RelayHandler implements RequestHandler {
    */
   private unreadElsewhere(request: WpiRequest): string | null {
     const peer = peerKey(request.peerAddress);
-    if (this.cookieTracks(request).some((t) => t.peer === peer)) return null;
+    if (this.exactOwnTrack(request, peer)) return null;
     const other = [...this.tracks].find((t) => t.peer !== peer);
     if (!other) return null;
     return `a message that is not WPI as LocalDLS reads it, without a session cookie of its own, from ${peer} while the interaction of ${other.mac ?? 'another phone'} at ${other.peer} is open: the DLS sees every phone at the relay's address and might take it for that phone's reply: not relayed`;
@@ -371,6 +388,19 @@ export class RelayHandler implements RequestHandler {
   /** The interactions whose session cookies the request carries, as the upstream gets them (not a Cookie its Connection header names). */
   private cookieTracks(request: WpiRequest): Track[] {
     return cookiePairs(forwardedHeaders(request.headers)).flatMap((c) => this.byCookie.get(c.id) ?? []);
+  }
+
+  /**
+   * The interaction at this address whose session cookie the request carries exactly as the DLS set
+   * it (`;` between cookies, as user agents send them, RFC 6265 §5.4). cookieTracks reads any
+   * spelling a DLS may take alike, which is right for a cookie of another address's interaction;
+   * for the sender's own it is not: a servlet container reads the name and value exactly, and
+   * given `jsessionid=…`, a lower-case id, an unbalanced quote or `x=1, JSESSIONID=…` it has no
+   * session cookie and the DLS goes by address, to the latest phone's interaction (helper-87).
+   */
+  private exactOwnTrack(request: WpiRequest, peer: string): Track | null {
+    const asSent = new Set(cookiePairs(forwardedHeaders(request.headers), /;/).map((c) => c.asSet));
+    return this.cookieTracks(request).find((t) => t.peer === peer && t.cookieAsSet !== null && asSent.has(t.cookieAsSet)) ?? null;
   }
 
   /**
@@ -396,11 +426,12 @@ export class RelayHandler implements RequestHandler {
     return cookie ?? this.byPeer.get(peerKey(request.peerAddress)) ?? null;
   }
 
-  private remember(t: Track, cookie: string | null): void {
-    if (cookie && t.cookie !== cookie) {
+  private remember(t: Track, cookie: CookiePair | null): void {
+    if (cookie && t.cookie !== cookie.id) {
       if (t.cookie) this.byCookie.delete(t.cookie);
-      t.cookie = cookie;
+      t.cookie = cookie.id;
     }
+    if (cookie) t.cookieAsSet = cookie.asSet;
     // Re-added so that the set stays in order of last use: the oldest goes first when full.
     this.tracks.delete(t);
     this.tracks.add(t);
@@ -483,21 +514,24 @@ function acceptedWrites(written: readonly Item[], reply: readonly Item[]): Item[
 interface CookiePair {
   name: string;
   id: string;
+  /** `name=value` as written (name and value trimmed, nothing else changed). */
+  asSet: string;
 }
 
 function cookiePair(part: string): CookiePair | null {
   const eq = part.indexOf('=');
   if (eq < 0) return null;
-  const name = part.slice(0, eq).trim().toLowerCase();
-  const value = part.slice(eq + 1).trim().replace(/^"|"$/g, '').toLowerCase();
-  return name === '' ? null : { name, id: `${name}=${value}` };
+  const raw = { name: part.slice(0, eq).trim(), value: part.slice(eq + 1).trim() };
+  const name = raw.name.toLowerCase();
+  const value = raw.value.replace(/^"|"$/g, '').toLowerCase();
+  return name === '' ? null : { name, id: `${name}=${value}`, asSet: `${raw.name}=${raw.value}` };
 }
 
 /** Every `name=value` of the request's Cookie headers, split at `;` and `,` (a phone may echo the cookie with its attributes attached). */
-function cookiePairs(headers: readonly [string, string][]): CookiePair[] {
+function cookiePairs(headers: readonly [string, string][], separators: RegExp = /[;,]/): CookiePair[] {
   return headers
     .filter(([n]) => n.toLowerCase() === 'cookie')
-    .flatMap(([, v]) => v.split(/[;,]/))
+    .flatMap(([, v]) => v.split(separators))
     .flatMap((p) => cookiePair(p) ?? []);
 }
 

@@ -1,0 +1,125 @@
+/**
+ * The relay before a DLS that is not LocalDLS (helper-87): a servlet-like stand-in that reads its
+ * session cookie as a servlet container does (the name exactly, the value exactly as it set it,
+ * `;` between cookies), continues a message without a cookie it knows by the client address (every
+ * phone's is the relay's), and continues a phone's report by the MAC it names before its cookie.
+ * The relay's own checks must hold for such a DLS too: a cookie the relay reads as the sender's own
+ * but the DLS does not, or a report naming another phone, gave a LAN host that phone's WriteItems.
+ * Real sockets on loopback.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Service } from '../../src/main/app/service';
+import { post } from '../support/https-client';
+import { dlsMessage, field, readPhone, startStandInDls, type StandInRequest } from '../support/stand-in-dls';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+const P = '00:1A:E8:00:87:01';
+const A = '00:1A:E8:00:87:0A';
+const SECRET = 'h87-strict-secret';
+let n = 0;
+const msg = (reason: string, items: [string, string][], attrs = '') =>
+  `<?xml version="1.0" encoding="utf-8"?><WorkpointMessage xmlns="http://www.siemens.com/DLS"><Message nonce="H87N${++n}" maxItems="-1"><ReasonForContact${attrs}>${reason}</ReasonForContact><ItemList>${items.map(([k, v]) => `<Item name="${k}">${v}</Item>`).join('')}</ItemList></Message></WorkpointMessage>`;
+const startUp = (mac: string) => msg('start-up', [['mac-addr', mac], ['device-type', 'OpenStage 60'], ['configuration-changed-flag', 'true']]);
+const readAllReply = () => msg('reply-to', [], ' action="ReadAllItems" status="accepted"');
+const cookieOf = (r: { headers: Record<string, string | string[] | undefined> }) => String((r.headers['set-cookie'] as string[] | undefined)?.[0] ?? '').split(';')[0]!;
+
+/** A servlet-like DLS: exact cookies, else the client address; a report by its MAC first. P has a WriteItems with a password queued. */
+function servletDls() {
+  const sessions = new Map<string, { mac: string | null }>();
+  let latest: { mac: string | null } | null = null;
+  const byCookie = (request: StandInRequest) => {
+    for (const [name, value] of request.headers) {
+      if (name.toLowerCase() !== 'cookie') continue;
+      for (const part of value.split(';')) {
+        const [k, v] = part.trim().split(/=(.*)/s) as [string, string | undefined];
+        if (k === 'JSESSIONID' && v !== undefined && sessions.has(v)) return sessions.get(v)!;
+      }
+    }
+    return null;
+  };
+  return (request: StandInRequest) => {
+    const m = readPhone(request.body);
+    const mac = field(request.body, /<Item name="mac-addr">([^<]*)</);
+    const headers: [string, string][] = [['Content-Type', 'text/xml;charset=UTF-8']];
+    const answer = (action: string, items: { name: string; value: string }[] = []) => ({ status: 200, headers, body: dlsMessage(m.nonce ?? '', action, items) });
+    const next = (s: { mac: string | null } | null) => (s?.mac === P ? answer('WriteItems', [{ name: 'sip-pwd', value: SECRET }]) : answer('CleanUp'));
+    if (m.reason === 'reply-to') return m.action === 'ReadAllItems' ? next(byCookie(request) ?? latest) : answer('CleanUp');
+    if (m.reason === 'status' || m.reason === 'clean-up') {
+      const own = [...sessions.values()].find((s) => s.mac === mac);
+      return next(own ?? byCookie(request) ?? latest);
+    }
+    const id = randomBytes(16).toString('hex').toUpperCase();
+    latest = { mac };
+    sessions.set(id, latest);
+    headers.push(['Set-Cookie', `JSESSIONID=${id}; Path=/DeploymentService; Secure`]);
+    return answer('ReadAllItems');
+  };
+}
+
+async function relayBeforeServlet() {
+  const dls = await startStandInDls({ script: servletDls(), host: '127.0.0.2' });
+  cleanups.push(() => dls.close());
+  const dir = mkdtempSync(join(tmpdir(), 'localdls-h87-relay-'));
+  const relay = new Service({ dataDir: dir, host: '127.0.0.1', port: 0, securePort: 0, upstream: { url: dls.url, fingerprints: [dls.fingerprint] }, store: { integrityCheck: false } });
+  const info = await relay.start();
+  cleanups.push(async () => {
+    await relay.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { dls, relay, port: info.port };
+}
+
+/** A host at 127.0.0.3 with an interaction (and a session cookie) of its own, then the phone's interaction at 127.0.0.1, the latest at the relay's address. */
+async function ownThenPhone(port: number) {
+  const own = await post(port, startUp(A), { localAddress: '127.0.0.3' });
+  expect(own.body).toContain('ReadAllItems');
+  const phone = await post(port, startUp(P), { localAddress: '127.0.0.1' });
+  expect(phone.body).toContain('ReadAllItems');
+  return { own: cookieOf(own), phone: cookieOf(phone) };
+}
+
+describe('relay before a DLS that is not LocalDLS (helper-87)', () => {
+  it("the sender's own cookie in a spelling the DLS does not read is no cookie of its own: a reply-to with it is held", async () => {
+    const { dls, port } = await relayBeforeServlet();
+    const cookies = await ownThenPhone(port);
+    const [name, value] = cookies.own.split('=') as [string, string];
+    for (const spelt of [name.toLowerCase() + '=' + value, `${name}=${value.toLowerCase()}`, `${name}="${value}`, `x=1, ${cookies.own}`]) {
+      const seen = dls.requests.length;
+      const hostile = await post(port, readAllReply(), { localAddress: '127.0.0.3', headers: { Cookie: spelt } });
+      expect({ spelt, leaked: hostile.body.includes(SECRET) }).toEqual({ spelt, leaked: false });
+      expect({ spelt, status: hostile.status }).toEqual({ spelt, status: 403 });
+      expect(hostile.body).toContain('not as the DLS set it');
+      expect(dls.requests.length).toBe(seen);
+    }
+    // Its own cookie as the DLS set it goes on (its own interaction); so does the phone's.
+    expect((await post(port, readAllReply(), { localAddress: '127.0.0.3', headers: { Cookie: cookies.own } })).body).toContain('CleanUp');
+    expect((await post(port, readAllReply(), { localAddress: '127.0.0.1', headers: { Cookie: cookies.phone } })).body).toContain(SECRET);
+  });
+
+  it("a report naming another phone's MAC, whose interaction is open elsewhere, is held even with the sender's own cookie", async () => {
+    const { dls, port } = await relayBeforeServlet();
+    const cookies = await ownThenPhone(port);
+    const seen = dls.requests.length;
+    for (const reason of ['status', 'clean-up']) {
+      const hostile = await post(port, msg(reason, [['mac-addr', P]]), { localAddress: '127.0.0.3', headers: { Cookie: cookies.own } });
+      expect({ reason, leaked: hostile.body.includes(SECRET) }).toEqual({ reason, leaked: false });
+      expect({ reason, status: hostile.status }).toEqual({ reason, status: 403 });
+      expect(hostile.body).toContain(`naming ${P}, whose interaction is open at 127.0.0.1`);
+    }
+    expect(dls.requests.length).toBe(seen);
+    // A cookie the relay never saw set (here: made up; also one set before the relay restarted) is said to be one.
+    const unseen = await post(port, readAllReply(), { localAddress: '127.0.0.4', headers: { Cookie: 'JSESSIONID=0123456789ABCDEF' } });
+    expect(unseen.status).toBe(403);
+    expect(unseen.body).toContain('none the relay saw the DLS set');
+    // The phone's own report, with its cookie, from its address, goes on.
+    expect((await post(port, msg('status', [['mac-addr', P]]), { localAddress: '127.0.0.1', headers: { Cookie: cookies.phone } })).body).toContain(SECRET);
+  });
+});
