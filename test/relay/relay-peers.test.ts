@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { RelayOptions } from '../../src/main/app/relay-handler';
 import { Service } from '../../src/main/app/service';
 import { post } from '../support/https-client';
 
@@ -37,11 +38,11 @@ const startUp = (changed: boolean) => msg('start-up', [['mac-addr', P], ['device
 const readAllReply = () => msg('reply-to', [], ' action="ReadAllItems" status="accepted"');
 const cookieOf = (r: { headers: Record<string, string | string[] | undefined> }) => String((r.headers['set-cookie'] as string[] | undefined)?.[0] ?? '').split(';')[0]!;
 
-async function dlsAndRelay() {
+async function dlsAndRelay(follow?: RelayOptions) {
   const dlsDir = mkdtempSync(join(tmpdir(), 'localdls-h83-dls-'));
   const dls = await started({ dataDir: dlsDir, host: '127.0.0.2', port: 0, store: { integrityCheck: false } });
   const fingerprint = new X509Certificate(readFileSync(join(dlsDir, 'tls', 'default-server.crt'))).fingerprint256;
-  const upstream = { url: `https://127.0.0.2:${dls.info.port}`, fingerprints: [fingerprint] };
+  const upstream = { url: `https://127.0.0.2:${dls.info.port}`, fingerprints: [fingerprint], ...(follow ? { follow } : {}) };
   const relay = await started({ dataDir: mkdtempSync(join(tmpdir(), 'localdls-h83-relay-')), host: '127.0.0.1', port: 0, securePort: 0, upstream, store: { integrityCheck: false } });
   return { dls: dls.service, relay: relay.service, port: relay.info.port, upstream };
 }
@@ -260,6 +261,33 @@ describe('relay: a host at another address cannot continue a phone\'s interactio
     const own = await post(port, msg('clean-up', [['mac-addr', P], ['cleanup-reason', 'invalid XML received']]), { localAddress: '127.0.0.1', headers: { Cookie: cookieOf(begun) } });
     expect(own.status).not.toBe(403);
     expect(dls.store.exchanges({}).length).toBe(seen + 1);
+  });
+  it("one host opening interactions by the dozen pushes out only its own, not a phone's, nor where a phone's idle one was (helper-87)", async () => {
+    const { dls, relay, port } = await dlsAndRelay({ maxTracks: 20, maxTracksPerPeer: 4 });
+    const fake = (i: number) => `00:1A:E8:00:87:${(0x10 + i).toString(16).toUpperCase()}`;
+    const flood = async (from: number, to: number) => {
+      for (let i = from; i < to; i++) expect((await post(port, msg('start-up', [['mac-addr', fake(i)]]), { localAddress: '127.0.0.3' })).status).toBe(200);
+    };
+    const first = await post(port, startUp(true), { localAddress: '127.0.0.1' });
+    expect((await post(port, readAllReply(), { localAddress: '127.0.0.1', headers: { Cookie: cookieOf(first) } })).body).toContain('CleanUp');
+    dls.store.addJobs([{ mac: P, kind: 'WriteItems', items: [{ name: 'sip-pwd', value: 'h87-flood-secret' }] }], Date.now());
+    const begun = await post(port, startUp(true), { localAddress: '127.0.0.1' });
+    expect(begun.body).toContain('ReadAllItems');
+    // More interactions from one host than the relay follows in all: it gives way to itself.
+    await flood(0, 25);
+    const own = await post(port, readAllReply(), { localAddress: '127.0.0.1', headers: { Cookie: cookieOf(begun) } });
+    expect(own.status).toBe(200);
+    expect(own.body).toContain('h87-flood-secret');
+    // The phone's next interaction goes idle; the host's flood then fills the relay's memory of idle ones with its own.
+    const again = await post(port, startUp(false), { localAddress: '127.0.0.1' });
+    expect(again.status).toBe(200);
+    relay.sweep(Date.now() + 121_000);
+    await flood(25, 60);
+    relay.sweep(Date.now() + 121_000);
+    await flood(60, 90);
+    const forged = await post(port, msg('clean-up', [['mac-addr', P], ['cleanup-reason', 'invalid XML received']]), { localAddress: '127.0.0.3' });
+    expect(forged.status).toBe(403);
+    expect(forged.body).toContain('the relay closed as idle but the DLS may keep open');
   });
 });
 

@@ -60,6 +60,12 @@ export interface RelayOptions {
   idleMs?: number;
   /** Interactions followed at once; beyond, the oldest is forgotten (closed as expired). */
   maxTracks?: number;
+  /**
+   * Interactions followed at once from one client address; beyond, that address's own oldest is
+   * forgotten, so one host cannot push every phone's out (as the service's SessionTable keeps 2,000
+   * per address). Also the most interactions closed as idle remembered for one address.
+   */
+  maxTracksPerPeer?: number;
 }
 
 /** How long the relay remembers where an interaction it closed as idle was: a DLS's session may outlive its 120 s (a servlet's default is 30 minutes). */
@@ -80,8 +86,12 @@ export class RelayHandler implements RequestHandler {
    * for a report naming the MAC from any host (helper-86): such a report from elsewhere is held.
    */
   private readonly idleClosed = new Map<string, { peer: string; until: number }>();
+  /** Per client address, its tracks in order of last use (its oldest first), and how many idleClosed entries it has. */
+  private readonly perPeer = new Map<string, Set<Track>>();
+  private readonly idleClosedPerPeer = new Map<string, number>();
   private readonly idleMs: number;
   private readonly maxTracks: number;
+  private readonly maxTracksPerPeer: number;
   /** The DLS has set a session cookie: an interaction it gave none is then no reason to pass a cookieless reply-to. */
   private dlsSetsCookies = false;
 
@@ -95,6 +105,7 @@ export class RelayHandler implements RequestHandler {
   ) {
     this.idleMs = options.idleMs ?? 120_000;
     this.maxTracks = options.maxTracks ?? 10_000;
+    this.maxTracksPerPeer = options.maxTracksPerPeer ?? 2_000;
   }
 
   private get events(): EventEmitter<ExchangeEvents> {
@@ -155,10 +166,7 @@ export class RelayHandler implements RequestHandler {
     if (tracks.length === 0) return;
     for (const t of tracks) {
       this.forget(t);
-      if (t.mac === null) continue;
-      this.idleClosed.delete(t.mac);
-      this.idleClosed.set(t.mac, { peer: t.peer, until: now + IDLE_CLOSED_MEMORY_MS });
-      if (this.idleClosed.size > this.maxTracks) this.idleClosed.delete(this.idleClosed.keys().next().value as string);
+      if (t.mac !== null) this.rememberClosed(t.mac, t.peer, now);
     }
     const ids = tracks.flatMap((t) => (t.interactionId === null ? [] : [t.interactionId]));
     const macs = tracks.flatMap((t) => (t.mac === null ? [] : [t.mac]));
@@ -439,15 +447,53 @@ export class RelayHandler implements RequestHandler {
     if (t.cookie) this.byCookie.set(t.cookie, t);
     if (t.mac) {
       this.byMac.set(t.mac, t);
-      this.idleClosed.delete(t.mac);
+      this.forgetClosed(t.mac);
     }
+    let mine = this.perPeer.get(t.peer);
+    if (!mine) this.perPeer.set(t.peer, (mine = new Set()));
+    mine.delete(t);
+    mine.add(t);
+    // One address past its share gives way first, then the oldest of all.
+    if (mine.size > this.maxTracksPerPeer) this.expire([mine.values().next().value as Track], this.now());
     if (this.tracks.size > this.maxTracks) {
       const oldest = this.tracks.values().next().value as Track;
       this.expire([oldest], this.now());
     }
   }
 
+  /**
+   * Where an interaction closed as idle was, for IDLE_CLOSED_MEMORY_MS. Bounded per address first
+   * (its own oldest goes: helper-87, one host making up MACs by the thousand flushed every phone's
+   * entry), then overall (the oldest).
+   */
+  private rememberClosed(mac: string, peer: string, now: number): void {
+    this.forgetClosed(mac);
+    this.idleClosed.set(mac, { peer, until: now + IDLE_CLOSED_MEMORY_MS });
+    const count = (this.idleClosedPerPeer.get(peer) ?? 0) + 1;
+    this.idleClosedPerPeer.set(peer, count);
+    if (count > this.maxTracksPerPeer) {
+      for (const [m, c] of this.idleClosed) {
+        if (c.peer === peer) {
+          this.forgetClosed(m);
+          break;
+        }
+      }
+    }
+    if (this.idleClosed.size > this.maxTracks) this.forgetClosed(this.idleClosed.keys().next().value as string);
+  }
+
+  private forgetClosed(mac: string): void {
+    const c = this.idleClosed.get(mac);
+    if (!c) return;
+    this.idleClosed.delete(mac);
+    const left = (this.idleClosedPerPeer.get(c.peer) ?? 1) - 1;
+    if (left > 0) this.idleClosedPerPeer.set(c.peer, left);
+    else this.idleClosedPerPeer.delete(c.peer);
+  }
+
   private forget(t: Track): void {
+    const mine = this.perPeer.get(t.peer);
+    if (mine?.delete(t) && mine.size === 0) this.perPeer.delete(t.peer);
     this.tracks.delete(t);
     if (this.byPeer.get(t.peer) === t) this.byPeer.delete(t.peer);
     if (t.cookie && this.byCookie.get(t.cookie) === t) this.byCookie.delete(t.cookie);

@@ -7,7 +7,7 @@ import { Contacts, type ContactPolicy } from './contact';
 import { dcmpHandler } from './dcmp';
 import { ExchangeHandler } from './exchange-handler';
 import { GroupCommit } from './group-commit';
-import { RelayHandler } from './relay-handler';
+import { RelayHandler, type RelayOptions } from './relay-handler';
 import { UpstreamClient } from '../net/upstream-client';
 import type { RelayStatus } from '../../shared/api';
 import { DcmpListener } from '../net/dcmp-listener';
@@ -80,6 +80,8 @@ export interface RelayConfig {
   /** Whole exchange with the upstream, ms (default 15 s): beyond it the phone gets 504. */
   timeoutMs?: number;
   connectTimeoutMs?: number;
+  /** How many interactions the relay follows, in all and per client address, and for how long (RelayHandler's defaults unless given). */
+  follow?: RelayOptions;
 }
 
 /** Store setting holding the upstream chosen in the app (JSON UpstreamSetting). */
@@ -183,7 +185,7 @@ export class Service {
     if (relay && this.config.dcmpPort !== undefined) {
       throw new Error('DCMP polling cannot be relayed (the poll answers come from the DLS\'s own job list): leave out --dcmp-port in relay mode and let the phones poll the DLS directly (docs/relay.md)');
     }
-    if (relay) this.relay = new RelayHandler(this.store, this.upstreamClient(relay), this.handler);
+    if (relay) this.relay = new RelayHandler(this.store, this.upstreamClient(relay), this.handler, relay.follow ?? {});
     // For the CLI beside this service (commands/relay-guard.ts): it refuses what a relay does not do.
     if (this.relay) this.store.setSetting(RELAYING_SETTING, this.relay.upstream.origin);
     else this.store.deleteSetting(RELAYING_SETTING);
