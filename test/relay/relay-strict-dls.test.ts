@@ -122,4 +122,95 @@ describe('relay before a DLS that is not LocalDLS (helper-87)', () => {
     // The phone's own report, with its cookie, from its address, goes on.
     expect((await post(port, msg('status', [['mac-addr', P]]), { localAddress: '127.0.0.1', headers: { Cookie: cookies.phone } })).body).toContain(SECRET);
   });
+
+  it('a report without cookie naming no MAC, or a phone with no interaction here, is held while another address has one open (helper-88)', async () => {
+    const { dls, port } = await relayBeforeServlet();
+    expect((await post(port, startUp(P), { localAddress: '127.0.0.1' })).body).toContain('ReadAllItems');
+    const seen = dls.requests.length;
+    for (const m of [msg('status', []), msg('status', [['mac-addr', '00:1A:E8:00:88:99']]), msg('clean-up', [['cleanup-reason', 'invalid XML received']])]) {
+      const hostile = await post(port, m, { localAddress: '127.0.0.3' });
+      expect({ leaked: hostile.body.includes(SECRET), status: hostile.status }).toEqual({ leaked: false, status: 403 });
+      expect(hostile.body).toContain('while the interaction of 00:1A:E8:00:87:01 at 127.0.0.1 is open');
+    }
+    expect(dls.requests.length).toBe(seen);
+    // The phone's own report, naming it, without a cookie, from its address, goes on.
+    expect((await post(port, msg('status', [['mac-addr', P]]), { localAddress: '127.0.0.1' })).body).toContain(SECRET);
+  });
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Like servletDls, but a session ends at the DLS's CleanUp (invalidated), and every answer leaves after a delay (a WAN between relay and DLS). */
+function wanServletDls(delayMs: number) {
+  const sessions = new Map<string, { mac: string | null }>();
+  let latest: { mac: string | null } | null = null;
+  const cookieOfReq = (request: StandInRequest) => {
+    for (const [name, value] of request.headers) {
+      if (name.toLowerCase() !== 'cookie') continue;
+      for (const part of value.split(';')) {
+        const [k, v] = part.trim().split(/=(.*)/s) as [string, string | undefined];
+        if (k === 'JSESSIONID' && v !== undefined && sessions.has(v)) return v;
+      }
+    }
+    return null;
+  };
+  return async (request: StandInRequest) => {
+    const m = readPhone(request.body);
+    const mac = field(request.body, /<Item name="mac-addr">([^<]*)</);
+    const headers: [string, string][] = [['Content-Type', 'text/xml;charset=UTF-8']];
+    const answer = (action: string, items: { name: string; value: string }[] = []) => ({ status: 200, headers, body: dlsMessage(m.nonce ?? '', action, items) });
+    const end = (id: string | null) => { if (id) { const s = sessions.get(id); sessions.delete(id); if (latest === s) latest = null; } };
+    const next = (s: { mac: string | null } | null, id: string | null) => { if (s?.mac === P) return answer('WriteItems', [{ name: 'sip-pwd', value: SECRET }]); end(id); return answer('CleanUp'); };
+    let result;
+    if (m.reason === 'reply-to' || m.reason === 'status' || m.reason === 'clean-up') {
+      const byMac = m.reason !== 'reply-to' ? [...sessions.entries()].find(([, s]) => s.mac === mac) : undefined;
+      const id = byMac?.[0] ?? cookieOfReq(request);
+      const s = id ? sessions.get(id)! : latest;
+      const sid = id ?? [...sessions.entries()].find(([, x]) => x === latest)?.[0] ?? null;
+      result = m.reason === 'reply-to' && m.action !== 'ReadAllItems' ? (end(sid), answer('CleanUp')) : next(s, sid);
+    } else {
+      const id = randomBytes(16).toString('hex').toUpperCase();
+      latest = { mac };
+      sessions.set(id, latest);
+      headers.push(['Set-Cookie', `JSESSIONID=${id}; Path=/DeploymentService; Secure`]);
+      result = answer('ReadAllItems');
+    }
+    await sleep(delayMs);
+    return result;
+  };
+}
+async function relayBefore(script: NonNullable<Parameters<typeof startStandInDls>[0]>['script']) {
+  const dls = await startStandInDls({ script, host: '127.0.0.2' });
+  cleanups.push(() => dls.close());
+  const dir = mkdtempSync(join(tmpdir(), 'localdls-h88-relay-'));
+  const relay = new Service({ dataDir: dir, host: '127.0.0.1', port: 0, securePort: 0, upstream: { url: dls.url, fingerprints: [dls.fingerprint] }, store: { integrityCheck: false } });
+  const info = await relay.start();
+  cleanups.push(async () => { await relay.stop(); rmSync(dir, { recursive: true, force: true }); });
+  return { dls, relay, port: info.port };
+}
+
+describe('relay: what the DLS took before the relay learnt it (helper-88)', () => {
+  it("a report naming a phone whose first message is still at the DLS is held", async () => {
+    const { dls, port } = await relayBefore(wanServletDls(300));
+    const phone = post(port, startUp(P), { localAddress: '127.0.0.1' });
+    await sleep(100);
+    const hostile = await post(port, msg('status', [['mac-addr', P]]), { localAddress: '127.0.0.3' });
+    expect({ leaked: hostile.body.includes(SECRET), status: hostile.status }).toEqual({ leaked: false, status: 403 });
+    expect(hostile.body).toContain('still at the DLS');
+    expect(dls.requests).toHaveLength(1);
+    // The phone goes on with its interaction.
+    const cookie = cookieOf(await phone);
+    expect((await post(port, readAllReply(), { localAddress: '127.0.0.1', headers: { Cookie: cookie } })).body).toContain(SECRET);
+  });
+
+  it("a message of an interaction waits for the one before it: sent while its CleanUp is at the DLS, it is decided once the relay learnt that", async () => {
+    const { dls, port } = await relayBefore(wanServletDls(300));
+    const own = cookieOf(await post(port, startUp(A), { localAddress: '127.0.0.3' }));
+    expect((await post(port, startUp(P), { localAddress: '127.0.0.1' })).body).toContain('ReadAllItems');
+    const ending = post(port, readAllReply(), { localAddress: '127.0.0.3', headers: { Cookie: own } });
+    await sleep(100);
+    const hostile = await post(port, readAllReply(), { localAddress: '127.0.0.3', headers: { Cookie: own } });
+    expect((await ending).body).toContain('CleanUp');
+    expect({ leaked: hostile.body.includes(SECRET), status: hostile.status }).toEqual({ leaked: false, status: 403 });
+    expect(dls.requests).toHaveLength(3);
+  });
 });

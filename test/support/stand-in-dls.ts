@@ -35,7 +35,7 @@ export interface StandInAnswer {
 }
 
 /** What to do with one request: an answer, or 'hang' (never answer), or 'drop' (close the connection). */
-export type StandInScript = (request: StandInRequest, index: number) => StandInAnswer | 'hang' | 'drop';
+export type StandInScript = (request: StandInRequest, index: number) => StandInAnswer | 'hang' | 'drop' | Promise<StandInAnswer | 'hang' | 'drop'>;
 
 /** The WriteItems the default script sends once the phone's items are all in. */
 export const STAND_IN_WRITE = [
@@ -103,12 +103,13 @@ export async function startStandInDls(options: { script?: StandInScript; tls?: {
   const server = https.createServer({ key: identity.key, cert: identity.cert, keepAliveTimeout: 10_000 }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', async () => {
       const headers: [string, string][] = [];
       for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]);
       const request: StandInRequest = { method: req.method ?? '', url: req.url ?? '', headers, body: Buffer.concat(chunks), remoteAddress: req.socket.remoteAddress ?? '' };
       requests.push(request);
-      const answer = script(request, requests.length - 1);
+      // A promise: the DLS took the message (its state changed) and answers later, as over a WAN.
+      const answer = await script(request, requests.length - 1);
       if (answer === 'hang') return;
       if (answer === 'drop') {
         req.socket.destroy();

@@ -71,6 +71,21 @@ export interface RelayOptions {
 /** How long the relay remembers where an interaction it closed as idle was: a DLS's session may outlive its 120 s (a servlet's default is 30 minutes). */
 const IDLE_CLOSED_MEMORY_MS = 30 * 60_000;
 
+/**
+ * A message on its way to the DLS: the relay decides before it forwards and learns only from the
+ * answer, so until then the DLS may already hold what the relay has not seen (helper-88).
+ */
+interface Flight {
+  peer: string;
+  /** The one MAC it names (null: none; '': two, or one that is not a MAC). */
+  mac: string | null;
+  /** A message other than reply-to, status or clean-up: it may open an interaction at the DLS. */
+  opening: boolean;
+  /** The interactions at its address it continues or may end (by its cookie, the MAC it names, or its address). */
+  touches: Set<Track>;
+  done: Promise<void>;
+}
+
 export class RelayHandler implements RequestHandler {
   /** Interactions followed, least recently used first (re-added on each message). */
   private readonly tracks = new Set<Track>();
@@ -89,6 +104,8 @@ export class RelayHandler implements RequestHandler {
   /** Per client address, its tracks in order of last use (its oldest first), and how many idleClosed entries it has. */
   private readonly perPeer = new Map<string, Set<Track>>();
   private readonly idleClosedPerPeer = new Map<string, number>();
+  /** Messages forwarded or waiting to be, until their answer is learnt; per client address in the order they came. */
+  private readonly flights = new Map<string, Flight[]>();
   private readonly idleMs: number;
   private readonly maxTracks: number;
   private readonly maxTracksPerPeer: number;
@@ -115,6 +132,55 @@ export class RelayHandler implements RequestHandler {
   async exchange(request: WpiRequest): Promise<WpiResponse> {
     if (request.listener === 'secure') return this.notRelayed(request);
     const phone = lenient(() => parseWorkpointMessage(request.body));
+    const { flight, land, before } = this.takeOff(request, phone.value);
+    try {
+      // A message that continues an interaction is decided once the messages of that interaction
+      // that came before it are answered and learnt: one of them may have ended it at the DLS
+      // (helper-88: a host's own reply-to sent while its interaction's CleanUp was at the DLS passed
+      // with its own cookie; the DLS, which had ended that session, went by address and gave it the
+      // latest phone's WriteItems). A phone sends one message of an interaction at a time, and other
+      // phones behind the same address are not kept waiting.
+      if (!flight.opening) await Promise.all(before);
+      return await this.relayed(request, phone);
+    } finally {
+      land();
+    }
+  }
+
+  /** Registers a message from its address before it is decided (see Flight). */
+  private takeOff(request: WpiRequest, phone: WorkpointMessage | null) {
+    const peer = peerKey(request.peerAddress);
+    const mac = phone ? macNamed(phone.items) : null;
+    const opening = phone !== null && phone.reason !== 'reply-to' && phone.reason !== 'status' && phone.reason !== 'clean-up';
+    const touches = new Set(this.cookieTracks(request).filter((t) => t.peer === peer));
+    const ofMac = mac ? this.byMac.get(mac) : undefined;
+    if (ofMac && ofMac.peer === peer) touches.add(ofMac);
+    const ofPeer = this.byPeer.get(peer);
+    if (!opening && touches.size === 0 && ofPeer) touches.add(ofPeer);
+    let land!: () => void;
+    const flight: Flight = { peer, mac, opening, touches, done: new Promise<void>((resolve) => (land = resolve)) };
+    const mine = this.flights.get(peer) ?? [];
+    const before = mine.filter((f) => [...f.touches].some((t) => touches.has(t))).map((f) => f.done);
+    mine.push(flight);
+    this.flights.set(peer, mine);
+    return {
+      flight,
+      before,
+      land: () => {
+        const left = (this.flights.get(peer) ?? []).filter((f) => f !== flight);
+        if (left.length) this.flights.set(peer, left);
+        else this.flights.delete(peer);
+        land();
+      },
+    };
+  }
+
+  /** Messages from other addresses not yet answered that may open an interaction at the DLS. */
+  private openingElsewhere(peer: string): Flight[] {
+    return [...this.flights.values()].flatMap((mine) => mine.filter((f) => f.peer !== peer && f.opening));
+  }
+
+  private async relayed(request: WpiRequest, phone: Lenient<WorkpointMessage>): Promise<WpiResponse> {
     const elsewhere = phone.value ? this.notThisPeers(request, phone.value) : this.unreadElsewhere(request);
     if (elsewhere) return this.own.refused(request, 403, elsewhere, phone.value ?? undefined);
     let answer: UpstreamAnswer;
@@ -349,25 +415,39 @@ export class RelayHandler implements RequestHandler {
     if (report && named === '') {
       // Two mac-addr items, or one LocalDLS does not read as a MAC: a DLS that takes the first or
       // the last, or reads more spellings, may find an open interaction by it (helper-86).
-      const other = [...this.tracks].find((t) => t.peer !== peer);
-      return other ? `${what} ${presented} naming more than one MAC, or one that is not a MAC as LocalDLS reads it, from ${peer} while the interaction of ${other.mac ?? 'another phone'} at ${other.peer} is open: a DLS that reads it otherwise might take it for that phone's; ${blind}` : null;
+      const other = this.elsewhere(peer);
+      return other ? `${what} ${presented} naming more than one MAC, or one that is not a MAC as LocalDLS reads it, from ${peer} while ${other}: a DLS that reads it otherwise might take it for that phone's; ${blind}` : null;
     }
     if (named) {
       const open = this.byMac.get(named);
       if (open && open.peer !== peer) return `${what} ${presented} naming ${named}, whose interaction is open at ${open.peer}, from ${peer}: ${blind}`;
+      // A first message naming it still on its way: the DLS may have opened that phone's interaction
+      // already, and the relay learns of it only from the answer (helper-88: a status naming a phone,
+      // sent while its start-up was at the DLS, was given that phone's WriteItems).
+      const opening = this.openingElsewhere(peer).find((f) => f.mac === named);
+      if (opening) return `${what} ${presented} naming ${named}, whose ${'first message'} from ${opening.peer} is still at the DLS, from ${peer}: ${blind}`;
       const closed = open ? undefined : this.idleClosed.get(named);
       if (closed && closed.until > this.now() && closed.peer !== peer) {
         return `${what} ${presented} naming ${named}, whose interaction at ${closed.peer} the relay closed as idle but the DLS may keep open, from ${peer}: ${blind}`;
       }
     }
     if (exact) return null;
+    if (report) {
+      // Without a cookie of its own the DLS continues a report by the MAC it names: one whose
+      // interaction is open, or was closed as idle, at the sender's address is its own. One naming no
+      // MAC, or a phone with no interaction known here, a DLS may continue by address as it does a
+      // cookieless reply-to: the latest phone's at the relay's address (helper-88: a host with no
+      // interaction sent a status naming no MAC, or a made-up one, and was given a phone's WriteItems).
+      if (named && (this.byMac.get(named) || this.idleClosed.get(named)?.peer === peer)) return null;
+      const other = this.elsewhere(peer);
+      return other ? `${what} without session cookie ${named ? `naming ${named}, which has no interaction open at ${peer},` : 'naming no MAC'} from ${peer} while ${other}: a DLS that goes by address would take it for that phone's; ${blind}` : null;
+    }
     // Any other cookie counts as none: a made-up one (`foo=bar`) is no session cookie to the DLS,
     // which then goes by address (helper-84: a host elsewhere sent one and was given the phone's
     // WriteItems), and how a DLS treats a session id it does not know (a new session, matched by
     // address again?) the relay cannot tell. One the relay did not see set (before its restart, or
     // of an interaction it closed as idle) is held too: the phone starts over at its next contact.
     // Without a cookie the DLS continues a report by the MAC it names, at "its" address (above).
-    if (report) return null;
     // A phone whose cookie the relay never saw set (it restarted, or closed the interaction as idle)
     // is told so: "without session cookie" alone reads as if the phone had sent none.
     const unseen = cookiePairs(forwardedHeaders(request.headers)).length > 0 ? ' (the cookies it presents are none the relay saw the DLS set for an open interaction: set before the relay started, of an interaction it closed as idle, or made up; the phone starts over at its next contact)' : '';
@@ -388,9 +468,23 @@ export class RelayHandler implements RequestHandler {
   private unreadElsewhere(request: WpiRequest): string | null {
     const peer = peerKey(request.peerAddress);
     if (this.exactOwnTrack(request, peer)) return null;
-    const other = [...this.tracks].find((t) => t.peer !== peer);
+    const other = this.elsewhere(peer);
     if (!other) return null;
-    return `a message that is not WPI as LocalDLS reads it, without a session cookie of its own, from ${peer} while the interaction of ${other.mac ?? 'another phone'} at ${other.peer} is open: the DLS sees every phone at the relay's address and might take it for that phone's reply: not relayed`;
+    return `a message that is not WPI as LocalDLS reads it, without a session cookie of its own, from ${peer} while ${other}: the DLS sees every phone at the relay's address and might take it for that phone's reply: not relayed`;
+  }
+
+  /**
+   * Another address's interaction the DLS may hold open, said as a clause, or null: one the relay
+   * follows, one a first message still at the DLS may have opened (helper-88), or one the relay
+   * closed as idle in the last 30 minutes (the DLS may keep its session longer).
+   */
+  private elsewhere(peer: string): string | null {
+    for (const t of this.tracks) if (t.peer !== peer) return `the interaction of ${t.mac ?? 'another phone'} at ${t.peer} is open`;
+    const opening = this.openingElsewhere(peer)[0];
+    if (opening) return `a first message of ${opening.mac || 'another phone'} from ${opening.peer} is at the DLS`;
+    const now = this.now();
+    for (const [mac, c] of this.idleClosed) if (c.peer !== peer && c.until > now) return `the interaction of ${mac} at ${c.peer}, closed as idle here, may be open at the DLS`;
+    return null;
   }
 
   /** The interactions whose session cookies the request carries, as the upstream gets them (not a Cookie its Connection header names). */
