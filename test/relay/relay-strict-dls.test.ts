@@ -213,4 +213,29 @@ describe('relay: what the DLS took before the relay learnt it (helper-88)', () =
     expect({ leaked: hostile.body.includes(SECRET), status: hostile.status }).toEqual({ leaked: false, status: 403 });
     expect(dls.requests).toHaveLength(3);
   });
+  it('a DLS that sets its session cookie only on its second answer: every phone still gets through, not only the first (helper-88)', async () => {
+    // Start-up answered without a cookie, the ReadAllItems reply answered with one, then CleanUp.
+    const late = (request: StandInRequest) => {
+      const m = readPhone(request.body);
+      const headers: [string, string][] = [['Content-Type', 'text/xml;charset=UTF-8']];
+      if (m.reason === 'reply-to') headers.push(['Set-Cookie', `JSESSIONID=${randomBytes(8).toString('hex').toUpperCase()}; Path=/DeploymentService`]);
+      return { status: 200, headers, body: dlsMessage(m.nonce ?? '', m.reason === 'reply-to' ? 'CleanUp' : 'ReadAllItems') };
+    };
+    const dls = await startStandInDls({ script: late, host: '127.0.0.2' });
+    cleanups.push(() => dls.close());
+    const dir = mkdtempSync(join(tmpdir(), 'localdls-h88-relay-'));
+    const relay = new Service({ dataDir: dir, host: '127.0.0.1', port: 0, securePort: 0, upstream: { url: dls.url, fingerprints: [dls.fingerprint] }, store: { integrityCheck: false } });
+    const { port } = await relay.start();
+    cleanups.push(async () => {
+      await relay.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    for (const [i, host] of ['127.0.0.1', '127.0.0.4', '127.0.0.5'].entries()) {
+      const mac = `00:1A:E8:00:88:0${i}`;
+      expect((await post(port, startUp(mac), { localAddress: host })).body).toContain('ReadAllItems');
+      const reply = await post(port, readAllReply(), { localAddress: host });
+      expect({ host, status: reply.status }).toEqual({ host, status: 200 });
+      expect(reply.body).toContain('CleanUp');
+    }
+  });
 });

@@ -109,7 +109,7 @@ export class RelayHandler implements RequestHandler {
   private readonly idleMs: number;
   private readonly maxTracks: number;
   private readonly maxTracksPerPeer: number;
-  /** The DLS has set a session cookie: an interaction it gave none is then no reason to pass a cookieless reply-to. */
+  /** The DLS has set a session cookie on a first message's answer: an interaction it gave none is then no reason to pass a cookieless reply-to. */
   private dlsSetsCookies = false;
 
   constructor(
@@ -290,7 +290,10 @@ export class RelayHandler implements RequestHandler {
     let warning: string | null = null;
     const setCookie = setCookiePair(answerHeaders);
     const cookie = setCookie?.id ?? null;
-    if (cookie !== null) this.dlsSetsCookies = true;
+    // Only a cookie set on a first message's answer says the DLS keeps sessions by cookie from their
+    // start: one that sets it later (on its second answer) would have every phone's first reply-to
+    // refused (helper-88); such a DLS is as one that sets none (docs/relay.md).
+    if (cookie !== null && phone !== null && phone.reason !== 'reply-to') this.dlsSetsCookies = true;
     let track: Track | null;
     let opens = false;
     if (phone !== null && phone.reason !== 'reply-to') {
