@@ -81,6 +81,14 @@ interface Flight {
   mac: string | null;
   /** A message other than reply-to, status or clean-up: it may open an interaction at the DLS. */
   opening: boolean;
+  /**
+   * A status or clean-up, or a body LocalDLS cannot read, that the DLS may continue by the MAC it
+   * names or by the client address, the relay's for every phone (helper-89): all but a report with
+   * its own session cookie as the DLS set it, naming no MAC or its own interaction's.
+   */
+  byAddress: boolean;
+  /** Decided and passed on: the DLS may take it at any moment from now until its answer. */
+  atDls: boolean;
   /** The interactions at its address it continues or may end (by its cookie, the MAC it names, or its address). */
   touches: Set<Track>;
   done: Promise<void>;
@@ -139,9 +147,11 @@ export class RelayHandler implements RequestHandler {
       // (helper-88: a host's own reply-to sent while its interaction's CleanUp was at the DLS passed
       // with its own cookie; the DLS, which had ended that session, went by address and gave it the
       // latest phone's WriteItems). A phone sends one message of an interaction at a time, and other
-      // phones behind the same address are not kept waiting.
-      if (!flight.opening) await Promise.all(before);
-      return await this.relayed(request, phone);
+      // phones behind the same address are not kept waiting. A first message waits instead for the
+      // reports from other addresses still at the DLS (helper-89: one passed while no other address
+      // had an interaction, and a DLS that took the phone's start-up first continued it by address).
+      await Promise.all(before);
+      return await this.relayed(request, phone, flight);
     } finally {
       land();
     }
@@ -158,9 +168,16 @@ export class RelayHandler implements RequestHandler {
     const ofPeer = this.byPeer.get(peer);
     if (!opening && touches.size === 0 && ofPeer) touches.add(ofPeer);
     let land!: () => void;
-    const flight: Flight = { peer, mac, opening, touches, done: new Promise<void>((resolve) => (land = resolve)) };
+    const report = phone !== null && (phone.reason === 'status' || phone.reason === 'clean-up');
+    const own = report ? this.exactOwnTrack(request, peer) : null;
+    const byAddress = phone === null || (report && !(own && (mac === null || mac === own.mac)));
+    const flight: Flight = { peer, mac, opening, byAddress, atDls: false, touches, done: new Promise<void>((resolve) => (land = resolve)) };
     const mine = this.flights.get(peer) ?? [];
-    const before = mine.filter((f) => [...f.touches].some((t) => touches.has(t))).map((f) => f.done);
+    // A message of an interaction waits for the earlier ones of it at its address. A first message
+    // waits for the reports from elsewhere already passed on to the DLS: each was decided while this
+    // one was not yet known, and the DLS may take them in any order. Those decided from now on see
+    // it (openingElsewhere), so it does not wait for them. Only earlier messages are waited for: no cycle.
+    const before = (opening ? [...this.flights.values()].flatMap((theirs) => theirs.filter((f) => f.peer !== peer && f.byAddress && f.atDls)) : mine.filter((f) => [...f.touches].some((t) => touches.has(t)))).map((f) => f.done);
     mine.push(flight);
     this.flights.set(peer, mine);
     return {
@@ -180,9 +197,10 @@ export class RelayHandler implements RequestHandler {
     return [...this.flights.values()].flatMap((mine) => mine.filter((f) => f.peer !== peer && f.opening));
   }
 
-  private async relayed(request: WpiRequest, phone: Lenient<WorkpointMessage>): Promise<WpiResponse> {
+  private async relayed(request: WpiRequest, phone: Lenient<WorkpointMessage>, flight: Flight): Promise<WpiResponse> {
     const elsewhere = phone.value ? this.notThisPeers(request, phone.value) : this.unreadElsewhere(request);
     if (elsewhere) return this.own.refused(request, 403, elsewhere, phone.value ?? undefined);
+    flight.atDls = true;
     let answer: UpstreamAnswer;
     try {
       answer = await this.upstream.forward({ method: request.method, path: request.path, headers: request.headers, body: request.body });
