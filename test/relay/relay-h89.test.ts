@@ -5,13 +5,11 @@
  * address. Real sockets on loopback.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Service } from '../../src/main/app/service';
 import { post } from '../support/https-client';
-import { dlsMessage, field, readPhone, startStandInDls, type StandInRequest } from '../support/stand-in-dls';
+import { relayBefore } from '../support/relay-before';
+import { rawWpi } from '../support/raw-wpi';
+import { dlsMessage, field, readPhone, type StandInRequest } from '../support/stand-in-dls';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -21,10 +19,7 @@ afterEach(async () => {
 const P = '00:1A:E8:00:89:01';
 const A = '00:1A:E8:00:89:0A';
 const SECRET = 'h89-race-secret';
-let n = 0;
-const msg = (reason: string, items: [string, string][], attrs = '') =>
-  `<?xml version="1.0" encoding="utf-8"?><WorkpointMessage xmlns="http://www.siemens.com/DLS"><Message nonce="H89N${++n}" maxItems="-1"><ReasonForContact${attrs}>${reason}</ReasonForContact><ItemList>${items.map(([k, v]) => `<Item name="${k}">${v}</Item>`).join('')}</ItemList></Message></WorkpointMessage>`;
-const startUp = (mac: string) => msg('start-up', [['mac-addr', mac], ['device-type', 'OpenStage 60'], ['configuration-changed-flag', 'true']]);
+const { msg, startUp } = rawWpi('H89N');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -54,18 +49,6 @@ function concurrentServletDls(reportMs: number) {
   };
 }
 
-async function relayBefore(script: Parameters<typeof startStandInDls>[0] extends infer O ? (O extends { script?: infer S } ? S : never) : never) {
-  const dls = await startStandInDls({ script, host: '127.0.0.2' });
-  cleanups.push(() => dls.close());
-  const dir = mkdtempSync(join(tmpdir(), 'localdls-h89-relay-'));
-  const relay = new Service({ dataDir: dir, host: '127.0.0.1', port: 0, securePort: 0, upstream: { url: dls.url, fingerprints: [dls.fingerprint] }, store: { integrityCheck: false } });
-  const info = await relay.start();
-  cleanups.push(async () => {
-    await relay.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { dls, relay, port: info.port };
-}
 
 describe('relay: a report still at the DLS when another phone starts (helper-89)', () => {
   for (const [label, report] of [
@@ -74,7 +57,7 @@ describe('relay: a report still at the DLS when another phone starts (helper-89)
     ['naming the phone before it starts', () => msg('status', [['mac-addr', P]])],
   ] as const) {
     it(`a report ${label}, passed while no other address had an interaction, is not given the phone's WriteItems`, async () => {
-      const { dls, port } = await relayBefore(concurrentServletDls(400));
+      const { dls, port } = await relayBefore(concurrentServletDls(400), cleanups);
       const hostile = post(port, report(), { localAddress: '127.0.0.3' });
       await sleep(100);
       const phone = await post(port, startUp(P), { localAddress: '127.0.0.1' });
@@ -89,7 +72,7 @@ describe('relay: a report still at the DLS when another phone starts (helper-89)
   }
 
   it("a host's report in its own session (its cookie as set, naming its own MAC) keeps no phone's start-up waiting", async () => {
-    const { port } = await relayBefore(concurrentServletDls(600));
+    const { port } = await relayBefore(concurrentServletDls(600), cleanups);
     const begun = await post(port, startUp(A), { localAddress: '127.0.0.3' });
     const cookie = String((begun.headers['set-cookie'] as string[])[0]).split(';')[0]!;
     const report = post(port, msg('status', [['mac-addr', A]]), { localAddress: '127.0.0.3', headers: { Cookie: cookie } });
@@ -101,7 +84,7 @@ describe('relay: a report still at the DLS when another phone starts (helper-89)
   });
 
   it('a start-up waits only for the reports already at the DLS, not for a queue of them behind one another', async () => {
-    const { dls, port } = await relayBefore(concurrentServletDls(300));
+    const { dls, port } = await relayBefore(concurrentServletDls(300), cleanups);
     const begun = await post(port, startUp(A), { localAddress: '127.0.0.3' });
     const cookie = String((begun.headers['set-cookie'] as string[])[0]).split(';')[0]!;
     // Five reports of the host's own session, each naming another MAC: they go to the DLS one after another.

@@ -14,6 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RelayOptions } from '../../src/main/app/relay-handler';
 import { Service } from '../../src/main/app/service';
 import { post } from '../support/https-client';
+import { cookieOf, rawWpi } from '../support/raw-wpi';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -31,12 +32,8 @@ async function started(options: ConstructorParameters<typeof Service>[0]) {
 }
 
 const P = '00:1A:E8:00:83:01';
-let n = 0;
-const msg = (reason: string, items: [string, string][], attrs = '') =>
-  `<?xml version="1.0" encoding="utf-8"?><WorkpointMessage xmlns="http://www.siemens.com/DLS"><Message nonce="H83N${++n}" maxItems="-1"><ReasonForContact${attrs}>${reason}</ReasonForContact><ItemList>${items.map(([k, v]) => `<Item name="${k}">${v}</Item>`).join('')}</ItemList></Message></WorkpointMessage>`;
+const { msg, readAllReply } = rawWpi('H83N');
 const startUp = (changed: boolean) => msg('start-up', [['mac-addr', P], ['device-type', 'OpenStage 60'], ['software-version', 'V3 R5.0.0'], ['configuration-changed-flag', String(changed)]]);
-const readAllReply = () => msg('reply-to', [], ' action="ReadAllItems" status="accepted"');
-const cookieOf = (r: { headers: Record<string, string | string[] | undefined> }) => String((r.headers['set-cookie'] as string[] | undefined)?.[0] ?? '').split(';')[0]!;
 
 async function dlsAndRelay(follow?: RelayOptions) {
   const dlsDir = mkdtempSync(join(tmpdir(), 'localdls-h83-dls-'));

@@ -8,13 +8,11 @@
  * Real sockets on loopback.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Service } from '../../src/main/app/service';
 import { post } from '../support/https-client';
-import { dlsMessage, field, readPhone, startStandInDls, type StandInRequest } from '../support/stand-in-dls';
+import { relayBefore } from '../support/relay-before';
+import { cookieOf, rawWpi } from '../support/raw-wpi';
+import { dlsMessage, field, readPhone, type StandInRequest } from '../support/stand-in-dls';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -24,12 +22,7 @@ afterEach(async () => {
 const P = '00:1A:E8:00:87:01';
 const A = '00:1A:E8:00:87:0A';
 const SECRET = 'h87-strict-secret';
-let n = 0;
-const msg = (reason: string, items: [string, string][], attrs = '') =>
-  `<?xml version="1.0" encoding="utf-8"?><WorkpointMessage xmlns="http://www.siemens.com/DLS"><Message nonce="H87N${++n}" maxItems="-1"><ReasonForContact${attrs}>${reason}</ReasonForContact><ItemList>${items.map(([k, v]) => `<Item name="${k}">${v}</Item>`).join('')}</ItemList></Message></WorkpointMessage>`;
-const startUp = (mac: string) => msg('start-up', [['mac-addr', mac], ['device-type', 'OpenStage 60'], ['configuration-changed-flag', 'true']]);
-const readAllReply = () => msg('reply-to', [], ' action="ReadAllItems" status="accepted"');
-const cookieOf = (r: { headers: Record<string, string | string[] | undefined> }) => String((r.headers['set-cookie'] as string[] | undefined)?.[0] ?? '').split(';')[0]!;
+const { msg, startUp, readAllReply } = rawWpi('H87N');
 
 /** A servlet-like DLS: exact cookies, else the client address; a report by its MAC first. P has a WriteItems with a password queued. */
 function servletDls() {
@@ -64,18 +57,6 @@ function servletDls() {
   };
 }
 
-async function relayBeforeServlet() {
-  const dls = await startStandInDls({ script: servletDls(), host: '127.0.0.2' });
-  cleanups.push(() => dls.close());
-  const dir = mkdtempSync(join(tmpdir(), 'localdls-h87-relay-'));
-  const relay = new Service({ dataDir: dir, host: '127.0.0.1', port: 0, securePort: 0, upstream: { url: dls.url, fingerprints: [dls.fingerprint] }, store: { integrityCheck: false } });
-  const info = await relay.start();
-  cleanups.push(async () => {
-    await relay.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { dls, relay, port: info.port };
-}
 
 /** A host at 127.0.0.3 with an interaction (and a session cookie) of its own, then the phone's interaction at 127.0.0.1, the latest at the relay's address. */
 async function ownThenPhone(port: number) {
@@ -88,7 +69,7 @@ async function ownThenPhone(port: number) {
 
 describe('relay before a DLS that is not LocalDLS (helper-87)', () => {
   it("the sender's own cookie in a spelling the DLS does not read is no cookie of its own: a reply-to with it is held", async () => {
-    const { dls, port } = await relayBeforeServlet();
+    const { dls, port } = await relayBefore(servletDls(), cleanups);
     const cookies = await ownThenPhone(port);
     const [name, value] = cookies.own.split('=') as [string, string];
     for (const spelt of [name.toLowerCase() + '=' + value, `${name}=${value.toLowerCase()}`, `${name}="${value}`, `x=1, ${cookies.own}`]) {
@@ -105,7 +86,7 @@ describe('relay before a DLS that is not LocalDLS (helper-87)', () => {
   });
 
   it("a report naming another phone's MAC, whose interaction is open elsewhere, is held even with the sender's own cookie", async () => {
-    const { dls, port } = await relayBeforeServlet();
+    const { dls, port } = await relayBefore(servletDls(), cleanups);
     const cookies = await ownThenPhone(port);
     const seen = dls.requests.length;
     for (const reason of ['status', 'clean-up']) {
@@ -124,7 +105,7 @@ describe('relay before a DLS that is not LocalDLS (helper-87)', () => {
   });
 
   it('a report without cookie naming no MAC, or a phone with no interaction here, is held while another address has one open (helper-88)', async () => {
-    const { dls, port } = await relayBeforeServlet();
+    const { dls, port } = await relayBefore(servletDls(), cleanups);
     expect((await post(port, startUp(P), { localAddress: '127.0.0.1' })).body).toContain('ReadAllItems');
     const seen = dls.requests.length;
     for (const m of [msg('status', []), msg('status', [['mac-addr', '00:1A:E8:00:88:99']]), msg('clean-up', [['cleanup-reason', 'invalid XML received']])]) {
@@ -178,19 +159,10 @@ function wanServletDls(delayMs: number) {
     return result;
   };
 }
-async function relayBefore(script: NonNullable<Parameters<typeof startStandInDls>[0]>['script']) {
-  const dls = await startStandInDls({ script, host: '127.0.0.2' });
-  cleanups.push(() => dls.close());
-  const dir = mkdtempSync(join(tmpdir(), 'localdls-h88-relay-'));
-  const relay = new Service({ dataDir: dir, host: '127.0.0.1', port: 0, securePort: 0, upstream: { url: dls.url, fingerprints: [dls.fingerprint] }, store: { integrityCheck: false } });
-  const info = await relay.start();
-  cleanups.push(async () => { await relay.stop(); rmSync(dir, { recursive: true, force: true }); });
-  return { dls, relay, port: info.port };
-}
 
 describe('relay: what the DLS took before the relay learnt it (helper-88)', () => {
   it("a report naming a phone whose first message is still at the DLS is held", async () => {
-    const { dls, port } = await relayBefore(wanServletDls(300));
+    const { dls, port } = await relayBefore(wanServletDls(300), cleanups);
     const phone = post(port, startUp(P), { localAddress: '127.0.0.1' });
     await sleep(100);
     const hostile = await post(port, msg('status', [['mac-addr', P]]), { localAddress: '127.0.0.3' });
@@ -203,7 +175,7 @@ describe('relay: what the DLS took before the relay learnt it (helper-88)', () =
   });
 
   it("a message of an interaction waits for the one before it: sent while its CleanUp is at the DLS, it is decided once the relay learnt that", async () => {
-    const { dls, port } = await relayBefore(wanServletDls(300));
+    const { dls, port } = await relayBefore(wanServletDls(300), cleanups);
     const own = cookieOf(await post(port, startUp(A), { localAddress: '127.0.0.3' }));
     expect((await post(port, startUp(P), { localAddress: '127.0.0.1' })).body).toContain('ReadAllItems');
     const ending = post(port, readAllReply(), { localAddress: '127.0.0.3', headers: { Cookie: own } });
@@ -221,15 +193,7 @@ describe('relay: what the DLS took before the relay learnt it (helper-88)', () =
       if (m.reason === 'reply-to') headers.push(['Set-Cookie', `JSESSIONID=${randomBytes(8).toString('hex').toUpperCase()}; Path=/DeploymentService`]);
       return { status: 200, headers, body: dlsMessage(m.nonce ?? '', m.reason === 'reply-to' ? 'CleanUp' : 'ReadAllItems') };
     };
-    const dls = await startStandInDls({ script: late, host: '127.0.0.2' });
-    cleanups.push(() => dls.close());
-    const dir = mkdtempSync(join(tmpdir(), 'localdls-h88-relay-'));
-    const relay = new Service({ dataDir: dir, host: '127.0.0.1', port: 0, securePort: 0, upstream: { url: dls.url, fingerprints: [dls.fingerprint] }, store: { integrityCheck: false } });
-    const { port } = await relay.start();
-    cleanups.push(async () => {
-      await relay.stop();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    const { port } = await relayBefore(late, cleanups);
     for (const [i, host] of ['127.0.0.1', '127.0.0.4', '127.0.0.5'].entries()) {
       const mac = `00:1A:E8:00:88:0${i}`;
       expect((await post(port, startUp(mac), { localAddress: host })).body).toContain('ReadAllItems');
