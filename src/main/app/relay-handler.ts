@@ -432,6 +432,7 @@ export class RelayHandler implements RequestHandler {
     // by its MAC before its cookie would continue that phone's interaction (helper-87: a host with
     // a session of its own sent a status naming a phone's MAC and was given its WriteItems).
     const named = macNamed(phone.items);
+    const open = named ? this.byMac.get(named) : undefined;
     const presented = exact ? 'with its own session cookie' : 'without session cookie';
     if (report && named === '') {
       // Two mac-addr items, or one LocalDLS does not read as a MAC: a DLS that takes the first or
@@ -440,13 +441,12 @@ export class RelayHandler implements RequestHandler {
       return other ? `${what} ${presented} naming more than one MAC, or one that is not a MAC as LocalDLS reads it, from ${peer} while ${other}: a DLS that reads it otherwise might take it for that phone's; ${blind}` : null;
     }
     if (named) {
-      const open = this.byMac.get(named);
       if (open && open.peer !== peer) return `${what} ${presented} naming ${named}, whose interaction is open at ${open.peer}, from ${peer}: ${blind}`;
       // A first message naming it still on its way: the DLS may have opened that phone's interaction
       // already, and the relay learns of it only from the answer (helper-88: a status naming a phone,
       // sent while its start-up was at the DLS, was given that phone's WriteItems).
       const opening = this.openingElsewhere(peer).find((f) => f.mac === named);
-      if (opening) return `${what} ${presented} naming ${named}, whose ${'first message'} from ${opening.peer} is still at the DLS, from ${peer}: ${blind}`;
+      if (opening) return `${what} ${presented} naming ${named}, whose first message from ${opening.peer} is still at the DLS, from ${peer}: ${blind}`;
       const closed = open ? undefined : this.idleClosed.get(named);
       if (closed && closed.until > this.now() && closed.peer !== peer) {
         return `${what} ${presented} naming ${named}, whose interaction at ${closed.peer} the relay closed as idle but the DLS may keep open, from ${peer}: ${blind}`;
@@ -459,7 +459,7 @@ export class RelayHandler implements RequestHandler {
       // MAC, or a phone with no interaction known here, a DLS may continue by address as it does a
       // cookieless reply-to: the latest phone's at the relay's address (helper-88: a host with no
       // interaction sent a status naming no MAC, or a made-up one, and was given a phone's WriteItems).
-      if (named && (this.byMac.get(named) || this.idleClosed.get(named)?.peer === peer)) return null;
+      if (named && (open || this.idleClosed.get(named)?.peer === peer)) return null;
       const other = this.elsewhere(peer);
       return other ? `${what} without session cookie ${named ? `naming ${named}, which has no interaction open at ${peer},` : 'naming no MAC'} from ${peer} while ${other}: a DLS that goes by address would take it for that phone's; ${blind}` : null;
     }
@@ -468,7 +468,6 @@ export class RelayHandler implements RequestHandler {
     // WriteItems), and how a DLS treats a session id it does not know (a new session, matched by
     // address again?) the relay cannot tell. One the relay did not see set (before its restart, or
     // of an interaction it closed as idle) is held too: the phone starts over at its next contact.
-    // Without a cookie the DLS continues a report by the MAC it names, at "its" address (above).
     // A phone whose cookie the relay never saw set (it restarted, or closed the interaction as idle)
     // is told so: "without session cookie" alone reads as if the phone had sent none.
     const unseen = cookiePairs(forwardedHeaders(request.headers)).length > 0 ? ' (the cookies it presents are none the relay saw the DLS set for an open interaction: set before the relay started, of an interaction it closed as idle, or made up; the phone starts over at its next contact)' : '';

@@ -4,6 +4,7 @@
  * ReasonForContact `solicited`. HTTP only; when and whom to contact is decided by the caller.
  */
 import http from 'node:http';
+import { headerPairs } from './header-pairs';
 
 export interface ContactMeOptions {
   /** The phone's contact-me-uri, e.g. http://10.0.0.5:8085/contact_dls.html/ContactDLS. */
@@ -77,7 +78,7 @@ export function sendContactMe(options: ContactMeOptions): Promise<ContactMeResul
     });
     req.on('response', (res) => {
       result.status = res.statusCode ?? 0;
-      for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) result.responseHeaders.push([res.rawHeaders[i]!, res.rawHeaders[i + 1]!]);
+      result.responseHeaders = headerPairs(res.rawHeaders);
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {

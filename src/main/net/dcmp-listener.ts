@@ -6,6 +6,7 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { bind, closeServer } from './bind';
+import { headerPairs } from './header-pairs';
 import { PeerConnections, type ConnectionCaps } from './peer-connections';
 import { clipped } from '../../shared/quote';
 import { maskRequestTarget } from '../../shared/secrets';
@@ -72,9 +73,8 @@ export class DcmpListener {
       this.connections.delivered(socket);
       const request: DcmpRequest = {
         started: Date.now(), localPort: socket.localPort ?? 0, peerAddress: socket.remoteAddress ?? '', peerPort: socket.remotePort ?? 0,
-        method: req.method ?? '', path: req.url ?? '', headers: [],
+        method: req.method ?? '', path: req.url ?? '', headers: headerPairs(req.rawHeaders),
       };
-      for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) request.headers.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]);
       let answer: DcmpAnswer;
       try {
         // `GET //` or `GET /\` is no URL to Node: a refusal, not an exception that ends the service.

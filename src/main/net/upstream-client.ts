@@ -17,6 +17,7 @@ import { validateHeaderName, validateHeaderValue, type IncomingMessage } from 'n
 import tls, { type ConnectionOptions, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { clipped } from '../../shared/quote';
+import { headerPairs } from './header-pairs';
 
 export interface UpstreamTrust {
   /** PEM of the CA(s) the upstream's certificate must chain to. */
@@ -270,7 +271,7 @@ export class UpstreamClient {
     for (const [name, value] of forwardedHeaders(request.headers)) headers.push(name, value);
     // Connection as the agent would add it, but written here so that `sent` is the whole list.
     headers.push('Host', this.url.host, 'Content-Length', String(request.body.length), 'Connection', 'keep-alive');
-    const sentPairs = pairs(headers);
+    const sentPairs = headerPairs(headers);
     return new Promise<UpstreamAnswer>((resolve, reject) => {
       let req: ReturnType<typeof https.request>;
       try {
@@ -323,7 +324,7 @@ export class UpstreamClient {
       });
       req.on('response', (res: IncomingMessage) => {
         timing.firstByte = Date.now();
-        answered = pairs(res.rawHeaders);
+        answered = headerPairs(res.rawHeaders);
         socketTls = this.socketTls.get(res.socket) ?? socketTls;
         const chunks: Buffer[] = [];
         let size = 0;
@@ -346,7 +347,7 @@ export class UpstreamClient {
           settled = true;
           clearTimeout(timer);
           timing.ended = Date.now();
-          const received = answered ?? pairs(res.rawHeaders);
+          const received = answered ?? headerPairs(res.rawHeaders);
           const out = endToEndHeaders(received, HOP_BY_HOP_ANSWER);
           const why = unwritable(res.statusCode ?? 0, res.statusMessage ?? '', out);
           if (why) {
@@ -558,13 +559,6 @@ class StaleConnection extends Error {
 
 /** Idle kept-alive connections held (each a retry at most when all went stale together). */
 const MAX_FREE_SOCKETS = 16;
-
-/** A flat list (`rawHeaders`, or what is written) as name and value pairs. */
-function pairs(flat: readonly string[]): [string, string][] {
-  const out: [string, string][] = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i] as string, flat[i + 1] as string]);
-  return out;
-}
 
 function fingerprintOf(raw: Buffer): string {
   return new X509Certificate(raw).fingerprint256;

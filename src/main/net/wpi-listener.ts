@@ -11,6 +11,7 @@ import type { CertificateSummary, ListenerKind } from '../../shared/model';
 import { maskRequestTarget } from '../../shared/secrets';
 import { bind, closeServer } from './bind';
 import { certificateSummary, clientCertificateHint, clientCertificateReason } from './client-certificate';
+import { headerPairs } from './header-pairs';
 import { PeerConnections } from './peer-connections';
 import { RowLimiter } from './rate-limit';
 import { handshakeHint, handshakeReason, tlsOptionsFor, type TlsProfile } from './tls-profile';
@@ -386,7 +387,7 @@ export class WpiListener {
       method: req.method ?? '',
       path: req.url ?? '',
       httpVersion: req.httpVersion,
-      headers: pairs(req.rawHeaders),
+      headers: headerPairs(req.rawHeaders),
       body: Buffer.alloc(0),
       // Node decided from the request (HTTP/1.0, Connection: close) whether the connection stays.
       framing: { keepAliveSeconds: res.shouldKeepAlive ? Math.floor(this.limits.keepAliveTimeoutMs / 1000) : null, extra: [] },
@@ -579,11 +580,5 @@ function presentedCertificate(socket: TLSSocket): PeerCertificate | null {
 function peerCertificateOf(socket: TLSSocket): CertificateSummary | null {
   const cert = presentedCertificate(socket);
   return cert && certificateSummary(cert);
-}
-
-function pairs(raw: string[]): [string, string][] {
-  const out: [string, string][] = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i] as string, raw[i + 1] as string]);
-  return out;
 }
 

@@ -1,25 +1,9 @@
 /** A relayed exchange's upstream side: the DLS's status, timing and TLS, apart from the phone's. */
 import { useTranslation } from 'react-i18next';
 import type { UpstreamView } from '../../../shared/api';
+import { HeaderLines } from '../common/HeaderLines';
 import { duration } from '../lib/format';
 import '../i18n';
-
-/** Header pairs as one block, in the Headers tab's style; absent when none were recorded. */
-function HeaderBlock({ title, pairs, none }: { title: string; pairs: [string, string][] | null; none: string }) {
-  return (
-    <section className="msg upstream-headers">
-      <div className="msg-head"><strong>{title}</strong></div>
-      <div className="code raw headers">
-        {pairs === null ? <div className="empty">{none}</div> : null}
-        {pairs?.map(([k, v], i) => (
-          <div className="line" key={i}>
-            <span className="lc"><span className="x-attr">{k}</span>: {v}</span>
-          </div>
-        ))}
-      </div>
-    </section>
-  );
-}
 
 export function UpstreamPanel({ upstream: u }: { upstream: UpstreamView }) {
   const { t } = useTranslation('relay');
@@ -59,8 +43,8 @@ export function UpstreamPanel({ upstream: u }: { upstream: UpstreamView }) {
         <dd className="muted wide">{t('upstream.phoneSide')}</dd>
       </dl>
       {/* What went to the DLS and what came back, as on the wire: the Headers tab has the phone's side. */}
-      <HeaderBlock title={t('upstream.sentHeaders')} pairs={u.requestHeaders} none={!u.headersRecorded ? t('upstream.notRecorded') : u.failure !== null ? t('upstream.nothingSent') : '—'} />
-      <HeaderBlock title={t('upstream.receivedHeaders')} pairs={u.responseHeaders} none={!u.headersRecorded ? t('upstream.notRecorded') : t('upstream.noAnswer')} />
+      <HeaderLines className="upstream-headers" title={t('upstream.sentHeaders')} pairs={u.requestHeaders} empty={!u.headersRecorded ? t('upstream.notRecorded') : u.failure !== null ? t('upstream.nothingSent') : '—'} />
+      <HeaderLines className="upstream-headers" title={t('upstream.receivedHeaders')} pairs={u.responseHeaders} empty={!u.headersRecorded ? t('upstream.notRecorded') : t('upstream.noAnswer')} />
     </div>
   );
 }

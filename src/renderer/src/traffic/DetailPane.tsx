@@ -10,6 +10,7 @@ import type { ExchangeDetail, MessageView, TlsKeyLogStatus } from '../../../shar
 import { curlCommand } from '../../../shared/curl';
 import type { ExchangeSummary } from '../../../shared/model';
 import { useApi } from '../api/ApiContext';
+import { HeaderLines } from '../common/HeaderLines';
 import { ItemTable, type ItemRow } from '../common/ItemTable';
 import { clockTime, dateTime, duration } from '../lib/format';
 import { copyText } from '../lib/download';
@@ -36,22 +37,9 @@ function title(s: ExchangeSummary, t: TFunction<'traffic'>): string {
   return `${phone}${refused} → ${s.action ?? `HTTP ${s.httpStatus}`}`;
 }
 
-function Headers({ title: heading, m }: { title: string; m: MessageView }) {
+function Headers({ title, m }: { title: string; m: MessageView }) {
   const { t } = useTranslation('traffic');
-  return (
-    <section className="msg">
-      <div className="msg-head"><strong>{heading}</strong></div>
-      <div className="code raw headers">
-        {m.startLine ? <div className="line"><span className="lc x-name">{m.startLine}</span></div> : null}
-        {m.headers.map(([k, v], i) => (
-          <div className="line" key={i}>
-            <span className="lc"><span className="x-attr">{k}</span>: {v}</span>
-          </div>
-        ))}
-        {m.headers.length === 0 && !m.startLine ? <div className="empty">{t('detail.noHttp')}</div> : null}
-      </div>
-    </section>
-  );
+  return <HeaderLines title={title} startLine={m.startLine} pairs={m.headers.length === 0 && !m.startLine ? null : m.headers} empty={t('detail.noHttp')} />;
 }
 
 function Chain({ detail, onJump }: { detail: ExchangeDetail; onJump: (id: number) => void }) {
