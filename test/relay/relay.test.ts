@@ -3,6 +3,7 @@
  * upstream) → a stand-in DLS that shares no code with LocalDLS's engine (test/support/stand-in-dls.ts).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -122,8 +123,10 @@ describe('relay: a simulator phone through LocalDLS to a stand-in DLS', () => {
       expect(Buffer.from(full.requestBody).equals(dls.requests[i]!.body)).toBe(true);
       expect(Buffer.from(full.responseBody).equals(dls.requests[i]!.answer!.body)).toBe(true);
       expect(endToEnd(full.responseHeaders)).toEqual(endToEnd(dls.requests[i]!.answer!.headers));
-      // What reached the upstream is what the phone sent, minus the connection's own headers.
-      expect(endToEnd(dls.requests[i]!.headers)).toEqual(endToEnd(full.requestHeaders));
+      // What reached the upstream is what the phone sent, minus the connection's own headers, and
+      // with the relay's Via (RFC 9110 §7.6.3), a pseudonym that names no host.
+      expect(endToEnd(dls.requests[i]!.headers)).toEqual([...endToEnd(full.requestHeaders), ['Via', `1.1 ${service.relay!.upstream.viaName}`]]);
+      expect(service.relay!.upstream.viaName).toMatch(/^localdls-[0-9a-f]{12}$/);
       const up = service.store.relay.of(row.id)!;
       expect(up).toMatchObject({ url: dls.url, httpStatus: 200, trustedBy: 'fingerprint', fingerprint: dls.fingerprint, failure: null, error: null });
       expect(up.tlsProtocol).toMatch(/^TLSv1\.[23]$/);
@@ -165,7 +168,7 @@ describe('relay: a simulator phone through LocalDLS to a stand-in DLS', () => {
     const got = dls.requests[0]!;
     expect(got.body.equals(odd)).toBe(true);
     expect(got.url).toBe('/DeploymentService/LoginService?x=1');
-    expect(endToEnd(got.headers)).toEqual(sentHeaders);
+    expect(endToEnd(got.headers)).toEqual([...sentHeaders, ['Via', `1.1 ${service.relay!.upstream.viaName}`]]);
     const [row] = service.store.exchanges({});
     expect(row).toMatchObject({ httpStatus: 299, reason: null, error: null });
     expect(row!.warning).toMatch(/phone's message is not WPI.*relayed as it was/);
@@ -580,6 +583,70 @@ describe('relay: the upstream certificate', () => {
     const named = new Service({ dataDir: dir, host: 'localhost', port, securePort: 0, autoContact: false, upstream: { url: `https://127.0.0.2:${port}`, fingerprints: [] }, store: { integrityCheck: false } });
     await named.start();
     await named.stop();
+  });
+});
+
+describe('relay: relays in a loop', () => {
+  const serverFingerprint = (dir: string) => new X509Certificate(readFileSync(join(dir, 'tls', 'default-server.crt'))).fingerprint256;
+  const service = (dir: string, host: string, port: number, upstream?: { url: string; fingerprints: string[] }) =>
+    new Service({ dataDir: dir, host, port, securePort: 0, autoContact: false, ...(upstream ? { upstream } : {}), store: { integrityCheck: false } });
+
+  it('two relays pointing at each other: the message that comes round again is refused with 508 at once, not passed on until a timeout; each records it', async () => {
+    const dirA = mkdtempSync(join(tmpdir(), 'localdls-loop-a-'));
+    const dirB = mkdtempSync(join(tmpdir(), 'localdls-loop-b-'));
+    cleanups.push(() => {
+      rmSync(dirA, { recursive: true, force: true });
+      rmSync(dirB, { recursive: true, force: true });
+    });
+    // A once on its own, for its certificate; then B relaying to A, and A relaying to B.
+    const portA = await freePortOtherThan(0);
+    const first = service(dirA, '127.0.0.1', portA);
+    await first.start();
+    await first.stop();
+    const b = service(dirB, '127.0.0.2', 0, { url: `https://127.0.0.1:${portA}`, fingerprints: [serverFingerprint(dirA)] });
+    const portB = (await b.start()).port;
+    cleanups.push(() => b.stop());
+    const a = service(dirA, '127.0.0.1', portA, { url: `https://127.0.0.2:${portB}`, fingerprints: [serverFingerprint(dirB)] });
+    await a.start();
+    cleanups.push(() => a.stop());
+
+    const answer = await post(`https://127.0.0.1:${portA}`, START_UP('00:1A:E8:00:10:61'));
+    // Phone → A → B → A: A finds its own Via and refuses; B and then A pass the 508 back.
+    expect(answer.status).toBe(508);
+    expect(answer.statusText).toBe('Loop Detected');
+    const reason = answer.body.toString('utf8');
+    expect(reason).toContain(`this request has passed this LocalDLS already (its Via header names ${a.relay!.upstream.viaName})`);
+    expect(reason).toContain(`the upstream https://127.0.0.2:${portB} relays it back here`);
+    const rowsA = a.store.exchanges({});
+    expect(rowsA).toHaveLength(2);
+    const looped = rowsA.find((r) => r.error?.includes('form a loop'))!;
+    expect(looped).toMatchObject({ httpStatus: 508, reason: 'start-up', error: expect.stringContaining('form a loop') });
+    expect(a.store.relay.of(looped.id)).toMatchObject({ failure: 'not-relayed', httpStatus: null, requestHeaders: null });
+    // What came round carries both relays' names, A's first.
+    const via = a.store.exchange(looped.id)!.requestHeaders.filter(([n]) => n.toLowerCase() === 'via').map(([, v]) => v);
+    expect(via).toEqual([`1.1 ${a.relay!.upstream.viaName}`, `1.1 ${b.relay!.upstream.viaName}`]);
+    const phoneRow = rowsA.find((r) => r !== looped)!;
+    expect(phoneRow).toMatchObject({ httpStatus: 508, error: 'the upstream answered HTTP 508 Loop Detected' });
+    const rowsB = b.store.exchanges({});
+    expect(rowsB).toHaveLength(1);
+    expect(rowsB[0]).toMatchObject({ httpStatus: 508, peerAddress: '127.0.0.1', error: 'the upstream answered HTTP 508 Loop Detected' });
+  });
+
+  it("a Via naming another relay passes (with this relay's after it); one naming this relay, in any case of the header's name, never reaches the DLS", async () => {
+    const dls = await standIn();
+    const { service, url } = await relayTo(dls);
+    const name = service.relay!.upstream.viaName;
+    const passed = await post(url, START_UP('00:1A:E8:00:10:62'), [['Content-Type', 'text/xml'], ['Via', '1.0 fred, 1.1 localdls-0123456789ab']]);
+    expect(passed.status).toBe(200);
+    expect(dls.requests[0]!.headers.filter(([n]) => n === 'Via')).toEqual([['Via', '1.0 fred, 1.1 localdls-0123456789ab'], ['Via', `1.1 ${name}`]]);
+    for (const via of [`1.1 ${name}`, `1.0 fred,1.1   ${name} (LocalDLS)`]) {
+      const refused = await post(url, START_UP('00:1A:E8:00:10:63'), [['Content-Type', 'text/xml'], ['vIA', via]]);
+      expect([refused.status, via]).toEqual([508, via]);
+    }
+    expect(dls.requests).toHaveLength(1);
+    // A name that only starts like this relay's is another relay's.
+    const prefix = await post(url, START_UP('00:1A:E8:00:10:64'), [['Content-Type', 'text/xml'], ['Via', `1.1 ${name}0`]]);
+    expect(prefix.status).toBe(200);
   });
 });
 

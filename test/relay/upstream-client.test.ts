@@ -148,7 +148,8 @@ describe('kept-alive connections the upstream dropped', () => {
       // What the record calls sent is what went over the wire, in order.
       const head = wire.at(-1)!.split('\r\n\r\n')[0]!.split('\r\n').slice(1).map((l) => l.split(': ') as [string, string]);
       expect(answer.sent).toEqual(head);
-      expect(answer.sent.map(([n]) => n)).toEqual(['Content-Type', 'Host', 'Content-Length', 'Connection']);
+      expect(answer.sent.map(([n]) => n)).toEqual(['Content-Type', 'Via', 'Host', 'Content-Length', 'Connection']);
+      expect(answer.sent[1]).toEqual(['Via', `1.1 ${client.viaName}`]);
     } finally {
       client.close();
       server.close();

@@ -139,6 +139,7 @@ export class RelayHandler implements RequestHandler {
 
   async exchange(request: WpiRequest): Promise<WpiResponse> {
     if (request.listener === 'secure') return this.notRelayed(request);
+    if (this.upstream.passed(request.headers)) return this.looped(request);
     const phone = lenient(() => parseWorkpointMessage(request.body));
     const { flight, land, before } = this.takeOff(request, phone.value);
     try {
@@ -261,6 +262,21 @@ export class RelayHandler implements RequestHandler {
   private notRelayed(request: WpiRequest): WpiResponse {
     const reason = `${SECURE_MODE_NOT_RELAYED}.`;
     const response: WpiResponse = { status: 502, headers: [['Content-Type', 'text/plain; charset=utf-8']], body: Buffer.from(`${reason}\n`, 'utf8') };
+    const phone = lenient(() => parseWorkpointMessage(request.body));
+    const at = this.now();
+    const record = this.record(request, response, phone.value, { action: null, error: reason, warning: null });
+    this.commit(record, {}, null, emptyUpstream(this.upstream.origin, at, 'not-relayed', reason));
+    return response;
+  }
+
+  /**
+   * A request that has come round to this relay again (its Via names it): refused with 508 Loop
+   * Detected (RFC 5842), not passed on another time. Each relay of the loop passes the 508 back,
+   * so the phone gets it at once rather than a timeout.
+   */
+  private looped(request: WpiRequest): WpiResponse {
+    const reason = `this request has passed this LocalDLS already (its Via header names ${this.upstream.viaName}): the upstream ${this.upstream.origin} relays it back here, so the relays form a loop; point one of them at the DLS itself`;
+    const response: WpiResponse = { status: 508, headers: [['Content-Type', 'text/plain; charset=utf-8']], body: Buffer.from(`${reason}\n`, 'utf8') };
     const phone = lenient(() => parseWorkpointMessage(request.body));
     const at = this.now();
     const record = this.record(request, response, phone.value, { action: null, error: reason, warning: null });

@@ -9,7 +9,7 @@
  * rarely has a public certificate, and a relay that silently trusted whatever a public CA
  * vouches for would hand every phone's secrets to whoever answers at that address.
  */
-import { X509Certificate } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import dns, { type LookupAddress } from 'node:dns';
 import { isIP as netIsIp } from 'node:net';
 import https from 'node:https';
@@ -45,6 +45,8 @@ export interface UpstreamOptions {
   advice?: 'flags' | 'setup';
   /** Whether a connected address and port are the relay's own listener (net/own-listener.ts): then nothing is sent. */
   isSelf?: (address: string, port: number) => boolean;
+  /** This relay's name in the Via header (random per start unless given; tests name it). */
+  viaName?: string;
 }
 
 export const UPSTREAM_DEFAULTS = { connectTimeoutMs: 5_000, timeoutMs: 15_000, maxResponseBytes: 4 * 1024 * 1024, maxSockets: 64 };
@@ -211,9 +213,17 @@ export class UpstreamClient {
 
   private readonly isSelf: (address: string, port: number) => boolean;
   private readonly advice: 'flags' | 'setup';
+  /**
+   * This relay in the Via header of every request it passes on (RFC 9110 §7.6.3: a gateway sends
+   * one), a pseudonym as the RFC allows: it names no host or port. A request that comes back with
+   * it has gone round a loop of relays (passed).
+   */
+  readonly viaName: string;
 
   constructor(options: UpstreamOptions) {
     this.url = parseUpstreamUrl(options.url);
+    this.viaName = options.viaName ?? `localdls-${randomBytes(6).toString('hex')}`;
+    if (!/^[\w.-]+$/.test(this.viaName)) throw new Error(`the relay's Via name "${this.viaName.slice(0, 100)}" is not a token`);
     this.isSelf = options.isSelf ?? (() => false);
     this.advice = options.advice ?? 'flags';
     this.limits = { ...UPSTREAM_DEFAULTS, ...definedOnly(options) };
@@ -261,6 +271,15 @@ export class UpstreamClient {
     }
   }
 
+  /**
+   * Whether the request has passed this relay already: one of its Via headers names it. Two relays
+   * pointing at each other (directly or round more) would otherwise pass each message on until
+   * the connection caps or the timeout stopped them.
+   */
+  passed(pairs: readonly (readonly [string, string])[]): boolean {
+    return pairs.some(([name, value]) => name.toLowerCase() === 'via' && value.split(',').some((hop) => hop.trim().split(/\s+/)[1] === this.viaName));
+  }
+
   close(): void {
     this.agent.destroy();
   }
@@ -269,8 +288,9 @@ export class UpstreamClient {
     const timing: UpstreamTiming = { started: Date.now(), connected: null, firstByte: null, ended: 0 };
     const headers: string[] = [];
     for (const [name, value] of forwardedHeaders(request.headers)) headers.push(name, value);
-    // Connection as the agent would add it, but written here so that `sent` is the whole list.
-    headers.push('Host', this.url.host, 'Content-Length', String(request.body.length), 'Connection', 'keep-alive');
+    // Via after the phone's own (a relay before this one put its own there); Connection as the
+    // agent would add it, but written here so that `sent` is the whole list.
+    headers.push('Via', `1.1 ${this.viaName}`, 'Host', this.url.host, 'Content-Length', String(request.body.length), 'Connection', 'keep-alive');
     const sentPairs = headerPairs(headers);
     return new Promise<UpstreamAnswer>((resolve, reject) => {
       let req: ReturnType<typeof https.request>;
