@@ -282,8 +282,9 @@ export interface ContactResult {
   mac: string;
   /** The phone answered and will call back. */
   ok: boolean;
-  /** Not sent (contact gap, no contact-me URI, …): why. */
+  /** Not sent (contact gap, no contact-me URI, …): why, in English and as a key for the UI's language. */
   skipped?: string;
+  skip?: Skip;
   /** When a contact-me may go to this phone again (ms). */
   nextAt?: number;
   /** Sent, but the phone did not answer as it should. */
@@ -303,10 +304,13 @@ export interface ProfileApplyResult {
    * WriteItems still waiting for the phone writes already are left out); with `skipped`, all that differ.
    */
   differs: number;
+  /** Why the device was skipped, in English and as a key for the UI's language. */
   skipped?: string;
+  skip?: Skip;
 }
 
 export type { CatalogueEntry } from './catalogue';
+import type { Skip } from './skip-reasons';
 import type { CatalogueEntry } from './catalogue';
 
 export interface SecureStatus {

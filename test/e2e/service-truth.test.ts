@@ -150,6 +150,24 @@ describe('the UI tells the truth, in German too', () => {
     await page.getByRole('alert').filter({ hasText: 'Keine Interaktion #987654: Sie wurde vielleicht gelöscht.' }).waitFor();
   });
 
+  it("German: a second contact-me within the phone's contact gap is not sent, and the toast says why in German, with the time in this computer's time", async () => {
+    await language('de', '#/devices');
+    await page.getByLabel(`${MAC} wählen`).check();
+    const contact = page.getByRole('button', { name: 'Jetzt kontaktieren' });
+    const toasts = page.getByTestId('toast');
+    // The simulated phones are gone: the first contact-me fails, and it starts the phone's gap all the same.
+    await contact.click();
+    await expect.poll(() => toasts.count(), WAIT).toBe(1);
+    // Why it failed, in German too (the service's words for a refused connection).
+    expect(await toasts.first().textContent()).toMatch(new RegExp(`${MAC}: fehlgeschlagen: Verbindung von 127\\.0\\.17\\.\\d+:\\d+ abgelehnt: Das Telefon ist aus`));
+    await contact.click();
+    const refused = toasts.filter({ hasText: 'nicht gesendet: ' });
+    await refused.waitFor(WAIT);
+    const text = (await refused.textContent()) ?? '';
+    expect(text).toMatch(new RegExp(`${MAC}: nicht gesendet: Kontaktpause: Das Telefon ignoriert bis \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d .* jedes weitere Contact-me`));
+    expect(text).not.toMatch(/contact gap|ignores|\dT\d/);
+  });
+
   it('no view of the German UI shows English text from the translations', async () => {
     // Every English text of three words or more that German says differently (a German text may
     // quote a phone's English words, so those found in the German texts are left out).

@@ -257,7 +257,7 @@ describe('the contact loop', () => {
       await reached;
       await service.stop();
       services.splice(services.indexOf(service), 1);
-      await expect(contacted).resolves.toEqual({ mac: MAC, ok: false, skipped: 'the service is stopping' });
+      await expect(contacted).resolves.toEqual({ mac: MAC, ok: false, skipped: 'the service is stopping', skip: { key: 'stopping', params: {} } });
       expect(errors).toEqual([]);
     } finally {
       await new Promise((r) => slow.close(r));

@@ -161,7 +161,11 @@ describe('API actions', () => {
     expect(r).toMatchObject({ mac: MAC, ok: false });
     expect(r!.skipped).toMatch(/contact gap: the phone ignores another contact-me until \d{4}-/);
     expect(r!.nextAt).toBeGreaterThan(Date.now());
-    expect(await api.contactNow(['00:1A:E8:00:00:77'])).toEqual([{ mac: '00:1A:E8:00:00:77', ok: false, skipped: expect.stringMatching(/^no device 00:1A:E8:00:00:77: this service has not heard from that phone/) as unknown }]);
+    // With a key for the UI's language: the same moment as nextAt.
+    expect(r!.skip).toEqual({ key: 'gap', params: { until: new Date(r!.nextAt!).toISOString() } });
+    expect(await api.contactNow(['00:1A:E8:00:00:77'])).toEqual([
+      { mac: '00:1A:E8:00:00:77', ok: false, skipped: expect.stringMatching(/^no device 00:1A:E8:00:00:77: this service has not heard from that phone/) as unknown, skip: { key: 'noDevice', params: { mac: '00:1A:E8:00:00:77' } } },
+    ]);
     const { api: without } = setup();
     await refused(without.contactNow([MAC]), /contact-me is not available/, 'unavailable');
   });
@@ -193,12 +197,12 @@ describe('API actions', () => {
     expect(h.store.jobs.get(applied!.jobId!)!.items).toEqual([{ name: 'sip-pwd', value: 'p4ss' }]);
     // Applied again (a double click, the CLI beside the UI) while that job waits: nothing queued twice.
     const [again] = await api.applyProfile('site', [MAC]);
-    expect(again).toEqual({ mac: MAC, jobId: null, differs: 1, skipped: `what differs is queued already (job ${applied!.jobId} writes it): nothing queued again` });
+    expect(again).toEqual({ mac: MAC, jobId: null, differs: 1, skipped: `what differs is queued already (job ${applied!.jobId} writes it): nothing queued again`, skip: { key: 'profileQueued', params: { jobs: String(applied!.jobId) } } });
     const cli = await runCli(['profile', 'apply', 'site', '--mac', MAC, '--data-dir', h.store.dataDir]);
     expect(cli.stdout).toContain(`${MAC}: skipped, what differs is queued already (job ${applied!.jobId} writes it)`);
     expect(h.store.jobs.list({ mac: MAC }).filter((j) => j.kind === 'WriteItems')).toHaveLength(1);
     await api.setProfile({ name: 'os40', deviceType: 'OpenStage 40', matchMac: null, matchE164: null, items: [{ name: 'e164', value: '1' }] });
-    expect(await api.applyProfile('os40', [MAC])).toEqual([{ mac: MAC, jobId: null, differs: 0, skipped: 'profile os40 is for OpenStage 40, the phone is OpenStage 60' }]);
+    expect(await api.applyProfile('os40', [MAC])).toEqual([{ mac: MAC, jobId: null, differs: 0, skipped: 'profile os40 is for OpenStage 40, the phone is OpenStage 60', skip: { key: 'profileOtherType', params: { profile: 'os40', profileType: 'OpenStage 40', deviceType: 'OpenStage 60' } } }]);
     await refused(api.applyProfile('nope', [MAC]), /no profile "nope"/, 'not-found');
   });
 

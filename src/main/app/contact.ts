@@ -12,6 +12,7 @@ import { MAX_CONTACT_FAILURES, type ExchangeRecord, type Store } from '../store'
 import { clipped } from '../../shared/quote';
 import { notContactedNote, contactGapNote } from '../../shared/job-notes';
 import { redactForStorage } from './redact';
+import { skip as contactSkip, skipText, type Skip } from '../../shared/skip-reasons';
 
 export interface ContactPolicy {
   /** The phone's contact gap; never below one minute. */
@@ -28,7 +29,7 @@ export interface ContactPolicy {
 }
 
 export const MIN_GAP_MS = 60_000;
-const STOPPING = 'the service is stopping';
+const STOPPING = contactSkip('stopping');
 /** Contact-me at once to one address (app/contact.ts due()). */
 export const PER_HOST = 2;
 export const DEFAULT_POLICY: ContactPolicy = { gapMs: 300_000, timeoutMs: 5000, busyRetryMs: 600_000, concurrency: 10, maxFailures: MAX_CONTACT_FAILURES };
@@ -37,8 +38,9 @@ export interface ContactOutcome {
   mac: string;
   /** The phone answered 204 and will call back. */
   ok: boolean;
-  /** Not sent at all (gap, no URI, …): why, and when it may be tried again. */
+  /** Not sent at all (gap, no URI, …): why, in English and as a key, and when it may be tried again. */
   skipped?: string;
+  skip?: Skip;
   nextAt?: number;
   error?: string | null;
   exchangeId?: number;
@@ -83,14 +85,14 @@ export class Contacts {
   }
 
   /** Whether a contact-me may go to this device now, and if not why. */
-  gate(device: Device): { ok: true } | { ok: false; why: string; nextAt?: number } {
+  gate(device: Device): { ok: true } | { ok: false; skip: Skip; nextAt?: number } {
     const unusable = uriProblem(device);
-    if (unusable) return { ok: false, why: unusable };
-    if (this.inFlight.has(device.mac)) return { ok: false, why: 'a contact-me to this phone is under way' };
+    if (unusable) return { ok: false, skip: unusable };
+    if (this.inFlight.has(device.mac)) return { ok: false, skip: contactSkip('underWay') };
     const last = device.lastContactMe;
     if (last !== null && this.now() - last < this.policy.gapMs) {
       const nextAt = last + this.policy.gapMs;
-      return { ok: false, why: `contact gap: the phone ignores another contact-me until ${new Date(nextAt).toISOString()}`, nextAt };
+      return { ok: false, skip: contactSkip('gap', { until: new Date(nextAt).toISOString() }), nextAt };
     }
     return { ok: true };
   }
@@ -114,17 +116,17 @@ export class Contacts {
       if (n > 0) this.starting.set(mac, n);
       else this.starting.delete(mac);
     }
-    if (this.closed) return { mac, ok: false, skipped: STOPPING };
+    if (this.closed) return skipped(mac, STOPPING);
     const device = this.store.device(mac);
-    if (!device) return { mac, ok: false, skipped: `no device ${mac}: this service has not heard from that phone, so it has no address to contact; check the MAC against the device list` };
+    if (!device) return skipped(mac, contactSkip('noDevice', { mac }));
     const gate = this.gate(device);
-    if (!gate.ok) return { mac, ok: false, skipped: gate.why, ...(gate.nextAt ? { nextAt: gate.nextAt } : {}) };
+    if (!gate.ok) return skipped(mac, gate.skip, gate.nextAt);
     // Counted from the moment it is sent, whatever the answer: that is what the phone's gap does.
     // Claimed in the store, not only checked: another process (the CLI beside the service, or the
     // service beside the CLI) may have sent one since the device was read.
     if (!this.store.jobs.claimContactMe(mac, this.now(), this.policy.gapMs)) {
       const nextAt = (this.store.device(mac)?.lastContactMe ?? this.now()) + this.policy.gapMs;
-      return { mac, ok: false, skipped: `contact gap: another LocalDLS process has just sent this phone a contact-me; it ignores another until ${new Date(nextAt).toISOString()}`, nextAt };
+      return skipped(mac, contactSkip('gapElsewhere', { until: new Date(nextAt).toISOString() }), nextAt);
     }
     this.inFlight.add(mac);
     try {
@@ -135,7 +137,7 @@ export class Contacts {
       });
       await this.turn();
       // Stopped meanwhile: the store is closed; the phone's gap was claimed, its answer is not recorded.
-      if (this.closed) return { mac, ok: false, skipped: STOPPING };
+      if (this.closed) return skipped(mac, STOPPING);
       const exchangeId = this.record(toRecord(mac, result));
       if (result.error === null) {
         this.store.contactFailures.answered(mac, this.now());
@@ -197,7 +199,7 @@ export class Contacts {
       // Its waiting jobs say why, so the user sees what to fix (or that it waits for its own call).
       const unusable = uriProblem(p);
       if (unusable) {
-        this.note(p.mac, notContactedNote(unusable), now, p.queued);
+        this.note(p.mac, notContactedNote(skipText(unusable)), now, p.queued);
         continue;
       }
       // Only jobs the phone was busy for, or queued ones held behind them (they write the same
@@ -256,21 +258,23 @@ export class Contacts {
  * only ever send it to the address the phone talks from, so a rogue device cannot make the service
  * POST to another host.
  */
-function uriProblem(device: Pick<Device, 'contactMeUri' | 'lastAddress'>): string | null {
-  if (!device.contactMeUri) return 'the phone has not reported a contact-me-uri';
+function uriProblem(device: Pick<Device, 'contactMeUri' | 'lastAddress'>): Skip | null {
+  if (!device.contactMeUri) return contactSkip('noUri');
   let url: URL;
   try {
     url = new URL(device.contactMeUri);
   } catch {
     // The phone's own words, quoted short: a 3 kB URI would fill the line.
-    return `contact-me-uri "${clipped(device.contactMeUri, 120)}" is not a URL`;
+    return contactSkip('uriNotUrl', { uri: clipped(device.contactMeUri, 120) });
   }
-  if (url.protocol !== 'http:') return `contact-me-uri must be http:// (manual p.14), not ${url.protocol}`;
+  if (url.protocol !== 'http:') return contactSkip('uriNotHttp', { protocol: url.protocol });
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const peer = (device.lastAddress ?? '').replace(/^::ffff:/, '');
-  if (host !== peer) return `contact-me-uri points to ${host}, but the phone talks from ${peer || 'an unknown address'}`;
+  if (host !== peer) return contactSkip('uriElsewhere', { host, peer });
   return null;
 }
+
+const skipped = (mac: string, skip: Skip, nextAt?: number): ContactOutcome => ({ mac, ok: false, skipped: skipText(skip), skip, ...(nextAt ? { nextAt } : {}) });
 
 function toRecord(mac: string, r: ContactMeResult): ExchangeRecord {
   return {

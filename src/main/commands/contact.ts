@@ -13,6 +13,7 @@ export const contactNow = defineCommand('contactNow', API_ARGS.contactNow, async
     const o = outcomes.get(mac)!;
     const r: ContactResult = { mac, ok: o.ok };
     if (o.skipped) r.skipped = o.skipped;
+    if (o.skip) r.skip = o.skip;
     if (o.nextAt) r.nextAt = o.nextAt;
     if (o.error) r.error = o.error;
     if (o.failures) r.failures = o.failures;

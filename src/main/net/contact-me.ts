@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import { headerPairs } from './header-pairs';
+import { contactMeErrorText } from '../../shared/contact-me-errors';
 
 export interface ContactMeOptions {
   /** The phone's contact-me-uri, e.g. http://10.0.0.5:8085/contact_dls.html/ContactDLS. */
@@ -57,7 +58,7 @@ export function sendContactMe(options: ContactMeOptions): Promise<ContactMeResul
     // the whole request bounds it.
     const deadline = setTimeout(() => {
       req.destroy();
-      done(`no complete answer from ${url.host} within ${timeoutMs} ms`);
+      done(contactMeErrorText('deadline', { host: url.host, ms: String(timeoutMs) }));
     }, timeoutMs);
     const req = http.request(url, { method: 'POST', agent: false, timeout: timeoutMs });
     req.setHeader('Content-Type', 'application/x-www-form-urlencoded; charset=utf-8');
@@ -86,20 +87,20 @@ export function sendContactMe(options: ContactMeOptions): Promise<ContactMeResul
         if (size <= CONTACT_ME_MAX_ANSWER) return void chunks.push(c);
         req.destroy();
         result.responseBody = Buffer.concat(chunks);
-        done(`the phone's answer passed ${CONTACT_ME_MAX_ANSWER} bytes (a phone answers 204 with none): not read further`);
+        done(contactMeErrorText('tooLarge', { bytes: String(CONTACT_ME_MAX_ANSWER) }));
       });
       res.on('end', () => {
         result.responseBody = Buffer.concat(chunks);
-        done(result.status === 204 ? null : `the phone answered HTTP ${result.status}, expected 204 No Content`);
+        done(result.status === 204 ? null : contactMeErrorText('status', { status: String(result.status) }));
       });
-      res.on('error', (e) => done(`reading the phone's answer failed: ${e.message}`));
+      res.on('error', (e) => done(contactMeErrorText('readFailed', { message: e.message })));
     });
     req.on('timeout', () => {
       req.destroy();
-      done(`no answer from ${url.host} within ${timeoutMs} ms`);
+      done(contactMeErrorText('silent', { host: url.host, ms: String(timeoutMs) }));
     });
     req.on('error', (e: NodeJS.ErrnoException) => {
-      done(e.code === 'ECONNREFUSED' ? `connection refused by ${url.host}: the phone is off, or not listening for contact-me` : `contact-me to ${url.host} failed: ${e.message}`);
+      done(e.code === 'ECONNREFUSED' ? contactMeErrorText('refused', { host: url.host }) : contactMeErrorText('failed', { host: url.host, message: e.message }));
     });
   });
 }

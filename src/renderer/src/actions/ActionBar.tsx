@@ -9,6 +9,8 @@ import type { DeviceView } from '../../../shared/api';
 import { useApi } from '../api/ApiContext';
 import { useToast } from '../common/Toasts';
 import { clockTime } from '../lib/format';
+import { skipReason } from '../lib/skip-reason';
+import { contactMeError } from '../lib/contact-me-error';
 import { go, href } from '../lib/route';
 import { useServiceStatus } from '../status/StatusContext';
 import { ConfirmJobDialog, DeployDialog, ItemsDialog, ProfileDialog, targetsText, useJobsQueued } from './dialogs';
@@ -48,9 +50,10 @@ export function ActionBar({ macs, devices }: ActionBarProps) {
         const sent = results.filter((r) => r.ok).length;
         const lines = results.map((r) =>
           r.ok ? t('contact.answered', { mac: r.mac })
-            : r.skipped ? (r.nextAt ? t('contact.skippedNext', { mac: r.mac, why: r.skipped, at: clockTime(r.nextAt).slice(0, 8) }) : t('contact.skipped', { mac: r.mac, why: r.skipped }))
-              : r.failedJobs?.length ? t('contact.failedJobs', { mac: r.mac, error: r.error ?? '', count: r.failures ?? 0, jobs: r.failedJobs.join(', ') })
-                : t('contact.failed', { mac: r.mac, error: r.error ?? t('contact.noAnswer') }),
+            // The reason with its key names its moment itself, in this computer's time; an older service's only in UTC.
+            : r.skipped ? (r.nextAt && !r.skip ? t('contact.skippedNext', { mac: r.mac, why: r.skipped, at: clockTime(r.nextAt).slice(0, 8) }) : t('contact.skipped', { mac: r.mac, why: skipReason(r.skip, r.skipped) }))
+              : r.failedJobs?.length ? t('contact.failedJobs', { mac: r.mac, error: contactMeError(r.error ?? ''), count: r.failures ?? 0, jobs: r.failedJobs.join(', ') })
+                : t('contact.failed', { mac: r.mac, error: r.error ? contactMeError(r.error) : t('contact.noAnswer') }),
         );
         toast.push(sent === results.length ? 'ok' : sent ? 'warn' : 'error', sent ? t('contact.sent', { sent, count: results.length }) : t('contact.none'), lines);
       },

@@ -8,6 +8,7 @@ import { useApi } from '../api/ApiContext';
 import { Dialog } from '../common/Dialog';
 import { errorText, useToast } from '../common/Toasts';
 import { itemText, useJobWords } from '../lib/jobs';
+import { skipReason } from '../lib/skip-reason';
 import { useCatalogue } from '../lib/use-catalogue';
 import { emptyRow, ItemRowsEditor, rowOf, rowProblem, usedRows, type ItemRow } from './ItemRowsEditor';
 
@@ -187,7 +188,7 @@ export function ProfileDialog({ macs, onClose }: { macs: string[]; onClose: () =
       (results) => {
         const queued = results.filter((r) => r.jobId !== null).length;
         toast.push(queued ? 'ok' : 'info', queued ? t('profile.queued', { name: chosen, count: queued }) : t('profile.nothing', { name: chosen }),
-          results.map((r) => (r.skipped ? t('profile.skipped', { mac: r.mac, why: r.skipped }) : r.jobId !== null ? t('profile.differs', { mac: r.mac, id: r.jobId, count: r.differs }) : t('profile.same', { mac: r.mac }))));
+          results.map((r) => (r.skipped ? t('profile.skipped', { mac: r.mac, why: skipReason(r.skip, r.skipped) }) : r.jobId !== null ? t('profile.differs', { mac: r.mac, id: r.jobId, count: r.differs }) : t('profile.same', { mac: r.mac }))));
         onClose();
       },
       (e: unknown) => {

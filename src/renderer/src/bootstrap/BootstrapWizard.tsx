@@ -21,6 +21,7 @@ import { ModeBadge, useDevices } from '../devices/DevicesView';
 import { downloadText } from '../lib/download';
 import { clockTime, dateTime } from '../lib/format';
 import { deviceHref, go, href, rolloutHref, type Route } from '../lib/route';
+import { contactMeError } from '../lib/contact-me-error';
 
 /** How often the open wizard asks for the key pool again (it fills one key at a time while idle). */
 const KEY_POOL_POLL_MS = 2000;
@@ -97,7 +98,7 @@ export function deviceStateText(t: TFunction<'bootstrap'>, d: BootstrapDevice, p
       if (d.jobState === 'sent') return pinRun && d.hasPin ? t('state.sentPin') : t('state.sentNoPin');
       if (d.jobState === 'waiting-busy') return d.error ? t('state.busyWhy', { why: d.error }) : t('state.busy');
       if (d.error) return t('state.queuedWhy', { why: d.error });
-      if (device?.contactFailures) return t('state.queuedContactFailed', { count: device.contactFailures, error: device.lastContactError ?? '' });
+      if (device?.contactFailures) return t('state.queuedContactFailed', { count: device.contactFailures, error: device.lastContactError ? contactMeError(device.lastContactError) : '' });
       if (device?.lastContactMe != null && device.lastContactMe >= runStarted) {
         // What the service recorded of the answer, never inferred from the sending alone.
         const at = clockTime(device.lastContactMe).slice(0, 8);

@@ -14,6 +14,7 @@ import { ReplyStatusPill, rowClass } from '../traffic/ExchangeList';
 import { DeviceStateBadges, ModeBadge, TlsBadge } from './DevicesView';
 import { OverridesCard } from './OverridesCard';
 import { errorText } from '../lib/api-error';
+import { contactMeError, exchangeError } from '../lib/contact-me-error';
 
 export function DevicePage({ mac }: { mac: string }) {
   const { t } = useTranslation('devices');
@@ -86,7 +87,7 @@ export function DevicePage({ mac }: { mac: string }) {
           <dt>{t('page.contactMe')}</dt>
           <dd data-testid="contact-me-state">
             {d.contactFailures > 0
-              ? <span className="err-text">{t('page.contactFailed', { count: d.contactFailures, error: d.lastContactError ?? '' })}</span>
+              ? <span className="err-text">{t('page.contactFailed', { count: d.contactFailures, error: d.lastContactError ? contactMeError(d.lastContactError) : '' })}</span>
               : d.lastContactMe !== null ? t('page.contactSent', { at: dateTime(d.lastContactMe) }) : t('page.contactNever')}
           </dd>
           <dt>{t('page.profile')}</dt><dd>{d.profile ?? '—'}</dd>
@@ -127,7 +128,7 @@ export function DevicePage({ mac }: { mac: string }) {
                   <td><span className={`listener listener-${x.listener}`}>{t(`traffic.listeners.${x.listener}`, { defaultValue: x.listener })}</span></td>
                   <td className="t-reason">
                     {/* The protocol's words stay whole ("reply-to WriteItems" broke as "WriteIte|ms" at 1280 px); a long path or error still wraps anywhere. */}
-                    {x.reason ? <span className="word">{x.reason}</span> : (x.error ?? '—')}
+                    {x.reason ? <span className="word">{x.reason}</span> : (exchangeError(x) ?? '—')}
                     {x.replyAction ? <> <span className="word">{x.replyAction}</span></> : null}
                     {x.fragment === 'next' ? <> <span className="word">{t('traffic.fragment')}</span></> : null}
                   </td>

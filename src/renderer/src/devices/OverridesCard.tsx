@@ -13,6 +13,7 @@ import { Dialog } from '../common/Dialog';
 import { useToast } from '../common/Toasts';
 import { errorText } from '../lib/api-error';
 import { itemText } from '../lib/jobs';
+import { skipReason } from '../lib/skip-reason';
 import { useCatalogue } from '../lib/use-catalogue';
 import { useServiceStatus } from '../status/StatusContext';
 
@@ -66,7 +67,7 @@ export function OverridesCard({ mac, profile }: { mac: string; profile: string |
     setBusy(true);
     api.applyProfile(profile, [mac]).then(
       ([r]) => {
-        toast.push(r?.jobId != null ? 'ok' : 'info', r?.skipped ?? (r?.jobId != null ? t('overrides.applied', { name: profile, id: r.jobId, count: r.differs }) : t('overrides.nothingDiffers', { name: profile })));
+        toast.push(r?.jobId != null ? 'ok' : 'info', (r?.skipped ? skipReason(r.skip, r.skipped) : null) ?? (r?.jobId != null ? t('overrides.applied', { name: profile, id: r.jobId, count: r.differs }) : t('overrides.nothingDiffers', { name: profile })));
         setBusy(false);
       },
       (e: unknown) => {

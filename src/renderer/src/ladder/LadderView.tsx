@@ -16,6 +16,7 @@ import './inspector.css';
 import { errorText } from '../lib/api-error';
 import { ReplyStatusPill } from '../traffic/ExchangeList';
 import { jobNote } from '../lib/job-note';
+import { exchangeError } from '../lib/contact-me-error';
 
 /** Refused, failed, or items of a write refused: drawn red (and counted as errors). A busy reply is not: the phone answered. */
 export function isErrorExchange(x: ExchangeSummary): boolean {
@@ -58,7 +59,7 @@ function Rung({ x, start, index, jobs, relayed }: { x: ExchangeSummary; start: n
           <span className="sr-only">{t(relayed ? 'answerPrefixRelayed' : 'answerPrefix', { n: index + 1 })} </span>
           <strong>{x.action ?? `HTTP ${x.httpStatus}`}</strong>
           <span className="muted">{x.action ? `HTTP ${x.httpStatus} · ` : ''}{duration(x.ended - x.started)} · #{x.id}</span>
-          {x.error ? <span className="rung-reason">{x.error}</span> : null}
+          {x.error ? <span className="rung-reason">{exchangeError(x)}</span> : null}
           {failed.map((j) => <span key={j.id} className="rung-reason">{t('jobFailed', { id: j.id, kind: j.kind, error: j.error ? jobNote(j.error, tj) : '' })}</span>)}
           {x.warning ? <span className="rung-warning">{x.warning}</span> : null}
         </span>

@@ -5,6 +5,7 @@
  */
 import type { TFunction } from 'i18next';
 import type { DeviceView } from '../../../shared/api';
+import { contactMeError } from './contact-me-error';
 
 type DevicesT = TFunction<'devices'>;
 
@@ -23,7 +24,7 @@ export function deviceStates(d: DeviceView, tDevices: DevicesT): StateBadge[] {
   else if (d.jobs.waitingBusy > 0) out.push({ label: t('busy'), tone: 'busy', title: t('busyTitle', { count: d.jobs.waitingBusy }) });
   else out.push({ label: t('idle'), tone: 'idle' });
   // Contact-me failed (recorded by the service): the phone cannot be reached.
-  if (d.contactFailures > 0) out.push({ label: t('unreachable'), tone: 'error', title: d.lastContactError ?? t('unreachableTitle') });
+  if (d.contactFailures > 0) out.push({ label: t('unreachable'), tone: 'error', title: d.lastContactError ? contactMeError(d.lastContactError) : t('unreachableTitle') });
   if (d.bootstrap === 'pending') out.push({ label: t('bootstrapPending'), tone: 'warn', title: t('bootstrapPendingTitle') });
   if (d.bootstrap === 'failed') out.push({ label: t('bootstrapFailed'), tone: 'error', title: t('bootstrapFailedTitle') });
   return out;

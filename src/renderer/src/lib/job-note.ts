@@ -2,13 +2,17 @@
  * A job's note (`Job.error`: why it waits, or why it failed) in the UI's language. The service
  * writes it in English (the CLI prints it as is); the notes it writes most are known by their
  * shape (shared/job-notes.ts) and come from the jobs namespace instead. Any other stays as written,
- * and so do the values inside a known one (a phone's error, the reason a phone is not contacted),
- * except the service's own words for a file's result in a file deployment's notes.
+ * and so do the values inside a known one (a phone's error), except the service's own words for a
+ * file's result in a file deployment's notes, the reason a phone is not contacted and why a
+ * contact-me failed.
  */
 import type { TFunction } from 'i18next';
 import { parseJobNote } from '../../../shared/job-notes';
 import { FILE_RESULTS, UNCONFIRMED } from '../../../shared/file-deployment';
 import { dateTime } from './format';
+import { skipReason } from './skip-reason';
+import { contactMeError } from './contact-me-error';
+import { parseContactSkip } from '../../../shared/skip-reasons';
 
 type FileResultKey = keyof typeof FILE_RESULTS;
 /** The service's words for an open file ("not listed" …), as a note's file list writes them (shared/file-deployment.ts filesText). */
@@ -25,6 +29,9 @@ export function jobNote(text: string, t: TFunction<'jobs'>): string {
   const params: Record<string, unknown> = { ...parsed.params };
   // A moment the service wrote in UTC (ISO 8601) reads in this computer's time, as every other time here (helper-77).
   for (const [k, v] of Object.entries(params)) if (typeof v === 'string' && ISO_MOMENT.test(v)) params[k] = dateTime(Date.parse(v));
+  // The reason a phone is not contacted: the service's words for it, in the UI's language too.
+  if (parsed.key === 'contactFailed' || parsed.key === 'unreachable') params.last = contactMeError(parsed.params.last, t as unknown as TFunction<string>);
+  if (parsed.key === 'notContacted') params.why = skipReason(parseContactSkip(parsed.params.why) ?? undefined, parsed.params.why, t as unknown as TFunction<string>);
   if (typeof params.files === 'string') params.files = params.files.replace(OPEN_WORD, (_, word: string) => `: ${t(`fileResult.${OPEN_WORDS.get(word)!}`)}`);
   return t(`note.${parsed.key}`, { ...params, defaultValue: text });
 }

@@ -13,6 +13,7 @@ import { deviceHref, href, interactionHref } from '../lib/route';
 import '../ladder/inspector.css';
 import { errorText } from '../lib/api-error';
 import { useJobWords } from '../lib/jobs';
+import { exchangeError } from '../lib/contact-me-error';
 
 function Changes({ changes }: { changes: ItemChangeView[] }) {
   const { t } = useTranslation('timeline');
@@ -72,7 +73,7 @@ function Entry({ e }: { e: TimelineEntry }) {
           <span className="badge">{t(`kind.${e.exchange.kind}`, { defaultValue: e.exchange.kind })}</span>
           <div className={e.exchange.error ? 't-error' : ''}>
             <a className="link-in-text" href={href('traffic', { focus: e.exchange.id })}>#{e.exchange.id}</a> {e.exchange.method} {e.exchange.path} → HTTP {e.exchange.httpStatus}
-            {e.exchange.error ? <div>{e.exchange.error}</div> : null}
+            {e.exchange.error ? <div>{exchangeError(e.exchange)}</div> : null}
           </div>
         </>
       );
