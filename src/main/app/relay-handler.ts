@@ -204,7 +204,7 @@ export class RelayHandler implements RequestHandler {
     flight.atDls = true;
     let answer: UpstreamAnswer;
     try {
-      answer = await this.upstream.forward({ method: request.method, path: request.path, headers: request.headers, body: request.body });
+      answer = await this.upstream.forward({ method: request.method, path: request.path, headers: request.headers, body: request.body, ...(request.httpVersion ? { httpVersion: request.httpVersion } : {}) });
     } catch (e) {
       if (!(e instanceof UpstreamError)) throw e;
       return this.failed(request, phone, e);
@@ -260,13 +260,7 @@ export class RelayHandler implements RequestHandler {
 
   /** A request on the secure port reached HTTP (the phone took our certificate): refused, and said why. */
   private notRelayed(request: WpiRequest): WpiResponse {
-    const reason = `${SECURE_MODE_NOT_RELAYED}.`;
-    const response: WpiResponse = { status: 502, headers: [['Content-Type', 'text/plain; charset=utf-8']], body: Buffer.from(`${reason}\n`, 'utf8') };
-    const phone = lenient(() => parseWorkpointMessage(request.body));
-    const at = this.now();
-    const record = this.record(request, response, phone.value, { action: null, error: reason, warning: null });
-    this.commit(record, {}, null, emptyUpstream(this.upstream.origin, at, 'not-relayed', reason));
-    return response;
+    return this.answeredHere(request, 502, `${SECURE_MODE_NOT_RELAYED}.`);
   }
 
   /**
@@ -275,11 +269,15 @@ export class RelayHandler implements RequestHandler {
    * so the phone gets it at once rather than a timeout.
    */
   private looped(request: WpiRequest): WpiResponse {
-    const reason = `this request has passed this LocalDLS already (its Via header names ${this.upstream.viaName}): the upstream ${this.upstream.origin} relays it back here, so the relays form a loop; point one of them at the DLS itself`;
-    const response: WpiResponse = { status: 508, headers: [['Content-Type', 'text/plain; charset=utf-8']], body: Buffer.from(`${reason}\n`, 'utf8') };
+    return this.answeredHere(request, 508, `this request has passed this LocalDLS already (its Via header names ${this.upstream.viaName}): the upstream ${this.upstream.origin} relays it back here, so the relays form a loop; point one of them at the DLS itself`);
+  }
+
+  /** A request the relay answers itself, without sending it on: the reason to the phone, recorded as not relayed. */
+  private answeredHere(request: WpiRequest, status: number, reason: string): WpiResponse {
+    const response: WpiResponse = { status, headers: [['Content-Type', 'text/plain; charset=utf-8']], body: Buffer.from(`${reason}\n`, 'utf8') };
     const phone = lenient(() => parseWorkpointMessage(request.body));
     const at = this.now();
-    const record = this.record(request, response, phone.value, { action: null, error: reason, warning: null });
+    const record = this.record(request, response, phone.value, { action: null, error: reason, warning: phone.problem ? `the phone's message is not WPI as LocalDLS reads it (${phone.problem})` : null });
     this.commit(record, {}, null, emptyUpstream(this.upstream.origin, at, 'not-relayed', reason));
     return response;
   }

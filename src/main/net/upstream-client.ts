@@ -77,6 +77,8 @@ export interface UpstreamRequest {
   /** Header pairs as the phone sent them (hop-by-hop ones are dropped here). */
   headers: [string, string][];
   body: Buffer;
+  /** The HTTP version the phone spoke ("1.0", "1.1"): the relay's Via names it (RFC 9110 §7.6.3). */
+  httpVersion?: string;
 }
 
 export interface UpstreamAnswer {
@@ -277,7 +279,10 @@ export class UpstreamClient {
    * the connection caps or the timeout stopped them.
    */
   passed(pairs: readonly (readonly [string, string])[]): boolean {
-    return pairs.some(([name, value]) => name.toLowerCase() === 'via' && value.split(',').some((hop) => hop.trim().split(/\s+/)[1] === this.viaName));
+    const name = this.viaName.toLowerCase();
+    // Comments (in parentheses, RFC 9110 §5.6.5) are no hops: a comma inside one separates nothing.
+    const hops = (value: string) => value.replace(/\([^()]*\)/g, ' ').split(',');
+    return pairs.some(([header, value]) => header.toLowerCase() === 'via' && hops(value).some((hop) => hop.trim().split(/\s+/)[1]?.toLowerCase() === name));
   }
 
   close(): void {
@@ -290,7 +295,7 @@ export class UpstreamClient {
     for (const [name, value] of forwardedHeaders(request.headers)) headers.push(name, value);
     // Via after the phone's own (a relay before this one put its own there); Connection as the
     // agent would add it, but written here so that `sent` is the whole list.
-    headers.push('Via', `1.1 ${this.viaName}`, 'Host', this.url.host, 'Content-Length', String(request.body.length), 'Connection', 'keep-alive');
+    headers.push('Via', `${request.httpVersion === '1.0' ? '1.0' : '1.1'} ${this.viaName}`, 'Host', this.url.host, 'Content-Length', String(request.body.length), 'Connection', 'keep-alive');
     const sentPairs = headerPairs(headers);
     return new Promise<UpstreamAnswer>((resolve, reject) => {
       let req: ReturnType<typeof https.request>;
