@@ -142,8 +142,8 @@ export interface UpstreamView {
   failure: 'unreachable' | 'timeout' | 'certificate' | 'too-large' | 'protocol' | 'not-relayed' | null;
   error: string | null;
   /**
-   * The request's header pairs as LocalDLS wrote them to the upstream (its Host, Connection and
-   * Content-Length, not the phone's), credentials masked; null when no request was written (no
+   * The request's header pairs as LocalDLS wrote them to the upstream (its Via, Host, Connection
+   * and Content-Length, not the phone's), credentials masked; null when no request was written (no
    * connection, a refused certificate) or the row is older than this record (schema 26).
    */
   requestHeaders: [string, string][] | null;

@@ -24,19 +24,25 @@ const A = '00:1A:E8:00:87:0A';
 const SECRET = 'h87-strict-secret';
 const { msg, startUp, readAllReply } = rawWpi('H87N');
 
+/** The JSESSIONID a request presents, read exactly as a servlet container reads it, if it names a session in `sessions`. */
+function sessionCookie(request: StandInRequest, sessions: ReadonlyMap<string, unknown>): string | null {
+  for (const [name, value] of request.headers) {
+    if (name.toLowerCase() !== 'cookie') continue;
+    for (const part of value.split(';')) {
+      const [k, v] = part.trim().split(/=(.*)/s) as [string, string | undefined];
+      if (k === 'JSESSIONID' && v !== undefined && sessions.has(v)) return v;
+    }
+  }
+  return null;
+}
+
 /** A servlet-like DLS: exact cookies, else the client address; a report by its MAC first. P has a WriteItems with a password queued. */
 function servletDls() {
   const sessions = new Map<string, { mac: string | null }>();
   let latest: { mac: string | null } | null = null;
   const byCookie = (request: StandInRequest) => {
-    for (const [name, value] of request.headers) {
-      if (name.toLowerCase() !== 'cookie') continue;
-      for (const part of value.split(';')) {
-        const [k, v] = part.trim().split(/=(.*)/s) as [string, string | undefined];
-        if (k === 'JSESSIONID' && v !== undefined && sessions.has(v)) return sessions.get(v)!;
-      }
-    }
-    return null;
+    const id = sessionCookie(request, sessions);
+    return id === null ? null : sessions.get(id)!;
   };
   return (request: StandInRequest) => {
     const m = readPhone(request.body);
@@ -124,16 +130,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function wanServletDls(delayMs: number) {
   const sessions = new Map<string, { mac: string | null }>();
   let latest: { mac: string | null } | null = null;
-  const cookieOfReq = (request: StandInRequest) => {
-    for (const [name, value] of request.headers) {
-      if (name.toLowerCase() !== 'cookie') continue;
-      for (const part of value.split(';')) {
-        const [k, v] = part.trim().split(/=(.*)/s) as [string, string | undefined];
-        if (k === 'JSESSIONID' && v !== undefined && sessions.has(v)) return v;
-      }
-    }
-    return null;
-  };
+  const cookieOfReq = (request: StandInRequest) => sessionCookie(request, sessions);
   return async (request: StandInRequest) => {
     const m = readPhone(request.body);
     const mac = field(request.body, /<Item name="mac-addr">([^<]*)</);

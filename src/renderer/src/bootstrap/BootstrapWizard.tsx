@@ -98,11 +98,11 @@ export function deviceStateText(t: TFunction<'bootstrap'>, d: BootstrapDevice, p
       if (d.jobState === 'sent') return pinRun && d.hasPin ? t('state.sentPin') : t('state.sentNoPin');
       if (d.jobState === 'waiting-busy') return d.error ? t('state.busyWhy', { why: d.error }) : t('state.busy');
       if (d.error) return t('state.queuedWhy', { why: d.error });
-      if (device?.contactFailures) return t('state.queuedContactFailed', { count: device.contactFailures, error: device.lastContactError ? contactMeError(device.lastContactError, t as unknown as TFunction<string>) : '' });
+      if (device?.contactFailures) return t('state.queuedContactFailed', { count: device.contactFailures, error: device.lastContactError ? contactMeError(device.lastContactError, t) : '' });
       if (device?.lastContactMe != null && device.lastContactMe >= runStarted) {
         // What the service recorded of the answer, never inferred from the sending alone.
         const at = clockTime(device.lastContactMe).slice(0, 8);
-        if (device.lastContactMeOutcome === 'failed') return t('state.queuedContactRefused', { at, error: device.lastContactMeError ? contactMeError(device.lastContactMeError, t as unknown as TFunction<string>) : t('state.unknownReason') });
+        if (device.lastContactMeOutcome === 'failed') return t('state.queuedContactRefused', { at, error: device.lastContactMeError ? contactMeError(device.lastContactMeError, t) : t('state.unknownReason') });
         if (device.lastContactMeOutcome === 'answered') return t('state.queuedContactSent', { at });
         return t('state.queuedContactAwaiting', { at });
       }

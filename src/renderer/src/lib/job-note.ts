@@ -30,8 +30,8 @@ export function jobNote(text: string, t: TFunction<'jobs'>): string {
   // A moment the service wrote in UTC (ISO 8601) reads in this computer's time, as every other time here (helper-77).
   for (const [k, v] of Object.entries(params)) if (typeof v === 'string' && ISO_MOMENT.test(v)) params[k] = dateTime(Date.parse(v));
   // The reason a phone is not contacted: the service's words for it, in the UI's language too.
-  if (parsed.key === 'contactFailed' || parsed.key === 'unreachable') params.last = contactMeError(parsed.params.last, t as unknown as TFunction<string>);
-  if (parsed.key === 'notContacted') params.why = skipReason(parseContactSkip(parsed.params.why) ?? undefined, parsed.params.why, t as unknown as TFunction<string>);
+  if (parsed.key === 'contactFailed' || parsed.key === 'unreachable') params.last = contactMeError(parsed.params.last, t);
+  if (parsed.key === 'notContacted') params.why = skipReason(parseContactSkip(parsed.params.why) ?? undefined, parsed.params.why, t);
   if (typeof params.files === 'string') params.files = params.files.replace(OPEN_WORD, (_, word: string) => `: ${t(`fileResult.${OPEN_WORDS.get(word)!}`)}`);
   return t(`note.${parsed.key}`, { ...params, defaultValue: text });
 }

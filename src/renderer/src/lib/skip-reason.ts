@@ -3,12 +3,12 @@
  * language: the key it gives with its English words (shared/skip-reasons.ts), from errors.json
  * `skip.*`, which the first screen loads. Without a key (an older service), its English words.
  */
-import i18next, { type TFunction } from 'i18next';
+import i18next from 'i18next';
 import type { Skip } from '../../../shared/skip-reasons';
 import { dateTime } from './format';
+import type { AnyT } from './contact-me-error';
 
-/** `t`: a component's (any namespace: the key names its own), else the UI's current language. */
-export function skipReason(skip: Skip | undefined, english: string, t: TFunction<string> = i18next.t): string {
+export function skipReason(skip: Skip | undefined, english: string, t: AnyT = i18next.t): string {
   if (!skip) return english;
   const params: Record<string, string> = { ...skip.params };
   // A moment the service wrote in UTC reads in this computer's time, as every other time here.

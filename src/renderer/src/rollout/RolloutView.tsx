@@ -6,7 +6,6 @@
  */
 import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { TFunction } from 'i18next';
 import { jobNote } from '../lib/job-note';
 import { contactMeError } from '../lib/contact-me-error';
 import { ROLLOUT_PHASES, type Rollout, type RolloutPhase, type RolloutSummary } from '../../../shared/api';
@@ -138,7 +137,7 @@ function RolloutDetail({ id, onNote }: { id: string; onNote: (note: string) => v
                   {d.retriedBy ? <> · <a href={rolloutHref(d.retriedBy.rolloutId)} data-testid="retried-by">{t('againAs', { job: d.retriedBy.jobId })}</a></> : null}
                 </td>
                 {/* A job's note, or why the phone could not be reached (its last contact-me's failure). */}
-                <td className="why">{d.error ? contactMeError(jobNote(d.error, tj), tj as unknown as TFunction<string>) : ''}</td>
+                <td className="why">{d.error ? contactMeError(jobNote(d.error, tj), tj) : ''}</td>
                 <td>{d.interactionId !== null ? <a href={interactionHref(d.interactionId)}>{t('openLadder')}</a> : '—'}</td>
               </tr>
             ))}
