@@ -644,6 +644,19 @@ describe('relay: relays in a loop', () => {
       expect([refused.status, via]).toEqual([508, via]);
     }
     expect(dls.requests).toHaveLength(1);
+    // A phone speaking HTTP/1.0: the relay's Via says so (RFC 9110 §7.6.3: the protocol as received).
+    const body = START_UP('00:1A:E8:00:10:65');
+    const old = await new Promise<string>((resolve, reject) => {
+      const socket = tls.connect({ host: '127.0.0.1', port: Number(new URL(url).port), rejectUnauthorized: false }, () =>
+        socket.write(`POST /DeploymentService/LoginService HTTP/1.0\r\nContent-Type: text/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`),
+      );
+      let answer = '';
+      socket.on('data', (c: Buffer) => (answer += c.toString('latin1')));
+      socket.on('end', () => resolve(answer));
+      socket.on('error', reject);
+    });
+    expect(old).toMatch(/^HTTP\/1\.1 200 /);
+    expect(dls.requests.at(-1)!.headers.filter(([n]) => n === 'Via')).toEqual([['Via', `1.0 ${name}`]]);
     // A name that only starts like this relay's is another relay's; one inside a comment names no hop (helper-90).
     for (const via of [`1.1 ${name}0`, `1.1 fred (hello, 1.1 ${name} x)`]) {
       const other = await post(url, START_UP('00:1A:E8:00:10:64'), [['Content-Type', 'text/xml'], ['Via', via]]);
