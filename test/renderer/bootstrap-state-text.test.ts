@@ -6,7 +6,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BootstrapDevice } from '../../src/shared/api';
 import { deviceStateText } from '../../src/renderer/src/bootstrap/BootstrapWizard';
-import { i18next } from '../../src/renderer/src/i18n';
+import { i18next, loadAllNamespaces } from '../../src/renderer/src/i18n';
+import { contactFailedNote, JOB_NOTES } from '../../src/shared/job-notes';
+import { jobNote } from '../../src/renderer/src/lib/job-note';
 import { DEVICE } from './fake-api';
 
 afterEach(() => void i18next.changeLanguage('en'));
@@ -32,4 +34,18 @@ describe('a bootstrap run says what became of contact-me', () => {
     const de = deviceStateText(i18next.getFixedT('de', 'bootstrap'), queued, true, { ...sentAt, lastContactMeOutcome: 'failed', lastContactMeError: 'timed out' }, STARTED);
     expect(de).toMatch(/^wartet: Contact-me um \d\d:\d\d:\d\d fehlgeschlagen \(timed out\)/);
   });
+
+  it("a job's note in the run's language: the service's English read back through the jobs' words when they are given", async () => {
+    await loadAllNamespaces();
+    const busy: BootstrapDevice = { ...queued, jobState: 'waiting-busy', error: JOB_NOTES.busyCallsBack };
+    const failing: BootstrapDevice = { ...queued, error: contactFailedNote(2, 5, 'connection refused by 127.0.19.13:8085: the phone is off, or not listening for contact-me') };
+    const de = (d: BootstrapDevice) => deviceStateText(i18next.getFixedT('de', 'bootstrap'), d, true, sentAt, STARTED, i18next.getFixedT('de', 'jobs'));
+    expect(de(busy)).toContain(jobNote(JOB_NOTES.busyCallsBack, i18next.getFixedT('de', 'jobs')));
+    expect(de(busy)).not.toContain(JOB_NOTES.busyCallsBack);
+    expect(de(failing)).toContain('Verbindung von 127.0.19.13:8085 abgelehnt');
+    expect(de(failing)).not.toMatch(/connection refused|trying again/);
+    // Without the jobs' words, as the service wrote it.
+    expect(deviceStateText(i18next.getFixedT('de', 'bootstrap'), busy, true, sentAt, STARTED)).toContain(JOB_NOTES.busyCallsBack);
+  });
 });
+

@@ -22,6 +22,7 @@ import { downloadText } from '../lib/download';
 import { clockTime, dateTime } from '../lib/format';
 import { deviceHref, go, href, rolloutHref, type Route } from '../lib/route';
 import { contactMeError } from '../lib/contact-me-error';
+import { jobNote } from '../lib/job-note';
 
 /** How often the open wizard asks for the key pool again (it fills one key at a time while idle). */
 const KEY_POOL_POLL_MS = 2000;
@@ -84,20 +85,22 @@ function KeyPoolLine({ pool }: { pool: NonNullable<SecureStatus['keyPool']> }) {
  * What is happening to one phone, in the run's words. While its job waits, what happened to
  * contact-me is said as it is: failed (the job's note), sent at a time, or not sent.
  */
-export function deviceStateText(t: TFunction<'bootstrap'>, d: BootstrapDevice, pinRun: boolean, device: DeviceView | undefined, runStarted: number): string {
+export function deviceStateText(t: TFunction<'bootstrap'>, d: BootstrapDevice, pinRun: boolean, device: DeviceView | undefined, runStarted: number, tj?: TFunction<'jobs'>): string {
+  // The job's note in the UI's language when the jobs' words are given (the service writes it in English).
+  const why = d.error !== null && tj ? jobNote(d.error, tj) : d.error;
   switch (d.state) {
     case 'preparing':
       return t('state.preparing');
     case 'secure':
       return t('state.secure');
     case 'failed':
-      return t('state.failed', { error: d.error ?? t('state.unknownReason') });
+      return t('state.failed', { error: why ?? t('state.unknownReason') });
     case 'cancelled':
-      return t('state.cancelled', { why: d.error ?? t('state.unknownReason') });
+      return t('state.cancelled', { why: why ?? t('state.unknownReason') });
     default:
       if (d.jobState === 'sent') return pinRun && d.hasPin ? t('state.sentPin') : t('state.sentNoPin');
-      if (d.jobState === 'waiting-busy') return d.error ? t('state.busyWhy', { why: d.error }) : t('state.busy');
-      if (d.error) return t('state.queuedWhy', { why: d.error });
+      if (d.jobState === 'waiting-busy') return why ? t('state.busyWhy', { why }) : t('state.busy');
+      if (why) return t('state.queuedWhy', { why });
       if (device?.contactFailures) return t('state.queuedContactFailed', { count: device.contactFailures, error: device.lastContactError ? contactMeError(device.lastContactError, t) : '' });
       if (device?.lastContactMe != null && device.lastContactMe >= runStarted) {
         // What the service recorded of the answer, never inferred from the sending alone.
@@ -178,6 +181,7 @@ function CancelRunDialog({ run, onClose, onCancelled }: { run: BootstrapRun; onC
 
 function RunProgress({ run, onRun }: { run: BootstrapRun; onRun: (r: BootstrapRun) => void }) {
   const { t } = useTranslation('bootstrap');
+  const { t: tj } = useTranslation('jobs');
   const { devices } = useDevices();
   const api = useApi();
   const toast = useToast();
@@ -249,7 +253,7 @@ function RunProgress({ run, onRun }: { run: BootstrapRun; onRun: (r: BootstrapRu
               <td className="mono">{d.e164 ?? '—'}</td>
               <td>{d.hasPin ? <span className="x-mask" title={t('pins.onSheet')}>••••••</span> : <span className="muted">{pinRun ? '—' : t('pins.noneShort')}</span>}</td>
               <td className="num">{d.jobId !== null ? <a href={href('jobs', { device: d.mac })}>{d.jobId}</a> : '—'}</td>
-              <td><span className={`bstate bstate-${d.state}`} data-testid="bootstrap-state">{deviceStateText(t, d, pinRun, devices.get(d.mac), run.started)}</span></td>
+              <td><span className={`bstate bstate-${d.state}`} data-testid="bootstrap-state">{deviceStateText(t, d, pinRun, devices.get(d.mac), run.started, tj)}</span></td>
             </tr>
           ))}
         </tbody>
