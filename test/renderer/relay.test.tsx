@@ -138,8 +138,8 @@ describe('relay mode in the UI', () => {
 
   it.each<['en' | 'de', string]>([
     ['en', 'Failureunreachable: the upstream https://10.1.2.3:18443 is unreachable: ECONNREFUSED'],
-    ['de', 'Fehlernicht erreichbar: the upstream https://10.1.2.3:18443 is unreachable: ECONNREFUSED'],
-  ])("%s: the upstream's failure is named in the UI's language, its detail as the service recorded it", async (lang, row) => {
+    ['de', 'Fehlernicht erreichbar: der Upstream https://10.1.2.3:18443 ist nicht erreichbar: ECONNREFUSED'],
+  ])("%s: the upstream's failure is named in the UI's language, and so are the service's words in its detail (the address and the system's message as recorded)", async (lang, row) => {
     await upstreamTab({ connected: null, firstByte: null, httpStatus: null, tlsProtocol: null, tlsCipher: null, fingerprint: null, subject: null, trustedBy: null, failure: 'unreachable', error: 'the upstream https://10.1.2.3:18443 is unreachable: ECONNREFUSED', requestHeaders: null, responseHeaders: null });
     try {
       act(() => setLanguage(lang));

@@ -19,10 +19,9 @@ import { parseDLSMessage, parseWorkpointMessage, refusedItemCount, type DLSMessa
 import type { ExchangeEvents, ExchangeHandler } from './exchange-handler';
 import { exchangeSummary, httpFacts, withClientTextsMasked } from './exchange-record';
 import { redactItemsForStorage } from './redact';
+import { relayFailureText, SECURE_MODE_NOT_RELAYED } from '../../shared/relay-failures';
 
 /** Why a Secure-Mode phone cannot be relayed: said in handshake records, refusals, docs and UI. */
-export const SECURE_MODE_NOT_RELAYED =
-  'Secure Mode cannot be relayed: the phone trusts only its DLS\'s CA and holds a client certificate for that DLS, so LocalDLS can neither pass as the DLS nor present the phone\'s certificate to it. Point Secure-Mode phones at the DLS directly';
 
 /** An interaction seen passing: the phone, its device and what the DLS last asked it to write. */
 interface Track {
@@ -260,7 +259,7 @@ export class RelayHandler implements RequestHandler {
 
   /** A request on the secure port reached HTTP (the phone took our certificate): refused, and said why. */
   private notRelayed(request: WpiRequest): WpiResponse {
-    return this.answeredHere(request, 502, `${SECURE_MODE_NOT_RELAYED}.`);
+    return this.answeredHere(request, 502, relayFailureText('secureMode'));
   }
 
   /**
@@ -269,7 +268,7 @@ export class RelayHandler implements RequestHandler {
    * so the phone gets it at once rather than a timeout.
    */
   private looped(request: WpiRequest): WpiResponse {
-    return this.answeredHere(request, 508, `this request has passed this LocalDLS already (its Via header names ${this.upstream.viaName}): the upstream ${this.upstream.origin} relays it back here, so the relays form a loop; point one of them at the DLS itself`);
+    return this.answeredHere(request, 508, relayFailureText('loop', { via: this.upstream.viaName, origin: this.upstream.origin }));
   }
 
   /** A request the relay answers itself, without sending it on: the reason to the phone, recorded as not relayed. */

@@ -14,7 +14,7 @@ import * as commands from '../commands';
 import { deviceView } from '../commands/devices';
 import { KEY_PASSPHRASE_ENV, KEY_PASSPHRASE_FILE_ENV, protectorFromEnvironment } from '../pki';
 import { DEFAULT_SECURE_PORT, type Service } from '../app/service';
-import { SECURE_MODE_NOT_RELAYED } from '../app/relay-handler';
+import { SECURE_MODE_NOT_RELAYED } from '../../shared/relay-failures';
 import type { Store, StoreChange } from '../store';
 
 export { EXPORT_LIMIT, VIEW_TEXT_LIMIT } from '../commands';

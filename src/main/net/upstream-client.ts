@@ -18,6 +18,7 @@ import tls, { type ConnectionOptions, type DetailedPeerCertificate, type TLSSock
 import type { Duplex } from 'node:stream';
 import { clipped } from '../../shared/quote';
 import { headerPairs } from './header-pairs';
+import { relayFailureText } from '../../shared/relay-failures';
 
 export interface UpstreamTrust {
   /** PEM of the CA(s) the upstream's certificate must chain to. */
@@ -304,7 +305,7 @@ export class UpstreamClient {
       } catch (e) {
         // Node refuses to write some headers it accepted on the way in; say so rather than fail silently.
         timing.ended = Date.now();
-        reject(new UpstreamError('protocol', `the phone's request cannot be passed on: ${(e as Error).message}`, timing));
+        reject(new UpstreamError('protocol', relayFailureText('requestNotPassed', { detail: (e as Error).message }), timing));
         return;
       }
       let socketTls: UpstreamTls | null = null;
@@ -322,7 +323,7 @@ export class UpstreamClient {
       };
       const timer = setTimeout(() => {
         timing.ended = Date.now();
-        fail(new UpstreamError('timeout', `the upstream ${this.origin} did not answer within ${this.limits.timeoutMs} ms`, timing, socketTls));
+        fail(new UpstreamError('timeout', relayFailureText('timeout', { origin: this.origin, ms: String(this.limits.timeoutMs) }), timing, socketTls));
       }, this.limits.timeoutMs);
       req.on('socket', (socket) => {
         written = true;
@@ -334,18 +335,18 @@ export class UpstreamClient {
         timing.ended = Date.now();
         if (err instanceof UpstreamError) return fail(new UpstreamError(err.failure, err.message, timing, err.tls));
         if (req.reusedSocket && timing.firstByte === null && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
-          return fail(new StaleConnection(new UpstreamError('unreachable', `the upstream ${this.origin} closed kept-alive connections as requests were sent on them: ${describe(err)}`, timing, socketTls, sentPairs)));
+          return fail(new StaleConnection(new UpstreamError('unreachable', relayFailureText('staleClosed', { origin: this.origin, detail: describe(err) }), timing, socketTls, sentPairs)));
         }
         // Node's HTTP parser refused what the upstream sent (HPE_…): it answered, but not in HTTP.
-        if (err.code?.startsWith('HPE_')) return fail(new UpstreamError('protocol', `the upstream ${this.origin} answered with malformed HTTP: ${describe(err)}`, timing, socketTls));
-        fail(new UpstreamError('unreachable', `the upstream ${this.origin} is unreachable: ${describe(err)}`, timing, socketTls));
+        if (err.code?.startsWith('HPE_')) return fail(new UpstreamError('protocol', relayFailureText('malformed', { origin: this.origin, detail: describe(err) }), timing, socketTls));
+        fail(new UpstreamError('unreachable', relayFailureText('unreachable', { origin: this.origin, detail: describe(err) }), timing, socketTls));
       });
       // A 101 with Upgrade gets neither a response nor an error from Node: without this the phone waited for the timeout.
       req.on('upgrade', (res: IncomingMessage, socket: Duplex) => {
         socket.destroy();
         timing.firstByte ??= Date.now();
         timing.ended = Date.now();
-        fail(new UpstreamError('protocol', `the upstream ${this.origin} answered ${res.statusCode ?? 101} (switching protocols): a WPI answer cannot be passed on`, timing, socketTls));
+        fail(new UpstreamError('protocol', relayFailureText('switching', { origin: this.origin, status: String(res.statusCode ?? 101) }), timing, socketTls));
       });
       req.on('response', (res: IncomingMessage) => {
         timing.firstByte = Date.now();
@@ -357,14 +358,14 @@ export class UpstreamClient {
           size += chunk.length;
           if (size > this.limits.maxResponseBytes) {
             timing.ended = Date.now();
-            fail(new UpstreamError('too-large', `the upstream's answer exceeds ${this.limits.maxResponseBytes} bytes: not passed on`, timing, socketTls));
+            fail(new UpstreamError('too-large', relayFailureText('tooLarge', { bytes: String(this.limits.maxResponseBytes) }), timing, socketTls));
             return;
           }
           chunks.push(chunk);
         });
         res.on('aborted', () => {
           timing.ended = Date.now();
-          fail(new UpstreamError('protocol', `the upstream ${this.origin} closed the connection before its answer was complete`, timing, socketTls));
+          fail(new UpstreamError('protocol', relayFailureText('closedEarly', { origin: this.origin }), timing, socketTls));
         });
         res.on('error', () => undefined);
         res.on('end', () => {
@@ -376,7 +377,7 @@ export class UpstreamClient {
           const out = endToEndHeaders(received, HOP_BY_HOP_ANSWER);
           const why = unwritable(res.statusCode ?? 0, res.statusMessage ?? '', out);
           if (why) {
-            reject(new UpstreamError('protocol', `the upstream ${this.origin}'s answer cannot be passed on: ${why}`, timing, socketTls, sentPairs, received));
+            reject(new UpstreamError('protocol', relayFailureText('answerNotPassed', { origin: this.origin, why }), timing, socketTls, sentPairs, received));
             return;
           }
           resolve({
@@ -424,7 +425,7 @@ export class UpstreamClient {
       const port = Number(options.port);
       const self = () => {
         empty.ended = Date.now();
-        return new UpstreamError('not-relayed', `the upstream ${this.origin} is this LocalDLS itself (its own listener on port ${port}): relaying to it would send every message back here; give the address of the DLS to relay to`, empty);
+        return new UpstreamError('not-relayed', relayFailureText('self', { origin: this.origin, port: String(port) }), empty);
       };
       // The relay's own listener is known before any connection (helper-82: the TLS hello went
       // out before the 'connect' check below, and the listener recorded a failed handshake for
@@ -455,7 +456,7 @@ export class UpstreamClient {
       const timer = setTimeout(() => {
         empty.ended = Date.now();
         socket.destroy();
-        oncreate(new UpstreamError('timeout', `the upstream ${this.origin} did not complete its TLS handshake within ${this.limits.connectTimeoutMs} ms`, empty));
+        oncreate(new UpstreamError('timeout', relayFailureText('handshakeTimeout', { origin: this.origin, ms: String(this.limits.connectTimeoutMs) }), empty));
       }, this.limits.connectTimeoutMs);
       // The last check, on the address connected to (any the lookup above did not see): the TLS
       // hello may be out by now, but nothing of the phone's request.

@@ -1,17 +1,13 @@
 /**
  * Why a contact-me failed, in the UI's language: the service's English words for it
- * (shared/contact-me-errors.ts) read back and said from errors.json `contactMe.*`; any other text
- * as written. An OS message inside one stays as the system gave it.
+ * (shared/contact-me-errors.ts) said from errors.json `contactMe.*`; any other text as written. An
+ * OS message inside one stays as the system gave it.
  */
-import i18next from 'i18next';
-import { parseContactMeError } from '../../../shared/contact-me-errors';
+import { CONTACT_ME_ERRORS } from '../../../shared/contact-me-errors';
+import { phraseText, type AnyT } from './phrase';
 
-/** A component's `t` of any namespace (the keys here name their own), or i18next's in the UI's current language. */
-export type AnyT = (key: string, options: Record<string, unknown>) => string;
-
-export function contactMeError(text: string, t: AnyT = i18next.t): string {
-  const parsed = parseContactMeError(text);
-  return parsed ? t(`errors:contactMe.${parsed.key}`, { ...parsed.params, defaultValue: text, interpolation: { escapeValue: false } }) : text;
+export function contactMeError(text: string, t?: AnyT): string {
+  return phraseText(CONTACT_ME_ERRORS, 'errors:contactMe', text, t);
 }
 
 /** An exchange's error as the views show it: a contact-me's in the UI's language, any other as recorded. */

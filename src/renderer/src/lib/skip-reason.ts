@@ -6,7 +6,7 @@
 import i18next from 'i18next';
 import type { Skip } from '../../../shared/skip-reasons';
 import { dateTime } from './format';
-import type { AnyT } from './contact-me-error';
+import type { AnyT } from './phrase';
 
 export function skipReason(skip: Skip | undefined, english: string, t: AnyT = i18next.t): string {
   if (!skip) return english;

@@ -4,6 +4,7 @@ import type { UpstreamView } from '../../../shared/api';
 import { HeaderLines } from '../common/HeaderLines';
 import { duration } from '../lib/format';
 import '../i18n';
+import { relayFailure } from '../lib/relay-failure';
 
 export function UpstreamPanel({ upstream: u }: { upstream: UpstreamView }) {
   const { t } = useTranslation('relay');
@@ -17,8 +18,8 @@ export function UpstreamPanel({ upstream: u }: { upstream: UpstreamView }) {
         {u.failure ? (
           <>
             <dt>{t('upstream.failure')}</dt>
-            {/* The kind in the UI's language; the detail as the service recorded it (addresses, system errors). */}
-            <dd className="relay-warn">{t(`upstream.failure_${u.failure}`)}: {u.error}</dd>
+            {/* The kind and the service's words in the UI's language; addresses, system errors and a certificate's verdict as recorded. */}
+            <dd className="relay-warn">{t(`upstream.failure_${u.failure}`)}: {u.error === null ? '' : relayFailure(u.error, t)}</dd>
           </>
         ) : null}
         <dt>{t('upstream.timing')}</dt>

@@ -21,6 +21,7 @@ import { UpstreamPanel } from '../relay/UpstreamPanel';
 import { useServiceStatus } from '../status/StatusContext';
 import { errorText } from '../lib/api-error';
 import { exchangeError } from '../lib/contact-me-error';
+import { relayFailure } from '../lib/relay-failure';
 
 type Tab = 'messages' | 'items' | 'headers' | 'tls' | 'upstream' | 'chain';
 
@@ -219,7 +220,7 @@ export function DetailPane({ id, onJump, onExport, exportCount }: DetailPaneProp
       {/* A relayed exchange whose upstream failed was not refused: the DLS was not reached or did not answer (helper-81). */}
       {s.error ? (
         <div className="note note-error">
-          {s.kind === 'tls-failure' || s.kind === 'contact-me' || s.httpStatus < 400 ? exchangeError(s) : detail.upstream?.failure ? t('detail.upstreamFailed', { error: s.error }) : t('detail.refused', { error: s.error })}
+          {s.kind === 'tls-failure' || s.kind === 'contact-me' || s.httpStatus < 400 ? exchangeError(s) : detail.upstream?.failure ? t('detail.upstreamFailed', { error: relayFailure(s.error) }) : t('detail.refused', { error: s.error })}
         </div>
       ) : null}
       {s.warning ? <div className="note note-warn">{s.kind === 'tls-failure' ? t('detail.hint', { hint: s.warning }) : s.warning}</div> : null}

@@ -1,0 +1,11 @@
+/**
+ * Why the relay gave a phone no upstream answer, in the UI's language: the service's English words
+ * (shared/relay-failures.ts) said from relay.json `failureText.*`; any other (a certificate's
+ * verdict) as written. Addresses and the system's messages inside one stay as they came.
+ */
+import { RELAY_FAILURES } from '../../../shared/relay-failures';
+import { phraseText, type AnyT } from './phrase';
+
+export function relayFailure(text: string, t?: AnyT): string {
+  return phraseText(RELAY_FAILURES, 'relay:failureText', text, t);
+}

@@ -1,0 +1,46 @@
+/**
+ * Why the relay gave a phone no upstream answer, in the UI's language: each of the service's
+ * sentences (shared/relay-failures.ts) read back from its English words and said in German with its
+ * values; in English as the service wrote it; any other text (a certificate's verdict) as written.
+ */
+import { describe, expect, it } from 'vitest';
+import { RELAY_FAILURES, relayFailureText, type RelayFailureKey } from '../../src/shared/relay-failures';
+import { relayFailure } from '../../src/renderer/src/lib/relay-failure';
+import { i18next, loadAllNamespaces } from '../../src/renderer/src/i18n';
+
+const ORIGIN = 'https://127.0.0.2:28443';
+const ALL: [RelayFailureKey, Record<string, string>][] = [
+  ['timeout', { origin: ORIGIN, ms: '15000' }], ['handshakeTimeout', { origin: ORIGIN, ms: '5000' }],
+  ['unreachable', { origin: ORIGIN, detail: 'ECONNREFUSED (connect ECONNREFUSED 127.0.0.2:28443)' }],
+  ['staleClosed', { origin: ORIGIN, detail: 'ECONNRESET: socket hang up' }], ['malformed', { origin: ORIGIN, detail: 'HPE_INVALID_CONSTANT: Expected HTTP/' }],
+  ['switching', { origin: ORIGIN, status: '101' }], ['closedEarly', { origin: ORIGIN }], ['tooLarge', { bytes: '4194304' }],
+  ['answerNotPassed', { origin: ORIGIN, why: 'its status line holds a control character' }], ['requestNotPassed', { detail: 'Invalid character in header content ["x"]' }],
+  ['self', { origin: 'https://127.0.0.1:18443', port: '18443' }], ['loop', { via: 'localdls-0123456789ab', origin: ORIGIN }], ['secureMode', {}],
+];
+
+describe("the relay's failures in the UI language", () => {
+  it('every sentence read back and said in German with its values; in English as written; others untouched', async () => {
+    await loadAllNamespaces();
+    const de = i18next.getFixedT('de', 'traffic');
+    const en = i18next.getFixedT('en', 'traffic');
+    expect(ALL.map(([k]) => k).sort()).toEqual(Object.keys(RELAY_FAILURES_KEYS).sort());
+    for (const [key, params] of ALL) {
+      const english = relayFailureText(key, params);
+      expect(RELAY_FAILURES.parse(english)).toEqual({ key, params });
+      const german = relayFailure(english, de);
+      expect(german, english).not.toBe(english);
+      expect(german).not.toMatch(/failureText|\{\{/);
+      for (const v of Object.values(params)) expect(german, key).toContain(v);
+      expect(relayFailure(english, en)).toBe(english);
+    }
+    const verdict = 'its certificate (SHA-256 AB:CD) is neither the fingerprint given nor signed by the CA given';
+    expect(relayFailure(verdict, de)).toBe(verdict);
+    expect(RELAY_FAILURES.parse('the upstream a b did not answer within 5 ms')).toBeNull();
+  });
+});
+
+/** Every key of the book, so a sentence added without a German text fails here. */
+const RELAY_FAILURES_KEYS: Record<RelayFailureKey, true> = {
+  timeout: true, handshakeTimeout: true, unreachable: true, staleClosed: true, malformed: true, switching: true, closedEarly: true,
+  tooLarge: true, answerNotPassed: true, requestNotPassed: true, self: true, loop: true, secureMode: true,
+};
