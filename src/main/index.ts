@@ -61,8 +61,9 @@ function keyProtector(dataDir: string): KeyProtector | undefined {
 /** Stops the service and closes the database (its WAL checkpointed); once, whoever asks first. */
 function stopService(): Promise<void> {
   shell.stopping ??= (async () => {
-    shell.api?.close();
     try {
+      // Its bootstrap runs' phones being prepared are finished before the store closes.
+      await shell.api?.close();
       await shell.service?.stop();
     } catch (e) {
       process.stderr.write(`LocalDLS: stopping the service failed: ${e instanceof Error ? e.message : String(e)}\n`);

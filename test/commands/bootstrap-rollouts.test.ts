@@ -218,7 +218,7 @@ describe('bootstrap runs as rollouts', () => {
       expect(h.store.rollouts.jobs(a.started, 'Bootstrap').map((j) => j.mac)).toEqual([macs[1], macs[2]]);
       expect(h.store.rollouts.jobs(b.started, 'Bootstrap').map((j) => j.mac)).toEqual([macs[3], macs[4]]);
     } finally {
-      runs.close();
+      await runs.close();
     }
   });
 

@@ -19,7 +19,12 @@ import { apiOver, interaction, SECURE_LISTENER } from '../web/api-harness';
 
 const newDir = tempDirs();
 const open: { h: FlowHarness; api: LocalDlsApiHost }[] = [];
-afterEach(() => open.splice(0).forEach(({ h, api }) => (api.close(), h.close())));
+afterEach(async () => {
+  for (const { h, api } of open.splice(0)) {
+    await api.close();
+    h.close();
+  }
+});
 
 const macOf = (i: number) => `00:1A:E8:00:02:${i.toString(16).padStart(2, '0').toUpperCase()}`;
 

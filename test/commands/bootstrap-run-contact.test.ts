@@ -11,8 +11,10 @@ import { tempDirs } from '../support/tmp';
 
 const newDir = tempDirs();
 const MAC = '00:1A:E8:00:00:51';
-const open: (() => void)[] = [];
-afterEach(() => open.splice(0).forEach((c) => c()));
+const open: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of open.splice(0)) await c();
+});
 
 describe('a bootstrap run and contact-me', () => {
   it('shows the contact-me note of a waiting phone, and its failure when the phone cannot be reached', async () => {
@@ -30,7 +32,10 @@ describe('a bootstrap run and contact-me', () => {
     const pki = await openPki(dir, { keyBits: 1024 });
     const protector = fastProtector(dir);
     const runs = new BootstrapRuns({ store, secure: () => ({ pki, protector, securePort: 18444 }), offReason: () => 'off', emit: () => undefined });
-    open.push(() => (runs.close(), store.close()));
+    open.push(async () => {
+      await runs.close();
+      store.close();
+    });
 
     const { id } = runs.start([MAC], { pin: 'none', maxPinRetries: 3 });
     await expect.poll(() => runs.get(id).devices[0]!.state, { timeout: 20_000 }).toBe('pending');

@@ -20,7 +20,12 @@ const B = '00:1A:E8:00:00:02';
 const PASS = 'correct horse battery staple';
 const ENV = { LOCALDLS_KEY_PASSPHRASE: PASS };
 const open: { h: FlowHarness; api: LocalDlsApiHost }[] = [];
-afterEach(() => open.splice(0).forEach(({ h, api }) => (api.close(), h.close())));
+afterEach(async () => {
+  for (const { h, api } of open.splice(0)) {
+    await api.close();
+    h.close();
+  }
+});
 
 /** A data directory with two phones that have talked to the service, the API over it, and the CLI's words. */
 async function site(options: { secure?: boolean } = {}) {

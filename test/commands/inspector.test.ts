@@ -22,7 +22,12 @@ const newDir = tempDirs();
 const B = '00:1A:E8:00:00:02';
 const PEER_B = '192.0.2.11';
 const open: { h: FlowHarness; api: LocalDlsApiHost }[] = [];
-afterEach(() => open.splice(0).forEach(({ h, api }) => (api.close(), h.close())));
+afterEach(async () => {
+  for (const { h, api } of open.splice(0)) {
+    await api.close();
+    h.close();
+  }
+});
 
 function site() {
   const dir = newDir();

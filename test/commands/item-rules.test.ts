@@ -16,7 +16,12 @@ import { interaction, MAC } from '../web/api-harness';
 const newDir = tempDirs();
 const B = '00:1A:E8:00:00:02';
 const open: { h: FlowHarness; api: LocalDlsApiHost }[] = [];
-afterEach(() => open.splice(0).forEach(({ h, api }) => (api.close(), h.close())));
+afterEach(async () => {
+  for (const { h, api } of open.splice(0)) {
+    await api.close();
+    h.close();
+  }
+});
 
 function site() {
   const dir = newDir();

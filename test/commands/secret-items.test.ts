@@ -14,7 +14,12 @@ import { apiOver, MAC, PEER } from '../web/api-harness';
 
 const newDir = tempDirs();
 const open: { h: FlowHarness; api: LocalDlsApiHost }[] = [];
-afterEach(() => open.splice(0).forEach(({ h, api }) => (api.close(), h.close())));
+afterEach(async () => {
+  for (const { h, api } of open.splice(0)) {
+    await api.close();
+    h.close();
+  }
+});
 
 describe('secret items', () => {
   it('follows the catalogue flag: password flags, counters and fault times are not secrets', () => {

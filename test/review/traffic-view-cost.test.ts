@@ -12,7 +12,12 @@ import { apiOver } from '../web/api-harness';
 
 const newDir = tempDirs();
 const open: { h: FlowHarness; api: LocalDlsApiHost }[] = [];
-afterEach(() => open.splice(0).forEach(({ h, api }) => (api.close(), h.close())));
+afterEach(async () => {
+  for (const { h, api } of open.splice(0)) {
+    await api.close();
+    h.close();
+  }
+});
 
 describe('review: opening a stored hostile message', () => {
   // FINDING (high, with the parse cost): the refused 64 KiB message is kept, and every view of it

@@ -3,6 +3,10 @@
  * profiles, the catalogue, Secure Mode status, bootstrap runs and their PIN sheet; the argument
  * checks every transport shares; job and bootstrap events.
  */
+import { generateKeyPair } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalDlsApiHost } from '../../src/main/bridge/api-host';
 import { Contacts } from '../../src/main/app/contact';
@@ -20,7 +24,12 @@ import { interaction, MAC } from './api-harness';
 const newDir = tempDirs();
 const B = '00:1A:E8:00:00:02';
 const open: { h: FlowHarness; api: LocalDlsApiHost }[] = [];
-afterEach(() => open.splice(0).forEach(({ h, api }) => (api.close(), h.close())));
+afterEach(async () => {
+  for (const { h, api } of open.splice(0)) {
+    await api.close();
+    h.close();
+  }
+});
 
 function setup(extra: { pki?: Pki; dir?: string; contacts?: boolean } = {}) {
   const dir = extra.dir ?? newDir();
@@ -334,6 +343,30 @@ describe('API actions', () => {
     const nopin = await api.startBootstrap([B], { pin: 'none', maxPinRetries: 3 });
     await refused(api.bootstrapPinSheet(nopin.id, 'csv'), /uses no PINs/, 'not-found');
     await until(() => events.some((r) => r.id === nopin.id && r.prepared === 1));
+  });
+
+  it('closed while phones are being prepared: settles once they are, each certificate made has its job, none is made after (one was written into a removed folder)', async () => {
+    const dir = newDir();
+    const pki = await openPki(dir, { keyBits: 1024 });
+    const { h, api } = setup({ pki, dir });
+    const macs = Array.from({ length: 8 }, (_, i) => `00:1A:E8:00:01:${String(i).padStart(2, '0')}`);
+    macs.forEach((m, i) => interaction(h, m, `192.0.2.${20 + i}`));
+    await api.startBootstrap(macs, { pin: 'none', maxPinRetries: 3 });
+    open.splice(open.findIndex((o) => o.api === api), 1); // closed here
+    await api.close();
+    const devices = join(dir, 'pki', 'devices');
+    const certificates = () => (existsSync(devices) ? readdirSync(devices).filter((f) => f.endsWith('.crt')).map((f) => f.slice(0, -4).replaceAll('-', ':')).sort() : []);
+    const made = certificates();
+    const queued = h.store.jobs.list({}).filter((j) => j.kind === 'Bootstrap').map((j) => j.mac).sort();
+    h.close();
+    // The phones under way when it closed were finished, with their jobs; no other was started.
+    expect(made.length).toBeGreaterThan(0);
+    expect(made.length).toBeLessThan(macs.length);
+    expect(made).toEqual(queued);
+    // Nothing of the run runs on: a key made now on the same thread pool, and a turn after it, find no new certificate.
+    await promisify(generateKeyPair)('rsa', { modulusLength: 1024 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(certificates()).toEqual(made);
   });
 
   it('a cancelled bootstrap job leaves the phone no longer pending', async () => {

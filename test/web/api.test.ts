@@ -9,7 +9,12 @@ import { apiOver, interaction, MAC, PEER } from './api-harness';
 
 const newDir = tempDirs();
 const open: { h: FlowHarness; api: LocalDlsApiHost }[] = [];
-afterEach(() => open.splice(0).forEach(({ h, api }) => (api.close(), h.close())));
+afterEach(async () => {
+  for (const { h, api } of open.splice(0)) {
+    await api.close();
+    h.close();
+  }
+});
 
 function setup(options: Parameters<typeof apiOver>[1] = {}) {
   const h = new FlowHarness(newDir());

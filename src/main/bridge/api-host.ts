@@ -142,14 +142,16 @@ export class LocalDlsApiHost implements LocalDlsApi {
     this.emit('status', this.status());
   }
 
-  close(): void {
+  /** Settles once the bootstrap runs' phones being prepared are done (BootstrapRuns.close): stop the service after it. */
+  close(): Promise<void> {
     this.closed = true;
     this.offExchange();
     this.offStore();
-    this.runs.close();
+    const runs = this.runs.close();
     if (this.batchTimer) clearTimeout(this.batchTimer);
     if (this.statusTimer) clearTimeout(this.statusTimer);
     for (const set of Object.values(this.subscribers)) set.clear();
+    return runs;
   }
 
   // --- commands: each one of src/main/commands ------------------------------------------------

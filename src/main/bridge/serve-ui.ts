@@ -29,7 +29,7 @@ export async function startWebUi(service: Service, listening: ListeningInfo, opt
   try {
     server = await startUiServer({ api, port: options.port, rendererDir: options.rendererDir });
   } catch (e) {
-    api.close();
+    await api.close();
     throw e;
   }
   return {
@@ -38,7 +38,7 @@ export async function startWebUi(service: Service, listening: ListeningInfo, opt
     server,
     close: async () => {
       await server.close();
-      api.close();
+      await api.close();
     },
   };
 }

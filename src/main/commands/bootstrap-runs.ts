@@ -64,6 +64,8 @@ export class BootstrapRuns {
   private readonly runs = new Map<string, RunState>();
   private readonly now: () => number;
   private closed = false;
+  /** The runs' preparations under way: close() waits for them. */
+  private readonly preparing = new Set<Promise<void>>();
 
   constructor(private readonly deps: BootstrapRunsDeps) {
     this.now = deps.now ?? Date.now;
@@ -102,7 +104,8 @@ export class BootstrapRuns {
     const state: RunState = { run, pins: new Map(), finishedAt: null, retryOptions, inFlight: new Set() };
     this.runs.set(run.id, state);
     const choice: PinChoice = pinChoiceOf(options.pin, options.pinDigits);
-    void this.prepare(state, secure, choice, options.maxPinRetries);
+    const preparing = this.prepare(state, secure, choice, options.maxPinRetries).finally(() => this.preparing.delete(preparing));
+    this.preparing.add(preparing);
     return snapshot(run);
   }
 
@@ -182,10 +185,17 @@ export class BootstrapRuns {
     }
   }
 
-  close(): void {
+  /**
+   * Starts no further phone and forgets the PINs. Settles once the phones being prepared now are
+   * done (their certificate made and job queued, or failed): the service closes its store and
+   * releases the data folder after this, and a certificate written after that would belong to no
+   * job (a test found one written into a folder already removed).
+   */
+  async close(): Promise<void> {
     this.closed = true;
     for (const state of this.runs.values()) state.pins.clear();
     this.runs.clear();
+    await Promise.allSettled([...this.preparing]);
   }
 
   private async prepare(state: RunState, secure: { pki: Pki; protector: KeyProtector; securePort: number }, pin: PinChoice, maxPinRetries: number): Promise<void> {
