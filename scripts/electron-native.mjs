@@ -70,6 +70,8 @@ const source = dirname(require.resolve('better-sqlite3/package.json'));
 const work = mkdtempSync(join(tmpdir(), 'localdls-native-'));
 const copy = join(work, 'better-sqlite3');
 const env = { ...process.env, npm_config_runtime: 'electron', npm_config_target: key.electron, npm_config_arch: key.arch, npm_config_target_arch: key.arch };
+/** The refusal, said once the temporary copy is gone. */
+let failure;
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: copy, stdio: 'inherit', env });
 try {
   cpSync(source, copy, { recursive: true, filter: (p) => !p.startsWith(join(source, 'build')) });
@@ -88,10 +90,12 @@ try {
   removeOtherBuilds();
   console.log(`electron-native: better-sqlite3 ${key.betterSqlite3} for Electron ${key.electron} (${key.platform}-${key.arch}) -> ${target}`);
 } catch (e) {
-  refuse(
+  // After the finally: process.exit here would skip it and leave the copy in the temp folder.
+  failure = () => refuse(
     `cannot build better-sqlite3 ${key.betterSqlite3} for Electron ${key.electron} (${key.platform}-${key.arch}): ${String(e?.message ?? e).split('\n')[0]}. ` +
       'It needs either a prebuilt binary (prebuild-install, network) or Electron\'s headers and a C/C++ toolchain (node-gyp).',
   );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
+failure?.();

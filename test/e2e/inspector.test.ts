@@ -34,7 +34,7 @@ beforeAll(async () => {
   site = join(newDir(), 'site');
   ({ serve, port, ui } = await serveWithUi(site));
   ({ browser, page } = await launchWithPage(pageErrors, { timeoutMs: 30_000 }));
-  shots = screenshotDir();
+  shots = screenshotDir(newDir);
   mkdirSync(shots, { recursive: true });
 }, 180_000);
 

@@ -69,7 +69,7 @@ beforeAll(async () => {
   page = browser.context.pages()[0] ?? (await browser.context.newPage());
   page.setDefaultTimeout(10_000);
   page.on('pageerror', (e) => pageErrors.push(e.message));
-  shots = screenshotDir();
+  shots = screenshotDir(newDir);
   mkdirSync(shots, { recursive: true });
   await page.goto(ui);
   await page.locator('.xrow[data-id]').first().waitFor();

@@ -50,7 +50,7 @@ beforeAll(async () => {
   page = browser.context.pages()[0] ?? (await browser.context.newPage());
   page.setDefaultTimeout(20_000);
   page.on('pageerror', (e) => pageErrors.push(e.message));
-  shots = screenshotDir();
+  shots = screenshotDir(newDir);
   mkdirSync(shots, { recursive: true });
 }, 180_000);
 

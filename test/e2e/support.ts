@@ -74,10 +74,13 @@ export async function launchWithPage(pageErrors: string[], options: { scrollbars
   return { browser, page };
 }
 
-/** Where screenshots go: docs/screenshots with LOCALDLS_SCREENSHOTS=1 (npm run screenshots), else a temp folder. */
-export function screenshotDir(): string {
+/**
+ * Where screenshots go: docs/screenshots with LOCALDLS_SCREENSHOTS=1 (npm run screenshots), else
+ * a folder of the file's suiteDirs() (removed after its tests; each run left one behind per file).
+ */
+export function screenshotDir(newDir: () => string): string {
   if (process.env.LOCALDLS_SCREENSHOTS) return join(ROOT, 'docs/screenshots');
-  return mkdtempSync(join(tmpdir(), 'localdls-shots-'));
+  return newDir();
 }
 
 /**

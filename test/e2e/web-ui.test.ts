@@ -34,7 +34,7 @@ beforeAll(async () => {
   port = listening.port;
   ui = listening.ui;
   ({ browser, page } = await launchWithPage(pageErrors, { timeoutMs: 10_000 }));
-  shots = screenshotDir();
+  shots = screenshotDir(newDir);
   mkdirSync(shots, { recursive: true });
 }, 120_000);
 

@@ -375,7 +375,7 @@ describe('copy as curl', () => {
   });
 
   it('sends a body starting with @ as it is, not the file it names, and a target with brackets once, not expanded (helper-67)', async () => {
-    const secret = join(mkdtempSync(join(tmpdir(), 'localdls-curl-')), 'local-secret.txt');
+    const secret = join(dir, 'local-secret.txt'); // outside the data folder, removed with the suite's
     writeFileSync(secret, 'a file of the user, not to be sent');
     const [answer] = await rawExchange(port, [request(`@${secret}`, { path: '/DeploymentService/Login[1-3]{a,b}' })]);
     const [recorded] = recordedFor(answer!.localPort);

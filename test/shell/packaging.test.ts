@@ -5,7 +5,7 @@
  * native-build script in a scratch project, the packaging configuration, the icons.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -30,8 +30,10 @@ function project(versions = { electron: '39.8.10', betterSqlite3: '12.11.1' }): 
   return dir;
 }
 
+/** Runs the script in `dir`, with a temp folder of its own in `dir/tmp` (what it leaves there is checked). */
 function native(dir: string, ...args: string[]) {
-  const env = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: join(dir, 'tmp') };
+  mkdirSync(env.TMPDIR!, { recursive: true });
   for (const k of Object.keys(env)) if (k.startsWith('npm_config_')) delete env[k];
   const r = spawnSync(process.execPath, [join(dir, 'scripts/electron-native.mjs'), ...args], { cwd: dir, env, encoding: 'utf8' });
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
@@ -55,6 +57,8 @@ describe('scripts/electron-native.mjs', () => {
     expect(r.out).toContain(`cannot build better-sqlite3 12.11.1 for Electron 39.8.10 (${process.platform}-${process.arch})`);
     expect(r.out).toContain('npm run dist stops here');
     expect(existsSync(join(dir, 'native'))).toBe(false);
+    // Its copy of better-sqlite3 is removed on the way out, failed or not (it was left behind).
+    expect(readdirSync(join(dir, 'tmp'))).toEqual([]);
   });
 
   it('for npm start without Electron’s binary: says there is nothing to run, exit 0', () => {
