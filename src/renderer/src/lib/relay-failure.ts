@@ -9,3 +9,6 @@ import { phraseText, type AnyT } from './phrase';
 export function relayFailure(text: string, t?: AnyT): string {
   return phraseText(RELAY_FAILURES, 'relay:failureText', text, t);
 }
+
+/** Whether the text is one of the relay's failures (shared/relay-failures.ts). */
+export const isRelayFailure = (text: string): boolean => RELAY_FAILURES.parse(text) !== null;

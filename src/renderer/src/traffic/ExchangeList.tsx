@@ -11,6 +11,8 @@ import { useTranslation } from 'react-i18next';
 import type { ExchangeSummary } from '../../../shared/model';
 import { ColumnChooser } from '../common/ColumnChooser';
 import { i18next } from '../i18n';
+import type { AnyT } from '../lib/phrase';
+import { isRelayFailure, relayFailure } from '../lib/relay-failure';
 import { fitColumns, useColumnChoice, useColumnRoom, type ColumnLayout, type ColumnSpec } from '../lib/columns';
 import { bytes, clockTime, count as formatCount, dateTime, duration, zoneLabel } from '../lib/format';
 import '../ladder/inspector.css';
@@ -115,14 +117,25 @@ function tlsShort(p: string | null): { text: string; legacy: boolean } {
   return { text: p.replace('TLSv', ''), legacy };
 }
 
-/** What the row says about the phone's message. */
+/** What the row says about the phone's message; a relay's failure in the UI's language. */
 function what(x: ExchangeSummary, t: TFunction<'traffic'>): { text: string; title?: string } {
   if (x.kind === 'tls-failure') return { text: x.error ?? t('list.handshakeFailed'), title: x.warning ?? undefined };
   if (x.kind === 'contact-me') return { text: `contact-me → ${x.path ?? ''}` };
-  if (!x.reason) return { text: x.error ? x.error : `${x.method ?? ''} ${x.path ?? ''}`, title: x.error ?? undefined };
+  const error = x.error === null ? undefined : relayFailure(x.error, t as AnyT);
+  if (!x.reason) return { text: error ?? `${x.method ?? ''} ${x.path ?? ''}`, title: error };
   let text = x.reason;
   if (x.replyAction) text += ` ${x.replyAction}`;
-  return { text, title: x.error ?? undefined };
+  return { text, title: error };
+}
+
+/**
+ * The tag of an exchange with an error: a relay's failure (the DLS unreachable, no answer, a
+ * loop) was not refused by anyone, the message just went no further; a 4xx/5xx of our own is a
+ * refusal; below 400, the exchange failed after its answer.
+ */
+function errorTag(x: ExchangeSummary, t: TFunction<'traffic'>): string {
+  if (x.error !== null && isRelayFailure(x.error)) return t('list.notRelayed');
+  return x.httpStatus >= 400 ? t('list.refused') : t('list.failed');
 }
 
 /**
@@ -211,7 +224,7 @@ const Row = memo(function Row({ x, index, focused, selected, template, top, hidd
       {show('port') ? (<span role="gridcell" className="c-port"><span className="mono">{portOf(x)}</span> <span className={`mode mode-${x.listener}`}>{t(`list.mode.${x.listener}`, { defaultValue: x.listener })}</span></span>) : null}
       <span role="gridcell" className={`c-what ${wide ? 'c-wide' : ''}`} title={w.title ?? w.text}>
         {x.kind === 'tls-failure' ? <span className="tag tag-tls">{t('list.tlsFailure')}</span> : null}
-        {x.kind !== 'tls-failure' && x.error ? <span className="tag tag-error">{x.httpStatus >= 400 ? t('list.refused') : t('list.failed')}</span> : null}
+        {x.kind !== 'tls-failure' && x.error ? <span className="tag tag-error">{errorTag(x, t)}</span> : null}
         <span className="what-text">{w.text}</span>
         {/* Beside an answer of GetNextFragment it says nothing more, and it took the reason's room. */}
         {x.fragment === 'next' && !(show('action') && x.action === 'GetNextFragment') ? <span className="tag">{t('list.fragment')}</span> : null}
