@@ -14,6 +14,8 @@ export const CONTACT_ME_ERRORS = phrasebook({
   tooLarge: [(p) => `the phone's answer passed ${p.bytes} bytes (a phone answers 204 with none): not read further`, /^the phone's answer passed (\d+) bytes \(a phone answers 204 with none\): not read further$/, ['bytes']],
   status: [(p) => `the phone answered HTTP ${p.status}, expected 204 No Content`, /^the phone answered HTTP (\d+), expected 204 No Content$/, ['status']],
   readFailed: [(p) => `reading the phone's answer failed: ${p.message}`, /^reading the phone's answer failed: ([\s\S]*)$/, ['message']],
+  /** A failure recorded without its reason (a rollout's phone whose device kept none). */
+  unknown: [() => 'contact-me failed', /^contact-me failed$/, []],
 });
 
 export type ContactMeErrorKey = Parameters<typeof CONTACT_ME_ERRORS.text>[0];

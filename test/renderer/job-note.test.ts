@@ -127,7 +127,7 @@ describe('why a contact-me failed, in the UI language', () => {
   const all: [ContactMeErrorKey, Record<string, string>][] = [
     ['deadline', { host: '127.0.3.17:8085', ms: '5000' }], ['silent', { host: '[::1]:8085', ms: '5000' }], ['refused', { host: '127.0.3.17:8085' }],
     ['failed', { host: '127.0.3.17:8085', message: 'connect EHOSTUNREACH 127.0.3.17:8085' }], ['tooLarge', { bytes: '65536' }],
-    ['status', { status: '500' }], ['readFailed', { message: 'aborted' }],
+    ['status', { status: '500' }], ['readFailed', { message: 'aborted' }], ['unknown', {}],
   ];
 
   it('each reason read back from its English words and said in German with its values (an OS message kept); in English as written; others untouched', async () => {

@@ -12,6 +12,7 @@
 import { ApiError, ROLLOUT_PHASES, type BootstrapOptions, type BootstrapRun, type RetryResult, type Rollout, type RolloutDevice, type RolloutPhase, type RolloutSummary } from '../../shared/api';
 import { API_ARGS } from '../../shared/api-args';
 import { RENEWAL_SOURCE, type Device, type Job, type JobKind } from '../../shared/model';
+import { contactMeErrorText } from '../../shared/contact-me-errors';
 import { openJobPin } from '../app/bootstrap';
 import { isValidPin } from '../pki';
 import { isPinBootstrap } from '../provisioning';
@@ -47,11 +48,11 @@ export function phaseOf(job: Job | null, device: (Device & ContactFacts) | undef
       return { phase: job.kind === 'Bootstrap' && job.partsDone >= 1 && isPinBootstrap(job) ? 'pin' : 'contacted', error: null };
     case 'queued':
       if ((device?.contactFailures ?? 0) > 0) {
-        return { phase: 'unreachable', error: device?.lastContactError ?? 'contact-me failed' };
+        return { phase: 'unreachable', error: device?.lastContactError ?? contactMeErrorText('unknown', {}) };
       }
       if ((device?.lastContactMe ?? 0) >= started) {
         // Sent since the rollout began: refused or timed out is not "contacted".
-        if (device?.lastContactMeOutcome === 'failed') return { phase: 'unreachable', error: device.lastContactMeError ?? 'contact-me failed' };
+        if (device?.lastContactMeOutcome === 'failed') return { phase: 'unreachable', error: device.lastContactMeError ?? contactMeErrorText('unknown', {}) };
         return { phase: 'contacted', error: null };
       }
       return { phase: 'queued', error: null };
