@@ -17,7 +17,8 @@ export default defineConfig({
     // Network tests bind loopback ports and spawn CLI processes; two cores, so keep parallelism modest.
     maxWorkers: 2,
     // The command line built once for the tests that start it as a process (test/support/built-cli.ts).
-    globalSetup: ['test/support/built-cli.ts'],
+    // The run's temporary folder, checked for what the tests leave behind (test/support/temp-root.ts).
+    globalSetup: ['test/support/built-cli.ts', 'test/support/temp-root.ts'],
     projects: [
       // One module graph per worker (isolate: false): loading src/main again for each of over a
       // hundred files cost some 45 of 340 s on two cores. The files restore what they change of the

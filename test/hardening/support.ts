@@ -4,25 +4,27 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { afterEach } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { onTestFinished } from 'vitest';
 import { Service } from '../../src/main/app/service';
 import type { ListenerLimits } from '../../src/main/net/wpi-listener';
 import { SimulatedPhone, type InteractionResult } from '../../src/phone';
-import { tempDirs } from '../support/tmp';
 
-const newDir = tempDirs();
-const running: Service[] = [];
-const sockets = new Set<net.Socket>();
-
-afterEach(async () => {
-  for (const s of sockets) s.destroy();
-  sockets.clear();
-  for (const s of running.splice(0)) await s.stop();
-});
-
+/**
+ * Each service and socket is closed (and the service's folder removed) when the test that made it
+ * ends. Not with hooks registered here: this module is loaded once per worker (isolate: false), so
+ * such hooks belonged to the first test file that imported it, and a second file's services ran on
+ * with their folders until the worker exited.
+ */
 export async function startService(limits: Partial<ListenerLimits> = {}): Promise<{ service: Service; port: number }> {
-  const service = new Service({ dataDir: newDir(), host: '127.0.0.1', port: 0, autoContact: false, limits });
-  running.push(service);
+  const dataDir = mkdtempSync(join(tmpdir(), 'localdls-test-'));
+  const service = new Service({ dataDir, host: '127.0.0.1', port: 0, autoContact: false, limits });
+  onTestFinished(async () => {
+    await service.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
   const { port } = await service.start();
   return { service, port };
 }
@@ -62,7 +64,7 @@ export interface RawConnection {
 }
 
 function track(socket: net.Socket): RawConnection {
-  sockets.add(socket);
+  onTestFinished(() => void socket.destroy());
   const chunks: Buffer[] = [];
   let closed = false;
   let error: string | null = null;
