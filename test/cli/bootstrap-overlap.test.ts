@@ -119,3 +119,39 @@ describe('two bootstrap --all runs at once', () => {
     }
   }, 180_000);
 });
+
+describe('bootstrap --json with a sheet that cannot be written', () => {
+  it('prints each queued phone first, then fails naming the sheet and saying the jobs are queued; a sheet of another kind is refused before anything is queued', async () => {
+    const dir = newDir();
+    const macs = [macAt('00:1A:E8:62:00:00', 0), macAt('00:1A:E8:62:00:00', 1)];
+    const store = new Store(dir);
+    for (const [i, mac] of macs.entries()) store.commit(startUp(mac), { device: { mac, e164: String(4989700300 + i), lastAddress: '127.0.0.1' } }, null);
+    store.close();
+    writeFileSync(join(dir, PID_FILE), `${process.pid}\n`);
+    const env = { LOCALDLS_KEY_PASSPHRASE: PASSPHRASE, LOCALDLS_KEY_POOL_SIZE: '0' };
+    const args = (sheet: string) => ['bootstrap', '--data-dir', dir, ...macs.flatMap((m) => ['--mac', m]), '--pin', 'auto', '--sheet', sheet, '--json'];
+
+    const wrongKind = await runCliProcess(args(join(dir, 'pins.pdf')), env);
+    expect(wrongKind.code).toBe(2);
+    expect(wrongKind.stderr).toContain('--sheet must end in .csv or .html');
+    expect(wrongKind.stdout).toBe('');
+
+    const missingFolder = join(dir, 'no-such-folder', 'pins.csv');
+    const r = await runCliProcess(args(missingFolder), env);
+    expect(r.code).toBe(1);
+    const lines = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { mac: string; jobId: number; pin: string });
+    expect(lines.map((l) => l.mac).sort()).toEqual([...macs].sort());
+    // Not shown without --show-pins, even though the sheet that would hold them is lost.
+    expect(lines.every((l) => l.pin === '••••••')).toBe(true);
+    expect(r.stderr).toContain(`could not write the PIN sheet ${missingFolder}`);
+    expect(r.stderr).toContain('The bootstraps are queued: print the PINs with --show-pins next time, or cancel the jobs and start again');
+    expect(existsSync(missingFolder)).toBe(false);
+    const reopened = new Store(dir);
+    try {
+      const jobs = reopened.jobs.list({}).filter((j) => j.kind === 'Bootstrap');
+      expect(jobs.map((j) => j.id).sort()).toEqual(lines.map((l) => l.jobId).sort());
+    } finally {
+      reopened.close();
+    }
+  });
+});
