@@ -62,9 +62,13 @@ function keyProtector(dataDir: string): KeyProtector | undefined {
 function stopService(): Promise<void> {
   shell.stopping ??= (async () => {
     try {
-      // Its bootstrap runs' phones being prepared are finished before the store closes.
-      await shell.api?.close();
-      await shell.service?.stop();
+      // Its bootstrap runs' phones being prepared are finished before the store closes; the store
+      // is closed (WAL checkpointed) even if that fails.
+      try {
+        await shell.api?.close();
+      } finally {
+        await shell.service?.stop();
+      }
     } catch (e) {
       process.stderr.write(`LocalDLS: stopping the service failed: ${e instanceof Error ? e.message : String(e)}\n`);
     }

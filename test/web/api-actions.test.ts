@@ -8,6 +8,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BOOTSTRAP_CONCURRENCY } from '../../src/main/app/bootstrap';
 import { LocalDlsApiHost } from '../../src/main/bridge/api-host';
 import { Contacts } from '../../src/main/app/contact';
 import type { Pki } from '../../src/main/pki';
@@ -349,11 +350,14 @@ describe('API actions', () => {
     const dir = newDir();
     const pki = await openPki(dir, { keyBits: 1024 });
     const { h, api } = setup({ pki, dir });
-    const macs = Array.from({ length: 8 }, (_, i) => `00:1A:E8:00:01:${String(i).padStart(2, '0')}`);
+    // More phones than are prepared at a time (2 per key-generation slot: 8 or more on a machine with 4+ cores and a larger thread pool).
+    const macs = Array.from({ length: BOOTSTRAP_CONCURRENCY + 2 }, (_, i) => `00:1A:E8:00:01:${i.toString(16).toUpperCase().padStart(2, '0')}`);
     macs.forEach((m, i) => interaction(h, m, `192.0.2.${20 + i}`));
     await api.startBootstrap(macs, { pin: 'none', maxPinRetries: 3 });
     open.splice(open.findIndex((o) => o.api === api), 1); // closed here
     await api.close();
+    // Nor does a run start now: closing would not wait for it, and its phones would stay "preparing".
+    await refused(api.startBootstrap(macs, { pin: 'none', maxPinRetries: 3 }), /the service is stopping/, 'unavailable');
     const devices = join(dir, 'pki', 'devices');
     const certificates = () => (existsSync(devices) ? readdirSync(devices).filter((f) => f.endsWith('.crt')).map((f) => f.slice(0, -4).replaceAll('-', ':')).sort() : []);
     const made = certificates();

@@ -37,8 +37,11 @@ export async function startWebUi(service: Service, listening: ListeningInfo, opt
     api,
     server,
     close: async () => {
-      await server.close();
-      await api.close();
+      try {
+        await server.close();
+      } finally {
+        await api.close();
+      }
     },
   };
 }

@@ -228,8 +228,13 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     if (webUi) io.err(`LocalDLS web UI: ${webUi.url}`);
     await stopAsked;
     try {
-      await webUi?.close();
-      await service.stop();
+      try {
+        // Its bootstrap runs' phones being prepared are finished before the store closes.
+        await webUi?.close();
+      } finally {
+        // Closed (its WAL checkpointed, the folder's lock released) even if the web UI's close failed.
+        await service.stop();
+      }
     } finally {
       // The lines of the last exchanges, before `stopped` or the error that stopped it.
       printLines();

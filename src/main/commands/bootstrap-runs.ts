@@ -78,6 +78,8 @@ export class BootstrapRuns {
 
   /** Checks everything that can be checked at once, then prepares in the background. */
   start(macs: readonly string[], options: BootstrapOptions): BootstrapRun {
+    // Closing waits only for the preparations it saw: a run started now would never be prepared.
+    if (this.closed) throw new ApiError('unavailable', 'the service is stopping: bootstrap runs cannot start now');
     this.sweep();
     const secure = this.deps.secure();
     if (!secure) throw new ApiError('unavailable', `Secure Mode is off: ${this.deps.offReason()}`);
