@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { RELAY_FAILURES, relayFailureText, type RelayFailureKey } from '../../src/shared/relay-failures';
 import { relayFailure } from '../../src/renderer/src/lib/relay-failure';
+import { exchangeError } from '../../src/renderer/src/lib/exchange-error';
 import { i18next, loadAllNamespaces } from '../../src/renderer/src/i18n';
 
 const ORIGIN = 'https://127.0.0.2:28443';
@@ -36,6 +37,18 @@ describe("the relay's failures in the UI language", () => {
     const verdict = 'its certificate (SHA-256 AB:CD) is neither the fingerprint given nor signed by the CA given';
     expect(relayFailure(verdict, de)).toBe(verdict);
     expect(RELAY_FAILURES.parse('the upstream a b did not answer within 5 ms')).toBeNull();
+  });
+
+  it("an exchange's error as the ladder, timeline and device page show it: a relay's or a contact-me's failure in German, a refusal as recorded", async () => {
+    await loadAllNamespaces();
+    const de = i18next.getFixedT('de', 'ladder');
+    const timeout = relayFailureText('timeout', { origin: ORIGIN, ms: '15000' });
+    expect(exchangeError({ kind: 'wpi', error: timeout }, de)).toBe(`der Upstream ${ORIGIN} hat nicht binnen 15000 ms geantwortet`);
+    expect(exchangeError({ kind: 'contact-me', error: 'connection refused by 127.0.3.17:8085: the phone is off, or not listening for contact-me' }, de)).toContain('Verbindung von 127.0.3.17:8085 abgelehnt');
+    const refusal = 'the relay accepts phones from 192.0.2.0/24 only';
+    expect(exchangeError({ kind: 'wpi', error: refusal }, de)).toBe(refusal);
+    expect(exchangeError({ kind: 'wpi', error: null }, de)).toBeNull();
+    expect(exchangeError({ kind: 'wpi', error: timeout }, i18next.getFixedT('en', 'ladder'))).toBe(timeout);
   });
 });
 

@@ -14,7 +14,8 @@ import { ReplyStatusPill, rowClass } from '../traffic/ExchangeList';
 import { DeviceStateBadges, ModeBadge, TlsBadge } from './DevicesView';
 import { OverridesCard } from './OverridesCard';
 import { errorText } from '../lib/api-error';
-import { contactMeError, exchangeError } from '../lib/contact-me-error';
+import { contactMeError } from '../lib/contact-me-error';
+import { exchangeError } from '../lib/exchange-error';
 
 export function DevicePage({ mac }: { mac: string }) {
   const { t } = useTranslation('devices');

@@ -16,7 +16,7 @@ import './inspector.css';
 import { errorText } from '../lib/api-error';
 import { ReplyStatusPill } from '../traffic/ExchangeList';
 import { jobNote } from '../lib/job-note';
-import { exchangeError } from '../lib/contact-me-error';
+import { exchangeError } from '../lib/exchange-error';
 
 /** Refused, failed, or items of a write refused: drawn red (and counted as errors). A busy reply is not: the phone answered. */
 export function isErrorExchange(x: ExchangeSummary): boolean {

@@ -9,8 +9,3 @@ import { phraseText, type AnyT } from './phrase';
 export function contactMeError(text: string, t?: AnyT): string {
   return phraseText(CONTACT_ME_ERRORS, 'errors:contactMe', text, t);
 }
-
-/** An exchange's error as the views show it: a contact-me's in the UI's language, any other as recorded. */
-export function exchangeError(x: { kind: string; error: string | null }, t?: AnyT): string | null {
-  return x.kind === 'contact-me' && x.error !== null ? contactMeError(x.error, t) : x.error;
-}

@@ -13,7 +13,7 @@ import { deviceHref, href, interactionHref } from '../lib/route';
 import '../ladder/inspector.css';
 import { errorText } from '../lib/api-error';
 import { useJobWords } from '../lib/jobs';
-import { exchangeError } from '../lib/contact-me-error';
+import { exchangeError } from '../lib/exchange-error';
 
 function Changes({ changes }: { changes: ItemChangeView[] }) {
   const { t } = useTranslation('timeline');

@@ -20,7 +20,7 @@ import { MessagePanel } from './MessagePanel';
 import { UpstreamPanel } from '../relay/UpstreamPanel';
 import { useServiceStatus } from '../status/StatusContext';
 import { errorText } from '../lib/api-error';
-import { exchangeError } from '../lib/contact-me-error';
+import { exchangeError } from '../lib/exchange-error';
 import { relayFailure } from '../lib/relay-failure';
 
 type Tab = 'messages' | 'items' | 'headers' | 'tls' | 'upstream' | 'chain';
