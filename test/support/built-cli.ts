@@ -10,18 +10,10 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'vite';
 import type { TestProject } from 'vitest/node';
+import { alive } from './alive';
 
 const ROOT = resolve(__dirname, '../..');
 const PREFIX = 'cli-test-';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 const buildInto = (outDir: string) => build({ configFile: join(ROOT, 'vite.cli.config.ts'), build: { outDir, sourcemap: false }, logLevel: 'error' });
 

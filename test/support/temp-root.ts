@@ -8,19 +8,11 @@
 import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { alive } from './alive';
 
 const PREFIX = 'localdls-tests-';
 /** What others keep in a temp folder across a run (tsx's compile cache): not ours to clean. */
 const NOT_OURS = /^tsx-\d+$/;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export default function setup(): (() => void) | undefined {
   // Every project inherits this setup; the first one sets the folder, the others use it.
