@@ -154,7 +154,7 @@ describe('relay mode in the UI', () => {
     ['de', 'nicht weitergeleitet', 'der Upstream https://10.1.2.3:18443 hat nicht binnen 15000 ms geantwortet', 'abgewiesen'],
   ])("%s: the list tags a relay's failure as not relayed, with its words in the UI's language, and a refusal of its own as refused", async (lang, tag, words, refusedTag) => {
     api.rows = [
-      summary(1, { httpStatus: 504, action: null, error: 'the upstream https://10.1.2.3:18443 did not answer within 15000 ms' }),
+      summary(1, { httpStatus: 504, action: null, error: 'the upstream https://10.1.2.3:18443 did not answer within 15000 ms', warning: 'the MAC is the one the message names, unconfirmed: the upstream did not answer' }),
       summary(2, { reason: null, httpStatus: 508, action: null, error: 'this request has passed this LocalDLS already (its Via header names localdls-0123456789ab): the upstream https://10.1.2.3:18443 relays it back here, so the relays form a loop; point one of them at the DLS itself' }),
       summary(3, { httpStatus: 403, action: null, error: 'the relay accepts phones from 192.0.2.0/24 only' }),
     ];
@@ -168,10 +168,11 @@ describe('relay mode in the UI', () => {
           expect(r).not.toBeNull();
           return r!;
         });
-        return { tag: el.querySelector('.tag-error')?.textContent, what: el.querySelector('.c-what')!.getAttribute('title') };
+        return { tag: el.querySelector('.tag-error')?.textContent, what: el.querySelector('.c-what')!.getAttribute('title'), warning: el.querySelector('.tag-warn')?.getAttribute('title') };
       };
       await waitFor(async () => expect((await row(1)).tag).toBe(tag));
       expect((await row(1)).what).toBe(words);
+      expect((await row(1)).warning).toBe(lang === 'de' ? 'die MAC ist die, die die Nachricht nennt, unbestätigt: Der Upstream hat nicht geantwortet' : 'the MAC is the one the message names, unconfirmed: the upstream did not answer');
       expect((await row(2)).tag).toBe(tag);
       expect((await row(2)).what).toContain(lang === 'de' ? 'Schleife' : 'loop');
       expect((await row(3)).tag).toBe(refusedTag);

@@ -20,6 +20,7 @@ import type { ExchangeEvents, ExchangeHandler } from './exchange-handler';
 import { exchangeSummary, httpFacts, withClientTextsMasked } from './exchange-record';
 import { redactItemsForStorage } from './redact';
 import { relayFailureText, SECURE_MODE_NOT_RELAYED } from '../../shared/relay-failures';
+import { exchangeWarningText, WARNING_SEPARATOR } from '../../shared/exchange-warnings';
 
 /** Why a Secure-Mode phone cannot be relayed: said in handshake records, refusals, docs and UI. */
 
@@ -212,15 +213,15 @@ export class RelayHandler implements RequestHandler {
     const dls = answer.status === 200 ? lenient(() => parseDLSMessage(answer.body)) : { value: null, problem: null };
     const learnt = this.learn(request, phone.value, dls.value, answer.headers, answer.status === 200);
     const warnings = [
-      phone.problem && `the phone's message is not WPI as LocalDLS reads it (${phone.problem}); relayed as it was`,
-      dls.problem && `the upstream's answer is not a DLSMessage as LocalDLS reads it (${dls.problem}); relayed as it was`,
+      phone.problem && exchangeWarningText('phoneNotWpiRelayed', { problem: phone.problem }),
+      dls.problem && exchangeWarningText('answerNotDlsRelayed', { problem: dls.problem }),
       learnt.warning,
     ].filter(Boolean);
     const record = this.record(request, response, phone.value, {
       mac: learnt.mac,
       action: dls.value?.action ?? null,
       error: answer.status >= 400 ? `the upstream answered HTTP ${answer.status}${answer.statusText ? ` ${answer.statusText}` : ''}` : null,
-      warning: warnings.length ? warnings.join('; ') : null,
+      warning: warnings.length ? warnings.join(WARNING_SEPARATOR) : null,
     });
     const upstream: UpstreamView = {
       url: this.upstream.origin, ...timingOf(answer.timing), httpStatus: answer.status, reused: answer.reused,
@@ -276,7 +277,7 @@ export class RelayHandler implements RequestHandler {
     const response: WpiResponse = { status, headers: [['Content-Type', 'text/plain; charset=utf-8']], body: Buffer.from(`${reason}\n`, 'utf8') };
     const phone = lenient(() => parseWorkpointMessage(request.body));
     const at = this.now();
-    const record = this.record(request, response, phone.value, { action: null, error: reason, warning: phone.problem ? `the phone's message is not WPI as LocalDLS reads it (${phone.problem})` : null });
+    const record = this.record(request, response, phone.value, { action: null, error: reason, warning: phone.problem ? exchangeWarningText('phoneNotWpi', { problem: phone.problem }) : null });
     this.commit(record, {}, null, emptyUpstream(this.upstream.origin, at, 'not-relayed', reason));
     return response;
   }
@@ -288,7 +289,7 @@ export class RelayHandler implements RequestHandler {
     // The interaction cannot go on without its DLS; a new one opens with the phone's next attempt.
     const changes: Changes = track?.interactionId != null && phone.value?.reason === 'reply-to' ? { endInteraction: `the upstream failed: ${e.failure}`, ...(track.mac ? { state: 'idle' as const } : {}) } : {};
     if (track && changes.endInteraction) this.forget(track);
-    const record = this.record(request, response, phone.value, { action: null, error: e.message, warning: phone.problem ? `the phone's message is not WPI as LocalDLS reads it (${phone.problem})` : null });
+    const record = this.record(request, response, phone.value, { action: null, error: e.message, warning: phone.problem ? exchangeWarningText('phoneNotWpi', { problem: phone.problem }) : null });
     // The phone's own traffic shows the attempt (helper-61: a failed start-up had no MAC, so the
     // device's traffic left it out): its interaction's MAC, else the one MAC the message names,
     // said to be only claimed (no DLS answered it, and any LAN host can name any MAC). The record
@@ -297,7 +298,7 @@ export class RelayHandler implements RequestHandler {
     if (track?.mac) record.mac = track.mac;
     else if (named) {
       record.mac = named;
-      record.warning = [record.warning, `the MAC is the one the message names, unconfirmed: the upstream did not answer`].filter(Boolean).join('; ');
+      record.warning = [record.warning, exchangeWarningText('macUnconfirmedNoAnswer')].filter(Boolean).join(WARNING_SEPARATOR);
     }
     if (record.mac && !changes.endInteraction) changes.refused = true;
     const upstream: UpstreamView = {
@@ -346,8 +347,8 @@ export class RelayHandler implements RequestHandler {
     } else track = this.trackOf(request, phone);
     const named = phone ? macNamed(phone.items) : null;
     let mac = track?.mac ?? null;
-    if (named === '') warning = 'the message names more than one MAC, or one that is not a MAC address: inventory not updated';
-    else if (named && mac && named !== mac) warning = `the message names mac-addr ${named}, but its interaction belongs to ${mac}: inventory not updated`;
+    if (named === '') warning = exchangeWarningText('macsUnclear');
+    else if (named && mac && named !== mac) warning = exchangeWarningText('otherMac', { named, mac });
     else if (named) mac = named;
     // A message the DLS refused (helper-82: a reply-to of no interaction, naming any MAC, answered
     // 403 by the DLS, went into that device's inventory here) changes no device: the DLS kept none of it.
@@ -395,7 +396,7 @@ export class RelayHandler implements RequestHandler {
     // moved that phone to the sender's address in the relay's inventory).
     if (!answered && recordMac !== null) {
       changes.refused = true;
-      if (track?.mac !== recordMac) warning = [warning, 'the MAC is the one the message names, unconfirmed: the DLS did not take the message'].filter(Boolean).join('; ');
+      if (track?.mac !== recordMac) warning = [warning, exchangeWarningText('macUnconfirmedNotTaken')].filter(Boolean).join(WARNING_SEPARATOR);
     }
     const interactionId = track?.interactionId ?? null;
     const existing = track;

@@ -11,6 +11,7 @@ import { matchProfile } from './profiles';
 import type { BootstrapSend, JobSecret } from './job-messages';
 import type { ListingItem } from '../../shared/file-deployment';
 import { messageDigest, nonceKey, RecentNonces, rememberInSession, SessionTable, sessionCookie, type Session, type SessionLimits } from './session';
+import { exchangeWarningText, WARNING_SEPARATOR } from '../../shared/exchange-warnings';
 
 export interface EngineInput {
   message: WorkpointMessage;
@@ -196,8 +197,10 @@ export class InteractionEngine {
     const crowded = isNew && this.sessions.crowded(input.peerAddress);
     let warning: string | undefined;
     if (ongoing && found!.by === 'peer' && input.cookieSessionId === null && (message.reason === 'reply-to' || report)) {
-      const by = listener === 'secure' ? 'client certificate' : 'address';
-      warning = report ? `${message.reason} without session cookie: matched by ${by} and mac-addr` : `reply-to without session cookie: matched by ${by}`;
+      const secure = listener === 'secure';
+      warning = report
+        ? exchangeWarningText(secure ? 'cookielessReportSecure' : 'cookielessReport', { reason: message.reason })
+        : exchangeWarningText(secure ? 'cookielessReplySecure' : 'cookielessReply');
     }
     const enter = () => {
       if (stale) this.sessions.remove(stale);
@@ -288,7 +291,7 @@ export class InteractionEngine {
     else if (isNew && !changes.openInteraction) changes.openInteraction = { reason: whole.reason };
     if (decision.ends) changes.endInteraction = decision.ends;
     if (abandon.length) changes.abandon = abandon;
-    const warnings = [warning, decision.warning].filter(Boolean).join('; ');
+    const warnings = [warning, decision.warning].filter(Boolean).join(WARNING_SEPARATOR);
     return {
       answer: { nonce: message.nonce, ...decision.answer },
       changes,

@@ -17,6 +17,7 @@ import { errorText } from '../lib/api-error';
 import { ReplyStatusPill } from '../traffic/ExchangeList';
 import { jobNote } from '../lib/job-note';
 import { exchangeError } from '../lib/exchange-error';
+import { exchangeWarning } from '../lib/exchange-warning';
 
 /** Refused, failed, or items of a write refused: drawn red (and counted as errors). A busy reply is not: the phone answered. */
 export function isErrorExchange(x: ExchangeSummary): boolean {
@@ -61,7 +62,7 @@ function Rung({ x, start, index, jobs, relayed }: { x: ExchangeSummary; start: n
           <span className="muted">{x.action ? `HTTP ${x.httpStatus} · ` : ''}{duration(x.ended - x.started)} · #{x.id}</span>
           {x.error ? <span className="rung-reason">{exchangeError(x)}</span> : null}
           {failed.map((j) => <span key={j.id} className="rung-reason">{t('jobFailed', { id: j.id, kind: j.kind, error: j.error ? jobNote(j.error, tj) : '' })}</span>)}
-          {x.warning ? <span className="rung-warning">{x.warning}</span> : null}
+          {x.warning ? <span className="rung-warning">{exchangeWarning(x.warning)}</span> : null}
         </span>
       </a>
     </li>

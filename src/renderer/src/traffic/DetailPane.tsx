@@ -21,6 +21,7 @@ import { UpstreamPanel } from '../relay/UpstreamPanel';
 import { useServiceStatus } from '../status/StatusContext';
 import { errorText } from '../lib/api-error';
 import { exchangeError } from '../lib/exchange-error';
+import { exchangeWarning } from '../lib/exchange-warning';
 import { relayFailure } from '../lib/relay-failure';
 
 type Tab = 'messages' | 'items' | 'headers' | 'tls' | 'upstream' | 'chain';
@@ -223,7 +224,7 @@ export function DetailPane({ id, onJump, onExport, exportCount }: DetailPaneProp
           {s.kind === 'tls-failure' || s.kind === 'contact-me' || s.httpStatus < 400 ? exchangeError(s) : detail.upstream?.failure ? t('detail.upstreamFailed', { error: relayFailure(s.error) }) : t('detail.refused', { error: s.error })}
         </div>
       ) : null}
-      {s.warning ? <div className="note note-warn">{s.kind === 'tls-failure' ? t('detail.hint', { hint: s.warning }) : s.warning}</div> : null}
+      {s.warning ? <div className="note note-warn">{s.kind === 'tls-failure' ? t('detail.hint', { hint: s.warning }) : exchangeWarning(s.warning)}</div> : null}
       <div className="tabs-inline" role="tablist">
         {tabs.map(([t, label]) => (
           <button key={t} type="button" role="tab" aria-selected={tab === t} className={tab === t ? 'on' : ''} onClick={() => setTab(t)}>{label}</button>

@@ -12,6 +12,7 @@ import type { ExchangeSummary } from '../../../shared/model';
 import { ColumnChooser } from '../common/ColumnChooser';
 import { i18next } from '../i18n';
 import type { AnyT } from '../lib/phrase';
+import { exchangeWarning } from '../lib/exchange-warning';
 import { isRelayFailure, relayFailure } from '../lib/relay-failure';
 import { fitColumns, useColumnChoice, useColumnRoom, type ColumnLayout, type ColumnSpec } from '../lib/columns';
 import { bytes, clockTime, count as formatCount, dateTime, duration, zoneLabel } from '../lib/format';
@@ -228,7 +229,7 @@ const Row = memo(function Row({ x, index, focused, selected, template, top, hidd
         <span className="what-text">{w.text}</span>
         {/* Beside an answer of GetNextFragment it says nothing more, and it took the reason's room. */}
         {x.fragment === 'next' && !(show('action') && x.action === 'GetNextFragment') ? <span className="tag">{t('list.fragment')}</span> : null}
-        {x.warning && x.kind !== 'tls-failure' ? <span className="tag tag-warn" title={x.warning}>⚠</span> : null}
+        {x.warning && x.kind !== 'tls-failure' ? <span className="tag tag-warn" title={exchangeWarning(x.warning, t as AnyT)}>⚠</span> : null}
       </span>
       {wide || !show('action') ? null : <span role="gridcell" className="c-action">{x.action ?? ''}</span>}
       {show('status') ? (<span role="gridcell" className="c-status"><StatusCell x={x} t={t} /></span>) : null}

@@ -1,0 +1,62 @@
+/**
+ * An exchange's warnings in the UI's language: each of the service's sentences
+ * (shared/exchange-warnings.ts) read back from its English words and said in German with its
+ * values, also joined with others by "; " and when what a parser said holds "; " itself; in English
+ * as the service wrote it; any other part as written.
+ */
+import { describe, expect, it } from 'vitest';
+import { EXCHANGE_WARNINGS, exchangeWarningText, type ExchangeWarningKey } from '../../src/shared/exchange-warnings';
+import { exchangeWarning } from '../../src/renderer/src/lib/exchange-warning';
+import { i18next, loadAllNamespaces } from '../../src/renderer/src/i18n';
+
+const ALL: [ExchangeWarningKey, Record<string, string>][] = [
+  ['phoneNotWpi', { problem: 'unknown ReasonForContact "hello"' }], ['phoneNotWpiRelayed', { problem: 'Message has no nonce' }],
+  ['answerNotDlsRelayed', { problem: 'root element is html, expected DLSMessage' }], ['macUnconfirmedNoAnswer', {}], ['macUnconfirmedNotTaken', {}],
+  ['macsUnclear', {}], ['otherMac', { named: '00:1A:E8:00:00:02', mac: '00:1A:E8:00:00:01' }],
+  ['cookielessReport', { reason: 'status' }], ['cookielessReportSecure', { reason: 'clean-up' }], ['cookielessReply', {}], ['cookielessReplySecure', {}],
+];
+
+/** Every key of the book, so a sentence added without a German text fails here. */
+const KEYS: Record<ExchangeWarningKey, true> = {
+  phoneNotWpi: true, phoneNotWpiRelayed: true, answerNotDlsRelayed: true, macUnconfirmedNoAnswer: true, macUnconfirmedNotTaken: true, macsUnclear: true,
+  otherMac: true, cookielessReport: true, cookielessReportSecure: true, cookielessReply: true, cookielessReplySecure: true,
+};
+
+describe("an exchange's warnings in the UI language", () => {
+  it('every sentence read back and said in German with its values; in English as written', async () => {
+    await loadAllNamespaces();
+    const de = i18next.getFixedT('de', 'traffic');
+    const en = i18next.getFixedT('en', 'traffic');
+    expect(ALL.map(([k]) => k).sort()).toEqual(Object.keys(KEYS).sort());
+    for (const [key, params] of ALL) {
+      const english = exchangeWarningText(key, params);
+      expect(EXCHANGE_WARNINGS.parse(english)).toEqual({ key, params });
+      const german = exchangeWarning(english, de);
+      expect(german, english).not.toBe(english);
+      expect(german).not.toMatch(/warningText|\{\{/);
+      for (const v of Object.values(params)) expect(german, key).toContain(v);
+      expect(exchangeWarning(english, en)).toBe(english);
+    }
+  });
+
+  it('joined with "; ", each said in German; a sentence holding "; " itself, or a parser\'s words holding it, stays one; other parts as written', async () => {
+    await loadAllNamespaces();
+    const de = i18next.getFixedT('de', 'traffic');
+    const relayed = exchangeWarningText('phoneNotWpiRelayed', { problem: 'not well-formed XML: a; b (line 3)' });
+    const joined = [relayed, exchangeWarningText('macUnconfirmedNotTaken')].join('; ');
+    expect(exchangeWarning(joined, de)).toBe(
+      'die Nachricht des Telefons ist kein WPI, wie LocalDLS es liest (not well-formed XML: a; b (line 3)); unverändert weitergeleitet; ' +
+        'die MAC ist die, die die Nachricht nennt, unbestätigt: Der DLS hat die Nachricht nicht angenommen',
+    );
+    // A decision's warning (not in the book yet) between two of the book's: as written, in place.
+    const mixed = [exchangeWarningText('cookielessReply'), 'the phone refused WriteItems (status failed)', exchangeWarningText('macsUnclear')].join('; ');
+    expect(exchangeWarning(mixed, de)).toBe(
+      'reply-to ohne Session-Cookie: über die Adresse zugeordnet; the phone refused WriteItems (status failed); ' +
+        'die Nachricht nennt mehr als eine MAC oder eine, die keine MAC-Adresse ist: Inventar nicht aktualisiert',
+    );
+    expect(exchangeWarning('the moon is in the way; so is the sun', de)).toBe('the moon is in the way; so is the sun');
+    // Many parts: each looked at a few at a time, none lost.
+    const many = Array.from({ length: 200 }, (_, i) => `part ${i}`).join('; ');
+    expect(exchangeWarning(many, de)).toBe(many);
+  });
+});
