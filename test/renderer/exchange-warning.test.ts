@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EXCHANGE_WARNINGS, exchangeWarningText, type ExchangeWarningKey } from '../../src/shared/exchange-warnings';
+import { expectEverySentenceSaid } from './phrasebook-said';
 import { exchangeWarning } from '../../src/renderer/src/lib/exchange-warning';
 import { i18next, loadAllNamespaces } from '../../src/renderer/src/i18n';
 
@@ -24,19 +25,7 @@ const KEYS: Record<ExchangeWarningKey, true> = {
 
 describe("an exchange's warnings in the UI language", () => {
   it('every sentence read back and said in German with its values; in English as written', async () => {
-    await loadAllNamespaces();
-    const de = i18next.getFixedT('de', 'traffic');
-    const en = i18next.getFixedT('en', 'traffic');
-    expect(ALL.map(([k]) => k).sort()).toEqual(Object.keys(KEYS).sort());
-    for (const [key, params] of ALL) {
-      const english = exchangeWarningText(key, params);
-      expect(EXCHANGE_WARNINGS.parse(english)).toEqual({ key, params });
-      const german = exchangeWarning(english, de);
-      expect(german, english).not.toBe(english);
-      expect(german).not.toMatch(/warningText|\{\{/);
-      for (const v of Object.values(params)) expect(german, key).toContain(v);
-      expect(exchangeWarning(english, en)).toBe(english);
-    }
+    await expectEverySentenceSaid(EXCHANGE_WARNINGS, ALL, KEYS, exchangeWarning, 'warningText');
   });
 
   it('joined with "; ", each said in German; a sentence holding "; " itself, or a parser\'s words holding it, stays one; other parts as written', async () => {

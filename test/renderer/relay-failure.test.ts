@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RELAY_FAILURES, relayFailureText, type RelayFailureKey } from '../../src/shared/relay-failures';
+import { expectEverySentenceSaid } from './phrasebook-said';
 import { relayFailure } from '../../src/renderer/src/lib/relay-failure';
 import { exchangeError } from '../../src/renderer/src/lib/exchange-error';
 import { i18next, loadAllNamespaces } from '../../src/renderer/src/i18n';
@@ -21,19 +22,8 @@ const ALL: [RelayFailureKey, Record<string, string>][] = [
 
 describe("the relay's failures in the UI language", () => {
   it('every sentence read back and said in German with its values; in English as written; others untouched', async () => {
-    await loadAllNamespaces();
+    await expectEverySentenceSaid(RELAY_FAILURES, ALL, RELAY_FAILURES_KEYS, relayFailure, 'failureText');
     const de = i18next.getFixedT('de', 'traffic');
-    const en = i18next.getFixedT('en', 'traffic');
-    expect(ALL.map(([k]) => k).sort()).toEqual(Object.keys(RELAY_FAILURES_KEYS).sort());
-    for (const [key, params] of ALL) {
-      const english = relayFailureText(key, params);
-      expect(RELAY_FAILURES.parse(english)).toEqual({ key, params });
-      const german = relayFailure(english, de);
-      expect(german, english).not.toBe(english);
-      expect(german).not.toMatch(/failureText|\{\{/);
-      for (const v of Object.values(params)) expect(german, key).toContain(v);
-      expect(relayFailure(english, en)).toBe(english);
-    }
     const verdict = 'its certificate (SHA-256 AB:CD) is neither the fingerprint given nor signed by the CA given';
     expect(relayFailure(verdict, de)).toBe(verdict);
     expect(RELAY_FAILURES.parse('the upstream a b did not answer within 5 ms')).toBeNull();
