@@ -157,6 +157,7 @@ describe('relay mode in the UI', () => {
       summary(1, { httpStatus: 504, action: null, error: 'the upstream https://10.1.2.3:18443 did not answer within 15000 ms', warning: 'the MAC is the one the message names, unconfirmed: the upstream did not answer' }),
       summary(2, { reason: null, httpStatus: 508, action: null, error: 'this request has passed this LocalDLS already (its Via header names localdls-0123456789ab): the upstream https://10.1.2.3:18443 relays it back here, so the relays form a loop; point one of them at the DLS itself' }),
       summary(3, { httpStatus: 403, action: null, error: 'the relay accepts phones from 192.0.2.0/24 only' }),
+      summary(4, { reason: null, method: 'GET', httpStatus: 405, action: null, error: 'method GET not allowed; WPI messages are POSTed' }),
     ];
     window.location.hash = '#/traffic';
     render(<App api={api} />);
@@ -177,6 +178,9 @@ describe('relay mode in the UI', () => {
       expect((await row(2)).what).toContain(lang === 'de' ? 'Schleife' : 'loop');
       expect((await row(3)).tag).toBe(refusedTag);
       expect((await row(3)).what).toBe('the relay accepts phones from 192.0.2.0/24 only');
+      // The listener's own refusal: refused, in the UI's language.
+      expect((await row(4)).tag).toBe(refusedTag);
+      expect((await row(4)).what).toBe(lang === 'de' ? 'Methode GET nicht erlaubt; WPI-Nachrichten werden per POST gesendet' : 'method GET not allowed; WPI messages are POSTed');
     } finally {
       setLanguage('en');
     }

@@ -16,6 +16,7 @@ import { PeerConnections } from './peer-connections';
 import { RowLimiter } from './rate-limit';
 import { handshakeHint, handshakeReason, tlsOptionsFor, type TlsProfile } from './tls-profile';
 import { TurnQueue } from './turns';
+import { listenerRefusalText, similarNotRecorded } from '../../shared/listener-refusals';
 
 export interface WpiRequest {
   started: number;
@@ -397,19 +398,19 @@ export class WpiListener {
     request.clientCertificate = peer && certificateSummary(peer);
     if (this.options.identify) request.clientIdentity = peer && socket.authorized ? this.options.identify(peer) : null;
     if (req.rawHeaders.length / 2 > MAX_REQUEST_HEADERS) {
-      return this.refuse(req, res, request, 431, `more than ${MAX_REQUEST_HEADERS} request headers`);
+      return this.refuse(req, res, request, 431, listenerRefusalText('tooManyHeaders', { max: String(MAX_REQUEST_HEADERS) }));
     }
     const path = request.path.split('?')[0] ?? '';
     if (!path.startsWith(WPI_PATH_PREFIX) || unsafePath(path)) {
       // A request target in absolute form may carry user:password@: not into the reason (stored, shown).
-      return this.refuse(req, res, request, 404, `no WPI service at ${maskRequestTarget(path).slice(0, 80)}; phones POST to ${WPI_PATH_PREFIX}LoginService`);
+      return this.refuse(req, res, request, 404, listenerRefusalText('noService', { path: maskRequestTarget(path).slice(0, 80), prefix: WPI_PATH_PREFIX }));
     }
     if (request.method !== 'POST') {
-      return this.refuse(req, res, request, 405, `method ${request.method} not allowed; WPI messages are POSTed`, [['Allow', 'POST']]);
+      return this.refuse(req, res, request, 405, listenerRefusalText('method', { method: request.method }), [['Allow', 'POST']]);
     }
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (declared > this.limits.maxBodyBytes) {
-      return this.refuse(req, res, request, 413, `body of ${declared} bytes exceeds the limit of ${this.limits.maxBodyBytes}`);
+      return this.refuse(req, res, request, 413, listenerRefusalText('bodyDeclared', { declared: String(declared), max: String(this.limits.maxBodyBytes) }));
     }
     const chunks: Buffer[] = [];
     let size = 0;
@@ -422,7 +423,7 @@ export class WpiListener {
         over = true;
         chunks.length = 0;
         this.reading.delete(socket);
-        this.refuse(req, res, request, 413, `body exceeds the limit of ${this.limits.maxBodyBytes} bytes`);
+        this.refuse(req, res, request, 413, listenerRefusalText('bodyTooLarge', { max: String(this.limits.maxBodyBytes) }));
         return;
       }
       chunks.push(chunk);
@@ -458,8 +459,8 @@ export class WpiListener {
     const reason =
       status === 408
         ? pending
-          ? `request body not complete within ${this.limits.requestTimeoutMs} ms`
-          : `request headers not complete within ${this.limits.headersTimeoutMs} ms`
+          ? listenerRefusalText('bodyTimeout', { ms: String(this.limits.requestTimeoutMs) })
+          : listenerRefusalText('headersTimeout', { ms: String(this.limits.headersTimeoutMs) })
         : status === 431
           ? 'request headers too large'
           : `not an HTTP request (${err.code ?? 'parse error'})`;
@@ -473,7 +474,7 @@ export class WpiListener {
       request.framing = { keepAliveSeconds: null, extra: [] };
       const suppressed = this.noise.admit(`${request.peerAddress}|${reason}`, Date.now());
       if (suppressed !== null) {
-        const recorded = this.guarded(() => this.options.handler.refused(request, status, suppressed > 0 ? `${reason} (${suppressed} similar not recorded)` : reason));
+        const recorded = this.guarded(() => this.options.handler.refused(request, status, suppressed > 0 ? similarNotRecorded(reason, suppressed) : reason));
         if (recorded.status === status) response = recorded;
       }
     }

@@ -221,7 +221,7 @@ export function DetailPane({ id, onJump, onExport, exportCount }: DetailPaneProp
       {/* A relayed exchange whose upstream failed was not refused: the DLS was not reached or did not answer (helper-81). */}
       {s.error ? (
         <div className="note note-error">
-          {s.kind === 'tls-failure' || s.kind === 'contact-me' || s.httpStatus < 400 ? exchangeError(s) : detail.upstream?.failure ? t('detail.upstreamFailed', { error: relayFailure(s.error) }) : t('detail.refused', { error: s.error })}
+          {s.kind === 'tls-failure' || s.kind === 'contact-me' || s.httpStatus < 400 ? exchangeError(s) : detail.upstream?.failure ? t('detail.upstreamFailed', { error: relayFailure(s.error) }) : t('detail.refused', { error: exchangeError(s) })}
         </div>
       ) : null}
       {s.warning ? <div className="note note-warn">{s.kind === 'tls-failure' ? t('detail.hint', { hint: s.warning }) : exchangeWarning(s.warning)}</div> : null}

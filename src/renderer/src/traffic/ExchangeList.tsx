@@ -13,7 +13,8 @@ import { ColumnChooser } from '../common/ColumnChooser';
 import { i18next } from '../i18n';
 import type { AnyT } from '../lib/phrase';
 import { exchangeWarning } from '../lib/exchange-warning';
-import { isRelayFailure, relayFailure } from '../lib/relay-failure';
+import { exchangeError } from '../lib/exchange-error';
+import { isRelayFailure } from '../lib/relay-failure';
 import { fitColumns, useColumnChoice, useColumnRoom, type ColumnLayout, type ColumnSpec } from '../lib/columns';
 import { bytes, clockTime, count as formatCount, dateTime, duration, zoneLabel } from '../lib/format';
 import '../ladder/inspector.css';
@@ -122,7 +123,7 @@ function tlsShort(p: string | null): { text: string; legacy: boolean } {
 function what(x: ExchangeSummary, t: TFunction<'traffic'>): { text: string; title?: string } {
   if (x.kind === 'tls-failure') return { text: x.error ?? t('list.handshakeFailed'), title: x.warning ?? undefined };
   if (x.kind === 'contact-me') return { text: `contact-me → ${x.path ?? ''}` };
-  const error = x.error === null ? undefined : relayFailure(x.error, t as AnyT);
+  const error = exchangeError(x, t as AnyT) ?? undefined;
   if (!x.reason) return { text: error ?? `${x.method ?? ''} ${x.path ?? ''}`, title: error };
   let text = x.reason;
   if (x.replyAction) text += ` ${x.replyAction}`;
