@@ -119,7 +119,7 @@ function tlsShort(p: string | null): { text: string; legacy: boolean } {
   return { text: p.replace('TLSv', ''), legacy };
 }
 
-/** What the row says about the phone's message; a relay's failure in the UI's language. */
+/** What the row says about the phone's message; an error in the UI's language where the service's words are known (exchangeError). */
 function what(x: ExchangeSummary, t: TFunction<'traffic'>): { text: string; title?: string } {
   if (x.kind === 'tls-failure') return { text: x.error ?? t('list.handshakeFailed'), title: x.warning ?? undefined };
   if (x.kind === 'contact-me') return { text: `contact-me → ${x.path ?? ''}` };
