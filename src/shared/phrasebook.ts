@@ -8,6 +8,8 @@
 export type Phrase = readonly [text: (p: Record<string, string>) => string, pattern: RegExp, names: readonly string[]];
 
 export interface Phrasebook<K extends string> {
+  /** Every sentence's key (the UI's translations and the tests cover each). */
+  readonly keys: readonly K[];
   text(key: K, params: Record<string, string>): string;
   /** Which sentence it is, and its values; null for any other text. */
   parse(text: string): { key: K; params: Record<string, string> } | null;
@@ -16,6 +18,7 @@ export interface Phrasebook<K extends string> {
 export function phrasebook<K extends string>(phrases: Record<K, Phrase>): Phrasebook<K> {
   const entries = Object.entries(phrases) as [K, Phrase][];
   return {
+    keys: entries.map(([key]) => key),
     text: (key, params) => phrases[key][0](params),
     parse(text) {
       for (const [key, [, pattern, names]] of entries) {

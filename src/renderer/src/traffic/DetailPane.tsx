@@ -22,7 +22,6 @@ import { useServiceStatus } from '../status/StatusContext';
 import { errorText } from '../lib/api-error';
 import { exchangeError } from '../lib/exchange-error';
 import { exchangeWarning } from '../lib/exchange-warning';
-import { relayFailure } from '../lib/relay-failure';
 
 type Tab = 'messages' | 'items' | 'headers' | 'tls' | 'upstream' | 'chain';
 
@@ -221,7 +220,7 @@ export function DetailPane({ id, onJump, onExport, exportCount }: DetailPaneProp
       {/* A relayed exchange whose upstream failed was not refused: the DLS was not reached or did not answer (helper-81). */}
       {s.error ? (
         <div className="note note-error">
-          {s.kind === 'tls-failure' || s.kind === 'contact-me' || s.httpStatus < 400 ? exchangeError(s) : detail.upstream?.failure ? t('detail.upstreamFailed', { error: relayFailure(s.error) }) : t('detail.refused', { error: exchangeError(s) })}
+          {s.kind === 'tls-failure' || s.kind === 'contact-me' || s.httpStatus < 400 ? exchangeError(s) : detail.upstream?.failure ? t('detail.upstreamFailed', { error: exchangeError(s) }) : t('detail.refused', { error: exchangeError(s) })}
         </div>
       ) : null}
       {s.warning ? <div className="note note-warn">{s.kind === 'tls-failure' ? t('detail.hint', { hint: s.warning }) : exchangeWarning(s.warning)}</div> : null}
