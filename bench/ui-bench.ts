@@ -258,6 +258,19 @@ const PROBE = `
   b.countText = () => document.querySelector('[data-testid="shown-count"]')?.textContent ?? '';
 `;
 
+/**
+ * A page-side step, bounded: page.evaluate has no timeout of its own, and a step that waits for
+ * frames the page never paints held a whole `npm run bench` for over ten minutes (2026-12-07).
+ * The page's own deadlines are 60 s; this fails the run, naming the step, a little after.
+ */
+function bounded<T>(step: Promise<T>, what: string, ms = 90_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the page did not finish ${what} within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([step, late]).finally(() => clearTimeout(timer));
+}
+
 /** The page clock when the probe saw the first row painted (polled every 10 ms). */
 async function firstRowPainted(page: Page): Promise<number> {
   const handle = await page.waitForFunction(() => (globalThis as unknown as { __bench: { firstRowPainted?: number } }).__bench.firstRowPainted, null, { polling: 10 });
@@ -283,7 +296,7 @@ async function measure(page: Page, context: BrowserContext, url: string, rows: n
     peak = Math.max(peak, h);
     return h;
   };
-  const inPage = <T>(expression: string) => page.evaluate(expression) as Promise<T>;
+  const inPage = <T>(expression: string) => bounded(page.evaluate(expression) as Promise<T>, expression);
 
   // 1. First rows: navigation start to the first row painted, then the count. Timed in the page
   // (performance.now() counts from navigation start): playwright's waitFor polls at up to 500 ms
@@ -367,7 +380,7 @@ async function measure(page: Page, context: BrowserContext, url: string, rows: n
     if (clearCache) await (await context.newCDPSession(tab)).send('Network.clearBrowserCache');
     await tab.goto(address);
     const ms = await firstRowPainted(tab);
-    await tab.evaluate('window.__bench.settled()');
+    await bounded(tab.evaluate('window.__bench.settled()'), 'window.__bench.settled()');
     return ms;
   };
   let tab = page;
