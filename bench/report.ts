@@ -734,7 +734,7 @@ as far as possible; each "before" is from a run of the code before the change.
   makes its context at the first request and keeps it (src/phone/transport.ts). The phones'
   main-thread CPU in that rollout went from 9.8 to 7.5 s. The phones share the service's two cores
   in this benchmark, so their CPU is part of the rollout's wall time; on a site each phone has its
-  own. Made after the run above, so its tables do not show it; cold rollouts right after, on a
+  own. Measured when it was made, before a full run: cold rollouts right after, on a
   busier machine (load about 3, the floors before and after differing by up to 25 %): 2.15, 2.26,
   2.30 ×; one with the key pool: 1.57 ×.
 - **The service's event loop waited for a core during a rollout (issue #18 item 1).** In the
@@ -967,14 +967,14 @@ const MISSES = `## Why targets are missed, and by how much
   100–120 ms, the exchanges, TLS, SQLite and the rest about 100 ms. Runs of section 3b on this
   machine while it was quiet (load average about 2, our own processes only): **with the key
   pool** (the default) 1.78, 1.74, 2.00, 1.92, 1.78 × on 2026-12-04, 1.86, 1.42 and 1.82 × on
-  2026-12-05, 1.92, 1.78, 1.59, 1.91, 1.62 and 1.94 × in the day's later runs, 1.95 and 1.98 × on
-  2026-12-06 and 1.97 × in the run above — met in seventeen of seventeen, at the line in three;
+  2026-12-05, 1.92, 1.78, 1.59, 1.91, 1.62 and 1.94 × in the day's later runs, 1.95, 1.98 and
+  1.97 × on 2026-12-06 and 1.69 × in the run above — met in eighteen of eighteen, at the line in three;
   **cold** 2.41, 2.03, 2.70, 2.36, 2.52 × on 2026-12-04, 2.15, 2.20, 2.15, 2.17, 2.12, 2.14, 2.38,
-  1.93 and 2.32 × on 2026-12-05, 2.11 and 2.26 × on 2026-12-06 and 1.80 × above — met twice in
-  seventeen runs, both times when the floor itself was slow (21.1 s before, 19.2 s after then;
-  19.7 and 19.2 s in the run above, against 13–18.5 s in the others). Cold the rollout needs
-  1.73–2.6 × the floor's CPU (1.73 × in the run above: 65.9 s of CPU against a floor of
-  37.6–38.6 s on two cores), so on two cores it cannot get reliably under 2 × in wall time however
+  1.93 and 2.32 × on 2026-12-05, 2.11, 2.26 and 1.80 × on 2026-12-06 and 1.93 × above — met three
+  times in eighteen runs, each time when the floor itself was slow (21.1 s before and 19.2 s after,
+  then 19.7 and 19.2 s, and 19.0 and 20.0 s in the run above, against 13–18.5 s in the others). Cold
+  the rollout needs 1.73–2.6 × the floor's CPU (1.89 × in the run above: 72.0 s of CPU against a
+  floor of 37.1–39.1 s on two cores), so on two cores it cannot get reliably under 2 × in wall time however
   well it overlaps. What would close the cold case: fewer PBKDF2 iterations (a security
   decision, docs/secure-mode-data.md "How strong is it?"; not taken), or cheaper exchanges in the
   service and the simulator (issue #14's work); the key pool removes 64 of the 200 keys from the
@@ -984,16 +984,19 @@ const MISSES = `## Why targets are missed, and by how much
   of a 10 ms timer, and the main thread's own CPU between two of its ticks. The listeners decide one
   message per turn (src/main/net/turns.ts), a TLS handshake starts in a turn of its own, contact-me's
   writes take turns, and group commit ends a batch at 1 000 item rows: the longest synchronous
-  stretch stayed at 25–50 ms in every run (35 ms cold and 28 ms with the key pool in the run above; the CPU rows of the targets). The wall-clock delay is
+  stretch stayed at 25–50 ms in every run before the one above, which had one of 56 ms cold (40 ms
+  with the key pool; the CPU rows of the targets). The wall-clock delay is
   the same plus the time the thread waits for a core: \`bootstrap\` runs its key generation on both
   cores at nice 10, so the service gets a core first, and with the key pool the delay stayed at
   41–49 ms in the five quiet runs of 2026-12-04, 49, 58, 51, 58, 45, 59, 52, 47 and 53 ms on 2026-12-05,
-  65 and 85 ms earlier on 2026-12-06 and 44 ms in the run above (met, p99 28 ms); cold it was 50, 68, 123
+  65, 85 and 44 ms on 2026-12-06 and 43 ms in the run above (met, p99 30 ms); cold it was 50, 68, 123
   and 127 ms (p99 about 33 ms) on 2026-12-04, 41, 66, 46, 45, 60, 69, 50, 52 and 48 ms on 2026-12-05,
-  52 and 46 ms earlier on 2026-12-06 and 46 ms above (met, p99 30 ms). Where it misses, it is in
-  moments when the phones' process (normal priority, PBKDF2 and TLS for 200 phones) and the
-  service both wanted the two cores: the thread's own CPU between two ticks was at most 36 and
-  25 ms in the two runs above.
+  52, 46 and 46 ms on 2026-12-06 and 54 ms above (missed: two samples over 50 ms, p99 27 ms). Where
+  it missed before, it was in moments when the phones' process (normal priority, PBKDF2 and TLS for
+  200 phones) and the service both wanted the two cores: the thread's own CPU between two ticks was
+  at most 36 and 25 ms then. In the run above it was not: the thread itself ran 56 ms between two
+  ticks once (the garbage collector's longest pause 21 ms). What that stretch was is not known: the
+  rollout runs without a profiler, and no run before showed one over 50 ms.
 - **Longest event-loop block while bootstrapping.** What prepareBootstraps
   does on the event loop comes in pieces of a few milliseconds per phone (laying out the
   certificate, the PKCS#12 and its MAC key, sealing, the fsyncs of the key file and of the job's
@@ -1002,33 +1005,34 @@ const MISSES = `## Why targets are missed, and by how much
   waits for a core — and the baseline row of section 3 (key generation alone, nothing else on the
   event loop) shows how long that wait is in the same run; read the other rows against it. The
   run above was not overloaded (the baseline's longest delay 14 ms): the longest delay with PINs
-  was 49 ms (met) and with keys from the pool 51 ms (missed: one sample over 50 ms in 20 phones),
-  and the longest pieces measured were a garbage collection of 40 ms, a transaction of 14 ms and an
-  fsync of 11 ms; the delay is one of those plus the wait for a core. With PINs it was 41, 52, 32,
-  40 and 48 ms in the five runs before.
+  was 30 ms, without 25 ms and with keys from the pool 20 ms (all met), and the longest pieces
+  measured were a garbage collection of 13 ms, a transaction of 10 ms and an fsync of 10 ms; the
+  delay is one of those plus the wait for a core. With PINs it was 41, 52, 32, 40, 48 and 49 ms in
+  the six runs before; with keys from the pool 51 ms in the last of them (missed by one sample),
+  when a garbage collection took 40 ms.
 
 - **Storm throughput and CPU against the ceiling.** The ceiling does nothing per message but TLS
-  and HTTP (1.1–1.7 ms of CPU per exchange in most runs, 1.1–2.3 ms in the run above); the service parses each message (one scan for the
+  and HTTP (1.1–1.8 ms of CPU per exchange in most runs, 1.57–1.83 ms in the run above); the service parses each message (one scan for the
   shape phones write, wpi/canonical.ts), decides, and commits the raw request and answer, the
   device, its items and the interaction (group commit: one transaction for the exchanges decided
   together, each answer after its commit). The profile above is the split: SQLite's commit (the
   transaction, its WAL writes and fsync) about a sixth and its statements another 7 %, TLS about a
   sixth, compression (bodies and item sets) 7 %, garbage collection 6 %, then the item set's JSON,
-  the engine and HTTP; the parse has left the top of the list. That is 2.1 × the ceiling's CPU
-  per exchange in the run above at N = 500, C = 50 (3.18 against 1.53 ms; 2.1–2.7 × over every N
-  and C), and a rate of 0.70 of the ceiling's at N = 500, C = 50 (0.73 at C = 200), p99 311 ms at
-  C = 50 (359 ms at N = 100); secure 0.75 at both C, 1.97 × the ceiling's CPU at N = 500, C = 50
-  (4.27 against 2.17 ms; 2.0–2.3 × over every N and C). Earlier runs: 0.54–0.67 of the ceiling at
-  N = 500, C = 50 on 2026-12-05, 0.60 and 0.78 on 2026-12-06; at N = 1000 the JIT's warm-up weighs
-  less (2.3–2.7 × its CPU, 0.60 and 0.64 of its rate in the run above). The p99 target is stricter
-  than the ceiling itself in the secure storm: Node's bare HTTPS server, doing nothing but TLS with
-  a client certificate, had a p99 of 273 ms at N = 500, C = 50 in the run above (305 ms at N = 100),
-  so no service can meet 250 ms there on this machine; in the boot storm the ceiling's p99 was
-  218 ms. The session before this report's last took about 12 % off the CPU per
+  the engine and HTTP; the parse has left the top of the list. That is 2.0 × the ceiling's CPU
+  per exchange in the run above at N = 500, C = 50 (3.43 against 1.68 ms; 2.0–2.2 × over every N
+  and C), and a rate of 0.58 of the ceiling's at N = 500, C = 50 (0.62 at C = 200), p99 285 ms at
+  C = 50 (284 ms at N = 100); secure 0.78 at C = 50 and 0.74 at C = 200, 1.8 × the ceiling's CPU at
+  N = 500, C = 50 (4.48 against 2.53 ms; 1.8–1.9 × over every N and C). Earlier runs: 0.54–0.67 of
+  the ceiling at N = 500, C = 50 on 2026-12-05, 0.60, 0.78 and 0.70 on 2026-12-06; at N = 1000 the
+  JIT's warm-up weighs less (2.1 × its CPU, 0.59 of its rate in the run above). The p99 target is
+  stricter than the ceiling itself in the secure storm: Node's bare HTTPS server, doing nothing but
+  TLS with a client certificate, had a p99 of 251 ms at N = 500, C = 50 in the run above (263 ms at
+  N = 100; 273 and 316 ms in two runs on 2026-12-06), so no service can meet 250 ms there on this
+  machine; in the boot storm the ceiling's p99 was 172 ms. The session before this report's last took about 12 % off the CPU per
   exchange (section "What was changed": 3.45–3.77 → 3.13–3.32 ms, old and new build alternating),
   but this virtual machine's speed varies by more than that between runs (the same build 3.3 to
   4.7 ms at N = 500, C = 50 within an hour on 2026-12-05). Why a second thread would not close it:
-  on two cores the storm's client (2.2–2.7 ms of CPU per exchange in most runs, 1.9–4.5 ms in the
+  on two cores the storm's client (2.2–2.7 ms of CPU per exchange in most runs, 1.96–4.44 ms in the
   run above, the secure storm's the most) and the service share the machine, so once both are busy the rate is about 2 cores ÷
   (client + service CPU per exchange), for the service and for the ceiling alike; with the numbers
   of a usual run, 0.8 of the ceiling needs the service at about 1.9–2.2 ms per exchange, which is a
@@ -1055,12 +1059,13 @@ const MISSES = `## Why targets are missed, and by how much
 - **p99 latency at C = 50.** With 50 phones connecting at once and one thread, an exchange waits
   behind the others' handshakes, parses and commits; latency is the queue length times the
   per-exchange time, so it misses by the same factor as the throughput.
-- **UI first rows (< 1 s) through the browser: met at 100 000 in the run above, missed at
-  1,002,160 (and at the 1,000 of the baseline).** Judged since 2026-12-05 on the median of five
-  cold loads (\`serve --ui\` started afresh, a new tab, the browser cache cleared): 1,153 ms at
-  1 000 exchanges, 885 ms at 100 000 (cold loads 825–1,101 ms) and 1,119 ms at 1,002,160
-  (1,072–1,341 ms) in the run above; opened again while the service runs (cache warm) 989, 833 and
-  1,037 ms. That the smallest store was the slowest says what decides it: not the store, the
+- **UI first rows (< 1 s) through the browser: met at all three sizes in the run above.** Judged
+  since 2026-12-05 on the median of five cold loads (\`serve --ui\` started afresh, a new tab, the
+  browser cache cleared): 448 ms at 1 000 exchanges, 514 ms at 100 000 (cold loads 470–614 ms) and
+  577 ms at 1,002,160 (499–657 ms) in the run above, with the machine quiet (load average 1–2.7);
+  opened again while the service runs (cache warm) 440, 470 and 431 ms. The run before, on a
+  loaded machine: 1,153 ms at 1 000, 885 ms at 100 000 and 1,119 ms at 1,002,160 (missed at two of
+  three); that the smallest store was the slowest there says what decides it: not the store, the
   machine's load in that minute. Runs before: 807, 801 and 887 ms (met at all three, 2026-12-05
   evening), 1,365 ms at 100 000 in the first run of 2026-12-06 (975 ms in a UI-only run right
   after), 1,205, 997 and 1,056 ms (19:05), 1,170, 1,213 and 1,081 ms (07:27), 1,300, 954 and
@@ -1096,16 +1101,16 @@ const MISSES = `## Why targets are missed, and by how much
   exchanges not yet indexed are scanned, so none is missed. Counts stop at 500 ("500+"). Where a
   query misses 150 ms at p95 (section 4), it is a text the trigrams cannot tell apart from many
   others (a phone number sharing most digits with the rest), checked row by row, or the unindexed
-  tail right after a storm. Through the UI at 100 000 exchanges free text took 64 ms (median of
+  tail right after a storm. Through the UI at 100 000 exchanges free text took 71 ms (median of
   three rounds; since 2026-12-06 it finds ASCII letters in either case in the bodies too) in the
-  run above, and the p95 over all 48 filter answers was 105 ms (129 ms over the first round
-  alone; 85, 95, 102, 114 and 90 ms in the five runs before). Until 2026-12-05 the 16 steps ran once,
+  run above, and the p95 over all 48 filter answers was 80 ms (92 ms over the first round
+  alone; 105, 85, 95, 102, 114 and 90 ms in the six runs before). Until 2026-12-05 the 16 steps ran once,
   so p95 was the slowest single step: 162, 176, 108 and 77 ms in four runs, one step varying by
   about ±70 ms from run to run on this machine (then 147 ms and, with three rounds, 99, 72 and
   88 ms).
-- **The list at 1,000,000 exchanges through the UI: scrolling met, first rows at the line.** Measured
+- **The list at 1,000,000 exchanges through the UI: scrolling and first rows met.** Measured
   on section 4's store before its purge (section 5). First rows: see the entry above (median of five
-  cold loads 1,119 ms, warm 1,037 ms in the run above; 887 and 1,229 ms in the two runs before). Scrolling: 38 ms per screen-up step
+  cold loads 577 ms, warm 431 ms in the run above; 1,119, 887 and 1,229 ms in the three runs before). Scrolling: 35 ms per screen-up step
   at p95 over 150 steps, no long task in the page. It had missed (73 and 115 ms at p95 over 17
   steps) because the benchmark began scrolling while the rest of the last filter's first page
   (2,000 rows) was on its way: the list held 200 rows, and the step during which the page arrived
