@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Service } from '../../src/main/app/service';
 import { parseDLSMessage } from '../../src/main/wpi';
+import { WPI_REFUSALS } from '../../src/shared/wpi-refusals';
 import { tempDirs } from '../support/tmp';
 import { message, startUpItems } from '../support/messages';
 import { post, rawTls } from '../support/https-client';
@@ -102,6 +103,9 @@ describe('Default-Mode listener over a real socket', () => {
     const recorded = service.store.exchanges({ limit: 100 });
     expect(recorded).toHaveLength(cases.length + 1);
     expect(recorded.every((x) => x.httpStatus === 400 && x.error)).toBe(true);
+    // Recorded in the codec's own words, which the UI reads back (shared/wpi-refusals.ts); the
+    // engine's refusal (no mac-addr) is not one of them.
+    expect(recorded.map((x) => WPI_REFUSALS.parse(x.error!)?.key ?? null).reverse()).toEqual(['notXmlAtLine', 'doctype', 'wrongRoot', 'noNonce', 'unknownReason', null, 'empty', 'notUtf8']);
     // A phone is still served normally afterwards.
     const ok = await post(port, message({ reason: 'start-up', items: startUpItems(MAC) }));
     expect(parseDLSMessage(ok.body).action).toBe('ReadAllItems');

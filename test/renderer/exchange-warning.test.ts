@@ -9,10 +9,12 @@ import { EXCHANGE_WARNINGS, exchangeWarningText, type ExchangeWarningKey } from 
 import { expectEverySentenceSaid } from './phrasebook-said';
 import { exchangeWarning } from '../../src/renderer/src/lib/exchange-warning';
 import { i18next, loadAllNamespaces } from '../../src/renderer/src/i18n';
+import { wpiRefusalText } from '../../src/shared/wpi-refusals';
 
 const ALL: [ExchangeWarningKey, Record<string, string>][] = [
-  ['phoneNotWpi', { problem: 'unknown ReasonForContact "hello"' }], ['phoneNotWpiRelayed', { problem: 'Message has no nonce' }],
-  ['answerNotDlsRelayed', { problem: 'root element is html, expected DLSMessage' }], ['macUnconfirmedNoAnswer', {}], ['macUnconfirmedNotTaken', {}],
+  // Problems the codec's phrasebook does not know stay as written (its own are said in German: below).
+  ['phoneNotWpi', { problem: 'hello' }], ['phoneNotWpiRelayed', { problem: 'the parser gave up' }],
+  ['answerNotDlsRelayed', { problem: 'a problem of a future version' }], ['macUnconfirmedNoAnswer', {}], ['macUnconfirmedNotTaken', {}],
   ['macsUnclear', {}], ['otherMac', { named: '00:1A:E8:00:00:02', mac: '00:1A:E8:00:00:01' }],
   ['cookielessReport', { reason: 'status' }], ['cookielessReportSecure', { reason: 'clean-up' }], ['cookielessReply', {}], ['cookielessReplySecure', {}],
 ];
@@ -28,9 +30,13 @@ describe("an exchange's warnings in the UI language", () => {
     const relayed = exchangeWarningText('phoneNotWpiRelayed', { problem: 'not well-formed XML: a; b (line 3)' });
     const joined = [relayed, exchangeWarningText('macUnconfirmedNotTaken')].join('; ');
     expect(exchangeWarning(joined, de)).toBe(
-      'die Nachricht des Telefons ist kein WPI, wie LocalDLS es liest (not well-formed XML: a; b (line 3)); unverändert weitergeleitet; ' +
+      'die Nachricht des Telefons ist kein WPI, wie LocalDLS es liest (kein wohlgeformtes XML: a; b (Zeile 3)); unverändert weitergeleitet; ' +
         'die MAC ist die, die die Nachricht nennt, unbestätigt: Der DLS hat die Nachricht nicht angenommen',
     );
+    // What the codec said inside, in German; in English as written.
+    const html = exchangeWarningText('answerNotDlsRelayed', { problem: wpiRefusalText('wrongRoot', { found: 'html', expected: 'DLSMessage' }) });
+    expect(exchangeWarning(html, de)).toBe('die Antwort des Upstreams ist keine DLSMessage, wie LocalDLS sie liest (Wurzelelement ist html, erwartet DLSMessage); unverändert weitergeleitet');
+    expect(exchangeWarning(html, i18next.getFixedT('en', 'traffic'))).toBe(html);
     // A decision's warning (not in the book yet) between two of the book's: as written, in place.
     const mixed = [exchangeWarningText('cookielessReply'), 'the phone refused WriteItems (status failed)', exchangeWarningText('macsUnclear')].join('; ');
     expect(exchangeWarning(mixed, de)).toBe(

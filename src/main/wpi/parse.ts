@@ -3,6 +3,7 @@
  * namespace-agnostic, attributes in any order, whitespace trimmed, `fragment` read from Message
  * or ReasonForContact, ItemList optional. Everything else is refused with a WpiError.
  */
+import { wpiRefusalText } from '../../shared/wpi-refusals';
 import { WpiError } from './errors';
 import {
   ACTIONS,
@@ -26,11 +27,11 @@ export function parseWorkpointMessage(input: Uint8Array | string): WorkpointMess
 export function parseGeneralWorkpointMessage(source: string): WorkpointMessage {
   const message = rootMessage(source, 'WorkpointMessage');
   const rfc = single(message, 'ReasonForContact');
-  if (rfc === undefined) throw new WpiError('no-reason', 'Message has no ReasonForContact');
+  if (rfc === undefined) throw new WpiError('no-reason', wpiRefusalText('noReason'));
   const reasonText = text(rfc);
-  if (reasonText === '') throw new WpiError('no-reason', 'ReasonForContact is empty');
+  if (reasonText === '') throw new WpiError('no-reason', wpiRefusalText('emptyReason'));
   if (!isReasonForContact(reasonText)) {
-    throw new WpiError('unknown-reason', `unknown ReasonForContact "${clip(reasonText)}"`);
+    throw new WpiError('unknown-reason', wpiRefusalText('unknownReason', { reason: clip(reasonText) }));
   }
   const mAttrs = attrs(message);
   const rAttrs = attrs(rfc);
@@ -52,25 +53,25 @@ export function parseDLSMessage(input: Uint8Array | string): DLSMessage {
   const message = rootMessage(input, 'DLSMessage');
   const actionNode = single(message, 'Action');
   const action = actionNode === undefined ? '' : text(actionNode);
-  if (action === '') throw new WpiError('no-action', 'Message has no Action');
+  if (action === '') throw new WpiError('no-action', wpiRefusalText('noAction'));
   if (!(ACTIONS as readonly string[]).includes(action)) {
-    throw new WpiError('unknown-action', `unknown Action "${clip(action)}"`);
+    throw new WpiError('unknown-action', wpiRefusalText('unknownAction', { action: clip(action) }));
   }
   return { nonce: nonceOf(attrs(message)), action: action as Action, items: itemsOf(message) };
 }
 
 function rootMessage(input: Uint8Array | string, rootName: string): XmlNode {
   const source = typeof input === 'string' ? input : decodeUtf8(input);
-  if (source.trim() === '') throw new WpiError('empty', 'empty body: expected a WPI XML message');
+  if (source.trim() === '') throw new WpiError('empty', wpiRefusalText('empty'));
   const doc = parseXml(source);
 
   const roots = Object.keys(doc);
   if (roots.length !== 1 || roots[0] !== rootName) {
-    throw new WpiError('wrong-root', `root element is ${clip(roots.join(', ') || 'none')}, expected ${rootName}`);
+    throw new WpiError('wrong-root', wpiRefusalText('wrongRoot', { found: clip(roots.join(', ') || 'none'), expected: rootName }));
   }
   const root = doc[rootName];
   const message = isNode(root) ? single(root, 'Message') : undefined;
-  if (message === undefined) throw new WpiError('no-message', `${rootName} has no Message element`);
+  if (message === undefined) throw new WpiError('no-message', wpiRefusalText('noMessage', { root: rootName }));
   return message;
 }
 
@@ -81,9 +82,9 @@ function rootMessage(input: Uint8Array | string, rootName: string): XmlNode {
  */
 function nonceOf(a: Record<string, string>): string {
   const nonce = a.nonce;
-  if (nonce === undefined || nonce.trim() === '') throw new WpiError('no-nonce', 'Message has no nonce');
+  if (nonce === undefined || nonce.trim() === '') throw new WpiError('no-nonce', wpiRefusalText('noNonce'));
   if (!isValidNonce(nonce)) {
-    throw new WpiError('bad-nonce', 'nonce must be 1-256 printable ASCII characters without XML specials');
+    throw new WpiError('bad-nonce', wpiRefusalText('badNonce'));
   }
   return nonce;
 }
@@ -97,9 +98,9 @@ function itemsOf(message: XmlNode): Item[] {
     const n = isNode(node) ? node : {};
     const a = attrs(n);
     const name = a.name?.trim();
-    if (!name) throw new WpiError('item-without-name', `Item ${position + 1} has no name`);
+    if (!name) throw new WpiError('item-without-name', wpiRefusalText('itemWithoutName', { position: String(position + 1) }));
     const item: Item = { name, value: text(n) };
-    if (a.index !== undefined && a.index.trim() !== '') item.index = integerAttr(`index of ${clip(name)}`, a.index, 0);
+    if (a.index !== undefined && a.index.trim() !== '') item.index = integerAttr({ name: clip(name) }, a.index, 0);
     if (a.status !== undefined) item.status = a.status.trim();
     return item;
   });
@@ -109,19 +110,23 @@ function fragmentOf(raw: string | undefined): Fragment | undefined {
   if (raw === undefined) return undefined;
   const fragment = fragmentValue(raw);
   if (fragment !== null) return fragment;
-  throw new WpiError('bad-attribute', `fragment must be "next" or "final", not "${clip(raw.trim())}"`);
+  throw new WpiError('bad-attribute', wpiRefusalText('badFragment', { value: clip(raw.trim()) }));
 }
 
-function integerAttr(what: string, raw: string, min: number): number {
+/** `index`: an Item's index, given the item's name (clipped); else Message's maxItems. */
+function integerAttr(what: 'maxItems' | { name: string }, raw: string, min: number): number {
   const n = integerValue(raw, min);
   if (n !== null) return n;
-  throw new WpiError(what.startsWith('index') ? 'bad-index' : 'bad-attribute', `${what} must be an integer >= ${min}, not "${clip(raw.trim())}"`);
+  const values = { min: String(min), value: clip(raw.trim()) };
+  throw what === 'maxItems'
+    ? new WpiError('bad-attribute', wpiRefusalText('badMaxItems', values))
+    : new WpiError('bad-index', wpiRefusalText('badIndex', { ...values, name: what.name }));
 }
 
 function single(parent: XmlNode, name: string): XmlNode | undefined {
   const v = parent[name];
   if (v === undefined) return undefined;
-  if (Array.isArray(v)) throw new WpiError('duplicate-element', `${name} appears more than once`);
+  if (Array.isArray(v)) throw new WpiError('duplicate-element', wpiRefusalText('duplicateElement', { element: name }));
   return isNode(v) ? v : { '#text': String(v) };
 }
 

@@ -9,6 +9,7 @@
  * (a literal newline or tab becomes a space).
  */
 import { SaxesParser, type SaxesAttributeNS, type SaxesTagPlain } from 'saxes';
+import { wpiRefusalText } from '../../shared/wpi-refusals';
 import { WpiError } from './errors';
 
 /** WPI documents are four levels deep; anything far deeper is hostile. */
@@ -24,11 +25,11 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 /** Decodes UTF-8 strictly: a phone sends UTF-8 (manual p.30); anything else is refused. */
 export function decodeUtf8(bytes: Uint8Array): string {
-  if (bytes.length === 0) throw new WpiError('empty', 'empty body: expected a WPI XML message');
+  if (bytes.length === 0) throw new WpiError('empty', wpiRefusalText('empty'));
   try {
     return utf8.decode(bytes);
   } catch {
-    throw new WpiError('not-utf8', 'body is not valid UTF-8');
+    throw new WpiError('not-utf8', wpiRefusalText('notUtf8'));
   }
 }
 
@@ -48,7 +49,7 @@ Bare.prototype = Object.create(null) as object;
 /** Parses one XML document into a tree; refuses DTDs (no entity expansion, ever). */
 export function parseXml(text: string): Record<string, unknown> {
   if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) {
-    throw new WpiError('doctype', 'DOCTYPE or entity declarations are not allowed');
+    throw new WpiError('doctype', wpiRefusalText('doctype'));
   }
   const doc = new Bare();
   // Open elements, root first, and beside them the text each has gathered so far.
@@ -59,12 +60,12 @@ export function parseXml(text: string): Record<string, unknown> {
   const parser = new SaxesParser({ xmlns: false, position: true, defaultXMLVersion: '1.0', forceXMLVersion: true });
   let failure: WpiError | null = null;
   parser.on('error', (err) => {
-    failure ??= new WpiError('not-xml', `not well-formed XML: ${brief(err.message.replace(/^(?:[^:]*:)?\d+:\d+: /, ''))} (line ${parser.line})`);
+    failure ??= new WpiError('not-xml', wpiRefusalText('notXmlAtLine', { problem: brief(err.message.replace(/^(?:[^:]*:)?\d+:\d+: /, '')), line: String(parser.line) }));
     throw failure; // stop at the first error: the rest of a broken message is not worth reading
   });
   parser.on('opentag', (tag: SaxesTagPlain | { name: string; attributes: Record<string, string | SaxesAttributeNS> }) => {
     if (open.length > MAX_DEPTH) {
-      failure = new WpiError('too-deep', `XML nested deeper than ${MAX_DEPTH} levels`);
+      failure = new WpiError('too-deep', wpiRefusalText('tooDeep', { max: String(MAX_DEPTH) }));
       throw failure;
     }
     const node = new Bare();
@@ -80,7 +81,7 @@ export function parseXml(text: string): Record<string, unknown> {
       // is a guess, and the masking of secrets (shared/secrets.ts) must never have to guess with us.
       // (The root's attributes are read by no one; canonical.ts lets its prefixed ones through.)
       if (local === 'name' && open.length > 1 && attributes[local] !== undefined) {
-        failure = new WpiError('duplicate-attribute', `<${brief(tag.name)}> has the attribute ${brief(local)} twice (namespace prefixes aside)`);
+        failure = new WpiError('duplicate-attribute', wpiRefusalText('duplicateAttribute', { element: brief(tag.name), attribute: brief(local) }));
         throw failure;
       }
       attributes[local] = typeof value === 'string' ? value : value.value;
@@ -110,7 +111,7 @@ export function parseXml(text: string): Record<string, unknown> {
     parser.write(text).close();
   } catch (err) {
     if (failure) throw failure;
-    throw new WpiError('not-xml', `not well-formed XML: ${brief(err instanceof Error ? err.message : String(err))}`);
+    throw new WpiError('not-xml', wpiRefusalText('notXml', { problem: brief(err instanceof Error ? err.message : String(err)) }));
   }
   return doc;
 }

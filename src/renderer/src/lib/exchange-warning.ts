@@ -3,10 +3,12 @@
  * sentences (shared/exchange-warnings.ts) said from traffic.json `warningText.*`, any other part as
  * written. They are joined with "; ", which a sentence may hold too ("…; relayed as it was", or
  * inside what a parser said): from each part on, the longest run of parts (up to MAX_RUN) that
- * reads as one sentence is taken.
+ * reads as one sentence is taken. What LocalDLS's codec said of a message that is not WPI (the
+ * `problem` inside) is said in the UI's language too (shared/wpi-refusals.ts).
  */
 import { EXCHANGE_WARNINGS, WARNING_SEPARATOR } from '../../../shared/exchange-warnings';
 import { phraseText, type AnyT } from './phrase';
+import { wpiRefusal } from './wpi-refusal';
 
 /** Parts one sentence may span: its own "; " and two inside a parser's words; beyond, it is shown as written. */
 const MAX_RUN = 4;
@@ -21,7 +23,7 @@ export function exchangeWarning(text: string, t?: AnyT): string {
       const run = parts.slice(i, i + n).join(WARNING_SEPARATOR);
       if (EXCHANGE_WARNINGS.parse(run) === null) continue;
       taken = n;
-      words = phraseText(EXCHANGE_WARNINGS, 'traffic:warningText', run, t);
+      words = phraseText(EXCHANGE_WARNINGS, 'traffic:warningText', run, t, (p) => (p.problem === undefined ? p : { ...p, problem: wpiRefusal(p.problem, t) }));
       break;
     }
     said.push(words);

@@ -8,7 +8,14 @@ import type { Phrasebook } from '../../../shared/phrasebook';
 /** A component's `t` of any namespace (the keys here name their own), or i18next's in the UI's current language. */
 export type AnyT = (key: string, options: Record<string, unknown>) => string;
 
-export function phraseText<K extends string>(book: Phrasebook<K>, prefix: string, text: string, t: AnyT = i18next.t): string {
+/** `sayValues`: the values as said inside the sentence (a sentence of another book among them, say), else as recorded. */
+export function phraseText<K extends string>(
+  book: Phrasebook<K>,
+  prefix: string,
+  text: string,
+  t: AnyT = i18next.t,
+  sayValues: (params: Record<string, string>) => Record<string, string> = (p) => p,
+): string {
   const parsed = book.parse(text);
-  return parsed ? t(`${prefix}.${parsed.key}`, { ...parsed.params, defaultValue: text, interpolation: { escapeValue: false } }) : text;
+  return parsed ? t(`${prefix}.${parsed.key}`, { ...sayValues(parsed.params), defaultValue: text, interpolation: { escapeValue: false } }) : text;
 }

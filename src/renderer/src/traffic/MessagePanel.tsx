@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import type { MessageView } from '../../../shared/api';
 import { CopyButton } from '../common/CopyButton';
 import { bytes } from '../lib/format';
+import { wpiRefusal } from '../lib/wpi-refusal';
 import { PlainView, PRETTY_LIMIT, XmlView } from './XmlView';
 
 export function rawHttp(m: MessageView): string {
@@ -36,7 +37,7 @@ export function MessagePanel({ title, message }: { title: string; message: Messa
           {t('message.notWellFormed', { line: message.xmlProblem.line, column: message.xmlProblem.column, message: message.xmlProblem.message })}
         </div>
       ) : null}
-      {message.wpiProblem && !message.xmlProblem ? <div className="note note-warn">{t('message.notWpi', { problem: message.wpiProblem })}</div> : null}
+      {message.wpiProblem && !message.xmlProblem ? <div className="note note-warn">{t('message.notWpi', { problem: wpiRefusal(message.wpiProblem) })}</div> : null}
       {message.invalidUtf8 ? <div className="note note-warn">{t('message.invalidUtf8')}</div> : null}
       {message.withheld ? <div className="note note-warn" data-testid="body-withheld">{t('message.withheld')}</div> : null}
       {message.isXml && !canPretty ? <div className="note">{t('message.prettyOff', { limit: bytes(PRETTY_LIMIT) })}</div> : null}
