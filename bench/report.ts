@@ -995,8 +995,15 @@ const MISSES = `## Why targets are missed, and by how much
   it missed before, it was in moments when the phones' process (normal priority, PBKDF2 and TLS for
   200 phones) and the service both wanted the two cores: the thread's own CPU between two ticks was
   at most 36 and 25 ms then. In the run above it was not: the thread itself ran 56 ms between two
-  ticks once (the garbage collector's longest pause 21 ms). What that stretch was is not known: the
-  rollout runs without a profiler, and no run before showed one over 50 ms.
+  ticks once (the garbage collector's longest pause 21 ms), and so did one more cold run right
+  after (a third stayed at 46 ms). A profiled run (ROLLOUT_CPU_PROF=DIR ROLLOUT_CPU_PROF_ONLY=serve,
+  then bench/lib/profile-blocks.ts on the profile and the loop monitor's file) put the longest
+  intervals in the register step (200 phones starting up, each exchange on a new TLS connection):
+  the thread was on a core for all of the worst one (45.7 ms of 44.7 ms wall) while V8's profile saw
+  JavaScript in only 7.8 ms of it. The rest is native work done while the loop polls, most likely
+  the server's side of TLS handshakes (an RSA signature of 1–2 ms each) for several connections
+  read in one poll, which the one-handshake-per-turn gate (src/main/net/wpi-listener.ts) does not
+  bound once their ClientHellos arrive together. Not changed yet.
 - **Longest event-loop block while bootstrapping.** What prepareBootstraps
   does on the event loop comes in pieces of a few milliseconds per phone (laying out the
   certificate, the PKCS#12 and its MAC key, sealing, the fsyncs of the key file and of the job's

@@ -114,11 +114,12 @@ function machineBusyS(): number {
  */
 const PROFILE_DIR = process.env.ROLLOUT_CPU_PROF;
 const PROFILE_ONLY = process.env.ROLLOUT_CPU_PROF_ONLY;
-const profileArgs = (name: string): string[] => {
+/** `run`: added to the profile's name (the service's of the cold run and of the key pool's run are two). */
+const profileArgs = (name: string, run = ''): string[] => {
   if (!PROFILE_DIR || (PROFILE_ONLY && PROFILE_ONLY !== name)) return [];
   // The phones run from TypeScript: tsx's loader thread writes a profile too, so they keep Node's
   // own names (pid and thread in them) instead of one that the loader's would overwrite.
-  return ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, ...(name === 'phones' ? [] : ['--cpu-prof-name', `${name}.cpuprofile`])];
+  return ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, ...(name === 'phones' ? [] : ['--cpu-prof-name', `${name}${run}.cpuprofile`])];
 };
 
 const keygen = promisify(generateKeyPair);
@@ -240,7 +241,7 @@ export async function runRolloutBench(options: { phones: number; workDir: string
   const loopFile = join(dir, 'serve-loop');
   const serve = new Child(BIN, ['serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--secure-port', '0'], {
     env: { ...env, BENCH_LOOP_FILE: loopFile },
-    nodeArgs: [...profileArgs('serve'), '--import', join(ROOT, 'bench/lib/loop-monitor.mjs')],
+    nodeArgs: [...profileArgs('serve', pool > 0 ? '-pool' : '-cold'), '--import', join(ROOT, 'bench/lib/loop-monitor.mjs')],
   });
   let phoneProcess: Child | undefined;
   try {

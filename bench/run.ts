@@ -7,7 +7,7 @@
  *
  * Loopback only; every load is bounded in count and time; the whole run keeps to a budget
  * (17 minutes on 2 cores; configurations that would start after it are skipped and listed).
- * Results also go to bench/results/latest.json.
+ * Results also go to bench/results/latest.json (a partial run's, --only, to bench/results/partial.json).
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -141,13 +141,17 @@ try {
   results.machine.loadAverageAfter = machine().loadAverage;
   results.totalSeconds = (Date.now() - started) / 1000;
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(results, null, 1)}\n`);
+  // A partial run's results go beside the full run's, which --report-only reads: a report made
+  // again after a partial run would otherwise lose every section the partial run did not measure.
+  const full = only.size === ALL.length;
+  const resultsFile = join(ROOT, `bench/results/${full ? 'latest' : 'partial'}.json`);
+  writeFileSync(resultsFile, `${JSON.stringify(results, null, 1)}\n`);
   const out = values.out ?? join(ROOT, 'docs/benchmarks.md');
-  if (only.size === ALL.length || values.out) {
+  if (full || values.out) {
     writeReport(out, results);
     log(`wrote ${out}`);
   } else {
-    log(`partial run (--only): results in bench/results/latest.json; docs/benchmarks.md left as it was (pass --out to write a report)`);
+    log(`partial run (--only): results in ${resultsFile}; docs/benchmarks.md left as it was (pass --out to write a report)`);
   }
   log(`done in ${(results.totalSeconds / 60).toFixed(1)} min`);
   if (!values.keep && !values.work) rmSync(work, { recursive: true, force: true });
