@@ -114,7 +114,7 @@ function machineBusyS(): number {
  */
 const PROFILE_DIR = process.env.ROLLOUT_CPU_PROF;
 const PROFILE_ONLY = process.env.ROLLOUT_CPU_PROF_ONLY;
-/** `run`: added to the profile's name (the service's of the cold run and of the key pool's run are two). */
+/** `run`: added to the profile's name (the cold run's and the key pool's run's profiles are two). */
 const profileArgs = (name: string, run = ''): string[] => {
   if (!PROFILE_DIR || (PROFILE_ONLY && PROFILE_ONLY !== name)) return [];
   // The phones run from TypeScript: tsx's loader thread writes a profile too, so they keep Node's
@@ -152,10 +152,10 @@ interface CommandRun {
 }
 
 /** Runs `bin/localdls …args` to its end. */
-function localdls(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<CommandRun> {
+function localdls(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number, profileName = ''): Promise<CommandRun> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [...profileArgs('bootstrap'), ...scriptArgs(BIN), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...profileArgs('bootstrap', profileName), ...scriptArgs(BIN), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const run: CommandRun = { code: null, stdout: '', stderr: '', lineTimes: [], cpuMs: 0 };
     child.stdout.on('data', (d: Buffer) => (run.stdout += d.toString()));
     createInterface({ input: child.stderr }).on('line', (line) => {
@@ -279,7 +279,7 @@ export async function runRolloutBench(options: { phones: number; workDir: string
     const registerS = since();
     mark();
 
-    const boot = await localdls(['bootstrap', '--data-dir', dataDir, '--all', '--pin', 'auto', '--sheet', sheet], env, 600_000);
+    const boot = await localdls(['bootstrap', '--data-dir', dataDir, '--all', '--pin', 'auto', '--sheet', sheet], env, 600_000, pool > 0 ? '-pool' : '-cold');
     if (boot.code !== 0) throw new Error(`bootstrap --all exited ${boot.code}: ${boot.stderr.slice(-1000)}`);
     const bootstrapS = since() - registerS;
     mark();

@@ -261,7 +261,8 @@ const PROBE = `
 /**
  * A page-side step, bounded: page.evaluate has no timeout of its own, and a step that waits for
  * frames the page never paints held a whole `npm run bench` for over ten minutes (2026-12-07).
- * The page's own deadlines are 60 s; this fails the run, naming the step, a little after.
+ * The page's waits for answers end within 60 s and the scroll's 150 steps take a few seconds;
+ * past 90 s the run fails, naming the step.
  */
 function bounded<T>(step: Promise<T>, what: string, ms = 90_000): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

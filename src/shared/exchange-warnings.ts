@@ -2,7 +2,8 @@
  * Why an answered exchange is worth a look (ExchangeSummary.warning), in the service's English
  * words, which the store keeps and the CLI prints; the UI reads them back and says them in its
  * language (traffic.json `warningText.*`). Several are joined with "; ". What LocalDLS could not read
- * of a message (its parser's words) stays as it came. Not yet here: the provisioning decisions'
+ * of a message is the codec's refusal (shared/wpi-refusals.ts), which the UI says in its language
+ * too; the XML parser's own words inside it stay as they came. Not yet here: the provisioning decisions'
  * warnings (a busy phone, a reply-to of no job, status reports), which stay as written.
  */
 import { phrasebook } from './phrasebook';

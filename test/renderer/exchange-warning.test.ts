@@ -33,9 +33,15 @@ describe("an exchange's warnings in the UI language", () => {
       'die Nachricht des Telefons ist kein WPI, wie LocalDLS es liest (kein wohlgeformtes XML: a; b (Zeile 3)); unverändert weitergeleitet; ' +
         'die MAC ist die, die die Nachricht nennt, unbestätigt: Der DLS hat die Nachricht nicht angenommen',
     );
+    // A value holding many "; " of its own (a hostile maxItems, helper-92): still one sentence, said whole.
+    const semis = exchangeWarningText('phoneNotWpiRelayed', { problem: wpiRefusalText('badMaxItems', { min: '-1', value: '1; 2; 3; 4; 5; 6; 7; 8; 9; 10; 11' }) });
+    expect(exchangeWarning([semis, exchangeWarningText('macsUnclear')].join('; '), de)).toBe(
+      'die Nachricht des Telefons ist kein WPI, wie LocalDLS es liest (maxItems muss eine ganze Zahl ≥ -1 sein, nicht „1; 2; 3; 4; 5; 6; 7; 8; 9; 10; 11“); unverändert weitergeleitet; ' +
+        'die Nachricht nennt mehr als eine MAC oder eine, die keine MAC-Adresse ist: Inventar nicht aktualisiert',
+    );
     // What the codec said inside, in German; in English as written.
     const html = exchangeWarningText('answerNotDlsRelayed', { problem: wpiRefusalText('wrongRoot', { found: 'html', expected: 'DLSMessage' }) });
-    expect(exchangeWarning(html, de)).toBe('die Antwort des Upstreams ist keine DLSMessage, wie LocalDLS sie liest (Wurzelelement ist html, erwartet DLSMessage); unverändert weitergeleitet');
+    expect(exchangeWarning(html, de)).toBe('die Antwort des Upstreams ist keine DLSMessage, wie LocalDLS sie liest (Wurzelelement ist html, erwartet: DLSMessage); unverändert weitergeleitet');
     expect(exchangeWarning(html, i18next.getFixedT('en', 'traffic'))).toBe(html);
     // A decision's warning (not in the book yet) between two of the book's: as written, in place.
     const mixed = [exchangeWarningText('cookielessReply'), 'the phone refused WriteItems (status failed)', exchangeWarningText('macsUnclear')].join('; ');

@@ -42,6 +42,24 @@ describe("the WPI codec's refusals", () => {
     if (params) expect(said?.params).toEqual(params);
   });
 
+  it('a value holding the sentence\'s own words does not move them: the minimum read back is the one the codec said', () => {
+    // A hostile index value and a hostile item name, each repeating the words after it (helper-92).
+    const byValue = catchWpi(() => parseWorkpointMessage(wpm(`${RFC}<ItemList><Item name="k" index='x" must be an integer >= 9, not "y'>1</Item></ItemList>`)));
+    expect(WPI_REFUSALS.parse(byValue.message)).toEqual({ key: 'badIndex', params: { name: 'k', min: '0', value: 'x" must be an integer >= 9, not "y' } });
+    const byName = catchWpi(() => parseWorkpointMessage(wpm(`${RFC}<ItemList><Item name='a must be an integer >= 7, not "z' index="x">1</Item></ItemList>`)));
+    expect(WPI_REFUSALS.parse(byName.message)?.params.min).toBe('0');
+    const maxItems = catchWpi(() => parseWorkpointMessage(wpm(RFC, `nonce="N1" maxItems='1" must be an integer >= 5, not "2'`)));
+    expect(WPI_REFUSALS.parse(maxItems.message)?.params).toEqual({ min: '-1', value: '1" must be an integer >= 5, not "2' });
+  });
+
+  it('reads any text back in one pass: a megabyte of each sentence\'s words repeated is no sentence, and does not hold the test', () => {
+    for (const key of WPI_REFUSALS.keys) {
+      const words = WPI_REFUSALS.text(key, { problem: 'p', line: '1', max: '1', element: 'e', attribute: 'name', found: 'f', expected: 'DLSMessage', root: 'DLSMessage', reason: 'r', action: 'a', position: '1', value: 'v', min: key === 'badIndex' ? '0' : '-1', name: 'n' });
+      const hostile = words.repeat(Math.ceil(1_000_000 / words.length));
+      expect(WPI_REFUSALS.parse(hostile), key).toBeNull();
+    }
+  });
+
   it('every sentence but notXml (the parser failing outside its error event) is made by one of these messages', () => {
     expect(new Set(BROKEN.map(([k]) => k))).toEqual(new Set(WPI_REFUSALS.keys.filter((k) => k !== 'notXml')));
   });

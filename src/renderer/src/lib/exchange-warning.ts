@@ -10,8 +10,12 @@ import { EXCHANGE_WARNINGS, WARNING_SEPARATOR } from '../../../shared/exchange-w
 import { phraseText, type AnyT } from './phrase';
 import { wpiRefusal } from './wpi-refusal';
 
-/** Parts one sentence may span: its own "; " and two inside a parser's words; beyond, it is shown as written. */
-const MAX_RUN = 4;
+/**
+ * Parts one sentence may span: its own "; " and those inside what the codec said, whose values
+ * run to about 220 characters (shared/wpi-refusals.ts), so up to about 110 of "; " (a hostile
+ * maxItems="1; 2; 3; 4" has three). Beyond, it is shown as written.
+ */
+const MAX_RUN = 120;
 
 export function exchangeWarning(text: string, t?: AnyT): string {
   const parts = text.split(WARNING_SEPARATOR);

@@ -37,7 +37,7 @@ export function MessagePanel({ title, message }: { title: string; message: Messa
           {t('message.notWellFormed', { line: message.xmlProblem.line, column: message.xmlProblem.column, message: message.xmlProblem.message })}
         </div>
       ) : null}
-      {message.wpiProblem && !message.xmlProblem ? <div className="note note-warn">{t('message.notWpi', { problem: wpiRefusal(message.wpiProblem) })}</div> : null}
+      {message.wpiProblem && !message.xmlProblem ? <div className="note note-warn">{t('message.notWpi', { problem: wpiRefusal(message.wpiProblem, t) })}</div> : null}
       {message.invalidUtf8 ? <div className="note note-warn">{t('message.invalidUtf8')}</div> : null}
       {message.withheld ? <div className="note note-warn" data-testid="body-withheld">{t('message.withheld')}</div> : null}
       {message.isXml && !canPretty ? <div className="note">{t('message.prettyOff', { limit: bytes(PRETTY_LIMIT) })}</div> : null}
