@@ -3,8 +3,8 @@
  * headers, not a WPI path, not POST, too large, too slow), in the service's English words, which the
  * store keeps and the CLI prints; the UI reads them back and says them in its language
  * (traffic.json `refusalText.*`). The path as the client sent it (masked) stays as it came. The
- * refusals of a message's content: not XML or not WPI in shared/wpi-refusals.ts; identity, replay
- * and cookies (the engine's) not yet, they stay as written.
+ * refusals of a message's content: not XML or not WPI in shared/wpi-refusals.ts, for who sent it
+ * (identity, replay, cookies) in shared/engine-refusals.ts.
  */
 import { phrasebook } from './phrasebook';
 

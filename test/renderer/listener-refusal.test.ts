@@ -29,7 +29,7 @@ describe("the listener's refusals in the UI language", () => {
     expect(listenerRefusal(slow, i18next.getFixedT('en', 'traffic'))).toBe(slow);
     // Not one of the listener's: as written, with or without the suffix.
     expect(listenerRefusal('replayed nonce: nonce N1 was used earlier in this interaction (3 similar not recorded)', de)).toBe('replayed nonce: nonce N1 was used earlier in this interaction (3 similar not recorded)');
-    const replay = 'replayed message: this interaction already had this very message (nonce N1): refused';
+    const replay = "a reply-to while the phone's start-up is still arriving in fragments: refused";
     expect(exchangeError({ kind: 'wpi', error: replay }, de)).toBe(replay);
     expect(exchangeError({ kind: 'wpi', error: listenerRefusalText('method', { method: 'PUT' }) }, de)).toBe('Methode PUT nicht erlaubt; WPI-Nachrichten werden per POST gesendet');
   });

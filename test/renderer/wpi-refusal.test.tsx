@@ -40,7 +40,7 @@ describe("the WPI codec's refusals in the UI language", () => {
     expect(exchangeError({ kind: 'wpi', error: line }, i18next.getFixedT('en', 'traffic'))).toBe(line);
     // The listener's refusals are still its own; an engine's refusal stays as written.
     expect(exchangeError({ kind: 'wpi', error: listenerRefusalText('method', { method: 'GET' }) }, de)).toBe('Methode GET nicht erlaubt; WPI-Nachrichten werden per POST gesendet');
-    const replay = 'replayed message: this interaction already had this very message (nonce N1): refused';
+    const replay = "a reply-to while the phone's start-up is still arriving in fragments: refused";
     expect(exchangeError({ kind: 'wpi', error: replay }, de)).toBe(replay);
   });
 

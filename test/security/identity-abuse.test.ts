@@ -17,6 +17,7 @@ import { RecentNonces } from '../../src/main/provisioning/session';
 import { Service } from '../../src/main/app/service';
 import { SimulatedPhone } from '../../src/phone';
 import type { ExchangeSummary } from '../../src/shared/model';
+import { ENGINE_REFUSALS, type EngineRefusalKey } from '../../src/shared/engine-refusals';
 import { runCli } from '../support/cli';
 import { startUpItems } from '../support/messages';
 import { tempDirs } from '../support/tmp';
@@ -55,10 +56,12 @@ async function newestRow(s: Service, dataDir: string): Promise<{ row: ExchangeSu
 }
 
 /** The newest row is a refusal with this reason, shown as one (`!`) by the CLI. */
-async function expectRefusedRow(s: Service, dataDir: string, reason: RegExp) {
+/** `key`: the sentence of shared/engine-refusals.ts the row's error must read back as (the UI says it in German). */
+async function expectRefusedRow(s: Service, dataDir: string, reason: RegExp, key?: EngineRefusalKey) {
   const { row, line, json } = await newestRow(s, dataDir);
   expect(row).toMatchObject({ httpStatus: 403, action: null, warning: null });
   expect(row.error).toMatch(reason);
+  if (key) expect(ENGINE_REFUSALS.parse(row.error!)?.key).toBe(key);
   expect(json.error).toBe(row.error);
   expect(line).toContain(`  ! ${row.error}`);
   expect(line).toContain('HTTP 403');
@@ -78,7 +81,7 @@ describe('(a) a message that continues another phone’s interaction', () => {
     const hijack = await b.say(readAllReply(B, { 'user-pwd': 'from-b' }), { cookie: stolen });
     expect(hijack.status).toBe(403);
     expect(hijack.body).toBe(`the session cookie belongs to the interaction of ${A} at 127.0.0.41, but this message came from 127.0.0.42: refused\n`);
-    await expectRefusedRow(s, dataDir, /session cookie belongs to the interaction of 00:1A:E8:1D:00:0A/);
+    await expectRefusedRow(s, dataDir, /session cookie belongs to the interaction of 00:1A:E8:1D:00:0A/, 'cookieOtherAddress');
 
     // The same from A's own address (two phones behind one NAT address), naming B: refused for the MAC.
     const sameAddress = await b.say(readAllReply(B), { cookie: stolen, from: '127.0.0.41' });
@@ -152,7 +155,7 @@ describe('(c) replayed messages and nonces', () => {
     const again = await a.say(part1);
     expect(again.status).toBe(403);
     expect(again.body).toBe('replayed message: this interaction already had this very message (nonce N2-PART1): refused\n');
-    const row = await expectRefusedRow(s, dataDir, /^replayed message: this interaction already had this very message/);
+    const row = await expectRefusedRow(s, dataDir, /^replayed message: this interaction already had this very message/, 'replayedMessage');
     expect(row.nonce).toBe('N2-PART1');
 
     // "The very same message" is the same bytes (session.ts messageDigest): the same fragment
@@ -165,7 +168,7 @@ describe('(c) replayed messages and nonces', () => {
     // Another message under the start-up's nonce, after the phone had moved on to N2: refused.
     const back = await a.say({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', fragment: 'next', nonce: 'N1-START', items: startUpItems(A).slice(6, 8) });
     expect(back.status).toBe(403);
-    await expectRefusedRow(s, dataDir, /^replayed nonce: nonce N1-START was used earlier in this interaction, before the phone's last message: refused$/);
+    await expectRefusedRow(s, dataDir, /^replayed nonce: nonce N1-START was used earlier in this interaction, before the phone's last message: refused$/, 'replayedNonceInInteraction');
 
     // The interaction itself goes on: the final fragment with a fresh nonce completes it, once.
     const last = await a.say({ reason: 'reply-to', action: 'ReadAllItems', status: 'accepted', fragment: 'final', nonce: 'N3-FINAL', items: startUpItems(A).slice(6) });
@@ -177,7 +180,7 @@ describe('(c) replayed messages and nonces', () => {
     const before = s.store.device(A)!;
     const replay = await a.say({ reason: 'start-up', items: startUpItems(A, { 'software-version': 'V1 R0.0.0' }), nonce: 'N1-START' });
     expect(replay.status).toBe(403);
-    await expectRefusedRow(s, dataDir, new RegExp(`^replayed nonce: ${A} already used nonce N1-START in an earlier interaction: refused$`));
+    await expectRefusedRow(s, dataDir, new RegExp(`^replayed nonce: ${A} already used nonce N1-START in an earlier interaction: refused$`), 'replayedNonceEarlier');
     expect(s.store.device(A)).toMatchObject({ softwareVersion: before.softwareVersion, lastContact: before.lastContact });
 
     // Another phone may use the same nonce (nonces are the phone's own): answered.
@@ -333,7 +336,7 @@ describe('(b) and (d): Secure Mode identities', () => {
     const r1 = await spoof.say({ reason: 'start-up', items: startUpItems(A) });
     expect(r1.status).toBe(403);
     expect(r1.body).toMatch(/^00:1A:E8:1D:00:0A is in Secure Mode: its requests on the Default-Mode port are refused/);
-    await expectRefusedRow(s, dataDir, /00:1A:E8:1D:00:0A is in Secure Mode: its requests on the Default-Mode port are refused/);
+    await expectRefusedRow(s, dataDir, /00:1A:E8:1D:00:0A is in Secure Mode: its requests on the Default-Mode port are refused/, 'secureOnDefaultForget');
 
     // (d) A's certificate with B's MAC.
     const r2 = await aSecure.say({ reason: 'start-up', items: known(B) });

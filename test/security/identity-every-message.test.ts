@@ -8,6 +8,7 @@
  * Also here: state after commit (a failed store write leaves the engine as it was, so the phone's
  * retry is answered), late deployment status reports, recovery at start, one service per folder.
  */
+import { ENGINE_REFUSALS } from '../../src/shared/engine-refusals';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -218,7 +219,10 @@ describe('a Secure-Mode phone’s job reaches that phone alone', () => {
     expect(s.store.jobs.get(failed.job)?.state).toBe('failed');
     // Revoked with the failure, as a bootstrap refused or ended by the phone is.
     const revokedCert = /the client certificate of 00:1A:E8:12:00:0B \(serial [0-9A-F]+\) is revoked/;
-    expectRefused(await failed.phone.say({ reason: 'start-up', items: known(B) }), revokedCert);
+    const revokedReply = await failed.phone.say({ reason: 'start-up', items: known(B) });
+    expectRefused(revokedReply, revokedCert);
+    // In the service's words, which the UI reads back to say in German (shared/engine-refusals.ts).
+    expect(ENGINE_REFUSALS.parse(revokedReply.body.trim())?.key).toBe('revoked');
     expect(s.store.device(B)).toMatchObject({ mode: 'default' });
     // 2. Delivered, then cancelled by the admin: its certificate opens nothing either.
     const cancelled = await bootstrapOf(() => []);

@@ -3,6 +3,7 @@
  * transaction -> DLSMessage bytes. Invalid requests get HTTP 400 with a one-line plain-text reason
  * (never XML a phone could act on) and are recorded like every other exchange.
  */
+import { engineRefusalText } from '../../shared/engine-refusals';
 import { EventEmitter } from 'node:events';
 import type { ExchangeSummary, Job } from '../../shared/model';
 import { exchangeSummary, httpFacts, withClientTextsMasked } from './exchange-record';
@@ -94,7 +95,7 @@ export class ExchangeHandler implements RequestHandler {
     const cookies = request.headers.filter(([name]) => name.toLowerCase() === 'cookie').map(([, v]) => v);
     const identity = request.clientIdentity ?? null;
     if (request.listener === 'secure' && (!identity || this.store.isRevoked(identity.serial))) {
-      return this.refusal(request, 403, identity ? `the client certificate of ${identity.mac} (serial ${identity.serial}) is revoked` : 'no LocalDLS client certificate', message);
+      return this.refusal(request, 403, identity ? engineRefusalText('revoked', { mac: identity.mac, serial: identity.serial }) : engineRefusalText('noCertificate'), message);
     }
     let out;
     try {

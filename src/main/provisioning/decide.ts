@@ -4,6 +4,7 @@
  * manual: start-up p.32–35, local changes p.37–38, read p.42–45, write p.46–48, restart and
  * factory reset p.50–51, files p.52–55, firmware p.56–58, errors p.77–83, busy p.72–76.
  */
+import { engineRefusalText } from '../../shared/engine-refusals';
 import { normalizeMac, type Action, type Item, type WorkpointMessage } from '../wpi';
 
 export { normalizeMac };
@@ -152,7 +153,7 @@ function firstMessage(input: DecisionInput): Decision {
   const { message, device, peerAddress, now } = input;
   const rawMac = itemValue(message.items, 'mac-addr');
   if (rawMac === undefined || rawMac === '') {
-    throw new ProtocolError(`${message.reason} without a mac-addr item: the phone cannot be identified`);
+    throw new ProtocolError(engineRefusalText('noMacItem', { reason: message.reason }));
   }
   const mac = normalizeMac(rawMac);
   if (!mac) throw new ProtocolError(`mac-addr "${rawMac.slice(0, 40)}" is not a MAC address`);
@@ -177,7 +178,7 @@ function firstMessage(input: DecisionInput): Decision {
   }
   if (!secure && device?.mode === 'secure') {
     // The engine refuses this before deciding; kept here so decide() alone never serves it either.
-    throw new ProtocolError(`${mac} is in Secure Mode: its requests on the Default-Mode port are refused (manual p.65)`, 403);
+    throw new ProtocolError(engineRefusalText('secureOnDefault', { mac }), 403);
   }
   if (!secure) {
     const stranded = jobs.find((j) => cameBackInDefaultMode(j, message.reason));

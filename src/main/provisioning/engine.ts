@@ -3,6 +3,7 @@
  * (manual p.69–70), asks `decide` for the answer, and keeps the session table in step. No I/O:
  * the caller commits `changes` to the store and sends `answer`.
  */
+import { engineRefusalText } from '../../shared/engine-refusals';
 import type { Action, Item, WorkpointMessage } from '../wpi';
 import type { Device, ItemValue, Job, ListenerKind, Profile } from '../../shared/model';
 import type { Changes } from '../store';
@@ -94,7 +95,7 @@ export class InteractionEngine {
       return devices.get(mac);
     };
     const cert = listener === 'secure' ? (input.clientIdentity ?? null) : null;
-    if (listener === 'secure' && !cert) throw new ProtocolError('no LocalDLS client certificate: refused', 403);
+    if (listener === 'secure' && !cert) throw new ProtocolError(engineRefusalText('noCertificateRefused'), 403);
     const claimed = claimedMac(message);
     if (claimed === '') {
       const raw = (itemValue(message.items, 'mac-addr') ?? '').slice(0, 40);
@@ -217,8 +218,8 @@ export class InteractionEngine {
     }
     if (isNew && !FIRST_MESSAGE_REASONS.has(message.reason)) {
       // status and clean-up open an interaction only for a device that introduced itself before.
-      if (!mac) throw new ProtocolError(`${message.reason} without a mac-addr item: the phone cannot be identified: refused`, 403);
-      if (!deviceOf(mac)) throw new ProtocolError(`${message.reason} from ${mac}, a device LocalDLS has not met (a phone introduces itself with start-up): refused`, 403);
+      if (!mac) throw new ProtocolError(engineRefusalText('noMacItemRefused', { reason: message.reason }), 403);
+      if (!deviceOf(mac)) throw new ProtocolError(engineRefusalText('unknownDevice', { reason: message.reason, mac }), 403);
     }
 
     // Fragments: answer GetNextFragment with the same nonce until fragment="final".
@@ -321,7 +322,7 @@ export class InteractionEngine {
   /** A Secure-Mode device is refused on the Default-Mode port (403). */
   private notSecure(mac: string, device: Device | undefined): void {
     if (device?.mode !== 'secure') return;
-    throw new ProtocolError(`${mac} is in Secure Mode: its requests on the Default-Mode port are refused (manual p.65); if the phone was reset by hand, run \`localdls bootstrap --mac ${mac} --forget\``, 403);
+    throw new ProtocolError(engineRefusalText('secureOnDefaultForget', { mac }), 403);
   }
 
   /**
@@ -341,16 +342,16 @@ export class InteractionEngine {
     const twinAllowed =
       r?.nonceKept === true && message.reason === 'reply-to' && !(ongoing!.assembling !== null && r.partDigests.includes(digest)) && r.lastWhole !== digest;
     if (r?.digests.includes(digest) && !twinAllowed) {
-      throw new ProtocolError(`replayed message: this interaction already had this very message (nonce ${shown}): refused`, 403);
+      throw new ProtocolError(engineRefusalText('replayedMessage', { nonce: shown }), 403);
     }
     if (!mac) return;
     const owner = this.nonces.owner(mac, key);
     if (owner === undefined) return;
     if (!ongoing || owner !== ongoing.id) {
-      throw new ProtocolError(`replayed nonce: ${mac} already used nonce ${shown} in an earlier interaction: refused`, 403);
+      throw new ProtocolError(engineRefusalText('replayedNonceEarlier', { mac, nonce: shown }), 403);
     }
     if (ongoing.replay.lastNonce !== key) {
-      throw new ProtocolError(`replayed nonce: nonce ${shown} was used earlier in this interaction, before the phone's last message: refused`, 403);
+      throw new ProtocolError(engineRefusalText('replayedNonceInInteraction', { nonce: shown }), 403);
     }
   }
 
@@ -368,7 +369,8 @@ export class InteractionEngine {
  */
 function sameDevice(session: Session, by: 'cookie' | 'peer', input: EngineInput, claimed: string | null): void {
   if (by === 'cookie' && input.listener === 'default' && session.peerAddress !== input.peerAddress) {
-    throw new ProtocolError(`the session cookie belongs to the interaction of ${session.mac ?? 'another phone'} at ${session.peerAddress}, but this message came from ${input.peerAddress}: refused`, 403);
+    const where = { owner: session.peerAddress, from: input.peerAddress };
+    throw new ProtocolError(session.mac ? engineRefusalText('cookieOtherAddress', { mac: session.mac, ...where }) : engineRefusalText('cookieOtherAddressNoMac', where), 403);
   }
   if (input.listener === 'secure' && session.certSerial !== (input.clientIdentity?.serial ?? null)) {
     throw new ProtocolError(`the client certificate is for ${input.clientIdentity?.mac ?? 'no device'}, but this interaction belongs to ${session.mac ?? 'another phone'}: refused`, 403);
