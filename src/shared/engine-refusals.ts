@@ -4,17 +4,21 @@
  * host's session cookie, a Secure-Mode phone on the Default-Mode port, a phone it cannot identify
  * or has not met. The service's English words, which the phone gets as the 403's body, the store
  * keeps and the CLI prints; the UI reads them back and says them in its language (traffic.json
- * `engineRefusalText.*`). The rest of the engine's refusals (certificates of renewals and
- * bootstraps, interactions that ended, fragments) are not here yet and stay as written.
+ * `engineRefusalText.*`). The rest of the engine's refusals are not here yet and stay as written:
+ * a certificate or a claimed mac-addr against the MAC or the interaction, more than one MAC, an
+ * interaction already open, certificates of renewals and bootstraps, interactions that ended,
+ * fragments.
  *
  * Slots are bounded by what fills them: a MAC as LocalDLS writes it, an address, a nonce clipped
- * to 40 characters and an ellipsis, a serial in hex, a reason for contact.
+ * to 40 characters and an ellipsis (masking may lengthen it), a serial in hex, a reason for contact.
  */
 import { phrasebook } from './phrasebook';
 
 const MAC = '([0-9A-F]{2}(?::[0-9A-F]{2}){5})';
-const NONCE = '([!-~]{1,40}…?)';
-const ADDRESS = '([0-9A-Fa-f.:]{1,45})';
+// A nonce as masking may leave it (a URL's password as •••).
+const NONCE = '([!-~•]{1,60}…?)';
+// IPv4, IPv6 (also IPv4-mapped), with a link-local address's zone (fe80::1%eth0, %12 on Windows).
+const ADDRESS = '([0-9A-Fa-f.:]{1,45}(?:%[0-9A-Za-z_.-]{1,15})?)';
 const REASON = '([a-z-]{1,40})';
 const re = (source: string): RegExp => new RegExp(`^${source}$`);
 

@@ -15,8 +15,9 @@ import { expectEverySentenceSaid } from './phrasebook-said';
 const MAC = '00:1A:E8:12:00:0B';
 const ALL: [EngineRefusalKey, Record<string, string>][] = [
   ['noCertificate', {}], ['noCertificateRefused', {}], ['revoked', { mac: MAC, serial: '7E0001A2' }],
-  ['replayedMessage', { nonce: 'N2-PART1' }], ['replayedNonceEarlier', { mac: MAC, nonce: `${'A'.repeat(40)}…` }], ['replayedNonceInInteraction', { nonce: 'N1-START' }],
-  ['cookieOtherAddress', { mac: MAC, owner: '127.0.0.41', from: '::ffff:127.0.0.42' }], ['cookieOtherAddressNoMac', { owner: '127.0.0.41', from: '127.0.0.42' }],
+  // A nonce as masking leaves one holding a URL's password; one clipped at 40 characters.
+  ['replayedMessage', { nonce: 'http://u:••••••@h' }], ['replayedNonceEarlier', { mac: MAC, nonce: `${'A'.repeat(40)}…` }], ['replayedNonceInInteraction', { nonce: 'N1-START' }],
+  ['cookieOtherAddress', { mac: MAC, owner: '127.0.0.41', from: '::ffff:127.0.0.42' }], ['cookieOtherAddressNoMac', { owner: 'fe80::1%eth0', from: 'fe80::2%12' }],
   ['secureOnDefault', { mac: MAC }], ['secureOnDefaultForget', { mac: MAC }],
   ['noMacItem', { reason: 'local-changes' }], ['noMacItemRefused', { reason: 'reply-to' }], ['unknownDevice', { reason: 'inventory-changes', mac: MAC }],
 ];
@@ -32,10 +33,10 @@ describe("the engine's refusals for who sent a message, in the UI language", () 
     expect(exchangeError({ kind: 'wpi', error: engineRefusalText('replayedNonceInInteraction', { nonce: 'N1-START' }) }, de)).toBe(
       'wiederholte Nonce: die Nonce N1-START wurde in dieser Interaktion schon vor der letzten Nachricht des Telefons verwendet: abgewiesen',
     );
-    // A nonce cannot hold a blank or a parenthesis, nor run past 40 characters; a MAC is one as LocalDLS writes it.
+    // A nonce cannot hold a blank, nor run far past its 40 characters; a MAC is one as LocalDLS writes it.
     for (const text of [
       'replayed message: this interaction already had this very message (nonce a) b): refused',
-      `replayed message: this interaction already had this very message (nonce ${'N'.repeat(41)}): refused`,
+      `replayed message: this interaction already had this very message (nonce ${'N'.repeat(61)}): refused`,
       'replayed nonce: my-phone already used nonce N1 in an earlier interaction: refused',
       "a reply-to while the phone's start-up is still arriving in fragments: refused",
     ]) {
