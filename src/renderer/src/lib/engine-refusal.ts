@@ -5,8 +5,8 @@
  * traffic.json `engineRefusalText.*`; any other text as written.
  */
 import { ENGINE_REFUSALS } from '../../../shared/engine-refusals';
-import { phraseText, type AnyT } from './phrase';
+import { phraseText, type AnyT, type SaidFrom } from './phrase';
 
-export const isEngineRefusal = (text: string): boolean => ENGINE_REFUSALS.parse(text) !== null;
+export const ENGINE_REFUSALS_SAID: SaidFrom = [ENGINE_REFUSALS, 'traffic:engineRefusalText'];
 
-export const engineRefusal = (text: string, t?: AnyT): string => phraseText(ENGINE_REFUSALS, 'traffic:engineRefusalText', text, t);
+export const engineRefusal = (text: string, t?: AnyT): string => phraseText(...ENGINE_REFUSALS_SAID, text, t);

@@ -5,16 +5,17 @@
  * any other as recorded.
  */
 import { contactMeError } from './contact-me-error';
-import { engineRefusal, isEngineRefusal } from './engine-refusal';
-import type { AnyT } from './phrase';
+import { ENGINE_REFUSALS_SAID } from './engine-refusal';
+import { firstPhraseText, type AnyT } from './phrase';
 import { listenerRefusal } from './listener-refusal';
-import { isRelayFailure, relayFailure } from './relay-failure';
-import { isWpiRefusal, wpiRefusal } from './wpi-refusal';
+import { RELAY_FAILURES_SAID } from './relay-failure';
+import { WPI_REFUSALS_SAID } from './wpi-refusal';
+
+/** The books an exchange's error may come from, besides contact-me's (its own kind) and the listener's (with its suffix). */
+const BOOKS = [RELAY_FAILURES_SAID, WPI_REFUSALS_SAID, ENGINE_REFUSALS_SAID];
 
 export function exchangeError(x: { kind: string; error: string | null }, t?: AnyT): string | null {
   if (x.error === null) return null;
   if (x.kind === 'contact-me') return contactMeError(x.error, t);
-  if (isRelayFailure(x.error)) return relayFailure(x.error, t);
-  if (isWpiRefusal(x.error)) return wpiRefusal(x.error, t);
-  return isEngineRefusal(x.error) ? engineRefusal(x.error, t) : listenerRefusal(x.error, t);
+  return firstPhraseText(BOOKS, x.error, t) ?? listenerRefusal(x.error, t);
 }

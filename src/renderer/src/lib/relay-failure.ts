@@ -4,10 +4,12 @@
  * verdict) as written. Addresses and the system's messages inside one stay as they came.
  */
 import { RELAY_FAILURES } from '../../../shared/relay-failures';
-import { phraseText, type AnyT } from './phrase';
+import { phraseText, type AnyT, type SaidFrom } from './phrase';
+
+export const RELAY_FAILURES_SAID: SaidFrom = [RELAY_FAILURES, 'relay:failureText'];
 
 export function relayFailure(text: string, t?: AnyT): string {
-  return phraseText(RELAY_FAILURES, 'relay:failureText', text, t);
+  return phraseText(...RELAY_FAILURES_SAID, text, t);
 }
 
 /** Whether the text is one of the relay's failures (shared/relay-failures.ts). */

@@ -4,8 +4,8 @@
  * XML parser's words inside stay as recorded; any other text as written.
  */
 import { WPI_REFUSALS } from '../../../shared/wpi-refusals';
-import { phraseText, type AnyT } from './phrase';
+import { phraseText, type AnyT, type SaidFrom } from './phrase';
 
-export const isWpiRefusal = (text: string): boolean => WPI_REFUSALS.parse(text) !== null;
+export const WPI_REFUSALS_SAID: SaidFrom = [WPI_REFUSALS, 'traffic:wpiRefusalText'];
 
-export const wpiRefusal = (text: string, t?: AnyT): string => phraseText(WPI_REFUSALS, 'traffic:wpiRefusalText', text, t);
+export const wpiRefusal = (text: string, t?: AnyT): string => phraseText(...WPI_REFUSALS_SAID, text, t);
